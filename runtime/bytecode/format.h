@@ -1,0 +1,108 @@
+// Crosswalk bytecode: instruction encoding, operand kinds, the opcode table, and the .cwb file layout.
+// Shared by the compiler (writer) and the runtime (loader, verifier, VM). Not installed for integrators.
+// The file format is specified in runtime/bytecode/README.md.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace crosswalk::bytecode {
+
+// ---- instructions ----
+enum class Format : uint8_t { ABC, AD, E };
+
+enum class Operand : uint8_t {
+  kNone, kReg, kReg2, kRegN, kCount, kImm, kConst, kStr, kFunc, kBuiltin, kJump, kV2Path, kTerm,
+};
+
+enum OpFlags : uint8_t { kTerminator = 1, kMayFail = 2 };
+
+enum class Op : uint8_t {
+#define CW_OP(name, fmt, a, b, c, aux, flags) name,
+#include "bytecode/opcodes.def"
+#undef CW_OP
+  kCount_
+};
+
+inline constexpr int kOpCount = static_cast<int>(Op::kCount_);
+
+struct OpInfo {
+  std::string_view name;
+  Format format;
+  Operand a, b, c, aux;  // for AD, b is the D operand; for E, a is the E operand
+  uint8_t flags;
+};
+
+inline constexpr OpInfo kOpInfo[] = {
+#define CW_OP(name, fmt, a, b, c, aux, flags) \
+  {#name, Format::fmt, Operand::a, Operand::b, Operand::c, Operand::aux, static_cast<uint8_t>(flags)},
+#include "bytecode/opcodes.def"
+#undef CW_OP
+};
+static_assert(sizeof(kOpInfo) / sizeof(kOpInfo[0]) == kOpCount);
+
+inline constexpr const OpInfo& Info(Op op) { return kOpInfo[static_cast<int>(op)]; }
+inline constexpr bool HasAux(Op op) { return Info(op).aux != Operand::kNone; }
+inline constexpr int Length(Op op) { return HasAux(op) ? 2 : 1; }  // words
+
+// Encoding / decoding.
+inline constexpr uint32_t EncodeABC(Op op, uint32_t a, uint32_t b, uint32_t c) {
+  return static_cast<uint32_t>(op) | (a & 0xFF) << 8 | (b & 0xFF) << 16 | (c & 0xFF) << 24;
+}
+inline constexpr uint32_t EncodeAD(Op op, uint32_t a, int32_t d) {
+  return static_cast<uint32_t>(op) | (a & 0xFF) << 8 | (static_cast<uint32_t>(d) & 0xFFFF) << 16;
+}
+inline constexpr uint32_t EncodeE(Op op, int32_t e) {
+  return static_cast<uint32_t>(op) | (static_cast<uint32_t>(e) & 0xFFFFFF) << 8;
+}
+inline constexpr Op GetOp(uint32_t w) { return static_cast<Op>(w & 0xFF); }
+inline constexpr uint32_t GetA(uint32_t w) { return (w >> 8) & 0xFF; }
+inline constexpr uint32_t GetB(uint32_t w) { return (w >> 16) & 0xFF; }
+inline constexpr uint32_t GetC(uint32_t w) { return w >> 24; }
+inline constexpr uint32_t GetD(uint32_t w) { return w >> 16; }
+inline constexpr int32_t GetSD(uint32_t w) { return static_cast<int16_t>(w >> 16); }
+inline constexpr int32_t GetSE(uint32_t w) { return static_cast<int32_t>(w) >> 8; }
+
+inline constexpr int32_t kMaxJumpD = INT16_MAX;
+inline constexpr int32_t kMinJumpD = INT16_MIN;
+inline constexpr int32_t kMaxJumpE = (1 << 23) - 1;
+inline constexpr int32_t kMinJumpE = -(1 << 23);
+
+// Packed HL7 v2 path (kV2Path AUX word).
+struct V2Path {
+  uint32_t field;  // 1..4095
+  uint32_t rep;    // 0..255, 0 = not chosen
+  uint32_t comp;   // 0..63, 0 = whole
+  uint32_t sub;    // 0..63, 0 = whole
+};
+inline constexpr uint32_t kMaxV2Field = 4095, kMaxV2Rep = 255, kMaxV2Comp = 63, kMaxV2Sub = 63;
+inline constexpr uint32_t PackV2Path(V2Path p) {
+  return (p.field & 0xFFF) | (p.rep & 0xFF) << 12 | (p.comp & 0x3F) << 20 | (p.sub & 0x3F) << 26;
+}
+inline constexpr V2Path UnpackV2Path(uint32_t w) {
+  return {w & 0xFFF, (w >> 12) & 0xFF, (w >> 20) & 0x3F, (w >> 26) & 0x3F};
+}
+
+// TRANSLATE's C operand.
+enum class UnmappedPolicy : uint8_t { kAbsent = 0, kKeep = 1, kWarn = 2, kError = 3 };
+inline constexpr uint32_t kTranslateWantCoding = 4;
+
+// ---- limits of the encoding (checked by the compiler, re-checked by the verifier) ----
+inline constexpr uint32_t kMaxRegisters = 255;  // per function; 255 is "no register"
+inline constexpr uint32_t kMaxParams = 64;
+inline constexpr uint32_t kMaxConstants = 1u << 20;
+inline constexpr uint32_t kMaxFunctions = 1u << 16;
+inline constexpr uint32_t kMaxCodeWords = 1u << 24;
+inline constexpr uint32_t kMaxStringBytes = 1u << 24;
+inline constexpr uint32_t kMaxTermRefs = 1u << 16;
+inline constexpr uint32_t kMaxMaps = 1u << 12;
+inline constexpr uint32_t kMaxLineEntries = 1u << 24;
+inline constexpr uint32_t kMaxFiles = 1u << 12;
+
+// ---- file ----
+inline constexpr char kMagic[4] = {'C', 'W', 'B', 'C'};
+inline constexpr uint16_t kFormatVersion = 1;
+inline constexpr uint16_t kMinFormatVersion = 1;
+inline constexpr uint16_t kMaxFormatVersion = 1;
+
+}  // namespace crosswalk::bytecode

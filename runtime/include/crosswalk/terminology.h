@@ -1,0 +1,258 @@
+// The terminology store: code systems, value sets and concept maps in an embedded RocksDB directory.
+//
+// Hosts open a Store read-only (the default; many processes may share one directory) and ask it to
+// look up a concept, validate a code (in its code system or in a value set) or translate a code
+// through a ConceptMap. The importer (Store opened with read_only = false, or `crosswalk term import`)
+// loads FHIR R4 CodeSystem / ValueSet / ConceptMap JSON (one resource, a Bundle or NDJSON) and CSV
+// crosswalk tables; an import is one atomic write.
+//
+// Lifetime of results: every std::string_view / std::span in a Concept or Translation points into
+// memory owned by the Store (its in-process cache). That memory is never evicted or moved while the
+// Store lives, so a result stays valid until the Store is destroyed (also across later imports made
+// through the same Store object). Results never alias the caller's arguments.
+//
+// Thread-safety: Lookup, Validate, Translate, CheckHas and stats may be called concurrently from any
+// number of threads on one Store. Import needs exclusive use of the Store (no concurrent calls).
+// A read-only Store sees the directory as it was when opened; reopen it to see later imports.
+//
+// This header includes nothing of RocksDB or nlohmann/json (see docs/terminology.md for the key layout).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "crosswalk/status.h"
+
+namespace crosswalk::term {
+
+// The three kinds of terminology resource the store holds.
+enum class ResourceKind : uint8_t { kCodeSystem = 0, kValueSet = 1, kConceptMap = 2 };
+
+// "CodeSystem", "ValueSet", "ConceptMap".
+std::string_view ResourceKindName(ResourceKind kind) noexcept;
+
+// A designation (another display, e.g. in another language) of a concept.
+struct Designation {
+  std::string_view language;    // BCP-47 tag, may be empty
+  std::string_view use_system;  // Coding.system of `use`, may be empty
+  std::string_view use_code;    // Coding.code of `use`, may be empty
+  std::string_view value;
+};
+
+// A concept property. Codings are rendered "system|code"; booleans "true"/"false"; numbers and dates
+// exactly as written in the source.
+struct Property {
+  std::string_view code;   // the property code, e.g. "status", "parent", "v2-table-deprecated"
+  std::string_view type;   // "code", "string", "boolean", "integer", "decimal", "dateTime", "Coding"
+  std::string_view value;
+};
+
+// A concept of a code system, as stored (all views are Store-owned, see the header comment).
+struct Concept {
+  std::string_view system;   // the code system URL
+  std::string_view version;  // the code system version that answered
+  std::string_view code;
+  std::string_view display;  // may be empty
+  // "active" unless the concept says otherwise (property `status`, or `inactive`/`deprecated` = true).
+  std::string_view status;
+  std::span<const Designation> designations;
+  std::span<const Property> properties;
+};
+
+// The answer of Translate. When found is false every view is empty except possibly equivalence
+// ("unmatched" / "disjoint" when the map says so explicitly).
+struct Translation {
+  bool found = false;
+  std::string_view target_system;
+  std::string_view target_code;
+  std::string_view target_display;
+  // R4 ConceptMapEquivalence ("equivalent", "equal", "wider", "narrower", "inexact", ...) or an R5
+  // relationship code, as written in the map; "equivalent" for CSV rows without one. For results that
+  // come from a group's `unmapped` rule: "unmapped-provided", "unmapped-fixed" (other-map results carry
+  // the other map's equivalence).
+  std::string_view equivalence;
+  std::string_view map_url;      // the map that answered (useful when the caller passed no map URL)
+  std::string_view map_version;  // its version
+};
+
+// Options of Store::Open. Defaults suit a host that only reads.
+struct OpenOptions {
+  // Open with RocksDB OpenForReadOnly (no lock; several processes may share the directory). Default
+  // true. Set false for importing; a read-write open takes RocksDB's lock (one writer at a time).
+  bool read_only = true;
+  // Read-write only: create an empty store when the directory has none. Default true. A read-only
+  // open of a directory without a store fails with kNotFound.
+  bool create_if_missing = true;
+  // Negative answers (unknown code, no mapping) are cached until this many entries are cached in
+  // total; beyond it they are recomputed on every call, so that hostile input cannot grow the cache
+  // without bound. Positive answers are always cached (their views must stay valid). Default 1 << 20.
+  size_t max_negative_cache_entries = size_t{1} << 20;
+  // RocksDB block cache in bytes (0 = RocksDB's default). Default 32 MiB.
+  size_t block_cache_bytes = size_t{32} << 20;
+};
+
+// Column names of a CSV crosswalk table. Each names the header cell that holds the canonical column.
+struct CsvColumns {
+  std::string source_system = "source_system";
+  std::string source_code = "source_code";
+  std::string source_display = "source_display";  // optional column
+  std::string target_system = "target_system";
+  std::string target_code = "target_code";
+  std::string target_display = "target_display";  // optional column
+  std::string equivalence = "equivalence";        // optional column (default "equivalent")
+  std::string map_url = "map_url";                // optional column
+  std::string map_version = "map_version";        // optional column
+  // Sets one mapping from "canonical=Header" (e.g. "source_code=LocalCode"). kInvalidArgument for an
+  // unknown canonical name or a missing '='.
+  Status Set(std::string_view assignment);
+};
+
+// Progress of an import, reported to ImportOptions::progress.
+struct ImportProgress {
+  std::string_view file;       // the file being read ("" while writing)
+  uint64_t bytes_done = 0;     // bytes of `file` parsed so far
+  uint64_t bytes_total = 0;    // size of `file`
+  uint64_t resources = 0;      // resources parsed so far (all files)
+  uint64_t concepts = 0;       // concepts + map elements + value-set rules parsed so far (all files)
+  bool writing = false;        // true while the single atomic write runs
+};
+
+// Options of an import.
+struct ImportOptions {
+  CsvColumns csv_columns;
+  // Map URL for CSV rows without a map_url column/value. Empty (default): derived from the file name,
+  // "urn:crosswalk:conceptmap:" + the file's stem lower-cased with every run of characters outside
+  // [a-z0-9.] replaced by '-' (e.g. "Local Lab Codes.csv" -> "urn:crosswalk:conceptmap:local-lab-codes").
+  std::string csv_map_url;
+  // Map version for CSV rows without a map_version value. Default "" (no version).
+  std::string csv_map_version;
+  // Make each imported resource version the current version of its URL. Default true. When false, a
+  // URL that has no current version yet still gets one.
+  bool set_current = true;
+  // Called now and then while parsing and writing (e.g. to draw a progress line). May be empty.
+  std::function<void(const ImportProgress&)> progress;
+  // Test hook: called after everything is parsed and the write batch is built, just before the single
+  // atomic write. Returning a non-Ok status aborts the import (nothing is written).
+  std::function<Status()> before_commit;
+};
+
+// What an import wrote.
+struct ImportReport {
+  struct Item {
+    ResourceKind kind;
+    std::string url;
+    std::string version;
+    uint64_t entries = 0;   // concepts, map elements or value-set rules/members
+    bool replaced = false;  // this (url, version) existed before and was replaced
+  };
+  std::vector<Item> items;
+  uint64_t keys_written = 0;
+  uint64_t keys_deleted = 0;
+};
+
+// Counters of a store.
+struct Stats {
+  uint64_t code_systems = 0;          // distinct code system URLs
+  uint64_t code_system_versions = 0;  // (url, version) pairs
+  uint64_t concepts = 0;              // over all versions
+  uint64_t value_sets = 0;            // distinct URLs
+  uint64_t value_set_versions = 0;
+  uint64_t concept_maps = 0;          // distinct URLs
+  uint64_t concept_map_versions = 0;
+  uint64_t map_elements = 0;          // (source code -> targets) entries, over all versions
+  // In-process cache.
+  uint64_t cache_entries = 0;
+  uint64_t cache_hits = 0;
+  uint64_t cache_misses = 0;
+};
+
+// One stored resource version (for listings).
+struct ResourceInfo {
+  ResourceKind kind;
+  std::string url;
+  std::string version;
+  std::string name;
+  std::string title;
+  uint64_t entries = 0;
+  bool current = false;  // this version is the URL's current version
+};
+
+class Store {
+ public:
+  // Opens the store in `dir`. Errors: kNotFound (read-only and no store there), kIoError (RocksDB
+  // refused, e.g. the directory is locked by a writer), kCorrupt (not a Crosswalk store, or a newer
+  // key-layout version).
+  static Result<std::unique_ptr<Store>> Open(const std::string& dir, const OpenOptions& options = {});
+
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Translates `code` of `source_system` through a ConceptMap.
+  //  * map_url non-empty: that map's current version. kNotFound when the store has no such map.
+  //  * map_url empty: every map with a group from `source_system` (and to `target_system`, if given)
+  //    is a candidate; candidates are tried in byte order of their URL and the first that maps the code
+  //    answers (so the choice is deterministic; pass a map URL to choose explicitly).
+  // Within a map: the element's targets in document order, skipping targets in another system than
+  // `target_system` (when given) and targets whose equivalence is "unmatched" or "disjoint"
+  // (relationship "not-related-to"). With no usable element, the group's `unmapped` rule applies
+  // (provided: the source code in the group's target system; fixed: the rule's code; other-map: the
+  // same question to that map, at most 4 maps deep). Not mapped: found == false (not an error).
+  // Cache hit: no allocation, no lock contention beyond a shared shard lock.
+  Result<Translation> Translate(std::string_view map_url, std::string_view source_system,
+                                std::string_view code, std::string_view target_system = {});
+
+  // Looks a concept up. An empty version means the system's current version. kNotFound when the store
+  // has no such code system (version); std::nullopt when the system has no such code.
+  Result<std::optional<Concept>> Lookup(std::string_view system, std::string_view code,
+                                        std::string_view version = {});
+
+  // With no value set: is `code` a concept of `system` (current version)? kNotFound for an unknown
+  // system. With a value set URL (current version): membership from the explicit expansion when the
+  // value set has one; otherwise from compose: an exclude (listed concept or whole system) wins over an
+  // include; a listed concept is a member as listed; a whole-system include needs the code to be in
+  // that system (the version the include names, else current). kNotFound for an unknown value set;
+  // kUnimplemented when the answer depends on compose rules the store does not evaluate (filters,
+  // includes of other value sets) and no supported rule decided it.
+  Result<bool> Validate(std::string_view system, std::string_view code,
+                        std::string_view valueset_url = {});
+
+  // Does the store hold this resource (at `version`, or any current version when empty)? Ok or
+  // kNotFound with a message naming the kind, URL and version. For binding a compiled program.
+  Status CheckHas(ResourceKind kind, std::string_view url, std::string_view version = {});
+
+  // Counts of resources (as of the last open/import) and cache counters.
+  Stats stats() const;
+
+  // Every stored resource version, sorted by kind, URL, version.
+  Result<std::vector<ResourceInfo>> List() const;
+
+  // Imports files into a read-write store, in one atomic write: either everything of every file is
+  // written, or nothing (a parse error, a failed write or a killed process leaves the store as it was).
+  // Files ending in .csv are CSV crosswalk tables; .ndjson/.jsonl are NDJSON; anything else is one JSON
+  // document (a resource or a Bundle). Re-importing a (url, version) replaces it (its old keys are
+  // removed); another version sits beside the existing ones. Errors: kFailedPrecondition (store opened
+  // read-only), kParseError (malformed input; the message names file:line or file + JSON pointer),
+  // kInvalidArgument (well-formed but unusable resource), kIoError.
+  Status Import(const std::vector<std::string>& files, const ImportOptions& options = {},
+                ImportReport* report = nullptr);
+
+  // The directory this store was opened on.
+  const std::string& dir() const;
+
+  class Impl;
+
+ private:
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace crosswalk::term

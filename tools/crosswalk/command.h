@@ -1,0 +1,33 @@
+// The subcommand registry of the `crosswalk` tool.
+//
+// Each subcommand lives in its own file and registers itself:
+//   static int RunInspect(const std::vector<std::string>& args);   // args exclude "crosswalk" and the name
+//   CW_REGISTER_COMMAND(inspect, "inspect", "MESSAGE.hl7  print every populated value with its path", RunInspect);
+// A command returns the process exit status: 0 on success, 1 on a failure it reported on stderr with one
+// line, 2 on a usage error. It must not throw.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace crosswalk::cli {
+
+using CommandFn = int (*)(const std::vector<std::string>& args);
+
+struct Command {
+  std::string_view name;   // "compile", "term", ...
+  std::string_view usage;  // one line shown by `crosswalk --help`
+  CommandFn run;
+};
+
+// Adds a command to the registry; called from static initialisers only.
+bool RegisterCommand(const Command& command);
+// All registered commands, sorted by name.
+const std::vector<Command>& Commands();
+
+}  // namespace crosswalk::cli
+
+#define CW_REGISTER_COMMAND(id, name, usage, fn) \
+  [[maybe_unused]] static const bool cw_command_registered_##id = \
+      ::crosswalk::cli::RegisterCommand({name, usage, fn})
