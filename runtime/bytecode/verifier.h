@@ -1,0 +1,16 @@
+// The bytecode verifier: every fact the VM relies on, checked once. ReadProgram calls it on every
+// loaded file; the compiler may call it on its own output (debug builds, tests). The list of checks
+// and what is deliberately not checked: runtime/src/load/README.md.
+#pragma once
+
+#include "bytecode/program.h"
+#include "crosswalk/status.h"
+
+namespace crosswalk::bytecode {
+
+// Returns Ok when `program` is safe for the VM to run without further checks, otherwise kCorrupt with a
+// message naming the first violation (and, for code, ErrorContext::function and ::pc).
+// Thread-safety: pure function.
+Status VerifyProgram(const Program& program);
+
+}  // namespace crosswalk::bytecode
