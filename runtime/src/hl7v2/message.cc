@@ -1,0 +1,470 @@
+#include "hl7v2/message.h"
+
+#include <cstring>
+#include <string>
+
+#include "hl7v2/framing.h"
+#include "hl7v2/text.h"
+
+namespace crosswalk::hl7v2 {
+namespace {
+
+// Byte classes used by the indexing loop (one table per Parse, built from the encoding).
+enum : uint8_t { kPlain = 0, kFieldSep = 1, kTerminator = 2, kNul = 3, kRepSep = 4 };
+
+bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsAlnum(char c) { return IsUpper(c) || IsDigit(c) || (c >= 'a' && c <= 'z'); }
+// Delimiters must be printable, non-alphanumeric ASCII.
+bool IsDelimiterChar(char c) { return c > ' ' && c < 0x7f && !IsAlnum(c); }
+
+// The nth (1-based) piece of `text` split on `delim`; empty if there are fewer pieces.
+std::string_view Nth(std::string_view text, char delim, int n) {
+  if (n < 1) return {};
+  const char* p = text.data();
+  const char* end = p + text.size();
+  for (int k = 1; k < n; ++k) {
+    const void* hit = std::memchr(p, delim, static_cast<size_t>(end - p));
+    if (hit == nullptr) return {};
+    p = static_cast<const char*>(hit) + 1;
+  }
+  const void* hit = std::memchr(p, delim, static_cast<size_t>(end - p));
+  const char* stop = hit ? static_cast<const char*>(hit) : end;
+  return std::string_view(p, static_cast<size_t>(stop - p));
+}
+
+int CountPieces(std::string_view text, char delim) {
+  if (text.empty()) return 0;
+  int count = 1;
+  for (char c : text) count += (c == delim);
+  return count;
+}
+
+std::string Position(int ordinal, std::string_view id, int field) {
+  std::string s = "segment " + std::to_string(ordinal);
+  if (!id.empty()) {
+    s += " (";
+    s += id;
+    s += ")";
+  }
+  if (field > 0) s += ", field " + std::to_string(field);
+  return s;
+}
+
+Status Error(StatusCode code, std::string message, int ordinal, std::string_view id, int field,
+             size_t offset) {
+  ErrorContext ctx;
+  ctx.input_position = Position(ordinal, id, field);
+  ctx.byte_offset = offset;
+  return Status(code, std::move(message), std::move(ctx));
+}
+
+void AppendLatin1(unsigned char c, std::string* out) {
+  out->push_back(static_cast<char>(0xC0 | (c >> 6)));
+  out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
+}
+
+void AppendText(std::string_view s, Charset charset, std::string* out) {
+  if (charset != Charset::kLatin1) {
+    out->append(s);
+    return;
+  }
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c < 0x80) {
+      out->push_back(ch);
+    } else {
+      AppendLatin1(c, out);
+    }
+  }
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// Parses the optional count argument of ".sp N" / ".sk N"; default 1, capped.
+int FormatCount(std::string_view arg) {
+  while (!arg.empty() && arg.front() == ' ') arg.remove_prefix(1);
+  if (arg.empty()) return 1;
+  int n = 0;
+  for (char c : arg) {
+    if (!IsDigit(c)) return 1;
+    n = n * 10 + (c - '0');
+    if (n > kMaxFormatRepeat) return kMaxFormatRepeat;
+  }
+  return n;
+}
+
+}  // namespace
+
+void Message::Clear() {
+  text_ = {};
+  encoding_ = Encoding();
+  charset_ = Charset::kUtf8;
+  segments_.clear();
+  bounds_.clear();
+}
+
+Status Message::Parse(std::string_view bytes, const ParseOptions& options) {
+  Clear();
+  std::string_view t = bytes;
+  CW_RETURN_IF_ERROR(StripFraming(&t));
+  while (!t.empty() && (t.front() == '\r' || t.front() == '\n')) t.remove_prefix(1);
+  if (t.size() > options.max_message_bytes || t.size() >= UINT32_MAX) {
+    return LimitExceeded("message is " + std::to_string(t.size()) + " bytes, over max_message_bytes (" +
+                         std::to_string(options.max_message_bytes) + ")");
+  }
+  if (t.size() < 3 || t.substr(0, 3) != "MSH") {
+    if (t.size() >= 3 && (t.substr(0, 3) == "FHS" || t.substr(0, 3) == "BHS")) {
+      return Error(StatusCode::kParseError, "batch header: split batches with SplitMessages first", 1,
+                   t.substr(0, 3), 0, 0);
+    }
+    return Error(StatusCode::kParseError, "the message does not start with an MSH segment", 1, {}, 0, 0);
+  }
+  if (t.size() < 4 || !IsDelimiterChar(t[3])) {
+    return Error(StatusCode::kParseError, "MSH-1 field separator missing or not a delimiter character", 1,
+                 "MSH", 1, 3);
+  }
+  // MSH-2: the encoding characters, up to the next field separator or segment end.
+  Encoding enc;
+  enc.field = t[3];
+  size_t msh2_end = 4;
+  while (msh2_end < t.size() && t[msh2_end] != enc.field && t[msh2_end] != '\r' && t[msh2_end] != '\n') {
+    ++msh2_end;
+  }
+  std::string_view chars = t.substr(4, msh2_end - 4);
+  char ec[5] = {0, 0, 0, 0, 0};
+  size_t nchars = chars.size();
+  if (nchars == 5 && chars[2] == chars[3] && chars[4] != chars[2]) {
+    // Quirk: "^~\\&" (escape char doubled by a string-escaping generator) is read as "^~\&".
+    ec[0] = chars[0], ec[1] = chars[1], ec[2] = chars[2], ec[3] = chars[4];
+    nchars = 4;
+  } else if (nchars == 4 || nchars == 5) {
+    std::memcpy(ec, chars.data(), nchars);
+  } else {
+    return Error(StatusCode::kParseError, "MSH-2 must hold 4 or 5 encoding characters", 1, "MSH", 2, 4);
+  }
+  for (size_t a = 0; a < nchars; ++a) {
+    bool ok = IsDelimiterChar(ec[a]) && ec[a] != enc.field;
+    for (size_t b = 0; b < a; ++b) ok = ok && ec[a] != ec[b];
+    if (!ok) {
+      return Error(StatusCode::kParseError,
+                   "MSH-2 encoding characters must be distinct, non-alphanumeric and differ from MSH-1", 1,
+                   "MSH", 2, 4 + a);
+    }
+  }
+  enc.component = ec[0];
+  enc.repetition = ec[1];
+  enc.escape = ec[2];
+  enc.subcomponent = ec[3];
+  enc.truncation = nchars == 5 ? ec[4] : '\0';
+
+  uint8_t cls[256];
+  std::memset(cls, kPlain, sizeof(cls));
+  cls[static_cast<unsigned char>(enc.field)] = kFieldSep;
+  cls[static_cast<unsigned char>('\r')] = kTerminator;
+  cls[static_cast<unsigned char>('\n')] = kTerminator;
+  cls[0] = kNul;
+  cls[static_cast<unsigned char>(enc.repetition)] = kRepSep;
+
+  const char* p = t.data();
+  const size_t n = t.size();
+  const int max_fields = options.max_fields_per_segment;
+  size_t i = 0;
+  while (true) {
+    while (i < n && (p[i] == '\r' || p[i] == '\n')) ++i;
+    if (i >= n) break;
+    const int ordinal = static_cast<int>(segments_.size()) + 1;
+    const bool first = segments_.empty();
+    // A line of blanks only is skipped like an empty line.
+    if (p[i] == ' ' || p[i] == '\t') {
+      size_t k = i;
+      while (k < n && (p[k] == ' ' || p[k] == '\t')) ++k;
+      if (k >= n || p[k] == '\r' || p[k] == '\n') {
+        i = k;
+        continue;
+      }
+    }
+    if (static_cast<int>(segments_.size()) >= options.max_segments) {
+      Clear();
+      return Error(StatusCode::kLimitExceeded,
+                   "more than max_segments (" + std::to_string(options.max_segments) + ") segments",
+                   ordinal, {}, 0, i);
+    }
+    if (n - i < 3 || !IsUpper(p[i]) || !(IsUpper(p[i + 1]) || IsDigit(p[i + 1])) ||
+        !(IsUpper(p[i + 2]) || IsDigit(p[i + 2])) ||
+        (i + 3 < n && cls[static_cast<unsigned char>(p[i + 3])] != kFieldSep &&
+         cls[static_cast<unsigned char>(p[i + 3])] != kTerminator)) {
+      Clear();
+      return Error(StatusCode::kParseError,
+                   "invalid segment id (expected 3 upper-case letters or digits, then the field separator)",
+                   ordinal, {}, 0, i);
+    }
+    std::string_view id(p + i, 3);
+    if (!first && (id == "MSH" || id == "FHS" || id == "BHS" || id == "BTS" || id == "FTS")) {
+      Clear();
+      return Error(StatusCode::kParseError,
+                   "a second message or batch segment inside one message: split with SplitMessages first",
+                   ordinal, id, 0, i);
+    }
+    Segment seg;
+    seg.begin = static_cast<uint32_t>(i);
+    seg.first_bound = static_cast<uint32_t>(bounds_.size());
+    size_t j = i + 3;
+    int field = 0;
+    if (first) {
+      bounds_.push_back(static_cast<uint32_t>(j));  // MSH-1 is this separator
+      j = msh2_end;
+      field = 2;
+    }
+    while (j < n && p[j] == enc.field) {
+      bounds_.push_back(static_cast<uint32_t>(j));
+      if (++field > max_fields) {
+        Clear();
+        return Error(StatusCode::kLimitExceeded,
+                     "more than max_fields_per_segment (" + std::to_string(max_fields) + ") fields", ordinal,
+                     id, field, j);
+      }
+      size_t k = j + 1;
+      int reps = 1;
+      while (true) {
+        while (k < n && cls[static_cast<unsigned char>(p[k])] == kPlain) ++k;
+        if (k >= n) break;
+        uint8_t c = cls[static_cast<unsigned char>(p[k])];
+        if (c == kRepSep) {
+          if (++reps > options.max_repetitions) {
+            Clear();
+            return Error(StatusCode::kLimitExceeded,
+                         "more than max_repetitions (" + std::to_string(options.max_repetitions) +
+                             ") repetitions",
+                         ordinal, id, field, k);
+          }
+          ++k;
+          continue;
+        }
+        if (c == kNul) {
+          Clear();
+          return Error(StatusCode::kParseError, "NUL byte in the message", ordinal, id, field, k);
+        }
+        break;  // field separator or terminator
+      }
+      if (k - (j + 1) > options.max_field_bytes) {
+        Clear();
+        return Error(StatusCode::kLimitExceeded,
+                     "field longer than max_field_bytes (" + std::to_string(options.max_field_bytes) + ")",
+                     ordinal, id, field, j + 1);
+      }
+      j = k;
+    }
+    if (j < n && p[j] == '\0') {
+      Clear();
+      return Error(StatusCode::kParseError, "NUL byte in the message", ordinal, id, field, j);
+    }
+    bounds_.push_back(static_cast<uint32_t>(j));
+    seg.end = static_cast<uint32_t>(j);
+    seg.bound_count = static_cast<uint32_t>(bounds_.size()) - seg.first_bound;
+    segments_.push_back(seg);
+    i = j;
+  }
+
+  text_ = t;
+  encoding_ = enc;
+  // MSH-18 (first repetition) names the character set.
+  std::string_view cs = Raw(0, 18, 1);
+  Charset charset;
+  if (!ParseCharset(cs, &charset)) {
+    Clear();
+    return Error(StatusCode::kUnimplemented, "MSH-18 names a character set this reader does not support", 1,
+                 "MSH", 18, 0);
+  }
+  // Senders often label UTF-8 text as 8859/1; text that is valid UTF-8 is taken as UTF-8.
+  if (charset == Charset::kLatin1 && IsValidUtf8(t)) charset = Charset::kUtf8;
+  charset_ = charset;
+  return Status::Ok();
+}
+
+std::string_view Message::segment_id(int seg) const {
+  if (seg < 0 || seg >= segment_count()) return {};
+  return text_.substr(segments_[seg].begin, 3);
+}
+
+std::string_view Message::segment_text(int seg) const {
+  if (seg < 0 || seg >= segment_count()) return {};
+  const Segment& s = segments_[seg];
+  return text_.substr(s.begin, s.end - s.begin);
+}
+
+int Message::field_count(int seg) const {
+  if (seg < 0 || seg >= segment_count()) return 0;
+  const Segment& s = segments_[seg];
+  return static_cast<int>(s.bound_count) - (IsMsh(seg) ? 0 : 1);
+}
+
+bool Message::FieldSpan(int seg, int field, uint32_t* begin, uint32_t* end) const {
+  if (seg < 0 || seg >= segment_count() || field < 1) return false;
+  const Segment& s = segments_[seg];
+  int idx;
+  if (IsMsh(seg)) {
+    if (field == 1) {
+      *begin = s.begin + 3;
+      *end = *begin + 1;
+      return true;
+    }
+    idx = field - 2;
+  } else {
+    idx = field - 1;
+  }
+  if (static_cast<uint32_t>(idx) + 1 >= s.bound_count) return false;
+  *begin = bounds_[s.first_bound + idx] + 1;
+  *end = bounds_[s.first_bound + idx + 1];
+  return true;
+}
+
+std::string_view Message::Raw(int seg, int field, int rep, int comp, int sub) const {
+  uint32_t b, e;
+  if (!FieldSpan(seg, field, &b, &e)) return {};
+  std::string_view f = text_.substr(b, e - b);
+  if (IsMsh(seg) && field <= 2) return (rep <= 1 && comp <= 1 && sub <= 1) ? f : std::string_view();
+  if (rep == 0) return f;
+  f = Nth(f, encoding_.repetition, rep);
+  if (comp == 0) return f;
+  f = Nth(f, encoding_.component, comp);
+  if (sub == 0) return f;
+  return Nth(f, encoding_.subcomponent, sub);
+}
+
+int Message::repetition_count(int seg, int field) const {
+  std::string_view f = Raw(seg, field);
+  if (f.empty()) return 0;
+  if (IsMsh(seg) && field <= 2) return 1;
+  return CountPieces(f, encoding_.repetition);
+}
+
+int Message::component_count(int seg, int field, int rep) const {
+  std::string_view r = Raw(seg, field, rep);
+  if (r.empty()) return 0;
+  if (IsMsh(seg) && field <= 2) return 1;
+  return CountPieces(r, encoding_.component);
+}
+
+int Message::subcomponent_count(int seg, int field, int rep, int comp) const {
+  std::string_view c = Raw(seg, field, rep, comp);
+  if (c.empty()) return 0;
+  if (IsMsh(seg) && field <= 2) return 1;
+  return CountPieces(c, encoding_.subcomponent);
+}
+
+std::string_view Message::Value(int seg, int field, int rep, int comp, int sub, std::string* scratch) const {
+  std::string_view raw = Raw(seg, field, rep, comp, sub);
+  if (raw.empty() || (IsMsh(seg) && field <= 2)) return raw;
+  bool decode = std::memchr(raw.data(), encoding_.escape, raw.size()) != nullptr;
+  if (!decode && charset_ == Charset::kLatin1) {
+    for (char c : raw) {
+      if (static_cast<unsigned char>(c) >= 0x80) {
+        decode = true;
+        break;
+      }
+    }
+  }
+  if (!decode) return raw;
+  scratch->clear();
+  Unescape(raw, encoding_, charset_, scratch);
+  return *scratch;
+}
+
+int Message::FindSegment(std::string_view id, int from, int to) const {
+  if (to < 0 || to > segment_count()) to = segment_count();
+  if (from < 0) from = 0;
+  for (int s = from; s < to; ++s) {
+    if (text_.compare(segments_[s].begin, 3, id) == 0 && id.size() == 3) return s;
+  }
+  return -1;
+}
+
+void Message::Unescape(std::string_view raw, const Encoding& enc, Charset charset, std::string* out) {
+  const size_t n = raw.size();
+  size_t i = 0;
+  while (i < n) {
+    const void* hit = std::memchr(raw.data() + i, enc.escape, n - i);
+    size_t esc = hit ? static_cast<size_t>(static_cast<const char*>(hit) - raw.data()) : n;
+    AppendText(raw.substr(i, esc - i), charset, out);
+    if (esc >= n) break;
+    size_t close = raw.find(enc.escape, esc + 1);
+    if (close == std::string_view::npos) {  // unterminated: kept literally
+      AppendText(raw.substr(esc), charset, out);
+      break;
+    }
+    std::string_view seq = raw.substr(esc + 1, close - esc - 1);
+    i = close + 1;
+    bool handled = true;
+    if (seq.size() == 1) {
+      switch (seq[0]) {
+        case 'F': out->push_back(enc.field); break;
+        case 'S': out->push_back(enc.component); break;
+        case 'T': out->push_back(enc.subcomponent); break;
+        case 'R': out->push_back(enc.repetition); break;
+        case 'E': out->push_back(enc.escape); break;
+        case 'P':
+          if (enc.truncation != '\0') {
+            out->push_back(enc.truncation);
+          } else {
+            handled = false;
+          }
+          break;
+        case 'H':
+        case 'N': break;  // highlighting on/off: dropped
+        default: handled = false;
+      }
+    } else if (seq.size() >= 3 && seq[0] == 'X' && (seq.size() - 1) % 2 == 0) {
+      size_t start = out->size();
+      for (size_t k = 1; k + 1 < seq.size() && handled; k += 2) {
+        int hi = HexDigit(seq[k]), lo = HexDigit(seq[k + 1]);
+        if (hi < 0 || lo < 0) {
+          handled = false;
+          break;
+        }
+        auto byte = static_cast<unsigned char>(hi * 16 + lo);
+        if (charset == Charset::kLatin1 && byte >= 0x80) {
+          AppendLatin1(byte, out);
+        } else {
+          out->push_back(static_cast<char>(byte));
+        }
+      }
+      if (!handled) out->resize(start);
+    } else if (!seq.empty() && seq[0] == '.') {
+      std::string_view cmd = seq.substr(1, 2);
+      std::string_view arg = seq.size() > 3 ? seq.substr(3) : std::string_view();
+      if (cmd == "br" && arg.empty()) {
+        out->push_back('\n');
+      } else if (cmd == "sp") {
+        out->append(static_cast<size_t>(FormatCount(arg)), '\n');
+      } else if (cmd == "sk") {
+        out->append(static_cast<size_t>(FormatCount(arg)), ' ');
+      } else if (cmd == "ce" && arg.empty()) {
+        out->push_back('\n');
+      } else if (cmd == "fi" || cmd == "nf" || cmd == "in" || cmd == "ti") {
+        // fill mode / indentation: no plain-text meaning, dropped
+      } else {
+        handled = false;
+      }
+    } else if (seq.size() >= 5 && (seq[0] == 'C' || seq[0] == 'M')) {
+      // ISO 2022 character-set switches (\Cxxyy\, \Mxxyyzz\): dropped; the bytes that follow are kept.
+      bool hex = (seq.size() == 5 || seq.size() == 7);
+      for (size_t k = 1; k < seq.size(); ++k) hex = hex && HexDigit(seq[k]) >= 0;
+      handled = hex;
+    } else {
+      handled = false;
+    }
+    if (!handled) {  // unknown or locally defined (\Z..\): kept literally
+      out->push_back(enc.escape);
+      AppendText(seq, charset, out);
+      out->push_back(enc.escape);
+    }
+  }
+}
+
+}  // namespace crosswalk::hl7v2

@@ -1,0 +1,132 @@
+// HL7 v2 ER7 reader: a reusable one-pass index over one message's bytes.
+//
+//   crosswalk::hl7v2::Message msg;            // keep one per thread and reuse it
+//   std::string scratch;
+//   CW_RETURN_IF_ERROR(msg.Parse(bytes));     // `bytes` must outlive every view msg hands out
+//   int pid = msg.FindSegment("PID");
+//   std::string_view family = msg.Value(pid, 5, 1, 1, 1, &scratch);   // PID-5[1].1.1
+//
+// Numbering is the one HL7 people write: fields, repetitions, components and subcomponents are 1-based.
+// For MSH, MSH-1 is the field separator itself and MSH-2 the encoding characters, so MSH-3 is the first
+// item after the encoding characters; for every other segment SEG-1 is the first item after the id.
+// A 0 for rep / comp / sub means "the whole" field / repetition / component (still delimited text).
+//
+// Parse() builds one index (segments and their field boundaries) in a single pass and reuses the
+// capacity of its vectors, so parsing in a steady state allocates nothing. Repetitions, components and
+// subcomponents are found by scanning the (short) field text on each lookup. Raw() returns text still
+// escaped; Value() returns a view into the message when there is nothing to decode, otherwise decodes
+// escape sequences (and ISO-8859-1 → UTF-8 when MSH-18 says so) into the caller's scratch string.
+//
+// Thread-safety: a const Message may be read from many threads; Parse() needs exclusive access.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crosswalk/status.h"
+
+namespace crosswalk::hl7v2 {
+
+// Named limits. Each one is checked while indexing and reported as kLimitExceeded naming the limit, the
+// segment ordinal/id and the field (never the data). Structural problems are kParseError.
+struct ParseOptions {
+  size_t max_message_bytes = 16u << 20;  // after MLLP/BOM removal
+  int max_segments = 50'000;
+  int max_fields_per_segment = 1'000;    // HL7 numbering (MSH counts MSH-1 and MSH-2)
+  int max_repetitions = 5'000;           // per field
+  size_t max_field_bytes = 8u << 20;     // one field's text, all repetitions
+};
+
+// Delimiters from MSH-1 / MSH-2. `truncation` is '\0' unless MSH-2 has the v2.7+ 5th character.
+struct Encoding {
+  char field = '|';
+  char component = '^';
+  char repetition = '~';
+  char escape = '\\';
+  char subcomponent = '&';
+  char truncation = '\0';
+};
+
+// Character sets named in MSH-18 that the reader understands.
+enum class Charset : uint8_t {
+  kUtf8,    // empty MSH-18, ASCII, UNICODE UTF-8, UTF-8: bytes passed through
+  kLatin1,  // 8859/1, ISO-8859-1, ISO_8859-1: converted to UTF-8 by Value()
+};
+
+class Message {
+ public:
+  Message() = default;
+  Message(const Message&) = delete;
+  Message& operator=(const Message&) = delete;
+  Message(Message&&) = default;
+  Message& operator=(Message&&) = default;
+
+  // Indexes one message. Accepts a leading UTF-8 BOM, one MLLP frame (0x0B ... 0x1C 0x0D), segment
+  // terminators CR, LF or CRLF (mixed too) and blank lines. The first segment must be MSH. Batch
+  // files and concatenated messages are rejected here: split them first with SplitMessages()
+  // (framing.h). On error the Message is empty (segment_count() == 0).
+  Status Parse(std::string_view bytes, const ParseOptions& options = {});
+
+  // The message text that the index refers to (BOM and MLLP framing removed).
+  std::string_view text() const { return text_; }
+  const Encoding& encoding() const { return encoding_; }
+  Charset charset() const { return charset_; }
+
+  int segment_count() const { return static_cast<int>(segments_.size()); }
+  // "PID"; empty when seg is out of range.
+  std::string_view segment_id(int seg) const;
+  // The whole segment text without its terminator.
+  std::string_view segment_text(int seg) const;
+  // Highest field number present (HL7 numbering: an "MSH|^~\&" segment has 2 fields).
+  int field_count(int seg) const;
+
+  // Raw (still escaped) text at a position; 0 = whole for rep/comp/sub. Empty view when absent.
+  // MSH-1 and MSH-2 are never split (MSH-2 contains the delimiters).
+  std::string_view Raw(int seg, int field, int rep = 0, int comp = 0, int sub = 0) const;
+  // Number of repetitions of a field: 0 when the field is empty or absent.
+  int repetition_count(int seg, int field) const;
+  // Number of components of a repetition: 0 when empty/absent.
+  int component_count(int seg, int field, int rep) const;
+  // Number of subcomponents of a component: 0 when empty/absent.
+  int subcomponent_count(int seg, int field, int rep, int comp) const;
+
+  // Decoded value. Returns a view into the message when nothing needs decoding, otherwise decodes
+  // into *scratch (overwritten) and returns a view of it. Meant for leaves: with a 0 index the
+  // delimiters inside the returned text are kept as they are while escapes are decoded. The explicit
+  // null "" is returned unchanged (test it with IsExplicitNull on Raw()).
+  std::string_view Value(int seg, int field, int rep, int comp, int sub, std::string* scratch) const;
+
+  static bool IsExplicitNull(std::string_view raw) { return raw.size() == 2 && raw[0] == '"' && raw[1] == '"'; }
+
+  // First segment index in [from, to) whose id is `id`, or -1. `to` < 0 means segment_count().
+  int FindSegment(std::string_view id, int from = 0, int to = -1) const;
+
+  // Decodes escape sequences in `raw` (written with `enc`) into *out (appended). Exposed for the writer,
+  // tests and tools. See README.md for the escapes understood.
+  static void Unescape(std::string_view raw, const Encoding& enc, Charset charset, std::string* out);
+
+ private:
+  struct Segment {
+    uint32_t begin;        // offset of the segment id in text_
+    uint32_t end;          // offset of the terminator (or text end)
+    uint32_t first_bound;  // index into bounds_
+    uint32_t bound_count;  // field separators + 1 (the segment end)
+  };
+
+  // The field's text [begin, end) in text_; false when absent.
+  bool FieldSpan(int seg, int field, uint32_t* begin, uint32_t* end) const;
+  bool IsMsh(int seg) const { return seg == 0; }
+  void Clear();
+
+  std::string_view text_;
+  Encoding encoding_;
+  Charset charset_ = Charset::kUtf8;
+  std::vector<Segment> segments_;
+  // For each segment: offsets of its field separators, then the segment end.
+  std::vector<uint32_t> bounds_;
+};
+
+}  // namespace crosswalk::hl7v2

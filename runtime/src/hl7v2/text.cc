@@ -1,0 +1,77 @@
+#include "hl7v2/text.h"
+
+#include <cstdint>
+
+namespace crosswalk::hl7v2 {
+
+namespace {
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 32);
+    if (y >= 'a' && y <= 'z') y = static_cast<char>(y - 32);
+    if (x != y) return false;
+  }
+  return true;
+}
+}  // namespace
+
+bool ParseCharset(std::string_view v, Charset* charset) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  static constexpr std::string_view kUtf8Names[] = {"", "ASCII", "UNICODE UTF-8", "UTF-8", "UTF8",
+                                                    "UNICODE"};
+  static constexpr std::string_view kLatin1Names[] = {"8859/1", "ISO-8859-1", "ISO_8859-1", "ISO8859-1",
+                                                      "LATIN1", "ISO IR100"};
+  for (auto name : kUtf8Names) {
+    if (EqualsIgnoreCase(v, name)) {
+      *charset = Charset::kUtf8;
+      return true;
+    }
+  }
+  for (auto name : kLatin1Names) {
+    if (EqualsIgnoreCase(v, name)) {
+      *charset = Charset::kLatin1;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool IsValidUtf8(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  size_t i = 0;
+  while (i < n) {
+    unsigned char c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2, cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3, cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > n) return false;
+    for (size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[i + k] & 0x3F);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace crosswalk::hl7v2
