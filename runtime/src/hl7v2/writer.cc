@@ -60,7 +60,6 @@ void AppendEscaped(std::string_view value, const Encoding& enc, std::string* out
       out->push_back(e);
       continue;
     } else if (c == '\r') {
-      if (i + 1 < value.size() && value[i + 1] == '\n') continue;  // CRLF → one \.br\ (from the LF)
       out->push_back(e);
       out->append("X0D");
       out->push_back(e);

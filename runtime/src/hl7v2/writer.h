@@ -25,7 +25,7 @@
 namespace crosswalk::hl7v2 {
 
 // Appends `value` escaped for `enc`: field, component, repetition, escape, subcomponent and truncation
-// characters become \F\ \S\ \R\ \E\ \T\ \P\; LF (or CRLF) becomes \.br\ and a lone CR \X0D\, so that
+// characters become \F\ \S\ \R\ \E\ \T\ \P\; LF becomes \.br\ and CR \X0D\ (CRLF: \X0D\\.br\), so that
 // Message::Value() gives back exactly `value`. Other bytes (UTF-8 included) are copied.
 void AppendEscaped(std::string_view value, const Encoding& enc, std::string* out);
 std::string Escape(std::string_view value, const Encoding& enc = {});
