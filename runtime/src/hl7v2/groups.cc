@@ -28,6 +28,13 @@ bool Fits(const StructureNode& child, std::string_view id) {
   return child.is_group ? CanStart(child, id) : child.Accepts(id);
 }
 
+// A group whose first item is a required segment accepting `id` (ORC for an ORDER group).
+bool Anchors(const StructureNode& child, std::string_view id) {
+  if (!child.is_group || child.children.empty()) return false;
+  const StructureNode& first = child.children[0];
+  return !first.optional && !first.is_group && first.Accepts(id);
+}
+
 }  // namespace
 
 int GroupTree::Open(const StructureNode* def, int parent, int seg) {
@@ -65,6 +72,11 @@ void GroupTree::Build(const Message& message, const StructureDef* structure) {
   Open(root, -1, 0);
   stack_.push_back(Frame{root, 0, 0, false});
 
+  // True when the match at (level, pos) enters a group through its optional leading items.
+  auto enters_loosely = [this](int level, int pos, std::string_view id) {
+    const StructureNode& child = stack_[static_cast<size_t>(level)].group->children[static_cast<size_t>(pos)];
+    return child.is_group && !Anchors(child, id);
+  };
   for (int s = 0; s < n; ++s) {
     std::string_view id = message.segment_id(s);
     // The deepest frame with a position for this segment at or after its current one.
@@ -79,6 +91,24 @@ void GroupTree::Build(const Message& message, const StructureDef* structure) {
           level = l;
           pos = j;
           break;
+        }
+      }
+    }
+    // A segment that would only *enter* a deeper group through optional leading items yields to an
+    // enclosing group it anchors (OML_O21: a second ORC starts a new ORDER, not a PRIOR_RESULT).
+    if (level > 0 && enters_loosely(level, pos, id)) {
+      for (int l = level - 1; l >= 0; --l) {
+        const Frame& f = stack_[static_cast<size_t>(l)];
+        const auto& children = f.group->children;
+        for (int j = f.ci; j < static_cast<int>(children.size()); ++j) {
+          const StructureNode& child = children[static_cast<size_t>(j)];
+          if (j == f.ci && f.consumed && !child.repeating) continue;
+          if (Anchors(child, id)) {
+            level = l;
+            pos = j;
+            l = -1;
+            break;
+          }
         }
       }
     }
