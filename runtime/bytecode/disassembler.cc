@@ -174,20 +174,20 @@ class Lister {
     std::vector<std::string> ops;
     switch (info.format) {
       case Format::ABC:
-        Operand_(ops, info.a, GetA(w), next);
-        Operand_(ops, info.b, GetB(w), next);
-        Operand_(ops, info.c, GetC(w), next);
+        Operand_(ops, op, info.a, GetA(w), next);
+        Operand_(ops, op, info.b, GetB(w), next);
+        Operand_(ops, op, info.c, GetC(w), next);
         break;
       case Format::AD:
-        Operand_(ops, info.a, GetA(w), next);
-        Operand_(ops, info.b,
+        Operand_(ops, op, info.a, GetA(w), next);
+        Operand_(ops, op, info.b,
                  (info.b == Operand::kJump || info.b == Operand::kImm) ? static_cast<uint32_t>(GetSD(w)) : GetD(w), next);
         break;
-      case Format::E: Operand_(ops, info.a, static_cast<uint32_t>(GetSE(w)), next); break;
+      case Format::E: Operand_(ops, op, info.a, static_cast<uint32_t>(GetSE(w)), next); break;
     }
     if (has_aux) {
       if (aux_present) {
-        Operand_(ops, info.aux, aux, next);
+        Operand_(ops, op, info.aux, aux, next);
       } else {
         ops.push_back("<AUX missing>");
       }
@@ -197,23 +197,25 @@ class Lister {
     return aux_present ? next : end;
   }
 
+  // The instruction line, preceded by a "; file:line:col" line where a debug-table row starts.
   void Emit(std::string line, uint32_t pc) {
     auto it = line_at_.find(pc);
     if (it != line_at_.end()) {
       const LineEntry& e = p_.lines[it->second];
       std::string file = e.file < p_.files.size() ? p_.files[e.file] : "<file " + std::to_string(e.file) + ">";
-      comments_.push_back(file + ":" + std::to_string(e.line) + ":" + std::to_string(e.col));
+      out_ += "        ; " + file + ":" + std::to_string(e.line) + ":" + std::to_string(e.col) + "\n";
     }
     if (!comments_.empty()) {
       Pad(line, 48);
       line += ";";
-      for (const std::string& c : comments_) line += " " + c;
+      for (size_t i = 0; i < comments_.size(); ++i) line += (i ? ", " : " ") + comments_[i];
     }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
     out_ += line + "\n";
   }
 
   // Appends the text of one operand (nothing for kNone unless it is non-zero) and its comment.
-  void Operand_(std::vector<std::string>& ops, Operand kind, uint32_t v, uint32_t next) {
+  void Operand_(std::vector<std::string>& ops, Op op, Operand kind, uint32_t v, uint32_t next) {
     switch (kind) {
       case Operand::kNone:
         if (v != 0) ops.push_back("<" + std::to_string(v) + "?>");
@@ -222,7 +224,13 @@ class Lister {
       case Operand::kReg2:
       case Operand::kRegN: ops.push_back("R" + std::to_string(v)); return;
       case Operand::kCount: ops.push_back(std::to_string(v)); return;
-      case Operand::kImm: ops.push_back(std::to_string(static_cast<int32_t>(v))); return;
+      case Operand::kImm:
+        ops.push_back(std::to_string(static_cast<int32_t>(v)));
+        if (op == Op::TRANSLATE) {
+          static constexpr const char* kPolicy[] = {"absent", "keep", "warn", "error"};
+          comments_.push_back(std::string("unmapped=") + kPolicy[v & 3] + ((v & kTranslateWantCoding) ? " coding" : ""));
+        }
+        return;
       case Operand::kConst:
       case Operand::kStr:
         ops.push_back("K" + std::to_string(v));

@@ -72,14 +72,14 @@ class Cursor {
   }
   Status Varint32(uint32_t* v, const char* what) {
     size_t start = pos_;
-    uint64_t w;
+    uint64_t w = 0;
     CW_RETURN_IF_ERROR(Varint64(&w, what));
     if (w > UINT32_MAX) return CorruptAt(start, std::string(what) + ": value does not fit 32 bits");
     *v = static_cast<uint32_t>(w);
     return Status::Ok();
   }
   Status Zigzag(int64_t* v, const char* what) {
-    uint64_t w;
+    uint64_t w = 0;
     CW_RETURN_IF_ERROR(Varint64(&w, what));
     *v = static_cast<int64_t>(w >> 1) ^ -static_cast<int64_t>(w & 1);
     return Status::Ok();
@@ -87,7 +87,7 @@ class Cursor {
   // A varint length, checked against the limit and the bytes left, then the bytes.
   Status String(std::string* s, const char* what, const LoadLimits& limits) {
     size_t start = pos_;
-    uint32_t n;
+    uint32_t n = 0;
     CW_RETURN_IF_ERROR(Varint32(&n, what));
     if (n > limits.max_string_bytes) return LimitAt(start, "max_string_bytes", n, limits.max_string_bytes);
     if (n > remaining()) return Truncated(what);
@@ -123,18 +123,18 @@ class Cursor {
 };
 
 Status ReadConstants(Cursor& c, const LoadLimits& l, Program& p) {
-  uint32_t n;
+  uint32_t n = 0;
   CW_RETURN_IF_ERROR(c.Count(&n, "constant count", "max_constants", l.max_constants, 1));
   p.constants.resize(n);
   for (Constant& k : p.constants) {
     size_t at = c.pos();
-    uint8_t tag;
+    uint8_t tag = 0;
     CW_RETURN_IF_ERROR(c.U8(&tag, "constant tag"));
     k.tag = static_cast<Constant::Tag>(tag);
     switch (k.tag) {
       case Constant::Tag::kNull: break;
       case Constant::Tag::kBool: {
-        uint8_t b;
+        uint8_t b = 0;
         CW_RETURN_IF_ERROR(c.U8(&b, "bool constant"));
         k.i = b;  // 0 or 1, checked by the verifier
         break;
@@ -143,7 +143,7 @@ Status ReadConstants(Cursor& c, const LoadLimits& l, Program& p) {
       case Constant::Tag::kDecimal: {
         CW_RETURN_IF_ERROR(c.Zigzag(&k.i, "decimal mantissa"));
         size_t scale_at = c.pos();
-        uint32_t scale;
+        uint32_t scale = 0;
         CW_RETURN_IF_ERROR(c.Varint32(&scale, "decimal scale"));
         // Only the width is the reader's business; the verifier checks the range.
         if (scale > UINT16_MAX) return CorruptAt(scale_at, "decimal scale does not fit 16 bits");
@@ -158,7 +158,7 @@ Status ReadConstants(Cursor& c, const LoadLimits& l, Program& p) {
 }
 
 Status ReadFunctions(Cursor& c, const LoadLimits& l, Program& p) {
-  uint32_t n;
+  uint32_t n = 0;
   CW_RETURN_IF_ERROR(c.Count(&n, "function count", "max_functions", l.max_functions, 5));
   p.functions.resize(n);
   for (Function& f : p.functions) {
@@ -172,7 +172,7 @@ Status ReadFunctions(Cursor& c, const LoadLimits& l, Program& p) {
 }
 
 Status ReadCode(Cursor& c, const LoadLimits& l, Program& p) {
-  uint32_t n;
+  uint32_t n = 0;
   CW_RETURN_IF_ERROR(c.Count(&n, "code word count", "max_code_words", l.max_code_words, 4));
   p.code.resize(n);
   for (uint32_t& w : p.code) CW_RETURN_IF_ERROR(c.U32(&w, "code word"));
@@ -180,11 +180,11 @@ Status ReadCode(Cursor& c, const LoadLimits& l, Program& p) {
 }
 
 Status ReadMaps(Cursor& c, const LoadLimits& l, Program& p) {
-  uint32_t n;
+  uint32_t n = 0;
   CW_RETURN_IF_ERROR(c.Count(&n, "map count", "max_maps", l.max_maps, 5));
   p.maps.resize(n);
   for (MapEntry& m : p.maps) {
-    uint8_t source, target;
+    uint8_t source = 0, target = 0;
     CW_RETURN_IF_ERROR(c.String(&m.name, "map name", l));
     CW_RETURN_IF_ERROR(c.U8(&source, "map source kind"));
     CW_RETURN_IF_ERROR(c.U8(&target, "map target kind"));
@@ -197,11 +197,11 @@ Status ReadMaps(Cursor& c, const LoadLimits& l, Program& p) {
 }
 
 Status ReadTermRefs(Cursor& c, const LoadLimits& l, Program& p) {
-  uint32_t n;
+  uint32_t n = 0;
   CW_RETURN_IF_ERROR(c.Count(&n, "term ref count", "max_term_refs", l.max_term_refs, 3));
   p.term_refs.resize(n);
   for (TermRef& t : p.term_refs) {
-    uint8_t type;
+    uint8_t type = 0;
     CW_RETURN_IF_ERROR(c.U8(&type, "term ref type"));
     t.type = static_cast<TermRef::Type>(type);  // range checked by the verifier
     CW_RETURN_IF_ERROR(c.String(&t.url, "term ref url", l));
@@ -211,7 +211,7 @@ Status ReadTermRefs(Cursor& c, const LoadLimits& l, Program& p) {
 }
 
 Status ReadFiles(Cursor& c, const LoadLimits& l, Program& p) {
-  uint32_t n;
+  uint32_t n = 0;
   CW_RETURN_IF_ERROR(c.Count(&n, "file count", "max_files", l.max_files, 1));
   p.files.resize(n);
   for (std::string& f : p.files) CW_RETURN_IF_ERROR(c.String(&f, "file name", l));
@@ -219,17 +219,11 @@ Status ReadFiles(Cursor& c, const LoadLimits& l, Program& p) {
 }
 
 Status ReadLines(Cursor& c, const LoadLimits& l, Program& p) {
-  uint32_t n;
+  uint32_t n = 0;
   CW_RETURN_IF_ERROR(c.Count(&n, "line entry count", "max_line_entries", l.max_line_entries, 4));
   p.lines.resize(n);
-  uint64_t pc = 0;
   for (LineEntry& e : p.lines) {
-    size_t at = c.pos();
-    uint32_t delta;
-    CW_RETURN_IF_ERROR(c.Varint32(&delta, "line entry pc delta"));
-    pc += delta;
-    if (pc > UINT32_MAX) return CorruptAt(at, "line entry pc does not fit 32 bits");
-    e.pc = static_cast<uint32_t>(pc);
+    CW_RETURN_IF_ERROR(c.Varint32(&e.pc, "line entry pc"));
     CW_RETURN_IF_ERROR(c.Varint32(&e.file, "line entry file"));
     CW_RETURN_IF_ERROR(c.Varint32(&e.line, "line entry line"));
     CW_RETURN_IF_ERROR(c.Varint32(&e.col, "line entry col"));
@@ -263,8 +257,8 @@ Result<Program> Read(std::string_view bytes, LoadLimits limits) {
     return CorruptAt(0, "bad magic (not a .cwb file)");
   }
   Cursor h(bytes, sizeof(kMagic), bytes.size());
-  uint16_t version, flags;
-  uint32_t section_count, file_size, checksum;
+  uint16_t version = 0, flags = 0;
+  uint32_t section_count = 0, file_size = 0, checksum = 0;
   CW_RETURN_IF_ERROR(h.U16(&version, "header (format version)"));
   if (version < kMinFormatVersion || version > kMaxFormatVersion) {
     ErrorContext ctx;

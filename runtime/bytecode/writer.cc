@@ -110,12 +110,8 @@ std::string Files(const Program& p) {
 std::string Lines(const Program& p) {
   Sink s;
   s.Varint(p.lines.size());
-  uint32_t prev_pc = 0;
   for (const LineEntry& e : p.lines) {
-    // pc is delta-coded; a verified table never goes backwards, an unverified one wraps (and is rejected
-    // on load).
-    s.Varint(static_cast<uint32_t>(e.pc - prev_pc));
-    prev_pc = e.pc;
+    s.Varint(e.pc);
     s.Varint(e.file);
     s.Varint(e.line);
     s.Varint(e.col);
