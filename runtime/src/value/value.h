@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace crosswalk::hl7v2 {
@@ -51,13 +52,17 @@ struct Object;
 
 // A node of the input message. field == 0 means the whole segment; rep == 0 means "no repetition
 // chosen" (reads take the first; iteration visits all); comp/sub == 0 mean the whole repetition/component.
+// Packed into 8 bytes so that Value stays 16 (with a plain int32 segment the union was 12 bytes and Value
+// 24): segment indices up to 2^19-1 (far above hl7v2::ParseOptions::max_segments), fields up to 4095
+// (max_fields_per_segment is 1000).
 struct V2Ref {
-  int32_t segment;  // segment index in the message
-  uint16_t field;
+  int32_t segment : 20;  // segment index in the message
+  uint32_t field : 12;
   uint16_t rep;
   uint8_t comp;
   uint8_t sub;
 };
+static_assert(sizeof(V2Ref) == 8, "V2Ref must stay 8 bytes");
 
 struct Value {
   ValueKind kind = ValueKind::kAbsent;
@@ -160,7 +165,15 @@ struct Object {
 struct ValueEnv {
   Arena* arena = nullptr;
   const hl7v2::Message* message = nullptr;  // null when the input is not HL7 v2
+  // Decode buffer for kV2 reads (escapes). Owned by the RunContext and reused between messages; when
+  // null a thread-local buffer is used.
+  std::string* scratch = nullptr;
 };
+
+// Value::flags bits.
+// kDecimal with mantissa 0 written with a minus sign ("-0", "-0.0"): kept so that JSON numbers
+// round-trip byte for byte. Arithmetic and comparison treat it as 0.
+inline constexpr uint8_t kFlagNegativeZero = 1;
 
 // ---- construction (arena) ----
 Array* NewArray(Arena& arena, uint32_t capacity = 4);
@@ -194,5 +207,53 @@ std::string_view ToString(const ValueEnv& env, const Value& v);
 // Equality for `==` and `match`: numbers by value (1 == 1.0), strings bytewise, kV2 by its decoded
 // string, arrays/objects deeply. Absent equals only absent and null.
 bool Equal(const ValueEnv& env, const Value& a, const Value& b);
+
+// ---- numbers (ADD SUB MUL DIV MOD NEG, LT LE GT GE) ----
+// Operands are dereferenced (kV2) first. Only kInt and kDecimal are numbers: a string that looks like a
+// number is a type error (maps call decimal() / integer()). On error these return false and set *error
+// to a static message that names kinds, never values ("cannot add string and integer").
+//
+//   int op int      -> int for + - * %; overflow is an error ("integer overflow").
+//   int / int       -> int when the division is exact (6/2 = 3), otherwise a decimal (7/2 = 3.5).
+//   with a decimal  -> exact decimal (mantissa int64 + scale):
+//                      + - : scales aligned to the larger one (0.1 + 0.2 = 0.3, 1.50 + 1 = 2.50);
+//                      *   : scales added (1.5 * 1.5 = 2.25; trailing zeros dropped only to fit);
+//                      /   : exact quotient when it has at most S = max(scale_a, scale_b, 10) decimals,
+//                            otherwise rounded half away from zero to S decimals; then trailing zeros are
+//                            dropped down to scale max(scale_a - scale_b, 0) (1.50 / 2 = 0.75,
+//                            3.00 / 1.5 = 2.0, 1 / 3.0 = 0.3333333333);
+//                      %   : remainder with the sign of the dividend, at the larger scale.
+//   a result that does not fit (mantissa beyond int64, scale beyond kMaxDecimalScale) -> "decimal overflow";
+//   division or remainder by zero -> "division by zero".
+// An absent or null operand (with a number or another absent/null) gives absent, not an error, so that
+// `decimal(OBX-5) * 1000` simply stays absent when OBX-5 is empty.
+// *error points to static or thread-local storage valid until the next failing call on this thread.
+enum class ArithOp : uint8_t { kAdd, kSub, kMul, kDiv, kMod };
+bool Arith(const ValueEnv& env, ArithOp op, const Value& a, const Value& b, Value* out, const char** error);
+bool Negate(const ValueEnv& env, const Value& a, Value* out, const char** error);
+
+// Ordering for < <= > >=: numbers by value (int and decimal mixed), strings bytewise (kV2 decoded),
+// booleans false < true. *result is -1, 0 or 1. When an operand is absent or null *result is kUnordered
+// and the call succeeds: the VM makes every ordering test false then (an absent birth date is neither
+// before nor after a date). Any other pair (a string and a number, an array) is an error
+// ("cannot compare string and integer").
+inline constexpr int kUnordered = -2147483647 - 1;
+bool Compare(const ValueEnv& env, const Value& a, const Value& b, int* result, const char** error);
+
+// Compares two numbers (kInt / kDecimal, not dereferenced) by value: <0, 0, >0.
+int CompareNumbers(const Value& a, const Value& b);
+
+// ---- decimal text ----
+// The largest scale a decimal may have (digits after the point).
+inline constexpr uint16_t kMaxDecimalScale = 64;
+// Enough room for any FormatNumber output.
+inline constexpr size_t kMaxNumberChars = 96;
+
+// Parses -?digits(.digits)? exactly (no '+', no exponent, no spaces). "1.50" -> {150, 2}; "-0.0" ->
+// {0, 1} with *negative_zero set. False when not that shape or when the mantissa does not fit int64.
+bool ParseDecimal(std::string_view text, int64_t* mantissa, uint16_t* scale, bool* negative_zero = nullptr);
+// Writes an int or decimal as written ({150,2} -> "1.50", {-5,1} -> "-0.5") into buf (at least
+// kMaxNumberChars bytes); returns the length. kind must be kInt or kDecimal.
+size_t FormatNumber(const Value& v, char* buf);
 
 }  // namespace crosswalk::vm

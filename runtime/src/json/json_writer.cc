@@ -1,0 +1,222 @@
+#include "json/json_writer.h"
+
+#include <cstring>
+
+#include "value/arena.h"
+
+namespace crosswalk::vm {
+
+namespace {
+
+// Deeper than any FHIR resource; also stops a value graph that contains itself.
+constexpr int kMaxWriteDepth = 1000;
+
+// 0: copy as is; 1: needs an escape.
+struct EscapeTable {
+  uint8_t needs[256];
+  constexpr EscapeTable() : needs() {
+    for (int c = 0; c < 0x20; ++c) needs[c] = 1;
+    needs[static_cast<int>('"')] = 1;
+    needs[static_cast<int>('\\')] = 1;
+  }
+};
+constexpr EscapeTable kEscape;
+
+class Writer {
+ public:
+  Writer(const ValueEnv& env, std::string* out, const JsonWriteOptions& options, size_t base)
+      : env_(env), out_(*out), options_(options), base_(base) {}
+
+  // Appends v; returns true when something was written. On failure status_ is set and false returned.
+  bool Write(const Value& v, int level) {
+    switch (v.kind) {
+      case ValueKind::kAbsent: return false;
+      case ValueKind::kNull:
+        if (options_.fhir_absent_rules) return false;
+        out_.append("null", 4);
+        return true;
+      case ValueKind::kBool:
+        if (v.b) {
+          out_.append("true", 4);
+        } else {
+          out_.append("false", 5);
+        }
+        return true;
+      case ValueKind::kInt:
+      case ValueKind::kDecimal: {
+        char buf[kMaxNumberChars];
+        out_.append(buf, FormatNumber(v, buf));
+        return true;
+      }
+      case ValueKind::kString:
+        if (v.len == 0 && options_.fhir_absent_rules) return false;
+        AppendJsonString(v.string(), &out_);
+        return true;
+      case ValueKind::kV2: {
+        Value d = Deref(env_, v);
+        return d.kind == ValueKind::kV2 ? false : Write(d, level);
+      }
+      case ValueKind::kArray: return WriteArray(v.arr, level);
+      case ValueKind::kObject: return WriteObject(v.obj, level);
+      case ValueKind::kGroup:
+        status_ = InvalidArgument("cannot write an HL7 v2 group as JSON");
+        return false;
+    }
+    return false;
+  }
+
+  const Status& status() const { return status_; }
+  bool failed() const { return !status_.ok(); }
+
+ private:
+  void Newline(int level) {
+    out_.push_back('\n');
+    out_.append(static_cast<size_t>(level) * 2, ' ');
+  }
+
+  bool Enter(int level) {
+    if (level >= kMaxWriteDepth) {
+      status_ = LimitExceeded("value nested too deeply to write as JSON");
+      return false;
+    }
+    return true;
+  }
+
+  bool CheckSize() {
+    if (out_.size() - base_ > options_.max_output_bytes) {
+      status_ = LimitExceeded("output too large (max_output_bytes)");
+      return false;
+    }
+    return true;
+  }
+
+  bool WriteArray(const Array* a, int level) {
+    if (!Enter(level)) return false;
+    size_t start = out_.size();
+    out_.push_back('[');
+    bool any = false;
+    uint32_t n = a ? a->size : 0;
+    for (uint32_t i = 0; i < n; ++i) {
+      const Value& item = a->items[i];
+      if (item.kind == ValueKind::kAbsent) continue;
+      size_t mark = out_.size();
+      if (any) out_.push_back(',');
+      if (options_.pretty) Newline(level + 1);
+      if (!Write(item, level + 1)) {
+        if (failed()) return false;
+        out_.resize(mark);
+        continue;
+      }
+      any = true;
+    }
+    if (!any && options_.fhir_absent_rules) {
+      out_.resize(start);
+      return false;
+    }
+    if (any && options_.pretty) Newline(level);
+    out_.push_back(']');
+    return CheckSize();
+  }
+
+  bool WriteObject(const Object* o, int level) {
+    if (!Enter(level)) return false;
+    size_t start = out_.size();
+    out_.push_back('{');
+    bool any = false;
+    uint32_t n = o ? o->size : 0;
+    for (uint32_t i = 0; i < n; ++i) {
+      const Member& m = o->members[i];
+      if (m.value.kind == ValueKind::kAbsent) continue;
+      size_t mark = out_.size();
+      if (any) out_.push_back(',');
+      if (options_.pretty) Newline(level + 1);
+      AppendJsonString(m.key, &out_);
+      if (options_.pretty) {
+        out_.append(": ", 2);
+      } else {
+        out_.push_back(':');
+      }
+      if (!Write(m.value, level + 1)) {
+        if (failed()) return false;
+        out_.resize(mark);
+        continue;
+      }
+      any = true;
+    }
+    if (!any && options_.fhir_absent_rules) {
+      out_.resize(start);
+      return false;
+    }
+    if (any && options_.pretty) Newline(level);
+    out_.push_back('}');
+    return CheckSize();
+  }
+
+  const ValueEnv& env_;
+  std::string& out_;
+  const JsonWriteOptions& options_;
+  size_t base_;
+  Status status_;
+};
+
+}  // namespace
+
+void AppendJsonString(std::string_view s, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  const char* p = s.data();
+  const char* end = p + s.size();
+  const char* run = p;
+  while (p < end) {
+    unsigned char c = static_cast<unsigned char>(*p);
+    if (!kEscape.needs[c]) {
+      ++p;
+      continue;
+    }
+    out->append(run, static_cast<size_t>(p - run));
+    char esc[6] = {'\\', 0, 0, 0, 0, 0};
+    size_t n = 2;
+    switch (c) {
+      case '"': esc[1] = '"'; break;
+      case '\\': esc[1] = '\\'; break;
+      case '\b': esc[1] = 'b'; break;
+      case '\f': esc[1] = 'f'; break;
+      case '\n': esc[1] = 'n'; break;
+      case '\r': esc[1] = 'r'; break;
+      case '\t': esc[1] = 't'; break;
+      default:
+        esc[1] = 'u';
+        esc[2] = '0';
+        esc[3] = '0';
+        esc[4] = kHex[c >> 4];
+        esc[5] = kHex[c & 0xF];
+        n = 6;
+    }
+    out->append(esc, n);
+    ++p;
+    run = p;
+  }
+  out->append(run, static_cast<size_t>(end - run));
+  out->push_back('"');
+}
+
+Status WriteJson(const ValueEnv& env, const Value& v, std::string* out, const JsonWriteOptions& options,
+                 bool* written) {
+  size_t base = out->size();
+  Writer w(env, out, options, base);
+  bool wrote = w.Write(v, 0);
+  if (w.failed()) {
+    out->resize(base);
+    if (written) *written = false;
+    return w.status();
+  }
+  if (out->size() - base > options.max_output_bytes) {
+    out->resize(base);
+    if (written) *written = false;
+    return LimitExceeded("output too large (max_output_bytes)");
+  }
+  if (written) *written = wrote;
+  return Status::Ok();
+}
+
+}  // namespace crosswalk::vm

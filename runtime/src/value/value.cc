@@ -1,0 +1,544 @@
+#include "value/value.h"
+
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "hl7v2/message.h"
+#include "json/json_writer.h"
+#include "value/arena.h"
+
+namespace crosswalk::vm {
+
+namespace {
+
+using i128 = __int128;
+
+constexpr int kMaxPow10 = 38;  // 10^38 < 2^127
+
+constexpr i128 Pow10(int n) {
+  i128 r = 1;
+  for (int i = 0; i < n; ++i) r *= 10;
+  return r;
+}
+
+struct Pow10Table {
+  i128 v[kMaxPow10 + 1];
+  constexpr Pow10Table() : v() {
+    for (int i = 0; i <= kMaxPow10; ++i) v[i] = Pow10(i);
+  }
+};
+constexpr Pow10Table kPow10;
+
+constexpr i128 kI128Max = static_cast<i128>((~static_cast<unsigned __int128>(0)) >> 1);
+
+// *out = m * 10^n; false on overflow of i128.
+bool MulPow10(i128 m, int n, i128* out) {
+  if (m == 0 || n == 0) {
+    *out = m;
+    return true;
+  }
+  if (n > kMaxPow10) return false;
+  i128 p = kPow10.v[n];
+  i128 abs = m < 0 ? -m : m;
+  if (abs > kI128Max / p) return false;
+  *out = m * p;
+  return true;
+}
+
+bool FitsInt64(i128 v) { return v >= INT64_MIN && v <= INT64_MAX; }
+
+bool IsNumber(const Value& v) { return v.kind == ValueKind::kInt || v.kind == ValueKind::kDecimal; }
+int ScaleOf(const Value& v) { return v.kind == ValueKind::kDecimal ? v.aux : 0; }
+bool IsNothing(const Value& v) { return v.kind == ValueKind::kAbsent || v.kind == ValueKind::kNull; }
+
+// Per-thread buffers for the rare cases the env does not provide one.
+std::string& ThreadScratch() {
+  thread_local std::string s;
+  return s;
+}
+
+// A kind name as the user thinks of it (after Deref, kV2 values are strings).
+const char* UserKindName(ValueKind k) {
+  switch (k) {
+    case ValueKind::kAbsent: return "absent";
+    case ValueKind::kNull: return "null";
+    case ValueKind::kBool: return "boolean";
+    case ValueKind::kInt: return "integer";
+    case ValueKind::kDecimal: return "decimal";
+    case ValueKind::kString: return "string";
+    case ValueKind::kArray: return "array";
+    case ValueKind::kObject: return "object";
+    case ValueKind::kV2: return "HL7 v2 value";
+    case ValueKind::kGroup: return "HL7 v2 group";
+  }
+  return "unknown";
+}
+
+// Formats "cannot <verb> <kind> and <kind>" into a per-thread buffer (no values, no allocation).
+const char* KindError(const char* verb, ValueKind a, ValueKind b) {
+  thread_local char buf[96];
+  std::snprintf(buf, sizeof buf, "cannot %s %s and %s", verb, UserKindName(a), UserKindName(b));
+  return buf;
+}
+
+// The raw text an HL7 v2 reference names ("" when absent). rep 0 reads the first repetition.
+std::string_view V2Raw(const hl7v2::Message& msg, const V2Ref& r) {
+  if (r.field == 0) return msg.segment_text(r.segment);
+  return msg.Raw(r.segment, r.field, r.rep == 0 ? 1 : r.rep, r.comp, r.sub);
+}
+
+// True when raw text holds nothing but separators ("^^", "&"): no content.
+bool OnlySeparators(std::string_view raw, const hl7v2::Encoding& enc) {
+  for (char c : raw) {
+    if (c != enc.component && c != enc.subcomponent && c != enc.repetition) return false;
+  }
+  return true;
+}
+
+bool V2IsEmpty(const ValueEnv& env, const Value& v) {
+  if (env.message == nullptr) return true;
+  std::string_view raw = V2Raw(*env.message, v.v2);
+  return raw.empty() || hl7v2::Message::IsExplicitNull(raw) || OnlySeparators(raw, env.message->encoding());
+}
+
+Value DecimalOrInt(i128 m, int scale, bool* ok) {
+  *ok = FitsInt64(m) && scale <= kMaxDecimalScale;
+  return Value::Decimal(static_cast<int64_t>(m), static_cast<uint16_t>(scale));
+}
+
+// Exact decimal division a/b (see value.h for the rule). b's mantissa must not be 0.
+bool DivideDecimal(i128 ma, int sa, i128 mb, int sb, Value* out) {
+  int s = sa > sb ? sa : sb;
+  if (s < 10) s = 10;
+  int e = s - sa + sb;
+  i128 n;
+  if (!MulPow10(ma, e, &n)) return false;
+  i128 q = n / mb;
+  i128 r = n % mb;
+  i128 ar = r < 0 ? -r : r;
+  i128 amb = mb < 0 ? -mb : mb;
+  if (2 * ar >= amb) q += ((n < 0) != (mb < 0)) ? -1 : 1;
+  int target = sa - sb > 0 ? sa - sb : 0;
+  while (s > target && q % 10 == 0) {
+    q /= 10;
+    --s;
+  }
+  // Round further only if the result still does not fit (a huge quotient with many decimals).
+  if (!FitsInt64(q) || s > kMaxDecimalScale) return false;
+  *out = Value::Decimal(static_cast<int64_t>(q), static_cast<uint16_t>(s));
+  return true;
+}
+
+const char* OpVerb(ArithOp op) {
+  switch (op) {
+    case ArithOp::kAdd: return "add";
+    case ArithOp::kSub: return "subtract";
+    case ArithOp::kMul: return "multiply";
+    case ArithOp::kDiv: return "divide";
+    case ArithOp::kMod: return "take the remainder of";
+  }
+  return "combine";
+}
+
+}  // namespace
+
+std::string_view ValueKindName(ValueKind kind) { return UserKindName(kind); }
+
+// ---- construction ----
+
+Array* NewArray(Arena& arena, uint32_t capacity) {
+  Array* a = arena.AllocateArray<Array>(1);
+  a->size = 0;
+  a->capacity = capacity;
+  a->items = capacity ? arena.AllocateArray<Value>(capacity) : nullptr;
+  return a;
+}
+
+Object* NewObject(Arena& arena, uint32_t capacity) {
+  Object* o = arena.AllocateArray<Object>(1);
+  o->size = 0;
+  o->capacity = capacity;
+  o->members = capacity ? arena.AllocateArray<Member>(capacity) : nullptr;
+  return o;
+}
+
+void ArrayPush(Arena& arena, Array* a, Value v) {
+  if (a->size == a->capacity) {
+    uint32_t cap = a->capacity ? a->capacity * 2 : 4;
+    Value* items = arena.AllocateArray<Value>(cap);
+    if (a->size) std::memcpy(static_cast<void*>(items), a->items, sizeof(Value) * a->size);
+    a->items = items;
+    a->capacity = cap;
+  }
+  a->items[a->size++] = v;
+}
+
+void ObjectSet(Arena& arena, Object* o, std::string_view key, Value v) {
+  for (uint32_t i = 0; i < o->size; ++i) {
+    if (o->members[i].key == key) {
+      o->members[i].value = v;
+      return;
+    }
+  }
+  if (o->size == o->capacity) {
+    uint32_t cap = o->capacity ? o->capacity * 2 : 4;
+    Member* m = arena.AllocateArray<Member>(cap);
+    if (o->size) std::memcpy(static_cast<void*>(m), o->members, sizeof(Member) * o->size);
+    o->members = m;
+    o->capacity = cap;
+  }
+  o->members[o->size].key = key;
+  o->members[o->size].value = v;
+  ++o->size;
+}
+
+Value ObjectGet(const Object* o, std::string_view key) {
+  if (o == nullptr) return Value();
+  for (uint32_t i = 0; i < o->size; ++i) {
+    if (o->members[i].key == key) return o->members[i].value;
+  }
+  return Value();
+}
+
+// ---- absent-value rules, reading ----
+
+bool IsEmpty(const ValueEnv& env, const Value& v) {
+  switch (v.kind) {
+    case ValueKind::kAbsent:
+    case ValueKind::kNull: return true;
+    case ValueKind::kString: return v.len == 0;
+    case ValueKind::kArray: return v.arr == nullptr || v.arr->size == 0;
+    case ValueKind::kObject: return v.obj == nullptr || v.obj->size == 0;
+    case ValueKind::kV2: return V2IsEmpty(env, v);
+    case ValueKind::kGroup: return v.group == nullptr;
+    default: return false;
+  }
+}
+
+Value Deref(const ValueEnv& env, const Value& v) {
+  if (v.kind != ValueKind::kV2) return v;
+  if (env.message == nullptr) return Value();
+  const hl7v2::Message& msg = *env.message;
+  const V2Ref& r = v.v2;
+  std::string_view raw = V2Raw(msg, r);
+  if (raw.empty() || OnlySeparators(raw, msg.encoding())) return Value();
+  if (hl7v2::Message::IsExplicitNull(raw)) return Value::Null();
+  if (r.field == 0) return Value::String(raw);
+  std::string* scratch = env.scratch ? env.scratch : &ThreadScratch();
+  std::string_view text = msg.Value(r.segment, r.field, r.rep == 0 ? 1 : r.rep, r.comp, r.sub, scratch);
+  std::string_view whole = msg.text();
+  bool in_message = text.data() >= whole.data() && text.data() + text.size() <= whole.data() + whole.size();
+  if (text.empty()) return Value();
+  if (!in_message) text = env.arena->Copy(text);
+  return Value::String(text);
+}
+
+bool Truthy(const ValueEnv& env, const Value& v) {
+  if (v.kind == ValueKind::kBool) return v.b;
+  return !IsEmpty(env, v);
+}
+
+std::string_view ToString(const ValueEnv& env, const Value& v) {
+  switch (v.kind) {
+    case ValueKind::kAbsent:
+    case ValueKind::kNull: return {};
+    case ValueKind::kBool: return v.b ? std::string_view("true") : std::string_view("false");
+    case ValueKind::kInt:
+    case ValueKind::kDecimal: {
+      char buf[kMaxNumberChars];
+      size_t n = FormatNumber(v, buf);
+      return env.arena->Copy(std::string_view(buf, n));
+    }
+    case ValueKind::kString: return v.string();
+    case ValueKind::kV2: {
+      Value d = Deref(env, v);
+      return d.kind == ValueKind::kString ? d.string() : std::string_view();
+    }
+    case ValueKind::kArray:
+    case ValueKind::kObject: {
+      thread_local std::string buf;
+      buf.clear();
+      if (!WriteJson(env, v, &buf).ok()) return {};
+      return env.arena->Copy(buf);
+    }
+    case ValueKind::kGroup: return {};
+  }
+  return {};
+}
+
+bool Equal(const ValueEnv& env, const Value& a0, const Value& b0) {
+  Value a = Deref(env, a0);
+  Value b = Deref(env, b0);
+  if (IsNothing(a) || IsNothing(b)) return IsNothing(a) && IsNothing(b);
+  if (IsNumber(a) && IsNumber(b)) return CompareNumbers(a, b) == 0;
+  if (a.kind != b.kind) return false;
+  switch (a.kind) {
+    case ValueKind::kBool: return a.b == b.b;
+    case ValueKind::kString: return a.string() == b.string();
+    case ValueKind::kArray: {
+      uint32_t na = a.arr ? a.arr->size : 0, nb = b.arr ? b.arr->size : 0;
+      if (na != nb) return false;
+      for (uint32_t i = 0; i < na; ++i) {
+        if (!Equal(env, a.arr->items[i], b.arr->items[i])) return false;
+      }
+      return true;
+    }
+    case ValueKind::kObject: {
+      uint32_t na = a.obj ? a.obj->size : 0, nb = b.obj ? b.obj->size : 0;
+      if (na != nb) return false;
+      for (uint32_t i = 0; i < na; ++i) {
+        const Member& m = a.obj->members[i];
+        if (!Equal(env, m.value, ObjectGet(b.obj, m.key))) return false;
+      }
+      return true;
+    }
+    case ValueKind::kGroup: return a.group == b.group;
+    default: return false;
+  }
+}
+
+// ---- numbers ----
+
+int CompareNumbers(const Value& a, const Value& b) {
+  i128 ma = a.i, mb = b.i;
+  int sa = ScaleOf(a), sb = ScaleOf(b);
+  auto cmp = [](i128 x, i128 y) { return x < y ? -1 : (x > y ? 1 : 0); };
+  if (sa == sb) return cmp(ma, mb);
+  i128 t;
+  if (sa < sb) {
+    if (MulPow10(ma, sb - sa, &t)) return cmp(t, mb);
+    return ma < 0 ? -1 : 1;  // |ma * 10^d| exceeds any int64 mantissa
+  }
+  if (MulPow10(mb, sa - sb, &t)) return cmp(ma, t);
+  return mb < 0 ? 1 : -1;
+}
+
+bool Arith(const ValueEnv& env, ArithOp op, const Value& a0, const Value& b0, Value* out, const char** error) {
+  Value a = Deref(env, a0);
+  Value b = Deref(env, b0);
+  if (IsNothing(a) || IsNothing(b)) {
+    if ((IsNothing(a) || IsNumber(a)) && (IsNothing(b) || IsNumber(b))) {
+      *out = Value();  // an absent operand makes the result absent (like builtins)
+      return true;
+    }
+  }
+  if (!IsNumber(a) || !IsNumber(b)) {
+    *error = KindError(OpVerb(op), a.kind, b.kind);
+    return false;
+  }
+  if (a.kind == ValueKind::kInt && b.kind == ValueKind::kInt) {
+    int64_t r;
+    switch (op) {
+      case ArithOp::kAdd:
+        if (__builtin_add_overflow(a.i, b.i, &r)) break;
+        *out = Value::Int(r);
+        return true;
+      case ArithOp::kSub:
+        if (__builtin_sub_overflow(a.i, b.i, &r)) break;
+        *out = Value::Int(r);
+        return true;
+      case ArithOp::kMul:
+        if (__builtin_mul_overflow(a.i, b.i, &r)) break;
+        *out = Value::Int(r);
+        return true;
+      case ArithOp::kDiv:
+        if (b.i == 0) {
+          *error = "division by zero";
+          return false;
+        }
+        if (b.i == -1) {
+          if (a.i == INT64_MIN) break;
+          *out = Value::Int(-a.i);
+          return true;
+        }
+        if (a.i % b.i == 0) {
+          *out = Value::Int(a.i / b.i);
+          return true;
+        }
+        if (!DivideDecimal(a.i, 0, b.i, 0, out)) {
+          *error = "decimal overflow";
+          return false;
+        }
+        return true;
+      case ArithOp::kMod:
+        if (b.i == 0) {
+          *error = "division by zero";
+          return false;
+        }
+        *out = Value::Int(b.i == -1 ? 0 : a.i % b.i);
+        return true;
+    }
+    *error = "integer overflow";
+    return false;
+  }
+  i128 ma = a.i, mb = b.i;
+  int sa = ScaleOf(a), sb = ScaleOf(b);
+  int s = sa > sb ? sa : sb;
+  bool ok = false;
+  switch (op) {
+    case ArithOp::kAdd:
+    case ArithOp::kSub:
+    case ArithOp::kMod: {
+      i128 x, y;
+      if (!MulPow10(ma, s - sa, &x) || !MulPow10(mb, s - sb, &y)) break;
+      if (op == ArithOp::kMod && y == 0) {
+        *error = "division by zero";
+        return false;
+      }
+      i128 r = op == ArithOp::kAdd ? x + y : (op == ArithOp::kSub ? x - y : x % y);
+      *out = DecimalOrInt(r, s, &ok);
+      break;
+    }
+    case ArithOp::kMul: {
+      i128 r = ma * mb;  // |r| < 2^126
+      int rs = sa + sb;
+      while ((!FitsInt64(r) || rs > kMaxDecimalScale) && rs > 0 && r % 10 == 0) {
+        r /= 10;
+        --rs;
+      }
+      *out = DecimalOrInt(r, rs, &ok);
+      break;
+    }
+    case ArithOp::kDiv:
+      if (mb == 0) {
+        *error = "division by zero";
+        return false;
+      }
+      ok = DivideDecimal(ma, sa, mb, sb, out);
+      break;
+  }
+  if (!ok) {
+    *error = "decimal overflow";
+    return false;
+  }
+  return true;
+}
+
+bool Negate(const ValueEnv& env, const Value& a0, Value* out, const char** error) {
+  Value a = Deref(env, a0);
+  if (IsNothing(a)) {
+    *out = Value();
+    return true;
+  }
+  if (a.kind == ValueKind::kInt) {
+    if (a.i == INT64_MIN) {
+      *error = "integer overflow";
+      return false;
+    }
+    *out = Value::Int(-a.i);
+    return true;
+  }
+  if (a.kind == ValueKind::kDecimal) {
+    if (a.i == INT64_MIN) {
+      *error = "decimal overflow";
+      return false;
+    }
+    *out = Value::Decimal(-a.i, a.aux);
+    return true;
+  }
+  thread_local char buf[64];
+  std::snprintf(buf, sizeof buf, "cannot negate %s", UserKindName(a.kind));
+  *error = buf;
+  return false;
+}
+
+bool Compare(const ValueEnv& env, const Value& a0, const Value& b0, int* result, const char** error) {
+  Value a = Deref(env, a0);
+  Value b = Deref(env, b0);
+  if (IsNothing(a) || IsNothing(b)) {
+    *result = kUnordered;
+    return true;
+  }
+  if (IsNumber(a) && IsNumber(b)) {
+    *result = CompareNumbers(a, b);
+    return true;
+  }
+  if (a.kind == ValueKind::kString && b.kind == ValueKind::kString) {
+    int c = a.string().compare(b.string());
+    *result = c < 0 ? -1 : (c > 0 ? 1 : 0);
+    return true;
+  }
+  if (a.kind == ValueKind::kBool && b.kind == ValueKind::kBool) {
+    *result = static_cast<int>(a.b) - static_cast<int>(b.b);
+    return true;
+  }
+  *error = KindError("compare", a.kind, b.kind);
+  return false;
+}
+
+// ---- decimal text ----
+
+bool ParseDecimal(std::string_view text, int64_t* mantissa, uint16_t* scale, bool* negative_zero) {
+  size_t i = 0, n = text.size();
+  bool neg = false;
+  if (i < n && text[i] == '-') {
+    neg = true;
+    ++i;
+  }
+  uint64_t m = 0;
+  size_t int_digits = 0, frac_digits = 0;
+  constexpr uint64_t kLimit = static_cast<uint64_t>(INT64_MAX) + 1;  // |INT64_MIN|
+  auto add = [&](char c) {
+    uint64_t d = static_cast<uint64_t>(c - '0');
+    if (m > (kLimit - d) / 10) return false;
+    m = m * 10 + d;
+    return true;
+  };
+  while (i < n && text[i] >= '0' && text[i] <= '9') {
+    if (!add(text[i])) return false;
+    ++i;
+    ++int_digits;
+  }
+  if (int_digits == 0) return false;
+  if (i < n && text[i] == '.') {
+    ++i;
+    while (i < n && text[i] >= '0' && text[i] <= '9') {
+      if (!add(text[i])) return false;
+      ++i;
+      ++frac_digits;
+    }
+    if (frac_digits == 0) return false;
+  }
+  if (i != n || frac_digits > kMaxDecimalScale) return false;
+  if (!neg && m > static_cast<uint64_t>(INT64_MAX)) return false;
+  *mantissa = neg ? static_cast<int64_t>(0 - m) : static_cast<int64_t>(m);
+  *scale = static_cast<uint16_t>(frac_digits);
+  if (negative_zero) *negative_zero = neg && m == 0;
+  return true;
+}
+
+size_t FormatNumber(const Value& v, char* buf) {
+  if (v.kind == ValueKind::kInt) {
+    auto res = std::to_chars(buf, buf + kMaxNumberChars, v.i);
+    return static_cast<size_t>(res.ptr - buf);
+  }
+  char digits[24];
+  bool neg = v.i < 0 || (v.i == 0 && (v.flags & kFlagNegativeZero));
+  uint64_t abs = v.i < 0 ? 0 - static_cast<uint64_t>(v.i) : static_cast<uint64_t>(v.i);
+  auto res = std::to_chars(digits, digits + sizeof digits, abs);
+  size_t nd = static_cast<size_t>(res.ptr - digits);
+  size_t scale = v.aux > kMaxDecimalScale ? kMaxDecimalScale : v.aux;
+  char* p = buf;
+  if (neg) *p++ = '-';
+  if (scale == 0) {
+    std::memcpy(p, digits, nd);
+    return static_cast<size_t>(p + nd - buf);
+  }
+  if (nd <= scale) {
+    *p++ = '0';
+    *p++ = '.';
+    for (size_t k = nd; k < scale; ++k) *p++ = '0';
+    std::memcpy(p, digits, nd);
+    return static_cast<size_t>(p + nd - buf);
+  }
+  size_t int_len = nd - scale;
+  std::memcpy(p, digits, int_len);
+  p += int_len;
+  *p++ = '.';
+  std::memcpy(p, digits + int_len, scale);
+  return static_cast<size_t>(p + scale - buf);
+}
+
+}  // namespace crosswalk::vm

@@ -1,0 +1,33 @@
+// Internal to the builtins: one function per builtins.def entry (Builtin_<ID>) and shared helpers.
+#pragma once
+
+#include <string_view>
+
+#include "value/arena.h"
+#include "vm/builtins.h"
+
+namespace crosswalk::vm::builtins {
+
+#define CW_BUILTIN(id, name, min, max) bool Builtin_##id(BuiltinEnv& env, const Value* args, int nargs, Value* out);
+#include "bytecode/builtins.def"
+#undef CW_BUILTIN
+
+// Sets env.error to "<fn>: <what>" and returns false.
+bool Fail(BuiltinEnv& env, std::string_view fn, std::string_view what);
+
+// The dereferenced argument i.
+inline Value Arg(const BuiltinEnv& env, const Value* args, int i) { return Deref(env.value, args[i]); }
+
+// True for absent, null, "", an empty array or object (after Deref).
+inline bool EmptyValue(const BuiltinEnv& env, const Value& v) { return IsEmpty(env.value, v); }
+
+// The string form of a scalar argument (already dereferenced). Arrays, objects and groups are an error.
+bool StringArg(BuiltinEnv& env, std::string_view fn, const Value& v, std::string_view* s);
+
+// An integer argument (kInt, or a decimal with a zero fraction). Error otherwise.
+bool IntArg(BuiltinEnv& env, std::string_view fn, std::string_view what, const Value& v, int64_t* i);
+
+// Arena storage for n chars.
+inline char* AllocChars(BuiltinEnv& env, size_t n) { return static_cast<char*>(env.value.arena->Allocate(n, 1)); }
+
+}  // namespace crosswalk::vm::builtins

@@ -1,0 +1,256 @@
+#include "vm/hash.h"
+
+#include <cstring>
+
+namespace crosswalk::vm {
+
+namespace {
+
+inline uint32_t Rol(uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
+inline uint32_t Ror(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+inline uint32_t LoadBe32(const uint8_t* p) {
+  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | uint32_t{p[3]};
+}
+inline void StoreBe32(uint32_t v, uint8_t* p) {
+  p[0] = static_cast<uint8_t>(v >> 24);
+  p[1] = static_cast<uint8_t>(v >> 16);
+  p[2] = static_cast<uint8_t>(v >> 8);
+  p[3] = static_cast<uint8_t>(v);
+}
+
+// Shared Merkle–Damgård buffering for both hashes.
+template <typename H>
+void UpdateImpl(H* h, uint8_t* buf, size_t* used, uint64_t* total, const void* data, size_t len) {
+  const uint8_t* p = static_cast<const uint8_t*>(data);
+  *total += len;
+  if (*used) {
+    size_t take = 64 - *used < len ? 64 - *used : len;
+    std::memcpy(buf + *used, p, take);
+    *used += take;
+    p += take;
+    len -= take;
+    if (*used < 64) return;
+    h->BlockFn(buf);
+    *used = 0;
+  }
+  while (len >= 64) {
+    h->BlockFn(p);
+    p += 64;
+    len -= 64;
+  }
+  std::memcpy(buf, p, len);
+  *used = len;
+}
+
+template <typename H>
+void FinalPad(H* h, uint8_t* buf, size_t used, uint64_t total) {
+  buf[used++] = 0x80;
+  if (used > 56) {
+    std::memset(buf + used, 0, 64 - used);
+    h->BlockFn(buf);
+    used = 0;
+  }
+  std::memset(buf + used, 0, 56 - used);
+  uint64_t bits = total * 8;
+  for (int i = 0; i < 8; ++i) buf[56 + i] = static_cast<uint8_t>(bits >> (56 - 8 * i));
+  h->BlockFn(buf);
+}
+
+constexpr uint32_t kK256[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+}  // namespace
+
+// ---- SHA-1 (FIPS 180-4) ----
+
+Sha1::Sha1() : h_{0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0} {}
+
+void Sha1::Block(const uint8_t* p) {
+  uint32_t w[80];
+  for (int i = 0; i < 16; ++i) w[i] = LoadBe32(p + 4 * i);
+  for (int i = 16; i < 80; ++i) w[i] = Rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+  uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4];
+  for (int i = 0; i < 80; ++i) {
+    uint32_t f, k;
+    if (i < 20) {
+      f = (b & c) | (~b & d);
+      k = 0x5A827999;
+    } else if (i < 40) {
+      f = b ^ c ^ d;
+      k = 0x6ED9EBA1;
+    } else if (i < 60) {
+      f = (b & c) | (b & d) | (c & d);
+      k = 0x8F1BBCDC;
+    } else {
+      f = b ^ c ^ d;
+      k = 0xCA62C1D6;
+    }
+    uint32_t t = Rol(a, 5) + f + e + k + w[i];
+    e = d;
+    d = c;
+    c = Rol(b, 30);
+    b = a;
+    a = t;
+  }
+  h_[0] += a;
+  h_[1] += b;
+  h_[2] += c;
+  h_[3] += d;
+  h_[4] += e;
+}
+
+namespace {
+struct Sha1Blocks {
+  Sha1* s;
+  void (Sha1::*fn)(const uint8_t*);
+  void BlockFn(const uint8_t* p) { (s->*fn)(p); }
+};
+struct Sha256Blocks {
+  Sha256* s;
+  void (Sha256::*fn)(const uint8_t*);
+  void BlockFn(const uint8_t* p) { (s->*fn)(p); }
+};
+}  // namespace
+
+void Sha1::Update(const void* data, size_t len) {
+  Sha1Blocks b{this, &Sha1::Block};
+  UpdateImpl(&b, buf_, &used_, &total_, data, len);
+}
+
+void Sha1::Final(uint8_t digest[20]) {
+  Sha1Blocks b{this, &Sha1::Block};
+  FinalPad(&b, buf_, used_, total_);
+  for (int i = 0; i < 5; ++i) StoreBe32(h_[i], digest + 4 * i);
+}
+
+// ---- SHA-256 (FIPS 180-4) ----
+
+Sha256::Sha256()
+    : h_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19} {}
+
+void Sha256::Block(const uint8_t* p) {
+  uint32_t w[64];
+  for (int i = 0; i < 16; ++i) w[i] = LoadBe32(p + 4 * i);
+  for (int i = 16; i < 64; ++i) {
+    uint32_t s0 = Ror(w[i - 15], 7) ^ Ror(w[i - 15], 18) ^ (w[i - 15] >> 3);
+    uint32_t s1 = Ror(w[i - 2], 17) ^ Ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
+    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+  }
+  uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4], f = h_[5], g = h_[6], h = h_[7];
+  for (int i = 0; i < 64; ++i) {
+    uint32_t S1 = Ror(e, 6) ^ Ror(e, 11) ^ Ror(e, 25);
+    uint32_t ch = (e & f) ^ (~e & g);
+    uint32_t t1 = h + S1 + ch + kK256[i] + w[i];
+    uint32_t S0 = Ror(a, 2) ^ Ror(a, 13) ^ Ror(a, 22);
+    uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
+    uint32_t t2 = S0 + maj;
+    h = g;
+    g = f;
+    f = e;
+    e = d + t1;
+    d = c;
+    c = b;
+    b = a;
+    a = t1 + t2;
+  }
+  h_[0] += a;
+  h_[1] += b;
+  h_[2] += c;
+  h_[3] += d;
+  h_[4] += e;
+  h_[5] += f;
+  h_[6] += g;
+  h_[7] += h;
+}
+
+void Sha256::Update(const void* data, size_t len) {
+  Sha256Blocks b{this, &Sha256::Block};
+  UpdateImpl(&b, buf_, &used_, &total_, data, len);
+}
+
+void Sha256::Final(uint8_t digest[32]) {
+  Sha256Blocks b{this, &Sha256::Block};
+  FinalPad(&b, buf_, used_, total_);
+  for (int i = 0; i < 8; ++i) StoreBe32(h_[i], digest + 4 * i);
+}
+
+// ---- helpers ----
+
+void HexLower(const uint8_t* data, size_t n, char* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (size_t i = 0; i < n; ++i) {
+    out[2 * i] = kHex[data[i] >> 4];
+    out[2 * i + 1] = kHex[data[i] & 0xF];
+  }
+}
+
+bool ParseUuidOrNamespace(std::string_view t, uint8_t out[16]) {
+  // RFC 4122 appendix C namespaces: 6ba7b81x-9dad-11d1-80b4-00c04fd430c8, x = 0 dns, 1 url, 2 oid, 4 x500.
+  static constexpr uint8_t kBase[16] = {0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1,
+                                        0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8};
+  int which = -1;
+  if (t == "dns" || t == "DNS") which = 0;
+  if (t == "url" || t == "URL") which = 1;
+  if (t == "oid" || t == "OID") which = 2;
+  if (t == "x500" || t == "X500") which = 4;
+  if (which >= 0) {
+    std::memcpy(out, kBase, 16);
+    out[3] = static_cast<uint8_t>(0x10 + which);
+    return true;
+  }
+  if (t.size() >= 9 && (t.substr(0, 9) == "urn:uuid:" || t.substr(0, 9) == "URN:UUID:")) t.remove_prefix(9);
+  if (t.size() >= 2 && t.front() == '{' && t.back() == '}') t = t.substr(1, t.size() - 2);
+  if (t.size() != 36 && t.size() != 32) return false;
+  int nibbles = 0;
+  for (size_t i = 0; i < t.size(); ++i) {
+    char c = t[i];
+    if (t.size() == 36 && (i == 8 || i == 13 || i == 18 || i == 23)) {
+      if (c != '-') return false;
+      continue;
+    }
+    int v;
+    if (c >= '0' && c <= '9') {
+      v = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      v = c - 'a' + 10;
+    } else if (c >= 'A' && c <= 'F') {
+      v = c - 'A' + 10;
+    } else {
+      return false;
+    }
+    if (nibbles % 2 == 0) {
+      out[nibbles / 2] = static_cast<uint8_t>(v << 4);
+    } else {
+      out[nibbles / 2] |= static_cast<uint8_t>(v);
+    }
+    ++nibbles;
+  }
+  return nibbles == 32;
+}
+
+void Uuid5(const uint8_t ns[16], std::string_view name, char out[36]) {
+  Sha1 sha;
+  sha.Update(ns, 16);
+  sha.Update(name.data(), name.size());
+  uint8_t d[20];
+  sha.Final(d);
+  d[6] = static_cast<uint8_t>((d[6] & 0x0F) | 0x50);  // version 5
+  d[8] = static_cast<uint8_t>((d[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  char hex[32];
+  HexLower(d, 16, hex);
+  char* p = out;
+  for (int i = 0; i < 32; ++i) {
+    if (i == 8 || i == 12 || i == 16 || i == 20) *p++ = '-';
+    *p++ = hex[i];
+  }
+}
+
+}  // namespace crosswalk::vm
