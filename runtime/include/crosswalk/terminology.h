@@ -240,8 +240,8 @@ class Store {
   // Files ending in .csv are CSV crosswalk tables; .ndjson/.jsonl are NDJSON; anything else is one JSON
   // document (a resource or a Bundle). Re-importing a (url, version) replaces it (its old keys are
   // removed); another version sits beside the existing ones. Errors: kFailedPrecondition (store opened
-  // read-only), kParseError (malformed input; the message names file:line or file + JSON pointer),
-  // kInvalidArgument (well-formed but unusable resource), kIoError.
+  // read-only), kNotFound (a file cannot be opened), kParseError (malformed or unusable input; the
+  // message names file:line[:col] or file + JSON pointer), kLimitExceeded/kIoError from RocksDB.
   Status Import(const std::vector<std::string>& files, const ImportOptions& options = {},
                 ImportReport* report = nullptr);
 
