@@ -333,6 +333,13 @@ struct JsonReader::Parser {
     }
   }
 
+  // A valid JSON number that does not fit kInt/kDecimal exactly: kept as its text (kFlagNumberText).
+  bool NumberText(const char* start, Value* out) {
+    *out = Value::String(std::string_view(start, static_cast<size_t>(p - start)));
+    out->flags = kFlagNumberText;
+    return true;
+  }
+
   bool ParseNumber(Value* out) {
     const char* start = p;
     bool neg = false;
@@ -381,9 +388,7 @@ struct JsonReader::Parser {
       }
       if (eneg) exp = -exp;
     }
-    if (overflow || (!neg && m > static_cast<uint64_t>(INT64_MAX))) {
-      return Fail("number cannot be kept exactly (more digits than a 64-bit mantissa)", start);
-    }
+    if (overflow || (!neg && m > static_cast<uint64_t>(INT64_MAX))) return NumberText(start, out);
     int64_t mant = neg ? static_cast<int64_t>(0 - m) : static_cast<int64_t>(m);
     if (is_int) {
       if (neg && m == 0) {
@@ -395,12 +400,11 @@ struct JsonReader::Parser {
       return true;
     }
     int64_t new_scale = scale - exp;
-    if (new_scale > kMaxDecimalScale) return Fail("number cannot be kept exactly (too many decimals)", start);
+    if (new_scale > kMaxDecimalScale) return NumberText(start, out);
+    if (mant == 0 && new_scale < 0) new_scale = 0;
     if (new_scale < 0) {
       for (int64_t i = 0; i < -new_scale; ++i) {
-        if (__builtin_mul_overflow(mant, int64_t{10}, &mant)) {
-          return Fail("number cannot be kept exactly (exponent too large)", start);
-        }
+        if (__builtin_mul_overflow(mant, int64_t{10}, &mant)) return NumberText(start, out);
       }
       new_scale = 0;
     }

@@ -15,7 +15,9 @@
 //     -> kDecimal {mantissa, scale} ("1.50" -> {150, 2}, written back as 1.50); an exponent is applied
 //     exactly ("1.5e-3" -> 0.0015, "2E2" -> 200 as a decimal of scale 0); "-0" and "-0.0" keep their sign
 //     (kFlagNegativeZero). A number whose digits do not fit an int64 mantissa, or whose scale would
-//     exceed kMaxDecimalScale, is a parse error ("number cannot be kept exactly"): it is never rounded;
+//     exceed kMaxDecimalScale (FHIR's own example 1.000000000000000000E-245), is never rounded: it is
+//     kept as a kString of its exact text with kFlagNumberText, which the writer writes back unquoted and
+//     unchanged and arithmetic rejects ("number outside the exact decimal range");
 //   - a leading UTF-8 byte order mark is skipped.
 //
 // Errors are kParseError (or kLimitExceeded for the limits) with "line L, column C" (1-based; columns

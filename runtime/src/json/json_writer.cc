@@ -50,6 +50,10 @@ class Writer {
       }
       case ValueKind::kString:
         if (v.len == 0 && options_.fhir_absent_rules) return false;
+        if (v.flags & kFlagNumberText) {
+          out_.append(v.str, v.len);
+          return true;
+        }
         AppendJsonString(v.string(), &out_);
         return true;
       case ValueKind::kV2: {

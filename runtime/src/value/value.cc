@@ -325,7 +325,9 @@ bool Arith(const ValueEnv& env, ArithOp op, const Value& a0, const Value& b0, Va
     }
   }
   if (!IsNumber(a) || !IsNumber(b)) {
-    *error = KindError(OpVerb(op), a.kind, b.kind);
+    bool big = (a.kind == ValueKind::kString && (a.flags & kFlagNumberText)) ||
+               (b.kind == ValueKind::kString && (b.flags & kFlagNumberText));
+    *error = big ? "number outside the exact decimal range" : KindError(OpVerb(op), a.kind, b.kind);
     return false;
   }
   if (a.kind == ValueKind::kInt && b.kind == ValueKind::kInt) {

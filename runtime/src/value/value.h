@@ -174,6 +174,10 @@ struct ValueEnv {
 // kDecimal with mantissa 0 written with a minus sign ("-0", "-0.0"): kept so that JSON numbers
 // round-trip byte for byte. Arithmetic and comparison treat it as 0.
 inline constexpr uint8_t kFlagNegativeZero = 1;
+// kString holding the text of a JSON number that cannot be kept exactly as kInt/kDecimal (more than 18-19
+// significant digits, or an exponent beyond kMaxDecimalScale, e.g. FHIR's own 1.000000000000000000E-245).
+// The JSON writer writes it back unquoted and unchanged; arithmetic on it is an error.
+inline constexpr uint8_t kFlagNumberText = 2;
 
 // ---- construction (arena) ----
 Array* NewArray(Arena& arena, uint32_t capacity = 4);
