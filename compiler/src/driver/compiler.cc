@@ -1,0 +1,222 @@
+// The compiler driver: reads files, resolves imports, parses, lowers, verifies and writes the program.
+#include "crosswalk/compiler/compiler.h"
+
+#include <algorithm>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "ast/ast.h"
+#include "bytecode/verifier.h"
+#include "bytecode/writer.h"
+#include "diag/sink.h"
+#include "lower/lower.h"
+#include "parse/parse_adapter.h"
+
+namespace crosswalk::compiler {
+namespace fs = std::filesystem;
+
+namespace {
+
+class Driver {
+ public:
+  explicit Driver(const CompileOptions& options) : options_(options), sink_(options.max_errors) {}
+
+  CompileResult Run(const std::vector<std::pair<std::string, std::optional<std::string>>>& roots) {
+    CompileResult result;
+    for (const auto& [path, text] : roots) {
+      int unit = Load(path, text, SourceLocation{}, /*from_unit=*/-1);
+      if (unit >= 0) units_[static_cast<size_t>(unit)].root = true;
+    }
+    if (!sink_.has_errors()) {
+      bool any_map = false;
+      for (const auto& u : units_) any_map |= u.root && !u.module.maps.empty();
+      if (!any_map && !units_.empty()) {
+        sink_.Error({0, 1, 1}, "E0200", "no `map` declared: a program needs at least one map as its entry point");
+      }
+    }
+    bytecode::Program program;
+    if (!sink_.has_errors()) {
+      std::vector<std::string> paths;
+      for (const auto& f : files_) paths.push_back(f.path);
+      Lower(units_, paths, sink_, &program);
+    }
+    if (!sink_.has_errors()) {
+      Status verified = bytecode::VerifyProgram(program);
+      if (!verified.ok()) {
+        sink_.Error({0, 0, 0}, "E0000", "internal error: the compiler produced an invalid program: " +
+                                            verified.ToString());
+      } else {
+        result.bytecode = bytecode::WriteProgram(program);
+      }
+    }
+    result.diagnostics = std::move(sink_.diagnostics());
+    std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
+      if (a.loc.file != b.loc.file) return a.loc.file < b.loc.file;
+      if (a.loc.line != b.loc.line) return a.loc.line < b.loc.line;
+      return a.loc.col < b.loc.col;
+    });
+    result.files = std::move(files_);
+    if (!result.diagnostics.empty()) {
+      bool errors = false;
+      for (const auto& d : result.diagnostics) errors |= d.severity == Severity::kError;
+      if (errors) result.bytecode.reset();
+    }
+    return result;
+  }
+
+ private:
+  // Loads and parses a file once; returns its unit index, or -1.
+  int Load(const std::string& path, const std::optional<std::string>& text, SourceLocation from, int from_unit) {
+    std::string key = path;
+    std::error_code ec;
+    if (!text) {
+      fs::path canon = fs::weakly_canonical(path, ec);
+      if (!ec) key = canon.string();
+    }
+    auto it = unit_by_key_.find(key);
+    if (it != unit_by_key_.end()) {
+      if (loading_.count(it->second)) {
+        sink_.Error(from, "E0201", "import cycle: '" + path + "' imports itself (directly or indirectly)");
+        return -1;
+      }
+      return it->second;
+    }
+    std::string source;
+    if (text) {
+      source = *text;
+    } else {
+      std::ifstream in(path, std::ios::binary);
+      if (!in) {
+        sink_.Error(from, "E0001", "cannot read '" + path + "'");
+        return -1;
+      }
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      source = ss.str();
+    }
+    uint32_t file = static_cast<uint32_t>(files_.size());
+    files_.push_back({path, source});
+    if (source.size() > options_.max_source_bytes) {
+      sink_.Error({file, 1, 1}, "E0002",
+                  "file is larger than the limit of " + std::to_string(options_.max_source_bytes) + " bytes");
+      return -1;
+    }
+    int unit = static_cast<int>(units_.size());
+    units_.emplace_back();
+    units_.back().path = path;
+    unit_by_key_[key] = unit;
+    loading_.insert(unit);
+    ParseOptions popts;
+    popts.max_nesting = options_.max_nesting;
+    Module module;
+    ParseModule(file, source, popts, arena_, sink_, &module);
+    std::vector<int> imports;
+    std::vector<std::string> aliases;
+    for (const ImportDecl& imp : module.imports) {
+      std::string rel = imp.path;
+      std::replace(rel.begin(), rel.end(), '.', '/');
+      rel += ".cw";
+      std::vector<fs::path> candidates;
+      candidates.push_back(fs::path(path).parent_path() / rel);
+      for (const auto& dir : options_.include_dirs) candidates.push_back(fs::path(dir) / rel);
+      std::string found;
+      for (const auto& c : candidates) {
+        if (fs::is_regular_file(c, ec)) {
+          found = c.string();
+          break;
+        }
+      }
+      if (found.empty()) {
+        std::string searched;
+        for (const auto& c : candidates) searched += (searched.empty() ? "" : ", ") + c.parent_path().string();
+        sink_.Error(imp.loc, "E0201", "cannot find module '" + imp.path + "' (looked for " + rel + " in " +
+                                          searched + ")");
+        continue;
+      }
+      int dep = Load(found, std::nullopt, imp.loc, unit);
+      if (dep < 0) continue;
+      imports.push_back(dep);
+      std::string alias = imp.alias;
+      if (alias.empty()) {
+        size_t dot = imp.path.rfind('.');
+        alias = dot == std::string::npos ? imp.path : imp.path.substr(dot + 1);
+      }
+      aliases.push_back(alias);
+    }
+    loading_.erase(unit);
+    ModuleUnit& u = units_[static_cast<size_t>(unit)];
+    u.module = std::move(module);
+    u.imports = std::move(imports);
+    u.aliases = std::move(aliases);
+    (void)from_unit;
+    return unit;
+  }
+
+  const CompileOptions& options_;
+  DiagnosticSink sink_;
+  AstArena arena_;
+  std::vector<ModuleUnit> units_;
+  std::vector<SourceFileInfo> files_;
+  std::map<std::string, int> unit_by_key_;
+  std::set<int> loading_;
+};
+
+}  // namespace
+
+CompileResult Compile(const std::vector<std::string>& root_files, const CompileOptions& options) {
+  std::vector<std::pair<std::string, std::optional<std::string>>> roots;
+  for (const auto& f : root_files) roots.emplace_back(f, std::nullopt);
+  try {
+    return Driver(options).Run(roots);
+  } catch (const std::exception& e) {
+    CompileResult r;
+    r.diagnostics.push_back({Severity::kError, {}, "E0000", std::string("internal error: ") + e.what()});
+    return r;
+  }
+}
+
+CompileResult CompileSource(const std::string& path, const std::string& text, const CompileOptions& options) {
+  try {
+    return Driver(options).Run({{path, text}});
+  } catch (const std::exception& e) {
+    CompileResult r;
+    r.diagnostics.push_back({Severity::kError, {}, "E0000", std::string("internal error: ") + e.what()});
+    return r;
+  }
+}
+
+std::string FormatDiagnostics(const CompileResult& result) {
+  std::string out;
+  for (const Diagnostic& d : result.diagnostics) {
+    const SourceFileInfo* file = d.loc.file < result.files.size() ? &result.files[d.loc.file] : nullptr;
+    if (file) out += file->path + ":";
+    if (d.loc.line) out += std::to_string(d.loc.line) + ":" + std::to_string(d.loc.col) + ":";
+    out += d.severity == Severity::kError ? " error: " : d.severity == Severity::kWarning ? " warning: " : " note: ";
+    out += d.message;
+    if (!d.code.empty()) out += " [" + d.code + "]";
+    out += "\n";
+    if (file && d.loc.line) {
+      // The source line and a caret under the column.
+      size_t start = 0;
+      for (uint32_t l = 1; l < d.loc.line && start != std::string::npos; ++l) {
+        start = file->text.find('\n', start);
+        if (start != std::string::npos) ++start;
+      }
+      if (start != std::string::npos && start <= file->text.size()) {
+        size_t end = file->text.find('\n', start);
+        std::string line = file->text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        out += "  " + line + "\n  ";
+        for (uint32_t c = 1; c < d.loc.col && c - 1 < line.size(); ++c) out += line[c - 1] == '\t' ? '\t' : ' ';
+        out += "^\n";
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace crosswalk::compiler

@@ -1,0 +1,27 @@
+// Lowering: checked AST → bytecode Program. Name resolution, arity and path checks happen here, in the
+// same walk that emits code (as in Lua's and Wren's single-pass compilers); every error is reported and
+// lowering goes on, so one run reports all it can.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ast/ast.h"
+#include "bytecode/program.h"
+#include "diag/sink.h"
+
+namespace crosswalk::compiler {
+
+struct ModuleUnit {
+  Module module;
+  std::string path;                  // file path, for messages
+  std::vector<int> imports;          // indices of imported units (resolved by the driver)
+  std::vector<std::string> aliases;  // per import: alias (or last path part) for qualified calls
+  bool root = false;                 // maps of root units become entry points
+};
+
+// Lowers every function and map of `units` into `program`. Returns false when errors were reported.
+bool Lower(std::vector<ModuleUnit>& units, const std::vector<std::string>& files, DiagnosticSink& sink,
+           bytecode::Program* program);
+
+}  // namespace crosswalk::compiler

@@ -1,0 +1,689 @@
+// The ONLY file that includes ANTLR-generated code or the ANTLR runtime.
+//
+// Pipeline: lexer → parser (errors turned into diagnostics by SyntaxErrorListener, nesting bounded by
+// DepthListener) → the parse tree is walked once by AstBuilder, which builds our AST in the AstArena.
+// String templates ("a${x}b") are split here and each ${...} part is parsed with the same parser.
+#include "parse/parse_adapter.h"
+
+#include <charconv>
+#include <exception>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "CrosswalkLexer.h"
+#include "CrosswalkParser.h"
+#include "antlr4-runtime.h"
+
+namespace crosswalk::compiler {
+namespace {
+
+using crosswalk_grammar::CrosswalkLexer;
+using crosswalk_grammar::CrosswalkParser;
+using P = CrosswalkParser;
+
+// Thrown by DepthListener to stop the parse; caught in ParseText.
+struct NestingTooDeep {};
+
+// Renders a token for a message: keywords and punctuation in quotes, others by kind.
+std::string TokenName(const antlr4::dfa::Vocabulary& vocab, size_t type) {
+  if (type == antlr4::Token::EOF) return "end of file";
+  std::string literal = vocab.getLiteralName(type);
+  if (!literal.empty()) {
+    if (literal.size() >= 2 && literal.front() == '\'') literal = literal.substr(1, literal.size() - 2);
+    return "'" + literal + "'";
+  }
+  std::string symbolic = vocab.getSymbolicName(type);
+  if (symbolic == "ID") return "a name";
+  if (symbolic == "INT" || symbolic == "DECIMAL") return "a number";
+  if (symbolic == "STRING" || symbolic == "SQSTRING") return "a string";
+  if (symbolic == "V2FIELD") return "an HL7 v2 field";
+  if (symbolic == "DOTNUM") return "a component number";
+  return symbolic;
+}
+
+std::string Describe(const antlr4::Token* token) {
+  if (token == nullptr) return "input";
+  if (token->getType() == antlr4::Token::EOF) return "end of file";
+  std::string text = token->getText();
+  if (token->getType() == CrosswalkLexer::UNTERMINATED_STRING) return "an unterminated string";
+  if (text.size() > 24) text = text.substr(0, 24) + "...";
+  for (char& c : text) {
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  }
+  return "'" + text + "'";
+}
+
+class SyntaxErrorListener : public antlr4::BaseErrorListener {
+ public:
+  SyntaxErrorListener(DiagnosticSink& sink, uint32_t file, uint32_t line_offset, uint32_t col_offset)
+      : sink_(sink), file_(file), line_offset_(line_offset), col_offset_(col_offset) {}
+
+  void syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* offending, size_t line, size_t col,
+                   const std::string& msg, std::exception_ptr) override {
+    SourceLocation loc{file_, static_cast<uint32_t>(line) + line_offset_,
+                       static_cast<uint32_t>(col) + 1 + (line == 1 ? col_offset_ : 0)};
+    ++errors;
+    auto* parser = dynamic_cast<antlr4::Parser*>(recognizer);
+    if (parser == nullptr) {
+      // Lexer errors: the ERRCHAR rule makes these rare.
+      sink_.Error(loc, "E0101", "unexpected character");
+      return;
+    }
+    if (offending && offending->getType() == CrosswalkLexer::ERRCHAR) {
+      sink_.Error(loc, "E0101", "unexpected character " + Describe(offending));
+      return;
+    }
+    if (offending && offending->getType() == CrosswalkLexer::UNTERMINATED_STRING) {
+      sink_.Error(loc, "E0102", "unterminated string (a string must end with \" on the same line)");
+      return;
+    }
+    std::string expected;
+    try {
+      antlr4::misc::IntervalSet set = parser->getExpectedTokens();
+      std::vector<std::string> names;
+      for (ssize_t t : set.toList()) {
+        if (t == CrosswalkLexer::ERRCHAR || t == CrosswalkLexer::UNTERMINATED_STRING) continue;
+        names.push_back(TokenName(parser->getVocabulary(), static_cast<size_t>(t)));
+      }
+      std::set<std::string> unique(names.begin(), names.end());
+      if (!unique.empty() && unique.size() <= 4) {
+        expected = "expected ";
+        size_t i = 0;
+        for (const auto& n : unique) {
+          if (i > 0) expected += i + 1 == unique.size() ? " or " : ", ";
+          expected += n;
+          ++i;
+        }
+      }
+    } catch (...) {
+      expected.clear();
+    }
+    std::string found = Describe(offending);
+    if (msg.rfind("missing ", 0) == 0 && !expected.empty()) {
+      sink_.Error(loc, "E0103", expected + " before " + found);
+    } else if (!expected.empty()) {
+      sink_.Error(loc, "E0103", expected + ", found " + found);
+    } else {
+      sink_.Error(loc, "E0104", "unexpected " + found);
+    }
+  }
+
+  int errors = 0;
+
+ private:
+  DiagnosticSink& sink_;
+  uint32_t file_;
+  uint32_t line_offset_;
+  uint32_t col_offset_;
+};
+
+// Bounds the parser's recursion: counts nested expr/block/stmt rules.
+class DepthListener : public antlr4::tree::ParseTreeListener {
+ public:
+  explicit DepthListener(uint32_t max_depth) : max_depth_(max_depth) {}
+  void enterEveryRule(antlr4::ParserRuleContext* ctx) override {
+    size_t rule = ctx->getRuleIndex();
+    if (rule == P::RuleExpr || rule == P::RuleBlock || rule == P::RuleStmt) {
+      if (++depth_ > max_depth_) {
+        offending = ctx->getStart();
+        throw NestingTooDeep{};
+      }
+    }
+  }
+  void exitEveryRule(antlr4::ParserRuleContext* ctx) override {
+    size_t rule = ctx->getRuleIndex();
+    if (rule == P::RuleExpr || rule == P::RuleBlock || rule == P::RuleStmt) --depth_;
+  }
+  void visitTerminal(antlr4::tree::TerminalNode*) override {}
+  void visitErrorNode(antlr4::tree::ErrorNode*) override {}
+
+  antlr4::Token* offending = nullptr;
+
+ private:
+  uint32_t max_depth_;
+  uint32_t depth_ = 0;
+};
+
+// Builds the AST from a parse tree.
+class AstBuilder {
+ public:
+  AstBuilder(uint32_t file, uint32_t line_offset, uint32_t col_offset, const ParseOptions& options,
+             AstArena& arena, DiagnosticSink& sink)
+      : file_(file), line_offset_(line_offset), col_offset_(col_offset), options_(options), arena_(arena),
+        sink_(sink) {}
+
+  void BuildModule(P::ModuleContext* ctx, Module* out) {
+    for (P::ItemContext* item : ctx->item()) {
+      if (auto* imp = item->importDecl()) {
+        ImportDecl decl;
+        decl.loc = Loc(imp->getStart());
+        std::string path;
+        for (auto* id : imp->qualifiedName()->ID()) {
+          if (!path.empty()) path += ".";
+          path += id->getText();
+        }
+        decl.path = path;
+        if (imp->alias) decl.alias = imp->alias->getText();
+        out->imports.push_back(std::move(decl));
+      } else if (auto* m = item->mapDecl()) {
+        if (m->name == nullptr || m->block() == nullptr) continue;
+        MapDecl* decl = arena_.NewMap();
+        decl->loc = Loc(m->name);
+        decl->name = m->name->getText();
+        decl->source = Kind(m->src);
+        decl->target = Kind(m->dst);
+        if (m->srcType) decl->source_type = Unquote(m->srcType);
+        if (m->dstType) decl->target_type = Unquote(m->dstType);
+        decl->body = BuildBlock(m->block());
+        out->maps.push_back(decl);
+      } else if (auto* d = item->defDecl()) {
+        if (d->name == nullptr) continue;
+        DefDecl* decl = arena_.NewDef();
+        decl->loc = Loc(d->name);
+        decl->name = d->name->getText();
+        for (antlr4::Token* p : d->params) {
+          decl->params.push_back(p->getText());
+          decl->param_locs.push_back(Loc(p));
+        }
+        if (d->block()) {
+          decl->body = BuildBlock(d->block());
+        } else if (d->expr()) {
+          decl->expr = BuildExpr(d->expr());
+        } else {
+          continue;
+        }
+        out->defs.push_back(decl);
+      }
+    }
+  }
+
+  Expr* BuildExpr(P::ExprContext* ctx) {
+    if (ctx == nullptr) return Null(SourceLocation{file_, 0, 0});
+    SourceLocation loc = Loc(ctx->getStart());
+    if (auto* c = dynamic_cast<P::PrimaryExprContext*>(ctx)) return BuildPrimary(c->primary());
+    if (auto* c = dynamic_cast<P::MemberExprContext*>(ctx)) {
+      Expr* e = arena_.NewExpr(ExprKind::kMember, Loc(c->name ? c->name->getStart() : ctx->getStart()));
+      e->kids.push_back(BuildExpr(c->expr()));
+      e->text = c->name ? c->name->getText() : "";
+      return e;
+    }
+    if (auto* c = dynamic_cast<P::ScopedFieldExprContext*>(ctx)) {
+      Expr* e = FieldExpr(c->field);
+      e->kids.push_back(BuildExpr(c->expr()));
+      return e;
+    }
+    if (auto* c = dynamic_cast<P::ComponentExprContext*>(ctx)) {
+      antlr4::Token* t = c->DOTNUM()->getSymbol();
+      Expr* e = arena_.NewExpr(ExprKind::kComponent, Loc(t));
+      e->kids.push_back(BuildExpr(c->expr()));
+      e->ival = ParseSmallInt(t->getText().substr(1), Loc(t));
+      return e;
+    }
+    if (auto* c = dynamic_cast<P::IndexExprContext*>(ctx)) {
+      Expr* e = arena_.NewExpr(ExprKind::kIndex, Loc(c->LBRACK()->getSymbol()));
+      e->kids.push_back(BuildExpr(c->expr(0)));
+      e->kids.push_back(BuildExpr(c->index));
+      return e;
+    }
+    if (auto* c = dynamic_cast<P::NegExprContext*>(ctx)) return Unary(ExprKind::kNeg, loc, c->expr());
+    if (auto* c = dynamic_cast<P::NotExprContext*>(ctx)) return Unary(ExprKind::kNot, loc, c->expr());
+    if (auto* c = dynamic_cast<P::MulExprContext*>(ctx)) {
+      BinOp op = c->op->getType() == P::STAR ? BinOp::kMul : c->op->getType() == P::SLASH ? BinOp::kDiv
+                                                                                          : BinOp::kMod;
+      return Binary(op, c->op, c->expr(0), c->expr(1));
+    }
+    if (auto* c = dynamic_cast<P::AddExprContext*>(ctx)) {
+      return Binary(c->op->getType() == P::PLUS ? BinOp::kAdd : BinOp::kSub, c->op, c->expr(0), c->expr(1));
+    }
+    if (auto* c = dynamic_cast<P::CompareExprContext*>(ctx)) {
+      BinOp op = BinOp::kLt;
+      switch (c->op->getType()) {
+        case P::LT: op = BinOp::kLt; break;
+        case P::LE: op = BinOp::kLe; break;
+        case P::GT: op = BinOp::kGt; break;
+        default: op = BinOp::kGe; break;
+      }
+      return Binary(op, c->op, c->expr(0), c->expr(1));
+    }
+    if (auto* c = dynamic_cast<P::EqualExprContext*>(ctx)) {
+      return Binary(c->op->getType() == P::EQ ? BinOp::kEq : BinOp::kNe, c->op, c->expr(0), c->expr(1));
+    }
+    if (auto* c = dynamic_cast<P::AndExprContext*>(ctx)) {
+      return Pair(ExprKind::kAnd, Loc(c->AND()->getSymbol()), c->expr(0), c->expr(1));
+    }
+    if (auto* c = dynamic_cast<P::OrExprContext*>(ctx)) {
+      return Pair(ExprKind::kOr, Loc(c->OR()->getSymbol()), c->expr(0), c->expr(1));
+    }
+    if (auto* c = dynamic_cast<P::CoalesceExprContext*>(ctx)) {
+      return Pair(ExprKind::kCoalesce, Loc(c->QQ()->getSymbol()), c->expr(0), c->expr(1));
+    }
+    if (auto* c = dynamic_cast<P::CondExprContext*>(ctx)) {
+      Expr* e = arena_.NewExpr(ExprKind::kCond, loc);
+      e->kids = {BuildExpr(c->cond), BuildExpr(c->then), BuildExpr(c->otherwise)};
+      return e;
+    }
+    if (auto* c = dynamic_cast<P::ForExprContext*>(ctx)) {
+      Expr* e = arena_.NewExpr(ExprKind::kFor, loc);
+      e->text = c->var ? c->var->getText() : "_";
+      e->kids = {BuildExpr(c->iter), BuildExpr(c->body)};
+      if (c->filter) e->kids.push_back(BuildExpr(c->filter));
+      return e;
+    }
+    if (auto* c = dynamic_cast<P::MatchExprContext*>(ctx)) {
+      Expr* e = arena_.NewExpr(ExprKind::kMatch, loc);
+      e->kids.push_back(BuildExpr(c->subject));
+      for (P::MatchArmContext* arm : c->matchArm()) {
+        MatchArm a;
+        a.loc = Loc(arm->getStart());
+        for (P::PatternContext* p : arm->pattern()) {
+          if (p->ID()) {
+            if (p->ID()->getText() != "_") {
+              sink_.Error(Loc(p->getStart()), "E0105",
+                          "a match pattern is a literal or `_`, not the name '" + p->ID()->getText() + "'");
+            }
+            a.patterns.clear();
+            a.patterns.push_back(nullptr);  // wildcard marker
+            continue;
+          }
+          a.patterns.push_back(BuildPattern(p));
+        }
+        // A wildcard anywhere makes the arm the default.
+        bool wildcard = false;
+        for (Expr* p : a.patterns) wildcard |= p == nullptr;
+        if (wildcard) a.patterns.clear();
+        a.value = BuildExpr(arm->expr());
+        e->arms.push_back(std::move(a));
+      }
+      return e;
+    }
+    return Null(loc);
+  }
+
+  Block* BuildBlock(P::BlockContext* ctx) {
+    Block* block = arena_.NewBlock(Loc(ctx->getStart()));
+    for (P::StmtContext* s : ctx->stmt()) {
+      if (Stmt* stmt = BuildStmt(s)) block->stmts.push_back(stmt);
+    }
+    return block;
+  }
+
+ private:
+  SourceLocation Loc(const antlr4::Token* t) const {
+    if (t == nullptr) return {file_, 0, 0};
+    uint32_t line = static_cast<uint32_t>(t->getLine());
+    uint32_t col = static_cast<uint32_t>(t->getCharPositionInLine()) + 1;
+    if (line == 1) col += col_offset_;
+    return {file_, line + line_offset_, col};
+  }
+
+  static DataKind Kind(P::KindContext* k) {
+    if (k == nullptr) return DataKind::kJson;
+    if (k->HL7V2()) return DataKind::kHl7v2;
+    if (k->FHIR()) return DataKind::kFhir;
+    return DataKind::kJson;
+  }
+
+  Expr* Null(SourceLocation loc) { return arena_.NewExpr(ExprKind::kNull, loc); }
+
+  Expr* Unary(ExprKind kind, SourceLocation loc, P::ExprContext* operand) {
+    Expr* e = arena_.NewExpr(kind, loc);
+    e->kids.push_back(BuildExpr(operand));
+    return e;
+  }
+  Expr* Pair(ExprKind kind, SourceLocation loc, P::ExprContext* a, P::ExprContext* b) {
+    Expr* e = arena_.NewExpr(kind, loc);
+    e->kids = {BuildExpr(a), BuildExpr(b)};
+    return e;
+  }
+  Expr* Binary(BinOp op, antlr4::Token* tok, P::ExprContext* a, P::ExprContext* b) {
+    Expr* e = Pair(ExprKind::kBinary, Loc(tok), a, b);
+    e->op = op;
+    return e;
+  }
+
+  int64_t ParseSmallInt(const std::string& digits, SourceLocation loc) {
+    int64_t v = 0;
+    auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+    if (ec != std::errc() || p != digits.data() + digits.size()) {
+      sink_.Error(loc, "E0106", "number too large");
+      return 0;
+    }
+    return v;
+  }
+
+  Expr* FieldExpr(antlr4::Token* t) {
+    Expr* e = arena_.NewExpr(ExprKind::kField, Loc(t));
+    std::string text = t->getText();
+    e->text = text.substr(0, 3);
+    e->ival = ParseSmallInt(text.substr(4), Loc(t));
+    return e;
+  }
+
+  Expr* NumberLiteral(antlr4::Token* t, bool negative) {
+    SourceLocation loc = Loc(t);
+    std::string text = t->getText();
+    if (t->getType() == P::INT) {
+      Expr* e = arena_.NewExpr(ExprKind::kInt, loc);
+      e->ival = ParseSmallInt(text, loc);
+      if (negative) e->ival = -e->ival;
+      return e;
+    }
+    // Decimal: kept exactly as written ("1.50" has scale 2).
+    size_t dot = text.find('.');
+    std::string digits = text.substr(0, dot) + text.substr(dot + 1);
+    Expr* e = arena_.NewExpr(ExprKind::kDecimal, loc);
+    size_t scale = text.size() - dot - 1;
+    if (scale > 18 || digits.size() > 18) {
+      sink_.Error(loc, "E0106", "decimal literal has more than 18 digits");
+      return e;
+    }
+    e->ival = ParseSmallInt(digits, loc);
+    if (negative) e->ival = -e->ival;
+    e->scale = static_cast<uint16_t>(scale);
+    return e;
+  }
+
+  Expr* BuildLiteral(P::LiteralContext* lit, bool negative = false) {
+    SourceLocation loc = Loc(lit->getStart());
+    if (lit->INT()) return NumberLiteral(lit->INT()->getSymbol(), negative);
+    if (lit->DECIMAL()) return NumberLiteral(lit->DECIMAL()->getSymbol(), negative);
+    if (lit->KW_TRUE() || lit->KW_FALSE()) {
+      Expr* e = arena_.NewExpr(ExprKind::kBool, loc);
+      e->ival = lit->KW_TRUE() ? 1 : 0;
+      return e;
+    }
+    return Null(loc);
+  }
+
+  Expr* BuildPattern(P::PatternContext* p) {
+    if (p->literal()) return BuildLiteral(p->literal());
+    if (p->MINUS()) {
+      antlr4::Token* t = p->INT() ? p->INT()->getSymbol() : p->DECIMAL()->getSymbol();
+      return NumberLiteral(t, true);
+    }
+    if (p->STRING()) return StringExpr(p->STRING()->getSymbol(), /*interpolate=*/false);
+    return StringExpr(p->SQSTRING()->getSymbol(), false);
+  }
+
+  Expr* BuildPrimary(P::PrimaryContext* ctx) {
+    SourceLocation loc = Loc(ctx->getStart());
+    if (auto* c = dynamic_cast<P::LiteralPrimaryContext*>(ctx)) return BuildLiteral(c->literal());
+    if (auto* c = dynamic_cast<P::StringPrimaryContext*>(ctx)) return StringExpr(c->STRING()->getSymbol(), true);
+    if (auto* c = dynamic_cast<P::RawStringPrimaryContext*>(ctx)) {
+      return StringExpr(c->SQSTRING()->getSymbol(), false);
+    }
+    if (auto* c = dynamic_cast<P::CallPrimaryContext*>(ctx)) {
+      Expr* e = arena_.NewExpr(ExprKind::kCall, Loc(c->fn));
+      e->text = c->fn ? c->fn->getText() : "";
+      if (c->ns) e->ns = c->ns->getText();
+      for (P::ExprContext* a : c->args) e->kids.push_back(BuildExpr(a));
+      return e;
+    }
+    if (auto* c = dynamic_cast<P::NamePrimaryContext*>(ctx)) {
+      Expr* e = arena_.NewExpr(ExprKind::kName, loc);
+      e->text = c->ID()->getText();
+      return e;
+    }
+    if (auto* c = dynamic_cast<P::FieldPrimaryContext*>(ctx)) return FieldExpr(c->V2FIELD()->getSymbol());
+    if (auto* c = dynamic_cast<P::ParenPrimaryContext*>(ctx)) return BuildExpr(c->expr());
+    if (auto* c = dynamic_cast<P::ArrayPrimaryContext*>(ctx)) {
+      Expr* e = arena_.NewExpr(ExprKind::kArray, loc);
+      for (P::ExprContext* item : c->items) e->kids.push_back(BuildExpr(item));
+      return e;
+    }
+    if (auto* c = dynamic_cast<P::ObjectPrimaryContext*>(ctx)) {
+      Expr* e = arena_.NewExpr(ExprKind::kObject, loc);
+      e->block = BuildBlock(c->block());
+      return e;
+    }
+    return Null(loc);
+  }
+
+  Stmt* BuildStmt(P::StmtContext* ctx) {
+    SourceLocation loc = Loc(ctx->getStart());
+    if (auto* c = dynamic_cast<P::FieldStmtContext*>(ctx)) {
+      Stmt* s = arena_.NewStmt(StmtKind::kField, loc);
+      P::FieldKeyContext* key = c->fieldKey();
+      s->name = key->STRING() ? Unquote(key->STRING()->getSymbol()) : key->getText();
+      s->append = c->append != nullptr;
+      s->value = BuildExpr(c->value);
+      if (c->cond) s->cond = BuildExpr(c->cond);
+      return s;
+    }
+    if (auto* c = dynamic_cast<P::LetStmtContext*>(ctx)) {
+      Stmt* s = arena_.NewStmt(StmtKind::kLet, c->name ? Loc(c->name) : loc);
+      s->name = c->name ? c->name->getText() : "_";
+      s->value = BuildExpr(c->value);
+      return s;
+    }
+    if (auto* c = dynamic_cast<P::IfStatementContext*>(ctx)) return BuildIf(c->ifStmt());
+    if (auto* c = dynamic_cast<P::ForStmtContext*>(ctx)) {
+      Stmt* s = arena_.NewStmt(StmtKind::kFor, loc);
+      s->name = c->var ? c->var->getText() : "_";
+      s->value = BuildExpr(c->iter);
+      if (c->filter) s->cond = BuildExpr(c->filter);
+      if (c->block()) s->then_block = BuildBlock(c->block());
+      return s;
+    }
+    if (auto* c = dynamic_cast<P::WarnStmtContext*>(ctx)) {
+      Stmt* s = arena_.NewStmt(StmtKind::kWarn, loc);
+      s->value = BuildExpr(c->value);
+      if (c->cond) s->cond = BuildExpr(c->cond);
+      return s;
+    }
+    if (auto* c = dynamic_cast<P::FailStmtContext*>(ctx)) {
+      Stmt* s = arena_.NewStmt(StmtKind::kFail, loc);
+      s->value = BuildExpr(c->value);
+      if (c->cond) s->cond = BuildExpr(c->cond);
+      return s;
+    }
+    if (auto* c = dynamic_cast<P::ReturnStmtContext*>(ctx)) {
+      Stmt* s = arena_.NewStmt(StmtKind::kReturn, loc);
+      s->value = BuildExpr(c->value);
+      return s;
+    }
+    return nullptr;
+  }
+
+  Stmt* BuildIf(P::IfStmtContext* c) {
+    Stmt* s = arena_.NewStmt(StmtKind::kIf, Loc(c->getStart()));
+    s->cond = BuildExpr(c->cond);
+    s->then_block = c->then ? BuildBlock(c->then) : arena_.NewBlock(Loc(c->getStart()));
+    if (c->elseIf) {
+      Block* b = arena_.NewBlock(Loc(c->elseIf->getStart()));
+      b->stmts.push_back(BuildIf(c->elseIf));
+      s->else_block = b;
+    } else if (c->otherwise) {
+      s->else_block = BuildBlock(c->otherwise);
+    }
+    return s;
+  }
+
+  // The text of a quoted token with escapes resolved (no interpolation).
+  std::string Unquote(antlr4::Token* t) {
+    std::string raw = t->getText();
+    std::string out;
+    Unescape(std::string_view(raw).substr(1, raw.size() - 2), Loc(t), 1, &out);
+    return out;
+  }
+
+  // Resolves escapes of `s` (a slice of a string token starting `col_base` bytes after the token start).
+  void Unescape(std::string_view s, SourceLocation tok, size_t col_base, std::string* out) {
+    for (size_t i = 0; i < s.size(); ++i) {
+      char c = s[i];
+      if (c != '\\' || i + 1 >= s.size()) {
+        out->push_back(c);
+        continue;
+      }
+      char n = s[++i];
+      switch (n) {
+        case 'n': out->push_back('\n'); break;
+        case 't': out->push_back('\t'); break;
+        case 'r': out->push_back('\r'); break;
+        case '\\': case '"': case '\'': case '$': case '/': out->push_back(n); break;
+        case 'u': {
+          uint32_t cp = 0;
+          size_t j = i + 1;
+          size_t digits = 0;
+          while (j < s.size() && digits < 4 && std::isxdigit(static_cast<unsigned char>(s[j]))) {
+            cp = cp * 16 + static_cast<uint32_t>(std::isdigit(static_cast<unsigned char>(s[j]))
+                                                     ? s[j] - '0'
+                                                     : (std::tolower(static_cast<unsigned char>(s[j])) - 'a' + 10));
+            ++j;
+            ++digits;
+          }
+          if (digits != 4 || (cp >= 0xD800 && cp <= 0xDFFF)) {
+            SourceLocation loc = tok;
+            loc.col += static_cast<uint32_t>(col_base + i - 1);
+            sink_.Error(loc, "E0107", "\\u must be followed by four hex digits of a non-surrogate code point");
+          } else {
+            AppendUtf8(cp, out);
+          }
+          i = j - 1;
+          break;
+        }
+        default: {
+          SourceLocation loc = tok;
+          loc.col += static_cast<uint32_t>(col_base + i - 1);
+          sink_.Error(loc, "E0107", std::string("unknown escape '\\") + n + "' in string");
+        }
+      }
+    }
+  }
+
+  static void AppendUtf8(uint32_t cp, std::string* out) {
+    if (cp < 0x80) {
+      out->push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+
+  // A string literal; double-quoted strings may hold ${expr} parts (a kTemplate).
+  Expr* StringExpr(antlr4::Token* t, bool interpolate);
+
+  uint32_t file_;
+  uint32_t line_offset_;
+  uint32_t col_offset_;
+  const ParseOptions& options_;
+  AstArena& arena_;
+  DiagnosticSink& sink_;
+};
+
+// Parses `text` with the given entry rule. line_offset/col_offset place it inside its file.
+template <typename Fn>
+bool ParseText(const std::string& text, uint32_t file, uint32_t line_offset, uint32_t col_offset,
+               const ParseOptions& options, AstArena& arena, DiagnosticSink& sink, Fn&& build) {
+  antlr4::ANTLRInputStream input(text);
+  CrosswalkLexer lexer(&input);
+  SyntaxErrorListener listener(sink, file, line_offset, col_offset);
+  lexer.removeErrorListeners();
+  lexer.addErrorListener(&listener);
+  antlr4::CommonTokenStream tokens(&lexer);
+  CrosswalkParser parser(&tokens);
+  parser.removeErrorListeners();
+  parser.addErrorListener(&listener);
+  DepthListener depth(options.max_nesting);
+  parser.addParseListener(&depth);
+  try {
+    build(parser, listener);
+  } catch (const NestingTooDeep&) {
+    SourceLocation loc{file, 0, 0};
+    if (depth.offending) {
+      loc.line = static_cast<uint32_t>(depth.offending->getLine()) + line_offset;
+      loc.col = static_cast<uint32_t>(depth.offending->getCharPositionInLine()) + 1 +
+                (depth.offending->getLine() == 1 ? col_offset : 0);
+    }
+    sink.Error(loc, "E0003",
+               "nesting too deep (more than " + std::to_string(options.max_nesting) + " levels)");
+    return false;
+  }
+  return listener.errors == 0;
+}
+
+Expr* AstBuilder::StringExpr(antlr4::Token* t, bool interpolate) {
+  SourceLocation loc = Loc(t);
+  std::string raw = t->getText();
+  std::string_view body = std::string_view(raw).substr(1, raw.size() - 2);
+  if (!interpolate || body.find("${") == std::string_view::npos) {
+    Expr* e = arena_.NewExpr(ExprKind::kString, loc);
+    Unescape(body, loc, 1, &e->text);
+    return e;
+  }
+  Expr* tmpl = arena_.NewExpr(ExprKind::kTemplate, loc);
+  size_t i = 0;
+  std::string pending;
+  size_t pending_start = 0;
+  while (i < body.size()) {
+    if (body[i] == '\\' && i + 1 < body.size()) {
+      i += 2;
+      continue;
+    }
+    if (body[i] == '$' && i + 1 < body.size() && body[i + 1] == '{') {
+      // Literal text before this part.
+      if (i > pending_start) {
+        Expr* s = arena_.NewExpr(ExprKind::kString, loc);
+        Unescape(body.substr(pending_start, i - pending_start), loc, 1 + pending_start, &s->text);
+        tmpl->kids.push_back(s);
+      }
+      size_t close = body.find('}', i + 2);
+      if (close == std::string_view::npos) {
+        SourceLocation at = loc;
+        at.col += static_cast<uint32_t>(1 + i);
+        sink_.Error(at, "E0108", "'${' in a string has no closing '}'");
+        return tmpl;
+      }
+      std::string inner(body.substr(i + 2, close - i - 2));
+      uint32_t inner_col = loc.col + static_cast<uint32_t>(1 + i + 2) - 1;  // column before the inner text
+      Expr* part = nullptr;
+      ParseText(inner, file_, loc.line - 1, inner_col, options_, arena_, sink_,
+                [&](CrosswalkParser& parser, SyntaxErrorListener& listener) {
+                  P::StandaloneExprContext* ctx = parser.standaloneExpr();
+                  if (listener.errors == 0) {
+                    AstBuilder sub(file_, loc.line - 1, inner_col, options_, arena_, sink_);
+                    part = sub.BuildExpr(ctx->expr());
+                  }
+                });
+      if (part == nullptr) part = Null(loc);
+      tmpl->kids.push_back(part);
+      i = close + 1;
+      pending_start = i;
+      continue;
+    }
+    ++i;
+  }
+  if (pending_start < body.size()) {
+    Expr* s = arena_.NewExpr(ExprKind::kString, loc);
+    Unescape(body.substr(pending_start), loc, 1 + pending_start, &s->text);
+    tmpl->kids.push_back(s);
+  }
+  return tmpl;
+}
+
+}  // namespace
+
+bool ParseModule(uint32_t file, const std::string& text, const ParseOptions& options, AstArena& arena,
+                 DiagnosticSink& sink, Module* out) {
+  out->file = file;
+  try {
+    return ParseText(text, file, 0, 0, options, arena, sink,
+                     [&](CrosswalkParser& parser, SyntaxErrorListener&) {
+                       P::ModuleContext* tree = parser.module();
+                       AstBuilder builder(file, 0, 0, options, arena, sink);
+                       builder.BuildModule(tree, out);
+                     });
+  } catch (const std::exception& e) {
+    sink.Error({file, 0, 0}, "E0000", std::string("internal error in the parser: ") + e.what());
+  } catch (...) {
+    sink.Error({file, 0, 0}, "E0000", "internal error in the parser");
+  }
+  return false;
+}
+
+}  // namespace crosswalk::compiler

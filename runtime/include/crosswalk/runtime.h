@@ -1,0 +1,165 @@
+// The Crosswalk runtime: load a compiled program (.cwb) once, run it on many messages.
+//
+//   auto rt = crosswalk::Runtime::Create({.terminology_dir = "build/terminology"});   // long-lived
+//   auto program = (*rt)->Load(cwb_bytes);                // verified, bound to the store, immutable
+//   crosswalk::RunContext ctx(**rt);                      // one per thread, reused for every message
+//   crosswalk::RunOutput out;
+//   crosswalk::Status s = ctx.Run(**program, hl7_text, {}, &out);   // out.json holds the FHIR JSON
+//
+// No exception crosses this API. Lifetimes: a Runtime must outlive the Programs it loaded and the
+// RunContexts made from it. Thread-safety: Runtime and Program are immutable after creation and safe to
+// share; a RunContext is used by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "crosswalk/status.h"
+
+namespace crosswalk {
+
+struct RuntimeOptions {
+  // Directory of the RocksDB terminology store, opened read-only (several processes may share it).
+  // Empty (the default): no store; loading a program that uses terminology fails with
+  // kFailedPrecondition.
+  std::string terminology_dir;
+};
+
+// Limits of one run. Exceeding one ends the run with kLimitExceeded naming the limit and the map line.
+struct RunLimits {
+  // Instructions executed per message (default 50,000,000). Stops runaway maps (e.g. unbounded recursion
+  // that fans out).
+  uint64_t max_instructions = 50'000'000;
+  // Nested function calls (default 200).
+  uint32_t max_call_depth = 200;
+  // Bytes of JSON output (default 64 MiB).
+  uint64_t max_output_bytes = uint64_t{64} << 20;
+  // Bytes of working memory (the run's arena) per message (default 256 MiB).
+  uint64_t max_arena_bytes = uint64_t{256} << 20;
+};
+
+enum class InputKind : uint8_t { kAuto, kHl7v2, kJson };
+
+struct RunOptions {
+  RunLimits limits;
+  // How to read the input; kAuto looks at its first bytes (MSH/FHS/BHS or MLLP → HL7 v2, { or [ → JSON).
+  InputKind input_kind = InputKind::kAuto;
+  // Run this map (by name) instead of choosing one by message type; empty = choose.
+  std::string map_name;
+  // The run's timestamp as a FHIR instant, returned by now() in maps; empty = now() is absent.
+  // (Execution is deterministic: nothing reads the clock.)
+  std::string now;
+  // Zone for HL7 v2 times that carry none ("+HH:MM", "-HH:MM" or "Z"); empty = keep them without zone.
+  std::string default_zone;
+  // Host variables returned by var("name") in maps.
+  std::vector<std::pair<std::string, std::string>> variables;
+  // Pretty-print the JSON output (2-space indent) instead of compact JSON.
+  bool pretty = false;
+  // Record, for every output value, the map location that wrote it (RunOutput::trace). Off by default.
+  bool trace = false;
+};
+
+// A warning recorded by a `warn` statement or the "warn" unmapped-code policy.
+struct RunWarning {
+  std::string message;   // as written in the map (no message content unless the map put it there)
+  std::string map_file;  // where, from the debug line table
+  uint32_t line = 0;
+  uint32_t col = 0;
+};
+
+struct RunOutput {
+  std::string json;                    // the output document
+  std::string map_name;                // the map that ran
+  std::vector<RunWarning> warnings;
+  // With RunOptions::trace: one line per output member set, "$.entry[0].resource.gender <- file:line:col".
+  std::vector<std::string> trace;
+  void Clear() {
+    json.clear();
+    map_name.clear();
+    warnings.clear();
+    trace.clear();
+  }
+};
+
+class Runtime;
+class RunContext;
+
+// A verified, immutable program. Safe to share across threads.
+class Program {
+ public:
+  ~Program();
+  Program(const Program&) = delete;
+  Program& operator=(const Program&) = delete;
+
+  struct MapInfo {
+    std::string name;
+    std::string source_kind;   // "hl7v2", "fhir", "json"
+    std::string message_type;  // "ADT^A01", "Patient", or empty
+    std::string target_kind;
+  };
+  // The entry points, in declaration order.
+  std::vector<MapInfo> maps() const;
+
+  class Impl;
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  friend class Runtime;
+  explicit Program(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+class Runtime {
+ public:
+  // Opens the terminology store (if any). Errors: kIoError / kNotFound for the store directory.
+  static Result<std::unique_ptr<Runtime>> Create(const RuntimeOptions& options = {}) noexcept;
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // Verifies `bytes` (a .cwb file) and binds the terminology it uses. `bytes` need only live for the call.
+  // Errors: kCorrupt (bad file, with the byte offset or pc), kLimitExceeded (load limits),
+  // kFailedPrecondition (a concept map, code system or value set missing from the store, or no store).
+  Result<std::shared_ptr<const Program>> Load(std::string_view bytes) const noexcept;
+
+  class Impl;
+  Impl& impl() const { return *impl_; }
+
+ private:
+  explicit Runtime(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Per-thread execution state (registers, arena, message index), reset, not freed, between runs: in steady
+// state a run makes no heap allocation. Not thread-safe; make one per thread.
+class RunContext {
+ public:
+  explicit RunContext(const Runtime& runtime);
+  ~RunContext();
+  RunContext(const RunContext&) = delete;
+  RunContext& operator=(const RunContext&) = delete;
+
+  // Runs `program` on one input message (HL7 v2 ER7 text, possibly MLLP-framed, or JSON) and writes the
+  // output to `out` (cleared first). `input` must stay alive for the call. Errors:
+  //   kParseError         the input is malformed (position in the message, never its content)
+  //   kNotFound           no map of the program accepts this message type
+  //   kFailedPrecondition a `fail` statement ran, or a code was unmapped under the "error" policy
+  //   kLimitExceeded      a RunLimits limit was exceeded
+  //   kInvalidArgument    a runtime type error in the map (e.g. arithmetic on text)
+  // Every error carries the map location (file:line:col) when it arose in the map.
+  Status Run(const Program& program, std::string_view input, const RunOptions& options, RunOutput* out) noexcept;
+
+  // Heap blocks obtained by the arena since construction (for allocation benchmarks).
+  size_t arena_blocks() const;
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace crosswalk

@@ -1,0 +1,897 @@
+// The interpreter loop and the public Runtime / Program / RunContext.
+//
+// The loop is written once with CW_DISPATCH / CW_CASE / CW_NEXT, which expand to computed goto under GCC and
+// Clang (CW_USE_COMPUTED_GOTO, default on) and to a switch otherwise. pc, the register base and the
+// constant pool are hoisted into locals and reloaded after calls. The loop never throws: a failing
+// instruction records the error and leaves through one exit, with pc saved for the debug line table.
+#include "crosswalk/runtime.h"
+
+#include <algorithm>
+#include <cstring>
+#include <exception>
+#include <new>
+
+#include "bytecode/builtin_table.h"
+#include "bytecode/format.h"
+#include "bytecode/program.h"
+#include "bytecode/reader.h"
+#include "crosswalk/terminology.h"
+#include "hl7v2/framing.h"
+#include "hl7v2/groups.h"
+#include "hl7v2/message.h"
+#include "json/json_reader.h"
+#include "json/json_writer.h"
+#include "value/arena.h"
+#include "value/value.h"
+#include "vm/builtins.h"
+
+#ifndef CW_USE_COMPUTED_GOTO
+#if defined(__GNUC__) || defined(__clang__)
+#define CW_USE_COMPUTED_GOTO 1
+#else
+#define CW_USE_COMPUTED_GOTO 0
+#endif
+#endif
+
+namespace crosswalk {
+
+using bytecode::Op;
+using vm::Value;
+using vm::ValueKind;
+
+// ---------------------------------------------------------------------------------------------------
+// Program
+
+class Program::Impl {
+ public:
+  bytecode::Program code;
+  std::vector<Value> constants;  // decoded constant pool (strings point into `code.constants`)
+  // Per term ref: the store it is bound to (nullptr when the program uses no terminology).
+  term::Store* store = nullptr;
+
+  // The map location of pc (from the debug line table).
+  void Locate(uint32_t pc, ErrorContext* ctx) const {
+    const auto& lines = code.lines;
+    auto it = std::upper_bound(lines.begin(), lines.end(), pc,
+                               [](uint32_t p, const bytecode::LineEntry& e) { return p < e.pc; });
+    if (it == lines.begin()) return;
+    --it;
+    if (it->file < code.files.size()) ctx->map_file = code.files[it->file];
+    ctx->map_line = it->line;
+    ctx->map_col = it->col;
+    ctx->pc = pc;
+    for (const auto& f : code.functions) {
+      if (pc >= f.code_begin && pc < f.code_end) ctx->function = f.name;
+    }
+  }
+};
+
+Program::Program(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Program::~Program() = default;
+
+std::vector<Program::MapInfo> Program::maps() const {
+  std::vector<MapInfo> out;
+  auto kind = [](bytecode::Kind k) -> std::string {
+    switch (k) {
+      case bytecode::Kind::kHl7v2: return "hl7v2";
+      case bytecode::Kind::kFhir: return "fhir";
+      default: return "json";
+    }
+  };
+  for (const auto& m : impl_->code.maps) out.push_back({m.name, kind(m.source), m.message_type, kind(m.target)});
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Runtime
+
+class Runtime::Impl {
+ public:
+  std::unique_ptr<term::Store> store;
+};
+
+Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Runtime::~Runtime() = default;
+
+Result<std::unique_ptr<Runtime>> Runtime::Create(const RuntimeOptions& options) noexcept {
+  try {
+    auto impl = std::make_unique<Impl>();
+    if (!options.terminology_dir.empty()) {
+      term::OpenOptions o;
+      o.read_only = true;
+      o.create_if_missing = false;
+      auto store = term::Store::Open(options.terminology_dir, o);
+      if (!store.ok()) return store.status();
+      impl->store = std::move(store).value();
+    }
+    return std::unique_ptr<Runtime>(new Runtime(std::move(impl)));
+  } catch (const std::bad_alloc&) {
+    return LimitExceeded("out of memory creating the runtime");
+  } catch (const std::exception& e) {
+    return Internal(std::string("creating the runtime: ") + e.what());
+  }
+}
+
+Result<std::shared_ptr<const Program>> Runtime::Load(std::string_view bytes) const noexcept {
+  try {
+    auto read = bytecode::ReadProgram(bytes);
+    if (!read.ok()) return read.status();
+    auto impl = std::make_unique<Program::Impl>();
+    impl->code = std::move(read).value();
+    for (const auto& c : impl->code.constants) {
+      switch (c.tag) {
+        case bytecode::Constant::Tag::kNull: impl->constants.push_back(Value::Null()); break;
+        case bytecode::Constant::Tag::kBool: impl->constants.push_back(Value::Bool(c.i != 0)); break;
+        case bytecode::Constant::Tag::kInt: impl->constants.push_back(Value::Int(c.i)); break;
+        case bytecode::Constant::Tag::kDecimal: impl->constants.push_back(Value::Decimal(c.i, c.scale)); break;
+        case bytecode::Constant::Tag::kString: impl->constants.push_back(Value::String(c.s)); break;
+      }
+    }
+    // Bind terminology: every resource the program names must be in the store.
+    if (!impl->code.term_refs.empty()) {
+      if (!impl_->store) {
+        const auto& t = impl->code.term_refs.front();
+        return FailedPrecondition("the program uses terminology (" + t.url +
+                                  ") but no terminology store is open (use --term DIR)");
+      }
+      for (const auto& t : impl->code.term_refs) {
+        term::ResourceKind kind = t.type == bytecode::TermRef::Type::kConceptMap ? term::ResourceKind::kConceptMap
+                                  : t.type == bytecode::TermRef::Type::kCodeSystem ? term::ResourceKind::kCodeSystem
+                                                                                   : term::ResourceKind::kValueSet;
+        Status s = impl_->store->CheckHas(kind, t.url, t.version);
+        if (!s.ok()) {
+          return FailedPrecondition("the terminology store lacks " + std::string(term::ResourceKindName(kind)) +
+                                    " '" + t.url + "' that the program uses: " + std::string(s.message()));
+        }
+      }
+      impl->store = impl_->store.get();
+    }
+    return std::shared_ptr<const Program>(new Program(std::move(impl)));
+  } catch (const std::bad_alloc&) {
+    return LimitExceeded("out of memory loading the program");
+  } catch (const std::exception& e) {
+    return Internal(std::string("loading the program: ") + e.what());
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// RunContext
+
+class RunContext::Impl {
+ public:
+  explicit Impl(const Runtime& rt) : runtime(rt) {}
+
+  Status Run(const Program& program, std::string_view input, const RunOptions& options, RunOutput* out);
+
+  const Runtime& runtime;
+  vm::Arena arena{256 * 1024};
+  hl7v2::Message message;
+  hl7v2::GroupTree tree;
+  vm::JsonReader json_reader;
+  std::vector<Value> regs;
+  std::string scratch;
+  std::string error_text;
+
+ private:
+  struct Frame {
+    uint32_t function;
+    uint32_t base;     // register window start
+    uint32_t ret_pc;   // caller's pc to resume at
+    uint32_t ret_reg;  // absolute register for the result
+  };
+
+  Status Execute(const Program::Impl& p, uint32_t entry, Value input, const RunOptions& options, RunOutput* out,
+                 Value* result);
+  Status Fail(const Program::Impl& p, uint32_t pc, StatusCode code, std::string text) {
+    ErrorContext ctx;
+    p.Locate(pc, &ctx);
+    return Status(code, std::move(text), std::move(ctx));
+  }
+  void CollectGroups(int inst, std::string_view name, vm::Array* out);
+  Value ItemsOf(const Value& v);
+
+  std::vector<Frame> frames_;
+};
+
+RunContext::RunContext(const Runtime& runtime) : impl_(std::make_unique<Impl>(runtime)) {}
+RunContext::~RunContext() = default;
+size_t RunContext::arena_blocks() const { return impl_->arena.blocks_allocated(); }
+
+Status RunContext::Run(const Program& program, std::string_view input, const RunOptions& options,
+                       RunOutput* out) noexcept {
+  try {
+    return impl_->Run(program, input, options, out);
+  } catch (const std::bad_alloc&) {
+    return LimitExceeded("out of memory while running the map");
+  } catch (const std::exception& e) {
+    return Internal(std::string("while running the map: ") + e.what());
+  }
+}
+
+namespace {
+
+bool LooksLikeHl7(std::string_view s) {
+  if (s.size() >= 3 && static_cast<unsigned char>(s[0]) == 0xEF && static_cast<unsigned char>(s[1]) == 0xBB &&
+      static_cast<unsigned char>(s[2]) == 0xBF) {
+    s.remove_prefix(3);
+  }
+  while (!s.empty() && (s[0] == 0x0B || s[0] == '\r' || s[0] == '\n' || s[0] == ' ' || s[0] == '\t')) s.remove_prefix(1);
+  return s.rfind("MSH", 0) == 0 || s.rfind("FHS", 0) == 0 || s.rfind("BHS", 0) == 0;
+}
+
+// Does a map's message type accept this message? "ADT^A01" exact; "ADT^*" or "ADT" any trigger; "" any.
+int MatchScore(std::string_view pattern, std::string_view code, std::string_view trigger) {
+  if (pattern.empty()) return 1;
+  size_t caret = pattern.find('^');
+  std::string_view pcode = pattern.substr(0, caret);
+  if (pcode != code) return 0;
+  if (caret == std::string_view::npos) return 2;
+  std::string_view rest = pattern.substr(caret + 1);
+  std::string_view ptrig = rest.substr(0, rest.find('^'));
+  if (ptrig == "*" || ptrig.empty()) return 2;
+  return ptrig == trigger ? 3 : 0;
+}
+
+}  // namespace
+
+Status RunContext::Impl::Run(const Program& program, std::string_view input, const RunOptions& options,
+                             RunOutput* out) {
+  out->Clear();
+  arena.Reset();
+  const Program::Impl& p = program.impl();
+  InputKind kind = options.input_kind;
+  if (kind == InputKind::kAuto) kind = LooksLikeHl7(input) ? InputKind::kHl7v2 : InputKind::kJson;
+
+  Value root;
+  std::string message_code, trigger, resource_type;
+  bool hl7 = kind == InputKind::kHl7v2;
+  if (hl7) {
+    std::string_view bytes = input;
+    CW_RETURN_IF_ERROR(hl7v2::StripFraming(&bytes));
+    CW_RETURN_IF_ERROR(message.Parse(bytes));
+    tree.Build(message);
+    root = Value::Group(&tree.instance(tree.root()));
+    message_code = std::string(message.Value(0, 9, 1, 1, 0, &scratch));
+    trigger = std::string(message.Value(0, 9, 1, 2, 0, &scratch));
+  } else {
+    CW_RETURN_IF_ERROR(json_reader.Read(input, arena, &root));
+    if (root.kind == ValueKind::kObject) {
+      Value rt = vm::ObjectGet(root.obj, "resourceType");
+      if (rt.kind == ValueKind::kString) resource_type = std::string(rt.string());
+    }
+  }
+
+  // Choose the map.
+  const bytecode::MapEntry* chosen = nullptr;
+  int best = 0;
+  for (const auto& m : p.code.maps) {
+    if (!options.map_name.empty()) {
+      if (m.name == options.map_name) chosen = &m;
+      continue;
+    }
+    bool source_hl7 = m.source == bytecode::Kind::kHl7v2;
+    if (source_hl7 != hl7) continue;
+    int score = hl7 ? MatchScore(m.message_type, message_code, trigger)
+                    : (m.message_type.empty() ? 1 : (m.message_type == resource_type ? 3 : 0));
+    if (score > best) {
+      best = score;
+      chosen = &m;
+    }
+  }
+  if (chosen == nullptr) {
+    if (!options.map_name.empty()) return NotFound("the program has no map named '" + options.map_name + "'");
+    if (hl7) {
+      return NotFound("no map for HL7 v2 message type " + message_code + (trigger.empty() ? "" : "^" + trigger));
+    }
+    return NotFound("no map for JSON input" + (resource_type.empty() ? std::string() : " of resourceType " + resource_type));
+  }
+  out->map_name = chosen->name;
+
+  Value result;
+  CW_RETURN_IF_ERROR(Execute(p, chosen->function, root, options, out, &result));
+
+  vm::ValueEnv env{&arena, hl7 ? &message : nullptr, &scratch};
+  vm::JsonWriteOptions wopts;
+  wopts.pretty = options.pretty;
+  wopts.max_output_bytes = options.limits.max_output_bytes;
+  Status w = vm::WriteJson(env, result, &out->json, wopts);
+  if (!w.ok()) {
+    ErrorContext ctx;
+    p.Locate(p.code.functions[chosen->function].code_begin, &ctx);
+    return Status(w.code(), std::string(w.message()), std::move(ctx));
+  }
+  if (out->json.empty()) out->json = "{}";
+  return Status::Ok();
+}
+
+void RunContext::Impl::CollectGroups(int inst, std::string_view name, vm::Array* out) {
+  for (int c = tree.FirstChild(inst); c >= 0; c = tree.NextSibling(c)) {
+    if (tree.instance(c).name() == name) {
+      vm::ArrayPush(arena, out, Value::Group(&tree.instance(c)));
+    } else {
+      CollectGroups(c, name, out);
+    }
+  }
+}
+
+// The items a `for` visits: arrays as they are; an HL7 v2 field with no repetition chosen gives each
+// repetition; absent gives none; any other value is one item.
+Value RunContext::Impl::ItemsOf(const Value& v) {
+  if (v.kind == ValueKind::kArray) return v;
+  vm::Array* a = vm::NewArray(arena, 4);
+  if (v.kind == ValueKind::kAbsent || v.kind == ValueKind::kNull) return Value::MakeArray(a);
+  if (v.kind == ValueKind::kV2 && v.v2.field != 0 && v.v2.rep == 0 && v.v2.comp == 0) {
+    int n = message.repetition_count(v.v2.segment, v.v2.field);
+    for (int r = 1; r <= n; ++r) {
+      Value item = v;
+      item.v2.rep = static_cast<uint16_t>(r);
+      vm::ArrayPush(arena, a, item);
+    }
+    return Value::MakeArray(a);
+  }
+  vm::ValueEnv env{&arena, &message, &scratch};
+  if (v.kind == ValueKind::kV2 && vm::IsEmpty(env, v)) return Value::MakeArray(a);
+  vm::ArrayPush(arena, a, v);
+  return Value::MakeArray(a);
+}
+
+#if CW_USE_COMPUTED_GOTO
+#define CW_DISPATCH() goto* kLabels[static_cast<uint8_t>(insn)];
+#define CW_CASE(name) L_##name:
+#define CW_NEXT()                                         \
+  do {                                                    \
+    if (--budget == 0) goto budget_exhausted;             \
+    cur = pc;                                             \
+    insn = code[pc++];                                    \
+    if ((insn & 0xFF) >= bytecode::kOpCount) goto bad_op; \
+    goto* kLabels[insn & 0xFF];                           \
+  } while (0)
+#else
+#define CW_DISPATCH() switch (static_cast<Op>(insn & 0xFF))
+#define CW_CASE(name) case Op::name:
+#define CW_NEXT() continue
+#endif
+
+Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value input, const RunOptions& options,
+                                 RunOutput* out, Value* result) {
+  using namespace bytecode;  // NOLINT: opcode helpers
+  const uint32_t* code = p.code.code.data();
+  const Value* K = p.constants.data();
+  const auto& functions = p.code.functions;
+  const auto& kconst = p.code.constants;
+  vm::ValueEnv env{&arena, message.segment_count() > 0 ? &message : nullptr, &scratch};
+  if (input.kind != ValueKind::kGroup) env.message = nullptr;
+
+  vm::BuiltinEnv benv;
+  benv.value = env;
+  benv.now = options.now;
+  benv.default_zone = options.default_zone;
+  benv.var_ctx = const_cast<RunOptions*>(&options);
+  benv.var = [](void* ctx, std::string_view name) -> std::string_view {
+    for (const auto& [k, v] : static_cast<const RunOptions*>(ctx)->variables) {
+      if (k == name) return v;
+    }
+    return {};
+  };
+
+  frames_.clear();
+  size_t needed = functions[entry].num_registers;
+  if (regs.size() < needed + 256) regs.resize(needed + 256);
+  uint32_t base = 0;
+  Value* R = regs.data();
+  for (uint32_t i = 0; i < functions[entry].num_registers; ++i) R[i] = Value();
+  frames_.push_back({entry, 0, 0, 0});
+  uint32_t pc = functions[entry].code_begin;
+  uint64_t budget = options.limits.max_instructions == 0 ? 1 : options.limits.max_instructions;
+  const uint64_t max_arena = options.limits.max_arena_bytes;
+  uint32_t insn = 0;
+  uint32_t cur = 0;  // pc of the instruction being executed
+  const char* err = nullptr;
+  StatusCode err_code = StatusCode::kInvalidArgument;
+
+#if CW_USE_COMPUTED_GOTO
+  static const void* const kLabels[] = {
+#define CW_OP(name, fmt, a, b, c, aux, flags) &&L_##name,
+#include "bytecode/opcodes.def"
+#undef CW_OP
+  };
+#endif
+
+#define A_ GetA(insn)
+#define B_ GetB(insn)
+#define C_ GetC(insn)
+#define AUX_ code[pc - 1]
+#define FAIL_WITH(code_, msg_) \
+  do {                         \
+    err_code = code_;          \
+    err = msg_;                \
+    goto fail;                 \
+  } while (0)
+#define CHECK_ARENA() \
+  if (arena.bytes_used() > max_arena) FAIL_WITH(StatusCode::kLimitExceeded, "working memory limit exceeded (RunLimits::max_arena_bytes)")
+
+#if CW_USE_COMPUTED_GOTO
+  CW_NEXT();
+  {
+#else
+  for (;;) {
+    if (--budget == 0) goto budget_exhausted;
+    cur = pc;
+    insn = code[pc++];
+#endif
+    CW_DISPATCH() {
+#if !CW_USE_COMPUTED_GOTO
+      default: goto bad_op;
+#endif
+      CW_CASE(NOP) { CW_NEXT(); }
+      CW_CASE(LOADK) {
+        R[A_] = K[GetD(insn)];
+        CW_NEXT();
+      }
+      CW_CASE(LOADNIL) {
+        R[A_] = Value();
+        CW_NEXT();
+      }
+      CW_CASE(LOADB) {
+        R[A_] = Value::Bool(B_ != 0);
+        CW_NEXT();
+      }
+      CW_CASE(LOADI) {
+        R[A_] = Value::Int(GetSD(insn));
+        CW_NEXT();
+      }
+      CW_CASE(MOVE) {
+        R[A_] = R[B_];
+        CW_NEXT();
+      }
+      CW_CASE(INPUT) {
+        R[A_] = input;
+        CW_NEXT();
+      }
+      CW_CASE(NEWOBJ) {
+        R[A_] = Value::MakeObject(vm::NewObject(arena, 8));
+        CHECK_ARENA();
+        CW_NEXT();
+      }
+      CW_CASE(NEWARR) {
+        R[A_] = Value::MakeArray(vm::NewArray(arena, 4));
+        CHECK_ARENA();
+        CW_NEXT();
+      }
+      CW_CASE(SETK) {
+        pc += 1;
+        Value& obj = R[A_];
+        Value v = R[B_];
+        if (obj.kind != ValueKind::kObject) FAIL_WITH(StatusCode::kInternal, "SETK on a non-object");
+        if (v.kind == ValueKind::kV2) v = vm::Deref(env, v);
+        if (!vm::IsEmpty(env, v)) {
+          std::string_view key = kconst[AUX_].s;
+          vm::ObjectSet(arena, obj.obj, key, v);
+          if (options.trace) {
+            ErrorContext where;
+            p.Locate(cur, &where);
+            out->trace.push_back(std::string(key) + " <- " + where.map_file + ":" + std::to_string(where.map_line) +
+                                 ":" + std::to_string(where.map_col));
+          }
+        }
+        CHECK_ARENA();
+        CW_NEXT();
+      }
+      CW_CASE(APPEND) {
+        Value& arr = R[A_];
+        Value v = R[B_];
+        if (arr.kind != ValueKind::kArray) FAIL_WITH(StatusCode::kInternal, "APPEND on a non-array");
+        if (v.kind == ValueKind::kArray) {
+          for (uint32_t i = 0; i < v.arr->size; ++i) {
+            Value item = v.arr->items[i];
+            if (item.kind == ValueKind::kV2) item = vm::Deref(env, item);
+            if (!vm::IsEmpty(env, item)) vm::ArrayPush(arena, arr.arr, item);
+          }
+        } else {
+          if (v.kind == ValueKind::kV2) v = vm::Deref(env, v);
+          if (!vm::IsEmpty(env, v)) vm::ArrayPush(arena, arr.arr, v);
+        }
+        CHECK_ARENA();
+        CW_NEXT();
+      }
+      CW_CASE(GETK) {
+        pc += 1;
+        const Value& o = R[B_];
+        R[A_] = o.kind == ValueKind::kObject ? vm::ObjectGet(o.obj, kconst[AUX_].s) : Value();
+        CW_NEXT();
+      }
+      CW_CASE(GETI) {
+        const Value& a = R[B_];
+        Value idx = R[C_];
+        if (idx.kind == ValueKind::kV2) idx = vm::Deref(env, idx);
+        Value r;
+        if (a.kind == ValueKind::kArray && idx.kind == ValueKind::kInt) {
+          if (idx.i >= 0 && static_cast<uint64_t>(idx.i) < a.arr->size) r = a.arr->items[idx.i];
+        } else if (a.kind == ValueKind::kObject && idx.kind == ValueKind::kString) {
+          r = vm::ObjectGet(a.obj, idx.string());
+        } else if (a.kind == ValueKind::kV2 && idx.kind == ValueKind::kInt && a.v2.field != 0 &&
+                   a.v2.comp == 0 && idx.i >= 1 && idx.i <= 65535) {
+          r = a;
+          r.v2.rep = static_cast<uint16_t>(idx.i);
+          if (idx.i > message.repetition_count(a.v2.segment, a.v2.field)) r = Value();
+        }
+        R[A_] = r;
+        CW_NEXT();
+      }
+      CW_CASE(LEN) {
+        const Value& a = R[B_];
+        int64_t n = 0;
+        if (a.kind == ValueKind::kArray) n = a.arr->size;
+        else if (a.kind == ValueKind::kObject) n = a.obj->size;
+        else if (a.kind == ValueKind::kV2 && a.v2.field != 0 && a.v2.rep == 0) n = message.repetition_count(a.v2.segment, a.v2.field);
+        else if (!vm::IsEmpty(env, a)) n = static_cast<int64_t>(vm::ToString(env, a).size());
+        R[A_] = Value::Int(n);
+        CW_NEXT();
+      }
+      CW_CASE(ADD) {
+        if (!vm::Arith(env, vm::ArithOp::kAdd, R[B_], R[C_], &R[A_], &err)) goto fail;
+        CW_NEXT();
+      }
+      CW_CASE(SUB) {
+        if (!vm::Arith(env, vm::ArithOp::kSub, R[B_], R[C_], &R[A_], &err)) goto fail;
+        CW_NEXT();
+      }
+      CW_CASE(MUL) {
+        if (!vm::Arith(env, vm::ArithOp::kMul, R[B_], R[C_], &R[A_], &err)) goto fail;
+        CW_NEXT();
+      }
+      CW_CASE(DIV) {
+        if (!vm::Arith(env, vm::ArithOp::kDiv, R[B_], R[C_], &R[A_], &err)) goto fail;
+        CW_NEXT();
+      }
+      CW_CASE(MOD) {
+        if (!vm::Arith(env, vm::ArithOp::kMod, R[B_], R[C_], &R[A_], &err)) goto fail;
+        CW_NEXT();
+      }
+      CW_CASE(NEG) {
+        if (!vm::Negate(env, R[B_], &R[A_], &err)) goto fail;
+        CW_NEXT();
+      }
+      CW_CASE(CONCAT) {
+        uint32_t b = B_, n = C_;
+        size_t total = 0;
+        std::string_view parts[256];
+        for (uint32_t i = 0; i < n; ++i) {
+          parts[i] = vm::ToString(env, R[b + i]);
+          total += parts[i].size();
+        }
+        char* buf = static_cast<char*>(arena.Allocate(total + 1, 1));
+        size_t at = 0;
+        for (uint32_t i = 0; i < n; ++i) {
+          if (!parts[i].empty()) std::memcpy(buf + at, parts[i].data(), parts[i].size());
+          at += parts[i].size();
+        }
+        R[A_] = Value::String({buf, total});
+        CHECK_ARENA();
+        CW_NEXT();
+      }
+      CW_CASE(EQ) {
+        R[A_] = Value::Bool(vm::Equal(env, R[B_], R[C_]));
+        CW_NEXT();
+      }
+      CW_CASE(NE) {
+        R[A_] = Value::Bool(!vm::Equal(env, R[B_], R[C_]));
+        CW_NEXT();
+      }
+      CW_CASE(LT) {
+        int c = 0;
+        if (!vm::Compare(env, R[B_], R[C_], &c, &err)) goto fail;
+        R[A_] = Value::Bool(c != vm::kUnordered && c < 0);
+        CW_NEXT();
+      }
+      CW_CASE(LE) {
+        int c = 0;
+        if (!vm::Compare(env, R[B_], R[C_], &c, &err)) goto fail;
+        R[A_] = Value::Bool(c != vm::kUnordered && c <= 0);
+        CW_NEXT();
+      }
+      CW_CASE(NOT) {
+        R[A_] = Value::Bool(!vm::Truthy(env, R[B_]));
+        CW_NEXT();
+      }
+      CW_CASE(TRUTHY) {
+        R[A_] = Value::Bool(vm::Truthy(env, R[B_]));
+        CW_NEXT();
+      }
+      CW_CASE(JMP) {
+        pc = static_cast<uint32_t>(static_cast<int32_t>(pc) + GetSE(insn));
+        CW_NEXT();
+      }
+      CW_CASE(JMPIF) {
+        if (vm::Truthy(env, R[A_])) pc = static_cast<uint32_t>(static_cast<int32_t>(pc) + GetSD(insn));
+        CW_NEXT();
+      }
+      CW_CASE(JMPIFNOT) {
+        if (!vm::Truthy(env, R[A_])) pc = static_cast<uint32_t>(static_cast<int32_t>(pc) + GetSD(insn));
+        CW_NEXT();
+      }
+      CW_CASE(JMPPRESENT) {
+        if (!vm::IsEmpty(env, R[A_])) pc = static_cast<uint32_t>(static_cast<int32_t>(pc) + GetSD(insn));
+        CW_NEXT();
+      }
+      CW_CASE(ITERPREP) {
+        uint32_t a = A_;
+        R[a] = ItemsOf(R[B_]);
+        R[a + 1] = Value::Int(0);
+        CHECK_ARENA();
+        CW_NEXT();
+      }
+      CW_CASE(ITERNEXT) {
+        pc += 1;
+        uint32_t a = A_;
+        const Value& items = R[a];
+        int64_t i = R[a + 1].i;
+        if (items.kind == ValueKind::kArray && static_cast<uint64_t>(i) < items.arr->size) {
+          R[B_] = items.arr->items[i];
+          R[a + 1].i = i + 1;
+        } else {
+          pc = static_cast<uint32_t>(static_cast<int32_t>(pc) + static_cast<int32_t>(AUX_));
+        }
+        CW_NEXT();
+      }
+      CW_CASE(CALL) {
+        pc += 1;
+        uint32_t callee = AUX_;
+        const bytecode::Function& f = functions[callee];
+        if (frames_.size() >= options.limits.max_call_depth) {
+          FAIL_WITH(StatusCode::kLimitExceeded, "call depth limit exceeded (RunLimits::max_call_depth)");
+        }
+        uint32_t caller_regs = functions[frames_.back().function].num_registers;
+        uint32_t new_base = base + caller_regs;
+        if (regs.size() < new_base + f.num_registers) {
+          regs.resize((new_base + f.num_registers) * 2);
+          R = regs.data() + base;
+        }
+        Value* NR = regs.data() + new_base;
+        uint32_t b = B_, n = C_;
+        for (uint32_t i = 0; i < n; ++i) NR[i] = R[b + i];
+        for (uint32_t i = n; i < f.num_registers; ++i) NR[i] = Value();
+        frames_.push_back({callee, new_base, pc, base + A_});
+        base = new_base;
+        R = NR;
+        pc = f.code_begin;
+        CW_NEXT();
+      }
+      CW_CASE(CALLB) {
+        pc += 1;
+        uint32_t id = AUX_;
+        Value r;
+        benv.error.clear();
+        if (!vm::kBuiltins[id](benv, &R[B_], static_cast<int>(C_), &r)) {
+          error_text = benv.error.empty() ? "built-in function failed" : benv.error;
+          err = error_text.c_str();
+          goto fail;
+        }
+        R[A_] = r;
+        CHECK_ARENA();
+        CW_NEXT();
+      }
+      CW_CASE(RET) {
+        Value v = R[A_];
+        Frame done = frames_.back();
+        frames_.pop_back();
+        if (frames_.empty()) {
+          *result = v;
+          return Status::Ok();
+        }
+        base = frames_.back().base;
+        R = regs.data() + base;
+        regs[done.ret_reg] = v;
+        pc = done.ret_pc;
+        CW_NEXT();
+      }
+      CW_CASE(FAIL) {
+        std::string_view msg = vm::ToString(env, R[A_]);
+        error_text.assign(msg.data(), msg.size());
+        if (error_text.empty()) error_text = "the map failed";
+        err = error_text.c_str();
+        err_code = StatusCode::kFailedPrecondition;
+        goto fail;
+      }
+      CW_CASE(WARN) {
+        std::string_view msg = vm::ToString(env, R[A_]);
+        ErrorContext where;
+        p.Locate(cur, &where);
+        out->warnings.push_back({std::string(msg), where.map_file, where.map_line, where.map_col});
+        CW_NEXT();
+      }
+      CW_CASE(V2SEG) {
+        pc += 1;
+        const Value& scope = R[B_];
+        std::string_view id = kconst[AUX_].s;
+        Value r;
+        if (scope.kind == ValueKind::kGroup) {
+          int seg = message.FindSegment(id, scope.group->begin, scope.group->end);
+          if (seg >= 0) r = Value::V2({seg, 0, 0, 0, 0});
+        } else if (scope.kind == ValueKind::kV2 && scope.v2.field == 0 &&
+                   message.segment_id(scope.v2.segment) == id) {
+          r = scope;
+        }
+        R[A_] = r;
+        CW_NEXT();
+      }
+      CW_CASE(V2SEGS) {
+        pc += 1;
+        const Value& scope = R[B_];
+        std::string_view id = kconst[AUX_].s;
+        vm::Array* arr = vm::NewArray(arena, 4);
+        if (scope.kind == ValueKind::kGroup) {
+          for (int seg = message.FindSegment(id, scope.group->begin, scope.group->end); seg >= 0;
+               seg = message.FindSegment(id, seg + 1, scope.group->end)) {
+            vm::ArrayPush(arena, arr, Value::V2({seg, 0, 0, 0, 0}));
+          }
+        }
+        R[A_] = Value::MakeArray(arr);
+        CHECK_ARENA();
+        CW_NEXT();
+      }
+      CW_CASE(V2GROUPS) {
+        pc += 1;
+        const Value& scope = R[B_];
+        vm::Array* arr = vm::NewArray(arena, 4);
+        if (scope.kind == ValueKind::kGroup) {
+          int inst = static_cast<int>(scope.group - &tree.instance(0));
+          CollectGroups(inst, kconst[AUX_].s, arr);
+        }
+        R[A_] = Value::MakeArray(arr);
+        CHECK_ARENA();
+        CW_NEXT();
+      }
+      CW_CASE(V2FIELD) {
+        pc += 1;
+        const Value& seg = R[B_];
+        Value r;
+        if (seg.kind == ValueKind::kV2 && seg.v2.field == 0) {
+          V2Path path = UnpackV2Path(AUX_);
+          r = Value::V2({seg.v2.segment, static_cast<uint16_t>(path.field), static_cast<uint16_t>(path.rep),
+                         static_cast<uint8_t>(path.comp), static_cast<uint8_t>(path.sub)});
+        }
+        R[A_] = r;
+        CW_NEXT();
+      }
+      CW_CASE(V2COMP) {
+        const Value& v = R[B_];
+        uint32_t n = C_;
+        Value r;
+        if (v.kind == ValueKind::kV2 && n >= 1) {
+          r = v;
+          if (v.v2.field == 0) {
+            r.v2.field = static_cast<uint16_t>(n);
+          } else if (v.v2.comp == 0) {
+            r.v2.comp = static_cast<uint8_t>(n);
+          } else if (v.v2.sub == 0) {
+            r.v2.sub = static_cast<uint8_t>(n);
+          } else {
+            r = Value();
+          }
+        }
+        R[A_] = r;
+        CW_NEXT();
+      }
+      CW_CASE(TRANSLATE) {
+        pc += 1;
+        const bytecode::TermRef& ref = p.code.term_refs[AUX_];
+        uint32_t mode = C_;
+        auto policy = static_cast<UnmappedPolicy>(mode & 3);
+        bool want_coding = (mode & kTranslateWantCoding) != 0;
+        Value code_value = vm::Deref(env, R[B_]);
+        if (vm::IsEmpty(env, code_value)) {
+          R[A_] = Value();
+          CW_NEXT();
+        }
+        std::string_view text = vm::ToString(env, code_value);
+        auto tr = p.store->Translate(ref.url, {}, text);
+        if (!tr.ok()) {
+          error_text = "terminology store: " + std::string(tr.status().message());
+          err = error_text.c_str();
+          err_code = tr.status().code();
+          goto fail;
+        }
+        Value r;
+        if (tr->found) {
+          if (want_coding) {
+            vm::Object* o = vm::NewObject(arena, 3);
+            vm::ObjectSet(arena, o, "system", Value::String(tr->target_system));
+            vm::ObjectSet(arena, o, "code", Value::String(tr->target_code));
+            vm::ObjectSet(arena, o, "display", Value::String(tr->target_display));
+            r = Value::MakeObject(o);
+          } else {
+            r = Value::String(tr->target_code);
+          }
+        } else {
+          switch (policy) {
+            case UnmappedPolicy::kAbsent: break;
+            case UnmappedPolicy::kKeep: {
+              std::string_view kept = arena.Copy(text);
+              if (want_coding) {
+                vm::Object* o = vm::NewObject(arena, 1);
+                vm::ObjectSet(arena, o, "code", Value::String(kept));
+                r = Value::MakeObject(o);
+              } else {
+                r = Value::String(kept);
+              }
+              break;
+            }
+            case UnmappedPolicy::kWarn: {
+              ErrorContext where;
+              p.Locate(cur, &where);
+              out->warnings.push_back({"code not mapped by concept map " + ref.url, where.map_file, where.map_line,
+                                       where.map_col});
+              break;
+            }
+            case UnmappedPolicy::kError:
+              error_text = "code not mapped by concept map " + ref.url;
+              err = error_text.c_str();
+              err_code = StatusCode::kFailedPrecondition;
+              goto fail;
+          }
+        }
+        R[A_] = r;
+        CHECK_ARENA();
+        CW_NEXT();
+      }
+      CW_CASE(LOOKUP) {
+        pc += 1;
+        const bytecode::TermRef& ref = p.code.term_refs[AUX_];
+        Value code_value = vm::Deref(env, R[B_]);
+        Value r;
+        if (!vm::IsEmpty(env, code_value)) {
+          auto c = p.store->Lookup(ref.url, vm::ToString(env, code_value));
+          if (!c.ok()) {
+            error_text = "terminology store: " + std::string(c.status().message());
+            err = error_text.c_str();
+            err_code = c.status().code();
+            goto fail;
+          }
+          if (c->has_value() && !(*c)->display.empty()) r = Value::String((*c)->display);
+        }
+        R[A_] = r;
+        CW_NEXT();
+      }
+      CW_CASE(MEMBER) {
+        pc += 1;
+        const bytecode::TermRef& ref = p.code.term_refs[AUX_];
+        Value code_value = vm::Deref(env, R[B_]);
+        Value sys = vm::Deref(env, R[C_]);
+        bool in = false;
+        if (!vm::IsEmpty(env, code_value)) {
+          std::string_view system = vm::IsEmpty(env, sys) ? std::string_view() : vm::ToString(env, sys);
+          std::string system_copy(system);
+          auto v = p.store->Validate(system_copy, vm::ToString(env, code_value), ref.url);
+          if (!v.ok()) {
+            error_text = "terminology store: " + std::string(v.status().message());
+            err = error_text.c_str();
+            err_code = v.status().code();
+            goto fail;
+          }
+          in = *v;
+        }
+        R[A_] = Value::Bool(in);
+        CW_NEXT();
+      }
+    }
+  }
+
+bad_op:
+  return Fail(p, cur, StatusCode::kInternal, "unknown opcode (the verifier should have rejected it)");
+budget_exhausted:
+  return Fail(p, cur, StatusCode::kLimitExceeded,
+              "instruction limit of " + std::to_string(options.limits.max_instructions) +
+                  " exceeded (RunLimits::max_instructions): does the map recurse without end?");
+fail:
+  return Fail(p, cur, err_code, err ? err : "error");
+
+#undef A_
+#undef B_
+#undef C_
+#undef AUX_
+#undef FAIL_WITH
+#undef CHECK_ARENA
+}
+
+}  // namespace crosswalk
