@@ -71,5 +71,13 @@ TEST(FormatTest, MinimalProgramBytesArePinned) {
   EXPECT_EQ(b.size(), kHeaderSize + 7 * kSectionEntrySize + 17);
 }
 
+// The whole every-opcode file, pinned by size and CRC32C. If this fails and the format did not change on
+// purpose, the writer changed the encoding; if the test program changed, update the numbers.
+TEST(FormatTest, EveryOpcodeFileIsPinned) {
+  std::string b = WriteProgram(testing::EveryOpcodeProgram());
+  EXPECT_EQ(b.size(), 580u);
+  EXPECT_EQ(Crc32c(b), 0x6369CCDEu);
+}
+
 }  // namespace
 }  // namespace crosswalk::bytecode
