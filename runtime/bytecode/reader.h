@@ -43,7 +43,8 @@ struct LoadLimits {
 //   kCorrupt        bad magic, checksum, section table, truncation, malformed encoding, or any verifier
 //                   failure; the message names the byte offset (Status::context().byte_offset) or, for
 //                   verifier failures, the function and pc;
-//   kUnimplemented  a format version outside [kMinFormatVersion, kMaxFormatVersion] or unknown flags;
+//   kUnimplemented  a format version outside [kMinFormatVersion, kMaxFormatVersion] (checked first
+//                   after the magic, so a future layout is never misread);
 //   kLimitExceeded  a LoadLimits field was exceeded.
 // `bytes` need only live for the call; the Program owns copies.
 // Thread-safety: pure function.
