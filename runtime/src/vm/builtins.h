@@ -25,9 +25,10 @@
 //   datetime("202402291330+0530") -> "2024-02-29T13:30:00+05:30"   (sign kept: "-0000" -> "-00:00")
 //   datetime("20240229133005.12-0500") -> "2024-02-29T13:30:05.12-05:00"   (fraction kept as written)
 //   datetime("20240229+0500")   -> "2024-02-29"     (no time: FHIR allows no zone on a date)
-// A time without a zone: FHIR requires a zone whenever a time is present, and converters in practice
-// (Google HDH, Microsoft FHIR-Converter, ReportStream; see tests/unit/builtins/README.md) always emit one,
-// taken from their configuration. So the zone comes from BuiltinEnv::default_zone (the host's
+// A time without a zone: FHIR requires a zone whenever a time is present, and the converters whose outputs
+// are in shared/data/expected always emit one, seconds padded, taking the zone from their configuration:
+// Google HDH "199907010900" -> "1999-07-01T09:00:00+00:00" (datatypes-pairs dr_period), Microsoft
+// FHIR-Converter the host's zone ("...T14:41:00+05:30" in every ADT expected output), ReportStream "Z". So the zone comes from BuiltinEnv::default_zone (the host's
 // RunOptions, e.g. "-05:00" for the sending facility, or "Z"); when no default zone is configured the
 // time is kept without a zone, as builtins.def says ("2024-02-29T13:30:00"), which FHIR validators reject:
 // hosts that emit FHIR should set a default zone.
