@@ -69,6 +69,8 @@ struct Expr {
   std::vector<Expr*> kids;
   std::vector<MatchArm> arms;
   Block* block = nullptr;  // kObject
+  // Made up by the parser's error recovery: no type errors are reported about it.
+  bool recovered = false;
   // Set by sema.
   StaticType type = StaticType::kUnknown;
 };

@@ -38,8 +38,10 @@ class Driver {
         sink_.Error({0, 1, 1}, "E0200", "no `map` declared: a program needs at least one map as its entry point");
       }
     }
+    // Lower even after syntax errors: ANTLR recovered a tree, and checking it reports the remaining errors
+    // of the file in the same run.
     bytecode::Program program;
-    if (!sink_.has_errors()) {
+    if (!sink_.full()) {
       std::vector<std::string> paths;
       for (const auto& f : files_) paths.push_back(f.path);
       Lower(units_, paths, sink_, &program);

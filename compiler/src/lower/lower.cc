@@ -942,7 +942,12 @@ class Lowerer {
     uint32_t rb = ExprToReg(b);
     for (Expr* x : {a, b}) {
       bool arithmetic = op <= BinOp::kMod;
-      if (arithmetic && (x->type == StaticType::kString || x->type == StaticType::kBool ||
+      // Literal operands were checked by constant folding; here only what lowering learned.
+      bool literal = x->kind == ExprKind::kString || x->kind == ExprKind::kTemplate || x->kind == ExprKind::kBool ||
+                     x->kind == ExprKind::kNull || x->kind == ExprKind::kObject || x->kind == ExprKind::kArray ||
+                     x->kind == ExprKind::kAnd || x->kind == ExprKind::kOr || x->kind == ExprKind::kNot ||
+                     x->kind == ExprKind::kFor || x->kind == ExprKind::kBinary;
+      if (arithmetic && !literal && (x->type == StaticType::kString || x->type == StaticType::kBool ||
                          x->type == StaticType::kObject || x->type == StaticType::kArray)) {
         sink_.Error(x->loc, "E0301",
                     "arithmetic on a " + TypeName(x->type) + " (use decimal() to read a number from text)");

@@ -161,6 +161,7 @@ class Folder {
     Expr* b = e->kids[1];
     bool arithmetic = e->op <= BinOp::kMod;
     bool ordering = e->op >= BinOp::kLt;
+    if (a->recovered || b->recovered) return;
     if (arithmetic || ordering) {
       Expr* bad = NeverNumber(a) ? a : NeverNumber(b) ? b : nullptr;
       // Strings may be ordered (dates as text); everything else must be a number.

@@ -199,7 +199,11 @@ class AstBuilder {
   }
 
   Expr* BuildExpr(P::ExprContext* ctx) {
-    if (ctx == nullptr) return Null(SourceLocation{file_, 0, 0});
+    if (ctx == nullptr || ctx->exception != nullptr) {
+      Expr* e = Null(ctx ? Loc(ctx->getStart()) : SourceLocation{file_, 0, 0});
+      e->recovered = true;
+      return e;
+    }
     SourceLocation loc = Loc(ctx->getStart());
     if (auto* c = dynamic_cast<P::PrimaryExprContext*>(ctx)) return BuildPrimary(c->primary());
     if (auto* c = dynamic_cast<P::MemberExprContext*>(ctx)) {
