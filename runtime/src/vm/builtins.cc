@@ -72,6 +72,11 @@ bool IntArg(BuiltinEnv& env, std::string_view fn, std::string_view what, const V
 
 namespace {
 
+// memcpy that accepts an empty view with a null data pointer.
+void CopyBytes(char* dst, std::string_view src) {
+  if (!src.empty()) std::memcpy(dst, src.data(), src.size());
+}
+
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 
 std::string_view TrimView(std::string_view s) {
@@ -289,10 +294,10 @@ bool Builtin_kJoin(BuiltinEnv& env, const Value* args, int nargs, Value* out) {
     if (EmptyValue(env, item)) continue;
     std::string_view s = ToString(env.value, item);
     if (count++) {
-      std::memcpy(p + at, sep.data(), sep.size());
+      CopyBytes(p + at, sep);
       at += sep.size();
     }
-    std::memcpy(p + at, s.data(), s.size());
+    CopyBytes(p + at, s);
     at += s.size();
   }
   *out = Value::String(std::string_view(p, at));
@@ -322,7 +327,7 @@ bool Builtin_kReplace(BuiltinEnv& env, const Value* args, int, Value* out) {
   for (size_t pos = s.find(from); pos != std::string_view::npos; pos = s.find(from, begin)) {
     std::memcpy(p + at, s.data() + begin, pos - begin);
     at += pos - begin;
-    std::memcpy(p + at, to.data(), to.size());
+    CopyBytes(p + at, to);
     at += to.size();
     begin = pos + from.size();
   }
@@ -407,7 +412,7 @@ bool Builtin_kPadLeft(BuiltinEnv& env, const Value* args, int, Value* out) {
   size_t w = static_cast<size_t>(width);
   char* p = AllocChars(env, w);
   std::memset(p, fill[0], w - s.size());
-  std::memcpy(p + (w - s.size()), s.data(), s.size());
+  CopyBytes(p + (w - s.size()), s);
   *out = Value::String(std::string_view(p, w));
   return true;
 }
