@@ -282,3 +282,22 @@ TEST_F(JsonTest, FhirExamplesRoundTrip) {
 
 }  // namespace
 }  // namespace crosswalk::vm
+
+namespace crosswalk::vm {
+namespace {
+
+// Every prefix of a real document is an error (never a crash, never accepted unless complete).
+TEST(JsonTruncationTest, PrefixesOfRealDocumentsAreErrors) {
+  std::string text = ReadFile(std::filesystem::path(CW_TEST_DIR) / "fixtures" / "fhir" / "Observation-decimal.json");
+  Arena arena;
+  JsonReader reader;
+  for (size_t n = 0; n + 1 < text.size(); n += 7) {
+    Value v;
+    Status s = reader.Read(std::string_view(text).substr(0, n), arena, &v);
+    EXPECT_FALSE(s.ok()) << n;
+    arena.Reset();
+  }
+}
+
+}  // namespace
+}  // namespace crosswalk::vm
