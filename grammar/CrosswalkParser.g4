@@ -37,7 +37,7 @@ stmt
 
 ifStmt: IF cond=expr then=block (ELSE (elseIf=ifStmt | otherwise=block))?;
 
-fieldKey: ID | STRING | kind | keyword;
+fieldKey: ID | STRING | INT | kind | keyword;
 keyword: MAP | DEF | IMPORT | AS | LET | THEN | ELSE | IN | WHERE | MATCH | WARN | RETURN | KW_TRUE | KW_FALSE | KW_NULL | AND | OR | NOT;
 sep: COMMA | SEMI;
 memberName: ID | kind | keyword | IF | FOR | FAIL;

@@ -5,6 +5,7 @@
 // document, NDJSON (one document per line), or a directory of such files (processed on all cores).
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +21,8 @@
 #include "command.h"
 #include "crosswalk/runtime.h"
 #include "hl7v2/framing.h"
+#include "hl7v2/message.h"
+#include "hl7v2/writer.h"
 
 namespace fs = std::filesystem;
 
@@ -32,6 +35,8 @@ constexpr const char* kUsage =
     "  --in PATH       input file, directory, or - for standard input (default -)\n"
     "  --out PATH      output file or - (default -); several messages give one JSON document per line\n"
     "  --out-dir DIR   write one output file per message (NAME.json, or NAME.N.json in a batch)\n"
+    "  --ack-dir DIR   write an HL7 v2 ACK per inbound message: AA when converted, AE with the reason when\n"
+    "                  rejected (NAME.ack.hl7); a message that cannot be parsed gets none (it is reported)\n"
     "  --from KIND     hl7v2 or json (default: detected from the first bytes)\n"
     "  --map NAME      run this map instead of choosing by message type\n"
     "  --now INSTANT   the run's timestamp returned by now()\n"
@@ -67,6 +72,8 @@ struct Job {
 
 struct Result {
   bool ok = false;
+  bool er7 = false;  // the output is HL7 v2 ER7 text (map target hl7v2)
+  std::string ack;   // the ACK to the inbound HL7 v2 message (with --ack-dir)
   std::string output;
   std::string error;
   std::vector<crosswalk::RunWarning> warnings;
@@ -121,8 +128,54 @@ bool SplitInput(const std::string& source, std::string_view data, crosswalk::Inp
   return true;
 }
 
+std::string OutputName(const Job& j) {
+  std::string name = fs::path(j.source == "-" ? "stdin" : j.source).filename().string();
+  if (j.count > 1) name += "." + std::to_string(j.index);
+  return name;
+}
+
+// "2024-03-12T08:30:15-05:00" (FHIR instant) -> "20240312083015-0500" (HL7 DTM).
+std::string DtmFromInstant(const std::string& instant) {
+  std::string out;
+  size_t i = 0;
+  for (; i < instant.size() && i < 19; ++i) {
+    if (std::isdigit(static_cast<unsigned char>(instant[i]))) out += instant[i];
+  }
+  for (; i < instant.size(); ++i) {
+    char c = instant[i];
+    if (c == 'Z') return out + "+0000";
+    if (c == '+' || c == '-') {
+      out += c;
+      for (size_t k = i + 1; k < instant.size(); ++k) {
+        if (std::isdigit(static_cast<unsigned char>(instant[k]))) out += instant[k];
+      }
+      return out;
+    }
+  }
+  return out;
+}
+
+// The ACK to one inbound HL7 v2 message: AA when it converted, AE (with the reason, which never holds
+// message content) when the map rejected it. Nothing for JSON input or a message that does not parse.
+void MakeAck(std::string_view text, const crosswalk::Status& status, const std::string& now, std::string* ack) {
+  crosswalk::hl7v2::Message inbound;
+  if (!inbound.Parse(text).ok()) return;
+  std::string scratch;
+  std::string control(inbound.Value(0, 10, 1, 0, 0, &scratch));
+  std::string timestamp = now.empty() ? std::string(inbound.Value(0, 7, 1, 1, 0, &scratch)) : DtmFromInstant(now);
+  std::string ack_id = "ACK" + control;
+  crosswalk::hl7v2::AckOptions o;
+  o.code = status.ok() ? "AA" : "AE";
+  o.control_id = ack_id;
+  if (timestamp.empty()) timestamp = "19700101000000+0000";
+  o.timestamp = timestamp;
+  std::string reason = status.ok() ? std::string() : std::string(status.ToString());
+  o.text = reason;
+  if (!crosswalk::hl7v2::BuildAck(inbound, o, ack).ok()) ack->clear();
+}
+
 int RunRun(const std::vector<std::string>& args) {
-  std::string program_path, term_dir, in = "-", out = "-", out_dir;
+  std::string program_path, term_dir, in = "-", out = "-", out_dir, ack_dir;
   crosswalk::RunOptions options;
   bool trace = false, quiet = false;
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
@@ -141,6 +194,7 @@ int RunRun(const std::vector<std::string>& args) {
     } else if (a == "--in" && value(&in)) {
     } else if (a == "--out" && value(&out)) {
     } else if (a == "--out-dir" && value(&out_dir)) {
+    } else if (a == "--ack-dir" && value(&ack_dir)) {
     } else if (a == "--map" && value(&options.map_name)) {
     } else if (a == "--now" && value(&options.now)) {
     } else if (a == "--zone" && value(&options.default_zone)) {
@@ -240,9 +294,11 @@ int RunRun(const std::vector<std::string>& args) {
       r.ok = s.ok();
       if (s.ok()) {
         r.output = output.json;
+        r.er7 = output.kind == crosswalk::OutputKind::kHl7v2;
       } else {
         r.error = s.ToString();
       }
+      if (!ack_dir.empty()) MakeAck(jobs[i].text, s, options.now, &r.ack);
       r.warnings = output.warnings;
       r.trace = output.trace;
     }
@@ -279,6 +335,11 @@ int RunRun(const std::vector<std::string>& args) {
     if (trace) {
       for (const auto& t : r.trace) std::fprintf(stderr, "%s: trace: %s\n", label.c_str(), t.c_str());
     }
+    if (!r.ack.empty()) {
+      fs::create_directories(ack_dir, ec);
+      std::ofstream f(fs::path(ack_dir) / (OutputName(j) + ".ack.hl7"), std::ios::binary);
+      f << r.ack;
+    }
     if (!r.ok) {
       rejections.push_back(label + ": rejected: " + r.error);
       continue;
@@ -286,12 +347,11 @@ int RunRun(const std::vector<std::string>& args) {
     ++converted;
     if (sink) {
       std::fwrite(r.output.data(), 1, r.output.size(), sink);
-      std::fputc('\n', sink);
+      if (!r.er7) std::fputc('\n', sink);
     } else {
-      std::string name = fs::path(j.source == "-" ? "stdin" : j.source).filename().string();
-      if (j.count > 1) name += "." + std::to_string(j.index);
-      std::ofstream f(fs::path(out_dir) / (name + ".json"), std::ios::binary);
-      f << r.output << '\n';
+      std::ofstream f(fs::path(out_dir) / (OutputName(j) + (r.er7 ? ".hl7" : ".json")), std::ios::binary);
+      f << r.output;
+      if (!r.er7) f << '\n';
     }
   }
   if (sink && sink != stdout) std::fclose(sink);

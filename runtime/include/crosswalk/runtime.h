@@ -71,14 +71,19 @@ struct RunWarning {
   uint32_t col = 0;
 };
 
+enum class OutputKind : uint8_t { kJson, kHl7v2 };
+
 struct RunOutput {
-  std::string json;                    // the output document
+  // The output document: JSON, or ER7 text (segments ended by \r) for maps whose target is `hl7v2`.
+  std::string json;
+  OutputKind kind = OutputKind::kJson;
   std::string map_name;                // the map that ran
   std::vector<RunWarning> warnings;
   // With RunOptions::trace: one line per output member set, "$.entry[0].resource.gender <- file:line:col".
   std::vector<std::string> trace;
   void Clear() {
     json.clear();
+    kind = OutputKind::kJson;
     map_name.clear();
     warnings.clear();
     trace.clear();

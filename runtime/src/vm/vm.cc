@@ -24,6 +24,7 @@
 #include "value/arena.h"
 #include "value/value.h"
 #include "vm/builtins.h"
+#include "vm/er7_output.h"
 
 #ifndef CW_USE_COMPUTED_GOTO
 #if defined(__GNUC__) || defined(__clang__)
@@ -168,6 +169,7 @@ class RunContext::Impl {
   hl7v2::Message message;
   hl7v2::GroupTree tree;
   vm::JsonReader json_reader;
+  hl7v2::Writer er7_writer;
   std::vector<Value> regs;
   std::string scratch;
   std::string error_text;
@@ -291,6 +293,20 @@ Status RunContext::Impl::Run(const Program& program, std::string_view input, con
   CW_RETURN_IF_ERROR(Execute(p, chosen->function, root, options, out, &result));
 
   vm::ValueEnv env{&arena, hl7 ? &message : nullptr, &scratch};
+  if (chosen->target == bytecode::Kind::kHl7v2) {
+    out->kind = OutputKind::kHl7v2;
+    Status w = vm::WriteEr7(env, result, &er7_writer, &out->json);
+    if (!w.ok()) {
+      ErrorContext ctx;
+      p.Locate(p.code.functions[chosen->function].code_begin, &ctx);
+      return Status(w.code(), std::string(w.message()), std::move(ctx));
+    }
+    if (out->json.size() > options.limits.max_output_bytes) {
+      out->json.clear();
+      return LimitExceeded("output too large (RunLimits::max_output_bytes)");
+    }
+    return Status::Ok();
+  }
   vm::JsonWriteOptions wopts;
   wopts.pretty = options.pretty;
   wopts.max_output_bytes = options.limits.max_output_bytes;
