@@ -190,6 +190,7 @@ class RunContext::Impl {
     return Status(code, std::move(text), std::move(ctx));
   }
   void CollectGroups(int inst, std::string_view name, vm::Array* out);
+  std::string TraceLine(const Program::Impl& p, uint32_t pc, std::string_view key, const Value& source);
   Value ItemsOf(const Value& v);
 
   std::vector<Frame> frames_;
@@ -318,6 +319,23 @@ Status RunContext::Impl::Run(const Program& program, std::string_view input, con
   }
   if (out->json.empty()) out->json = "{}";
   return Status::Ok();
+}
+
+// One lineage line: "family <- map.cw:12:3 from PID-5[1].1". Paths and locations only, never values.
+std::string RunContext::Impl::TraceLine(const Program::Impl& p, uint32_t pc, std::string_view key,
+                                        const Value& source) {
+  ErrorContext where;
+  p.Locate(pc, &where);
+  std::string line = std::string(key) + " <- " + where.map_file + ":" + std::to_string(where.map_line) + ":" +
+                     std::to_string(where.map_col);
+  if (source.kind == ValueKind::kV2) {
+    const vm::V2Ref& r = source.v2;
+    line += " from " + std::string(message.segment_id(r.segment));
+    if (r.field) line += "-" + std::to_string(r.field) + "[" + std::to_string(r.rep ? r.rep : 1) + "]";
+    if (r.comp) line += "." + std::to_string(r.comp);
+    if (r.sub) line += "." + std::to_string(r.sub);
+  }
+  return line;
 }
 
 void RunContext::Impl::CollectGroups(int inst, std::string_view name, vm::Array* out) {
@@ -479,16 +497,12 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
         Value& obj = R[A_];
         Value v = R[B_];
         if (obj.kind != ValueKind::kObject) FAIL_WITH(StatusCode::kInternal, "SETK on a non-object");
+        Value source = v;
         if (v.kind == ValueKind::kV2) v = vm::Deref(env, v);
         if (!vm::IsEmpty(env, v)) {
           std::string_view key = kconst[AUX_].s;
           vm::ObjectSet(arena, obj.obj, key, v);
-          if (options.trace) {
-            ErrorContext where;
-            p.Locate(cur, &where);
-            out->trace.push_back(std::string(key) + " <- " + where.map_file + ":" + std::to_string(where.map_line) +
-                                 ":" + std::to_string(where.map_col));
-          }
+          if (options.trace) out->trace.push_back(TraceLine(p, cur, key, source));
         }
         CHECK_ARENA();
         CW_NEXT();
@@ -809,6 +823,13 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
           goto fail;
         }
         Value r;
+        if (options.trace) {
+          ErrorContext where;
+          p.Locate(cur, &where);
+          out->trace.push_back("translate via " + ref.url + ": " + (tr->found ? "mapped" : "unmapped") + " at " +
+                               where.map_file + ":" + std::to_string(where.map_line) + ":" +
+                               std::to_string(where.map_col));
+        }
         if (tr->found) {
           if (want_coding) {
             vm::Object* o = vm::NewObject(arena, 3);
