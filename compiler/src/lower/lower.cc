@@ -228,6 +228,12 @@ class Lowerer {
     c.s = std::string(s);
     return Const(c);
   }
+  // A canonical "url|version" pins a version; a plain URL uses the store's current version.
+  uint32_t TermRef(bytecode::TermRef::Type type, const std::string& canonical) {
+    size_t bar = canonical.find('|');
+    if (bar == std::string::npos) return TermRef(type, canonical, "");
+    return TermRef(type, canonical.substr(0, bar), canonical.substr(bar + 1));
+  }
   uint32_t TermRef(bytecode::TermRef::Type type, const std::string& url, const std::string& version) {
     for (size_t i = 0; i < program_.term_refs.size(); ++i) {
       const auto& t = program_.term_refs[i];
@@ -1128,7 +1134,7 @@ class Lowerer {
     uint32_t mark = fn_.next_reg;
     uint32_t code = ExprToReg(e->kids[0]);
     MarkLine(e->loc);
-    uint32_t ref = TermRef(bytecode::TermRef::Type::kConceptMap, *url, "");
+    uint32_t ref = TermRef(bytecode::TermRef::Type::kConceptMap, *url);
     EmitABCX(Op::TRANSLATE, dst, code, policy, ref);
     FreeTo(mark);
     return e->text == "translate_coding" ? StaticType::kUnknown : StaticType::kUnknown;
@@ -1151,7 +1157,7 @@ class Lowerer {
     uint32_t code = ExprToReg(e->kids[0]);
     MarkLine(e->loc);
     if (is_lookup) {
-      uint32_t ref = TermRef(bytecode::TermRef::Type::kCodeSystem, *url, "");
+      uint32_t ref = TermRef(bytecode::TermRef::Type::kCodeSystem, *url);
       EmitABCX(Op::LOOKUP, dst, code, 0, ref);
       FreeTo(mark);
       return StaticType::kUnknown;
@@ -1163,7 +1169,7 @@ class Lowerer {
       EmitABC(Op::LOADNIL, sys);
     }
     MarkLine(e->loc);
-    uint32_t ref = TermRef(bytecode::TermRef::Type::kValueSet, *url, "");
+    uint32_t ref = TermRef(bytecode::TermRef::Type::kValueSet, *url);
     EmitABCX(Op::MEMBER, dst, code, sys, ref);
     FreeTo(mark);
     return StaticType::kBool;

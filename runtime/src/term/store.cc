@@ -384,12 +384,52 @@ class Store::Impl {
     return out;
   }
 
+  // The source systems of a map's groups, in key order: one seek per group (keys are
+  // prefix + system + '\0' + code, so the next group starts after system + '\1').
+  Status SourceSystems(std::string_view url, const std::string& version, std::vector<std::string>* out) const {
+    std::string prefix = RecordPrefix(ResourceKind::kConceptMap, url, version);
+    rocksdb::ReadOptions ro;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro));
+    std::string target = prefix;
+    for (it->Seek(target); it->Valid(); it->Seek(target)) {
+      std::string_view key(it->key().data(), it->key().size());
+      if (key.substr(0, prefix.size()) != prefix) break;
+      std::string_view rest = key.substr(prefix.size());
+      size_t end = rest.find('\0');
+      if (end == std::string_view::npos) break;
+      out->emplace_back(rest.substr(0, end));
+      target = prefix + out->back() + '\1';
+    }
+    return FromRocks(it->status(), "terminology store scan");
+  }
+
+  // Translate within one map version; an empty source system tries each of the map's groups in order.
+  Result<TOut> TranslateAnySource(std::string_view url, const std::string& version, std::string_view src,
+                                  std::string_view code, std::string_view tgt, int depth) {
+    if (!src.empty()) return TranslateInMap(url, version, src, code, tgt, depth);
+    std::vector<std::string> systems;
+    CW_RETURN_IF_ERROR(SourceSystems(url, version, &systems));
+    TOut negative;
+    for (const auto& system : systems) {
+      CW_ASSIGN_OR_RETURN(TOut r, TranslateInMap(url, version, system, code, tgt, depth));
+      if (r.found) return r;
+      if (negative.equivalence.empty()) negative.equivalence = r.equivalence;
+    }
+    return negative;
+  }
+
   Result<TOut> TranslateUncached(std::string_view map_url, std::string_view src, std::string_view code,
                                  std::string_view tgt, int depth) {
     if (!map_url.empty()) {
+      // A canonical "url|version" names a version; a plain URL uses the current one.
+      size_t bar = map_url.find('|');
+      if (bar != std::string_view::npos) {
+        return TranslateAnySource(map_url.substr(0, bar), std::string(map_url.substr(bar + 1)), src, code, tgt,
+                                  depth);
+      }
       const std::string* ver = Current(ResourceKind::kConceptMap, map_url);
       if (ver == nullptr) return NotFound(fmt::format("no ConceptMap '{}' in the terminology store", map_url));
-      return TranslateInMap(map_url, *ver, src, code, tgt, depth);
+      return TranslateAnySource(map_url, *ver, src, code, tgt, depth);
     }
     std::vector<std::string> candidates;
     std::string prefix = MapIndexPrefix(src);

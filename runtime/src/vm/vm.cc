@@ -47,8 +47,10 @@ class Program::Impl {
  public:
   bytecode::Program code;
   std::vector<Value> constants;  // decoded constant pool (strings point into `code.constants`)
-  // Per term ref: the store it is bound to (nullptr when the program uses no terminology).
+  // The store the program is bound to (nullptr when the program uses no terminology).
   term::Store* store = nullptr;
+  // Per term ref: its canonical "url" or "url|version", as the store takes it.
+  std::vector<std::string> term_canonical;
 
   // The map location of pc (from the debug line table).
   void Locate(uint32_t pc, ErrorContext* ctx) const {
@@ -146,6 +148,9 @@ Result<std::shared_ptr<const Program>> Runtime::Load(std::string_view bytes) con
         }
       }
       impl->store = impl_->store.get();
+      for (const auto& t : impl->code.term_refs) {
+        impl->term_canonical.push_back(t.version.empty() ? t.url : t.url + "|" + t.version);
+      }
     }
     return std::shared_ptr<const Program>(new Program(std::move(impl)));
   } catch (const std::bad_alloc&) {
@@ -815,7 +820,7 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
           CW_NEXT();
         }
         std::string_view text = vm::ToString(env, code_value);
-        auto tr = p.store->Translate(ref.url, {}, text);
+        auto tr = p.store->Translate(p.term_canonical[AUX_], {}, text);
         if (!tr.ok()) {
           error_text = "terminology store: " + std::string(tr.status().message());
           err = error_text.c_str();
@@ -878,7 +883,7 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
         Value code_value = vm::Deref(env, R[B_]);
         Value r;
         if (!vm::IsEmpty(env, code_value)) {
-          auto c = p.store->Lookup(ref.url, vm::ToString(env, code_value));
+          auto c = p.store->Lookup(ref.url, vm::ToString(env, code_value), ref.version);
           if (!c.ok()) {
             error_text = "terminology store: " + std::string(c.status().message());
             err = error_text.c_str();
