@@ -128,6 +128,29 @@ TEST_F(StoreTest, TranslateThroughIgMaps) {
   EXPECT_FALSE(none->found);
 }
 
+// The runtime translates with no source system (a map author names the map, not the v2 table URL): each
+// of the map's groups is tried in key order. A canonical "url|version" pins the map version.
+TEST_F(StoreTest, TranslateWithoutSourceSystemAndWithPinnedVersion) {
+  std::string map = std::string(kIg) + "table-hl70001-to-administrative-gender";
+  auto t = store_->Translate(map, "", "F");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  ASSERT_TRUE(t->found);
+  EXPECT_EQ(t->target_code, "female");
+  auto none = store_->Translate(map, "", "no-such-code");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->found);
+
+  std::string version(t->map_version);
+  ASSERT_FALSE(version.empty());
+  auto pinned = store_->Translate(map + "|" + version, "", "M");
+  ASSERT_TRUE(pinned.ok()) << pinned.status().ToString();
+  ASSERT_TRUE(pinned->found);
+  EXPECT_EQ(pinned->target_code, "male");
+  auto wrong = store_->Translate(map + "|no-such-version", "", "M");
+  ASSERT_TRUE(wrong.ok());
+  EXPECT_FALSE(wrong->found);
+}
+
 TEST_F(StoreTest, UnmappedFixedFromRealMap) {
   // ConceptMap 101 (FHIR R4 example): address-use -> v3 AddressUse, unmapped fixed "temp".
   auto t = store_->Translate("http://hl7.org/fhir/ConceptMap/101", "http://hl7.org/fhir/address-use", "billing");
