@@ -1,0 +1,267 @@
+// hl7v2.datatypes: HL7 v2 data types -> FHIR R4 data types, written once and shared by every message map.
+//
+// Follows the HL7 V2-to-FHIR IG datatype maps (mappings/datatypes/*.csv, commit 8c9b414) where they speak;
+// deviations are noted next to the function. Codes are translated through the terminology store with the
+// IG's ConceptMaps (maps/terminology/CONCEPTMAPS.md); no code table is written out here.
+// Absent/empty inputs never produce "", {} or [] (the language drops them when a field is set).
+
+// ---- ConceptMap URLs (the IG's vocabulary maps, seeded into <build>/terminology) ----------------------
+// (URLs must be string literals at the call site: the compiled program lists every map it needs.)
+
+// ---- code systems ----------------------------------------------------------------------------------------
+
+// HL7 table 0396 coding-system name (CWE.3 / CWE.6 / CWE.12) -> FHIR system URI.
+// GAP: the store resolves no code-system aliases (maps/terminology/README.md "Known gaps"), so the common
+// names are listed here; HL7nnnn tables are turned into terminology.hl7.org URIs; any other name becomes
+// urn:id:<name> (a deliberate, visible marker of a local system, as ReportStream does).
+def CodingSystem(name) = match upper(trim(name)) {
+  "LN" | "LOINC" => "http://loinc.org"
+  "SCT" | "SNM" | "SNOMEDCT" | "SNOMED" => "http://snomed.info/sct"
+  "UCUM" => "http://unitsofmeasure.org"
+  "CVX" | "HL70292" => "http://hl7.org/fhir/sid/cvx"
+  "MVX" | "HL70227" => "http://terminology.hl7.org/CodeSystem/MVX"
+  "NDC" => "http://hl7.org/fhir/sid/ndc"
+  "RXNORM" | "RXN" => "http://www.nlm.nih.gov/research/umls/rxnorm"
+  "I9" | "I9C" | "ICD9" => "http://hl7.org/fhir/sid/icd-9-cm"
+  "I10" | "I10C" | "ICD10" | "ICD10CM" => "http://hl7.org/fhir/sid/icd-10-cm"
+  "CPT" | "C4" => "http://www.ama-assn.org/go/cpt"
+  "ISO3166_1" => "urn:iso:std:iso:3166"
+  "ISO+" | "ISO639" => "urn:ietf:bcp:47"
+  "CDCREC" => "urn:oid:2.16.840.1.113883.6.238"
+  _ => if starts_with(upper(trim(name)), "HL7") and length(trim(name)) == 7
+         then "http://terminology.hl7.org/CodeSystem/v2-${substring(trim(name), 3)}"
+         else if trim(name) then "urn:id:${trim(name)}" else null
+}
+
+// The v2 table URI for a table number written as a string, e.g. V2System("0203").
+def V2System(table) = "http://terminology.hl7.org/CodeSystem/v2-${table}"
+
+// ---- coded values ----------------------------------------------------------------------------------------
+
+// One Coding from (code, display, coding-system name, version).
+def CodingOf(code, display, system, version) {
+  system: CodingSystem(system)
+  version: trim(version)
+  code: trim(code)
+  display: trim(display)
+}
+
+// CWE / CE / CNE / CF -> CodeableConcept (IG CWE[CodeableConcept]): three codings and the original text.
+// A triplet with neither code nor text gives no coding.
+def CodeableConcept(cwe) {
+  coding[]: CodingOf(cwe.1, cwe.2, cwe.3, cwe.7) if cwe.1
+  coding[]: CodingOf(cwe.4, cwe.5, cwe.6, cwe.8) if cwe.4
+  coding[]: CodingOf(cwe.10, cwe.11, cwe.12, cwe.13) if cwe.10
+  text: trim(cwe.9 ?? (if not cwe.1 then cwe.2 else null))
+}
+
+// CWE -> Coding (IG CWE[Coding]): the first triplet.
+def Coding(cwe) = CodingOf(cwe.1, cwe.2, cwe.3, cwe.7)
+
+// ---- identifiers -----------------------------------------------------------------------------------------
+
+// HD -> uri (IG HD[uri]): ISO OIDs and UUIDs become urn:oid: / urn:uuid:, DNS/URI/URL types the value itself.
+def HdUri(hd) =
+  if not hd.2 then null
+  else match upper(hd.3) {
+    "ISO" => "urn:oid:${hd.2}"
+    "UUID" => "urn:uuid:${hd.2}"
+    _ => if contains(hd.2, ":") then hd.2 else null
+  }
+
+// HD -> the system of an Identifier: the universal id as a URI, else the namespace id (IG CX.4 / EI.2-4).
+// Deliberate: a namespace-only authority (e.g. "HOSP") is kept as the assigner's display, not as a system,
+// because a system must be a URI.
+def HdAssigner(hd) {
+  display: hd.1
+  identifier: { system: "urn:ietf:rfc:3986", value: HdUri(hd) } if HdUri(hd)
+}
+
+// CX -> Identifier (IG CX[Identifier]). CX.5 goes through table-hl70203-to-v2-0203.
+def Identifier(cx) {
+  let typeCode = translate(cx.5, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70203-to-v2-0203", "keep")
+  type: { coding[]: { system: V2System("0203"), code: typeCode,
+                      display: lookup(typeCode, "http://terminology.hl7.org/CodeSystem/v2-0203") } } if cx.5
+  system: HdUri(cx.4)
+  value: cx.1
+  period: { start: datetime(cx.7), end: datetime(cx.8) }
+  assigner: HdAssigner(cx.4)
+}
+
+// A CX list -> Identifier[], skipping repetitions without an id.
+def Identifiers(cxs) = for cx in cxs where cx.1 => Identifier(cx)
+
+// EI -> Identifier (IG EI[Identifier-System]): EI.1 value, EI.2..4 the assigning authority (HD).
+def EntityIdentifier(ei) {
+  system: if ei.3 then (if upper(ei.4) == "ISO" then "urn:oid:${ei.3}" else if upper(ei.4) == "UUID" then "urn:uuid:${ei.3}" else ei.3) else null
+  value: ei.1
+  assigner: { display: ei.2 } if ei.2 and not ei.3
+}
+
+// EI with a type (placer/filler order numbers, accession numbers): IG EIP/EI + identifier type PLAC/FILL.
+def TypedIdentifier(ei, typeCode) {
+  type: { coding[]: { system: V2System("0203"), code: typeCode,
+                      display: lookup(typeCode, "http://terminology.hl7.org/CodeSystem/v2-0203") } }
+  system: if ei.3 then (if upper(ei.4) == "ISO" then "urn:oid:${ei.3}" else if upper(ei.4) == "UUID" then "urn:uuid:${ei.3}" else ei.3) else null
+  value: ei.1
+  assigner: { display: ei.2 } if ei.2 and not ei.3
+} 
+
+// ---- names, addresses, telecom -------------------------------------------------------------------------
+
+// XPN -> HumanName (IG XPN[HumanName]). XPN.7 name type through table-hl70200-to-name-use.
+def HumanName(xpn) {
+  family: xpn.1.1
+  given[]: xpn.2
+  given[]: split(xpn.3, " ") if xpn.3
+  prefix[]: xpn.5
+  suffix[]: xpn.4
+  suffix[]: xpn.6
+  suffix[]: xpn.14
+  use: translate(xpn.7, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70200-to-name-use")
+  period: DateRange(xpn.10) ?? { start: datetime(xpn.12), end: datetime(xpn.13) }
+}
+
+def HumanNames(xpns) = for xpn in xpns where xpn.1 or xpn.2 => HumanName(xpn)
+
+// XAD -> Address (IG XAD[Address]). XAD.7 goes through table-hl70190-to-address-use and -to-address-type.
+def Address(xad) {
+  line[]: trim(xad.1.1)
+  line[]: trim(xad.1.2)
+  line[]: trim(xad.1.3)
+  line[]: trim(xad.2)
+  line[]: xad.19
+  city: trim(xad.3)
+  state: trim(xad.4)
+  postalCode: trim(xad.5)
+  country: trim(xad.6)
+  district: trim(xad.9.1)
+  use: translate(xad.7, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70190-to-address-use")
+  type: translate(xad.7, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70190-to-address-type")
+  period: DateRange(xad.12) ?? { start: datetime(xad.13), end: datetime(xad.14) }
+}
+
+def Addresses(xads) = for xad in xads where xad.1 or xad.3 or xad.5 => Address(xad)
+
+// XTN -> ContactPoint (IG XTN[ContactPoint]). XTN.3 equipment through table-hl70202-to-contact-point-system
+// (whose "CP" row is a *use* - mobile - so the system is taken only from the contact-point-system group);
+// XTN.2 use through table-hl70201-to-contact-point-use. The value is the e-mail (XTN.4), the unformatted
+// number (XTN.12), the number built from country/area/local/extension (XTN.5-8), else the v2.3 XTN.1.
+def ContactPoint(xtn) {
+  let eq = translate_coding(xtn.3, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70202-to-contact-point-system")
+  let built = if xtn.7 then trim("${if xtn.5 then '+' else ''}${xtn.5} ${if xtn.6 then '(' else ''}${xtn.6}${if xtn.6 then ') ' else ''}${xtn.7}${if xtn.8 then ' ext. ' else ''}${xtn.8}") else null
+  system: if eq.system == "http://hl7.org/fhir/contact-point-system" then eq.code
+          else if xtn.3 == "CP" then "phone"
+          else if xtn.4 and not xtn.7 then "email"
+          else if xtn.1 or xtn.7 or xtn.12 then "phone" else null
+  value: (if eq.code == "email" or (xtn.4 and not xtn.7 and not xtn.1) then xtn.4 else null) ?? xtn.12 ?? built ?? xtn.1
+  use: translate(xtn.2, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70201-to-contact-point-use")
+       ?? (if xtn.3 == "CP" then "mobile" else null)
+  rank: integer(xtn.18)
+  period: { start: datetime(xtn.13), end: datetime(xtn.14) }
+}
+
+def ContactPoints(xtns) = for xtn in xtns where xtn.1 or xtn.4 or xtn.7 or xtn.12 => ContactPoint(xtn)
+
+// ---- dates, times, quantities ----------------------------------------------------------------------------
+
+// TS / DTM -> dateTime (TS.1 is the time; a TS's degree of precision TS.2 is ignored as in the IG).
+def DateTime(ts) = datetime(ts.1 ?? ts)
+
+// DR -> Period (IG DR[Period]).
+def DateRange(dr) = { start: datetime(dr.1), end: datetime(dr.2) }
+
+// CQ / NM + CWE units -> Quantity (IG CQ[Quantity], NM[Quantity]); UCUM units get system and code.
+def Quantity(value, units) {
+  value: decimal(value)
+  unit: units.2 ?? units.1
+  system: if units.1 and (upper(units.3) == "UCUM" or not units.3) then "http://unitsofmeasure.org"
+          else CodingSystem(units.3) if units.1
+  code: units.1
+}
+
+// SN -> Quantity / Range / Ratio (IG SN[Quantity], SN[Range], SN[Ratio]). Returns { kind, value }:
+// kind is "Quantity" (plain number or comparator), "Range" (n1 - n2, or + n2 with "-"), "Ratio" (":" or "/").
+def StructuredNumeric(sn, units) {
+  let sep = sn.3
+  if sep == ":" or sep == "/" {
+    kind: "Ratio"
+    value: { numerator: { value: decimal(sn.2) }, denominator: { value: decimal(sn.4) } }
+  } else if sep == "-" {
+    kind: "Range"
+    value: { low: Quantity(sn.2, units), high: Quantity(sn.4, units) }
+  } else if sep == "+" {
+    kind: "Quantity"
+    value: Quantity(sn.2, units)
+  } else {
+    kind: "Quantity"
+    value: {
+      value: decimal(sn.2)
+      comparator: match sn.1 { "<" => "<" "<=" => "<=" ">" => ">" ">=" => ">=" _ => null }
+      unit: units.2 ?? units.1
+      system: "http://unitsofmeasure.org" if units.1 and (upper(units.3) == "UCUM" or not units.3)
+      code: units.1
+    }
+  }
+}
+
+// ---- people, places, organisations ------------------------------------------------------------------------
+
+// XCN -> Practitioner (IG XCN[Practitioner]).
+def Practitioner(xcn) {
+  resourceType: "Practitioner"
+  identifier[]: {
+    system: HdUri(xcn.9)
+    value: xcn.1
+    type: { coding[]: { system: V2System("0203"), code: translate(xcn.13, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70203-to-v2-0203", "keep") } } if xcn.13
+    assigner: HdAssigner(xcn.9)
+  } if xcn.1
+  name[]: {
+    family: xcn.2.1
+    given[]: xcn.3
+    given[]: xcn.4
+    suffix[]: xcn.5
+    prefix[]: xcn.6
+    suffix[]: xcn.7
+    suffix[]: xcn.21
+    use: translate(xcn.10, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70200-to-name-use")
+  } if xcn.2 or xcn.3
+}
+
+// A display for a reference to an XCN: "Given Family".
+def XcnDisplay(xcn) = trim(join([xcn.6, xcn.3, xcn.2.1], " "))
+
+// XON -> Organization (IG XON[Organization]).
+def Organization(xon) {
+  resourceType: "Organization"
+  identifier[]: { system: HdUri(xon.6), value: xon.10 ?? xon.3 } if xon.10 or xon.3
+  name: xon.1
+}
+
+// PL -> Location (IG PL[Location]): one Location named by its most specific part; the point-of-care,
+// room, bed, facility and building are kept in the name and the physicalType.
+def Location(pl) {
+  resourceType: "Location"
+  name: join([pl.1, pl.2, pl.3], " ") ?? pl.4.1
+  description: pl.9
+  identifier[]: { value: pl.10.1 } if pl.10
+  mode: "instance"
+  physicalType: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/location-physical-type",
+                             code: if pl.3 then "bd" else if pl.2 then "ro" else if pl.1 then "wa" else "si" } }
+}
+
+// ---- loop indices ------------------------------------------------------------------------------------------
+
+// GAP: "for x in ..." has no index, and identical repeated segments (two equal OBX) must still give two
+// entries with distinct fullUrls. Range(lo, hi).v is [lo, ..., hi-1], built by halving so the recursion depth
+// is log2(n) (the call-depth limit is 200). Indices(a) = [0, ..., count(a)-1], to be used as a[i].
+def Range(lo, hi) {
+  let half = (hi - lo - (hi - lo) % 2) / 2
+  if hi - lo == 1 {
+    v[]: lo
+  } else if hi - lo > 1 {
+    v[]: Range(lo, lo + half).v
+    v[]: Range(lo + half, hi).v
+  }
+}
+def Indices(a) = Range(0, count(a)).v

@@ -1,0 +1,139 @@
+// hl7v2.orders: ORC/OBR/OBX/NTE/SPM -> ServiceRequest, DiagnosticReport, Observation, Specimen.
+// Shared by ORU^R01, ORM^O01, OML^O21 (and MDM's OBX). Follows the IG's ORC/OBR[ServiceRequest],
+// OBR[DiagnosticReport], OBX[Observation], NTE[Annotation], SPM[Specimen] maps for the fields listed in
+// docs/fidelity.md.
+//
+// Keys: an order is keyed by its position in the message ("1", "2", ...), an observation by
+// "<order>/obx/<n>" and a specimen by "<order>/spm/<n>" (positions, not set ids: set ids repeat in real
+// feeds). The fullUrls derive from these keys and MSH-10/MSH-7 (hl7v2.segments IdOf).
+
+import datatypes
+import segments
+
+def ObsKey(orderKey, i) = "${orderKey}/obx/${i + 1}"
+def SpmKey(orderKey, i) = "${orderKey}/spm/${i + 1}"
+def ObsRefs(order, key) = for i in Indices(order.OBSERVATION) => Ref("Observation", ObsKey(key, i))
+def SpmRefs(order, key) = for i in Indices(order.SPECIMEN) => Ref("Specimen", SpmKey(key, i))
+
+// ORC + OBR (or only one of them) -> ServiceRequest (IG ORC[ServiceRequest], OBR[ServiceRequest]).
+// order: the order group (ORDER_OBSERVATION, ORDER); its OBX are supporting information when supporting.
+def ServiceRequest(order, key, withEncounter, supporting) {
+  let orc = order.ORC
+  let obr = order.OBR
+  resourceType: "ServiceRequest"
+  identifier[]: TypedIdentifier(orc.2, "PLAC") if orc.2.1
+  identifier[]: TypedIdentifier(obr.2, "PLAC") if obr.2.1 and not orc.2.1
+  identifier[]: TypedIdentifier(orc.3, "FILL") if orc.3.1
+  identifier[]: TypedIdentifier(obr.3, "FILL") if obr.3.1 and not orc.3.1
+  identifier[]: TypedIdentifier(orc.4, "PGN") if orc.4.1
+  status: translate(orc.5, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70038-to-request-status")
+          ?? translate(orc.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70119-to-request-status")
+          ?? "unknown"
+  intent: "order"
+  priority: match upper(obr.5 ?? orc.7.6 ?? "") { "S" => "stat" "A" => "asap" "R" => "routine" _ => null }
+  code: CodeableConcept(obr.4) if obr.4
+  subject: PatientRef()
+  encounter: Ref("Encounter", 1) if withEncounter
+  occurrenceDateTime: datetime(obr.7) if obr.7 and not obr.8
+  occurrencePeriod: { start: datetime(obr.7), end: datetime(obr.8) } if obr.8
+  authoredOn: datetime(orc.9) ?? datetime(obr.6)
+  requester: { display: XcnDisplay(orc.12) ?? XcnDisplay(obr.16) } if orc.12 or obr.16
+  reasonCode[]: for r in obr.31 where r.1 or r.2 => CodeableConcept(r)
+  supportingInfo[]: ObsRefs(order, key) if supporting
+  specimen[]: SpmRefs(order, key)
+  note[]: for nte in order.NTE where nte.3 and supporting => { text: join(for t in nte.3 => t, "\n") }
+}
+
+def Interpretation(code) {
+  coding[]: translate_coding(code, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70078-to-v3-observationinterpretation")
+            ?? { system: "http://terminology.hl7.org/CodeSystem/v2-0078", code: code }
+}
+
+// OBX-7 "low-high" / "<x" / ">x" / text -> ReferenceRange (IG: referenceRange.text; low/high when numeric).
+def ReferenceRange(text, units) {
+  let parts = split(text, "-")
+  low: Quantity(trim(parts[0]), units) if count(parts) == 2 and is_number(trim(parts[0])) and is_number(trim(parts[1]))
+  high: Quantity(trim(parts[1]), units) if count(parts) == 2 and is_number(trim(parts[0])) and is_number(trim(parts[1]))
+  text: text
+}
+
+// OBX -> Observation (IG OBX[Observation]). The value follows OBX-2:
+//   NM -> valueQuantity; ST/TX/FT -> valueString (repetitions joined by a line break);
+//   CWE/CE/CNE/CF/IS/ID -> valueCodeableConcept; SN -> valueQuantity / valueRange / valueRatio;
+//   DT -> valueDateTime (date precision); DTM/TS -> valueDateTime; TM -> valueTime; NR -> valueRange;
+//   DR -> valuePeriod; CQ -> valueQuantity; ED/RP -> valueAttachment / valueString.
+def Observation(obx, notes, obr, specimenRefs, withEncounter) {
+  let vt = upper(obx.2)
+  resourceType: "Observation"
+  identifier[]: EntityIdentifier(obx.21) if obx.21.1
+  status: translate(obx.11, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70085-to-observation-status") ?? "unknown"
+  category[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/observation-category", code: "laboratory" } } if obr
+  code: CodeableConcept(obx.3) ?? { text: "unknown" }
+  subject: PatientRef()
+  encounter: Ref("Encounter", 1) if withEncounter
+  effectiveDateTime: datetime(obx.14) ?? datetime(obr.7)
+  issued: instant(obx.19) ?? instant(obr.22)
+  performer[]: for p in obx.16 where p.1 or p.2 => { display: XcnDisplay(p) ?? p.1 }
+  valueQuantity: Quantity(obx.5, obx.6) if vt == "NM" and is_number(obx.5)
+  valueString: obx.5 if vt == "NM" and not is_number(obx.5)
+  valueString: join(for v in obx.5 => v, "\n") if vt == "ST" or vt == "TX" or vt == "FT"
+  valueCodeableConcept: CodeableConcept(obx.5) if vt == "CWE" or vt == "CE" or vt == "CNE" or vt == "CF"
+  valueCodeableConcept: { coding[]: { code: obx.5 } } if vt == "IS" or vt == "ID"
+  if vt == "SN" {
+    let sn = StructuredNumeric(obx.5, obx.6)
+    valueQuantity: sn.value if sn.kind == "Quantity"
+    valueRange: sn.value if sn.kind == "Range"
+    valueRatio: sn.value if sn.kind == "Ratio"
+  }
+  valueDateTime: date(obx.5) if vt == "DT"
+  valueDateTime: datetime(obx.5.1 ?? obx.5) if vt == "DTM" or vt == "TS"
+  valueTime: obx.5 if vt == "TM"
+  valueRange: { low: Quantity(obx.5.1, obx.6), high: Quantity(obx.5.2, obx.6) } if vt == "NR"
+  valuePeriod: { start: datetime(obx.5.1), end: datetime(obx.5.2) } if vt == "DR"
+  valueQuantity: Quantity(obx.5.1, obx.5.2) if vt == "CQ"
+  valueAttachment: { contentType: obx.5.3 ?? obx.5.2, data: obx.5.5 } if vt == "ED"
+  valueString: obx.5.1 if vt == "RP"
+  dataAbsentReason: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/data-absent-reason", code: "not-performed" } } if not obx.5 and (obx.11 == "X" or obx.11 == "N")
+  interpretation[]: for code in obx.8 where code.1 => Interpretation(code.1)
+  referenceRange[]: ReferenceRange(obx.7, obx.6) if obx.7
+  method: CodeableConcept(obx.17) if obx.17
+  note[]: for nte in notes where nte.3 => { text: join(for t in nte.3 => t, "\n") }
+  specimen: first(specimenRefs)
+}
+
+// SPM -> Specimen (IG SPM[Specimen]).
+def Specimen(spm) {
+  resourceType: "Specimen"
+  identifier[]: { value: spm.2.1.1 ?? spm.2.1, system: if spm.2.1.3 and upper(spm.2.1.4) == "ISO" then "urn:oid:${spm.2.1.3}" else null } if spm.2.1
+  identifier[]: { value: spm.2.2.1, type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0203", code: "FGN" } } } if spm.2.2.1
+  type: CodeableConcept(spm.4) if spm.4
+  subject: PatientRef()
+  receivedTime: datetime(spm.18)
+  collection: {
+    collectedDateTime: datetime(spm.17.1) if not spm.17.2
+    collectedPeriod: { start: datetime(spm.17.1), end: datetime(spm.17.2) } if spm.17.2
+    method: CodeableConcept(spm.7) if spm.7
+    bodySite: CodeableConcept(spm.8) if spm.8
+    quantity: Quantity(spm.12.1, spm.12.2) if spm.12
+  }
+  note[]: { text: spm.14 } if spm.14
+}
+
+// OBR -> DiagnosticReport (IG OBR[DiagnosticReport]).
+def DiagnosticReport(orc, obr, key, results, specimens, withEncounter) {
+  resourceType: "DiagnosticReport"
+  identifier[]: TypedIdentifier(orc.3, "FILL") if orc.3.1
+  identifier[]: TypedIdentifier(obr.3, "FILL") if obr.3.1 and not orc.3.1
+  basedOn[]: Ref("ServiceRequest", key)
+  status: translate(obr.25, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70123-to-diagnostic-report-status") ?? "unknown"
+  category[]: { coding[]: translate_coding(obr.24, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70074-to-v2-0074", "keep") } if obr.24
+  code: CodeableConcept(obr.4) ?? { text: "unknown" }
+  subject: PatientRef()
+  encounter: Ref("Encounter", 1) if withEncounter
+  effectiveDateTime: datetime(obr.7) if not obr.8
+  effectivePeriod: { start: datetime(obr.7), end: datetime(obr.8) } if obr.8
+  issued: instant(obr.22)
+  resultsInterpreter[]: { display: XcnDisplay(obr.32.1) ?? obr.32.1.2 } if obr.32
+  result[]: results
+  specimen[]: specimens
+}

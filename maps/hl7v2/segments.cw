@@ -1,0 +1,285 @@
+// hl7v2.segments: HL7 v2 segments -> FHIR R4 resources and Bundle entries, shared by the message maps.
+//
+// Follows the HL7 V2-to-FHIR IG segment maps (PID[Patient], PV1[Encounter], NK1[RelatedPerson],
+// IN1[Coverage], AL1[AllergyIntolerance], DG1[Condition], MSH[MessageHeader], EVN[Provenance], OBR, OBX,
+// ORC, SPM, RXA, SCH, TXA) for the fields listed in docs/fidelity.md.
+//
+// Bundle entries: every entry's fullUrl is "urn:uuid:<uuid5>", deterministic from the message control id
+// (MSH-10), the resource kind and an index; references between entries use that same fullUrl.
+
+import datatypes   // GAP: "import hl7v2.datatypes" is a syntax error (hl7v2 is a keyword)
+
+// ---- Bundle plumbing ------------------------------------------------------------------------------------
+
+// The UUID v5 namespace of Crosswalk's shipped HL7 v2 -> FHIR maps (uuid5 of the URL namespace and
+// "https://crosswalk.dev/maps/hl7v2-to-fhir"; fixed forever, ids in stored bundles depend on it).
+def IdOf(kind, n) = uuid5("6ba7b811-9dad-11d1-80b4-00c04fd430c8", join(["crosswalk-hl7v2-to-fhir", MSH-10, MSH-7, kind, string(n)], "/"))
+def FullUrl(kind, n) = "urn:uuid:${IdOf(kind, n)}"
+def Ref(kind, n) = { reference: FullUrl(kind, n) }
+
+// One transaction entry: POST kind (conditional create when an identifier is known).
+def Entry(kind, n, resource) {
+  fullUrl: FullUrl(kind, n)
+  resource: resource
+  request: { method: "POST", url: kind }
+}
+
+// ---- MSH / EVN -------------------------------------------------------------------------------------------
+
+def SenderOrganization(msh) {
+  resourceType: "Organization"
+  identifier[]: { system: "urn:ietf:rfc:3986", value: HdUri(msh.4) } if HdUri(msh.4)
+  name: msh.4.1 ?? msh.4.2
+}
+
+// MSH -> MessageHeader (IG MSH[MessageHeader]). source.endpoint is required: MSH-3 as a URI when it has a
+// universal id, else "urn:id:" + its namespace id.
+def MessageHeader(msh, focus) {
+  resourceType: "MessageHeader"
+  eventCoding: { system: "http://terminology.hl7.org/CodeSystem/v2-0003", code: msh.9.2 }
+  destination[]: {
+    name: msh.5.1
+    endpoint: HdUri(msh.5) ?? (if msh.5.1 then "urn:id:${msh.5.1}" else "urn:id:unknown")
+    receiver: { display: msh.6.1 ?? msh.6.2 } if msh.6
+  } if msh.5 or msh.6
+  sender: Ref("Organization", "sender") if msh.4
+  source: {
+    name: msh.3.1
+    software: first(SFT-3)
+    version: first(SFT-2)
+    endpoint: HdUri(msh.3) ?? (if msh.3.1 then "urn:id:${msh.3.1}" else "urn:id:unknown")
+  }
+  focus[]: focus
+  meta: { tag[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0103", code: msh.11.1 } if msh.11.1 }
+}
+
+// EVN + MSH -> Provenance (IG EVN[Provenance]): what the message did, when, and who sent it.
+def Provenance(msh, evn, targets) {
+  resourceType: "Provenance"
+  target[]: targets
+  recorded: instant(evn.2) ?? instant(msh.7) ?? datetime(evn.2) ?? datetime(msh.7)
+  occurredDateTime: datetime(evn.6)
+  activity: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0003", code: evn.1 ?? msh.9.2 } }
+  reason[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v3-ActReason",
+                           code: translate(evn.4.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70062-to-v3-actreason") } } if evn.4
+  agent[]: {
+    type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/provenance-participant-type", code: "author" } }
+    who: if msh.4 then Ref("Organization", "sender") else { display: msh.3.1 ?? "unknown" }
+  }
+  agent[]: {
+    type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/provenance-participant-type", code: "enterer" } }
+    who: { display: XcnDisplay(evn.5) ?? evn.5.1 }
+  } if evn.5
+}
+
+// ---- PID / PD1 -> Patient --------------------------------------------------------------------------------
+
+def Patient(pid, pd1) {
+  resourceType: "Patient"
+  identifier[]: Identifiers(pid.2)
+  identifier[]: Identifiers(pid.3)
+  identifier[]: Identifiers(pid.4)
+  identifier[]: {
+    type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0203", code: "SS" } }
+    system: "http://hl7.org/fhir/sid/us-ssn"
+    value: pid.19
+  } if pid.19
+  identifier[]: {
+    type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0203", code: "DL" } }
+    value: pid.20.1
+  } if pid.20.1
+  name[]: HumanNames(pid.5)
+  name[]: for xpn in pid.9 where xpn.1 => HumanName(xpn)
+  telecom[]: for xtn in pid.13 where xtn.1 or xtn.4 or xtn.7 or xtn.12 => ContactPointWithUse(xtn, "home")
+  telecom[]: for xtn in pid.14 where xtn.1 or xtn.4 or xtn.7 or xtn.12 => ContactPointWithUse(xtn, "work")
+  gender: translate(pid.8, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70001-to-administrative-gender")
+  birthDate: date(pid.7)
+  deceasedDateTime: datetime(pid.29) if pid.29
+  deceasedBoolean: (pid.30 == "Y") if pid.30 and not pid.29
+  address[]: Addresses(pid.11)
+  maritalStatus: {
+    coding[]: translate_coding(pid.16.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70002-to-v3-maritalstatus")
+    coding[]: Coding(pid.16) if pid.16.3
+    text: pid.16.2
+  } if pid.16
+  multipleBirthInteger: integer(pid.25) if pid.25
+  multipleBirthBoolean: (pid.24 == "Y") if pid.24 and not pid.25
+  communication[]: { language: CodeableConcept(pid.15), preferred: true } if pid.15
+  generalPractitioner[]: { display: XcnDisplay(pd1.4) } if pd1.4
+}
+
+// XTN with a default use (PID-13 home, PID-14 work) when XTN.2 does not say.
+def ContactPointWithUse(xtn, use) {
+  let cp = ContactPoint(xtn)
+  system: cp.system
+  value: cp.value
+  use: cp.use ?? use
+  rank: cp.rank
+  period: cp.period
+}
+
+// ---- PV1 / PV2 -> Encounter ------------------------------------------------------------------------------
+
+def EncounterParticipant(xcn, typeCode, label) {
+  type[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", code: typeCode } }
+  individual: Ref("Practitioner", label)
+}
+
+def Encounter(pv1, pv2, finished) {
+  resourceType: "Encounter"
+  identifier[]: {
+    type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0203", code: "VN" } }
+    system: HdUri(pv1.19.4)
+    value: pv1.19.1
+  } if pv1.19.1
+  status: if finished or pv1.45 then "finished"
+          else translate(pv1.2, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70004-to-encounter-status") ?? "unknown"
+  class: translate_coding(pv1.2, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70004-to-v3-actcode")
+         ?? { system: "http://terminology.hl7.org/CodeSystem/v3-ActCode", code: "AMB" } if pv1.2
+  class: { system: "http://terminology.hl7.org/CodeSystem/v3-NullFlavor", code: "UNK" } if not pv1.2
+  type[]: { coding[]: translate_coding(pv1.4.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70007-to-v2-0007", "keep") } if pv1.4
+  serviceType: { coding[]: translate_coding(pv1.10.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70069-to-service-type", "keep") } if pv1.10
+  priority: { coding[]: translate_coding(pv2.25.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70217-to-v3-actpriority") } if pv2.25
+  subject: PatientRef()
+  participant[]: EncounterParticipant(pv1.7, "ATND", "PV1-7") if pv1.7.1 or pv1.7.2
+  participant[]: EncounterParticipant(pv1.8, "REF", "PV1-8") if pv1.8.1 or pv1.8.2
+  participant[]: EncounterParticipant(pv1.9, "CON", "PV1-9") if pv1.9.1 or pv1.9.2
+  participant[]: EncounterParticipant(pv1.17, "ADM", "PV1-17") if pv1.17.1 or pv1.17.2
+  period: { start: datetime(pv1.44), end: datetime(pv1.45) }
+  length: { value: decimal(pv2.11), unit: "d", system: "http://unitsofmeasure.org", code: "d" } if pv2.11
+  reasonCode[]: CodeableConcept(pv2.3) if pv2.3
+  hospitalization: {
+    preAdmissionIdentifier: { value: pv1.5.1 } if pv1.5.1
+    admitSource: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0023", code: pv1.14.1 } } if pv1.14
+    reAdmission: { coding[]: translate_coding(pv1.13.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70092-to-v2-0092") } if pv1.13
+    dischargeDisposition: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0112", code: pv1.36.1 } } if pv1.36
+  }
+  location[]: { location: Ref("Location", "PV1-3"), status: if finished or pv1.45 then "completed" else "active" } if pv1.3
+  location[]: { location: Ref("Location", "PV1-6"), status: "completed" } if pv1.6
+}
+
+// Entries for PV1/PV2: the Encounter, its Locations and Practitioners.
+def EncounterEntries(pv1, pv2, finished) {
+  entry[]: Entry("Encounter", 1, Encounter(pv1, pv2, finished))
+  entry[]: Entry("Location", "PV1-3", Location(pv1.3)) if pv1.3
+  entry[]: Entry("Location", "PV1-6", Location(pv1.6)) if pv1.6
+  entry[]: Entry("Practitioner", "PV1-7", Practitioner(pv1.7)) if pv1.7.1 or pv1.7.2
+  entry[]: Entry("Practitioner", "PV1-8", Practitioner(pv1.8)) if pv1.8.1 or pv1.8.2
+  entry[]: Entry("Practitioner", "PV1-9", Practitioner(pv1.9)) if pv1.9.1 or pv1.9.2
+  entry[]: Entry("Practitioner", "PV1-17", Practitioner(pv1.17)) if pv1.17.1 or pv1.17.2
+}
+
+// ---- NK1 -> RelatedPerson --------------------------------------------------------------------------------
+
+def RelatedPerson(nk1) {
+  resourceType: "RelatedPerson"
+  identifier[]: Identifiers(nk1.33)
+  patient: PatientRef()
+  relationship[]: {
+    coding[]: translate_coding(nk1.3.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70063-to-v3-rolecode")
+    coding[]: Coding(nk1.3) if nk1.3.3
+    text: nk1.3.2
+  } if nk1.3
+  relationship[]: {
+    coding[]: translate_coding(nk1.7.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70131-to-v2-0131", "keep")
+    text: nk1.7.2
+  } if nk1.7
+  name[]: HumanNames(nk1.2)
+  telecom[]: for xtn in nk1.5 where xtn.1 or xtn.4 or xtn.7 or xtn.12 => ContactPointWithUse(xtn, "home")
+  telecom[]: for xtn in nk1.6 where xtn.1 or xtn.4 or xtn.7 or xtn.12 => ContactPointWithUse(xtn, "work")
+  gender: translate(nk1.15, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70001-to-administrative-gender")
+  birthDate: date(nk1.16)
+  address[]: Addresses(nk1.4)
+  period: { start: date(nk1.8), end: date(nk1.9) }
+}
+
+// ---- IN1 -> Coverage (+ the payor Organization) ----------------------------------------------------------
+
+def Payor(in1) {
+  resourceType: "Organization"
+  identifier[]: for cx in in1.3 where cx.1 => Identifier(cx)
+  name: in1.4.1
+  address[]: Addresses(in1.5)
+  telecom[]: ContactPoints(in1.7)
+}
+
+def Coverage(in1, n) {
+  resourceType: "Coverage"
+  identifier[]: { value: in1.36 } if in1.36
+  status: "active"
+  type: CodeableConcept(in1.15) if in1.15
+  subscriberId: in1.49.1 ?? in1.36
+  beneficiary: Ref("Patient", 1)
+  relationship: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0063", code: in1.17.1 } } if in1.17
+  period: { start: date(in1.12), end: date(in1.13) }
+  payor[]: Ref("Organization", "IN1-${n}")
+  class[]: { type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/coverage-class", code: "group" } },
+             value: in1.8, name: in1.9.1 } if in1.8
+  class[]: { type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/coverage-class", code: "plan" } },
+             value: in1.2.1, name: in1.2.2 } if in1.2.1
+}
+
+// ---- AL1 -> AllergyIntolerance ---------------------------------------------------------------------------
+
+def AllergyIntolerance(al1) {
+  resourceType: "AllergyIntolerance"
+  identifier[]: { value: al1.3.1 } if al1.3.1
+  clinicalStatus: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", code: "active" } }
+  type: translate(al1.2.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70127-to-allergy-intolerance-type")
+  category[]: translate(al1.2.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70127-to-allergy-intolerance-category")
+  criticality: translate(al1.4.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70128-to-allergy-intolerance-criticality")
+  code: CodeableConcept(al1.3)
+  patient: PatientRef()
+  onsetDateTime: datetime(al1.6)
+  reaction[]: {
+    manifestation[]: for m in al1.5 where m => { text: m }
+    severity: translate(al1.4.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70128-to-reaction-event-severity")
+  } if al1.5
+}
+
+// ---- DG1 -> Condition ------------------------------------------------------------------------------------
+
+def Condition(dg1, withEncounter) {
+  resourceType: "Condition"
+  identifier[]: EntityIdentifier(dg1.20) if dg1.20.1
+  category[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/condition-category", code: "encounter-diagnosis" } }
+  code: CodeableConcept(dg1.3) ?? { text: dg1.4 }
+  subject: PatientRef()
+  encounter: Ref("Encounter", 1) if withEncounter
+  onsetDateTime: datetime(dg1.5)
+  recordedDate: datetime(dg1.19)
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/condition-dueTo",
+                 valueCodeableConcept: { coding[]: translate_coding(dg1.6, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70052-to-diagnosis-role") } } if dg1.6
+}
+
+// ---- the common head of every bundle: Patient (+ its entries), MessageHeader, Provenance ------------------
+
+def PatientEntries(pid, pd1) {
+  entry[]: Entry("Patient", 1, Patient(pid, pd1))
+}
+
+def HeaderEntries(focus) {
+  entry[]: Entry("MessageHeader", 1, MessageHeader(MSH, focus))
+  entry[]: Entry("Organization", "sender", SenderOrganization(MSH)) if MSH-4
+  entry[]: Entry("Provenance", 1, Provenance(MSH, EVN, focus))
+}
+
+// NK1, AL1, DG1 and INSURANCE of the message, keyed by position.
+def PersonEntries(withEncounter) {
+  for i in Indices(NK1) where NK1[i].2 or NK1[i].3 or NK1[i].30 {
+    entry[]: Entry("RelatedPerson", i + 1, RelatedPerson(NK1[i]))
+  }
+  for i in Indices(AL1) where AL1[i].3 {
+    entry[]: Entry("AllergyIntolerance", i + 1, AllergyIntolerance(AL1[i]))
+  }
+  for i in Indices(DG1) where DG1[i].3 or DG1[i].4 {
+    entry[]: Entry("Condition", i + 1, Condition(DG1[i], withEncounter))
+  }
+  for i in Indices(INSURANCE) {
+    entry[]: Entry("Coverage", i + 1, Coverage(INSURANCE[i].IN1, i + 1))
+    entry[]: Entry("Organization", "IN1-${i + 1}", Payor(INSURANCE[i].IN1))
+  }
+}
+
+// The reference to the message's Patient entry, absent when the message has no PID (a few ORU feeds).
+def PatientRef() = if PID then Ref("Patient", 1) else null

@@ -1,0 +1,69 @@
+// hl7v2.vxu: VXU^V04 (vaccination record update) -> FHIR R4 transaction Bundle.
+//
+// Patient (PID), RelatedPerson (NK1), per ORDER an Immunization (RXA + RXR, IG RXA[Immunization]) with its
+// administering Practitioner (RXA-10) and the order's OBX as Observations (partOf the Immunization).
+
+import datatypes   // GAP: "import hl7v2.datatypes" is a syntax error (hl7v2 is a keyword)
+import segments   // GAP: "import hl7v2.segments" is a syntax error (hl7v2 is a keyword)
+import orders   // GAP: "import hl7v2.orders" is a syntax error (hl7v2 is a keyword)
+
+def Immunization(order, key) {
+  let rxa = order.RXA
+  let rxr = order.RXR
+  resourceType: "Immunization"
+  identifier[]: TypedIdentifier(order.ORC-2, "PLAC") if order.ORC-2.1
+  identifier[]: TypedIdentifier(order.ORC-3, "FILL") if order.ORC-3.1
+  status: if rxa.21 == "D" then "entered-in-error"
+          else translate(rxa.20, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70322-to-event-status") ?? "completed"
+  statusReason: CodeableConcept(rxa.18) if rxa.18
+  vaccineCode: CodeableConcept(rxa.5) ?? { text: "unknown" }
+  patient: PatientRef()
+  occurrenceDateTime: datetime(rxa.3) ?? "unknown"
+  recorded: datetime(rxa.22)
+  primarySource: (rxa.9.1 == "00") if rxa.9.1
+  reportOrigin: CodeableConcept(rxa.9) if rxa.9.1 and rxa.9.1 != "00"
+  lotNumber: rxa.15
+  expirationDate: date(rxa.16)
+  manufacturer: { display: rxa.17.2 ?? rxa.17.1 } if rxa.17
+  doseQuantity: Quantity(rxa.6, rxa.7) if rxa.6 and rxa.6 != "999"
+  route: CodeableConcept(rxr.1) if rxr.1
+  site: CodeableConcept(rxr.2) if rxr.2
+  performer[]: {
+    function: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0443", code: "AP", display: "Administering Provider" } }
+    actor: Ref("Practitioner", "RXA-10-${key}")
+  } if rxa.10.1 or rxa.10.2
+  performer[]: {
+    function: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0443", code: "OP", display: "Ordering Provider" } }
+    actor: { display: XcnDisplay(order.ORC-12) }
+  } if order.ORC-12
+  location: { display: rxa.11.4.1 ?? rxa.11.1 } if rxa.11
+}
+
+map VXU_V04 : hl7v2 "VXU^V04" -> fhir "Bundle" {
+  resourceType: "Bundle"
+  type: "transaction"
+  entry[]: PatientEntries(PID, PD1).entry
+  entry[]: PersonEntries(false).entry
+  for oi in Indices(ORDER) {
+    let order = ORDER[oi]
+    let key = "${oi + 1}"
+    entry[]: Entry("Immunization", key, Immunization(order, key))
+    entry[]: Entry("Practitioner", "RXA-10-${key}", Practitioner(order.RXA-10)) if order.RXA-10.1 or order.RXA-10.2
+    for i in Indices(order.OBSERVATION) {
+      let o = order.OBSERVATION[i]
+      entry[]: Entry("Observation", ObsKey(key, i), {
+        resourceType: "Observation"
+        partOf[]: Ref("Immunization", key)
+        status: translate(o.OBX-11, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70085-to-observation-status") ?? "unknown"
+        code: CodeableConcept(o.OBX-3)
+        subject: PatientRef()
+        effectiveDateTime: datetime(o.OBX-14)
+        valueCodeableConcept: CodeableConcept(o.OBX-5) if o.OBX-2 == "CE" or o.OBX-2 == "CWE"
+        valueQuantity: Quantity(o.OBX-5, o.OBX-6) if o.OBX-2 == "NM"
+        valueDateTime: datetime(o.OBX-5) if o.OBX-2 == "TS" or o.OBX-2 == "DT" or o.OBX-2 == "DTM"
+        valueString: o.OBX-5 if o.OBX-2 == "ST" or o.OBX-2 == "TX" or o.OBX-2 == "FT"
+      })
+    }
+  }
+  entry[]: HeaderEntries(for oi in Indices(ORDER) => Ref("Immunization", "${oi + 1}")).entry
+}
