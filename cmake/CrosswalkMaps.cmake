@@ -1,0 +1,96 @@
+# CrosswalkMaps.cmake: compile Crosswalk maps (.cw) into a program (.cwb) and seed a terminology store as
+# build steps. Used by the project's own maps/CMakeLists.txt and installed into lib/cmake/crosswalk for users:
+#
+#   include(CrosswalkMaps)      # after list(APPEND CMAKE_MODULE_PATH <prefix>/lib/cmake/crosswalk)
+#   crosswalk_add_maps(TARGET my_maps OUTPUT ${CMAKE_BINARY_DIR}/maps/my.cwb
+#                      SOURCES maps/adt.cw maps/oru.cw INCLUDE_DIRS maps [ALL])
+#   crosswalk_add_terminology(TARGET my_term DB ${CMAKE_BINARY_DIR}/terminology
+#                             SEEDS codes.ndjson local-lab.csv [ALL])
+#
+# The crosswalk tool is the build's `crosswalk` target when there is one, else CROSSWALK_EXECUTABLE (found
+# on PATH). A program is recompiled only when a source, a .cw file under an include dir, or the tool
+# changed; the store is re-imported only when a seed file or the tool changed (a stamp file records it).
+include_guard(GLOBAL)
+
+function(_crosswalk_tool out_var out_dep)
+  if(TARGET crosswalk)
+    set(${out_var} $<TARGET_FILE:crosswalk> PARENT_SCOPE)
+    set(${out_dep} crosswalk PARENT_SCOPE)
+  else()
+    find_program(CROSSWALK_EXECUTABLE crosswalk REQUIRED)
+    set(${out_var} ${CROSSWALK_EXECUTABLE} PARENT_SCOPE)
+    set(${out_dep} ${CROSSWALK_EXECUTABLE} PARENT_SCOPE)
+  endif()
+endfunction()
+
+function(crosswalk_add_maps)
+  cmake_parse_arguments(CW "ALL" "TARGET;OUTPUT" "SOURCES;INCLUDE_DIRS" ${ARGN})
+  if(NOT CW_TARGET OR NOT CW_OUTPUT OR NOT CW_SOURCES)
+    message(FATAL_ERROR "crosswalk_add_maps: TARGET, OUTPUT and SOURCES are required")
+  endif()
+  _crosswalk_tool(tool tool_dep)
+  set(sources)
+  foreach(src ${CW_SOURCES})
+    get_filename_component(abs ${src} ABSOLUTE)
+    list(APPEND sources ${abs})
+  endforeach()
+  set(include_args)
+  set(deps ${sources})
+  foreach(dir ${CW_INCLUDE_DIRS})
+    get_filename_component(abs ${dir} ABSOLUTE)
+    list(APPEND include_args -I ${abs})
+    file(GLOB_RECURSE imported CONFIGURE_DEPENDS ${abs}/*.cw)
+    list(APPEND deps ${imported})
+  endforeach()
+  # Modules imported from the sources' own folders.
+  foreach(src ${sources})
+    get_filename_component(dir ${src} DIRECTORY)
+    file(GLOB siblings CONFIGURE_DEPENDS ${dir}/*.cw)
+    list(APPEND deps ${siblings})
+  endforeach()
+  list(REMOVE_DUPLICATES deps)
+  get_filename_component(out_dir ${CW_OUTPUT} DIRECTORY)
+  get_filename_component(out_name ${CW_OUTPUT} NAME)
+  add_custom_command(
+    OUTPUT ${CW_OUTPUT}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${out_dir}
+    COMMAND ${tool} compile ${sources} -o ${CW_OUTPUT} ${include_args}
+    DEPENDS ${deps} ${tool_dep}
+    COMMENT "Compiling Crosswalk maps into ${out_name}"
+    VERBATIM)
+  if(CW_ALL)
+    add_custom_target(${CW_TARGET} ALL DEPENDS ${CW_OUTPUT})
+  else()
+    add_custom_target(${CW_TARGET} DEPENDS ${CW_OUTPUT})
+  endif()
+  set_target_properties(${CW_TARGET} PROPERTIES CROSSWALK_PROGRAM ${CW_OUTPUT})
+endfunction()
+
+function(crosswalk_add_terminology)
+  cmake_parse_arguments(CW "ALL" "TARGET;DB" "SEEDS" ${ARGN})
+  if(NOT CW_TARGET OR NOT CW_DB OR NOT CW_SEEDS)
+    message(FATAL_ERROR "crosswalk_add_terminology: TARGET, DB and SEEDS are required")
+  endif()
+  _crosswalk_tool(tool tool_dep)
+  set(seeds)
+  foreach(seed ${CW_SEEDS})
+    get_filename_component(abs ${seed} ABSOLUTE)
+    list(APPEND seeds ${abs})
+  endforeach()
+  get_filename_component(db ${CW_DB} ABSOLUTE)
+  set(stamp ${db}.stamp)
+  # A fresh store each time: an import replaces versions it names but keeps resources no longer seeded.
+  add_custom_command(
+    OUTPUT ${stamp}
+    COMMAND ${CMAKE_COMMAND} -E rm -rf ${db}
+    COMMAND ${tool} term import --db ${db} ${seeds} > ${db}.import.log
+    COMMAND ${CMAKE_COMMAND} -E touch ${stamp}
+    DEPENDS ${seeds} ${tool_dep}
+    COMMENT "Seeding the Crosswalk terminology store ${db}"
+    VERBATIM)
+  if(CW_ALL)
+    add_custom_target(${CW_TARGET} ALL DEPENDS ${stamp})
+  else()
+    add_custom_target(${CW_TARGET} DEPENDS ${stamp})
+  endif()
+endfunction()
