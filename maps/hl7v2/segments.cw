@@ -92,6 +92,7 @@ def Patient(pid, pd1) {
   name[]: for xpn in pid.9 where xpn.1 => HumanName(xpn)
   telecom[]: for xtn in pid.13 where xtn.1 or xtn.4 or xtn.7 or xtn.12 => ContactPointWithUse(xtn, "home")
   telecom[]: for xtn in pid.14 where xtn.1 or xtn.4 or xtn.7 or xtn.12 => ContactPointWithUse(xtn, "work")
+  telecom[]: ContactPoints(pid.40)
   gender: translate(pid.8, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70001-to-administrative-gender")
   birthDate: date(pid.7)
   deceasedDateTime: datetime(pid.29) if pid.29
@@ -132,6 +133,7 @@ def Encounter(pv1, pv2, finished) {
     system: HdUri(pv1.19.4)
     value: pv1.19.1
   } if pv1.19.1
+  identifier[]: { value: pv1.50.1, system: HdUri(pv1.50.4) } if pv1.50.1
   status: if finished or pv1.45 then "finished"
           else translate(pv1.2, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70004-to-encounter-status") ?? "unknown"
   class: translate_coding(pv1.2, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70004-to-v3-actcode")
