@@ -1,0 +1,11 @@
+// Segment groups of an ORU^R01.
+map Oru : hl7v2 "ORU^R01" -> fhir "Bundle" {
+  resourceType: "Bundle"
+  type: "collection"
+  for order in ORDER_OBSERVATION {
+    entry[]: { code: order.OBR-4.1 }
+    for obs in order.OBSERVATION {
+      entry[]: { value: obs.OBX-5, unit: obs.OBX-6.1 }
+    }
+  }
+}

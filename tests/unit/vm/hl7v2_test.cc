@@ -1,0 +1,196 @@
+// VM semantics on HL7 v2 input: paths, repetitions, components, groups, Z-segments, escapes, explicit null,
+// and map selection by message type.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "vm_test_util.h"
+
+namespace crosswalk::vmtest {
+namespace {
+
+std::string ReadFixture(const std::string& rel) {
+  std::ifstream in(std::string(CW_TEST_DIR) + "/fixtures/" + rel, std::ios::binary);
+  EXPECT_TRUE(in) << rel;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+const std::string kAdt = Hl7({
+    R"(MSH|^~\&|SND|FAC|RCV|FAC|20240102030405||ADT^A01^ADT_A01|MSG1|P|2.5.1)",
+    R"(PID|1||111^^^MRN^MR~222^^^SSA&2.16.840&ISO^SS~333^^^X||DOE^JOHN^Q~ROE^RICHARD^^^^^M||19800101|""|||A\F\B\S\C\T\D\E\E\R\X\X41\|)",
+    R"(PV1|1|I)",
+    R"(ZPI|1|custom^value|||z5)",
+});
+
+std::string V2Map(const std::string& body, const std::string& type = "\"ADT^A01\"") {
+  return "map M : hl7v2 " + type + " -> json {\n" + body + "\n}\n";
+}
+
+TEST(VmHl7, FieldsComponentsRepetitions) {
+  EXPECT_EQ(Eval(V2Map(R"(family: PID-5.1, given: PID-5.2, first_id: PID-3, id2: PID-3[2].1,
+                        auth2: PID-3[2].4.1, oid: PID-3[2].4.2, rep3: PID-3[3].4, dob: PID-7,
+                        code: MSH-9.1, trig: MSH-9.2, sep: MSH-1, enc: MSH-2)"),
+                 kAdt),
+            R"({"family":"DOE","given":"JOHN","first_id":"111^^^MRN^MR","id2":"222","auth2":"SSA","oid":"2.16.840",)"
+            R"("rep3":"X","dob":"19800101","code":"ADT","trig":"A01","sep":"|","enc":"^~\\&"})");
+}
+
+TEST(VmHl7, RepetitionsInFor) {
+  EXPECT_EQ(Eval(V2Map(R"(ids[]: for cx in PID-3 => { value: cx.1, system: cx.4.1, oid: cx.4.2 }
+                        for xpn in PID-5 { names[]: { family: xpn.1, use: match xpn.7 { "M" => "maiden" _ => "usual" } } }
+                        n: count(PID-3))"),
+                 kAdt),
+            R"({"ids":[{"value":"111","system":"MRN"},{"value":"222","system":"SSA","oid":"2.16.840"},)"
+            R"({"value":"333","system":"X"}],"names":[{"family":"DOE","use":"usual"},{"family":"ROE","use":"maiden"}],"n":3})");
+}
+
+TEST(VmHl7, SegmentVariablesAndComponentsOfVariables) {
+  EXPECT_EQ(Eval(V2Map(R"(a: P(PID), has_pv1: exists(PV1), no_obx: exists(OBX))",
+                       "") + "def P(pid) { id: pid.3.1, fam: pid.5.1, sub: pid.3[2].4.2 }",
+                 kAdt),
+            R"({"a":{"id":"111","fam":"DOE","sub":"2.16.840"},"has_pv1":true,"no_obx":false})");
+}
+
+TEST(VmHl7, EscapesDecoded) {
+  EXPECT_EQ(Eval(V2Map(R"(v: PID-11)"), kAdt), R"({"v":"A|B^C&D\\E~XA"})");
+}
+
+TEST(VmHl7, ExplicitNullVersusEmpty) {
+  EXPECT_EQ(Eval(V2Map(R"(gender: PID-8, marital: PID-9, null8: is_null(PID-8), null9: is_null(PID-9),
+                        exists8: exists(PID-8), g: PID-8 ?? "unknown")"),
+                 kAdt),
+            R"({"null8":true,"null9":false,"exists8":false,"g":"unknown"})");
+}
+
+TEST(VmHl7, ZSegments) {
+  EXPECT_EQ(Eval(V2Map(R"(z1: ZPI-2.2, z5: ZPI-5, zs: for z in ZPI => z.1)"), kAdt), R"({"z1":"value","z5":"z5","zs":["1"]})");
+}
+
+TEST(VmHl7, ZSegmentsFixture) {
+  std::string msg = ReadFixture("hl7v2/rethinkhealth/edge-z-segments.hl7");
+  EXPECT_EQ(Eval(V2Map(R"(v: ZVN-3.2, e: ZPD-5, id: PID-3.1)"), msg), R"({"v":"VALUE2","e":"EXTENDED_FIELD_4","id":"99999"})");
+}
+
+TEST(VmHl7, SegmentGroupsOnRealOru) {
+  // LAB-ORU-1 (Microsoft FHIR-Converter, starts with a UTF-8 BOM): two OBR orders with five OBX each; some
+  // OBX have no value.
+  std::string msg = ReadFixture("hl7v2/ms-fhir-converter/LAB-ORU-1.hl7");
+  const std::string src = R"(map ORU : hl7v2 "ORU^R01" -> json {
+  for order in ORDER_OBSERVATION {
+    orders[]: {
+      code: order.OBR-4.1
+      n: count(order.OBSERVATION)
+      values[]: for obs in order.OBSERVATION where obs.OBX-5 => obs.OBX-5
+      units[]: for obs in order.OBSERVATION => obs.OBX-6
+    }
+  }
+  first: OBX-3.1
+  pid: PID-5.1
+})";
+  RunOptions o;
+  o.input_kind = InputKind::kHl7v2;
+  EXPECT_EQ(Eval(src, msg, o),
+            R"({"orders":[{"code":"24317-0","n":5,"values":["4.06","40.1","221"],"units":["tera.l-1","%","giga.l-1"]},)"
+            R"({"code":"26464-8","n":5,"values":["72","2","20","6","0"],"units":["%","%","%","%","%"]}],)"
+            R"("first":"11156-7","pid":"DUCK"})");
+}
+
+TEST(VmHl7, ForOverSegmentNameVisitsEverySegment) {
+  // docs/language.md: "`for obx in OBX { … }` every OBX segment (of the message, or of the group it is asked
+  // of)". The compiler lowers a bare segment name to V2SEG (the first segment) even as a loop source, so the
+  // loop runs once; V2SEGS is never emitted.
+  GTEST_SKIP() << "BUG: `for x in OBX` / `for x in group.OBX` iterate only the first segment (V2SEG, not V2SEGS)";
+  std::string msg = ReadFixture("hl7v2/rethinkhealth/oru-r01-lab.hl7");
+  EXPECT_EQ(Eval(V2Map(R"(codes: for obx in OBX => obx.3.1
+                        for obx in OBX where obx.2 == "NM" { v[]: decimal(obx.5) })", "\"ORU^R01\""),
+                 msg),
+            R"({"codes":["WBC","RBC","HGB","HCT","PLT"],"v":[7.5,4.8,14.2,42.1,250]})");
+  std::string lab = ReadFixture("hl7v2/ms-fhir-converter/LAB-ORU-1.hl7");
+  RunOptions o;
+  o.input_kind = InputKind::kHl7v2;
+  EXPECT_EQ(Eval(V2Map(R"(for order in ORDER_OBSERVATION { c[]: for obx in order.OBX => obx.1 })", "\"ORU^R01\""),
+                 lab, o),
+            R"({"c":[["1","2","3","4","5"],["1","2","3","4","5"]]})");
+}
+
+TEST(VmHl7, MllpFramedInput) {
+  std::string framed = "\x0b" + kAdt + "\x1c\r";
+  EXPECT_EQ(Eval(V2Map("id: PID-3.1"), framed), R"({"id":"111"})");
+}
+
+// ---- map selection --------------------------------------------------------------------------------------
+
+const char* kSelect = R"(
+map Exact : hl7v2 "ADT^A01" -> json { m: "exact" }
+map Wild : hl7v2 "ADT^*" -> json { m: "wild" }
+map Oru : hl7v2 "ORU" -> json { m: "oru" }
+map Any : hl7v2 -> json { m: "any" }
+map Pat : fhir "Patient" -> json { m: "patient", id: Patient.id }
+)";
+
+std::string Msg(const std::string& type) {
+  return Hl7({"MSH|^~\\&|A|B|C|D|20240101||" + type + "|1|P|2.5.1", "PID|1||9"});
+}
+
+TEST(VmSelect, MostSpecificMapWins) {
+  auto p = Build(kSelect);
+  ASSERT_TRUE(p);
+  auto run = [&](std::string_view in) {
+    Ran r = RunOn(*p, in);
+    return r.status.ok() ? r.out.map_name + " " + r.out.json : "ERROR " + r.status.ToString();
+  };
+  EXPECT_EQ(run(Msg("ADT^A01^ADT_A01")), R"(Exact {"m":"exact"})");
+  EXPECT_EQ(run(Msg("ADT^A08")), R"(Wild {"m":"wild"})");
+  EXPECT_EQ(run(Msg("ORU^R01")), R"(Oru {"m":"oru"})");
+  EXPECT_EQ(run(Msg("SIU^S12")), R"(Any {"m":"any"})");
+  EXPECT_EQ(run(R"({"resourceType":"Patient","id":"p1"})"), R"(Pat {"m":"patient","id":"p1"})");
+}
+
+TEST(VmSelect, UnknownTypeIsNotFound) {
+  auto p = Build(R"(map Exact : hl7v2 "ADT^A01" -> json { m: "exact" }
+map Pat : fhir "Patient" -> json { m: 1 })");
+  ASSERT_TRUE(p);
+  Ran r = RunOn(*p, Msg("ORU^R01"));
+  EXPECT_EQ(r.status.code(), StatusCode::kNotFound) << r.status.ToString();
+  Ran j = RunOn(*p, R"({"resourceType":"Observation"})");
+  EXPECT_EQ(j.status.code(), StatusCode::kNotFound) << j.status.ToString();
+}
+
+TEST(VmSelect, ByNameOverridesType) {
+  auto p = Build(kSelect);
+  ASSERT_TRUE(p);
+  RunOptions o;
+  o.map_name = "Any";
+  Ran r = RunOn(*p, Msg("ADT^A01"), o);
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.out.json, R"({"m":"any"})");
+  o.map_name = "Nope";
+  EXPECT_FALSE(RunOn(*p, Msg("ADT^A01"), o).status.ok());
+}
+
+TEST(VmSelect, MapsListedInDeclarationOrder) {
+  auto p = Build(kSelect);
+  ASSERT_TRUE(p);
+  auto maps = p->maps();
+  ASSERT_EQ(maps.size(), 5u);
+  EXPECT_EQ(maps[0].name, "Exact");
+  EXPECT_EQ(maps[0].source_kind, "hl7v2");
+  EXPECT_EQ(maps[0].message_type, "ADT^A01");
+  EXPECT_EQ(maps[4].name, "Pat");
+  EXPECT_EQ(maps[4].source_kind, "fhir");
+  EXPECT_EQ(maps[4].message_type, "Patient");
+}
+
+TEST(VmInput, MalformedInputIsParseError) {
+  auto p = Build(V2Map("a: 1", ""));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(RunOn(*p, "{\"a\": ").status.code(), StatusCode::kParseError);
+  EXPECT_EQ(RunOn(*p, "MSH").status.code(), StatusCode::kParseError);
+}
+
+}  // namespace
+}  // namespace crosswalk::vmtest
