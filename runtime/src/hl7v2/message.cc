@@ -2,6 +2,9 @@
 
 #include <cstring>
 #include <string>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "hl7v2/framing.h"
 #include "hl7v2/text.h"
@@ -12,36 +15,80 @@ namespace {
 // Byte classes used by the indexing loop (one table per Parse, built from the encoding).
 enum : uint8_t { kPlain = 0, kFieldSep = 1, kTerminator = 2, kNul = 3, kRepSep = 4 };
 
+// The indexing loop's scan: the first byte at or after k that is not kPlain (field separator, CR, LF,
+// NUL or repetition separator), or n. SSE2 checks 16 bytes at a time while they lie inside the text.
+struct PlainScanner {
+  const uint8_t* cls;
+#if defined(__SSE2__)
+  __m128i field, cr, lf, nul, rep;
+  PlainScanner(const uint8_t* table, char f, char r)
+      : cls(table),
+        field(_mm_set1_epi8(f)),
+        cr(_mm_set1_epi8('\r')),
+        lf(_mm_set1_epi8('\n')),
+        nul(_mm_setzero_si128()),
+        rep(_mm_set1_epi8(r)) {}
+#else
+  PlainScanner(const uint8_t* table, char, char) : cls(table) {}
+#endif
+  size_t Skip(const char* p, size_t k, size_t n) const {
+#if defined(__SSE2__)
+    while (k + 16 <= n) {
+      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + k));
+      __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, field), _mm_cmpeq_epi8(v, rep)),
+                               _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)),
+                                            _mm_cmpeq_epi8(v, nul)));
+      unsigned bits = static_cast<unsigned>(_mm_movemask_epi8(m));
+      if (bits != 0) return k + static_cast<size_t>(__builtin_ctz(bits));
+      k += 16;
+    }
+#endif
+    while (k < n && cls[static_cast<unsigned char>(p[k])] == kPlain) ++k;
+    return k;
+  }
+};
+
 bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsAlnum(char c) { return IsUpper(c) || IsDigit(c) || (c >= 'a' && c <= 'z'); }
 // Delimiters must be printable, non-alphanumeric ASCII.
 bool IsDelimiterChar(char c) { return c > ' ' && c < 0x7f && !IsAlnum(c); }
 
-// The nth (1-based) piece of `text` split on `delim`; empty if there are fewer pieces. Most fields are
-// short, where a plain loop beats memchr's call overhead.
-std::string_view Nth(std::string_view text, char delim, int n) {
+// The first `delim` in [p, end), or end. Reads 16 bytes at a time (SSE2) while the block lies inside
+// [p, safe_end), the whole message text, so no read leaves the caller's buffer; hits past `end` are ignored.
+inline const char* FindDelim(const char* p, const char* end, const char* safe_end, char delim) {
+#if defined(__SSE2__)
+  const __m128i d = _mm_set1_epi8(delim);
+  while (p < end && p + 16 <= safe_end) {
+    unsigned m = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), d)));
+    if (m != 0) {
+      const char* hit = p + __builtin_ctz(m);
+      return hit < end ? hit : end;
+    }
+    p += 16;
+  }
+  if (p >= end) return end;
+#else
+  (void)safe_end;
+#endif
+  while (p < end && *p != delim) ++p;
+  return p;
+}
+
+// The nth (1-based) piece of `text` split on `delim`; empty if there are fewer pieces. `safe_end` bounds
+// the block reads of FindDelim (see there).
+std::string_view Nth(std::string_view text, char delim, int n, const char* safe_end) {
   if (n < 1) return {};
   const char* p = text.data();
   const char* end = p + text.size();
-  if (text.size() <= 64) {
-    for (int k = 1; k < n; ++k) {
-      while (p < end && *p != delim) ++p;
-      if (p == end) return {};
-      ++p;
-    }
-    const char* q = p;
-    while (q < end && *q != delim) ++q;
-    return std::string_view(p, static_cast<size_t>(q - p));
-  }
   for (int k = 1; k < n; ++k) {
-    const void* hit = std::memchr(p, delim, static_cast<size_t>(end - p));
-    if (hit == nullptr) return {};
-    p = static_cast<const char*>(hit) + 1;
+    p = FindDelim(p, end, safe_end, delim);
+    if (p == end) return {};
+    ++p;
   }
-  const void* hit = std::memchr(p, delim, static_cast<size_t>(end - p));
-  const char* stop = hit ? static_cast<const char*>(hit) : end;
-  return std::string_view(p, static_cast<size_t>(stop - p));
+  const char* q = FindDelim(p, end, safe_end, delim);
+  return std::string_view(p, static_cast<size_t>(q - p));
 }
 
 int CountPieces(std::string_view text, char delim) {
@@ -181,6 +228,7 @@ Status Message::Parse(std::string_view bytes, const ParseOptions& options) {
   cls[static_cast<unsigned char>('\n')] = kTerminator;
   cls[0] = kNul;
   cls[static_cast<unsigned char>(enc.repetition)] = kRepSep;
+  const PlainScanner scanner(cls, enc.field, enc.repetition);
 
   const char* p = t.data();
   const size_t n = t.size();
@@ -243,7 +291,7 @@ Status Message::Parse(std::string_view bytes, const ParseOptions& options) {
       size_t k = j + 1;
       int reps = 1;
       while (true) {
-        while (k < n && cls[static_cast<unsigned char>(p[k])] == kPlain) ++k;
+        k = scanner.Skip(p, k, n);
         if (k >= n) break;
         uint8_t c = cls[static_cast<unsigned char>(p[k])];
         if (c == kRepSep) {
@@ -341,11 +389,12 @@ std::string_view Message::Raw(int seg, int field, int rep, int comp, int sub) co
   std::string_view f = text_.substr(b, e - b);
   if (IsMsh(seg) && field <= 2) return (rep <= 1 && comp <= 1 && sub <= 1) ? f : std::string_view();
   if (rep == 0) return f;
-  f = Nth(f, encoding_.repetition, rep);
+  const char* safe_end = text_.data() + text_.size();
+  f = Nth(f, encoding_.repetition, rep, safe_end);
   if (comp == 0) return f;
-  f = Nth(f, encoding_.component, comp);
+  f = Nth(f, encoding_.component, comp, safe_end);
   if (sub == 0) return f;
-  return Nth(f, encoding_.subcomponent, sub);
+  return Nth(f, encoding_.subcomponent, sub, safe_end);
 }
 
 int Message::repetition_count(int seg, int field) const {
