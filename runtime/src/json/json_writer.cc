@@ -1,6 +1,9 @@
 #include "json/json_writer.h"
 
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "value/arena.h"
 
@@ -172,11 +175,25 @@ void AppendJsonString(std::string_view s, std::string* out) {
   const char* end = p + s.size();
   const char* run = p;
   while (p < end) {
-    unsigned char c = static_cast<unsigned char>(*p);
-    if (!kEscape.needs[c]) {
+#if defined(__SSE2__)
+    // 16 bytes at a time: a byte needs an escape when it is < 0x20 (unsigned), '"' or '\\'.
+    if (end - p >= 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      const __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v);
+      const __m128i q = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+      const unsigned bits = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(ctl, q)));
+      if (bits == 0) {
+        p += 16;
+        continue;
+      }
+      p += __builtin_ctz(bits);
+    } else
+#endif
+    if (!kEscape.needs[static_cast<unsigned char>(*p)]) {
       ++p;
       continue;
     }
+    unsigned char c = static_cast<unsigned char>(*p);
     out->append(run, static_cast<size_t>(p - run));
     char esc[6] = {'\\', 0, 0, 0, 0, 0};
     size_t n = 2;
