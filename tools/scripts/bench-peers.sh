@@ -74,7 +74,7 @@ echo "== peers: $peers_list (runs=$runs min-ms=$min_ms warmup-ms=$warmup_ms)" >&
 # 3. Crosswalk, same messages, same core
 echo "== crosswalk: $bench" >&2
 min_s=$(awk "BEGIN{print $min_ms/1000}")
-"${pinc[@]}" "$bench" --benchmark_min_time="${min_s}s" --benchmark_repetitions="$runs" \
+"${pinc[@]}" "$bench" --benchmark_min_time="${min_s}" --benchmark_repetitions="$runs" \
   --benchmark_report_aggregates_only=true --benchmark_format=json --benchmark_out="$scratch/crosswalk.json" \
   --benchmark_out_format=json >/dev/null
 

@@ -290,11 +290,21 @@ inline void BM_Map(benchmark::State& state, size_t gi) {
 }
 
 // Registers <prefix>Floor/<group> then <prefix>/<group> for every group (floor first: vs_floor needs it).
+// $CW_BENCH_ITERATIONS=N fixes the iteration count (for instruction counts under callgrind: the difference
+// of two runs with different N, divided, cancels the set-up).
 inline void RegisterGroups(const std::string& prefix) {
   const Setup& s = *TheSetup();
+  const char* it = std::getenv("CW_BENCH_ITERATIONS");
+  const long iterations = it ? std::atol(it) : 0;
   for (size_t gi = 0; gi < s.groups.size(); ++gi) {
-    benchmark::RegisterBenchmark((prefix + "Floor/" + s.groups[gi].name).c_str(), BM_Floor, gi);
-    benchmark::RegisterBenchmark((prefix + "/" + s.groups[gi].name).c_str(), BM_Map, gi);
+    auto* f = benchmark::RegisterBenchmark((prefix + "Floor/" + s.groups[gi].name).c_str(), BM_Floor, gi);
+    auto* m = benchmark::RegisterBenchmark((prefix + "/" + s.groups[gi].name).c_str(), BM_Map, gi);
+    if (iterations > 0) {
+      f->Iterations(iterations);
+      m->Iterations(iterations);
+    }
+    f->UseRealTime();
+    m->UseRealTime();
   }
 }
 
