@@ -4,6 +4,7 @@ lexer grammar CrosswalkLexer;
 // Keywords.
 MAP: 'map';
 DEF: 'def';
+CONST: 'const';
 IMPORT: 'import';
 AS: 'as';
 LET: 'let';
@@ -28,6 +29,7 @@ FHIR: 'fhir';
 JSON: 'json';
 
 // Operators and punctuation.
+ELLIPSIS: '...';
 ARROW: '->';
 FATARROW: '=>';
 QQ: '??';

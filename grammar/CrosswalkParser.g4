@@ -13,10 +13,14 @@ item
   : importDecl
   | mapDecl
   | defDecl
+  | constDecl
   ;
 
 importDecl: IMPORT qualifiedName (AS alias=ID)? SEMI?;
-qualifiedName: ID (DOT ID)*;
+qualifiedName: moduleName (DOT moduleName)*;
+moduleName: ID | kind;
+
+constDecl: CONST name=ID ASSIGN value=expr SEMI?;
 
 mapDecl: MAP name=ID COLON src=kind srcType=STRING? ARROW dst=kind dstType=STRING? block;
 kind: HL7V2 | FHIR | JSON;
@@ -29,16 +33,17 @@ stmt
   : fieldKey (append=LBRACK RBRACK)? COLON value=expr (IF cond=expr)? sep?   # FieldStmt
   | LET name=ID ASSIGN value=expr sep?                                       # LetStmt
   | ifStmt                                                                   # IfStatement
-  | FOR var=ID IN iter=expr (WHERE filter=expr)? block                       # ForStmt
+  | FOR var=ID (COMMA index=ID)? IN iter=expr (WHERE filter=expr)? block    # ForStmt
   | WARN value=expr (IF cond=expr)? sep?                                     # WarnStmt
   | FAIL value=expr (IF cond=expr)? sep?                                     # FailStmt
   | RETURN value=expr sep?                                                   # ReturnStmt
+  | ELLIPSIS value=expr (IF cond=expr)? sep?                                 # SpreadStmt
   ;
 
 ifStmt: IF cond=expr then=block (ELSE (elseIf=ifStmt | otherwise=block))?;
 
 fieldKey: ID | STRING | INT | kind | keyword;
-keyword: MAP | DEF | IMPORT | AS | LET | THEN | ELSE | IN | WHERE | MATCH | WARN | RETURN | KW_TRUE | KW_FALSE | KW_NULL | AND | OR | NOT;
+keyword: MAP | DEF | CONST | IMPORT | AS | LET | THEN | ELSE | IN | WHERE | MATCH | WARN | RETURN | KW_TRUE | KW_FALSE | KW_NULL | AND | OR | NOT;
 sep: COMMA | SEMI;
 memberName: ID | kind | keyword | IF | FOR | FAIL;
 
@@ -58,7 +63,7 @@ expr
   | expr OR expr                                              # OrExpr
   | <assoc = right> expr QQ expr                              # CoalesceExpr
   | IF cond=expr THEN then=expr ELSE otherwise=expr           # CondExpr
-  | FOR var=ID IN iter=expr (WHERE filter=expr)? FATARROW body=expr  # ForExpr
+  | FOR var=ID (COMMA index=ID)? IN iter=expr (WHERE filter=expr)? FATARROW body=expr  # ForExpr
   | MATCH subject=expr LBRACE matchArm* RBRACE                # MatchExpr
   ;
 
@@ -79,8 +84,10 @@ primary
   | ID                                                        # NamePrimary
   | V2FIELD                                                   # FieldPrimary
   | LPAREN expr RPAREN                                        # ParenPrimary
-  | LBRACK (items+=expr (COMMA items+=expr)*)? COMMA? RBRACK  # ArrayPrimary
+  | LBRACK (items+=arrayItem (COMMA items+=arrayItem)*)? COMMA? RBRACK  # ArrayPrimary
   | block                                                     # ObjectPrimary
   ;
+
+arrayItem: value=expr (IF cond=expr)?;
 
 literal: INT | DECIMAL | KW_TRUE | KW_FALSE | KW_NULL;

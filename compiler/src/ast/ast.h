@@ -34,7 +34,7 @@ enum class ExprKind : uint8_t {
   kOr,
   kCoalesce,   // kids[0] ?? kids[1]
   kCond,       // if kids[0] then kids[1] else kids[2]
-  kFor,        // for text in kids[0] [where kids[2]] => kids[1]
+  kFor,        // for text[, ns] in kids[0] [where kids[2]] => kids[1]  (ns: the index variable, or empty)
   kMatch,      // match kids[0] { arms }
   kArray,      // [kids...]
   kObject,     // { block }
@@ -75,12 +75,13 @@ struct Expr {
   StaticType type = StaticType::kUnknown;
 };
 
-enum class StmtKind : uint8_t { kField, kLet, kIf, kFor, kWarn, kFail, kReturn };
+enum class StmtKind : uint8_t { kField, kLet, kIf, kFor, kWarn, kFail, kReturn, kSpread };
 
 struct Stmt {
   StmtKind kind = StmtKind::kField;
   SourceLocation loc;
   std::string name;        // field key, let/for variable
+  std::string index_name;  // for: the position variable (`for x, i in xs`), or empty
   bool append = false;     // `key[]:`
   Expr* value = nullptr;   // field value, let value, for iterable, warn/fail message, return value
   Expr* cond = nullptr;    // trailing `if`, if condition, for `where` filter
@@ -114,6 +115,13 @@ struct DefDecl {
   Expr* expr = nullptr;   // or expression
 };
 
+// `const NAME = literal-expression` at module level.
+struct ConstDecl {
+  SourceLocation loc;
+  std::string name;
+  Expr* value = nullptr;  // folded to a literal by lowering
+};
+
 struct ImportDecl {
   SourceLocation loc;
   std::string path;   // "hl7v2.datatypes"
@@ -125,6 +133,7 @@ struct Module {
   std::vector<ImportDecl> imports;
   std::vector<MapDecl*> maps;
   std::vector<DefDecl*> defs;
+  std::vector<ConstDecl> consts;
 };
 
 // Owns every node; addresses are stable.

@@ -105,6 +105,25 @@ class Lowerer {
         map_names[m->name] = &f;
       }
     }
+    // Module constants: folded to literals, visible like functions (own module, then imports).
+    for (size_t u = 0; u < units_.size(); ++u) {
+      for (ConstDecl& c : units_[u].module.consts) {
+        FoldConstants(c.value, sink_);
+        ExprKind k = c.value->kind;
+        if (k != ExprKind::kString && k != ExprKind::kInt && k != ExprKind::kDecimal && k != ExprKind::kBool &&
+            k != ExprKind::kNull) {
+          sink_.Error(c.value->loc, "E0222",
+                      "the value of constant '" + c.name + "' must be known at compile time (a literal)");
+          continue;
+        }
+        auto& table = consts_by_unit_[static_cast<int>(u)];
+        if (table.count(c.name) || defs_by_unit_[static_cast<int>(u)].count(c.name)) {
+          sink_.Error(c.loc, "E0202", "'" + c.name + "' is defined twice in this module");
+          continue;
+        }
+        table[c.name] = c.value;
+      }
+    }
     program_.functions.resize(functions_.size());
     // 2. Lower each function.
     for (FunctionInfo& f : functions_) {
@@ -302,6 +321,7 @@ class Lowerer {
       out.num_params = 0;
       MarkLine(m->loc);
       FoldConstants(m->body, sink_);
+      fn_.in_def_block = true;
       uint32_t obj = AllocReg(m->loc);
       EmitABC(Op::NEWOBJ, obj);
       LowerObjectBody(m->body, obj);
@@ -440,6 +460,11 @@ class Lowerer {
           uint32_t loop = Here();
           uint32_t next = EmitABCX(Op::ITERNEXT, it, var, 0, 0);
           fn_.locals.push_back({s->name, var});
+          if (!s->index_name.empty()) {
+            uint32_t idx = AllocReg(s->loc);
+            EmitABC(Op::ITERINDEX, idx, it);
+            fn_.locals.push_back({s->index_name, idx});
+          }
           if (s->cond) {
             uint32_t t = AllocReg(s->cond->loc);
             EmitExpr(s->cond, t);
@@ -449,6 +474,7 @@ class Lowerer {
           std::map<std::string, SourceLocation> loop_keys = *set_keys;
           LowerStmts(s->then_block, obj, slots, &loop_keys);
           fn_.locals.pop_back();
+          if (!s->index_name.empty()) fn_.locals.pop_back();
           MarkLine(s->loc);
           EmitJumpTo(loop);
           PatchJump(next, Here());
@@ -470,9 +496,27 @@ class Lowerer {
           FreeTo(t);
           break;
         }
+        case StmtKind::kSpread: {
+          // cond → t; JMPIFNOT t skip; value → t; MERGE obj t; skip:
+          uint32_t t = AllocReg(s->loc);
+          std::optional<uint32_t> skip;
+          if (s->cond) {
+            EmitExpr(s->cond, t);
+            skip = EmitJump(Op::JMPIFNOT, t);
+          }
+          StaticType vt = EmitExpr(s->value, t);
+          if (vt != StaticType::kUnknown && vt != StaticType::kObject) {
+            sink_.Error(s->value->loc, "E0303", "`...` spreads the fields of an object, not a " + TypeName(vt));
+          }
+          MarkLine(s->loc);
+          EmitABC(Op::MERGE, obj, t);
+          if (skip) PatchJump(*skip, Here());
+          FreeTo(t);
+          break;
+        }
         case StmtKind::kReturn: {
           if (!fn_.in_def_block) {
-            sink_.Error(s->loc, "E0209", "`return` is only allowed in a function body");
+            sink_.Error(s->loc, "E0209", "`return` is only allowed in the body of a map or function");
             break;
           }
           uint32_t t = AllocReg(s->loc);
@@ -667,6 +711,11 @@ class Lowerer {
         uint32_t loop = Here();
         uint32_t next = EmitABCX(Op::ITERNEXT, it, var, 0, 0);
         fn_.locals.push_back({e->text, var});
+        if (!e->ns.empty()) {
+          uint32_t idx = AllocReg(e->loc);
+          EmitABC(Op::ITERINDEX, idx, it);
+          fn_.locals.push_back({e->ns, idx});
+        }
         uint32_t t = AllocReg(e->loc);
         if (e->kids.size() > 2) {
           EmitExpr(e->kids[2], t);
@@ -678,6 +727,7 @@ class Lowerer {
         EmitJumpTo(loop);
         PatchJump(next, Here());
         fn_.locals.pop_back();
+        if (!e->ns.empty()) fn_.locals.pop_back();
         FreeTo(mark);
         return StaticType::kArray;
       }
@@ -751,10 +801,31 @@ class Lowerer {
     return r;
   }
 
+  // A module constant visible from the current unit (its own, then its imports'), or null.
+  const Expr* FindConst(const std::string& name) const {
+    auto own = consts_by_unit_.find(fn_.unit);
+    if (own != consts_by_unit_.end()) {
+      auto it = own->second.find(name);
+      if (it != own->second.end()) return it->second;
+    }
+    for (int imp : units_[fn_.unit].imports) {
+      auto jt = consts_by_unit_.find(imp);
+      if (jt == consts_by_unit_.end()) continue;
+      auto it = jt->second.find(name);
+      if (it != jt->second.end()) return it->second;
+    }
+    return nullptr;
+  }
+
   StaticType EmitName(Expr* e, uint32_t dst) {
     if (auto r = FindLocal(e->text)) {
       if (*r != dst) EmitABC(Op::MOVE, dst, *r);
       return StaticType::kUnknown;
+    }
+    if (const Expr* c = FindConst(e->text)) {
+      Expr copy = *c;
+      copy.loc = e->loc;
+      return EmitExprInner(&copy, dst);
     }
     if (IsInputName(e->text)) {
       EmitABC(Op::INPUT, dst);
@@ -1099,6 +1170,11 @@ class Lowerer {
   std::optional<std::string> StringLiteralArg(Expr* e, size_t i, const char* what) {
     if (i >= e->kids.size()) return std::nullopt;
     Expr* a = e->kids[i];
+    if (a->kind == ExprKind::kName && !FindLocal(a->text)) {
+      if (const Expr* c = FindConst(a->text)) {
+        if (c->kind == ExprKind::kString) return c->text;
+      }
+    }
     if (a->kind != ExprKind::kString) {
       sink_.Error(a->loc, "E0220", std::string(what) + " must be a string literal (it is bound when the program loads)");
       return std::nullopt;
@@ -1180,6 +1256,7 @@ class Lowerer {
   bytecode::Program& program_;
   std::vector<FunctionInfo> functions_;
   std::map<int, std::map<std::string, uint32_t>> defs_by_unit_;
+  std::map<int, std::map<std::string, const Expr*>> consts_by_unit_;
   std::unordered_map<std::string, uint32_t> const_index_;
   FnState fn_;
   SourceLocation cur_loc_;

@@ -177,8 +177,8 @@ class Folder {
       if (IsLiteral(a) && IsLiteral(b)) {
         bool eq;
         if (IsNumber(a) && IsNumber(b)) {
-          int64_t x, y;
-          int s;
+          int64_t x = 0, y = 0;
+          int s = 0;
           eq = Align(a->ival, a->scale, b->ival, b->scale, &x, &y, &s) && x == y;
         } else {
           eq = a->kind == b->kind && a->text == b->text && a->ival == b->ival;
@@ -188,8 +188,8 @@ class Folder {
       return;
     }
     if (!IsNumber(a) || !IsNumber(b)) return;
-    int64_t x, y;
-    int scale;
+    int64_t x = 0, y = 0;
+    int scale = 0;
     if (!Align(a->ival, a->scale, b->ival, b->scale, &x, &y, &scale)) return;
     bool dec = a->kind == ExprKind::kDecimal || b->kind == ExprKind::kDecimal;
     int64_t r = 0;

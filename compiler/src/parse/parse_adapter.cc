@@ -159,9 +159,9 @@ class AstBuilder {
         ImportDecl decl;
         decl.loc = Loc(imp->getStart());
         std::string path;
-        for (auto* id : imp->qualifiedName()->ID()) {
+        for (auto* part : imp->qualifiedName()->moduleName()) {
           if (!path.empty()) path += ".";
-          path += id->getText();
+          path += part->getText();
         }
         decl.path = path;
         if (imp->alias) decl.alias = imp->alias->getText();
@@ -177,6 +177,13 @@ class AstBuilder {
         if (m->dstType) decl->target_type = Unquote(m->dstType);
         decl->body = BuildBlock(m->block());
         out->maps.push_back(decl);
+      } else if (auto* c = item->constDecl()) {
+        if (c->name == nullptr) continue;
+        ConstDecl decl;
+        decl.loc = Loc(c->name);
+        decl.name = c->name->getText();
+        decl.value = BuildExpr(c->value);
+        out->consts.push_back(std::move(decl));
       } else if (auto* d = item->defDecl()) {
         if (d->name == nullptr) continue;
         DefDecl* decl = arena_.NewDef();
@@ -270,6 +277,7 @@ class AstBuilder {
     if (auto* c = dynamic_cast<P::ForExprContext*>(ctx)) {
       Expr* e = arena_.NewExpr(ExprKind::kFor, loc);
       e->text = c->var ? c->var->getText() : "_";
+      if (c->index) e->ns = c->index->getText();
       e->kids = {BuildExpr(c->iter), BuildExpr(c->body)};
       if (c->filter) e->kids.push_back(BuildExpr(c->filter));
       return e;
@@ -433,7 +441,16 @@ class AstBuilder {
     if (auto* c = dynamic_cast<P::ParenPrimaryContext*>(ctx)) return BuildExpr(c->expr());
     if (auto* c = dynamic_cast<P::ArrayPrimaryContext*>(ctx)) {
       Expr* e = arena_.NewExpr(ExprKind::kArray, loc);
-      for (P::ExprContext* item : c->items) e->kids.push_back(BuildExpr(item));
+      for (P::ArrayItemContext* item : c->items) {
+        Expr* value = BuildExpr(item->value);
+        if (item->cond) {
+          // `x if c` is `if c then x else null`; null items are dropped from arrays.
+          Expr* cond = arena_.NewExpr(ExprKind::kCond, value->loc);
+          cond->kids = {BuildExpr(item->cond), value, Null(value->loc)};
+          value = cond;
+        }
+        e->kids.push_back(value);
+      }
       return e;
     }
     if (auto* c = dynamic_cast<P::ObjectPrimaryContext*>(ctx)) {
@@ -465,6 +482,7 @@ class AstBuilder {
     if (auto* c = dynamic_cast<P::ForStmtContext*>(ctx)) {
       Stmt* s = arena_.NewStmt(StmtKind::kFor, loc);
       s->name = c->var ? c->var->getText() : "_";
+      if (c->index) s->index_name = c->index->getText();
       s->value = BuildExpr(c->iter);
       if (c->filter) s->cond = BuildExpr(c->filter);
       if (c->block()) s->then_block = BuildBlock(c->block());
@@ -478,6 +496,12 @@ class AstBuilder {
     }
     if (auto* c = dynamic_cast<P::FailStmtContext*>(ctx)) {
       Stmt* s = arena_.NewStmt(StmtKind::kFail, loc);
+      s->value = BuildExpr(c->value);
+      if (c->cond) s->cond = BuildExpr(c->cond);
+      return s;
+    }
+    if (auto* c = dynamic_cast<P::SpreadStmtContext*>(ctx)) {
+      Stmt* s = arena_.NewStmt(StmtKind::kSpread, loc);
       s->value = BuildExpr(c->value);
       if (c->cond) s->cond = BuildExpr(c->cond);
       return s;
@@ -583,7 +607,7 @@ class AstBuilder {
 // Parses `text` with the given entry rule. line_offset/col_offset place it inside its file.
 template <typename Fn>
 bool ParseText(const std::string& text, uint32_t file, uint32_t line_offset, uint32_t col_offset,
-               const ParseOptions& options, AstArena& arena, DiagnosticSink& sink, Fn&& build) {
+               const ParseOptions& options, DiagnosticSink& sink, Fn&& build) {
   antlr4::ANTLRInputStream input(text);
   CrosswalkLexer lexer(&input);
   SyntaxErrorListener listener(sink, file, line_offset, col_offset);
@@ -646,7 +670,7 @@ Expr* AstBuilder::StringExpr(antlr4::Token* t, bool interpolate) {
       std::string inner(body.substr(i + 2, close - i - 2));
       uint32_t inner_col = loc.col + static_cast<uint32_t>(1 + i + 2) - 1;  // column before the inner text
       Expr* part = nullptr;
-      ParseText(inner, file_, loc.line - 1, inner_col, options_, arena_, sink_,
+      ParseText(inner, file_, loc.line - 1, inner_col, options_, sink_,
                 [&](CrosswalkParser& parser, SyntaxErrorListener& listener) {
                   P::StandaloneExprContext* ctx = parser.standaloneExpr();
                   if (listener.errors == 0) {
@@ -676,7 +700,7 @@ bool ParseModule(uint32_t file, const std::string& text, const ParseOptions& opt
                  DiagnosticSink& sink, Module* out) {
   out->file = file;
   try {
-    return ParseText(text, file, 0, 0, options, arena, sink,
+    return ParseText(text, file, 0, 0, options, sink,
                      [&](CrosswalkParser& parser, SyntaxErrorListener&) {
                        P::ModuleContext* tree = parser.module();
                        AstBuilder builder(file, 0, 0, options, arena, sink);

@@ -637,6 +637,35 @@ bool Builtin_kSha256(BuiltinEnv& env, const Value* args, int, Value* out) {
   return true;
 }
 
+bool Builtin_kBase64(BuiltinEnv& env, const Value* args, int, Value* out) {
+  std::string_view s;
+  bool done;
+  if (!MainString(env, "base64", args, &s, out, &done)) return false;
+  if (done) return true;
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  size_t n = (s.size() + 2) / 3 * 4;
+  char* p = AllocChars(env, n);
+  size_t o = 0;
+  const auto* b = reinterpret_cast<const unsigned char*>(s.data());
+  size_t i = 0;
+  for (; i + 3 <= s.size(); i += 3) {
+    uint32_t v = uint32_t{b[i]} << 16 | uint32_t{b[i + 1]} << 8 | b[i + 2];
+    p[o++] = kAlphabet[v >> 18];
+    p[o++] = kAlphabet[(v >> 12) & 63];
+    p[o++] = kAlphabet[(v >> 6) & 63];
+    p[o++] = kAlphabet[v & 63];
+  }
+  if (i < s.size()) {
+    uint32_t v = uint32_t{b[i]} << 16 | (i + 1 < s.size() ? uint32_t{b[i + 1]} << 8 : 0);
+    p[o++] = kAlphabet[v >> 18];
+    p[o++] = kAlphabet[(v >> 12) & 63];
+    p[o++] = i + 1 < s.size() ? kAlphabet[(v >> 6) & 63] : '=';
+    p[o++] = '=';
+  }
+  *out = Value::String(std::string_view(p, n));
+  return true;
+}
+
 // ---- the run's context ----
 
 bool Builtin_kNow(BuiltinEnv& env, const Value*, int, Value* out) {

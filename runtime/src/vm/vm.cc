@@ -669,6 +669,26 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
         }
         CW_NEXT();
       }
+      CW_CASE(MERGE) {
+        Value& obj = R[A_];
+        const Value& src = R[B_];
+        if (obj.kind != ValueKind::kObject) FAIL_WITH(StatusCode::kInternal, "MERGE into a non-object");
+        if (src.kind == ValueKind::kObject) {
+          for (uint32_t i = 0; i < src.obj->size; ++i) {
+            Value v = src.obj->members[i].value;
+            if (v.kind == ValueKind::kV2) v = vm::Deref(env, v);
+            if (!vm::IsEmpty(env, v)) vm::ObjectSet(arena, obj.obj, src.obj->members[i].key, v);
+          }
+        } else if (!vm::IsEmpty(env, src)) {
+          FAIL_WITH(StatusCode::kInvalidArgument, "`...` needs an object");
+        }
+        CHECK_ARENA();
+        CW_NEXT();
+      }
+      CW_CASE(ITERINDEX) {
+        R[A_] = Value::Int(R[B_ + 1].i - 1);
+        CW_NEXT();
+      }
       CW_CASE(CALL) {
         pc += 1;
         uint32_t callee = AUX_;

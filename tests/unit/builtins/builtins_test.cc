@@ -361,3 +361,21 @@ TEST_F(BuiltinsTest, RunContext) {
 
 }  // namespace
 }  // namespace crosswalk::vm
+
+namespace crosswalk::vm {
+namespace {
+
+// RFC 4648 section 10 test vectors.
+TEST_F(BuiltinsTest, Base64) {
+  EXPECT_EQ(Call("base64", {S("f")}), "Zg==");
+  EXPECT_EQ(Call("base64", {S("fo")}), "Zm8=");
+  EXPECT_EQ(Call("base64", {S("foo")}), "Zm9v");
+  EXPECT_EQ(Call("base64", {S("foob")}), "Zm9vYg==");
+  EXPECT_EQ(Call("base64", {S("fooba")}), "Zm9vYmE=");
+  EXPECT_EQ(Call("base64", {S("foobar")}), "Zm9vYmFy");
+  EXPECT_EQ(Call("base64", {S("")}), "absent");
+  EXPECT_EQ(Call("base64", {S("\xC3\xA9\xFF")}), "w6n/");
+}
+
+}  // namespace
+}  // namespace crosswalk::vm

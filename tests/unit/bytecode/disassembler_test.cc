@@ -31,7 +31,7 @@ term refs:
   T2      valueset    "http://example.org/vs/x"
 maps:
   map "adt_a01_patient" hl7v2 "ADT^A01" -> fhir F0
-function F0 "main" params 0 registers 10 code [0, 59)
+function F0 "main" params 0 registers 10 code [0, 61)
         ; maps/adt_a01.cw:1:1
      0  NOP
      1  LOADK      R0 K1                        ; "Patient"
@@ -65,27 +65,29 @@ function F0 "main" params 0 registers 10 code [0, 59)
     30  JMPIFNOT   R2 +0                        ; -> 31
     31  JMPPRESENT R2 +0                        ; -> 32
     32  ITERPREP   R8 R7
-    33  ITERNEXT   R8 R1 +1                     ; -> 36
-    35  JMP        -3                           ; -> 33
+    33  ITERINDEX  R1 R8
+    34  MERGE      R6 R6
+    35  ITERNEXT   R8 R1 +1                     ; -> 38
+    37  JMP        -3                           ; -> 35
         ; maps/adt_a01.cw:4:3
-    36  CALL       R1 R2 2 F1                   ; "helper"
-    38  CALLB      R1 R0 1 B0                   ; trim
-    40  WARN       R0
-    41  V2SEG      R1 R5 K6                     ; "PID"
-    43  V2SEGS     R1 R5 K6                     ; "PID"
-    45  V2GROUPS   R1 R5 K6                     ; "PID"
-    47  V2FIELD    R1 R1 #3[1].1
-    49  V2COMP     R1 R1 2
-    50  TRANSLATE  R1 R0 6 T0                   ; unmapped=warn coding, "http://example.org/cm/sex"
-    52  LOOKUP     R1 R0 T1                     ; "http://loinc.org"
-    54  MEMBER     R1 R0 R0 T2                  ; "http://example.org/vs/x"
-    56  JMPIFNOT   R2 +1                        ; -> 58
-    57  FAIL       R0
+    38  CALL       R1 R2 2 F1                   ; "helper"
+    40  CALLB      R1 R0 1 B0                   ; trim
+    42  WARN       R0
+    43  V2SEG      R1 R5 K6                     ; "PID"
+    45  V2SEGS     R1 R5 K6                     ; "PID"
+    47  V2GROUPS   R1 R5 K6                     ; "PID"
+    49  V2FIELD    R1 R1 #3[1].1
+    51  V2COMP     R1 R1 2
+    52  TRANSLATE  R1 R0 6 T0                   ; unmapped=warn coding, "http://example.org/cm/sex"
+    54  LOOKUP     R1 R0 T1                     ; "http://loinc.org"
+    56  MEMBER     R1 R0 R0 T2                  ; "http://example.org/vs/x"
+    58  JMPIFNOT   R2 +1                        ; -> 60
+    59  FAIL       R0
         ; maps/adt_a01.cw:9:1
-    58  RET        R6
-function F1 "helper" params 2 registers 3 code [59, 60)
+    60  RET        R6
+function F1 "helper" params 2 registers 3 code [61, 62)
         ; maps/adt_a01.cw:12:3
-    59  RET        R0
+    61  RET        R0
 )";
 
 TEST(DisassemblerTest, EveryOpcodeGolden) {

@@ -85,6 +85,8 @@ inline Program EveryOpcodeProgram() {
   a.AD(Op::JMPIFNOT, 2, 0);
   a.AD(Op::JMPPRESENT, 2, 0);
   a.ABC(Op::ITERPREP, 8, 7);
+  a.ABC(Op::ITERINDEX, 1, 8);
+  a.ABC(Op::MERGE, 6, 6);
   uint32_t iter = a.ABCX(Op::ITERNEXT, 8, 1, 0, 1);  // exhausted: skip the back jump
   a.E(Op::JMP, static_cast<int32_t>(iter) - static_cast<int32_t>(a.pc() + 1));
   uint32_t call = a.ABCX(Op::CALL, 1, 2, 2, 1);
