@@ -13,6 +13,7 @@
 #   --scratch DIR    where the peers are copied and installed (default /tmp/crosswalk-peers)
 #   --no-pin         do not pin both sides to CPU 0 with taskset
 #   --json FILE      also save the combined figures
+#   --table-only     only print the table again from the last run's files in the scratch folder
 # Environment: PEERS_SRC (default /work/shared/peers), the peers' folder (read-only is fine: it is copied,
 # then `npm ci` installs it from the npm registry).
 #
@@ -23,7 +24,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$root/build peers_list=plainjs,medplum-js,medplum-fml,jsonata runs=3 min_ms=500 warmup_ms=2000
-scratch=/tmp/crosswalk-peers pin=1 json_out=
+scratch=/tmp/crosswalk-peers pin=1 json_out= table_only=0
 while [ $# -gt 0 ]; do
   case $1 in
     --build) build=$2; shift ;;
@@ -34,12 +35,14 @@ while [ $# -gt 0 ]; do
     --scratch) scratch=$2; shift ;;
     --no-pin) pin=0 ;;
     --json) json_out=$2; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --table-only) table_only=1 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "bench-peers.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
 build=$(cd "$build" && pwd)
+if [ "$table_only" = 0 ]; then
 src=${PEERS_SRC:-/work/shared/peers}
 bench=$build/tests/bench/peer_bench
 [ -x "$bench" ] || { echo "bench-peers.sh: $bench not built" >&2; exit 1; }
@@ -47,6 +50,9 @@ bench=$build/tests/bench/peer_bench
 command -v node >/dev/null || { echo "bench-peers.sh: node is required" >&2; exit 1; }
 pinc=()
 if [ "$pin" = 1 ] && command -v taskset >/dev/null; then pinc=(taskset -c 0); fi
+
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+echo "== $(nproc) CPU(s), $cpu; pinned: ${pinc[*]:-no}; node $(node --version)"
 
 # 1. the peers, in a writable copy, installed once (exact versions from their package-lock.json)
 mkdir -p "$scratch"
@@ -63,8 +69,6 @@ fi
 cp "$root"/tests/bench/peer/msgs/*.hl7 "$scratch/peers/msgs/"
 rm -rf "$scratch/data" && mkdir -p "$scratch/data" && ln -s "$root/tests/bench/peer/msgs/shared" "$scratch/data/hl7v2"
 
-cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
-echo "== $(nproc) CPU(s), $cpu; pinned: ${pinc[*]:-no}; node $(node --version)"
 
 # 2. the peers (each in its own node process, as their bench.js does)
 echo "== peers: $peers_list (runs=$runs min-ms=$min_ms warmup-ms=$warmup_ms)" >&2
@@ -78,6 +82,8 @@ min_s=$(awk "BEGIN{print $min_ms/1000}")
   --benchmark_report_aggregates_only=true --benchmark_format=json --benchmark_out="$scratch/crosswalk.json" \
   --benchmark_out_format=json >/dev/null
 
+fi
+
 # 4. the table
 python3 - "$scratch/peers.json" "$scratch/crosswalk.json" "$json_out" <<'PY'
 import json, sys
@@ -89,6 +95,7 @@ def cw_rate(prefix):
     for b in cw:
         if b.get('aggregate_name') != 'median': continue
         name = b['run_name']
+        if name.endswith('/real_time'): name = name[:-len('/real_time')]
         if name.startswith(prefix + '/'):
             r[name[len(prefix) + 1:]] = b
     return r
