@@ -50,7 +50,7 @@ const std::vector<Case>& Cases() {
       {"WrongArityTranslate", "E0205", 2, 6, "map M : json -> json {\n  a: translate(input.x)\n}\n"},
       {"DuplicateParameter", "E0206", 2, 10, "map M : json -> json { a: F(1, 2) }\ndef F(x, x) = x\n"},
       {"BadMessageType", "E0208", 1, 5, "map M : hl7v2 \"ADTA01\" -> json { a: 1 }\n"},
-      {"ReturnOutsideFunction", "E0209", 2, 3, "map M : json -> json {\n  return 1\n}\n"},
+      {"ReturnInObjectLiteral", "E0209", 2, 8, "map M : json -> json {\n  o: { return 1 }\n}\n"},
       {"FieldSetTwice", "E0210", 3, 3, "map M : json -> json {\n  a: 1\n  a: 2\n}\n"},
       {"UndefinedName", "E0212", 2, 6, "map M : json -> json {\n  a: nothing\n}\n"},
       {"UnknownSegment", "E0213", 2, 6, "map M : hl7v2 \"ADT^A01\" -> json {\n  a: QQQ-1\n}\n"},

@@ -214,6 +214,11 @@ TEST(VmFunctions, BlockWithoutReturnGivesObject) {
   EXPECT_EQ(Eval(JsonMap(R"(o: Obj(1), e: Obj(input.missing))", R"(def Obj(v) { value: v })")), R"({"o":{"value":1}})");
 }
 
+TEST(VmFunctions, ReturnInAMapBody) {
+  EXPECT_EQ(Eval(JsonMap("  a: 1\n  if input.flat { return input.v }")), R"({"a":1})");
+  EXPECT_EQ(Eval(JsonMap("  a: 1\n  if input.flat { return input.v }"), R"({"flat":true,"v":[1,2]})"), "[1,2]");
+}
+
 TEST(VmFunctions, MutualRecursion) {
   EXPECT_EQ(Eval(JsonMap(R"(e: IsEven(input.n), o: IsEven(7))",
                          R"(def IsEven(n) = if n == 0 then true else IsOdd(n - 1)
