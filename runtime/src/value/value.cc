@@ -227,7 +227,10 @@ Value Deref(const ValueEnv& env, const Value& v) {
   if (hl7v2::Message::IsExplicitNull(raw)) return Value::Null();
   if (r.field == 0) return Value::String(raw);
   std::string* scratch = env.scratch ? env.scratch : &ThreadScratch();
-  std::string_view text = msg.Value(r.segment, r.field, r.rep == 0 ? 1 : r.rep, r.comp, r.sub, scratch);
+  // A field or component read as text is its first leaf (as HAPI's Terser reads PID-3 as PID-3.1): HL7
+  // delimiters never leak into output. Paths name deeper parts explicitly (PID-3.4.2).
+  std::string_view text =
+      msg.Value(r.segment, r.field, r.rep == 0 ? 1 : r.rep, r.comp == 0 ? 1 : r.comp, r.sub == 0 ? 1 : r.sub, scratch);
   std::string_view whole = msg.text();
   bool in_message = text.data() >= whole.data() && text.data() + text.size() <= whole.data() + whole.size();
   if (text.empty()) return Value();
