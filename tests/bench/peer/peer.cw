@@ -20,7 +20,7 @@ map PeerPatient : hl7v2 "ADT" -> fhir "Patient" {
     name[]: { family: xpn.1, given[]: xpn.2, given[]: xpn.3 }
   }
   gender: match PID-8.1 { "M" => "male" "F" => "female" "O" => "other" "U" => "unknown" }
-  let dob = PID-7.1
+  let dob = string(PID-7.1)
   birthDate: "${substring(dob, 0, 4)}-${substring(dob, 4, 2)}-${substring(dob, 6, 2)}" if length(dob) >= 8
   for xad in PID-11 {
     address[]: { line[]: xad.1, line[]: xad.2, city: xad.3, state: xad.4, postalCode: xad.5 }
@@ -51,7 +51,7 @@ def Observation(obx) {
       display: obx.3.2
     }
   }
-  let v = obx.5.1
+  let v = string(obx.5.1)   // read the field once (a V2 reference is re-read at every use)
   let t = trim(v)
   if obx.2.1 == "NM" and is_number(t) {
     valueQuantity: {
@@ -67,7 +67,7 @@ def Observation(obx) {
   interpretation[]: {
     coding[]: { system: "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", code: obx.8.1 }
   } if obx.8.1
-  effectiveDateTime: Dtm(obx.14.1)
+  effectiveDateTime: Dtm(string(obx.14.1))
 }
 
 // Only ASCII digits (is_number accepts "-" and "." and trims white space; exclude those).
