@@ -5,6 +5,7 @@
 // document, NDJSON (one document per line), or a directory of such files (processed on all cores).
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
@@ -285,10 +286,11 @@ int RunRun(const std::vector<std::string>& args) {
 
   std::vector<Result> results(jobs.size());
   std::atomic<size_t> next{0};
+  std::atomic<size_t> finished{0};
   auto worker = [&] {
     crosswalk::RunContext ctx(**runtime);
     crosswalk::RunOutput output;
-    for (size_t i = next++; i < jobs.size(); i = next++) {
+    for (size_t i = next++; i < jobs.size(); i = next++, ++finished) {
       crosswalk::Status s = ctx.Run(**program, jobs[i].text, options, &output);
       Result& r = results[i];
       r.ok = s.ok();
@@ -304,13 +306,16 @@ int RunRun(const std::vector<std::string>& args) {
     }
   };
   unsigned n_threads = static_cast<unsigned>(std::min<size_t>(threads, std::max<size_t>(1, jobs.size())));
-  if (n_threads <= 1) {
-    worker();
-  } else {
-    std::vector<std::thread> pool;
-    for (unsigned t = 0; t < n_threads; ++t) pool.emplace_back(worker);
-    for (auto& t : pool) t.join();
+  // A progress line on stderr, only when it is a terminal and there is more than a handful to do.
+  bool progress = !quiet && jobs.size() > 50 && isatty(STDERR_FILENO);
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < n_threads; ++t) pool.emplace_back(worker);
+  while (progress && finished.load() < jobs.size()) {
+    std::fprintf(stderr, "\rcrosswalk run: %zu/%zu messages", finished.load(), jobs.size());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  for (auto& t : pool) t.join();
+  if (progress) std::fprintf(stderr, "\r%*s\r", 60, "");
 
   // Write outputs in input order.
   size_t converted = 0;
