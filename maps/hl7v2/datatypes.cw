@@ -6,7 +6,40 @@
 // Absent/empty inputs never produce "", {} or [] (the language drops them when a field is set).
 
 // ---- ConceptMap URLs (the IG's vocabulary maps, seeded into <build>/terminology) ----------------------
-// (URLs must be string literals at the call site: the compiled program lists every map it needs.)
+// CM_<table>_<target>: table-hl7<table>-to-<target> (maps/terminology/CONCEPTMAPS.md). Module constants are
+// compile-time literals, so the compiled program still lists every map it needs.
+const CM_0001_ADMINISTRATIVE_GENDER = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70001-to-administrative-gender"
+const CM_0002_V3_MARITALSTATUS = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70002-to-v3-maritalstatus"
+const CM_0004_ENCOUNTER_STATUS = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70004-to-encounter-status"
+const CM_0004_V3_ACTCODE = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70004-to-v3-actcode"
+const CM_0007_V2_0007 = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70007-to-v2-0007"
+const CM_0038_REQUEST_STATUS = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70038-to-request-status"
+const CM_0052_DIAGNOSIS_ROLE = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70052-to-diagnosis-role"
+const CM_0062_V3_ACTREASON = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70062-to-v3-actreason"
+const CM_0063_V3_ROLECODE = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70063-to-v3-rolecode"
+const CM_0069_SERVICE_TYPE = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70069-to-service-type"
+const CM_0074_V2_0074 = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70074-to-v2-0074"
+const CM_0078_V3_OBSERVATIONINTERPRETATION = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70078-to-v3-observationinterpretation"
+const CM_0085_OBSERVATION_STATUS = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70085-to-observation-status"
+const CM_0092_V2_0092 = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70092-to-v2-0092"
+const CM_0119_REQUEST_STATUS = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70119-to-request-status"
+const CM_0123_DIAGNOSTIC_REPORT_STATUS = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70123-to-diagnostic-report-status"
+const CM_0127_ALLERGY_INTOLERANCE_CATEGORY = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70127-to-allergy-intolerance-category"
+const CM_0127_ALLERGY_INTOLERANCE_TYPE = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70127-to-allergy-intolerance-type"
+const CM_0128_ALLERGY_INTOLERANCE_CRITICALITY = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70128-to-allergy-intolerance-criticality"
+const CM_0128_REACTION_EVENT_SEVERITY = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70128-to-reaction-event-severity"
+const CM_0131_V2_0131 = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70131-to-v2-0131"
+const CM_0190_ADDRESS_TYPE = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70190-to-address-type"
+const CM_0190_ADDRESS_USE = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70190-to-address-use"
+const CM_0200_NAME_USE = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70200-to-name-use"
+const CM_0201_CONTACT_POINT_USE = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70201-to-contact-point-use"
+const CM_0202_CONTACT_POINT_SYSTEM = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70202-to-contact-point-system"
+const CM_0203_V2_0203 = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70203-to-v2-0203"
+const CM_0217_V3_ACTPRIORITY = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70217-to-v3-actpriority"
+const CM_0277_V2_0277 = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70277-to-v2-0277"
+const CM_0278_APPOINTMENTSTATUS = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70278-to-appointmentstatus"
+const CM_0322_EVENT_STATUS = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70322-to-event-status"
+const CS_V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
 
 // ---- code systems ----------------------------------------------------------------------------------------
 
@@ -79,9 +112,9 @@ def HdAssigner(hd) {
 
 // CX -> Identifier (IG CX[Identifier]). CX.5 goes through table-hl70203-to-v2-0203.
 def Identifier(cx) {
-  let typeCode = translate(cx.5, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70203-to-v2-0203", "keep")
+  let typeCode = translate(cx.5, CM_0203_V2_0203, "keep")
   type: { coding[]: { system: V2System("0203"), code: typeCode,
-                      display: lookup(typeCode, "http://terminology.hl7.org/CodeSystem/v2-0203") } } if cx.5
+                      display: lookup(typeCode, CS_V2_0203) } } if cx.5
   system: HdUri(cx.4)
   value: cx.1
   period: { start: datetime(cx.7), end: datetime(cx.8) }
@@ -101,7 +134,7 @@ def EntityIdentifier(ei) {
 // EI with a type (placer/filler order numbers, accession numbers): IG EIP/EI + identifier type PLAC/FILL.
 def TypedIdentifier(ei, typeCode) {
   type: { coding[]: { system: V2System("0203"), code: typeCode,
-                      display: lookup(typeCode, "http://terminology.hl7.org/CodeSystem/v2-0203") } }
+                      display: lookup(typeCode, CS_V2_0203) } }
   system: if ei.3 then (if upper(ei.4) == "ISO" then "urn:oid:${ei.3}" else if upper(ei.4) == "UUID" then "urn:uuid:${ei.3}" else ei.3) else null
   value: ei.1
   assigner: { display: ei.2 } if ei.2 and not ei.3
@@ -118,7 +151,7 @@ def HumanName(xpn) {
   suffix[]: xpn.4
   suffix[]: xpn.6
   suffix[]: xpn.14
-  use: translate(xpn.7, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70200-to-name-use")
+  use: translate(xpn.7, CM_0200_NAME_USE)
   period: DateRange(xpn.10) ?? { start: datetime(xpn.12), end: datetime(xpn.13) }
 }
 
@@ -136,8 +169,8 @@ def Address(xad) {
   postalCode: trim(xad.5)
   country: trim(xad.6)
   district: trim(xad.9.1)
-  use: translate(xad.7, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70190-to-address-use")
-  type: translate(xad.7, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70190-to-address-type")
+  use: translate(xad.7, CM_0190_ADDRESS_USE)
+  type: translate(xad.7, CM_0190_ADDRESS_TYPE)
   period: DateRange(xad.12) ?? { start: datetime(xad.13), end: datetime(xad.14) }
 }
 
@@ -148,14 +181,14 @@ def Addresses(xads) = for xad in xads where xad.1 or xad.3 or xad.5 => Address(x
 // XTN.2 use through table-hl70201-to-contact-point-use. The value is the e-mail (XTN.4), the unformatted
 // number (XTN.12), the number built from country/area/local/extension (XTN.5-8), else the v2.3 XTN.1.
 def ContactPoint(xtn) {
-  let eq = translate_coding(xtn.3, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70202-to-contact-point-system")
+  let eq = translate_coding(xtn.3, CM_0202_CONTACT_POINT_SYSTEM)
   let built = if xtn.7 then trim("${if xtn.5 then '+' else ''}${xtn.5} ${if xtn.6 then '(' else ''}${xtn.6}${if xtn.6 then ') ' else ''}${xtn.7}${if xtn.8 then ' ext. ' else ''}${xtn.8}") else null
   system: if eq.system == "http://hl7.org/fhir/contact-point-system" then eq.code
           else if xtn.3 == "CP" then "phone"
           else if xtn.4 and not xtn.7 then "email"
           else if xtn.1 or xtn.7 or xtn.12 then "phone" else null
   value: (if eq.code == "email" or (xtn.4 and not xtn.7 and not xtn.1) then xtn.4 else null) ?? xtn.12 ?? built ?? xtn.1
-  use: translate(xtn.2, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70201-to-contact-point-use")
+  use: translate(xtn.2, CM_0201_CONTACT_POINT_USE)
        ?? (if xtn.3 == "CP" then "mobile" else null)
   rank: integer(xtn.18)
   period: { start: datetime(xtn.13), end: datetime(xtn.14) }
@@ -213,7 +246,7 @@ def Practitioner(xcn) {
   identifier[]: {
     system: HdUri(xcn.9)
     value: xcn.1
-    type: { coding[]: { system: V2System("0203"), code: translate(xcn.13, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70203-to-v2-0203", "keep") } } if xcn.13
+    type: { coding[]: { system: V2System("0203"), code: translate(xcn.13, CM_0203_V2_0203, "keep") } } if xcn.13
     assigner: HdAssigner(xcn.9)
   } if xcn.1
   name[]: {
@@ -224,7 +257,7 @@ def Practitioner(xcn) {
     prefix[]: xcn.6
     suffix[]: xcn.7
     suffix[]: xcn.21
-    use: translate(xcn.10, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70200-to-name-use")
+    use: translate(xcn.10, CM_0200_NAME_USE)
   } if xcn.2 or xcn.3
 }
 
@@ -249,19 +282,3 @@ def Location(pl) {
   physicalType: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/location-physical-type",
                              code: if pl.3 then "bd" else if pl.2 then "ro" else if pl.1 then "wa" else "si" } }
 }
-
-// ---- loop indices ------------------------------------------------------------------------------------------
-
-// GAP: "for x in ..." has no index, and identical repeated segments (two equal OBX) must still give two
-// entries with distinct fullUrls. Range(lo, hi).v is [lo, ..., hi-1], built by halving so the recursion depth
-// is log2(n) (the call-depth limit is 200). Indices(a) = [0, ..., count(a)-1], to be used as a[i].
-def Range(lo, hi) {
-  let half = (hi - lo - (hi - lo) % 2) / 2
-  if hi - lo == 1 {
-    v[]: lo
-  } else if hi - lo > 1 {
-    v[]: Range(lo, lo + half).v
-    v[]: Range(lo + half, hi).v
-  }
-}
-def Indices(a) = Range(0, count(a)).v

@@ -1,12 +1,12 @@
 // hl7v2.mdm: MDM^T02 (and T04/T06/T08/T10, same structure) -> FHIR R4 transaction Bundle with a
 // DocumentReference (IG TXA[DocumentReference]); the document body is the message's OBX.
 //
-// GAP: the language has no base64 encoder, so a text body (OBX TX/FT/ST) cannot be written as
-// attachment.data: it is written to DocumentReference.description; an ED body already in Base64 (ED.4)
-// goes to attachment.data.
+// The body: text OBX (TX/FT/ST; repetitions and OBX joined by line breaks) becomes one text/plain
+// attachment, base64-encoded into content.attachment.data; each ED OBX already in Base64 (ED.4) becomes an
+// attachment of its own type (ED.2/ED.3).
 
-import datatypes   // GAP: "import hl7v2.datatypes" is a syntax error (hl7v2 is a keyword)
-import segments   // GAP: "import hl7v2.segments" is a syntax error (hl7v2 is a keyword)
+import hl7v2.datatypes
+import hl7v2.segments
 
 def DocumentReference() {
   resourceType: "DocumentReference"
@@ -21,11 +21,12 @@ def DocumentReference() {
   author[]: for a in TXA-9 where a.1 or a.2 => { display: XcnDisplay(a) ?? a.1 }
   authenticator: { display: XcnDisplay(TXA-10) } if TXA-10
   securityLabel[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0272", code: TXA-18 } } if TXA-18
-  description: join(for o in OBSERVATION where o.OBX-2 != "ED" => join(for v in o.OBX-5 => v, "\n"), "\n")
+  let text = join(for o in OBSERVATION where o.OBX-2 != "ED" => join(for v in o.OBX-5 => v, "\n"), "\n")
   content[]: for o in OBSERVATION where o.OBX-2 == "ED" => {
     attachment: { contentType: if o.OBX-5.2 then lower("${o.OBX-5.2}/${o.OBX-5.3}") else null, data: o.OBX-5.5 if upper(o.OBX-5.4) == "BASE64" }
   }
-  content[]: { attachment: { contentType: "text/plain", title: TXA-2.2 ?? TXA-2.1 ?? TXA-2, creation: datetime(TXA-4) } } if not (for o in OBSERVATION where o.OBX-2 == "ED" => 1)
+  content[]: { attachment: { contentType: "text/plain", data: base64(text), title: TXA-2.2 ?? TXA-2.1 ?? TXA-2,
+                             creation: datetime(TXA-4) } } if text or not (for o in OBSERVATION where o.OBX-2 == "ED" => 1)
   context: {
     encounter[]: Ref("Encounter", 1) if PV1-2 or PV1-19
     period: { start: datetime(TXA-4) }
@@ -35,8 +36,8 @@ def DocumentReference() {
 map MDM_T02 : hl7v2 "MDM^T02" -> fhir "Bundle" {
   resourceType: "Bundle"
   type: "transaction"
-  entry[]: PatientEntries(PID, PD1).entry
-  entry[]: EncounterEntries(PV1, PV2, false).entry if PV1-2 or PV1-19
+  entry[]: PatientEntry(PID, PD1)
+  entry[]: EncounterEntries(PV1, PV2, false) if PV1-2 or PV1-19
   entry[]: Entry("DocumentReference", 1, DocumentReference())
-  entry[]: HeaderEntries([Ref("DocumentReference", 1)]).entry
+  entry[]: HeaderEntries([Ref("DocumentReference", 1)])
 }

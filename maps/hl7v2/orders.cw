@@ -7,13 +7,13 @@
 // "<order>/obx/<n>" and a specimen by "<order>/spm/<n>" (positions, not set ids: set ids repeat in real
 // feeds). The fullUrls derive from these keys and MSH-10/MSH-7 (hl7v2.segments IdOf).
 
-import datatypes
-import segments
+import hl7v2.datatypes
+import hl7v2.segments
 
 def ObsKey(orderKey, i) = "${orderKey}/obx/${i + 1}"
 def SpmKey(orderKey, i) = "${orderKey}/spm/${i + 1}"
-def ObsRefs(order, key) = for i in Indices(order.OBSERVATION) => Ref("Observation", ObsKey(key, i))
-def SpmRefs(order, key) = for i in Indices(order.SPECIMEN) => Ref("Specimen", SpmKey(key, i))
+def ObsRefs(order, key) = for o, i in order.OBSERVATION => Ref("Observation", ObsKey(key, i))
+def SpmRefs(order, key) = for s, i in order.SPECIMEN => Ref("Specimen", SpmKey(key, i))
 
 // ORC + OBR (or only one of them) -> ServiceRequest (IG ORC[ServiceRequest], OBR[ServiceRequest]).
 // order: the order group (ORDER_OBSERVATION, ORDER); its OBX are supporting information when supporting.
@@ -26,8 +26,8 @@ def ServiceRequest(order, key, withEncounter, supporting) {
   identifier[]: TypedIdentifier(orc.3, "FILL") if orc.3.1
   identifier[]: TypedIdentifier(obr.3, "FILL") if obr.3.1 and not orc.3.1
   identifier[]: TypedIdentifier(orc.4, "PGN") if orc.4.1
-  status: translate(orc.5, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70038-to-request-status")
-          ?? translate(orc.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70119-to-request-status")
+  status: translate(orc.5, CM_0038_REQUEST_STATUS)
+          ?? translate(orc.1, CM_0119_REQUEST_STATUS)
           ?? "unknown"
   intent: "order"
   priority: match upper(obr.5 ?? orc.7.6 ?? "") { "S" => "stat" "A" => "asap" "R" => "routine" _ => null }
@@ -45,7 +45,7 @@ def ServiceRequest(order, key, withEncounter, supporting) {
 }
 
 def Interpretation(code) {
-  coding[]: translate_coding(code, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70078-to-v3-observationinterpretation")
+  coding[]: translate_coding(code, CM_0078_V3_OBSERVATIONINTERPRETATION)
             ?? { system: "http://terminology.hl7.org/CodeSystem/v2-0078", code: code }
 }
 
@@ -66,7 +66,7 @@ def Observation(obx, notes, obr, specimenRefs, withEncounter) {
   let vt = upper(obx.2)
   resourceType: "Observation"
   identifier[]: EntityIdentifier(obx.21) if obx.21.1
-  status: translate(obx.11, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70085-to-observation-status") ?? "unknown"
+  status: translate(obx.11, CM_0085_OBSERVATION_STATUS) ?? "unknown"
   category[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/observation-category", code: "laboratory" } } if obr
   code: CodeableConcept(obx.3) ?? { text: "unknown" }
   subject: PatientRef()
@@ -125,8 +125,8 @@ def DiagnosticReport(orc, obr, key, results, specimens, withEncounter) {
   identifier[]: TypedIdentifier(orc.3, "FILL") if orc.3.1
   identifier[]: TypedIdentifier(obr.3, "FILL") if obr.3.1 and not orc.3.1
   basedOn[]: Ref("ServiceRequest", key)
-  status: translate(obr.25, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70123-to-diagnostic-report-status") ?? "unknown"
-  category[]: { coding[]: translate_coding(obr.24, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70074-to-v2-0074", "keep") } if obr.24
+  status: translate(obr.25, CM_0123_DIAGNOSTIC_REPORT_STATUS) ?? "unknown"
+  category[]: { coding[]: translate_coding(obr.24, CM_0074_V2_0074, "keep") } if obr.24
   code: CodeableConcept(obr.4) ?? { text: "unknown" }
   subject: PatientRef()
   encounter: Ref("Encounter", 1) if withEncounter

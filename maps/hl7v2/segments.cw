@@ -7,7 +7,7 @@
 // Bundle entries: every entry's fullUrl is "urn:uuid:<uuid5>", deterministic from the message control id
 // (MSH-10), the resource kind and an index; references between entries use that same fullUrl.
 
-import datatypes   // GAP: "import hl7v2.datatypes" is a syntax error (hl7v2 is a keyword)
+import hl7v2.datatypes
 
 // ---- Bundle plumbing ------------------------------------------------------------------------------------
 
@@ -61,7 +61,7 @@ def Provenance(msh, evn, targets) {
   occurredDateTime: datetime(evn.6)
   activity: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0003", code: evn.1 ?? msh.9.2 } }
   reason[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v3-ActReason",
-                           code: translate(evn.4.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70062-to-v3-actreason") } } if evn.4
+                           code: translate(evn.4.1, CM_0062_V3_ACTREASON) } } if evn.4
   agent[]: {
     type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/provenance-participant-type", code: "author" } }
     who: if msh.4 then Ref("Organization", "sender") else { display: msh.3.1 ?? "unknown" }
@@ -93,13 +93,13 @@ def Patient(pid, pd1) {
   telecom[]: for xtn in pid.13 where xtn.1 or xtn.4 or xtn.7 or xtn.12 => ContactPointWithUse(xtn, "home")
   telecom[]: for xtn in pid.14 where xtn.1 or xtn.4 or xtn.7 or xtn.12 => ContactPointWithUse(xtn, "work")
   telecom[]: ContactPoints(pid.40)
-  gender: translate(pid.8, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70001-to-administrative-gender")
+  gender: translate(pid.8, CM_0001_ADMINISTRATIVE_GENDER)
   birthDate: date(pid.7)
   deceasedDateTime: datetime(pid.29) if pid.29
   deceasedBoolean: (pid.30 == "Y") if pid.30 and not pid.29
   address[]: Addresses(pid.11)
   maritalStatus: {
-    coding[]: translate_coding(pid.16.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70002-to-v3-maritalstatus")
+    coding[]: translate_coding(pid.16.1, CM_0002_V3_MARITALSTATUS)
     coding[]: Coding(pid.16) if pid.16.3
     text: pid.16.2
   } if pid.16
@@ -135,13 +135,13 @@ def Encounter(pv1, pv2, finished) {
   } if pv1.19.1
   identifier[]: { value: pv1.50.1, system: HdUri(pv1.50.4) } if pv1.50.1
   status: if finished or pv1.45 then "finished"
-          else translate(pv1.2, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70004-to-encounter-status") ?? "unknown"
-  class: translate_coding(pv1.2, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70004-to-v3-actcode")
+          else translate(pv1.2, CM_0004_ENCOUNTER_STATUS) ?? "unknown"
+  class: translate_coding(pv1.2, CM_0004_V3_ACTCODE)
          ?? { system: "http://terminology.hl7.org/CodeSystem/v3-ActCode", code: "AMB" } if pv1.2
   class: { system: "http://terminology.hl7.org/CodeSystem/v3-NullFlavor", code: "UNK" } if not pv1.2
-  type[]: { coding[]: translate_coding(pv1.4.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70007-to-v2-0007", "keep") } if pv1.4
-  serviceType: { coding[]: translate_coding(pv1.10.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70069-to-service-type", "keep") } if pv1.10
-  priority: { coding[]: translate_coding(pv2.25.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70217-to-v3-actpriority") } if pv2.25
+  type[]: { coding[]: translate_coding(pv1.4.1, CM_0007_V2_0007, "keep") } if pv1.4
+  serviceType: { coding[]: translate_coding(pv1.10.1, CM_0069_SERVICE_TYPE, "keep") } if pv1.10
+  priority: { coding[]: translate_coding(pv2.25.1, CM_0217_V3_ACTPRIORITY) } if pv2.25
   subject: PatientRef()
   participant[]: EncounterParticipant(pv1.7, "ATND", "PV1-7") if pv1.7.1 or pv1.7.2
   participant[]: EncounterParticipant(pv1.8, "REF", "PV1-8") if pv1.8.1 or pv1.8.2
@@ -153,7 +153,7 @@ def Encounter(pv1, pv2, finished) {
   hospitalization: {
     preAdmissionIdentifier: { value: pv1.5.1 } if pv1.5.1
     admitSource: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0023", code: pv1.14.1 } } if pv1.14
-    reAdmission: { coding[]: translate_coding(pv1.13.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70092-to-v2-0092") } if pv1.13
+    reAdmission: { coding[]: translate_coding(pv1.13.1, CM_0092_V2_0092) } if pv1.13
     dischargeDisposition: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0112", code: pv1.36.1 } } if pv1.36
   }
   location[]: { location: Ref("Location", "PV1-3"), status: if finished or pv1.45 then "completed" else "active" } if pv1.3
@@ -161,15 +161,15 @@ def Encounter(pv1, pv2, finished) {
 }
 
 // Entries for PV1/PV2: the Encounter, its Locations and Practitioners.
-def EncounterEntries(pv1, pv2, finished) {
-  entry[]: Entry("Encounter", 1, Encounter(pv1, pv2, finished))
-  entry[]: Entry("Location", "PV1-3", Location(pv1.3)) if pv1.3
-  entry[]: Entry("Location", "PV1-6", Location(pv1.6)) if pv1.6
-  entry[]: Entry("Practitioner", "PV1-7", Practitioner(pv1.7)) if pv1.7.1 or pv1.7.2
-  entry[]: Entry("Practitioner", "PV1-8", Practitioner(pv1.8)) if pv1.8.1 or pv1.8.2
-  entry[]: Entry("Practitioner", "PV1-9", Practitioner(pv1.9)) if pv1.9.1 or pv1.9.2
-  entry[]: Entry("Practitioner", "PV1-17", Practitioner(pv1.17)) if pv1.17.1 or pv1.17.2
-}
+def EncounterEntries(pv1, pv2, finished) = [
+  Entry("Encounter", 1, Encounter(pv1, pv2, finished)),
+  Entry("Location", "PV1-3", Location(pv1.3)) if pv1.3,
+  Entry("Location", "PV1-6", Location(pv1.6)) if pv1.6,
+  Entry("Practitioner", "PV1-7", Practitioner(pv1.7)) if pv1.7.1 or pv1.7.2,
+  Entry("Practitioner", "PV1-8", Practitioner(pv1.8)) if pv1.8.1 or pv1.8.2,
+  Entry("Practitioner", "PV1-9", Practitioner(pv1.9)) if pv1.9.1 or pv1.9.2,
+  Entry("Practitioner", "PV1-17", Practitioner(pv1.17)) if pv1.17.1 or pv1.17.2
+]
 
 // ---- NK1 -> RelatedPerson --------------------------------------------------------------------------------
 
@@ -178,18 +178,18 @@ def RelatedPerson(nk1) {
   identifier[]: Identifiers(nk1.33)
   patient: PatientRef()
   relationship[]: {
-    coding[]: translate_coding(nk1.3.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70063-to-v3-rolecode")
+    coding[]: translate_coding(nk1.3.1, CM_0063_V3_ROLECODE)
     coding[]: Coding(nk1.3) if nk1.3.3
     text: nk1.3.2
   } if nk1.3
   relationship[]: {
-    coding[]: translate_coding(nk1.7.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70131-to-v2-0131", "keep")
+    coding[]: translate_coding(nk1.7.1, CM_0131_V2_0131, "keep")
     text: nk1.7.2
   } if nk1.7
   name[]: HumanNames(nk1.2)
   telecom[]: for xtn in nk1.5 where xtn.1 or xtn.4 or xtn.7 or xtn.12 => ContactPointWithUse(xtn, "home")
   telecom[]: for xtn in nk1.6 where xtn.1 or xtn.4 or xtn.7 or xtn.12 => ContactPointWithUse(xtn, "work")
-  gender: translate(nk1.15, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70001-to-administrative-gender")
+  gender: translate(nk1.15, CM_0001_ADMINISTRATIVE_GENDER)
   birthDate: date(nk1.16)
   address[]: Addresses(nk1.4)
   period: { start: date(nk1.8), end: date(nk1.9) }
@@ -227,15 +227,15 @@ def AllergyIntolerance(al1) {
   resourceType: "AllergyIntolerance"
   identifier[]: { value: al1.3.1 } if al1.3.1
   clinicalStatus: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", code: "active" } }
-  type: translate(al1.2.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70127-to-allergy-intolerance-type")
-  category[]: translate(al1.2.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70127-to-allergy-intolerance-category")
-  criticality: translate(al1.4.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70128-to-allergy-intolerance-criticality")
+  type: translate(al1.2.1, CM_0127_ALLERGY_INTOLERANCE_TYPE)
+  category[]: translate(al1.2.1, CM_0127_ALLERGY_INTOLERANCE_CATEGORY)
+  criticality: translate(al1.4.1, CM_0128_ALLERGY_INTOLERANCE_CRITICALITY)
   code: CodeableConcept(al1.3)
   patient: PatientRef()
   onsetDateTime: datetime(al1.6)
   reaction[]: {
     manifestation[]: for m in al1.5 where m => { text: m }
-    severity: translate(al1.4.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70128-to-reaction-event-severity")
+    severity: translate(al1.4.1, CM_0128_REACTION_EVENT_SEVERITY)
   } if al1.5
 }
 
@@ -251,37 +251,29 @@ def Condition(dg1, withEncounter) {
   onsetDateTime: datetime(dg1.5)
   recordedDate: datetime(dg1.19)
   extension[]: { url: "http://hl7.org/fhir/StructureDefinition/condition-dueTo",
-                 valueCodeableConcept: { coding[]: translate_coding(dg1.6, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70052-to-diagnosis-role") } } if dg1.6
+                 valueCodeableConcept: { coding[]: translate_coding(dg1.6, CM_0052_DIAGNOSIS_ROLE) } } if dg1.6
 }
 
-// ---- the common head of every bundle: Patient (+ its entries), MessageHeader, Provenance ------------------
+// ---- the common head of every bundle: Patient, MessageHeader, Provenance ------------------------------
+// Each *Entry/*Entries function returns an entry or an array of entries; `entry[]:` appends them.
 
-def PatientEntries(pid, pd1) {
-  entry[]: Entry("Patient", 1, Patient(pid, pd1))
-}
+def PatientEntry(pid, pd1) = Entry("Patient", 1, Patient(pid, pd1))
 
-def HeaderEntries(focus) {
-  entry[]: Entry("MessageHeader", 1, MessageHeader(MSH, focus))
-  entry[]: Entry("Organization", "sender", SenderOrganization(MSH)) if MSH-4
-  entry[]: Entry("Provenance", 1, Provenance(MSH, EVN, focus))
-}
+def HeaderEntries(focus) = [
+  Entry("MessageHeader", 1, MessageHeader(MSH, focus)),
+  Entry("Organization", "sender", SenderOrganization(MSH)) if MSH-4,
+  Entry("Provenance", 1, Provenance(MSH, EVN, focus))
+]
 
-// NK1, AL1, DG1 and INSURANCE of the message, keyed by position.
-def PersonEntries(withEncounter) {
-  for i in Indices(NK1) where NK1[i].2 or NK1[i].3 or NK1[i].30 {
-    entry[]: Entry("RelatedPerson", i + 1, RelatedPerson(NK1[i]))
-  }
-  for i in Indices(AL1) where AL1[i].3 {
-    entry[]: Entry("AllergyIntolerance", i + 1, AllergyIntolerance(AL1[i]))
-  }
-  for i in Indices(DG1) where DG1[i].3 or DG1[i].4 {
-    entry[]: Entry("Condition", i + 1, Condition(DG1[i], withEncounter))
-  }
-  for i in Indices(INSURANCE) {
-    entry[]: Entry("Coverage", i + 1, Coverage(INSURANCE[i].IN1, i + 1))
-    entry[]: Entry("Organization", "IN1-${i + 1}", Payor(INSURANCE[i].IN1))
-  }
-}
+// NK1, AL1, DG1 and INSURANCE of the message, keyed by position (set ids repeat in real feeds).
+// (An array of arrays appended with `entry[]:` appends the inner items: a Coverage and its payor.)
+def PersonEntries(withEncounter) = [
+  for nk1, i in NK1 where nk1.2 or nk1.3 or nk1.30 => Entry("RelatedPerson", i + 1, RelatedPerson(nk1)),
+  for al1, i in AL1 where al1.3 => Entry("AllergyIntolerance", i + 1, AllergyIntolerance(al1)),
+  for dg1, i in DG1 where dg1.3 or dg1.4 => Entry("Condition", i + 1, Condition(dg1, withEncounter)),
+  for ins, i in INSURANCE => [Entry("Coverage", i + 1, Coverage(ins.IN1, i + 1)),
+                              Entry("Organization", "IN1-${i + 1}", Payor(ins.IN1))]
+]
 
 // The reference to the message's Patient entry, absent when the message has no PID (a few ORU feeds).
 def PatientRef() = if PID then Ref("Patient", 1) else null

@@ -2,35 +2,36 @@
 //
 // SCH -> Appointment (IG SCH[Appointment]); the patient (PID), the personnel (AIP -> Practitioner), the
 // locations (AIL -> Location) and general resources (AIG, by display) are its participants.
+// Personnel and locations are keyed by position (AIP-1, AIL-2, ...): set ids repeat across resource groups.
 // Appointment.start/end are FHIR instants: an HL7 time without seconds or zone gives none (run with
 // --zone to supply the zone).
 
-import datatypes   // GAP: "import hl7v2.datatypes" is a syntax error (hl7v2 is a keyword)
-import segments   // GAP: "import hl7v2.segments" is a syntax error (hl7v2 is a keyword)
+import hl7v2.datatypes
+import hl7v2.segments
 
 def Appointment(trigger) {
   resourceType: "Appointment"
   identifier[]: TypedIdentifier(SCH-1, "PLAC") if SCH-1.1
   identifier[]: TypedIdentifier(SCH-2, "FILL") if SCH-2.1
-  status: translate(SCH-25.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70278-to-appointmentstatus")
+  status: translate(SCH-25.1, CM_0278_APPOINTMENTSTATUS)
           ?? match trigger { "S15" => "cancelled" "S26" => "noshow" _ => "booked" }
   cancelationReason: CodeableConcept(SCH-6) if trigger == "S15" and SCH-6
-  appointmentType: { coding[]: translate_coding(SCH-8.1, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70277-to-v2-0277", "keep"), text: SCH-8.2 } if SCH-8
+  appointmentType: { coding[]: translate_coding(SCH-8.1, CM_0277_V2_0277, "keep"), text: SCH-8.2 } if SCH-8
   reasonCode[]: CodeableConcept(SCH-7) if SCH-7
   start: instant(TQ1-7) ?? instant(SCH-11.4)
   end: instant(TQ1-8) ?? instant(SCH-11.5)
   minutesDuration: integer(SCH-9) if SCH-9 and (upper(SCH-10.1) == "MIN" or upper(SCH-10.1) == "M")
   comment: join(for nte in NTE where nte.3 => nte.3, "\n")
   participant[]: { actor: Ref("Patient", 1), status: "accepted" } if PID
-  for aip in AIP where aip.3 {
+  for aip, i in AIP where aip.3 {
     participant[]: {
       type[]: CodeableConcept(aip.4) if aip.4
-      actor: Ref("Practitioner", "AIP-${aip.1 ?? aip.3.1}")
+      actor: Ref("Practitioner", "AIP-${i + 1}")
       status: "accepted"
     }
   }
-  for ail in AIL where ail.3 {
-    participant[]: { actor: Ref("Location", "AIL-${ail.1 ?? ail.3.1}"), status: "accepted" }
+  for ail, i in AIL where ail.3 {
+    participant[]: { actor: Ref("Location", "AIL-${i + 1}"), status: "accepted" }
   }
   for aig in AIG where aig.3 {
     participant[]: { actor: { display: aig.3.2 ?? aig.3.1 }, type[]: CodeableConcept(aig.4) if aig.4, status: "accepted" }
@@ -40,13 +41,9 @@ def Appointment(trigger) {
 map SIU : hl7v2 "SIU" -> fhir "Bundle" {
   resourceType: "Bundle"
   type: "transaction"
-  entry[]: PatientEntries(PID, PD1).entry if PID
+  entry[]: PatientEntry(PID, PD1) if PID
   entry[]: Entry("Appointment", 1, Appointment(MSH-9.2))
-  for aip in AIP where aip.3 {
-    entry[]: Entry("Practitioner", "AIP-${aip.1 ?? aip.3.1}", Practitioner(aip.3))
-  }
-  for ail in AIL where ail.3 {
-    entry[]: Entry("Location", "AIL-${ail.1 ?? ail.3.1}", Location(ail.3))
-  }
-  entry[]: HeaderEntries([Ref("Appointment", 1)]).entry
+  entry[]: for aip, i in AIP where aip.3 => Entry("Practitioner", "AIP-${i + 1}", Practitioner(aip.3))
+  entry[]: for ail, i in AIL where ail.3 => Entry("Location", "AIL-${i + 1}", Location(ail.3))
+  entry[]: HeaderEntries([Ref("Appointment", 1)])
 }

@@ -3,9 +3,9 @@
 // Patient (PID), RelatedPerson (NK1), per ORDER an Immunization (RXA + RXR, IG RXA[Immunization]) with its
 // administering Practitioner (RXA-10) and the order's OBX as Observations (partOf the Immunization).
 
-import datatypes   // GAP: "import hl7v2.datatypes" is a syntax error (hl7v2 is a keyword)
-import segments   // GAP: "import hl7v2.segments" is a syntax error (hl7v2 is a keyword)
-import orders   // GAP: "import hl7v2.orders" is a syntax error (hl7v2 is a keyword)
+import hl7v2.datatypes
+import hl7v2.segments
+import hl7v2.orders
 
 def Immunization(order, key) {
   let rxa = order.RXA
@@ -14,7 +14,7 @@ def Immunization(order, key) {
   identifier[]: TypedIdentifier(order.ORC-2, "PLAC") if order.ORC-2.1
   identifier[]: TypedIdentifier(order.ORC-3, "FILL") if order.ORC-3.1
   status: if rxa.21 == "D" then "entered-in-error"
-          else translate(rxa.20, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70322-to-event-status") ?? "completed"
+          else translate(rxa.20, CM_0322_EVENT_STATUS) ?? "completed"
   statusReason: CodeableConcept(rxa.18) if rxa.18
   vaccineCode: CodeableConcept(rxa.5) ?? { text: "unknown" }
   patient: PatientRef()
@@ -42,19 +42,17 @@ def Immunization(order, key) {
 map VXU_V04 : hl7v2 "VXU^V04" -> fhir "Bundle" {
   resourceType: "Bundle"
   type: "transaction"
-  entry[]: PatientEntries(PID, PD1).entry
-  entry[]: PersonEntries(false).entry
-  for oi in Indices(ORDER) {
-    let order = ORDER[oi]
+  entry[]: PatientEntry(PID, PD1)
+  entry[]: PersonEntries(false)
+  for order, oi in ORDER {
     let key = "${oi + 1}"
     entry[]: Entry("Immunization", key, Immunization(order, key))
     entry[]: Entry("Practitioner", "RXA-10-${key}", Practitioner(order.RXA-10)) if order.RXA-10.1 or order.RXA-10.2
-    for i in Indices(order.OBSERVATION) {
-      let o = order.OBSERVATION[i]
+    for o, i in order.OBSERVATION {
       entry[]: Entry("Observation", ObsKey(key, i), {
         resourceType: "Observation"
         partOf[]: Ref("Immunization", key)
-        status: translate(o.OBX-11, "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70085-to-observation-status") ?? "unknown"
+        status: translate(o.OBX-11, CM_0085_OBSERVATION_STATUS) ?? "unknown"
         code: CodeableConcept(o.OBX-3)
         subject: PatientRef()
         effectiveDateTime: datetime(o.OBX-14)
@@ -65,5 +63,5 @@ map VXU_V04 : hl7v2 "VXU^V04" -> fhir "Bundle" {
       })
     }
   }
-  entry[]: HeaderEntries(for oi in Indices(ORDER) => Ref("Immunization", "${oi + 1}")).entry
+  entry[]: HeaderEntries(for order, oi in ORDER => Ref("Immunization", "${oi + 1}"))
 }
