@@ -25,6 +25,16 @@ struct EscapeTable {
 };
 constexpr EscapeTable kEscape;
 
+// Whether any of the 8 bytes at p needs an escape (< 0x20, '"' or '\\'), with word arithmetic: exact as a
+// yes/no answer (the classic "has less than" / "has zero byte" tests).
+inline bool NeedsEscape8(const char* p) {
+  constexpr uint64_t k01 = 0x0101010101010101ULL, k80 = 0x8080808080808080ULL;
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  const uint64_t q = w ^ (k01 * '"'), b = w ^ (k01 * '\\');
+  return (((w - k01 * 0x20) & ~w) | ((q - k01) & ~q) | ((b - k01) & ~b)) & k80;
+}
+
 class Writer {
  public:
   Writer(const ValueEnv& env, std::string* out, const JsonWriteOptions& options, size_t base)
@@ -189,7 +199,10 @@ void AppendJsonString(std::string_view s, std::string* out) {
       p += __builtin_ctz(bits);
     } else
 #endif
-    if (!kEscape.needs[static_cast<unsigned char>(*p)]) {
+    if (end - p >= 8 && !NeedsEscape8(p)) {
+      p += 8;
+      continue;
+    } else if (!kEscape.needs[static_cast<unsigned char>(*p)]) {
       ++p;
       continue;
     }
