@@ -70,26 +70,31 @@ cp "$root"/tests/bench/peer/msgs/*.hl7 "$scratch/peers/msgs/"
 rm -rf "$scratch/data" && mkdir -p "$scratch/data" && ln -s "$root/tests/bench/peer/msgs/shared" "$scratch/data/hl7v2"
 
 
+# Crosswalk, same messages, same core; run before and after the peers (the load of a shared machine
+# drifts; the tables use all runs of both passes)
+min_s=$(awk "BEGIN{print $min_ms/1000}")
+run_crosswalk() {
+  echo "== crosswalk ($1): $bench" >&2
+  "${pinc[@]}" "$bench" --benchmark_min_time="${min_s}" --benchmark_repetitions="$runs" \
+    --benchmark_format=json --benchmark_out="$scratch/crosswalk-$1.json" --benchmark_out_format=json >/dev/null
+}
+run_crosswalk before
+
 # 2. the peers (each in its own node process, as their bench.js does)
 echo "== peers: $peers_list (runs=$runs min-ms=$min_ms warmup-ms=$warmup_ms)" >&2
 (cd "$scratch/peers" && PEERS_DATA="$scratch/data" "${pinc[@]}" node bench.js --peers "$peers_list" --runs "$runs" \
   --min-ms "$min_ms" --warmup-ms "$warmup_ms" --json "$scratch/peers.json" >&2)
 
-# 3. Crosswalk, same messages, same core
-echo "== crosswalk: $bench" >&2
-min_s=$(awk "BEGIN{print $min_ms/1000}")
-"${pinc[@]}" "$bench" --benchmark_min_time="${min_s}" --benchmark_repetitions="$runs" \
-  --benchmark_format=json --benchmark_out="$scratch/crosswalk.json" \
-  --benchmark_out_format=json >/dev/null
-
+# 3. Crosswalk again
+run_crosswalk after
 fi
 
 # 4. the table
-python3 - "$scratch/peers.json" "$scratch/crosswalk.json" "$json_out" <<'PY'
+python3 - "$scratch/peers.json" "$scratch/crosswalk-before.json" "$scratch/crosswalk-after.json" "$json_out" <<'PY'
 import json, sys
-peers_file, cw_file, out = sys.argv[1:4]
+peers_file, cw_before, cw_after, out = sys.argv[1:5]
 peers = json.load(open(peers_file))['peers']
-cw = json.load(open(cw_file))['benchmarks']
+cw = json.load(open(cw_before))['benchmarks'] + json.load(open(cw_after))['benchmarks']
 def cw_rate(prefix):
     # per benchmark: its repetitions (best = highest messages/s, median)
     r = {}
