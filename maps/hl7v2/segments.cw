@@ -74,8 +74,34 @@ def Provenance(msh, evn, targets) {
 
 // ---- PID / PD1 -> Patient --------------------------------------------------------------------------------
 
+// PID-10 race / PID-22 ethnic group -> US Core race / ethnicity extensions (IG PID[Patient] maps them to
+// Patient.extension with these URLs). Codes of HL7 table 0005/0189 (their 2.5.1 values are CDC Race &
+// Ethnicity codes "NNNN-N"), CDCREC or no system are written in the CDC system; table 0189's own H/N/U become the
+// CDC 2135-2 / 2186-5 / UNK; the five OMB race (two ethnicity) categories go to ombCategory, other codes to
+// detailed, the displays to text.
+const US_CORE_RACE = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race"
+const US_CORE_ETHNICITY = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity"
+const CDCREC = "urn:oid:2.16.840.1.113883.6.238"
+def CdcCode(code, url) = if url == US_CORE_ETHNICITY then (match upper(code) { "H" => "2135-2" "N" => "2186-5" "U" => "UNK" _ => code }) else code
+def CdcCoding(cwe, url) {
+  let code = CdcCode(cwe.1, url)
+  let cdc = (not cwe.3 or contains(["HL70005", "HL70189", "CDCREC"], upper(cwe.3)))
+            and (contains(code, "-") or code == "UNK" or code == "ASKU")
+  return if cdc then { system: CDCREC, code: code, display: cwe.2 } else Coding(cwe)
+}
+def RaceEthnicity(url, cwes, omb) {
+  url: url
+  for c in cwes where c.1 {
+    let coding = CdcCoding(c, url)
+    extension[]: { url: if contains(omb, coding.code) then "ombCategory" else "detailed", valueCoding: coding }
+  }
+  extension[]: { url: "text", valueString: join(for c in cwes where c.1 or c.2 => c.2 ?? c.1, ", ") }
+}
+
 def Patient(pid, pd1) {
   resourceType: "Patient"
+  extension[]: RaceEthnicity(US_CORE_RACE, pid.10, ["1002-5", "2028-9", "2054-5", "2076-8", "2106-3", "UNK", "ASKU"]) if pid.10
+  extension[]: RaceEthnicity(US_CORE_ETHNICITY, pid.22, ["2135-2", "2186-5", "UNK", "ASKU"]) if pid.22
   identifier[]: Identifiers(pid.2)
   identifier[]: Identifiers(pid.3)
   identifier[]: Identifiers(pid.4)
