@@ -44,7 +44,7 @@ class Driver {
     if (!sink_.full()) {
       std::vector<std::string> paths;
       for (const auto& f : files_) paths.push_back(f.path);
-      Lower(units_, paths, sink_, &program);
+      Lower(units_, paths, options_.fold_constants, sink_, &program);
     }
     if (!sink_.has_errors()) {
       Status verified = bytecode::VerifyProgram(program);

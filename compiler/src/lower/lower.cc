@@ -62,6 +62,10 @@ const std::set<std::string, std::less<>>& KnownGroupNames() {
   return names;
 }
 
+// Parts of one string template: each takes a register for the CONCAT (a function has 255), so the limit
+// leaves room for the registers a function already holds.
+constexpr size_t kMaxTemplateParts = 128;
+
 struct FunctionInfo {
   const DefDecl* def = nullptr;
   const MapDecl* map = nullptr;
@@ -71,8 +75,8 @@ struct FunctionInfo {
 
 class Lowerer {
  public:
-  Lowerer(std::vector<ModuleUnit>& units, DiagnosticSink& sink, bytecode::Program* program)
-      : units_(units), sink_(sink), program_(*program) {}
+  Lowerer(std::vector<ModuleUnit>& units, DiagnosticSink& sink, bool fold, bytecode::Program* program)
+      : units_(units), sink_(sink), program_(*program), fold_(fold) {}
 
   bool Run() {
     // 1. Assign a function index to every def and every root map, and check for duplicates.
@@ -299,13 +303,13 @@ class Lowerer {
       out.name = d->name;
       out.num_params = static_cast<uint32_t>(d->params.size());
       if (d->expr) {
-        FoldConstants(d->expr, sink_);
+        FoldConstants(d->expr, sink_, fold_);
         uint32_t r = AllocReg(d->loc);
         EmitExpr(d->expr, r);
         MarkLine(d->loc);
         EmitABC(Op::RET, r);
       } else {
-        FoldConstants(d->body, sink_);
+        FoldConstants(d->body, sink_, fold_);
         fn_.in_def_block = true;
         uint32_t obj = AllocReg(d->loc);
         EmitABC(Op::NEWOBJ, obj);
@@ -320,7 +324,7 @@ class Lowerer {
       out.name = m->name;
       out.num_params = 0;
       MarkLine(m->loc);
-      FoldConstants(m->body, sink_);
+      FoldConstants(m->body, sink_, fold_);
       fn_.in_def_block = true;
       uint32_t obj = AllocReg(m->loc);
       EmitABC(Op::NEWOBJ, obj);
@@ -454,7 +458,7 @@ class Lowerer {
           AllocReg(s->loc);  // it + 1: the position
           uint32_t var = AllocReg(s->loc);
           uint32_t src = AllocReg(s->loc);
-          CheckIterable(EmitExpr(s->value, src), s->value);
+          CheckIterable(EmitIterable(s->value, src), s->value);
           MarkLine(s->loc);
           EmitABC(Op::ITERPREP, it, src);
           uint32_t loop = Here();
@@ -506,7 +510,7 @@ class Lowerer {
           }
           StaticType vt = EmitExpr(s->value, t);
           if (vt != StaticType::kUnknown && vt != StaticType::kObject) {
-            sink_.Error(s->value->loc, "E0303", "`...` spreads the fields of an object, not a " + TypeName(vt));
+            sink_.Error(s->value->loc, "E0303", "`...` spreads the fields of an object, not " + A(vt));
           }
           MarkLine(s->loc);
           EmitABC(Op::MERGE, obj, t);
@@ -568,11 +572,16 @@ class Lowerer {
   void CheckIterable(StaticType t, const Expr* e) {
     if (t == StaticType::kNumber || t == StaticType::kBool || t == StaticType::kString ||
         t == StaticType::kObject) {
-      sink_.Error(e->loc, "E0302", "cannot loop over a " + TypeName(t) + " (a loop needs an array, "
+      sink_.Error(e->loc, "E0302", "cannot loop over " + A(t) + " (a loop needs an array, "
                                    "a repeating HL7 v2 field, segments or groups)");
     }
   }
 
+  // "a string", "an object".
+  static std::string A(StaticType t) {
+    std::string n = TypeName(t);
+    return (n[0] == 'a' || n[0] == 'o' ? "an " : "a ") + n;
+  }
   static std::string TypeName(StaticType t) {
     switch (t) {
       case StaticType::kString: return "string";
@@ -631,8 +640,9 @@ class Lowerer {
       case ExprKind::kTemplate: {
         // parts → R[base..base+n-1]; CONCAT dst base n
         uint32_t base = fn_.next_reg;
-        if (e->kids.size() > 255) {
-          sink_.Error(e->loc, "E0211", "string has more than 255 parts");
+        if (e->kids.size() > kMaxTemplateParts) {
+          sink_.Error(e->loc, "E0211", "string has more than " + std::to_string(kMaxTemplateParts) +
+                                           " parts (text and ${} together); build it in steps with let");
           return StaticType::kString;
         }
         for (Expr* k : e->kids) EmitExpr(k, AllocReg(k->loc));
@@ -704,7 +714,7 @@ class Lowerer {
         AllocReg(e->loc);
         uint32_t var = AllocReg(e->loc);
         uint32_t src = AllocReg(e->loc);
-        CheckIterable(EmitExpr(e->kids[0], src), e->kids[0]);
+        CheckIterable(EmitIterable(e->kids[0], src), e->kids[0]);
         MarkLine(e->loc);
         EmitABC(Op::NEWARR, dst);
         EmitABC(Op::ITERPREP, it, src);
@@ -785,6 +795,29 @@ class Lowerer {
       }
     }
     return StaticType::kUnknown;
+  }
+
+  // Like EmitExpr, for a value that is iterated (`for … in e`, count(e), last(e)): a segment name then means
+  // every segment of that id in the scope (V2SEGS), not the first one (V2SEG).
+  StaticType EmitIterable(Expr* e, uint32_t dst) {
+    bool bare = e->kind == ExprKind::kName && IsSegmentName(e->text) && !FindLocal(e->text) &&
+                !FindConst(e->text) && !IsInputName(e->text);
+    bool member = e->kind == ExprKind::kMember && IsSegmentName(e->text);
+    if (!bare && !member) return EmitExpr(e, dst);
+    MarkLine(e->loc);
+    CheckSegment(e->text, e->loc);
+    uint32_t mark = fn_.next_reg;
+    uint32_t scope = dst;
+    if (bare) {
+      EmitABC(Op::INPUT, dst);
+    } else {
+      scope = ExprToReg(e->kids[0]);
+    }
+    MarkLine(e->loc);
+    EmitABCX(Op::V2SEGS, dst, scope, 0, KeyOperand(e->text));
+    FreeTo(mark);
+    e->type = StaticType::kV2Segments;
+    return StaticType::kV2Segments;
   }
 
   // Evaluates e into a register: a local's own register when e is a local name, else a new temporary
@@ -897,7 +930,7 @@ class Lowerer {
     uint32_t b = ExprToReg(base);
     StaticType bt = base->type;
     if (bt == StaticType::kString || bt == StaticType::kNumber || bt == StaticType::kBool) {
-      sink_.Error(e->loc, "E0303", "a " + TypeName(bt) + " has no member '" + name + "'");
+      sink_.Error(e->loc, "E0303", A(bt) + " has no member '" + name + "'");
     }
     StaticType result = StaticType::kUnknown;
     if (IsSegmentName(name) && bt != StaticType::kObject) {
@@ -920,16 +953,25 @@ class Lowerer {
     // Unwind the chain: components (outermost first), an optional constant index, a field.
     std::vector<int64_t> comps;
     Expr* cur = e;
-    while (cur->kind == ExprKind::kComponent && comps.size() < 3) {
+    while (cur->kind == ExprKind::kComponent) {
       comps.insert(comps.begin(), cur->ival);
       cur = cur->kids[0];
+    }
+    if (comps.size() > 2 && (cur->kind == ExprKind::kField ||
+                             (cur->kind == ExprKind::kIndex && cur->kids[0]->kind == ExprKind::kField))) {
+      sink_.Error(e->loc, "E0216", "an HL7 v2 path has at most a component and a subcomponent (PID-3.4.1)");
+      return StaticType::kUnknown;
+    }
+    if (comps.size() > 3) {
+      sink_.Error(e->loc, "E0216", "an HL7 v2 path goes at most three levels below a segment (seg.3.4.1)");
+      return StaticType::kUnknown;
     }
     int64_t rep = 0;
     if (cur->kind == ExprKind::kIndex && cur->kids[1]->kind == ExprKind::kInt && cur->kids[0]->kind == ExprKind::kField) {
       rep = cur->kids[1]->ival;
       cur = cur->kids[0];
     }
-    if (cur->kind == ExprKind::kField && comps.size() <= 2) {
+    if (cur->kind == ExprKind::kField) {
       return EmitField(cur, rep, comps.size() > 0 ? comps[0] : 0, comps.size() > 1 ? comps[1] : 0, e->loc, dst);
     }
     // Generic forms.
@@ -942,7 +984,7 @@ class Lowerer {
       StaticType bt = e->kids[0]->type;
       if (bt == StaticType::kString || bt == StaticType::kNumber || bt == StaticType::kBool ||
           bt == StaticType::kObject || bt == StaticType::kArray) {
-        sink_.Error(e->loc, "E0303", "a " + TypeName(bt) + " has no HL7 v2 component ." + std::to_string(e->ival));
+        sink_.Error(e->loc, "E0303", A(bt) + " has no HL7 v2 component ." + std::to_string(e->ival));
       }
       MarkLine(e->loc);
       EmitABC(Op::V2COMP, dst, b, static_cast<uint32_t>(e->ival & 0xFF));
@@ -954,7 +996,7 @@ class Lowerer {
       uint32_t i = ExprToReg(e->kids[1]);
       StaticType it = e->kids[1]->type;
       if (it == StaticType::kBool || it == StaticType::kObject || it == StaticType::kArray) {
-        sink_.Error(e->kids[1]->loc, "E0304", "an index must be a number or a string, not a " + TypeName(it));
+        sink_.Error(e->kids[1]->loc, "E0304", "an index must be a number or a string, not " + A(it));
       }
       MarkLine(e->loc);
       EmitABC(Op::GETI, dst, a, i);
@@ -1027,7 +1069,7 @@ class Lowerer {
       if (arithmetic && !literal && (x->type == StaticType::kString || x->type == StaticType::kBool ||
                          x->type == StaticType::kObject || x->type == StaticType::kArray)) {
         sink_.Error(x->loc, "E0301",
-                    "arithmetic on a " + TypeName(x->type) + " (use decimal() to read a number from text)");
+                    "arithmetic on " + A(x->type) + " (use decimal() to read a number from text)");
       }
     }
     MarkLine(e->loc);
@@ -1089,7 +1131,15 @@ class Lowerer {
     }
     // args → R[base..base+n-1]; CALL/CALLB dst base n F
     uint32_t base = fn_.next_reg;
-    for (Expr* k : e->kids) EmitExpr(k, AllocReg(k->loc));
+    bool collection = !fn && (name == "count" || name == "last" || name == "distinct");
+    for (Expr* k : e->kids) {
+      uint32_t r = AllocReg(k->loc);
+      if (collection) {
+        EmitIterable(k, r);
+      } else {
+        EmitExpr(k, r);
+      }
+    }
     MarkLine(e->loc);
     if (fn) {
       EmitABCX(Op::CALL, dst, base, static_cast<uint32_t>(n), *fn);
@@ -1262,14 +1312,15 @@ class Lowerer {
   SourceLocation cur_loc_;
   bool register_error_ = false;
   bool jump_error_ = false;
+  bool fold_ = true;
 };
 
 }  // namespace
 
-bool Lower(std::vector<ModuleUnit>& units, const std::vector<std::string>& files, DiagnosticSink& sink,
-           bytecode::Program* program) {
+bool Lower(std::vector<ModuleUnit>& units, const std::vector<std::string>& files, bool fold_constants,
+           DiagnosticSink& sink, bytecode::Program* program) {
   program->files = files;
-  Lowerer lowerer(units, sink, program);
+  Lowerer lowerer(units, sink, fold_constants, program);
   return lowerer.Run();
 }
 

@@ -20,8 +20,9 @@ struct ModuleUnit {
   bool root = false;                 // maps of root units become entry points
 };
 
-// Lowers every function and map of `units` into `program`. Returns false when errors were reported.
-bool Lower(std::vector<ModuleUnit>& units, const std::vector<std::string>& files, DiagnosticSink& sink,
-           bytecode::Program* program);
+// Lowers every function and map of `units` into `program`, folding constants first unless
+// `fold_constants` is false. Returns false when errors were reported.
+bool Lower(std::vector<ModuleUnit>& units, const std::vector<std::string>& files, bool fold_constants,
+           DiagnosticSink& sink, bytecode::Program* program);
 
 }  // namespace crosswalk::compiler

@@ -72,7 +72,7 @@ bool Truthy(const Expr* e) {
 
 class Folder {
  public:
-  explicit Folder(DiagnosticSink& sink) : sink_(sink) {}
+  Folder(DiagnosticSink& sink, bool rewrite) : sink_(sink), rewrite_(rewrite) {}
 
   void FoldBlock(Block* b) {
     if (b == nullptr) return;
@@ -92,6 +92,14 @@ class Folder {
     }
     if (e->block) FoldBlock(e->block);
 
+    if (!rewrite_) {
+      // Folding is off: only the certain type errors are reported.
+      if (e->kind == ExprKind::kBinary) FoldBinary(e);
+      if (e->kind == ExprKind::kNeg && NeverNumber(e->kids[0])) {
+        sink_.Error(e->loc, "E0301", std::string("cannot negate a ") + LiteralTypeName(e->kids[0]));
+      }
+      return;
+    }
     switch (e->kind) {
       case ExprKind::kBinary: FoldBinary(e); break;
       case ExprKind::kNeg: {
@@ -173,6 +181,12 @@ class Folder {
         return;
       }
     }
+    if (!rewrite_) {
+      if (arithmetic && (e->op == BinOp::kDiv || e->op == BinOp::kMod) && IsNumber(b) && b->ival == 0) {
+        sink_.Error(e->loc, "E0302", "division by zero");
+      }
+      return;
+    }
     if (e->op == BinOp::kEq || e->op == BinOp::kNe) {
       if (IsLiteral(a) && IsLiteral(b)) {
         bool eq;
@@ -229,11 +243,12 @@ class Folder {
   }
 
   DiagnosticSink& sink_;
+  bool rewrite_;
 };
 
 }  // namespace
 
-void FoldConstants(Block* block, DiagnosticSink& sink) { Folder(sink).FoldBlock(block); }
-void FoldConstants(Expr* expr, DiagnosticSink& sink) { Folder(sink).FoldExpr(expr); }
+void FoldConstants(Block* block, DiagnosticSink& sink, bool rewrite) { Folder(sink, rewrite).FoldBlock(block); }
+void FoldConstants(Expr* expr, DiagnosticSink& sink, bool rewrite) { Folder(sink, rewrite).FoldExpr(expr); }
 
 }  // namespace crosswalk::compiler

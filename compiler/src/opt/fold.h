@@ -6,7 +6,9 @@
 
 namespace crosswalk::compiler {
 
-void FoldConstants(Block* block, DiagnosticSink& sink);
-void FoldConstants(Expr* expr, DiagnosticSink& sink);
+// With rewrite = false (CompileOptions::fold_constants off) nothing is rewritten; the errors are still
+// reported.
+void FoldConstants(Block* block, DiagnosticSink& sink, bool rewrite = true);
+void FoldConstants(Expr* expr, DiagnosticSink& sink, bool rewrite = true);
 
 }  // namespace crosswalk::compiler

@@ -629,7 +629,7 @@ bool ParseText(const std::string& text, uint32_t file, uint32_t line_offset, uin
                 (depth.offending->getLine() == 1 ? col_offset : 0);
     }
     sink.Error(loc, "E0003",
-               "nesting too deep (more than " + std::to_string(options.max_nesting) + " levels)");
+               "nesting too deep (more than " + std::to_string(options.max_nesting) + " parse levels)");
     return false;
   }
   return listener.errors == 0;

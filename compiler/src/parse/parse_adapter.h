@@ -12,7 +12,7 @@
 namespace crosswalk::compiler {
 
 struct ParseOptions {
-  uint32_t max_nesting = 200;  // deepest nesting of expressions/blocks; deeper is error E0003
+  uint32_t max_nesting = 600;  // parse levels (expressions, blocks, statements); deeper is error E0003
 };
 
 // Parses `text` (file index `file` for locations) into `out`. Returns false when there were syntax

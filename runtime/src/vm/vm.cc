@@ -501,7 +501,7 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
         pc += 1;
         Value& obj = R[A_];
         Value v = R[B_];
-        if (obj.kind != ValueKind::kObject) FAIL_WITH(StatusCode::kInternal, "SETK on a non-object");
+        if (obj.kind != ValueKind::kObject) FAIL_WITH(StatusCode::kCorrupt, "SETK on a non-object (a hand-made or damaged program)");
         Value source = v;
         if (v.kind == ValueKind::kV2) v = vm::Deref(env, v);
         if (!vm::IsEmpty(env, v)) {
@@ -515,7 +515,7 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
       CW_CASE(APPEND) {
         Value& arr = R[A_];
         Value v = R[B_];
-        if (arr.kind != ValueKind::kArray) FAIL_WITH(StatusCode::kInternal, "APPEND on a non-array");
+        if (arr.kind != ValueKind::kArray) FAIL_WITH(StatusCode::kCorrupt, "APPEND on a non-array (a hand-made or damaged program)");
         if (v.kind == ValueKind::kArray) {
           for (uint32_t i = 0; i < v.arr->size; ++i) {
             Value item = v.arr->items[i];
@@ -672,7 +672,7 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
       CW_CASE(MERGE) {
         Value& obj = R[A_];
         const Value& src = R[B_];
-        if (obj.kind != ValueKind::kObject) FAIL_WITH(StatusCode::kInternal, "MERGE into a non-object");
+        if (obj.kind != ValueKind::kObject) FAIL_WITH(StatusCode::kCorrupt, "MERGE into a non-object (a hand-made or damaged program)");
         if (src.kind == ValueKind::kObject) {
           for (uint32_t i = 0; i < src.obj->size; ++i) {
             Value v = src.obj->members[i].value;

@@ -21,8 +21,10 @@ struct CompileOptions {
   std::vector<std::string> include_dirs;
   // Largest source file accepted, in bytes (default 4 MiB); larger files are an error E0002.
   uint64_t max_source_bytes = 4u << 20;
-  // Deepest nesting of expressions and blocks accepted (default 200); deeper is an error E0003.
-  uint32_t max_nesting = 200;
+  // Deepest nesting accepted, in parse levels (default 600); deeper is an error E0003. Each expression,
+  // block and statement is a level, so a nested object literal costs 3 levels, an `if` block 2 and a
+  // parenthesis 1: the default admits 200 nested objects. It bounds the parser's stack, not style.
+  uint32_t max_nesting = 600;
   // Most diagnostics reported before the compiler stops (default 100).
   uint32_t max_errors = 100;
   // Run constant folding (default on).
