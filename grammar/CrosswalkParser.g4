@@ -88,6 +88,6 @@ primary
   | block                                                     # ObjectPrimary
   ;
 
-arrayItem: value=expr (IF cond=expr)?;
+arrayItem: ELLIPSIS? value=expr (IF cond=expr)?;  // `...xs` splices (every array item is spliced)
 
 literal: INT | DECIMAL | KW_TRUE | KW_FALSE | KW_NULL;

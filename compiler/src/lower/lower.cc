@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -109,16 +110,31 @@ class Lowerer {
         map_names[m->name] = &f;
       }
     }
-    // Module constants: folded to literals, visible like functions (own module, then imports).
-    for (size_t u = 0; u < units_.size(); ++u) {
+    // Module constants: folded to literals, visible like functions (own module, then imports). Imported
+    // modules' constants are done first, so that a constant may be built from imported ones.
+    std::vector<size_t> order;
+    std::vector<char> seen(units_.size(), 0);
+    std::function<void(size_t)> visit = [&](size_t u) {
+      if (seen[u]) return;
+      seen[u] = 1;
+      for (int imp : units_[u].imports) visit(static_cast<size_t>(imp));
+      order.push_back(u);
+    };
+    for (size_t u = 0; u < units_.size(); ++u) visit(u);
+    for (size_t u : order) {
       for (ConstDecl& c : units_[u].module.consts) {
+        fn_.unit = static_cast<int>(u);  // FindConst looks from this unit
+        SubstituteConsts(c.value);
         FoldConstants(c.value, sink_);
         ExprKind k = c.value->kind;
         if (k != ExprKind::kString && k != ExprKind::kInt && k != ExprKind::kDecimal && k != ExprKind::kBool &&
             k != ExprKind::kNull) {
           sink_.Error(c.value->loc, "E0222",
                       "the value of constant '" + c.name + "' must be known at compile time (a literal)");
-          continue;
+          // Registered as a recovered null so that its uses do not report again.
+          c.value->kind = ExprKind::kNull;
+          c.value->kids.clear();
+          c.value->recovered = true;
         }
         auto& table = consts_by_unit_[static_cast<int>(u)];
         if (table.count(c.name) || defs_by_unit_[static_cast<int>(u)].count(c.name)) {
@@ -799,11 +815,17 @@ class Lowerer {
 
   // Like EmitExpr, for a value that is iterated (`for … in e`, count(e), last(e)): a segment name then means
   // every segment of that id in the scope (V2SEGS), not the first one (V2SEG).
+  // A segment name (PID, or scope.PID) that is not a local, constant or the input.
+  bool IsSegmentReference(const Expr* e) const {
+    if (e->kind == ExprKind::kName) {
+      return IsSegmentName(e->text) && !FindLocal(e->text) && !FindConst(e->text) && !IsInputName(e->text);
+    }
+    return e->kind == ExprKind::kMember && IsSegmentName(e->text);
+  }
+
   StaticType EmitIterable(Expr* e, uint32_t dst) {
-    bool bare = e->kind == ExprKind::kName && IsSegmentName(e->text) && !FindLocal(e->text) &&
-                !FindConst(e->text) && !IsInputName(e->text);
-    bool member = e->kind == ExprKind::kMember && IsSegmentName(e->text);
-    if (!bare && !member) return EmitExpr(e, dst);
+    if (!IsSegmentReference(e)) return EmitExpr(e, dst);
+    bool bare = e->kind == ExprKind::kName;
     MarkLine(e->loc);
     CheckSegment(e->text, e->loc);
     uint32_t mark = fn_.next_reg;
@@ -832,6 +854,19 @@ class Lowerer {
     uint32_t r = AllocReg(e->loc);
     EmitExpr(e, r);
     return r;
+  }
+
+  // Replaces names of constants already defined (in this module or its imports) by their values, so that a
+  // constant can be built from others: const BASE = "http://x/"; const MAP = "${BASE}cm".
+  void SubstituteConsts(Expr* e) {
+    for (Expr* k : e->kids) SubstituteConsts(k);
+    if (e->kind == ExprKind::kName) {
+      if (const Expr* c = FindConst(e->text)) {
+        SourceLocation loc = e->loc;
+        *e = *c;
+        e->loc = loc;
+      }
+    }
   }
 
   // A module constant visible from the current unit (its own, then its imports'), or null.
@@ -990,6 +1025,20 @@ class Lowerer {
       EmitABC(Op::V2COMP, dst, b, static_cast<uint32_t>(e->ival & 0xFF));
       FreeTo(mark);
       return StaticType::kV2Node;
+    }
+    if (e->kind == ExprKind::kIndex && IsSegmentReference(e->kids[0])) {
+      // NK1[2]: the second NK1 segment (HL7 counts from 1): V2SEGS a; i - 1 → t; GETI dst a t
+      uint32_t a = AllocReg(e->loc);
+      EmitIterable(e->kids[0], a);
+      uint32_t i = AllocReg(e->loc);
+      EmitExpr(e->kids[1], i);
+      uint32_t one = AllocReg(e->loc);
+      MarkLine(e->loc);
+      EmitAD(Op::LOADI, one, 1);
+      EmitABC(Op::SUB, i, i, one);
+      EmitABC(Op::GETI, dst, a, i);
+      FreeTo(mark);
+      return StaticType::kV2Segment;
     }
     if (e->kind == ExprKind::kIndex) {
       uint32_t a = ExprToReg(e->kids[0]);
@@ -1223,6 +1272,7 @@ class Lowerer {
     if (a->kind == ExprKind::kName && !FindLocal(a->text)) {
       if (const Expr* c = FindConst(a->text)) {
         if (c->kind == ExprKind::kString) return c->text;
+        if (c->recovered) return std::nullopt;  // its definition was already reported
       }
     }
     if (a->kind != ExprKind::kString) {

@@ -262,7 +262,9 @@ Status RunContext::Impl::Run(const Program& program, std::string_view input, con
     message_code = std::string(message.Value(0, 9, 1, 1, 0, &scratch));
     trigger = std::string(message.Value(0, 9, 1, 2, 0, &scratch));
   } else {
-    CW_RETURN_IF_ERROR(json_reader.Read(input, arena, &root));
+    std::string_view json = input;
+    if (json.size() >= 3 && json.substr(0, 3) == "\xEF\xBB\xBF") json.remove_prefix(3);  // UTF-8 BOM
+    CW_RETURN_IF_ERROR(json_reader.Read(json, arena, &root));
     if (root.kind == ValueKind::kObject) {
       Value rt = vm::ObjectGet(root.obj, "resourceType");
       if (rt.kind == ValueKind::kString) resource_type = std::string(rt.string());

@@ -1,0 +1,64 @@
+// Language features added after the first release of the language reference: loop positions, conditional
+// and spliced array items, object spread, return from maps, module constants built from constants,
+// indexing segments, and a UTF-8 BOM before JSON input.
+#include <gtest/gtest.h>
+
+#include "vm_test_util.h"
+
+namespace crosswalk::vmtest {
+namespace {
+
+const std::string kNk = Hl7({
+    R"(MSH|^~\&|SND|FAC|RCV|FAC|20240102030405||ADT^A01^ADT_A01|MSG1|P|2.5.1)",
+    R"(PID|1||111||DOE^JOHN||19800101|M)",
+    R"(NK1|1|ONE^A|SPO)",
+    R"(NK1|2|TWO^B|CHD)",
+    R"(NK1|3|THREE^C|CHD)",
+});
+
+TEST(VmFeatures, LoopPositions) {
+  EXPECT_EQ(Eval(JsonMap(R"(a: for x, i in input.xs => "${i}=${x}"
+                            for x, i in input.xs where i > 0 { b[]: i })"),
+                 R"({"xs":["p","q","r"]})"),
+            R"({"a":["0=p","1=q","2=r"],"b":[1,2]})");
+}
+
+TEST(VmFeatures, ConditionalAndSplicedArrayItems) {
+  EXPECT_EQ(Eval(JsonMap(R"(a: [1, 2 if false, 3 if input.t, null, ...input.xs, input.xs])"),
+                 R"({"t":true,"xs":[7,8]})"),
+            R"({"a":[1,3,7,8,7,8]})");
+}
+
+TEST(VmFeatures, ObjectSpreadAndReturnFromAMap) {
+  EXPECT_EQ(Eval(JsonMap(R"(a: 1
+                            ...Base() 
+                            ...{ c: 3 } if input.t
+                            ...{ d: 4 } if not input.t)",
+                         "def Base() { a: 9, b: 2, e: \"\" }"),
+                 R"({"t":true})"),
+            R"({"a":9,"b":2,"c":3})");
+  EXPECT_EQ(Eval("map M : json -> json { return [1, 2] }"), "[1,2]");
+}
+
+TEST(VmFeatures, ConstantsBuiltFromConstants) {
+  EXPECT_EQ(Eval("const BASE = \"http://x/\"\nconst FULL = \"${BASE}cm\"\nconst N = 2 * 21\n" +
+                 JsonMap("a: FULL, n: N")),
+            R"({"a":"http://x/cm","n":42})");
+}
+
+TEST(VmFeatures, IndexingAndCountingSegments) {
+  EXPECT_EQ(Eval(R"(map M : hl7v2 "ADT^A01" -> json {
+  first: NK1[1].2.1, second: NK1[2].2.1, none: NK1[4].2.1, n: count(NK1), last: last(NK1).2.1
+  rel: for nk in NK1 where nk.3 == "CHD" => nk.2.1
+})",
+                 kNk),
+            R"({"first":"ONE","second":"TWO","n":3,"last":"THREE","rel":["TWO","THREE"]})");
+}
+
+TEST(VmFeatures, JsonInputWithAByteOrderMark) {
+  EXPECT_EQ(Eval("map P : fhir \"Patient\" -> json { id: Patient.id }", "\xEF\xBB\xBF{\"resourceType\":\"Patient\",\"id\":\"x\"}"),
+            R"({"id":"x"})");
+}
+
+}  // namespace
+}  // namespace crosswalk::vmtest
