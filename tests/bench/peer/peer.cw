@@ -31,9 +31,9 @@ map PeerPatient : hl7v2 "ADT" -> fhir "Patient" {
 map PeerBundle : hl7v2 "ORU^R01" -> fhir "Bundle" {
   resourceType: "Bundle"
   type: "collection"
-  // every OBX of the message (the reference takes all OBX segments; in ORU_R01 each is in an OBSERVATION group)
-  for obs in OBSERVATION {
-    entry[]: { resource: Observation(obs.OBX) }
+  // every OBX of the message, in message order (as the reference: all OBX segments, whatever their group)
+  for obx in OBX {
+    entry[]: { resource: Observation(obx) }
   }
 }
 
