@@ -97,6 +97,8 @@ bool OnlySeparators(std::string_view raw, const hl7v2::Encoding& enc) {
   return true;
 }
 
+// A node is empty when it holds no content at all (or only delimiters, or HL7's explicit null): a field
+// `^Culture` is present (its second component has text) though it reads as text as absent (first leaf).
 bool V2IsEmpty(const ValueEnv& env, const Value& v) {
   if (env.message == nullptr) return true;
   std::string_view raw = V2Raw(*env.message, v.v2);
@@ -217,9 +219,28 @@ bool IsEmpty(const ValueEnv& env, const Value& v) {
   }
 }
 
+namespace {
+Value DerefUncached(const ValueEnv& env, const Value& v);
+}  // namespace
+
 Value Deref(const ValueEnv& env, const Value& v) {
   if (v.kind != ValueKind::kV2) return v;
   if (env.message == nullptr) return Value();
+  if (env.cache == nullptr) return DerefUncached(env, v);
+  uint64_t key;
+  static_assert(sizeof(key) == sizeof(V2Ref));
+  std::memcpy(&key, &v.v2, sizeof(key));
+  V2ReadCache::Entry& e = env.cache->entries[(key * 0x9E3779B97F4A7C15ull) >> 56];
+  if (e.generation == env.cache->generation && e.key == key) return e.value;
+  Value r = DerefUncached(env, v);
+  e.key = key;
+  e.generation = env.cache->generation;
+  e.value = r;
+  return r;
+}
+
+namespace {
+Value DerefUncached(const ValueEnv& env, const Value& v) {
   const hl7v2::Message& msg = *env.message;
   const V2Ref& r = v.v2;
   std::string_view raw = V2Raw(msg, r);
@@ -237,6 +258,7 @@ Value Deref(const ValueEnv& env, const Value& v) {
   if (!in_message) text = env.arena->Copy(text);
   return Value::String(text);
 }
+}  // namespace
 
 bool Truthy(const ValueEnv& env, const Value& v) {
   if (v.kind == ValueKind::kBool) return v.b;

@@ -161,6 +161,25 @@ struct Object {
   Member* members = nullptr;
 };
 
+// A memo of decoded HL7 v2 reads for one run: maps re-read the same field (`obx.6.1` for unit, code and
+// system), and each read scans the field. Direct-mapped, 256 entries; Reset() between messages is one
+// increment (a generation number), so it costs nothing per message.
+struct V2ReadCache {
+  struct Entry {
+    uint64_t key = 0;
+    uint32_t generation = 0;
+    Value value;
+  };
+  Entry entries[256];
+  uint32_t generation = 1;
+  void Reset() {
+    if (++generation == 0) {  // wrapped: forget everything once
+      for (Entry& e : entries) e.generation = 0;
+      generation = 1;
+    }
+  }
+};
+
 // What the value operations need besides the arena: the input message for kV2 reads.
 struct ValueEnv {
   Arena* arena = nullptr;
@@ -168,6 +187,8 @@ struct ValueEnv {
   // Decode buffer for kV2 reads (escapes). Owned by the RunContext and reused between messages; when
   // null a thread-local buffer is used.
   std::string* scratch = nullptr;
+  // Memo of Deref results for the current message; null = no memo. Must be Reset() for each message.
+  V2ReadCache* cache = nullptr;
 };
 
 // Value::flags bits.

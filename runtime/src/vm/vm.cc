@@ -175,6 +175,7 @@ class RunContext::Impl {
   hl7v2::GroupTree tree;
   vm::JsonReader json_reader;
   hl7v2::Writer er7_writer;
+  vm::V2ReadCache read_cache;
   std::vector<Value> regs;
   std::string scratch;
   std::string error_text;
@@ -246,6 +247,7 @@ Status RunContext::Impl::Run(const Program& program, std::string_view input, con
                              RunOutput* out) {
   out->Clear();
   arena.Reset();
+  read_cache.Reset();
   const Program::Impl& p = program.impl();
   InputKind kind = options.input_kind;
   if (kind == InputKind::kAuto) kind = LooksLikeHl7(input) ? InputKind::kHl7v2 : InputKind::kJson;
@@ -300,7 +302,7 @@ Status RunContext::Impl::Run(const Program& program, std::string_view input, con
   Value result;
   CW_RETURN_IF_ERROR(Execute(p, chosen->function, root, options, out, &result));
 
-  vm::ValueEnv env{&arena, hl7 ? &message : nullptr, &scratch};
+  vm::ValueEnv env{&arena, hl7 ? &message : nullptr, &scratch, &read_cache};
   if (chosen->target == bytecode::Kind::kHl7v2) {
     out->kind = OutputKind::kHl7v2;
     Status w = vm::WriteEr7(env, result, &er7_writer, &out->json);
@@ -370,7 +372,7 @@ Value RunContext::Impl::ItemsOf(const Value& v) {
     }
     return Value::MakeArray(a);
   }
-  vm::ValueEnv env{&arena, &message, &scratch};
+  vm::ValueEnv env{&arena, &message, &scratch, &read_cache};
   if (v.kind == ValueKind::kV2 && vm::IsEmpty(env, v)) return Value::MakeArray(a);
   vm::ArrayPush(arena, a, v);
   return Value::MakeArray(a);
@@ -400,7 +402,7 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
   const Value* K = p.constants.data();
   const auto& functions = p.code.functions;
   const auto& kconst = p.code.constants;
-  vm::ValueEnv env{&arena, message.segment_count() > 0 ? &message : nullptr, &scratch};
+  vm::ValueEnv env{&arena, message.segment_count() > 0 ? &message : nullptr, &scratch, &read_cache};
   if (input.kind != ValueKind::kGroup) env.message = nullptr;
 
   vm::BuiltinEnv benv;

@@ -259,6 +259,34 @@ TEST_F(V2ValueTest, EscapesAreDecodedIntoTheArena) {
   EXPECT_EQ(v.string(), "Doe&Smith");
 }
 
+// The run's read memo gives the same values as uncached reads, and forgets them when the next message
+// starts (Reset), even though the new message's references have the same numbers.
+TEST_F(V2ValueTest, ReadCacheAgreesAndIsForgottenBetweenMessages) {
+  V2ReadCache cache;
+  ValueEnv cached = env_;
+  cached.cache = &cache;
+  for (int field = 1; field <= 12; ++field) {
+    for (int comp = 0; comp <= 2; ++comp) {
+      Value a = Deref(env_, Ref(1, field, 0, comp));
+      Value b = Deref(cached, Ref(1, field, 0, comp));
+      Value c = Deref(cached, Ref(1, field, 0, comp));  // from the memo
+      ASSERT_EQ(a.kind, b.kind) << field << "." << comp;
+      ASSERT_EQ(b.kind, c.kind);
+      if (a.kind == ValueKind::kString) {
+        EXPECT_EQ(a.string(), b.string());
+        EXPECT_EQ(b.string(), c.string());
+      }
+    }
+  }
+  EXPECT_EQ(Deref(cached, Ref(1, 3, 0, 1)).string(), "123");
+  hl7v2::Message next;
+  std::string text = "MSH|^~\\&|SEND|FAC|RECV|FAC|20240102030405||ADT^A01|MSG2|P|2.5\rPID|1||999\r";
+  ASSERT_TRUE(next.Parse(text).ok());
+  cached.message = &next;
+  cache.Reset();
+  EXPECT_EQ(Deref(cached, Ref(1, 3, 0, 1)).string(), "999");
+}
+
 TEST_F(V2ValueTest, EmptyNullAndSeparatorsOnly) {
   Value null_field = Ref(1, 7);
   EXPECT_EQ(Deref(env_, null_field).kind, ValueKind::kNull);
