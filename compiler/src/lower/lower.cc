@@ -502,38 +502,25 @@ class Lowerer {
           break;
         }
         case StmtKind::kWarn:
-        case StmtKind::kFail: {
-          uint32_t t = AllocReg(s->loc);
-          std::optional<uint32_t> skip;
-          if (s->cond) {
-            EmitExpr(s->cond, t);
-            skip = EmitJump(Op::JMPIFNOT, t);
-          }
-          EmitExpr(s->value, t);
-          MarkLine(s->loc);
-          EmitABC(s->kind == StmtKind::kWarn ? Op::WARN : Op::FAIL, t);
-          if (skip) PatchJump(*skip, Here());
-          FreeTo(t);
+        case StmtKind::kFail:
+          // [cond → t; JMPIFNOT t skip;] message → t; WARN/FAIL t; skip:
+          Guarded(s, [&](uint32_t t) {
+            EmitExpr(s->value, t);
+            MarkLine(s->loc);
+            EmitABC(s->kind == StmtKind::kWarn ? Op::WARN : Op::FAIL, t);
+          });
           break;
-        }
-        case StmtKind::kSpread: {
-          // cond → t; JMPIFNOT t skip; value → t; MERGE obj t; skip:
-          uint32_t t = AllocReg(s->loc);
-          std::optional<uint32_t> skip;
-          if (s->cond) {
-            EmitExpr(s->cond, t);
-            skip = EmitJump(Op::JMPIFNOT, t);
-          }
-          StaticType vt = EmitExpr(s->value, t);
-          if (vt != StaticType::kUnknown && vt != StaticType::kObject) {
-            sink_.Error(s->value->loc, "E0303", "`...` spreads the fields of an object, not " + A(vt));
-          }
-          MarkLine(s->loc);
-          EmitABC(Op::MERGE, obj, t);
-          if (skip) PatchJump(*skip, Here());
-          FreeTo(t);
+        case StmtKind::kSpread:
+          // [cond → t; JMPIFNOT t skip;] value → t; MERGE obj t; skip:
+          Guarded(s, [&](uint32_t t) {
+            StaticType vt = EmitExpr(s->value, t);
+            if (vt != StaticType::kUnknown && vt != StaticType::kObject) {
+              sink_.Error(s->value->loc, "E0303", "`...` spreads the fields of an object, not " + A(vt));
+            }
+            MarkLine(s->loc);
+            EmitABC(Op::MERGE, obj, t);
+          });
           break;
-        }
         case StmtKind::kReturn: {
           if (!fn_.in_def_block) {
             sink_.Error(s->loc, "E0209", "`return` is only allowed in the body of a map or function");
@@ -563,24 +550,33 @@ class Lowerer {
                         " (use `if` to choose between values, or `??`)");
       }
     }
+    Guarded(s, [&](uint32_t t) {
+      EmitExpr(s->value, t);
+      MarkLine(s->loc);
+      if (s->append) {
+        for (const AppendSlot& slot : slots) {
+          if (slot.key == s->name) {
+            EmitABC(Op::APPEND, slot.reg, t);
+            EmitABCX(Op::SETK, obj, slot.reg, 0, KeyOperand(s->name));
+          }
+        }
+      } else {
+        EmitABCX(Op::SETK, obj, t, 0, KeyOperand(s->name));
+      }
+    });
+  }
+
+  // A statement with an optional trailing `if`: t is a fresh register; when s->cond is set it is
+  // evaluated into t first and a false condition jumps over what `body(t)` emits.
+  template <typename Body>
+  void Guarded(const Stmt* s, Body&& body) {
     uint32_t t = AllocReg(s->loc);
     std::optional<uint32_t> skip;
     if (s->cond) {
       EmitExpr(s->cond, t);
       skip = EmitJump(Op::JMPIFNOT, t);
     }
-    EmitExpr(s->value, t);
-    MarkLine(s->loc);
-    if (s->append) {
-      for (const AppendSlot& slot : slots) {
-        if (slot.key == s->name) {
-          EmitABC(Op::APPEND, slot.reg, t);
-          EmitABCX(Op::SETK, obj, slot.reg, 0, KeyOperand(s->name));
-        }
-      }
-    } else {
-      EmitABCX(Op::SETK, obj, t, 0, KeyOperand(s->name));
-    }
+    body(t);
     if (skip) PatchJump(*skip, Here());
     FreeTo(t);
   }
