@@ -1,5 +1,6 @@
 #include "json/json_writer.h"
 
+#include <algorithm>
 #include <cstring>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -35,9 +36,95 @@ inline bool NeedsEscape8(const char* p) {
   return (((w - k01 * 0x20) & ~w) | ((q - k01) & ~q) | ((b - k01) & ~b)) & k80;
 }
 
+// The output buffer: a std::string used as raw storage. It is grown ahead of each write (Reserve) and
+// written through a pointer, so the hot path has no per-byte capacity check; Finish() trims it to length.
+class Sink {
+ public:
+  explicit Sink(std::string* out) : out_(*out), len_(out->size()) {}
+  size_t size() const { return len_; }
+  void Truncate(size_t n) { len_ = n; }
+  void Reserve(size_t n) {
+    if (out_.size() - len_ < n) out_.resize(std::max(out_.size() * 2, len_ + n + 64));
+  }
+  void Put(char c) {
+    Reserve(1);
+    out_[len_++] = c;
+  }
+  void Put(const char* p, size_t n) {
+    Reserve(n);
+    std::memcpy(&out_[len_], p, n);
+    len_ += n;
+  }
+  void Finish() { out_.resize(len_); }
+
+  // Appends s as a JSON string literal (quotes included).
+  void String(std::string_view s) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    Reserve(s.size() * 6 + 2);  // the worst case: every byte \u00XX
+    char* o = &out_[len_];
+    *o++ = '"';
+    const char* p = s.data();
+    const char* end = p + s.size();
+    const char* run = p;
+    while (p < end) {
+#if defined(__SSE2__)
+      // 16 bytes at a time: a byte needs an escape when it is < 0x20 (unsigned), '"' or '\\'.
+      if (end - p >= 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        const __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v);
+        const __m128i q =
+            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+        const unsigned bits = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(ctl, q)));
+        if (bits == 0) {
+          p += 16;
+          continue;
+        }
+        p += __builtin_ctz(bits);
+      } else
+#endif
+      if (end - p >= 8 && !NeedsEscape8(p)) {
+        p += 8;
+        continue;
+      } else if (!kEscape.needs[static_cast<unsigned char>(*p)]) {
+        ++p;
+        continue;
+      }
+      unsigned char c = static_cast<unsigned char>(*p);
+      std::memcpy(o, run, static_cast<size_t>(p - run));
+      o += p - run;
+      *o++ = '\\';
+      switch (c) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\f': *o++ = 'f'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        default:
+          *o++ = 'u';
+          *o++ = '0';
+          *o++ = '0';
+          *o++ = kHex[c >> 4];
+          *o++ = kHex[c & 0xF];
+      }
+      ++p;
+      run = p;
+    }
+    std::memcpy(o, run, static_cast<size_t>(end - run));
+    o += end - run;
+    *o++ = '"';
+    len_ = static_cast<size_t>(o - out_.data());
+  }
+
+ private:
+  std::string& out_;
+  size_t len_;
+};
+
 class Writer {
  public:
-  Writer(const ValueEnv& env, std::string* out, const JsonWriteOptions& options, size_t base)
+  Writer(const ValueEnv& env, Sink* out, const JsonWriteOptions& options, size_t base)
       : env_(env), out_(*out), options_(options), base_(base) {}
 
   // Appends v; returns true when something was written. On failure status_ is set and false returned.
@@ -46,28 +133,28 @@ class Writer {
       case ValueKind::kAbsent: return false;
       case ValueKind::kNull:
         if (options_.fhir_absent_rules) return false;
-        out_.append("null", 4);
+        out_.Put("null", 4);
         return true;
       case ValueKind::kBool:
         if (v.b) {
-          out_.append("true", 4);
+          out_.Put("true", 4);
         } else {
-          out_.append("false", 5);
+          out_.Put("false", 5);
         }
         return true;
       case ValueKind::kInt:
       case ValueKind::kDecimal: {
         char buf[kMaxNumberChars];
-        out_.append(buf, FormatNumber(v, buf));
+        out_.Put(buf, FormatNumber(v, buf));
         return true;
       }
       case ValueKind::kString:
         if (v.len == 0 && options_.fhir_absent_rules) return false;
         if (v.flags & kFlagNumberText) {
-          out_.append(v.str, v.len);
+          out_.Put(v.str, v.len);
           return true;
         }
-        AppendJsonString(v.string(), &out_);
+        out_.String(v.string());
         return true;
       case ValueKind::kV2: {
         Value d = Deref(env_, v);
@@ -87,8 +174,8 @@ class Writer {
 
  private:
   void Newline(int level) {
-    out_.push_back('\n');
-    out_.append(static_cast<size_t>(level) * 2, ' ');
+    out_.Put('\n');
+    for (int i = 0; i < level; ++i) out_.Put("  ", 2);
   }
 
   bool Enter(int level) {
@@ -110,67 +197,67 @@ class Writer {
   bool WriteArray(const Array* a, int level) {
     if (!Enter(level)) return false;
     size_t start = out_.size();
-    out_.push_back('[');
+    out_.Put('[');
     bool any = false;
     uint32_t n = a ? a->size : 0;
     for (uint32_t i = 0; i < n; ++i) {
       const Value& item = a->items[i];
       if (item.kind == ValueKind::kAbsent) continue;
       size_t mark = out_.size();
-      if (any) out_.push_back(',');
+      if (any) out_.Put(',');
       if (options_.pretty) Newline(level + 1);
       if (!Write(item, level + 1)) {
         if (failed()) return false;
-        out_.resize(mark);
+        out_.Truncate(mark);
         continue;
       }
       any = true;
     }
     if (!any && options_.fhir_absent_rules) {
-      out_.resize(start);
+      out_.Truncate(start);
       return false;
     }
     if (any && options_.pretty) Newline(level);
-    out_.push_back(']');
+    out_.Put(']');
     return CheckSize();
   }
 
   bool WriteObject(const Object* o, int level) {
     if (!Enter(level)) return false;
     size_t start = out_.size();
-    out_.push_back('{');
+    out_.Put('{');
     bool any = false;
     uint32_t n = o ? o->size : 0;
     for (uint32_t i = 0; i < n; ++i) {
       const Member& m = o->members[i];
       if (m.value.kind == ValueKind::kAbsent) continue;
       size_t mark = out_.size();
-      if (any) out_.push_back(',');
+      if (any) out_.Put(',');
       if (options_.pretty) Newline(level + 1);
-      AppendJsonString(m.key, &out_);
+      out_.String(m.key);
       if (options_.pretty) {
-        out_.append(": ", 2);
+        out_.Put(": ", 2);
       } else {
-        out_.push_back(':');
+        out_.Put(':');
       }
       if (!Write(m.value, level + 1)) {
         if (failed()) return false;
-        out_.resize(mark);
+        out_.Truncate(mark);
         continue;
       }
       any = true;
     }
     if (!any && options_.fhir_absent_rules) {
-      out_.resize(start);
+      out_.Truncate(start);
       return false;
     }
     if (any && options_.pretty) Newline(level);
-    out_.push_back('}');
+    out_.Put('}');
     return CheckSize();
   }
 
   const ValueEnv& env_;
-  std::string& out_;
+  Sink& out_;
   const JsonWriteOptions& options_;
   size_t base_;
   Status status_;
@@ -179,66 +266,18 @@ class Writer {
 }  // namespace
 
 void AppendJsonString(std::string_view s, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  const char* p = s.data();
-  const char* end = p + s.size();
-  const char* run = p;
-  while (p < end) {
-#if defined(__SSE2__)
-    // 16 bytes at a time: a byte needs an escape when it is < 0x20 (unsigned), '"' or '\\'.
-    if (end - p >= 16) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-      const __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v);
-      const __m128i q = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
-      const unsigned bits = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(ctl, q)));
-      if (bits == 0) {
-        p += 16;
-        continue;
-      }
-      p += __builtin_ctz(bits);
-    } else
-#endif
-    if (end - p >= 8 && !NeedsEscape8(p)) {
-      p += 8;
-      continue;
-    } else if (!kEscape.needs[static_cast<unsigned char>(*p)]) {
-      ++p;
-      continue;
-    }
-    unsigned char c = static_cast<unsigned char>(*p);
-    out->append(run, static_cast<size_t>(p - run));
-    char esc[6] = {'\\', 0, 0, 0, 0, 0};
-    size_t n = 2;
-    switch (c) {
-      case '"': esc[1] = '"'; break;
-      case '\\': esc[1] = '\\'; break;
-      case '\b': esc[1] = 'b'; break;
-      case '\f': esc[1] = 'f'; break;
-      case '\n': esc[1] = 'n'; break;
-      case '\r': esc[1] = 'r'; break;
-      case '\t': esc[1] = 't'; break;
-      default:
-        esc[1] = 'u';
-        esc[2] = '0';
-        esc[3] = '0';
-        esc[4] = kHex[c >> 4];
-        esc[5] = kHex[c & 0xF];
-        n = 6;
-    }
-    out->append(esc, n);
-    ++p;
-    run = p;
-  }
-  out->append(run, static_cast<size_t>(end - run));
-  out->push_back('"');
+  Sink sink(out);
+  sink.String(s);
+  sink.Finish();
 }
 
 Status WriteJson(const ValueEnv& env, const Value& v, std::string* out, const JsonWriteOptions& options,
                  bool* written) {
   size_t base = out->size();
-  Writer w(env, out, options, base);
+  Sink sink(out);
+  Writer w(env, &sink, options, base);
   bool wrote = w.Write(v, 0);
+  sink.Finish();
   if (w.failed()) {
     out->resize(base);
     if (written) *written = false;
