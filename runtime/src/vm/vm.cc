@@ -219,6 +219,15 @@ Status RunContext::Run(const Program& program, std::string_view input, const Run
 
 namespace {
 
+// Equality with the two common cases inline (two ints; two strings), else vm::Equal.
+inline bool FastEqual(const vm::ValueEnv& env, const Value& a, const Value& b) {
+  if (a.kind == ValueKind::kInt && b.kind == ValueKind::kInt) return a.i == b.i;
+  if (a.kind == ValueKind::kString && b.kind == ValueKind::kString) {
+    return a.len == b.len && (a.len == 0 || std::memcmp(a.str, b.str, a.len) == 0);
+  }
+  return vm::Equal(env, a, b);
+}
+
 bool LooksLikeHl7(std::string_view s) {
   if (s.size() >= 3 && static_cast<unsigned char>(s[0]) == 0xEF && static_cast<unsigned char>(s[1]) == 0xBB &&
       static_cast<unsigned char>(s[2]) == 0xBF) {
@@ -568,15 +577,36 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
         CW_NEXT();
       }
       CW_CASE(ADD) {
-        if (!vm::Arith(env, vm::ArithOp::kAdd, R[B_], R[C_], &R[A_], &err)) goto fail;
+        const Value& x = R[B_];
+        const Value& y = R[C_];
+        int64_t r;
+        if (x.kind == ValueKind::kInt && y.kind == ValueKind::kInt && !__builtin_add_overflow(x.i, y.i, &r)) {
+          R[A_] = Value::Int(r);  // the common case, inline
+        } else if (!vm::Arith(env, vm::ArithOp::kAdd, x, y, &R[A_], &err)) {
+          goto fail;
+        }
         CW_NEXT();
       }
       CW_CASE(SUB) {
-        if (!vm::Arith(env, vm::ArithOp::kSub, R[B_], R[C_], &R[A_], &err)) goto fail;
+        const Value& x = R[B_];
+        const Value& y = R[C_];
+        int64_t r;
+        if (x.kind == ValueKind::kInt && y.kind == ValueKind::kInt && !__builtin_sub_overflow(x.i, y.i, &r)) {
+          R[A_] = Value::Int(r);  // the common case, inline
+        } else if (!vm::Arith(env, vm::ArithOp::kSub, x, y, &R[A_], &err)) {
+          goto fail;
+        }
         CW_NEXT();
       }
       CW_CASE(MUL) {
-        if (!vm::Arith(env, vm::ArithOp::kMul, R[B_], R[C_], &R[A_], &err)) goto fail;
+        const Value& x = R[B_];
+        const Value& y = R[C_];
+        int64_t r;
+        if (x.kind == ValueKind::kInt && y.kind == ValueKind::kInt && !__builtin_mul_overflow(x.i, y.i, &r)) {
+          R[A_] = Value::Int(r);  // the common case, inline
+        } else if (!vm::Arith(env, vm::ArithOp::kMul, x, y, &R[A_], &err)) {
+          goto fail;
+        }
         CW_NEXT();
       }
       CW_CASE(DIV) {
@@ -610,20 +640,28 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
         CW_NEXT();
       }
       CW_CASE(EQ) {
-        R[A_] = Value::Bool(vm::Equal(env, R[B_], R[C_]));
+        R[A_] = Value::Bool(FastEqual(env, R[B_], R[C_]));
         CW_NEXT();
       }
       CW_CASE(NE) {
-        R[A_] = Value::Bool(!vm::Equal(env, R[B_], R[C_]));
+        R[A_] = Value::Bool(!FastEqual(env, R[B_], R[C_]));
         CW_NEXT();
       }
       CW_CASE(LT) {
+        if (R[B_].kind == ValueKind::kInt && R[C_].kind == ValueKind::kInt) {
+          R[A_] = Value::Bool(R[B_].i < R[C_].i);
+          CW_NEXT();
+        }
         int c = 0;
         if (!vm::Compare(env, R[B_], R[C_], &c, &err)) goto fail;
         R[A_] = Value::Bool(c != vm::kUnordered && c < 0);
         CW_NEXT();
       }
       CW_CASE(LE) {
+        if (R[B_].kind == ValueKind::kInt && R[C_].kind == ValueKind::kInt) {
+          R[A_] = Value::Bool(R[B_].i <= R[C_].i);
+          CW_NEXT();
+        }
         int c = 0;
         if (!vm::Compare(env, R[B_], R[C_], &c, &err)) goto fail;
         R[A_] = Value::Bool(c != vm::kUnordered && c <= 0);
