@@ -6,8 +6,9 @@
 //
 // The first input byte chooses whether the checksum is verified: with it off (and the size field patched),
 // mutations reach the section table, the decoders and the verifier instead of stopping at the CRC. A file
-// that loads must pass VerifyProgram, re-write to bytes that load to an equal Program, and disassemble.
-// TODO(#1): once the VM lands, run one sample message within a small budget on every program that loads.
+// that loads must pass VerifyProgram, re-write to bytes that load to an equal Program, and disassemble; then
+// the VM runs it (resealed, through Runtime::Load) on a small HL7 v2 message and a JSON document within a
+// small budget: any outcome but a crash, a hang or a sanitizer report is fine.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -19,6 +20,7 @@
 #include "bytecode/reader.h"
 #include "bytecode/verifier.h"
 #include "bytecode/writer.h"
+#include "crosswalk/runtime.h"
 
 using namespace crosswalk::bytecode;  // NOLINT: a fuzz target, not a header
 
@@ -38,5 +40,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   crosswalk::Result<Program> again = ReadProgram(WriteProgram(*r));
   if (!again.ok() || !(*again == *r)) std::abort();
   (void)Disassemble(*r);
+
+  static crosswalk::Runtime* runtime = crosswalk::Runtime::Create().value().release();
+  auto program = runtime->Load(WriteProgram(*r));
+  if (!program.ok()) return 0;  // e.g. it names terminology and there is no store
+  crosswalk::RunContext ctx(*runtime);
+  crosswalk::RunOptions options;
+  options.limits.max_instructions = 100'000;
+  options.limits.max_arena_bytes = 16u << 20;
+  options.limits.max_output_bytes = 1u << 20;
+  crosswalk::RunOutput out;
+  static const std::string kHl7 =
+      "MSH|^~\\&|A|B|C|D|20240101120000+0000||ADT^A01^ADT_A01|1|P|2.5.1\r"
+      "PID|1||123^^^H^MR~456||Doe^Jane~Roe||19800101|F\rPV1|1|I\rOBX|1|NM|1^x^LN||4.5|mg\r";
+  ctx.Run(**program, kHl7, options, &out).IgnoreError();
+  ctx.Run(**program, R"({"resourceType":"Patient","id":"p","name":[{"given":["a","b"]}],"n":1.50})", options, &out)
+      .IgnoreError();
   return 0;
 }

@@ -197,6 +197,9 @@ class RunContext::Impl {
   }
   void CollectGroups(int inst, std::string_view name, vm::Array* out);
   std::string TraceLine(const Program::Impl& p, uint32_t pc, std::string_view key, const Value& source);
+  bool Translate(const Program::Impl& p, uint32_t ref_index, uint32_t mode, const Value& arg, const vm::ValueEnv& env,
+                 const RunOptions& options, uint32_t pc, RunOutput* out, Value* result, StatusCode* code);
+  void AddWarning(const Program::Impl& p, uint32_t pc, std::string_view text, RunOutput* out);
   Value ItemsOf(const Value& v);
 
   std::vector<Frame> frames_;
@@ -354,6 +357,73 @@ std::string RunContext::Impl::TraceLine(const Program::Impl& p, uint32_t pc, std
     if (r.sub) line += "." + std::to_string(r.sub);
   }
   return line;
+}
+
+// TRANSLATE's work, out of the dispatch loop (no object with a destructor may live across a computed goto).
+// Returns false with error_text and *code set when the run must stop.
+bool RunContext::Impl::Translate(const Program::Impl& p, uint32_t ref_index, uint32_t mode, const Value& arg,
+                                 const vm::ValueEnv& env, const RunOptions& options, uint32_t pc, RunOutput* out,
+                                 Value* result, StatusCode* code) {
+  using bytecode::UnmappedPolicy;
+  const bytecode::TermRef& ref = p.code.term_refs[ref_index];
+  auto policy = static_cast<UnmappedPolicy>(mode & 3);
+  bool want_coding = (mode & bytecode::kTranslateWantCoding) != 0;
+  Value code_value = vm::Deref(env, arg);
+  *result = Value();
+  if (vm::IsEmpty(env, code_value)) return true;
+  std::string_view text = vm::ToString(env, code_value);
+  auto tr = p.store->Translate(p.term_canonical[ref_index], {}, text);
+  if (!tr.ok()) {
+    error_text = "terminology store: " + std::string(tr.status().message());
+    *code = tr.status().code();
+    return false;
+  }
+  if (options.trace) {
+    ErrorContext where;
+    p.Locate(pc, &where);
+    out->trace.push_back("translate via " + ref.url + ": " + (tr->found ? "mapped" : "unmapped") + " at " +
+                         where.map_file + ":" + std::to_string(where.map_line) + ":" + std::to_string(where.map_col));
+  }
+  if (tr->found) {
+    if (want_coding) {
+      vm::Object* o = vm::NewObject(arena, 3);
+      vm::ObjectSet(arena, o, "system", Value::String(tr->target_system));
+      vm::ObjectSet(arena, o, "code", Value::String(tr->target_code));
+      vm::ObjectSet(arena, o, "display", Value::String(tr->target_display));
+      *result = Value::MakeObject(o);
+    } else {
+      *result = Value::String(tr->target_code);
+    }
+    return true;
+  }
+  switch (policy) {
+    case UnmappedPolicy::kAbsent: return true;
+    case UnmappedPolicy::kKeep: {
+      std::string_view kept = arena.Copy(text);
+      if (want_coding) {
+        vm::Object* o = vm::NewObject(arena, 1);
+        vm::ObjectSet(arena, o, "code", Value::String(kept));
+        *result = Value::MakeObject(o);
+      } else {
+        *result = Value::String(kept);
+      }
+      return true;
+    }
+    case UnmappedPolicy::kWarn:
+      AddWarning(p, pc, "code not mapped by concept map " + ref.url, out);
+      return true;
+    case UnmappedPolicy::kError:
+      error_text = "code not mapped by concept map " + ref.url;
+      *code = StatusCode::kFailedPrecondition;
+      return false;
+  }
+  return true;
+}
+
+void RunContext::Impl::AddWarning(const Program::Impl& p, uint32_t pc, std::string_view text, RunOutput* out) {
+  ErrorContext where;
+  p.Locate(pc, &where);
+  out->warnings.push_back({std::string(text), where.map_file, where.map_line, where.map_col});
 }
 
 void RunContext::Impl::CollectGroups(int inst, std::string_view name, vm::Array* out) {
@@ -791,10 +861,7 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
         goto fail;
       }
       CW_CASE(WARN) {
-        std::string_view msg = vm::ToString(env, R[A_]);
-        ErrorContext where;
-        p.Locate(cur, &where);
-        out->warnings.push_back({std::string(msg), where.map_file, where.map_line, where.map_col});
+        AddWarning(p, cur, vm::ToString(env, R[A_]), out);
         CW_NEXT();
       }
       CW_CASE(V2SEG) {
@@ -872,70 +939,10 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
       }
       CW_CASE(TRANSLATE) {
         pc += 1;
-        const bytecode::TermRef& ref = p.code.term_refs[AUX_];
-        uint32_t mode = C_;
-        auto policy = static_cast<UnmappedPolicy>(mode & 3);
-        bool want_coding = (mode & kTranslateWantCoding) != 0;
-        Value code_value = vm::Deref(env, R[B_]);
-        if (vm::IsEmpty(env, code_value)) {
-          R[A_] = Value();
-          CW_NEXT();
-        }
-        std::string_view text = vm::ToString(env, code_value);
-        auto tr = p.store->Translate(p.term_canonical[AUX_], {}, text);
-        if (!tr.ok()) {
-          error_text = "terminology store: " + std::string(tr.status().message());
+        if (!Translate(p, AUX_, C_, R[B_], env, options, cur, out, &R[A_], &err_code)) {
           err = error_text.c_str();
-          err_code = tr.status().code();
           goto fail;
         }
-        Value r;
-        if (options.trace) {
-          ErrorContext where;
-          p.Locate(cur, &where);
-          out->trace.push_back("translate via " + ref.url + ": " + (tr->found ? "mapped" : "unmapped") + " at " +
-                               where.map_file + ":" + std::to_string(where.map_line) + ":" +
-                               std::to_string(where.map_col));
-        }
-        if (tr->found) {
-          if (want_coding) {
-            vm::Object* o = vm::NewObject(arena, 3);
-            vm::ObjectSet(arena, o, "system", Value::String(tr->target_system));
-            vm::ObjectSet(arena, o, "code", Value::String(tr->target_code));
-            vm::ObjectSet(arena, o, "display", Value::String(tr->target_display));
-            r = Value::MakeObject(o);
-          } else {
-            r = Value::String(tr->target_code);
-          }
-        } else {
-          switch (policy) {
-            case UnmappedPolicy::kAbsent: break;
-            case UnmappedPolicy::kKeep: {
-              std::string_view kept = arena.Copy(text);
-              if (want_coding) {
-                vm::Object* o = vm::NewObject(arena, 1);
-                vm::ObjectSet(arena, o, "code", Value::String(kept));
-                r = Value::MakeObject(o);
-              } else {
-                r = Value::String(kept);
-              }
-              break;
-            }
-            case UnmappedPolicy::kWarn: {
-              ErrorContext where;
-              p.Locate(cur, &where);
-              out->warnings.push_back({"code not mapped by concept map " + ref.url, where.map_file, where.map_line,
-                                       where.map_col});
-              break;
-            }
-            case UnmappedPolicy::kError:
-              error_text = "code not mapped by concept map " + ref.url;
-              err = error_text.c_str();
-              err_code = StatusCode::kFailedPrecondition;
-              goto fail;
-          }
-        }
-        R[A_] = r;
         CHECK_ARENA();
         CW_NEXT();
       }
