@@ -612,9 +612,21 @@ bool Builtin_kUuid5(BuiltinEnv& env, const Value* args, int, Value* out) {
     return true;
   }
   if (!OtherString(env, "uuid5", args, 0, &ns_text) || !StringArg(env, "uuid5", name_v, &name)) return false;
+  // The namespace is nearly always the same constant: its parse is kept per thread.
+  struct ParsedNamespace {
+    std::string text;
+    uint8_t bytes[16];
+  };
+  thread_local ParsedNamespace last;
   uint8_t ns[16];
-  if (!ParseUuidOrNamespace(ns_text, ns)) {
-    return Fail(env, "uuid5", "the namespace is not a UUID nor one of dns, url, oid, x500");
+  if (!last.text.empty() && ns_text == last.text) {
+    std::memcpy(ns, last.bytes, 16);
+  } else {
+    if (!ParseUuidOrNamespace(ns_text, ns)) {
+      return Fail(env, "uuid5", "the namespace is not a UUID nor one of dns, url, oid, x500");
+    }
+    last.text.assign(ns_text.data(), ns_text.size());
+    std::memcpy(last.bytes, ns, 16);
   }
   char* p = AllocChars(env, 36);
   Uuid5(ns, name, p);

@@ -237,9 +237,34 @@ bool ParseUuidOrNamespace(std::string_view t, uint8_t out[16]) {
 }
 
 void Uuid5(const uint8_t ns[16], std::string_view name, char out[36]) {
+  // Maps derive many ids per message from one namespace and a long common prefix (message id, time): the
+  // SHA-1 state after the first 64-byte block (namespace + 48 bytes of name) is kept per thread and reused
+  // when the next call starts the same way.
+  constexpr size_t kPrefix = 64 - 16;
+  struct FirstBlock {
+    bool valid = false;
+    uint8_t block[64];
+    Sha1 state;
+  };
+  thread_local FirstBlock cached;
   Sha1 sha;
-  sha.Update(ns, 16);
-  sha.Update(name.data(), name.size());
+  if (name.size() >= kPrefix) {
+    uint8_t block[64];
+    std::memcpy(block, ns, 16);
+    std::memcpy(block + 16, name.data(), kPrefix);
+    if (cached.valid && std::memcmp(cached.block, block, 64) == 0) {
+      sha = cached.state;
+    } else {
+      sha.Update(block, 64);
+      std::memcpy(cached.block, block, 64);
+      cached.state = sha;
+      cached.valid = true;
+    }
+    sha.Update(name.data() + kPrefix, name.size() - kPrefix);
+  } else {
+    sha.Update(ns, 16);
+    sha.Update(name.data(), name.size());
+  }
   uint8_t d[20];
   sha.Final(d);
   d[6] = static_cast<uint8_t>((d[6] & 0x0F) | 0x50);  // version 5

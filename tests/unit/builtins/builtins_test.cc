@@ -365,6 +365,21 @@ TEST_F(BuiltinsTest, RunContext) {
 namespace crosswalk::vm {
 namespace {
 
+// Ids derived from one namespace and a long shared prefix reuse the SHA-1 state of the first block: the
+// results must equal Python's uuid.uuid5 in any call order (values computed with Python 3.11).
+TEST_F(BuiltinsTest, Uuid5WithSharedPrefixesInAnyOrder) {
+  const char* a = "crosswalk-hl7v2-to-fhir/MSG00001/20240312083015-0500/Patient/0";
+  const char* b = "crosswalk-hl7v2-to-fhir/MSG00001/20240312083015-0500/Encounter/1";
+  const char* c = "crosswalk-hl7v2-to-fhir/MSG00002/20240312083015-0500/Patient/0";
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(Call("uuid5", {S("url"), S(a)}), "c3d03d04-1687-5377-8316-3644ff9203c8");
+    EXPECT_EQ(Call("uuid5", {S("url"), S(b)}), "232e6464-3f12-5941-a32f-09c477262616");
+    EXPECT_EQ(Call("uuid5", {S("url"), S(c)}), "834643bf-34ca-58a4-9071-2465f3c5ede2");
+    EXPECT_EQ(Call("uuid5", {S("dns"), S("python.org")}), "886313e1-3b8a-5372-9b90-0c9aee199e5d");
+    EXPECT_EQ(Call("uuid5", {S("url"), S(a)}), "c3d03d04-1687-5377-8316-3644ff9203c8");
+  }
+}
+
 // RFC 4648 section 10 test vectors.
 TEST_F(BuiltinsTest, Base64) {
   EXPECT_EQ(Call("base64", {S("f")}), "Zg==");
