@@ -4,8 +4,7 @@ set -euo pipefail
 pkgs=(build-essential cmake ninja-build ccache pkg-config
       antlr4 libantlr4-runtime-dev
       librocksdb-dev nlohmann-json3-dev libfmt-dev
-      googletest libgtest-dev libgmock-dev libbenchmark-dev
-      libxxhash-dev)
+      googletest libgtest-dev libgmock-dev libbenchmark-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
