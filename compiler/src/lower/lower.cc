@@ -617,32 +617,19 @@ class Lowerer {
 
   StaticType EmitExprInner(Expr* e, uint32_t dst) {
     switch (e->kind) {
-      case ExprKind::kInt: {
+      case ExprKind::kInt:
         if (e->ival >= INT16_MIN && e->ival <= INT16_MAX) {
           EmitAD(Op::LOADI, dst, static_cast<int32_t>(e->ival));
         } else {
-          Constant c;
-          c.tag = Constant::Tag::kInt;
-          c.i = e->ival;
-          LoadConst(dst, c);
+          LoadConst(dst, Constant{Constant::Tag::kInt, e->ival, 0, {}});
         }
         return StaticType::kNumber;
-      }
-      case ExprKind::kDecimal: {
-        Constant c;
-        c.tag = Constant::Tag::kDecimal;
-        c.i = e->ival;
-        c.scale = e->scale;
-        LoadConst(dst, c);
+      case ExprKind::kDecimal:
+        LoadConst(dst, Constant{Constant::Tag::kDecimal, e->ival, e->scale, {}});
         return StaticType::kNumber;
-      }
-      case ExprKind::kString: {
-        Constant c;
-        c.tag = Constant::Tag::kString;
-        c.s = e->text;
-        LoadConst(dst, c);
+      case ExprKind::kString:
+        LoadConst(dst, Constant{Constant::Tag::kString, 0, 0, e->text});
         return StaticType::kString;
-      }
       case ExprKind::kBool: EmitABC(Op::LOADB, dst, e->ival ? 1 : 0); return StaticType::kBool;
       case ExprKind::kNull: {
         Constant c;
