@@ -1131,6 +1131,7 @@ class Lowerer {
     if (e->ns.empty()) {
       if (name == "translate" || name == "translate_coding") return EmitTranslate(e, dst);
       if (name == "lookup" || name == "member") return EmitTermCall(e, dst);
+      if (name == "direct") return EmitDirect(e, dst);
     }
     std::optional<uint32_t> fn = ResolveFunction(e);
     int builtin = e->ns.empty() && !fn ? FindBuiltin(name) : -1;
@@ -1263,6 +1264,28 @@ class Lowerer {
       return std::nullopt;
     }
     return a->text;
+  }
+
+  // direct(NTE), direct(group.NTE): the segments held by the group itself, not by its child groups.
+  //   scope → s; V2DIRECT dst s "NTE"
+  StaticType EmitDirect(Expr* e, uint32_t dst) {
+    if (e->kids.size() != 1 || !IsSegmentReference(e->kids[0])) {
+      sink_.Error(e->loc, "E0205", "'direct' takes one segment name, e.g. direct(NTE) or direct(order.NTE)");
+      return StaticType::kUnknown;
+    }
+    Expr* seg = e->kids[0];
+    CheckSegment(seg->text, seg->loc);
+    uint32_t mark = fn_.next_reg;
+    uint32_t scope = dst;
+    if (seg->kind == ExprKind::kName) {
+      EmitABC(Op::INPUT, dst);
+    } else {
+      scope = ExprToReg(seg->kids[0]);
+    }
+    MarkLine(e->loc);
+    EmitABCX(Op::V2DIRECT, dst, scope, 0, KeyOperand(seg->text));
+    FreeTo(mark);
+    return StaticType::kV2Segments;
   }
 
   // translate(code, "map-url" [, "policy"]) → TRANSLATE dst code C=policy T[map]

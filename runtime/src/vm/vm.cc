@@ -894,6 +894,21 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
         CHECK_ARENA();
         CW_NEXT();
       }
+      CW_CASE(V2DIRECT) {
+        pc += 1;
+        const Value& scope = R[B_];
+        vm::Array* arr = vm::NewArray(arena, 4);
+        if (scope.kind == ValueKind::kGroup) {
+          int inst = static_cast<int>(scope.group - &tree.instance(0));
+          std::string_view id = kconst[AUX_].s;
+          for (int seg = tree.FindSegment(inst, id); seg >= 0; seg = tree.FindSegment(inst, id, seg + 1)) {
+            vm::ArrayPush(arena, arr, Value::V2({seg, 0, 0, 0, 0}));
+          }
+        }
+        R[A_] = Value::MakeArray(arr);
+        CHECK_ARENA();
+        CW_NEXT();
+      }
       CW_CASE(V2GROUPS) {
         pc += 1;
         const Value& scope = R[B_];

@@ -31,7 +31,7 @@ term refs:
   T2      valueset    "http://example.org/vs/x"
 maps:
   map "adt_a01_patient" hl7v2 "ADT^A01" -> fhir F0
-function F0 "main" params 0 registers 10 code [0, 61)
+function F0 "main" params 0 registers 10 code [0, 63)
         ; maps/adt_a01.cw:1:1
      0  NOP
      1  LOADK      R0 K1                        ; "Patient"
@@ -76,18 +76,19 @@ function F0 "main" params 0 registers 10 code [0, 61)
     43  V2SEG      R1 R5 K6                     ; "PID"
     45  V2SEGS     R1 R5 K6                     ; "PID"
     47  V2GROUPS   R1 R5 K6                     ; "PID"
-    49  V2FIELD    R1 R1 #3[1].1
-    51  V2COMP     R1 R1 2
-    52  TRANSLATE  R1 R0 6 T0                   ; unmapped=warn coding, "http://example.org/cm/sex"
-    54  LOOKUP     R1 R0 T1                     ; "http://loinc.org"
-    56  MEMBER     R1 R0 R0 T2                  ; "http://example.org/vs/x"
-    58  JMPIFNOT   R2 +1                        ; -> 60
-    59  FAIL       R0
+    49  V2DIRECT   R1 R5 K6                     ; "PID"
+    51  V2FIELD    R1 R1 #3[1].1
+    53  V2COMP     R1 R1 2
+    54  TRANSLATE  R1 R0 6 T0                   ; unmapped=warn coding, "http://example.org/cm/sex"
+    56  LOOKUP     R1 R0 T1                     ; "http://loinc.org"
+    58  MEMBER     R1 R0 R0 T2                  ; "http://example.org/vs/x"
+    60  JMPIFNOT   R2 +1                        ; -> 62
+    61  FAIL       R0
         ; maps/adt_a01.cw:9:1
-    60  RET        R6
-function F1 "helper" params 2 registers 3 code [61, 62)
+    62  RET        R6
+function F1 "helper" params 2 registers 3 code [63, 64)
         ; maps/adt_a01.cw:12:3
-    61  RET        R0
+    63  RET        R0
 )";
 
 TEST(DisassemblerTest, EveryOpcodeGolden) {

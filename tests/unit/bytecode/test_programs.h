@@ -95,6 +95,7 @@ inline Program EveryOpcodeProgram() {
   a.ABCX(Op::V2SEG, 1, 5, 0, 6);
   a.ABCX(Op::V2SEGS, 1, 5, 0, 6);
   a.ABCX(Op::V2GROUPS, 1, 5, 0, 6);
+  a.ABCX(Op::V2DIRECT, 1, 5, 0, 6);
   a.ABCX(Op::V2FIELD, 1, 1, 0, PackV2Path({3, 1, 1, 0}));
   a.ABC(Op::V2COMP, 1, 1, 2);
   a.ABCX(Op::TRANSLATE, 1, 0, static_cast<uint32_t>(UnmappedPolicy::kWarn) | kTranslateWantCoding, 0);

@@ -55,6 +55,27 @@ TEST(VmFeatures, IndexingAndCountingSegments) {
             R"({"first":"ONE","second":"TWO","n":3,"last":"THREE","rel":["TWO","THREE"]})");
 }
 
+// direct(NTE): the segments the message (or a group) holds itself, not those inside its child groups. SIU_S12:
+// the appointment's NTE follows SCH; each resource group (RESOURCES/SERVICE) may have NTEs of its own.
+TEST(VmFeatures, DirectSegmentsOfAGroup) {
+  std::string siu = Hl7({
+      R"(MSH|^~\&|S|F|R|F|20240102030405||SIU^S12^SIU_S12|M1|P|2.5.1)",
+      R"(SCH|1||||||||||^^^202401021000)",
+      R"(NTE|1||appointment note)",
+      R"(PID|1||111)",
+      R"(RGS|1)",
+      R"(AIS|1||X^Exam)",
+      R"(NTE|1||service note)",
+  });
+  EXPECT_EQ(Eval(R"(map M : hl7v2 "SIU^S12" -> json {
+  own: for n in direct(NTE) => n.3
+  all: for n in NTE => n.3
+  service: for g in SERVICE => for n in direct(g.NTE) => n.3
+})",
+                 siu),
+            R"({"own":["appointment note"],"all":["appointment note","service note"],"service":["service note"]})");
+}
+
 TEST(VmFeatures, JsonInputWithAByteOrderMark) {
   EXPECT_EQ(Eval("map P : fhir \"Patient\" -> json { id: Patient.id }", "\xEF\xBB\xBF{\"resourceType\":\"Patient\",\"id\":\"x\"}"),
             R"({"id":"x"})");
