@@ -54,8 +54,7 @@ class Er7Builder {
   Status Node(int ordinal, std::string_view sid, int field, int rep, int comp, int sub, const Value& raw,
               int level) {
     Value v = Deref(env_, raw);
-    if (v.kind == ValueKind::kAbsent) return Status::Ok();
-    if (v.kind == ValueKind::kNull) return w_->SetNull(field, rep, comp ? comp : 1, sub ? sub : 1);
+    if (v.kind == ValueKind::kAbsent || v.kind == ValueKind::kNull) return Status::Ok();
     if (v.kind == ValueKind::kObject) {
       if (level >= 3) {
         return InvalidArgument("hl7v2 output: " + Where(ordinal, sid) + " field " + std::to_string(field) +

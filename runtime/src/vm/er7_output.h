@@ -6,7 +6,8 @@
 // - a scalar is the field's text, escaped on write (| ^ ~ \ & become \F\ \S\ \R\ \E\ \T\);
 // - an object with numeric keys gives components, and inside a component, subcomponents;
 // - an array gives repetitions;
-// - null writes HL7's explicit null "" (absent values are simply not written).
+// - HL7's explicit null is the text '""' (two double quotes, not escaped); absent, null and empty values
+//   are not written at all (FHIR's absent-value rules drop them before they reach this writer).
 #pragma once
 
 #include <string>
