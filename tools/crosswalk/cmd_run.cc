@@ -3,20 +3,37 @@
 // Every input message ends as an output or as a rejection with its reason; the summary counts add up.
 // Inputs: one HL7 v2 message, an HL7 v2 batch file (FHS/BHS, MLLP frames or concatenated messages), a JSON
 // document, NDJSON (one document per line), or a directory of such files (processed on all cores).
+//
+// The run is a loop over windows of messages (bounded in count and bytes, so memory does not grow with
+// the input):
+//
+//   read files -> split into messages -> [window full] -> map on -j threads -> write outputs in order
+//   -> make them durable (syncfs / fdatasync) -> rename into place -> write ACKs -> make them durable
+//
+// A message counts as converted only when its output was written and made durable; an ACK is written only
+// after the output it acknowledges (AA), or says why not (AE: the map rejected it; AR: the output could not
+// be written). Output names are unique by construction: the input's path relative to --in, with '%' and
+// '#' percent-escaped, then '#N' for the N-th message of a file that holds several.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
-#include <mutex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 #include "command.h"
@@ -24,6 +41,7 @@
 #include "hl7v2/framing.h"
 #include "hl7v2/message.h"
 #include "hl7v2/writer.h"
+#include "safe_text.h"
 
 namespace fs = std::filesystem;
 
@@ -35,9 +53,11 @@ constexpr const char* kUsage =
     "  --term DIR      terminology store (RocksDB directory) used by translate/lookup/member\n"
     "  --in PATH       input file, directory, or - for standard input (default -)\n"
     "  --out PATH      output file or - (default -); several messages give one JSON document per line\n"
-    "  --out-dir DIR   write one output file per message (NAME.json, or NAME.N.json in a batch)\n"
-    "  --ack-dir DIR   write an HL7 v2 ACK per inbound message: AA when converted, AE with the reason when\n"
-    "                  rejected (NAME.ack.hl7); a message that cannot be parsed gets none (it is reported)\n"
+    "  --out-dir DIR   write one output file per message (REL.json, REL#N.json for the N-th of a batch;\n"
+    "                  REL is the input's path relative to --in, with % and # escaped as %25 and %23)\n"
+    "  --ack-dir DIR   write an HL7 v2 ACK per inbound message after its output is durable: AA when\n"
+    "                  converted, AE with the reason when rejected by the map, AR when the output could\n"
+    "                  not be written (REL.ack.hl7); a message that cannot be parsed gets none (reported)\n"
     "  --from KIND     hl7v2 or json (default: detected from the first bytes)\n"
     "  --map NAME      run this map instead of choosing by message type\n"
     "  --now INSTANT   the run's timestamp returned by now()\n"
@@ -46,37 +66,122 @@ constexpr const char* kUsage =
     "  --pretty        indented JSON\n"
     "  --trace         print, for each output field, the map line that wrote it (stderr)\n"
     "  -j N            worker threads for directories and batches (default: all cores)\n"
+    "  --max-file-size BYTES  refuse input files larger than this (default 1073741824)\n"
+    "  --no-sync       do not fsync outputs and ACKs (faster; a crash may lose acknowledged outputs)\n"
     "  --quiet         no summary line\n"
-    "Exit status: 0 all converted; 1 error before any message ran; 3 some messages were rejected.\n";
+    "Exit status: 0 all converted; 1 error before any message ran; 2 usage; 3 some messages were rejected.\n";
 
-bool ReadFile(const std::string& path, std::string* out) {
-  if (path == "-") {
-    std::ostringstream ss;
-    ss << std::cin.rdbuf();
-    *out = ss.str();
-    return true;
+// Messages mapped per window, and input bytes held per window: what bounds the run's memory.
+constexpr size_t kWindowMessages = 512;
+constexpr size_t kWindowBytes = 64u << 20;
+
+std::string ErrnoText(int err) { return std::strerror(err); }
+
+// Reads a whole file (or stdin for "-"), refusing one larger than `max_bytes` before reading it.
+// Returns "" on success, else the reason.
+std::string ReadInput(const std::string& path, uint64_t max_bytes, std::string* out) {
+  out->clear();
+  int fd = path == "-" ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "cannot read the file: " + ErrnoText(errno);
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    if (static_cast<uint64_t>(st.st_size) > max_bytes) {
+      if (fd != STDIN_FILENO) ::close(fd);
+      return "the file is larger than --max-file-size (" + std::to_string(max_bytes) + " bytes)";
+    }
+    out->reserve(static_cast<size_t>(st.st_size));
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return static_cast<bool>(in) || in.eof();
+  char buf[1 << 16];
+  std::string error;
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      error = "cannot read the file: " + ErrnoText(errno);
+      break;
+    }
+    if (n == 0) break;
+    if (out->size() + static_cast<size_t>(n) > max_bytes) {
+      error = "the input is larger than --max-file-size (" + std::to_string(max_bytes) + " bytes)";
+      break;
+    }
+    out->append(buf, static_cast<size_t>(n));
+  }
+  if (fd != STDIN_FILENO) ::close(fd);
+  if (!error.empty()) out->clear();
+  return error;
 }
 
+// Writes all of `data` to `fd`; "" or the reason.
+std::string WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoText(errno);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+// A file written under a temporary name in its final directory, renamed into place by Commit().
+// Durability comes from one syncfs() per window (before the renames) and an fsync of each directory
+// (after them), not from an fsync per file.
+struct PendingFile {
+  fs::path final_path;
+  fs::path temp_path;
+};
+
+std::string WriteTemp(const fs::path& final_path, std::string_view data, PendingFile* pending) {
+  fs::path dir = final_path.parent_path();
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return "cannot create the directory: " + ec.message();
+  pending->final_path = final_path;
+  pending->temp_path = dir / (".cw-tmp-" + std::to_string(::getpid()) + "-" + final_path.filename().string());
+  int fd = ::open(pending->temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoText(errno);
+  std::string error = WriteAll(fd, data);
+  if (::close(fd) != 0 && error.empty()) error = ErrnoText(errno);
+  if (!error.empty()) ::unlink(pending->temp_path.c_str());
+  return error;
+}
+
+// fsync of a directory, so that renames in it survive a crash.
+std::string SyncDir(const fs::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoText(errno);
+  std::string error;
+  if (::fsync(fd) != 0 && errno != EINVAL) error = ErrnoText(errno);
+  ::close(fd);
+  return error;
+}
+
+// syncfs() of the file system holding `dir`: writes back every dirty page there, and reports a
+// write-back error of any of them (Linux >= 5.8).
+std::string SyncFs(const fs::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoText(errno);
+  std::string error;
+  if (::syncfs(fd) != 0) error = ErrnoText(errno);
+  ::close(fd);
+  return error;
+}
+
+// One message of the window.
 struct Job {
-  std::string source;  // file path (or "-")
-  int index = 0;       // message number in the file (1-based)
-  int count = 1;       // messages in the file
-  std::string_view text;
+  std::string label;  // "FILE" or "FILE#N": how stderr names it (file paths, never content)
+  std::string stem;   // output name without extension, relative to --out-dir / --ack-dir
+  std::string text;   // the message (owned: the file it came from may be gone)
+  bool hl7 = false;   // HL7 v2 input: gets an ACK with --ack-dir
 };
 
 struct Result {
-  bool ok = false;
+  crosswalk::Status status;
   bool er7 = false;  // the output is HL7 v2 ER7 text (map target hl7v2)
-  std::string ack;   // the ACK to the inbound HL7 v2 message (with --ack-dir)
+  std::string ack;   // the ACK to the inbound HL7 v2 message (with --ack-dir), as the map decided
   std::string output;
-  std::string error;
   std::vector<crosswalk::RunWarning> warnings;
   std::vector<std::string> trace;
 };
@@ -90,50 +195,17 @@ bool LooksLikeJson(std::string_view s) {
   return false;
 }
 
-// Splits one file's bytes into messages.
-bool SplitInput(const std::string& source, std::string_view data, crosswalk::InputKind kind, std::vector<Job>* jobs,
-                std::string* error) {
-  bool json = kind == crosswalk::InputKind::kJson || (kind == crosswalk::InputKind::kAuto && LooksLikeJson(data));
-  std::vector<std::string_view> parts;
-  if (json) {
-    bool ndjson = source.size() > 7 && source.compare(source.size() - 7, 7, ".ndjson") == 0;
-    if (ndjson) {
-      size_t start = 0;
-      while (start < data.size()) {
-        size_t end = data.find('\n', start);
-        if (end == std::string_view::npos) end = data.size();
-        std::string_view line = data.substr(start, end - start);
-        if (line.find_first_not_of(" \t\r") != std::string_view::npos) parts.push_back(line);
-        start = end + 1;
-      }
-    } else {
-      parts.push_back(data);
-    }
-  } else {
-    crosswalk::hl7v2::Batch batch;
-    crosswalk::Status s = crosswalk::hl7v2::SplitMessages(data, &batch);
-    if (!s.ok()) {
-      *error = s.ToString();
-      return false;
-    }
-    parts = batch.messages;
+// "a/b#1.hl7" -> "a/b%231.hl7": '%' and '#' escaped in each path component, so that "#N" can mark the
+// N-th message of a file without colliding with any other input's name.
+std::string EscapeStem(const std::string& rel) {
+  std::string out;
+  out.reserve(rel.size());
+  for (char c : rel) {
+    if (c == '%') out += "%25";
+    else if (c == '#') out += "%23";
+    else out += c;
   }
-  int n = 0;
-  for (std::string_view p : parts) {
-    Job j;
-    j.source = source;
-    j.index = ++n;
-    j.count = static_cast<int>(parts.size());
-    j.text = p;
-    jobs->push_back(std::move(j));
-  }
-  return true;
-}
-
-std::string OutputName(const Job& j) {
-  std::string name = fs::path(j.source == "-" ? "stdin" : j.source).filename().string();
-  if (j.count > 1) name += "." + std::to_string(j.index);
-  return name;
+  return out;
 }
 
 // "2024-03-12T08:30:15-05:00" (FHIR instant) -> "20240312083015-0500" (HL7 DTM).
@@ -157,30 +229,341 @@ std::string DtmFromInstant(const std::string& instant) {
   return out;
 }
 
-// The ACK to one inbound HL7 v2 message: AA when it converted, AE (with the reason, which never holds
-// message content) when the map rejected it. Nothing for JSON input or a message that does not parse.
-void MakeAck(std::string_view text, const crosswalk::Status& status, const std::string& now, std::string* ack) {
+// The ACK to one inbound HL7 v2 message: `code` AA, AE or AR with `reason` (which never holds message
+// content) in MSA-3/ERR. Empty for a message that does not parse.
+std::string MakeAck(std::string_view text, const char* code, const std::string& reason, const std::string& now) {
   crosswalk::hl7v2::Message inbound;
-  if (!inbound.Parse(text).ok()) return;
+  if (!inbound.Parse(text).ok()) return {};
   std::string scratch;
   std::string control(inbound.Value(0, 10, 1, 0, 0, &scratch));
   std::string timestamp = now.empty() ? std::string(inbound.Value(0, 7, 1, 1, 0, &scratch)) : DtmFromInstant(now);
-  std::string ack_id = "ACK" + control;
-  crosswalk::hl7v2::AckOptions o;
-  o.code = status.ok() ? "AA" : "AE";
-  o.control_id = ack_id;
   if (timestamp.empty()) timestamp = "19700101000000+0000";
+  crosswalk::hl7v2::AckOptions o;
+  o.code = code;
+  std::string ack_id = "ACK" + control;
+  o.control_id = ack_id;
   o.timestamp = timestamp;
-  std::string reason = status.ok() ? std::string() : std::string(status.ToString());
   o.text = reason;
-  if (!crosswalk::hl7v2::BuildAck(inbound, o, ack).ok()) ack->clear();
+  std::string ack;
+  if (!crosswalk::hl7v2::BuildAck(inbound, o, &ack).ok()) ack.clear();
+  return ack;
 }
 
-int RunRun(const std::vector<std::string>& args) {
-  std::string program_path, term_dir, in = "-", out = "-", out_dir, ack_dir;
+struct Settings {
+  std::string in = "-", out = "-", out_dir, ack_dir;
   crosswalk::RunOptions options;
-  bool trace = false, quiet = false;
-  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  bool trace = false, quiet = false, sync = true;
+  unsigned threads = 1;
+  uint64_t max_file_size = 1ull << 30;
+};
+
+class Runner {
+ public:
+  Runner(const Settings& s, const crosswalk::Runtime& runtime, const crosswalk::Program& program)
+      : s_(s), runtime_(runtime), program_(program) {}
+
+  // Opens the output sink; "" or the reason (reported as a failure before any message ran).
+  std::string Open() {
+    std::error_code ec;
+    if (!s_.out_dir.empty()) {
+      fs::create_directories(s_.out_dir, ec);
+      if (!fs::is_directory(s_.out_dir)) return "cannot create the output directory '" + s_.out_dir + "'";
+    } else if (s_.out == "-") {
+      sink_fd_ = STDOUT_FILENO;
+    } else {
+      sink_fd_ = ::open(s_.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      if (sink_fd_ < 0) return "cannot write '" + s_.out + "': " + ErrnoText(errno);
+      owns_sink_ = true;
+    }
+    if (sink_fd_ >= 0) {
+      struct stat st {};
+      sink_regular_ = ::fstat(sink_fd_, &st) == 0 && S_ISREG(st.st_mode);
+      if (sink_regular_) sink_offset_ = static_cast<uint64_t>(::lseek(sink_fd_, 0, SEEK_CUR));
+    }
+    if (!s_.ack_dir.empty()) {
+      fs::create_directories(s_.ack_dir, ec);
+      if (!fs::is_directory(s_.ack_dir)) return "cannot create the ACK directory '" + s_.ack_dir + "'";
+      if (::access(s_.ack_dir.c_str(), W_OK) != 0) return "cannot write to the ACK directory '" + s_.ack_dir + "'";
+    }
+    if (!s_.out_dir.empty() && ::access(s_.out_dir.c_str(), W_OK) != 0) {
+      return "cannot write to the output directory '" + s_.out_dir + "'";
+    }
+    return {};
+  }
+
+  // Adds every message of one input file (`rel`: its path relative to --in) to the window.
+  void AddFile(const std::string& path, const std::string& rel) {
+    ++files_;
+    std::string data;
+    std::string error = ReadInput(path, s_.max_file_size, &data);
+    std::string stem = EscapeStem(rel);
+    if (!error.empty()) {
+      Reject(path, error);
+      return;
+    }
+    bool json = s_.options.input_kind == crosswalk::InputKind::kJson ||
+                (s_.options.input_kind == crosswalk::InputKind::kAuto && LooksLikeJson(data));
+    std::vector<std::string_view> parts;
+    crosswalk::hl7v2::Batch batch;
+    if (json) {
+      bool ndjson = path.size() > 7 && path.compare(path.size() - 7, 7, ".ndjson") == 0;
+      if (ndjson) {
+        size_t start = 0;
+        while (start < data.size()) {
+          size_t end = data.find('\n', start);
+          if (end == std::string_view::npos) end = data.size();
+          std::string_view line = std::string_view(data).substr(start, end - start);
+          if (line.find_first_not_of(" \t\r") != std::string_view::npos) parts.push_back(line);
+          start = end + 1;
+        }
+      } else {
+        parts.push_back(data);
+      }
+    } else {
+      crosswalk::Status st = crosswalk::hl7v2::SplitMessages(data, &batch);
+      if (!st.ok()) {
+        Reject(path, st.ToString());
+        return;
+      }
+      parts = batch.messages;
+    }
+    for (size_t i = 0; i < parts.size(); ++i) {
+      Job j;
+      bool several = parts.size() > 1;
+      j.label = path + (several ? "#" + std::to_string(i + 1) : "");
+      j.stem = stem + (several ? "#" + std::to_string(i + 1) : "");
+      j.text.assign(parts[i]);
+      j.hl7 = !json;
+      window_bytes_ += j.text.size();
+      window_.push_back(std::move(j));
+      if (window_.size() >= kWindowMessages || window_bytes_ >= kWindowBytes) Flush();
+    }
+  }
+
+  // Maps, writes and acknowledges the messages of the window.
+  void Flush() {
+    if (window_.empty()) return;
+    results_.clear();
+    results_.resize(window_.size());
+    MapWindow();
+    WriteWindow();
+    done_ += window_.size();
+    if (progress_) std::fprintf(stderr, "\rcrosswalk run: %zu messages", done_);
+    window_.clear();
+    window_bytes_ = 0;
+  }
+
+  // Closes the sink; returns the exit status.
+  int Finish() {
+    Flush();
+    if (progress_) std::fprintf(stderr, "\r%*s\r", 60, "");
+    if (owns_sink_ && ::close(sink_fd_) != 0) {
+      // The last window was already synced: a close error can only concern nothing we counted.
+      crosswalk::cli::PrintSafe(stderr, "crosswalk run: closing '" + s_.out + "': " + ErrnoText(errno));
+    }
+    size_t total = converted_ + rejected_;
+    if (!s_.quiet && (total > 1 || files_ > 1 || rejected_ > 0)) {
+      std::fprintf(stderr, "crosswalk run: %zu message%s: %zu converted, %zu rejected\n", total,
+                   total == 1 ? "" : "s", converted_, rejected_);
+    }
+    return rejected_ > 0 ? 3 : 0;
+  }
+
+  void set_progress(bool on) { progress_ = on; }
+
+ private:
+  // A whole input (file, or what is left of it) that could not be split into messages: one rejection.
+  void Reject(const std::string& label, const std::string& reason) {
+    ++rejected_;
+    crosswalk::cli::PrintSafe(stderr, label + ": rejected: " + reason);
+  }
+
+  void MapWindow() {
+    std::atomic<size_t> next{0};
+    auto worker = [&] {
+      crosswalk::RunContext ctx(runtime_);
+      crosswalk::RunOutput output;
+      for (size_t i = next++; i < window_.size(); i = next++) {
+        Result& r = results_[i];
+        r.status = ctx.Run(program_, window_[i].text, s_.options, &output);
+        if (r.status.ok()) {
+          r.output.swap(output.json);
+          r.er7 = output.kind == crosswalk::OutputKind::kHl7v2;
+        }
+        if (!s_.ack_dir.empty() && window_[i].hl7) {
+          r.ack = MakeAck(window_[i].text, r.status.ok() ? "AA" : "AE",
+                          r.status.ok() ? std::string() : r.status.ToString(), s_.options.now);
+        }
+        r.warnings.swap(output.warnings);
+        r.trace.swap(output.trace);
+      }
+    };
+    unsigned n = static_cast<unsigned>(std::min<size_t>(s_.threads, window_.size()));
+    if (n <= 1) {
+      worker();
+    } else {
+      std::vector<std::thread> pool;
+      for (unsigned t = 0; t < n; ++t) pool.emplace_back(worker);
+      for (auto& t : pool) t.join();
+    }
+  }
+
+  // Writes one output to the sink (stdout or --out FILE); on failure, cuts a regular file back to where
+  // the output began so that no partial line is left.
+  std::string WriteToSink(const Result& r) {
+    std::string error = WriteAll(sink_fd_, r.output);
+    if (error.empty() && !r.er7) error = WriteAll(sink_fd_, "\n");
+    if (sink_regular_) {
+      if (error.empty()) {
+        sink_offset_ += r.output.size() + (r.er7 ? 0 : 1);
+      } else if (::ftruncate(sink_fd_, static_cast<off_t>(sink_offset_)) != 0 ||
+                 ::lseek(sink_fd_, static_cast<off_t>(sink_offset_), SEEK_SET) < 0) {
+        error += "; the partial output could not be removed";
+      }
+    }
+    return error;
+  }
+
+  void WriteWindow() {
+    std::vector<std::string> write_error(window_.size());
+    std::vector<PendingFile> pending(window_.size());
+    std::set<fs::path> dirs;
+    // 1. Outputs, in input order.
+    for (size_t i = 0; i < window_.size(); ++i) {
+      const Job& j = window_[i];
+      Result& r = results_[i];
+      for (const auto& w : r.warnings) {
+        crosswalk::cli::PrintSafe(stderr, j.label + ": warning: " + w.map_file + ":" + std::to_string(w.line) + ":" +
+                                              std::to_string(w.col) + ": " + w.message);
+      }
+      if (s_.trace) {
+        for (const auto& t : r.trace) crosswalk::cli::PrintSafe(stderr, j.label + ": trace: " + t);
+      }
+      if (!r.status.ok()) continue;
+      if (sink_fd_ >= 0) {
+        write_error[i] = WriteToSink(r);
+      } else {
+        fs::path final_path = fs::path(s_.out_dir) / (j.stem + (r.er7 ? ".hl7" : ".json"));
+        if (!r.er7) r.output += '\n';
+        write_error[i] = WriteTemp(final_path, r.output, &pending[i]);
+        if (write_error[i].empty()) dirs.insert(final_path.parent_path());
+      }
+    }
+    // 2. Durability, then the renames that make the outputs visible under their names.
+    if (s_.sync) {
+      std::string error;
+      if (sink_fd_ >= 0 && sink_regular_) {
+        if (::fdatasync(sink_fd_) != 0) error = ErrnoText(errno);
+      } else if (sink_fd_ < 0 && !dirs.empty()) {
+        error = SyncFs(s_.out_dir);
+      }
+      if (!error.empty()) {
+        // We cannot tell which pages were lost: none of this window's outputs counts as written.
+        for (size_t i = 0; i < window_.size(); ++i) {
+          if (results_[i].status.ok() && write_error[i].empty()) write_error[i] = "cannot sync the output: " + error;
+        }
+      }
+    }
+    if (sink_fd_ < 0) {
+      for (size_t i = 0; i < window_.size(); ++i) {
+        if (pending[i].temp_path.empty()) continue;
+        if (!write_error[i].empty()) {
+          ::unlink(pending[i].temp_path.c_str());
+        } else if (::rename(pending[i].temp_path.c_str(), pending[i].final_path.c_str()) != 0) {
+          write_error[i] = "cannot rename the output into place: " + ErrnoText(errno);
+          ::unlink(pending[i].temp_path.c_str());
+        }
+      }
+      if (s_.sync) {
+        for (const auto& d : dirs) {
+          std::string error = SyncDir(d);
+          if (error.empty()) continue;
+          for (size_t i = 0; i < window_.size(); ++i) {
+            if (write_error[i].empty() && pending[i].final_path.parent_path() == d) {
+              write_error[i] = "cannot sync the output directory: " + error;
+            }
+          }
+        }
+      }
+    }
+    // 3. ACKs, now that the outputs they acknowledge are durable.
+    std::vector<std::string> ack_error(window_.size());
+    if (!s_.ack_dir.empty()) WriteAcks(write_error, &ack_error);
+    // 4. The account.
+    for (size_t i = 0; i < window_.size(); ++i) {
+      const Result& r = results_[i];
+      if (!r.status.ok()) {
+        Reject(window_[i].label, r.status.ToString());
+      } else if (!write_error[i].empty()) {
+        Reject(window_[i].label, "converted, but the output could not be written: " + write_error[i]);
+      } else if (!ack_error[i].empty()) {
+        Reject(window_[i].label, "converted and written, but the ACK could not be written: " + ack_error[i]);
+      } else {
+        ++converted_;
+      }
+    }
+  }
+
+  void WriteAcks(const std::vector<std::string>& write_error, std::vector<std::string>* ack_error) {
+    std::vector<PendingFile> pending(window_.size());
+    std::set<fs::path> dirs;
+    for (size_t i = 0; i < window_.size(); ++i) {
+      Result& r = results_[i];
+      if (!window_[i].hl7) continue;
+      if (r.status.ok() && !write_error[i].empty()) {
+        // Converted, but not delivered: AR asks the sender to send it again.
+        r.ack = MakeAck(window_[i].text, "AR", "the output could not be written", s_.options.now);
+      }
+      if (r.ack.empty()) continue;  // the message does not parse: no ACK can be addressed
+      fs::path final_path = fs::path(s_.ack_dir) / (window_[i].stem + ".ack.hl7");
+      (*ack_error)[i] = WriteTemp(final_path, r.ack, &pending[i]);
+      if ((*ack_error)[i].empty()) dirs.insert(final_path.parent_path());
+    }
+    if (s_.sync && !dirs.empty()) {
+      std::string error = SyncFs(s_.ack_dir);
+      if (!error.empty()) {
+        for (size_t i = 0; i < window_.size(); ++i) {
+          if (!pending[i].temp_path.empty() && (*ack_error)[i].empty()) (*ack_error)[i] = "cannot sync: " + error;
+        }
+      }
+    }
+    for (size_t i = 0; i < window_.size(); ++i) {
+      if (pending[i].temp_path.empty()) continue;
+      if (!(*ack_error)[i].empty()) {
+        ::unlink(pending[i].temp_path.c_str());
+      } else if (::rename(pending[i].temp_path.c_str(), pending[i].final_path.c_str()) != 0) {
+        (*ack_error)[i] = ErrnoText(errno);
+        ::unlink(pending[i].temp_path.c_str());
+      }
+    }
+    if (s_.sync) {
+      for (const auto& d : dirs) {
+        std::string error = SyncDir(d);
+        if (error.empty()) continue;
+        for (size_t i = 0; i < window_.size(); ++i) {
+          if ((*ack_error)[i].empty() && pending[i].final_path.parent_path() == d) (*ack_error)[i] = error;
+        }
+      }
+    }
+    // An ACK for a message whose output failed is still sent (AR): the failure is the output's, not the ACK's.
+  }
+
+  const Settings& s_;
+  const crosswalk::Runtime& runtime_;
+  const crosswalk::Program& program_;
+  int sink_fd_ = -1;
+  bool owns_sink_ = false, sink_regular_ = false, progress_ = false;
+  uint64_t sink_offset_ = 0;
+  std::vector<Job> window_;
+  size_t window_bytes_ = 0;
+  std::vector<Result> results_;
+  size_t files_ = 0, done_ = 0, converted_ = 0, rejected_ = 0;
+};
+
+int RunRun(const std::vector<std::string>& args) {
+  Settings s;
+  std::string program_path, term_dir;
+  s.threads = std::max(1u, std::thread::hardware_concurrency());
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&](std::string* dst) {
@@ -193,18 +576,18 @@ int RunRun(const std::vector<std::string>& args) {
       std::fputs(kUsage, stdout);
       return 0;
     } else if (a == "--term" && value(&term_dir)) {
-    } else if (a == "--in" && value(&in)) {
-    } else if (a == "--out" && value(&out)) {
-    } else if (a == "--out-dir" && value(&out_dir)) {
-    } else if (a == "--ack-dir" && value(&ack_dir)) {
-    } else if (a == "--map" && value(&options.map_name)) {
-    } else if (a == "--now" && value(&options.now)) {
-    } else if (a == "--zone" && value(&options.default_zone)) {
+    } else if (a == "--in" && value(&s.in)) {
+    } else if (a == "--out" && value(&s.out)) {
+    } else if (a == "--out-dir" && value(&s.out_dir)) {
+    } else if (a == "--ack-dir" && value(&s.ack_dir)) {
+    } else if (a == "--map" && value(&s.options.map_name)) {
+    } else if (a == "--now" && value(&s.options.now)) {
+    } else if (a == "--zone" && value(&s.options.default_zone)) {
     } else if (a == "--from" && value(&v)) {
-      if (v == "hl7v2") options.input_kind = crosswalk::InputKind::kHl7v2;
-      else if (v == "json" || v == "fhir") options.input_kind = crosswalk::InputKind::kJson;
+      if (v == "hl7v2") s.options.input_kind = crosswalk::InputKind::kHl7v2;
+      else if (v == "json" || v == "fhir") s.options.input_kind = crosswalk::InputKind::kJson;
       else {
-        std::fprintf(stderr, "crosswalk run: --from takes hl7v2 or json, not '%s'\n", v.c_str());
+        crosswalk::cli::PrintSafe(stderr, "crosswalk run: --from takes hl7v2 or json, not '" + v + "'");
         return 2;
       }
     } else if (a == "--var" && value(&v)) {
@@ -213,23 +596,39 @@ int RunRun(const std::vector<std::string>& args) {
         std::fprintf(stderr, "crosswalk run: --var takes NAME=VALUE\n");
         return 2;
       }
-      options.variables.emplace_back(v.substr(0, eq), v.substr(eq + 1));
+      s.options.variables.emplace_back(v.substr(0, eq), v.substr(eq + 1));
     } else if (a == "-j" && value(&v)) {
-      threads = static_cast<unsigned>(std::max(1, std::atoi(v.c_str())));
+      int n = std::atoi(v.c_str());
+      if (n < 1 || n > 1024) {
+        std::fprintf(stderr, "crosswalk run: -j takes a number of threads from 1 to 1024\n");
+        return 2;
+      }
+      s.threads = static_cast<unsigned>(n);
+    } else if (a == "--max-file-size" && value(&v)) {
+      char* end = nullptr;
+      unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n == 0) {
+        std::fprintf(stderr, "crosswalk run: --max-file-size takes a positive number of bytes\n");
+        return 2;
+      }
+      s.max_file_size = n;
     } else if (a == "--pretty") {
-      options.pretty = true;
+      s.options.pretty = true;
     } else if (a == "--trace") {
-      trace = true;
-      options.trace = true;
+      s.trace = true;
+      s.options.trace = true;
+    } else if (a == "--no-sync") {
+      s.sync = false;
     } else if (a == "--quiet") {
-      quiet = true;
+      s.quiet = true;
     } else if (!a.empty() && a[0] == '-' && a != "-") {
-      std::fprintf(stderr, "crosswalk run: unknown or incomplete option '%s'\n%s", a.c_str(), kUsage);
+      crosswalk::cli::PrintSafe(stderr, "crosswalk run: unknown or incomplete option '" + a + "'");
+      std::fputs(kUsage, stderr);
       return 2;
     } else if (program_path.empty()) {
       program_path = a;
     } else {
-      std::fprintf(stderr, "crosswalk run: unexpected argument '%s'\n", a.c_str());
+      crosswalk::cli::PrintSafe(stderr, "crosswalk run: unexpected argument '" + a + "'");
       return 2;
     }
   }
@@ -237,138 +636,79 @@ int RunRun(const std::vector<std::string>& args) {
     std::fputs(kUsage, stderr);
     return 2;
   }
+  if (!s.out_dir.empty() && s.out != "-") {
+    std::fprintf(stderr, "crosswalk run: --out and --out-dir exclude each other\n");
+    return 2;
+  }
 
   std::string bytes;
-  if (!ReadFile(program_path, &bytes)) {
-    std::fprintf(stderr, "crosswalk run: cannot read '%s'\n", program_path.c_str());
+  if (std::string error = ReadInput(program_path, 1ull << 30, &bytes); !error.empty()) {
+    crosswalk::cli::PrintSafe(stderr, "crosswalk run: " + program_path + ": " + error);
     return 1;
   }
   crosswalk::RuntimeOptions ropts;
   ropts.terminology_dir = term_dir;
   auto runtime = crosswalk::Runtime::Create(ropts);
   if (!runtime.ok()) {
-    std::fprintf(stderr, "crosswalk run: %s\n", runtime.status().ToString().c_str());
+    crosswalk::cli::PrintSafe(stderr, "crosswalk run: " + runtime.status().ToString());
     return 1;
   }
   auto program = (*runtime)->Load(bytes);
   if (!program.ok()) {
-    std::fprintf(stderr, "crosswalk run: %s: %s\n", program_path.c_str(), program.status().ToString().c_str());
+    crosswalk::cli::PrintSafe(stderr, "crosswalk run: " + program_path + ": " + program.status().ToString());
     return 1;
   }
+  if (!s.options.map_name.empty()) {
+    auto maps = (*program)->maps();
+    bool found = std::any_of(maps.begin(), maps.end(), [&](const auto& m) { return m.name == s.options.map_name; });
+    if (!found) {
+      crosswalk::cli::PrintSafe(stderr, "crosswalk run: --map: the program has no map named '" +
+                                            s.options.map_name + "'");
+      return 2;
+    }
+  }
 
-  // Gather inputs.
-  std::vector<std::string> files;
+  // The inputs: one file (or stdin), or every regular file under a directory, in name order.
+  std::vector<std::pair<std::string, std::string>> files;  // path, path relative to --in
   std::error_code ec;
-  if (in != "-" && fs::is_directory(in, ec)) {
-    for (const auto& entry : fs::recursive_directory_iterator(in, ec)) {
-      if (entry.is_regular_file()) files.push_back(entry.path().string());
-    }
-    std::sort(files.begin(), files.end());
-  } else {
-    files.push_back(in);
-  }
-  std::vector<std::string> contents(files.size());
-  std::vector<Job> jobs;
-  std::vector<std::string> rejections;  // file-level rejections (unreadable / unsplittable)
-  for (size_t f = 0; f < files.size(); ++f) {
-    if (!ReadFile(files[f], &contents[f])) {
-      if (files.size() == 1) {
-        std::fprintf(stderr, "crosswalk run: cannot read '%s'\n", files[f].c_str());
-        return 1;
-      }
-      rejections.push_back(files[f] + ": rejected: cannot read the file");
-      continue;
-    }
-    std::string error;
-    if (!SplitInput(files[f], contents[f], options.input_kind, &jobs, &error)) {
-      rejections.push_back(files[f] + ": rejected: " + error);
-    }
-  }
-
-  std::vector<Result> results(jobs.size());
-  std::atomic<size_t> next{0};
-  std::atomic<size_t> finished{0};
-  auto worker = [&] {
-    crosswalk::RunContext ctx(**runtime);
-    crosswalk::RunOutput output;
-    for (size_t i = next++; i < jobs.size(); i = next++, ++finished) {
-      crosswalk::Status s = ctx.Run(**program, jobs[i].text, options, &output);
-      Result& r = results[i];
-      r.ok = s.ok();
-      if (s.ok()) {
-        r.output = output.json;
-        r.er7 = output.kind == crosswalk::OutputKind::kHl7v2;
-      } else {
-        r.error = s.ToString();
-      }
-      if (!ack_dir.empty()) MakeAck(jobs[i].text, s, options.now, &r.ack);
-      r.warnings = output.warnings;
-      r.trace = output.trace;
-    }
-  };
-  unsigned n_threads = static_cast<unsigned>(std::min<size_t>(threads, std::max<size_t>(1, jobs.size())));
-  // A progress line on stderr, only when it is a terminal and there is more than a handful to do.
-  bool progress = !quiet && jobs.size() > 50 && isatty(STDERR_FILENO);
-  std::vector<std::thread> pool;
-  for (unsigned t = 0; t < n_threads; ++t) pool.emplace_back(worker);
-  while (progress && finished.load() < jobs.size()) {
-    std::fprintf(stderr, "\rcrosswalk run: %zu/%zu messages", finished.load(), jobs.size());
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  for (auto& t : pool) t.join();
-  if (progress) std::fprintf(stderr, "\r%*s\r", 60, "");
-
-  // Write outputs in input order.
-  size_t converted = 0;
-  std::FILE* sink = nullptr;
-  if (out_dir.empty()) {
-    sink = out == "-" ? stdout : std::fopen(out.c_str(), "wb");
-    if (!sink) {
-      std::fprintf(stderr, "crosswalk run: cannot write '%s'\n", out.c_str());
+  if (s.in != "-" && fs::is_directory(s.in, ec)) {
+    fs::recursive_directory_iterator it(s.in, fs::directory_options::skip_permission_denied, ec), end;
+    if (ec) {
+      crosswalk::cli::PrintSafe(stderr, "crosswalk run: cannot list '" + s.in + "': " + ec.message());
       return 1;
     }
+    for (; it != end; it.increment(ec)) {
+      if (ec) {
+        crosswalk::cli::PrintSafe(stderr, "crosswalk run: cannot list '" + s.in + "': " + ec.message());
+        return 1;
+      }
+      if (it->is_regular_file(ec)) {
+        files.emplace_back(it->path().string(), it->path().lexically_relative(s.in).string());
+      }
+    }
+    std::sort(files.begin(), files.end());
+  } else if (s.in == "-") {
+    files.emplace_back("-", "stdin");
   } else {
-    fs::create_directories(out_dir, ec);
+    if (::access(s.in.c_str(), R_OK) != 0) {
+      crosswalk::cli::PrintSafe(stderr, "crosswalk run: cannot read '" + s.in + "': " + ErrnoText(errno));
+      return 1;
+    }
+    files.emplace_back(s.in, fs::path(s.in).filename().string());
   }
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    const Job& j = jobs[i];
-    std::string label = j.source + (j.count > 1 ? "#" + std::to_string(j.index) : "");
-    const Result& r = results[i];
-    for (const auto& w : r.warnings) {
-      std::fprintf(stderr, "%s: warning: %s:%u:%u: %s\n", label.c_str(), w.map_file.c_str(), w.line, w.col,
-                   w.message.c_str());
-    }
-    if (trace) {
-      for (const auto& t : r.trace) std::fprintf(stderr, "%s: trace: %s\n", label.c_str(), t.c_str());
-    }
-    if (!r.ack.empty()) {
-      fs::create_directories(ack_dir, ec);
-      std::ofstream f(fs::path(ack_dir) / (OutputName(j) + ".ack.hl7"), std::ios::binary);
-      f << r.ack;
-    }
-    if (!r.ok) {
-      rejections.push_back(label + ": rejected: " + r.error);
-      continue;
-    }
-    ++converted;
-    if (sink) {
-      std::fwrite(r.output.data(), 1, r.output.size(), sink);
-      if (!r.er7) std::fputc('\n', sink);
-    } else {
-      std::ofstream f(fs::path(out_dir) / (OutputName(j) + (r.er7 ? ".hl7" : ".json")), std::ios::binary);
-      f << r.output;
-      if (!r.er7) f << '\n';
-    }
+
+  // A write to a closed pipe must come back as EPIPE (a rejection we report), not kill the process.
+  // Likewise a file-size limit (RLIMIT_FSIZE) must give EFBIG, not SIGXFSZ.
+  std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGXFSZ, SIG_IGN);
+  Runner runner(s, **runtime, **program);
+  if (std::string error = runner.Open(); !error.empty()) {
+    crosswalk::cli::PrintSafe(stderr, "crosswalk run: " + error);
+    return 1;
   }
-  if (sink && sink != stdout) std::fclose(sink);
-  for (const auto& r : rejections) std::fprintf(stderr, "%s\n", r.c_str());
-  size_t rejected = rejections.size();
-  if (!quiet && (jobs.size() > 1 || files.size() > 1 || rejected > 0)) {
-    std::fprintf(stderr, "crosswalk run: %zu message%s: %zu converted, %zu rejected\n", converted + rejected,
-                 converted + rejected == 1 ? "" : "s", converted, rejected);
-  }
-  if (rejected > 0) return jobs.size() + files.size() > 2 || converted > 0 ? 3 : 1;
-  return 0;
+  runner.set_progress(!s.quiet && files.size() > 50 && isatty(STDERR_FILENO));
+  for (const auto& [path, rel] : files) runner.AddFile(path, rel);
+  return runner.Finish();
 }
 
 }  // namespace

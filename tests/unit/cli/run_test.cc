@@ -70,7 +70,7 @@ TEST_F(CliTest, DirectoriesAndBatchesAccountForEveryMessage) {
   EXPECT_NE(p.err.find("batch.hl7#2: rejected: no map for HL7 v2 message type ORU^R01"), std::string::npos) << p.err;
   EXPECT_NE(p.err.find("garbage.hl7: rejected:"), std::string::npos) << p.err;
   EXPECT_TRUE(std::filesystem::exists(Path("out/one.hl7.json")));
-  EXPECT_TRUE(std::filesystem::exists(Path("out/batch.hl7.1.json")));
+  EXPECT_TRUE(std::filesystem::exists(Path("out/batch.hl7#1.json")));
 }
 
 TEST_F(CliTest, Hl7v2TargetWritesEscapedEr7) {
