@@ -18,8 +18,8 @@ References (under --expected, default ../shared/data/expected relative to the re
                       v2 JSON; it is written back as ER7 (segments ordered by the v2 message structures, see
                       SEGMENT_ORDER) before it is run. The output is an array of resources.
   v2-to-fhir-ig       FHIR_bundle.hl7_NAME.xml (FHIR XML) with the input hl7v2/v2-to-fhir-ig/Message.hl7_NAME.hl7.
-Pair inputs named in a pairs.tsv are relative to the folder above --expected, or (the test fixture keeps
-inputs next to outputs) to --expected itself. Not measured: google-hdh's segment/datatype pairs (fragments
+A pair's files are looked for next to the pairs.tsv / expected file first (tests/fixtures/expected keeps
+inputs beside outputs), then relative to the folder above --expected (the shared data layout). Not measured: google-hdh's segment/datatype pairs (fragments
 that no message map runs on), the IG's ADT_A01 bundle (no input published), ReportStream's HL7->HL7 and
 HL7->CSV pairs and IZ Gateway's FHIRPath assertions (not FHIR outputs).
 
@@ -98,12 +98,13 @@ class Pair:
 
 # ---------------------------------------------------------------------------------------------- discovery
 def _resolve(expected_dir, rel, near):
-    for base in (os.path.dirname(expected_dir), expected_dir, near):
-        p = os.path.join(base, rel)
+    """A pair's file: next to the listing (the test fixture keeps inputs beside outputs), else relative to the
+    data root (the folder above expected/), else relative to expected/ itself."""
+    for p in (os.path.join(near, rel), os.path.join(near, os.path.basename(rel)),
+              os.path.join(os.path.dirname(expected_dir), rel), os.path.join(expected_dir, rel)):
         if os.path.exists(p):
             return p
-    p = os.path.join(near, os.path.basename(rel))
-    return p if os.path.exists(p) else None
+    return None
 
 
 def _read_pairs_tsv(path):
