@@ -40,6 +40,15 @@ not document shape. What is normalised, because it is not a real difference betw
     of different extensions never match each other; ReportStream's own extensions
     (https://reportstream.cdc.gov/fhir/StructureDefinition/...) are dropped: they carry raw v2 fields for
     ReportStream's FHIR->HL7 round trip and are not part of the V2-to-FHIR IG;
+  - in a Provenance of the conversion itself (activity v2-FHIR transformation, or UPDATE: the IG's
+    MSH[Provenance-Transformation] and PID[Provenance-Patient]), `recorded` is "the time of transformation"
+    and the `assembler` agent is whoever runs the converter: they become fixed tokens on both sides, and the
+    assembler Organization (ReportStream's 'CDC PRIME - Atlanta') is left out unless something else uses it;
+  - values in ReportStream's own namespace (https://reportstream.cdc.gov/..., e.g. its Bundle.identifier
+    system) are dropped;
+  - `http://example.com/v2-to-fhir-converter/(Identifier|CodeSystem)/NAME` (FHIR-Converter's, and the IG
+    samples', invented URI for a system that has only a name) and `urn:id:NAME` (ours) both compare as
+    `local:NAME`: each is a made-up URI for the same name;
   - strings are compared with leading/trailing whitespace removed; numbers keep their spelling (1.50 is not
     1.5: FHIR decimals carry precision); booleans are true/false;
   - a dateTime/instant with an offset is compared as the UTC instant (`...T10:25:31-04:00` equals
@@ -85,6 +94,7 @@ DEFAULT_EXPECTED = _default_expected()
 RS_NAMESPACE = 'https://reportstream.cdc.gov/'
 RS_EXTENSION = RS_NAMESPACE + 'fhir/StructureDefinition/'
 SKIP_KEYS = {'id', 'meta', 'text', 'fullUrl', 'request', 'resourceType', 'response', 'search'}
+SHORT = {'ms-fhir-converter': 'ms', 'reportstream': 'rs', 'google-hdh': 'hdh', 'v2-to-fhir-ig': 'ig'}
 CONVERTERS = ('ms-fhir-converter', 'reportstream', 'google-hdh', 'v2-to-fhir-ig')
 
 
@@ -440,28 +450,47 @@ def walk(node, path, rt, refs, out):
     out.append((rt, path, exact, wall))
 
 
-def _is_rs_transformation(r):
+TRANSFORMATION_ACTIVITIES = {'v2-FHIR transformation', 'v2-fhir-transformation', 'UPDATE'}
+
+
+def _transformation(r):
+    """A Provenance of the conversion itself (IG: MSH[Provenance-Transformation], PID[Provenance-Patient])."""
     if r.get('resourceType') != 'Provenance':
         return False
     act = _one(r.get('activity')) or {}
-    return any(isinstance(c, dict) and _one(c.get('code')) == 'v2-FHIR transformation'
+    return any(isinstance(c, dict) and _one(c.get('code')) in TRANSFORMATION_ACTIVITIES
                for c in (act.get('coding') or []))
 
 
-def _drop_rs_transformation(res, refs):
-    """ReportStream's record of its own run: the Provenance (activity 'v2-FHIR transformation', recorded = the
-    run's clock) and the Organization it names as assembler (ReportStream itself), when nothing else uses it."""
-    drop = [r for _, r in res if _is_rs_transformation(r)]
-    if not drop:
-        return res
-    targets = set()
-    for prov in drop:
-        for agent in prov.get('agent') or []:
-            who = (_one(agent.get('who')) or {}).get('reference') if isinstance(agent, dict) else None
-            t = refs.by_key.get(str(_one(who))) if who else None
-            if t is not None:
-                targets.add(id(t))
-    kept = [(u, r) for u, r in res if not _is_rs_transformation(r)]
+def _normalise_transformations(res, refs):
+    """In a Provenance of the conversion itself, `recorded` is the run's clock and the `assembler` agent is
+    whoever runs the converter (ReportStream names 'CDC PRIME - Atlanta'): both become fixed tokens, and the
+    assembler Organization is left out when nothing else refers to it. Applied to both sides alike."""
+    assemblers, out = set(), []
+    for u, r in res:
+        if not _transformation(r):
+            out.append((u, r))
+            continue
+        r = dict(r)
+        if 'recorded' in r:
+            r['recorded'] = '(time of transformation)'
+        agents = []
+        for agent in (r.get('agent') or []):
+            codes = {_one(c.get('code')) for t in ([agent.get('type')] if isinstance(agent, dict) else [])
+                     for tt in (t if isinstance(t, list) else [t]) if isinstance(tt, dict)
+                     for c in (tt.get('coding') or []) if isinstance(c, dict)}
+            if 'assembler' in codes:
+                who = (_one(agent.get('who')) or {}).get('reference')
+                t = refs.by_key.get(str(_one(who))) if who else None
+                if t is not None:
+                    assemblers.add(id(t))
+                agent = dict(agent, who={'display': '(the converter)'})
+            agents.append(agent)
+        if agents:
+            r['agent'] = agents
+        out.append((u, r))
+    if not assemblers:
+        return out
     used = set()
 
     def scan(node):
@@ -476,9 +505,9 @@ def _drop_rs_transformation(res, refs):
         elif isinstance(node, list):
             for x in node:
                 scan(x)
-    for _, r in kept:
+    for _, r in out:
         scan(r)
-    return [(u, r) for u, r in kept if id(r) not in targets or id(r) in used]
+    return [(u, r) for u, r in out if id(r) not in assemblers or id(r) in used]
 
 
 def facts_of(doc):
@@ -486,7 +515,7 @@ def facts_of(doc):
     if bundle is None:
         res = [(None, r) for r in res]
     refs = RefIndex(res)
-    res = _drop_rs_transformation(res, refs)
+    res = _normalise_transformations(res, refs)
     out = []
     if bundle is not None:
         top = {k: v for k, v in bundle.items() if k in ('identifier', 'timestamp', 'signature')}
@@ -629,8 +658,9 @@ def evaluate(pairs):
 def build_report(pairs, skipped, gaps_n):
     conv, subset, mtype, rtype = (collections.defaultdict(Tally) for _ in range(4))
     total = Tally()
-    elem = collections.defaultdict(lambda: {'ref': 0, 'matched': 0, 'missing': 0, 'different': 0,
-                                            'pairs': set(), 'refs': set()})
+    elem = collections.defaultdict(lambda: {'ref': 0, 'matched': 0})
+    gap = collections.defaultdict(lambda: {'ref': 0, 'matched': 0, 'missing': 0, 'different': 0,
+                                           'pairs': set(), 'refs': collections.Counter()})
     for pair in pairs:
         r = pair.result
         total.add(r)
@@ -644,15 +674,20 @@ def build_report(pairs, skipped, gaps_n):
             e = elem[(rt, path)]
             e['ref'] += n
             e['matched'] += m
+            if not pair.outputs:
+                continue   # a rejected message is listed under 'rejected', not as element gaps
+            g = gap[(rt, path)]
+            g['ref'] += n
+            g['matched'] += m
             if n > m:
-                e['different' if present else 'missing'] += n - m
-                e['pairs'].add(pair.name)
-                e['refs'].add(pair.reference)
+                g['different' if present else 'missing'] += n - m
+                g['pairs'].add(pair.name)
+                g['refs'][pair.reference] += n - m
     rejected = collections.Counter()
     for pair in pairs:
         if not pair.outputs:
             rejected[(pair.reference, pair.msg_type, pair.reason or 'no output')] += 1
-    gaps = sorted(((k, v) for k, v in elem.items() if v['ref'] > v['matched']),
+    gaps = sorted(((k, v) for k, v in gap.items() if v['ref'] > v['matched']),
                   key=lambda kv: (-(kv[1]['ref'] - kv[1]['matched']), kv[0]))
     return {
         'total': total.row(),
@@ -665,7 +700,7 @@ def build_report(pairs, skipped, gaps_n):
                           agreement_pct=pct(v['matched'], v['ref'])) for k, v in sorted(elem.items())],
         'gaps': [dict(element='%s.%s' % k, unmatched=v['ref'] - v['matched'], missing=v['missing'],
                       different=v['different'], reference_facts=v['ref'], pairs=len(v['pairs']),
-                      references=sorted(v['refs']), example=sorted(v['pairs'])[0])
+                      references=dict(sorted(v['refs'].items())), example=sorted(v['pairs'])[0])
                  for k, v in gaps[:gaps_n]],
         'rejected': [dict(reference=k[0], type=k[1], reason=k[2], count=n) for k, n in sorted(rejected.items())],
         'pairs': [dict(reference=p.reference, subset=p.subset, name=p.name, type=p.msg_type, **p.result)
@@ -708,10 +743,11 @@ def print_text(rep, show_elements):
         print(table(['element', 'ref facts', 'reproduced', '%'],
                     [[r['element'], r['reference_facts'], r['reproduced'], r['agreement_pct']]
                      for r in rep['elements']]))
-    print('\n== largest gaps (reference facts not reproduced)')
+    print('\n== largest gaps (reference facts not reproduced, in the messages we convert)')
     print(table(['element', 'unmatched', 'missing', 'different', 'ref facts', 'pairs', 'references', 'e.g.'],
                 [[g['element'], g['unmatched'], g['missing'], g['different'], g['reference_facts'], g['pairs'],
-                  ','.join(g['references']), g['example']] for g in rep['gaps']]))
+                  ' '.join('%s:%d' % (SHORT.get(k, k), n) for k, n in g['references'].items()), g['example']]
+                 for g in rep['gaps']]))
     if rep['rejected']:
         print('\n== rejected by the shipped maps')
         print(table(['converter', 'type', 'count', 'reason'],
@@ -802,4 +838,7 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:   # | head
+        sys.exit(0)
