@@ -660,7 +660,7 @@ def build_report(pairs, skipped, gaps_n):
     total = Tally()
     elem = collections.defaultdict(lambda: {'ref': 0, 'matched': 0})
     gap = collections.defaultdict(lambda: {'ref': 0, 'matched': 0, 'missing': 0, 'different': 0,
-                                           'pairs': set(), 'refs': collections.Counter()})
+                                           'pairs': collections.Counter(), 'refs': collections.Counter()})
     for pair in pairs:
         r = pair.result
         total.add(r)
@@ -681,7 +681,7 @@ def build_report(pairs, skipped, gaps_n):
             g['matched'] += m
             if n > m:
                 g['different' if present else 'missing'] += n - m
-                g['pairs'].add(pair.name)
+                g['pairs'][pair.name] += n - m
                 g['refs'][pair.reference] += n - m
     rejected = collections.Counter()
     for pair in pairs:
@@ -700,7 +700,7 @@ def build_report(pairs, skipped, gaps_n):
                           agreement_pct=pct(v['matched'], v['ref'])) for k, v in sorted(elem.items())],
         'gaps': [dict(element='%s.%s' % k, unmatched=v['ref'] - v['matched'], missing=v['missing'],
                       different=v['different'], reference_facts=v['ref'], pairs=len(v['pairs']),
-                      references=dict(sorted(v['refs'].items())), example=sorted(v['pairs'])[0])
+                      references=dict(sorted(v['refs'].items())), example=min(v['pairs'].items(), key=lambda kv: (-kv[1], kv[0]))[0])
                  for k, v in gaps[:gaps_n]],
         'rejected': [dict(reference=k[0], type=k[1], reason=k[2], count=n) for k, n in sorted(rejected.items())],
         'pairs': [dict(reference=p.reference, subset=p.subset, name=p.name, type=p.msg_type, **p.result)
