@@ -2,7 +2,7 @@
 """Fact-by-fact agreement of the shipped HL7 v2 -> FHIR R4 maps with every reference converter.
 
   tools/scripts/fidelity.py [--build DIR] [--expected DIR] [--reference NAME] [--type ADT^A01]
-                            [--gaps N] [--json] [--min REF=PCT]...
+                            [--gaps N] [--elements] [--json] [--show PAIR] [--min REF=PCT]... [--self-test]
 
 Standard library only (Python 3.11). Runs `crosswalk run build/maps/hl7v2-to-fhir.cwb --term build/terminology`
 ONCE over every input message (copied into one temporary folder), then compares each of our Bundles with the
@@ -19,16 +19,18 @@ References (under --expected, default ../shared/data/expected relative to the re
                       SEGMENT_ORDER) before it is run. The output is an array of resources.
   v2-to-fhir-ig       FHIR_bundle.hl7_NAME.xml (FHIR XML) with the input hl7v2/v2-to-fhir-ig/Message.hl7_NAME.hl7.
 A pair's files are looked for next to the pairs.tsv / expected file first (tests/fixtures/expected keeps
-inputs beside outputs), then relative to the folder above --expected (the shared data layout). Not measured: google-hdh's segment/datatype pairs (fragments
-that no message map runs on), the IG's ADT_A01 bundle (no input published), ReportStream's HL7->HL7 and
-HL7->CSV pairs and IZ Gateway's FHIRPath assertions (not FHIR outputs).
+inputs beside outputs), then relative to the folder above --expected (the shared data layout).
+Not measured: google-hdh's segment/datatype pairs (fragments that no message map runs on), the IG's ADT_A01
+bundle (no input published), ReportStream's HL7->HL7 and HL7->CSV pairs and IZ Gateway's FHIRPath assertions
+(not FHIR outputs).
 
 A FACT is (resource type, element path, value) for every leaf of every resource, so agreement is about content,
 not document shape. What is normalised, because it is not a real difference between two correct conversions:
   - array indices are dropped from paths and facts are compared as multisets per pair: array ORDER never
     matters (Patient.name.given = "John" is one fact wherever the name and the given sit);
   - `id`, `fullUrl`, `meta` (lastUpdated, versionId, source, tags: processing metadata each converter
-    invents), `text` (generated narrative: MS writes a generation timestamp there), `Bundle.entry.request`
+    invents), a resource's `text` Narrative (MS writes a generation timestamp there; CodeableConcept.text and
+    other string `text` elements are facts), `Bundle.entry.request`
     (batch/transaction verbs), `Bundle.type` (batch, message, transaction or a bare array is each converter's
     envelope choice) are not facts;
   - ids and uuids never appear as values: a `reference` is replaced by the referenced resource's type and
@@ -53,13 +55,15 @@ not document shape. What is normalised, because it is not a real difference betw
     1.5: FHIR decimals carry precision); booleans are true/false;
   - a dateTime/instant with an offset is compared as the UTC instant (`...T10:25:31-04:00` equals
     `...T14:25:31Z`), fractional seconds that are all zeros are dropped; a value without an offset on one side
-    still matches the other side's value when the wall-clock time is the same (FHIR-Converter writes its
-    test machine's zone, +05:30, on every time that had none in the message). Such matches are counted as
-    agreeing and reported separately as `zone-only`.
+    still matches the other side's value when the wall-clock time is the same (a converter may put its own
+    machine's zone on a time the message gave without one). Such matches are counted as agreeing and
+    reported separately as `zone-only`.
 Agreement of a pair = reference facts reproduced / reference facts (recall). `ours` = facts we write, and
 `extra` = ours not matched (for information: a reference that is silent on an element is not a judge of it).
-A message we reject counts every reference fact as missing. A reference element path is MISSING in a pair
-when we write no fact at that path, DIFFERENT when we write facts there but not the reference's value.
+A message we reject counts every reference fact as missing (and is listed under `rejected`). The largest gaps
+are element paths counted over the messages we convert: MISSING in a pair when we write no fact at that path,
+DIFFERENT when we write facts there but not the reference's value. `--self-test` checks the normalisations on
+small inline documents before the run.
 
 Exit status: 0, or 1 when a --min ratchet fails or the run cannot be made, 2 on usage errors.
 """
@@ -93,7 +97,7 @@ def _default_expected():
 DEFAULT_EXPECTED = _default_expected()
 RS_NAMESPACE = 'https://reportstream.cdc.gov/'
 RS_EXTENSION = RS_NAMESPACE + 'fhir/StructureDefinition/'
-SKIP_KEYS = {'id', 'meta', 'text', 'fullUrl', 'request', 'resourceType', 'response', 'search'}
+SKIP_KEYS = {'id', 'meta', 'fullUrl', 'request', 'resourceType', 'response', 'search'}
 SHORT = {'ms-fhir-converter': 'ms', 'reportstream': 'rs', 'google-hdh': 'hdh', 'v2-to-fhir-ig': 'ig'}
 CONVERTERS = ('ms-fhir-converter', 'reportstream', 'google-hdh', 'v2-to-fhir-ig')
 
@@ -424,6 +428,8 @@ def walk(node, path, rt, refs, out):
         for k, v in node.items():
             if k in SKIP_KEYS or v is None:
                 continue
+            if k == 'text' and (isinstance(v, dict) or (isinstance(v, list) and v and isinstance(v[0], dict))):
+                continue   # a Narrative (CodeableConcept.text, Annotation.text are strings and stay)
             if k == 'reference' and isinstance(v, str):
                 out.append((rt, _join(path, 'reference'), refs.key(v), None))
                 continue
@@ -612,6 +618,74 @@ def run_crosswalk(build, pairs, jobs):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+# ---------------------------------------------------------------------------------------------- self-test
+def self_test():
+    """Checks the normalisations on small inline documents; returns the list of failures."""
+    fails = []
+
+    def check(what, got, want):
+        if got != want:
+            fails.append('%s: got %r, want %r' % (what, got, want))
+    D = decimal.Decimal
+    check('offset -> UTC', norm_value('2023-05-01T10:25:31-04:00'), ('2023-05-01T14:25:31Z', '2023-05-01T10:25:31'))
+    check('zero fraction', norm_value('2023-05-01T10:25:31.000Z')[0], '2023-05-01T10:25:31Z')
+    check('fraction kept', norm_value('2023-05-01T10:25:31.120+00:00')[0], '2023-05-01T10:25:31.12Z')
+    check('date untouched', norm_value('1994-12-01'), ('1994-12-01', None))
+    check('decimal spelling', norm_value(D('1.50')), ('1.50', None))
+    check('MS local system', norm_value('http://example.com/v2-to-fhir-converter/Identifier/GOOD HOSP')[0],
+          'local:GOOD-HOSP')
+    check('our local system', norm_value('urn:id:GOOD HOSP')[0], 'local:GOOD-HOSP')
+    bundle = {'resourceType': 'Bundle', 'id': 'x', 'type': 'batch', 'identifier': {'value': 'M1'},
+              'meta': {'lastUpdated': '2024-01-01T00:00:00Z'},
+              'entry': [
+                  {'fullUrl': 'urn:uuid:p1', 'resource': {
+                      'resourceType': 'Patient', 'id': 'p1', 'text': {'div': '<div/>'},
+                      'identifier': [{'system': 'urn:oid:1.2', 'value': 'MRN1'}],
+                      'extension': [{'url': RS_EXTENSION + 'hl7v2Field', 'valueString': 'PID.3'},
+                                    {'url': 'http://hl7.org/fhir/StructureDefinition/patient-religion',
+                                     'valueCodeableConcept': {'text': 'x'}}],
+                      'name': [{'given': ['A', 'B']}]}},
+                  {'fullUrl': 'Encounter/e1', 'resource': {
+                      'resourceType': 'Encounter', 'id': 'e1', 'subject': {'reference': 'urn:uuid:p1'},
+                      'period': {'start': '2020-01-01T10:00:00+01:00'}}},
+                  {'resource': {'resourceType': 'Provenance', 'recorded': '2024-03-19T15:20:45Z',
+                                'activity': {'coding': [{'code': 'v2-FHIR transformation'}]},
+                                'agent': [{'type': {'coding': [{'code': 'assembler'}]},
+                                           'who': {'reference': 'Organization/o1'}}]}},
+                  {'fullUrl': 'Organization/o1', 'resource': {'resourceType': 'Organization', 'id': 'o1',
+                                                              'name': 'The converter'}}]}
+    got = sorted((rt, p, v) for rt, p, v, _ in facts_of(bundle))
+    check('facts', got, sorted([
+        ('Bundle', 'identifier.value', 'M1'),
+        ('Patient', 'identifier.system', 'urn:oid:1.2'), ('Patient', 'identifier.value', 'MRN1'),
+        ('Patient', 'extension(patient-religion).valueCodeableConcept.text', 'x'),
+        ('Patient', 'name.given', 'A'), ('Patient', 'name.given', 'B'),
+        ('Encounter', 'subject.reference', '->Patient[MRN1]'),
+        ('Encounter', 'period.start', '2020-01-01T09:00:00Z'),
+        ('Provenance', 'recorded', '(time of transformation)'),
+        ('Provenance', 'activity.coding.code', 'v2-FHIR transformation'),
+        ('Provenance', 'agent.type.coding.code', 'assembler'),
+        ('Provenance', 'agent.who.display', '(the converter)')]))
+    ref = [('Patient', 'name.given', 'A', None), ('Patient', 'name.given', 'A', None),
+           ('Encounter', 'period.start', '2020-01-01T04:30:00Z', '2020-01-01T10:00:00'),
+           ('Patient', 'gender', 'female', None)]
+    ours = [('Patient', 'name.given', 'A', None), ('Encounter', 'period.start', '2020-01-01T10:00:00',
+                                                  '2020-01-01T10:00:00'), ('Patient', 'gender', 'male', None)]
+    stats, unmatched, extras = compare(ref, ours)
+    check('multiset + zone-only', (stats[('Patient', 'name.given')], stats[('Encounter', 'period.start')]),
+          ([2, 1, 0], [1, 1, 1]))
+    check('unmatched', sorted(unmatched), [('Patient', 'gender', 'female'), ('Patient', 'name.given', 'A')])
+    check('extras', extras, [('Patient', 'gender', 'male')])
+    er7 = hdh_to_er7({'ORU_R01': {'PATIENT_RESULT': [{'ORDER_OBSERVATION': [{'OBR': {'0': 'OBR', '1': '1'},
+                      'OBSERVATION': [{'NTE': [{'0': 'NTE', '3': ['a|b']}], 'OBX': {'0': 'OBX', '3': {'1': 'C',
+                      '3': 'LN'}, '5': ['x^y']}}]}], 'PATIENT': {'PID': {'0': 'PID', '5': [{'1': {'1': 'Doe'},
+                      '2': 'J'}]}}}], 'MSH': {'0': 'MSH', '1': '|', '2': '^~\\&', '9': {'1': 'ORU', '2': 'R01'}}}})
+    check('HDH -> ER7', er7.split('\r'), ['MSH|^~\\&|||||||ORU^R01', 'PID|||||Doe^J', 'OBR|1',
+                                         'OBX|||C^^LN||x\\S\\y', 'NTE|||a\\F\\b', ''])
+    check('message type', message_type('MSH|^~\\&|A||||x||ADT^A01^ADT_A01|1|P|2.5\r'), 'ADT^A01')
+    return fails
+
+
 # ---------------------------------------------------------------------------------------------- report
 def pct(a, b):
     return round(100.0 * a / b, 1) if b else 0.0
@@ -775,8 +849,16 @@ def main(argv=None):
                     'of the pairs with this name (e.g. ADT-A01-02); prints message content (test data only)')
     ap.add_argument('--min', action='append', default=[], metavar='REF=PCT',
                     help='fail (exit 1) when REF (a converter, a set or TOTAL) reproduces less than PCT %%')
+    ap.add_argument('--self-test', action='store_true',
+                    help='first check the normalisations on small inline documents (exit 1 if one fails)')
     ap.add_argument('-j', '--jobs', type=int, default=2, help='crosswalk run threads (default 2)')
     a = ap.parse_args(argv)
+    if a.self_test:
+        fails = self_test()
+        for f in fails:
+            print('fidelity: self-test: ' + f, file=sys.stderr)
+        if fails:
+            return 1
     build = os.path.abspath(a.build or a.legacy_build or os.path.join(ROOT, 'build'))
     mins = []
     for m in a.min:
