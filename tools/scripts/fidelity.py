@@ -282,36 +282,35 @@ def hdh_to_er7(doc):
 
 # ------------------------------------------------------------------------------------------ loading sides
 def _fhir_xml_to_json(el):
-    """FHIR XML -> a JSON-like tree: every child element becomes a list item (indices are dropped anyway)."""
+    """FHIR XML -> a JSON-like tree: every child element becomes a list item (indices are dropped anyway); a
+    primitive with extensions becomes `name` + `_name` as in FHIR JSON; the XHTML narrative is left out."""
     tag = el.tag.split('}')[-1]
     if tag == 'div':
         return None
-    node = {}
     if 'value' in el.attrib and not list(el):
         return el.attrib['value']
-    if 'value' in el.attrib:
-        node['value'] = el.attrib['value']
+    node = {}
     if 'url' in el.attrib:
         node['url'] = el.attrib['url']
     for child in el:
         ctag = child.tag.split('}')[-1]
-        if ctag == 'resource' or (tag == 'contained'):
-            pass
         v = _fhir_xml_to_json(child)
         if v is None:
             continue
-        if ctag == 'resource' and isinstance(v, dict) and len(v) == 1:
+        if ctag in ('resource', 'contained') and isinstance(v, dict) and len(v) == 1:
             (rtype, body), = v.items()
             body = body[0] if isinstance(body, list) else body
             body['resourceType'] = rtype
             v = body
+        if isinstance(v, dict) and 'value' in child.attrib:
+            node.setdefault(ctag, []).append(child.attrib['value'])
+            node.setdefault('_' + ctag, []).append(v)
+            continue
         node.setdefault(ctag, []).append(v)
     # scalar keys that FHIR JSON keeps as single values
-    for k in ('resourceType', 'reference'):
+    for k in ('resourceType', 'reference', 'url'):
         if isinstance(node.get(k), list):
             node[k] = node[k][0]
-    if 'url' in node and isinstance(node['url'], list):
-        node['url'] = node['url'][0]
     return node
 
 
@@ -682,6 +681,16 @@ def self_test():
                       '2': 'J'}]}}}], 'MSH': {'0': 'MSH', '1': '|', '2': '^~\\&', '9': {'1': 'ORU', '2': 'R01'}}}})
     check('HDH -> ER7', er7.split('\r'), ['MSH|^~\\&|||||||ORU^R01', 'PID|||||Doe^J', 'OBR|1',
                                          'OBX|||C^^LN||x\\S\\y', 'NTE|||a\\F\\b', ''])
+    xml = ET.fromstring('<Bundle xmlns="http://hl7.org/fhir"><entry><fullUrl value="urn:uuid:a"/><resource>'
+                        '<Patient><id value="a"/><text><div xmlns="http://www.w3.org/1999/xhtml">x</div></text>'
+                        '<birthDate value="2000-01-02"><extension url="http://x/patient-birthTime">'
+                        '<valueDateTime value="2000-01-02T03:04:05Z"/></extension></birthDate>'
+                        '<name><given value="A"/></name></Patient></resource></entry></Bundle>')
+    doc = _fhir_xml_to_json(xml)
+    doc['resourceType'] = 'Bundle'
+    check('FHIR XML', sorted((rt, p, v) for rt, p, v, _ in facts_of(doc)), [
+        ('Patient', '_birthDate.extension(patient-birthTime).valueDateTime', '2000-01-02T03:04:05Z'),
+        ('Patient', 'birthDate', '2000-01-02'), ('Patient', 'name.given', 'A')])
     check('message type', message_type('MSH|^~\\&|A||||x||ADT^A01^ADT_A01|1|P|2.5\r'), 'ADT^A01')
     return fails
 
