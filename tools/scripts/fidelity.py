@@ -739,7 +739,7 @@ def evaluate(pairs):
 
 
 def build_report(pairs, skipped, gaps_n):
-    conv, subset, mtype, rtype = (collections.defaultdict(Tally) for _ in range(4))
+    conv, subset, mtype, rtype, folder = (collections.defaultdict(Tally) for _ in range(5))
     total = Tally()
     elem = collections.defaultdict(lambda: {'ref': 0, 'matched': 0})
     gap = collections.defaultdict(lambda: {'ref': 0, 'matched': 0, 'missing': 0, 'different': 0,
@@ -750,6 +750,8 @@ def build_report(pairs, skipped, gaps_n):
         conv[pair.reference].add(r)
         subset['%s/%s' % (pair.reference, pair.subset)].add(r)
         mtype[(pair.reference, pair.msg_type)].add(r)
+        if pair.subset == 'mappinginventory':   # ReportStream's folders are the IG's datatypes and segments
+            folder[pair.name.split('/')[0]].add(r)
         for (rt, path), (n, m, present) in pair.elements.items():
             t = rtype[(pair.reference, rt)]
             t.ref += n
@@ -777,6 +779,7 @@ def build_report(pairs, skipped, gaps_n):
         'converters': {k: conv[k].row() for k in sorted(conv)},
         'subsets': {k: subset[k].row() for k in sorted(subset)},
         'message_types': [dict(reference=k[0], type=k[1], **mtype[k].row()) for k in sorted(mtype)],
+        'reportstream_folders': {k: folder[k].row() for k in sorted(folder)},
         'resource_types': [dict(reference=k[0], resource=k[1], reference_facts=v.ref, reproduced=v.matched,
                                 agreement_pct=pct(v.matched, v.ref)) for k, v in sorted(rtype.items())],
         'elements': [dict(element='%s.%s' % k, reference_facts=v['ref'], reproduced=v['matched'],
@@ -817,6 +820,9 @@ def print_text(rep, show_elements):
     print(table(['set'] + H, [[k] + cols(v) for k, v in rep['subsets'].items()]))
     print('\n== per message type')
     print(table(['converter', 'type'] + H, [[r['reference'], r['type']] + cols(r) for r in rep['message_types']]))
+    if rep['reportstream_folders']:
+        print('\n== per ReportStream mapping-inventory folder (an IG datatype or segment each)')
+        print(table(['folder'] + H, [[k] + cols(v) for k, v in rep['reportstream_folders'].items()]))
     print('\n== per resource type')
     print(table(['converter', 'resource', 'ref facts', 'reproduced', '%'],
                 [[r['reference'], r['resource'], r['reference_facts'], r['reproduced'], r['agreement_pct']]
