@@ -4,7 +4,8 @@ set -euo pipefail
 pkgs=(build-essential cmake ninja-build ccache pkg-config
       antlr4 libantlr4-runtime-dev
       librocksdb-dev nlohmann-json3-dev libfmt-dev
-      googletest libgtest-dev libgmock-dev libbenchmark-dev)
+      googletest libgtest-dev libgmock-dev libbenchmark-dev
+      python3)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
