@@ -607,7 +607,7 @@ def run_crosswalk(build, pairs, jobs):
                 reasons.setdefault(int(m.group(1)[1:]), m.group(2))
         outputs = collections.defaultdict(list)
         for fn in sorted(os.listdir(out)):
-            m = re.match(r'p(\d{5})\.hl7(?:\.\d+)?\.json$', fn) or re.match(r'p(\d{5})(?:\.\d+)?\.json$', fn)
+            m = re.match(r'p(\d{5})\.hl7(?:#\d+)?\.json$', fn)  # REL.json, REL#N.json (docs/cli.md)
             if m:
                 with open(os.path.join(out, fn), encoding='utf-8') as f:
                     outputs[int(m.group(1))].append(json.load(f, parse_float=decimal.Decimal,
