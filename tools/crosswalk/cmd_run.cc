@@ -23,6 +23,8 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -175,6 +177,9 @@ struct Job {
   std::string stem;   // output name without extension, relative to --out-dir / --ack-dir
   std::string text;   // the message (owned: the file it came from may be gone)
   bool hl7 = false;   // HL7 v2 input: gets an ACK with --ack-dir
+  // Set for a part of the input that is no message (a file that cannot be read or split): it is not
+  // mapped, and is reported as one rejection in its place in the order.
+  std::string refused;
 };
 
 struct Result {
@@ -184,6 +189,85 @@ struct Result {
   std::string output;
   std::vector<crosswalk::RunWarning> warnings;
   std::vector<std::string> trace;
+};
+
+// A window of messages: mapped together on the pool, then written in order.
+struct Window {
+  std::vector<Job> jobs;
+  std::vector<Result> results;
+  size_t bytes = 0;  // of message text
+  void clear() {
+    jobs.clear();
+    results.clear();
+    bytes = 0;
+  }
+};
+
+// Worker threads, each with its own RunContext for the whole run (reset, not rebuilt, between messages).
+// Start() hands them a window; Wait() returns when every message of it has run. While they map one
+// window, the calling thread reads the next one and writes the one before: I/O overlaps with mapping.
+class Pool {
+ public:
+  using Fn = void (*)(void* self, crosswalk::RunContext& ctx, crosswalk::RunOutput& out, size_t i);
+  Pool(const crosswalk::Runtime& runtime, unsigned n, Fn fn, void* self) : fn_(fn), self_(self) {
+    for (unsigned t = 0; t < n; ++t) threads_.emplace_back([this, &runtime] { Loop(runtime); });
+  }
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    start_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  void Start(size_t count) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      count_ = count;
+      next_ = 0;
+      pending_ = count;
+      ++generation_;
+    }
+    start_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    done_.wait(lock, [&] { return pending_ == 0; });
+  }
+
+ private:
+  void Loop(const crosswalk::Runtime& runtime) {
+    crosswalk::RunContext ctx(runtime);
+    crosswalk::RunOutput output;
+    uint64_t seen = 0;
+    for (;;) {
+      size_t count;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        start_.wait(lock, [&] { return stop_ || generation_ != seen; });
+        if (stop_) return;
+        seen = generation_;
+        count = count_;
+      }
+      size_t finished = 0;
+      for (size_t i = next_++; i < count; i = next_++, ++finished) fn_(self_, ctx, output, i);
+      if (finished > 0) {
+        std::lock_guard<std::mutex> lock(mu_);
+        pending_ -= finished;
+        if (pending_ == 0) done_.notify_all();
+      }
+    }
+  }
+
+  Fn fn_;
+  void* self_;
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
+  std::condition_variable start_, done_;
+  bool stop_ = false;
+  uint64_t generation_ = 0;
+  size_t count_ = 0, pending_ = 0;
+  std::atomic<size_t> next_{0};
 };
 
 bool LooksLikeJson(std::string_view s) {
@@ -260,7 +344,7 @@ struct Settings {
 class Runner {
  public:
   Runner(const Settings& s, const crosswalk::Runtime& runtime, const crosswalk::Program& program)
-      : s_(s), runtime_(runtime), program_(program) {}
+      : s_(s), program_(program), pool_(runtime, s.threads, &Runner::MapOne, this) {}
 
   // Opens the output sink; "" or the reason (reported as a failure before any message ran).
   std::string Open() {
@@ -268,6 +352,7 @@ class Runner {
     if (!s_.out_dir.empty()) {
       fs::create_directories(s_.out_dir, ec);
       if (!fs::is_directory(s_.out_dir)) return "cannot create the output directory '" + s_.out_dir + "'";
+      if (::access(s_.out_dir.c_str(), W_OK) != 0) return "cannot write to the output directory '" + s_.out_dir + "'";
     } else if (s_.out == "-") {
       sink_fd_ = STDOUT_FILENO;
     } else {
@@ -285,20 +370,17 @@ class Runner {
       if (!fs::is_directory(s_.ack_dir)) return "cannot create the ACK directory '" + s_.ack_dir + "'";
       if (::access(s_.ack_dir.c_str(), W_OK) != 0) return "cannot write to the ACK directory '" + s_.ack_dir + "'";
     }
-    if (!s_.out_dir.empty() && ::access(s_.out_dir.c_str(), W_OK) != 0) {
-      return "cannot write to the output directory '" + s_.out_dir + "'";
-    }
     return {};
   }
 
-  // Adds every message of one input file (`rel`: its path relative to --in) to the window.
+  // Adds every message of one input file (`rel`: its path relative to --in), rotating full windows.
   void AddFile(const std::string& path, const std::string& rel) {
     ++files_;
     std::string data;
     std::string error = ReadInput(path, s_.max_file_size, &data);
     std::string stem = EscapeStem(rel);
     if (!error.empty()) {
-      Reject(path, error);
+      Refuse(path, stem, error);
       return;
     }
     bool json = s_.options.input_kind == crosswalk::InputKind::kJson ||
@@ -322,7 +404,7 @@ class Runner {
     } else {
       crosswalk::Status st = crosswalk::hl7v2::SplitMessages(data, &batch);
       if (!st.ok()) {
-        Reject(path, st.ToString());
+        Refuse(path, stem, st.ToString());
         return;
       }
       parts = batch.messages;
@@ -334,31 +416,17 @@ class Runner {
       j.stem = stem + (several ? "#" + std::to_string(i + 1) : "");
       j.text.assign(parts[i]);
       j.hl7 = !json;
-      window_bytes_ += j.text.size();
-      window_.push_back(std::move(j));
-      if (window_.size() >= kWindowMessages || window_bytes_ >= kWindowBytes) Flush();
+      Add(std::move(j));
     }
   }
 
-  // Maps, writes and acknowledges the messages of the window.
-  void Flush() {
-    if (window_.empty()) return;
-    results_.clear();
-    results_.resize(window_.size());
-    MapWindow();
-    WriteWindow();
-    done_ += window_.size();
-    if (progress_) std::fprintf(stderr, "\rcrosswalk run: %zu messages", done_);
-    window_.clear();
-    window_bytes_ = 0;
-  }
-
-  // Closes the sink; returns the exit status.
+  // Maps and writes what is left; returns the exit status.
   int Finish() {
-    Flush();
+    Rotate();
+    Rotate();  // the window that was mapping is written; the other is empty
     if (progress_) std::fprintf(stderr, "\r%*s\r", 60, "");
     if (owns_sink_ && ::close(sink_fd_) != 0) {
-      // The last window was already synced: a close error can only concern nothing we counted.
+      // Every window was synced already: a close error concerns nothing that was counted.
       crosswalk::cli::PrintSafe(stderr, "crosswalk run: closing '" + s_.out + "': " + ErrnoText(errno));
     }
     size_t total = converted_ + rejected_;
@@ -372,40 +440,61 @@ class Runner {
   void set_progress(bool on) { progress_ = on; }
 
  private:
-  // A whole input (file, or what is left of it) that could not be split into messages: one rejection.
-  void Reject(const std::string& label, const std::string& reason) {
-    ++rejected_;
-    crosswalk::cli::PrintSafe(stderr, label + ": rejected: " + reason);
+  void Add(Job j) {
+    Window& w = windows_[filling_];
+    w.bytes += j.text.size();
+    w.jobs.push_back(std::move(j));
+    if (w.jobs.size() >= kWindowMessages || w.bytes >= kWindowBytes) Rotate();
   }
 
-  void MapWindow() {
-    std::atomic<size_t> next{0};
-    auto worker = [&] {
-      crosswalk::RunContext ctx(runtime_);
-      crosswalk::RunOutput output;
-      for (size_t i = next++; i < window_.size(); i = next++) {
-        Result& r = results_[i];
-        r.status = ctx.Run(program_, window_[i].text, s_.options, &output);
-        if (r.status.ok()) {
-          r.output.swap(output.json);
-          r.er7 = output.kind == crosswalk::OutputKind::kHl7v2;
-        }
-        if (!s_.ack_dir.empty() && window_[i].hl7) {
-          r.ack = MakeAck(window_[i].text, r.status.ok() ? "AA" : "AE",
-                          r.status.ok() ? std::string() : r.status.ToString(), s_.options.now);
-        }
-        r.warnings.swap(output.warnings);
-        r.trace.swap(output.trace);
-      }
-    };
-    unsigned n = static_cast<unsigned>(std::min<size_t>(s_.threads, window_.size()));
-    if (n <= 1) {
-      worker();
-    } else {
-      std::vector<std::thread> pool;
-      for (unsigned t = 0; t < n; ++t) pool.emplace_back(worker);
-      for (auto& t : pool) t.join();
+  // A part of the input that is not a message: one rejection, reported in its place.
+  void Refuse(const std::string& label, const std::string& stem, const std::string& reason) {
+    Job j;
+    j.label = label;
+    j.stem = stem;
+    j.refused = reason;
+    Add(std::move(j));
+  }
+
+  // The window being filled starts mapping; the one that was mapping is written meanwhile.
+  //   fill W0 | map W0, fill W1 | map W1, write W0, fill W0 | map W0, write W1, fill W1 | ...
+  void Rotate() {
+    Window& filled = windows_[filling_];
+    Window& previous = windows_[1 - filling_];
+    if (mapping_) pool_.Wait();
+    mapping_ = !filled.jobs.empty();
+    if (mapping_) {
+      filled.results.resize(filled.jobs.size());
+      mapping_window_ = &filled;
+      pool_.Start(filled.jobs.size());
     }
+    if (!previous.jobs.empty()) {
+      WriteWindow(previous);
+      done_ += previous.jobs.size();
+      if (progress_) std::fprintf(stderr, "\rcrosswalk run: %zu messages", done_);
+      previous.clear();
+    }
+    filling_ = 1 - filling_;
+  }
+
+  // Runs on a pool thread: message `i` of the window being mapped.
+  static void MapOne(void* self, crosswalk::RunContext& ctx, crosswalk::RunOutput& output, size_t i) {
+    auto* me = static_cast<Runner*>(self);
+    const Settings& s = me->s_;
+    const Job& j = me->mapping_window_->jobs[i];
+    Result& r = me->mapping_window_->results[i];
+    if (!j.refused.empty()) return;
+    r.status = ctx.Run(me->program_, j.text, s.options, &output);
+    if (r.status.ok()) {
+      r.output.swap(output.json);
+      r.er7 = output.kind == crosswalk::OutputKind::kHl7v2;
+    }
+    if (!s.ack_dir.empty() && j.hl7) {
+      r.ack = MakeAck(j.text, r.status.ok() ? "AA" : "AE", r.status.ok() ? std::string() : r.status.ToString(),
+                      s.options.now);
+    }
+    r.warnings.swap(output.warnings);
+    r.trace.swap(output.trace);
   }
 
   // Writes one output to the sink (stdout or --out FILE); on failure, cuts a regular file back to where
@@ -424,22 +513,24 @@ class Runner {
     return error;
   }
 
-  void WriteWindow() {
-    std::vector<std::string> write_error(window_.size());
-    std::vector<PendingFile> pending(window_.size());
+  void WriteWindow(Window& w) {
+    const size_t n = w.jobs.size();
+    std::vector<std::string> write_error(n);
+    std::vector<PendingFile> pending(n);
     std::set<fs::path> dirs;
     // 1. Outputs, in input order.
-    for (size_t i = 0; i < window_.size(); ++i) {
-      const Job& j = window_[i];
-      Result& r = results_[i];
-      for (const auto& w : r.warnings) {
-        crosswalk::cli::PrintSafe(stderr, j.label + ": warning: " + w.map_file + ":" + std::to_string(w.line) + ":" +
-                                              std::to_string(w.col) + ": " + w.message);
+    for (size_t i = 0; i < n; ++i) {
+      const Job& j = w.jobs[i];
+      Result& r = w.results[i];
+      for (const auto& warning : r.warnings) {
+        crosswalk::cli::PrintSafe(stderr, j.label + ": warning: " + warning.map_file + ":" +
+                                              std::to_string(warning.line) + ":" + std::to_string(warning.col) +
+                                              ": " + warning.message);
       }
       if (s_.trace) {
         for (const auto& t : r.trace) crosswalk::cli::PrintSafe(stderr, j.label + ": trace: " + t);
       }
-      if (!r.status.ok()) continue;
+      if (!j.refused.empty() || !r.status.ok()) continue;
       if (sink_fd_ >= 0) {
         write_error[i] = WriteToSink(r);
       } else {
@@ -458,105 +549,104 @@ class Runner {
         error = SyncFs(s_.out_dir);
       }
       if (!error.empty()) {
-        // We cannot tell which pages were lost: none of this window's outputs counts as written.
-        for (size_t i = 0; i < window_.size(); ++i) {
-          if (results_[i].status.ok() && write_error[i].empty()) write_error[i] = "cannot sync the output: " + error;
-        }
-      }
-    }
-    if (sink_fd_ < 0) {
-      for (size_t i = 0; i < window_.size(); ++i) {
-        if (pending[i].temp_path.empty()) continue;
-        if (!write_error[i].empty()) {
-          ::unlink(pending[i].temp_path.c_str());
-        } else if (::rename(pending[i].temp_path.c_str(), pending[i].final_path.c_str()) != 0) {
-          write_error[i] = "cannot rename the output into place: " + ErrnoText(errno);
-          ::unlink(pending[i].temp_path.c_str());
-        }
-      }
-      if (s_.sync) {
-        for (const auto& d : dirs) {
-          std::string error = SyncDir(d);
-          if (error.empty()) continue;
-          for (size_t i = 0; i < window_.size(); ++i) {
-            if (write_error[i].empty() && pending[i].final_path.parent_path() == d) {
-              write_error[i] = "cannot sync the output directory: " + error;
-            }
+        // Which pages were lost cannot be told: none of this window's outputs counts as written.
+        for (size_t i = 0; i < n; ++i) {
+          if (w.jobs[i].refused.empty() && w.results[i].status.ok() && write_error[i].empty()) {
+            write_error[i] = "cannot sync the output: " + error;
           }
         }
       }
     }
+    if (sink_fd_ < 0) {
+      CommitFiles(&pending, &write_error, dirs);
+    }
     // 3. ACKs, now that the outputs they acknowledge are durable.
-    std::vector<std::string> ack_error(window_.size());
-    if (!s_.ack_dir.empty()) WriteAcks(write_error, &ack_error);
+    std::vector<std::string> ack_error(n);
+    if (!s_.ack_dir.empty()) WriteAcks(w, write_error, &ack_error);
     // 4. The account.
-    for (size_t i = 0; i < window_.size(); ++i) {
-      const Result& r = results_[i];
-      if (!r.status.ok()) {
-        Reject(window_[i].label, r.status.ToString());
+    for (size_t i = 0; i < n; ++i) {
+      const Job& j = w.jobs[i];
+      const Result& r = w.results[i];
+      if (!j.refused.empty()) {
+        Reject(j.label, j.refused);
+      } else if (!r.status.ok()) {
+        Reject(j.label, r.status.ToString());
       } else if (!write_error[i].empty()) {
-        Reject(window_[i].label, "converted, but the output could not be written: " + write_error[i]);
+        Reject(j.label, "converted, but the output could not be written: " + write_error[i]);
       } else if (!ack_error[i].empty()) {
-        Reject(window_[i].label, "converted and written, but the ACK could not be written: " + ack_error[i]);
+        Reject(j.label, "converted and written, but the ACK could not be written: " + ack_error[i]);
       } else {
         ++converted_;
       }
     }
   }
 
-  void WriteAcks(const std::vector<std::string>& write_error, std::vector<std::string>* ack_error) {
-    std::vector<PendingFile> pending(window_.size());
+  // Renames each written temporary file into place (or removes it when its write failed), then syncs
+  // the folders. A failure becomes that file's error.
+  void CommitFiles(std::vector<PendingFile>* pending, std::vector<std::string>* error, const std::set<fs::path>& dirs) {
+    for (size_t i = 0; i < pending->size(); ++i) {
+      PendingFile& p = (*pending)[i];
+      if (p.temp_path.empty()) continue;
+      if (!(*error)[i].empty()) {
+        ::unlink(p.temp_path.c_str());
+      } else if (::rename(p.temp_path.c_str(), p.final_path.c_str()) != 0) {
+        (*error)[i] = "cannot rename into place: " + ErrnoText(errno);
+        ::unlink(p.temp_path.c_str());
+      }
+    }
+    if (!s_.sync) return;
+    for (const auto& d : dirs) {
+      std::string e = SyncDir(d);
+      if (e.empty()) continue;
+      for (size_t i = 0; i < pending->size(); ++i) {
+        if ((*error)[i].empty() && (*pending)[i].final_path.parent_path() == d) (*error)[i] = "cannot sync: " + e;
+      }
+    }
+  }
+
+  void WriteAcks(Window& w, const std::vector<std::string>& write_error, std::vector<std::string>* ack_error) {
+    const size_t n = w.jobs.size();
+    std::vector<PendingFile> pending(n);
     std::set<fs::path> dirs;
-    for (size_t i = 0; i < window_.size(); ++i) {
-      Result& r = results_[i];
-      if (!window_[i].hl7) continue;
+    for (size_t i = 0; i < n; ++i) {
+      const Job& j = w.jobs[i];
+      Result& r = w.results[i];
+      if (!j.hl7 || !j.refused.empty()) continue;
       if (r.status.ok() && !write_error[i].empty()) {
         // Converted, but not delivered: AR asks the sender to send it again.
-        r.ack = MakeAck(window_[i].text, "AR", "the output could not be written", s_.options.now);
+        r.ack = MakeAck(j.text, "AR", "the output could not be written", s_.options.now);
       }
       if (r.ack.empty()) continue;  // the message does not parse: no ACK can be addressed
-      fs::path final_path = fs::path(s_.ack_dir) / (window_[i].stem + ".ack.hl7");
+      fs::path final_path = fs::path(s_.ack_dir) / (j.stem + ".ack.hl7");
       (*ack_error)[i] = WriteTemp(final_path, r.ack, &pending[i]);
       if ((*ack_error)[i].empty()) dirs.insert(final_path.parent_path());
     }
     if (s_.sync && !dirs.empty()) {
       std::string error = SyncFs(s_.ack_dir);
       if (!error.empty()) {
-        for (size_t i = 0; i < window_.size(); ++i) {
+        for (size_t i = 0; i < n; ++i) {
           if (!pending[i].temp_path.empty() && (*ack_error)[i].empty()) (*ack_error)[i] = "cannot sync: " + error;
         }
       }
     }
-    for (size_t i = 0; i < window_.size(); ++i) {
-      if (pending[i].temp_path.empty()) continue;
-      if (!(*ack_error)[i].empty()) {
-        ::unlink(pending[i].temp_path.c_str());
-      } else if (::rename(pending[i].temp_path.c_str(), pending[i].final_path.c_str()) != 0) {
-        (*ack_error)[i] = ErrnoText(errno);
-        ::unlink(pending[i].temp_path.c_str());
-      }
-    }
-    if (s_.sync) {
-      for (const auto& d : dirs) {
-        std::string error = SyncDir(d);
-        if (error.empty()) continue;
-        for (size_t i = 0; i < window_.size(); ++i) {
-          if ((*ack_error)[i].empty() && pending[i].final_path.parent_path() == d) (*ack_error)[i] = error;
-        }
-      }
-    }
-    // An ACK for a message whose output failed is still sent (AR): the failure is the output's, not the ACK's.
+    CommitFiles(&pending, ack_error, dirs);
+  }
+
+  void Reject(const std::string& label, const std::string& reason) {
+    ++rejected_;
+    crosswalk::cli::PrintSafe(stderr, label + ": rejected: " + reason);
   }
 
   const Settings& s_;
-  const crosswalk::Runtime& runtime_;
   const crosswalk::Program& program_;
+  Window windows_[2];
+  int filling_ = 0;
+  bool mapping_ = false;
+  Window* mapping_window_ = nullptr;  // read by the pool threads between Start() and Wait()
+  Pool pool_;
   int sink_fd_ = -1;
   bool owns_sink_ = false, sink_regular_ = false, progress_ = false;
   uint64_t sink_offset_ = 0;
-  std::vector<Job> window_;
-  size_t window_bytes_ = 0;
-  std::vector<Result> results_;
   size_t files_ = 0, done_ = 0, converted_ = 0, rejected_ = 0;
 };
 
