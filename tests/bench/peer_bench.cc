@@ -1,5 +1,5 @@
 // The peer workload (tests/bench/peer/peer.cw, the mapping of the peer benchmark in
-// /work/shared/peers) on the peer messages (tests/bench/peer/msgs), single thread, grouped as the peers'
+// ../shared/peers) on the peer messages (tests/bench/peer/msgs), single thread, grouped as the peers'
 // bench.js groups them. tools/scripts/bench-peers.sh runs this beside the JavaScript peers.
 //
 //   BM_PeerFloor/<group>  the floor: Message::Parse + GroupTree::Build + WriteJson of a prebuilt tree of

@@ -14,7 +14,7 @@
 #   --no-pin         do not pin both sides to CPU 0 with taskset
 #   --json FILE      also save the combined figures
 #   --table-only     only print the table again from the last run's files in the scratch folder
-# Environment: PEERS_SRC (default /work/shared/peers), the peers' folder (read-only is fine: it is copied,
+# Environment: PEERS_SRC (default ../shared/peers beside the repo root), the peers' folder (read-only is fine: it is copied,
 # then `npm ci` installs it from the npm registry).
 #
 # Both sides read the messages in tests/bench/peer/msgs (the peers through PEERS_DATA pointing at them),
@@ -43,7 +43,7 @@ while [ $# -gt 0 ]; do
 done
 build=$(cd "$build" && pwd)
 if [ "$table_only" = 0 ]; then
-src=${PEERS_SRC:-/work/shared/peers}
+src=${PEERS_SRC:-$root/../shared/peers}
 bench=$build/tests/bench/peer_bench
 [ -x "$bench" ] || { echo "bench-peers.sh: $bench not built" >&2; exit 1; }
 [ -d "$src" ] || { echo "bench-peers.sh: no peers folder $src (set PEERS_SRC)" >&2; exit 1; }

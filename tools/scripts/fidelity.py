@@ -85,7 +85,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def _default_expected():
-    # ../shared/data/expected next to the repo; from a worktree (/work/wt/NAME) the nearest ancestor's one
+    # ../shared/data/expected next to the repo; from a worktree the nearest ancestor's one
     d = ROOT
     while True:
         cand = os.path.join(os.path.dirname(d), 'shared', 'data', 'expected')

@@ -7,7 +7,7 @@
 const fs = require('fs');
 const path = require('path');
 
-const peers = path.resolve(process.argv[2] || '/work/shared/peers');
+const peers = path.resolve(process.argv[2] || path.join(__dirname, '../../../../shared/peers'));
 const ref = require(path.join(peers, 'peers', 'plainjs.js'));
 const { normalise, messageType, kindOf } = require(path.join(peers, 'lib', 'load.js'));
 const here = __dirname;

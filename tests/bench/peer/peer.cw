@@ -1,4 +1,4 @@
-// The peer workload: EXACTLY the mapping of the peer benchmark (/work/shared/peers/README.md,
+// The peer workload: EXACTLY the mapping of the peer benchmark (../shared/peers/README.md,
 // "The mapping (the same in every peer)"), whose reference is the hand-written peers/plainjs.js.
 // Code maps are `match` expressions because every peer hard-codes them too; the regex test
 // `-?\d+(\.\d+)?` on the space-trimmed OBX-5.1 is is_number(trim(...)); numbers go through decimal().
