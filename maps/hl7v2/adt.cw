@@ -98,14 +98,12 @@ map ADT_A41 : hl7v2 "ADT^A41" -> fhir "Bundle" {
 map ADT_A47 : hl7v2 "ADT^A47" -> fhir "Bundle" {
   resourceType: "Bundle"
   type: "transaction"
-  let current = first(for cx in PID-3 where cx.1 => cx)
-  let previous = first(for cx in MRG-1 where cx.1 => cx)
   entry[]: PatientEntry(PID, PD1)
-  entry[]: Entry("Linkage", 1, {
+  entry[]: Entry("Linkage", 1, {           // the first repetitions: the identifier changed and its replacement
     resourceType: "Linkage"
-    item[]: LinkageItem("source", "Patient", current)
-    item[]: LinkageItem("historical", "Patient", previous)
-  }) if current and previous
+    item[]: LinkageItem("source", "Patient", PID-3)
+    item[]: LinkageItem("historical", "Patient", MRG-1)
+  }) if PID-3.1 and MRG-1.1
   entry[]: HeaderEntries([Ref("Patient", 1)])
 }
 
