@@ -12,8 +12,7 @@ import hl7v2.segments
 // fixedStatus: the Encounter status the trigger event says, null to read it from PV1 (segments Encounter).
 def AdtBundle(fixedStatus) {
   let hasVisit = PV1-2 or PV1-19.1 or PV1-3 or PV1-44
-  resourceType: "Bundle"
-  type: "transaction"
+  ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
   entry[]: EncounterEntries(PV1, PV2, fixedStatus) if hasVisit
   entry[]: PersonEntries(hasVisit)
@@ -47,8 +46,7 @@ map ADT_A31 : hl7v2 "ADT^A31" -> fhir "Bundle" { return AdtBundle(null) }       
 // The first group's Patient is "Patient 1" (the key every other map uses for the message's patient).
 
 map ADT_A40 : hl7v2 "ADT^A40" -> fhir "Bundle" {
-  resourceType: "Bundle"
-  type: "transaction"
+  ...BundleHead()
   for p, i in PATIENT {
     entry[]: Entry("Patient", SurvivorKey(i), MergedPatient(p.PID, p.PD1, Ref("Patient", "MRG-${i + 1}")))
     entry[]: Entry("Patient", "MRG-${i + 1}", {
@@ -81,8 +79,7 @@ def LinkageItem(type, resourceType, cx) {
 
 // A41 (ADT_A39 structure): per PATIENT group the account PID-18 replaces MRG-3; the Patient is written.
 map ADT_A41 : hl7v2 "ADT^A41" -> fhir "Bundle" {
-  resourceType: "Bundle"
-  type: "transaction"
+  ...BundleHead()
   for p, i in PATIENT {
     entry[]: Entry("Patient", SurvivorKey(i), Patient(p.PID, p.PD1))
     entry[]: Entry("Linkage", i + 1, {
@@ -96,8 +93,7 @@ map ADT_A41 : hl7v2 "ADT^A41" -> fhir "Bundle" {
 
 // A47 (ADT_A30 structure): the patient identifier PID-3 replaces MRG-1; the Patient is written.
 map ADT_A47 : hl7v2 "ADT^A47" -> fhir "Bundle" {
-  resourceType: "Bundle"
-  type: "transaction"
+  ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
   entry[]: Entry("Linkage", 1, {           // the first repetitions: the identifier changed and its replacement
     resourceType: "Linkage"
@@ -114,8 +110,7 @@ map ADT_A47 : hl7v2 "ADT^A47" -> fhir "Bundle" {
 map ADT_A45 : hl7v2 "ADT^A45" -> fhir "Bundle" {
   let g = first(MERGE_INFO)
   let hasVisit = g.PV1-2 or g.PV1-19.1
-  resourceType: "Bundle"
-  type: "transaction"
+  ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
   let encounter = Encounter(g.PV1, null, null)
   entry[]: Entry("Encounter", 1, {
@@ -152,8 +147,7 @@ def AllergyFromIam(iam, withEncounter) {
 
 map ADT_A60 : hl7v2 "ADT^A60" -> fhir "Bundle" {
   let withEncounter = exists(PV1-2) or exists(PV1-19)
-  resourceType: "Bundle"
-  type: "transaction"
+  ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
   entry[]: for iam, i in IAM where iam.3 => Entry("AllergyIntolerance", "IAM-${i + 1}", AllergyFromIam(iam, withEncounter))

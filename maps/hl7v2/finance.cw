@@ -19,8 +19,7 @@ def Account(pid, status, patientRef) {
 // The Bundle of BAR^P01/P12 and DFT: the patient, the (first) visit and what hangs on them.
 def VisitBundle(extra, focus) {
   let hasVisit = PV1-2 or PV1-19.1 or PV1-3 or PV1-44
-  resourceType: "Bundle"
-  type: "transaction"
+  ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
   entry[]: Entry("Account", 1, Account(PID, "active", Ref("Patient", 1))) if PID-18.1
   entry[]: EncounterEntries(PV1, PV2, null) if hasVisit
@@ -34,8 +33,7 @@ map BAR_P12 : hl7v2 "BAR^P12" -> fhir "Bundle" { return VisitBundle([], [Ref("Pa
 
 // BAR^P02 (purge patient accounts, BAR_P02): per PATIENT group the Patient and its Account, now inactive.
 map BAR_P02 : hl7v2 "BAR^P02" -> fhir "Bundle" {
-  resourceType: "Bundle"
-  type: "transaction"
+  ...BundleHead()
   for p, i in PATIENT {
     entry[]: Entry("Patient", SurvivorKey(i), Patient(p.PID, p.PD1))
     entry[]: Entry("Account", SurvivorKey(i), Account(p.PID, "inactive", Ref("Patient", SurvivorKey(i)))) if p.PID-18.1

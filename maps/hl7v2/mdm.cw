@@ -33,8 +33,7 @@ def DocumentReference() {
 }
 
 def MdmBundle() {
-  resourceType: "Bundle"
-  type: "transaction"
+  ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
   entry[]: EncounterEntries(PV1, PV2, null) if PV1-2 or PV1-19
   entry[]: Entry("DocumentReference", 1, DocumentReference())

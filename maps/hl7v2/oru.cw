@@ -20,8 +20,7 @@ def OrderEntries(order, key, withEncounter) {
 }
 
 map ORU_R01 : hl7v2 "ORU^R01" -> fhir "Bundle" {
-  resourceType: "Bundle"
-  type: "transaction"
+  ...BundleHead()
   let withEncounter = exists(PV1-2) or exists(PV1-19)
   entry[]: PatientEntry(PID, PD1) if PID
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter

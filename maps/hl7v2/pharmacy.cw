@@ -52,8 +52,7 @@ def PharmacyHead(withEncounter) = [
 
 def RdeBundle() {
   let withEncounter = exists(PV1-2) or exists(PV1-19)
-  resourceType: "Bundle"
-  type: "transaction"
+  ...BundleHead()
   entry[]: PharmacyHead(withEncounter) if PID
   entry[]: for order, i in ORDER where HasMedication(order) and PID =>
     Entry("MedicationRequest", "${i + 1}", MedicationRequest(order, withEncounter))
@@ -80,8 +79,7 @@ def MedicationDispense(order, key, withEncounter) {
 
 map RDS_O13 : hl7v2 "RDS^O13" -> fhir "Bundle" {
   let withEncounter = exists(PV1-2) or exists(PV1-19)
-  resourceType: "Bundle"
-  type: "transaction"
+  ...BundleHead()
   entry[]: PharmacyHead(withEncounter) if PID
   for order, i in ORDER where PID {
     entry[]: Entry("MedicationRequest", "${i + 1}", MedicationRequest(order, withEncounter)) if HasMedication(order)

@@ -35,8 +35,7 @@ def ProblemCondition(prb, deleted, withEncounter) {
 
 def ProblemBundle(trigger) {
   let withEncounter = exists(PV1-2) or exists(PV1-19)
-  resourceType: "Bundle"
-  type: "transaction"
+  ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
   entry[]: for prb, i in PRB where prb.3.1 or prb.3.2 =>

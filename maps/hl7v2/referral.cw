@@ -34,8 +34,7 @@ def Referral(cancelled) {
 }
 
 def ReferralBundle(cancelled) {
-  resourceType: "Bundle"
-  type: "transaction"
+  ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
   entry[]: EncounterEntries(PV1, PV2, null) if PV1-2 or PV1-19.1
   entry[]: PersonEntries(PV1-2 or PV1-19.1)

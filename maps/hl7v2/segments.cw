@@ -17,6 +17,15 @@ def IdOf(kind, n) = uuid5("6ba7b811-9dad-11d1-80b4-00c04fd430c8", join(["crosswa
 def FullUrl(kind, n) = "urn:uuid:${IdOf(kind, n)}"
 def Ref(kind, n) = { reference: FullUrl(kind, n) }
 
+// MSH -> Bundle (IG MSH[Bundle]): a transaction Bundle identified by MSH-10, timestamped MSH-7 (an instant:
+// only when MSH-7 has a zone, or the run gives one).
+def BundleHead() {
+  resourceType: "Bundle"
+  identifier: { value: trim(MSH-10) } if trim(MSH-10)
+  type: "transaction"
+  timestamp: Instant(MSH-7)
+}
+
 // One transaction entry: POST kind (conditional create when an identifier is known).
 def Entry(kind, n, resource) {
   fullUrl: FullUrl(kind, n)

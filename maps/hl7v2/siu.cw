@@ -48,8 +48,7 @@ def Appointment(trigger) {
 }
 
 map SIU : hl7v2 "SIU" -> fhir "Bundle" {
-  resourceType: "Bundle"
-  type: "transaction"
+  ...BundleHead()
   entry[]: PatientEntry(PID, PD1) if PID
   let valid = AppointmentValid(MSH-9.2)
   entry[]: Entry("Appointment", 1, Appointment(MSH-9.2)) if valid

@@ -41,8 +41,7 @@ def Immunization(order, key) {
 }
 
 map VXU_V04 : hl7v2 "VXU^V04" -> fhir "Bundle" {
-  resourceType: "Bundle"
-  type: "transaction"
+  ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
   entry[]: PersonEntries(false)
   for order, oi in ORDER {
