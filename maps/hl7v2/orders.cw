@@ -15,6 +15,17 @@ def SpmKey(orderKey, i) = "${orderKey}/spm/${i + 1}"
 def ObsRefs(order, key) = for o, i in order.OBSERVATION => Ref("Observation", ObsKey(key, i))
 def SpmRefs(order, key) = for s, i in order.SPECIMEN => Ref("Specimen", SpmKey(key, i))
 
+// The ordering provider (IG ORC-12, else OBR-16 -> ServiceRequest.requester(Practitioner)): a Practitioner
+// entry per order, keyed by the field it comes from. HasPerson: an XCN with an id or a name.
+def HasPerson(xcn) = xcn.1 or xcn.2.1 or xcn.3
+def RequesterRef(order, key) =
+  if HasPerson(order.ORC-12) then { reference: FullUrl("Practitioner", "ORC-12/${key}"), display: XcnDisplay(order.ORC-12) }
+  else if HasPerson(order.OBR-16) then { reference: FullUrl("Practitioner", "OBR-16/${key}"), display: XcnDisplay(order.OBR-16) }
+  else null
+def RequesterEntry(order, key) =
+  if HasPerson(order.ORC-12) then Entry("Practitioner", "ORC-12/${key}", Practitioner(order.ORC-12))
+  else if HasPerson(order.OBR-16) then Entry("Practitioner", "OBR-16/${key}", Practitioner(order.OBR-16)) else null
+
 // ORC + OBR (or only one of them) -> ServiceRequest (IG ORC[ServiceRequest], OBR[ServiceRequest]).
 // order: the order group (ORDER_OBSERVATION, ORDER); its OBX are supporting information when supporting.
 def ServiceRequest(order, key, withEncounter, supporting) {
@@ -37,7 +48,7 @@ def ServiceRequest(order, key, withEncounter, supporting) {
   occurrenceDateTime: datetime(obr.7) if obr.7 and not obr.8
   occurrencePeriod: { start: datetime(obr.7), end: datetime(obr.8) } if obr.8
   authoredOn: datetime(orc.9) ?? datetime(obr.6)
-  requester: { display: XcnDisplay(orc.12) ?? XcnDisplay(obr.16) } if orc.12 or obr.16
+  requester: RequesterRef(order, key)
   reasonCode[]: for r in obr.31 where r.1 or r.2 => CodeableConcept(r)
   supportingInfo[]: ObsRefs(order, key) if supporting
   specimen[]: SpmRefs(order, key)

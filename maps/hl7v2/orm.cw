@@ -11,6 +11,7 @@ import hl7v2.orders
 
 def OrderRequestEntries(order, key, withEncounter) = [
   Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, true)),
+  RequesterEntry(order, key),
   for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), Observation(o.OBX, o.NTE, null, [], withEncounter, EdRef(o.OBX, ObsKey(key, i)))),
   EdEntries(order, key),
   for s, i in order.SPECIMEN => Entry("Specimen", SpmKey(key, i), Specimen(s.SPM))
