@@ -198,4 +198,35 @@ TEST_F(MapsValidityTest, ProblemConditionsAreValidProblemListItems) {
   EXPECT_FALSE(d.contains("clinicalStatus"));
 }
 
+TEST_F(MapsValidityTest, BundleIsIdentifiedAndTimestampedByMsh) {
+  json zoned = Convert({"MSH|^~\\&|APP|HOSP|||202405011015+0100||ADT^A08^ADT_A01|CTRL-7|P|2.5.1", "EVN|A08", kPid});
+  EXPECT_EQ(zoned["identifier"]["value"], "CTRL-7");
+  EXPECT_EQ(zoned["timestamp"], "2024-05-01T10:15:00+01:00");
+  json unzoned = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500||ADT^A08^ADT_A01|CTRL-7|P|2.5.1", "EVN|A08", kPid});
+  EXPECT_FALSE(unzoned.contains("timestamp"));  // an instant needs a zone
+}
+
+TEST_F(MapsValidityTest, OrderingProviderIsAPractitioner) {
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORM^O01^ORM_O01|M1|P|2.5.1", kPid,
+                    "ORC|NW|P1||||||||||3850^ORDPROVIDER^JONES", "OBR|1|P1||X^Y^LN"});
+  auto sr = Resources(b, "ServiceRequest");
+  ASSERT_EQ(sr.size(), 1u);
+  EXPECT_EQ(sr[0]["requester"]["display"], "JONES ORDPROVIDER");
+  std::string ref = sr[0]["requester"]["reference"];
+  bool found = false;
+  for (const auto& e : b["entry"]) {
+    if (e["fullUrl"] == ref) {
+      found = true;
+      EXPECT_EQ(e["resource"]["resourceType"], "Practitioner");
+      EXPECT_EQ(e["resource"]["identifier"][0]["value"], "3850");
+    }
+  }
+  EXPECT_TRUE(found);
+  // No ORC-12 and no OBR-16: no requester, no Practitioner.
+  json none = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORM^O01^ORM_O01|M1|P|2.5.1", kPid, "ORC|NW|P1",
+                       "OBR|1|P1||X^Y^LN"});
+  EXPECT_FALSE(Resources(none, "ServiceRequest")[0].contains("requester"));
+  EXPECT_TRUE(Resources(none, "Practitioner").empty());
+}
+
 }  // namespace
