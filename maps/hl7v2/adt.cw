@@ -1,4 +1,4 @@
-// hl7v2.adt: ADT A01/A02/A03/A04/A05/A08/A13/A28/A31 and A40 -> FHIR R4 transaction Bundle.
+// hl7v2.adt: ADT A01-A16, A25-A29, A31, A40/A41, A45, A47 and A60 -> FHIR R4 transaction Bundle.
 //
 // Patient (PID/PD1), Encounter (PV1/PV2) with its Locations and Practitioners, RelatedPerson (NK1),
 // Coverage + payor Organization (IN1), AllergyIntolerance (AL1), Condition (DG1), MessageHeader (MSH) and
@@ -8,35 +8,45 @@
 import hl7v2.datatypes
 import hl7v2.segments
 
-// The Bundle of an ADT message with the ADT_A01-like structure; finished: the visit ended (A03).
-def AdtBundle(finished) {
+// The Bundle of an ADT message with the ADT_A01-like structure (ADT_A01/A02/A03/A05/A06/A09/A15/A16/A21);
+// fixedStatus: the Encounter status the trigger event says, null to read it from PV1 (segments Encounter).
+def AdtBundle(fixedStatus) {
   let hasVisit = PV1-2 or PV1-19.1 or PV1-3 or PV1-44
-  resourceType: "Bundle"
-  type: "transaction"
+  ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
-  entry[]: EncounterEntries(PV1, PV2, finished) if hasVisit
+  entry[]: EncounterEntries(PV1, PV2, fixedStatus) if hasVisit
   entry[]: PersonEntries(hasVisit)
   entry[]: HeaderEntries([Ref("Patient", 1), Ref("Encounter", 1) if hasVisit])
 }
 
-map ADT_A01 : hl7v2 "ADT^A01" -> fhir "Bundle" { return AdtBundle(false) }   // admit
-map ADT_A02 : hl7v2 "ADT^A02" -> fhir "Bundle" { return AdtBundle(false) }   // transfer
-map ADT_A03 : hl7v2 "ADT^A03" -> fhir "Bundle" { return AdtBundle(true) }    // discharge
-map ADT_A04 : hl7v2 "ADT^A04" -> fhir "Bundle" { return AdtBundle(false) }   // register
-map ADT_A05 : hl7v2 "ADT^A05" -> fhir "Bundle" { return AdtBundle(false) }   // pre-admit
-map ADT_A08 : hl7v2 "ADT^A08" -> fhir "Bundle" { return AdtBundle(false) }   // update patient information
-map ADT_A13 : hl7v2 "ADT^A13" -> fhir "Bundle" { return AdtBundle(false) }   // cancel discharge
-map ADT_A28 : hl7v2 "ADT^A28" -> fhir "Bundle" { return AdtBundle(false) }   // add person information
-map ADT_A31 : hl7v2 "ADT^A31" -> fhir "Bundle" { return AdtBundle(false) }   // update person information
+map ADT_A01 : hl7v2 "ADT^A01" -> fhir "Bundle" { return AdtBundle(null) }          // admit
+map ADT_A02 : hl7v2 "ADT^A02" -> fhir "Bundle" { return AdtBundle(null) }          // transfer
+map ADT_A03 : hl7v2 "ADT^A03" -> fhir "Bundle" { return AdtBundle("finished") }    // discharge
+map ADT_A04 : hl7v2 "ADT^A04" -> fhir "Bundle" { return AdtBundle(null) }          // register
+map ADT_A05 : hl7v2 "ADT^A05" -> fhir "Bundle" { return AdtBundle(null) }          // pre-admit
+map ADT_A06 : hl7v2 "ADT^A06" -> fhir "Bundle" { return AdtBundle(null) }          // outpatient -> inpatient
+map ADT_A07 : hl7v2 "ADT^A07" -> fhir "Bundle" { return AdtBundle(null) }          // inpatient -> outpatient
+map ADT_A08 : hl7v2 "ADT^A08" -> fhir "Bundle" { return AdtBundle(null) }          // update patient information
+map ADT_A09 : hl7v2 "ADT^A09" -> fhir "Bundle" { return AdtBundle(null) }          // patient departing (tracking)
+map ADT_A10 : hl7v2 "ADT^A10" -> fhir "Bundle" { return AdtBundle(null) }          // patient arriving (tracking)
+map ADT_A11 : hl7v2 "ADT^A11" -> fhir "Bundle" { return AdtBundle("cancelled") }   // cancel admit / visit
+map ADT_A13 : hl7v2 "ADT^A13" -> fhir "Bundle" { return AdtBundle(null) }          // cancel discharge
+map ADT_A14 : hl7v2 "ADT^A14" -> fhir "Bundle" { return AdtBundle("planned") }     // pending admit
+map ADT_A15 : hl7v2 "ADT^A15" -> fhir "Bundle" { return AdtBundle(null) }          // pending transfer
+map ADT_A16 : hl7v2 "ADT^A16" -> fhir "Bundle" { return AdtBundle(null) }          // pending discharge
+map ADT_A25 : hl7v2 "ADT^A25" -> fhir "Bundle" { return AdtBundle(null) }          // cancel pending discharge
+map ADT_A26 : hl7v2 "ADT^A26" -> fhir "Bundle" { return AdtBundle(null) }          // cancel pending transfer
+map ADT_A27 : hl7v2 "ADT^A27" -> fhir "Bundle" { return AdtBundle("cancelled") }   // cancel pending admit
+map ADT_A28 : hl7v2 "ADT^A28" -> fhir "Bundle" { return AdtBundle(null) }          // add person information
+map ADT_A29 : hl7v2 "ADT^A29" -> fhir "Bundle" { return AdtBundle(null) }          // delete person information
+map ADT_A31 : hl7v2 "ADT^A31" -> fhir "Bundle" { return AdtBundle(null) }          // update person information
 
 // A40 (merge patient, ADT_A39 structure): per PATIENT group the surviving Patient (PID) with a replaces
 // link to the merged one (MRG-1), which is written as an inactive Patient with a replaced-by link.
 // The first group's Patient is "Patient 1" (the key every other map uses for the message's patient).
-def SurvivorKey(i) = if i == 0 then 1 else i + 1
 
 map ADT_A40 : hl7v2 "ADT^A40" -> fhir "Bundle" {
-  resourceType: "Bundle"
-  type: "transaction"
+  ...BundleHead()
   for p, i in PATIENT {
     entry[]: Entry("Patient", SurvivorKey(i), MergedPatient(p.PID, p.PD1, Ref("Patient", "MRG-${i + 1}")))
     entry[]: Entry("Patient", "MRG-${i + 1}", {
@@ -56,4 +66,90 @@ def MergedPatient(pid, pd1, mergedRef) {
   ...Patient(pid, pd1)
   active: true
   link[]: { other: mergedRef, type: "replaces" }
+}
+
+// ---- A41 (merge account), A47 (change patient identifier list): Linkage, as FHIR-Converter does ----------
+// (the IG has no message map for them). The item "source" is the identifier now in use, "historical" the one
+// it replaces; the references are logical (by identifier): the message does not carry the resources.
+
+def LinkageItem(type, resourceType, cx) {
+  type: type
+  resource: { type: resourceType, identifier: Identifier(cx) }
+}
+
+// A41 (ADT_A39 structure): per PATIENT group the account PID-18 replaces MRG-3; the Patient is written.
+map ADT_A41 : hl7v2 "ADT^A41" -> fhir "Bundle" {
+  ...BundleHead()
+  for p, i in PATIENT {
+    entry[]: Entry("Patient", SurvivorKey(i), Patient(p.PID, p.PD1))
+    entry[]: Entry("Linkage", i + 1, {
+      resourceType: "Linkage"
+      item[]: LinkageItem("source", "Account", p.PID-18)
+      item[]: LinkageItem("historical", "Account", p.MRG-3)
+    }) if p.PID-18.1 and p.MRG-3.1
+  }
+  entry[]: HeaderEntries(for p, i in PATIENT => Ref("Patient", SurvivorKey(i)))
+}
+
+// A47 (ADT_A30 structure): the patient identifier PID-3 replaces MRG-1; the Patient is written.
+map ADT_A47 : hl7v2 "ADT^A47" -> fhir "Bundle" {
+  ...BundleHead()
+  entry[]: PatientEntry(PID, PD1)
+  entry[]: Entry("Linkage", 1, {           // the first repetitions: the identifier changed and its replacement
+    resourceType: "Linkage"
+    item[]: LinkageItem("source", "Patient", PID-3)
+    item[]: LinkageItem("historical", "Patient", MRG-1)
+  }) if PID-3.1 and MRG-1.1
+  entry[]: HeaderEntries([Ref("Patient", 1)])
+}
+
+// ---- A45 (move visit information, ADT_A45): the visit (PV1) now belongs to the patient of PID; MRG-5 is the
+// visit number it had (IG PV1[Encounter]). Only the first MERGE_INFO group is written: the Encounter's
+// Locations and Practitioners are keyed by PV1 field, one visit per message (a second one is listed in
+// docs/fidelity.md as not written).
+map ADT_A45 : hl7v2 "ADT^A45" -> fhir "Bundle" {
+  let g = first(MERGE_INFO)
+  let hasVisit = g.PV1-2 or g.PV1-19.1
+  ...BundleHead()
+  entry[]: PatientEntry(PID, PD1)
+  let encounter = Encounter(g.PV1, null, null)
+  entry[]: Entry("Encounter", 1, {
+    ...encounter
+    identifier[]: encounter.identifier   // (a spread field set again with [] starts a new array)
+    identifier[]: { value: g.MRG-5.1, use: "old", system: HdUri(g.MRG-5.4) } if trim(g.MRG-5.1)
+  }) if hasVisit
+  entry[]: EncounterPlacesAndPeople(g.PV1) if hasVisit
+  entry[]: HeaderEntries([if hasVisit then Ref("Encounter", 1) else Ref("Patient", 1)])
+}
+
+// ---- A60 (update adverse reaction information, ADT_A60): Patient, the visit, and per IAM an
+// AllergyIntolerance (IG IAM[AllergyIntolerance]). IAM-6 "D" (delete) marks it entered-in-error.
+def AllergyFromIam(iam, withEncounter) {
+  let deleted = upper(iam.6.1) == "D"
+  resourceType: "AllergyIntolerance"
+  identifier[]: EntityIdentifier(iam.7) if iam.7.1
+  clinicalStatus: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", code: "active" } } if not deleted
+  verificationStatus: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification",
+                                    code: if deleted then "entered-in-error" else "confirmed" } } if deleted or upper(iam.17.1) == "C"
+  type: translate(iam.2.1, CM_0127_ALLERGY_INTOLERANCE_TYPE)
+  category[]: translate(iam.2.1, CM_0127_ALLERGY_INTOLERANCE_CATEGORY)
+  criticality: translate(iam.4.1, CM_0128_ALLERGY_INTOLERANCE_CRITICALITY)
+  code: CodeableConcept(iam.3)
+  patient: PatientRef()
+  encounter: Ref("Encounter", 1) if withEncounter
+  onsetDateTime: datetime(iam.11)
+  recordedDate: datetime(iam.13)
+  reaction[]: {
+    manifestation[]: for m in iam.5 where m => { text: m }
+    severity: translate(iam.4.1, CM_0128_REACTION_EVENT_SEVERITY)
+  } if iam.5
+}
+
+map ADT_A60 : hl7v2 "ADT^A60" -> fhir "Bundle" {
+  let withEncounter = exists(PV1-2) or exists(PV1-19)
+  ...BundleHead()
+  entry[]: PatientEntry(PID, PD1)
+  entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
+  entry[]: for iam, i in IAM where iam.3 => Entry("AllergyIntolerance", "IAM-${i + 1}", AllergyFromIam(iam, withEncounter))
+  entry[]: HeaderEntries([Ref("Patient", 1)])
 }

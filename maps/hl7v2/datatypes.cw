@@ -63,8 +63,31 @@ def CodingSystem(name) = match upper(trim(name)) {
   "CDCREC" => "urn:oid:2.16.840.1.113883.6.238"
   _ => if starts_with(upper(trim(name)), "HL7") and length(trim(name)) == 7
          then "http://terminology.hl7.org/CodeSystem/v2-${substring(trim(name), 3)}"
-         else if trim(name) then "urn:id:${trim(name)}" else null
+         else if trim(name) then "urn:id:${UriText(name)}" else null
 }
+
+// ---- URIs ------------------------------------------------------------------------------------------------
+// FHIR uri/url values hold no whitespace. A local name that becomes part of a URI ("urn:id:<name>") has its
+// spaces percent-encoded (RFC 3986): "GHH LAB, INC." -> "urn:id:GHH%20LAB,%20INC.", nothing lost.
+// (A no-break space, U+00A0, is whitespace too: "%C2%A0".)
+def UriText(s) = replace(replace(replace(trim(s), " ", "%20"), "\t", "%09"), "\u00a0", "%C2%A0")
+
+// An ISO OID: digits and dots, a first arc 0, 1 or 2 ("2.16.840.1.113883"); "Maven EDSS" typed ISO is not one.
+def IsOid(s) = s and (starts_with(s, "0.") or starts_with(s, "1.") or starts_with(s, "2."))
+               and is_number(replace(s, ".", "")) and not contains(s, "-") and not ends_with(s, ".")
+               and not contains(s, "..")
+
+// A value usable as-is as a URI: has a scheme (":") and no whitespace.
+def IsUri(s) = s and contains(s, ":") and not contains(s, " ") and not contains(s, "\t") and not contains(s, "\u00a0")
+
+// A universal id and its type (HD.2/HD.3, EI.3/EI.4) -> a URI, or absent when it is none (IG HD[uri]):
+// ISO OIDs -> urn:oid: (an OID without a type too), UUIDs -> urn:uuid:, DNS/URI/URL or any other type: the
+// value when it is a URI, else absent (an OID-looking id typed "HCD" or "L" is not read as an OID).
+def UniversalUri(id, type) =
+  if not id then null
+  else if IsOid(id) and (upper(type) == "ISO" or not type) then "urn:oid:${trim(id)}"
+  else if upper(type) == "UUID" and length(trim(id)) == 36 and not contains(id, " ") then "urn:uuid:${lower(trim(id))}"
+  else if IsUri(trim(id)) then trim(id) else null
 
 // The v2 table URI for a table number written as a string, e.g. V2System("0203").
 def V2System(table) = "http://terminology.hl7.org/CodeSystem/v2-${table}"
@@ -88,19 +111,17 @@ def CodeableConcept(cwe) {
   text: trim(cwe.9 ?? (if not cwe.1 then cwe.2 else null))
 }
 
+// A required CodeableConcept the message does not give (no OBX-3, OBR-4, RXA-5): FHIR's data-absent-reason
+// extension, not a made-up text.
+def AbsentConcept() = { extension[]: { url: "http://hl7.org/fhir/StructureDefinition/data-absent-reason", valueCode: "unknown" } }
+
 // CWE -> Coding (IG CWE[Coding]): the first triplet.
 def Coding(cwe) = CodingOf(cwe.1, cwe.2, cwe.3, cwe.7)
 
 // ---- identifiers -----------------------------------------------------------------------------------------
 
 // HD -> uri (IG HD[uri]): ISO OIDs and UUIDs become urn:oid: / urn:uuid:, DNS/URI/URL types the value itself.
-def HdUri(hd) =
-  if not hd.2 then null
-  else match upper(hd.3) {
-    "ISO" => "urn:oid:${hd.2}"
-    "UUID" => "urn:uuid:${hd.2}"
-    _ => if contains(hd.2, ":") then hd.2 else null
-  }
+def HdUri(hd) = UniversalUri(hd.2, hd.3)
 
 // HD -> the system of an Identifier: the universal id as a URI, else the namespace id (IG CX.4 / EI.2-4).
 // Deliberate: a namespace-only authority (e.g. "HOSP") is kept as the assigner's display, not as a system,
@@ -125,20 +146,20 @@ def Identifier(cx) {
 def Identifiers(cxs) = for cx in cxs where cx.1 => Identifier(cx)
 
 // EI -> Identifier (IG EI[Identifier-System]): EI.1 value, EI.2..4 the assigning authority (HD).
+// An assigning authority that is no URI (a name: "Maven EDSS") is kept as the assigner's display.
 def EntityIdentifier(ei) {
-  system: if ei.3 then (if upper(ei.4) == "ISO" then "urn:oid:${ei.3}" else if upper(ei.4) == "UUID" then "urn:uuid:${ei.3}" else ei.3) else null
-  value: ei.1
-  assigner: { display: ei.2 } if ei.2 and not ei.3
+  let system = UniversalUri(ei.3, ei.4)
+  system: system
+  value: trim(ei.1)
+  assigner: { display: trim(ei.2 ?? ei.3) } if not system and (ei.2 or ei.3)
 }
 
 // EI with a type (placer/filler order numbers, accession numbers): IG EIP/EI + identifier type PLAC/FILL.
 def TypedIdentifier(ei, typeCode) {
   type: { coding[]: { system: V2System("0203"), code: typeCode,
                       display: lookup(typeCode, CS_V2_0203) } }
-  system: if ei.3 then (if upper(ei.4) == "ISO" then "urn:oid:${ei.3}" else if upper(ei.4) == "UUID" then "urn:uuid:${ei.3}" else ei.3) else null
-  value: ei.1
-  assigner: { display: ei.2 } if ei.2 and not ei.3
-} 
+  ...EntityIdentifier(ei)
+}
 
 // ---- names, addresses, telecom -------------------------------------------------------------------------
 
@@ -201,6 +222,28 @@ def ContactPoints(xtns) = for xtn in xtns where xtn.1 or xtn.4 or xtn.7 or xtn.1
 // TS / DTM -> dateTime (TS.1 is the time; a TS's degree of precision TS.2 is ignored as in the IG).
 def DateTime(ts) = datetime(ts.1 ?? ts)
 
+// DTM -> FHIR instant (R4 instant: seconds and zone required). A DTM to the minute with a zone
+// ("202108181130+0215") is that minute's first second; without a zone there is no instant (run --zone).
+def Instant(ts) {
+  let t = trim(ts)
+  let minuteWithZone = length(t) == 17 and (substring(t, 12, 1) == "+" or substring(t, 12, 1) == "-")
+  return instant(t) ?? (if minuteWithZone then instant("${substring(t, 0, 12)}00${substring(t, 12)}") else null)
+}
+
+// TM -> FHIR time (IG TM[time]): HH[MM[SS[.S]]][+/-ZZZZ] -> HH:MM:SS[.S]; FHIR time has no zone (dropped).
+// Not a time (letters, an hour over 23) -> absent.
+def Time(tm) {
+  let t = trim(split(split(trim(tm), "+")[0], "-")[0])
+  let hh = substring(t, 0, 2)
+  let mm = substring(t, 2, 2) ?? "00"
+  let ss = substring(t, 4, 2) ?? "00"
+  let frac = substring(t, 6)
+  let ok = length(hh) == 2 and length(mm) == 2 and length(ss) == 2 and is_number(hh) and is_number(mm) and is_number(ss)
+           and not contains(t, " ") and decimal(hh) < 24 and decimal(mm) < 60 and decimal(ss) < 60
+           and (not frac or (starts_with(frac, ".") and is_number("0${frac}")))
+  return if ok then "${hh}:${mm}:${ss}${frac}" else null
+}
+
 // DR -> Period (IG DR[Period]).
 def DateRange(dr) = { start: datetime(dr.1), end: datetime(dr.2) }
 
@@ -236,6 +279,28 @@ def StructuredNumeric(sn, units) {
       code: units.1
     }
   }
+}
+
+// ---- encapsulated data ----------------------------------------------------------------------------------
+
+// Text that can be base64Binary: a non-empty multiple of 4 characters with no blank or markup ("<Base64
+// encoded>" in a sample is prose, not data). The alphabet itself is not checked character by character.
+def IsBase64(s) = s and length(trim(s)) % 4 == 0 and not contains(s, " ") and not contains(s, "<")
+                  and not contains(s, ">") and not contains(s, "\n")
+
+// ED -> Attachment (IG ED[Attachment]): ED.2 type of data and ED.3 subtype as a MIME type, ED.5 the data:
+// as is when ED.4 says Base64 (and it is base64), base64-encoded when ED.4 says ASCII ("A") or nothing.
+def EdContentType(ed) {
+  // HL7 table 0191 type of referenced data (and MIME major types written out); another value gives none.
+  let major = match upper(trim(ed.2)) { "IM" | "NS" | "SI" | "IMAGE" => "image" "AP" | "SD" | "APPLICATION" => "application"
+                                        "TX" | "FT" | "TEXT" => "text" "AU" | "AUDIO" => "audio" "VIDEO" => "video"
+                                        "MULTIPART" => "multipart" _ => null }
+  return if major and ed.3 then lower("${major}/${trim(ed.3)}") else null
+}
+def EdAttachment(ed) {
+  contentType: EdContentType(ed)
+  data: if upper(ed.4) == "BASE64" then (if IsBase64(ed.5) then ed.5 else null)
+        else if not ed.4 or upper(ed.4) == "A" then base64(ed.5) else null
 }
 
 // ---- people, places, organisations ------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-// hl7v2.mdm: MDM^T02 (and T04/T06/T08/T10, same structure) -> FHIR R4 transaction Bundle with a
-// DocumentReference (IG TXA[DocumentReference]); the document body is the message's OBX.
+// hl7v2.mdm: MDM^T01/T02/T05/T06/T09/T10 -> FHIR R4 transaction Bundle with a DocumentReference (IG
+// TXA[DocumentReference]); the document body is the message's OBX (none in a notification, MDM_T01: then
+// the attachment has only its title and creation time, as FHIR-Converter writes it).
 //
 // The body: text OBX (TX/FT/ST; repetitions and OBX joined by line breaks) becomes one text/plain
 // attachment, base64-encoded into content.attachment.data; each ED OBX already in Base64 (ED.4) becomes an
@@ -22,22 +23,28 @@ def DocumentReference() {
   authenticator: { display: XcnDisplay(TXA-10) } if TXA-10
   securityLabel[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0272", code: TXA-18 } } if TXA-18
   let text = join(for o in OBSERVATION where o.OBX-2 != "ED" => join(for v in o.OBX-5 => v, "\n"), "\n")
-  content[]: for o in OBSERVATION where o.OBX-2 == "ED" => {
-    attachment: { contentType: if o.OBX-5.2 then lower("${o.OBX-5.2}/${o.OBX-5.3}") else null, data: o.OBX-5.5 if upper(o.OBX-5.4) == "BASE64" }
-  }
-  content[]: { attachment: { contentType: "text/plain", data: base64(text), title: TXA-2.2 ?? TXA-2.1 ?? TXA-2,
-                             creation: datetime(TXA-4) } } if text or not (for o in OBSERVATION where o.OBX-2 == "ED" => 1)
+  content[]: for o in OBSERVATION where o.OBX-2 == "ED" and EdAttachment(o.OBX-5) => { attachment: EdAttachment(o.OBX-5) }
+  content[]: { attachment: { contentType: "text/plain" if text, data: base64(text), title: TXA-2.2 ?? TXA-2.1 ?? TXA-2,
+                             creation: datetime(TXA-4) } } if text or not (for o in OBSERVATION where o.OBX-2 == "ED" and EdAttachment(o.OBX-5) => 1)
   context: {
     encounter[]: Ref("Encounter", 1) if PV1-2 or PV1-19
     period: { start: datetime(TXA-4) }
   }
 }
 
-map MDM_T02 : hl7v2 "MDM^T02" -> fhir "Bundle" {
-  resourceType: "Bundle"
-  type: "transaction"
+def MdmBundle() {
+  ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
-  entry[]: EncounterEntries(PV1, PV2, false) if PV1-2 or PV1-19
+  entry[]: EncounterEntries(PV1, PV2, null) if PV1-2 or PV1-19
   entry[]: Entry("DocumentReference", 1, DocumentReference())
   entry[]: HeaderEntries([Ref("DocumentReference", 1)])
 }
+
+// MDM_T01 (T01 original notification, T05 addendum notification, T09 replacement notification): the document
+// is announced, not carried; MDM_T02 (T02, T06, T10: the same with content) carries it in OBX.
+map MDM_T01 : hl7v2 "MDM^T01" -> fhir "Bundle" { return MdmBundle() }
+map MDM_T02 : hl7v2 "MDM^T02" -> fhir "Bundle" { return MdmBundle() }
+map MDM_T05 : hl7v2 "MDM^T05" -> fhir "Bundle" { return MdmBundle() }
+map MDM_T06 : hl7v2 "MDM^T06" -> fhir "Bundle" { return MdmBundle() }
+map MDM_T09 : hl7v2 "MDM^T09" -> fhir "Bundle" { return MdmBundle() }
+map MDM_T10 : hl7v2 "MDM^T10" -> fhir "Bundle" { return MdmBundle() }

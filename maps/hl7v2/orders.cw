@@ -15,6 +15,17 @@ def SpmKey(orderKey, i) = "${orderKey}/spm/${i + 1}"
 def ObsRefs(order, key) = for o, i in order.OBSERVATION => Ref("Observation", ObsKey(key, i))
 def SpmRefs(order, key) = for s, i in order.SPECIMEN => Ref("Specimen", SpmKey(key, i))
 
+// The ordering provider (IG ORC-12, else OBR-16 -> ServiceRequest.requester(Practitioner)): a Practitioner
+// entry per order, keyed by the field it comes from. HasPerson: an XCN with an id or a name.
+def HasPerson(xcn) = xcn.1 or xcn.2.1 or xcn.3
+def RequesterRef(order, key) =
+  if HasPerson(order.ORC-12) then { reference: FullUrl("Practitioner", "ORC-12/${key}"), display: XcnDisplay(order.ORC-12) }
+  else if HasPerson(order.OBR-16) then { reference: FullUrl("Practitioner", "OBR-16/${key}"), display: XcnDisplay(order.OBR-16) }
+  else null
+def RequesterEntry(order, key) =
+  if HasPerson(order.ORC-12) then Entry("Practitioner", "ORC-12/${key}", Practitioner(order.ORC-12))
+  else if HasPerson(order.OBR-16) then Entry("Practitioner", "OBR-16/${key}", Practitioner(order.OBR-16)) else null
+
 // ORC + OBR (or only one of them) -> ServiceRequest (IG ORC[ServiceRequest], OBR[ServiceRequest]).
 // order: the order group (ORDER_OBSERVATION, ORDER); its OBX are supporting information when supporting.
 def ServiceRequest(order, key, withEncounter, supporting) {
@@ -37,7 +48,7 @@ def ServiceRequest(order, key, withEncounter, supporting) {
   occurrenceDateTime: datetime(obr.7) if obr.7 and not obr.8
   occurrencePeriod: { start: datetime(obr.7), end: datetime(obr.8) } if obr.8
   authoredOn: datetime(orc.9) ?? datetime(obr.6)
-  requester: { display: XcnDisplay(orc.12) ?? XcnDisplay(obr.16) } if orc.12 or obr.16
+  requester: RequesterRef(order, key)
   reasonCode[]: for r in obr.31 where r.1 or r.2 => CodeableConcept(r)
   supportingInfo[]: ObsRefs(order, key) if supporting
   specimen[]: SpmRefs(order, key)
@@ -61,22 +72,37 @@ def ReferenceRange(text, units) {
 //   NM -> valueQuantity; ST/TX/FT -> valueString (repetitions joined by a line break);
 //   CWE/CE/CNE/CF/IS/ID -> valueCodeableConcept; SN -> valueQuantity / valueRange / valueRatio;
 //   DT -> valueDateTime (date precision); DTM/TS -> valueDateTime; TM -> valueTime; NR -> valueRange;
-//   DR -> valuePeriod; CQ -> valueQuantity; ED/RP -> valueAttachment / valueString.
-def Observation(obx, notes, obr, specimenRefs, withEncounter) {
+//   DR -> valuePeriod; CQ -> valueQuantity; RP -> valueString; ED -> derivedFrom a DocumentReference (R4 has
+//   no valueAttachment). Blank text values are no values.
+// An ED value (OBX-2 = ED) is no R4 Observation value: it becomes a DocumentReference (EdDocument) that the
+// Observation is derivedFrom (edRef: EdRef of the observation's key, absent for other types).
+def EdRef(obx, obsKey) = if upper(obx.2) == "ED" then Ref("DocumentReference", obsKey) else null
+def EdDocument(obx) {
+  resourceType: "DocumentReference"
+  status: "current"
+  type: CodeableConcept(obx.3) if obx.3
+  subject: PatientRef()
+  date: Instant(obx.14)
+  content[]: { attachment: EdAttachment(obx.5) }
+}
+def EdEntries(order, key) = for o, i in order.OBSERVATION where upper(o.OBX-2) == "ED" and EdAttachment(o.OBX-5) =>
+  Entry("DocumentReference", ObsKey(key, i), EdDocument(o.OBX))
+
+def Observation(obx, notes, obr, specimenRefs, withEncounter, edRef) {
   let vt = upper(obx.2)
   resourceType: "Observation"
   identifier[]: EntityIdentifier(obx.21) if obx.21.1
   status: translate(obx.11, CM_0085_OBSERVATION_STATUS) ?? "unknown"
   category[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/observation-category", code: "laboratory" } } if obr
-  code: CodeableConcept(obx.3) ?? { text: "unknown" }
+  code: CodeableConcept(obx.3) ?? AbsentConcept()
   subject: PatientRef()
   encounter: Ref("Encounter", 1) if withEncounter
   effectiveDateTime: datetime(obx.14) ?? datetime(obr.7)
   issued: instant(obx.19) ?? instant(obr.22)
   performer[]: for p in obx.16 where p.1 or p.2 => { display: XcnDisplay(p) ?? p.1 }
   valueQuantity: Quantity(obx.5, obx.6) if vt == "NM" and is_number(obx.5)
-  valueString: obx.5 if vt == "NM" and not is_number(obx.5)
-  valueString: join(for v in obx.5 => v, "\n") if vt == "ST" or vt == "TX" or vt == "FT"
+  valueString: obx.5 if vt == "NM" and not is_number(obx.5) and trim(obx.5)
+  valueString: join(for v in obx.5 => v, "\n") if (vt == "ST" or vt == "TX" or vt == "FT") and trim(join(for v in obx.5 => v, ""))
   valueCodeableConcept: CodeableConcept(obx.5) if vt == "CWE" or vt == "CE" or vt == "CNE" or vt == "CF"
   valueCodeableConcept: { coding[]: { code: obx.5 } } if vt == "IS" or vt == "ID"
   if vt == "SN" {
@@ -87,11 +113,11 @@ def Observation(obx, notes, obr, specimenRefs, withEncounter) {
   }
   valueDateTime: date(obx.5) if vt == "DT"
   valueDateTime: datetime(obx.5.1 ?? obx.5) if vt == "DTM" or vt == "TS"
-  valueTime: obx.5 if vt == "TM"
+  valueTime: Time(obx.5) if vt == "TM"
   valueRange: { low: Quantity(obx.5.1, obx.6), high: Quantity(obx.5.2, obx.6) } if vt == "NR"
   valuePeriod: { start: datetime(obx.5.1), end: datetime(obx.5.2) } if vt == "DR"
   valueQuantity: Quantity(obx.5.1, obx.5.2) if vt == "CQ"
-  valueAttachment: { contentType: obx.5.3 ?? obx.5.2, data: obx.5.5 } if vt == "ED"
+  derivedFrom[]: edRef if edRef and EdAttachment(obx.5)
   valueString: obx.5.1 if vt == "RP"
   dataAbsentReason: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/data-absent-reason", code: "not-performed" } } if not obx.5 and (obx.11 == "X" or obx.11 == "N")
   interpretation[]: for code in obx.8 where code.1 => Interpretation(code.1)
@@ -124,10 +150,10 @@ def DiagnosticReport(orc, obr, key, results, specimens, withEncounter) {
   resourceType: "DiagnosticReport"
   identifier[]: TypedIdentifier(orc.3, "FILL") if orc.3.1
   identifier[]: TypedIdentifier(obr.3, "FILL") if obr.3.1 and not orc.3.1
-  basedOn[]: Ref("ServiceRequest", key)
+  basedOn[]: Ref("ServiceRequest", key) if PID   // the ServiceRequest is written only with a subject
   status: translate(obr.25, CM_0123_DIAGNOSTIC_REPORT_STATUS) ?? "unknown"
   category[]: { coding[]: translate_coding(obr.24, CM_0074_V2_0074, "keep") } if obr.24
-  code: CodeableConcept(obr.4) ?? { text: "unknown" }
+  code: CodeableConcept(obr.4) ?? AbsentConcept()
   subject: PatientRef()
   encounter: Ref("Encounter", 1) if withEncounter
   effectiveDateTime: datetime(obr.7) if not obr.8

@@ -1,4 +1,5 @@
-// hl7v2.orm: ORM^O01 (general order) and OML^O21 (laboratory order) -> FHIR R4 transaction Bundle.
+// hl7v2.orm: ORM^O01 (general order), OML^O21 (laboratory order) and OMG^O19 (general clinical order) ->
+// FHIR R4 transaction Bundle.
 //
 // Patient (PID), Encounter (PATIENT_VISIT/PV1), Coverage (INSURANCE/IN1), AllergyIntolerance (AL1), per ORDER
 // a ServiceRequest (ORC + OBR), an Observation per OBX of the order (supporting information, linked from
@@ -10,16 +11,17 @@ import hl7v2.orders
 
 def OrderRequestEntries(order, key, withEncounter) = [
   Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, true)),
-  for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), Observation(o.OBX, o.NTE, null, [], withEncounter)),
+  RequesterEntry(order, key),
+  for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), Observation(o.OBX, o.NTE, null, [], withEncounter, EdRef(o.OBX, ObsKey(key, i)))),
+  EdEntries(order, key),
   for s, i in order.SPECIMEN => Entry("Specimen", SpmKey(key, i), Specimen(s.SPM))
 ]
 
 def OrderMessageBundle() {
   let withEncounter = exists(PV1-2) or exists(PV1-19)
-  resourceType: "Bundle"
-  type: "transaction"
+  ...BundleHead()
   entry[]: PatientEntry(PID, PD1) if PID
-  entry[]: EncounterEntries(PV1, PV2, false) if withEncounter
+  entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
   entry[]: PersonEntries(withEncounter)
   entry[]: for order, i in ORDER => OrderRequestEntries(order, "${i + 1}", withEncounter)
   entry[]: HeaderEntries(for order, i in ORDER => Ref("ServiceRequest", "${i + 1}"))
@@ -27,3 +29,6 @@ def OrderMessageBundle() {
 
 map ORM_O01 : hl7v2 "ORM^O01" -> fhir "Bundle" { return OrderMessageBundle() }
 map OML_O21 : hl7v2 "OML^O21" -> fhir "Bundle" { return OrderMessageBundle() }
+// OMG^O19 (general clinical order, OMG_O19): the same resources as OML (FHIR-Converter's choice too); the
+// order's prior results (PRIOR_RESULT) are not written (docs/fidelity.md).
+map OMG_O19 : hl7v2 "OMG^O19" -> fhir "Bundle" { return OrderMessageBundle() }

@@ -1,7 +1,7 @@
 // hl7v2.oru: ORU^R01 (unsolicited observation results) -> FHIR R4 transaction Bundle.
 //
 // Per PATIENT_RESULT: Patient (PID), Encounter (PV1, when present); per ORDER_OBSERVATION: ServiceRequest
-// (ORC/OBR), DiagnosticReport (OBR) with its results, one Observation per OBX (value by OBX-2), NTE as
+// (ORC/OBR; R4 requires its subject, so only with a PID), DiagnosticReport (OBR) with its results, one Observation per OBX (value by OBX-2), NTE as
 // Observation.note, Specimen per SPM; MessageHeader and Provenance.
 
 import hl7v2.datatypes
@@ -11,19 +11,20 @@ import hl7v2.orders
 def OrderEntries(order, key, withEncounter) {
   let specimenRefs = SpmRefs(order, key)
   return [
-    Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, false)),
+    Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, false)) if PID,
+    RequesterEntry(order, key) if PID,
     Entry("DiagnosticReport", key, DiagnosticReport(order.ORC, order.OBR, key, ObsRefs(order, key), specimenRefs, withEncounter)),
-    for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), Observation(o.OBX, o.NTE, order.OBR, specimenRefs, withEncounter)),
+    for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), Observation(o.OBX, o.NTE, order.OBR, specimenRefs, withEncounter, EdRef(o.OBX, ObsKey(key, i)))),
+    EdEntries(order, key),
     for s, i in order.SPECIMEN => Entry("Specimen", SpmKey(key, i), Specimen(s.SPM))
   ]
 }
 
 map ORU_R01 : hl7v2 "ORU^R01" -> fhir "Bundle" {
-  resourceType: "Bundle"
-  type: "transaction"
+  ...BundleHead()
   let withEncounter = exists(PV1-2) or exists(PV1-19)
   entry[]: PatientEntry(PID, PD1) if PID
-  entry[]: EncounterEntries(PV1, PV2, false) if withEncounter
+  entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
   entry[]: for order, i in ORDER_OBSERVATION => OrderEntries(order, "${i + 1}", withEncounter)
   entry[]: HeaderEntries(for order, i in ORDER_OBSERVATION => Ref("DiagnosticReport", "${i + 1}"))
 }

@@ -17,6 +17,15 @@ def IdOf(kind, n) = uuid5("6ba7b811-9dad-11d1-80b4-00c04fd430c8", join(["crosswa
 def FullUrl(kind, n) = "urn:uuid:${IdOf(kind, n)}"
 def Ref(kind, n) = { reference: FullUrl(kind, n) }
 
+// MSH -> Bundle (IG MSH[Bundle]): a transaction Bundle identified by MSH-10, timestamped MSH-7 (an instant:
+// only when MSH-7 has a zone, or the run gives one).
+def BundleHead() {
+  resourceType: "Bundle"
+  identifier: { value: trim(MSH-10) } if trim(MSH-10)
+  type: "transaction"
+  timestamp: Instant(MSH-7)
+}
+
 // One transaction entry: POST kind (conditional create when an identifier is known).
 def Entry(kind, n, resource) {
   fullUrl: FullUrl(kind, n)
@@ -32,44 +41,54 @@ def SenderOrganization(msh) {
   name: msh.4.1 ?? msh.4.2
 }
 
-// MSH -> MessageHeader (IG MSH[MessageHeader]). source.endpoint is required: MSH-3 as a URI when it has a
-// universal id, else "urn:id:" + its namespace id.
+// An HD as an endpoint url (IG HD[MessageHeader.source/destination]): its universal id as a URI, else
+// "urn:id:" + its namespace id (spaces percent-encoded); absent when the HD is empty.
+def HdEndpoint(hd) = HdUri(hd) ?? (if hd.1 then "urn:id:${UriText(hd.1)}" else null)
+
+// MSH -> MessageHeader (IG MSH[MessageHeader]). source.endpoint is required (R4 1..1): MSH-3 as above. A
+// message with no sending application (MSH-3 empty) gets no MessageHeader: there is nothing true to write.
+// A destination (MSH-5/MSH-6) is written only with an endpoint (required too).
 def MessageHeader(msh, focus) {
   resourceType: "MessageHeader"
   eventCoding: { system: "http://terminology.hl7.org/CodeSystem/v2-0003", code: msh.9.2 }
   destination[]: {
     name: msh.5.1
-    endpoint: HdUri(msh.5) ?? (if msh.5.1 then "urn:id:${msh.5.1}" else "urn:id:unknown")
+    endpoint: HdEndpoint(msh.5) ?? HdEndpoint(msh.6)
     receiver: { display: msh.6.1 ?? msh.6.2 } if msh.6
-  } if msh.5 or msh.6
+  } if HdEndpoint(msh.5) ?? HdEndpoint(msh.6)
   sender: Ref("Organization", "sender") if msh.4
   source: {
     name: msh.3.1
     software: first(SFT-3)
     version: first(SFT-2)
-    endpoint: HdUri(msh.3) ?? (if msh.3.1 then "urn:id:${msh.3.1}" else "urn:id:unknown")
+    endpoint: HdEndpoint(msh.3)
   }
   focus[]: focus
   meta: { tag[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0103", code: msh.11.1 } if msh.11.1 }
 }
 
-// EVN + MSH -> Provenance (IG EVN[Provenance]): what the message did, when, and who sent it.
+// The time a Provenance records (R4 instant: seconds and zone): EVN-2, else MSH-7.
+def RecordedInstant(msh, evn) = Instant(evn.2) ?? Instant(msh.7)
+
+// EVN + MSH -> Provenance (IG EVN[Provenance]): what the message did, when, and who sent it. targets is
+// never empty (HeaderEntries); the resource is written only when recorded (an instant: the message's
+// times need a zone, or run with --zone) and an author (MSH-4 or MSH-3) are known: both are required.
 def Provenance(msh, evn, targets) {
   resourceType: "Provenance"
   target[]: targets
-  recorded: instant(evn.2) ?? instant(msh.7) ?? datetime(evn.2) ?? datetime(msh.7)
+  recorded: RecordedInstant(msh, evn)
   occurredDateTime: datetime(evn.6)
   activity: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0003", code: evn.1 ?? msh.9.2 } }
   reason[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v3-ActReason",
-                           code: translate(evn.4.1, CM_0062_V3_ACTREASON) } } if evn.4
+                           code: translate(evn.4.1, CM_0062_V3_ACTREASON) } } if translate(evn.4.1, CM_0062_V3_ACTREASON)
   agent[]: {
     type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/provenance-participant-type", code: "author" } }
-    who: if msh.4 then Ref("Organization", "sender") else { display: msh.3.1 ?? "unknown" }
+    who: if msh.4 then Ref("Organization", "sender") else { display: msh.3.1 }
   }
   agent[]: {
     type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/provenance-participant-type", code: "enterer" } }
     who: { display: XcnDisplay(evn.5) ?? evn.5.1 }
-  } if evn.5
+  } if XcnDisplay(evn.5) ?? evn.5.1
 }
 
 // ---- PID / PD1 -> Patient --------------------------------------------------------------------------------
@@ -152,16 +171,20 @@ def EncounterParticipant(xcn, typeCode, label) {
   individual: Ref("Practitioner", label)
 }
 
-def Encounter(pv1, pv2, finished) {
+// fixedStatus: the status the trigger event says (A03 "finished", A11/A27 "cancelled", A14 "planned"), or
+// null to take it from PV1 (PV1-45 discharged -> finished, else PV1-2 through table 0004).
+def LocationStatus(pv1, fixedStatus) = match fixedStatus { "planned" => "planned" "finished" | "cancelled" => "completed"
+                                                          _ => if pv1.45 then "completed" else "active" }
+def Encounter(pv1, pv2, fixedStatus) {
   resourceType: "Encounter"
   identifier[]: {
     type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0203", code: "VN" } }
     system: HdUri(pv1.19.4)
     value: pv1.19.1
-  } if pv1.19.1
-  identifier[]: { value: pv1.50.1, system: HdUri(pv1.50.4) } if pv1.50.1
-  status: if finished or pv1.45 then "finished"
-          else translate(pv1.2, CM_0004_ENCOUNTER_STATUS) ?? "unknown"
+  } if trim(pv1.19.1)
+  identifier[]: { value: pv1.50.1, system: HdUri(pv1.50.4) } if trim(pv1.50.1)
+  status: fixedStatus ?? (if pv1.45 then "finished"
+                          else translate(pv1.2, CM_0004_ENCOUNTER_STATUS) ?? "unknown")
   class: translate_coding(pv1.2, CM_0004_V3_ACTCODE)
          ?? { system: "http://terminology.hl7.org/CodeSystem/v3-ActCode", code: "AMB" } if pv1.2
   class: { system: "http://terminology.hl7.org/CodeSystem/v3-NullFlavor", code: "UNK" } if not pv1.2
@@ -182,13 +205,17 @@ def Encounter(pv1, pv2, finished) {
     reAdmission: { coding[]: translate_coding(pv1.13.1, CM_0092_V2_0092) } if pv1.13
     dischargeDisposition: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0112", code: pv1.36.1 } } if pv1.36
   }
-  location[]: { location: Ref("Location", "PV1-3"), status: if finished or pv1.45 then "completed" else "active" } if pv1.3
+  location[]: { location: Ref("Location", "PV1-3"), status: LocationStatus(pv1, fixedStatus) } if pv1.3
   location[]: { location: Ref("Location", "PV1-6"), status: "completed" } if pv1.6
 }
 
 // Entries for PV1/PV2: the Encounter, its Locations and Practitioners.
-def EncounterEntries(pv1, pv2, finished) = [
-  Entry("Encounter", 1, Encounter(pv1, pv2, finished)),
+def EncounterEntries(pv1, pv2, fixedStatus) = [
+  Entry("Encounter", 1, Encounter(pv1, pv2, fixedStatus)),
+  EncounterPlacesAndPeople(pv1)
+]
+// The Locations and Practitioners an Encounter made from this PV1 refers to.
+def EncounterPlacesAndPeople(pv1) = [
   Entry("Location", "PV1-3", Location(pv1.3)) if pv1.3,
   Entry("Location", "PV1-6", Location(pv1.6)) if pv1.6,
   Entry("Practitioner", "PV1-7", Practitioner(pv1.7)) if pv1.7.1 or pv1.7.2,
@@ -276,8 +303,26 @@ def Condition(dg1, withEncounter) {
   encounter: Ref("Encounter", 1) if withEncounter
   onsetDateTime: datetime(dg1.5)
   recordedDate: datetime(dg1.19)
+  let dueTo = translate_coding(dg1.6, CM_0052_DIAGNOSIS_ROLE)
   extension[]: { url: "http://hl7.org/fhir/StructureDefinition/condition-dueTo",
-                 valueCodeableConcept: { coding[]: translate_coding(dg1.6, CM_0052_DIAGNOSIS_ROLE) } } if dg1.6
+                 valueCodeableConcept: { coding[]: dueTo } } if dueTo
+}
+
+// ---- PR1 -> Procedure ------------------------------------------------------------------------------------
+
+// PR1 -> Procedure (IG PR1[Procedure]): a procedure the message reports as done (status "completed").
+def Procedure(pr1, withEncounter) {
+  resourceType: "Procedure"
+  identifier[]: EntityIdentifier(pr1.19) if pr1.19.1
+  status: "completed"
+  code: CodeableConcept(pr1.3) ?? (if pr1.4 then { text: pr1.4 } else null)
+  subject: PatientRef()
+  encounter: Ref("Encounter", 1) if withEncounter
+  performedDateTime: datetime(pr1.5)
+  category: CodeableConcept(pr1.6) if pr1.6
+  performer[]: for x in pr1.8 where XcnDisplay(x) => { actor: { display: XcnDisplay(x) } }
+  performer[]: for x in pr1.11 where XcnDisplay(x) => { actor: { display: XcnDisplay(x) } }
+  reasonCode[]: CodeableConcept(pr1.15) if pr1.15
 }
 
 // ---- the common head of every bundle: Patient, MessageHeader, Provenance ------------------------------
@@ -285,21 +330,32 @@ def Condition(dg1, withEncounter) {
 
 def PatientEntry(pid, pd1) = Entry("Patient", 1, Patient(pid, pd1))
 
-def HeaderEntries(focus) = [
-  Entry("MessageHeader", 1, MessageHeader(MSH, focus)),
-  Entry("Organization", "sender", SenderOrganization(MSH)) if MSH-4,
-  Entry("Provenance", 1, Provenance(MSH, EVN, focus))
-]
+// The Provenance targets the message's focus; with none (an ORU without OBR), the MessageHeader (as
+// ReportStream does), else the Patient.
+def HeaderEntries(focus) {
+  let header = HdEndpoint(MSH-3)
+  let targets = if focus then focus else if header then [Ref("MessageHeader", 1)] else if PID then [Ref("Patient", 1)] else null
+  return [
+    Entry("MessageHeader", 1, MessageHeader(MSH, focus)) if header,
+    Entry("Organization", "sender", SenderOrganization(MSH)) if MSH-4,
+    Entry("Provenance", 1, Provenance(MSH, EVN, targets)) if targets and RecordedInstant(MSH, EVN) and (MSH-4 or MSH-3.1)
+  ]
+}
 
-// NK1, AL1, DG1 and INSURANCE of the message, keyed by position (set ids repeat in real feeds).
+// NK1, AL1, DG1, PR1 and INSURANCE of the message, keyed by position (set ids repeat in real feeds).
 // (An array of arrays appended with `entry[]:` appends the inner items: a Coverage and its payor.)
 def PersonEntries(withEncounter) = [
   for nk1, i in NK1 where nk1.2 or nk1.3 or nk1.30 => Entry("RelatedPerson", i + 1, RelatedPerson(nk1)),
   for al1, i in AL1 where al1.3 => Entry("AllergyIntolerance", i + 1, AllergyIntolerance(al1)),
   for dg1, i in DG1 where dg1.3 or dg1.4 => Entry("Condition", i + 1, Condition(dg1, withEncounter)),
+  for pr1, i in PR1 where (pr1.3 or pr1.4) and PID => Entry("Procedure", i + 1, Procedure(pr1, withEncounter)),
   for ins, i in INSURANCE => [Entry("Coverage", i + 1, Coverage(ins.IN1, i + 1)),
                               Entry("Organization", "IN1-${i + 1}", Payor(ins.IN1))]
 ]
+
+// The key of the i-th Patient of a message with several (ADT_A39, BAR_P02): the first is "Patient 1", the key
+// every other map uses for the message's patient.
+def SurvivorKey(i) = if i == 0 then 1 else i + 1
 
 // The reference to the message's Patient entry, absent when the message has no PID (a few ORU feeds).
 def PatientRef() = if PID then Ref("Patient", 1) else null

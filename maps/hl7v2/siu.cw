@@ -3,23 +3,32 @@
 // SCH -> Appointment (IG SCH[Appointment]); the patient (PID), the personnel (AIP -> Practitioner), the
 // locations (AIL -> Location) and general resources (AIG, by display) are its participants.
 // Personnel and locations are keyed by position (AIP-1, AIL-2, ...): set ids repeat across resource groups.
-// Appointment.start/end are FHIR instants: an HL7 time without seconds or zone gives none (run with
-// --zone to supply the zone).
+// Appointment.start/end are FHIR instants: an HL7 time without a zone gives none (run with --zone to supply
+// the zone); a time to the minute with a zone is that minute's first second.
 
 import hl7v2.datatypes
 import hl7v2.segments
+
+def AppointmentStart() = Instant(TQ1-7) ?? Instant(SCH-11.4)
+def AppointmentEnd() = Instant(TQ1-8) ?? Instant(SCH-11.5)
+def AppointmentStatus(trigger) = translate(SCH-25.1, CM_0278_APPOINTMENTSTATUS)
+                                 ?? match trigger { "S15" => "cancelled" "S26" => "noshow" _ => "booked" }
+// R4 app-3: only a proposed, cancelled or waitlisted Appointment may lack start and end (and both or
+// neither are given). An Appointment that cannot meet it (times with no zone: run with --zone) is left out.
+def AppointmentValid(trigger) = if AppointmentStart() and AppointmentEnd() then true
+                                else not AppointmentStart() and not AppointmentEnd()
+                                     and contains(["proposed", "cancelled", "waitlist"], AppointmentStatus(trigger))
 
 def Appointment(trigger) {
   resourceType: "Appointment"
   identifier[]: TypedIdentifier(SCH-1, "PLAC") if SCH-1.1
   identifier[]: TypedIdentifier(SCH-2, "FILL") if SCH-2.1
-  status: translate(SCH-25.1, CM_0278_APPOINTMENTSTATUS)
-          ?? match trigger { "S15" => "cancelled" "S26" => "noshow" _ => "booked" }
+  status: AppointmentStatus(trigger)
   cancelationReason: CodeableConcept(SCH-6) if trigger == "S15" and SCH-6
   appointmentType: { coding[]: translate_coding(SCH-8.1, CM_0277_V2_0277, "keep"), text: SCH-8.2 } if SCH-8
   reasonCode[]: CodeableConcept(SCH-7) if SCH-7
-  start: instant(TQ1-7) ?? instant(SCH-11.4)
-  end: instant(TQ1-8) ?? instant(SCH-11.5)
+  start: AppointmentStart()
+  end: AppointmentEnd()
   minutesDuration: integer(SCH-9) if SCH-9 and (upper(SCH-10.1) == "MIN" or upper(SCH-10.1) == "M")
   comment: join(for nte in direct(NTE) where nte.3 => nte.3, "\n")  // the appointment's own notes, not its resources'
   participant[]: { actor: Ref("Patient", 1), status: "accepted" } if PID
@@ -39,11 +48,11 @@ def Appointment(trigger) {
 }
 
 map SIU : hl7v2 "SIU" -> fhir "Bundle" {
-  resourceType: "Bundle"
-  type: "transaction"
+  ...BundleHead()
   entry[]: PatientEntry(PID, PD1) if PID
-  entry[]: Entry("Appointment", 1, Appointment(MSH-9.2))
+  let valid = AppointmentValid(MSH-9.2)
+  entry[]: Entry("Appointment", 1, Appointment(MSH-9.2)) if valid
   entry[]: for aip, i in AIP where aip.3 => Entry("Practitioner", "AIP-${i + 1}", Practitioner(aip.3))
   entry[]: for ail, i in AIL where ail.3 => Entry("Location", "AIL-${i + 1}", Location(ail.3))
-  entry[]: HeaderEntries([Ref("Appointment", 1)])
+  entry[]: HeaderEntries([Ref("Appointment", 1) if valid])
 }

@@ -16,9 +16,10 @@ def Immunization(order, key) {
   status: if rxa.21 == "D" then "entered-in-error"
           else translate(rxa.20, CM_0322_EVENT_STATUS) ?? "completed"
   statusReason: CodeableConcept(rxa.18) if rxa.18
-  vaccineCode: CodeableConcept(rxa.5) ?? { text: "unknown" }
+  vaccineCode: CodeableConcept(rxa.5) ?? AbsentConcept()
   patient: PatientRef()
-  occurrenceDateTime: datetime(rxa.3) ?? "unknown"
+  occurrenceDateTime: datetime(rxa.3)
+  occurrenceString: trim(rxa.3) if not datetime(rxa.3)   // R4 requires occurrence[x]: the text when it is no date
   recorded: datetime(rxa.22)
   primarySource: (rxa.9.1 == "00") if rxa.9.1
   reportOrigin: CodeableConcept(rxa.9) if rxa.9.1 and rxa.9.1 != "00"
@@ -40,8 +41,7 @@ def Immunization(order, key) {
 }
 
 map VXU_V04 : hl7v2 "VXU^V04" -> fhir "Bundle" {
-  resourceType: "Bundle"
-  type: "transaction"
+  ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
   entry[]: PersonEntries(false)
   for order, oi in ORDER {

@@ -10,11 +10,20 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+# Node.js and npm run the FHIR validator of the tests; a node that is already there (e.g. NodeSource's,
+# which bundles npm) is kept.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The outside FHIR R4 validator the tests run over the maps' outputs (tests/validator/README.md): exact
+# versions from its package-lock.json, installed once (again when the lock file changes).
+validator="$(cd "$(dirname "$0")/../.." && pwd)/tests/validator"
+if [ ! -f "$validator/node_modules/.package-lock.json" ] || \
+   [ "$validator/package-lock.json" -nt "$validator/node_modules/.package-lock.json" ]; then
+  (cd "$validator" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+fi

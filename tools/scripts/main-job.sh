@@ -5,9 +5,10 @@
 #
 # BUILD_DIR defaults to ./build (configured and built: `cmake -S . -B build -G Ninja && ninja -C build`,
 # which compiles <build>/maps/hl7v2-to-fhir.cwb and seeds <build>/terminology). INPUT_DIR defaults to
-# tests/golden/messages: real messages of every supported type (ADT A01/A02/A03/A04/A08/A28/A31/A40,
-# ORU^R01, ORM^O01, OML^O21, SIU^S12, VXU^V04, MDM^T02) plus one unsupported type (BAR^P01), which is
-# reported as a rejection. One JSON file per message is written to <build>/out/.
+# tests/golden/messages: real messages of every supported type (ADT A01-A16/A25-A29/A31/A40/A41/A45/A47/
+# A60, ORU^R01, ORM^O01, OML^O21, OMG^O19, OUL^R22-R24, SIU^S12, VXU^V04, MDM^T01-T10, BAR^P01/P02/P12,
+# DFT^P03/P11, REF^I12/I14, RDE^O11/O25, RDS^O13, PPR^PC1-PC3) plus one deliberately rejected message (an
+# ORU with no trigger event), reported as a rejection. One JSON file per message is written to <build>/out/.
 #
 # Then two more jobs on the golden FHIR inputs (tests/golden/fhir): FHIR R4 -> the internal model
 # (docs/internal-model.md; <build>/maps/fhir-to-internal.cwb, outputs in <build>/out/internal/) and

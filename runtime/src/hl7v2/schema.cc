@@ -205,6 +205,33 @@ constexpr StructureRow kStructures[] = {
     {"ADT_A09", "MSH [{SFT}] [UAC] EVN PID [PD1] PV1 [PV2] [{DB1}] [{OBX}] [{DG1}]"},
     {"ADT_A15", "MSH [{SFT}] [UAC] EVN PID [PD1] [{ROL}] PV1 [PV2] [{ROL}] [{DB1}] [{OBX}] [{DG1}]"},
     {"ADT_A39", "MSH [{SFT}] [UAC] EVN {PATIENT: PID [PD1] MRG [PV1]}"},
+    {"ADT_A16",
+     "MSH [{SFT}] [UAC] EVN PID [PD1] [{ROL}] [{NK1}] PV1 [PV2] [{ROL}] [{DB1}] [{OBX}] [{AL1}] [{DG1}] [DRG] "
+     "[{PROCEDURE: PR1 [{ROL}]}] [{GT1}] [{INSURANCE: IN1 [IN2] [{IN3}] [{ROL}]}] [ACC]"},
+    {"ADT_A21", "MSH [{SFT}] [UAC] EVN PID [PD1] PV1 [PV2] [{DB1}] [{OBX}]"},
+    {"ADT_A30", "MSH [{SFT}] [UAC] EVN PID [PD1] MRG"},
+    {"ADT_A45", "MSH [{SFT}] [UAC] EVN PID [PD1] {MERGE_INFO: MRG PV1}"},
+    {"ADT_A60", "MSH [{SFT}] [UAC] EVN PID [{ARV}] [VISIT: PV1 [{ARV}] [PV2]] [{ADVERSE_REACTION_GROUP: IAM [{NTE}]}]"},
+    {"BAR_P01",
+     "MSH [{SFT}] [UAC] EVN PID [PD1] [{ROL}] {VISIT: [PV1] [PV2] [{ROL}] [{DB1}] [{OBX}] [{AL1}] [{DG1}] [DRG] "
+     "[{PROCEDURE: PR1 [{ROL}]}] [{GT1}] [{NK1}] [{INSURANCE: IN1 [IN2] [{IN3}] [{ROL}]}] [ACC] [UB1] [UB2]}"},
+    {"BAR_P02", "MSH [{SFT}] [UAC] EVN {PATIENT: PID [PD1] [PV1] [{DB1}]}"},
+    {"BAR_P12", "MSH [{SFT}] [UAC] EVN PID [PV1] [{DG1}] [DRG] [{PROCEDURE: PR1 [{ROL}]}]"},
+    {"DFT_P03",
+     "MSH [{SFT}] [UAC] EVN PID [PD1] [{ROL}] [PV1] [PV2] [{ROL}] [{DB1}] "
+     "[{COMMON_ORDER: [ORC] [{TIMING_QUANTITY: TQ1 [{TQ2}]}] [ORDER: OBR [{NTE}]] [{OBSERVATION: OBX [{NTE}]}]}] "
+     "{FINANCIAL: FT1 [{PRT}] [{FINANCIAL_PROCEDURE: PR1 [{PRT}] [{ROL}]}] "
+     "[{FINANCIAL_COMMON_ORDER: [ORC] [{FINANCIAL_TIMING_QUANTITY: TQ1 [{TQ2}]}] [FINANCIAL_ORDER: OBR [{NTE}]] "
+     "[{FINANCIAL_OBSERVATION: OBX [{NTE}]}]}]} "
+     "[{DG1}] [DRG] [{GT1}] [{INSURANCE: IN1 [IN2] [{IN3}] [{ROL}]}] [ACC]"},
+    {"DFT_P11",
+     "MSH [{SFT}] [UAC] EVN PID [PD1] [{ROL}] [PV1] [PV2] [{ROL}] [{DB1}] "
+     "[{COMMON_ORDER: [ORC] [{TIMING_QUANTITY: TQ1 [{TQ2}]}] [ORDER: OBR [{NTE}]] [{OBSERVATION: OBX [{NTE}]}]}] "
+     "[{DG1}] [DRG] [{GT1}] [{INSURANCE: IN1 [IN2] [{IN3}] [{ROL}]}] [ACC] "
+     "{FINANCIAL: FT1 [{PRT}] [{FINANCIAL_PROCEDURE: PR1 [{PRT}] [{ROL}]}] "
+     "[{FINANCIAL_COMMON_ORDER: [ORC] [{FINANCIAL_TIMING_QUANTITY: TQ1 [{TQ2}]}] [FINANCIAL_ORDER: OBR [{NTE}]] "
+     "[{FINANCIAL_OBSERVATION: OBX [{NTE}]}]}] [{DG1}] [DRG] [{GT1}] "
+     "[{FINANCIAL_INSURANCE: IN1 [IN2] [{IN3}] [{ROL}]}]}"},
     {"ACK", "MSH [{SFT}] [UAC] MSA [{ERR}]"},
     {"ORU_R01",
      "MSH [{SFT}] [UAC] {PATIENT_RESULT: [PATIENT: PID [PD1] [{PRT}] [{NTE}] [{NK1}] [{ARV}] "
@@ -232,6 +259,50 @@ constexpr StructureRow kStructures[] = {
     {"VXU_V04",
      "MSH [{SFT}] [UAC] PID [PD1] [{NK1}] [{ARV}] [PATIENT: PV1 [PV2]] [{GT1}] [{INSURANCE: IN1 [IN2] [IN3]}] "
      "[{ORDER: [ORC] [{TIMING: TQ1 [{TQ2}]}] RXA [RXR] [{OBSERVATION: OBX [{PRT}] [{NTE}]}]}]"},
+    {"OMG_O19",
+     "MSH [{SFT}] [UAC] [{NTE}] [PATIENT: PID [PD1] [{PRT}] [{NTE}] [{NK1}] [{ARV}] [PATIENT_VISIT: PV1 [PV2] [{PRT}]] "
+     "[{INSURANCE: IN1 [IN2] [IN3]}] [GT1] [{AL1}]] "
+     "{ORDER: ORC [{PRT}] [{TIMING: TQ1 [{TQ2}]}] OBR [{NTE}] [{PRT}] [CTD] [{DG1}] "
+     "[{OBSERVATION: OBX [{PRT}] [{NTE}]}] [{SPECIMEN: SPM [{OBX}] [{CONTAINER: SAC [{OBX}]}]}] "
+     "[{PRIOR_RESULT: [PATIENT_PRIOR: PID [PD1]] [PATIENT_VISIT_PRIOR: PV1 [PV2]] [{AL1}] "
+     "{ORDER_PRIOR: [ORC] OBR [{TIMING_PRIOR: TQ1 [{TQ2}]}] [{NTE}] [CTD] {OBSERVATION_PRIOR: OBX [{NTE}]}}}] "
+     "[{FT1}] [{CTI}] [BLG]}"},
+    {"OUL_R22",
+     "MSH [{SFT}] [UAC] [{NTE}] [PATIENT: PID [PD1] [{PRT}] [{NTE}] [{OBX}]] [VISIT: PV1 [PV2] [{PRT}]] "
+     "{SPECIMEN: SPM [{OBX}] [{CONTAINER: SAC [INV]}] "
+     "{ORDER: OBR [ORC] [{NTE}] [{PRT}] [{TIMING_QTY: TQ1 [{TQ2}]}] [{RESULT: OBX [{PRT}] [TCD] [{SID}] [{NTE}]}] "
+     "[{CTI}]}} [DSC]"},
+    {"OUL_R23",
+     "MSH [{SFT}] [UAC] [{NTE}] [PATIENT: PID [PD1] [{PRT}] [{NTE}] [{OBX}]] [VISIT: PV1 [PV2] [{PRT}]] "
+     "{SPECIMEN: SPM [{OBX}] {CONTAINER: SAC [INV] "
+     "{ORDER: OBR [ORC] [{NTE}] [{PRT}] [{TIMING_QTY: TQ1 [{TQ2}]}] [{RESULT: OBX [{PRT}] [TCD] [{SID}] [{NTE}]}] "
+     "[{CTI}]}}} [DSC]"},
+    {"OUL_R24",
+     "MSH [{SFT}] [UAC] [{NTE}] [PATIENT: PID [PD1] [{PRT}] [{NTE}] [{OBX}]] [VISIT: PV1 [PV2] [{PRT}]] "
+     "{ORDER: OBR [ORC] [{NTE}] [{PRT}] [{TIMING_QTY: TQ1 [{TQ2}]}] [{SPECIMEN: SPM [{OBX}] [{CONTAINER: SAC [INV]}]}] "
+     "[{RESULT: OBX [{PRT}] [TCD] [{SID}] [{NTE}]}] [{CTI}]} [DSC]"},
+    {"RDE_O11",
+     "MSH [{SFT}] [UAC] [{NTE}] [PATIENT: PID [PD1] [{PRT}] [{NTE}] [PATIENT_VISIT: PV1 [PV2] [{PRT}]] "
+     "[{INSURANCE: IN1 [IN2] [IN3]}] [GT1] [{AL1}]] "
+     "{ORDER: ORC [{PRT}] [{TIMING: TQ1 [{TQ2}]}] [ORDER_DETAIL: RXO [{PRT}] [{NTE}] {RXR} [{COMPONENT: RXC [{NTE}]}]] "
+     "RXE [{PRT}] [{NTE}] {TIMING_ENCODED: TQ1 [{TQ2}]} {RXR} [{RXC}] [{OBSERVATION: OBX [{PRT}] [{NTE}]}] [{FT1}] "
+     "[BLG] [{CTI}]}"},
+    {"RDS_O13",
+     "MSH [{SFT}] [UAC] [{NTE}] [PATIENT: PID [PD1] [{PRT}] [{NTE}] [{AL1}] [PATIENT_VISIT: PV1 [PV2] [{PRT}]]] "
+     "{ORDER: ORC [{PRT}] [{TIMING: TQ1 [{TQ2}]}] [ORDER_DETAIL: RXO [{PRT}] [{NTE}] {RXR} [{COMPONENT: RXC [{NTE}]}]] "
+     "[ENCODING: RXE [{PRT}] [{NTE}] {TIMING_ENCODED: TQ1 [{TQ2}]} {RXR} [{RXC}]] "
+     "RXD [{PRT}] [{NTE}] {RXR} [{RXC}] [{OBSERVATION: OBX [{PRT}] [{NTE}]}] [{FT1}]}"},
+    {"REF_I12",
+     "MSH [{SFT}] [UAC] RF1 [{AUTHORIZATION_CONTACT: AUT [CTD]}] {PROVIDER_CONTACT: PRD [{CTD}]} PID [{NK1}] "
+     "[{GT1}] [{INSURANCE: IN1 [IN2] [IN3]}] [ACC] [{DG1}] [DRG] [{AL1}] "
+     "[{PROCEDURE: PR1 [{AUTHORIZATION_CONTACT2: AUT [CTD]}]}] "
+     "[{OBSERVATION: OBR [{NTE}] [{RESULTS_NOTES: OBX [{PRT}] [{NTE}]}]}] [PATIENT_VISIT: PV1 [PV2]] [{NTE}]"},
+    {"PPR_PC1",
+     "MSH [{SFT}] [UAC] PID [PATIENT_VISIT: PV1 [PV2]] "
+     "{PROBLEM: PRB [{NTE}] [{VAR}] [{PROBLEM_ROLE: ROL [{VAR}]}] [{PATHWAY: PTH [{VAR}]}] "
+     "[{GOAL: GOL [{NTE}] [{VAR}] [{GOAL_ROLE: ROL [{VAR}]}] [{GOAL_OBSERVATION: OBX [{NTE}]}]}] "
+     "[{ORDER: ORC [ORDER_DETAIL: OBR|RXO [{NTE}] [{VAR}] [{ORDER_OBSERVATION: OBX [{NTE}] [{VAR}]}]]}] "
+     "[{PROBLEM_OBSERVATION: OBX [{NTE}]}]}"},
     {"MDM_T01",
      "MSH [{SFT}] [UAC] EVN PID PV1 [{COMMON_ORDER: ORC [{TIMING: TQ1 [{TQ2}]}] OBR [{NTE}]}] TXA [{CON}]"},
     {"MDM_T02",
@@ -257,6 +328,15 @@ constexpr EventRow kEvents[] = {
     {"MDM", "T03", "MDM_T01"}, {"MDM", "T05", "MDM_T01"}, {"MDM", "T07", "MDM_T01"}, {"MDM", "T09", "MDM_T01"},
     {"MDM", "T11", "MDM_T01"}, {"MDM", "T02", "MDM_T02"}, {"MDM", "T04", "MDM_T02"}, {"MDM", "T06", "MDM_T02"},
     {"MDM", "T08", "MDM_T02"}, {"MDM", "T10", "MDM_T02"}, {"ACK", "", "ACK"},
+    {"ADT", "A16", "ADT_A16"}, {"ADT", "A21", "ADT_A21"}, {"ADT", "A22", "ADT_A21"}, {"ADT", "A23", "ADT_A21"},
+    {"ADT", "A25", "ADT_A21"}, {"ADT", "A26", "ADT_A21"}, {"ADT", "A27", "ADT_A21"}, {"ADT", "A29", "ADT_A21"},
+    {"ADT", "A32", "ADT_A21"}, {"ADT", "A33", "ADT_A21"}, {"ADT", "A47", "ADT_A30"}, {"ADT", "A45", "ADT_A45"},
+    {"ADT", "A60", "ADT_A60"}, {"BAR", "P01", "BAR_P01"}, {"BAR", "P05", "BAR_P01"}, {"BAR", "P02", "BAR_P02"},
+    {"BAR", "P12", "BAR_P12"}, {"DFT", "P03", "DFT_P03"}, {"DFT", "P11", "DFT_P11"}, {"OMG", "O19", "OMG_O19"},
+    {"OUL", "R22", "OUL_R22"}, {"OUL", "R23", "OUL_R23"}, {"OUL", "R24", "OUL_R24"}, {"RDE", "O11", "RDE_O11"},
+    {"RDE", "O25", "RDE_O11"}, {"RDS", "O13", "RDS_O13"}, {"REF", "I12", "REF_I12"}, {"REF", "I13", "REF_I12"},
+    {"REF", "I14", "REF_I12"}, {"REF", "I15", "REF_I12"}, {"PPR", "PC1", "PPR_PC1"}, {"PPR", "PC2", "PPR_PC1"},
+    {"PPR", "PC3", "PPR_PC1"},
 };
 
 // Parser of the abstract message syntax above. The tables are ours, so a syntax error is a bug.

@@ -1,0 +1,72 @@
+// hl7v2.finance: BAR^P01/P02/P12 (add/purge patient accounts, update diagnosis/procedure) and DFT^P03/P11
+// (post detail financial transactions) -> FHIR R4 transaction Bundle.
+//
+// The IG has no message map for BAR or DFT; the resources are FHIR-Converter's choice and the IG's segment
+// maps: Patient (PID), Encounter (PV1), RelatedPerson (NK1), AllergyIntolerance (AL1), Condition (DG1),
+// Procedure (PR1), Coverage (IN1), Account (PID-18) and, for DFT, a ChargeItem per FT1.
+
+import hl7v2.datatypes
+import hl7v2.segments
+
+// PID-18 patient account number -> Account (status: active, or inactive when the account is purged).
+def Account(pid, status, patientRef) {
+  resourceType: "Account"
+  identifier[]: Identifier(pid.18)
+  status: status
+  subject[]: patientRef
+}
+
+// The Bundle of BAR^P01/P12 and DFT: the patient, the (first) visit and what hangs on them.
+def VisitBundle(extra, focus) {
+  let hasVisit = PV1-2 or PV1-19.1 or PV1-3 or PV1-44
+  ...BundleHead()
+  entry[]: PatientEntry(PID, PD1)
+  entry[]: Entry("Account", 1, Account(PID, "active", Ref("Patient", 1))) if PID-18.1
+  entry[]: EncounterEntries(PV1, PV2, null) if hasVisit
+  entry[]: PersonEntries(hasVisit)
+  entry[]: extra
+  entry[]: HeaderEntries(focus)
+}
+
+map BAR_P01 : hl7v2 "BAR^P01" -> fhir "Bundle" { return VisitBundle([], [Ref("Patient", 1)]) }   // add account
+map BAR_P12 : hl7v2 "BAR^P12" -> fhir "Bundle" { return VisitBundle([], [Ref("Patient", 1)]) }   // update dx / procedure
+
+// BAR^P02 (purge patient accounts, BAR_P02): per PATIENT group the Patient and its Account, now inactive.
+map BAR_P02 : hl7v2 "BAR^P02" -> fhir "Bundle" {
+  ...BundleHead()
+  for p, i in PATIENT {
+    entry[]: Entry("Patient", SurvivorKey(i), Patient(p.PID, p.PD1))
+    entry[]: Entry("Account", SurvivorKey(i), Account(p.PID, "inactive", Ref("Patient", SurvivorKey(i)))) if p.PID-18.1
+  }
+  entry[]: HeaderEntries(for p, i in PATIENT => Ref("Patient", SurvivorKey(i)))
+}
+
+// FT1 -> ChargeItem (FHIR-Converter's choice; R4 requires status, code and subject, so an FT1 without a
+// transaction code FT1-7, or a message without a PID, gives none). Status "billable": the charge is posted.
+def ChargeItem(ft1, withEncounter) {
+  resourceType: "ChargeItem"
+  identifier[]: { value: trim(ft1.2.1) } if trim(ft1.2.1)
+  identifier[]: { value: trim(ft1.3.1) } if trim(ft1.3.1)
+  status: "billable"
+  code: CodeableConcept(ft1.7)
+  subject: PatientRef()
+  context: Ref("Encounter", 1) if withEncounter
+  occurrencePeriod: { start: datetime(ft1.4.1), end: datetime(ft1.4.2) } if ft1.4.2
+  occurrenceDateTime: datetime(ft1.4.1) if not ft1.4.2
+  enteredDate: datetime(ft1.5)
+  quantity: { value: decimal(ft1.10) } if is_number(ft1.10)
+  performer[]: for x in ft1.20 where XcnDisplay(x) => { actor: { display: XcnDisplay(x) } }
+  enterer: { display: XcnDisplay(ft1.21) } if XcnDisplay(ft1.21)
+  reason[]: for c in ft1.19 where c.1 or c.2 => CodeableConcept(c)
+}
+
+def ChargeItemEntries(withEncounter) =
+  for ft1, i in FT1 where (ft1.7.1 or ft1.7.2) and PID => Entry("ChargeItem", "FT1-${i + 1}", ChargeItem(ft1, withEncounter))
+def ChargeItemRefs() = for ft1, i in FT1 where (ft1.7.1 or ft1.7.2) and PID => Ref("ChargeItem", "FT1-${i + 1}")
+
+def DftBundle() {
+  let hasVisit = PV1-2 or PV1-19.1 or PV1-3 or PV1-44
+  return VisitBundle(ChargeItemEntries(hasVisit), if ChargeItemRefs() then ChargeItemRefs() else [Ref("Patient", 1)])
+}
+map DFT_P03 : hl7v2 "DFT^P03" -> fhir "Bundle" { return DftBundle() }
+map DFT_P11 : hl7v2 "DFT^P11" -> fhir "Bundle" { return DftBundle() }

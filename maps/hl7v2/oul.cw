@@ -1,0 +1,52 @@
+// hl7v2.oul: OUL^R22 (specimen oriented), OUL^R23 (specimen and container oriented) and OUL^R24 (order
+// oriented) unsolicited laboratory observations -> FHIR R4 transaction Bundle.
+//
+// The IG has no message map for OUL; the resources are FHIR-Converter's choice and the IG's segment maps:
+// Patient (PID), Encounter (PV1), Specimen (SPM), per ORDER a ServiceRequest (OBR/ORC; only with a PID: it
+// needs a subject), a DiagnosticReport (OBR) and one Observation per RESULT OBX; MessageHeader, Provenance.
+
+import hl7v2.datatypes
+import hl7v2.segments
+import hl7v2.orders
+
+def ResultRefs(order, key) = for r, i in order.RESULT => Ref("Observation", ObsKey(key, i))
+
+def OulOrderEntries(order, key, specimenRefs, withEncounter) = [
+  Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, false)) if PID,
+  RequesterEntry(order, key) if PID,
+  Entry("DiagnosticReport", key, DiagnosticReport(order.ORC, order.OBR, key, ResultRefs(order, key), specimenRefs, withEncounter)),
+  for r, i in order.RESULT => Entry("Observation", ObsKey(key, i),
+                                    Observation(r.OBX, r.NTE, order.OBR, specimenRefs, withEncounter, EdRef(r.OBX, ObsKey(key, i)))),
+  for r, i in order.RESULT where upper(r.OBX-2) == "ED" and EdAttachment(r.OBX-5) =>
+    Entry("DocumentReference", ObsKey(key, i), EdDocument(r.OBX))
+]
+
+// R22 and R23: every ORDER belongs to a SPECIMEN (in R23 through a CONTAINER).
+def SpecimenOrientedBundle() {
+  let withEncounter = exists(PV1-2) or exists(PV1-19)
+  ...BundleHead()
+  entry[]: PatientEntry(PID, PD1) if PID
+  entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
+  for s, si in SPECIMEN {
+    entry[]: Entry("Specimen", "spm/${si + 1}", Specimen(s.SPM))
+    entry[]: for order, oi in s.ORDER => OulOrderEntries(order, "${si + 1}/${oi + 1}", [Ref("Specimen", "spm/${si + 1}")], withEncounter)
+  }
+  entry[]: HeaderEntries(for s, si in SPECIMEN => for order, oi in s.ORDER => Ref("DiagnosticReport", "${si + 1}/${oi + 1}"))
+}
+
+map OUL_R22 : hl7v2 "OUL^R22" -> fhir "Bundle" { return SpecimenOrientedBundle() }
+map OUL_R23 : hl7v2 "OUL^R23" -> fhir "Bundle" { return SpecimenOrientedBundle() }
+
+// R24: every SPECIMEN belongs to an ORDER.
+map OUL_R24 : hl7v2 "OUL^R24" -> fhir "Bundle" {
+  let withEncounter = exists(PV1-2) or exists(PV1-19)
+  ...BundleHead()
+  entry[]: PatientEntry(PID, PD1) if PID
+  entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
+  for order, oi in ORDER {
+    let key = "${oi + 1}"
+    entry[]: for s, si in order.SPECIMEN => Entry("Specimen", SpmKey(key, si), Specimen(s.SPM))
+    entry[]: OulOrderEntries(order, key, SpmRefs(order, key), withEncounter)
+  }
+  entry[]: HeaderEntries(for order, oi in ORDER => Ref("DiagnosticReport", "${oi + 1}"))
+}

@@ -1,0 +1,232 @@
+// The shipped HL7 v2 -> FHIR R4 maps: the rules that keep every resource valid R4 (docs/fidelity.md,
+// "Validity"), each shown on a small message, both ways (the resource written when its required elements have
+// a source, left out or written differently when they do not). The outside validator checks the same over
+// every golden and fixture bundle (tests/validator, CTest fhir_validator.*).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "crosswalk/runtime.h"
+
+using nlohmann::json;
+
+namespace {
+
+std::string ReadAll(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class MapsValidityTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    crosswalk::RuntimeOptions ro;
+    ro.terminology_dir = std::string(CW_BUILD_DIR) + "/terminology";
+    auto rt = crosswalk::Runtime::Create(ro);
+    ASSERT_TRUE(rt.ok()) << rt.status().ToString();
+    runtime_ = std::move(*rt).release();
+    std::string bytes = ReadAll(std::string(CW_BUILD_DIR) + "/maps/hl7v2-to-fhir.cwb");
+    ASSERT_FALSE(bytes.empty()) << "build the crosswalk_hl7v2_to_fhir target first";
+    auto program = runtime_->Load(bytes);
+    ASSERT_TRUE(program.ok()) << program.status().ToString();
+    program_ = new std::shared_ptr<const crosswalk::Program>(*program);
+  }
+  static void TearDownTestSuite() {
+    delete program_;
+    program_ = nullptr;
+    delete runtime_;
+    runtime_ = nullptr;
+  }
+
+  // Segments joined by CR; the bundle, or a failure.
+  json Convert(const std::vector<std::string>& segments, const std::string& zone = "") {
+    std::string message;
+    for (const auto& s : segments) message += s + "\r";
+    crosswalk::RunContext ctx(*runtime_);
+    crosswalk::RunOptions options;
+    options.default_zone = zone;
+    crosswalk::RunOutput out;
+    crosswalk::Status s = ctx.Run(**program_, message, options, &out);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return s.ok() ? json::parse(out.json) : json();
+  }
+
+  static std::vector<json> Resources(const json& bundle, const std::string& type) {
+    std::vector<json> found;
+    for (const auto& e : bundle.value("entry", json::array())) {
+      if (e["resource"].value("resourceType", "") == type) found.push_back(e["resource"]);
+    }
+    return found;
+  }
+
+  static crosswalk::Runtime* runtime_;
+  static std::shared_ptr<const crosswalk::Program>* program_;
+};
+crosswalk::Runtime* MapsValidityTest::runtime_ = nullptr;
+std::shared_ptr<const crosswalk::Program>* MapsValidityTest::program_ = nullptr;
+
+const char* kPid = "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F";
+
+TEST_F(MapsValidityTest, ProvenanceRecordsAnInstantOrIsLeftOut) {
+  // MSH-7 with seconds and zone: a Provenance targeting the focus.
+  json with_zone = Convert({"MSH|^~\\&|LAB|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid,
+                            "OBR|1||F1|1234-5^Test^LN"});
+  auto prov = Resources(with_zone, "Provenance");
+  ASSERT_EQ(prov.size(), 1u);
+  EXPECT_EQ(prov[0]["recorded"], "2024-05-01T10:15:00+01:00");
+  ASSERT_EQ(prov[0]["target"].size(), 1u);
+  EXPECT_EQ(prov[0]["target"][0]["reference"], Resources(with_zone, "MessageHeader")[0]["focus"][0]["reference"]);
+  // A minute with a zone is that minute's first second.
+  json minute = Convert({"MSH|^~\\&|LAB|HOSP|||202405011015+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid});
+  ASSERT_EQ(Resources(minute, "Provenance").size(), 1u);
+  EXPECT_EQ(Resources(minute, "Provenance")[0]["recorded"], "2024-05-01T10:15:00+01:00");
+  // No zone: no instant, so no Provenance (recorded is required) ...
+  json no_zone = Convert({"MSH|^~\\&|LAB|HOSP|||20240501101500||ORU^R01^ORU_R01|M1|P|2.5.1", kPid});
+  EXPECT_TRUE(Resources(no_zone, "Provenance").empty());
+  // ... unless the run supplies the zone.
+  json given_zone = Convert({"MSH|^~\\&|LAB|HOSP|||20240501101500||ORU^R01^ORU_R01|M1|P|2.5.1", kPid}, "+02:00");
+  ASSERT_EQ(Resources(given_zone, "Provenance").size(), 1u);
+  // No OBR: the MessageHeader is the target (R4 target is 1..*).
+  auto header = Resources(given_zone, "MessageHeader");
+  ASSERT_EQ(header.size(), 1u);
+  EXPECT_TRUE(Resources(given_zone, "Provenance")[0]["target"][0].contains("reference"));
+}
+
+TEST_F(MapsValidityTest, MessageHeaderEndpointsAreUrisAndNeverPlaceholders) {
+  json named = Convert({"MSH|^~\\&|Sending App|HOSP|Recv App^1.Edu^ISO||20240501101500+0100||ADT^A08^ADT_A01|M1|P|2.5.1",
+                        "EVN|A08", kPid, "PV1|1|I"});
+  auto header = Resources(named, "MessageHeader");
+  ASSERT_EQ(header.size(), 1u);
+  EXPECT_EQ(header[0]["source"]["endpoint"], "urn:id:Sending%20App");
+  // "1.Edu" typed ISO is no OID: the namespace id is the endpoint.
+  EXPECT_EQ(header[0]["destination"][0]["endpoint"], "urn:id:Recv%20App");
+  json oid = Convert({"MSH|^~\\&|APP^2.16.840.1.113883.3.72^ISO|HOSP|||20240501101500+0100||ADT^A08^ADT_A01|M1|P|2.5.1",
+                      "EVN|A08", kPid, "PV1|1|I"});
+  EXPECT_EQ(Resources(oid, "MessageHeader")[0]["source"]["endpoint"], "urn:oid:2.16.840.1.113883.3.72");
+  // No sending application: no MessageHeader at all (source.endpoint is required; never "urn:id:unknown").
+  json none = Convert({"MSH|^~\\&||HOSP|||20240501101500+0100||ADT^A08^ADT_A01|M1|P|2.5.1", "EVN|A08", kPid, "PV1|1|I"});
+  EXPECT_TRUE(Resources(none, "MessageHeader").empty());
+  EXPECT_EQ(none.dump().find("unknown"), std::string::npos);
+}
+
+TEST_F(MapsValidityTest, IdentifierSystemsAreUris) {
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ADT^A08^ADT_A01|M1|P|2.5.1", "EVN|A08",
+                    "PID|1||1^^^Maven EDSS&Maven EDSS&ISO^MR~2^^^A&2.16.840.1.113883.19&ISO^MR||DOE^JANE", "PV1|1|I"});
+  auto ids = Resources(b, "Patient")[0]["identifier"];
+  ASSERT_EQ(ids.size(), 2u);
+  EXPECT_FALSE(ids[0].contains("system"));  // "Maven EDSS" is not an OID: kept as the assigner
+  EXPECT_EQ(ids[0]["assigner"]["display"], "Maven EDSS");
+  EXPECT_EQ(ids[1]["system"], "urn:oid:2.16.840.1.113883.19");
+  // A local coding system with spaces keeps its name, percent-encoded.
+  json obs = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid,
+                      "OBR|1||F1|X^Y^LN", "OBX|1|CWE|1-1^T^LN||A^Alpha^GHH LAB, INC.||||||F"});
+  EXPECT_EQ(Resources(obs, "Observation")[0]["valueCodeableConcept"]["coding"][0]["system"], "urn:id:GHH%20LAB,%20INC.");
+}
+
+TEST_F(MapsValidityTest, ObservationValuesAreR4Types) {
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid, "OBR|1||F1|X^Y^LN",
+                    "OBX|1|TM|1-1^T^LN||223100.0000||||||F", "OBX|2|TM|1-2^T^LN||2599||||||F",
+                    "OBX|3|ST|1-3^T^LN|| ||||||F",
+                    "OBX|4|ED|1-4^T^LN||^IM^JPEG^Base64^QUJD||||||F", "OBX|5|ED|1-5^T^LN||^IM^JPEG^Base64^<data>||||||F"});
+  auto obs = Resources(b, "Observation");
+  ASSERT_EQ(obs.size(), 5u);
+  EXPECT_EQ(obs[0]["valueTime"], "22:31:00.0000");
+  EXPECT_FALSE(obs[1].contains("valueTime"));    // 25:99 is no time
+  EXPECT_FALSE(obs[2].contains("valueString"));  // blank
+  for (const auto& o : obs) EXPECT_FALSE(o.contains("valueAttachment"));
+  // ED: a DocumentReference the Observation is derived from; data only when it is base64.
+  auto docs = Resources(b, "DocumentReference");
+  ASSERT_EQ(docs.size(), 2u);
+  EXPECT_EQ(obs[3]["derivedFrom"][0]["reference"].get<std::string>().rfind("urn:uuid:", 0), 0u);
+  EXPECT_EQ(docs[0]["content"][0]["attachment"]["contentType"], "image/jpeg");
+  EXPECT_EQ(docs[0]["content"][0]["attachment"]["data"], "QUJD");
+  EXPECT_FALSE(docs[1]["content"][0]["attachment"].contains("data"));
+}
+
+TEST_F(MapsValidityTest, RequiredCodesWithoutSourceAreDataAbsentNotText) {
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid, "OBR|1||F1",
+                    "OBX|1|NM|||5||||||F"});
+  auto obs = Resources(b, "Observation");
+  ASSERT_EQ(obs.size(), 1u);
+  EXPECT_EQ(obs[0]["code"]["extension"][0]["url"], "http://hl7.org/fhir/StructureDefinition/data-absent-reason");
+  EXPECT_FALSE(obs[0]["code"].contains("text"));
+  // No PID: no ServiceRequest (R4 requires its subject), and the report does not point to one.
+  json no_pid = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", "OBR|1||F1|X^Y^LN"});
+  EXPECT_TRUE(Resources(no_pid, "ServiceRequest").empty());
+  ASSERT_EQ(Resources(no_pid, "DiagnosticReport").size(), 1u);
+  EXPECT_FALSE(Resources(no_pid, "DiagnosticReport")[0].contains("basedOn"));
+}
+
+TEST_F(MapsValidityTest, BookedAppointmentNeedsStartAndEnd) {
+  const char* msh = "MSH|^~\\&|APP|HOSP|||20240501101500+0100||SIU^S12^SIU_S12|M1|P|2.5.1";
+  json zoned = Convert({msh, "SCH|1|1|||||||30|MIN|^^30^202405011400+0100^202405011430+0100", kPid, "RGS|1"});
+  auto appt = Resources(zoned, "Appointment");
+  ASSERT_EQ(appt.size(), 1u);
+  EXPECT_EQ(appt[0]["status"], "booked");
+  EXPECT_EQ(appt[0]["start"], "2024-05-01T14:00:00+01:00");
+  EXPECT_EQ(appt[0]["end"], "2024-05-01T14:30:00+01:00");
+  // Times without a zone: no instants, and a booked Appointment without them is invalid (app-3): left out.
+  json unzoned = Convert({msh, "SCH|1|1|||||||30|MIN|^^30^20240501140000^20240501143000", kPid, "RGS|1"});
+  EXPECT_TRUE(Resources(unzoned, "Appointment").empty());
+  json given = Convert({msh, "SCH|1|1|||||||30|MIN|^^30^20240501140000^20240501143000", kPid, "RGS|1"}, "Z");
+  ASSERT_EQ(Resources(given, "Appointment").size(), 1u);
+  EXPECT_EQ(Resources(given, "Appointment")[0]["start"], "2024-05-01T14:00:00Z");
+}
+
+TEST_F(MapsValidityTest, ProblemConditionsAreValidProblemListItems) {
+  const char* msh = "MSH|^~\\&|APP|HOSP|||20240501101500+0100||PPR^PC1|M1|P|2.5.1";
+  json added = Convert({msh, kPid, "PRB|AD|20240501|596.5^BLADDER DYSFUNCTION^I9|1|||20240501|||||||ACTIVE"});
+  auto c = Resources(added, "Condition");
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0]["clinicalStatus"]["coding"][0]["code"], "active");
+  EXPECT_EQ(c[0]["category"][0]["coding"][0]["code"], "problem-list-item");
+  // Life cycle (PRB-14) unknown: no clinical status is made up, so no problem-list category either (con-3).
+  json unknown = Convert({msh, kPid, "PRB|AD|20240501|596.5^BLADDER DYSFUNCTION^I9|1"});
+  EXPECT_FALSE(Resources(unknown, "Condition")[0].contains("clinicalStatus"));
+  EXPECT_FALSE(Resources(unknown, "Condition")[0].contains("category"));
+  // Delete: entered-in-error, without clinical status (con-5).
+  json deleted = Convert({msh, kPid, "PRB|DE|20240501|596.5^BLADDER DYSFUNCTION^I9|1||||||||||ACTIVE"});
+  auto d = Resources(deleted, "Condition")[0];
+  EXPECT_EQ(d["verificationStatus"]["coding"][0]["code"], "entered-in-error");
+  EXPECT_FALSE(d.contains("clinicalStatus"));
+}
+
+TEST_F(MapsValidityTest, BundleIsIdentifiedAndTimestampedByMsh) {
+  json zoned = Convert({"MSH|^~\\&|APP|HOSP|||202405011015+0100||ADT^A08^ADT_A01|CTRL-7|P|2.5.1", "EVN|A08", kPid});
+  EXPECT_EQ(zoned["identifier"]["value"], "CTRL-7");
+  EXPECT_EQ(zoned["timestamp"], "2024-05-01T10:15:00+01:00");
+  json unzoned = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500||ADT^A08^ADT_A01|CTRL-7|P|2.5.1", "EVN|A08", kPid});
+  EXPECT_FALSE(unzoned.contains("timestamp"));  // an instant needs a zone
+}
+
+TEST_F(MapsValidityTest, OrderingProviderIsAPractitioner) {
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORM^O01^ORM_O01|M1|P|2.5.1", kPid,
+                    "ORC|NW|P1||||||||||3850^ORDPROVIDER^JONES", "OBR|1|P1||X^Y^LN"});
+  auto sr = Resources(b, "ServiceRequest");
+  ASSERT_EQ(sr.size(), 1u);
+  EXPECT_EQ(sr[0]["requester"]["display"], "JONES ORDPROVIDER");
+  std::string ref = sr[0]["requester"]["reference"];
+  bool found = false;
+  for (const auto& e : b["entry"]) {
+    if (e["fullUrl"] == ref) {
+      found = true;
+      EXPECT_EQ(e["resource"]["resourceType"], "Practitioner");
+      EXPECT_EQ(e["resource"]["identifier"][0]["value"], "3850");
+    }
+  }
+  EXPECT_TRUE(found);
+  // No ORC-12 and no OBR-16: no requester, no Practitioner.
+  json none = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORM^O01^ORM_O01|M1|P|2.5.1", kPid, "ORC|NW|P1",
+                       "OBR|1|P1||X^Y^LN"});
+  EXPECT_FALSE(Resources(none, "ServiceRequest")[0].contains("requester"));
+  EXPECT_TRUE(Resources(none, "Practitioner").empty());
+}
+
+}  // namespace
