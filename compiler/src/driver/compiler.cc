@@ -231,10 +231,8 @@ std::string SourceLineWithCaret(std::string_view line, uint32_t col) {
       if (before) caret += ' ';
     } else {
       // A multi-byte character, kept when it is well formed, else '?' per byte.
-      size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-      bool ok = n > 0 && n <= 4 && i + n <= to && c <= 0xF4;
-      for (size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(line[i + k]) & 0xC0) == 0x80;
-      if (!ok) {
+      size_t n = Utf8SequenceLength(line, i);
+      if (n == 0 || i + n > to) {
         shown += '?';
         if (before) caret += ' ';
         continue;

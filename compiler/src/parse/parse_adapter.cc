@@ -138,8 +138,10 @@ class SyntaxErrorListener : public antlr4::BaseErrorListener {
 // (the parser recurses on each), and the links of left-associative chains (`a + b + c`, `a.b.c`, `x[0][1]`).
 // ANTLR parses a chain in a loop, so it costs the parser no stack, but the tree it builds is as deep as the
 // chain is long and every later pass walks that tree recursively: a link counts as one level, as a nested
-// parenthesis does. The count is the depth of the tree built so far, so it never exceeds the depth AstBuilder
-// sees; AstBuilder re-checks the whole tree (a chain may grow after a deep right operand was checked).
+// parenthesis does. The open rules are ancestors of the current one in the finished tree, and a chain's
+// first operand lies `links` levels below its last link, so the count is a lower bound of the tree's depth:
+// the listener never rejects what AstBuilder, which counts the finished tree exactly, would accept. It stops
+// a 1e6-term chain after a few hundred terms.
 class DepthListener : public antlr4::tree::ParseTreeListener {
  public:
   DepthListener(uint32_t max_depth, uint32_t initial_depth, antlr4::TokenStream* tokens)
@@ -152,8 +154,7 @@ class DepthListener : public antlr4::tree::ParseTreeListener {
       links = last_links_ + 1;
     }
     open_.push_back(links);
-    chain_ += links;
-    if (base_ + open_.size() + chain_ > max_depth_) {
+    if (base_ + open_.size() + links > max_depth_) {
       // A chain link starts where the chain starts: point at its operator, the next token, instead.
       offending = links > 0 ? tokens_->LT(1) : ctx->getStart();
       throw NestingTooDeep{};
@@ -163,7 +164,6 @@ class DepthListener : public antlr4::tree::ParseTreeListener {
     if (!Counted(ctx) || open_.empty()) return;
     last_links_ = open_.back();
     last_exited_ = ctx;
-    chain_ -= open_.back();
     open_.pop_back();
   }
   void visitTerminal(antlr4::tree::TerminalNode*) override {}
@@ -183,7 +183,6 @@ class DepthListener : public antlr4::tree::ParseTreeListener {
   uint32_t base_;                 // levels of the enclosing file (for the ${...} parts of a template)
   antlr4::TokenStream* tokens_;
   std::vector<uint32_t> open_;    // per open counted rule: the chain links it continues
-  uint64_t chain_ = 0;            // sum of open_
   const antlr4::ParserRuleContext* last_exited_ = nullptr;
   uint32_t last_links_ = 0;
 };
@@ -815,9 +814,8 @@ SourceLocation PositionOf(uint32_t file, std::string_view text, size_t offset) {
   return loc;
 }
 
-// Length of the UTF-8 sequence starting at s[i] (strict RFC 3629: no overlong forms, no surrogates, nothing
-// above U+10FFFF), or 0 when it is not valid.
-size_t Utf8SequenceLength(std::string_view s, size_t i) {
+// Utf8SequenceLength (parse_adapter.h).
+size_t Utf8Length(std::string_view s, size_t i) {
   auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
   unsigned char c = byte(i);
   if (c < 0x80) return 1;
@@ -852,7 +850,7 @@ bool CheckSourceBytes(uint32_t file, std::string_view text, DiagnosticSink& sink
       sink.Error(PositionOf(file, text, i), "E0005", "NUL byte in the source (a map is a text file)");
       return false;
     }
-    size_t n = Utf8SequenceLength(text, i);
+    size_t n = Utf8Length(text, i);
     if (n == 0) {
       sink.Error(PositionOf(file, text, i), "E0004", "invalid UTF-8 (a map is a UTF-8 text file)");
       return false;
@@ -863,6 +861,8 @@ bool CheckSourceBytes(uint32_t file, std::string_view text, DiagnosticSink& sink
 }
 
 }  // namespace
+
+size_t Utf8SequenceLength(std::string_view s, size_t i) { return Utf8Length(s, i); }
 
 bool ParseModule(uint32_t file, const std::string& text, const ParseOptions& options, AstArena& arena,
                  DiagnosticSink& sink, Module* out) {
