@@ -255,6 +255,21 @@ TEST(ConstantLimit, FoldingBudgetCountsEveryCopy) {
   EXPECT_TRUE(CompileSource("t.cw", Doubling(6, 1000), o).ok());
 }
 
+TEST(ConstantLimit, FoldingBudgetAtNAndNPlusOne) {
+  // c1 = "${c0}${c0}" with c0 1000 bytes: two copies of c0 (2000) and the folded c1 (2000) take 4000 bytes of
+  // the folding budget; the program's pool then holds c1 and the key "n" (2001).
+  CompileOptions o;
+  o.max_constant_pool_bytes = 4000;
+  CompileResult at = CompileSource("t.cw", Doubling(1, 1000), o);
+  ASSERT_TRUE(at.ok()) << FormatDiagnostics(at);
+  EXPECT_EQ(RunJson(at, "{}"), R"({"n":2000})");
+  o.max_constant_pool_bytes = 3999;
+  CompileResult over = CompileSource("t.cw", Doubling(1, 1000), o);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(Codes(over), "E0405@2:12 ") << "at the template whose folding runs out";
+  EXPECT_NE(FormatDiagnostics(over).find("max_constant_pool_bytes"), std::string::npos);
+}
+
 // ---- source bytes ----------------------------------------------------------------------------------------
 
 TEST(SourceBytes, InvalidUtf8IsAnErrorAtTheFirstBadByte) {
