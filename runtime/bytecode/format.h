@@ -101,8 +101,13 @@ inline constexpr uint32_t kMaxFiles = 1u << 12;
 
 // ---- file ----
 inline constexpr char kMagic[4] = {'C', 'W', 'B', 'C'};
-inline constexpr uint16_t kFormatVersion = 1;
+inline constexpr uint16_t kFormatVersion = 2;
 inline constexpr uint16_t kMinFormatVersion = 1;
-inline constexpr uint16_t kMaxFormatVersion = 1;
+inline constexpr uint16_t kMaxFormatVersion = 2;
+
+// Opcodes a file of each format version may use: format 1 ends before FAILR (README.md, version history).
+inline constexpr int kOpCountFormat1 = static_cast<int>(Op::FAILR);
+inline constexpr int OpCountOfFormat(uint16_t version) { return version >= 2 ? kOpCount : kOpCountFormat1; }
+static_assert(kOpCountFormat1 == 49, "format 1 has exactly the opcodes NOP..V2DIRECT");
 
 }  // namespace crosswalk::bytecode

@@ -319,7 +319,7 @@ Result<Program> Read(std::string_view bytes, LoadLimits limits) {
     CW_RETURN_IF_ERROR(c.ExpectEnd(kSectionNames[s.id - 1]));
   }
 
-  CW_RETURN_IF_ERROR(VerifyProgram(program));
+  CW_RETURN_IF_ERROR(VerifyProgram(program, version));
   return program;
 }
 

@@ -72,7 +72,8 @@ Status CheckCount(size_t n, uint32_t max, const char* what) {
 
 class FunctionVerifier {
  public:
-  FunctionVerifier(const Program& p, uint32_t index) : p_(p), index_(index), f_(p.functions[index]) {}
+  FunctionVerifier(const Program& p, uint32_t index, int op_count)
+      : p_(p), index_(index), f_(p.functions[index]), op_count_(op_count) {}
 
   Status Run() {
     const uint32_t begin = f_.code_begin, end = f_.code_end;
@@ -82,6 +83,9 @@ class FunctionVerifier {
       pc_ = pc;
       uint32_t w = p_.code[pc];
       if ((w & 0xFF) >= static_cast<uint32_t>(kOpCount)) return Fail("unknown opcode " + std::to_string(w & 0xFF));
+      if ((w & 0xFF) >= static_cast<uint32_t>(op_count_)) {
+        return Fail("opcode " + std::string(Info(GetOp(w)).name) + " is not in the file's format version");
+      }
       op_ = GetOp(w);
       if (pc + static_cast<uint32_t>(Length(op_)) > end) return Fail("AUX word missing at the end of the function");
       is_start_[pc - begin] = true;
@@ -214,6 +218,7 @@ class FunctionVerifier {
   const Program& p_;
   uint32_t index_;
   const Function& f_;
+  int op_count_;  // opcodes the file's format version has
   uint32_t pc_ = 0;
   Op op_ = Op::NOP;
   std::vector<bool> is_start_;
@@ -245,7 +250,7 @@ Status VerifyFunctions(const Program& p) {
 
 }  // namespace
 
-Status VerifyProgram(const Program& p) {
+Status VerifyProgram(const Program& p, uint16_t format_version) {
   // Counts (the reader has already capped them by LoadLimits; a compiler's Program has not).
   CW_RETURN_IF_ERROR(CheckCount(p.constants.size(), kMaxConstants, "constants"));
   CW_RETURN_IF_ERROR(CheckCount(p.functions.size(), kMaxFunctions, "functions"));
@@ -284,7 +289,7 @@ Status VerifyProgram(const Program& p) {
 
   // Functions and their code.
   CW_RETURN_IF_ERROR(VerifyFunctions(p));
-  for (uint32_t i = 0; i < p.functions.size(); ++i) CW_RETURN_IF_ERROR(FunctionVerifier(p, i).Run());
+  for (uint32_t i = 0; i < p.functions.size(); ++i) CW_RETURN_IF_ERROR(FunctionVerifier(p, i, OpCountOfFormat(format_version)).Run());
 
   // Maps.
   for (size_t i = 0; i < p.maps.size(); ++i) {

@@ -18,7 +18,8 @@ enum class ExprKind : uint8_t {
   kInt,        // ival
   kDecimal,    // ival = mantissa, scale
   kString,     // text (escapes resolved)
-  kTemplate,   // kids: parts (kString pieces and expressions), concatenated
+  kTemplate,   // kids: parts (kString pieces and expressions), concatenated; text: the template as written,
+               // text pieces unescaped and `${expr}` for each expression (shown instead of the values)
   kBool,       // ival 0/1
   kNull,
   kName,       // text
@@ -87,6 +88,7 @@ struct Stmt {
   Expr* cond = nullptr;    // trailing `if`, if condition, for `where` filter
   Block* then_block = nullptr;  // if / for body
   Block* else_block = nullptr;  // else (an `else if` is a block holding one kIf)
+  std::string source;      // warn/fail: the message expression as written (shown instead of its value)
 };
 
 struct Block {

@@ -44,7 +44,12 @@ class Driver {
     if (!sink_.full()) {
       std::vector<std::string> paths;
       for (const auto& f : files_) paths.push_back(f.path);
-      Lower(units_, paths, options_.fold_constants, sink_, &program);
+      LowerOptions lopts;
+      lopts.fold_constants = options_.fold_constants;
+      // A constant cannot be larger than the format allows (the verifier would reject the file).
+      lopts.max_constant_bytes = std::min<uint64_t>(options_.max_constant_bytes, bytecode::kMaxStringBytes);
+      lopts.max_constant_pool_bytes = options_.max_constant_pool_bytes;
+      Lower(units_, paths, lopts, sink_, &program);
     }
     if (!sink_.has_errors()) {
       Status verified = bytecode::VerifyProgram(program);
@@ -191,6 +196,58 @@ CompileResult CompileSource(const std::string& path, const std::string& text, co
   }
 }
 
+namespace {
+
+// How much of a long source line is shown around the column (a generated map may hold one huge line).
+constexpr size_t kShownLineBytes = 160;
+
+// "  <line>\n  <spaces>^\n". The shown text is safe for a terminal: control characters and bytes that are
+// not UTF-8 (the error may be about them) become spaces and '?'; a long line is cut to a window around
+// the column. The caret counts characters, not bytes, so it sits under the column's character.
+std::string SourceLineWithCaret(std::string_view line, uint32_t col) {
+  size_t at = col > 0 ? col - 1 : 0;  // byte offset of the column in the line
+  if (at > line.size()) at = line.size();
+  size_t from = 0, to = line.size();
+  if (line.size() > kShownLineBytes) {
+    from = at > kShownLineBytes / 2 ? at - kShownLineBytes / 2 : 0;
+    to = std::min(line.size(), from + kShownLineBytes);
+    // Whole characters only: do not start or end inside a UTF-8 sequence.
+    while (from > 0 && (static_cast<unsigned char>(line[from]) & 0xC0) == 0x80) --from;
+    while (to < line.size() && (static_cast<unsigned char>(line[to]) & 0xC0) == 0x80) ++to;
+  }
+  std::string shown = from > 0 ? "..." : "";
+  std::string caret(shown.size(), ' ');
+  for (size_t i = from; i < to; ++i) {
+    unsigned char c = static_cast<unsigned char>(line[i]);
+    bool before = i < at;
+    if (c == '\t') {
+      shown += '\t';
+      if (before) caret += '\t';
+    } else if (c < 0x20 || c == 0x7F) {
+      shown += ' ';
+      if (before) caret += ' ';
+    } else if (c < 0x80) {
+      shown += static_cast<char>(c);
+      if (before) caret += ' ';
+    } else {
+      // A multi-byte character, kept when it is well formed, else '?' per byte.
+      size_t n = Utf8SequenceLength(line, i);
+      if (n == 0 || i + n > to) {
+        shown += '?';
+        if (before) caret += ' ';
+        continue;
+      }
+      shown.append(line.substr(i, n));
+      if (before) caret += ' ';
+      i += n - 1;
+    }
+  }
+  if (to < line.size()) shown += "...";
+  return "  " + shown + "\n  " + caret + "^\n";
+}
+
+}  // namespace
+
 std::string FormatDiagnostics(const CompileResult& result) {
   std::string out;
   for (const Diagnostic& d : result.diagnostics) {
@@ -212,9 +269,7 @@ std::string FormatDiagnostics(const CompileResult& result) {
         size_t end = file->text.find('\n', start);
         std::string line = file->text.substr(start, end == std::string::npos ? std::string::npos : end - start);
         if (!line.empty() && line.back() == '\r') line.pop_back();
-        out += "  " + line + "\n  ";
-        for (uint32_t c = 1; c < d.loc.col && c - 1 < line.size(); ++c) out += line[c - 1] == '\t' ? '\t' : ' ';
-        out += "^\n";
+        out += SourceLineWithCaret(line, d.loc.col);
       }
     }
   }

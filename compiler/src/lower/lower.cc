@@ -76,8 +76,11 @@ struct FunctionInfo {
 
 class Lowerer {
  public:
-  Lowerer(std::vector<ModuleUnit>& units, DiagnosticSink& sink, bool fold, bytecode::Program* program)
-      : units_(units), sink_(sink), program_(*program), fold_(fold) {}
+  Lowerer(std::vector<ModuleUnit>& units, DiagnosticSink& sink, const LowerOptions& options,
+          bytecode::Program* program)
+      : units_(units), sink_(sink), program_(*program), fold_(options.fold_constants),
+        budget_(options.max_constant_bytes, options.max_constant_pool_bytes),
+        max_pool_bytes_(options.max_constant_pool_bytes) {}
 
   bool Run() {
     // 1. Assign a function index to every def and every root map, and check for duplicates.
@@ -124,11 +127,18 @@ class Lowerer {
     for (size_t u : order) {
       for (ConstDecl& c : units_[u].module.consts) {
         fn_.unit = static_cast<int>(u);  // FindConst looks from this unit
-        SubstituteConsts(c.value);
-        FoldConstants(c.value, sink_);
+        size_t reported = sink_.diagnostics().size();
+        bool uses_recovered = SubstituteConsts(c.value);
+        FoldConstants(c.value, sink_, budget_);
         ExprKind k = c.value->kind;
-        if (k != ExprKind::kString && k != ExprKind::kInt && k != ExprKind::kDecimal && k != ExprKind::kBool &&
-            k != ExprKind::kNull) {
+        if ((uses_recovered || sink_.diagnostics().size() > reported) && k != ExprKind::kString && k != ExprKind::kInt &&
+            k != ExprKind::kDecimal && k != ExprKind::kBool && k != ExprKind::kNull) {
+          // Already reported (a size limit, a type error): registered as a recovered null, no follow-on error.
+          c.value->kind = ExprKind::kNull;
+          c.value->kids.clear();
+          c.value->recovered = true;
+        } else if (k != ExprKind::kString && k != ExprKind::kInt && k != ExprKind::kDecimal &&
+                   k != ExprKind::kBool && k != ExprKind::kNull) {
           sink_.Error(c.value->loc, "E0222",
                       "the value of constant '" + c.name + "' must be known at compile time (a literal)");
           // Registered as a recovered null so that its uses do not report again.
@@ -256,6 +266,16 @@ class Lowerer {
                       std::to_string(c.scale) + ":" + c.s;
     auto it = const_index_.find(key);
     if (it != const_index_.end()) return it->second;
+    if (c.s.size() > max_pool_bytes_ - pool_bytes_) {
+      if (!pool_reported_) {
+        pool_reported_ = true;
+        sink_.Error(cur_loc_, "E0405",
+                    "the program's string constants exceed the limit of " + std::to_string(max_pool_bytes_) +
+                        " bytes (CompileOptions::max_constant_pool_bytes)");
+      }
+    } else {
+      pool_bytes_ += c.s.size();
+    }
     uint32_t idx = static_cast<uint32_t>(program_.constants.size());
     program_.constants.push_back(c);
     const_index_.emplace(std::move(key), idx);
@@ -319,13 +339,13 @@ class Lowerer {
       out.name = d->name;
       out.num_params = static_cast<uint32_t>(d->params.size());
       if (d->expr) {
-        FoldConstants(d->expr, sink_, fold_);
+        FoldConstants(d->expr, sink_, budget_, fold_);
         uint32_t r = AllocReg(d->loc);
         EmitExpr(d->expr, r);
         MarkLine(d->loc);
         EmitABC(Op::RET, r);
       } else {
-        FoldConstants(d->body, sink_, fold_);
+        FoldConstants(d->body, sink_, budget_, fold_);
         fn_.in_def_block = true;
         uint32_t obj = AllocReg(d->loc);
         EmitABC(Op::NEWOBJ, obj);
@@ -340,7 +360,7 @@ class Lowerer {
       out.name = m->name;
       out.num_params = 0;
       MarkLine(m->loc);
-      FoldConstants(m->body, sink_, fold_);
+      FoldConstants(m->body, sink_, budget_, fold_);
       fn_.in_def_block = true;
       uint32_t obj = AllocReg(m->loc);
       EmitABC(Op::NEWOBJ, obj);
@@ -503,11 +523,17 @@ class Lowerer {
         }
         case StmtKind::kWarn:
         case StmtKind::kFail:
-          // [cond → t; JMPIFNOT t skip;] message → t; WARN/FAIL t; skip:
+          // [cond → t; JMPIFNOT t skip;] message → t; WARN/FAIL t; skip:            (text known when compiled)
+          // [cond → t; JMPIFNOT t skip;] message → t; WARNR/FAILR t K[shown]; skip:  (text holds values)
           Guarded(s, [&](uint32_t t) {
             EmitExpr(s->value, t);
             MarkLine(s->loc);
-            EmitABC(s->kind == StmtKind::kWarn ? Op::WARN : Op::FAIL, t);
+            bool warn = s->kind == StmtKind::kWarn;
+            if (IsCompileTimeText(s->value)) {
+              EmitABC(warn ? Op::WARN : Op::FAIL, t);
+            } else {
+              EmitABCX(warn ? Op::WARNR : Op::FAILR, t, 0, 0, StrConst(ShownMessage(s)));
+            }
           });
           break;
         case StmtKind::kSpread:
@@ -564,6 +590,27 @@ class Lowerer {
         EmitABCX(Op::SETK, obj, t, 0, KeyOperand(s->name));
       }
     });
+  }
+
+  // A warn/fail message known when compiled (a string literal, folded template or constant): it holds no
+  // input values, so the VM may show it as it is.
+  bool IsCompileTimeText(const Expr* e) const {
+    if (e->kind == ExprKind::kString || e->kind == ExprKind::kNull || e->kind == ExprKind::kInt ||
+        e->kind == ExprKind::kDecimal || e->kind == ExprKind::kBool) {
+      return true;
+    }
+    if (e->kind == ExprKind::kName && !FindLocal(e->text)) {
+      const Expr* c = FindConst(e->text);
+      return c != nullptr && (c->kind == ExprKind::kString || c->kind == ExprKind::kNull);
+    }
+    return false;
+  }
+
+  // What a warn/fail message whose text holds values shows by default: the map's template as written with
+  // `${expr}` in place of each value ("bad name ${PID-5.1}"), or `${expr}` for any other expression.
+  static std::string ShownMessage(const Stmt* s) {
+    if (s->value->kind == ExprKind::kTemplate) return s->value->text;
+    return "${" + s->source + "}";
   }
 
   // A statement with an optional trailing `if`: t is a fresh register; when s->cond is set it is
@@ -841,15 +888,26 @@ class Lowerer {
 
   // Replaces names of constants already defined (in this module or its imports) by their values, so that a
   // constant can be built from others: const BASE = "http://x/"; const MAP = "${BASE}cm".
-  void SubstituteConsts(Expr* e) {
-    for (Expr* k : e->kids) SubstituteConsts(k);
+  // Each copy of a string counts against the folding budget (a template may name one constant many times).
+  // Returns true when a constant used was itself in error (so its user is not reported again).
+  bool SubstituteConsts(Expr* e) {
+    bool recovered = false;
+    for (Expr* k : e->kids) recovered |= SubstituteConsts(k);
     if (e->kind == ExprKind::kName) {
       if (const Expr* c = FindConst(e->text)) {
         SourceLocation loc = e->loc;
+        if (!budget_.Take(c->text.size())) {
+          ReportFoldBudgetExceeded(loc, sink_, budget_);
+          e->kind = ExprKind::kNull;
+          e->recovered = true;
+          return true;
+        }
         *e = *c;
         e->loc = loc;
+        recovered |= c->recovered;
       }
     }
+    return recovered;
   }
 
   // A module constant visible from the current unit (its own, then its imports'), or null.
@@ -1369,14 +1427,18 @@ class Lowerer {
   bool register_error_ = false;
   bool jump_error_ = false;
   bool fold_ = true;
+  FoldBudget budget_;
+  uint64_t max_pool_bytes_;
+  uint64_t pool_bytes_ = 0;  // string bytes in program_.constants
+  bool pool_reported_ = false;
 };
 
 }  // namespace
 
-bool Lower(std::vector<ModuleUnit>& units, const std::vector<std::string>& files, bool fold_constants,
+bool Lower(std::vector<ModuleUnit>& units, const std::vector<std::string>& files, const LowerOptions& options,
            DiagnosticSink& sink, bytecode::Program* program) {
   program->files = files;
-  Lowerer lowerer(units, sink, fold_constants, program);
+  Lowerer lowerer(units, sink, options, program);
   return lowerer.Run();
 }
 

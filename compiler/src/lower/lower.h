@@ -3,6 +3,7 @@
 // lowering goes on, so one run reports all it can.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,9 +21,15 @@ struct ModuleUnit {
   bool root = false;                 // maps of root units become entry points
 };
 
+struct LowerOptions {
+  bool fold_constants = true;               // CompileOptions::fold_constants
+  uint64_t max_constant_bytes = 1u << 20;   // CompileOptions::max_constant_bytes
+  uint64_t max_constant_pool_bytes = 16u << 20;  // CompileOptions::max_constant_pool_bytes
+};
+
 // Lowers every function and map of `units` into `program`, folding constants first unless
-// `fold_constants` is false. Returns false when errors were reported.
-bool Lower(std::vector<ModuleUnit>& units, const std::vector<std::string>& files, bool fold_constants,
+// `options.fold_constants` is false. Returns false when errors were reported.
+bool Lower(std::vector<ModuleUnit>& units, const std::vector<std::string>& files, const LowerOptions& options,
            DiagnosticSink& sink, bytecode::Program* program);
 
 }  // namespace crosswalk::compiler

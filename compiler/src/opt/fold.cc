@@ -72,7 +72,7 @@ bool Truthy(const Expr* e) {
 
 class Folder {
  public:
-  Folder(DiagnosticSink& sink, bool rewrite) : sink_(sink), rewrite_(rewrite) {}
+  Folder(DiagnosticSink& sink, FoldBudget& budget, bool rewrite) : sink_(sink), budget_(budget), rewrite_(rewrite) {}
 
   void FoldBlock(Block* b) {
     if (b == nullptr) return;
@@ -138,14 +138,31 @@ class Folder {
         break;
       case ExprKind::kTemplate: {
         bool all = true;
-        for (Expr* k : e->kids) all &= k->kind == ExprKind::kString;
-        if (all) {
-          std::string s;
-          for (Expr* k : e->kids) s += k->text;
-          e->kind = ExprKind::kString;
-          e->text = std::move(s);
-          e->kids.clear();
+        uint64_t size = 0;
+        for (Expr* k : e->kids) {
+          all &= k->kind == ExprKind::kString;
+          size += k->text.size();
         }
+        if (!all) break;
+        // Measured before anything is built: a template of constants may double a string per step.
+        if (size > budget_.max_string_bytes()) {
+          sink_.Error(e->loc, "E0404",
+                      "this string constant would be " + std::to_string(size) + " bytes, more than the limit of " +
+                          std::to_string(budget_.max_string_bytes()) + " (CompileOptions::max_constant_bytes)");
+          MakeRecoveredNull(e);
+          break;
+        }
+        if (!budget_.Take(size)) {
+          ReportFoldBudgetExceeded(e->loc, sink_, budget_);
+          MakeRecoveredNull(e);
+          break;
+        }
+        std::string s;
+        s.reserve(size);
+        for (Expr* k : e->kids) s += k->text;
+        e->kind = ExprKind::kString;
+        e->text = std::move(s);
+        e->kids.clear();
         break;
       }
       default: break;
@@ -157,6 +174,13 @@ class Folder {
     SourceLocation loc = e->loc;
     *e = *with;
     e->loc = loc;
+  }
+  // After a size error: a null that no later pass reports on again.
+  static void MakeRecoveredNull(Expr* e) {
+    e->kind = ExprKind::kNull;
+    e->text.clear();
+    e->kids.clear();
+    e->recovered = true;
   }
   static void MakeBool(Expr* e, bool v) {
     e->kind = ExprKind::kBool;
@@ -243,12 +267,25 @@ class Folder {
   }
 
   DiagnosticSink& sink_;
+  FoldBudget& budget_;
   bool rewrite_;
 };
 
 }  // namespace
 
-void FoldConstants(Block* block, DiagnosticSink& sink, bool rewrite) { Folder(sink, rewrite).FoldBlock(block); }
-void FoldConstants(Expr* expr, DiagnosticSink& sink, bool rewrite) { Folder(sink, rewrite).FoldExpr(expr); }
+void FoldConstants(Block* block, DiagnosticSink& sink, FoldBudget& budget, bool rewrite) {
+  Folder(sink, budget, rewrite).FoldBlock(block);
+}
+void FoldConstants(Expr* expr, DiagnosticSink& sink, FoldBudget& budget, bool rewrite) {
+  Folder(sink, budget, rewrite).FoldExpr(expr);
+}
+
+void ReportFoldBudgetExceeded(SourceLocation loc, DiagnosticSink& sink, FoldBudget& budget) {
+  if (budget.total_reported) return;
+  budget.total_reported = true;
+  sink.Error(loc, "E0405",
+             "string constants built at compile time exceed the limit of " + std::to_string(budget.max_total_bytes()) +
+                 " bytes (CompileOptions::max_constant_pool_bytes)");
+}
 
 }  // namespace crosswalk::compiler

@@ -8,8 +8,11 @@
 #include <charconv>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "CrosswalkLexer.h"
 #include "CrosswalkParser.h"
@@ -24,6 +27,19 @@ using P = CrosswalkParser;
 
 // Thrown by DepthListener to stop the parse; caught in ParseText.
 struct NestingTooDeep {};
+
+std::string Trim(std::string_view s) {
+  size_t a = s.find_first_not_of(" \t");
+  if (a == std::string_view::npos) return "";
+  size_t b = s.find_last_not_of(" \t");
+  return std::string(s.substr(a, b - a + 1));
+}
+
+std::string NestingMessage(const ParseOptions& options) {
+  return "nesting too deep (more than " + std::to_string(options.max_nesting) +
+         " levels; each nested expression, block and statement, and each operator of a chain such as "
+         "`a + b + c`, is a level)";
+}
 
 // Renders a token for a message: keywords and punctuation in quotes, others by kind.
 std::string TokenName(const antlr4::dfa::Vocabulary& vocab, size_t type) {
@@ -118,22 +134,37 @@ class SyntaxErrorListener : public antlr4::BaseErrorListener {
   uint32_t col_offset_;
 };
 
-// Bounds the parser's recursion: counts nested expr/block/stmt rules.
+// Bounds the parser's recursion: counts nested expr/block/stmt rules, the `else if` links of an if statement
+// (the parser recurses on each), and the links of left-associative chains (`a + b + c`, `a.b.c`, `x[0][1]`).
+// ANTLR parses a chain in a loop, so it costs the parser no stack, but the tree it builds is as deep as the
+// chain is long and every later pass walks that tree recursively: a link counts as one level, as a nested
+// parenthesis does. The open rules are ancestors of the current one in the finished tree, and a chain's
+// first operand lies `links` levels below its last link, so the count is a lower bound of the tree's depth:
+// the listener never rejects what AstBuilder, which counts the finished tree exactly, would accept. It stops
+// a 1e6-term chain after a few hundred terms.
 class DepthListener : public antlr4::tree::ParseTreeListener {
  public:
-  explicit DepthListener(uint32_t max_depth) : max_depth_(max_depth) {}
+  DepthListener(uint32_t max_depth, uint32_t initial_depth, antlr4::TokenStream* tokens)
+      : max_depth_(max_depth), base_(initial_depth), tokens_(tokens) {}
   void enterEveryRule(antlr4::ParserRuleContext* ctx) override {
-    size_t rule = ctx->getRuleIndex();
-    if (rule == P::RuleExpr || rule == P::RuleBlock || rule == P::RuleStmt) {
-      if (++depth_ > max_depth_) {
-        offending = ctx->getStart();
-        throw NestingTooDeep{};
-      }
+    if (!Counted(ctx)) return;
+    // A chain link: ANTLR makes the previous operand (just exited) the first child of the new context.
+    uint32_t links = 0;
+    if (ctx->getRuleIndex() == P::RuleExpr && !ctx->children.empty() && ctx->children.back() == last_exited_) {
+      links = last_links_ + 1;
+    }
+    open_.push_back(links);
+    if (base_ + open_.size() + links > max_depth_) {
+      // A chain link starts where the chain starts: point at its operator, the next token, instead.
+      offending = links > 0 ? tokens_->LT(1) : ctx->getStart();
+      throw NestingTooDeep{};
     }
   }
   void exitEveryRule(antlr4::ParserRuleContext* ctx) override {
-    size_t rule = ctx->getRuleIndex();
-    if (rule == P::RuleExpr || rule == P::RuleBlock || rule == P::RuleStmt) --depth_;
+    if (!Counted(ctx) || open_.empty()) return;
+    last_links_ = open_.back();
+    last_exited_ = ctx;
+    open_.pop_back();
   }
   void visitTerminal(antlr4::tree::TerminalNode*) override {}
   void visitErrorNode(antlr4::tree::ErrorNode*) override {}
@@ -141,17 +172,30 @@ class DepthListener : public antlr4::tree::ParseTreeListener {
   antlr4::Token* offending = nullptr;
 
  private:
+  static bool Counted(antlr4::ParserRuleContext* ctx) {
+    size_t rule = ctx->getRuleIndex();
+    if (rule == P::RuleExpr || rule == P::RuleBlock || rule == P::RuleStmt) return true;
+    // `else if`: an ifStmt inside an ifStmt (the first one is counted as its stmt).
+    return rule == P::RuleIfStmt && dynamic_cast<P::IfStmtContext*>(ctx->parent) != nullptr;
+  }
+
   uint32_t max_depth_;
-  uint32_t depth_ = 0;
+  uint32_t base_;                 // levels of the enclosing file (for the ${...} parts of a template)
+  antlr4::TokenStream* tokens_;
+  std::vector<uint32_t> open_;    // per open counted rule: the chain links it continues
+  const antlr4::ParserRuleContext* last_exited_ = nullptr;
+  uint32_t last_links_ = 0;
 };
 
 // Builds the AST from a parse tree.
 class AstBuilder {
  public:
+  // `depth` is the number of levels enclosing what this builder builds (non-zero for the ${...} parts of a
+  // template); `nesting_reported` is shared by every builder of one file, so E0003 is reported once.
   AstBuilder(uint32_t file, uint32_t line_offset, uint32_t col_offset, const ParseOptions& options,
-             AstArena& arena, DiagnosticSink& sink)
+             AstArena& arena, DiagnosticSink& sink, uint32_t depth, bool* nesting_reported)
       : file_(file), line_offset_(line_offset), col_offset_(col_offset), options_(options), arena_(arena),
-        sink_(sink) {}
+        sink_(sink), depth_(depth), nesting_reported_(nesting_reported) {}
 
   void BuildModule(P::ModuleContext* ctx, Module* out) {
     for (P::ItemContext* item : ctx->item()) {
@@ -208,6 +252,12 @@ class AstBuilder {
   Expr* BuildExpr(P::ExprContext* ctx) {
     if (ctx == nullptr || ctx->exception != nullptr) {
       Expr* e = Null(ctx ? Loc(ctx->getStart()) : SourceLocation{file_, 0, 0});
+      e->recovered = true;
+      return e;
+    }
+    Level level(this, ctx);
+    if (!level.ok) {
+      Expr* e = Null(Loc(ctx->getStart()));
       e->recovered = true;
       return e;
     }
@@ -314,6 +364,8 @@ class AstBuilder {
 
   Block* BuildBlock(P::BlockContext* ctx) {
     Block* block = arena_.NewBlock(Loc(ctx->getStart()));
+    Level level(this, ctx);
+    if (!level.ok) return block;
     for (P::StmtContext* s : ctx->stmt()) {
       if (Stmt* stmt = BuildStmt(s)) block->stmts.push_back(stmt);
     }
@@ -321,6 +373,35 @@ class AstBuilder {
   }
 
  private:
+  // One level of the tree being built: an expr, block or stmt context, or an `else if` (as DepthListener
+  // counts them). Here the tree is whole, so a left-associative chain counts one level per link whatever
+  // was parsed after it. Past CompileOptions::max_nesting the level is not built (E0003, once per file), so
+  // every later recursive pass (folding, lowering) walks a tree of bounded depth.
+  struct Level {
+    Level(AstBuilder* b, antlr4::ParserRuleContext* ctx) : builder(b) {
+      if (++builder->depth_ <= builder->options_.max_nesting) return;
+      ok = false;
+      if (!*builder->nesting_reported_) {
+        *builder->nesting_reported_ = true;
+        builder->sink_.Error(builder->Loc(ctx->getStart()), "E0003", NestingMessage(builder->options_));
+      }
+    }
+    ~Level() { --builder->depth_; }
+    Level(const Level&) = delete;
+    Level& operator=(const Level&) = delete;
+    AstBuilder* builder;
+    bool ok = true;
+  };
+
+  // The source text of a rule as written (for messages shown without values).
+  static std::string SourceText(antlr4::ParserRuleContext* ctx) {
+    if (ctx == nullptr || ctx->getStart() == nullptr || ctx->getStop() == nullptr) return "";
+    size_t a = ctx->getStart()->getStartIndex();
+    size_t b = ctx->getStop()->getStopIndex();
+    if (a == INVALID_INDEX || b == INVALID_INDEX || b < a) return "";
+    return ctx->getStart()->getInputStream()->getText(antlr4::misc::Interval(a, b));
+  }
+
   SourceLocation Loc(const antlr4::Token* t) const {
     if (t == nullptr) return {file_, 0, 0};
     uint32_t line = static_cast<uint32_t>(t->getLine());
@@ -462,6 +543,8 @@ class AstBuilder {
   }
 
   Stmt* BuildStmt(P::StmtContext* ctx) {
+    Level level(this, ctx);
+    if (!level.ok) return nullptr;
     SourceLocation loc = Loc(ctx->getStart());
     if (auto* c = dynamic_cast<P::FieldStmtContext*>(ctx)) {
       Stmt* s = arena_.NewStmt(StmtKind::kField, loc);
@@ -478,7 +561,7 @@ class AstBuilder {
       s->value = BuildExpr(c->value);
       return s;
     }
-    if (auto* c = dynamic_cast<P::IfStatementContext*>(ctx)) return BuildIf(c->ifStmt());
+    if (auto* c = dynamic_cast<P::IfStatementContext*>(ctx)) return BuildIf(c->ifStmt(), /*else_if=*/false);
     if (auto* c = dynamic_cast<P::ForStmtContext*>(ctx)) {
       Stmt* s = arena_.NewStmt(StmtKind::kFor, loc);
       s->name = c->var ? c->var->getText() : "_";
@@ -491,12 +574,14 @@ class AstBuilder {
     if (auto* c = dynamic_cast<P::WarnStmtContext*>(ctx)) {
       Stmt* s = arena_.NewStmt(StmtKind::kWarn, loc);
       s->value = BuildExpr(c->value);
+      s->source = SourceText(c->value);
       if (c->cond) s->cond = BuildExpr(c->cond);
       return s;
     }
     if (auto* c = dynamic_cast<P::FailStmtContext*>(ctx)) {
       Stmt* s = arena_.NewStmt(StmtKind::kFail, loc);
       s->value = BuildExpr(c->value);
+      s->source = SourceText(c->value);
       if (c->cond) s->cond = BuildExpr(c->cond);
       return s;
     }
@@ -514,13 +599,24 @@ class AstBuilder {
     return nullptr;
   }
 
-  Stmt* BuildIf(P::IfStmtContext* c) {
+  Stmt* BuildIf(P::IfStmtContext* c, bool else_if) {
+    std::optional<Level> level;
+    if (else_if) {
+      level.emplace(this, c);
+      if (!level->ok) {
+        Stmt* s = arena_.NewStmt(StmtKind::kIf, Loc(c->getStart()));
+        s->cond = Null(s->loc);
+        s->cond->recovered = true;
+        s->then_block = arena_.NewBlock(s->loc);
+        return s;
+      }
+    }
     Stmt* s = arena_.NewStmt(StmtKind::kIf, Loc(c->getStart()));
     s->cond = BuildExpr(c->cond);
     s->then_block = c->then ? BuildBlock(c->then) : arena_.NewBlock(Loc(c->getStart()));
     if (c->elseIf) {
       Block* b = arena_.NewBlock(Loc(c->elseIf->getStart()));
-      b->stmts.push_back(BuildIf(c->elseIf));
+      b->stmts.push_back(BuildIf(c->elseIf, /*else_if=*/true));
       s->else_block = b;
     } else if (c->otherwise) {
       s->else_block = BuildBlock(c->otherwise);
@@ -602,12 +698,16 @@ class AstBuilder {
   const ParseOptions& options_;
   AstArena& arena_;
   DiagnosticSink& sink_;
+  uint32_t depth_;
+  bool* nesting_reported_;
 };
 
 // Parses `text` with the given entry rule. line_offset/col_offset place it inside its file.
+// `depth` is the number of levels around the text (see AstBuilder); E0003 is reported once per file.
 template <typename Fn>
 bool ParseText(const std::string& text, uint32_t file, uint32_t line_offset, uint32_t col_offset,
-               const ParseOptions& options, DiagnosticSink& sink, Fn&& build) {
+               const ParseOptions& options, uint32_t depth, bool* nesting_reported, DiagnosticSink& sink,
+               Fn&& build) {
   antlr4::ANTLRInputStream input(text);
   CrosswalkLexer lexer(&input);
   SyntaxErrorListener listener(sink, file, line_offset, col_offset);
@@ -617,19 +717,20 @@ bool ParseText(const std::string& text, uint32_t file, uint32_t line_offset, uin
   CrosswalkParser parser(&tokens);
   parser.removeErrorListeners();
   parser.addErrorListener(&listener);
-  DepthListener depth(options.max_nesting);
-  parser.addParseListener(&depth);
+  DepthListener depth_listener(options.max_nesting, depth, &tokens);
+  parser.addParseListener(&depth_listener);
   try {
     build(parser, listener);
   } catch (const NestingTooDeep&) {
     SourceLocation loc{file, 0, 0};
-    if (depth.offending) {
-      loc.line = static_cast<uint32_t>(depth.offending->getLine()) + line_offset;
-      loc.col = static_cast<uint32_t>(depth.offending->getCharPositionInLine()) + 1 +
-                (depth.offending->getLine() == 1 ? col_offset : 0);
+    if (const antlr4::Token* t = depth_listener.offending) {
+      loc.line = static_cast<uint32_t>(t->getLine()) + line_offset;
+      loc.col = static_cast<uint32_t>(t->getCharPositionInLine()) + 1 + (t->getLine() == 1 ? col_offset : 0);
     }
-    sink.Error(loc, "E0003",
-               "nesting too deep (more than " + std::to_string(options.max_nesting) + " parse levels)");
+    if (!*nesting_reported) {
+      *nesting_reported = true;
+      sink.Error(loc, "E0003", NestingMessage(options));
+    }
     return false;
   }
   return listener.errors == 0;
@@ -659,6 +760,7 @@ Expr* AstBuilder::StringExpr(antlr4::Token* t, bool interpolate) {
         Expr* s = arena_.NewExpr(ExprKind::kString, loc);
         Unescape(body.substr(pending_start, i - pending_start), loc, 1 + pending_start, &s->text);
         tmpl->kids.push_back(s);
+        tmpl->text += s->text;
       }
       size_t close = body.find('}', i + 2);
       if (close == std::string_view::npos) {
@@ -670,16 +772,19 @@ Expr* AstBuilder::StringExpr(antlr4::Token* t, bool interpolate) {
       std::string inner(body.substr(i + 2, close - i - 2));
       uint32_t inner_col = loc.col + static_cast<uint32_t>(1 + i + 2) - 1;  // column before the inner text
       Expr* part = nullptr;
-      ParseText(inner, file_, loc.line - 1, inner_col, options_, sink_,
+      ParseText(inner, file_, loc.line - 1, inner_col, options_, depth_, nesting_reported_, sink_,
                 [&](CrosswalkParser& parser, SyntaxErrorListener& listener) {
                   P::StandaloneExprContext* ctx = parser.standaloneExpr();
                   if (listener.errors == 0) {
-                    AstBuilder sub(file_, loc.line - 1, inner_col, options_, arena_, sink_);
+                    AstBuilder sub(file_, loc.line - 1, inner_col, options_, arena_, sink_, depth_,
+                                   nesting_reported_);
                     part = sub.BuildExpr(ctx->expr());
                   }
                 });
       if (part == nullptr) part = Null(loc);
       tmpl->kids.push_back(part);
+      // The template as written, with `${expr}` where a value goes (for messages shown without values).
+      tmpl->text += "${" + Trim(inner) + "}";
       i = close + 1;
       pending_start = i;
       continue;
@@ -690,20 +795,87 @@ Expr* AstBuilder::StringExpr(antlr4::Token* t, bool interpolate) {
     Expr* s = arena_.NewExpr(ExprKind::kString, loc);
     Unescape(body.substr(pending_start), loc, 1 + pending_start, &s->text);
     tmpl->kids.push_back(s);
+    tmpl->text += s->text;
   }
   return tmpl;
 }
 
+// The position (1-based line, 1-based byte column) of byte `offset` of `text`.
+SourceLocation PositionOf(uint32_t file, std::string_view text, size_t offset) {
+  SourceLocation loc{file, 1, 1};
+  size_t line_start = 0;
+  for (size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') {
+      ++loc.line;
+      line_start = i + 1;
+    }
+  }
+  loc.col = static_cast<uint32_t>(offset - line_start + 1);
+  return loc;
+}
+
+// Utf8SequenceLength (parse_adapter.h).
+size_t Utf8Length(std::string_view s, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = byte(i);
+  if (c < 0x80) return 1;
+  size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;  // overlong
+    if (c == 0xED) hi = 0x9F;  // surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;  // overlong
+    if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  }
+  return n;
+}
+
+// A map source is UTF-8 text: the first invalid sequence or NUL byte is an error at its position (E0004,
+// E0005). Only the position is reported, never the bytes.
+bool CheckSourceBytes(uint32_t file, std::string_view text, DiagnosticSink& sink) {
+  for (size_t i = 0; i < text.size();) {
+    if (text[i] == '\0') {
+      sink.Error(PositionOf(file, text, i), "E0005", "NUL byte in the source (a map is a text file)");
+      return false;
+    }
+    size_t n = Utf8Length(text, i);
+    if (n == 0) {
+      sink.Error(PositionOf(file, text, i), "E0004", "invalid UTF-8 (a map is a UTF-8 text file)");
+      return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
 }  // namespace
+
+size_t Utf8SequenceLength(std::string_view s, size_t i) { return Utf8Length(s, i); }
 
 bool ParseModule(uint32_t file, const std::string& text, const ParseOptions& options, AstArena& arena,
                  DiagnosticSink& sink, Module* out) {
   out->file = file;
+  // Checked before ANTLR sees the text: its input stream decodes UTF-8 and throws, without a position, on
+  // anything else.
+  if (!CheckSourceBytes(file, text, sink)) return false;
+  bool nesting_reported = false;
   try {
-    return ParseText(text, file, 0, 0, options, sink,
+    return ParseText(text, file, 0, 0, options, /*depth=*/0, &nesting_reported, sink,
                      [&](CrosswalkParser& parser, SyntaxErrorListener&) {
                        P::ModuleContext* tree = parser.module();
-                       AstBuilder builder(file, 0, 0, options, arena, sink);
+                       AstBuilder builder(file, 0, 0, options, arena, sink, /*depth=*/0, &nesting_reported);
                        builder.BuildModule(tree, out);
                      });
   } catch (const std::exception& e) {

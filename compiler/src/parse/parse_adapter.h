@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "ast/ast.h"
 #include "diag/sink.h"
@@ -19,5 +21,9 @@ struct ParseOptions {
 // errors (they are in `sink`); `out` then holds what could be recovered.
 bool ParseModule(uint32_t file, const std::string& text, const ParseOptions& options, AstArena& arena,
                  DiagnosticSink& sink, Module* out);
+
+// Length of the UTF-8 sequence starting at s[i] (strict RFC 3629: no overlong forms, no surrogates, nothing
+// above U+10FFFF), or 0 when it is not valid. Requires i < s.size().
+size_t Utf8SequenceLength(std::string_view s, size_t i);
 
 }  // namespace crosswalk::compiler

@@ -61,6 +61,10 @@ struct RunOptions {
   bool pretty = false;
   // Record, for every output value, the map location that wrote it (RunOutput::trace). Off by default.
   bool trace = false;
+  // Show the values in `fail`/`warn` messages (the error text, RunWarning::message). Off by default: a
+  // message that interpolates input values (`fail "bad name ${PID-5.1}"`) is shown as the map wrote it,
+  // `bad name ${PID-5.1}`, so no message content (PHI) reaches logs or ACKs unless the host asks.
+  bool log_phi = false;
 };
 
 // A warning recorded by a `warn` statement or the "warn" unmapped-code policy.

@@ -864,6 +864,22 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
         AddWarning(p, cur, vm::ToString(env, R[A_]), out);
         CW_NEXT();
       }
+      // FAILR/WARNR: the message holds values read from the input (possibly PHI). Shown as the map wrote it,
+      // `${expr}` for each value (K[AUX]), unless the host asked for the values (RunOptions::log_phi).
+      CW_CASE(FAILR) {
+        pc += 1;
+        std::string_view msg = options.log_phi ? vm::ToString(env, R[A_]) : std::string_view(kconst[AUX_].s);
+        error_text.assign(msg.data(), msg.size());
+        if (error_text.empty()) error_text = "the map failed";
+        err = error_text.c_str();
+        err_code = StatusCode::kFailedPrecondition;
+        goto fail;
+      }
+      CW_CASE(WARNR) {
+        pc += 1;
+        AddWarning(p, cur, options.log_phi ? vm::ToString(env, R[A_]) : std::string_view(kconst[AUX_].s), out);
+        CW_NEXT();
+      }
       CW_CASE(V2SEG) {
         pc += 1;
         const Value& scope = R[B_];

@@ -11,7 +11,7 @@
 namespace crosswalk::bytecode {
 namespace {
 
-constexpr std::string_view kEveryOpcodeListing = R"(; crosswalk bytecode format 1
+constexpr std::string_view kEveryOpcodeListing = R"(; crosswalk bytecode format 2
 files:
   0  "maps/adt_a01.cw"
 constants:
@@ -31,7 +31,7 @@ term refs:
   T2      valueset    "http://example.org/vs/x"
 maps:
   map "adt_a01_patient" hl7v2 "ADT^A01" -> fhir F0
-function F0 "main" params 0 registers 10 code [0, 63)
+function F0 "main" params 0 registers 10 code [0, 68)
         ; maps/adt_a01.cw:1:1
      0  NOP
      1  LOADK      R0 K1                        ; "Patient"
@@ -73,22 +73,25 @@ function F0 "main" params 0 registers 10 code [0, 63)
     38  CALL       R1 R2 2 F1                   ; "helper"
     40  CALLB      R1 R0 1 B0                   ; trim
     42  WARN       R0
-    43  V2SEG      R1 R5 K6                     ; "PID"
-    45  V2SEGS     R1 R5 K6                     ; "PID"
-    47  V2GROUPS   R1 R5 K6                     ; "PID"
-    49  V2DIRECT   R1 R5 K6                     ; "PID"
-    51  V2FIELD    R1 R1 #3[1].1
-    53  V2COMP     R1 R1 2
-    54  TRANSLATE  R1 R0 6 T0                   ; unmapped=warn coding, "http://example.org/cm/sex"
-    56  LOOKUP     R1 R0 T1                     ; "http://loinc.org"
-    58  MEMBER     R1 R0 R0 T2                  ; "http://example.org/vs/x"
-    60  JMPIFNOT   R2 +1                        ; -> 62
-    61  FAIL       R0
+    43  WARNR      R0 K1                        ; "Patient"
+    45  V2SEG      R1 R5 K6                     ; "PID"
+    47  V2SEGS     R1 R5 K6                     ; "PID"
+    49  V2GROUPS   R1 R5 K6                     ; "PID"
+    51  V2DIRECT   R1 R5 K6                     ; "PID"
+    53  V2FIELD    R1 R1 #3[1].1
+    55  V2COMP     R1 R1 2
+    56  TRANSLATE  R1 R0 6 T0                   ; unmapped=warn coding, "http://example.org/cm/sex"
+    58  LOOKUP     R1 R0 T1                     ; "http://loinc.org"
+    60  MEMBER     R1 R0 R0 T2                  ; "http://example.org/vs/x"
+    62  JMPIFNOT   R2 +2                        ; -> 65
+    63  FAILR      R0 K1                        ; "Patient"
+    65  JMPIFNOT   R2 +1                        ; -> 67
+    66  FAIL       R0
         ; maps/adt_a01.cw:9:1
-    62  RET        R6
-function F1 "helper" params 2 registers 3 code [63, 64)
+    67  RET        R6
+function F1 "helper" params 2 registers 3 code [68, 69)
         ; maps/adt_a01.cw:12:3
-    63  RET        R0
+    68  RET        R0
 )";
 
 TEST(DisassemblerTest, EveryOpcodeGolden) {

@@ -1,4 +1,5 @@
-// Format stability (Luau's BytecodeIsStable): the numbers that are the encoding of format version 1.
+// Format stability (Luau's BytecodeIsStable): the numbers that are the encoding of format version 2 (format 1
+// is the same without FAILR and WARNR).
 // Changing any of them breaks every .cwb file in the field: bump the format version instead.
 #include <gtest/gtest.h>
 
@@ -13,9 +14,9 @@ namespace crosswalk::bytecode {
 namespace {
 
 TEST(FormatTest, VersionAndMagic) {
-  EXPECT_EQ(kFormatVersion, 1);
+  EXPECT_EQ(kFormatVersion, 2);
   EXPECT_EQ(kMinFormatVersion, 1);
-  EXPECT_EQ(kMaxFormatVersion, 1);
+  EXPECT_EQ(kMaxFormatVersion, 2);
   EXPECT_EQ(std::string_view(kMagic, 4), "CWBC");
   EXPECT_EQ(kHeaderSize, 20u);
   EXPECT_EQ(kSectionEntrySize, 12u);
@@ -28,10 +29,15 @@ TEST(FormatTest, OpcodeNumbersArePinned) {
                             "EQ",       "NE",     "LT",       "LE",       "NOT",        "TRUTHY",   "JMP",
                             "JMPIF",    "JMPIFNOT", "JMPPRESENT", "ITERPREP", "ITERNEXT", "CALL",   "CALLB",
                             "RET",      "FAIL",   "WARN",     "V2SEG",    "V2SEGS",     "V2GROUPS", "V2FIELD",
-                            "V2COMP",   "TRANSLATE", "LOOKUP", "MEMBER", "ITERINDEX", "MERGE", "V2DIRECT"};
+                            "V2COMP",   "TRANSLATE", "LOOKUP", "MEMBER", "ITERINDEX", "MERGE", "V2DIRECT",
+                            // format 2
+                            "FAILR",    "WARNR"};
   ASSERT_EQ(std::size(expected), static_cast<size_t>(kOpCount));
   for (int i = 0; i < kOpCount; ++i) EXPECT_EQ(kOpInfo[i].name, expected[i]) << i;
   static_assert(kOpCount <= 256);
+  EXPECT_EQ(kOpCountFormat1, 49);
+  EXPECT_EQ(OpCountOfFormat(1), 49);
+  EXPECT_EQ(OpCountOfFormat(2), kOpCount);
 }
 
 TEST(FormatTest, SectionIdsAndTagsArePinned) {
@@ -61,7 +67,7 @@ TEST(FormatTest, Crc32cKnownAnswers) {
 // The exact bytes of the smallest program: a change here is a format change.
 TEST(FormatTest, MinimalProgramBytesArePinned) {
   std::string b = WriteProgram(testing::MinimalProgram());
-  const unsigned char expected_prefix[] = {'C', 'W', 'B', 'C', 1, 0, 0, 0, 7, 0, 0, 0};
+  const unsigned char expected_prefix[] = {'C', 'W', 'B', 'C', 2, 0, 0, 0, 7, 0, 0, 0};
   ASSERT_GE(b.size(), sizeof(expected_prefix));
   EXPECT_EQ(b.substr(0, sizeof(expected_prefix)),
             std::string(reinterpret_cast<const char*>(expected_prefix), sizeof(expected_prefix)));
@@ -76,8 +82,8 @@ TEST(FormatTest, MinimalProgramBytesArePinned) {
 // purpose, the writer changed the encoding; if the test program changed, update the numbers.
 TEST(FormatTest, EveryOpcodeFileIsPinned) {
   std::string b = WriteProgram(testing::EveryOpcodeProgram());
-  EXPECT_EQ(b.size(), 596u);
-  EXPECT_EQ(Crc32c(b), 0xE3290400u);
+  EXPECT_EQ(b.size(), 616u);
+  EXPECT_EQ(Crc32c(b), 0x68DD6BDFu);
 }
 
 }  // namespace

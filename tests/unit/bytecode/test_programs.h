@@ -92,6 +92,7 @@ inline Program EveryOpcodeProgram() {
   uint32_t call = a.ABCX(Op::CALL, 1, 2, 2, 1);
   a.ABCX(Op::CALLB, 1, 0, 1, 0);  // trim
   a.ABC(Op::WARN, 0);
+  a.ABCX(Op::WARNR, 0, 0, 0, 1);  // shown without values: K1
   a.ABCX(Op::V2SEG, 1, 5, 0, 6);
   a.ABCX(Op::V2SEGS, 1, 5, 0, 6);
   a.ABCX(Op::V2GROUPS, 1, 5, 0, 6);
@@ -101,6 +102,8 @@ inline Program EveryOpcodeProgram() {
   a.ABCX(Op::TRANSLATE, 1, 0, static_cast<uint32_t>(UnmappedPolicy::kWarn) | kTranslateWantCoding, 0);
   a.ABCX(Op::LOOKUP, 1, 0, 0, 1);
   a.ABCX(Op::MEMBER, 1, 0, 0, 2);
+  a.AD(Op::JMPIFNOT, 2, 2);
+  a.ABCX(Op::FAILR, 0, 0, 0, 1);
   a.AD(Op::JMPIFNOT, 2, 1);
   a.ABC(Op::FAIL, 0);
   uint32_t ret = a.ABC(Op::RET, 6);

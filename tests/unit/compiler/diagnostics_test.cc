@@ -30,6 +30,15 @@ struct Case {
 // Each source has exactly one mistake, at line:col.
 const std::vector<Case>& Cases() {
   static const std::vector<Case> cases = {
+      {"InvalidUtf8", "E0004", 2, 8, "map M : json -> json {\n  a: \"x\xE9\"\n}\n"},
+      {"NulByte", "E0005", 2, 8, std::string("map M : json -> json {\n  a: \"x\0\"\n}\n", 35)},
+      {"LongAdditionChain", "E0003", 2, 4 + 4 * 598 /* the 598th `+` */, "map M : json -> json {\n  a: 1" + [] {
+         std::string s;
+         for (int i = 0; i < 30'000; ++i) s += " + 1";
+         return s;
+       }() + "\n}\n"},
+      {"FoldedConstantTooLarge", "E0404", 2, 11, "const a = \"" + std::string(600'000, 'x') +
+                                                     "\"\nconst b = \"${a}${a}\"\nmap M : json -> json { b: b }\n"},
       {"UnexpectedCharacter", "E0101", 2, 10, "map M : json -> json {\n  a: 1 + @\n}\n"},
       {"UnterminatedString", "E0102", 2, 6, "map M : json -> json {\n  a: \"abc\n}\n"},
       {"ExpectedToken", "E0103", 2, 5, "map M : json -> json {\n  a 1\n}\n"},
@@ -102,11 +111,12 @@ INSTANTIATE_TEST_SUITE_P(AllCodes, DiagnosticCase, testing::ValuesIn(Cases()),
 TEST(Diagnostics, EveryDocumentedCodeIsCovered) {
   // Codes triggered here or in the other test files of this folder (imports, limits).
   std::set<std::string> covered = {"E0001", "E0002", "E0003", "E0201", "E0207", "E0211", "E0219",
-                                    "E0401", "E0402", "E0403", "E0104", "E0216"};
+                                    "E0401", "E0402", "E0403", "E0104", "E0216",
+                                    "E0405"};  // tests/unit/limits/compile_chain_limits_test.cc
   for (const Case& c : Cases()) covered.insert(c.code);
-  for (int code : {1, 2, 3, 101, 102, 103, 104, 105, 106, 107, 108, 200, 201, 202, 203, 204, 205, 206, 207, 208,
+  for (int code : {1, 2, 3, 4, 5, 101, 102, 103, 104, 105, 106, 107, 108, 200, 201, 202, 203, 204, 205, 206, 207, 208,
                    209, 210, 211, 212, 213, 214, 215, 216, 217, 218, 219, 220, 221, 301, 302, 303, 304, 401, 402,
-                   403}) {
+                   403, 404, 405}) {
     char buf[8];
     std::snprintf(buf, sizeof buf, "E%04d", code);
     EXPECT_TRUE(covered.count(buf)) << buf;

@@ -21,10 +21,20 @@ struct CompileOptions {
   std::vector<std::string> include_dirs;
   // Largest source file accepted, in bytes (default 4 MiB); larger files are an error E0002.
   uint64_t max_source_bytes = 4u << 20;
-  // Deepest nesting accepted, in parse levels (default 600); deeper is an error E0003. Each expression,
-  // block and statement is a level, so a nested object literal costs 3 levels, an `if` block 2 and a
-  // parenthesis 1: the default admits 200 nested objects. It bounds the parser's stack, not style.
+  // Deepest nesting accepted, in levels (default 600); deeper is an error E0003 at the first token past the
+  // limit. Each expression, block and statement is a level, so a nested object literal costs 3 levels, an
+  // `if` block 2, an `else if` 1 more and a parenthesis 1: the default admits 200 nested objects. Each
+  // operator of a left-associative chain is a level too (`a + b + c` is as deep as `(a + b) + c`; the
+  // same for `and`, `or`, `.name`, `.1` and `[i]` chains), since the syntax tree is that deep. It bounds
+  // the stack of the parser and of every pass that walks the tree, not style.
   uint32_t max_nesting = 600;
+  // Largest string constant folding may build, in bytes (default 1 MiB): `const b = "${a}${a}"` doubles a
+  // string per line. Larger is an error E0404 at the template.
+  uint64_t max_constant_bytes = 1u << 20;
+  // Most bytes of string constants (default 16 MiB), counted twice over: the strings folding builds or
+  // copies in one compilation (each use of a string constant inside another constant's value is a copy),
+  // and the strings of the program's constant pool. More is an error E0405, reported once.
+  uint64_t max_constant_pool_bytes = 16u << 20;
   // Most diagnostics reported before the compiler stops (default 100).
   uint32_t max_errors = 100;
   // Run constant folding (default on).

@@ -1,0 +1,104 @@
+// Format 2 appended FAILR and WARNR (fail/warn messages shown without their values). A format-1 file, as the
+// previous release wrote it, still loads; a file that says format 1 but uses a format-2 opcode does not.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "bytecode/file.h"
+#include "bytecode/reader.h"
+#include "bytecode/verifier.h"
+#include "bytecode/writer.h"
+#include "test_programs.h"
+
+namespace crosswalk::bytecode {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Compiled by the format-1 compiler (commit 10f74fe) from data/format1_fail_warn.cw.
+const std::string kFormat1File = std::string(CW_TEST_DIR) + "/unit/bytecode/data/format1_fail_warn.cwb";
+
+TEST(FormatVersionTest, PreviousReleaseFileStillLoads) {
+  std::string bytes = ReadFile(kFormat1File);
+  ASSERT_GT(bytes.size(), kHeaderSize) << kFormat1File;
+  ASSERT_EQ(bytes[kVersionOffset], 1) << "the checked-in file is a format-1 file";
+  Result<Program> r = ReadProgram(bytes);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->maps.size(), 1u);
+  EXPECT_EQ(r->maps[0].name, "Check");
+  // Its fail and warn are the format-1 opcodes; nothing in it is FAILR/WARNR.
+  int fails = 0, warns = 0;
+  for (size_t pc = 0; pc < r->code.size(); pc += Length(GetOp(r->code[pc]))) {
+    Op op = GetOp(r->code[pc]);
+    EXPECT_LT(static_cast<int>(op), kOpCountFormat1);
+    fails += op == Op::FAIL;
+    warns += op == Op::WARN;
+  }
+  EXPECT_EQ(fails, 1);
+  EXPECT_EQ(warns, 1);
+}
+
+// A format-2 program using FAILR, relabelled as format 1.
+std::string AsFormat1(std::string bytes) {
+  bytes[kVersionOffset] = 1;
+  bytes[kVersionOffset + 1] = 0;
+  testing::Reseal(bytes);
+  return bytes;
+}
+
+TEST(FormatVersionTest, Format1FileMayNotUseFormat2Opcodes) {
+  for (Op op : {Op::FAILR, Op::WARNR}) {
+    SCOPED_TRACE(std::string(Info(op).name));
+    Program p;
+    p.constants.push_back(testing::Str("bad name ${PID-5.1}"));
+    testing::Asm a(p.code);
+    a.ABCX(op, 0, 0, 0, 0);
+    a.ABC(Op::RET, 0);
+    p.functions.push_back({"f", 0, 1, 0, a.pc()});
+    std::string v2 = WriteProgram(p);
+    ASSERT_TRUE(ReadProgram(v2).ok()) << ReadProgram(v2).status().ToString();
+    Result<Program> v1 = ReadProgram(AsFormat1(v2));
+    ASSERT_FALSE(v1.ok());
+    EXPECT_EQ(v1.status().code(), StatusCode::kCorrupt) << v1.status().ToString();
+    EXPECT_NE(v1.status().message().find("not in the file's format version"), std::string::npos)
+        << v1.status().ToString();
+    EXPECT_FALSE(VerifyProgram(p, 1).ok());
+    EXPECT_TRUE(VerifyProgram(p, 2).ok());
+  }
+}
+
+TEST(FormatVersionTest, FormatRangeIsChecked) {
+  std::string b = WriteProgram(testing::MinimalProgram());
+  EXPECT_EQ(b[kVersionOffset], static_cast<char>(kFormatVersion));
+  EXPECT_TRUE(ReadProgram(AsFormat1(b)).ok()) << "a format-1 file without format-2 opcodes loads";
+  std::string v3 = b;
+  v3[kVersionOffset] = 3;
+  testing::Reseal(v3);
+  Result<Program> r = ReadProgram(v3);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnimplemented) << r.status().ToString();
+}
+
+// FAILR/WARNR's AUX is the shown text: a string constant, checked like SETK's key.
+TEST(FormatVersionTest, ShownTextMustBeAStringConstant) {
+  Program p;
+  p.constants.push_back({Constant::Tag::kInt, 7, 0, ""});
+  testing::Asm a(p.code);
+  a.ABCX(Op::FAILR, 0, 0, 0, 0);
+  p.functions.push_back({"f", 0, 1, 0, a.pc()});
+  EXPECT_FALSE(VerifyProgram(p).ok());
+  p.constants[0] = testing::Str("shown");
+  EXPECT_TRUE(VerifyProgram(p).ok()) << VerifyProgram(p).ToString();
+  p.code[1] = 1;  // out of the pool
+  EXPECT_FALSE(VerifyProgram(p).ok());
+}
+
+}  // namespace
+}  // namespace crosswalk::bytecode
