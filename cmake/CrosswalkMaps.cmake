@@ -1,23 +1,35 @@
 # CrosswalkMaps.cmake: compile Crosswalk maps (.cw) into a program (.cwb) and seed a terminology store as
 # build steps. Used by the project's own maps/CMakeLists.txt and installed into lib/cmake/crosswalk for users:
 #
-#   include(CrosswalkMaps)      # after list(APPEND CMAKE_MODULE_PATH <prefix>/lib/cmake/crosswalk)
+#   find_package(crosswalk CONFIG REQUIRED)   # includes this file (or: include(CrosswalkMaps) with
+#                                             # <prefix>/lib/cmake/crosswalk on CMAKE_MODULE_PATH)
 #   crosswalk_add_maps(TARGET my_maps OUTPUT ${CMAKE_BINARY_DIR}/maps/my.cwb
 #                      SOURCES maps/adt.cw maps/oru.cw INCLUDE_DIRS maps [ALL])
 #   crosswalk_add_terminology(TARGET my_term DB ${CMAKE_BINARY_DIR}/terminology
 #                             SEEDS codes.ndjson local-lab.csv [ALL])
 #
-# The crosswalk tool is the build's `crosswalk` target when there is one, else CROSSWALK_EXECUTABLE (found
-# on PATH). A program is recompiled only when a source, a .cw file under an include dir, or the tool
-# changed; the store is re-imported only when a seed file or the tool changed (a stamp file records it).
+# The crosswalk tool, found by itself: the target crosswalk::crosswalk when there is one (the Crosswalk
+# build itself, add_subdirectory/FetchContent of the source tree, or find_package(crosswalk), whose
+# crosswalkConfig.cmake includes this file); else CROSSWALK_EXECUTABLE, found on PATH or in the bin/
+# directory of the prefix this file is installed in (<prefix>/lib/cmake/crosswalk/../../../bin).
+# A program is recompiled only when a source, a .cw file under an include dir, or the tool changed; the
+# store is re-imported only when a seed file or the tool changed (a stamp file records it).
 include_guard(GLOBAL)
 
+set(_CROSSWALK_MAPS_MODULE_DIR "${CMAKE_CURRENT_LIST_DIR}" CACHE INTERNAL "where CrosswalkMaps.cmake lives")
+
 function(_crosswalk_tool out_var out_dep)
-  if(TARGET crosswalk)
-    set(${out_var} $<TARGET_FILE:crosswalk> PARENT_SCOPE)
-    set(${out_dep} crosswalk PARENT_SCOPE)
+  if(TARGET crosswalk::crosswalk)
+    set(${out_var} $<TARGET_FILE:crosswalk::crosswalk> PARENT_SCOPE)
+    get_target_property(real crosswalk::crosswalk ALIASED_TARGET)
+    if(real)
+      set(${out_dep} ${real} PARENT_SCOPE)                              # a target of this build
+    else()
+      set(${out_dep} $<TARGET_FILE:crosswalk::crosswalk> PARENT_SCOPE)  # imported: depend on the file
+    endif()
   else()
-    find_program(CROSSWALK_EXECUTABLE crosswalk REQUIRED)
+    get_filename_component(prefix_bin "${_CROSSWALK_MAPS_MODULE_DIR}/../../../bin" ABSOLUTE)
+    find_program(CROSSWALK_EXECUTABLE crosswalk HINTS ${prefix_bin} REQUIRED)
     set(${out_var} ${CROSSWALK_EXECUTABLE} PARENT_SCOPE)
     set(${out_dep} ${CROSSWALK_EXECUTABLE} PARENT_SCOPE)
   endif()
