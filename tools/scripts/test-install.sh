@@ -69,12 +69,18 @@ cmake -S "$src/examples/c-host" -B "$tmp/c" "${gen[@]}" "${launcher[@]}" -DCMAKE
   >"$tmp/c-configure.log" || { cat "$tmp/c-configure.log"; fail "configure examples/c-host"; }
 cmake --build "$tmp/c" >"$tmp/c-build.log" 2>&1 || { cat "$tmp/c-build.log"; fail "build examples/c-host"; }
 
+echo "== C example with find_package, static (crosswalk::runtime_static)"
+cmake -S "$src/examples/c-host" -B "$tmp/cs" "${gen[@]}" "${launcher[@]}" -DCMAKE_PREFIX_PATH="$prefix" \
+  -DCROSSWALK_STATIC=ON >"$tmp/cs-configure.log" || { cat "$tmp/cs-configure.log"; fail "configure static examples/c-host"; }
+cmake --build "$tmp/cs" >"$tmp/cs-build.log" 2>&1 || { cat "$tmp/cs-build.log"; fail "build static examples/c-host"; }
+if ldd "$tmp/cs/convert" | grep -q libcrosswalk; then fail "the static build links libcrosswalk.so"; fi
+
 echo "== C example with pkg-config (make)"
 mkdir -p "$tmp/pc"
 PKG_CONFIG_PATH="$prefix/$libdir/pkgconfig" make -s -C "$src/examples/c-host" O="$tmp/pc" \
   CFLAGS="-O1 -Wall -Wextra -Werror" >"$tmp/pc-build.log" 2>&1 || { cat "$tmp/pc-build.log"; fail "make examples/c-host"; }
 
-for exe in "$tmp/c/convert" "$tmp/pc/convert"; do
+for exe in "$tmp/c/convert" "$tmp/cs/convert" "$tmp/pc/convert"; do
   "$exe" "$prefix/share/crosswalk/maps/hl7v2-to-fhir.cwb" "${messages[0]}" "$tmp/cpp/terminology" \
     >"$tmp/c.out" 2>"$tmp/c.err" || { cat "$tmp/c.err"; fail "$exe"; }
   grep -q '"resourceType":"Bundle"' "$tmp/c.out" || fail "$exe wrote no Bundle"
@@ -85,6 +91,42 @@ for exe in "$tmp/c/convert" "$tmp/pc/convert"; do
   fi
   grep -q "convert: rejected (parse error)" "$tmp/c.err" || { cat "$tmp/c.err"; fail "$exe rejection"; }
 done
+
+echo "== a host that compiles maps in-process (crosswalk::compiler with crosswalk::runtime)"
+mkdir -p "$tmp/comp"
+cat >"$tmp/comp/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.25)
+project(compile_host CXX)
+set(CMAKE_CXX_STANDARD 17)
+find_package(crosswalk 0.1 CONFIG REQUIRED COMPONENTS runtime compiler)
+add_executable(compile_host main.cc)
+target_link_libraries(compile_host PRIVATE crosswalk::compiler crosswalk::runtime)
+CMAKE
+cat >"$tmp/comp/main.cc" <<'CXX'
+#include <crosswalk/compiler/compiler.h>
+#include <crosswalk/runtime.h>
+#include <iostream>
+int main() {
+  auto c = crosswalk::compiler::CompileSource("host.cw", "map A : json -> json { x: upper(input.a) }\n");
+  if (!c.ok()) { std::cerr << crosswalk::compiler::FormatDiagnostics(c); return 1; }
+  auto rt = crosswalk::Runtime::Create();
+  auto p = (*rt)->Load(*c.bytecode);
+  if (!p.ok()) { std::cerr << p.status().ToString() << "\n"; return 1; }
+  crosswalk::RunContext ctx(**rt);
+  crosswalk::RunOutput out;
+  crosswalk::Status s = ctx.Run(**p, R"({"a":"abc"})", {}, &out);
+  if (!s.ok()) { std::cerr << s.ToString() << "\n"; return 1; }
+  std::cout << out.json << "\n";
+  auto bad = crosswalk::compiler::CompileSource("bad.cw", "map A : json -> json { x: }\n");
+  std::cout << (bad.ok() ? "compiled a bad map" : "rejected a bad map") << "\n";
+  return 0;
+}
+CXX
+cmake -S "$tmp/comp" -B "$tmp/comp/build" "${gen[@]}" "${launcher[@]}" -DCMAKE_PREFIX_PATH="$prefix" \
+  >"$tmp/comp.log" 2>&1 || { cat "$tmp/comp.log"; fail "configure the compiling host"; }
+cmake --build "$tmp/comp/build" >"$tmp/comp-build.log" 2>&1 || { cat "$tmp/comp-build.log"; fail "build the compiling host"; }
+"$tmp/comp/build/compile_host" >"$tmp/comp.out" || { cat "$tmp/comp.out"; fail "the compiling host"; }
+[ "$(cat "$tmp/comp.out")" = $'{"x":"ABC"}\nrejected a bad map' ] || { cat "$tmp/comp.out"; fail "compiling host output"; }
 
 echo "== add_subdirectory of the source tree"
 mkdir -p "$tmp/sub"
