@@ -6,7 +6,8 @@
 #   crosswalk_add_maps(TARGET my_maps OUTPUT ${CMAKE_BINARY_DIR}/maps/my.cwb
 #                      SOURCES maps/adt.cw maps/oru.cw INCLUDE_DIRS maps [ALL])
 #   crosswalk_add_terminology(TARGET my_term DB ${CMAKE_BINARY_DIR}/terminology
-#                             SEEDS codes.ndjson local-lab.csv [ALL])
+#                             SEEDS codes.ndjson local-lab.csv [ALL]
+#                             [CSV_MAP_URL url] [CSV_MAP_VERSION v] [CSV_COLUMNS source_code=LocalCode ...])
 #
 # The crosswalk tool, found by itself: the target crosswalk::crosswalk when there is one (the Crosswalk
 # build itself, add_subdirectory/FetchContent of the source tree, or find_package(crosswalk), whose
@@ -78,10 +79,16 @@ function(crosswalk_add_maps)
   set_target_properties(${CW_TARGET} PROPERTIES CROSSWALK_PROGRAM ${CW_OUTPUT})
 endfunction()
 
+# CSV options apply to every CSV seed of the store: CSV_MAP_URL (--map-url: the map URL of rows without
+# one), CSV_MAP_VERSION (--map-version), CSV_COLUMNS canonical=Header... (--column, e.g.
+# source_code=LocalCode). FHIR JSON/NDJSON seeds ignore them.
 function(crosswalk_add_terminology)
-  cmake_parse_arguments(CW "ALL" "TARGET;DB" "SEEDS" ${ARGN})
+  cmake_parse_arguments(CW "ALL" "TARGET;DB;CSV_MAP_URL;CSV_MAP_VERSION" "SEEDS;CSV_COLUMNS" ${ARGN})
   if(NOT CW_TARGET OR NOT CW_DB OR NOT CW_SEEDS)
     message(FATAL_ERROR "crosswalk_add_terminology: TARGET, DB and SEEDS are required")
+  endif()
+  if(CW_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "crosswalk_add_terminology: unknown arguments: ${CW_UNPARSED_ARGUMENTS}")
   endif()
   _crosswalk_tool(tool tool_dep)
   set(seeds)
@@ -89,13 +96,23 @@ function(crosswalk_add_terminology)
     get_filename_component(abs ${seed} ABSOLUTE)
     list(APPEND seeds ${abs})
   endforeach()
+  set(csv_args)
+  if(CW_CSV_MAP_URL)
+    list(APPEND csv_args --map-url ${CW_CSV_MAP_URL})
+  endif()
+  if(CW_CSV_MAP_VERSION)
+    list(APPEND csv_args --map-version ${CW_CSV_MAP_VERSION})
+  endif()
+  foreach(column ${CW_CSV_COLUMNS})
+    list(APPEND csv_args --column ${column})
+  endforeach()
   get_filename_component(db ${CW_DB} ABSOLUTE)
   set(stamp ${db}.stamp)
   # A fresh store each time: an import replaces versions it names but keeps resources no longer seeded.
   add_custom_command(
     OUTPUT ${stamp}
     COMMAND ${CMAKE_COMMAND} -E rm -rf ${db}
-    COMMAND ${tool} term import --db ${db} ${seeds} > ${db}.import.log
+    COMMAND ${tool} term import --db ${db} ${csv_args} ${seeds} > ${db}.import.log
     COMMAND ${CMAKE_COMMAND} -E touch ${stamp}
     DEPENDS ${seeds} ${tool_dep}
     COMMENT "Seeding the Crosswalk terminology store ${db}"

@@ -64,6 +64,24 @@ fi
 grep -q "converted 0, rejected 1" "$tmp/reject.out" || fail "rejection not counted"
 grep -q "ORU-R01-01.hl7: rejected: " "$tmp/reject.err" || fail "rejection not reported"
 
+echo "== CrosswalkMaps.cmake: a CSV seed with renamed columns"
+mkdir -p "$tmp/csv"
+cat >"$tmp/csv/CMakeLists.txt" <<CMAKE
+cmake_minimum_required(VERSION 3.25)
+project(csv_seed NONE)
+find_package(crosswalk 0.1 CONFIG REQUIRED)
+crosswalk_add_terminology(ALL TARGET csv_term DB \${CMAKE_BINARY_DIR}/terminology
+  SEEDS "$src/tests/fixtures/terminology/epic-sex.csv" CSV_MAP_VERSION 9
+  CSV_COLUMNS source_system=LocalSystem source_code=LocalCode target_system=FhirSystem target_code=FhirCode map_url=Map)
+CMAKE
+cmake -S "$tmp/csv" -B "$tmp/csv/build" "${gen[@]}" -DCMAKE_PREFIX_PATH="$prefix" >"$tmp/csv.log" 2>&1 \
+  || { cat "$tmp/csv.log"; fail "configure the CSV seed project"; }
+cmake --build "$tmp/csv/build" >>"$tmp/csv.log" 2>&1 || { cat "$tmp/csv.log"; fail "seed the CSV store"; }
+"$prefix/bin/crosswalk" term translate --db "$tmp/csv/build/terminology" --map urn:example:map:epic-sex \
+  urn:example:epic:sex 2 >"$tmp/csv.out" || { cat "$tmp/csv.out"; fail "translate through the CSV map"; }
+grep -qx "target_code: male" "$tmp/csv.out" || { cat "$tmp/csv.out"; fail "CSV map did not translate 2 to male"; }
+grep -qx "map: urn:example:map:epic-sex|9" "$tmp/csv.out" || { cat "$tmp/csv.out"; fail "CSV_MAP_VERSION not passed"; }
+
 echo "== C example with find_package"
 cmake -S "$src/examples/c-host" -B "$tmp/c" "${gen[@]}" "${launcher[@]}" -DCMAKE_PREFIX_PATH="$prefix" \
   >"$tmp/c-configure.log" || { cat "$tmp/c-configure.log"; fail "configure examples/c-host"; }
