@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "crosswalk/compiler/compiler.h"
@@ -240,6 +241,44 @@ TEST(CApiOptionsTest, HotReloadRunsTheNewProgramOnTheSameContext) {
   h.prog = next;
   ASSERT_EQ(h.Run("{}", &out, nullptr), CW_OK) << cw_last_error();
   EXPECT_EQ(out, R"({"version":2})");
+}
+
+// The threading contract of crosswalk.h: one runtime, one program and one cw_run_options shared by every
+// thread, one context per thread. Every thread sees exactly its own outputs and warnings.
+TEST(CApiOptionsTest, ThreadsShareARuntimeProgramAndOptions) {
+  Host h(Compile(R"(map A : json -> json {
+  n: input.n
+  site: var("site")
+  warn "odd" if input.odd
+})"));
+  ASSERT_EQ(cw_run_options_set_variable(h.opts, "site", 4, "north", 5), CW_OK);
+  constexpr int kThreads = 4, kRuns = 200;
+  std::vector<int> bad(kThreads, 0);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < kThreads; ++t) {
+    pool.emplace_back([&, t] {
+      cw_context* ctx = nullptr;
+      if (cw_context_create(h.rt, &ctx) != CW_OK) {
+        bad[t] = -1;
+        return;
+      }
+      for (int i = 0; i < kRuns; ++i) {
+        const int n = t * 1000 + i;
+        const bool odd = i % 2 == 1;
+        std::string in = "{\"n\":" + std::to_string(n) + (odd ? ",\"odd\":true}" : "}");
+        const char* out = nullptr;
+        size_t len = 0;
+        std::string want = "{\"n\":" + std::to_string(n) + ",\"site\":\"north\"}";
+        if (cw_run_with_options(ctx, h.prog, h.opts, in.data(), in.size(), &out, &len) != CW_OK ||
+            Str(out, len) != want || cw_context_warning_count(ctx) != (odd ? 1u : 0u)) {
+          ++bad[t];
+        }
+      }
+      cw_context_destroy(ctx);
+    });
+  }
+  for (auto& th : pool) th.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(bad[t], 0) << "thread " << t;
 }
 
 // Warnings recorded before a failure are still readable after it.
