@@ -145,6 +145,11 @@ cmake -S "$tmp/comp" -B "$tmp/comp/build" "${gen[@]}" "${launcher[@]}" -DCMAKE_P
 cmake --build "$tmp/comp/build" >"$tmp/comp-build.log" 2>&1 || { cat "$tmp/comp-build.log"; fail "build the compiling host"; }
 "$tmp/comp/build/compile_host" >"$tmp/comp.out" || { cat "$tmp/comp.out"; fail "the compiling host"; }
 [ "$(cat "$tmp/comp.out")" = $'{"x":"ABC"}\nrejected a bad map' ] || { cat "$tmp/comp.out"; fail "compiling host output"; }
+# The same host with pkg-config crosswalk-compiler (which requires crosswalk).
+PKG_CONFIG_PATH="$prefix/$libdir/pkgconfig" bash -c 'c++ -std=c++17 -o "$1/compile_host_pc" "$1/main.cc" \
+  $(pkg-config --cflags --libs crosswalk-compiler) -Wl,-rpath,$(pkg-config --variable=libdir crosswalk)' _ "$tmp/comp" \
+  >"$tmp/comp-pc.log" 2>&1 || { cat "$tmp/comp-pc.log"; fail "build the compiling host with pkg-config"; }
+"$tmp/comp/compile_host_pc" | cmp -s - "$tmp/comp.out" || fail "the pkg-config compiling host differs"
 
 echo "== add_subdirectory of the source tree"
 mkdir -p "$tmp/sub"
