@@ -1,23 +1,36 @@
 # CrosswalkMaps.cmake: compile Crosswalk maps (.cw) into a program (.cwb) and seed a terminology store as
 # build steps. Used by the project's own maps/CMakeLists.txt and installed into lib/cmake/crosswalk for users:
 #
-#   include(CrosswalkMaps)      # after list(APPEND CMAKE_MODULE_PATH <prefix>/lib/cmake/crosswalk)
+#   find_package(crosswalk CONFIG REQUIRED)   # includes this file (or: include(CrosswalkMaps) with
+#                                             # <prefix>/lib/cmake/crosswalk on CMAKE_MODULE_PATH)
 #   crosswalk_add_maps(TARGET my_maps OUTPUT ${CMAKE_BINARY_DIR}/maps/my.cwb
 #                      SOURCES maps/adt.cw maps/oru.cw INCLUDE_DIRS maps [ALL])
 #   crosswalk_add_terminology(TARGET my_term DB ${CMAKE_BINARY_DIR}/terminology
-#                             SEEDS codes.ndjson local-lab.csv [ALL])
+#                             SEEDS codes.ndjson local-lab.csv [ALL]
+#                             [CSV_MAP_URL url] [CSV_MAP_VERSION v] [CSV_COLUMNS source_code=LocalCode ...])
 #
-# The crosswalk tool is the build's `crosswalk` target when there is one, else CROSSWALK_EXECUTABLE (found
-# on PATH). A program is recompiled only when a source, a .cw file under an include dir, or the tool
-# changed; the store is re-imported only when a seed file or the tool changed (a stamp file records it).
+# The crosswalk tool, found by itself: the target crosswalk::crosswalk when there is one (the Crosswalk
+# build itself, add_subdirectory/FetchContent of the source tree, or find_package(crosswalk), whose
+# crosswalkConfig.cmake includes this file); else CROSSWALK_EXECUTABLE, found on PATH or in the bin/
+# directory of the prefix this file is installed in (<prefix>/lib/cmake/crosswalk/../../../bin).
+# A program is recompiled only when a source, a .cw file under an include dir, or the tool changed; the
+# store is re-imported only when a seed file or the tool changed (a stamp file records it).
 include_guard(GLOBAL)
 
+set(_CROSSWALK_MAPS_MODULE_DIR "${CMAKE_CURRENT_LIST_DIR}" CACHE INTERNAL "where CrosswalkMaps.cmake lives")
+
 function(_crosswalk_tool out_var out_dep)
-  if(TARGET crosswalk)
-    set(${out_var} $<TARGET_FILE:crosswalk> PARENT_SCOPE)
-    set(${out_dep} crosswalk PARENT_SCOPE)
+  if(TARGET crosswalk::crosswalk)
+    set(${out_var} $<TARGET_FILE:crosswalk::crosswalk> PARENT_SCOPE)
+    get_target_property(real crosswalk::crosswalk ALIASED_TARGET)
+    if(real)
+      set(${out_dep} ${real} PARENT_SCOPE)                              # a target of this build
+    else()
+      set(${out_dep} $<TARGET_FILE:crosswalk::crosswalk> PARENT_SCOPE)  # imported: depend on the file
+    endif()
   else()
-    find_program(CROSSWALK_EXECUTABLE crosswalk REQUIRED)
+    get_filename_component(prefix_bin "${_CROSSWALK_MAPS_MODULE_DIR}/../../../bin" ABSOLUTE)
+    find_program(CROSSWALK_EXECUTABLE crosswalk HINTS ${prefix_bin} REQUIRED)
     set(${out_var} ${CROSSWALK_EXECUTABLE} PARENT_SCOPE)
     set(${out_dep} ${CROSSWALK_EXECUTABLE} PARENT_SCOPE)
   endif()
@@ -66,10 +79,16 @@ function(crosswalk_add_maps)
   set_target_properties(${CW_TARGET} PROPERTIES CROSSWALK_PROGRAM ${CW_OUTPUT})
 endfunction()
 
+# CSV options apply to every CSV seed of the store: CSV_MAP_URL (--map-url: the map URL of rows without
+# one), CSV_MAP_VERSION (--map-version), CSV_COLUMNS canonical=Header... (--column, e.g.
+# source_code=LocalCode). FHIR JSON/NDJSON seeds ignore them.
 function(crosswalk_add_terminology)
-  cmake_parse_arguments(CW "ALL" "TARGET;DB" "SEEDS" ${ARGN})
+  cmake_parse_arguments(CW "ALL" "TARGET;DB;CSV_MAP_URL;CSV_MAP_VERSION" "SEEDS;CSV_COLUMNS" ${ARGN})
   if(NOT CW_TARGET OR NOT CW_DB OR NOT CW_SEEDS)
     message(FATAL_ERROR "crosswalk_add_terminology: TARGET, DB and SEEDS are required")
+  endif()
+  if(CW_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "crosswalk_add_terminology: unknown arguments: ${CW_UNPARSED_ARGUMENTS}")
   endif()
   _crosswalk_tool(tool tool_dep)
   set(seeds)
@@ -77,13 +96,23 @@ function(crosswalk_add_terminology)
     get_filename_component(abs ${seed} ABSOLUTE)
     list(APPEND seeds ${abs})
   endforeach()
+  set(csv_args)
+  if(CW_CSV_MAP_URL)
+    list(APPEND csv_args --map-url ${CW_CSV_MAP_URL})
+  endif()
+  if(CW_CSV_MAP_VERSION)
+    list(APPEND csv_args --map-version ${CW_CSV_MAP_VERSION})
+  endif()
+  foreach(column ${CW_CSV_COLUMNS})
+    list(APPEND csv_args --column ${column})
+  endforeach()
   get_filename_component(db ${CW_DB} ABSOLUTE)
   set(stamp ${db}.stamp)
   # A fresh store each time: an import replaces versions it names but keeps resources no longer seeded.
   add_custom_command(
     OUTPUT ${stamp}
     COMMAND ${CMAKE_COMMAND} -E rm -rf ${db}
-    COMMAND ${tool} term import --db ${db} ${seeds} > ${db}.import.log
+    COMMAND ${tool} term import --db ${db} ${csv_args} ${seeds} > ${db}.import.log
     COMMAND ${CMAKE_COMMAND} -E touch ${stamp}
     DEPENDS ${seeds} ${tool_dep}
     COMMENT "Seeding the Crosswalk terminology store ${db}"

@@ -1,15 +1,27 @@
 /* The Crosswalk C API: load a compiled program, run it on messages.
  *
  * Conventions (as RocksDB's c.h):
- *  - opaque handles: cw_runtime, cw_program, cw_context; each has a create/load and a destroy call;
- *  - strings are passed as pointer plus length and need not be NUL-terminated;
+ *  - opaque handles: cw_runtime, cw_program, cw_context, cw_run_options, cw_store, cw_concept,
+ *    cw_translation; each has a create/load/open and a destroy call (destroy accepts NULL);
+ *  - strings are passed as pointer plus length and need not be NUL-terminated; strings returned are
+ *    pointer plus length too, and are NOT NUL-terminated unless documented;
+ *  - string out-parameters come in (const char** ptr, size_t* len) pairs; both may be NULL when the
+ *    caller does not want that string;
  *  - every fallible call returns a cw_status; CW_OK is 0;
  *  - after a failed call, cw_last_error() returns a one-line message (never message content) that stays
  *    valid on this thread until the next Crosswalk call on this thread;
  *  - no pointer argument may be NULL unless documented;
- *  - no C++ exception crosses this API.
+ *  - no C++ exception crosses this API;
+ *  - ABI: handles are opaque and no struct crosses the API, so new options and results are new
+ *    functions and new enum values (appended, never renumbered). Check cw_version_number() against
+ *    CW_VERSION_NUMBER when a host may meet another build of the library.
+ * This header is C99 (and C++) and includes only <stddef.h> and <stdint.h>.
  * Thread-safety: a cw_runtime and the cw_programs it loaded may be shared by threads; a cw_context is used
  * by one thread at a time (make one per thread). A runtime must outlive its programs and contexts.
+ * A cw_run_options is read by cw_run_with_options and may be shared by threads once set up (its setters
+ * are not thread-safe). A cw_store may be shared by threads. The cw_concept and cw_translation results
+ * it gives are the caller's to destroy; their strings point into the store's memory, so a result must
+ * not be read after its store is destroyed.
  *
  *   cw_runtime* rt; cw_program* prog; cw_context* ctx; const char* out; size_t out_len;
  *   if (cw_runtime_create("build/terminology", 17, &rt) != CW_OK) fprintf(stderr, "%s\n", cw_last_error());
@@ -22,6 +34,7 @@
 #define CROSSWALK_CROSSWALK_H_
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -49,9 +62,38 @@ typedef enum cw_status {
 typedef struct cw_runtime cw_runtime;
 typedef struct cw_program cw_program;
 typedef struct cw_context cw_context;
+typedef struct cw_run_options cw_run_options;
+typedef struct cw_store cw_store;
+typedef struct cw_concept cw_concept;
+typedef struct cw_translation cw_translation;
 
-/* The last error's message on this thread ("" when the last call succeeded). */
+/* ---- Version ------------------------------------------------------------------------------------------ */
+
+/* The version of this header. cw_version_number() is the library's, which may differ when a host runs
+ * with another build of libcrosswalk than it was compiled with. */
+#define CW_VERSION_MAJOR 0
+#define CW_VERSION_MINOR 1
+#define CW_VERSION_PATCH 0
+#define CW_VERSION_NUMBER (CW_VERSION_MAJOR * 10000 + CW_VERSION_MINOR * 100 + CW_VERSION_PATCH)
+
+/* The library's version, "MAJOR.MINOR.PATCH" (NUL-terminated, static storage). */
+CW_API const char* cw_version(void);
+/* The library's version as MAJOR * 10000 + MINOR * 100 + PATCH (compare with CW_VERSION_NUMBER). */
+CW_API uint32_t cw_version_number(void);
+/* The range of .cwb format versions this library loads (a .cwb outside it fails with CW_CORRUPT).
+ * min_version and max_version may be NULL. */
+CW_API void cw_format_versions(uint32_t* min_version, uint32_t* max_version);
+
+/* ---- Errors ------------------------------------------------------------------------------------------- */
+
+/* The last error's message on this thread ("" when the last call succeeded). NUL-terminated. Carries
+ * positions (map file:line:col, segment and field numbers, byte offsets), never message content. */
 CW_API const char* cw_last_error(void);
+
+/* A stable lower-case name for a status ("ok", "invalid argument", "not found", "corrupt",
+ * "failed precondition", "limit exceeded", "unimplemented", "I/O error", "internal error", "parse error");
+ * "unknown" for a value this library does not know. NUL-terminated, static storage. */
+CW_API const char* cw_status_name(cw_status status);
 
 /* Creates a runtime. terminology_dir (may be NULL when dir_len is 0) names a RocksDB terminology store
  * opened read-only. Errors: CW_IO_ERROR, CW_NOT_FOUND. */
@@ -63,6 +105,15 @@ CW_API void cw_runtime_destroy(cw_runtime* runtime); /* NULL is allowed */
 CW_API cw_status cw_program_load(cw_runtime* runtime, const void* bytes, size_t len, cw_program** out);
 CW_API void cw_program_destroy(cw_program* program); /* NULL is allowed */
 
+/* The program's entry points (maps), in declaration order. cw_program_map fills the four strings of map
+ * `index` (< cw_program_map_count): its name, source kind ("hl7v2", "fhir", "json"), message type
+ * ("ADT^A01", "Patient", or empty) and target kind. They stay valid while the program lives.
+ * Errors: CW_INVALID_ARGUMENT (index out of range). */
+CW_API size_t cw_program_map_count(const cw_program* program);
+CW_API cw_status cw_program_map(const cw_program* program, size_t index, const char** name, size_t* name_len,
+                                const char** source_kind, size_t* source_kind_len, const char** message_type,
+                                size_t* message_type_len, const char** target_kind, size_t* target_kind_len);
+
 /* Per-thread run state, reused between messages. */
 CW_API cw_status cw_context_create(cw_runtime* runtime, cw_context** out);
 CW_API void cw_context_destroy(cw_context* context); /* NULL is allowed */
@@ -73,6 +124,146 @@ CW_API void cw_context_destroy(cw_context* context); /* NULL is allowed */
  * statement, unmapped code under the "error" policy), CW_LIMIT_EXCEEDED, CW_INVALID_ARGUMENT. */
 CW_API cw_status cw_run(cw_context* context, const cw_program* program, const char* input, size_t input_len,
                         const char** output, size_t* output_len);
+
+/* ---- Run options -------------------------------------------------------------------------------------- */
+
+/* Options of a run (crosswalk::RunOptions). A new cw_run_options holds the defaults: map chosen by the
+ * message type, input kind detected, no `now`, no default zone, no variables, compact JSON, no trace,
+ * the default limits. Setters copy their arguments. */
+CW_API cw_status cw_run_options_create(cw_run_options** out);
+CW_API void cw_run_options_destroy(cw_run_options* options); /* NULL is allowed */
+
+/* The run's timestamp as a FHIR instant ("2024-05-01T10:00:00Z"), returned by now() in maps; empty
+ * (len 0) = now() is absent. Nothing in a run reads the clock. */
+CW_API cw_status cw_run_options_set_now(cw_run_options* options, const char* now, size_t len);
+/* Zone for HL7 v2 times that carry none ("+HH:MM", "-HH:MM" or "Z"); empty = keep them without zone. */
+CW_API cw_status cw_run_options_set_default_zone(cw_run_options* options, const char* zone, size_t len);
+/* Run this map (by name) instead of choosing one by message type; empty = choose. */
+CW_API cw_status cw_run_options_set_map_name(cw_run_options* options, const char* name, size_t len);
+/* Sets host variable `name` (returned by var("name") in maps), replacing an earlier value of that name. */
+CW_API cw_status cw_run_options_set_variable(cw_run_options* options, const char* name, size_t name_len,
+                                             const char* value, size_t value_len);
+/* Removes every host variable. */
+CW_API cw_status cw_run_options_clear_variables(cw_run_options* options);
+
+typedef enum cw_input_kind { CW_INPUT_AUTO = 0, CW_INPUT_HL7V2 = 1, CW_INPUT_JSON = 2 } cw_input_kind;
+/* How to read the input: CW_INPUT_AUTO (default) looks at its first bytes (MSH/FHS/BHS or MLLP: HL7 v2;
+ * { or [: JSON). Errors: CW_INVALID_ARGUMENT for another value. */
+CW_API cw_status cw_run_options_set_input_kind(cw_run_options* options, cw_input_kind kind);
+/* Non-zero: pretty-print JSON output (2-space indent). Default 0. */
+CW_API cw_status cw_run_options_set_pretty(cw_run_options* options, int pretty);
+/* Non-zero: record, for every output value, the map location that wrote it (cw_context_trace_line).
+ * Default 0 (no cost when off). */
+CW_API cw_status cw_run_options_set_trace(cw_run_options* options, int trace);
+
+/* The limits of one run (crosswalk::RunLimits). Exceeding one ends the run with CW_LIMIT_EXCEEDED naming
+ * the limit and the map line. */
+typedef enum cw_limit {
+  CW_LIMIT_INSTRUCTIONS = 0,  /* instructions executed per message (default 50,000,000) */
+  CW_LIMIT_CALL_DEPTH = 1,    /* nested function calls (default 200; at most 4294967295) */
+  CW_LIMIT_OUTPUT_BYTES = 2,  /* bytes of output (default 64 MiB) */
+  CW_LIMIT_ARENA_BYTES = 3    /* bytes of working memory per message (default 256 MiB) */
+} cw_limit;
+/* Errors: CW_INVALID_ARGUMENT (unknown limit, or a value the limit cannot hold). */
+CW_API cw_status cw_run_options_set_limit(cw_run_options* options, cw_limit limit, uint64_t value);
+CW_API cw_status cw_run_options_get_limit(const cw_run_options* options, cw_limit limit, uint64_t* value);
+
+/* cw_run with options (NULL = the defaults). Same output and errors as cw_run. */
+CW_API cw_status cw_run_with_options(cw_context* context, const cw_program* program, const cw_run_options* options,
+                                     const char* input, size_t input_len, const char** output,
+                                     size_t* output_len);
+
+/* ---- What the last run reported --------------------------------------------------------------------- */
+/* These read the last cw_run / cw_run_with_options on `context`, whether it succeeded or failed (after a
+ * failure: what was recorded before the error). Strings stay valid until the next run on the context or
+ * its destruction. */
+
+typedef enum cw_output_kind { CW_OUTPUT_JSON = 0, CW_OUTPUT_HL7V2 = 1 } cw_output_kind;
+/* JSON, or HL7 v2 ER7 text (segments ended by \r) for maps whose target is `hl7v2`. */
+CW_API cw_output_kind cw_context_output_kind(const cw_context* context);
+/* The name of the map that ran (empty when none was chosen). */
+CW_API void cw_context_map_name(const cw_context* context, const char** name, size_t* name_len);
+
+/* Warnings recorded by `warn` statements and the "warn" unmapped-code policy. cw_context_warning fills
+ * warning `index` (< cw_context_warning_count): the message as written in the map, and where (map file,
+ * line, column; line and column may be NULL). Errors: CW_INVALID_ARGUMENT (index out of range). */
+CW_API size_t cw_context_warning_count(const cw_context* context);
+CW_API cw_status cw_context_warning(const cw_context* context, size_t index, const char** message,
+                                    size_t* message_len, const char** map_file, size_t* map_file_len,
+                                    uint32_t* line, uint32_t* col);
+
+/* With cw_run_options_set_trace: one line per output member set, naming the output path, the map location
+ * that wrote it and the input path it read ("name[0].family <- adt.cw:12:5 from PID-5[1].1"); no values.
+ * Errors: CW_INVALID_ARGUMENT (index out of range). */
+CW_API size_t cw_context_trace_count(const cw_context* context);
+CW_API cw_status cw_context_trace_line(const cw_context* context, size_t index, const char** line, size_t* len);
+
+/* ---- Terminology store (crosswalk::term::Store) ------------------------------------------------------ */
+
+/* Opens the RocksDB terminology store in `dir` read-only (several processes and runtimes may share the
+ * directory; the store sees it as it was when opened: reopen to see later imports).
+ * Errors: CW_NOT_FOUND (no store there), CW_IO_ERROR, CW_CORRUPT (not a Crosswalk store). */
+CW_API cw_status cw_store_open(const char* dir, size_t dir_len, cw_store** out);
+CW_API void cw_store_destroy(cw_store* store); /* NULL is allowed; results it gave become invalid */
+
+/* Looks up `code` in code system `system` at `version` (len 0 = the current version). On CW_OK, *out is a
+ * new cw_concept, or NULL when the system has no such code. Errors: CW_NOT_FOUND (no such code system
+ * or version). */
+CW_API cw_status cw_store_lookup(cw_store* store, const char* system, size_t system_len, const char* code,
+                                 size_t code_len, const char* version, size_t version_len, cw_concept** out);
+CW_API void cw_concept_destroy(cw_concept* concept_); /* NULL is allowed */
+
+typedef enum cw_concept_field {
+  CW_CONCEPT_SYSTEM = 0,   /* the code system URL */
+  CW_CONCEPT_VERSION = 1,  /* the code system version that answered */
+  CW_CONCEPT_CODE = 2,
+  CW_CONCEPT_DISPLAY = 3,  /* may be empty */
+  CW_CONCEPT_STATUS = 4    /* "active" unless the concept says otherwise */
+} cw_concept_field;
+/* A field of a concept (empty for an unknown field). */
+CW_API void cw_concept_get(const cw_concept* concept_, cw_concept_field field, const char** value, size_t* len);
+/* Properties: codings are "system|code", booleans "true"/"false", numbers and dates as written.
+ * Errors: CW_INVALID_ARGUMENT (index out of range). */
+CW_API size_t cw_concept_property_count(const cw_concept* concept_);
+CW_API cw_status cw_concept_property(const cw_concept* concept_, size_t index, const char** code, size_t* code_len,
+                                     const char** type, size_t* type_len, const char** value, size_t* value_len);
+/* Designations (other displays): language (BCP-47, may be empty), use system and code (may be empty),
+ * value. Errors: CW_INVALID_ARGUMENT (index out of range). */
+CW_API size_t cw_concept_designation_count(const cw_concept* concept_);
+CW_API cw_status cw_concept_designation(const cw_concept* concept_, size_t index, const char** language,
+                                        size_t* language_len, const char** use_system, size_t* use_system_len,
+                                        const char** use_code, size_t* use_code_len, const char** value,
+                                        size_t* value_len);
+
+/* Is `code` in code system `system` (valueset_len 0), or a member of the value set `valueset_url`?
+ * *valid is 1 or 0. Errors: CW_NOT_FOUND (unknown system or value set), CW_UNIMPLEMENTED (the answer
+ * depends on compose rules the store does not evaluate). */
+CW_API cw_status cw_store_validate(cw_store* store, const char* system, size_t system_len, const char* code,
+                                   size_t code_len, const char* valueset_url, size_t valueset_len, int* valid);
+
+/* Translates `code` of `source_system` through a ConceptMap: `map_url` (len 0: every map from
+ * source_system, tried in byte order of URL), to `target_system` (len 0: any). On CW_OK, *out is a new
+ * cw_translation; cw_translation_found says whether the code was mapped (not mapped is not an error).
+ * Errors: CW_NOT_FOUND (map_url names no map in the store). */
+CW_API cw_status cw_store_translate(cw_store* store, const char* map_url, size_t map_url_len,
+                                    const char* source_system, size_t source_system_len, const char* code,
+                                    size_t code_len, const char* target_system, size_t target_system_len,
+                                    cw_translation** out);
+CW_API void cw_translation_destroy(cw_translation* translation); /* NULL is allowed */
+/* 1 when the code was mapped, else 0 (then every field is empty except possibly the equivalence). */
+CW_API int cw_translation_found(const cw_translation* translation);
+
+typedef enum cw_translation_field {
+  CW_TRANSLATION_TARGET_SYSTEM = 0,
+  CW_TRANSLATION_TARGET_CODE = 1,
+  CW_TRANSLATION_TARGET_DISPLAY = 2,
+  CW_TRANSLATION_EQUIVALENCE = 3,  /* "equivalent", "wider", ..., "unmapped-provided", "unmapped-fixed" */
+  CW_TRANSLATION_MAP_URL = 4,      /* the map that answered */
+  CW_TRANSLATION_MAP_VERSION = 5
+} cw_translation_field;
+/* A field of a translation (empty for an unknown field). */
+CW_API void cw_translation_get(const cw_translation* translation, cw_translation_field field, const char** value,
+                               size_t* len);
 
 #ifdef __cplusplus
 }

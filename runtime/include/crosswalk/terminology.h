@@ -6,7 +6,7 @@
 // loads FHIR R4 CodeSystem / ValueSet / ConceptMap JSON (one resource, a Bundle or NDJSON) and CSV
 // crosswalk tables; an import is one atomic write.
 //
-// Lifetime of results: every std::string_view / std::span in a Concept or Translation points into
+// Lifetime of results: every std::string_view / Span in a Concept or Translation points into
 // memory owned by the Store (its in-process cache). That memory is never evicted or moved while the
 // Store lives, so a result stays valid until the Store is destroyed (also across later imports made
 // through the same Store object). Results never alias the caller's arguments.
@@ -15,7 +15,8 @@
 // number of threads on one Store. Import needs exclusive use of the Store (no concurrent calls).
 // A read-only Store sees the directory as it was when opened; reopen it to see later imports.
 //
-// This header includes nothing of RocksDB or nlohmann/json (see docs/terminology.md for the key layout).
+// This header includes nothing of RocksDB or nlohmann/json (see docs/terminology.md for the key layout),
+// and compiles as C++17 (Span stands in for C++20's std::span).
 #pragma once
 
 #include <cstddef>
@@ -23,7 +24,6 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,6 +32,29 @@
 #include "crosswalk/status.h"
 
 namespace crosswalk::term {
+
+// A read-only view of `size()` contiguous elements, like C++20's std::span<const T> (this header is
+// C++17). It does not own the elements; see the header comment for how long a result's spans live.
+template <typename T>
+class Span {
+ public:
+  constexpr Span() noexcept = default;
+  constexpr Span(const T* data, size_t size) noexcept : data_(data), size_(size) {}
+  template <typename Alloc>
+  Span(const std::vector<T, Alloc>& v) noexcept : data_(v.data()), size_(v.size()) {}  // NOLINT: implicit
+
+  constexpr const T* data() const noexcept { return data_; }
+  constexpr size_t size() const noexcept { return size_; }
+  constexpr bool empty() const noexcept { return size_ == 0; }
+  constexpr const T* begin() const noexcept { return data_; }
+  constexpr const T* end() const noexcept { return data_ + size_; }
+  // Precondition: i < size().
+  constexpr const T& operator[](size_t i) const noexcept { return data_[i]; }
+
+ private:
+  const T* data_ = nullptr;
+  size_t size_ = 0;
+};
 
 // The three kinds of terminology resource the store holds.
 enum class ResourceKind : uint8_t { kCodeSystem = 0, kValueSet = 1, kConceptMap = 2 };
@@ -63,8 +86,8 @@ struct Concept {
   std::string_view display;  // may be empty
   // "active" unless the concept says otherwise (property `status`, or `inactive`/`deprecated` = true).
   std::string_view status;
-  std::span<const Designation> designations;
-  std::span<const Property> properties;
+  Span<Designation> designations;
+  Span<Property> properties;
 };
 
 // The answer of Translate. When found is false every view is empty except possibly equivalence

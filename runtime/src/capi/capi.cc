@@ -1,25 +1,52 @@
 // The C API shim: catches everything, maps Status codes to cw_status.
 #include "crosswalk/crosswalk.h"
 
+#include <cstdint>
 #include <exception>
+#include <limits>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
+#include "bytecode/format.h"
 #include "crosswalk/runtime.h"
+#include "crosswalk/terminology.h"
+
+#ifndef CW_PROJECT_VERSION
+#error "CW_PROJECT_VERSION must be defined by the build (runtime/CMakeLists.txt)"
+#endif
 
 struct cw_runtime {
   std::unique_ptr<crosswalk::Runtime> rt;
 };
 struct cw_program {
   std::shared_ptr<const crosswalk::Program> program;
+  std::vector<crosswalk::Program::MapInfo> maps;  // cached: Program::maps() returns a copy
 };
 struct cw_context {
   std::unique_ptr<crosswalk::RunContext> ctx;
   crosswalk::RunOutput out;
 };
+struct cw_run_options {
+  crosswalk::RunOptions options;
+};
+struct cw_store {
+  std::unique_ptr<crosswalk::term::Store> store;
+};
+struct cw_concept {
+  crosswalk::term::Concept concept_;  // views into the store's memory
+};
+struct cw_translation {
+  crosswalk::term::Translation translation;  // views into the store's memory
+};
 
 namespace {
+
+#define CW_STRINGIFY_INNER_(x) #x
+#define CW_STRINGIFY_(x) CW_STRINGIFY_INNER_(x)
 
 thread_local std::string g_last_error;
 
@@ -50,14 +77,67 @@ cw_status Guard(Fn&& fn) {
   }
 }
 
+// cw_status is crosswalk::StatusCode, value for value.
+static_assert(static_cast<int>(crosswalk::StatusCode::kOk) == CW_OK);
+static_assert(static_cast<int>(crosswalk::StatusCode::kInvalidArgument) == CW_INVALID_ARGUMENT);
+static_assert(static_cast<int>(crosswalk::StatusCode::kNotFound) == CW_NOT_FOUND);
+static_assert(static_cast<int>(crosswalk::StatusCode::kCorrupt) == CW_CORRUPT);
+static_assert(static_cast<int>(crosswalk::StatusCode::kFailedPrecondition) == CW_FAILED_PRECONDITION);
+static_assert(static_cast<int>(crosswalk::StatusCode::kLimitExceeded) == CW_LIMIT_EXCEEDED);
+static_assert(static_cast<int>(crosswalk::StatusCode::kUnimplemented) == CW_UNIMPLEMENTED);
+static_assert(static_cast<int>(crosswalk::StatusCode::kIoError) == CW_IO_ERROR);
 static_assert(static_cast<int>(crosswalk::StatusCode::kParseError) == CW_PARSE_ERROR);
 static_assert(static_cast<int>(crosswalk::StatusCode::kInternal) == CW_INTERNAL);
+static_assert(static_cast<int>(crosswalk::InputKind::kAuto) == CW_INPUT_AUTO);
+static_assert(static_cast<int>(crosswalk::InputKind::kHl7v2) == CW_INPUT_HL7V2);
+static_assert(static_cast<int>(crosswalk::InputKind::kJson) == CW_INPUT_JSON);
+
+// The header's version macros and the build's project() version are one number.
+constexpr std::string_view kVersion = CW_PROJECT_VERSION;
+constexpr std::string_view kHeaderVersion = CW_STRINGIFY_(CW_VERSION_MAJOR) "." CW_STRINGIFY_(
+    CW_VERSION_MINOR) "." CW_STRINGIFY_(CW_VERSION_PATCH);
+static_assert(kVersion == kHeaderVersion, "crosswalk.h CW_VERSION_* differ from project(VERSION) in CMakeLists.txt");
+
+std::string_view View(const char* p, size_t n) { return n == 0 ? std::string_view() : std::string_view(p, n); }
+
+// Sets an optional (ptr, len) out-parameter pair to `v`.
+void Out(std::string_view v, const char** ptr, size_t* len) {
+  if (ptr != nullptr) *ptr = v.data() != nullptr ? v.data() : "";
+  if (len != nullptr) *len = v.size();
+}
+
+cw_status OutOfRange() { return FailText(CW_INVALID_ARGUMENT, "index out of range"); }
+
+// Runs `set` with a copy of the (s, len) string argument of a cw_run_options setter.
+template <typename Fn>
+cw_status SetOption(cw_run_options* options, const char* s, size_t len, Fn&& set) {
+  return Guard([&] {
+    if (options == nullptr || (s == nullptr && len != 0)) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    set(std::string(View(s, len)));
+    return Ok();
+  });
+}
 
 }  // namespace
 
 extern "C" {
 
+const char* cw_version(void) { return CW_PROJECT_VERSION; }
+
+uint32_t cw_version_number(void) { return CW_VERSION_NUMBER; }
+
+void cw_format_versions(uint32_t* min_version, uint32_t* max_version) {
+  if (min_version != nullptr) *min_version = crosswalk::bytecode::kMinFormatVersion;
+  if (max_version != nullptr) *max_version = crosswalk::bytecode::kMaxFormatVersion;
+}
+
 const char* cw_last_error(void) { return g_last_error.c_str(); }
+
+const char* cw_status_name(cw_status status) {
+  if (static_cast<int>(status) < CW_OK || static_cast<int>(status) > CW_PARSE_ERROR) return "unknown";
+  // StatusCodeName returns views of string literals, so data() is NUL-terminated.
+  return crosswalk::StatusCodeName(static_cast<crosswalk::StatusCode>(status)).data();
+}
 
 cw_status cw_runtime_create(const char* dir, size_t dir_len, cw_runtime** out) {
   return Guard([&] {
@@ -80,12 +160,29 @@ cw_status cw_program_load(cw_runtime* runtime, const void* bytes, size_t len, cw
     }
     auto p = runtime->rt->Load(std::string_view(static_cast<const char*>(bytes), len));
     if (!p.ok()) return Fail(p.status());
-    *out = new cw_program{std::move(p).value()};
+    auto program = std::move(p).value();
+    auto maps = program->maps();
+    *out = new cw_program{std::move(program), std::move(maps)};
     return Ok();
   });
 }
 
 void cw_program_destroy(cw_program* program) { delete program; }
+
+size_t cw_program_map_count(const cw_program* program) { return program == nullptr ? 0 : program->maps.size(); }
+
+cw_status cw_program_map(const cw_program* program, size_t index, const char** name, size_t* name_len,
+                         const char** source_kind, size_t* source_kind_len, const char** message_type,
+                         size_t* message_type_len, const char** target_kind, size_t* target_kind_len) {
+  if (program == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  if (index >= program->maps.size()) return OutOfRange();
+  const auto& m = program->maps[index];
+  Out(m.name, name, name_len);
+  Out(m.source_kind, source_kind, source_kind_len);
+  Out(m.message_type, message_type, message_type_len);
+  Out(m.target_kind, target_kind, target_kind_len);
+  return Ok();
+}
 
 cw_status cw_context_create(cw_runtime* runtime, cw_context** out) {
   return Guard([&] {
@@ -99,18 +196,308 @@ void cw_context_destroy(cw_context* context) { delete context; }
 
 cw_status cw_run(cw_context* context, const cw_program* program, const char* input, size_t input_len,
                  const char** output, size_t* output_len) {
+  return cw_run_with_options(context, program, nullptr, input, input_len, output, output_len);
+}
+
+cw_status cw_run_with_options(cw_context* context, const cw_program* program, const cw_run_options* options,
+                              const char* input, size_t input_len, const char** output, size_t* output_len) {
   return Guard([&] {
     if (context == nullptr || program == nullptr || output == nullptr || output_len == nullptr ||
         (input == nullptr && input_len != 0)) {
       return FailText(CW_INVALID_ARGUMENT, "NULL argument");
     }
-    crosswalk::Status s =
-        context->ctx->Run(*program->program, std::string_view(input, input_len), crosswalk::RunOptions{}, &context->out);
+    static const crosswalk::RunOptions kDefaults;
+    const crosswalk::RunOptions& o = options != nullptr ? options->options : kDefaults;
+    crosswalk::Status s = context->ctx->Run(*program->program, View(input, input_len), o, &context->out);
     if (!s.ok()) return Fail(s);
     *output = context->out.json.data();
     *output_len = context->out.json.size();
     return Ok();
   });
+}
+
+// ---- Run options ----
+
+cw_status cw_run_options_create(cw_run_options** out) {
+  return Guard([&] {
+    if (out == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    *out = new cw_run_options{};
+    return Ok();
+  });
+}
+
+void cw_run_options_destroy(cw_run_options* options) { delete options; }
+
+cw_status cw_run_options_set_now(cw_run_options* options, const char* now, size_t len) {
+  return SetOption(options, now, len, [&](std::string v) { options->options.now = std::move(v); });
+}
+
+cw_status cw_run_options_set_default_zone(cw_run_options* options, const char* zone, size_t len) {
+  return SetOption(options, zone, len, [&](std::string v) { options->options.default_zone = std::move(v); });
+}
+
+cw_status cw_run_options_set_map_name(cw_run_options* options, const char* name, size_t len) {
+  return SetOption(options, name, len, [&](std::string v) { options->options.map_name = std::move(v); });
+}
+
+cw_status cw_run_options_set_variable(cw_run_options* options, const char* name, size_t name_len, const char* value,
+                                      size_t value_len) {
+  return Guard([&] {
+    if (options == nullptr || (name == nullptr && name_len != 0) || (value == nullptr && value_len != 0)) {
+      return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    }
+    std::string_view n = View(name, name_len);
+    for (auto& [k, v] : options->options.variables) {
+      if (k == n) {
+        v.assign(View(value, value_len));
+        return Ok();
+      }
+    }
+    options->options.variables.emplace_back(std::string(n), std::string(View(value, value_len)));
+    return Ok();
+  });
+}
+
+cw_status cw_run_options_clear_variables(cw_run_options* options) {
+  if (options == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  options->options.variables.clear();
+  return Ok();
+}
+
+cw_status cw_run_options_set_input_kind(cw_run_options* options, cw_input_kind kind) {
+  if (options == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  if (kind != CW_INPUT_AUTO && kind != CW_INPUT_HL7V2 && kind != CW_INPUT_JSON) {
+    return FailText(CW_INVALID_ARGUMENT, "unknown input kind");
+  }
+  options->options.input_kind = static_cast<crosswalk::InputKind>(kind);
+  return Ok();
+}
+
+cw_status cw_run_options_set_pretty(cw_run_options* options, int pretty) {
+  if (options == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  options->options.pretty = pretty != 0;
+  return Ok();
+}
+
+cw_status cw_run_options_set_trace(cw_run_options* options, int trace) {
+  if (options == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  options->options.trace = trace != 0;
+  return Ok();
+}
+
+cw_status cw_run_options_set_limit(cw_run_options* options, cw_limit limit, uint64_t value) {
+  if (options == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  crosswalk::RunLimits& l = options->options.limits;
+  switch (limit) {
+    case CW_LIMIT_INSTRUCTIONS:
+      l.max_instructions = value;
+      return Ok();
+    case CW_LIMIT_CALL_DEPTH:
+      if (value > std::numeric_limits<uint32_t>::max()) {
+        return FailText(CW_INVALID_ARGUMENT, "call depth limit above 4294967295");
+      }
+      l.max_call_depth = static_cast<uint32_t>(value);
+      return Ok();
+    case CW_LIMIT_OUTPUT_BYTES:
+      l.max_output_bytes = value;
+      return Ok();
+    case CW_LIMIT_ARENA_BYTES:
+      l.max_arena_bytes = value;
+      return Ok();
+  }
+  return FailText(CW_INVALID_ARGUMENT, "unknown limit");
+}
+
+cw_status cw_run_options_get_limit(const cw_run_options* options, cw_limit limit, uint64_t* value) {
+  if (options == nullptr || value == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  const crosswalk::RunLimits& l = options->options.limits;
+  switch (limit) {
+    case CW_LIMIT_INSTRUCTIONS:
+      *value = l.max_instructions;
+      return Ok();
+    case CW_LIMIT_CALL_DEPTH:
+      *value = l.max_call_depth;
+      return Ok();
+    case CW_LIMIT_OUTPUT_BYTES:
+      *value = l.max_output_bytes;
+      return Ok();
+    case CW_LIMIT_ARENA_BYTES:
+      *value = l.max_arena_bytes;
+      return Ok();
+  }
+  return FailText(CW_INVALID_ARGUMENT, "unknown limit");
+}
+
+// ---- What the last run reported ----
+
+cw_output_kind cw_context_output_kind(const cw_context* context) {
+  return context != nullptr && context->out.kind == crosswalk::OutputKind::kHl7v2 ? CW_OUTPUT_HL7V2
+                                                                                  : CW_OUTPUT_JSON;
+}
+
+void cw_context_map_name(const cw_context* context, const char** name, size_t* name_len) {
+  Out(context != nullptr ? std::string_view(context->out.map_name) : std::string_view(), name, name_len);
+}
+
+size_t cw_context_warning_count(const cw_context* context) {
+  return context == nullptr ? 0 : context->out.warnings.size();
+}
+
+cw_status cw_context_warning(const cw_context* context, size_t index, const char** message, size_t* message_len,
+                             const char** map_file, size_t* map_file_len, uint32_t* line, uint32_t* col) {
+  if (context == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  if (index >= context->out.warnings.size()) return OutOfRange();
+  const crosswalk::RunWarning& w = context->out.warnings[index];
+  Out(w.message, message, message_len);
+  Out(w.map_file, map_file, map_file_len);
+  if (line != nullptr) *line = w.line;
+  if (col != nullptr) *col = w.col;
+  return Ok();
+}
+
+size_t cw_context_trace_count(const cw_context* context) {
+  return context == nullptr ? 0 : context->out.trace.size();
+}
+
+cw_status cw_context_trace_line(const cw_context* context, size_t index, const char** line, size_t* len) {
+  if (context == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  if (index >= context->out.trace.size()) return OutOfRange();
+  Out(context->out.trace[index], line, len);
+  return Ok();
+}
+
+// ---- Terminology store ----
+
+cw_status cw_store_open(const char* dir, size_t dir_len, cw_store** out) {
+  return Guard([&] {
+    if (out == nullptr || dir == nullptr || dir_len == 0) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    crosswalk::term::OpenOptions o;
+    o.read_only = true;
+    o.create_if_missing = false;
+    auto store = crosswalk::term::Store::Open(std::string(dir, dir_len), o);
+    if (!store.ok()) return Fail(store.status());
+    *out = new cw_store{std::move(store).value()};
+    return Ok();
+  });
+}
+
+void cw_store_destroy(cw_store* store) { delete store; }
+
+cw_status cw_store_lookup(cw_store* store, const char* system, size_t system_len, const char* code, size_t code_len,
+                          const char* version, size_t version_len, cw_concept** out) {
+  return Guard([&] {
+    if (store == nullptr || out == nullptr || (system == nullptr && system_len != 0) ||
+        (code == nullptr && code_len != 0) || (version == nullptr && version_len != 0)) {
+      return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    }
+    auto r = store->store->Lookup(View(system, system_len), View(code, code_len), View(version, version_len));
+    if (!r.ok()) return Fail(r.status());
+    *out = r->has_value() ? new cw_concept{**r} : nullptr;
+    return Ok();
+  });
+}
+
+void cw_concept_destroy(cw_concept* concept_) { delete concept_; }
+
+void cw_concept_get(const cw_concept* concept_, cw_concept_field field, const char** value, size_t* len) {
+  std::string_view v;
+  if (concept_ != nullptr) {
+    const crosswalk::term::Concept& c = concept_->concept_;
+    switch (field) {
+      case CW_CONCEPT_SYSTEM: v = c.system; break;
+      case CW_CONCEPT_VERSION: v = c.version; break;
+      case CW_CONCEPT_CODE: v = c.code; break;
+      case CW_CONCEPT_DISPLAY: v = c.display; break;
+      case CW_CONCEPT_STATUS: v = c.status; break;
+    }
+  }
+  Out(v, value, len);
+}
+
+size_t cw_concept_property_count(const cw_concept* concept_) {
+  return concept_ == nullptr ? 0 : concept_->concept_.properties.size();
+}
+
+cw_status cw_concept_property(const cw_concept* concept_, size_t index, const char** code, size_t* code_len,
+                              const char** type, size_t* type_len, const char** value, size_t* value_len) {
+  if (concept_ == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  if (index >= concept_->concept_.properties.size()) return OutOfRange();
+  const crosswalk::term::Property& p = concept_->concept_.properties[index];
+  Out(p.code, code, code_len);
+  Out(p.type, type, type_len);
+  Out(p.value, value, value_len);
+  return Ok();
+}
+
+size_t cw_concept_designation_count(const cw_concept* concept_) {
+  return concept_ == nullptr ? 0 : concept_->concept_.designations.size();
+}
+
+cw_status cw_concept_designation(const cw_concept* concept_, size_t index, const char** language,
+                                 size_t* language_len, const char** use_system, size_t* use_system_len,
+                                 const char** use_code, size_t* use_code_len, const char** value, size_t* value_len) {
+  if (concept_ == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  if (index >= concept_->concept_.designations.size()) return OutOfRange();
+  const crosswalk::term::Designation& d = concept_->concept_.designations[index];
+  Out(d.language, language, language_len);
+  Out(d.use_system, use_system, use_system_len);
+  Out(d.use_code, use_code, use_code_len);
+  Out(d.value, value, value_len);
+  return Ok();
+}
+
+cw_status cw_store_validate(cw_store* store, const char* system, size_t system_len, const char* code, size_t code_len,
+                            const char* valueset_url, size_t valueset_len, int* valid) {
+  return Guard([&] {
+    if (store == nullptr || valid == nullptr || (system == nullptr && system_len != 0) ||
+        (code == nullptr && code_len != 0) || (valueset_url == nullptr && valueset_len != 0)) {
+      return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    }
+    auto r = store->store->Validate(View(system, system_len), View(code, code_len), View(valueset_url, valueset_len));
+    if (!r.ok()) return Fail(r.status());
+    *valid = *r ? 1 : 0;
+    return Ok();
+  });
+}
+
+cw_status cw_store_translate(cw_store* store, const char* map_url, size_t map_url_len, const char* source_system,
+                             size_t source_system_len, const char* code, size_t code_len, const char* target_system,
+                             size_t target_system_len, cw_translation** out) {
+  return Guard([&] {
+    if (store == nullptr || out == nullptr || (map_url == nullptr && map_url_len != 0) ||
+        (source_system == nullptr && source_system_len != 0) || (code == nullptr && code_len != 0) ||
+        (target_system == nullptr && target_system_len != 0)) {
+      return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    }
+    auto r = store->store->Translate(View(map_url, map_url_len), View(source_system, source_system_len),
+                                     View(code, code_len), View(target_system, target_system_len));
+    if (!r.ok()) return Fail(r.status());
+    *out = new cw_translation{*r};
+    return Ok();
+  });
+}
+
+void cw_translation_destroy(cw_translation* translation) { delete translation; }
+
+int cw_translation_found(const cw_translation* translation) {
+  return translation != nullptr && translation->translation.found ? 1 : 0;
+}
+
+void cw_translation_get(const cw_translation* translation, cw_translation_field field, const char** value,
+                        size_t* len) {
+  std::string_view v;
+  if (translation != nullptr) {
+    const crosswalk::term::Translation& t = translation->translation;
+    switch (field) {
+      case CW_TRANSLATION_TARGET_SYSTEM: v = t.target_system; break;
+      case CW_TRANSLATION_TARGET_CODE: v = t.target_code; break;
+      case CW_TRANSLATION_TARGET_DISPLAY: v = t.target_display; break;
+      case CW_TRANSLATION_EQUIVALENCE: v = t.equivalence; break;
+      case CW_TRANSLATION_MAP_URL: v = t.map_url; break;
+      case CW_TRANSLATION_MAP_VERSION: v = t.map_version; break;
+    }
+  }
+  Out(v, value, len);
 }
 
 }  // extern "C"
