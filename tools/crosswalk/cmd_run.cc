@@ -70,6 +70,7 @@ constexpr const char* kUsage =
     "  -j N            worker threads for directories and batches (default: all cores)\n"
     "  --max-file-size BYTES  refuse input files larger than this (default 1073741824)\n"
     "  --no-sync       do not fsync outputs and ACKs (faster; a crash may lose acknowledged outputs)\n"
+    "  --log-phi       show the values in fail/warn texts (patient data: off by default)\n"
     "  --quiet         no summary line\n"
     "Exit status: 0 all converted; 1 error before any message ran; 2 usage; 3 some messages were rejected.\n";
 
@@ -707,6 +708,8 @@ int RunRun(const std::vector<std::string>& args) {
     } else if (a == "--trace") {
       s.trace = true;
       s.options.trace = true;
+    } else if (a == "--log-phi") {
+      s.options.log_phi = true;
     } else if (a == "--no-sync") {
       s.sync = false;
     } else if (a == "--quiet") {

@@ -21,6 +21,38 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The source file names a program records (its debug table: errors, warnings, traces and ACKs name them).
+// Relative names are kept as given. When any is absolute, all are made relative to their common folder,
+// so a program names `hl7v2/adt.cw`, not one machine's checkout path: the same sources give the same
+// bytes wherever they are compiled, and no absolute path reaches an ACK.
+std::vector<std::string> ProgramPaths(const std::vector<SourceFileInfo>& files) {
+  std::vector<std::string> paths;
+  bool any_absolute = false;
+  for (const auto& f : files) any_absolute |= fs::path(f.path).is_absolute();
+  if (!any_absolute) {
+    for (const auto& f : files) paths.push_back(f.path);
+    return paths;
+  }
+  std::vector<fs::path> abs;
+  std::error_code ec;
+  for (const auto& f : files) {
+    fs::path a = fs::absolute(f.path, ec);
+    abs.push_back((ec ? fs::path(f.path) : a).lexically_normal());
+  }
+  fs::path common = abs.empty() ? fs::path() : abs[0].parent_path();
+  for (const auto& a : abs) {
+    fs::path dir = a.parent_path(), prefix;
+    auto c = common.begin();
+    for (auto d = dir.begin(); d != dir.end() && c != common.end() && *d == *c; ++d, ++c) prefix /= *d;
+    common = prefix;
+  }
+  for (const auto& a : abs) {
+    fs::path rel = a.lexically_relative(common);
+    paths.push_back(rel.empty() ? a.filename().string() : rel.string());
+  }
+  return paths;
+}
+
 class Driver {
  public:
   explicit Driver(const CompileOptions& options) : options_(options), sink_(options.max_errors) {}
@@ -42,8 +74,7 @@ class Driver {
     // of the file in the same run.
     bytecode::Program program;
     if (!sink_.full()) {
-      std::vector<std::string> paths;
-      for (const auto& f : files_) paths.push_back(f.path);
+      std::vector<std::string> paths = ProgramPaths(files_);
       LowerOptions lopts;
       lopts.fold_constants = options_.fold_constants;
       // A constant cannot be larger than the format allows (the verifier would reject the file).
