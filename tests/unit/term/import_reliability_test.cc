@@ -3,6 +3,9 @@
 // (line:col or a JSON pointer), never the file's content, never an escaped exception; the store is then
 // unchanged. The reproducers of the reported defects (a 10,000-level concept hierarchy that overflowed the
 // stack, a 150,000-level expansion that took 6.5 GB) are here as generated files.
+#include <signal.h>
+#include <sys/resource.h>
+
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -21,6 +24,7 @@ namespace {
 using testing::Fixture;
 using testing::ImportInto;
 using testing::OpenReadOnly;
+using testing::OpenWritable;
 using testing::TempDir;
 using testing::V2;
 
@@ -327,6 +331,78 @@ TEST_F(ImportDoorTest, InvalidUtf8InCsvNamesLineAndColumn) {
   // Truncated at the very end of the file.
   Status end = Import(Write("end.csv", "source_system,source_code,target_system,target_code\nurn:s,a,urn:t,\xE2\x82"));
   EXPECT_NE(end.message().find("end.csv:2:15: invalid UTF-8"), std::string_view::npos) << end.ToString();
+}
+
+// ---- write errors ----
+
+// A code system of `n` concepts "c<i>" whose displays start with `tag`.
+std::string TaggedCodeSystem(const std::string& tag, int n) {
+  std::string s = R"({"resourceType":"CodeSystem","url":"urn:example:space","version":"1","concept":[)";
+  for (int i = 0; i < n; ++i) s += fmt::format(R"({}{{"code":"c{}","display":"{} {}"}})", i ? "," : "", i, tag, i);
+  return s + "]}";
+}
+
+// Caps the size of every file this process writes (soft RLIMIT_FSIZE, SIGXFSZ ignored: a write past it fails
+// with EFBIG, as one on a full disk fails with ENOSPC) until destroyed. In-process, not in a forked child: a
+// child of a process that already ran RocksDB inherits its thread pool's bookkeeping without its threads,
+// and its first flush waits forever. CTest runs every test in a process of its own.
+class FileSizeCap {
+ public:
+  explicit FileSizeCap(rlim_t bytes) {
+    old_handler_ = signal(SIGXFSZ, SIG_IGN);
+    ok_ = getrlimit(RLIMIT_FSIZE, &saved_) == 0;
+    struct rlimit capped = saved_;
+    capped.rlim_cur = bytes;
+    ok_ = ok_ && setrlimit(RLIMIT_FSIZE, &capped) == 0;
+  }
+  ~FileSizeCap() {
+    EXPECT_EQ(setrlimit(RLIMIT_FSIZE, &saved_), 0);
+    signal(SIGXFSZ, old_handler_);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  struct rlimit saved_ {};
+  void (*old_handler_)(int) = nullptr;
+  bool ok_ = false;
+};
+
+TEST(ImportWriteError, FailedCommitLeavesTheHandleReadingTheOldStoreAndUsable) {
+  // A store holding the "old" generation, then an import of the "new" one through the same handle with
+  // every file capped at 64 KiB. The failed batch must not be served from the memtable (a commit that only
+  // returned the error did: this test failed with "old 7" reading "new 7"), and the handle must take the
+  // next import.
+  TempDir dir, files;
+  std::string old_file = files.path() + "/old.json", new_file = files.path() + "/new.json";
+  std::ofstream(old_file) << TaggedCodeSystem("old", 100);
+  std::ofstream(new_file) << TaggedCodeSystem("new", 20000);
+  auto store = OpenWritable(dir.db());
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Import({old_file}).ok());
+  Status failed;
+  {
+    FileSizeCap cap(64 << 10);
+    ASSERT_TRUE(cap.ok());
+    failed = store->Import({new_file});
+  }
+  EXPECT_EQ(failed.code(), StatusCode::kIoError) << failed.ToString();
+  EXPECT_NE(failed.message().find("cannot write the terminology store"), std::string_view::npos) << failed.ToString();
+  EXPECT_NE(failed.message().find("nothing was imported"), std::string_view::npos) << failed.ToString();
+  auto c = store->Lookup("urn:example:space", "c7");
+  ASSERT_TRUE(c.ok() && c->has_value()) << c.status().ToString();
+  EXPECT_EQ((*c)->display, "old 7");
+  auto n = store->Lookup("urn:example:space", "c19999");
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_FALSE(n->has_value());
+  EXPECT_EQ(store->stats().concepts, 100u);
+  // The handle still writes.
+  Status again = store->Import({new_file});
+  ASSERT_TRUE(again.ok()) << again.ToString();
+  auto d = store->Lookup("urn:example:space", "c19999");
+  ASSERT_TRUE(d.ok() && d->has_value());
+  EXPECT_EQ((*d)->display, "new 19999");
+  store.reset();
+  EXPECT_EQ(OpenReadOnly(dir.db())->stats().concepts, 20000u);
 }
 
 }  // namespace
