@@ -85,6 +85,42 @@ Status NextRecord(std::string_view text, size_t* pos, uint64_t* line, const std:
   return Status::Ok();
 }
 
+// The first invalid UTF-8 sequence in `text` (RFC 3629: no overlongs, no surrogates, at most U+10FFFF),
+// or npos.
+size_t InvalidUtf8At(std::string_view text) {
+  const auto* b = reinterpret_cast<const unsigned char*>(text.data());
+  size_t n = text.size(), i = 0;
+  while (i < n) {
+    unsigned char c = b[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xBF;  // bounds of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;  // overlong
+      if (c == 0xED) hi = 0x9F;  // surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;  // overlong
+      if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
+    } else {
+      return i;
+    }
+    if (i + len > n) return i;
+    if (b[i + 1] < lo || b[i + 1] > hi) return i;
+    for (size_t k = 2; k < len; ++k) {
+      if (b[i + k] < 0x80 || b[i + k] > 0xBF) return i;
+    }
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
 std::string Trim(std::string s) {
   size_t b = s.find_first_not_of(" \t");
   if (b == std::string::npos) return "";
@@ -142,12 +178,31 @@ Status CsvColumns::Set(std::string_view assignment) {
 
 Status ParseCsvText(std::string_view text, const std::string& path, const ImportOptions& options,
                     std::vector<Resource>* out) {
+  // Invalid UTF-8 anywhere is an error at its line and byte column, before any record is split.
+  if (size_t bad = InvalidUtf8At(text); bad != std::string_view::npos) {
+    size_t line_start = text.rfind('\n', bad == 0 ? 0 : bad - 1);
+    line_start = (line_start == std::string_view::npos || bad == 0) ? 0 : line_start + 1;
+    uint64_t bad_line = 1 + static_cast<uint64_t>(std::count(text.begin(), text.begin() + line_start, '\n'));
+    return ParseError(fmt::format("{}:{}:{}: invalid UTF-8", path, bad_line, bad - line_start + 1));
+  }
   size_t pos = 0;
   uint64_t line = 1;
   Record header;
   bool got = false;
   CW_RETURN_IF_ERROR(NextRecord(text, &pos, &line, path, &header, &got));
   if (!got) return ParseError(fmt::format("{}:1: empty CSV file (a header row is required)", path));
+  // A header named twice would make the column a name selects depend on order. Columns with an empty
+  // header (trailing commas of spreadsheet exports) cannot be selected, so they may repeat.
+  std::map<std::string, size_t> header_columns;
+  for (size_t i = 0; i < header.fields.size(); ++i) {
+    std::string name = Trim(header.fields[i]);
+    if (name.empty()) continue;
+    auto [it, inserted] = header_columns.emplace(std::move(name), i);
+    if (!inserted) {
+      return ParseError(fmt::format("{}:{}: header of column {} repeats the header of column {}", path,
+                                    header.line, i + 1, it->second + 1));
+    }
+  }
   const CsvColumns& cols = options.csv_columns;
   auto find = [&](const std::string& name) -> int {
     for (size_t i = 0; i < header.fields.size(); ++i) {
@@ -191,7 +246,7 @@ Status ParseCsvText(std::string_view text, const std::string& path, const Import
     if (sc.empty()) return ParseError(fmt::format("{}:{}: empty {}", path, rec.line, cols.source_code));
     if (t.equivalence.empty()) t.equivalence = t.code.empty() ? "unmatched" : "equivalent";
     if (!IsKnownEquivalence(t.equivalence)) {
-      return ParseError(fmt::format("{}:{}: unknown equivalence '{}'", path, rec.line, t.equivalence));
+      return ParseError(fmt::format("{}:{}: unknown equivalence{}", path, rec.line, QuotedKeyword(t.equivalence)));
     }
     if (t.code.empty() && !IsNegativeEquivalence(t.equivalence)) {
       return ParseError(fmt::format("{}:{}: empty {} (use equivalence 'unmatched' for no mapping)", path,

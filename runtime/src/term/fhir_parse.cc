@@ -1,13 +1,21 @@
 // FHIR R4 CodeSystem / ValueSet / ConceptMap JSON -> Resource (one resource, a Bundle, or NDJSON).
 //
 // Every error names where it is: "file:line:col" for JSON syntax, "file[:line] at /json/pointer" for a
-// resource that is well-formed JSON but unusable. nlohmann/json exceptions stay inside this file.
+// resource that is well-formed JSON but unusable, never the document's text (keywords such as an unknown
+// equivalence are quoted only when short and plain). nlohmann/json exceptions stay inside this file.
+//
+// The door: DomBuilder (below) builds the document from nlohmann's SAX events with the checks the
+// runtime's JSON reader makes and nlohmann/json does not: nesting at most kMaxImportJsonDepth, no
+// duplicate key in one object, every number finite. Past the door the recursive walkers (nested
+// concepts, nested expansion.contains, Bundles in Bundles) recurse at most kMaxImportJsonDepth / 2 deep.
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -40,6 +48,130 @@ class Ctx {
 };
 
 bool HasNul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
+
+// One JSON pointer segment (RFC 6901: '~' -> "~0", '/' -> "~1"); control characters become '?' so a
+// pointer never carries terminal escapes.
+void AppendSegment(std::string* out, std::string_view key) {
+  out->push_back('/');
+  for (char c : key) {
+    if (c == '~') {
+      out->append("~0");
+    } else if (c == '/') {
+      out->append("~1");
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
+      out->push_back('?');
+    } else {
+      out->push_back(c);
+    }
+  }
+}
+
+// Builds a json document from SAX events, checking what nlohmann/json lets through (see the file
+// comment). It keeps one container pointer and one key per open level, so memory is linear in the
+// nesting, and it never recurses. After a failure, `failure()` says what and where.
+class DomBuilder final : public json::json_sax_t {
+ public:
+  enum class Failure { kNone, kSyntax, kNumberRange, kDepth, kDuplicateKey };
+
+  explicit DomBuilder(json* root) : root_(root) {}
+
+  bool null() override { return Place(json(nullptr)) != nullptr; }
+  bool boolean(bool v) override { return Place(json(v)) != nullptr; }
+  bool number_integer(number_integer_t v) override { return Place(json(v)) != nullptr; }
+  bool number_unsigned(number_unsigned_t v) override { return Place(json(v)) != nullptr; }
+  bool number_float(number_float_t v, const string_t& /*text*/) override { return Place(json(v)) != nullptr; }
+  bool string(string_t& v) override { return Place(json(std::move(v))) != nullptr; }
+  bool binary(binary_t& /*v*/) override { return Fail(Failure::kSyntax, 0); }  // not produced by JSON text
+  bool start_object(std::size_t /*elements*/) override { return Open(json::value_t::object); }
+  bool start_array(std::size_t /*elements*/) override { return Open(json::value_t::array); }
+  bool end_object() override { return Close(); }
+  bool end_array() override { return Close(); }
+  bool key(string_t& k) override {
+    json& obj = *stack_.back();
+    keys_.back() = k;
+    if (obj.contains(k)) {
+      pointer_ = Pointer();
+      return Fail(Failure::kDuplicateKey, 0);
+    }
+    pending_ = &obj[k];
+    return true;
+  }
+  bool parse_error(std::size_t position, const std::string& last_token,
+                   const nlohmann::detail::exception& ex) override {
+    // 406: a number that does not fit a double (1e999999). Point at its first byte.
+    if (ex.id == 406) return Fail(Failure::kNumberRange, position >= last_token.size() ? position - last_token.size() : 0);
+    return Fail(Failure::kSyntax, position > 0 ? position - 1 : 0);
+  }
+
+  Failure failure() const { return failure_; }
+  size_t byte() const { return byte_; }  // 0-based offset, for kSyntax and kNumberRange
+  const std::string& pointer() const { return pointer_; }  // for kDepth and kDuplicateKey
+
+ private:
+  bool Fail(Failure f, size_t byte) {
+    if (failure_ == Failure::kNone) {
+      failure_ = f;
+      byte_ = byte;
+    }
+    return false;
+  }
+
+  // Puts a value where the parser is: the root, the end of the open array, or the pending object member.
+  json* Place(json&& v) {
+    if (stack_.empty()) {
+      *root_ = std::move(v);
+      return root_;
+    }
+    json& top = *stack_.back();
+    if (top.is_array()) {
+      top.push_back(std::move(v));
+      return &top.back();
+    }
+    *pending_ = std::move(v);
+    return pending_;
+  }
+
+  bool Open(json::value_t type) {
+    if (stack_.size() + 1 > static_cast<size_t>(kMaxImportJsonDepth)) {
+      pointer_ = Pointer();
+      return Fail(Failure::kDepth, 0);
+    }
+    json* c = Place(json(type));
+    stack_.push_back(c);
+    keys_.emplace_back();
+    return true;
+  }
+
+  bool Close() {
+    stack_.pop_back();
+    keys_.pop_back();
+    return true;
+  }
+
+  // The pointer of the value being placed: each open level's key, or its array index (the last element
+  // for an outer array, whose open child is its last element; the next index for the innermost one).
+  std::string Pointer() const {
+    std::string p;
+    for (size_t i = 0; i < stack_.size(); ++i) {
+      const json& c = *stack_[i];
+      if (c.is_object()) {
+        AppendSegment(&p, keys_[i]);
+      } else {
+        size_t index = c.size() - (i + 1 < stack_.size() ? 1 : 0);
+        p += fmt::format("/{}", index);
+      }
+    }
+    return p.empty() ? std::string("/") : p;
+  }
+
+  json* root_;
+  std::vector<json*> stack_;       // open containers, outermost first
+  std::vector<std::string> keys_;  // per open level: the current key (objects only)
+  json* pending_ = nullptr;        // the member a key() announced
+  Failure failure_ = Failure::kNone;
+  size_t byte_ = 0;
+  std::string pointer_;
+};
 
 // Reads an optional string member. Not a string -> error.
 Status OptString(const Ctx& ctx, const json& obj, const char* name, const std::string& ptr,
@@ -89,7 +221,15 @@ bool PropertyValue(const json& p, std::string* type, std::string* value) {
     } else if (v.is_number()) {
       *value = v.dump();
     } else if (v.is_object() && *type == "Coding") {
-      *value = v.value("system", std::string()) + "|" + v.value("code", std::string());
+      // value() would throw on a non-string member; such a Coding is kept as written instead.
+      auto sys = v.find("system"), code = v.find("code");
+      bool sys_ok = sys == v.end() || sys->is_string(), code_ok = code == v.end() || code->is_string();
+      if (sys_ok && code_ok) {
+        *value = (sys == v.end() ? std::string() : sys->get<std::string>()) + "|" +
+                 (code == v.end() ? std::string() : code->get<std::string>());
+      } else {
+        *value = v.dump();
+      }
     } else {
       *value = v.dump();
     }
@@ -226,7 +366,12 @@ Status ParseContains(const Ctx& ctx, const json& list, const std::string& ptr, R
     CW_RETURN_IF_ERROR(OptString(ctx, c, "version", p, &r.version));
     CW_RETURN_IF_ERROR(OptString(ctx, c, "code", p, &r.code));
     CW_RETURN_IF_ERROR(OptString(ctx, c, "display", p, &r.display));
-    bool is_abstract = c.value("abstract", false);
+    bool is_abstract = false;
+    auto abstract = c.find("abstract");
+    if (abstract != c.end() && !abstract->is_null()) {
+      if (!abstract->is_boolean()) return ctx.Error(p + "/abstract", "expected true or false");
+      is_abstract = abstract->get<bool>();
+    }
     if (!r.code.empty() && !r.system.empty() && !is_abstract) res->rules.push_back(std::move(r));
     const json* nested;
     CW_RETURN_IF_ERROR(OptArray(ctx, c, "contains", p, &nested));
@@ -303,7 +448,7 @@ Status ParseConceptMap(const Ctx& ctx, const json& r, const std::string& ptr, Re
         if (tr.equivalence.empty()) CW_RETURN_IF_ERROR(OptString(ctx, tg, "relationship", tp, &tr.equivalence));
         if (tr.equivalence.empty()) tr.equivalence = "equivalent";
         if (!IsKnownEquivalence(tr.equivalence)) {
-          return ctx.Error(tp + "/equivalence", fmt::format("unknown equivalence '{}'", tr.equivalence));
+          return ctx.Error(tp + "/equivalence", fmt::format("unknown equivalence{}", QuotedKeyword(tr.equivalence)));
         }
         if (tr.code.empty() && !IsNegativeEquivalence(tr.equivalence)) {
           return ctx.Error(tp, "target without code");
@@ -324,7 +469,7 @@ Status ParseConceptMap(const Ctx& ctx, const json& r, const std::string& ptr, Re
       if (u.mode == "fixed" && u.code.empty()) return ctx.Error(up, "mode 'fixed' without code");
       if (u.mode == "other-map" && u.url.empty()) return ctx.Error(up, "mode 'other-map' without url");
       if (u.mode != "provided" && u.mode != "fixed" && u.mode != "other-map") {
-        return ctx.Error(up + "/mode", fmt::format("unknown unmapped mode '{}'", u.mode));
+        return ctx.Error(up + "/mode", fmt::format("unknown unmapped mode{}", QuotedKeyword(u.mode)));
       }
       if (u.mode != "other-map" && target.empty()) return ctx.Error(gp, "unmapped rule needs a 'target' system");
       res->unmapped.push_back(std::move(u));
@@ -363,7 +508,7 @@ Status ParseResource(const Ctx& ctx, const json& r, const std::string& ptr, bool
   } else {
     if (in_container) return Status::Ok();  // other resources in a Bundle/NDJSON are skipped
     return ctx.Error(ptr + "/resourceType",
-                     fmt::format("'{}' is not a CodeSystem, ValueSet, ConceptMap or Bundle", type));
+                     fmt::format("resourceType{} is not CodeSystem, ValueSet, ConceptMap or Bundle", QuotedKeyword(type)));
   }
   out->push_back(std::move(res));
   return Status::Ok();
@@ -371,15 +516,32 @@ Status ParseResource(const Ctx& ctx, const json& r, const std::string& ptr, bool
 
 }  // namespace
 
+std::string QuotedKeyword(std::string_view v) {
+  bool plain = !v.empty() && v.size() <= 40;
+  for (char c : v) {
+    plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                      c == '_' || c == '.');
+  }
+  return plain ? fmt::format(" '{}'", v) : std::string();
+}
+
 Status ParseFhirJsonText(std::string_view text, const std::string& origin, uint64_t line,
                          bool container_only, std::vector<Resource>* out) {
   json doc;
-  try {
-    doc = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    // Byte position -> line:col within the text (NDJSON: the line is the file's line).
-    size_t byte = e.byte > 0 ? e.byte - 1 : 0;
-    if (byte > text.size()) byte = text.size();
+  DomBuilder builder(&doc);
+  if (!json::sax_parse(text.begin(), text.end(), &builder)) {
+    Ctx ctx(origin, line);
+    switch (builder.failure()) {
+      case DomBuilder::Failure::kDepth:
+        return LimitExceeded(fmt::format("{}: JSON nested deeper than {} levels (kMaxImportJsonDepth)",
+                                         ctx.Where(builder.pointer()), kMaxImportJsonDepth));
+      case DomBuilder::Failure::kDuplicateKey:
+        return ParseError(fmt::format("{}: duplicate key in an object", ctx.Where(builder.pointer())));
+      default:
+        break;
+    }
+    // Byte offset -> line:col within the text (NDJSON: the line is the file's line).
+    size_t byte = std::min(builder.byte(), text.size());
     uint64_t l = line > 0 ? line : 1, col = 1;
     if (line == 0) {
       for (size_t i = 0; i < byte; ++i) {
@@ -393,7 +555,10 @@ Status ParseFhirJsonText(std::string_view text, const std::string& origin, uint6
     } else {
       col = byte + 1;
     }
-    return ParseError(fmt::format("{}:{}:{}: malformed JSON", origin, l, col));
+    const char* what = builder.failure() == DomBuilder::Failure::kNumberRange
+                           ? "number out of range (JSON numbers must fit a double)"
+                           : "malformed JSON";
+    return ParseError(fmt::format("{}:{}:{}: {}", origin, l, col, what));
   }
   Ctx ctx(origin, line);
   Status s = ParseResource(ctx, doc, "", container_only, out);

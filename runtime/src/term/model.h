@@ -127,7 +127,17 @@ std::string UnmappedKey(std::string_view url, std::string_view version, std::str
 std::string MapIndexKey(std::string_view source_system, std::string_view url);
 std::string MapIndexPrefix(std::string_view source_system);
 
-// ---- parsers (importer.cc / csv.cc) ------------------------------------------------------------
+// ---- limits -------------------------------------------------------------------------------------
+
+// Maximum nesting of JSON arrays and objects in one imported document or NDJSON line (the top-level
+// value is depth 1), as the runtime's JSON reader counts it. 256 leaves room for concept hierarchies
+// about 125 levels deep (two levels per concept: the `concept` array and the concept object), several
+// times deeper than any published code system. Deeper input is kLimitExceeded naming the file and the
+// JSON pointer of the first container too deep. It bounds every recursion of the FHIR importer (nested
+// concepts, nested expansion.contains, Bundles in Bundles) and the memory of the JSON pointers they carry.
+inline constexpr int kMaxImportJsonDepth = 256;
+
+// ---- parsers (fhir_parse.cc / csv_parse.cc) -----------------------------------------------------
 
 // Parses one file into resources (appends). kParseError / kInvalidArgument name the position.
 Status ParseFile(const std::string& path, const ImportOptions& options, std::vector<Resource>* out,
@@ -142,6 +152,11 @@ Status ParseCsvText(std::string_view text, const std::string& path, const Import
 
 // "urn:crosswalk:conceptmap:<slug of file stem>".
 std::string DerivedCsvMapUrl(const std::string& path);
+
+// " 'v'" for a short plain keyword from a file (an equivalence, a mode, a resource type: letters, digits,
+// '-', '_', '.', at most 40 bytes), "" otherwise, so an error message never carries file content of any
+// size or shape.
+std::string QuotedKeyword(std::string_view v);
 
 bool IsKnownEquivalence(std::string_view e);
 // Equivalences that mean "no usable mapping".

@@ -118,7 +118,10 @@ struct Shard {
   std::atomic<uint64_t> misses{0};
 };
 
-// RocksDB's info log is of no use to a read-only host and would litter a shared directory.
+// RocksDB's info log (the LOG file): of no use to a read-only host and would litter a shared directory;
+// and for the importer it is a hazard: once a LOG write fails (full disk), RocksDB 7.8 asserts on the next
+// log line (WritableFileWriter after a previous error), so a full disk aborted `term import` in DB::Open.
+// Every Open uses this logger.
 class NullLogger : public rocksdb::Logger {
  public:
   using rocksdb::Logger::Logv;
@@ -155,6 +158,8 @@ class Store::Impl {
  public:
   std::string dir;
   OpenOptions open_options;
+  rocksdb::Options db_options;  // as opened, to reopen after a failed commit
+  // Null only after a failed commit whose reopen failed too; every read then fails (kFailedPrecondition).
   std::unique_ptr<rocksdb::DB> db;
   std::shared_ptr<rocksdb::Cache> block_cache;
 
@@ -171,7 +176,14 @@ class Store::Impl {
 
   // ---- RocksDB helpers ----
 
+  Status RequireDb() const {
+    if (db) return Status::Ok();
+    return FailedPrecondition(fmt::format(
+        "terminology store '{}' was closed after a failed import and could not be reopened; open it again", dir));
+  }
+
   Result<bool> Get(const std::string& key, std::string* value) const {
+    CW_RETURN_IF_ERROR(RequireDb());
     rocksdb::PinnableSlice v;
     rocksdb::Status s = db->Get(rocksdb::ReadOptions(), db->DefaultColumnFamily(), key, &v);
     if (s.IsNotFound()) return false;
@@ -183,6 +195,7 @@ class Store::Impl {
   // Calls fn(key, value) for every key starting with prefix; fn returns false to stop.
   template <typename Fn>
   Status Scan(std::string_view prefix, Fn fn) const {
+    CW_RETURN_IF_ERROR(RequireDb());
     rocksdb::ReadOptions ro;
     std::string upper(prefix);
     // Upper bound: prefix with its last byte incremented (prefixes end in '\0' or a letter).
@@ -202,6 +215,33 @@ class Store::Impl {
       }
     }
     return FromRocks(it->status(), "terminology store scan");
+  }
+
+  // The one write path (the format key of a new store, every import). The batch goes into the memtable
+  // without the WAL and is flushed at once, so the flush's MANIFEST record is the single commit point: a
+  // kill or a crash anywhere leaves the store as it was or fully written, and a full disk (or any write
+  // error) fails before that record, leaving the store as it was on disk. Writing through the WAL instead
+  // made a full disk abort the process: after a failed WAL append, RocksDB 7.8's log writer asserts in its
+  // destructor (facebook/rocksdb#12448; Debian builds RocksDB with assertions), exit status 134.
+  //
+  // After a failure the memtable may still hold the batch, which reads through this handle would see, and
+  // RocksDB keeps a background error: the DB is closed (avoid_flush_during_shutdown, set at open, keeps
+  // the close from flushing the failed batch after all) and reopened as it is on disk.
+  Status Commit(rocksdb::WriteBatch* batch) {
+    CW_RETURN_IF_ERROR(RequireDb());
+    rocksdb::WriteOptions wo;
+    wo.disableWAL = true;
+    Status s = FromRocks(db->Write(wo, batch), "cannot write the terminology store");
+    if (s.ok()) s = FromRocks(db->Flush(rocksdb::FlushOptions()), "cannot write the terminology store");
+    if (s.ok()) return s;
+    db.reset();
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Status reopen = rocksdb::DB::Open(db_options, dir, &raw);
+    if (reopen.ok()) {
+      db.reset(raw);
+      return s;
+    }
+    return Status(s.code(), fmt::format("{} (the store is unchanged on disk; this handle is closed)", s.message()));
   }
 
   Status LoadState() {
@@ -387,6 +427,7 @@ class Store::Impl {
   // The source systems of a map's groups, in key order: one seek per group (keys are
   // prefix + system + '\0' + code, so the next group starts after system + '\1').
   Status SourceSystems(std::string_view url, const std::string& version, std::vector<std::string>* out) const {
+    CW_RETURN_IF_ERROR(RequireDb());
     std::string prefix = RecordPrefix(ResourceKind::kConceptMap, url, version);
     rocksdb::ReadOptions ro;
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro));
@@ -625,10 +666,12 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const OpenOpt
   }
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Every write is flushed by Commit; a memtable left at close holds only a failed commit's batch.
+  opts.avoid_flush_during_shutdown = true;
+  opts.info_log = std::make_shared<NullLogger>();
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
   if (options.read_only) {
-    opts.info_log = std::make_shared<NullLogger>();
     rocksdb::Env* env = rocksdb::Env::Default();
     if (!env->FileExists(dir + "/CURRENT").ok()) {
       return NotFound(fmt::format("no terminology store in '{}'", dir));
@@ -644,6 +687,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const OpenOpt
     return FromRocks(s, fmt::format("cannot open terminology store '{}'", dir));
   }
   impl->db.reset(raw);
+  impl->db_options = opts;
   std::string format;
   CW_ASSIGN_OR_RETURN(bool has_format, impl->Get(std::string(kFormatKey), &format));
   if (!has_format) {
@@ -654,10 +698,9 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const OpenOpt
     }));
     if (!empty) return Corrupt(fmt::format("'{}' is a RocksDB directory but not a Crosswalk terminology store", dir));
     if (!options.read_only) {
-      rocksdb::WriteOptions wo;
-      wo.sync = true;
-      CW_RETURN_IF_ERROR(FromRocks(impl->db->Put(wo, std::string(kFormatKey), std::string(kFormatValue)),
-                                   "terminology store write"));
+      rocksdb::WriteBatch batch;
+      CW_RETURN_IF_ERROR(FromRocks(batch.Put(std::string(kFormatKey), std::string(kFormatValue)), "write batch"));
+      CW_RETURN_IF_ERROR(impl->Commit(&batch));
     }
   } else if (format != kFormatValue) {
     return Corrupt(fmt::format("terminology store '{}' has key layout '{}', this build reads '{}'", dir, format,
@@ -839,14 +882,14 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
 
   if (options.before_commit) CW_RETURN_IF_ERROR(options.before_commit());
 
-  // 4. One atomic, synced write; then flush so read-only openers need not replay the WAL.
+  // 4. One atomic commit (see Commit).
   prog.file = {};
   prog.writing = true;
   if (options.progress) options.progress(prog);
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  CW_RETURN_IF_ERROR(FromRocks(db->Write(wo, &batch), "terminology store write"));
-  CW_RETURN_IF_ERROR(FromRocks(db->Flush(rocksdb::FlushOptions()), "terminology store flush"));
+  Status committed = Commit(&batch);
+  if (!committed.ok()) {
+    return Status(committed.code(), fmt::format("{}; nothing was imported", committed.message()));
+  }
   RetireCache();
   return LoadState();
 }
