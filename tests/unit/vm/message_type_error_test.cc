@@ -87,3 +87,26 @@ TEST(MessageTypeError, ResourceTypeIsShownOnlyWhenItIsAResourceName) {
 
 }  // namespace
 }  // namespace crosswalk::vmtest
+
+namespace crosswalk::vmtest {
+namespace {
+
+TEST(Er7OutputError, KeysFromTheInputAreShownOnlyWhenTheyLookLikeNames) {
+  // A spread copies the input's keys into a segment: a key that is not a field number is an error, which
+  // names the key only when it has the shape of a name.
+  auto p = Build("map O : json -> hl7v2 {\n  segments[]: { id: \"MSH\", ...input }\n}\n");
+  ASSERT_TRUE(p);
+  Ran named = RunOn(*p, R"({"note":"x"})");
+  ASSERT_EQ(named.status.code(), StatusCode::kInvalidArgument) << named.status.ToString();
+  EXPECT_NE(named.status.ToString().find("segment 1 (MSH) has key 'note', which is not a field number"),
+            std::string::npos)
+      << named.status.ToString();
+  Ran secret = RunOn(*p, R"({"DOE JOHN 123-45-6789":"x"})");
+  ASSERT_EQ(secret.status.code(), StatusCode::kInvalidArgument) << secret.status.ToString();
+  EXPECT_NE(secret.status.ToString().find("has key '(not shown)', which is not a field number"), std::string::npos)
+      << secret.status.ToString();
+  EXPECT_EQ(secret.status.ToString().find("DOE"), std::string::npos) << secret.status.ToString();
+}
+
+}  // namespace
+}  // namespace crosswalk::vmtest
