@@ -423,6 +423,11 @@ std::string_view ToString(const ValueEnv& env, const Value& v) {
 }
 
 bool Equal(const ValueEnv& env, const Value& a0, const Value& b0) {
+  uint64_t work = 0;
+  return Equal(env, a0, b0, &work, UINT64_MAX);
+}
+
+bool Equal(const ValueEnv& env, const Value& a0, const Value& b0, uint64_t* work, uint64_t max_work) {
   Value a = Deref(env, a0);
   Value b = Deref(env, b0);
   if (IsNothing(a) || IsNothing(b)) return IsNothing(a) && IsNothing(b);
@@ -434,8 +439,10 @@ bool Equal(const ValueEnv& env, const Value& a0, const Value& b0) {
     case ValueKind::kArray: {
       uint32_t na = a.arr ? a.arr->size : 0, nb = b.arr ? b.arr->size : 0;
       if (na != nb) return false;
+      *work += 1 + uint64_t{na};
+      if (*work > max_work) return false;  // cut short: the caller fails on its budget
       for (uint32_t i = 0; i < na; ++i) {
-        if (!Equal(env, a.arr->items[i], b.arr->items[i])) return false;
+        if (!Equal(env, a.arr->items[i], b.arr->items[i], work, max_work)) return false;
       }
       return true;
     }
@@ -443,12 +450,14 @@ bool Equal(const ValueEnv& env, const Value& a0, const Value& b0) {
       // By key: every present member of a equals b's member of that key, and both have as many present
       // members (absent and null members count as missing, so the relation is symmetric).
       uint32_t na = a.obj ? a.obj->size : 0, nb = b.obj ? b.obj->size : 0;
+      *work += 1 + uint64_t{na} + nb;
+      if (*work > max_work) return false;
       uint32_t present_a = 0, present_b = 0;
       for (uint32_t i = 0; i < na; ++i) {
         const Member& m = a.obj->members[i];
         if (IsNothing(Deref(env, m.value))) continue;
         ++present_a;
-        if (!Equal(env, m.value, ObjectGet(b.obj, m.key))) return false;
+        if (!Equal(env, m.value, ObjectGet(b.obj, m.key), work, max_work)) return false;
       }
       for (uint32_t i = 0; i < nb; ++i) present_b += IsNothing(Deref(env, b.obj->members[i].value)) ? 0 : 1;
       return present_a == present_b;

@@ -257,6 +257,11 @@ std::string_view ToString(const ValueEnv& env, const Value& v);
 // string, arrays/objects deeply (objects by key, in any order; a member that is absent or null counts as
 // missing). Absent equals only absent and null.
 bool Equal(const ValueEnv& env, const Value& a, const Value& b);
+// The same, counting work: 1 + items (1 + members of both) per pair of arrays (objects) compared is added
+// to *work. Once *work passes max_work the comparison stops and returns false: values that share their
+// parts can make a comparison exponential, and a caller that charges *work to a budget of max_work fails
+// then, so the cut-short answer is never used.
+bool Equal(const ValueEnv& env, const Value& a, const Value& b, uint64_t* work, uint64_t max_work);
 
 // ---- numbers (ADD SUB MUL DIV MOD NEG, LT LE GT GE) ----
 // Operands are dereferenced (kV2) first. Only kInt and kDecimal are numbers: a string that looks like a

@@ -397,8 +397,10 @@ bool Builtin_kContains(BuiltinEnv& env, const Value* args, int, Value* out) {
   }
   if (v.kind == ValueKind::kArray) {
     for (uint32_t i = 0; i < v.arr->size; ++i) {
-      if (!Charge(env, "contains", 1)) return false;
-      if (Equal(env.value, v.arr->items[i], args[1])) {
+      uint64_t work = 1;
+      bool equal = Equal(env.value, v.arr->items[i], args[1], &work, env.work_left);
+      if (!Charge(env, "contains", work)) return false;
+      if (equal) {
         *out = Value::Bool(true);
         return true;
       }
@@ -646,7 +648,12 @@ bool Builtin_kDistinct(BuiltinEnv& env, const Value* args, int, Value* out) {
     bool seen = false;
     // Probes are not charged: their number depends on the per-process hash key, and the count must not.
     for (uint32_t at; (at = table[slot]) != 0; slot = (slot + 1) & mask) {
-      if (hashes[at - 1] == h && Equal(env.value, a->items[at - 1], item)) {
+      if (hashes[at - 1] != h) continue;
+      // Equal hashes: in practice only equal values, so this runs once per duplicate (deterministic).
+      uint64_t eq_work = 0;
+      bool equal = Equal(env.value, a->items[at - 1], item, &eq_work, env.work_left);
+      if (!Charge(env, "distinct", eq_work)) return false;
+      if (equal) {
         seen = true;
         break;
       }

@@ -233,12 +233,12 @@ namespace {
 constexpr uint64_t kCpuCheckInstructions = 65536;
 
 // Equality with the two common cases inline (two ints; two strings), else vm::Equal.
-inline bool FastEqual(const vm::ValueEnv& env, const Value& a, const Value& b) {
+inline bool FastEqual(const vm::ValueEnv& env, const Value& a, const Value& b, uint64_t* work, uint64_t max_work) {
   if (a.kind == ValueKind::kInt && b.kind == ValueKind::kInt) return a.i == b.i;
   if (a.kind == ValueKind::kString && b.kind == ValueKind::kString) {
     return a.len == b.len && (a.len == 0 || std::memcmp(a.str, b.str, a.len) == 0);
   }
-  return vm::Equal(env, a, b);
+  return vm::Equal(env, a, b, work, max_work);
 }
 
 bool LooksLikeHl7(std::string_view s) {
@@ -787,11 +787,15 @@ next_insn:
         CW_NEXT();
       }
       CW_CASE(EQ) {
-        R[A_] = Value::Bool(FastEqual(env, R[B_], R[C_]));
+        uint64_t work = 0;
+        R[A_] = Value::Bool(FastEqual(env, R[B_], R[C_], &work, budget + reserve));
+        CHARGE(work);  // arrays and objects compared deeply count their items
         CW_NEXT();
       }
       CW_CASE(NE) {
-        R[A_] = Value::Bool(!FastEqual(env, R[B_], R[C_]));
+        uint64_t work = 0;
+        R[A_] = Value::Bool(!FastEqual(env, R[B_], R[C_], &work, budget + reserve));
+        CHARGE(work);
         CW_NEXT();
       }
       CW_CASE(LT) {

@@ -191,6 +191,27 @@ TEST(WorkLimit, WritingASharedValueGraphIsBoundedByTheInstructionLimit) {
   EXPECT_EQ(out.json, R"({"n":1})");
 }
 
+TEST(WorkLimit, ComparingSharedValueGraphsIsBoundedByTheInstructionLimit) {
+  // Two graphs of 40 levels built apart compare along 2^40 paths; == now counts that work.
+  auto p = Build(
+      "map M : json -> json {\n  same: D(input.e, 40) == D(input.e, 40)\n}\n"
+      "def D(x, n) = if n == 0 then x else D({ p: x, q: x }, n - 1)\n");
+  ASSERT_TRUE(p);
+  auto start = std::chrono::steady_clock::now();
+  Status s = RunWith(*p, R"({"e":{"b":1}})", {});
+  ASSERT_EQ(s.code(), StatusCode::kLimitExceeded) << s.ToString();
+  EXPECT_NE(s.ToString().find("RunLimits::max_instructions"), std::string::npos) << s.ToString();
+  EXPECT_EQ(s.context().map_line, 2u) << s.ToString();
+  EXPECT_LT(Seconds(start), 30.0);
+  auto q = Build(
+      "map M : json -> json {\n  same: D(input.e, 5) == D(input.e, 5)\n}\n"
+      "def D(x, n) = if n == 0 then x else D({ p: x, q: x }, n - 1)\n");
+  ASSERT_TRUE(q);
+  RunOutput out;
+  ASSERT_TRUE(RunWith(*q, R"({"e":{"b":1}})", {}, &out).ok());
+  EXPECT_EQ(out.json, R"({"same":true})");
+}
+
 // A map that runs for minutes on 2,200 items (10^10 loop steps) unless something stops it; it allocates
 // little (one array per inner loop) and its answer is 0.
 const char* kSlow = R"(map M : json -> json {

@@ -140,5 +140,28 @@ TEST_F(ObjectIndexTest, HashingASharedValueGraphStopsAtMaxWork) {
   EXPECT_EQ(work, 3u);
 }
 
+TEST_F(ObjectIndexTest, EqualCountsItsWorkAndStopsAtMaxWork) {
+  // Two separately built a[k+1] = {p: a[k], q: a[k]} of 50 levels: equal, with 2^50 paths to compare.
+  auto build = [&](int levels) {
+    Value v = Value::Int(7);
+    for (int k = 0; k < levels; ++k) {
+      Object* o = NewObject(arena_);
+      ObjectSet(arena_, o, "p", v);
+      ObjectSet(arena_, o, "q", v);
+      v = Value::MakeObject(o);
+    }
+    return v;
+  };
+  uint64_t work = 0;
+  EXPECT_FALSE(Equal(env_, build(50), build(50), &work, 1'000'000)) << "cut short";
+  EXPECT_GT(work, 1'000'000u);
+  EXPECT_LT(work, 1'000'100u);
+  // Small values compare whole: 1 + 2 + 2 per pair of objects, 3 levels deep = 7 pairs.
+  work = 0;
+  EXPECT_TRUE(Equal(env_, build(3), build(3), &work, UINT64_MAX));
+  EXPECT_EQ(work, 7u * 5u);
+  EXPECT_TRUE(Equal(env_, build(3), build(3)));
+}
+
 }  // namespace
 }  // namespace crosswalk::vm
