@@ -30,10 +30,22 @@ struct RuntimeOptions {
 };
 
 // Limits of one run. Exceeding one ends the run with kLimitExceeded naming the limit and the map line.
+// All but max_cpu_time_ms are deterministic: the same program, input and limits give the same outcome.
 struct RunLimits {
   // Instructions executed per message (default 50,000,000). Stops runaway maps (e.g. unbounded recursion
-  // that fans out).
+  // that fans out). An instruction that goes over a collection or a long text also counts the work it
+  // does, so that a loop of a few instructions cannot do unbounded work: one unit per item for `...`
+  // (spread), appending an array, and built-ins that visit items (distinct, contains, join, split); one
+  // per 64 bytes for built-ins that scan text (contains, split, replace, join, upper, lower, sha256,
+  // base64); one per HL7 v2 segment or group scanned to find segments and groups; and, after the map
+  // returns, what is left pays for writing the JSON output (1 + members per array or object written).
   uint64_t max_instructions = 50'000'000;
+  // CPU time of the running thread per message, in milliseconds, from the start of Run (reading the input
+  // included); 0 (the default) = no limit. Checked every 65,536 instructions (and work units inside
+  // built-ins), so a run may overshoot by that much. A safety net for hosts with a latency budget: unlike
+  // the other limits its outcome depends on the machine, so prefer max_instructions for what must be
+  // reproducible.
+  uint64_t max_cpu_time_ms = 0;
   // Nested function calls (default 200).
   uint32_t max_call_depth = 200;
   // Bytes of JSON output (default 64 MiB).

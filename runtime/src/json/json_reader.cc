@@ -182,10 +182,14 @@ struct JsonReader::Parser {
       const char* key_at = p;
       Member m;
       if (!ParseString(&m.key)) return false;
-      for (size_t i = base, n = r.members_.size(); i < n; ++i) {
-        const std::string_view& k = r.members_[i].key;
-        if (k.size() == m.key.size() && std::memcmp(k.data(), m.key.data(), k.size()) == 0) {
-          return Fail("duplicate key in an object", key_at);
+      // Small objects are checked here, key by key; a large one once, through its hash index, at the end
+      // (checking every key against all earlier ones made an 80,000-key object take 18 s).
+      if (r.members_.size() - base < kObjectIndexMin) {
+        for (size_t i = base, n = r.members_.size(); i < n; ++i) {
+          const std::string_view& k = r.members_[i].key;
+          if (k.size() == m.key.size() && std::memcmp(k.data(), m.key.data(), k.size()) == 0) {
+            return Fail("duplicate key in an object", key_at);
+          }
         }
       }
       SkipWs();
@@ -193,6 +197,7 @@ struct JsonReader::Parser {
       ++p;
       if (!ParseValue(&m.value, depth)) return false;
       r.members_.push_back(m);
+      r.key_at_.push_back(key_at);
       SkipWs();
       if (p >= end) return Fail("unexpected end of input in an object", p);
       if (*p == ',') {
@@ -206,11 +211,18 @@ struct JsonReader::Parser {
       return Fail("expected ',' or '}' in an object", p);
     }
     uint32_t n = static_cast<uint32_t>(r.members_.size() - base);
-    Object* o = arena.AllocateArray<Object>(1);
-    o->size = o->capacity = n;
-    o->members = arena.AllocateArray<Member>(n);
-    std::memcpy(static_cast<void*>(o->members), r.members_.data() + base, sizeof(Member) * n);
+    Object* o;
+    if (n > kObjectIndexMin) {
+      uint32_t dup = 0;
+      o = NewObjectFrom(arena, r.members_.data() + base, n, &dup);
+      if (o == nullptr) return Fail("duplicate key in an object", r.key_at_[base + dup]);
+    } else {
+      o = NewObject(arena, n);
+      std::memcpy(static_cast<void*>(o->members), r.members_.data() + base, sizeof(Member) * n);
+      o->size = n;
+    }
     r.members_.resize(base);
+    r.key_at_.resize(base);
     *out = Value::MakeObject(o);
     return true;
   }
@@ -421,6 +433,7 @@ Status JsonReader::Read(std::string_view text, Arena& arena, Value* out) {
   }
   values_.clear();
   members_.clear();
+  key_at_.clear();
   Parser ps{*this, arena, text.data(), text.data(), text.data() + text.size()};
   if (text.size() >= 3 && std::memcmp(text.data(), "\xEF\xBB\xBF", 3) == 0) ps.p += 3;
   Value v;

@@ -6,7 +6,8 @@
 //
 // What it builds:
 //   - objects keep member order; a duplicate key in one object is an error (a smuggling vector: two
-//     readers could see two different values);
+//     readers could see two different values); the check is linear (objects of more than kObjectIndexMin
+//     members are checked through the hash index they keep, see value.h);
 //   - strings without escapes are views into `text`; strings with escapes are decoded into the arena
 //     (\uXXXX with surrogate pairs -> UTF-8; a lone or reversed surrogate is an error);
 //   - raw string bytes must be valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF) and contain no
@@ -62,6 +63,7 @@ class JsonReader {
   JsonReadOptions options_;
   std::vector<Value> values_;    // items of the arrays being parsed (a stack)
   std::vector<Member> members_;  // members of the objects being parsed (a stack)
+  std::vector<const char*> key_at_;  // where each of members_ keys starts (for the duplicate-key error)
   std::string scratch_;          // escape decoding
 };
 

@@ -6,6 +6,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "common/cpu_clock.h"
 #include "value/arena.h"
 
 namespace crosswalk::vm {
@@ -178,9 +179,26 @@ class Writer {
     for (int i = 0; i < level; ++i) out_.Put("  ", 2);
   }
 
-  bool Enter(int level) {
+  // Entering a container of n items or members at `level`.
+  bool Enter(int level, uint32_t n) {
     if (level >= kMaxWriteDepth) {
       status_ = LimitExceeded("value nested too deeply to write as JSON");
+      return false;
+    }
+    work_ += 1 + uint64_t{n};
+    if (work_ >= next_check_) return CheckWork();
+    return true;
+  }
+
+  bool CheckWork() {
+    if (work_ >= options_.max_work) {
+      status_ = LimitExceeded("instruction limit exceeded writing the output (RunLimits::max_instructions)");
+      return false;
+    }
+    while (next_check_ <= work_) next_check_ += kClockUnits;
+    if (next_check_ > options_.max_work) next_check_ = options_.max_work;
+    if (options_.cpu_deadline_ns != 0 && ThreadCpuNanos() > options_.cpu_deadline_ns) {
+      status_ = LimitExceeded("CPU time limit exceeded writing the output (RunLimits::max_cpu_time_ms)");
       return false;
     }
     return true;
@@ -195,11 +213,11 @@ class Writer {
   }
 
   bool WriteArray(const Array* a, int level) {
-    if (!Enter(level)) return false;
+    uint32_t n = a ? a->size : 0;
+    if (!Enter(level, n)) return false;
     size_t start = out_.size();
     out_.Put('[');
     bool any = false;
-    uint32_t n = a ? a->size : 0;
     for (uint32_t i = 0; i < n; ++i) {
       const Value& item = a->items[i];
       if (item.kind == ValueKind::kAbsent) continue;
@@ -223,11 +241,11 @@ class Writer {
   }
 
   bool WriteObject(const Object* o, int level) {
-    if (!Enter(level)) return false;
+    uint32_t n = o ? o->size : 0;
+    if (!Enter(level, n)) return false;
     size_t start = out_.size();
     out_.Put('{');
     bool any = false;
-    uint32_t n = o ? o->size : 0;
     for (uint32_t i = 0; i < n; ++i) {
       const Member& m = o->members[i];
       if (m.value.kind == ValueKind::kAbsent) continue;
@@ -261,6 +279,9 @@ class Writer {
   const JsonWriteOptions& options_;
   size_t base_;
   Status status_;
+  static constexpr uint64_t kClockUnits = 65536;
+  uint64_t work_ = 0;
+  uint64_t next_check_ = options_.max_work < kClockUnits ? options_.max_work : kClockUnits;
 };
 
 }  // namespace

@@ -35,12 +35,20 @@ struct JsonWriteOptions {
   // Maximum bytes this call may append; exceeding it is kLimitExceeded ("output too large"), and what was
   // appended is removed. Checked as containers close, so a write may overshoot by one scalar before failing.
   size_t max_output_bytes = SIZE_MAX;
+  // Work bound: each array or object written counts 1 + its number of items or members, and the write
+  // fails with kLimitExceeded when the count reaches max_work. A value that shares its parts
+  // ({a: x, b: x} nested 40 times, x reading as empty) is written along every path, and with the absent-
+  // value rules rolling back the empty parts the output never grows: only this bounds it. The VM passes
+  // what is left of RunLimits::max_instructions.
+  uint64_t max_work = UINT64_MAX;
+  // Thread CPU-time deadline (common/cpu_clock.h), 0 = none; read every 65,536 units of work.
+  int64_t cpu_deadline_ns = 0;
 };
 
 // Appends the JSON text of `v` to *out. When the whole value is empty under the rules (or absent), nothing
 // is appended and *written (if given) is false.
 // Errors: kInvalidArgument for values that have no JSON form (an HL7 v2 group), kLimitExceeded for
-// max_output_bytes. On error *out is restored to its size at entry.
+// max_output_bytes, max_work and cpu_deadline_ns. On error *out is restored to its size at entry.
 Status WriteJson(const ValueEnv& env, const Value& v, std::string* out, const JsonWriteOptions& options = {},
                  bool* written = nullptr);
 

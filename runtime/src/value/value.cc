@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <random>
 #include <string>
 
 #include "hl7v2/message.h"
@@ -144,6 +145,61 @@ const char* OpVerb(ArithOp op) {
   return "combine";
 }
 
+// SipHash-1-3 (Aumasson and Bernstein), keyed once per process: keys come from input, and a key
+// unknown to the sender keeps an object's index from being flooded with colliding keys.
+struct SipKey {
+  uint64_t k0, k1;
+  SipKey() {
+    std::random_device rd;
+    k0 = (uint64_t{rd()} << 32) ^ rd();
+    k1 = (uint64_t{rd()} << 32) ^ rd();
+  }
+};
+const SipKey& Key() {
+  static const SipKey key;
+  return key;
+}
+
+inline uint64_t Rotl(uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
+
+uint64_t SipHash13(const void* data, size_t len, uint64_t k0, uint64_t k1) {
+  uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1;
+  uint64_t v2 = 0x6c7967656e657261ULL ^ k0, v3 = 0x7465646279746573ULL ^ k1;
+  auto round = [&] {
+    v0 += v1; v1 = Rotl(v1, 13); v1 ^= v0; v0 = Rotl(v0, 32);
+    v2 += v3; v3 = Rotl(v3, 16); v3 ^= v2;
+    v0 += v3; v3 = Rotl(v3, 21); v3 ^= v0;
+    v2 += v1; v1 = Rotl(v1, 17); v1 ^= v2; v2 = Rotl(v2, 32);
+  };
+  const auto* p = static_cast<const unsigned char*>(data);
+  size_t blocks = len / 8;
+  for (size_t i = 0; i < blocks; ++i, p += 8) {
+    uint64_t m;
+    std::memcpy(&m, p, 8);
+    v3 ^= m;
+    round();
+    v0 ^= m;
+  }
+  uint64_t b = uint64_t{len} << 56;
+  for (size_t i = 0; i < (len & 7); ++i) b |= uint64_t{p[i]} << (8 * i);
+  v3 ^= b;
+  round();
+  v0 ^= b;
+  v2 ^= 0xff;
+  round();
+  round();
+  round();
+  return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint64_t HashKey(std::string_view key) { return SipHash13(key.data(), key.size(), Key().k0, Key().k1); }
+
+// Mixes two hashes (order-dependent).
+inline uint64_t Combine(uint64_t h, uint64_t x) {
+  h ^= x + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
+  return h * 0xff51afd7ed558ccdULL;
+}
+
 }  // namespace
 
 std::string_view ValueKindName(ValueKind kind) { return UserKindName(kind); }
@@ -163,6 +219,8 @@ Object* NewObject(Arena& arena, uint32_t capacity) {
   o->size = 0;
   o->capacity = capacity;
   o->members = capacity ? arena.AllocateArray<Member>(capacity) : nullptr;
+  o->index = nullptr;
+  o->index_mask = 0;
   return o;
 }
 
@@ -177,31 +235,102 @@ void ArrayPush(Arena& arena, Array* a, Value v) {
   a->items[a->size++] = v;
 }
 
-void ObjectSet(Arena& arena, Object* o, std::string_view key, Value v) {
+namespace {
+
+// The slot of `key` in o's index: the slot holding it, or the free slot where it would go.
+uint32_t IndexSlot(const Object* o, std::string_view key, uint64_t h) {
+  uint32_t slot = static_cast<uint32_t>(h) & o->index_mask;
+  for (;;) {
+    uint32_t at = o->index[slot];
+    if (at == 0 || o->members[at - 1].key == key) return slot;
+    slot = (slot + 1) & o->index_mask;
+  }
+}
+
+// (Re)builds o's index for its capacity. Returns false at the first member whose key an earlier member
+// already has (its position in *duplicate); the index is then left null.
+bool BuildIndex(Arena& arena, Object* o, uint32_t* duplicate) {
+  uint64_t slots = 16;
+  while (slots < uint64_t{o->capacity} * 2) slots *= 2;
+  o->index = arena.AllocateArray<uint32_t>(slots);
+  std::memset(o->index, 0, sizeof(uint32_t) * slots);
+  o->index_mask = static_cast<uint32_t>(slots - 1);
   for (uint32_t i = 0; i < o->size; ++i) {
-    if (o->members[i].key == key) {
-      o->members[i].value = v;
+    uint32_t slot = IndexSlot(o, o->members[i].key, HashKey(o->members[i].key));
+    if (o->index[slot] != 0) {
+      o->index = nullptr;
+      o->index_mask = 0;
+      if (duplicate) *duplicate = i;
+      return false;
+    }
+    o->index[slot] = i + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
+void ObjectSet(Arena& arena, Object* o, std::string_view key, Value v) {
+  uint32_t slot = 0;
+  if (o->index != nullptr) {
+    slot = IndexSlot(o, key, HashKey(key));
+    if (o->index[slot] != 0) {
+      o->members[o->index[slot] - 1].value = v;
       return;
     }
+  } else {
+    for (uint32_t i = 0; i < o->size; ++i) {
+      if (o->members[i].key == key) {
+        o->members[i].value = v;
+        return;
+      }
+    }
   }
+  bool grew = false;
   if (o->size == o->capacity) {
     uint32_t cap = o->capacity ? o->capacity * 2 : 4;
     Member* m = arena.AllocateArray<Member>(cap);
     if (o->size) std::memcpy(static_cast<void*>(m), o->members, sizeof(Member) * o->size);
     o->members = m;
     o->capacity = cap;
+    grew = true;
   }
   o->members[o->size].key = key;
   o->members[o->size].value = v;
   ++o->size;
+  if (o->index != nullptr && !grew) {
+    o->index[slot] = o->size;
+  } else if (o->size > kObjectIndexMin) {
+    BuildIndex(arena, o, nullptr);  // keys are unique here: it cannot fail
+  }
 }
 
 Value ObjectGet(const Object* o, std::string_view key) {
   if (o == nullptr) return Value();
+  if (o->index != nullptr) {
+    uint32_t at = o->index[IndexSlot(o, key, HashKey(key))];
+    return at ? o->members[at - 1].value : Value();
+  }
   for (uint32_t i = 0; i < o->size; ++i) {
     if (o->members[i].key == key) return o->members[i].value;
   }
   return Value();
+}
+
+Object* NewObjectFrom(Arena& arena, const Member* members, uint32_t n, uint32_t* duplicate) {
+  Object* o = NewObject(arena, n);
+  if (n) std::memcpy(static_cast<void*>(o->members), members, sizeof(Member) * n);
+  o->size = n;
+  if (n > kObjectIndexMin) return BuildIndex(arena, o, duplicate) ? o : nullptr;
+  for (uint32_t i = 1; i < n; ++i) {
+    for (uint32_t j = 0; j < i; ++j) {
+      if (members[j].key == members[i].key) {
+        *duplicate = i;
+        return nullptr;
+      }
+    }
+  }
+  return o;
 }
 
 // ---- absent-value rules, reading ----
@@ -294,6 +423,11 @@ std::string_view ToString(const ValueEnv& env, const Value& v) {
 }
 
 bool Equal(const ValueEnv& env, const Value& a0, const Value& b0) {
+  uint64_t work = 0;
+  return Equal(env, a0, b0, &work, UINT64_MAX);
+}
+
+bool Equal(const ValueEnv& env, const Value& a0, const Value& b0, uint64_t* work, uint64_t max_work) {
   Value a = Deref(env, a0);
   Value b = Deref(env, b0);
   if (IsNothing(a) || IsNothing(b)) return IsNothing(a) && IsNothing(b);
@@ -305,23 +439,91 @@ bool Equal(const ValueEnv& env, const Value& a0, const Value& b0) {
     case ValueKind::kArray: {
       uint32_t na = a.arr ? a.arr->size : 0, nb = b.arr ? b.arr->size : 0;
       if (na != nb) return false;
+      *work += 1 + uint64_t{na};
+      if (*work > max_work) return false;  // cut short: the caller fails on its budget
       for (uint32_t i = 0; i < na; ++i) {
-        if (!Equal(env, a.arr->items[i], b.arr->items[i])) return false;
+        if (!Equal(env, a.arr->items[i], b.arr->items[i], work, max_work)) return false;
       }
       return true;
     }
     case ValueKind::kObject: {
+      // By key: every present member of a equals b's member of that key, and both have as many present
+      // members (absent and null members count as missing, so the relation is symmetric).
       uint32_t na = a.obj ? a.obj->size : 0, nb = b.obj ? b.obj->size : 0;
-      if (na != nb) return false;
+      *work += 1 + uint64_t{na} + nb;
+      if (*work > max_work) return false;
+      uint32_t present_a = 0, present_b = 0;
       for (uint32_t i = 0; i < na; ++i) {
         const Member& m = a.obj->members[i];
-        if (!Equal(env, m.value, ObjectGet(b.obj, m.key))) return false;
+        if (IsNothing(Deref(env, m.value))) continue;
+        ++present_a;
+        if (!Equal(env, m.value, ObjectGet(b.obj, m.key), work, max_work)) return false;
       }
-      return true;
+      for (uint32_t i = 0; i < nb; ++i) present_b += IsNothing(Deref(env, b.obj->members[i].value)) ? 0 : 1;
+      return present_a == present_b;
     }
     case ValueKind::kGroup: return a.group == b.group;
     default: return false;
   }
+}
+
+namespace {
+
+// Values nested deeper than this are hashed as their kind: equal values still hash alike, and the
+// recursion stays shallow.
+constexpr int kMaxHashDepth = 64;
+
+uint64_t HashDeep(const ValueEnv& env, const Value& v0, uint64_t* work, uint64_t max_work, int depth) {
+  // Past max_work the hash is cut short: the caller fails on its budget then, so no equal value is missed.
+  if (++*work > max_work) return 0;
+  Value v = Deref(env, v0);
+  switch (v.kind) {
+    case ValueKind::kAbsent:
+    case ValueKind::kNull: return 0x6e6f7468696e67ULL;
+    case ValueKind::kBool: return v.b ? 0x74727565ULL : 0x66616c7365ULL;
+    case ValueKind::kInt:
+    case ValueKind::kDecimal: {
+      // By value: the mantissa without trailing zeros in the fraction (1.50 hashes as 1.5, 1.0 as 1).
+      int64_t m = v.i;
+      int scale = ScaleOf(v);
+      while (scale > 0 && m % 10 == 0) {
+        m /= 10;
+        --scale;
+      }
+      return Combine(static_cast<uint64_t>(m), static_cast<uint64_t>(scale) + 0x6e756dULL);
+    }
+    case ValueKind::kString: return HashKey(v.string()) ^ 0x737472ULL;
+    case ValueKind::kArray: {
+      uint64_t h = 0x617272ULL;
+      uint32_t n = v.arr ? v.arr->size : 0;
+      if (depth >= kMaxHashDepth) return h;
+      for (uint32_t i = 0; i < n && *work <= max_work; ++i) {
+        h = Combine(h, HashDeep(env, v.arr->items[i], work, max_work, depth + 1));
+      }
+      return h;
+    }
+    case ValueKind::kObject: {
+      // Members in any order: a sum of per-member hashes.
+      uint64_t sum = 0x6f626aULL;
+      if (depth >= kMaxHashDepth) return sum;
+      uint32_t n = v.obj ? v.obj->size : 0;
+      for (uint32_t i = 0; i < n && *work <= max_work; ++i) {
+        const Member& m = v.obj->members[i];
+        if (IsNothing(Deref(env, m.value))) continue;
+        sum += Combine(HashKey(m.key), HashDeep(env, m.value, work, max_work, depth + 1));
+      }
+      return sum;
+    }
+    case ValueKind::kGroup: return Combine(reinterpret_cast<uintptr_t>(v.group), 0x67727028ULL);
+    case ValueKind::kV2: return 0;  // Deref never returns kV2
+  }
+  return 0;
+}
+
+}  // namespace
+
+uint64_t HashValue(const ValueEnv& env, const Value& v, uint64_t* work, uint64_t max_work) {
+  return HashDeep(env, v, work, max_work, 0);
 }
 
 // ---- numbers ----

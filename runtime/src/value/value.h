@@ -155,11 +155,22 @@ struct Member {
   Value value;
 };
 
+// Members in insertion order. Small objects are searched linearly; once an object has more than
+// kObjectIndexMin members it also carries a hash index, so that get and set stay O(1) however many members
+// an input or a map gives it (a linear search made a 200,000-field object quadratic to build).
 struct Object {
   uint32_t size = 0;
   uint32_t capacity = 0;
   Member* members = nullptr;
+  // Open addressing, linear probing: index_mask + 1 slots (a power of two, at least 2 * capacity), each
+  // holding a member position + 1, 0 for a free slot. Null while the object is small.
+  uint32_t* index = nullptr;
+  uint32_t index_mask = 0;
 };
+
+// Objects with more members than this get a hash index (a linear search of up to 32 short keys is as fast
+// as hashing one key).
+inline constexpr uint32_t kObjectIndexMin = 32;
 
 // A memo of decoded HL7 v2 reads for one run: maps re-read the same field (`obx.6.1` for unit, code and
 // system), and each read scans the field. Direct-mapped, 256 entries; Reset() between messages is one
@@ -208,6 +219,19 @@ void ArrayPush(Arena& arena, Array* a, Value v);
 void ObjectSet(Arena& arena, Object* o, std::string_view key, Value v);
 // Member lookup; Absent when missing.
 Value ObjectGet(const Object* o, std::string_view key);
+// An object of exactly `members` (copied) with its index built when it is large: for readers that
+// collect the members first. When two members have the same key, returns null and sets *duplicate to the
+// position of the later one (keys are compared bytewise).
+Object* NewObjectFrom(Arena& arena, const Member* members, uint32_t n, uint32_t* duplicate);
+
+// A hash of v consistent with Equal (Equal values hash alike): numbers by value (1, 1.0 and 1.00 alike),
+// kV2 by its decoded text, arrays by their items in order, objects by their members in any order
+// (members that are absent or null are left out, as Equal leaves them out). The hash is keyed per
+// process: it orders nothing that is written out. Adds the number of nodes visited to *work and stops
+// early (with a hash that no longer agrees with Equal) once *work passes max_work: a value graph that
+// shares its parts ([x, x] nested 60 times) would otherwise be walked along every path. A caller that
+// charges *work to a budget of max_work fails then, so the partial hash is never used.
+uint64_t HashValue(const ValueEnv& env, const Value& v, uint64_t* work, uint64_t max_work = UINT64_MAX);
 
 // ---- FHIR's absent-value rules ----
 // True for absent, null, "", an empty array, an empty object, and a kV2 reference that reads as empty
@@ -230,8 +254,14 @@ bool Truthy(const ValueEnv& env, const Value& v);
 std::string_view ToString(const ValueEnv& env, const Value& v);
 
 // Equality for `==` and `match`: numbers by value (1 == 1.0), strings bytewise, kV2 by its decoded
-// string, arrays/objects deeply. Absent equals only absent and null.
+// string, arrays/objects deeply (objects by key, in any order; a member that is absent or null counts as
+// missing). Absent equals only absent and null.
 bool Equal(const ValueEnv& env, const Value& a, const Value& b);
+// The same, counting work: 1 + items (1 + members of both) per pair of arrays (objects) compared is added
+// to *work. Once *work passes max_work the comparison stops and returns false: values that share their
+// parts can make a comparison exponential, and a caller that charges *work to a budget of max_work fails
+// then, so the cut-short answer is never used.
+bool Equal(const ValueEnv& env, const Value& a, const Value& b, uint64_t* work, uint64_t max_work);
 
 // ---- numbers (ADD SUB MUL DIV MOD NEG, LT LE GT GE) ----
 // Operands are dereferenced (kV2) first. Only kInt and kDecimal are numbers: a string that looks like a

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string>
 
+#include "common/cpu_clock.h"
 #include "hl7v2/message.h"
 #include "value/arena.h"
 #include "vm/builtins_impl.h"
@@ -38,6 +39,30 @@ bool Fail(BuiltinEnv& env, std::string_view fn, std::string_view what) {
   env.error.append(": ");
   env.error.append(what);
   return false;
+}
+
+bool ChargeSlow(BuiltinEnv& env, std::string_view fn, uint64_t units) {
+  if (units >= env.work_left) {
+    env.limit_exceeded = true;
+    return Fail(env, fn, "instruction limit exceeded (RunLimits::max_instructions)");
+  }
+  env.work_left -= units;
+  env.units_since_clock += units;
+  if (env.units_since_clock >= kCpuCheckUnits) {
+    env.units_since_clock = 0;
+    if (env.cpu_deadline_ns != 0 && ThreadCpuNanos() > env.cpu_deadline_ns) {
+      env.limit_exceeded = true;
+      return Fail(env, fn, "CPU time limit exceeded (RunLimits::max_cpu_time_ms)");
+    }
+  }
+  return true;
+}
+
+size_t FindText(std::string_view s, std::string_view x, size_t from) {
+  if (from > s.size()) return std::string_view::npos;
+  if (x.empty()) return from;
+  const void* hit = memmem(s.data() + from, s.size() - from, x.data(), x.size());
+  return hit ? static_cast<size_t>(static_cast<const char*>(hit) - s.data()) : std::string_view::npos;
 }
 
 bool StringArg(BuiltinEnv& env, std::string_view fn, const Value& v, std::string_view* s) {
@@ -205,6 +230,7 @@ bool Builtin_kUpper(BuiltinEnv& env, const Value* args, int, Value* out) {
   std::string_view s;
   bool done;
   if (!MainString(env, "upper", args, &s, out, &done)) return false;
+  if (!done && !Charge(env, "upper", TextUnits(s.size()))) return false;
   if (!done) *out = CaseMap(env, s, true);
   return true;
 }
@@ -213,6 +239,7 @@ bool Builtin_kLower(BuiltinEnv& env, const Value* args, int, Value* out) {
   std::string_view s;
   bool done;
   if (!MainString(env, "lower", args, &s, out, &done)) return false;
+  if (!done && !Charge(env, "lower", TextUnits(s.size()))) return false;
   if (!done) *out = CaseMap(env, s, false);
   return true;
 }
@@ -244,12 +271,14 @@ bool Builtin_kSplit(BuiltinEnv& env, const Value* args, int, Value* out) {
   if (done) return true;
   if (!OtherString(env, "split", args, 1, &sep)) return false;
   if (sep.empty()) return Fail(env, "split", "the separator is empty");
+  if (!Charge(env, "split", TextUnits(s.size()))) return false;
   uint32_t parts = 1;
-  for (size_t pos = s.find(sep); pos != std::string_view::npos; pos = s.find(sep, pos + sep.size())) ++parts;
+  for (size_t pos = FindText(s, sep); pos != std::string_view::npos; pos = FindText(s, sep, pos + sep.size())) ++parts;
+  if (!Charge(env, "split", parts)) return false;
   Array* a = NewArray(*env.value.arena, parts);
   size_t begin = 0;
   for (uint32_t i = 0; i < parts; ++i) {
-    size_t pos = i + 1 < parts ? s.find(sep, begin) : s.size();
+    size_t pos = i + 1 < parts ? FindText(s, sep, begin) : s.size();
     a->items[i] = Value::String(s.substr(begin, pos - begin));
     begin = pos + sep.size();
   }
@@ -274,6 +303,7 @@ bool Builtin_kJoin(BuiltinEnv& env, const Value* args, int nargs, Value* out) {
   }
   // Two passes: lengths, then copy (string forms of numbers are made once, in the arena).
   size_t total = 0, count = 0;
+  if (!Charge(env, "join", n)) return false;
   for (uint32_t i = 0; i < n; ++i) {
     Value item = Deref(env.value, items[i]);
     if (EmptyValue(env, item)) continue;
@@ -282,6 +312,7 @@ bool Builtin_kJoin(BuiltinEnv& env, const Value* args, int nargs, Value* out) {
     total += s.size() + (count ? sep.size() : 0);
     ++count;
   }
+  if (!Charge(env, "join", TextUnits(total))) return false;
   if (total == 0) {
     *out = Value();
     return true;
@@ -311,8 +342,10 @@ bool Builtin_kReplace(BuiltinEnv& env, const Value* args, int, Value* out) {
   if (done) return true;
   if (!OtherString(env, "replace", args, 1, &from) || !OtherString(env, "replace", args, 2, &to)) return false;
   if (from.empty()) return Fail(env, "replace", "the text to replace is empty");
+  if (!Charge(env, "replace", TextUnits(s.size()))) return false;
   size_t hits = 0;
-  for (size_t pos = s.find(from); pos != std::string_view::npos; pos = s.find(from, pos + from.size())) ++hits;
+  for (size_t pos = FindText(s, from); pos != std::string_view::npos; pos = FindText(s, from, pos + from.size())) ++hits;
+  if (!Charge(env, "replace", hits + TextUnits(hits * to.size()))) return false;
   if (hits == 0) {
     *out = Value::String(s);
     return true;
@@ -324,7 +357,7 @@ bool Builtin_kReplace(BuiltinEnv& env, const Value* args, int, Value* out) {
   }
   char* p = AllocChars(env, total);
   size_t at = 0, begin = 0;
-  for (size_t pos = s.find(from); pos != std::string_view::npos; pos = s.find(from, begin)) {
+  for (size_t pos = FindText(s, from); pos != std::string_view::npos; pos = FindText(s, from, begin)) {
     std::memcpy(p + at, s.data() + begin, pos - begin);
     at += pos - begin;
     CopyBytes(p + at, to);
@@ -364,7 +397,10 @@ bool Builtin_kContains(BuiltinEnv& env, const Value* args, int, Value* out) {
   }
   if (v.kind == ValueKind::kArray) {
     for (uint32_t i = 0; i < v.arr->size; ++i) {
-      if (Equal(env.value, v.arr->items[i], args[1])) {
+      uint64_t work = 1;
+      bool equal = Equal(env.value, v.arr->items[i], args[1], &work, env.work_left);
+      if (!Charge(env, "contains", work)) return false;
+      if (equal) {
         *out = Value::Bool(true);
         return true;
       }
@@ -374,7 +410,8 @@ bool Builtin_kContains(BuiltinEnv& env, const Value* args, int, Value* out) {
   }
   std::string_view s, x;
   if (!StringArg(env, "contains", v, &s) || !OtherString(env, "contains", args, 1, &x)) return false;
-  *out = Value::Bool(s.find(x) != std::string_view::npos);
+  if (!Charge(env, "contains", TextUnits(s.size()))) return false;
+  *out = Value::Bool(FindText(s, x) != std::string_view::npos);
   return true;
 }
 
@@ -591,12 +628,40 @@ bool Builtin_kDistinct(BuiltinEnv& env, const Value* args, int, Value* out) {
     *out = v;
     return true;
   }
-  Array* a = NewArray(*env.value.arena, v.arr->size);
-  for (uint32_t i = 0; i < v.arr->size; ++i) {
+  // One pass with a hash set of the items kept (open addressing over positions in `a`, in the arena):
+  // comparing each item with every kept one made 80,000 items take 41 s.
+  uint32_t n = v.arr->size;
+  Arena& arena = *env.value.arena;
+  Array* a = NewArray(arena, n);
+  uint64_t slots = 16;
+  while (slots < uint64_t{n} * 2) slots *= 2;
+  const uint64_t mask = slots - 1;
+  uint32_t* table = arena.AllocateArray<uint32_t>(slots);  // position in a + 1; 0 = free
+  uint64_t* hashes = arena.AllocateArray<uint64_t>(n ? n : 1);
+  std::memset(table, 0, sizeof(uint32_t) * slots);
+  for (uint32_t i = 0; i < n; ++i) {
     const Value& item = v.arr->items[i];
+    uint64_t work = 0;
+    uint64_t h = HashValue(env.value, item, &work, env.work_left);
+    if (!Charge(env, "distinct", work)) return false;
+    uint64_t slot = h & mask;
     bool seen = false;
-    for (uint32_t j = 0; j < a->size && !seen; ++j) seen = Equal(env.value, a->items[j], item);
-    if (!seen) a->items[a->size++] = item;
+    // Probes are not charged: their number depends on the per-process hash key, and the count must not.
+    for (uint32_t at; (at = table[slot]) != 0; slot = (slot + 1) & mask) {
+      if (hashes[at - 1] != h) continue;
+      // Equal hashes: in practice only equal values, so this runs once per duplicate (deterministic).
+      uint64_t eq_work = 0;
+      bool equal = Equal(env.value, a->items[at - 1], item, &eq_work, env.work_left);
+      if (!Charge(env, "distinct", eq_work)) return false;
+      if (equal) {
+        seen = true;
+        break;
+      }
+    }
+    if (seen) continue;
+    hashes[a->size] = h;
+    a->items[a->size++] = item;
+    table[slot] = a->size;
   }
   *out = Value::MakeArray(a);
   return true;
@@ -639,6 +704,7 @@ bool Builtin_kSha256(BuiltinEnv& env, const Value* args, int, Value* out) {
   bool done;
   if (!MainString(env, "sha256", args, &s, out, &done)) return false;
   if (done) return true;
+  if (!Charge(env, "sha256", TextUnits(s.size()))) return false;
   Sha256 h;
   h.Update(s.data(), s.size());
   uint8_t d[32];
@@ -654,6 +720,7 @@ bool Builtin_kBase64(BuiltinEnv& env, const Value* args, int, Value* out) {
   bool done;
   if (!MainString(env, "base64", args, &s, out, &done)) return false;
   if (done) return true;
+  if (!Charge(env, "base64", TextUnits(s.size()))) return false;
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   size_t n = (s.size() + 2) / 3 * 4;
   char* p = AllocChars(env, n);

@@ -60,7 +60,21 @@ struct BuiltinEnv {
   void* var_ctx = nullptr;
   // Set by a failing builtin: a message without values ("round: digits must be an integer 0..18").
   std::string error;
+
+  // The run's limits, for builtins that loop over a collection or scan a long text (see Charge in
+  // builtins_impl.h). A builtin charges one unit per item it visits and one per 64 bytes it scans, against
+  // the instruction budget: set work_left to what is left of it before the call; the caller charges
+  // what the call used (work_left before - after). When a charge does not fit, or the thread's CPU time
+  // passes cpu_deadline_ns (0 = no deadline; checked every kCpuCheckUnits units), the builtin fails with
+  // limit_exceeded set and an error naming the limit.
+  uint64_t work_left = UINT64_MAX;
+  int64_t cpu_deadline_ns = 0;
+  uint64_t units_since_clock = 0;
+  bool limit_exceeded = false;
 };
+
+// Work units between two reads of the CPU clock inside a builtin.
+inline constexpr uint64_t kCpuCheckUnits = 65536;
 
 using BuiltinFn = bool (*)(BuiltinEnv& env, const Value* args, int nargs, Value* out);
 

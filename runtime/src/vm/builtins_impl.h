@@ -27,6 +27,24 @@ bool StringArg(BuiltinEnv& env, std::string_view fn, const Value& v, std::string
 // An integer argument (kInt, or a decimal with a zero fraction). Error otherwise.
 bool IntArg(BuiltinEnv& env, std::string_view fn, std::string_view what, const Value& v, int64_t* i);
 
+// Charges `units` of work to the run (see BuiltinEnv::work_left). False, with env.error and
+// env.limit_exceeded set, when the instruction budget or the CPU-time limit is exhausted.
+bool ChargeSlow(BuiltinEnv& env, std::string_view fn, uint64_t units);
+inline bool Charge(BuiltinEnv& env, std::string_view fn, uint64_t units) {
+  if (units < env.work_left && env.units_since_clock + units < kCpuCheckUnits) {
+    env.work_left -= units;
+    env.units_since_clock += units;
+    return true;
+  }
+  return ChargeSlow(env, fn, units);
+}
+// Units for scanning n bytes of text.
+inline uint64_t TextUnits(size_t n) { return 1 + n / 64; }
+
+// Position of x in s at or after `from`, or npos; linear in |s| + |x| whatever the text (glibc's memmem is
+// the two-way algorithm; std::string_view::find is quadratic on inputs such as "aaa...ab").
+size_t FindText(std::string_view s, std::string_view x, size_t from = 0);
+
 // Arena storage for n chars.
 inline char* AllocChars(BuiltinEnv& env, size_t n) { return static_cast<char*>(env.value.arena->Allocate(n, 1)); }
 

@@ -10,8 +10,18 @@ bool FieldNumber(std::string_view key, int* n) {
   return ec == std::errc() && p == key.data() + key.size() && *n >= 1 && *n <= 4095;
 }
 
+// Keys and segment ids may come from the input (a spread): an error names them only when they have the
+// shape of a name, never as the sender wrote them (no message content in errors).
+std::string Shown(std::string_view s) {
+  bool name = !s.empty() && s.size() <= 32;
+  for (char c : s) {
+    name = name && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+  }
+  return name ? std::string(s) : std::string("(not shown)");
+}
+
 std::string Where(int ordinal, std::string_view id) {
-  return "segment " + std::to_string(ordinal) + " (" + std::string(id) + ")";
+  return "segment " + std::to_string(ordinal) + " (" + Shown(id) + ")";
 }
 
 class Er7Builder {
@@ -34,7 +44,7 @@ class Er7Builder {
       if (m.key == "id") continue;
       int field = 0;
       if (!FieldNumber(m.key, &field)) {
-        return InvalidArgument("hl7v2 output: " + Where(ordinal, sid) + " has key '" + std::string(m.key) +
+        return InvalidArgument("hl7v2 output: " + Where(ordinal, sid) + " has key '" + Shown(m.key) +
                                "', which is not a field number");
       }
       Value v = Deref(env_, m.value);
@@ -64,7 +74,7 @@ class Er7Builder {
         int n = 0;
         if (!FieldNumber(v.obj->members[i].key, &n) || n > 255) {
           return InvalidArgument("hl7v2 output: " + Where(ordinal, sid) + " field " + std::to_string(field) +
-                                 " has key '" + std::string(v.obj->members[i].key) + "', which is not a number");
+                                 " has key '" + Shown(v.obj->members[i].key) + "', which is not a number");
         }
         CW_RETURN_IF_ERROR(Node(ordinal, sid, field, rep, level == 1 ? n : comp, level == 2 ? n : sub,
                                 v.obj->members[i].value, level + 1));

@@ -15,6 +15,8 @@
 #include "bytecode/format.h"
 #include "bytecode/program.h"
 #include "bytecode/reader.h"
+#include "common/check.h"
+#include "common/cpu_clock.h"
 #include "crosswalk/terminology.h"
 #include "hl7v2/framing.h"
 #include "hl7v2/groups.h"
@@ -179,6 +181,8 @@ class RunContext::Impl {
   std::vector<Value> regs;
   std::string scratch;
   std::string error_text;
+  // Thread CPU time (ThreadCpuNanos) at which the current run stops; 0 = no CPU-time limit.
+  int64_t cpu_deadline_ns = 0;
 
  private:
   struct Frame {
@@ -188,14 +192,17 @@ class RunContext::Impl {
     uint32_t ret_reg;  // absolute register for the result
   };
 
+  // *budget_left: what is left of the instruction budget when the map returns (the output writer's
+  // work comes out of it).
   Status Execute(const Program::Impl& p, uint32_t entry, Value input, const RunOptions& options, RunOutput* out,
-                 Value* result);
+                 Value* result, uint64_t* budget_left);
   Status Fail(const Program::Impl& p, uint32_t pc, StatusCode code, std::string text) {
     ErrorContext ctx;
     p.Locate(pc, &ctx);
     return Status(code, std::move(text), std::move(ctx));
   }
-  void CollectGroups(int inst, std::string_view name, vm::Array* out);
+  // Appends the instances named `name` under `inst` (not below a match); returns the instances visited.
+  uint64_t CollectGroups(int inst, std::string_view name, vm::Array* out);
   std::string TraceLine(const Program::Impl& p, uint32_t pc, std::string_view key, const Value& source);
   bool Translate(const Program::Impl& p, uint32_t ref_index, uint32_t mode, const Value& arg, const vm::ValueEnv& env,
                  const RunOptions& options, uint32_t pc, RunOutput* out, Value* result, StatusCode* code);
@@ -222,13 +229,16 @@ Status RunContext::Run(const Program& program, std::string_view input, const Run
 
 namespace {
 
+// Instructions between two reads of the CPU clock when RunLimits::max_cpu_time_ms is set.
+constexpr uint64_t kCpuCheckInstructions = 65536;
+
 // Equality with the two common cases inline (two ints; two strings), else vm::Equal.
-inline bool FastEqual(const vm::ValueEnv& env, const Value& a, const Value& b) {
+inline bool FastEqual(const vm::ValueEnv& env, const Value& a, const Value& b, uint64_t* work, uint64_t max_work) {
   if (a.kind == ValueKind::kInt && b.kind == ValueKind::kInt) return a.i == b.i;
   if (a.kind == ValueKind::kString && b.kind == ValueKind::kString) {
     return a.len == b.len && (a.len == 0 || std::memcmp(a.str, b.str, a.len) == 0);
   }
-  return vm::Equal(env, a, b);
+  return vm::Equal(env, a, b, work, max_work);
 }
 
 bool LooksLikeHl7(std::string_view s) {
@@ -238,6 +248,32 @@ bool LooksLikeHl7(std::string_view s) {
   }
   while (!s.empty() && (s[0] == 0x0B || s[0] == '\r' || s[0] == '\n' || s[0] == ' ' || s[0] == '\t')) s.remove_prefix(1);
   return s.rfind("MSH", 0) == 0 || s.rfind("FHS", 0) == 0 || s.rfind("BHS", 0) == 0;
+}
+
+// What an error says instead of a message type that does not look like one.
+constexpr std::string_view kNotShown = "(not shown: not a message code)";
+
+// 1 to 8 of [A-Z0-9_]: the shape of an HL7 v2 table 0076 / 0003 code (ADT, A01, ORU, R01, ZXX_Z01).
+bool IsCodePart(std::string_view s) {
+  if (s.empty() || s.size() > 8) return false;
+  for (char c : s) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
+// MSH-9.1 and MSH-9.2 as read: the message code, and the trigger event (may be empty).
+bool IsMessageCode(std::string_view code, std::string_view trigger) {
+  return IsCodePart(code) && (trigger.empty() || IsCodePart(trigger));
+}
+
+// A FHIR resource type name: [A-Z][A-Za-z]{0,63}.
+bool IsResourceName(std::string_view s) {
+  if (s.empty() || s.size() > 64 || !(s[0] >= 'A' && s[0] <= 'Z')) return false;
+  for (char c : s) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) return false;
+  }
+  return true;
 }
 
 // Does a map's message type accept this message? "ADT^A01" exact; "ADT^*" or "ADT" any trigger; "" any.
@@ -258,6 +294,11 @@ int MatchScore(std::string_view pattern, std::string_view code, std::string_view
 Status RunContext::Impl::Run(const Program& program, std::string_view input, const RunOptions& options,
                              RunOutput* out) {
   out->Clear();
+  cpu_deadline_ns = 0;
+  if (options.limits.max_cpu_time_ms != 0) {
+    uint64_t ms = std::min<uint64_t>(options.limits.max_cpu_time_ms, uint64_t{1} << 40);
+    cpu_deadline_ns = ThreadCpuNanos() + static_cast<int64_t>(ms) * 1'000'000;
+  }
   arena.Reset();
   read_cache.Reset();
   const Program::Impl& p = program.impl();
@@ -304,15 +345,22 @@ Status RunContext::Impl::Run(const Program& program, std::string_view input, con
   }
   if (chosen == nullptr) {
     if (!options.map_name.empty()) return NotFound("the program has no map named '" + options.map_name + "'");
+    // The type comes from the message: it is shown only when it has the shape of a code, never as the
+    // sender wrote it (a name, a newline or a megabyte in MSH-9 would end up in the ACK).
     if (hl7) {
-      return NotFound("no map for HL7 v2 message type " + message_code + (trigger.empty() ? "" : "^" + trigger));
+      return NotFound("no map for HL7 v2 message type " +
+                      (IsMessageCode(message_code, trigger) ? message_code + (trigger.empty() ? "" : "^" + trigger)
+                                                            : std::string(kNotShown)));
     }
-    return NotFound("no map for JSON input" + (resource_type.empty() ? std::string() : " of resourceType " + resource_type));
+    if (resource_type.empty()) return NotFound("no map for JSON input");
+    return NotFound("no map for JSON input of resourceType " +
+                    (IsResourceName(resource_type) ? resource_type : std::string(kNotShown)));
   }
   out->map_name = chosen->name;
 
   Value result;
-  CW_RETURN_IF_ERROR(Execute(p, chosen->function, root, options, out, &result));
+  uint64_t budget_left = 0;
+  CW_RETURN_IF_ERROR(Execute(p, chosen->function, root, options, out, &result, &budget_left));
 
   vm::ValueEnv env{&arena, hl7 ? &message : nullptr, &scratch, &read_cache};
   if (chosen->target == bytecode::Kind::kHl7v2) {
@@ -332,6 +380,8 @@ Status RunContext::Impl::Run(const Program& program, std::string_view input, con
   vm::JsonWriteOptions wopts;
   wopts.pretty = options.pretty;
   wopts.max_output_bytes = options.limits.max_output_bytes;
+  wopts.max_work = budget_left;
+  wopts.cpu_deadline_ns = cpu_deadline_ns;
   Status w = vm::WriteJson(env, result, &out->json, wopts);
   if (!w.ok()) {
     ErrorContext ctx;
@@ -426,14 +476,17 @@ void RunContext::Impl::AddWarning(const Program::Impl& p, uint32_t pc, std::stri
   out->warnings.push_back({std::string(text), where.map_file, where.map_line, where.map_col});
 }
 
-void RunContext::Impl::CollectGroups(int inst, std::string_view name, vm::Array* out) {
+uint64_t RunContext::Impl::CollectGroups(int inst, std::string_view name, vm::Array* out) {
+  uint64_t visited = 0;
   for (int c = tree.FirstChild(inst); c >= 0; c = tree.NextSibling(c)) {
+    ++visited;
     if (tree.instance(c).name() == name) {
       vm::ArrayPush(arena, out, Value::Group(&tree.instance(c)));
     } else {
-      CollectGroups(c, name, out);
+      visited += CollectGroups(c, name, out);
     }
   }
+  return visited;
 }
 
 // The items a `for` visits: arrays as they are; an HL7 v2 field with no repetition chosen gives each
@@ -465,7 +518,7 @@ Value RunContext::Impl::ItemsOf(const Value& v) {
     if (--budget == 0) goto budget_exhausted;             \
     cur = pc;                                             \
     insn = code[pc++];                                    \
-    if ((insn & 0xFF) >= bytecode::kOpCount) goto bad_op; \
+    CW_DCHECK((insn & 0xFF) < bytecode::kOpCount);        \
     goto* kLabels[insn & 0xFF];                           \
   } while (0)
 #else
@@ -475,7 +528,7 @@ Value RunContext::Impl::ItemsOf(const Value& v) {
 #endif
 
 Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value input, const RunOptions& options,
-                                 RunOutput* out, Value* result) {
+                                 RunOutput* out, Value* result, uint64_t* budget_left) {
   using namespace bytecode;  // NOLINT: opcode helpers
   const uint32_t* code = p.code.code.data();
   const Value* K = p.constants.data();
@@ -504,7 +557,16 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
   for (uint32_t i = 0; i < functions[entry].num_registers; ++i) R[i] = Value();
   frames_.push_back({entry, 0, 0, 0});
   uint32_t pc = functions[entry].code_begin;
-  uint64_t budget = options.limits.max_instructions == 0 ? 1 : options.limits.max_instructions;
+  // The instruction budget: `budget` counts down in the loop; with a CPU-time limit it is handed out in
+  // chunks of kCpuCheckInstructions from `reserve`, and the clock is read as each chunk runs out (so the
+  // hot path has one decrement either way). Work charged by instructions that visit collections comes
+  // out of the same budget (CHARGE).
+  const uint64_t total_budget = options.limits.max_instructions == 0 ? 1 : options.limits.max_instructions;
+  const int64_t deadline = cpu_deadline_ns;
+  uint64_t budget = deadline != 0 ? std::min(total_budget, kCpuCheckInstructions) : total_budget;
+  uint64_t reserve = total_budget - budget;
+  uint64_t pending = 0;  // work units a CHARGE could not take from `budget`
+  benv.cpu_deadline_ns = deadline;
   const uint64_t max_arena = options.limits.max_arena_bytes;
   uint32_t insn = 0;
   uint32_t cur = 0;  // pc of the instruction being executed
@@ -529,21 +591,33 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
     err = msg_;                \
     goto fail;                 \
   } while (0)
+// Charges `units_` of work (after the instruction did it): the fast case comes out of `budget`.
+#define CHARGE(units_)          \
+  do {                          \
+    uint64_t u_ = (units_);     \
+    if (u_ >= budget) {         \
+      pending = u_;             \
+      goto charge_slow;         \
+    }                           \
+    budget -= u_;               \
+  } while (0)
 #define CHECK_ARENA() \
   if (arena.bytes_used() > max_arena) FAIL_WITH(StatusCode::kLimitExceeded, "working memory limit exceeded (RunLimits::max_arena_bytes)")
 
 #if CW_USE_COMPUTED_GOTO
+next_insn:
   CW_NEXT();
   {
 #else
   for (;;) {
+  next_insn:
     if (--budget == 0) goto budget_exhausted;
     cur = pc;
     insn = code[pc++];
 #endif
     CW_DISPATCH() {
 #if !CW_USE_COMPUTED_GOTO
-      default: goto bad_op;
+      default: CW_UNREACHABLE();  // the verifier rejects unknown opcodes
 #endif
       CW_CASE(NOP) { CW_NEXT(); }
       CW_CASE(LOADK) {
@@ -605,6 +679,9 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
             if (item.kind == ValueKind::kV2) item = vm::Deref(env, item);
             if (!vm::IsEmpty(env, item)) vm::ArrayPush(arena, arr.arr, item);
           }
+          CHECK_ARENA();
+          CHARGE(v.arr->size);
+          CW_NEXT();
         } else {
           if (v.kind == ValueKind::kV2) v = vm::Deref(env, v);
           if (!vm::IsEmpty(env, v)) vm::ArrayPush(arena, arr.arr, v);
@@ -710,11 +787,15 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
         CW_NEXT();
       }
       CW_CASE(EQ) {
-        R[A_] = Value::Bool(FastEqual(env, R[B_], R[C_]));
+        uint64_t work = 0;
+        R[A_] = Value::Bool(FastEqual(env, R[B_], R[C_], &work, budget + reserve));
+        CHARGE(work);  // arrays and objects compared deeply count their items
         CW_NEXT();
       }
       CW_CASE(NE) {
-        R[A_] = Value::Bool(!FastEqual(env, R[B_], R[C_]));
+        uint64_t work = 0;
+        R[A_] = Value::Bool(!FastEqual(env, R[B_], R[C_], &work, budget + reserve));
+        CHARGE(work);
         CW_NEXT();
       }
       CW_CASE(LT) {
@@ -791,6 +872,9 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
             if (v.kind == ValueKind::kV2) v = vm::Deref(env, v);
             if (!vm::IsEmpty(env, v)) vm::ObjectSet(arena, obj.obj, src.obj->members[i].key, v);
           }
+          CHECK_ARENA();
+          CHARGE(src.obj->size);
+          CW_NEXT();
         } else if (!vm::IsEmpty(env, src)) {
           FAIL_WITH(StatusCode::kInvalidArgument, "`...` needs an object");
         }
@@ -829,13 +913,21 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
         uint32_t id = AUX_;
         Value r;
         benv.error.clear();
+        const uint64_t work_before = budget + reserve;
+        benv.work_left = work_before;
+        benv.units_since_clock = 0;
         if (!vm::kBuiltins[id](benv, &R[B_], static_cast<int>(C_), &r)) {
           error_text = benv.error.empty() ? "built-in function failed" : benv.error;
           err = error_text.c_str();
+          if (benv.limit_exceeded) {
+            benv.limit_exceeded = false;
+            err_code = StatusCode::kLimitExceeded;
+          }
           goto fail;
         }
         R[A_] = r;
         CHECK_ARENA();
+        CHARGE(work_before - benv.work_left);
         CW_NEXT();
       }
       CW_CASE(RET) {
@@ -844,6 +936,7 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
         frames_.pop_back();
         if (frames_.empty()) {
           *result = v;
+          *budget_left = budget + reserve;
           return Status::Ok();
         }
         base = frames_.back().base;
@@ -888,6 +981,13 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
         if (scope.kind == ValueKind::kGroup) {
           int seg = message.FindSegment(id, scope.group->begin, scope.group->end);
           if (seg >= 0) r = Value::V2({seg, 0, 0, 0, 0});
+          // The segments scanned (a loop that looks up an absent segment in a big message is quadratic).
+          // Computed before R[A] is written: A may be B.
+          const uint64_t scanned =
+              static_cast<uint64_t>(std::max(0, (seg >= 0 ? seg + 1 : scope.group->end) - scope.group->begin));
+          R[A_] = r;
+          CHARGE(scanned);
+          CW_NEXT();
         } else if (scope.kind == ValueKind::kV2 && scope.v2.field == 0 &&
                    message.segment_id(scope.v2.segment) == id) {
           r = scope;
@@ -905,6 +1005,11 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
                seg = message.FindSegment(id, seg + 1, scope.group->end)) {
             vm::ArrayPush(arena, arr, Value::V2({seg, 0, 0, 0, 0}));
           }
+          const uint64_t scanned = static_cast<uint64_t>(std::max(0, scope.group->end - scope.group->begin));
+          R[A_] = Value::MakeArray(arr);  // A may be B: scope is not read after this
+          CHECK_ARENA();
+          CHARGE(scanned);
+          CW_NEXT();
         }
         R[A_] = Value::MakeArray(arr);
         CHECK_ARENA();
@@ -920,6 +1025,11 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
           for (int seg = tree.FindSegment(inst, id); seg >= 0; seg = tree.FindSegment(inst, id, seg + 1)) {
             vm::ArrayPush(arena, arr, Value::V2({seg, 0, 0, 0, 0}));
           }
+          const uint64_t scanned = static_cast<uint64_t>(std::max(0, scope.group->end - scope.group->begin));
+          R[A_] = Value::MakeArray(arr);  // A may be B: scope is not read after this
+          CHECK_ARENA();
+          CHARGE(scanned);
+          CW_NEXT();
         }
         R[A_] = Value::MakeArray(arr);
         CHECK_ARENA();
@@ -931,7 +1041,11 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
         vm::Array* arr = vm::NewArray(arena, 4);
         if (scope.kind == ValueKind::kGroup) {
           int inst = static_cast<int>(scope.group - &tree.instance(0));
-          CollectGroups(inst, kconst[AUX_].s, arr);
+          uint64_t visited = CollectGroups(inst, kconst[AUX_].s, arr);
+          R[A_] = Value::MakeArray(arr);
+          CHECK_ARENA();
+          CHARGE(visited);
+          CW_NEXT();
         }
         R[A_] = Value::MakeArray(arr);
         CHECK_ARENA();
@@ -1019,12 +1133,34 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
     }
   }
 
-bad_op:
-  return Fail(p, cur, StatusCode::kInternal, "unknown opcode (the verifier should have rejected it)");
+charge_slow:
+  // A charge larger than what is left of the current chunk: take it from the reserve too.
+  if (pending >= budget + reserve) goto instructions_exhausted;
+  {
+    uint64_t left = budget + reserve - pending;
+    budget = deadline != 0 ? std::min(left, kCpuCheckInstructions) : left;
+    reserve = left - budget;
+  }
+  if (deadline != 0 && ThreadCpuNanos() > deadline) goto cpu_exhausted;
+  ++budget;  // next_insn decrements it for the next instruction
+  goto next_insn;
 budget_exhausted:
+  if (reserve != 0) {
+    // The end of a chunk: the decrement that reached 0 paid for the instruction about to run.
+    budget = std::min(reserve, kCpuCheckInstructions);
+    reserve -= budget;
+    if (deadline != 0 && ThreadCpuNanos() > deadline) goto cpu_exhausted;
+    ++budget;
+    goto next_insn;
+  }
+instructions_exhausted:
   return Fail(p, cur, StatusCode::kLimitExceeded,
               "instruction limit of " + std::to_string(options.limits.max_instructions) +
                   " exceeded (RunLimits::max_instructions): does the map recurse without end?");
+cpu_exhausted:
+  return Fail(p, cur, StatusCode::kLimitExceeded,
+              "CPU time limit of " + std::to_string(options.limits.max_cpu_time_ms) +
+                  " ms exceeded (RunLimits::max_cpu_time_ms)");
 fail:
   return Fail(p, cur, err_code, err ? err : "error");
 
@@ -1033,6 +1169,7 @@ fail:
 #undef C_
 #undef AUX_
 #undef FAIL_WITH
+#undef CHARGE
 #undef CHECK_ARENA
 }
 
