@@ -6,12 +6,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fcntl.h>
 #include <filesystem>
 #include <map>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +21,8 @@
 #include <nlohmann/json.hpp>
 
 #include "../cli/cli_test_util.h"
+#include "hl7v2/framing.h"
+#include "hl7v2/message.h"
 #include "mllp_client.h"
 
 namespace crosswalk::clitest {
@@ -134,6 +138,59 @@ TEST_F(ServeCliTest, UsageErrors) {
   Proc p = Tool("serve " + Path("missing.cwb") + " --mllp 127.0.0.1:0 --inbox " + Path("i") + " --out-dir " + Path("o"));
   EXPECT_EQ(p.status, 1);
   EXPECT_NE(p.err.find("cannot read"), std::string::npos) << p.err;
+}
+
+// An MLLP client no one here wrote: @medplum/hl7's Hl7Client (tests/serve/package.json, installed by
+// tools/scripts/install-deps.sh) sends real sample messages; each must come back AA for its control id and
+// end as one output.
+TEST_F(ServeCliTest, MedplumHl7ClientGetsAaForRealSampleMessages) {
+  std::string interop = std::string(CW_SOURCE_DIR) + "/tests/serve";
+  if (std::system("command -v node >/dev/null 2>&1") != 0 || !fs::exists(interop + "/node_modules/@medplum/hl7")) {
+    GTEST_SKIP() << "node or tests/serve/node_modules missing (tools/scripts/install-deps.sh installs them)";
+  }
+  std::vector<std::string> files;
+  int eligible = 0;
+  std::vector<fs::path> all;
+  for (const auto& e : fs::directory_iterator(std::string(CW_TEST_DIR) + "/fixtures/hl7v2/ms-fhir-converter")) {
+    all.push_back(e.path());
+  }
+  std::sort(all.begin(), all.end());
+  for (const fs::path& p : all) {
+    std::string data = ReadFile(p.string());
+    hl7v2::Batch batch;
+    if (!hl7v2::SplitMessages(data, &batch).ok() || batch.messages.empty()) continue;
+    hl7v2::Message m;
+    // Original mode only (MSH-15 empty), so that every message is answered; keyed (MSH-10 present).
+    if (!m.Parse(batch.messages[0]).ok() || m.Raw(0, 10).empty() || !m.Raw(0, 15).empty()) continue;
+    if (eligible++ % 9 == 0) files.push_back(p.string());
+  }
+  ASSERT_GE(files.size(), 8u);
+  std::string cwb = std::string(CW_BUILD_DIR) + "/maps/hl7v2-to-fhir.cwb";
+  uint16_t port = 0;
+  pid_t pid = StartServer(cwb, &port, "--term " + std::string(CW_BUILD_DIR) + "/terminology");
+  ASSERT_GT(port, 0);
+  std::string cmd = "cd " + interop + " && timeout 60 node medplum_client.mjs " + std::to_string(port);
+  for (const auto& f : files) cmd += " " + f;
+  cmd += " >" + Path("medplum.out") + " 2>" + Path("medplum.err");
+  int raw = std::system(cmd.c_str());
+  EXPECT_TRUE(WIFEXITED(raw) && WEXITSTATUS(raw) == 0) << ReadFile(Path("medplum.err"));
+  std::istringstream lines(ReadFile(Path("medplum.out")));
+  std::string line;
+  size_t answered = 0;
+  while (std::getline(lines, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << line;
+    EXPECT_EQ(j["ack"], "AA") << line;
+    EXPECT_EQ(j["ack_of"], j["control_id"]) << line;
+    ++answered;
+  }
+  EXPECT_EQ(answered, files.size());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (OutputFiles().size() < files.size() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(StopServer(pid), 0);
+  EXPECT_EQ(OutputFiles().size(), files.size());
 }
 
 // The crash test. Rounds: start the server, a killer thread SIGKILLs it after a random delay while the client
