@@ -6,7 +6,7 @@
 //                          workers (-j N) ◄── seq queue (arrival order) ◄┘
 //                              │  RunContext::Run
 //                              ▼
-//              out-dir/<seq>.json|.hl7 (temp + fsync + rename + fsync dir)  or  <seq>.rejected
+//              out-dir/<seq>.json|.hl7 or <seq>.rejected (per batch: temps, syncfs, renames, fsync dir)
 //                              │
 //                      Inbox::MarkDone / MarkRejected          every step ──► audit.jsonl
 //
@@ -78,7 +78,7 @@ class Server {
 
   // Recovers the messages stored but not done (they are processed first, in order), starts the workers and
   // serves until RequestStop(). Then: stops accepting and reading, sends the ACKs already built, lets each
-  // worker finish the message it holds (the others stay in the inbox for the next start), closes the inbox.
+  // worker finish the batch it holds (the others stay in the inbox for the next start), closes the inbox.
   // Errors: kIoError when the poll loop fails.
   [[nodiscard]] Status Run();
 
@@ -106,7 +106,7 @@ class Server {
   void HandleFrames(std::vector<Frame>* frames);
   void Flush(Connection* c);
   void WorkerLoop(unsigned index);
-  void Process(uint64_t seq, RunContext* ctx, RunOutput* out);
+  void ProcessBatch(const std::vector<uint64_t>& seqs, RunContext* ctx, RunOutput* out);
 
   ServerOptions options_;
   const Runtime& runtime_;
