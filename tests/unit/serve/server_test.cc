@@ -363,6 +363,39 @@ TEST_F(ServerTest, StoredMessagesNotDoneAreProcessedAtStart) {
   EXPECT_NE(Audit().find("\"event\":\"recovered\""), std::string::npos);
 }
 
+TEST_F(ServerTest, AnOutputThatCannotBeWrittenLeavesTheMessageInTheInboxForTheNextStart) {
+  // A non-empty directory where the first output's temporary file must go: open() fails with EISDIR.
+  std::string blocker = options_.out_dir + "/.cw-tmp-0000000000000001.json";
+  fs::create_directories(blocker);
+  std::ofstream(blocker + "/keep") << "x";
+  Start();
+  MllpClient c;
+  ASSERT_TRUE(c.Connect(server_->port()));
+  ASSERT_TRUE(c.Send(Adt("W1")));
+  std::string ack;
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  EXPECT_EQ(AckCode(ack), "AA");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (Audit().find("\"event\":\"error\"") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  Stop();
+  EXPECT_NE(Audit().find("cannot create"), std::string::npos) << Audit();
+  EXPECT_TRUE(Outputs(options_.out_dir).empty());
+  {
+    auto inbox = Inbox::Open(options_.inbox_dir + "/db");
+    ASSERT_TRUE(inbox.ok());
+    std::vector<uint64_t> pending;
+    ASSERT_TRUE((*inbox)->Pending(&pending).ok());
+    EXPECT_EQ(pending, std::vector<uint64_t>{1});  // not lost: still stored
+  }
+  fs::remove_all(blocker);
+  Start();
+  ASSERT_TRUE(WaitOutputs(1));
+  Stop();
+  EXPECT_EQ(Outputs(options_.out_dir), std::vector<std::string>{"0000000000000001.json"});
+}
+
 TEST_F(ServerTest, BackPressureNeverDrops) {
   options_.max_pending = 1;
   options_.workers = 2;
