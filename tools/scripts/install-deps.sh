@@ -6,6 +6,13 @@ pkgs=(build-essential cmake ninja-build ccache pkg-config
       librocksdb-dev nlohmann-json3-dev libfmt-dev
       googletest libgtest-dev libgmock-dev libbenchmark-dev
       python3)
+# The MLLP client no one here wrote, for the crosswalk serve interop test (tests/serve/package.json). Best
+# effort: without node/npm or the registry the test reports itself skipped.
+interop="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../tests/serve" && pwd)"
+if command -v npm >/dev/null 2>&1 && [ ! -d "$interop/node_modules/@medplum/hl7" ]; then
+  (cd "$interop" && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1) ||
+    echo "install-deps: npm ci in tests/serve failed; the @medplum/hl7 interop test will be skipped" >&2
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

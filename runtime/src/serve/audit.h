@@ -1,0 +1,68 @@
+// The audit trail of `crosswalk serve`: one JSON object per line in <inbox>/audit.jsonl.
+//
+//   {"time":"2026-11-30T06:10:00.123Z","event":"received","listener":"mllp:127.0.0.1:2575",
+//    "peer":"127.0.0.1:50112","seq":7,"control_id":"MSG00001","type":"ADT^A01^ADT_A01",
+//    "sha256":"9f2c…","bytes":812,"outcome":"stored"}
+//
+// Events: connected, refused (a connection over the limit), received (outcome stored | duplicate |
+// malformed | too-large | store-failed), acknowledged (outcome = the ACK code), converted (map),
+// written (file), rejected (reason), error (a delivery that will be retried). Never message content: the
+// control id is the sender's message identifier, the type is written only when it has the shape of a code
+// (ADT^A01^ADT_A01), reasons are Status texts (positions, never values), the content is a SHA-256.
+//
+// Lines are appended with one write() each (O_APPEND), so they survive a crash of the process; they are not
+// fsynced per line (the inbox, not the audit, is what an ACK promises). Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "crosswalk/status.h"
+
+namespace crosswalk::serve {
+
+struct AuditEvent {
+  std::string_view event{};
+  std::string_view listener{};
+  std::string_view peer{};
+  uint64_t seq = 0;              // 0: none
+  std::string_view control_id{};
+  std::string_view type{};       // dropped unless it looks like a message type code
+  std::string_view sha256{};
+  int64_t bytes = -1;            // -1: none
+  std::string_view outcome{};
+  std::string_view detail{};     // a reason (Status text) or a file name
+};
+
+// True when `type` has the shape of an HL7 message type: 3 letters/digits, then up to two ^-separated
+// components of letters, digits and '_' (at most 7 each).
+bool LooksLikeMessageType(std::string_view type);
+
+class AuditLog {
+ public:
+  AuditLog() = default;
+  ~AuditLog();
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  // Opens <dir>/audit.jsonl for appending. kIoError when it cannot.
+  [[nodiscard]] Status Open(const std::string& dir);
+  // Appends one line (with the current UTC time). Errors are counted, not returned: a full disk must not stop
+  // the ACKs of messages the inbox holds.
+  void Write(const AuditEvent& e);
+  uint64_t write_errors() const { return write_errors_; }
+  // Makes the lines durable (fdatasync), e.g. at shutdown.
+  void Sync();
+
+ private:
+  std::mutex mu_;
+  int fd_ = -1;
+  uint64_t write_errors_ = 0;
+};
+
+// The current time as a FHIR instant in UTC with milliseconds.
+std::string NowInstant();
+
+}  // namespace crosswalk::serve

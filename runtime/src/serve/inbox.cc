@@ -1,0 +1,213 @@
+#include "serve/inbox.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/iterator.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <unordered_map>
+
+#include "vm/hash.h"
+
+namespace crosswalk::serve {
+namespace {
+
+constexpr char kNextKey[] = "n";
+constexpr char kPendingPrefix = 'q';
+constexpr char kRejectedPrefix = 'r';
+constexpr char kDedupPrefix = 'd';
+
+void PutU64(uint64_t v, std::string* out) {
+  for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+uint64_t GetU64(std::string_view s) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<uint8_t>(s[i]);
+  return v;
+}
+std::string SeqKey(char prefix, uint64_t seq) {
+  std::string k(1, prefix);
+  PutU64(seq, &k);
+  return k;
+}
+void PutField(std::string_view f, std::string* out) {
+  uint32_t n = static_cast<uint32_t>(f.size());
+  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((n >> (8 * i)) & 0xFF));
+  out->append(f.data(), f.size());
+}
+bool GetField(std::string_view* in, std::string* out) {
+  if (in->size() < 4) return false;
+  uint32_t n = 0;
+  for (int i = 3; i >= 0; --i) n = (n << 8) | static_cast<uint8_t>((*in)[i]);
+  if (in->size() - 4 < n) return false;
+  out->assign(in->data() + 4, n);
+  in->remove_prefix(4 + n);
+  return true;
+}
+std::string Encode(const InboxRecord& r) {
+  std::string v;
+  v.reserve(r.text.size() + 256);
+  for (const std::string* f : {&r.received, &r.listener, &r.peer, &r.control_id, &r.type, &r.sha256, &r.text}) {
+    PutField(*f, &v);
+  }
+  return v;
+}
+bool Decode(std::string_view v, InboxRecord* r) {
+  for (std::string* f : {&r->received, &r->listener, &r->peer, &r->control_id, &r->type, &r->sha256, &r->text}) {
+    if (!GetField(&v, f)) return false;
+  }
+  return v.empty();
+}
+Status FromRocks(const rocksdb::Status& s, const char* what) {
+  return IoError(std::string("inbox: ") + what + ": " + s.ToString());
+}
+
+}  // namespace
+
+std::string Sha256Hex(std::string_view data) {
+  vm::Sha256 h;
+  h.Update(data.data(), data.size());
+  uint8_t d[32];
+  h.Final(d);
+  char hex[64];
+  vm::HexLower(d, 32, hex);
+  return std::string(hex, 64);
+}
+
+std::string Inbox::DedupId(std::string_view sender, std::string_view control_id, std::string_view sha256_hex) {
+  vm::Sha256 h;
+  h.Update(sender.data(), sender.size());
+  h.Update("", 1);
+  h.Update(control_id.data(), control_id.size());
+  h.Update("", 1);
+  h.Update(sha256_hex.data(), sha256_hex.size());
+  uint8_t d[32];
+  h.Final(d);
+  return std::string(reinterpret_cast<const char*>(d), 32);
+}
+
+Result<std::unique_ptr<Inbox>> Inbox::Open(const std::string& dir, bool sync) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.max_open_files = 256;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(options, dir, &raw);
+  if (!s.ok()) return FromRocks(s, "cannot open the database");
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::string next;
+  uint64_t next_seq = 1;
+  s = db->Get(rocksdb::ReadOptions(), kNextKey, &next);
+  if (s.ok() && next.size() == 8) {
+    next_seq = GetU64(next);
+  } else if (!s.IsNotFound()) {
+    return s.ok() ? Corrupt("inbox: the sequence counter is damaged") : FromRocks(s, "cannot read the counter");
+  }
+  return std::unique_ptr<Inbox>(new Inbox(std::move(db), sync, next_seq));
+}
+
+Inbox::Inbox(std::unique_ptr<rocksdb::DB> db, bool sync, uint64_t next_seq)
+    : db_(std::move(db)), sync_(sync), next_seq_(next_seq) {}
+
+Inbox::~Inbox() {
+  if (db_) db_->Close().PermitUncheckedError();
+}
+
+Status Inbox::Store(std::vector<InboxItem>* items) {
+  rocksdb::WriteBatch batch;
+  std::unordered_map<std::string, uint64_t> in_group;  // a resend inside the same group
+  uint64_t next = next_seq_;
+  for (InboxItem& item : *items) {
+    std::string id = DedupId(item.sender, item.record.control_id, item.record.sha256);
+    std::string key(1, kDedupPrefix);
+    key += id;
+    item.duplicate = false;
+    if (auto it = in_group.find(key); it != in_group.end()) {
+      item.seq = it->second;
+      item.duplicate = true;
+      continue;
+    }
+    std::string existing;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), key, &existing);
+    if (s.ok() && existing.size() == 8) {
+      item.seq = GetU64(existing);
+      item.duplicate = true;
+      continue;
+    }
+    if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "cannot read the dedup index");
+    item.seq = next++;
+    std::string seq;
+    PutU64(item.seq, &seq);
+    batch.Put(key, seq);
+    batch.Put(SeqKey(kPendingPrefix, item.seq), Encode(item.record));
+    in_group.emplace(std::move(key), item.seq);
+  }
+  if (next == next_seq_) return Status::Ok();  // only duplicates: nothing new to make durable
+  std::string counter;
+  PutU64(next, &counter);
+  batch.Put(kNextKey, counter);
+  rocksdb::WriteOptions wo;
+  wo.sync = sync_;
+  rocksdb::Status s = db_->Write(wo, &batch);
+  if (!s.ok()) return FromRocks(s, "cannot store the messages");
+  next_seq_ = next;
+  return Status::Ok();
+}
+
+Status Inbox::Load(uint64_t seq, InboxRecord* out) {
+  std::string v;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), SeqKey(kPendingPrefix, seq), &v);
+  if (s.IsNotFound()) return NotFound("inbox: message " + std::to_string(seq) + " is not pending");
+  if (!s.ok()) return FromRocks(s, "cannot read a message");
+  if (!Decode(v, out)) return Corrupt("inbox: the record of message " + std::to_string(seq) + " is damaged");
+  return Status::Ok();
+}
+
+Status Inbox::Pending(std::vector<uint64_t>* seqs) {
+  seqs->clear();
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  std::string prefix(1, kPendingPrefix);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (it->key().size() != 9) return Corrupt("inbox: a pending key is damaged");
+    seqs->push_back(GetU64(std::string_view(it->key().data() + 1, 8)));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "cannot list the pending messages");
+  return Status::Ok();
+}
+
+Status Inbox::MarkDone(uint64_t seq) {
+  rocksdb::Status s = db_->Delete(rocksdb::WriteOptions(), SeqKey(kPendingPrefix, seq));
+  return s.ok() ? Status::Ok() : FromRocks(s, "cannot mark a message done");
+}
+
+Status Inbox::MarkRejected(uint64_t seq, std::string_view reason) {
+  std::string v;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), SeqKey(kPendingPrefix, seq), &v);
+  if (s.IsNotFound()) return NotFound("inbox: message " + std::to_string(seq) + " is not pending");
+  if (!s.ok()) return FromRocks(s, "cannot read a message");
+  std::string rec;
+  PutField(reason, &rec);
+  rec += v;
+  rocksdb::WriteBatch batch;
+  batch.Put(SeqKey(kRejectedPrefix, seq), rec);
+  batch.Delete(SeqKey(kPendingPrefix, seq));
+  rocksdb::WriteOptions wo;
+  wo.sync = sync_;  // the rejected record holds the only copy of the message from now on
+  s = db_->Write(wo, &batch);
+  return s.ok() ? Status::Ok() : FromRocks(s, "cannot record a rejection");
+}
+
+Status Inbox::Rejected(std::vector<std::pair<uint64_t, std::string>>* out) {
+  out->clear();
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  std::string prefix(1, kRejectedPrefix);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string_view v(it->value().data(), it->value().size());
+    std::string reason;
+    if (it->key().size() != 9 || !GetField(&v, &reason)) return Corrupt("inbox: a rejected record is damaged");
+    out->emplace_back(GetU64(std::string_view(it->key().data() + 1, 8)), std::move(reason));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "cannot list the rejected messages");
+  return Status::Ok();
+}
+
+}  // namespace crosswalk::serve

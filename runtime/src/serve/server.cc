@@ -1,0 +1,630 @@
+#include "serve/server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+
+#include "hl7v2/message.h"
+#include "hl7v2/writer.h"
+#include "serve/mllp.h"
+
+namespace crosswalk::serve {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Bytes read from one connection per poll round, so one busy sender cannot starve the others.
+constexpr size_t kReadPerRound = 256u << 10;
+// ACK bytes a peer may leave unread before we stop reading from it (it is not reading its ACKs).
+constexpr size_t kMaxUnsentBytes = 1u << 20;
+// How often a paused listener (back-pressure) looks again at the inbox depth.
+constexpr int kPausedPollMs = 5;
+// Temporary output names start with this; stale ones (a crash mid-write) are removed at start.
+constexpr const char kTempPrefix[] = ".cw-tmp-";
+// Messages a worker takes from the queue at once; their outputs are made durable together (one syncfs and one
+// directory fsync per batch instead of two fsyncs per message).
+constexpr size_t kWorkerBatch = 64;
+
+std::string ErrnoText(int err) { return std::strerror(err); }
+
+std::string SeqName(uint64_t seq) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%016llu", static_cast<unsigned long long>(seq));
+  return buf;
+}
+
+// "20261130061000+0000": an HL7 DTM for the ACK's MSH-7.
+std::string NowDtm() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d%H%M%S+0000", &tm);
+  return buf;
+}
+
+std::string WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoText(errno);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+// Writes `data` to dir/<temp prefix>name (not synced: the batch is synced at once with SyncPath). "" or the
+// reason (file name and errno, never content).
+std::string WriteTemp(const std::string& dir, const std::string& name, std::string_view data) {
+  std::string temp_path = dir + "/" + kTempPrefix + name;
+  int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return "cannot create '" + temp_path + "': " + ErrnoText(errno);
+  std::string error = WriteAll(fd, data);
+  if (::close(fd) != 0 && error.empty()) error = ErrnoText(errno);
+  if (!error.empty()) {
+    ::unlink(temp_path.c_str());
+    return "cannot write '" + temp_path + "': " + error;
+  }
+  return {};
+}
+
+// syncfs() (every dirty page of the file system holding `dir`, reporting a write-back error of any of them)
+// or fsync() of the directory itself (its renames). "" or the reason.
+std::string SyncPath(const std::string& dir, bool whole_fs) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return "cannot open '" + dir + "': " + ErrnoText(errno);
+  std::string error;
+  if (whole_fs ? ::syncfs(fd) != 0 : (::fsync(fd) != 0 && errno != EINVAL)) {
+    error = "cannot sync '" + dir + "': " + ErrnoText(errno);
+  }
+  ::close(fd);
+  return error;
+}
+
+// The acknowledgment mode of an inbound message (MSH-15 accept acknowledgment type): original mode when
+// MSH-15 is empty (AA/AE/AR), enhanced mode otherwise (CA/CE/CR), sent as MSH-15 asks: AL always, NE never,
+// ER only on error, SU only on success.
+struct AckMode {
+  bool enhanced = false;
+  bool on_success = true;
+  bool on_error = true;
+};
+
+AckMode ModeOf(const hl7v2::Message& m) {
+  AckMode mode;
+  std::string_view accept = m.Raw(0, 15);
+  if (accept.empty()) return mode;
+  mode.enhanced = true;
+  if (accept == "NE") mode.on_success = mode.on_error = false;
+  if (accept == "ER") mode.on_success = false;
+  if (accept == "SU") mode.on_error = false;
+  return mode;
+}
+
+// An ACK for a frame that is not an HL7 v2 message we can address (no MSH, too large): minimal MSH, MSA with
+// no control id, ERR with the reason.
+std::string BareAck(std::string_view code, std::string_view ack_id, std::string_view text) {
+  hl7v2::Writer w;
+  std::string out;
+  if (!w.BeginSegment("MSH").ok() || !w.Set(3, 1, 1, 1, "CROSSWALK").ok() || !w.Set(7, 1, 1, 1, NowDtm()).ok() ||
+      !w.Set(9, 1, 1, 1, "ACK").ok() || !w.Set(10, 1, 1, 1, ack_id).ok() || !w.Set(11, 1, 1, 1, "P").ok() ||
+      !w.Set(12, 1, 1, 1, "2.5").ok() || !w.BeginSegment("MSA").ok() || !w.Set(1, 1, 1, 1, code).ok() ||
+      !w.Set(3, 1, 1, 1, text).ok() || !w.BeginSegment("ERR").ok() || !w.Set(3, 1, 1, 1, "207").ok() ||
+      !w.Set(4, 1, 1, 1, "E").ok() || !w.Set(8, 1, 1, 1, text).ok()) {
+    return {};
+  }
+  out.assign(w.Finish());
+  return out;
+}
+
+}  // namespace
+
+struct Server::Connection {
+  int fd = -1;
+  std::string peer;
+  MllpDeframer deframer;
+  std::string out;        // ACK bytes not yet sent
+  bool closing = false;   // close once `out` is sent (peer closed, or the stream cannot be resynchronised)
+  explicit Connection(size_t max_frame) : deframer(max_frame) {}
+};
+
+struct Server::Frame {
+  Connection* conn;
+  std::string text;
+  bool too_large = false;
+};
+
+Server::Server(const ServerOptions& options, const Runtime& runtime, std::shared_ptr<const Program> program)
+    : options_(options), runtime_(runtime), program_(std::move(program)) {}
+
+Server::~Server() {
+  for (auto& c : connections_) ::close(c->fd);
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+  for (int fd : stop_pipe_) {
+    if (fd >= 0) ::close(fd);
+  }
+}
+
+Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options, const Runtime& runtime,
+                                               std::shared_ptr<const Program> program) {
+  if (options.inbox_dir.empty() || options.out_dir.empty()) {
+    return InvalidArgument("serve: the inbox and output directories are required");
+  }
+  if (options.workers < 1 || options.workers > 1024) return InvalidArgument("serve: workers must be 1 to 1024");
+  if (options.max_connections < 1 || options.max_frame_bytes < 16 || options.max_pending < 1) {
+    return InvalidArgument("serve: max_connections and max_pending must be at least 1, max_frame_bytes at least 16");
+  }
+  if (!program) return InvalidArgument("serve: no program");
+  std::unique_ptr<Server> s(new Server(options, runtime, std::move(program)));
+  std::error_code ec;
+  for (const std::string& dir : {options.inbox_dir, options.out_dir}) {
+    fs::create_directories(dir, ec);
+    if (!fs::is_directory(dir)) return IoError("serve: cannot create the directory '" + dir + "'");
+  }
+  // Outputs half-written by a crash: their messages are still in the inbox and will be written again.
+  for (const auto& e : fs::directory_iterator(options.out_dir, ec)) {
+    if (e.path().filename().string().rfind(kTempPrefix, 0) == 0) fs::remove(e.path(), ec);
+  }
+  CW_ASSIGN_OR_RETURN(s->inbox_, Inbox::Open(options.inbox_dir + "/db", options.sync));
+  CW_RETURN_IF_ERROR(s->audit_.Open(options.inbox_dir));
+  if (::pipe2(s->stop_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) return IoError("serve: pipe: " + ErrnoText(errno));
+  CW_RETURN_IF_ERROR(s->Listen());
+  return s;
+}
+
+Status Server::Listen() {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(options_.port);
+  if (::inet_pton(AF_INET, options_.host.c_str(), &addr.sin_addr) != 1) {
+    return InvalidArgument("serve: '" + options_.host + "' is not an IPv4 address");
+  }
+  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (listen_fd_ < 0) return IoError("serve: socket: " + ErrnoText(errno));
+  int one = 1;
+  ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    return IoError("serve: cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " +
+                   ErrnoText(errno));
+  }
+  if (::listen(listen_fd_, 128) != 0) return IoError("serve: listen: " + ErrnoText(errno));
+  socklen_t len = sizeof addr;
+  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+  port_ = ntohs(addr.sin_port);
+  listener_name_ = "mllp:" + options_.host + ":" + std::to_string(port_);
+  return Status::Ok();
+}
+
+void Server::RequestStop() noexcept {
+  char b = 1;
+  ssize_t n = ::write(stop_pipe_[1], &b, 1);
+  (void)n;  // a full pipe already holds a stop request
+}
+
+void Server::Accept() {
+  for (;;) {
+    sockaddr_in addr{};
+    socklen_t len = sizeof addr;
+    int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) return;  // EAGAIN, or a connection that went away before we took it
+    char ip[INET_ADDRSTRLEN] = "?";
+    ::inet_ntop(AF_INET, &addr.sin_addr, ip, sizeof ip);
+    std::string peer = std::string(ip) + ":" + std::to_string(ntohs(addr.sin_port));
+    if (connections_.size() >= options_.max_connections) {
+      ::close(fd);
+      ++stats_.refused_connections;
+      std::string detail = "max_connections (" + std::to_string(options_.max_connections) + ") reached";
+      audit_.Write({.event = "refused", .listener = listener_name_, .peer = peer, .detail = detail});
+      continue;
+    }
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    auto c = std::make_unique<Connection>(options_.max_frame_bytes);
+    c->fd = fd;
+    c->peer = peer;
+    audit_.Write({.event = "connected", .listener = listener_name_, .peer = peer});
+    connections_.push_back(std::move(c));
+  }
+}
+
+void Server::ReadFrom(Connection* c, std::vector<Frame>* frames) {
+  char buf[64 << 10];
+  size_t total = 0;
+  while (total < kReadPerRound) {
+    ssize_t n = ::read(c->fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (n <= 0) {  // the peer closed, or the connection broke: frames already complete are still handled
+      c->closing = true;
+      break;
+    }
+    total += static_cast<size_t>(n);
+    c->deframer.Append(std::string_view(buf, static_cast<size_t>(n)));
+  }
+  for (;;) {
+    Frame f{c, {}, false};
+    MllpDeframer::Result r = c->deframer.Next(&f.text);
+    if (r == MllpDeframer::kNeedMore) break;
+    if (r == MllpDeframer::kTooLarge) {
+      f.too_large = true;
+      f.text.clear();
+      frames->push_back(std::move(f));
+      c->closing = true;
+      break;
+    }
+    frames->push_back(std::move(f));
+  }
+}
+
+// Parses each frame, stores the good ones in one synced write, then queues their ACKs (group commit).
+void Server::HandleFrames(std::vector<Frame>* frames) {
+  struct Parsed {
+    hl7v2::Message msg;
+    std::string error;  // why the frame is refused ("" when it can be stored)
+    AckMode mode;
+    int item = -1;      // index into items
+  };
+  std::vector<Parsed> parsed(frames->size());
+  std::vector<InboxItem> items;
+  items.reserve(frames->size());
+  std::string received = NowInstant();
+  for (size_t i = 0; i < frames->size(); ++i) {
+    Frame& f = (*frames)[i];
+    Parsed& p = parsed[i];
+    ++stats_.received;
+    if (f.too_large) {
+      p.error = "the frame exceeds max_frame_bytes (" + std::to_string(options_.max_frame_bytes) + ")";
+      continue;
+    }
+    Status st = p.msg.Parse(f.text);
+    if (!st.ok()) {
+      p.error = "the message cannot be parsed: " + st.ToString();
+      continue;
+    }
+    p.mode = ModeOf(p.msg);
+    if (p.msg.Raw(0, 9).empty()) {
+      p.error = "MSH-9 (message type) is empty";
+      continue;
+    }
+    if (p.msg.Raw(0, 10).empty()) {
+      p.error = "MSH-10 (message control id) is empty";
+      continue;
+    }
+    InboxItem item;
+    item.record.received = received;
+    item.record.listener = listener_name_;
+    item.record.peer = f.conn->peer;
+    item.record.control_id = std::string(p.msg.Raw(0, 10));
+    item.record.type = std::string(p.msg.Raw(0, 9, 1));
+    item.record.sha256 = Sha256Hex(f.text);
+    item.sender = std::string(p.msg.Raw(0, 3)) + "^" + std::string(p.msg.Raw(0, 4));
+    item.record.text = f.text;  // the parsed Message keeps views into f.text, which stays alive
+    p.item = static_cast<int>(items.size());
+    items.push_back(std::move(item));
+  }
+  Status stored = items.empty() ? Status::Ok() : inbox_->Store(&items);
+  size_t added = 0;
+  for (size_t i = 0; i < frames->size(); ++i) {
+    Frame& f = (*frames)[i];
+    Parsed& p = parsed[i];
+    std::string ack_id = "CW" + std::to_string(++ack_counter_);
+    std::string ack, code;
+    AuditEvent received_event{.event = "received", .listener = listener_name_, .peer = f.conn->peer,
+                              .bytes = static_cast<int64_t>(f.text.size())};
+    std::string sha;
+    if (p.item < 0) {
+      ++stats_.malformed;
+      code = p.mode.enhanced ? "CR" : "AR";
+      sha = f.text.empty() ? std::string() : Sha256Hex(f.text);
+      if (p.msg.segment_count() > 0) {
+        received_event.control_id = p.msg.Raw(0, 10);
+        received_event.type = p.msg.Raw(0, 9, 1);
+      }
+      received_event.sha256 = sha;
+      received_event.outcome = f.too_large ? "too-large" : "malformed";
+      received_event.detail = p.error;
+      audit_.Write(received_event);
+      if (!p.mode.on_error) continue;
+      hl7v2::AckOptions o;
+      o.code = code;
+      o.control_id = ack_id;
+      std::string ts = NowDtm();
+      o.timestamp = ts;
+      o.text = p.error;
+      if (p.msg.segment_count() == 0 || !hl7v2::BuildAck(p.msg, o, &ack).ok()) ack = BareAck(code, ack_id, p.error);
+    } else {
+      const InboxItem& item = items[static_cast<size_t>(p.item)];
+      received_event.control_id = item.record.control_id;
+      received_event.type = item.record.type;
+      received_event.sha256 = item.record.sha256;
+      std::string detail;
+      if (!stored.ok()) {
+        code = p.mode.enhanced ? "CE" : "AE";
+        received_event.outcome = "store-failed";
+        detail = stored.ToString();
+        received_event.detail = detail;
+      } else {
+        code = p.mode.enhanced ? "CA" : "AA";
+        received_event.seq = item.seq;
+        received_event.outcome = item.duplicate ? "duplicate" : "stored";
+        if (item.duplicate) {
+          ++stats_.duplicates;
+        } else {
+          ++stats_.stored;
+          ++added;
+        }
+      }
+      audit_.Write(received_event);
+      bool success = stored.ok();
+      if (success ? !p.mode.on_success : !p.mode.on_error) continue;
+      hl7v2::AckOptions o;
+      o.code = code;
+      o.control_id = ack_id;
+      std::string ts = NowDtm();
+      o.timestamp = ts;
+      if (!success) o.text = "the message could not be stored; send it again";
+      if (!hl7v2::BuildAck(p.msg, o, &ack).ok()) ack = BareAck(code, ack_id, "cannot build the ACK");
+    }
+    AppendMllpFrame(ack, &f.conn->out);
+    audit_.Write({.event = "acknowledged", .listener = listener_name_, .peer = f.conn->peer,
+                  .seq = p.item >= 0 && stored.ok() ? items[static_cast<size_t>(p.item)].seq : 0,
+                  .control_id = received_event.control_id, .type = received_event.type, .outcome = code});
+  }
+  if (added > 0) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const InboxItem& item : items) {
+      if (!item.duplicate) queue_.push_back(item.seq);
+    }
+    pending_ += added;
+    cv_.notify_all();
+  }
+}
+
+void Server::Flush(Connection* c) {
+  while (!c->out.empty()) {
+    ssize_t n = ::send(c->fd, c->out.data(), c->out.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (n <= 0) {  // the peer is gone: its ACKs are lost, the messages are stored (a resend is deduplicated)
+      c->out.clear();
+      c->closing = true;
+      return;
+    }
+    c->out.erase(0, static_cast<size_t>(n));
+  }
+}
+
+Status Server::Run() {
+  std::vector<uint64_t> recovered;
+  CW_RETURN_IF_ERROR(inbox_->Pending(&recovered));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.assign(recovered.begin(), recovered.end());
+    pending_ = recovered.size();
+  }
+  if (!recovered.empty()) {
+    std::string detail = std::to_string(recovered.size()) + " stored messages not done";
+    audit_.Write({.event = "recovered", .listener = listener_name_, .detail = detail});
+  }
+  for (unsigned i = 0; i < options_.workers; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
+
+  Status result;
+  std::vector<pollfd> fds;
+  std::vector<Frame> frames;
+  bool stop = false;
+  while (!stop) {
+    bool paused = pending_.load() >= options_.max_pending;
+    fds.clear();
+    fds.push_back({stop_pipe_[0], POLLIN, 0});
+    fds.push_back({listen_fd_, POLLIN, 0});
+    for (auto& c : connections_) {
+      short ev = 0;
+      if (!paused && !c->closing && c->out.size() < kMaxUnsentBytes) ev |= POLLIN;
+      if (!c->out.empty()) ev |= POLLOUT;
+      fds.push_back({c->fd, ev, 0});
+    }
+    int n = ::poll(fds.data(), fds.size(), paused ? kPausedPollMs : 1000);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      result = IoError("serve: poll: " + ErrnoText(errno));
+      break;
+    }
+    if (fds[0].revents) stop = true;
+    frames.clear();
+    for (size_t i = 0; i < connections_.size(); ++i) {
+      short re = fds[i + 2].revents;
+      if (re & (POLLIN | POLLHUP | POLLERR)) {
+        if (fds[i + 2].events & POLLIN) {
+          ReadFrom(connections_[i].get(), &frames);
+        } else if (re & (POLLHUP | POLLERR)) {
+          connections_[i]->closing = true;
+        }
+      }
+    }
+    if (!frames.empty()) HandleFrames(&frames);  // also on stop: these frames were received whole
+    for (auto& c : connections_) Flush(c.get());
+    // Close the connections that are done (peer closed, or an unrecoverable frame) once their ACKs are out.
+    for (size_t i = 0; i < connections_.size();) {
+      Connection* c = connections_[i].get();
+      if (c->closing && c->out.empty()) {
+        audit_.Write({.event = "disconnected", .listener = listener_name_, .peer = c->peer});
+        ::close(c->fd);
+        connections_.erase(connections_.begin() + static_cast<long>(i));
+      } else {
+        ++i;
+      }
+    }
+    if (!stop && (fds[1].revents & POLLIN)) Accept();
+  }
+
+  // Shutdown: no new connections or frames; ACKs already built get one last chance to leave.
+  ::close(listen_fd_);
+  listen_fd_ = -1;
+  for (auto& c : connections_) {
+    Flush(c.get());
+    ::close(c->fd);
+  }
+  connections_.clear();
+  stopping_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    cv_.notify_all();
+  }
+  for (auto& t : workers_) t.join();
+  workers_.clear();
+  audit_.Write({.event = "stopped", .listener = listener_name_,
+                .detail = std::to_string(pending_.load()) + " stored messages left for the next start"});
+  audit_.Sync();
+  inbox_.reset();  // closes the database
+  return result;
+}
+
+void Server::WorkerLoop(unsigned /*index*/) {
+  RunContext ctx(runtime_);
+  RunOutput out;
+  std::vector<uint64_t> batch;
+  for (;;) {
+    batch.clear();
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stopping_.load() || !queue_.empty(); });
+      if (stopping_) return;  // what is left stays in the inbox for the next start
+      // A share of the queue (at least one message, at most kWorkerBatch), in arrival order.
+      size_t take = std::min(kWorkerBatch, std::max<size_t>(1, queue_.size() / options_.workers));
+      for (size_t i = 0; i < take; ++i) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    ProcessBatch(batch, &ctx, &out);
+  }
+}
+
+// Runs a batch, then makes its outputs durable together:
+//   write every output under a temporary name -> one syncfs -> rename each into place -> one fsync of the
+//   directory -> mark each message done (or rejected) in the inbox.
+// A crash anywhere before the mark leaves the message in the inbox; its redelivery rewrites the same name.
+void Server::ProcessBatch(const std::vector<uint64_t>& seqs, RunContext* ctx, RunOutput* out) {
+  struct Item {
+    uint64_t seq = 0;
+    InboxRecord rec;
+    bool rejected = false;
+    std::string reason;  // why the program rejected it (Status text: positions, never values)
+    std::string name;    // output file name
+    std::string data;
+    std::string error;   // why the output could not be made durable
+  };
+  std::vector<Item> items;
+  items.reserve(seqs.size());
+  size_t finished = 0;  // messages that need no more work (done already, or unreadable: reported)
+  for (uint64_t seq : seqs) {
+    Item it;
+    it.seq = seq;
+    Status st = inbox_->Load(seq, &it.rec);
+    if (!st.ok()) {
+      // kNotFound: done already. Anything else: the record cannot be read; it stays and is reported.
+      if (st.code() != StatusCode::kNotFound) {
+        std::string detail = st.ToString();
+        audit_.Write({.event = "error", .listener = listener_name_, .seq = seq, .detail = detail});
+      }
+      ++finished;
+      continue;
+    }
+    RunOptions options = options_.run_options;
+    options.now = it.rec.received;  // the same now() on every delivery of this message
+    Status run = ctx->Run(*program_, it.rec.text, options, out);
+    it.name = SeqName(seq);
+    if (run.ok()) {
+      audit_.Write({.event = "converted", .listener = it.rec.listener, .peer = it.rec.peer, .seq = seq,
+                    .control_id = it.rec.control_id, .type = it.rec.type, .sha256 = it.rec.sha256,
+                    .outcome = "ok", .detail = out->map_name});
+      it.name += out->kind == OutputKind::kHl7v2 ? ".hl7" : ".json";
+      if (out->kind == OutputKind::kJson) out->json += '\n';
+      it.data.swap(out->json);
+    } else {
+      it.rejected = true;
+      it.reason = run.ToString();
+      it.name += ".rejected";
+      it.data = it.reason + "\n";
+    }
+    it.rec.text.clear();  // not needed any more; the batch holds only outputs
+    items.push_back(std::move(it));
+  }
+  bool any = false;
+  for (Item& it : items) {
+    it.error = WriteTemp(options_.out_dir, it.name, it.data);
+    any = any || it.error.empty();
+  }
+  if (options_.sync && any) {
+    std::string error = SyncPath(options_.out_dir, /*whole_fs=*/true);
+    if (!error.empty()) {
+      // We cannot tell which pages were lost: none of the batch counts as written.
+      for (Item& it : items) {
+        if (it.error.empty()) it.error = error;
+      }
+    }
+  }
+  any = false;
+  for (Item& it : items) {
+    std::string temp = options_.out_dir + "/" + kTempPrefix + it.name;
+    if (!it.error.empty()) {
+      ::unlink(temp.c_str());
+    } else if (::rename(temp.c_str(), (options_.out_dir + "/" + it.name).c_str()) != 0) {
+      it.error = "cannot rename '" + temp + "' into place: " + ErrnoText(errno);
+      ::unlink(temp.c_str());
+    } else {
+      any = true;
+    }
+  }
+  if (options_.sync && any) {
+    std::string error = SyncPath(options_.out_dir, /*whole_fs=*/false);
+    if (!error.empty()) {
+      for (Item& it : items) {
+        if (it.error.empty()) it.error = error;
+      }
+    }
+  }
+  for (Item& it : items) {
+    AuditEvent e{.listener = it.rec.listener, .peer = it.rec.peer, .seq = it.seq, .control_id = it.rec.control_id,
+                 .type = it.rec.type, .sha256 = it.rec.sha256};
+    if (it.error.empty()) {
+      Status marked = it.rejected ? inbox_->MarkRejected(it.seq, it.reason) : inbox_->MarkDone(it.seq);
+      if (!marked.ok()) it.error = marked.ToString();
+    }
+    if (!it.error.empty()) {
+      // The message stays in the inbox and is delivered at the next start (retrying at once would spin on a
+      // full disk).
+      e.event = "error";
+      e.detail = it.error;
+    } else if (it.rejected) {
+      ++stats_.rejected;
+      e.event = "rejected";
+      e.outcome = it.name;
+      e.detail = it.reason;
+    } else {
+      ++stats_.written;
+      e.event = "written";
+      e.outcome = "ok";
+      e.detail = it.name;
+    }
+    audit_.Write(e);
+  }
+  pending_ -= finished + items.size();
+}
+
+}  // namespace crosswalk::serve

@@ -1,0 +1,132 @@
+// The live-feed server behind `crosswalk serve`: an MLLP listener, the durable inbox, workers that run a
+// program on each stored message and write its output atomically, and the audit trail.
+//
+//   peer ──MLLP──► listener (poll) ──group of frames──► Inbox::Store (one synced WAL write) ──► ACKs
+//                                                              │
+//                          workers (-j N) ◄── seq queue (arrival order) ◄┘
+//                              │  RunContext::Run
+//                              ▼
+//              out-dir/<seq>.json|.hl7 or <seq>.rejected (per batch: temps, syncfs, renames, fsync dir)
+//                              │
+//                      Inbox::MarkDone / MarkRejected          every step ──► audit.jsonl
+//
+// Guarantees: an ACK AA/CA leaves only after the message is in the inbox with a synced WAL; a message stays
+// in the inbox until its output (or its .rejected file) is durable under its final name, which is derived from
+// its sequence number, so a redelivery after a crash rewrites the same file. Back-pressure: when
+// max_pending messages are stored but not done, the listener stops reading sockets (TCP then slows the
+// senders); nothing is dropped.
+//
+// Thread-safety: Create/Run from one thread; RequestStop() from anywhere, including a signal handler.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "crosswalk/runtime.h"
+#include "crosswalk/status.h"
+#include "serve/audit.h"
+#include "serve/inbox.h"
+
+namespace crosswalk::serve {
+
+// Limits, each with its default; exceeding one is reported in the audit trail (and the ACK when one can be
+// addressed), never by dropping a stored message.
+inline constexpr size_t kDefaultMaxConnections = 64;
+inline constexpr size_t kDefaultMaxFrameBytes = size_t{4} << 20;
+inline constexpr size_t kDefaultMaxPending = 10000;
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";  // address to listen on (IPv4 literal)
+  uint16_t port = 0;               // 0: an ephemeral port (see Server::port())
+  std::string inbox_dir;           // the RocksDB inbox and audit.jsonl (created if missing)
+  std::string out_dir;             // outputs (created if missing)
+  unsigned workers = 1;            // -j: threads running the program (1..1024)
+  // Open connections (default 64). A connection beyond it is accepted and closed at once (audit: refused).
+  size_t max_connections = kDefaultMaxConnections;
+  // Bytes of one MLLP frame (default 4 MiB). A larger frame gets an AR (text names the limit) and its
+  // connection is closed, since the stream cannot be resynchronised reliably.
+  size_t max_frame_bytes = kDefaultMaxFrameBytes;
+  // Stored messages not yet done (default 10000). At the limit the listener stops reading sockets until the
+  // workers catch up (back-pressure).
+  size_t max_pending = kDefaultMaxPending;
+  // fsync the inbox WAL and the outputs (default on). Off: tests and benchmarks only.
+  bool sync = true;
+  // How each message is run. `now` is set per message to its arrival time (so redelivery is identical).
+  RunOptions run_options;
+};
+
+class Server {
+ public:
+  // Opens the inbox and the audit trail, creates out_dir and binds the listening socket (so port() is known
+  // before Run()). `runtime` must outlive the Server. Errors: kInvalidArgument (options), kIoError (bind,
+  // inbox, directories).
+  [[nodiscard]] static Result<std::unique_ptr<Server>> Create(const ServerOptions& options, const Runtime& runtime,
+                                                              std::shared_ptr<const Program> program);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // The bound port.
+  uint16_t port() const { return port_; }
+
+  // Recovers the messages stored but not done (they are processed first, in order), starts the workers and
+  // serves until RequestStop(). Then: stops accepting and reading, sends the ACKs already built, lets each
+  // worker finish the batch it holds (the others stay in the inbox for the next start), closes the inbox.
+  // Errors: kIoError when the poll loop fails.
+  [[nodiscard]] Status Run();
+
+  // Asks Run() to return. Async-signal-safe (writes one byte to a pipe).
+  void RequestStop() noexcept;
+
+  struct Stats {
+    std::atomic<uint64_t> received{0};    // frames taken off the wire
+    std::atomic<uint64_t> stored{0};      // new messages stored
+    std::atomic<uint64_t> duplicates{0};  // resends recognised by the dedup rule
+    std::atomic<uint64_t> malformed{0};   // frames answered AR/CR without storage
+    std::atomic<uint64_t> written{0};     // outputs made durable
+    std::atomic<uint64_t> rejected{0};    // messages the program rejected (.rejected written)
+    std::atomic<uint64_t> refused_connections{0};
+  };
+  const Stats& stats() const { return stats_; }
+
+ private:
+  struct Connection;
+  struct Frame;
+  Server(const ServerOptions& options, const Runtime& runtime, std::shared_ptr<const Program> program);
+  Status Listen();
+  void Accept();
+  void ReadFrom(Connection* c, std::vector<Frame>* frames);
+  void HandleFrames(std::vector<Frame>* frames);
+  void Flush(Connection* c);
+  void WorkerLoop(unsigned index);
+  void ProcessBatch(const std::vector<uint64_t>& seqs, RunContext* ctx, RunOutput* out);
+
+  ServerOptions options_;
+  const Runtime& runtime_;
+  std::shared_ptr<const Program> program_;
+  std::unique_ptr<Inbox> inbox_;
+  AuditLog audit_;
+  std::string listener_name_;
+  int listen_fd_ = -1;
+  int stop_pipe_[2] = {-1, -1};
+  uint16_t port_ = 0;
+  uint64_t ack_counter_ = 0;
+  std::vector<std::unique_ptr<Connection>> connections_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<uint64_t> queue_;       // stored, not yet taken by a worker
+  std::atomic<size_t> pending_{0};   // stored, not yet done (queue + in the workers' hands)
+  std::atomic<bool> stopping_{false};
+  std::vector<std::thread> workers_;
+  Stats stats_;
+};
+
+}  // namespace crosswalk::serve

@@ -1,0 +1,273 @@
+// `crosswalk serve` and `crosswalk audit` as a user runs them: a real process on loopback, SIGTERM for a
+// graceful stop, and the crash test: SIGKILL at random moments while a client sends, restart, and check
+// that every ACKed message has exactly one output and none is lost.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <fcntl.h>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "../cli/cli_test_util.h"
+#include "hl7v2/framing.h"
+#include "hl7v2/message.h"
+#include "mllp_client.h"
+
+namespace crosswalk::clitest {
+namespace {
+
+namespace fs = std::filesystem;
+using serve::test::AckCode;
+using serve::test::MllpClient;
+
+std::string Message(int i) {
+  return "MSH|^~\\&|SND|FAC|RCV|FAC|20240102030405||ADT^A01^ADT_A01|CTL" + std::to_string(i) +
+         "|P|2.5.1\rPID|1||ID" + std::to_string(i) + "^^^MRN^MR||DOE^JOHN||19800101|M\r";
+}
+
+class ServeCliTest : public CliTest {
+ protected:
+  // Starts `crosswalk serve` on an ephemeral port; returns its pid and sets *port (0 on failure).
+  pid_t StartServer(const std::string& cwb, uint16_t* port, const std::string& extra = "") {
+    std::string log = Path("serve-" + std::to_string(starts_++) + ".log");
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      std::string cmd = ToolPath() + " serve " + cwb + " --mllp 127.0.0.1:0 --inbox " + Path("inbox") +
+                        " --out-dir " + Path("out") + " " + extra;
+      ::execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    *port = 0;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::string text = ReadFile(log);
+      size_t at = text.find("listening on 127.0.0.1:");
+      if (at != std::string::npos && text.find('\n', at) != std::string::npos) {
+        *port = static_cast<uint16_t>(std::stoi(text.substr(at + 23)));
+        break;
+      }
+      int st;
+      if (::waitpid(pid, &st, WNOHANG) == pid) {
+        ADD_FAILURE() << "serve exited: " << text;
+        return -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return pid;
+  }
+  // SIGTERM and wait; returns the exit status (128+N for a signal).
+  int StopServer(pid_t pid) {
+    ::kill(pid, SIGTERM);
+    int st = 0;
+    ::waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  }
+  std::vector<std::string> OutputFiles() const {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(Path("out"), ec)) {
+      std::string name = e.path().filename().string();
+      if (name.rfind(".cw-tmp-", 0) != 0) out.push_back(name);
+    }
+    return out;
+  }
+  int starts_ = 0;
+};
+
+TEST_F(ServeCliTest, SigtermStopsCleanlyAndAuditPrintsOneControlId) {
+  std::string cwb = CompileGood();
+  uint16_t port = 0;
+  pid_t pid = StartServer(cwb, &port);
+  ASSERT_GT(port, 0);
+  MllpClient c;
+  ASSERT_TRUE(c.Connect(port));
+  for (int i = 1; i <= 2; ++i) {
+    ASSERT_TRUE(c.Send(Message(i)));
+    std::string ack;
+    ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+    EXPECT_EQ(AckCode(ack), "AA") << ack;
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (OutputFiles().size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(StopServer(pid), 0);
+  EXPECT_NE(ReadFile(Path("serve-0.log")).find("stopped: 2 frames received, 2 stored"), std::string::npos)
+      << ReadFile(Path("serve-0.log"));
+  Proc p = Tool("audit --inbox " + Path("inbox") + " --control-id CTL1");
+  ASSERT_EQ(p.status, 0) << p.err;
+  std::map<std::string, int> events;
+  std::istringstream lines(p.out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["control_id"], "CTL1") << line;
+    events[j["event"].get<std::string>()]++;
+  }
+  EXPECT_EQ(events["received"], 1);
+  EXPECT_EQ(events["acknowledged"], 1);
+  EXPECT_EQ(events["converted"], 1);
+  EXPECT_EQ(events["written"], 1);
+  EXPECT_EQ(p.out.find("DOE"), std::string::npos);
+  EXPECT_EQ(p.out.find("ID1"), std::string::npos);
+  Proc all = Tool("audit --inbox " + Path("inbox") + " --event written");
+  EXPECT_EQ(std::count(all.out.begin(), all.out.end(), '\n'), 2) << all.out;
+  Proc bad = Tool("audit --inbox " + Path("nowhere"));
+  EXPECT_EQ(bad.status, 1);
+}
+
+TEST_F(ServeCliTest, UsageErrors) {
+  EXPECT_EQ(Tool("serve").status, 2);
+  EXPECT_EQ(Tool("serve x.cwb --mllp nope --inbox a --out-dir b").status, 2);
+  EXPECT_EQ(Tool("serve x.cwb --mllp 127.0.0.1:1 --inbox a --out-dir b --max-frame-bytes 15").status, 2);
+  Proc p = Tool("serve " + Path("missing.cwb") + " --mllp 127.0.0.1:0 --inbox " + Path("i") + " --out-dir " + Path("o"));
+  EXPECT_EQ(p.status, 1);
+  EXPECT_NE(p.err.find("cannot read"), std::string::npos) << p.err;
+}
+
+// An MLLP client no one here wrote: @medplum/hl7's Hl7Client (tests/serve/package.json, installed by
+// tools/scripts/install-deps.sh) sends real sample messages; each must come back AA for its control id and
+// end as one output.
+TEST_F(ServeCliTest, MedplumHl7ClientGetsAaForRealSampleMessages) {
+  std::string interop = std::string(CW_SOURCE_DIR) + "/tests/serve";
+  if (std::system("command -v node >/dev/null 2>&1") != 0 || !fs::exists(interop + "/node_modules/@medplum/hl7")) {
+    GTEST_SKIP() << "node or tests/serve/node_modules missing (tools/scripts/install-deps.sh installs them)";
+  }
+  std::vector<std::string> files;
+  int eligible = 0;
+  std::vector<fs::path> all;
+  for (const auto& e : fs::directory_iterator(std::string(CW_TEST_DIR) + "/fixtures/hl7v2/ms-fhir-converter")) {
+    all.push_back(e.path());
+  }
+  std::sort(all.begin(), all.end());
+  for (const fs::path& p : all) {
+    std::string data = ReadFile(p.string());
+    hl7v2::Batch batch;
+    if (!hl7v2::SplitMessages(data, &batch).ok() || batch.messages.empty()) continue;
+    hl7v2::Message m;
+    // Original mode only (MSH-15 empty), so that every message is answered; keyed (MSH-10 present).
+    if (!m.Parse(batch.messages[0]).ok() || m.Raw(0, 10).empty() || !m.Raw(0, 15).empty()) continue;
+    if (eligible++ % 9 == 0) files.push_back(p.string());
+  }
+  ASSERT_GE(files.size(), 8u);
+  std::string cwb = std::string(CW_BUILD_DIR) + "/maps/hl7v2-to-fhir.cwb";
+  uint16_t port = 0;
+  pid_t pid = StartServer(cwb, &port, "--term " + std::string(CW_BUILD_DIR) + "/terminology");
+  ASSERT_GT(port, 0);
+  std::string cmd = "cd " + interop + " && timeout 60 node medplum_client.mjs " + std::to_string(port);
+  for (const auto& f : files) cmd += " " + f;
+  cmd += " >" + Path("medplum.out") + " 2>" + Path("medplum.err");
+  int raw = std::system(cmd.c_str());
+  EXPECT_TRUE(WIFEXITED(raw) && WEXITSTATUS(raw) == 0) << ReadFile(Path("medplum.err"));
+  std::istringstream lines(ReadFile(Path("medplum.out")));
+  std::string line;
+  size_t answered = 0;
+  while (std::getline(lines, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << line;
+    EXPECT_EQ(j["ack"], "AA") << line;
+    EXPECT_EQ(j["ack_of"], j["control_id"]) << line;
+    ++answered;
+  }
+  EXPECT_EQ(answered, files.size());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (OutputFiles().size() < files.size() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(StopServer(pid), 0);
+  EXPECT_EQ(OutputFiles().size(), files.size());
+}
+
+// The crash test. Rounds: start the server, a killer thread SIGKILLs it after a random delay while the client
+// sends messages one by one (resending whatever was not ACKed, as a real sender does), restart. At the end
+// the server runs to completion; every message must have exactly one output.
+TEST_F(ServeCliTest, KilledAtRandomPointsLosesAndDuplicatesNothingThatWasAcked) {
+  std::string cwb = CompileGood();
+  const int n = 200;
+  std::mt19937 rng(0x5eed + static_cast<unsigned>(::getpid()));
+  std::vector<bool> acked(n, false);
+  int next = 0, kills = 0;
+  for (int round = 0; round < 80 && next < n; ++round) {
+    uint16_t port = 0;
+    pid_t pid = StartServer(cwb, &port, "-j 2");
+    ASSERT_GT(port, 0);
+    std::atomic<bool> done{false};
+    int delay_ms = static_cast<int>(rng() % 120);
+    std::thread killer([&] {
+      auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms);
+      while (!done && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::microseconds(200));
+      if (!done) {
+        ::kill(pid, SIGKILL);
+        ++kills;
+      }
+    });
+    MllpClient c;
+    if (c.Connect(port)) {
+      while (next < n) {
+        if (!c.Send(Message(next))) break;
+        std::string ack;
+        if (c.ReadAck(&ack, 5000) != MllpClient::kAck) break;
+        ASSERT_NE(ack.find("\rMSA|AA|CTL" + std::to_string(next) + "\r"), std::string::npos) << ack;
+        acked[next++] = true;
+      }
+    }
+    done = true;
+    killer.join();
+    int st = 0;
+    if (::waitpid(pid, &st, WNOHANG) == 0) {
+      // Not killed this round (the client finished first): the last round ends below, with SIGTERM.
+      if (next < n) ::kill(pid, SIGKILL);
+      if (next >= n) {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        while (OutputFiles().size() < static_cast<size_t>(n) && std::chrono::steady_clock::now() < deadline) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        ::kill(pid, SIGTERM);
+      }
+      ::waitpid(pid, &st, 0);
+    }
+  }
+  ASSERT_EQ(next, n) << "the client could not send every message";
+  EXPECT_GE(kills, 3) << "too few kills to test anything";
+  // A last start without a kill: recovery finishes whatever a kill interrupted.
+  uint16_t port = 0;
+  pid_t pid = StartServer(cwb, &port);
+  ASSERT_GT(port, 0);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (OutputFiles().size() < static_cast<size_t>(n) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(StopServer(pid), 0);
+
+  std::map<std::string, int> seen;  // patient id -> outputs holding it
+  std::vector<std::string> files = OutputFiles();
+  for (const std::string& f : files) {
+    ASSERT_TRUE(f.ends_with(".json")) << f;
+    auto j = nlohmann::json::parse(ReadFile(Path("out/" + f)), nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << f;
+    seen[j.value("id", "")]++;
+  }
+  for (int i = 0; i < n; ++i) {
+    ASSERT_TRUE(acked[i]);
+    EXPECT_EQ(seen["ID" + std::to_string(i)], 1) << "message " << i << " after " << kills << " kills";
+  }
+  EXPECT_EQ(files.size(), static_cast<size_t>(n));
+}
+
+}  // namespace
+}  // namespace crosswalk::clitest

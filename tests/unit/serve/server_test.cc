@@ -1,0 +1,429 @@
+// Server in-process on loopback: the real shipped map (build/maps/hl7v2-to-fhir.cwb) and the real sample
+// messages from tests/fixtures/hl7v2; ACKs, outputs, partial frames, malformed frames, limits at N and N+1,
+// dedup of a resend, restart recovery, back-pressure, and no patient content in the audit trail.
+#include "serve/server.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hl7v2/framing.h"
+#include "hl7v2/message.h"
+#include "mllp_client.h"
+
+namespace crosswalk::serve {
+namespace {
+
+namespace fs = std::filesystem;
+using test::AckCode;
+using test::MllpClient;
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string Adt(const std::string& control, const std::string& extra_msh = "") {
+  return "MSH|^~\\&|SND|FAC|RCV|FAC|20240102030405||ADT^A01^ADT_A01|" + control + "|P|2.5.1" + extra_msh +
+         "\rPID|1||12345^^^MRN^MR||DOE^JOHN||19800101|M\r";
+}
+
+// Output files (not temporaries) in `dir`.
+std::vector<std::string> Outputs(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind(".cw-tmp-", 0) != 0) out.push_back(name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+class ServerTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    static std::atomic<int> n{0};
+    dir_ = (fs::temp_directory_path() / ("cw_serve_" + std::to_string(::getpid()) + "_" + std::to_string(n++))).string();
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    auto rt = Runtime::Create({.terminology_dir = std::string(CW_BUILD_DIR) + "/terminology"});
+    ASSERT_TRUE(rt.ok()) << rt.status().ToString();
+    runtime_ = std::move(*rt);
+    auto prog = runtime_->Load(Slurp(std::string(CW_BUILD_DIR) + "/maps/hl7v2-to-fhir.cwb"));
+    ASSERT_TRUE(prog.ok()) << prog.status().ToString();
+    program_ = *prog;
+    options_.inbox_dir = dir_ + "/inbox";
+    options_.out_dir = dir_ + "/out";
+    options_.sync = false;  // the crash test (serve_cli_test.cc) runs with sync on
+  }
+  void TearDown() override {
+    Stop();
+    fs::remove_all(dir_);
+  }
+
+  void Start() {
+    auto s = Server::Create(options_, *runtime_, program_);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    server_ = std::move(*s);
+    thread_ = std::thread([this] { run_status_ = server_->Run(); });
+  }
+  void Stop() {
+    if (!server_) return;
+    server_->RequestStop();
+    thread_.join();
+    EXPECT_TRUE(run_status_.ok()) << run_status_.ToString();
+    server_.reset();
+  }
+  // Waits (at most 20 s) until `n` outputs exist.
+  bool WaitOutputs(size_t n) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (Outputs(options_.out_dir).size() < n) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  }
+  std::string Audit() const { return Slurp(options_.inbox_dir + "/audit.jsonl"); }
+
+  std::string dir_;
+  std::unique_ptr<Runtime> runtime_;
+  std::shared_ptr<const Program> program_;
+  ServerOptions options_;
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+  Status run_status_;
+};
+
+// One message of each of a spread of fixture files (every 12th single-message row of the manifest).
+std::vector<std::string> FixtureMessages() {
+  std::ifstream manifest(std::string(CW_TEST_DIR) + "/fixtures/hl7v2/MANIFEST.tsv");
+  std::string line;
+  std::getline(manifest, line);  // header
+  std::vector<std::string> out;
+  for (int row = 0; std::getline(manifest, line); ++row) {
+    if (row % 12 != 0) continue;
+    std::string path = line.substr(0, line.find('\t'));
+    std::string data = Slurp(std::string(CW_TEST_DIR) + "/fixtures/" + path);
+    hl7v2::Batch batch;
+    if (!hl7v2::SplitMessages(data, &batch).ok() || batch.messages.empty()) continue;
+    hl7v2::Message m;
+    if (!m.Parse(batch.messages[0]).ok() || m.Raw(0, 10).empty()) continue;  // cannot be keyed: AR (tested below)
+    out.emplace_back(batch.messages[0]);
+  }
+  return out;
+}
+
+TEST_F(ServerTest, RealSampleMessagesAreAcknowledgedAfterStorageAndConverted) {
+  Start();
+  std::vector<std::string> messages = FixtureMessages();
+  ASSERT_GE(messages.size(), 10u);
+  MllpClient c;
+  ASSERT_TRUE(c.Connect(server_->port()));
+  std::set<std::string> family_names;
+  for (const std::string& m : messages) {
+    hl7v2::Message parsed;
+    ASSERT_TRUE(parsed.Parse(m).ok());
+    std::string control(parsed.Raw(0, 10));
+    int pid = parsed.FindSegment("PID");
+    if (pid > 0 && parsed.Raw(pid, 5, 1, 1).size() >= 4) family_names.insert(std::string(parsed.Raw(pid, 5, 1, 1)));
+    ASSERT_TRUE(c.Send(m));
+    // MSH-15 empty: original mode (AA); otherwise enhanced mode (CA), none for NE (never) and ER (errors only).
+    std::string_view accept = parsed.Raw(0, 15);
+    if (accept == "NE" || accept == "ER") continue;
+    std::string code = accept.empty() ? "AA" : "CA";
+    std::string ack;
+    ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+    EXPECT_NE(ack.find("\rMSA|" + code + "|" + control), std::string::npos) << ack;
+  }
+  ASSERT_TRUE(WaitOutputs(messages.size()));
+  Stop();
+  std::vector<std::string> outs = Outputs(options_.out_dir);
+  ASSERT_EQ(outs.size(), messages.size());
+  size_t json = 0;
+  for (size_t i = 0; i < outs.size(); ++i) {
+    // Named by arrival order: 0000000000000001.json, ...
+    char expected[17];
+    std::snprintf(expected, sizeof expected, "%016zu", i + 1);
+    EXPECT_EQ(outs[i].substr(0, 16), expected);
+    if (outs[i].ends_with(".json")) {
+      ++json;
+      auto j = nlohmann::json::parse(Slurp(options_.out_dir + "/" + outs[i]), nullptr, false);
+      EXPECT_FALSE(j.is_discarded()) << outs[i];
+      EXPECT_EQ(j.value("resourceType", ""), "Bundle") << outs[i];
+    }
+  }
+  EXPECT_GE(json, messages.size() / 2);
+  // The audit trail has every step and no patient name.
+  std::string audit = Audit();
+  EXPECT_NE(audit.find("\"event\":\"received\""), std::string::npos);
+  EXPECT_NE(audit.find("\"event\":\"acknowledged\""), std::string::npos);
+  EXPECT_NE(audit.find("\"event\":\"written\""), std::string::npos);
+  ASSERT_FALSE(family_names.empty());
+  for (const std::string& name : family_names) EXPECT_EQ(audit.find(name), std::string::npos) << name;
+}
+
+TEST_F(ServerTest, PartialFramesAndSeveralFramesPerRead) {
+  Start();
+  MllpClient c;
+  ASSERT_TRUE(c.Connect(server_->port()));
+  std::string framed;
+  AppendMllpFrame(Adt("P1"), &framed);
+  for (size_t i = 0; i < framed.size(); i += 7) {  // 7 bytes at a time, each its own segment on the wire
+    ASSERT_TRUE(c.SendRaw(framed.substr(i, 7)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::string ack;
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  EXPECT_NE(ack.find("\rMSA|AA|P1"), std::string::npos) << ack;
+  std::string two;
+  AppendMllpFrame(Adt("P2"), &two);
+  AppendMllpFrame(Adt("P3"), &two);
+  ASSERT_TRUE(c.SendRaw(two));
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  EXPECT_NE(ack.find("\rMSA|AA|P2"), std::string::npos) << ack;
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  EXPECT_NE(ack.find("\rMSA|AA|P3"), std::string::npos) << ack;
+  ASSERT_TRUE(WaitOutputs(3));
+}
+
+TEST_F(ServerTest, MalformedFrameGetsArAndTheConnectionContinues) {
+  Start();
+  MllpClient c;
+  ASSERT_TRUE(c.Connect(server_->port()));
+  ASSERT_TRUE(c.Send("this is not HL7 DOE^JOHN"));
+  std::string ack;
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  EXPECT_EQ(AckCode(ack), "AR") << ack;
+  EXPECT_NE(ack.find("\rERR|"), std::string::npos) << ack;
+  EXPECT_EQ(ack.find("DOE"), std::string::npos) << ack;
+  // An MSH without a control id cannot be keyed: AR, addressed to the sender.
+  ASSERT_TRUE(c.Send("MSH|^~\\&|SND|FAC|RCV|FAC|20240102030405||ADT^A01|||2.5.1\rPID|1||1||DOE^JOHN\r"));
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  EXPECT_EQ(AckCode(ack), "AR") << ack;
+  EXPECT_NE(ack.find("MSH-10 (message control id) is empty"), std::string::npos) << ack;
+  EXPECT_NE(ack.find("|RCV|FAC|SND|FAC|"), std::string::npos) << ack;
+  ASSERT_TRUE(c.Send(Adt("OK1")));
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  EXPECT_NE(ack.find("\rMSA|AA|OK1"), std::string::npos) << ack;
+  ASSERT_TRUE(WaitOutputs(1));
+  Stop();
+  EXPECT_EQ(Outputs(options_.out_dir).size(), 1u);  // refused frames are not stored
+  std::string audit = Audit();
+  EXPECT_NE(audit.find("\"outcome\":\"malformed\""), std::string::npos);
+  EXPECT_EQ(audit.find("DOE"), std::string::npos);
+}
+
+TEST_F(ServerTest, FrameLimitAtNAndNPlusOne) {
+  std::string m = Adt("F1");
+  options_.max_frame_bytes = m.size();
+  Start();
+  MllpClient c;
+  ASSERT_TRUE(c.Connect(server_->port()));
+  ASSERT_TRUE(c.Send(m));
+  std::string ack;
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  EXPECT_EQ(AckCode(ack), "AA") << ack;
+  ASSERT_TRUE(c.Send(Adt("F12")));  // one byte more
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  EXPECT_EQ(AckCode(ack), "AR") << ack;
+  EXPECT_NE(ack.find("the frame exceeds max_frame_bytes (" + std::to_string(m.size()) + ")"), std::string::npos) << ack;
+  EXPECT_EQ(c.ReadAck(&ack, 5000), MllpClient::kClosed);  // the stream cannot be resynchronised
+  ASSERT_TRUE(WaitOutputs(1));
+}
+
+TEST_F(ServerTest, ConnectionLimitAtNAndNPlusOne) {
+  options_.max_connections = 2;
+  Start();
+  MllpClient a, b, over;
+  std::string ack;
+  ASSERT_TRUE(a.Connect(server_->port()));
+  ASSERT_TRUE(a.Send(Adt("C1")));
+  ASSERT_EQ(a.ReadAck(&ack), MllpClient::kAck);
+  ASSERT_TRUE(b.Connect(server_->port()));
+  ASSERT_TRUE(b.Send(Adt("C2")));
+  ASSERT_EQ(b.ReadAck(&ack), MllpClient::kAck);
+  EXPECT_EQ(AckCode(ack), "AA");
+  ASSERT_TRUE(over.Connect(server_->port()));  // the kernel accepts; the server closes it
+  EXPECT_EQ(over.ReadAck(&ack, 5000), MllpClient::kClosed);
+  EXPECT_EQ(server_->stats().refused_connections.load(), 1u);
+  EXPECT_NE(Audit().find("max_connections (2) reached"), std::string::npos);
+  a.Close();  // a slot frees up once the server has seen the close (retried: the machine may be loaded)
+  bool served = false;
+  for (int attempt = 0; attempt < 250 && !served; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!over.Connect(server_->port()) || !over.Send(Adt("C3"))) continue;
+    served = over.ReadAck(&ack) == MllpClient::kAck;
+  }
+  ASSERT_TRUE(served);
+  EXPECT_EQ(AckCode(ack), "AA");
+}
+
+TEST_F(ServerTest, AResendAfterALostAckIsStoredOnceAndAChangedMessageIsNew) {
+  Start();
+  std::string ack;
+  for (int i = 0; i < 2; ++i) {
+    MllpClient c;  // a new connection each time, as a sender that lost the ACK would open
+    ASSERT_TRUE(c.Connect(server_->port()));
+    ASSERT_TRUE(c.Send(Adt("D1")));
+    ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+    EXPECT_EQ(AckCode(ack), "AA");
+  }
+  MllpClient c;
+  ASSERT_TRUE(c.Connect(server_->port()));
+  ASSERT_TRUE(c.Send(Adt("D1", "|||")));  // the same control id, other bytes: a new message
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  ASSERT_TRUE(WaitOutputs(2));
+  Stop();
+  EXPECT_EQ(Outputs(options_.out_dir).size(), 2u);
+  EXPECT_NE(Audit().find("\"outcome\":\"duplicate\""), std::string::npos);
+}
+
+TEST_F(ServerTest, MessagesTheMapRejectsAreAcknowledgedThenRecordedWithTheReason) {
+  Start();
+  MllpClient c;
+  ASSERT_TRUE(c.Connect(server_->port()));
+  ASSERT_TRUE(c.Send("MSH|^~\\&|SND|FAC|RCV|FAC|20240102030405||ZZZ^Z01|R1|P|2.5.1\rPID|1||1||SECRETNAME^J\r"));
+  std::string ack;
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  EXPECT_EQ(AckCode(ack), "AA") << ack;  // stored: the ACK promises durability, not conversion
+  ASSERT_TRUE(WaitOutputs(1));
+  Stop();
+  std::vector<std::string> outs = Outputs(options_.out_dir);
+  ASSERT_EQ(outs, std::vector<std::string>{"0000000000000001.rejected"});
+  std::string reason = Slurp(options_.out_dir + "/" + outs[0]);
+  EXPECT_NE(reason.find("ZZZ^Z01"), std::string::npos) << reason;
+  EXPECT_EQ(reason.find("SECRETNAME"), std::string::npos) << reason;
+  auto inbox = Inbox::Open(options_.inbox_dir + "/db");
+  ASSERT_TRUE(inbox.ok());
+  std::vector<std::pair<uint64_t, std::string>> rejected;
+  ASSERT_TRUE((*inbox)->Rejected(&rejected).ok());
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_EQ(rejected[0].first, 1u);
+  EXPECT_EQ(Audit().find("SECRETNAME"), std::string::npos);
+}
+
+TEST_F(ServerTest, EnhancedModeAnswersCommitAcks) {
+  Start();
+  MllpClient c;
+  ASSERT_TRUE(c.Connect(server_->port()));
+  ASSERT_TRUE(c.Send(Adt("E1", "|||AL|NE")));
+  std::string ack;
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  EXPECT_EQ(AckCode(ack), "CA") << ack;
+  ASSERT_TRUE(c.Send("garbage"));  // no MSH: original mode
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  EXPECT_EQ(AckCode(ack), "AR") << ack;
+  ASSERT_TRUE(c.Send(Adt("E2", "|||NE|NE")));  // the sender asked for no accept ACK
+  ASSERT_TRUE(c.Send(Adt("E3")));
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  EXPECT_NE(ack.find("\rMSA|AA|E3"), std::string::npos) << ack;
+  ASSERT_TRUE(WaitOutputs(3));
+}
+
+TEST_F(ServerTest, StoredMessagesNotDoneAreProcessedAtStart) {
+  {
+    fs::create_directories(options_.inbox_dir);
+    auto inbox = Inbox::Open(options_.inbox_dir + "/db");
+    ASSERT_TRUE(inbox.ok());
+    std::vector<InboxItem> items(3);
+    for (int i = 0; i < 3; ++i) {
+      items[i].sender = "SND^FAC";
+      items[i].record.control_id = "R" + std::to_string(i);
+      items[i].record.text = Adt(items[i].record.control_id);
+      items[i].record.sha256 = Sha256Hex(items[i].record.text);
+      items[i].record.received = "2026-01-01T00:00:00.000Z";
+    }
+    ASSERT_TRUE((*inbox)->Store(&items).ok());
+  }
+  Start();
+  ASSERT_TRUE(WaitOutputs(3));
+  Stop();
+  EXPECT_EQ(Outputs(options_.out_dir),
+            (std::vector<std::string>{"0000000000000001.json", "0000000000000002.json", "0000000000000003.json"}));
+  auto inbox = Inbox::Open(options_.inbox_dir + "/db");
+  ASSERT_TRUE(inbox.ok());
+  std::vector<uint64_t> pending;
+  ASSERT_TRUE((*inbox)->Pending(&pending).ok());
+  EXPECT_TRUE(pending.empty());
+  EXPECT_NE(Audit().find("\"event\":\"recovered\""), std::string::npos);
+}
+
+TEST_F(ServerTest, AnOutputThatCannotBeWrittenLeavesTheMessageInTheInboxForTheNextStart) {
+  // A non-empty directory where the first output's temporary file must go: open() fails with EISDIR.
+  std::string blocker = options_.out_dir + "/.cw-tmp-0000000000000001.json";
+  fs::create_directories(blocker);
+  std::ofstream(blocker + "/keep") << "x";
+  Start();
+  MllpClient c;
+  ASSERT_TRUE(c.Connect(server_->port()));
+  ASSERT_TRUE(c.Send(Adt("W1")));
+  std::string ack;
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  EXPECT_EQ(AckCode(ack), "AA");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (Audit().find("\"event\":\"error\"") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  Stop();
+  EXPECT_NE(Audit().find("cannot create"), std::string::npos) << Audit();
+  EXPECT_TRUE(Outputs(options_.out_dir).empty());
+  {
+    auto inbox = Inbox::Open(options_.inbox_dir + "/db");
+    ASSERT_TRUE(inbox.ok());
+    std::vector<uint64_t> pending;
+    ASSERT_TRUE((*inbox)->Pending(&pending).ok());
+    EXPECT_EQ(pending, std::vector<uint64_t>{1});  // not lost: still stored
+  }
+  fs::remove_all(blocker);
+  Start();
+  ASSERT_TRUE(WaitOutputs(1));
+  Stop();
+  EXPECT_EQ(Outputs(options_.out_dir), std::vector<std::string>{"0000000000000001.json"});
+}
+
+TEST_F(ServerTest, BackPressureNeverDrops) {
+  options_.max_pending = 1;
+  options_.workers = 2;
+  Start();
+  MllpClient c;
+  ASSERT_TRUE(c.Connect(server_->port()));
+  std::string burst;
+  const int n = 60;
+  for (int i = 0; i < n; ++i) AppendMllpFrame(Adt("B" + std::to_string(i)), &burst);
+  ASSERT_TRUE(c.SendRaw(burst));  // one write: the listener must pause between groups, not drop
+  for (int i = 0; i < n; ++i) {
+    std::string ack;
+    ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck) << i;
+    EXPECT_NE(ack.find("\rMSA|AA|B" + std::to_string(i) + "\r"), std::string::npos) << ack;
+  }
+  ASSERT_TRUE(WaitOutputs(n));
+  Stop();
+  EXPECT_EQ(Outputs(options_.out_dir).size(), static_cast<size_t>(n));
+}
+
+TEST_F(ServerTest, OptionsAreChecked) {
+  ServerOptions bad = options_;
+  bad.max_connections = 0;
+  EXPECT_EQ(Server::Create(bad, *runtime_, program_).status().code(), StatusCode::kInvalidArgument);
+  bad = options_;
+  bad.host = "not-an-address";
+  EXPECT_EQ(Server::Create(bad, *runtime_, program_).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace crosswalk::serve

@@ -1,0 +1,185 @@
+// crosswalk serve PROGRAM.cwb --mllp HOST:PORT --inbox DIR --out-dir DIR [--term DIR] [-j N] [options]
+//
+// A live feed: MLLP in, each message stored in a durable inbox before its ACK leaves, workers run the
+// program and write one output per message, every step in the audit trail (<inbox>/audit.jsonl). The work is
+// done by crosswalk::serve::Server (runtime/src/serve/); this file parses flags and handles signals.
+// docs/serve.md is the reference.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "command.h"
+#include "crosswalk/runtime.h"
+#include "safe_text.h"
+#include "serve/server.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: crosswalk serve PROGRAM.cwb --mllp HOST:PORT --inbox DIR --out-dir DIR [--term DIR] [-j N] [options]\n"
+    "  Receives HL7 v2 over MLLP, stores each message durably, ACKs it, runs the program on it and writes\n"
+    "  OUT-DIR/<seq>.json (or .hl7, or .rejected with the reason). Stops on SIGTERM or SIGINT.\n"
+    "  --mllp HOST:PORT       IPv4 address and port to listen on (port 0: any free port; the line\n"
+    "                         'crosswalk serve: listening on HOST:PORT' on stdout names it)\n"
+    "  --inbox DIR            durable inbox (RocksDB) and audit trail (DIR/audit.jsonl)\n"
+    "  --out-dir DIR          one output file per message, named by its inbox sequence number\n"
+    "  --term DIR             terminology store used by the program\n"
+    "  -j N                   worker threads (default 1)\n"
+    "  --max-connections N    open connections (default 64); more are closed at once\n"
+    "  --max-frame-bytes N    bytes of one MLLP frame (default 4194304); a larger one gets AR and its\n"
+    "                         connection is closed\n"
+    "  --max-pending N        stored messages not yet done (default 10000); at the limit the listener\n"
+    "                         stops reading sockets until the workers catch up\n"
+    "  --zone ZONE            zone for HL7 times that carry none (+HH:MM, -HH:MM or Z)\n"
+    "  --var K=V              a host variable returned by var(\"K\") (repeatable)\n"
+    "  --no-sync              no fsync of the inbox and outputs (tests only: an ACK then survives a crash\n"
+    "                         of the process but not of the machine)\n"
+    "Exit status: 0 after a clean stop; 1 on a failure (one line on stderr); 2 on a usage error.\n";
+
+crosswalk::serve::Server* g_server = nullptr;
+
+extern "C" void OnStopSignal(int) {
+  if (g_server != nullptr) g_server->RequestStop();
+}
+
+bool ParseCount(const std::string& v, size_t min, size_t max, size_t* out) {
+  char* end = nullptr;
+  unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+  if (v.empty() || v[0] == '-' || *end != '\0' || n < min || n > max) return false;
+  *out = static_cast<size_t>(n);
+  return true;
+}
+
+int RunServe(const std::vector<std::string>& args) {
+  crosswalk::serve::ServerOptions o;
+  std::string program_path, term_dir, mllp;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](std::string* dst) {
+      if (i + 1 >= args.size()) return false;
+      *dst = args[++i];
+      return true;
+    };
+    std::string v;
+    size_t n = 0;
+    if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--term" && value(&term_dir)) {
+    } else if (a == "--mllp" && value(&mllp)) {
+    } else if (a == "--inbox" && value(&o.inbox_dir)) {
+    } else if (a == "--out-dir" && value(&o.out_dir)) {
+    } else if (a == "--zone" && value(&o.run_options.default_zone)) {
+    } else if (a == "--var" && value(&v)) {
+      size_t eq = v.find('=');
+      if (eq == std::string::npos) {
+        std::fprintf(stderr, "crosswalk serve: --var takes NAME=VALUE\n");
+        return 2;
+      }
+      o.run_options.variables.emplace_back(v.substr(0, eq), v.substr(eq + 1));
+    } else if (a == "-j" && value(&v)) {
+      if (!ParseCount(v, 1, 1024, &n)) {
+        std::fprintf(stderr, "crosswalk serve: -j takes a number of threads from 1 to 1024\n");
+        return 2;
+      }
+      o.workers = static_cast<unsigned>(n);
+    } else if (a == "--max-connections" && value(&v)) {
+      if (!ParseCount(v, 1, 100000, &o.max_connections)) {
+        std::fprintf(stderr, "crosswalk serve: --max-connections takes a number from 1 to 100000\n");
+        return 2;
+      }
+    } else if (a == "--max-frame-bytes" && value(&v)) {
+      if (!ParseCount(v, 16, size_t{1} << 30, &o.max_frame_bytes)) {
+        std::fprintf(stderr, "crosswalk serve: --max-frame-bytes takes a number of bytes from 16 to 1073741824\n");
+        return 2;
+      }
+    } else if (a == "--max-pending" && value(&v)) {
+      if (!ParseCount(v, 1, size_t{1} << 32, &o.max_pending)) {
+        std::fprintf(stderr, "crosswalk serve: --max-pending takes a positive number of messages\n");
+        return 2;
+      }
+    } else if (a == "--no-sync") {
+      o.sync = false;
+    } else if (!a.empty() && a[0] == '-') {
+      crosswalk::cli::PrintSafe(stderr, "crosswalk serve: unknown or incomplete option '" + a + "'");
+      std::fputs(kUsage, stderr);
+      return 2;
+    } else if (program_path.empty()) {
+      program_path = a;
+    } else {
+      crosswalk::cli::PrintSafe(stderr, "crosswalk serve: unexpected argument '" + a + "'");
+      return 2;
+    }
+  }
+  if (program_path.empty() || mllp.empty() || o.inbox_dir.empty() || o.out_dir.empty()) {
+    std::fprintf(stderr, "crosswalk serve: PROGRAM.cwb, --mllp, --inbox and --out-dir are required\n");
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  size_t colon = mllp.rfind(':');
+  size_t port = 0;
+  if (colon == std::string::npos || colon == 0 || !ParseCount(mllp.substr(colon + 1), 0, 65535, &port)) {
+    crosswalk::cli::PrintSafe(stderr, "crosswalk serve: --mllp takes HOST:PORT, not '" + mllp + "'");
+    return 2;
+  }
+  o.host = mllp.substr(0, colon);
+  o.port = static_cast<uint16_t>(port);
+
+  std::ifstream in(program_path, std::ios::binary);
+  if (!in) {
+    crosswalk::cli::PrintSafe(stderr, "crosswalk serve: cannot read '" + program_path + "'");
+    return 1;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  crosswalk::RuntimeOptions ropts;
+  ropts.terminology_dir = term_dir;
+  auto runtime = crosswalk::Runtime::Create(ropts);
+  if (!runtime.ok()) {
+    crosswalk::cli::PrintSafe(stderr, "crosswalk serve: " + runtime.status().ToString());
+    return 1;
+  }
+  auto program = (*runtime)->Load(ss.str());
+  if (!program.ok()) {
+    crosswalk::cli::PrintSafe(stderr, "crosswalk serve: " + program_path + ": " + program.status().ToString());
+    return 1;
+  }
+  auto server = crosswalk::serve::Server::Create(o, **runtime, *program);
+  if (!server.ok()) {
+    crosswalk::cli::PrintSafe(stderr, "crosswalk serve: " + server.status().ToString());
+    return 1;
+  }
+  g_server = server->get();
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  std::printf("crosswalk serve: listening on %s:%u\n", o.host.c_str(), static_cast<unsigned>((*server)->port()));
+  std::fflush(stdout);
+  crosswalk::Status st = (*server)->Run();
+  const auto& s = (*server)->stats();
+  std::fprintf(stderr,
+               "crosswalk serve: stopped: %llu frames received, %llu stored, %llu duplicates, %llu refused, "
+               "%llu written, %llu rejected\n",
+               static_cast<unsigned long long>(s.received), static_cast<unsigned long long>(s.stored),
+               static_cast<unsigned long long>(s.duplicates), static_cast<unsigned long long>(s.malformed),
+               static_cast<unsigned long long>(s.written), static_cast<unsigned long long>(s.rejected));
+  g_server = nullptr;
+  if (!st.ok()) {
+    crosswalk::cli::PrintSafe(stderr, "crosswalk serve: " + st.ToString());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+CW_REGISTER_COMMAND(serve, "serve",
+                    "PROGRAM.cwb --mllp HOST:PORT --inbox DIR --out-dir DIR  receive MLLP, store, ACK, convert",
+                    RunServe);
