@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Regenerates the terminology seeds in this folder from the shared data snapshot.
 
-    python3 maps/terminology/make_seeds.py /work/shared/data/terminology
+    python3 maps/terminology/make_seeds.py ../shared/data/terminology
 
 Outputs (all read by `crosswalk term import`; see README.md for sources and licences):
   v2-codesystems.ndjson         HL7 v2 tables as FHIR CodeSystems (HL7 UTG/THO, CC0): the tables the
@@ -153,7 +153,7 @@ def convert_ig_maps(src, out_dir):
 
 
 def main():
-    src = sys.argv[1] if len(sys.argv) > 1 else "/work/shared/data/terminology"
+    src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/data/terminology")
     out_dir = os.path.dirname(os.path.abspath(__file__))
     maps, notes = convert_ig_maps(src, out_dir)
 
