@@ -161,7 +161,9 @@ std::string DtmFromInstant(const std::string& instant) {
 // message content) when the map rejected it. Nothing for JSON input or a message that does not parse.
 void MakeAck(std::string_view text, const crosswalk::Status& status, const std::string& now, std::string* ack) {
   crosswalk::hl7v2::Message inbound;
-  if (!inbound.Parse(text).ok()) return;
+  crosswalk::hl7v2::ParseOptions lenient;  // a message refused for bad UTF-8 still gets its AE
+  lenient.invalid_utf8 = crosswalk::InvalidUtf8::kReplace;
+  if (!inbound.Parse(text, lenient).ok()) return;
   std::string scratch;
   std::string control(inbound.Value(0, 10, 1, 0, 0, &scratch));
   std::string timestamp = now.empty() ? std::string(inbound.Value(0, 7, 1, 1, 0, &scratch)) : DtmFromInstant(now);
