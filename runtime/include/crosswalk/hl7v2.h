@@ -2,6 +2,7 @@
 // C++17; this header includes only the standard library.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace crosswalk {
@@ -12,5 +13,8 @@ enum class InvalidUtf8 : uint8_t {
   kReject,   // the message is rejected (kParseError with segment, field and byte offset; no content)
   kReplace,  // each bad byte reads as U+FFFD
 };
+
+// Longest MSA-3 / ERR-8 text written by default (ERR-8 "user message" is TX 250 in v2.5+).
+inline constexpr size_t kDefaultAckTextBytes = 250;
 
 }  // namespace crosswalk
