@@ -2,6 +2,9 @@
 
 #include <cstdint>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace crosswalk::hl7v2 {
 
@@ -71,10 +74,22 @@ size_t Utf8SequenceAt(std::string_view text, size_t at) {
 size_t FindInvalidUtf8(std::string_view text) {
   const size_t n = text.size();
   size_t i = 0;
+  const char* p = text.data();
   while (i < n) {
+#if defined(__SSE2__)
+    // ASCII runs: 64 bytes per step (a byte >= 0x80 sets its sign bit in the OR of the four blocks).
+    while (n - i >= 64) {
+      __m128i a = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i)),
+                               _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 16)));
+      __m128i b = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 32)),
+                               _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 48)));
+      if (_mm_movemask_epi8(_mm_or_si128(a, b)) != 0) break;
+      i += 64;
+    }
+#endif
     if (n - i >= 8) {
       uint64_t w;
-      std::memcpy(&w, text.data() + i, 8);
+      std::memcpy(&w, p + i, 8);
       if ((w & 0x8080808080808080ULL) == 0) {
         i += 8;
         continue;
