@@ -10,9 +10,10 @@
 //   splitter.Finish();                             // the last message has no successor to end it
 //   while (splitter.Next(&item)) Handle(item);
 //
-// Every byte of the stream ends in exactly one place: a message, a batch envelope segment, blank
-// space between them, or an error item that names its byte offset and length (never its content), so
-// a host can count each bad part as one rejection and still process every good message around it.
+// Every byte of the stream ends in at most one item: a message, a batch envelope segment, or an error
+// item that names its byte offset and length (never its content); the bytes in none are blanks, MLLP
+// framing bytes and BOMs (and the later lines of a message dropped for its length, whose error came
+// first). So a host can count each bad part as one rejection and still process every good message.
 //
 // C++17; this header includes only the standard library and crosswalk/status.h.
 #pragma once

@@ -154,16 +154,14 @@ class MessageSplitter::Impl {
     bad_end_ = to;
   }
 
-  // The open frame ends at `at` without its end byte.
+  // The open frame ends at `at` without its end byte. Its open message (possibly cut short) is one error;
+  // what the frame held before was complete and has been delivered, so nothing else is lost.
   void BreakFrame(uint64_t at) {
     CloseBad();
     if (in_msg_) {
       in_msg_ = false;
       Push(SplitItem::Kind::kError, msg_start_, at - msg_start_,
            ItemError(StatusCode::kParseError, "MLLP frame has no end block (0x1C)", msg_start_));
-    } else if (!skipping_) {
-      Push(SplitItem::Kind::kError, frame_start_, at - frame_start_,
-           ItemError(StatusCode::kParseError, "MLLP frame has no end block (0x1C)", frame_start_));
     }
     in_frame_ = false;
     skipping_ = false;
@@ -218,7 +216,6 @@ class MessageSplitter::Impl {
       }
       in_frame_ = true;
       skipping_ = false;
-      frame_start_ = k;
       pos_ = k + 1;
       bom_at_ = pos_;
       return true;
@@ -289,7 +286,6 @@ class MessageSplitter::Impl {
   bool done_ = false;        // the end of the stream was processed
   bool discard_ = false;     // dropping the rest of an over-long line
   bool in_frame_ = false;
-  uint64_t frame_start_ = 0;
   bool in_msg_ = false;
   uint64_t msg_start_ = 0;
   uint64_t last_line_end_ = 0;

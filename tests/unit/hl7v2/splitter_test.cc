@@ -217,10 +217,18 @@ TEST(MessageSplitter, FrameWithoutEndBeforeTheNextFrame) {
   EXPECT_EQ(items[0].length, 17u);  // the open message up to the next 0x0B
   EXPECT_EQ(items[1].kind, SplitItem::Kind::kMessage);
   EXPECT_EQ(items[1].text, "MSH|^~\\&|B\r");
-  // An empty open frame at the end is one error too; whitespace alone is nothing.
+  // An open frame that holds no message loses nothing: no error. Whitespace alone is nothing either.
   items = SplitWhole(Frame("MSH|^~\\&|A\r") + "\x0b\r\n");
-  ASSERT_EQ(items.size(), 2u);
-  EXPECT_EQ(items[1].kind, SplitItem::Kind::kError);
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].kind, SplitItem::Kind::kMessage);
+  // A message closed by an envelope inside a frame that never ends is delivered; only the open one fails.
+  std::string batch = "\x0bMSH|^~\\&|A\rBTS|1\rMSH|^~\\&|B\r";
+  items = SplitWhole(batch);
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_EQ(items[0].text, "MSH|^~\\&|A\r");
+  EXPECT_EQ(items[1].kind, SplitItem::Kind::kEnvelope);
+  EXPECT_EQ(items[2].kind, SplitItem::Kind::kError);
+  EXPECT_EQ(batch.substr(items[2].offset), "MSH|^~\\&|B\r");
   EXPECT_TRUE(SplitWhole(" \r\n\t\r\n").empty());
   EXPECT_TRUE(SplitWhole("").empty());
 }
@@ -254,6 +262,45 @@ TEST(MessageSplitter, NextBeforeFinishWaitsForTheEndOfAPlainMessage) {
   ASSERT_TRUE(s.Next(&item));  // a frame's end ends its message without Finish
   EXPECT_EQ(item.text, "MSH|^~\\&|D\r");
   EXPECT_EQ(item.offset, 1u);
+}
+
+// Random streams built from the pieces that matter (segments, envelopes, frame bytes, BOMs, blanks,
+// junk): chunking never changes the items, items never overlap, and every byte outside them is framing
+// or blank space.
+TEST(MessageSplitter, RandomStreamsKeepEveryByteAccountedFor) {
+  static const char* const kPieces[] = {
+      "MSH|^~\\&|A|B\r", "PID|1||X\r", "OBX|1|TX|||v\n", "MSH|^~\\&|C\r\n", "FHS|^~\\&\r", "BHS|^~\\&\r",
+      "BTS|1\r", "FTS|1\r", "\x0b", "\x1c", "\x1c\r", "\r", "\n", "\r\n", "  ", "\t", "junk", "MSHX|no\r",
+      "\xEF\xBB\xBF", "MS", "H|^~\\&|D", "\x0bMSH|^~\\&|E\rPID|2\r\x1c\r"};
+  std::mt19937 rng(2024);
+  for (int round = 0; round < 300; ++round) {
+    std::string stream;
+    int pieces = 1 + static_cast<int>(rng() % 30);
+    for (int i = 0; i < pieces; ++i) stream += kPieces[rng() % (sizeof(kPieces) / sizeof(kPieces[0]))];
+    const std::vector<Got> whole = SplitWhole(stream);
+    std::vector<size_t> cuts;
+    for (size_t at = 0; at < stream.size();) {
+      at += 1 + rng() % 7;
+      if (at < stream.size()) cuts.push_back(at);
+    }
+    ASSERT_EQ(SplitAt(stream, cuts), whole) << "round " << round;
+    std::vector<bool> covered(stream.size(), false);
+    uint64_t last_end = 0;
+    for (const Got& g : whole) {
+      ASSERT_GE(g.offset, last_end) << "round " << round << " " << testing::PrintToString(stream);  // no overlap
+      ASSERT_LE(g.offset + g.length, stream.size());
+      last_end = g.offset + g.length;
+      for (uint64_t k = g.offset; k < last_end; ++k) covered[k] = true;
+      if (g.kind == SplitItem::Kind::kMessage) EXPECT_EQ(g.text.substr(0, 3), "MSH");
+    }
+    for (size_t k = 0; k < stream.size(); ++k) {
+      if (covered[k]) continue;
+      const std::string_view kFree("\r\n \t\x0b\x1c\xEF\xBB\xBF", 9);
+      EXPECT_NE(kFree.find(stream[k]), std::string_view::npos)
+          << "round " << round << ": byte " << k << " (" << static_cast<int>(static_cast<unsigned char>(stream[k]))
+          << ") is in no item";
+    }
+  }
 }
 
 TEST(MessageSplitterLimits, MaxMessageBytesAtNAndNPlusOne) {
