@@ -57,7 +57,7 @@ struct SplitItem {
   // until the next call to any member of the splitter that produced it.
   std::string_view text;
   // Stream offset (bytes fed since construction or Reset) of the item's first byte, and its length
-  // (for an error: the span of the bad part; for a message that was too long: the bytes seen so far).
+  // (for an error: the span of the bad part or of the message that was too long).
   uint64_t offset = 0;
   uint64_t length = 0;
   // Ok for messages and envelopes. For errors: kParseError (data outside a message, an MLLP frame
@@ -100,6 +100,9 @@ class MessageSplitter {
 
   // Bytes fed since construction or Reset().
   uint64_t bytes_fed() const;
+  // Bytes held now (the open message and line, items not yet returned): when Next() is drained after
+  // each Feed(), at most SplitterOptions::max_message_bytes plus the last chunk.
+  size_t buffered_bytes() const;
 
  private:
   class Impl;

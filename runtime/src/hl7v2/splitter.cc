@@ -66,6 +66,7 @@ class MessageSplitter::Impl {
   }
 
   uint64_t bytes_fed() const { return base_ + buf_.size(); }
+  size_t buffered_bytes() const { return buf_.size(); }
 
  private:
   struct Pending {
@@ -124,19 +125,30 @@ class MessageSplitter::Impl {
     uint64_t end = last_line_end_;
     while (end < at && (At(end) == '\r' || At(end) == '\n')) ++end;
     if (end - msg_start_ > options_.max_message_bytes) {
-      TooLong(end - msg_start_);
+      StartSkip(end);
+      CloseSkip();
       return;
     }
     Push(SplitItem::Kind::kMessage, msg_start_, end - msg_start_);
   }
 
-  void TooLong(uint64_t seen) {
-    Push(SplitItem::Kind::kError, msg_start_, seen,
-         ItemError(StatusCode::kLimitExceeded,
-                   "message longer than max_message_bytes (" + std::to_string(options_.max_message_bytes) + ")",
-                   msg_start_));
+  // The open message is over the limit: its bytes up to `upto` are dropped, and so are its later lines
+  // (skip_end_ follows them). Its error is pushed when it ends, so that the error's length is the
+  // message's whole span whatever the chunking.
+  void StartSkip(uint64_t upto) {
     in_msg_ = false;
     skipping_ = true;
+    skip_start_ = msg_start_;
+    skip_end_ = upto;
+  }
+
+  void CloseSkip() {
+    if (!skipping_) return;
+    skipping_ = false;
+    Push(SplitItem::Kind::kError, skip_start_, skip_end_ - skip_start_,
+         ItemError(StatusCode::kLimitExceeded,
+                   "message longer than max_message_bytes (" + std::to_string(options_.max_message_bytes) + ")",
+                   skip_start_));
   }
 
   void CloseBad() {
@@ -158,13 +170,13 @@ class MessageSplitter::Impl {
   // what the frame held before was complete and has been delivered, so nothing else is lost.
   void BreakFrame(uint64_t at) {
     CloseBad();
+    CloseSkip();
     if (in_msg_) {
       in_msg_ = false;
       Push(SplitItem::Kind::kError, msg_start_, at - msg_start_,
            ItemError(StatusCode::kParseError, "MLLP frame has no end block (0x1C)", msg_start_));
     }
     in_frame_ = false;
-    skipping_ = false;
   }
 
   // Processes one line (or framing byte). False when nothing more can be done without more input.
@@ -173,6 +185,7 @@ class MessageSplitter::Impl {
     if (discard_) {  // the rest of a line too long to keep
       uint64_t e = FindLineEnd(pos_);
       if (in_bad_) bad_end_ = e;
+      if (skipping_) skip_end_ = e;
       pos_ = e;
       if (e == end && !final_) return false;
       discard_ = false;
@@ -198,12 +211,14 @@ class MessageSplitter::Impl {
       } else {
         CloseMessage(end);
         CloseBad();
+        CloseSkip();
       }
       return true;
     }
     const uint64_t k = pos_;
     const char c = At(k);
     if (c == '\r' || c == '\n') {
+      if (skipping_ && k == skip_end_) skip_end_ = k + 1;  // the dropped message's terminators
       ++pos_;
       return true;
     }
@@ -213,9 +228,9 @@ class MessageSplitter::Impl {
       } else {
         CloseMessage(k);
         CloseBad();
+        CloseSkip();
       }
       in_frame_ = true;
-      skipping_ = false;
       pos_ = k + 1;
       bom_at_ = pos_;
       return true;
@@ -223,8 +238,8 @@ class MessageSplitter::Impl {
     if (c == hl7v2::kMllpEnd && in_frame_) {
       CloseMessage(k);
       CloseBad();
+      CloseSkip();
       in_frame_ = false;
-      skipping_ = false;
       pos_ = k + 1;
       return true;
     }
@@ -238,11 +253,14 @@ class MessageSplitter::Impl {
       if (boundary) {  // a message or envelope segment that is already too long
         CloseMessage(k);
         CloseBad();
+        CloseSkip();
         msg_start_ = k;
-        TooLong(held);
+        StartSkip(end);
       } else if (in_msg_) {
-        TooLong(held);
-      } else if (!skipping_) {
+        StartSkip(end);
+      } else if (skipping_) {
+        skip_end_ = end;
+      } else {
         ExtendBad(k, end);
       }
       discard_ = true;
@@ -255,22 +273,24 @@ class MessageSplitter::Impl {
     if (StartsSegment(line, "MSH")) {
       CloseMessage(k);
       CloseBad();
+      CloseSkip();
       in_msg_ = true;
-      skipping_ = false;
       msg_start_ = k;
       last_line_end_ = e;
     } else if (StartsSegment(line, "FHS") || StartsSegment(line, "BHS") || StartsSegment(line, "BTS") ||
                StartsSegment(line, "FTS")) {
       CloseMessage(k);
       CloseBad();
-      skipping_ = false;
+      CloseSkip();
       Push(SplitItem::Kind::kEnvelope, k, e - k);
     } else if (in_msg_) {
       last_line_end_ = e;
-    } else if (!skipping_) {
+    } else if (skipping_) {
+      skip_end_ = e;
+    } else {
       ExtendBad(k, e);
     }
-    if (in_msg_ && e - msg_start_ > options_.max_message_bytes) TooLong(e - msg_start_);
+    if (in_msg_ && e - msg_start_ > options_.max_message_bytes) StartSkip(e);
     pos_ = e;
     return true;
   }
@@ -290,6 +310,7 @@ class MessageSplitter::Impl {
   uint64_t msg_start_ = 0;
   uint64_t last_line_end_ = 0;
   bool skipping_ = false;    // dropping the lines of an over-long message until the next boundary
+  uint64_t skip_start_ = 0, skip_end_ = 0;  // its span so far
   bool in_bad_ = false;
   uint64_t bad_start_ = 0, bad_end_ = 0;
 };
@@ -305,5 +326,6 @@ void MessageSplitter::Finish() { impl_->Finish(); }
 bool MessageSplitter::Next(SplitItem* item) { return impl_->Next(item); }
 void MessageSplitter::Reset() { impl_->Reset(); }
 uint64_t MessageSplitter::bytes_fed() const { return impl_->bytes_fed(); }
+size_t MessageSplitter::buffered_bytes() const { return impl_->buffered_bytes(); }
 
 }  // namespace crosswalk

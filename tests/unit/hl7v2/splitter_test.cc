@@ -284,6 +284,12 @@ TEST(MessageSplitter, RandomStreamsKeepEveryByteAccountedFor) {
       if (at < stream.size()) cuts.push_back(at);
     }
     ASSERT_EQ(SplitAt(stream, cuts), whole) << "round " << round;
+    // With a small message limit (some messages dropped), chunking still changes nothing.
+    SplitterOptions small;
+    small.max_message_bytes = 20;
+    std::vector<Got> limited = SplitWhole(stream, small);
+    ASSERT_EQ(SplitAt(stream, cuts, small), limited) << "round " << round << " " << testing::PrintToString(stream);
+    for (size_t i = 1; i < limited.size(); ++i) ASSERT_GE(limited[i].offset, limited[i - 1].offset + limited[i - 1].length);
     std::vector<bool> covered(stream.size(), false);
     uint64_t last_end = 0;
     for (const Got& g : whole) {
@@ -334,23 +340,24 @@ TEST(MessageSplitterLimits, AnEndlessMessageIsDroppedInBoundedMemory) {
   options.max_message_bytes = 1000;
   MessageSplitter s(options);
   SplitItem item;
-  s.Feed("MSH|^~\\&|A\rOBX|1|TX|||");
+  const std::string head = "MSH|^~\\&|A\rOBX|1|TX|||";
+  s.Feed(head);
   std::string block(100, 'x');
-  int errors = 0;
   for (int i = 0; i < 1000; ++i) {  // 100 kB of one line
     s.Feed(block);
-    while (s.Next(&item)) {
-      EXPECT_EQ(item.kind, SplitItem::Kind::kError);
-      EXPECT_EQ(item.error.code(), StatusCode::kLimitExceeded);
-      ++errors;
-    }
+    EXPECT_FALSE(s.Next(&item));  // its error comes when the message ends
+    EXPECT_LE(s.buffered_bytes(), options.max_message_bytes + block.size());
   }
   s.Feed("\rOBX|2\rMSH|^~\\&|B\r");
   s.Finish();
-  std::vector<std::string> rest;
-  while (s.Next(&item)) rest.push_back(item.kind == SplitItem::Kind::kMessage ? std::string(item.text) : "error");
-  EXPECT_EQ(errors, 1);
-  EXPECT_EQ(rest, (std::vector<std::string>{"MSH|^~\\&|B\r"}));  // the dropped message's lines are not errors
+  std::vector<Got> rest;
+  while (s.Next(&item)) rest.push_back(Got{item.kind, item.offset, item.length, std::string(item.text), item.error.code()});
+  ASSERT_EQ(rest.size(), 2u);
+  EXPECT_EQ(rest[0].kind, SplitItem::Kind::kError);  // one error for the whole message, its later lines included
+  EXPECT_EQ(rest[0].code, StatusCode::kLimitExceeded);
+  EXPECT_EQ(rest[0].offset, 0u);
+  EXPECT_EQ(rest[0].length, head.size() + 100'000 + 7);  // up to "OBX|2\r"
+  EXPECT_EQ(rest[1].text, "MSH|^~\\&|B\r");
 }
 
 TEST(Hl7v2Framing, SplitMessagesOnFixturesMatchesTheSplitter) {
