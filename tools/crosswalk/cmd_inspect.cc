@@ -1,7 +1,8 @@
 // crosswalk inspect MESSAGE.hl7|-
 //
 // Prints every populated value of every message in the file (batch, MLLP and concatenated messages
-// are split), with its HL7 path, decoded escapes and the segment group it belongs to:
+// are split as they are read, so a file of any size is inspected in bounded memory), with its HL7 path,
+// decoded escapes and the segment group it belongs to:
 //
 //   # message 1: ORU^R01^ORU_R01, structure ORU_R01, 12 segments
 //   OBX #5 [PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION]
@@ -9,50 +10,87 @@
 //   OBX-8[1] (explicit null "")
 //
 // Paths: SEG-F[r] for a field repetition, then .c when the repetition has components, then .s when the
-// component has subcomponents. Control characters in values are shown as \n, \r, \t or \xHH. The user
-// asked to see the data, so values are printed; errors (exit 1) are one line without message content.
+// component has subcomponents. The user asked to see the data, so values are printed, but never a byte
+// that could act on the terminal or forge an output line: C0 and C1 controls, DEL, bytes that are not
+// UTF-8, line/paragraph separators and bidirectional overrides are shown as \n, \r, \t, \xHH or
+// \uHHHH. Each field is walked once, piece by piece, so the time is linear in the message size.
+//
+// A part of the input that is not a message, or a message that does not parse, is reported on stderr
+// (one line, position only, no content) and the others are still printed; the exit status is then 1.
 #include <cstdio>
-#include <fstream>
-#include <iostream>
-#include <iterator>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "command.h"
-#include "hl7v2/framing.h"
+#include "crosswalk/hl7v2.h"
 #include "hl7v2/groups.h"
 #include "hl7v2/message.h"
+#include "hl7v2/text.h"
 
 namespace {
 
 using crosswalk::Status;
-using crosswalk::hl7v2::Batch;
 using crosswalk::hl7v2::GroupTree;
 using crosswalk::hl7v2::Message;
 
+void AppendHex(const char* prefix, unsigned v, int digits, std::string* out) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%s%0*X", prefix, digits, v);
+  out->append(buf);
+}
+
+// Appends v with every byte that could drive a terminal or start a new line escaped (see the top).
 void AppendPrintable(std::string_view v, std::string* out) {
-  for (char ch : v) {
-    auto c = static_cast<unsigned char>(ch);
+  size_t i = 0;
+  while (i < v.size()) {
+    auto c = static_cast<unsigned char>(v[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      out->push_back(static_cast<char>(c));
+      ++i;
+      continue;
+    }
     if (c == '\n') {
       out->append("\\n");
-    } else if (c == '\r') {
-      out->append("\\r");
-    } else if (c == '\t') {
-      out->append("\\t");
-    } else if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\x%02X", c);
-      out->append(buf);
-    } else {
-      out->push_back(ch);
+      ++i;
+      continue;
     }
+    if (c == '\r') {
+      out->append("\\r");
+      ++i;
+      continue;
+    }
+    if (c == '\t') {
+      out->append("\\t");
+      ++i;
+      continue;
+    }
+    if (c < 0x80) {  // other C0 controls (ESC starts ANSI sequences) and DEL
+      AppendHex("\\x", c, 2, out);
+      ++i;
+      continue;
+    }
+    size_t len = crosswalk::hl7v2::Utf8SequenceAt(v, i);
+    if (len == 0) {
+      AppendHex("\\x", c, 2, out);
+      ++i;
+      continue;
+    }
+    uint32_t cp = c & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
+    for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(v[i + k]) & 0x3F);
+    // C1 controls (U+009B is a one-byte CSI), line and paragraph separators, bidirectional controls.
+    if (cp <= 0x9F || cp == 0x2028 || cp == 0x2029 || (cp >= 0x202A && cp <= 0x202E) ||
+        (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F || cp == 0x061C) {
+      AppendHex("\\u", cp, 4, out);
+    } else {
+      out->append(v.substr(i, len));
+    }
+    i += len;
   }
 }
 
-void PrintLeaf(const Message& m, std::string_view path, int seg, int f, int r, int c, int s, std::string* scratch,
+// One leaf: `raw` is the still-escaped text at that position.
+void PrintLeaf(const Message& m, std::string_view path, std::string_view raw, std::string* scratch,
                std::string* out) {
-  std::string_view raw = m.Raw(seg, f, r, c, s);
   if (raw.empty()) return;
   out->append(path);
   if (Message::IsExplicitNull(raw)) {
@@ -60,17 +98,35 @@ void PrintLeaf(const Message& m, std::string_view path, int seg, int f, int r, i
     return;
   }
   out->append(" = ");
-  AppendPrintable(m.Value(seg, f, r, c, s, scratch), out);
+  AppendPrintable(m.Decode(raw, scratch), out);
   out->push_back('\n');
+}
+
+// Calls fn(piece, ordinal) for each piece of `text` split on `delim`, left to right (one pass).
+template <typename Fn>
+void ForEachPiece(std::string_view text, char delim, Fn fn) {
+  size_t start = 0;
+  int ordinal = 1;
+  while (true) {
+    size_t end = text.find(delim, start);
+    if (end == std::string_view::npos) {
+      fn(text.substr(start), ordinal);
+      return;
+    }
+    fn(text.substr(start, end - start), ordinal++);
+    start = end + 1;
+  }
 }
 
 void PrintMessage(const Message& m, const GroupTree& tree, int index, std::string* out) {
   std::string scratch;
+  const crosswalk::hl7v2::Encoding& enc = m.encoding();
   out->append("# message " + std::to_string(index) + ": ");
   AppendPrintable(m.Raw(0, 9), out);
   out->append(", structure ");
   out->append(tree.structure() ? tree.structure()->name : std::string_view("unknown"));
   out->append(", " + std::to_string(m.segment_count()) + " segments\n");
+  std::string path;
   for (int seg = 0; seg < m.segment_count(); ++seg) {
     std::string id(m.segment_id(seg));
     std::string group = tree.Path(tree.group_of(seg));
@@ -80,29 +136,36 @@ void PrintMessage(const Message& m, const GroupTree& tree, int index, std::strin
     out->push_back('\n');
     for (int f = 1; f <= m.field_count(seg); ++f) {
       std::string fpath = id + "-" + std::to_string(f);
-      if (seg == 0 && f <= 2) {
-        PrintLeaf(m, fpath, seg, f, 1, 1, 1, &scratch, out);
+      std::string_view field = m.Raw(seg, f);
+      if (field.empty()) continue;
+      if (seg == 0 && f <= 2) {  // MSH-1 and MSH-2 are the delimiters themselves: never split or decoded
+        out->append(fpath + " = ");
+        AppendPrintable(field, out);
+        out->push_back('\n');
         continue;
       }
-      for (int r = 1; r <= m.repetition_count(seg, f); ++r) {
+      ForEachPiece(field, enc.repetition, [&](std::string_view rep, int r) {
+        if (rep.empty()) return;
         std::string rpath = fpath + "[" + std::to_string(r) + "]";
-        int comps = m.component_count(seg, f, r);
-        if (comps <= 1 && m.subcomponent_count(seg, f, r, 1) <= 1) {
-          PrintLeaf(m, rpath, seg, f, r, 1, 1, &scratch, out);
-          continue;
+        if (rep.find(enc.component) == std::string_view::npos &&
+            rep.find(enc.subcomponent) == std::string_view::npos) {
+          PrintLeaf(m, rpath, rep, &scratch, out);
+          return;
         }
-        for (int c = 1; c <= comps; ++c) {
+        ForEachPiece(rep, enc.component, [&](std::string_view comp, int c) {
+          if (comp.empty()) return;
           std::string cpath = rpath + "." + std::to_string(c);
-          int subs = m.subcomponent_count(seg, f, r, c);
-          if (subs <= 1) {
-            PrintLeaf(m, cpath, seg, f, r, c, 1, &scratch, out);
-            continue;
+          if (comp.find(enc.subcomponent) == std::string_view::npos) {
+            PrintLeaf(m, cpath, comp, &scratch, out);
+            return;
           }
-          for (int s = 1; s <= subs; ++s) {
-            PrintLeaf(m, cpath + "." + std::to_string(s), seg, f, r, c, s, &scratch, out);
-          }
-        }
-      }
+          ForEachPiece(comp, enc.subcomponent, [&](std::string_view sub, int s) {
+            if (sub.empty()) return;
+            path.assign(cpath).append(".").append(std::to_string(s));
+            PrintLeaf(m, path, sub, &scratch, out);
+          });
+        });
+      });
     }
   }
 }
@@ -115,41 +178,71 @@ int Fail(const std::string& reason) {
 int RunInspect(const std::vector<std::string>& args) {
   if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
     std::printf("usage: crosswalk inspect MESSAGE.hl7|-\n"
-                "Prints every populated value of every message (batch/MLLP aware) with its path and group.\n");
+                "Prints every populated value of every message (batch/MLLP aware) with its path and group.\n"
+                "Control characters in values are escaped. Parts of the input that are not messages, and\n"
+                "messages that do not parse, are reported on stderr (no content); the exit status is then 1.\n");
     return 0;
   }
   if (args.size() != 1) {
     std::fprintf(stderr, "usage: crosswalk inspect MESSAGE.hl7|-\n");
     return 2;
   }
-  std::string data;
-  if (args[0] == "-") {
-    data.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  } else {
-    std::ifstream in(args[0], std::ios::binary);
-    if (!in) return Fail("cannot open " + args[0]);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) return Fail("cannot read " + args[0]);
-    data = ss.str();
+  std::FILE* in = stdin;
+  if (args[0] != "-") {
+    in = std::fopen(args[0].c_str(), "rb");
+    if (in == nullptr) return Fail("cannot open " + args[0]);
   }
-  Batch batch;
-  if (Status st = crosswalk::hl7v2::SplitMessages(data, &batch); !st.ok()) return Fail(st.ToString());
+  crosswalk::MessageSplitter splitter;
+  crosswalk::SplitItem item;
   Message msg;
   GroupTree tree;
   std::string out;
-  for (size_t i = 0; i < batch.messages.size(); ++i) {
-    if (Status st = msg.Parse(batch.messages[i]); !st.ok()) {
-      std::fwrite(out.data(), 1, out.size(), stdout);
-      std::fflush(stdout);
-      return Fail("message " + std::to_string(i + 1) + ": " + st.ToString());
+  int messages = 0, printed = 0, problems = 0;
+  bool write_failed = false;
+  auto drain = [&]() {
+    while (splitter.Next(&item)) {
+      if (item.kind == crosswalk::SplitItem::Kind::kEnvelope) continue;
+      if (item.kind == crosswalk::SplitItem::Kind::kError) {
+        ++problems;
+        std::fprintf(stderr, "crosswalk inspect: %s\n", item.error.ToString().c_str());
+        continue;
+      }
+      ++messages;
+      if (Status st = msg.Parse(item.text); !st.ok()) {
+        ++problems;
+        std::fprintf(stderr, "crosswalk inspect: message %d (byte %llu): %s\n", messages,
+                     static_cast<unsigned long long>(item.offset), st.ToString().c_str());
+        continue;
+      }
+      tree.Build(msg);
+      out.clear();
+      if (printed++ > 0) out.push_back('\n');
+      PrintMessage(msg, tree, messages, &out);
+      if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size()) write_failed = true;
     }
-    tree.Build(msg);
-    if (i > 0) out.push_back('\n');
-    PrintMessage(msg, tree, static_cast<int>(i + 1), &out);
+  };
+  std::vector<char> chunk(1 << 16);
+  while (true) {
+    size_t n = std::fread(chunk.data(), 1, chunk.size(), in);
+    if (n > 0) {
+      splitter.Feed(std::string_view(chunk.data(), n));
+      drain();
+    }
+    if (n < chunk.size()) break;
   }
-  std::fwrite(out.data(), 1, out.size(), stdout);
-  return std::fflush(stdout) == 0 ? 0 : Fail("cannot write the output");
+  bool read_failed = std::ferror(in) != 0;
+  if (in != stdin) std::fclose(in);
+  if (read_failed) return Fail("cannot read " + args[0]);
+  splitter.Finish();
+  drain();
+  if (std::fflush(stdout) != 0 || write_failed) return Fail("cannot write the output");
+  if (messages == 0 && problems == 0) return Fail("no HL7 v2 message (MSH segment) in the input");
+  if (problems > 0) {
+    std::fprintf(stderr, "crosswalk inspect: %d message(s) printed, %d part(s) of the input rejected\n", printed,
+                 problems);
+    return 1;
+  }
+  return 0;
 }
 
 }  // namespace

@@ -32,6 +32,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -40,7 +41,7 @@
 
 #include "command.h"
 #include "crosswalk/runtime.h"
-#include "hl7v2/framing.h"
+#include "crosswalk/hl7v2.h"
 #include "hl7v2/message.h"
 #include "hl7v2/writer.h"
 #include "safe_text.h"
@@ -318,7 +319,9 @@ std::string DtmFromInstant(const std::string& instant) {
 // content) in MSA-3/ERR. Empty for a message that does not parse.
 std::string MakeAck(std::string_view text, const char* code, const std::string& reason, const std::string& now) {
   crosswalk::hl7v2::Message inbound;
-  if (!inbound.Parse(text).ok()) return {};
+  crosswalk::hl7v2::ParseOptions lenient;  // a message refused for bad UTF-8 still gets its AE
+  lenient.invalid_utf8 = crosswalk::InvalidUtf8::kReplace;
+  if (!inbound.Parse(text, lenient).ok()) return {};
   std::string scratch;
   std::string control(inbound.Value(0, 10, 1, 0, 0, &scratch));
   std::string timestamp = now.empty() ? std::string(inbound.Value(0, 7, 1, 1, 0, &scratch)) : DtmFromInstant(now);
@@ -375,53 +378,32 @@ class Runner {
   }
 
   // Adds every message of one input file (`rel`: its path relative to --in), rotating full windows.
+  // HL7 v2 input is streamed through a MessageSplitter in 1 MiB reads, so a file of any size runs in
+  // bounded memory and a bad part of it (garbage between frames, an unclosed frame) is one rejection
+  // while every good message around it converts. A JSON file is read whole (up to --max-file-size).
   void AddFile(const std::string& path, const std::string& rel) {
     ++files_;
-    std::string data;
-    std::string error = ReadInput(path, s_.max_file_size, &data);
     std::string stem = EscapeStem(rel);
-    if (!error.empty()) {
-      Refuse(path, stem, error);
+    int fd = path == "-" ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      Refuse(path, stem, "cannot read the file: " + ErrnoText(errno));
       return;
     }
+    std::string chunk;
+    std::string error = ReadChunk(fd, &chunk);
     bool json = s_.options.input_kind == crosswalk::InputKind::kJson ||
-                (s_.options.input_kind == crosswalk::InputKind::kAuto && LooksLikeJson(data));
-    std::vector<std::string_view> parts;
-    crosswalk::hl7v2::Batch batch;
-    if (json) {
-      bool ndjson = path.size() > 7 && path.compare(path.size() - 7, 7, ".ndjson") == 0;
-      if (ndjson) {
-        size_t start = 0;
-        while (start < data.size()) {
-          size_t end = data.find('\n', start);
-          if (end == std::string_view::npos) end = data.size();
-          std::string_view line = std::string_view(data).substr(start, end - start);
-          if (line.find_first_not_of(" \t\r") != std::string_view::npos) parts.push_back(line);
-          start = end + 1;
-        }
-      } else {
-        parts.push_back(data);
-      }
+                (s_.options.input_kind == crosswalk::InputKind::kAuto && LooksLikeJson(chunk));
+    if (!error.empty()) {
+      Refuse(path, stem, error);
+    } else if (json) {
+      AddJson(fd, path, stem, std::move(chunk));
     } else {
-      crosswalk::Status st = crosswalk::hl7v2::SplitMessages(data, &batch);
-      if (!st.ok()) {
-        Refuse(path, stem, st.ToString());
-        return;
-      }
-      parts = batch.messages;
+      AddHl7(fd, path, stem, std::move(chunk));
     }
-    for (size_t i = 0; i < parts.size(); ++i) {
-      Job j;
-      bool several = parts.size() > 1;
-      j.label = path + (several ? "#" + std::to_string(i + 1) : "");
-      j.stem = stem + (several ? "#" + std::to_string(i + 1) : "");
-      j.text.assign(parts[i]);
-      j.hl7 = !json;
-      Add(std::move(j));
-    }
+    if (fd != STDIN_FILENO) ::close(fd);
   }
 
-  // Maps and writes what is left; returns the exit status.
+  // Maps and writes what is left; returns the exit status.  // Maps and writes what is left; returns the exit status.
   int Finish() {
     Rotate();
     Rotate();  // the window that was mapping is written; the other is empty
@@ -441,6 +423,130 @@ class Runner {
   void set_progress(bool on) { progress_ = on; }
 
  private:
+  static constexpr size_t kReadBytes = 1u << 20;
+
+  // Reads up to kReadBytes into `out` (cleared first); "" or the reason. Empty `out` at the end.
+  static std::string ReadChunk(int fd, std::string* out) {
+    out->resize(kReadBytes);
+    for (;;) {
+      ssize_t n = ::read(fd, out->data(), out->size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        out->clear();
+        return "cannot read the file: " + ErrnoText(errno);
+      }
+      out->resize(static_cast<size_t>(n));
+      return {};
+    }
+  }
+
+  void AddJson(int fd, const std::string& path, const std::string& stem, std::string data) {
+    std::string chunk;
+    for (;;) {
+      std::string error = ReadChunk(fd, &chunk);
+      if (!error.empty()) return Refuse(path, stem, error);
+      if (chunk.empty()) break;
+      if (data.size() + chunk.size() > s_.max_file_size) {
+        return Refuse(path, stem, "the input is larger than --max-file-size (" + std::to_string(s_.max_file_size) +
+                                      " bytes)");
+      }
+      data += chunk;
+    }
+    std::vector<std::string_view> parts;
+    bool ndjson = path.size() > 7 && path.compare(path.size() - 7, 7, ".ndjson") == 0;
+    if (ndjson) {
+      size_t start = 0;
+      while (start < data.size()) {
+        size_t end = data.find('\n', start);
+        if (end == std::string_view::npos) end = data.size();
+        std::string_view line = std::string_view(data).substr(start, end - start);
+        if (line.find_first_not_of(" \t\r") != std::string_view::npos) parts.push_back(line);
+        start = end + 1;
+      }
+    } else {
+      parts.push_back(data);
+    }
+    for (size_t i = 0; i < parts.size(); ++i) {
+      bool several = parts.size() > 1;
+      AddMessage(path + (several ? "#" + std::to_string(i + 1) : ""),
+                 stem + (several ? "#" + std::to_string(i + 1) : ""), std::string(parts[i]), false);
+    }
+  }
+
+  // The first message of a file is held back until a second item shows whether the file holds several
+  // (REL#1) or one (REL): names are fixed before anything is written.
+  void AddHl7(int fd, const std::string& path, const std::string& stem, std::string chunk) {
+    crosswalk::MessageSplitter splitter;
+    crosswalk::SplitItem item;
+    size_t items = 0;
+    std::optional<Job> first;
+    auto name = [&](size_t n) { return "#" + std::to_string(n); };
+    auto take = [&](const crosswalk::SplitItem& it) {
+      if (it.kind == crosswalk::SplitItem::Kind::kEnvelope) return;
+      ++items;
+      Job j;
+      j.hl7 = true;
+      if (it.kind == crosswalk::SplitItem::Kind::kMessage) {
+        j.text.assign(it.text);
+      } else {
+        j.refused = it.error.ToString();
+      }
+      if (items == 1) {
+        first = std::move(j);
+        return;
+      }
+      if (items == 2) {
+        first->label = path + name(1);
+        first->stem = stem + name(1);
+        Add(std::move(*first));
+        first.reset();
+      }
+      j.label = path + name(items);
+      j.stem = stem + name(items);
+      Add(std::move(j));
+    };
+    for (;;) {
+      if (chunk.empty()) break;
+      splitter.Feed(chunk);
+      while (splitter.Next(&item)) take(item);
+      std::string error = ReadChunk(fd, &chunk);
+      if (!error.empty()) {
+        // What was read is processed; the rest of the file is one rejection.
+        ++items;
+        Job j;
+        j.refused = error;
+        if (first) {
+          first->label = path + name(1);
+          first->stem = stem + name(1);
+          Add(std::move(*first));
+          first.reset();
+        }
+        j.label = path + name(items);
+        j.stem = stem + name(items);
+        Add(std::move(j));
+        return;
+      }
+    }
+    splitter.Finish();
+    while (splitter.Next(&item)) take(item);
+    if (first) {
+      first->label = path;
+      first->stem = stem;
+      Add(std::move(*first));
+    } else if (items == 0) {
+      Refuse(path, stem, "no HL7 v2 message in the input");
+    }
+  }
+
+  void AddMessage(std::string label, std::string stem, std::string text, bool hl7) {
+    Job j;
+    j.label = std::move(label);
+    j.stem = std::move(stem);
+    j.text = std::move(text);
+    j.hl7 = hl7;
+    Add(std::move(j));
+  }
+
   void Add(Job j) {
     Window& w = windows_[filling_];
     w.bytes += j.text.size();

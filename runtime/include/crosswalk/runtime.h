@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "crosswalk/hl7v2.h"
 #include "crosswalk/status.h"
 
 namespace crosswalk {
@@ -69,6 +70,9 @@ struct RunOptions {
   std::string default_zone;
   // Host variables returned by var("name") in maps.
   std::vector<std::pair<std::string, std::string>> variables;
+  // HL7 v2 input whose MSH-18 says UTF-8 (or nothing) but holds bytes that are not UTF-8: rejected
+  // (kParseError naming segment, field and byte offset) or read with U+FFFD in their place.
+  InvalidUtf8 invalid_utf8 = InvalidUtf8::kReject;
   // Pretty-print the JSON output (2-space indent) instead of compact JSON.
   bool pretty = false;
   // Record, for every output value, the map location that wrote it (RunOutput::trace). Off by default.

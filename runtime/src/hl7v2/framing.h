@@ -32,10 +32,12 @@ struct Batch {
   }
 };
 
-// Splits `data` into messages. Handles a UTF-8 BOM, any number of MLLP frames, FHS/BHS/BTS/FTS
-// envelopes and plain concatenated messages; segment terminators CR, LF or CRLF. `batch` is cleared
-// first and its capacity reused. kParseError (naming the segment ordinal, never its content) when data
-// appears outside a message (e.g. no MSH before a segment) or no message is found at all.
+// Splits `data` into messages with crosswalk::MessageSplitter (crosswalk/hl7v2.h), which handles a UTF-8
+// BOM, any number of MLLP frames, FHS/BHS/BTS/FTS envelopes and plain concatenated messages; segment
+// terminators CR, LF or CRLF. `batch` is cleared first and its capacity reused; its views point into
+// `data`. Strict: the splitter's first error item (data outside a message, an MLLP frame without its end,
+// a message over 16 MiB; byte offset, never content) fails the call, as does finding no message at all.
+// To keep the good messages around a bad part, use MessageSplitter directly.
 Status SplitMessages(std::string_view data, Batch* batch);
 
 }  // namespace crosswalk::hl7v2

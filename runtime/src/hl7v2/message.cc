@@ -117,6 +117,13 @@ Status Error(StatusCode code, std::string message, int ordinal, std::string_view
   return Status(code, std::move(message), std::move(ctx));
 }
 
+bool IsAscii(std::string_view s) {
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  return true;
+}
+
 void AppendLatin1(unsigned char c, std::string* out) {
   out->push_back(static_cast<char>(0xC0 | (c >> 6)));
   out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
@@ -163,6 +170,7 @@ void Message::Clear() {
   text_ = {};
   encoding_ = Encoding();
   charset_ = Charset::kUtf8;
+  replace_utf8_ = false;
   segments_.clear();
   bounds_.clear();
 }
@@ -341,8 +349,82 @@ Status Message::Parse(std::string_view bytes, const ParseOptions& options) {
                  "MSH", 18, 0);
   }
   // Senders often label UTF-8 text as 8859/1; text that is valid UTF-8 is taken as UTF-8.
-  if (charset == Charset::kLatin1 && IsValidUtf8(t)) charset = Charset::kUtf8;
+  // Pure ASCII text stays Latin-1, so that its \X..\ escapes keep their Latin-1 meaning.
+  if (charset == Charset::kLatin1 && IsValidUtf8(t) && !IsAscii(t)) charset = Charset::kUtf8;
   charset_ = charset;
+  if (charset == Charset::kUtf8) {
+    Status st = CheckUtf8(options);
+    if (!st.ok()) {
+      Clear();
+      return st;
+    }
+  }
+  return Status::Ok();
+}
+
+void Message::Locate(size_t offset, int* seg, int* field) const {
+  // The last segment that begins at or before `offset`.
+  int lo = 0, hi = segment_count() - 1;
+  while (lo < hi) {
+    int mid = (lo + hi + 1) / 2;
+    if (segments_[mid].begin <= offset) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  *seg = lo;
+  const Segment& s = segments_[lo];
+  // bounds_[first_bound + k] is the separator before field k+1 (k+2 for MSH, whose MSH-1 is that byte).
+  int k = 0;
+  while (static_cast<uint32_t>(k) + 1 < s.bound_count && bounds_[s.first_bound + k + 1] <= offset) ++k;
+  if (offset < bounds_[s.first_bound]) {
+    *field = 0;
+  } else {
+    *field = IsMsh(lo) ? (k == 0 ? (offset == bounds_[s.first_bound] ? 1 : 2) : k + 2) : k + 1;
+  }
+}
+
+Status Message::CheckUtf8(const ParseOptions& options) {
+  const bool replace = options.invalid_utf8 == InvalidUtf8::kReplace;
+  auto reject = [&](size_t offset, const char* what) {
+    int seg = 0, field = 0;
+    Locate(offset, &seg, &field);
+    return Error(StatusCode::kParseError,
+                 std::string(what) + " (MSH-18 says UTF-8 or nothing; InvalidUtf8::kReplace reads it as U+FFFD)",
+                 seg + 1, segment_id(seg), field, offset);
+  };
+  size_t bad = FindInvalidUtf8(text_);
+  if (bad != std::string_view::npos) {
+    if (!replace) return reject(bad, "invalid UTF-8");
+    replace_utf8_ = true;
+    return Status::Ok();
+  }
+  // Hex escapes can spell bytes that are not UTF-8 either; only fields that hold "<escape>X" are decoded.
+  const char pattern[2] = {encoding_.escape, 'X'};
+  std::string_view needle(pattern, 2);
+  size_t at = text_.find(needle);
+  if (at == std::string_view::npos) return Status::Ok();
+  std::string decoded;
+  while (at != std::string_view::npos) {
+    int seg = 0, field = 0;
+    Locate(at, &seg, &field);
+    uint32_t b = 0, e = 0;
+    size_t next_from = at + 2;
+    if (field > 2 || (field > 0 && !IsMsh(seg))) {
+      if (FieldSpan(seg, field, &b, &e)) {
+        decoded.clear();
+        Unescape(text_.substr(b, e - b), encoding_, charset_, &decoded);
+        if (!IsValidUtf8(decoded)) {
+          if (!replace) return reject(b, "a \\X..\\ escape gives bytes that are not UTF-8");
+          replace_utf8_ = true;
+          return Status::Ok();
+        }
+        next_from = e;
+      }
+    }
+    at = text_.find(needle, next_from);
+  }
   return Status::Ok();
 }
 
@@ -421,6 +503,11 @@ int Message::subcomponent_count(int seg, int field, int rep, int comp) const {
 std::string_view Message::Value(int seg, int field, int rep, int comp, int sub, std::string* scratch) const {
   std::string_view raw = Raw(seg, field, rep, comp, sub);
   if (raw.empty() || (IsMsh(seg) && field <= 2)) return raw;
+  return Decode(raw, scratch);
+}
+
+std::string_view Message::Decode(std::string_view raw, std::string* scratch) const {
+  if (raw.empty()) return raw;
   bool decode = raw.find(encoding_.escape) != std::string_view::npos;
   if (!decode && charset_ == Charset::kLatin1) {
     for (char c : raw) {
@@ -430,9 +517,19 @@ std::string_view Message::Value(int seg, int field, int rep, int comp, int sub, 
       }
     }
   }
-  if (!decode) return raw;
+  if (!decode) {
+    if (!replace_utf8_ || IsValidUtf8(raw)) return raw;
+    scratch->clear();
+    AppendUtf8Replacing(raw, scratch);
+    return *scratch;
+  }
   scratch->clear();
   Unescape(raw, encoding_, charset_, scratch);
+  if (replace_utf8_ && !IsValidUtf8(*scratch)) {
+    std::string bad;
+    bad.swap(*scratch);
+    AppendUtf8Replacing(bad, scratch);
+  }
   return *scratch;
 }
 

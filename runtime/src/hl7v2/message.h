@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "crosswalk/hl7v2.h"
 #include "crosswalk/status.h"
 
 namespace crosswalk::hl7v2 {
@@ -38,6 +39,11 @@ struct ParseOptions {
   int max_fields_per_segment = 1'000;    // HL7 numbering (MSH counts MSH-1 and MSH-2)
   int max_repetitions = 5'000;           // per field
   size_t max_field_bytes = 8u << 20;     // one field's text, all repetitions
+  // What to do with bytes that are not well-formed UTF-8 in a UTF-8 message (MSH-18 empty, ASCII,
+  // UTF-8), including bytes written as \X..\ escapes: kReject (the default) fails Parse with
+  // kParseError naming the segment, field and byte offset; kReplace reads each bad byte as U+FFFD.
+  // ISO-8859-1 messages are always converted and never rejected.
+  InvalidUtf8 invalid_utf8 = InvalidUtf8::kReject;
 };
 
 // Delimiters from MSH-1 / MSH-2. `truncation` is '\0' unless MSH-2 has the v2.7+ 5th character.
@@ -94,10 +100,19 @@ class Message {
   int subcomponent_count(int seg, int field, int rep, int comp) const;
 
   // Decoded value. Returns a view into the message when nothing needs decoding, otherwise decodes
-  // into *scratch (overwritten) and returns a view of it. Meant for leaves: with a 0 index the
+  // into *scratch (overwritten) and returns a view of it. The result is always well-formed UTF-8 (bad
+  // bytes are U+FFFD when the message was parsed with InvalidUtf8::kReplace). Meant for leaves: with a 0 index the
   // delimiters inside the returned text are kept as they are while escapes are decoded. The explicit
   // null "" is returned unchanged (test it with IsExplicitNull on Raw()).
   std::string_view Value(int seg, int field, int rep, int comp, int sub, std::string* scratch) const;
+
+  // Decode(Raw(seg, f, r, c, s), scratch) == Value(seg, f, r, c, s, scratch) for every position except
+  // MSH-1 and MSH-2. Lets a caller that walks a field's pieces itself (the inspect tool) decode each
+  // piece without finding it again.
+  std::string_view Decode(std::string_view raw, std::string* scratch) const;
+
+  // True when Parse found bytes that are not UTF-8 and replaced them (InvalidUtf8::kReplace).
+  bool replaced_invalid_utf8() const { return replace_utf8_; }
 
   static bool IsExplicitNull(std::string_view raw) { return raw.size() == 2 && raw[0] == '"' && raw[1] == '"'; }
 
@@ -120,10 +135,15 @@ class Message {
   bool FieldSpan(int seg, int field, uint32_t* begin, uint32_t* end) const;
   bool IsMsh(int seg) const { return seg == 0; }
   void Clear();
+  // Segment index and HL7 field number holding byte `offset` of text_ (field 0: the segment id).
+  void Locate(size_t offset, int* seg, int* field) const;
+  // Checks a UTF-8 message's bytes and \X..\ escapes; sets replace_utf8_ or returns the error.
+  Status CheckUtf8(const ParseOptions& options);
 
   std::string_view text_;
   Encoding encoding_;
   Charset charset_ = Charset::kUtf8;
+  bool replace_utf8_ = false;  // values may hold bad UTF-8: Value() repairs them
   std::vector<Segment> segments_;
   // For each segment: offsets of its field separators, then the segment end.
   std::vector<uint32_t> bounds_;

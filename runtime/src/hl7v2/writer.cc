@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "hl7v2/text.h"
+
 namespace crosswalk::hl7v2 {
 namespace {
 
@@ -36,11 +38,18 @@ std::string_view ErrorCodeText(std::string_view code) {
 
 }  // namespace
 
+static void AppendHexEscape(unsigned char c, char escape, std::string* out) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  const char seq[5] = {escape, 'X', kHex[c >> 4], kHex[c & 0xF], escape};
+  out->append(seq, 5);
+}
+
 void AppendEscaped(std::string_view value, const Encoding& enc, std::string* out) {
   out->reserve(out->size() + value.size());
   const char e = enc.escape;
   for (size_t i = 0; i < value.size(); ++i) {
     char c = value[i];
+    auto u = static_cast<unsigned char>(c);
     char code = 0;
     if (c == enc.field) {
       code = 'F';
@@ -59,10 +68,18 @@ void AppendEscaped(std::string_view value, const Encoding& enc, std::string* out
       out->append(".br");
       out->push_back(e);
       continue;
-    } else if (c == '\r') {
-      out->push_back(e);
-      out->append("X0D");
-      out->push_back(e);
+    } else if (u < 0x20 || u == 0x7F) {
+      // CR, NUL, the MLLP bytes 0x0B/0x1C and every other control: never written raw.
+      AppendHexEscape(u, e, out);
+      continue;
+    } else if (u >= 0x80) {
+      size_t len = Utf8SequenceAt(value, i);
+      if (len == 0) {
+        out->append("\xEF\xBF\xBD");  // not UTF-8: U+FFFD
+      } else {
+        out->append(value.substr(i, len));
+        i += len - 1;
+      }
       continue;
     } else {
       out->push_back(c);
@@ -71,6 +88,18 @@ void AppendEscaped(std::string_view value, const Encoding& enc, std::string* out
     out->push_back(e);
     out->push_back(code);
     out->push_back(e);
+  }
+}
+
+static void AppendRawSafe(std::string_view raw, const Encoding& enc, std::string* out) {
+  out->reserve(out->size() + raw.size());
+  for (char c : raw) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) {
+      AppendHexEscape(u, enc.escape, out);
+    } else {
+      out->push_back(c);
+    }
   }
 }
 
@@ -128,7 +157,7 @@ Status Writer::Add(int field, int rep, int comp, int sub, std::string_view text,
   if (escape) {
     AppendEscaped(text, enc_, &values_);
   } else {
-    values_.append(text);
+    AppendRawSafe(text, enc_, &values_);
   }
   item.length = static_cast<uint32_t>(values_.size()) - item.offset;
   items_.push_back(item);
@@ -203,6 +232,10 @@ Status BuildAck(const Message& in, const AckOptions& o, std::string* out) {
   if (o.control_id.empty() || o.timestamp.empty()) {
     return InvalidArgument("an ACK needs a control id and a timestamp");
   }
+  if (o.severity != 'E' && o.severity != 'W' && o.severity != 'I') {
+    return InvalidArgument("ERR-4 severity must be E, W or I");
+  }
+  const std::string_view text = Utf8Prefix(o.text, o.max_text_bytes);
   if (in.segment_count() == 0) return FailedPrecondition("the inbound message is empty");
   Writer w(in.encoding());
   CW_RETURN_IF_ERROR(w.BeginSegment("MSH"));
@@ -224,7 +257,7 @@ Status BuildAck(const Message& in, const AckOptions& o, std::string* out) {
   CW_RETURN_IF_ERROR(w.BeginSegment("MSA"));
   CW_RETURN_IF_ERROR(w.Set(1, 1, 1, 1, o.code));
   CW_RETURN_IF_ERROR(w.SetRaw(2, 0, 0, 0, in.Raw(0, 10)));
-  if (!o.text.empty()) CW_RETURN_IF_ERROR(w.Set(3, 1, 1, 1, o.text));
+  if (!text.empty()) CW_RETURN_IF_ERROR(w.Set(3, 1, 1, 1, text));
 
   const bool accepted = o.code == "AA" || o.code == "CA";
   if (!accepted || !o.error_segment.empty()) {
@@ -240,7 +273,7 @@ Status BuildAck(const Message& in, const AckOptions& o, std::string* out) {
     if (!code_text.empty()) CW_RETURN_IF_ERROR(w.Set(3, 1, 2, 1, code_text));
     CW_RETURN_IF_ERROR(w.Set(3, 1, 3, 1, "HL70357"));
     CW_RETURN_IF_ERROR(w.Set(4, 1, 1, 1, std::string_view(&o.severity, 1)));
-    if (!o.text.empty()) CW_RETURN_IF_ERROR(w.Set(8, 1, 1, 1, o.text));
+    if (!text.empty()) CW_RETURN_IF_ERROR(w.Set(8, 1, 1, 1, text));
   }
   out->assign(w.Finish());
   return Status::Ok();

@@ -25,8 +25,9 @@
 namespace crosswalk::hl7v2 {
 
 // Appends `value` escaped for `enc`: field, component, repetition, escape, subcomponent and truncation
-// characters become \F\ \S\ \R\ \E\ \T\ \P\; LF becomes \.br\ and CR \X0D\ (CRLF: \X0D\\.br\), so that
-// Message::Value() gives back exactly `value`. Other bytes (UTF-8 included) are copied.
+// characters become \F\ \S\ \R\ \E\ \T\ \P\; LF becomes \.br\ and every other control byte (C0,
+// CR, NUL, the MLLP bytes 0x0B and 0x1C, and DEL) \Xhh\, so no value can end a segment or an MLLP frame.
+// Bytes that are not UTF-8 become U+FFFD. For valid UTF-8 `value`, Message::Value() gives it back exactly.
 void AppendEscaped(std::string_view value, const Encoding& enc, std::string* out);
 std::string Escape(std::string_view value, const Encoding& enc = {});
 
@@ -43,8 +44,9 @@ class Writer {
   Status BeginSegment(std::string_view id);
   // Sets an escaped value. field >= 1 (>= 3 for MSH), rep/comp/sub >= 1.
   Status Set(int field, int rep, int comp, int sub, std::string_view value);
-  // Sets text that is already ER7 for that position (copied as is). 0 for rep/comp/sub means the
-  // whole field/repetition/component, e.g. SetRaw(3, 0, 0, 0, "A^B~C").
+  // Sets text that is already ER7 for that position (copied as is, except that control bytes are
+  // written \Xhh\). 0 for rep/comp/sub means the whole field/repetition/component, e.g.
+  // SetRaw(3, 0, 0, 0, "A^B~C").
   Status SetRaw(int field, int rep, int comp, int sub, std::string_view raw);
   // Sets the explicit null "".
   Status SetNull(int field, int rep, int comp, int sub) { return SetRaw(field, rep, comp, sub, "\"\""); }
@@ -75,6 +77,7 @@ struct AckOptions {
   std::string_view control_id;    // MSH-10 of the ACK
   std::string_view timestamp;     // MSH-7 of the ACK, e.g. "20240501120000+0000"
   std::string_view text;          // MSA-3 and ERR-8 (escaped); empty for none
+  size_t max_text_bytes = kDefaultAckTextBytes;  // text is cut to this (on a UTF-8 boundary)
   // Error location for ERR-2 (segment id, its 1-based sequence among segments with that id, field).
   std::string_view error_segment;
   int error_segment_sequence = 1;
@@ -88,7 +91,8 @@ struct AckOptions {
 // Builds the ACK to `inbound`: MSH with sending and receiving application/facility swapped, the
 // inbound encoding characters, MSH-9 ACK^<trigger>^ACK, MSH-11/MSH-12 (and MSH-18) copied; MSA with
 // the inbound MSH-10; ERR (v2.5+ layout) unless the code is AA/CA with no error location. *out is
-// replaced. kInvalidArgument for an unknown ack code or an empty control id/timestamp.
+// replaced. Raw text copied from `inbound` has its control bytes escaped. kInvalidArgument for an unknown
+// ack code, an empty control id/timestamp or a severity other than E, W, I.
 Status BuildAck(const Message& inbound, const AckOptions& options, std::string* out);
 
 }  // namespace crosswalk::hl7v2

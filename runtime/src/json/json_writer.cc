@@ -16,15 +16,43 @@ namespace {
 // Deeper than any FHIR resource; also stops a value graph that contains itself.
 constexpr int kMaxWriteDepth = 1000;
 
-// 0: copy as is; 1: needs an escape.
+// 0: copy as is; 1: needs an escape, or (>= 0x80) a UTF-8 check.
 struct EscapeTable {
   uint8_t needs[256];
   constexpr EscapeTable() : needs() {
     for (int c = 0; c < 0x20; ++c) needs[c] = 1;
+    for (int c = 0x80; c < 0x100; ++c) needs[c] = 1;
     needs[static_cast<int>('"')] = 1;
     needs[static_cast<int>('\\')] = 1;
   }
 };
+
+// Length of the well-formed UTF-8 sequence at p (p[0] >= 0x80), or 0. Strings reach the writer from
+// many places (HL7 v2 text, byte-based substring(), hashes...), so the writer is the last guard: output
+// is always UTF-8, a bad byte is written as U+FFFD.
+inline size_t Utf8Length(const unsigned char* p, const unsigned char* end) {
+  const unsigned c = p[0];
+  size_t len;
+  uint32_t cp;
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2, cp = c & 0x1F;
+  } else if ((c & 0xF0) == 0xE0) {
+    len = 3, cp = c & 0x0F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4, cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (static_cast<size_t>(end - p) < len) return 0;
+  for (size_t k = 1; k < len; ++k) {
+    if ((p[k] & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (p[k] & 0x3F);
+  }
+  if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
+    return 0;
+  }
+  return len;
+}
 constexpr EscapeTable kEscape;
 
 // Whether any of the 8 bytes at p needs an escape (< 0x20, '"' or '\\'), with word arithmetic: exact as a
@@ -34,7 +62,7 @@ inline bool NeedsEscape8(const char* p) {
   uint64_t w;
   std::memcpy(&w, p, 8);
   const uint64_t q = w ^ (k01 * '"'), b = w ^ (k01 * '\\');
-  return (((w - k01 * 0x20) & ~w) | ((q - k01) & ~q) | ((b - k01) & ~b)) & k80;
+  return (((w - k01 * 0x20) & ~w) | ((q - k01) & ~q) | ((b - k01) & ~b) | w) & k80;
 }
 
 // The output buffer: a std::string used as raw storage. It is grown ahead of each write (Reserve) and
@@ -58,7 +86,7 @@ class Sink {
   }
   void Finish() { out_.resize(len_); }
 
-  // Appends s as a JSON string literal (quotes included).
+  // Appends s as a JSON string literal (quotes included); bytes that are not UTF-8 become U+FFFD.
   void String(std::string_view s) {
     static constexpr char kHex[] = "0123456789abcdef";
     Reserve(s.size() * 6 + 2);  // the worst case: every byte \u00XX
@@ -69,13 +97,13 @@ class Sink {
     const char* run = p;
     while (p < end) {
 #if defined(__SSE2__)
-      // 16 bytes at a time: a byte needs an escape when it is < 0x20 (unsigned), '"' or '\\'.
+      // 16 bytes at a time: a byte needs a look when it is < 0x20 (unsigned), '"', '\\' or >= 0x80.
       if (end - p >= 16) {
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
         const __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v);
         const __m128i q =
             _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
-        const unsigned bits = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(ctl, q)));
+        const unsigned bits = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(ctl, q), v)));
         if (bits == 0) {
           p += 16;
           continue;
@@ -91,6 +119,21 @@ class Sink {
         continue;
       }
       unsigned char c = static_cast<unsigned char>(*p);
+      if (c >= 0x80) {
+        size_t len = Utf8Length(reinterpret_cast<const unsigned char*>(p), reinterpret_cast<const unsigned char*>(end));
+        if (len != 0) {
+          p += len;
+          continue;
+        }
+        std::memcpy(o, run, static_cast<size_t>(p - run));
+        o += p - run;
+        *o++ = '\xEF';
+        *o++ = '\xBF';
+        *o++ = '\xBD';
+        ++p;
+        run = p;
+        continue;
+      }
       std::memcpy(o, run, static_cast<size_t>(p - run));
       o += p - run;
       *o++ = '\\';

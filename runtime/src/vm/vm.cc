@@ -311,7 +311,9 @@ Status RunContext::Impl::Run(const Program& program, std::string_view input, con
   if (hl7) {
     std::string_view bytes = input;
     CW_RETURN_IF_ERROR(hl7v2::StripFraming(&bytes));
-    CW_RETURN_IF_ERROR(message.Parse(bytes));
+    hl7v2::ParseOptions parse_options;
+    parse_options.invalid_utf8 = options.invalid_utf8;
+    CW_RETURN_IF_ERROR(message.Parse(bytes, parse_options));
     tree.Build(message);
     root = Value::Group(&tree.instance(tree.root()));
     message_code = std::string(message.Value(0, 9, 1, 1, 0, &scratch));

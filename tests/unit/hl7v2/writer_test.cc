@@ -10,6 +10,10 @@ namespace {
 TEST(Hl7v2Writer, EscapesEveryDelimiter) {
   EXPECT_EQ(Escape("a|b^c~d\\e&f"), "a\\F\\b\\S\\c\\R\\d\\E\\e\\T\\f");
   EXPECT_EQ(Escape("l1\nl2\r\nl3\r"), "l1\\.br\\l2\\X0D\\\\.br\\l3\\X0D\\");
+  // Every other control byte is a hex escape: none can end a segment or an MLLP frame.
+  EXPECT_EQ(Escape(std::string_view("a\0b\x0b\x1c\x1b[31m\x7f", 11)), "a\\X00\\b\\X0B\\\\X1C\\\\X1B\\[31m\\X7F\\");
+  // Bytes that are not UTF-8 become U+FFFD (the reader would refuse them).
+  EXPECT_EQ(Escape("M\xFCller"), "M\xEF\xBF\xBDller");
   Encoding trunc;
   trunc.truncation = '#';
   EXPECT_EQ(Escape("a#b", trunc), "a\\P\\b");
@@ -27,6 +31,44 @@ TEST(Hl7v2Writer, EscapesEveryDelimiter) {
     std::string scratch;
     EXPECT_EQ(m.Value(1, 3, 1, 1, 1, &scratch), v);
   }
+}
+
+// A FHIR display holding "\u001c\r" once broke MLLP framing and injected a segment.
+TEST(Hl7v2Writer, ControlBytesNeverReachTheOutputRaw) {
+  std::string all;
+  for (int c = 0; c < 0x80; ++c) all.push_back(static_cast<char>(c));
+  all += "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80";
+  const std::string injected = "x\x1c\rMSH|^~\\&|EVIL\rPID|1";
+  for (const std::string& v : {all, injected, std::string("\r\n\n\r\x0b")}) {
+    Writer w;
+    ASSERT_TRUE(w.BeginSegment("MSH").ok());
+    ASSERT_TRUE(w.Set(9, 1, 1, 1, "ORU").ok());
+    ASSERT_TRUE(w.BeginSegment("OBX").ok());
+    ASSERT_TRUE(w.Set(5, 1, 2, 1, v).ok());
+    ASSERT_TRUE(w.Set(5, 2, 1, 3, v).ok());
+    std::string text(w.Finish());
+    size_t terminators = 0;
+    for (char c : text) {
+      auto u = static_cast<unsigned char>(c);
+      if (c == '\r') {
+        ++terminators;
+        continue;
+      }
+      EXPECT_TRUE(u >= 0x20 && u != 0x7f) << "raw control byte " << static_cast<int>(u);
+    }
+    EXPECT_EQ(terminators, 2u);  // two segments, no more
+    Message m;
+    ASSERT_TRUE(m.Parse(text).ok());
+    ASSERT_EQ(m.segment_count(), 2);
+    std::string scratch;
+    EXPECT_EQ(m.Value(1, 5, 1, 2, 1, &scratch), v);
+    EXPECT_EQ(m.Value(1, 5, 2, 1, 3, &scratch), v);
+  }
+  // SetRaw copies ER7 but escapes control bytes too.
+  Writer w;
+  ASSERT_TRUE(w.BeginSegment("MSH").ok());
+  ASSERT_TRUE(w.SetRaw(10, 0, 0, 0, "ID\x0b" "1^X\x1c\r").ok());
+  EXPECT_EQ(std::string(w.Finish()), "MSH|^~\\&||||||||ID\\X0B\\1^X\\X1C\\\\X0D\\\r");
 }
 
 TEST(Hl7v2Writer, AssemblesPositionsInAnyOrder) {
@@ -120,6 +162,37 @@ TEST(Hl7v2Ack, KeepsInboundDelimiters) {
   o.timestamp = "20240101";
   ASSERT_TRUE(BuildAck(in, o, &ack).ok());
   EXPECT_EQ(ack, "MSH#!@%*#R#RF#S!1#SF#20240101##ACK!A01!ACK#A1#P#2.5\rMSA#AA#C1\r");
+}
+
+TEST(Hl7v2Ack, InboundControlBytesAndLongTextAreMadeSafe) {
+  // A 0x0B inside MSH-10 (the parser keeps it: it is not a delimiter) must not reach the ACK raw.
+  Message in;
+  ASSERT_TRUE(in.Parse("MSH|^~\\&|A|B|C|D|20240101||ADT^A01|ID\x0b\x1c" "1|P|2.5\rPID|1\r").ok());
+  AckOptions o;
+  o.code = "AE";
+  o.control_id = "ACK1";
+  o.timestamp = "20240101";
+  std::string text(300, 'e');
+  text += "\x1c\r";
+  o.text = text;
+  std::string ack;
+  ASSERT_TRUE(BuildAck(in, o, &ack).ok());
+  for (char c : ack) EXPECT_TRUE(c == '\r' || static_cast<unsigned char>(c) >= 0x20) << static_cast<int>(c);
+  EXPECT_NE(ack.find("MSA|AE|ID\\X0B\\\\X1C\\1|" + std::string(kDefaultAckTextBytes, 'e') + "\r"), std::string::npos)
+      << ack;
+  Message parsed;
+  ASSERT_TRUE(parsed.Parse(ack).ok());
+  EXPECT_EQ(parsed.segment_count(), 3);
+  // The text bound at N and N+1, cut on a character boundary.
+  o.text = "ab\xC3\xA9";
+  o.max_text_bytes = 4;
+  ASSERT_TRUE(BuildAck(in, o, &ack).ok());
+  EXPECT_NE(ack.find("|ab\xC3\xA9\r"), std::string::npos);
+  o.max_text_bytes = 3;
+  ASSERT_TRUE(BuildAck(in, o, &ack).ok());
+  EXPECT_NE(ack.find("|ab\r"), std::string::npos);
+  o.severity = 'X';
+  EXPECT_EQ(BuildAck(in, o, &ack).code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace
