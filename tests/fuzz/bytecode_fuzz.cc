@@ -1,17 +1,19 @@
-// libFuzzer target for the .cwb loader: bounded reader + verifier. Built only with -DCW_FUZZ=ON and clang.
+// libFuzzer target for the .cwb loader: bounded reader + verifier, then the VM. Built only with the fuzz preset.
 //
-//   cmake -S . -B build-fuzz -G Ninja -DCW_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++
-//   cmake --build build-fuzz --target crosswalk_bytecode_fuzz
-//   build-fuzz/tests/fuzz/crosswalk_bytecode_fuzz -max_len=262144 -max_total_time=60
+//   cmake --preset fuzz && cmake --build build-fuzz --target crosswalk_bytecode_fuzz
+//   build-fuzz/tests/fuzz/crosswalk_bytecode_fuzz -max_len=262144 -max_total_time=60 build-fuzz/tests/fuzz/seeds/cwb
 //
-// The first input byte chooses whether the checksum is verified: with it off (and the size field patched),
-// mutations reach the section table, the decoders and the verifier instead of stopping at the CRC. A file
-// that loads must pass VerifyProgram, re-write to bytes that load to an equal Program, and disassemble; then
-// the VM runs it (resealed, through Runtime::Load) on a small HL7 v2 message and a JSON document within a
-// small budget: any outcome but a crash, a hang or a sanitizer report is fine.
+// Each input is loaded twice: as it is (checksum verified, so a seed .cwb loads), and, when that fails, with
+// the checksum off and the size field patched, so that mutations reach the section table, the decoders and
+// the verifier instead of stopping at the CRC. A file that loads must pass VerifyProgram, re-write to bytes
+// that load to an equal Program, and disassemble; then the VM runs it (resealed, through Runtime::Load) on a
+// small HL7 v2 message and a JSON document within a small budget: any outcome but a crash, a hang or a
+// sanitizer report is fine. Seeds: the compiled maps of the build (build-fuzz/tests/fuzz/seeds/cwb); the runtime
+// opens the build's seeded terminology store when it exists, so that programs using terminology load and run.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -21,27 +23,32 @@
 #include "bytecode/verifier.h"
 #include "bytecode/writer.h"
 #include "crosswalk/runtime.h"
+#include "fuzz_common.h"
 
 using namespace crosswalk::bytecode;  // NOLINT: a fuzz target, not a header
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (size < 1 || size > (256u << 10)) return 0;  // cap as wasm3 does
-  bool verify_checksum = data[0] & 1;
-  std::string bytes(reinterpret_cast<const char*>(data + 1), size - 1);
-  if (!verify_checksum && bytes.size() >= kHeaderSize) {
+  if (size > crosswalk::fuzz::kMaxInputBytes) return 0;
+  std::string bytes(reinterpret_cast<const char*>(data), size);
+  crosswalk::Result<Program> r = ReadProgram(bytes);
+  if (!r.ok() && bytes.size() >= kHeaderSize) {
     uint32_t n = static_cast<uint32_t>(bytes.size());
     for (int i = 0; i < 4; ++i) bytes[kFileSizeOffset + i] = static_cast<char>((n >> (8 * i)) & 0xFF);
+    LoadLimits limits;
+    limits.verify_checksum = false;
+    r = ReadProgram(bytes, limits);
   }
-  LoadLimits limits;
-  limits.verify_checksum = verify_checksum;
-  crosswalk::Result<Program> r = ReadProgram(bytes, limits);
   if (!r.ok()) return 0;
   if (!VerifyProgram(*r).ok()) std::abort();
   crosswalk::Result<Program> again = ReadProgram(WriteProgram(*r));
   if (!again.ok() || !(*again == *r)) std::abort();
   (void)Disassemble(*r);
 
-  static crosswalk::Runtime* runtime = crosswalk::Runtime::Create().value().release();
+  static crosswalk::Runtime* runtime = [] {
+    crosswalk::RuntimeOptions ro;
+    if (std::filesystem::exists(CW_BUILD_DIR "/terminology/CURRENT")) ro.terminology_dir = CW_BUILD_DIR "/terminology";
+    return crosswalk::Runtime::Create(ro).value().release();
+  }();
   auto program = runtime->Load(WriteProgram(*r));
   if (!program.ok()) return 0;  // e.g. it names terminology and there is no store
   crosswalk::RunContext ctx(*runtime);
