@@ -421,6 +421,7 @@ class Lowerer {
   //   for x in xs where f {..} xs → t; ITERPREP it t; loop: ITERNEXT it R(x) exit; f → t; JMPIFNOT t loop;
   //                            ..; JMP loop; exit:
   void LowerObjectBody(Block* block, uint32_t obj) {
+    if (block == nullptr) return;  // a body lost to a syntax error (already reported): nothing to emit
     std::vector<AppendSlot> slots;
     CollectAppendKeys(block, &slots);
     uint32_t mark = fn_.next_reg;
@@ -453,6 +454,7 @@ class Lowerer {
 
   void LowerStmts(Block* block, uint32_t obj, const std::vector<AppendSlot>& slots,
                   std::map<std::string, SourceLocation>* set_keys) {
+    if (block == nullptr) return;  // a body lost to a syntax error (already reported): nothing to emit
     size_t locals_mark = fn_.locals.size();
     uint32_t reg_mark = fn_.next_reg;
     bool returned = false;
