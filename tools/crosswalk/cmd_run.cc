@@ -69,7 +69,8 @@ constexpr const char* kUsage =
     "  --pretty        indented JSON\n"
     "  --trace         print, for each output field, the map line that wrote it (stderr)\n"
     "  -j N            worker threads for directories and batches (default: all cores)\n"
-    "  --max-file-size BYTES  refuse input files larger than this (default 1073741824)\n"
+    "  --max-file-size BYTES  refuse JSON input files larger than this (default 1073741824); HL7 v2\n"
+    "                  input is streamed and has no such limit\n"
     "  --no-sync       do not fsync outputs and ACKs (faster; a crash may lose acknowledged outputs)\n"
     "  --log-phi       show the values in fail/warn texts (patient data: off by default)\n"
     "  --quiet         no summary line\n"
@@ -443,13 +444,13 @@ class Runner {
   void AddJson(int fd, const std::string& path, const std::string& stem, std::string data) {
     std::string chunk;
     for (;;) {
-      std::string error = ReadChunk(fd, &chunk);
-      if (!error.empty()) return Refuse(path, stem, error);
-      if (chunk.empty()) break;
-      if (data.size() + chunk.size() > s_.max_file_size) {
+      if (data.size() > s_.max_file_size) {
         return Refuse(path, stem, "the input is larger than --max-file-size (" + std::to_string(s_.max_file_size) +
                                       " bytes)");
       }
+      std::string error = ReadChunk(fd, &chunk);
+      if (!error.empty()) return Refuse(path, stem, error);
+      if (chunk.empty()) break;
       data += chunk;
     }
     std::vector<std::string_view> parts;

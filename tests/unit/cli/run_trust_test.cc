@@ -142,12 +142,31 @@ TEST_F(CliTest, UnknownMapNameIsAUsageError) {
   EXPECT_NE(p.err.find("no map named 'Nope'"), std::string::npos) << p.err;
 }
 
-TEST_F(CliTest, OversizedInputIsRefusedBeforeItIsRead) {
+TEST_F(CliTest, OversizedJsonInputIsRefused) {
   std::string cwb = CompileGood();
-  std::string in = Write("adt.hl7", kAdt);
+  std::string in = Write("doc.json", "{\"xs\": [1, 2, 3], \"tags\": [\"a\"]}");
   Proc p = Tool("run " + cwb + " --in " + in + " --max-file-size 10");
   EXPECT_EQ(p.status, 3) << p.err;
   EXPECT_NE(p.err.find("larger than --max-file-size"), std::string::npos) << p.err;
+  Proc q = Tool("run " + cwb + " --in " + in + " --max-file-size 1000");
+  EXPECT_EQ(q.status, 0) << q.err;
+}
+
+// HL7 v2 input is streamed: a stray byte after 1,000 good MLLP frames is one rejection, not 1,001 lost
+// messages, and the file is never held whole.
+TEST_F(CliTest, GarbageAfterManyFramesIsOneRejection) {
+  std::string cwb = CompileGood();
+  std::string data;
+  for (int i = 0; i < 1000; ++i) data += std::string("\x0b") + kAdt + "\x1c\r";
+  data += "X";
+  std::string in = Write("frames.hl7", data);
+  Proc p = Tool("run " + cwb + " --in " + in + " --out " + Path("out.ndjson") + " --ack-dir " + Path("acks"));
+  EXPECT_EQ(p.status, 3) << p.err.substr(0, 2000);
+  EXPECT_NE(p.err.find("1001 messages: 1000 converted, 1 rejected"), std::string::npos) << p.err.substr(0, 2000);
+  EXPECT_NE(p.err.find("frames.hl7#1001: rejected:"), std::string::npos) << p.err.substr(0, 2000);
+  EXPECT_EQ(CountFiles(Path("acks")), 1000u);
+  std::string out = ReadFile(Path("out.ndjson"));
+  EXPECT_EQ(static_cast<size_t>(std::count(out.begin(), out.end(), '\n')), 1000u);
 }
 
 // kill -9 at random points of a run over a directory: whatever has its final name is a whole output, and

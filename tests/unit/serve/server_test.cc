@@ -260,6 +260,11 @@ TEST_F(ServerTest, ConnectionLimitAtNAndNPlusOne) {
   EXPECT_EQ(AckCode(ack), "AA");
   ASSERT_TRUE(over.Connect(server_->port()));  // the kernel accepts; the server closes it
   EXPECT_EQ(over.ReadAck(&ack, 5000), MllpClient::kClosed);
+  // The count and the audit line may follow the close by a moment.
+  for (int i = 0; i < 250 && (server_->stats().refused_connections.load() < 1 ||
+                              Audit().find("max_connections (2) reached") == std::string::npos); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   EXPECT_EQ(server_->stats().refused_connections.load(), 1u);
   EXPECT_NE(Audit().find("max_connections (2) reached"), std::string::npos);
   a.Close();  // a slot frees up once the server has seen the close (retried: the machine may be loaded)
