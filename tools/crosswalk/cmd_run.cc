@@ -71,6 +71,8 @@ constexpr const char* kUsage =
     "  -j N            worker threads for directories and batches (default: all cores)\n"
     "  --max-file-size BYTES  refuse JSON input files larger than this (default 1073741824); HL7 v2\n"
     "                  input is streamed and has no such limit\n"
+    "  --max-instructions N  instruction budget per message (RunLimits::max_instructions, default 50000000)\n"
+    "  --max-cpu-ms N  CPU time per message in milliseconds (RunLimits::max_cpu_time_ms; default: no limit)\n"
     "  --no-sync       do not fsync outputs and ACKs (faster; a crash may lose acknowledged outputs)\n"
     "  --log-phi       show the values in fail/warn texts (patient data: off by default)\n"
     "  --quiet         no summary line\n"
@@ -802,6 +804,14 @@ int RunRun(const std::vector<std::string>& args) {
         return 2;
       }
       s.threads = static_cast<unsigned>(n);
+    } else if ((a == "--max-instructions" || a == "--max-cpu-ms") && value(&v)) {
+      char* end = nullptr;
+      unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n == 0) {
+        crosswalk::cli::PrintSafe(stderr, "crosswalk run: " + a + " takes a positive number");
+        return 2;
+      }
+      (a == "--max-instructions" ? s.options.limits.max_instructions : s.options.limits.max_cpu_time_ms) = n;
     } else if (a == "--max-file-size" && value(&v)) {
       char* end = nullptr;
       unsigned long long n = std::strtoull(v.c_str(), &end, 10);

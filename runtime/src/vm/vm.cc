@@ -349,6 +349,7 @@ Status RunContext::Impl::Run(const Program& program, std::string_view input, con
     if (!options.map_name.empty()) return NotFound("the program has no map named '" + options.map_name + "'");
     // The type comes from the message: it is shown only when it has the shape of a code, never as the
     // sender wrote it (a name, a newline or a megabyte in MSH-9 would end up in the ACK).
+    if (hl7 && message_code.empty()) return NotFound("no map for HL7 v2 message: MSH-9 (message type) is empty");
     if (hl7) {
       return NotFound("no map for HL7 v2 message type " +
                       (IsMessageCode(message_code, trigger) ? message_code + (trigger.empty() ? "" : "^" + trigger)
