@@ -484,16 +484,8 @@ class Runner {
     size_t items = 0;
     std::optional<Job> first;
     auto name = [&](size_t n) { return "#" + std::to_string(n); };
-    auto take = [&](const crosswalk::SplitItem& it) {
-      if (it.kind == crosswalk::SplitItem::Kind::kEnvelope) return;
+    auto push = [&](Job j) {
       ++items;
-      Job j;
-      j.hl7 = true;
-      if (it.kind == crosswalk::SplitItem::Kind::kMessage) {
-        j.text.assign(it.text);
-      } else {
-        j.refused = it.error.ToString();
-      }
       if (items == 1) {
         first = std::move(j);
         return;
@@ -508,30 +500,35 @@ class Runner {
       j.stem = stem + name(items);
       Add(std::move(j));
     };
-    for (;;) {
-      if (chunk.empty()) break;
+    auto take = [&](const crosswalk::SplitItem& it) {
+      if (it.kind == crosswalk::SplitItem::Kind::kEnvelope) return;
+      Job j;
+      j.hl7 = true;
+      if (it.kind == crosswalk::SplitItem::Kind::kMessage) {
+        j.text.assign(it.text);
+      } else {
+        j.refused = it.error.ToString();
+      }
+      push(std::move(j));
+    };
+    bool read_failed = false;
+    while (!chunk.empty()) {
       splitter.Feed(chunk);
       while (splitter.Next(&item)) take(item);
       std::string error = ReadChunk(fd, &chunk);
       if (!error.empty()) {
-        // What was read is processed; the rest of the file is one rejection.
-        ++items;
+        // What was read is processed; the rest of the file (and a message it cut) is one rejection.
         Job j;
         j.refused = error;
-        if (first) {
-          first->label = path + name(1);
-          first->stem = stem + name(1);
-          Add(std::move(*first));
-          first.reset();
-        }
-        j.label = path + name(items);
-        j.stem = stem + name(items);
-        Add(std::move(j));
-        return;
+        push(std::move(j));
+        read_failed = true;
+        break;
       }
     }
-    splitter.Finish();
-    while (splitter.Next(&item)) take(item);
+    if (!read_failed) {
+      splitter.Finish();
+      while (splitter.Next(&item)) take(item);
+    }
     if (first) {
       first->label = path;
       first->stem = stem;
