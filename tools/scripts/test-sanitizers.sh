@@ -18,7 +18,7 @@ jobs=$(nproc)
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 
-bash tools/scripts/install-deps.sh fuzz
+if [[ " $parts " == *" fuzz "* ]]; then bash tools/scripts/install-deps.sh fuzz; else bash tools/scripts/install-deps.sh; fi
 
 declare -a timings=()
 failed=()

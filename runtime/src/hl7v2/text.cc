@@ -86,6 +86,7 @@ size_t FindInvalidUtf8(std::string_view text) {
       if (_mm_movemask_epi8(_mm_or_si128(a, b)) != 0) break;
       i += 64;
     }
+    if (i == n) break;  // the whole rest was ASCII in 64-byte blocks
 #endif
     if (n - i >= 8) {
       uint64_t w;

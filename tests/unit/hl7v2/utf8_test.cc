@@ -2,6 +2,7 @@
 // into JSON output.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -113,6 +114,24 @@ TEST(Hl7v2Utf8, RunRejectsByDefaultAndReplacesOnRequest) {
   EXPECT_NE(out.json.find("\"family\":\"M\xEF\xBF\xBDller\""), std::string::npos) << out.json;
   // substring() counts bytes and cut "é" in half: the writer puts U+FFFD for the stray byte.
   EXPECT_NE(out.json.find("\"cut\":\"\xEF\xBF\xBDt\xC3\xA9\""), std::string::npos) << out.json;
+}
+
+}  // namespace
+}  // namespace crosswalk::hl7v2
+
+namespace crosswalk::hl7v2 {
+namespace {
+
+// Found by fuzz.hl7v2_split under ASan: a text of whole 64-byte ASCII blocks, in a buffer of exactly that
+// size, made the check read one byte past its end. (A std::string hides it: its buffer has a NUL after.)
+TEST(Hl7v2Utf8, WholeAsciiBlocksAreNotReadPastTheirEnd) {
+  for (size_t n : {64u, 128u, 72u, 65u, 8u, 1u}) {
+    std::unique_ptr<char[]> exact(new char[n]);
+    std::memset(exact.get(), 'A', n);
+    EXPECT_EQ(FindInvalidUtf8(std::string_view(exact.get(), n)), std::string_view::npos) << n;
+    exact[n - 1] = '\xFF';
+    EXPECT_EQ(FindInvalidUtf8(std::string_view(exact.get(), n)), n - 1) << n;
+  }
 }
 
 }  // namespace
