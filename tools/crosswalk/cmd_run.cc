@@ -45,6 +45,7 @@
 #include "hl7v2/message.h"
 #include "hl7v2/writer.h"
 #include "safe_text.h"
+#include "serve/durable_file.h"
 
 namespace fs = std::filesystem;
 
@@ -119,22 +120,12 @@ std::string ReadInput(const std::string& path, uint64_t max_bytes, std::string* 
   return error;
 }
 
-// Writes all of `data` to `fd`; "" or the reason.
-std::string WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoText(errno);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return {};
-}
+using crosswalk::serve::SyncPath;
+using crosswalk::serve::WriteAll;
 
-// A file written under a temporary name in its final directory, renamed into place by Commit().
+// A file written under a temporary name in its final directory, renamed into place by CommitFiles().
 // Durability comes from one syncfs() per window (before the renames) and an fsync of each directory
-// (after them), not from an fsync per file.
+// (after them), not from an fsync per file (serve/durable_file.h).
 struct PendingFile {
   fs::path final_path;
   fs::path temp_path;
@@ -147,33 +138,7 @@ std::string WriteTemp(const fs::path& final_path, std::string_view data, Pending
   if (ec) return "cannot create the directory: " + ec.message();
   pending->final_path = final_path;
   pending->temp_path = dir / (".cw-tmp-" + std::to_string(::getpid()) + "-" + final_path.filename().string());
-  int fd = ::open(pending->temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoText(errno);
-  std::string error = WriteAll(fd, data);
-  if (::close(fd) != 0 && error.empty()) error = ErrnoText(errno);
-  if (!error.empty()) ::unlink(pending->temp_path.c_str());
-  return error;
-}
-
-// fsync of a directory, so that renames in it survive a crash.
-std::string SyncDir(const fs::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoText(errno);
-  std::string error;
-  if (::fsync(fd) != 0 && errno != EINVAL) error = ErrnoText(errno);
-  ::close(fd);
-  return error;
-}
-
-// syncfs() of the file system holding `dir`: writes back every dirty page there, and reports a
-// write-back error of any of them (Linux >= 5.8).
-std::string SyncFs(const fs::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoText(errno);
-  std::string error;
-  if (::syncfs(fd) != 0) error = ErrnoText(errno);
-  ::close(fd);
-  return error;
+  return crosswalk::serve::WriteFileAt(pending->temp_path.string(), data);
 }
 
 // One message of the window.
@@ -653,7 +618,7 @@ class Runner {
       if (sink_fd_ >= 0 && sink_regular_) {
         if (::fdatasync(sink_fd_) != 0) error = ErrnoText(errno);
       } else if (sink_fd_ < 0 && !dirs.empty()) {
-        error = SyncFs(s_.out_dir);
+        error = SyncPath(s_.out_dir, /*whole_fs=*/true);
       }
       if (!error.empty()) {
         // Which pages were lost cannot be told: none of this window's outputs counts as written.
@@ -703,7 +668,7 @@ class Runner {
     }
     if (!s_.sync) return;
     for (const auto& d : dirs) {
-      std::string e = SyncDir(d);
+      std::string e = SyncPath(d.string(), /*whole_fs=*/false);
       if (e.empty()) continue;
       for (size_t i = 0; i < pending->size(); ++i) {
         if ((*error)[i].empty() && (*pending)[i].final_path.parent_path() == d) (*error)[i] = "cannot sync: " + e;
@@ -729,7 +694,7 @@ class Runner {
       if ((*ack_error)[i].empty()) dirs.insert(final_path.parent_path());
     }
     if (s_.sync && !dirs.empty()) {
-      std::string error = SyncFs(s_.ack_dir);
+      std::string error = SyncPath(s_.ack_dir, /*whole_fs=*/true);
       if (!error.empty()) {
         for (size_t i = 0; i < n; ++i) {
           if (!pending[i].temp_path.empty() && (*ack_error)[i].empty()) (*ack_error)[i] = "cannot sync: " + error;

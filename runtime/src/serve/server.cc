@@ -19,6 +19,7 @@
 
 #include "hl7v2/message.h"
 #include "hl7v2/writer.h"
+#include "serve/durable_file.h"
 #include "serve/mllp.h"
 
 namespace crosswalk::serve {
@@ -56,44 +57,18 @@ std::string NowDtm() {
   return buf;
 }
 
-std::string WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoText(errno);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return {};
-}
-
 // Writes `data` to dir/<temp prefix>name (not synced: the batch is synced at once with SyncPath). "" or the
 // reason (file name and errno, never content).
 std::string WriteTemp(const std::string& dir, const std::string& name, std::string_view data) {
   std::string temp_path = dir + "/" + kTempPrefix + name;
-  int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return "cannot create '" + temp_path + "': " + ErrnoText(errno);
-  std::string error = WriteAll(fd, data);
-  if (::close(fd) != 0 && error.empty()) error = ErrnoText(errno);
-  if (!error.empty()) {
-    ::unlink(temp_path.c_str());
-    return "cannot write '" + temp_path + "': " + error;
-  }
-  return {};
+  std::string error = WriteFileAt(temp_path, data);
+  return error.empty() ? error : "'" + temp_path + "': " + error;
 }
 
-// syncfs() (every dirty page of the file system holding `dir`, reporting a write-back error of any of them)
-// or fsync() of the directory itself (its renames). "" or the reason.
-std::string SyncPath(const std::string& dir, bool whole_fs) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return "cannot open '" + dir + "': " + ErrnoText(errno);
-  std::string error;
-  if (whole_fs ? ::syncfs(fd) != 0 : (::fsync(fd) != 0 && errno != EINVAL)) {
-    error = "cannot sync '" + dir + "': " + ErrnoText(errno);
-  }
-  ::close(fd);
-  return error;
+// SyncPath with the folder named in the reason.
+std::string SyncDir(const std::string& dir, bool whole_fs) {
+  std::string error = SyncPath(dir, whole_fs);
+  return error.empty() ? error : "cannot sync '" + dir + "': " + error;
 }
 
 // The acknowledgment mode of an inbound message (MSH-15 accept acknowledgment type): original mode when
@@ -571,7 +546,7 @@ void Server::ProcessBatch(const std::vector<uint64_t>& seqs, RunContext* ctx, Ru
     any = any || it.error.empty();
   }
   if (options_.sync && any) {
-    std::string error = SyncPath(options_.out_dir, /*whole_fs=*/true);
+    std::string error = SyncDir(options_.out_dir, /*whole_fs=*/true);
     if (!error.empty()) {
       // We cannot tell which pages were lost: none of the batch counts as written.
       for (Item& it : items) {
@@ -592,7 +567,7 @@ void Server::ProcessBatch(const std::vector<uint64_t>& seqs, RunContext* ctx, Ru
     }
   }
   if (options_.sync && any) {
-    std::string error = SyncPath(options_.out_dir, /*whole_fs=*/false);
+    std::string error = SyncDir(options_.out_dir, /*whole_fs=*/false);
     if (!error.empty()) {
       for (Item& it : items) {
         if (it.error.empty()) it.error = error;
