@@ -155,6 +155,15 @@ CW_API cw_status cw_run_options_set_pretty(cw_run_options* options, int pretty);
 /* Non-zero: record, for every output value, the map location that wrote it (cw_context_trace_line).
  * Default 0 (no cost when off). */
 CW_API cw_status cw_run_options_set_trace(cw_run_options* options, int trace);
+/* Non-zero: show input values in `fail`/`warn` texts (the error message, cw_context_warning). Default 0:
+ * a text that interpolates input values is given as the map wrote it, so no patient data reaches logs or
+ * ACKs unless the host asks for it. */
+CW_API cw_status cw_run_options_set_log_phi(cw_run_options* options, int log_phi);
+/* HL7 v2 input whose MSH-18 says UTF-8 (or nothing) but holds bytes that are not UTF-8: rejected with
+ * CW_PARSE_ERROR naming segment, field and byte offset (the default), or read with U+FFFD in their place. */
+typedef enum cw_invalid_utf8 { CW_INVALID_UTF8_REJECT = 0, CW_INVALID_UTF8_REPLACE = 1 } cw_invalid_utf8;
+/* Errors: CW_INVALID_ARGUMENT (a value outside cw_invalid_utf8). */
+CW_API cw_status cw_run_options_set_invalid_utf8(cw_run_options* options, cw_invalid_utf8 policy);
 
 /* The limits of one run (crosswalk::RunLimits). Exceeding one ends the run with CW_LIMIT_EXCEEDED naming
  * the limit and the map line. */
@@ -162,7 +171,10 @@ typedef enum cw_limit {
   CW_LIMIT_INSTRUCTIONS = 0,  /* instructions executed per message (default 50,000,000) */
   CW_LIMIT_CALL_DEPTH = 1,    /* nested function calls (default 200; at most 4294967295) */
   CW_LIMIT_OUTPUT_BYTES = 2,  /* bytes of output (default 64 MiB) */
-  CW_LIMIT_ARENA_BYTES = 3    /* bytes of working memory per message (default 256 MiB) */
+  CW_LIMIT_ARENA_BYTES = 3,   /* bytes of working memory per message (default 256 MiB) */
+  CW_LIMIT_CPU_TIME_MS = 4    /* CPU time of the running thread per message in ms (default 0 = no limit;
+                               * checked every 65,536 instructions, machine-dependent: prefer
+                               * CW_LIMIT_INSTRUCTIONS for what must be reproducible) */
 } cw_limit;
 /* Errors: CW_INVALID_ARGUMENT (unknown limit, or a value the limit cannot hold). */
 CW_API cw_status cw_run_options_set_limit(cw_run_options* options, cw_limit limit, uint64_t value);

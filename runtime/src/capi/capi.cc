@@ -285,6 +285,25 @@ cw_status cw_run_options_set_trace(cw_run_options* options, int trace) {
   return Ok();
 }
 
+cw_status cw_run_options_set_log_phi(cw_run_options* options, int log_phi) {
+  if (options == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  options->options.log_phi = log_phi != 0;
+  return Ok();
+}
+
+cw_status cw_run_options_set_invalid_utf8(cw_run_options* options, cw_invalid_utf8 policy) {
+  if (options == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  switch (policy) {
+    case CW_INVALID_UTF8_REJECT:
+      options->options.invalid_utf8 = crosswalk::InvalidUtf8::kReject;
+      return Ok();
+    case CW_INVALID_UTF8_REPLACE:
+      options->options.invalid_utf8 = crosswalk::InvalidUtf8::kReplace;
+      return Ok();
+  }
+  return FailText(CW_INVALID_ARGUMENT, "unknown invalid-UTF-8 policy");
+}
+
 cw_status cw_run_options_set_limit(cw_run_options* options, cw_limit limit, uint64_t value) {
   if (options == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
   crosswalk::RunLimits& l = options->options.limits;
@@ -303,6 +322,9 @@ cw_status cw_run_options_set_limit(cw_run_options* options, cw_limit limit, uint
       return Ok();
     case CW_LIMIT_ARENA_BYTES:
       l.max_arena_bytes = value;
+      return Ok();
+    case CW_LIMIT_CPU_TIME_MS:
+      l.max_cpu_time_ms = value;
       return Ok();
   }
   return FailText(CW_INVALID_ARGUMENT, "unknown limit");
@@ -323,6 +345,9 @@ cw_status cw_run_options_get_limit(const cw_run_options* options, cw_limit limit
       return Ok();
     case CW_LIMIT_ARENA_BYTES:
       *value = l.max_arena_bytes;
+      return Ok();
+    case CW_LIMIT_CPU_TIME_MS:
+      *value = l.max_cpu_time_ms;
       return Ok();
   }
   return FailText(CW_INVALID_ARGUMENT, "unknown limit");

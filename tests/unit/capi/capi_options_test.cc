@@ -197,6 +197,61 @@ map A : json -> json { d: Deep(input.n) }
   EXPECT_EQ(cw_run_options_get_limit(h.opts, static_cast<cw_limit>(99), &v), CW_INVALID_ARGUMENT);
 }
 
+// A runaway loop stops on CPU time when only the CPU limit is tight; the limit reads back.
+TEST(CApiOptionsTest, CpuTimeLimit) {
+  Host h(Compile(R"(
+def Spin(n) = if n <= 0 then 0 else Spin(n - 1) + Spin(n - 1)
+map A : json -> json { d: Spin(input.n) }
+)"));
+  uint64_t v = 1;
+  ASSERT_EQ(cw_run_options_get_limit(h.opts, CW_LIMIT_CPU_TIME_MS, &v), CW_OK);
+  EXPECT_EQ(v, 0u);  // off by default
+  ASSERT_EQ(cw_run_options_set_limit(h.opts, CW_LIMIT_CPU_TIME_MS, 20), CW_OK);
+  ASSERT_EQ(cw_run_options_get_limit(h.opts, CW_LIMIT_CPU_TIME_MS, &v), CW_OK);
+  EXPECT_EQ(v, 20u);
+  ASSERT_EQ(cw_run_options_set_limit(h.opts, CW_LIMIT_INSTRUCTIONS, uint64_t{1} << 62), CW_OK);
+  std::string out;
+  ASSERT_EQ(h.Run(R"({"n":2})", &out, h.opts), CW_OK) << cw_last_error();
+  EXPECT_EQ(h.Run(R"({"n":60})", &out, h.opts), CW_LIMIT_EXCEEDED);
+  EXPECT_NE(std::string(cw_last_error()).find("CPU"), std::string::npos) << cw_last_error();
+}
+
+// fail/warn texts that interpolate input values show them only with log_phi.
+TEST(CApiOptionsTest, LogPhiShowsValuesInFailAndWarnTexts) {
+  Host h(Compile(R"(map A : hl7v2 "ADT^A01" -> json {
+  warn "name ${PID-5.1}"
+  fail "stop at ${PID-3}"
+})"));
+  std::string out;
+  EXPECT_EQ(h.Run(kAdt, &out, h.opts), CW_FAILED_PRECONDITION);
+  EXPECT_EQ(std::string(cw_last_error()).find("123"), std::string::npos) << cw_last_error();
+  const char* msg = nullptr;
+  size_t len = 0;
+  ASSERT_EQ(cw_context_warning(h.ctx, 0, &msg, &len, nullptr, nullptr, nullptr, nullptr), CW_OK);
+  EXPECT_EQ(Str(msg, len), "name ${PID-5.1}");
+
+  ASSERT_EQ(cw_run_options_set_log_phi(h.opts, 1), CW_OK);
+  EXPECT_EQ(h.Run(kAdt, &out, h.opts), CW_FAILED_PRECONDITION);
+  EXPECT_NE(std::string(cw_last_error()).find("stop at 123"), std::string::npos) << cw_last_error();
+  ASSERT_EQ(cw_context_warning(h.ctx, 0, &msg, &len, nullptr, nullptr, nullptr, nullptr), CW_OK);
+  EXPECT_EQ(Str(msg, len), "name Doe");
+  EXPECT_EQ(cw_run_options_set_log_phi(nullptr, 1), CW_INVALID_ARGUMENT);
+}
+
+// Bytes that are not UTF-8 in a UTF-8 message: rejected by default, U+FFFD with the replace policy.
+TEST(CApiOptionsTest, InvalidUtf8Policy) {
+  Host h(Compile(R"(map A : hl7v2 "ADT^A01" -> json { family: PID-5.1 })"));
+  const std::string bad = "MSH|^~\\&|A|B|C|D|20240101||ADT^A01|1|P|2.5.1\rPID|1||123||Do\xff" "e^Jane\r";
+  std::string out;
+  EXPECT_EQ(h.Run(bad, &out, h.opts), CW_PARSE_ERROR);
+  ASSERT_EQ(cw_run_options_set_invalid_utf8(h.opts, CW_INVALID_UTF8_REPLACE), CW_OK);
+  ASSERT_EQ(h.Run(bad, &out, h.opts), CW_OK) << cw_last_error();
+  EXPECT_EQ(out, "{\"family\":\"Do\xef\xbf\xbd" "e\"}");
+  ASSERT_EQ(cw_run_options_set_invalid_utf8(h.opts, CW_INVALID_UTF8_REJECT), CW_OK);
+  EXPECT_EQ(h.Run(bad, &out, h.opts), CW_PARSE_ERROR);
+  EXPECT_EQ(cw_run_options_set_invalid_utf8(h.opts, static_cast<cw_invalid_utf8>(7)), CW_INVALID_ARGUMENT);
+}
+
 TEST(CApiOptionsTest, MapListOfAProgram) {
   Host h(Compile(R"(
 map Adt : hl7v2 "ADT^A01" -> fhir "Patient" { resourceType: "Patient" }
