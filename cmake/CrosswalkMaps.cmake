@@ -4,7 +4,7 @@
 #   find_package(crosswalk CONFIG REQUIRED)   # includes this file (or: include(CrosswalkMaps) with
 #                                             # <prefix>/lib/cmake/crosswalk on CMAKE_MODULE_PATH)
 #   crosswalk_add_maps(TARGET my_maps OUTPUT ${CMAKE_BINARY_DIR}/maps/my.cwb
-#                      SOURCES maps/adt.cw maps/oru.cw INCLUDE_DIRS maps [ALL])
+#                      SOURCES maps/adt.cw maps/oru.cw INCLUDE_DIRS maps [TERMINOLOGY my_term] [ALL])
 #   crosswalk_add_terminology(TARGET my_term DB ${CMAKE_BINARY_DIR}/terminology
 #                             SEEDS codes.ndjson local-lab.csv [ALL]
 #                             [CSV_MAP_URL url] [CSV_MAP_VERSION v] [CSV_COLUMNS source_code=LocalCode ...])
@@ -13,6 +13,9 @@
 # build itself, add_subdirectory/FetchContent of the source tree, or find_package(crosswalk), whose
 # crosswalkConfig.cmake includes this file); else CROSSWALK_EXECUTABLE, found on PATH or in the bin/
 # directory of the prefix this file is installed in (<prefix>/lib/cmake/crosswalk/../../../bin).
+# With TERMINOLOGY (a target made by crosswalk_add_terminology, declared before or after), the build also
+# loads the compiled program against that store (`crosswalk run --check`) and fails, naming what is
+# missing, when the store lacks a concept map, code system or value set the program uses.
 # A program is recompiled only when a source, a .cw file under an include dir, or the tool changed; the
 # store is re-imported only when a seed file or the tool changed (a stamp file records it).
 include_guard(GLOBAL)
@@ -37,9 +40,12 @@ function(_crosswalk_tool out_var out_dep)
 endfunction()
 
 function(crosswalk_add_maps)
-  cmake_parse_arguments(CW "ALL" "TARGET;OUTPUT" "SOURCES;INCLUDE_DIRS" ${ARGN})
+  cmake_parse_arguments(CW "ALL" "TARGET;OUTPUT;TERMINOLOGY" "SOURCES;INCLUDE_DIRS" ${ARGN})
   if(NOT CW_TARGET OR NOT CW_OUTPUT OR NOT CW_SOURCES)
     message(FATAL_ERROR "crosswalk_add_maps: TARGET, OUTPUT and SOURCES are required")
+  endif()
+  if(CW_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "crosswalk_add_maps: unknown arguments: ${CW_UNPARSED_ARGUMENTS}")
   endif()
   _crosswalk_tool(tool tool_dep)
   set(sources)
@@ -71,10 +77,23 @@ function(crosswalk_add_maps)
     DEPENDS ${deps} ${tool_dep}
     COMMENT "Compiling Crosswalk maps into ${out_name}"
     VERBATIM)
+  set(outputs ${CW_OUTPUT})
+  if(CW_TERMINOLOGY)
+    set(db $<TARGET_PROPERTY:${CW_TERMINOLOGY},CROSSWALK_DB>)
+    set(checked ${CW_OUTPUT}.checked)
+    add_custom_command(
+      OUTPUT ${checked}
+      COMMAND ${tool} run ${CW_OUTPUT} --term ${db} --check
+      COMMAND ${CMAKE_COMMAND} -E touch ${checked}
+      DEPENDS ${CW_OUTPUT} ${CW_TERMINOLOGY} $<TARGET_PROPERTY:${CW_TERMINOLOGY},CROSSWALK_STAMP>
+      COMMENT "Checking that the terminology store holds what ${out_name} uses"
+      VERBATIM)
+    list(APPEND outputs ${checked})
+  endif()
   if(CW_ALL)
-    add_custom_target(${CW_TARGET} ALL DEPENDS ${CW_OUTPUT})
+    add_custom_target(${CW_TARGET} ALL DEPENDS ${outputs})
   else()
-    add_custom_target(${CW_TARGET} DEPENDS ${CW_OUTPUT})
+    add_custom_target(${CW_TARGET} DEPENDS ${outputs})
   endif()
   set_target_properties(${CW_TARGET} PROPERTIES CROSSWALK_PROGRAM ${CW_OUTPUT})
 endfunction()
@@ -122,4 +141,5 @@ function(crosswalk_add_terminology)
   else()
     add_custom_target(${CW_TARGET} DEPENDS ${stamp})
   endif()
+  set_target_properties(${CW_TARGET} PROPERTIES CROSSWALK_DB ${db} CROSSWALK_STAMP ${stamp})
 endfunction()

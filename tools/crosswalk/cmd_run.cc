@@ -77,6 +77,8 @@ constexpr const char* kUsage =
     "  --no-sync       do not fsync outputs and ACKs (faster; a crash may lose acknowledged outputs)\n"
     "  --log-phi       show the values in fail/warn texts (patient data: off by default)\n"
     "  --quiet         no summary line\n"
+    "  --check         only load the program (with --term: check that the store holds every concept map,\n"
+    "                  code system and value set it names), print what it holds, and exit\n"
     "Exit status: 0 all converted; 1 error before any message ran; 2 usage; 3 some messages were rejected.\n";
 
 // Messages mapped per window, and input bytes held per window: what bounds the run's memory.
@@ -725,6 +727,7 @@ class Runner {
 int RunRun(const std::vector<std::string>& args) {
   Settings s;
   std::string program_path, term_dir;
+  bool check_only = false;
   s.threads = std::max(1u, std::thread::hardware_concurrency());
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -793,6 +796,8 @@ int RunRun(const std::vector<std::string>& args) {
       s.sync = false;
     } else if (a == "--quiet") {
       s.quiet = true;
+    } else if (a == "--check") {
+      check_only = true;
     } else if (!a.empty() && a[0] == '-' && a != "-") {
       crosswalk::cli::PrintSafe(stderr, "crosswalk run: unknown or incomplete option '" + a + "'");
       std::fputs(kUsage, stderr);
@@ -838,6 +843,18 @@ int RunRun(const std::vector<std::string>& args) {
                                             s.options.map_name + "'");
       return 2;
     }
+  }
+
+  if (check_only) {
+    auto maps = (*program)->maps();
+    auto terms = (*program)->terminology();
+    std::string line = program_path + ": " + std::to_string(maps.size()) + (maps.size() == 1 ? " map" : " maps");
+    if (!terms.empty()) {
+      line += ", " + std::to_string(terms.size()) + " terminology resource" + (terms.size() == 1 ? "" : "s") +
+              " found in " + term_dir;
+    }
+    std::printf("%s\n", line.c_str());
+    return 0;
   }
 
   // The inputs: one file (or stdin), or every regular file under a directory, in name order.

@@ -82,6 +82,32 @@ cmake --build "$tmp/csv/build" >>"$tmp/csv.log" 2>&1 || { cat "$tmp/csv.log"; fa
 grep -qx "target_code: male" "$tmp/csv.out" || { cat "$tmp/csv.out"; fail "CSV map did not translate 2 to male"; }
 grep -qx "map: urn:example:map:epic-sex|9" "$tmp/csv.out" || { cat "$tmp/csv.out"; fail "CSV_MAP_VERSION not passed"; }
 
+echo "== CrosswalkMaps.cmake: TERMINOLOGY checks the store holds what a program uses"
+mkdir -p "$tmp/chk"
+cat >"$tmp/chk/good.cw" <<'CW'
+map Sex : json -> json { gender: translate(input.sex, "urn:example:map:epic-sex") }
+CW
+cat >"$tmp/chk/bad.cw" <<'CW'
+map Sex : json -> json { gender: translate(input.sex, "urn:example:map:not-seeded") }
+CW
+cat >"$tmp/chk/CMakeLists.txt" <<CMAKE
+cmake_minimum_required(VERSION 3.25)
+project(term_check NONE)
+find_package(crosswalk 0.1 CONFIG REQUIRED)
+crosswalk_add_maps(ALL TARGET good_maps OUTPUT \${CMAKE_BINARY_DIR}/good.cwb SOURCES good.cw TERMINOLOGY chk_term)
+crosswalk_add_maps(TARGET bad_maps OUTPUT \${CMAKE_BINARY_DIR}/bad.cwb SOURCES bad.cw TERMINOLOGY chk_term)
+crosswalk_add_terminology(ALL TARGET chk_term DB \${CMAKE_BINARY_DIR}/terminology
+  SEEDS "$src/tests/fixtures/terminology/epic-sex.csv"
+  CSV_COLUMNS source_system=LocalSystem source_code=LocalCode target_system=FhirSystem target_code=FhirCode map_url=Map)
+CMAKE
+cmake -S "$tmp/chk" -B "$tmp/chk/build" "${gen[@]}" -DCMAKE_PREFIX_PATH="$prefix" >"$tmp/chk.log" 2>&1 \
+  || { cat "$tmp/chk.log"; fail "configure the terminology-check project"; }
+cmake --build "$tmp/chk/build" >>"$tmp/chk.log" 2>&1 || { cat "$tmp/chk.log"; fail "a store that holds the map failed the check"; }
+if cmake --build "$tmp/chk/build" --target bad_maps >"$tmp/chk-bad.log" 2>&1; then
+  fail "a program naming a concept map the store lacks built"
+fi
+grep -q "lacks ConceptMap 'urn:example:map:not-seeded'" "$tmp/chk-bad.log" || { cat "$tmp/chk-bad.log"; fail "the failed check did not name the missing map"; }
+
 echo "== C example with find_package"
 cmake -S "$src/examples/c-host" -B "$tmp/c" "${gen[@]}" "${launcher[@]}" -DCMAKE_PREFIX_PATH="$prefix" \
   >"$tmp/c-configure.log" || { cat "$tmp/c-configure.log"; fail "configure examples/c-host"; }

@@ -128,6 +128,9 @@ class Program {
   };
   // The entry points, in declaration order.
   std::vector<MapInfo> maps() const;
+  // The terminology the program names (concept maps, code systems, value sets), as "url" or "url|version",
+  // each found in the store when the program was loaded.
+  std::vector<std::string> terminology() const;
 
   class Impl;
   const Impl& impl() const { return *impl_; }

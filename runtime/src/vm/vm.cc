@@ -87,6 +87,8 @@ std::vector<Program::MapInfo> Program::maps() const {
   return out;
 }
 
+std::vector<std::string> Program::terminology() const { return impl_->term_canonical; }
+
 // ---------------------------------------------------------------------------------------------------
 // Runtime
 
