@@ -4,7 +4,9 @@
 // program and write one output per message, every step in the audit trail (<inbox>/audit.jsonl). The work is
 // done by crosswalk::serve::Server (runtime/src/serve/); this file parses flags and handles signals.
 // docs/serve.md is the reference.
+#include <algorithm>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -38,6 +40,15 @@ constexpr const char* kUsage =
     "  --var K=V              a host variable returned by var(\"K\") (repeatable)\n"
     "  --no-sync              no fsync of the inbox and outputs (tests only: an ACK then survives a crash\n"
     "                         of the process but not of the machine)\n"
+    "  --fhir-base URL        also POST each JSON output (a transaction Bundle) to this FHIR server, in order;\n"
+    "                         429, 5xx, timeouts and connection errors are retried with backoff (Retry-After\n"
+    "                         honoured), other refusals and too many tries become dead letters\n"
+    "                         (crosswalk dead-letters --inbox DIR lists and replays them)\n"
+    "  --fhir-header H        'Name: value' sent with every request, e.g. an Authorization header (repeatable)\n"
+    "  --fhir-ca FILE         PEM certificates to verify the FHIR server with (default: the system's)\n"
+    "  --fhir-max-tries N     attempts before a dead letter (default 10)\n"
+    "  --fhir-timeout-ms N    one attempt, connection included (default 30000)\n"
+    "  --fhir-backoff-ms N    first retry delay, doubled per try up to 300000 (default 1000)\n"
     "Exit status: 0 after a clean stop; 1 on a failure (one line on stderr); 2 on a usage error.\n";
 
 crosswalk::serve::Server* g_server = nullptr;
@@ -104,6 +115,18 @@ int RunServe(const std::vector<std::string>& args) {
       }
     } else if (a == "--no-sync") {
       o.sync = false;
+    } else if (a == "--fhir-base" && value(&o.fhir.base_url)) {
+    } else if (a == "--fhir-ca" && value(&o.fhir.ca_file)) {
+    } else if (a == "--fhir-header" && value(&v)) {
+      o.fhir.headers.push_back(v);
+    } else if ((a == "--fhir-max-tries" || a == "--fhir-timeout-ms" || a == "--fhir-backoff-ms") && value(&v)) {
+      if (!ParseCount(v, 1, size_t{1} << 32, &n)) {
+        crosswalk::cli::PrintSafe(stderr, "crosswalk serve: " + a + " takes a positive number");
+        return 2;
+      }
+      if (a == "--fhir-max-tries") o.fhir.max_tries = static_cast<uint32_t>(std::min<size_t>(n, UINT32_MAX));
+      else if (a == "--fhir-timeout-ms") o.fhir.timeout_ms = n;
+      else o.fhir.backoff_initial_ms = n;
     } else if (!a.empty() && a[0] == '-') {
       crosswalk::cli::PrintSafe(stderr, "crosswalk serve: unknown or incomplete option '" + a + "'");
       std::fputs(kUsage, stderr);
@@ -166,10 +189,12 @@ int RunServe(const std::vector<std::string>& args) {
   const auto& s = (*server)->stats();
   std::fprintf(stderr,
                "crosswalk serve: stopped: %llu frames received, %llu stored, %llu duplicates, %llu refused, "
-               "%llu written, %llu rejected\n",
+               "%llu written, %llu rejected, %llu delivered, %llu retries, %llu dead letters\n",
                static_cast<unsigned long long>(s.received), static_cast<unsigned long long>(s.stored),
                static_cast<unsigned long long>(s.duplicates), static_cast<unsigned long long>(s.malformed),
-               static_cast<unsigned long long>(s.written), static_cast<unsigned long long>(s.rejected));
+               static_cast<unsigned long long>(s.written), static_cast<unsigned long long>(s.rejected),
+               static_cast<unsigned long long>(s.delivered), static_cast<unsigned long long>(s.retries),
+               static_cast<unsigned long long>(s.dead_letters));
   g_server = nullptr;
   if (!st.ok()) {
     crosswalk::cli::PrintSafe(stderr, "crosswalk serve: " + st.ToString());

@@ -30,6 +30,26 @@ std::string WriteFileAt(const std::string& path, std::string_view data) {
   return "cannot write: " + error;
 }
 
+std::string ReadWholeFile(const std::string& path, std::string* out) {
+  out->clear();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::strerror(errno);
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      std::string error = std::strerror(errno);
+      ::close(fd);
+      return error;
+    }
+    if (n == 0) break;
+    out->append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return {};
+}
+
 std::string SyncPath(const std::string& dir, bool whole_fs) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return std::strerror(errno);

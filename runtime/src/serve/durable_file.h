@@ -16,6 +16,9 @@ std::string WriteAll(int fd, std::string_view data);
 // the reason says which step failed ("cannot create: …" or "cannot write: …").
 std::string WriteFileAt(const std::string& path, std::string_view data);
 
+// Reads the whole file at `path` into *out.
+std::string ReadWholeFile(const std::string& path, std::string* out);
+
 // syncfs() of the file system holding `dir` (`whole_fs`: every dirty page there, reporting a write-back
 // error of any of them), or fsync() of the folder itself (so that renames in it survive a crash).
 std::string SyncPath(const std::string& dir, bool whole_fs);

@@ -5,6 +5,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include <cstdint>
 #include <unordered_map>
 
 #include "vm/hash.h"
@@ -16,6 +17,8 @@ constexpr char kNextKey[] = "n";
 constexpr char kPendingPrefix = 'q';
 constexpr char kRejectedPrefix = 'r';
 constexpr char kDedupPrefix = 'd';
+constexpr char kDeliveryPrefix = 'f';
+constexpr char kDeadPrefix = 'x';
 
 void PutU64(uint64_t v, std::string* out) {
   for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
@@ -54,6 +57,30 @@ std::string Encode(const InboxRecord& r) {
 }
 bool Decode(std::string_view v, InboxRecord* r) {
   for (std::string* f : {&r->received, &r->listener, &r->peer, &r->control_id, &r->type, &r->sha256, &r->text}) {
+    if (!GetField(&v, f)) return false;
+  }
+  return v.empty();
+}
+// DeliveryRecord: tries and next_ms as u64 big-endian, then the u32-length-prefixed strings last_error,
+// file, listener, peer, control_id, type, sha256.
+std::string EncodeDelivery(const DeliveryRecord& d) {
+  std::string v;
+  PutU64(d.tries, &v);
+  PutU64(d.next_ms, &v);
+  for (const std::string* f : {&d.last_error, &d.file, &d.listener, &d.peer, &d.control_id, &d.type, &d.sha256}) {
+    PutField(*f, &v);
+  }
+  return v;
+}
+bool DecodeDelivery(uint64_t seq, std::string_view v, DeliveryRecord* d) {
+  if (v.size() < 16) return false;
+  d->seq = seq;
+  uint64_t tries = GetU64(v.substr(0, 8));
+  if (tries > UINT32_MAX) return false;
+  d->tries = static_cast<uint32_t>(tries);
+  d->next_ms = GetU64(v.substr(8, 8));
+  v.remove_prefix(16);
+  for (std::string* f : {&d->last_error, &d->file, &d->listener, &d->peer, &d->control_id, &d->type, &d->sha256}) {
     if (!GetField(&v, f)) return false;
   }
   return v.empty();
@@ -208,6 +235,82 @@ Status Inbox::Rejected(std::vector<std::pair<uint64_t, std::string>>* out) {
   }
   if (!it->status().ok()) return FromRocks(it->status(), "cannot list the rejected messages");
   return Status::Ok();
+}
+
+Status Inbox::MarkConverted(const DeliveryRecord& delivery) {
+  rocksdb::WriteBatch batch;
+  batch.Delete(SeqKey(kPendingPrefix, delivery.seq));
+  batch.Put(SeqKey(kDeliveryPrefix, delivery.seq), EncodeDelivery(delivery));
+  rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
+  return s.ok() ? Status::Ok() : FromRocks(s, "cannot queue a message for delivery");
+}
+
+namespace {
+Status ListDeliveries(rocksdb::DB* db, char prefix_char, std::vector<DeliveryRecord>* out) {
+  out->clear();
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  std::string prefix(1, prefix_char);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    DeliveryRecord d;
+    if (it->key().size() != 9 ||
+        !DecodeDelivery(GetU64(std::string_view(it->key().data() + 1, 8)),
+                        std::string_view(it->value().data(), it->value().size()), &d)) {
+      return Corrupt("inbox: a delivery record is damaged");
+    }
+    out->push_back(std::move(d));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "cannot list the delivery queue");
+  return Status::Ok();
+}
+}  // namespace
+
+Status Inbox::Deliveries(std::vector<DeliveryRecord>* out) { return ListDeliveries(db_.get(), kDeliveryPrefix, out); }
+
+Status Inbox::DeadLetters(std::vector<DeliveryRecord>* out) { return ListDeliveries(db_.get(), kDeadPrefix, out); }
+
+Status Inbox::UpdateDelivery(const DeliveryRecord& delivery) {
+  rocksdb::Status s = db_->Put(rocksdb::WriteOptions(), SeqKey(kDeliveryPrefix, delivery.seq), EncodeDelivery(delivery));
+  return s.ok() ? Status::Ok() : FromRocks(s, "cannot record a delivery attempt");
+}
+
+Status Inbox::MarkDelivered(uint64_t seq) {
+  rocksdb::Status s = db_->Delete(rocksdb::WriteOptions(), SeqKey(kDeliveryPrefix, seq));
+  return s.ok() ? Status::Ok() : FromRocks(s, "cannot mark a message delivered");
+}
+
+Status Inbox::DeadLetter(const DeliveryRecord& delivery, std::string_view reason) {
+  std::string v;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), SeqKey(kDeliveryPrefix, delivery.seq), &v);
+  if (s.IsNotFound()) return NotFound("inbox: message " + std::to_string(delivery.seq) + " is not awaiting delivery");
+  if (!s.ok()) return FromRocks(s, "cannot read a delivery record");
+  DeliveryRecord dead = delivery;
+  dead.last_error = std::string(reason);
+  rocksdb::WriteBatch batch;
+  batch.Delete(SeqKey(kDeliveryPrefix, delivery.seq));
+  batch.Put(SeqKey(kDeadPrefix, delivery.seq), EncodeDelivery(dead));
+  rocksdb::WriteOptions wo;
+  wo.sync = sync_;
+  s = db_->Write(wo, &batch);
+  return s.ok() ? Status::Ok() : FromRocks(s, "cannot record a dead letter");
+}
+
+Status Inbox::Replay(uint64_t seq) {
+  std::string v;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), SeqKey(kDeadPrefix, seq), &v);
+  if (s.IsNotFound()) return NotFound("inbox: message " + std::to_string(seq) + " is not a dead letter");
+  if (!s.ok()) return FromRocks(s, "cannot read a dead letter");
+  DeliveryRecord d;
+  if (!DecodeDelivery(seq, v, &d)) return Corrupt("inbox: a dead letter is damaged");
+  d.tries = 0;
+  d.next_ms = 0;
+  d.last_error.clear();
+  rocksdb::WriteBatch batch;
+  batch.Delete(SeqKey(kDeadPrefix, seq));
+  batch.Put(SeqKey(kDeliveryPrefix, seq), EncodeDelivery(d));
+  rocksdb::WriteOptions wo;
+  wo.sync = sync_;
+  s = db_->Write(wo, &batch);
+  return s.ok() ? Status::Ok() : FromRocks(s, "cannot replay a dead letter");
 }
 
 }  // namespace crosswalk::serve

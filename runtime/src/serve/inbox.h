@@ -6,6 +6,8 @@
 //   "q" + seq (u64 BE)      -> a stored message not yet done (record below); keys sort in arrival order
 //   "r" + seq (u64 BE)      -> a message the map rejected: u32 length + reason, then the record
 //   "d" + id (32 bytes)     -> seq: the dedup index, kept after the message is done
+//   "f" + seq (u64 BE)      -> a converted message waiting for delivery to a FHIR server (DeliveryRecord)
+//   "x" + seq (u64 BE)      -> a dead letter: delivery gave up (DeliveryRecord, last_error = the reason)
 // Record: u32-length-prefixed fields: received (FHIR instant), listener, peer, control id, message type,
 // content SHA-256 (hex), message text.
 //
@@ -43,6 +45,16 @@ struct InboxRecord {
   std::string text;        // the message (without the MLLP envelope)
 };
 
+// A converted message on its way to a FHIR server (the output file holds the body).
+struct DeliveryRecord {
+  uint64_t seq = 0;
+  uint32_t tries = 0;       // attempts made so far
+  uint64_t next_ms = 0;     // Unix time (ms) of the next attempt; 0 = at once
+  std::string last_error;   // why the last attempt failed ("HTTP 503", a transport error); the reason of a dead letter
+  std::string file;         // the output's name in the output directory
+  std::string listener, peer, control_id, type, sha256;  // for the audit trail
+};
+
 // A message to store; Store() fills seq and duplicate.
 struct InboxItem {
   InboxRecord record;
@@ -71,6 +83,24 @@ class Inbox {
   // The message is delivered: its record is deleted (the dedup index stays). Not synced: if the mark is lost
   // in a crash the message is delivered again to the same output name (delivery is idempotent).
   [[nodiscard]] Status MarkDone(uint64_t seq);
+  // The message is converted and its output is durable, but it still has to reach a FHIR server: in one
+  // write, its record is deleted and `delivery` queued ("f" + seq). Not synced, as MarkDone.
+  [[nodiscard]] Status MarkConverted(const DeliveryRecord& delivery);
+  // The delivery queue, in arrival order (restart recovery).
+  [[nodiscard]] Status Deliveries(std::vector<DeliveryRecord>* out);
+  // Records a failed attempt (tries, next_ms, last_error). Not synced: a lost update costs one more try.
+  [[nodiscard]] Status UpdateDelivery(const DeliveryRecord& delivery);
+  // The server accepted the message: it leaves the queue. Not synced: if the mark is lost in a crash the
+  // message is sent again (delivery is at least once; see docs/serve.md for idempotent transactions).
+  [[nodiscard]] Status MarkDelivered(uint64_t seq);
+  // Delivery gave up (a permanent refusal, or too many tries): the message moves to the dead letters with
+  // `reason` (synced). kNotFound when it is not in the queue.
+  [[nodiscard]] Status DeadLetter(const DeliveryRecord& delivery, std::string_view reason);
+  // The dead letters, in order (last_error = the reason).
+  [[nodiscard]] Status DeadLetters(std::vector<DeliveryRecord>* out);
+  // Puts a dead letter back in the delivery queue with no tries made (synced). kNotFound when `seq` is not a
+  // dead letter. The next start of the server delivers it.
+  [[nodiscard]] Status Replay(uint64_t seq);
   // The map rejected the message: it moves to the rejected records with the reason (no message content).
   [[nodiscard]] Status MarkRejected(uint64_t seq, std::string_view reason);
   // Rejected messages: seq and reason, in order.

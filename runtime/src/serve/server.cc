@@ -16,6 +16,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <random>
 
 #include "hl7v2/message.h"
 #include "hl7v2/writer.h"
@@ -146,6 +147,11 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options, con
   }
   if (!program) return InvalidArgument("serve: no program");
   std::unique_ptr<Server> s(new Server(options, runtime, std::move(program)));
+  if (!options.fhir.base_url.empty()) {
+    auto client = FhirClient::Create(options.fhir);
+    if (!client.ok()) return InvalidArgument("serve: " + std::string(client.status().message()));
+    s->fhir_ = std::move(*client);
+  }
   std::error_code ec;
   for (const std::string& dir : {options.inbox_dir, options.out_dir}) {
     fs::create_directories(dir, ec);
@@ -387,16 +393,25 @@ void Server::Flush(Connection* c) {
 Status Server::Run() {
   std::vector<uint64_t> recovered;
   CW_RETURN_IF_ERROR(inbox_->Pending(&recovered));
+  std::vector<DeliveryRecord> undelivered;
+  CW_RETURN_IF_ERROR(inbox_->Deliveries(&undelivered));
   {
     std::lock_guard<std::mutex> lock(mu_);
     queue_.assign(recovered.begin(), recovered.end());
-    pending_ = recovered.size();
+    // Without a FHIR base URL now, what an earlier run queued for delivery stays queued in the inbox.
+    if (fhir_) deliveries_.assign(undelivered.begin(), undelivered.end());
+    pending_ = recovered.size() + deliveries_.size();
   }
   if (!recovered.empty()) {
     std::string detail = std::to_string(recovered.size()) + " stored messages not done";
     audit_.Write({.event = "recovered", .listener = listener_name_, .detail = detail});
   }
+  if (fhir_ && !undelivered.empty()) {
+    std::string detail = std::to_string(undelivered.size()) + " converted messages not yet delivered";
+    audit_.Write({.event = "recovered", .listener = listener_name_, .detail = detail});
+  }
   for (unsigned i = 0; i < options_.workers; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
+  if (fhir_) deliverer_ = std::thread([this] { DeliveryLoop(); });
 
   Status result;
   std::vector<pollfd> fds;
@@ -459,9 +474,11 @@ Status Server::Run() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     cv_.notify_all();
+    delivery_cv_.notify_all();
   }
   for (auto& t : workers_) t.join();
   workers_.clear();
+  if (deliverer_.joinable()) deliverer_.join();
   audit_.Write({.event = "stopped", .listener = listener_name_,
                 .detail = std::to_string(pending_.load()) + " stored messages left for the next start"});
   audit_.Sync();
@@ -574,11 +591,29 @@ void Server::ProcessBatch(const std::vector<uint64_t>& seqs, RunContext* ctx, Ru
       }
     }
   }
+  std::vector<DeliveryRecord> to_deliver;
   for (Item& it : items) {
     AuditEvent e{.listener = it.rec.listener, .peer = it.rec.peer, .seq = it.seq, .control_id = it.rec.control_id,
                  .type = it.rec.type, .sha256 = it.rec.sha256};
+    bool deliver = fhir_ && !it.rejected && it.name.ends_with(".json");
     if (it.error.empty()) {
-      Status marked = it.rejected ? inbox_->MarkRejected(it.seq, it.reason) : inbox_->MarkDone(it.seq);
+      Status marked;
+      if (it.rejected) {
+        marked = inbox_->MarkRejected(it.seq, it.reason);
+      } else if (deliver) {
+        DeliveryRecord d;
+        d.seq = it.seq;
+        d.file = it.name;
+        d.listener = it.rec.listener;
+        d.peer = it.rec.peer;
+        d.control_id = it.rec.control_id;
+        d.type = it.rec.type;
+        d.sha256 = it.rec.sha256;
+        marked = inbox_->MarkConverted(d);
+        if (marked.ok()) to_deliver.push_back(std::move(d));
+      } else {
+        marked = inbox_->MarkDone(it.seq);
+      }
       if (!marked.ok()) it.error = marked.ToString();
     }
     if (!it.error.empty()) {
@@ -599,7 +634,110 @@ void Server::ProcessBatch(const std::vector<uint64_t>& seqs, RunContext* ctx, Ru
     }
     audit_.Write(e);
   }
-  pending_ -= finished + items.size();
+  // Messages queued for delivery stay pending until the FHIR server has them (or they are dead letters).
+  pending_ -= finished + items.size() - to_deliver.size();
+  if (!to_deliver.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (DeliveryRecord& d : to_deliver) deliveries_.push_back(std::move(d));
+    delivery_cv_.notify_one();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Delivery to the FHIR server: one thread, the queue in order; the head is retried until it is delivered or
+// becomes a dead letter, so the server sees the messages in the order their outputs became durable.
+
+namespace {
+uint64_t UnixMs() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+}  // namespace
+
+void Server::DeliveryLoop() {
+  std::random_device seed;
+  std::mt19937_64 random(seed());
+  for (;;) {
+    DeliveryRecord head;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      delivery_cv_.wait(lock, [&] { return stopping_.load() || !deliveries_.empty(); });
+      if (stopping_) return;  // the queue is in the inbox for the next start
+      uint64_t now = UnixMs();
+      if (deliveries_.front().next_ms > now) {
+        delivery_cv_.wait_for(lock, std::chrono::milliseconds(deliveries_.front().next_ms - now));
+        continue;
+      }
+      head = deliveries_.front();
+    }
+    Attempt outcome = Deliver(&head, random());
+    if (outcome == Attempt::kStopped) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (outcome == Attempt::kResolved) {
+      deliveries_.pop_front();
+      --pending_;
+    } else {
+      deliveries_.front() = head;  // tries, next_ms and last_error of the failed attempt
+    }
+  }
+}
+
+Server::Attempt Server::Deliver(DeliveryRecord* d, uint64_t random) {
+  AuditEvent e{.listener = d->listener, .peer = d->peer, .seq = d->seq, .control_id = d->control_id,
+               .type = d->type, .sha256 = d->sha256};
+  auto dead = [&](const std::string& reason) {
+    Status st = inbox_->DeadLetter(*d, reason);
+    e.event = st.ok() ? "dead-lettered" : "error";
+    std::string detail = st.ok() ? reason : st.ToString();
+    e.detail = detail;
+    audit_.Write(e);
+    if (!st.ok()) return Attempt::kRetryLater;  // the inbox cannot take it: keep it queued
+    ++stats_.dead_letters;
+    return Attempt::kResolved;
+  };
+  std::string body;
+  if (std::string error = ReadWholeFile(options_.out_dir + "/" + d->file, &body); !error.empty()) {
+    return dead("the output " + d->file + " cannot be read: " + error);
+  }
+  HttpResult r = fhir_->Post(body, &stopping_);
+  if (r.aborted) return Attempt::kStopped;
+  std::string what = Describe(r);
+  switch (Classify(r)) {
+    case Verdict::kDelivered: {
+      Status st = inbox_->MarkDelivered(d->seq);
+      e.event = "delivered";
+      e.outcome = std::to_string(r.status);
+      e.detail = options_.fhir.base_url;
+      audit_.Write(e);
+      if (!st.ok()) {
+        // The server has it; if the mark is lost the next start sends it again (at least once).
+        audit_.Write({.event = "error", .listener = listener_name_, .seq = d->seq, .detail = st.ToString()});
+      }
+      ++stats_.delivered;
+      return Attempt::kResolved;
+    }
+    case Verdict::kDead:
+      return dead(what + " (refused by the FHIR server; not retried)");
+    case Verdict::kRetry:
+      break;
+  }
+  ++d->tries;
+  if (d->tries >= options_.fhir.max_tries) {
+    return dead(what + " (gave up after " + std::to_string(d->tries) + " tries)");
+  }
+  uint64_t delay = RetryDelayMs(options_.fhir, d->tries, r.retry_after_ms, random);
+  d->next_ms = UnixMs() + delay;
+  d->last_error = what;
+  Status st = inbox_->UpdateDelivery(*d);
+  e.event = "retry";
+  std::string detail = what + "; try " + std::to_string(d->tries) + " of " + std::to_string(options_.fhir.max_tries) +
+                       ", next in " + std::to_string(delay) + " ms";
+  if (!st.ok()) detail += " (" + st.ToString() + ")";
+  e.detail = detail;
+  audit_.Write(e);
+  ++stats_.retries;
+  return Attempt::kRetryLater;
 }
 
 }  // namespace crosswalk::serve

@@ -32,6 +32,7 @@
 #include "crosswalk/runtime.h"
 #include "crosswalk/status.h"
 #include "serve/audit.h"
+#include "serve/fhir_client.h"
 #include "serve/inbox.h"
 
 namespace crosswalk::serve {
@@ -60,6 +61,12 @@ struct ServerOptions {
   bool sync = true;
   // How each message is run. `now` is set per message to its arrival time (so redelivery is identical).
   RunOptions run_options;
+  // Delivery to a FHIR server (off when fhir.base_url is empty): each JSON output, once durable in out_dir,
+  // is POSTed to the base URL by one delivering thread, in the order the outputs became durable; failures
+  // are retried (fhir_client.h) and give up into the inbox's dead letters. A message waiting for delivery
+  // counts as pending (max_pending), so a server that is down holds the senders back instead of the disk
+  // filling up.
+  FhirOptions fhir;
 };
 
 class Server {
@@ -93,6 +100,9 @@ class Server {
     std::atomic<uint64_t> written{0};     // outputs made durable
     std::atomic<uint64_t> rejected{0};    // messages the program rejected (.rejected written)
     std::atomic<uint64_t> refused_connections{0};
+    std::atomic<uint64_t> delivered{0};      // outputs the FHIR server accepted
+    std::atomic<uint64_t> retries{0};        // failed attempts that will be retried
+    std::atomic<uint64_t> dead_letters{0};   // deliveries given up
   };
   const Stats& stats() const { return stats_; }
 
@@ -107,6 +117,11 @@ class Server {
   void Flush(Connection* c);
   void WorkerLoop(unsigned index);
   void ProcessBatch(const std::vector<uint64_t>& seqs, RunContext* ctx, RunOutput* out);
+  void DeliveryLoop();
+  enum class Attempt { kResolved, kRetryLater, kStopped };
+  // One attempt for the head of the queue: delivered or dead-lettered (kResolved), failed and rescheduled in
+  // *d (kRetryLater), or interrupted by RequestStop (kStopped: not counted as a try).
+  Attempt Deliver(DeliveryRecord* d, uint64_t random);
 
   ServerOptions options_;
   const Runtime& runtime_;
@@ -127,6 +142,11 @@ class Server {
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> workers_;
   Stats stats_;
+
+  std::unique_ptr<FhirClient> fhir_;       // null: no FHIR delivery
+  std::deque<DeliveryRecord> deliveries_;  // under mu_: converted, waiting for the FHIR server, in order
+  std::condition_variable delivery_cv_;
+  std::thread deliverer_;
 };
 
 }  // namespace crosswalk::serve

@@ -1,0 +1,177 @@
+#include "serve/fhir_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <ctime>
+#include <mutex>
+
+namespace crosswalk::serve {
+namespace {
+
+constexpr int64_t kMaxRetryAfterMs = int64_t{24} * 3600 * 1000;
+
+bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(s[i])) != std::tolower(static_cast<unsigned char>(prefix[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// Retry-After: delay-seconds | HTTP-date (RFC 9110 10.2.3). -1 when it cannot be read.
+int64_t ParseRetryAfter(std::string_view v) {
+  v = Trim(v);
+  if (v.empty()) return -1;
+  if (std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (v.size() > 9) return kMaxRetryAfterMs;
+    return std::min<int64_t>(std::strtoll(std::string(v).c_str(), nullptr, 10) * 1000, kMaxRetryAfterMs);
+  }
+  std::time_t when = curl_getdate(std::string(v).c_str(), nullptr);
+  if (when < 0) return -1;
+  std::time_t now = std::time(nullptr);
+  return when <= now ? 0 : std::min<int64_t>((when - now) * int64_t{1000}, kMaxRetryAfterMs);
+}
+
+size_t DropBody(char*, size_t size, size_t n, void*) { return size * n; }
+
+size_t OnHeader(char* data, size_t size, size_t n, void* user) {
+  std::string_view line(data, size * n);
+  if (StartsWithNoCase(line, "retry-after:")) {
+    static_cast<HttpResult*>(user)->retry_after_ms = ParseRetryAfter(line.substr(12));
+  }
+  return size * n;
+}
+
+int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* abort = static_cast<const std::atomic<bool>*>(user);
+  return abort != nullptr && abort->load() ? 1 : 0;
+}
+
+}  // namespace
+
+Verdict Classify(const HttpResult& r) {
+  if (r.status == 0) return Verdict::kRetry;  // no response: connection refused, timeout, TLS failure, reset
+  if (r.status >= 200 && r.status < 300) return Verdict::kDelivered;
+  switch (r.status) {
+    case 408:  // request timeout
+    case 425:  // too early
+    case 429:  // too many requests
+    case 500:
+    case 502:
+    case 503:
+    case 504:
+      return Verdict::kRetry;
+    default:
+      return Verdict::kDead;
+  }
+}
+
+std::string Describe(const HttpResult& r) {
+  if (r.status != 0) return "HTTP " + std::to_string(r.status);
+  return "transport: " + (r.error.empty() ? std::string("no response") : r.error);
+}
+
+uint64_t RetryDelayMs(const FhirOptions& options, uint32_t tries, int64_t retry_after_ms, uint64_t random) {
+  uint64_t delay = std::max<uint64_t>(options.backoff_initial_ms, 1);
+  for (uint32_t i = 1; i < tries && delay < options.backoff_max_ms; ++i) delay *= 2;
+  delay = std::min(delay, std::max<uint64_t>(options.backoff_max_ms, 1));
+  // Jitter in [0.5, 1.0): senders that failed together do not retry together.
+  delay = delay / 2 + (delay / 2) * (random % 1024) / 1024;
+  if (retry_after_ms >= 0) delay = std::max<uint64_t>(delay, static_cast<uint64_t>(std::min(retry_after_ms, kMaxRetryAfterMs)));
+  return delay;
+}
+
+struct FhirClient::Impl {
+  CURL* curl = nullptr;
+  curl_slist* headers = nullptr;
+  std::string url;
+  char error[CURL_ERROR_SIZE] = {};
+  ~Impl() {
+    if (headers != nullptr) curl_slist_free_all(headers);
+    if (curl != nullptr) curl_easy_cleanup(curl);
+  }
+};
+
+Result<std::unique_ptr<FhirClient>> FhirClient::Create(const FhirOptions& options) {
+  std::string url = options.base_url;
+  if (!StartsWithNoCase(url, "http://") && !StartsWithNoCase(url, "https://")) {
+    return InvalidArgument("the FHIR base URL must start with http:// or https://");
+  }
+  while (url.size() > 8 && url.back() == '/') url.pop_back();
+  if (options.max_tries == 0) return InvalidArgument("the FHIR delivery needs at least one try");
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+
+  std::unique_ptr<FhirClient> client(new FhirClient());
+  client->impl_ = std::make_unique<Impl>();
+  Impl& im = *client->impl_;
+  im.url = std::move(url);
+  im.curl = curl_easy_init();
+  if (im.curl == nullptr) return Internal("libcurl could not create a handle");
+  im.headers = curl_slist_append(im.headers, "Content-Type: application/fhir+json");
+  im.headers = curl_slist_append(im.headers, "Accept: application/fhir+json");
+  im.headers = curl_slist_append(im.headers, "Expect:");  // no 100-continue round trip before the body
+  for (const std::string& h : options.headers) {
+    size_t colon = h.find(':');
+    if (colon == std::string::npos || colon == 0 || h.find_first_of("\r\n") != std::string::npos) {
+      return InvalidArgument("a FHIR header must be 'Name: value' on one line");
+    }
+    im.headers = curl_slist_append(im.headers, h.c_str());
+  }
+  CURL* c = im.curl;
+  curl_easy_setopt(c, CURLOPT_URL, im.url.c_str());
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);  // a redirected POST is not what the server was given
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, im.headers);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout_ms));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::min<uint64_t>(options.timeout_ms, 10000)));
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, im.error);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, DropBody);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, OnHeader);
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, OnProgress);
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "crosswalk-serve");
+  if (!options.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options.ca_file.c_str());
+  return client;
+}
+
+FhirClient::~FhirClient() = default;
+
+HttpResult FhirClient::Post(std::string_view body, const std::atomic<bool>* abort) {
+  HttpResult r;
+  CURL* c = impl_->curl;
+  impl_->error[0] = '\0';
+  curl_easy_setopt(c, CURLOPT_POST, 1L);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
+  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, abort);
+  CURLcode code = curl_easy_perform(c);
+  if (code == CURLE_ABORTED_BY_CALLBACK) {
+    r.aborted = true;
+    return r;
+  }
+  if (code != CURLE_OK) {
+    r.error = impl_->error[0] != '\0' ? std::string(impl_->error) : std::string(curl_easy_strerror(code));
+    r.retry_after_ms = -1;
+    return r;
+  }
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+  return r;
+}
+
+}  // namespace crosswalk::serve

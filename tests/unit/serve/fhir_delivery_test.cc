@@ -1,0 +1,428 @@
+// Delivery to a FHIR server (crosswalk serve --fhir-base): the retry policy on its own, then the Server with
+// the shipped map against a scripted HTTP server on loopback: delivered in order with the configured headers,
+// retried on 503/429 (Retry-After honoured), dead-lettered on a permanent refusal and after too many tries,
+// kept across a restart while the FHIR server is down, and replayed from the dead letters.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mllp_client.h"
+#include "serve/fhir_client.h"
+#include "serve/inbox.h"
+#include "serve/server.h"
+
+namespace crosswalk::serve {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+// ---- the policy -------------------------------------------------------------------------------------------
+
+TEST(FhirPolicyTest, WhatIsRetriedAndWhatIsNot) {
+  auto verdict = [](long status) { return Classify(HttpResult{.status = status}); };
+  EXPECT_EQ(verdict(200), Verdict::kDelivered);
+  EXPECT_EQ(verdict(201), Verdict::kDelivered);
+  for (long s : {408L, 425L, 429L, 500L, 502L, 503L, 504L}) EXPECT_EQ(verdict(s), Verdict::kRetry) << s;
+  for (long s : {400L, 401L, 403L, 404L, 409L, 412L, 422L, 501L}) EXPECT_EQ(verdict(s), Verdict::kDead) << s;
+  EXPECT_EQ(Classify(HttpResult{.status = 0, .error = "Connection refused"}), Verdict::kRetry);
+  EXPECT_EQ(Describe(HttpResult{.status = 503}), "HTTP 503");
+  EXPECT_EQ(Describe(HttpResult{.status = 0, .error = "Connection refused"}), "transport: Connection refused");
+}
+
+TEST(FhirPolicyTest, BackoffDoublesWithJitterUpToTheCapAndHonoursRetryAfter) {
+  FhirOptions o;
+  o.backoff_initial_ms = 1000;
+  o.backoff_max_ms = 8000;
+  for (uint64_t random : {uint64_t{0}, uint64_t{511}, uint64_t{1023}, ~uint64_t{0}}) {
+    uint64_t expected_full = 1000;
+    for (uint32_t tries = 1; tries <= 8; ++tries) {
+      uint64_t d = RetryDelayMs(o, tries, -1, random);
+      EXPECT_GE(d, expected_full / 2) << tries;
+      EXPECT_LT(d, expected_full) << tries;
+      expected_full = std::min<uint64_t>(expected_full * 2, 8000);
+    }
+  }
+  EXPECT_EQ(RetryDelayMs(o, 1, 120000, 0), 120000u);       // Retry-After longer than the backoff wins
+  EXPECT_LT(RetryDelayMs(o, 1, 0, 0), 1000u);               // "retry at once" still gets the backoff
+  EXPECT_EQ(RetryDelayMs(o, 1, int64_t{1} << 50, 0), 24u * 3600 * 1000);  // capped at a day
+  EXPECT_LT(RetryDelayMs(o, 4000000000u, -1, 0), 8000u);    // no overflow however many tries
+}
+
+TEST(FhirPolicyTest, OptionsAreChecked) {
+  FhirOptions o;
+  o.base_url = "ftp://example.org/fhir";
+  EXPECT_EQ(FhirClient::Create(o).status().code(), StatusCode::kInvalidArgument);
+  o.base_url = "http://127.0.0.1:1/fhir";
+  o.headers = {"no colon here"};
+  EXPECT_EQ(FhirClient::Create(o).status().code(), StatusCode::kInvalidArgument);
+  o.headers = {"X-Bad: a\r\nInjected: b"};
+  EXPECT_EQ(FhirClient::Create(o).status().code(), StatusCode::kInvalidArgument);
+  o.headers = {"Authorization: Bearer t"};
+  EXPECT_TRUE(FhirClient::Create(o).ok());
+}
+
+// ---- a scripted FHIR server on loopback -------------------------------------------------------------------
+
+struct Request {
+  std::string method, path, headers, body;
+  Clock::time_point at;
+};
+struct Response {
+  int status = 200;
+  std::string headers;  // extra header lines, each ending in \r\n
+};
+
+class FakeFhirServer {
+ public:
+  FakeFhirServer() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int one = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(::listen(fd_, 16), 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~FakeFhirServer() {
+    stop_ = true;
+    thread_.join();
+    ::close(fd_);
+  }
+  uint16_t port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/fhir/"; }
+  // Responses given in order; once they run out, 200.
+  void Script(std::vector<Response> r) {
+    std::lock_guard<std::mutex> lock(mu_);
+    script_.assign(r.begin(), r.end());
+  }
+  std::vector<Request> requests() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return requests_;
+  }
+  bool WaitRequests(size_t n, int seconds = 20) {
+    auto deadline = Clock::now() + std::chrono::seconds(seconds);
+    while (requests().size() < n) {
+      if (Clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  }
+
+ private:
+  void Loop() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) continue;
+      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) continue;
+      Serve(c);
+      ::close(c);
+    }
+  }
+  // One connection, keep-alive: requests until the client closes or we stop.
+  void Serve(int c) {
+    std::string buf;
+    while (!stop_) {
+      size_t end = buf.find("\r\n\r\n");
+      if (end == std::string::npos) {
+        if (!Read(c, &buf)) return;
+        continue;
+      }
+      std::string head = buf.substr(0, end + 2);
+      size_t length = 0;
+      size_t cl = head.find("Content-Length: ");
+      if (cl != std::string::npos) length = std::stoul(head.substr(cl + 16));
+      while (buf.size() < end + 4 + length) {
+        if (!Read(c, &buf)) return;
+      }
+      Request r;
+      r.at = Clock::now();
+      std::istringstream first(head.substr(0, head.find("\r\n")));
+      first >> r.method >> r.path;
+      r.headers = head;
+      r.body = buf.substr(end + 4, length);
+      buf.erase(0, end + 4 + length);
+      Response resp;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        requests_.push_back(r);
+        if (!script_.empty()) {
+          resp = script_.front();
+          script_.pop_front();
+        }
+      }
+      std::string body = resp.status < 300 ? R"({"resourceType":"Bundle","type":"transaction-response"})"
+                                           : R"({"resourceType":"OperationOutcome"})";
+      std::string out = "HTTP/1.1 " + std::to_string(resp.status) + " X\r\nContent-Type: application/fhir+json\r\n" +
+                        resp.headers + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+      if (::send(c, out.data(), out.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(out.size())) return;
+    }
+  }
+  bool Read(int c, std::string* buf) {
+    for (;;) {
+      if (stop_) return false;
+      pollfd p{c, POLLIN, 0};
+      int n = ::poll(&p, 1, 20);
+      if (n == 0) continue;
+      if (n < 0) return false;
+      char tmp[65536];
+      ssize_t got = ::recv(c, tmp, sizeof tmp, 0);
+      if (got <= 0) return false;
+      buf->append(tmp, static_cast<size_t>(got));
+      return true;
+    }
+  }
+
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::mutex mu_;
+  std::deque<Response> script_;
+  std::vector<Request> requests_;
+};
+
+// ---- the Server delivering ------------------------------------------------------------------------------
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string Adt(const std::string& control) {
+  return "MSH|^~\\&|SND|FAC|RCV|FAC|20240102030405||ADT^A01^ADT_A01|" + control +
+         "|P|2.5.1\rPID|1||12345^^^MRN^MR||DOE^JOHN||19800101|M\r";
+}
+
+class FhirDeliveryTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    static std::atomic<int> n{0};
+    dir_ = (fs::temp_directory_path() / ("cw_fhir_" + std::to_string(::getpid()) + "_" + std::to_string(n++))).string();
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    auto rt = Runtime::Create({.terminology_dir = std::string(CW_BUILD_DIR) + "/terminology"});
+    ASSERT_TRUE(rt.ok()) << rt.status().ToString();
+    runtime_ = std::move(*rt);
+    auto prog = runtime_->Load(Slurp(std::string(CW_BUILD_DIR) + "/maps/hl7v2-to-fhir.cwb"));
+    ASSERT_TRUE(prog.ok()) << prog.status().ToString();
+    program_ = *prog;
+    options_.inbox_dir = dir_ + "/inbox";
+    options_.out_dir = dir_ + "/out";
+    options_.sync = false;
+    options_.fhir.base_url = fhir_.url();
+    options_.fhir.backoff_initial_ms = 5;
+    options_.fhir.backoff_max_ms = 50;
+    options_.fhir.timeout_ms = 5000;
+  }
+  void TearDown() override {
+    Stop();
+    fs::remove_all(dir_);
+  }
+  void Start() {
+    auto s = Server::Create(options_, *runtime_, program_);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    server_ = std::move(*s);
+    thread_ = std::thread([this] { run_status_ = server_->Run(); });
+  }
+  void Stop() {
+    if (!server_) return;
+    server_->RequestStop();
+    thread_.join();
+    EXPECT_TRUE(run_status_.ok()) << run_status_.ToString();
+    server_.reset();
+  }
+  void SendAll(const std::vector<std::string>& controls) {
+    test::MllpClient c;
+    ASSERT_TRUE(c.Connect(server_->port()));
+    for (const std::string& id : controls) {
+      ASSERT_TRUE(c.Send(Adt(id)));
+      std::string ack;
+      ASSERT_EQ(c.ReadAck(&ack), test::MllpClient::kAck);
+      ASSERT_EQ(test::AckCode(ack), "AA");
+    }
+  }
+  bool WaitFor(const std::function<bool()>& done) {
+    auto deadline = Clock::now() + std::chrono::seconds(20);
+    while (!done()) {
+      if (Clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  }
+  std::vector<DeliveryRecord> Queue(bool dead) {
+    auto inbox = Inbox::Open(options_.inbox_dir + "/db", false);
+    EXPECT_TRUE(inbox.ok()) << inbox.status().ToString();
+    std::vector<DeliveryRecord> out;
+    if (inbox.ok()) EXPECT_TRUE((dead ? (*inbox)->DeadLetters(&out) : (*inbox)->Deliveries(&out)).ok());
+    return out;
+  }
+  std::string Audit() const { return Slurp(options_.inbox_dir + "/audit.jsonl"); }
+
+  FakeFhirServer fhir_;
+  std::string dir_;
+  std::unique_ptr<Runtime> runtime_;
+  std::shared_ptr<const Program> program_;
+  ServerOptions options_;
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+  Status run_status_;
+};
+
+TEST_F(FhirDeliveryTest, EachOutputIsPostedOnceInOrderWithTheHeaders) {
+  options_.fhir.headers = {"Authorization: Bearer secret-token"};
+  Start();
+  SendAll({"M1", "M2", "M3"});
+  ASSERT_TRUE(fhir_.WaitRequests(3));
+  ASSERT_TRUE(WaitFor([&] { return server_->stats().delivered == 3; }));
+  Stop();
+  auto reqs = fhir_.requests();
+  ASSERT_EQ(reqs.size(), 3u);
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    EXPECT_EQ(reqs[i].method, "POST");
+    EXPECT_EQ(reqs[i].path, "/fhir");  // the base URL, trailing slash dropped
+    EXPECT_NE(reqs[i].headers.find("Content-Type: application/fhir+json"), std::string::npos);
+    EXPECT_NE(reqs[i].headers.find("Authorization: Bearer secret-token"), std::string::npos);
+    auto bundle = nlohmann::json::parse(reqs[i].body);
+    EXPECT_EQ(bundle["resourceType"], "Bundle");
+    EXPECT_EQ(bundle["type"], "transaction");
+    EXPECT_EQ(bundle["identifier"]["value"], "M" + std::to_string(i + 1));  // arrival order (one worker)
+    // The body is the durable output, byte for byte.
+    char name[32];
+    std::snprintf(name, sizeof name, "%016zu.json", i + 1);
+    EXPECT_EQ(reqs[i].body, Slurp(options_.out_dir + "/" + name));
+  }
+  EXPECT_TRUE(Queue(false).empty());
+  EXPECT_TRUE(Queue(true).empty());
+  std::string audit = Audit();
+  EXPECT_NE(audit.find(R"("event":"delivered")"), std::string::npos);
+  EXPECT_EQ(audit.find("secret-token"), std::string::npos);  // headers never reach the audit
+  EXPECT_EQ(audit.find("DOE"), std::string::npos);
+}
+
+TEST_F(FhirDeliveryTest, ServiceUnavailableAndTooManyRequestsAreRetriedHonouringRetryAfter) {
+  fhir_.Script({{503, "Retry-After: 1\r\n"}, {429, ""}, {200, ""}});
+  Start();
+  SendAll({"R1"});
+  ASSERT_TRUE(fhir_.WaitRequests(3));
+  ASSERT_TRUE(WaitFor([&] { return server_->stats().delivered == 1; }));
+  EXPECT_EQ(server_->stats().retries, 2u);
+  Stop();
+  auto reqs = fhir_.requests();
+  ASSERT_EQ(reqs.size(), 3u);
+  EXPECT_GE(reqs[1].at - reqs[0].at, std::chrono::milliseconds(1000));  // Retry-After: 1 second
+  EXPECT_EQ(reqs[0].body, reqs[2].body);
+  std::string audit = Audit();
+  EXPECT_NE(audit.find("HTTP 503; try 1 of 10"), std::string::npos) << audit;
+  EXPECT_NE(audit.find("HTTP 429; try 2 of 10"), std::string::npos) << audit;
+  EXPECT_TRUE(Queue(false).empty());
+}
+
+TEST_F(FhirDeliveryTest, APermanentRefusalIsADeadLetterThatCanBeReplayed) {
+  fhir_.Script({{422, ""}});
+  Start();
+  SendAll({"D1", "D2"});
+  ASSERT_TRUE(WaitFor([&] { return server_->stats().dead_letters == 1 && server_->stats().delivered == 1; }));
+  Stop();
+  EXPECT_EQ(fhir_.requests().size(), 2u);  // no retry of the refused one; the next one is not held back
+  auto dead = Queue(true);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].seq, 1u);
+  EXPECT_EQ(dead[0].control_id, "D1");
+  EXPECT_EQ(dead[0].last_error, "HTTP 422 (refused by the FHIR server; not retried)");
+  {
+    auto inbox = Inbox::Open(options_.inbox_dir + "/db", false);
+    ASSERT_TRUE(inbox.ok());
+    EXPECT_EQ((*inbox)->Replay(2).code(), StatusCode::kNotFound);  // delivered, not dead
+    ASSERT_TRUE((*inbox)->Replay(1).ok());
+  }
+  EXPECT_TRUE(Queue(true).empty());
+  Start();
+  ASSERT_TRUE(fhir_.WaitRequests(3));
+  ASSERT_TRUE(WaitFor([&] { return server_->stats().delivered == 1; }));
+  Stop();
+  EXPECT_EQ(nlohmann::json::parse(fhir_.requests()[2].body)["identifier"]["value"], "D1");
+  EXPECT_TRUE(Queue(false).empty());
+  EXPECT_TRUE(Queue(true).empty());
+}
+
+TEST_F(FhirDeliveryTest, TooManyTriesIsADeadLetter) {
+  options_.fhir.max_tries = 3;
+  fhir_.Script({{500, ""}, {502, ""}, {504, ""}});
+  Start();
+  SendAll({"T1"});
+  ASSERT_TRUE(WaitFor([&] { return server_->stats().dead_letters == 1; }));
+  Stop();
+  EXPECT_EQ(fhir_.requests().size(), 3u);
+  auto dead = Queue(true);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].tries, 3u);
+  EXPECT_EQ(dead[0].last_error, "HTTP 504 (gave up after 3 tries)");
+}
+
+TEST_F(FhirDeliveryTest, WhileTheServerIsDownDeliveriesWaitInTheInboxAcrossARestart) {
+  // A port nothing listens on: connection refused, retried.
+  FakeFhirServer* up = &fhir_;
+  {
+    int probe = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(probe, reinterpret_cast<sockaddr*>(&addr), &len);
+    options_.fhir.base_url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/fhir";
+    ::close(probe);  // bound, never listening, now closed: connections to it are refused
+  }
+  options_.fhir.max_tries = 1000000;
+  Start();
+  SendAll({"W1", "W2"});
+  ASSERT_TRUE(WaitFor([&] { return server_->stats().retries >= 3; }));
+  EXPECT_EQ(server_->stats().delivered, 0u);
+  Stop();
+  auto waiting = Queue(false);
+  ASSERT_EQ(waiting.size(), 2u);
+  EXPECT_GE(waiting[0].tries, 1u);
+  EXPECT_NE(waiting[0].last_error.find("transport: "), std::string::npos) << waiting[0].last_error;
+  EXPECT_NE(Audit().find(R"("event":"retry")"), std::string::npos);
+
+  options_.fhir.base_url = up->url();  // the server is back
+  Start();
+  ASSERT_TRUE(up->WaitRequests(2));
+  ASSERT_TRUE(WaitFor([&] { return server_->stats().delivered == 2; }));
+  Stop();
+  auto reqs = up->requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_EQ(nlohmann::json::parse(reqs[0].body)["identifier"]["value"], "W1");
+  EXPECT_EQ(nlohmann::json::parse(reqs[1].body)["identifier"]["value"], "W2");
+  EXPECT_TRUE(Queue(false).empty());
+  EXPECT_NE(Audit().find("converted messages not yet delivered"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace crosswalk::serve
