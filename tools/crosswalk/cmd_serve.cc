@@ -49,6 +49,12 @@ constexpr const char* kUsage =
     "  --fhir-max-tries N     attempts before a dead letter (default 10)\n"
     "  --fhir-timeout-ms N    one attempt, connection included (default 30000)\n"
     "  --fhir-backoff-ms N    first retry delay, doubled per try up to 300000 (default 1000)\n"
+    "  --fhir-token-url URL   SMART Backend Services: get access tokens from this OAuth2 token endpoint with\n"
+    "                         a client assertion (private_key_jwt) signed by --fhir-key; needs --fhir-client-id\n"
+    "  --fhir-client-id ID    the registered client id (iss and sub of the assertion)\n"
+    "  --fhir-key FILE        PEM private key: RSA >= 2048 bits (RS384) or EC P-384 (ES384)\n"
+    "  --fhir-kid KID         key id in the assertion's header (as in the client's JWKS)\n"
+    "  --fhir-scope SCOPE     scopes asked for (default system/*.write)\n"
     "Exit status: 0 after a clean stop; 1 on a failure (one line on stderr); 2 on a usage error.\n";
 
 crosswalk::serve::Server* g_server = nullptr;
@@ -117,6 +123,11 @@ int RunServe(const std::vector<std::string>& args) {
       o.sync = false;
     } else if (a == "--fhir-base" && value(&o.fhir.base_url)) {
     } else if (a == "--fhir-ca" && value(&o.fhir.ca_file)) {
+    } else if (a == "--fhir-token-url" && value(&o.fhir.oauth.token_url)) {
+    } else if (a == "--fhir-client-id" && value(&o.fhir.oauth.client_id)) {
+    } else if (a == "--fhir-key" && value(&o.fhir.oauth.key_file)) {
+    } else if (a == "--fhir-kid" && value(&o.fhir.oauth.kid)) {
+    } else if (a == "--fhir-scope" && value(&o.fhir.oauth.scope)) {
     } else if (a == "--fhir-header" && value(&v)) {
       o.fhir.headers.push_back(v);
     } else if ((a == "--fhir-max-tries" || a == "--fhir-timeout-ms" || a == "--fhir-backoff-ms") && value(&v)) {

@@ -63,7 +63,7 @@ int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
 }  // namespace
 
 Verdict Classify(const HttpResult& r) {
-  if (r.status == 0) return Verdict::kRetry;  // no response: connection refused, timeout, TLS failure, reset
+  if (r.status == 0 || r.token_refused) return Verdict::kRetry;  // no response: connection refused, timeout, TLS failure, reset
   if (r.status >= 200 && r.status < 300) return Verdict::kDelivered;
   switch (r.status) {
     case 408:  // request timeout
@@ -80,6 +80,8 @@ Verdict Classify(const HttpResult& r) {
 }
 
 std::string Describe(const HttpResult& r) {
+  if (r.token_refused) return "HTTP 401 (the access token was refused; a new one will be fetched)";
+  if (r.token_failed) return r.error;
   if (r.status != 0) return "HTTP " + std::to_string(r.status);
   return "transport: " + (r.error.empty() ? std::string("no response") : r.error);
 }
@@ -97,6 +99,8 @@ uint64_t RetryDelayMs(const FhirOptions& options, uint32_t tries, int64_t retry_
 struct FhirClient::Impl {
   CURL* curl = nullptr;
   curl_slist* headers = nullptr;
+  std::vector<std::string> header_lines;   // with OAuth, the list is rebuilt per request with the token
+  std::unique_ptr<TokenSource> tokens;
   std::string url;
   char error[CURL_ERROR_SIZE] = {};
   ~Impl() {
@@ -130,6 +134,12 @@ Result<std::unique_ptr<FhirClient>> FhirClient::Create(const FhirOptions& option
       return InvalidArgument("a FHIR header must be 'Name: value' on one line");
     }
     im.headers = curl_slist_append(im.headers, h.c_str());
+    im.header_lines.push_back(h);
+  }
+  if (!options.oauth.token_url.empty()) {
+    OAuthOptions oauth = options.oauth;
+    if (oauth.ca_file.empty()) oauth.ca_file = options.ca_file;
+    CW_ASSIGN_OR_RETURN(im.tokens, TokenSource::Create(oauth));
   }
   CURL* c = im.curl;
   curl_easy_setopt(c, CURLOPT_URL, im.url.c_str());
@@ -151,16 +161,41 @@ Result<std::unique_ptr<FhirClient>> FhirClient::Create(const FhirOptions& option
 
 FhirClient::~FhirClient() = default;
 
+uint64_t FhirClient::tokens_fetched() const { return impl_->tokens ? impl_->tokens->tokens_fetched() : 0; }
+
 HttpResult FhirClient::Post(std::string_view body, const std::atomic<bool>* abort) {
   HttpResult r;
   CURL* c = impl_->curl;
   impl_->error[0] = '\0';
+  curl_slist* with_token = nullptr;
+  if (impl_->tokens) {
+    Result<std::string> token = impl_->tokens->Token(abort);
+    if (!token.ok()) {
+      if (token.status().code() == StatusCode::kFailedPrecondition) {
+        r.aborted = true;
+      } else {
+        r.error = std::string(token.status().message());
+        r.token_failed = true;
+      }
+      return r;
+    }
+    for (const char* h : {"Content-Type: application/fhir+json", "Accept: application/fhir+json", "Expect:"}) {
+      with_token = curl_slist_append(with_token, h);
+    }
+    for (const std::string& h : impl_->header_lines) with_token = curl_slist_append(with_token, h.c_str());
+    with_token = curl_slist_append(with_token, ("Authorization: Bearer " + *token).c_str());
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, with_token);
+  }
   curl_easy_setopt(c, CURLOPT_POST, 1L);
   curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
   curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
   curl_easy_setopt(c, CURLOPT_XFERINFODATA, abort);
   CURLcode code = curl_easy_perform(c);
+  if (with_token != nullptr) {
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, impl_->headers);
+    curl_slist_free_all(with_token);
+  }
   if (code == CURLE_ABORTED_BY_CALLBACK) {
     r.aborted = true;
     return r;
@@ -171,6 +206,10 @@ HttpResult FhirClient::Post(std::string_view body, const std::atomic<bool>* abor
     return r;
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+  if (r.status == 401 && impl_->tokens) {
+    impl_->tokens->Invalidate();
+    r.token_refused = true;
+  }
   return r;
 }
 

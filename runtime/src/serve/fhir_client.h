@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "crosswalk/status.h"
+#include "serve/oauth.h"
 
 namespace crosswalk::serve {
 
@@ -29,6 +30,9 @@ struct FhirOptions {
   uint64_t timeout_ms = 30000;       // one attempt, connection included
   uint64_t backoff_initial_ms = 1000;
   uint64_t backoff_max_ms = 300000;  // 5 minutes
+  // SMART Backend Services (oauth.h): with a token URL, every request carries "Authorization: Bearer TOKEN";
+  // a 401 drops the cached token and is retried with a new one.
+  OAuthOptions oauth;
 };
 
 struct HttpResult {
@@ -36,6 +40,8 @@ struct HttpResult {
   std::string error;              // transport error (libcurl's text), empty when a response came
   int64_t retry_after_ms = -1;    // the Retry-After header (seconds or HTTP-date), -1 when absent
   bool aborted = false;           // the abort flag was raised during the attempt (not an attempt: no verdict)
+  bool token_refused = false;     // 401 with an OAuth token: the token was dropped, a retry gets a new one
+  bool token_failed = false;      // no token could be had (error says why); the FHIR server was not called
 };
 
 enum class Verdict { kDelivered, kRetry, kDead };
@@ -60,6 +66,8 @@ class FhirClient {
 
   // POSTs `body` (a FHIR JSON Bundle) to the base URL. Returns early with aborted = true once *abort is set.
   HttpResult Post(std::string_view body, const std::atomic<bool>* abort);
+  // Access tokens fetched so far (0 without OAuth).
+  uint64_t tokens_fetched() const;
 
  private:
   FhirClient() = default;

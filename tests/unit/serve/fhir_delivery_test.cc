@@ -19,11 +19,18 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include <openssl/bn.h>
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include "mllp_client.h"
+#include "serve/oauth.h"
 #include "serve/fhir_client.h"
 #include "serve/inbox.h"
 #include "serve/server.h"
@@ -88,6 +95,7 @@ struct Request {
 struct Response {
   int status = 200;
   std::string headers;  // extra header lines, each ending in \r\n
+  std::string body;     // empty: a small Bundle or OperationOutcome by status
 };
 
 class FakeFhirServer {
@@ -118,6 +126,11 @@ class FakeFhirServer {
     std::lock_guard<std::mutex> lock(mu_);
     script_.assign(r.begin(), r.end());
   }
+  // Answers every request instead of the script (e.g. routing by path).
+  void Handle(std::function<Response(const Request&)> handler) {
+    std::lock_guard<std::mutex> lock(mu_);
+    handler_ = std::move(handler);
+  }
   std::vector<Request> requests() {
     std::lock_guard<std::mutex> lock(mu_);
     return requests_;
@@ -138,9 +151,13 @@ class FakeFhirServer {
       if (::poll(&p, 1, 20) <= 0) continue;
       int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (c < 0) continue;
-      Serve(c);
-      ::close(c);
+      // A thread per connection: clients keep connections alive (the token endpoint's and the FHIR base's).
+      connections_.emplace_back([this, c] {
+        Serve(c);
+        ::close(c);
+      });
     }
+    for (auto& t : connections_) t.join();
   }
   // One connection, keep-alive: requests until the client closes or we stop.
   void Serve(int c) {
@@ -169,13 +186,16 @@ class FakeFhirServer {
       {
         std::lock_guard<std::mutex> lock(mu_);
         requests_.push_back(r);
-        if (!script_.empty()) {
+        if (handler_) {
+          resp = handler_(r);
+        } else if (!script_.empty()) {
           resp = script_.front();
           script_.pop_front();
         }
       }
-      std::string body = resp.status < 300 ? R"({"resourceType":"Bundle","type":"transaction-response"})"
-                                           : R"({"resourceType":"OperationOutcome"})";
+      std::string body = !resp.body.empty() ? resp.body
+                         : resp.status < 300 ? R"({"resourceType":"Bundle","type":"transaction-response"})"
+                                             : R"({"resourceType":"OperationOutcome"})";
       std::string out = "HTTP/1.1 " + std::to_string(resp.status) + " X\r\nContent-Type: application/fhir+json\r\n" +
                         resp.headers + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
       if (::send(c, out.data(), out.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(out.size())) return;
@@ -200,8 +220,10 @@ class FakeFhirServer {
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
   std::thread thread_;
+  std::vector<std::thread> connections_;  // only the accepting thread touches it
   std::mutex mu_;
   std::deque<Response> script_;
+  std::function<Response(const Request&)> handler_;
   std::vector<Request> requests_;
 };
 
@@ -422,6 +444,195 @@ TEST_F(FhirDeliveryTest, WhileTheServerIsDownDeliveriesWaitInTheInboxAcrossARest
   EXPECT_EQ(nlohmann::json::parse(reqs[1].body)["identifier"]["value"], "W2");
   EXPECT_TRUE(Queue(false).empty());
   EXPECT_NE(Audit().find("converted messages not yet delivered"), std::string::npos);
+}
+
+
+// ---- SMART Backend Services (private_key_jwt) ---------------------------------------------------------------
+
+// A fresh private key ("RSA" 2048 or "EC" P-384) written as PEM; the public half for verifying.
+struct TestKey {
+  EVP_PKEY* pkey = nullptr;
+  std::string path;
+  TestKey(const std::string& dir, const std::string& kind, int bits_or_zero, const char* curve = "P-384") {
+    pkey = kind == "RSA" ? EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(bits_or_zero))
+                         : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", curve);
+    path = dir + "/" + kind + std::to_string(bits_or_zero) + curve + ".pem";
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    PEM_write_PrivateKey(f, pkey, nullptr, nullptr, 0, nullptr, nullptr);
+    std::fclose(f);
+  }
+  ~TestKey() { EVP_PKEY_free(pkey); }
+};
+
+std::string Base64UrlDecode(std::string_view in) {
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char ch : in) {
+    int v = ch >= 'A' && ch <= 'Z' ? ch - 'A' : ch >= 'a' && ch <= 'z' ? ch - 'a' + 26
+            : ch >= '0' && ch <= '9' ? ch - '0' + 52 : ch == '-' ? 62 : ch == '_' ? 63 : -1;
+    if (v < 0) return "";
+    acc = acc << 6 | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xFF);
+    }
+  }
+  return out;
+}
+
+// Checks a compact JWS with the key's public half (RS384, or ES384 with r || s).
+bool VerifyJwt(const std::string& jwt, EVP_PKEY* key) {
+  size_t dot2 = jwt.rfind('.');
+  if (dot2 == std::string::npos) return false;
+  std::string input = jwt.substr(0, dot2);
+  std::string sig = Base64UrlDecode(jwt.substr(dot2 + 1));
+  if (EVP_PKEY_is_a(key, "EC")) {
+    if (sig.size() != 96) return false;
+    ECDSA_SIG* es = ECDSA_SIG_new();
+    ECDSA_SIG_set0(es, BN_bin2bn(reinterpret_cast<const unsigned char*>(sig.data()), 48, nullptr),
+                   BN_bin2bn(reinterpret_cast<const unsigned char*>(sig.data()) + 48, 48, nullptr));
+    unsigned char* der = nullptr;
+    int n = i2d_ECDSA_SIG(es, &der);
+    sig.assign(reinterpret_cast<char*>(der), static_cast<size_t>(n));
+    OPENSSL_free(der);
+    ECDSA_SIG_free(es);
+  }
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  bool ok = EVP_DigestVerifyInit(ctx, nullptr, EVP_sha384(), nullptr, key) == 1 &&
+            EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                             reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  return ok;
+}
+
+nlohmann::json JwtPart(const std::string& jwt, int part) {
+  size_t a = jwt.find('.'), b = jwt.rfind('.');
+  std::string p = part == 0 ? jwt.substr(0, a) : jwt.substr(a + 1, b - a - 1);
+  return nlohmann::json::parse(Base64UrlDecode(p));
+}
+
+// The form field `name` of an x-www-form-urlencoded body, decoded.
+std::string FormField(const std::string& body, const std::string& name) {
+  size_t p = ("&" + body).find("&" + name + "=");
+  if (p == std::string::npos) return "";
+  size_t start = p + name.size() + 1, end = body.find('&', start);
+  std::string v = body.substr(start, end == std::string::npos ? std::string::npos : end - start), out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '%' && i + 2 < v.size()) {
+      out += static_cast<char>(std::stoi(v.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += v[i] == '+' ? ' ' : v[i];
+    }
+  }
+  return out;
+}
+
+TEST(JwtSignerTest, Rs384AndEs384SignaturesVerifyWithThePublicKey) {
+  std::string dir = (fs::temp_directory_path() / ("cw_jwt_" + std::to_string(::getpid()))).string();
+  fs::create_directories(dir);
+  for (auto [kind, bits, alg] : {std::tuple{"RSA", 2048, "RS384"}, std::tuple{"EC", 0, "ES384"}}) {
+    TestKey key(dir, kind, bits);
+    auto signer = JwtSigner::FromPemFile(key.path);
+    ASSERT_TRUE(signer.ok()) << signer.status().ToString();
+    EXPECT_EQ((*signer)->alg(), alg);
+    auto jwt = (*signer)->Sign(R"({"alg":")" + std::string(alg) + R"(","typ":"JWT"})", R"({"iss":"me"})");
+    ASSERT_TRUE(jwt.ok()) << jwt.status().ToString();
+    EXPECT_TRUE(VerifyJwt(*jwt, key.pkey)) << kind;
+    EXPECT_EQ(JwtPart(*jwt, 1)["iss"], "me");
+    std::string tampered = *jwt;
+    tampered[tampered.find('.') + 2] ^= 1;
+    EXPECT_FALSE(VerifyJwt(tampered, key.pkey)) << kind;
+  }
+  TestKey small(dir, "RSA", 1024);
+  EXPECT_EQ(JwtSigner::FromPemFile(small.path).status().code(), StatusCode::kInvalidArgument);
+  TestKey p256(dir, "EC", 0, "P-256");
+  EXPECT_EQ(JwtSigner::FromPemFile(p256.path).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(JwtSigner::FromPemFile(dir + "/missing.pem").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Base64Url("\xfb\xff"), "-_8");
+  fs::remove_all(dir);
+}
+
+class SmartBackendTest : public FhirDeliveryTest {
+ protected:
+  void SetUp() override {
+    FhirDeliveryTest::SetUp();
+    key_ = std::make_unique<TestKey>(dir_, "EC", 0);
+    options_.fhir.oauth.token_url = "http://127.0.0.1:" + std::to_string(fhir_.port()) + "/token";
+    options_.fhir.oauth.client_id = "crosswalk-test-client";
+    options_.fhir.oauth.key_file = key_->path;
+    options_.fhir.oauth.kid = "key-1";
+    options_.fhir.oauth.scope = "system/Patient.write system/Encounter.write";
+  }
+  std::unique_ptr<TestKey> key_;
+};
+
+TEST_F(SmartBackendTest, ASignedAssertionBuysATokenThatIsCachedAndRenewedAfterA401) {
+  std::atomic<int> tokens{0};
+  std::atomic<int> refuse_once{0};
+  fhir_.Handle([&](const Request& r) -> Response {
+    if (r.path == "/token") {
+      int n = ++tokens;
+      return {200, "", R"({"access_token":"tok-)" + std::to_string(n) + R"(","token_type":"bearer","expires_in":300})"};
+    }
+    if (r.headers.find("Authorization: Bearer tok-") == std::string::npos) return {403, ""};
+    if (refuse_once == 1) {
+      refuse_once = 2;
+      return {401, ""};
+    }
+    return {200, ""};
+  });
+  Start();
+  SendAll({"S1", "S2", "S3"});
+  ASSERT_TRUE(WaitFor([&] { return server_->stats().delivered == 3; }));
+  refuse_once = 1;
+  SendAll({"S4"});
+  ASSERT_TRUE(WaitFor([&] { return server_->stats().delivered == 4; }));
+  Stop();
+  auto reqs = fhir_.requests();
+  std::vector<Request> token_reqs, fhir_reqs;
+  for (const Request& r : reqs) (r.path == "/token" ? token_reqs : fhir_reqs).push_back(r);
+  ASSERT_EQ(token_reqs.size(), 2u);  // one for S1-S3, one after the 401
+  ASSERT_EQ(fhir_reqs.size(), 5u);   // S1, S2, S3, S4 refused, S4 again
+  EXPECT_NE(fhir_reqs[0].headers.find("Authorization: Bearer tok-1"), std::string::npos);
+  EXPECT_NE(fhir_reqs[2].headers.find("Authorization: Bearer tok-1"), std::string::npos);
+  EXPECT_NE(fhir_reqs[4].headers.find("Authorization: Bearer tok-2"), std::string::npos);
+
+  const std::string& form = token_reqs[0].body;
+  EXPECT_EQ(FormField(form, "grant_type"), "client_credentials");
+  EXPECT_EQ(FormField(form, "scope"), "system/Patient.write system/Encounter.write");
+  EXPECT_EQ(FormField(form, "client_assertion_type"), "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+  std::string jwt = FormField(form, "client_assertion");
+  EXPECT_TRUE(VerifyJwt(jwt, key_->pkey));
+  auto header = JwtPart(jwt, 0), claims = JwtPart(jwt, 1);
+  EXPECT_EQ(header["alg"], "ES384");
+  EXPECT_EQ(header["kid"], "key-1");
+  EXPECT_EQ(claims["iss"], "crosswalk-test-client");
+  EXPECT_EQ(claims["sub"], "crosswalk-test-client");
+  EXPECT_EQ(claims["aud"], options_.fhir.oauth.token_url);
+  EXPECT_LE(claims["exp"].get<int64_t>() - std::time(nullptr), 300);
+  EXPECT_EQ(claims["jti"].get<std::string>().size(), 32u);
+  EXPECT_NE(FormField(token_reqs[1].body, "client_assertion"), jwt);  // a new jti each time
+  EXPECT_EQ(Audit().find("tok-"), std::string::npos);                // tokens never reach the audit
+}
+
+TEST_F(SmartBackendTest, ARefusingTokenEndpointIsRetriedAndNamedByItsErrorCodeOnly) {
+  options_.fhir.max_tries = 2;
+  fhir_.Handle([&](const Request& r) -> Response {
+    if (r.path == "/token") return {400, "", R"({"error":"invalid_client","error_description":"key 12345 unknown"})"};
+    return {200, ""};
+  });
+  Start();
+  SendAll({"E1"});
+  ASSERT_TRUE(WaitFor([&] { return server_->stats().dead_letters == 1; }));
+  Stop();
+  for (const Request& r : fhir_.requests()) EXPECT_EQ(r.path, "/token");  // the FHIR server was never called
+  auto dead = Queue(true);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].last_error, "token endpoint: HTTP 400 (invalid_client) (gave up after 2 tries)");
+  EXPECT_EQ(Audit().find("12345"), std::string::npos);
 }
 
 }  // namespace
