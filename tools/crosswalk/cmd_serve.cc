@@ -49,6 +49,8 @@ constexpr const char* kUsage =
     "  --fhir-max-tries N     attempts before a dead letter (default 10)\n"
     "  --fhir-timeout-ms N    one attempt, connection included (default 30000)\n"
     "  --fhir-backoff-ms N    first retry delay, doubled per try up to 300000 (default 1000)\n"
+    "  --metrics HOST:PORT    serve GET /metrics (Prometheus text) and GET /health on this address (use\n"
+    "                         127.0.0.1: no credentials are asked)\n"
     "  --fhir-token-url URL   SMART Backend Services: get access tokens from this OAuth2 token endpoint with\n"
     "                         a client assertion (private_key_jwt) signed by --fhir-key; needs --fhir-client-id\n"
     "  --fhir-client-id ID    the registered client id (iss and sub of the assertion)\n"
@@ -73,7 +75,7 @@ bool ParseCount(const std::string& v, size_t min, size_t max, size_t* out) {
 
 int RunServe(const std::vector<std::string>& args) {
   crosswalk::serve::ServerOptions o;
-  std::string program_path, term_dir, mllp;
+  std::string program_path, term_dir, mllp, metrics;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&](std::string* dst) {
@@ -88,6 +90,7 @@ int RunServe(const std::vector<std::string>& args) {
       return 0;
     } else if (a == "--term" && value(&term_dir)) {
     } else if (a == "--mllp" && value(&mllp)) {
+    } else if (a == "--metrics" && value(&metrics)) {
     } else if (a == "--inbox" && value(&o.inbox_dir)) {
     } else if (a == "--out-dir" && value(&o.out_dir)) {
     } else if (a == "--zone" && value(&o.run_options.default_zone)) {
@@ -162,6 +165,17 @@ int RunServe(const std::vector<std::string>& args) {
   }
   o.host = mllp.substr(0, colon);
   o.port = static_cast<uint16_t>(port);
+  if (!metrics.empty()) {
+    size_t mcolon = metrics.rfind(':');
+    size_t mport = 0;
+    if (mcolon == std::string::npos || mcolon == 0 || !ParseCount(metrics.substr(mcolon + 1), 0, 65535, &mport)) {
+      crosswalk::cli::PrintSafe(stderr, "crosswalk serve: --metrics takes HOST:PORT, not '" + metrics + "'");
+      return 2;
+    }
+    o.metrics = true;
+    o.metrics_host = metrics.substr(0, mcolon);
+    o.metrics_port = static_cast<uint16_t>(mport);
+  }
 
   std::ifstream in(program_path, std::ios::binary);
   if (!in) {
@@ -195,6 +209,10 @@ int RunServe(const std::vector<std::string>& args) {
   sigaction(SIGINT, &sa, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
   std::printf("crosswalk serve: listening on %s:%u\n", o.host.c_str(), static_cast<unsigned>((*server)->port()));
+  if (o.metrics) {
+    std::printf("crosswalk serve: metrics on http://%s:%u/metrics\n", o.metrics_host.c_str(),
+                static_cast<unsigned>((*server)->metrics_port()));
+  }
   std::fflush(stdout);
   crosswalk::Status st = (*server)->Run();
   const auto& s = (*server)->stats();

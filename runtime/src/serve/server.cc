@@ -165,7 +165,45 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options, con
   CW_RETURN_IF_ERROR(s->audit_.Open(options.inbox_dir));
   if (::pipe2(s->stop_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) return IoError("serve: pipe: " + ErrnoText(errno));
   CW_RETURN_IF_ERROR(s->Listen());
+  if (options.metrics) {
+    CW_ASSIGN_OR_RETURN(s->metrics_, MetricsEndpoint::Start(options.metrics_host, options.metrics_port,
+                                                            [p = s.get()] { return p->RenderMetrics(); }));
+  }
   return s;
+}
+
+std::string Server::RenderMetrics() const {
+  std::string out;
+  auto metric = [&](const char* name, const char* type, const char* help, uint64_t value) {
+    out += "# HELP ";
+    out += name;
+    out += ' ';
+    out += help;
+    out += "\n# TYPE ";
+    out += name;
+    out += ' ';
+    out += type;
+    out += '\n';
+    out += name;
+    out += ' ';
+    out += std::to_string(value);
+    out += '\n';
+  };
+  const Stats& s = stats_;
+  metric("crosswalk_frames_received_total", "counter", "MLLP frames taken off the wire.", s.received);
+  metric("crosswalk_messages_stored_total", "counter", "New messages stored in the inbox (and acknowledged).", s.stored);
+  metric("crosswalk_messages_duplicate_total", "counter", "Resends recognised by the dedup rule.", s.duplicates);
+  metric("crosswalk_frames_refused_total", "counter", "Frames answered AR/CR without storage.", s.malformed);
+  metric("crosswalk_outputs_written_total", "counter", "Outputs made durable.", s.written);
+  metric("crosswalk_messages_rejected_total", "counter", "Messages the program rejected.", s.rejected);
+  metric("crosswalk_connections_refused_total", "counter", "Connections over the limit.", s.refused_connections);
+  metric("crosswalk_fhir_delivered_total", "counter", "Outputs the FHIR server accepted.", s.delivered);
+  metric("crosswalk_fhir_retries_total", "counter", "Failed FHIR delivery attempts that will be retried.", s.retries);
+  metric("crosswalk_fhir_dead_letters_total", "counter", "FHIR deliveries given up.", s.dead_letters);
+  metric("crosswalk_pending_messages", "gauge", "Messages stored and not yet done (delivery included).",
+         pending_.load());
+  metric("crosswalk_open_connections", "gauge", "Open MLLP connections.", open_connections_.load());
+  return out;
 }
 
 Status Server::Listen() {
@@ -220,6 +258,7 @@ void Server::Accept() {
     c->peer = peer;
     audit_.Write({.event = "connected", .listener = listener_name_, .peer = peer});
     connections_.push_back(std::move(c));
+    open_connections_ = connections_.size();
   }
 }
 
@@ -455,6 +494,7 @@ Status Server::Run() {
         audit_.Write({.event = "disconnected", .listener = listener_name_, .peer = c->peer});
         ::close(c->fd);
         connections_.erase(connections_.begin() + static_cast<long>(i));
+        open_connections_ = connections_.size();
       } else {
         ++i;
       }
@@ -470,6 +510,7 @@ Status Server::Run() {
     ::close(c->fd);
   }
   connections_.clear();
+  open_connections_ = 0;
   stopping_ = true;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -34,6 +34,7 @@
 #include "serve/audit.h"
 #include "serve/fhir_client.h"
 #include "serve/inbox.h"
+#include "serve/metrics.h"
 
 namespace crosswalk::serve {
 
@@ -67,6 +68,10 @@ struct ServerOptions {
   // counts as pending (max_pending), so a server that is down holds the senders back instead of the disk
   // filling up.
   FhirOptions fhir;
+  // The health and metrics endpoint (metrics.h): off unless `metrics` is set; port 0 = any free port.
+  bool metrics = false;
+  std::string metrics_host = "127.0.0.1";
+  uint16_t metrics_port = 0;
 };
 
 class Server {
@@ -82,6 +87,10 @@ class Server {
 
   // The bound port.
   uint16_t port() const { return port_; }
+  // The metrics endpoint's port (0 without one).
+  uint16_t metrics_port() const { return metrics_ ? metrics_->port() : 0; }
+  // The Prometheus text the metrics endpoint serves.
+  std::string RenderMetrics() const;
 
   // Recovers the messages stored but not done (they are processed first, in order), starts the workers and
   // serves until RequestStop(). Then: stops accepting and reading, sends the ACKs already built, lets each
@@ -143,10 +152,13 @@ class Server {
   std::vector<std::thread> workers_;
   Stats stats_;
 
+  std::atomic<size_t> open_connections_{0};
   std::unique_ptr<FhirClient> fhir_;       // null: no FHIR delivery
   std::deque<DeliveryRecord> deliveries_;  // under mu_: converted, waiting for the FHIR server, in order
   std::condition_variable delivery_cv_;
   std::thread deliverer_;
+  // Declared last, so destroyed (its thread stopped) before anything it reads.
+  std::unique_ptr<MetricsEndpoint> metrics_;
 };
 
 }  // namespace crosswalk::serve

@@ -1,7 +1,8 @@
 // Delivery to a FHIR server (crosswalk serve --fhir-base): the retry policy on its own, then the Server with
 // the shipped map against a scripted HTTP server on loopback: delivered in order with the configured headers,
 // retried on 503/429 (Retry-After honoured), dead-lettered on a permanent refusal and after too many tries,
-// kept across a restart while the FHIR server is down, and replayed from the dead letters.
+// kept across a restart while the FHIR server is down, and replayed from the dead letters; SMART Backend
+// Services tokens; the metrics and health endpoint.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -633,6 +634,51 @@ TEST_F(SmartBackendTest, ARefusingTokenEndpointIsRetriedAndNamedByItsErrorCodeOn
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(dead[0].last_error, "token endpoint: HTTP 400 (invalid_client) (gave up after 2 tries)");
   EXPECT_EQ(Audit().find("12345"), std::string::npos);
+}
+
+
+// ---- the metrics endpoint ---------------------------------------------------------------------------------
+
+// GET `path` on loopback:port; the whole answer (status line, headers, body).
+std::string HttpGet(uint16_t port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return "";
+  }
+  std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+TEST_F(FhirDeliveryTest, MetricsAndHealthEndpoint) {
+  options_.metrics = true;
+  options_.metrics_port = 0;
+  fhir_.Script({{503, ""}});
+  Start();
+  ASSERT_NE(server_->metrics_port(), 0);
+  SendAll({"P1", "P2"});
+  ASSERT_TRUE(WaitFor([&] { return server_->stats().delivered == 2; }));
+  std::string m = HttpGet(server_->metrics_port(), "/metrics");
+  EXPECT_EQ(m.rfind("HTTP/1.0 200 OK\r\n", 0), 0u) << m;
+  EXPECT_NE(m.find("Content-Type: text/plain; version=0.0.4"), std::string::npos);
+  for (const char* line : {"crosswalk_messages_stored_total 2\n", "crosswalk_outputs_written_total 2\n",
+                           "crosswalk_fhir_delivered_total 2\n", "crosswalk_fhir_retries_total 1\n",
+                           "crosswalk_pending_messages 0\n", "# TYPE crosswalk_pending_messages gauge\n",
+                           "# TYPE crosswalk_frames_received_total counter\n"}) {
+    EXPECT_NE(m.find(line), std::string::npos) << line << m;
+  }
+  EXPECT_NE(HttpGet(server_->metrics_port(), "/health").find("\r\n\r\nok\n"), std::string::npos);
+  EXPECT_EQ(HttpGet(server_->metrics_port(), "/other").rfind("HTTP/1.0 404", 0), 0u);
+  Stop();
 }
 
 }  // namespace

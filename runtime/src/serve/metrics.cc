@@ -1,0 +1,95 @@
+#include "serve/metrics.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <string_view>
+
+namespace crosswalk::serve {
+
+Result<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(const std::string& host, uint16_t port,
+                                                                std::function<std::string()> render) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) {
+    return InvalidArgument("metrics: '" + host + "' is not an IPv4 address");
+  }
+  std::unique_ptr<MetricsEndpoint> m(new MetricsEndpoint());
+  m->render_ = std::move(render);
+  m->fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (m->fd_ < 0) return IoError(std::string("metrics: socket: ") + std::strerror(errno));
+  int one = 1;
+  ::setsockopt(m->fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::bind(m->fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(m->fd_, 16) != 0) {
+    return IoError("metrics: cannot listen on " + host + ":" + std::to_string(port) + ": " + std::strerror(errno));
+  }
+  socklen_t len = sizeof addr;
+  ::getsockname(m->fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+  m->port_ = ntohs(addr.sin_port);
+  m->thread_ = std::thread([p = m.get()] { p->Loop(); });
+  return m;
+}
+
+MetricsEndpoint::~MetricsEndpoint() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void MetricsEndpoint::Loop() {
+  while (!stop_) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) continue;
+    Answer(c);
+    ::close(c);
+  }
+}
+
+void MetricsEndpoint::Answer(int fd) {
+  // The request line and headers, up to 4 KiB, within a second.
+  std::string req;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (req.find("\r\n\r\n") == std::string::npos && req.find("\n\n") == std::string::npos && req.size() < 4096) {
+    int left = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
+    pollfd p{fd, POLLIN, 0};
+    if (left <= 0 || ::poll(&p, 1, left) <= 0) return;
+    char buf[1024];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return;
+    req.append(buf, static_cast<size_t>(n));
+  }
+  std::string line = req.substr(0, req.find_first_of("\r\n"));
+  std::string status = "404 Not Found", type = "text/plain; charset=utf-8", body = "not found\n";
+  if (line.rfind("GET /metrics ", 0) == 0 || line == "GET /metrics") {
+    status = "200 OK";
+    type = "text/plain; version=0.0.4; charset=utf-8";
+    body = render_();
+  } else if (line.rfind("GET /health ", 0) == 0 || line == "GET /health") {
+    status = "200 OK";
+    body = "ok\n";
+  } else if (line.rfind("GET ", 0) != 0) {
+    status = "405 Method Not Allowed";
+    body = "only GET\n";
+  }
+  std::string out = "HTTP/1.0 " + status + "\r\nContent-Type: " + type + "\r\nContent-Length: " +
+                    std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  std::string_view rest = out;
+  while (!rest.empty()) {
+    ssize_t n = ::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    rest.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+}  // namespace crosswalk::serve

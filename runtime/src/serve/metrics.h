@@ -1,0 +1,46 @@
+// The health and metrics endpoint of `crosswalk serve` (--metrics HOST:PORT): a minimal HTTP/1.0 responder on
+// its own thread, for a local scraper (Prometheus) and liveness probes.
+//
+//   GET /metrics  200, Prometheus text format 0.0.4 (the body a callback renders at each request)
+//   GET /health   200 "ok"
+//   anything else 404; a request that does not arrive within a second is dropped
+//
+// One connection at a time, closed after each answer. Bind it to loopback unless the network is trusted:
+// it needs no credentials (it shows counts, never message content).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "crosswalk/status.h"
+
+namespace crosswalk::serve {
+
+class MetricsEndpoint {
+ public:
+  // Binds HOST:PORT (IPv4; port 0 = any free port) and starts answering. kIoError when it cannot bind.
+  [[nodiscard]] static Result<std::unique_ptr<MetricsEndpoint>> Start(const std::string& host, uint16_t port,
+                                                                      std::function<std::string()> render);
+  ~MetricsEndpoint();  // stops the thread
+  MetricsEndpoint(const MetricsEndpoint&) = delete;
+  MetricsEndpoint& operator=(const MetricsEndpoint&) = delete;
+
+  uint16_t port() const { return port_; }
+
+ private:
+  MetricsEndpoint() = default;
+  void Loop();
+  void Answer(int fd);
+
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::function<std::string()> render_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace crosswalk::serve
