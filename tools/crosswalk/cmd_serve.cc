@@ -49,6 +49,9 @@ constexpr const char* kUsage =
     "  --fhir-max-tries N     attempts before a dead letter (default 10)\n"
     "  --fhir-timeout-ms N    one attempt, connection included (default 30000)\n"
     "  --fhir-backoff-ms N    first retry delay, doubled per try up to 300000 (default 1000)\n"
+    "  --tls-cert FILE        TLS on the MLLP listener: PEM certificate (then its chain); needs --tls-key\n"
+    "  --tls-key FILE         PEM private key of the certificate\n"
+    "  --tls-client-ca FILE   require client certificates issued by these PEM CAs (mutual TLS)\n"
     "  --metrics HOST:PORT    serve GET /metrics (Prometheus text) and GET /health on this address (use\n"
     "                         127.0.0.1: no credentials are asked)\n"
     "  --fhir-token-url URL   SMART Backend Services: get access tokens from this OAuth2 token endpoint with\n"
@@ -91,6 +94,9 @@ int RunServe(const std::vector<std::string>& args) {
     } else if (a == "--term" && value(&term_dir)) {
     } else if (a == "--mllp" && value(&mllp)) {
     } else if (a == "--metrics" && value(&metrics)) {
+    } else if (a == "--tls-cert" && value(&o.tls.cert_file)) {
+    } else if (a == "--tls-key" && value(&o.tls.key_file)) {
+    } else if (a == "--tls-client-ca" && value(&o.tls.client_ca_file)) {
     } else if (a == "--inbox" && value(&o.inbox_dir)) {
     } else if (a == "--out-dir" && value(&o.out_dir)) {
     } else if (a == "--zone" && value(&o.run_options.default_zone)) {

@@ -116,7 +116,13 @@ struct Server::Connection {
   MllpDeframer deframer;
   std::string out;        // ACK bytes not yet sent
   bool closing = false;   // close once `out` is sent (peer closed, or the stream cannot be resynchronised)
+  std::unique_ptr<TlsConn> tls;  // null: plain TCP
+  bool tls_read_wants_write = false;  // TLS must send before it can read on (renegotiation, key update)
   explicit Connection(size_t max_frame) : deframer(max_frame) {}
+  ~Connection() {
+    if (tls) tls->Shutdown();
+    if (fd >= 0) ::close(fd);
+  }
 };
 
 struct Server::Frame {
@@ -129,7 +135,7 @@ Server::Server(const ServerOptions& options, const Runtime& runtime, std::shared
     : options_(options), runtime_(runtime), program_(std::move(program)) {}
 
 Server::~Server() {
-  for (auto& c : connections_) ::close(c->fd);
+  connections_.clear();  // each Connection closes its socket
   if (listen_fd_ >= 0) ::close(listen_fd_);
   for (int fd : stop_pipe_) {
     if (fd >= 0) ::close(fd);
@@ -165,6 +171,11 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options, con
   CW_RETURN_IF_ERROR(s->audit_.Open(options.inbox_dir));
   if (::pipe2(s->stop_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) return IoError("serve: pipe: " + ErrnoText(errno));
   CW_RETURN_IF_ERROR(s->Listen());
+  if (!options.tls.cert_file.empty() || !options.tls.key_file.empty() || !options.tls.client_ca_file.empty()) {
+    auto tls = TlsContext::Create(options.tls);
+    if (!tls.ok()) return InvalidArgument("serve: " + std::string(tls.status().message()));
+    s->tls_ = std::move(*tls);
+  }
   if (options.metrics) {
     CW_ASSIGN_OR_RETURN(s->metrics_, MetricsEndpoint::Start(options.metrics_host, options.metrics_port,
                                                             [p = s.get()] { return p->RenderMetrics(); }));
@@ -256,6 +267,7 @@ void Server::Accept() {
     auto c = std::make_unique<Connection>(options_.max_frame_bytes);
     c->fd = fd;
     c->peer = peer;
+    if (tls_) c->tls = std::make_unique<TlsConn>(*tls_, fd);
     audit_.Write({.event = "connected", .listener = listener_name_, .peer = peer});
     connections_.push_back(std::move(c));
     open_connections_ = connections_.size();
@@ -265,10 +277,27 @@ void Server::Accept() {
 void Server::ReadFrom(Connection* c, std::vector<Frame>* frames) {
   char buf[64 << 10];
   size_t total = 0;
+  c->tls_read_wants_write = false;
   while (total < kReadPerRound) {
-    ssize_t n = ::read(c->fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    ssize_t n = 0;
+    if (c->tls) {
+      size_t got = 0;
+      TlsConn::Io io = c->tls->Read(buf, sizeof buf, &got);
+      if (io == TlsConn::Io::kWantRead) break;
+      if (io == TlsConn::Io::kWantWrite) {
+        c->tls_read_wants_write = true;
+        break;
+      }
+      if (io == TlsConn::Io::kError && !c->tls->handshake_done()) {
+        // A plain-TCP sender, an unknown client certificate, no common protocol: nothing was received.
+        audit_.Write({.event = "tls-failed", .listener = listener_name_, .peer = c->peer, .detail = c->tls->error()});
+      }
+      n = io == TlsConn::Io::kDone ? static_cast<ssize_t>(got) : 0;
+    } else {
+      n = ::read(c->fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    }
     if (n <= 0) {  // the peer closed, or the connection broke: frames already complete are still handled
       c->closing = true;
       break;
@@ -417,6 +446,18 @@ void Server::HandleFrames(std::vector<Frame>* frames) {
 
 void Server::Flush(Connection* c) {
   while (!c->out.empty()) {
+    if (c->tls) {
+      size_t sent = 0;
+      TlsConn::Io io = c->tls->Write(c->out.data(), c->out.size(), &sent);
+      if (io == TlsConn::Io::kWantRead || io == TlsConn::Io::kWantWrite) return;  // poll asks again
+      if (io != TlsConn::Io::kDone) {
+        c->out.clear();
+        c->closing = true;
+        return;
+      }
+      c->out.erase(0, sent);
+      continue;
+    }
     ssize_t n = ::send(c->fd, c->out.data(), c->out.size(), MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
@@ -461,13 +502,16 @@ Status Server::Run() {
     fds.clear();
     fds.push_back({stop_pipe_[0], POLLIN, 0});
     fds.push_back({listen_fd_, POLLIN, 0});
+    bool buffered = false;  // TLS records already decrypted: readable without the socket being readable
     for (auto& c : connections_) {
       short ev = 0;
-      if (!paused && !c->closing && c->out.size() < kMaxUnsentBytes) ev |= POLLIN;
-      if (!c->out.empty()) ev |= POLLOUT;
+      bool readable = !paused && !c->closing && c->out.size() < kMaxUnsentBytes;
+      if (readable) ev |= POLLIN;
+      if (!c->out.empty() || (readable && c->tls_read_wants_write)) ev |= POLLOUT;
+      buffered = buffered || (readable && c->tls && c->tls->has_buffered());
       fds.push_back({c->fd, ev, 0});
     }
-    int n = ::poll(fds.data(), fds.size(), paused ? kPausedPollMs : 1000);
+    int n = ::poll(fds.data(), fds.size(), buffered ? 0 : paused ? kPausedPollMs : 1000);
     if (n < 0) {
       if (errno == EINTR) continue;
       result = IoError("serve: poll: " + ErrnoText(errno));
@@ -477,7 +521,10 @@ Status Server::Run() {
     frames.clear();
     for (size_t i = 0; i < connections_.size(); ++i) {
       short re = fds[i + 2].revents;
-      if (re & (POLLIN | POLLHUP | POLLERR)) {
+      Connection* conn = connections_[i].get();
+      bool tls_ready = (fds[i + 2].events & POLLIN) && conn->tls &&
+                       (conn->tls->has_buffered() || (conn->tls_read_wants_write && (re & POLLOUT)));
+      if ((re & (POLLIN | POLLHUP | POLLERR)) || tls_ready) {
         if (fds[i + 2].events & POLLIN) {
           ReadFrom(connections_[i].get(), &frames);
         } else if (re & (POLLHUP | POLLERR)) {
@@ -492,8 +539,7 @@ Status Server::Run() {
       Connection* c = connections_[i].get();
       if (c->closing && c->out.empty()) {
         audit_.Write({.event = "disconnected", .listener = listener_name_, .peer = c->peer});
-        ::close(c->fd);
-        connections_.erase(connections_.begin() + static_cast<long>(i));
+        connections_.erase(connections_.begin() + static_cast<long>(i));  // closes the socket
         open_connections_ = connections_.size();
       } else {
         ++i;
@@ -505,11 +551,8 @@ Status Server::Run() {
   // Shutdown: no new connections or frames; ACKs already built get one last chance to leave.
   ::close(listen_fd_);
   listen_fd_ = -1;
-  for (auto& c : connections_) {
-    Flush(c.get());
-    ::close(c->fd);
-  }
-  connections_.clear();
+  for (auto& c : connections_) Flush(c.get());
+  connections_.clear();  // closes the sockets
   open_connections_ = 0;
   stopping_ = true;
   {

@@ -35,6 +35,7 @@
 #include "serve/fhir_client.h"
 #include "serve/inbox.h"
 #include "serve/metrics.h"
+#include "serve/tls.h"
 
 namespace crosswalk::serve {
 
@@ -68,6 +69,9 @@ struct ServerOptions {
   // counts as pending (max_pending), so a server that is down holds the senders back instead of the disk
   // filling up.
   FhirOptions fhir;
+  // TLS on the MLLP listener (tls.h): on when tls.cert_file is set; client certificates are required when
+  // tls.client_ca_file is set.
+  TlsOptions tls;
   // The health and metrics endpoint (metrics.h): off unless `metrics` is set; port 0 = any free port.
   bool metrics = false;
   std::string metrics_host = "127.0.0.1";
@@ -153,6 +157,7 @@ class Server {
   Stats stats_;
 
   std::atomic<size_t> open_connections_{0};
+  std::unique_ptr<TlsContext> tls_;        // null: plain TCP
   std::unique_ptr<FhirClient> fhir_;       // null: no FHIR delivery
   std::deque<DeliveryRecord> deliveries_;  // under mu_: converted, waiting for the FHIR server, in order
   std::condition_variable delivery_cv_;

@@ -1,0 +1,120 @@
+#include "serve/tls.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+namespace crosswalk::serve {
+namespace {
+
+std::string LastSslError() {
+  unsigned long e = ERR_peek_last_error();
+  std::string out;
+  if (e != 0) {
+    const char* reason = ERR_reason_error_string(e);
+    out = reason != nullptr ? reason : "TLS error " + std::to_string(e);
+  }
+  ERR_clear_error();
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TlsContext>> TlsContext::Create(const TlsOptions& options) {
+  if (options.cert_file.empty() || options.key_file.empty()) {
+    return InvalidArgument("TLS needs a certificate file and a key file");
+  }
+  std::unique_ptr<TlsContext> t(new TlsContext());
+  t->ctx_ = SSL_CTX_new(TLS_server_method());
+  if (t->ctx_ == nullptr) return Internal("OpenSSL could not create a TLS context");
+  SSL_CTX_set_min_proto_version(t->ctx_, TLS1_2_VERSION);
+  SSL_CTX_set_mode(t->ctx_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  if (SSL_CTX_use_certificate_chain_file(t->ctx_, options.cert_file.c_str()) != 1) {
+    std::string why = LastSslError();
+    return InvalidArgument("TLS: cannot use the certificate file '" + options.cert_file + "': " + why);
+  }
+  if (SSL_CTX_use_PrivateKey_file(t->ctx_, options.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    std::string why = LastSslError();
+    return InvalidArgument("TLS: cannot use the key file '" + options.key_file + "': " + why);
+  }
+  if (SSL_CTX_check_private_key(t->ctx_) != 1) {
+    LastSslError();
+    return InvalidArgument("TLS: the key in '" + options.key_file + "' does not match the certificate");
+  }
+  if (!options.client_ca_file.empty()) {
+    if (SSL_CTX_load_verify_locations(t->ctx_, options.client_ca_file.c_str(), nullptr) != 1) {
+      std::string why = LastSslError();
+      return InvalidArgument("TLS: cannot use the client CA file '" + options.client_ca_file + "': " + why);
+    }
+    SSL_CTX_set_verify(t->ctx_, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    t->verify_clients_ = true;
+  }
+  return t;
+}
+
+TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
+
+TlsConn::TlsConn(const TlsContext& ctx, int fd) {
+  ssl_ = SSL_new(ctx.get());
+  if (ssl_ != nullptr) {
+    SSL_set_fd(ssl_, fd);
+    SSL_set_accept_state(ssl_);
+  }
+}
+
+TlsConn::~TlsConn() { SSL_free(ssl_); }
+
+TlsConn::Io TlsConn::Fail(int ret) {
+  int e = SSL_get_error(ssl_, ret);
+  switch (e) {
+    case SSL_ERROR_WANT_READ:
+      return Io::kWantRead;
+    case SSL_ERROR_WANT_WRITE:
+      return Io::kWantWrite;
+    case SSL_ERROR_ZERO_RETURN:
+      ERR_clear_error();
+      return Io::kClosed;
+    case SSL_ERROR_SYSCALL:
+      error_ = LastSslError();
+      if (error_.empty()) error_ = "the connection closed during TLS";
+      return Io::kError;
+    default:
+      error_ = LastSslError();
+      if (error_.empty()) error_ = "TLS error";
+      return Io::kError;
+  }
+}
+
+TlsConn::Io TlsConn::Read(char* buf, size_t n, size_t* got) {
+  *got = 0;
+  if (ssl_ == nullptr) return Io::kError;
+  size_t r = 0;
+  int ret = SSL_read_ex(ssl_, buf, n, &r);
+  if (ret == 1) {
+    *got = r;
+    return Io::kDone;
+  }
+  return Fail(ret);
+}
+
+TlsConn::Io TlsConn::Write(const char* buf, size_t n, size_t* sent) {
+  *sent = 0;
+  if (ssl_ == nullptr) return Io::kError;
+  size_t w = 0;
+  int ret = SSL_write_ex(ssl_, buf, n, &w);
+  if (ret == 1) {
+    *sent = w;
+    return Io::kDone;
+  }
+  return Fail(ret);
+}
+
+bool TlsConn::has_buffered() const { return ssl_ != nullptr && SSL_pending(ssl_) > 0; }
+
+bool TlsConn::handshake_done() const { return ssl_ != nullptr && SSL_is_init_finished(ssl_); }
+
+void TlsConn::Shutdown() {
+  if (ssl_ != nullptr && SSL_is_init_finished(ssl_)) SSL_shutdown(ssl_);
+  ERR_clear_error();
+}
+
+}  // namespace crosswalk::serve

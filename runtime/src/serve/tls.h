@@ -1,0 +1,69 @@
+// TLS for the MLLP listener of `crosswalk serve` (OpenSSL): the server's certificate chain and key, TLS 1.2 or
+// later, and optionally client certificates checked against a CA bundle (mutual TLS, what most HL7 interface
+// agreements ask for when the feed crosses a network).
+//
+// Connections are non-blocking: TlsConn wraps one SSL object; Read/Write return what they did and whether
+// the socket must become readable or writable first, so the server's poll loop drives the handshake too (the
+// first Read performs it).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "crosswalk/status.h"
+
+typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_st SSL;
+
+namespace crosswalk::serve {
+
+struct TlsOptions {
+  std::string cert_file;       // PEM: the server certificate, then its chain; empty = plain TCP
+  std::string key_file;        // PEM private key of the certificate
+  std::string client_ca_file;  // PEM CAs whose client certificates are accepted; empty = none asked
+};
+
+class TlsContext {
+ public:
+  // kInvalidArgument naming the file that cannot be used (never key material).
+  [[nodiscard]] static Result<std::unique_ptr<TlsContext>> Create(const TlsOptions& options);
+  ~TlsContext();
+  TlsContext(const TlsContext&) = delete;
+  TlsContext& operator=(const TlsContext&) = delete;
+  SSL_CTX* get() const { return ctx_; }
+  bool verifies_clients() const { return verify_clients_; }
+
+ private:
+  TlsContext() = default;
+  SSL_CTX* ctx_ = nullptr;
+  bool verify_clients_ = false;
+};
+
+class TlsConn {
+ public:
+  TlsConn(const TlsContext& ctx, int fd);
+  ~TlsConn();
+  TlsConn(const TlsConn&) = delete;
+  TlsConn& operator=(const TlsConn&) = delete;
+
+  enum class Io { kDone, kWantRead, kWantWrite, kClosed, kError };
+  // Decrypts up to `n` bytes into `buf` (*got = how many when kDone).
+  Io Read(char* buf, size_t n, size_t* got);
+  // Encrypts and sends up to `n` bytes (*sent = how many were taken when kDone).
+  Io Write(const char* buf, size_t n, size_t* sent);
+  // Bytes already decrypted and buffered (readable without the socket being readable).
+  bool has_buffered() const;
+  bool handshake_done() const;
+  // Why the last kError happened (OpenSSL's reason text: e.g. "certificate verify failed"), for the audit.
+  const std::string& error() const { return error_; }
+  // Sends close_notify (best effort, non-blocking).
+  void Shutdown();
+
+ private:
+  Io Fail(int ret);
+  SSL* ssl_ = nullptr;
+  std::string error_;
+};
+
+}  // namespace crosswalk::serve
