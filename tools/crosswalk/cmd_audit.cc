@@ -17,14 +17,89 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: crosswalk audit --inbox DIR [--control-id X] [--event E] [--seq N]\n"
+    "usage: crosswalk audit --inbox DIR [--control-id X] [--event E] [--outcome O] [--seq N]\n"
+    "                       [--since TIME] [--until TIME] [--format jsonl|auditevent]\n"
     "  Prints the audit trail of crosswalk serve (DIR/audit.jsonl), one JSON object per line.\n"
     "  --control-id X   only the lines of messages with this MSH-10\n"
-    "  --event E        only this event (received, acknowledged, converted, written, rejected, ...)\n"
-    "  --seq N          only the lines of inbox message N\n";
+    "  --event E        only this event (received, acknowledged, converted, written, rejected, delivered, ...)\n"
+    "  --outcome O      only lines with this outcome (stored, duplicate, AA, AR, ok, 201, ...)\n"
+    "  --seq N          only the lines of inbox message N\n"
+    "  --since TIME     only lines at or after TIME, a UTC instant or a prefix of one (2026-11-30T06)\n"
+    "  --until TIME     only lines before TIME (same form)\n"
+    "  --format F       jsonl (the lines as written, the default) or auditevent (one FHIR R4 AuditEvent per\n"
+    "                   line, NDJSON)\n";
+
+// "2026-11-30", "2026-11-30T06", ... "2026-11-30T06:10:00.123Z": a UTC instant or a prefix of one. Returns
+// the form that compares as text with the audit's times (the trailing Z dropped), or "" when malformed.
+std::string TimeKey(std::string t) {
+  if (!t.empty() && t.back() == 'Z') t.pop_back();
+  static const char* shape = "dddd-dd-ddTdd:dd:dd";
+  size_t i = 0;
+  for (; i < t.size() && shape[i] != '\0'; ++i) {
+    bool ok = shape[i] == 'd' ? (t[i] >= '0' && t[i] <= '9') : t[i] == shape[i];
+    if (!ok) return "";
+  }
+  if (i < 10) return "";  // at least the date
+  if (i < t.size()) {     // fractional seconds
+    if (i != 19 || t[i] != '.' || t.size() == 20) return "";
+    for (size_t k = 20; k < t.size(); ++k) {
+      if (t[k] < '0' || t[k] > '9') return "";
+    }
+  }
+  if (t.size() > 10 && t.size() < 13) return "";  // "2026-11-30T" or "2026-11-30T0"
+  return t;
+}
+
+// One audit line as a FHIR R4 AuditEvent. The type says what happened to the message: DICOM 110107 Import
+// for the steps of receiving and converting it, 110106 Export for its delivery; the subtype is our event.
+nlohmann::json AuditEvent(const nlohmann::json& j) {
+  auto str = [&](const char* k) { return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string(); };
+  std::string event = str("event"), outcome = str("outcome");
+  bool exported = event == "delivered" || event == "retry" || event == "dead-lettered";
+  nlohmann::json a = {{"resourceType", "AuditEvent"}};
+  a["type"] = {{"system", "http://dicom.nema.org/resources/ontology/DCM"},
+               {"code", exported ? "110106" : "110107"},
+               {"display", exported ? "Export" : "Import"}};
+  a["subtype"] = nlohmann::json::array({{{"system", "urn:crosswalk:audit-event"}, {"code", event}}});
+  a["action"] = "E";
+  a["recorded"] = str("time");
+  // 0 success, 4 minor failure (the message is kept and retried or reported), 8 serious failure.
+  std::string code = "0";
+  if (event == "rejected" || event == "retry" || event == "error" || outcome == "malformed" ||
+      outcome == "too-large" || outcome == "AR" || outcome == "AE" || outcome == "CR" || outcome == "CE") {
+    code = "4";
+  }
+  if (event == "dead-lettered" || event == "refused" || event == "tls-failed" || outcome == "store-failed") code = "8";
+  a["outcome"] = code;
+  if (!str("detail").empty()) a["outcomeDesc"] = str("detail");
+  nlohmann::json agent = {{"who", {{"display", "crosswalk serve"}}}, {"requestor", false}};
+  std::string peer = str("peer");
+  if (!peer.empty()) {
+    nlohmann::json sender = {{"who", {{"display", "sender " + peer}}}, {"requestor", true}};
+    sender["network"] = {{"address", peer.substr(0, peer.rfind(':'))}, {"type", "2"}};
+    a["agent"] = nlohmann::json::array({sender, agent});
+  } else {
+    a["agent"] = nlohmann::json::array({agent});
+  }
+  std::string listener = str("listener");
+  a["source"] = {{"observer", {{"display", listener.empty() ? "crosswalk serve" : listener}}}};
+  nlohmann::json entity = {{"type", {{"system", "http://terminology.hl7.org/CodeSystem/audit-entity-type"},
+                                     {"code", "2"}, {"display", "System Object"}}}};
+  if (!str("control_id").empty()) entity["what"] = {{"identifier", {{"value", str("control_id")}}}};
+  nlohmann::json detail = nlohmann::json::array();
+  if (j.contains("seq") && j["seq"].is_number_unsigned()) {
+    detail.push_back({{"type", "inbox-seq"}, {"valueString", std::to_string(j["seq"].get<uint64_t>())}});
+  }
+  if (!str("type").empty()) detail.push_back({{"type", "message-type"}, {"valueString", str("type")}});
+  if (!str("sha256").empty()) detail.push_back({{"type", "sha256"}, {"valueString", str("sha256")}});
+  if (!outcome.empty()) detail.push_back({{"type", "outcome"}, {"valueString", outcome}});
+  if (!detail.empty()) entity["detail"] = detail;
+  if (entity.contains("what") || entity.contains("detail")) a["entity"] = nlohmann::json::array({entity});
+  return a;
+}
 
 int RunAudit(const std::vector<std::string>& args) {
-  std::string inbox, control_id, event, seq_text;
+  std::string inbox, control_id, event, seq_text, outcome, since, until, format = "jsonl";
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&](std::string* dst) {
@@ -39,6 +114,10 @@ int RunAudit(const std::vector<std::string>& args) {
     } else if (a == "--control-id" && value(&control_id)) {
     } else if (a == "--event" && value(&event)) {
     } else if (a == "--seq" && value(&seq_text)) {
+    } else if (a == "--outcome" && value(&outcome)) {
+    } else if (a == "--since" && value(&since)) {
+    } else if (a == "--until" && value(&until)) {
+    } else if (a == "--format" && value(&format)) {
     } else {
       crosswalk::cli::PrintSafe(stderr, "crosswalk audit: unknown or incomplete option '" + a + "'");
       std::fputs(kUsage, stderr);
@@ -57,6 +136,20 @@ int RunAudit(const std::vector<std::string>& args) {
       std::fprintf(stderr, "crosswalk audit: --seq takes a positive number\n");
       return 2;
     }
+  }
+  if (format != "jsonl" && format != "auditevent") {
+    crosswalk::cli::PrintSafe(stderr, "crosswalk audit: --format takes jsonl or auditevent, not '" + format + "'");
+    return 2;
+  }
+  for (std::string* t : {&since, &until}) {
+    if (t->empty()) continue;
+    std::string key = TimeKey(*t);
+    if (key.empty()) {
+      crosswalk::cli::PrintSafe(stderr, "crosswalk audit: '" + *t +
+                                            "' is not a UTC instant or a prefix of one (e.g. 2026-11-30T06:10)");
+      return 2;
+    }
+    *t = key;
   }
   std::string path = inbox + "/audit.jsonl";
   std::ifstream in(path, std::ios::binary);
@@ -78,7 +171,17 @@ int RunAudit(const std::vector<std::string>& args) {
     if (seq != 0 && (!j.contains("seq") || !j["seq"].is_number_unsigned() || j["seq"].get<uint64_t>() != seq)) {
       continue;
     }
-    std::fwrite(line.data(), 1, line.size(), stdout);
+    if (!outcome.empty() && (!j.contains("outcome") || j["outcome"] != outcome)) continue;
+    if (!since.empty() || !until.empty()) {
+      std::string time = j.contains("time") && j["time"].is_string() ? TimeKey(j["time"].get<std::string>()) : "";
+      if (time.empty() || (!since.empty() && time < since) || (!until.empty() && time >= until)) continue;
+    }
+    if (format == "auditevent") {
+      std::string out = AuditEvent(j).dump();
+      std::fwrite(out.data(), 1, out.size(), stdout);
+    } else {
+      std::fwrite(line.data(), 1, line.size(), stdout);
+    }
     std::fputc('\n', stdout);
   }
   if (bad > 0) std::fprintf(stderr, "crosswalk audit: %zu line%s not JSON (skipped)\n", bad, bad == 1 ? "" : "s");

@@ -129,6 +129,32 @@ TEST_F(ServeCliTest, SigtermStopsCleanlyAndAuditPrintsOneControlId) {
   EXPECT_EQ(std::count(all.out.begin(), all.out.end(), '\n'), 2) << all.out;
   Proc bad = Tool("audit --inbox " + Path("nowhere"));
   EXPECT_EQ(bad.status, 1);
+
+  // Outcome and time filters, and the FHIR AuditEvent export.
+  Proc aa = Tool("audit --inbox " + Path("inbox") + " --outcome AA");
+  EXPECT_EQ(std::count(aa.out.begin(), aa.out.end(), '\n'), 2) << aa.out;
+  Proc future = Tool("audit --inbox " + Path("inbox") + " --since 2999-01-01");
+  EXPECT_EQ(future.status, 0);
+  EXPECT_EQ(future.out, "");
+  Proc past = Tool("audit --inbox " + Path("inbox") + " --event written --since 2000-01-01T00:00 --until 2999");
+  EXPECT_EQ(past.status, 2);  // "2999" is not a date
+  past = Tool("audit --inbox " + Path("inbox") + " --event written --since 2000-01-01T00:00 --until 2999-01-01");
+  EXPECT_EQ(std::count(past.out.begin(), past.out.end(), '\n'), 2) << past.out;
+  Proc ae = Tool("audit --inbox " + Path("inbox") + " --control-id CTL1 --format auditevent");
+  ASSERT_EQ(ae.status, 0) << ae.err;
+  std::istringstream ae_lines(ae.out);
+  int n = 0;
+  while (std::getline(ae_lines, line)) {
+    auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["resourceType"], "AuditEvent");
+    EXPECT_EQ(j["entity"][0]["what"]["identifier"]["value"], "CTL1");
+    EXPECT_TRUE(j["recorded"].is_string());
+    EXPECT_FALSE(j["source"]["observer"].empty());
+    ++n;
+  }
+  EXPECT_EQ(n, 4);
+  EXPECT_EQ(ae.out.find("DOE"), std::string::npos);
+  EXPECT_EQ(Tool("audit --inbox " + Path("inbox") + " --format xml").status, 2);
 }
 
 TEST_F(ServeCliTest, UsageErrors) {
