@@ -50,6 +50,7 @@ struct DeliveryRecord {
   uint64_t seq = 0;
   uint32_t tries = 0;       // attempts made so far
   uint64_t next_ms = 0;     // Unix time (ms) of the next attempt; 0 = at once
+  uint64_t queued_ms = 0;   // Unix time (ms) the output became durable (in memory only, for the latency metric)
   std::string last_error;   // why the last attempt failed ("HTTP 503", a transport error); the reason of a dead letter
   std::string file;         // the output's name in the output directory
   std::string listener, peer, control_id, type, sha256;  // for the audit trail

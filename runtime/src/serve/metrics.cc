@@ -8,10 +8,35 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <string_view>
 
 namespace crosswalk::serve {
+
+void LatencyHistogram::Observe(double seconds) {
+  if (!(seconds >= 0)) seconds = 0;
+  size_t i = 0;
+  while (i < kBuckets && seconds > kBounds[i]) ++i;
+  counts_[i].fetch_add(1, std::memory_order_relaxed);
+  sum_us_.fetch_add(static_cast<uint64_t>(seconds * 1e6), std::memory_order_relaxed);
+}
+
+void LatencyHistogram::Render(const char* name, const char* help, std::string* out) const {
+  std::string n = name;
+  *out += "# HELP " + n + " " + help + "\n# TYPE " + n + " histogram\n";
+  uint64_t cumulative = 0;
+  char le[32];
+  for (size_t i = 0; i < kBuckets; ++i) {
+    cumulative += counts_[i].load(std::memory_order_relaxed);
+    std::snprintf(le, sizeof le, "%g", kBounds[i]);
+    *out += n + "_bucket{le=\"" + le + "\"} " + std::to_string(cumulative) + "\n";
+  }
+  cumulative += counts_[kBuckets].load(std::memory_order_relaxed);
+  *out += n + "_bucket{le=\"+Inf\"} " + std::to_string(cumulative) + "\n";
+  std::snprintf(le, sizeof le, "%.6f", static_cast<double>(sum_us_.load(std::memory_order_relaxed)) / 1e6);
+  *out += n + "_sum " + le + "\n" + n + "_count " + std::to_string(cumulative) + "\n";
+}
 
 Result<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(const std::string& host, uint16_t port,
                                                                 std::function<std::string()> render) {

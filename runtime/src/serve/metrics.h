@@ -20,6 +20,20 @@
 
 namespace crosswalk::serve {
 
+// A latency histogram with fixed buckets (1 ms to 10 s), safe to observe from any thread (relaxed atomics).
+class LatencyHistogram {
+ public:
+  static constexpr double kBounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  static constexpr size_t kBuckets = sizeof(kBounds) / sizeof(kBounds[0]);
+  void Observe(double seconds);
+  // Appends the Prometheus text of the histogram `name` (with # HELP and # TYPE lines).
+  void Render(const char* name, const char* help, std::string* out) const;
+
+ private:
+  std::atomic<uint64_t> counts_[kBuckets + 1] = {};  // the last one: above every bound (+Inf only)
+  std::atomic<uint64_t> sum_us_{0};
+};
+
 class MetricsEndpoint {
  public:
   // Binds HOST:PORT (IPv4; port 0 = any free port) and starts answering. kIoError when it cannot bind.

@@ -42,6 +42,25 @@ constexpr size_t kWorkerBatch = 64;
 
 std::string ErrnoText(int err) { return std::strerror(err); }
 
+uint64_t UnixMs() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+// "2026-11-30T06:10:00.123Z" (NowInstant's form) -> Unix ms; 0 when it has another form.
+int64_t InstantMs(const std::string& t) {
+  std::tm tm{};
+  int ms = 0;
+  if (t.size() != 24 || std::sscanf(t.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                                    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7) {
+    return 0;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<int64_t>(timegm(&tm)) * 1000 + ms;
+}
+
 std::string SeqName(uint64_t seq) {
   char buf[24];
   std::snprintf(buf, sizeof buf, "%016llu", static_cast<unsigned long long>(seq));
@@ -214,6 +233,9 @@ std::string Server::RenderMetrics() const {
   metric("crosswalk_pending_messages", "gauge", "Messages stored and not yet done (delivery included).",
          pending_.load());
   metric("crosswalk_open_connections", "gauge", "Open MLLP connections.", open_connections_.load());
+  s.ack_seconds.Render("crosswalk_ack_seconds", "Frames read to stored (synced) with their ACKs queued.", &out);
+  s.convert_seconds.Render("crosswalk_convert_seconds", "Message stored to its output durable.", &out);
+  s.deliver_seconds.Render("crosswalk_deliver_seconds", "Output durable to accepted by the FHIR server.", &out);
   return out;
 }
 
@@ -322,6 +344,7 @@ void Server::ReadFrom(Connection* c, std::vector<Frame>* frames) {
 
 // Parses each frame, stores the good ones in one synced write, then queues their ACKs (group commit).
 void Server::HandleFrames(std::vector<Frame>* frames) {
+  const auto started = std::chrono::steady_clock::now();
   struct Parsed {
     hl7v2::Message msg;
     std::string error;  // why the frame is refused ("" when it can be stored)
@@ -434,6 +457,8 @@ void Server::HandleFrames(std::vector<Frame>* frames) {
                   .seq = p.item >= 0 && stored.ok() ? items[static_cast<size_t>(p.item)].seq : 0,
                   .control_id = received_event.control_id, .type = received_event.type, .outcome = code});
   }
+  double ack_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  for (size_t i = 0; i < frames->size(); ++i) stats_.ack_seconds.Observe(ack_seconds);
   if (added > 0) {
     std::lock_guard<std::mutex> lock(mu_);
     for (const InboxItem& item : items) {
@@ -693,6 +718,7 @@ void Server::ProcessBatch(const std::vector<uint64_t>& seqs, RunContext* ctx, Ru
         d.control_id = it.rec.control_id;
         d.type = it.rec.type;
         d.sha256 = it.rec.sha256;
+        d.queued_ms = UnixMs();
         marked = inbox_->MarkConverted(d);
         if (marked.ok()) to_deliver.push_back(std::move(d));
       } else {
@@ -712,6 +738,9 @@ void Server::ProcessBatch(const std::vector<uint64_t>& seqs, RunContext* ctx, Ru
       e.detail = it.reason;
     } else {
       ++stats_.written;
+      if (int64_t at = InstantMs(it.rec.received); at > 0) {
+        stats_.convert_seconds.Observe(static_cast<double>(static_cast<int64_t>(UnixMs()) - at) / 1000.0);
+      }
       e.event = "written";
       e.outcome = "ok";
       e.detail = it.name;
@@ -730,14 +759,6 @@ void Server::ProcessBatch(const std::vector<uint64_t>& seqs, RunContext* ctx, Ru
 // ---------------------------------------------------------------------------------------------------
 // Delivery to the FHIR server: one thread, the queue in order; the head is retried until it is delivered or
 // becomes a dead letter, so the server sees the messages in the order their outputs became durable.
-
-namespace {
-uint64_t UnixMs() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
-}
-}  // namespace
 
 void Server::DeliveryLoop() {
   std::random_device seed;
@@ -794,6 +815,7 @@ Server::Attempt Server::Deliver(DeliveryRecord* d, uint64_t random) {
       e.outcome = std::to_string(r.status);
       e.detail = options_.fhir.base_url;
       audit_.Write(e);
+      if (d->queued_ms != 0) stats_.deliver_seconds.Observe(static_cast<double>(UnixMs() - d->queued_ms) / 1000.0);
       if (!st.ok()) {
         // The server has it; if the mark is lost the next start sends it again (at least once).
         audit_.Write({.event = "error", .listener = listener_name_, .seq = d->seq, .detail = st.ToString()});

@@ -116,6 +116,9 @@ class Server {
     std::atomic<uint64_t> delivered{0};      // outputs the FHIR server accepted
     std::atomic<uint64_t> retries{0};        // failed attempts that will be retried
     std::atomic<uint64_t> dead_letters{0};   // deliveries given up
+    // Frames read -> stored (synced) and their ACKs queued; stored -> output durable; output durable ->
+    // accepted by the FHIR server.
+    LatencyHistogram ack_seconds, convert_seconds, deliver_seconds;
   };
   const Stats& stats() const { return stats_; }
 

@@ -673,7 +673,10 @@ TEST_F(FhirDeliveryTest, MetricsAndHealthEndpoint) {
   for (const char* line : {"crosswalk_messages_stored_total 2\n", "crosswalk_outputs_written_total 2\n",
                            "crosswalk_fhir_delivered_total 2\n", "crosswalk_fhir_retries_total 1\n",
                            "crosswalk_pending_messages 0\n", "# TYPE crosswalk_pending_messages gauge\n",
-                           "# TYPE crosswalk_frames_received_total counter\n"}) {
+                           "# TYPE crosswalk_frames_received_total counter\n",
+                           "# TYPE crosswalk_ack_seconds histogram\n", "crosswalk_convert_seconds_count 2\n",
+                           "crosswalk_deliver_seconds_count 2\n", "crosswalk_ack_seconds_bucket{le=\"+Inf\"} 2\n",
+                           "crosswalk_ack_seconds_bucket{le=\"0.001\"} "}) {
     EXPECT_NE(m.find(line), std::string::npos) << line << m;
   }
   EXPECT_NE(HttpGet(server_->metrics_port(), "/health").find("\r\n\r\nok\n"), std::string::npos);
