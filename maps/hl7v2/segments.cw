@@ -8,6 +8,7 @@
 // (MSH-10), the resource kind and an index; references between entries use that same fullUrl.
 
 import hl7v2.datatypes
+import hl7v2.places
 
 // ---- Bundle plumbing ------------------------------------------------------------------------------------
 
@@ -205,19 +206,40 @@ def Encounter(pv1, pv2, fixedStatus) {
     reAdmission: { coding[]: translate_coding(pv1.13.1, CM_0092_V2_0092) } if pv1.13
     dischargeDisposition: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0112", code: pv1.36.1 } } if pv1.36
   }
-  location[]: { location: Ref("Location", "PV1-3"), status: LocationStatus(pv1, fixedStatus) } if pv1.3
-  location[]: { location: Ref("Location", "PV1-6"), status: "completed" } if pv1.6
+  location[]: EncounterLocation(LocationRefWith(pv1.3, pv1.40), LocationStatus(pv1, fixedStatus), false)
+  location[]: EncounterLocation(LocationRef(pv1.6), "completed", false)
+  location[]: EncounterLocation(LocationRef(pv1.11), if upper(pv1.2.1) == "P" then "planned" else "active", true)
+  location[]: EncounterLocation(LocationRef(pv1.42), "planned", false)
+  location[]: EncounterLocation(LocationRef(pv1.43), "completed", true)
+  location[]: EncounterLocation(LocationRef(pv2.1), "planned", false)
 }
+
+// One Encounter.location (IG PV1[Encounter], PV2[Encounter]): PV1-3 assigned (active, planned for a
+// pre-admit), PV1-6 prior (completed), PV1-11 temporary (active; flagged temporary as FHIR-Converter and
+// ReportStream do), PV1-42 pending (planned: the IG's "reserved" is written beside the PV1-42 row, both
+// converters say planned), PV1-43 prior temporary (completed, temporary), PV2-1 prior pending (planned).
+// Nothing when the PL names no place.
+def EncounterLocation(ref, status, temporary) = if ref.reference then {
+  extension[]: { url: "http://hl7.org/fhir/uv/v2mappings/StructureDefinition/temporary-location", valueBoolean: true } if temporary
+  location: ref
+  status: status
+} else null
+
+// Whether a PV1 says anything an Encounter maps (a bare "PV1|1" does not): the class, a location, a doctor,
+// the service, the visit number, or the admit/discharge times. ReportStream writes the Encounter for any of
+// them (a PV1 with only a prior location is still a visit).
+def HasVisit(pv1) = pv1.2 or pv1.3 or pv1.4 or pv1.6 or pv1.7 or pv1.8 or pv1.9 or pv1.10 or pv1.11 or pv1.17
+                    or pv1.19.1 or pv1.42 or pv1.43 or pv1.44 or pv1.45
 
 // Entries for PV1/PV2: the Encounter, its Locations and Practitioners.
 def EncounterEntries(pv1, pv2, fixedStatus) = [
   Entry("Encounter", 1, Encounter(pv1, pv2, fixedStatus)),
-  EncounterPlacesAndPeople(pv1)
+  EncounterPlacesAndPeople(pv1, pv2)
 ]
 // The Locations and Practitioners an Encounter made from this PV1 refers to.
-def EncounterPlacesAndPeople(pv1) = [
-  Entry("Location", "PV1-3", Location(pv1.3)) if pv1.3,
-  Entry("Location", "PV1-6", Location(pv1.6)) if pv1.6,
+def EncounterPlacesAndPeople(pv1, pv2) = [
+  distinct([LocationEntriesWith(pv1.3, pv1.40), LocationEntries(pv1.6), LocationEntries(pv1.11), LocationEntries(pv1.42),
+            LocationEntries(pv1.43), LocationEntries(pv2.1)]),
   Entry("Practitioner", "PV1-7", Practitioner(pv1.7)) if pv1.7.1 or pv1.7.2,
   Entry("Practitioner", "PV1-8", Practitioner(pv1.8)) if pv1.8.1 or pv1.8.2,
   Entry("Practitioner", "PV1-9", Practitioner(pv1.9)) if pv1.9.1 or pv1.9.2,
