@@ -14,19 +14,20 @@ const LOCATION_PHYSICAL_TYPE = "http://terminology.hl7.org/CodeSystem/location-p
 // shared by two visits) gets an id from its content: uuid5 of its kind and its JSON. Two equal resources
 // make two byte-identical entries, which distinct() collapses into one; every reference to either is the
 // same fullUrl. (The namespace is the one IdOf in hl7v2.segments uses.)
-def ContentUuid(kind, resource) = uuid5("6ba7b811-9dad-11d1-80b4-00c04fd430c8", "crosswalk-hl7v2-to-fhir/content/${kind}/${string(resource)}")
-def ContentEntry(kind, resource) {
-  fullUrl: "urn:uuid:${ContentUuid(kind, resource)}"
+// (The same key as PartyUrl / PartyEntry of hl7v2.parties: one resource gets one fullUrl whichever builds it.)
+def ContentUrl(resource) =
+  "urn:uuid:${uuid5('6ba7b811-9dad-11d1-80b4-00c04fd430c8', join(['crosswalk-hl7v2-to-fhir/party', resource.resourceType, string(resource)], '/'))}"
+def ContentEntry(resource) = if resource then {
+  fullUrl: ContentUrl(resource)
   resource: resource
-  request: { method: "POST", url: kind }
-}
+  request: { method: "POST", url: resource.resourceType }
+} else null
 
 // ---- PL -> Location hierarchy ----------------------------------------------------------------------------
 
-// HD -> the identifiers of a Location (IG HD[Identifier]): HD.1 as identifier[1].value, HD.2 as
-// identifier[2].value typed by HD.3 (table 0301); PL.11, the assigning authority for the location, is the
-// assigner of both.
-def LocationIdentifiers(hd, authority) = [
+// HD -> Identifier[] (IG HD[Identifier]): HD.1 as identifier[1].value, HD.2 as identifier[2].value typed by
+// HD.3 (table 0301); authority (PL.11 for a location) is the assigner of both.
+def HdIdentifiers(hd, authority) = [
   { value: trim(hd.1), assigner: HdAssigner(authority) } if trim(hd.1),
   { type: { coding[]: { system: V2System("0301"), code: trim(hd.3) } } if trim(hd.3),
     value: trim(hd.2), assigner: HdAssigner(authority) } if trim(hd.2)
@@ -40,7 +41,7 @@ def LocationStatusCode(is) = match lower(trim(is)) { "active" => "active" "suspe
 // status, and the bed status a PV1-40 gives (operationalStatus, table 0116).
 def LocationLevel(hd, code, parent, pl, mostSpecific, bedStatus) {
   resourceType: "Location"
-  identifier[]: LocationIdentifiers(hd, pl.11)
+  identifier[]: HdIdentifiers(hd, pl.11)
   identifier[]: EntityIdentifier(pl.10) if mostSpecific and trim(pl.10.1)
   status: LocationStatusCode(pl.5) if mostSpecific
   operationalStatus: { system: V2System("0116"), code: trim(bedStatus) } if mostSpecific and trim(bedStatus)
@@ -51,7 +52,7 @@ def LocationLevel(hd, code, parent, pl, mostSpecific, bedStatus) {
   partOf: { reference: parent.fullUrl } if parent
 }
 def LocationLevelEntry(hd, code, parent, pl, mostSpecific, bedStatus) =
-  if hd then ContentEntry("Location", LocationLevel(hd, code, parent, pl, mostSpecific, bedStatus)) else null
+  if hd then ContentEntry(LocationLevel(hd, code, parent, pl, mostSpecific, bedStatus)) else null
 
 // PL -> the entries of its Locations, least specific first: facility (PL.4, si) <- building (PL.7, bu) <-
 // floor (PL.8, lvl) <- point of care (PL.1, wa) <- room (PL.2, ro) <- bed (PL.3, bd); each is partOf the
@@ -67,7 +68,7 @@ def LocationEntriesWith(pl, bedStatus) {
   let poc = LocationLevelEntry(pl.1, "wa", lvl ?? bu ?? si, pl, most == 1, bedStatus)
   let ro = LocationLevelEntry(pl.2, "ro", poc ?? lvl ?? bu ?? si, pl, most == 2, bedStatus)
   let bd = LocationLevelEntry(pl.3, "bd", ro ?? poc ?? lvl ?? bu ?? si, pl, most == 3, bedStatus)
-  let lone = if most == 0 and (trim(pl.9) or trim(pl.10.1)) then ContentEntry("Location", {
+  let lone = if most == 0 and (trim(pl.9) or trim(pl.10.1)) then ContentEntry({
     resourceType: "Location"
     identifier[]: EntityIdentifier(pl.10) if trim(pl.10.1)
     status: LocationStatusCode(pl.5)
@@ -81,3 +82,20 @@ def LocationEntries(pl) = LocationEntriesWith(pl, null)
 // The reference to a PL's most specific Location (absent when the PL names no place).
 def LocationRefWith(pl, bedStatus) = { reference: last(LocationEntriesWith(pl, bedStatus)).fullUrl }
 def LocationRef(pl) = LocationRefWith(pl, null)
+
+// HD -> Location (IG HD[Location]; EVN-7 event facility): named by HD.1, identified by HD.2 when it is an ISO
+// or UUID id, a site.
+def HdLocation(hd) {
+  resourceType: "Location"
+  identifier[]: { value: trim(hd.2) } if trim(hd.2) and (upper(trim(hd.3)) == "ISO" or upper(trim(hd.3)) == "UUID")
+  name: trim(hd.1)
+  physicalType: { coding[]: { system: LOCATION_PHYSICAL_TYPE, code: "si" } }
+}
+def HdLocationEntry(hd) = if hd then ContentEntry(HdLocation(hd)) else null
+
+// HD -> Device (IG HD[Device]; MSH-3 sending application, the source of the message): identified by its HD.
+def HdDevice(hd) = if trim(hd.1) or trim(hd.2) then {
+  resourceType: "Device"
+  identifier[]: HdIdentifiers(hd, null)
+} else null
+def HdDeviceEntry(hd) = ContentEntry(HdDevice(hd))

@@ -36,60 +36,134 @@ def Entry(kind, n, resource) {
 
 // ---- MSH / EVN -------------------------------------------------------------------------------------------
 
+// MSH-4 sending facility -> the sender Organization (IG MSH[MessageHeader]: MSH-4 sender(Organization) by
+// HD[Organization], MSH-17 country code -> sender.address.country). Written when either is valued.
 def SenderOrganization(msh) {
   resourceType: "Organization"
   identifier[]: { system: "urn:ietf:rfc:3986", value: HdUri(msh.4) } if HdUri(msh.4)
   name: msh.4.1 ?? msh.4.2
+  address[]: { country: trim(msh.17) } if trim(msh.17)
 }
+def HasSender(msh) = msh.4 or trim(msh.17)
 
 // An HD as an endpoint url (IG HD[MessageHeader.source/destination]): its universal id as a URI, else
 // "urn:id:" + its namespace id (spaces percent-encoded); absent when the HD is empty.
 def HdEndpoint(hd) = HdUri(hd) ?? (if hd.1 then "urn:id:${UriText(hd.1)}" else null)
 
-// MSH -> MessageHeader (IG MSH[MessageHeader]). source.endpoint is required (R4 1..1): MSH-3 as above. A
-// message with no sending application (MSH-3 empty) gets no MessageHeader: there is nothing true to write.
-// A destination (MSH-5/MSH-6) is written only with an endpoint (required too).
+// MSH-9 as the IG's MSG[Coding] display: "ORU^R01^ORU_R01" (code, trigger, structure as written).
+def MessageTypeText(msh) = join([trim(msh.9.1), trim(msh.9.2), trim(msh.9.3)], "^")
+
+// A required element the message does not give (IG: MSH-3/MSH-24 or MSH-5/MSH-25 not valued): FHIR's
+// data-absent-reason extension on the primitive ("_endpoint"), never a made-up endpoint.
+def DataAbsentUnknown() = { extension[]: { url: "http://hl7.org/fhir/StructureDefinition/data-absent-reason", valueCode: "unknown" } }
+
+// MSH -> MessageHeader (IG MSH[MessageHeader]): eventCoding MSG[Coding] (v2-0003 trigger, the whole type as
+// display), source the sending network address MSH-24, else the sending application MSH-3 (name, endpoint; a
+// message with neither has source.endpoint data-absent "unknown", as the IG says), sender the MSH-4/MSH-17
+// Organization, destination the receiving network address MSH-25, else MSH-5 / MSH-6 (its endpoint
+// data-absent likewise), MSH-19 language, MSH-11 processing id as a meta tag.
 def MessageHeader(msh, focus) {
   resourceType: "MessageHeader"
-  eventCoding: { system: "http://terminology.hl7.org/CodeSystem/v2-0003", code: msh.9.2 }
+  eventCoding: { system: "http://terminology.hl7.org/CodeSystem/v2-0003", code: trim(msh.9.2), display: MessageTypeText(msh) }
+  let destination = if msh.25 then msh.25 else msh.5
   destination[]: {
-    name: msh.5.1
-    endpoint: HdEndpoint(msh.5) ?? HdEndpoint(msh.6)
+    name: destination.1
+    endpoint: HdEndpoint(destination) ?? HdEndpoint(msh.6)
+    "_endpoint": DataAbsentUnknown() if not (HdEndpoint(destination) ?? HdEndpoint(msh.6))
     receiver: { display: msh.6.1 ?? msh.6.2 } if msh.6
-  } if HdEndpoint(msh.5) ?? HdEndpoint(msh.6)
-  sender: Ref("Organization", "sender") if msh.4
+  } if msh.5 or msh.6 or msh.25
+  sender: Ref("Organization", "sender") if HasSender(msh)
+  let source = if msh.24 then msh.24 else msh.3
   source: {
-    name: msh.3.1
+    name: source.1
     software: first(SFT-3)
     version: first(SFT-2)
-    endpoint: HdEndpoint(msh.3)
+    endpoint: HdEndpoint(source)
+    "_endpoint": DataAbsentUnknown() if not HdEndpoint(source)
   }
   focus[]: focus
+  language: trim(msh.19.1)
   meta: { tag[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0103", code: msh.11.1 } if msh.11.1 }
 }
 
-// The time a Provenance records (R4 instant: seconds and zone): EVN-2, else MSH-7.
-def RecordedInstant(msh, evn) = Instant(evn.2) ?? Instant(msh.7)
+const PARTICIPANT_TYPE = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
+def Agent(type, who) = { type: { coding[]: { system: PARTICIPANT_TYPE, code: type } }, who: who }
 
-// EVN + MSH -> Provenance (IG EVN[Provenance]): what the message did, when, and who sent it. targets is
-// never empty (HeaderEntries); the resource is written only when recorded (an instant: the message's
-// times need a zone, or run with --zone) and an author (MSH-4 or MSH-3) are known: both are required.
-def Provenance(msh, evn, targets) {
+// MSH -> Provenance (IG MSH[Provenance-Source]): the message as the source of what the Bundle holds.
+// recorded/occurred MSH-7, activity the message type (display as FHIR-Converter and ReportStream write it; the
+// IG's sheet prefixes "message - "), author the sender Organization, source entity the sending application
+// MSH-3 as a Device (HD[Device]). recorded is an R4 instant: an MSH-7
+// without a zone gives none (run with --zone), and the Provenance is then left out with a warning, as it is
+// without any sender (agent is required).
+def SourceProvenance(msh, targets) {
   resourceType: "Provenance"
   target[]: targets
-  recorded: RecordedInstant(msh, evn)
+  recorded: Instant(msh.7)
+  occurredDateTime: datetime(msh.7)
+  activity: { coding[]: { display: MessageTypeText(msh) } }
+  agent[]: Agent("author", Ref("Organization", "sender"))
+  entity[]: { role: "source", what: { reference: HdDeviceEntry(msh.3).fullUrl } } if HdDevice(msh.3)
+}
+
+// EVN -> Provenance (IG EVN[Provenance]): the event. recorded EVN-2 (else MSH-7), occurred EVN-6, reason
+// EVN-4 (table 0062), activity the trigger (v2-0003) with the message type as text, agent the operator EVN-5
+// (enterer) else the sender Organization (author), location EVN-7 (HD[Location]).
+def EventProvenance(msh, evn, targets) {
+  resourceType: "Provenance"
+  target[]: targets
+  recorded: Instant(evn.2) ?? Instant(msh.7)
   occurredDateTime: datetime(evn.6)
-  activity: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0003", code: evn.1 ?? msh.9.2 } }
+  activity: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0003", code: trim(evn.1) ?? trim(msh.9.2) },
+              text: MessageTypeText(msh) }
   reason[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v3-ActReason",
                            code: translate(evn.4.1, CM_0062_V3_ACTREASON) } } if translate(evn.4.1, CM_0062_V3_ACTREASON)
-  agent[]: {
-    type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/provenance-participant-type", code: "author" } }
-    who: if msh.4 then Ref("Organization", "sender") else { display: msh.3.1 }
-  }
-  agent[]: {
-    type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/provenance-participant-type", code: "enterer" } }
-    who: { display: XcnDisplay(evn.5) ?? evn.5.1 }
-  } if XcnDisplay(evn.5) ?? evn.5.1
+  agent[]: Agent("enterer", { display: XcnDisplay(evn.5) ?? evn.5.1 }) if XcnDisplay(evn.5) ?? evn.5.1
+  agent[]: Agent("author", Ref("Organization", "sender")) if not (XcnDisplay(evn.5) ?? evn.5.1) and HasSender(msh)
+  location: { reference: HdLocationEntry(evn.7).fullUrl } if evn.7
+}
+
+// The IG message map a message was converted by (IG MSH[Provenance-Transformation] policy): the map of its
+// trigger, or of the structure the trigger shares; absent for message types the IG has no map for.
+def IgMessageMap(msh) = match "${upper(trim(msh.9.1))}^${upper(trim(msh.9.2))}" {
+  "ADT^A01" | "ADT^A04" | "ADT^A08" | "ADT^A13" => "adt-a01"
+  "ADT^A02" => "adt-a02"
+  "ADT^A05" | "ADT^A14" | "ADT^A28" | "ADT^A31" => "adt-a05"
+  "ADT^A06" | "ADT^A07" => "adt-a06"
+  "ADT^A09" | "ADT^A10" => "adt-a09"
+  "ADT^A11" => "adt-a11"
+  "MDM^T02" | "MDM^T04" | "MDM^T06" | "MDM^T08" | "MDM^T10" => "mdm-t02"
+  "OML^O21" => "oml-o21"
+  "ORM^O01" => "orm-o01"
+  "ORU^R01" => "oru-r01"
+  "VXU^V04" => "vxu-v04"
+  _ => if upper(trim(msh.9.1)) == "SIU" then "siu-s12" else null
+}
+
+// The conversion itself (IG MSH[Provenance-Transformation]): recorded is the time of transformation, the run's
+// now() (crosswalk run --now; crosswalk serve gives the time the message was received); without it the
+// resource is left out (no clock is read: the same message gives the same bytes). The assembler is this
+// converter; the policy is the IG message map followed.
+def TransformationProvenance(msh, targets) {
+  resourceType: "Provenance"
+  target[]: targets
+  recorded: instant(now())
+  policy[]: "http://hl7.org/fhir/uv/v2mappings/message-${IgMessageMap(msh)}-to-bundle" if IgMessageMap(msh)
+  activity: { coding[]: { system: "http://hl7.org/fhir/uv/v2mappings/CodeSystem/provenance-activity-type-v2-to-fhir",
+                          code: "v2-fhir-transformation" } }
+  agent[]: Agent("assembler", { display: "Crosswalk HL7 v2 to FHIR R4 maps" })
+}
+
+// PID -> Provenance (IG PID[Provenance-Patient]): the Patient was updated by this message, at the time of
+// transformation (now(), as above); occurred PID-33 last update, agent PID-34 last update facility
+// (performer), else the converter (assembler).
+def PatientProvenance(pid) {
+  resourceType: "Provenance"
+  target[]: Ref("Patient", 1)
+  recorded: instant(now())
+  occurredDateTime: datetime(pid.33)
+  activity: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v3-DataOperation", code: "UPDATE" } }
+  agent[]: Agent("performer", { display: trim(pid.34.1) ?? trim(pid.34.2) }) if pid.34
+  agent[]: Agent("assembler", { display: "Crosswalk HL7 v2 to FHIR R4 maps" }) if not pid.34
 }
 
 // ---- PID / PD1 -> Patient --------------------------------------------------------------------------------
@@ -352,15 +426,26 @@ def Procedure(pr1, withEncounter) {
 
 def PatientEntry(pid, pd1) = Entry("Patient", 1, Patient(pid, pd1))
 
-// The Provenance targets the message's focus; with none (an ORU without OBR), the MessageHeader (as
-// ReportStream does), else the Patient.
+// The envelope of every Bundle: the MessageHeader (always: R4 source.endpoint is data-absent when MSH-3 is
+// empty, as the IG says), the sender Organization, and the Provenances of the message (MSH source, EVN
+// event), of the conversion and of the Patient. They target the MessageHeader and the message's focus (as
+// ReportStream does). A required element with no true value leaves the resource out, never a placeholder:
+// the source and event Provenances need an instant (a zone on MSH-7/EVN-2, or run --zone) and an agent, the
+// transformation and patient ones the run's time (now()).
 def HeaderEntries(focus) {
-  let header = HdEndpoint(MSH-3)
-  let targets = if focus then focus else if header then [Ref("MessageHeader", 1)] else if PID then [Ref("Patient", 1)] else null
+  let targets = [Ref("MessageHeader", 1), ...focus]
+  let source = SourceProvenance(MSH, targets)
+  let event = EventProvenance(MSH, EVN, targets)
+  warn "Provenance of the message left out: MSH-7 has no time zone (run with --zone)" if HasSender(MSH) and MSH-7 and not source.recorded
   return [
-    Entry("MessageHeader", 1, MessageHeader(MSH, focus)) if header,
-    Entry("Organization", "sender", SenderOrganization(MSH)) if MSH-4,
-    Entry("Provenance", 1, Provenance(MSH, EVN, targets)) if targets and RecordedInstant(MSH, EVN) and (MSH-4 or MSH-3.1)
+    Entry("MessageHeader", 1, MessageHeader(MSH, focus)),
+    Entry("Organization", "sender", SenderOrganization(MSH)) if HasSender(MSH),
+    Entry("Provenance", 1, source) if source.recorded and HasSender(MSH),
+    HdDeviceEntry(MSH-3) if source.recorded and HasSender(MSH),
+    Entry("Provenance", "EVN", event) if EVN and event.recorded and event.agent,
+    HdLocationEntry(EVN-7) if EVN and event.recorded and event.agent and EVN-7,
+    Entry("Provenance", "transformation", TransformationProvenance(MSH, targets)) if now(),
+    Entry("Provenance", "PID", PatientProvenance(PID)) if now() and PID
   ]
 }
 

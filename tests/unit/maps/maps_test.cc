@@ -61,6 +61,7 @@ class MapsTest : public ::testing::Test {
     crosswalk::RunContext ctx(*runtime_);
     crosswalk::RunOptions options;
     options.pretty = pretty;
+    options.now = "2024-01-01T00:00:00Z";  // the time of transformation (IG MSH[Provenance-Transformation])
     crosswalk::RunOutput output;
     crosswalk::Status s = ctx.Run(**program_, message, options, &output);
     *out = s.ok() ? output.json : s.ToString();
