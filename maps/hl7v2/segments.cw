@@ -218,6 +218,7 @@ def Patient(pid, pd1) {
   deceasedDateTime: datetime(pid.29) if pid.29
   deceasedBoolean: (pid.30 == "Y") if pid.30 and not pid.29
   address[]: Addresses(pid.11)
+  contact[]: for nk1 in NK1 where IsKin(nk1) => PatientContact(nk1)
   maritalStatus: {
     coding[]: translate_coding(pid.16.1, CM_0002_V3_MARITALSTATUS)
     coding[]: Coding(pid.16) if pid.16.3
@@ -267,6 +268,7 @@ def Encounter(pv1, pv2, fixedStatus) {
   serviceType: { coding[]: translate_coding(pv1.10.1, CM_0069_SERVICE_TYPE, "keep") } if pv1.10
   priority: { coding[]: translate_coding(pv2.25.1, CM_0217_V3_ACTPRIORITY) } if pv2.25
   subject: PatientRef()
+  account[]: Ref("Account", "PID-18") if PID and HasAccount(PID)
   participant[]: EncounterParticipant(pv1.7, "ATND", "PV1-7") if pv1.7.1 or pv1.7.2
   participant[]: EncounterParticipant(pv1.8, "REF", "PV1-8") if pv1.8.1 or pv1.8.2
   participant[]: EncounterParticipant(pv1.9, "CON", "PV1-9") if pv1.9.1 or pv1.9.2
@@ -310,8 +312,9 @@ def EncounterEntries(pv1, pv2, fixedStatus) = [
   Entry("Encounter", 1, Encounter(pv1, pv2, fixedStatus)),
   EncounterPlacesAndPeople(pv1, pv2)
 ]
-// The Locations and Practitioners an Encounter made from this PV1 refers to.
+// The Account, Locations and Practitioners an Encounter made from this PV1 refers to.
 def EncounterPlacesAndPeople(pv1, pv2) = [
+  AccountEntry(),
   distinct([LocationEntriesWith(pv1.3, pv1.40), LocationEntries(pv1.6), LocationEntries(pv1.11), LocationEntries(pv1.42),
             LocationEntries(pv1.43), LocationEntries(pv2.1)]),
   Entry("Practitioner", "PV1-7", Practitioner(pv1.7)) if pv1.7.1 or pv1.7.2,
@@ -320,31 +323,86 @@ def EncounterPlacesAndPeople(pv1, pv2) = [
   Entry("Practitioner", "PV1-17", Practitioner(pv1.17)) if pv1.17.1 or pv1.17.2
 ]
 
-// ---- NK1 -> RelatedPerson --------------------------------------------------------------------------------
+// ---- NK1 -> RelatedPerson and Patient.contact -------------------------------------------------------------
+// The IG maps every NK1 both to a RelatedPerson (NK1[RelatedPerson]: FHIR-Converter writes those) and to a
+// Patient.contact (NK1[Patient]: ReportStream writes those); Crosswalk writes both.
 
+// NK1-3 relationship (table 0063): the v3 RoleCode (or v2-0063 / v2-0131 code) the IG's ConceptMap gives, and
+// the original coding when it names its system.
+def Relationship(cwe) = if cwe.1 or cwe.2 then {
+  coding[]: translate_coding(cwe.1, CM_0063_V3_ROLECODE)
+  coding[]: Coding(cwe) if cwe.3
+  text: cwe.2
+} else null
+
+// NK1-7 contact role (table 0131).
+def ContactRole(cwe) = if cwe.1 or cwe.2 then {
+  coding[]: translate_coding(cwe.1, CM_0131_V2_0131, "keep")
+  text: cwe.2
+} else null
+
+def HasXtn(xtn) = xtn.1 or xtn.4 or xtn.7 or xtn.12
+
+// A social security number as an identifier (NK1-37, GT1-12, IN2-2).
+def SsnIdentifier(ssn, typeCode) = if trim(ssn) then {
+  type: { coding[]: { system: CS_V2_0203, code: typeCode, display: lookup(typeCode, CS_V2_0203) } }
+  system: "http://hl7.org/fhir/sid/us-ssn"
+  value: trim(ssn)
+} else null
+
+// NK1 -> RelatedPerson (IG NK1[RelatedPerson]): identifiers NK1-12, NK1-33, NK1-37 (SSN); names NK1-2 and
+// the contact person NK1-30; relationship NK1-3 and contact role NK1-7; addresses NK1-4, NK1-32; telecom
+// NK1-5 (home), NK1-6 (work), NK1-31, NK1-40, NK1-41; NK1-15 gender, NK1-16 birth date, NK1-20 language,
+// NK1-8/9 period.
 def RelatedPerson(nk1) {
   resourceType: "RelatedPerson"
+  identifier[]: Identifiers(nk1.12)
   identifier[]: Identifiers(nk1.33)
+  identifier[]: SsnIdentifier(nk1.37, "SS")
   patient: PatientRef()
-  relationship[]: {
-    coding[]: translate_coding(nk1.3.1, CM_0063_V3_ROLECODE)
-    coding[]: Coding(nk1.3) if nk1.3.3
-    text: nk1.3.2
-  } if nk1.3
-  relationship[]: {
-    coding[]: translate_coding(nk1.7.1, CM_0131_V2_0131, "keep")
-    text: nk1.7.2
-  } if nk1.7
+  relationship[]: Relationship(nk1.3)
+  relationship[]: ContactRole(nk1.7)
   name[]: HumanNames(nk1.2)
-  telecom[]: for xtn in nk1.5 where xtn.1 or xtn.4 or xtn.7 or xtn.12 => ContactPointWithUse(xtn, "home")
-  telecom[]: for xtn in nk1.6 where xtn.1 or xtn.4 or xtn.7 or xtn.12 => ContactPointWithUse(xtn, "work")
+  name[]: HumanNames(nk1.30)
+  telecom[]: for xtn in nk1.5 where HasXtn(xtn) => ContactPointWithUse(xtn, "home")
+  telecom[]: for xtn in nk1.6 where HasXtn(xtn) => ContactPointWithUse(xtn, "work")
+  telecom[]: for xtn in nk1.31 where HasXtn(xtn) => ContactPoint(xtn)
+  telecom[]: for xtn in nk1.40 where HasXtn(xtn) => ContactPoint(xtn)
+  telecom[]: for xtn in nk1.41 where HasXtn(xtn) => ContactPoint(xtn)
   gender: translate(nk1.15, CM_0001_ADMINISTRATIVE_GENDER)
   birthDate: date(nk1.16)
   address[]: Addresses(nk1.4)
-  period: { start: date(nk1.8), end: date(nk1.9) }
+  address[]: Addresses(nk1.32)
+  period: { start: datetime(nk1.8), end: datetime(nk1.9) }
+  communication[]: { language: CodeableConcept(nk1.20), preferred: true } if nk1.20
 }
 
-// ---- IN1 -> Coverage (+ the payor Organization) ----------------------------------------------------------
+// NK1 -> Patient.contact (IG NK1[Patient]): the first name and address (contact has one of each),
+// relationship NK1-3 and role NK1-7, telecom NK1-5 (home), NK1-6 (work), NK1-40, NK1-41, gender NK1-15,
+// period NK1-8/9, the organisation NK1-13 by name. Only an NK1 with a name, telecom, address or
+// organisation is a contact.
+def PatientContact(nk1) {
+  let contact = {
+    relationship[]: Relationship(nk1.3)
+    relationship[]: ContactRole(nk1.7)
+    name: first(HumanNames(nk1.2))
+    telecom[]: for xtn in nk1.5 where HasXtn(xtn) => ContactPointWithUse(xtn, "home")
+    telecom[]: for xtn in nk1.6 where HasXtn(xtn) => ContactPointWithUse(xtn, "work")
+    telecom[]: for xtn in nk1.40 where HasXtn(xtn) => ContactPoint(xtn)
+    telecom[]: for xtn in nk1.41 where HasXtn(xtn) => ContactPoint(xtn)
+    address: first(Addresses(nk1.4))
+    gender: translate(nk1.15, CM_0001_ADMINISTRATIVE_GENDER)
+    organization: { display: trim(nk1.13.1) } if trim(nk1.13.1)
+    period: { start: datetime(nk1.8), end: datetime(nk1.9) }
+  }
+  // R4 pat-1: a contact has a name, telecom, address or organisation (a bare relationship is no contact).
+  return if contact.name or contact.telecom or contact.address or contact.organization then contact else null
+}
+
+// The NK1 that describe someone (a name, a relationship or a contact person).
+def IsKin(nk1) = nk1.2 or nk1.3 or nk1.30
+
+// ---- IN1 / IN2 -> Coverage (+ the payor, policy holder and insured) ----------------------------------------
 
 def Payor(in1) {
   resourceType: "Organization"
@@ -354,21 +412,123 @@ def Payor(in1) {
   telecom[]: ContactPoints(in1.7)
 }
 
-def Coverage(in1, n) {
+// IN1-10 insured's group employer id / IN1-11 its name -> the policy holder Organization (IG IN1[Coverage]).
+def PolicyHolder(in1) = if in1.10.1 or in1.11.1 then {
+  resourceType: "Organization"
+  identifier[]: Identifiers(in1.10)
+  name: trim(in1.11.1)
+} else null
+
+// IN1-17 is the patient themself ("SEL"): the subscriber is the Patient (IG IN1-16).
+def InsuredIsPatient(in1) = upper(trim(in1.17.1)) == "SEL"
+
+// IN1-16..19 (+ IN2) -> the insured person when it is not the patient (IG IN1-16 subscriber(RelatedPerson)):
+// name IN1-16, relationship IN1-17, birth date IN1-18, address IN1-19, gender IN1-43; identifiers IN1-49,
+// IN2-1 and the SSN IN2-2.
+def Insured(in1, in2) = if in1.16 and not InsuredIsPatient(in1) then {
+  resourceType: "RelatedPerson"
+  identifier[]: Identifiers(in1.49)
+  identifier[]: Identifiers(in2.1)
+  identifier[]: SsnIdentifier(in2.2, "SS")
+  patient: PatientRef()
+  relationship[]: Relationship(in1.17)
+  name[]: HumanNames(in1.16)
+  gender: translate(in1.43, CM_0001_ADMINISTRATIVE_GENDER)
+  birthDate: date(in1.18)
+  address[]: Addresses(in1.19)
+} else null
+
+// IN1-17 (table 0063) -> Coverage.relationship (subscriber-relationship). No IG ConceptMap exists for this
+// pair; the codes with one meaning are mapped, any other is kept as its v2-0063 coding.
+def SubscriberRelationship(cwe) = match upper(trim(cwe.1)) {
+  "SEL" => "self" "SPO" => "spouse" "CHD" | "NCH" | "SCH" | "FCH" => "child" "PAR" | "MTH" | "FTH" => "parent" _ => null
+}
+
+// IN1-37/38/40/41 (CP) -> costToBeneficiary: the amount (CP.1 MO) and the price type (CP.2, table 0205).
+def CostToBeneficiary(cp) = if cp.1.1 and decimal(cp.1.1) then {
+  type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0205", code: trim(cp.2) } } if trim(cp.2)
+  valueMoney: { value: decimal(cp.1.1), currency: upper(trim(cp.1.2)) }
+} else null
+
+// IN1 (+ IN2) -> Coverage (IG IN1[Coverage]; FHIR-Converter for IN1-36 and IN2).
+def Coverage(in1, in2, n) {
   resourceType: "Coverage"
-  identifier[]: { value: in1.36 } if in1.36
+  extension[]: for cx in in1.49 where cx.1 => { url: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Coverage.subscriberId",
+                                                valueIdentifier: Identifier(cx) }
+  identifier[]: { type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0203", code: "PLN" } }, value: trim(in1.36) } if trim(in1.36)
+  identifier[]: { type: { coding[]: { system: CS_V2_0203, code: "MC", display: lookup("MC", CS_V2_0203) } },
+                  system: "http://hl7.org/fhir/sid/us-medicare", value: trim(in2.6) } if trim(in2.6)
+  identifier[]: { type: { coding[]: { system: CS_V2_0203, code: "MA", display: lookup("MA", CS_V2_0203) } }, value: trim(in2.8) } if trim(in2.8)
   status: "active"
   type: CodeableConcept(in1.15) if in1.15
+  policyHolder: Ref("Organization", "IN1-${n}-holder") if PolicyHolder(in1)
+  subscriber: if InsuredIsPatient(in1) then Ref("Patient", 1) else if Insured(in1, in2) then Ref("RelatedPerson", "IN1-${n}") else null
   subscriberId: in1.49.1 ?? in1.36
   beneficiary: Ref("Patient", 1)
-  relationship: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0063", code: in1.17.1 } } if in1.17
+  relationship: {
+    coding[]: { system: "http://terminology.hl7.org/CodeSystem/subscriber-relationship", code: SubscriberRelationship(in1.17),
+                display: lookup(SubscriberRelationship(in1.17), "http://terminology.hl7.org/CodeSystem/subscriber-relationship") } if SubscriberRelationship(in1.17)
+    coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0063", code: trim(in1.17.1) } if not SubscriberRelationship(in1.17)
+  } if in1.17.1
   period: { start: date(in1.12), end: date(in1.13) }
   payor[]: Ref("Organization", "IN1-${n}")
-  class[]: { type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/coverage-class", code: "group" } },
+  class[]: { type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/coverage-class", code: "group", display: "Group" } },
              value: in1.8, name: in1.9.1 } if in1.8
-  class[]: { type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/coverage-class", code: "plan" } },
+  class[]: { type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/coverage-class", code: "plan", display: "Plan" } },
              value: in1.2.1, name: in1.2.2 } if in1.2.1
+  network: trim(in1.2.2)
+  costToBeneficiary[]: CostToBeneficiary(in1.37)
+  costToBeneficiary[]: CostToBeneficiary(in1.38)
+  costToBeneficiary[]: CostToBeneficiary(in1.40)
+  costToBeneficiary[]: CostToBeneficiary(in1.41)
 }
+
+// The entries of one INSURANCE group: the Coverage, its payor, policy holder and insured person.
+def InsuranceEntries(ins, n) = [
+  Entry("Coverage", n, Coverage(ins.IN1, ins.IN2, n)),
+  Entry("Organization", "IN1-${n}", Payor(ins.IN1)),
+  Entry("Organization", "IN1-${n}-holder", PolicyHolder(ins.IN1)) if PolicyHolder(ins.IN1),
+  Entry("RelatedPerson", "IN1-${n}", Insured(ins.IN1, ins.IN2)) if Insured(ins.IN1, ins.IN2)
+]
+
+// ---- GT1 -> RelatedPerson (guarantor), PID-18 -> Account ---------------------------------------------------
+
+// GT1 -> the guarantor as a RelatedPerson (FHIR-Converter; the IG has no GT1 map): identifiers GT1-2, GT1-19
+// and the SSN GT1-12, name GT1-3, address GT1-5, telecom GT1-6 (home) / GT1-7 (work), birth date GT1-8,
+// gender GT1-9, relationship GT1-11. A guarantor that is the patient (GT1-11 "SEL") or an organisation
+// (GT1-21) is no RelatedPerson.
+def GuarantorIsPerson(gt1) = gt1.3 and upper(trim(gt1.11.1)) != "SEL"
+def Guarantor(gt1) {
+  resourceType: "RelatedPerson"
+  identifier[]: Identifiers(gt1.2)
+  identifier[]: Identifiers(gt1.19)
+  identifier[]: SsnIdentifier(gt1.12, "SB")
+  patient: PatientRef()
+  relationship[]: Relationship(gt1.11)
+  name[]: HumanNames(gt1.3)
+  telecom[]: for xtn in gt1.6 where HasXtn(xtn) => ContactPointWithUse(xtn, "home")
+  telecom[]: for xtn in gt1.7 where HasXtn(xtn) => ContactPointWithUse(xtn, "work")
+  gender: translate(gt1.9, CM_0001_ADMINISTRATIVE_GENDER)
+  birthDate: date(gt1.8)
+  address[]: Addresses(gt1.5)
+}
+
+// PID-18 patient account number -> Account (IG PID[Account]: identifier, status active), with the
+// guarantors of the message's GT1 segments (party, GT1-13/14 period).
+def Account(pid) {
+  resourceType: "Account"
+  identifier[]: Identifiers(pid.18)
+  status: "active"
+  subject[]: Ref("Patient", 1)
+  for gt1, i in GT1 where GuarantorIsPerson(gt1) {
+    guarantor[]: { party: Ref("RelatedPerson", "GT1-${i + 1}"), onHold: false,
+                   period: { start: date(gt1.13), end: date(gt1.14) } }
+  }
+}
+def HasAccount(pid) = pid.18.1
+// The Account entry: written with the Encounter (whose account it is) when there is one, else with the
+// message's people (PersonEntries(withEncounter) is called with whether EncounterEntries was).
+def AccountEntry() = if PID and HasAccount(PID) then Entry("Account", "PID-18", Account(PID)) else null
 
 // ---- AL1 -> AllergyIntolerance ---------------------------------------------------------------------------
 
@@ -452,12 +612,13 @@ def HeaderEntries(focus) {
 // NK1, AL1, DG1, PR1 and INSURANCE of the message, keyed by position (set ids repeat in real feeds).
 // (An array of arrays appended with `entry[]:` appends the inner items: a Coverage and its payor.)
 def PersonEntries(withEncounter) = [
-  for nk1, i in NK1 where nk1.2 or nk1.3 or nk1.30 => Entry("RelatedPerson", i + 1, RelatedPerson(nk1)),
+  for nk1, i in NK1 where IsKin(nk1) => Entry("RelatedPerson", i + 1, RelatedPerson(nk1)),
+  for gt1, i in GT1 where GuarantorIsPerson(gt1) and PID => Entry("RelatedPerson", "GT1-${i + 1}", Guarantor(gt1)),
+  AccountEntry() if not withEncounter,
   for al1, i in AL1 where al1.3 => Entry("AllergyIntolerance", i + 1, AllergyIntolerance(al1)),
   for dg1, i in DG1 where dg1.3 or dg1.4 => Entry("Condition", i + 1, Condition(dg1, withEncounter)),
   for pr1, i in PR1 where (pr1.3 or pr1.4) and PID => Entry("Procedure", i + 1, Procedure(pr1, withEncounter)),
-  for ins, i in INSURANCE => [Entry("Coverage", i + 1, Coverage(ins.IN1, i + 1)),
-                              Entry("Organization", "IN1-${i + 1}", Payor(ins.IN1))]
+  for ins, i in INSURANCE => InsuranceEntries(ins, i + 1)
 ]
 
 // The key of the i-th Patient of a message with several (ADT_A39, BAR_P02): the first is "Patient 1", the key
