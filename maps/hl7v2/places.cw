@@ -99,3 +99,13 @@ def HdDevice(hd) = if trim(hd.1) or trim(hd.2) then {
   identifier[]: HdIdentifiers(hd, null)
 } else null
 def HdDeviceEntry(hd) = ContentEntry(HdDevice(hd))
+
+// PV1-37 discharged to location (DLD) -> Location (IG DLD[Location-Discharge]): DLD.1 names the place (its
+// code as identifier, its text as name), a site.
+def DischargeLocation(dld) = if dld.1.1 or dld.1.2 then {
+  resourceType: "Location"
+  identifier[]: { system: CodingSystem(dld.1.3), value: trim(dld.1.1) } if trim(dld.1.1)
+  name: trim(dld.1.2) ?? trim(dld.1.1)
+  physicalType: { coding[]: { system: LOCATION_PHYSICAL_TYPE, code: "si" } }
+} else null
+def DischargeLocationEntry(dld) = ContentEntry(DischargeLocation(dld))

@@ -254,11 +254,10 @@ def LocationStatus(pv1, fixedStatus) = match fixedStatus { "planned" => "planned
 def Encounter(pv1, pv2, fixedStatus) {
   resourceType: "Encounter"
   identifier[]: {
-    type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0203", code: "VN" } }
-    system: HdUri(pv1.19.4)
-    value: pv1.19.1
+    ...Identifier(pv1.19)
+    type: { coding[]: { system: CS_V2_0203, code: "VN", display: lookup("VN", CS_V2_0203) }, text: "visit number" }
   } if trim(pv1.19.1)
-  identifier[]: { value: pv1.50.1, system: HdUri(pv1.50.4) } if trim(pv1.50.1)
+  identifier[]: Identifier(pv1.50) if trim(pv1.50.1)
   status: fixedStatus ?? (if pv1.45 then "finished"
                           else translate(pv1.2, CM_0004_ENCOUNTER_STATUS) ?? "unknown")
   class: translate_coding(pv1.2, CM_0004_V3_ACTCODE)
@@ -268,7 +267,6 @@ def Encounter(pv1, pv2, fixedStatus) {
   serviceType: { coding[]: translate_coding(pv1.10.1, CM_0069_SERVICE_TYPE, "keep") } if pv1.10
   priority: { coding[]: translate_coding(pv2.25.1, CM_0217_V3_ACTPRIORITY) } if pv2.25
   subject: PatientRef()
-  account[]: Ref("Account", "PID-18") if PID and HasAccount(PID)
   participant[]: EncounterParticipant(pv1.7, "ATND", "PV1-7") if pv1.7.1 or pv1.7.2
   participant[]: EncounterParticipant(pv1.8, "REF", "PV1-8") if pv1.8.1 or pv1.8.2
   participant[]: EncounterParticipant(pv1.9, "CON", "PV1-9") if pv1.9.1 or pv1.9.2
@@ -276,11 +274,17 @@ def Encounter(pv1, pv2, fixedStatus) {
   period: { start: datetime(pv1.44), end: datetime(pv1.45) }
   length: { value: decimal(pv2.11), unit: "d", system: "http://unitsofmeasure.org", code: "d" } if pv2.11
   reasonCode[]: CodeableConcept(pv2.3) if pv2.3
+  account[]: Ref("Account", "PID-18") if PID and HasAccount(PID)
+  episodeOfCare[]: Ref("EpisodeOfCare", "PV1-54") if EpisodeOfCare(pv1)
   hospitalization: {
-    preAdmissionIdentifier: { value: pv1.5.1 } if pv1.5.1
-    admitSource: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0023", code: pv1.14.1 } } if pv1.14
+    preAdmissionIdentifier: Identifier(pv1.5) if pv1.5.1
+    admitSource: CodeableConcept(pv1.14) if pv1.14
     reAdmission: { coding[]: translate_coding(pv1.13.1, CM_0092_V2_0092) } if pv1.13
-    dischargeDisposition: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0112", code: pv1.36.1 } } if pv1.36
+    specialArrangement[]: for cwe in pv1.15 where cwe.1 or cwe.2 => CodeableConcept(cwe)
+    specialCourtesy[]: CodeableConcept(pv1.16) if pv1.16
+    dischargeDisposition: CodeableConcept(pv1.36) if pv1.36
+    destination: { reference: DischargeLocationEntry(pv1.37).fullUrl } if DischargeLocation(pv1.37)
+    dietPreference[]: CodeableConcept(pv1.38) if pv1.38
   }
   location[]: EncounterLocation(LocationRefWith(pv1.3, pv1.40), LocationStatus(pv1, fixedStatus), false)
   location[]: EncounterLocation(LocationRef(pv1.6), "completed", false)
@@ -301,6 +305,17 @@ def EncounterLocation(ref, status, temporary) = if ref.reference then {
   status: status
 } else null
 
+// PV1-54 service episode identifier (+ PV1-53 its description) -> EpisodeOfCare (IG PV1[Encounter]:
+// episodeOfCare(EpisodeOfCare.identifier)); status active, finished once PV1-45 says the visit ended. Only
+// with a PID (EpisodeOfCare.patient is required).
+def EpisodeOfCare(pv1) = if trim(pv1.54.1) and PID then {
+  resourceType: "EpisodeOfCare"
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/resource-instance-description", valueString: trim(pv1.53) } if trim(pv1.53)
+  identifier[]: Identifier(pv1.54)
+  status: if pv1.45 then "finished" else "active"
+  patient: Ref("Patient", 1)
+} else null
+
 // Whether a PV1 says anything an Encounter maps (a bare "PV1|1" does not): the class, a location, a doctor,
 // the service, the visit number, or the admit/discharge times. ReportStream writes the Encounter for any of
 // them (a PV1 with only a prior location is still a visit).
@@ -315,6 +330,8 @@ def EncounterEntries(pv1, pv2, fixedStatus) = [
 // The Account, Locations and Practitioners an Encounter made from this PV1 refers to.
 def EncounterPlacesAndPeople(pv1, pv2) = [
   AccountEntry(),
+  Entry("EpisodeOfCare", "PV1-54", EpisodeOfCare(pv1)) if EpisodeOfCare(pv1),
+  DischargeLocationEntry(pv1.37),
   distinct([LocationEntriesWith(pv1.3, pv1.40), LocationEntries(pv1.6), LocationEntries(pv1.11), LocationEntries(pv1.42),
             LocationEntries(pv1.43), LocationEntries(pv2.1)]),
   Entry("Practitioner", "PV1-7", Practitioner(pv1.7)) if pv1.7.1 or pv1.7.2,
