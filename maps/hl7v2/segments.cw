@@ -87,27 +87,30 @@ def MessageHeader(msh, focus) {
 }
 
 const PARTICIPANT_TYPE = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
+// The author of the message: the sender Organization; a message that names no sender (no MSH-4, MSH-17) has
+// an author all the same, unknown: R4 requires agent.who, and the IG's rule for a required element the
+// message does not give is the data-absent-reason extension (as for source.endpoint), not a made-up party.
+def SenderRef(msh) = if HasSender(msh) then Ref("Organization", "sender") else DataAbsentUnknown()
 def Agent(type, who) = { type: { coding[]: { system: PARTICIPANT_TYPE, code: type } }, who: who }
 
 // MSH -> Provenance (IG MSH[Provenance-Source]): the message as the source of what the Bundle holds.
 // recorded/occurred MSH-7, activity the message type (display as FHIR-Converter and ReportStream write it; the
-// IG's sheet prefixes "message - "), author the sender Organization, source entity the sending application
-// MSH-3 as a Device (HD[Device]). recorded is an R4 instant: an MSH-7
-// without a zone gives none (run with --zone), and the Provenance is then left out with a warning, as it is
-// without any sender (agent is required).
+// IG's sheet prefixes "message - "), author the sender Organization (SenderRef), source entity the sending
+// application MSH-3 as a Device (HD[Device]). recorded is an R4 instant: an MSH-7 without a zone gives none
+// (run with --zone), and the Provenance is then left out with a warning.
 def SourceProvenance(msh, targets) {
   resourceType: "Provenance"
   target[]: targets
   recorded: Instant(msh.7)
   occurredDateTime: datetime(msh.7)
   activity: { coding[]: { display: MessageTypeText(msh) } }
-  agent[]: Agent("author", Ref("Organization", "sender"))
+  agent[]: Agent("author", SenderRef(msh))
   entity[]: { role: "source", what: { reference: HdDeviceEntry(msh.3).fullUrl } } if HdDevice(msh.3)
 }
 
 // EVN -> Provenance (IG EVN[Provenance]): the event. recorded EVN-2 (else MSH-7), occurred EVN-6, reason
 // EVN-4 (table 0062), activity the trigger (v2-0003) with the message type as text, agent the operator EVN-5
-// (enterer) else the sender Organization (author), location EVN-7 (HD[Location]).
+// (enterer) else the sender (author, SenderRef), location EVN-7 (HD[Location]).
 def EventProvenance(msh, evn, targets) {
   resourceType: "Provenance"
   target[]: targets
@@ -118,7 +121,7 @@ def EventProvenance(msh, evn, targets) {
   reason[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v3-ActReason",
                            code: translate(evn.4.1, CM_0062_V3_ACTREASON) } } if translate(evn.4.1, CM_0062_V3_ACTREASON)
   agent[]: Agent("enterer", { display: XcnDisplay(evn.5) ?? evn.5.1 }) if XcnDisplay(evn.5) ?? evn.5.1
-  agent[]: Agent("author", Ref("Organization", "sender")) if not (XcnDisplay(evn.5) ?? evn.5.1) and HasSender(msh)
+  agent[]: Agent("author", SenderRef(msh)) if not (XcnDisplay(evn.5) ?? evn.5.1)
   location: { reference: HdLocationEntry(evn.7).fullUrl } if evn.7
 }
 
@@ -419,6 +422,10 @@ def PatientContact(nk1) {
 // The NK1 that describe someone (a name, a relationship or a contact person).
 def IsKin(nk1) = nk1.2 or nk1.3 or nk1.30
 
+// The RelatedPerson entries of the message's NK1 segments, keyed by position (set ids repeat in real feeds);
+// part of PersonEntries, and written by the ORU map too (IG ORU_R01: PATIENT.NK1 -> RelatedPerson).
+def KinEntries() = for nk1, i in NK1 where IsKin(nk1) => Entry("RelatedPerson", i + 1, RelatedPerson(nk1))
+
 // ---- IN1 / IN2 -> Coverage (+ the payor, policy holder and insured) ----------------------------------------
 
 def Payor(in1) {
@@ -607,20 +614,20 @@ def PatientEntry(pid, pd1) = Entry("Patient", 1, Patient(pid, pd1))
 // empty, as the IG says), the sender Organization, and the Provenances of the message (MSH source, EVN
 // event), of the conversion and of the Patient. They target the MessageHeader and the message's focus (as
 // ReportStream does). A required element with no true value leaves the resource out, never a placeholder:
-// the source and event Provenances need an instant (a zone on MSH-7/EVN-2, or run --zone) and an agent, the
-// transformation and patient ones the run's time (now()).
+// the source and event Provenances need an instant (a zone on MSH-7/EVN-2, or run --zone), the
+// transformation and patient ones the run's time (now()). An unknown sender is data-absent (SenderRef).
 def HeaderEntries(focus) {
   let targets = [Ref("MessageHeader", 1), ...focus]
   let source = SourceProvenance(MSH, targets)
   let event = EventProvenance(MSH, EVN, targets)
-  warn "Provenance of the message left out: MSH-7 has no time zone (run with --zone)" if HasSender(MSH) and MSH-7 and not source.recorded
+  warn "Provenance of the message left out: MSH-7 has no time zone (run with --zone)" if MSH-7 and not source.recorded
   return [
     Entry("MessageHeader", 1, MessageHeader(MSH, focus)),
     Entry("Organization", "sender", SenderOrganization(MSH)) if HasSender(MSH),
-    Entry("Provenance", 1, source) if source.recorded and HasSender(MSH),
-    HdDeviceEntry(MSH-3) if source.recorded and HasSender(MSH),
-    Entry("Provenance", "EVN", event) if EVN and event.recorded and event.agent,
-    HdLocationEntry(EVN-7) if EVN and event.recorded and event.agent and EVN-7,
+    Entry("Provenance", 1, source) if source.recorded,
+    HdDeviceEntry(MSH-3) if source.recorded,
+    Entry("Provenance", "EVN", event) if EVN and event.recorded,
+    HdLocationEntry(EVN-7) if EVN and event.recorded and EVN-7,
     Entry("Provenance", "transformation", TransformationProvenance(MSH, targets)) if now(),
     Entry("Provenance", "PID", PatientProvenance(PID)) if now() and PID
   ]
@@ -629,7 +636,7 @@ def HeaderEntries(focus) {
 // NK1, AL1, DG1, PR1 and INSURANCE of the message, keyed by position (set ids repeat in real feeds).
 // (An array of arrays appended with `entry[]:` appends the inner items: a Coverage and its payor.)
 def PersonEntries(withEncounter) = [
-  for nk1, i in NK1 where IsKin(nk1) => Entry("RelatedPerson", i + 1, RelatedPerson(nk1)),
+  KinEntries(),
   for gt1, i in GT1 where GuarantorIsPerson(gt1) and PID => Entry("RelatedPerson", "GT1-${i + 1}", Guarantor(gt1)),
   AccountEntry() if not withEncounter,
   for al1, i in AL1 where al1.3 => Entry("AllergyIntolerance", i + 1, AllergyIntolerance(al1)),
