@@ -13,8 +13,8 @@ const LOCATION_PHYSICAL_TYPE = "http://terminology.hl7.org/CodeSystem/location-p
 // A resource that the same message may name several times (the facility of PV1-3 and of PV1-6, a room
 // shared by two visits) gets an id from its content: uuid5 of its kind and its JSON. Two equal resources
 // make two byte-identical entries, which distinct() collapses into one; every reference to either is the
-// same fullUrl. (The namespace is the one IdOf in hl7v2.segments uses.)
-// (The same key as PartyUrl / PartyEntry of hl7v2.parties: one resource gets one fullUrl whichever builds it.)
+// same fullUrl. (The namespace is the one IdOf in hl7v2.segments uses, and the key that of PartyUrl in
+// hl7v2.parties: one resource gets one fullUrl whichever map builds it.)
 def ContentUrl(resource) =
   "urn:uuid:${uuid5('6ba7b811-9dad-11d1-80b4-00c04fd430c8', join(['crosswalk-hl7v2-to-fhir/party', resource.resourceType, string(resource)], '/'))}"
 def ContentEntry(resource) = if resource then {
@@ -32,6 +32,9 @@ def HdIdentifiers(hd, authority) = [
   { type: { coding[]: { system: V2System("0301"), code: trim(hd.3) } } if trim(hd.3),
     value: trim(hd.2), assigner: HdAssigner(authority) } if trim(hd.2)
 ]
+
+// An HD that names something: a namespace id or a universal id (a bare HD.3 names nothing).
+def HasHd(hd) = trim(hd.1) or trim(hd.2)
 
 // PL.5 location status (user-defined table 0306) -> Location.status when it says one of FHIR's codes.
 def LocationStatusCode(is) = match lower(trim(is)) { "active" => "active" "suspended" => "suspended" "inactive" => "inactive" _ => null }
@@ -52,7 +55,7 @@ def LocationLevel(hd, code, parent, pl, mostSpecific, bedStatus) {
   partOf: { reference: parent.fullUrl } if parent
 }
 def LocationLevelEntry(hd, code, parent, pl, mostSpecific, bedStatus) =
-  if hd then ContentEntry(LocationLevel(hd, code, parent, pl, mostSpecific, bedStatus)) else null
+  if HasHd(hd) then ContentEntry(LocationLevel(hd, code, parent, pl, mostSpecific, bedStatus)) else null
 
 // PL -> the entries of its Locations, least specific first: facility (PL.4, si) <- building (PL.7, bu) <-
 // floor (PL.8, lvl) <- point of care (PL.1, wa) <- room (PL.2, ro) <- bed (PL.3, bd); each is partOf the
@@ -61,7 +64,8 @@ def LocationLevelEntry(hd, code, parent, pl, mostSpecific, bedStatus) =
 // under the floor). A PL with no place component but a description or identifier is one Location. The last
 // entry is the most specific (LocationRef). bedStatus: PV1-40 for PV1-3, else null.
 def LocationEntriesWith(pl, bedStatus) {
-  let most = if pl.3 then 3 else if pl.2 then 2 else if pl.1 then 1 else if pl.8 then 8 else if pl.7 then 7 else if pl.4 then 4 else 0
+  let most = if HasHd(pl.3) then 3 else if HasHd(pl.2) then 2 else if HasHd(pl.1) then 1 else if HasHd(pl.8) then 8
+             else if HasHd(pl.7) then 7 else if HasHd(pl.4) then 4 else 0
   let si = LocationLevelEntry(pl.4, "si", null, pl, most == 4, bedStatus)
   let bu = LocationLevelEntry(pl.7, "bu", si, pl, most == 7, bedStatus)
   let lvl = LocationLevelEntry(pl.8, "lvl", bu ?? si, pl, most == 8, bedStatus)
@@ -88,13 +92,13 @@ def LocationRef(pl) = LocationRefWith(pl, null)
 def HdLocation(hd) {
   resourceType: "Location"
   identifier[]: { value: trim(hd.2) } if trim(hd.2) and (upper(trim(hd.3)) == "ISO" or upper(trim(hd.3)) == "UUID")
-  name: trim(hd.1)
+  name: trim(hd.1) ?? trim(hd.2)
   physicalType: { coding[]: { system: LOCATION_PHYSICAL_TYPE, code: "si" } }
 }
-def HdLocationEntry(hd) = if hd then ContentEntry(HdLocation(hd)) else null
+def HdLocationEntry(hd) = if HasHd(hd) then ContentEntry(HdLocation(hd)) else null
 
 // HD -> Device (IG HD[Device]; MSH-3 sending application, the source of the message): identified by its HD.
-def HdDevice(hd) = if trim(hd.1) or trim(hd.2) then {
+def HdDevice(hd) = if HasHd(hd) then {
   resourceType: "Device"
   identifier[]: HdIdentifiers(hd, null)
 } else null

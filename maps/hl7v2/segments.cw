@@ -277,6 +277,12 @@ def Encounter(pv1, pv2, fixedStatus) {
   period: { start: datetime(pv1.44), end: datetime(pv1.45) }
   length: { value: decimal(pv2.11), unit: "d", system: "http://unitsofmeasure.org", code: "d" } if pv2.11
   reasonCode[]: CodeableConcept(pv2.3) if pv2.3
+  // PV2-8/9 expected admit/discharge (the R5 planned dates, backported), PV2-38 mode of arrival (IG PV2[Encounter]).
+  extension[]: { url: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Encounter.plannedStartDate",
+                 valueDateTime: datetime(pv2.8) } if datetime(pv2.8)
+  extension[]: { url: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Encounter.plannedEndDate",
+                 valueDateTime: datetime(pv2.9) } if datetime(pv2.9)
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/encounter-modeOfArrival", valueCoding: Coding(pv2.38) } if pv2.38.1
   account[]: Ref("Account", "PID-18") if PID and HasAccount(PID)
   episodeOfCare[]: Ref("EpisodeOfCare", "PV1-54") if EpisodeOfCare(pv1)
   hospitalization: {
@@ -479,7 +485,7 @@ def Coverage(in1, in2, n) {
   resourceType: "Coverage"
   extension[]: for cx in in1.49 where cx.1 => { url: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Coverage.subscriberId",
                                                 valueIdentifier: Identifier(cx) }
-  identifier[]: { type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0203", code: "PLN" } }, value: trim(in1.36) } if trim(in1.36)
+  identifier[]: { value: trim(in1.36) } if trim(in1.36)   // the policy number (v2-0203 has no code for it)
   identifier[]: { type: { coding[]: { system: CS_V2_0203, code: "MC", display: lookup("MC", CS_V2_0203) } },
                   system: "http://hl7.org/fhir/sid/us-medicare", value: trim(in2.6) } if trim(in2.6)
   identifier[]: { type: { coding[]: { system: CS_V2_0203, code: "MA", display: lookup("MA", CS_V2_0203) } }, value: trim(in2.8) } if trim(in2.8)

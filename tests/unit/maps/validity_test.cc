@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -145,6 +146,46 @@ TEST_F(MapsValidityTest, MessageHeaderEndpointsAreUrisAndNeverPlaceholders) {
   ASSERT_EQ(orgs.size(), 1u);
   EXPECT_EQ(orgs[0]["address"][0]["country"], "USA");
   EXPECT_FALSE(bare[0].contains("destination"));
+}
+
+TEST_F(MapsValidityTest, PlaceIsALocationHierarchyWrittenOnce) {
+  // PV1-3 point of care ^ room ^ bed ^ facility ^ status ^ ^ building ^ floor ^ description; PV1-6 in the
+  // same facility and building (no floor): each level a Location, partOf the nearest valued level above it.
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ADT^A01^ADT_A01|M1|P|2.5.1", "EVN|A01", kPid,
+                    "PV1|1|I|4E^401^B^GHH&1.2.3&ISO^active^^Main^Fl4^Window bed|||4W^^^GHH&1.2.3&ISO^^^Main"});
+  std::map<std::string, json> by_url;
+  for (const auto& e : b["entry"]) by_url[e["fullUrl"]] = e["resource"];
+  auto locations = Resources(b, "Location");
+  // Facility and building are shared: 6 levels for PV1-3, one more (its point of care) for PV1-6.
+  ASSERT_EQ(locations.size(), 7u);
+  auto encounter = Resources(b, "Encounter")[0];
+  ASSERT_EQ(encounter["location"].size(), 2u);
+  EXPECT_EQ(encounter["location"][0]["status"], "active");
+  EXPECT_EQ(encounter["location"][1]["status"], "completed");
+  // Walk up from the assigned bed: bd -> ro -> wa -> lvl -> bu -> si.
+  std::vector<std::string> codes, names;
+  json at = by_url[encounter["location"][0]["location"]["reference"]];
+  EXPECT_EQ(at["description"], "Window bed");
+  EXPECT_EQ(at["status"], "active");
+  while (true) {
+    codes.push_back(at["physicalType"]["coding"][0]["code"]);
+    names.push_back(at["name"]);
+    EXPECT_EQ(at["mode"], "instance");
+    if (!at.contains("partOf")) break;
+    ASSERT_TRUE(by_url.count(at["partOf"]["reference"])) << at.dump();
+    at = by_url[at["partOf"]["reference"]];
+  }
+  EXPECT_EQ(codes, (std::vector<std::string>{"bd", "ro", "wa", "lvl", "bu", "si"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"B", "401", "4E", "Fl4", "Main", "GHH"}));
+  EXPECT_EQ(at["identifier"][1]["value"], "1.2.3");
+  EXPECT_EQ(at["identifier"][1]["type"]["coding"][0]["code"], "ISO");
+  // The prior location's point of care skips the missing floor: partOf the same building entry.
+  json prior = by_url[encounter["location"][1]["location"]["reference"]];
+  EXPECT_EQ(prior["name"], "4W");
+  EXPECT_FALSE(prior.contains("description"));
+  json building = by_url[prior["partOf"]["reference"]];
+  EXPECT_EQ(building["name"], "Main");
+  EXPECT_EQ(building["physicalType"]["coding"][0]["code"], "bu");
 }
 
 TEST_F(MapsValidityTest, IdentifierSystemsAreUris) {
