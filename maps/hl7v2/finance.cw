@@ -16,12 +16,12 @@ def Account(pid, status, patientRef) {
   subject[]: patientRef
 }
 
-// The Bundle of BAR^P01/P12 and DFT: the patient, the (first) visit and what hangs on them.
+// The Bundle of BAR^P01/P12 and DFT: the patient, the (first) visit and what hangs on them (the PID-18
+// Account with its guarantors is one of them: AccountEntry in hl7v2.segments).
 def VisitBundle(extra, focus) {
   let hasVisit = HasVisit(PV1)
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
-  entry[]: Entry("Account", 1, Account(PID, "active", Ref("Patient", 1))) if PID-18.1
   entry[]: EncounterEntries(PV1, PV2, null) if hasVisit
   entry[]: PersonEntries(hasVisit)
   entry[]: extra

@@ -545,7 +545,7 @@ def Guarantor(gt1) {
 
 // PID-18 patient account number -> Account (IG PID[Account]: identifier, status active), with the
 // guarantors of the message's GT1 segments (party, GT1-13/14 period).
-def Account(pid) {
+def PatientAccount(pid) {
   resourceType: "Account"
   identifier[]: Identifiers(pid.18)
   status: "active"
@@ -558,7 +558,7 @@ def Account(pid) {
 def HasAccount(pid) = pid.18.1
 // The Account entry: written with the Encounter (whose account it is) when there is one, else with the
 // message's people (PersonEntries(withEncounter) is called with whether EncounterEntries was).
-def AccountEntry() = if PID and HasAccount(PID) then Entry("Account", "PID-18", Account(PID)) else null
+def AccountEntry() = if PID and HasAccount(PID) then Entry("Account", "PID-18", PatientAccount(PID)) else null
 
 // ---- AL1 -> AllergyIntolerance ---------------------------------------------------------------------------
 
