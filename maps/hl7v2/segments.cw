@@ -65,21 +65,21 @@ def DataAbsentUnknown() = { extension[]: { url: "http://hl7.org/fhir/StructureDe
 def MessageHeader(msh, focus) {
   resourceType: "MessageHeader"
   eventCoding: { system: "http://terminology.hl7.org/CodeSystem/v2-0003", code: trim(msh.9.2), display: MessageTypeText(msh) }
-  let destination = if msh.25 then msh.25 else msh.5
+  let receiving = if msh.25 then msh.25 else msh.5
   destination[]: {
-    name: destination.1
-    endpoint: HdEndpoint(destination) ?? HdEndpoint(msh.6)
-    "_endpoint": DataAbsentUnknown() if not (HdEndpoint(destination) ?? HdEndpoint(msh.6))
+    name: receiving.1
+    endpoint: HdEndpoint(receiving) ?? HdEndpoint(msh.6)
+    "_endpoint": DataAbsentUnknown() if not (HdEndpoint(receiving) ?? HdEndpoint(msh.6))
     receiver: { display: msh.6.1 ?? msh.6.2 } if msh.6
   } if msh.5 or msh.6 or msh.25
   sender: Ref("Organization", "sender") if HasSender(msh)
-  let source = if msh.24 then msh.24 else msh.3
+  let sending = if msh.24 then msh.24 else msh.3
   source: {
-    name: source.1
+    name: sending.1
     software: first(SFT-3)
     version: first(SFT-2)
-    endpoint: HdEndpoint(source)
-    "_endpoint": DataAbsentUnknown() if not HdEndpoint(source)
+    endpoint: HdEndpoint(sending)
+    "_endpoint": DataAbsentUnknown() if not HdEndpoint(sending)
   }
   focus[]: focus
   language: trim(msh.19.1)
