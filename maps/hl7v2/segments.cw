@@ -455,7 +455,7 @@ def InsuredIsPatient(in1) = upper(trim(in1.17.1)) == "SEL"
 // IN1-16..19 (+ IN2) -> the insured person when it is not the patient (IG IN1-16 subscriber(RelatedPerson)):
 // name IN1-16, relationship IN1-17, birth date IN1-18, address IN1-19, gender IN1-43; identifiers IN1-49,
 // IN2-1 and the SSN IN2-2.
-def Insured(in1, in2) = if in1.16 and not InsuredIsPatient(in1) then {
+def Insured(in1, in2) = if in1.16 and not InsuredIsPatient(in1) and PID then {   // RelatedPerson.patient is required
   resourceType: "RelatedPerson"
   identifier[]: Identifiers(in1.49)
   identifier[]: Identifiers(in2.1)
