@@ -11,7 +11,7 @@ import hl7v2.segments
 // The Bundle of an ADT message with the ADT_A01-like structure (ADT_A01/A02/A03/A05/A06/A09/A15/A16/A21);
 // fixedStatus: the Encounter status the trigger event says, null to read it from PV1 (segments Encounter).
 def AdtBundle(fixedStatus) {
-  let hasVisit = PV1-2 or PV1-19.1 or PV1-3 or PV1-44
+  let hasVisit = HasVisit(PV1)
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
   entry[]: EncounterEntries(PV1, PV2, fixedStatus) if hasVisit
@@ -109,7 +109,7 @@ map ADT_A47 : hl7v2 "ADT^A47" -> fhir "Bundle" {
 // docs/fidelity.md as not written).
 map ADT_A45 : hl7v2 "ADT^A45" -> fhir "Bundle" {
   let g = first(MERGE_INFO)
-  let hasVisit = g.PV1-2 or g.PV1-19.1
+  let hasVisit = HasVisit(g.PV1)
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
   let encounter = Encounter(g.PV1, null, null)
@@ -118,7 +118,7 @@ map ADT_A45 : hl7v2 "ADT^A45" -> fhir "Bundle" {
     identifier[]: encounter.identifier   // (a spread field set again with [] starts a new array)
     identifier[]: { value: g.MRG-5.1, use: "old", system: HdUri(g.MRG-5.4) } if trim(g.MRG-5.1)
   }) if hasVisit
-  entry[]: EncounterPlacesAndPeople(g.PV1) if hasVisit
+  entry[]: EncounterPlacesAndPeople(g.PV1, null) if hasVisit
   entry[]: HeaderEntries([if hasVisit then Ref("Encounter", 1) else Ref("Patient", 1)])
 }
 
@@ -146,7 +146,7 @@ def AllergyFromIam(iam, withEncounter) {
 }
 
 map ADT_A60 : hl7v2 "ADT^A60" -> fhir "Bundle" {
-  let withEncounter = exists(PV1-2) or exists(PV1-19)
+  let withEncounter = HasVisit(PV1)
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter

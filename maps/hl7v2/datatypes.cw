@@ -303,7 +303,7 @@ def EdAttachment(ed) {
         else if not ed.4 or upper(ed.4) == "A" then base64(ed.5) else null
 }
 
-// ---- people, places, organisations ------------------------------------------------------------------------
+// ---- people, organisations (places: hl7v2.places) ------------------------------------------------------------------------
 
 // XCN -> Practitioner (IG XCN[Practitioner]).
 def Practitioner(xcn) {
@@ -334,16 +334,4 @@ def Organization(xon) {
   resourceType: "Organization"
   identifier[]: { system: HdUri(xon.6), value: xon.10 ?? xon.3 } if xon.10 or xon.3
   name: xon.1
-}
-
-// PL -> Location (IG PL[Location]): one Location named by its most specific part; the point-of-care,
-// room, bed, facility and building are kept in the name and the physicalType.
-def Location(pl) {
-  resourceType: "Location"
-  name: join([pl.1, pl.2, pl.3], " ") ?? pl.4.1
-  description: pl.9
-  identifier[]: { value: pl.10.1 } if pl.10
-  mode: "instance"
-  physicalType: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/location-physical-type",
-                             code: if pl.3 then "bd" else if pl.2 then "ro" else if pl.1 then "wa" else "si" } }
 }

@@ -16,12 +16,12 @@ def Account(pid, status, patientRef) {
   subject[]: patientRef
 }
 
-// The Bundle of BAR^P01/P12 and DFT: the patient, the (first) visit and what hangs on them.
+// The Bundle of BAR^P01/P12 and DFT: the patient, the (first) visit and what hangs on them (the PID-18
+// Account with its guarantors is one of them: AccountEntry in hl7v2.segments).
 def VisitBundle(extra, focus) {
-  let hasVisit = PV1-2 or PV1-19.1 or PV1-3 or PV1-44
+  let hasVisit = HasVisit(PV1)
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
-  entry[]: Entry("Account", 1, Account(PID, "active", Ref("Patient", 1))) if PID-18.1
   entry[]: EncounterEntries(PV1, PV2, null) if hasVisit
   entry[]: PersonEntries(hasVisit)
   entry[]: extra
@@ -65,7 +65,7 @@ def ChargeItemEntries(withEncounter) =
 def ChargeItemRefs() = for ft1, i in FT1 where (ft1.7.1 or ft1.7.2) and PID => Ref("ChargeItem", "FT1-${i + 1}")
 
 def DftBundle() {
-  let hasVisit = PV1-2 or PV1-19.1 or PV1-3 or PV1-44
+  let hasVisit = HasVisit(PV1)
   return VisitBundle(ChargeItemEntries(hasVisit), if ChargeItemRefs() then ChargeItemRefs() else [Ref("Patient", 1)])
 }
 map DFT_P03 : hl7v2 "DFT^P03" -> fhir "Bundle" { return DftBundle() }

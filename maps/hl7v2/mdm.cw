@@ -27,7 +27,7 @@ def DocumentReference() {
   content[]: { attachment: { contentType: "text/plain" if text, data: base64(text), title: TXA-2.2 ?? TXA-2.1 ?? TXA-2,
                              creation: datetime(TXA-4) } } if text or not (for o in OBSERVATION where o.OBX-2 == "ED" and EdAttachment(o.OBX-5) => 1)
   context: {
-    encounter[]: Ref("Encounter", 1) if PV1-2 or PV1-19
+    encounter[]: Ref("Encounter", 1) if HasVisit(PV1)
     period: { start: datetime(TXA-4) }
   }
 }
@@ -35,7 +35,7 @@ def DocumentReference() {
 def MdmBundle() {
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
-  entry[]: EncounterEntries(PV1, PV2, null) if PV1-2 or PV1-19
+  entry[]: EncounterEntries(PV1, PV2, null) if HasVisit(PV1)
   entry[]: Entry("DocumentReference", 1, DocumentReference())
   entry[]: HeaderEntries([Ref("DocumentReference", 1)])
 }

@@ -18,7 +18,7 @@ def OrderRequestEntries(order, key, withEncounter) = [
 ]
 
 def OrderMessageBundle() {
-  let withEncounter = exists(PV1-2) or exists(PV1-19)
+  let withEncounter = HasVisit(PV1)
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1) if PID
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter

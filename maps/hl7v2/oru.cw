@@ -22,8 +22,9 @@ def OrderEntries(order, key, withEncounter) {
 
 map ORU_R01 : hl7v2 "ORU^R01" -> fhir "Bundle" {
   ...BundleHead()
-  let withEncounter = exists(PV1-2) or exists(PV1-19)
+  let withEncounter = HasVisit(PV1)
   entry[]: PatientEntry(PID, PD1) if PID
+  entry[]: KinEntries() if PID
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
   entry[]: for order, i in ORDER_OBSERVATION => OrderEntries(order, "${i + 1}", withEncounter)
   entry[]: HeaderEntries(for order, i in ORDER_OBSERVATION => Ref("DiagnosticReport", "${i + 1}"))

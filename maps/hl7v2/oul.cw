@@ -23,7 +23,7 @@ def OulOrderEntries(order, key, specimenRefs, withEncounter) = [
 
 // R22 and R23: every ORDER belongs to a SPECIMEN (in R23 through a CONTAINER).
 def SpecimenOrientedBundle() {
-  let withEncounter = exists(PV1-2) or exists(PV1-19)
+  let withEncounter = HasVisit(PV1)
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1) if PID
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
@@ -39,7 +39,7 @@ map OUL_R23 : hl7v2 "OUL^R23" -> fhir "Bundle" { return SpecimenOrientedBundle()
 
 // R24: every SPECIMEN belongs to an ORDER.
 map OUL_R24 : hl7v2 "OUL^R24" -> fhir "Bundle" {
-  let withEncounter = exists(PV1-2) or exists(PV1-19)
+  let withEncounter = HasVisit(PV1)
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1) if PID
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter

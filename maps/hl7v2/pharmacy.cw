@@ -51,7 +51,7 @@ def PharmacyHead(withEncounter) = [
 ]
 
 def RdeBundle() {
-  let withEncounter = exists(PV1-2) or exists(PV1-19)
+  let withEncounter = HasVisit(PV1)
   ...BundleHead()
   entry[]: PharmacyHead(withEncounter) if PID
   entry[]: for order, i in ORDER where HasMedication(order) and PID =>
@@ -78,7 +78,7 @@ def MedicationDispense(order, key, withEncounter) {
 }
 
 map RDS_O13 : hl7v2 "RDS^O13" -> fhir "Bundle" {
-  let withEncounter = exists(PV1-2) or exists(PV1-19)
+  let withEncounter = HasVisit(PV1)
   ...BundleHead()
   entry[]: PharmacyHead(withEncounter) if PID
   for order, i in ORDER where PID {

@@ -34,7 +34,7 @@ def ProblemCondition(prb, deleted, withEncounter) {
 }
 
 def ProblemBundle(trigger) {
-  let withEncounter = exists(PV1-2) or exists(PV1-19)
+  let withEncounter = HasVisit(PV1)
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter

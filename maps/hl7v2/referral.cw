@@ -36,8 +36,8 @@ def Referral(cancelled) {
 def ReferralBundle(cancelled) {
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
-  entry[]: EncounterEntries(PV1, PV2, null) if PV1-2 or PV1-19.1
-  entry[]: PersonEntries(PV1-2 or PV1-19.1)
+  entry[]: EncounterEntries(PV1, PV2, null) if HasVisit(PV1)
+  entry[]: PersonEntries(HasVisit(PV1))
   entry[]: Entry("ServiceRequest", "RF1", Referral(cancelled))
   entry[]: HeaderEntries([Ref("ServiceRequest", "RF1")])
 }

@@ -8,6 +8,7 @@
 // (MSH-10), the resource kind and an index; references between entries use that same fullUrl.
 
 import hl7v2.datatypes
+import hl7v2.places
 
 // ---- Bundle plumbing ------------------------------------------------------------------------------------
 
@@ -35,60 +36,137 @@ def Entry(kind, n, resource) {
 
 // ---- MSH / EVN -------------------------------------------------------------------------------------------
 
+// MSH-4 sending facility -> the sender Organization (IG MSH[MessageHeader]: MSH-4 sender(Organization) by
+// HD[Organization], MSH-17 country code -> sender.address.country). Written when either is valued.
 def SenderOrganization(msh) {
   resourceType: "Organization"
   identifier[]: { system: "urn:ietf:rfc:3986", value: HdUri(msh.4) } if HdUri(msh.4)
   name: msh.4.1 ?? msh.4.2
+  address[]: { country: trim(msh.17) } if trim(msh.17)
 }
+def HasSender(msh) = msh.4 or trim(msh.17)
 
 // An HD as an endpoint url (IG HD[MessageHeader.source/destination]): its universal id as a URI, else
 // "urn:id:" + its namespace id (spaces percent-encoded); absent when the HD is empty.
 def HdEndpoint(hd) = HdUri(hd) ?? (if hd.1 then "urn:id:${UriText(hd.1)}" else null)
 
-// MSH -> MessageHeader (IG MSH[MessageHeader]). source.endpoint is required (R4 1..1): MSH-3 as above. A
-// message with no sending application (MSH-3 empty) gets no MessageHeader: there is nothing true to write.
-// A destination (MSH-5/MSH-6) is written only with an endpoint (required too).
+// MSH-9 as the IG's MSG[Coding] display: "ORU^R01^ORU_R01" (code, trigger, structure as written).
+def MessageTypeText(msh) = join([trim(msh.9.1), trim(msh.9.2), trim(msh.9.3)], "^")
+
+// A required element the message does not give (IG: MSH-3/MSH-24 or MSH-5/MSH-25 not valued): FHIR's
+// data-absent-reason extension on the primitive ("_endpoint"), never a made-up endpoint.
+def DataAbsentUnknown() = { extension[]: { url: "http://hl7.org/fhir/StructureDefinition/data-absent-reason", valueCode: "unknown" } }
+
+// MSH -> MessageHeader (IG MSH[MessageHeader]): eventCoding MSG[Coding] (v2-0003 trigger, the whole type as
+// display), source the sending network address MSH-24, else the sending application MSH-3 (name, endpoint; a
+// message with neither has source.endpoint data-absent "unknown", as the IG says), sender the MSH-4/MSH-17
+// Organization, destination the receiving network address MSH-25, else MSH-5 / MSH-6 (its endpoint
+// data-absent likewise), MSH-19 language, MSH-11 processing id as a meta tag.
 def MessageHeader(msh, focus) {
   resourceType: "MessageHeader"
-  eventCoding: { system: "http://terminology.hl7.org/CodeSystem/v2-0003", code: msh.9.2 }
+  eventCoding: { system: "http://terminology.hl7.org/CodeSystem/v2-0003", code: trim(msh.9.2), display: MessageTypeText(msh) }
+  let receiving = if msh.25 then msh.25 else msh.5
   destination[]: {
-    name: msh.5.1
-    endpoint: HdEndpoint(msh.5) ?? HdEndpoint(msh.6)
+    name: receiving.1
+    endpoint: HdEndpoint(receiving) ?? HdEndpoint(msh.6)
+    "_endpoint": DataAbsentUnknown() if not (HdEndpoint(receiving) ?? HdEndpoint(msh.6))
     receiver: { display: msh.6.1 ?? msh.6.2 } if msh.6
-  } if HdEndpoint(msh.5) ?? HdEndpoint(msh.6)
-  sender: Ref("Organization", "sender") if msh.4
+  } if msh.5 or msh.6 or msh.25
+  sender: Ref("Organization", "sender") if HasSender(msh)
+  let sending = if msh.24 then msh.24 else msh.3
   source: {
-    name: msh.3.1
+    name: sending.1
     software: first(SFT-3)
     version: first(SFT-2)
-    endpoint: HdEndpoint(msh.3)
+    endpoint: HdEndpoint(sending)
+    "_endpoint": DataAbsentUnknown() if not HdEndpoint(sending)
   }
   focus[]: focus
+  language: trim(msh.19.1)
   meta: { tag[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0103", code: msh.11.1 } if msh.11.1 }
 }
 
-// The time a Provenance records (R4 instant: seconds and zone): EVN-2, else MSH-7.
-def RecordedInstant(msh, evn) = Instant(evn.2) ?? Instant(msh.7)
+const PARTICIPANT_TYPE = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
+// The author of the message: the sender Organization; a message that names no sender (no MSH-4, MSH-17) has
+// an author all the same, unknown: R4 requires agent.who, and the IG's rule for a required element the
+// message does not give is the data-absent-reason extension (as for source.endpoint), not a made-up party.
+def SenderRef(msh) = if HasSender(msh) then Ref("Organization", "sender") else DataAbsentUnknown()
+def Agent(type, who) = { type: { coding[]: { system: PARTICIPANT_TYPE, code: type } }, who: who }
 
-// EVN + MSH -> Provenance (IG EVN[Provenance]): what the message did, when, and who sent it. targets is
-// never empty (HeaderEntries); the resource is written only when recorded (an instant: the message's
-// times need a zone, or run with --zone) and an author (MSH-4 or MSH-3) are known: both are required.
-def Provenance(msh, evn, targets) {
+// MSH -> Provenance (IG MSH[Provenance-Source]): the message as the source of what the Bundle holds.
+// recorded/occurred MSH-7, activity the message type (display as FHIR-Converter and ReportStream write it; the
+// IG's sheet prefixes "message - "), author the sender Organization (SenderRef), source entity the sending
+// application MSH-3 as a Device (HD[Device]). recorded is an R4 instant: an MSH-7 without a zone gives none
+// (run with --zone), and the Provenance is then left out with a warning.
+def SourceProvenance(msh, targets) {
   resourceType: "Provenance"
   target[]: targets
-  recorded: RecordedInstant(msh, evn)
+  recorded: Instant(msh.7)
+  occurredDateTime: datetime(msh.7)
+  activity: { coding[]: { display: MessageTypeText(msh) } }
+  agent[]: Agent("author", SenderRef(msh))
+  entity[]: { role: "source", what: { reference: HdDeviceEntry(msh.3).fullUrl } } if HdDevice(msh.3)
+}
+
+// EVN -> Provenance (IG EVN[Provenance]): the event. recorded EVN-2 (else MSH-7), occurred EVN-6, reason
+// EVN-4 (table 0062), activity the trigger (v2-0003) with the message type as text, agent the operator EVN-5
+// (enterer) else the sender (author, SenderRef), location EVN-7 (HD[Location]).
+def EventProvenance(msh, evn, targets) {
+  resourceType: "Provenance"
+  target[]: targets
+  recorded: Instant(evn.2) ?? Instant(msh.7)
   occurredDateTime: datetime(evn.6)
-  activity: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0003", code: evn.1 ?? msh.9.2 } }
+  activity: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0003", code: trim(evn.1) ?? trim(msh.9.2) },
+              text: MessageTypeText(msh) }
   reason[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v3-ActReason",
                            code: translate(evn.4.1, CM_0062_V3_ACTREASON) } } if translate(evn.4.1, CM_0062_V3_ACTREASON)
-  agent[]: {
-    type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/provenance-participant-type", code: "author" } }
-    who: if msh.4 then Ref("Organization", "sender") else { display: msh.3.1 }
-  }
-  agent[]: {
-    type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/provenance-participant-type", code: "enterer" } }
-    who: { display: XcnDisplay(evn.5) ?? evn.5.1 }
-  } if XcnDisplay(evn.5) ?? evn.5.1
+  agent[]: Agent("enterer", { display: XcnDisplay(evn.5) ?? evn.5.1 }) if XcnDisplay(evn.5) ?? evn.5.1
+  agent[]: Agent("author", SenderRef(msh)) if not (XcnDisplay(evn.5) ?? evn.5.1)
+  location: { reference: HdLocationEntry(evn.7).fullUrl } if evn.7
+}
+
+// The IG message map a message was converted by (IG MSH[Provenance-Transformation] policy): the map of its
+// trigger, or of the structure the trigger shares; absent for message types the IG has no map for.
+def IgMessageMap(msh) = match "${upper(trim(msh.9.1))}^${upper(trim(msh.9.2))}" {
+  "ADT^A01" | "ADT^A04" | "ADT^A08" | "ADT^A13" => "adt-a01"
+  "ADT^A02" => "adt-a02"
+  "ADT^A05" | "ADT^A14" | "ADT^A28" | "ADT^A31" => "adt-a05"
+  "ADT^A06" | "ADT^A07" => "adt-a06"
+  "ADT^A09" | "ADT^A10" => "adt-a09"
+  "ADT^A11" => "adt-a11"
+  "MDM^T02" | "MDM^T04" | "MDM^T06" | "MDM^T08" | "MDM^T10" => "mdm-t02"
+  "OML^O21" => "oml-o21"
+  "ORM^O01" => "orm-o01"
+  "ORU^R01" => "oru-r01"
+  "VXU^V04" => "vxu-v04"
+  _ => if upper(trim(msh.9.1)) == "SIU" then "siu-s12" else null
+}
+
+// The conversion itself (IG MSH[Provenance-Transformation]): recorded is the time of transformation, the run's
+// now() (crosswalk run --now; crosswalk serve gives the time the message was received); without it the
+// resource is left out (no clock is read: the same message gives the same bytes). The assembler is this
+// converter; the policy is the IG message map followed.
+def TransformationProvenance(msh, targets) {
+  resourceType: "Provenance"
+  target[]: targets
+  recorded: instant(now())
+  policy[]: "http://hl7.org/fhir/uv/v2mappings/message-${IgMessageMap(msh)}-to-bundle" if IgMessageMap(msh)
+  activity: { coding[]: { system: "http://hl7.org/fhir/uv/v2mappings/CodeSystem/provenance-activity-type-v2-to-fhir",
+                          code: "v2-fhir-transformation" } }
+  agent[]: Agent("assembler", { display: "Crosswalk HL7 v2 to FHIR R4 maps" })
+}
+
+// PID -> Provenance (IG PID[Provenance-Patient]): the Patient was updated by this message, at the time of
+// transformation (now(), as above); occurred PID-33 last update, agent PID-34 last update facility
+// (performer), else the converter (assembler).
+def PatientProvenance(pid) {
+  resourceType: "Provenance"
+  target[]: Ref("Patient", 1)
+  recorded: instant(now())
+  occurredDateTime: datetime(pid.33)
+  activity: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v3-DataOperation", code: "UPDATE" } }
+  agent[]: Agent("performer", { display: trim(pid.34.1) ?? trim(pid.34.2) }) if pid.34
+  agent[]: Agent("assembler", { display: "Crosswalk HL7 v2 to FHIR R4 maps" }) if not pid.34
 }
 
 // ---- PID / PD1 -> Patient --------------------------------------------------------------------------------
@@ -143,6 +221,7 @@ def Patient(pid, pd1) {
   deceasedDateTime: datetime(pid.29) if pid.29
   deceasedBoolean: (pid.30 == "Y") if pid.30 and not pid.29
   address[]: Addresses(pid.11)
+  contact[]: for nk1 in NK1 where IsKin(nk1) => PatientContact(nk1)
   maritalStatus: {
     coding[]: translate_coding(pid.16.1, CM_0002_V3_MARITALSTATUS)
     coding[]: Coding(pid.16) if pid.16.3
@@ -178,11 +257,10 @@ def LocationStatus(pv1, fixedStatus) = match fixedStatus { "planned" => "planned
 def Encounter(pv1, pv2, fixedStatus) {
   resourceType: "Encounter"
   identifier[]: {
-    type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0203", code: "VN" } }
-    system: HdUri(pv1.19.4)
-    value: pv1.19.1
+    ...Identifier(pv1.19)
+    type: { coding[]: { system: CS_V2_0203, code: "VN", display: lookup("VN", CS_V2_0203) }, text: "visit number" }
   } if trim(pv1.19.1)
-  identifier[]: { value: pv1.50.1, system: HdUri(pv1.50.4) } if trim(pv1.50.1)
+  identifier[]: Identifier(pv1.50) if trim(pv1.50.1)
   status: fixedStatus ?? (if pv1.45 then "finished"
                           else translate(pv1.2, CM_0004_ENCOUNTER_STATUS) ?? "unknown")
   class: translate_coding(pv1.2, CM_0004_V3_ACTCODE)
@@ -199,56 +277,162 @@ def Encounter(pv1, pv2, fixedStatus) {
   period: { start: datetime(pv1.44), end: datetime(pv1.45) }
   length: { value: decimal(pv2.11), unit: "d", system: "http://unitsofmeasure.org", code: "d" } if pv2.11
   reasonCode[]: CodeableConcept(pv2.3) if pv2.3
+  // PV2-8/9 expected admit/discharge (the R5 planned dates, backported), PV2-38 mode of arrival (IG PV2[Encounter]).
+  extension[]: { url: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Encounter.plannedStartDate",
+                 valueDateTime: datetime(pv2.8) } if datetime(pv2.8)
+  extension[]: { url: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Encounter.plannedEndDate",
+                 valueDateTime: datetime(pv2.9) } if datetime(pv2.9)
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/encounter-modeOfArrival", valueCoding: Coding(pv2.38) } if pv2.38.1
+  account[]: Ref("Account", "PID-18") if PID and HasAccount(PID)
+  episodeOfCare[]: Ref("EpisodeOfCare", "PV1-54") if EpisodeOfCare(pv1)
   hospitalization: {
-    preAdmissionIdentifier: { value: pv1.5.1 } if pv1.5.1
-    admitSource: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0023", code: pv1.14.1 } } if pv1.14
+    preAdmissionIdentifier: Identifier(pv1.5) if pv1.5.1
+    admitSource: CodeableConcept(pv1.14) if pv1.14
     reAdmission: { coding[]: translate_coding(pv1.13.1, CM_0092_V2_0092) } if pv1.13
-    dischargeDisposition: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0112", code: pv1.36.1 } } if pv1.36
+    specialArrangement[]: for cwe in pv1.15 where cwe.1 or cwe.2 => CodeableConcept(cwe)
+    specialCourtesy[]: CodeableConcept(pv1.16) if pv1.16
+    dischargeDisposition: CodeableConcept(pv1.36) if pv1.36
+    destination: { reference: DischargeLocationEntry(pv1.37).fullUrl } if DischargeLocation(pv1.37)
+    dietPreference[]: CodeableConcept(pv1.38) if pv1.38
   }
-  location[]: { location: Ref("Location", "PV1-3"), status: LocationStatus(pv1, fixedStatus) } if pv1.3
-  location[]: { location: Ref("Location", "PV1-6"), status: "completed" } if pv1.6
+  location[]: EncounterLocation(LocationRefWith(pv1.3, pv1.40), LocationStatus(pv1, fixedStatus), false)
+  location[]: EncounterLocation(LocationRef(pv1.6), "completed", false)
+  location[]: EncounterLocation(LocationRef(pv1.11), if upper(pv1.2.1) == "P" then "planned" else "active", true)
+  location[]: EncounterLocation(LocationRef(pv1.42), "planned", false)
+  location[]: EncounterLocation(LocationRef(pv1.43), "completed", true)
+  location[]: EncounterLocation(LocationRef(pv2.1), "planned", false)
 }
+
+// One Encounter.location (IG PV1[Encounter], PV2[Encounter]): PV1-3 assigned (active, planned for a
+// pre-admit), PV1-6 prior (completed), PV1-11 temporary (active; flagged temporary as FHIR-Converter and
+// ReportStream do), PV1-42 pending (planned: the IG's "reserved" is written beside the PV1-42 row, both
+// converters say planned), PV1-43 prior temporary (completed, temporary), PV2-1 prior pending (planned).
+// Nothing when the PL names no place.
+def EncounterLocation(ref, status, temporary) = if ref.reference then {
+  extension[]: { url: "http://hl7.org/fhir/uv/v2mappings/StructureDefinition/temporary-location", valueBoolean: true } if temporary
+  location: ref
+  status: status
+} else null
+
+// PV1-54 service episode identifier (+ PV1-53 its description) -> EpisodeOfCare (IG PV1[Encounter]:
+// episodeOfCare(EpisodeOfCare.identifier)); status active, finished once PV1-45 says the visit ended. Only
+// with a PID (EpisodeOfCare.patient is required).
+def EpisodeOfCare(pv1) = if trim(pv1.54.1) and PID then {
+  resourceType: "EpisodeOfCare"
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/resource-instance-description", valueString: trim(pv1.53) } if trim(pv1.53)
+  identifier[]: Identifier(pv1.54)
+  status: if pv1.45 then "finished" else "active"
+  patient: Ref("Patient", 1)
+} else null
+
+// Whether a PV1 says anything an Encounter maps (a bare "PV1|1" does not): the class, a location, a doctor,
+// the service, the visit number, or the admit/discharge times. ReportStream writes the Encounter for any of
+// them (a PV1 with only a prior location is still a visit).
+def HasVisit(pv1) = pv1.2 or pv1.3 or pv1.4 or pv1.6 or pv1.7 or pv1.8 or pv1.9 or pv1.10 or pv1.11 or pv1.17
+                    or pv1.19.1 or pv1.42 or pv1.43 or pv1.44 or pv1.45
 
 // Entries for PV1/PV2: the Encounter, its Locations and Practitioners.
 def EncounterEntries(pv1, pv2, fixedStatus) = [
   Entry("Encounter", 1, Encounter(pv1, pv2, fixedStatus)),
-  EncounterPlacesAndPeople(pv1)
+  EncounterPlacesAndPeople(pv1, pv2)
 ]
-// The Locations and Practitioners an Encounter made from this PV1 refers to.
-def EncounterPlacesAndPeople(pv1) = [
-  Entry("Location", "PV1-3", Location(pv1.3)) if pv1.3,
-  Entry("Location", "PV1-6", Location(pv1.6)) if pv1.6,
+// The Account, Locations and Practitioners an Encounter made from this PV1 refers to.
+def EncounterPlacesAndPeople(pv1, pv2) = [
+  AccountEntry(),
+  Entry("EpisodeOfCare", "PV1-54", EpisodeOfCare(pv1)) if EpisodeOfCare(pv1),
+  DischargeLocationEntry(pv1.37),
+  distinct([LocationEntriesWith(pv1.3, pv1.40), LocationEntries(pv1.6), LocationEntries(pv1.11), LocationEntries(pv1.42),
+            LocationEntries(pv1.43), LocationEntries(pv2.1)]),
   Entry("Practitioner", "PV1-7", Practitioner(pv1.7)) if pv1.7.1 or pv1.7.2,
   Entry("Practitioner", "PV1-8", Practitioner(pv1.8)) if pv1.8.1 or pv1.8.2,
   Entry("Practitioner", "PV1-9", Practitioner(pv1.9)) if pv1.9.1 or pv1.9.2,
   Entry("Practitioner", "PV1-17", Practitioner(pv1.17)) if pv1.17.1 or pv1.17.2
 ]
 
-// ---- NK1 -> RelatedPerson --------------------------------------------------------------------------------
+// ---- NK1 -> RelatedPerson and Patient.contact -------------------------------------------------------------
+// The IG maps every NK1 both to a RelatedPerson (NK1[RelatedPerson]: FHIR-Converter writes those) and to a
+// Patient.contact (NK1[Patient]: ReportStream writes those); Crosswalk writes both.
 
+// NK1-3 relationship (table 0063): the v3 RoleCode (or v2-0063 / v2-0131 code) the IG's ConceptMap gives, and
+// the original coding when it names its system.
+def Relationship(cwe) = if cwe.1 or cwe.2 then {
+  coding[]: translate_coding(cwe.1, CM_0063_V3_ROLECODE)
+  coding[]: Coding(cwe) if cwe.3
+  text: cwe.2
+} else null
+
+// NK1-7 contact role (table 0131).
+def ContactRole(cwe) = if cwe.1 or cwe.2 then {
+  coding[]: translate_coding(cwe.1, CM_0131_V2_0131, "keep")
+  text: cwe.2
+} else null
+
+def HasXtn(xtn) = xtn.1 or xtn.4 or xtn.7 or xtn.12
+
+// A social security number as an identifier (NK1-37, GT1-12, IN2-2).
+def SsnIdentifier(ssn, typeCode) = if trim(ssn) then {
+  type: { coding[]: { system: CS_V2_0203, code: typeCode, display: lookup(typeCode, CS_V2_0203) } }
+  system: "http://hl7.org/fhir/sid/us-ssn"
+  value: trim(ssn)
+} else null
+
+// NK1 -> RelatedPerson (IG NK1[RelatedPerson]): identifiers NK1-12, NK1-33, NK1-37 (SSN); names NK1-2 and
+// the contact person NK1-30; relationship NK1-3 and contact role NK1-7; addresses NK1-4, NK1-32; telecom
+// NK1-5 (home), NK1-6 (work), NK1-31, NK1-40, NK1-41; NK1-15 gender, NK1-16 birth date, NK1-20 language,
+// NK1-8/9 period.
 def RelatedPerson(nk1) {
   resourceType: "RelatedPerson"
+  identifier[]: Identifiers(nk1.12)
   identifier[]: Identifiers(nk1.33)
+  identifier[]: SsnIdentifier(nk1.37, "SS")
   patient: PatientRef()
-  relationship[]: {
-    coding[]: translate_coding(nk1.3.1, CM_0063_V3_ROLECODE)
-    coding[]: Coding(nk1.3) if nk1.3.3
-    text: nk1.3.2
-  } if nk1.3
-  relationship[]: {
-    coding[]: translate_coding(nk1.7.1, CM_0131_V2_0131, "keep")
-    text: nk1.7.2
-  } if nk1.7
+  relationship[]: Relationship(nk1.3)
+  relationship[]: ContactRole(nk1.7)
   name[]: HumanNames(nk1.2)
-  telecom[]: for xtn in nk1.5 where xtn.1 or xtn.4 or xtn.7 or xtn.12 => ContactPointWithUse(xtn, "home")
-  telecom[]: for xtn in nk1.6 where xtn.1 or xtn.4 or xtn.7 or xtn.12 => ContactPointWithUse(xtn, "work")
+  name[]: HumanNames(nk1.30)
+  telecom[]: for xtn in nk1.5 where HasXtn(xtn) => ContactPointWithUse(xtn, "home")
+  telecom[]: for xtn in nk1.6 where HasXtn(xtn) => ContactPointWithUse(xtn, "work")
+  telecom[]: for xtn in nk1.31 where HasXtn(xtn) => ContactPoint(xtn)
+  telecom[]: for xtn in nk1.40 where HasXtn(xtn) => ContactPoint(xtn)
+  telecom[]: for xtn in nk1.41 where HasXtn(xtn) => ContactPoint(xtn)
   gender: translate(nk1.15, CM_0001_ADMINISTRATIVE_GENDER)
   birthDate: date(nk1.16)
   address[]: Addresses(nk1.4)
-  period: { start: date(nk1.8), end: date(nk1.9) }
+  address[]: Addresses(nk1.32)
+  period: { start: datetime(nk1.8), end: datetime(nk1.9) }
+  communication[]: { language: CodeableConcept(nk1.20), preferred: true } if nk1.20
 }
 
-// ---- IN1 -> Coverage (+ the payor Organization) ----------------------------------------------------------
+// NK1 -> Patient.contact (IG NK1[Patient]): the first name and address (contact has one of each),
+// relationship NK1-3 and role NK1-7, telecom NK1-5 (home), NK1-6 (work), NK1-40, NK1-41, gender NK1-15,
+// period NK1-8/9, the organisation NK1-13 by name. Only an NK1 with a name, telecom, address or
+// organisation is a contact.
+def PatientContact(nk1) {
+  let contact = {
+    relationship[]: Relationship(nk1.3)
+    relationship[]: ContactRole(nk1.7)
+    name: first(HumanNames(nk1.2))
+    telecom[]: for xtn in nk1.5 where HasXtn(xtn) => ContactPointWithUse(xtn, "home")
+    telecom[]: for xtn in nk1.6 where HasXtn(xtn) => ContactPointWithUse(xtn, "work")
+    telecom[]: for xtn in nk1.40 where HasXtn(xtn) => ContactPoint(xtn)
+    telecom[]: for xtn in nk1.41 where HasXtn(xtn) => ContactPoint(xtn)
+    address: first(Addresses(nk1.4))
+    gender: translate(nk1.15, CM_0001_ADMINISTRATIVE_GENDER)
+    organization: { display: trim(nk1.13.1) } if trim(nk1.13.1)
+    period: { start: datetime(nk1.8), end: datetime(nk1.9) }
+  }
+  // R4 pat-1: a contact has a name, telecom, address or organisation (a bare relationship is no contact).
+  return if contact.name or contact.telecom or contact.address or contact.organization then contact else null
+}
+
+// The NK1 that describe someone (a name, a relationship or a contact person).
+def IsKin(nk1) = nk1.2 or nk1.3 or nk1.30
+
+// The RelatedPerson entries of the message's NK1 segments, keyed by position (set ids repeat in real feeds);
+// part of PersonEntries, and written by the ORU map too (IG ORU_R01: PATIENT.NK1 -> RelatedPerson).
+def KinEntries() = for nk1, i in NK1 where IsKin(nk1) => Entry("RelatedPerson", i + 1, RelatedPerson(nk1))
+
+// ---- IN1 / IN2 -> Coverage (+ the payor, policy holder and insured) ----------------------------------------
 
 def Payor(in1) {
   resourceType: "Organization"
@@ -258,21 +442,123 @@ def Payor(in1) {
   telecom[]: ContactPoints(in1.7)
 }
 
-def Coverage(in1, n) {
+// IN1-10 insured's group employer id / IN1-11 its name -> the policy holder Organization (IG IN1[Coverage]).
+def PolicyHolder(in1) = if in1.10.1 or in1.11.1 then {
+  resourceType: "Organization"
+  identifier[]: Identifiers(in1.10)
+  name: trim(in1.11.1)
+} else null
+
+// IN1-17 is the patient themself ("SEL"): the subscriber is the Patient (IG IN1-16).
+def InsuredIsPatient(in1) = upper(trim(in1.17.1)) == "SEL"
+
+// IN1-16..19 (+ IN2) -> the insured person when it is not the patient (IG IN1-16 subscriber(RelatedPerson)):
+// name IN1-16, relationship IN1-17, birth date IN1-18, address IN1-19, gender IN1-43; identifiers IN1-49,
+// IN2-1 and the SSN IN2-2.
+def Insured(in1, in2) = if in1.16 and not InsuredIsPatient(in1) and PID then {   // RelatedPerson.patient is required
+  resourceType: "RelatedPerson"
+  identifier[]: Identifiers(in1.49)
+  identifier[]: Identifiers(in2.1)
+  identifier[]: SsnIdentifier(in2.2, "SS")
+  patient: PatientRef()
+  relationship[]: Relationship(in1.17)
+  name[]: HumanNames(in1.16)
+  gender: translate(in1.43, CM_0001_ADMINISTRATIVE_GENDER)
+  birthDate: date(in1.18)
+  address[]: Addresses(in1.19)
+} else null
+
+// IN1-17 (table 0063) -> Coverage.relationship (subscriber-relationship). No IG ConceptMap exists for this
+// pair; the codes with one meaning are mapped, any other is kept as its v2-0063 coding.
+def SubscriberRelationship(cwe) = match upper(trim(cwe.1)) {
+  "SEL" => "self" "SPO" => "spouse" "CHD" | "NCH" | "SCH" | "FCH" => "child" "PAR" | "MTH" | "FTH" => "parent" _ => null
+}
+
+// IN1-37/38/40/41 (CP) -> costToBeneficiary: the amount (CP.1 MO) and the price type (CP.2, table 0205).
+def CostToBeneficiary(cp) = if cp.1.1 and decimal(cp.1.1) then {
+  type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0205", code: trim(cp.2) } } if trim(cp.2)
+  valueMoney: { value: decimal(cp.1.1), currency: upper(trim(cp.1.2)) }
+} else null
+
+// IN1 (+ IN2) -> Coverage (IG IN1[Coverage]; FHIR-Converter for IN1-36 and IN2).
+def Coverage(in1, in2, n) {
   resourceType: "Coverage"
-  identifier[]: { value: in1.36 } if in1.36
+  extension[]: for cx in in1.49 where cx.1 => { url: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Coverage.subscriberId",
+                                                valueIdentifier: Identifier(cx) }
+  identifier[]: { value: trim(in1.36) } if trim(in1.36)   // the policy number (v2-0203 has no code for it)
+  identifier[]: { type: { coding[]: { system: CS_V2_0203, code: "MC", display: lookup("MC", CS_V2_0203) } },
+                  system: "http://hl7.org/fhir/sid/us-medicare", value: trim(in2.6) } if trim(in2.6)
+  identifier[]: { type: { coding[]: { system: CS_V2_0203, code: "MA", display: lookup("MA", CS_V2_0203) } }, value: trim(in2.8) } if trim(in2.8)
   status: "active"
   type: CodeableConcept(in1.15) if in1.15
+  policyHolder: Ref("Organization", "IN1-${n}-holder") if PolicyHolder(in1)
+  subscriber: if InsuredIsPatient(in1) then Ref("Patient", 1) else if Insured(in1, in2) then Ref("RelatedPerson", "IN1-${n}") else null
   subscriberId: in1.49.1 ?? in1.36
   beneficiary: Ref("Patient", 1)
-  relationship: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0063", code: in1.17.1 } } if in1.17
+  relationship: {
+    coding[]: { system: "http://terminology.hl7.org/CodeSystem/subscriber-relationship", code: SubscriberRelationship(in1.17),
+                display: lookup(SubscriberRelationship(in1.17), "http://terminology.hl7.org/CodeSystem/subscriber-relationship") } if SubscriberRelationship(in1.17)
+    coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0063", code: trim(in1.17.1) } if not SubscriberRelationship(in1.17)
+  } if in1.17.1
   period: { start: date(in1.12), end: date(in1.13) }
   payor[]: Ref("Organization", "IN1-${n}")
-  class[]: { type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/coverage-class", code: "group" } },
+  class[]: { type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/coverage-class", code: "group", display: "Group" } },
              value: in1.8, name: in1.9.1 } if in1.8
-  class[]: { type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/coverage-class", code: "plan" } },
+  class[]: { type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/coverage-class", code: "plan", display: "Plan" } },
              value: in1.2.1, name: in1.2.2 } if in1.2.1
+  network: trim(in1.2.2)
+  costToBeneficiary[]: CostToBeneficiary(in1.37)
+  costToBeneficiary[]: CostToBeneficiary(in1.38)
+  costToBeneficiary[]: CostToBeneficiary(in1.40)
+  costToBeneficiary[]: CostToBeneficiary(in1.41)
 }
+
+// The entries of one INSURANCE group: the Coverage, its payor, policy holder and insured person.
+def InsuranceEntries(ins, n) = [
+  Entry("Coverage", n, Coverage(ins.IN1, ins.IN2, n)),
+  Entry("Organization", "IN1-${n}", Payor(ins.IN1)),
+  Entry("Organization", "IN1-${n}-holder", PolicyHolder(ins.IN1)) if PolicyHolder(ins.IN1),
+  Entry("RelatedPerson", "IN1-${n}", Insured(ins.IN1, ins.IN2)) if Insured(ins.IN1, ins.IN2)
+]
+
+// ---- GT1 -> RelatedPerson (guarantor), PID-18 -> Account ---------------------------------------------------
+
+// GT1 -> the guarantor as a RelatedPerson (FHIR-Converter; the IG has no GT1 map): identifiers GT1-2, GT1-19
+// and the SSN GT1-12, name GT1-3, address GT1-5, telecom GT1-6 (home) / GT1-7 (work), birth date GT1-8,
+// gender GT1-9, relationship GT1-11. A guarantor that is the patient (GT1-11 "SEL") or an organisation
+// (GT1-21) is no RelatedPerson.
+def GuarantorIsPerson(gt1) = gt1.3 and upper(trim(gt1.11.1)) != "SEL"
+def Guarantor(gt1) {
+  resourceType: "RelatedPerson"
+  identifier[]: Identifiers(gt1.2)
+  identifier[]: Identifiers(gt1.19)
+  identifier[]: SsnIdentifier(gt1.12, "SB")
+  patient: PatientRef()
+  relationship[]: Relationship(gt1.11)
+  name[]: HumanNames(gt1.3)
+  telecom[]: for xtn in gt1.6 where HasXtn(xtn) => ContactPointWithUse(xtn, "home")
+  telecom[]: for xtn in gt1.7 where HasXtn(xtn) => ContactPointWithUse(xtn, "work")
+  gender: translate(gt1.9, CM_0001_ADMINISTRATIVE_GENDER)
+  birthDate: date(gt1.8)
+  address[]: Addresses(gt1.5)
+}
+
+// PID-18 patient account number -> Account (IG PID[Account]: identifier, status active), with the
+// guarantors of the message's GT1 segments (party, GT1-13/14 period).
+def PatientAccount(pid) {
+  resourceType: "Account"
+  identifier[]: Identifiers(pid.18)
+  status: "active"
+  subject[]: Ref("Patient", 1)
+  for gt1, i in GT1 where GuarantorIsPerson(gt1) {
+    guarantor[]: { party: Ref("RelatedPerson", "GT1-${i + 1}"), onHold: false,
+                   period: { start: date(gt1.13), end: date(gt1.14) } }
+  }
+}
+def HasAccount(pid) = pid.18.1
+// The Account entry: written with the Encounter (whose account it is) when there is one, else with the
+// message's people (PersonEntries(withEncounter) is called with whether EncounterEntries was).
+def AccountEntry() = if PID and HasAccount(PID) then Entry("Account", "PID-18", PatientAccount(PID)) else null
 
 // ---- AL1 -> AllergyIntolerance ---------------------------------------------------------------------------
 
@@ -330,27 +616,39 @@ def Procedure(pr1, withEncounter) {
 
 def PatientEntry(pid, pd1) = Entry("Patient", 1, Patient(pid, pd1))
 
-// The Provenance targets the message's focus; with none (an ORU without OBR), the MessageHeader (as
-// ReportStream does), else the Patient.
+// The envelope of every Bundle: the MessageHeader (always: R4 source.endpoint is data-absent when MSH-3 is
+// empty, as the IG says), the sender Organization, and the Provenances of the message (MSH source, EVN
+// event), of the conversion and of the Patient. They target the MessageHeader and the message's focus (as
+// ReportStream does). A required element with no true value leaves the resource out, never a placeholder:
+// the source and event Provenances need an instant (a zone on MSH-7/EVN-2, or run --zone), the
+// transformation and patient ones the run's time (now()). An unknown sender is data-absent (SenderRef).
 def HeaderEntries(focus) {
-  let header = HdEndpoint(MSH-3)
-  let targets = if focus then focus else if header then [Ref("MessageHeader", 1)] else if PID then [Ref("Patient", 1)] else null
+  let targets = [Ref("MessageHeader", 1), ...focus]
+  let source = SourceProvenance(MSH, targets)
+  let event = EventProvenance(MSH, EVN, targets)
+  warn "Provenance of the message left out: MSH-7 has no time zone (run with --zone)" if MSH-7 and not source.recorded
   return [
-    Entry("MessageHeader", 1, MessageHeader(MSH, focus)) if header,
-    Entry("Organization", "sender", SenderOrganization(MSH)) if MSH-4,
-    Entry("Provenance", 1, Provenance(MSH, EVN, targets)) if targets and RecordedInstant(MSH, EVN) and (MSH-4 or MSH-3.1)
+    Entry("MessageHeader", 1, MessageHeader(MSH, focus)),
+    Entry("Organization", "sender", SenderOrganization(MSH)) if HasSender(MSH),
+    Entry("Provenance", 1, source) if source.recorded,
+    HdDeviceEntry(MSH-3) if source.recorded,
+    Entry("Provenance", "EVN", event) if EVN and event.recorded,
+    HdLocationEntry(EVN-7) if EVN and event.recorded and EVN-7,
+    Entry("Provenance", "transformation", TransformationProvenance(MSH, targets)) if now(),
+    Entry("Provenance", "PID", PatientProvenance(PID)) if now() and PID
   ]
 }
 
 // NK1, AL1, DG1, PR1 and INSURANCE of the message, keyed by position (set ids repeat in real feeds).
 // (An array of arrays appended with `entry[]:` appends the inner items: a Coverage and its payor.)
 def PersonEntries(withEncounter) = [
-  for nk1, i in NK1 where nk1.2 or nk1.3 or nk1.30 => Entry("RelatedPerson", i + 1, RelatedPerson(nk1)),
+  KinEntries(),
+  for gt1, i in GT1 where GuarantorIsPerson(gt1) and PID => Entry("RelatedPerson", "GT1-${i + 1}", Guarantor(gt1)),
+  AccountEntry() if not withEncounter,
   for al1, i in AL1 where al1.3 => Entry("AllergyIntolerance", i + 1, AllergyIntolerance(al1)),
   for dg1, i in DG1 where dg1.3 or dg1.4 => Entry("Condition", i + 1, Condition(dg1, withEncounter)),
   for pr1, i in PR1 where (pr1.3 or pr1.4) and PID => Entry("Procedure", i + 1, Procedure(pr1, withEncounter)),
-  for ins, i in INSURANCE => [Entry("Coverage", i + 1, Coverage(ins.IN1, i + 1)),
-                              Entry("Organization", "IN1-${i + 1}", Payor(ins.IN1))]
+  for ins, i in INSURANCE => InsuranceEntries(ins, i + 1)
 ]
 
 // The key of the i-th Patient of a message with several (ADT_A39, BAR_P02): the first is "Patient 1", the key

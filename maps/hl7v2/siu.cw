@@ -8,6 +8,7 @@
 
 import hl7v2.datatypes
 import hl7v2.segments
+import hl7v2.places
 
 def AppointmentStart() = Instant(TQ1-7) ?? Instant(SCH-11.4)
 def AppointmentEnd() = Instant(TQ1-8) ?? Instant(SCH-11.5)
@@ -39,8 +40,8 @@ def Appointment(trigger) {
       status: "accepted"
     }
   }
-  for ail, i in AIL where ail.3 {
-    participant[]: { actor: Ref("Location", "AIL-${i + 1}"), status: "accepted" }
+  for ail in AIL where LocationRef(ail.3).reference {
+    participant[]: { actor: LocationRef(ail.3), status: "accepted" }
   }
   for aig in AIG where aig.3 {
     participant[]: { actor: { display: aig.3.2 ?? aig.3.1 }, type[]: CodeableConcept(aig.4) if aig.4, status: "accepted" }
@@ -53,6 +54,6 @@ map SIU : hl7v2 "SIU" -> fhir "Bundle" {
   let valid = AppointmentValid(MSH-9.2)
   entry[]: Entry("Appointment", 1, Appointment(MSH-9.2)) if valid
   entry[]: for aip, i in AIP where aip.3 => Entry("Practitioner", "AIP-${i + 1}", Practitioner(aip.3))
-  entry[]: for ail, i in AIL where ail.3 => Entry("Location", "AIL-${i + 1}", Location(ail.3))
+  entry[]: distinct(for ail in AIL => LocationEntries(ail.3))
   entry[]: HeaderEntries([Ref("Appointment", 1) if valid])
 }

@@ -455,6 +455,7 @@ def walk(node, path, rt, refs, out):
     out.append((rt, path, exact, wall))
 
 
+RUN_NOW = '2024-01-01T00:00:00Z'   # the fixed time of transformation of every measured run
 TRANSFORMATION_ACTIVITIES = {'v2-FHIR transformation', 'v2-fhir-transformation', 'UPDATE'}
 
 
@@ -596,8 +597,10 @@ def run_crosswalk(build, pairs, jobs):
                 shutil.copyfile(pair.input_path, dst)
             with open(dst, 'rb') as f:
                 pair.msg_type = message_type(f.read().decode('utf-8', 'replace'))
+        # --now: the run's time, as `crosswalk serve` gives every message (the time it was received); the maps
+        # write the IG's transformation Provenances only with it, and their `recorded` compares as a token.
         proc = subprocess.run([cw, 'run', cwb, '--term', term, '--in', src, '--out-dir', out, '-j', str(jobs),
-                               '--quiet'], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                               '--now', RUN_NOW, '--quiet'], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if proc.returncode not in (0, 3):
             sys.exit('fidelity: crosswalk run exited %d: %s' % (proc.returncode, proc.stderr.strip()[-500:]))
         reasons = {}

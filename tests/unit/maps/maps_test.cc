@@ -61,6 +61,7 @@ class MapsTest : public ::testing::Test {
     crosswalk::RunContext ctx(*runtime_);
     crosswalk::RunOptions options;
     options.pretty = pretty;
+    options.now = "2024-01-01T00:00:00Z";  // the time of transformation (IG MSH[Provenance-Transformation])
     crosswalk::RunOutput output;
     crosswalk::Status s = ctx.Run(**program_, message, options, &output);
     *out = s.ok() ? output.json : s.ToString();
@@ -76,7 +77,7 @@ std::shared_ptr<const crosswalk::Program>* MapsTest::program_ = nullptr;
 const std::set<std::string> kChoiceTypes = {
     "Quantity", "CodeableConcept", "String", "Boolean", "Integer", "Range", "Ratio", "SampledData", "Time",
     "DateTime", "Period", "Attachment", "Reference", "Date", "Age", "Instant", "Coding", "Decimal", "Uri",
-    "Canonical", "Code", "Id", "PositiveInt", "UnsignedInt", "Duration", "Timing", "Identifier"};
+    "Canonical", "Code", "Id", "PositiveInt", "UnsignedInt", "Duration", "Timing", "Identifier", "Money"};
 const std::regex kChoiceName(
     "^(value|effective|onset|deceased|multipleBirth|occurrence|abatement|born|age|collected|timing|"
     "asNeeded|medication|reported|performed|serviced)([A-Z][A-Za-z]*)$");

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -46,12 +47,13 @@ class MapsValidityTest : public ::testing::Test {
   }
 
   // Segments joined by CR; the bundle, or a failure.
-  json Convert(const std::vector<std::string>& segments, const std::string& zone = "") {
+  json Convert(const std::vector<std::string>& segments, const std::string& zone = "", const std::string& now = "") {
     std::string message;
     for (const auto& s : segments) message += s + "\r";
     crosswalk::RunContext ctx(*runtime_);
     crosswalk::RunOptions options;
     options.default_zone = zone;
+    options.now = now;
     crosswalk::RunOutput out;
     crosswalk::Status s = ctx.Run(**program_, message, options, &out);
     EXPECT_TRUE(s.ok()) << s.ToString();
@@ -66,6 +68,14 @@ class MapsValidityTest : public ::testing::Test {
     return found;
   }
 
+  // The fullUrl of the first entry holding a resource of this type.
+  static json FullUrl(const json& bundle, const std::string& type) {
+    for (const auto& e : bundle.value("entry", json::array())) {
+      if (e["resource"].value("resourceType", "") == type) return e["fullUrl"];
+    }
+    return json();
+  }
+
   static crosswalk::Runtime* runtime_;
   static std::shared_ptr<const crosswalk::Program>* program_;
 };
@@ -75,28 +85,40 @@ std::shared_ptr<const crosswalk::Program>* MapsValidityTest::program_ = nullptr;
 const char* kPid = "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F";
 
 TEST_F(MapsValidityTest, ProvenanceRecordsAnInstantOrIsLeftOut) {
-  // MSH-7 with seconds and zone: a Provenance targeting the focus.
+  // MSH-7 with seconds and zone: the message's Provenance, targeting the MessageHeader and the focus.
   json with_zone = Convert({"MSH|^~\\&|LAB|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid,
                             "OBR|1||F1|1234-5^Test^LN"});
   auto prov = Resources(with_zone, "Provenance");
   ASSERT_EQ(prov.size(), 1u);
   EXPECT_EQ(prov[0]["recorded"], "2024-05-01T10:15:00+01:00");
-  ASSERT_EQ(prov[0]["target"].size(), 1u);
-  EXPECT_EQ(prov[0]["target"][0]["reference"], Resources(with_zone, "MessageHeader")[0]["focus"][0]["reference"]);
+  EXPECT_EQ(prov[0]["activity"]["coding"][0]["display"], "ORU^R01^ORU_R01");
+  ASSERT_EQ(prov[0]["target"].size(), 2u);
+  auto header = Resources(with_zone, "MessageHeader");
+  ASSERT_EQ(header.size(), 1u);
+  EXPECT_EQ(prov[0]["target"][1]["reference"], header[0]["focus"][0]["reference"]);
   // A minute with a zone is that minute's first second.
   json minute = Convert({"MSH|^~\\&|LAB|HOSP|||202405011015+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid});
   ASSERT_EQ(Resources(minute, "Provenance").size(), 1u);
   EXPECT_EQ(Resources(minute, "Provenance")[0]["recorded"], "2024-05-01T10:15:00+01:00");
-  // No zone: no instant, so no Provenance (recorded is required) ...
+  // No zone: no instant, so no Provenance of the message (recorded is required) ...
   json no_zone = Convert({"MSH|^~\\&|LAB|HOSP|||20240501101500||ORU^R01^ORU_R01|M1|P|2.5.1", kPid});
   EXPECT_TRUE(Resources(no_zone, "Provenance").empty());
-  // ... unless the run supplies the zone.
+  // ... unless the run supplies the zone. No OBR: the MessageHeader is the only target (R4 target is 1..*).
   json given_zone = Convert({"MSH|^~\\&|LAB|HOSP|||20240501101500||ORU^R01^ORU_R01|M1|P|2.5.1", kPid}, "+02:00");
   ASSERT_EQ(Resources(given_zone, "Provenance").size(), 1u);
-  // No OBR: the MessageHeader is the target (R4 target is 1..*).
-  auto header = Resources(given_zone, "MessageHeader");
-  ASSERT_EQ(header.size(), 1u);
-  EXPECT_TRUE(Resources(given_zone, "Provenance")[0]["target"][0].contains("reference"));
+  ASSERT_EQ(Resources(given_zone, "Provenance")[0]["target"].size(), 1u);
+  EXPECT_EQ(Resources(given_zone, "Provenance")[0]["target"][0]["reference"], FullUrl(given_zone, "MessageHeader"));
+  // The run's time (now) is the time of transformation: the IG's transformation and patient Provenances, even
+  // when the message's own times have no zone.
+  json now = Convert({"MSH|^~\\&|LAB|HOSP|||20240501101500||ORU^R01^ORU_R01|M1|P|2.5.1", kPid}, "", "2024-06-01T08:00:00Z");
+  auto runs = Resources(now, "Provenance");
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0]["recorded"], "2024-06-01T08:00:00Z");
+  EXPECT_EQ(runs[0]["activity"]["coding"][0]["code"], "v2-fhir-transformation");
+  EXPECT_EQ(runs[0]["policy"][0], "http://hl7.org/fhir/uv/v2mappings/message-oru-r01-to-bundle");
+  EXPECT_EQ(runs[0]["agent"][0]["type"]["coding"][0]["code"], "assembler");
+  EXPECT_EQ(runs[1]["activity"]["coding"][0]["code"], "UPDATE");
+  EXPECT_EQ(runs[1]["target"][0]["reference"], FullUrl(now, "Patient"));
 }
 
 TEST_F(MapsValidityTest, MessageHeaderEndpointsAreUrisAndNeverPlaceholders) {
@@ -105,15 +127,65 @@ TEST_F(MapsValidityTest, MessageHeaderEndpointsAreUrisAndNeverPlaceholders) {
   auto header = Resources(named, "MessageHeader");
   ASSERT_EQ(header.size(), 1u);
   EXPECT_EQ(header[0]["source"]["endpoint"], "urn:id:Sending%20App");
+  EXPECT_EQ(header[0]["eventCoding"]["display"], "ADT^A08^ADT_A01");
   // "1.Edu" typed ISO is no OID: the namespace id is the endpoint.
   EXPECT_EQ(header[0]["destination"][0]["endpoint"], "urn:id:Recv%20App");
   json oid = Convert({"MSH|^~\\&|APP^2.16.840.1.113883.3.72^ISO|HOSP|||20240501101500+0100||ADT^A08^ADT_A01|M1|P|2.5.1",
                       "EVN|A08", kPid, "PV1|1|I"});
   EXPECT_EQ(Resources(oid, "MessageHeader")[0]["source"]["endpoint"], "urn:oid:2.16.840.1.113883.3.72");
-  // No sending application: no MessageHeader at all (source.endpoint is required; never "urn:id:unknown").
-  json none = Convert({"MSH|^~\\&||HOSP|||20240501101500+0100||ADT^A08^ADT_A01|M1|P|2.5.1", "EVN|A08", kPid, "PV1|1|I"});
-  EXPECT_TRUE(Resources(none, "MessageHeader").empty());
-  EXPECT_EQ(none.dump().find("unknown"), std::string::npos);
+  // No sending application: the IG's data-absent-reason on source.endpoint (required in R4), never a made-up
+  // endpoint such as "urn:id:unknown"; MSH-17 alone still describes the sender Organization.
+  json none = Convert({"MSH|^~\\&|||||20240501101500+0100||ADT^A08^ADT_A01|M1|P|2.5.1|||||USA", "EVN|A08", kPid, "PV1|1|I"});
+  auto bare = Resources(none, "MessageHeader");
+  ASSERT_EQ(bare.size(), 1u);
+  EXPECT_FALSE(bare[0]["source"].contains("endpoint"));
+  EXPECT_EQ(bare[0]["source"]["_endpoint"]["extension"][0]["url"], "http://hl7.org/fhir/StructureDefinition/data-absent-reason");
+  EXPECT_EQ(bare[0]["source"]["_endpoint"]["extension"][0]["valueCode"], "unknown");
+  EXPECT_EQ(none.dump().find("urn:id:unknown"), std::string::npos);
+  auto orgs = Resources(none, "Organization");
+  ASSERT_EQ(orgs.size(), 1u);
+  EXPECT_EQ(orgs[0]["address"][0]["country"], "USA");
+  EXPECT_FALSE(bare[0].contains("destination"));
+}
+
+TEST_F(MapsValidityTest, PlaceIsALocationHierarchyWrittenOnce) {
+  // PV1-3 point of care ^ room ^ bed ^ facility ^ status ^ ^ building ^ floor ^ description; PV1-6 in the
+  // same facility and building (no floor): each level a Location, partOf the nearest valued level above it.
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ADT^A01^ADT_A01|M1|P|2.5.1", "EVN|A01", kPid,
+                    "PV1|1|I|4E^401^B^GHH&1.2.3&ISO^active^^Main^Fl4^Window bed|||4W^^^GHH&1.2.3&ISO^^^Main"});
+  std::map<std::string, json> by_url;
+  for (const auto& e : b["entry"]) by_url[e["fullUrl"]] = e["resource"];
+  auto locations = Resources(b, "Location");
+  // Facility and building are shared: 6 levels for PV1-3, one more (its point of care) for PV1-6.
+  ASSERT_EQ(locations.size(), 7u);
+  auto encounter = Resources(b, "Encounter")[0];
+  ASSERT_EQ(encounter["location"].size(), 2u);
+  EXPECT_EQ(encounter["location"][0]["status"], "active");
+  EXPECT_EQ(encounter["location"][1]["status"], "completed");
+  // Walk up from the assigned bed: bd -> ro -> wa -> lvl -> bu -> si.
+  std::vector<std::string> codes, names;
+  json at = by_url[encounter["location"][0]["location"]["reference"]];
+  EXPECT_EQ(at["description"], "Window bed");
+  EXPECT_EQ(at["status"], "active");
+  while (true) {
+    codes.push_back(at["physicalType"]["coding"][0]["code"]);
+    names.push_back(at["name"]);
+    EXPECT_EQ(at["mode"], "instance");
+    if (!at.contains("partOf")) break;
+    ASSERT_TRUE(by_url.count(at["partOf"]["reference"])) << at.dump();
+    at = by_url[at["partOf"]["reference"]];
+  }
+  EXPECT_EQ(codes, (std::vector<std::string>{"bd", "ro", "wa", "lvl", "bu", "si"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"B", "401", "4E", "Fl4", "Main", "GHH"}));
+  EXPECT_EQ(at["identifier"][1]["value"], "1.2.3");
+  EXPECT_EQ(at["identifier"][1]["type"]["coding"][0]["code"], "ISO");
+  // The prior location's point of care skips the missing floor: partOf the same building entry.
+  json prior = by_url[encounter["location"][1]["location"]["reference"]];
+  EXPECT_EQ(prior["name"], "4W");
+  EXPECT_FALSE(prior.contains("description"));
+  json building = by_url[prior["partOf"]["reference"]];
+  EXPECT_EQ(building["name"], "Main");
+  EXPECT_EQ(building["physicalType"]["coding"][0]["code"], "bu");
 }
 
 TEST_F(MapsValidityTest, IdentifierSystemsAreUris) {

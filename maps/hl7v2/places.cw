@@ -1,0 +1,115 @@
+// hl7v2.places: places (PL -> Location hierarchy) and content-keyed Bundle entries, shared by the message maps.
+//
+// Follows the HL7 V2-to-FHIR IG datatype map PL[Location]: one Location per valued component of a PL, chained
+// by partOf from the most specific (bed) to the least (facility); the resource that refers to a PL refers to
+// its most specific Location. Deliberate choices where the IG is silent or the converters differ are in
+// docs/fidelity.md ("Places").
+
+import hl7v2.datatypes
+
+const LOCATION_PHYSICAL_TYPE = "http://terminology.hl7.org/CodeSystem/location-physical-type"
+
+// ---- content-keyed entries -------------------------------------------------------------------------------
+// A resource that the same message may name several times (the facility of PV1-3 and of PV1-6, a room
+// shared by two visits) gets an id from its content: uuid5 of its kind and its JSON. Two equal resources
+// make two byte-identical entries, which distinct() collapses into one; every reference to either is the
+// same fullUrl. (The namespace is the one IdOf in hl7v2.segments uses, and the key that of PartyUrl in
+// hl7v2.parties: one resource gets one fullUrl whichever map builds it.)
+def ContentUrl(resource) =
+  "urn:uuid:${uuid5('6ba7b811-9dad-11d1-80b4-00c04fd430c8', join(['crosswalk-hl7v2-to-fhir/party', resource.resourceType, string(resource)], '/'))}"
+def ContentEntry(resource) = if resource then {
+  fullUrl: ContentUrl(resource)
+  resource: resource
+  request: { method: "POST", url: resource.resourceType }
+} else null
+
+// ---- PL -> Location hierarchy ----------------------------------------------------------------------------
+
+// HD -> Identifier[] (IG HD[Identifier]): HD.1 as identifier[1].value, HD.2 as identifier[2].value typed by
+// HD.3 (table 0301); authority (PL.11 for a location) is the assigner of both.
+def HdIdentifiers(hd, authority) = [
+  { value: trim(hd.1), assigner: HdAssigner(authority) } if trim(hd.1),
+  { type: { coding[]: { system: V2System("0301"), code: trim(hd.3) } } if trim(hd.3),
+    value: trim(hd.2), assigner: HdAssigner(authority) } if trim(hd.2)
+]
+
+// An HD that names something: a namespace id or a universal id (a bare HD.3 names nothing).
+def HasHd(hd) = trim(hd.1) or trim(hd.2)
+
+// PL.5 location status (user-defined table 0306) -> Location.status when it says one of FHIR's codes.
+def LocationStatusCode(is) = match lower(trim(is)) { "active" => "active" "suspended" => "suspended" "inactive" => "inactive" _ => null }
+
+// One level of a PL's hierarchy. The most specific level also carries what the PL says about the place as a
+// whole: PL.9 description, PL.10 comprehensive location identifier (EI[Identifier-Organization]), PL.5
+// status, and the bed status a PV1-40 gives (operationalStatus, table 0116).
+def LocationLevel(hd, code, parent, pl, mostSpecific, bedStatus) {
+  resourceType: "Location"
+  identifier[]: HdIdentifiers(hd, pl.11)
+  identifier[]: EntityIdentifier(pl.10) if mostSpecific and trim(pl.10.1)
+  status: LocationStatusCode(pl.5) if mostSpecific
+  operationalStatus: { system: V2System("0116"), code: trim(bedStatus) } if mostSpecific and trim(bedStatus)
+  name: trim(hd.1) ?? trim(hd.2)
+  description: trim(pl.9) if mostSpecific
+  mode: "instance"
+  physicalType: { coding[]: { system: LOCATION_PHYSICAL_TYPE, code: code } }
+  partOf: { reference: parent.fullUrl } if parent
+}
+def LocationLevelEntry(hd, code, parent, pl, mostSpecific, bedStatus) =
+  if HasHd(hd) then ContentEntry(LocationLevel(hd, code, parent, pl, mostSpecific, bedStatus)) else null
+
+// PL -> the entries of its Locations, least specific first: facility (PL.4, si) <- building (PL.7, bu) <-
+// floor (PL.8, lvl) <- point of care (PL.1, wa) <- room (PL.2, ro) <- bed (PL.3, bd); each is partOf the
+// nearest valued level above it, so a missing component leaves no gap in the chain (as ReportStream does;
+// the IG sheet of 2020 put the floor under the point of care, FHIR-Converter and ReportStream the point of care
+// under the floor). A PL with no place component but a description or identifier is one Location. The last
+// entry is the most specific (LocationRef). bedStatus: PV1-40 for PV1-3, else null.
+def LocationEntriesWith(pl, bedStatus) {
+  let most = if HasHd(pl.3) then 3 else if HasHd(pl.2) then 2 else if HasHd(pl.1) then 1 else if HasHd(pl.8) then 8
+             else if HasHd(pl.7) then 7 else if HasHd(pl.4) then 4 else 0
+  let si = LocationLevelEntry(pl.4, "si", null, pl, most == 4, bedStatus)
+  let bu = LocationLevelEntry(pl.7, "bu", si, pl, most == 7, bedStatus)
+  let lvl = LocationLevelEntry(pl.8, "lvl", bu ?? si, pl, most == 8, bedStatus)
+  let poc = LocationLevelEntry(pl.1, "wa", lvl ?? bu ?? si, pl, most == 1, bedStatus)
+  let ro = LocationLevelEntry(pl.2, "ro", poc ?? lvl ?? bu ?? si, pl, most == 2, bedStatus)
+  let bd = LocationLevelEntry(pl.3, "bd", ro ?? poc ?? lvl ?? bu ?? si, pl, most == 3, bedStatus)
+  let lone = if most == 0 and (trim(pl.9) or trim(pl.10.1)) then ContentEntry({
+    resourceType: "Location"
+    identifier[]: EntityIdentifier(pl.10) if trim(pl.10.1)
+    status: LocationStatusCode(pl.5)
+    description: trim(pl.9)
+    mode: "instance"
+  }) else null
+  return [si, bu, lvl, poc, ro, bd, lone]
+}
+def LocationEntries(pl) = LocationEntriesWith(pl, null)
+
+// The reference to a PL's most specific Location (absent when the PL names no place).
+def LocationRefWith(pl, bedStatus) = { reference: last(LocationEntriesWith(pl, bedStatus)).fullUrl }
+def LocationRef(pl) = LocationRefWith(pl, null)
+
+// HD -> Location (IG HD[Location]; EVN-7 event facility): named by HD.1, identified by HD.2 when it is an ISO
+// or UUID id, a site.
+def HdLocation(hd) {
+  resourceType: "Location"
+  identifier[]: { value: trim(hd.2) } if trim(hd.2) and (upper(trim(hd.3)) == "ISO" or upper(trim(hd.3)) == "UUID")
+  name: trim(hd.1) ?? trim(hd.2)
+  physicalType: { coding[]: { system: LOCATION_PHYSICAL_TYPE, code: "si" } }
+}
+def HdLocationEntry(hd) = if HasHd(hd) then ContentEntry(HdLocation(hd)) else null
+
+// HD -> Device (IG HD[Device]; MSH-3 sending application, the source of the message): identified by its HD.
+def HdDevice(hd) = if HasHd(hd) then {
+  resourceType: "Device"
+  identifier[]: HdIdentifiers(hd, null)
+} else null
+def HdDeviceEntry(hd) = ContentEntry(HdDevice(hd))
+
+// PV1-37 discharged to location (DLD) -> Location (IG DLD[Location-Discharge]): DLD.1 names the place (its
+// code as identifier, its text as name), a site.
+def DischargeLocation(dld) = if dld.1.1 or dld.1.2 then {
+  resourceType: "Location"
+  identifier[]: { system: CodingSystem(dld.1.3), value: trim(dld.1.1) } if trim(dld.1.1)
+  name: trim(dld.1.2) ?? trim(dld.1.1)
+  physicalType: { coding[]: { system: LOCATION_PHYSICAL_TYPE, code: "si" } }
+} else null
+def DischargeLocationEntry(dld) = ContentEntry(DischargeLocation(dld))
