@@ -7,10 +7,12 @@
 
 import hl7v2.datatypes
 import hl7v2.segments
+import hl7v2.parties
 
 // The Bundle of an ADT message with the ADT_A01-like structure (ADT_A01/A02/A03/A05/A06/A09/A15/A16/A21);
 // fixedStatus: the Encounter status the trigger event says, null to read it from PV1 (segments Encounter).
-def AdtBundle(fixedStatus) {
+def AdtBundle(fixedStatus) = Unique(AdtEntries(fixedStatus))
+def AdtEntries(fixedStatus) {
   let hasVisit = PV1-2 or PV1-19.1 or PV1-3 or PV1-44
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
@@ -45,7 +47,8 @@ map ADT_A31 : hl7v2 "ADT^A31" -> fhir "Bundle" { return AdtBundle(null) }       
 // link to the merged one (MRG-1), which is written as an inactive Patient with a replaced-by link.
 // The first group's Patient is "Patient 1" (the key every other map uses for the message's patient).
 
-map ADT_A40 : hl7v2 "ADT^A40" -> fhir "Bundle" {
+map ADT_A40 : hl7v2 "ADT^A40" -> fhir "Bundle" { return Unique(AdtA40()) }
+def AdtA40() {
   ...BundleHead()
   for p, i in PATIENT {
     entry[]: Entry("Patient", SurvivorKey(i), MergedPatient(p.PID, p.PD1, Ref("Patient", "MRG-${i + 1}")))
@@ -57,6 +60,7 @@ map ADT_A40 : hl7v2 "ADT^A40" -> fhir "Bundle" {
       active: false
       link[]: { other: Ref("Patient", SurvivorKey(i)), type: "replaced-by" }
     })
+    entry[]: [PatientParties(p.PID, p.PD1), IdentifierEntries(p.MRG-1), IdentifierEntries(p.MRG-2)]
   }
   entry[]: HeaderEntries(for p, i in PATIENT => Ref("Patient", SurvivorKey(i)))
 }
@@ -78,10 +82,12 @@ def LinkageItem(type, resourceType, cx) {
 }
 
 // A41 (ADT_A39 structure): per PATIENT group the account PID-18 replaces MRG-3; the Patient is written.
-map ADT_A41 : hl7v2 "ADT^A41" -> fhir "Bundle" {
+map ADT_A41 : hl7v2 "ADT^A41" -> fhir "Bundle" { return Unique(AdtA41()) }
+def AdtA41() {
   ...BundleHead()
   for p, i in PATIENT {
     entry[]: Entry("Patient", SurvivorKey(i), Patient(p.PID, p.PD1))
+    entry[]: [PatientParties(p.PID, p.PD1), IdentifierEntries(p.PID-18), IdentifierEntries(p.MRG-3)]
     entry[]: Entry("Linkage", i + 1, {
       resourceType: "Linkage"
       item[]: LinkageItem("source", "Account", p.PID-18)
@@ -92,7 +98,8 @@ map ADT_A41 : hl7v2 "ADT^A41" -> fhir "Bundle" {
 }
 
 // A47 (ADT_A30 structure): the patient identifier PID-3 replaces MRG-1; the Patient is written.
-map ADT_A47 : hl7v2 "ADT^A47" -> fhir "Bundle" {
+map ADT_A47 : hl7v2 "ADT^A47" -> fhir "Bundle" { return Unique(AdtA47()) }
+def AdtA47() {
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
   entry[]: Entry("Linkage", 1, {           // the first repetitions: the identifier changed and its replacement
@@ -100,6 +107,7 @@ map ADT_A47 : hl7v2 "ADT^A47" -> fhir "Bundle" {
     item[]: LinkageItem("source", "Patient", PID-3)
     item[]: LinkageItem("historical", "Patient", MRG-1)
   }) if PID-3.1 and MRG-1.1
+  entry[]: IdentifierEntries(MRG-1)
   entry[]: HeaderEntries([Ref("Patient", 1)])
 }
 
@@ -107,7 +115,8 @@ map ADT_A47 : hl7v2 "ADT^A47" -> fhir "Bundle" {
 // visit number it had (IG PV1[Encounter]). Only the first MERGE_INFO group is written: the Encounter's
 // Locations and Practitioners are keyed by PV1 field, one visit per message (a second one is listed in
 // docs/fidelity.md as not written).
-map ADT_A45 : hl7v2 "ADT^A45" -> fhir "Bundle" {
+map ADT_A45 : hl7v2 "ADT^A45" -> fhir "Bundle" { return Unique(AdtA45()) }
+def AdtA45() {
   let g = first(MERGE_INFO)
   let hasVisit = g.PV1-2 or g.PV1-19.1
   ...BundleHead()
@@ -145,7 +154,8 @@ def AllergyFromIam(iam, withEncounter) {
   } if iam.5
 }
 
-map ADT_A60 : hl7v2 "ADT^A60" -> fhir "Bundle" {
+map ADT_A60 : hl7v2 "ADT^A60" -> fhir "Bundle" { return Unique(AdtA60()) }
+def AdtA60() {
   let withEncounter = exists(PV1-2) or exists(PV1-19)
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)

@@ -123,27 +123,7 @@ def Coding(cwe) = CodingOf(cwe.1, cwe.2, cwe.3, cwe.7)
 // HD -> uri (IG HD[uri]): ISO OIDs and UUIDs become urn:oid: / urn:uuid:, DNS/URI/URL types the value itself.
 def HdUri(hd) = UniversalUri(hd.2, hd.3)
 
-// HD -> the system of an Identifier: the universal id as a URI, else the namespace id (IG CX.4 / EI.2-4).
-// Deliberate: a namespace-only authority (e.g. "HOSP") is kept as the assigner's display, not as a system,
-// because a system must be a URI.
-def HdAssigner(hd) {
-  display: hd.1
-  identifier: { system: "urn:ietf:rfc:3986", value: HdUri(hd) } if HdUri(hd)
-}
-
-// CX -> Identifier (IG CX[Identifier]). CX.5 goes through table-hl70203-to-v2-0203.
-def Identifier(cx) {
-  let typeCode = translate(cx.5, CM_0203_V2_0203, "keep")
-  type: { coding[]: { system: V2System("0203"), code: typeCode,
-                      display: lookup(typeCode, CS_V2_0203) } } if cx.5
-  system: HdUri(cx.4)
-  value: cx.1
-  period: { start: datetime(cx.7), end: datetime(cx.8) }
-  assigner: HdAssigner(cx.4)
-}
-
-// A CX list -> Identifier[], skipping repetitions without an id.
-def Identifiers(cxs) = for cx in cxs where cx.1 => Identifier(cx)
+// CX -> Identifier, XCN -> Practitioner and the assigning authorities as Organizations: hl7v2.parties.
 
 // EI -> Identifier (IG EI[Identifier-System]): EI.1 value, EI.2..4 the assigning authority (HD).
 // An assigning authority that is no URI (a name: "Maven EDSS") is kept as the assigner's display.
@@ -305,36 +285,8 @@ def EdAttachment(ed) {
 
 // ---- people, places, organisations ------------------------------------------------------------------------
 
-// XCN -> Practitioner (IG XCN[Practitioner]).
-def Practitioner(xcn) {
-  resourceType: "Practitioner"
-  identifier[]: {
-    system: HdUri(xcn.9)
-    value: xcn.1
-    type: { coding[]: { system: V2System("0203"), code: translate(xcn.13, CM_0203_V2_0203, "keep") } } if xcn.13
-    assigner: HdAssigner(xcn.9)
-  } if xcn.1
-  name[]: {
-    family: xcn.2.1
-    given[]: xcn.3
-    given[]: xcn.4
-    suffix[]: xcn.5
-    prefix[]: xcn.6
-    suffix[]: xcn.7
-    suffix[]: xcn.21
-    use: translate(xcn.10, CM_0200_NAME_USE)
-  } if xcn.2 or xcn.3
-}
-
 // A display for a reference to an XCN: "Given Family".
 def XcnDisplay(xcn) = trim(join([xcn.6, xcn.3, xcn.2.1], " "))
-
-// XON -> Organization (IG XON[Organization]).
-def Organization(xon) {
-  resourceType: "Organization"
-  identifier[]: { system: HdUri(xon.6), value: xon.10 ?? xon.3 } if xon.10 or xon.3
-  name: xon.1
-}
 
 // PL -> Location (IG PL[Location]): one Location named by its most specific part; the point-of-care,
 // room, bed, facility and building are kept in the name and the physicalType.

@@ -8,16 +8,19 @@
 import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.orders
+import hl7v2.parties
 
 def OrderRequestEntries(order, key, withEncounter) = [
   Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, true)),
   RequesterEntry(order, key),
   for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), Observation(o.OBX, o.NTE, null, [], withEncounter, EdRef(o.OBX, ObsKey(key, i)))),
   EdEntries(order, key),
+  OrderParties(order),
   for s, i in order.SPECIMEN => Entry("Specimen", SpmKey(key, i), Specimen(s.SPM))
 ]
 
-def OrderMessageBundle() {
+def OrderMessageBundle() = Unique(OrderMessageEntries())
+def OrderMessageEntries() {
   let withEncounter = exists(PV1-2) or exists(PV1-19)
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1) if PID

@@ -7,6 +7,7 @@
 import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.orders
+import hl7v2.parties
 
 def OrderEntries(order, key, withEncounter) {
   let specimenRefs = SpmRefs(order, key)
@@ -16,11 +17,13 @@ def OrderEntries(order, key, withEncounter) {
     Entry("DiagnosticReport", key, DiagnosticReport(order.ORC, order.OBR, key, ObsRefs(order, key), specimenRefs, withEncounter)),
     for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), Observation(o.OBX, o.NTE, order.OBR, specimenRefs, withEncounter, EdRef(o.OBX, ObsKey(key, i)))),
     EdEntries(order, key),
+    OrderParties(order),
     for s, i in order.SPECIMEN => Entry("Specimen", SpmKey(key, i), Specimen(s.SPM))
   ]
 }
 
-map ORU_R01 : hl7v2 "ORU^R01" -> fhir "Bundle" {
+map ORU_R01 : hl7v2 "ORU^R01" -> fhir "Bundle" { return Unique(OruR01()) }
+def OruR01() {
   ...BundleHead()
   let withEncounter = exists(PV1-2) or exists(PV1-19)
   entry[]: PatientEntry(PID, PD1) if PID

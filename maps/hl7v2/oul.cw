@@ -8,12 +8,14 @@
 import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.orders
+import hl7v2.parties
 
 def ResultRefs(order, key) = for r, i in order.RESULT => Ref("Observation", ObsKey(key, i))
 
 def OulOrderEntries(order, key, specimenRefs, withEncounter) = [
   Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, false)) if PID,
   RequesterEntry(order, key) if PID,
+  OrderParties(order),
   Entry("DiagnosticReport", key, DiagnosticReport(order.ORC, order.OBR, key, ResultRefs(order, key), specimenRefs, withEncounter)),
   for r, i in order.RESULT => Entry("Observation", ObsKey(key, i),
                                     Observation(r.OBX, r.NTE, order.OBR, specimenRefs, withEncounter, EdRef(r.OBX, ObsKey(key, i)))),
@@ -22,7 +24,8 @@ def OulOrderEntries(order, key, specimenRefs, withEncounter) = [
 ]
 
 // R22 and R23: every ORDER belongs to a SPECIMEN (in R23 through a CONTAINER).
-def SpecimenOrientedBundle() {
+def SpecimenOrientedBundle() = Unique(SpecimenOrientedEntries())
+def SpecimenOrientedEntries() {
   let withEncounter = exists(PV1-2) or exists(PV1-19)
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1) if PID
@@ -38,7 +41,8 @@ map OUL_R22 : hl7v2 "OUL^R22" -> fhir "Bundle" { return SpecimenOrientedBundle()
 map OUL_R23 : hl7v2 "OUL^R23" -> fhir "Bundle" { return SpecimenOrientedBundle() }
 
 // R24: every SPECIMEN belongs to an ORDER.
-map OUL_R24 : hl7v2 "OUL^R24" -> fhir "Bundle" {
+map OUL_R24 : hl7v2 "OUL^R24" -> fhir "Bundle" { return Unique(OulR24()) }
+def OulR24() {
   let withEncounter = exists(PV1-2) or exists(PV1-19)
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1) if PID

@@ -8,6 +8,7 @@
 
 import hl7v2.datatypes
 import hl7v2.segments
+import hl7v2.parties
 
 // ORC-5 order status (table 0038) -> MedicationRequest.status (its value set has no "revoked": cancelled).
 def MedicationRequestStatus(orc) {
@@ -29,7 +30,7 @@ def MedicationRequest(order, withEncounter) {
   subject: PatientRef()
   encounter: Ref("Encounter", 1) if withEncounter
   authoredOn: datetime(orc.9)
-  requester: { display: XcnDisplay(orc.12) } if XcnDisplay(orc.12)
+  requester: PractitionerRefDisplay(orc.12)
   dosageInstruction[]: {
     text: rxe.7.2 ?? rxe.7.1
     route: CodeableConcept(order.RXR-1) if order.RXR-1
@@ -47,10 +48,12 @@ def HasMedication(order) = order.RXE-2.1 or order.RXE-2.2 or order.RXO-1.1 or or
 def PharmacyHead(withEncounter) = [
   PatientEntry(PID, PD1),
   EncounterEntries(PV1, PV2, null) if withEncounter,
-  PersonEntries(withEncounter)
+  PersonEntries(withEncounter),
+  for order in ORDER => [PractitionerEntries(order.ORC-12), for x in order.RXD-10 => PractitionerEntries(x)]
 ]
 
-def RdeBundle() {
+def RdeBundle() = Unique(RdeEntries())
+def RdeEntries() {
   let withEncounter = exists(PV1-2) or exists(PV1-19)
   ...BundleHead()
   entry[]: PharmacyHead(withEncounter) if PID
@@ -73,11 +76,12 @@ def MedicationDispense(order, key, withEncounter) {
   authorizingPrescription[]: Ref("MedicationRequest", key) if HasMedication(order)
   quantity: Quantity(rxd.4, rxd.5) if is_number(rxd.4)
   whenHandedOver: datetime(rxd.3)
-  performer[]: for x in rxd.10 where XcnDisplay(x) => { actor: { display: XcnDisplay(x) } }
+  performer[]: for x in rxd.10 where HasPerson(x) => { actor: PractitionerRefDisplay(x) }
   dosageInstruction[]: { route: CodeableConcept(order.RXR-1) } if order.RXR-1
 }
 
-map RDS_O13 : hl7v2 "RDS^O13" -> fhir "Bundle" {
+map RDS_O13 : hl7v2 "RDS^O13" -> fhir "Bundle" { return Unique(RdsO13()) }
+def RdsO13() {
   let withEncounter = exists(PV1-2) or exists(PV1-19)
   ...BundleHead()
   entry[]: PharmacyHead(withEncounter) if PID

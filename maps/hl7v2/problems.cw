@@ -8,6 +8,7 @@
 
 import hl7v2.datatypes
 import hl7v2.segments
+import hl7v2.parties
 
 def ProblemClinicalStatus(prb) {
   let s = lower(trim(prb.14.1))
@@ -33,7 +34,8 @@ def ProblemCondition(prb, deleted, withEncounter) {
   recordedDate: datetime(prb.7) ?? datetime(prb.2)
 }
 
-def ProblemBundle(trigger) {
+def ProblemBundle(trigger) = Unique(ProblemEntries(trigger))
+def ProblemEntries(trigger) {
   let withEncounter = exists(PV1-2) or exists(PV1-19)
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)

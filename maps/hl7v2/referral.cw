@@ -6,6 +6,7 @@
 
 import hl7v2.datatypes
 import hl7v2.segments
+import hl7v2.parties
 
 // RF1-1 referral status (table 0283): A accepted, P pending, R rejected, E expired.
 def ReferralStatus(code, cancelled) =
@@ -33,7 +34,8 @@ def Referral(cancelled) {
   performer[]: { display: referredTo } if referredTo
 }
 
-def ReferralBundle(cancelled) {
+def ReferralBundle(cancelled) = Unique(ReferralEntries(cancelled))
+def ReferralEntries(cancelled) {
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
   entry[]: EncounterEntries(PV1, PV2, null) if PV1-2 or PV1-19.1

@@ -8,6 +8,7 @@
 // (MSH-10), the resource kind and an index; references between entries use that same fullUrl.
 
 import hl7v2.datatypes
+import hl7v2.parties
 
 // ---- Bundle plumbing ------------------------------------------------------------------------------------
 
@@ -151,7 +152,8 @@ def Patient(pid, pd1) {
   multipleBirthInteger: integer(pid.25) if pid.25
   multipleBirthBoolean: (pid.24 == "Y") if pid.24 and not pid.25
   communication[]: { language: CodeableConcept(pid.15), preferred: true } if pid.15
-  generalPractitioner[]: { display: XcnDisplay(pd1.4) } if pd1.4
+  generalPractitioner[]: for x in pd1.3 => XonOrgRef(x)
+  generalPractitioner[]: for x in pd1.4 => PractitionerRef(x)
 }
 
 // XTN with a default use (PID-13 home, PID-14 work) when XTN.2 does not say.
@@ -166,9 +168,13 @@ def ContactPointWithUse(xtn, use) {
 
 // ---- PV1 / PV2 -> Encounter ------------------------------------------------------------------------------
 
+// PV1-7/8/9/17/52 -> Encounter.participant (IG PV1[Encounter]): the v3-ParticipationType code with the
+// IG's wording, as a display for ATND and as the type's text for the others (as both references write it).
 def EncounterParticipant(xcn, typeCode, label) {
-  type[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", code: typeCode } }
-  individual: Ref("Practitioner", label)
+  type[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", code: typeCode,
+                        display: label if typeCode == "ATND" },
+            text: label if typeCode != "ATND" }
+  individual: PractitionerRef(xcn)
 }
 
 // fixedStatus: the status the trigger event says (A03 "finished", A11/A27 "cancelled", A14 "planned"), or
@@ -192,10 +198,11 @@ def Encounter(pv1, pv2, fixedStatus) {
   serviceType: { coding[]: translate_coding(pv1.10.1, CM_0069_SERVICE_TYPE, "keep") } if pv1.10
   priority: { coding[]: translate_coding(pv2.25.1, CM_0217_V3_ACTPRIORITY) } if pv2.25
   subject: PatientRef()
-  participant[]: EncounterParticipant(pv1.7, "ATND", "PV1-7") if pv1.7.1 or pv1.7.2
-  participant[]: EncounterParticipant(pv1.8, "REF", "PV1-8") if pv1.8.1 or pv1.8.2
-  participant[]: EncounterParticipant(pv1.9, "CON", "PV1-9") if pv1.9.1 or pv1.9.2
-  participant[]: EncounterParticipant(pv1.17, "ADM", "PV1-17") if pv1.17.1 or pv1.17.2
+  participant[]: for x in pv1.7 where HasPerson(x) => EncounterParticipant(x, "ATND", "attender")
+  participant[]: for x in pv1.8 where HasPerson(x) => EncounterParticipant(x, "REF", "referrer")
+  participant[]: for x in pv1.9 where HasPerson(x) => EncounterParticipant(x, "CON", "consultant")
+  participant[]: for x in pv1.17 where HasPerson(x) => EncounterParticipant(x, "ADM", "admitter")
+  participant[]: for x in pv1.52 where HasPerson(x) => EncounterParticipant(x, "PART", "Participation")
   period: { start: datetime(pv1.44), end: datetime(pv1.45) }
   length: { value: decimal(pv2.11), unit: "d", system: "http://unitsofmeasure.org", code: "d" } if pv2.11
   reasonCode[]: CodeableConcept(pv2.3) if pv2.3
@@ -218,10 +225,11 @@ def EncounterEntries(pv1, pv2, fixedStatus) = [
 def EncounterPlacesAndPeople(pv1) = [
   Entry("Location", "PV1-3", Location(pv1.3)) if pv1.3,
   Entry("Location", "PV1-6", Location(pv1.6)) if pv1.6,
-  Entry("Practitioner", "PV1-7", Practitioner(pv1.7)) if pv1.7.1 or pv1.7.2,
-  Entry("Practitioner", "PV1-8", Practitioner(pv1.8)) if pv1.8.1 or pv1.8.2,
-  Entry("Practitioner", "PV1-9", Practitioner(pv1.9)) if pv1.9.1 or pv1.9.2,
-  Entry("Practitioner", "PV1-17", Practitioner(pv1.17)) if pv1.17.1 or pv1.17.2
+  for x in pv1.7 => PractitionerEntries(x),
+  for x in pv1.8 => PractitionerEntries(x),
+  for x in pv1.9 => PractitionerEntries(x),
+  for x in pv1.17 => PractitionerEntries(x),
+  for x in pv1.52 => PractitionerEntries(x)
 ]
 
 // ---- NK1 -> RelatedPerson --------------------------------------------------------------------------------
@@ -303,6 +311,7 @@ def Condition(dg1, withEncounter) {
   encounter: Ref("Encounter", 1) if withEncounter
   onsetDateTime: datetime(dg1.5)
   recordedDate: datetime(dg1.19)
+  asserter: PractitionerRef(dg1.16)
   let dueTo = translate_coding(dg1.6, CM_0052_DIAGNOSIS_ROLE)
   extension[]: { url: "http://hl7.org/fhir/StructureDefinition/condition-dueTo",
                  valueCodeableConcept: { coding[]: dueTo } } if dueTo
@@ -320,15 +329,15 @@ def Procedure(pr1, withEncounter) {
   encounter: Ref("Encounter", 1) if withEncounter
   performedDateTime: datetime(pr1.5)
   category: CodeableConcept(pr1.6) if pr1.6
-  performer[]: for x in pr1.8 where XcnDisplay(x) => { actor: { display: XcnDisplay(x) } }
-  performer[]: for x in pr1.11 where XcnDisplay(x) => { actor: { display: XcnDisplay(x) } }
+  performer[]: for x in pr1.8 where HasPerson(x) => { actor: PractitionerRefDisplay(x) }
+  performer[]: for x in pr1.11 where HasPerson(x) => { actor: PractitionerRefDisplay(x) }
   reasonCode[]: CodeableConcept(pr1.15) if pr1.15
 }
 
 // ---- the common head of every bundle: Patient, MessageHeader, Provenance ------------------------------
 // Each *Entry/*Entries function returns an entry or an array of entries; `entry[]:` appends them.
 
-def PatientEntry(pid, pd1) = Entry("Patient", 1, Patient(pid, pd1))
+def PatientEntry(pid, pd1) = [Entry("Patient", 1, Patient(pid, pd1)), PatientParties(pid, pd1)]
 
 // The Provenance targets the message's focus; with none (an ORU without OBR), the MessageHeader (as
 // ReportStream does), else the Patient.
@@ -349,6 +358,10 @@ def PersonEntries(withEncounter) = [
   for al1, i in AL1 where al1.3 => Entry("AllergyIntolerance", i + 1, AllergyIntolerance(al1)),
   for dg1, i in DG1 where dg1.3 or dg1.4 => Entry("Condition", i + 1, Condition(dg1, withEncounter)),
   for pr1, i in PR1 where (pr1.3 or pr1.4) and PID => Entry("Procedure", i + 1, Procedure(pr1, withEncounter)),
+  for pr1 in PR1 where (pr1.3 or pr1.4) and PID => [for x in pr1.8 => PractitionerEntries(x), for x in pr1.11 => PractitionerEntries(x)],
+  for dg1 in DG1 where dg1.3 or dg1.4 => PractitionerEntries(dg1.16),
+  for nk1 in NK1 where nk1.2 or nk1.3 or nk1.30 => IdentifierEntries(nk1.33),
+  for ins in INSURANCE => IdentifierEntries(ins.IN1-3),
   for ins, i in INSURANCE => [Entry("Coverage", i + 1, Coverage(ins.IN1, i + 1)),
                               Entry("Organization", "IN1-${i + 1}", Payor(ins.IN1))]
 ]

@@ -8,6 +8,7 @@
 
 import hl7v2.datatypes
 import hl7v2.segments
+import hl7v2.parties
 
 def AppointmentStart() = Instant(TQ1-7) ?? Instant(SCH-11.4)
 def AppointmentEnd() = Instant(TQ1-8) ?? Instant(SCH-11.5)
@@ -35,7 +36,7 @@ def Appointment(trigger) {
   for aip, i in AIP where aip.3 {
     participant[]: {
       type[]: CodeableConcept(aip.4) if aip.4
-      actor: Ref("Practitioner", "AIP-${i + 1}")
+      actor: PractitionerRef(aip.3)
       status: "accepted"
     }
   }
@@ -47,12 +48,13 @@ def Appointment(trigger) {
   }
 }
 
-map SIU : hl7v2 "SIU" -> fhir "Bundle" {
+map SIU : hl7v2 "SIU" -> fhir "Bundle" { return Unique(SiuBundle()) }
+def SiuBundle() {
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1) if PID
   let valid = AppointmentValid(MSH-9.2)
   entry[]: Entry("Appointment", 1, Appointment(MSH-9.2)) if valid
-  entry[]: for aip, i in AIP where aip.3 => Entry("Practitioner", "AIP-${i + 1}", Practitioner(aip.3))
+  entry[]: for aip in AIP where aip.3 => PractitionerEntries(aip.3)
   entry[]: for ail, i in AIL where ail.3 => Entry("Location", "AIL-${i + 1}", Location(ail.3))
   entry[]: HeaderEntries([Ref("Appointment", 1) if valid])
 }

@@ -58,6 +58,13 @@ class MapsValidityTest : public ::testing::Test {
     return s.ok() ? json::parse(out.json) : json();
   }
 
+  // The resource a reference points to inside the Bundle (null when it does not resolve).
+  static json Resolve(const json& bundle, const json& ref) {
+    for (const auto& e : bundle["entry"]) {
+      if (ref.contains("reference") && e["fullUrl"] == ref["reference"]) return e["resource"];
+    }
+    return nullptr;
+  }
   static std::vector<json> Resources(const json& bundle, const std::string& type) {
     std::vector<json> found;
     for (const auto& e : bundle.value("entry", json::array())) {
@@ -121,9 +128,17 @@ TEST_F(MapsValidityTest, IdentifierSystemsAreUris) {
                     "PID|1||1^^^Maven EDSS&Maven EDSS&ISO^MR~2^^^A&2.16.840.1.113883.19&ISO^MR||DOE^JANE", "PV1|1|I"});
   auto ids = Resources(b, "Patient")[0]["identifier"];
   ASSERT_EQ(ids.size(), 2u);
-  EXPECT_FALSE(ids[0].contains("system"));  // "Maven EDSS" is not an OID: kept as the assigner
-  EXPECT_EQ(ids[0]["assigner"]["display"], "Maven EDSS");
+  EXPECT_FALSE(ids[0].contains("system"));  // "Maven EDSS" is not an OID: kept as the assigner Organization
+  json maven = Resolve(b, ids[0]["assigner"]);
+  EXPECT_EQ(maven["resourceType"], "Organization");
+  EXPECT_EQ(maven["identifier"][0]["value"], "Maven EDSS");
+  EXPECT_FALSE(maven["identifier"][1].contains("system"));  // no urn:ietf:rfc:3986 for a value that is no URI
+  EXPECT_EQ(maven["identifier"][1]["type"]["coding"][0]["code"], "ISO");
   EXPECT_EQ(ids[1]["system"], "urn:oid:2.16.840.1.113883.19");
+  json a = Resolve(b, ids[1]["assigner"]);  // IG HD[Organization]: namespace, then the universal id as a URI
+  EXPECT_EQ(a["identifier"][0]["value"], "A");
+  EXPECT_EQ(a["identifier"][1]["system"], "urn:ietf:rfc:3986");
+  EXPECT_EQ(a["identifier"][1]["value"], "urn:oid:2.16.840.1.113883.19");
   // A local coding system with spaces keeps its name, percent-encoded.
   json obs = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid,
                       "OBR|1||F1|X^Y^LN", "OBX|1|CWE|1-1^T^LN||A^Alpha^GHH LAB, INC.||||||F"});
@@ -207,26 +222,48 @@ TEST_F(MapsValidityTest, BundleIsIdentifiedAndTimestampedByMsh) {
 }
 
 TEST_F(MapsValidityTest, OrderingProviderIsAPractitioner) {
+  // IG ORC[ServiceRequest]: ORC-12 -> requester(PractitionerRole.practitioner), ORC-21 the role's organization.
   json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORM^O01^ORM_O01|M1|P|2.5.1", kPid,
-                    "ORC|NW|P1||||||||||3850^ORDPROVIDER^JONES", "OBR|1|P1||X^Y^LN"});
+                    "ORC|NW|P1||||||||||3850^ORDPROVIDER^JONES|||||||||GOOD LAB", "OBR|1|P1||X^Y^LN"});
   auto sr = Resources(b, "ServiceRequest");
   ASSERT_EQ(sr.size(), 1u);
   EXPECT_EQ(sr[0]["requester"]["display"], "JONES ORDPROVIDER");
-  std::string ref = sr[0]["requester"]["reference"];
-  bool found = false;
-  for (const auto& e : b["entry"]) {
-    if (e["fullUrl"] == ref) {
-      found = true;
-      EXPECT_EQ(e["resource"]["resourceType"], "Practitioner");
-      EXPECT_EQ(e["resource"]["identifier"][0]["value"], "3850");
-    }
-  }
-  EXPECT_TRUE(found);
+  json role = Resolve(b, sr[0]["requester"]);
+  EXPECT_EQ(role["resourceType"], "PractitionerRole");
+  json person = Resolve(b, role["practitioner"]);
+  EXPECT_EQ(person["resourceType"], "Practitioner");
+  EXPECT_EQ(person["identifier"][0]["value"], "3850");
+  EXPECT_EQ(Resolve(b, role["organization"])["name"], "GOOD LAB");
+  // OBR-16 without ORC-12: the Practitioner itself (IG OBR[ServiceRequest]).
+  json obr16 = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORM^O01^ORM_O01|M1|P|2.5.1", kPid, "ORC|NW|P1",
+                        "OBR|1|P1||X^Y^LN||||||||||||77^SMITH^ANN"});
+  EXPECT_EQ(Resolve(obr16, Resources(obr16, "ServiceRequest")[0]["requester"])["name"][0]["family"], "SMITH");
   // No ORC-12 and no OBR-16: no requester, no Practitioner.
   json none = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORM^O01^ORM_O01|M1|P|2.5.1", kPid, "ORC|NW|P1",
                        "OBR|1|P1||X^Y^LN"});
   EXPECT_FALSE(Resources(none, "ServiceRequest")[0].contains("requester"));
   EXPECT_TRUE(Resources(none, "Practitioner").empty());
+}
+
+TEST_F(MapsValidityTest, SamePersonInSeveralFieldsIsOnePractitioner) {
+  // PV1-7 and PV1-17 name the same doctor; the assigning authority of PID-3 and of the doctor's id is one
+  // Organization: each is written once and every reference resolves to it.
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ADT^A01^ADT_A01|M1|P|2.5.1", "EVN|A01",
+                    "PID|1||123^^^HOSP^MR||DOE^JANE",
+                    "PV1|1|I|||||99^WELBY^MARCUS^^^DR^^^HOSP||||||||||99^WELBY^MARCUS^^^DR^^^HOSP"});
+  auto people = Resources(b, "Practitioner");
+  ASSERT_EQ(people.size(), 1u);
+  EXPECT_EQ(people[0]["name"][0]["prefix"][0], "DR");
+  std::vector<json> orgs;  // (MSH-4's sender Organization is written by the MessageHeader map)
+  for (const auto& o : Resources(b, "Organization")) {
+    if (o.contains("identifier") && o["identifier"][0]["value"] == "HOSP") orgs.push_back(o);
+  }
+  ASSERT_EQ(orgs.size(), 1u);
+  auto enc = Resources(b, "Encounter")[0];
+  ASSERT_EQ(enc["participant"].size(), 2u);
+  EXPECT_EQ(enc["participant"][0]["individual"], enc["participant"][1]["individual"]);
+  EXPECT_EQ(Resolve(b, Resources(b, "Patient")[0]["identifier"][0]["assigner"]), orgs[0]);
+  EXPECT_EQ(Resolve(b, people[0]["identifier"][0]["assigner"]), orgs[0]);
 }
 
 }  // namespace
