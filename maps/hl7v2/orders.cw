@@ -51,7 +51,8 @@ def ObservationPerformers(obx) = [
 def ObservationParties(obx) = [
   for p in obx.16 where HasPerson(p) => RoleEntries(p, "RO"),
   [PartyEntry(DirectorRole(obx)), PractitionerEntries(obx.25)] if HasPerson(obx.25),
-  XonOrgEntries(obx.23)
+  XonOrgEntries(obx.23),
+  PartyEntry(EquipmentDevice(obx.18))
 ]
 // The parties of an order's results (OBX-16/23/25) and its report (OBR-32 principal result interpreter).
 def OrderParties(order) = [
@@ -159,6 +160,7 @@ def Observation(obx, notes, obr, specimenRefs, withEncounter, edRef) {
   method: CodeableConcept(obx.17) if obx.17
   note[]: for nte in notes where nte.3 => { text: join(for t in nte.3 => t, "\n") }
   specimen: first(specimenRefs)
+  device: PartyRef(EquipmentDevice(obx.18))
 }
 
 // SPM -> Specimen (IG SPM[Specimen]).

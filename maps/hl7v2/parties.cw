@@ -73,6 +73,24 @@ def AssignerEntry(hd) = if IsAssigner(hd) then HdOrgEntry(hd) else null
 // The assigner entries of Identifier(cx) for a list of CX (PID-3, NK1-33, ...).
 def IdentifierEntries(cxs) = for cx in cxs where cx.1 and IsAssigner(cx.4) => HdOrgEntry(cx.4)
 
+// ---- identifier and name details shared by CX, XCN, XON --------------------------------------------------
+
+// A check digit and its scheme (CX.2/CX.3, XCN.11/XCN.12, XON.4/XON.5) -> Identifier.extension (IG: the
+// identifier-checkDigit and namingsystem-checkDigit extensions, both strings).
+def CheckDigit(digit, scheme) = [
+  { url: "http://hl7.org/fhir/StructureDefinition/identifier-checkDigit", valueString: trim(digit) } if trim(digit),
+  { url: "http://hl7.org/fhir/StructureDefinition/namingsystem-checkDigit", valueString: trim(scheme) } if trim(scheme)
+]
+
+// FN (XCN.2, XPN.1) -> the HumanName.family extensions (IG FN[HumanName]): own surname prefix, own surname,
+// surname prefix and surname from the partner/spouse.
+def FamilyParts(fn) = [
+  { url: "http://hl7.org/fhir/StructureDefinition/humanname-own-prefix", valueString: trim(fn.2) } if trim(fn.2),
+  { url: "http://hl7.org/fhir/StructureDefinition/humanname-own-name", valueString: trim(fn.3) } if trim(fn.3),
+  { url: "http://hl7.org/fhir/StructureDefinition/humanname-partner-prefix", valueString: trim(fn.4) } if trim(fn.4),
+  { url: "http://hl7.org/fhir/StructureDefinition/humanname-partner-name", valueString: trim(fn.5) } if trim(fn.5)
+]
+
 // ---- CX -> Identifier -----------------------------------------------------------------------------------
 
 // CX -> Identifier (IG CX[Identifier]): CX.1 value; CX.4 the system when it is a URI (HD[uri]) and the
@@ -80,6 +98,7 @@ def IdentifierEntries(cxs) = for cx in cxs where cx.1 and IsAssigner(cx.4) => Hd
 // with its v2-0203 display; CX.7 / CX.8 the period. The caller adds IdentifierEntries(cxs) to the Bundle.
 def Identifier(cx) {
   let typeCode = translate(cx.5, CM_0203_V2_0203, "keep")
+  extension[]: CheckDigit(cx.2, cx.3)
   type: { coding[]: { system: CS_V2_0203, code: typeCode, display: lookup(typeCode, CS_V2_0203) } } if trim(cx.5)
   system: HdUri(cx.4)
   value: trim(cx.1)
@@ -98,6 +117,7 @@ def XonOrganization(xon) = if trim(xon.1) or trim(xon.10) or trim(xon.3) then {
   resourceType: "Organization"
   name: trim(xon.1)
   identifier[]: {
+    extension[]: CheckDigit(xon.4, xon.5)
     type: { coding[]: { system: CS_V2_0203, code: trim(xon.7), display: lookup(trim(xon.7), CS_V2_0203) } } if trim(xon.7)
     system: HdUri(xon.6)
     value: trim(xon.10 ?? xon.3)
@@ -121,13 +141,16 @@ def Practitioner(xcn) {
   resourceType: "Practitioner"
   identifier[]: {
     let typeCode = translate(xcn.13, CM_0203_V2_0203, "keep")
+    extension[]: CheckDigit(xcn.11, xcn.12)
     type: { coding[]: { system: CS_V2_0203, code: typeCode, display: lookup(typeCode, CS_V2_0203) } } if trim(xcn.13)
     system: HdUri(xcn.9)
     value: trim(xcn.1)
     assigner: AssignerRef(xcn.9)
   } if trim(xcn.1)
   name[]: {
+    extension[]: { url: "http://hl7.org/fhir/StructureDefinition/humanname-assembly-order", valueCode: trim(xcn.18) } if trim(xcn.18)
     family: trim(xcn.2.1)
+    "_family": { extension[]: FamilyParts(xcn.2) }
     given[]: trim(xcn.3)
     given[]: trim(xcn.4)
     prefix[]: trim(xcn.6)
@@ -174,6 +197,36 @@ def CnnPractitioner(cnn) = if trim(cnn.1) or trim(cnn.2) or trim(cnn.3) then {
 def CnnRole(cnn) = if CnnPractitioner(cnn) then { resourceType: "PractitionerRole", practitioner: PartyRef(CnnPractitioner(cnn)) } else null
 def CnnRoleRef(cnn) = PartyRef(CnnRole(cnn))
 def CnnRoleEntries(cnn) = if CnnRole(cnn) then [PartyEntry(CnnRole(cnn)), PartyEntry(CnnPractitioner(cnn))] else null
+
+// ROL -> PractitionerRole (IG ROL[Encounter-PractitionerRole]): ROL-1 identifier, ROL-3 the role, ROL-4 the
+// person, ROL-9 provider type as specialty (as FHIR-Converter writes it), ROL-12 telecom, ROL-14 organization.
+// (ROL-13, the person's location, is not written: Locations are hl7v2.segments'.)
+def RolRole(rol) = if HasPerson(rol.4) then {
+  resourceType: "PractitionerRole"
+  identifier[]: EntityIdentifier(rol.1) if trim(rol.1.1)
+  practitioner: PractitionerRef(rol.4)
+  organization: XonOrgRef(rol.14)
+  code[]: CodeableConcept(rol.3) if rol.3
+  specialty[]: for c in rol.9 where c.1 or c.2 => CodeableConcept(c)
+  telecom[]: ContactPoints(rol.12)
+} else null
+def RolRoleRef(rol) = PartyRef(RolRole(rol))
+def RolEntries(rol) = if RolRole(rol) then [PartyEntry(RolRole(rol)), PractitionerEntries(rol.4), XonOrgEntries(rol.14)] else null
+
+// ROL -> Encounter.participant (IG ROL[Encounter-PractitionerRole]): the role as the type, the period.
+def RolParticipant(rol) {
+  type[]: CodeableConcept(rol.3) if rol.3
+  individual: RolRoleRef(rol)
+  period: { start: datetime(rol.5), end: datetime(rol.6) }
+}
+
+// OBX-18 (equipment instance identifiers) -> Device (IG OBX[Observation]: device(Device.identifier)): one
+// Device with an identifier per repetition (Observation.device is 0..1).
+def HasEquipment(eis) = count(for ei in eis where trim(ei.1) => 1) > 0
+def EquipmentDevice(eis) = if HasEquipment(eis) then {
+  resourceType: "Device"
+  identifier[]: for ei in eis where trim(ei.1) => EntityIdentifier(ei)
+} else null
 
 // ---- a Patient's parties --------------------------------------------------------------------------------
 

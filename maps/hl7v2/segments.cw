@@ -203,6 +203,8 @@ def Encounter(pv1, pv2, fixedStatus) {
   participant[]: for x in pv1.9 where HasPerson(x) => EncounterParticipant(x, "CON", "consultant")
   participant[]: for x in pv1.17 where HasPerson(x) => EncounterParticipant(x, "ADM", "admitter")
   participant[]: for x in pv1.52 where HasPerson(x) => EncounterParticipant(x, "PART", "Participation")
+  participant[]: for x in pv2.13 where HasPerson(x) => EncounterParticipant(x, "REF", "referrer")
+  participant[]: for rol in direct(ROL) where HasPerson(rol.4) => RolParticipant(rol)
   period: { start: datetime(pv1.44), end: datetime(pv1.45) }
   length: { value: decimal(pv2.11), unit: "d", system: "http://unitsofmeasure.org", code: "d" } if pv2.11
   reasonCode[]: CodeableConcept(pv2.3) if pv2.3
@@ -225,6 +227,8 @@ def EncounterEntries(pv1, pv2, fixedStatus) = [
 def EncounterPlacesAndPeople(pv1) = [
   Entry("Location", "PV1-3", Location(pv1.3)) if pv1.3,
   Entry("Location", "PV1-6", Location(pv1.6)) if pv1.6,
+  for x in PV2-13 => PractitionerEntries(x),
+  for rol in direct(ROL) => RolEntries(rol),
   for x in pv1.7 => PractitionerEntries(x),
   for x in pv1.8 => PractitionerEntries(x),
   for x in pv1.9 => PractitionerEntries(x),
@@ -331,6 +335,7 @@ def Procedure(pr1, withEncounter) {
   category: CodeableConcept(pr1.6) if pr1.6
   performer[]: for x in pr1.8 where HasPerson(x) => { actor: PractitionerRefDisplay(x) }
   performer[]: for x in pr1.11 where HasPerson(x) => { actor: PractitionerRefDisplay(x) }
+  performer[]: for x in pr1.12 where HasPerson(x) => { actor: PractitionerRefDisplay(x) }
   reasonCode[]: CodeableConcept(pr1.15) if pr1.15
 }
 
@@ -358,7 +363,8 @@ def PersonEntries(withEncounter) = [
   for al1, i in AL1 where al1.3 => Entry("AllergyIntolerance", i + 1, AllergyIntolerance(al1)),
   for dg1, i in DG1 where dg1.3 or dg1.4 => Entry("Condition", i + 1, Condition(dg1, withEncounter)),
   for pr1, i in PR1 where (pr1.3 or pr1.4) and PID => Entry("Procedure", i + 1, Procedure(pr1, withEncounter)),
-  for pr1 in PR1 where (pr1.3 or pr1.4) and PID => [for x in pr1.8 => PractitionerEntries(x), for x in pr1.11 => PractitionerEntries(x)],
+  for pr1 in PR1 where (pr1.3 or pr1.4) and PID => [for x in pr1.8 => PractitionerEntries(x), for x in pr1.11 => PractitionerEntries(x),
+                                                     for x in pr1.12 => PractitionerEntries(x)],
   for dg1 in DG1 where dg1.3 or dg1.4 => PractitionerEntries(dg1.16),
   for nk1 in NK1 where nk1.2 or nk1.3 or nk1.30 => IdentifierEntries(nk1.33),
   for ins in INSURANCE => IdentifierEntries(ins.IN1-3),
