@@ -54,11 +54,19 @@ def ObservationParties(obx) = [
   XonOrgEntries(obx.23),
   PartyEntry(EquipmentDevice(obx.18))
 ]
+// The function of a DiagnosticReport performer (IG OBR[DiagnosticReport] OBR-34/35): event-performerFunction.
+def PerformerFunction(code) = {
+  url: "http://hl7.org/fhir/StructureDefinition/event-performerFunction"
+  valueCodeableConcept: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", code: code } }
+}
+
 // The parties of an order's results (OBX-16/23/25) and its report (OBR-32 principal result interpreter).
 def OrderParties(order) = [
   for o in order.OBSERVATION => ObservationParties(o.OBX),
   for r in order.RESULT => ObservationParties(r.OBX),
-  for x in order.OBR-32 => CnnRoleEntries(x.1)
+  for x in order.OBR-32 => NdlRoleEntries(x, null),
+  for x in order.OBR-34 => NdlRoleEntries(x, "TN"),
+  for x in order.OBR-35 => NdlRoleEntries(x, "TR")
 ]
 
 // ORC + OBR (or only one of them) -> ServiceRequest (IG ORC[ServiceRequest], OBR[ServiceRequest]).
@@ -195,7 +203,9 @@ def DiagnosticReport(orc, obr, key, results, specimens, withEncounter) {
   effectiveDateTime: datetime(obr.7) if not obr.8
   effectivePeriod: { start: datetime(obr.7), end: datetime(obr.8) } if obr.8
   issued: instant(obr.22)
-  resultsInterpreter[]: for x in obr.32 => CnnRoleRef(x.1)
+  resultsInterpreter[]: for x in obr.32 => NdlRoleRef(x, null)
+  performer[]: for x in obr.34 where NdlRole(x, "TN") => { ...NdlRoleRef(x, "TN"), extension[]: PerformerFunction("SPRF") }
+  performer[]: for x in obr.35 where NdlRole(x, "TR") => { ...NdlRoleRef(x, "TR"), extension[]: PerformerFunction("TRANS") }
   result[]: results
   specimen[]: specimens
 }
