@@ -43,28 +43,16 @@ const CS_V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
 
 // ---- code systems ----------------------------------------------------------------------------------------
 
-// HL7 table 0396 coding-system name (CWE.3 / CWE.6 / CWE.12) -> FHIR system URI.
-// GAP: the store resolves no code-system aliases (maps/terminology/README.md "Known gaps"), so the common
-// names are listed here; HL7nnnn tables are turned into terminology.hl7.org URIs; any other name becomes
-// urn:id:<name> (a deliberate, visible marker of a local system, as ReportStream does).
-def CodingSystem(name) = match upper(trim(name)) {
-  "LN" | "LOINC" => "http://loinc.org"
-  "SCT" | "SNM" | "SNOMEDCT" | "SNOMED" => "http://snomed.info/sct"
-  "UCUM" => "http://unitsofmeasure.org"
-  "CVX" | "HL70292" => "http://hl7.org/fhir/sid/cvx"
-  "MVX" | "HL70227" => "http://terminology.hl7.org/CodeSystem/MVX"
-  "NDC" => "http://hl7.org/fhir/sid/ndc"
-  "RXNORM" | "RXN" => "http://www.nlm.nih.gov/research/umls/rxnorm"
-  "I9" | "I9C" | "ICD9" => "http://hl7.org/fhir/sid/icd-9-cm"
-  "I10" | "I10C" | "ICD10" | "ICD10CM" => "http://hl7.org/fhir/sid/icd-10-cm"
-  "CPT" | "C4" => "http://www.ama-assn.org/go/cpt"
-  "ISO3166_1" => "urn:iso:std:iso:3166"
-  "ISO+" | "ISO639" => "urn:ietf:bcp:47"
-  "CDCREC" => "urn:oid:2.16.840.1.113883.6.238"
-  _ => if starts_with(upper(trim(name)), "HL7") and length(trim(name)) == 7
-         then "http://terminology.hl7.org/CodeSystem/v2-${substring(trim(name), 3)}"
-         else if trim(name) then "urn:id:${UriText(name)}" else null
-}
+// HL7 table 0396 coding-system name (CWE.3 / CWE.6 / CWE.12) -> FHIR system URI, through the store's
+// ConceptMap CM_0396_SYSTEM_URI (maps/terminology/v2-0396-system-uris.ndjson: LN -> http://loinc.org, ...).
+// HL7nnnn tables become terminology.hl7.org v2-nnnn URIs; any other name becomes urn:id:<name> (a deliberate,
+// visible marker of a local system, as ReportStream does).
+const CM_0396_SYSTEM_URI = "https://crosswalk.dev/fhir/ConceptMap/v2-0396-to-system-uri"
+def CodingSystem(name) =
+  translate(upper(trim(name)), CM_0396_SYSTEM_URI)
+  ?? (if starts_with(upper(trim(name)), "HL7") and length(trim(name)) == 7
+      then "http://terminology.hl7.org/CodeSystem/v2-${substring(trim(name), 3)}"
+      else if trim(name) then "urn:id:${UriText(name)}" else null)
 
 // ---- URIs ------------------------------------------------------------------------------------------------
 // FHIR uri/url values hold no whitespace. A local name that becomes part of a URI ("urn:id:<name>") has its

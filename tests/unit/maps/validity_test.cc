@@ -145,6 +145,23 @@ TEST_F(MapsValidityTest, IdentifierSystemsAreUris) {
   EXPECT_EQ(Resources(obs, "Observation")[0]["valueCodeableConcept"]["coding"][0]["system"], "urn:id:GHH%20LAB,%20INC.");
 }
 
+TEST_F(MapsValidityTest, CodingSystemNamesResolveThroughTable0396) {
+  // CWE.3 names go through the store's v2-0396-to-system-uri ConceptMap; HL7nnnn is a v2 table; an unknown
+  // name stays a visible local system.
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid, "OBR|1||F1|X^Y^LN",
+                    "OBX|1|CWE|1-1^T^LN||A^Alpha^ACR~B^Beta^I10~C^Gamma^HL70136~D^Delta^MYLAB||||||F"});
+  auto coding = Resources(b, "Observation")[0]["valueCodeableConcept"]["coding"];
+  ASSERT_EQ(coding.size(), 1u);  // OBX-5 of type CWE: the first repetition
+  EXPECT_EQ(coding[0]["system"], "http://terminology.hl7.org/CodeSystem/ACR");
+  json all = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ADT^A08^ADT_A01|M1|P|2.5.1", "EVN|A08", kPid,
+                      "PV1|1|I", "DG1|1||B^Beta^I10", "DG1|2||C^Gamma^HL70136", "DG1|3||D^Delta^MYLAB"});
+  auto conditions = Resources(all, "Condition");
+  ASSERT_EQ(conditions.size(), 3u);
+  EXPECT_EQ(conditions[0]["code"]["coding"][0]["system"], "http://hl7.org/fhir/sid/icd-10-cm");
+  EXPECT_EQ(conditions[1]["code"]["coding"][0]["system"], "http://terminology.hl7.org/CodeSystem/v2-0136");
+  EXPECT_EQ(conditions[2]["code"]["coding"][0]["system"], "urn:id:MYLAB");
+}
+
 TEST_F(MapsValidityTest, ObservationValuesAreR4Types) {
   json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid, "OBR|1||F1|X^Y^LN",
                     "OBX|1|TM|1-1^T^LN||223100.0000||||||F", "OBX|2|TM|1-2^T^LN||2599||||||F",
