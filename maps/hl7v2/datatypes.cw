@@ -71,10 +71,11 @@ def IsUri(s) = s and contains(s, ":") and not contains(s, " ") and not contains(
 // A universal id and its type (HD.2/HD.3, EI.3/EI.4) -> a URI, or absent when it is none (IG HD[uri]):
 // ISO OIDs -> urn:oid: (an OID without a type too), UUIDs -> urn:uuid:, DNS/URI/URL or any other type: the
 // value when it is a URI, else absent (an OID-looking id typed "HCD" or "L" is not read as an OID).
+// GUID is v2-0301's other name for a UUID.
 def UniversalUri(id, type) =
   if not id then null
   else if IsOid(id) and (upper(type) == "ISO" or not type) then "urn:oid:${trim(id)}"
-  else if upper(type) == "UUID" and length(trim(id)) == 36 and not contains(id, " ") then "urn:uuid:${lower(trim(id))}"
+  else if (upper(type) == "UUID" or upper(type) == "GUID") and length(trim(id)) == 36 and not contains(id, " ") then "urn:uuid:${lower(trim(id))}"
   else if IsUri(trim(id)) then trim(id) else null
 
 // The v2 table URI for a table number written as a string, e.g. V2System("0203").
@@ -113,13 +114,15 @@ def HdUri(hd) = UniversalUri(hd.2, hd.3)
 
 // CX -> Identifier, XCN -> Practitioner and the assigning authorities as Organizations: hl7v2.parties.
 
-// EI -> Identifier (IG EI[Identifier-System]): EI.1 value, EI.2..4 the assigning authority (HD).
-// An assigning authority that is no URI (a name: "Maven EDSS") is kept as the assigner's display.
+// EI -> Identifier (IG EI[Identifier-System]: "EI.2 or EI.3 to system"): the universal id EI.3 when it is a URI
+// (EI.4 ISO/UUID/...), else the namespace id EI.2 as a local system urn:id:<EI.2> (as FHIR-Converter does with
+// its own prefix); EI.1 the value. A universal id that is no URI with no namespace ("Maven EDSS" typed ISO)
+// is kept as the assigner's display.
 def EntityIdentifier(ei) {
-  let system = UniversalUri(ei.3, ei.4)
+  let system = UniversalUri(ei.3, ei.4) ?? (if trim(ei.2) then "urn:id:${UriText(ei.2)}" else null)
   system: system
   value: trim(ei.1)
-  assigner: { display: trim(ei.2 ?? ei.3) } if not system and (ei.2 or ei.3)
+  assigner: { display: trim(ei.3) } if not system and trim(ei.3)
 }
 
 // EI with a type (placer/filler order numbers, accession numbers): IG EIP/EI + identifier type PLAC/FILL.

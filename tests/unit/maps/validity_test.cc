@@ -143,6 +143,14 @@ TEST_F(MapsValidityTest, IdentifierSystemsAreUris) {
   json obs = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid,
                       "OBR|1||F1|X^Y^LN", "OBX|1|CWE|1-1^T^LN||A^Alpha^GHH LAB, INC.||||||F"});
   EXPECT_EQ(Resources(obs, "Observation")[0]["valueCodeableConcept"]["coding"][0]["system"], "urn:id:GHH%20LAB,%20INC.");
+  // EI: a namespace without a universal id is a local system; a universal id that is no URI is the assigner.
+  json ei = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid,
+                     "OBR|1|P1^LAB A|F1^^Maven EDSS^ISO|X^Y^LN"});
+  auto sr = Resources(ei, "ServiceRequest")[0]["identifier"];
+  ASSERT_EQ(sr.size(), 2u);
+  EXPECT_EQ(sr[0]["system"], "urn:id:LAB%20A");
+  EXPECT_FALSE(sr[1].contains("system"));
+  EXPECT_EQ(sr[1]["assigner"]["display"], "Maven EDSS");
 }
 
 TEST_F(MapsValidityTest, CodingSystemNamesResolveThroughTable0396) {
