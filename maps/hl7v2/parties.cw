@@ -11,6 +11,7 @@
 //
 // API (used by every message map, and by the MSH/IN1 code of hl7v2.segments):
 //   HdOrganization(hd)  / HdOrgRef(hd)  / HdOrgEntry(hd)        HD -> Organization (null for an empty HD)
+//   HdDevice(hd) / HdDeviceRef(hd) / HdDeviceEntry(hd)          HD -> Device (an application: MSH-3, MSH-5)
 //   XonOrganization(xon) / XonOrgRef(xon) / XonOrgEntries(xon)  XON -> Organization (+ its assigner)
 //   PractitionerRef(xcn) / PractitionerEntries(xcn)             XCN -> Practitioner (+ its assigner)
 //   RoleRef(xcn, role) / RoleEntries(xcn, role)                 XCN -> PractitionerRole (v2-0443 code)
@@ -53,13 +54,27 @@ def Unique(bundle) {
 // (urn:oid:..., urn:uuid:...: a value in that system must be a URI). An empty HD gives no Organization.
 def HdOrganization(hd) = if trim(hd.1) or trim(hd.2) then {
   resourceType: "Organization"
-  identifier[]: { value: trim(hd.1) } if trim(hd.1)
-  identifier[]: {
+  identifier[]: HdIdentifiers(hd)
+} else null
+
+// The identifiers of an HD (IG HD[Organization], HD[Device]): [namespace id, universal id with its type].
+def HdIdentifiers(hd) = [
+  { value: trim(hd.1) } if trim(hd.1),
+  {
     type: { coding[]: { system: CS_V2_0301, code: trim(hd.3), display: lookup(trim(hd.3), CS_V2_0301) } } if trim(hd.3)
     system: "urn:ietf:rfc:3986" if HdUri(hd)
     value: HdUri(hd) ?? trim(hd.2)
   } if trim(hd.2)
+]
+
+// HD -> Device (IG HD[Device]: an application, e.g. MSH-3 sending / MSH-5 receiving application, as
+// MSH[Provenance-Source] entity.what and MSH[MessageHeader] destination.target): the HD's identifiers.
+def HdDevice(hd) = if trim(hd.1) or trim(hd.2) then {
+  resourceType: "Device"
+  identifier[]: HdIdentifiers(hd)
 } else null
+def HdDeviceRef(hd) = PartyRef(HdDevice(hd))
+def HdDeviceEntry(hd) = PartyEntry(HdDevice(hd))
 
 def HdOrgRef(hd) = PartyRef(HdOrganization(hd))
 def HdOrgEntry(hd) = PartyEntry(HdOrganization(hd))
