@@ -60,7 +60,7 @@ def AdtA40() {
       active: false
       link[]: { other: Ref("Patient", SurvivorKey(i)), type: "replaced-by" }
     })
-    entry[]: [PatientParties(p.PID, p.PD1), IdentifierEntries(p.MRG-1), IdentifierEntries(p.MRG-2)]
+    entry[]: PatientParties(p.PID, p.PD1)
   }
   entry[]: HeaderEntries(for p, i in PATIENT => Ref("Patient", SurvivorKey(i)))
 }
@@ -87,7 +87,7 @@ def AdtA41() {
   ...BundleHead()
   for p, i in PATIENT {
     entry[]: Entry("Patient", SurvivorKey(i), Patient(p.PID, p.PD1))
-    entry[]: [PatientParties(p.PID, p.PD1), IdentifierEntries(p.PID-18), IdentifierEntries(p.MRG-3)]
+    entry[]: PatientParties(p.PID, p.PD1)
     entry[]: Entry("Linkage", i + 1, {
       resourceType: "Linkage"
       item[]: LinkageItem("source", "Account", p.PID-18)
@@ -107,7 +107,6 @@ def AdtA47() {
     item[]: LinkageItem("source", "Patient", PID-3)
     item[]: LinkageItem("historical", "Patient", MRG-1)
   }) if PID-3.1 and MRG-1.1
-  entry[]: IdentifierEntries(MRG-1)
   entry[]: HeaderEntries([Ref("Patient", 1)])
 }
 

@@ -112,7 +112,37 @@ def Coding(cwe) = CodingOf(cwe.1, cwe.2, cwe.3, cwe.7)
 // HD -> uri (IG HD[uri]): ISO OIDs and UUIDs become urn:oid: / urn:uuid:, DNS/URI/URL types the value itself.
 def HdUri(hd) = UniversalUri(hd.2, hd.3)
 
-// CX -> Identifier, XCN -> Practitioner and the assigning authorities as Organizations: hl7v2.parties.
+// HD -> the system of an Identifier: the universal id as a URI, else the namespace id (IG CX.4 / EI.2-4).
+// Deliberate: a namespace-only authority (e.g. "HOSP") is kept as the assigner's display, not as a system,
+// because a system must be a URI. (hl7v2.parties AssignedIdentifier refers to it as an Organization instead.)
+def HdAssigner(hd) {
+  display: hd.1
+  identifier: { system: "urn:ietf:rfc:3986", value: HdUri(hd) } if HdUri(hd)
+}
+
+// A check digit and its scheme (CX.2/CX.3, XCN.11/XCN.12, XON.4/XON.5) -> Identifier.extension (IG: the
+// identifier-checkDigit and namingsystem-checkDigit extensions, both strings).
+def CheckDigit(digit, scheme) = [
+  { url: "http://hl7.org/fhir/StructureDefinition/identifier-checkDigit", valueString: trim(digit) } if trim(digit),
+  { url: "http://hl7.org/fhir/StructureDefinition/namingsystem-checkDigit", valueString: trim(scheme) } if trim(scheme)
+]
+
+// CX -> Identifier (IG CX[Identifier]). CX.2/CX.3 check digit, CX.5 through table-hl70203-to-v2-0203 with its
+// v2-0203 display, CX.7/CX.8 the period. The assigning authority CX.4 is the assigner in place (HdAssigner);
+// hl7v2.parties AssignedIdentifier makes it a reference to an Organization entry (IG HD[Organization]).
+def Identifier(cx) {
+  let typeCode = translate(cx.5, CM_0203_V2_0203, "keep")
+  extension[]: CheckDigit(cx.2, cx.3)
+  type: { coding[]: { system: V2System("0203"), code: typeCode,
+                      display: lookup(typeCode, CS_V2_0203) } } if trim(cx.5)
+  system: HdUri(cx.4)
+  value: trim(cx.1)
+  period: { start: datetime(cx.7), end: datetime(cx.8) }
+  assigner: HdAssigner(cx.4)
+}
+
+// A CX list -> Identifier[], skipping repetitions without an id.
+def Identifiers(cxs) = for cx in cxs where trim(cx.1) => Identifier(cx)
 
 // EI -> Identifier (IG EI[Identifier-System]: "EI.2 or EI.3 to system"): the universal id EI.3 when it is a URI
 // (EI.4 ISO/UUID/...), else the namespace id EI.2 as a local system urn:id:<EI.2> (as FHIR-Converter does with

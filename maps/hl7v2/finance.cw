@@ -24,7 +24,6 @@ def VisitEntries(extra, focus) {
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
   entry[]: Entry("Account", 1, Account(PID, "active", Ref("Patient", 1))) if PID-18.1
-  entry[]: IdentifierEntries(PID-18) if PID-18.1
   entry[]: EncounterEntries(PV1, PV2, null) if hasVisit
   entry[]: PersonEntries(hasVisit)
   entry[]: extra
@@ -40,7 +39,7 @@ def BarP02() {
   ...BundleHead()
   for p, i in PATIENT {
     entry[]: Entry("Patient", SurvivorKey(i), Patient(p.PID, p.PD1))
-    entry[]: [PatientParties(p.PID, p.PD1), IdentifierEntries(p.PID-18) if p.PID-18.1]
+    entry[]: PatientParties(p.PID, p.PD1)
     entry[]: Entry("Account", SurvivorKey(i), Account(p.PID, "inactive", Ref("Patient", SurvivorKey(i)))) if p.PID-18.1
   }
   entry[]: HeaderEntries(for p, i in PATIENT => Ref("Patient", SurvivorKey(i)))

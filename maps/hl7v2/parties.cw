@@ -11,11 +11,11 @@
 //
 // API (used by every message map, and by the MSH/IN1 code of hl7v2.segments):
 //   HdOrganization(hd)  / HdOrgRef(hd)  / HdOrgEntry(hd)        HD -> Organization (null for an empty HD)
-//   HdDevice(hd) / HdDeviceRef(hd) / HdDeviceEntry(hd)          HD -> Device (an application: MSH-3, MSH-5)
 //   XonOrganization(xon) / XonOrgRef(xon) / XonOrgEntries(xon)  XON -> Organization (+ its assigner)
 //   PractitionerRef(xcn) / PractitionerEntries(xcn)             XCN -> Practitioner (+ its assigner)
 //   RoleRef(xcn, role) / RoleEntries(xcn, role)                 XCN -> PractitionerRole (v2-0443 code)
-//   IdentifierEntries(cxs)                                      the assigners of Identifier(cx) of a CX list
+//   AssignedIdentifier(cx) / AssignedIdentifiers(cxs)           CX -> Identifier, assigner an Organization ref
+//   IdentifierEntries(cxs)                                      the assigner entries of AssignedIdentifiers(cxs)
 //   Unique(bundle)                                              the Bundle with repeated entries written once
 
 import hl7v2.datatypes
@@ -54,11 +54,11 @@ def Unique(bundle) {
 // (urn:oid:..., urn:uuid:...: a value in that system must be a URI). An empty HD gives no Organization.
 def HdOrganization(hd) = if trim(hd.1) or trim(hd.2) then {
   resourceType: "Organization"
-  identifier[]: HdIdentifiers(hd)
+  identifier[]: HdOrgIdentifiers(hd)
 } else null
 
-// The identifiers of an HD (IG HD[Organization], HD[Device]): [namespace id, universal id with its type].
-def HdIdentifiers(hd) = [
+// The identifiers of an HD (IG HD[Organization]): [namespace id, universal id with its type].
+def HdOrgIdentifiers(hd) = [
   { value: trim(hd.1) } if trim(hd.1),
   {
     type: { coding[]: { system: CS_V2_0301, code: trim(hd.3), display: lookup(trim(hd.3), CS_V2_0301) } } if trim(hd.3)
@@ -66,15 +66,6 @@ def HdIdentifiers(hd) = [
     value: HdUri(hd) ?? trim(hd.2)
   } if trim(hd.2)
 ]
-
-// HD -> Device (IG HD[Device]: an application, e.g. MSH-3 sending / MSH-5 receiving application, as
-// MSH[Provenance-Source] entity.what and MSH[MessageHeader] destination.target): the HD's identifiers.
-def HdDevice(hd) = if trim(hd.1) or trim(hd.2) then {
-  resourceType: "Device"
-  identifier[]: HdIdentifiers(hd)
-} else null
-def HdDeviceRef(hd) = PartyRef(HdDevice(hd))
-def HdDeviceEntry(hd) = PartyEntry(HdDevice(hd))
 
 def HdOrgRef(hd) = PartyRef(HdOrganization(hd))
 def HdOrgEntry(hd) = PartyEntry(HdOrganization(hd))
@@ -85,17 +76,10 @@ def IsAssigner(hd) = trim(hd.1)
 def AssignerRef(hd) = if IsAssigner(hd) then HdOrgRef(hd) else null
 def AssignerEntry(hd) = if IsAssigner(hd) then HdOrgEntry(hd) else null
 
-// The assigner entries of Identifier(cx) for a list of CX (PID-3, NK1-33, ...).
+// The assigner entries of AssignedIdentifier(cx) for a list of CX (PID-3, ...).
 def IdentifierEntries(cxs) = for cx in cxs where cx.1 and IsAssigner(cx.4) => HdOrgEntry(cx.4)
 
 // ---- identifier and name details shared by CX, XCN, XON --------------------------------------------------
-
-// A check digit and its scheme (CX.2/CX.3, XCN.11/XCN.12, XON.4/XON.5) -> Identifier.extension (IG: the
-// identifier-checkDigit and namingsystem-checkDigit extensions, both strings).
-def CheckDigit(digit, scheme) = [
-  { url: "http://hl7.org/fhir/StructureDefinition/identifier-checkDigit", valueString: trim(digit) } if trim(digit),
-  { url: "http://hl7.org/fhir/StructureDefinition/namingsystem-checkDigit", valueString: trim(scheme) } if trim(scheme)
-]
 
 // FN (XCN.2, XPN.1) -> the HumanName.family extensions (IG FN[HumanName]): own surname prefix, own surname,
 // surname prefix and surname from the partner/spouse.
@@ -108,21 +92,16 @@ def FamilyParts(fn) = [
 
 // ---- CX -> Identifier -----------------------------------------------------------------------------------
 
-// CX -> Identifier (IG CX[Identifier]): CX.1 value; CX.4 the system when it is a URI (HD[uri]) and the
-// assigner Organization when it names one (HD[Organization]); CX.5 type through table-hl70203-to-v2-0203
-// with its v2-0203 display; CX.7 / CX.8 the period. The caller adds IdentifierEntries(cxs) to the Bundle.
-def Identifier(cx) {
-  let typeCode = translate(cx.5, CM_0203_V2_0203, "keep")
-  extension[]: CheckDigit(cx.2, cx.3)
-  type: { coding[]: { system: CS_V2_0203, code: typeCode, display: lookup(typeCode, CS_V2_0203) } } if trim(cx.5)
-  system: HdUri(cx.4)
-  value: trim(cx.1)
-  period: { start: datetime(cx.7), end: datetime(cx.8) }
-  assigner: AssignerRef(cx.4)
+// CX -> Identifier with the assigning authority CX.4 as a reference to its Organization when it names one
+// (IG CX[Identifier] CX.4 -> assigner(Organization), HD[Organization]); else as Identifier(cx) writes it. The
+// caller adds IdentifierEntries(cxs) to the Bundle.
+def AssignedIdentifier(cx) {
+  ...Identifier(cx)
+  assigner: AssignerRef(cx.4) ?? HdAssigner(cx.4)
 }
 
-// A CX list -> Identifier[], skipping repetitions without an id.
-def Identifiers(cxs) = for cx in cxs where trim(cx.1) => Identifier(cx)
+// A CX list -> Identifier[] with assigner references, skipping repetitions without an id.
+def AssignedIdentifiers(cxs) = for cx in cxs where trim(cx.1) => AssignedIdentifier(cx)
 
 // ---- XON -> Organization --------------------------------------------------------------------------------
 

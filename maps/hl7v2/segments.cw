@@ -122,9 +122,9 @@ def Patient(pid, pd1) {
   resourceType: "Patient"
   extension[]: RaceEthnicity(US_CORE_RACE, pid.10, ["1002-5", "2028-9", "2054-5", "2076-8", "2106-3", "UNK", "ASKU"]) if pid.10
   extension[]: RaceEthnicity(US_CORE_ETHNICITY, pid.22, ["2135-2", "2186-5", "UNK", "ASKU"]) if pid.22
-  identifier[]: Identifiers(pid.2)
-  identifier[]: Identifiers(pid.3)
-  identifier[]: Identifiers(pid.4)
+  identifier[]: AssignedIdentifiers(pid.2)
+  identifier[]: AssignedIdentifiers(pid.3)
+  identifier[]: AssignedIdentifiers(pid.4)
   identifier[]: {
     type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0203", code: "SS" } }
     system: "http://hl7.org/fhir/sid/us-ssn"
@@ -366,8 +366,6 @@ def PersonEntries(withEncounter) = [
   for pr1 in PR1 where (pr1.3 or pr1.4) and PID => [for x in pr1.8 => PractitionerEntries(x), for x in pr1.11 => PractitionerEntries(x),
                                                      for x in pr1.12 => PractitionerEntries(x)],
   for dg1 in DG1 where dg1.3 or dg1.4 => PractitionerEntries(dg1.16),
-  for nk1 in NK1 where nk1.2 or nk1.3 or nk1.30 => IdentifierEntries(nk1.33),
-  for ins in INSURANCE => IdentifierEntries(ins.IN1-3),
   for ins, i in INSURANCE => [Entry("Coverage", i + 1, Coverage(ins.IN1, i + 1)),
                               Entry("Organization", "IN1-${i + 1}", Payor(ins.IN1))]
 ]
