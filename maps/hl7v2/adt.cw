@@ -11,8 +11,7 @@ import hl7v2.parties
 
 // The Bundle of an ADT message with the ADT_A01-like structure (ADT_A01/A02/A03/A05/A06/A09/A15/A16/A21);
 // fixedStatus: the Encounter status the trigger event says, null to read it from PV1 (segments Encounter).
-def AdtBundle(fixedStatus) = Unique(AdtEntries(fixedStatus))
-def AdtEntries(fixedStatus) {
+def AdtBundle(fixedStatus) {
   let hasVisit = PV1-2 or PV1-19.1 or PV1-3 or PV1-44
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
@@ -21,27 +20,27 @@ def AdtEntries(fixedStatus) {
   entry[]: HeaderEntries([Ref("Patient", 1), Ref("Encounter", 1) if hasVisit])
 }
 
-map ADT_A01 : hl7v2 "ADT^A01" -> fhir "Bundle" { return AdtBundle(null) }          // admit
-map ADT_A02 : hl7v2 "ADT^A02" -> fhir "Bundle" { return AdtBundle(null) }          // transfer
-map ADT_A03 : hl7v2 "ADT^A03" -> fhir "Bundle" { return AdtBundle("finished") }    // discharge
-map ADT_A04 : hl7v2 "ADT^A04" -> fhir "Bundle" { return AdtBundle(null) }          // register
-map ADT_A05 : hl7v2 "ADT^A05" -> fhir "Bundle" { return AdtBundle(null) }          // pre-admit
-map ADT_A06 : hl7v2 "ADT^A06" -> fhir "Bundle" { return AdtBundle(null) }          // outpatient -> inpatient
-map ADT_A07 : hl7v2 "ADT^A07" -> fhir "Bundle" { return AdtBundle(null) }          // inpatient -> outpatient
-map ADT_A08 : hl7v2 "ADT^A08" -> fhir "Bundle" { return AdtBundle(null) }          // update patient information
-map ADT_A09 : hl7v2 "ADT^A09" -> fhir "Bundle" { return AdtBundle(null) }          // patient departing (tracking)
-map ADT_A10 : hl7v2 "ADT^A10" -> fhir "Bundle" { return AdtBundle(null) }          // patient arriving (tracking)
-map ADT_A11 : hl7v2 "ADT^A11" -> fhir "Bundle" { return AdtBundle("cancelled") }   // cancel admit / visit
-map ADT_A13 : hl7v2 "ADT^A13" -> fhir "Bundle" { return AdtBundle(null) }          // cancel discharge
-map ADT_A14 : hl7v2 "ADT^A14" -> fhir "Bundle" { return AdtBundle("planned") }     // pending admit
-map ADT_A15 : hl7v2 "ADT^A15" -> fhir "Bundle" { return AdtBundle(null) }          // pending transfer
-map ADT_A16 : hl7v2 "ADT^A16" -> fhir "Bundle" { return AdtBundle(null) }          // pending discharge
-map ADT_A25 : hl7v2 "ADT^A25" -> fhir "Bundle" { return AdtBundle(null) }          // cancel pending discharge
-map ADT_A26 : hl7v2 "ADT^A26" -> fhir "Bundle" { return AdtBundle(null) }          // cancel pending transfer
-map ADT_A27 : hl7v2 "ADT^A27" -> fhir "Bundle" { return AdtBundle("cancelled") }   // cancel pending admit
-map ADT_A28 : hl7v2 "ADT^A28" -> fhir "Bundle" { return AdtBundle(null) }          // add person information
-map ADT_A29 : hl7v2 "ADT^A29" -> fhir "Bundle" { return AdtBundle(null) }          // delete person information
-map ADT_A31 : hl7v2 "ADT^A31" -> fhir "Bundle" { return AdtBundle(null) }          // update person information
+map ADT_A01 : hl7v2 "ADT^A01" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // admit
+map ADT_A02 : hl7v2 "ADT^A02" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // transfer
+map ADT_A03 : hl7v2 "ADT^A03" -> fhir "Bundle" { return Unique(AdtBundle("finished")) }    // discharge
+map ADT_A04 : hl7v2 "ADT^A04" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // register
+map ADT_A05 : hl7v2 "ADT^A05" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // pre-admit
+map ADT_A06 : hl7v2 "ADT^A06" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // outpatient -> inpatient
+map ADT_A07 : hl7v2 "ADT^A07" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // inpatient -> outpatient
+map ADT_A08 : hl7v2 "ADT^A08" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // update patient information
+map ADT_A09 : hl7v2 "ADT^A09" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // patient departing (tracking)
+map ADT_A10 : hl7v2 "ADT^A10" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // patient arriving (tracking)
+map ADT_A11 : hl7v2 "ADT^A11" -> fhir "Bundle" { return Unique(AdtBundle("cancelled")) }   // cancel admit / visit
+map ADT_A13 : hl7v2 "ADT^A13" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // cancel discharge
+map ADT_A14 : hl7v2 "ADT^A14" -> fhir "Bundle" { return Unique(AdtBundle("planned")) }     // pending admit
+map ADT_A15 : hl7v2 "ADT^A15" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // pending transfer
+map ADT_A16 : hl7v2 "ADT^A16" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // pending discharge
+map ADT_A25 : hl7v2 "ADT^A25" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // cancel pending discharge
+map ADT_A26 : hl7v2 "ADT^A26" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // cancel pending transfer
+map ADT_A27 : hl7v2 "ADT^A27" -> fhir "Bundle" { return Unique(AdtBundle("cancelled")) }   // cancel pending admit
+map ADT_A28 : hl7v2 "ADT^A28" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // add person information
+map ADT_A29 : hl7v2 "ADT^A29" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // delete person information
+map ADT_A31 : hl7v2 "ADT^A31" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // update person information
 
 // A40 (merge patient, ADT_A39 structure): per PATIENT group the surviving Patient (PID) with a replaces
 // link to the merged one (MRG-1), which is written as an inactive Patient with a replaced-by link.

@@ -18,8 +18,7 @@ def Account(pid, status, patientRef) {
 }
 
 // The Bundle of BAR^P01/P12 and DFT: the patient, the (first) visit and what hangs on them.
-def VisitBundle(extra, focus) = Unique(VisitEntries(extra, focus))
-def VisitEntries(extra, focus) {
+def VisitBundle(extra, focus) {
   let hasVisit = PV1-2 or PV1-19.1 or PV1-3 or PV1-44
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
@@ -30,8 +29,8 @@ def VisitEntries(extra, focus) {
   entry[]: HeaderEntries(focus)
 }
 
-map BAR_P01 : hl7v2 "BAR^P01" -> fhir "Bundle" { return VisitBundle([], [Ref("Patient", 1)]) }   // add account
-map BAR_P12 : hl7v2 "BAR^P12" -> fhir "Bundle" { return VisitBundle([], [Ref("Patient", 1)]) }   // update dx / procedure
+map BAR_P01 : hl7v2 "BAR^P01" -> fhir "Bundle" { return Unique(VisitBundle([], [Ref("Patient", 1)])) }   // add account
+map BAR_P12 : hl7v2 "BAR^P12" -> fhir "Bundle" { return Unique(VisitBundle([], [Ref("Patient", 1)])) }   // update dx / procedure
 
 // BAR^P02 (purge patient accounts, BAR_P02): per PATIENT group the Patient and its Account, now inactive.
 map BAR_P02 : hl7v2 "BAR^P02" -> fhir "Bundle" { return Unique(BarP02()) }
@@ -73,5 +72,5 @@ def DftBundle() {
   let hasVisit = PV1-2 or PV1-19.1 or PV1-3 or PV1-44
   return VisitBundle(ChargeItemEntries(hasVisit), if ChargeItemRefs() then ChargeItemRefs() else [Ref("Patient", 1)])
 }
-map DFT_P03 : hl7v2 "DFT^P03" -> fhir "Bundle" { return DftBundle() }
-map DFT_P11 : hl7v2 "DFT^P11" -> fhir "Bundle" { return DftBundle() }
+map DFT_P03 : hl7v2 "DFT^P03" -> fhir "Bundle" { return Unique(DftBundle()) }
+map DFT_P11 : hl7v2 "DFT^P11" -> fhir "Bundle" { return Unique(DftBundle()) }

@@ -33,8 +33,7 @@ def DocumentReference() {
   }
 }
 
-def MdmBundle() = Unique(MdmEntries())
-def MdmEntries() {
+def MdmBundle() {
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
   entry[]: EncounterEntries(PV1, PV2, null) if PV1-2 or PV1-19
@@ -46,9 +45,9 @@ def MdmEntries() {
 
 // MDM_T01 (T01 original notification, T05 addendum notification, T09 replacement notification): the document
 // is announced, not carried; MDM_T02 (T02, T06, T10: the same with content) carries it in OBX.
-map MDM_T01 : hl7v2 "MDM^T01" -> fhir "Bundle" { return MdmBundle() }
-map MDM_T02 : hl7v2 "MDM^T02" -> fhir "Bundle" { return MdmBundle() }
-map MDM_T05 : hl7v2 "MDM^T05" -> fhir "Bundle" { return MdmBundle() }
-map MDM_T06 : hl7v2 "MDM^T06" -> fhir "Bundle" { return MdmBundle() }
-map MDM_T09 : hl7v2 "MDM^T09" -> fhir "Bundle" { return MdmBundle() }
-map MDM_T10 : hl7v2 "MDM^T10" -> fhir "Bundle" { return MdmBundle() }
+map MDM_T01 : hl7v2 "MDM^T01" -> fhir "Bundle" { return Unique(MdmBundle()) }
+map MDM_T02 : hl7v2 "MDM^T02" -> fhir "Bundle" { return Unique(MdmBundle()) }
+map MDM_T05 : hl7v2 "MDM^T05" -> fhir "Bundle" { return Unique(MdmBundle()) }
+map MDM_T06 : hl7v2 "MDM^T06" -> fhir "Bundle" { return Unique(MdmBundle()) }
+map MDM_T09 : hl7v2 "MDM^T09" -> fhir "Bundle" { return Unique(MdmBundle()) }
+map MDM_T10 : hl7v2 "MDM^T10" -> fhir "Bundle" { return Unique(MdmBundle()) }

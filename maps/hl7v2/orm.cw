@@ -19,8 +19,7 @@ def OrderRequestEntries(order, key, withEncounter) = [
   for s, i in order.SPECIMEN => Entry("Specimen", SpmKey(key, i), Specimen(s.SPM))
 ]
 
-def OrderMessageBundle() = Unique(OrderMessageEntries())
-def OrderMessageEntries() {
+def OrderMessageBundle() {
   let withEncounter = exists(PV1-2) or exists(PV1-19)
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1) if PID
@@ -30,8 +29,8 @@ def OrderMessageEntries() {
   entry[]: HeaderEntries(for order, i in ORDER => Ref("ServiceRequest", "${i + 1}"))
 }
 
-map ORM_O01 : hl7v2 "ORM^O01" -> fhir "Bundle" { return OrderMessageBundle() }
-map OML_O21 : hl7v2 "OML^O21" -> fhir "Bundle" { return OrderMessageBundle() }
+map ORM_O01 : hl7v2 "ORM^O01" -> fhir "Bundle" { return Unique(OrderMessageBundle()) }
+map OML_O21 : hl7v2 "OML^O21" -> fhir "Bundle" { return Unique(OrderMessageBundle()) }
 // OMG^O19 (general clinical order, OMG_O19): the same resources as OML (FHIR-Converter's choice too); the
 // order's prior results (PRIOR_RESULT) are not written (docs/fidelity.md).
-map OMG_O19 : hl7v2 "OMG^O19" -> fhir "Bundle" { return OrderMessageBundle() }
+map OMG_O19 : hl7v2 "OMG^O19" -> fhir "Bundle" { return Unique(OrderMessageBundle()) }

@@ -24,8 +24,7 @@ def OulOrderEntries(order, key, specimenRefs, withEncounter) = [
 ]
 
 // R22 and R23: every ORDER belongs to a SPECIMEN (in R23 through a CONTAINER).
-def SpecimenOrientedBundle() = Unique(SpecimenOrientedEntries())
-def SpecimenOrientedEntries() {
+def SpecimenOrientedBundle() {
   let withEncounter = exists(PV1-2) or exists(PV1-19)
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1) if PID
@@ -37,8 +36,8 @@ def SpecimenOrientedEntries() {
   entry[]: HeaderEntries(for s, si in SPECIMEN => for order, oi in s.ORDER => Ref("DiagnosticReport", "${si + 1}/${oi + 1}"))
 }
 
-map OUL_R22 : hl7v2 "OUL^R22" -> fhir "Bundle" { return SpecimenOrientedBundle() }
-map OUL_R23 : hl7v2 "OUL^R23" -> fhir "Bundle" { return SpecimenOrientedBundle() }
+map OUL_R22 : hl7v2 "OUL^R22" -> fhir "Bundle" { return Unique(SpecimenOrientedBundle()) }
+map OUL_R23 : hl7v2 "OUL^R23" -> fhir "Bundle" { return Unique(SpecimenOrientedBundle()) }
 
 // R24: every SPECIMEN belongs to an ORDER.
 map OUL_R24 : hl7v2 "OUL^R24" -> fhir "Bundle" { return Unique(OulR24()) }

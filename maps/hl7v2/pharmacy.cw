@@ -52,8 +52,7 @@ def PharmacyHead(withEncounter) = [
   for order in ORDER => [PractitionerEntries(order.ORC-12), for x in order.RXD-10 => PractitionerEntries(x)]
 ]
 
-def RdeBundle() = Unique(RdeEntries())
-def RdeEntries() {
+def RdeBundle() {
   let withEncounter = exists(PV1-2) or exists(PV1-19)
   ...BundleHead()
   entry[]: PharmacyHead(withEncounter) if PID
@@ -61,8 +60,8 @@ def RdeEntries() {
     Entry("MedicationRequest", "${i + 1}", MedicationRequest(order, withEncounter))
   entry[]: HeaderEntries(for order, i in ORDER where HasMedication(order) and PID => Ref("MedicationRequest", "${i + 1}"))
 }
-map RDE_O11 : hl7v2 "RDE^O11" -> fhir "Bundle" { return RdeBundle() }
-map RDE_O25 : hl7v2 "RDE^O25" -> fhir "Bundle" { return RdeBundle() }
+map RDE_O11 : hl7v2 "RDE^O11" -> fhir "Bundle" { return Unique(RdeBundle()) }
+map RDE_O25 : hl7v2 "RDE^O25" -> fhir "Bundle" { return Unique(RdeBundle()) }
 
 // RXD -> MedicationDispense (IG RXD[MedicationDispense]): the dispense is done ("completed").
 def MedicationDispense(order, key, withEncounter) {

@@ -34,8 +34,7 @@ def ProblemCondition(prb, deleted, withEncounter) {
   recordedDate: datetime(prb.7) ?? datetime(prb.2)
 }
 
-def ProblemBundle(trigger) = Unique(ProblemEntries(trigger))
-def ProblemEntries(trigger) {
+def ProblemBundle(trigger) {
   let withEncounter = exists(PV1-2) or exists(PV1-19)
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
@@ -45,6 +44,6 @@ def ProblemEntries(trigger) {
   entry[]: HeaderEntries(for prb, i in PRB where prb.3.1 or prb.3.2 => Ref("Condition", "PRB-${i + 1}"))
 }
 
-map PPR_PC1 : hl7v2 "PPR^PC1" -> fhir "Bundle" { return ProblemBundle("PC1") }   // problem add
-map PPR_PC2 : hl7v2 "PPR^PC2" -> fhir "Bundle" { return ProblemBundle("PC2") }   // problem update
-map PPR_PC3 : hl7v2 "PPR^PC3" -> fhir "Bundle" { return ProblemBundle("PC3") }   // problem delete
+map PPR_PC1 : hl7v2 "PPR^PC1" -> fhir "Bundle" { return Unique(ProblemBundle("PC1")) }   // problem add
+map PPR_PC2 : hl7v2 "PPR^PC2" -> fhir "Bundle" { return Unique(ProblemBundle("PC2")) }   // problem update
+map PPR_PC3 : hl7v2 "PPR^PC3" -> fhir "Bundle" { return Unique(ProblemBundle("PC3")) }   // problem delete

@@ -34,8 +34,7 @@ def Referral(cancelled) {
   performer[]: { display: referredTo } if referredTo
 }
 
-def ReferralBundle(cancelled) = Unique(ReferralEntries(cancelled))
-def ReferralEntries(cancelled) {
+def ReferralBundle(cancelled) {
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
   entry[]: EncounterEntries(PV1, PV2, null) if PV1-2 or PV1-19.1
@@ -44,5 +43,5 @@ def ReferralEntries(cancelled) {
   entry[]: HeaderEntries([Ref("ServiceRequest", "RF1")])
 }
 
-map REF_I12 : hl7v2 "REF^I12" -> fhir "Bundle" { return ReferralBundle(false) }   // patient referral
-map REF_I14 : hl7v2 "REF^I14" -> fhir "Bundle" { return ReferralBundle(true) }    // cancel patient referral
+map REF_I12 : hl7v2 "REF^I12" -> fhir "Bundle" { return Unique(ReferralBundle(false)) }   // patient referral
+map REF_I14 : hl7v2 "REF^I14" -> fhir "Bundle" { return Unique(ReferralBundle(true)) }    // cancel patient referral

@@ -7,8 +7,8 @@
 // Bundle entries: every entry's fullUrl is "urn:uuid:<uuid5>", deterministic from the message control id
 // (MSH-10), the resource kind and an index; references between entries use that same fullUrl.
 
-import hl7v2.datatypes
 import hl7v2.parties
+import hl7v2.datatypes
 
 // ---- Bundle plumbing ------------------------------------------------------------------------------------
 

@@ -6,9 +6,9 @@
 // Appointment.start/end are FHIR instants: an HL7 time without a zone gives none (run with --zone to supply
 // the zone); a time to the minute with a zone is that minute's first second.
 
+import hl7v2.parties
 import hl7v2.datatypes
 import hl7v2.segments
-import hl7v2.parties
 
 def AppointmentStart() = Instant(TQ1-7) ?? Instant(SCH-11.4)
 def AppointmentEnd() = Instant(TQ1-8) ?? Instant(SCH-11.5)
