@@ -16,24 +16,6 @@ def SpmKey(orderKey, i) = "${orderKey}/spm/${i + 1}"
 def ObsRefs(order, key) = for o, i in order.OBSERVATION => Ref("Observation", ObsKey(key, i))
 def SpmRefs(order, key) = for s, i in order.SPECIMEN => Ref("Specimen", SpmKey(key, i))
 
-// The ordering provider (IG ORC[ServiceRequest] ORC-12 -> requester(PractitionerRole.practitioner), with
-// ORC-21 the ordering facility as the role's organization; OBR-16 -> requester(Practitioner) when ORC-12 is
-// not valued). The entries of the parties the order's resources refer to: OrderParties.
-def RequesterRole(orc) = {
-  resourceType: "PractitionerRole"
-  practitioner: PractitionerRef(orc.12)
-  organization: XonOrgRef(orc.21)
-}
-def RequesterRef(order, key) =
-  if HasPerson(order.ORC-12) then { ...PartyRef(RequesterRole(order.ORC)), display: XcnDisplay(order.ORC-12) }
-  else PractitionerRefDisplay(order.OBR-16)
-def RequesterEntry(order, key) = [
-  PartyEntry(RequesterRole(order.ORC)) if HasPerson(order.ORC-12),
-  PractitionerEntries(order.ORC-12) if HasPerson(order.ORC-12),
-  XonOrgEntries(order.ORC-21) if HasPerson(order.ORC-12),
-  PractitionerEntries(order.OBR-16) if not HasPerson(order.ORC-12)
-]
-
 // OBX-16 (responsible observer) and OBX-25 (performing organisation's medical director) as PractitionerRoles
 // (v2-0443 RO / MDIR, as FHIR-Converter codes them), OBX-23 (performing organisation) as the director's
 // organization, else as a performer itself (IG OBX[Observation]).
@@ -91,7 +73,7 @@ def ServiceRequest(order, key, withEncounter, supporting) {
   occurrenceDateTime: datetime(obr.7) if obr.7 and not obr.8
   occurrencePeriod: { start: datetime(obr.7), end: datetime(obr.8) } if obr.8
   authoredOn: datetime(orc.9) ?? datetime(obr.6)
-  requester: RequesterRef(order, key)
+  requester: RequesterRef(order)
   reasonCode[]: for r in obr.31 where r.1 or r.2 => CodeableConcept(r)
   supportingInfo[]: ObsRefs(order, key) if supporting
   specimen[]: SpmRefs(order, key)

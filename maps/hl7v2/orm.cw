@@ -12,7 +12,7 @@ import hl7v2.parties
 
 def OrderRequestEntries(order, key, withEncounter) = [
   Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, true)),
-  RequesterEntry(order, key),
+  RequesterEntries(order),
   for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), Observation(o.OBX, o.NTE, null, [], withEncounter, EdRef(o.OBX, ObsKey(key, i)))),
   EdEntries(order, key),
   OrderParties(order),

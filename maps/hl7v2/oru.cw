@@ -13,7 +13,7 @@ def OrderEntries(order, key, withEncounter) {
   let specimenRefs = SpmRefs(order, key)
   return [
     Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, false)) if PID,
-    RequesterEntry(order, key) if PID,
+    RequesterEntries(order) if PID,
     Entry("DiagnosticReport", key, DiagnosticReport(order.ORC, order.OBR, key, ObsRefs(order, key), specimenRefs, withEncounter)),
     for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), Observation(o.OBX, o.NTE, order.OBR, specimenRefs, withEncounter, EdRef(o.OBX, ObsKey(key, i)))),
     EdEntries(order, key),

@@ -14,7 +14,7 @@ def ResultRefs(order, key) = for r, i in order.RESULT => Ref("Observation", ObsK
 
 def OulOrderEntries(order, key, specimenRefs, withEncounter) = [
   Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, false)) if PID,
-  RequesterEntry(order, key) if PID,
+  RequesterEntries(order) if PID,
   OrderParties(order),
   Entry("DiagnosticReport", key, DiagnosticReport(order.ORC, order.OBR, key, ResultRefs(order, key), specimenRefs, withEncounter)),
   for r, i in order.RESULT => Entry("Observation", ObsKey(key, i),

@@ -229,6 +229,30 @@ def EquipmentDevice(eis) = if HasEquipment(eis) then {
   identifier[]: for ei in eis where trim(ei.1) => EntityIdentifier(ei)
 } else null
 
+// ---- orders -----------------------------------------------------------------------------------------------
+
+// The ordering provider (IG ORC[ServiceRequest] ORC-12 -> requester(PractitionerRole.practitioner), ORC-21 the
+// ordering facility -> requester(PractitionerRole.organization); OBR-16 -> requester(Practitioner) when ORC-12
+// is not valued). The role carries v2-0443 "OP" (ordering provider) when it names a person, as
+// FHIR-Converter writes it; with ORC-21 and only OBR-16, OBR-16 is the role's practitioner; with ORC-21 alone,
+// the role is the facility's. (Also MedicationRequest.requester: an ORDER group without OBR.)
+def OrderingPerson(order) = if HasPerson(order.ORC-12) then order.ORC-12 else if HasPerson(order.OBR-16) then order.OBR-16 else null
+def RequesterRole(order) = {
+  resourceType: "PractitionerRole"
+  practitioner: PractitionerRef(OrderingPerson(order))
+  organization: XonOrgRef(order.ORC-21)
+  code[]: { coding[]: { system: CS_V2_0443, code: "OP", display: lookup("OP", CS_V2_0443) } } if OrderingPerson(order)
+}
+def HasRequesterRole(order) = HasPerson(order.ORC-12) or XonOrganization(order.ORC-21)
+def RequesterRef(order) =
+  if HasRequesterRole(order) then { ...PartyRef(RequesterRole(order)), display: XcnDisplay(OrderingPerson(order)) }
+  else PractitionerRefDisplay(order.OBR-16)
+def RequesterEntries(order) = [
+  PartyEntry(RequesterRole(order)) if HasRequesterRole(order),
+  XonOrgEntries(order.ORC-21) if HasRequesterRole(order),
+  PractitionerEntries(OrderingPerson(order))
+]
+
 // ---- a Patient's parties --------------------------------------------------------------------------------
 
 // The entries a Patient made from PID/PD1 refers to: the assigners of its identifiers (PID-2/3/4), its

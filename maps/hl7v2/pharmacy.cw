@@ -30,7 +30,7 @@ def MedicationRequest(order, withEncounter) {
   subject: PatientRef()
   encounter: Ref("Encounter", 1) if withEncounter
   authoredOn: datetime(orc.9)
-  requester: PractitionerRefDisplay(orc.12)
+  requester: RequesterRef(order)
   dosageInstruction[]: {
     text: rxe.7.2 ?? rxe.7.1
     route: CodeableConcept(order.RXR-1) if order.RXR-1
@@ -49,7 +49,7 @@ def PharmacyHead(withEncounter) = [
   PatientEntry(PID, PD1),
   EncounterEntries(PV1, PV2, null) if withEncounter,
   PersonEntries(withEncounter),
-  for order in ORDER => [PractitionerEntries(order.ORC-12), for x in order.RXD-10 => PractitionerEntries(x)]
+  for order in ORDER => [RequesterEntries(order), for x in order.RXD-10 => PractitionerEntries(x)]
 ]
 
 def RdeBundle() {
