@@ -262,7 +262,7 @@ TEST_F(MapsValidityTest, OrderingProviderIsAPractitioner) {
   EXPECT_EQ(role["code"][0]["coding"][0]["code"], "OP");
   // ORC-21 alone: the ordering facility's role, without a person or a code.
   json facility = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORM^O01^ORM_O01|M1|P|2.5.1", kPid,
-                           "ORC|NW|P1||||||||||||||||||||GOOD LAB", "OBR|1|P1||X^Y^LN"});
+                           "ORC|NW|P1|||||||||||||||||||GOOD LAB", "OBR|1|P1||X^Y^LN"});
   json only = Resolve(facility, Resources(facility, "ServiceRequest")[0]["requester"]);
   EXPECT_EQ(Resolve(facility, only["organization"])["name"], "GOOD LAB");
   EXPECT_FALSE(only.contains("practitioner"));
