@@ -7,6 +7,7 @@
 
 import hl7v2.datatypes
 import hl7v2.segments
+import hl7v2.parties
 
 // The Bundle of an ADT message with the ADT_A01-like structure (ADT_A01/A02/A03/A05/A06/A09/A15/A16/A21);
 // fixedStatus: the Encounter status the trigger event says, null to read it from PV1 (segments Encounter).
@@ -19,33 +20,34 @@ def AdtBundle(fixedStatus) {
   entry[]: HeaderEntries([Ref("Patient", 1), Ref("Encounter", 1) if hasVisit])
 }
 
-map ADT_A01 : hl7v2 "ADT^A01" -> fhir "Bundle" { return AdtBundle(null) }          // admit
-map ADT_A02 : hl7v2 "ADT^A02" -> fhir "Bundle" { return AdtBundle(null) }          // transfer
-map ADT_A03 : hl7v2 "ADT^A03" -> fhir "Bundle" { return AdtBundle("finished") }    // discharge
-map ADT_A04 : hl7v2 "ADT^A04" -> fhir "Bundle" { return AdtBundle(null) }          // register
-map ADT_A05 : hl7v2 "ADT^A05" -> fhir "Bundle" { return AdtBundle(null) }          // pre-admit
-map ADT_A06 : hl7v2 "ADT^A06" -> fhir "Bundle" { return AdtBundle(null) }          // outpatient -> inpatient
-map ADT_A07 : hl7v2 "ADT^A07" -> fhir "Bundle" { return AdtBundle(null) }          // inpatient -> outpatient
-map ADT_A08 : hl7v2 "ADT^A08" -> fhir "Bundle" { return AdtBundle(null) }          // update patient information
-map ADT_A09 : hl7v2 "ADT^A09" -> fhir "Bundle" { return AdtBundle(null) }          // patient departing (tracking)
-map ADT_A10 : hl7v2 "ADT^A10" -> fhir "Bundle" { return AdtBundle(null) }          // patient arriving (tracking)
-map ADT_A11 : hl7v2 "ADT^A11" -> fhir "Bundle" { return AdtBundle("cancelled") }   // cancel admit / visit
-map ADT_A13 : hl7v2 "ADT^A13" -> fhir "Bundle" { return AdtBundle(null) }          // cancel discharge
-map ADT_A14 : hl7v2 "ADT^A14" -> fhir "Bundle" { return AdtBundle("planned") }     // pending admit
-map ADT_A15 : hl7v2 "ADT^A15" -> fhir "Bundle" { return AdtBundle(null) }          // pending transfer
-map ADT_A16 : hl7v2 "ADT^A16" -> fhir "Bundle" { return AdtBundle(null) }          // pending discharge
-map ADT_A25 : hl7v2 "ADT^A25" -> fhir "Bundle" { return AdtBundle(null) }          // cancel pending discharge
-map ADT_A26 : hl7v2 "ADT^A26" -> fhir "Bundle" { return AdtBundle(null) }          // cancel pending transfer
-map ADT_A27 : hl7v2 "ADT^A27" -> fhir "Bundle" { return AdtBundle("cancelled") }   // cancel pending admit
-map ADT_A28 : hl7v2 "ADT^A28" -> fhir "Bundle" { return AdtBundle(null) }          // add person information
-map ADT_A29 : hl7v2 "ADT^A29" -> fhir "Bundle" { return AdtBundle(null) }          // delete person information
-map ADT_A31 : hl7v2 "ADT^A31" -> fhir "Bundle" { return AdtBundle(null) }          // update person information
+map ADT_A01 : hl7v2 "ADT^A01" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // admit
+map ADT_A02 : hl7v2 "ADT^A02" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // transfer
+map ADT_A03 : hl7v2 "ADT^A03" -> fhir "Bundle" { return Unique(AdtBundle("finished")) }    // discharge
+map ADT_A04 : hl7v2 "ADT^A04" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // register
+map ADT_A05 : hl7v2 "ADT^A05" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // pre-admit
+map ADT_A06 : hl7v2 "ADT^A06" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // outpatient -> inpatient
+map ADT_A07 : hl7v2 "ADT^A07" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // inpatient -> outpatient
+map ADT_A08 : hl7v2 "ADT^A08" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // update patient information
+map ADT_A09 : hl7v2 "ADT^A09" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // patient departing (tracking)
+map ADT_A10 : hl7v2 "ADT^A10" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // patient arriving (tracking)
+map ADT_A11 : hl7v2 "ADT^A11" -> fhir "Bundle" { return Unique(AdtBundle("cancelled")) }   // cancel admit / visit
+map ADT_A13 : hl7v2 "ADT^A13" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // cancel discharge
+map ADT_A14 : hl7v2 "ADT^A14" -> fhir "Bundle" { return Unique(AdtBundle("planned")) }     // pending admit
+map ADT_A15 : hl7v2 "ADT^A15" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // pending transfer
+map ADT_A16 : hl7v2 "ADT^A16" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // pending discharge
+map ADT_A25 : hl7v2 "ADT^A25" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // cancel pending discharge
+map ADT_A26 : hl7v2 "ADT^A26" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // cancel pending transfer
+map ADT_A27 : hl7v2 "ADT^A27" -> fhir "Bundle" { return Unique(AdtBundle("cancelled")) }   // cancel pending admit
+map ADT_A28 : hl7v2 "ADT^A28" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // add person information
+map ADT_A29 : hl7v2 "ADT^A29" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // delete person information
+map ADT_A31 : hl7v2 "ADT^A31" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // update person information
 
 // A40 (merge patient, ADT_A39 structure): per PATIENT group the surviving Patient (PID) with a replaces
 // link to the merged one (MRG-1), which is written as an inactive Patient with a replaced-by link.
 // The first group's Patient is "Patient 1" (the key every other map uses for the message's patient).
 
-map ADT_A40 : hl7v2 "ADT^A40" -> fhir "Bundle" {
+map ADT_A40 : hl7v2 "ADT^A40" -> fhir "Bundle" { return Unique(AdtA40()) }
+def AdtA40() {
   ...BundleHead()
   for p, i in PATIENT {
     entry[]: Entry("Patient", SurvivorKey(i), MergedPatient(p.PID, p.PD1, Ref("Patient", "MRG-${i + 1}")))
@@ -57,6 +59,7 @@ map ADT_A40 : hl7v2 "ADT^A40" -> fhir "Bundle" {
       active: false
       link[]: { other: Ref("Patient", SurvivorKey(i)), type: "replaced-by" }
     })
+    entry[]: PatientParties(p.PID, p.PD1)
   }
   entry[]: HeaderEntries(for p, i in PATIENT => Ref("Patient", SurvivorKey(i)))
 }
@@ -78,10 +81,12 @@ def LinkageItem(type, resourceType, cx) {
 }
 
 // A41 (ADT_A39 structure): per PATIENT group the account PID-18 replaces MRG-3; the Patient is written.
-map ADT_A41 : hl7v2 "ADT^A41" -> fhir "Bundle" {
+map ADT_A41 : hl7v2 "ADT^A41" -> fhir "Bundle" { return Unique(AdtA41()) }
+def AdtA41() {
   ...BundleHead()
   for p, i in PATIENT {
     entry[]: Entry("Patient", SurvivorKey(i), Patient(p.PID, p.PD1))
+    entry[]: PatientParties(p.PID, p.PD1)
     entry[]: Entry("Linkage", i + 1, {
       resourceType: "Linkage"
       item[]: LinkageItem("source", "Account", p.PID-18)
@@ -92,7 +97,8 @@ map ADT_A41 : hl7v2 "ADT^A41" -> fhir "Bundle" {
 }
 
 // A47 (ADT_A30 structure): the patient identifier PID-3 replaces MRG-1; the Patient is written.
-map ADT_A47 : hl7v2 "ADT^A47" -> fhir "Bundle" {
+map ADT_A47 : hl7v2 "ADT^A47" -> fhir "Bundle" { return Unique(AdtA47()) }
+def AdtA47() {
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
   entry[]: Entry("Linkage", 1, {           // the first repetitions: the identifier changed and its replacement
@@ -107,7 +113,8 @@ map ADT_A47 : hl7v2 "ADT^A47" -> fhir "Bundle" {
 // visit number it had (IG PV1[Encounter]). Only the first MERGE_INFO group is written: the Encounter's
 // Locations and Practitioners are keyed by PV1 field, one visit per message (a second one is listed in
 // docs/fidelity.md as not written).
-map ADT_A45 : hl7v2 "ADT^A45" -> fhir "Bundle" {
+map ADT_A45 : hl7v2 "ADT^A45" -> fhir "Bundle" { return Unique(AdtA45()) }
+def AdtA45() {
   let g = first(MERGE_INFO)
   let hasVisit = HasVisit(g.PV1)
   ...BundleHead()
@@ -145,7 +152,8 @@ def AllergyFromIam(iam, withEncounter) {
   } if iam.5
 }
 
-map ADT_A60 : hl7v2 "ADT^A60" -> fhir "Bundle" {
+map ADT_A60 : hl7v2 "ADT^A60" -> fhir "Bundle" { return Unique(AdtA60()) }
+def AdtA60() {
   let withEncounter = HasVisit(PV1)
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)

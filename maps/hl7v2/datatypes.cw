@@ -43,28 +43,16 @@ const CS_V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
 
 // ---- code systems ----------------------------------------------------------------------------------------
 
-// HL7 table 0396 coding-system name (CWE.3 / CWE.6 / CWE.12) -> FHIR system URI.
-// GAP: the store resolves no code-system aliases (maps/terminology/README.md "Known gaps"), so the common
-// names are listed here; HL7nnnn tables are turned into terminology.hl7.org URIs; any other name becomes
-// urn:id:<name> (a deliberate, visible marker of a local system, as ReportStream does).
-def CodingSystem(name) = match upper(trim(name)) {
-  "LN" | "LOINC" => "http://loinc.org"
-  "SCT" | "SNM" | "SNOMEDCT" | "SNOMED" => "http://snomed.info/sct"
-  "UCUM" => "http://unitsofmeasure.org"
-  "CVX" | "HL70292" => "http://hl7.org/fhir/sid/cvx"
-  "MVX" | "HL70227" => "http://terminology.hl7.org/CodeSystem/MVX"
-  "NDC" => "http://hl7.org/fhir/sid/ndc"
-  "RXNORM" | "RXN" => "http://www.nlm.nih.gov/research/umls/rxnorm"
-  "I9" | "I9C" | "ICD9" => "http://hl7.org/fhir/sid/icd-9-cm"
-  "I10" | "I10C" | "ICD10" | "ICD10CM" => "http://hl7.org/fhir/sid/icd-10-cm"
-  "CPT" | "C4" => "http://www.ama-assn.org/go/cpt"
-  "ISO3166_1" => "urn:iso:std:iso:3166"
-  "ISO+" | "ISO639" => "urn:ietf:bcp:47"
-  "CDCREC" => "urn:oid:2.16.840.1.113883.6.238"
-  _ => if starts_with(upper(trim(name)), "HL7") and length(trim(name)) == 7
-         then "http://terminology.hl7.org/CodeSystem/v2-${substring(trim(name), 3)}"
-         else if trim(name) then "urn:id:${UriText(name)}" else null
-}
+// HL7 table 0396 coding-system name (CWE.3 / CWE.6 / CWE.12) -> FHIR system URI, through the store's
+// ConceptMap CM_0396_SYSTEM_URI (maps/terminology/v2-0396-system-uris.ndjson: LN -> http://loinc.org, ...).
+// HL7nnnn tables become terminology.hl7.org v2-nnnn URIs; any other name becomes urn:id:<name> (a deliberate,
+// visible marker of a local system, as ReportStream does).
+const CM_0396_SYSTEM_URI = "https://crosswalk.dev/fhir/ConceptMap/v2-0396-to-system-uri"
+def CodingSystem(name) =
+  translate(upper(trim(name)), CM_0396_SYSTEM_URI)
+  ?? (if starts_with(upper(trim(name)), "HL7") and length(trim(name)) == 7
+      then "http://terminology.hl7.org/CodeSystem/v2-${substring(trim(name), 3)}"
+      else if trim(name) then "urn:id:${UriText(name)}" else null)
 
 // ---- URIs ------------------------------------------------------------------------------------------------
 // FHIR uri/url values hold no whitespace. A local name that becomes part of a URI ("urn:id:<name>") has its
@@ -83,10 +71,11 @@ def IsUri(s) = s and contains(s, ":") and not contains(s, " ") and not contains(
 // A universal id and its type (HD.2/HD.3, EI.3/EI.4) -> a URI, or absent when it is none (IG HD[uri]):
 // ISO OIDs -> urn:oid: (an OID without a type too), UUIDs -> urn:uuid:, DNS/URI/URL or any other type: the
 // value when it is a URI, else absent (an OID-looking id typed "HCD" or "L" is not read as an OID).
+// GUID is v2-0301's other name for a UUID.
 def UniversalUri(id, type) =
   if not id then null
   else if IsOid(id) and (upper(type) == "ISO" or not type) then "urn:oid:${trim(id)}"
-  else if upper(type) == "UUID" and length(trim(id)) == 36 and not contains(id, " ") then "urn:uuid:${lower(trim(id))}"
+  else if (upper(type) == "UUID" or upper(type) == "GUID") and length(trim(id)) == 36 and not contains(id, " ") then "urn:uuid:${lower(trim(id))}"
   else if IsUri(trim(id)) then trim(id) else null
 
 // The v2 table URI for a table number written as a string, e.g. V2System("0203").
@@ -125,33 +114,45 @@ def HdUri(hd) = UniversalUri(hd.2, hd.3)
 
 // HD -> the system of an Identifier: the universal id as a URI, else the namespace id (IG CX.4 / EI.2-4).
 // Deliberate: a namespace-only authority (e.g. "HOSP") is kept as the assigner's display, not as a system,
-// because a system must be a URI.
+// because a system must be a URI. (hl7v2.parties AssignedIdentifier refers to it as an Organization instead.)
 def HdAssigner(hd) {
   display: hd.1
   identifier: { system: "urn:ietf:rfc:3986", value: HdUri(hd) } if HdUri(hd)
 }
 
-// CX -> Identifier (IG CX[Identifier]). CX.5 goes through table-hl70203-to-v2-0203.
+// A check digit and its scheme (CX.2/CX.3, XCN.11/XCN.12, XON.4/XON.5) -> Identifier.extension (IG: the
+// identifier-checkDigit and namingsystem-checkDigit extensions, both strings).
+def CheckDigit(digit, scheme) = [
+  { url: "http://hl7.org/fhir/StructureDefinition/identifier-checkDigit", valueString: trim(digit) } if trim(digit),
+  { url: "http://hl7.org/fhir/StructureDefinition/namingsystem-checkDigit", valueString: trim(scheme) } if trim(scheme)
+]
+
+// CX -> Identifier (IG CX[Identifier]). CX.2/CX.3 check digit, CX.5 through table-hl70203-to-v2-0203 with its
+// v2-0203 display, CX.7/CX.8 the period. The assigning authority CX.4 is the assigner in place (HdAssigner);
+// hl7v2.parties AssignedIdentifier makes it a reference to an Organization entry (IG HD[Organization]).
 def Identifier(cx) {
   let typeCode = translate(cx.5, CM_0203_V2_0203, "keep")
+  extension[]: CheckDigit(cx.2, cx.3)
   type: { coding[]: { system: V2System("0203"), code: typeCode,
-                      display: lookup(typeCode, CS_V2_0203) } } if cx.5
+                      display: lookup(typeCode, CS_V2_0203) } } if trim(cx.5)
   system: HdUri(cx.4)
-  value: cx.1
+  value: trim(cx.1)
   period: { start: datetime(cx.7), end: datetime(cx.8) }
   assigner: HdAssigner(cx.4)
 }
 
 // A CX list -> Identifier[], skipping repetitions without an id.
-def Identifiers(cxs) = for cx in cxs where cx.1 => Identifier(cx)
+def Identifiers(cxs) = for cx in cxs where trim(cx.1) => Identifier(cx)
 
-// EI -> Identifier (IG EI[Identifier-System]): EI.1 value, EI.2..4 the assigning authority (HD).
-// An assigning authority that is no URI (a name: "Maven EDSS") is kept as the assigner's display.
+// EI -> Identifier (IG EI[Identifier-System]: "EI.2 or EI.3 to system"): the universal id EI.3 when it is a URI
+// (EI.4 ISO/UUID/...), else the namespace id EI.2 as a local system urn:id:<EI.2> (as FHIR-Converter does with
+// its own prefix); EI.1 the value. A universal id that is no URI with no namespace ("Maven EDSS" typed ISO)
+// is kept as the assigner's display.
 def EntityIdentifier(ei) {
-  let system = UniversalUri(ei.3, ei.4)
+  let system = UniversalUri(ei.3, ei.4) ?? (if trim(ei.2) then "urn:id:${UriText(ei.2)}" else null)
   system: system
   value: trim(ei.1)
-  assigner: { display: trim(ei.2 ?? ei.3) } if not system and (ei.2 or ei.3)
+  assigner: { display: trim(ei.3) } if not system and trim(ei.3)
 }
 
 // EI with a type (placer/filler order numbers, accession numbers): IG EIP/EI + identifier type PLAC/FILL.
@@ -305,33 +306,5 @@ def EdAttachment(ed) {
 
 // ---- people, organisations (places: hl7v2.places) ------------------------------------------------------------------------
 
-// XCN -> Practitioner (IG XCN[Practitioner]).
-def Practitioner(xcn) {
-  resourceType: "Practitioner"
-  identifier[]: {
-    system: HdUri(xcn.9)
-    value: xcn.1
-    type: { coding[]: { system: V2System("0203"), code: translate(xcn.13, CM_0203_V2_0203, "keep") } } if xcn.13
-    assigner: HdAssigner(xcn.9)
-  } if xcn.1
-  name[]: {
-    family: xcn.2.1
-    given[]: xcn.3
-    given[]: xcn.4
-    suffix[]: xcn.5
-    prefix[]: xcn.6
-    suffix[]: xcn.7
-    suffix[]: xcn.21
-    use: translate(xcn.10, CM_0200_NAME_USE)
-  } if xcn.2 or xcn.3
-}
-
 // A display for a reference to an XCN: "Given Family".
 def XcnDisplay(xcn) = trim(join([xcn.6, xcn.3, xcn.2.1], " "))
-
-// XON -> Organization (IG XON[Organization]).
-def Organization(xon) {
-  resourceType: "Organization"
-  identifier[]: { system: HdUri(xon.6), value: xon.10 ?? xon.3 } if xon.10 or xon.3
-  name: xon.1
-}

@@ -7,6 +7,7 @@
 
 import hl7v2.datatypes
 import hl7v2.segments
+import hl7v2.parties
 
 // PID-18 patient account number -> Account (status: active, or inactive when the account is purged).
 def Account(pid, status, patientRef) {
@@ -28,14 +29,16 @@ def VisitBundle(extra, focus) {
   entry[]: HeaderEntries(focus)
 }
 
-map BAR_P01 : hl7v2 "BAR^P01" -> fhir "Bundle" { return VisitBundle([], [Ref("Patient", 1)]) }   // add account
-map BAR_P12 : hl7v2 "BAR^P12" -> fhir "Bundle" { return VisitBundle([], [Ref("Patient", 1)]) }   // update dx / procedure
+map BAR_P01 : hl7v2 "BAR^P01" -> fhir "Bundle" { return Unique(VisitBundle([], [Ref("Patient", 1)])) }   // add account
+map BAR_P12 : hl7v2 "BAR^P12" -> fhir "Bundle" { return Unique(VisitBundle([], [Ref("Patient", 1)])) }   // update dx / procedure
 
 // BAR^P02 (purge patient accounts, BAR_P02): per PATIENT group the Patient and its Account, now inactive.
-map BAR_P02 : hl7v2 "BAR^P02" -> fhir "Bundle" {
+map BAR_P02 : hl7v2 "BAR^P02" -> fhir "Bundle" { return Unique(BarP02()) }
+def BarP02() {
   ...BundleHead()
   for p, i in PATIENT {
     entry[]: Entry("Patient", SurvivorKey(i), Patient(p.PID, p.PD1))
+    entry[]: PatientParties(p.PID, p.PD1)
     entry[]: Entry("Account", SurvivorKey(i), Account(p.PID, "inactive", Ref("Patient", SurvivorKey(i)))) if p.PID-18.1
   }
   entry[]: HeaderEntries(for p, i in PATIENT => Ref("Patient", SurvivorKey(i)))
@@ -55,18 +58,19 @@ def ChargeItem(ft1, withEncounter) {
   occurrenceDateTime: datetime(ft1.4.1) if not ft1.4.2
   enteredDate: datetime(ft1.5)
   quantity: { value: decimal(ft1.10) } if is_number(ft1.10)
-  performer[]: for x in ft1.20 where XcnDisplay(x) => { actor: { display: XcnDisplay(x) } }
-  enterer: { display: XcnDisplay(ft1.21) } if XcnDisplay(ft1.21)
+  performer[]: for x in ft1.20 where HasPerson(x) => { actor: PractitionerRefDisplay(x) }
+  enterer: PractitionerRefDisplay(ft1.21)
   reason[]: for c in ft1.19 where c.1 or c.2 => CodeableConcept(c)
 }
 
 def ChargeItemEntries(withEncounter) =
-  for ft1, i in FT1 where (ft1.7.1 or ft1.7.2) and PID => Entry("ChargeItem", "FT1-${i + 1}", ChargeItem(ft1, withEncounter))
+  for ft1, i in FT1 where (ft1.7.1 or ft1.7.2) and PID => [Entry("ChargeItem", "FT1-${i + 1}", ChargeItem(ft1, withEncounter)),
+                                                         for x in ft1.20 => PractitionerEntries(x), PractitionerEntries(ft1.21)]
 def ChargeItemRefs() = for ft1, i in FT1 where (ft1.7.1 or ft1.7.2) and PID => Ref("ChargeItem", "FT1-${i + 1}")
 
 def DftBundle() {
   let hasVisit = HasVisit(PV1)
   return VisitBundle(ChargeItemEntries(hasVisit), if ChargeItemRefs() then ChargeItemRefs() else [Ref("Patient", 1)])
 }
-map DFT_P03 : hl7v2 "DFT^P03" -> fhir "Bundle" { return DftBundle() }
-map DFT_P11 : hl7v2 "DFT^P11" -> fhir "Bundle" { return DftBundle() }
+map DFT_P03 : hl7v2 "DFT^P03" -> fhir "Bundle" { return Unique(DftBundle()) }
+map DFT_P11 : hl7v2 "DFT^P11" -> fhir "Bundle" { return Unique(DftBundle()) }

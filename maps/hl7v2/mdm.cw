@@ -8,6 +8,7 @@
 
 import hl7v2.datatypes
 import hl7v2.segments
+import hl7v2.parties
 
 def DocumentReference() {
   resourceType: "DocumentReference"
@@ -19,8 +20,8 @@ def DocumentReference() {
   type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0270", code: TXA-2.1 ?? TXA-2 } } if TXA-2
   subject: Ref("Patient", 1)
   date: instant(TXA-4) ?? instant(TXA-6) ?? instant(MSH-7)
-  author[]: for a in TXA-9 where a.1 or a.2 => { display: XcnDisplay(a) ?? a.1 }
-  authenticator: { display: XcnDisplay(TXA-10) } if TXA-10
+  author[]: for a in TXA-9 where HasPerson(a) => PractitionerRefDisplay(a)
+  authenticator: PractitionerRefDisplay(TXA-10)
   securityLabel[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0272", code: TXA-18 } } if TXA-18
   let text = join(for o in OBSERVATION where o.OBX-2 != "ED" => join(for v in o.OBX-5 => v, "\n"), "\n")
   content[]: for o in OBSERVATION where o.OBX-2 == "ED" and EdAttachment(o.OBX-5) => { attachment: EdAttachment(o.OBX-5) }
@@ -37,14 +38,16 @@ def MdmBundle() {
   entry[]: PatientEntry(PID, PD1)
   entry[]: EncounterEntries(PV1, PV2, null) if HasVisit(PV1)
   entry[]: Entry("DocumentReference", 1, DocumentReference())
+  entry[]: for a in TXA-9 => PractitionerEntries(a)
+  entry[]: PractitionerEntries(TXA-10)
   entry[]: HeaderEntries([Ref("DocumentReference", 1)])
 }
 
 // MDM_T01 (T01 original notification, T05 addendum notification, T09 replacement notification): the document
 // is announced, not carried; MDM_T02 (T02, T06, T10: the same with content) carries it in OBX.
-map MDM_T01 : hl7v2 "MDM^T01" -> fhir "Bundle" { return MdmBundle() }
-map MDM_T02 : hl7v2 "MDM^T02" -> fhir "Bundle" { return MdmBundle() }
-map MDM_T05 : hl7v2 "MDM^T05" -> fhir "Bundle" { return MdmBundle() }
-map MDM_T06 : hl7v2 "MDM^T06" -> fhir "Bundle" { return MdmBundle() }
-map MDM_T09 : hl7v2 "MDM^T09" -> fhir "Bundle" { return MdmBundle() }
-map MDM_T10 : hl7v2 "MDM^T10" -> fhir "Bundle" { return MdmBundle() }
+map MDM_T01 : hl7v2 "MDM^T01" -> fhir "Bundle" { return Unique(MdmBundle()) }
+map MDM_T02 : hl7v2 "MDM^T02" -> fhir "Bundle" { return Unique(MdmBundle()) }
+map MDM_T05 : hl7v2 "MDM^T05" -> fhir "Bundle" { return Unique(MdmBundle()) }
+map MDM_T06 : hl7v2 "MDM^T06" -> fhir "Bundle" { return Unique(MdmBundle()) }
+map MDM_T09 : hl7v2 "MDM^T09" -> fhir "Bundle" { return Unique(MdmBundle()) }
+map MDM_T10 : hl7v2 "MDM^T10" -> fhir "Bundle" { return Unique(MdmBundle()) }

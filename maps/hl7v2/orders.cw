@@ -9,22 +9,47 @@
 
 import hl7v2.datatypes
 import hl7v2.segments
+import hl7v2.parties
 
 def ObsKey(orderKey, i) = "${orderKey}/obx/${i + 1}"
 def SpmKey(orderKey, i) = "${orderKey}/spm/${i + 1}"
 def ObsRefs(order, key) = for o, i in order.OBSERVATION => Ref("Observation", ObsKey(key, i))
 def SpmRefs(order, key) = for s, i in order.SPECIMEN => Ref("Specimen", SpmKey(key, i))
 
-// The ordering provider (IG ORC-12, else OBR-16 -> ServiceRequest.requester(Practitioner)): a Practitioner
-// entry per order, keyed by the field it comes from. HasPerson: an XCN with an id or a name.
-def HasPerson(xcn) = xcn.1 or xcn.2.1 or xcn.3
-def RequesterRef(order, key) =
-  if HasPerson(order.ORC-12) then { reference: FullUrl("Practitioner", "ORC-12/${key}"), display: XcnDisplay(order.ORC-12) }
-  else if HasPerson(order.OBR-16) then { reference: FullUrl("Practitioner", "OBR-16/${key}"), display: XcnDisplay(order.OBR-16) }
-  else null
-def RequesterEntry(order, key) =
-  if HasPerson(order.ORC-12) then Entry("Practitioner", "ORC-12/${key}", Practitioner(order.ORC-12))
-  else if HasPerson(order.OBR-16) then Entry("Practitioner", "OBR-16/${key}", Practitioner(order.OBR-16)) else null
+// OBX-16 (responsible observer) and OBX-25 (performing organisation's medical director) as PractitionerRoles
+// (v2-0443 RO / MDIR, as FHIR-Converter codes them), OBX-23 (performing organisation) as the director's
+// organization, else as a performer itself (IG OBX[Observation]).
+def DirectorRole(obx) = {
+  resourceType: "PractitionerRole"
+  practitioner: PractitionerRef(obx.25)
+  organization: XonOrgRef(obx.23)
+  code[]: { coding[]: { system: CS_V2_0443, code: "MDIR", display: lookup("MDIR", CS_V2_0443) } }
+}
+def ObservationPerformers(obx) = [
+  for p in obx.16 where HasPerson(p) => RoleRef(p, "RO"),
+  PartyRef(DirectorRole(obx)) if HasPerson(obx.25),
+  XonOrgRef(obx.23) if not HasPerson(obx.25)
+]
+def ObservationParties(obx) = [
+  for p in obx.16 where HasPerson(p) => RoleEntries(p, "RO"),
+  [PartyEntry(DirectorRole(obx)), PractitionerEntries(obx.25)] if HasPerson(obx.25),
+  XonOrgEntries(obx.23),
+  PartyEntry(EquipmentDevice(obx.18))
+]
+// The function of a DiagnosticReport performer (IG OBR[DiagnosticReport] OBR-34/35): event-performerFunction.
+def PerformerFunction(code) = {
+  url: "http://hl7.org/fhir/StructureDefinition/event-performerFunction"
+  valueCodeableConcept: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", code: code } }
+}
+
+// The parties of an order's results (OBX-16/23/25) and its report (OBR-32 principal result interpreter).
+def OrderParties(order) = [
+  for o in order.OBSERVATION => ObservationParties(o.OBX),
+  for r in order.RESULT => ObservationParties(r.OBX),
+  for x in order.OBR-32 => NdlRoleEntries(x, null),
+  for x in order.OBR-34 => NdlRoleEntries(x, "TN"),
+  for x in order.OBR-35 => NdlRoleEntries(x, "TR")
+]
 
 // ORC + OBR (or only one of them) -> ServiceRequest (IG ORC[ServiceRequest], OBR[ServiceRequest]).
 // order: the order group (ORDER_OBSERVATION, ORDER); its OBX are supporting information when supporting.
@@ -48,7 +73,7 @@ def ServiceRequest(order, key, withEncounter, supporting) {
   occurrenceDateTime: datetime(obr.7) if obr.7 and not obr.8
   occurrencePeriod: { start: datetime(obr.7), end: datetime(obr.8) } if obr.8
   authoredOn: datetime(orc.9) ?? datetime(obr.6)
-  requester: RequesterRef(order, key)
+  requester: RequesterRef(order)
   reasonCode[]: for r in obr.31 where r.1 or r.2 => CodeableConcept(r)
   supportingInfo[]: ObsRefs(order, key) if supporting
   specimen[]: SpmRefs(order, key)
@@ -99,7 +124,7 @@ def Observation(obx, notes, obr, specimenRefs, withEncounter, edRef) {
   encounter: Ref("Encounter", 1) if withEncounter
   effectiveDateTime: datetime(obx.14) ?? datetime(obr.7)
   issued: instant(obx.19) ?? instant(obr.22)
-  performer[]: for p in obx.16 where p.1 or p.2 => { display: XcnDisplay(p) ?? p.1 }
+  performer[]: ObservationPerformers(obx)
   valueQuantity: Quantity(obx.5, obx.6) if vt == "NM" and is_number(obx.5)
   valueString: obx.5 if vt == "NM" and not is_number(obx.5) and trim(obx.5)
   valueString: join(for v in obx.5 => v, "\n") if (vt == "ST" or vt == "TX" or vt == "FT") and trim(join(for v in obx.5 => v, ""))
@@ -125,6 +150,7 @@ def Observation(obx, notes, obr, specimenRefs, withEncounter, edRef) {
   method: CodeableConcept(obx.17) if obx.17
   note[]: for nte in notes where nte.3 => { text: join(for t in nte.3 => t, "\n") }
   specimen: first(specimenRefs)
+  device: PartyRef(EquipmentDevice(obx.18))
 }
 
 // SPM -> Specimen (IG SPM[Specimen]).
@@ -159,7 +185,9 @@ def DiagnosticReport(orc, obr, key, results, specimens, withEncounter) {
   effectiveDateTime: datetime(obr.7) if not obr.8
   effectivePeriod: { start: datetime(obr.7), end: datetime(obr.8) } if obr.8
   issued: instant(obr.22)
-  resultsInterpreter[]: { display: XcnDisplay(obr.32.1) ?? obr.32.1.2 } if obr.32
+  resultsInterpreter[]: for x in obr.32 => NdlRoleRef(x, null)
+  performer[]: for x in obr.34 where NdlRole(x, "TN") => { ...NdlRoleRef(x, "TN"), extension[]: PerformerFunction("SPRF") }
+  performer[]: for x in obr.35 where NdlRole(x, "TR") => { ...NdlRoleRef(x, "TR"), extension[]: PerformerFunction("TRANS") }
   result[]: results
   specimen[]: specimens
 }

@@ -8,12 +8,14 @@
 import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.orders
+import hl7v2.parties
 
 def OrderRequestEntries(order, key, withEncounter) = [
   Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, true)),
-  RequesterEntry(order, key),
+  RequesterEntries(order),
   for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), Observation(o.OBX, o.NTE, null, [], withEncounter, EdRef(o.OBX, ObsKey(key, i)))),
   EdEntries(order, key),
+  OrderParties(order),
   for s, i in order.SPECIMEN => Entry("Specimen", SpmKey(key, i), Specimen(s.SPM))
 ]
 
@@ -27,8 +29,8 @@ def OrderMessageBundle() {
   entry[]: HeaderEntries(for order, i in ORDER => Ref("ServiceRequest", "${i + 1}"))
 }
 
-map ORM_O01 : hl7v2 "ORM^O01" -> fhir "Bundle" { return OrderMessageBundle() }
-map OML_O21 : hl7v2 "OML^O21" -> fhir "Bundle" { return OrderMessageBundle() }
+map ORM_O01 : hl7v2 "ORM^O01" -> fhir "Bundle" { return Unique(OrderMessageBundle()) }
+map OML_O21 : hl7v2 "OML^O21" -> fhir "Bundle" { return Unique(OrderMessageBundle()) }
 // OMG^O19 (general clinical order, OMG_O19): the same resources as OML (FHIR-Converter's choice too); the
 // order's prior results (PRIOR_RESULT) are not written (docs/fidelity.md).
-map OMG_O19 : hl7v2 "OMG^O19" -> fhir "Bundle" { return OrderMessageBundle() }
+map OMG_O19 : hl7v2 "OMG^O19" -> fhir "Bundle" { return Unique(OrderMessageBundle()) }

@@ -7,20 +7,23 @@
 import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.orders
+import hl7v2.parties
 
 def OrderEntries(order, key, withEncounter) {
   let specimenRefs = SpmRefs(order, key)
   return [
     Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, false)) if PID,
-    RequesterEntry(order, key) if PID,
+    RequesterEntries(order) if PID,
     Entry("DiagnosticReport", key, DiagnosticReport(order.ORC, order.OBR, key, ObsRefs(order, key), specimenRefs, withEncounter)),
     for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), Observation(o.OBX, o.NTE, order.OBR, specimenRefs, withEncounter, EdRef(o.OBX, ObsKey(key, i)))),
     EdEntries(order, key),
+    OrderParties(order),
     for s, i in order.SPECIMEN => Entry("Specimen", SpmKey(key, i), Specimen(s.SPM))
   ]
 }
 
-map ORU_R01 : hl7v2 "ORU^R01" -> fhir "Bundle" {
+map ORU_R01 : hl7v2 "ORU^R01" -> fhir "Bundle" { return Unique(OruR01()) }
+def OruR01() {
   ...BundleHead()
   let withEncounter = HasVisit(PV1)
   entry[]: PatientEntry(PID, PD1) if PID

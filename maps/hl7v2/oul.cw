@@ -8,12 +8,14 @@
 import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.orders
+import hl7v2.parties
 
 def ResultRefs(order, key) = for r, i in order.RESULT => Ref("Observation", ObsKey(key, i))
 
 def OulOrderEntries(order, key, specimenRefs, withEncounter) = [
   Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, false)) if PID,
-  RequesterEntry(order, key) if PID,
+  RequesterEntries(order) if PID,
+  OrderParties(order),
   Entry("DiagnosticReport", key, DiagnosticReport(order.ORC, order.OBR, key, ResultRefs(order, key), specimenRefs, withEncounter)),
   for r, i in order.RESULT => Entry("Observation", ObsKey(key, i),
                                     Observation(r.OBX, r.NTE, order.OBR, specimenRefs, withEncounter, EdRef(r.OBX, ObsKey(key, i)))),
@@ -34,11 +36,12 @@ def SpecimenOrientedBundle() {
   entry[]: HeaderEntries(for s, si in SPECIMEN => for order, oi in s.ORDER => Ref("DiagnosticReport", "${si + 1}/${oi + 1}"))
 }
 
-map OUL_R22 : hl7v2 "OUL^R22" -> fhir "Bundle" { return SpecimenOrientedBundle() }
-map OUL_R23 : hl7v2 "OUL^R23" -> fhir "Bundle" { return SpecimenOrientedBundle() }
+map OUL_R22 : hl7v2 "OUL^R22" -> fhir "Bundle" { return Unique(SpecimenOrientedBundle()) }
+map OUL_R23 : hl7v2 "OUL^R23" -> fhir "Bundle" { return Unique(SpecimenOrientedBundle()) }
 
 // R24: every SPECIMEN belongs to an ORDER.
-map OUL_R24 : hl7v2 "OUL^R24" -> fhir "Bundle" {
+map OUL_R24 : hl7v2 "OUL^R24" -> fhir "Bundle" { return Unique(OulR24()) }
+def OulR24() {
   let withEncounter = HasVisit(PV1)
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1) if PID

@@ -8,6 +8,7 @@
 
 import hl7v2.datatypes
 import hl7v2.segments
+import hl7v2.parties
 
 // ORC-5 order status (table 0038) -> MedicationRequest.status (its value set has no "revoked": cancelled).
 def MedicationRequestStatus(orc) {
@@ -29,7 +30,7 @@ def MedicationRequest(order, withEncounter) {
   subject: PatientRef()
   encounter: Ref("Encounter", 1) if withEncounter
   authoredOn: datetime(orc.9)
-  requester: { display: XcnDisplay(orc.12) } if XcnDisplay(orc.12)
+  requester: RequesterRef(order)
   dosageInstruction[]: {
     text: rxe.7.2 ?? rxe.7.1
     route: CodeableConcept(order.RXR-1) if order.RXR-1
@@ -47,7 +48,8 @@ def HasMedication(order) = order.RXE-2.1 or order.RXE-2.2 or order.RXO-1.1 or or
 def PharmacyHead(withEncounter) = [
   PatientEntry(PID, PD1),
   EncounterEntries(PV1, PV2, null) if withEncounter,
-  PersonEntries(withEncounter)
+  PersonEntries(withEncounter),
+  for order in ORDER => [RequesterEntries(order), for x in order.RXD-10 => PractitionerEntries(x)]
 ]
 
 def RdeBundle() {
@@ -58,8 +60,8 @@ def RdeBundle() {
     Entry("MedicationRequest", "${i + 1}", MedicationRequest(order, withEncounter))
   entry[]: HeaderEntries(for order, i in ORDER where HasMedication(order) and PID => Ref("MedicationRequest", "${i + 1}"))
 }
-map RDE_O11 : hl7v2 "RDE^O11" -> fhir "Bundle" { return RdeBundle() }
-map RDE_O25 : hl7v2 "RDE^O25" -> fhir "Bundle" { return RdeBundle() }
+map RDE_O11 : hl7v2 "RDE^O11" -> fhir "Bundle" { return Unique(RdeBundle()) }
+map RDE_O25 : hl7v2 "RDE^O25" -> fhir "Bundle" { return Unique(RdeBundle()) }
 
 // RXD -> MedicationDispense (IG RXD[MedicationDispense]): the dispense is done ("completed").
 def MedicationDispense(order, key, withEncounter) {
@@ -73,11 +75,12 @@ def MedicationDispense(order, key, withEncounter) {
   authorizingPrescription[]: Ref("MedicationRequest", key) if HasMedication(order)
   quantity: Quantity(rxd.4, rxd.5) if is_number(rxd.4)
   whenHandedOver: datetime(rxd.3)
-  performer[]: for x in rxd.10 where XcnDisplay(x) => { actor: { display: XcnDisplay(x) } }
+  performer[]: for x in rxd.10 where HasPerson(x) => { actor: PractitionerRefDisplay(x) }
   dosageInstruction[]: { route: CodeableConcept(order.RXR-1) } if order.RXR-1
 }
 
-map RDS_O13 : hl7v2 "RDS^O13" -> fhir "Bundle" {
+map RDS_O13 : hl7v2 "RDS^O13" -> fhir "Bundle" { return Unique(RdsO13()) }
+def RdsO13() {
   let withEncounter = HasVisit(PV1)
   ...BundleHead()
   entry[]: PharmacyHead(withEncounter) if PID

@@ -8,6 +8,7 @@
 
 import hl7v2.datatypes
 import hl7v2.segments
+import hl7v2.parties
 
 def ProblemClinicalStatus(prb) {
   let s = lower(trim(prb.14.1))
@@ -43,6 +44,6 @@ def ProblemBundle(trigger) {
   entry[]: HeaderEntries(for prb, i in PRB where prb.3.1 or prb.3.2 => Ref("Condition", "PRB-${i + 1}"))
 }
 
-map PPR_PC1 : hl7v2 "PPR^PC1" -> fhir "Bundle" { return ProblemBundle("PC1") }   // problem add
-map PPR_PC2 : hl7v2 "PPR^PC2" -> fhir "Bundle" { return ProblemBundle("PC2") }   // problem update
-map PPR_PC3 : hl7v2 "PPR^PC3" -> fhir "Bundle" { return ProblemBundle("PC3") }   // problem delete
+map PPR_PC1 : hl7v2 "PPR^PC1" -> fhir "Bundle" { return Unique(ProblemBundle("PC1")) }   // problem add
+map PPR_PC2 : hl7v2 "PPR^PC2" -> fhir "Bundle" { return Unique(ProblemBundle("PC2")) }   // problem update
+map PPR_PC3 : hl7v2 "PPR^PC3" -> fhir "Bundle" { return Unique(ProblemBundle("PC3")) }   // problem delete

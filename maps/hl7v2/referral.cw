@@ -6,6 +6,7 @@
 
 import hl7v2.datatypes
 import hl7v2.segments
+import hl7v2.parties
 
 // RF1-1 referral status (table 0283): A accepted, P pending, R rejected, E expired.
 def ReferralStatus(code, cancelled) =
@@ -42,5 +43,5 @@ def ReferralBundle(cancelled) {
   entry[]: HeaderEntries([Ref("ServiceRequest", "RF1")])
 }
 
-map REF_I12 : hl7v2 "REF^I12" -> fhir "Bundle" { return ReferralBundle(false) }   // patient referral
-map REF_I14 : hl7v2 "REF^I14" -> fhir "Bundle" { return ReferralBundle(true) }    // cancel patient referral
+map REF_I12 : hl7v2 "REF^I12" -> fhir "Bundle" { return Unique(ReferralBundle(false)) }   // patient referral
+map REF_I14 : hl7v2 "REF^I14" -> fhir "Bundle" { return Unique(ReferralBundle(true)) }    // cancel patient referral

@@ -7,6 +7,7 @@
 // Bundle entries: every entry's fullUrl is "urn:uuid:<uuid5>", deterministic from the message control id
 // (MSH-10), the resource kind and an index; references between entries use that same fullUrl.
 
+import hl7v2.parties
 import hl7v2.datatypes
 import hl7v2.places
 
@@ -199,9 +200,9 @@ def Patient(pid, pd1) {
   resourceType: "Patient"
   extension[]: RaceEthnicity(US_CORE_RACE, pid.10, ["1002-5", "2028-9", "2054-5", "2076-8", "2106-3", "UNK", "ASKU"]) if pid.10
   extension[]: RaceEthnicity(US_CORE_ETHNICITY, pid.22, ["2135-2", "2186-5", "UNK", "ASKU"]) if pid.22
-  identifier[]: Identifiers(pid.2)
-  identifier[]: Identifiers(pid.3)
-  identifier[]: Identifiers(pid.4)
+  identifier[]: AssignedIdentifiers(pid.2)
+  identifier[]: AssignedIdentifiers(pid.3)
+  identifier[]: AssignedIdentifiers(pid.4)
   identifier[]: {
     type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0203", code: "SS" } }
     system: "http://hl7.org/fhir/sid/us-ssn"
@@ -230,7 +231,8 @@ def Patient(pid, pd1) {
   multipleBirthInteger: integer(pid.25) if pid.25
   multipleBirthBoolean: (pid.24 == "Y") if pid.24 and not pid.25
   communication[]: { language: CodeableConcept(pid.15), preferred: true } if pid.15
-  generalPractitioner[]: { display: XcnDisplay(pd1.4) } if pd1.4
+  generalPractitioner[]: for x in pd1.3 => XonOrgRef(x)
+  generalPractitioner[]: for x in pd1.4 => PractitionerRef(x)
 }
 
 // XTN with a default use (PID-13 home, PID-14 work) when XTN.2 does not say.
@@ -245,9 +247,13 @@ def ContactPointWithUse(xtn, use) {
 
 // ---- PV1 / PV2 -> Encounter ------------------------------------------------------------------------------
 
+// PV1-7/8/9/17/52 -> Encounter.participant (IG PV1[Encounter]): the v3-ParticipationType code with the
+// IG's wording, as a display for ATND and as the type's text for the others (as both references write it).
 def EncounterParticipant(xcn, typeCode, label) {
-  type[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", code: typeCode } }
-  individual: Ref("Practitioner", label)
+  type[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", code: typeCode,
+                        display: label if typeCode == "ATND" },
+            text: label if typeCode != "ATND" }
+  individual: PractitionerRef(xcn)
 }
 
 // fixedStatus: the status the trigger event says (A03 "finished", A11/A27 "cancelled", A14 "planned"), or
@@ -270,10 +276,13 @@ def Encounter(pv1, pv2, fixedStatus) {
   serviceType: { coding[]: translate_coding(pv1.10.1, CM_0069_SERVICE_TYPE, "keep") } if pv1.10
   priority: { coding[]: translate_coding(pv2.25.1, CM_0217_V3_ACTPRIORITY) } if pv2.25
   subject: PatientRef()
-  participant[]: EncounterParticipant(pv1.7, "ATND", "PV1-7") if pv1.7.1 or pv1.7.2
-  participant[]: EncounterParticipant(pv1.8, "REF", "PV1-8") if pv1.8.1 or pv1.8.2
-  participant[]: EncounterParticipant(pv1.9, "CON", "PV1-9") if pv1.9.1 or pv1.9.2
-  participant[]: EncounterParticipant(pv1.17, "ADM", "PV1-17") if pv1.17.1 or pv1.17.2
+  participant[]: for x in pv1.7 where HasPerson(x) => EncounterParticipant(x, "ATND", "attender")
+  participant[]: for x in pv1.8 where HasPerson(x) => EncounterParticipant(x, "REF", "referrer")
+  participant[]: for x in pv1.9 where HasPerson(x) => EncounterParticipant(x, "CON", "consultant")
+  participant[]: for x in pv1.17 where HasPerson(x) => EncounterParticipant(x, "ADM", "admitter")
+  participant[]: for x in pv1.52 where HasPerson(x) => EncounterParticipant(x, "PART", "Participation")
+  participant[]: for x in pv2.13 where HasPerson(x) => EncounterParticipant(x, "REF", "referrer")
+  participant[]: for rol in direct(ROL) where HasPerson(rol.4) => RolParticipant(rol)
   period: { start: datetime(pv1.44), end: datetime(pv1.45) }
   length: { value: decimal(pv2.11), unit: "d", system: "http://unitsofmeasure.org", code: "d" } if pv2.11
   reasonCode[]: CodeableConcept(pv2.3) if pv2.3
@@ -336,17 +345,20 @@ def EncounterEntries(pv1, pv2, fixedStatus) = [
   Entry("Encounter", 1, Encounter(pv1, pv2, fixedStatus)),
   EncounterPlacesAndPeople(pv1, pv2)
 ]
-// The Account, Locations and Practitioners an Encounter made from this PV1 refers to.
+// The Account, Locations, Practitioners and roles an Encounter made from this PV1 (and PV2) refers to.
 def EncounterPlacesAndPeople(pv1, pv2) = [
   AccountEntry(),
   Entry("EpisodeOfCare", "PV1-54", EpisodeOfCare(pv1)) if EpisodeOfCare(pv1),
   DischargeLocationEntry(pv1.37),
   distinct([LocationEntriesWith(pv1.3, pv1.40), LocationEntries(pv1.6), LocationEntries(pv1.11), LocationEntries(pv1.42),
             LocationEntries(pv1.43), LocationEntries(pv2.1)]),
-  Entry("Practitioner", "PV1-7", Practitioner(pv1.7)) if pv1.7.1 or pv1.7.2,
-  Entry("Practitioner", "PV1-8", Practitioner(pv1.8)) if pv1.8.1 or pv1.8.2,
-  Entry("Practitioner", "PV1-9", Practitioner(pv1.9)) if pv1.9.1 or pv1.9.2,
-  Entry("Practitioner", "PV1-17", Practitioner(pv1.17)) if pv1.17.1 or pv1.17.2
+  for x in pv2.13 => PractitionerEntries(x),
+  for rol in direct(ROL) => RolEntries(rol),
+  for x in pv1.7 => PractitionerEntries(x),
+  for x in pv1.8 => PractitionerEntries(x),
+  for x in pv1.9 => PractitionerEntries(x),
+  for x in pv1.17 => PractitionerEntries(x),
+  for x in pv1.52 => PractitionerEntries(x)
 ]
 
 // ---- NK1 -> RelatedPerson and Patient.contact -------------------------------------------------------------
@@ -589,6 +601,7 @@ def Condition(dg1, withEncounter) {
   encounter: Ref("Encounter", 1) if withEncounter
   onsetDateTime: datetime(dg1.5)
   recordedDate: datetime(dg1.19)
+  asserter: PractitionerRef(dg1.16)
   let dueTo = translate_coding(dg1.6, CM_0052_DIAGNOSIS_ROLE)
   extension[]: { url: "http://hl7.org/fhir/StructureDefinition/condition-dueTo",
                  valueCodeableConcept: { coding[]: dueTo } } if dueTo
@@ -606,15 +619,16 @@ def Procedure(pr1, withEncounter) {
   encounter: Ref("Encounter", 1) if withEncounter
   performedDateTime: datetime(pr1.5)
   category: CodeableConcept(pr1.6) if pr1.6
-  performer[]: for x in pr1.8 where XcnDisplay(x) => { actor: { display: XcnDisplay(x) } }
-  performer[]: for x in pr1.11 where XcnDisplay(x) => { actor: { display: XcnDisplay(x) } }
+  performer[]: for x in pr1.8 where HasPerson(x) => { actor: PractitionerRefDisplay(x) }
+  performer[]: for x in pr1.11 where HasPerson(x) => { actor: PractitionerRefDisplay(x) }
+  performer[]: for x in pr1.12 where HasPerson(x) => { actor: PractitionerRefDisplay(x) }
   reasonCode[]: CodeableConcept(pr1.15) if pr1.15
 }
 
 // ---- the common head of every bundle: Patient, MessageHeader, Provenance ------------------------------
 // Each *Entry/*Entries function returns an entry or an array of entries; `entry[]:` appends them.
 
-def PatientEntry(pid, pd1) = Entry("Patient", 1, Patient(pid, pd1))
+def PatientEntry(pid, pd1) = [Entry("Patient", 1, Patient(pid, pd1)), PatientParties(pid, pd1)]
 
 // The envelope of every Bundle: the MessageHeader (always: R4 source.endpoint is data-absent when MSH-3 is
 // empty, as the IG says), the sender Organization, and the Provenances of the message (MSH source, EVN
@@ -648,6 +662,9 @@ def PersonEntries(withEncounter) = [
   for al1, i in AL1 where al1.3 => Entry("AllergyIntolerance", i + 1, AllergyIntolerance(al1)),
   for dg1, i in DG1 where dg1.3 or dg1.4 => Entry("Condition", i + 1, Condition(dg1, withEncounter)),
   for pr1, i in PR1 where (pr1.3 or pr1.4) and PID => Entry("Procedure", i + 1, Procedure(pr1, withEncounter)),
+  for pr1 in PR1 where (pr1.3 or pr1.4) and PID => [for x in pr1.8 => PractitionerEntries(x), for x in pr1.11 => PractitionerEntries(x),
+                                                     for x in pr1.12 => PractitionerEntries(x)],
+  for dg1 in DG1 where dg1.3 or dg1.4 => PractitionerEntries(dg1.16),
   for ins, i in INSURANCE => InsuranceEntries(ins, i + 1)
 ]
 

@@ -6,6 +6,7 @@
 // Appointment.start/end are FHIR instants: an HL7 time without a zone gives none (run with --zone to supply
 // the zone); a time to the minute with a zone is that minute's first second.
 
+import hl7v2.parties
 import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.places
@@ -36,7 +37,7 @@ def Appointment(trigger) {
   for aip, i in AIP where aip.3 {
     participant[]: {
       type[]: CodeableConcept(aip.4) if aip.4
-      actor: Ref("Practitioner", "AIP-${i + 1}")
+      actor: PractitionerRef(aip.3)
       status: "accepted"
     }
   }
@@ -48,12 +49,13 @@ def Appointment(trigger) {
   }
 }
 
-map SIU : hl7v2 "SIU" -> fhir "Bundle" {
+map SIU : hl7v2 "SIU" -> fhir "Bundle" { return Unique(SiuBundle()) }
+def SiuBundle() {
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1) if PID
   let valid = AppointmentValid(MSH-9.2)
   entry[]: Entry("Appointment", 1, Appointment(MSH-9.2)) if valid
-  entry[]: for aip, i in AIP where aip.3 => Entry("Practitioner", "AIP-${i + 1}", Practitioner(aip.3))
+  entry[]: for aip in AIP where aip.3 => PractitionerEntries(aip.3)
   entry[]: distinct(for ail in AIL => LocationEntries(ail.3))
   entry[]: HeaderEntries([Ref("Appointment", 1) if valid])
 }

@@ -6,6 +6,7 @@
 import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.orders
+import hl7v2.parties
 
 def Immunization(order, key) {
   let rxa = order.RXA
@@ -31,23 +32,25 @@ def Immunization(order, key) {
   site: CodeableConcept(rxr.2) if rxr.2
   performer[]: {
     function: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0443", code: "AP", display: "Administering Provider" } }
-    actor: Ref("Practitioner", "RXA-10-${key}")
-  } if rxa.10.1 or rxa.10.2
+    actor: PractitionerRef(rxa.10)
+  } if HasPerson(rxa.10)
   performer[]: {
     function: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0443", code: "OP", display: "Ordering Provider" } }
-    actor: { display: XcnDisplay(order.ORC-12) }
-  } if order.ORC-12
+    actor: PractitionerRefDisplay(order.ORC-12)
+  } if HasPerson(order.ORC-12)
   location: { display: rxa.11.4.1 ?? rxa.11.1 } if rxa.11
 }
 
-map VXU_V04 : hl7v2 "VXU^V04" -> fhir "Bundle" {
+map VXU_V04 : hl7v2 "VXU^V04" -> fhir "Bundle" { return Unique(VxuV04()) }
+def VxuV04() {
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
   entry[]: PersonEntries(false)
   for order, oi in ORDER {
     let key = "${oi + 1}"
     entry[]: Entry("Immunization", key, Immunization(order, key))
-    entry[]: Entry("Practitioner", "RXA-10-${key}", Practitioner(order.RXA-10)) if order.RXA-10.1 or order.RXA-10.2
+    entry[]: PractitionerEntries(order.RXA-10)
+    entry[]: PractitionerEntries(order.ORC-12)
     for o, i in order.OBSERVATION {
       entry[]: Entry("Observation", ObsKey(key, i), {
         resourceType: "Observation"

@@ -10,6 +10,9 @@ Outputs (all read by `crosswalk term import`; see README.md for sources and lice
   fhir-r4-conceptmaps-v2.ndjson the FHIR R4 core "cm-*-v2" ConceptMaps (HL7 FHIR R4, CC0)
   v2-to-fhir-ig-conceptmaps.ndjson  the HL7 V2-to-FHIR IG vocabulary maps, converted from the IG's CSV
                                 sheets into FHIR R4 ConceptMaps (Apache-2.0)
+  v2-0396-system-uris.ndjson    HL7 table 0396 coding-system names -> FHIR system URIs, one ConceptMap
+                                (LinuxForHealth hl7v2-fhir-converter's CodingSystemMapping.yml, Apache-2.0,
+                                with the overrides in CODING_SYSTEM_OVERRIDES)
   CONCEPTMAPS.md                the list of ConceptMap URLs (generated)
 Only the Python standard library is used. The output is deterministic (sorted).
 """
@@ -28,6 +31,55 @@ REQUIRED_TABLES = ["0001", "0002", "0004", "0007", "0063", "0078", "0085", "0123
                    "0364", "0369", "0487", "0488", "0489", "0490", "0493", "0494"]
 IG_VERSION = "git-8c9b414"  # HL7/v2-to-fhir snapshot commit the CSVs come from
 IG_BASE = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/"
+
+
+CODING_SYSTEM_MAP = "https://crosswalk.dev/fhir/ConceptMap/v2-0396-to-system-uri"
+# Names (CWE.3 / CWE.6 / CWE.12 as messages write them) whose FHIR system URI is fixed here: the FHIR R4
+# "sid" and terminology.hl7.org URIs (http://hl7.org/fhir/R4/terminologies-systems.html) for names the source
+# list lacks, spells differently or maps to a page that is no system URI (CDCREC).
+CODING_SYSTEM_OVERRIDES = {
+    "LN": "http://loinc.org", "LOINC": "http://loinc.org",
+    "SCT": "http://snomed.info/sct", "SNM": "http://snomed.info/sct", "SNOMEDCT": "http://snomed.info/sct",
+    "SNOMED": "http://snomed.info/sct",
+    "UCUM": "http://unitsofmeasure.org",
+    "CVX": "http://hl7.org/fhir/sid/cvx", "HL70292": "http://hl7.org/fhir/sid/cvx",
+    "MVX": "http://terminology.hl7.org/CodeSystem/MVX", "HL70227": "http://terminology.hl7.org/CodeSystem/MVX",
+    "NDC": "http://hl7.org/fhir/sid/ndc",
+    "RXNORM": "http://www.nlm.nih.gov/research/umls/rxnorm", "RXN": "http://www.nlm.nih.gov/research/umls/rxnorm",
+    "I9": "http://hl7.org/fhir/sid/icd-9-cm", "I9C": "http://hl7.org/fhir/sid/icd-9-cm",
+    "ICD9": "http://hl7.org/fhir/sid/icd-9-cm",
+    "I10": "http://hl7.org/fhir/sid/icd-10-cm", "I10C": "http://hl7.org/fhir/sid/icd-10-cm",
+    "ICD10": "http://hl7.org/fhir/sid/icd-10-cm", "ICD10CM": "http://hl7.org/fhir/sid/icd-10-cm",
+    "CPT": "http://www.ama-assn.org/go/cpt", "C4": "http://www.ama-assn.org/go/cpt",
+    "ISO3166_1": "urn:iso:std:iso:3166", "ISO+": "urn:ietf:bcp:47", "ISO639": "urn:ietf:bcp:47",
+    "CDCREC": "urn:oid:2.16.840.1.113883.6.238",
+}
+
+
+def convert_coding_systems(src, out_dir):
+    """HL7 table 0396 names -> system URIs as one ConceptMap (target codes are the URIs). HL7nnnn names are
+    left to the maps (v2-nnnn), and so are URLs that are web pages rather than system URIs."""
+    path = os.path.join(src, "linuxforhealth", "CodingSystemMapping.yml")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    uris = {}
+    for m in re.finditer(r'^- id: "([^"]+)"\s*\n(?:\s+\w+: "[^"]*"\s*\n)*?\s+url: "([^"]+)"', text, re.M):
+        name, url = m.group(1).strip().upper(), m.group(2).strip()
+        if re.fullmatch(r"HL7\d{4}", name) or url.endswith(".html") or not re.fullmatch(r"[a-z]+:\S+", url):
+            continue
+        uris.setdefault(name, url)
+    uris.update(CODING_SYSTEM_OVERRIDES)
+    cm = {
+        "resourceType": "ConceptMap", "id": "v2-0396-to-system-uri", "url": CODING_SYSTEM_MAP,
+        "name": "CodingSystemUri", "title": "HL7 table 0396 coding-system name -> FHIR code system URI",
+        "status": "active", "sourceUri": "http://terminology.hl7.org/ValueSet/v2-0396",
+        "group": [{"source": "http://terminology.hl7.org/CodeSystem/v2-0396", "target": "urn:ietf:rfc:3986",
+                   "element": [{"code": n, "target": [{"code": uris[n], "equivalence": "equivalent"}]}
+                               for n in sorted(uris)]}],
+    }
+    with open(os.path.join(out_dir, "v2-0396-system-uris.ndjson"), "w") as f:
+        f.write(json.dumps(cm, ensure_ascii=False, separators=(",", ":")) + "\n")
+    return len(uris)
 
 
 def slug(s):
@@ -156,6 +208,7 @@ def main():
     src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/data/terminology")
     out_dir = os.path.dirname(os.path.abspath(__file__))
     maps, notes = convert_ig_maps(src, out_dir)
+    n_names = convert_coding_systems(src, out_dir)
 
     # v2 tables: the ones the maps read or write, plus the required list.
     tables = set(REQUIRED_TABLES)
@@ -210,6 +263,8 @@ def main():
             f.write("| `{}` | {} | {} | `{}` | {} | {} |\n".format(url, name, tnum, tsys, n, cond))
         if notes:
             f.write("\nSheets not converted: " + ", ".join("{} ({})".format(n, why) for n, why in notes) + ".\n")
+        f.write("\n## Coding-system names (HL7 table 0396) -> system URIs\n\n")
+        f.write("- `{}`: {} names (`v2-0396-system-uris.ndjson`)\n".format(CODING_SYSTEM_MAP, n_names))
         f.write("\n## FHIR R4 core v2 maps (FHIR code -> v2 code), version `4.0.1`\n\n")
         for path in sorted(glob.glob(os.path.join(src, "fhir-r4-core", "conceptmaps", "ConceptMap-cm-*-v2.json"))):
             with open(path) as fh:

@@ -4,6 +4,8 @@
 // every golden and fixture bundle (tests/validator, CTest fhir_validator.*).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -60,6 +62,13 @@ class MapsValidityTest : public ::testing::Test {
     return s.ok() ? json::parse(out.json) : json();
   }
 
+  // The resource a reference points to inside the Bundle (null when it does not resolve).
+  static json Resolve(const json& bundle, const json& ref) {
+    for (const auto& e : bundle["entry"]) {
+      if (ref.contains("reference") && e["fullUrl"] == ref["reference"]) return e["resource"];
+    }
+    return nullptr;
+  }
   static std::vector<json> Resources(const json& bundle, const std::string& type) {
     std::vector<json> found;
     for (const auto& e : bundle.value("entry", json::array())) {
@@ -142,9 +151,12 @@ TEST_F(MapsValidityTest, MessageHeaderEndpointsAreUrisAndNeverPlaceholders) {
   EXPECT_EQ(bare[0]["source"]["_endpoint"]["extension"][0]["url"], "http://hl7.org/fhir/StructureDefinition/data-absent-reason");
   EXPECT_EQ(bare[0]["source"]["_endpoint"]["extension"][0]["valueCode"], "unknown");
   EXPECT_EQ(none.dump().find("urn:id:unknown"), std::string::npos);
+  // The sender Organization (the other one is PID-3's assigning authority, an Organization of its own).
   auto orgs = Resources(none, "Organization");
-  ASSERT_EQ(orgs.size(), 1u);
-  EXPECT_EQ(orgs[0]["address"][0]["country"], "USA");
+  auto sender = std::find_if(orgs.begin(), orgs.end(), [](const json& o) { return o.contains("address"); });
+  ASSERT_NE(sender, orgs.end());
+  EXPECT_EQ((*sender)["address"][0]["country"], "USA");
+  EXPECT_EQ(std::count_if(orgs.begin(), orgs.end(), [](const json& o) { return o.contains("address"); }), 1);
   EXPECT_FALSE(bare[0].contains("destination"));
 }
 
@@ -193,13 +205,46 @@ TEST_F(MapsValidityTest, IdentifierSystemsAreUris) {
                     "PID|1||1^^^Maven EDSS&Maven EDSS&ISO^MR~2^^^A&2.16.840.1.113883.19&ISO^MR||DOE^JANE", "PV1|1|I"});
   auto ids = Resources(b, "Patient")[0]["identifier"];
   ASSERT_EQ(ids.size(), 2u);
-  EXPECT_FALSE(ids[0].contains("system"));  // "Maven EDSS" is not an OID: kept as the assigner
-  EXPECT_EQ(ids[0]["assigner"]["display"], "Maven EDSS");
+  EXPECT_FALSE(ids[0].contains("system"));  // "Maven EDSS" is not an OID: kept as the assigner Organization
+  json maven = Resolve(b, ids[0]["assigner"]);
+  EXPECT_EQ(maven["resourceType"], "Organization");
+  EXPECT_EQ(maven["identifier"][0]["value"], "Maven EDSS");
+  EXPECT_FALSE(maven["identifier"][1].contains("system"));  // no urn:ietf:rfc:3986 for a value that is no URI
+  EXPECT_EQ(maven["identifier"][1]["type"]["coding"][0]["code"], "ISO");
   EXPECT_EQ(ids[1]["system"], "urn:oid:2.16.840.1.113883.19");
+  json a = Resolve(b, ids[1]["assigner"]);  // IG HD[Organization]: namespace, then the universal id as a URI
+  EXPECT_EQ(a["identifier"][0]["value"], "A");
+  EXPECT_EQ(a["identifier"][1]["system"], "urn:ietf:rfc:3986");
+  EXPECT_EQ(a["identifier"][1]["value"], "urn:oid:2.16.840.1.113883.19");
   // A local coding system with spaces keeps its name, percent-encoded.
   json obs = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid,
                       "OBR|1||F1|X^Y^LN", "OBX|1|CWE|1-1^T^LN||A^Alpha^GHH LAB, INC.||||||F"});
   EXPECT_EQ(Resources(obs, "Observation")[0]["valueCodeableConcept"]["coding"][0]["system"], "urn:id:GHH%20LAB,%20INC.");
+  // EI: a namespace without a universal id is a local system; a universal id that is no URI is the assigner.
+  json ei = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid,
+                     "OBR|1|P1^LAB A|F1^^Maven EDSS^ISO|X^Y^LN"});
+  auto sr = Resources(ei, "ServiceRequest")[0]["identifier"];
+  ASSERT_EQ(sr.size(), 2u);
+  EXPECT_EQ(sr[0]["system"], "urn:id:LAB%20A");
+  EXPECT_FALSE(sr[1].contains("system"));
+  EXPECT_EQ(sr[1]["assigner"]["display"], "Maven EDSS");
+}
+
+TEST_F(MapsValidityTest, CodingSystemNamesResolveThroughTable0396) {
+  // CWE.3 names go through the store's v2-0396-to-system-uri ConceptMap; HL7nnnn is a v2 table; an unknown
+  // name stays a visible local system.
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid, "OBR|1||F1|X^Y^LN",
+                    "OBX|1|CWE|1-1^T^LN||A^Alpha^ACR~B^Beta^I10~C^Gamma^HL70136~D^Delta^MYLAB||||||F"});
+  auto coding = Resources(b, "Observation")[0]["valueCodeableConcept"]["coding"];
+  ASSERT_EQ(coding.size(), 1u);  // OBX-5 of type CWE: the first repetition
+  EXPECT_EQ(coding[0]["system"], "http://terminology.hl7.org/CodeSystem/ACR");
+  json all = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ADT^A08^ADT_A01|M1|P|2.5.1", "EVN|A08", kPid,
+                      "PV1|1|I", "DG1|1||B^Beta^I10", "DG1|2||C^Gamma^HL70136", "DG1|3||D^Delta^MYLAB"});
+  auto conditions = Resources(all, "Condition");
+  ASSERT_EQ(conditions.size(), 3u);
+  EXPECT_EQ(conditions[0]["code"]["coding"][0]["system"], "http://hl7.org/fhir/sid/icd-10-cm");
+  EXPECT_EQ(conditions[1]["code"]["coding"][0]["system"], "http://terminology.hl7.org/CodeSystem/v2-0136");
+  EXPECT_EQ(conditions[2]["code"]["coding"][0]["system"], "urn:id:MYLAB");
 }
 
 TEST_F(MapsValidityTest, ObservationValuesAreR4Types) {
@@ -279,26 +324,56 @@ TEST_F(MapsValidityTest, BundleIsIdentifiedAndTimestampedByMsh) {
 }
 
 TEST_F(MapsValidityTest, OrderingProviderIsAPractitioner) {
+  // IG ORC[ServiceRequest]: ORC-12 -> requester(PractitionerRole.practitioner), ORC-21 the role's organization.
   json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORM^O01^ORM_O01|M1|P|2.5.1", kPid,
-                    "ORC|NW|P1||||||||||3850^ORDPROVIDER^JONES", "OBR|1|P1||X^Y^LN"});
+                    "ORC|NW|P1||||||||||3850^ORDPROVIDER^JONES|||||||||GOOD LAB", "OBR|1|P1||X^Y^LN"});
   auto sr = Resources(b, "ServiceRequest");
   ASSERT_EQ(sr.size(), 1u);
   EXPECT_EQ(sr[0]["requester"]["display"], "JONES ORDPROVIDER");
-  std::string ref = sr[0]["requester"]["reference"];
-  bool found = false;
-  for (const auto& e : b["entry"]) {
-    if (e["fullUrl"] == ref) {
-      found = true;
-      EXPECT_EQ(e["resource"]["resourceType"], "Practitioner");
-      EXPECT_EQ(e["resource"]["identifier"][0]["value"], "3850");
-    }
-  }
-  EXPECT_TRUE(found);
+  json role = Resolve(b, sr[0]["requester"]);
+  EXPECT_EQ(role["resourceType"], "PractitionerRole");
+  json person = Resolve(b, role["practitioner"]);
+  EXPECT_EQ(person["resourceType"], "Practitioner");
+  EXPECT_EQ(person["identifier"][0]["value"], "3850");
+  EXPECT_EQ(Resolve(b, role["organization"])["name"], "GOOD LAB");
+  EXPECT_EQ(role["code"][0]["coding"][0]["code"], "OP");
+  // ORC-21 alone: the ordering facility's role, without a person or a code.
+  json facility = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORM^O01^ORM_O01|M1|P|2.5.1", kPid,
+                           "ORC|NW|P1|||||||||||||||||||GOOD LAB", "OBR|1|P1||X^Y^LN"});
+  json only = Resolve(facility, Resources(facility, "ServiceRequest")[0]["requester"]);
+  EXPECT_EQ(Resolve(facility, only["organization"])["name"], "GOOD LAB");
+  EXPECT_FALSE(only.contains("practitioner"));
+  EXPECT_FALSE(only.contains("code"));
+  // OBR-16 without ORC-12: the Practitioner itself (IG OBR[ServiceRequest]).
+  json obr16 = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORM^O01^ORM_O01|M1|P|2.5.1", kPid, "ORC|NW|P1",
+                        "OBR|1|P1||X^Y^LN||||||||||||77^SMITH^ANN"});
+  EXPECT_EQ(Resolve(obr16, Resources(obr16, "ServiceRequest")[0]["requester"])["name"][0]["family"], "SMITH");
   // No ORC-12 and no OBR-16: no requester, no Practitioner.
   json none = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORM^O01^ORM_O01|M1|P|2.5.1", kPid, "ORC|NW|P1",
                        "OBR|1|P1||X^Y^LN"});
   EXPECT_FALSE(Resources(none, "ServiceRequest")[0].contains("requester"));
   EXPECT_TRUE(Resources(none, "Practitioner").empty());
+}
+
+TEST_F(MapsValidityTest, SamePersonInSeveralFieldsIsOnePractitioner) {
+  // PV1-7 and PV1-17 name the same doctor; the assigning authority of PID-3 and of the doctor's id is one
+  // Organization: each is written once and every reference resolves to it.
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ADT^A01^ADT_A01|M1|P|2.5.1", "EVN|A01",
+                    "PID|1||123^^^HOSP^MR||DOE^JANE",
+                    "PV1|1|I|||||99^WELBY^MARCUS^^^DR^^^HOSP||||||||||99^WELBY^MARCUS^^^DR^^^HOSP"});
+  auto people = Resources(b, "Practitioner");
+  ASSERT_EQ(people.size(), 1u);
+  EXPECT_EQ(people[0]["name"][0]["prefix"][0], "DR");
+  std::vector<json> orgs;  // (MSH-4's sender Organization is written by the MessageHeader map)
+  for (const auto& o : Resources(b, "Organization")) {
+    if (o.contains("identifier") && o["identifier"][0]["value"] == "HOSP") orgs.push_back(o);
+  }
+  ASSERT_EQ(orgs.size(), 1u);
+  auto enc = Resources(b, "Encounter")[0];
+  ASSERT_EQ(enc["participant"].size(), 2u);
+  EXPECT_EQ(enc["participant"][0]["individual"], enc["participant"][1]["individual"]);
+  EXPECT_EQ(Resolve(b, Resources(b, "Patient")[0]["identifier"][0]["assigner"]), orgs[0]);
+  EXPECT_EQ(Resolve(b, people[0]["identifier"][0]["assigner"]), orgs[0]);
 }
 
 }  // namespace

@@ -1,0 +1,264 @@
+// hl7v2.parties: the people and organisations of a message (XCN, HD, XON) as FHIR resources, written once.
+//
+// IG maps: XCN[Practitioner], XCN[PractitionerRole], HD[Organization], XON[Organization], CX.4 / XCN.9 /
+// XON.6 assigning authorities as identifier.assigner(Organization).
+//
+// Content-keyed: a party's fullUrl is a UUID v5 of its kind and its whole content (the resource as JSON), so
+// the same person or organisation named in several fields of a message (PV1-7 and ORC-12, two CX.4 of one
+// authority) gets one fullUrl, and a reference is computed from the same content without any lookup. The
+// message maps append a party's entries next to the resource that refers to it (duplicates and all) and
+// pass their Bundle through Unique() once, which keeps the first of identical entries.
+//
+// API (used by every message map, and by the MSH/IN1 code of hl7v2.segments):
+//   HdOrganization(hd)  / HdOrgRef(hd)  / HdOrgEntry(hd)        HD -> Organization (null for an empty HD)
+//   XonOrganization(xon) / XonOrgRef(xon) / XonOrgEntries(xon)  XON -> Organization (+ its assigner)
+//   PractitionerRef(xcn) / PractitionerEntries(xcn)             XCN -> Practitioner (+ its assigner)
+//   RoleRef(xcn, role) / RoleEntries(xcn, role)                 XCN -> PractitionerRole (v2-0443 code)
+//   AssignedIdentifier(cx) / AssignedIdentifiers(cxs)           CX -> Identifier, assigner an Organization ref
+//   IdentifierEntries(cxs)                                      the assigner entries of AssignedIdentifiers(cxs)
+//   Unique(bundle)                                              the Bundle with repeated entries written once
+
+import hl7v2.datatypes
+
+// The UUID v5 namespace of the shipped maps (hl7v2.segments IdOf uses the same one).
+const PARTY_NS = "6ba7b811-9dad-11d1-80b4-00c04fd430c8"
+const CS_V2_0301 = "http://terminology.hl7.org/CodeSystem/v2-0301"
+const CS_V2_0443 = "http://terminology.hl7.org/CodeSystem/v2-0443"
+
+// ---- content-keyed entries ------------------------------------------------------------------------------
+
+// The fullUrl of a party resource: its kind and its content (not the message: the same content is the same
+// party in every message).
+def PartyUrl(resource) =
+  "urn:uuid:${uuid5(PARTY_NS, join(['crosswalk-hl7v2-to-fhir/party', resource.resourceType, string(resource)], '/'))}"
+
+// A reference to / an entry for a party resource; both absent for an absent resource.
+def PartyRef(resource) = if resource then { reference: PartyUrl(resource) } else null
+def PartyEntry(resource) = if resource then {
+  fullUrl: PartyUrl(resource)
+  resource: resource
+  request: { method: "POST", url: resource.resourceType }
+} else null
+
+// The Bundle with every entry written once (the first of identical entries is kept; content-keyed party
+// entries that are identical have identical fullUrls, and no other two entries are identical).
+def Unique(bundle) {
+  ...bundle
+  entry: distinct(bundle.entry)
+}
+
+// ---- HD -> Organization ---------------------------------------------------------------------------------
+
+// HD -> Organization (IG HD[Organization]): identifier[1] the namespace id, identifier[2] the universal id
+// with its type (v2-0301) and, for ISO and UUID ids, system urn:ietf:rfc:3986 with the id as a URI
+// (urn:oid:..., urn:uuid:...: a value in that system must be a URI). An empty HD gives no Organization.
+def HdOrganization(hd) = if trim(hd.1) or trim(hd.2) then {
+  resourceType: "Organization"
+  identifier[]: HdOrgIdentifiers(hd)
+} else null
+
+// The identifiers of an HD (IG HD[Organization]): [namespace id, universal id with its type].
+def HdOrgIdentifiers(hd) = [
+  { value: trim(hd.1) } if trim(hd.1),
+  {
+    type: { coding[]: { system: CS_V2_0301, code: trim(hd.3), display: lookup(trim(hd.3), CS_V2_0301) } } if trim(hd.3)
+    system: "urn:ietf:rfc:3986" if HdUri(hd)
+    value: HdUri(hd) ?? trim(hd.2)
+  } if trim(hd.2)
+]
+
+def HdOrgRef(hd) = PartyRef(HdOrganization(hd))
+def HdOrgEntry(hd) = PartyEntry(HdOrganization(hd))
+
+// An assigning authority as identifier.assigner (IG CX.4 / XCN.9 / XON.6 "if organization"): an HD that
+// names an organisation (a namespace id). A universal id alone is the identifier's system (HD[uri]).
+def IsAssigner(hd) = trim(hd.1)
+def AssignerRef(hd) = if IsAssigner(hd) then HdOrgRef(hd) else null
+def AssignerEntry(hd) = if IsAssigner(hd) then HdOrgEntry(hd) else null
+
+// The assigner entries of AssignedIdentifier(cx) for a list of CX (PID-3, ...).
+def IdentifierEntries(cxs) = for cx in cxs where cx.1 and IsAssigner(cx.4) => HdOrgEntry(cx.4)
+
+// ---- identifier and name details shared by CX, XCN, XON --------------------------------------------------
+
+// FN (XCN.2, XPN.1) -> the HumanName.family extensions (IG FN[HumanName]): own surname prefix, own surname,
+// surname prefix and surname from the partner/spouse.
+def FamilyParts(fn) = [
+  { url: "http://hl7.org/fhir/StructureDefinition/humanname-own-prefix", valueString: trim(fn.2) } if trim(fn.2),
+  { url: "http://hl7.org/fhir/StructureDefinition/humanname-own-name", valueString: trim(fn.3) } if trim(fn.3),
+  { url: "http://hl7.org/fhir/StructureDefinition/humanname-partner-prefix", valueString: trim(fn.4) } if trim(fn.4),
+  { url: "http://hl7.org/fhir/StructureDefinition/humanname-partner-name", valueString: trim(fn.5) } if trim(fn.5)
+]
+
+// ---- CX -> Identifier -----------------------------------------------------------------------------------
+
+// CX -> Identifier with the assigning authority CX.4 as a reference to its Organization when it names one
+// (IG CX[Identifier] CX.4 -> assigner(Organization), HD[Organization]); else as Identifier(cx) writes it. The
+// caller adds IdentifierEntries(cxs) to the Bundle.
+def AssignedIdentifier(cx) {
+  ...Identifier(cx)
+  assigner: AssignerRef(cx.4) ?? HdAssigner(cx.4)
+}
+
+// A CX list -> Identifier[] with assigner references, skipping repetitions without an id.
+def AssignedIdentifiers(cxs) = for cx in cxs where trim(cx.1) => AssignedIdentifier(cx)
+
+// ---- XON -> Organization --------------------------------------------------------------------------------
+
+// XON -> Organization (IG XON[Organization]): name XON.1; identifier XON.10, else XON.3, with type XON.7
+// (v2-0203), system XON.6 as a URI and XON.6 as the assigner.
+def XonOrganization(xon) = if trim(xon.1) or trim(xon.10) or trim(xon.3) then {
+  resourceType: "Organization"
+  name: trim(xon.1)
+  identifier[]: {
+    extension[]: CheckDigit(xon.4, xon.5)
+    type: { coding[]: { system: CS_V2_0203, code: trim(xon.7), display: lookup(trim(xon.7), CS_V2_0203) } } if trim(xon.7)
+    system: HdUri(xon.6)
+    value: trim(xon.10 ?? xon.3)
+    assigner: AssignerRef(xon.6)
+  } if trim(xon.10 ?? xon.3)
+} else null
+
+def XonOrgRef(xon) = PartyRef(XonOrganization(xon))
+def XonOrgEntries(xon) = if XonOrganization(xon) then [PartyEntry(XonOrganization(xon)), AssignerEntry(xon.6) if trim(xon.10 ?? xon.3)] else null
+
+// ---- XCN -> Practitioner, PractitionerRole --------------------------------------------------------------
+
+// An XCN that names a person: an id or a name.
+def HasPerson(xcn) = trim(xcn.1) or trim(xcn.2.1) or trim(xcn.3)
+
+// XCN -> Practitioner (IG XCN[Practitioner]): identifier XCN.1 with XCN.9 as system (a URI) and assigner
+// (a namespace), XCN.13 type; name: family XCN.2, given XCN.3 + XCN.4, prefix XCN.6, suffix XCN.5, XCN.7
+// (degree) and XCN.21 (professional suffix), as both references write them; use XCN.10; period XCN.19 /
+// XCN.20, else the validity range XCN.17.
+def Practitioner(xcn) {
+  resourceType: "Practitioner"
+  identifier[]: {
+    let typeCode = translate(xcn.13, CM_0203_V2_0203, "keep")
+    extension[]: CheckDigit(xcn.11, xcn.12)
+    type: { coding[]: { system: CS_V2_0203, code: typeCode, display: lookup(typeCode, CS_V2_0203) } } if trim(xcn.13)
+    system: HdUri(xcn.9)
+    value: trim(xcn.1)
+    assigner: AssignerRef(xcn.9)
+  } if trim(xcn.1)
+  name[]: {
+    extension[]: { url: "http://hl7.org/fhir/StructureDefinition/humanname-assembly-order", valueCode: trim(xcn.18) } if trim(xcn.18)
+    family: trim(xcn.2.1)
+    "_family": { extension[]: FamilyParts(xcn.2) }
+    given[]: trim(xcn.3)
+    given[]: trim(xcn.4)
+    prefix[]: trim(xcn.6)
+    suffix[]: trim(xcn.5)
+    suffix[]: trim(xcn.7)
+    suffix[]: trim(xcn.21)
+    use: translate(xcn.10, CM_0200_NAME_USE)
+    period: if xcn.19 or xcn.20 then { start: datetime(xcn.19), end: datetime(xcn.20) } else DateRange(xcn.17)
+  } if trim(xcn.2.1) or trim(xcn.3)
+}
+
+def PractitionerRef(xcn) = if HasPerson(xcn) then PartyRef(Practitioner(xcn)) else null
+def PractitionerEntries(xcn) = if HasPerson(xcn) then [PartyEntry(Practitioner(xcn)), AssignerEntry(xcn.9) if xcn.1] else null
+
+// A reference to the Practitioner with its display ("Dr John Smith"), as the references write it.
+def PractitionerRefDisplay(xcn) = if HasPerson(xcn) then { ...PartyRef(Practitioner(xcn)), display: XcnDisplay(xcn) } else null
+
+// XCN -> PractitionerRole (IG XCN[PractitionerRole]; FHIR-Converter for the role codes): the Practitioner in
+// a role of HL7 table 0443 (provider role), e.g. "RO" responsible observer (OBX-16), "AT" attending.
+def PractitionerRole(xcn, role) = if HasPerson(xcn) then {
+  resourceType: "PractitionerRole"
+  practitioner: PartyRef(Practitioner(xcn))
+  code[]: { coding[]: { system: CS_V2_0443, code: role, display: lookup(role, CS_V2_0443) } } if role
+} else null
+def RoleRef(xcn, role) = PartyRef(PractitionerRole(xcn, role))
+def RoleEntries(xcn, role) = if HasPerson(xcn) then [PartyEntry(PractitionerRole(xcn, role)), PractitionerEntries(xcn)] else null
+
+// CNN (the person of an NDL: OBR-32/33/34/35) -> Practitioner: id & family & given & second given & suffix &
+// prefix & degree & source table & assigning authority (namespace & universal id & type).
+def CnnPractitioner(cnn) = if trim(cnn.1) or trim(cnn.2) or trim(cnn.3) then {
+  resourceType: "Practitioner"
+  identifier[]: { system: UniversalUri(cnn.10, cnn.11), value: trim(cnn.1) } if trim(cnn.1)
+  name[]: {
+    family: trim(cnn.2)
+    given[]: trim(cnn.3)
+    given[]: trim(cnn.4)
+    prefix[]: trim(cnn.6)
+    suffix[]: trim(cnn.5)
+    suffix[]: trim(cnn.7)
+  } if trim(cnn.2) or trim(cnn.3)
+} else null
+
+// NDL (OBR-32/33/34/35) -> PractitionerRole (IG NDL[PractitionerRole]): the CNN's Practitioner, the period
+// NDL.2/NDL.3, and a v2-0443 role code when the field says one (OBR-34 technician "TN", OBR-35 transcriptionist
+// "TR", as FHIR-Converter codes them). (NDL.4-11, the location, is not written: Locations are hl7v2.segments'.)
+def NdlRole(ndl, role) = if CnnPractitioner(ndl.1) then {
+  resourceType: "PractitionerRole"
+  practitioner: PartyRef(CnnPractitioner(ndl.1))
+  code[]: { coding[]: { system: CS_V2_0443, code: role, display: lookup(role, CS_V2_0443) } } if role
+  period: { start: datetime(ndl.2), end: datetime(ndl.3) }
+} else null
+def NdlRoleRef(ndl, role) = PartyRef(NdlRole(ndl, role))
+def NdlRoleEntries(ndl, role) = if NdlRole(ndl, role) then [PartyEntry(NdlRole(ndl, role)), PartyEntry(CnnPractitioner(ndl.1))] else null
+
+// ROL -> PractitionerRole (IG ROL[Encounter-PractitionerRole]): ROL-1 identifier, ROL-3 the role, ROL-4 the
+// person, ROL-9 provider type as specialty (as FHIR-Converter writes it), ROL-12 telecom, ROL-14 organization.
+// (ROL-13, the person's location, is not written: Locations are hl7v2.segments'.)
+def RolRole(rol) = if HasPerson(rol.4) then {
+  resourceType: "PractitionerRole"
+  identifier[]: EntityIdentifier(rol.1) if trim(rol.1.1)
+  practitioner: PractitionerRef(rol.4)
+  organization: XonOrgRef(rol.14)
+  code[]: CodeableConcept(rol.3) if rol.3
+  specialty[]: for c in rol.9 where c.1 or c.2 => CodeableConcept(c)
+  telecom[]: ContactPoints(rol.12)
+} else null
+def RolRoleRef(rol) = PartyRef(RolRole(rol))
+def RolEntries(rol) = if RolRole(rol) then [PartyEntry(RolRole(rol)), PractitionerEntries(rol.4), XonOrgEntries(rol.14)] else null
+
+// ROL -> Encounter.participant (IG ROL[Encounter-PractitionerRole]): the role as the type, the period.
+def RolParticipant(rol) {
+  type[]: CodeableConcept(rol.3) if rol.3
+  individual: RolRoleRef(rol)
+  period: { start: datetime(rol.5), end: datetime(rol.6) }
+}
+
+// OBX-18 (equipment instance identifiers) -> Device (IG OBX[Observation]: device(Device.identifier)): one
+// Device with an identifier per repetition (Observation.device is 0..1).
+def HasEquipment(eis) = count(for ei in eis where trim(ei.1) => 1) > 0
+def EquipmentDevice(eis) = if HasEquipment(eis) then {
+  resourceType: "Device"
+  identifier[]: for ei in eis where trim(ei.1) => EntityIdentifier(ei)
+} else null
+
+// ---- orders -----------------------------------------------------------------------------------------------
+
+// The ordering provider (IG ORC[ServiceRequest] ORC-12 -> requester(PractitionerRole.practitioner), ORC-21 the
+// ordering facility -> requester(PractitionerRole.organization); OBR-16 -> requester(Practitioner) when ORC-12
+// is not valued). The role carries v2-0443 "OP" (ordering provider) when it names a person, as
+// FHIR-Converter writes it; with ORC-21 and only OBR-16, OBR-16 is the role's practitioner; with ORC-21 alone,
+// the role is the facility's. (Also MedicationRequest.requester: an ORDER group without OBR.)
+def OrderingPerson(order) = if HasPerson(order.ORC-12) then order.ORC-12 else if HasPerson(order.OBR-16) then order.OBR-16 else null
+def RequesterRole(order) = {
+  resourceType: "PractitionerRole"
+  practitioner: PractitionerRef(OrderingPerson(order))
+  organization: XonOrgRef(order.ORC-21)
+  code[]: { coding[]: { system: CS_V2_0443, code: "OP", display: lookup("OP", CS_V2_0443) } } if OrderingPerson(order)
+}
+def HasRequesterRole(order) = HasPerson(order.ORC-12) or XonOrganization(order.ORC-21)
+def RequesterRef(order) =
+  if HasRequesterRole(order) then { ...PartyRef(RequesterRole(order)), display: XcnDisplay(OrderingPerson(order)) }
+  else PractitionerRefDisplay(order.OBR-16)
+def RequesterEntries(order) = [
+  PartyEntry(RequesterRole(order)) if HasRequesterRole(order),
+  XonOrgEntries(order.ORC-21) if HasRequesterRole(order),
+  PractitionerEntries(OrderingPerson(order))
+]
+
+// ---- a Patient's parties --------------------------------------------------------------------------------
+
+// The entries a Patient made from PID/PD1 refers to: the assigners of its identifiers (PID-2/3/4), its
+// primary facility (PD1-3, XON) and primary care provider (PD1-4, XCN) as generalPractitioner.
+def PatientParties(pid, pd1) = [
+  IdentifierEntries(pid.2), IdentifierEntries(pid.3), IdentifierEntries(pid.4),
+  for x in pd1.3 => XonOrgEntries(x),
+  for x in pd1.4 => PractitionerEntries(x)
+]
