@@ -48,7 +48,10 @@ using vm::ValueKind;
 class Program::Impl {
  public:
   bytecode::Program code;
-  std::vector<Value> constants;  // decoded constant pool (strings point into `code.constants`)
+  // Decoded constant pool. Strings point into `quoted` (those that need no JSON escaping, written out
+  // with one memcpy: see JsonWriteOptions::quoted) or into `code.constants`.
+  std::vector<Value> constants;
+  std::string quoted;
   // The store the program is bound to (nullptr when the program uses no terminology).
   term::Store* store = nullptr;
   // Per term ref: its canonical "url" or "url|version", as the store takes it.
@@ -123,13 +126,18 @@ Result<std::shared_ptr<const Program>> Runtime::Load(std::string_view bytes) con
     if (!read.ok()) return read.status();
     auto impl = std::make_unique<Program::Impl>();
     impl->code = std::move(read).value();
+    std::vector<std::string_view> strings;
+    for (const auto& c : impl->code.constants) strings.emplace_back(c.s);
+    const std::vector<std::string_view> quoted = vm::QuoteConstants(strings, &impl->quoted);
     for (const auto& c : impl->code.constants) {
       switch (c.tag) {
         case bytecode::Constant::Tag::kNull: impl->constants.push_back(Value::Null()); break;
         case bytecode::Constant::Tag::kBool: impl->constants.push_back(Value::Bool(c.i != 0)); break;
         case bytecode::Constant::Tag::kInt: impl->constants.push_back(Value::Int(c.i)); break;
         case bytecode::Constant::Tag::kDecimal: impl->constants.push_back(Value::Decimal(c.i, c.scale)); break;
-        case bytecode::Constant::Tag::kString: impl->constants.push_back(Value::String(c.s)); break;
+        case bytecode::Constant::Tag::kString:
+          impl->constants.push_back(Value::String(quoted[impl->constants.size()]));
+          break;
       }
     }
     // Bind terminology: every resource the program names must be in the store.
@@ -385,6 +393,7 @@ Status RunContext::Impl::Run(const Program& program, std::string_view input, con
   wopts.max_output_bytes = options.limits.max_output_bytes;
   wopts.max_work = budget_left;
   wopts.cpu_deadline_ns = cpu_deadline_ns;
+  wopts.quoted = p.quoted;
   Status w = vm::WriteJson(env, result, &out->json, wopts);
   if (!w.ok()) {
     ErrorContext ctx;
@@ -665,7 +674,7 @@ next_insn:
         Value source = v;
         if (v.kind == ValueKind::kV2) v = vm::Deref(env, v);
         if (!vm::IsEmpty(env, v)) {
-          std::string_view key = kconst[AUX_].s;
+          std::string_view key = K[AUX_].string();  // in p.quoted: written with one memcpy
           vm::ObjectSet(arena, obj.obj, key, v);
           if (options.trace) out->trace.push_back(TraceLine(p, cur, key, source));
         }
