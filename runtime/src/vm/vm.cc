@@ -218,6 +218,7 @@ class RunContext::Impl {
   Value ItemsOf(const Value& v);
 
   std::vector<Frame> frames_;
+  std::string_view concat_parts_[256];  // CONCAT's pieces (C is 8 bits: at most 255)
 };
 
 RunContext::RunContext(const Runtime& runtime) : impl_(std::make_unique<Impl>(runtime)) {}
@@ -783,7 +784,7 @@ next_insn:
       CW_CASE(CONCAT) {
         uint32_t b = B_, n = C_;
         size_t total = 0;
-        std::string_view parts[256];
+        std::string_view* parts = concat_parts_;  // not a local array: that would be zeroed (4 KB) per CONCAT
         for (uint32_t i = 0; i < n; ++i) {
           parts[i] = vm::ToString(env, R[b + i]);
           total += parts[i].size();
