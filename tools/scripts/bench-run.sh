@@ -120,8 +120,8 @@ for gname, file in groups:
 os.remove(os.path.join(scratch, 'out.ndjson'))
 
 for stat, pick in (('best', max), ('median', statistics.median)):
-    print(f'\nmessages/s, whole process ({stat} of {runs} runs; wall clock; in brackets per CPU second)')
-    hdr = f"{'group':<10}{'system':<20}{'msgs/s':>10}{'(cpu)':>10}" + ''.join(f"{'x ' + p:>16}" for p in peers)
+    print(f'\nmessages/s, whole process ({stat} of {runs} runs; wall clock; in brackets: per CPU second, and the ratio of those)')
+    hdr = f"{'group':<10}{'system':<20}{'msgs/s':>10}{'(cpu)':>10}" + ''.join(f"{'x ' + p + ' (cpu)':>24}" for p in peers)
     print(hdr)
     print('-' * len(hdr))
     for gname, _ in groups:
@@ -131,6 +131,7 @@ for stat, pick in (('best', max), ('median', statistics.median)):
             line = f'{gname:<10}{name:<20}{wall:>10,.0f}{cpu:>10,.0f}'
             if kind == 'cw':
                 for p in peers:
-                    line += f"{wall / pick([w for w, _ in results[(gname, p)]]):>15.1f}x"
+                    pw, pc = pick([w for w, _ in results[(gname, p)]]), pick([c for _, c in results[(gname, p)]])
+                    line += f"{wall / pw:>15.1f}x{'(' + format(cpu / pc, '.1f') + 'x)':>9}"
             print(line)
 PY
