@@ -1,5 +1,6 @@
 #include "hl7v2/message.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #if defined(__SSE2__)
@@ -47,6 +48,23 @@ struct PlainScanner {
     return k;
   }
 };
+
+// The first CR, LF or NUL at or after k, or n: the end of a segment (a NUL is an error, reported by
+// Message::IndexChecked). SSE2 checks 16 bytes at a time while they lie inside the text.
+size_t FindLineEnd(const char* p, size_t k, size_t n) {
+#if defined(__SSE2__)
+  const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n'), nul = _mm_setzero_si128();
+  while (k + 16 <= n) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + k));
+    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)), _mm_cmpeq_epi8(v, nul));
+    unsigned bits = static_cast<unsigned>(_mm_movemask_epi8(m));
+    if (bits != 0) return k + static_cast<size_t>(__builtin_ctz(bits));
+    k += 16;
+  }
+#endif
+  while (k < n && p[k] != '\r' && p[k] != '\n' && p[k] != '\0') ++k;
+  return k;
+}
 
 bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -229,18 +247,15 @@ Status Message::Parse(std::string_view bytes, const ParseOptions& options) {
   enc.subcomponent = ec[3];
   enc.truncation = nchars == 5 ? ec[4] : '\0';
 
-  uint8_t cls[256];
-  std::memset(cls, kPlain, sizeof(cls));
-  cls[static_cast<unsigned char>(enc.field)] = kFieldSep;
-  cls[static_cast<unsigned char>('\r')] = kTerminator;
-  cls[static_cast<unsigned char>('\n')] = kTerminator;
-  cls[0] = kNul;
-  cls[static_cast<unsigned char>(enc.repetition)] = kRepSep;
-  const PlainScanner scanner(cls, enc.field, enc.repetition);
-
+  text_ = t;
+  encoding_ = enc;
+  // Limits that no segment of at most this many bytes can reach: such a segment needs no field-by-field
+  // check, only its terminator (see IndexChecked for the others).
+  const size_t unchecked_max = std::min<size_t>(
+      {static_cast<size_t>(std::max(options.max_fields_per_segment, 0)),
+       static_cast<size_t>(std::max(options.max_repetitions, 0)), options.max_field_bytes});
   const char* p = t.data();
   const size_t n = t.size();
-  const int max_fields = options.max_fields_per_segment;
   size_t i = 0;
   while (true) {
     while (i < n && (p[i] == '\r' || p[i] == '\n')) ++i;
@@ -264,8 +279,7 @@ Status Message::Parse(std::string_view bytes, const ParseOptions& options) {
     }
     if (n - i < 3 || !IsUpper(p[i]) || !(IsUpper(p[i + 1]) || IsDigit(p[i + 1])) ||
         !(IsUpper(p[i + 2]) || IsDigit(p[i + 2])) ||
-        (i + 3 < n && cls[static_cast<unsigned char>(p[i + 3])] != kFieldSep &&
-         cls[static_cast<unsigned char>(p[i + 3])] != kTerminator)) {
+        (i + 3 < n && p[i + 3] != enc.field && p[i + 3] != '\r' && p[i + 3] != '\n')) {
       Clear();
       return Error(StatusCode::kParseError,
                    "invalid segment id (expected 3 upper-case letters or digits, then the field separator)",
@@ -280,66 +294,23 @@ Status Message::Parse(std::string_view bytes, const ParseOptions& options) {
     }
     Segment seg;
     seg.begin = static_cast<uint32_t>(i);
-    seg.first_bound = static_cast<uint32_t>(bounds_.size());
-    size_t j = i + 3;
-    int field = 0;
-    if (first) {
-      bounds_.push_back(static_cast<uint32_t>(j));  // MSH-1 is this separator
-      j = msh2_end;
-      field = 2;
-    }
-    while (j < n && p[j] == enc.field) {
-      bounds_.push_back(static_cast<uint32_t>(j));
-      if (++field > max_fields) {
+    size_t j = first ? n : FindLineEnd(p, i + 3, n);
+    if (first || (j < n && p[j] == '\0') || j - i > unchecked_max) {
+      // MSH (always split), a NUL byte somewhere in the segment, or long enough for a limit to apply.
+      Status st = IndexChecked(options, t, ordinal, i, msh2_end, &seg);
+      if (!st.ok()) {
         Clear();
-        return Error(StatusCode::kLimitExceeded,
-                     "more than max_fields_per_segment (" + std::to_string(max_fields) + ") fields", ordinal,
-                     id, field, j);
+        return st;
       }
-      size_t k = j + 1;
-      int reps = 1;
-      while (true) {
-        k = scanner.Skip(p, k, n);
-        if (k >= n) break;
-        uint8_t c = cls[static_cast<unsigned char>(p[k])];
-        if (c == kRepSep) {
-          if (++reps > options.max_repetitions) {
-            Clear();
-            return Error(StatusCode::kLimitExceeded,
-                         "more than max_repetitions (" + std::to_string(options.max_repetitions) +
-                             ") repetitions",
-                         ordinal, id, field, k);
-          }
-          ++k;
-          continue;
-        }
-        if (c == kNul) {
-          Clear();
-          return Error(StatusCode::kParseError, "NUL byte in the message", ordinal, id, field, k);
-        }
-        break;  // field separator or terminator
-      }
-      if (k - (j + 1) > options.max_field_bytes) {
-        Clear();
-        return Error(StatusCode::kLimitExceeded,
-                     "field longer than max_field_bytes (" + std::to_string(options.max_field_bytes) + ")",
-                     ordinal, id, field, j + 1);
-      }
-      j = k;
+    } else {
+      seg.end = static_cast<uint32_t>(j);
+      seg.first_bound = kUnsplit;
+      seg.bound_count = 0;
     }
-    if (j < n && p[j] == '\0') {
-      Clear();
-      return Error(StatusCode::kParseError, "NUL byte in the message", ordinal, id, field, j);
-    }
-    bounds_.push_back(static_cast<uint32_t>(j));
-    seg.end = static_cast<uint32_t>(j);
-    seg.bound_count = static_cast<uint32_t>(bounds_.size()) - seg.first_bound;
     segments_.push_back(seg);
-    i = j;
+    i = seg.end;
   }
 
-  text_ = t;
-  encoding_ = enc;
   // MSH-18 (first repetition) names the character set.
   std::string_view cs = Raw(0, 18, 1);
   Charset charset;
@@ -362,6 +333,85 @@ Status Message::Parse(std::string_view bytes, const ParseOptions& options) {
   return Status::Ok();
 }
 
+Status Message::IndexChecked(const ParseOptions& options, std::string_view t, int ordinal, size_t i,
+                             size_t msh2_end, Segment* seg) {
+  const Encoding& enc = encoding_;
+  uint8_t cls[256];
+  std::memset(cls, kPlain, sizeof(cls));
+  cls[static_cast<unsigned char>(enc.field)] = kFieldSep;
+  cls[static_cast<unsigned char>('\r')] = kTerminator;
+  cls[static_cast<unsigned char>('\n')] = kTerminator;
+  cls[0] = kNul;
+  cls[static_cast<unsigned char>(enc.repetition)] = kRepSep;
+  const PlainScanner scanner(cls, enc.field, enc.repetition);
+
+  const char* p = t.data();
+  const size_t n = t.size();
+  const int max_fields = options.max_fields_per_segment;
+  const std::string_view id(p + i, 3);
+  seg->first_bound = static_cast<uint32_t>(bounds_.size());
+  size_t j = i + 3;
+  int field = 0;
+  if (ordinal == 1) {
+    bounds_.push_back(static_cast<uint32_t>(j));  // MSH-1 is this separator
+    j = msh2_end;
+    field = 2;
+  }
+  while (j < n && p[j] == enc.field) {
+    bounds_.push_back(static_cast<uint32_t>(j));
+    if (++field > max_fields) {
+      return Error(StatusCode::kLimitExceeded,
+                   "more than max_fields_per_segment (" + std::to_string(max_fields) + ") fields", ordinal, id,
+                   field, j);
+    }
+    size_t k = j + 1;
+    int reps = 1;
+    while (true) {
+      k = scanner.Skip(p, k, n);
+      if (k >= n) break;
+      uint8_t c = cls[static_cast<unsigned char>(p[k])];
+      if (c == kRepSep) {
+        if (++reps > options.max_repetitions) {
+          return Error(StatusCode::kLimitExceeded,
+                       "more than max_repetitions (" + std::to_string(options.max_repetitions) + ") repetitions",
+                       ordinal, id, field, k);
+        }
+        ++k;
+        continue;
+      }
+      if (c == kNul) return Error(StatusCode::kParseError, "NUL byte in the message", ordinal, id, field, k);
+      break;  // field separator or terminator
+    }
+    if (k - (j + 1) > options.max_field_bytes) {
+      return Error(StatusCode::kLimitExceeded,
+                   "field longer than max_field_bytes (" + std::to_string(options.max_field_bytes) + ")", ordinal,
+                   id, field, j + 1);
+    }
+    j = k;
+  }
+  if (j < n && p[j] == '\0') {
+    return Error(StatusCode::kParseError, "NUL byte in the message", ordinal, id, field, j);
+  }
+  bounds_.push_back(static_cast<uint32_t>(j));
+  seg->end = static_cast<uint32_t>(j);
+  seg->bound_count = static_cast<uint32_t>(bounds_.size()) - seg->first_bound;
+  return Status::Ok();
+}
+
+void Message::SplitFields(Segment* s) const {
+  // Parse() checked this segment: it holds no NUL and no limit applies. Its id is followed by the field
+  // separator or ends the segment.
+  const char* p = text_.data();
+  const char* end = p + s->end;
+  const char* safe_end = p + text_.size();
+  s->first_bound = static_cast<uint32_t>(bounds_.size());
+  for (const char* q = p + s->begin + 3; q < end; q = FindDelim(q + 1, end, safe_end, encoding_.field)) {
+    bounds_.push_back(static_cast<uint32_t>(q - p));
+  }
+  bounds_.push_back(s->end);
+  s->bound_count = static_cast<uint32_t>(bounds_.size()) - s->first_bound;
+}
+
 void Message::Locate(size_t offset, int* seg, int* field) const {
   // The last segment that begins at or before `offset`.
   int lo = 0, hi = segment_count() - 1;
@@ -374,7 +424,7 @@ void Message::Locate(size_t offset, int* seg, int* field) const {
     }
   }
   *seg = lo;
-  const Segment& s = segments_[lo];
+  const Segment& s = Split(lo);
   // bounds_[first_bound + k] is the separator before field k+1 (k+2 for MSH, whose MSH-1 is that byte).
   int k = 0;
   while (static_cast<uint32_t>(k) + 1 < s.bound_count && bounds_[s.first_bound + k + 1] <= offset) ++k;
@@ -441,13 +491,13 @@ std::string_view Message::segment_text(int seg) const {
 
 int Message::field_count(int seg) const {
   if (seg < 0 || seg >= segment_count()) return 0;
-  const Segment& s = segments_[seg];
+  const Segment& s = Split(seg);
   return static_cast<int>(s.bound_count) - (IsMsh(seg) ? 0 : 1);
 }
 
 bool Message::FieldSpan(int seg, int field, uint32_t* begin, uint32_t* end) const {
   if (seg < 0 || seg >= segment_count() || field < 1) return false;
-  const Segment& s = segments_[seg];
+  const Segment& s = Split(seg);
   int idx;
   if (IsMsh(seg)) {
     if (field == 1) {

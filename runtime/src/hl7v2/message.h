@@ -11,13 +11,18 @@
 // item after the encoding characters; for every other segment SEG-1 is the first item after the id.
 // A 0 for rep / comp / sub means "the whole" field / repetition / component (still delimited text).
 //
-// Parse() builds one index (segments and their field boundaries) in a single pass and reuses the
-// capacity of its vectors, so parsing in a steady state allocates nothing. Repetitions, components and
+// The index is lazy. Parse() finds the segment boundaries in one vectorised pass (and checks what must see
+// the whole message: MSH and its encoding characters, segment ids, NUL bytes, the limits, the UTF-8
+// policy); a segment's field boundaries are found on the first read of one of its fields and kept until
+// the next Parse(). MSH is always split, and so is any segment long enough that a limit could apply to
+// it, so every error Parse() reports is the one an eager index would report. The vectors keep their
+// capacity, so parsing and reading in a steady state allocate nothing. Repetitions, components and
 // subcomponents are found by scanning the (short) field text on each lookup. Raw() returns text still
 // escaped; Value() returns a view into the message when there is nothing to decode, otherwise decodes
 // escape sequences (and ISO-8859-1 → UTF-8 when MSH-18 says so) into the caller's scratch string.
 //
-// Thread-safety: a const Message may be read from many threads; Parse() needs exclusive access.
+// Thread-safety: reads split segments on first use (the index is `mutable`), so a Message must not be
+// read from two threads at once; keep one per thread, as RunContext does. Parse() needs exclusive access.
 #pragma once
 
 #include <cstddef>
@@ -124,12 +129,26 @@ class Message {
   static void Unescape(std::string_view raw, const Encoding& enc, Charset charset, std::string* out);
 
  private:
+  static constexpr uint32_t kUnsplit = UINT32_MAX;
   struct Segment {
     uint32_t begin;        // offset of the segment id in text_
     uint32_t end;          // offset of the terminator (or text end)
-    uint32_t first_bound;  // index into bounds_
+    uint32_t first_bound;  // index into bounds_; kUnsplit until the segment's fields are split
     uint32_t bound_count;  // field separators + 1 (the segment end)
   };
+
+  // The segment with its field boundaries (split now if it was not yet). seg must be in range.
+  const Segment& Split(int seg) const {
+    Segment& s = segments_[static_cast<size_t>(seg)];
+    if (s.first_bound == kUnsplit) SplitFields(&s);
+    return s;
+  }
+  // Records the field separators of a segment that Parse() checked but did not split.
+  void SplitFields(Segment* s) const;
+  // Indexes segment `seg` (begin at offset i) field by field, checking the limits and NUL bytes: for MSH,
+  // and for the segments the fast pass cannot clear. Returns the segment end offset in *end.
+  Status IndexChecked(const ParseOptions& options, std::string_view t, int ordinal, size_t i, size_t msh2_end,
+                      Segment* seg);
 
   // The field's text [begin, end) in text_; false when absent.
   bool FieldSpan(int seg, int field, uint32_t* begin, uint32_t* end) const;
@@ -144,9 +163,10 @@ class Message {
   Encoding encoding_;
   Charset charset_ = Charset::kUtf8;
   bool replace_utf8_ = false;  // values may hold bad UTF-8: Value() repairs them
-  std::vector<Segment> segments_;
-  // For each segment: offsets of its field separators, then the segment end.
-  std::vector<uint32_t> bounds_;
+  // Mutable: reads split segments on first use (see Split).
+  mutable std::vector<Segment> segments_;
+  // For each split segment: offsets of its field separators, then the segment end.
+  mutable std::vector<uint32_t> bounds_;
 };
 
 }  // namespace crosswalk::hl7v2

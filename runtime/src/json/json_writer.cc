@@ -198,7 +198,7 @@ class Writer {
           out_.Put(v.str, v.len);
           return true;
         }
-        out_.String(v.string());
+        PutString(v.string());
         return true;
       case ValueKind::kV2: {
         Value d = Deref(env_, v);
@@ -217,6 +217,17 @@ class Writer {
   bool failed() const { return !status_.ok(); }
 
  private:
+  // A string of options_.quoted (see there) is copied with its quotes; any other is escaped.
+  void PutString(std::string_view s) {
+    const char* d = s.data();
+    const std::string_view q = options_.quoted;
+    if (d > q.data() && d + s.size() < q.data() + q.size() && d[-1] == '"' && d[s.size()] == '"') {
+      out_.Put(d - 1, s.size() + 2);
+    } else {
+      out_.String(s);
+    }
+  }
+
   void Newline(int level) {
     out_.Put('\n');
     for (int i = 0; i < level; ++i) out_.Put("  ", 2);
@@ -295,7 +306,7 @@ class Writer {
       size_t mark = out_.size();
       if (any) out_.Put(',');
       if (options_.pretty) Newline(level + 1);
-      out_.String(m.key);
+      PutString(m.key);
       if (options_.pretty) {
         out_.Put(": ", 2);
       } else {
@@ -354,6 +365,42 @@ Status WriteJson(const ValueEnv& env, const Value& v, std::string* out, const Js
   }
   if (written) *written = wrote;
   return Status::Ok();
+}
+
+std::vector<std::string_view> QuoteConstants(const std::vector<std::string_view>& strings, std::string* buffer) {
+  auto plain = [](std::string_view s) {  // what Sink::String would copy unchanged
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const auto* end = p + s.size();
+    while (p < end) {
+      if (*p >= 0x80) {
+        size_t len = Utf8Length(p, end);
+        if (len == 0) return false;
+        p += len;
+      } else if (kEscape.needs[*p]) {
+        return false;
+      } else {
+        ++p;
+      }
+    }
+    return true;
+  };
+  size_t total = 0;
+  for (std::string_view s : strings) total += plain(s) ? s.size() + 2 : 0;
+  buffer->clear();
+  buffer->reserve(total);
+  std::vector<std::string_view> out;
+  out.reserve(strings.size());
+  for (std::string_view s : strings) {
+    if (!plain(s)) {
+      out.push_back(s);
+      continue;
+    }
+    buffer->push_back('"');
+    out.emplace_back(buffer->data() + buffer->size(), s.size());
+    buffer->append(s);
+    buffer->push_back('"');
+  }
+  return out;
 }
 
 }  // namespace crosswalk::vm

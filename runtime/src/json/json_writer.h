@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "crosswalk/status.h"
 #include "value/value.h"
@@ -43,7 +44,17 @@ struct JsonWriteOptions {
   uint64_t max_work = UINT64_MAX;
   // Thread CPU-time deadline (common/cpu_clock.h), 0 = none; read every 65,536 units of work.
   int64_t cpu_deadline_ns = 0;
+  // Strings already in JSON form: a buffer of `"text"` items, each text needing no escape (no '"', '\\'
+  // or byte below 0x20; valid UTF-8). A string or key that is exactly one such text (it lies in the buffer
+  // between two quotes) is copied with its quotes in one memcpy instead of being scanned. The VM passes
+  // its program's string constants (object keys and constant values), quoted once at load.
+  std::string_view quoted = {};
 };
+
+// Appends `"s"` for each string of `strings` that needs no JSON escaping to *buffer (reserved first, so
+// that views stay valid) and returns, for each string, a view of its text inside *buffer, or the string
+// itself when it needs escaping. For JsonWriteOptions::quoted.
+std::vector<std::string_view> QuoteConstants(const std::vector<std::string_view>& strings, std::string* buffer);
 
 // Appends the JSON text of `v` to *out. When the whole value is empty under the rules (or absent), nothing
 // is appended and *written (if given) is false.

@@ -335,6 +335,10 @@ Object* NewObjectFrom(Arena& arena, const Member* members, uint32_t n, uint32_t*
 
 // ---- absent-value rules, reading ----
 
+namespace {
+bool V2IsEmptyCached(const ValueEnv& env, const Value& v);
+}  // namespace
+
 bool IsEmpty(const ValueEnv& env, const Value& v) {
   switch (v.kind) {
     case ValueKind::kAbsent:
@@ -342,52 +346,80 @@ bool IsEmpty(const ValueEnv& env, const Value& v) {
     case ValueKind::kString: return v.len == 0;
     case ValueKind::kArray: return v.arr == nullptr || v.arr->size == 0;
     case ValueKind::kObject: return v.obj == nullptr || v.obj->size == 0;
-    case ValueKind::kV2: return V2IsEmpty(env, v);
+    case ValueKind::kV2: return V2IsEmptyCached(env, v);
     case ValueKind::kGroup: return v.group == nullptr;
     default: return false;
   }
 }
 
 namespace {
-Value DerefUncached(const ValueEnv& env, const Value& v);
+
+// Reads an HL7 v2 reference once: *value is what Deref returns, and the result is what IsEmpty returns.
+// The node's raw text is found once; the text read is its first leaf, cut from that raw text.
+bool ReadV2(const ValueEnv& env, const V2Ref& r, Value* value) {
+  const hl7v2::Message& msg = *env.message;
+  const hl7v2::Encoding& enc = msg.encoding();
+  std::string_view raw = V2Raw(msg, r);
+  if (raw.empty() || OnlySeparators(raw, enc)) {
+    *value = Value();
+    return true;
+  }
+  if (hl7v2::Message::IsExplicitNull(raw)) {
+    *value = Value::Null();
+    return true;
+  }
+  if (r.field == 0 || (r.segment == 0 && r.field <= 2)) {  // a whole segment; MSH-1 and MSH-2 are never split
+    *value = Value::String(raw);
+    return false;
+  }
+  // A field or component read as text is its first leaf (as HAPI's Terser reads PID-3 as PID-3.1): HL7
+  // delimiters never leak into output. Paths name deeper parts explicitly (PID-3.4.2).
+  std::string_view leaf = raw;
+  if (r.comp == 0) leaf = leaf.substr(0, leaf.find(enc.component));
+  if (r.sub == 0) leaf = leaf.substr(0, leaf.find(enc.subcomponent));
+  std::string* scratch = env.scratch ? env.scratch : &ThreadScratch();
+  std::string_view text = msg.Decode(leaf, scratch);
+  if (text.empty()) {
+    *value = Value();
+    return false;
+  }
+  if (text.data() != leaf.data()) text = env.arena->Copy(text);  // decoded into the scratch buffer
+  *value = Value::String(text);
+  return false;
+}
+
+// The memo entry of a reference, filled on a miss.
+const V2ReadCache::Entry& CachedRead(const ValueEnv& env, const V2Ref& r) {
+  uint64_t key;
+  static_assert(sizeof(key) == sizeof(V2Ref));
+  std::memcpy(&key, &r, sizeof(key));
+  V2ReadCache::Entry& e = env.cache->entries[(key * 0x9E3779B97F4A7C15ull) >> 56];
+  if (e.generation != env.cache->generation || e.key != key) {
+    e.empty = ReadV2(env, r, &e.value);
+    e.key = key;
+    e.generation = env.cache->generation;
+  }
+  return e;
+}
+
+bool V2IsEmptyCached(const ValueEnv& env, const Value& v) {
+  if (env.message == nullptr) return true;
+  if (env.cache == nullptr) return V2IsEmpty(env, v);
+  return CachedRead(env, v.v2).empty;
+}
+
 }  // namespace
 
 Value Deref(const ValueEnv& env, const Value& v) {
   if (v.kind != ValueKind::kV2) return v;
   if (env.message == nullptr) return Value();
-  if (env.cache == nullptr) return DerefUncached(env, v);
-  uint64_t key;
-  static_assert(sizeof(key) == sizeof(V2Ref));
-  std::memcpy(&key, &v.v2, sizeof(key));
-  V2ReadCache::Entry& e = env.cache->entries[(key * 0x9E3779B97F4A7C15ull) >> 56];
-  if (e.generation == env.cache->generation && e.key == key) return e.value;
-  Value r = DerefUncached(env, v);
-  e.key = key;
-  e.generation = env.cache->generation;
-  e.value = r;
-  return r;
+  if (env.cache == nullptr) {
+    Value r;
+    ReadV2(env, v.v2, &r);
+    return r;
+  }
+  return CachedRead(env, v.v2).value;
 }
-
-namespace {
-Value DerefUncached(const ValueEnv& env, const Value& v) {
-  const hl7v2::Message& msg = *env.message;
-  const V2Ref& r = v.v2;
-  std::string_view raw = V2Raw(msg, r);
-  if (raw.empty() || OnlySeparators(raw, msg.encoding())) return Value();
-  if (hl7v2::Message::IsExplicitNull(raw)) return Value::Null();
-  if (r.field == 0) return Value::String(raw);
-  std::string* scratch = env.scratch ? env.scratch : &ThreadScratch();
-  // A field or component read as text is its first leaf (as HAPI's Terser reads PID-3 as PID-3.1): HL7
-  // delimiters never leak into output. Paths name deeper parts explicitly (PID-3.4.2).
-  std::string_view text =
-      msg.Value(r.segment, r.field, r.rep == 0 ? 1 : r.rep, r.comp == 0 ? 1 : r.comp, r.sub == 0 ? 1 : r.sub, scratch);
-  std::string_view whole = msg.text();
-  bool in_message = text.data() >= whole.data() && text.data() + text.size() <= whole.data() + whole.size();
-  if (text.empty()) return Value();
-  if (!in_message) text = env.arena->Copy(text);
-  return Value::String(text);
-}
-}  // namespace
 
 bool Truthy(const ValueEnv& env, const Value& v) {
   if (v.kind == ValueKind::kBool) return v.b;

@@ -172,14 +172,16 @@ struct Object {
 // as hashing one key).
 inline constexpr uint32_t kObjectIndexMin = 32;
 
-// A memo of decoded HL7 v2 reads for one run: maps re-read the same field (`obx.6.1` for unit, code and
-// system), and each read scans the field. Direct-mapped, 256 entries; Reset() between messages is one
-// increment (a generation number), so it costs nothing per message.
+// A memo of HL7 v2 reads for one run: maps re-read the same field (`obx.6.1` for unit, code and system),
+// and test a node (`if pid.8`) before reading it; each read scans the field. One entry holds both what
+// Deref returns and what IsEmpty returns, found with one scan. Direct-mapped, 256 entries; Reset()
+// between messages is one increment (a generation number), so it costs nothing per message.
 struct V2ReadCache {
   struct Entry {
     uint64_t key = 0;
     uint32_t generation = 0;
-    Value value;
+    bool empty = true;  // IsEmpty of the reference
+    Value value;        // Deref of the reference
   };
   Entry entries[256];
   uint32_t generation = 1;

@@ -1,10 +1,87 @@
 #include "vm/hash.h"
 
+#include <atomic>
 #include <cstring>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+#define CW_HAVE_SHA_NI 1
+#else
+#define CW_HAVE_SHA_NI 0
+#endif
 
 namespace crosswalk::vm {
 
 namespace {
+
+#if CW_HAVE_SHA_NI
+// x86 SHA extensions (SHA-NI) with SSSE3 and SSE4.1: CPUID leaf 7 EBX bit 29, leaf 1 ECX bits 9 and 19.
+bool CpuHasShaNi() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+  if (!(c & (1u << 9)) || !(c & (1u << 19))) return false;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  return (b & (1u << 29)) != 0;
+}
+
+// One SHA-1 block with the SHA instructions: 20 groups of 4 rounds (sha1rnds4), the message schedule
+// with sha1msg1 / sha1msg2, the next E with sha1nexte. Same result as the portable Sha1::Block.
+__attribute__((target("sha,ssse3,sse4.1"))) void Sha1BlockShaNi(uint32_t h[5], const uint8_t* p) {
+  const __m128i kBswap = _mm_set_epi64x(0x0001020304050607LL, 0x08090a0b0c0d0e0fLL);
+  __m128i abcd = _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h)), 0x1B);
+  __m128i e0 = _mm_set_epi32(static_cast<int>(h[4]), 0, 0, 0);
+  const __m128i abcd_save = abcd, e0_save = e0;
+  __m128i msg[4];
+  for (int i = 0; i < 4; ++i) {
+    msg[i] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i)), kBswap);
+  }
+  __m128i e1;
+  // Group g covers rounds 4g..4g+3 with message words msg[g % 4]; the immediate of sha1rnds4 is g / 5.
+#define CW_SHA1_GROUP(g, e_in, e_out)                                                         \
+  do {                                                                                        \
+    __m128i& cur = msg[(g) % 4];                                                              \
+    if ((g) == 0) {                                                                           \
+      e_in = _mm_add_epi32(e_in, cur);                                                        \
+    } else {                                                                                  \
+      e_in = _mm_sha1nexte_epu32(e_in, cur);                                                  \
+    }                                                                                         \
+    e_out = abcd;                                                                             \
+    if ((g) >= 3 && (g) <= 18) msg[((g) + 1) % 4] = _mm_sha1msg2_epu32(msg[((g) + 1) % 4], cur); \
+    abcd = _mm_sha1rnds4_epu32(abcd, e_in, (g) / 5);                                          \
+    if ((g) >= 1 && (g) <= 16) msg[((g) + 3) % 4] = _mm_sha1msg1_epu32(msg[((g) + 3) % 4], cur); \
+    if ((g) >= 2 && (g) <= 17) msg[((g) + 2) % 4] = _mm_xor_si128(msg[((g) + 2) % 4], cur);   \
+  } while (0)
+  CW_SHA1_GROUP(0, e0, e1);
+  CW_SHA1_GROUP(1, e1, e0);
+  CW_SHA1_GROUP(2, e0, e1);
+  CW_SHA1_GROUP(3, e1, e0);
+  CW_SHA1_GROUP(4, e0, e1);
+  CW_SHA1_GROUP(5, e1, e0);
+  CW_SHA1_GROUP(6, e0, e1);
+  CW_SHA1_GROUP(7, e1, e0);
+  CW_SHA1_GROUP(8, e0, e1);
+  CW_SHA1_GROUP(9, e1, e0);
+  CW_SHA1_GROUP(10, e0, e1);
+  CW_SHA1_GROUP(11, e1, e0);
+  CW_SHA1_GROUP(12, e0, e1);
+  CW_SHA1_GROUP(13, e1, e0);
+  CW_SHA1_GROUP(14, e0, e1);
+  CW_SHA1_GROUP(15, e1, e0);
+  CW_SHA1_GROUP(16, e0, e1);
+  CW_SHA1_GROUP(17, e1, e0);
+  CW_SHA1_GROUP(18, e0, e1);
+  CW_SHA1_GROUP(19, e1, e0);
+#undef CW_SHA1_GROUP
+  e0 = _mm_sha1nexte_epu32(e0, e0_save);
+  abcd = _mm_add_epi32(abcd, abcd_save);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(h), _mm_shuffle_epi32(abcd, 0x1B));
+  h[4] = static_cast<uint32_t>(_mm_extract_epi32(e0, 3));
+}
+
+std::atomic<bool> g_sha1_hardware{CpuHasShaNi()};
+#else
+std::atomic<bool> g_sha1_hardware{false};
+#endif
 
 inline uint32_t Rol(uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
 inline uint32_t Ror(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
@@ -73,7 +150,23 @@ constexpr uint32_t kK256[64] = {
 
 Sha1::Sha1() : h_{0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0} {}
 
+bool SetSha1Hardware(bool enabled) {
+#if CW_HAVE_SHA_NI
+  static const bool available = CpuHasShaNi();
+  g_sha1_hardware.store(enabled && available, std::memory_order_relaxed);
+#else
+  (void)enabled;
+#endif
+  return g_sha1_hardware.load(std::memory_order_relaxed);
+}
+
 void Sha1::Block(const uint8_t* p) {
+#if CW_HAVE_SHA_NI
+  if (g_sha1_hardware.load(std::memory_order_relaxed)) {
+    Sha1BlockShaNi(h_, p);
+    return;
+  }
+#endif
   uint32_t w[80];
   for (int i = 0; i < 16; ++i) w[i] = LoadBe32(p + 4 * i);
   for (int i = 16; i < 80; ++i) w[i] = Rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);

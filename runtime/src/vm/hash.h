@@ -23,6 +23,11 @@ class Sha1 {
   size_t used_ = 0;
 };
 
+// SHA-1 blocks use the CPU's SHA instructions (x86 SHA-NI) when it has them, else portable code (the same
+// digests). SetSha1Hardware(false) forces the portable code (tests compare the two); returns whether the
+// SHA instructions are now in use.
+bool SetSha1Hardware(bool enabled);
+
 class Sha256 {
  public:
   Sha256();

@@ -48,7 +48,10 @@ using vm::ValueKind;
 class Program::Impl {
  public:
   bytecode::Program code;
-  std::vector<Value> constants;  // decoded constant pool (strings point into `code.constants`)
+  // Decoded constant pool. Strings point into `quoted` (those that need no JSON escaping, written out
+  // with one memcpy: see JsonWriteOptions::quoted) or into `code.constants`.
+  std::vector<Value> constants;
+  std::string quoted;
   // The store the program is bound to (nullptr when the program uses no terminology).
   term::Store* store = nullptr;
   // Per term ref: its canonical "url" or "url|version", as the store takes it.
@@ -125,13 +128,18 @@ Result<std::shared_ptr<const Program>> Runtime::Load(std::string_view bytes) con
     if (!read.ok()) return read.status();
     auto impl = std::make_unique<Program::Impl>();
     impl->code = std::move(read).value();
+    std::vector<std::string_view> strings;
+    for (const auto& c : impl->code.constants) strings.emplace_back(c.s);
+    const std::vector<std::string_view> quoted = vm::QuoteConstants(strings, &impl->quoted);
     for (const auto& c : impl->code.constants) {
       switch (c.tag) {
         case bytecode::Constant::Tag::kNull: impl->constants.push_back(Value::Null()); break;
         case bytecode::Constant::Tag::kBool: impl->constants.push_back(Value::Bool(c.i != 0)); break;
         case bytecode::Constant::Tag::kInt: impl->constants.push_back(Value::Int(c.i)); break;
         case bytecode::Constant::Tag::kDecimal: impl->constants.push_back(Value::Decimal(c.i, c.scale)); break;
-        case bytecode::Constant::Tag::kString: impl->constants.push_back(Value::String(c.s)); break;
+        case bytecode::Constant::Tag::kString:
+          impl->constants.push_back(Value::String(quoted[impl->constants.size()]));
+          break;
       }
     }
     // Bind terminology: every resource the program names must be in the store.
@@ -212,6 +220,7 @@ class RunContext::Impl {
   Value ItemsOf(const Value& v);
 
   std::vector<Frame> frames_;
+  std::string_view concat_parts_[256];  // CONCAT's pieces (C is 8 bits: at most 255)
 };
 
 RunContext::RunContext(const Runtime& runtime) : impl_(std::make_unique<Impl>(runtime)) {}
@@ -387,6 +396,7 @@ Status RunContext::Impl::Run(const Program& program, std::string_view input, con
   wopts.max_output_bytes = options.limits.max_output_bytes;
   wopts.max_work = budget_left;
   wopts.cpu_deadline_ns = cpu_deadline_ns;
+  wopts.quoted = p.quoted;
   Status w = vm::WriteJson(env, result, &out->json, wopts);
   if (!w.ok()) {
     ErrorContext ctx;
@@ -667,7 +677,7 @@ next_insn:
         Value source = v;
         if (v.kind == ValueKind::kV2) v = vm::Deref(env, v);
         if (!vm::IsEmpty(env, v)) {
-          std::string_view key = kconst[AUX_].s;
+          std::string_view key = K[AUX_].string();  // in p.quoted: written with one memcpy
           vm::ObjectSet(arena, obj.obj, key, v);
           if (options.trace) out->trace.push_back(TraceLine(p, cur, key, source));
         }
@@ -776,7 +786,7 @@ next_insn:
       CW_CASE(CONCAT) {
         uint32_t b = B_, n = C_;
         size_t total = 0;
-        std::string_view parts[256];
+        std::string_view* parts = concat_parts_;  // not a local array: that would be zeroed (4 KB) per CONCAT
         for (uint32_t i = 0; i < n; ++i) {
           parts[i] = vm::ToString(env, R[b + i]);
           total += parts[i].size();

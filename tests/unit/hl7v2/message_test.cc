@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "hl7v2/framing.h"
 
@@ -298,6 +299,64 @@ TEST(Hl7v2Limits, MaxFieldBytes) {
   Message m;
   EXPECT_TRUE(m.Parse("MSH|^~\\&|A\rNTE|1|12345678", o).ok());
   EXPECT_EQ(m.Parse("MSH|^~\\&|A\rNTE|1|123456789", o).code(), StatusCode::kLimitExceeded);
+}
+
+// The index splits a segment's fields on the first read of one of them. Reads in any order, of segments
+// split or not, and of long segments (split while parsing, for the limits), agree with a plain split.
+TEST(Hl7v2Message, LazyIndexReadsLikeAPlainSplit) {
+  std::vector<std::string> segs = {"MSH|^~\\&|A|B||D|20240101||ORU^R01|X1|P|2.5.1"};
+  for (int s = 0; s < 40; ++s) {
+    std::string seg = s % 7 == 3 ? "NTE" : "OBX";
+    int fields = (s * 5) % 13;
+    for (int f = 1; f <= fields; ++f) {
+      seg += "|";
+      if ((s + f) % 4 != 0) seg += std::to_string(s) + "." + std::to_string(f) + "^c~r" + std::to_string(f);
+    }
+    if (s == 17) seg += "|" + std::string(1500, 'L');  // longer than the default limits: split while parsing
+    segs.push_back(seg);
+  }
+  std::string text;
+  for (const std::string& seg : segs) text += seg + (segs.size() % 2 ? "\r" : "\r\n");
+  Message m;
+  ASSERT_TRUE(m.Parse(text).ok());
+  ASSERT_EQ(m.segment_count(), static_cast<int>(segs.size()));
+  for (int k = 0; k < m.segment_count(); ++k) {
+    const int s = (k * 17 + 5) % m.segment_count();  // not in order
+    std::vector<std::string> fields;
+    for (size_t b = 0, e;; b = e + 1) {
+      e = segs[s].find('|', b);
+      fields.push_back(segs[s].substr(b, e == std::string::npos ? std::string::npos : e - b));
+      if (e == std::string::npos) break;
+    }
+    const int first = s == 0 ? 3 : 1;  // MSH-3 is the piece after the encoding characters
+    const int offset = s == 0 ? 1 : 0;
+    EXPECT_EQ(m.segment_text(s), segs[s]);
+    EXPECT_EQ(m.field_count(s), static_cast<int>(fields.size()) - 1 + offset) << s;
+    for (int f = first; f < m.field_count(s) + 3; ++f) {
+      const size_t piece = static_cast<size_t>(f - offset);
+      EXPECT_EQ(m.Raw(s, f), piece < fields.size() ? fields[piece] : "") << s << " " << f;
+    }
+  }
+  EXPECT_EQ(m.Raw(2, 2, 2), "r2");
+  EXPECT_EQ(m.Raw(2, 2, 1, 2), "c");
+}
+
+// Errors found in a segment after many unread ones name the same position as an eager index would.
+TEST(Hl7v2Message, LazyIndexKeepsErrorPositions) {
+  std::string text = "MSH|^~\\&|A";
+  for (int i = 0; i < 20; ++i) text += "\rNTE|" + std::to_string(i) + "|x^y";
+  Message m;
+  Status st = m.Parse(text + "\rOBX|1|2|a" + std::string(1, '\0') + "b|4\rPID|1");
+  EXPECT_EQ(st.code(), StatusCode::kParseError);
+  EXPECT_NE(st.ToString().find("segment 22 (OBX), field 3"), std::string::npos) << st.ToString();
+  ParseOptions o;
+  o.max_fields_per_segment = 40;
+  st = m.Parse(text + "\rOBX" + std::string(41, '|') + "\rPID|1", o);
+  EXPECT_EQ(st.code(), StatusCode::kLimitExceeded);
+  EXPECT_NE(st.ToString().find("segment 22 (OBX), field 41"), std::string::npos) << st.ToString();
+  // A NUL before a limit in the same segment is the error, as it comes first.
+  st = m.Parse(text + "\rOBX|" + std::string(1, '\0') + std::string(41, '|'), o);
+  EXPECT_NE(st.ToString().find("NUL"), std::string::npos) << st.ToString();
 }
 
 TEST(Hl7v2Message, ReuseKeepsCapacity) {

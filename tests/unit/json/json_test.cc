@@ -206,6 +206,33 @@ TEST_F(JsonTest, WriterAppliesAbsentRulesDeeply) {
   EXPECT_EQ(out, "prefix");
 }
 
+// Constants quoted once (the VM's object keys and constant strings) are copied as they are; a piece of one
+// (substring of a constant), a string that needs escaping and a string outside the buffer are escaped as usual.
+TEST_F(JsonTest, QuotedConstantsWriteLikeEscapedOnes) {
+  const std::vector<std::string> texts = {"resourceType", "Patient", "", "a\"b", "tab\there", "é ok", "bad\xff"};
+  std::vector<std::string_view> views(texts.begin(), texts.end());
+  std::string buffer;
+  const std::vector<std::string_view> q = QuoteConstants(views, &buffer);
+  ASSERT_EQ(q.size(), texts.size());
+  EXPECT_EQ(buffer, "\"resourceType\"\"Patient\"\"\"\"\u00e9 ok\"");
+  for (size_t i = 0; i < q.size(); ++i) EXPECT_EQ(q[i], texts[i]);
+  EXPECT_EQ(q[3].data(), texts[3].data());  // needs escaping: not in the buffer
+  Object* o = NewObject(arena_);
+  ObjectSet(arena_, o, q[0], Value::String(q[1]));
+  ObjectSet(arena_, o, q[5], Value::String(q[3]));
+  ObjectSet(arena_, o, q[1], Value::String(q[0].substr(0, 8)));
+  ObjectSet(arena_, o, "x", Value::String(q[4]));
+  ObjectSet(arena_, o, q[6], Value::String(q[2]));
+  JsonWriteOptions plain;
+  plain.fhir_absent_rules = false;
+  JsonWriteOptions fast = plain;
+  fast.quoted = buffer;
+  const std::string expected = "{\"resourceType\":\"Patient\",\"\u00e9 ok\":\"a\\\"b\",\"Patient\":\"resource\","
+                               "\"x\":\"tab\\there\",\"bad\ufffd\":\"\"}";
+  EXPECT_EQ(Write(Value::MakeObject(o), plain), expected);
+  EXPECT_EQ(Write(Value::MakeObject(o), fast), expected);
+}
+
 TEST_F(JsonTest, PrettyPrinting) {
   Value v;
   ASSERT_TRUE(Read(R"({"a":[1,{"b":"c"}],"d":{},"e":[]})", &v).ok());
