@@ -279,10 +279,12 @@ std::string SourceLineWithCaret(std::string_view line, uint32_t col) {
 
 }  // namespace
 
-std::string FormatDiagnostics(const CompileResult& result) {
+std::string FormatDiagnostics(const CompileResult& result) { return FormatDiagnostics(result.diagnostics, result.files); }
+
+std::string FormatDiagnostics(const std::vector<Diagnostic>& diagnostics, const std::vector<SourceFileInfo>& files) {
   std::string out;
-  for (const Diagnostic& d : result.diagnostics) {
-    const SourceFileInfo* file = d.loc.file < result.files.size() ? &result.files[d.loc.file] : nullptr;
+  for (const Diagnostic& d : diagnostics) {
+    const SourceFileInfo* file = d.loc.file < files.size() ? &files[d.loc.file] : nullptr;
     if (file) out += file->path + ":";
     if (d.loc.line) out += std::to_string(d.loc.line) + ":" + std::to_string(d.loc.col) + ":";
     out += d.severity == Severity::kError ? " error: " : d.severity == Severity::kWarning ? " warning: " : " note: ";

@@ -864,6 +864,53 @@ bool CheckSourceBytes(uint32_t file, std::string_view text, DiagnosticSink& sink
 
 size_t Utf8SequenceLength(std::string_view s, size_t i) { return Utf8Length(s, i); }
 
+bool LexSource(const std::string& text, std::vector<SourceToken>* out) {
+  out->clear();
+  // ANTLR's indices count code points; the tokens are wanted in bytes.
+  std::vector<size_t> byte_at;  // byte offset of each code point, and the text's size at the end
+  byte_at.reserve(text.size() + 1);
+  for (size_t i = 0; i < text.size();) {
+    byte_at.push_back(i);
+    size_t n = Utf8Length(text, i);
+    i += n == 0 ? 1 : n;
+  }
+  byte_at.push_back(text.size());
+  try {
+    antlr4::ANTLRInputStream input(text);
+    CrosswalkLexer lexer(&input);
+    lexer.removeErrorListeners();
+    for (auto token = lexer.nextToken(); token->getType() != antlr4::Token::EOF; token = lexer.nextToken()) {
+      size_t start = token->getStartIndex(), stop = token->getStopIndex() + 1;
+      if (start >= byte_at.size() || stop >= byte_at.size() || stop <= start) {
+        out->clear();
+        return false;
+      }
+      TokenKind kind;
+      switch (token->getType()) {
+        case CrosswalkLexer::ID: kind = TokenKind::kName; break;
+        case CrosswalkLexer::INT:
+        case CrosswalkLexer::DECIMAL: kind = TokenKind::kNumber; break;
+        case CrosswalkLexer::STRING:
+        case CrosswalkLexer::SQSTRING: kind = TokenKind::kString; break;
+        case CrosswalkLexer::V2FIELD: kind = TokenKind::kV2Field; break;
+        case CrosswalkLexer::DOTNUM: kind = TokenKind::kDotNum; break;
+        case CrosswalkLexer::ERRCHAR:
+        case CrosswalkLexer::UNTERMINATED_STRING: kind = TokenKind::kInvalid; break;
+        default: {
+          std::string t = token->getText();
+          bool word = !t.empty() && ((t[0] >= 'a' && t[0] <= 'z') || (t[0] >= 'A' && t[0] <= 'Z'));
+          kind = word ? TokenKind::kKeyword : TokenKind::kPunct;
+        }
+      }
+      out->push_back({kind, byte_at[start], byte_at[stop]});
+    }
+    return true;
+  } catch (...) {
+    out->clear();
+    return false;
+  }
+}
+
 bool ParseModule(uint32_t file, const std::string& text, const ParseOptions& options, AstArena& arena,
                  DiagnosticSink& sink, Module* out) {
   out->file = file;

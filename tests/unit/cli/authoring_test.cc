@@ -1,5 +1,6 @@
-// `crosswalk check` and `crosswalk test` as a map author runs them: a folder of maps and golden cases,
-// failures with readable differences, --update, JUnit XML, exit codes.
+// `crosswalk check`, `crosswalk test` and `crosswalk fmt` as a map author runs them: a folder of maps and
+// golden cases, failures with readable differences, --update, JUnit XML, formatting in place and --check,
+// exit codes.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -186,6 +187,45 @@ TEST_F(AuthoringTest, UsageAndCompileErrors) {
   EXPECT_EQ(broken.status, 1);
   EXPECT_NE(broken.err.find("undefined name 'nope'"), std::string::npos) << broken.err;
   EXPECT_NE(broken.err.find("crosswalk test: the maps do not compile"), std::string::npos) << broken.err;
+}
+
+TEST_F(AuthoringTest, FmtRewritesInPlaceAndChecks) {
+  fs::create_directories(dir_ / "m" / "sub");
+  std::string messy = "map   M:json->json{\na :1   // one\n}\n";
+  std::string canonical = "map M : json -> json {\n  a: 1   // one\n}\n";
+  Write("m/a.cw", messy);
+  Write("m/sub/b.cw", canonical);
+  Write("m/notes.txt", messy);
+  Proc check = Tool("fmt --check " + Path("m"));
+  EXPECT_EQ(check.status, 1);
+  EXPECT_EQ(check.out, Path("m/a.cw") + "\n");
+  EXPECT_NE(check.err.find("1 file is not in the canonical layout"), std::string::npos) << check.err;
+  EXPECT_EQ(ReadFile(Path("m/a.cw")), messy) << "--check wrote";
+
+  Proc fmt = Tool("fmt " + Path("m"));
+  EXPECT_EQ(fmt.status, 0) << fmt.err;
+  EXPECT_EQ(ReadFile(Path("m/a.cw")), canonical);
+  EXPECT_EQ(ReadFile(Path("m/notes.txt")), messy);
+  EXPECT_EQ(Tool("fmt --check " + Path("m")).status, 0);
+
+  // Standard input to standard output.
+  Write("in.cw", messy);
+  Proc pipe = Tool("fmt - < " + Path("in.cw"));
+  EXPECT_EQ(pipe.status, 0);
+  EXPECT_EQ(pipe.out, canonical);
+}
+
+TEST_F(AuthoringTest, FmtLeavesAFileWithSyntaxErrorsAlone) {
+  std::string broken = "map M : json -> json {\n  a: (1\n}\n";
+  Write("bad.cw", broken);
+  Proc p = Tool("fmt " + Path("bad.cw"));
+  EXPECT_EQ(p.status, 1);
+  EXPECT_NE(p.err.find("bad.cw:3:1: error:"), std::string::npos) << p.err;
+  EXPECT_NE(p.err.find("not formatted (it does not parse)"), std::string::npos) << p.err;
+  EXPECT_EQ(ReadFile(Path("bad.cw")), broken);
+  EXPECT_EQ(Tool("fmt").status, 2);
+  EXPECT_EQ(Tool("fmt --bogus x.cw").status, 2);
+  EXPECT_EQ(Tool("fmt " + Path("missing.cw")).status, 1);
 }
 
 }  // namespace
