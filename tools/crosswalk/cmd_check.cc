@@ -13,10 +13,11 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: crosswalk check FILE.cw... [-I DIR]... [--werror]\n"
+    "usage: crosswalk check FILE.cw... [-I DIR]... [--werror] [--allow-undeclared-z]\n"
     "  Compiles maps (and what they import) and runs every static check; writes nothing.\n"
     "  -I DIR     also look for imported modules in DIR (repeatable)\n"
     "  --werror   treat warnings as errors (exit 1 when there is any)\n"
+    "  --allow-undeclared-z   no warning for Z-segments read without a `segment` declaration\n"
     "  Diagnostics are printed as file:line:col with the source line; exit 0 when the maps are sound,\n"
     "  1 when there are errors, 2 on a usage error.\n";
 
@@ -33,6 +34,8 @@ int RunCheck(const std::vector<std::string>& args) {
       options.include_dirs.push_back(args[++i]);
     } else if (a.rfind("-I", 0) == 0 && a.size() > 2) {
       options.include_dirs.push_back(a.substr(2));
+    } else if (a == "--allow-undeclared-z") {
+      options.warn_undeclared_z_segments = false;
     } else if (a == "--werror") {
       werror = true;
     } else if (!a.empty() && a[0] == '-') {

@@ -44,6 +44,7 @@ constexpr const char* kUsage =
     "                  inside each CASES folder)\n"
     "  --program FILE  test a compiled program instead\n"
     "  -I DIR          also look for imported modules in DIR (repeatable)\n"
+    "  --allow-undeclared-z   no warning for Z-segments read without a `segment` declaration\n"
     "  --term DIR      the terminology store\n"
     "  --update        rewrite the expectations from the current outputs (review the diff)\n"
     "  --junit FILE    also write a JUnit XML report\n"
@@ -384,6 +385,8 @@ int RunTest(const std::vector<std::string>& args) {
     } else if (a == "--program" && value(&program_path)) {
     } else if (a == "--term" && value(&term_dir)) {
     } else if (a == "--junit" && value(&junit)) {
+    } else if (a == "--allow-undeclared-z") {
+      copts.warn_undeclared_z_segments = false;
     } else if (a == "--update") {
       update = true;
     } else if (a == "--now" && value(&options.now)) {

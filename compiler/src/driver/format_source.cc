@@ -1,11 +1,11 @@
-// FormatSource (compiler.h): parse for the syntax errors, lay the tokens out (fmt/format.h), and check that
+// FormatSource (compiler.h): parse for the syntax errors, lay the tokens out (layout/layout.h), and check that
 // only white space changed before handing the text back.
 #include <exception>
 
 #include "ast/ast.h"
 #include "crosswalk/compiler/compiler.h"
 #include "diag/sink.h"
-#include "fmt/format.h"
+#include "layout/layout.h"
 #include "parse/parse_adapter.h"
 
 namespace crosswalk::compiler {
@@ -28,7 +28,7 @@ FormatResult Format(const std::string& path, const std::string& text, const Comp
   r.files.push_back({path, text});
   DiagnosticSink sink(options.max_errors);
   if (text.size() > options.max_source_bytes) {
-    sink.Error({0, 1, 1}, "E0002", "file is larger than the limit of " + std::to_string(options.max_source_bytes) + " bytes");
+    sink.Error({0, 1, 1}, DiagCode::E0002, "file is larger than the limit of " + std::to_string(options.max_source_bytes) + " bytes");
     r.diagnostics = std::move(sink.diagnostics());
     return r;
   }
@@ -45,7 +45,7 @@ FormatResult Format(const std::string& path, const std::string& text, const Comp
   if (LexSource(text, &tokens)) out = FormatTokens(text, tokens);
   if (!out || !LexSource(*out, &again) || !SameTokens(text, tokens, *out, again) ||
       SourceComments(text, tokens) != SourceComments(*out, again)) {
-    r.diagnostics.push_back({Severity::kError, {0, 0, 0}, "E0000",
+    r.diagnostics.push_back({Severity::kError, {0, 0, 0}, std::string(DiagCodeName(DiagCode::E0000)),
                              "internal error: the formatter would change more than white space (file left as it is)"});
     return r;
   }
@@ -61,7 +61,7 @@ FormatResult FormatSource(const std::string& path, const std::string& text, cons
   } catch (const std::exception& e) {
     FormatResult r;
     r.files.push_back({path, text});
-    r.diagnostics.push_back({Severity::kError, {}, "E0000", std::string("internal error: ") + e.what()});
+    r.diagnostics.push_back({Severity::kError, {}, std::string(DiagCodeName(DiagCode::E0000)), std::string("internal error: ") + e.what()});
     return r;
   }
 }

@@ -63,6 +63,29 @@ TEST_F(AuthoringTest, CheckWritesNothingAndReportsErrorsAndWarnings) {
   EXPECT_EQ(Tool("check " + Path("missing.cw")).status, 1);
 }
 
+TEST_F(AuthoringTest, CheckWarningsAndTheirSwitches) {
+  std::string map = Write("z.cw", "map M : hl7v2 \"ADT^A01\" -> json {\n  vip: ZPI-2\n}\n");
+  Proc p = Tool("check " + map);
+  EXPECT_EQ(p.status, 0) << p.err;
+  EXPECT_NE(p.err.find("z.cw:2:8: warning: Z-segment ZPI is not declared"), std::string::npos) << p.err;
+  EXPECT_NE(p.err.find("[W0002]"), std::string::npos) << p.err;
+  Proc strict = Tool("check --werror " + map);
+  EXPECT_EQ(strict.status, 1);
+  EXPECT_NE(strict.err.find("crosswalk check: 0 errors, 1 warning"), std::string::npos) << strict.err;
+  Proc allowed = Tool("check --werror --allow-undeclared-z " + map);
+  EXPECT_EQ(allowed.status, 0) << allowed.err;
+  EXPECT_EQ(allowed.err, "");
+  // Declared, the segment is checked against its declaration.
+  std::string declared = Write("zd.cw", "segment ZPI { 1: set_id, 2: vip_flag }\n"
+                                        "map M : hl7v2 \"ADT^A01\" -> json {\n  vip: ZPI-2\n  pet: ZPI-44\n}\n");
+  Proc d = Tool("check " + declared);
+  EXPECT_EQ(d.status, 1);
+  EXPECT_NE(d.err.find("zd.cw:4:8: error: ZPI has no field 44 (its declaration at line 1 has fields up to 2) [E0217]"),
+            std::string::npos)
+      << d.err;
+  EXPECT_EQ(Tool("compile --allow-undeclared-z " + map + " -o " + Path("z.cwb")).status, 0);
+}
+
 TEST_F(AuthoringTest, CheckResolvesImportsThroughIncludeDirs) {
   fs::create_directories(dir_ / "lib" / "util");
   Write("lib/util/names.cw", "def Upper(x) = upper(x)\n");
@@ -220,7 +243,7 @@ TEST_F(AuthoringTest, FmtLeavesAFileWithSyntaxErrorsAlone) {
   Write("bad.cw", broken);
   Proc p = Tool("fmt " + Path("bad.cw"));
   EXPECT_EQ(p.status, 1);
-  EXPECT_NE(p.err.find("bad.cw:3:1: error:"), std::string::npos) << p.err;
+  EXPECT_NE(p.err.find("bad.cw:2:6: error: '(' is not closed before"), std::string::npos) << p.err;
   EXPECT_NE(p.err.find("not formatted (it does not parse)"), std::string::npos) << p.err;
   EXPECT_EQ(ReadFile(Path("bad.cw")), broken);
   EXPECT_EQ(Tool("fmt").status, 2);

@@ -1,4 +1,4 @@
-#include "fmt/format.h"
+#include "layout/layout.h"
 
 #include <algorithm>
 #include <set>
