@@ -14,6 +14,7 @@ item
   | mapDecl
   | defDecl
   | constDecl
+  | segmentDecl
   ;
 
 importDecl: IMPORT qualifiedName (AS alias=ID)? SEMI?;
@@ -21,6 +22,11 @@ qualifiedName: moduleName (DOT moduleName)*;
 moduleName: ID | kind;
 
 constDecl: CONST name=ID ASSIGN value=expr SEMI?;
+
+// `segment ZPI { 1: set_id, 2: vip_flag }`: the fields of a Z-segment. `segment` is not a keyword (it stays
+// usable as a name): no other item starts with a name, and the adapter checks the word.
+segmentDecl: word=ID name=ID LBRACE (segmentField sep?)* RBRACE;
+segmentField: number=INT COLON fieldName=ID;
 
 mapDecl: MAP name=ID COLON src=kind srcType=STRING? ARROW dst=kind dstType=STRING? block;
 kind: HL7V2 | FHIR | JSON;

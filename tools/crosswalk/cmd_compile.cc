@@ -10,10 +10,11 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: crosswalk compile FILE.cw... -o OUT.cwb [-I DIR]...\n"
+    "usage: crosswalk compile FILE.cw... -o OUT.cwb [-I DIR]... [--allow-undeclared-z]\n"
     "  Compiles maps (and what they import) into one verified bytecode program.\n"
     "  -o FILE   where to write the program (required)\n"
     "  -I DIR    also look for imported modules in DIR (repeatable)\n"
+    "  --allow-undeclared-z   no warning for Z-segments read without a `segment` declaration\n"
     "  Every error is reported as file:line:col with the source line; the exit status is 1 on errors.\n";
 
 int RunCompile(const std::vector<std::string>& args) {
@@ -29,6 +30,8 @@ int RunCompile(const std::vector<std::string>& args) {
       out = args[++i];
     } else if (a == "-I" && i + 1 < args.size()) {
       options.include_dirs.push_back(args[++i]);
+    } else if (a == "--allow-undeclared-z") {
+      options.warn_undeclared_z_segments = false;
     } else if (a.rfind("-I", 0) == 0 && a.size() > 2) {
       options.include_dirs.push_back(a.substr(2));
     } else if (!a.empty() && a[0] == '-') {

@@ -124,6 +124,20 @@ struct ConstDecl {
   Expr* value = nullptr;  // folded to a literal by lowering
 };
 
+// `segment ZPI { 1: set_id, 2: vip_flag }` at module level: a Z-segment's fields.
+struct SegmentDecl {
+  struct Field {
+    SourceLocation loc;
+    int64_t number = 0;
+    std::string name;
+  };
+  SourceLocation loc;       // of the segment id
+  std::string word;         // the leading word, which must be `segment` (checked by lowering)
+  SourceLocation word_loc;
+  std::string name;         // "ZPI"
+  std::vector<Field> fields;
+};
+
 struct ImportDecl {
   SourceLocation loc;
   std::string path;   // "hl7v2.datatypes"
@@ -136,6 +150,7 @@ struct Module {
   std::vector<MapDecl*> maps;
   std::vector<DefDecl*> defs;
   std::vector<ConstDecl> consts;
+  std::vector<SegmentDecl> segments;
 };
 
 // Owns every node; addresses are stable.

@@ -67,7 +67,7 @@ class Driver {
       bool any_map = false;
       for (const auto& u : units_) any_map |= u.root && !u.module.maps.empty();
       if (!any_map && !units_.empty()) {
-        sink_.Error({0, 1, 1}, "E0200", "no `map` declared: a program needs at least one map as its entry point");
+        sink_.Error({0, 1, 1}, DiagCode::E0200, "no `map` declared: a program needs at least one map as its entry point");
       }
     }
     // Lower even after syntax errors: ANTLR recovered a tree, and checking it reports the remaining errors
@@ -80,12 +80,13 @@ class Driver {
       // A constant cannot be larger than the format allows (the verifier would reject the file).
       lopts.max_constant_bytes = std::min<uint64_t>(options_.max_constant_bytes, bytecode::kMaxStringBytes);
       lopts.max_constant_pool_bytes = options_.max_constant_pool_bytes;
+      lopts.warn_undeclared_z_segments = options_.warn_undeclared_z_segments;
       Lower(units_, paths, lopts, sink_, &program);
     }
     if (!sink_.has_errors()) {
       Status verified = bytecode::VerifyProgram(program);
       if (!verified.ok()) {
-        sink_.Error({0, 0, 0}, "E0000", "internal error: the compiler produced an invalid program: " +
+        sink_.Error({0, 0, 0}, DiagCode::E0000, "internal error: the compiler produced an invalid program: " +
                                             verified.ToString());
       } else {
         result.bytecode = bytecode::WriteProgram(program);
@@ -118,7 +119,7 @@ class Driver {
     auto it = unit_by_key_.find(key);
     if (it != unit_by_key_.end()) {
       if (loading_.count(it->second)) {
-        sink_.Error(from, "E0201", "import cycle: '" + path + "' imports itself (directly or indirectly)");
+        sink_.Error(from, DiagCode::E0223, "import cycle: '" + path + "' imports itself (directly or indirectly)");
         return -1;
       }
       return it->second;
@@ -129,7 +130,7 @@ class Driver {
     } else {
       std::ifstream in(path, std::ios::binary);
       if (!in) {
-        sink_.Error(from, "E0001", "cannot read '" + path + "'");
+        sink_.Error(from, DiagCode::E0001, "cannot read '" + path + "'");
         return -1;
       }
       std::ostringstream ss;
@@ -139,7 +140,7 @@ class Driver {
     uint32_t file = static_cast<uint32_t>(files_.size());
     files_.push_back({path, source});
     if (source.size() > options_.max_source_bytes) {
-      sink_.Error({file, 1, 1}, "E0002",
+      sink_.Error({file, 1, 1}, DiagCode::E0002,
                   "file is larger than the limit of " + std::to_string(options_.max_source_bytes) + " bytes");
       return -1;
     }
@@ -171,7 +172,7 @@ class Driver {
       if (found.empty()) {
         std::string searched;
         for (const auto& c : candidates) searched += (searched.empty() ? "" : ", ") + c.parent_path().string();
-        sink_.Error(imp.loc, "E0201", "cannot find module '" + imp.path + "' (looked for " + rel + " in " +
+        sink_.Error(imp.loc, DiagCode::E0201, "cannot find module '" + imp.path + "' (looked for " + rel + " in " +
                                           searched + ")");
         continue;
       }
@@ -212,7 +213,7 @@ CompileResult Compile(const std::vector<std::string>& root_files, const CompileO
     return Driver(options).Run(roots);
   } catch (const std::exception& e) {
     CompileResult r;
-    r.diagnostics.push_back({Severity::kError, {}, "E0000", std::string("internal error: ") + e.what()});
+    r.diagnostics.push_back({Severity::kError, {}, std::string(DiagCodeName(DiagCode::E0000)), std::string("internal error: ") + e.what()});
     return r;
   }
 }
@@ -222,7 +223,7 @@ CompileResult CompileSource(const std::string& path, const std::string& text, co
     return Driver(options).Run({{path, text}});
   } catch (const std::exception& e) {
     CompileResult r;
-    r.diagnostics.push_back({Severity::kError, {}, "E0000", std::string("internal error: ") + e.what()});
+    r.diagnostics.push_back({Severity::kError, {}, std::string(DiagCodeName(DiagCode::E0000)), std::string("internal error: ") + e.what()});
     return r;
   }
 }
@@ -279,10 +280,12 @@ std::string SourceLineWithCaret(std::string_view line, uint32_t col) {
 
 }  // namespace
 
-std::string FormatDiagnostics(const CompileResult& result) {
+std::string FormatDiagnostics(const CompileResult& result) { return FormatDiagnostics(result.diagnostics, result.files); }
+
+std::string FormatDiagnostics(const std::vector<Diagnostic>& diagnostics, const std::vector<SourceFileInfo>& files) {
   std::string out;
-  for (const Diagnostic& d : result.diagnostics) {
-    const SourceFileInfo* file = d.loc.file < result.files.size() ? &result.files[d.loc.file] : nullptr;
+  for (const Diagnostic& d : diagnostics) {
+    const SourceFileInfo* file = d.loc.file < files.size() ? &files[d.loc.file] : nullptr;
     if (file) out += file->path + ":";
     if (d.loc.line) out += std::to_string(d.loc.line) + ":" + std::to_string(d.loc.col) + ":";
     out += d.severity == Severity::kError ? " error: " : d.severity == Severity::kWarning ? " warning: " : " note: ";

@@ -79,6 +79,7 @@ class Lowerer {
   Lowerer(std::vector<ModuleUnit>& units, DiagnosticSink& sink, const LowerOptions& options,
           bytecode::Program* program)
       : units_(units), sink_(sink), program_(*program), fold_(options.fold_constants),
+        warn_undeclared_z_(options.warn_undeclared_z_segments),
         budget_(options.max_constant_bytes, options.max_constant_pool_bytes),
         max_pool_bytes_(options.max_constant_pool_bytes) {}
 
@@ -89,11 +90,11 @@ class Lowerer {
       for (const DefDecl* d : units_[u].module.defs) {
         auto& table = defs_by_unit_[static_cast<int>(u)];
         if (table.count(d->name)) {
-          sink_.Error(d->loc, "E0202", "function '" + d->name + "' is defined twice in this module");
+          sink_.Error(d->loc, DiagCode::E0202, "function '" + d->name + "' is defined twice in this module");
           continue;
         }
         if (bytecode::kBuiltinCount && FindBuiltin(d->name) >= 0) {
-          sink_.Error(d->loc, "E0202", "'" + d->name + "' is a built-in function and cannot be redefined");
+          sink_.Error(d->loc, DiagCode::E0224, "'" + d->name + "' is a built-in function and cannot be redefined");
         }
         FunctionInfo& f = functions_.emplace_back();
         f.def = d;
@@ -108,11 +109,12 @@ class Lowerer {
         f.unit = static_cast<int>(u);
         f.index = static_cast<uint32_t>(functions_.size() - 1);
         if (map_names.count(m->name)) {
-          sink_.Error(m->loc, "E0203", "map '" + m->name + "' is defined twice");
+          sink_.Error(m->loc, DiagCode::E0203, "map '" + m->name + "' is defined twice");
         }
         map_names[m->name] = &f;
       }
     }
+    DeclareSegments();
     // Module constants: folded to literals, visible like functions (own module, then imports). Imported
     // modules' constants are done first, so that a constant may be built from imported ones.
     std::vector<size_t> order;
@@ -139,7 +141,7 @@ class Lowerer {
           c.value->recovered = true;
         } else if (k != ExprKind::kString && k != ExprKind::kInt && k != ExprKind::kDecimal &&
                    k != ExprKind::kBool && k != ExprKind::kNull) {
-          sink_.Error(c.value->loc, "E0222",
+          sink_.Error(c.value->loc, DiagCode::E0222,
                       "the value of constant '" + c.name + "' must be known at compile time (a literal)");
           // Registered as a recovered null so that its uses do not report again.
           c.value->kind = ExprKind::kNull;
@@ -148,7 +150,7 @@ class Lowerer {
         }
         auto& table = consts_by_unit_[static_cast<int>(u)];
         if (table.count(c.name) || defs_by_unit_[static_cast<int>(u)].count(c.name)) {
-          sink_.Error(c.loc, "E0202", "'" + c.name + "' is defined twice in this module");
+          sink_.Error(c.loc, DiagCode::E0202, "'" + c.name + "' is defined twice in this module");
           continue;
         }
         table[c.name] = c.value;
@@ -196,7 +198,7 @@ class Lowerer {
     if (fn_.next_reg > fn_.max_reg) fn_.max_reg = fn_.next_reg;
     if (r >= bytecode::kMaxRegisters && !register_error_) {
       register_error_ = true;
-      sink_.Error(loc, "E0401",
+      sink_.Error(loc, DiagCode::E0401,
                   "function '" + fn_.name + "' needs more than " + std::to_string(bytecode::kMaxRegisters) +
                       " registers; split it into smaller functions");
     }
@@ -258,7 +260,7 @@ class Lowerer {
   void JumpTooFar() {
     if (jump_error_) return;
     jump_error_ = true;
-    sink_.Error(cur_loc_, "E0402", "function '" + fn_.name + "' is too large to jump over; split it");
+    sink_.Error(cur_loc_, DiagCode::E0402, "function '" + fn_.name + "' is too large to jump over; split it");
   }
 
   uint32_t Const(const Constant& c) {
@@ -269,7 +271,7 @@ class Lowerer {
     if (c.s.size() > max_pool_bytes_ - pool_bytes_) {
       if (!pool_reported_) {
         pool_reported_ = true;
-        sink_.Error(cur_loc_, "E0405",
+        sink_.Error(cur_loc_, DiagCode::E0405,
                     "the program's string constants exceed the limit of " + std::to_string(max_pool_bytes_) +
                         " bytes (CompileOptions::max_constant_pool_bytes)");
       }
@@ -306,7 +308,7 @@ class Lowerer {
   void LoadConst(uint32_t dst, const Constant& c) {
     uint32_t k = Const(c);
     if (k > 0xFFFF) {
-      sink_.Error(cur_loc_, "E0403", "too many constants in one program (more than 65536)");
+      sink_.Error(cur_loc_, DiagCode::E0403, "too many constants in one program (more than 65536)");
       return;
     }
     EmitAD(Op::LOADK, dst, static_cast<int32_t>(k));
@@ -329,12 +331,12 @@ class Lowerer {
       std::set<std::string> seen;
       for (size_t i = 0; i < d->params.size(); ++i) {
         if (!seen.insert(d->params[i]).second) {
-          sink_.Error(d->param_locs[i], "E0206", "parameter '" + d->params[i] + "' is listed twice");
+          sink_.Error(d->param_locs[i], DiagCode::E0206, "parameter '" + d->params[i] + "' is listed twice");
         }
         fn_.locals.push_back({d->params[i], AllocReg(d->param_locs[i])});
       }
       if (d->params.size() > bytecode::kMaxParams) {
-        sink_.Error(d->loc, "E0207", "function '" + d->name + "' has more than 64 parameters");
+        sink_.Error(d->loc, DiagCode::E0207, "function '" + d->name + "' has more than 64 parameters");
       }
       out.name = d->name;
       out.num_params = static_cast<uint32_t>(d->params.size());
@@ -387,7 +389,7 @@ class Lowerer {
     size_t caret = t.find('^');
     std::string_view code = t.substr(0, caret);
     if (code.size() != 3 || !IsSegmentName(code)) {
-      sink_.Error(m->loc, "E0208",
+      sink_.Error(m->loc, DiagCode::E0208,
                   "message type '" + m->source_type + "' is not of the form CODE^TRIGGER (e.g. \"ADT^A01\")");
     }
   }
@@ -460,7 +462,7 @@ class Lowerer {
     bool returned = false;
     for (Stmt* s : block->stmts) {
       if (returned) {
-        sink_.Warning(s->loc, "W0001", "statement after `return` is never run");
+        sink_.Warning(s->loc, DiagCode::W0001, "statement after `return` is never run");
         break;
       }
       MarkLine(s->loc);
@@ -543,7 +545,7 @@ class Lowerer {
           Guarded(s, [&](uint32_t t) {
             StaticType vt = EmitExpr(s->value, t);
             if (vt != StaticType::kUnknown && vt != StaticType::kObject) {
-              sink_.Error(s->value->loc, "E0303", "`...` spreads the fields of an object, not " + A(vt));
+              sink_.Error(s->value->loc, DiagCode::E0306, "`...` spreads the fields of an object, not " + A(vt));
             }
             MarkLine(s->loc);
             EmitABC(Op::MERGE, obj, t);
@@ -551,7 +553,7 @@ class Lowerer {
           break;
         case StmtKind::kReturn: {
           if (!fn_.in_def_block) {
-            sink_.Error(s->loc, "E0209", "`return` is only allowed in the body of a map or function");
+            sink_.Error(s->loc, DiagCode::E0209, "`return` is only allowed in the body of a map or function");
             break;
           }
           uint32_t t = AllocReg(s->loc);
@@ -573,7 +575,7 @@ class Lowerer {
     if (!s->append && !s->cond) {
       auto [it, inserted] = set_keys->emplace(s->name, s->loc);
       if (!inserted) {
-        sink_.Error(s->loc, "E0210",
+        sink_.Error(s->loc, DiagCode::E0210,
                     "field '" + s->name + "' is already set at line " + std::to_string(it->second.line) +
                         " (use `if` to choose between values, or `??`)");
       }
@@ -633,7 +635,7 @@ class Lowerer {
   void CheckIterable(StaticType t, const Expr* e) {
     if (t == StaticType::kNumber || t == StaticType::kBool || t == StaticType::kString ||
         t == StaticType::kObject) {
-      sink_.Error(e->loc, "E0302", "cannot loop over " + A(t) + " (a loop needs an array, "
+      sink_.Error(e->loc, DiagCode::E0302, "cannot loop over " + A(t) + " (a loop needs an array, "
                                    "a repeating HL7 v2 field, segments or groups)");
     }
   }
@@ -689,7 +691,7 @@ class Lowerer {
         // parts → R[base..base+n-1]; CONCAT dst base n
         uint32_t base = fn_.next_reg;
         if (e->kids.size() > kMaxTemplateParts) {
-          sink_.Error(e->loc, "E0211", "string has more than " + std::to_string(kMaxTemplateParts) +
+          sink_.Error(e->loc, DiagCode::E0211, "string has more than " + std::to_string(kMaxTemplateParts) +
                                            " parts (text and ${} together); build it in steps with let");
           return StaticType::kString;
         }
@@ -708,6 +710,7 @@ class Lowerer {
       case ExprKind::kNeg: {
         uint32_t mark = fn_.next_reg;
         uint32_t t = ExprToReg(e->kids[0]);
+        CheckArithmeticOperand(e->kids[0], /*literal=*/true);  // literals: checked by folding
         MarkLine(e->loc);
         EmitABC(Op::NEG, dst, t);
         FreeTo(mark);
@@ -954,7 +957,7 @@ class Lowerer {
       EmitABCX(Op::V2GROUPS, dst, dst, 0, KeyOperand(e->text));
       return StaticType::kV2Groups;
     }
-    sink_.Error(e->loc, "E0212", "undefined name '" + e->text + "'" + NameHint(e->text));
+    sink_.Error(e->loc, DiagCode::E0212, "undefined name '" + e->text + "'" + NameHint(e->text));
     return StaticType::kUnknown;
   }
 
@@ -991,14 +994,75 @@ class Lowerer {
     return fn_.map->source == DataKind::kHl7v2 ? StaticType::kV2Scope : StaticType::kUnknown;
   }
 
+  // `segment ZPI { 1: a, 2: b }` of every module: checked and recorded for the whole program.
+  void DeclareSegments() {
+    std::map<std::string, const SegmentDecl*> declared;
+    for (const ModuleUnit& unit : units_) {
+      for (const SegmentDecl& d : unit.module.segments) {
+        if (d.word != "segment") {
+          sink_.Error(d.word_loc, DiagCode::E0104,
+                      "unexpected '" + d.word + "' (a declaration starts with import, map, def, const or segment)");
+          continue;
+        }
+        if (!hl7v2::IsZSegment(d.name)) {
+          sink_.Error(d.loc, DiagCode::E0225,
+                      "only Z-segments can be declared ('" + d.name + "' is not Z followed by two letters or digits;"
+                      " standard segments come from the HL7 v2.5.1 schema)");
+          continue;
+        }
+        if (auto it = declared.find(d.name); it != declared.end()) {
+          sink_.Error(d.loc, DiagCode::E0225,
+                      "segment " + d.name + " is declared twice (first at line " + std::to_string(it->second->loc.line) + ")");
+          continue;
+        }
+        std::set<int64_t> numbers;
+        std::set<std::string> names;
+        bool ok = true;
+        for (const SegmentDecl::Field& f : d.fields) {
+          if (f.number < 1 || f.number > static_cast<int64_t>(bytecode::kMaxV2Field)) {
+            sink_.Error(f.loc, DiagCode::E0225, "field number must be between 1 and 4095");
+            ok = false;
+          } else if (!numbers.insert(f.number).second) {
+            sink_.Error(f.loc, DiagCode::E0225, d.name + " field " + std::to_string(f.number) + " is declared twice");
+            ok = false;
+          } else if (!names.insert(f.name).second) {
+            sink_.Error(f.loc, DiagCode::E0225, d.name + " field name '" + f.name + "' is used twice");
+            ok = false;
+          }
+        }
+        declared[d.name] = &d;
+        if (ok) z_segments_[d.name] = &d;
+      }
+    }
+    // A declaration with errors still counts as declared: no W0002 or E0217 on top of its own errors.
+    for (const auto& [name, decl] : declared) z_segments_.emplace(name, nullptr);
+  }
+
+  // The highest field number a declared Z-segment has; 0 when undeclared (or declared with errors).
+  int64_t DeclaredFieldCount(const std::string& id) const {
+    auto it = z_segments_.find(id);
+    if (it == z_segments_.end() || it->second == nullptr) return 0;
+    int64_t n = 0;
+    for (const SegmentDecl::Field& f : it->second->fields) n = std::max(n, f.number);
+    return n;
+  }
+
   void CheckSegment(const std::string& id, SourceLocation loc) {
-    if (hl7v2::IsZSegment(id) || hl7v2::FindSegment(id) != nullptr) return;
-    sink_.Error(loc, "E0213", "unknown HL7 v2 segment '" + id + "' (Z-segments start with Z)");
+    if (hl7v2::IsZSegment(id)) {
+      if (warn_undeclared_z_ && !z_segments_.count(id) && warned_z_.insert(id).second) {
+        sink_.Warning(loc, DiagCode::W0002,
+                      "Z-segment " + id + " is not declared (declare its fields: segment " + id +
+                          " { 1: name, ... }); a misspelt segment reads nothing");
+      }
+      return;
+    }
+    if (hl7v2::FindSegment(id) != nullptr) return;
+    sink_.Error(loc, DiagCode::E0213, "unknown HL7 v2 segment '" + id + "' (Z-segments start with Z)");
   }
 
   void CheckGroup(const std::string& name, SourceLocation loc) {
     if (KnownGroupNames().count(name)) return;
-    sink_.Error(loc, "E0214", "unknown HL7 v2 segment group '" + name + "'");
+    sink_.Error(loc, DiagCode::E0214, "unknown HL7 v2 segment group '" + name + "'");
   }
 
   StaticType EmitMember(Expr* e, uint32_t dst) {
@@ -1008,7 +1072,7 @@ class Lowerer {
     uint32_t b = ExprToReg(base);
     StaticType bt = base->type;
     if (bt == StaticType::kString || bt == StaticType::kNumber || bt == StaticType::kBool) {
-      sink_.Error(e->loc, "E0303", A(bt) + " has no member '" + name + "'");
+      sink_.Error(e->loc, DiagCode::E0303, A(bt) + " has no member '" + name + "'");
     }
     StaticType result = StaticType::kUnknown;
     if (IsSegmentName(name) && bt != StaticType::kObject) {
@@ -1037,11 +1101,11 @@ class Lowerer {
     }
     if (comps.size() > 2 && (cur->kind == ExprKind::kField ||
                              (cur->kind == ExprKind::kIndex && cur->kids[0]->kind == ExprKind::kField))) {
-      sink_.Error(e->loc, "E0216", "an HL7 v2 path has at most a component and a subcomponent (PID-3.4.1)");
+      sink_.Error(e->loc, DiagCode::E0216, "an HL7 v2 path has at most a component and a subcomponent (PID-3.4.1)");
       return StaticType::kUnknown;
     }
     if (comps.size() > 3) {
-      sink_.Error(e->loc, "E0216", "an HL7 v2 path goes at most three levels below a segment (seg.3.4.1)");
+      sink_.Error(e->loc, DiagCode::E0216, "an HL7 v2 path goes at most three levels below a segment (seg.3.4.1)");
       return StaticType::kUnknown;
     }
     int64_t rep = 0;
@@ -1057,12 +1121,12 @@ class Lowerer {
     if (e->kind == ExprKind::kComponent) {
       uint32_t b = ExprToReg(e->kids[0]);
       if (e->ival < 1 || e->ival > 255) {
-        sink_.Error(e->loc, "E0215", "component number must be between 1 and 255");
+        sink_.Error(e->loc, DiagCode::E0215, "component number must be between 1 and 255");
       }
       StaticType bt = e->kids[0]->type;
       if (bt == StaticType::kString || bt == StaticType::kNumber || bt == StaticType::kBool ||
           bt == StaticType::kObject || bt == StaticType::kArray) {
-        sink_.Error(e->loc, "E0303", A(bt) + " has no HL7 v2 component ." + std::to_string(e->ival));
+        sink_.Error(e->loc, DiagCode::E0303, A(bt) + " has no HL7 v2 component ." + std::to_string(e->ival));
       }
       MarkLine(e->loc);
       EmitABC(Op::V2COMP, dst, b, static_cast<uint32_t>(e->ival & 0xFF));
@@ -1088,7 +1152,7 @@ class Lowerer {
       uint32_t i = ExprToReg(e->kids[1]);
       StaticType it = e->kids[1]->type;
       if (it == StaticType::kBool || it == StaticType::kObject || it == StaticType::kArray) {
-        sink_.Error(e->kids[1]->loc, "E0304", "an index must be a number or a string, not " + A(it));
+        sink_.Error(e->kids[1]->loc, DiagCode::E0304, "an index must be a number or a string, not " + A(it));
       }
       MarkLine(e->loc);
       EmitABC(Op::GETI, dst, a, i);
@@ -1096,7 +1160,7 @@ class Lowerer {
       return StaticType::kUnknown;
     }
     // kField with more than two components.
-    sink_.Error(e->loc, "E0216", "an HL7 v2 path has at most a component and a subcomponent (PID-3.4.1)");
+    sink_.Error(e->loc, DiagCode::E0216, "an HL7 v2 path has at most a component and a subcomponent (PID-3.4.1)");
     return StaticType::kUnknown;
   }
 
@@ -1104,22 +1168,28 @@ class Lowerer {
   StaticType EmitField(Expr* f, int64_t rep, int64_t comp, int64_t sub, SourceLocation loc, uint32_t dst) {
     const std::string& seg = f->text;
     CheckSegment(seg, f->loc);
+    if (int64_t declared = DeclaredFieldCount(seg); declared > 0 && f->ival > declared) {
+      const SegmentDecl* d = z_segments_.at(seg);
+      sink_.Error(f->loc, DiagCode::E0217,
+                  seg + " has no field " + std::to_string(f->ival) + " (its declaration at line " +
+                      std::to_string(d->loc.line) + " has fields up to " + std::to_string(declared) + ")");
+    }
     if (const hl7v2::SegmentDef* def = hl7v2::FindSegment(seg)) {
       if (f->ival > def->field_count() && !hl7v2::IsZSegment(seg)) {
-        sink_.Error(f->loc, "E0217",
+        sink_.Error(f->loc, DiagCode::E0217,
                     seg + " has no field " + std::to_string(f->ival) + " (it has " +
                         std::to_string(def->field_count()) + " fields)");
       }
     }
     if (f->ival < 1 || f->ival > static_cast<int64_t>(bytecode::kMaxV2Field)) {
-      sink_.Error(f->loc, "E0217", "field number must be between 1 and 4095");
+      sink_.Error(f->loc, DiagCode::E0217, "field number must be between 1 and 4095");
     }
     if (rep < 0 || rep > static_cast<int64_t>(bytecode::kMaxV2Rep) || (rep == 0 && false)) {
-      sink_.Error(loc, "E0218", "repetition must be between 1 and 255 (use a loop for more)");
+      sink_.Error(loc, DiagCode::E0218, "repetition must be between 1 and 255 (use a loop for more)");
     }
     if (comp < 0 || comp > static_cast<int64_t>(bytecode::kMaxV2Comp) || sub < 0 ||
         sub > static_cast<int64_t>(bytecode::kMaxV2Sub)) {
-      sink_.Error(loc, "E0215", "component and subcomponent numbers must be between 1 and 63");
+      sink_.Error(loc, DiagCode::E0215, "component and subcomponent numbers must be between 1 and 63");
     }
     uint32_t mark = fn_.next_reg;
     uint32_t s = AllocReg(f->loc);
@@ -1137,6 +1207,19 @@ class Lowerer {
     EmitABCX(Op::V2FIELD, dst, s, 0, bytecode::PackV2Path(path));
     FreeTo(mark);
     return StaticType::kV2Node;
+  }
+
+  // E0301 for an operand of + - * / % or unary - that cannot be a number: what lowering learned of its type
+  // (literals were checked by constant folding). HL7 v2 values are always text.
+  void CheckArithmeticOperand(const Expr* x, bool literal) {
+    if (x->type == StaticType::kV2Node || x->type == StaticType::kV2Segment) {
+      sink_.Error(x->loc, DiagCode::E0301,
+                  std::string("arithmetic on an HL7 v2 ") + (x->type == StaticType::kV2Segment ? "segment" : "value") +
+                      ", which is text (read the number with decimal() or integer())");
+    } else if (!literal && (x->type == StaticType::kString || x->type == StaticType::kBool ||
+                            x->type == StaticType::kObject || x->type == StaticType::kArray)) {
+      sink_.Error(x->loc, DiagCode::E0301, "arithmetic on " + A(x->type) + " (use decimal() to read a number from text)");
+    }
   }
 
   StaticType EmitBinary(Expr* e, uint32_t dst) {
@@ -1158,11 +1241,7 @@ class Lowerer {
                      x->kind == ExprKind::kNull || x->kind == ExprKind::kObject || x->kind == ExprKind::kArray ||
                      x->kind == ExprKind::kAnd || x->kind == ExprKind::kOr || x->kind == ExprKind::kNot ||
                      x->kind == ExprKind::kFor || x->kind == ExprKind::kBinary;
-      if (arithmetic && !literal && (x->type == StaticType::kString || x->type == StaticType::kBool ||
-                         x->type == StaticType::kObject || x->type == StaticType::kArray)) {
-        sink_.Error(x->loc, "E0301",
-                    "arithmetic on " + A(x->type) + " (use decimal() to read a number from text)");
-      }
+      if (arithmetic) CheckArithmeticOperand(x, literal);
     }
     MarkLine(e->loc);
     Op code = Op::ADD;
@@ -1197,16 +1276,16 @@ class Lowerer {
     int builtin = e->ns.empty() && !fn ? FindBuiltin(name) : -1;
     if (!fn && builtin < 0) {
       if (!e->ns.empty()) {
-        sink_.Error(e->loc, "E0204", "module '" + e->ns + "' has no function '" + name + "' (or is not imported)");
+        sink_.Error(e->loc, DiagCode::E0204, "module '" + e->ns + "' has no function '" + name + "' (or is not imported)");
       } else {
-        sink_.Error(e->loc, "E0204", "unknown function '" + name + "'" + FunctionHint(name));
+        sink_.Error(e->loc, DiagCode::E0204, "unknown function '" + name + "'" + FunctionHint(name));
       }
       return StaticType::kUnknown;
     }
     if (fn) {
       const DefDecl* d = functions_[*fn].def;
       if (d->params.size() != n) {
-        sink_.Error(e->loc, "E0205",
+        sink_.Error(e->loc, DiagCode::E0205,
                     "'" + name + "' takes " + std::to_string(d->params.size()) + " argument" +
                         (d->params.size() == 1 ? "" : "s") + ", not " + std::to_string(n));
         return StaticType::kUnknown;
@@ -1217,7 +1296,7 @@ class Lowerer {
         std::string want = info.min_args == info.max_args
                                ? std::to_string(info.min_args)
                                : std::to_string(info.min_args) + " to " + std::to_string(info.max_args);
-        sink_.Error(e->loc, "E0205", "'" + name + "' takes " + want + " argument" +
+        sink_.Error(e->loc, DiagCode::E0205, "'" + name + "' takes " + want + " argument" +
                                          (info.max_args == 1 ? "" : "s") + ", not " + std::to_string(n));
         return StaticType::kUnknown;
       }
@@ -1300,7 +1379,7 @@ class Lowerer {
     for (int imp : unit.imports) {
       if (auto f = lookup(imp)) {
         if (found && *found != *f) {
-          sink_.Error(e->loc, "E0219",
+          sink_.Error(e->loc, DiagCode::E0219,
                       "'" + e->text + "' is defined in more than one imported module; qualify it (module.name)");
           return found;
         }
@@ -1320,7 +1399,7 @@ class Lowerer {
       }
     }
     if (a->kind != ExprKind::kString) {
-      sink_.Error(a->loc, "E0220", std::string(what) + " must be a string literal (it is bound when the program loads)");
+      sink_.Error(a->loc, DiagCode::E0220, std::string(what) + " must be a string literal (it is bound when the program loads)");
       return std::nullopt;
     }
     return a->text;
@@ -1330,7 +1409,7 @@ class Lowerer {
   //   scope → s; V2DIRECT dst s "NTE"
   StaticType EmitDirect(Expr* e, uint32_t dst) {
     if (e->kids.size() != 1 || !IsSegmentReference(e->kids[0])) {
-      sink_.Error(e->loc, "E0205", "'direct' takes one segment name, e.g. direct(NTE) or direct(order.NTE)");
+      sink_.Error(e->loc, DiagCode::E0205, "'direct' takes one segment name, e.g. direct(NTE) or direct(order.NTE)");
       return StaticType::kUnknown;
     }
     Expr* seg = e->kids[0];
@@ -1352,7 +1431,7 @@ class Lowerer {
   StaticType EmitTranslate(Expr* e, uint32_t dst) {
     size_t n = e->kids.size();
     if (n < 2 || n > 3) {
-      sink_.Error(e->loc, "E0205", "'" + e->text + "' takes 2 or 3 arguments (code, concept map URL, [policy]), not " +
+      sink_.Error(e->loc, DiagCode::E0205, "'" + e->text + "' takes 2 or 3 arguments (code, concept map URL, [policy]), not " +
                                        std::to_string(n));
       return StaticType::kUnknown;
     }
@@ -1366,7 +1445,7 @@ class Lowerer {
         else if (*p == "warn") policy = static_cast<uint32_t>(bytecode::UnmappedPolicy::kWarn);
         else if (*p == "error") policy = static_cast<uint32_t>(bytecode::UnmappedPolicy::kError);
         else {
-          sink_.Error(e->kids[2]->loc, "E0221",
+          sink_.Error(e->kids[2]->loc, DiagCode::E0221,
                       "unknown unmapped-code policy '" + *p + "' (use \"absent\", \"keep\", \"warn\" or \"error\")");
         }
       }
@@ -1387,7 +1466,7 @@ class Lowerer {
     size_t n = e->kids.size();
     bool is_lookup = e->text == "lookup";
     if ((is_lookup && n != 2) || (!is_lookup && (n < 2 || n > 3))) {
-      sink_.Error(e->loc, "E0205",
+      sink_.Error(e->loc, DiagCode::E0205,
                   is_lookup ? "'lookup' takes 2 arguments (code, code system URL), not " + std::to_string(n)
                             : "'member' takes 2 or 3 arguments (code, value set URL, [system]), not " +
                                   std::to_string(n));
@@ -1429,6 +1508,11 @@ class Lowerer {
   bool register_error_ = false;
   bool jump_error_ = false;
   bool fold_ = true;
+  bool warn_undeclared_z_ = true;
+  // Z-segments declared by `segment` declarations of any module (the whole program), and the undeclared
+  // ones already warned about (once each).
+  std::map<std::string, const SegmentDecl*> z_segments_;
+  std::set<std::string> warned_z_;
   FoldBudget budget_;
   uint64_t max_pool_bytes_;
   uint64_t pool_bytes_ = 0;  // string bytes in program_.constants

@@ -25,6 +25,7 @@ struct LowerOptions {
   bool fold_constants = true;               // CompileOptions::fold_constants
   uint64_t max_constant_bytes = 1u << 20;   // CompileOptions::max_constant_bytes
   uint64_t max_constant_pool_bytes = 16u << 20;  // CompileOptions::max_constant_pool_bytes
+  bool warn_undeclared_z_segments = true;   // CompileOptions::warn_undeclared_z_segments
 };
 
 // Lowers every function and map of `units` into `program`, folding constants first unless

@@ -96,7 +96,7 @@ class Folder {
       // Folding is off: only the certain type errors are reported.
       if (e->kind == ExprKind::kBinary) FoldBinary(e);
       if (e->kind == ExprKind::kNeg && NeverNumber(e->kids[0])) {
-        sink_.Error(e->loc, "E0301", std::string("cannot negate a ") + LiteralTypeName(e->kids[0]));
+        sink_.Error(e->loc, DiagCode::E0301, std::string("cannot negate a ") + LiteralTypeName(e->kids[0]));
       }
       return;
     }
@@ -105,7 +105,7 @@ class Folder {
       case ExprKind::kNeg: {
         Expr* a = e->kids[0];
         if (NeverNumber(a)) {
-          sink_.Error(e->loc, "E0301", std::string("cannot negate a ") + LiteralTypeName(a));
+          sink_.Error(e->loc, DiagCode::E0301, std::string("cannot negate a ") + LiteralTypeName(a));
         } else if (IsNumber(a) && a->ival != INT64_MIN) {
           Replace(e, a);
           e->ival = -e->ival;
@@ -146,7 +146,7 @@ class Folder {
         if (!all) break;
         // Measured before anything is built: a template of constants may double a string per step.
         if (size > budget_.max_string_bytes()) {
-          sink_.Error(e->loc, "E0404",
+          sink_.Error(e->loc, DiagCode::E0404,
                       "this string constant would be " + std::to_string(size) + " bytes, more than the limit of " +
                           std::to_string(budget_.max_string_bytes()) + " (CompileOptions::max_constant_bytes)");
           MakeRecoveredNull(e);
@@ -199,7 +199,7 @@ class Folder {
       // Strings may be ordered (dates as text); everything else must be a number.
       if (ordering && bad && (bad->kind == ExprKind::kString || bad->kind == ExprKind::kTemplate)) bad = nullptr;
       if (bad) {
-        sink_.Error(e->loc, "E0301",
+        sink_.Error(e->loc, DiagCode::E0301,
                     std::string(arithmetic ? "arithmetic" : "ordering comparison") + " on a " +
                         LiteralTypeName(bad) + (arithmetic ? " (use decimal() to read a number from text)" : ""));
         return;
@@ -207,7 +207,7 @@ class Folder {
     }
     if (!rewrite_) {
       if (arithmetic && (e->op == BinOp::kDiv || e->op == BinOp::kMod) && IsNumber(b) && b->ival == 0) {
-        sink_.Error(e->loc, "E0302", "division by zero");
+        sink_.Error(e->loc, DiagCode::E0305, "division by zero");
       }
       return;
     }
@@ -246,7 +246,7 @@ class Folder {
       case BinOp::kDiv:
       case BinOp::kMod:
         if (y == 0) {
-          sink_.Error(e->loc, "E0302", "division by zero");
+          sink_.Error(e->loc, DiagCode::E0305, "division by zero");
           return;
         }
         if (e->op == BinOp::kMod) {
@@ -283,7 +283,7 @@ void FoldConstants(Expr* expr, DiagnosticSink& sink, FoldBudget& budget, bool re
 void ReportFoldBudgetExceeded(SourceLocation loc, DiagnosticSink& sink, FoldBudget& budget) {
   if (budget.total_reported) return;
   budget.total_reported = true;
-  sink.Error(loc, "E0405",
+  sink.Error(loc, DiagCode::E0405,
              "string constants built at compile time exceed the limit of " + std::to_string(budget.max_total_bytes()) +
                  " bytes (CompileOptions::max_constant_pool_bytes)");
 }

@@ -1,4 +1,4 @@
-// Constant folding (an AST pass run before lowering). Reports certain type errors (E0301, E0302) and the
+// Constant folding (an AST pass run before lowering). Reports certain type errors (E0301, E0305) and the
 // size limits of the strings it builds (E0404, E0405).
 #pragma once
 

@@ -83,15 +83,15 @@ class SyntaxErrorListener : public antlr4::BaseErrorListener {
     auto* parser = dynamic_cast<antlr4::Parser*>(recognizer);
     if (parser == nullptr) {
       // Lexer errors: the ERRCHAR rule makes these rare.
-      sink_.Error(loc, "E0101", "unexpected character");
+      sink_.Error(loc, DiagCode::E0101, "unexpected character");
       return;
     }
     if (offending && offending->getType() == CrosswalkLexer::ERRCHAR) {
-      sink_.Error(loc, "E0101", "unexpected character " + Describe(offending));
+      sink_.Error(loc, DiagCode::E0101, "unexpected character " + Describe(offending));
       return;
     }
     if (offending && offending->getType() == CrosswalkLexer::UNTERMINATED_STRING) {
-      sink_.Error(loc, "E0102", "unterminated string (a string must end with \" on the same line)");
+      sink_.Error(loc, DiagCode::E0102, "unterminated string (a string must end with \" on the same line)");
       return;
     }
     std::string expected;
@@ -117,11 +117,11 @@ class SyntaxErrorListener : public antlr4::BaseErrorListener {
     }
     std::string found = Describe(offending);
     if (msg.rfind("missing ", 0) == 0 && !expected.empty()) {
-      sink_.Error(loc, "E0103", expected + " before " + found);
+      sink_.Error(loc, DiagCode::E0103, expected + " before " + found);
     } else if (!expected.empty()) {
-      sink_.Error(loc, "E0103", expected + ", found " + found);
+      sink_.Error(loc, DiagCode::E0103, expected + ", found " + found);
     } else {
-      sink_.Error(loc, "E0104", "unexpected " + found);
+      sink_.Error(loc, DiagCode::E0104, "unexpected " + found);
     }
   }
 
@@ -221,6 +221,25 @@ class AstBuilder {
         if (m->dstType) decl->target_type = Unquote(m->dstType);
         decl->body = BuildBlock(m->block());
         out->maps.push_back(decl);
+      } else if (auto* sd = item->segmentDecl()) {
+        if (sd->word == nullptr || sd->name == nullptr) continue;
+        SegmentDecl decl;
+        decl.word = sd->word->getText();
+        decl.word_loc = Loc(sd->word);
+        decl.name = sd->name->getText();
+        decl.loc = Loc(sd->name);
+        for (P::SegmentFieldContext* f : sd->segmentField()) {
+          if (f->number == nullptr || f->fieldName == nullptr) continue;
+          SegmentDecl::Field field;
+          field.loc = Loc(f->number);
+          int64_t n = 0;
+          std::string digits = f->number->getText();
+          auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+          field.number = ec == std::errc() && end == digits.data() + digits.size() ? n : -1;  // -1: too large
+          field.name = f->fieldName->getText();
+          decl.fields.push_back(std::move(field));
+        }
+        out->segments.push_back(std::move(decl));
       } else if (auto* c = item->constDecl()) {
         if (c->name == nullptr) continue;
         ConstDecl decl;
@@ -341,7 +360,7 @@ class AstBuilder {
         for (P::PatternContext* p : arm->pattern()) {
           if (p->ID()) {
             if (p->ID()->getText() != "_") {
-              sink_.Error(Loc(p->getStart()), "E0105",
+              sink_.Error(Loc(p->getStart()), DiagCode::E0105,
                           "a match pattern is a literal or `_`, not the name '" + p->ID()->getText() + "'");
             }
             a.patterns.clear();
@@ -383,7 +402,7 @@ class AstBuilder {
       ok = false;
       if (!*builder->nesting_reported_) {
         *builder->nesting_reported_ = true;
-        builder->sink_.Error(builder->Loc(ctx->getStart()), "E0003", NestingMessage(builder->options_));
+        builder->sink_.Error(builder->Loc(ctx->getStart()), DiagCode::E0003, NestingMessage(builder->options_));
       }
     }
     ~Level() { --builder->depth_; }
@@ -439,7 +458,7 @@ class AstBuilder {
     int64_t v = 0;
     auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
     if (ec != std::errc() || p != digits.data() + digits.size()) {
-      sink_.Error(loc, "E0106", "number too large");
+      sink_.Error(loc, DiagCode::E0106, "number too large");
       return 0;
     }
     return v;
@@ -468,7 +487,7 @@ class AstBuilder {
     Expr* e = arena_.NewExpr(ExprKind::kDecimal, loc);
     size_t scale = text.size() - dot - 1;
     if (scale > 18 || digits.size() > 18) {
-      sink_.Error(loc, "E0106", "decimal literal has more than 18 digits");
+      sink_.Error(loc, DiagCode::E0106, "decimal literal has more than 18 digits");
       return e;
     }
     e->ival = ParseSmallInt(digits, loc);
@@ -660,7 +679,7 @@ class AstBuilder {
           if (digits != 4 || (cp >= 0xD800 && cp <= 0xDFFF)) {
             SourceLocation loc = tok;
             loc.col += static_cast<uint32_t>(col_base + i - 1);
-            sink_.Error(loc, "E0107", "\\u must be followed by four hex digits of a non-surrogate code point");
+            sink_.Error(loc, DiagCode::E0107, "\\u must be followed by four hex digits of a non-surrogate code point");
           } else {
             AppendUtf8(cp, out);
           }
@@ -670,7 +689,7 @@ class AstBuilder {
         default: {
           SourceLocation loc = tok;
           loc.col += static_cast<uint32_t>(col_base + i - 1);
-          sink_.Error(loc, "E0107", std::string("unknown escape '\\") + n + "' in string");
+          sink_.Error(loc, DiagCode::E0107, std::string("unknown escape '\\") + n + "' in string");
         }
       }
     }
@@ -729,7 +748,7 @@ bool ParseText(const std::string& text, uint32_t file, uint32_t line_offset, uin
     }
     if (!*nesting_reported) {
       *nesting_reported = true;
-      sink.Error(loc, "E0003", NestingMessage(options));
+      sink.Error(loc, DiagCode::E0003, NestingMessage(options));
     }
     return false;
   }
@@ -766,7 +785,7 @@ Expr* AstBuilder::StringExpr(antlr4::Token* t, bool interpolate) {
       if (close == std::string_view::npos) {
         SourceLocation at = loc;
         at.col += static_cast<uint32_t>(1 + i);
-        sink_.Error(at, "E0108", "'${' in a string has no closing '}'");
+        sink_.Error(at, DiagCode::E0108, "'${' in a string has no closing '}'");
         return tmpl;
       }
       std::string inner(body.substr(i + 2, close - i - 2));
@@ -847,12 +866,12 @@ size_t Utf8Length(std::string_view s, size_t i) {
 bool CheckSourceBytes(uint32_t file, std::string_view text, DiagnosticSink& sink) {
   for (size_t i = 0; i < text.size();) {
     if (text[i] == '\0') {
-      sink.Error(PositionOf(file, text, i), "E0005", "NUL byte in the source (a map is a text file)");
+      sink.Error(PositionOf(file, text, i), DiagCode::E0005, "NUL byte in the source (a map is a text file)");
       return false;
     }
     size_t n = Utf8Length(text, i);
     if (n == 0) {
-      sink.Error(PositionOf(file, text, i), "E0004", "invalid UTF-8 (a map is a UTF-8 text file)");
+      sink.Error(PositionOf(file, text, i), DiagCode::E0004, "invalid UTF-8 (a map is a UTF-8 text file)");
       return false;
     }
     i += n;
@@ -864,6 +883,166 @@ bool CheckSourceBytes(uint32_t file, std::string_view text, DiagnosticSink& sink
 
 size_t Utf8SequenceLength(std::string_view s, size_t i) { return Utf8Length(s, i); }
 
+namespace {
+
+// Brackets before parsing: one missing `}` would otherwise surface wherever the parser first notices (often
+// a later `def`, read as a field named `def`), followed by a cascade of errors about code that is fine.
+// This pass matches ( [ { with their closers on the token stream and reports the first problem once, at the
+// bracket to fix (E0109 an opener never closed, E0110 a closer that closes nothing), then suppresses every
+// later diagnostic of the file after that point.
+//
+// Which opener is unclosed is not what a stack says: with a `}` missing inside a function, the function's
+// own `}` closes the inner block and the function's `{` is left open at the end of the file. Indentation
+// says better: a closer that starts its line to the left of the line where its opener stands belongs to an
+// outer block, so that opener is the one missing its closer (the first such pair wins).
+struct Bracket {
+  char c;
+  size_t line;  // 1-based
+  size_t col;   // 1-based (code points, as the parser's diagnostics)
+  bool first_on_line;
+};
+
+char CloserOf(char open) { return open == '(' ? ')' : open == '[' ? ']' : '}'; }
+
+std::string At(const Bracket& b) { return std::to_string(b.line) + ":" + std::to_string(b.col); }
+
+}  // namespace
+
+// True when the brackets of `text` match; otherwise reports E0109/E0110 and suppresses what follows.
+bool CheckBrackets(uint32_t file, const std::string& text, DiagnosticSink& sink) {
+  std::vector<size_t> indent(1, 0);  // indentation of each line (1-based), spaces; a tab counts 2
+  {
+    size_t cur = 0;
+    bool leading = true;
+    for (char ch : text) {
+      if (ch == '\n') {
+        indent.push_back(cur);
+        cur = 0;
+        leading = true;
+      } else if (leading && ch == ' ') {
+        ++cur;
+      } else if (leading && ch == '\t') {
+        cur += 2;
+      } else {
+        leading = false;
+      }
+    }
+    indent.push_back(cur);
+  }
+  auto indent_of = [&](size_t line) { return line < indent.size() ? indent[line] : 0; };
+
+  antlr4::ANTLRInputStream input(text);
+  CrosswalkLexer lexer(&input);
+  lexer.removeErrorListeners();
+  std::vector<Bracket> stack;
+  std::vector<std::pair<Bracket, Bracket>> pairs;  // in the order their closers appear
+  size_t last_line = 0;
+  for (auto t = lexer.nextToken(); t->getType() != antlr4::Token::EOF; t = lexer.nextToken()) {
+    size_t line = t->getLine();
+    bool first = line != last_line;
+    last_line = line;
+    size_t type = t->getType();
+    // An unterminated string swallows the rest of its line, brackets included: its own error (E0102)
+    // says what to fix, and bracket errors after it would only hide it.
+    if (type == CrosswalkLexer::UNTERMINATED_STRING) return true;
+    char c = type == CrosswalkLexer::LPAREN ? '(' : type == CrosswalkLexer::LBRACK ? '[' : type == CrosswalkLexer::LBRACE ? '{'
+           : type == CrosswalkLexer::RPAREN ? ')' : type == CrosswalkLexer::RBRACK ? ']' : type == CrosswalkLexer::RBRACE ? '}' : 0;
+    if (c == 0) continue;
+    Bracket b{c, line, t->getCharPositionInLine() + 1, first};
+    if (c == '(' || c == '[' || c == '{') {
+      stack.push_back(b);
+      continue;
+    }
+    SourceLocation at{file, static_cast<uint32_t>(b.line), static_cast<uint32_t>(b.col)};
+    if (!stack.empty() && CloserOf(stack.back().c) == c) {
+      pairs.emplace_back(stack.back(), b);
+      stack.pop_back();
+      continue;
+    }
+    bool deeper = false;
+    for (const Bracket& o : stack) deeper = deeper || CloserOf(o.c) == c;
+    if (deeper) {
+      // `f(x }`: the `(` is what is missing its closer.
+      const Bracket& open = stack.back();
+      SourceLocation where{file, static_cast<uint32_t>(open.line), static_cast<uint32_t>(open.col)};
+      sink.Error(where, DiagCode::E0109, std::string("'") + open.c + "' is not closed before '" + c + "' at " + At(b));
+      sink.SuppressFrom({file, where.line, where.col + 1});
+    } else if (stack.empty()) {
+      sink.Error(at, DiagCode::E0110, std::string("'") + c + "' closes nothing (no bracket is open here)");
+      sink.SuppressFrom(at);
+    } else {
+      sink.Error(at, DiagCode::E0110, std::string("'") + c + "' does not close the '" + stack.back().c + "' opened at " +
+                                  At(stack.back()) + " (expected '" + CloserOf(stack.back().c) + "')");
+      sink.SuppressFrom(at);
+    }
+    return false;
+  }
+  if (stack.empty()) return true;
+  // Unclosed at the end of the file: blame the first opener whose closer is indented like an outer block.
+  const Bracket& outer = stack.back();
+  for (const auto& [open, close] : pairs) {
+    bool inside = open.line > outer.line || (open.line == outer.line && open.col > outer.col);
+    if (inside && close.first_on_line && close.line > open.line && indent_of(close.line) < indent_of(open.line)) {
+      SourceLocation where{file, static_cast<uint32_t>(open.line), static_cast<uint32_t>(open.col)};
+      sink.Error(where, DiagCode::E0109, std::string("'") + open.c + "' is not closed (the '" + close.c + "' at " + At(close) +
+                                     " is indented to close the block around it)");
+      sink.SuppressFrom({file, where.line, where.col + 1});
+      return false;
+    }
+  }
+  SourceLocation where{file, static_cast<uint32_t>(outer.line), static_cast<uint32_t>(outer.col)};
+  sink.Error(where, DiagCode::E0109, std::string("'") + outer.c + "' is not closed before the end of the file");
+  sink.SuppressFrom({file, where.line, where.col + 1});
+  return false;
+}
+
+bool LexSource(const std::string& text, std::vector<SourceToken>* out) {
+  out->clear();
+  // ANTLR's indices count code points; the tokens are wanted in bytes.
+  std::vector<size_t> byte_at;  // byte offset of each code point, and the text's size at the end
+  byte_at.reserve(text.size() + 1);
+  for (size_t i = 0; i < text.size();) {
+    byte_at.push_back(i);
+    size_t n = Utf8Length(text, i);
+    i += n == 0 ? 1 : n;
+  }
+  byte_at.push_back(text.size());
+  try {
+    antlr4::ANTLRInputStream input(text);
+    CrosswalkLexer lexer(&input);
+    lexer.removeErrorListeners();
+    for (auto token = lexer.nextToken(); token->getType() != antlr4::Token::EOF; token = lexer.nextToken()) {
+      size_t start = token->getStartIndex(), stop = token->getStopIndex() + 1;
+      if (start >= byte_at.size() || stop >= byte_at.size() || stop <= start) {
+        out->clear();
+        return false;
+      }
+      TokenKind kind;
+      switch (token->getType()) {
+        case CrosswalkLexer::ID: kind = TokenKind::kName; break;
+        case CrosswalkLexer::INT:
+        case CrosswalkLexer::DECIMAL: kind = TokenKind::kNumber; break;
+        case CrosswalkLexer::STRING:
+        case CrosswalkLexer::SQSTRING: kind = TokenKind::kString; break;
+        case CrosswalkLexer::V2FIELD: kind = TokenKind::kV2Field; break;
+        case CrosswalkLexer::DOTNUM: kind = TokenKind::kDotNum; break;
+        case CrosswalkLexer::ERRCHAR:
+        case CrosswalkLexer::UNTERMINATED_STRING: kind = TokenKind::kInvalid; break;
+        default: {
+          std::string t = token->getText();
+          bool word = !t.empty() && ((t[0] >= 'a' && t[0] <= 'z') || (t[0] >= 'A' && t[0] <= 'Z'));
+          kind = word ? TokenKind::kKeyword : TokenKind::kPunct;
+        }
+      }
+      out->push_back({kind, byte_at[start], byte_at[stop]});
+    }
+    return true;
+  } catch (...) {
+    out->clear();
+    return false;
+  }
+}
+
 bool ParseModule(uint32_t file, const std::string& text, const ParseOptions& options, AstArena& arena,
                  DiagnosticSink& sink, Module* out) {
   out->file = file;
@@ -872,16 +1051,20 @@ bool ParseModule(uint32_t file, const std::string& text, const ParseOptions& opt
   if (!CheckSourceBytes(file, text, sink)) return false;
   bool nesting_reported = false;
   try {
-    return ParseText(text, file, 0, 0, options, /*depth=*/0, &nesting_reported, sink,
-                     [&](CrosswalkParser& parser, SyntaxErrorListener&) {
-                       P::ModuleContext* tree = parser.module();
-                       AstBuilder builder(file, 0, 0, options, arena, sink, /*depth=*/0, &nesting_reported);
-                       builder.BuildModule(tree, out);
-                     });
+    // The file is parsed even when its brackets do not match, so that its declarations before the fault
+    // still resolve (an importer's calls into it are not reported as unknown).
+    bool brackets_ok = CheckBrackets(file, text, sink);
+    bool parsed = ParseText(text, file, 0, 0, options, /*depth=*/0, &nesting_reported, sink,
+                            [&](CrosswalkParser& parser, SyntaxErrorListener&) {
+                              P::ModuleContext* tree = parser.module();
+                              AstBuilder builder(file, 0, 0, options, arena, sink, /*depth=*/0, &nesting_reported);
+                              builder.BuildModule(tree, out);
+                            });
+    return parsed && brackets_ok;
   } catch (const std::exception& e) {
-    sink.Error({file, 0, 0}, "E0000", std::string("internal error in the parser: ") + e.what());
+    sink.Error({file, 0, 0}, DiagCode::E0000, std::string("internal error in the parser: ") + e.what());
   } catch (...) {
-    sink.Error({file, 0, 0}, "E0000", "internal error in the parser");
+    sink.Error({file, 0, 0}, DiagCode::E0000, "internal error in the parser");
   }
   return false;
 }

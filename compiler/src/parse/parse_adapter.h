@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ast/ast.h"
 #include "diag/sink.h"
@@ -21,6 +22,28 @@ struct ParseOptions {
 // errors (they are in `sink`); `out` then holds what could be recovered.
 bool ParseModule(uint32_t file, const std::string& text, const ParseOptions& options, AstArena& arena,
                  DiagnosticSink& sink, Module* out);
+
+// One token of a source file, for tools that work on the text itself (the formatter). Comments and white
+// space are not tokens: they are the text between two tokens.
+enum class TokenKind : uint8_t {
+  kName,      // an identifier
+  kKeyword,   // map, def, let, if, and, true, hl7v2, ...
+  kNumber,    // 12, 1.50
+  kString,    // "..." or '...' (a template's ${...} parts stay inside)
+  kV2Field,   // PID-5
+  kDotNum,    // .4
+  kPunct,     // operators and punctuation: { } ( ) [ ] , ; : . ... -> => ?? == ...
+  kInvalid,   // a character or an unterminated string the grammar has no use for
+};
+struct SourceToken {
+  TokenKind kind;
+  size_t begin;  // byte offsets into the text: [begin, end)
+  size_t end;
+};
+
+// The tokens of `text` in order, by the same lexer the parser uses. The text must have passed the checks
+// ParseModule makes first (UTF-8, no NUL bytes); false (and no tokens) when ANTLR fails otherwise.
+bool LexSource(const std::string& text, std::vector<SourceToken>* out);
 
 // Length of the UTF-8 sequence starting at s[i] (strict RFC 3629: no overlong forms, no surrogates, nothing
 // above U+10FFFF), or 0 when it is not valid. Requires i < s.size().

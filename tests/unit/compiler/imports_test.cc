@@ -137,7 +137,7 @@ TEST_F(ImportsTest, CycleIsAnError) {
   CompileResult r = Compile({root});
   ASSERT_FALSE(r.ok());
   std::string codes = Codes(r);
-  EXPECT_NE(codes.find("E0201"), std::string::npos) << FormatDiagnostics(r);
+  EXPECT_NE(codes.find("E0223"), std::string::npos) << FormatDiagnostics(r);
   EXPECT_NE(FormatDiagnostics(r).find("cycle"), std::string::npos) << FormatDiagnostics(r);
 }
 
@@ -145,7 +145,7 @@ TEST_F(ImportsTest, SelfImportIsACycle) {
   std::string root = Write("maps/main.cw", "import main\nmap M : json -> json { a: 1 }\n");
   CompileResult r = Compile({root});
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(Codes(r), "E0201@1:1 ") << FormatDiagnostics(r);
+  EXPECT_EQ(Codes(r), "E0223@1:1 ") << FormatDiagnostics(r);
 }
 
 TEST_F(ImportsTest, DiamondIsNotACycle) {

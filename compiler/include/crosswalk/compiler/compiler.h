@@ -39,6 +39,9 @@ struct CompileOptions {
   uint32_t max_errors = 100;
   // Run constant folding (default on).
   bool fold_constants = true;
+  // Warn (W0002) where a map reads a Z-segment that no `segment` declaration of the program declares
+  // (default on): a misspelt segment id reads nothing. Off for maps that use undeclared Z-segments on purpose.
+  bool warn_undeclared_z_segments = true;
 };
 
 struct SourceFileInfo {
@@ -62,5 +65,20 @@ CompileResult CompileSource(const std::string& path, const std::string& text, co
 
 // Renders diagnostics as `file:line:col: error: message [E0201]`, the source line and a caret.
 std::string FormatDiagnostics(const CompileResult& result);
+// The same for diagnostics whose locations index `files`.
+std::string FormatDiagnostics(const std::vector<Diagnostic>& diagnostics, const std::vector<SourceFileInfo>& files);
+
+struct FormatResult {
+  std::optional<std::string> formatted;  // the canonical text, when the source parses
+  std::vector<Diagnostic> diagnostics;   // its syntax errors otherwise
+  std::vector<SourceFileInfo> files;     // the one file, for FormatDiagnostics
+  bool ok() const { return formatted.has_value(); }
+};
+
+// The canonical layout of one source file (`crosswalk fmt`; the rules are in docs/language.md, "Layout").
+// Only white space changes: the result has the same tokens and the same comments, checked before it is
+// returned, and formatting it again gives it unchanged. A file that does not parse is not formatted.
+// Imports are not followed. Never throws.
+FormatResult FormatSource(const std::string& path, const std::string& text, const CompileOptions& options = {});
 
 }  // namespace crosswalk::compiler
