@@ -8,7 +8,7 @@
 //                            [--equivalence LIST] [--depends-on PROPERTY=[SYSTEM|]VALUE]...
 //   crosswalk term expand --db DIR VALUESET [--offset N] [--count N]
 //   crosswalk term subsumes --db DIR SYSTEM CODE_A CODE_B
-//   crosswalk term stats --db DIR [--list]
+//   crosswalk term stats --db DIR [--list] [--memory]
 //
 // Exit status: 0 success (lookup found, validate valid, translate mapped); 1 failure or a negative
 // answer, with one line on stderr; 2 usage error.
@@ -41,7 +41,7 @@ constexpr const char* kUsage =
     "                           [--equivalence LIST] [--depends-on PROPERTY=[SYSTEM|]VALUE]...\n"
     "  crosswalk term expand --db DIR VALUESET[|VERSION] [--offset N] [--count N]\n"
     "  crosswalk term subsumes --db DIR SYSTEM CODE_A CODE_B\n"
-    "  crosswalk term stats --db DIR [--list]\n"
+    "  crosswalk term stats --db DIR [--list] [--memory]\n"
     "SYSTEM may be empty (\"\") for validate --valueset: any system of the value set.\n"
     "FILE: FHIR R4 JSON (CodeSystem, ValueSet, ConceptMap, or a Bundle of them), NDJSON (.ndjson), or a CSV\n"
     "crosswalk table (.csv) with columns source_system,source_code,target_system,target_code[,target_display,\n"
@@ -380,7 +380,7 @@ int RunSubsumes(const Args& args) {
 }
 
 int RunStats(const Args& args) {
-  if (int rc = CheckFlags(args, {"--list"})) return rc;
+  if (int rc = CheckFlags(args, {"--list", "--memory"})) return rc;
   if (!args.positional.empty()) return Usage("stats takes no arguments");
   int rc = 0;
   auto store = OpenReadOnly(args, "stats", &rc);
@@ -394,9 +394,11 @@ int RunStats(const Args& args) {
   std::printf("concept maps: %llu (%llu versions, %llu elements)\n",
               static_cast<unsigned long long>(st.concept_maps), static_cast<unsigned long long>(st.concept_map_versions),
               static_cast<unsigned long long>(st.map_elements));
-  std::printf("memory: store %llu bytes (index, filters, block cache), cache %llu bytes in %llu answers\n",
-              static_cast<unsigned long long>(st.store_memory_bytes), static_cast<unsigned long long>(st.cache_bytes),
-              static_cast<unsigned long long>(st.cache_entries));
+  if (args.Has("--memory")) {  // varies with what RocksDB has loaded, so not part of the default output
+    std::printf("memory: store %llu bytes (index, filters, block cache), cache %llu bytes in %llu answers\n",
+                static_cast<unsigned long long>(st.store_memory_bytes),
+                static_cast<unsigned long long>(st.cache_bytes), static_cast<unsigned long long>(st.cache_entries));
+  }
   if (args.Has("--list")) {
     auto list = store->List();
     if (!list.ok()) return Fail("stats", list.status());
