@@ -50,9 +50,6 @@ install(FILES ${PROJECT_BINARY_DIR}/cmake/crosswalkConfig.cmake
 # pkg-config. Libs.private lists what a static link (pkg-config --static) needs besides libcrosswalk.a.
 file(RELATIVE_PATH CW_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
 set(CW_PC_LIBS_PRIVATE "-lrocksdb -lfmt -lpthread -lstdc++ -lm")
-if(CW_HAVE_RE2)
-  string(PREPEND CW_PC_LIBS_PRIVATE "-lre2 ")
-endif()
 configure_file(${PROJECT_SOURCE_DIR}/cmake/crosswalk.pc.in ${PROJECT_BINARY_DIR}/pkgconfig/crosswalk.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/pkgconfig/crosswalk.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 if(TARGET crosswalk_compiler)
