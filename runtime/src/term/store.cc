@@ -197,6 +197,8 @@ class Store::Impl {
   std::array<Shard, kShards> shards;
   std::atomic<uint64_t> negative_entries{0};
   std::vector<std::shared_ptr<const Entry>> retired;  // unbounded cache: entries unlinked by an import
+  mutable std::shared_mutex parents_mu;
+  mutable std::unordered_map<std::string, std::shared_ptr<const std::vector<std::string>>> parents_cache;
 
   // ---- RocksDB helpers ----
 
@@ -390,6 +392,10 @@ class Store::Impl {
       s.bytes = 0;
     }
     negative_entries.store(0);
+    {
+      std::unique_lock lock(parents_mu);
+      parents_cache.clear();
+    }
     std::lock_guard lock(compose_mu);
     compose_cache.clear();
     groups_cache.clear();
@@ -487,37 +493,49 @@ class Store::Impl {
     return true;
   }
 
-  // The parents of a concept (as written in the code system), from the 'H' record.
-  Status Parents(std::string_view system, const std::string& version, const Header& h, std::string_view code,
-                 std::vector<std::string>* out) const {
-    out->clear();
-    std::string v;
-    CW_ASSIGN_OR_RETURN(bool found, Get(ParentsKey(system, version, CodeKey(h, code)), &v));
-    if (!found) return Status::Ok();
-    Decoder d(v);
-    uint64_t n = 0;
-    if (!d.U64(&n)) return Corrupt("terminology store: bad hierarchy record");
-    for (uint64_t i = 0; i < n; ++i) {
-      std::string_view p;
-      if (!d.Str(&p)) return Corrupt("terminology store: bad hierarchy record");
-      out->emplace_back(p);
+  // The parents of a concept (as written in the code system), from the 'H' record, decoded once per store
+  // handle: an is-a walk on a warm hierarchy is then a few hash lookups, no RocksDB read. The cache holds
+  // at most one entry per concept that was walked through (bounded by the hierarchies' size) and is
+  // dropped after an import.
+  using ParentList = std::shared_ptr<const std::vector<std::string>>;
+  Result<ParentList> Parents(std::string_view system, const std::string& version, const Header& h,
+                             std::string_view code) const {
+    std::string key = ParentsKey(system, version, CodeKey(h, code));
+    {
+      std::shared_lock lock(parents_mu);
+      auto it = parents_cache.find(key);
+      if (it != parents_cache.end()) return it->second;
     }
-    return Status::Ok();
+    auto list = std::make_shared<std::vector<std::string>>();
+    std::string v;
+    CW_ASSIGN_OR_RETURN(bool found, Get(key, &v));
+    if (found) {
+      Decoder d(v);
+      uint64_t n = 0;
+      if (!d.U64(&n)) return Corrupt("terminology store: bad hierarchy record");
+      for (uint64_t i = 0; i < n; ++i) {
+        std::string_view p;
+        if (!d.Str(&p)) return Corrupt("terminology store: bad hierarchy record");
+        list->emplace_back(p);
+      }
+    }
+    std::unique_lock lock(parents_mu);
+    return parents_cache.emplace(std::move(key), std::move(list)).first->second;
   }
 
-  // Is `ancestor` a proper ancestor of `code`? Walks up the parents breadth-first (a DAG: several parents
-  // per concept), each concept once, at most kMaxHierarchyVisit concepts.
+  // Is `ancestor` a proper ancestor of `code`? Walks up the parents (a DAG: several parents per concept),
+  // each concept once, at most kMaxHierarchyVisit concepts.
   Result<bool> IsAncestor(std::string_view system, const std::string& version, const Header& h,
                           std::string_view ancestor, std::string_view code) const {
     std::string target = CodeKey(h, ancestor);
-    std::vector<std::string> frontier{std::string(code)}, parents;
+    std::vector<std::string> frontier{std::string(code)};
     std::unordered_map<std::string, bool> seen;
     seen.emplace(CodeKey(h, code), true);
     while (!frontier.empty()) {
       std::string c = std::move(frontier.back());
       frontier.pop_back();
-      CW_RETURN_IF_ERROR(Parents(system, version, h, c, &parents));
-      for (auto& p : parents) {
+      CW_ASSIGN_OR_RETURN(ParentList parents, Parents(system, version, h, c));
+      for (const auto& p : *parents) {
         std::string key = CodeKey(h, p);
         if (key == target) return true;
         if (!seen.emplace(std::move(key), true).second) continue;
@@ -525,7 +543,7 @@ class Store::Impl {
           return LimitExceeded(fmt::format("CodeSystem '{}': more than {} ancestors visited (kMaxHierarchyVisit)",
                                            system, kMaxHierarchyVisit));
         }
-        frontier.push_back(std::move(p));
+        frontier.push_back(p);
       }
     }
     return false;
@@ -1394,7 +1412,7 @@ Result<Subsumption> Store::Subsumes(std::string_view system, std::string_view co
   const Header* h = impl_->FindHeader(ResourceKind::kCodeSystem, system, ver);
   if (h == nullptr) return NotFound(fmt::format("no CodeSystem '{}' version '{}' in the terminology store", system, ver));
   for (auto code : {code_a, code_b}) {
-    CW_ASSIGN_OR_RETURN(bool known, impl_->Known(system, ver, code));
+    CW_ASSIGN_OR_RETURN(std::optional<Concept> known, impl_->Lookup(system, code, version));  // cached
     if (!known) return NotFound(fmt::format("CodeSystem '{}' has no such code (code {} of 2)", system, code == code_a ? 1 : 2));
   }
   if (impl_->CodeKey(*h, code_a) == impl_->CodeKey(*h, code_b)) return Subsumption::kEquivalent;

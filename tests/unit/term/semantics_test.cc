@@ -81,6 +81,20 @@ TEST_F(SemanticsTest, HierarchyFromNestingAndParentChildProperties) {
   EXPECT_EQ(store_->Subsumes(kCs, "arm", "nope").status().code(), StatusCode::kNotFound);
 }
 
+TEST_F(SemanticsTest, HierarchyCacheIsDroppedByAnImportThroughTheSameStore) {
+  auto cs = [](const char* parent_of_b) {
+    return std::string(R"({"resourceType":"CodeSystem","url":"urn:h","version":"1","concept":[{"code":"a"},{"code":"c"},
+      {"code":"b","property":[{"code":"parent","valueCode":")") + parent_of_b + R"("}]}]})";
+  };
+  auto store = testing::OpenWritable(dir_.db());
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Import({Write("h1.json", cs("a"))}).ok());
+  EXPECT_EQ(*store->Subsumes("urn:h", "a", "b"), Subsumption::kSubsumes);  // walks and caches b's parents
+  ASSERT_TRUE(store->Import({Write("h2.json", cs("c"))}).ok());           // same version, b moved under c
+  EXPECT_EQ(*store->Subsumes("urn:h", "a", "b"), Subsumption::kNotSubsumed);
+  EXPECT_EQ(*store->Subsumes("urn:h", "c", "b"), Subsumption::kSubsumes);
+}
+
 TEST_F(SemanticsTest, ComposeFilters) {
   Import({Write("body.json", kBodyCs), Write("vs.json", R"({"resourceType":"Bundle","entry":[
     {"resource":{"resourceType":"ValueSet","url":"urn:vs:is-a","compose":{"include":[{"system":"urn:example:body",
