@@ -36,7 +36,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (void)MapKey(r.url, r.version, e.source_system, e.code);
       (void)EncodeTargets(e.targets);
     }
-    for (const UnmappedRec& u : r.unmapped) (void)EncodeUnmapped(u);
+    for (const MapElementRec& e : r.elements) {
+      for (const MapTargetRec& t : e.targets) Check(t.group < r.groups.size(), "a CSV map target has no group");
+    }
+    (void)EncodeGroups(r.groups);
   }
   return 0;
 }

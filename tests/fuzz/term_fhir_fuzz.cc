@@ -28,18 +28,27 @@ void CheckResources(const std::vector<Resource>& out) {
     h.name = r.name;
     h.title = r.title;
     h.entries = r.entries();
-    h.flags = (r.has_expansion ? 1 : 0) | (r.unsupported_rules ? 2 : 0);
+    h.flags = (r.has_expansion ? kHeaderHasExpansion : 0) | (r.case_sensitive ? 0 : kHeaderCaseInsensitive);
+    h.content = r.content;
     Header back;
     Check(DecodeHeader(EncodeHeader(h), &back), "a resource header does not decode");
-    Check(back.name == h.name && back.title == h.title && back.entries == h.entries && back.flags == h.flags,
+    Check(back.name == h.name && back.title == h.title && back.entries == h.entries && back.flags == h.flags &&
+              back.content == h.content,
           "a resource header changed in the codec round trip");
     (void)HeaderKey(r.kind, r.url, r.version);
     for (const ConceptRec& c : r.concepts) {
       (void)ConceptKey(r.url, r.version, c.code);
       (void)EncodeConcept(c);
+      (void)EncodeParents(c.parents);
     }
+    std::vector<VsComponent> inc, exc;
+    Check(DecodeCompose(EncodeCompose(r.includes, r.excludes), &inc, &exc) && inc.size() == r.includes.size() &&
+              exc.size() == r.excludes.size(),
+          "a value set compose changed in the codec round trip");
     for (const MapElementRec& e : r.elements) (void)EncodeTargets(e.targets);
-    for (const UnmappedRec& u : r.unmapped) (void)EncodeUnmapped(u);
+    std::vector<MapGroupRec> groups;
+    Check(DecodeGroups(EncodeGroups(r.groups), &groups) && groups.size() == r.groups.size(),
+          "map groups changed in the codec round trip");
   }
 }
 

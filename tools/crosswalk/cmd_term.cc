@@ -1,11 +1,14 @@
 // `crosswalk term`: import into, and query, a terminology store (see docs/terminology.md).
 //
-//   crosswalk term import --db DIR [--column CANONICAL=HEADER]... [--map-url URL] [--map-version V]
-//                         [--keep-current] FILE...
+//   crosswalk term import --db DIR [--column CANONICAL=HEADER]... [--header-rows N] [--map-url URL]
+//                         [--map-version V] [--keep-current | --make-current] FILE...
 //   crosswalk term lookup --db DIR [--version V] SYSTEM CODE
-//   crosswalk term validate --db DIR SYSTEM CODE [--valueset URL]
-//   crosswalk term translate --db DIR [--map URL] SYSTEM CODE [--target SYSTEM]
-//   crosswalk term stats --db DIR [--list]
+//   crosswalk term validate --db DIR SYSTEM CODE [--valueset URL] [--display TEXT]
+//   crosswalk term translate --db DIR [--map URL] SYSTEM CODE [--target SYSTEM] [--all] [--reverse]
+//                            [--equivalence LIST] [--depends-on PROPERTY=[SYSTEM|]VALUE]...
+//   crosswalk term expand --db DIR VALUESET [--offset N] [--count N]
+//   crosswalk term subsumes --db DIR SYSTEM CODE_A CODE_B
+//   crosswalk term stats --db DIR [--list] [--memory]
 //
 // Exit status: 0 success (lookup found, validate valid, translate mapped); 1 failure or a negative
 // answer, with one line on stderr; 2 usage error.
@@ -30,12 +33,16 @@ using crosswalk::term::Store;
 
 constexpr const char* kUsage =
     "usage:\n"
-    "  crosswalk term import --db DIR [--column CANONICAL=HEADER]... [--map-url URL] [--map-version V]\n"
-    "                        [--keep-current] FILE...\n"
+    "  crosswalk term import --db DIR [--column CANONICAL=HEADER]... [--header-rows N] [--map-url URL]\n"
+    "                        [--map-version V] [--keep-current | --make-current] FILE...\n"
     "  crosswalk term lookup --db DIR [--version V] SYSTEM CODE\n"
-    "  crosswalk term validate --db DIR SYSTEM CODE [--valueset URL]\n"
-    "  crosswalk term translate --db DIR [--map URL] SYSTEM CODE [--target SYSTEM]\n"
-    "  crosswalk term stats --db DIR [--list]\n"
+    "  crosswalk term validate --db DIR SYSTEM CODE [--valueset URL[|VERSION]] [--display TEXT]\n"
+    "  crosswalk term translate --db DIR [--map URL[|VERSION]] SYSTEM CODE [--target SYSTEM] [--all] [--reverse]\n"
+    "                           [--equivalence LIST] [--depends-on PROPERTY=[SYSTEM|]VALUE]...\n"
+    "  crosswalk term expand --db DIR VALUESET[|VERSION] [--offset N] [--count N]\n"
+    "  crosswalk term subsumes --db DIR SYSTEM CODE_A CODE_B\n"
+    "  crosswalk term stats --db DIR [--list] [--memory]\n"
+    "SYSTEM may be empty (\"\") for validate --valueset: any system of the value set.\n"
     "FILE: FHIR R4 JSON (CodeSystem, ValueSet, ConceptMap, or a Bundle of them), NDJSON (.ndjson), or a CSV\n"
     "crosswalk table (.csv) with columns source_system,source_code,target_system,target_code[,target_display,\n"
     "equivalence,map_url,map_version,source_display]; --column renames, e.g. --column source_code=LocalCode.\n";
@@ -73,7 +80,8 @@ struct Args {
 // Options that take a value; everything else starting with "--" is a flag.
 bool TakesValue(std::string_view name) {
   for (std::string_view n : {"--db", "--column", "--map-url", "--map-version", "--version", "--valueset", "--map",
-                             "--target"}) {
+                             "--target", "--header-rows", "--display", "--equivalence", "--depends-on", "--offset",
+                             "--count"}) {
     if (n == name) return true;
   }
   return false;
@@ -124,8 +132,20 @@ int CheckFlags(const Args& args, std::vector<std::string_view> allowed) {
 
 std::string Quote(std::string_view s) { return s.empty() ? "(none)" : std::string(s); }
 
+// A decimal count (no sign, at most 18 digits).
+bool ParseCount(const std::string& text, uint64_t* out) {
+  if (text.empty() || text.size() > 18) return false;
+  uint64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  *out = v;
+  return true;
+}
+
 int RunImport(const Args& args) {
-  if (int rc = CheckFlags(args, {"--keep-current"})) return rc;
+  if (int rc = CheckFlags(args, {"--keep-current", "--make-current"})) return rc;
   if (args.positional.empty()) return Usage("import needs at least one FILE");
   ImportOptions opts;
   for (const auto& [name, value] : args.options) {
@@ -136,11 +156,21 @@ int RunImport(const Args& args) {
       opts.csv_map_url = value;
     } else if (name == "--map-version") {
       opts.csv_map_version = value;
+    } else if (name == "--header-rows") {
+      uint64_t n = 0;
+      if (!ParseCount(value, &n) || n < 1 || n > 8) return Usage("--header-rows takes a number from 1 to 8");
+      opts.csv_header_rows = static_cast<size_t>(n);
     } else {
       return Usage(fmt::format("option '{}' does not apply to import", name));
     }
   }
-  opts.set_current = !args.Has("--keep-current");
+  if (args.Has("--keep-current") && args.Has("--make-current")) {
+    return Usage("--keep-current and --make-current exclude each other");
+  }
+  using Policy = ImportOptions::CurrentPolicy;
+  opts.current = args.Has("--keep-current")   ? Policy::kKeep
+                 : args.Has("--make-current") ? Policy::kImported
+                                              : Policy::kHighestVersion;
   bool tty = isatty(STDERR_FILENO) != 0;
   bool drew = false;
   if (tty) {
@@ -223,42 +253,134 @@ int RunValidate(const Args& args) {
   auto store = OpenReadOnly(args, "validate", &rc);
   if (!store) return rc;
   std::string vs = args.Get("--valueset");
-  auto r = store->Validate(args.positional[0], args.positional[1], vs);
+  auto r = store->ValidateCode(args.positional[0], args.positional[1], args.Get("--display"), vs);
   if (!r.ok()) return Fail("validate", r.status());
-  if (*r) {
+  if (r->valid) {
     std::printf("valid\n");
+    if (!r->display.empty()) std::printf("display: %s\n", r->display.c_str());
+    if (r->inactive) std::printf("inactive: true\n");
+    if (!r->message.empty()) std::fprintf(stderr, "crosswalk term validate: warning: %s\n", r->message.c_str());
     return 0;
   }
   std::printf("invalid\n");
-  std::fprintf(stderr, "crosswalk term validate: code '%s' of %s is not in %s\n", args.positional[1].c_str(),
-               args.positional[0].c_str(), vs.empty() ? "its code system" : vs.c_str());
+  if (!r->display.empty()) std::printf("display: %s\n", r->display.c_str());
+  std::fprintf(stderr, "crosswalk term validate: code '%s' of %s: %s%s%s\n", args.positional[1].c_str(),
+               args.positional[0].empty() ? "(any system)" : args.positional[0].c_str(), r->message.c_str(),
+               vs.empty() ? "" : " ", vs.c_str());
   return 1;
 }
 
+// "equal,equivalent,wider" -> bits.
+bool ParseEquivalences(const std::string& list, uint32_t* bits) {
+  *bits = 0;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    std::string item = list.substr(start, comma - start);
+    uint32_t bit = item == "unmapped" ? crosswalk::term::kEquivalenceUnmapped : crosswalk::term::EquivalenceBit(item);
+    if (bit == 0) return false;
+    *bits |= bit;
+    start = comma + 1;
+  }
+  return *bits != 0;
+}
+
 int RunTranslate(const Args& args) {
-  if (int rc = CheckFlags(args, {})) return rc;
+  if (int rc = CheckFlags(args, {"--all", "--reverse"})) return rc;
   if (args.positional.size() != 2) return Usage("translate needs SYSTEM CODE");
+  crosswalk::term::TranslateOptions o;
+  o.target_system = args.Get("--target");
+  o.reverse = args.Has("--reverse");
+  std::string eq = args.Get("--equivalence");
+  if (!eq.empty() && !ParseEquivalences(eq, &o.equivalences)) {
+    return Usage("--equivalence takes a comma-separated list of equal, equivalent, wider, subsumes, narrower, "
+                 "specializes, inexact, relatedto, unmapped");
+  }
+  for (const auto& [name, value] : args.options) {
+    if (name != "--depends-on") continue;
+    size_t e = value.find('=');
+    if (e == std::string::npos || e == 0) return Usage("--depends-on takes PROPERTY=[SYSTEM|]VALUE");
+    crosswalk::term::DependsOnValue d;
+    d.property = value.substr(0, e);
+    std::string rest = value.substr(e + 1);
+    size_t bar = rest.rfind('|');
+    if (bar != std::string::npos) {
+      d.system = rest.substr(0, bar);
+      rest = rest.substr(bar + 1);
+    }
+    d.value = rest;
+    o.depends_on.push_back(std::move(d));
+  }
   int rc = 0;
   auto store = OpenReadOnly(args, "translate", &rc);
   if (!store) return rc;
-  auto r = store->Translate(args.Get("--map"), args.positional[0], args.positional[1], args.Get("--target"));
+  auto r = store->TranslateAll(args.Get("--map"), args.positional[0], args.positional[1], o);
   if (!r.ok()) return Fail("translate", r.status());
-  if (!r->found) {
-    std::fprintf(stderr, "crosswalk term translate: no mapping for code '%s' of %s%s%s\n",
-                 args.positional[1].c_str(), args.positional[0].c_str(),
-                 r->equivalence.empty() ? "" : " (map says ", r->equivalence.empty() ? "" : (std::string(r->equivalence) + ")").c_str());
+  if (r->empty()) {
+    // The plain answer names an explicit unmatched/disjoint.
+    std::string why;
+    if (!o.reverse) {
+      auto t = store->Translate(args.Get("--map"), args.positional[0], args.positional[1], o.target_system);
+      if (t.ok() && !t->equivalence.empty()) why = " (map says " + std::string(t->equivalence) + ")";
+    }
+    std::fprintf(stderr, "crosswalk term translate: no mapping for code '%s' of %s%s\n", args.positional[1].c_str(),
+                 args.positional[0].c_str(), why.c_str());
     return 1;
   }
-  const auto& t = *r;
-  auto s = [](std::string_view v) { return std::string(v); };
-  std::printf("target_system: %s\ntarget_code: %s\ntarget_display: %s\nequivalence: %s\nmap: %s|%s\n",
-              s(t.target_system).c_str(), s(t.target_code).c_str(), s(t.target_display).c_str(),
-              s(t.equivalence).c_str(), s(t.map_url).c_str(), s(t.map_version).c_str());
+  size_t n = args.Has("--all") ? r->size() : 1;
+  for (size_t i = 0; i < n; ++i) {
+    const auto& m = (*r)[i];
+    if (i > 0) std::printf("\n");
+    std::printf("%s_system: %s\n%s_code: %s\n%s_display: %s\nequivalence: %s\nmap: %s|%s\n",
+                o.reverse ? "source" : "target", m.system.c_str(), o.reverse ? "source" : "target", m.code.c_str(),
+                o.reverse ? "source" : "target", m.display.c_str(), m.equivalence.c_str(), m.map_url.c_str(),
+                m.map_version.c_str());
+    for (const auto& d : m.depends_on) {
+      std::printf("depends_on: %s = %s%s%s\n", d.property.c_str(), d.system.c_str(), d.system.empty() ? "" : "|",
+                  d.value.c_str());
+    }
+    for (const auto& p : m.product) {
+      std::printf("product: %s = %s%s%s\n", p.property.c_str(), p.system.c_str(), p.system.empty() ? "" : "|",
+                  p.value.c_str());
+    }
+  }
+  return 0;
+}
+
+int RunExpand(const Args& args) {
+  if (int rc = CheckFlags(args, {})) return rc;
+  if (args.positional.size() != 1) return Usage("expand needs VALUESET");
+  crosswalk::term::ExpandOptions o;
+  std::string offset = args.Get("--offset"), count = args.Get("--count");
+  if (!offset.empty() && !ParseCount(offset, &o.offset)) return Usage("--offset takes a number");
+  if (!count.empty() && !ParseCount(count, &o.count)) return Usage("--count takes a number");
+  int rc = 0;
+  auto store = OpenReadOnly(args, "expand", &rc);
+  if (!store) return rc;
+  auto r = store->Expand(args.positional[0], o);
+  if (!r.ok()) return Fail("expand", r.status());
+  std::printf("total: %llu\n", static_cast<unsigned long long>(r->total));
+  for (const auto& item : r->items) {
+    std::printf("%s\t%s\t%s\n", item.system.c_str(), item.code.c_str(), item.display.c_str());
+  }
+  return 0;
+}
+
+int RunSubsumes(const Args& args) {
+  if (int rc = CheckFlags(args, {})) return rc;
+  if (args.positional.size() != 3) return Usage("subsumes needs SYSTEM CODE_A CODE_B");
+  int rc = 0;
+  auto store = OpenReadOnly(args, "subsumes", &rc);
+  if (!store) return rc;
+  auto r = store->Subsumes(args.positional[0], args.positional[1], args.positional[2], args.Get("--version"));
+  if (!r.ok()) return Fail("subsumes", r.status());
+  std::printf("%s\n", std::string(crosswalk::term::SubsumptionName(*r)).c_str());
   return 0;
 }
 
 int RunStats(const Args& args) {
-  if (int rc = CheckFlags(args, {"--list"})) return rc;
+  if (int rc = CheckFlags(args, {"--list", "--memory"})) return rc;
   if (!args.positional.empty()) return Usage("stats takes no arguments");
   int rc = 0;
   auto store = OpenReadOnly(args, "stats", &rc);
@@ -272,6 +394,11 @@ int RunStats(const Args& args) {
   std::printf("concept maps: %llu (%llu versions, %llu elements)\n",
               static_cast<unsigned long long>(st.concept_maps), static_cast<unsigned long long>(st.concept_map_versions),
               static_cast<unsigned long long>(st.map_elements));
+  if (args.Has("--memory")) {  // varies with what RocksDB has loaded, so not part of the default output
+    std::printf("memory: store %llu bytes (index, filters, block cache), cache %llu bytes in %llu answers\n",
+                static_cast<unsigned long long>(st.store_memory_bytes),
+                static_cast<unsigned long long>(st.cache_bytes), static_cast<unsigned long long>(st.cache_entries));
+  }
   if (args.Has("--list")) {
     auto list = store->List();
     if (!list.ok()) return Fail("stats", list.status());
@@ -302,11 +429,13 @@ int RunTerm(const std::vector<std::string>& argv) {
   if (sub == "validate") return RunValidate(args);
   if (sub == "translate") return RunTranslate(args);
   if (sub == "stats") return RunStats(args);
+  if (sub == "expand") return RunExpand(args);
+  if (sub == "subsumes") return RunSubsumes(args);
   return Usage(fmt::format("unknown subcommand '{}'", sub));
 }
 
 }  // namespace
 
 CW_REGISTER_COMMAND(term, "term",
-                    "import|lookup|validate|translate|stats --db DIR ...  manage and query a terminology store",
+                    "import|lookup|validate|translate|expand|subsumes|stats --db DIR ...  manage and query a terminology store",
                     RunTerm);

@@ -7,9 +7,11 @@
 // crosswalk tables; an import is one atomic write.
 //
 // Lifetime of results: every std::string_view / Span in a Concept or Translation points into
-// memory owned by the Store (its in-process cache). That memory is never evicted or moved while the
-// Store lives, so a result stays valid until the Store is destroyed (also across later imports made
-// through the same Store object). Results never alias the caller's arguments.
+// memory owned by the Store (its in-process cache). With the default unbounded cache that memory is
+// never evicted or moved while the Store lives, so a result stays valid until the Store is destroyed
+// (also across later imports made through the same Store object). With OpenOptions::max_cache_bytes
+// set, a result stays valid until the calling thread's next query. Results never alias the caller's
+// arguments.
 //
 // Thread-safety: Lookup, Validate, Translate, CheckHas and stats may be called concurrently from any
 // number of threads on one Store. Import needs exclusive use of the Store (no concurrent calls).
@@ -90,6 +92,15 @@ struct Concept {
   Span<Property> properties;
 };
 
+// A dependsOn condition or a product of a ConceptMap target (R4 ConceptMap.group.element.target.dependsOn
+// / .product): a property (a URI or a code) with a value, optionally of a code system.
+struct MapAttribute {
+  std::string_view property;
+  std::string_view system;  // may be empty
+  std::string_view value;
+  std::string_view display;  // may be empty
+};
+
 // The answer of Translate. When found is false every view is empty except possibly equivalence
 // ("unmatched" / "disjoint" when the map says so explicitly).
 struct Translation {
@@ -104,6 +115,95 @@ struct Translation {
   std::string_view equivalence;
   std::string_view map_url;      // the map that answered (useful when the caller passed no map URL)
   std::string_view map_version;  // its version
+  Span<MapAttribute> product;    // the target's products (other concepts the mapping also yields)
+};
+
+// R4 ConceptMapEquivalence as bits, for TranslateOptions::equivalences. R5 relationship codes count as
+// their R4 meaning (related-to = relatedto, source-is-narrower-than-target = wider,
+// source-is-broader-than-target = narrower).
+enum EquivalenceBits : uint32_t {
+  kEquivalenceEqual = 1u << 0,
+  kEquivalenceEquivalent = 1u << 1,
+  kEquivalenceWider = 1u << 2,
+  kEquivalenceSubsumes = 1u << 3,
+  kEquivalenceNarrower = 1u << 4,
+  kEquivalenceSpecializes = 1u << 5,
+  kEquivalenceInexact = 1u << 6,
+  kEquivalenceRelatedTo = 1u << 7,
+  kEquivalenceUnmapped = 1u << 8,  // answers of a group's `unmapped` rule (provided / fixed)
+  kEquivalenceAny = (1u << 9) - 1,
+};
+
+// The bit of one equivalence or relationship code; 0 for an unknown code or a negative one (unmatched,
+// disjoint, not-related-to).
+uint32_t EquivalenceBit(std::string_view equivalence) noexcept;
+
+// A value known to the caller for a dependsOn condition (e.g. the specimen type when mapping a test).
+struct DependsOnValue {
+  std::string property;  // the condition's property, as the map writes it
+  std::string system;    // empty: matches a condition of any system
+  std::string value;
+};
+
+// Options of TranslateAll.
+struct TranslateOptions {
+  // Only targets in this system (empty: any).
+  std::string target_system;
+  // Which equivalences may answer (bits of EquivalenceBits). Default: all.
+  uint32_t equivalences = kEquivalenceAny;
+  // Values for dependsOn conditions. A target with conditions answers only when every condition has a
+  // value here with the same property, the same value and (when both name one) the same system; with
+  // no values, conditional targets never answer.
+  std::vector<DependsOnValue> depends_on;
+  // Reverse translation: `code` is a target code of `source_system` (the map's target system) and the
+  // answers are the source codes that map to it (R4 $translate reverse=true). Needs a map URL or a
+  // store whose maps name the system as a group target. Unmapped rules do not apply in reverse.
+  bool reverse = false;
+};
+
+// One answer of TranslateAll (owns its strings).
+struct Match {
+  std::string system, code, display;  // the target (reverse: the source)
+  std::string equivalence;            // as in Translation::equivalence
+  std::string map_url, map_version;
+  struct Attribute {
+    std::string property, system, value, display;
+  };
+  std::vector<Attribute> depends_on;  // the conditions this target needed (all held)
+  std::vector<Attribute> product;
+};
+
+// Result of ValidateCode (R4 $validate-code).
+struct CodeValidation {
+  bool valid = false;
+  // Why not valid (unknown code, not in the value set, wrong display), or a warning when valid (an
+  // inactive code). Never contains the caller's code or display.
+  std::string message;
+  std::string display;   // the concept's display when the code is known (the right one, for a wrong display)
+  bool inactive = false; // the concept's status is not "active"
+  std::string version;   // the code system version that answered
+};
+
+// Result of Subsumes (R4 $subsumes outcome).
+enum class Subsumption : uint8_t { kEquivalent, kSubsumes, kSubsumedBy, kNotSubsumed };
+std::string_view SubsumptionName(Subsumption s) noexcept;  // "equivalent", "subsumes", ...
+
+// One member of an expansion.
+struct ExpansionItem {
+  std::string system, version, code, display;
+};
+
+// Options and result of Expand.
+struct ExpandOptions {
+  uint64_t offset = 0;  // members to skip (paging)
+  uint64_t count = 1000;  // most members to return (paging)
+  // Most members an expansion may have in total; a larger value set is kLimitExceeded (expand it by
+  // paging through a smaller filter instead). Default 100,000.
+  uint64_t max_members = 100000;
+};
+struct Expansion {
+  uint64_t total = 0;  // members in the whole expansion
+  std::vector<ExpansionItem> items;  // members [offset, offset + count) in (system, code) byte order
 };
 
 // Options of Store::Open. Defaults suit a host that only reads.
@@ -120,6 +220,12 @@ struct OpenOptions {
   size_t max_negative_cache_entries = size_t{1} << 20;
   // RocksDB block cache in bytes (0 = RocksDB's default). Default 32 MiB.
   size_t block_cache_bytes = size_t{32} << 20;
+  // Bound of the in-process answer cache, in bytes (estimated: strings, vectors, map nodes). 0 (the
+  // default) = no bound: entries are never evicted and every result's views stay valid while the Store
+  // lives. With a bound, entries are evicted by CLOCK (least recently hit first, roughly) and a result's
+  // views stay valid only until the calling thread's next query on any Store: copy what must live
+  // longer. (A Runtime opens its store unbounded: the VM keeps answers' views for the whole run.)
+  size_t max_cache_bytes = 0;
 };
 
 // Column names of a CSV crosswalk table. Each names the header cell that holds the canonical column.
@@ -137,6 +243,10 @@ struct CsvColumns {
   // unknown canonical name or a missing '='.
   Status Set(std::string_view assignment);
 };
+
+// Compares two versions of a resource in natural order (digit runs as numbers): <0, 0, >0. This is the
+// order that picks the current version (ImportOptions::CurrentPolicy::kHighestVersion).
+int CompareVersions(std::string_view a, std::string_view b) noexcept;
 
 // Progress of an import, reported to ImportOptions::progress.
 struct ImportProgress {
@@ -157,9 +267,18 @@ struct ImportOptions {
   std::string csv_map_url;
   // Map version for CSV rows without a map_version value. Default "" (no version).
   std::string csv_map_version;
-  // Make each imported resource version the current version of its URL. Default true. When false, a
-  // URL that has no current version yet still gets one.
-  bool set_current = true;
+  // Which version of a URL is current after the import (see docs/terminology.md, "Current version").
+  //  kHighestVersion (default): the highest stored version in natural version order (CompareVersions:
+  //    1.9 < 1.10, 2019-03 < 2020-01), whatever the import order: re-importing an old version never
+  //    makes it current again.
+  //  kImported: each imported version becomes current (`term import --make-current`), even if lower.
+  //  kKeep: an existing pointer is kept (`--keep-current`); a URL without one gets the highest version.
+  enum class CurrentPolicy : uint8_t { kHighestVersion, kImported, kKeep };
+  CurrentPolicy current = CurrentPolicy::kHighestVersion;
+  // Header rows of CSV tables (1 to 8). With more than one, a column's name is the non-empty cells above
+  // it joined with '/' (an upper cell carries over the empty cells right of it, like a merged cell), e.g.
+  // "HL7 FHIR/Code"; a last-row name that is unique also selects the column. Default 1.
+  size_t csv_header_rows = 1;
   // Called now and then while parsing and writing (e.g. to draw a progress line). May be empty.
   std::function<void(const ImportProgress&)> progress;
   // Test hook: called after everything is parsed and the write batch is built, just before the single
@@ -193,8 +312,12 @@ struct Stats {
   uint64_t map_elements = 0;          // (source code -> targets) entries, over all versions
   // In-process cache.
   uint64_t cache_entries = 0;
+  uint64_t cache_bytes = 0;       // estimated memory of the cached answers
   uint64_t cache_hits = 0;
   uint64_t cache_misses = 0;
+  uint64_t cache_evictions = 0;
+  // RocksDB memory of this handle: table readers (index and bloom filters), block cache, memtables.
+  uint64_t store_memory_bytes = 0;
 };
 
 // One stored resource version (for listings).
@@ -224,29 +347,68 @@ class Store {
   //  * map_url empty: every map with a group from `source_system` (and to `target_system`, if given)
   //    is a candidate; candidates are tried in byte order of their URL and the first that maps the code
   //    answers (so the choice is deterministic; pass a map URL to choose explicitly).
-  // Within a map: the element's targets in document order, skipping targets in another system than
-  // `target_system` (when given) and targets whose equivalence is "unmatched" or "disjoint"
-  // (relationship "not-related-to"). With no usable element, the group's `unmapped` rule applies
-  // (provided: the source code in the group's target system; fixed: the rule's code; other-map: the
-  // same question to that map, at most 4 maps deep). Not mapped: found == false (not an error).
-  // Cache hit: no allocation, no lock contention beyond a shared shard lock.
+  //  * map_url "url|version": that version; kNotFound when the store does not have it.
+  // The answer is the best of TranslateAll's matches with default options (no dependsOn values, so a
+  // conditional target never answers): by equivalence rank (equal, equivalent, wider, subsumes,
+  // narrower, specializes, inexact, relatedto; then unmapped-rule answers), ties in document order.
+  // Not mapped: found == false (not an error); equivalence says "unmatched"/"disjoint" when the map
+  // says so. Cache hit: no allocation, no lock contention beyond a shared shard lock.
   Result<Translation> Translate(std::string_view map_url, std::string_view source_system,
                                 std::string_view code, std::string_view target_system = {});
 
+  // Every match of `code`, best first (the order Translate uses). Per group of the map (R4):
+  //  * the element's targets, except negative ones (unmatched, disjoint, not-related-to), targets outside
+  //    options.target_system, equivalences outside options.equivalences, and targets whose dependsOn
+  //    conditions do not hold;
+  //  * when the group has no element for the code at all, its `unmapped` rule: provided (the source
+  //    code in the group's target system), fixed (the rule's code), other-map (the same question to that
+  //    map, at most 4 maps deep). An element the map marks unmatched/disjoint is not unmapped (R4: the
+  //    rule is ignored for it).
+  // A group without `source` answers for any source system; an empty source_system tries every group.
+  // Without a map URL every current map with a group from source_system answers (URL byte order).
+  // Not cached. Errors as Translate.
+  Result<std::vector<Match>> TranslateAll(std::string_view map_url, std::string_view source_system,
+                                          std::string_view code, const TranslateOptions& options = {});
+
   // Looks a concept up. An empty version means the system's current version. kNotFound when the store
-  // has no such code system (version); std::nullopt when the system has no such code.
+  // has no such code system (version); std::nullopt when the system has no such code. A code system
+  // with caseSensitive false matches the code ignoring ASCII case (Concept::code is the stored
+  // spelling). kFailedPrecondition when the answer is unknown: the code system's content is
+  // not-present (a stub, e.g. LOINC's), or it is a fragment/example that lacks the code.
   Result<std::optional<Concept>> Lookup(std::string_view system, std::string_view code,
                                         std::string_view version = {});
 
   // With no value set: is `code` a concept of `system` (current version)? kNotFound for an unknown
-  // system. With a value set URL (current version): membership from the explicit expansion when the
-  // value set has one; otherwise from compose: an exclude (listed concept or whole system) wins over an
-  // include; a listed concept is a member as listed; a whole-system include needs the code to be in
-  // that system (the version the include names, else current). kNotFound for an unknown value set;
-  // kUnimplemented when the answer depends on compose rules the store does not evaluate (filters,
-  // includes of other value sets) and no supported rule decided it.
+  // system; kFailedPrecondition when the code system cannot tell (see Lookup).
+  // With a value set ("url" = current version, or "url|version"): membership from the explicit
+  // expansion when the value set has one; otherwise from compose (R4): the code is a member when some
+  // include admits it and no exclude does. A component admits a code when the code is in its system
+  // (the version it names, else current) -- all of it, or one of its listed concepts, or a concept that
+  // passes every filter (is-a, descendent-of, is-not-a, generalizes, =, in, not-in, regex, exists) --
+  // and is a member of every value set the component imports. An empty `system` asks whether any
+  // system of the value set has the code (member(code, "vs") in a map). kNotFound for an unknown value
+  // set or an imported one missing; kFailedPrecondition when a code system the answer needs is not in
+  // the store (listed concepts then count as listed) or cannot tell; kUnimplemented for a regex filter
+  // in a build without RE2 or a filter on a property the store cannot evaluate.
   Result<bool> Validate(std::string_view system, std::string_view code,
                         std::string_view valueset_url = {});
+
+  // R4 $validate-code: Validate plus the concept's display and status. With `display` non-empty, the
+  // code is valid only when display equals the concept's display or one of its designations. An
+  // inactive concept is valid with inactive = true and a warning message. Not cached. Errors as
+  // Validate.
+  Result<CodeValidation> ValidateCode(std::string_view system, std::string_view code, std::string_view display,
+                                      std::string_view valueset_url = {});
+
+  // R4 $subsumes: how code_a relates to code_b in the hierarchy of `system` (current version, or
+  // `version`). The hierarchy comes from nested concepts and `parent`/`child` properties. kNotFound for
+  // an unknown system or code.
+  Result<Subsumption> Subsumes(std::string_view system, std::string_view code_a, std::string_view code_b,
+                               std::string_view version = {});
+
+  // R4 $expand of a value set ("url" or "url|version"), paged. From the stored expansion when there is
+  // one, else from compose (as Validate). Errors as Validate; kLimitExceeded past options.max_members.
+  Result<Expansion> Expand(std::string_view valueset_url, const ExpandOptions& options = {});
 
   // Does the store hold this resource (at `version`, or any current version when empty)? Ok or
   // kNotFound with a message naming the kind, URL and version. For binding a compiled program.

@@ -1,6 +1,7 @@
 // Key builders and the value codec of the terminology store (layout in model.h and docs/terminology.md).
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "term/model.h"
 
@@ -66,20 +67,25 @@ std::string EncodeHeader(const Header& h) {
   e.Str(h.title);
   e.U64(h.entries);
   e.U64(h.flags);
+  e.Str(h.content);
   return std::move(e.out());
 }
 
 bool DecodeHeader(std::string_view v, Header* h) {
   Decoder d(v);
-  std::string_view name, title;
-  if (!d.Str(&name) || !d.Str(&title) || !d.U64(&h->entries) || !d.U64(&h->flags)) return false;
+  std::string_view name, title, content;
+  if (!d.Str(&name) || !d.Str(&title) || !d.U64(&h->entries) || !d.U64(&h->flags) || !d.Str(&content)) {
+    return false;
+  }
   h->name = name;
   h->title = title;
+  h->content = content;
   return true;
 }
 
 std::string EncodeConcept(const ConceptRec& c) {
   Encoder e;
+  e.Str(c.code);
   e.Str(c.display);
   e.Str(c.status);
   e.U64(c.designations.size());
@@ -98,25 +104,176 @@ std::string EncodeConcept(const ConceptRec& c) {
   return std::move(e.out());
 }
 
+std::string EncodeParents(const std::vector<std::string>& parents) {
+  Encoder e;
+  e.U64(parents.size());
+  for (const auto& p : parents) e.Str(p);
+  return std::move(e.out());
+}
+
+namespace {
+
+void EncodeAttrs(Encoder* e, const std::vector<MapAttrRec>& attrs) {
+  e->U64(attrs.size());
+  for (const auto& a : attrs) {
+    e->Str(a.property);
+    e->Str(a.system);
+    e->Str(a.value);
+    e->Str(a.display);
+  }
+}
+
+void EncodeComponents(Encoder* e, const std::vector<VsComponent>& list) {
+  e->U64(list.size());
+  for (const auto& c : list) {
+    e->Str(c.system);
+    e->Str(c.version);
+    e->U64(c.concepts.size());
+    for (const auto& r : c.concepts) {
+      e->Str(r.code);
+      e->Str(r.display);
+    }
+    e->U64(c.filters.size());
+    for (const auto& f : c.filters) {
+      e->Str(f.property);
+      e->Str(f.op);
+      e->Str(f.value);
+    }
+    e->U64(c.valuesets.size());
+    for (const auto& v : c.valuesets) e->Str(v);
+  }
+}
+
+bool DecodeStr(Decoder* d, std::string* out) {
+  std::string_view v;
+  if (!d->Str(&v)) return false;
+  out->assign(v);
+  return true;
+}
+
+// Counts read from the store are bounded by the bytes left, so a damaged record cannot make a reserve huge.
+bool DecodeComponents(Decoder* d, std::vector<VsComponent>* list) {
+  uint64_t n;
+  if (!d->U64(&n)) return false;
+  for (uint64_t i = 0; i < n; ++i) {
+    VsComponent c;
+    uint64_t k;
+    if (!DecodeStr(d, &c.system) || !DecodeStr(d, &c.version) || !d->U64(&k)) return false;
+    for (uint64_t j = 0; j < k; ++j) {
+      VsConceptRef r;
+      if (!DecodeStr(d, &r.code) || !DecodeStr(d, &r.display)) return false;
+      c.concepts.push_back(std::move(r));
+    }
+    if (!d->U64(&k)) return false;
+    for (uint64_t j = 0; j < k; ++j) {
+      VsFilter f;
+      if (!DecodeStr(d, &f.property) || !DecodeStr(d, &f.op) || !DecodeStr(d, &f.value)) return false;
+      c.filters.push_back(std::move(f));
+    }
+    if (!d->U64(&k)) return false;
+    for (uint64_t j = 0; j < k; ++j) {
+      std::string v;
+      if (!DecodeStr(d, &v)) return false;
+      c.valuesets.push_back(std::move(v));
+    }
+    list->push_back(std::move(c));
+  }
+  return true;
+}
+
+}  // namespace
+
 std::string EncodeTargets(const std::vector<MapTargetRec>& targets) {
   Encoder e;
   e.U64(targets.size());
   for (const auto& t : targets) {
+    e.U64(t.group);
     e.Str(t.system);
     e.Str(t.code);
     e.Str(t.display);
     e.Str(t.equivalence);
+    EncodeAttrs(&e, t.depends_on);
+    EncodeAttrs(&e, t.product);
   }
   return std::move(e.out());
 }
 
-std::string EncodeUnmapped(const UnmappedRec& u) {
+std::string EncodeGroups(const std::vector<MapGroupRec>& groups) {
   Encoder e;
-  e.Str(u.mode);
-  e.Str(u.code);
-  e.Str(u.display);
-  e.Str(u.url);
+  e.U64(groups.size());
+  for (const auto& g : groups) {
+    for (const std::string* s : {&g.source, &g.source_version, &g.target, &g.target_version, &g.unmapped_mode,
+                                 &g.unmapped_code, &g.unmapped_display, &g.unmapped_url}) {
+      e.Str(*s);
+    }
+  }
   return std::move(e.out());
+}
+
+bool DecodeGroups(std::string_view v, std::vector<MapGroupRec>* groups) {
+  Decoder d(v);
+  uint64_t n;
+  if (!d.U64(&n)) return false;
+  for (uint64_t i = 0; i < n; ++i) {
+    MapGroupRec g;
+    for (std::string* s : {&g.source, &g.source_version, &g.target, &g.target_version, &g.unmapped_mode,
+                           &g.unmapped_code, &g.unmapped_display, &g.unmapped_url}) {
+      if (!DecodeStr(&d, s)) return false;
+    }
+    groups->push_back(std::move(g));
+  }
+  return true;
+}
+
+std::string EncodeCompose(const std::vector<VsComponent>& includes, const std::vector<VsComponent>& excludes) {
+  Encoder e;
+  EncodeComponents(&e, includes);
+  EncodeComponents(&e, excludes);
+  return std::move(e.out());
+}
+
+bool DecodeCompose(std::string_view v, std::vector<VsComponent>* includes, std::vector<VsComponent>* excludes) {
+  Decoder d(v);
+  return DecodeComponents(&d, includes) && DecodeComponents(&d, excludes);
+}
+
+std::string FoldCase(std::string_view code) {
+  std::string out(code);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+int CompareVersions(std::string_view a, std::string_view b) noexcept {
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    bool da = is_digit(a[i]), db = is_digit(b[j]);
+    if (da && db) {
+      size_t ei = i, ej = j;
+      while (ei < a.size() && is_digit(a[ei])) ++ei;
+      while (ej < b.size() && is_digit(b[ej])) ++ej;
+      std::string_view na = a.substr(i, ei - i), nb = b.substr(j, ej - j);
+      while (na.size() > 1 && na.front() == '0') na.remove_prefix(1);
+      while (nb.size() > 1 && nb.front() == '0') nb.remove_prefix(1);
+      if (na.size() != nb.size()) return na.size() < nb.size() ? -1 : 1;
+      if (int c = na.compare(nb); c != 0) return c < 0 ? -1 : 1;
+      i = ei;
+      j = ej;
+      continue;
+    }
+    if (da != db) return da ? 1 : -1;  // a number sorts after text at the same place ("1.a" < "1.0")
+    size_t ei = i, ej = j;
+    while (ei < a.size() && !is_digit(a[ei])) ++ei;
+    while (ej < b.size() && !is_digit(b[ej])) ++ej;
+    if (int c = a.substr(i, ei - i).compare(b.substr(j, ej - j)); c != 0) return c < 0 ? -1 : 1;
+    i = ei;
+    j = ej;
+  }
+  if (i < a.size()) return 1;
+  if (j < b.size()) return -1;
+  return 0;
 }
 
 namespace {
@@ -141,49 +298,87 @@ std::string HeaderKey(ResourceKind kind, std::string_view url, std::string_view 
   return k;
 }
 
-std::string RecordPrefix(ResourceKind kind, std::string_view url, std::string_view version) {
-  std::string k(1, KindByte(kind));  // C, V or M
+namespace {
+
+std::string Prefix(char family, std::string_view url, std::string_view version) {
+  std::string k(1, family);
   Append(&k, url);
   Append(&k, version);
   return k;
 }
 
+}  // namespace
+
+std::string RecordPrefix(ResourceKind kind, std::string_view url, std::string_view version) {
+  return Prefix(KindByte(kind), url, version);  // C, V or M
+}
+
+std::vector<std::string> RecordPrefixes(ResourceKind kind, std::string_view url, std::string_view version) {
+  switch (kind) {
+    case ResourceKind::kCodeSystem:
+      return {Prefix('C', url, version), Prefix('H', url, version), Prefix('D', url, version)};
+    case ResourceKind::kValueSet:
+      return {Prefix('V', url, version)};
+    case ResourceKind::kConceptMap:
+      return {Prefix('M', url, version), Prefix('G', url, version), Prefix('W', url, version)};
+  }
+  return {};
+}
+
 std::string ConceptKey(std::string_view url, std::string_view version, std::string_view code) {
-  std::string k = RecordPrefix(ResourceKind::kCodeSystem, url, version);
+  std::string k = Prefix('C', url, version);
   k.append(code);
   return k;
 }
 
-std::string VsRuleKey(std::string_view url, std::string_view version, char rule, std::string_view system,
-                      std::string_view code) {
-  std::string k = RecordPrefix(ResourceKind::kValueSet, url, version);
-  k.push_back(rule);
-  k.push_back('\0');
-  Append(&k, system);
+std::string ParentsKey(std::string_view url, std::string_view version, std::string_view code) {
+  std::string k = Prefix('H', url, version);
   k.append(code);
+  return k;
+}
+
+std::string ChildPrefix(std::string_view url, std::string_view version, std::string_view parent) {
+  std::string k = Prefix('D', url, version);
+  Append(&k, parent);
+  return k;
+}
+
+std::string ComposeKey(std::string_view url, std::string_view version) {
+  std::string k = Prefix('V', url, version);
+  k.push_back('K');
+  return k;
+}
+
+std::string ExpansionPrefix(std::string_view url, std::string_view version, std::string_view code) {
+  std::string k = Prefix('V', url, version);
+  k.push_back('E');
+  k.push_back('\0');
+  Append(&k, code);
+  return k;
+}
+
+std::string ExpansionKey(std::string_view url, std::string_view version, std::string_view code,
+                         std::string_view system) {
+  std::string k = ExpansionPrefix(url, version, code);
+  k.append(system);
   return k;
 }
 
 std::string MapKey(std::string_view url, std::string_view version, std::string_view source_system,
                    std::string_view code) {
-  std::string k = RecordPrefix(ResourceKind::kConceptMap, url, version);
+  std::string k = Prefix('M', url, version);
   Append(&k, source_system);
   k.append(code);
   return k;
 }
 
-std::string UnmappedPrefix(std::string_view url, std::string_view version, std::string_view source_system) {
-  std::string k = "U";
-  Append(&k, url);
-  Append(&k, version);
-  Append(&k, source_system);
-  return k;
-}
+std::string GroupsKey(std::string_view url, std::string_view version) { return Prefix('G', url, version); }
 
-std::string UnmappedKey(std::string_view url, std::string_view version, std::string_view source_system,
-                        std::string_view target_system) {
-  std::string k = UnmappedPrefix(url, version, source_system);
-  k.append(target_system);
+std::string ReversePrefix(std::string_view url, std::string_view version, std::string_view target_system,
+                          std::string_view target_code) {
+  std::string k = Prefix('W', url, version);
+  Append(&k, target_system);
+  Append(&k, target_code);
   return k;
 }
 
@@ -199,6 +394,18 @@ std::string MapIndexKey(std::string_view source_system, std::string_view url) {
   return k;
 }
 
+std::string TargetIndexPrefix(std::string_view target_system) {
+  std::string k = "T";
+  Append(&k, target_system);
+  return k;
+}
+
+std::string TargetIndexKey(std::string_view target_system, std::string_view url) {
+  std::string k = TargetIndexPrefix(target_system);
+  k.append(url);
+  return k;
+}
+
 bool IsKnownEquivalence(std::string_view e) {
   static constexpr std::string_view kKnown[] = {
       // R4 ConceptMapEquivalence
@@ -210,6 +417,29 @@ bool IsKnownEquivalence(std::string_view e) {
     if (k == e) return true;
   }
   return false;
+}
+
+uint32_t EquivalenceBit(std::string_view e) noexcept {
+  if (e == "equal") return kEquivalenceEqual;
+  if (e == "equivalent") return kEquivalenceEquivalent;
+  if (e == "wider" || e == "source-is-narrower-than-target") return kEquivalenceWider;
+  if (e == "subsumes") return kEquivalenceSubsumes;
+  if (e == "narrower" || e == "source-is-broader-than-target") return kEquivalenceNarrower;
+  if (e == "specializes") return kEquivalenceSpecializes;
+  if (e == "inexact") return kEquivalenceInexact;
+  if (e == "relatedto" || e == "related-to") return kEquivalenceRelatedTo;
+  if (e == "unmapped-provided" || e == "unmapped-fixed") return kEquivalenceUnmapped;
+  return 0;
+}
+
+std::string_view SubsumptionName(Subsumption s) noexcept {
+  switch (s) {
+    case Subsumption::kEquivalent: return "equivalent";
+    case Subsumption::kSubsumes: return "subsumes";
+    case Subsumption::kSubsumedBy: return "subsumed-by";
+    case Subsumption::kNotSubsumed: return "not-subsumed";
+  }
+  return "?";
 }
 
 bool IsNegativeEquivalence(std::string_view e) {

@@ -187,17 +187,59 @@ Status ParseCsvText(std::string_view text, const std::string& path, const Import
   }
   size_t pos = 0;
   uint64_t line = 1;
+  size_t header_rows = options.csv_header_rows;
+  if (header_rows < 1 || header_rows > kMaxCsvHeaderRows) {
+    return InvalidArgument(fmt::format("{}: header rows must be 1 to {} (kMaxCsvHeaderRows), got {}", path,
+                                       kMaxCsvHeaderRows, header_rows));
+  }
+  // The column names. With several header rows (spreadsheets whose first row groups the columns of the
+  // second, as in "HL7 v2,,,HL7 FHIR" over "Code,Text,...,Code"), a column's name is the non-empty cells
+  // above it joined with '/', each upper cell carried right over the empty cells after it (a merged cell):
+  // "HL7 v2/Code", "HL7 FHIR/Code". --column may also name a column by its last-row cell alone when that
+  // is unique.
   Record header;
+  std::vector<std::string> names, last_row;
+  std::vector<std::string> carried;
   bool got = false;
-  CW_RETURN_IF_ERROR(NextRecord(text, &pos, &line, path, &header, &got));
-  if (!got) return ParseError(fmt::format("{}:1: empty CSV file (a header row is required)", path));
-  // A header named twice would make the column a name selects depend on order. Columns with an empty
+  for (size_t row = 0; row < header_rows; ++row) {
+    CW_RETURN_IF_ERROR(NextRecord(text, &pos, &line, path, &header, &got));
+    if (!got && row == 0) return ParseError(fmt::format("{}:1: empty CSV file (a header row is required)", path));
+    if (!got) {
+      return ParseError(fmt::format("{}:{}: the file ends inside its {} header row(s)", path, line, header_rows));
+    }
+    if (names.size() < header.fields.size()) names.resize(header.fields.size());
+    if (row + 1 < header_rows) {
+      std::string current;
+      carried.assign(header.fields.size(), "");
+      for (size_t i = 0; i < header.fields.size(); ++i) {
+        std::string cell = Trim(header.fields[i]);
+        if (!cell.empty()) current = cell;
+        carried[i] = current;
+      }
+      for (size_t i = 0; i < names.size(); ++i) {
+        std::string upper = i < carried.size() ? carried[i] : (carried.empty() ? "" : carried.back());
+        if (upper.empty()) continue;
+        names[i] = names[i].empty() ? upper : names[i] + "/" + upper;
+      }
+    } else {
+      last_row.assign(header.fields.size(), "");
+      for (size_t i = 0; i < header.fields.size(); ++i) {
+        last_row[i] = Trim(header.fields[i]);
+        if (last_row[i].empty()) {
+          names[i].clear();  // a column without a name in the last header row cannot be selected
+        } else {
+          names[i] = names[i].empty() ? last_row[i] : names[i] + "/" + last_row[i];
+        }
+      }
+      names.resize(header.fields.size());
+    }
+  }
+  // A name given twice would make the column a name selects depend on order. Columns with an empty
   // header (trailing commas of spreadsheet exports) cannot be selected, so they may repeat.
   std::map<std::string, size_t> header_columns;
-  for (size_t i = 0; i < header.fields.size(); ++i) {
-    std::string name = Trim(header.fields[i]);
-    if (name.empty()) continue;
-    auto [it, inserted] = header_columns.emplace(std::move(name), i);
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i].empty()) continue;
+    auto [it, inserted] = header_columns.emplace(names[i], i);
     if (!inserted) {
       return ParseError(fmt::format("{}:{}: header of column {} repeats the header of column {}", path,
                                     header.line, i + 1, it->second + 1));
@@ -205,14 +247,29 @@ Status ParseCsvText(std::string_view text, const std::string& path, const Import
   }
   const CsvColumns& cols = options.csv_columns;
   auto find = [&](const std::string& name) -> int {
-    for (size_t i = 0; i < header.fields.size(); ++i) {
-      if (Trim(header.fields[i]) == name) return static_cast<int>(i);
+    auto it = header_columns.find(name);
+    if (it != header_columns.end()) return static_cast<int>(it->second);
+    int found = -1;
+    for (size_t i = 0; i < last_row.size(); ++i) {
+      if (last_row[i] != name) continue;
+      if (found >= 0) return -2;  // ambiguous
+      found = static_cast<int>(i);
     }
-    return -1;
+    return found;
   };
   int c_ss = find(cols.source_system), c_sc = find(cols.source_code), c_sd = find(cols.source_display),
       c_ts = find(cols.target_system), c_tc = find(cols.target_code), c_td = find(cols.target_display),
       c_eq = find(cols.equivalence), c_url = find(cols.map_url), c_ver = find(cols.map_version);
+  std::pair<int, const char*> all[] = {{c_ss, "source_system"}, {c_sc, "source_code"}, {c_sd, "source_display"},
+                                       {c_ts, "target_system"}, {c_tc, "target_code"}, {c_td, "target_display"},
+                                       {c_eq, "equivalence"},   {c_url, "map_url"},    {c_ver, "map_version"}};
+  for (auto [col, canonical] : all) {
+    if (col == -2) {
+      return ParseError(fmt::format(
+          "{}:{}: the header for {} names several columns (name it group/name, as \"HL7 FHIR/Code\")", path,
+          header.line, canonical));
+    }
+  }
   std::pair<int, const char*> required[] = {{c_ss, "source_system"}, {c_sc, "source_code"},
                                             {c_ts, "target_system"}, {c_tc, "target_code"}};
   for (auto [col, canonical] : required) {
@@ -226,21 +283,25 @@ Status ParseCsvText(std::string_view text, const std::string& path, const Import
   // (url, version) -> resource index; (resource, source system, code) -> element index.
   std::map<std::pair<std::string, std::string>, size_t> maps;
   std::vector<Resource> local;
-  std::vector<std::map<std::pair<std::string, std::string>, size_t>> elements;
+  std::vector<std::map<std::pair<std::string, std::string>, size_t>> elements, groups;
   Record rec;
   for (;;) {
     CW_RETURN_IF_ERROR(NextRecord(text, &pos, &line, path, &rec, &got));
     if (!got) break;
     if (rec.fields.size() == 1 && Trim(rec.fields[0]).empty()) continue;  // blank line
-    if (rec.fields.size() != header.fields.size()) {
+    if (rec.fields.size() != names.size()) {
       return ParseError(fmt::format("{}:{}: expected {} fields as in the header, found {}", path, rec.line,
-                                    header.fields.size(), rec.fields.size()));
+                                    names.size(), rec.fields.size()));
     }
     auto get = [&](int col) { return col < 0 ? std::string() : Trim(rec.fields[static_cast<size_t>(col)]); };
     std::string url = get(c_url), version = get(c_ver);
     if (url.empty()) url = default_url;
     if (c_ver < 0 || version.empty()) version = options.csv_map_version;
-    MapTargetRec t{get(c_ts), get(c_tc), get(c_td), get(c_eq)};
+    MapTargetRec t;
+    t.system = get(c_ts);
+    t.code = get(c_tc);
+    t.display = get(c_td);
+    t.equivalence = get(c_eq);
     std::string ss = get(c_ss), sc = get(c_sc);
     if (ss.empty()) return ParseError(fmt::format("{}:{}: empty {}", path, rec.line, cols.source_system));
     if (sc.empty()) return ParseError(fmt::format("{}:{}: empty {}", path, rec.line, cols.source_code));
@@ -270,9 +331,19 @@ Status ParseCsvText(std::string_view text, const std::string& path, const Import
       r.origin = path;
       local.push_back(std::move(r));
       elements.emplace_back();
+      groups.emplace_back();
     }
     Resource& res = local[mit->second];
     auto& idx = elements[mit->second];
+    // One group per (source system, target system), in order of first use.
+    auto [git, new_group] = groups[mit->second].emplace(std::make_pair(ss, t.system), res.groups.size());
+    if (new_group) {
+      MapGroupRec g;
+      g.source = ss;
+      g.target = t.system;
+      res.groups.push_back(std::move(g));
+    }
+    t.group = git->second;
     auto [eit, new_el] = idx.emplace(std::make_pair(ss, sc), res.elements.size());
     if (new_el) res.elements.push_back(MapElementRec{ss, sc, {}});
     res.elements[eit->second].targets.push_back(std::move(t));

@@ -10,6 +10,7 @@
 // concepts, nested expansion.contains, Bundles in Bundles) recurse at most kMaxImportJsonDepth / 2 deep.
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -71,9 +72,16 @@ void AppendSegment(std::string* out, std::string_view key) {
 // nesting, and it never recurses. After a failure, `failure()` says what and where.
 class DomBuilder final : public json::json_sax_t {
  public:
-  enum class Failure { kNone, kSyntax, kNumberRange, kDepth, kDuplicateKey };
+  enum class Failure { kNone, kSyntax, kNumberRange, kDepth, kDuplicateKey, kElement };
 
-  explicit DomBuilder(json* root) : root_(root) {}
+  // Called when an element of an array member of the root object closes (e.g. /concept/7 or /entry/3),
+  // with the root, the member's name, the element and its index. Returning true means the element was
+  // consumed: it is replaced by null, so a large document never exists whole in memory. A non-Ok status
+  // stops the parse (failure() kElement, element_status()).
+  using ElementHook = std::function<Result<bool>(const json& root, const std::string& member, const json& element,
+                                                 size_t index)>;
+
+  explicit DomBuilder(json* root, ElementHook hook = nullptr) : root_(root), hook_(std::move(hook)) {}
 
   bool null() override { return Place(json(nullptr)) != nullptr; }
   bool boolean(bool v) override { return Place(json(v)) != nullptr; }
@@ -106,6 +114,7 @@ class DomBuilder final : public json::json_sax_t {
   Failure failure() const { return failure_; }
   size_t byte() const { return byte_; }  // 0-based offset, for kSyntax and kNumberRange
   const std::string& pointer() const { return pointer_; }  // for kDepth and kDuplicateKey
+  const Status& element_status() const { return element_status_; }  // for kElement
 
  private:
   bool Fail(Failure f, size_t byte) {
@@ -145,6 +154,15 @@ class DomBuilder final : public json::json_sax_t {
   bool Close() {
     stack_.pop_back();
     keys_.pop_back();
+    if (hook_ && stack_.size() == 2 && stack_[0] == root_ && root_->is_object() && stack_[1]->is_array()) {
+      json& element = stack_[1]->back();
+      Result<bool> consumed = hook_(*root_, keys_[0], element, stack_[1]->size() - 1);
+      if (!consumed.ok()) {
+        element_status_ = consumed.status();
+        return Fail(Failure::kElement, 0);
+      }
+      if (*consumed) element = json();
+    }
     return true;
   }
 
@@ -165,6 +183,8 @@ class DomBuilder final : public json::json_sax_t {
   }
 
   json* root_;
+  ElementHook hook_;
+  Status element_status_;
   std::vector<json*> stack_;       // open containers, outermost first
   std::vector<std::string> keys_;  // per open level: the current key (objects only)
   json* pending_ = nullptr;        // the member a key() announced
@@ -238,11 +258,16 @@ bool PropertyValue(const json& p, std::string* type, std::string* value) {
   return false;
 }
 
+// child_edges: (child, parent) pairs from `child` properties, applied once every concept is known.
 Status ParseConcepts(const Ctx& ctx, const json& list, const std::string& ptr, const std::string& parent,
-                     std::set<std::string>* seen, std::vector<ConceptRec>* out) {
-  for (size_t i = 0; i < list.size(); ++i) {
-    const json& c = list[i];
-    std::string p = fmt::format("{}/{}", ptr, i);
+                     std::set<std::string>* seen, std::vector<std::pair<std::string, std::string>>* child_edges,
+                     std::vector<ConceptRec>* out);
+
+// One concept (and its nested concepts) at pointer p.
+Status ParseConcept(const Ctx& ctx, const json& c, const std::string& p, const std::string& parent,
+                    std::set<std::string>* seen, std::vector<std::pair<std::string, std::string>>* child_edges,
+                    std::vector<ConceptRec>* out) {
+  {
     CW_RETURN_IF_ERROR(RequireObject(ctx, c, p));
     ConceptRec rec;
     CW_RETURN_IF_ERROR(ReqString(ctx, c, "code", p, &rec.code));
@@ -266,7 +291,10 @@ Status ParseConcepts(const Ctx& ctx, const json& list, const std::string& ptr, c
         rec.designations.push_back(std::move(dr));
       }
     }
-    if (!parent.empty()) rec.properties.push_back({"parent", "code", parent});
+    if (!parent.empty()) {
+      rec.properties.push_back({"parent", "code", parent});
+      rec.parents.push_back(parent);
+    }
     const json* props;
     CW_RETURN_IF_ERROR(OptArray(ctx, c, "property", p, &props));
     std::string status;
@@ -279,6 +307,8 @@ Status ParseConcepts(const Ctx& ctx, const json& list, const std::string& ptr, c
         CW_RETURN_IF_ERROR(ReqString(ctx, pr, "code", pp, &prec.code));
         if (!PropertyValue(pr, &prec.type, &prec.value)) return ctx.Error(pp, "property without value[x]");
         if (prec.code == "status") status = prec.value;
+        if ((prec.type == "Code" || prec.type == "code") && prec.code == "parent" && prec.value != parent) rec.parents.push_back(prec.value);
+        if ((prec.type == "Code" || prec.type == "code") && prec.code == "child") child_edges->emplace_back(prec.value, rec.code);
         if (status.empty() && prec.code == "inactive" && prec.value == "true") status = "inactive";
         if (status.empty() && prec.code == "deprecated" && prec.value != "false") status = "deprecated";
         rec.properties.push_back(std::move(prec));
@@ -290,11 +320,30 @@ Status ParseConcepts(const Ctx& ctx, const json& list, const std::string& ptr, c
     std::string code = rec.code;
     out->push_back(std::move(rec));
     if (children != nullptr) {
-      CW_RETURN_IF_ERROR(ParseConcepts(ctx, *children, p + "/concept", code, seen, out));
+      CW_RETURN_IF_ERROR(ParseConcepts(ctx, *children, p + "/concept", code, seen, child_edges, out));
     }
   }
   return Status::Ok();
 }
+
+Status ParseConcepts(const Ctx& ctx, const json& list, const std::string& ptr, const std::string& parent,
+                     std::set<std::string>* seen, std::vector<std::pair<std::string, std::string>>* child_edges,
+                     std::vector<ConceptRec>* out) {
+  for (size_t i = 0; i < list.size(); ++i) {
+    CW_RETURN_IF_ERROR(ParseConcept(ctx, list[i], fmt::format("{}/{}", ptr, i), parent, seen, child_edges, out));
+  }
+  return Status::Ok();
+}
+
+// What the streaming hook converted while the document was parsed (see ParseFhirJsonText).
+struct Streamed {
+  bool concepts = false;  // the root CodeSystem's top-level concepts are in `concept_recs`
+  std::vector<ConceptRec> concept_recs;
+  std::set<std::string> seen;
+  std::vector<std::pair<std::string, std::string>> child_edges;
+  bool entries = false;  // the root Bundle's entries are in `resources`
+  std::vector<Resource> resources;
+};
 
 Status ParseCommon(const Ctx& ctx, const json& r, const std::string& ptr, Resource* res) {
   CW_RETURN_IF_ERROR(ReqString(ctx, r, "url", ptr, &res->url));
@@ -305,53 +354,116 @@ Status ParseCommon(const Ctx& ctx, const json& r, const std::string& ptr, Resour
   return Status::Ok();
 }
 
-Status ParseCodeSystem(const Ctx& ctx, const json& r, const std::string& ptr, Resource* res) {
+Status ParseCodeSystem(const Ctx& ctx, const json& r, const std::string& ptr, Resource* res, Streamed* streamed) {
   res->kind = ResourceKind::kCodeSystem;
   CW_RETURN_IF_ERROR(ParseCommon(ctx, r, ptr, res));
+  std::string content;
+  CW_RETURN_IF_ERROR(OptString(ctx, r, "content", ptr, &content));
+  if (!content.empty()) {
+    if (content != "complete" && content != "fragment" && content != "not-present" && content != "example" &&
+        content != "supplement") {
+      return ctx.Error(ptr + "/content", fmt::format("unknown content{}", QuotedKeyword(content)));
+    }
+    res->content = content;
+  }
+  CW_RETURN_IF_ERROR(OptString(ctx, r, "supplements", ptr, &res->supplements));
+  auto cs = r.find("caseSensitive");
+  if (cs != r.end() && !cs->is_null()) {
+    if (!cs->is_boolean()) return ctx.Error(ptr + "/caseSensitive", "expected true or false");
+    res->case_sensitive = cs->get<bool>();
+  }
   const json* concepts;
   CW_RETURN_IF_ERROR(OptArray(ctx, r, "concept", ptr, &concepts));
   std::set<std::string> seen;
-  if (concepts != nullptr) {
-    CW_RETURN_IF_ERROR(ParseConcepts(ctx, *concepts, ptr + "/concept", "", &seen, &res->concepts));
+  std::vector<std::pair<std::string, std::string>> child_edges;
+  if (streamed != nullptr && streamed->concepts) {
+    // Objects were converted while parsing (and replaced by null); anything else left is an error.
+    for (size_t i = 0; concepts != nullptr && i < concepts->size(); ++i) {
+      if (!(*concepts)[i].is_null()) CW_RETURN_IF_ERROR(RequireObject(ctx, (*concepts)[i], fmt::format("{}/concept/{}", ptr, i)));
+    }
+    res->concepts = std::move(streamed->concept_recs);
+    child_edges = std::move(streamed->child_edges);
+  } else if (concepts != nullptr) {
+    CW_RETURN_IF_ERROR(
+        ParseConcepts(ctx, *concepts, ptr + "/concept", "", &seen, &child_edges, &res->concepts));
+  }
+  if (!res->case_sensitive) {
+    // Codes that differ only in case would share one key.
+    std::set<std::string> folded;
+    for (size_t i = 0; i < res->concepts.size(); ++i) {
+      if (!folded.insert(FoldCase(res->concepts[i].code)).second) {
+        return ctx.Error(ptr + "/concept", "two codes differ only in case in a code system with caseSensitive false");
+      }
+    }
+  }
+  if (!child_edges.empty()) {
+    std::map<std::string, size_t> index;
+    for (size_t i = 0; i < res->concepts.size(); ++i) index.emplace(res->concepts[i].code, i);
+    for (auto& [child, parent] : child_edges) {
+      auto it = index.find(child);
+      if (it == index.end()) continue;  // a child outside this resource (fragment): nothing to attach to
+      auto& parents = res->concepts[it->second].parents;
+      if (std::find(parents.begin(), parents.end(), parent) == parents.end()) parents.push_back(parent);
+    }
   }
   return Status::Ok();
 }
 
-Status ParseVsComponent(const Ctx& ctx, const json& list, const std::string& ptr, char rule, Resource* res) {
+bool KnownFilterOp(std::string_view op) {
+  for (std::string_view k : {"=", "is-a", "descendent-of", "is-not-a", "regex", "in", "not-in", "generalizes",
+                             "exists"}) {
+    if (k == op) return true;
+  }
+  return false;
+}
+
+Status ParseVsComponent(const Ctx& ctx, const json& list, const std::string& ptr, std::vector<VsComponent>* out) {
   for (size_t i = 0; i < list.size(); ++i) {
     const json& inc = list[i];
     std::string p = fmt::format("{}/{}", ptr, i);
     CW_RETURN_IF_ERROR(RequireObject(ctx, inc, p));
-    std::string system, version;
-    CW_RETURN_IF_ERROR(OptString(ctx, inc, "system", p, &system));
-    CW_RETURN_IF_ERROR(OptString(ctx, inc, "version", p, &version));
+    VsComponent comp;
+    CW_RETURN_IF_ERROR(OptString(ctx, inc, "system", p, &comp.system));
+    CW_RETURN_IF_ERROR(OptString(ctx, inc, "version", p, &comp.version));
     const json *concepts, *filters, *valuesets;
     CW_RETURN_IF_ERROR(OptArray(ctx, inc, "concept", p, &concepts));
     CW_RETURN_IF_ERROR(OptArray(ctx, inc, "filter", p, &filters));
     CW_RETURN_IF_ERROR(OptArray(ctx, inc, "valueSet", p, &valuesets));
-    bool has_filters = filters != nullptr && !filters->empty();
-    bool has_valuesets = valuesets != nullptr && !valuesets->empty();
-    if (has_filters || has_valuesets) {
-      // Excluding by filter cannot be honoured either; both make the answer undecidable here.
-      res->unsupported_rules = true;
+    for (size_t j = 0; valuesets != nullptr && j < valuesets->size(); ++j) {
+      std::string vp = fmt::format("{}/valueSet/{}", p, j);
+      const json& v = (*valuesets)[j];
+      if (!v.is_string() || v.get<std::string>().empty()) return ctx.Error(vp, "expected a canonical URL");
+      if (HasNul(v.get<std::string>())) return ctx.Error(vp, "NUL character in string");
+      comp.valuesets.push_back(v.get<std::string>());
     }
-    if (system.empty()) {
-      if (!has_valuesets) return ctx.Error(p, "include/exclude without system or valueSet");
-      continue;
-    }
-    if (concepts != nullptr && !concepts->empty()) {
-      for (size_t j = 0; j < concepts->size(); ++j) {
-        const json& c = (*concepts)[j];
-        std::string cp = fmt::format("{}/concept/{}", p, j);
-        CW_RETURN_IF_ERROR(RequireObject(ctx, c, cp));
-        VsRule r{rule, system, version, "", ""};
-        CW_RETURN_IF_ERROR(ReqString(ctx, c, "code", cp, &r.code));
-        CW_RETURN_IF_ERROR(OptString(ctx, c, "display", cp, &r.display));
-        res->rules.push_back(std::move(r));
+    if (comp.system.empty()) {
+      if (comp.valuesets.empty()) return ctx.Error(p, "include/exclude without system or valueSet");
+      if ((concepts != nullptr && !concepts->empty()) || (filters != nullptr && !filters->empty())) {
+        return ctx.Error(p, "concept or filter without system");
       }
-    } else if (!has_filters && !has_valuesets) {
-      res->rules.push_back(VsRule{rule, system, version, "", ""});  // the whole system
     }
+    for (size_t j = 0; concepts != nullptr && j < concepts->size(); ++j) {
+      const json& c = (*concepts)[j];
+      std::string cp = fmt::format("{}/concept/{}", p, j);
+      CW_RETURN_IF_ERROR(RequireObject(ctx, c, cp));
+      VsConceptRef r;
+      CW_RETURN_IF_ERROR(ReqString(ctx, c, "code", cp, &r.code));
+      CW_RETURN_IF_ERROR(OptString(ctx, c, "display", cp, &r.display));
+      comp.concepts.push_back(std::move(r));
+    }
+    for (size_t j = 0; filters != nullptr && j < filters->size(); ++j) {
+      const json& f = (*filters)[j];
+      std::string fp = fmt::format("{}/filter/{}", p, j);
+      CW_RETURN_IF_ERROR(RequireObject(ctx, f, fp));
+      VsFilter vf;
+      CW_RETURN_IF_ERROR(ReqString(ctx, f, "property", fp, &vf.property));
+      CW_RETURN_IF_ERROR(ReqString(ctx, f, "op", fp, &vf.op));
+      CW_RETURN_IF_ERROR(ReqString(ctx, f, "value", fp, &vf.value));
+      if (!KnownFilterOp(vf.op)) return ctx.Error(fp + "/op", fmt::format("unknown filter op{}", QuotedKeyword(vf.op)));
+      comp.filters.push_back(std::move(vf));
+    }
+    if (!comp.concepts.empty() && !comp.filters.empty()) return ctx.Error(p, "both concept and filter (R4 vsd-3)");
+    out->push_back(std::move(comp));
   }
   return Status::Ok();
 }
@@ -361,7 +473,7 @@ Status ParseContains(const Ctx& ctx, const json& list, const std::string& ptr, R
     const json& c = list[i];
     std::string p = fmt::format("{}/{}", ptr, i);
     CW_RETURN_IF_ERROR(RequireObject(ctx, c, p));
-    VsRule r{'E', "", "", "", ""};
+    VsRule r;
     CW_RETURN_IF_ERROR(OptString(ctx, c, "system", p, &r.system));
     CW_RETURN_IF_ERROR(OptString(ctx, c, "version", p, &r.version));
     CW_RETURN_IF_ERROR(OptString(ctx, c, "code", p, &r.code));
@@ -372,7 +484,7 @@ Status ParseContains(const Ctx& ctx, const json& list, const std::string& ptr, R
       if (!abstract->is_boolean()) return ctx.Error(p + "/abstract", "expected true or false");
       is_abstract = abstract->get<bool>();
     }
-    if (!r.code.empty() && !r.system.empty() && !is_abstract) res->rules.push_back(std::move(r));
+    if (!r.code.empty() && !r.system.empty() && !is_abstract) res->expansion.push_back(std::move(r));
     const json* nested;
     CW_RETURN_IF_ERROR(OptArray(ctx, c, "contains", p, &nested));
     if (nested != nullptr) CW_RETURN_IF_ERROR(ParseContains(ctx, *nested, p + "/contains", res));
@@ -389,8 +501,8 @@ Status ParseValueSet(const Ctx& ctx, const json& r, const std::string& ptr, Reso
     const json *inc, *exc;
     CW_RETURN_IF_ERROR(OptArray(ctx, *compose, "include", ptr + "/compose", &inc));
     CW_RETURN_IF_ERROR(OptArray(ctx, *compose, "exclude", ptr + "/compose", &exc));
-    if (inc != nullptr) CW_RETURN_IF_ERROR(ParseVsComponent(ctx, *inc, ptr + "/compose/include", 'I', res));
-    if (exc != nullptr) CW_RETURN_IF_ERROR(ParseVsComponent(ctx, *exc, ptr + "/compose/exclude", 'X', res));
+    if (inc != nullptr) CW_RETURN_IF_ERROR(ParseVsComponent(ctx, *inc, ptr + "/compose/include", &res->includes));
+    if (exc != nullptr) CW_RETURN_IF_ERROR(ParseVsComponent(ctx, *exc, ptr + "/compose/exclude", &res->excludes));
   }
   auto expansion = r.find("expansion");
   if (expansion != r.end()) {
@@ -401,6 +513,25 @@ Status ParseValueSet(const Ctx& ctx, const json& r, const std::string& ptr, Reso
     if (contains != nullptr) {
       CW_RETURN_IF_ERROR(ParseContains(ctx, *contains, ptr + "/expansion/contains", res));
     }
+  }
+  return Status::Ok();
+}
+
+// dependsOn / product entries of a target.
+Status ParseAttrs(const Ctx& ctx, const json& tg, const char* name, const std::string& tp,
+                  std::vector<MapAttrRec>* out) {
+  const json* list;
+  CW_RETURN_IF_ERROR(OptArray(ctx, tg, name, tp, &list));
+  for (size_t i = 0; list != nullptr && i < list->size(); ++i) {
+    const json& a = (*list)[i];
+    std::string ap = fmt::format("{}/{}/{}", tp, name, i);
+    CW_RETURN_IF_ERROR(RequireObject(ctx, a, ap));
+    MapAttrRec rec;
+    CW_RETURN_IF_ERROR(ReqString(ctx, a, "property", ap, &rec.property));
+    CW_RETURN_IF_ERROR(OptString(ctx, a, "system", ap, &rec.system));
+    CW_RETURN_IF_ERROR(ReqString(ctx, a, "value", ap, &rec.value));
+    CW_RETURN_IF_ERROR(OptString(ctx, a, "display", ap, &rec.display));
+    out->push_back(std::move(rec));
   }
   return Status::Ok();
 }
@@ -417,9 +548,14 @@ Status ParseConceptMap(const Ctx& ctx, const json& r, const std::string& ptr, Re
     const json& grp = (*groups)[g];
     std::string gp = fmt::format("{}/group/{}", ptr, g);
     CW_RETURN_IF_ERROR(RequireObject(ctx, grp, gp));
-    std::string source, target;
-    CW_RETURN_IF_ERROR(ReqString(ctx, grp, "source", gp, &source));
-    CW_RETURN_IF_ERROR(OptString(ctx, grp, "target", gp, &target));
+    MapGroupRec group;
+    // R4 group.source is 0..1: a group without one answers for any source system (see docs/terminology.md).
+    CW_RETURN_IF_ERROR(OptString(ctx, grp, "source", gp, &group.source));
+    CW_RETURN_IF_ERROR(OptString(ctx, grp, "sourceVersion", gp, &group.source_version));
+    CW_RETURN_IF_ERROR(OptString(ctx, grp, "target", gp, &group.target));
+    CW_RETURN_IF_ERROR(OptString(ctx, grp, "targetVersion", gp, &group.target_version));
+    const std::string& source = group.source;
+    const std::string& target = group.target;
     const json* elements;
     CW_RETURN_IF_ERROR(OptArray(ctx, grp, "element", gp, &elements));
     for (size_t e = 0; elements != nullptr && e < elements->size(); ++e) {
@@ -427,21 +563,17 @@ Status ParseConceptMap(const Ctx& ctx, const json& r, const std::string& ptr, Re
       std::string ep = fmt::format("{}/element/{}", gp, e);
       CW_RETURN_IF_ERROR(RequireObject(ctx, el, ep));
       std::string code;
-      CW_RETURN_IF_ERROR(ReqString(ctx, el, "code", ep, &code));
-      auto [it, inserted] = index.emplace(std::make_pair(source, code), res->elements.size());
-      if (inserted) res->elements.push_back(MapElementRec{source, code, {}});
-      MapElementRec& rec = res->elements[it->second];
+      CW_RETURN_IF_ERROR(OptString(ctx, el, "code", ep, &code));
       const json* targets;
       CW_RETURN_IF_ERROR(OptArray(ctx, el, "target", ep, &targets));
-      if (targets == nullptr || targets->empty()) {
-        rec.targets.push_back(MapTargetRec{target, "", "", "unmatched"});
-        continue;
-      }
-      for (size_t t = 0; t < targets->size(); ++t) {
+      std::vector<MapTargetRec> parsed;
+      for (size_t t = 0; targets != nullptr && t < targets->size(); ++t) {
         const json& tg = (*targets)[t];
         std::string tp = fmt::format("{}/target/{}", ep, t);
         CW_RETURN_IF_ERROR(RequireObject(ctx, tg, tp));
-        MapTargetRec tr{target, "", "", ""};
+        MapTargetRec tr;
+        tr.group = g;
+        tr.system = target;
         CW_RETURN_IF_ERROR(OptString(ctx, tg, "code", tp, &tr.code));
         CW_RETURN_IF_ERROR(OptString(ctx, tg, "display", tp, &tr.display));
         CW_RETURN_IF_ERROR(OptString(ctx, tg, "equivalence", tp, &tr.equivalence));
@@ -453,34 +585,50 @@ Status ParseConceptMap(const Ctx& ctx, const json& r, const std::string& ptr, Re
         if (tr.code.empty() && !IsNegativeEquivalence(tr.equivalence)) {
           return ctx.Error(tp, "target without code");
         }
-        if (!tr.code.empty() && target.empty()) return ctx.Error(gp, "group with targets but no 'target' system");
-        rec.targets.push_back(std::move(tr));
+        // R4 group.target is 0..1 too: without it the target codes have no system (Match::system empty).
+        CW_RETURN_IF_ERROR(ParseAttrs(ctx, tg, "dependsOn", tp, &tr.depends_on));
+        CW_RETURN_IF_ERROR(ParseAttrs(ctx, tg, "product", tp, &tr.product));
+        parsed.push_back(std::move(tr));
       }
+      // R4 element.code is 0..1: an element without a code maps nothing a caller can ask for (ConceptMap-103
+      // in the R4 core package has one); it is accepted and not stored.
+      if (code.empty()) continue;
+      auto [it, inserted] = index.emplace(std::make_pair(source, code), res->elements.size());
+      if (inserted) res->elements.push_back(MapElementRec{source, code, {}});
+      MapElementRec& rec = res->elements[it->second];
+      if (parsed.empty()) {
+        MapTargetRec tr;
+        tr.group = g;
+        tr.system = target;
+        tr.equivalence = "unmatched";
+        parsed.push_back(std::move(tr));
+      }
+      for (auto& tr : parsed) rec.targets.push_back(std::move(tr));
     }
     auto unmapped = grp.find("unmapped");
     if (unmapped != grp.end()) {
       std::string up = gp + "/unmapped";
       CW_RETURN_IF_ERROR(RequireObject(ctx, *unmapped, up));
-      UnmappedRec u{source, target, "", "", "", ""};
-      CW_RETURN_IF_ERROR(ReqString(ctx, *unmapped, "mode", up, &u.mode));
-      CW_RETURN_IF_ERROR(OptString(ctx, *unmapped, "code", up, &u.code));
-      CW_RETURN_IF_ERROR(OptString(ctx, *unmapped, "display", up, &u.display));
-      CW_RETURN_IF_ERROR(OptString(ctx, *unmapped, "url", up, &u.url));
-      if (u.mode == "fixed" && u.code.empty()) return ctx.Error(up, "mode 'fixed' without code");
-      if (u.mode == "other-map" && u.url.empty()) return ctx.Error(up, "mode 'other-map' without url");
-      if (u.mode != "provided" && u.mode != "fixed" && u.mode != "other-map") {
-        return ctx.Error(up + "/mode", fmt::format("unknown unmapped mode{}", QuotedKeyword(u.mode)));
+      CW_RETURN_IF_ERROR(ReqString(ctx, *unmapped, "mode", up, &group.unmapped_mode));
+      CW_RETURN_IF_ERROR(OptString(ctx, *unmapped, "code", up, &group.unmapped_code));
+      CW_RETURN_IF_ERROR(OptString(ctx, *unmapped, "display", up, &group.unmapped_display));
+      CW_RETURN_IF_ERROR(OptString(ctx, *unmapped, "url", up, &group.unmapped_url));
+      const std::string& mode = group.unmapped_mode;
+      if (mode == "fixed" && group.unmapped_code.empty()) return ctx.Error(up, "mode 'fixed' without code");
+      if (mode == "other-map" && group.unmapped_url.empty()) return ctx.Error(up, "mode 'other-map' without url");
+      if (mode != "provided" && mode != "fixed" && mode != "other-map") {
+        return ctx.Error(up + "/mode", fmt::format("unknown unmapped mode{}", QuotedKeyword(mode)));
       }
-      if (u.mode != "other-map" && target.empty()) return ctx.Error(gp, "unmapped rule needs a 'target' system");
-      res->unmapped.push_back(std::move(u));
+      if (mode != "other-map" && target.empty()) return ctx.Error(gp, "unmapped rule needs a 'target' system");
     }
+    res->groups.push_back(std::move(group));
   }
   return Status::Ok();
 }
 
 // Parses one resource object at `ptr`. Non-terminology resources: error, unless container_only (skip).
 Status ParseResource(const Ctx& ctx, const json& r, const std::string& ptr, bool in_container,
-                     std::vector<Resource>* out) {
+                     std::vector<Resource>* out, Streamed* streamed = nullptr) {
   CW_RETURN_IF_ERROR(RequireObject(ctx, r, ptr));
   auto rt = r.find("resourceType");
   if (rt == r.end() || !rt->is_string()) return ctx.Error(ptr + "/resourceType", "missing resourceType");
@@ -488,9 +636,13 @@ Status ParseResource(const Ctx& ctx, const json& r, const std::string& ptr, bool
   if (type == "Bundle") {
     const json* entries;
     CW_RETURN_IF_ERROR(OptArray(ctx, r, "entry", ptr, &entries));
+    if (streamed != nullptr && streamed->entries) {
+      for (auto& res : streamed->resources) out->push_back(std::move(res));
+    }
     for (size_t i = 0; entries != nullptr && i < entries->size(); ++i) {
       const json& e = (*entries)[i];
       std::string ep = fmt::format("{}/entry/{}", ptr, i);
+      if (streamed != nullptr && streamed->entries && e.is_null()) continue;  // converted while parsing
       CW_RETURN_IF_ERROR(RequireObject(ctx, e, ep));
       auto res = e.find("resource");
       if (res == e.end()) continue;
@@ -500,7 +652,7 @@ Status ParseResource(const Ctx& ctx, const json& r, const std::string& ptr, bool
   }
   Resource res;
   if (type == "CodeSystem") {
-    CW_RETURN_IF_ERROR(ParseCodeSystem(ctx, r, ptr, &res));
+    CW_RETURN_IF_ERROR(ParseCodeSystem(ctx, r, ptr, &res, streamed));
   } else if (type == "ValueSet") {
     CW_RETURN_IF_ERROR(ParseValueSet(ctx, r, ptr, &res));
   } else if (type == "ConceptMap") {
@@ -528,10 +680,39 @@ std::string QuotedKeyword(std::string_view v) {
 Status ParseFhirJsonText(std::string_view text, const std::string& origin, uint64_t line,
                          bool container_only, std::vector<Resource>* out) {
   json doc;
-  DomBuilder builder(&doc);
+  Ctx ctx(origin, line);
+  // Streaming: the top-level concepts of a CodeSystem and the entries of a Bundle are converted as each
+  // closes and dropped from the DOM, so a 400k-concept code system never exists as one nlohmann tree
+  // (about 10x the file). It applies when resourceType comes before the array (as FHIR JSON writes it);
+  // otherwise the document is converted whole afterwards, with the same result.
+  Streamed streamed;
+  auto hook = [&](const json& root, const std::string& member, const json& element, size_t index) -> Result<bool> {
+    auto rt = root.find("resourceType");
+    if (rt == root.end() || !rt->is_string() || !element.is_object()) return false;
+    if (member == "concept" && *rt == "CodeSystem") {
+      if (index == 0) streamed.concepts = true;
+      if (!streamed.concepts) return false;
+      CW_RETURN_IF_ERROR(ParseConcept(ctx, element, fmt::format("/concept/{}", index), "", &streamed.seen,
+                                      &streamed.child_edges, &streamed.concept_recs));
+      return true;
+    }
+    if (member == "entry" && *rt == "Bundle") {
+      if (index == 0) streamed.entries = true;
+      if (!streamed.entries) return false;
+      auto res = element.find("resource");
+      if (res != element.end()) {
+        CW_RETURN_IF_ERROR(ParseResource(ctx, *res, fmt::format("/entry/{}/resource", index), true,
+                                         &streamed.resources));
+      }
+      return true;
+    }
+    return false;
+  };
+  DomBuilder builder(&doc, hook);
   if (!json::sax_parse(text.begin(), text.end(), &builder)) {
-    Ctx ctx(origin, line);
     switch (builder.failure()) {
+      case DomBuilder::Failure::kElement:
+        return ParseError(std::string(builder.element_status().message()));
       case DomBuilder::Failure::kDepth:
         return LimitExceeded(fmt::format("{}: JSON nested deeper than {} levels (kMaxImportJsonDepth)",
                                          ctx.Where(builder.pointer()), kMaxImportJsonDepth));
@@ -560,8 +741,7 @@ Status ParseFhirJsonText(std::string_view text, const std::string& origin, uint6
                            : "malformed JSON";
     return ParseError(fmt::format("{}:{}:{}: {}", origin, l, col, what));
   }
-  Ctx ctx(origin, line);
-  Status s = ParseResource(ctx, doc, "", container_only, out);
+  Status s = ParseResource(ctx, doc, "", container_only, out, &streamed);
   if (!s.ok()) return ParseError(std::string(s.message()));
   return Status::Ok();
 }

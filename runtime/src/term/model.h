@@ -1,14 +1,20 @@
 // In-memory model of parsed terminology resources (importer side) and the on-disk key/value codec.
 //
 // Key layout (see docs/terminology.md): one RocksDB column family; the first byte names the family.
-//   "\x01format"                                  -> "crosswalk-term 1"
-//   'P' kind url                                  -> current version of url          (kind: C, V, M)
-//   'R' kind url \0 version                       -> resource header
-//   'C' url \0 version \0 code                    -> concept record
-//   'V' url \0 version \0 rule \0 system \0 code  -> value-set rule (rule: I include, X exclude, E expansion)
-//   'M' url \0 version \0 source_system \0 code   -> map targets (document order)
-//   'U' url \0 version \0 source_system \0 target_system -> group's unmapped rule
-//   'S' source_system \0 url                      -> index: maps with a group from source_system
+//   "\x01format"                                   -> "crosswalk-term 2"
+//   'P' kind url                                   -> current version of url          (kind: C, V, M)
+//   'R' kind url \0 version                        -> resource header
+//   'C' url \0 version \0 key                      -> concept record (key: the code, ASCII-lower-cased when
+//                                                     the code system is not case-sensitive)
+//   'H' url \0 version \0 key                      -> the concept's parents (hierarchy, upward)
+//   'D' url \0 version \0 parent-key \0 child-key  -> "" (hierarchy, downward)
+//   'V' url \0 version \0 'K'                      -> compose (include/exclude components)
+//   'V' url \0 version \0 'E' \0 code \0 system     -> expansion entry (display)
+//   'M' url \0 version \0 source_system \0 code    -> map targets (document order)
+//   'G' url \0 version \0                          -> the map's groups (systems, versions, unmapped rule)
+//   'W' url \0 version \0 tsys \0 tcode \0 ssys \0 scode -> equivalence (reverse index)
+//   'S' source_system \0 url                       -> index: maps with a group from source_system
+//   'T' target_system \0 url                       -> index: maps with a group to target_system
 #pragma once
 
 #include <cstdint>
@@ -23,7 +29,7 @@
 namespace crosswalk::term {
 
 inline constexpr std::string_view kFormatKey = "\x01" "format";
-inline constexpr std::string_view kFormatValue = "crosswalk-term 1";
+inline constexpr std::string_view kFormatValue = "crosswalk-term 2";
 
 char KindByte(ResourceKind kind);
 
@@ -39,20 +45,42 @@ struct ConceptRec {
   std::string code, display, status;
   std::vector<DesignationRec> designations;
   std::vector<PropertyRec> properties;
+  std::vector<std::string> parents;  // hierarchy: nesting, `parent` properties, other concepts' `child`
 };
-struct VsRule {
-  char rule;  // 'I', 'X', 'E'
-  std::string system, version, code, display;  // code empty for a whole-system include/exclude
+// A ValueSet compose filter (property, op, value as written).
+struct VsFilter {
+  std::string property, op, value;
+};
+struct VsConceptRef {
+  std::string code, display;
+};
+// One compose.include or compose.exclude entry: a code is in it when it is in `system` (all of it, the
+// listed concepts, or the concepts that pass every filter) and in every value set of `valuesets`.
+struct VsComponent {
+  std::string system, version;
+  std::vector<VsConceptRef> concepts;
+  std::vector<VsFilter> filters;
+  std::vector<std::string> valuesets;  // canonical "url" or "url|version"
+};
+struct VsRule {  // expansion.contains entry
+  std::string system, version, code, display;
+};
+// dependsOn / product of a map target.
+struct MapAttrRec {
+  std::string property, system, value, display;
 };
 struct MapTargetRec {
+  uint64_t group = 0;  // index into Resource::groups
   std::string system, code, display, equivalence;
+  std::vector<MapAttrRec> depends_on, product;
 };
 struct MapElementRec {
   std::string source_system, code;
   std::vector<MapTargetRec> targets;
 };
-struct UnmappedRec {
-  std::string source_system, target_system, mode, code, display, url;
+struct MapGroupRec {
+  std::string source, source_version, target, target_version;
+  std::string unmapped_mode, unmapped_code, unmapped_display, unmapped_url;  // mode "" = no rule
 };
 
 struct Resource {
@@ -61,16 +89,23 @@ struct Resource {
   std::string origin;  // "file" or "file:line" or "file#/entry/3/resource", for messages
   // CodeSystem
   std::vector<ConceptRec> concepts;
+  std::string content = "complete";  // complete, fragment, not-present, example, supplement
+  bool case_sensitive = true;
+  std::string supplements;
   // ValueSet
-  std::vector<VsRule> rules;
+  std::vector<VsComponent> includes, excludes;
+  std::vector<VsRule> expansion;
   bool has_expansion = false;
-  bool unsupported_rules = false;  // compose.include with filter or valueSet
   // ConceptMap
   std::vector<MapElementRec> elements;
-  std::vector<UnmappedRec> unmapped;
+  std::vector<MapGroupRec> groups;
 
   uint64_t entries() const {
-    return concepts.size() + rules.size() + elements.size();
+    uint64_t rules = expansion.size();
+    for (const auto* list : {&includes, &excludes}) {
+      for (const auto& c : *list) rules += c.concepts.empty() ? 1 : c.concepts.size();
+    }
+    return concepts.size() + rules + elements.size();
   }
 };
 
@@ -101,31 +136,51 @@ class Decoder {
 struct Header {
   std::string name, title;
   uint64_t entries = 0;
-  uint64_t flags = 0;  // bit 0: value set has an expansion; bit 1: value set has unsupported rules
+  uint64_t flags = 0;  // see kHeader* below
+  std::string content;  // CodeSystem.content ("complete" when absent); "" for other kinds
 };
+inline constexpr uint64_t kHeaderHasExpansion = 1;     // ValueSet: an explicit expansion is stored
+inline constexpr uint64_t kHeaderCaseInsensitive = 4;  // CodeSystem: caseSensitive false (keys folded)
+inline constexpr uint64_t kHeaderHasHierarchy = 8;     // CodeSystem: some concept has a parent
 std::string EncodeHeader(const Header& h);
 bool DecodeHeader(std::string_view v, Header* h);
 
 std::string EncodeConcept(const ConceptRec& c);
 std::string EncodeTargets(const std::vector<MapTargetRec>& t);
-std::string EncodeUnmapped(const UnmappedRec& u);
+std::string EncodeGroups(const std::vector<MapGroupRec>& g);
+bool DecodeGroups(std::string_view v, std::vector<MapGroupRec>* g);
+std::string EncodeCompose(const std::vector<VsComponent>& includes, const std::vector<VsComponent>& excludes);
+bool DecodeCompose(std::string_view v, std::vector<VsComponent>* includes, std::vector<VsComponent>* excludes);
+std::string EncodeParents(const std::vector<std::string>& parents);
+
+// ASCII lower-case: the key of a code in a code system that is not case-sensitive.
+std::string FoldCase(std::string_view code);
+
+
 
 // ---- keys --------------------------------------------------------------------------------------
 
 std::string PointerKey(ResourceKind kind, std::string_view url);
 std::string HeaderKey(ResourceKind kind, std::string_view url, std::string_view version);
-// Prefix of every record of one resource version (for deletion on re-import).
+// Prefixes of every record of one resource version (for deletion on re-import).
+std::vector<std::string> RecordPrefixes(ResourceKind kind, std::string_view url, std::string_view version);
 std::string RecordPrefix(ResourceKind kind, std::string_view url, std::string_view version);
 std::string ConceptKey(std::string_view url, std::string_view version, std::string_view code);
-std::string VsRuleKey(std::string_view url, std::string_view version, char rule, std::string_view system,
-                      std::string_view code);
+std::string ParentsKey(std::string_view url, std::string_view version, std::string_view code);
+std::string ChildPrefix(std::string_view url, std::string_view version, std::string_view parent);
+std::string ComposeKey(std::string_view url, std::string_view version);
+std::string ExpansionPrefix(std::string_view url, std::string_view version, std::string_view code);
+std::string ExpansionKey(std::string_view url, std::string_view version, std::string_view code,
+                         std::string_view system);
 std::string MapKey(std::string_view url, std::string_view version, std::string_view source_system,
                    std::string_view code);
-std::string UnmappedPrefix(std::string_view url, std::string_view version, std::string_view source_system);
-std::string UnmappedKey(std::string_view url, std::string_view version, std::string_view source_system,
-                        std::string_view target_system);
+std::string GroupsKey(std::string_view url, std::string_view version);
+std::string ReversePrefix(std::string_view url, std::string_view version, std::string_view target_system,
+                          std::string_view target_code);
 std::string MapIndexKey(std::string_view source_system, std::string_view url);
 std::string MapIndexPrefix(std::string_view source_system);
+std::string TargetIndexKey(std::string_view target_system, std::string_view url);
+std::string TargetIndexPrefix(std::string_view target_system);
 
 // ---- limits -------------------------------------------------------------------------------------
 
@@ -136,6 +191,9 @@ std::string MapIndexPrefix(std::string_view source_system);
 // JSON pointer of the first container too deep. It bounds every recursion of the FHIR importer (nested
 // concepts, nested expansion.contains, Bundles in Bundles) and the memory of the JSON pointers they carry.
 inline constexpr int kMaxImportJsonDepth = 256;
+
+// Most header rows a CSV table may declare (ImportOptions::csv_header_rows).
+inline constexpr size_t kMaxCsvHeaderRows = 8;
 
 // ---- parsers (fhir_parse.cc / csv_parse.cc) -----------------------------------------------------
 

@@ -11,6 +11,8 @@
 #include <atomic>
 #include <cstdarg>
 #include <cstring>
+#include <optional>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -23,6 +25,9 @@
 #include <vector>
 
 #include <fmt/format.h>
+#ifdef CW_HAVE_RE2
+#include <re2/re2.h>
+#endif
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
@@ -40,6 +45,12 @@ namespace {
 
 constexpr size_t kShards = 64;
 constexpr int kMaxOtherMapDepth = 4;
+// Value sets importing value sets (compose.include.valueSet) at most this deep; deeper (or a cycle) is
+// kLimitExceeded.
+constexpr int kMaxValueSetDepth = 8;
+// An is-a walk visits at most this many ancestors of one concept (SNOMED CT's deepest concepts have a few
+// hundred); more is kLimitExceeded rather than an unbounded walk over a damaged hierarchy.
+constexpr size_t kMaxHierarchyVisit = 100000;
 
 // Static texts for answers that own no memory.
 constexpr std::string_view kUnmatched = "unmatched";
@@ -86,7 +97,21 @@ struct Entry {
   Concept concept_;
   std::vector<Designation> designations;
   std::vector<Property> properties;
+  std::vector<MapAttribute> product;
+  size_t bytes = 0;                                  // what the entry costs, for the cache bound
+  mutable std::atomic<bool> referenced{false};       // CLOCK bit: hit since the hand last passed
 };
+
+// Memory an entry holds (its strings, vectors and a map node), for OpenOptions::max_cache_bytes.
+size_t EntryBytes(const Entry& e) {
+  return sizeof(Entry) + e.data.capacity() + e.designations.capacity() * sizeof(Designation) +
+         e.properties.capacity() * sizeof(Property) + e.product.capacity() * sizeof(MapAttribute) +
+         2 * sizeof(CacheKey) + 4 * sizeof(void*);
+}
+
+// With a bounded cache, the entry of the calling thread's last answer: its views stay valid until the
+// thread's next query (on any Store) even if the entry is evicted meanwhile.
+thread_local std::shared_ptr<const Entry> t_pinned;
 
 // Collects the strings of an Entry, then hands out views once they sit in their final place.
 class EntryBuilder {
@@ -112,10 +137,14 @@ class EntryBuilder {
 
 struct Shard {
   mutable std::shared_mutex mu;
-  std::unordered_map<CacheKey, const Entry*, CacheKeyHash> map;
-  std::vector<std::unique_ptr<Entry>> owned;  // freed only with the Store
+  std::unordered_map<CacheKey, std::shared_ptr<const Entry>, CacheKeyHash> map;
+  // Entries in insertion order; the CLOCK hand is the front: a referenced entry gets a second chance
+  // (moved to the back, bit cleared), an unreferenced one is evicted.
+  std::list<std::shared_ptr<const Entry>> clock;
+  size_t bytes = 0;
   std::atomic<uint64_t> hits{0};
   std::atomic<uint64_t> misses{0};
+  std::atomic<uint64_t> evictions{0};
 };
 
 // RocksDB's info log (the LOG file): of no use to a read-only host and would litter a shared directory;
@@ -142,12 +171,6 @@ std::string VersionKey(std::string_view url, std::string_view version) {
   return k;
 }
 
-// Translation computed on a miss, owning its strings.
-struct TOut {
-  bool found = false;
-  std::string system, code, display, equivalence, map_url, map_version;
-};
-
 bool StartsWith(const rocksdb::Slice& s, std::string_view p) {
   return s.size() >= p.size() && std::memcmp(s.data(), p.data(), p.size()) == 0;
 }
@@ -173,6 +196,9 @@ class Store::Impl {
 
   std::array<Shard, kShards> shards;
   std::atomic<uint64_t> negative_entries{0};
+  std::vector<std::shared_ptr<const Entry>> retired;  // unbounded cache: entries unlinked by an import
+  mutable std::shared_mutex parents_mu;
+  mutable std::unordered_map<std::string, std::shared_ptr<const std::vector<std::string>>> parents_cache;
 
   // ---- RocksDB helpers ----
 
@@ -295,6 +321,8 @@ class Store::Impl {
 
   Shard& ShardFor(size_t hash) { return shards[(hash >> 7) % kShards]; }
 
+  bool bounded() const { return open_options.max_cache_bytes > 0; }
+
   const Entry* CacheFind(const CacheKey& key) {
     Shard& s = ShardFor(key.hash);
     std::shared_lock lock(s.mu);
@@ -304,19 +332,45 @@ class Store::Impl {
       return nullptr;
     }
     s.hits.fetch_add(1, std::memory_order_relaxed);
-    return it->second;
+    const Entry* e = it->second.get();
+    if (bounded()) {
+      if (!e->referenced.load(std::memory_order_relaxed)) e->referenced.store(true, std::memory_order_relaxed);
+      t_pinned = it->second;  // may be evicted by another thread once the lock is released
+    }
+    return e;
   }
 
-  // Inserts (or finds the equal entry another thread inserted first).
-  const Entry* CacheInsert(std::unique_ptr<Entry> e) {
+  // Inserts (or finds the equal entry another thread inserted first). With a bound, evicts by CLOCK
+  // until the shard is within its share of max_cache_bytes.
+  const Entry* CacheInsert(std::unique_ptr<Entry> owned) {
+    std::shared_ptr<const Entry> e(std::move(owned));
+    const_cast<Entry&>(*e).bytes = EntryBytes(*e);
     Shard& s = ShardFor(e->key.hash);
     std::unique_lock lock(s.mu);
     auto it = s.map.find(e->key);
-    if (it != s.map.end()) return it->second;
-    const Entry* p = e.get();
-    s.map.emplace(p->key, p);
-    s.owned.push_back(std::move(e));
-    return p;
+    if (it != s.map.end()) {
+      if (bounded()) t_pinned = it->second;
+      return it->second.get();
+    }
+    s.map.emplace(e->key, e);
+    s.clock.push_back(e);
+    s.bytes += e->bytes;
+    if (bounded()) {
+      t_pinned = e;
+      size_t limit = std::max<size_t>(open_options.max_cache_bytes / kShards, 1);
+      while (s.bytes > limit && !s.clock.empty()) {
+        const std::shared_ptr<const Entry>& victim = s.clock.front();
+        if (victim->referenced.exchange(false, std::memory_order_relaxed)) {
+          s.clock.splice(s.clock.end(), s.clock, s.clock.begin());
+          continue;
+        }
+        s.map.erase(victim->key);
+        s.bytes -= victim->bytes;
+        s.clock.pop_front();
+        s.evictions.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    return e.get();
   }
 
   // May a negative answer be cached? Counts it when yes.
@@ -329,164 +383,809 @@ class Store::Impl {
   void RetireCache() {
     for (auto& s : shards) {
       std::unique_lock lock(s.mu);
-      s.map.clear();  // entries stay owned: views handed out remain valid
+      s.map.clear();
+      // Unbounded: the entries stay owned, so views handed out remain valid while the Store lives.
+      if (!bounded()) {
+        for (auto& e : s.clock) retired.push_back(std::move(e));
+      }
+      s.clock.clear();
+      s.bytes = 0;
     }
     negative_entries.store(0);
+    {
+      std::unique_lock lock(parents_mu);
+      parents_cache.clear();
+    }
+    std::lock_guard lock(compose_mu);
+    compose_cache.clear();
+    groups_cache.clear();
   }
 
   // ---- queries (miss paths) ----
 
-  Result<bool> HasConcept(std::string_view system, std::string_view version, std::string_view code) {
-    return Get(ConceptKey(system, version, code), nullptr);
-  }
-
-  Status FillDisplay(TOut* out) {
-    if (!out->display.empty() || out->code.empty()) return Status::Ok();
-    const std::string* ver = Current(ResourceKind::kCodeSystem, out->system);
-    if (ver == nullptr) return Status::Ok();
-    std::string v;
-    CW_ASSIGN_OR_RETURN(bool found, Get(ConceptKey(out->system, *ver, out->code), &v));
-    if (!found) return Status::Ok();
-    Decoder d(v);
-    std::string_view display;
-    if (d.Str(&display)) out->display = display;
+  // Resolves "url" (current version) or "url|version" of a resource. kNotFound names what is missing.
+  Status Resolve(ResourceKind kind, std::string_view canonical, std::string* url, std::string* version) const {
+    size_t bar = canonical.find('|');
+    if (bar != std::string_view::npos) {
+      *url = canonical.substr(0, bar);
+      *version = canonical.substr(bar + 1);
+      if (FindHeader(kind, *url, *version) == nullptr) {
+        return NotFound(fmt::format("no {} '{}' version '{}' in the terminology store", ResourceKindName(kind), *url,
+                                    *version));
+      }
+      return Status::Ok();
+    }
+    const std::string* cur = Current(kind, canonical);
+    if (cur == nullptr) {
+      return NotFound(fmt::format("no {} '{}' in the terminology store", ResourceKindName(kind), canonical));
+    }
+    *url = canonical;
+    *version = *cur;
     return Status::Ok();
   }
 
-  Result<TOut> TranslateInMap(std::string_view url, const std::string& version, std::string_view src,
-                              std::string_view code, std::string_view tgt, int depth) {
-    TOut out;
+  // ---- code systems ----
+
+  // The key of `code` in a code system version (folded when the system is not case-sensitive).
+  std::string CodeKey(const Header& h, std::string_view code) const {
+    return (h.flags & kHeaderCaseInsensitive) ? FoldCase(code) : std::string(code);
+  }
+
+  // Reads a concept record. *found false when the code is not stored.
+  Status GetConcept(std::string_view system, const std::string& version, const Header& h, std::string_view code,
+                    bool* found, std::string* value) const {
+    CW_ASSIGN_OR_RETURN(*found, Get(ConceptKey(system, version, CodeKey(h, code)), value));
+    return Status::Ok();
+  }
+
+  // The code system's verdict on a code it does not hold: a definite "no" only when its content is
+  // complete; otherwise the store cannot tell.
+  static Status Unknowable(std::string_view system, const Header& h) {
+    return FailedPrecondition(fmt::format(
+        "CodeSystem '{}' has content '{}': the store does not hold all its concepts, so it cannot tell whether "
+        "a code it lacks exists",
+        system, h.content));
+  }
+
+  // Is `code` a concept of (system, version)? kFailedPrecondition when the code system cannot tell.
+  Result<bool> Known(std::string_view system, const std::string& version, std::string_view code) const {
+    const Header* h = FindHeader(ResourceKind::kCodeSystem, system, version);
+    if (h == nullptr) {
+      return NotFound(fmt::format("no CodeSystem '{}' version '{}' in the terminology store", system, version));
+    }
+    bool found = false;
+    CW_RETURN_IF_ERROR(GetConcept(system, version, *h, code, &found, nullptr));
+    if (found) return true;
+    if (h->content != "complete" && h->content != "supplement") return Unknowable(system, *h);
+    return false;
+  }
+
+  // A concept record decoded into owned strings (cold paths: filters, validate-code, expand).
+  struct ConceptData {
+    std::string code, display, status;
+    std::vector<DesignationRec> designations;
+    std::vector<PropertyRec> properties;
+  };
+
+  static bool DecodeConceptData(std::string_view v, ConceptData* c) {
+    Decoder d(v);
+    std::string_view code, display, status;
+    uint64_t n = 0;
+    if (!d.Str(&code) || !d.Str(&display) || !d.Str(&status) || !d.U64(&n)) return false;
+    c->code = code;
+    c->display = display;
+    c->status = status;
+    for (uint64_t i = 0; i < n; ++i) {
+      std::string_view f[4];
+      for (auto& s : f) {
+        if (!d.Str(&s)) return false;
+      }
+      c->designations.push_back({std::string(f[0]), std::string(f[1]), std::string(f[2]), std::string(f[3])});
+    }
+    if (!d.U64(&n)) return false;
+    for (uint64_t i = 0; i < n; ++i) {
+      std::string_view f[3];
+      for (auto& s : f) {
+        if (!d.Str(&s)) return false;
+      }
+      c->properties.push_back({std::string(f[0]), std::string(f[1]), std::string(f[2])});
+    }
+    return true;
+  }
+
+  // The parents of a concept (as written in the code system), from the 'H' record, decoded once per store
+  // handle: an is-a walk on a warm hierarchy is then a few hash lookups, no RocksDB read. The cache holds
+  // at most one entry per concept that was walked through (bounded by the hierarchies' size) and is
+  // dropped after an import.
+  using ParentList = std::shared_ptr<const std::vector<std::string>>;
+  Result<ParentList> Parents(std::string_view system, const std::string& version, const Header& h,
+                             std::string_view code) const {
+    std::string key = ParentsKey(system, version, CodeKey(h, code));
+    {
+      std::shared_lock lock(parents_mu);
+      auto it = parents_cache.find(key);
+      if (it != parents_cache.end()) return it->second;
+    }
+    auto list = std::make_shared<std::vector<std::string>>();
     std::string v;
-    CW_ASSIGN_OR_RETURN(bool has_element, Get(MapKey(url, version, src, code), &v));
-    if (has_element) {
+    CW_ASSIGN_OR_RETURN(bool found, Get(key, &v));
+    if (found) {
       Decoder d(v);
       uint64_t n = 0;
-      if (!d.U64(&n)) return Corrupt("terminology store: bad map record");
+      if (!d.U64(&n)) return Corrupt("terminology store: bad hierarchy record");
       for (uint64_t i = 0; i < n; ++i) {
-        std::string_view sys, c, disp, eq;
-        if (!d.Str(&sys) || !d.Str(&c) || !d.Str(&disp) || !d.Str(&eq)) {
-          return Corrupt("terminology store: bad map record");
+        std::string_view p;
+        if (!d.Str(&p)) return Corrupt("terminology store: bad hierarchy record");
+        list->emplace_back(p);
+      }
+    }
+    std::unique_lock lock(parents_mu);
+    return parents_cache.emplace(std::move(key), std::move(list)).first->second;
+  }
+
+  // Is `ancestor` a proper ancestor of `code`? Walks up the parents (a DAG: several parents per concept),
+  // each concept once, at most kMaxHierarchyVisit concepts.
+  Result<bool> IsAncestor(std::string_view system, const std::string& version, const Header& h,
+                          std::string_view ancestor, std::string_view code) const {
+    std::string target = CodeKey(h, ancestor);
+    std::vector<std::string> frontier{std::string(code)};
+    std::unordered_map<std::string, bool> seen;
+    seen.emplace(CodeKey(h, code), true);
+    while (!frontier.empty()) {
+      std::string c = std::move(frontier.back());
+      frontier.pop_back();
+      CW_ASSIGN_OR_RETURN(ParentList parents, Parents(system, version, h, c));
+      for (const auto& p : *parents) {
+        std::string key = CodeKey(h, p);
+        if (key == target) return true;
+        if (!seen.emplace(std::move(key), true).second) continue;
+        if (seen.size() > kMaxHierarchyVisit) {
+          return LimitExceeded(fmt::format("CodeSystem '{}': more than {} ancestors visited (kMaxHierarchyVisit)",
+                                           system, kMaxHierarchyVisit));
         }
-        if (!tgt.empty() && sys != tgt) continue;
-        if (IsNegativeEquivalence(eq)) {
-          if (out.equivalence.empty()) out.equivalence = eq;
-          continue;
+        frontier.push_back(p);
+      }
+    }
+    return false;
+  }
+
+  // ---- value sets ----
+
+  struct CompiledFilter {
+    VsFilter f;
+    std::shared_ptr<const void> regex;  // RE2 (built with CW_HAVE_RE2) for op regex
+    std::vector<std::string> list;      // op in / not-in: the comma-separated codes
+  };
+  struct CompiledComponent {
+    VsComponent c;
+    std::vector<CompiledFilter> filters;
+    std::unordered_map<std::string, std::string> listed;  // code key -> display (case folded when needed)
+  };
+  struct ComposeDef {
+    std::string url, version;
+    std::vector<CompiledComponent> includes, excludes;
+  };
+
+  // Decoded value-set composes and map groups, per url \0 version (dropped after an import).
+  std::mutex compose_mu;
+  std::unordered_map<std::string, std::shared_ptr<const ComposeDef>> compose_cache;
+  std::unordered_map<std::string, std::shared_ptr<const std::vector<MapGroupRec>>> groups_cache;
+
+  Result<std::shared_ptr<const ComposeDef>> LoadCompose(const std::string& url, const std::string& version) {
+    std::string key = VersionKey(url, version);
+    {
+      std::lock_guard lock(compose_mu);
+      auto it = compose_cache.find(key);
+      if (it != compose_cache.end()) return it->second;
+    }
+    std::string v;
+    CW_ASSIGN_OR_RETURN(bool found, Get(ComposeKey(url, version), &v));
+    std::vector<VsComponent> inc, exc;
+    if (found && !DecodeCompose(v, &inc, &exc)) return Corrupt("terminology store: bad value set compose");
+    auto def = std::make_shared<ComposeDef>();
+    def->url = url;
+    def->version = version;
+    auto compile = [&](std::vector<VsComponent>& from, std::vector<CompiledComponent>* to) -> Status {
+      for (auto& c : from) {
+        CompiledComponent cc;
+        const Header* cs = nullptr;
+        if (!c.system.empty()) {
+          const std::string* cur = c.version.empty() ? Current(ResourceKind::kCodeSystem, c.system) : &c.version;
+          if (cur != nullptr) cs = FindHeader(ResourceKind::kCodeSystem, c.system, *cur);
         }
-        out.found = true;
-        out.system = sys;
-        out.code = c;
-        out.display = disp;
-        out.equivalence = eq;
+        for (const auto& r : c.concepts) cc.listed.emplace(cs != nullptr ? CodeKey(*cs, r.code) : r.code, r.display);
+        for (const auto& f : c.filters) {
+          CompiledFilter cf{f, nullptr, {}};
+          if (f.op == "in" || f.op == "not-in") {
+            size_t start = 0;
+            while (start <= f.value.size()) {
+              size_t comma = f.value.find(',', start);
+              if (comma == std::string::npos) comma = f.value.size();
+              std::string item = f.value.substr(start, comma - start);
+              while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+              while (!item.empty() && item.back() == ' ') item.pop_back();
+              if (!item.empty()) cf.list.push_back(std::move(item));
+              start = comma + 1;
+            }
+          } else if (f.op == "regex") {
+#ifdef CW_HAVE_RE2
+            RE2::Options o;
+            o.set_log_errors(false);
+            auto re = std::make_shared<RE2>(f.value, o);
+            if (!re->ok()) {
+              return InvalidArgument(fmt::format("ValueSet '{}': invalid regex filter on '{}'", url, f.property));
+            }
+            cf.regex = re;
+#else
+            return Unimplemented(fmt::format(
+                "ValueSet '{}' uses a regex filter, and this build has no RE2 (install libre2-dev and rebuild)", url));
+#endif
+          }
+          cc.filters.push_back(std::move(cf));
+        }
+        cc.c = std::move(c);
+        to->push_back(std::move(cc));
+      }
+      return Status::Ok();
+    };
+    CW_RETURN_IF_ERROR(compile(inc, &def->includes));
+    CW_RETURN_IF_ERROR(compile(exc, &def->excludes));
+    std::lock_guard lock(compose_mu);
+    return compose_cache.emplace(key, std::move(def)).first->second;
+  }
+
+  // Does a concept pass one filter?
+  Result<bool> PassesFilter(const CompiledFilter& cf, std::string_view system, const std::string& version,
+                            const Header& h, const ConceptData& c) const {
+    const VsFilter& f = cf.f;
+    bool on_code = f.property == "concept" || f.property == "code";
+    auto same_code = [&](std::string_view a, std::string_view b) { return CodeKey(h, a) == CodeKey(h, b); };
+    auto values = [&](std::vector<std::string_view>* out) {
+      if (f.property == "display") {
+        out->push_back(c.display);
+        return;
+      }
+      for (const auto& p : c.properties) {
+        if (p.code != f.property) continue;
+        out->push_back(p.value);
+        if (p.type == "Coding") {  // "system|code": the code alone matches too
+          size_t bar = p.value.rfind('|');
+          if (bar != std::string::npos) out->push_back(std::string_view(p.value).substr(bar + 1));
+        }
+      }
+    };
+    if (f.op == "is-a" || f.op == "descendent-of" || f.op == "is-not-a" || f.op == "generalizes") {
+      if (!on_code) {
+        return Unimplemented(fmt::format("filter op '{}' on property '{}' (only 'concept' has a hierarchy)", f.op,
+                                         f.property));
+      }
+      bool self = same_code(c.code, f.value);
+      if (f.op == "generalizes") {
+        if (self) return true;
+        return IsAncestor(system, version, h, c.code, f.value);
+      }
+      bool below = false;
+      if (!self || f.op == "descendent-of") {
+        CW_ASSIGN_OR_RETURN(below, IsAncestor(system, version, h, f.value, c.code));
+      }
+      if (f.op == "descendent-of") return below && !self;
+      bool is_a = self || below;
+      return f.op == "is-a" ? is_a : !is_a;
+    }
+    if (f.op == "=" || f.op == "in" || f.op == "not-in") {
+      std::vector<std::string_view> vals;
+      if (on_code) {
+        vals.push_back(c.code);
+      } else {
+        values(&vals);
+      }
+      bool hit = false;
+      for (auto v : vals) {
+        if (f.op == "=") {
+          hit = hit || (on_code ? same_code(v, f.value) : v == f.value);
+        } else {
+          for (const auto& item : cf.list) hit = hit || (on_code ? same_code(v, item) : v == item);
+        }
+      }
+      return f.op == "not-in" ? !hit : hit;
+    }
+    if (f.op == "exists") {
+      std::vector<std::string_view> vals;
+      values(&vals);
+      return vals.empty() == (f.value == "false");
+    }
+    if (f.op == "regex") {
+#ifdef CW_HAVE_RE2
+      const auto* re = static_cast<const RE2*>(cf.regex.get());
+      std::vector<std::string_view> vals;
+      if (on_code) {
+        vals.push_back(c.code);
+      } else {
+        values(&vals);
+      }
+      for (auto v : vals) {
+        if (RE2::FullMatch(re2::StringPiece(v.data(), v.size()), *re)) return true;
+      }
+      return false;
+#else
+      return Unimplemented("regex filters need RE2");
+#endif
+    }
+    return Unimplemented(fmt::format("filter op{} is not evaluated", QuotedKeyword(f.op)));
+  }
+
+  // Does one include/exclude component admit (system, code)?
+  Result<bool> InComponent(const ComposeDef& vs, const CompiledComponent& cc, std::string_view system,
+                           std::string_view code, int depth) {
+    const VsComponent& c = cc.c;
+    if (!c.system.empty()) {
+      if (system != c.system) return false;
+      std::string cs_version = c.version;
+      if (cs_version.empty()) {
+        const std::string* cur = Current(ResourceKind::kCodeSystem, system);
+        if (cur != nullptr) cs_version = *cur;
+      }
+      const Header* h = cs_version.empty() && Current(ResourceKind::kCodeSystem, system) == nullptr
+                            ? nullptr
+                            : FindHeader(ResourceKind::kCodeSystem, system, cs_version);
+      if (h == nullptr) {
+        if (!cc.listed.empty()) {
+          if (cc.listed.count(std::string(code)) == 0) return false;  // listed concepts count as listed
+        } else {
+          return FailedPrecondition(fmt::format(
+              "ValueSet '{}' includes {}CodeSystem '{}'{}, which is not in the terminology store", vs.url,
+              cc.filters.empty() ? "all of " : "a filter on ", system,
+              c.version.empty() ? std::string() : fmt::format(" version '{}'", c.version)));
+        }
+      } else if (!cc.listed.empty()) {
+        if (cc.listed.count(CodeKey(*h, code)) == 0) return false;
+        bool found = false;
+        CW_RETURN_IF_ERROR(GetConcept(system, cs_version, *h, code, &found, nullptr));
+        // A listed code the (complete) code system lacks is not a concept, so not a member.
+        if (!found && h->content == "complete") return false;
+      } else {
+        std::string v;
+        bool found = false;
+        CW_RETURN_IF_ERROR(GetConcept(system, cs_version, *h, code, &found, &v));
+        if (!found) {
+          if (h->content == "complete") return false;
+          return Unknowable(system, *h);
+        }
+        if (!cc.filters.empty()) {
+          ConceptData data;
+          if (!DecodeConceptData(v, &data)) return Corrupt("terminology store: bad concept");
+          for (const auto& f : cc.filters) {
+            CW_ASSIGN_OR_RETURN(bool pass, PassesFilter(f, system, cs_version, *h, data));
+            if (!pass) return false;
+          }
+        }
+      }
+    }
+    for (const auto& other : c.valuesets) {
+      CW_ASSIGN_OR_RETURN(bool in, InValueSet(other, system, code, depth + 1));
+      if (!in) return false;
+    }
+    return true;
+  }
+
+  // The code systems a value set draws from (for membership without a system).
+  Status CandidateSystems(std::string_view canonical, int depth, std::vector<std::string>* out) {
+    if (depth > kMaxValueSetDepth) {
+      return LimitExceeded(fmt::format("ValueSet '{}': value set imports nested deeper than {}", canonical,
+                                       kMaxValueSetDepth));
+    }
+    std::string url, version;
+    CW_RETURN_IF_ERROR(Resolve(ResourceKind::kValueSet, canonical, &url, &version));
+    CW_ASSIGN_OR_RETURN(auto def, LoadCompose(url, version));
+    for (const auto& cc : def->includes) {
+      if (!cc.c.system.empty()) {
+        if (std::find(out->begin(), out->end(), cc.c.system) == out->end()) out->push_back(cc.c.system);
+      } else {
+        for (const auto& other : cc.c.valuesets) CW_RETURN_IF_ERROR(CandidateSystems(other, depth + 1, out));
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Is (system, code) in the value set (R4 compose semantics; see Store::Validate)? An empty system: in
+  // any of its systems.
+  Result<bool> InValueSet(std::string_view canonical, std::string_view system, std::string_view code, int depth) {
+    if (depth > kMaxValueSetDepth) {
+      return LimitExceeded(fmt::format("ValueSet '{}': value set imports nested deeper than {} (or a cycle)",
+                                       canonical, kMaxValueSetDepth));
+    }
+    std::string url, version;
+    CW_RETURN_IF_ERROR(Resolve(ResourceKind::kValueSet, canonical, &url, &version));
+    const Header* h = FindHeader(ResourceKind::kValueSet, url, version);
+    if (h == nullptr) return Corrupt(fmt::format("terminology store: ValueSet '{}' has no header", url));
+    if (h->flags & kHeaderHasExpansion) {
+      if (!system.empty()) return Get(ExpansionKey(url, version, code, system), nullptr);
+      bool any = false;
+      CW_RETURN_IF_ERROR(Scan(ExpansionPrefix(url, version, code), [&](std::string_view, std::string_view) {
+        any = true;
+        return false;
+      }));
+      return any;
+    }
+    if (system.empty()) {
+      std::vector<std::string> systems;
+      CW_RETURN_IF_ERROR(CandidateSystems(canonical, depth, &systems));
+      for (const auto& s : systems) {
+        CW_ASSIGN_OR_RETURN(bool in, InValueSet(canonical, s, code, depth));
+        if (in) return true;
+      }
+      return false;
+    }
+    CW_ASSIGN_OR_RETURN(auto def, LoadCompose(url, version));
+    bool included = false;
+    Status undecided;
+    for (const auto& cc : def->includes) {
+      Result<bool> r = InComponent(*def, cc, system, code, depth);
+      if (!r.ok()) {
+        if (undecided.ok()) undecided = r.status();
+        continue;
+      }
+      if (*r) {
+        included = true;
         break;
       }
     }
-    if (!out.found) {
-      // The group's unmapped rule (one per source/target system pair).
-      std::vector<std::pair<std::string, std::string>> rules;
-      CW_RETURN_IF_ERROR(Scan(UnmappedPrefix(url, version, src), [&](std::string_view k, std::string_view val) {
-        rules.emplace_back(std::string(k.substr(UnmappedPrefix(url, version, src).size())), std::string(val));
+    if (!included) {
+      if (!undecided.ok()) return undecided;
+      return false;
+    }
+    for (const auto& cc : def->excludes) {
+      CW_ASSIGN_OR_RETURN(bool excluded, InComponent(*def, cc, system, code, depth));
+      if (excluded) return false;
+    }
+    return true;
+  }
+
+  Result<bool> ValidateUncached(std::string_view system, std::string_view code, std::string_view vs) {
+    if (vs.empty()) {
+      if (system.empty()) return InvalidArgument("validate needs a code system or a value set");
+      const std::string* ver = Current(ResourceKind::kCodeSystem, system);
+      if (ver == nullptr) return NotFound(fmt::format("no CodeSystem '{}' in the terminology store", system));
+      return Known(system, *ver, code);
+    }
+    return InValueSet(vs, system, code, 0);
+  }
+
+  Result<bool> Validate(std::string_view system, std::string_view code, std::string_view vs) {
+    size_t hash = HashKey(Query::kValidate, vs, system, code, {});
+    CacheKey probe{hash, Query::kValidate, vs, system, code, {}};
+    if (const Entry* e = CacheFind(probe)) return e->present;
+    CW_ASSIGN_OR_RETURN(bool member, ValidateUncached(system, code, vs));
+    if (!member && !AdmitNegative()) return false;
+    auto e = std::make_unique<Entry>();
+    EntryBuilder b;
+    auto ra = b.Add(vs), rb = b.Add(system), rc = b.Add(code);
+    b.Finish(e.get(), Query::kValidate, hash, ra, rb, rc, {});
+    e->present = member;
+    return CacheInsert(std::move(e))->present;
+  }
+
+  // The members of a value set, in (system, code) order, at most max.
+  Status Enumerate(std::string_view canonical, int depth, uint64_t max, std::map<std::pair<std::string, std::string>, ExpansionItem>* out) {
+    if (depth > kMaxValueSetDepth) {
+      return LimitExceeded(fmt::format("ValueSet '{}': value set imports nested deeper than {} (or a cycle)",
+                                       canonical, kMaxValueSetDepth));
+    }
+    std::string url, version;
+    CW_RETURN_IF_ERROR(Resolve(ResourceKind::kValueSet, canonical, &url, &version));
+    const Header* h = FindHeader(ResourceKind::kValueSet, url, version);
+    if (h == nullptr) return Corrupt(fmt::format("terminology store: ValueSet '{}' has no header", url));
+    auto too_many = [&] {
+      return LimitExceeded(fmt::format("ValueSet '{}' has more than {} members (ExpandOptions::max_members)", url, max));
+    };
+    if (h->flags & kHeaderHasExpansion) {
+      std::string prefix = RecordPrefix(ResourceKind::kValueSet, url, version) + "E";
+      prefix.push_back('\0');
+      Status bad;
+      CW_RETURN_IF_ERROR(Scan(prefix, [&](std::string_view k, std::string_view v) {
+        std::string_view rest = k.substr(prefix.size());
+        size_t nul = rest.find('\0');
+        if (nul == std::string_view::npos) {
+          bad = Corrupt("terminology store: bad expansion key");
+          return false;
+        }
+        ExpansionItem item{std::string(rest.substr(nul + 1)), "", std::string(rest.substr(0, nul)), std::string(v)};
+        out->emplace(std::make_pair(item.system, item.code), std::move(item));
+        if (out->size() > max) {
+          bad = too_many();
+          return false;
+        }
         return true;
       }));
-      for (const auto& [target_system, val] : rules) {
-        Decoder d(val);
-        std::string_view mode, ucode, udisplay, uurl;
-        if (!d.Str(&mode) || !d.Str(&ucode) || !d.Str(&udisplay) || !d.Str(&uurl)) {
-          return Corrupt("terminology store: bad unmapped record");
+      return bad;
+    }
+    CW_ASSIGN_OR_RETURN(auto def, LoadCompose(url, version));
+    std::map<std::pair<std::string, std::string>, ExpansionItem> included;
+    for (const auto& cc : def->includes) {
+      const VsComponent& c = cc.c;
+      std::vector<ExpansionItem> candidates;
+      if (c.system.empty()) {
+        std::map<std::pair<std::string, std::string>, ExpansionItem> first;
+        CW_RETURN_IF_ERROR(Enumerate(c.valuesets.front(), depth + 1, max, &first));
+        for (auto& [k, item] : first) candidates.push_back(std::move(item));
+      } else {
+        std::string cs_version = c.version;
+        if (cs_version.empty()) {
+          const std::string* cur = Current(ResourceKind::kCodeSystem, c.system);
+          if (cur != nullptr) cs_version = *cur;
         }
-        if (mode == "other-map") {
+        const Header* cs = FindHeader(ResourceKind::kCodeSystem, c.system, cs_version);
+        if (!c.concepts.empty()) {
+          for (const auto& r : c.concepts) {
+            ExpansionItem item{c.system, cs_version, r.code, r.display};
+            if (cs != nullptr) {
+              std::string v;
+              bool found = false;
+              CW_RETURN_IF_ERROR(GetConcept(c.system, cs_version, *cs, r.code, &found, &v));
+              if (!found && cs->content == "complete") continue;
+              ConceptData data;
+              if (found && DecodeConceptData(v, &data) && item.display.empty()) item.display = data.display;
+            }
+            candidates.push_back(std::move(item));
+          }
+        } else {
+          if (cs == nullptr) {
+            return FailedPrecondition(fmt::format("ValueSet '{}' includes CodeSystem '{}', which is not in the terminology store", url, c.system));
+          }
+          if (cs->content != "complete") return Unknowable(c.system, *cs);
+          // Every concept of the system; filters decide below.
+          Status bad;
+          CW_RETURN_IF_ERROR(Scan(RecordPrefix(ResourceKind::kCodeSystem, c.system, cs_version),
+                                  [&](std::string_view, std::string_view v) {
+                                    ConceptData data;
+                                    if (!DecodeConceptData(v, &data)) {
+                                      bad = Corrupt("terminology store: bad concept");
+                                      return false;
+                                    }
+                                    candidates.push_back({c.system, cs_version, data.code, data.display});
+                                    return true;
+                                  }));
+          CW_RETURN_IF_ERROR(bad);
+        }
+      }
+      for (auto& item : candidates) {
+        auto key = std::make_pair(item.system, item.code);
+        if (included.count(key) > 0) continue;
+        CW_ASSIGN_OR_RETURN(bool in, InComponent(*def, cc, item.system, item.code, depth));
+        if (!in) continue;
+        included.emplace(std::move(key), std::move(item));
+        if (included.size() > max) return too_many();
+      }
+    }
+    for (auto& [key, item] : included) {
+      bool excluded = false;
+      for (const auto& cc : def->excludes) {
+        CW_ASSIGN_OR_RETURN(excluded, InComponent(*def, cc, item.system, item.code, depth));
+        if (excluded) break;
+      }
+      if (!excluded) out->emplace(key, std::move(item));
+      if (out->size() > max) return too_many();
+    }
+    return Status::Ok();
+  }
+
+  // ---- concept maps ----
+
+  Result<std::shared_ptr<const std::vector<MapGroupRec>>> LoadGroups(const std::string& url, const std::string& version) {
+    std::string key = VersionKey(url, version);
+    {
+      std::lock_guard lock(compose_mu);
+      auto it = groups_cache.find(key);
+      if (it != groups_cache.end()) return it->second;
+    }
+    std::string v;
+    CW_ASSIGN_OR_RETURN(bool found, Get(GroupsKey(url, version), &v));
+    auto groups = std::make_shared<std::vector<MapGroupRec>>();
+    if (found && !DecodeGroups(v, groups.get())) return Corrupt("terminology store: bad map groups");
+    std::lock_guard lock(compose_mu);
+    return groups_cache.emplace(key, std::move(groups)).first->second;
+  }
+
+  static bool ConditionsHold(const std::vector<Match::Attribute>& conditions, const TranslateOptions& o) {
+    for (const auto& c : conditions) {
+      bool held = false;
+      for (const auto& given : o.depends_on) {
+        held = held || (given.property == c.property && given.value == c.value &&
+                        (given.system.empty() || c.system.empty() || given.system == c.system));
+      }
+      if (!held) return false;
+    }
+    return true;
+  }
+
+  static Status DecodeAttrs(Decoder* d, std::vector<Match::Attribute>* out) {
+    uint64_t n = 0;
+    if (!d->U64(&n)) return Corrupt("terminology store: bad map record");
+    for (uint64_t i = 0; i < n; ++i) {
+      std::string_view f[4];
+      for (auto& s : f) {
+        if (!d->Str(&s)) return Corrupt("terminology store: bad map record");
+      }
+      out->push_back({std::string(f[0]), std::string(f[1]), std::string(f[2]), std::string(f[3])});
+    }
+    return Status::Ok();
+  }
+
+  // Every match of `code` from `src` in one map version (see Store::TranslateAll). *negative gets the first
+  // negative equivalence the map states for the code.
+  Status CollectInMap(const std::string& url, const std::string& version, std::string_view src,
+                      std::string_view code, const TranslateOptions& o, int depth, std::vector<Match>* out,
+                      std::string* negative) {
+    CW_ASSIGN_OR_RETURN(auto groups, LoadGroups(url, version));
+    // The sources to read: the caller's (then groups without a source), or every group's.
+    std::vector<std::string> sources;
+    auto add_source = [&](const std::string& s) {
+      if (std::find(sources.begin(), sources.end(), s) == sources.end()) sources.push_back(s);
+    };
+    if (!src.empty()) {
+      add_source(std::string(src));
+      for (const auto& g : *groups) {
+        if (g.source.empty()) add_source("");
+      }
+    } else {
+      for (const auto& g : *groups) add_source(g.source);
+    }
+    for (const auto& s : sources) {
+      std::string v;
+      CW_ASSIGN_OR_RETURN(bool has_element, Get(MapKey(url, version, s, code), &v));
+      std::vector<bool> group_has_element(groups->size(), false);
+      if (has_element) {
+        Decoder d(v);
+        uint64_t n = 0;
+        if (!d.U64(&n)) return Corrupt("terminology store: bad map record");
+        for (uint64_t i = 0; i < n; ++i) {
+          uint64_t group = 0;
+          std::string_view sys, c, disp, eq;
+          if (!d.U64(&group) || !d.Str(&sys) || !d.Str(&c) || !d.Str(&disp) || !d.Str(&eq)) {
+            return Corrupt("terminology store: bad map record");
+          }
+          Match m;
+          CW_RETURN_IF_ERROR(DecodeAttrs(&d, &m.depends_on));
+          CW_RETURN_IF_ERROR(DecodeAttrs(&d, &m.product));
+          if (group < group_has_element.size()) group_has_element[group] = true;
+          if (!o.target_system.empty() && sys != o.target_system) continue;
+          if (IsNegativeEquivalence(eq)) {
+            if (negative->empty()) *negative = eq;
+            continue;
+          }
+          if ((EquivalenceBit(eq) & o.equivalences) == 0) continue;
+          if (!ConditionsHold(m.depends_on, o)) continue;
+          m.system = sys;
+          m.code = c;
+          m.display = disp;
+          m.equivalence = eq;
+          m.map_url = url;
+          m.map_version = version;
+          out->push_back(std::move(m));
+        }
+      }
+      // Unmapped rules of the groups from this source that have no element for the code.
+      for (size_t gi = 0; gi < groups->size(); ++gi) {
+        const MapGroupRec& g = (*groups)[gi];
+        if (g.source != s || group_has_element[gi] || g.unmapped_mode.empty()) continue;
+        if (g.unmapped_mode == "other-map") {
           if (depth >= kMaxOtherMapDepth) {
             return LimitExceeded(fmt::format("ConceptMap {}: unmapped other-map chain deeper than {}", url,
                                              kMaxOtherMapDepth));
           }
-          CW_ASSIGN_OR_RETURN(TOut other, TranslateUncached(uurl, src, code, tgt, depth + 1));
-          if (other.found) return other;
+          std::string other_url, other_version;
+          CW_RETURN_IF_ERROR(Resolve(ResourceKind::kConceptMap, g.unmapped_url, &other_url, &other_version));
+          std::string ignored;
+          CW_RETURN_IF_ERROR(CollectInMap(other_url, other_version, src.empty() ? std::string_view(s) : src, code, o,
+                                          depth + 1, out, &ignored));
           continue;
         }
-        if (!tgt.empty() && target_system != tgt) continue;
-        out.found = true;
-        out.system = target_system;
-        if (mode == "provided") {
-          out.code = code;
-          out.equivalence = "unmapped-provided";
+        if (!o.target_system.empty() && g.target != o.target_system) continue;
+        if ((o.equivalences & kEquivalenceUnmapped) == 0) continue;
+        Match m;
+        m.system = g.target;
+        m.map_url = url;
+        m.map_version = version;
+        if (g.unmapped_mode == "provided") {
+          m.code = code;
+          m.equivalence = "unmapped-provided";
         } else {
-          out.code = ucode;
-          out.display = udisplay;
-          out.equivalence = "unmapped-fixed";
+          m.code = g.unmapped_code;
+          m.display = g.unmapped_display;
+          m.equivalence = "unmapped-fixed";
         }
-        break;
+        out->push_back(std::move(m));
       }
     }
-    if (out.found) {
-      out.map_url = url;
-      out.map_version = version;
-      CW_RETURN_IF_ERROR(FillDisplay(&out));
-    }
-    return out;
+    return Status::Ok();
   }
 
-  // The source systems of a map's groups, in key order: one seek per group (keys are
-  // prefix + system + '\0' + code, so the next group starts after system + '\1').
-  Status SourceSystems(std::string_view url, const std::string& version, std::vector<std::string>* out) const {
-    CW_RETURN_IF_ERROR(RequireDb());
-    std::string prefix = RecordPrefix(ResourceKind::kConceptMap, url, version);
-    rocksdb::ReadOptions ro;
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro));
-    std::string target = prefix;
-    for (it->Seek(target); it->Valid(); it->Seek(target)) {
-      std::string_view key(it->key().data(), it->key().size());
-      if (key.substr(0, prefix.size()) != prefix) break;
-      std::string_view rest = key.substr(prefix.size());
-      size_t end = rest.find('\0');
-      if (end == std::string_view::npos) break;
-      out->emplace_back(rest.substr(0, end));
-      target = prefix + out->back() + '\1';
-    }
-    return FromRocks(it->status(), "terminology store scan");
-  }
-
-  // Translate within one map version; an empty source system tries each of the map's groups in order.
-  Result<TOut> TranslateAnySource(std::string_view url, const std::string& version, std::string_view src,
-                                  std::string_view code, std::string_view tgt, int depth) {
-    if (!src.empty()) return TranslateInMap(url, version, src, code, tgt, depth);
-    std::vector<std::string> systems;
-    CW_RETURN_IF_ERROR(SourceSystems(url, version, &systems));
-    TOut negative;
-    for (const auto& system : systems) {
-      CW_ASSIGN_OR_RETURN(TOut r, TranslateInMap(url, version, system, code, tgt, depth));
-      if (r.found) return r;
-      if (negative.equivalence.empty()) negative.equivalence = r.equivalence;
-    }
-    return negative;
-  }
-
-  Result<TOut> TranslateUncached(std::string_view map_url, std::string_view src, std::string_view code,
-                                 std::string_view tgt, int depth) {
-    if (!map_url.empty()) {
-      // A canonical "url|version" names a version; a plain URL uses the current one.
-      size_t bar = map_url.find('|');
-      if (bar != std::string_view::npos) {
-        return TranslateAnySource(map_url.substr(0, bar), std::string(map_url.substr(bar + 1)), src, code, tgt,
-                                  depth);
+  // Reverse: the sources that map to (target system `tsys`, `code`) in one map version.
+  Status CollectReverse(const std::string& url, const std::string& version, std::string_view tsys,
+                        std::string_view code, const TranslateOptions& o, std::vector<Match>* out) {
+    std::string prefix = ReversePrefix(url, version, tsys, code);
+    Status bad;
+    CW_RETURN_IF_ERROR(Scan(prefix, [&](std::string_view k, std::string_view v) {
+      std::string_view rest = k.substr(prefix.size());
+      size_t nul = rest.find('\0');
+      if (nul == std::string_view::npos) {
+        bad = Corrupt("terminology store: bad reverse index key");
+        return false;
       }
-      const std::string* ver = Current(ResourceKind::kConceptMap, map_url);
-      if (ver == nullptr) return NotFound(fmt::format("no ConceptMap '{}' in the terminology store", map_url));
-      return TranslateAnySource(map_url, *ver, src, code, tgt, depth);
-    }
-    std::vector<std::string> candidates;
-    std::string prefix = MapIndexPrefix(src);
-    CW_RETURN_IF_ERROR(Scan(prefix, [&](std::string_view k, std::string_view) {
-      candidates.emplace_back(k.substr(prefix.size()));
+      Match m;
+      m.system = rest.substr(0, nul);
+      m.code = rest.substr(nul + 1);
+      m.equivalence = v;
+      m.map_url = url;
+      m.map_version = version;
+      if ((!o.target_system.empty() && m.system != o.target_system) || (EquivalenceBit(v) & o.equivalences) == 0) {
+        return true;
+      }
+      out->push_back(std::move(m));
       return true;
     }));
-    TOut negative;
-    for (const auto& url : candidates) {  // byte order of URL (RocksDB key order)
-      const std::string* ver = Current(ResourceKind::kConceptMap, url);
-      if (ver == nullptr) continue;
-      CW_ASSIGN_OR_RETURN(TOut r, TranslateInMap(url, *ver, src, code, tgt, depth));
-      if (r.found) return r;
-      if (negative.equivalence.empty()) negative.equivalence = r.equivalence;
+    return bad;
+  }
+
+  Status FillDisplay(Match* m) {
+    if (!m->display.empty() || m->code.empty()) return Status::Ok();
+    const std::string* ver = Current(ResourceKind::kCodeSystem, m->system);
+    if (ver == nullptr) return Status::Ok();
+    const Header* h = FindHeader(ResourceKind::kCodeSystem, m->system, *ver);
+    if (h == nullptr) return Status::Ok();
+    std::string v;
+    bool found = false;
+    CW_RETURN_IF_ERROR(GetConcept(m->system, *ver, *h, m->code, &found, &v));
+    if (!found) return Status::Ok();
+    Decoder d(v);
+    std::string_view stored_code, display;
+    if (d.Str(&stored_code) && d.Str(&display)) m->display = display;
+    return Status::Ok();
+  }
+
+  Result<std::vector<Match>> TranslateAll(std::string_view map_url, std::string_view src, std::string_view code,
+                                          const TranslateOptions& o, std::string* negative) {
+    std::vector<Match> out;
+    std::vector<std::pair<std::string, std::string>> maps;  // (url, version)
+    if (!map_url.empty()) {
+      std::string url, version;
+      CW_RETURN_IF_ERROR(Resolve(ResourceKind::kConceptMap, map_url, &url, &version));
+      maps.emplace_back(std::move(url), std::move(version));
+    } else {
+      if (src.empty()) return InvalidArgument("translate needs a map URL or a source system");
+      std::string prefix = o.reverse ? TargetIndexPrefix(src) : MapIndexPrefix(src);
+      std::vector<std::string> urls;
+      CW_RETURN_IF_ERROR(Scan(prefix, [&](std::string_view k, std::string_view) {
+        urls.emplace_back(k.substr(prefix.size()));
+        return true;
+      }));
+      if (!o.reverse) {  // maps with a group without a source answer for any source
+        std::string any = MapIndexPrefix("");
+        CW_RETURN_IF_ERROR(Scan(any, [&](std::string_view k, std::string_view) {
+          std::string u(k.substr(any.size()));
+          if (std::find(urls.begin(), urls.end(), u) == urls.end()) urls.push_back(std::move(u));
+          return true;
+        }));
+      }
+      std::sort(urls.begin(), urls.end());
+      for (auto& u : urls) {
+        const std::string* ver = Current(ResourceKind::kConceptMap, u);
+        if (ver != nullptr) maps.emplace_back(std::move(u), *ver);
+      }
     }
-    return negative;
+    for (const auto& [url, version] : maps) {
+      if (o.reverse) {
+        CW_RETURN_IF_ERROR(CollectReverse(url, version, src, code, o, &out));
+      } else {
+        CW_RETURN_IF_ERROR(CollectInMap(url, version, src, code, o, 0, &out, negative));
+      }
+    }
+    // Best first: the rank of the equivalence (bit order), then document order.
+    std::stable_sort(out.begin(), out.end(), [](const Match& a, const Match& b) {
+      return EquivalenceBit(a.equivalence) < EquivalenceBit(b.equivalence);
+    });
+    for (auto& m : out) CW_RETURN_IF_ERROR(FillDisplay(&m));
+    return out;
   }
 
   Result<Translation> Translate(std::string_view map_url, std::string_view src, std::string_view code,
@@ -494,33 +1193,32 @@ class Store::Impl {
     size_t hash = HashKey(Query::kTranslate, map_url, src, code, tgt);
     CacheKey probe{hash, Query::kTranslate, map_url, src, code, tgt};
     if (const Entry* e = CacheFind(probe)) return e->translation;
-    CW_ASSIGN_OR_RETURN(TOut out, TranslateUncached(map_url, src, code, tgt, 0));
-    if (!out.found) {
+    TranslateOptions o;
+    o.target_system = tgt;
+    std::string negative;
+    CW_ASSIGN_OR_RETURN(std::vector<Match> all, TranslateAll(map_url, src, code, o, &negative));
+    auto e = std::make_unique<Entry>();
+    EntryBuilder b;
+    auto ra = b.Add(map_url), rb = b.Add(src), rc = b.Add(code), rd = b.Add(tgt);
+    if (all.empty()) {
       Translation t;
-      t.equivalence = StaticEquivalence(out.equivalence);
+      t.equivalence = StaticEquivalence(negative);
       if (!AdmitNegative()) return t;
-      auto e = std::make_unique<Entry>();
-      EntryBuilder b;
-      auto ra = b.Add(map_url), rb = b.Add(src), rc = b.Add(code), rd = b.Add(tgt);
       b.Finish(e.get(), Query::kTranslate, hash, ra, rb, rc, rd);
       e->translation = t;
       return CacheInsert(std::move(e))->translation;
     }
-    auto e = std::make_unique<Entry>();
-    EntryBuilder b;
-    auto ra = b.Add(map_url), rb = b.Add(src), rc = b.Add(code), rd = b.Add(tgt);
-    auto r1 = b.Add(out.system), r2 = b.Add(out.code), r3 = b.Add(out.display), r4 = b.Add(out.equivalence),
-         r5 = b.Add(out.map_url), r6 = b.Add(out.map_version);
+    const Match& m = all.front();
+    auto r1 = b.Add(m.system), r2 = b.Add(m.code), r3 = b.Add(m.display), r4 = b.Add(m.equivalence),
+         r5 = b.Add(m.map_url), r6 = b.Add(m.map_version);
+    std::vector<std::array<EntryBuilder::Ref, 4>> prefs;
+    for (const auto& p : m.product) prefs.push_back({b.Add(p.property), b.Add(p.system), b.Add(p.value), b.Add(p.display)});
     b.Finish(e.get(), Query::kTranslate, hash, ra, rb, rc, rd);
     Entry* p = e.get();
+    auto view = [p](EntryBuilder::Ref r) { return EntryBuilder::View(p, r); };
     p->present = true;
-    p->translation = Translation{true,
-                                 EntryBuilder::View(p, r1),
-                                 EntryBuilder::View(p, r2),
-                                 EntryBuilder::View(p, r3),
-                                 EntryBuilder::View(p, r4),
-                                 EntryBuilder::View(p, r5),
-                                 EntryBuilder::View(p, r6)};
+    for (const auto& r : prefs) p->product.push_back({view(r[0]), view(r[1]), view(r[2]), view(r[3])});
+    p->translation = Translation{true, view(r1), view(r2), view(r3), view(r4), view(r5), view(r6), p->product};
     return CacheInsert(std::move(e))->translation;
   }
 
@@ -538,27 +1236,32 @@ class Store::Impl {
       if (cur == nullptr) return NotFound(fmt::format("no CodeSystem '{}' in the terminology store", system));
       ver = *cur;
     } else {
-      if (FindHeader(ResourceKind::kCodeSystem, system, version) == nullptr) {
-        return NotFound(fmt::format("no CodeSystem '{}' version '{}' in the terminology store", system, version));
-      }
       ver = version;
     }
+    const Header* h = FindHeader(ResourceKind::kCodeSystem, system, ver);
+    if (h == nullptr) {
+      return NotFound(fmt::format("no CodeSystem '{}' version '{}' in the terminology store", system, ver));
+    }
     std::string v;
-    CW_ASSIGN_OR_RETURN(bool found, Get(ConceptKey(system, ver, code), &v));
+    bool found = false;
+    CW_RETURN_IF_ERROR(GetConcept(system, ver, *h, code, &found, &v));
     auto e = std::make_unique<Entry>();
     EntryBuilder b;
     auto ra = b.Add(system), rb = b.Add(version), rc = b.Add(code);
     if (!found) {
+      if (h->content != "complete" && h->content != "supplement") return Unknowable(system, *h);
       if (!AdmitNegative()) return std::optional<Concept>();
       b.Finish(e.get(), Query::kLookup, hash, ra, rb, rc, {});
       CacheInsert(std::move(e));
       return std::optional<Concept>();
     }
     Decoder d(v);
-    std::string_view display, status;
+    std::string_view stored_code, display, status;
     uint64_t nd = 0, np = 0;
-    if (!d.Str(&display) || !d.Str(&status) || !d.U64(&nd)) return Corrupt("terminology store: bad concept");
-    auto rver = b.Add(ver), rdisp = b.Add(display), rstat = b.Add(status);
+    if (!d.Str(&stored_code) || !d.Str(&display) || !d.Str(&status) || !d.U64(&nd)) {
+      return Corrupt("terminology store: bad concept");
+    }
+    auto rver = b.Add(ver), rcode = b.Add(stored_code), rdisp = b.Add(display), rstat = b.Add(status);
     std::vector<std::array<EntryBuilder::Ref, 4>> drefs;
     for (uint64_t i = 0; i < nd; ++i) {
       std::array<std::string_view, 4> f;
@@ -582,67 +1285,10 @@ class Store::Impl {
     p->present = true;
     for (const auto& r : drefs) p->designations.push_back({view(r[0]), view(r[1]), view(r[2]), view(r[3])});
     for (const auto& r : prefs) p->properties.push_back({view(r[0]), view(r[1]), view(r[2])});
-    p->concept_ = Concept{view(ra), view(rver), view(rc), view(rdisp), view(rstat), p->designations,
+    p->concept_ = Concept{view(ra), view(rver), view(rcode), view(rdisp), view(rstat), p->designations,
                           p->properties};
     const Entry* got = CacheInsert(std::move(e));
     return std::optional<Concept>(got->concept_);
-  }
-
-  Result<bool> ValidateUncached(std::string_view system, std::string_view code, std::string_view vs) {
-    if (vs.empty()) {
-      const std::string* ver = Current(ResourceKind::kCodeSystem, system);
-      if (ver == nullptr) return NotFound(fmt::format("no CodeSystem '{}' in the terminology store", system));
-      return HasConcept(system, *ver, code);
-    }
-    const std::string* ver = Current(ResourceKind::kValueSet, vs);
-    if (ver == nullptr) return NotFound(fmt::format("no ValueSet '{}' in the terminology store", vs));
-    const Header* h = FindHeader(ResourceKind::kValueSet, vs, *ver);
-    if (h == nullptr) return Corrupt(fmt::format("terminology store: ValueSet '{}' has no header", vs));
-    if (h->flags & 1) return Get(VsRuleKey(vs, *ver, 'E', system, code), nullptr);
-    CW_ASSIGN_OR_RETURN(bool excluded, Get(VsRuleKey(vs, *ver, 'X', system, code), nullptr));
-    if (excluded) return false;
-    CW_ASSIGN_OR_RETURN(bool excluded_system, Get(VsRuleKey(vs, *ver, 'X', system, ""), nullptr));
-    if (excluded_system) return false;
-    CW_ASSIGN_OR_RETURN(bool listed, Get(VsRuleKey(vs, *ver, 'I', system, code), nullptr));
-    if (listed) return true;
-    std::string system_version;
-    CW_ASSIGN_OR_RETURN(bool whole, Get(VsRuleKey(vs, *ver, 'I', system, ""), &system_version));
-    if (whole) {
-      std::string cs_ver = system_version;
-      if (cs_ver.empty()) {
-        const std::string* cur = Current(ResourceKind::kCodeSystem, system);
-        if (cur == nullptr) {
-          return FailedPrecondition(fmt::format(
-              "ValueSet '{}' includes all of CodeSystem '{}', which is not in the terminology store", vs, system));
-        }
-        cs_ver = *cur;
-      } else if (FindHeader(ResourceKind::kCodeSystem, system, cs_ver) == nullptr) {
-        return FailedPrecondition(fmt::format(
-            "ValueSet '{}' includes CodeSystem '{}' version '{}', which is not in the terminology store", vs,
-            system, cs_ver));
-      }
-      CW_ASSIGN_OR_RETURN(bool in_system, HasConcept(system, cs_ver, code));
-      if (in_system) return true;
-    }
-    if (h->flags & 2) {
-      return Unimplemented(fmt::format(
-          "ValueSet '{}' uses compose filters or value-set includes, which the store does not evaluate", vs));
-    }
-    return false;
-  }
-
-  Result<bool> Validate(std::string_view system, std::string_view code, std::string_view vs) {
-    size_t hash = HashKey(Query::kValidate, vs, system, code, {});
-    CacheKey probe{hash, Query::kValidate, vs, system, code, {}};
-    if (const Entry* e = CacheFind(probe)) return e->present;
-    CW_ASSIGN_OR_RETURN(bool member, ValidateUncached(system, code, vs));
-    if (!member && !AdmitNegative()) return false;
-    auto e = std::make_unique<Entry>();
-    EntryBuilder b;
-    auto ra = b.Add(vs), rb = b.Add(system), rc = b.Add(code);
-    b.Finish(e.get(), Query::kValidate, hash, ra, rb, rc, {});
-    e->present = member;
-    return CacheInsert(std::move(e))->present;
   }
 
   Status Import(const std::vector<std::string>& files, const ImportOptions& options, ImportReport* report);
@@ -715,6 +1361,81 @@ Result<Translation> Store::Translate(std::string_view map_url, std::string_view 
   return impl_->Translate(map_url, source_system, code, target_system);
 }
 
+Result<std::vector<Match>> Store::TranslateAll(std::string_view map_url, std::string_view source_system,
+                                               std::string_view code, const TranslateOptions& options) {
+  std::string negative;
+  return impl_->TranslateAll(map_url, source_system, code, options, &negative);
+}
+
+Result<CodeValidation> Store::ValidateCode(std::string_view system, std::string_view code, std::string_view display,
+                                           std::string_view valueset_url) {
+  CodeValidation out;
+  CW_ASSIGN_OR_RETURN(bool member, impl_->Validate(system, code, valueset_url));
+  if (!member) {
+    out.message = valueset_url.empty() ? "the code is not in the code system" : "the code is not in the value set";
+    return out;
+  }
+  out.valid = true;
+  if (system.empty()) return out;  // membership in any system of the value set: no one concept to describe
+  auto concept_ = impl_->Lookup(system, code, {});
+  if (!concept_.ok()) {
+    // A listed code of a code system the store lacks: valid as listed, nothing more known.
+    if (concept_.status().code() == StatusCode::kNotFound) return out;
+    return concept_.status();
+  }
+  if (!concept_->has_value()) return out;
+  const Concept& c = **concept_;
+  out.display = c.display;
+  out.version = c.version;
+  out.inactive = c.status != "active";
+  if (!display.empty()) {
+    bool matches = display == c.display;
+    for (const auto& d : c.designations) matches = matches || display == d.value;
+    if (!matches) {
+      out.valid = false;
+      out.message = "the display does not match the concept's display or any of its designations";
+      return out;
+    }
+  }
+  if (out.inactive) out.message = "the concept is inactive";
+  return out;
+}
+
+Result<Subsumption> Store::Subsumes(std::string_view system, std::string_view code_a, std::string_view code_b,
+                                    std::string_view version) {
+  std::string ver(version);
+  if (ver.empty()) {
+    const std::string* cur = impl_->Current(ResourceKind::kCodeSystem, system);
+    if (cur == nullptr) return NotFound(fmt::format("no CodeSystem '{}' in the terminology store", system));
+    ver = *cur;
+  }
+  const Header* h = impl_->FindHeader(ResourceKind::kCodeSystem, system, ver);
+  if (h == nullptr) return NotFound(fmt::format("no CodeSystem '{}' version '{}' in the terminology store", system, ver));
+  for (auto code : {code_a, code_b}) {
+    CW_ASSIGN_OR_RETURN(std::optional<Concept> known, impl_->Lookup(system, code, version));  // cached
+    if (!known) return NotFound(fmt::format("CodeSystem '{}' has no such code (code {} of 2)", system, code == code_a ? 1 : 2));
+  }
+  if (impl_->CodeKey(*h, code_a) == impl_->CodeKey(*h, code_b)) return Subsumption::kEquivalent;
+  CW_ASSIGN_OR_RETURN(bool a_above, impl_->IsAncestor(system, ver, *h, code_a, code_b));
+  if (a_above) return Subsumption::kSubsumes;
+  CW_ASSIGN_OR_RETURN(bool b_above, impl_->IsAncestor(system, ver, *h, code_b, code_a));
+  return b_above ? Subsumption::kSubsumedBy : Subsumption::kNotSubsumed;
+}
+
+Result<Expansion> Store::Expand(std::string_view valueset_url, const ExpandOptions& options) {
+  std::map<std::pair<std::string, std::string>, ExpansionItem> all;
+  CW_RETURN_IF_ERROR(impl_->Enumerate(valueset_url, 0, options.max_members, &all));
+  Expansion out;
+  out.total = all.size();
+  uint64_t i = 0;
+  for (auto& [key, item] : all) {
+    if (i++ < options.offset) continue;
+    if (out.items.size() >= options.count) break;
+    out.items.push_back(std::move(item));
+  }
+  return out;
+}
+
 Result<std::optional<Concept>> Store::Lookup(std::string_view system, std::string_view code,
                                              std::string_view version) {
   return impl_->Lookup(system, code, version);
@@ -748,8 +1469,16 @@ Stats Store::stats() const {
   for (const auto& s : impl_->shards) {
     std::shared_lock lock(s.mu);
     st.cache_entries += s.map.size();
+    st.cache_bytes += s.bytes;
     st.cache_hits += s.hits.load(std::memory_order_relaxed);
     st.cache_misses += s.misses.load(std::memory_order_relaxed);
+    st.cache_evictions += s.evictions.load(std::memory_order_relaxed);
+  }
+  if (impl_->db) {
+    uint64_t v = 0;
+    if (impl_->db->GetIntProperty("rocksdb.estimate-table-readers-mem", &v)) st.store_memory_bytes += v;
+    if (impl_->db->GetIntProperty("rocksdb.cur-size-all-mem-tables", &v)) st.store_memory_bytes += v;
+    if (impl_->block_cache) st.store_memory_bytes += impl_->block_cache->GetUsage();
   }
   return st;
 }
@@ -818,7 +1547,8 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
     ++rep.keys_written;
     return FromRocks(batch.Put(k, v), "write batch");
   };
-  std::map<std::pair<int, std::string>, bool> pointer_set;  // set in this batch
+  // (kind, url) -> versions imported now, for the current-version pointers.
+  std::map<std::pair<int, std::string>, std::vector<std::string>> imported_versions;
   for (size_t i = 0; i < parsed.size(); ++i) {
     const Resource& r = parsed[i];
     if (last[{static_cast<int>(r.kind), r.url, r.version}] != i) continue;
@@ -829,13 +1559,8 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
     if (exists) {
       // Remove every record of this version (the new one is written after, in the same batch).
       std::vector<std::string> old;
-      CW_RETURN_IF_ERROR(Scan(RecordPrefix(r.kind, r.url, r.version), [&](std::string_view k, std::string_view) {
-        old.emplace_back(k);
-        return true;
-      }));
-      if (r.kind == ResourceKind::kConceptMap) {
-        std::string up = "U" + r.url + std::string(1, '\0') + r.version + std::string(1, '\0');
-        CW_RETURN_IF_ERROR(Scan(up, [&](std::string_view k, std::string_view) {
+      for (const auto& prefix : RecordPrefixes(r.kind, r.url, r.version)) {
+        CW_RETURN_IF_ERROR(Scan(prefix, [&](std::string_view k, std::string_view) {
           old.emplace_back(k);
           return true;
         }));
@@ -843,46 +1568,95 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
       for (const auto& k : old) CW_RETURN_IF_ERROR(FromRocks(batch.Delete(k), "write batch"));
       rep.keys_deleted += old.size();
     }
-    Header h{r.name, r.title, r.entries(), 0};
-    if (r.kind == ResourceKind::kValueSet) h.flags = (r.has_expansion ? 1 : 0) | (r.unsupported_rules ? 2 : 0);
-    CW_RETURN_IF_ERROR(put(hkey, EncodeHeader(h)));
+    Header h{r.name, r.title, r.entries(), 0, ""};
     switch (r.kind) {
-      case ResourceKind::kCodeSystem:
-        for (const auto& c : r.concepts) CW_RETURN_IF_ERROR(put(ConceptKey(r.url, r.version, c.code), EncodeConcept(c)));
+      case ResourceKind::kCodeSystem: {
+        h.content = r.content;
+        if (!r.case_sensitive) h.flags |= kHeaderCaseInsensitive;
+        auto key = [&](const std::string& code) { return r.case_sensitive ? code : FoldCase(code); };
+        for (const auto& c : r.concepts) {
+          std::string k = key(c.code);
+          CW_RETURN_IF_ERROR(put(ConceptKey(r.url, r.version, k), EncodeConcept(c)));
+          if (c.parents.empty()) continue;
+          h.flags |= kHeaderHasHierarchy;
+          CW_RETURN_IF_ERROR(put(ParentsKey(r.url, r.version, k), EncodeParents(c.parents)));
+          for (const auto& parent : c.parents) {
+            std::string d = ChildPrefix(r.url, r.version, key(parent));
+            d.append(k);
+            CW_RETURN_IF_ERROR(put(d, ""));
+          }
+        }
         break;
+      }
       case ResourceKind::kValueSet:
-        for (const auto& rule : r.rules) {
-          // I/X: value = code system version (may be empty); E: value = display.
-          CW_RETURN_IF_ERROR(put(VsRuleKey(r.url, r.version, rule.rule, rule.system, rule.code),
-                                 rule.rule == 'E' ? rule.display : rule.version));
+        if (r.has_expansion) h.flags |= kHeaderHasExpansion;
+        CW_RETURN_IF_ERROR(put(ComposeKey(r.url, r.version), EncodeCompose(r.includes, r.excludes)));
+        for (const auto& e : r.expansion) {
+          CW_RETURN_IF_ERROR(put(ExpansionKey(r.url, r.version, e.code, e.system), e.display));
         }
         break;
       case ResourceKind::kConceptMap: {
-        std::map<std::string, bool> sources;
+        std::map<std::string, bool> sources, targets;
         for (const auto& el : r.elements) {
           CW_RETURN_IF_ERROR(put(MapKey(r.url, r.version, el.source_system, el.code), EncodeTargets(el.targets)));
-          sources[el.source_system] = true;
+          for (const auto& t : el.targets) {
+            if (t.code.empty() || IsNegativeEquivalence(t.equivalence)) continue;
+            std::string w = ReversePrefix(r.url, r.version, t.system, t.code);
+            w.append(el.source_system);
+            w.push_back('\0');
+            w.append(el.code);
+            CW_RETURN_IF_ERROR(put(w, t.equivalence));
+          }
         }
-        for (const auto& u : r.unmapped) {
-          CW_RETURN_IF_ERROR(put(UnmappedKey(r.url, r.version, u.source_system, u.target_system), EncodeUnmapped(u)));
-          sources[u.source_system] = true;
+        for (const auto& g : r.groups) {
+          sources[g.source] = true;
+          if (!g.target.empty()) targets[g.target] = true;
         }
+        CW_RETURN_IF_ERROR(put(GroupsKey(r.url, r.version), EncodeGroups(r.groups)));
         for (const auto& [src, unused] : sources) CW_RETURN_IF_ERROR(put(MapIndexKey(src, r.url), ""));
+        for (const auto& [tgt, unused] : targets) CW_RETURN_IF_ERROR(put(TargetIndexKey(tgt, r.url), ""));
         break;
       }
     }
-    auto pk = std::make_pair(static_cast<int>(r.kind), r.url);
-    bool has_pointer = Current(r.kind, r.url) != nullptr || pointer_set.count(pk) > 0;
-    if (options.set_current || !has_pointer) {
-      CW_RETURN_IF_ERROR(put(PointerKey(r.kind, r.url), r.version));
-      pointer_set[pk] = true;
-    }
+    CW_RETURN_IF_ERROR(put(hkey, EncodeHeader(h)));
+    imported_versions[{static_cast<int>(r.kind), r.url}].push_back(r.version);
     rep.items.push_back(std::move(item));
+    // The batch holds this resource's records now; its parsed form can go (peak memory).
+    std::vector<ConceptRec>().swap(parsed[i].concepts);
+    std::vector<MapElementRec>().swap(parsed[i].elements);
+  }
+
+  // 4. Current-version pointers (ImportOptions::current).
+  for (const auto& [kind_url, versions] : imported_versions) {
+    auto kind = static_cast<ResourceKind>(kind_url.first);
+    const std::string& url = kind_url.second;
+    const std::string* existing = Current(kind, url);
+    std::string chosen;
+    if (options.current == ImportOptions::CurrentPolicy::kImported) {
+      chosen = versions.back();
+    } else if (options.current == ImportOptions::CurrentPolicy::kKeep && existing != nullptr) {
+      continue;
+    } else {
+      // The highest of the stored versions and the imported ones.
+      bool any = false;
+      auto consider = [&](const std::string& v) {
+        if (!any || CompareVersions(v, chosen) > 0) chosen = v;
+        any = true;
+      };
+      for (const auto& v : versions) consider(v);
+      const auto& hs = headers[static_cast<size_t>(kind)];
+      std::string prefix = url + std::string(1, '\0');
+      for (auto it = hs.lower_bound(prefix); it != hs.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+        consider(it->first.substr(prefix.size()));
+      }
+    }
+    if (existing != nullptr && *existing == chosen) continue;
+    CW_RETURN_IF_ERROR(put(PointerKey(kind, url), chosen));
   }
 
   if (options.before_commit) CW_RETURN_IF_ERROR(options.before_commit());
 
-  // 4. One atomic commit (see Commit).
+  // 5. One atomic commit (see Commit).
   prog.file = {};
   prog.writing = true;
   if (options.progress) options.progress(prog);

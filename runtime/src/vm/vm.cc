@@ -1126,14 +1126,14 @@ next_insn:
       }
       CW_CASE(MEMBER) {
         pc += 1;
-        const bytecode::TermRef& ref = p.code.term_refs[AUX_];
         Value code_value = vm::Deref(env, R[B_]);
         Value sys = vm::Deref(env, R[C_]);
         bool in = false;
         if (!vm::IsEmpty(env, code_value)) {
           std::string_view system = vm::IsEmpty(env, sys) ? std::string_view() : vm::ToString(env, sys);
           std::string system_copy(system);
-          auto v = p.store->Validate(system_copy, vm::ToString(env, code_value), ref.url);
+          // The canonical keeps a pinned version ("url|version"); an empty system asks any system of the set.
+          auto v = p.store->Validate(system_copy, vm::ToString(env, code_value), p.term_canonical[AUX_]);
           if (!v.ok()) {
             error_text = "terminology store: " + std::string(v.status().message());
             err = error_text.c_str();

@@ -1,4 +1,5 @@
 // `crosswalk term` through the command registry (the same code path as the binary).
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,52 @@ TEST(CmdTerm, ImportQueryAndExitCodes) {
   // Failures.
   EXPECT_EQ(RunTerm({"import", "--db", db, Fixture("bad-row.csv")}), 1);
   EXPECT_EQ(RunTerm({"stats", "--db", dir.path() + "/missing"}), 1);
+}
+
+// The R4 operations through the tool: expand, subsumes, validate --display, translate --all/--reverse/
+// --equivalence/--depends-on, import --header-rows. Stdout is compared line by line.
+TEST(CmdTerm, OperationsPrintTheirAnswers) {
+  TempDir dir;
+  const std::string db = dir.db();
+  const std::string files = dir.path() + "/in.json";
+  {
+    std::ofstream(files) << R"({"resourceType":"Bundle","entry":[
+      {"resource":{"resourceType":"CodeSystem","url":"urn:cs","concept":[{"code":"a","display":"A","concept":[
+        {"code":"b","display":"B"},{"code":"c","display":"C","property":[{"code":"inactive","valueBoolean":true}]}]}]}},
+      {"resource":{"resourceType":"ValueSet","url":"urn:vs","compose":{"include":[{"system":"urn:cs",
+        "filter":[{"property":"concept","op":"descendent-of","value":"a"}]}]}}},
+      {"resource":{"resourceType":"ConceptMap","url":"urn:map","group":[{"source":"urn:s","target":"urn:cs",
+        "element":[{"code":"x","target":[{"code":"b","equivalence":"wider"},{"code":"c","equivalence":"equal",
+          "dependsOn":[{"property":"urn:p","value":"v"}],"product":[{"property":"urn:q","value":"w"}]}]}]}]}}]})";
+  }
+  ASSERT_EQ(RunTerm({"import", "--db", db, files}), 0);
+  auto out = [&](std::vector<std::string> args, int want) {
+    ::testing::internal::CaptureStdout();
+    int rc = RunTerm(std::move(args));
+    std::string text = ::testing::internal::GetCapturedStdout();
+    EXPECT_EQ(rc, want) << text;
+    return text;
+  };
+  EXPECT_EQ(out({"expand", "--db", db, "urn:vs"}, 0), "total: 2\nurn:cs\tb\tB\nurn:cs\tc\tC\n");
+  EXPECT_EQ(out({"expand", "--db", db, "urn:vs", "--offset", "1", "--count", "1"}, 0), "total: 2\nurn:cs\tc\tC\n");
+  EXPECT_EQ(out({"subsumes", "--db", db, "urn:cs", "a", "c"}, 0), "subsumes\n");
+  EXPECT_EQ(out({"subsumes", "--db", db, "urn:cs", "b", "c"}, 0), "not-subsumed\n");
+  EXPECT_EQ(out({"validate", "--db", db, "urn:cs", "b", "--display", "B"}, 0), "valid\ndisplay: B\n");
+  EXPECT_EQ(out({"validate", "--db", db, "urn:cs", "b", "--display", "Bee"}, 1), "invalid\ndisplay: B\n");
+  EXPECT_EQ(out({"validate", "--db", db, "urn:cs", "c"}, 0), "valid\ndisplay: C\ninactive: true\n");
+  EXPECT_EQ(out({"validate", "--db", db, "", "a", "--valueset", "urn:vs"}, 1), "invalid\n");
+  EXPECT_EQ(out({"translate", "--db", db, "--map", "urn:map", "urn:s", "x"}, 0),
+            "target_system: urn:cs\ntarget_code: b\ntarget_display: B\nequivalence: wider\nmap: urn:map|\n");
+  EXPECT_EQ(out({"translate", "--db", db, "--map", "urn:map", "urn:s", "x", "--depends-on", "urn:p=v", "--all"}, 0),
+            "target_system: urn:cs\ntarget_code: c\ntarget_display: C\nequivalence: equal\nmap: urn:map|\n"
+            "depends_on: urn:p = v\nproduct: urn:q = w\n\n"
+            "target_system: urn:cs\ntarget_code: b\ntarget_display: B\nequivalence: wider\nmap: urn:map|\n");
+  EXPECT_EQ(out({"translate", "--db", db, "--map", "urn:map", "urn:s", "x", "--equivalence", "narrower"}, 1), "");
+  EXPECT_EQ(out({"translate", "--db", db, "--map", "urn:map", "--reverse", "urn:cs", "b"}, 0),
+            "source_system: urn:s\nsource_code: x\nsource_display: \nequivalence: wider\nmap: urn:map|\n");
+  EXPECT_EQ(RunTerm({"translate", "--db", db, "--map", "urn:map", "urn:s", "x", "--equivalence", "bogus"}), 2);
+  EXPECT_EQ(RunTerm({"import", "--db", db, "--header-rows", "9", files}), 2);
+  EXPECT_EQ(RunTerm({"import", "--db", db, "--keep-current", "--make-current", files}), 2);
 }
 
 }  // namespace

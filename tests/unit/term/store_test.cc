@@ -146,9 +146,9 @@ TEST_F(StoreTest, TranslateWithoutSourceSystemAndWithPinnedVersion) {
   ASSERT_TRUE(pinned.ok()) << pinned.status().ToString();
   ASSERT_TRUE(pinned->found);
   EXPECT_EQ(pinned->target_code, "male");
+  // A pinned version the store lacks is not found, never "no mapping".
   auto wrong = store_->Translate(map + "|no-such-version", "", "M");
-  ASSERT_TRUE(wrong.ok());
-  EXPECT_FALSE(wrong->found);
+  EXPECT_EQ(wrong.status().code(), StatusCode::kNotFound);
 }
 
 TEST_F(StoreTest, UnmappedFixedFromRealMap) {
@@ -267,10 +267,9 @@ TEST(StoreImport, ValueSetIncludeExcludeExpansion) {
   // Explicit expansion decides.
   EXPECT_TRUE(*store->Validate(kGender, "male", "urn:example:vs:expanded"));
   EXPECT_FALSE(*store->Validate(kGender, "other", "urn:example:vs:expanded"));
-  // Filters are not evaluated: a listed code is still a member; anything else is Unimplemented.
+  // Filters are evaluated: MR is listed; SS is not below "XX" (not a code of the flat table 0203).
   EXPECT_TRUE(*store->Validate(V2("0203"), "MR", "urn:example:vs:filtered"));
-  EXPECT_EQ(store->Validate(V2("0203"), "SS", "urn:example:vs:filtered").status().code(),
-            StatusCode::kUnimplemented);
+  EXPECT_FALSE(*store->Validate(V2("0203"), "SS", "urn:example:vs:filtered"));
   // A real value set (IZ Gateway UCUM units).
   EXPECT_TRUE(*store->Validate("http://unitsofmeasure.org", "mg/dL", "https://izgateway.org/fhir/ValueSet/ucum-common-units"));
   EXPECT_FALSE(*store->Validate("http://unitsofmeasure.org", "no-such-unit",
@@ -312,12 +311,27 @@ TEST(StoreImport, VersionsAndCurrentPointer) {
     EXPECT_EQ((*store->Lookup(V2("0001"), "F", "2.9"))->version, "2.9");  // old one beside it
     EXPECT_EQ(store->stats().code_system_versions, 2u + 4u);
   }
-  ImportOptions keep;
-  keep.set_current = false;
-  ASSERT_TRUE(ImportInto(dir.db(), {Fixture("v2-codesystems-r4.ndjson")}, keep).ok());
+  // Re-importing the older version does not make it current again (highest version wins).
+  ASSERT_TRUE(ImportInto(dir.db(), {Fixture("v2-codesystems-r4.ndjson")}).ok());
   {
     auto store = OpenReadOnly(dir.db());
-    EXPECT_EQ((*store->Lookup(V2("0001"), "F"))->version, "3.0.0");  // pointer kept
+    EXPECT_EQ((*store->Lookup(V2("0001"), "F"))->version, "3.0.0");
+  }
+  // --make-current: the imported version, even a lower one.
+  ImportOptions make;
+  make.current = ImportOptions::CurrentPolicy::kImported;
+  ASSERT_TRUE(ImportInto(dir.db(), {Fixture("v2-codesystems-r4.ndjson")}, make).ok());
+  {
+    auto store = OpenReadOnly(dir.db());
+    EXPECT_EQ((*store->Lookup(V2("0001"), "F"))->version, "2.9");
+  }
+  // --keep-current: the pointer stays where it is, even below the highest version.
+  ImportOptions keep;
+  keep.current = ImportOptions::CurrentPolicy::kKeep;
+  ASSERT_TRUE(ImportInto(dir.db(), {Fixture("v2-codesystems-utg.ndjson")}, keep).ok());
+  {
+    auto store = OpenReadOnly(dir.db());
+    EXPECT_EQ((*store->Lookup(V2("0001"), "F"))->version, "2.9");  // pointer kept
   }
 }
 
