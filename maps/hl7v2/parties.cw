@@ -27,18 +27,23 @@ const CS_V2_0443 = "http://terminology.hl7.org/CodeSystem/v2-0443"
 
 // ---- content-keyed entries ------------------------------------------------------------------------------
 
-// The fullUrl of a party resource: its kind and its content (not the message: the same content is the same
-// party in every message).
-def PartyUrl(resource) =
-  "urn:uuid:${uuid5(PARTY_NS, join(['crosswalk-hl7v2-to-fhir/party', resource.resourceType, string(resource)], '/'))}"
+// The id of a party resource: its kind and its content (not the message: the same content is the same
+// party in every message, so a FHIR server that receives it twice updates one resource).
+def PartyId(resource) = uuid5(PARTY_NS, join(['crosswalk-hl7v2-to-fhir/party', resource.resourceType, string(resource)], '/'))
+def PartyUrl(resource) = "urn:uuid:${PartyId(resource)}"
 
-// A reference to / an entry for a party resource; both absent for an absent resource.
+// A reference to / an entry for a party resource; both absent for an absent resource. The entry is an
+// update (PUT Kind/id), so a delivery repeated after a crash changes nothing on the server.
 def PartyRef(resource) = if resource then { reference: PartyUrl(resource) } else null
-def PartyEntry(resource) = if resource then {
-  fullUrl: PartyUrl(resource)
-  resource: resource
-  request: { method: "POST", url: resource.resourceType }
-} else null
+def PartyEntry(resource) = if resource then PutEntry(resource.resourceType, PartyId(resource), resource) else null
+
+// A transaction entry that creates or updates resource `id` of `kind`: idempotent, so the at-least-once
+// delivery of `crosswalk serve --fhir-base` never makes duplicates.
+def PutEntry(kind, id, resource) {
+  fullUrl: "urn:uuid:${id}"
+  resource: { ...resource, id: id }
+  request: { method: "PUT", url: "${kind}/${id}" }
+}
 
 // The Bundle with every entry written once (the first of identical entries is kept; content-keyed party
 // entries that are identical have identical fullUrls, and no other two entries are identical).

@@ -6,6 +6,7 @@
 // docs/fidelity.md ("Places").
 
 import hl7v2.datatypes
+import hl7v2.parties
 
 const LOCATION_PHYSICAL_TYPE = "http://terminology.hl7.org/CodeSystem/location-physical-type"
 
@@ -13,15 +14,7 @@ const LOCATION_PHYSICAL_TYPE = "http://terminology.hl7.org/CodeSystem/location-p
 // A resource that the same message may name several times (the facility of PV1-3 and of PV1-6, a room
 // shared by two visits) gets an id from its content: uuid5 of its kind and its JSON. Two equal resources
 // make two byte-identical entries, which distinct() collapses into one; every reference to either is the
-// same fullUrl. (The namespace is the one IdOf in hl7v2.segments uses, and the key that of PartyUrl in
-// hl7v2.parties: one resource gets one fullUrl whichever map builds it.)
-def ContentUrl(resource) =
-  "urn:uuid:${uuid5('6ba7b811-9dad-11d1-80b4-00c04fd430c8', join(['crosswalk-hl7v2-to-fhir/party', resource.resourceType, string(resource)], '/'))}"
-def ContentEntry(resource) = if resource then {
-  fullUrl: ContentUrl(resource)
-  resource: resource
-  request: { method: "POST", url: resource.resourceType }
-} else null
+// same fullUrl. (PartyEntry and PartyUrl of hl7v2.parties: one resource gets one fullUrl whichever map builds it.)
 
 // ---- PL -> Location hierarchy ----------------------------------------------------------------------------
 
@@ -55,7 +48,7 @@ def LocationLevel(hd, code, parent, pl, mostSpecific, bedStatus) {
   partOf: { reference: parent.fullUrl } if parent
 }
 def LocationLevelEntry(hd, code, parent, pl, mostSpecific, bedStatus) =
-  if HasHd(hd) then ContentEntry(LocationLevel(hd, code, parent, pl, mostSpecific, bedStatus)) else null
+  if HasHd(hd) then PartyEntry(LocationLevel(hd, code, parent, pl, mostSpecific, bedStatus)) else null
 
 // PL -> the entries of its Locations, least specific first: facility (PL.4, si) <- building (PL.7, bu) <-
 // floor (PL.8, lvl) <- point of care (PL.1, wa) <- room (PL.2, ro) <- bed (PL.3, bd); each is partOf the
@@ -72,7 +65,7 @@ def LocationEntriesWith(pl, bedStatus) {
   let poc = LocationLevelEntry(pl.1, "wa", lvl ?? bu ?? si, pl, most == 1, bedStatus)
   let ro = LocationLevelEntry(pl.2, "ro", poc ?? lvl ?? bu ?? si, pl, most == 2, bedStatus)
   let bd = LocationLevelEntry(pl.3, "bd", ro ?? poc ?? lvl ?? bu ?? si, pl, most == 3, bedStatus)
-  let lone = if most == 0 and (trim(pl.9) or trim(pl.10.1)) then ContentEntry({
+  let lone = if most == 0 and (trim(pl.9) or trim(pl.10.1)) then PartyEntry({
     resourceType: "Location"
     identifier[]: EntityIdentifier(pl.10) if trim(pl.10.1)
     status: LocationStatusCode(pl.5)
@@ -95,14 +88,14 @@ def HdLocation(hd) {
   name: trim(hd.1) ?? trim(hd.2)
   physicalType: { coding[]: { system: LOCATION_PHYSICAL_TYPE, code: "si" } }
 }
-def HdLocationEntry(hd) = if HasHd(hd) then ContentEntry(HdLocation(hd)) else null
+def HdLocationEntry(hd) = if HasHd(hd) then PartyEntry(HdLocation(hd)) else null
 
 // HD -> Device (IG HD[Device]; MSH-3 sending application, the source of the message): identified by its HD.
 def HdDevice(hd) = if HasHd(hd) then {
   resourceType: "Device"
   identifier[]: HdIdentifiers(hd, null)
 } else null
-def HdDeviceEntry(hd) = ContentEntry(HdDevice(hd))
+def HdDeviceEntry(hd) = PartyEntry(HdDevice(hd))
 
 // PV1-37 discharged to location (DLD) -> Location (IG DLD[Location-Discharge]): DLD.1 names the place (its
 // code as identifier, its text as name), a site.
@@ -112,4 +105,4 @@ def DischargeLocation(dld) = if dld.1.1 or dld.1.2 then {
   name: trim(dld.1.2) ?? trim(dld.1.1)
   physicalType: { coding[]: { system: LOCATION_PHYSICAL_TYPE, code: "si" } }
 } else null
-def DischargeLocationEntry(dld) = ContentEntry(DischargeLocation(dld))
+def DischargeLocationEntry(dld) = PartyEntry(DischargeLocation(dld))

@@ -28,12 +28,9 @@ def BundleHead() {
   timestamp: Instant(MSH-7)
 }
 
-// One transaction entry: POST kind (conditional create when an identifier is known).
-def Entry(kind, n, resource) {
-  fullUrl: FullUrl(kind, n)
-  resource: resource
-  request: { method: "POST", url: kind }
-}
+// One transaction entry: PUT kind/id with the message-keyed id (IdOf), so delivering the same message again
+// updates the same resources instead of creating copies.
+def Entry(kind, n, resource) = PutEntry(kind, IdOf(kind, n), resource)
 
 // ---- MSH / EVN -------------------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 
 #include <fstream>
 #include <map>
@@ -92,6 +93,35 @@ crosswalk::Runtime* MapsValidityTest::runtime_ = nullptr;
 std::shared_ptr<const crosswalk::Program>* MapsValidityTest::program_ = nullptr;
 
 const char* kPid = "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F";
+
+// Every entry is an idempotent update: PUT Kind/id with the resource's id equal to its urn:uuid fullUrl, so
+// a Bundle delivered twice (crosswalk serve delivers at least once) changes nothing the second time. Party
+// resources keep their id across messages (content-keyed); message resources keep it across redeliveries.
+TEST_F(MapsValidityTest, EntriesArePutsOfTheirOwnIds) {
+  std::vector<std::string> adt = {"MSH|^~\\&|APP|HOSP|RCV|FAC|20240501101500+0100||ADT^A01^ADT_A01|M1|P|2.5.1",
+                                  "EVN|A01", kPid, "PV1|1|I|W1^R1^B1^HOSP||||1234^SMITH^ANN"};
+  json first = Convert(adt, "", "2024-06-01T08:00:00Z");
+  ASSERT_GT(first["entry"].size(), 3u);
+  for (const json& e : first["entry"]) {
+    std::string id = e["resource"]["id"];
+    EXPECT_EQ(e["fullUrl"], "urn:uuid:" + id);
+    EXPECT_EQ(e["request"]["method"], "PUT");
+    EXPECT_EQ(e["request"]["url"], e["resource"]["resourceType"].get<std::string>() + "/" + id);
+  }
+  EXPECT_EQ(Convert(adt, "", "2024-06-01T08:00:00Z"), first);
+  adt[0].replace(adt[0].find("|M1|"), 4, "|M2|");  // another message about the same people and places
+  json second = Convert(adt, "", "2024-06-01T08:00:00Z");
+  auto ids = [](const json& b, const std::string& kind) {
+    std::set<std::string> out;
+    for (const json& e : b["entry"]) {
+      if (e["resource"]["resourceType"] == kind) out.insert(e["resource"]["id"].get<std::string>());
+    }
+    return out;
+  };
+  EXPECT_EQ(ids(first, "Practitioner"), ids(second, "Practitioner"));
+  EXPECT_EQ(ids(first, "Location"), ids(second, "Location"));
+  EXPECT_NE(ids(first, "Encounter"), ids(second, "Encounter"));
+}
 
 TEST_F(MapsValidityTest, ProvenanceRecordsAnInstantOrIsLeftOut) {
   // MSH-7 with seconds and zone: the message's Provenance, targeting the MessageHeader and the focus.
