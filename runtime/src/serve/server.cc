@@ -812,7 +812,8 @@ Server::Attempt Server::Deliver(DeliveryRecord* d, uint64_t random) {
     case Verdict::kDelivered: {
       Status st = inbox_->MarkDelivered(d->seq);
       e.event = "delivered";
-      e.outcome = std::to_string(r.status);
+      std::string status = std::to_string(r.status);  // e holds views: the text must outlive Write
+      e.outcome = status;
       e.detail = options_.fhir.base_url;
       audit_.Write(e);
       if (d->queued_ms != 0) stats_.deliver_seconds.Observe(static_cast<double>(UnixMs() - d->queued_ms) / 1000.0);
