@@ -4,7 +4,10 @@
 // program and write one output per message, every step in the audit trail (<inbox>/audit.jsonl). The work is
 // done by crosswalk::serve::Server (runtime/src/serve/); this file parses flags and handles signals.
 // docs/serve.md is the reference.
+#include <pthread.h>
+
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -12,6 +15,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "command.h"
@@ -60,6 +64,8 @@ constexpr const char* kUsage =
     "  --fhir-key FILE        PEM private key: RSA >= 2048 bits (RS384) or EC P-384 (ES384)\n"
     "  --fhir-kid KID         key id in the assertion's header (as in the client's JWKS)\n"
     "  --fhir-scope SCOPE     scopes asked for (default system/*.write)\n"
+    "SIGHUP reloads PROGRAM.cwb from its path (same --term store) without dropping a connection or a stored\n"
+    "message; a program that does not load is refused and the running one kept.\n"
     "Exit status: 0 after a clean stop; 1 on a failure (one line on stderr); 2 on a usage error.\n";
 
 crosswalk::serve::Server* g_server = nullptr;
@@ -76,7 +82,23 @@ bool ParseCount(const std::string& v, size_t min, size_t max, size_t* out) {
   return true;
 }
 
+// Reads the whole program file; "" on success, else the reason.
+std::string ReadProgram(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "cannot read '" + path + "'";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return {};
+}
+
 int RunServe(const std::vector<std::string>& args) {
+  // SIGHUP is taken by one thread with sigwait (the reloader below): blocked here, before any thread starts
+  // (RocksDB's and the server's inherit the mask), so it can never hit a thread with its default action.
+  sigset_t hup;
+  sigemptyset(&hup);
+  sigaddset(&hup, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &hup, nullptr);
   crosswalk::serve::ServerOptions o;
   std::string program_path, term_dir, mllp, metrics;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -183,13 +205,11 @@ int RunServe(const std::vector<std::string>& args) {
     o.metrics_port = static_cast<uint16_t>(mport);
   }
 
-  std::ifstream in(program_path, std::ios::binary);
-  if (!in) {
-    crosswalk::cli::PrintSafe(stderr, "crosswalk serve: cannot read '" + program_path + "'");
+  std::string bytes;
+  if (std::string error = ReadProgram(program_path, &bytes); !error.empty()) {
+    crosswalk::cli::PrintSafe(stderr, "crosswalk serve: " + error);
     return 1;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
   crosswalk::RuntimeOptions ropts;
   ropts.terminology_dir = term_dir;
   auto runtime = crosswalk::Runtime::Create(ropts);
@@ -197,7 +217,7 @@ int RunServe(const std::vector<std::string>& args) {
     crosswalk::cli::PrintSafe(stderr, "crosswalk serve: " + runtime.status().ToString());
     return 1;
   }
-  auto program = (*runtime)->Load(ss.str());
+  auto program = (*runtime)->Load(bytes);
   if (!program.ok()) {
     crosswalk::cli::PrintSafe(stderr, "crosswalk serve: " + program_path + ": " + program.status().ToString());
     return 1;
@@ -220,7 +240,34 @@ int RunServe(const std::vector<std::string>& args) {
                 static_cast<unsigned>((*server)->metrics_port()));
   }
   std::fflush(stdout);
+  // The reloader: on SIGHUP, load the program file again with the same runtime (and store) and swap it in.
+  std::atomic<bool> done{false};
+  crosswalk::serve::Server* srv = server->get();
+  const crosswalk::Runtime* rt = runtime->get();
+  std::thread reloader([&] {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&hup, &sig) != 0) continue;
+      if (done) return;
+      std::string next;
+      std::string error = ReadProgram(program_path, &next);
+      if (error.empty()) {
+        auto loaded = rt->Load(next);
+        if (loaded.ok()) {
+          srv->Reload(*loaded);
+          crosswalk::cli::PrintSafe(stderr, "crosswalk serve: reloaded " + program_path + " (" +
+                                                std::to_string((*loaded)->maps().size()) + " maps)");
+          continue;
+        }
+        error = loaded.status().ToString();
+      }
+      crosswalk::cli::PrintSafe(stderr, "crosswalk serve: reload refused, the running program is kept: " + error);
+    }
+  });
   crosswalk::Status st = (*server)->Run();
+  done = true;
+  pthread_kill(reloader.native_handle(), SIGHUP);
+  reloader.join();
   const auto& s = (*server)->stats();
   std::fprintf(stderr,
                "crosswalk serve: stopped: %llu frames received, %llu stored, %llu duplicates, %llu refused, "

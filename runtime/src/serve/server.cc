@@ -202,6 +202,17 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options, con
   return s;
 }
 
+void Server::Reload(std::shared_ptr<const Program> program) {
+  if (!program) return;
+  size_t maps = program->maps().size();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    program_ = std::move(program);
+  }
+  std::string detail = std::to_string(maps) + " maps";
+  audit_.Write({.event = "reloaded", .listener = listener_name_, .detail = detail});
+}
+
 std::string Server::RenderMetrics() const {
   std::string out;
   auto metric = [&](const char* name, const char* type, const char* help, uint64_t value) {
@@ -621,6 +632,11 @@ void Server::WorkerLoop(unsigned /*index*/) {
 //   directory -> mark each message done (or rejected) in the inbox.
 // A crash anywhere before the mark leaves the message in the inbox; its redelivery rewrites the same name.
 void Server::ProcessBatch(const std::vector<uint64_t>& seqs, RunContext* ctx, RunOutput* out) {
+  std::shared_ptr<const Program> program;  // the whole batch runs one program, even across a Reload
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    program = program_;
+  }
   struct Item {
     uint64_t seq = 0;
     InboxRecord rec;
@@ -648,7 +664,7 @@ void Server::ProcessBatch(const std::vector<uint64_t>& seqs, RunContext* ctx, Ru
     }
     RunOptions options = options_.run_options;
     options.now = it.rec.received;  // the same now() on every delivery of this message
-    Status run = ctx->Run(*program_, it.rec.text, options, out);
+    Status run = ctx->Run(*program, it.rec.text, options, out);
     it.name = SeqName(seq);
     if (run.ok()) {
       audit_.Write({.event = "converted", .listener = it.rec.listener, .peer = it.rec.peer, .seq = seq,

@@ -105,6 +105,11 @@ class Server {
   // Asks Run() to return. Async-signal-safe (writes one byte to a pipe).
   void RequestStop() noexcept;
 
+  // Runs `program` on every message taken from now on, without dropping a connection or a stored message:
+  // batches already taken finish with the program they started with. The program must have been loaded
+  // by the same Runtime (so it is bound to the same terminology store). Thread-safe; audited (`reloaded`).
+  void Reload(std::shared_ptr<const Program> program);
+
   struct Stats {
     std::atomic<uint64_t> received{0};    // frames taken off the wire
     std::atomic<uint64_t> stored{0};      // new messages stored
@@ -141,7 +146,7 @@ class Server {
 
   ServerOptions options_;
   const Runtime& runtime_;
-  std::shared_ptr<const Program> program_;
+  std::shared_ptr<const Program> program_;  // under mu_ (Reload swaps it)
   std::unique_ptr<Inbox> inbox_;
   AuditLog audit_;
   std::string listener_name_;

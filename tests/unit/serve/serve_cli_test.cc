@@ -157,6 +157,64 @@ TEST_F(ServeCliTest, SigtermStopsCleanlyAndAuditPrintsOneControlId) {
   EXPECT_EQ(Tool("audit --inbox " + Path("inbox") + " --format xml").status, 2);
 }
 
+// SIGHUP reloads the program from its path: the next messages run the new maps on the same connection; a file
+// that does not load is refused and the running program kept; the server stops cleanly afterwards.
+TEST_F(ServeCliTest, SighupReloadsTheProgramWithoutDroppingTheConnection) {
+  std::string cwb = CompileGood();
+  uint16_t port = 0;
+  pid_t pid = StartServer(cwb, &port);
+  ASSERT_GT(port, 0);
+  MllpClient c;
+  ASSERT_TRUE(c.Connect(port));
+  auto send = [&](int i) {
+    ASSERT_TRUE(c.Send(Message(i)));
+    std::string ack;
+    ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+    EXPECT_EQ(AckCode(ack), "AA") << ack;
+  };
+  auto wait_outputs = [&](size_t n) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (OutputFiles().size() < n && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return OutputFiles().size() >= n;
+  };
+  auto wait_log = [&](const std::string& text) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (ReadFile(Path("serve-0.log")).find(text) == std::string::npos) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  };
+  send(1);
+  ASSERT_TRUE(wait_outputs(1));
+
+  std::string v2 = Write("v2.cw", R"(map Adt2 : hl7v2 "ADT^*" -> json { version: 2, control: MSH-10 })");
+  Proc compiled = Tool("compile " + v2 + " -o " + cwb);  // the same path the server was started with
+  ASSERT_EQ(compiled.status, 0) << compiled.err;
+  ::kill(pid, SIGHUP);
+  ASSERT_TRUE(wait_log("reloaded")) << ReadFile(Path("serve-0.log"));
+  send(2);
+  ASSERT_TRUE(wait_outputs(2));
+
+  Write("good.cwb.broken", "not a program");
+  fs::copy_file(Path("good.cwb.broken"), cwb, fs::copy_options::overwrite_existing);
+  ::kill(pid, SIGHUP);
+  ASSERT_TRUE(wait_log("reload refused")) << ReadFile(Path("serve-0.log"));
+  send(3);
+  ASSERT_TRUE(wait_outputs(3));
+  EXPECT_EQ(StopServer(pid), 0) << ReadFile(Path("serve-0.log"));
+
+  auto outputs = OutputFiles();
+  std::sort(outputs.begin(), outputs.end());
+  ASSERT_EQ(outputs.size(), 3u);
+  EXPECT_NE(ReadFile(Path("out/" + outputs[0])).find(R"("resourceType":"Patient")"), std::string::npos);
+  EXPECT_EQ(ReadFile(Path("out/" + outputs[1])), "{\"version\":2,\"control\":\"CTL2\"}\n");
+  EXPECT_EQ(ReadFile(Path("out/" + outputs[2])), "{\"version\":2,\"control\":\"CTL3\"}\n");  // kept
+  EXPECT_NE(ReadFile(Path("inbox/audit.jsonl")).find(R"("event":"reloaded")"), std::string::npos);
+}
+
 TEST_F(ServeCliTest, UsageErrors) {
   EXPECT_EQ(Tool("serve").status, 2);
   EXPECT_EQ(Tool("serve x.cwb --mllp nope --inbox a --out-dir b").status, 2);
