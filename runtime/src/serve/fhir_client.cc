@@ -1,12 +1,13 @@
 #include "serve/fhir_client.h"
 
+#include "serve/curl_handle.h"
+
 #include <curl/curl.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <ctime>
-#include <mutex>
 
 namespace crosswalk::serve {
 namespace {
@@ -53,11 +54,6 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
     static_cast<HttpResult*>(user)->retry_after_ms = ParseRetryAfter(line.substr(12));
   }
   return size * n;
-}
-
-int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  auto* abort = static_cast<const std::atomic<bool>*>(user);
-  return abort != nullptr && abort->load() ? 1 : 0;
 }
 
 }  // namespace
@@ -116,14 +112,11 @@ Result<std::unique_ptr<FhirClient>> FhirClient::Create(const FhirOptions& option
   }
   while (url.size() > 8 && url.back() == '/') url.pop_back();
   if (options.max_tries == 0) return InvalidArgument("the FHIR delivery needs at least one try");
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-
   std::unique_ptr<FhirClient> client(new FhirClient());
   client->impl_ = std::make_unique<Impl>();
   Impl& im = *client->impl_;
   im.url = std::move(url);
-  im.curl = curl_easy_init();
+  im.curl = NewCurlHandle(im.url, options.timeout_ms, options.ca_file, im.error);
   if (im.curl == nullptr) return Internal("libcurl could not create a handle");
   im.headers = curl_slist_append(im.headers, "Content-Type: application/fhir+json");
   im.headers = curl_slist_append(im.headers, "Accept: application/fhir+json");
@@ -141,21 +134,9 @@ Result<std::unique_ptr<FhirClient>> FhirClient::Create(const FhirOptions& option
     if (oauth.ca_file.empty()) oauth.ca_file = options.ca_file;
     CW_ASSIGN_OR_RETURN(im.tokens, TokenSource::Create(oauth));
   }
-  CURL* c = im.curl;
-  curl_easy_setopt(c, CURLOPT_URL, im.url.c_str());
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);  // a redirected POST is not what the server was given
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, im.headers);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout_ms));
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::min<uint64_t>(options.timeout_ms, 10000)));
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, im.error);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, DropBody);
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, OnHeader);
-  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, OnProgress);
-  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "crosswalk-serve");
-  if (!options.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options.ca_file.c_str());
+  curl_easy_setopt(im.curl, CURLOPT_HTTPHEADER, im.headers);
+  curl_easy_setopt(im.curl, CURLOPT_WRITEFUNCTION, DropBody);
+  curl_easy_setopt(im.curl, CURLOPT_HEADERFUNCTION, OnHeader);
   return client;
 }
 

@@ -1,5 +1,7 @@
 #include "serve/oauth.h"
 
+#include "serve/curl_handle.h"
+
 #include <curl/curl.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -11,7 +13,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <mutex>
 
 #include <nlohmann/json.hpp>
 
@@ -36,11 +37,6 @@ size_t KeepBody(char* data, size_t size, size_t n, void* user) {
   auto* body = static_cast<std::string*>(user);
   if (body->size() < (1u << 20)) body->append(data, size * n);  // a token response is small
   return size * n;
-}
-
-int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  auto* abort = static_cast<const std::atomic<bool>*>(user);
-  return abort != nullptr && abort->load() ? 1 : 0;
 }
 
 std::string FormEscape(CURL* c, std::string_view v) {
@@ -172,21 +168,9 @@ Result<std::unique_ptr<TokenSource>> TokenSource::Create(const OAuthOptions& opt
   t->impl_ = std::make_unique<Impl>();
   t->impl_->options = options;
   CW_ASSIGN_OR_RETURN(t->impl_->signer, JwtSigner::FromPemFile(options.key_file));
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  CURL* c = t->impl_->curl = curl_easy_init();
+  CURL* c = t->impl_->curl = NewCurlHandle(options.token_url, options.timeout_ms, options.ca_file, t->impl_->error);
   if (c == nullptr) return Internal("libcurl could not create a handle");
-  curl_easy_setopt(c, CURLOPT_URL, options.token_url.c_str());
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout_ms));
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->impl_->error);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, KeepBody);
-  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, OnProgress);
-  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "crosswalk-serve");
-  if (!options.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options.ca_file.c_str());
   return t;
 }
 
