@@ -823,20 +823,11 @@ int RunRun(const std::vector<std::string>& args) {
     crosswalk::cli::PrintSafe(stderr, "crosswalk run: " + program_path + ": " + error);
     return 1;
   }
-  crosswalk::RuntimeOptions ropts;
-  ropts.terminology_dir = term_dir;
-  auto runtime = crosswalk::Runtime::Create(ropts);
-  if (!runtime.ok()) {
-    crosswalk::cli::PrintSafe(stderr, "crosswalk run: " + runtime.status().ToString());
-    return 1;
-  }
-  auto program = (*runtime)->Load(bytes);
-  if (!program.ok()) {
-    crosswalk::cli::PrintSafe(stderr, "crosswalk run: " + program_path + ": " + program.status().ToString());
-    return 1;
-  }
+  crosswalk::cli::LoadedProgram loaded;
+  if (!crosswalk::cli::LoadProgram("run", bytes, term_dir, program_path, &loaded)) return 1;
+  const crosswalk::Program& program = *loaded.program;
   if (!s.options.map_name.empty()) {
-    auto maps = (*program)->maps();
+    auto maps = program.maps();
     bool found = std::any_of(maps.begin(), maps.end(), [&](const auto& m) { return m.name == s.options.map_name; });
     if (!found) {
       crosswalk::cli::PrintSafe(stderr, "crosswalk run: --map: the program has no map named '" +
@@ -846,8 +837,8 @@ int RunRun(const std::vector<std::string>& args) {
   }
 
   if (check_only) {
-    auto maps = (*program)->maps();
-    auto terms = (*program)->terminology();
+    auto maps = program.maps();
+    auto terms = program.terminology();
     std::string line = program_path + ": " + std::to_string(maps.size()) + (maps.size() == 1 ? " map" : " maps");
     if (!terms.empty()) {
       line += ", " + std::to_string(terms.size()) + " terminology resource" + (terms.size() == 1 ? "" : "s") +
@@ -890,7 +881,7 @@ int RunRun(const std::vector<std::string>& args) {
   // Likewise a file-size limit (RLIMIT_FSIZE) must give EFBIG, not SIGXFSZ.
   std::signal(SIGPIPE, SIG_IGN);
   std::signal(SIGXFSZ, SIG_IGN);
-  Runner runner(s, **runtime, **program);
+  Runner runner(s, *loaded.runtime, program);
   if (std::string error = runner.Open(); !error.empty()) {
     crosswalk::cli::PrintSafe(stderr, "crosswalk run: " + error);
     return 1;

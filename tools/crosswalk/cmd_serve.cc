@@ -12,8 +12,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +19,7 @@
 #include "command.h"
 #include "crosswalk/runtime.h"
 #include "safe_text.h"
+#include "serve/durable_file.h"
 #include "serve/server.h"
 
 namespace {
@@ -84,12 +83,8 @@ bool ParseCount(const std::string& v, size_t min, size_t max, size_t* out) {
 
 // Reads the whole program file; "" on success, else the reason.
 std::string ReadProgram(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "cannot read '" + path + "'";
-  std::stringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return {};
+  std::string error = crosswalk::serve::ReadWholeFile(path, out);
+  return error.empty() ? error : "cannot read '" + path + "': " + error;
 }
 
 int RunServe(const std::vector<std::string>& args) {
@@ -210,19 +205,9 @@ int RunServe(const std::vector<std::string>& args) {
     crosswalk::cli::PrintSafe(stderr, "crosswalk serve: " + error);
     return 1;
   }
-  crosswalk::RuntimeOptions ropts;
-  ropts.terminology_dir = term_dir;
-  auto runtime = crosswalk::Runtime::Create(ropts);
-  if (!runtime.ok()) {
-    crosswalk::cli::PrintSafe(stderr, "crosswalk serve: " + runtime.status().ToString());
-    return 1;
-  }
-  auto program = (*runtime)->Load(bytes);
-  if (!program.ok()) {
-    crosswalk::cli::PrintSafe(stderr, "crosswalk serve: " + program_path + ": " + program.status().ToString());
-    return 1;
-  }
-  auto server = crosswalk::serve::Server::Create(o, **runtime, *program);
+  crosswalk::cli::LoadedProgram loaded;
+  if (!crosswalk::cli::LoadProgram("serve", bytes, term_dir, program_path, &loaded)) return 1;
+  auto server = crosswalk::serve::Server::Create(o, *loaded.runtime, loaded.program);
   if (!server.ok()) {
     crosswalk::cli::PrintSafe(stderr, "crosswalk serve: " + server.status().ToString());
     return 1;
@@ -243,7 +228,7 @@ int RunServe(const std::vector<std::string>& args) {
   // The reloader: on SIGHUP, load the program file again with the same runtime (and store) and swap it in.
   std::atomic<bool> done{false};
   crosswalk::serve::Server* srv = server->get();
-  const crosswalk::Runtime* rt = runtime->get();
+  const crosswalk::Runtime* rt = loaded.runtime.get();
   std::thread reloader([&] {
     for (;;) {
       int sig = 0;
@@ -252,14 +237,14 @@ int RunServe(const std::vector<std::string>& args) {
       std::string next;
       std::string error = ReadProgram(program_path, &next);
       if (error.empty()) {
-        auto loaded = rt->Load(next);
-        if (loaded.ok()) {
-          srv->Reload(*loaded);
+        auto fresh = rt->Load(next);
+        if (fresh.ok()) {
+          srv->Reload(*fresh);
           crosswalk::cli::PrintSafe(stderr, "crosswalk serve: reloaded " + program_path + " (" +
-                                                std::to_string((*loaded)->maps().size()) + " maps)");
+                                                std::to_string((*fresh)->maps().size()) + " maps)");
           continue;
         }
-        error = loaded.status().ToString();
+        error = fresh.status().ToString();
       }
       crosswalk::cli::PrintSafe(stderr, "crosswalk serve: reload refused, the running program is kept: " + error);
     }

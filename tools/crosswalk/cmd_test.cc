@@ -477,21 +477,11 @@ int RunTest(const std::vector<std::string>& args) {
     }
     bytes = std::move(*compiled.bytecode);
   }
-  crosswalk::RuntimeOptions ropts;
-  ropts.terminology_dir = term_dir;
-  auto runtime = crosswalk::Runtime::Create(ropts);
-  if (!runtime.ok()) {
-    crosswalk::cli::PrintSafe(stderr, "crosswalk test: " + runtime.status().ToString());
-    return 1;
-  }
-  auto program = (*runtime)->Load(bytes);
-  if (!program.ok()) {
-    crosswalk::cli::PrintSafe(stderr, "crosswalk test: " + program.status().ToString());
-    return 1;
-  }
+  crosswalk::cli::LoadedProgram loaded;
+  if (!crosswalk::cli::LoadProgram("test", bytes, term_dir, "", &loaded)) return 1;
 
-  crosswalk::RunContext ctx(**runtime);
-  Tester tester(**program, ctx, options, update);
+  crosswalk::RunContext ctx(*loaded.runtime);
+  Tester tester(*loaded.program, ctx, options, update);
   std::vector<CaseResult> results;
   size_t failed = 0, updated = 0, unchanged = 0;
   for (const auto& [input, name] : found) {

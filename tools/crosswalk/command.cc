@@ -1,6 +1,9 @@
 #include "command.h"
 
 #include <algorithm>
+#include <string>
+
+#include "safe_text.h"
 
 namespace crosswalk::cli {
 
@@ -17,5 +20,25 @@ bool RegisterCommand(const Command& command) {
 }
 
 const std::vector<Command>& Commands() { return Registry(); }
+
+bool LoadProgram(std::string_view cmd, std::string_view bytes, const std::string& term_dir, const std::string& source,
+                 LoadedProgram* out) {
+  std::string prefix = "crosswalk " + std::string(cmd) + ": ";
+  RuntimeOptions options;
+  options.terminology_dir = term_dir;
+  auto runtime = Runtime::Create(options);
+  if (!runtime.ok()) {
+    PrintSafe(stderr, prefix + runtime.status().ToString());
+    return false;
+  }
+  auto program = (*runtime)->Load(bytes);
+  if (!program.ok()) {
+    PrintSafe(stderr, prefix + (source.empty() ? "" : source + ": ") + program.status().ToString());
+    return false;
+  }
+  out->runtime = std::move(*runtime);
+  out->program = std::move(*program);
+  return true;
+}
 
 }  // namespace crosswalk::cli

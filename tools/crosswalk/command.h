@@ -7,9 +7,12 @@
 // line, 2 on a usage error. It must not throw.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "crosswalk/runtime.h"
 
 namespace crosswalk::cli {
 
@@ -25,6 +28,16 @@ struct Command {
 bool RegisterCommand(const Command& command);
 // All registered commands, sorted by name.
 const std::vector<Command>& Commands();
+
+// A runtime on the terminology store `term_dir` ("" = none) with a program loaded into it.
+struct LoadedProgram {
+  std::unique_ptr<Runtime> runtime;
+  std::shared_ptr<const Program> program;
+};
+// Opens the runtime and loads `bytes` (the program read from `source`, named in errors when not empty).
+// On failure prints one line, "crosswalk CMD: ...", and returns false.
+bool LoadProgram(std::string_view cmd, std::string_view bytes, const std::string& term_dir, const std::string& source,
+                 LoadedProgram* out);
 
 }  // namespace crosswalk::cli
 
