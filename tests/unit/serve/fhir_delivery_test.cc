@@ -31,6 +31,7 @@
 #include <openssl/pem.h>
 
 #include "mllp_client.h"
+#include "server_fixture.h"
 #include "serve/oauth.h"
 #include "serve/fhir_client.h"
 #include "serve/inbox.h"
@@ -230,55 +231,22 @@ class FakeFhirServer {
 
 // ---- the Server delivering ------------------------------------------------------------------------------
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::Slurp;
 
 std::string Adt(const std::string& control) {
   return "MSH|^~\\&|SND|FAC|RCV|FAC|20240102030405||ADT^A01^ADT_A01|" + control +
          "|P|2.5.1\rPID|1||12345^^^MRN^MR||DOE^JOHN||19800101|M\r";
 }
 
-class FhirDeliveryTest : public testing::Test {
+class FhirDeliveryTest : public test::ServerFixture {
  protected:
+  FhirDeliveryTest() : ServerFixture("fhir") {}
   void SetUp() override {
-    static std::atomic<int> n{0};
-    dir_ = (fs::temp_directory_path() / ("cw_fhir_" + std::to_string(::getpid()) + "_" + std::to_string(n++))).string();
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    auto rt = Runtime::Create({.terminology_dir = std::string(CW_BUILD_DIR) + "/terminology"});
-    ASSERT_TRUE(rt.ok()) << rt.status().ToString();
-    runtime_ = std::move(*rt);
-    auto prog = runtime_->Load(Slurp(std::string(CW_BUILD_DIR) + "/maps/hl7v2-to-fhir.cwb"));
-    ASSERT_TRUE(prog.ok()) << prog.status().ToString();
-    program_ = *prog;
-    options_.inbox_dir = dir_ + "/inbox";
-    options_.out_dir = dir_ + "/out";
-    options_.sync = false;
+    ServerFixture::SetUp();
     options_.fhir.base_url = fhir_.url();
     options_.fhir.backoff_initial_ms = 5;
     options_.fhir.backoff_max_ms = 50;
     options_.fhir.timeout_ms = 5000;
-  }
-  void TearDown() override {
-    Stop();
-    fs::remove_all(dir_);
-  }
-  void Start() {
-    auto s = Server::Create(options_, *runtime_, program_);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    server_ = std::move(*s);
-    thread_ = std::thread([this] { run_status_ = server_->Run(); });
-  }
-  void Stop() {
-    if (!server_) return;
-    server_->RequestStop();
-    thread_.join();
-    EXPECT_TRUE(run_status_.ok()) << run_status_.ToString();
-    server_.reset();
   }
   void SendAll(const std::vector<std::string>& controls) {
     test::MllpClient c;
@@ -290,14 +258,6 @@ class FhirDeliveryTest : public testing::Test {
       ASSERT_EQ(test::AckCode(ack), "AA");
     }
   }
-  bool WaitFor(const std::function<bool()>& done) {
-    auto deadline = Clock::now() + std::chrono::seconds(20);
-    while (!done()) {
-      if (Clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return true;
-  }
   std::vector<DeliveryRecord> Queue(bool dead) {
     auto inbox = Inbox::Open(options_.inbox_dir + "/db", false);
     EXPECT_TRUE(inbox.ok()) << inbox.status().ToString();
@@ -305,16 +265,8 @@ class FhirDeliveryTest : public testing::Test {
     if (inbox.ok()) EXPECT_TRUE((dead ? (*inbox)->DeadLetters(&out) : (*inbox)->Deliveries(&out)).ok());
     return out;
   }
-  std::string Audit() const { return Slurp(options_.inbox_dir + "/audit.jsonl"); }
 
   FakeFhirServer fhir_;
-  std::string dir_;
-  std::unique_ptr<Runtime> runtime_;
-  std::shared_ptr<const Program> program_;
-  ServerOptions options_;
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
-  Status run_status_;
 };
 
 TEST_F(FhirDeliveryTest, EachOutputIsPostedOnceInOrderWithTheHeaders) {

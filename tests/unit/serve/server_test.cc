@@ -22,6 +22,7 @@
 #include "hl7v2/framing.h"
 #include "hl7v2/message.h"
 #include "mllp_client.h"
+#include "server_fixture.h"
 
 namespace crosswalk::serve {
 namespace {
@@ -30,12 +31,7 @@ namespace fs = std::filesystem;
 using test::AckCode;
 using test::MllpClient;
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::Slurp;
 
 std::string Adt(const std::string& control, const std::string& extra_msh = "") {
   return "MSH|^~\\&|SND|FAC|RCV|FAC|20240102030405||ADT^A01^ADT_A01|" + control + "|P|2.5.1" + extra_msh +
@@ -54,59 +50,13 @@ std::vector<std::string> Outputs(const std::string& dir) {
   return out;
 }
 
-class ServerTest : public testing::Test {
+class ServerTest : public test::ServerFixture {
  protected:
-  void SetUp() override {
-    static std::atomic<int> n{0};
-    dir_ = (fs::temp_directory_path() / ("cw_serve_" + std::to_string(::getpid()) + "_" + std::to_string(n++))).string();
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    auto rt = Runtime::Create({.terminology_dir = std::string(CW_BUILD_DIR) + "/terminology"});
-    ASSERT_TRUE(rt.ok()) << rt.status().ToString();
-    runtime_ = std::move(*rt);
-    auto prog = runtime_->Load(Slurp(std::string(CW_BUILD_DIR) + "/maps/hl7v2-to-fhir.cwb"));
-    ASSERT_TRUE(prog.ok()) << prog.status().ToString();
-    program_ = *prog;
-    options_.inbox_dir = dir_ + "/inbox";
-    options_.out_dir = dir_ + "/out";
-    options_.sync = false;  // the crash test (serve_cli_test.cc) runs with sync on
-  }
-  void TearDown() override {
-    Stop();
-    fs::remove_all(dir_);
-  }
-
-  void Start() {
-    auto s = Server::Create(options_, *runtime_, program_);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    server_ = std::move(*s);
-    thread_ = std::thread([this] { run_status_ = server_->Run(); });
-  }
-  void Stop() {
-    if (!server_) return;
-    server_->RequestStop();
-    thread_.join();
-    EXPECT_TRUE(run_status_.ok()) << run_status_.ToString();
-    server_.reset();
-  }
+  ServerTest() : ServerFixture("serve") {}
   // Waits (at most 20 s) until `n` outputs exist.
   bool WaitOutputs(size_t n) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (Outputs(options_.out_dir).size() < n) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return true;
+    return WaitFor([&] { return Outputs(options_.out_dir).size() >= n; });
   }
-  std::string Audit() const { return Slurp(options_.inbox_dir + "/audit.jsonl"); }
-
-  std::string dir_;
-  std::unique_ptr<Runtime> runtime_;
-  std::shared_ptr<const Program> program_;
-  ServerOptions options_;
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
-  Status run_status_;
 };
 
 // One message of each of a spread of fixture files (every 12th single-message row of the manifest).

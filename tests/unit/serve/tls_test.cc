@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "mllp_client.h"
+#include "server_fixture.h"
 #include "serve/mllp.h"
 #include "serve/server.h"
 
@@ -121,61 +122,24 @@ class TlsClient {
   bool connected_ = false;
 };
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::Slurp;
 
 const std::string kAdt =
     "MSH|^~\\&|SND|FAC|RCV|FAC|20240102030405||ADT^A01^ADT_A01|TLS1|P|2.5.1\rPID|1||12345^^^MRN^MR||DOE^JOHN\r";
 
-class TlsTest : public testing::Test {
+class TlsTest : public test::ServerFixture {
  protected:
+  TlsTest() : ServerFixture("tls") {}
   void SetUp() override {
-    static std::atomic<int> n{0};
-    dir_ = (fs::temp_directory_path() / ("cw_tls_" + std::to_string(::getpid()) + "_" + std::to_string(n++))).string();
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    ServerFixture::SetUp();
     server_cert_ = std::make_unique<Cert>(dir_, "mllp.test");
     client_cert_ = std::make_unique<Cert>(dir_, "epic.test");
     stranger_cert_ = std::make_unique<Cert>(dir_, "stranger.test");
-    auto rt = Runtime::Create({.terminology_dir = std::string(CW_BUILD_DIR) + "/terminology"});
-    ASSERT_TRUE(rt.ok()) << rt.status().ToString();
-    runtime_ = std::move(*rt);
-    auto prog = runtime_->Load(Slurp(std::string(CW_BUILD_DIR) + "/maps/hl7v2-to-fhir.cwb"));
-    ASSERT_TRUE(prog.ok()) << prog.status().ToString();
-    program_ = *prog;
-    options_.inbox_dir = dir_ + "/inbox";
-    options_.out_dir = dir_ + "/out";
-    options_.sync = false;
     options_.tls.cert_file = server_cert_->cert;
     options_.tls.key_file = server_cert_->key;
   }
-  void TearDown() override {
-    if (server_) {
-      server_->RequestStop();
-      thread_.join();
-      server_.reset();
-    }
-    fs::remove_all(dir_);
-  }
-  void Start() {
-    auto s = Server::Create(options_, *runtime_, program_);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    server_ = std::move(*s);
-    thread_ = std::thread([this] { (void)server_->Run(); });
-  }
-  std::string Audit() const { return Slurp(options_.inbox_dir + "/audit.jsonl"); }
 
-  std::string dir_;
   std::unique_ptr<Cert> server_cert_, client_cert_, stranger_cert_;
-  std::unique_ptr<Runtime> runtime_;
-  std::shared_ptr<const Program> program_;
-  ServerOptions options_;
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
 };
 
 TEST_F(TlsTest, MllpOverTlsIsAcknowledgedAndAPlainSenderIsRefused) {
