@@ -13,7 +13,7 @@ void PrintHelp(std::FILE* out) {
                "crosswalk — terminology mapping compiler and runtime (HL7 v2, FHIR R4, JSON)\n\n"
                "usage: crosswalk COMMAND [ARGS...]\n\ncommands:\n");
   for (const auto& c : crosswalk::cli::Commands()) {
-    std::fprintf(out, "  %-10.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
+    std::fprintf(out, "  %-12.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
                  static_cast<int>(c.usage.size()), c.usage.data());
   }
   std::fprintf(out, "\nRun `crosswalk COMMAND --help` for a command's options.\n"
