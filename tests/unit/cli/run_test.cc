@@ -91,3 +91,30 @@ TEST_F(CliTest, Hl7v2TargetWritesEscapedEr7) {
 
 }  // namespace
 }  // namespace crosswalk::clitest
+
+namespace crosswalk::clitest {
+
+// `run --check` loads the program against the store and reads no input: the shipped program against the
+// shipped store passes and names what it found; without a store, or with one that lacks a map the program
+// uses, it fails naming the first missing resource.
+TEST_F(CliTest, RunCheckLoadsTheProgramAgainstTheStore) {
+  std::string shipped = std::string(CW_BUILD_DIR) + "/maps/hl7v2-to-fhir.cwb";
+  std::string store = std::string(CW_BUILD_DIR) + "/terminology";
+  Proc ok = Tool("run " + shipped + " --term " + store + " --check");
+  ASSERT_EQ(ok.status, 0) << ok.err;
+  EXPECT_NE(ok.out.find(" maps, "), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find(" terminology resources found in " + store), std::string::npos) << ok.out;
+
+  Proc no_store = Tool("run " + shipped + " --check");
+  EXPECT_EQ(no_store.status, 1);
+  EXPECT_NE(no_store.err.find("no terminology store is open"), std::string::npos) << no_store.err;
+
+  std::string src = Write("missing.cw", R"(map M : json -> json { g: translate(input.x, "urn:example:not-seeded") })");
+  Proc compiled = Tool("compile " + src + " -o " + Path("missing.cwb"));
+  ASSERT_EQ(compiled.status, 0) << compiled.err;
+  Proc lacks = Tool("run " + Path("missing.cwb") + " --term " + store + " --check");
+  EXPECT_EQ(lacks.status, 1);
+  EXPECT_NE(lacks.err.find("lacks ConceptMap 'urn:example:not-seeded'"), std::string::npos) << lacks.err;
+}
+
+}  // namespace crosswalk::clitest
