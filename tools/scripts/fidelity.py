@@ -35,7 +35,9 @@ not document shape. What is normalised, because it is not a real difference betw
     envelope choice) are not facts;
   - ids and uuids never appear as values: a `reference` is replaced by the referenced resource's type and
     its sorted identifier values (`->Organization[1.2.3|NAME]`), resolved inside the same Bundle/array by
-    fullUrl, Type/id or urn:uuid:id; an unresolvable reference keeps only its type (`->Patient`). Identifier
+    fullUrl, Type/id or urn:uuid:id; an unresolvable reference keeps only its type (`->Patient`). Two
+    references to the same type whose targets share an identifier value match (one converter may give the
+    target more identifiers than the other, e.g. FHIR-Converter merges insured persons into the Patient). Identifier
     systems are left out of the key so that a different system URI is counted once (on the identifier
     itself), not again on every reference to the resource;
   - an extension is a path step named by its URL's last segment (`extension(us-core-race)`) so that facts
@@ -532,6 +534,12 @@ def facts_of(doc):
     return out
 
 
+def _ref_target(value):
+    """'->Patient[A|B]' -> ('Patient', {'A', 'B'}); None for a value that is no resolved reference."""
+    m = re.match(r'->([A-Za-z]+)\[(.*)\]$', value) if isinstance(value, str) else None
+    return (m.group(1), set(filter(None, m.group(2).split('|')))) if m else None
+
+
 def compare(ref_facts, our_facts):
     """Per (rt, path): [reference facts, reproduced, reproduced zone-only]; the unmatched reference facts; the
     number of our facts left unmatched."""
@@ -560,6 +568,24 @@ def compare(ref_facts, our_facts):
         ours[(rt, p, hit)] -= 1
         stats[(rt, p)][1] += 1
         stats[(rt, p)][2] += 1
+    # a reference to the same kind of resource sharing an identifier points at the same thing, even when one
+    # converter gives that resource more identifiers than the other (FHIR-Converter merges IN1/GT1 persons'
+    # identifiers into the Patient)
+    by_target = collections.defaultdict(list)
+    for (rt, p, c), n in ours.items():
+        target = _ref_target(c)
+        if n > 0 and target and target[1]:
+            by_target[(rt, p, target[0])].append((c, target[1]))
+    unmatched, still = still, []
+    for rt, p, v in unmatched:
+        target = _ref_target(v)
+        hit = next((c for c, ids in by_target.get((rt, p, target[0]), []) if ours[(rt, p, c)] > 0 and
+                    ids & target[1]), None) if target and target[1] else None
+        if hit is None:
+            still.append((rt, p, v))
+            continue
+        ours[(rt, p, hit)] -= 1
+        stats[(rt, p)][1] += 1
     extras = [k for k, n in ours.items() for _ in range(max(n, 0))]
     return stats, still, extras
 
