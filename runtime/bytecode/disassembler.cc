@@ -226,7 +226,7 @@ class Lister {
       case Operand::kCount: ops.push_back(std::to_string(v)); return;
       case Operand::kImm:
         ops.push_back(std::to_string(static_cast<int32_t>(v)));
-        if (op == Op::TRANSLATE) {
+        if (op == Op::TRANSLATE || op == Op::TRANSLATEX) {
           static constexpr const char* kPolicy[] = {"absent", "keep", "warn", "error"};
           comments_.push_back(std::string("unmapped=") + kPolicy[v & 3] + ((v & kTranslateWantCoding) ? " coding" : ""));
         }

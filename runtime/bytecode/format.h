@@ -87,6 +87,20 @@ inline constexpr V2Path UnpackV2Path(uint32_t w) {
 enum class UnmappedPolicy : uint8_t { kAbsent = 0, kKeep = 1, kWarn = 2, kError = 3 };
 inline constexpr uint32_t kTranslateWantCoding = 4;
 
+// The ConceptMap equivalence codes a `translate` options object may name (R4 ConceptMapEquivalence, the
+// pseudo-code "unmapped" for answers of a group's unmapped rule, and R5 relationship codes); the runtime
+// gives each its bit (term::EquivalenceBit).
+inline constexpr std::string_view kEquivalenceCodes[] = {
+    "equal",   "equivalent", "wider",     "subsumes",  "narrower", "specializes", "inexact", "relatedto",
+    "unmapped", "unmapped-provided", "unmapped-fixed", "related-to", "source-is-narrower-than-target",
+    "source-is-broader-than-target"};
+inline constexpr bool IsEquivalenceCode(std::string_view code) {
+  for (std::string_view c : kEquivalenceCodes) {
+    if (c == code) return true;
+  }
+  return false;
+}
+
 // ---- limits of the encoding (checked by the compiler, re-checked by the verifier) ----
 inline constexpr uint32_t kMaxRegisters = 255;  // per function; 255 is "no register"
 inline constexpr uint32_t kMaxParams = 64;
@@ -101,13 +115,18 @@ inline constexpr uint32_t kMaxFiles = 1u << 12;
 
 // ---- file ----
 inline constexpr char kMagic[4] = {'C', 'W', 'B', 'C'};
-inline constexpr uint16_t kFormatVersion = 2;
+inline constexpr uint16_t kFormatVersion = 3;
 inline constexpr uint16_t kMinFormatVersion = 1;
-inline constexpr uint16_t kMaxFormatVersion = 2;
+inline constexpr uint16_t kMaxFormatVersion = 3;
 
-// Opcodes a file of each format version may use: format 1 ends before FAILR (README.md, version history).
+// Opcodes a file of each format version may use: format 1 ends before FAILR, format 2 before TRANSLATEX
+// (README.md, version history).
 inline constexpr int kOpCountFormat1 = static_cast<int>(Op::FAILR);
-inline constexpr int OpCountOfFormat(uint16_t version) { return version >= 2 ? kOpCount : kOpCountFormat1; }
+inline constexpr int kOpCountFormat2 = static_cast<int>(Op::TRANSLATEX);
+inline constexpr int OpCountOfFormat(uint16_t version) {
+  return version >= 3 ? kOpCount : version == 2 ? kOpCountFormat2 : kOpCountFormat1;
+}
 static_assert(kOpCountFormat1 == 49, "format 1 has exactly the opcodes NOP..V2DIRECT");
+static_assert(kOpCountFormat2 == 51, "format 2 has exactly the opcodes NOP..WARNR");
 
 }  // namespace crosswalk::bytecode

@@ -172,7 +172,9 @@ class FunctionVerifier {
         return Status::Ok();
       case Operand::kImm:
         // TRANSLATE's C packs the unmapped policy (2 bits) and want_coding (1 bit); nothing else is defined.
-        if (op_ == Op::TRANSLATE && v > (kTranslateWantCoding | 3)) return at("translate flags " + std::to_string(v) + " unknown");
+        if ((op_ == Op::TRANSLATE || op_ == Op::TRANSLATEX) && v > (kTranslateWantCoding | 3)) {
+          return at("translate flags " + std::to_string(v) + " unknown");
+        }
         return Status::Ok();
       case Operand::kConst:
         if (v >= p_.constants.size()) return at("constant K" + std::to_string(v) + " out of range");
@@ -205,9 +207,9 @@ class FunctionVerifier {
       }
       case Operand::kTerm: {
         if (v >= p_.term_refs.size()) return at("term ref T" + std::to_string(v) + " out of range");
-        TermRef::Type want = op_ == Op::TRANSLATE ? TermRef::Type::kConceptMap
-                             : op_ == Op::LOOKUP  ? TermRef::Type::kCodeSystem
-                                                  : TermRef::Type::kValueSet;
+        TermRef::Type want = op_ == Op::TRANSLATE || op_ == Op::TRANSLATEX ? TermRef::Type::kConceptMap
+                             : op_ == Op::MEMBER                            ? TermRef::Type::kValueSet
+                                                                            : TermRef::Type::kCodeSystem;
         if (p_.term_refs[v].type != want) return at("term ref T" + std::to_string(v) + " is of the wrong type");
         return Status::Ok();
       }

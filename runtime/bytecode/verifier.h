@@ -11,8 +11,8 @@ namespace crosswalk::bytecode {
 // Returns Ok when `program` is safe for the VM to run without further checks, otherwise kCorrupt with a
 // message naming the first violation (and, for code, ErrorContext::function and ::pc).
 // Thread-safety: pure function.
-// `format_version` is the version of the file the program was read from: a format-1 file may not use the
-// opcodes appended in format 2.
+// `format_version` is the version of the file the program was read from: a file may not use the opcodes
+// appended in a later format (OpCountOfFormat).
 Status VerifyProgram(const Program& program, uint16_t format_version = kFormatVersion);
 
 }  // namespace crosswalk::bytecode

@@ -1270,6 +1270,7 @@ class Lowerer {
     if (e->ns.empty()) {
       if (name == "translate" || name == "translate_coding") return EmitTranslate(e, dst);
       if (name == "lookup" || name == "member") return EmitTermCall(e, dst);
+      if (name == "subsumes") return EmitSubsumes(e, dst);
       if (name == "direct") return EmitDirect(e, dst);
     }
     std::optional<uint32_t> fn = ResolveFunction(e);
@@ -1437,37 +1438,113 @@ class Lowerer {
     }
     auto url = StringLiteralArg(e, 1, "the concept map URL");
     uint32_t policy = static_cast<uint32_t>(bytecode::UnmappedPolicy::kAbsent);
-    if (n == 3) {
-      auto p = StringLiteralArg(e, 2, "the unmapped-code policy");
-      if (p) {
-        if (*p == "absent") policy = static_cast<uint32_t>(bytecode::UnmappedPolicy::kAbsent);
-        else if (*p == "keep") policy = static_cast<uint32_t>(bytecode::UnmappedPolicy::kKeep);
-        else if (*p == "warn") policy = static_cast<uint32_t>(bytecode::UnmappedPolicy::kWarn);
-        else if (*p == "error") policy = static_cast<uint32_t>(bytecode::UnmappedPolicy::kError);
-        else {
-          sink_.Error(e->kids[2]->loc, DiagCode::E0221,
-                      "unknown unmapped-code policy '" + *p + "' (use \"absent\", \"keep\", \"warn\" or \"error\")");
-        }
-      }
+    // The third argument: the policy, or an options object { unmapped, equivalence, depends_on,
+    // source_system, target_system } (TRANSLATEX).
+    Expr* options = n == 3 && e->kids[2]->kind == ExprKind::kObject ? e->kids[2] : nullptr;
+    if (options) {
+      if (!CheckTranslateOptions(options, &policy)) return StaticType::kUnknown;
+    } else if (n == 3) {
+      auto p = StringLiteralArg(e, 2, "the unmapped-code policy (or an options object)");
+      if (p) ParsePolicy(*p, e->kids[2]->loc, &policy);
     }
     if (!url) return StaticType::kUnknown;
     if (e->text == "translate_coding") policy |= bytecode::kTranslateWantCoding;
     uint32_t mark = fn_.next_reg;
-    uint32_t code = ExprToReg(e->kids[0]);
-    MarkLine(e->loc);
     uint32_t ref = TermRef(bytecode::TermRef::Type::kConceptMap, *url);
-    EmitABCX(Op::TRANSLATE, dst, code, policy, ref);
+    if (options) {
+      uint32_t code = AllocReg(e->loc);  // the pair R[code], R[code + 1]
+      uint32_t opts = AllocReg(e->loc);
+      EmitExpr(e->kids[0], code);
+      EmitExpr(options, opts);
+      MarkLine(e->loc);
+      EmitABCX(Op::TRANSLATEX, dst, code, policy, ref);
+    } else {
+      uint32_t code = ExprToReg(e->kids[0]);
+      MarkLine(e->loc);
+      EmitABCX(Op::TRANSLATE, dst, code, policy, ref);
+    }
     FreeTo(mark);
-    return e->text == "translate_coding" ? StaticType::kUnknown : StaticType::kUnknown;
+    return e->text == "translate_coding" ? StaticType::kObject : StaticType::kUnknown;
+  }
+
+  void ParsePolicy(const std::string& p, SourceLocation loc, uint32_t* policy) {
+    if (p == "absent") *policy = static_cast<uint32_t>(bytecode::UnmappedPolicy::kAbsent);
+    else if (p == "keep") *policy = static_cast<uint32_t>(bytecode::UnmappedPolicy::kKeep);
+    else if (p == "warn") *policy = static_cast<uint32_t>(bytecode::UnmappedPolicy::kWarn);
+    else if (p == "error") *policy = static_cast<uint32_t>(bytecode::UnmappedPolicy::kError);
+    else {
+      sink_.Error(loc, DiagCode::E0221,
+                  "unknown unmapped-code policy '" + p + "' (use \"absent\", \"keep\", \"warn\" or \"error\")");
+    }
+  }
+
+  // The options object of translate: plain `key: value` fields of known keys; `unmapped` a policy literal
+  // (compiled into the instruction; the runtime skips the member); `equivalence` codes checked when literal.
+  bool CheckTranslateOptions(Expr* options, uint32_t* policy) {
+    static constexpr std::string_view kKeys[] = {"unmapped", "equivalence", "depends_on", "source_system",
+                                                 "target_system"};
+    bool ok = true;
+    for (Stmt* st : options->block->stmts) {
+      bool known = std::find(std::begin(kKeys), std::end(kKeys), st->name) != std::end(kKeys);
+      if (st->kind != StmtKind::kField || st->append || st->cond || !known) {
+        sink_.Error(st->loc, DiagCode::E0205,
+                    "translate options take only the fields unmapped, equivalence, depends_on, source_system and "
+                    "target_system");
+        ok = false;
+        continue;
+      }
+      if (st->name == "unmapped") {
+        if (st->value->kind != ExprKind::kString) {
+          sink_.Error(st->value->loc, DiagCode::E0221, "'unmapped' must be a string literal (absent, keep, warn or error)");
+          ok = false;
+        } else {
+          ParsePolicy(st->value->text, st->value->loc, policy);
+        }
+      } else if (st->name == "equivalence") {
+        std::vector<Expr*> codes;
+        if (st->value->kind == ExprKind::kString) codes.push_back(st->value);
+        if (st->value->kind == ExprKind::kArray) codes = st->value->kids;
+        for (Expr* c : codes) {
+          if (c->kind == ExprKind::kString && !bytecode::IsEquivalenceCode(c->text)) {
+            sink_.Error(c->loc, DiagCode::E0221,
+                        "unknown ConceptMap equivalence '" + c->text +
+                            "' (R4: equal, equivalent, wider, subsumes, narrower, specializes, inexact, relatedto, "
+                            "unmapped; or an R5 relationship)");
+            ok = false;
+          }
+        }
+      }
+    }
+    return ok;
+  }
+
+  // subsumes(a, b, "system-url") → SUBSUMES dst (a, b) T[system]
+  StaticType EmitSubsumes(Expr* e, uint32_t dst) {
+    if (e->kids.size() != 3) {
+      sink_.Error(e->loc, DiagCode::E0205,
+                  "'subsumes' takes 3 arguments (code a, code b, code system URL), not " + std::to_string(e->kids.size()));
+      return StaticType::kUnknown;
+    }
+    auto url = StringLiteralArg(e, 2, "the code system URL");
+    if (!url) return StaticType::kUnknown;
+    uint32_t mark = fn_.next_reg;
+    uint32_t a = AllocReg(e->loc);
+    uint32_t b = AllocReg(e->loc);
+    EmitExpr(e->kids[0], a);
+    EmitExpr(e->kids[1], b);
+    MarkLine(e->loc);
+    EmitABCX(Op::SUBSUMES, dst, a, 0, TermRef(bytecode::TermRef::Type::kCodeSystem, *url));
+    FreeTo(mark);
+    return StaticType::kUnknown;
   }
 
   // lookup(code, "system") → LOOKUP;  member(code, "valueset" [, system]) → MEMBER
   StaticType EmitTermCall(Expr* e, uint32_t dst) {
     size_t n = e->kids.size();
     bool is_lookup = e->text == "lookup";
-    if ((is_lookup && n != 2) || (!is_lookup && (n < 2 || n > 3))) {
+    if (n < 2 || n > 3) {
       sink_.Error(e->loc, DiagCode::E0205,
-                  is_lookup ? "'lookup' takes 2 arguments (code, code system URL), not " + std::to_string(n)
+                  is_lookup ? "'lookup' takes 2 or 3 arguments (code, code system URL, [property]), not " + std::to_string(n)
                             : "'member' takes 2 or 3 arguments (code, value set URL, [system]), not " +
                                   std::to_string(n));
       return StaticType::kUnknown;
@@ -1475,6 +1552,16 @@ class Lowerer {
     auto url = StringLiteralArg(e, 1, is_lookup ? "the code system URL" : "the value set URL");
     if (!url) return StaticType::kUnknown;
     uint32_t mark = fn_.next_reg;
+    if (is_lookup && n == 3) {  // lookup(code, system, property) → LOOKUPP dst (code, property) T[system]
+      uint32_t pair = AllocReg(e->loc);
+      uint32_t name = AllocReg(e->loc);
+      EmitExpr(e->kids[0], pair);
+      EmitExpr(e->kids[2], name);
+      MarkLine(e->loc);
+      EmitABCX(Op::LOOKUPP, dst, pair, 0, TermRef(bytecode::TermRef::Type::kCodeSystem, *url));
+      FreeTo(mark);
+      return StaticType::kUnknown;
+    }
     uint32_t code = ExprToReg(e->kids[0]);
     MarkLine(e->loc);
     if (is_lookup) {

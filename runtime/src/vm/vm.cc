@@ -216,6 +216,18 @@ class RunContext::Impl {
   std::string TraceLine(const Program::Impl& p, uint32_t pc, std::string_view key, const Value& source);
   bool Translate(const Program::Impl& p, uint32_t ref_index, uint32_t mode, const Value& arg, const vm::ValueEnv& env,
                  const RunOptions& options, uint32_t pc, RunOutput* out, Value* result, StatusCode* code);
+  // TRANSLATEX: translate with an options object (equivalence filter, dependsOn values, systems).
+  bool TranslateWith(const Program::Impl& p, uint32_t ref_index, uint32_t mode, const Value& arg,
+                     const Value& options_value, const vm::ValueEnv& env, const RunOptions& options, uint32_t pc,
+                     RunOutput* out, Value* result, StatusCode* code);
+  // The unmapped policy's answer for `text` (TRANSLATE and TRANSLATEX).
+  bool Unmapped(const Program::Impl& p, uint32_t ref_index, uint32_t mode, std::string_view text, uint32_t pc,
+                RunOutput* out, Value* result, StatusCode* code);
+  // SUBSUMES and LOOKUPP.
+  bool Subsumes(const Program::Impl& p, uint32_t ref_index, const Value& a, const Value& b, const vm::ValueEnv& env,
+                Value* result, StatusCode* code);
+  bool LookupProperty(const Program::Impl& p, uint32_t ref_index, const Value& code_arg, const Value& name_arg,
+                      const vm::ValueEnv& env, Value* result, StatusCode* code);
   void AddWarning(const Program::Impl& p, uint32_t pc, std::string_view text, RunOutput* out);
   Value ItemsOf(const Value& v);
 
@@ -429,9 +441,7 @@ std::string RunContext::Impl::TraceLine(const Program::Impl& p, uint32_t pc, std
 bool RunContext::Impl::Translate(const Program::Impl& p, uint32_t ref_index, uint32_t mode, const Value& arg,
                                  const vm::ValueEnv& env, const RunOptions& options, uint32_t pc, RunOutput* out,
                                  Value* result, StatusCode* code) {
-  using bytecode::UnmappedPolicy;
   const bytecode::TermRef& ref = p.code.term_refs[ref_index];
-  auto policy = static_cast<UnmappedPolicy>(mode & 3);
   bool want_coding = (mode & bytecode::kTranslateWantCoding) != 0;
   Value code_value = vm::Deref(env, arg);
   *result = Value();
@@ -461,6 +471,15 @@ bool RunContext::Impl::Translate(const Program::Impl& p, uint32_t ref_index, uin
     }
     return true;
   }
+  return Unmapped(p, ref_index, mode, text, pc, out, result, code);
+}
+
+bool RunContext::Impl::Unmapped(const Program::Impl& p, uint32_t ref_index, uint32_t mode, std::string_view text,
+                                uint32_t pc, RunOutput* out, Value* result, StatusCode* code) {
+  using bytecode::UnmappedPolicy;
+  const bytecode::TermRef& ref = p.code.term_refs[ref_index];
+  auto policy = static_cast<UnmappedPolicy>(mode & 3);
+  bool want_coding = (mode & bytecode::kTranslateWantCoding) != 0;
   switch (policy) {
     case UnmappedPolicy::kAbsent: return true;
     case UnmappedPolicy::kKeep: {
@@ -482,6 +501,187 @@ bool RunContext::Impl::Translate(const Program::Impl& p, uint32_t ref_index, uin
       *code = StatusCode::kFailedPrecondition;
       return false;
   }
+  return true;
+}
+
+namespace {
+
+// The text of an options member, or empty. Sets *bad when the member is there but is not text.
+std::string_view OptionText(const vm::ValueEnv& env, const Value& v, bool* bad) {
+  Value d = vm::Deref(env, v);
+  if (vm::IsEmpty(env, d)) return {};
+  if (d.kind == ValueKind::kArray || d.kind == ValueKind::kObject) {
+    *bad = true;
+    return {};
+  }
+  return vm::ToString(env, d);
+}
+
+}  // namespace
+
+// translate(code, "map", { equivalence: [...], depends_on: {...} | [{property, system, value}],
+//                          source_system: s, target_system: t })
+bool RunContext::Impl::TranslateWith(const Program::Impl& p, uint32_t ref_index, uint32_t mode, const Value& arg,
+                                     const Value& options_value, const vm::ValueEnv& env, const RunOptions& options,
+                                     uint32_t pc, RunOutput* out, Value* result, StatusCode* code) {
+  const bytecode::TermRef& ref = p.code.term_refs[ref_index];
+  bool want_coding = (mode & bytecode::kTranslateWantCoding) != 0;
+  Value code_value = vm::Deref(env, arg);
+  *result = Value();
+  if (vm::IsEmpty(env, code_value)) return true;
+  std::string_view text = vm::ToString(env, code_value);
+  auto bad_option = [&](std::string what) {
+    error_text = "translate via " + ref.url + ": " + what;
+    *code = StatusCode::kInvalidArgument;
+    return false;
+  };
+  term::TranslateOptions topt;
+  std::string_view source_system;
+  Value opts = vm::Deref(env, options_value);
+  if (opts.kind == ValueKind::kObject) {
+    for (uint32_t i = 0; i < opts.obj->size; ++i) {
+      const vm::Member& m = opts.obj->members[i];
+      Value v = vm::Deref(env, m.value);
+      if (vm::IsEmpty(env, v) || m.key == "unmapped") continue;  // the policy is compiled into C
+      bool bad = false;
+      if (m.key == "equivalence") {
+        topt.equivalences = 0;
+        auto add = [&](const Value& item) {
+          std::string_view name = OptionText(env, item, &bad);
+          uint32_t bit = name == "unmapped" ? term::kEquivalenceUnmapped : term::EquivalenceBit(name);
+          if (bit == 0) bad = true;
+          topt.equivalences |= bit;
+        };
+        if (v.kind == ValueKind::kArray) {
+          for (uint32_t j = 0; j < v.arr->size; ++j) add(v.arr->items[j]);
+        } else {
+          add(v);
+        }
+        if (bad) return bad_option("'equivalence' takes R4 equivalence codes (equal, equivalent, wider, ...)");
+      } else if (m.key == "depends_on") {
+        // { property: value, ... } or [{ property, system, value }, ...]
+        if (v.kind == ValueKind::kObject) {
+          for (uint32_t j = 0; j < v.obj->size; ++j) {
+            std::string_view value = OptionText(env, v.obj->members[j].value, &bad);
+            if (!value.empty()) topt.depends_on.push_back({std::string(v.obj->members[j].key), {}, std::string(value)});
+          }
+        } else if (v.kind == ValueKind::kArray) {
+          for (uint32_t j = 0; j < v.arr->size; ++j) {
+            Value c = vm::Deref(env, v.arr->items[j]);
+            if (c.kind != ValueKind::kObject) {
+              bad = true;
+              break;
+            }
+            std::string_view property = OptionText(env, vm::ObjectGet(c.obj, "property"), &bad);
+            std::string_view system = OptionText(env, vm::ObjectGet(c.obj, "system"), &bad);
+            std::string_view value = OptionText(env, vm::ObjectGet(c.obj, "value"), &bad);
+            if (property.empty()) bad = true;
+            if (!value.empty()) topt.depends_on.push_back({std::string(property), std::string(system), std::string(value)});
+          }
+        } else {
+          bad = true;
+        }
+        if (bad) {
+          return bad_option("'depends_on' takes an object of property: value, or a list of {property, system, value}");
+        }
+      } else if (m.key == "source_system") {
+        source_system = OptionText(env, v, &bad);
+      } else if (m.key == "target_system") {
+        topt.target_system = std::string(OptionText(env, v, &bad));
+      } else {
+        return bad_option("unknown option '" + std::string(m.key) +
+                          "' (equivalence, depends_on, source_system, target_system)");
+      }
+      if (bad) return bad_option("'" + std::string(m.key) + "' must be text");
+    }
+  } else if (!vm::IsEmpty(env, opts)) {
+    return bad_option("the options must be an object");
+  }
+  auto all = p.store->TranslateAll(p.term_canonical[ref_index], source_system, text, topt);
+  if (!all.ok()) {
+    error_text = "terminology store: " + std::string(all.status().message());
+    *code = all.status().code();
+    return false;
+  }
+  if (options.trace) {
+    ErrorContext where;
+    p.Locate(pc, &where);
+    out->trace.push_back("translate via " + ref.url + ": " + (all->empty() ? "unmapped" : "mapped as " + (*all)[0].equivalence) +
+                         " at " + where.map_file + ":" + std::to_string(where.map_line) + ":" +
+                         std::to_string(where.map_col));
+  }
+  if (all->empty()) return Unmapped(p, ref_index, mode, text, pc, out, result, code);
+  const term::Match& best = all->front();
+  if (want_coding) {
+    vm::Object* o = vm::NewObject(arena, 3);
+    if (!best.system.empty()) vm::ObjectSet(arena, o, "system", Value::String(arena.Copy(best.system)));
+    vm::ObjectSet(arena, o, "code", Value::String(arena.Copy(best.code)));
+    if (!best.display.empty()) vm::ObjectSet(arena, o, "display", Value::String(arena.Copy(best.display)));
+    *result = Value::MakeObject(o);
+  } else {
+    *result = Value::String(arena.Copy(best.code));
+  }
+  return true;
+}
+
+// subsumes(a, b, "system"): absent when a code is empty or not in the code system.
+bool RunContext::Impl::Subsumes(const Program::Impl& p, uint32_t ref_index, const Value& a, const Value& b,
+                                const vm::ValueEnv& env, Value* result, StatusCode* code) {
+  const bytecode::TermRef& ref = p.code.term_refs[ref_index];
+  *result = Value();
+  Value av = vm::Deref(env, a), bv = vm::Deref(env, b);
+  if (vm::IsEmpty(env, av) || vm::IsEmpty(env, bv)) return true;
+  std::string first(vm::ToString(env, av));  // ToString may reuse the scratch buffer for the second
+  auto s = p.store->Subsumes(ref.url, first, vm::ToString(env, bv), ref.version);
+  if (!s.ok()) {
+    if (s.status().code() == StatusCode::kNotFound) return true;  // the system is bound at load: a code is unknown
+    error_text = "terminology store: " + std::string(s.status().message());
+    *code = s.status().code();
+    return false;
+  }
+  *result = Value::String(term::SubsumptionName(*s));  // static text
+  return true;
+}
+
+// lookup(code, "system", name): "display", the found_concept's status, the first value of property `name`, or
+// the designation whose language or use code is `name`; absent when there is none.
+bool RunContext::Impl::LookupProperty(const Program::Impl& p, uint32_t ref_index, const Value& code_arg,
+                                      const Value& name_arg, const vm::ValueEnv& env, Value* result,
+                                      StatusCode* code) {
+  const bytecode::TermRef& ref = p.code.term_refs[ref_index];
+  *result = Value();
+  Value cv = vm::Deref(env, code_arg), nv = vm::Deref(env, name_arg);
+  if (vm::IsEmpty(env, cv) || vm::IsEmpty(env, nv)) return true;
+  std::string name(vm::ToString(env, nv));
+  auto c = p.store->Lookup(ref.url, vm::ToString(env, cv), ref.version);
+  if (!c.ok()) {
+    error_text = "terminology store: " + std::string(c.status().message());
+    *code = c.status().code();
+    return false;
+  }
+  if (!c->has_value()) return true;
+  const term::Concept& found_concept = **c;
+  std::string_view found;
+  if (name == "display") {
+    found = found_concept.display;
+  } else {
+    for (const term::Property& prop : found_concept.properties) {
+      if (prop.code == name) {
+        found = prop.value;
+        break;
+      }
+    }
+    if (found.empty() && name == "status") found = found_concept.status;
+    if (found.empty()) {
+      for (const term::Designation& d : found_concept.designations) {
+        if (d.language == name || d.use_code == name) {
+          found = d.value;
+          break;
+        }
+      }
+    }
+  }
+  if (!found.empty()) *result = Value::String(arena.Copy(found));
   return true;
 }
 
@@ -1100,6 +1300,32 @@ next_insn:
       CW_CASE(TRANSLATE) {
         pc += 1;
         if (!Translate(p, AUX_, C_, R[B_], env, options, cur, out, &R[A_], &err_code)) {
+          err = error_text.c_str();
+          goto fail;
+        }
+        CHECK_ARENA();
+        CW_NEXT();
+      }
+      CW_CASE(TRANSLATEX) {
+        pc += 1;
+        if (!TranslateWith(p, AUX_, C_, R[B_], R[B_ + 1], env, options, cur, out, &R[A_], &err_code)) {
+          err = error_text.c_str();
+          goto fail;
+        }
+        CHECK_ARENA();
+        CW_NEXT();
+      }
+      CW_CASE(SUBSUMES) {
+        pc += 1;
+        if (!Subsumes(p, AUX_, R[B_], R[B_ + 1], env, &R[A_], &err_code)) {
+          err = error_text.c_str();
+          goto fail;
+        }
+        CW_NEXT();
+      }
+      CW_CASE(LOOKUPP) {
+        pc += 1;
+        if (!LookupProperty(p, AUX_, R[B_], R[B_ + 1], env, &R[A_], &err_code)) {
           err = error_text.c_str();
           goto fail;
         }

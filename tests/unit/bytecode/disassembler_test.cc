@@ -11,7 +11,7 @@
 namespace crosswalk::bytecode {
 namespace {
 
-constexpr std::string_view kEveryOpcodeListing = R"(; crosswalk bytecode format 2
+constexpr std::string_view kEveryOpcodeListing = R"(; crosswalk bytecode format 3
 files:
   0  "maps/adt_a01.cw"
 constants:
@@ -31,7 +31,7 @@ term refs:
   T2      valueset    "http://example.org/vs/x"
 maps:
   map "adt_a01_patient" hl7v2 "ADT^A01" -> fhir F0
-function F0 "main" params 0 registers 10 code [0, 68)
+function F0 "main" params 0 registers 10 code [0, 74)
         ; maps/adt_a01.cw:1:1
      0  NOP
      1  LOADK      R0 K1                        ; "Patient"
@@ -83,15 +83,18 @@ function F0 "main" params 0 registers 10 code [0, 68)
     56  TRANSLATE  R1 R0 6 T0                   ; unmapped=warn coding, "http://example.org/cm/sex"
     58  LOOKUP     R1 R0 T1                     ; "http://loinc.org"
     60  MEMBER     R1 R0 R0 T2                  ; "http://example.org/vs/x"
-    62  JMPIFNOT   R2 +2                        ; -> 65
-    63  FAILR      R0 K1                        ; "Patient"
-    65  JMPIFNOT   R2 +1                        ; -> 67
-    66  FAIL       R0
+    62  TRANSLATEX R1 R0 1 T0                   ; unmapped=keep, "http://example.org/cm/sex"
+    64  SUBSUMES   R1 R0 T1                     ; "http://loinc.org"
+    66  LOOKUPP    R1 R0 T1                     ; "http://loinc.org"
+    68  JMPIFNOT   R2 +2                        ; -> 71
+    69  FAILR      R0 K1                        ; "Patient"
+    71  JMPIFNOT   R2 +1                        ; -> 73
+    72  FAIL       R0
         ; maps/adt_a01.cw:9:1
-    67  RET        R6
-function F1 "helper" params 2 registers 3 code [68, 69)
+    73  RET        R6
+function F1 "helper" params 2 registers 3 code [74, 75)
         ; maps/adt_a01.cw:12:3
-    68  RET        R0
+    74  RET        R0
 )";
 
 TEST(DisassemblerTest, EveryOpcodeGolden) {

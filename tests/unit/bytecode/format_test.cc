@@ -14,9 +14,9 @@ namespace crosswalk::bytecode {
 namespace {
 
 TEST(FormatTest, VersionAndMagic) {
-  EXPECT_EQ(kFormatVersion, 2);
+  EXPECT_EQ(kFormatVersion, 3);
   EXPECT_EQ(kMinFormatVersion, 1);
-  EXPECT_EQ(kMaxFormatVersion, 2);
+  EXPECT_EQ(kMaxFormatVersion, 3);
   EXPECT_EQ(std::string_view(kMagic, 4), "CWBC");
   EXPECT_EQ(kHeaderSize, 20u);
   EXPECT_EQ(kSectionEntrySize, 12u);
@@ -31,13 +31,16 @@ TEST(FormatTest, OpcodeNumbersArePinned) {
                             "RET",      "FAIL",   "WARN",     "V2SEG",    "V2SEGS",     "V2GROUPS", "V2FIELD",
                             "V2COMP",   "TRANSLATE", "LOOKUP", "MEMBER", "ITERINDEX", "MERGE", "V2DIRECT",
                             // format 2
-                            "FAILR",    "WARNR"};
+                            "FAILR",    "WARNR",
+                            // format 3
+                            "TRANSLATEX", "SUBSUMES", "LOOKUPP"};
   ASSERT_EQ(std::size(expected), static_cast<size_t>(kOpCount));
   for (int i = 0; i < kOpCount; ++i) EXPECT_EQ(kOpInfo[i].name, expected[i]) << i;
   static_assert(kOpCount <= 256);
   EXPECT_EQ(kOpCountFormat1, 49);
   EXPECT_EQ(OpCountOfFormat(1), 49);
-  EXPECT_EQ(OpCountOfFormat(2), kOpCount);
+  EXPECT_EQ(OpCountOfFormat(2), 51);
+  EXPECT_EQ(OpCountOfFormat(3), kOpCount);
 }
 
 TEST(FormatTest, SectionIdsAndTagsArePinned) {
@@ -67,7 +70,7 @@ TEST(FormatTest, Crc32cKnownAnswers) {
 // The exact bytes of the smallest program: a change here is a format change.
 TEST(FormatTest, MinimalProgramBytesArePinned) {
   std::string b = WriteProgram(testing::MinimalProgram());
-  const unsigned char expected_prefix[] = {'C', 'W', 'B', 'C', 2, 0, 0, 0, 7, 0, 0, 0};
+  const unsigned char expected_prefix[] = {'C', 'W', 'B', 'C', 3, 0, 0, 0, 7, 0, 0, 0};
   ASSERT_GE(b.size(), sizeof(expected_prefix));
   EXPECT_EQ(b.substr(0, sizeof(expected_prefix)),
             std::string(reinterpret_cast<const char*>(expected_prefix), sizeof(expected_prefix)));
@@ -82,8 +85,8 @@ TEST(FormatTest, MinimalProgramBytesArePinned) {
 // purpose, the writer changed the encoding; if the test program changed, update the numbers.
 TEST(FormatTest, EveryOpcodeFileIsPinned) {
   std::string b = WriteProgram(testing::EveryOpcodeProgram());
-  EXPECT_EQ(b.size(), 616u);
-  EXPECT_EQ(Crc32c(b), 0x68DD6BDFu);
+  EXPECT_EQ(b.size(), 640u);
+  EXPECT_EQ(Crc32c(b), 0xFE0C256Cu);
 }
 
 }  // namespace

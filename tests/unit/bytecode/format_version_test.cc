@@ -71,6 +71,7 @@ TEST(FormatVersionTest, Format1FileMayNotUseFormat2Opcodes) {
         << v1.status().ToString();
     EXPECT_FALSE(VerifyProgram(p, 1).ok());
     EXPECT_TRUE(VerifyProgram(p, 2).ok());
+    EXPECT_TRUE(VerifyProgram(p, 3).ok());
   }
 }
 
@@ -78,12 +79,41 @@ TEST(FormatVersionTest, FormatRangeIsChecked) {
   std::string b = WriteProgram(testing::MinimalProgram());
   EXPECT_EQ(b[kVersionOffset], static_cast<char>(kFormatVersion));
   EXPECT_TRUE(ReadProgram(AsFormat1(b)).ok()) << "a format-1 file without format-2 opcodes loads";
-  std::string v3 = b;
-  v3[kVersionOffset] = 3;
-  testing::Reseal(v3);
-  Result<Program> r = ReadProgram(v3);
+  std::string v4 = b;
+  v4[kVersionOffset] = 4;
+  testing::Reseal(v4);
+  Result<Program> r = ReadProgram(v4);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnimplemented) << r.status().ToString();
+}
+
+// Format 3 appended TRANSLATEX, SUBSUMES and LOOKUPP (terminology calls with a second operand): a file that
+// says format 2 (or 1) may not use them.
+TEST(FormatVersionTest, OlderFilesMayNotUseFormat3Opcodes) {
+  for (Op op : {Op::TRANSLATEX, Op::SUBSUMES, Op::LOOKUPP}) {
+    SCOPED_TRACE(std::string(Info(op).name));
+    Program p;
+    p.term_refs.push_back({op == Op::TRANSLATEX ? TermRef::Type::kConceptMap : TermRef::Type::kCodeSystem, "urn:x", ""});
+    testing::Asm a(p.code);
+    a.ABCX(op, 0, 0, 0, 0);
+    a.ABC(Op::RET, 0);
+    p.functions.push_back({"f", 0, 2, 0, a.pc()});
+    EXPECT_TRUE(VerifyProgram(p, 3).ok()) << VerifyProgram(p, 3).ToString();
+    EXPECT_FALSE(VerifyProgram(p, 2).ok());
+    EXPECT_FALSE(VerifyProgram(p, 1).ok());
+    std::string v2 = WriteProgram(p);
+    v2[kVersionOffset] = 2;
+    testing::Reseal(v2);
+    Result<Program> r = ReadProgram(v2);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kCorrupt) << r.status().ToString();
+    // B is a register pair: R0 with one register is out of range; a wrong kind of term ref is refused.
+    p.functions[0].num_registers = 1;
+    EXPECT_FALSE(VerifyProgram(p).ok());
+    p.functions[0].num_registers = 2;
+    p.term_refs[0].type = TermRef::Type::kValueSet;
+    EXPECT_FALSE(VerifyProgram(p).ok());
+  }
 }
 
 // FAILR/WARNR's AUX is the shown text: a string constant, checked like SETK's key.

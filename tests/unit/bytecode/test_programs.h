@@ -102,6 +102,9 @@ inline Program EveryOpcodeProgram() {
   a.ABCX(Op::TRANSLATE, 1, 0, static_cast<uint32_t>(UnmappedPolicy::kWarn) | kTranslateWantCoding, 0);
   a.ABCX(Op::LOOKUP, 1, 0, 0, 1);
   a.ABCX(Op::MEMBER, 1, 0, 0, 2);
+  a.ABCX(Op::TRANSLATEX, 1, 0, static_cast<uint32_t>(UnmappedPolicy::kKeep), 0);
+  a.ABCX(Op::SUBSUMES, 1, 0, 0, 1);
+  a.ABCX(Op::LOOKUPP, 1, 0, 0, 1);
   a.AD(Op::JMPIFNOT, 2, 2);
   a.ABCX(Op::FAILR, 0, 0, 0, 1);
   a.AD(Op::JMPIFNOT, 2, 1);
