@@ -14,6 +14,7 @@
 #include "bytecode/writer.h"
 #include "diag/sink.h"
 #include "lower/lower.h"
+#include "sema/fhir_check.h"
 #include "parse/parse_adapter.h"
 
 namespace crosswalk::compiler {
@@ -81,6 +82,7 @@ class Driver {
       lopts.max_constant_bytes = std::min<uint64_t>(options_.max_constant_bytes, bytecode::kMaxStringBytes);
       lopts.max_constant_pool_bytes = options_.max_constant_pool_bytes;
       lopts.warn_undeclared_z_segments = options_.warn_undeclared_z_segments;
+      CheckFhir(units_, sink_);
       Lower(units_, paths, lopts, sink_, &program);
     }
     if (!sink_.has_errors()) {

@@ -1,6 +1,6 @@
-// HL7 v2 paths: fields, components, repetitions, subcomponents, Z-segments, is_null.
-map Adt : hl7v2 "ADT^A01" -> fhir "Patient" {
-  resourceType: "Patient"
+// HL7 v2 paths: fields, components, repetitions, subcomponents, Z-segments, is_null. (JSON out: these fields are not FHIR, which the compiler checks)
+map Adt : hl7v2 "ADT^A01" -> json {
+  resource: "Patient"
   id: PID-3.1
   family: PID-5.1
   second: PID-3[2].4.1

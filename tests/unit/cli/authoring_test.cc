@@ -13,7 +13,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kMap = R"(map Adt : hl7v2 "ADT^*" -> fhir "Patient" {
+constexpr const char* kMap = R"(map Adt : hl7v2 "ADT^*" -> json {
   resourceType: "Patient"
   id: PID-3.1
   name[]: for xpn in PID-5 => { family: xpn.1, given[]: xpn.2 }

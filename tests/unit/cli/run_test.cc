@@ -76,12 +76,12 @@ TEST_F(CliTest, DirectoriesAndBatchesAccountForEveryMessage) {
 TEST_F(CliTest, Hl7v2TargetWritesEscapedEr7) {
   std::string src = Write("oru.cw", R"(map O : fhir "Observation" -> hl7v2 "ORU^R01" {
   segments[]: { id: "MSH", 3: "CW", 9: { 1: "ORU", 2: "R01" }, 10: Observation.id, 12: "2.5.1" }
-  segments[]: { id: "OBX", 1: "1", 2: "NM", 3: { 1: Observation.code.text, 3: "L" }, 5: string(Observation.v),
-                8: '""', 14: hl7_dtm(Observation.t) }
+  segments[]: { id: "OBX", 1: "1", 2: "NM", 3: { 1: Observation.code.text, 3: "L" }, 5: string(Observation.valueQuantity.value),
+                8: '""', 14: hl7_dtm(Observation.effectiveDateTime) }
 })");
   ASSERT_EQ(Tool("compile " + src + " -o " + Path("oru.cwb")).status, 0);
   std::string in = Write("obs.json", R"({"resourceType":"Observation","id":"o1","code":{"text":"A|B^C&D"},)"
-                                     R"("v":1.50,"t":"2024-03-12T08:10:00-05:00"})");
+                                     R"("valueQuantity":{"value":1.50},"effectiveDateTime":"2024-03-12T08:10:00-05:00"})");
   Proc p = Tool("run " + Path("oru.cwb") + " --in " + in);
   EXPECT_EQ(p.status, 0) << p.err;
   EXPECT_EQ(p.out,
