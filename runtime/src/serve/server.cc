@@ -850,7 +850,7 @@ Server::Attempt Server::Deliver(DeliveryRecord* d, uint64_t random) {
     return dead(what + " (gave up after " + std::to_string(d->tries) + " tries)");
   }
   uint64_t delay = RetryDelayMs(options_.fhir, d->tries, r.retry_after_ms, random);
-  d->next_ms = UnixMs() + delay;
+  d->next_ms = UnixMs() + delay + 1;  // +1: UnixMs truncates, so `delay` whole milliseconds pass (Retry-After)
   d->last_error = what;
   Status st = inbox_->UpdateDelivery(*d);
   e.event = "retry";
