@@ -81,6 +81,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.parse
 import xml.etree.ElementTree as ET
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -359,7 +360,7 @@ def norm_value(v):
     s = str(v).strip()
     m = _LOCAL_URI.match(s)
     if m:
-        return 'local:' + m.group(1).replace(' ', '-'), None
+        return 'local:' + urllib.parse.unquote(m.group(1)).replace(' ', '-'), None
     m = _DT.match(s)
     if not m:
         return s, None
@@ -663,6 +664,7 @@ def self_test():
     check('MS local system', norm_value('http://example.com/v2-to-fhir-converter/Identifier/GOOD HOSP')[0],
           'local:GOOD-HOSP')
     check('our local system', norm_value('urn:id:GOOD HOSP')[0], 'local:GOOD-HOSP')
+    check('percent-encoded local system', norm_value('urn:id:GOOD%20HOSP')[0], 'local:GOOD-HOSP')
     bundle = {'resourceType': 'Bundle', 'id': 'x', 'type': 'batch', 'identifier': {'value': 'M1'},
               'meta': {'lastUpdated': '2024-01-01T00:00:00Z'},
               'entry': [
