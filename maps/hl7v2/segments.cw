@@ -35,10 +35,12 @@ def Entry(kind, n, resource) = PutEntry(kind, IdOf(kind, n), resource)
 // ---- MSH / EVN -------------------------------------------------------------------------------------------
 
 // MSH-4 sending facility -> the sender Organization (IG MSH[MessageHeader]: MSH-4 sender(Organization) by
-// HD[Organization], MSH-17 country code -> sender.address.country). Written when either is valued.
+// HD[Organization], MSH-17 country code -> sender.address.country). Written when either is valued. Its
+// identifiers are those of every other HD Organization (HdOrgIdentifiers), so references to it agree with
+// both converters'; the namespace id is also its name (a readable sender).
 def SenderOrganization(msh) {
   resourceType: "Organization"
-  identifier[]: { system: "urn:ietf:rfc:3986", value: HdUri(msh.4) } if HdUri(msh.4)
+  identifier[]: HdOrgIdentifiers(msh.4)
   name: msh.4.1 ?? msh.4.2
   address[]: { country: trim(msh.17) } if trim(msh.17)
 }
