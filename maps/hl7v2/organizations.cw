@@ -1,0 +1,62 @@
+// hl7v2.organizations: the organisations and devices of the message envelope (MSH, SFT), written once.
+//
+// IG maps: MSH[MessageHeader] (MSH-4 sender, MSH-6 / MSH-23 destination.receiver, MSH-22 responsible),
+// SFT[Device], XON[Organization], HD[Organization]. The Organizations are content-keyed party entries
+// (hl7v2.parties PartyEntry): the same organisation named twice in a message is one entry.
+//
+// API (for hl7v2.segments MessageHeader / HeaderEntries):
+//   SenderPartOf(msh)          MSH-22 as the sender Organization's partOf (FHIR-Converter)
+//   ResponsibleRef(msh)        MessageHeader.responsible: MSH-22
+//   HasReceiver(msh) / ReceiverRef(msh)  destination.receiver: MSH-23, else the MSH-6 facility
+//   EnvelopeOrgEntries(msh)    the entries the three references above need
+//   SoftwareDeviceEntries()    one Device per SFT segment (IG SFT[Device])
+
+import hl7v2.datatypes
+import hl7v2.parties
+
+// ---- MSH: responsible and receiving organisations ---------------------------------------------------------
+
+// MSH-22 sending responsible organization -> MessageHeader.responsible (IG MSH[MessageHeader], XON[Organization]).
+def ResponsibleRef(msh) = XonOrgRef(msh.22)
+
+// MSH-22 is also the organisation the sending facility belongs to: FHIR-Converter writes it as the sender's
+// partOf (the IG is silent; R4 Organization.partOf is that relation).
+def SenderPartOf(msh) = XonOrgRef(msh.22)
+
+// MSH-6 receiving facility -> Organization (IG HD[Organization]), part of MSH-23, the receiving responsible
+// organization (FHIR-Converter writes this partOf; the IG is silent).
+def ReceivingFacility(msh) = if HdOrganization(msh.6) then {
+  ...HdOrganization(msh.6)
+  partOf: XonOrgRef(msh.23)
+} else null
+
+// destination.receiver (IG MSH[MessageHeader]: MSH-23 the receiving responsible organization, else MSH-6
+// the receiving facility when MSH-23 is not valued).
+def HasReceiver(msh) = XonOrganization(msh.23) or HdOrganization(msh.6)
+def ReceiverRef(msh) = XonOrgRef(msh.23) ?? PartyRef(ReceivingFacility(msh))
+
+// The entries SenderPartOf, ResponsibleRef and ReceiverRef refer to (with the XON.6 assigners).
+def EnvelopeOrgEntries(msh) = [
+  XonOrgEntries(msh.22),
+  XonOrgEntries(msh.23),
+  PartyEntry(ReceivingFacility(msh))
+]
+
+// ---- SFT -> Device ----------------------------------------------------------------------------------------
+
+// SFT -> Device (IG SFT[Device]): manufacturer the vendor's name SFT-1.1 (when XON.10 is not valued: the
+// IG keeps an organisation with an id for R5's manufacturer reference), version SFT-2, deviceName SFT-3
+// (manufacturer-name), modelNumber SFT-4 (binary id), note SFT-5. (SFT-6, the install date, is an R5
+// Device.version element the IG carries as a cross-version extension: not written.)
+def SoftwareDevice(sft) = if trim(sft.1.1) or trim(sft.2) or trim(sft.3) or trim(sft.4) then {
+  resourceType: "Device"
+  manufacturer: trim(sft.1.1) if not trim(sft.1.10)
+  deviceName[]: { name: trim(sft.3), type: "manufacturer-name" } if trim(sft.3)
+  modelNumber: trim(sft.4)
+  version[]: { value: trim(sft.2) } if trim(sft.2)
+  note[]: { text: trim(sft.5) } if trim(sft.5)
+} else null
+
+// One Device per SFT segment of the message (the IG's message maps: the software that handled the message,
+// Provenance[1].entity.what; FHIR-Converter writes the Device alone).
+def SoftwareDeviceEntries() = for sft in SFT => PartyEntry(SoftwareDevice(sft))
