@@ -10,6 +10,7 @@
 import hl7v2.parties
 import hl7v2.datatypes
 import hl7v2.places
+import hl7v2.organizations
 
 // ---- Bundle plumbing ------------------------------------------------------------------------------------
 
@@ -43,6 +44,7 @@ def SenderOrganization(msh) {
   identifier[]: HdOrgIdentifiers(msh.4)
   name: msh.4.1 ?? msh.4.2
   address[]: { country: trim(msh.17) } if trim(msh.17)
+  partOf: SenderPartOf(msh)
 }
 def HasSender(msh) = msh.4 or trim(msh.17)
 
@@ -70,9 +72,10 @@ def MessageHeader(msh, focus) {
     name: receiving.1
     endpoint: HdEndpoint(receiving) ?? HdEndpoint(msh.6)
     "_endpoint": DataAbsentUnknown() if not (HdEndpoint(receiving) ?? HdEndpoint(msh.6))
-    receiver: { display: msh.6.1 ?? msh.6.2 } if msh.6
-  } if msh.5 or msh.6 or msh.25
+    receiver: ReceiverRef(msh)
+  } if msh.5 or msh.6 or msh.25 or HasReceiver(msh)
   sender: Ref("Organization", "sender") if HasSender(msh)
+  responsible: ResponsibleRef(msh)
   let sending = if msh.24 then msh.24 else msh.3
   source: {
     name: sending.1
@@ -643,6 +646,8 @@ def HeaderEntries(focus) {
   return [
     Entry("MessageHeader", 1, MessageHeader(MSH, focus)),
     Entry("Organization", "sender", SenderOrganization(MSH)) if HasSender(MSH),
+    EnvelopeOrgEntries(MSH),
+    SoftwareDeviceEntries(),
     Entry("Provenance", 1, source) if source.recorded,
     HdDeviceEntry(MSH-3) if source.recorded,
     Entry("Provenance", "EVN", event) if EVN and event.recorded,
