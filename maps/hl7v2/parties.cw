@@ -64,16 +64,18 @@ def HdOrganization(hd) = if trim(hd.1) or trim(hd.2) then {
 
 // The identifiers of an HD (IG HD[Organization]): [namespace id, universal id with its type]. The IG gives
 // neither a system unless the universal id is a URI; as FHIR-Converter does, a local name is its own
-// namespace (urn:id:<HD.1>) and a universal id that is no URI is in the namespace of its type
-// (urn:id:<HD.3>: an HCD designator, a DNS name, a local id), so that every identifier has a system.
+// namespace (urn:id:<HD.1>) and a universal id of a type that has no URI form is in the namespace of its
+// type (urn:id:<HD.3>: an HCD designator, a DNS name, a CLIA number, a local id). An id typed ISO, UUID or
+// URI that is not one ("Maven EDSS" typed ISO) gets no system: its type would say what it is not.
 def HdOrgIdentifiers(hd) = [
   { system: "urn:id:${UriText(hd.1)}", value: trim(hd.1) } if trim(hd.1),
   {
     type: { coding[]: { system: CS_V2_0301, code: trim(hd.3), display: lookup(trim(hd.3), CS_V2_0301) } } if trim(hd.3)
-    system: if HdUri(hd) then "urn:ietf:rfc:3986" else if trim(hd.3) then "urn:id:${UriText(hd.3)}" else null
+    system: if HdUri(hd) then "urn:ietf:rfc:3986" else if HasLocalIdType(hd.3) then "urn:id:${UriText(hd.3)}" else null
     value: HdUri(hd) ?? trim(hd.2)
   } if trim(hd.2)
 ]
+def HasLocalIdType(type) = trim(type) and not contains(["ISO", "UUID", "GUID", "URI"], upper(trim(type)))
 
 def HdOrgRef(hd) = PartyRef(HdOrganization(hd))
 def HdOrgEntry(hd) = PartyEntry(HdOrganization(hd))
