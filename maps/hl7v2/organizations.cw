@@ -60,3 +60,22 @@ def SoftwareDevice(sft) = if trim(sft.1.1) or trim(sft.2) or trim(sft.3) or trim
 // One Device per SFT segment of the message (the IG's message maps: the software that handled the message,
 // Provenance[1].entity.what; FHIR-Converter writes the Device alone).
 def SoftwareDeviceEntries() = for sft in SFT => PartyEntry(SoftwareDevice(sft))
+
+// ---- assigning authorities of the identifiers of other segments ------------------------------------------
+// The Organization entries that AssignedIdentifier(s) (hl7v2.parties; IG CX[Identifier] CX.4 ->
+// assigner(Organization)) refers to, for the identifiers a segment map writes.
+
+// PV1-19 visit number, PV1-50 alternate visit id, PV1-5 preadmit number (first repetitions: Encounter) and
+// PV1-54 service episode (EpisodeOfCare).
+def VisitAssignerEntries(pv1) = [
+  AssignerEntry(pv1.19.4) if trim(pv1.19.1),
+  AssignerEntry(pv1.50.4) if trim(pv1.50.1),
+  AssignerEntry(pv1.5.4) if trim(pv1.5.1),
+  AssignerEntry(pv1.54.4) if trim(pv1.54.1)
+]
+
+// NK1-12 next of kin's identifiers, NK1-33 its other identifiers (RelatedPerson).
+def KinAssignerEntries(nk1) = [IdentifierEntries(nk1.12), IdentifierEntries(nk1.33)]
+
+// GT1-2 guarantor number, GT1-19 guarantor's identifiers (RelatedPerson).
+def GuarantorAssignerEntries(gt1) = [IdentifierEntries(gt1.2), IdentifierEntries(gt1.19)]

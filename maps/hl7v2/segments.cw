@@ -265,10 +265,10 @@ def LocationStatus(pv1, fixedStatus) = match fixedStatus { "planned" => "planned
 def Encounter(pv1, pv2, fixedStatus) {
   resourceType: "Encounter"
   identifier[]: {
-    ...Identifier(pv1.19)
+    ...AssignedIdentifier(pv1.19)
     type: { coding[]: { system: CS_V2_0203, code: "VN", display: lookup("VN", CS_V2_0203) }, text: "visit number" }
   } if trim(pv1.19.1)
-  identifier[]: Identifier(pv1.50) if trim(pv1.50.1)
+  identifier[]: AssignedIdentifier(pv1.50) if trim(pv1.50.1)
   status: fixedStatus ?? (if pv1.45 then "finished"
                           else translate(pv1.2, CM_0004_ENCOUNTER_STATUS) ?? "unknown")
   class: translate_coding(pv1.2, CM_0004_V3_ACTCODE)
@@ -297,7 +297,7 @@ def Encounter(pv1, pv2, fixedStatus) {
   account[]: Ref("Account", "PID-18") if PID and HasAccount(PID)
   episodeOfCare[]: Ref("EpisodeOfCare", "PV1-54") if EpisodeOfCare(pv1)
   hospitalization: {
-    preAdmissionIdentifier: Identifier(pv1.5) if pv1.5.1
+    preAdmissionIdentifier: AssignedIdentifier(pv1.5) if pv1.5.1
     admitSource: CodeableConcept(pv1.14) if pv1.14
     reAdmission: { coding[]: translate_coding(pv1.13.1, CM_0092_V2_0092) } if pv1.13
     specialArrangement[]: for cwe in pv1.15 where cwe.1 or cwe.2 => CodeableConcept(cwe)
@@ -331,7 +331,7 @@ def EncounterLocation(ref, status, temporary) = if ref.reference then {
 def EpisodeOfCare(pv1) = if trim(pv1.54.1) and PID then {
   resourceType: "EpisodeOfCare"
   extension[]: { url: "http://hl7.org/fhir/StructureDefinition/resource-instance-description", valueString: trim(pv1.53) } if trim(pv1.53)
-  identifier[]: Identifier(pv1.54)
+  identifier[]: AssignedIdentifier(pv1.54)
   status: if pv1.45 then "finished" else "active"
   patient: Ref("Patient", 1)
 } else null
@@ -350,6 +350,7 @@ def EncounterEntries(pv1, pv2, fixedStatus) = [
 // The Account, Locations, Practitioners and roles an Encounter made from this PV1 (and PV2) refers to.
 def EncounterPlacesAndPeople(pv1, pv2) = [
   AccountEntry(),
+  VisitAssignerEntries(pv1),
   Entry("EpisodeOfCare", "PV1-54", EpisodeOfCare(pv1)) if EpisodeOfCare(pv1),
   DischargeLocationEntry(pv1.37),
   distinct([LocationEntriesWith(pv1.3, pv1.40), LocationEntries(pv1.6), LocationEntries(pv1.11), LocationEntries(pv1.42),
@@ -396,8 +397,8 @@ def SsnIdentifier(ssn, typeCode) = if trim(ssn) then {
 // NK1-8/9 period.
 def RelatedPerson(nk1) {
   resourceType: "RelatedPerson"
-  identifier[]: Identifiers(nk1.12)
-  identifier[]: Identifiers(nk1.33)
+  identifier[]: AssignedIdentifiers(nk1.12)
+  identifier[]: AssignedIdentifiers(nk1.33)
   identifier[]: SsnIdentifier(nk1.37, "SS")
   patient: PatientRef()
   relationship[]: Relationship(nk1.3)
@@ -444,7 +445,7 @@ def IsKin(nk1) = nk1.2 or nk1.3 or nk1.30
 
 // The RelatedPerson entries of the message's NK1 segments, keyed by position (set ids repeat in real feeds);
 // part of PersonEntries, and written by the ORU map too (IG ORU_R01: PATIENT.NK1 -> RelatedPerson).
-def KinEntries() = for nk1, i in NK1 where IsKin(nk1) => Entry("RelatedPerson", i + 1, RelatedPerson(nk1))
+def KinEntries() = for nk1, i in NK1 where IsKin(nk1) => [Entry("RelatedPerson", i + 1, RelatedPerson(nk1)), KinAssignerEntries(nk1)]
 
 // ---- IN1 / IN2 -> Coverage (+ the payor, policy holder and insured) ----------------------------------------
 
@@ -544,8 +545,8 @@ def InsuranceEntries(ins, n) = [
 def GuarantorIsPerson(gt1) = gt1.3 and upper(trim(gt1.11.1)) != "SEL"
 def Guarantor(gt1) {
   resourceType: "RelatedPerson"
-  identifier[]: Identifiers(gt1.2)
-  identifier[]: Identifiers(gt1.19)
+  identifier[]: AssignedIdentifiers(gt1.2)
+  identifier[]: AssignedIdentifiers(gt1.19)
   identifier[]: SsnIdentifier(gt1.12, "SB")
   patient: PatientRef()
   relationship[]: Relationship(gt1.11)
@@ -561,7 +562,7 @@ def Guarantor(gt1) {
 // guarantors of the message's GT1 segments (party, GT1-13/14 period).
 def PatientAccount(pid) {
   resourceType: "Account"
-  identifier[]: Identifiers(pid.18)
+  identifier[]: AssignedIdentifiers(pid.18)
   status: "active"
   subject[]: Ref("Patient", 1)
   for gt1, i in GT1 where GuarantorIsPerson(gt1) {
@@ -572,7 +573,7 @@ def PatientAccount(pid) {
 def HasAccount(pid) = pid.18.1
 // The Account entry: written with the Encounter (whose account it is) when there is one, else with the
 // message's people (PersonEntries(withEncounter) is called with whether EncounterEntries was).
-def AccountEntry() = if PID and HasAccount(PID) then Entry("Account", "PID-18", PatientAccount(PID)) else null
+def AccountEntry() = if PID and HasAccount(PID) then [Entry("Account", "PID-18", PatientAccount(PID)), IdentifierEntries(PID-18)] else null
 
 // ---- AL1 -> AllergyIntolerance ---------------------------------------------------------------------------
 
@@ -661,7 +662,7 @@ def HeaderEntries(focus) {
 // (An array of arrays appended with `entry[]:` appends the inner items: a Coverage and its payor.)
 def PersonEntries(withEncounter) = [
   KinEntries(),
-  for gt1, i in GT1 where GuarantorIsPerson(gt1) and PID => Entry("RelatedPerson", "GT1-${i + 1}", Guarantor(gt1)),
+  for gt1, i in GT1 where GuarantorIsPerson(gt1) and PID => [Entry("RelatedPerson", "GT1-${i + 1}", Guarantor(gt1)), GuarantorAssignerEntries(gt1)],
   AccountEntry() if not withEncounter,
   for al1, i in AL1 where al1.3 => Entry("AllergyIntolerance", i + 1, AllergyIntolerance(al1)),
   for dg1, i in DG1 where dg1.3 or dg1.4 => Entry("Condition", i + 1, Condition(dg1, withEncounter)),
