@@ -79,3 +79,29 @@ def KinAssignerEntries(nk1) = [IdentifierEntries(nk1.12), IdentifierEntries(nk1.
 
 // GT1-2 guarantor number, GT1-19 guarantor's identifiers (RelatedPerson).
 def GuarantorAssignerEntries(gt1) = [IdentifierEntries(gt1.2), IdentifierEntries(gt1.19)]
+
+// ---- organisations with more than an XON -----------------------------------------------------------------
+
+// NK1-13 the contact's organization, with its contact person NK1-30 (name), NK1-31 (telecom) and NK1-32
+// (address) -> the Patient.contact organization (IG NK1[Patient]: contact.organization(Organization) by
+// XON[Organization], Organization.contact from NK1-30/31/32; FHIR-Converter writes the same). Only when
+// NK1-13 names the organisation: an Organization has a name or an identifier (R4 org-1).
+def KinOrganization(nk1) = if XonOrganization(nk1.13) then {
+  ...XonOrganization(nk1.13)
+  contact[]: {
+    name: first(HumanNames(nk1.30))
+    telecom[]: ContactPoints(nk1.31)
+    address: first(Addresses(nk1.32))
+  } if nk1.30 or nk1.31 or nk1.32
+} else null
+def KinOrgRef(nk1) = PartyRef(KinOrganization(nk1))
+def KinOrgEntries(nk1) = if KinOrganization(nk1) then [PartyEntry(KinOrganization(nk1)), AssignerEntry(nk1.13.6) if trim(nk1.13.10 ?? nk1.13.3)] else null
+
+// OBX-23 performing organization with its address OBX-24 (IG OBX[Observation]: performer(Organization) or the
+// medical director's PractitionerRole.organization, Organization.address from OBX-24).
+def PerformingOrganization(obx) = if XonOrganization(obx.23) then {
+  ...XonOrganization(obx.23)
+  address[]: Addresses(obx.24)
+} else null
+def PerformingOrgRef(obx) = PartyRef(PerformingOrganization(obx))
+def PerformingOrgEntries(obx) = if PerformingOrganization(obx) then [PartyEntry(PerformingOrganization(obx)), AssignerEntry(obx.23.6) if trim(obx.23.10 ?? obx.23.3)] else null
