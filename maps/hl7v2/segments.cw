@@ -433,7 +433,7 @@ def PatientContact(nk1) {
     telecom[]: for xtn in nk1.41 where HasXtn(xtn) => ContactPoint(xtn)
     address: first(Addresses(nk1.4))
     gender: translate(nk1.15, CM_0001_ADMINISTRATIVE_GENDER)
-    organization: { display: trim(nk1.13.1) } if trim(nk1.13.1)
+    organization: KinOrgRef(nk1)
     period: { start: datetime(nk1.8), end: datetime(nk1.9) }
   }
   // R4 pat-1: a contact has a name, telecom, address or organisation (a bare relationship is no contact).
@@ -631,7 +631,8 @@ def Procedure(pr1, withEncounter) {
 // ---- the common head of every bundle: Patient, MessageHeader, Provenance ------------------------------
 // Each *Entry/*Entries function returns an entry or an array of entries; `entry[]:` appends them.
 
-def PatientEntry(pid, pd1) = [Entry("Patient", 1, Patient(pid, pd1)), PatientParties(pid, pd1)]
+def PatientEntry(pid, pd1) = [Entry("Patient", 1, Patient(pid, pd1)), PatientParties(pid, pd1),
+                              for nk1 in NK1 where IsKin(nk1) => KinOrgEntries(nk1)]
 
 // The envelope of every Bundle: the MessageHeader (always: R4 source.endpoint is data-absent when MSH-3 is
 // empty, as the IG says), the sender Organization, and the Provenances of the message (MSH source, EVN
