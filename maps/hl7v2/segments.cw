@@ -90,10 +90,12 @@ def MessageHeader(msh, focus) {
 }
 
 const PARTICIPANT_TYPE = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
-// The author of the message: the sender Organization; a message that names no sender (no MSH-4, MSH-17) has
-// an author all the same, unknown: R4 requires agent.who, and the IG's rule for a required element the
-// message does not give is the data-absent-reason extension (as for source.endpoint), not a made-up party.
-def SenderRef(msh) = if HasSender(msh) then Ref("Organization", "sender") else DataAbsentUnknown()
+// The author of the message (IG MSH[Provenance-Source], MSH[Provenance-Operator]): the sending responsible
+// organization MSH-22 when valued (its entry: hl7v2.organizations EnvelopeOrgEntries), else the sender
+// Organization (MSH-4); a message that names neither (no MSH-22, MSH-4, MSH-17) has an author all the same,
+// unknown: R4 requires agent.who, and the IG's rule for a required element the message does not give is the
+// data-absent-reason extension (as for source.endpoint), not a made-up party.
+def SenderRef(msh) = ResponsibleRef(msh) ?? (if HasSender(msh) then Ref("Organization", "sender") else DataAbsentUnknown())
 def Agent(type, who) = { type: { coding[]: { system: PARTICIPANT_TYPE, code: type } }, who: who }
 
 // MSH -> Provenance (IG MSH[Provenance-Source]): the message as the source of what the Bundle holds.
