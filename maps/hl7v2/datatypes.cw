@@ -162,6 +162,14 @@ def TypedIdentifier(ei, typeCode) {
   ...EntityIdentifier(ei)
 }
 
+// EI -> a Device identifier (IG OBX[Observation] OBX-18 -> device(Device.identifier), EI[Identifier-System]):
+// EntityIdentifier with the type of its universal id EI.4 (v2-0301, display from the store), as
+// FHIR-Converter writes it. An equipment id given by its universal id alone is still an identifier (system).
+def DeviceIdentifier(ei) {
+  ...EntityIdentifier(ei)
+  type: { coding[]: { system: V2System("0301"), code: trim(ei.4), display: lookup(trim(ei.4), "http://terminology.hl7.org/CodeSystem/v2-0301") } } if trim(ei.4)
+}
+
 // ---- names, addresses, telecom -------------------------------------------------------------------------
 
 // XPN -> HumanName (IG XPN[HumanName]). XPN.7 name type through table-hl70200-to-name-use.

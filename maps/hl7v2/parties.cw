@@ -62,15 +62,20 @@ def HdOrganization(hd) = if trim(hd.1) or trim(hd.2) then {
   identifier[]: HdOrgIdentifiers(hd)
 } else null
 
-// The identifiers of an HD (IG HD[Organization]): [namespace id, universal id with its type].
+// The identifiers of an HD (IG HD[Organization]): [namespace id, universal id with its type]. The IG gives
+// neither a system unless the universal id is a URI; as FHIR-Converter does, a local name is its own
+// namespace (urn:id:<HD.1>) and a universal id of a type that has no URI form is in the namespace of its
+// type (urn:id:<HD.3>: an HCD designator, a DNS name, a CLIA number, a local id). An id typed ISO, UUID or
+// URI that is not one ("Maven EDSS" typed ISO) gets no system: its type would say what it is not.
 def HdOrgIdentifiers(hd) = [
-  { value: trim(hd.1) } if trim(hd.1),
+  { system: "urn:id:${UriText(hd.1)}", value: trim(hd.1) } if trim(hd.1),
   {
     type: { coding[]: { system: CS_V2_0301, code: trim(hd.3), display: lookup(trim(hd.3), CS_V2_0301) } } if trim(hd.3)
-    system: "urn:ietf:rfc:3986" if HdUri(hd)
+    system: if HdUri(hd) then "urn:ietf:rfc:3986" else if HasLocalIdType(hd.3) then "urn:id:${UriText(hd.3)}" else null
     value: HdUri(hd) ?? trim(hd.2)
   } if trim(hd.2)
 ]
+def HasLocalIdType(type) = trim(type) and not contains(["ISO", "UUID", "GUID", "URI"], upper(trim(type)))
 
 def HdOrgRef(hd) = PartyRef(HdOrganization(hd))
 def HdOrgEntry(hd) = PartyEntry(HdOrganization(hd))
@@ -227,11 +232,13 @@ def RolParticipant(rol) {
 }
 
 // OBX-18 (equipment instance identifiers) -> Device (IG OBX[Observation]: device(Device.identifier)): one
-// Device with an identifier per repetition (Observation.device is 0..1).
-def HasEquipment(eis) = count(for ei in eis where trim(ei.1) => 1) > 0
+// Device with an identifier per repetition that has an id or a universal id (Observation.device is 0..1),
+// typed by EI.4 (DeviceIdentifier).
+def IsEquipmentId(ei) = trim(ei.1) or UniversalUri(ei.3, ei.4)
+def HasEquipment(eis) = count(for ei in eis where IsEquipmentId(ei) => 1) > 0
 def EquipmentDevice(eis) = if HasEquipment(eis) then {
   resourceType: "Device"
-  identifier[]: for ei in eis where trim(ei.1) => EntityIdentifier(ei)
+  identifier[]: for ei in eis where IsEquipmentId(ei) => DeviceIdentifier(ei)
 } else null
 
 // ---- orders -----------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@
 import hl7v2.parties
 import hl7v2.datatypes
 import hl7v2.places
+import hl7v2.organizations
 
 // ---- Bundle plumbing ------------------------------------------------------------------------------------
 
@@ -35,12 +36,15 @@ def Entry(kind, n, resource) = PutEntry(kind, IdOf(kind, n), resource)
 // ---- MSH / EVN -------------------------------------------------------------------------------------------
 
 // MSH-4 sending facility -> the sender Organization (IG MSH[MessageHeader]: MSH-4 sender(Organization) by
-// HD[Organization], MSH-17 country code -> sender.address.country). Written when either is valued.
+// HD[Organization], MSH-17 country code -> sender.address.country). Written when either is valued. Its
+// identifiers are those of every other HD Organization (HdOrgIdentifiers), so references to it agree with
+// both converters'; the namespace id is also its name (a readable sender).
 def SenderOrganization(msh) {
   resourceType: "Organization"
-  identifier[]: { system: "urn:ietf:rfc:3986", value: HdUri(msh.4) } if HdUri(msh.4)
+  identifier[]: HdOrgIdentifiers(msh.4)
   name: msh.4.1 ?? msh.4.2
   address[]: { country: trim(msh.17) } if trim(msh.17)
+  partOf: SenderPartOf(msh)
 }
 def HasSender(msh) = msh.4 or trim(msh.17)
 
@@ -68,9 +72,10 @@ def MessageHeader(msh, focus) {
     name: receiving.1
     endpoint: HdEndpoint(receiving) ?? HdEndpoint(msh.6)
     "_endpoint": DataAbsentUnknown() if not (HdEndpoint(receiving) ?? HdEndpoint(msh.6))
-    receiver: { display: msh.6.1 ?? msh.6.2 } if msh.6
-  } if msh.5 or msh.6 or msh.25
+    receiver: ReceiverRef(msh)
+  } if msh.5 or msh.6 or msh.25 or HasReceiver(msh)
   sender: Ref("Organization", "sender") if HasSender(msh)
+  responsible: ResponsibleRef(msh)
   let sending = if msh.24 then msh.24 else msh.3
   source: {
     name: sending.1
@@ -85,10 +90,12 @@ def MessageHeader(msh, focus) {
 }
 
 const PARTICIPANT_TYPE = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
-// The author of the message: the sender Organization; a message that names no sender (no MSH-4, MSH-17) has
-// an author all the same, unknown: R4 requires agent.who, and the IG's rule for a required element the
-// message does not give is the data-absent-reason extension (as for source.endpoint), not a made-up party.
-def SenderRef(msh) = if HasSender(msh) then Ref("Organization", "sender") else DataAbsentUnknown()
+// The author of the message (IG MSH[Provenance-Source], MSH[Provenance-Operator]): the sending responsible
+// organization MSH-22 when valued (its entry: hl7v2.organizations EnvelopeOrgEntries), else the sender
+// Organization (MSH-4); a message that names neither (no MSH-22, MSH-4, MSH-17) has an author all the same,
+// unknown: R4 requires agent.who, and the IG's rule for a required element the message does not give is the
+// data-absent-reason extension (as for source.endpoint), not a made-up party.
+def SenderRef(msh) = ResponsibleRef(msh) ?? (if HasSender(msh) then Ref("Organization", "sender") else DataAbsentUnknown())
 def Agent(type, who) = { type: { coding[]: { system: PARTICIPANT_TYPE, code: type } }, who: who }
 
 // MSH -> Provenance (IG MSH[Provenance-Source]): the message as the source of what the Bundle holds.
@@ -260,10 +267,10 @@ def LocationStatus(pv1, fixedStatus) = match fixedStatus { "planned" => "planned
 def Encounter(pv1, pv2, fixedStatus) {
   resourceType: "Encounter"
   identifier[]: {
-    ...Identifier(pv1.19)
+    ...AssignedIdentifier(pv1.19)
     type: { coding[]: { system: CS_V2_0203, code: "VN", display: lookup("VN", CS_V2_0203) }, text: "visit number" }
   } if trim(pv1.19.1)
-  identifier[]: Identifier(pv1.50) if trim(pv1.50.1)
+  identifier[]: AssignedIdentifier(pv1.50) if trim(pv1.50.1)
   status: fixedStatus ?? (if pv1.45 then "finished"
                           else translate(pv1.2, CM_0004_ENCOUNTER_STATUS) ?? "unknown")
   class: translate_coding(pv1.2, CM_0004_V3_ACTCODE)
@@ -292,7 +299,7 @@ def Encounter(pv1, pv2, fixedStatus) {
   account[]: Ref("Account", "PID-18") if PID and HasAccount(PID)
   episodeOfCare[]: Ref("EpisodeOfCare", "PV1-54") if EpisodeOfCare(pv1)
   hospitalization: {
-    preAdmissionIdentifier: Identifier(pv1.5) if pv1.5.1
+    preAdmissionIdentifier: AssignedIdentifier(pv1.5) if pv1.5.1
     admitSource: CodeableConcept(pv1.14) if pv1.14
     reAdmission: { coding[]: translate_coding(pv1.13.1, CM_0092_V2_0092) } if pv1.13
     specialArrangement[]: for cwe in pv1.15 where cwe.1 or cwe.2 => CodeableConcept(cwe)
@@ -326,7 +333,7 @@ def EncounterLocation(ref, status, temporary) = if ref.reference then {
 def EpisodeOfCare(pv1) = if trim(pv1.54.1) and PID then {
   resourceType: "EpisodeOfCare"
   extension[]: { url: "http://hl7.org/fhir/StructureDefinition/resource-instance-description", valueString: trim(pv1.53) } if trim(pv1.53)
-  identifier[]: Identifier(pv1.54)
+  identifier[]: AssignedIdentifier(pv1.54)
   status: if pv1.45 then "finished" else "active"
   patient: Ref("Patient", 1)
 } else null
@@ -345,6 +352,7 @@ def EncounterEntries(pv1, pv2, fixedStatus) = [
 // The Account, Locations, Practitioners and roles an Encounter made from this PV1 (and PV2) refers to.
 def EncounterPlacesAndPeople(pv1, pv2) = [
   AccountEntry(),
+  VisitAssignerEntries(pv1),
   Entry("EpisodeOfCare", "PV1-54", EpisodeOfCare(pv1)) if EpisodeOfCare(pv1),
   DischargeLocationEntry(pv1.37),
   distinct([LocationEntriesWith(pv1.3, pv1.40), LocationEntries(pv1.6), LocationEntries(pv1.11), LocationEntries(pv1.42),
@@ -391,8 +399,8 @@ def SsnIdentifier(ssn, typeCode) = if trim(ssn) then {
 // NK1-8/9 period.
 def RelatedPerson(nk1) {
   resourceType: "RelatedPerson"
-  identifier[]: Identifiers(nk1.12)
-  identifier[]: Identifiers(nk1.33)
+  identifier[]: AssignedIdentifiers(nk1.12)
+  identifier[]: AssignedIdentifiers(nk1.33)
   identifier[]: SsnIdentifier(nk1.37, "SS")
   patient: PatientRef()
   relationship[]: Relationship(nk1.3)
@@ -427,7 +435,7 @@ def PatientContact(nk1) {
     telecom[]: for xtn in nk1.41 where HasXtn(xtn) => ContactPoint(xtn)
     address: first(Addresses(nk1.4))
     gender: translate(nk1.15, CM_0001_ADMINISTRATIVE_GENDER)
-    organization: { display: trim(nk1.13.1) } if trim(nk1.13.1)
+    organization: KinOrgRef(nk1)
     period: { start: datetime(nk1.8), end: datetime(nk1.9) }
   }
   // R4 pat-1: a contact has a name, telecom, address or organisation (a bare relationship is no contact).
@@ -439,7 +447,7 @@ def IsKin(nk1) = nk1.2 or nk1.3 or nk1.30
 
 // The RelatedPerson entries of the message's NK1 segments, keyed by position (set ids repeat in real feeds);
 // part of PersonEntries, and written by the ORU map too (IG ORU_R01: PATIENT.NK1 -> RelatedPerson).
-def KinEntries() = for nk1, i in NK1 where IsKin(nk1) => Entry("RelatedPerson", i + 1, RelatedPerson(nk1))
+def KinEntries() = for nk1, i in NK1 where IsKin(nk1) => [Entry("RelatedPerson", i + 1, RelatedPerson(nk1)), KinAssignerEntries(nk1)]
 
 // ---- IN1 / IN2 -> Coverage (+ the payor, policy holder and insured) ----------------------------------------
 
@@ -539,8 +547,8 @@ def InsuranceEntries(ins, n) = [
 def GuarantorIsPerson(gt1) = gt1.3 and upper(trim(gt1.11.1)) != "SEL"
 def Guarantor(gt1) {
   resourceType: "RelatedPerson"
-  identifier[]: Identifiers(gt1.2)
-  identifier[]: Identifiers(gt1.19)
+  identifier[]: AssignedIdentifiers(gt1.2)
+  identifier[]: AssignedIdentifiers(gt1.19)
   identifier[]: SsnIdentifier(gt1.12, "SB")
   patient: PatientRef()
   relationship[]: Relationship(gt1.11)
@@ -556,7 +564,7 @@ def Guarantor(gt1) {
 // guarantors of the message's GT1 segments (party, GT1-13/14 period).
 def PatientAccount(pid) {
   resourceType: "Account"
-  identifier[]: Identifiers(pid.18)
+  identifier[]: AssignedIdentifiers(pid.18)
   status: "active"
   subject[]: Ref("Patient", 1)
   for gt1, i in GT1 where GuarantorIsPerson(gt1) {
@@ -567,7 +575,7 @@ def PatientAccount(pid) {
 def HasAccount(pid) = pid.18.1
 // The Account entry: written with the Encounter (whose account it is) when there is one, else with the
 // message's people (PersonEntries(withEncounter) is called with whether EncounterEntries was).
-def AccountEntry() = if PID and HasAccount(PID) then Entry("Account", "PID-18", PatientAccount(PID)) else null
+def AccountEntry() = if PID and HasAccount(PID) then [Entry("Account", "PID-18", PatientAccount(PID)), IdentifierEntries(PID-18)] else null
 
 // ---- AL1 -> AllergyIntolerance ---------------------------------------------------------------------------
 
@@ -625,7 +633,8 @@ def Procedure(pr1, withEncounter) {
 // ---- the common head of every bundle: Patient, MessageHeader, Provenance ------------------------------
 // Each *Entry/*Entries function returns an entry or an array of entries; `entry[]:` appends them.
 
-def PatientEntry(pid, pd1) = [Entry("Patient", 1, Patient(pid, pd1)), PatientParties(pid, pd1)]
+def PatientEntry(pid, pd1) = [Entry("Patient", 1, Patient(pid, pd1)), PatientParties(pid, pd1),
+                              for nk1 in NK1 where IsKin(nk1) => KinOrgEntries(nk1)]
 
 // The envelope of every Bundle: the MessageHeader (always: R4 source.endpoint is data-absent when MSH-3 is
 // empty, as the IG says), the sender Organization, and the Provenances of the message (MSH source, EVN
@@ -641,6 +650,8 @@ def HeaderEntries(focus) {
   return [
     Entry("MessageHeader", 1, MessageHeader(MSH, focus)),
     Entry("Organization", "sender", SenderOrganization(MSH)) if HasSender(MSH),
+    EnvelopeOrgEntries(MSH),
+    SoftwareDeviceEntries(),
     Entry("Provenance", 1, source) if source.recorded,
     HdDeviceEntry(MSH-3) if source.recorded,
     Entry("Provenance", "EVN", event) if EVN and event.recorded,
@@ -654,7 +665,7 @@ def HeaderEntries(focus) {
 // (An array of arrays appended with `entry[]:` appends the inner items: a Coverage and its payor.)
 def PersonEntries(withEncounter) = [
   KinEntries(),
-  for gt1, i in GT1 where GuarantorIsPerson(gt1) and PID => Entry("RelatedPerson", "GT1-${i + 1}", Guarantor(gt1)),
+  for gt1, i in GT1 where GuarantorIsPerson(gt1) and PID => [Entry("RelatedPerson", "GT1-${i + 1}", Guarantor(gt1)), GuarantorAssignerEntries(gt1)],
   AccountEntry() if not withEncounter,
   for al1, i in AL1 where al1.3 => Entry("AllergyIntolerance", i + 1, AllergyIntolerance(al1)),
   for dg1, i in DG1 where dg1.3 or dg1.4 => Entry("Condition", i + 1, Condition(dg1, withEncounter)),
