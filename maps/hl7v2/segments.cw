@@ -10,6 +10,7 @@
 import hl7v2.parties
 import hl7v2.datatypes
 import hl7v2.places
+import hl7v2.person
 
 // ---- Bundle plumbing ------------------------------------------------------------------------------------
 
@@ -107,8 +108,9 @@ def SourceProvenance(msh, targets) {
 }
 
 // EVN -> Provenance (IG EVN[Provenance]): the event. recorded EVN-2 (else MSH-7), occurred EVN-6, reason
-// EVN-4 (table 0062), activity the trigger (v2-0003) with the message type as text, agent the operator EVN-5
-// (enterer) else the sender (author, SenderRef), location EVN-7 (HD[Location]).
+// EVN-4 (table 0062 -> v3-ActReason with its display, and the code as written), activity the trigger (v2-0003)
+// with the message type as text, agent the operator EVN-5 (enterer, a Practitioner: XCN[Practitioner]) else
+// the sender (author, SenderRef), location EVN-7 (HD[Location]).
 def EventProvenance(msh, evn, targets) {
   resourceType: "Provenance"
   target[]: targets
@@ -116,10 +118,10 @@ def EventProvenance(msh, evn, targets) {
   occurredDateTime: datetime(evn.6)
   activity: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0003", code: trim(evn.1) ?? trim(msh.9.2) },
               text: MessageTypeText(msh) }
-  reason[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v3-ActReason",
-                           code: translate(evn.4.1, CM_0062_V3_ACTREASON) } } if translate(evn.4.1, CM_0062_V3_ACTREASON)
-  agent[]: Agent("enterer", { display: XcnDisplay(evn.5) ?? evn.5.1 }) if XcnDisplay(evn.5) ?? evn.5.1
-  agent[]: Agent("author", SenderRef(msh)) if not (XcnDisplay(evn.5) ?? evn.5.1)
+  reason[]: { coding[]: translate_coding(evn.4.1, CM_0062_V3_ACTREASON)
+              coding[]: CodingOf(evn.4.1, evn.4.2, evn.4.3 ?? "HL70062", evn.4.7) } if evn.4.1
+  agent[]: Agent("enterer", PractitionerRefDisplay(evn.5)) if HasPerson(evn.5)
+  agent[]: Agent("author", SenderRef(msh)) if not HasPerson(evn.5)
   location: { reference: HdLocationEntry(evn.7).fullUrl } if evn.7
 }
 
@@ -197,18 +199,12 @@ def Patient(pid, pd1) {
   resourceType: "Patient"
   extension[]: RaceEthnicity(US_CORE_RACE, pid.10, ["1002-5", "2028-9", "2054-5", "2076-8", "2106-3", "UNK", "ASKU"]) if pid.10
   extension[]: RaceEthnicity(US_CORE_ETHNICITY, pid.22, ["2135-2", "2186-5", "UNK", "ASKU"]) if pid.22
-  identifier[]: AssignedIdentifiers(pid.2)
-  identifier[]: AssignedIdentifiers(pid.3)
-  identifier[]: AssignedIdentifiers(pid.4)
-  identifier[]: {
-    type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0203", code: "SS" } }
-    system: "http://hl7.org/fhir/sid/us-ssn"
-    value: pid.19
-  } if pid.19
-  identifier[]: {
-    type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0203", code: "DL" } }
-    value: pid.20.1
-  } if pid.20.1
+  extension[]: PatientExtensions(pid, pd1, if count(PID) == 1 then PV1-16 else null)
+  identifier[]: PersonIdentifiers(pid.2)
+  identifier[]: PersonIdentifiers(pid.3)
+  identifier[]: PersonIdentifiers(pid.4)
+  identifier[]: SsnIdentifier(pid.19)
+  identifier[]: DriverLicense(pid.20)
   name[]: HumanNames(pid.5)
   name[]: for xpn in pid.9 where xpn.1 => HumanName(xpn)
   telecom[]: for xtn in pid.13 where xtn.1 or xtn.4 or xtn.7 or xtn.12 => ContactPointWithUse(xtn, "home")
@@ -216,6 +212,7 @@ def Patient(pid, pd1) {
   telecom[]: ContactPoints(pid.40)
   gender: translate(pid.8, CM_0001_ADMINISTRATIVE_GENDER)
   birthDate: date(pid.7)
+  "_birthDate": PatientBirthTime(pid.7)
   deceasedDateTime: datetime(pid.29) if pid.29
   deceasedBoolean: (pid.30 == "Y") if pid.30 and not pid.29
   address[]: Addresses(pid.11)
@@ -232,12 +229,13 @@ def Patient(pid, pd1) {
   generalPractitioner[]: for x in pd1.4 => PractitionerRef(x)
 }
 
-// XTN with a default use (PID-13 home, PID-14 work) when XTN.2 does not say.
+// XTN with a default use (PID-13 home, PID-14 work) when XTN.2 does not say (IG PID-13/14: "IF PID-13.2 IS
+// NOT VALUED", so it also wins over the mobile use that a cell-phone XTN.3 gives on its own).
 def ContactPointWithUse(xtn, use) {
   let cp = ContactPoint(xtn)
   system: cp.system
   value: cp.value
-  use: cp.use ?? use
+  use: translate(xtn.2, CM_0201_CONTACT_POINT_USE) ?? use
   rank: cp.rank
   period: cp.period
 }
@@ -378,13 +376,6 @@ def ContactRole(cwe) = if cwe.1 or cwe.2 then {
 
 def HasXtn(xtn) = xtn.1 or xtn.4 or xtn.7 or xtn.12
 
-// A social security number as an identifier (NK1-37, GT1-12, IN2-2).
-def SsnIdentifier(ssn, typeCode) = if trim(ssn) then {
-  type: { coding[]: { system: CS_V2_0203, code: typeCode, display: lookup(typeCode, CS_V2_0203) } }
-  system: "http://hl7.org/fhir/sid/us-ssn"
-  value: trim(ssn)
-} else null
-
 // NK1 -> RelatedPerson (IG NK1[RelatedPerson]): identifiers NK1-12, NK1-33, NK1-37 (SSN); names NK1-2 and
 // the contact person NK1-30; relationship NK1-3 and contact role NK1-7; addresses NK1-4, NK1-32; telecom
 // NK1-5 (home), NK1-6 (work), NK1-31, NK1-40, NK1-41; NK1-15 gender, NK1-16 birth date, NK1-20 language,
@@ -393,7 +384,7 @@ def RelatedPerson(nk1) {
   resourceType: "RelatedPerson"
   identifier[]: Identifiers(nk1.12)
   identifier[]: Identifiers(nk1.33)
-  identifier[]: SsnIdentifier(nk1.37, "SS")
+  identifier[]: SsnIdentifier(nk1.37)
   patient: PatientRef()
   relationship[]: Relationship(nk1.3)
   relationship[]: ContactRole(nk1.7)
@@ -468,7 +459,7 @@ def Insured(in1, in2) = if in1.16 and not InsuredIsPatient(in1) and PID then {  
   resourceType: "RelatedPerson"
   identifier[]: Identifiers(in1.49)
   identifier[]: Identifiers(in2.1)
-  identifier[]: SsnIdentifier(in2.2, "SS")
+  identifier[]: SsnIdentifier(in2.2)
   patient: PatientRef()
   relationship[]: Relationship(in1.17)
   name[]: HumanNames(in1.16)
@@ -541,7 +532,7 @@ def Guarantor(gt1) {
   resourceType: "RelatedPerson"
   identifier[]: Identifiers(gt1.2)
   identifier[]: Identifiers(gt1.19)
-  identifier[]: SsnIdentifier(gt1.12, "SB")
+  identifier[]: SsnIdentifier(gt1.12)
   patient: PatientRef()
   relationship[]: Relationship(gt1.11)
   name[]: HumanNames(gt1.3)
@@ -644,6 +635,7 @@ def HeaderEntries(focus) {
     Entry("Provenance", 1, source) if source.recorded,
     HdDeviceEntry(MSH-3) if source.recorded,
     Entry("Provenance", "EVN", event) if EVN and event.recorded,
+    PractitionerEntries(EVN-5) if EVN and event.recorded,
     HdLocationEntry(EVN-7) if EVN and event.recorded and EVN-7,
     Entry("Provenance", "transformation", TransformationProvenance(MSH, targets)) if now(),
     Entry("Provenance", "PID", PatientProvenance(PID)) if now() and PID
