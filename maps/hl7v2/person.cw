@@ -103,3 +103,15 @@ def PatientExtensions(pid, pd1, vip) = [
 def PatientBirthTime(dtm) = if length(trim(dtm)) > 8 and datetime(dtm) then {
   extension[]: { url: "${FHIR_EXT}/patient-birthTime", valueDateTime: datetime(dtm) }
 } else null
+
+// ---- related people ----------------------------------------------------------------------------------------
+
+// PID-21 mother's identifier -> the mother as a RelatedPerson (IG CX[RelatedPerson-Mother]): her identifiers
+// (with their assigner Organizations: IdentifierEntries), relationship MTH (v3-RoleCode), the patient.
+def MotherRelatedPerson(pid, patientRef) = if PersonIdentifiers(pid.21) then {
+  resourceType: "RelatedPerson"
+  identifier[]: PersonIdentifiers(pid.21)
+  patient: patientRef
+  relationship[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v3-RoleCode", code: "MTH",
+                                display: lookup("MTH", "http://terminology.hl7.org/CodeSystem/v3-RoleCode") } }
+} else null

@@ -382,8 +382,8 @@ def HasXtn(xtn) = xtn.1 or xtn.4 or xtn.7 or xtn.12
 // NK1-8/9 period.
 def RelatedPerson(nk1) {
   resourceType: "RelatedPerson"
-  identifier[]: Identifiers(nk1.12)
-  identifier[]: Identifiers(nk1.33)
+  identifier[]: PersonIdentifiers(nk1.12)
+  identifier[]: PersonIdentifiers(nk1.33)
   identifier[]: SsnIdentifier(nk1.37)
   patient: PatientRef()
   relationship[]: Relationship(nk1.3)
@@ -430,7 +430,13 @@ def IsKin(nk1) = nk1.2 or nk1.3 or nk1.30
 
 // The RelatedPerson entries of the message's NK1 segments, keyed by position (set ids repeat in real feeds);
 // part of PersonEntries, and written by the ORU map too (IG ORU_R01: PATIENT.NK1 -> RelatedPerson).
-def KinEntries() = for nk1, i in NK1 where IsKin(nk1) => Entry("RelatedPerson", i + 1, RelatedPerson(nk1))
+// The mother of PID-21 is one too (IG CX[RelatedPerson-Mother]).
+def KinEntries() = [
+  for nk1, i in NK1 where IsKin(nk1) => [Entry("RelatedPerson", i + 1, RelatedPerson(nk1)),
+                                         IdentifierEntries(nk1.12), IdentifierEntries(nk1.33)],
+  [Entry("RelatedPerson", "PID-21", MotherRelatedPerson(PID, PatientRef())), IdentifierEntries(PID-21)]
+    if PID and MotherRelatedPerson(PID, PatientRef())
+]
 
 // ---- IN1 / IN2 -> Coverage (+ the payor, policy holder and insured) ----------------------------------------
 
@@ -457,8 +463,8 @@ def InsuredIsPatient(in1) = upper(trim(in1.17.1)) == "SEL"
 // IN2-1 and the SSN IN2-2.
 def Insured(in1, in2) = if in1.16 and not InsuredIsPatient(in1) and PID then {   // RelatedPerson.patient is required
   resourceType: "RelatedPerson"
-  identifier[]: Identifiers(in1.49)
-  identifier[]: Identifiers(in2.1)
+  identifier[]: PersonIdentifiers(in1.49)
+  identifier[]: PersonIdentifiers(in2.1)
   identifier[]: SsnIdentifier(in2.2)
   patient: PatientRef()
   relationship[]: Relationship(in1.17)
@@ -518,7 +524,8 @@ def InsuranceEntries(ins, n) = [
   Entry("Coverage", n, Coverage(ins.IN1, ins.IN2, n)),
   Entry("Organization", "IN1-${n}", Payor(ins.IN1)),
   Entry("Organization", "IN1-${n}-holder", PolicyHolder(ins.IN1)) if PolicyHolder(ins.IN1),
-  Entry("RelatedPerson", "IN1-${n}", Insured(ins.IN1, ins.IN2)) if Insured(ins.IN1, ins.IN2)
+  Entry("RelatedPerson", "IN1-${n}", Insured(ins.IN1, ins.IN2)) if Insured(ins.IN1, ins.IN2),
+  [IdentifierEntries(ins.IN1.49), IdentifierEntries(ins.IN2.1)] if Insured(ins.IN1, ins.IN2)
 ]
 
 // ---- GT1 -> RelatedPerson (guarantor), PID-18 -> Account ---------------------------------------------------
@@ -530,8 +537,8 @@ def InsuranceEntries(ins, n) = [
 def GuarantorIsPerson(gt1) = gt1.3 and upper(trim(gt1.11.1)) != "SEL"
 def Guarantor(gt1) {
   resourceType: "RelatedPerson"
-  identifier[]: Identifiers(gt1.2)
-  identifier[]: Identifiers(gt1.19)
+  identifier[]: PersonIdentifiers(gt1.2)
+  identifier[]: PersonIdentifiers(gt1.19)
   identifier[]: SsnIdentifier(gt1.12)
   patient: PatientRef()
   relationship[]: Relationship(gt1.11)
@@ -646,7 +653,8 @@ def HeaderEntries(focus) {
 // (An array of arrays appended with `entry[]:` appends the inner items: a Coverage and its payor.)
 def PersonEntries(withEncounter) = [
   KinEntries(),
-  for gt1, i in GT1 where GuarantorIsPerson(gt1) and PID => Entry("RelatedPerson", "GT1-${i + 1}", Guarantor(gt1)),
+  for gt1, i in GT1 where GuarantorIsPerson(gt1) and PID => [Entry("RelatedPerson", "GT1-${i + 1}", Guarantor(gt1)),
+                                                             IdentifierEntries(gt1.2), IdentifierEntries(gt1.19)],
   AccountEntry() if not withEncounter,
   for al1, i in AL1 where al1.3 => Entry("AllergyIntolerance", i + 1, AllergyIntolerance(al1)),
   for dg1, i in DG1 where dg1.3 or dg1.4 => Entry("Condition", i + 1, Condition(dg1, withEncounter)),
