@@ -115,3 +115,16 @@ def MotherRelatedPerson(pid, patientRef) = if PersonIdentifiers(pid.21) then {
   relationship[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v3-RoleCode", code: "MTH",
                                 display: lookup("MTH", "http://terminology.hl7.org/CodeSystem/v3-RoleCode") } }
 } else null
+
+// ---- insurance ---------------------------------------------------------------------------------------------
+
+const V3_ACTCODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+
+// IN1-15 plan type (user-defined table 0086) -> Coverage.type, whose value set is v3-ActCode's coverage types:
+// a code given without a coding system that v3-ActCode defines (HMO, PPO, ...) is that concept, as
+// FHIR-Converter writes it; any other is CWE[CodeableConcept].
+def CoverageType(cwe) =
+  if trim(cwe.1) and not trim(cwe.3) and lookup(trim(cwe.1), V3_ACTCODE) then {
+    coding[]: { system: V3_ACTCODE, code: trim(cwe.1), display: trim(cwe.2) ?? lookup(trim(cwe.1), V3_ACTCODE) }
+    text: trim(cwe.9)
+  } else if cwe.1 or cwe.2 or cwe.9 then CodeableConcept(cwe) else null

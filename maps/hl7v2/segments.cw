@@ -205,6 +205,7 @@ def Patient(pid, pd1) {
   identifier[]: PersonIdentifiers(pid.4)
   identifier[]: SsnIdentifier(pid.19)
   identifier[]: DriverLicense(pid.20)
+  identifier[]: for in2 in IN2 => PersonIdentifiers(in2.61) if count(PID) == 1   // IN2-61 patient member number
   name[]: HumanNames(pid.5)
   name[]: for xpn in pid.9 where xpn.1 => HumanName(xpn)
   telecom[]: for xtn in pid.13 where xtn.1 or xtn.4 or xtn.7 or xtn.12 => ContactPointWithUse(xtn, "home")
@@ -495,8 +496,9 @@ def Coverage(in1, in2, n) {
   identifier[]: { type: { coding[]: { system: CS_V2_0203, code: "MC", display: lookup("MC", CS_V2_0203) } },
                   system: "http://hl7.org/fhir/sid/us-medicare", value: trim(in2.6) } if trim(in2.6)
   identifier[]: { type: { coding[]: { system: CS_V2_0203, code: "MA", display: lookup("MA", CS_V2_0203) } }, value: trim(in2.8) } if trim(in2.8)
+  identifier[]: PersonIdentifiers(in2.61)   // the patient's member number (FHIR-Converter)
   status: "active"
-  type: CodeableConcept(in1.15) if in1.15
+  type: CoverageType(in1.15)
   policyHolder: Ref("Organization", "IN1-${n}-holder") if PolicyHolder(in1)
   subscriber: if InsuredIsPatient(in1) then Ref("Patient", 1) else if Insured(in1, in2) then Ref("RelatedPerson", "IN1-${n}") else null
   subscriberId: in1.49.1 ?? in1.36
@@ -522,6 +524,7 @@ def Coverage(in1, in2, n) {
 // The entries of one INSURANCE group: the Coverage, its payor, policy holder and insured person.
 def InsuranceEntries(ins, n) = [
   Entry("Coverage", n, Coverage(ins.IN1, ins.IN2, n)),
+  IdentifierEntries(ins.IN2.61),
   Entry("Organization", "IN1-${n}", Payor(ins.IN1)),
   Entry("Organization", "IN1-${n}-holder", PolicyHolder(ins.IN1)) if PolicyHolder(ins.IN1),
   Entry("RelatedPerson", "IN1-${n}", Insured(ins.IN1, ins.IN2)) if Insured(ins.IN1, ins.IN2),
@@ -623,7 +626,8 @@ def Procedure(pr1, withEncounter) {
 // ---- the common head of every bundle: Patient, MessageHeader, Provenance ------------------------------
 // Each *Entry/*Entries function returns an entry or an array of entries; `entry[]:` appends them.
 
-def PatientEntry(pid, pd1) = [Entry("Patient", 1, Patient(pid, pd1)), PatientParties(pid, pd1)]
+def PatientEntry(pid, pd1) = [Entry("Patient", 1, Patient(pid, pd1)), PatientParties(pid, pd1),
+                              for in2 in IN2 => IdentifierEntries(in2.61) if count(PID) == 1]
 
 // The envelope of every Bundle: the MessageHeader (always: R4 source.endpoint is data-absent when MSH-3 is
 // empty, as the IG says), the sender Organization, and the Provenances of the message (MSH source, EVN
