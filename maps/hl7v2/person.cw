@@ -50,6 +50,21 @@ def DriverLicense(dln) = if trim(dln.1) then {
   period: { end: datetime(dln.3) }
 } else null
 
+// ---- languages -------------------------------------------------------------------------------------------
+
+const CM_LANGUAGE = "https://crosswalk.dev/fhir/ConceptMap/iso-639-to-bcp-47"
+
+// A language CWE (PID-15, NK1-20; HL7 table 0296 is ISO 639) -> CodeableConcept (IG CWE[CodeableConcept] with
+// the PrimaryLanguage vocabulary): each code that is an ISO 639 code also as its BCP 47 tag (urn:ietf:bcp:47,
+// the ConceptMap in maps/terminology/iso-639-languages.ndjson, with the language's name, as FHIR-Converter
+// writes it), then the codings as written.
+def Language(cwe) = if cwe.1 or cwe.2 or cwe.4 then {
+  coding[]: translate_coding(lower(trim(cwe.1)), CM_LANGUAGE) if trim(cwe.1)
+  coding[]: translate_coding(lower(trim(cwe.4)), CM_LANGUAGE) if trim(cwe.4)
+  coding[]: CodeableConcept(cwe).coding
+  text: trim(cwe.9)
+} else null
+
 // ---- Patient extensions (IG PID[Patient]) ----------------------------------------------------------------
 
 // A CWE in an extension: its codings (CWE[CodeableConcept]) and, as its text, the original text CWE.9, else

@@ -225,7 +225,7 @@ def Patient(pid, pd1) {
   } if pid.16
   multipleBirthInteger: integer(pid.25) if pid.25
   multipleBirthBoolean: (pid.24 == "Y") if pid.24 and not pid.25
-  communication[]: { language: CodeableConcept(pid.15), preferred: true } if pid.15
+  communication[]: { language: Language(pid.15), preferred: true } if Language(pid.15)
   generalPractitioner[]: for x in pd1.3 => XonOrgRef(x)
   generalPractitioner[]: for x in pd1.4 => PractitionerRef(x)
 }
@@ -401,7 +401,7 @@ def RelatedPerson(nk1) {
   address[]: Addresses(nk1.4)
   address[]: Addresses(nk1.32)
   period: { start: datetime(nk1.8), end: datetime(nk1.9) }
-  communication[]: { language: CodeableConcept(nk1.20), preferred: true } if nk1.20
+  communication[]: { language: Language(nk1.20), preferred: true } if Language(nk1.20)
 }
 
 // NK1 -> Patient.contact (IG NK1[Patient]): the first name and address (contact has one of each),
