@@ -179,8 +179,10 @@ def HumanName(xpn) {
 
 def HumanNames(xpns) = for xpn in xpns where xpn.1 or xpn.2 => HumanName(xpn)
 
-// XAD -> Address (IG XAD[Address]). XAD.7 goes through table-hl70190-to-address-use and -to-address-type.
+// XAD -> Address (IG XAD[Address]). XAD.7 goes through table-hl70190-to-address-use and -to-address-type;
+// XAD.10 census tract as the iso21090-ADXP-censusTract extension.
 def Address(xad) {
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/iso21090-ADXP-censusTract", valueCode: trim(xad.10.1) } if trim(xad.10.1)
   line[]: trim(xad.1.1)
   line[]: trim(xad.1.2)
   line[]: trim(xad.1.3)

@@ -426,14 +426,16 @@ def PatientContact(nk1) {
   return if contact.name or contact.telecom or contact.address or contact.organization then contact else null
 }
 
-// The NK1 that describe someone (a name, a relationship or a contact person).
-def IsKin(nk1) = nk1.2 or nk1.3 or nk1.30
+// The NK1 that describe someone: a name, a relationship, a contact person, or only their identifiers, address
+// or telecom (IG NK1[RelatedPerson] maps every NK1; ReportStream writes one for an NK1 with only NK1-32).
+def IsKin(nk1) = nk1.2 or nk1.3 or nk1.30 or nk1.4 or nk1.32 or nk1.5 or nk1.6 or nk1.31 or nk1.40 or nk1.41
+                 or nk1.12 or nk1.33 or nk1.37
 
 // The RelatedPerson entries of the message's NK1 segments, keyed by position (set ids repeat in real feeds);
 // part of PersonEntries, and written by the ORU map too (IG ORU_R01: PATIENT.NK1 -> RelatedPerson).
 // The mother of PID-21 is one too (IG CX[RelatedPerson-Mother]).
 def KinEntries() = [
-  for nk1, i in NK1 where IsKin(nk1) => [Entry("RelatedPerson", i + 1, RelatedPerson(nk1)),
+  for nk1, i in NK1 where IsKin(nk1) and PID => [Entry("RelatedPerson", i + 1, RelatedPerson(nk1)),
                                          IdentifierEntries(nk1.12), IdentifierEntries(nk1.33)],
   [Entry("RelatedPerson", "PID-21", MotherRelatedPerson(PID, PatientRef())), IdentifierEntries(PID-21)]
     if PID and MotherRelatedPerson(PID, PatientRef())
@@ -473,6 +475,7 @@ def Insured(in1, in2) = if in1.16 and not InsuredIsPatient(in1) and PID then {  
   gender: translate(in1.43, CM_0001_ADMINISTRATIVE_GENDER)
   birthDate: date(in1.18)
   address[]: Addresses(in1.19)
+  communication[]: { language: Language(in2.34), preferred: true } if Language(in2.34)
 } else null
 
 // IN1-17 (table 0063) -> Coverage.relationship (subscriber-relationship). No IG ConceptMap exists for this
@@ -551,6 +554,7 @@ def Guarantor(gt1) {
   gender: translate(gt1.9, CM_0001_ADMINISTRATIVE_GENDER)
   birthDate: date(gt1.8)
   address[]: Addresses(gt1.5)
+  communication[]: { language: Language(gt1.36), preferred: true } if Language(gt1.36)
 }
 
 // PID-18 patient account number -> Account (IG PID[Account]: identifier, status active), with the
