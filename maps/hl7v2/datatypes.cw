@@ -204,9 +204,18 @@ def Addresses(xads) = for xad in xads where xad.1 or xad.3 or xad.5 => Address(x
 // (whose "CP" row is a *use* - mobile - so the system is taken only from the contact-point-system group);
 // XTN.2 use through table-hl70201-to-contact-point-use. The value is the e-mail (XTN.4), the unformatted
 // number (XTN.12), the number built from country/area/local/extension (XTN.5-8), else the v2.3 XTN.1.
+// XTN.5-8 are kept as the contactpoint-country / -area / -local / -extension extensions (IG; the local number
+// only for a telephone, not for an Internet or X.400 address).
 def ContactPoint(xtn) {
   let eq = translate_coding(xtn.3, CM_0202_CONTACT_POINT_SYSTEM)
-  let built = if xtn.7 then trim("${if xtn.5 then '+' else ''}${xtn.5} ${if xtn.6 then '(' else ''}${xtn.6}${if xtn.6 then ') ' else ''}${xtn.7}${if xtn.8 then ' ext. ' else ''}${xtn.8}") else null
+  let phone = upper(trim(xtn.3)) != "INTERNET" and upper(trim(xtn.3)) != "X.400"
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/contactpoint-country", valueString: trim(xtn.5) } if trim(xtn.5)
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/contactpoint-area", valueString: trim(xtn.6) } if trim(xtn.6)
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/contactpoint-local", valueString: trim(xtn.7) } if trim(xtn.7) and phone
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/contactpoint-extension", valueString: trim(xtn.8) } if trim(xtn.8)
+  // The IG's spelling: "+" country, area and local number separated by spaces, " X" extension.
+  let number = join([if trim(xtn.5) then "+${trim(xtn.5)}" else null, trim(xtn.6), trim(xtn.7)], " ")
+  let built = if trim(xtn.7) then "${number}${if trim(xtn.8) then ' X' else ''}${trim(xtn.8)}" else null
   system: if eq.system == "http://hl7.org/fhir/contact-point-system" then eq.code
           else if xtn.3 == "CP" then "phone"
           else if xtn.4 and not xtn.7 then "email"

@@ -234,6 +234,7 @@ def Patient(pid, pd1) {
 // NOT VALUED", so it also wins over the mobile use that a cell-phone XTN.3 gives on its own).
 def ContactPointWithUse(xtn, use) {
   let cp = ContactPoint(xtn)
+  extension: cp.extension
   system: cp.system
   value: cp.value
   use: translate(xtn.2, CM_0201_CONTACT_POINT_USE) ?? use
