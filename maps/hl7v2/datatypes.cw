@@ -180,7 +180,8 @@ def HumanName(xpn) {
 def HumanNames(xpns) = for xpn in xpns where xpn.1 or xpn.2 => HumanName(xpn)
 
 // XAD -> Address (IG XAD[Address]). XAD.7 goes through table-hl70190-to-address-use and -to-address-type;
-// XAD.10 census tract as the iso21090-ADXP-censusTract extension.
+// XAD.9 county as district (IG CWE[string]: original text, else text; a v2.5 IS county is its code); XAD.10
+// census tract as the iso21090-ADXP-censusTract extension.
 def Address(xad) {
   extension[]: { url: "http://hl7.org/fhir/StructureDefinition/iso21090-ADXP-censusTract", valueCode: trim(xad.10.1) } if trim(xad.10.1)
   line[]: trim(xad.1.1)
@@ -192,7 +193,7 @@ def Address(xad) {
   state: trim(xad.4)
   postalCode: trim(xad.5)
   country: trim(xad.6)
-  district: trim(xad.9.1)
+  district: trim(xad.9.9) ?? trim(xad.9.2) ?? trim(xad.9.1)   // v2.7+ CWE: CWE[string] (text); v2.5 IS: the code
   use: translate(xad.7, CM_0190_ADDRESS_USE)
   type: translate(xad.7, CM_0190_ADDRESS_TYPE)
   period: DateRange(xad.12) ?? { start: datetime(xad.13), end: datetime(xad.14) }

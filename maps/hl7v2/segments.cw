@@ -362,11 +362,14 @@ def EncounterPlacesAndPeople(pv1, pv2) = [
 // The IG maps every NK1 both to a RelatedPerson (NK1[RelatedPerson]: FHIR-Converter writes those) and to a
 // Patient.contact (NK1[Patient]: ReportStream writes those); Crosswalk writes both.
 
-// NK1-3 relationship (table 0063): the v3 RoleCode (or v2-0063 / v2-0131 code) the IG's ConceptMap gives, and
-// the original coding when it names its system.
-def Relationship(cwe) = if cwe.1 or cwe.2 then {
+// NK1-3 relationship (table 0063): the v3 RoleCode (or v2-0063 / v2-0131 code) the IG's ConceptMap gives for
+// the code and for the alternate code (CWE.4, as FHIR-Converter maps it), and each original coding that names
+// its system.
+def Relationship(cwe) = if cwe.1 or cwe.2 or cwe.4 then {
   coding[]: translate_coding(cwe.1, CM_0063_V3_ROLECODE)
+  coding[]: translate_coding(cwe.4, CM_0063_V3_ROLECODE) if trim(cwe.4)
   coding[]: Coding(cwe) if cwe.3
+  coding[]: CodingOf(cwe.4, cwe.5, cwe.6, cwe.8) if cwe.4 and cwe.6
   text: cwe.2
 } else null
 
