@@ -50,6 +50,24 @@ def DriverLicense(dln) = if trim(dln.1) then {
   period: { end: datetime(dln.3) }
 } else null
 
+// ---- names -----------------------------------------------------------------------------------------------
+
+const CM_0444_V2_0444 = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70444-to-v2-0444"
+
+// XPN -> HumanName of a person (IG XPN[HumanName]): HumanName (hl7v2.datatypes) with the FN parts of XPN.1 as
+// `_family`'s own/partner name and prefix extensions (FN[HumanName]) and XPN.11 as humanname-assembly-order;
+// XPN.15 "called by" is a second name, given only, use nickname (the IG's [2]; FHIR-Converter adds it to the
+// given names of a usual name).
+def PersonNames(xpns) = for xpn in xpns where xpn.1 or xpn.2 or xpn.15 => [
+  {
+    ...HumanName(xpn)
+    extension[]: { url: "http://hl7.org/fhir/StructureDefinition/humanname-assembly-order",
+                   valueCode: translate(trim(xpn.11), CM_0444_V2_0444, "keep") } if trim(xpn.11)
+    "_family": { extension[]: FamilyParts(xpn.1) } if trim(xpn.1.1)
+  } if xpn.1 or xpn.2,
+  { use: "nickname", given[]: trim(xpn.15) } if trim(xpn.15)
+]
+
 // ---- languages -------------------------------------------------------------------------------------------
 
 const CM_LANGUAGE = "https://crosswalk.dev/fhir/ConceptMap/iso-639-to-bcp-47"
