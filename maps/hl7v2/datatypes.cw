@@ -187,8 +187,11 @@ def HumanName(xpn) {
 
 def HumanNames(xpns) = for xpn in xpns where xpn.1 or xpn.2 => HumanName(xpn)
 
-// XAD -> Address (IG XAD[Address]). XAD.7 goes through table-hl70190-to-address-use and -to-address-type.
+// XAD -> Address (IG XAD[Address]). XAD.7 goes through table-hl70190-to-address-use and -to-address-type;
+// XAD.9 county as district (IG CWE[string]: original text, else text; a v2.5 IS county is its code); XAD.10
+// census tract as the iso21090-ADXP-censusTract extension.
 def Address(xad) {
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/iso21090-ADXP-censusTract", valueCode: trim(xad.10.1) } if trim(xad.10.1)
   line[]: trim(xad.1.1)
   line[]: trim(xad.1.2)
   line[]: trim(xad.1.3)
@@ -198,7 +201,7 @@ def Address(xad) {
   state: trim(xad.4)
   postalCode: trim(xad.5)
   country: trim(xad.6)
-  district: trim(xad.9.1)
+  district: trim(xad.9.9) ?? trim(xad.9.2) ?? trim(xad.9.1)   // v2.7+ CWE: CWE[string] (text); v2.5 IS: the code
   use: translate(xad.7, CM_0190_ADDRESS_USE)
   type: translate(xad.7, CM_0190_ADDRESS_TYPE)
   period: DateRange(xad.12) ?? { start: datetime(xad.13), end: datetime(xad.14) }
@@ -210,9 +213,18 @@ def Addresses(xads) = for xad in xads where xad.1 or xad.3 or xad.5 => Address(x
 // (whose "CP" row is a *use* - mobile - so the system is taken only from the contact-point-system group);
 // XTN.2 use through table-hl70201-to-contact-point-use. The value is the e-mail (XTN.4), the unformatted
 // number (XTN.12), the number built from country/area/local/extension (XTN.5-8), else the v2.3 XTN.1.
+// XTN.5-8 are kept as the contactpoint-country / -area / -local / -extension extensions (IG; the local number
+// only for a telephone, not for an Internet or X.400 address).
 def ContactPoint(xtn) {
   let eq = translate_coding(xtn.3, CM_0202_CONTACT_POINT_SYSTEM)
-  let built = if xtn.7 then trim("${if xtn.5 then '+' else ''}${xtn.5} ${if xtn.6 then '(' else ''}${xtn.6}${if xtn.6 then ') ' else ''}${xtn.7}${if xtn.8 then ' ext. ' else ''}${xtn.8}") else null
+  let phone = upper(trim(xtn.3)) != "INTERNET" and upper(trim(xtn.3)) != "X.400"
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/contactpoint-country", valueString: trim(xtn.5) } if trim(xtn.5)
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/contactpoint-area", valueString: trim(xtn.6) } if trim(xtn.6)
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/contactpoint-local", valueString: trim(xtn.7) } if trim(xtn.7) and phone
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/contactpoint-extension", valueString: trim(xtn.8) } if trim(xtn.8)
+  // The IG's spelling: "+" country, area and local number separated by spaces, " X" extension.
+  let number = join([if trim(xtn.5) then "+${trim(xtn.5)}" else null, trim(xtn.6), trim(xtn.7)], " ")
+  let built = if trim(xtn.7) then "${number}${if trim(xtn.8) then ' X' else ''}${trim(xtn.8)}" else null
   system: if eq.system == "http://hl7.org/fhir/contact-point-system" then eq.code
           else if xtn.3 == "CP" then "phone"
           else if xtn.4 and not xtn.7 then "email"

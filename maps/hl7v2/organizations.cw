@@ -74,12 +74,6 @@ def VisitAssignerEntries(pv1) = [
   AssignerEntry(pv1.54.4) if trim(pv1.54.1)
 ]
 
-// NK1-12 next of kin's identifiers, NK1-33 its other identifiers (RelatedPerson).
-def KinAssignerEntries(nk1) = [IdentifierEntries(nk1.12), IdentifierEntries(nk1.33)]
-
-// GT1-2 guarantor number, GT1-19 guarantor's identifiers (RelatedPerson).
-def GuarantorAssignerEntries(gt1) = [IdentifierEntries(gt1.2), IdentifierEntries(gt1.19)]
-
 // ---- organisations with more than an XON -----------------------------------------------------------------
 
 // NK1-13 the contact's organization, with its contact person NK1-30 (name), NK1-31 (telecom) and NK1-32

@@ -10,7 +10,7 @@
 import hl7v2.parties
 import hl7v2.datatypes
 import hl7v2.places
-import hl7v2.organizations
+import hl7v2.person
 
 // ---- Bundle plumbing ------------------------------------------------------------------------------------
 
@@ -36,15 +36,12 @@ def Entry(kind, n, resource) = PutEntry(kind, IdOf(kind, n), resource)
 // ---- MSH / EVN -------------------------------------------------------------------------------------------
 
 // MSH-4 sending facility -> the sender Organization (IG MSH[MessageHeader]: MSH-4 sender(Organization) by
-// HD[Organization], MSH-17 country code -> sender.address.country). Written when either is valued. Its
-// identifiers are those of every other HD Organization (HdOrgIdentifiers), so references to it agree with
-// both converters'; the namespace id is also its name (a readable sender).
+// HD[Organization], MSH-17 country code -> sender.address.country). Written when either is valued.
 def SenderOrganization(msh) {
   resourceType: "Organization"
-  identifier[]: HdOrgIdentifiers(msh.4)
+  identifier[]: { system: "urn:ietf:rfc:3986", value: HdUri(msh.4) } if HdUri(msh.4)
   name: msh.4.1 ?? msh.4.2
   address[]: { country: trim(msh.17) } if trim(msh.17)
-  partOf: SenderPartOf(msh)
 }
 def HasSender(msh) = msh.4 or trim(msh.17)
 
@@ -72,10 +69,9 @@ def MessageHeader(msh, focus) {
     name: receiving.1
     endpoint: HdEndpoint(receiving) ?? HdEndpoint(msh.6)
     "_endpoint": DataAbsentUnknown() if not (HdEndpoint(receiving) ?? HdEndpoint(msh.6))
-    receiver: ReceiverRef(msh)
-  } if msh.5 or msh.6 or msh.25 or HasReceiver(msh)
+    receiver: { display: msh.6.1 ?? msh.6.2 } if msh.6
+  } if msh.5 or msh.6 or msh.25
   sender: Ref("Organization", "sender") if HasSender(msh)
-  responsible: ResponsibleRef(msh)
   let sending = if msh.24 then msh.24 else msh.3
   source: {
     name: sending.1
@@ -90,12 +86,10 @@ def MessageHeader(msh, focus) {
 }
 
 const PARTICIPANT_TYPE = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
-// The author of the message (IG MSH[Provenance-Source], MSH[Provenance-Operator]): the sending responsible
-// organization MSH-22 when valued (its entry: hl7v2.organizations EnvelopeOrgEntries), else the sender
-// Organization (MSH-4); a message that names neither (no MSH-22, MSH-4, MSH-17) has an author all the same,
-// unknown: R4 requires agent.who, and the IG's rule for a required element the message does not give is the
-// data-absent-reason extension (as for source.endpoint), not a made-up party.
-def SenderRef(msh) = ResponsibleRef(msh) ?? (if HasSender(msh) then Ref("Organization", "sender") else DataAbsentUnknown())
+// The author of the message: the sender Organization; a message that names no sender (no MSH-4, MSH-17) has
+// an author all the same, unknown: R4 requires agent.who, and the IG's rule for a required element the
+// message does not give is the data-absent-reason extension (as for source.endpoint), not a made-up party.
+def SenderRef(msh) = if HasSender(msh) then Ref("Organization", "sender") else DataAbsentUnknown()
 def Agent(type, who) = { type: { coding[]: { system: PARTICIPANT_TYPE, code: type } }, who: who }
 
 // MSH -> Provenance (IG MSH[Provenance-Source]): the message as the source of what the Bundle holds.
@@ -114,8 +108,9 @@ def SourceProvenance(msh, targets) {
 }
 
 // EVN -> Provenance (IG EVN[Provenance]): the event. recorded EVN-2 (else MSH-7), occurred EVN-6, reason
-// EVN-4 (table 0062), activity the trigger (v2-0003) with the message type as text, agent the operator EVN-5
-// (enterer) else the sender (author, SenderRef), location EVN-7 (HD[Location]).
+// EVN-4 (table 0062 -> v3-ActReason with its display, and the code as written), activity the trigger (v2-0003)
+// with the message type as text, agent the operator EVN-5 (enterer, a Practitioner: XCN[Practitioner]) else
+// the sender (author, SenderRef), location EVN-7 (HD[Location]).
 def EventProvenance(msh, evn, targets) {
   resourceType: "Provenance"
   target[]: targets
@@ -123,10 +118,10 @@ def EventProvenance(msh, evn, targets) {
   occurredDateTime: datetime(evn.6)
   activity: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0003", code: trim(evn.1) ?? trim(msh.9.2) },
               text: MessageTypeText(msh) }
-  reason[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v3-ActReason",
-                           code: translate(evn.4.1, CM_0062_V3_ACTREASON) } } if translate(evn.4.1, CM_0062_V3_ACTREASON)
-  agent[]: Agent("enterer", { display: XcnDisplay(evn.5) ?? evn.5.1 }) if XcnDisplay(evn.5) ?? evn.5.1
-  agent[]: Agent("author", SenderRef(msh)) if not (XcnDisplay(evn.5) ?? evn.5.1)
+  reason[]: { coding[]: translate_coding(evn.4.1, CM_0062_V3_ACTREASON)
+              coding[]: CodingOf(evn.4.1, evn.4.2, evn.4.3 ?? "HL70062", evn.4.7) } if evn.4.1
+  agent[]: Agent("enterer", PractitionerRefDisplay(evn.5)) if HasPerson(evn.5)
+  agent[]: Agent("author", SenderRef(msh)) if not HasPerson(evn.5)
   location: { reference: HdLocationEntry(evn.7).fullUrl } if evn.7
 }
 
@@ -204,25 +199,21 @@ def Patient(pid, pd1) {
   resourceType: "Patient"
   extension[]: RaceEthnicity(US_CORE_RACE, pid.10, ["1002-5", "2028-9", "2054-5", "2076-8", "2106-3", "UNK", "ASKU"]) if pid.10
   extension[]: RaceEthnicity(US_CORE_ETHNICITY, pid.22, ["2135-2", "2186-5", "UNK", "ASKU"]) if pid.22
-  identifier[]: AssignedIdentifiers(pid.2)
-  identifier[]: AssignedIdentifiers(pid.3)
-  identifier[]: AssignedIdentifiers(pid.4)
-  identifier[]: {
-    type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0203", code: "SS" } }
-    system: "http://hl7.org/fhir/sid/us-ssn"
-    value: pid.19
-  } if pid.19
-  identifier[]: {
-    type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0203", code: "DL" } }
-    value: pid.20.1
-  } if pid.20.1
-  name[]: HumanNames(pid.5)
-  name[]: for xpn in pid.9 where xpn.1 => HumanName(xpn)
+  extension[]: PatientExtensions(pid, pd1, if count(PID) == 1 then PV1-16 else null)
+  identifier[]: PersonIdentifiers(pid.2)
+  identifier[]: PersonIdentifiers(pid.3)
+  identifier[]: PersonIdentifiers(pid.4)
+  identifier[]: SsnIdentifier(pid.19)
+  identifier[]: DriverLicense(pid.20)
+  identifier[]: for in2 in IN2 => PersonIdentifiers(in2.61) if count(PID) == 1   // IN2-61 patient member number
+  name[]: PersonNames(pid.5)
+  name[]: PersonNames(pid.9)
   telecom[]: for xtn in pid.13 where xtn.1 or xtn.4 or xtn.7 or xtn.12 => ContactPointWithUse(xtn, "home")
   telecom[]: for xtn in pid.14 where xtn.1 or xtn.4 or xtn.7 or xtn.12 => ContactPointWithUse(xtn, "work")
   telecom[]: ContactPoints(pid.40)
   gender: translate(pid.8, CM_0001_ADMINISTRATIVE_GENDER)
   birthDate: date(pid.7)
+  "_birthDate": PatientBirthTime(pid.7)
   deceasedDateTime: datetime(pid.29) if pid.29
   deceasedBoolean: (pid.30 == "Y") if pid.30 and not pid.29
   address[]: Addresses(pid.11)
@@ -234,17 +225,19 @@ def Patient(pid, pd1) {
   } if pid.16
   multipleBirthInteger: integer(pid.25) if pid.25
   multipleBirthBoolean: (pid.24 == "Y") if pid.24 and not pid.25
-  communication[]: { language: CodeableConcept(pid.15), preferred: true } if pid.15
+  communication[]: { language: Language(pid.15), preferred: true } if Language(pid.15)
   generalPractitioner[]: for x in pd1.3 => XonOrgRef(x)
   generalPractitioner[]: for x in pd1.4 => PractitionerRef(x)
 }
 
-// XTN with a default use (PID-13 home, PID-14 work) when XTN.2 does not say.
+// XTN with a default use (PID-13 home, PID-14 work) when XTN.2 does not say (IG PID-13/14: "IF PID-13.2 IS
+// NOT VALUED", so it also wins over the mobile use that a cell-phone XTN.3 gives on its own).
 def ContactPointWithUse(xtn, use) {
   let cp = ContactPoint(xtn)
+  extension: cp.extension
   system: cp.system
   value: cp.value
-  use: cp.use ?? use
+  use: translate(xtn.2, CM_0201_CONTACT_POINT_USE) ?? use
   rank: cp.rank
   period: cp.period
 }
@@ -267,10 +260,10 @@ def LocationStatus(pv1, fixedStatus) = match fixedStatus { "planned" => "planned
 def Encounter(pv1, pv2, fixedStatus) {
   resourceType: "Encounter"
   identifier[]: {
-    ...AssignedIdentifier(pv1.19)
+    ...Identifier(pv1.19)
     type: { coding[]: { system: CS_V2_0203, code: "VN", display: lookup("VN", CS_V2_0203) }, text: "visit number" }
   } if trim(pv1.19.1)
-  identifier[]: AssignedIdentifier(pv1.50) if trim(pv1.50.1)
+  identifier[]: Identifier(pv1.50) if trim(pv1.50.1)
   status: fixedStatus ?? (if pv1.45 then "finished"
                           else translate(pv1.2, CM_0004_ENCOUNTER_STATUS) ?? "unknown")
   class: translate_coding(pv1.2, CM_0004_V3_ACTCODE)
@@ -299,7 +292,7 @@ def Encounter(pv1, pv2, fixedStatus) {
   account[]: Ref("Account", "PID-18") if PID and HasAccount(PID)
   episodeOfCare[]: Ref("EpisodeOfCare", "PV1-54") if EpisodeOfCare(pv1)
   hospitalization: {
-    preAdmissionIdentifier: AssignedIdentifier(pv1.5) if pv1.5.1
+    preAdmissionIdentifier: Identifier(pv1.5) if pv1.5.1
     admitSource: CodeableConcept(pv1.14) if pv1.14
     reAdmission: { coding[]: translate_coding(pv1.13.1, CM_0092_V2_0092) } if pv1.13
     specialArrangement[]: for cwe in pv1.15 where cwe.1 or cwe.2 => CodeableConcept(cwe)
@@ -333,7 +326,7 @@ def EncounterLocation(ref, status, temporary) = if ref.reference then {
 def EpisodeOfCare(pv1) = if trim(pv1.54.1) and PID then {
   resourceType: "EpisodeOfCare"
   extension[]: { url: "http://hl7.org/fhir/StructureDefinition/resource-instance-description", valueString: trim(pv1.53) } if trim(pv1.53)
-  identifier[]: AssignedIdentifier(pv1.54)
+  identifier[]: Identifier(pv1.54)
   status: if pv1.45 then "finished" else "active"
   patient: Ref("Patient", 1)
 } else null
@@ -352,7 +345,6 @@ def EncounterEntries(pv1, pv2, fixedStatus) = [
 // The Account, Locations, Practitioners and roles an Encounter made from this PV1 (and PV2) refers to.
 def EncounterPlacesAndPeople(pv1, pv2) = [
   AccountEntry(),
-  VisitAssignerEntries(pv1),
   Entry("EpisodeOfCare", "PV1-54", EpisodeOfCare(pv1)) if EpisodeOfCare(pv1),
   DischargeLocationEntry(pv1.37),
   distinct([LocationEntriesWith(pv1.3, pv1.40), LocationEntries(pv1.6), LocationEntries(pv1.11), LocationEntries(pv1.42),
@@ -370,11 +362,14 @@ def EncounterPlacesAndPeople(pv1, pv2) = [
 // The IG maps every NK1 both to a RelatedPerson (NK1[RelatedPerson]: FHIR-Converter writes those) and to a
 // Patient.contact (NK1[Patient]: ReportStream writes those); Crosswalk writes both.
 
-// NK1-3 relationship (table 0063): the v3 RoleCode (or v2-0063 / v2-0131 code) the IG's ConceptMap gives, and
-// the original coding when it names its system.
-def Relationship(cwe) = if cwe.1 or cwe.2 then {
+// NK1-3 relationship (table 0063): the v3 RoleCode (or v2-0063 / v2-0131 code) the IG's ConceptMap gives for
+// the code and for the alternate code (CWE.4, as FHIR-Converter maps it), and each original coding that names
+// its system.
+def Relationship(cwe) = if cwe.1 or cwe.2 or cwe.4 then {
   coding[]: translate_coding(cwe.1, CM_0063_V3_ROLECODE)
+  coding[]: translate_coding(cwe.4, CM_0063_V3_ROLECODE) if trim(cwe.4)
   coding[]: Coding(cwe) if cwe.3
+  coding[]: CodingOf(cwe.4, cwe.5, cwe.6, cwe.8) if cwe.4 and cwe.6
   text: cwe.2
 } else null
 
@@ -386,27 +381,20 @@ def ContactRole(cwe) = if cwe.1 or cwe.2 then {
 
 def HasXtn(xtn) = xtn.1 or xtn.4 or xtn.7 or xtn.12
 
-// A social security number as an identifier (NK1-37, GT1-12, IN2-2).
-def SsnIdentifier(ssn, typeCode) = if trim(ssn) then {
-  type: { coding[]: { system: CS_V2_0203, code: typeCode, display: lookup(typeCode, CS_V2_0203) } }
-  system: "http://hl7.org/fhir/sid/us-ssn"
-  value: trim(ssn)
-} else null
-
 // NK1 -> RelatedPerson (IG NK1[RelatedPerson]): identifiers NK1-12, NK1-33, NK1-37 (SSN); names NK1-2 and
 // the contact person NK1-30; relationship NK1-3 and contact role NK1-7; addresses NK1-4, NK1-32; telecom
 // NK1-5 (home), NK1-6 (work), NK1-31, NK1-40, NK1-41; NK1-15 gender, NK1-16 birth date, NK1-20 language,
 // NK1-8/9 period.
 def RelatedPerson(nk1) {
   resourceType: "RelatedPerson"
-  identifier[]: AssignedIdentifiers(nk1.12)
-  identifier[]: AssignedIdentifiers(nk1.33)
-  identifier[]: SsnIdentifier(nk1.37, "SS")
+  identifier[]: PersonIdentifiers(nk1.12)
+  identifier[]: PersonIdentifiers(nk1.33)
+  identifier[]: SsnIdentifier(nk1.37)
   patient: PatientRef()
   relationship[]: Relationship(nk1.3)
   relationship[]: ContactRole(nk1.7)
-  name[]: HumanNames(nk1.2)
-  name[]: HumanNames(nk1.30)
+  name[]: PersonNames(nk1.2)
+  name[]: PersonNames(nk1.30)
   telecom[]: for xtn in nk1.5 where HasXtn(xtn) => ContactPointWithUse(xtn, "home")
   telecom[]: for xtn in nk1.6 where HasXtn(xtn) => ContactPointWithUse(xtn, "work")
   telecom[]: for xtn in nk1.31 where HasXtn(xtn) => ContactPoint(xtn)
@@ -417,7 +405,7 @@ def RelatedPerson(nk1) {
   address[]: Addresses(nk1.4)
   address[]: Addresses(nk1.32)
   period: { start: datetime(nk1.8), end: datetime(nk1.9) }
-  communication[]: { language: CodeableConcept(nk1.20), preferred: true } if nk1.20
+  communication[]: { language: Language(nk1.20), preferred: true } if Language(nk1.20)
 }
 
 // NK1 -> Patient.contact (IG NK1[Patient]): the first name and address (contact has one of each),
@@ -435,19 +423,27 @@ def PatientContact(nk1) {
     telecom[]: for xtn in nk1.41 where HasXtn(xtn) => ContactPoint(xtn)
     address: first(Addresses(nk1.4))
     gender: translate(nk1.15, CM_0001_ADMINISTRATIVE_GENDER)
-    organization: KinOrgRef(nk1)
+    organization: { display: trim(nk1.13.1) } if trim(nk1.13.1)
     period: { start: datetime(nk1.8), end: datetime(nk1.9) }
   }
   // R4 pat-1: a contact has a name, telecom, address or organisation (a bare relationship is no contact).
   return if contact.name or contact.telecom or contact.address or contact.organization then contact else null
 }
 
-// The NK1 that describe someone (a name, a relationship or a contact person).
-def IsKin(nk1) = nk1.2 or nk1.3 or nk1.30
+// The NK1 that describe someone: a name, a relationship, a contact person, or only their identifiers, address
+// or telecom (IG NK1[RelatedPerson] maps every NK1; ReportStream writes one for an NK1 with only NK1-32).
+def IsKin(nk1) = nk1.2 or nk1.3 or nk1.30 or nk1.4 or nk1.32 or nk1.5 or nk1.6 or nk1.31 or nk1.40 or nk1.41
+                 or nk1.12 or nk1.33 or nk1.37
 
 // The RelatedPerson entries of the message's NK1 segments, keyed by position (set ids repeat in real feeds);
 // part of PersonEntries, and written by the ORU map too (IG ORU_R01: PATIENT.NK1 -> RelatedPerson).
-def KinEntries() = for nk1, i in NK1 where IsKin(nk1) => [Entry("RelatedPerson", i + 1, RelatedPerson(nk1)), KinAssignerEntries(nk1)]
+// The mother of PID-21 is one too (IG CX[RelatedPerson-Mother]).
+def KinEntries() = [
+  for nk1, i in NK1 where IsKin(nk1) and PID => [Entry("RelatedPerson", i + 1, RelatedPerson(nk1)),
+                                         IdentifierEntries(nk1.12), IdentifierEntries(nk1.33)],
+  [Entry("RelatedPerson", "PID-21", MotherRelatedPerson(PID, PatientRef())), IdentifierEntries(PID-21)]
+    if PID and MotherRelatedPerson(PID, PatientRef())
+]
 
 // ---- IN1 / IN2 -> Coverage (+ the payor, policy holder and insured) ----------------------------------------
 
@@ -474,15 +470,16 @@ def InsuredIsPatient(in1) = upper(trim(in1.17.1)) == "SEL"
 // IN2-1 and the SSN IN2-2.
 def Insured(in1, in2) = if in1.16 and not InsuredIsPatient(in1) and PID then {   // RelatedPerson.patient is required
   resourceType: "RelatedPerson"
-  identifier[]: Identifiers(in1.49)
-  identifier[]: Identifiers(in2.1)
-  identifier[]: SsnIdentifier(in2.2, "SS")
+  identifier[]: PersonIdentifiers(in1.49)
+  identifier[]: PersonIdentifiers(in2.1)
+  identifier[]: SsnIdentifier(in2.2)
   patient: PatientRef()
   relationship[]: Relationship(in1.17)
-  name[]: HumanNames(in1.16)
+  name[]: PersonNames(in1.16)
   gender: translate(in1.43, CM_0001_ADMINISTRATIVE_GENDER)
   birthDate: date(in1.18)
   address[]: Addresses(in1.19)
+  communication[]: { language: Language(in2.34), preferred: true } if Language(in2.34)
 } else null
 
 // IN1-17 (table 0063) -> Coverage.relationship (subscriber-relationship). No IG ConceptMap exists for this
@@ -506,8 +503,9 @@ def Coverage(in1, in2, n) {
   identifier[]: { type: { coding[]: { system: CS_V2_0203, code: "MC", display: lookup("MC", CS_V2_0203) } },
                   system: "http://hl7.org/fhir/sid/us-medicare", value: trim(in2.6) } if trim(in2.6)
   identifier[]: { type: { coding[]: { system: CS_V2_0203, code: "MA", display: lookup("MA", CS_V2_0203) } }, value: trim(in2.8) } if trim(in2.8)
+  identifier[]: PersonIdentifiers(in2.61)   // the patient's member number (FHIR-Converter)
   status: "active"
-  type: CodeableConcept(in1.15) if in1.15
+  type: CoverageType(in1.15)
   policyHolder: Ref("Organization", "IN1-${n}-holder") if PolicyHolder(in1)
   subscriber: if InsuredIsPatient(in1) then Ref("Patient", 1) else if Insured(in1, in2) then Ref("RelatedPerson", "IN1-${n}") else null
   subscriberId: in1.49.1 ?? in1.36
@@ -533,9 +531,11 @@ def Coverage(in1, in2, n) {
 // The entries of one INSURANCE group: the Coverage, its payor, policy holder and insured person.
 def InsuranceEntries(ins, n) = [
   Entry("Coverage", n, Coverage(ins.IN1, ins.IN2, n)),
+  IdentifierEntries(ins.IN2.61),
   Entry("Organization", "IN1-${n}", Payor(ins.IN1)),
   Entry("Organization", "IN1-${n}-holder", PolicyHolder(ins.IN1)) if PolicyHolder(ins.IN1),
-  Entry("RelatedPerson", "IN1-${n}", Insured(ins.IN1, ins.IN2)) if Insured(ins.IN1, ins.IN2)
+  Entry("RelatedPerson", "IN1-${n}", Insured(ins.IN1, ins.IN2)) if Insured(ins.IN1, ins.IN2),
+  [IdentifierEntries(ins.IN1.49), IdentifierEntries(ins.IN2.1)] if Insured(ins.IN1, ins.IN2)
 ]
 
 // ---- GT1 -> RelatedPerson (guarantor), PID-18 -> Account ---------------------------------------------------
@@ -547,24 +547,25 @@ def InsuranceEntries(ins, n) = [
 def GuarantorIsPerson(gt1) = gt1.3 and upper(trim(gt1.11.1)) != "SEL"
 def Guarantor(gt1) {
   resourceType: "RelatedPerson"
-  identifier[]: AssignedIdentifiers(gt1.2)
-  identifier[]: AssignedIdentifiers(gt1.19)
-  identifier[]: SsnIdentifier(gt1.12, "SB")
+  identifier[]: PersonIdentifiers(gt1.2)
+  identifier[]: PersonIdentifiers(gt1.19)
+  identifier[]: SsnIdentifier(gt1.12)
   patient: PatientRef()
   relationship[]: Relationship(gt1.11)
-  name[]: HumanNames(gt1.3)
+  name[]: PersonNames(gt1.3)
   telecom[]: for xtn in gt1.6 where HasXtn(xtn) => ContactPointWithUse(xtn, "home")
   telecom[]: for xtn in gt1.7 where HasXtn(xtn) => ContactPointWithUse(xtn, "work")
   gender: translate(gt1.9, CM_0001_ADMINISTRATIVE_GENDER)
   birthDate: date(gt1.8)
   address[]: Addresses(gt1.5)
+  communication[]: { language: Language(gt1.36), preferred: true } if Language(gt1.36)
 }
 
 // PID-18 patient account number -> Account (IG PID[Account]: identifier, status active), with the
 // guarantors of the message's GT1 segments (party, GT1-13/14 period).
 def PatientAccount(pid) {
   resourceType: "Account"
-  identifier[]: AssignedIdentifiers(pid.18)
+  identifier[]: Identifiers(pid.18)
   status: "active"
   subject[]: Ref("Patient", 1)
   for gt1, i in GT1 where GuarantorIsPerson(gt1) {
@@ -575,7 +576,7 @@ def PatientAccount(pid) {
 def HasAccount(pid) = pid.18.1
 // The Account entry: written with the Encounter (whose account it is) when there is one, else with the
 // message's people (PersonEntries(withEncounter) is called with whether EncounterEntries was).
-def AccountEntry() = if PID and HasAccount(PID) then [Entry("Account", "PID-18", PatientAccount(PID)), IdentifierEntries(PID-18)] else null
+def AccountEntry() = if PID and HasAccount(PID) then Entry("Account", "PID-18", PatientAccount(PID)) else null
 
 // ---- AL1 -> AllergyIntolerance ---------------------------------------------------------------------------
 
@@ -634,7 +635,7 @@ def Procedure(pr1, withEncounter) {
 // Each *Entry/*Entries function returns an entry or an array of entries; `entry[]:` appends them.
 
 def PatientEntry(pid, pd1) = [Entry("Patient", 1, Patient(pid, pd1)), PatientParties(pid, pd1),
-                              for nk1 in NK1 where IsKin(nk1) => KinOrgEntries(nk1)]
+                              for in2 in IN2 => IdentifierEntries(in2.61) if count(PID) == 1]
 
 // The envelope of every Bundle: the MessageHeader (always: R4 source.endpoint is data-absent when MSH-3 is
 // empty, as the IG says), the sender Organization, and the Provenances of the message (MSH source, EVN
@@ -650,11 +651,10 @@ def HeaderEntries(focus) {
   return [
     Entry("MessageHeader", 1, MessageHeader(MSH, focus)),
     Entry("Organization", "sender", SenderOrganization(MSH)) if HasSender(MSH),
-    EnvelopeOrgEntries(MSH),
-    SoftwareDeviceEntries(),
     Entry("Provenance", 1, source) if source.recorded,
     HdDeviceEntry(MSH-3) if source.recorded,
     Entry("Provenance", "EVN", event) if EVN and event.recorded,
+    PractitionerEntries(EVN-5) if EVN and event.recorded,
     HdLocationEntry(EVN-7) if EVN and event.recorded and EVN-7,
     Entry("Provenance", "transformation", TransformationProvenance(MSH, targets)) if now(),
     Entry("Provenance", "PID", PatientProvenance(PID)) if now() and PID
@@ -665,7 +665,8 @@ def HeaderEntries(focus) {
 // (An array of arrays appended with `entry[]:` appends the inner items: a Coverage and its payor.)
 def PersonEntries(withEncounter) = [
   KinEntries(),
-  for gt1, i in GT1 where GuarantorIsPerson(gt1) and PID => [Entry("RelatedPerson", "GT1-${i + 1}", Guarantor(gt1)), GuarantorAssignerEntries(gt1)],
+  for gt1, i in GT1 where GuarantorIsPerson(gt1) and PID => [Entry("RelatedPerson", "GT1-${i + 1}", Guarantor(gt1)),
+                                                             IdentifierEntries(gt1.2), IdentifierEntries(gt1.19)],
   AccountEntry() if not withEncounter,
   for al1, i in AL1 where al1.3 => Entry("AllergyIntolerance", i + 1, AllergyIntolerance(al1)),
   for dg1, i in DG1 where dg1.3 or dg1.4 => Entry("Condition", i + 1, Condition(dg1, withEncounter)),

@@ -142,13 +142,34 @@ bool IsAscii(std::string_view s) {
   return true;
 }
 
-void AppendLatin1(unsigned char c, std::string* out) {
-  out->push_back(static_cast<char>(0xC0 | (c >> 6)));
-  out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
+// One byte >= 0x80 of an ISO-8859-1 or ISO-8859-15 text, as UTF-8. Latin-9 differs from Latin-1 in eight
+// positions only (ISO/IEC 8859-15 table): the euro sign and S/s/Z/z caron, OE/oe ligatures, Y diaeresis.
+void AppendSingleByte(unsigned char c, Charset charset, std::string* out) {
+  uint32_t cp = c;
+  if (charset == Charset::kLatin9) {
+    switch (c) {
+      case 0xA4: cp = 0x20AC; break;
+      case 0xA6: cp = 0x0160; break;
+      case 0xA8: cp = 0x0161; break;
+      case 0xB4: cp = 0x017D; break;
+      case 0xB8: cp = 0x017E; break;
+      case 0xBC: cp = 0x0152; break;
+      case 0xBD: cp = 0x0153; break;
+      case 0xBE: cp = 0x0178; break;
+      default: break;
+    }
+  }
+  if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+  } else {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+  }
+  out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
 }
 
 void AppendText(std::string_view s, Charset charset, std::string* out) {
-  if (charset != Charset::kLatin1) {
+  if (!IsSingleByte(charset)) {
     out->append(s);
     return;
   }
@@ -157,7 +178,7 @@ void AppendText(std::string_view s, Charset charset, std::string* out) {
     if (c < 0x80) {
       out->push_back(ch);
     } else {
-      AppendLatin1(c, out);
+      AppendSingleByte(c, charset, out);
     }
   }
 }
@@ -319,9 +340,9 @@ Status Message::Parse(std::string_view bytes, const ParseOptions& options) {
     return Error(StatusCode::kUnimplemented, "MSH-18 names a character set this reader does not support", 1,
                  "MSH", 18, 0);
   }
-  // Senders often label UTF-8 text as 8859/1; text that is valid UTF-8 is taken as UTF-8.
-  // Pure ASCII text stays Latin-1, so that its \X..\ escapes keep their Latin-1 meaning.
-  if (charset == Charset::kLatin1 && IsValidUtf8(t) && !IsAscii(t)) charset = Charset::kUtf8;
+  // Senders often label UTF-8 text as 8859/1 (or /15); text that is valid UTF-8 is taken as UTF-8.
+  // Pure ASCII text keeps its label, so that its \X..\ escapes keep their Latin-1 (Latin-9) meaning.
+  if (IsSingleByte(charset) && IsValidUtf8(t) && !IsAscii(t)) charset = Charset::kUtf8;
   charset_ = charset;
   if (charset == Charset::kUtf8) {
     Status st = CheckUtf8(options);
@@ -559,7 +580,7 @@ std::string_view Message::Value(int seg, int field, int rep, int comp, int sub, 
 std::string_view Message::Decode(std::string_view raw, std::string* scratch) const {
   if (raw.empty()) return raw;
   bool decode = raw.find(encoding_.escape) != std::string_view::npos;
-  if (!decode && charset_ == Charset::kLatin1) {
+  if (!decode && IsSingleByte(charset_)) {
     for (char c : raw) {
       if (static_cast<unsigned char>(c) >= 0x80) {
         decode = true;
@@ -635,8 +656,8 @@ void Message::Unescape(std::string_view raw, const Encoding& enc, Charset charse
           break;
         }
         auto byte = static_cast<unsigned char>(hi * 16 + lo);
-        if (charset == Charset::kLatin1 && byte >= 0x80) {
-          AppendLatin1(byte, out);
+        if (IsSingleByte(charset) && byte >= 0x80) {
+          AppendSingleByte(byte, charset, out);
         } else {
           out->push_back(static_cast<char>(byte));
         }

@@ -47,7 +47,7 @@ struct ParseOptions {
   // What to do with bytes that are not well-formed UTF-8 in a UTF-8 message (MSH-18 empty, ASCII,
   // UTF-8), including bytes written as \X..\ escapes: kReject (the default) fails Parse with
   // kParseError naming the segment, field and byte offset; kReplace reads each bad byte as U+FFFD.
-  // ISO-8859-1 messages are always converted and never rejected.
+  // ISO-8859-1 and -15 messages are always converted and never rejected.
   InvalidUtf8 invalid_utf8 = InvalidUtf8::kReject;
 };
 
@@ -65,7 +65,11 @@ struct Encoding {
 enum class Charset : uint8_t {
   kUtf8,    // empty MSH-18, ASCII, UNICODE UTF-8, UTF-8: bytes passed through
   kLatin1,  // 8859/1, ISO-8859-1, ISO_8859-1: converted to UTF-8 by Value()
+  kLatin9,  // 8859/15, ISO-8859-15 (Latin-9: Latin-1 with the euro sign and 7 other letters): likewise
 };
+
+// True for the one-byte character sets (ISO-8859-1, -15) whose bytes >= 0x80 Value() converts to UTF-8.
+inline bool IsSingleByte(Charset charset) { return charset == Charset::kLatin1 || charset == Charset::kLatin9; }
 
 class Message {
  public:

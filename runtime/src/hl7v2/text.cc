@@ -40,6 +40,14 @@ bool ParseCharset(std::string_view v, Charset* charset) {
       return true;
     }
   }
+  static constexpr std::string_view kLatin9Names[] = {"8859/15", "ISO-8859-15", "ISO_8859-15", "ISO8859-15",
+                                                      "LATIN9"};
+  for (auto name : kLatin9Names) {
+    if (EqualsIgnoreCase(v, name)) {
+      *charset = Charset::kLatin9;
+      return true;
+    }
+  }
   return false;
 }
 

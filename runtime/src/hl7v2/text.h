@@ -13,8 +13,9 @@ namespace crosswalk::hl7v2 {
 inline constexpr int kMaxFormatRepeat = 100;
 
 // Maps an MSH-18 value to a Charset. Empty, "ASCII", "UNICODE UTF-8", "UTF-8" → kUtf8;
-// "8859/1", "ISO-8859-1", "ISO_8859-1", "ISO8859-1", "LATIN1" → kLatin1 (case-insensitive, blanks
-// trimmed). Returns false for every other set (UTF-16, ISO IR87, 8859/2, ...).
+// "8859/1", "ISO-8859-1", "ISO_8859-1", "ISO8859-1", "LATIN1", "ISO IR100" → kLatin1; "8859/15",
+// "ISO-8859-15", "ISO_8859-15", "ISO8859-15", "LATIN9" → kLatin9 (case-insensitive, blanks trimmed).
+// Returns false for every other set (UTF-16, ISO IR87, 8859/2, ...).
 bool ParseCharset(std::string_view msh18, Charset* charset);
 
 // Length of the well-formed UTF-8 sequence starting at text[at] (1 for ASCII), or 0 when the bytes there

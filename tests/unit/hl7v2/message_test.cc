@@ -191,6 +191,25 @@ TEST(Hl7v2Message, Latin1ConvertedWhenRead) {
   ASSERT_TRUE(m.Parse("MSH|^~\\&|A||||||ADT^A01|1|P|2.5||||||UNICODE UTF-8\rPID|1").ok());
 }
 
+// 8859/15 (Latin-9, HL7 table 0211): Latin-1 but for eight positions, e.g. 0xA4 is the euro sign, not the
+// currency sign; the other bytes >= 0x80 read as in Latin-1, in the text and in \X..\ escapes.
+TEST(Hl7v2Message, Latin9ConvertedWhenRead) {
+  Message m;
+  ASSERT_TRUE(m.Parse("MSH|^~\\&|A||||||ADT^A09|1|P|2.5||||||8859/15\rPID|1||\xA4 \xA6\xE9\\XBC\\").ok());
+  EXPECT_EQ(m.charset(), Charset::kLatin9);
+  EXPECT_EQ(V(m, 1, 3, 1, 1, 1), "\xE2\x82\xAC \xC5\xA0\xC3\xA9\xC5\x92");
+  // The same bytes labelled 8859/1 keep their Latin-1 meaning.
+  ASSERT_TRUE(m.Parse("MSH|^~\\&|A||||||ADT^A09|1|P|2.5||||||8859/1\rPID|1||\xA4 \xA6").ok());
+  EXPECT_EQ(V(m, 1, 3, 1, 1, 1), "\xC2\xA4 \xC2\xA6");
+  // Its other names; valid UTF-8 labelled 8859/15 is taken as UTF-8, as for 8859/1.
+  ASSERT_TRUE(m.Parse("MSH|^~\\&|A||||||ADT^A09|1|P|2.5||||||iso-8859-15\rPID|1").ok());
+  EXPECT_EQ(m.charset(), Charset::kLatin9);
+  ASSERT_TRUE(m.Parse("MSH|^~\\&|A||||||ADT^A09|1|P|2.5||||||8859/15\rPID|1||\xE2\x82\xAC").ok());
+  EXPECT_EQ(m.charset(), Charset::kUtf8);
+  // A set that is no alias of these stays a clear rejection.
+  EXPECT_EQ(m.Parse("MSH|^~\\&|A||||||ADT^A09|1|P|2.5||||||8859/2\rPID|1").code(), StatusCode::kUnimplemented);
+}
+
 TEST(Hl7v2Message, MalformedInputGivesCleanErrorsWithoutData) {
   Message m;
   const std::string secret = "SECRETNAME";

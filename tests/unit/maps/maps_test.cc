@@ -77,7 +77,8 @@ std::shared_ptr<const crosswalk::Program>* MapsTest::program_ = nullptr;
 const std::set<std::string> kChoiceTypes = {
     "Quantity", "CodeableConcept", "String", "Boolean", "Integer", "Range", "Ratio", "SampledData", "Time",
     "DateTime", "Period", "Attachment", "Reference", "Date", "Age", "Instant", "Coding", "Decimal", "Uri",
-    "Canonical", "Code", "Id", "PositiveInt", "UnsignedInt", "Duration", "Timing", "Identifier", "Money"};
+    "Canonical", "Code", "Id", "PositiveInt", "UnsignedInt", "Duration", "Timing", "Identifier", "Money",
+    "Address"};
 const std::regex kChoiceName(
     "^(value|effective|onset|deceased|multipleBirth|occurrence|abatement|born|age|collected|timing|"
     "asNeeded|medication|reported|performed|serviced)([A-Z][A-Za-z]*)$");

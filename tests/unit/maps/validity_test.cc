@@ -235,7 +235,8 @@ TEST_F(MapsValidityTest, IdentifierSystemsAreUris) {
                     "PID|1||1^^^Maven EDSS&Maven EDSS&ISO^MR~2^^^A&2.16.840.1.113883.19&ISO^MR||DOE^JANE", "PV1|1|I"});
   auto ids = Resources(b, "Patient")[0]["identifier"];
   ASSERT_EQ(ids.size(), 2u);
-  EXPECT_FALSE(ids[0].contains("system"));  // "Maven EDSS" is not an OID: kept as the assigner Organization
+  // "Maven EDSS" is not an OID: the assigner Organization, and its namespace as a local URI system.
+  EXPECT_EQ(ids[0]["system"], "urn:id:Maven%20EDSS");
   json maven = Resolve(b, ids[0]["assigner"]);
   EXPECT_EQ(maven["resourceType"], "Organization");
   EXPECT_EQ(maven["identifier"][0]["value"], "Maven EDSS");

@@ -1,0 +1,163 @@
+// hl7v2.person: the patient and the people around them (PID, PD1, NK1, GT1, IN1/IN2) -> the parts of
+// Patient and RelatedPerson that hl7v2.segments assembles.
+//
+// Follows the HL7 V2-to-FHIR IG's PID[Patient] and NK1[RelatedPerson] rows; where the IG is silent and
+// FHIR-Converter writes a standard FHIR extension (PD1-14 congregation, PV1-16 importance), that is followed.
+// The decisions, and the differences from the converters that remain, are in docs/fidelity.md ("The patient,
+// related people and the envelope").
+
+import hl7v2.datatypes
+import hl7v2.parties
+
+const CM_0006_RELIGIOUS_AFFILIATION = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70006-to-v3-religiousaffiliation"
+const FHIR_EXT = "http://hl7.org/fhir/StructureDefinition"
+
+// ---- identifiers -----------------------------------------------------------------------------------------
+
+// The system of an identifier whose assigning authority (CX.4) has no universal id usable as a URI: the
+// authority's namespace id as a local system, urn:id:<HD.1> (FHIR-Converter writes its own
+// ".../Identifier/<HD.1>"; both name the same namespace). Absent when the HD has no namespace id.
+def NamespaceSystem(hd) = if trim(hd.1) and not HdUri(hd) then "urn:id:${UriText(hd.1)}" else null
+
+// CX -> Identifier of a person (PID-2/3/4, NK1, GT1, IN1/IN2): hl7v2.parties AssignedIdentifier (CX[Identifier]
+// with the assigner an Organization reference), with the namespace as the system when there is no URI.
+def PersonIdentifier(cx) {
+  let id = AssignedIdentifier(cx)
+  extension: id.extension
+  type: id.type
+  system: id.system ?? NamespaceSystem(cx.4)
+  value: id.value
+  period: id.period
+  assigner: id.assigner
+}
+def PersonIdentifiers(cxs) = for cx in cxs where trim(cx.1) => PersonIdentifier(cx)
+
+// PID-19 / NK1-37 / GT1-12 / IN2-2 social security number (IG PID-19: type "SS", and "SB" since R4's
+// identifier-type value set has no SSN; FHIR-Converter writes SB): both codings, system us-ssn.
+def SsnIdentifier(ssn) = if trim(ssn) then {
+  type: { coding[]: { system: CS_V2_0203, code: "SS", display: lookup("SS", CS_V2_0203) }
+          coding[]: { system: CS_V2_0203, code: "SB", display: lookup("SB", CS_V2_0203) } }
+  system: "http://hl7.org/fhir/sid/us-ssn"
+  value: trim(ssn)
+} else null
+
+// DLN -> Identifier (IG DLN[Identifier]): DLN.1 the number, type DL, DLN.2 the issuing state or country as
+// the system (CWE[uri]: a local name becomes urn:id:<name>), DLN.3 the expiry as period.end.
+def DriverLicense(dln) = if trim(dln.1) then {
+  type: { coding[]: { system: CS_V2_0203, code: "DL", display: lookup("DL", CS_V2_0203) } }
+  system: if IsUri(trim(dln.2)) then trim(dln.2) else if trim(dln.2) then "urn:id:${UriText(dln.2)}" else null
+  value: trim(dln.1)
+  period: { end: datetime(dln.3) }
+} else null
+
+// ---- names -----------------------------------------------------------------------------------------------
+
+const CM_0444_V2_0444 = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70444-to-v2-0444"
+
+// XPN -> HumanName of a person (IG XPN[HumanName]): HumanName (hl7v2.datatypes) with the FN parts of XPN.1 as
+// `_family`'s own/partner name and prefix extensions (FN[HumanName]) and XPN.11 as humanname-assembly-order;
+// XPN.15 "called by" is a second name, given only, use nickname (the IG's [2]; FHIR-Converter adds it to the
+// given names of a usual name).
+def PersonNames(xpns) = for xpn in xpns where xpn.1 or xpn.2 or xpn.15 => [
+  {
+    ...HumanName(xpn)
+    extension[]: { url: "http://hl7.org/fhir/StructureDefinition/humanname-assembly-order",
+                   valueCode: translate(trim(xpn.11), CM_0444_V2_0444, "keep") } if trim(xpn.11)
+    "_family": { extension[]: FamilyParts(xpn.1) } if trim(xpn.1.1)
+  } if xpn.1 or xpn.2,
+  { use: "nickname", given[]: trim(xpn.15) } if trim(xpn.15)
+]
+
+// ---- languages -------------------------------------------------------------------------------------------
+
+const CM_LANGUAGE = "https://crosswalk.dev/fhir/ConceptMap/iso-639-to-bcp-47"
+
+// A language CWE (PID-15, NK1-20; HL7 table 0296 is ISO 639) -> CodeableConcept (IG CWE[CodeableConcept] with
+// the PrimaryLanguage vocabulary): each code that is an ISO 639 code also as its BCP 47 tag (urn:ietf:bcp:47,
+// the ConceptMap in maps/terminology/iso-639-languages.ndjson, with the language's name, as FHIR-Converter
+// writes it), then the codings as written.
+def Language(cwe) = if cwe.1 or cwe.2 or cwe.4 then {
+  coding[]: translate_coding(lower(trim(cwe.1)), CM_LANGUAGE) if trim(cwe.1)
+  coding[]: translate_coding(lower(trim(cwe.4)), CM_LANGUAGE) if trim(cwe.4)
+  coding[]: CodeableConcept(cwe).coding
+  text: trim(cwe.9)
+} else null
+
+// ---- Patient extensions (IG PID[Patient]) ----------------------------------------------------------------
+
+// A CWE in an extension: its codings (CWE[CodeableConcept]) and, as its text, the original text CWE.9, else
+// the first display (FHIR-Converter's text for these extensions; the IG's CWE.9 when the message gives it).
+def NamedConcept(cwe) = if cwe.1 or cwe.2 or cwe.4 or cwe.10 then {
+  coding: CodeableConcept(cwe).coding
+  text: trim(cwe.9 ?? cwe.2)
+} else null
+
+// PID-17 religion (IG: CWE[CodeableConcept] through table 0006 -> v3-ReligiousAffiliation): the mapped coding,
+// then the codings as written.
+def Religion(cwe) = if cwe.1 or cwe.2 then {
+  coding[]: translate_coding(cwe.1, CM_0006_RELIGIOUS_AFFILIATION)
+  coding[]: CodeableConcept(cwe).coding
+  text: trim(cwe.9)
+} else null
+
+// PID-26 citizenship / PID-39 tribal citizenship (patient-citizenship, one per repetition), PID-28
+// nationality (patient-nationality): each a complex extension with the CWE as its "code".
+def CodeExtension(url, cwe) = if NamedConcept(cwe) then {
+  url: url
+  extension[]: { url: "code", valueCodeableConcept: NamedConcept(cwe) }
+} else null
+
+// PID-35 species / PID-36 breed -> patient-animal (IG), each a CodeableConcept (CWE[Coding] and the display
+// as text, as FHIR-Converter writes them).
+def Animal(species, breed) = if NamedConcept(species) or NamedConcept(breed) then {
+  url: "${FHIR_EXT}/patient-animal"
+  extension[]: { url: "species", valueCodeableConcept: NamedConcept(species) } if NamedConcept(species)
+  extension[]: { url: "breed", valueCodeableConcept: NamedConcept(breed) } if NamedConcept(breed)
+} else null
+
+// The Patient's extensions besides race and ethnicity: PID-6 mother's maiden name (IG XPN[string]: the
+// family name), PID-17 religion, PID-23 birth place, PID-26/39 citizenship, PID-28 nationality, PID-35/36
+// animal, PD1-14 place of worship (patient-congregation: its name, as FHIR-Converter), and, for the
+// message's only patient, PV1-16 VIP indicator (patient-importance, as FHIR-Converter; the Encounter keeps it
+// as specialCourtesy too). The birth time is on birthDate (PatientBirthTime).
+def PatientExtensions(pid, pd1, vip) = [
+  { url: "${FHIR_EXT}/patient-mothersMaidenName", valueString: trim(pid.6.1.1) } if trim(pid.6.1.1),
+  { url: "${FHIR_EXT}/patient-religion", valueCodeableConcept: Religion(pid.17) } if Religion(pid.17),
+  { url: "${FHIR_EXT}/patient-birthPlace", valueAddress: { text: trim(pid.23) } } if trim(pid.23),
+  for c in pid.26 => CodeExtension("${FHIR_EXT}/patient-citizenship", c),
+  for c in pid.39 => CodeExtension("${FHIR_EXT}/patient-citizenship", c),
+  CodeExtension("${FHIR_EXT}/patient-nationality", pid.28),
+  Animal(pid.35, pid.36),
+  { url: "${FHIR_EXT}/patient-congregation", valueString: trim(pd1.14.1) } if trim(pd1.14.1),
+  { url: "${FHIR_EXT}/patient-importance", valueCodeableConcept: CodeableConcept(vip) } if vip.1 or vip.2
+]
+
+// PID-7 with a time (longer than a date) -> birthDate's patient-birthTime extension (IG PID-7).
+def PatientBirthTime(dtm) = if length(trim(dtm)) > 8 and datetime(dtm) then {
+  extension[]: { url: "${FHIR_EXT}/patient-birthTime", valueDateTime: datetime(dtm) }
+} else null
+
+// ---- related people ----------------------------------------------------------------------------------------
+
+// PID-21 mother's identifier -> the mother as a RelatedPerson (IG CX[RelatedPerson-Mother]): her identifiers
+// (with their assigner Organizations: IdentifierEntries), relationship MTH (v3-RoleCode), the patient.
+def MotherRelatedPerson(pid, patientRef) = if PersonIdentifiers(pid.21) then {
+  resourceType: "RelatedPerson"
+  identifier[]: PersonIdentifiers(pid.21)
+  patient: patientRef
+  relationship[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v3-RoleCode", code: "MTH",
+                                display: lookup("MTH", "http://terminology.hl7.org/CodeSystem/v3-RoleCode") } }
+} else null
+
+// ---- insurance ---------------------------------------------------------------------------------------------
+
+const V3_ACTCODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+
+// IN1-15 plan type (user-defined table 0086) -> Coverage.type, whose value set is v3-ActCode's coverage types:
+// a code given without a coding system that v3-ActCode defines (HMO, PPO, ...) is that concept, as
+// FHIR-Converter writes it; any other is CWE[CodeableConcept].
+def CoverageType(cwe) =
+  if trim(cwe.1) and not trim(cwe.3) and lookup(trim(cwe.1), V3_ACTCODE) then {
+    coding[]: { system: V3_ACTCODE, code: trim(cwe.1), display: trim(cwe.2) ?? lookup(trim(cwe.1), V3_ACTCODE) }
+    text: trim(cwe.9)
+  } else if cwe.1 or cwe.2 or cwe.9 then CodeableConcept(cwe) else null
