@@ -257,7 +257,12 @@ def EncounterParticipant(xcn, typeCode, label) {
 // null to take it from PV1 (PV1-45 discharged -> finished, else PV1-2 through table 0004).
 def LocationStatus(pv1, fixedStatus) = match fixedStatus { "planned" => "planned" "finished" | "cancelled" => "completed"
                                                           _ => if pv1.45 then "completed" else "active" }
-def Encounter(pv1, pv2, fixedStatus) {
+// The message's visit: the Encounter of its (first) PID. VisitEncounter writes the visit of the n-th patient of a
+// message with several (ADT_A17 swaps two): subject Patient n, its own Account (PID-18) and EpisodeOfCare
+// (PV1-54) entries; the message-level ROL participants go with the first patient only.
+def Encounter(pv1, pv2, fixedStatus) = VisitEncounter(PID, pv1, pv2, fixedStatus, 1)
+def VisitKey(base, n) = if n == 1 then base else "${base}-${n}"
+def VisitEncounter(pid, pv1, pv2, fixedStatus, n) {
   resourceType: "Encounter"
   identifier[]: {
     ...Identifier(pv1.19)
@@ -272,14 +277,14 @@ def Encounter(pv1, pv2, fixedStatus) {
   type[]: { coding[]: translate_coding(pv1.4.1, CM_0007_V2_0007, "keep") } if pv1.4
   serviceType: { coding[]: translate_coding(pv1.10.1, CM_0069_SERVICE_TYPE, "keep") } if pv1.10
   priority: { coding[]: translate_coding(pv2.25.1, CM_0217_V3_ACTPRIORITY) } if pv2.25
-  subject: PatientRef()
+  subject: if n == 1 then PatientRef() else Ref("Patient", n)
   participant[]: for x in pv1.7 where HasPerson(x) => EncounterParticipant(x, "ATND", "attender")
   participant[]: for x in pv1.8 where HasPerson(x) => EncounterParticipant(x, "REF", "referrer")
   participant[]: for x in pv1.9 where HasPerson(x) => EncounterParticipant(x, "CON", "consultant")
   participant[]: for x in pv1.17 where HasPerson(x) => EncounterParticipant(x, "ADM", "admitter")
   participant[]: for x in pv1.52 where HasPerson(x) => EncounterParticipant(x, "PART", "Participation")
   participant[]: for x in pv2.13 where HasPerson(x) => EncounterParticipant(x, "REF", "referrer")
-  participant[]: for rol in direct(ROL) where HasPerson(rol.4) => RolParticipant(rol)
+  participant[]: for rol in direct(ROL) where n == 1 and HasPerson(rol.4) => RolParticipant(rol)
   period: { start: datetime(pv1.44), end: datetime(pv1.45) }
   length: { value: decimal(pv2.11), unit: "d", system: "http://unitsofmeasure.org", code: "d" } if pv2.11
   reasonCode[]: CodeableConcept(pv2.3) if pv2.3
@@ -289,8 +294,8 @@ def Encounter(pv1, pv2, fixedStatus) {
   extension[]: { url: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Encounter.plannedEndDate",
                  valueDateTime: datetime(pv2.9) } if datetime(pv2.9)
   extension[]: { url: "http://hl7.org/fhir/StructureDefinition/encounter-modeOfArrival", valueCoding: Coding(pv2.38) } if pv2.38.1
-  account[]: Ref("Account", "PID-18") if PID and HasAccount(PID)
-  episodeOfCare[]: Ref("EpisodeOfCare", "PV1-54") if EpisodeOfCare(pv1)
+  account[]: Ref("Account", VisitKey("PID-18", n)) if pid and HasAccount(pid)
+  episodeOfCare[]: Ref("EpisodeOfCare", VisitKey("PV1-54", n)) if VisitEpisodeOfCare(pid, pv1, n)
   hospitalization: {
     preAdmissionIdentifier: Identifier(pv1.5) if pv1.5.1
     admitSource: CodeableConcept(pv1.14) if pv1.14
@@ -322,13 +327,14 @@ def EncounterLocation(ref, status, temporary) = if ref.reference then {
 
 // PV1-54 service episode identifier (+ PV1-53 its description) -> EpisodeOfCare (IG PV1[Encounter]:
 // episodeOfCare(EpisodeOfCare.identifier)); status active, finished once PV1-45 says the visit ended. Only
-// with a PID (EpisodeOfCare.patient is required).
-def EpisodeOfCare(pv1) = if trim(pv1.54.1) and PID then {
+// with a PID (EpisodeOfCare.patient is required); n: the patient's key (VisitEncounter).
+def EpisodeOfCare(pv1) = VisitEpisodeOfCare(PID, pv1, 1)
+def VisitEpisodeOfCare(pid, pv1, n) = if trim(pv1.54.1) and pid then {
   resourceType: "EpisodeOfCare"
   extension[]: { url: "http://hl7.org/fhir/StructureDefinition/resource-instance-description", valueString: trim(pv1.53) } if trim(pv1.53)
   identifier[]: Identifier(pv1.54)
   status: if pv1.45 then "finished" else "active"
-  patient: Ref("Patient", 1)
+  patient: Ref("Patient", n)
 } else null
 
 // Whether a PV1 says anything an Encounter maps (a bare "PV1|1" does not): the class, a location, a doctor,
@@ -337,20 +343,22 @@ def EpisodeOfCare(pv1) = if trim(pv1.54.1) and PID then {
 def HasVisit(pv1) = pv1.2 or pv1.3 or pv1.4 or pv1.6 or pv1.7 or pv1.8 or pv1.9 or pv1.10 or pv1.11 or pv1.17
                     or pv1.19.1 or pv1.42 or pv1.43 or pv1.44 or pv1.45
 
-// Entries for PV1/PV2: the Encounter, its Locations and Practitioners.
-def EncounterEntries(pv1, pv2, fixedStatus) = [
-  Entry("Encounter", 1, Encounter(pv1, pv2, fixedStatus)),
-  EncounterPlacesAndPeople(pv1, pv2)
+// Entries for PV1/PV2: the Encounter, its Locations and Practitioners (VisitEntries: of the n-th patient).
+def EncounterEntries(pv1, pv2, fixedStatus) = VisitEntries(PID, pv1, pv2, fixedStatus, 1)
+def VisitEntries(pid, pv1, pv2, fixedStatus, n) = [
+  Entry("Encounter", n, VisitEncounter(pid, pv1, pv2, fixedStatus, n)),
+  VisitPlacesAndPeople(pid, pv1, pv2, n)
 ]
 // The Account, Locations, Practitioners and roles an Encounter made from this PV1 (and PV2) refers to.
-def EncounterPlacesAndPeople(pv1, pv2) = [
-  AccountEntry(),
-  Entry("EpisodeOfCare", "PV1-54", EpisodeOfCare(pv1)) if EpisodeOfCare(pv1),
+def EncounterPlacesAndPeople(pv1, pv2) = VisitPlacesAndPeople(PID, pv1, pv2, 1)
+def VisitPlacesAndPeople(pid, pv1, pv2, n) = [
+  AccountEntryOf(pid, n),
+  Entry("EpisodeOfCare", VisitKey("PV1-54", n), VisitEpisodeOfCare(pid, pv1, n)) if VisitEpisodeOfCare(pid, pv1, n),
   DischargeLocationEntry(pv1.37),
   distinct([LocationEntriesWith(pv1.3, pv1.40), LocationEntries(pv1.6), LocationEntries(pv1.11), LocationEntries(pv1.42),
             LocationEntries(pv1.43), LocationEntries(pv2.1)]),
   for x in pv2.13 => PractitionerEntries(x),
-  for rol in direct(ROL) => RolEntries(rol),
+  for rol in direct(ROL) where n == 1 => RolEntries(rol),
   for x in pv1.7 => PractitionerEntries(x),
   for x in pv1.8 => PractitionerEntries(x),
   for x in pv1.9 => PractitionerEntries(x),
@@ -553,13 +561,14 @@ def Guarantor(gt1) {
 }
 
 // PID-18 patient account number -> Account (IG PID[Account]: identifier, status active), with the
-// guarantors of the message's GT1 segments (party, GT1-13/14 period).
-def PatientAccount(pid) {
+// guarantors of the message's GT1 segments (party, GT1-13/14 period); n: the key of the PID's Patient (the
+// GT1 segments are the first patient's).
+def PatientAccount(pid, n) {
   resourceType: "Account"
   identifier[]: Identifiers(pid.18)
   status: "active"
-  subject[]: Ref("Patient", 1)
-  for gt1, i in GT1 where GuarantorIsPerson(gt1) {
+  subject[]: Ref("Patient", n)
+  for gt1, i in GT1 where n == 1 and GuarantorIsPerson(gt1) {
     guarantor[]: { party: Ref("RelatedPerson", "GT1-${i + 1}"), onHold: false,
                    period: { start: date(gt1.13), end: date(gt1.14) } }
   }
@@ -567,7 +576,8 @@ def PatientAccount(pid) {
 def HasAccount(pid) = pid.18.1
 // The Account entry: written with the Encounter (whose account it is) when there is one, else with the
 // message's people (PersonEntries(withEncounter) is called with whether EncounterEntries was).
-def AccountEntry() = if PID and HasAccount(PID) then Entry("Account", "PID-18", PatientAccount(PID)) else null
+def AccountEntry() = AccountEntryOf(PID, 1)
+def AccountEntryOf(pid, n) = if pid and HasAccount(pid) then Entry("Account", VisitKey("PID-18", n), PatientAccount(pid, n)) else null
 
 // ---- AL1 -> AllergyIntolerance ---------------------------------------------------------------------------
 
