@@ -15,7 +15,7 @@ def AdtBundle(fixedStatus) {
   let hasVisit = HasVisit(PV1)
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
-  entry[]: EncounterEntries(PV1, PV2, fixedStatus) if hasVisit
+  entry[]: EncounterEntriesWithDiagnoses(PV1, PV2, fixedStatus) if hasVisit
   entry[]: PersonEntries(hasVisit)
   entry[]: HeaderEntries([Ref("Patient", 1), Ref("Encounter", 1) if hasVisit])
 }

@@ -23,7 +23,7 @@ def VisitBundle(extra, focus) {
   let hasVisit = HasVisit(PV1)
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
-  entry[]: EncounterEntries(PV1, PV2, null) if hasVisit
+  entry[]: EncounterEntriesWithDiagnoses(PV1, PV2, null) if hasVisit
   entry[]: PersonEntries(hasVisit)
   entry[]: extra
   entry[]: HeaderEntries(focus)

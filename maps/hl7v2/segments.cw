@@ -614,6 +614,20 @@ def Condition(dg1, withEncounter) {
                  valueCodeableConcept: { coding[]: dueTo } } if dueTo
 }
 
+// DG1 -> Encounter.diagnosis (IG DG1[Encounter], "in context of an encounter"): the Condition of each DG1 that
+// PersonEntries writes (same key), use DG1-6 (table 0052 -> diagnosis-role, the IG's DiagnosisType map), rank
+// DG1-15. Only for maps that write those Conditions (EncounterEntriesWithDiagnoses), so that every reference
+// resolves inside the Bundle.
+def EncounterDiagnoses() = for dg1, i in DG1 where dg1.3 or dg1.4 => {
+  condition: Ref("Condition", i + 1)
+  use: { coding[]: translate_coding(dg1.6, CM_0052_DIAGNOSIS_ROLE) } if translate_coding(dg1.6, CM_0052_DIAGNOSIS_ROLE)
+  rank: integer(dg1.15) if integer(dg1.15) and integer(dg1.15) > 0
+}
+def EncounterEntriesWithDiagnoses(pv1, pv2, fixedStatus) = [
+  Entry("Encounter", 1, { ...Encounter(pv1, pv2, fixedStatus), diagnosis[]: EncounterDiagnoses() }),
+  EncounterPlacesAndPeople(pv1, pv2)
+]
+
 // ---- PR1 -> Procedure ------------------------------------------------------------------------------------
 
 // PR1 -> Procedure (IG PR1[Procedure]): a procedure the message reports as done (status "completed").
