@@ -19,12 +19,17 @@ const LOCATION_PHYSICAL_TYPE = "http://terminology.hl7.org/CodeSystem/location-p
 // ---- PL -> Location hierarchy ----------------------------------------------------------------------------
 
 // HD -> Identifier[] (IG HD[Identifier]): HD.1 as identifier[1].value, HD.2 as identifier[2].value typed by
-// HD.3 (table 0301); authority (PL.11 for a location) is the assigner of both.
+// HD.3 (table 0301); authority (PL.11 for a location) is the assigner of both, as its HD[Organization] (IG
+// PL.11; the entry: LocationEntriesWith).
 def HdIdentifiers(hd, authority) = [
-  { value: trim(hd.1), assigner: HdAssigner(authority) } if trim(hd.1),
+  { value: trim(hd.1), assigner: HdOrgRef(authority) } if trim(hd.1),
   { type: { coding[]: { system: V2System("0301"), code: trim(hd.3) } } if trim(hd.3),
-    value: trim(hd.2), assigner: HdAssigner(authority) } if trim(hd.2)
+    value: trim(hd.2), assigner: HdOrgRef(authority) } if trim(hd.2)
 ]
+
+// PL.10 comprehensive location identifier (IG: EI[Identifier-Organization], EI[Identifier-DefaultAssigner] when
+// PL.11 is valued: the PL.11 Organization is its assigner).
+def LocationIdentifier(pl) = if HasHd(pl.11) then { ...EntityIdentifier(pl.10), assigner: HdOrgRef(pl.11) } else EntityIdentifier(pl.10)
 
 // An HD that names something: a namespace id or a universal id (a bare HD.3 names nothing).
 def HasHd(hd) = trim(hd.1) or trim(hd.2)
@@ -53,7 +58,7 @@ def LocationLevel(hd, code, parent, pl, mostSpecific, bedStatus) {
   resourceType: "Location"
   identifier[]: HdIdentifiers(hd, pl.11)
   identifier[]: HdUriIdentifier(hd)
-  identifier[]: EntityIdentifier(pl.10) if mostSpecific and trim(pl.10.1)
+  identifier[]: LocationIdentifier(pl) if mostSpecific and trim(pl.10.1)
   status: LocationStatusCode(pl.5) if mostSpecific
   operationalStatus: { system: V2System("0116"), code: trim(bedStatus) } if mostSpecific and trim(bedStatus)
   name: trim(hd.1) ?? trim(hd.2)
@@ -82,12 +87,13 @@ def LocationEntriesWith(pl, bedStatus) {
   let bd = LocationLevelEntry(pl.3, "bd", ro ?? poc ?? lvl ?? bu ?? si, pl, most == 3, bedStatus)
   let lone = if most == 0 and (trim(pl.9) or trim(pl.10.1)) then PartyEntry({
     resourceType: "Location"
-    identifier[]: EntityIdentifier(pl.10) if trim(pl.10.1)
+    identifier[]: LocationIdentifier(pl) if trim(pl.10.1)
     status: LocationStatusCode(pl.5)
     description: trim(pl.9)
     mode: "instance"
   }) else null
-  return [si, bu, lvl, poc, ro, bd, lone]
+  // The PL.11 assigning authority's Organization first: the last entry stays the most specific Location.
+  return [HdOrgEntry(pl.11) if most != 0 or lone, si, bu, lvl, poc, ro, bd, lone]
 }
 def LocationEntries(pl) = LocationEntriesWith(pl, null)
 
