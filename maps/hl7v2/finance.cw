@@ -12,7 +12,7 @@ import hl7v2.parties
 // PID-18 patient account number -> Account (status: active, or inactive when the account is purged).
 def Account(pid, status, patientRef) {
   resourceType: "Account"
-  identifier[]: Identifier(pid.18)
+  identifier[]: AssignedIdentifiers(pid.18)
   status: status
   subject[]: patientRef
 }
@@ -40,6 +40,7 @@ def BarP02() {
     entry[]: Entry("Patient", SurvivorKey(i), Patient(p.PID, p.PD1))
     entry[]: PatientParties(p.PID, p.PD1)
     entry[]: Entry("Account", SurvivorKey(i), Account(p.PID, "inactive", Ref("Patient", SurvivorKey(i)))) if p.PID-18.1
+    entry[]: IdentifierEntries(p.PID-18) if p.PID-18.1
   }
   entry[]: HeaderEntries(for p, i in PATIENT => Ref("Patient", SurvivorKey(i)))
 }

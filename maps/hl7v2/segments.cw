@@ -265,10 +265,10 @@ def VisitKey(base, n) = if n == 1 then base else "${base}-${n}"
 def VisitEncounter(pid, pv1, pv2, fixedStatus, n) {
   resourceType: "Encounter"
   identifier[]: {
-    ...Identifier(pv1.19)
+    ...AssignedIdentifier(pv1.19)
     type: { coding[]: { system: CS_V2_0203, code: "VN", display: lookup("VN", CS_V2_0203) }, text: "visit number" }
   } if trim(pv1.19.1)
-  identifier[]: Identifier(pv1.50) if trim(pv1.50.1)
+  identifier[]: AssignedIdentifier(pv1.50) if trim(pv1.50.1)
   status: fixedStatus ?? (if pv1.45 then "finished"
                           else translate(pv1.2, CM_0004_ENCOUNTER_STATUS) ?? "unknown")
   class: translate_coding(pv1.2, CM_0004_V3_ACTCODE)
@@ -297,7 +297,7 @@ def VisitEncounter(pid, pv1, pv2, fixedStatus, n) {
   account[]: Ref("Account", VisitKey("PID-18", n)) if pid and HasAccount(pid)
   episodeOfCare[]: Ref("EpisodeOfCare", VisitKey("PV1-54", n)) if VisitEpisodeOfCare(pid, pv1, n)
   hospitalization: {
-    preAdmissionIdentifier: Identifier(pv1.5) if pv1.5.1
+    preAdmissionIdentifier: AssignedIdentifier(pv1.5) if pv1.5.1
     admitSource: CodeableConcept(pv1.14) if pv1.14
     reAdmission: { coding[]: translate_coding(pv1.13.1, CM_0092_V2_0092) } if pv1.13
     specialArrangement[]: for cwe in pv1.15 where cwe.1 or cwe.2 => CodeableConcept(cwe)
@@ -332,7 +332,7 @@ def EpisodeOfCare(pv1) = VisitEpisodeOfCare(PID, pv1, 1)
 def VisitEpisodeOfCare(pid, pv1, n) = if trim(pv1.54.1) and pid then {
   resourceType: "EpisodeOfCare"
   extension[]: { url: "http://hl7.org/fhir/StructureDefinition/resource-instance-description", valueString: trim(pv1.53) } if trim(pv1.53)
-  identifier[]: Identifier(pv1.54)
+  identifier[]: AssignedIdentifier(pv1.54)
   status: if pv1.45 then "finished" else "active"
   patient: Ref("Patient", n)
 } else null
@@ -354,6 +354,9 @@ def EncounterPlacesAndPeople(pv1, pv2) = VisitPlacesAndPeople(PID, pv1, pv2, 1)
 def VisitPlacesAndPeople(pid, pv1, pv2, n) = [
   AccountEntryOf(pid, n),
   Entry("EpisodeOfCare", VisitKey("PV1-54", n), VisitEpisodeOfCare(pid, pv1, n)) if VisitEpisodeOfCare(pid, pv1, n),
+  IdentifierEntries(pv1.54) if VisitEpisodeOfCare(pid, pv1, n),
+  // the assigning authorities (CX.4) of the visit's identifiers, as Organizations (AssignedIdentifier)
+  IdentifierEntries(pv1.19), IdentifierEntries(pv1.50), IdentifierEntries(pv1.5),
   DischargeLocationEntry(pv1.37),
   distinct([LocationEntriesWith(pv1.3, pv1.40), LocationEntries(pv1.6), LocationEntries(pv1.11), LocationEntries(pv1.42),
             LocationEntries(pv1.43), LocationEntries(pv2.1)]),
@@ -565,7 +568,7 @@ def Guarantor(gt1) {
 // GT1 segments are the first patient's).
 def PatientAccount(pid, n) {
   resourceType: "Account"
-  identifier[]: Identifiers(pid.18)
+  identifier[]: AssignedIdentifiers(pid.18)
   status: "active"
   subject[]: Ref("Patient", n)
   for gt1, i in GT1 where n == 1 and GuarantorIsPerson(gt1) {
@@ -577,7 +580,8 @@ def HasAccount(pid) = pid.18.1
 // The Account entry: written with the Encounter (whose account it is) when there is one, else with the
 // message's people (PersonEntries(withEncounter) is called with whether EncounterEntries was).
 def AccountEntry() = AccountEntryOf(PID, 1)
-def AccountEntryOf(pid, n) = if pid and HasAccount(pid) then Entry("Account", VisitKey("PID-18", n), PatientAccount(pid, n)) else null
+def AccountEntryOf(pid, n) = if pid and HasAccount(pid) then [Entry("Account", VisitKey("PID-18", n), PatientAccount(pid, n)),
+                                                               IdentifierEntries(pid.18)] else null
 
 // ---- AL1 -> AllergyIntolerance ---------------------------------------------------------------------------
 
