@@ -276,7 +276,9 @@ def VisitEncounter(pid, pv1, pv2, fixedStatus, n) {
   class: { system: "http://terminology.hl7.org/CodeSystem/v3-NullFlavor", code: "UNK" } if not pv1.2
   type[]: { coding[]: translate_coding(pv1.4.1, CM_0007_V2_0007, "keep") } if pv1.4
   serviceType: { coding[]: translate_coding(pv1.10.1, CM_0069_SERVICE_TYPE, "keep") } if pv1.10
-  priority: { coding[]: translate_coding(pv2.25.1, CM_0217_V3_ACTPRIORITY) } if pv2.25
+  // PV2-25 (CWE in v2.7+): each triplet's code through the IG's 0217 ConceptMap (FHIR-Converter writes both)
+  priority: { coding[]: translate_coding(pv2.25.1, CM_0217_V3_ACTPRIORITY)
+              coding[]: translate_coding(pv2.25.4, CM_0217_V3_ACTPRIORITY) if trim(pv2.25.4) } if pv2.25
   subject: if n == 1 then PatientRef() else Ref("Patient", n)
   participant[]: for x in pv1.7 where HasPerson(x) => EncounterParticipant(x, "ATND", "attender")
   participant[]: for x in pv1.8 where HasPerson(x) => EncounterParticipant(x, "REF", "referrer")
@@ -293,7 +295,7 @@ def VisitEncounter(pid, pv1, pv2, fixedStatus, n) {
                  valueDateTime: datetime(pv2.8) } if datetime(pv2.8)
   extension[]: { url: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Encounter.plannedEndDate",
                  valueDateTime: datetime(pv2.9) } if datetime(pv2.9)
-  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/encounter-modeOfArrival", valueCoding: Coding(pv2.38) } if pv2.38.1
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/encounter-modeOfArrival", valueCoding: ArrivalModeCoding(pv2.38) } if pv2.38.1
   account[]: Ref("Account", VisitKey("PID-18", n)) if pid and HasAccount(pid)
   episodeOfCare[]: Ref("EpisodeOfCare", VisitKey("PV1-54", n)) if VisitEpisodeOfCare(pid, pv1, n)
   hospitalization: {
@@ -313,6 +315,14 @@ def VisitEncounter(pid, pv1, pv2, fixedStatus, n) {
   location[]: EncounterLocation(LocationRef(pv1.43), "completed", true)
   location[]: EncounterLocation(LocationRef(pv2.1), "planned", false)
 }
+
+// PV2-38 mode of arrival (table 0430) -> Coding: a code of the table given without a system (CWE.3) is written
+// in v2-0430 with its display from the store (as FHIR-Converter writes "C" as v2-0430 "Car"); else as
+// Coding(cwe) writes it.
+const CS_V2_0430 = "http://terminology.hl7.org/CodeSystem/v2-0430"
+def ArrivalModeCoding(cwe) = if not trim(cwe.3) and lookup(trim(cwe.1), CS_V2_0430)
+                             then { system: CS_V2_0430, code: trim(cwe.1), display: trim(cwe.2) ?? lookup(trim(cwe.1), CS_V2_0430) }
+                             else Coding(cwe)
 
 // One Encounter.location (IG PV1[Encounter], PV2[Encounter]): PV1-3 assigned (active, planned for a
 // pre-admit), PV1-6 prior (completed), PV1-11 temporary (active; flagged temporary as FHIR-Converter and
