@@ -644,19 +644,32 @@ def EncounterEntriesWithDiagnoses(pv1, pv2, fixedStatus) = [
 
 // ---- PR1 -> Procedure ------------------------------------------------------------------------------------
 
-// PR1 -> Procedure (IG PR1[Procedure]): a procedure the message reports as done (status "completed").
+// PR1 -> Procedure (IG PR1[Procedure]). status: the IG leaves it to the message's context, "unknown" when that
+// is not clear, which is the case for ADT/BAR/DFT (FHIR-Converter writes the same). code: PR1-3, its text
+// PR1-4 when PR1-3.9 gives none. The performers' functions: the IG's SNOMED CT codes (PR1-8 anesthesiologist,
+// PR1-11 surgeon) with FHIR-Converter's text; PR1-12 by text. PR1-23 treating unit: location (PL[Location]).
+def PerformerFunction(code, text) = { coding[]: { system: "http://snomed.info/sct", code: code } if code, text: text }
+def ProcedureCode(pr1) {
+  let cc = CodeableConcept(pr1.3)
+  ...cc
+  text: trim(pr1.3.9) ?? trim(pr1.4) ?? cc.text
+}
+// PR1-23 is the treating unit (PL) from v2.7 on; before, the organisation unit type (CE): not a place.
+def TreatingUnit(pr1) = if starts_with(trim(MSH-12.1), "2.7") or starts_with(trim(MSH-12.1), "2.8") or starts_with(trim(MSH-12.1), "2.9")
+                        then first(pr1.23) else null
 def Procedure(pr1, withEncounter) {
   resourceType: "Procedure"
   identifier[]: EntityIdentifier(pr1.19) if pr1.19.1
-  status: "completed"
-  code: CodeableConcept(pr1.3) ?? (if pr1.4 then { text: pr1.4 } else null)
+  status: "unknown"
+  code: ProcedureCode(pr1) if pr1.3 or pr1.4
   subject: PatientRef()
   encounter: Ref("Encounter", 1) if withEncounter
   performedDateTime: datetime(pr1.5)
   category: CodeableConcept(pr1.6) if pr1.6
-  performer[]: for x in pr1.8 where HasPerson(x) => { actor: PractitionerRefDisplay(x) }
-  performer[]: for x in pr1.11 where HasPerson(x) => { actor: PractitionerRefDisplay(x) }
-  performer[]: for x in pr1.12 where HasPerson(x) => { actor: PractitionerRefDisplay(x) }
+  performer[]: for x in pr1.8 where HasPerson(x) => { function: PerformerFunction("88189002", "Anesthesiologist"), actor: PractitionerRefDisplay(x) }
+  performer[]: for x in pr1.11 where HasPerson(x) => { function: PerformerFunction("304292004", "Surgeon"), actor: PractitionerRefDisplay(x) }
+  performer[]: for x in pr1.12 where HasPerson(x) => { function: PerformerFunction(null, "Procedure Practitioner"), actor: PractitionerRefDisplay(x) }
+  location: LocationRef(TreatingUnit(pr1)) if TreatingUnit(pr1) and LocationRef(TreatingUnit(pr1)).reference
   reasonCode[]: CodeableConcept(pr1.15) if pr1.15
 }
 
@@ -698,7 +711,7 @@ def PersonEntries(withEncounter) = [
   for dg1, i in DG1 where dg1.3 or dg1.4 => Entry("Condition", i + 1, Condition(dg1, withEncounter)),
   for pr1, i in PR1 where (pr1.3 or pr1.4) and PID => Entry("Procedure", i + 1, Procedure(pr1, withEncounter)),
   for pr1 in PR1 where (pr1.3 or pr1.4) and PID => [for x in pr1.8 => PractitionerEntries(x), for x in pr1.11 => PractitionerEntries(x),
-                                                     for x in pr1.12 => PractitionerEntries(x)],
+                                                     for x in pr1.12 => PractitionerEntries(x), LocationEntries(TreatingUnit(pr1)) if TreatingUnit(pr1)],
   for dg1 in DG1 where dg1.3 or dg1.4 => PractitionerEntries(dg1.16),
   for ins, i in INSURANCE => InsuranceEntries(ins, i + 1)
 ]
