@@ -1,4 +1,4 @@
-// hl7v2.adt: ADT A01-A16, A25-A29, A31, A40/A41, A45, A47 and A60 -> FHIR R4 transaction Bundle.
+// hl7v2.adt: ADT A01-A18, A25-A29, A31, A40/A41, A45, A47 and A60 -> FHIR R4 transaction Bundle.
 //
 // Patient (PID/PD1), Encounter (PV1/PV2) with its Locations and Practitioners, RelatedPerson (NK1),
 // Coverage + payor Organization (IN1), AllergyIntolerance (AL1), Condition (DG1), MessageHeader (MSH) and
@@ -15,7 +15,7 @@ def AdtBundle(fixedStatus) {
   let hasVisit = HasVisit(PV1)
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
-  entry[]: EncounterEntries(PV1, PV2, fixedStatus) if hasVisit
+  entry[]: EncounterEntriesWithDiagnoses(PV1, PV2, fixedStatus) if hasVisit
   entry[]: PersonEntries(hasVisit)
   entry[]: HeaderEntries([Ref("Patient", 1), Ref("Encounter", 1) if hasVisit])
 }
@@ -31,6 +31,9 @@ map ADT_A08 : hl7v2 "ADT^A08" -> fhir "Bundle" { return Unique(AdtBundle(null)) 
 map ADT_A09 : hl7v2 "ADT^A09" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // patient departing (tracking)
 map ADT_A10 : hl7v2 "ADT^A10" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // patient arriving (tracking)
 map ADT_A11 : hl7v2 "ADT^A11" -> fhir "Bundle" { return Unique(AdtBundle("cancelled")) }   // cancel admit / visit
+// cancel transfer (ADT_A12, read as ADT_A09): as A02, PV1-3 is where the patient is again (active), PV1-6 the
+// location of the cancelled transfer (completed).
+map ADT_A12 : hl7v2 "ADT^A12" -> fhir "Bundle" { return Unique(AdtBundle(null)) }
 map ADT_A13 : hl7v2 "ADT^A13" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // cancel discharge
 map ADT_A14 : hl7v2 "ADT^A14" -> fhir "Bundle" { return Unique(AdtBundle("planned")) }     // pending admit
 map ADT_A15 : hl7v2 "ADT^A15" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // pending transfer
@@ -51,17 +54,56 @@ def AdtA40() {
   ...BundleHead()
   for p, i in PATIENT {
     entry[]: Entry("Patient", SurvivorKey(i), MergedPatient(p.PID, p.PD1, Ref("Patient", "MRG-${i + 1}")))
-    entry[]: Entry("Patient", "MRG-${i + 1}", {
-      resourceType: "Patient"
-      identifier[]: Identifiers(p.MRG-1)
-      identifier[]: Identifiers(p.MRG-2)
-      name[]: HumanNames(p.MRG-7)
-      active: false
-      link[]: { other: Ref("Patient", SurvivorKey(i)), type: "replaced-by" }
-    })
+    entry[]: Entry("Patient", "MRG-${i + 1}", MergedRecord(p.MRG, Ref("Patient", SurvivorKey(i))))
     entry[]: PatientParties(p.PID, p.PD1)
   }
   entry[]: HeaderEntries(for p, i in PATIENT => Ref("Patient", SurvivorKey(i)))
+}
+
+// The merged (retired) record of an MRG: its identifiers MRG-1 (patient) and MRG-2 (alternate), its name
+// MRG-7, inactive, replaced by the surviving Patient.
+def MergedRecord(mrg, survivorRef) {
+  resourceType: "Patient"
+  identifier[]: Identifiers(mrg.1)
+  identifier[]: Identifiers(mrg.2)
+  name[]: HumanNames(mrg.7)
+  active: false
+  link[]: { other: survivorRef, type: "replaced-by" }
+}
+
+// A18 (merge patient information, ADT_A18: PID [PD1] MRG PV1; the pre-2.3.1 event A34/A40 replaced): as A40
+// for its one patient: the surviving Patient (PID) replaces the record MRG-1 names. The PV1 only repeats the
+// patient's visit data (a merge moves no visit), so no Encounter is written, as in A40.
+map ADT_A18 : hl7v2 "ADT^A18" -> fhir "Bundle" { return Unique(AdtA18()) }
+def AdtA18() {
+  let merged = MRG and (MRG-1.1 or MRG-2.1)
+  ...BundleHead()
+  entry[]: Entry("Patient", 1, if merged then MergedPatient(PID, PD1, Ref("Patient", "MRG-1")) else Patient(PID, PD1))
+  entry[]: Entry("Patient", "MRG-1", MergedRecord(MRG, Ref("Patient", 1))) if merged
+  entry[]: PatientParties(PID, PD1)
+  entry[]: HeaderEntries([Ref("Patient", 1)])
+}
+
+// A17 (swap patients, ADT_A17: two runs of PID [PD1] PV1 [PV2] [{DB1}] [{OBX}]), IG ADT_A17: per patient a
+// Patient, its Account (PID-18) and its Encounter (PV1-3 the bed it now holds, PV1-6 the one it left). The
+// structure has no groups: the i-th PID goes with the i-th PV1; PD1 and PV2, optional in each run, are paired
+// the same way only when every run has one (else which patient one belongs to cannot be told: left out).
+map ADT_A17 : hl7v2 "ADT^A17" -> fhir "Bundle" { return Unique(AdtA17()) }
+def AdtA17() {
+  let pd1s = count(PD1) == count(PID)
+  let pv2s = count(PV2) == count(PID)
+  ...BundleHead()
+  for pid, i in PID {
+    let n = SurvivorKey(i)
+    let pd1 = if pd1s then PD1[i + 1] else null
+    let pv1 = PV1[i + 1]
+    entry[]: Entry("Patient", n, Patient(pid, pd1))
+    entry[]: PatientParties(pid, pd1)
+    entry[]: VisitEntries(pid, pv1, if pv2s then PV2[i + 1] else null, null, n) if HasVisit(pv1)
+    entry[]: AccountEntryOf(pid, n) if not HasVisit(pv1)
+  }
+  entry[]: HeaderEntries([...(for pid, i in PID => Ref("Patient", SurvivorKey(i))),
+                          ...(for pid, i in PID where HasVisit(PV1[i + 1]) => Ref("Encounter", SurvivorKey(i)))])
 }
 
 // The surviving Patient: everything PID/PD1 say, active, with a replaces link to the merged record.

@@ -12,7 +12,7 @@ import hl7v2.parties
 // PID-18 patient account number -> Account (status: active, or inactive when the account is purged).
 def Account(pid, status, patientRef) {
   resourceType: "Account"
-  identifier[]: AssignedIdentifier(pid.18)
+  identifier[]: AssignedIdentifiers(pid.18)
   status: status
   subject[]: patientRef
 }
@@ -23,7 +23,7 @@ def VisitBundle(extra, focus) {
   let hasVisit = HasVisit(PV1)
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
-  entry[]: EncounterEntries(PV1, PV2, null) if hasVisit
+  entry[]: EncounterEntriesWithDiagnoses(PV1, PV2, null) if hasVisit
   entry[]: PersonEntries(hasVisit)
   entry[]: extra
   entry[]: HeaderEntries(focus)
@@ -40,7 +40,7 @@ def BarP02() {
     entry[]: Entry("Patient", SurvivorKey(i), Patient(p.PID, p.PD1))
     entry[]: PatientParties(p.PID, p.PD1)
     entry[]: Entry("Account", SurvivorKey(i), Account(p.PID, "inactive", Ref("Patient", SurvivorKey(i)))) if p.PID-18.1
-    entry[]: AssignerEntry(p.PID-18.4) if p.PID-18.1
+    entry[]: IdentifierEntries(p.PID-18) if p.PID-18.1
   }
   entry[]: HeaderEntries(for p, i in PATIENT => Ref("Patient", SurvivorKey(i)))
 }

@@ -19,12 +19,17 @@ const LOCATION_PHYSICAL_TYPE = "http://terminology.hl7.org/CodeSystem/location-p
 // ---- PL -> Location hierarchy ----------------------------------------------------------------------------
 
 // HD -> Identifier[] (IG HD[Identifier]): HD.1 as identifier[1].value, HD.2 as identifier[2].value typed by
-// HD.3 (table 0301); authority (PL.11 for a location) is the assigner of both.
+// HD.3 (table 0301); authority (PL.11 for a location) is the assigner of both, as its HD[Organization] (IG
+// PL.11; the entry: LocationEntriesWith).
 def HdIdentifiers(hd, authority) = [
-  { value: trim(hd.1), assigner: HdAssigner(authority) } if trim(hd.1),
+  { value: trim(hd.1), assigner: HdOrgRef(authority) } if trim(hd.1),
   { type: { coding[]: { system: V2System("0301"), code: trim(hd.3) } } if trim(hd.3),
-    value: trim(hd.2), assigner: HdAssigner(authority) } if trim(hd.2)
+    value: trim(hd.2), assigner: HdOrgRef(authority) } if trim(hd.2)
 ]
+
+// PL.10 comprehensive location identifier (IG: EI[Identifier-Organization], EI[Identifier-DefaultAssigner] when
+// PL.11 is valued: the PL.11 Organization is its assigner).
+def LocationIdentifier(pl) = if HasHd(pl.11) then { ...EntityIdentifier(pl.10), assigner: HdOrgRef(pl.11) } else EntityIdentifier(pl.10)
 
 // An HD that names something: a namespace id or a universal id (a bare HD.3 names nothing).
 def HasHd(hd) = trim(hd.1) or trim(hd.2)
@@ -32,17 +37,32 @@ def HasHd(hd) = trim(hd.1) or trim(hd.2)
 // PL.5 location status (user-defined table 0306) -> Location.status when it says one of FHIR's codes.
 def LocationStatusCode(is) = match lower(trim(is)) { "active" => "active" "suspended" => "suspended" "inactive" => "inactive" _ => null }
 
+// The whole PL as text, FHIR-Converter's Location.description: its valued components and subcomponents, in
+// order, joined by "--" ("4E^136^B^CommunityHospital^^N" -> "4E--136--B--CommunityHospital--N").
+def PlPartsText(c) = join([trim(c.1), trim(c.2), trim(c.3), trim(c.4)], "--")
+def PlText(pl) = join([PlPartsText(pl.1), PlPartsText(pl.2), PlPartsText(pl.3), PlPartsText(pl.4), trim(pl.5), trim(pl.6),
+                       PlPartsText(pl.7), PlPartsText(pl.8), trim(pl.9), PlPartsText(pl.10), PlPartsText(pl.11)], "--")
+
+// An HD's universal id as FHIR-Converter writes a Location identifier: the id as a URI (urn:oid:, urn:uuid:)
+// in system urn:ietf:rfc:3986, beside the IG's HD.2 identifier (whose value is the id as written); written
+// only when the URI differs from HD.2 (a DNS or URI id is already its own value).
+def HdUriIdentifier(hd) = if HdUri(hd) and HdUri(hd) != trim(hd.2) then { system: "urn:ietf:rfc:3986", value: HdUri(hd) } else null
+
 // One level of a PL's hierarchy. The most specific level also carries what the PL says about the place as a
 // whole: PL.9 description, PL.10 comprehensive location identifier (EI[Identifier-Organization]), PL.5
-// status, and the bed status a PV1-40 gives (operationalStatus, table 0116).
+// status, and the bed status a PV1-40 gives (operationalStatus, table 0116). A level without PL.9 (every
+// level above the most specific, and that one when PL.9 is empty) is described by the whole PL's text, as
+// FHIR-Converter does: so each PL's levels are its own Location resources (content-keyed entries), as in
+// both converters (the facility of PV1-3 and of PV1-6 are two Locations).
 def LocationLevel(hd, code, parent, pl, mostSpecific, bedStatus) {
   resourceType: "Location"
   identifier[]: HdIdentifiers(hd, pl.11)
-  identifier[]: EntityIdentifier(pl.10) if mostSpecific and trim(pl.10.1)
+  identifier[]: HdUriIdentifier(hd)
+  identifier[]: LocationIdentifier(pl) if mostSpecific and trim(pl.10.1)
   status: LocationStatusCode(pl.5) if mostSpecific
   operationalStatus: { system: V2System("0116"), code: trim(bedStatus) } if mostSpecific and trim(bedStatus)
   name: trim(hd.1) ?? trim(hd.2)
-  description: trim(pl.9) if mostSpecific
+  description: if mostSpecific and trim(pl.9) then trim(pl.9) else PlText(pl)
   mode: "instance"
   physicalType: { coding[]: { system: LOCATION_PHYSICAL_TYPE, code: code } }
   partOf: { reference: parent.fullUrl } if parent
@@ -51,7 +71,7 @@ def LocationLevelEntry(hd, code, parent, pl, mostSpecific, bedStatus) =
   if HasHd(hd) then PartyEntry(LocationLevel(hd, code, parent, pl, mostSpecific, bedStatus)) else null
 
 // PL -> the entries of its Locations, least specific first: facility (PL.4, si) <- building (PL.7, bu) <-
-// floor (PL.8, lvl) <- point of care (PL.1, wa) <- room (PL.2, ro) <- bed (PL.3, bd); each is partOf the
+// floor (PL.8, lvl) <- point of care (PL.1, lvl) <- room (PL.2, ro) <- bed (PL.3, bd); each is partOf the
 // nearest valued level above it, so a missing component leaves no gap in the chain (as ReportStream does;
 // the IG sheet of 2020 put the floor under the point of care, FHIR-Converter and ReportStream the point of care
 // under the floor). A PL with no place component but a description or identifier is one Location. The last
@@ -62,17 +82,18 @@ def LocationEntriesWith(pl, bedStatus) {
   let si = LocationLevelEntry(pl.4, "si", null, pl, most == 4, bedStatus)
   let bu = LocationLevelEntry(pl.7, "bu", si, pl, most == 7, bedStatus)
   let lvl = LocationLevelEntry(pl.8, "lvl", bu ?? si, pl, most == 8, bedStatus)
-  let poc = LocationLevelEntry(pl.1, "wa", lvl ?? bu ?? si, pl, most == 1, bedStatus)
+  let poc = LocationLevelEntry(pl.1, "lvl", lvl ?? bu ?? si, pl, most == 1, bedStatus)
   let ro = LocationLevelEntry(pl.2, "ro", poc ?? lvl ?? bu ?? si, pl, most == 2, bedStatus)
   let bd = LocationLevelEntry(pl.3, "bd", ro ?? poc ?? lvl ?? bu ?? si, pl, most == 3, bedStatus)
   let lone = if most == 0 and (trim(pl.9) or trim(pl.10.1)) then PartyEntry({
     resourceType: "Location"
-    identifier[]: EntityIdentifier(pl.10) if trim(pl.10.1)
+    identifier[]: LocationIdentifier(pl) if trim(pl.10.1)
     status: LocationStatusCode(pl.5)
     description: trim(pl.9)
     mode: "instance"
   }) else null
-  return [si, bu, lvl, poc, ro, bd, lone]
+  // The PL.11 assigning authority's Organization first: the last entry stays the most specific Location.
+  return [HdOrgEntry(pl.11) if most != 0 or lone, si, bu, lvl, poc, ro, bd, lone]
 }
 def LocationEntries(pl) = LocationEntriesWith(pl, null)
 

@@ -257,13 +257,18 @@ def EncounterParticipant(xcn, typeCode, label) {
 // null to take it from PV1 (PV1-45 discharged -> finished, else PV1-2 through table 0004).
 def LocationStatus(pv1, fixedStatus) = match fixedStatus { "planned" => "planned" "finished" | "cancelled" => "completed"
                                                           _ => if pv1.45 then "completed" else "active" }
-def Encounter(pv1, pv2, fixedStatus) {
+// The message's visit: the Encounter of its (first) PID. VisitEncounter writes the visit of the n-th patient of a
+// message with several (ADT_A17 swaps two): subject Patient n, its own Account (PID-18) and EpisodeOfCare
+// (PV1-54) entries; the message-level ROL participants go with the first patient only.
+def Encounter(pv1, pv2, fixedStatus) = VisitEncounter(PID, pv1, pv2, fixedStatus, 1)
+def VisitKey(base, n) = if n == 1 then base else "${base}-${n}"
+def VisitEncounter(pid, pv1, pv2, fixedStatus, n) {
   resourceType: "Encounter"
   identifier[]: {
-    ...Identifier(pv1.19)
+    ...AssignedIdentifier(pv1.19)
     type: { coding[]: { system: CS_V2_0203, code: "VN", display: lookup("VN", CS_V2_0203) }, text: "visit number" }
   } if trim(pv1.19.1)
-  identifier[]: Identifier(pv1.50) if trim(pv1.50.1)
+  identifier[]: AssignedIdentifier(pv1.50) if trim(pv1.50.1)
   status: fixedStatus ?? (if pv1.45 then "finished"
                           else translate(pv1.2, CM_0004_ENCOUNTER_STATUS) ?? "unknown")
   class: translate_coding(pv1.2, CM_0004_V3_ACTCODE)
@@ -271,15 +276,17 @@ def Encounter(pv1, pv2, fixedStatus) {
   class: { system: "http://terminology.hl7.org/CodeSystem/v3-NullFlavor", code: "UNK" } if not pv1.2
   type[]: { coding[]: translate_coding(pv1.4.1, CM_0007_V2_0007, "keep") } if pv1.4
   serviceType: { coding[]: translate_coding(pv1.10.1, CM_0069_SERVICE_TYPE, "keep") } if pv1.10
-  priority: { coding[]: translate_coding(pv2.25.1, CM_0217_V3_ACTPRIORITY) } if pv2.25
-  subject: PatientRef()
+  // PV2-25 (CWE in v2.7+): each triplet's code through the IG's 0217 ConceptMap (FHIR-Converter writes both)
+  priority: { coding[]: translate_coding(pv2.25.1, CM_0217_V3_ACTPRIORITY)
+              coding[]: translate_coding(pv2.25.4, CM_0217_V3_ACTPRIORITY) if trim(pv2.25.4) } if pv2.25
+  subject: if n == 1 then PatientRef() else Ref("Patient", n)
   participant[]: for x in pv1.7 where HasPerson(x) => EncounterParticipant(x, "ATND", "attender")
   participant[]: for x in pv1.8 where HasPerson(x) => EncounterParticipant(x, "REF", "referrer")
   participant[]: for x in pv1.9 where HasPerson(x) => EncounterParticipant(x, "CON", "consultant")
   participant[]: for x in pv1.17 where HasPerson(x) => EncounterParticipant(x, "ADM", "admitter")
   participant[]: for x in pv1.52 where HasPerson(x) => EncounterParticipant(x, "PART", "Participation")
   participant[]: for x in pv2.13 where HasPerson(x) => EncounterParticipant(x, "REF", "referrer")
-  participant[]: for rol in direct(ROL) where HasPerson(rol.4) => RolParticipant(rol)
+  participant[]: for rol in direct(ROL) where n == 1 and HasPerson(rol.4) => RolParticipant(rol)
   period: { start: datetime(pv1.44), end: datetime(pv1.45) }
   length: { value: decimal(pv2.11), unit: "d", system: "http://unitsofmeasure.org", code: "d" } if pv2.11
   reasonCode[]: CodeableConcept(pv2.3) if pv2.3
@@ -288,11 +295,11 @@ def Encounter(pv1, pv2, fixedStatus) {
                  valueDateTime: datetime(pv2.8) } if datetime(pv2.8)
   extension[]: { url: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Encounter.plannedEndDate",
                  valueDateTime: datetime(pv2.9) } if datetime(pv2.9)
-  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/encounter-modeOfArrival", valueCoding: Coding(pv2.38) } if pv2.38.1
-  account[]: Ref("Account", "PID-18") if PID and HasAccount(PID)
-  episodeOfCare[]: Ref("EpisodeOfCare", "PV1-54") if EpisodeOfCare(pv1)
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/encounter-modeOfArrival", valueCoding: ArrivalModeCoding(pv2.38) } if pv2.38.1
+  account[]: Ref("Account", VisitKey("PID-18", n)) if pid and HasAccount(pid)
+  episodeOfCare[]: Ref("EpisodeOfCare", VisitKey("PV1-54", n)) if VisitEpisodeOfCare(pid, pv1, n)
   hospitalization: {
-    preAdmissionIdentifier: Identifier(pv1.5) if pv1.5.1
+    preAdmissionIdentifier: AssignedIdentifier(pv1.5) if pv1.5.1
     admitSource: CodeableConcept(pv1.14) if pv1.14
     reAdmission: { coding[]: translate_coding(pv1.13.1, CM_0092_V2_0092) } if pv1.13
     specialArrangement[]: for cwe in pv1.15 where cwe.1 or cwe.2 => CodeableConcept(cwe)
@@ -309,6 +316,14 @@ def Encounter(pv1, pv2, fixedStatus) {
   location[]: EncounterLocation(LocationRef(pv2.1), "planned", false)
 }
 
+// PV2-38 mode of arrival (table 0430) -> Coding: a code of the table given without a system (CWE.3) is written
+// in v2-0430 with its display from the store (as FHIR-Converter writes "C" as v2-0430 "Car"); else as
+// Coding(cwe) writes it.
+const CS_V2_0430 = "http://terminology.hl7.org/CodeSystem/v2-0430"
+def ArrivalModeCoding(cwe) = if not trim(cwe.3) and lookup(trim(cwe.1), CS_V2_0430)
+                             then { system: CS_V2_0430, code: trim(cwe.1), display: trim(cwe.2) ?? lookup(trim(cwe.1), CS_V2_0430) }
+                             else Coding(cwe)
+
 // One Encounter.location (IG PV1[Encounter], PV2[Encounter]): PV1-3 assigned (active, planned for a
 // pre-admit), PV1-6 prior (completed), PV1-11 temporary (active; flagged temporary as FHIR-Converter and
 // ReportStream do), PV1-42 pending (planned: the IG's "reserved" is written beside the PV1-42 row, both
@@ -322,13 +337,14 @@ def EncounterLocation(ref, status, temporary) = if ref.reference then {
 
 // PV1-54 service episode identifier (+ PV1-53 its description) -> EpisodeOfCare (IG PV1[Encounter]:
 // episodeOfCare(EpisodeOfCare.identifier)); status active, finished once PV1-45 says the visit ended. Only
-// with a PID (EpisodeOfCare.patient is required).
-def EpisodeOfCare(pv1) = if trim(pv1.54.1) and PID then {
+// with a PID (EpisodeOfCare.patient is required); n: the patient's key (VisitEncounter).
+def EpisodeOfCare(pv1) = VisitEpisodeOfCare(PID, pv1, 1)
+def VisitEpisodeOfCare(pid, pv1, n) = if trim(pv1.54.1) and pid then {
   resourceType: "EpisodeOfCare"
   extension[]: { url: "http://hl7.org/fhir/StructureDefinition/resource-instance-description", valueString: trim(pv1.53) } if trim(pv1.53)
-  identifier[]: Identifier(pv1.54)
+  identifier[]: AssignedIdentifier(pv1.54)
   status: if pv1.45 then "finished" else "active"
-  patient: Ref("Patient", 1)
+  patient: Ref("Patient", n)
 } else null
 
 // Whether a PV1 says anything an Encounter maps (a bare "PV1|1" does not): the class, a location, a doctor,
@@ -337,20 +353,25 @@ def EpisodeOfCare(pv1) = if trim(pv1.54.1) and PID then {
 def HasVisit(pv1) = pv1.2 or pv1.3 or pv1.4 or pv1.6 or pv1.7 or pv1.8 or pv1.9 or pv1.10 or pv1.11 or pv1.17
                     or pv1.19.1 or pv1.42 or pv1.43 or pv1.44 or pv1.45
 
-// Entries for PV1/PV2: the Encounter, its Locations and Practitioners.
-def EncounterEntries(pv1, pv2, fixedStatus) = [
-  Entry("Encounter", 1, Encounter(pv1, pv2, fixedStatus)),
-  EncounterPlacesAndPeople(pv1, pv2)
+// Entries for PV1/PV2: the Encounter, its Locations and Practitioners (VisitEntries: of the n-th patient).
+def EncounterEntries(pv1, pv2, fixedStatus) = VisitEntries(PID, pv1, pv2, fixedStatus, 1)
+def VisitEntries(pid, pv1, pv2, fixedStatus, n) = [
+  Entry("Encounter", n, VisitEncounter(pid, pv1, pv2, fixedStatus, n)),
+  VisitPlacesAndPeople(pid, pv1, pv2, n)
 ]
 // The Account, Locations, Practitioners and roles an Encounter made from this PV1 (and PV2) refers to.
-def EncounterPlacesAndPeople(pv1, pv2) = [
-  AccountEntry(),
-  Entry("EpisodeOfCare", "PV1-54", EpisodeOfCare(pv1)) if EpisodeOfCare(pv1),
+def EncounterPlacesAndPeople(pv1, pv2) = VisitPlacesAndPeople(PID, pv1, pv2, 1)
+def VisitPlacesAndPeople(pid, pv1, pv2, n) = [
+  AccountEntryOf(pid, n),
+  Entry("EpisodeOfCare", VisitKey("PV1-54", n), VisitEpisodeOfCare(pid, pv1, n)) if VisitEpisodeOfCare(pid, pv1, n),
+  IdentifierEntries(pv1.54) if VisitEpisodeOfCare(pid, pv1, n),
+  // the assigning authorities (CX.4) of the visit's identifiers, as Organizations (AssignedIdentifier)
+  IdentifierEntries(pv1.19), IdentifierEntries(pv1.50), IdentifierEntries(pv1.5),
   DischargeLocationEntry(pv1.37),
   distinct([LocationEntriesWith(pv1.3, pv1.40), LocationEntries(pv1.6), LocationEntries(pv1.11), LocationEntries(pv1.42),
             LocationEntries(pv1.43), LocationEntries(pv2.1)]),
   for x in pv2.13 => PractitionerEntries(x),
-  for rol in direct(ROL) => RolEntries(rol),
+  for rol in direct(ROL) where n == 1 => RolEntries(rol),
   for x in pv1.7 => PractitionerEntries(x),
   for x in pv1.8 => PractitionerEntries(x),
   for x in pv1.9 => PractitionerEntries(x),
@@ -562,13 +583,14 @@ def Guarantor(gt1) {
 }
 
 // PID-18 patient account number -> Account (IG PID[Account]: identifier, status active), with the
-// guarantors of the message's GT1 segments (party, GT1-13/14 period).
-def PatientAccount(pid) {
+// guarantors of the message's GT1 segments (party, GT1-13/14 period); n: the key of the PID's Patient (the
+// GT1 segments are the first patient's).
+def PatientAccount(pid, n) {
   resourceType: "Account"
-  identifier[]: Identifiers(pid.18)
+  identifier[]: AssignedIdentifiers(pid.18)
   status: "active"
-  subject[]: Ref("Patient", 1)
-  for gt1, i in GT1 where GuarantorIsPerson(gt1) {
+  subject[]: Ref("Patient", n)
+  for gt1, i in GT1 where n == 1 and GuarantorIsPerson(gt1) {
     guarantor[]: { party: Ref("RelatedPerson", "GT1-${i + 1}"), onHold: false,
                    period: { start: date(gt1.13), end: date(gt1.14) } }
   }
@@ -576,7 +598,9 @@ def PatientAccount(pid) {
 def HasAccount(pid) = pid.18.1
 // The Account entry: written with the Encounter (whose account it is) when there is one, else with the
 // message's people (PersonEntries(withEncounter) is called with whether EncounterEntries was).
-def AccountEntry() = if PID and HasAccount(PID) then Entry("Account", "PID-18", PatientAccount(PID)) else null
+def AccountEntry() = AccountEntryOf(PID, 1)
+def AccountEntryOf(pid, n) = if pid and HasAccount(pid) then [Entry("Account", VisitKey("PID-18", n), PatientAccount(pid, n)),
+                                                               IdentifierEntries(pid.18)] else null
 
 // ---- AL1 -> AllergyIntolerance ---------------------------------------------------------------------------
 
@@ -613,21 +637,48 @@ def Condition(dg1, withEncounter) {
                  valueCodeableConcept: { coding[]: dueTo } } if dueTo
 }
 
+// DG1 -> Encounter.diagnosis (IG DG1[Encounter], "in context of an encounter"): the Condition of each DG1 that
+// PersonEntries writes (same key), use DG1-6 (table 0052 -> diagnosis-role, the IG's DiagnosisType map), rank
+// DG1-15. Only for maps that write those Conditions (EncounterEntriesWithDiagnoses), so that every reference
+// resolves inside the Bundle.
+def EncounterDiagnoses() = for dg1, i in DG1 where dg1.3 or dg1.4 => {
+  condition: Ref("Condition", i + 1)
+  use: { coding[]: translate_coding(dg1.6, CM_0052_DIAGNOSIS_ROLE) } if translate_coding(dg1.6, CM_0052_DIAGNOSIS_ROLE)
+  rank: integer(dg1.15) if integer(dg1.15) and integer(dg1.15) > 0
+}
+def EncounterEntriesWithDiagnoses(pv1, pv2, fixedStatus) = [
+  Entry("Encounter", 1, { ...Encounter(pv1, pv2, fixedStatus), diagnosis[]: EncounterDiagnoses() }),
+  EncounterPlacesAndPeople(pv1, pv2)
+]
+
 // ---- PR1 -> Procedure ------------------------------------------------------------------------------------
 
-// PR1 -> Procedure (IG PR1[Procedure]): a procedure the message reports as done (status "completed").
+// PR1 -> Procedure (IG PR1[Procedure]). status: the IG leaves it to the message's context, "unknown" when that
+// is not clear, which is the case for ADT/BAR/DFT (FHIR-Converter writes the same). code: PR1-3, its text
+// PR1-4 when PR1-3.9 gives none. The performers' functions: the IG's SNOMED CT codes (PR1-8 anesthesiologist,
+// PR1-11 surgeon) with FHIR-Converter's text; PR1-12 by text. PR1-23 treating unit: location (PL[Location]).
+def PerformerFunction(code, text) = { coding[]: { system: "http://snomed.info/sct", code: code } if code, text: text }
+def ProcedureCode(pr1) {
+  let cc = CodeableConcept(pr1.3)
+  ...cc
+  text: trim(pr1.3.9) ?? trim(pr1.4) ?? cc.text
+}
+// PR1-23 is the treating unit (PL) from v2.7 on; before, the organisation unit type (CE): not a place.
+def TreatingUnit(pr1) = if starts_with(trim(MSH-12.1), "2.7") or starts_with(trim(MSH-12.1), "2.8") or starts_with(trim(MSH-12.1), "2.9")
+                        then first(pr1.23) else null
 def Procedure(pr1, withEncounter) {
   resourceType: "Procedure"
   identifier[]: EntityIdentifier(pr1.19) if pr1.19.1
-  status: "completed"
-  code: CodeableConcept(pr1.3) ?? (if pr1.4 then { text: pr1.4 } else null)
+  status: "unknown"
+  code: ProcedureCode(pr1) if pr1.3 or pr1.4
   subject: PatientRef()
   encounter: Ref("Encounter", 1) if withEncounter
   performedDateTime: datetime(pr1.5)
   category: CodeableConcept(pr1.6) if pr1.6
-  performer[]: for x in pr1.8 where HasPerson(x) => { actor: PractitionerRefDisplay(x) }
-  performer[]: for x in pr1.11 where HasPerson(x) => { actor: PractitionerRefDisplay(x) }
-  performer[]: for x in pr1.12 where HasPerson(x) => { actor: PractitionerRefDisplay(x) }
+  performer[]: for x in pr1.8 where HasPerson(x) => { function: PerformerFunction("88189002", "Anesthesiologist"), actor: PractitionerRefDisplay(x) }
+  performer[]: for x in pr1.11 where HasPerson(x) => { function: PerformerFunction("304292004", "Surgeon"), actor: PractitionerRefDisplay(x) }
+  performer[]: for x in pr1.12 where HasPerson(x) => { function: PerformerFunction(null, "Procedure Practitioner"), actor: PractitionerRefDisplay(x) }
+  location: LocationRef(TreatingUnit(pr1)) if TreatingUnit(pr1) and LocationRef(TreatingUnit(pr1)).reference
   reasonCode[]: CodeableConcept(pr1.15) if pr1.15
 }
 
@@ -672,7 +723,7 @@ def PersonEntries(withEncounter) = [
   for dg1, i in DG1 where dg1.3 or dg1.4 => Entry("Condition", i + 1, Condition(dg1, withEncounter)),
   for pr1, i in PR1 where (pr1.3 or pr1.4) and PID => Entry("Procedure", i + 1, Procedure(pr1, withEncounter)),
   for pr1 in PR1 where (pr1.3 or pr1.4) and PID => [for x in pr1.8 => PractitionerEntries(x), for x in pr1.11 => PractitionerEntries(x),
-                                                     for x in pr1.12 => PractitionerEntries(x)],
+                                                     for x in pr1.12 => PractitionerEntries(x), LocationEntries(TreatingUnit(pr1)) if TreatingUnit(pr1)],
   for dg1 in DG1 where dg1.3 or dg1.4 => PractitionerEntries(dg1.16),
   for ins, i in INSURANCE => InsuranceEntries(ins, i + 1)
 ]

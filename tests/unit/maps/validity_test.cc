@@ -190,21 +190,23 @@ TEST_F(MapsValidityTest, MessageHeaderEndpointsAreUrisAndNeverPlaceholders) {
   EXPECT_FALSE(bare[0].contains("destination"));
 }
 
-TEST_F(MapsValidityTest, PlaceIsALocationHierarchyWrittenOnce) {
+TEST_F(MapsValidityTest, PlaceIsALocationHierarchyPerField) {
   // PV1-3 point of care ^ room ^ bed ^ facility ^ status ^ ^ building ^ floor ^ description; PV1-6 in the
-  // same facility and building (no floor): each level a Location, partOf the nearest valued level above it.
+  // same facility and building (no floor): each level a Location, partOf the nearest valued level above it,
+  // described by its PL's text (FHIR-Converter), so each PL has its own Locations (as in both converters).
   json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ADT^A01^ADT_A01|M1|P|2.5.1", "EVN|A01", kPid,
                     "PV1|1|I|4E^401^B^GHH&1.2.3&ISO^active^^Main^Fl4^Window bed|||4W^^^GHH&1.2.3&ISO^^^Main"});
   std::map<std::string, json> by_url;
   for (const auto& e : b["entry"]) by_url[e["fullUrl"]] = e["resource"];
   auto locations = Resources(b, "Location");
-  // Facility and building are shared: 6 levels for PV1-3, one more (its point of care) for PV1-6.
-  ASSERT_EQ(locations.size(), 7u);
+  // 6 levels for PV1-3, 3 for PV1-6 (point of care, building, facility).
+  ASSERT_EQ(locations.size(), 9u);
   auto encounter = Resources(b, "Encounter")[0];
   ASSERT_EQ(encounter["location"].size(), 2u);
   EXPECT_EQ(encounter["location"][0]["status"], "active");
   EXPECT_EQ(encounter["location"][1]["status"], "completed");
-  // Walk up from the assigned bed: bd -> ro -> wa -> lvl -> bu -> si.
+  // Walk up from the assigned bed: bd -> ro -> lvl (point of care) -> lvl -> bu -> si. The bed has PL.9 as
+  // its description, the levels above it the PL's text.
   std::vector<std::string> codes, names;
   json at = by_url[encounter["location"][0]["location"]["reference"]];
   EXPECT_EQ(at["description"], "Window bed");
@@ -213,21 +215,49 @@ TEST_F(MapsValidityTest, PlaceIsALocationHierarchyWrittenOnce) {
     codes.push_back(at["physicalType"]["coding"][0]["code"]);
     names.push_back(at["name"]);
     EXPECT_EQ(at["mode"], "instance");
+    if (at["name"] != "B") EXPECT_EQ(at["description"], "4E--401--B--GHH--1.2.3--ISO--active--Main--Fl4--Window bed");
     if (!at.contains("partOf")) break;
     ASSERT_TRUE(by_url.count(at["partOf"]["reference"])) << at.dump();
     at = by_url[at["partOf"]["reference"]];
   }
-  EXPECT_EQ(codes, (std::vector<std::string>{"bd", "ro", "wa", "lvl", "bu", "si"}));
+  EXPECT_EQ(codes, (std::vector<std::string>{"bd", "ro", "lvl", "lvl", "bu", "si"}));
   EXPECT_EQ(names, (std::vector<std::string>{"B", "401", "4E", "Fl4", "Main", "GHH"}));
+  // The facility's HD: HD.1, HD.2 typed by HD.3 (the IG), and HD.2 as a URI (FHIR-Converter).
+  ASSERT_EQ(at["identifier"].size(), 3u);
   EXPECT_EQ(at["identifier"][1]["value"], "1.2.3");
   EXPECT_EQ(at["identifier"][1]["type"]["coding"][0]["code"], "ISO");
-  // The prior location's point of care skips the missing floor: partOf the same building entry.
+  EXPECT_EQ(at["identifier"][2]["system"], "urn:ietf:rfc:3986");
+  EXPECT_EQ(at["identifier"][2]["value"], "urn:oid:1.2.3");
+  // The prior location's point of care skips the missing floor: partOf its building.
   json prior = by_url[encounter["location"][1]["location"]["reference"]];
   EXPECT_EQ(prior["name"], "4W");
-  EXPECT_FALSE(prior.contains("description"));
+  EXPECT_EQ(prior["description"], "4W--GHH--1.2.3--ISO--Main");
   json building = by_url[prior["partOf"]["reference"]];
   EXPECT_EQ(building["name"], "Main");
   EXPECT_EQ(building["physicalType"]["coding"][0]["code"], "bu");
+}
+
+TEST_F(MapsValidityTest, LocationAssigningAuthorityIsAnOrganization) {
+  // PL.11 (IG: HD[Organization]) assigns the level identifiers and, as the default assigner, PL.10's.
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ADT^A01^ADT_A01|M1|P|2.5.1", "EVN|A01", kPid,
+                    "PV1|1|I|4E^^^^^^^^^LOC-7&NAME&UNI&ISO^AUTH&1.2.840.1&ISO"});
+  std::map<std::string, json> by_url;
+  for (const auto& e : b["entry"]) by_url[e["fullUrl"]] = e["resource"];
+  auto encounter = Resources(b, "Encounter")[0];
+  json poc = by_url[encounter["location"][0]["location"]["reference"]];
+  ASSERT_EQ(poc["resourceType"], "Location");
+  ASSERT_EQ(poc["identifier"].size(), 2u);
+  for (const auto& id : poc["identifier"]) {
+    json org = by_url[id["assigner"]["reference"]];
+    EXPECT_EQ(org["resourceType"], "Organization");
+    EXPECT_EQ(org["identifier"][0]["value"], "AUTH");
+  }
+  EXPECT_EQ(poc["identifier"][1]["value"], "LOC-7");
+  // A PL with only an assigning authority names no place: no Location, no Organization, no location entry.
+  json none = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ADT^A01^ADT_A01|M1|P|2.5.1", "EVN|A01", kPid,
+                       "PV1|1|I|^^^^^^^^^^AUTH&1.2.840.1&ISO"});
+  EXPECT_TRUE(Resources(none, "Location").empty());
+  EXPECT_FALSE(Resources(none, "Encounter")[0].contains("location"));
 }
 
 TEST_F(MapsValidityTest, IdentifierSystemsAreUris) {
