@@ -241,15 +241,19 @@ def EquipmentDevice(eis) = if HasEquipment(eis) then {
 // ordering facility -> requester(PractitionerRole.organization); OBR-16 -> requester(Practitioner) when ORC-12
 // is not valued). The role carries v2-0443 "OP" (ordering provider) when it names a person, as
 // FHIR-Converter writes it; with ORC-21 and only OBR-16, OBR-16 is the role's practitioner; with ORC-21 alone,
-// the role is the facility's. (Also MedicationRequest.requester: an ORDER group without OBR.)
-def OrderingPerson(order) = if HasPerson(order.ORC-12) then order.ORC-12 else if HasPerson(order.OBR-16) then order.OBR-16 else null
+// the role is the facility's. (Also MedicationRequest.requester: an ORDER group without OBR, where RXE-13, else
+// RXO-14, the ordering provider of the encoded / placer order, stands in for an empty ORC-12 (IG RXO[MedicationRequest]
+// RXO-14 -> requester; FHIR-Converter writes it as this "OP" role with ORC-21).)
+def OrderingPerson(order) =
+  if HasPerson(order.ORC-12) then order.ORC-12 else if HasPerson(order.OBR-16) then order.OBR-16
+  else if HasPerson(order.RXE-13) then order.RXE-13 else if HasPerson(order.RXO-14) then order.RXO-14 else null
 def RequesterRole(order) = {
   resourceType: "PractitionerRole"
   practitioner: PractitionerRef(OrderingPerson(order))
   organization: XonOrgRef(order.ORC-21)
   code[]: { coding[]: { system: CS_V2_0443, code: "OP", display: lookup("OP", CS_V2_0443) } } if OrderingPerson(order)
 }
-def HasRequesterRole(order) = HasPerson(order.ORC-12) or XonOrganization(order.ORC-21)
+def HasRequesterRole(order) = HasPerson(order.ORC-12) or HasPerson(order.RXE-13) or HasPerson(order.RXO-14) or XonOrganization(order.ORC-21)
 def RequesterRef(order) =
   if HasRequesterRole(order) then { ...PartyRef(RequesterRole(order)), display: XcnDisplay(OrderingPerson(order)) }
   else PractitionerRefDisplay(order.OBR-16)
