@@ -14,6 +14,7 @@
 //   XonOrganization(xon) / XonOrgRef(xon) / XonOrgEntries(xon)  XON -> Organization (+ its assigner)
 //   PractitionerRef(xcn) / PractitionerEntries(xcn)             XCN -> Practitioner (+ its assigner)
 //   RoleRef(xcn, role) / RoleEntries(xcn, role)                 XCN -> PractitionerRole (v2-0443 code)
+//   RoleRefDisplay(xcn)                                         the same without a code, with a display
 //   AssignedIdentifier(cx) / AssignedIdentifiers(cxs)           CX -> Identifier, assigner an Organization ref
 //   IdentifierEntries(cxs)                                      the assigner entries of AssignedIdentifiers(cxs)
 //   Unique(bundle)                                              the Bundle with repeated entries written once
@@ -176,6 +177,10 @@ def PractitionerRole(xcn, role) = if HasPerson(xcn) then {
   code[]: { coding[]: { system: CS_V2_0443, code: role, display: lookup(role, CS_V2_0443) } } if role
 } else null
 def RoleRef(xcn, role) = PartyRef(PractitionerRole(xcn, role))
+// A reference to the XCN's PractitionerRole (without a role code) with its display: a document's author and
+// authenticator (TXA-9/10), as FHIR-Converter writes them (the IG's TXA[DocumentReference] names the
+// Practitioner; R4 allows either, and the role refers to that Practitioner).
+def RoleRefDisplay(xcn) = if HasPerson(xcn) then { ...RoleRef(xcn, null), display: XcnDisplay(xcn) } else null
 def RoleEntries(xcn, role) = if HasPerson(xcn) then [PartyEntry(PractitionerRole(xcn, role)), PractitionerEntries(xcn)] else null
 
 // CNN (the person of an NDL: OBR-32/33/34/35) -> Practitioner: id & family & given & second given & suffix &
