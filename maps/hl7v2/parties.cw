@@ -200,15 +200,17 @@ def CnnPractitioner(cnn) = if trim(cnn.1) or trim(cnn.2) or trim(cnn.3) then {
 
 // NDL (OBR-32/33/34/35) -> PractitionerRole (IG NDL[PractitionerRole]): the CNN's Practitioner, the period
 // NDL.2/NDL.3, and a v2-0443 role code when the field says one (OBR-34 technician "TN", OBR-35 transcriptionist
-// "TR", as FHIR-Converter codes them). (NDL.4-11, the location, is not written: Locations are hl7v2.segments'.)
+// "TR", as FHIR-Converter codes them), and the places NDL.4-11 as its locations (hl7v2.practitioners NdlLocations).
 def NdlRole(ndl, role) = if CnnPractitioner(ndl.1) then {
   resourceType: "PractitionerRole"
   practitioner: PartyRef(CnnPractitioner(ndl.1))
   code[]: { coding[]: { system: CS_V2_0443, code: role, display: lookup(role, CS_V2_0443) } } if role
   period: { start: datetime(ndl.2), end: datetime(ndl.3) }
+  location[]: for l in NdlLocations(ndl) where l => PartyRef(l)
 } else null
 def NdlRoleRef(ndl, role) = PartyRef(NdlRole(ndl, role))
-def NdlRoleEntries(ndl, role) = if NdlRole(ndl, role) then [PartyEntry(NdlRole(ndl, role)), PartyEntry(CnnPractitioner(ndl.1))] else null
+def NdlRoleEntries(ndl, role) = if NdlRole(ndl, role) then [PartyEntry(NdlRole(ndl, role)), PartyEntry(CnnPractitioner(ndl.1)),
+                                                            for l in NdlLocations(ndl) where l => PartyEntry(l)] else null
 
 // ROL -> PractitionerRole (IG ROL[Encounter-PractitionerRole]): ROL-1 identifier, ROL-3 the role, ROL-4 the
 // person, ROL-9 provider type as specialty (as FHIR-Converter writes it), ROL-12 telecom, ROL-14 organization.
