@@ -254,20 +254,38 @@ def EquipmentDevice(eis) = if HasEquipment(eis) then {
 def OrderingPerson(order) =
   if HasPerson(order.ORC-12) then order.ORC-12 else if HasPerson(order.OBR-16) then order.OBR-16
   else if HasPerson(order.RXE-13) then order.RXE-13 else if HasPerson(order.RXO-14) then order.RXO-14 else null
+// The ordering person's Practitioner: with ORC-24 (ordering provider address) as its address when the person
+// is ORC-12 (IG ORC[ServiceRequest] ORC-24 -> requester(PractitionerRole.practitioner(Practitioner.address)),
+// as FHIR-Converter writes it too).
+def OrderingPractitioner(order) =
+  if HasPerson(order.ORC-12) then { ...Practitioner(order.ORC-12), address[]: Addresses(order.ORC-24) }
+  else if OrderingPerson(order) then Practitioner(OrderingPerson(order)) else null
+// The ordering facility ORC-21 with ORC-22 (address) and ORC-23 (phone) (IG ORC[ServiceRequest]
+// requester(PractitionerRole.organization(Organization.address / .telecom))); absent without an ORC-21 that
+// names an organisation (an Organization needs a name or an identifier: org-1).
+def RequesterOrganization(order) = if XonOrganization(order.ORC-21) then {
+  ...XonOrganization(order.ORC-21)
+  address[]: Addresses(order.ORC-22)
+  telecom[]: ContactPoints(order.ORC-23)
+} else null
 def RequesterRole(order) = {
   resourceType: "PractitionerRole"
-  practitioner: PractitionerRef(OrderingPerson(order))
-  organization: XonOrgRef(order.ORC-21)
+  practitioner: PartyRef(OrderingPractitioner(order))
+  organization: PartyRef(RequesterOrganization(order))
   code[]: { coding[]: { system: CS_V2_0443, code: "OP", display: lookup("OP", CS_V2_0443) } } if OrderingPerson(order)
 }
 def HasRequesterRole(order) = HasPerson(order.ORC-12) or HasPerson(order.RXE-13) or HasPerson(order.RXO-14) or XonOrganization(order.ORC-21)
 def RequesterRef(order) =
   if HasRequesterRole(order) then { ...PartyRef(RequesterRole(order)), display: XcnDisplay(OrderingPerson(order)) }
   else PractitionerRefDisplay(order.OBR-16)
+// The entries of RequesterRef: the role, its organization (in place of the plain ORC-21 Organization of
+// XonOrgEntries, whose other entries, its assigner, are kept), the Practitioner and its assigner.
 def RequesterEntries(order) = [
   PartyEntry(RequesterRole(order)) if HasRequesterRole(order),
-  XonOrgEntries(order.ORC-21) if HasRequesterRole(order),
-  PractitionerEntries(OrderingPerson(order))
+  PartyEntry(RequesterOrganization(order)) if HasRequesterRole(order),
+  for e in XonOrgEntries(order.ORC-21) where e and e.fullUrl != XonOrgRef(order.ORC-21).reference => e,
+  PartyEntry(OrderingPractitioner(order)),
+  AssignerEntry(OrderingPerson(order).9) if trim(OrderingPerson(order).1)
 ]
 
 // ---- a Patient's parties --------------------------------------------------------------------------------
