@@ -261,12 +261,12 @@ def OrderingPractitioner(order) =
   if HasPerson(order.ORC-12) then { ...Practitioner(order.ORC-12), address[]: Addresses(order.ORC-24) }
   else if OrderingPerson(order) then Practitioner(OrderingPerson(order)) else null
 // The ordering facility ORC-21 with ORC-22 (address) and ORC-23 (phone) (IG ORC[ServiceRequest]
-// requester(PractitionerRole.organization(Organization.address / .telecom))); absent without an ORC-21 that
-// names an organisation (an Organization needs a name or an identifier: org-1).
+// requester(PractitionerRole.organization(Organization.address / .telecom)), never of use home: org-2/3);
+// absent without an ORC-21 that names an organisation (an Organization needs a name or an identifier: org-1).
 def RequesterOrganization(order) = if XonOrganization(order.ORC-21) then {
   ...XonOrganization(order.ORC-21)
-  address[]: Addresses(order.ORC-22)
-  telecom[]: ContactPoints(order.ORC-23)
+  address[]: for a in Addresses(order.ORC-22) => OrgAddress(a)
+  telecom[]: for t in ContactPoints(order.ORC-23) => OrgContactPoint(t)
 } else null
 def RequesterRole(order) = {
   resourceType: "PractitionerRole"

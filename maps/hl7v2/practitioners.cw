@@ -56,3 +56,28 @@ def NdlLocations(ndl) = [
   NdlLocation(ndl.7, "si", ndl.8), NdlLocation(ndl.10, "bu", ndl.8), NdlLocation(ndl.11, "lvl", ndl.8),
   NdlLocation(ndl.4, "wa", ndl.8), NdlLocation(ndl.5, "ro", ndl.8), NdlLocation(ndl.6, "bd", ndl.8)
 ]
+
+// An Address / ContactPoint (hl7v2.datatypes Address, ContactPoint) of an Organization: never of use "home"
+// (R4 org-2, org-3; a v2 XAD.7 "H" or XTN.2 "PRN" on an ordering facility's address or phone says no more than
+// that it is theirs). The elements are copied one by one because a spread cannot drop `use`.
+def OrgAddress(a) = if a then {
+  extension[]: for e in a.extension => e
+  use: a.use if a.use != "home"
+  type: a.type
+  text: a.text
+  line[]: for l in a.line => l
+  city: a.city
+  district: a.district
+  state: a.state
+  postalCode: a.postalCode
+  country: a.country
+  period: a.period
+} else null
+def OrgContactPoint(t) = if t then {
+  extension[]: for e in t.extension => e
+  system: t.system
+  value: t.value
+  use: t.use if t.use != "home"
+  rank: t.rank
+  period: t.period
+} else null
