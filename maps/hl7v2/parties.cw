@@ -14,11 +14,13 @@
 //   XonOrganization(xon) / XonOrgRef(xon) / XonOrgEntries(xon)  XON -> Organization (+ its assigner)
 //   PractitionerRef(xcn) / PractitionerEntries(xcn)             XCN -> Practitioner (+ its assigner)
 //   RoleRef(xcn, role) / RoleEntries(xcn, role)                 XCN -> PractitionerRole (v2-0443 code)
+//   RoleRefDisplay(xcn)                                         the same without a code, with a display
 //   AssignedIdentifier(cx) / AssignedIdentifiers(cxs)           CX -> Identifier, assigner an Organization ref
 //   IdentifierEntries(cxs)                                      the assigner entries of AssignedIdentifiers(cxs)
 //   Unique(bundle)                                              the Bundle with repeated entries written once
 
 import hl7v2.datatypes
+import hl7v2.practitioners
 
 // The UUID v5 namespace of the shipped maps (hl7v2.segments IdOf uses the same one).
 const PARTY_NS = "6ba7b811-9dad-11d1-80b4-00c04fd430c8"
@@ -137,8 +139,8 @@ def XonOrgEntries(xon) = if XonOrganization(xon) then [PartyEntry(XonOrganizatio
 // An XCN that names a person: an id or a name.
 def HasPerson(xcn) = trim(xcn.1) or trim(xcn.2.1) or trim(xcn.3)
 
-// XCN -> Practitioner (IG XCN[Practitioner]): identifier XCN.1 with XCN.9 as system (a URI) and assigner
-// (a namespace), XCN.13 type; name: family XCN.2, given XCN.3 + XCN.4, prefix XCN.6, suffix XCN.5, XCN.7
+// XCN -> Practitioner (IG XCN[Practitioner]): identifier XCN.1 with XCN.9 as system (XcnSystem of
+// hl7v2.practitioners) and assigner (a namespace), XCN.13 type; name: family XCN.2, given XCN.3 + XCN.4, prefix XCN.6, suffix XCN.5, XCN.7
 // (degree) and XCN.21 (professional suffix), as both references write them; use XCN.10; period XCN.19 /
 // XCN.20, else the validity range XCN.17.
 def Practitioner(xcn) {
@@ -147,7 +149,7 @@ def Practitioner(xcn) {
     let typeCode = translate(xcn.13, CM_0203_V2_0203, "keep")
     extension[]: CheckDigit(xcn.11, xcn.12)
     type: { coding[]: { system: CS_V2_0203, code: typeCode, display: lookup(typeCode, CS_V2_0203) } } if trim(xcn.13)
-    system: HdUri(xcn.9)
+    system: XcnSystem(xcn.9)
     value: trim(xcn.1)
     assigner: AssignerRef(xcn.9)
   } if trim(xcn.1)
@@ -180,6 +182,10 @@ def PractitionerRole(xcn, role) = if HasPerson(xcn) then {
   code[]: { coding[]: { system: CS_V2_0443, code: role, display: lookup(role, CS_V2_0443) } } if role
 } else null
 def RoleRef(xcn, role) = PartyRef(PractitionerRole(xcn, role))
+// A reference to the XCN's PractitionerRole (without a role code) with its display: a document's author and
+// authenticator (TXA-9/10), as FHIR-Converter writes them (the IG's TXA[DocumentReference] names the
+// Practitioner; R4 allows either, and the role refers to that Practitioner).
+def RoleRefDisplay(xcn) = if HasPerson(xcn) then { ...RoleRef(xcn, null), display: XcnDisplay(xcn) } else null
 def RoleEntries(xcn, role) = if HasPerson(xcn) then [PartyEntry(PractitionerRole(xcn, role)), PractitionerEntries(xcn)] else null
 
 // CNN (the person of an NDL: OBR-32/33/34/35) -> Practitioner: id & family & given & second given & suffix &
@@ -199,15 +205,17 @@ def CnnPractitioner(cnn) = if trim(cnn.1) or trim(cnn.2) or trim(cnn.3) then {
 
 // NDL (OBR-32/33/34/35) -> PractitionerRole (IG NDL[PractitionerRole]): the CNN's Practitioner, the period
 // NDL.2/NDL.3, and a v2-0443 role code when the field says one (OBR-34 technician "TN", OBR-35 transcriptionist
-// "TR", as FHIR-Converter codes them). (NDL.4-11, the location, is not written: Locations are hl7v2.segments'.)
+// "TR", as FHIR-Converter codes them), and the places NDL.4-11 as its locations (hl7v2.practitioners NdlLocations).
 def NdlRole(ndl, role) = if CnnPractitioner(ndl.1) then {
   resourceType: "PractitionerRole"
   practitioner: PartyRef(CnnPractitioner(ndl.1))
   code[]: { coding[]: { system: CS_V2_0443, code: role, display: lookup(role, CS_V2_0443) } } if role
   period: { start: datetime(ndl.2), end: datetime(ndl.3) }
+  location[]: for l in NdlLocations(ndl) where l => PartyRef(l)
 } else null
 def NdlRoleRef(ndl, role) = PartyRef(NdlRole(ndl, role))
-def NdlRoleEntries(ndl, role) = if NdlRole(ndl, role) then [PartyEntry(NdlRole(ndl, role)), PartyEntry(CnnPractitioner(ndl.1))] else null
+def NdlRoleEntries(ndl, role) = if NdlRole(ndl, role) then [PartyEntry(NdlRole(ndl, role)), PartyEntry(CnnPractitioner(ndl.1)),
+                                                            for l in NdlLocations(ndl) where l => PartyEntry(l)] else null
 
 // ROL -> PractitionerRole (IG ROL[Encounter-PractitionerRole]): ROL-1 identifier, ROL-3 the role, ROL-4 the
 // person, ROL-9 provider type as specialty (as FHIR-Converter writes it), ROL-12 telecom, ROL-14 organization.
@@ -247,22 +255,44 @@ def EquipmentDevice(eis) = if HasEquipment(eis) then {
 // ordering facility -> requester(PractitionerRole.organization); OBR-16 -> requester(Practitioner) when ORC-12
 // is not valued). The role carries v2-0443 "OP" (ordering provider) when it names a person, as
 // FHIR-Converter writes it; with ORC-21 and only OBR-16, OBR-16 is the role's practitioner; with ORC-21 alone,
-// the role is the facility's. (Also MedicationRequest.requester: an ORDER group without OBR.)
-def OrderingPerson(order) = if HasPerson(order.ORC-12) then order.ORC-12 else if HasPerson(order.OBR-16) then order.OBR-16 else null
+// the role is the facility's. (Also MedicationRequest.requester: an ORDER group without OBR, where RXE-13, else
+// RXO-14, the ordering provider of the encoded / placer order, stands in for an empty ORC-12 (IG RXO[MedicationRequest]
+// RXO-14 -> requester; FHIR-Converter writes it as this "OP" role with ORC-21).)
+def OrderingPerson(order) =
+  if HasPerson(order.ORC-12) then order.ORC-12 else if HasPerson(order.OBR-16) then order.OBR-16
+  else if HasPerson(order.RXE-13) then order.RXE-13 else if HasPerson(order.RXO-14) then order.RXO-14 else null
+// The ordering person's Practitioner: with ORC-24 (ordering provider address) as its address when the person
+// is ORC-12 (IG ORC[ServiceRequest] ORC-24 -> requester(PractitionerRole.practitioner(Practitioner.address)),
+// as FHIR-Converter writes it too).
+def OrderingPractitioner(order) =
+  if HasPerson(order.ORC-12) then { ...Practitioner(order.ORC-12), address[]: Addresses(order.ORC-24) }
+  else if OrderingPerson(order) then Practitioner(OrderingPerson(order)) else null
+// The ordering facility ORC-21 with ORC-22 (address) and ORC-23 (phone) (IG ORC[ServiceRequest]
+// requester(PractitionerRole.organization(Organization.address / .telecom)), never of use home: org-2/3);
+// absent without an ORC-21 that names an organisation (an Organization needs a name or an identifier: org-1).
+def RequesterOrganization(order) = if XonOrganization(order.ORC-21) then {
+  ...XonOrganization(order.ORC-21)
+  address[]: for a in Addresses(order.ORC-22) => OrgAddress(a)
+  telecom[]: for t in ContactPoints(order.ORC-23) => OrgContactPoint(t)
+} else null
 def RequesterRole(order) = {
   resourceType: "PractitionerRole"
-  practitioner: PractitionerRef(OrderingPerson(order))
-  organization: XonOrgRef(order.ORC-21)
+  practitioner: PartyRef(OrderingPractitioner(order))
+  organization: PartyRef(RequesterOrganization(order))
   code[]: { coding[]: { system: CS_V2_0443, code: "OP", display: lookup("OP", CS_V2_0443) } } if OrderingPerson(order)
 }
-def HasRequesterRole(order) = HasPerson(order.ORC-12) or XonOrganization(order.ORC-21)
+def HasRequesterRole(order) = HasPerson(order.ORC-12) or HasPerson(order.RXE-13) or HasPerson(order.RXO-14) or XonOrganization(order.ORC-21)
 def RequesterRef(order) =
   if HasRequesterRole(order) then { ...PartyRef(RequesterRole(order)), display: XcnDisplay(OrderingPerson(order)) }
   else PractitionerRefDisplay(order.OBR-16)
+// The entries of RequesterRef: the role, its organization (in place of the plain ORC-21 Organization of
+// XonOrgEntries, whose other entries, its assigner, are kept), the Practitioner and its assigner.
 def RequesterEntries(order) = [
   PartyEntry(RequesterRole(order)) if HasRequesterRole(order),
-  XonOrgEntries(order.ORC-21) if HasRequesterRole(order),
-  PractitionerEntries(OrderingPerson(order))
+  PartyEntry(RequesterOrganization(order)) if HasRequesterRole(order),
+  for e in XonOrgEntries(order.ORC-21) where e and e.fullUrl != XonOrgRef(order.ORC-21).reference => e,
+  PartyEntry(OrderingPractitioner(order)),
+  AssignerEntry(OrderingPerson(order).9) if trim(OrderingPerson(order).1)
 ]
 
 // ---- a Patient's parties --------------------------------------------------------------------------------

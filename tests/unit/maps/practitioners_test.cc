@@ -1,0 +1,255 @@
+// The shipped HL7 v2 -> FHIR R4 maps: practitioners and their roles (maps/hl7v2/practitioners.cw and the XCN /
+// role functions of maps/hl7v2/parties.cw; docs/fidelity.md, "Practitioners and roles (wave 4)"), each rule
+// shown on a small message, with the references that must resolve inside the Bundle.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "crosswalk/runtime.h"
+
+using nlohmann::json;
+
+namespace {
+
+class PractitionerMapsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    crosswalk::RuntimeOptions ro;
+    ro.terminology_dir = std::string(CW_BUILD_DIR) + "/terminology";
+    auto rt = crosswalk::Runtime::Create(ro);
+    ASSERT_TRUE(rt.ok()) << rt.status().ToString();
+    runtime_ = std::move(*rt).release();
+    std::ifstream in(std::string(CW_BUILD_DIR) + "/maps/hl7v2-to-fhir.cwb", std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    ASSERT_FALSE(bytes.str().empty()) << "build the crosswalk_hl7v2_to_fhir target first";
+    auto program = runtime_->Load(bytes.str());
+    ASSERT_TRUE(program.ok()) << program.status().ToString();
+    program_ = new std::shared_ptr<const crosswalk::Program>(*program);
+  }
+  static void TearDownTestSuite() {
+    delete program_;
+    program_ = nullptr;
+    delete runtime_;
+    runtime_ = nullptr;
+  }
+
+  // Segments joined by CR; the bundle, or a failure.
+  static json Convert(const std::vector<std::string>& segments) {
+    std::string message;
+    for (const auto& s : segments) message += s + "\r";
+    crosswalk::RunContext ctx(*runtime_);
+    crosswalk::RunOutput out;
+    crosswalk::Status s = ctx.Run(**program_, message, crosswalk::RunOptions(), &out);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return s.ok() ? json::parse(out.json) : json();
+  }
+  // The resource a reference points to inside the Bundle (null when it does not resolve).
+  static json Resolve(const json& bundle, const json& ref) {
+    for (const auto& e : bundle.value("entry", json::array())) {
+      if (ref.is_object() && ref.contains("reference") && e["fullUrl"] == ref["reference"]) return e["resource"];
+    }
+    return nullptr;
+  }
+  static std::vector<json> Resources(const json& bundle, const std::string& type) {
+    std::vector<json> found;
+    for (const auto& e : bundle.value("entry", json::array())) {
+      if (e["resource"].value("resourceType", "") == type) found.push_back(e["resource"]);
+    }
+    return found;
+  }
+  // Every reference of the Bundle resolves to an entry of it.
+  static void ExpectReferencesResolve(const json& bundle, const json& node) {
+    if (node.is_object()) {
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        if (it.key() == "reference" && it->is_string() && it->get<std::string>().rfind("urn:uuid:", 0) == 0) {
+          EXPECT_FALSE(Resolve(bundle, node).is_null()) << it->get<std::string>();
+        } else {
+          ExpectReferencesResolve(bundle, *it);
+        }
+      }
+    } else if (node.is_array()) {
+      for (const auto& v : node) ExpectReferencesResolve(bundle, v);
+    }
+  }
+
+  static crosswalk::Runtime* runtime_;
+  static std::shared_ptr<const crosswalk::Program>* program_;
+};
+crosswalk::Runtime* PractitionerMapsTest::runtime_ = nullptr;
+std::shared_ptr<const crosswalk::Program>* PractitionerMapsTest::program_ = nullptr;
+
+const char* kPid = "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F";
+
+// A segment from its id and numbered fields (the others empty), so a test names HL7 positions, not pipes.
+std::string Seg(const std::string& id, const std::map<int, std::string>& fields) {
+  std::string s = id;
+  int last = fields.empty() ? 0 : fields.rbegin()->first;
+  for (int i = 1; i <= last; ++i) {
+    auto it = fields.find(i);
+    s += "|" + (it == fields.end() ? std::string() : it->second);
+  }
+  return s;
+}
+
+// XCN.9 -> Practitioner.identifier.system (XcnSystem): an OID or UUID universal id as its URN, another
+// universal id type as a local system named by the type, a namespace id alone as a local system named by it;
+// the namespace stays the assigner Organization.
+TEST_F(PractitionerMapsTest, IdentifierSystemFollowsTheAssigningAuthority) {
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ADT^A01^ADT_A01|M1|P|2.5.1", "EVN|A01", kPid,
+                    Seg("PV1", {{1, "1"}, {2, "I"},
+                                {7, "1^ONE^A^^^^^^&2.16.840.1.113883.4.6&ISO"},
+                                {8, "2^TWO^B^^^^^^NPI"},
+                                {9, "3^THREE^C^^^^^^STAFF&1.23&HCD"},
+                                {17, "4^FOUR^D^^^^^^DOCS&&L"},
+                                {52, "5^FIVE^E^^^^^^&3bd5b5c2-2d4c-4f43-9b33-3f4c8c1a1e7d&UUID~6^SIX^F"}})});
+  std::map<std::string, json> by_id;
+  for (const auto& p : Resources(b, "Practitioner")) by_id[p["identifier"][0]["value"]] = p["identifier"][0];
+  ASSERT_EQ(by_id.size(), 6u);
+  EXPECT_EQ(by_id["1"]["system"], "urn:oid:2.16.840.1.113883.4.6");
+  EXPECT_FALSE(by_id["1"].contains("assigner"));  // a universal id alone is the system, not an organisation
+  EXPECT_EQ(by_id["2"]["system"], "urn:id:NPI");
+  EXPECT_EQ(Resolve(b, by_id["2"]["assigner"])["resourceType"], "Organization");
+  EXPECT_EQ(by_id["3"]["system"], "urn:id:HCD");
+  EXPECT_EQ(Resolve(b, by_id["3"]["assigner"])["resourceType"], "Organization");
+  EXPECT_EQ(by_id["4"]["system"], "urn:id:L");
+  EXPECT_EQ(by_id["5"]["system"], "urn:uuid:3bd5b5c2-2d4c-4f43-9b33-3f4c8c1a1e7d");
+  EXPECT_FALSE(by_id["6"].contains("system"));
+  ExpectReferencesResolve(b, b);
+}
+
+// An ISO-typed universal id that is no OID still names its system as urn:oid: (IG HD[uri], both converters),
+// but never with whitespace in it (a uri holds none): then no system is written.
+TEST_F(PractitionerMapsTest, IsoAuthorityWithWhitespaceGivesNoUri) {
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ADT^A01^ADT_A01|M1|P|2.5.1", "EVN|A01", kPid,
+                    Seg("PV1", {{1, "1"}, {2, "I"}, {7, "1^ONE^A^^^^^^&Maven EDSS&ISO"}, {8, "2^TWO^B^^^^^^&LocalSystem&ISO"}})});
+  std::map<std::string, json> by_id;
+  for (const auto& p : Resources(b, "Practitioner")) by_id[p["identifier"][0]["value"]] = p["identifier"][0];
+  ASSERT_EQ(by_id.size(), 2u);
+  EXPECT_FALSE(by_id["1"].contains("system"));
+  EXPECT_EQ(by_id["2"]["system"], "urn:oid:LocalSystem");
+}
+
+// RDE without ORC-12: the pharmacy order's RXE-13 (else the placer order's RXO-14) is the MedicationRequest's
+// requester, as the ordering-provider role with the ORC-21 facility.
+TEST_F(PractitionerMapsTest, RxOrderingProviderIsTheMedicationRequester) {
+  const char* msh = "MSH|^~\\&|APP|HOSP|||20240501101500+0100||RDE^O11^RDE_O11|M1|P|2.5.1";
+  const std::string rxo = Seg("RXO", {{1, "00047040230^Ampicillin^NDC"}, {2, "2"}, {4, "caps"}, {14, "14^PLACER^PAT"}});
+  const std::string rxe_seg = Seg("RXE", {{2, "0143963401^Nicardipine^NDC"}, {3, "5"}, {5, "mg"}, {13, "13^ENCODER^EVE"}});
+  json rxe = Convert({msh, kPid, Seg("ORC", {{1, "NW"}, {2, "P1"}, {21, "GOOD PHARMACY"}}), rxo, rxe_seg});
+  auto mr = Resources(rxe, "MedicationRequest");
+  ASSERT_EQ(mr.size(), 1u);
+  json role = Resolve(rxe, mr[0]["requester"]);
+  ASSERT_EQ(role["resourceType"], "PractitionerRole");
+  EXPECT_EQ(role["code"][0]["coding"][0]["code"], "OP");
+  EXPECT_EQ(Resolve(rxe, role["practitioner"])["name"][0]["family"], "ENCODER");
+  EXPECT_EQ(Resolve(rxe, role["organization"])["name"], "GOOD PHARMACY");
+  ExpectReferencesResolve(rxe, rxe);
+
+  json placed = Convert({msh, kPid, "ORC|NW|P1", rxo});
+  json placer = Resolve(placed, Resources(placed, "MedicationRequest")[0]["requester"]);
+  EXPECT_EQ(Resolve(placed, placer["practitioner"])["name"][0]["family"], "PLACER");
+  EXPECT_FALSE(placer.contains("organization"));
+
+  // ORC-12 comes first.
+  json orc = Convert({msh, kPid, Seg("ORC", {{1, "NW"}, {2, "P1"}, {12, "12^ORDERING^OLA"}}), rxe_seg});
+  json ordering = Resolve(orc, Resources(orc, "MedicationRequest")[0]["requester"]);
+  EXPECT_EQ(Resolve(orc, ordering["practitioner"])["name"][0]["family"], "ORDERING");
+}
+
+// IG ORC[ServiceRequest]: ORC-24 is the ordering provider's address, ORC-22/23 the ordering facility's
+// address and phone; an Organization's address and phone are never of use home (R4 org-2/3), and without an
+// ORC-21 there is no Organization to hold them (org-1).
+TEST_F(PractitionerMapsTest, OrderingFacilityAndProviderAddresses) {
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORM^O01^ORM_O01|M1|P|2.5.1", kPid,
+                    Seg("ORC", {{1, "NW"}, {2, "P1"}, {12, "3850^ORDPROVIDER^JONES"}, {21, "GOOD LAB"},
+                                {22, "1 LAB WAY^^LABTOWN^MI^48000^USA^H"}, {23, "^PRN^PH^^1^555^1234567"},
+                                {24, "9 DOC ROAD^^DOCTOWN^MI^48001^USA^O"}}),
+                    "OBR|1|P1||X^Y^LN"});
+  json role = Resolve(b, Resources(b, "ServiceRequest")[0]["requester"]);
+  json org = Resolve(b, role["organization"]);
+  EXPECT_EQ(org["name"], "GOOD LAB");
+  ASSERT_EQ(org["address"].size(), 1u);
+  EXPECT_EQ(org["address"][0]["city"], "LABTOWN");
+  EXPECT_FALSE(org["address"][0].contains("use"));
+  ASSERT_EQ(org["telecom"].size(), 1u);
+  EXPECT_FALSE(org["telecom"][0].contains("use"));
+  EXPECT_EQ(org["telecom"][0]["system"], "phone");
+  json person = Resolve(b, role["practitioner"]);
+  ASSERT_EQ(person["address"].size(), 1u);
+  EXPECT_EQ(person["address"][0]["city"], "DOCTOWN");
+  // The ORC-21 Organization is written once (the one with the address), so nothing dangles.
+  int labs = 0;
+  for (const auto& o : Resources(b, "Organization")) labs += o.value("name", "") == "GOOD LAB";
+  EXPECT_EQ(labs, 1);
+  ExpectReferencesResolve(b, b);
+
+  json no_facility = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORM^O01^ORM_O01|M1|P|2.5.1", kPid,
+                              Seg("ORC", {{1, "NW"}, {2, "P1"}, {12, "3850^ORDPROVIDER^JONES"},
+                                          {22, "1 LAB WAY^^LABTOWN^MI^48000"}}),
+                              "OBR|1|P1||X^Y^LN"});
+  json only_person = Resolve(no_facility, Resources(no_facility, "ServiceRequest")[0]["requester"]);
+  EXPECT_FALSE(only_person.contains("organization"));
+  for (const auto& o : Resources(no_facility, "Organization")) EXPECT_FALSE(o.contains("address"));
+}
+
+// IG NDL[PractitionerRole]: the places of an NDL (OBR-32 .. 35) are the role's locations, one Location per
+// valued place with its physical type and the NDL.8 status, written once when several NDLs share them.
+TEST_F(PractitionerMapsTest, NdlPlacesAreTheRolesLocations) {
+  const std::string places = "^20230401^20230501^POC 1^Room 101^Bed A^Hospital A&2.16.840.1.113883.9.11&ISO^active^^Bldg 1^Floor 2";
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid,
+                    Seg("OBR", {{1, "1"}, {3, "F1"}, {4, "X^Y^LN"}, {7, "20240501"}, {25, "F"},
+                                {32, "123&INTERP&IAN" + places}, {34, "124&TECH&TOM" + places}})});
+  auto report = Resources(b, "DiagnosticReport");
+  ASSERT_EQ(report.size(), 1u);
+  json interpreter = Resolve(b, report[0]["resultsInterpreter"][0]);
+  ASSERT_EQ(interpreter["location"].size(), 6u);
+  std::set<std::string> types;
+  for (const auto& ref : interpreter["location"]) {
+    json loc = Resolve(b, ref);
+    ASSERT_EQ(loc["resourceType"], "Location");
+    EXPECT_EQ(loc["status"], "active");
+    EXPECT_EQ(loc["mode"], "instance");
+    types.insert(loc["physicalType"]["coding"][0]["code"].get<std::string>());
+  }
+  EXPECT_EQ(types, (std::set<std::string>{"si", "bu", "lvl", "wa", "ro", "bd"}));
+  json technician = Resolve(b, report[0]["performer"][0]);
+  EXPECT_EQ(technician["location"], interpreter["location"]);
+  EXPECT_EQ(Resources(b, "Location").size(), 6u);
+  for (const auto& loc : Resources(b, "Location")) {
+    if (loc["physicalType"]["coding"][0]["code"] == "si") {
+      EXPECT_EQ(loc["identifier"][0]["value"], "Hospital A");
+      EXPECT_EQ(loc["identifier"][1]["value"], "2.16.840.1.113883.9.11");
+      EXPECT_EQ(loc["identifier"][1]["type"]["coding"][0]["code"], "ISO");
+    }
+  }
+  ExpectReferencesResolve(b, b);
+}
+
+// TXA-9 / TXA-10: the document's author and authenticator are the person's PractitionerRole (FHIR-Converter),
+// which refers to the Practitioner.
+TEST_F(PractitionerMapsTest, DocumentAuthorIsTheAuthorsRole) {
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||MDM^T02^MDM_T02|M1|P|2.5.1", "EVN|T02", kPid,
+                    "PV1|1|I", Seg("TXA", {{1, "1"}, {2, "DI"}, {3, "TX"}, {4, "20240501"}, {9, "77^AUTHOR^ANN"},
+                                           {10, "88^CHECKER^CAL"}, {17, "AU"}}),
+                    "OBX|1|TX|1-1^Note^LN||text||||||F"});
+  auto doc = Resources(b, "DocumentReference");
+  ASSERT_EQ(doc.size(), 1u);
+  json author = Resolve(b, doc[0]["author"][0]);
+  ASSERT_EQ(author["resourceType"], "PractitionerRole");
+  EXPECT_FALSE(author.contains("code"));
+  EXPECT_EQ(Resolve(b, author["practitioner"])["name"][0]["family"], "AUTHOR");
+  EXPECT_EQ(doc[0]["author"][0]["display"], "ANN AUTHOR");
+  EXPECT_EQ(Resolve(b, Resolve(b, doc[0]["authenticator"])["practitioner"])["name"][0]["family"], "CHECKER");
+  ExpectReferencesResolve(b, b);
+}
+
+}  // namespace
