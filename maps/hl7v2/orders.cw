@@ -10,6 +10,7 @@
 import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.parties
+import hl7v2.results
 
 def ObsKey(orderKey, i) = "${orderKey}/obx/${i + 1}"
 def SpmKey(orderKey, i) = "${orderKey}/spm/${i + 1}"
@@ -113,10 +114,12 @@ def EdDocument(obx) {
 def EdEntries(order, key) = for o, i in order.OBSERVATION where upper(o.OBX-2) == "ED" and EdAttachment(o.OBX-5) =>
   Entry("DocumentReference", ObsKey(key, i), EdDocument(o.OBX))
 
-def Observation(obx, notes, obr, specimenRefs, withEncounter, edRef) {
+def Observation(obx, notes, obr, specimenRefs, withEncounter, edRef, basedOn) {
   let vt = upper(obx.2)
   resourceType: "Observation"
-  identifier[]: EntityIdentifier(obx.21) if obx.21.1
+  extension[]: ObservationStatusExtension(obx.11) if trim(obx.11)
+  identifier[]: ObservationInstanceIdentifier(obx.21) if obx.21.1
+  basedOn[]: basedOn
   status: translate(obx.11, CM_0085_OBSERVATION_STATUS) ?? "unknown"
   category[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/observation-category", code: "laboratory" } } if obr
   code: CodeableConcept(obx.3) ?? AbsentConcept()
@@ -148,7 +151,8 @@ def Observation(obx, notes, obr, specimenRefs, withEncounter, edRef) {
   interpretation[]: for code in obx.8 where code.1 => Interpretation(code.1)
   referenceRange[]: ReferenceRange(obx.7, obx.6) if obx.7
   method: CodeableConcept(obx.17) if obx.17
-  note[]: for nte in notes where nte.3 => { text: join(for t in nte.3 => t, "\n") }
+  bodySite: CodeableConcept(obx.20) if obx.20
+  note[]: for nte in notes where nte.3 => Annotation(nte)
   specimen: first(specimenRefs)
   device: PartyRef(EquipmentDevice(obx.18))
 }

@@ -13,7 +13,7 @@ import hl7v2.parties
 def OrderRequestEntries(order, key, withEncounter) = [
   Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, true)),
   RequesterEntries(order),
-  for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), Observation(o.OBX, o.NTE, null, [], withEncounter, EdRef(o.OBX, ObsKey(key, i)))),
+  for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), Observation(o.OBX, o.NTE, null, [], withEncounter, EdRef(o.OBX, ObsKey(key, i)), Ref("ServiceRequest", key))),
   EdEntries(order, key),
   OrderParties(order),
   for s, i in order.SPECIMEN => Entry("Specimen", SpmKey(key, i), Specimen(s.SPM))

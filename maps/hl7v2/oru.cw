@@ -8,6 +8,7 @@ import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.orders
 import hl7v2.parties
+import hl7v2.results
 
 def OrderEntries(order, key, withEncounter) {
   let specimenRefs = SpmRefs(order, key)
@@ -15,7 +16,7 @@ def OrderEntries(order, key, withEncounter) {
     Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, false)) if PID,
     RequesterEntries(order) if PID,
     Entry("DiagnosticReport", key, DiagnosticReport(order.ORC, order.OBR, key, ObsRefs(order, key), specimenRefs, withEncounter)),
-    for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), Observation(o.OBX, o.NTE, order.OBR, specimenRefs, withEncounter, EdRef(o.OBX, ObsKey(key, i)))),
+    for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), Observation(o.OBX, o.NTE, order.OBR, specimenRefs, withEncounter, EdRef(o.OBX, ObsKey(key, i)), OrderRef(key))),
     EdEntries(order, key),
     OrderParties(order),
     for s, i in order.SPECIMEN => Entry("Specimen", SpmKey(key, i), Specimen(s.SPM))

@@ -9,6 +9,7 @@ import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.orders
 import hl7v2.parties
+import hl7v2.results
 
 def ResultRefs(order, key) = for r, i in order.RESULT => Ref("Observation", ObsKey(key, i))
 
@@ -18,7 +19,7 @@ def OulOrderEntries(order, key, specimenRefs, withEncounter) = [
   OrderParties(order),
   Entry("DiagnosticReport", key, DiagnosticReport(order.ORC, order.OBR, key, ResultRefs(order, key), specimenRefs, withEncounter)),
   for r, i in order.RESULT => Entry("Observation", ObsKey(key, i),
-                                    Observation(r.OBX, r.NTE, order.OBR, specimenRefs, withEncounter, EdRef(r.OBX, ObsKey(key, i)))),
+                                    Observation(r.OBX, r.NTE, order.OBR, specimenRefs, withEncounter, EdRef(r.OBX, ObsKey(key, i)), OrderRef(key))),
   for r, i in order.RESULT where upper(r.OBX-2) == "ED" and EdAttachment(r.OBX-5) =>
     Entry("DocumentReference", ObsKey(key, i), EdDocument(r.OBX))
 ]
