@@ -77,7 +77,7 @@ def ServiceRequest(order, key, withEncounter, supporting) {
   requester: RequesterRef(order)
   reasonCode[]: for r in obr.31 where r.1 or r.2 => CodeableConcept(r)
   supportingInfo[]: ObsRefs(order, key) if supporting
-  specimen[]: SpmRefs(order, key)
+  specimen[]: [ObrSpecimenRefs(obr, key), SpmRefs(order, key)]
   note[]: for nte in order.NTE where nte.3 and supporting => { text: join(for t in nte.3 => t, "\n") }
 }
 
@@ -176,10 +176,15 @@ def Specimen(spm) {
 }
 
 // OBR -> DiagnosticReport (IG OBR[DiagnosticReport]).
-def DiagnosticReport(orc, obr, key, results, specimens, withEncounter) {
+// Identifiers: OBR-2 PLAC, OBR-3 FILL (IG), the ORC's when the OBR has none, ORC-4 PGN (FHIR-Converter).
+// forms: the presented forms of its OBX (PresentedForms).
+def DiagnosticReport(orc, obr, key, results, specimens, withEncounter, forms) {
   resourceType: "DiagnosticReport"
-  identifier[]: TypedIdentifier(orc.3, "FILL") if orc.3.1
-  identifier[]: TypedIdentifier(obr.3, "FILL") if obr.3.1 and not orc.3.1
+  identifier[]: TypedIdentifier(obr.2, "PLAC") if obr.2.1
+  identifier[]: TypedIdentifier(orc.2, "PLAC") if orc.2.1 and not obr.2.1
+  identifier[]: TypedIdentifier(obr.3, "FILL") if obr.3.1
+  identifier[]: TypedIdentifier(orc.3, "FILL") if orc.3.1 and not obr.3.1
+  identifier[]: TypedIdentifier(orc.4, "PGN") if orc.4.1
   basedOn[]: Ref("ServiceRequest", key) if PID   // the ServiceRequest is written only with a subject
   status: translate(obr.25, CM_0123_DIAGNOSTIC_REPORT_STATUS) ?? "unknown"
   category[]: { coding[]: translate_coding(obr.24, CM_0074_V2_0074, "keep") } if obr.24
@@ -194,4 +199,5 @@ def DiagnosticReport(orc, obr, key, results, specimens, withEncounter) {
   performer[]: for x in obr.35 where NdlRole(x, "TR") => { ...NdlRoleRef(x, "TR"), extension[]: PerformerFunction("TRANS") }
   result[]: results
   specimen[]: specimens
+  presentedForm[]: forms
 }

@@ -9,12 +9,14 @@ import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.orders
 import hl7v2.parties
+import hl7v2.results
 
 def OrderRequestEntries(order, key, withEncounter) = [
   Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, true)),
   RequesterEntries(order),
   for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), Observation(o.OBX, o.NTE, null, [], withEncounter, EdRef(o.OBX, ObsKey(key, i)), Ref("ServiceRequest", key))),
   EdEntries(order, key),
+  ObrSpecimenEntries(order.OBR, key),
   OrderParties(order),
   for s, i in order.SPECIMEN => Entry("Specimen", SpmKey(key, i), Specimen(s.SPM))
 ]

@@ -15,7 +15,10 @@ def OrderEntries(order, key, withEncounter) {
   return [
     Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, false)) if PID,
     RequesterEntries(order) if PID,
-    Entry("DiagnosticReport", key, DiagnosticReport(order.ORC, order.OBR, key, ObsRefs(order, key), specimenRefs, withEncounter)),
+    Entry("DiagnosticReport", key, DiagnosticReport(order.ORC, order.OBR, key, ObsRefs(order, key),
+                                                    [ObrSpecimenRefs(order.OBR, key), specimenRefs], withEncounter,
+                                                    PresentedForms(for o in order.OBSERVATION => o.OBX))),
+    ObrSpecimenEntries(order.OBR, key),
     for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), Observation(o.OBX, o.NTE, order.OBR, specimenRefs, withEncounter, EdRef(o.OBX, ObsKey(key, i)), OrderRef(key))),
     EdEntries(order, key),
     OrderParties(order),

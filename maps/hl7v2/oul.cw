@@ -17,7 +17,10 @@ def OulOrderEntries(order, key, specimenRefs, withEncounter) = [
   Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, false)) if PID,
   RequesterEntries(order) if PID,
   OrderParties(order),
-  Entry("DiagnosticReport", key, DiagnosticReport(order.ORC, order.OBR, key, ResultRefs(order, key), specimenRefs, withEncounter)),
+  Entry("DiagnosticReport", key, DiagnosticReport(order.ORC, order.OBR, key, ResultRefs(order, key),
+                                                  [ObrSpecimenRefs(order.OBR, key), specimenRefs], withEncounter,
+                                                  PresentedForms(for r in order.RESULT => r.OBX))),
+  ObrSpecimenEntries(order.OBR, key),
   for r, i in order.RESULT => Entry("Observation", ObsKey(key, i),
                                     Observation(r.OBX, r.NTE, order.OBR, specimenRefs, withEncounter, EdRef(r.OBX, ObsKey(key, i)), OrderRef(key))),
   for r, i in order.RESULT where upper(r.OBX-2) == "ED" and EdAttachment(r.OBX-5) =>

@@ -39,3 +39,43 @@ def Annotation(nte) {
 // The ServiceRequest of an order group, which its results are basedOn (IG ORU_R01 / OML_O21: Observation.basedOn);
 // the ServiceRequest is written only with a subject (a PID).
 def OrderRef(key) = if PID then Ref("ServiceRequest", key) else null
+
+// ---- OBR -> Specimen (IG OBR[Specimen]) ----------------------------------------------------------------------------
+// The specimen an OBR describes (v2.5 OBR-7..15, 39), as ReportStream writes it beside any SPM: the report and
+// the order refer to it. Written when the OBR says something about a specimen.
+def HasObrSpecimen(obr) = obr.7 or obr.8 or obr.9.1 or HasPerson(obr.10) or obr.14 or obr.15.1 or obr.15.2 or obr.15.4 or obr.39
+def ObrSpecimenKey(key) = "${key}/obr"
+def ObrSpecimenRefs(obr, key) = if HasObrSpecimen(obr) then [Ref("Specimen", ObrSpecimenKey(key))] else []
+def ObrSpecimen(obr) {
+  let sps = obr.15
+  resourceType: "Specimen"
+  type: CodeableConcept(sps.1) if sps.1.1 or sps.1.2    // SPS.1 specimen source name or code
+  subject: PatientRef() if PID
+  receivedTime: datetime(obr.14)
+  collection: {
+    collector: PractitionerRef(first(obr.10))
+    collectedDateTime: datetime(obr.7) if not obr.8
+    collectedPeriod: { start: datetime(obr.7), end: datetime(obr.8) } if obr.8
+    quantity: Quantity(obr.9.1, obr.9.2) if is_number(obr.9.1)
+    bodySite: CodeableConcept(sps.4) if sps.4.1 or sps.4.2
+  }
+  container[]: { additiveCodeableConcept: CodeableConcept(sps.2) } if sps.2.1 or sps.2.2
+  condition[]: CodeableConcept(sps.6) if sps.6.1 or sps.6.2      // SPS.6 collection modifier
+  note[]: { text: trim(sps.3) } if trim(sps.3)                     // SPS.3 specimen collection method (text)
+  note[]: for c in obr.39 where c.1 or c.2 => { text: trim(join([c.1, c.2], ", ")) }
+}
+def ObrSpecimenEntries(obr, key) = [
+  Entry("Specimen", ObrSpecimenKey(key), ObrSpecimen(obr)) if HasObrSpecimen(obr),
+  PractitionerEntries(first(obr.10)) if HasObrSpecimen(obr)
+]
+
+// OBX ED (base64) and RP values as the report's presented forms (FHIR-Converter's DiagnosticReport.presentedForm).
+// RP.1 is a pointer: only a URI is an Attachment.url.
+def RpAttachment(rp) {
+  contentType: MimeType(rp.3, rp.4)
+  url: trim(rp.1)
+}
+def PresentedForms(obxs) = [
+  for obx in obxs where upper(obx.2) == "ED" and upper(obx.5.4) == "BASE64" and IsBase64(obx.5.5) => EdAttachment(obx.5),
+  for obx in obxs where upper(obx.2) == "RP" and contains(trim(obx.5.1), ":") and not contains(trim(obx.5.1), " ") => RpAttachment(obx.5)
+]
