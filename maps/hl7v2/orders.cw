@@ -62,7 +62,8 @@ def ServiceRequest(order, key, withEncounter, supporting) {
   identifier[]: TypedIdentifier(obr.2, "PLAC") if obr.2.1 and not orc.2.1
   identifier[]: TypedIdentifier(orc.3, "FILL") if orc.3.1
   identifier[]: TypedIdentifier(obr.3, "FILL") if obr.3.1 and not orc.3.1
-  identifier[]: TypedIdentifier(orc.4, "PGN") if orc.4.1
+  identifier[]: GroupIdentifiers(orc)
+  identifier[]: AlternatePlacerIdentifiers(orc)
   status: translate(orc.5, CM_0038_REQUEST_STATUS)
           ?? translate(orc.1, CM_0119_REQUEST_STATUS)
           ?? "unknown"
@@ -184,7 +185,7 @@ def DiagnosticReport(orc, obr, key, results, specimens, withEncounter, forms) {
   identifier[]: TypedIdentifier(orc.2, "PLAC") if orc.2.1 and not obr.2.1
   identifier[]: TypedIdentifier(obr.3, "FILL") if obr.3.1
   identifier[]: TypedIdentifier(orc.3, "FILL") if orc.3.1 and not obr.3.1
-  identifier[]: TypedIdentifier(orc.4, "PGN") if orc.4.1
+  identifier[]: GroupIdentifiers(orc)
   basedOn[]: Ref("ServiceRequest", key) if PID   // the ServiceRequest is written only with a subject
   status: translate(obr.25, CM_0123_DIAGNOSTIC_REPORT_STATUS) ?? "unknown"
   category[]: { coding[]: translate_coding(obr.24, CM_0074_V2_0074, "keep") } if obr.24

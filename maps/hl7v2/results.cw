@@ -79,3 +79,12 @@ def PresentedForms(obxs) = [
   for obx in obxs where upper(obx.2) == "ED" and upper(obx.5.4) == "BASE64" and IsBase64(obx.5.5) => EdAttachment(obx.5),
   for obx in obxs where upper(obx.2) == "RP" and contains(trim(obx.5.1), ":") and not contains(trim(obx.5.1), " ") => RpAttachment(obx.5)
 ]
+
+// ORC-4 placer group number: typed PGN, and FGN as the IG's ORC[ServiceRequest] also types it (ReportStream
+// writes both). ORC-33 (v2.7+) alternate placer order numbers: PLAC identifiers with the CX check digit.
+def GroupIdentifiers(orc) = if orc.4.1 then [TypedIdentifier(orc.4, "PGN"), TypedIdentifier(orc.4, "FGN")] else []
+def AlternatePlacerIdentifiers(orc) = for cx in orc.33 where trim(cx.1) => {
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/identifier-checkDigit", valueString: trim(cx.2) } if trim(cx.2)
+  type: { coding[]: { system: V2System("0203"), code: "PLAC", display: lookup("PLAC", CS_V2_0203) } }
+  value: trim(cx.1)
+}
