@@ -158,21 +158,35 @@ def Observation(obx, notes, obr, specimenRefs, withEncounter, edRef, basedOn) {
   device: PartyRef(EquipmentDevice(obx.18))
 }
 
-// SPM -> Specimen (IG SPM[Specimen]).
+// SPM -> Specimen (IG SPM[Specimen]): SPM-2 placer / filler ids (EIP: PLAC, FILL), SPM-31 other ids, SPM-32
+// shipment id (SHIP), SPM-30 accession id; SPM-3 parents as Specimen resources of their own (SpecimenParents).
 def Specimen(spm) {
   resourceType: "Specimen"
-  identifier[]: { value: spm.2.1.1 ?? spm.2.1, system: if spm.2.1.3 and upper(spm.2.1.4) == "ISO" then "urn:oid:${spm.2.1.3}" else null } if spm.2.1
-  identifier[]: { value: spm.2.2.1, type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0203", code: "FGN" } } } if spm.2.2.1
+  identifier[]: EipIdentifiers(spm.2)
+  identifier[]: Identifiers(spm.31)
+  identifier[]: for ei in spm.32 where trim(ei.1) => TypedIdentifier(ei, "SHIP")
+  accessionIdentifier: Identifier(spm.30) if trim(spm.30.1)
+  status: match upper(trim(spm.20)) { "Y" => "available" "N" => "unavailable" _ => null }
   type: CodeableConcept(spm.4) if spm.4
   subject: PatientRef()
   receivedTime: datetime(spm.18)
+  parent[]: for eip in spm.3 where HasEip(eip) => PartyRef(SpecimenParent(eip))
   collection: {
+    extension[]: for c in spm.15 where c.1 or c.2 => {
+      url: "http://hl7.org/fhir/StructureDefinition/specimen-specialHandling"
+      valueCodeableConcept: CodeableConcept(c)
+    }
     collectedDateTime: datetime(spm.17.1) if not spm.17.2
     collectedPeriod: { start: datetime(spm.17.1), end: datetime(spm.17.2) } if spm.17.2
     method: CodeableConcept(spm.7) if spm.7
     bodySite: CodeableConcept(spm.8) if spm.8
     quantity: Quantity(spm.12.1, spm.12.2) if spm.12
   }
+  container[]: {
+    type: CodeableConcept(spm.27) if spm.27.1 or spm.27.2
+    additiveCodeableConcept: CodeableConcept(first(spm.6)) if first(spm.6).1 or first(spm.6).2
+  }
+  condition[]: for c in spm.24 where c.1 or c.2 => CodeableConcept(c)
   note[]: { text: spm.14 } if spm.14
 }
 

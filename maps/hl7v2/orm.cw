@@ -18,7 +18,7 @@ def OrderRequestEntries(order, key, withEncounter) = [
   EdEntries(order, key),
   ObrSpecimenEntries(order.OBR, key),
   OrderParties(order),
-  for s, i in order.SPECIMEN => Entry("Specimen", SpmKey(key, i), Specimen(s.SPM))
+  for s, i in order.SPECIMEN => [Entry("Specimen", SpmKey(key, i), Specimen(s.SPM)), SpecimenParentEntries(s.SPM)]
 ]
 
 def OrderMessageBundle() {

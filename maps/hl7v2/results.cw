@@ -88,3 +88,19 @@ def AlternatePlacerIdentifiers(orc) = for cx in orc.33 where trim(cx.1) => {
   type: { coding[]: { system: V2System("0203"), code: "PLAC", display: lookup("PLAC", CS_V2_0203) } }
   value: trim(cx.1)
 }
+
+// ---- SPM helpers ----------------------------------------------------------------------------------------------------
+// EIP -> identifiers (IG EIP[Identifier-PlacerAssignedIdentifier] / [Identifier-FillerAssignedIdentifier]).
+def HasEip(eip) = trim(eip.1.1) or trim(eip.2.1)
+def EipIdentifiers(eip) = [
+  TypedIdentifier(eip.1, "PLAC") if trim(eip.1.1),
+  TypedIdentifier(eip.2, "FILL") if trim(eip.2.1)
+]
+// SPM-3 parent specimen: a Specimen known by its ids alone (IG SPM[Specimen] parent(Specimen.identifier)),
+// content-keyed (parties.cw PartyEntry) so that specimens sharing a parent refer to one entry.
+def SpecimenParent(eip) {
+  resourceType: "Specimen"
+  identifier[]: EipIdentifiers(eip)
+  subject: PatientRef() if PID
+}
+def SpecimenParentEntries(spm) = for eip in spm.3 where HasEip(eip) => PartyEntry(SpecimenParent(eip))
