@@ -21,6 +21,7 @@ def OrderEntries(order, key, withEncounter) {
     ObrSpecimenEntries(order.OBR, key),
     for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), Observation(o.OBX, o.NTE, order.OBR, specimenRefs, withEncounter, EdRef(o.OBX, ObsKey(key, i)), OrderRef(key))),
     EdEntries(order, key),
+    for o in order.OBSERVATION => NoteParties(o.NTE),
     OrderParties(order),
     for s, i in order.SPECIMEN => [Entry("Specimen", SpmKey(key, i), Specimen(s.SPM)), SpecimenParentEntries(s.SPM)]
   ]

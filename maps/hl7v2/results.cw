@@ -104,3 +104,6 @@ def SpecimenParent(eip) {
   subject: PatientRef() if PID
 }
 def SpecimenParentEntries(spm) = for eip in spm.3 where HasEip(eip) => PartyEntry(SpecimenParent(eip))
+
+// The Practitioners that NTE-5 names (Annotation.authorReference).
+def NoteParties(notes) = for nte in notes where nte.3 => PractitionerEntries(nte.5)
