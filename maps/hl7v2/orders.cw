@@ -95,6 +95,15 @@ def ReferenceRange(text, units) {
   text: text
 }
 
+// The components of a repeating numeric or coded OBX-5 (results.cw HasComponentValues).
+def ObservationComponents(obx) = for v in obx.5 where trim(v.1 ?? v) => {
+  code: CodeableConcept(obx.3) ?? AbsentConcept()
+  valueQuantity: Quantity(v, obx.6) if upper(obx.2) == "NM" and is_number(v)
+  valueString: trim(v) if upper(obx.2) == "NM" and not is_number(v)
+  valueCodeableConcept: CodeableConcept(v) if upper(obx.2) != "NM"
+  referenceRange[]: ReferenceRange(obx.7, obx.6) if obx.7
+}
+
 // OBX -> Observation (IG OBX[Observation]). The value follows OBX-2:
 //   NM -> valueQuantity; ST/TX/FT -> valueString (repetitions joined by a line break);
 //   CWE/CE/CNE/CF/IS/ID -> valueCodeableConcept; SN -> valueQuantity / valueRange / valueRatio;
@@ -129,10 +138,12 @@ def Observation(obx, notes, obr, specimenRefs, withEncounter, edRef, basedOn) {
   effectiveDateTime: datetime(obx.14) ?? datetime(obr.7)
   issued: instant(obx.19) ?? instant(obr.22)
   performer[]: ObservationPerformers(obx)
-  valueQuantity: Quantity(obx.5, obx.6) if vt == "NM" and is_number(obx.5)
-  valueString: obx.5 if vt == "NM" and not is_number(obx.5) and trim(obx.5)
+  let multi = HasComponentValues(obx)
+  component[]: ObservationComponents(obx) if multi
+  valueQuantity: Quantity(obx.5, obx.6) if vt == "NM" and is_number(obx.5) and not multi
+  valueString: obx.5 if vt == "NM" and not is_number(obx.5) and trim(obx.5) and not multi
   valueString: join(for v in obx.5 => v, "\n") if (vt == "ST" or vt == "TX" or vt == "FT") and trim(join(for v in obx.5 => v, ""))
-  valueCodeableConcept: CodeableConcept(obx.5) if vt == "CWE" or vt == "CE" or vt == "CNE" or vt == "CF"
+  valueCodeableConcept: CodeableConcept(obx.5) if (vt == "CWE" or vt == "CE" or vt == "CNE" or vt == "CF") and not multi
   valueCodeableConcept: { coding[]: { code: obx.5 } } if vt == "IS" or vt == "ID"
   if vt == "SN" {
     let sn = StructuredNumeric(obx.5, obx.6)
@@ -150,7 +161,7 @@ def Observation(obx, notes, obr, specimenRefs, withEncounter, edRef, basedOn) {
   valueString: obx.5.1 if vt == "RP"
   dataAbsentReason: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/data-absent-reason", code: "not-performed" } } if not obx.5 and (obx.11 == "X" or obx.11 == "N")
   interpretation[]: for code in obx.8 where code.1 => Interpretation(code.1)
-  referenceRange[]: ReferenceRange(obx.7, obx.6) if obx.7
+  referenceRange[]: ReferenceRange(obx.7, obx.6) if obx.7 and not multi
   method: CodeableConcept(obx.17) if obx.17
   bodySite: CodeableConcept(obx.20) if obx.20
   note[]: for nte in notes where nte.3 => Annotation(nte)
@@ -216,3 +227,11 @@ def DiagnosticReport(orc, obr, key, results, specimens, withEncounter, forms) {
   specimen[]: specimens
   presentedForm[]: forms
 }
+
+// Top-level OBX of a patient message (ADT, BAR, DFT: patient observations, IG ADT_A01 OBX[Observation]) ->
+// Observations of the patient (and the visit), with their parties. Keys "obx/<n>".
+def PatientObservationRefs() = for obx, i in OBX where PID => Ref("Observation", "obx/${i + 1}")
+def PatientObservationEntries(withEncounter) = for obx, i in OBX where PID => [
+  Entry("Observation", "obx/${i + 1}", Observation(obx, [], null, [], withEncounter, null, null)),
+  ObservationParties(obx)
+]

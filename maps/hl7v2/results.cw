@@ -107,3 +107,9 @@ def SpecimenParentEntries(spm) = for eip in spm.3 where HasEip(eip) => PartyEntr
 
 // The Practitioners that NTE-5 names (Annotation.authorReference).
 def NoteParties(notes) = for nte in notes where nte.3 => PractitionerEntries(nte.5)
+
+// A repeating numeric or coded OBX-5: one Observation.component per repetition, each with the OBX-3 code and
+// the OBX-7 range (FHIR-Converter; one Observation value cannot hold several). Text repetitions stay one
+// string (lines), as the IG's ST/TX/FT maps join them.
+def ComponentValueType(vt) = vt == "NM" or vt == "CWE" or vt == "CE" or vt == "CNE" or vt == "CF"
+def HasComponentValues(obx) = ComponentValueType(upper(obx.2)) and count(for v in obx.5 where trim(v.1 ?? v) => v) > 1
