@@ -79,7 +79,7 @@ def ServiceRequest(order, key, withEncounter, supporting) {
   reasonCode[]: for r in obr.31 where r.1 or r.2 => CodeableConcept(r)
   supportingInfo[]: ObsRefs(order, key) if supporting
   specimen[]: [ObrSpecimenRefs(obr, key), SpmRefs(order, key)]
-  note[]: for nte in order.NTE where nte.3 => Annotation(nte)      // the order's NTE (both converters)
+  note[]: for nte in order.NTE where HasNoteText(nte) => Annotation(nte)      // the order's NTE (both converters)
 }
 
 def Interpretation(code) {
@@ -164,7 +164,7 @@ def Observation(obx, notes, obr, specimenRefs, withEncounter, edRef, basedOn) {
   referenceRange[]: ReferenceRange(obx.7, obx.6) if obx.7 and not multi
   method: CodeableConcept(obx.17) if obx.17
   bodySite: CodeableConcept(obx.20) if obx.20
-  note[]: for nte in notes where nte.3 => Annotation(nte)
+  note[]: for nte in notes where HasNoteText(nte) => Annotation(nte)
   specimen: first(specimenRefs)
   device: PartyRef(EquipmentDevice(obx.18))
 }

@@ -106,7 +106,8 @@ def SpecimenParent(eip) {
 def SpecimenParentEntries(spm) = for eip in spm.3 where HasEip(eip) => PartyEntry(SpecimenParent(eip))
 
 // The Practitioners that NTE-5 names (Annotation.authorReference).
-def NoteParties(notes) = for nte in notes where nte.3 => PractitionerEntries(nte.5)
+def HasNoteText(nte) = trim(join(for t in nte.3 => t, ""))
+def NoteParties(notes) = for nte in notes where HasNoteText(nte) => PractitionerEntries(nte.5)
 
 // A repeating numeric or coded OBX-5: one Observation.component per repetition, each with the OBX-3 code and
 // the OBX-7 range (FHIR-Converter; one Observation value cannot hold several). Text repetitions stay one
