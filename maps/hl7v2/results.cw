@@ -41,9 +41,10 @@ def Annotation(nte) {
 def OrderRef(key) = if PID then Ref("ServiceRequest", key) else null
 
 // ---- OBR -> Specimen (IG OBR[Specimen]) ----------------------------------------------------------------------------
-// The specimen an OBR describes (v2.5 OBR-7..15, 39), as ReportStream writes it beside any SPM: the report and
-// the order refer to it. Written when the OBR says something about a specimen.
-def HasObrSpecimen(obr) = obr.7 or obr.8 or obr.9.1 or HasPerson(obr.10) or obr.14 or obr.15.1 or obr.15.2 or obr.15.4 or obr.39
+// The specimen an OBR is about (v2.5 OBR-7..15, 39), as ReportStream writes it for every OBR beside any SPM
+// (the IG's ORU_R01 map lists OBR[Specimen] unconditionally): the report and the order refer to it. An OBR
+// that says nothing of it still has one (of the patient, with no details).
+def HasObrSpecimen(obr) = obr and PID
 def ObrSpecimenKey(key) = "${key}/obr"
 def ObrSpecimenRefs(obr, key) = if HasObrSpecimen(obr) then [Ref("Specimen", ObrSpecimenKey(key))] else []
 def ObrSpecimen(obr) {
