@@ -235,3 +235,12 @@ def PatientObservationEntries(withEncounter) = for obx, i in OBX where PID => [
   Entry("Observation", "obx/${i + 1}", Observation(obx, [], null, [], withEncounter, null, null)),
   ObservationParties(obx)
 ]
+
+// The OBX of a SPECIMEN group (OUL, OML, OMG: observations about the specimen) -> Observations of the specimen
+// (FHIR-Converter; IG OBX[Observation] with Observation.specimen). Keys "<specimen key>/obx/<n>".
+def SpecimenObservationEntries(specimenGroup, specimenKey, withEncounter) =
+  for o, k in specimenGroup.OBX where PID => [
+    Entry("Observation", "${specimenKey}/obx/${k + 1}",
+          Observation(o, [], null, [Ref("Specimen", specimenKey)], withEncounter, null, null)),
+    ObservationParties(o)
+  ]

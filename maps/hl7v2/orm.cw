@@ -25,7 +25,8 @@ def OrderRequestEntries(order, key, withEncounter, withReport) = [
   NoteParties(order.NTE),
   ObrSpecimenEntries(order.OBR, key),
   OrderParties(order),
-  for s, i in order.SPECIMEN => [Entry("Specimen", SpmKey(key, i), Specimen(s.SPM)), SpecimenParentEntries(s.SPM)]
+  for s, i in order.SPECIMEN => [Entry("Specimen", SpmKey(key, i), Specimen(s.SPM)), SpecimenParentEntries(s.SPM),
+                                 SpecimenObservationEntries(s, SpmKey(key, i), withEncounter)]
 ]
 
 def OrderMessageBundle(withReport) {

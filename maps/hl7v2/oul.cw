@@ -37,6 +37,7 @@ def SpecimenOrientedBundle() {
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
   for s, si in SPECIMEN {
     entry[]: [Entry("Specimen", "spm/${si + 1}", Specimen(s.SPM)), SpecimenParentEntries(s.SPM)]
+    entry[]: SpecimenObservationEntries(s, "spm/${si + 1}", withEncounter)
     entry[]: for order, oi in s.ORDER => OulOrderEntries(order, "${si + 1}/${oi + 1}", [Ref("Specimen", "spm/${si + 1}")], withEncounter)
   }
   entry[]: HeaderEntries(for s, si in SPECIMEN => for order, oi in s.ORDER => Ref("DiagnosticReport", "${si + 1}/${oi + 1}"))
@@ -54,7 +55,8 @@ def OulR24() {
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
   for order, oi in ORDER {
     let key = "${oi + 1}"
-    entry[]: for s, si in order.SPECIMEN => [Entry("Specimen", SpmKey(key, si), Specimen(s.SPM)), SpecimenParentEntries(s.SPM)]
+    entry[]: for s, si in order.SPECIMEN => [Entry("Specimen", SpmKey(key, si), Specimen(s.SPM)), SpecimenParentEntries(s.SPM),
+                                             SpecimenObservationEntries(s, SpmKey(key, si), withEncounter)]
     entry[]: OulOrderEntries(order, key, SpmRefs(order, key), withEncounter)
   }
   entry[]: HeaderEntries(for order, oi in ORDER => Ref("DiagnosticReport", "${oi + 1}"))
