@@ -79,7 +79,7 @@ def ServiceRequest(order, key, withEncounter, supporting) {
   reasonCode[]: for r in obr.31 where r.1 or r.2 => CodeableConcept(r)
   supportingInfo[]: ObsRefs(order, key) if supporting
   specimen[]: [ObrSpecimenRefs(obr, key), SpmRefs(order, key)]
-  note[]: for nte in order.NTE where HasNoteText(nte) => Annotation(nte)      // the order's NTE (both converters)
+  note[]: for nte in direct(order.NTE) where HasNoteText(nte) => Annotation(nte)   // the order's own NTE (both converters)
 }
 
 def Interpretation(code) {

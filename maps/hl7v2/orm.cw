@@ -22,7 +22,7 @@ def OrderRequestEntries(order, key, withEncounter, withReport) = [
   for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), Observation(o.OBX, o.NTE, null, [], withEncounter, EdRef(o.OBX, ObsKey(key, i)), Ref("ServiceRequest", key))),
   EdEntries(order, key),
   for o in order.OBSERVATION => NoteParties(o.NTE),
-  NoteParties(order.NTE),
+  NoteParties(direct(order.NTE)),
   ObrSpecimenEntries(order.OBR, key),
   OrderParties(order),
   for s, i in order.SPECIMEN => [Entry("Specimen", SpmKey(key, i), Specimen(s.SPM)), SpecimenParentEntries(s.SPM),

@@ -22,7 +22,7 @@ def OrderEntries(order, key, withEncounter) {
     for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), Observation(o.OBX, o.NTE, order.OBR, specimenRefs, withEncounter, EdRef(o.OBX, ObsKey(key, i)), OrderRef(key))),
     EdEntries(order, key),
     for o in order.OBSERVATION => NoteParties(o.NTE),
-    NoteParties(order.NTE) if PID,
+    NoteParties(direct(order.NTE)) if PID,
     OrderParties(order),
     for s, i in order.SPECIMEN => [Entry("Specimen", SpmKey(key, i), Specimen(s.SPM)), SpecimenParentEntries(s.SPM)]
   ]

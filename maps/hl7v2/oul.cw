@@ -18,7 +18,7 @@ def OulOrderEntries(order, key, specimenRefs, withEncounter) = [
   RequesterEntries(order) if PID,
   OrderParties(order),
   for r in order.RESULT => NoteParties(r.NTE),
-  NoteParties(order.NTE) if PID,
+  NoteParties(direct(order.NTE)) if PID,
   Entry("DiagnosticReport", key, DiagnosticReport(order.ORC, order.OBR, key, ResultRefs(order, key),
                                                   [ObrSpecimenRefs(order.OBR, key), specimenRefs], withEncounter,
                                                   PresentedForms(for r in order.RESULT => r.OBX))),
