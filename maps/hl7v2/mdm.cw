@@ -9,6 +9,8 @@
 import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.parties
+import hl7v2.orders
+import hl7v2.results
 
 def DocumentReference() {
   resourceType: "DocumentReference"
@@ -33,6 +35,15 @@ def DocumentReference() {
   }
 }
 
+// COMMON_ORDER (ORC, OBR) -> the ServiceRequest the document answers (IG MDM_T02: ORC/OBR[ServiceRequest];
+// FHIR-Converter writes it too), with its OBR specimen and parties.
+def MdmOrderEntries(order, key) = [
+  Entry("ServiceRequest", key, ServiceRequest(order, key, HasVisit(PV1), false)),
+  RequesterEntries(order),
+  NoteParties(direct(order.NTE)),
+  ObrSpecimenEntries(order.OBR, key)
+]
+
 def MdmBundle() {
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
@@ -40,6 +51,7 @@ def MdmBundle() {
   entry[]: Entry("DocumentReference", 1, DocumentReference())
   entry[]: for a in TXA-9 => PractitionerEntries(a)
   entry[]: PractitionerEntries(TXA-10)
+  entry[]: for order, i in COMMON_ORDER where PID and (order.ORC or order.OBR) => MdmOrderEntries(order, "${i + 1}")
   entry[]: HeaderEntries([Ref("DocumentReference", 1)])
 }
 
