@@ -244,3 +244,12 @@ def SpecimenObservationEntries(specimenGroup, specimenKey, withEncounter) =
           Observation(o, [], null, [Ref("Specimen", specimenKey)], withEncounter, null, null)),
     ObservationParties(o)
   ]
+
+// OBSERVATION-like groups (an OBX with its NTE) outside an order's results: RDE/RDS ORDER.OBSERVATION, REF
+// RESULTS_NOTES -> Observations (IG OBX[Observation], NTE[Annotation]). Keys "<prefix>/obx/<n>".
+def GroupObservationRefs(groups, prefix) = for g, k in groups where PID => Ref("Observation", "${prefix}/obx/${k + 1}")
+def GroupObservationEntries(groups, prefix, withEncounter, basedOn) = for g, k in groups where PID => [
+  Entry("Observation", "${prefix}/obx/${k + 1}", Observation(g.OBX, g.NTE, null, [], withEncounter, null, basedOn)),
+  ObservationParties(g.OBX),
+  NoteParties(g.NTE)
+]

@@ -11,6 +11,8 @@
 import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.parties
+import hl7v2.orders
+import hl7v2.results
 
 // ORC-5 order status (table 0038) -> MedicationRequest.status (its value set has no "revoked": cancelled).
 def MedicationRequestStatus(orc) {
@@ -72,6 +74,11 @@ def MedicationRequest(order, withEncounter) {
 
 def HasMedication(order) = HasCode(order.RXE-2) or HasCode(order.RXO-1)
 
+// The order's OBX (RDE, RDS ORDER.OBSERVATION; RAS ADMINISTRATION.OBSERVATION) -> Observations basedOn its
+// MedicationRequest (IG OBX[Observation]; FHIR-Converter writes them).
+def OrderObservationEntries(order, key, withEncounter) =
+  GroupObservationEntries(order.OBSERVATION, key, withEncounter, if HasMedication(order) then Ref("MedicationRequest", key) else null)
+
 def PharmacyHead(withEncounter) = [
   PatientEntry(PID, PD1),
   EncounterEntries(PV1, PV2, null) if withEncounter,
@@ -85,6 +92,7 @@ def RdeBundle() {
   entry[]: PharmacyHead(withEncounter) if PID
   entry[]: for order, i in ORDER where HasMedication(order) and PID =>
     [Entry("MedicationRequest", "${i + 1}", MedicationRequest(order, withEncounter)), OrderedMedicationEntry(order)]
+  entry[]: for order, i in ORDER => OrderObservationEntries(order, "${i + 1}", withEncounter)
   entry[]: HeaderEntries(for order, i in ORDER where HasMedication(order) and PID => Ref("MedicationRequest", "${i + 1}"))
 }
 map RDE_O11 : hl7v2 "RDE^O11" -> fhir "Bundle" { return Unique(RdeBundle()) }
@@ -114,6 +122,7 @@ def RdsO13() {
   entry[]: PharmacyHead(withEncounter) if PID
   for order, i in ORDER where PID {
     entry[]: [Entry("MedicationRequest", "${i + 1}", MedicationRequest(order, withEncounter)), OrderedMedicationEntry(order)] if HasMedication(order)
+    entry[]: OrderObservationEntries(order, "${i + 1}", withEncounter)
     entry[]: [Entry("MedicationDispense", "${i + 1}", MedicationDispense(order, "${i + 1}", withEncounter)),
               MedicationEntry(order.RXD-2, order.RXD-6)] if HasCode(order.RXD-2)
   }
