@@ -42,6 +42,7 @@ def Referral(cancelled) {
 def ReferralResultEntries(g, key, withEncounter) = [
   Entry("ServiceRequest", key, ServiceRequest(g, key, withEncounter, false)),
   RequesterEntries(g),
+  OrderParties(g),
   NoteParties(direct(g.NTE)),
   Entry("DiagnosticReport", key, DiagnosticReport(null, g.OBR, key, GroupObservationRefs(g.RESULTS_NOTES, key),
                                                   ObrSpecimenRefs(g.OBR, key), withEncounter,
