@@ -11,6 +11,7 @@ import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.places
 import hl7v2.results
+import hl7v2.orders
 
 def AppointmentStart() = Instant(TQ1-7) ?? Instant(SCH-11.4)
 def AppointmentEnd() = Instant(TQ1-8) ?? Instant(SCH-11.5)
@@ -83,5 +84,6 @@ def SiuBundle() {
   entry[]: for aip in AIP where aip.3 => PractitionerEntries(aip.3)
   entry[]: distinct(for ail in AIL => LocationEntries(ail.3))
   entry[]: ServiceEntries(MSH-9.2)
+  entry[]: PatientObservationEntries(false)          // the PATIENT group's OBX (FHIR-Converter)
   entry[]: HeaderEntries([Ref("Appointment", 1) if valid])
 }
