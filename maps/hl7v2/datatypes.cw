@@ -311,12 +311,13 @@ def IsBase64(s) = s and length(trim(s)) % 4 == 0 and not contains(s, " ") and no
 
 // ED -> Attachment (IG ED[Attachment]): ED.2 type of data and ED.3 subtype as a MIME type, ED.5 the data:
 // as is when ED.4 says Base64 (and it is base64), base64-encoded when ED.4 says ASCII ("A") or nothing.
-def EdContentType(ed) {
+def EdContentType(ed) = MimeType(ed.2, ed.3)
+def MimeType(type, subtype) {
   // HL7 table 0191 type of referenced data (and MIME major types written out); another value gives none.
-  let major = match upper(trim(ed.2)) { "IM" | "NS" | "SI" | "IMAGE" => "image" "AP" | "SD" | "APPLICATION" => "application"
+  let major = match upper(trim(type)) { "IM" | "NS" | "SI" | "IMAGE" => "image" "AP" | "SD" | "APPLICATION" => "application"
                                         "TX" | "FT" | "TEXT" => "text" "AU" | "AUDIO" => "audio" "VIDEO" => "video"
                                         "MULTIPART" => "multipart" _ => null }
-  return if major and ed.3 then lower("${major}/${trim(ed.3)}") else null
+  return if major and trim(subtype) then lower("${major}/${trim(subtype)}") else null
 }
 def EdAttachment(ed) {
   contentType: EdContentType(ed)

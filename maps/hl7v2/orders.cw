@@ -10,7 +10,7 @@
 import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.parties
-import hl7v2.organizations
+import hl7v2.results
 
 def ObsKey(orderKey, i) = "${orderKey}/obx/${i + 1}"
 def SpmKey(orderKey, i) = "${orderKey}/spm/${i + 1}"
@@ -23,18 +23,18 @@ def SpmRefs(order, key) = for s, i in order.SPECIMEN => Ref("Specimen", SpmKey(k
 def DirectorRole(obx) = {
   resourceType: "PractitionerRole"
   practitioner: PractitionerRef(obx.25)
-  organization: PerformingOrgRef(obx)
+  organization: XonOrgRef(obx.23)
   code[]: { coding[]: { system: CS_V2_0443, code: "MDIR", display: lookup("MDIR", CS_V2_0443) } }
 }
 def ObservationPerformers(obx) = [
   for p in obx.16 where HasPerson(p) => RoleRef(p, "RO"),
   PartyRef(DirectorRole(obx)) if HasPerson(obx.25),
-  PerformingOrgRef(obx) if not HasPerson(obx.25)
+  XonOrgRef(obx.23) if not HasPerson(obx.25)
 ]
 def ObservationParties(obx) = [
   for p in obx.16 where HasPerson(p) => RoleEntries(p, "RO"),
   [PartyEntry(DirectorRole(obx)), PractitionerEntries(obx.25)] if HasPerson(obx.25),
-  PerformingOrgEntries(obx),
+  XonOrgEntries(obx.23),
   PartyEntry(EquipmentDevice(obx.18))
 ]
 // The function of a DiagnosticReport performer (IG OBR[DiagnosticReport] OBR-34/35): event-performerFunction.
@@ -62,7 +62,8 @@ def ServiceRequest(order, key, withEncounter, supporting) {
   identifier[]: TypedIdentifier(obr.2, "PLAC") if obr.2.1 and not orc.2.1
   identifier[]: TypedIdentifier(orc.3, "FILL") if orc.3.1
   identifier[]: TypedIdentifier(obr.3, "FILL") if obr.3.1 and not orc.3.1
-  identifier[]: TypedIdentifier(orc.4, "PGN") if orc.4.1
+  identifier[]: GroupIdentifiers(orc)
+  identifier[]: AlternatePlacerIdentifiers(orc)
   status: translate(orc.5, CM_0038_REQUEST_STATUS)
           ?? translate(orc.1, CM_0119_REQUEST_STATUS)
           ?? "unknown"
@@ -77,8 +78,8 @@ def ServiceRequest(order, key, withEncounter, supporting) {
   requester: RequesterRef(order)
   reasonCode[]: for r in obr.31 where r.1 or r.2 => CodeableConcept(r)
   supportingInfo[]: ObsRefs(order, key) if supporting
-  specimen[]: SpmRefs(order, key)
-  note[]: for nte in order.NTE where nte.3 and supporting => { text: join(for t in nte.3 => t, "\n") }
+  specimen[]: [ObrSpecimenRefs(obr, key), SpmRefs(order, key)]
+  note[]: for nte in direct(order.NTE) where HasNoteText(nte) => Annotation(nte)   // the order's own NTE (both converters)
 }
 
 def Interpretation(code) {
@@ -92,6 +93,15 @@ def ReferenceRange(text, units) {
   low: Quantity(trim(parts[0]), units) if count(parts) == 2 and is_number(trim(parts[0])) and is_number(trim(parts[1]))
   high: Quantity(trim(parts[1]), units) if count(parts) == 2 and is_number(trim(parts[0])) and is_number(trim(parts[1]))
   text: text
+}
+
+// The components of a repeating numeric or coded OBX-5 (results.cw HasComponentValues).
+def ObservationComponents(obx) = for v in obx.5 where trim(v.1 ?? v) => {
+  code: CodeableConcept(obx.3) ?? AbsentConcept()
+  valueQuantity: Quantity(v, obx.6) if upper(obx.2) == "NM" and is_number(v)
+  valueString: trim(v) if upper(obx.2) == "NM" and not is_number(v)
+  valueCodeableConcept: CodeableConcept(v) if upper(obx.2) != "NM"
+  referenceRange[]: ReferenceRange(obx.7, obx.6) if obx.7
 }
 
 // OBX -> Observation (IG OBX[Observation]). The value follows OBX-2:
@@ -114,10 +124,12 @@ def EdDocument(obx) {
 def EdEntries(order, key) = for o, i in order.OBSERVATION where upper(o.OBX-2) == "ED" and EdAttachment(o.OBX-5) =>
   Entry("DocumentReference", ObsKey(key, i), EdDocument(o.OBX))
 
-def Observation(obx, notes, obr, specimenRefs, withEncounter, edRef) {
+def Observation(obx, notes, obr, specimenRefs, withEncounter, edRef, basedOn) {
   let vt = upper(obx.2)
   resourceType: "Observation"
-  identifier[]: EntityIdentifier(obx.21) if obx.21.1
+  extension[]: ObservationStatusExtension(obx.11) if trim(obx.11)
+  identifier[]: ObservationInstanceIdentifier(obx.21) if obx.21.1
+  basedOn[]: basedOn
   status: translate(obx.11, CM_0085_OBSERVATION_STATUS) ?? "unknown"
   category[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/observation-category", code: "laboratory" } } if obr
   code: CodeableConcept(obx.3) ?? AbsentConcept()
@@ -126,10 +138,12 @@ def Observation(obx, notes, obr, specimenRefs, withEncounter, edRef) {
   effectiveDateTime: datetime(obx.14) ?? datetime(obr.7)
   issued: instant(obx.19) ?? instant(obr.22)
   performer[]: ObservationPerformers(obx)
-  valueQuantity: Quantity(obx.5, obx.6) if vt == "NM" and is_number(obx.5)
-  valueString: obx.5 if vt == "NM" and not is_number(obx.5) and trim(obx.5)
+  let multi = HasComponentValues(obx)
+  component[]: ObservationComponents(obx) if multi
+  valueQuantity: Quantity(obx.5, obx.6) if vt == "NM" and is_number(obx.5) and not multi
+  valueString: obx.5 if vt == "NM" and not is_number(obx.5) and trim(obx.5) and not multi
   valueString: join(for v in obx.5 => v, "\n") if (vt == "ST" or vt == "TX" or vt == "FT") and trim(join(for v in obx.5 => v, ""))
-  valueCodeableConcept: CodeableConcept(obx.5) if vt == "CWE" or vt == "CE" or vt == "CNE" or vt == "CF"
+  valueCodeableConcept: CodeableConcept(obx.5) if (vt == "CWE" or vt == "CE" or vt == "CNE" or vt == "CF") and not multi
   valueCodeableConcept: { coding[]: { code: obx.5 } } if vt == "IS" or vt == "ID"
   if vt == "SN" {
     let sn = StructuredNumeric(obx.5, obx.6)
@@ -147,36 +161,56 @@ def Observation(obx, notes, obr, specimenRefs, withEncounter, edRef) {
   valueString: obx.5.1 if vt == "RP"
   dataAbsentReason: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/data-absent-reason", code: "not-performed" } } if not obx.5 and (obx.11 == "X" or obx.11 == "N")
   interpretation[]: for code in obx.8 where code.1 => Interpretation(code.1)
-  referenceRange[]: ReferenceRange(obx.7, obx.6) if obx.7
+  referenceRange[]: ReferenceRange(obx.7, obx.6) if obx.7 and not multi
   method: CodeableConcept(obx.17) if obx.17
-  note[]: for nte in notes where nte.3 => { text: join(for t in nte.3 => t, "\n") }
+  bodySite: CodeableConcept(obx.20) if obx.20
+  note[]: for nte in notes where HasNoteText(nte) => Annotation(nte)
   specimen: first(specimenRefs)
   device: PartyRef(EquipmentDevice(obx.18))
 }
 
-// SPM -> Specimen (IG SPM[Specimen]).
+// SPM -> Specimen (IG SPM[Specimen]): SPM-2 placer / filler ids (EIP: PLAC, FILL), SPM-31 other ids, SPM-32
+// shipment id (SHIP), SPM-30 accession id; SPM-3 parents as Specimen resources of their own (SpecimenParents).
 def Specimen(spm) {
   resourceType: "Specimen"
-  identifier[]: { value: spm.2.1.1 ?? spm.2.1, system: if spm.2.1.3 and upper(spm.2.1.4) == "ISO" then "urn:oid:${spm.2.1.3}" else null } if spm.2.1
-  identifier[]: { value: spm.2.2.1, type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0203", code: "FGN" } } } if spm.2.2.1
+  identifier[]: EipIdentifiers(spm.2)
+  identifier[]: Identifiers(spm.31)
+  identifier[]: for ei in spm.32 where trim(ei.1) => TypedIdentifier(ei, "SHIP")
+  accessionIdentifier: Identifier(spm.30) if trim(spm.30.1)
+  status: match upper(trim(spm.20)) { "Y" => "available" "N" => "unavailable" _ => null }
   type: CodeableConcept(spm.4) if spm.4
   subject: PatientRef()
   receivedTime: datetime(spm.18)
+  parent[]: for eip in spm.3 where HasEip(eip) => PartyRef(SpecimenParent(eip))
   collection: {
+    extension[]: for c in spm.15 where c.1 or c.2 => {
+      url: "http://hl7.org/fhir/StructureDefinition/specimen-specialHandling"
+      valueCodeableConcept: CodeableConcept(c)
+    }
     collectedDateTime: datetime(spm.17.1) if not spm.17.2
     collectedPeriod: { start: datetime(spm.17.1), end: datetime(spm.17.2) } if spm.17.2
     method: CodeableConcept(spm.7) if spm.7
     bodySite: CodeableConcept(spm.8) if spm.8
     quantity: Quantity(spm.12.1, spm.12.2) if spm.12
   }
+  container[]: {
+    type: CodeableConcept(spm.27) if spm.27.1 or spm.27.2
+    additiveCodeableConcept: CodeableConcept(first(spm.6)) if first(spm.6).1 or first(spm.6).2
+  }
+  condition[]: for c in spm.24 where c.1 or c.2 => CodeableConcept(c)
   note[]: { text: spm.14 } if spm.14
 }
 
 // OBR -> DiagnosticReport (IG OBR[DiagnosticReport]).
-def DiagnosticReport(orc, obr, key, results, specimens, withEncounter) {
+// Identifiers: OBR-2 PLAC, OBR-3 FILL (IG), the ORC's when the OBR has none, ORC-4 PGN (FHIR-Converter).
+// forms: the presented forms of its OBX (PresentedForms).
+def DiagnosticReport(orc, obr, key, results, specimens, withEncounter, forms) {
   resourceType: "DiagnosticReport"
-  identifier[]: TypedIdentifier(orc.3, "FILL") if orc.3.1
-  identifier[]: TypedIdentifier(obr.3, "FILL") if obr.3.1 and not orc.3.1
+  identifier[]: TypedIdentifier(obr.2, "PLAC") if obr.2.1
+  identifier[]: TypedIdentifier(orc.2, "PLAC") if orc.2.1 and not obr.2.1
+  identifier[]: TypedIdentifier(obr.3, "FILL") if obr.3.1
+  identifier[]: TypedIdentifier(orc.3, "FILL") if orc.3.1 and not obr.3.1
+  identifier[]: GroupIdentifiers(orc)
   basedOn[]: Ref("ServiceRequest", key) if PID   // the ServiceRequest is written only with a subject
   status: translate(obr.25, CM_0123_DIAGNOSTIC_REPORT_STATUS) ?? "unknown"
   category[]: { coding[]: translate_coding(obr.24, CM_0074_V2_0074, "keep") } if obr.24
@@ -191,4 +225,31 @@ def DiagnosticReport(orc, obr, key, results, specimens, withEncounter) {
   performer[]: for x in obr.35 where NdlRole(x, "TR") => { ...NdlRoleRef(x, "TR"), extension[]: PerformerFunction("TRANS") }
   result[]: results
   specimen[]: specimens
+  presentedForm[]: forms
 }
+
+// Top-level OBX of a patient message (ADT, BAR, DFT: patient observations, IG ADT_A01 OBX[Observation]) ->
+// Observations of the patient (and the visit), with their parties. Keys "obx/<n>".
+def PatientObservationRefs() = for obx, i in OBX where PID => Ref("Observation", "obx/${i + 1}")
+def PatientObservationEntries(withEncounter) = for obx, i in OBX where PID => [
+  Entry("Observation", "obx/${i + 1}", Observation(obx, [], null, [], withEncounter, null, null)),
+  ObservationParties(obx)
+]
+
+// The OBX of a SPECIMEN group (OUL, OML, OMG: observations about the specimen) -> Observations of the specimen
+// (FHIR-Converter; IG OBX[Observation] with Observation.specimen). Keys "<specimen key>/obx/<n>".
+def SpecimenObservationEntries(specimenGroup, specimenKey, withEncounter) =
+  for o, k in specimenGroup.OBX where PID => [
+    Entry("Observation", "${specimenKey}/obx/${k + 1}",
+          Observation(o, [], null, [Ref("Specimen", specimenKey)], withEncounter, null, null)),
+    ObservationParties(o)
+  ]
+
+// OBSERVATION-like groups (an OBX with its NTE) outside an order's results: RDE/RDS ORDER.OBSERVATION, REF
+// RESULTS_NOTES -> Observations (IG OBX[Observation], NTE[Annotation]). Keys "<prefix>/obx/<n>".
+def GroupObservationRefs(groups, prefix) = for g, k in groups where PID => Ref("Observation", "${prefix}/obx/${k + 1}")
+def GroupObservationEntries(groups, prefix, withEncounter, basedOn) = for g, k in groups where PID => [
+  Entry("Observation", "${prefix}/obx/${k + 1}", Observation(g.OBX, g.NTE, null, [], withEncounter, null, basedOn)),
+  ObservationParties(g.OBX),
+  NoteParties(g.NTE)
+]

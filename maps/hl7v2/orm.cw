@@ -9,28 +9,38 @@ import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.orders
 import hl7v2.parties
+import hl7v2.results
 
-def OrderRequestEntries(order, key, withEncounter) = [
+// withReport: a DiagnosticReport per OBR as well, with the order's OBX as its results (OML, OMG: FHIR-Converter
+// writes one; the IG's OML_O21 map does not, ReportStream neither; an addition, not a conflict).
+def OrderRequestEntries(order, key, withEncounter, withReport) = [
   Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, true)),
+  Entry("DiagnosticReport", key, DiagnosticReport(order.ORC, order.OBR, key, ObsRefs(order, key),
+                                                  [ObrSpecimenRefs(order.OBR, key), SpmRefs(order, key)], withEncounter,
+                                                  PresentedForms(for o in order.OBSERVATION => o.OBX))) if withReport and order.OBR and PID,
   RequesterEntries(order),
-  for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), Observation(o.OBX, o.NTE, null, [], withEncounter, EdRef(o.OBX, ObsKey(key, i)))),
+  for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), Observation(o.OBX, o.NTE, null, [], withEncounter, EdRef(o.OBX, ObsKey(key, i)), Ref("ServiceRequest", key))),
   EdEntries(order, key),
+  for o in order.OBSERVATION => NoteParties(o.NTE),
+  NoteParties(direct(order.NTE)),
+  ObrSpecimenEntries(order.OBR, key),
   OrderParties(order),
-  for s, i in order.SPECIMEN => Entry("Specimen", SpmKey(key, i), Specimen(s.SPM))
+  for s, i in order.SPECIMEN => [Entry("Specimen", SpmKey(key, i), Specimen(s.SPM)), SpecimenParentEntries(s.SPM),
+                                 SpecimenObservationEntries(s, SpmKey(key, i), withEncounter)]
 ]
 
-def OrderMessageBundle() {
+def OrderMessageBundle(withReport) {
   let withEncounter = HasVisit(PV1)
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1) if PID
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
   entry[]: PersonEntries(withEncounter)
-  entry[]: for order, i in ORDER => OrderRequestEntries(order, "${i + 1}", withEncounter)
+  entry[]: for order, i in ORDER => OrderRequestEntries(order, "${i + 1}", withEncounter, withReport)
   entry[]: HeaderEntries(for order, i in ORDER => Ref("ServiceRequest", "${i + 1}"))
 }
 
-map ORM_O01 : hl7v2 "ORM^O01" -> fhir "Bundle" { return Unique(OrderMessageBundle()) }
-map OML_O21 : hl7v2 "OML^O21" -> fhir "Bundle" { return Unique(OrderMessageBundle()) }
+map ORM_O01 : hl7v2 "ORM^O01" -> fhir "Bundle" { return Unique(OrderMessageBundle(false)) }
+map OML_O21 : hl7v2 "OML^O21" -> fhir "Bundle" { return Unique(OrderMessageBundle(true)) }
 // OMG^O19 (general clinical order, OMG_O19): the same resources as OML (FHIR-Converter's choice too); the
 // order's prior results (PRIOR_RESULT) are not written (docs/fidelity.md).
-map OMG_O19 : hl7v2 "OMG^O19" -> fhir "Bundle" { return Unique(OrderMessageBundle()) }
+map OMG_O19 : hl7v2 "OMG^O19" -> fhir "Bundle" { return Unique(OrderMessageBundle(true)) }

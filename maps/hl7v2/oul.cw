@@ -9,6 +9,7 @@ import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.orders
 import hl7v2.parties
+import hl7v2.results
 
 def ResultRefs(order, key) = for r, i in order.RESULT => Ref("Observation", ObsKey(key, i))
 
@@ -16,9 +17,14 @@ def OulOrderEntries(order, key, specimenRefs, withEncounter) = [
   Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, false)) if PID,
   RequesterEntries(order) if PID,
   OrderParties(order),
-  Entry("DiagnosticReport", key, DiagnosticReport(order.ORC, order.OBR, key, ResultRefs(order, key), specimenRefs, withEncounter)),
+  for r in order.RESULT => NoteParties(r.NTE),
+  NoteParties(direct(order.NTE)) if PID,
+  Entry("DiagnosticReport", key, DiagnosticReport(order.ORC, order.OBR, key, ResultRefs(order, key),
+                                                  [ObrSpecimenRefs(order.OBR, key), specimenRefs], withEncounter,
+                                                  PresentedForms(for r in order.RESULT => r.OBX))),
+  ObrSpecimenEntries(order.OBR, key),
   for r, i in order.RESULT => Entry("Observation", ObsKey(key, i),
-                                    Observation(r.OBX, r.NTE, order.OBR, specimenRefs, withEncounter, EdRef(r.OBX, ObsKey(key, i)))),
+                                    Observation(r.OBX, r.NTE, order.OBR, specimenRefs, withEncounter, EdRef(r.OBX, ObsKey(key, i)), OrderRef(key))),
   for r, i in order.RESULT where upper(r.OBX-2) == "ED" and EdAttachment(r.OBX-5) =>
     Entry("DocumentReference", ObsKey(key, i), EdDocument(r.OBX))
 ]
@@ -30,7 +36,8 @@ def SpecimenOrientedBundle() {
   entry[]: PatientEntry(PID, PD1) if PID
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
   for s, si in SPECIMEN {
-    entry[]: Entry("Specimen", "spm/${si + 1}", Specimen(s.SPM))
+    entry[]: [Entry("Specimen", "spm/${si + 1}", Specimen(s.SPM)), SpecimenParentEntries(s.SPM)]
+    entry[]: SpecimenObservationEntries(s, "spm/${si + 1}", withEncounter)
     entry[]: for order, oi in s.ORDER => OulOrderEntries(order, "${si + 1}/${oi + 1}", [Ref("Specimen", "spm/${si + 1}")], withEncounter)
   }
   entry[]: HeaderEntries(for s, si in SPECIMEN => for order, oi in s.ORDER => Ref("DiagnosticReport", "${si + 1}/${oi + 1}"))
@@ -48,7 +55,8 @@ def OulR24() {
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
   for order, oi in ORDER {
     let key = "${oi + 1}"
-    entry[]: for s, si in order.SPECIMEN => Entry("Specimen", SpmKey(key, si), Specimen(s.SPM))
+    entry[]: for s, si in order.SPECIMEN => [Entry("Specimen", SpmKey(key, si), Specimen(s.SPM)), SpecimenParentEntries(s.SPM),
+                                             SpecimenObservationEntries(s, SpmKey(key, si), withEncounter)]
     entry[]: OulOrderEntries(order, key, SpmRefs(order, key), withEncounter)
   }
   entry[]: HeaderEntries(for order, oi in ORDER => Ref("DiagnosticReport", "${oi + 1}"))

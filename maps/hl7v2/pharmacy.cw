@@ -1,19 +1,47 @@
-// hl7v2.pharmacy: RDE^O11/O25 (pharmacy encoded order, refill authorization) and RDS^O13 (pharmacy dispense)
-// -> FHIR R4 transaction Bundle.
+// hl7v2.pharmacy: RDE^O11/O25 (pharmacy encoded order, refill authorization; RDE^O01, its v2.3/2.4 name, as
+// O11), RDS^O13 (pharmacy dispense) and RAS^O17 (pharmacy administration) -> FHIR R4 transaction Bundle.
 //
 // Patient (PID), Encounter (PV1), Coverage (IN1), AllergyIntolerance (AL1); per ORDER a MedicationRequest
-// (IG ORC/RXE[MedicationRequest]; RXO when there is no RXE) and, for RDS, a MedicationDispense (IG
-// RXD[MedicationDispense]). The medication is a CodeableConcept (RXE-2 / RXO-1 / RXD-2), not a Medication
-// resource as FHIR-Converter writes it (docs/fidelity.md). R4 requires a subject: without a PID, none.
+// (IG ORC/RXO[MedicationRequest]; RXE when there is one: FHIR-Converter's filler order), for RDS a
+// MedicationDispense (IG RXD[MedicationDispense]), for RAS a MedicationAdministration per RXA (IG
+// ORC[MedicationAdministration]; the RXA fields as FHIR-Converter's and Google's choice of resource). The
+// medication is a Medication resource (IG medication(Medication.code); FHIR-Converter), one entry per drug.
+// R4 requires a subject: without a PID, none.
 
 import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.parties
+import hl7v2.orders
+import hl7v2.results
 
 // ORC-5 order status (table 0038) -> MedicationRequest.status (its value set has no "revoked": cancelled).
 def MedicationRequestStatus(orc) {
   let s = translate(orc.5, CM_0038_REQUEST_STATUS) ?? translate(orc.1, CM_0119_REQUEST_STATUS)
   return if not s then "unknown" else if s == "revoked" then "cancelled" else s
+}
+
+// A Medication (IG RXO[MedicationRequest] medication(Medication.code) and doseForm; FHIR-Converter's Medication):
+// the drug's code and form, content-keyed (parties.cw PartyEntry) so that one drug is one entry.
+def HasCode(cwe) = trim(cwe.1) or trim(cwe.2) or trim(cwe.9)
+def Medication(code, form) {
+  resourceType: "Medication"
+  code: CodeableConcept(code)
+  form: CodeableConcept(form) if HasCode(form)
+}
+def MedicationRef(code, form) = if HasCode(code) then PartyRef(Medication(code, form)) else null
+def MedicationEntry(code, form) = if HasCode(code) then PartyEntry(Medication(code, form)) else null
+// The ordered drug: RXE-2 (form RXE-6), else RXO-1 (form RXO-5).
+def OrderedMedicationRef(order) =
+  if HasCode(order.RXE-2) then MedicationRef(order.RXE-2, order.RXE-6) else MedicationRef(order.RXO-1, order.RXO-5)
+def OrderedMedicationEntry(order) =
+  if HasCode(order.RXE-2) then MedicationEntry(order.RXE-2, order.RXE-6) else MedicationEntry(order.RXO-1, order.RXO-5)
+
+// The dosing period: TQ1-7/8 (IG TQ1[MedicationRequest] timing.repeat.boundsPeriod), else ORC-7.4/7.5 (TQ).
+def DoseTiming(order) {
+  let tq1 = first(for t in order.TIMING_ENCODED => t.TQ1) ?? first(for t in order.TIMING => t.TQ1)
+  let start = datetime(tq1.7) ?? datetime(order.ORC-7.4)
+  let end = datetime(tq1.8) ?? datetime(order.ORC-7.5)
+  return if start or end then { repeat: { boundsPeriod: { start: start, end: end } } } else null
 }
 
 def MedicationRequest(order, withEncounter) {
@@ -25,14 +53,15 @@ def MedicationRequest(order, withEncounter) {
   identifier[]: TypedIdentifier(orc.3, "FILL") if orc.3.1
   identifier[]: { value: trim(rxe.15) } if trim(rxe.15)                   // prescription number
   status: MedicationRequestStatus(orc)
-  intent: "order"
-  medicationCodeableConcept: CodeableConcept(rxe.2) ?? CodeableConcept(rxo.1)
+  intent: if HasCode(rxe.2) then "filler-order" else "original-order"
+  medicationReference: OrderedMedicationRef(order)
   subject: PatientRef()
   encounter: Ref("Encounter", 1) if withEncounter
   authoredOn: datetime(orc.9)
   requester: RequesterRef(order)
   dosageInstruction[]: {
     text: rxe.7.2 ?? rxe.7.1
+    timing: DoseTiming(order)
     route: CodeableConcept(order.RXR-1) if order.RXR-1
     doseAndRate[]: { doseQuantity: Quantity(rxe.3, rxe.5) } if is_number(rxe.3)
   }
@@ -43,7 +72,12 @@ def MedicationRequest(order, withEncounter) {
   substitution: { allowedBoolean: true } if upper(rxe.9) == "G" or upper(rxe.9) == "T"
 }
 
-def HasMedication(order) = order.RXE-2.1 or order.RXE-2.2 or order.RXO-1.1 or order.RXO-1.2
+def HasMedication(order) = HasCode(order.RXE-2) or HasCode(order.RXO-1)
+
+// The order's OBX (RDE, RDS ORDER.OBSERVATION; RAS ADMINISTRATION.OBSERVATION) -> Observations basedOn its
+// MedicationRequest (IG OBX[Observation]; FHIR-Converter writes them).
+def OrderObservationEntries(order, key, withEncounter) =
+  GroupObservationEntries(order.OBSERVATION, key, withEncounter, if HasMedication(order) then Ref("MedicationRequest", key) else null)
 
 def PharmacyHead(withEncounter) = [
   PatientEntry(PID, PD1),
@@ -57,11 +91,13 @@ def RdeBundle() {
   ...BundleHead()
   entry[]: PharmacyHead(withEncounter) if PID
   entry[]: for order, i in ORDER where HasMedication(order) and PID =>
-    Entry("MedicationRequest", "${i + 1}", MedicationRequest(order, withEncounter))
+    [Entry("MedicationRequest", "${i + 1}", MedicationRequest(order, withEncounter)), OrderedMedicationEntry(order)]
+  entry[]: for order, i in ORDER => OrderObservationEntries(order, "${i + 1}", withEncounter)
   entry[]: HeaderEntries(for order, i in ORDER where HasMedication(order) and PID => Ref("MedicationRequest", "${i + 1}"))
 }
 map RDE_O11 : hl7v2 "RDE^O11" -> fhir "Bundle" { return Unique(RdeBundle()) }
 map RDE_O25 : hl7v2 "RDE^O25" -> fhir "Bundle" { return Unique(RdeBundle()) }
+map RDE_O01 : hl7v2 "RDE^O01" -> fhir "Bundle" { return Unique(RdeBundle()) }
 
 // RXD -> MedicationDispense (IG RXD[MedicationDispense]): the dispense is done ("completed").
 def MedicationDispense(order, key, withEncounter) {
@@ -69,7 +105,7 @@ def MedicationDispense(order, key, withEncounter) {
   resourceType: "MedicationDispense"
   identifier[]: { value: trim(rxd.7) } if trim(rxd.7)                     // prescription number
   status: "completed"
-  medicationCodeableConcept: CodeableConcept(rxd.2)
+  medicationReference: MedicationRef(rxd.2, rxd.6)
   subject: PatientRef()
   context: Ref("Encounter", 1) if withEncounter
   authorizingPrescription[]: Ref("MedicationRequest", key) if HasMedication(order)
@@ -85,8 +121,64 @@ def RdsO13() {
   ...BundleHead()
   entry[]: PharmacyHead(withEncounter) if PID
   for order, i in ORDER where PID {
-    entry[]: Entry("MedicationRequest", "${i + 1}", MedicationRequest(order, withEncounter)) if HasMedication(order)
-    entry[]: Entry("MedicationDispense", "${i + 1}", MedicationDispense(order, "${i + 1}", withEncounter)) if order.RXD-2.1 or order.RXD-2.2
+    entry[]: [Entry("MedicationRequest", "${i + 1}", MedicationRequest(order, withEncounter)), OrderedMedicationEntry(order)] if HasMedication(order)
+    entry[]: OrderObservationEntries(order, "${i + 1}", withEncounter)
+    entry[]: [Entry("MedicationDispense", "${i + 1}", MedicationDispense(order, "${i + 1}", withEncounter)),
+              MedicationEntry(order.RXD-2, order.RXD-6)] if HasCode(order.RXD-2)
   }
-  entry[]: HeaderEntries(for order, i in ORDER where PID and (order.RXD-2.1 or order.RXD-2.2) => Ref("MedicationDispense", "${i + 1}"))
+  entry[]: HeaderEntries(for order, i in ORDER where PID and HasCode(order.RXD-2) => Ref("MedicationDispense", "${i + 1}"))
+}
+
+// RXA -> MedicationAdministration (IG ORC[MedicationAdministration]: ORC-2/3 identifiers, ORC-12 performer with
+// function OP; RXA-3/4 effective, RXA-5 medication, RXA-6/7 dose, RXA-10 performers, RXA-18 status reason,
+// RXA-19 reason, RXA-20/21 status, RXR route, as the IG's RXA[Immunization] reads those fields).
+// effective[x] is required: without RXA-3 it is data-absent (IG rule for a required element with no source).
+def AdministrationStatus(rxa) =
+  if upper(trim(rxa.21)) == "D" then "entered-in-error"
+  else match upper(trim(rxa.20)) { "RE" | "NA" => "not-done" "PA" => "stopped" _ => "completed" }
+def MedicationAdministration(order, rxa, route, key, withEncounter) {
+  let orc = order.ORC
+  resourceType: "MedicationAdministration"
+  identifier[]: TypedIdentifier(orc.2, "PLAC") if orc.2.1
+  identifier[]: TypedIdentifier(orc.3, "FILL") if orc.3.1
+  status: AdministrationStatus(rxa)
+  statusReason[]: for c in rxa.18 where HasCode(c) => CodeableConcept(c)
+  medicationReference: MedicationRef(rxa.5, null) if HasCode(rxa.5)
+  medicationCodeableConcept: AbsentConcept() if not HasCode(rxa.5)
+  subject: PatientRef()
+  context: Ref("Encounter", 1) if withEncounter
+  effectiveDateTime: datetime(rxa.3) if not rxa.4
+  effectivePeriod: { start: datetime(rxa.3), end: datetime(rxa.4) } if rxa.4
+  "_effectiveDateTime": DataAbsentUnknown() if not rxa.3 and not rxa.4
+  performer[]: for x in rxa.10 where HasPerson(x) => { actor: PractitionerRef(x) }
+  performer[]: for x in orc.12 where HasPerson(x) => {
+    function: { coding[]: { system: CS_V2_0443, code: "OP", display: lookup("OP", CS_V2_0443) } }
+    actor: PractitionerRef(x)
+  }
+  reasonCode[]: for c in rxa.19 where HasCode(c) => CodeableConcept(c)
+  request: Ref("MedicationRequest", key) if HasMedication(order)
+  note[]: for c in rxa.9 where trim(c.2 ?? c.1) => { text: trim(c.2 ?? c.1) }
+  dosage: {
+    route: CodeableConcept(route) if HasCode(route)
+    dose: Quantity(rxa.6, rxa.7) if is_number(rxa.6) and rxa.6 != "999"   // 999: amount unknown (CDC IIS)
+  }
+}
+
+map RAS_O17 : hl7v2 "RAS^O17" -> fhir "Bundle" { return Unique(RasO17()) }
+def RasO17() {
+  let withEncounter = HasVisit(PV1)
+  ...BundleHead()
+  entry[]: PharmacyHead(withEncounter) if PID
+  for order, i in ORDER where PID {
+    let key = "${i + 1}"
+    entry[]: [Entry("MedicationRequest", key, MedicationRequest(order, withEncounter)), OrderedMedicationEntry(order)] if HasMedication(order)
+    entry[]: for a, j in order.ADMINISTRATION => for rxa, k in a.RXA => [
+      Entry("MedicationAdministration", "${key}/${j + 1}/${k + 1}", MedicationAdministration(order, rxa, a.RXR-1, key, withEncounter)),
+      MedicationEntry(rxa.5, null),
+      for x in rxa.10 => PractitionerEntries(x),
+      for x in order.ORC-12 => PractitionerEntries(x)
+    ]
+  }
+  entry[]: HeaderEntries(for order, i in ORDER where PID => for a, j in order.ADMINISTRATION => for rxa, k in a.RXA =>
+                           Ref("MedicationAdministration", "${i + 1}/${j + 1}/${k + 1}"))
 }

@@ -7,6 +7,8 @@
 import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.parties
+import hl7v2.orders
+import hl7v2.results
 
 // RF1-1 referral status (table 0283): A accepted, P pending, R rejected, E expired.
 def ReferralStatus(code, cancelled) =
@@ -34,12 +36,28 @@ def Referral(cancelled) {
   performer[]: { display: referredTo } if referredTo
 }
 
+// The referral's OBSERVATION groups (OBR with its results, RESULTS_NOTES): as an ORU order (IG OBR[ServiceRequest],
+// OBR[DiagnosticReport], OBX[Observation]; FHIR-Converter writes these for REF): a ServiceRequest, its
+// DiagnosticReport, the OBR's Specimen and an Observation per OBX. Keys "obr/<n>".
+def ReferralResultEntries(g, key, withEncounter) = [
+  Entry("ServiceRequest", key, ServiceRequest(g, key, withEncounter, false)),
+  RequesterEntries(g),
+  OrderParties(g),
+  NoteParties(direct(g.NTE)),
+  Entry("DiagnosticReport", key, DiagnosticReport(null, g.OBR, key, GroupObservationRefs(g.RESULTS_NOTES, key),
+                                                  ObrSpecimenRefs(g.OBR, key), withEncounter,
+                                                  PresentedForms(for r in g.RESULTS_NOTES => r.OBX))),
+  ObrSpecimenEntries(g.OBR, key),
+  GroupObservationEntries(g.RESULTS_NOTES, key, withEncounter, Ref("ServiceRequest", key))
+]
+
 def ReferralBundle(cancelled) {
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
   entry[]: EncounterEntries(PV1, PV2, null) if HasVisit(PV1)
   entry[]: PersonEntries(HasVisit(PV1))
   entry[]: Entry("ServiceRequest", "RF1", Referral(cancelled))
+  entry[]: for g, i in OBSERVATION where PID and g.OBR => ReferralResultEntries(g, "obr/${i + 1}", HasVisit(PV1))
   entry[]: HeaderEntries([Ref("ServiceRequest", "RF1")])
 }
 

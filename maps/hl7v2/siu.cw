@@ -10,6 +10,8 @@ import hl7v2.parties
 import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.places
+import hl7v2.results
+import hl7v2.orders
 
 def AppointmentStart() = Instant(TQ1-7) ?? Instant(SCH-11.4)
 def AppointmentEnd() = Instant(TQ1-8) ?? Instant(SCH-11.5)
@@ -21,8 +23,32 @@ def AppointmentValid(trigger) = if AppointmentStart() and AppointmentEnd() then 
                                 else not AppointmentStart() and not AppointmentEnd()
                                      and contains(["proposed", "cancelled", "waitlist"], AppointmentStatus(trigger))
 
+// AIS (a service of a RESOURCES group) -> the ServiceRequest the appointment is booked for (FHIR-Converter; the
+// IG's SIU map has no order, R4 Appointment.basedOn is the place for one): AIS-3 the service, the group's
+// personnel (AIP) as performers and locations (AIL), the service's own NTE as notes. The filler (the
+// scheduler) holds it: intent filler-order; revoked when the appointment is cancelled (S15), else active.
+def ServiceKey(r, s) = "ais/${r + 1}/${s + 1}"
+def ServiceRefs() = for g, r in RESOURCES => for svc, s in g.SERVICE where HasServiceCode(svc.AIS) and PID => Ref("ServiceRequest", ServiceKey(r, s))
+def HasServiceCode(ais) = trim(ais.3.1) or trim(ais.3.2)
+def ScheduledService(g, svc, trigger) {
+  resourceType: "ServiceRequest"
+  status: if trigger == "S15" then "revoked" else "active"
+  intent: "filler-order"
+  code: CodeableConcept(svc.AIS-3)
+  subject: PatientRef()
+  occurrenceDateTime: datetime(svc.AIS-4)
+  performer[]: for p in g.PERSONNEL_RESOURCE where HasPerson(p.AIP-3) => PractitionerRef(p.AIP-3)
+  locationReference[]: for l in g.LOCATION_RESOURCE where LocationRef(l.AIL-3).reference => LocationRef(l.AIL-3)
+  note[]: for nte in svc.NTE where HasNoteText(nte) => Annotation(nte)
+}
+def ServiceEntries(trigger) = for g, r in RESOURCES => for svc, s in g.SERVICE where HasServiceCode(svc.AIS) and PID => [
+  Entry("ServiceRequest", ServiceKey(r, s), ScheduledService(g, svc, trigger)),
+  NoteParties(svc.NTE)
+]
+
 def Appointment(trigger) {
   resourceType: "Appointment"
+  basedOn[]: ServiceRefs()
   identifier[]: TypedIdentifier(SCH-1, "PLAC") if SCH-1.1
   identifier[]: TypedIdentifier(SCH-2, "FILL") if SCH-2.1
   status: AppointmentStatus(trigger)
@@ -57,5 +83,7 @@ def SiuBundle() {
   entry[]: Entry("Appointment", 1, Appointment(MSH-9.2)) if valid
   entry[]: for aip in AIP where aip.3 => PractitionerEntries(aip.3)
   entry[]: distinct(for ail in AIL => LocationEntries(ail.3))
+  entry[]: ServiceEntries(MSH-9.2)
+  entry[]: PatientObservationEntries(false)          // the PATIENT group's OBX (FHIR-Converter)
   entry[]: HeaderEntries([Ref("Appointment", 1) if valid])
 }

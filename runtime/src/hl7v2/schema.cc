@@ -287,6 +287,12 @@ constexpr StructureRow kStructures[] = {
      "{ORDER: ORC [{PRT}] [{TIMING: TQ1 [{TQ2}]}] [ORDER_DETAIL: RXO [{PRT}] [{NTE}] {RXR} [{COMPONENT: RXC [{NTE}]}]] "
      "RXE [{PRT}] [{NTE}] {TIMING_ENCODED: TQ1 [{TQ2}]} {RXR} [{RXC}] [{OBSERVATION: OBX [{PRT}] [{NTE}]}] [{FT1}] "
      "[BLG] [{CTI}]}"},
+    {"RAS_O17",
+     "MSH [{SFT}] [UAC] [{NTE}] [PATIENT: PID [PD1] [{PRT}] [{NTE}] [{AL1}] [PATIENT_VISIT: PV1 [PV2] [{PRT}]]] "
+     "{ORDER: ORC [{PRT}] [{TIMING: TQ1 [{TQ2}]}] "
+     "[ORDER_DETAIL: RXO [ORDER_DETAIL_SUPPLEMENT: {NTE} {RXR} [COMPONENTS: RXC [{NTE}]]]] "
+     "[ENCODING: RXE [{PRT}] {TIMING_ENCODED: TQ1 [{TQ2}]} {RXR} [{RXC}]] "
+     "{ADMINISTRATION: {RXA} RXR [{OBSERVATION: OBX [{PRT}] [{NTE}]}]} [{CTI}]}"},
     {"RDS_O13",
      "MSH [{SFT}] [UAC] [{NTE}] [PATIENT: PID [PD1] [{PRT}] [{NTE}] [{AL1}] [PATIENT_VISIT: PV1 [PV2] [{PRT}]]] "
      "{ORDER: ORC [{PRT}] [{TIMING: TQ1 [{TQ2}]}] [ORDER_DETAIL: RXO [{PRT}] [{NTE}] {RXR} [{COMPONENT: RXC [{NTE}]}]] "
@@ -334,7 +340,8 @@ constexpr EventRow kEvents[] = {
     {"ADT", "A60", "ADT_A60"}, {"BAR", "P01", "BAR_P01"}, {"BAR", "P05", "BAR_P01"}, {"BAR", "P02", "BAR_P02"},
     {"BAR", "P12", "BAR_P12"}, {"DFT", "P03", "DFT_P03"}, {"DFT", "P11", "DFT_P11"}, {"OMG", "O19", "OMG_O19"},
     {"OUL", "R22", "OUL_R22"}, {"OUL", "R23", "OUL_R23"}, {"OUL", "R24", "OUL_R24"}, {"RDE", "O11", "RDE_O11"},
-    {"RDE", "O25", "RDE_O11"}, {"RDS", "O13", "RDS_O13"}, {"REF", "I12", "REF_I12"}, {"REF", "I13", "REF_I12"},
+    {"RDE", "O25", "RDE_O11"},
+    {"RDE", "O01", "RDE_O11"}, {"RAS", "O17", "RAS_O17"}, {"RDS", "O13", "RDS_O13"}, {"REF", "I12", "REF_I12"}, {"REF", "I13", "REF_I12"},
     {"REF", "I14", "REF_I12"}, {"REF", "I15", "REF_I12"}, {"PPR", "PC1", "PPR_PC1"}, {"PPR", "PC2", "PPR_PC1"},
     {"PPR", "PC3", "PPR_PC1"},
 };

@@ -296,9 +296,16 @@ TEST_F(MapsValidityTest, CodingSystemNamesResolveThroughTable0396) {
   // name stays a visible local system.
   json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid, "OBR|1||F1|X^Y^LN",
                     "OBX|1|CWE|1-1^T^LN||A^Alpha^ACR~B^Beta^I10~C^Gamma^HL70136~D^Delta^MYLAB||||||F"});
-  auto coding = Resources(b, "Observation")[0]["valueCodeableConcept"]["coding"];
-  ASSERT_EQ(coding.size(), 1u);  // OBX-5 of type CWE: the first repetition
-  EXPECT_EQ(coding[0]["system"], "http://terminology.hl7.org/CodeSystem/ACR");
+  // A repeating coded OBX-5: one component per repetition (FHIR-Converter), each coding through table 0396.
+  json obs = Resources(b, "Observation")[0];
+  EXPECT_FALSE(obs.contains("valueCodeableConcept"));
+  auto components = obs["component"];
+  ASSERT_EQ(components.size(), 4u);
+  EXPECT_EQ(components[0]["code"]["coding"][0]["code"], "1-1");
+  EXPECT_EQ(components[0]["valueCodeableConcept"]["coding"][0]["system"], "http://terminology.hl7.org/CodeSystem/ACR");
+  EXPECT_EQ(components[1]["valueCodeableConcept"]["coding"][0]["system"], "http://hl7.org/fhir/sid/icd-10-cm");
+  EXPECT_EQ(components[2]["valueCodeableConcept"]["coding"][0]["system"], "http://terminology.hl7.org/CodeSystem/v2-0136");
+  EXPECT_EQ(components[3]["valueCodeableConcept"]["coding"][0]["system"], "urn:id:MYLAB");
   json all = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ADT^A08^ADT_A01|M1|P|2.5.1", "EVN|A08", kPid,
                       "PV1|1|I", "DG1|1||B^Beta^I10", "DG1|2||C^Gamma^HL70136", "DG1|3||D^Delta^MYLAB"});
   auto conditions = Resources(all, "Condition");

@@ -1,0 +1,117 @@
+// hl7v2.results: elements of the results and orders maps (hl7v2.orders) that the IG's OBX/OBR/SPM/NTE maps
+// and FHIR-Converter write beyond the core of each resource. Decisions: docs/fidelity.md, "Orders, results
+// and the other clinical messages (wave 4)".
+
+import hl7v2.datatypes
+import hl7v2.segments
+import hl7v2.parties
+
+const CS_V2_0085 = "http://terminology.hl7.org/CodeSystem/v2-0085"
+
+// The OBX-11 result status as written (v2-0085), beside Observation.status: FHIR-Converter's Observation_Status
+// extension (its 0085 -> observation-status map loses I, R, S, N ... to "unknown"). The display is the code
+// system's own (THO v2-0085), not FHIR-Converter's shortened text.
+def ObservationStatusExtension(code) {
+  let c = upper(trim(code))
+  let display = lookup(c, CS_V2_0085)
+  url: "https://crosswalk.dev/fhir/StructureDefinition/Observation_Status"
+  valueCodeableConcept: {
+    coding[]: { system: CS_V2_0085, code: c, display: display }
+    text: display
+  }
+}
+
+// OBX-21 -> Observation.identifier (IG OBX[Observation]: EI[Identifier], typed FILL as FHIR-Converter types it:
+// the instance id is assigned by the filler).
+def ObservationInstanceIdentifier(ei) {
+  type: { coding[]: { system: V2System("0203"), code: "FILL", display: lookup("FILL", CS_V2_0203) } }
+  ...EntityIdentifier(ei)
+}
+
+// NTE -> Annotation (IG NTE[Annotation]): NTE-3 the text (repetitions joined by a line break), NTE-5 the author
+// (v2.6+; a Practitioner), NTE-6 the time (v2.6+).
+def Annotation(nte) {
+  authorReference: PractitionerRef(nte.5)
+  time: datetime(nte.6)
+  text: join(for t in nte.3 => t, "\n")
+}
+
+// The ServiceRequest of an order group, which its results are basedOn (IG ORU_R01 / OML_O21: Observation.basedOn);
+// the ServiceRequest is written only with a subject (a PID).
+def OrderRef(key) = if PID then Ref("ServiceRequest", key) else null
+
+// ---- OBR -> Specimen (IG OBR[Specimen]) ----------------------------------------------------------------------------
+// The specimen an OBR is about (v2.5 OBR-7..15, 39), as ReportStream writes it for every OBR beside any SPM
+// (the IG's ORU_R01 map lists OBR[Specimen] unconditionally): the report and the order refer to it. An OBR
+// that says nothing of it still has one (of the patient, with no details).
+def HasObrSpecimen(obr) = obr and PID
+def ObrSpecimenKey(key) = "${key}/obr"
+def ObrSpecimenRefs(obr, key) = if HasObrSpecimen(obr) then [Ref("Specimen", ObrSpecimenKey(key))] else []
+def ObrSpecimen(obr) {
+  let sps = obr.15
+  resourceType: "Specimen"
+  type: CodeableConcept(sps.1) if sps.1.1 or sps.1.2    // SPS.1 specimen source name or code
+  subject: PatientRef() if PID
+  receivedTime: datetime(obr.14)
+  collection: {
+    collector: PractitionerRef(first(obr.10))
+    collectedDateTime: datetime(obr.7) if not obr.8
+    collectedPeriod: { start: datetime(obr.7), end: datetime(obr.8) } if obr.8
+    quantity: Quantity(obr.9.1, obr.9.2) if is_number(obr.9.1)
+    bodySite: CodeableConcept(sps.4) if sps.4.1 or sps.4.2
+  }
+  container[]: { additiveCodeableConcept: CodeableConcept(sps.2) } if sps.2.1 or sps.2.2
+  condition[]: CodeableConcept(sps.6) if sps.6.1 or sps.6.2      // SPS.6 collection modifier
+  note[]: { text: trim(sps.3) } if trim(sps.3)                     // SPS.3 specimen collection method (text)
+  note[]: for c in obr.39 where c.1 or c.2 => { text: trim(join([c.1, c.2], ", ")) }
+}
+def ObrSpecimenEntries(obr, key) = [
+  Entry("Specimen", ObrSpecimenKey(key), ObrSpecimen(obr)) if HasObrSpecimen(obr),
+  PractitionerEntries(first(obr.10)) if HasObrSpecimen(obr)
+]
+
+// OBX ED (base64) and RP values as the report's presented forms (FHIR-Converter's DiagnosticReport.presentedForm).
+// RP.1 is a pointer: only a URI is an Attachment.url.
+def RpAttachment(rp) {
+  contentType: MimeType(rp.3, rp.4)
+  url: trim(rp.1)
+}
+def PresentedForms(obxs) = [
+  for obx in obxs where upper(obx.2) == "ED" and upper(obx.5.4) == "BASE64" and IsBase64(obx.5.5) => EdAttachment(obx.5),
+  for obx in obxs where upper(obx.2) == "RP" and contains(trim(obx.5.1), ":") and not contains(trim(obx.5.1), " ") => RpAttachment(obx.5)
+]
+
+// ORC-4 placer group number: typed PGN, and FGN as the IG's ORC[ServiceRequest] also types it (ReportStream
+// writes both). ORC-33 (v2.7+) alternate placer order numbers: PLAC identifiers with the CX check digit.
+def GroupIdentifiers(orc) = if orc.4.1 then [TypedIdentifier(orc.4, "PGN"), TypedIdentifier(orc.4, "FGN")] else []
+def AlternatePlacerIdentifiers(orc) = for cx in orc.33 where trim(cx.1) => {
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/identifier-checkDigit", valueString: trim(cx.2) } if trim(cx.2)
+  type: { coding[]: { system: V2System("0203"), code: "PLAC", display: lookup("PLAC", CS_V2_0203) } }
+  value: trim(cx.1)
+}
+
+// ---- SPM helpers ----------------------------------------------------------------------------------------------------
+// EIP -> identifiers (IG EIP[Identifier-PlacerAssignedIdentifier] / [Identifier-FillerAssignedIdentifier]).
+def HasEip(eip) = trim(eip.1.1) or trim(eip.2.1)
+def EipIdentifiers(eip) = [
+  TypedIdentifier(eip.1, "PLAC") if trim(eip.1.1),
+  TypedIdentifier(eip.2, "FILL") if trim(eip.2.1)
+]
+// SPM-3 parent specimen: a Specimen known by its ids alone (IG SPM[Specimen] parent(Specimen.identifier)),
+// content-keyed (parties.cw PartyEntry) so that specimens sharing a parent refer to one entry.
+def SpecimenParent(eip) {
+  resourceType: "Specimen"
+  identifier[]: EipIdentifiers(eip)
+  subject: PatientRef() if PID
+}
+def SpecimenParentEntries(spm) = for eip in spm.3 where HasEip(eip) => PartyEntry(SpecimenParent(eip))
+
+// The Practitioners that NTE-5 names (Annotation.authorReference).
+def HasNoteText(nte) = trim(join(for t in nte.3 => t, ""))
+def NoteParties(notes) = for nte in notes where HasNoteText(nte) => PractitionerEntries(nte.5)
+
+// A repeating numeric or coded OBX-5: one Observation.component per repetition, each with the OBX-3 code and
+// the OBX-7 range (FHIR-Converter; one Observation value cannot hold several). Text repetitions stay one
+// string (lines), as the IG's ST/TX/FT maps join them.
+def ComponentValueType(vt) = vt == "NM" or vt == "CWE" or vt == "CE" or vt == "CNE" or vt == "CF"
+def HasComponentValues(obx) = ComponentValueType(upper(obx.2)) and count(for v in obx.5 where trim(v.1 ?? v) => v) > 1

@@ -1,0 +1,151 @@
+// The shipped HL7 v2 -> FHIR R4 maps for orders, results and pharmacy messages (docs/fidelity.md, "Orders,
+// results and the other clinical messages"): each rule on a small message, with the case where its source is
+// absent.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "crosswalk/runtime.h"
+
+using nlohmann::json;
+
+namespace {
+
+class MapsResultsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    crosswalk::RuntimeOptions ro;
+    ro.terminology_dir = std::string(CW_BUILD_DIR) + "/terminology";
+    auto rt = crosswalk::Runtime::Create(ro);
+    ASSERT_TRUE(rt.ok()) << rt.status().ToString();
+    runtime_ = std::move(*rt).release();
+    std::ifstream in(std::string(CW_BUILD_DIR) + "/maps/hl7v2-to-fhir.cwb", std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    ASSERT_FALSE(bytes.str().empty()) << "build the crosswalk_hl7v2_to_fhir target first";
+    auto program = runtime_->Load(bytes.str());
+    ASSERT_TRUE(program.ok()) << program.status().ToString();
+    program_ = new std::shared_ptr<const crosswalk::Program>(*program);
+  }
+  static void TearDownTestSuite() {
+    delete program_;
+    program_ = nullptr;
+    delete runtime_;
+    runtime_ = nullptr;
+  }
+
+  // Segments joined by CR -> the bundle (times without a zone read as UTC).
+  static json Convert(const std::vector<std::string>& segments) {
+    std::string message;
+    for (const auto& s : segments) message += s + "\r";
+    crosswalk::RunContext ctx(*runtime_);
+    crosswalk::RunOptions options;
+    options.default_zone = "+00:00";
+    crosswalk::RunOutput out;
+    crosswalk::Status s = ctx.Run(**program_, message, options, &out);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return s.ok() ? json::parse(out.json) : json();
+  }
+  static std::vector<json> Resources(const json& bundle, const std::string& type) {
+    std::vector<json> found;
+    for (const auto& e : bundle.value("entry", json::array())) {
+      if (e["resource"].value("resourceType", "") == type) found.push_back(e["resource"]);
+    }
+    return found;
+  }
+  static json Resolve(const json& bundle, const json& ref) {
+    for (const auto& e : bundle["entry"]) {
+      if (ref.contains("reference") && e["fullUrl"] == ref["reference"]) return e["resource"];
+    }
+    return nullptr;
+  }
+
+  static crosswalk::Runtime* runtime_;
+  static std::shared_ptr<const crosswalk::Program>* program_;
+};
+crosswalk::Runtime* MapsResultsTest::runtime_ = nullptr;
+std::shared_ptr<const crosswalk::Program>* MapsResultsTest::program_ = nullptr;
+
+const char* kMsh = "MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1";
+const char* kPid = "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F";
+
+// IG OBR[Specimen]: every OBR has its Specimen (OBR-7 collection time, OBR-15 SPS), referred to by the report
+// and the order, beside the SPM's (SPM-2 as PLAC/FILL identifiers, SPM-3 parent as a Specimen of its own).
+TEST_F(MapsResultsTest, EveryObrHasItsSpecimenBesideTheSpm) {
+  json b = Convert({kMsh, kPid, "OBR|1|P1|F1|X^Y^LN|||202405010900||||||||BLD&Blood&HL70487^^^LA&Left arm&HL70163",
+                    "OBX|1|NM|1-1^T^LN||5|mg||||||F", "SPM|1|S1&&&^S2&&&|PAR1&&&|||||||||||||||||Y||||CLOT^Clotted^HL70493"});
+  auto specimens = Resources(b, "Specimen");
+  ASSERT_EQ(specimens.size(), 3u);  // the OBR's, the SPM's, the SPM's parent
+  auto report = Resources(b, "DiagnosticReport")[0];
+  ASSERT_EQ(report["specimen"].size(), 2u);
+  json obr = Resolve(b, report["specimen"][0]);
+  EXPECT_EQ(obr["collection"]["collectedDateTime"], "2024-05-01T09:00:00+00:00");
+  EXPECT_EQ(obr["type"]["coding"][0]["code"], "BLD");
+  EXPECT_EQ(obr["collection"]["bodySite"]["coding"][0]["code"], "LA");
+  json spm = Resolve(b, report["specimen"][1]);
+  ASSERT_EQ(spm["identifier"].size(), 2u);
+  EXPECT_EQ(spm["identifier"][0]["type"]["coding"][0]["code"], "PLAC");
+  EXPECT_EQ(spm["identifier"][1]["type"]["coding"][0]["code"], "FILL");
+  EXPECT_EQ(spm["status"], "available");
+  EXPECT_EQ(spm["condition"][0]["coding"][0]["code"], "CLOT");
+  EXPECT_EQ(Resolve(b, spm["parent"][0])["identifier"][0]["value"], "PAR1");
+  EXPECT_EQ(Resources(b, "ServiceRequest")[0]["specimen"], report["specimen"]);
+  // The report's identifiers: OBR-2 placer, OBR-3 filler.
+  EXPECT_EQ(report["identifier"][0]["type"]["coding"][0]["code"], "PLAC");
+  EXPECT_EQ(report["identifier"][1]["type"]["coding"][0]["code"], "FILL");
+}
+
+// OBX-11 as the Observation_Status extension beside status; a repeating NM value as components; NTE-5/6 as
+// the note's author and time; basedOn the order's ServiceRequest. A blank NTE-3 is no note.
+TEST_F(MapsResultsTest, ObservationStatusComponentsAndNotes) {
+  json b = Convert({kMsh, kPid, "ORC|RE|P1", "OBR|1|P1||X^Y^LN", "OBX|1|NM|8867-4^Heart rate^LN||60~120|/min|||||S",
+                    "NTE|1||Checked twice||77^WELBY^MARCUS|202405010930", "NTE|2|| "});
+  auto obs = Resources(b, "Observation")[0];
+  EXPECT_EQ(obs["status"], "unknown");  // S (partial) has no observation-status target in the IG's 0085 map
+  EXPECT_EQ(obs["extension"][0]["valueCodeableConcept"]["coding"][0]["code"], "S");
+  EXPECT_FALSE(obs.contains("valueQuantity"));
+  ASSERT_EQ(obs["component"].size(), 2u);
+  EXPECT_EQ(obs["component"][1]["valueQuantity"]["value"], 120);
+  EXPECT_EQ(obs["component"][1]["code"]["coding"][0]["code"], "8867-4");
+  ASSERT_EQ(obs["note"].size(), 1u);
+  EXPECT_EQ(obs["note"][0]["time"], "2024-05-01T09:30:00+00:00");
+  EXPECT_EQ(Resolve(b, obs["note"][0]["authorReference"])["name"][0]["family"], "WELBY");
+  EXPECT_EQ(Resolve(b, obs["basedOn"][0])["resourceType"], "ServiceRequest");
+}
+
+// RAS^O17: a MedicationAdministration per RXA with its Medication; effective[x] is required, so an RXA
+// without RXA-3 has it data-absent; RXA-20 RE is not-done.
+TEST_F(MapsResultsTest, AdministrationPerRxaWithMedication) {
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||RAS^O17^RAS_O17|M1|P|2.5.1", kPid, "ORC|RE||F1",
+                    "RXA|0|1|202405010800||ACE325^Tylenol 325^NDC|650|mg", "RXA|0|2|||ACE325^Tylenol 325^NDC|||||||||||||||RE",
+                    "RXR|PO^Oral^HL70162"});
+  auto admins = Resources(b, "MedicationAdministration");
+  ASSERT_EQ(admins.size(), 2u);
+  EXPECT_EQ(admins[0]["status"], "completed");
+  EXPECT_EQ(admins[0]["effectiveDateTime"], "2024-05-01T08:00:00+00:00");
+  EXPECT_EQ(admins[0]["dosage"]["dose"]["value"], 650);
+  EXPECT_EQ(admins[0]["dosage"]["route"]["coding"][0]["code"], "PO");
+  EXPECT_EQ(admins[1]["status"], "not-done");
+  EXPECT_FALSE(admins[1].contains("effectiveDateTime"));
+  EXPECT_EQ(admins[1]["_effectiveDateTime"]["extension"][0]["valueCode"], "unknown");
+  EXPECT_EQ(Resources(b, "Medication").size(), 1u);  // one drug, one entry
+  EXPECT_EQ(Resolve(b, admins[1]["medicationReference"])["code"]["coding"][0]["code"], "ACE325");
+}
+
+// RDE^O01 (v2.3/2.4) runs as RDE^O11: a filler-order MedicationRequest referring to its Medication.
+TEST_F(MapsResultsTest, RdeO01IsRdeO11) {
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||RDE^O01|M1|P|2.4", kPid, "ORC|NW||F1",
+                    "RXE||0006-0740-31^Simvastatin^NDC|1||MG", "RXR|PO"});
+  auto requests = Resources(b, "MedicationRequest");
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0]["intent"], "filler-order");
+  EXPECT_EQ(Resolve(b, requests[0]["medicationReference"])["code"]["coding"][0]["display"], "Simvastatin");
+}
+
+}  // namespace
