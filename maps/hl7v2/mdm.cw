@@ -22,8 +22,8 @@ def DocumentReference() {
   type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0270", code: TXA-2.1 ?? TXA-2 } } if TXA-2
   subject: Ref("Patient", 1)
   date: instant(TXA-4) ?? instant(TXA-6) ?? instant(MSH-7)
-  author[]: for a in TXA-9 where HasPerson(a) => PractitionerRefDisplay(a)
-  authenticator: PractitionerRefDisplay(TXA-10)
+  author[]: for a in TXA-9 where HasPerson(a) => RoleRefDisplay(a)
+  authenticator: RoleRefDisplay(TXA-10)
   securityLabel[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0272", code: TXA-18 } } if TXA-18
   let text = join(for o in OBSERVATION where o.OBX-2 != "ED" => join(for v in o.OBX-5 => v, "\n"), "\n")
   content[]: for o in OBSERVATION where o.OBX-2 == "ED" and EdAttachment(o.OBX-5) => { attachment: EdAttachment(o.OBX-5) }
@@ -49,8 +49,8 @@ def MdmBundle() {
   entry[]: PatientEntry(PID, PD1)
   entry[]: EncounterEntries(PV1, PV2, null) if HasVisit(PV1)
   entry[]: Entry("DocumentReference", 1, DocumentReference())
-  entry[]: for a in TXA-9 => PractitionerEntries(a)
-  entry[]: PractitionerEntries(TXA-10)
+  entry[]: for a in TXA-9 => RoleEntries(a, null)
+  entry[]: RoleEntries(TXA-10, null)
   entry[]: for order, i in COMMON_ORDER where PID and (order.ORC or order.OBR) => MdmOrderEntries(order, "${i + 1}")
   entry[]: HeaderEntries([Ref("DocumentReference", 1)])
 }

@@ -10,6 +10,7 @@
 import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.parties
+import hl7v2.organizations
 import hl7v2.results
 
 def ObsKey(orderKey, i) = "${orderKey}/obx/${i + 1}"
@@ -23,18 +24,18 @@ def SpmRefs(order, key) = for s, i in order.SPECIMEN => Ref("Specimen", SpmKey(k
 def DirectorRole(obx) = {
   resourceType: "PractitionerRole"
   practitioner: PractitionerRef(obx.25)
-  organization: XonOrgRef(obx.23)
+  organization: PerformingOrgRef(obx)
   code[]: { coding[]: { system: CS_V2_0443, code: "MDIR", display: lookup("MDIR", CS_V2_0443) } }
 }
 def ObservationPerformers(obx) = [
   for p in obx.16 where HasPerson(p) => RoleRef(p, "RO"),
   PartyRef(DirectorRole(obx)) if HasPerson(obx.25),
-  XonOrgRef(obx.23) if not HasPerson(obx.25)
+  PerformingOrgRef(obx) if not HasPerson(obx.25)
 ]
 def ObservationParties(obx) = [
   for p in obx.16 where HasPerson(p) => RoleEntries(p, "RO"),
   [PartyEntry(DirectorRole(obx)), PractitionerEntries(obx.25)] if HasPerson(obx.25),
-  XonOrgEntries(obx.23),
+  PerformingOrgEntries(obx),
   PartyEntry(EquipmentDevice(obx.18))
 ]
 // The function of a DiagnosticReport performer (IG OBR[DiagnosticReport] OBR-34/35): event-performerFunction.

@@ -10,6 +10,7 @@
 import hl7v2.parties
 import hl7v2.datatypes
 import hl7v2.places
+import hl7v2.organizations
 import hl7v2.person
 
 // ---- Bundle plumbing ------------------------------------------------------------------------------------
@@ -36,12 +37,15 @@ def Entry(kind, n, resource) = PutEntry(kind, IdOf(kind, n), resource)
 // ---- MSH / EVN -------------------------------------------------------------------------------------------
 
 // MSH-4 sending facility -> the sender Organization (IG MSH[MessageHeader]: MSH-4 sender(Organization) by
-// HD[Organization], MSH-17 country code -> sender.address.country). Written when either is valued.
+// HD[Organization], MSH-17 country code -> sender.address.country). Written when either is valued. Its
+// identifiers are those of every other HD Organization (HdOrgIdentifiers), so references to it agree with
+// both converters'; the namespace id is also its name (a readable sender).
 def SenderOrganization(msh) {
   resourceType: "Organization"
-  identifier[]: { system: "urn:ietf:rfc:3986", value: HdUri(msh.4) } if HdUri(msh.4)
+  identifier[]: HdOrgIdentifiers(msh.4)
   name: msh.4.1 ?? msh.4.2
   address[]: { country: trim(msh.17) } if trim(msh.17)
+  partOf: SenderPartOf(msh)
 }
 def HasSender(msh) = msh.4 or trim(msh.17)
 
@@ -69,9 +73,10 @@ def MessageHeader(msh, focus) {
     name: receiving.1
     endpoint: HdEndpoint(receiving) ?? HdEndpoint(msh.6)
     "_endpoint": DataAbsentUnknown() if not (HdEndpoint(receiving) ?? HdEndpoint(msh.6))
-    receiver: { display: msh.6.1 ?? msh.6.2 } if msh.6
-  } if msh.5 or msh.6 or msh.25
+    receiver: ReceiverRef(msh)
+  } if msh.5 or msh.6 or msh.25 or HasReceiver(msh)
   sender: Ref("Organization", "sender") if HasSender(msh)
+  responsible: ResponsibleRef(msh)
   let sending = if msh.24 then msh.24 else msh.3
   source: {
     name: sending.1
@@ -86,10 +91,12 @@ def MessageHeader(msh, focus) {
 }
 
 const PARTICIPANT_TYPE = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
-// The author of the message: the sender Organization; a message that names no sender (no MSH-4, MSH-17) has
-// an author all the same, unknown: R4 requires agent.who, and the IG's rule for a required element the
-// message does not give is the data-absent-reason extension (as for source.endpoint), not a made-up party.
-def SenderRef(msh) = if HasSender(msh) then Ref("Organization", "sender") else DataAbsentUnknown()
+// The author of the message (IG MSH[Provenance-Source], MSH[Provenance-Operator]): the sending responsible
+// organization MSH-22 when valued (its entry: hl7v2.organizations EnvelopeOrgEntries), else the sender
+// Organization (MSH-4); a message that names neither (no MSH-22, MSH-4, MSH-17) has an author all the same,
+// unknown: R4 requires agent.who, and the IG's rule for a required element the message does not give is the
+// data-absent-reason extension (as for source.endpoint), not a made-up party.
+def SenderRef(msh) = ResponsibleRef(msh) ?? (if HasSender(msh) then Ref("Organization", "sender") else DataAbsentUnknown())
 def Agent(type, who) = { type: { coding[]: { system: PARTICIPANT_TYPE, code: type } }, who: who }
 
 // MSH -> Provenance (IG MSH[Provenance-Source]): the message as the source of what the Bundle holds.
@@ -444,7 +451,7 @@ def PatientContact(nk1) {
     telecom[]: for xtn in nk1.41 where HasXtn(xtn) => ContactPoint(xtn)
     address: first(Addresses(nk1.4))
     gender: translate(nk1.15, CM_0001_ADMINISTRATIVE_GENDER)
-    organization: { display: trim(nk1.13.1) } if trim(nk1.13.1)
+    organization: KinOrgRef(nk1)
     period: { start: datetime(nk1.8), end: datetime(nk1.9) }
   }
   // R4 pat-1: a contact has a name, telecom, address or organisation (a bare relationship is no contact).
@@ -686,6 +693,7 @@ def Procedure(pr1, withEncounter) {
 // Each *Entry/*Entries function returns an entry or an array of entries; `entry[]:` appends them.
 
 def PatientEntry(pid, pd1) = [Entry("Patient", 1, Patient(pid, pd1)), PatientParties(pid, pd1),
+                              for nk1 in NK1 where IsKin(nk1) => KinOrgEntries(nk1),
                               for in2 in IN2 => IdentifierEntries(in2.61) if count(PID) == 1]
 
 // The envelope of every Bundle: the MessageHeader (always: R4 source.endpoint is data-absent when MSH-3 is
@@ -702,6 +710,8 @@ def HeaderEntries(focus) {
   return [
     Entry("MessageHeader", 1, MessageHeader(MSH, focus)),
     Entry("Organization", "sender", SenderOrganization(MSH)) if HasSender(MSH),
+    EnvelopeOrgEntries(MSH),
+    SoftwareDeviceEntries(),
     Entry("Provenance", 1, source) if source.recorded,
     HdDeviceEntry(MSH-3) if source.recorded,
     Entry("Provenance", "EVN", event) if EVN and event.recorded,
