@@ -237,8 +237,7 @@ uint64_t HashValue(const ValueEnv& env, const Value& v, uint64_t* work, uint64_t
 
 // HashValue of the top `levels` levels only: an array or object with items nested deeper hashes as its
 // kind. Equal values still hash alike (it is a coarser hash), and it costs only the nodes it visits:
-// `distinct` over whole Bundle entries tells them apart by their fullUrl and resource id without hashing
-// every resource. *whole is set when nothing was cut: the result is then HashValue's.
+// `distinct` over whole Bundle entries tells them apart by their fullUrl without hashing every resource. *whole is set when nothing was cut: the result is then HashValue's.
 uint64_t HashValueShallow(const ValueEnv& env, const Value& v, int levels, bool* whole, uint64_t* work,
                           uint64_t max_work = UINT64_MAX);
 

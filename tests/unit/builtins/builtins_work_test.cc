@@ -73,9 +73,9 @@ TEST_F(BuiltinsWorkTest, DistinctOfEightyThousandItemsIsLinear) {
   EXPECT_LT(secs, 5.0);
 }
 
-// distinct keys its set by the items' top two levels and hashes an item whole only when that part matches
-// an earlier item's: entries that differ only three levels down must all be kept, and equal ones (members
-// in any order) collapse whatever their depth.
+// distinct keys its set by the items' top level and hashes an item whole only when that part matches an
+// earlier item's: entries that differ only further down must all be kept, and equal ones (members in any
+// order) collapse whatever their depth.
 TEST_F(BuiltinsWorkTest, DistinctTellsApartItemsThatDifferOnlyDeepDown) {
   // {url: "u", resource: {id: "r", name: {family: F, given: [G]}}, request: {method: "PUT"}}
   auto entry = [&](std::string_view family, std::string_view given, bool reversed) {
