@@ -15,13 +15,16 @@
 // be written). Output names are unique by construction: the input's path relative to --in, with '%' and
 // '#' percent-escaped, then '#N' for the N-th message of a file that holds several.
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -123,7 +126,6 @@ std::string ReadInput(const std::string& path, uint64_t max_bytes, std::string* 
 }
 
 using crosswalk::serve::SyncPath;
-using crosswalk::serve::WriteAll;
 
 // A file written under a temporary name in its final directory, renamed into place by CommitFiles().
 // Durability comes from one syncfs() per window (before the renames) and an fsync of each directory
@@ -143,7 +145,8 @@ std::string WriteTemp(const fs::path& final_path, std::string_view data, Pending
   return crosswalk::serve::WriteFileAt(pending->temp_path.string(), data);
 }
 
-// One message of the window.
+// One message of the window. Windows keep their Jobs and Results from one use to the next, so that in
+// steady state their strings are refilled in place (no allocation per message).
 struct Job {
   std::string label;  // "FILE" or "FILE#N": how stderr names it (file paths, never content)
   std::string stem;   // output name without extension, relative to --out-dir / --ack-dir
@@ -152,6 +155,13 @@ struct Job {
   // Set for a part of the input that is no message (a file that cannot be read or split): it is not
   // mapped, and is reported as one rejection in its place in the order.
   std::string refused;
+  void clear() {
+    label.clear();
+    stem.clear();
+    text.clear();
+    hl7 = false;
+    refused.clear();
+  }
 };
 
 struct Result {
@@ -163,14 +173,36 @@ struct Result {
   std::vector<std::string> trace;
 };
 
-// A window of messages: mapped together on the pool, then written in order.
+// A window of messages: mapped together on the pool, then written in order. Its first `size` Jobs and
+// Results are in use; the others are kept for their buffers.
 struct Window {
   std::vector<Job> jobs;
   std::vector<Result> results;
+  size_t size = 0;
   size_t bytes = 0;  // of message text
+  bool empty() const { return size == 0; }
+  // The next Job, cleared (its buffers kept).
+  Job& Append() {
+    if (size == jobs.size()) jobs.emplace_back();
+    Job& j = jobs[size++];
+    j.clear();
+    return j;
+  }
+  // Results for the jobs in use, each cleared (buffers kept).
+  void PrepareResults() {
+    if (results.size() < size) results.resize(size);
+    for (size_t i = 0; i < size; ++i) {
+      Result& r = results[i];
+      r.status = crosswalk::Status::Ok();
+      r.er7 = false;
+      r.ack.clear();
+      r.output.clear();
+      r.warnings.clear();
+      r.trace.clear();
+    }
+  }
   void clear() {
-    jobs.clear();
-    results.clear();
+    size = 0;
     bytes = 0;
   }
 };
@@ -437,46 +469,64 @@ class Runner {
       parts.push_back(data);
     }
     for (size_t i = 0; i < parts.size(); ++i) {
-      bool several = parts.size() > 1;
-      AddMessage(path + (several ? "#" + std::to_string(i + 1) : ""),
-                 stem + (several ? "#" + std::to_string(i + 1) : ""), std::string(parts[i]), false);
+      Job& j = NewJob();
+      j.text.assign(parts[i]);
+      Name(&j, path, stem, parts.size() > 1 ? i + 1 : 0);
+      Commit();
     }
   }
 
-  // The first message of a file is held back until a second item shows whether the file holds several
-  // (REL#1) or one (REL): names are fixed before anything is written.
+  // Sets the label and stem of `j`: the file's, with "#n" for the n-th message of a file that holds several
+  // (n > 0). Written into the job's kept buffers.
+  static void Name(Job* j, const std::string& path, const std::string& stem, size_t n) {
+    j->label.assign(path);
+    j->stem.assign(stem);
+    if (n == 0) return;
+    char digits[24];
+    digits[0] = '#';
+    auto [end, ec] = std::to_chars(digits + 1, digits + sizeof digits, n);
+    (void)ec;  // 24 bytes hold any size_t
+    j->label.append(digits, static_cast<size_t>(end - digits));
+    j->stem.append(digits, static_cast<size_t>(end - digits));
+  }
+
+  // The first message of a file is held back (in held_) until a second item shows whether the file holds
+  // several (REL#1) or one (REL): names are fixed before anything is written. Every later message is split
+  // straight into its window slot.
   void AddHl7(int fd, const std::string& path, const std::string& stem, std::string chunk) {
     crosswalk::MessageSplitter splitter;
     crosswalk::SplitItem item;
     size_t items = 0;
-    std::optional<Job> first;
-    auto name = [&](size_t n) { return "#" + std::to_string(n); };
-    auto push = [&](Job j) {
+    // The next item's Job: held_ for the first of the file, else a window slot (after moving held_ in).
+    auto next_job = [&]() -> Job& {
       ++items;
       if (items == 1) {
-        first = std::move(j);
-        return;
+        held_.clear();
+        return held_;
       }
       if (items == 2) {
-        first->label = path + name(1);
-        first->stem = stem + name(1);
-        Add(std::move(*first));
-        first.reset();
+        Job& first = NewJob();
+        std::swap(first, held_);
+        Name(&first, path, stem, 1);
+        Commit();
       }
-      j.label = path + name(items);
-      j.stem = stem + name(items);
-      Add(std::move(j));
+      Job& j = NewJob();
+      Name(&j, path, stem, items);
+      return j;
+    };
+    auto done = [&] {
+      if (items > 1) Commit();
     };
     auto take = [&](const crosswalk::SplitItem& it) {
       if (it.kind == crosswalk::SplitItem::Kind::kEnvelope) return;
-      Job j;
+      Job& j = next_job();
       j.hl7 = true;
       if (it.kind == crosswalk::SplitItem::Kind::kMessage) {
         j.text.assign(it.text);
       } else {
         j.refused = it.error.ToString();
       }
-      push(std::move(j));
+      done();
     };
     bool read_failed = false;
     while (!chunk.empty()) {
@@ -485,9 +535,8 @@ class Runner {
       std::string error = ReadChunk(fd, &chunk);
       if (!error.empty()) {
         // What was read is processed; the rest of the file (and a message it cut) is one rejection.
-        Job j;
-        j.refused = error;
-        push(std::move(j));
+        next_job().refused = error;
+        done();
         read_failed = true;
         break;
       }
@@ -496,38 +545,33 @@ class Runner {
       splitter.Finish();
       while (splitter.Next(&item)) take(item);
     }
-    if (first) {
-      first->label = path;
-      first->stem = stem;
-      Add(std::move(*first));
+    if (items == 1) {
+      Job& j = NewJob();
+      std::swap(j, held_);
+      Name(&j, path, stem, 0);
+      Commit();
     } else if (items == 0) {
       Refuse(path, stem, "no HL7 v2 message in the input");
     }
   }
 
-  void AddMessage(std::string label, std::string stem, std::string text, bool hl7) {
-    Job j;
-    j.label = std::move(label);
-    j.stem = std::move(stem);
-    j.text = std::move(text);
-    j.hl7 = hl7;
-    Add(std::move(j));
-  }
+  // A cleared Job at the end of the window being filled; Commit() adds it.
+  Job& NewJob() { return windows_[filling_].Append(); }
 
-  void Add(Job j) {
+  // Counts the Job last returned by NewJob() and starts the window mapping when it is full.
+  void Commit() {
     Window& w = windows_[filling_];
-    w.bytes += j.text.size();
-    w.jobs.push_back(std::move(j));
-    if (w.jobs.size() >= kWindowMessages || w.bytes >= kWindowBytes) Rotate();
+    w.bytes += w.jobs[w.size - 1].text.size();
+    if (w.size >= kWindowMessages || w.bytes >= kWindowBytes) Rotate();
   }
 
   // A part of the input that is not a message: one rejection, reported in its place.
   void Refuse(const std::string& label, const std::string& stem, const std::string& reason) {
-    Job j;
-    j.label = label;
-    j.stem = stem;
-    j.refused = reason;
-    Add(std::move(j));
+    Job& j = NewJob();
+    j.label.assign(label);
+    j.stem.assign(stem);
+    j.refused.assign(reason);
+    Commit();
   }
 
   // The window being filled starts mapping; the one that was mapping is written meanwhile.
@@ -536,15 +580,15 @@ class Runner {
     Window& filled = windows_[filling_];
     Window& previous = windows_[1 - filling_];
     if (mapping_) pool_.Wait();
-    mapping_ = !filled.jobs.empty();
+    mapping_ = !filled.empty();
     if (mapping_) {
-      filled.results.resize(filled.jobs.size());
+      filled.PrepareResults();
       mapping_window_ = &filled;
-      pool_.Start(filled.jobs.size());
+      pool_.Start(filled.size);
     }
-    if (!previous.jobs.empty()) {
+    if (!previous.empty()) {
       WriteWindow(previous);
-      done_ += previous.jobs.size();
+      done_ += previous.size;
       if (progress_) std::fprintf(stderr, "\rcrosswalk run: %zu messages", done_);
       previous.clear();
     }
@@ -571,24 +615,53 @@ class Runner {
     r.trace.swap(output.trace);
   }
 
-  // Writes one output to the sink (stdout or --out FILE); on failure, cuts a regular file back to where
-  // the output began so that no partial line is left.
-  std::string WriteToSink(const Result& r) {
-    std::string error = WriteAll(sink_fd_, r.output);
-    if (error.empty() && !r.er7) error = WriteAll(sink_fd_, "\n");
+  // Writes the window's outputs to the sink (stdout or --out FILE) in order, with as few writev() calls
+  // as IOV_MAX allows. On failure, cuts a regular file back to where the window began so that no partial
+  // line is left, and every output of the window gets the error (which of them reached the file cannot be
+  // told once it is cut).
+  void WriteWindowToSink(Window& w, std::vector<std::string>* write_error) {
+    iov_.clear();
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < w.size; ++i) {
+      Result& r = w.results[i];
+      if (!w.jobs[i].refused.empty() || !r.status.ok()) continue;
+      if (!r.er7) r.output += '\n';
+      iov_.push_back(iovec{r.output.data(), r.output.size()});
+      bytes += r.output.size();
+    }
+    std::string error;
+    size_t k = 0;
+    while (k < iov_.size()) {
+      int count = static_cast<int>(std::min<size_t>(iov_.size() - k, IOV_MAX));
+      ssize_t n = ::writev(sink_fd_, &iov_[k], count);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        error = ErrnoText(errno);
+        break;
+      }
+      size_t left = static_cast<size_t>(n);  // skip what was written, maybe part of an iovec
+      while (k < iov_.size() && left >= iov_[k].iov_len) left -= iov_[k++].iov_len;
+      if (left > 0) {
+        iov_[k].iov_base = static_cast<char*>(iov_[k].iov_base) + left;
+        iov_[k].iov_len -= left;
+      }
+    }
     if (sink_regular_) {
       if (error.empty()) {
-        sink_offset_ += r.output.size() + (r.er7 ? 0 : 1);
+        sink_offset_ += bytes;
       } else if (::ftruncate(sink_fd_, static_cast<off_t>(sink_offset_)) != 0 ||
                  ::lseek(sink_fd_, static_cast<off_t>(sink_offset_), SEEK_SET) < 0) {
         error += "; the partial output could not be removed";
       }
     }
-    return error;
+    if (error.empty()) return;
+    for (size_t i = 0; i < w.size; ++i) {
+      if (w.jobs[i].refused.empty() && w.results[i].status.ok()) (*write_error)[i] = error;
+    }
   }
 
   void WriteWindow(Window& w) {
-    const size_t n = w.jobs.size();
+    const size_t n = w.size;
     std::vector<std::string> write_error(n);
     std::vector<PendingFile> pending(n);
     std::set<fs::path> dirs;
@@ -604,16 +677,15 @@ class Runner {
       if (s_.trace) {
         for (const auto& t : r.trace) crosswalk::cli::PrintSafe(stderr, j.label + ": trace: " + t);
       }
-      if (!j.refused.empty() || !r.status.ok()) continue;
-      if (sink_fd_ >= 0) {
-        write_error[i] = WriteToSink(r);
-      } else {
+      if (!j.refused.empty() || !r.status.ok() || sink_fd_ >= 0) continue;
+      {
         fs::path final_path = fs::path(s_.out_dir) / (j.stem + (r.er7 ? ".hl7" : ".json"));
         if (!r.er7) r.output += '\n';
         write_error[i] = WriteTemp(final_path, r.output, &pending[i]);
         if (write_error[i].empty()) dirs.insert(final_path.parent_path());
       }
     }
+    if (sink_fd_ >= 0) WriteWindowToSink(w, &write_error);
     // 2. Durability, then the renames that make the outputs visible under their names.
     if (s_.sync) {
       std::string error;
@@ -679,7 +751,7 @@ class Runner {
   }
 
   void WriteAcks(Window& w, const std::vector<std::string>& write_error, std::vector<std::string>* ack_error) {
-    const size_t n = w.jobs.size();
+    const size_t n = w.size;
     std::vector<PendingFile> pending(n);
     std::set<fs::path> dirs;
     for (size_t i = 0; i < n; ++i) {
@@ -714,6 +786,8 @@ class Runner {
   const Settings& s_;
   const crosswalk::Program& program_;
   Window windows_[2];
+  Job held_;  // the first message of the file being split (AddHl7)
+  std::vector<iovec> iov_;  // WriteWindowToSink
   int filling_ = 0;
   bool mapping_ = false;
   Window* mapping_window_ = nullptr;  // read by the pool threads between Start() and Wait()

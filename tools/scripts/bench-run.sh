@@ -6,9 +6,13 @@
 # timed whole (start-up, reading, mapping, writing), runs are interleaved, and all sides run in the same
 # invocation on the same core; prints messages/s (best and median of the runs) and the ratios.
 #
-#   tools/scripts/bench-run.sh [--build DIR] [--n N] [--runs R] [--peers a,b,...] [--scratch DIR] [--no-pin]
+#   tools/scripts/bench-run.sh [--build DIR] [--baseline DIR] [--n N] [--runs R] [--peers a,b,...] [--scratch DIR]
+#                              [--no-pin] [-j N]
 #
 #   --build DIR    Crosswalk build (default: build): tools/crosswalk, tests/bench/peer.cwb, maps/, terminology/
+#   --baseline DIR another build (e.g. of the commit before a change), run in the same rounds with the same
+#                  compiled maps and store (those of --build), so that only the binary differs
+#   -j N           crosswalk run -j N (default 1); N > 1 measures scaling, so leave the runs unpinned (--no-pin)
 #   --n N          messages per batch file (default 20000)
 #   --runs R       timed runs of each process (default 5)
 #   --peers LIST   JavaScript peers (default plainjs; any of the peers' README, e.g. plainjs,medplum-js,medplum-fml)
@@ -23,7 +27,7 @@
 # Never a test: timings on a shared machine are noisy; compare the ratios of one run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-build=$root/build n=20000 runs=5 peers=plainjs scratch=/tmp/crosswalk-bench-run pin=1
+build=$root/build baseline= jobs=1 n=20000 runs=5 peers=plainjs scratch=/tmp/crosswalk-bench-run pin=1
 while [ $# -gt 0 ]; do
   case $1 in
     --build) build=$2; shift ;;
@@ -32,13 +36,19 @@ while [ $# -gt 0 ]; do
     --peers) peers=$2; shift ;;
     --scratch) scratch=$2; shift ;;
     --no-pin) pin=0 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --baseline) baseline=$2; shift ;;
+    -j) jobs=$2; shift ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "bench-run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
 build=$(cd "$build" && pwd)
 cw=$build/tools/crosswalk
+if [ -n "$baseline" ]; then
+  baseline=$(cd "$baseline" && pwd)
+  [ -x "$baseline/tools/crosswalk" ] || { echo "bench-run.sh: $baseline/tools/crosswalk is missing" >&2; exit 1; }
+fi
 for f in "$cw" "$build/tests/bench/peer.cwb" "$build/maps/hl7v2-to-fhir.cwb" "$build/terminology"; do
   [ -e "$f" ] || { echo "bench-run.sh: $f is missing (build the project first)" >&2; exit 1; }
 done
@@ -60,9 +70,9 @@ pin_cmd=
 if [ "$pin" = 1 ] && command -v taskset >/dev/null; then pin_cmd="taskset -c 0"; fi
 mkdir -p "$scratch"
 
-python3 - "$root" "$build" "$peers_dir" "$scratch" "$n" "$runs" "$peers" "$pin_cmd" <<'PY'
+python3 - "$root" "$build" "$peers_dir" "$scratch" "$n" "$runs" "$peers" "$pin_cmd" "$baseline" "$jobs" <<'PY'
 import os, re, resource, statistics, subprocess, sys, time
-root, build, peers_dir, scratch, n, runs, peers, pin_cmd = sys.argv[1:9]
+root, build, peers_dir, scratch, n, runs, peers, pin_cmd, baseline, jobs = sys.argv[1:11]
 n, runs, peers, pin = int(n), int(runs), [p for p in peers.split(',') if p], pin_cmd.split()
 cw = os.path.join(build, 'tools', 'crosswalk')
 msgs_dir = os.path.join(root, 'tests', 'bench', 'peer', 'msgs')
@@ -77,14 +87,18 @@ def batch(file):
             f.write(msg * n)
     return path
 
-systems = [('crosswalk peer.cw', 'cw', [os.path.join(build, 'tests', 'bench', 'peer.cwb')]),
-           ('crosswalk router', 'cw', [os.path.join(build, 'maps', 'hl7v2-to-fhir.cwb'), '--term', os.path.join(build, 'terminology')])]
+peer_args = [os.path.join(build, 'tests', 'bench', 'peer.cwb')]
+router_args = [os.path.join(build, 'maps', 'hl7v2-to-fhir.cwb'), '--term', os.path.join(build, 'terminology')]
+systems = [('crosswalk peer.cw', 'cw', (cw, peer_args)), ('crosswalk router', 'cw', (cw, router_args))]
+if baseline:
+    base_cw = os.path.join(baseline, 'tools', 'crosswalk')
+    systems += [('baseline peer.cw', 'cw', (base_cw, peer_args)), ('baseline router', 'cw', (base_cw, router_args))]
 systems += [(p, 'node', p) for p in peers]
 run_js = os.path.join(root, 'tests', 'bench', 'peer', 'run-batch.js')
 
 def run(kind, arg, path, out):
     if kind == 'cw':
-        cmd = pin + [cw, 'run', arg[0], *arg[1:], '--in', path, '--out', out, '-j', '1', '--no-sync']
+        cmd = pin + [arg[0], 'run', *arg[1], '--in', path, '--out', out, '-j', jobs, '--no-sync']
     else:
         cmd = pin + ['node', run_js, peers_dir, arg, path, out]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -108,7 +122,7 @@ def run(kind, arg, path, out):
 cpu_name = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), '?')
 print(f'== {os.cpu_count()} CPU(s), {cpu_name}; pinned: {" ".join(pin) or "no"}; load {os.getloadavg()[0]:.2f}; '
       f'node {subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()}; '
-      f'{n} messages per batch, {runs} runs', flush=True)
+      f'{n} messages per batch, {runs} runs, crosswalk run -j {jobs}', flush=True)
 results = {}
 for gname, file in groups:
     path = batch(file)

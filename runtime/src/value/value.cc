@@ -1,5 +1,6 @@
 #include "value/value.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -180,8 +181,18 @@ uint64_t SipHash13(const void* data, size_t len, uint64_t k0, uint64_t k1) {
     round();
     v0 ^= m;
   }
+  // The last len % 8 bytes, little-endian, from at most two loads (they may overlap: the same bytes land
+  // in the same places), instead of one shift per byte.
   uint64_t b = uint64_t{len} << 56;
-  for (size_t i = 0; i < (len & 7); ++i) b |= uint64_t{p[i]} << (8 * i);
+  const size_t r = len & 7;
+  if (r >= 4) {
+    uint32_t lo, hi;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + r - 4, 4);
+    b |= uint64_t{lo} | (uint64_t{hi} << (8 * (r - 4)));
+  } else if (r > 0) {
+    b |= uint64_t{p[0]} | (uint64_t{p[r / 2]} << (8 * (r / 2))) | (uint64_t{p[r - 1]} << (8 * (r - 1)));
+  }
   v3 ^= b;
   round();
   v0 ^= b;
@@ -192,7 +203,10 @@ uint64_t SipHash13(const void* data, size_t len, uint64_t k0, uint64_t k1) {
   return v0 ^ v1 ^ v2 ^ v3;
 }
 
-uint64_t HashKey(std::string_view key) { return SipHash13(key.data(), key.size(), Key().k0, Key().k1); }
+uint64_t HashKey(std::string_view key) {
+  const SipKey& k = Key();
+  return SipHash13(key.data(), key.size(), k.k0, k.k1);
+}
 
 // Mixes two hashes (order-dependent).
 inline uint64_t Combine(uint64_t h, uint64_t x) {
@@ -505,7 +519,9 @@ namespace {
 // recursion stays shallow.
 constexpr int kMaxHashDepth = 64;
 
-uint64_t HashDeep(const ValueEnv& env, const Value& v0, uint64_t* work, uint64_t max_work, int depth) {
+// `*cut` is set when an array or object with items lay at max_depth and was hashed as its kind only.
+uint64_t HashDeep(const ValueEnv& env, const Value& v0, uint64_t* work, uint64_t max_work, int depth,
+                  int max_depth, bool* cut) {
   // Past max_work the hash is cut short: the caller fails on its budget then, so no equal value is missed.
   if (++*work > max_work) return 0;
   Value v = Deref(env, v0);
@@ -528,21 +544,27 @@ uint64_t HashDeep(const ValueEnv& env, const Value& v0, uint64_t* work, uint64_t
     case ValueKind::kArray: {
       uint64_t h = 0x617272ULL;
       uint32_t n = v.arr ? v.arr->size : 0;
-      if (depth >= kMaxHashDepth) return h;
+      if (depth >= max_depth) {
+        *cut |= n > 0;
+        return h;
+      }
       for (uint32_t i = 0; i < n && *work <= max_work; ++i) {
-        h = Combine(h, HashDeep(env, v.arr->items[i], work, max_work, depth + 1));
+        h = Combine(h, HashDeep(env, v.arr->items[i], work, max_work, depth + 1, max_depth, cut));
       }
       return h;
     }
     case ValueKind::kObject: {
       // Members in any order: a sum of per-member hashes.
       uint64_t sum = 0x6f626aULL;
-      if (depth >= kMaxHashDepth) return sum;
       uint32_t n = v.obj ? v.obj->size : 0;
+      if (depth >= max_depth) {
+        *cut |= n > 0;
+        return sum;
+      }
       for (uint32_t i = 0; i < n && *work <= max_work; ++i) {
         const Member& m = v.obj->members[i];
         if (IsNothing(Deref(env, m.value))) continue;
-        sum += Combine(HashKey(m.key), HashDeep(env, m.value, work, max_work, depth + 1));
+        sum += Combine(HashKey(m.key), HashDeep(env, m.value, work, max_work, depth + 1, max_depth, cut));
       }
       return sum;
     }
@@ -555,7 +577,16 @@ uint64_t HashDeep(const ValueEnv& env, const Value& v0, uint64_t* work, uint64_t
 }  // namespace
 
 uint64_t HashValue(const ValueEnv& env, const Value& v, uint64_t* work, uint64_t max_work) {
-  return HashDeep(env, v, work, max_work, 0);
+  bool cut = false;
+  return HashDeep(env, v, work, max_work, 0, kMaxHashDepth, &cut);
+}
+
+uint64_t HashValueShallow(const ValueEnv& env, const Value& v, int levels, bool* whole, uint64_t* work,
+                          uint64_t max_work) {
+  bool cut = false;
+  uint64_t h = HashDeep(env, v, work, max_work, 0, std::min(levels, kMaxHashDepth), &cut);
+  *whole = !cut;
+  return h;
 }
 
 // ---- numbers ----

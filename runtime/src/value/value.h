@@ -235,6 +235,12 @@ Object* NewObjectFrom(Arena& arena, const Member* members, uint32_t n, uint32_t*
 // charges *work to a budget of max_work fails then, so the partial hash is never used.
 uint64_t HashValue(const ValueEnv& env, const Value& v, uint64_t* work, uint64_t max_work = UINT64_MAX);
 
+// HashValue of the top `levels` levels only: an array or object with items nested deeper hashes as its
+// kind. Equal values still hash alike (it is a coarser hash), and it costs only the nodes it visits:
+// `distinct` over whole Bundle entries tells them apart by their fullUrl without hashing every resource. *whole is set when nothing was cut: the result is then HashValue's.
+uint64_t HashValueShallow(const ValueEnv& env, const Value& v, int levels, bool* whole, uint64_t* work,
+                          uint64_t max_work = UINT64_MAX);
+
 // ---- FHIR's absent-value rules ----
 // True for absent, null, "", an empty array, an empty object, and a kV2 reference that reads as empty
 // or as HL7's explicit null "". Such values are never written to output.

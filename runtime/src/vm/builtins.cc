@@ -629,7 +629,12 @@ bool Builtin_kDistinct(BuiltinEnv& env, const Value* args, int, Value* out) {
     return true;
   }
   // One pass with a hash set of the items kept (open addressing over positions in `a`, in the arena):
-  // comparing each item with every kept one made 80,000 items take 41 s.
+  // comparing each item with every kept one made 80,000 items take 41 s. The set is keyed by a hash of
+  // each item's top level (HashValueShallow: scalars, and the members of an object whose values are
+  // scalars): Bundle entries differ there (fullUrl), so most items are never hashed whole. Only when two
+  // shallow hashes are equal are the whole hashes computed (once per item, kept), and only equal whole
+  // hashes lead to Equal.
+  constexpr int kShallowLevels = 1;
   uint32_t n = v.arr->size;
   Arena& arena = *env.value.arena;
   Array* a = NewArray(arena, n);
@@ -637,18 +642,41 @@ bool Builtin_kDistinct(BuiltinEnv& env, const Value* args, int, Value* out) {
   while (slots < uint64_t{n} * 2) slots *= 2;
   const uint64_t mask = slots - 1;
   uint32_t* table = arena.AllocateArray<uint32_t>(slots);  // position in a + 1; 0 = free
-  uint64_t* hashes = arena.AllocateArray<uint64_t>(n ? n : 1);
+  struct Kept {
+    uint64_t shallow, whole;
+    bool whole_known;
+  };
+  Kept* kept = arena.AllocateArray<Kept>(n ? n : 1);
   std::memset(table, 0, sizeof(uint32_t) * slots);
+  // Work is charged for every node hashed and compared; it depends only on the values (two different
+  // items have equal 64-bit hashes with negligible probability), never on the per-process hash key.
+  auto whole_hash = [&](const Value& x, uint64_t* h) {
+    uint64_t work = 0;
+    *h = HashValue(env.value, x, &work, env.work_left);
+    return Charge(env, "distinct", work);
+  };
   for (uint32_t i = 0; i < n; ++i) {
     const Value& item = v.arr->items[i];
     uint64_t work = 0;
-    uint64_t h = HashValue(env.value, item, &work, env.work_left);
+    bool whole_known = false;
+    uint64_t h = HashValueShallow(env.value, item, kShallowLevels, &whole_known, &work, env.work_left);
     if (!Charge(env, "distinct", work)) return false;
+    uint64_t whole = h;  // when whole_known
     uint64_t slot = h & mask;
     bool seen = false;
     // Probes are not charged: their number depends on the per-process hash key, and the count must not.
     for (uint32_t at; (at = table[slot]) != 0; slot = (slot + 1) & mask) {
-      if (hashes[at - 1] != h) continue;
+      Kept& k = kept[at - 1];
+      if (k.shallow != h) continue;
+      if (!whole_known) {
+        if (!whole_hash(item, &whole)) return false;
+        whole_known = true;
+      }
+      if (!k.whole_known) {
+        if (!whole_hash(a->items[at - 1], &k.whole)) return false;
+        k.whole_known = true;
+      }
+      if (k.whole != whole) continue;
       // Equal hashes: in practice only equal values, so this runs once per duplicate (deterministic).
       uint64_t eq_work = 0;
       bool equal = Equal(env.value, a->items[at - 1], item, &eq_work, env.work_left);
@@ -659,7 +687,7 @@ bool Builtin_kDistinct(BuiltinEnv& env, const Value* args, int, Value* out) {
       }
     }
     if (seen) continue;
-    hashes[a->size] = h;
+    kept[a->size] = Kept{h, whole, whole_known};
     a->items[a->size++] = item;
     table[slot] = a->size;
   }
@@ -694,7 +722,44 @@ bool Builtin_kUuid5(BuiltinEnv& env, const Value* args, int, Value* out) {
     std::memcpy(last.bytes, ns, 16);
   }
   char* p = AllocChars(env, 36);
+  // Maps derive the same id many times per message (the shipped ADT^A01 map: about 110 calls for 28
+  // distinct ids, some over the JSON of a whole resource), so the last ids are kept per thread in a
+  // direct-mapped table checked by namespace and full name: a hit is a compare instead of SHA-1 blocks.
+  // The slot is picked from the length and three 8-byte samples of the name (cheap; a clash only misses).
+  struct MemoEntry {
+    uint8_t ns[16];
+    std::string name;
+    char id[36];
+    bool used = false;
+  };
+  constexpr size_t kMemoSlots = 64, kMemoMaxName = 4096;
+  thread_local MemoEntry memo[kMemoSlots];
+  MemoEntry* slot = nullptr;
+  if (name.size() <= kMemoMaxName) {
+    uint64_t h = name.size() * 0x9E3779B97F4A7C15ULL;
+    if (name.size() >= 8) {
+      for (size_t at : {size_t{0}, (name.size() - 8) / 2, name.size() - 8}) {
+        uint64_t w;
+        std::memcpy(&w, name.data() + at, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+      }
+    } else {
+      for (char c : name) h = (h ^ static_cast<unsigned char>(c)) * 0xff51afd7ed558ccdULL;
+    }
+    slot = &memo[(h >> 32) % kMemoSlots];
+    if (slot->used && slot->name == name && std::memcmp(slot->ns, ns, 16) == 0) {
+      std::memcpy(p, slot->id, 36);
+      *out = Value::String(std::string_view(p, 36));
+      return true;
+    }
+  }
   Uuid5(ns, name, p);
+  if (slot != nullptr) {
+    std::memcpy(slot->ns, ns, 16);
+    slot->name.assign(name.data(), name.size());
+    std::memcpy(slot->id, p, 36);
+    slot->used = true;
+  }
   *out = Value::String(std::string_view(p, 36));
   return true;
 }

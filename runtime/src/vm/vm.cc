@@ -184,7 +184,12 @@ class RunContext::Impl {
   const Runtime& runtime;
   vm::Arena arena{256 * 1024};
   hl7v2::Message message;
+  // The group tree is built on the first V2DIRECT or V2GROUPS of a message (most maps read segments by id
+  // and never need it). Until then the message's root group value points at `whole`, which spans every
+  // segment as the tree's root does; GroupIndex() maps either to the tree's instance index.
   hl7v2::GroupTree tree;
+  hl7v2::GroupInstance whole;
+  bool tree_built = false;
   vm::JsonReader json_reader;
   hl7v2::Writer er7_writer;
   vm::V2ReadCache read_cache;
@@ -213,6 +218,14 @@ class RunContext::Impl {
   }
   // Appends the instances named `name` under `inst` (not below a match); returns the instances visited.
   uint64_t CollectGroups(int inst, std::string_view name, vm::Array* out);
+  int GroupIndex(const hl7v2::GroupInstance* g) {
+    if (g != &whole) return static_cast<int>(g - &tree.instance(0));
+    if (!tree_built) {
+      tree.Build(message);
+      tree_built = true;
+    }
+    return tree.root();
+  }
   std::string TraceLine(const Program::Impl& p, uint32_t pc, std::string_view key, const Value& source);
   bool Translate(const Program::Impl& p, uint32_t ref_index, uint32_t mode, const Value& arg, const vm::ValueEnv& env,
                  const RunOptions& options, uint32_t pc, RunOutput* out, Value* result, StatusCode* code);
@@ -337,8 +350,11 @@ Status RunContext::Impl::Run(const Program& program, std::string_view input, con
     hl7v2::ParseOptions parse_options;
     parse_options.invalid_utf8 = options.invalid_utf8;
     CW_RETURN_IF_ERROR(message.Parse(bytes, parse_options));
-    tree.Build(message);
-    root = Value::Group(&tree.instance(tree.root()));
+    whole = hl7v2::GroupInstance{};
+    whole.begin = 0;
+    whole.end = message.segment_count();
+    tree_built = false;
+    root = Value::Group(&whole);
     message_code = std::string(message.Value(0, 9, 1, 1, 0, &scratch));
     trigger = std::string(message.Value(0, 9, 1, 2, 0, &scratch));
   } else {
@@ -1235,7 +1251,7 @@ next_insn:
         const Value& scope = R[B_];
         vm::Array* arr = vm::NewArray(arena, 4);
         if (scope.kind == ValueKind::kGroup) {
-          int inst = static_cast<int>(scope.group - &tree.instance(0));
+          int inst = GroupIndex(scope.group);
           std::string_view id = kconst[AUX_].s;
           for (int seg = tree.FindSegment(inst, id); seg >= 0; seg = tree.FindSegment(inst, id, seg + 1)) {
             vm::ArrayPush(arena, arr, Value::V2({seg, 0, 0, 0, 0}));
@@ -1255,7 +1271,7 @@ next_insn:
         const Value& scope = R[B_];
         vm::Array* arr = vm::NewArray(arena, 4);
         if (scope.kind == ValueKind::kGroup) {
-          int inst = static_cast<int>(scope.group - &tree.instance(0));
+          int inst = GroupIndex(scope.group);
           uint64_t visited = CollectGroups(inst, kconst[AUX_].s, arr);
           R[A_] = Value::MakeArray(arr);
           CHECK_ARENA();

@@ -402,6 +402,19 @@ TEST_F(BuiltinsTest, Uuid5WithSharedPrefixesInAnyOrder) {
   }
 }
 
+// uuid5 keeps recent ids per thread (by namespace and whole name): names that differ only in bytes its
+// slot choice does not sample, and the same name under another namespace, must never share an id.
+TEST_F(BuiltinsTest, Uuid5RepeatedNamesAndNearCollisions) {
+  const char* a = "crosswalk/party/Practitioner/{\"id\":\"A1\",\"x\":\"0123\"}";
+  const char* b = "crosswalk/party/Practitioner/{\"id\":\"B1\",\"x\":\"0123\"}";  // differs at byte 36 only
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(Call("uuid5", {S("url"), S(a)}), "e7c74e16-3b39-5804-a15e-42aed2138755");
+    EXPECT_EQ(Call("uuid5", {S("url"), S(a)}), "e7c74e16-3b39-5804-a15e-42aed2138755");
+    EXPECT_EQ(Call("uuid5", {S("url"), S(b)}), "2707d4c3-2487-5dc6-97a6-725ce9adbca2");
+    EXPECT_EQ(Call("uuid5", {S("dns"), S(a)}), "0a7bf3f1-1ba3-59bb-bfe8-e0f9787817c8");
+  }
+}
+
 // RFC 4648 section 10 test vectors.
 TEST_F(BuiltinsTest, Base64) {
   EXPECT_EQ(Call("base64", {S("f")}), "Zg==");

@@ -73,6 +73,52 @@ TEST_F(BuiltinsWorkTest, DistinctOfEightyThousandItemsIsLinear) {
   EXPECT_LT(secs, 5.0);
 }
 
+// distinct keys its set by the items' top level and hashes an item whole only when that part matches an
+// earlier item's: entries that differ only further down must all be kept, and equal ones (members in any
+// order) collapse whatever their depth.
+TEST_F(BuiltinsWorkTest, DistinctTellsApartItemsThatDifferOnlyDeepDown) {
+  // {url: "u", resource: {id: "r", name: {family: F, given: [G]}}, request: {method: "PUT"}}
+  auto entry = [&](std::string_view family, std::string_view given, bool reversed) {
+    Array* givens = NewArray(arena_, 1);
+    ArrayPush(arena_, givens, Value::String(arena_.Copy(given)));
+    Object* name = NewObject(arena_);
+    if (reversed) {
+      ObjectSet(arena_, name, "given", Value::MakeArray(givens));
+      ObjectSet(arena_, name, "family", Value::String(arena_.Copy(family)));
+    } else {
+      ObjectSet(arena_, name, "family", Value::String(arena_.Copy(family)));
+      ObjectSet(arena_, name, "given", Value::MakeArray(givens));
+    }
+    Object* resource = NewObject(arena_);
+    ObjectSet(arena_, resource, "id", Value::String("r"));
+    ObjectSet(arena_, resource, "name", Value::MakeObject(name));
+    Object* request = NewObject(arena_);
+    ObjectSet(arena_, request, "method", Value::String("PUT"));
+    Object* e = NewObject(arena_);
+    ObjectSet(arena_, e, "url", Value::String("u"));
+    ObjectSet(arena_, e, "resource", Value::MakeObject(resource));
+    ObjectSet(arena_, e, "request", Value::MakeObject(request));
+    return Value::MakeObject(e);
+  };
+  Array* a = NewArray(arena_, 8);
+  ArrayPush(arena_, a, entry("DOE", "JOHN", false));
+  ArrayPush(arena_, a, entry("DOE", "JANE", false));   // differs at the fourth level only
+  ArrayPush(arena_, a, entry("DOE", "JOHN", true));    // equal to the first (members in another order)
+  ArrayPush(arena_, a, entry("ROE", "JOHN", false));   // differs at the third level
+  ArrayPush(arena_, a, entry("DOE", "JANE", true));    // equal to the second
+  ArrayPush(arena_, a, Value::Int(1));
+  ArrayPush(arena_, a, Value::Decimal(10, 1));         // 1.0: equal to 1
+  Value out;
+  ASSERT_TRUE(Call("distinct", {Value::MakeArray(a)}, UINT64_MAX, &out)) << env_.error;
+  ASSERT_EQ(out.kind, ValueKind::kArray);
+  ASSERT_EQ(out.arr->size, 4u);
+  EXPECT_EQ(out.arr->items[0].obj, a->items[0].obj);
+  EXPECT_EQ(out.arr->items[1].obj, a->items[1].obj);
+  EXPECT_EQ(out.arr->items[2].obj, a->items[3].obj);
+  EXPECT_EQ(out.arr->items[3].kind, ValueKind::kInt);
+  ExpectExactBudget("distinct", {Value::MakeArray(a)});
+}
+
 TEST_F(BuiltinsWorkTest, DistinctKeepsFirstOccurrencesInOrder) {
   Value out;
   ASSERT_TRUE(Call("distinct", {Items(10, 3)}, UINT64_MAX, &out));

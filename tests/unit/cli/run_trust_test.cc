@@ -71,6 +71,38 @@ TEST_F(CliTest, FailedWritesInAnOutputDirectoryLeaveNothingAndCountAsRejected) {
   EXPECT_EQ(CountFiles(Path("acks")), 0u);  // the ACKs could not be written either: reported, not faked
 }
 
+// --out FILE is written a window of messages at a time. When the file stops growing partway (RLIMIT_FSIZE,
+// as a full disk), it is cut back to whole lines: it holds exactly the outputs counted as converted, in input
+// order, and every other message is a rejection.
+TEST_F(CliTest, AnOutputFileThatFillsUpHoldsExactlyTheConvertedOutputs) {
+  std::string cwb = CompileGood();
+  std::string batch;
+  for (int i = 0; i < 3000; ++i) batch += kAdt;
+  std::string in = Write("batch.hl7", batch);
+  Proc full = Tool("run " + cwb + " --in " + in + " --out " + Path("full.ndjson") + " -j 2 --no-sync");
+  ASSERT_EQ(full.status, 0) << full.err;
+  std::string all = ReadFile(Path("full.ndjson"));
+  ASSERT_EQ(static_cast<size_t>(std::count(all.begin(), all.end(), '\n')), 3000u);
+  // Room for about half of the outputs (ulimit -f counts 1024-byte blocks).
+  size_t blocks = all.size() / 2 / 1024;
+  std::string cmd = "bash -c '( ulimit -f " + std::to_string(blocks) + "; exec timeout 20 " + ToolPath() + " run " +
+                    cwb + " --in " + in + " --out " + Path("part.ndjson") + " -j 2 ) 2>&1 | cat >" + Path("e.txt") +
+                    "; exit ${PIPESTATUS[0]}'";
+  int raw = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(raw));
+  std::string err = ReadFile(Path("e.txt"));
+  EXPECT_EQ(WEXITSTATUS(raw), 3) << err.substr(0, 500);
+  std::string part = ReadFile(Path("part.ndjson"));
+  size_t lines = static_cast<size_t>(std::count(part.begin(), part.end(), '\n'));
+  EXPECT_GT(lines, 0u);
+  EXPECT_LT(lines, 3000u);
+  EXPECT_EQ(all.compare(0, part.size(), part), 0) << "not a prefix of the whole output";
+  EXPECT_TRUE(part.empty() || part.back() == '\n');
+  std::string summary = "3000 messages: " + std::to_string(lines) + " converted, " + std::to_string(3000 - lines) +
+                        " rejected";
+  EXPECT_NE(err.find(summary), std::string::npos) << err.substr(err.size() > 500 ? err.size() - 500 : 0);
+}
+
 TEST_F(CliTest, OutputNamesAreUniqueByConstruction) {
   std::string cwb = CompileGood();
   fs::create_directories(Path("in/a"));
