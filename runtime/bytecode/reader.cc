@@ -1,4 +1,4 @@
-// Bounded reader for .cwb files: steps 1-3 of runtime/src/load/README.md (bounded reads, header and
+// Bounded reader for .cwb files: steps 1-3 of runtime/bytecode/LOADING.md (bounded reads, header and
 // section table, sanity caps before allocation), then the verifier (steps 4-7).
 #include "bytecode/reader.h"
 

@@ -1,5 +1,5 @@
 // Loads a .cwb file into a Program: bounded reader, header and section-table checks, sanity caps,
-// then the full verifier (verifier.h). What is checked where: runtime/src/load/README.md.
+// then the full verifier (verifier.h). What is checked where: runtime/bytecode/LOADING.md.
 #pragma once
 
 #include <cstdint>

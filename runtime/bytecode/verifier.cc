@@ -1,4 +1,4 @@
-// The verifier: steps 4-7 of runtime/src/load/README.md (pools, per-function code pass, control flow,
+// The verifier: steps 4-7 of runtime/bytecode/LOADING.md (pools, per-function code pass, control flow,
 // maps, debug line table). Works on a Program from ReadProgram or straight from the compiler.
 #include "bytecode/verifier.h"
 

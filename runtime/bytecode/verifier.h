@@ -1,6 +1,6 @@
 // The bytecode verifier: every fact the VM relies on, checked once. ReadProgram calls it on every
 // loaded file; the compiler may call it on its own output (debug builds, tests). The list of checks
-// and what is deliberately not checked: runtime/src/load/README.md.
+// and what is deliberately not checked: runtime/bytecode/LOADING.md.
 #pragma once
 
 #include "bytecode/program.h"

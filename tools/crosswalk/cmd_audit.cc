@@ -12,22 +12,10 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "options.h"
 #include "safe_text.h"
 
 namespace {
-
-constexpr const char* kUsage =
-    "usage: crosswalk audit --inbox DIR [--control-id X] [--event E] [--outcome O] [--seq N]\n"
-    "                       [--since TIME] [--until TIME] [--format jsonl|auditevent]\n"
-    "  Prints the audit trail of crosswalk serve (DIR/audit.jsonl), one JSON object per line.\n"
-    "  --control-id X   only the lines of messages with this MSH-10\n"
-    "  --event E        only this event (received, acknowledged, converted, written, rejected, delivered, ...)\n"
-    "  --outcome O      only lines with this outcome (stored, duplicate, AA, AR, ok, 201, ...)\n"
-    "  --seq N          only the lines of inbox message N\n"
-    "  --since TIME     only lines at or after TIME, a UTC instant or a prefix of one (2026-11-30T06)\n"
-    "  --until TIME     only lines before TIME (same form)\n"
-    "  --format F       jsonl (the lines as written, the default) or auditevent (one FHIR R4 AuditEvent per\n"
-    "                   line, NDJSON)\n";
 
 // "2026-11-30", "2026-11-30T06", ... "2026-11-30T06:10:00.123Z": a UTC instant or a prefix of one. Returns
 // the form that compares as text with the audit's times (the trailing Z dropped), or "" when malformed.
@@ -99,55 +87,38 @@ nlohmann::json AuditEvent(const nlohmann::json& j) {
 }
 
 int RunAudit(const std::vector<std::string>& args) {
-  std::string inbox, control_id, event, seq_text, outcome, since, until, format = "jsonl";
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&](std::string* dst) {
-      if (i + 1 >= args.size()) return false;
-      *dst = args[++i];
-      return true;
-    };
-    if (a == "--help" || a == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (a == "--inbox" && value(&inbox)) {
-    } else if (a == "--control-id" && value(&control_id)) {
-    } else if (a == "--event" && value(&event)) {
-    } else if (a == "--seq" && value(&seq_text)) {
-    } else if (a == "--outcome" && value(&outcome)) {
-    } else if (a == "--since" && value(&since)) {
-    } else if (a == "--until" && value(&until)) {
-    } else if (a == "--format" && value(&format)) {
-    } else {
-      crosswalk::cli::PrintSafe(stderr, "crosswalk audit: unknown or incomplete option '" + a + "'");
-      std::fputs(kUsage, stderr);
-      return 2;
-    }
-  }
-  if (inbox.empty()) {
-    std::fputs(kUsage, stderr);
-    return 2;
-  }
+  std::string inbox, control_id, event, outcome, since, until, format = "jsonl";
   uint64_t seq = 0;
-  if (!seq_text.empty()) {
-    char* end = nullptr;
-    seq = std::strtoull(seq_text.c_str(), &end, 10);
-    if (*end != '\0' || seq == 0) {
-      std::fprintf(stderr, "crosswalk audit: --seq takes a positive number\n");
-      return 2;
-    }
-  }
-  if (format != "jsonl" && format != "auditevent") {
-    crosswalk::cli::PrintSafe(stderr, "crosswalk audit: --format takes jsonl or auditevent, not '" + format + "'");
-    return 2;
-  }
+  auto app = crosswalk::cli::MakeApp(
+      "crosswalk audit",
+      "--inbox DIR [--control-id X] [--event E] [--outcome O] [--seq N]\n"
+      "[--since TIME] [--until TIME] [--format jsonl|auditevent]",
+      "Prints the audit trail of crosswalk serve (DIR/audit.jsonl), one JSON object per line.");
+  app->add_option("--inbox", inbox, "the inbox of crosswalk serve")->required()->type_name("DIR");
+  app->add_option("--control-id", control_id, "only the lines of messages with this MSH-10")->type_name("X");
+  app->add_option("--event", event,
+                  "only this event (received, acknowledged, converted, written, rejected, delivered, ...)")
+      ->type_name("E");
+  app->add_option("--outcome", outcome, "only lines with this outcome (stored, duplicate, AA, AR, ok, 201, ...)")
+      ->type_name("O");
+  app->add_option("--seq", seq, "only the lines of inbox message N")
+      ->type_name("N")
+      ->check(crosswalk::cli::Number(1, UINT64_MAX, "a sequence number"));
+  app->add_option("--since", since, "only lines at or after TIME, a UTC instant or a prefix of one (2026-11-30T06)")
+      ->type_name("TIME");
+  app->add_option("--until", until, "only lines before TIME (same form)")->type_name("TIME");
+  app->add_option("--format", format,
+                  "jsonl (the lines as written, the default) or auditevent (one FHIR R4 AuditEvent per\n"
+                  "line, NDJSON)")
+      ->type_name("F")
+      ->check(crosswalk::cli::OneOf({"jsonl", "auditevent"}));
+  if (int rc = crosswalk::cli::Parse(*app, args); rc != crosswalk::cli::kParsed) return rc;
   for (std::string* t : {&since, &until}) {
     if (t->empty()) continue;
     std::string key = TimeKey(*t);
     if (key.empty()) {
-      crosswalk::cli::PrintSafe(stderr, "crosswalk audit: '" + *t +
-                                            "' is not a UTC instant or a prefix of one (e.g. 2026-11-30T06:10)");
-      return 2;
+      return crosswalk::cli::UsageError(
+          *app, "'" + *t + "' is not a UTC instant or a prefix of one (e.g. 2026-11-30T06:10)");
     }
     *t = key;
   }

@@ -8,48 +8,28 @@
 
 #include "command.h"
 #include "crosswalk/compiler/compiler.h"
-#include "safe_text.h"
+#include "options.h"
 
 namespace {
-
-constexpr const char* kUsage =
-    "usage: crosswalk check FILE.cw... [-I DIR]... [--werror] [--allow-undeclared-z]\n"
-    "  Compiles maps (and what they import) and runs every static check; writes nothing.\n"
-    "  -I DIR     also look for imported modules in DIR (repeatable)\n"
-    "  --werror   treat warnings as errors (exit 1 when there is any)\n"
-    "  --allow-undeclared-z   no warning for Z-segments read without a `segment` declaration\n"
-    "  Diagnostics are printed as file:line:col with the source line; exit 0 when the maps are sound,\n"
-    "  1 when there are errors, 2 on a usage error.\n";
 
 int RunCheck(const std::vector<std::string>& args) {
   std::vector<std::string> inputs;
   crosswalk::compiler::CompileOptions options;
-  bool werror = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--help" || a == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (a == "-I" && i + 1 < args.size()) {
-      options.include_dirs.push_back(args[++i]);
-    } else if (a.rfind("-I", 0) == 0 && a.size() > 2) {
-      options.include_dirs.push_back(a.substr(2));
-    } else if (a == "--allow-undeclared-z") {
-      options.warn_undeclared_z_segments = false;
-    } else if (a == "--werror") {
-      werror = true;
-    } else if (!a.empty() && a[0] == '-') {
-      crosswalk::cli::PrintSafe(stderr, "crosswalk check: unknown option '" + a + "'");
-      std::fputs(kUsage, stderr);
-      return 2;
-    } else {
-      inputs.push_back(a);
-    }
-  }
-  if (inputs.empty()) {
-    std::fputs(kUsage, stderr);
-    return 2;
-  }
+  bool werror = false, allow_undeclared_z = false;
+  auto app = crosswalk::cli::MakeApp(
+      "crosswalk check", "FILE.cw... [-I DIR]... [--werror] [--allow-undeclared-z]",
+      "Compiles maps (and what they import) and runs every static check; writes nothing.",
+      "  Diagnostics are printed as file:line:col with the source line; exit 0 when the maps are sound,\n"
+      "  1 when there are errors, 2 on a usage error.\n");
+  app->add_option("FILE.cw", inputs, "")->required()->type_name("FILE.cw...");
+  app->add_option("-I", options.include_dirs, "also look for imported modules in DIR (repeatable)")
+      ->type_name("DIR")
+      ->allow_extra_args(false);
+  app->add_flag("--werror", werror, "treat warnings as errors (exit 1 when there is any)");
+  app->add_flag("--allow-undeclared-z", allow_undeclared_z,
+                "no warning for Z-segments read without a `segment` declaration");
+  if (int rc = crosswalk::cli::Parse(*app, args); rc != crosswalk::cli::kParsed) return rc;
+  if (allow_undeclared_z) options.warn_undeclared_z_segments = false;
   crosswalk::compiler::CompileResult result = crosswalk::compiler::Compile(inputs, options);
   std::string diags = crosswalk::compiler::FormatDiagnostics(result);
   if (!diags.empty()) std::fputs(diags.c_str(), stderr);

@@ -6,45 +6,28 @@
 
 #include "command.h"
 #include "crosswalk/compiler/compiler.h"
+#include "options.h"
 
 namespace {
-
-constexpr const char* kUsage =
-    "usage: crosswalk compile FILE.cw... -o OUT.cwb [-I DIR]... [--allow-undeclared-z]\n"
-    "  Compiles maps (and what they import) into one verified bytecode program.\n"
-    "  -o FILE   where to write the program (required)\n"
-    "  -I DIR    also look for imported modules in DIR (repeatable)\n"
-    "  --allow-undeclared-z   no warning for Z-segments read without a `segment` declaration\n"
-    "  Every error is reported as file:line:col with the source line; the exit status is 1 on errors.\n";
 
 int RunCompile(const std::vector<std::string>& args) {
   std::vector<std::string> inputs;
   std::string out;
   crosswalk::compiler::CompileOptions options;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--help" || a == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (a == "-o" && i + 1 < args.size()) {
-      out = args[++i];
-    } else if (a == "-I" && i + 1 < args.size()) {
-      options.include_dirs.push_back(args[++i]);
-    } else if (a == "--allow-undeclared-z") {
-      options.warn_undeclared_z_segments = false;
-    } else if (a.rfind("-I", 0) == 0 && a.size() > 2) {
-      options.include_dirs.push_back(a.substr(2));
-    } else if (!a.empty() && a[0] == '-') {
-      std::fprintf(stderr, "crosswalk compile: unknown option '%s'\n%s", a.c_str(), kUsage);
-      return 2;
-    } else {
-      inputs.push_back(a);
-    }
-  }
-  if (inputs.empty() || out.empty()) {
-    std::fputs(kUsage, stderr);
-    return 2;
-  }
+  bool allow_undeclared_z = false;
+  auto app = crosswalk::cli::MakeApp(
+      "crosswalk compile", "FILE.cw... -o OUT.cwb [-I DIR]... [--allow-undeclared-z]",
+      "Compiles maps (and what they import) into one verified bytecode program.",
+      "  Every error is reported as file:line:col with the source line; the exit status is 1 on errors.\n");
+  app->add_option("FILE.cw", inputs, "")->required()->type_name("FILE.cw...");
+  app->add_option("-o", out, "where to write the program (required)")->required()->type_name("FILE");
+  app->add_option("-I", options.include_dirs, "also look for imported modules in DIR (repeatable)")
+      ->type_name("DIR")
+      ->allow_extra_args(false);
+  app->add_flag("--allow-undeclared-z", allow_undeclared_z,
+                "no warning for Z-segments read without a `segment` declaration");
+  if (int rc = crosswalk::cli::Parse(*app, args); rc != crosswalk::cli::kParsed) return rc;
+  if (allow_undeclared_z) options.warn_undeclared_z_segments = false;
   crosswalk::compiler::CompileResult result = crosswalk::compiler::Compile(inputs, options);
   std::string diags = crosswalk::compiler::FormatDiagnostics(result);
   if (!diags.empty()) std::fputs(diags.c_str(), stderr);

@@ -12,52 +12,31 @@
 #include <vector>
 
 #include "command.h"
+#include "options.h"
 #include "safe_text.h"
 #include "serve/inbox.h"
 
 namespace {
 
-constexpr const char* kUsage =
-    "usage: crosswalk dead-letters --inbox DIR [--replay SEQ]... [--replay-all]\n"
-    "  Lists the messages crosswalk serve could not deliver to the FHIR server (seq, tries, output file,\n"
-    "  control id, reason), or queues them for delivery again at the server's next start.\n"
-    "  --inbox DIR     the inbox of crosswalk serve (stop the server first: it holds the inbox's lock)\n"
-    "  --replay SEQ    queue this dead letter again (repeatable)\n"
-    "  --replay-all    queue every dead letter again\n"
-    "Exit status: 0 on success; 1 on a failure; 2 on a usage error.\n";
-
 int RunDeadLetters(const std::vector<std::string>& args) {
   std::string inbox_dir;
   std::vector<uint64_t> replay;
   bool replay_all = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--help" || a == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (a == "--inbox" && i + 1 < args.size()) {
-      inbox_dir = args[++i];
-    } else if (a == "--replay" && i + 1 < args.size()) {
-      const std::string& v = args[++i];
-      char* end = nullptr;
-      unsigned long long n = std::strtoull(v.c_str(), &end, 10);
-      if (v.empty() || v[0] == '-' || *end != '\0' || n == 0) {
-        crosswalk::cli::PrintSafe(stderr, "crosswalk dead-letters: --replay takes a sequence number, not '" + v + "'");
-        return 2;
-      }
-      replay.push_back(n);
-    } else if (a == "--replay-all") {
-      replay_all = true;
-    } else {
-      crosswalk::cli::PrintSafe(stderr, "crosswalk dead-letters: unknown or incomplete option '" + a + "'");
-      std::fputs(kUsage, stderr);
-      return 2;
-    }
-  }
-  if (inbox_dir.empty()) {
-    std::fputs(kUsage, stderr);
-    return 2;
-  }
+  auto app = crosswalk::cli::MakeApp(
+      "crosswalk dead-letters", "--inbox DIR [--replay SEQ]... [--replay-all]",
+      "Lists the messages crosswalk serve could not deliver to the FHIR server (seq, tries, output file,\n"
+      "control id, reason), or queues them for delivery again at the server's next start.",
+      "Exit status: 0 on success; 1 on a failure; 2 on a usage error.\n");
+  app->add_option("--inbox", inbox_dir,
+                  "the inbox of crosswalk serve (stop the server first: it holds the inbox's lock)")
+      ->required()
+      ->type_name("DIR");
+  app->add_option("--replay", replay, "queue this dead letter again (repeatable)")
+      ->type_name("SEQ")
+      ->allow_extra_args(false)
+      ->check(crosswalk::cli::Number(1, UINT64_MAX, "a sequence number"));
+  app->add_flag("--replay-all", replay_all, "queue every dead letter again");
+  if (int rc = crosswalk::cli::Parse(*app, args); rc != crosswalk::cli::kParsed) return rc;
   if (::access((inbox_dir + "/db/CURRENT").c_str(), F_OK) != 0) {
     crosswalk::cli::PrintSafe(stderr, "crosswalk dead-letters: no inbox of crosswalk serve in '" + inbox_dir + "'");
     return 1;

@@ -8,29 +8,26 @@
 #include "bytecode/disassembler.h"
 #include "bytecode/reader.h"
 #include "command.h"
+#include "options.h"
 
 namespace {
 
 int RunDisasm(const std::vector<std::string>& args) {
-  if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
-    std::fputs("usage: crosswalk disasm PROGRAM.cwb\n  Verifies the program and prints its constants, maps and code.\n",
-               stdout);
-    return 0;
-  }
-  if (args.size() != 1) {
-    std::fputs("usage: crosswalk disasm PROGRAM.cwb\n", stderr);
-    return 2;
-  }
-  std::ifstream in(args[0], std::ios::binary);
+  std::string path;
+  auto app = crosswalk::cli::MakeApp("crosswalk disasm", "PROGRAM.cwb",
+                                     "Verifies the program and prints its constants, maps and code.");
+  app->add_option("PROGRAM.cwb", path, "")->required();
+  if (int rc = crosswalk::cli::Parse(*app, args); rc != crosswalk::cli::kParsed) return rc;
+  std::ifstream in(path, std::ios::binary);
   if (!in) {
-    std::fprintf(stderr, "crosswalk disasm: cannot read '%s'\n", args[0].c_str());
+    std::fprintf(stderr, "crosswalk disasm: cannot read '%s'\n", path.c_str());
     return 1;
   }
   std::ostringstream ss;
   ss << in.rdbuf();
   auto program = crosswalk::bytecode::ReadProgram(ss.str());
   if (!program.ok()) {
-    std::fprintf(stderr, "crosswalk disasm: %s: %s\n", args[0].c_str(), program.status().ToString().c_str());
+    std::fprintf(stderr, "crosswalk disasm: %s: %s\n", path.c_str(), program.status().ToString().c_str());
     return 1;
   }
   std::string text = crosswalk::bytecode::Disassemble(*program);

@@ -16,19 +16,12 @@
 
 #include "command.h"
 #include "crosswalk/compiler/compiler.h"
+#include "options.h"
 #include "safe_text.h"
 
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr const char* kUsage =
-    "usage: crosswalk fmt [--check] FILE.cw|DIR|-...\n"
-    "  Rewrites map sources in the canonical layout (only white space changes; comments are kept).\n"
-    "  DIR        every .cw file below it\n"
-    "  -          read standard input, write the result to standard output\n"
-    "  --check    write nothing; list the files whose layout is not canonical and exit 1 if there are any\n"
-    "  A file with syntax errors is left as it is and its errors are printed (exit 1).\n";
 
 bool ReadAll(std::istream& in, std::string* out) {
   std::ostringstream ss;
@@ -61,24 +54,17 @@ bool WriteFileAtomically(const std::string& path, const std::string& text) {
 int RunFmt(const std::vector<std::string>& args) {
   bool check = false;
   std::vector<std::string> inputs;
-  for (const auto& a : args) {
-    if (a == "--help" || a == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (a == "--check") {
-      check = true;
-    } else if (a != "-" && !a.empty() && a[0] == '-') {
-      crosswalk::cli::PrintSafe(stderr, "crosswalk fmt: unknown option '" + a + "'");
-      std::fputs(kUsage, stderr);
-      return 2;
-    } else {
-      inputs.push_back(a);
-    }
-  }
-  if (inputs.empty()) {
-    std::fputs(kUsage, stderr);
-    return 2;
-  }
+  auto app = crosswalk::cli::MakeApp(
+      "crosswalk fmt", "[--check] FILE.cw|DIR|-...",
+      "Rewrites map sources in the canonical layout (only white space changes; comments are kept).",
+      "  A file with syntax errors is left as it is and its errors are printed (exit 1).\n");
+  app->add_option("FILE", inputs, "a map source (FILE.cw), every .cw file below DIR, or - to read standard\n"
+                                  "input and write the result to standard output")
+      ->required()
+      ->type_name("FILE.cw|DIR|-");
+  app->add_flag("--check", check,
+                "write nothing; list the files whose layout is not canonical and exit 1 if there are any");
+  if (int rc = crosswalk::cli::Parse(*app, args); rc != crosswalk::cli::kParsed) return rc;
   std::vector<std::string> files;
   for (const auto& in : inputs) {
     std::error_code ec;

@@ -26,6 +26,7 @@
 #include "hl7v2/groups.h"
 #include "hl7v2/message.h"
 #include "hl7v2/text.h"
+#include "options.h"
 
 namespace {
 
@@ -176,21 +177,20 @@ int Fail(const std::string& reason) {
 }
 
 int RunInspect(const std::vector<std::string>& args) {
-  if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
-    std::printf("usage: crosswalk inspect MESSAGE.hl7|-\n"
-                "Prints every populated value of every message (batch/MLLP aware) with its path and group.\n"
-                "Control characters in values are escaped. Parts of the input that are not messages, and\n"
-                "messages that do not parse, are reported on stderr (no content); the exit status is then 1.\n");
-    return 0;
-  }
-  if (args.size() != 1) {
-    std::fprintf(stderr, "usage: crosswalk inspect MESSAGE.hl7|-\n");
-    return 2;
-  }
+  std::string path;
+  auto app = crosswalk::cli::MakeApp(
+      "crosswalk inspect", "MESSAGE.hl7|-",
+      "Prints every populated value of every message (batch/MLLP aware) with its path and group.\n"
+      "Control characters in values are escaped. Parts of the input that are not messages, and\n"
+      "messages that do not parse, are reported on stderr (no content); the exit status is then 1.");
+  app->add_option("MESSAGE", path, "the messages to print; - reads standard input")
+      ->required()
+      ->type_name("MESSAGE.hl7|-");
+  if (int rc = crosswalk::cli::Parse(*app, args); rc != crosswalk::cli::kParsed) return rc;
   std::FILE* in = stdin;
-  if (args[0] != "-") {
-    in = std::fopen(args[0].c_str(), "rb");
-    if (in == nullptr) return Fail("cannot open " + args[0]);
+  if (path != "-") {
+    in = std::fopen(path.c_str(), "rb");
+    if (in == nullptr) return Fail("cannot open " + path);
   }
   crosswalk::MessageSplitter splitter;
   crosswalk::SplitItem item;
@@ -232,7 +232,7 @@ int RunInspect(const std::vector<std::string>& args) {
   }
   bool read_failed = std::ferror(in) != 0;
   if (in != stdin) std::fclose(in);
-  if (read_failed) return Fail("cannot read " + args[0]);
+  if (read_failed) return Fail("cannot read " + path);
   splitter.Finish();
   drain();
   if (std::fflush(stdout) != 0 || write_failed) return Fail("cannot write the output");

@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "command.h"
+#include "options.h"
 #include "crosswalk/runtime.h"
 #include "crosswalk/hl7v2.h"
 #include "hl7v2/message.h"
@@ -53,36 +54,6 @@
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr const char* kUsage =
-    "usage: crosswalk run PROGRAM.cwb [--term DIR] [--in FILE|DIR|-] [--out FILE|-] [--out-dir DIR] [options]\n"
-    "  Runs a compiled program on HL7 v2 or JSON input and writes JSON output.\n"
-    "  --term DIR      terminology store (RocksDB directory) used by translate/lookup/member\n"
-    "  --in PATH       input file, directory, or - for standard input (default -)\n"
-    "  --out PATH      output file or - (default -); several messages give one JSON document per line\n"
-    "  --out-dir DIR   write one output file per message (REL.json, REL#N.json for the N-th of a batch;\n"
-    "                  REL is the input's path relative to --in, with % and # escaped as %25 and %23)\n"
-    "  --ack-dir DIR   write an HL7 v2 ACK per inbound message after its output is durable: AA when\n"
-    "                  converted, AE with the reason when rejected by the map, AR when the output could\n"
-    "                  not be written (REL.ack.hl7); a message that cannot be parsed gets none (reported)\n"
-    "  --from KIND     hl7v2 or json (default: detected from the first bytes)\n"
-    "  --map NAME      run this map instead of choosing by message type\n"
-    "  --now INSTANT   the run's timestamp returned by now()\n"
-    "  --zone ZONE     zone for HL7 times that carry none (+HH:MM, -HH:MM or Z)\n"
-    "  --var K=V       a host variable returned by var(\"K\") (repeatable)\n"
-    "  --pretty        indented JSON\n"
-    "  --trace         print, for each output field, the map line that wrote it (stderr)\n"
-    "  -j N            worker threads for directories and batches (default: all cores)\n"
-    "  --max-file-size BYTES  refuse JSON input files larger than this (default 1073741824); HL7 v2\n"
-    "                  input is streamed and has no such limit\n"
-    "  --max-instructions N  instruction budget per message (RunLimits::max_instructions, default 50000000)\n"
-    "  --max-cpu-ms N  CPU time per message in milliseconds (RunLimits::max_cpu_time_ms; default: no limit)\n"
-    "  --no-sync       do not fsync outputs and ACKs (faster; a crash may lose acknowledged outputs)\n"
-    "  --log-phi       show the values in fail/warn texts (patient data: off by default)\n"
-    "  --quiet         no summary line\n"
-    "  --check         only load the program (with --term: check that the store holds every concept map,\n"
-    "                  code system and value set it names), print what it holds, and exit\n"
-    "Exit status: 0 all converted; 1 error before any message ran; 2 usage; 3 some messages were rejected.\n";
 
 // Messages mapped per window, and input bytes held per window: what bounds the run's memory.
 constexpr size_t kWindowMessages = 512;
@@ -799,98 +770,77 @@ class Runner {
 };
 
 int RunRun(const std::vector<std::string>& args) {
+  namespace cli = crosswalk::cli;
   Settings s;
-  std::string program_path, term_dir;
+  std::string program_path, term_dir, from;
+  std::vector<std::string> vars;
   bool check_only = false;
   s.threads = std::max(1u, std::thread::hardware_concurrency());
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&](std::string* dst) {
-      if (i + 1 >= args.size()) return false;
-      *dst = args[++i];
-      return true;
-    };
-    std::string v;
-    if (a == "--help" || a == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (a == "--term" && value(&term_dir)) {
-    } else if (a == "--in" && value(&s.in)) {
-    } else if (a == "--out" && value(&s.out)) {
-    } else if (a == "--out-dir" && value(&s.out_dir)) {
-    } else if (a == "--ack-dir" && value(&s.ack_dir)) {
-    } else if (a == "--map" && value(&s.options.map_name)) {
-    } else if (a == "--now" && value(&s.options.now)) {
-    } else if (a == "--zone" && value(&s.options.default_zone)) {
-    } else if (a == "--from" && value(&v)) {
-      if (v == "hl7v2") s.options.input_kind = crosswalk::InputKind::kHl7v2;
-      else if (v == "json" || v == "fhir") s.options.input_kind = crosswalk::InputKind::kJson;
-      else {
-        crosswalk::cli::PrintSafe(stderr, "crosswalk run: --from takes hl7v2 or json, not '" + v + "'");
-        return 2;
-      }
-    } else if (a == "--var" && value(&v)) {
-      size_t eq = v.find('=');
-      if (eq == std::string::npos) {
-        std::fprintf(stderr, "crosswalk run: --var takes NAME=VALUE\n");
-        return 2;
-      }
-      s.options.variables.emplace_back(v.substr(0, eq), v.substr(eq + 1));
-    } else if (a == "-j" && value(&v)) {
-      int n = std::atoi(v.c_str());
-      if (n < 1 || n > 1024) {
-        std::fprintf(stderr, "crosswalk run: -j takes a number of threads from 1 to 1024\n");
-        return 2;
-      }
-      s.threads = static_cast<unsigned>(n);
-    } else if ((a == "--max-instructions" || a == "--max-cpu-ms") && value(&v)) {
-      char* end = nullptr;
-      unsigned long long n = std::strtoull(v.c_str(), &end, 10);
-      if (v.empty() || *end != '\0' || n == 0) {
-        crosswalk::cli::PrintSafe(stderr, "crosswalk run: " + a + " takes a positive number");
-        return 2;
-      }
-      (a == "--max-instructions" ? s.options.limits.max_instructions : s.options.limits.max_cpu_time_ms) = n;
-    } else if (a == "--max-file-size" && value(&v)) {
-      char* end = nullptr;
-      unsigned long long n = std::strtoull(v.c_str(), &end, 10);
-      if (v.empty() || *end != '\0' || n == 0) {
-        std::fprintf(stderr, "crosswalk run: --max-file-size takes a positive number of bytes\n");
-        return 2;
-      }
-      s.max_file_size = n;
-    } else if (a == "--pretty") {
-      s.options.pretty = true;
-    } else if (a == "--trace") {
-      s.trace = true;
-      s.options.trace = true;
-    } else if (a == "--log-phi") {
-      s.options.log_phi = true;
-    } else if (a == "--no-sync") {
-      s.sync = false;
-    } else if (a == "--quiet") {
-      s.quiet = true;
-    } else if (a == "--check") {
-      check_only = true;
-    } else if (!a.empty() && a[0] == '-' && a != "-") {
-      crosswalk::cli::PrintSafe(stderr, "crosswalk run: unknown or incomplete option '" + a + "'");
-      std::fputs(kUsage, stderr);
-      return 2;
-    } else if (program_path.empty()) {
-      program_path = a;
-    } else {
-      crosswalk::cli::PrintSafe(stderr, "crosswalk run: unexpected argument '" + a + "'");
-      return 2;
-    }
+  auto app = cli::MakeApp(
+      "crosswalk run", "PROGRAM.cwb [--term DIR] [--in FILE|DIR|-] [--out FILE|-] [--out-dir DIR] [options]",
+      "Runs a compiled program on HL7 v2 or JSON input and writes JSON output.",
+      "Exit status: 0 all converted; 1 error before any message ran; 2 usage; 3 some messages were rejected.\n");
+  app->add_option("PROGRAM.cwb", program_path, "")->required();
+  app->add_option("--term", term_dir, "terminology store (RocksDB directory) used by translate/lookup/member")
+      ->type_name("DIR");
+  app->add_option("--in", s.in, "input file, directory, or - for standard input (default -)")->type_name("PATH");
+  app->add_option("--out", s.out, "output file or - (default -); several messages give one JSON document per line")
+      ->type_name("PATH");
+  app->add_option("--out-dir", s.out_dir,
+                  "write one output file per message (REL.json, REL#N.json for the N-th of a batch;\n"
+                  "REL is the input's path relative to --in, with % and # escaped as %25 and %23)")
+      ->type_name("DIR");
+  app->add_option("--ack-dir", s.ack_dir,
+                  "write an HL7 v2 ACK per inbound message after its output is durable: AA when\n"
+                  "converted, AE with the reason when rejected by the map, AR when the output could\n"
+                  "not be written (REL.ack.hl7); a message that cannot be parsed gets none (reported)")
+      ->type_name("DIR");
+  app->add_option("--from", from, "hl7v2 or json (default: detected from the first bytes)")
+      ->type_name("KIND")
+      ->check(cli::OneOf({"hl7v2", "json", "fhir"}));
+  app->add_option("--map", s.options.map_name, "run this map instead of choosing by message type")->type_name("NAME");
+  app->add_option("--now", s.options.now, "the run's timestamp returned by now()")->type_name("INSTANT");
+  app->add_option("--zone", s.options.default_zone, "zone for HL7 times that carry none (+HH:MM, -HH:MM or Z)")
+      ->type_name("ZONE");
+  app->add_option("--var", vars, "a host variable returned by var(\"K\") (repeatable)")
+      ->type_name("K=V")
+      ->allow_extra_args(false)
+      ->check(cli::NameValue());
+  app->add_flag("--pretty", s.options.pretty, "indented JSON");
+  app->add_flag("--trace", s.trace, "print, for each output field, the map line that wrote it (stderr)");
+  app->add_option("-j", s.threads, "worker threads for directories and batches (default: all cores)")
+      ->type_name("N")
+      ->check(cli::Number(1, 1024, "a number of threads"));
+  app->add_option("--max-file-size", s.max_file_size,
+                  "refuse JSON input files larger than this (default 1073741824); HL7 v2\n"
+                  "input is streamed and has no such limit")
+      ->type_name("BYTES")
+      ->check(cli::Number(1, UINT64_MAX, "a number of bytes"));
+  app->add_option("--max-instructions", s.options.limits.max_instructions,
+                  "instruction budget per message (RunLimits::max_instructions, default 50000000)")
+      ->type_name("N")
+      ->check(cli::Number(1, UINT64_MAX));
+  app->add_option("--max-cpu-ms", s.options.limits.max_cpu_time_ms,
+                  "CPU time per message in milliseconds (RunLimits::max_cpu_time_ms; default: no limit)")
+      ->type_name("N")
+      ->check(cli::Number(1, UINT64_MAX));
+  bool no_sync = false;
+  app->add_flag("--no-sync", no_sync, "do not fsync outputs and ACKs (faster; a crash may lose acknowledged outputs)");
+  app->add_flag("--log-phi", s.options.log_phi, "show the values in fail/warn texts (patient data: off by default)");
+  app->add_flag("--quiet", s.quiet, "no summary line");
+  app->add_flag("--check", check_only,
+                "only load the program (with --term: check that the store holds every concept map,\n"
+                "code system and value set it names), print what it holds, and exit");
+  if (int rc = cli::Parse(*app, args); rc != cli::kParsed) return rc;
+  if (from == "hl7v2") s.options.input_kind = crosswalk::InputKind::kHl7v2;
+  if (from == "json" || from == "fhir") s.options.input_kind = crosswalk::InputKind::kJson;
+  for (const auto& v : vars) {
+    size_t eq = v.find('=');
+    s.options.variables.emplace_back(v.substr(0, eq), v.substr(eq + 1));
   }
-  if (program_path.empty()) {
-    std::fputs(kUsage, stderr);
-    return 2;
-  }
-  if (!s.out_dir.empty() && s.out != "-") {
-    std::fprintf(stderr, "crosswalk run: --out and --out-dir exclude each other\n");
-    return 2;
-  }
+  s.options.trace = s.trace;
+  s.sync = !no_sync;
+  if (!s.out_dir.empty() && s.out != "-") return cli::UsageError(*app, "--out and --out-dir exclude each other");
 
   std::string bytes;
   if (std::string error = ReadInput(program_path, 1ull << 30, &bytes); !error.empty()) {
@@ -900,15 +850,7 @@ int RunRun(const std::vector<std::string>& args) {
   crosswalk::cli::LoadedProgram loaded;
   if (!crosswalk::cli::LoadProgram("run", bytes, term_dir, program_path, &loaded)) return 1;
   const crosswalk::Program& program = *loaded.program;
-  if (!s.options.map_name.empty()) {
-    auto maps = program.maps();
-    bool found = std::any_of(maps.begin(), maps.end(), [&](const auto& m) { return m.name == s.options.map_name; });
-    if (!found) {
-      crosswalk::cli::PrintSafe(stderr, "crosswalk run: --map: the program has no map named '" +
-                                            s.options.map_name + "'");
-      return 2;
-    }
-  }
+  if (std::string why = cli::MissingMap(program, s.options.map_name); !why.empty()) return cli::UsageError(*app, why);
 
   if (check_only) {
     auto maps = program.maps();

@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 
 #include "command.h"
+#include "options.h"
 #include "crosswalk/terminology.h"
 
 namespace {
@@ -30,147 +31,42 @@ using crosswalk::Status;
 using crosswalk::term::ImportOptions;
 using crosswalk::term::OpenOptions;
 using crosswalk::term::Store;
-
-constexpr const char* kUsage =
-    "usage:\n"
-    "  crosswalk term import --db DIR [--column CANONICAL=HEADER]... [--header-rows N] [--map-url URL]\n"
-    "                        [--map-version V] [--keep-current | --make-current] FILE...\n"
-    "  crosswalk term lookup --db DIR [--version V] SYSTEM CODE\n"
-    "  crosswalk term validate --db DIR SYSTEM CODE [--valueset URL[|VERSION]] [--display TEXT]\n"
-    "  crosswalk term translate --db DIR [--map URL[|VERSION]] SYSTEM CODE [--target SYSTEM] [--all] [--reverse]\n"
-    "                           [--equivalence LIST] [--depends-on PROPERTY=[SYSTEM|]VALUE]...\n"
-    "  crosswalk term expand --db DIR VALUESET[|VERSION] [--offset N] [--count N]\n"
-    "  crosswalk term subsumes --db DIR SYSTEM CODE_A CODE_B\n"
-    "  crosswalk term stats --db DIR [--list] [--memory]\n"
-    "SYSTEM may be empty (\"\") for validate --valueset: any system of the value set.\n"
-    "FILE: FHIR R4 JSON (CodeSystem, ValueSet, ConceptMap, or a Bundle of them), NDJSON (.ndjson), or a CSV\n"
-    "crosswalk table (.csv) with columns source_system,source_code,target_system,target_code[,target_display,\n"
-    "equivalence,map_url,map_version,source_display]; --column renames, e.g. --column source_code=LocalCode.\n";
-
-int Usage(const std::string& why) {
-  std::fprintf(stderr, "crosswalk term: %s\n%s", why.c_str(), kUsage);
-  return 2;
-}
+using crosswalk::cli::UsageError;
 
 int Fail(std::string_view sub, const Status& s) {
   std::fprintf(stderr, "crosswalk term %.*s: %s\n", static_cast<int>(sub.size()), sub.data(), s.ToString().c_str());
   return 1;
 }
 
+// What a subcommand was given; each subcommand's parser fills the fields it declares.
 struct Args {
+  const CLI::App* app = nullptr;  // the subcommand's parser, for usage errors found after parsing
   std::string db;
-  std::vector<std::string> positional;
-  std::vector<std::pair<std::string, std::string>> options;  // --name value
-  std::vector<std::string> flags;                            // --name
-  bool Has(std::string_view flag) const {
-    for (const auto& f : flags) {
-      if (f == flag) return true;
-    }
-    return false;
-  }
-  std::string Get(std::string_view name) const {
-    std::string v;
-    for (const auto& [n, val] : options) {
-      if (n == name) v = val;
-    }
-    return v;
-  }
+  std::vector<std::string> files;                           // import
+  std::vector<std::string> columns;                         // import --column
+  bool keep_current = false, make_current = false;          // import
+  ImportOptions import;                                     // import --map-url, --map-version, --header-rows
+  std::string system, code, code_b;                         // lookup, validate, translate, subsumes
+  std::string version, valueset, display;                   // lookup/subsumes --version; validate
+  std::string map, target, equivalence;                     // translate
+  std::vector<std::string> depends_on;                      // translate
+  bool all = false, reverse = false;                        // translate
+  crosswalk::term::ExpandOptions expand;                    // expand --offset, --count
+  bool list = false, memory = false;                        // stats
 };
-
-// Options that take a value; everything else starting with "--" is a flag.
-bool TakesValue(std::string_view name) {
-  for (std::string_view n : {"--db", "--column", "--map-url", "--map-version", "--version", "--valueset", "--map",
-                             "--target", "--header-rows", "--display", "--equivalence", "--depends-on", "--offset",
-                             "--count"}) {
-    if (n == name) return true;
-  }
-  return false;
-}
-
-bool Parse(const std::vector<std::string>& in, size_t start, Args* out, std::string* error) {
-  for (size_t i = start; i < in.size(); ++i) {
-    const std::string& a = in[i];
-    if (a.size() > 2 && a.rfind("--", 0) == 0) {
-      std::string name = a, value;
-      size_t eq = a.find('=');
-      bool inline_value = eq != std::string::npos;
-      if (inline_value) {
-        name = a.substr(0, eq);
-        value = a.substr(eq + 1);
-      }
-      if (TakesValue(name)) {
-        if (!inline_value) {
-          if (i + 1 >= in.size()) {
-            *error = fmt::format("{} needs a value", name);
-            return false;
-          }
-          value = in[++i];
-        }
-        if (name == "--db") {
-          out->db = value;
-        } else {
-          out->options.emplace_back(name, value);
-        }
-      } else {
-        out->flags.push_back(a);
-      }
-    } else {
-      out->positional.push_back(a);
-    }
-  }
-  return true;
-}
-
-int CheckFlags(const Args& args, std::vector<std::string_view> allowed) {
-  for (const auto& f : args.flags) {
-    bool ok = false;
-    for (auto a : allowed) ok = ok || f == a;
-    if (!ok) return Usage(fmt::format("unknown option '{}'", f));
-  }
-  return 0;
-}
 
 std::string Quote(std::string_view s) { return s.empty() ? "(none)" : std::string(s); }
 
-// A decimal count (no sign, at most 18 digits).
-bool ParseCount(const std::string& text, uint64_t* out) {
-  if (text.empty() || text.size() > 18) return false;
-  uint64_t v = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  *out = v;
-  return true;
-}
-
 int RunImport(const Args& args) {
-  if (int rc = CheckFlags(args, {"--keep-current", "--make-current"})) return rc;
-  if (args.positional.empty()) return Usage("import needs at least one FILE");
-  ImportOptions opts;
-  for (const auto& [name, value] : args.options) {
-    if (name == "--column") {
-      Status s = opts.csv_columns.Set(value);
-      if (!s.ok()) return Usage(std::string(s.message()));
-    } else if (name == "--map-url") {
-      opts.csv_map_url = value;
-    } else if (name == "--map-version") {
-      opts.csv_map_version = value;
-    } else if (name == "--header-rows") {
-      uint64_t n = 0;
-      if (!ParseCount(value, &n) || n < 1 || n > 8) return Usage("--header-rows takes a number from 1 to 8");
-      opts.csv_header_rows = static_cast<size_t>(n);
-    } else {
-      return Usage(fmt::format("option '{}' does not apply to import", name));
-    }
-  }
-  if (args.Has("--keep-current") && args.Has("--make-current")) {
-    return Usage("--keep-current and --make-current exclude each other");
+  ImportOptions opts = args.import;
+  for (const auto& column : args.columns) {
+    Status s = opts.csv_columns.Set(column);
+    if (!s.ok()) return UsageError(*args.app, s.message());
   }
   using Policy = ImportOptions::CurrentPolicy;
-  opts.current = args.Has("--keep-current")   ? Policy::kKeep
-                 : args.Has("--make-current") ? Policy::kImported
-                                              : Policy::kHighestVersion;
+  opts.current = args.keep_current   ? Policy::kKeep
+                 : args.make_current ? Policy::kImported
+                                     : Policy::kHighestVersion;
   bool tty = isatty(STDERR_FILENO) != 0;
   bool drew = false;
   if (tty) {
@@ -192,7 +88,7 @@ int RunImport(const Args& args) {
   auto store = Store::Open(args.db, oo);
   if (!store.ok()) return Fail("import", store.status());
   crosswalk::term::ImportReport report;
-  Status s = (*store)->Import(args.positional, opts, &report);
+  Status s = (*store)->Import(args.files, opts, &report);
   if (drew) std::fprintf(stderr, "\r\033[K");
   if (!s.ok()) return Fail("import", s);
   uint64_t entries = 0;
@@ -217,16 +113,14 @@ std::unique_ptr<Store> OpenReadOnly(const Args& args, std::string_view sub, int*
 }
 
 int RunLookup(const Args& args) {
-  if (int rc = CheckFlags(args, {})) return rc;
-  if (args.positional.size() != 2) return Usage("lookup needs SYSTEM CODE");
   int rc = 0;
   auto store = OpenReadOnly(args, "lookup", &rc);
   if (!store) return rc;
-  auto r = store->Lookup(args.positional[0], args.positional[1], args.Get("--version"));
+  auto r = store->Lookup(args.system, args.code, args.version);
   if (!r.ok()) return Fail("lookup", r.status());
   if (!r->has_value()) {
-    std::fprintf(stderr, "crosswalk term lookup: code '%s' not found in %s\n", args.positional[1].c_str(),
-                 args.positional[0].c_str());
+    std::fprintf(stderr, "crosswalk term lookup: code '%s' not found in %s\n", args.code.c_str(),
+                 args.system.c_str());
     return 1;
   }
   const auto& c = **r;
@@ -247,13 +141,11 @@ int RunLookup(const Args& args) {
 }
 
 int RunValidate(const Args& args) {
-  if (int rc = CheckFlags(args, {})) return rc;
-  if (args.positional.size() != 2) return Usage("validate needs SYSTEM CODE");
   int rc = 0;
   auto store = OpenReadOnly(args, "validate", &rc);
   if (!store) return rc;
-  std::string vs = args.Get("--valueset");
-  auto r = store->ValidateCode(args.positional[0], args.positional[1], args.Get("--display"), vs);
+  const std::string& vs = args.valueset;
+  auto r = store->ValidateCode(args.system, args.code, args.display, vs);
   if (!r.ok()) return Fail("validate", r.status());
   if (r->valid) {
     std::printf("valid\n");
@@ -264,8 +156,8 @@ int RunValidate(const Args& args) {
   }
   std::printf("invalid\n");
   if (!r->display.empty()) std::printf("display: %s\n", r->display.c_str());
-  std::fprintf(stderr, "crosswalk term validate: code '%s' of %s: %s%s%s\n", args.positional[1].c_str(),
-               args.positional[0].empty() ? "(any system)" : args.positional[0].c_str(), r->message.c_str(),
+  std::fprintf(stderr, "crosswalk term validate: code '%s' of %s: %s%s%s\n", args.code.c_str(),
+               args.system.empty() ? "(any system)" : args.system.c_str(), r->message.c_str(),
                vs.empty() ? "" : " ", vs.c_str());
   return 1;
 }
@@ -287,20 +179,18 @@ bool ParseEquivalences(const std::string& list, uint32_t* bits) {
 }
 
 int RunTranslate(const Args& args) {
-  if (int rc = CheckFlags(args, {"--all", "--reverse"})) return rc;
-  if (args.positional.size() != 2) return Usage("translate needs SYSTEM CODE");
   crosswalk::term::TranslateOptions o;
-  o.target_system = args.Get("--target");
-  o.reverse = args.Has("--reverse");
-  std::string eq = args.Get("--equivalence");
-  if (!eq.empty() && !ParseEquivalences(eq, &o.equivalences)) {
-    return Usage("--equivalence takes a comma-separated list of equal, equivalent, wider, subsumes, narrower, "
+  o.target_system = args.target;
+  o.reverse = args.reverse;
+  if (!args.equivalence.empty() && !ParseEquivalences(args.equivalence, &o.equivalences)) {
+    return UsageError(*args.app, "--equivalence takes a comma-separated list of equal, equivalent, wider, subsumes, narrower, "
                  "specializes, inexact, relatedto, unmapped");
   }
-  for (const auto& [name, value] : args.options) {
-    if (name != "--depends-on") continue;
+  for (const auto& value : args.depends_on) {
     size_t e = value.find('=');
-    if (e == std::string::npos || e == 0) return Usage("--depends-on takes PROPERTY=[SYSTEM|]VALUE");
+    if (e == std::string::npos || e == 0) {
+      return UsageError(*args.app, "--depends-on takes PROPERTY=[SYSTEM|]VALUE, not '" + value + "'");
+    }
     crosswalk::term::DependsOnValue d;
     d.property = value.substr(0, e);
     std::string rest = value.substr(e + 1);
@@ -315,20 +205,20 @@ int RunTranslate(const Args& args) {
   int rc = 0;
   auto store = OpenReadOnly(args, "translate", &rc);
   if (!store) return rc;
-  auto r = store->TranslateAll(args.Get("--map"), args.positional[0], args.positional[1], o);
+  auto r = store->TranslateAll(args.map, args.system, args.code, o);
   if (!r.ok()) return Fail("translate", r.status());
   if (r->empty()) {
     // The plain answer names an explicit unmatched/disjoint.
     std::string why;
     if (!o.reverse) {
-      auto t = store->Translate(args.Get("--map"), args.positional[0], args.positional[1], o.target_system);
+      auto t = store->Translate(args.map, args.system, args.code, o.target_system);
       if (t.ok() && !t->equivalence.empty()) why = " (map says " + std::string(t->equivalence) + ")";
     }
-    std::fprintf(stderr, "crosswalk term translate: no mapping for code '%s' of %s%s\n", args.positional[1].c_str(),
-                 args.positional[0].c_str(), why.c_str());
+    std::fprintf(stderr, "crosswalk term translate: no mapping for code '%s' of %s%s\n", args.code.c_str(),
+                 args.system.c_str(), why.c_str());
     return 1;
   }
-  size_t n = args.Has("--all") ? r->size() : 1;
+  size_t n = args.all ? r->size() : 1;
   for (size_t i = 0; i < n; ++i) {
     const auto& m = (*r)[i];
     if (i > 0) std::printf("\n");
@@ -349,16 +239,10 @@ int RunTranslate(const Args& args) {
 }
 
 int RunExpand(const Args& args) {
-  if (int rc = CheckFlags(args, {})) return rc;
-  if (args.positional.size() != 1) return Usage("expand needs VALUESET");
-  crosswalk::term::ExpandOptions o;
-  std::string offset = args.Get("--offset"), count = args.Get("--count");
-  if (!offset.empty() && !ParseCount(offset, &o.offset)) return Usage("--offset takes a number");
-  if (!count.empty() && !ParseCount(count, &o.count)) return Usage("--count takes a number");
   int rc = 0;
   auto store = OpenReadOnly(args, "expand", &rc);
   if (!store) return rc;
-  auto r = store->Expand(args.positional[0], o);
+  auto r = store->Expand(args.valueset, args.expand);
   if (!r.ok()) return Fail("expand", r.status());
   std::printf("total: %llu\n", static_cast<unsigned long long>(r->total));
   for (const auto& item : r->items) {
@@ -368,20 +252,16 @@ int RunExpand(const Args& args) {
 }
 
 int RunSubsumes(const Args& args) {
-  if (int rc = CheckFlags(args, {})) return rc;
-  if (args.positional.size() != 3) return Usage("subsumes needs SYSTEM CODE_A CODE_B");
   int rc = 0;
   auto store = OpenReadOnly(args, "subsumes", &rc);
   if (!store) return rc;
-  auto r = store->Subsumes(args.positional[0], args.positional[1], args.positional[2], args.Get("--version"));
+  auto r = store->Subsumes(args.system, args.code, args.code_b, args.version);
   if (!r.ok()) return Fail("subsumes", r.status());
   std::printf("%s\n", std::string(crosswalk::term::SubsumptionName(*r)).c_str());
   return 0;
 }
 
 int RunStats(const Args& args) {
-  if (int rc = CheckFlags(args, {"--list", "--memory"})) return rc;
-  if (!args.positional.empty()) return Usage("stats takes no arguments");
   int rc = 0;
   auto store = OpenReadOnly(args, "stats", &rc);
   if (!store) return rc;
@@ -394,12 +274,12 @@ int RunStats(const Args& args) {
   std::printf("concept maps: %llu (%llu versions, %llu elements)\n",
               static_cast<unsigned long long>(st.concept_maps), static_cast<unsigned long long>(st.concept_map_versions),
               static_cast<unsigned long long>(st.map_elements));
-  if (args.Has("--memory")) {  // varies with what RocksDB has loaded, so not part of the default output
+  if (args.memory) {  // varies with what RocksDB has loaded, so not part of the default output
     std::printf("memory: store %llu bytes (index, filters, block cache), cache %llu bytes in %llu answers\n",
                 static_cast<unsigned long long>(st.store_memory_bytes),
                 static_cast<unsigned long long>(st.cache_bytes), static_cast<unsigned long long>(st.cache_entries));
   }
-  if (args.Has("--list")) {
+  if (args.list) {
     auto list = store->List();
     if (!list.ok()) return Fail("stats", list.status());
     for (const auto& info : *list) {
@@ -411,27 +291,123 @@ int RunStats(const Args& args) {
 }
 
 int RunTerm(const std::vector<std::string>& argv) {
-  if (argv.empty() || argv[0] == "--help" || argv[0] == "-h") {
-    std::fputs(kUsage, argv.empty() ? stderr : stdout);
-    return argv.empty() ? 2 : 0;
-  }
-  const std::string& sub = argv[0];
+  namespace cli = crosswalk::cli;
   Args args;
-  std::string error;
-  if (!Parse(argv, 1, &args, &error)) return Usage(error);
-  if (args.Has("--help") || args.Has("-h")) {
-    std::fputs(kUsage, stdout);
-    return 0;
-  }
-  if (args.db.empty()) return Usage(fmt::format("{} needs --db DIR", sub));
-  if (sub == "import") return RunImport(args);
-  if (sub == "lookup") return RunLookup(args);
-  if (sub == "validate") return RunValidate(args);
-  if (sub == "translate") return RunTranslate(args);
-  if (sub == "stats") return RunStats(args);
-  if (sub == "expand") return RunExpand(args);
-  if (sub == "subsumes") return RunSubsumes(args);
-  return Usage(fmt::format("unknown subcommand '{}'", sub));
+  auto app = cli::MakeApp(
+      "crosswalk term", "SUBCOMMAND --db DIR ...", "",
+      "SYSTEM may be empty (\"\") for validate --valueset: any system of the value set.\n"
+      "FILE: FHIR R4 JSON (CodeSystem, ValueSet, ConceptMap, or a Bundle of them), NDJSON (.ndjson), or a CSV\n"
+      "crosswalk table (.csv) with columns source_system,source_code,target_system,target_code[,target_display,\n"
+      "equivalence,map_url,map_version,source_display]; --column renames, e.g. --column source_code=LocalCode.\n");
+  app->require_subcommand(1);
+  auto db = [&](CLI::App* sub) {
+    sub->add_option("--db", args.db, "the terminology store (a RocksDB folder)")->required()->type_name("DIR");
+  };
+
+  CLI::App* import = cli::AddSubcommand(
+      *app, "import",
+      "--db DIR [--column CANONICAL=HEADER]... [--header-rows N] [--map-url URL]\n"
+      "[--map-version V] [--keep-current | --make-current] FILE...",
+      "Imports FHIR R4 CodeSystem, ValueSet and ConceptMap resources and CSV crosswalk tables into the store\n"
+      "(created when missing); an import that fails leaves the store as it was.",
+      "FILE: FHIR R4 JSON (CodeSystem, ValueSet, ConceptMap, or a Bundle of them), NDJSON (.ndjson), or a CSV\n"
+      "crosswalk table (.csv) with columns source_system,source_code,target_system,target_code[,target_display,\n"
+      "equivalence,map_url,map_version,source_display]; --column renames, e.g. --column source_code=LocalCode.\n");
+  db(import);
+  import->add_option("--column", args.columns, "read the canonical CSV column CANONICAL from the column HEADER (repeatable)")
+      ->type_name("CANONICAL=HEADER")
+      ->allow_extra_args(false);
+  import->add_option("--header-rows", args.import.csv_header_rows, "header rows of a CSV table; the last names the columns (default 1)")
+      ->type_name("N")
+      ->check(cli::Number(1, 8));
+  import->add_option("--map-url", args.import.csv_map_url, "the ConceptMap URL of CSV rows that have no map_url column")
+      ->type_name("URL");
+  import->add_option("--map-version", args.import.csv_map_version, "its version")->type_name("V");
+  auto* keep = import->add_flag("--keep-current", args.keep_current,
+                                "keep the current version of a URL that had one before the import");
+  auto* make = import->add_flag("--make-current", args.make_current,
+                                "make each imported version current, even if lower (default: the highest)");
+  keep->excludes(make);
+  import->add_option("FILE", args.files, "")->required()->type_name("FILE...");
+
+  CLI::App* lookup = cli::AddSubcommand(*app, "lookup", "--db DIR [--version V] SYSTEM CODE",
+                                        "Prints a code's display, status, designations and properties.");
+  db(lookup);
+  lookup->add_option("--version", args.version, "the code system's version (default: the current one)")
+      ->type_name("V");
+  lookup->add_option("SYSTEM", args.system, "")->required();
+  lookup->add_option("CODE", args.code, "")->required();
+
+  CLI::App* validate = cli::AddSubcommand(
+      *app, "validate", "--db DIR SYSTEM CODE [--valueset URL[|VERSION]] [--display TEXT]",
+      "Says whether a code is valid in its code system, or a member of a value set (exit 1 when not).",
+      "SYSTEM may be empty (\"\") with --valueset: any system of the value set.\n");
+  db(validate);
+  validate->add_option("--valueset", args.valueset, "validate membership of this value set")
+      ->type_name("URL[|VERSION]");
+  validate->add_option("--display", args.display, "also check that the code's display is this text")
+      ->type_name("TEXT");
+  validate->add_option("SYSTEM", args.system, "")->required();
+  validate->add_option("CODE", args.code, "")->required();
+
+  CLI::App* translate = cli::AddSubcommand(
+      *app, "translate",
+      "--db DIR [--map URL[|VERSION]] SYSTEM CODE [--target SYSTEM] [--all] [--reverse]\n"
+      "[--equivalence LIST] [--depends-on PROPERTY=[SYSTEM|]VALUE]...",
+      "Translates a code through the store's concept maps (exit 1 when there is no mapping).");
+  db(translate);
+  translate->add_option("--map", args.map, "only this concept map (default: every map from SYSTEM)")
+      ->type_name("URL[|VERSION]");
+  translate->add_option("--target", args.target, "only mappings to this code system")->type_name("SYSTEM");
+  translate->add_flag("--all", args.all, "print every mapping, not only the best one");
+  translate->add_flag("--reverse", args.reverse, "translate from the maps' targets to their sources");
+  translate->add_option("--equivalence", args.equivalence,
+                        "only mappings of these equivalences, comma-separated: equal, equivalent, wider,\n"
+                        "subsumes, narrower, specializes, inexact, relatedto, unmapped")
+      ->type_name("LIST");
+  translate->add_option("--depends-on", args.depends_on,
+                        "a dependsOn value the mapping may require (repeatable)")
+      ->type_name("PROPERTY=[SYSTEM|]VALUE")
+      ->allow_extra_args(false);
+  translate->add_option("SYSTEM", args.system, "")->required();
+  translate->add_option("CODE", args.code, "")->required();
+
+  CLI::App* expand = cli::AddSubcommand(*app, "expand", "--db DIR VALUESET[|VERSION] [--offset N] [--count N]",
+                                        "Prints the members of a value set, one per line (system, code, display).");
+  db(expand);
+  expand->add_option("--offset", args.expand.offset, "members to skip (default 0)")
+      ->type_name("N")
+      ->check(cli::Number(0, UINT64_MAX));
+  expand->add_option("--count", args.expand.count, "most members printed (default 1000)")
+      ->type_name("N")
+      ->check(cli::Number(0, UINT64_MAX));
+  expand->add_option("VALUESET", args.valueset, "")->required()->type_name("VALUESET[|VERSION]");
+
+  CLI::App* subsumes = cli::AddSubcommand(*app, "subsumes", "--db DIR [--version V] SYSTEM CODE_A CODE_B",
+                                          "Prints how CODE_A relates to CODE_B in the code system's hierarchy.");
+  db(subsumes);
+  subsumes->add_option("--version", args.version, "the code system's version (default: the current one)")
+      ->type_name("V");
+  subsumes->add_option("SYSTEM", args.system, "")->required();
+  subsumes->add_option("CODE_A", args.code, "")->required();
+  subsumes->add_option("CODE_B", args.code_b, "")->required();
+
+  CLI::App* stats = cli::AddSubcommand(*app, "stats", "--db DIR [--list] [--memory]",
+                                       "Prints what the store holds.");
+  db(stats);
+  stats->add_flag("--list", args.list, "also list every resource: kind, URL, version, entries, current");
+  stats->add_flag("--memory", args.memory, "also print the memory the store and its cache use");
+
+  if (int rc = cli::Parse(*app, argv); rc != cli::kParsed) return rc;
+  const CLI::App* sub = app->get_subcommands().front();
+  args.app = sub;
+  if (sub == import) return RunImport(args);
+  if (sub == lookup) return RunLookup(args);
+  if (sub == validate) return RunValidate(args);
+  if (sub == translate) return RunTranslate(args);
+  if (sub == expand) return RunExpand(args);
+  if (sub == subsumes) return RunSubsumes(args);
+  return RunStats(args);
 }
 
 }  // namespace

@@ -27,29 +27,13 @@
 #include "hl7v2/framing.h"
 #include "json/json_reader.h"
 #include "json_diff.h"
+#include "options.h"
 #include "safe_text.h"
 #include "value/arena.h"
 
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr const char* kUsage =
-    "usage: crosswalk test [MAP.cw... | --program P.cwb] [-I DIR]... [--term DIR] [--update] [--junit FILE]\n"
-    "                      [--now INSTANT] [--zone ZONE] [--var K=V]... [--map NAME] CASES...\n"
-    "  Runs golden test cases against maps. A case is an input NAME.hl7 (one HL7 v2 message) or NAME.json\n"
-    "  with NAME.expected.json, NAME.expected.hl7 or NAME.rejected beside it (and optionally NAME.warnings).\n"
-    "  CASES are case files or folders (searched recursively).\n"
-    "  MAP.cw          maps to compile into the program under test (default: the .cw files directly\n"
-    "                  inside each CASES folder)\n"
-    "  --program FILE  test a compiled program instead\n"
-    "  -I DIR          also look for imported modules in DIR (repeatable)\n"
-    "  --allow-undeclared-z   no warning for Z-segments read without a `segment` declaration\n"
-    "  --term DIR      the terminology store\n"
-    "  --update        rewrite the expectations from the current outputs (review the diff)\n"
-    "  --junit FILE    also write a JUnit XML report\n"
-    "  --now, --zone, --var, --map   as for `crosswalk run`\n"
-    "  Exit status: 0 when every case passed, 1 when one failed or the maps do not compile, 2 on a usage error.\n";
 
 // Most differences printed per case.
 constexpr size_t kMaxDifferencesShown = 20;
@@ -361,61 +345,54 @@ bool WriteJunit(const std::string& path, const std::vector<CaseResult>& results)
 }
 
 int RunTest(const std::vector<std::string>& args) {
-  std::vector<std::string> maps, cases;
+  namespace cli = crosswalk::cli;
+  std::vector<std::string> maps, cases, arguments, vars;
   std::string program_path, term_dir, junit;
-  bool update = false;
+  bool update = false, allow_undeclared_z = false;
   crosswalk::compiler::CompileOptions copts;
   crosswalk::RunOptions options;
   options.pretty = true;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&](std::string* v) {
-      if (i + 1 >= args.size()) return false;
-      *v = args[++i];
-      return true;
-    };
-    std::string v;
-    if (a == "--help" || a == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (a == "-I" && value(&v)) {
-      copts.include_dirs.push_back(v);
-    } else if (a.rfind("-I", 0) == 0 && a.size() > 2) {
-      copts.include_dirs.push_back(a.substr(2));
-    } else if (a == "--program" && value(&program_path)) {
-    } else if (a == "--term" && value(&term_dir)) {
-    } else if (a == "--junit" && value(&junit)) {
-    } else if (a == "--allow-undeclared-z") {
-      copts.warn_undeclared_z_segments = false;
-    } else if (a == "--update") {
-      update = true;
-    } else if (a == "--now" && value(&options.now)) {
-    } else if (a == "--zone" && value(&options.default_zone)) {
-    } else if (a == "--map" && value(&options.map_name)) {
-    } else if (a == "--var" && value(&v)) {
-      size_t eq = v.find('=');
-      if (eq == std::string::npos || eq == 0) {
-        std::fprintf(stderr, "crosswalk test: --var takes NAME=VALUE\n");
-        return 2;
-      }
-      options.variables.emplace_back(v.substr(0, eq), v.substr(eq + 1));
-    } else if (!a.empty() && a[0] == '-') {
-      crosswalk::cli::PrintSafe(stderr, "crosswalk test: unknown or incomplete option '" + a + "'");
-      std::fputs(kUsage, stderr);
-      return 2;
-    } else if (EndsWith(a, ".cw")) {
-      maps.push_back(a);
-    } else {
-      cases.push_back(a);
-    }
+  auto app = cli::MakeApp(
+      "crosswalk test",
+      "[MAP.cw... | --program P.cwb] [-I DIR]... [--term DIR] [--update] [--junit FILE]\n"
+      "[--now INSTANT] [--zone ZONE] [--var K=V]... [--map NAME] CASES...",
+      "Runs golden test cases against maps. A case is an input NAME.hl7 (one HL7 v2 message) or NAME.json\n"
+      "with NAME.expected.json, NAME.expected.hl7 or NAME.rejected beside it (and optionally NAME.warnings).\n"
+      "CASES are case files or folders (searched recursively).",
+      "  Exit status: 0 when every case passed, 1 when one failed or the maps do not compile, 2 on a usage error.\n");
+  app->add_option("ARGS", arguments,
+                  "the maps to compile into the program under test (default: the .cw files\n"
+                  "directly inside each CASES folder), and the case files or folders")
+      ->type_name("MAP.cw... CASES...");
+  app->add_option("--program", program_path, "test a compiled program instead")->type_name("FILE");
+  app->add_option("-I", copts.include_dirs, "also look for imported modules in DIR (repeatable)")
+      ->type_name("DIR")
+      ->allow_extra_args(false);
+  app->add_flag("--allow-undeclared-z", allow_undeclared_z,
+                "no warning for Z-segments read without a `segment` declaration");
+  app->add_option("--term", term_dir, "the terminology store")->type_name("DIR");
+  app->add_flag("--update", update, "rewrite the expectations from the current outputs (review the diff)");
+  app->add_option("--junit", junit, "also write a JUnit XML report")->type_name("FILE");
+  app->add_option("--now", options.now, "the run's timestamp returned by now(), as for `crosswalk run`")
+      ->type_name("INSTANT");
+  app->add_option("--zone", options.default_zone, "zone for HL7 times that carry none, as for `crosswalk run`")
+      ->type_name("ZONE");
+  app->add_option("--var", vars, "a host variable returned by var(\"K\") (repeatable), as for `crosswalk run`")
+      ->type_name("K=V")
+      ->allow_extra_args(false)
+      ->check(cli::NameValue());
+  app->add_option("--map", options.map_name, "run this map on every case instead of choosing by message type")
+      ->type_name("NAME");
+  if (int rc = cli::Parse(*app, args); rc != cli::kParsed) return rc;
+  if (allow_undeclared_z) copts.warn_undeclared_z_segments = false;
+  for (const auto& v : vars) {
+    size_t eq = v.find('=');
+    options.variables.emplace_back(v.substr(0, eq), v.substr(eq + 1));
   }
-  if (cases.empty()) {
-    std::fputs(kUsage, stderr);
-    return 2;
-  }
+  for (auto& a : arguments) (EndsWith(a, ".cw") ? maps : cases).push_back(std::move(a));
+  if (cases.empty()) return cli::UsageError(*app, "no CASES given");
   if (!program_path.empty() && !maps.empty()) {
-    std::fprintf(stderr, "crosswalk test: give either MAP.cw files or --program, not both\n");
-    return 2;
+    return cli::UsageError(*app, "give either MAP.cw files or --program, not both");
   }
 
   // The cases, and the maps of each CASES folder when no program was named.
@@ -452,8 +429,7 @@ int RunTest(const std::vector<std::string>& args) {
     std::sort(folder_maps.begin(), folder_maps.end());
     maps = folder_maps;
     if (maps.empty()) {
-      std::fprintf(stderr, "crosswalk test: no maps: give MAP.cw files or --program (no .cw file in the folders)\n");
-      return 2;
+      return cli::UsageError(*app, "no maps: give MAP.cw files or --program (no .cw file in the folders)");
     }
   }
 
@@ -479,6 +455,9 @@ int RunTest(const std::vector<std::string>& args) {
   }
   crosswalk::cli::LoadedProgram loaded;
   if (!crosswalk::cli::LoadProgram("test", bytes, term_dir, "", &loaded)) return 1;
+  if (std::string why = cli::MissingMap(*loaded.program, options.map_name); !why.empty()) {
+    return cli::UsageError(*app, why);
+  }
 
   crosswalk::RunContext ctx(*loaded.runtime);
   Tester tester(*loaded.program, ctx, options, update);

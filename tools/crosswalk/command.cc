@@ -41,4 +41,12 @@ bool LoadProgram(std::string_view cmd, std::string_view bytes, const std::string
   return true;
 }
 
+std::string MissingMap(const Program& program, const std::string& name) {
+  if (name.empty()) return {};
+  for (const auto& m : program.maps()) {
+    if (m.name == name) return {};
+  }
+  return "--map: the program has no map named '" + name + "'";
+}
+
 }  // namespace crosswalk::cli

@@ -39,6 +39,11 @@ struct LoadedProgram {
 bool LoadProgram(std::string_view cmd, std::string_view bytes, const std::string& term_dir, const std::string& source,
                  LoadedProgram* out);
 
+// "" when `name` is empty or names a map of `program`; else why not, as a usage error says it
+// ("--map: the program has no map named 'X'"). run, test and serve refuse such a --map once, before any
+// message runs.
+std::string MissingMap(const Program& program, const std::string& name);
+
 }  // namespace crosswalk::cli
 
 #define CW_REGISTER_COMMAND(id, name, usage, fn) \

@@ -7,7 +7,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 pkgs=(build-essential cmake ninja-build ccache pkg-config
       antlr4 libantlr4-runtime-dev
-      librocksdb-dev nlohmann-json3-dev libfmt-dev libcurl4-openssl-dev libssl-dev libre2-dev
+      librocksdb-dev nlohmann-json3-dev libfmt-dev libcurl4-openssl-dev libssl-dev libre2-dev libcli11-dev
       googletest libgtest-dev libgmock-dev libbenchmark-dev
       python3)
 if [ "${1:-}" = "fuzz" ]; then

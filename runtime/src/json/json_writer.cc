@@ -403,4 +403,32 @@ std::vector<std::string_view> QuoteConstants(const std::vector<std::string_view>
   return out;
 }
 
+std::string_view ToString(const ValueEnv& env, const Value& v) {
+  switch (v.kind) {
+    case ValueKind::kAbsent:
+    case ValueKind::kNull: return {};
+    case ValueKind::kBool: return v.b ? std::string_view("true") : std::string_view("false");
+    case ValueKind::kInt:
+    case ValueKind::kDecimal: {
+      char buf[kMaxNumberChars];
+      size_t n = FormatNumber(v, buf);
+      return env.arena->Copy(std::string_view(buf, n));
+    }
+    case ValueKind::kString: return v.string();
+    case ValueKind::kV2: {
+      Value d = Deref(env, v);
+      return d.kind == ValueKind::kString ? d.string() : std::string_view();
+    }
+    case ValueKind::kArray:
+    case ValueKind::kObject: {
+      thread_local std::string buf;
+      buf.clear();
+      if (!WriteJson(env, v, &buf).ok()) return {};
+      return env.arena->Copy(buf);
+    }
+    case ValueKind::kGroup: return {};
+  }
+  return {};
+}
+
 }  // namespace crosswalk::vm

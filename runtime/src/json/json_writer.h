@@ -66,4 +66,10 @@ Status WriteJson(const ValueEnv& env, const Value& v, std::string* out, const Js
 // Appends `s` as a JSON string literal (quotes included).
 void AppendJsonString(std::string_view s, std::string* out);
 
+// String form used by string building and output of scalars: strings as they are, integers and decimals
+// as written (1.50 stays "1.50"), true/false, kV2 decoded. Absent and null give "". Arrays and objects
+// give their compact JSON. Returns a view valid for the run. (Here rather than in value/: it writes JSON,
+// and value/ does not depend on json/.)
+std::string_view ToString(const ValueEnv& env, const Value& v);
+
 }  // namespace crosswalk::vm

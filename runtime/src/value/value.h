@@ -256,11 +256,6 @@ Value Deref(const ValueEnv& env, const Value& v);
 // true otherwise (0 is true: it is a present value).
 bool Truthy(const ValueEnv& env, const Value& v);
 
-// String form used by string building and output of scalars: strings as they are, integers and decimals
-// as written (1.50 stays "1.50"), true/false, kV2 decoded. Absent and null give "". Arrays and objects
-// give their compact JSON. Returns a view valid for the run.
-std::string_view ToString(const ValueEnv& env, const Value& v);
-
 // Equality for `==` and `match`: numbers by value (1 == 1.0), strings bytewise, kV2 by its decoded
 // string, arrays/objects deeply (objects by key, in any order; a member that is absent or null counts as
 // missing). Absent equals only absent and null.

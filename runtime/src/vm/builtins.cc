@@ -5,6 +5,7 @@
 
 #include "common/cpu_clock.h"
 #include "hl7v2/message.h"
+#include "json/json_writer.h"
 #include "value/arena.h"
 #include "vm/builtins_impl.h"
 #include "vm/hash.h"

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "json/json_writer.h"
+
 namespace crosswalk::vm {
 namespace {
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "hl7v2/message.h"
+#include "json/json_writer.h"
 #include "value/arena.h"
 #include "vm/hash.h"
 

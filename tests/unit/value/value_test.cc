@@ -5,6 +5,7 @@
 #include <string>
 
 #include "hl7v2/message.h"
+#include "json/json_writer.h"
 #include "value/arena.h"
 
 namespace crosswalk::vm {
