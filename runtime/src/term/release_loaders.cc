@@ -478,12 +478,12 @@ Status LoadIcd10CmOrder(const std::string& path, std::vector<Resource>* out) {
       }
     }
   }
-  std::string base = BaseName(path);
-  std::string version;
-  for (char ch : base) {
-    if (ch >= '0' && ch <= '9') version.push_back(ch);
-  }
-  Resource r = NewCodeSystem(kIcd10CmUrl, version.size() == 4 ? version : "", "ICD10CM", "ICD-10-CM", path);
+  // The fiscal year from the name: icd10cm_order_2024.txt -> "2024" (else no version).
+  std::string stem = BaseName(path);
+  stem = stem.substr(0, stem.rfind('.'));
+  std::string version = stem.substr(stem.rfind('_') + 1);
+  bool year = version.size() == 4 && std::all_of(version.begin(), version.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+  Resource r = NewCodeSystem(kIcd10CmUrl, year ? version : "", "ICD10CM", "ICD-10-CM", path);
   r.concepts = std::move(concepts);
   out->push_back(std::move(r));
   return Status::Ok();
