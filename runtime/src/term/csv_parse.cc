@@ -353,4 +353,16 @@ Status ParseCsvText(std::string_view text, const std::string& path, const Import
   return Status::Ok();
 }
 
+Status CsvNextRecord(std::string_view text, size_t* pos, uint64_t* line, const std::string& path,
+                     std::vector<std::string>* fields, uint64_t* record_line, bool* got) {
+  Record rec;
+  rec.fields = std::move(*fields);
+  CW_RETURN_IF_ERROR(NextRecord(text, pos, line, path, &rec, got));
+  *fields = std::move(rec.fields);
+  *record_line = rec.line;
+  return Status::Ok();
+}
+
+size_t CsvInvalidUtf8At(std::string_view text) { return InvalidUtf8At(text); }
+
 }  // namespace crosswalk::term

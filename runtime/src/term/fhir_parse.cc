@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "term/import_sink.h"
 #include "term/model.h"
 
 namespace crosswalk::term {
@@ -343,6 +344,31 @@ struct Streamed {
   std::vector<std::pair<std::string, std::string>> child_edges;
   bool entries = false;  // the root Bundle's entries are in `resources`
   std::vector<Resource> resources;
+  // Direct mode (a sink is given and url, version and caseSensitive precede `concept`): each converted
+  // concept goes to the sink under `owner` at once, so only the codes seen stay in memory.
+  ImportSink* sink = nullptr;
+  bool direct = false;
+  uint32_t owner = 0;
+  std::string url, version;
+  bool case_sensitive = true;
+  bool hierarchy = false;
+  uint64_t count = 0;
+  std::set<std::string> folded;  // caseSensitive false: folded codes seen
+  bool reparse = false;  // the document contradicted an assumption of direct mode (see ParseCodeSystem)
+  std::function<void()> tick;  // progress, called every few thousand concepts
+
+  // Writes the concepts converted so far to the sink.
+  Status Drain(const Ctx& ctx) {
+    for (const auto& rec : concept_recs) {
+      if (!case_sensitive && !folded.insert(FoldCase(rec.code)).second) {
+        return ctx.Error("/concept", "two codes differ only in case in a code system with caseSensitive false");
+      }
+      CW_RETURN_IF_ERROR(EmitConcept(sink, owner, url, version, case_sensitive, rec, &hierarchy));
+      if ((++count & 8191) == 0 && tick) tick();
+    }
+    concept_recs.clear();
+    return Status::Ok();
+  }
 };
 
 Status ParseCommon(const Ctx& ctx, const json& r, const std::string& ptr, Resource* res) {
@@ -380,6 +406,29 @@ Status ParseCodeSystem(const Ctx& ctx, const json& r, const std::string& ptr, Re
     // Objects were converted while parsing (and replaced by null); anything else left is an error.
     for (size_t i = 0; concepts != nullptr && i < concepts->size(); ++i) {
       if (!(*concepts)[i].is_null()) CW_RETURN_IF_ERROR(RequireObject(ctx, (*concepts)[i], fmt::format("{}/concept/{}", ptr, i)));
+    }
+    if (streamed->direct) {
+      if (res->url != streamed->url || res->version != streamed->version ||
+          res->case_sensitive != streamed->case_sensitive) {
+        // caseSensitive came after the concepts (keys were written unfolded): the caller parses again.
+        streamed->reparse = true;
+        return Status::Ok();
+      }
+      res->owner = streamed->owner;
+      res->streamed_concepts = streamed->count;
+      auto key = [&](const std::string& code) { return res->case_sensitive ? code : FoldCase(code); };
+      for (auto& [child, parent] : streamed->child_edges) {
+        if (streamed->seen.count(child) == 0) continue;  // a child outside this resource (fragment)
+        std::string k = key(child);
+        // The sink unites this with the child's own parents record.
+        CW_RETURN_IF_ERROR(streamed->sink->Put(res->owner, ParentsKey(res->url, res->version, k), EncodeParents({parent})));
+        std::string d = ChildPrefix(res->url, res->version, key(parent));
+        d.append(k);
+        CW_RETURN_IF_ERROR(streamed->sink->Put(res->owner, d, ""));
+        streamed->hierarchy = true;
+      }
+      res->streamed_hierarchy = streamed->hierarchy;
+      return Status::Ok();
     }
     res->concepts = std::move(streamed->concept_recs);
     child_edges = std::move(streamed->child_edges);
@@ -677,8 +726,16 @@ std::string QuotedKeyword(std::string_view v) {
   return plain ? fmt::format(" '{}'", v) : std::string();
 }
 
-Status ParseFhirJsonText(std::string_view text, const std::string& origin, uint64_t line,
-                         bool container_only, std::vector<Resource>* out) {
+namespace {
+
+// The JSON document parser behind ParseFhirJsonText and the file reader. `parse` runs the SAX parse over
+// the input into the builder; `line_col` turns a 0-based byte offset into (line, col) for messages. With a
+// sink (whole documents only), a CodeSystem's top-level concepts go to it as they close (direct mode,
+// see Streamed); *reparse is set when the document must be parsed again without a sink.
+Status ParseFhirJson(const std::function<bool(DomBuilder*)>& parse,
+                     const std::function<std::pair<uint64_t, uint64_t>(size_t)>& line_col, const std::string& origin,
+                     uint64_t line, bool container_only, ImportSink* sink, const std::function<void()>& tick,
+                     std::vector<Resource>* out, bool* reparse) {
   json doc;
   Ctx ctx(origin, line);
   // Streaming: the top-level concepts of a CodeSystem and the entries of a Bundle are converted as each
@@ -686,14 +743,29 @@ Status ParseFhirJsonText(std::string_view text, const std::string& origin, uint6
   // (about 10x the file). It applies when resourceType comes before the array (as FHIR JSON writes it);
   // otherwise the document is converted whole afterwards, with the same result.
   Streamed streamed;
+  streamed.sink = sink;
+  streamed.tick = tick;
   auto hook = [&](const json& root, const std::string& member, const json& element, size_t index) -> Result<bool> {
     auto rt = root.find("resourceType");
     if (rt == root.end() || !rt->is_string() || !element.is_object()) return false;
     if (member == "concept" && *rt == "CodeSystem") {
-      if (index == 0) streamed.concepts = true;
+      if (index == 0) {
+        streamed.concepts = true;
+        // Direct mode needs the keys' parts now: url, version and caseSensitive (when given) before `concept`.
+        auto url = root.find("url"), version = root.find("version"), cs = root.find("caseSensitive");
+        if (sink != nullptr && url != root.end() && url->is_string() &&
+            (version == root.end() || version->is_string()) && (cs == root.end() || cs->is_boolean())) {
+          streamed.direct = true;
+          streamed.owner = sink->NewOwner();
+          streamed.url = url->get<std::string>();
+          if (version != root.end()) streamed.version = version->get<std::string>();
+          if (cs != root.end()) streamed.case_sensitive = cs->get<bool>();
+        }
+      }
       if (!streamed.concepts) return false;
       CW_RETURN_IF_ERROR(ParseConcept(ctx, element, fmt::format("/concept/{}", index), "", &streamed.seen,
                                       &streamed.child_edges, &streamed.concept_recs));
+      if (streamed.direct) CW_RETURN_IF_ERROR(streamed.Drain(ctx));
       return true;
     }
     if (member == "entry" && *rt == "Bundle") {
@@ -709,7 +781,7 @@ Status ParseFhirJsonText(std::string_view text, const std::string& origin, uint6
     return false;
   };
   DomBuilder builder(&doc, hook);
-  if (!json::sax_parse(text.begin(), text.end(), &builder)) {
+  if (!parse(&builder)) {
     switch (builder.failure()) {
       case DomBuilder::Failure::kElement:
         return ParseError(std::string(builder.element_status().message()));
@@ -721,77 +793,163 @@ Status ParseFhirJsonText(std::string_view text, const std::string& origin, uint6
       default:
         break;
     }
-    // Byte offset -> line:col within the text (NDJSON: the line is the file's line).
-    size_t byte = std::min(builder.byte(), text.size());
-    uint64_t l = line > 0 ? line : 1, col = 1;
-    if (line == 0) {
-      for (size_t i = 0; i < byte; ++i) {
-        if (text[i] == '\n') {
-          ++l;
-          col = 1;
-        } else {
-          ++col;
-        }
-      }
-    } else {
-      col = byte + 1;
-    }
+    auto [l, col] = line_col(builder.byte());
     const char* what = builder.failure() == DomBuilder::Failure::kNumberRange
                            ? "number out of range (JSON numbers must fit a double)"
                            : "malformed JSON";
     return ParseError(fmt::format("{}:{}:{}: {}", origin, l, col, what));
   }
+  size_t before = out->size();
   Status s = ParseResource(ctx, doc, "", container_only, out, &streamed);
   if (!s.ok()) return ParseError(std::string(s.message()));
+  if (streamed.reparse) {
+    out->resize(before);
+    sink->Drop(streamed.owner);
+    *reparse = true;
+  }
   return Status::Ok();
 }
 
-Status ParseFile(const std::string& path, const ImportOptions& options, std::vector<Resource>* out,
-                 const std::function<void(uint64_t, uint64_t)>& progress) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound(fmt::format("{}: cannot open file", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
+// (line, col) of a byte offset in text; for an NDJSON line (line > 0), col counts from the line's start.
+std::pair<uint64_t, uint64_t> TextLineCol(std::string_view text, uint64_t line, size_t byte) {
+  byte = std::min(byte, text.size());
+  if (line > 0) return {line, byte + 1};
+  uint64_t l = 1, col = 1;
+  for (size_t i = 0; i < byte; ++i) {
+    if (text[i] == '\n') {
+      ++l;
+      col = 1;
+    } else {
+      ++col;
+    }
+  }
+  return {l, col};
+}
+
+constexpr size_t kReadBuffer = 1 << 20;
+
+// Opens path with a large read buffer, past a UTF-8 BOM. *bom is its length (0 or 3).
+Status OpenInput(const std::string& path, std::ifstream* in, std::vector<char>* buffer, size_t* bom) {
+  buffer->resize(kReadBuffer);
+  in->rdbuf()->pubsetbuf(buffer->data(), static_cast<std::streamsize>(buffer->size()));
+  in->open(path, std::ios::binary);
+  if (!*in) return NotFound(fmt::format("{}: cannot open file", path));
+  char head[3] = {0, 0, 0};
+  in->read(head, 3);
+  *bom = in->gcount() == 3 && std::string_view(head, 3) == "\xEF\xBB\xBF" ? 3 : 0;
+  in->clear();
+  in->seekg(static_cast<std::streamoff>(*bom));
+  return Status::Ok();
+}
+
+uint64_t FileSize(std::ifstream& in) {
+  auto pos = in.tellg();
+  in.seekg(0, std::ios::end);
+  auto size = in.tellg();
+  in.seekg(pos);
+  return size < 0 ? 0 : static_cast<uint64_t>(size);
+}
+
+// A whole JSON document read in chunks from the file.
+Status ParseJsonFile(const std::string& path, ImportSink* sink, std::vector<Resource>* out,
+                     const std::function<void(uint64_t, uint64_t)>& progress) {
+  std::ifstream in;
+  std::vector<char> buffer;
+  size_t bom = 0;
+  CW_RETURN_IF_ERROR(OpenInput(path, &in, &buffer, &bom));
+  uint64_t total = FileSize(in);
+  auto line_col = [&](size_t byte) -> std::pair<uint64_t, uint64_t> {
+    // Read the file again up to the offset (only on an error).
+    std::ifstream again(path, std::ios::binary);
+    again.seekg(static_cast<std::streamoff>(bom));
+    uint64_t l = 1, col = 1;
+    char c;
+    for (size_t i = 0; i < byte && again.get(c); ++i) {
+      if (c == '\n') {
+        ++l;
+        col = 1;
+      } else {
+        ++col;
+      }
+    }
+    return {l, col};
+  };
+  auto tick = [&]() {
+    if (!progress) return;
+    auto pos = in.tellg();
+    if (pos >= 0) progress(static_cast<uint64_t>(pos), total);
+  };
+  auto parse = [&](DomBuilder* b) { return json::sax_parse(in, b); };
+  bool reparse = false;
+  CW_RETURN_IF_ERROR(ParseFhirJson(parse, line_col, path, 0, false, sink, tick, out, &reparse));
+  if (reparse) {
+    in.close();
+    in.clear();
+    CW_RETURN_IF_ERROR(OpenInput(path, &in, &buffer, &bom));
+    CW_RETURN_IF_ERROR(ParseFhirJson(parse, line_col, path, 0, false, nullptr, tick, out, &reparse));
+  }
   if (in.bad()) return IoError(fmt::format("{}: read error", path));
-  std::string text = std::move(ss).str();
-  // A UTF-8 BOM is not JSON; drop it.
-  std::string_view body = text;
-  if (body.substr(0, 3) == "\xEF\xBB\xBF") body.remove_prefix(3);
+  if (progress) progress(total, total);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ParseFhirJsonText(std::string_view text, const std::string& origin, uint64_t line,
+                         bool container_only, std::vector<Resource>* out) {
+  auto parse = [&](DomBuilder* b) { return json::sax_parse(text.begin(), text.end(), b); };
+  auto line_col = [&](size_t byte) { return TextLineCol(text, line, byte); };
+  bool reparse = false;
+  return ParseFhirJson(parse, line_col, origin, line, container_only, nullptr, nullptr, out, &reparse);
+}
+
+Status ParseFile(const std::string& path, const ImportOptions& options, ImportSink* sink, std::vector<Resource>* out,
+                 const std::function<void(uint64_t, uint64_t)>& progress) {
   auto ends_with = [&](std::string_view suffix) {
     return path.size() >= suffix.size() &&
            std::equal(suffix.rbegin(), suffix.rend(), path.rbegin(),
                       [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); });
   };
   if (ends_with(".csv")) {
+    // Crosswalk tables are small: read whole (the CSV reader checks UTF-8 over the whole text first).
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return NotFound(fmt::format("{}: cannot open file", path));
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (in.bad()) return IoError(fmt::format("{}: read error", path));
+    std::string text = std::move(ss).str();
+    std::string_view body = text;
+    if (body.substr(0, 3) == "\xEF\xBB\xBF") body.remove_prefix(3);
     Status s = ParseCsvText(body, path, options, out);
     if (progress) progress(text.size(), text.size());
     return s;
   }
   if (ends_with(".ndjson") || ends_with(".jsonl")) {
-    uint64_t line = 0;
-    size_t pos = 0;
-    uint64_t last_report = 0;
-    while (pos < body.size()) {
-      size_t nl = body.find('\n', pos);
-      if (nl == std::string_view::npos) nl = body.size();
-      std::string_view l = body.substr(pos, nl - pos);
+    std::ifstream in;
+    std::vector<char> buffer;
+    size_t bom = 0;
+    CW_RETURN_IF_ERROR(OpenInput(path, &in, &buffer, &bom));
+    uint64_t total = FileSize(in);
+    uint64_t line = 0, pos = bom, last_report = 0;
+    std::string l;
+    while (std::getline(in, l)) {
       ++line;
-      if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
-      if (l.find_first_not_of(" \t") != std::string_view::npos) {
-        CW_RETURN_IF_ERROR(ParseFhirJsonText(l, path, line, true, out));
+      pos += l.size() + 1;
+      std::string_view v = l;
+      if (!v.empty() && v.back() == '\r') v.remove_suffix(1);
+      if (v.find_first_not_of(" \t") != std::string_view::npos) {
+        CW_RETURN_IF_ERROR(ParseFhirJsonText(v, path, line, true, out));
       }
-      pos = nl + 1;
       if (progress && pos - last_report > (1 << 20)) {
         last_report = pos;
-        progress(pos, text.size());
+        progress(std::min(pos, total), total);
       }
     }
-    if (progress) progress(text.size(), text.size());
+    if (in.bad()) return IoError(fmt::format("{}: read error", path));
+    if (progress) progress(total, total);
     return Status::Ok();
   }
-  Status s = ParseFhirJsonText(body, path, 0, false, out);
-  if (progress) progress(text.size(), text.size());
-  return s;
+  return ParseJsonFile(path, sink, out, progress);
 }
 
 }  // namespace crosswalk::term

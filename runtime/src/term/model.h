@@ -21,6 +21,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "crosswalk/status.h"
@@ -99,13 +100,18 @@ struct Resource {
   // ConceptMap
   std::vector<MapElementRec> elements;
   std::vector<MapGroupRec> groups;
+  // Streamed import (ImportSink): the concepts were written to the sink as they were parsed, under this
+  // owner id (0: not streamed; `concepts` holds them).
+  uint32_t owner = 0;
+  uint64_t streamed_concepts = 0;
+  bool streamed_hierarchy = false;
 
   uint64_t entries() const {
     uint64_t rules = expansion.size();
     for (const auto* list : {&includes, &excludes}) {
       for (const auto& c : *list) rules += c.concepts.empty() ? 1 : c.concepts.size();
     }
-    return concepts.size() + rules + elements.size();
+    return concepts.size() + streamed_concepts + rules + elements.size();
   }
 };
 
@@ -197,9 +203,35 @@ inline constexpr size_t kMaxCsvHeaderRows = 8;
 
 // ---- parsers (fhir_parse.cc / csv_parse.cc) -----------------------------------------------------
 
-// Parses one file into resources (appends). kParseError / kInvalidArgument name the position.
-Status ParseFile(const std::string& path, const ImportOptions& options, std::vector<Resource>* out,
+class ImportSink;
+
+// Parses one file into resources (appends). kParseError / kInvalidArgument name the position. With a sink,
+// the top-level concepts of a CodeSystem document are written to it as they are parsed (Resource::owner)
+// instead of being held in memory; the file is read in chunks, never whole.
+Status ParseFile(const std::string& path, const ImportOptions& options, ImportSink* sink, std::vector<Resource>* out,
                  const std::function<void(uint64_t bytes_done, uint64_t bytes_total)>& progress);
+
+// Release formats (release_loaders.cc), recognised by file name and first line.
+enum class ReleaseFormat {
+  kNone,
+  kLoincTable,          // Loinc.csv (header starts with LOINC_NUM)
+  kLoincHierarchy,      // ComponentHierarchyBySystem.csv (PATH_TO_ROOT, SEQUENCE, IMMEDIATE_PARENT, CODE, CODE_TEXT)
+  kLoincPartLink,       // LoincPartLink_Primary.csv / _Supplementary.csv (LoincNumber, ..., PartNumber, ...)
+  kSnomedConcept,       // sct2_Concept_Snapshot*.txt
+  kSnomedDescription,   // sct2_Description_Snapshot*.txt
+  kSnomedRelationship,  // sct2_Relationship_Snapshot*.txt
+  kSnomedLanguage,      // der2_cRefset_LanguageSnapshot*.txt
+  kIcd10CmOrder,        // icd10cm_order_*.txt
+};
+ReleaseFormat DetectReleaseFormat(const std::string& path);
+// Loads the release files of one import: the LOINC files make one CodeSystem, the RF2 files one, each
+// ICD-10-CM order file one.
+Status ParseReleaseFiles(const std::vector<std::pair<std::string, ReleaseFormat>>& files, std::vector<Resource>* out);
+
+// The CSV record reader of csv_parse.cc (RFC 4180), for the release loaders.
+Status CsvNextRecord(std::string_view text, size_t* pos, uint64_t* line, const std::string& path,
+                     std::vector<std::string>* fields, uint64_t* record_line, bool* got);
+size_t CsvInvalidUtf8At(std::string_view text);
 
 // Parses FHIR JSON text. `origin` is the file name; `line` > 0 for an NDJSON line.
 Status ParseFhirJsonText(std::string_view text, const std::string& origin, uint64_t line,

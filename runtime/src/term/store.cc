@@ -34,16 +34,23 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/iterator.h>
 #include <rocksdb/options.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
 #include "crosswalk/terminology.h"
+#include "term/import_sink.h"
 #include "term/model.h"
 
 namespace crosswalk::term {
 namespace {
 
 constexpr size_t kShards = 64;
+// An import buffers at most this many bytes of records before it sorts them into a run file (ImportSink).
+constexpr size_t kImportBufferBytes = 64u << 20;
+// Folder inside the store directory for an import's run and SST files (removed when the import ends; one
+// left by a killed import is removed by the next import).
+constexpr const char* kImportTmpDir = "import.tmp";
 constexpr int kMaxOtherMapDepth = 4;
 // Value sets importing value sets (compose.include.valueSet) at most this deep; deeper (or a cycle) is
 // kLimitExceeded.
@@ -259,6 +266,27 @@ class Store::Impl {
     wo.disableWAL = true;
     Status s = FromRocks(db->Write(wo, batch), "cannot write the terminology store");
     if (s.ok()) s = FromRocks(db->Flush(rocksdb::FlushOptions()), "cannot write the terminology store");
+    if (s.ok()) return s;
+    db.reset();
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Status reopen = rocksdb::DB::Open(db_options, dir, &raw);
+    if (reopen.ok()) {
+      db.reset(raw);
+      return s;
+    }
+    return Status(s.code(), fmt::format("{} (the store is unchanged on disk; this handle is closed)", s.message()));
+  }
+
+  // The import's write path: the merged SST files are ingested (IngestExternalFile, moved into the store)
+  // in one MANIFEST record, the commit point: a kill or a crash leaves the store as it was or fully
+  // written (files linked but not recorded are deleted as obsolete at the next open), and a write error
+  // fails before that record. Reads through this handle see the old version until the ingest returns.
+  Status CommitFiles(const std::vector<std::string>& files) {
+    CW_RETURN_IF_ERROR(RequireDb());
+    if (files.empty()) return Status::Ok();
+    rocksdb::IngestExternalFileOptions io;
+    io.move_files = true;
+    Status s = FromRocks(db->IngestExternalFile(files, io), "cannot write the terminology store");
     if (s.ok()) return s;
     db.reset();
     rocksdb::DB* raw = nullptr;
@@ -1504,7 +1532,15 @@ Result<std::vector<ResourceInfo>> Store::List() const {
 }
 
 Status Store::Import(const std::vector<std::string>& files, const ImportOptions& options, ImportReport* report) {
-  return impl_->Import(files, options, report);
+  Status s = impl_->Import(files, options, report);
+  // A write error of the sink (run or SST files) or of the commit: say that the store is as it was.
+  constexpr std::string_view kWrite = "cannot write the terminology store", kNothing = "; nothing was imported";
+  std::string_view m = s.message();
+  if (!s.ok() && m.substr(0, kWrite.size()) == kWrite &&
+      (m.size() < kNothing.size() || m.substr(m.size() - kNothing.size()) != kNothing)) {
+    return Status(s.code(), fmt::format("{}{}", m, kNothing));
+  }
+  return s;
 }
 
 Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOptions& options,
@@ -1516,10 +1552,26 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
   ImportReport& rep = report != nullptr ? *report : local_report;
   rep = ImportReport{};
 
-  // 1. Parse everything. Nothing is written unless every file is good.
+  // 1. Parse everything. Nothing is written unless every file is good. Records go through a bounded buffer
+  // into sorted runs on disk (ImportSink, in a folder inside the store directory); a CodeSystem document's
+  // concepts go there as they are parsed.
+  ImportSink sink(dir + "/" + kImportTmpDir, db_options, kImportBufferBytes);
   std::vector<Resource> parsed;
+  std::vector<std::pair<std::string, ReleaseFormat>> release;
   ImportProgress prog;
+  auto count = [&](size_t before) {
+    for (size_t i = before; i < parsed.size(); ++i) {
+      ++prog.resources;
+      prog.concepts += parsed[i].entries();
+    }
+    if (options.progress) options.progress(prog);
+  };
   for (const auto& file : files) {
+    ReleaseFormat format = DetectReleaseFormat(file);
+    if (format != ReleaseFormat::kNone) {
+      release.emplace_back(file, format);
+      continue;
+    }
     prog.file = file;
     size_t before = parsed.size();
     auto on_bytes = [&](uint64_t done, uint64_t total) {
@@ -1527,65 +1579,64 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
       prog.bytes_total = total;
       if (options.progress) options.progress(prog);
     };
-    CW_RETURN_IF_ERROR(ParseFile(file, options, &parsed, on_bytes));
-    for (size_t i = before; i < parsed.size(); ++i) {
-      ++prog.resources;
-      prog.concepts += parsed[i].entries();
-    }
+    CW_RETURN_IF_ERROR(ParseFile(file, options, &sink, &parsed, on_bytes));
+    count(before);
+  }
+  if (!release.empty()) {
+    prog.file = release.front().first;
+    prog.bytes_done = prog.bytes_total = 0;
     if (options.progress) options.progress(prog);
+    size_t before = parsed.size();
+    CW_RETURN_IF_ERROR(ParseReleaseFiles(release, &parsed));
+    count(before);
   }
 
-  // 2. A (kind, url, version) given twice: the last one wins.
+  // 2. A (kind, url, version) given twice: the last one wins (a streamed one's records are dropped).
   std::map<std::tuple<int, std::string, std::string>, size_t> last;
   for (size_t i = 0; i < parsed.size(); ++i) {
     last[{static_cast<int>(parsed[i].kind), parsed[i].url, parsed[i].version}] = i;
   }
+  for (size_t i = 0; i < parsed.size(); ++i) {
+    if (parsed[i].owner != 0 && last[{static_cast<int>(parsed[i].kind), parsed[i].url, parsed[i].version}] != i) {
+      sink.Drop(parsed[i].owner);
+    }
+  }
 
-  // 3. Build one write batch.
-  rocksdb::WriteBatch batch;
-  auto put = [&](const std::string& k, const std::string& v) {
-    ++rep.keys_written;
-    return FromRocks(batch.Put(k, v), "write batch");
-  };
+  // 3. Every record into the sink.
+  auto put = [&](const std::string& k, const std::string& v) { return sink.Put(0, k, v); };
   // (kind, url) -> versions imported now, for the current-version pointers.
   std::map<std::pair<int, std::string>, std::vector<std::string>> imported_versions;
+  std::vector<std::string> replaced_prefixes;  // compacted after the commit
   for (size_t i = 0; i < parsed.size(); ++i) {
-    const Resource& r = parsed[i];
+    Resource& r = parsed[i];
     if (last[{static_cast<int>(r.kind), r.url, r.version}] != i) continue;
     ImportReport::Item item{r.kind, r.url, r.version, r.entries(), false};
     std::string hkey = HeaderKey(r.kind, r.url, r.version);
     CW_ASSIGN_OR_RETURN(bool exists, Get(hkey, nullptr));
     item.replaced = exists;
     if (exists) {
-      // Remove every record of this version (the new one is written after, in the same batch).
-      std::vector<std::string> old;
+      // Remove every record of this version; the new version's records win over these deletions.
+      Status added;
       for (const auto& prefix : RecordPrefixes(r.kind, r.url, r.version)) {
         CW_RETURN_IF_ERROR(Scan(prefix, [&](std::string_view k, std::string_view) {
-          old.emplace_back(k);
-          return true;
+          added = sink.Delete(0, k);
+          ++rep.keys_deleted;
+          return added.ok();
         }));
+        CW_RETURN_IF_ERROR(added);
+        replaced_prefixes.push_back(prefix);
       }
-      for (const auto& k : old) CW_RETURN_IF_ERROR(FromRocks(batch.Delete(k), "write batch"));
-      rep.keys_deleted += old.size();
     }
     Header h{r.name, r.title, r.entries(), 0, ""};
     switch (r.kind) {
       case ResourceKind::kCodeSystem: {
         h.content = r.content;
         if (!r.case_sensitive) h.flags |= kHeaderCaseInsensitive;
-        auto key = [&](const std::string& code) { return r.case_sensitive ? code : FoldCase(code); };
+        bool hierarchy = r.streamed_hierarchy;
         for (const auto& c : r.concepts) {
-          std::string k = key(c.code);
-          CW_RETURN_IF_ERROR(put(ConceptKey(r.url, r.version, k), EncodeConcept(c)));
-          if (c.parents.empty()) continue;
-          h.flags |= kHeaderHasHierarchy;
-          CW_RETURN_IF_ERROR(put(ParentsKey(r.url, r.version, k), EncodeParents(c.parents)));
-          for (const auto& parent : c.parents) {
-            std::string d = ChildPrefix(r.url, r.version, key(parent));
-            d.append(k);
-            CW_RETURN_IF_ERROR(put(d, ""));
-          }
+          CW_RETURN_IF_ERROR(EmitConcept(&sink, 0, r.url, r.version, r.case_sensitive, c, &hierarchy));
         }
+        if (hierarchy) h.flags |= kHeaderHasHierarchy;
         break;
       }
       case ResourceKind::kValueSet:
@@ -1621,9 +1672,9 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
     CW_RETURN_IF_ERROR(put(hkey, EncodeHeader(h)));
     imported_versions[{static_cast<int>(r.kind), r.url}].push_back(r.version);
     rep.items.push_back(std::move(item));
-    // The batch holds this resource's records now; its parsed form can go (peak memory).
-    std::vector<ConceptRec>().swap(parsed[i].concepts);
-    std::vector<MapElementRec>().swap(parsed[i].elements);
+    // The sink holds this resource's records now; its parsed form can go (peak memory).
+    std::vector<ConceptRec>().swap(r.concepts);
+    std::vector<MapElementRec>().swap(r.elements);
   }
 
   // 4. Current-version pointers (ImportOptions::current).
@@ -1654,15 +1705,23 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
     CW_RETURN_IF_ERROR(put(PointerKey(kind, url), chosen));
   }
 
-  if (options.before_commit) CW_RETURN_IF_ERROR(options.before_commit());
-
-  // 5. One atomic commit (see Commit).
+  // 5. Merge the runs into sorted SST files, then one atomic commit (see CommitFiles).
   prog.file = {};
   prog.writing = true;
   if (options.progress) options.progress(prog);
-  Status committed = Commit(&batch);
-  if (!committed.ok()) {
-    return Status(committed.code(), fmt::format("{}; nothing was imported", committed.message()));
+  CW_ASSIGN_OR_RETURN(std::vector<std::string> sst_files, sink.Finish(nullptr));
+  rep.keys_written = sink.puts_written();
+  if (options.before_commit) CW_RETURN_IF_ERROR(options.before_commit());
+  CW_RETURN_IF_ERROR(CommitFiles(sst_files));
+  // A replaced version's old records are tombstones now: compact their ranges so the store does not keep
+  // both versions until a later compaction. The import is committed; a failure here only delays that.
+  for (const auto& prefix : replaced_prefixes) {
+    std::string upper = prefix;
+    upper.back() = static_cast<char>(static_cast<uint8_t>(upper.back()) + 1);  // prefixes end in '\0'
+    rocksdb::Slice begin(prefix), end(upper);
+    rocksdb::CompactRangeOptions co;
+    co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    (void)db->CompactRange(co, &begin, &end);
   }
   RetireCache();
   return LoadState();

@@ -1,0 +1,329 @@
+#include "term/import_sink.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <queue>
+#include <utility>
+
+#include <fmt/format.h>
+#include <rocksdb/env.h>
+#include <rocksdb/sst_file_writer.h>
+
+#include "term/model.h"
+
+namespace crosswalk::term {
+namespace {
+
+// Largest SST file Finish writes before starting the next one.
+constexpr uint64_t kSstFileBytes = 256ull << 20;
+constexpr size_t kIoBuffer = 1 << 20;
+
+Status Rocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::Ok();
+  return IoError(fmt::format("cannot write the terminology store: {}: {}", what, s.ToString()));
+}
+
+Status Errno(std::string_view what, const std::string& path) {
+  return IoError(fmt::format("cannot write the terminology store: {} '{}': {}", what, path, std::strerror(errno)));
+}
+
+void PutVarint(std::string* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+// Sequential reader of one run file (written by Spill).
+class RunReader {
+ public:
+  RunReader(std::string path) : path_(std::move(path)) {}
+  ~RunReader() {
+    if (f_ != nullptr) std::fclose(f_);
+  }
+  Status Open() {
+    f_ = std::fopen(path_.c_str(), "rb");
+    if (f_ == nullptr) return Errno("cannot read run file", path_);
+    buffer_ = std::make_unique<char[]>(kIoBuffer);
+    std::setvbuf(f_, buffer_.get(), _IOFBF, kIoBuffer);
+    return Next();
+  }
+  bool valid() const { return valid_; }
+  std::string_view key() const { return key_; }
+  std::string_view value() const { return value_; }
+  uint32_t owner() const { return owner_; }
+  bool del() const { return del_; }
+
+  Status Next() {
+    int c = std::getc(f_);
+    if (c == EOF) {
+      valid_ = false;
+      return std::ferror(f_) ? Errno("cannot read run file", path_) : Status::Ok();
+    }
+    std::ungetc(c, f_);
+    uint64_t klen, vlen, owner;
+    if (!Varint(&klen) || !Bytes(klen, &key_) || !Varint(&vlen) || !Bytes(vlen, &value_)) return Truncated();
+    int d = std::getc(f_);
+    if (d == EOF || !Varint(&owner)) return Truncated();
+    del_ = d != 0;
+    owner_ = static_cast<uint32_t>(owner);
+    valid_ = true;
+    return Status::Ok();
+  }
+
+ private:
+  bool Varint(uint64_t* v) {
+    *v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      int c = std::getc(f_);
+      if (c == EOF) return false;
+      *v |= static_cast<uint64_t>(c & 0x7f) << shift;
+      if ((c & 0x80) == 0) return true;
+    }
+    return false;
+  }
+  bool Bytes(uint64_t n, std::string* out) {
+    out->resize(n);
+    return n == 0 || std::fread(out->data(), 1, n, f_) == n;
+  }
+  Status Truncated() { return IoError(fmt::format("run file '{}' is truncated", path_)); }
+
+  std::string path_;
+  FILE* f_ = nullptr;
+  std::unique_ptr<char[]> buffer_;
+  bool valid_ = false;
+  std::string key_, value_;
+  uint32_t owner_ = 0;
+  bool del_ = false;
+};
+
+// Unites parents lists (EncodeParents values), keeping first-seen order.
+std::string UniteParents(const std::vector<std::string_view>& values) {
+  std::vector<std::string> all;
+  for (std::string_view v : values) {
+    Decoder d(v);
+    uint64_t n = 0;
+    if (!d.U64(&n)) continue;
+    for (uint64_t i = 0; i < n; ++i) {
+      std::string_view p;
+      if (!d.Str(&p)) break;
+      if (std::find(all.begin(), all.end(), p) == all.end()) all.emplace_back(p);
+    }
+  }
+  return EncodeParents(all);
+}
+
+}  // namespace
+
+ImportSink::ImportSink(std::string tmp_dir, rocksdb::Options options, size_t buffer_bytes)
+    : dir_(std::move(tmp_dir)), options_(std::move(options)), budget_(std::max<size_t>(buffer_bytes, 1024)) {}
+
+ImportSink::~ImportSink() {
+  if (!dir_made_) return;
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+Status ImportSink::EnsureDir() {
+  if (dir_made_) return Status::Ok();
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);  // left by a killed import
+  if (!std::filesystem::create_directories(dir_, ec) || ec) {
+    return IoError(fmt::format("cannot write the terminology store: cannot create '{}': {}", dir_, ec.message()));
+  }
+  dir_made_ = true;
+  return Status::Ok();
+}
+
+Status ImportSink::Put(uint32_t owner, std::string_view key, std::string_view value) {
+  return Add(owner, key, value, false);
+}
+
+Status ImportSink::Delete(uint32_t owner, std::string_view key) { return Add(owner, key, {}, true); }
+
+Status ImportSink::Add(uint32_t owner, std::string_view key, std::string_view value, bool del) {
+  if (finished_) return Internal("ImportSink: add after Finish");
+  buf_.push_back({arena_.size(), static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size()), owner, del});
+  arena_.append(key);
+  arena_.append(value);
+  ++entries_;
+  if (arena_.size() + buf_.size() * sizeof(Entry) >= budget_) return Spill();
+  return Status::Ok();
+}
+
+void ImportSink::SortBuffer() {
+  const char* base = arena_.data();
+  std::stable_sort(buf_.begin(), buf_.end(), [base](const Entry& a, const Entry& b) {
+    return std::string_view(base + a.off, a.klen) < std::string_view(base + b.off, b.klen);
+  });
+}
+
+Status ImportSink::Spill() {
+  CW_RETURN_IF_ERROR(EnsureDir());
+  SortBuffer();
+  std::string path = fmt::format("{}/run-{:06}", dir_, run_files_.size());
+  FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) return Errno("cannot create run file", path);
+  run_files_.push_back(path);
+  std::string chunk;
+  bool ok = true;
+  for (const Entry& e : buf_) {
+    PutVarint(&chunk, e.klen);
+    chunk.append(arena_, e.off, e.klen);
+    PutVarint(&chunk, e.vlen);
+    chunk.append(arena_, e.off + e.klen, e.vlen);
+    chunk.push_back(e.del ? 1 : 0);
+    PutVarint(&chunk, e.owner);
+    if (chunk.size() >= kIoBuffer) {
+      ok = ok && std::fwrite(chunk.data(), 1, chunk.size(), f) == chunk.size();
+      chunk.clear();
+    }
+  }
+  ok = ok && std::fwrite(chunk.data(), 1, chunk.size(), f) == chunk.size();
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok) return Errno("cannot write run file", path);
+  buf_.clear();
+  std::string().swap(arena_);
+  std::vector<Entry>().swap(buf_);
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> ImportSink::Finish(const std::function<bool(uint32_t)>& dropped) {
+  if (finished_) return Internal("ImportSink: Finish called twice");
+  finished_ = true;
+  CW_RETURN_IF_ERROR(EnsureDir());
+  SortBuffer();
+
+  // Cursors: the run files in the order written, then the in-memory buffer (the newest entries).
+  std::vector<std::unique_ptr<RunReader>> runs;
+  for (const auto& path : run_files_) {
+    runs.push_back(std::make_unique<RunReader>(path));
+    CW_RETURN_IF_ERROR(runs.back()->Open());
+  }
+  size_t mem_pos = 0;
+  const size_t mem_index = runs.size();
+  auto valid = [&](size_t i) { return i == mem_index ? mem_pos < buf_.size() : runs[i]->valid(); };
+  auto key_of = [&](size_t i) -> std::string_view {
+    if (i == mem_index) return std::string_view(arena_.data() + buf_[mem_pos].off, buf_[mem_pos].klen);
+    return runs[i]->key();
+  };
+  // Min-heap by (key, cursor index): equal keys come out oldest cursor first.
+  auto later = [&](size_t a, size_t b) {
+    int c = key_of(a).compare(key_of(b));
+    return c != 0 ? c > 0 : a > b;
+  };
+  std::priority_queue<size_t, std::vector<size_t>, decltype(later)> heap(later);
+  for (size_t i = 0; i <= mem_index; ++i) {
+    if (valid(i)) heap.push(i);
+  }
+
+  std::unique_ptr<rocksdb::SstFileWriter> writer;
+  uint64_t written_in_file = 0;
+  auto open_writer = [&]() -> Status {
+    std::string path = fmt::format("{}/import-{:06}.sst", dir_, sst_files_.size());
+    writer = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(), options_);
+    CW_RETURN_IF_ERROR(Rocks(writer->Open(path), "SST file"));
+    sst_files_.push_back(path);
+    written_in_file = 0;
+    return Status::Ok();
+  };
+  auto close_writer = [&]() -> Status {
+    if (!writer) return Status::Ok();
+    Status s = Rocks(writer->Finish(), "SST file");
+    writer.reset();
+    return s;
+  };
+
+  struct Item {
+    std::string value;
+    uint32_t owner;
+    bool del;
+  };
+  std::string key;
+  std::vector<Item> items;
+  while (!heap.empty()) {
+    size_t first = heap.top();
+    key.assign(key_of(first));
+    items.clear();
+    // Every entry with this key, cursor by cursor in index order (each cursor's entries are in added order).
+    std::vector<size_t> cursors;
+    while (!heap.empty() && key_of(heap.top()) == key) {
+      cursors.push_back(heap.top());
+      heap.pop();
+    }
+    std::sort(cursors.begin(), cursors.end());
+    for (size_t i : cursors) {
+      while (valid(i) && key_of(i) == key) {
+        if (i == mem_index) {
+          const Entry& e = buf_[mem_pos];
+          items.push_back({std::string(arena_, e.off + e.klen, e.vlen), e.owner, e.del});
+          ++mem_pos;
+        } else {
+          items.push_back({std::string(runs[i]->value()), runs[i]->owner(), runs[i]->del()});
+          CW_RETURN_IF_ERROR(runs[i]->Next());
+        }
+      }
+      if (valid(i)) heap.push(i);
+    }
+    // Resolve.
+    const Item* last_put = nullptr;
+    bool any_delete = false;
+    std::vector<std::string_view> puts;
+    for (const Item& it : items) {
+      if (it.owner != 0 && ((dropped && dropped(it.owner)) ||
+                            std::find(dropped_.begin(), dropped_.end(), it.owner) != dropped_.end())) {
+        continue;
+      }
+      if (it.del) {
+        any_delete = true;
+      } else {
+        last_put = &it;
+        puts.push_back(it.value);
+      }
+    }
+    if (last_put == nullptr && !any_delete) continue;
+    if (!writer) CW_RETURN_IF_ERROR(open_writer());
+    if (last_put != nullptr) {
+      if (puts.size() > 1 && key[0] == 'H') {
+        CW_RETURN_IF_ERROR(Rocks(writer->Put(key, UniteParents(puts)), "SST file"));
+      } else {
+        CW_RETURN_IF_ERROR(Rocks(writer->Put(key, last_put->value), "SST file"));
+      }
+      written_in_file += key.size() + last_put->value.size();
+      ++puts_written_;
+    } else {
+      CW_RETURN_IF_ERROR(Rocks(writer->Delete(key), "SST file"));
+      written_in_file += key.size();
+    }
+    if (written_in_file >= kSstFileBytes) CW_RETURN_IF_ERROR(close_writer());
+  }
+  CW_RETURN_IF_ERROR(close_writer());
+  runs.clear();
+  std::error_code ec;
+  for (const auto& path : run_files_) std::filesystem::remove(path, ec);
+  std::string().swap(arena_);
+  std::vector<Entry>().swap(buf_);
+  return sst_files_;
+}
+
+Status EmitConcept(ImportSink* sink, uint32_t owner, std::string_view url, std::string_view version,
+                   bool case_sensitive, const ConceptRec& c, bool* has_hierarchy) {
+  auto key = [&](const std::string& code) { return case_sensitive ? code : FoldCase(code); };
+  std::string k = key(c.code);
+  CW_RETURN_IF_ERROR(sink->Put(owner, ConceptKey(url, version, k), EncodeConcept(c)));
+  if (c.parents.empty()) return Status::Ok();
+  *has_hierarchy = true;
+  CW_RETURN_IF_ERROR(sink->Put(owner, ParentsKey(url, version, k), EncodeParents(c.parents)));
+  for (const auto& parent : c.parents) {
+    std::string d = ChildPrefix(url, version, key(parent));
+    d.append(k);
+    CW_RETURN_IF_ERROR(sink->Put(owner, d, ""));
+  }
+  return Status::Ok();
+}
+
+}  // namespace crosswalk::term

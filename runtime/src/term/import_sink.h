@@ -1,0 +1,84 @@
+// Bounded-memory write path of an import: keys are buffered up to a byte budget, each full buffer is
+// sorted and spilled to a run file, and Finish merges the runs into sorted, non-overlapping SST files
+// (rocksdb::SstFileWriter) that the store ingests at one commit point (IngestExternalFile).
+//
+// Every entry carries an owner: 0 for keys that always stand, or an id from NewOwner() for the keys of one
+// streamed resource, so that a resource superseded later in the same import ("the last one wins") can be
+// dropped at merge time without having been held in memory.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <rocksdb/options.h>
+
+#include "crosswalk/status.h"
+#include "term/model.h"
+
+namespace crosswalk::term {
+
+class ImportSink {
+ public:
+  // tmp_dir is created (it must not exist or be empty); it and every file in it are removed by the destructor
+  // unless Finish handed them out (the caller then moves them into the store). buffer_bytes bounds the
+  // buffered keys and values (plus a small per-entry overhead).
+  ImportSink(std::string tmp_dir, rocksdb::Options options, size_t buffer_bytes);
+  ~ImportSink();
+  ImportSink(const ImportSink&) = delete;
+  ImportSink& operator=(const ImportSink&) = delete;
+
+  uint32_t NewOwner() { return ++last_owner_; }
+  // Every entry of `owner` is left out by Finish.
+  void Drop(uint32_t owner) { dropped_.push_back(owner); }
+
+  Status Put(uint32_t owner, std::string_view key, std::string_view value);
+  Status Delete(uint32_t owner, std::string_view key);
+
+  // Merges everything into SST files in tmp_dir (none when nothing was added). Per key, entries of owners for
+  // which dropped(owner) is true are ignored; a put beats a delete (deletes remove the keys of a replaced
+  // version that the new one does not write again); of several puts the last added wins, except that the
+  // parents records ('H' keys) of one owner are united, so a `child` property read after the concept adds a
+  // parent. Called once.
+  Result<std::vector<std::string>> Finish(const std::function<bool(uint32_t)>& dropped);
+
+  uint64_t entries() const { return entries_; }
+  uint64_t puts_written() const { return puts_written_; }  // after Finish: keys written to the SST files
+  uint64_t runs() const { return run_files_.size(); }
+
+ private:
+  struct Entry {
+    uint64_t off;
+    uint32_t klen, vlen, owner;
+    bool del;
+  };
+  Status Add(uint32_t owner, std::string_view key, std::string_view value, bool del);
+  Status EnsureDir();
+  Status Spill();
+  void SortBuffer();
+
+  std::string dir_;
+  rocksdb::Options options_;
+  size_t budget_;
+  bool dir_made_ = false;
+  bool finished_ = false;
+  uint32_t last_owner_ = 0;
+  uint64_t entries_ = 0;
+  uint64_t puts_written_ = 0;
+  std::vector<uint32_t> dropped_;
+  std::string arena_;
+  std::vector<Entry> buf_;
+  std::vector<std::string> run_files_;
+  std::vector<std::string> sst_files_;
+};
+
+// Adds one concept's records: 'C' (the concept), and with parents 'H' (upward) and one 'D' per parent
+// (downward). Keys are ASCII-lower-cased when the code system is not case-sensitive. Sets *has_hierarchy
+// when the concept has a parent.
+Status EmitConcept(ImportSink* sink, uint32_t owner, std::string_view url, std::string_view version,
+                   bool case_sensitive, const ConceptRec& c, bool* has_hierarchy);
+
+}  // namespace crosswalk::term
