@@ -2,12 +2,13 @@
 //
 // Patient (PID/PD1), Encounter (PV1/PV2) with its Locations and Practitioners, RelatedPerson (NK1),
 // Coverage + payor Organization (IN1), AllergyIntolerance (AL1), Condition (DG1), MessageHeader (MSH) and
-// Provenance (MSH/EVN). A03 (discharge) finishes the Encounter. A28/A31 (person information) carry a PV1
+// Provenance (MSH/EVN), Observation (top-level OBX). A03 (discharge) finishes the Encounter. A28/A31 (person information) carry a PV1
 // that is usually empty: the Encounter is written only when PV1 has a class or visit number.
 
 import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.parties
+import hl7v2.orders
 
 // The Bundle of an ADT message with the ADT_A01-like structure (ADT_A01/A02/A03/A05/A06/A09/A15/A16/A21);
 // fixedStatus: the Encounter status the trigger event says, null to read it from PV1 (segments Encounter).
@@ -17,6 +18,7 @@ def AdtBundle(fixedStatus) {
   entry[]: PatientEntry(PID, PD1)
   entry[]: EncounterEntriesWithDiagnoses(PV1, PV2, fixedStatus) if hasVisit
   entry[]: PersonEntries(hasVisit)
+  entry[]: PatientObservationEntries(hasVisit)
   entry[]: HeaderEntries([Ref("Patient", 1), Ref("Encounter", 1) if hasVisit])
 }
 

@@ -8,6 +8,7 @@
 import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.parties
+import hl7v2.orders
 
 // PID-18 patient account number -> Account (status: active, or inactive when the account is purged).
 def Account(pid, status, patientRef) {
@@ -25,6 +26,7 @@ def VisitBundle(extra, focus) {
   entry[]: PatientEntry(PID, PD1)
   entry[]: EncounterEntriesWithDiagnoses(PV1, PV2, null) if hasVisit
   entry[]: PersonEntries(hasVisit)
+  entry[]: PatientObservationEntries(hasVisit)
   entry[]: extra
   entry[]: HeaderEntries(focus)
 }
