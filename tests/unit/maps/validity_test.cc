@@ -16,32 +16,15 @@
 #include <nlohmann/json.hpp>
 
 #include "crosswalk/runtime.h"
+#include "shipped_program.h"
 
 using nlohmann::json;
 
 namespace {
 
-std::string ReadAll(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 class MapsValidityTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    crosswalk::RuntimeOptions ro;
-    ro.terminology_dir = std::string(CW_BUILD_DIR) + "/terminology";
-    auto rt = crosswalk::Runtime::Create(ro);
-    ASSERT_TRUE(rt.ok()) << rt.status().ToString();
-    runtime_ = std::move(*rt).release();
-    std::string bytes = ReadAll(std::string(CW_BUILD_DIR) + "/maps/hl7v2-to-fhir.cwb");
-    ASSERT_FALSE(bytes.empty()) << "build the crosswalk_hl7v2_to_fhir target first";
-    auto program = runtime_->Load(bytes);
-    ASSERT_TRUE(program.ok()) << program.status().ToString();
-    program_ = new std::shared_ptr<const crosswalk::Program>(*program);
-  }
+  static void SetUpTestSuite() { crosswalk::maps_testing::LoadShippedProgram(&runtime_, &program_); }
   static void TearDownTestSuite() {
     delete program_;
     program_ = nullptr;

@@ -1,0 +1,33 @@
+// The shipped HL7 v2 -> FHIR program as the maps tests load it: one Runtime on the seeded terminology store
+// (<build>/terminology) and the program <build>/maps/hl7v2-to-fhir.cwb, for a whole test suite.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "crosswalk/runtime.h"
+
+namespace crosswalk::maps_testing {
+
+// Sets *runtime and *program (owned by the caller: delete both in TearDownTestSuite); a fatal test failure
+// when the store or the program cannot be loaded.
+inline void LoadShippedProgram(Runtime** runtime, std::shared_ptr<const Program>** program) {
+  RuntimeOptions ro;
+  ro.terminology_dir = std::string(CW_BUILD_DIR) + "/terminology";
+  auto rt = Runtime::Create(ro);
+  ASSERT_TRUE(rt.ok()) << rt.status().ToString();
+  *runtime = std::move(*rt).release();
+  std::ifstream in(std::string(CW_BUILD_DIR) + "/maps/hl7v2-to-fhir.cwb", std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  ASSERT_FALSE(bytes.str().empty()) << "build the crosswalk_hl7v2_to_fhir target first";
+  auto loaded = (*runtime)->Load(bytes.str());
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  *program = new std::shared_ptr<const Program>(*loaded);
+}
+
+}  // namespace crosswalk::maps_testing
