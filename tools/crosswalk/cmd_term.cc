@@ -290,15 +290,22 @@ int RunStats(const Args& args) {
   return 0;
 }
 
+// What `term import` reads (both help texts).
+constexpr const char* kImportFiles =
+    "FILE: FHIR R4 JSON (CodeSystem, ValueSet, ConceptMap, or a Bundle of them), NDJSON (.ndjson), a CSV\n"
+    "crosswalk table (.csv) with columns source_system,source_code,target_system,target_code[,target_display,\n"
+    "equivalence,map_url,map_version,source_display] (--column renames, e.g. --column source_code=LocalCode),\n"
+    "or a release file recognised by its name: LOINC Loinc.csv (+ ComponentHierarchyBySystem.csv,\n"
+    "LoincPartLink_*.csv), SNOMED CT RF2 snapshot sct2_Concept/Description/Relationship_Snapshot_*.txt,\n"
+    "ICD-10-CM icd10cm_order_*.txt (docs/terminology.md).\n";
+
 int RunTerm(const std::vector<std::string>& argv) {
   namespace cli = crosswalk::cli;
   Args args;
   auto app = cli::MakeApp(
       "crosswalk term", "SUBCOMMAND --db DIR ...", "",
-      "SYSTEM may be empty (\"\") for validate --valueset: any system of the value set.\n"
-      "FILE: FHIR R4 JSON (CodeSystem, ValueSet, ConceptMap, or a Bundle of them), NDJSON (.ndjson), or a CSV\n"
-      "crosswalk table (.csv) with columns source_system,source_code,target_system,target_code[,target_display,\n"
-      "equivalence,map_url,map_version,source_display]; --column renames, e.g. --column source_code=LocalCode.\n");
+      std::string("SYSTEM may be empty (\"\") for validate --valueset: any system of the value set.\n") +
+          kImportFiles);
   app->require_subcommand(1);
   auto db = [&](CLI::App* sub) {
     sub->add_option("--db", args.db, "the terminology store (a RocksDB folder)")->required()->type_name("DIR");
@@ -310,9 +317,7 @@ int RunTerm(const std::vector<std::string>& argv) {
       "[--map-version V] [--keep-current | --make-current] FILE...",
       "Imports FHIR R4 CodeSystem, ValueSet and ConceptMap resources and CSV crosswalk tables into the store\n"
       "(created when missing); an import that fails leaves the store as it was.",
-      "FILE: FHIR R4 JSON (CodeSystem, ValueSet, ConceptMap, or a Bundle of them), NDJSON (.ndjson), or a CSV\n"
-      "crosswalk table (.csv) with columns source_system,source_code,target_system,target_code[,target_display,\n"
-      "equivalence,map_url,map_version,source_display]; --column renames, e.g. --column source_code=LocalCode.\n");
+      kImportFiles);
   db(import);
   import->add_option("--column", args.columns, "read the canonical CSV column CANONICAL from the column HEADER (repeatable)")
       ->type_name("CANONICAL=HEADER")

@@ -266,15 +266,21 @@ class Store::Impl {
     wo.disableWAL = true;
     Status s = FromRocks(db->Write(wo, batch), "cannot write the terminology store");
     if (s.ok()) s = FromRocks(db->Flush(rocksdb::FlushOptions()), "cannot write the terminology store");
-    if (s.ok()) return s;
+    return s.ok() ? s : ReopenAfterFailedWrite(s);
+  }
+
+  // A write failed: the handle is closed and reopened as the store is on disk (unchanged), so that it stays
+  // usable; `failed` is returned, noting that the handle is closed when even the reopen fails.
+  Status ReopenAfterFailedWrite(const Status& failed) {
     db.reset();
     rocksdb::DB* raw = nullptr;
     rocksdb::Status reopen = rocksdb::DB::Open(db_options, dir, &raw);
     if (reopen.ok()) {
       db.reset(raw);
-      return s;
+      return failed;
     }
-    return Status(s.code(), fmt::format("{} (the store is unchanged on disk; this handle is closed)", s.message()));
+    return Status(failed.code(),
+                  fmt::format("{} (the store is unchanged on disk; this handle is closed)", failed.message()));
   }
 
   // The import's write path: the merged SST files are ingested (IngestExternalFile, moved into the store)
@@ -287,15 +293,7 @@ class Store::Impl {
     rocksdb::IngestExternalFileOptions io;
     io.move_files = true;
     Status s = FromRocks(db->IngestExternalFile(files, io), "cannot write the terminology store");
-    if (s.ok()) return s;
-    db.reset();
-    rocksdb::DB* raw = nullptr;
-    rocksdb::Status reopen = rocksdb::DB::Open(db_options, dir, &raw);
-    if (reopen.ok()) {
-      db.reset(raw);
-      return s;
-    }
-    return Status(s.code(), fmt::format("{} (the store is unchanged on disk; this handle is closed)", s.message()));
+    return s.ok() ? s : ReopenAfterFailedWrite(s);
   }
 
   Status LoadState() {

@@ -40,12 +40,7 @@ std::string ReadAll(const fs::path& p) {
 class MapsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { crosswalk::maps_testing::LoadShippedProgram(&runtime_, &program_); }
-  static void TearDownTestSuite() {
-    delete program_;
-    program_ = nullptr;
-    delete runtime_;
-    runtime_ = nullptr;
-  }
+  static void TearDownTestSuite() { crosswalk::maps_testing::ReleaseShippedProgram(&runtime_, &program_); }
 
   crosswalk::Status Run(std::string_view message, bool pretty, std::string* out) {
     crosswalk::RunContext ctx(*runtime_);

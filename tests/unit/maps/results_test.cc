@@ -21,12 +21,7 @@ namespace {
 class MapsResultsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { crosswalk::maps_testing::LoadShippedProgram(&runtime_, &program_); }
-  static void TearDownTestSuite() {
-    delete program_;
-    program_ = nullptr;
-    delete runtime_;
-    runtime_ = nullptr;
-  }
+  static void TearDownTestSuite() { crosswalk::maps_testing::ReleaseShippedProgram(&runtime_, &program_); }
 
   // Segments joined by CR -> the bundle (times without a zone read as UTC).
   static json Convert(const std::vector<std::string>& segments) {

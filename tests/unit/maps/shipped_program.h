@@ -30,4 +30,12 @@ inline void LoadShippedProgram(Runtime** runtime, std::shared_ptr<const Program>
   *program = new std::shared_ptr<const Program>(*loaded);
 }
 
+// What LoadShippedProgram made, released (TearDownTestSuite).
+inline void ReleaseShippedProgram(Runtime** runtime, std::shared_ptr<const Program>** program) {
+  delete *program;
+  *program = nullptr;
+  delete *runtime;
+  *runtime = nullptr;
+}
+
 }  // namespace crosswalk::maps_testing

@@ -25,12 +25,7 @@ namespace {
 class MapsValidityTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { crosswalk::maps_testing::LoadShippedProgram(&runtime_, &program_); }
-  static void TearDownTestSuite() {
-    delete program_;
-    program_ = nullptr;
-    delete runtime_;
-    runtime_ = nullptr;
-  }
+  static void TearDownTestSuite() { crosswalk::maps_testing::ReleaseShippedProgram(&runtime_, &program_); }
 
   // Segments joined by CR; the bundle, or a failure.
   json Convert(const std::vector<std::string>& segments, const std::string& zone = "", const std::string& now = "") {
