@@ -116,6 +116,13 @@ std::string Describe(const CLI::ParseError& e, const CLI::App& root, const CLI::
     }
     return "a subcommand is needed (" + names + ")";
   }
+  // CLI11 checks required arguments before extras: an unknown option is the better report of the two
+  // (`run --bogus` names --bogus, not the program it displaced).
+  if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) {
+    for (const std::string& x : extras) {
+      if (x.size() > 1 && x[0] == '-') return "unknown option '" + x + "'";
+    }
+  }
   if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr && !extras.empty()) {
     const std::string& x = extras.front();
     if (x.size() > 1 && x[0] == '-') return "unknown option '" + x + "'";

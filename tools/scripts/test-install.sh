@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The SDK as a new user meets it (issue #10): install the build into a temporary prefix, build the examples
 # against it with find_package (CMake) and with pkg-config (make), run them on sample messages from
-# tests/fixtures, and configure a project that embeds the source tree with add_subdirectory.
+# tests/fixtures, and configure projects that embed the source tree with add_subdirectory and FetchContent.
 # Usage: tools/scripts/test-install.sh BUILD_DIR [SOURCE_DIR]   (CTest runs it: test `sdk.install`)
 set -euo pipefail
 build=$(cd "$1" && pwd)
@@ -195,4 +195,25 @@ add_executable(host_c "$src/examples/c-host/convert.c")
 target_link_libraries(host_c PRIVATE crosswalk::runtime)
 CMAKE
 cmake -S "$tmp/sub" -B "$tmp/sub/build" "${gen[@]}" >"$tmp/sub.log" 2>&1 || { cat "$tmp/sub.log"; fail "add_subdirectory configure"; }
+
+echo "== FetchContent of the source tree"
+mkdir -p "$tmp/fetch"
+cat >"$tmp/fetch/CMakeLists.txt" <<CMAKE
+cmake_minimum_required(VERSION 3.25)
+project(fetching_host C CXX)
+include(FetchContent)
+FetchContent_Declare(crosswalk SOURCE_DIR "$src")
+FetchContent_MakeAvailable(crosswalk)
+foreach(t crosswalk::runtime crosswalk::runtime_static crosswalk::compiler crosswalk::crosswalk)
+  if(NOT TARGET \${t})
+    message(FATAL_ERROR "FetchContent of crosswalk gives no \${t}")
+  endif()
+endforeach()
+if(NOT COMMAND crosswalk_add_maps)
+  message(FATAL_ERROR "FetchContent of crosswalk gives no crosswalk_add_maps")
+endif()
+add_executable(host_c "$src/examples/c-host/convert.c")
+target_link_libraries(host_c PRIVATE crosswalk::runtime)
+CMAKE
+cmake -S "$tmp/fetch" -B "$tmp/fetch/build" "${gen[@]}" >"$tmp/fetch.log" 2>&1 || { cat "$tmp/fetch.log"; fail "FetchContent configure"; }
 echo "test-install: OK"

@@ -76,6 +76,7 @@ TEST_F(CliTest, UsageErrorsNameTheirCauseOnOneLine) {
       {"run " + cwb + " extra.hl7", "unexpected argument 'extra.hl7'"},
       {"run " + cwb + " --in", "--in"},
       {"run", "PROGRAM.cwb is required"},
+      {"run --bogus", "crosswalk run: unknown option '--bogus'"},  // named before the missing program
       {"run " + cwb + " -j 0", "-j: takes a number of threads from 1 to 1024, not '0'"},
       {"run " + cwb + " -j x", "-j: takes a number of threads"},
       {"run " + cwb + " --from xml", "--from: takes hl7v2, json or fhir, not 'xml'"},
