@@ -5,9 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "bytecode/disassembler.h"
-#include "bytecode/reader.h"
 #include "command.h"
+#include "crosswalk/runtime.h"
 #include "options.h"
 
 namespace {
@@ -25,13 +24,12 @@ int RunDisasm(const std::vector<std::string>& args) {
   }
   std::ostringstream ss;
   ss << in.rdbuf();
-  auto program = crosswalk::bytecode::ReadProgram(ss.str());
-  if (!program.ok()) {
-    std::fprintf(stderr, "crosswalk disasm: %s: %s\n", path.c_str(), program.status().ToString().c_str());
+  auto text = crosswalk::Disassemble(ss.str());
+  if (!text.ok()) {
+    std::fprintf(stderr, "crosswalk disasm: %s: %s\n", path.c_str(), text.status().ToString().c_str());
     return 1;
   }
-  std::string text = crosswalk::bytecode::Disassemble(*program);
-  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fwrite(text->data(), 1, text->size(), stdout);
   return 0;
 }
 

@@ -23,16 +23,13 @@
 
 #include "command.h"
 #include "crosswalk/hl7v2.h"
-#include "hl7v2/groups.h"
-#include "hl7v2/message.h"
-#include "hl7v2/text.h"
 #include "options.h"
+#include "safe_text.h"
 
 namespace {
 
+using crosswalk::MessageView;
 using crosswalk::Status;
-using crosswalk::hl7v2::GroupTree;
-using crosswalk::hl7v2::Message;
 
 void AppendHex(const char* prefix, unsigned v, int digits, std::string* out) {
   char buf[16];
@@ -70,7 +67,7 @@ void AppendPrintable(std::string_view v, std::string* out) {
       ++i;
       continue;
     }
-    size_t len = crosswalk::hl7v2::Utf8SequenceAt(v, i);
+    size_t len = crosswalk::cli::Utf8Length(v, i);
     if (len == 0) {
       AppendHex("\\x", c, 2, out);
       ++i;
@@ -90,11 +87,11 @@ void AppendPrintable(std::string_view v, std::string* out) {
 }
 
 // One leaf: `raw` is the still-escaped text at that position.
-void PrintLeaf(const Message& m, std::string_view path, std::string_view raw, std::string* scratch,
+void PrintLeaf(const MessageView& m, std::string_view path, std::string_view raw, std::string* scratch,
                std::string* out) {
   if (raw.empty()) return;
   out->append(path);
-  if (Message::IsExplicitNull(raw)) {
+  if (MessageView::IsExplicitNull(raw)) {
     out->append(" (explicit null \"\")\n");
     return;
   }
@@ -119,25 +116,23 @@ void ForEachPiece(std::string_view text, char delim, Fn fn) {
   }
 }
 
-void PrintMessage(const Message& m, const GroupTree& tree, int index, std::string* out) {
+void PrintMessage(const MessageView& m, int index, std::string* out) {
   std::string scratch;
-  const crosswalk::hl7v2::Encoding& enc = m.encoding();
+  const MessageView::Delimiters enc = m.delimiters();
   out->append("# message " + std::to_string(index) + ": ");
-  AppendPrintable(m.Raw(0, 9), out);
+  AppendPrintable(m.field(0, 9), out);
   out->append(", structure ");
-  out->append(tree.structure() ? tree.structure()->name : std::string_view("unknown"));
+  out->append(m.structure().empty() ? std::string_view("unknown") : m.structure());
   out->append(", " + std::to_string(m.segment_count()) + " segments\n");
   std::string path;
   for (int seg = 0; seg < m.segment_count(); ++seg) {
     std::string id(m.segment_id(seg));
-    std::string group = tree.Path(tree.group_of(seg));
-    out->append(id + " #" + std::to_string(seg + 1) + " [" +
-                (group.empty() ? std::string(tree.instance(0).name()) : group) + "]");
-    if (!tree.matched(seg)) out->append(" (not in the structure)");
+    out->append(id + " #" + std::to_string(seg + 1) + " [" + m.group_path(seg) + "]");
+    if (!m.in_structure(seg)) out->append(" (not in the structure)");
     out->push_back('\n');
     for (int f = 1; f <= m.field_count(seg); ++f) {
       std::string fpath = id + "-" + std::to_string(f);
-      std::string_view field = m.Raw(seg, f);
+      std::string_view field = m.field(seg, f);
       if (field.empty()) continue;
       if (seg == 0 && f <= 2) {  // MSH-1 and MSH-2 are the delimiters themselves: never split or decoded
         out->append(fpath + " = ");
@@ -194,8 +189,7 @@ int RunInspect(const std::vector<std::string>& args) {
   }
   crosswalk::MessageSplitter splitter;
   crosswalk::SplitItem item;
-  Message msg;
-  GroupTree tree;
+  MessageView msg;
   std::string out;
   int messages = 0, printed = 0, problems = 0;
   bool write_failed = false;
@@ -214,10 +208,9 @@ int RunInspect(const std::vector<std::string>& args) {
                      static_cast<unsigned long long>(item.offset), st.ToString().c_str());
         continue;
       }
-      tree.Build(msg);
       out.clear();
       if (printed++ > 0) out.push_back('\n');
-      PrintMessage(msg, tree, messages, &out);
+      PrintMessage(msg, messages, &out);
       if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size()) write_failed = true;
     }
   };

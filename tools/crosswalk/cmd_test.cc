@@ -24,12 +24,9 @@
 #include "command.h"
 #include "crosswalk/compiler/compiler.h"
 #include "crosswalk/runtime.h"
-#include "hl7v2/framing.h"
-#include "json/json_reader.h"
 #include "json_diff.h"
 #include "options.h"
 #include "safe_text.h"
-#include "value/arena.h"
 
 namespace fs = std::filesystem;
 
@@ -130,6 +127,26 @@ std::string XmlEscape(std::string_view s) {
   return out;
 }
 
+// The one message of an .hl7 case (batch envelope segments and MLLP framing allowed): copies it to *message
+// and returns "", or returns why the file is not one message.
+std::string OnlyMessage(std::string_view text, std::string* message) {
+  crosswalk::MessageSplitter splitter;
+  crosswalk::SplitItem item;
+  splitter.Feed(text);
+  splitter.Finish();
+  size_t messages = 0;
+  while (splitter.Next(&item)) {
+    if (item.kind == crosswalk::SplitItem::Kind::kError) {
+      return "the input is not an HL7 v2 message: " + item.error.ToString();
+    }
+    if (item.kind != crosswalk::SplitItem::Kind::kMessage) continue;
+    if (messages++ == 0) message->assign(item.text);
+  }
+  if (messages == 0) return "the input is not an HL7 v2 message: no MSH segment";
+  if (messages > 1) return "the input holds " + std::to_string(messages) + " messages; a case is one message";
+  return {};
+}
+
 class Tester {
  public:
   Tester(const crosswalk::Program& program, crosswalk::RunContext& ctx, crosswalk::RunOptions options, bool update)
@@ -140,17 +157,13 @@ class Tester {
     r.name = name;
     std::string text, error;
     if (!ReadFile(input, &text, &error)) return Fail(std::move(r), error);
-    std::string_view message = text;
     if (EndsWith(input.filename().string(), ".hl7")) {
-      crosswalk::hl7v2::Batch batch;
-      crosswalk::Status s = crosswalk::hl7v2::SplitMessages(text, &batch);
-      if (!s.ok()) return Fail(std::move(r), "the input is not an HL7 v2 message: " + s.ToString());
-      if (batch.messages.size() != 1) {
-        return Fail(std::move(r), "the input holds " + std::to_string(batch.messages.size()) +
-                                      " messages; a case is one message");
-      }
-      message = batch.messages[0];
+      std::string one;
+      std::string why = OnlyMessage(text, &one);
+      if (!why.empty()) return Fail(std::move(r), why);
+      text = std::move(one);
     }
+    std::string_view message = text;
     crosswalk::RunOutput out;
     crosswalk::Status status = ctx_.Run(program_, message, options_, &out);
 
@@ -212,14 +225,14 @@ class Tester {
   }
 
   void CompareJson(const std::string& want, const std::string& got, const std::string& expected_name, CaseResult* r) {
-    arena_.Reset();
-    crosswalk::vm::Value e, a;
-    if (crosswalk::Status s = reader_.Read(want, arena_, &e); !s.ok()) {
-      r->details.push_back(expected_name + ": " + s.ToString());
+    crosswalk::cli::JsonNode e, a;
+    std::string error;
+    if (!crosswalk::cli::ParseJson(want, &e, &error)) {
+      r->details.push_back(expected_name + ": not JSON: " + error);
       return;
     }
-    if (crosswalk::Status s = reader_.Read(got, arena_, &a); !s.ok()) {
-      r->details.push_back("the output is not JSON: " + s.ToString());
+    if (!crosswalk::cli::ParseJson(got, &a, &error)) {
+      r->details.push_back("the output is not JSON: " + error);
       return;
     }
     std::vector<crosswalk::cli::JsonDifference> diffs;
@@ -310,8 +323,6 @@ class Tester {
   crosswalk::RunContext& ctx_;
   crosswalk::RunOptions options_;
   bool update_;
-  crosswalk::vm::Arena arena_;
-  crosswalk::vm::JsonReader reader_;
 };
 
 bool WriteJunit(const std::string& path, const std::vector<CaseResult>& results) {

@@ -5,10 +5,6 @@
 
 namespace crosswalk::cli {
 
-namespace {
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not one (overlong forms,
-// surrogates and code points above U+10FFFF are invalid).
 size_t Utf8Length(std::string_view s, size_t i) {
   auto b = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
   uint8_t c = b(i);
@@ -27,8 +23,6 @@ size_t Utf8Length(std::string_view s, size_t i) {
   if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
   return n;
 }
-
-}  // namespace
 
 std::string SafeText(std::string_view text, size_t max_bytes) {
   static const char kHex[] = "0123456789ABCDEF";

@@ -14,6 +14,10 @@ namespace crosswalk::cli {
 // Longest line printed, in bytes, before it is cut with "... (N bytes cut)".
 inline constexpr size_t kMaxPrintedLine = 4096;
 
+// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not one (overlong forms,
+// surrogates and code points above U+10FFFF are invalid).
+size_t Utf8Length(std::string_view s, size_t i);
+
 // `text` with bytes below 0x20, 0x7F and bytes of invalid UTF-8 sequences written as \xNN, cut to `max_bytes`.
 std::string SafeText(std::string_view text, size_t max_bytes = kMaxPrintedLine);
 

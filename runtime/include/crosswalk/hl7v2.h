@@ -1,5 +1,5 @@
 // HL7 v2 helpers for hosts: split a byte stream into messages, read a message's header without running
-// a map, and build an ACK.
+// a map, read its fields and segment groups, and build an ACK.
 //
 //   crosswalk::MessageSplitter splitter;          // one per stream; not thread-safe
 //   crosswalk::SplitItem item;
@@ -128,6 +128,59 @@ struct MessageHeader {
 // Values are unescaped; bad UTF-8 reads as U+FFFD. kParseError (position, no content) when the text does
 // not start with a readable MSH segment.
 [[nodiscard]] Status ReadMessageHeader(std::string_view message, MessageHeader* out);
+
+// ---------------------------------------------------------------------------------------------------
+// Reading a message by hand
+
+// One parsed message, for hosts and tools that read fields themselves (routing, logging, inspection),
+// with the segment groups of its structure. Fields are returned raw (repetitions, components and escapes
+// as written); Decode gives a piece's value. One view can be reused for many messages (Parse keeps its
+// buffers). Not thread-safe. The text given to Parse must outlive every read of the parsed message.
+class MessageView {
+ public:
+  MessageView();
+  ~MessageView();
+  MessageView(MessageView&&) noexcept;
+  MessageView& operator=(MessageView&&) noexcept;
+  MessageView(const MessageView&) = delete;
+  MessageView& operator=(const MessageView&) = delete;
+
+  // Parses one message (a SplitItem's text, optionally MLLP-framed) with the reader's default limits.
+  // kParseError / kLimitExceeded with the position (segment, field, byte offset; never content) when it is
+  // not a readable message; the view is then empty.
+  [[nodiscard]] Status Parse(std::string_view message, InvalidUtf8 invalid_utf8 = InvalidUtf8::kReject);
+
+  int segment_count() const;                           // 0 when empty
+  std::string_view segment_id(int segment) const;      // "PID"; `segment` is 0-based (0 is MSH)
+  int field_count(int segment) const;                  // the highest field number present
+  // The raw text of a field (1-based, HL7 numbering: MSH-1 is the field separator, MSH-2 the encoding
+  // characters); empty when absent or out of range.
+  std::string_view field(int segment, int field) const;
+
+  struct Delimiters {
+    char field = '|', component = '^', repetition = '~', escape = '\\', subcomponent = '&';
+  };
+  Delimiters delimiters() const;
+  // The value of a raw piece (field, repetition, component or subcomponent): escapes decoded, converted to
+  // UTF-8 from the message's character set (MSH-18). Uses *scratch when it has to; the result is valid
+  // until the next use of *scratch or of this view.
+  std::string_view Decode(std::string_view raw, std::string* scratch) const;
+  // `""`, HL7's explicit null ("delete the value held for this field").
+  static bool IsExplicitNull(std::string_view raw) { return raw.size() == 2 && raw[0] == '"' && raw[1] == '"'; }
+
+  // The structure the segments were matched against ("ORU_R01"); empty when Crosswalk has none for
+  // MSH-9, and every segment is then at the top level.
+  std::string_view structure() const;
+  // The group of a segment as a path of group names ("PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION"), or
+  // the structure's name (or "MESSAGE") for a segment at the top level; and whether the segment has a
+  // place in the structure (false for a segment out of order or unknown to it, such as most Z-segments).
+  std::string group_path(int segment) const;
+  bool in_structure(int segment) const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // ---------------------------------------------------------------------------------------------------
 // ACK builder

@@ -190,4 +190,11 @@ class RunContext {
   std::unique_ptr<Impl> impl_;
 };
 
+// The listing `crosswalk disasm` prints of a .cwb file: its source files, constants, terminology references,
+// maps, and each function's instructions with the map lines they came from. The file is read and verified
+// first; no terminology store is needed. Errors as Runtime::Load (kCorrupt with the byte offset or pc,
+// kUnimplemented for a format version this runtime does not read, kLimitExceeded). The text is for people:
+// its layout may change between releases.
+[[nodiscard]] Result<std::string> Disassemble(std::string_view cwb_bytes) noexcept;
+
 }  // namespace crosswalk
