@@ -40,6 +40,9 @@ const CM_0277_V2_0277 = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70
 const CM_0278_APPOINTMENTSTATUS = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70278-to-appointmentstatus"
 const CM_0322_EVENT_STATUS = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70322-to-event-status"
 const CS_V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
+const CS_V2_0301 = "http://terminology.hl7.org/CodeSystem/v2-0301"
+// HL7 table 0301 codes with the long displays FHIR-Converter writes (maps/terminology/fhir-converter-displays.ndjson).
+const CM_0301_FHIR_CONVERTER_DISPLAY = "https://crosswalk.dev/fhir/ConceptMap/fhir-converter-v2-0301-display"
 
 // ---- code systems ----------------------------------------------------------------------------------------
 
@@ -162,12 +165,24 @@ def TypedIdentifier(ei, typeCode) {
   ...EntityIdentifier(ei)
 }
 
+// A universal id type (HD.3, EI.4; HL7 table 0301) -> Identifier.type (IG HD[Organization] ID[CodeableConcept-
+// UniversalID]): the v2-0301 coding with the table's description as its display, as FHIR-Converter writes it
+// ("An International Standards Organization Object Identifier (OID), ..."; ReportStream writes no display), and
+// THO's display for a code FHIR-Converter does not list. Absent for an empty type.
+def UniversalIdType(type) = if trim(type) then {
+  coding[]: {
+    system: CS_V2_0301
+    code: trim(type)
+    display: translate_coding(trim(type), CM_0301_FHIR_CONVERTER_DISPLAY).display ?? lookup(trim(type), CS_V2_0301)
+  }
+} else null
+
 // EI -> a Device identifier (IG OBX[Observation] OBX-18 -> device(Device.identifier), EI[Identifier-System]):
-// EntityIdentifier with the type of its universal id EI.4 (v2-0301, display from the store), as
-// FHIR-Converter writes it. An equipment id given by its universal id alone is still an identifier (system).
+// EntityIdentifier with the type of its universal id EI.4 (UniversalIdType), as FHIR-Converter writes it. An
+// equipment id given by its universal id alone is still an identifier (system).
 def DeviceIdentifier(ei) {
   ...EntityIdentifier(ei)
-  type: { coding[]: { system: V2System("0301"), code: trim(ei.4), display: lookup(trim(ei.4), "http://terminology.hl7.org/CodeSystem/v2-0301") } } if trim(ei.4)
+  type: UniversalIdType(ei.4)
 }
 
 // ---- names, addresses, telecom -------------------------------------------------------------------------

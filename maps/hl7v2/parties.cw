@@ -24,7 +24,6 @@ import hl7v2.practitioners
 
 // The UUID v5 namespace of the shipped maps (hl7v2.segments IdOf uses the same one).
 const PARTY_NS = "6ba7b811-9dad-11d1-80b4-00c04fd430c8"
-const CS_V2_0301 = "http://terminology.hl7.org/CodeSystem/v2-0301"
 const CS_V2_0443 = "http://terminology.hl7.org/CodeSystem/v2-0443"
 
 // ---- content-keyed entries ------------------------------------------------------------------------------
@@ -72,7 +71,7 @@ def HdOrganization(hd) = if trim(hd.1) or trim(hd.2) then {
 def HdOrgIdentifiers(hd) = [
   { system: "urn:id:${UriText(hd.1)}", value: trim(hd.1) } if trim(hd.1),
   {
-    type: { coding[]: { system: CS_V2_0301, code: trim(hd.3), display: lookup(trim(hd.3), CS_V2_0301) } } if trim(hd.3)
+    type: UniversalIdType(hd.3)
     system: if HdUri(hd) then "urn:ietf:rfc:3986" else if HasLocalIdType(hd.3) then "urn:id:${UriText(hd.3)}" else null
     value: HdUri(hd) ?? trim(hd.2)
   } if trim(hd.2)
@@ -163,10 +162,14 @@ def Practitioner(xcn) {
     suffix[]: trim(xcn.5)
     suffix[]: trim(xcn.7)
     suffix[]: trim(xcn.21)
-    use: translate(xcn.10, CM_0200_NAME_USE)
+    use: XcnNameUse(xcn.10)
     period: if xcn.19 or xcn.20 then { start: datetime(xcn.19), end: datetime(xcn.20) } else DateRange(xcn.17)
   } if trim(xcn.2.1) or trim(xcn.3)
 }
+
+// XCN.10 name type -> HumanName.use: table 0200 through the IG's ConceptMap; "B" (birth name), which the IG's map
+// leaves without a target, is the person's official name as ReportStream writes it (FHIR-Converter writes no use).
+def XcnNameUse(type) = translate(type, CM_0200_NAME_USE) ?? (if upper(trim(type)) == "B" then "official" else null)
 
 def PractitionerRef(xcn) = if HasPerson(xcn) then PartyRef(Practitioner(xcn)) else null
 def PractitionerEntries(xcn) = if HasPerson(xcn) then [PartyEntry(Practitioner(xcn)), AssignerEntry(xcn.9) if xcn.1] else null
