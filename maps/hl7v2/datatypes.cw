@@ -115,9 +115,30 @@ def Coding(cwe) = CodingOf(cwe.1, cwe.2, cwe.3, cwe.7)
 // HD -> uri (IG HD[uri]): ISO OIDs and UUIDs become urn:oid: / urn:uuid:, DNS/URI/URL types the value itself.
 def HdUri(hd) = UniversalUri(hd.2, hd.3)
 
-// HD -> the system of an Identifier: the universal id as a URI, else the namespace id (IG CX.4 / EI.2-4).
-// Deliberate: a namespace-only authority (e.g. "HOSP") is kept as the assigner's display, not as a system,
-// because a system must be a URI. (hl7v2.parties AssignedIdentifier refers to it as an Organization instead.)
+// An assigning authority (CX.4, XCN.9: an HD) -> Identifier.system (IG HD[uri], as FHIR-Converter writes it):
+//   - a universal id that is a URI (an ISO OID, a UUID, a URL) as HdUri writes it;
+//   - a universal id typed ISO/CLIA/CLIP: urn:oid:<HD.2>, typed UUID/GUID: urn:uuid:<HD.2> (the IG's HD[uri], both
+//     converters), when it holds no whitespace (a uri never does);
+//   - another universal id type (HCD, DNS, L, ...): urn:id:<HD.3>, the namespace of that kind of id, as
+//     FHIR-Converter writes it (ReportStream writes the bare HD.1, which is no absolute URI);
+//   - a namespace id alone: urn:id:<HD.1> (the IG's HD[uri] takes HD.1 as the system; FHIR-Converter and the
+//     IG's sample bundle write a local URI of it).
+// Absent when the HD names nothing. The assigner (hl7v2.parties AssignerRef / HdAssigner) is written too.
+def IsUriType(ty) = ty == "ISO" or ty == "CLIA" or ty == "CLIP" or ty == "UUID" or ty == "GUID"
+def AuthoritySystem(hd) {
+  let uid = trim(hd.2)
+  let ty = upper(trim(hd.3))
+  let plain = uid and not contains(uid, " ") and not contains(uid, "\t") and not contains(uid, "\u00a0")
+  return if HdUri(hd) then HdUri(hd)
+         else if plain and (ty == "ISO" or ty == "CLIA" or ty == "CLIP") then "urn:oid:${uid}"
+         else if plain and (ty == "UUID" or ty == "GUID") then "urn:uuid:${uid}"
+         else if ty and not IsUriType(ty) then "urn:id:${UriText(hd.3)}"
+         else if trim(hd.1) then "urn:id:${UriText(hd.1)}"
+         else null
+}
+
+// HD -> an assigner in place: the namespace id as its display, the universal id as its identifier when it is a
+// URI. (hl7v2.parties AssignedIdentifier refers to an Organization entry instead when the HD has a namespace.)
 def HdAssigner(hd) {
   display: hd.1
   identifier: { system: "urn:ietf:rfc:3986", value: HdUri(hd) } if HdUri(hd)
@@ -131,14 +152,15 @@ def CheckDigit(digit, scheme) = [
 ]
 
 // CX -> Identifier (IG CX[Identifier]). CX.2/CX.3 check digit, CX.5 through table-hl70203-to-v2-0203 with its
-// v2-0203 display, CX.7/CX.8 the period. The assigning authority CX.4 is the assigner in place (HdAssigner);
-// hl7v2.parties AssignedIdentifier makes it a reference to an Organization entry (IG HD[Organization]).
+// v2-0203 display, CX.7/CX.8 the period, CX.4 the system (AuthoritySystem). The assigning authority CX.4 is also
+// the assigner in place (HdAssigner); hl7v2.parties AssignedIdentifier makes it a reference to an Organization
+// entry (IG HD[Organization]).
 def Identifier(cx) {
   let typeCode = translate(cx.5, CM_0203_V2_0203, "keep")
   extension[]: CheckDigit(cx.2, cx.3)
   type: { coding[]: { system: V2System("0203"), code: typeCode,
                       display: lookup(typeCode, CS_V2_0203) } } if trim(cx.5)
-  system: HdUri(cx.4)
+  system: AuthoritySystem(cx.4)
   value: trim(cx.1)
   period: { start: datetime(cx.7), end: datetime(cx.8) }
   assigner: HdAssigner(cx.4)

@@ -138,8 +138,8 @@ def XonOrgEntries(xon) = if XonOrganization(xon) then [PartyEntry(XonOrganizatio
 // An XCN that names a person: an id or a name.
 def HasPerson(xcn) = trim(xcn.1) or trim(xcn.2.1) or trim(xcn.3)
 
-// XCN -> Practitioner (IG XCN[Practitioner]): identifier XCN.1 with XCN.9 as system (XcnSystem of
-// hl7v2.practitioners) and assigner (a namespace), XCN.13 type; name: family XCN.2, given XCN.3 + XCN.4, prefix XCN.6, suffix XCN.5, XCN.7
+// XCN -> Practitioner (IG XCN[Practitioner]): identifier XCN.1 with XCN.9 as system (AuthoritySystem of
+// hl7v2.datatypes) and assigner (a namespace), XCN.13 type; name: family XCN.2, given XCN.3 + XCN.4, prefix XCN.6, suffix XCN.5, XCN.7
 // (degree) and XCN.21 (professional suffix), as both references write them; use XCN.10; period XCN.19 /
 // XCN.20, else the validity range XCN.17.
 def Practitioner(xcn) {
@@ -148,7 +148,7 @@ def Practitioner(xcn) {
     let typeCode = translate(xcn.13, CM_0203_V2_0203, "keep")
     extension[]: CheckDigit(xcn.11, xcn.12)
     type: { coding[]: { system: CS_V2_0203, code: typeCode, display: lookup(typeCode, CS_V2_0203) } } if trim(xcn.13)
-    system: XcnSystem(xcn.9)
+    system: AuthoritySystem(xcn.9)
     value: trim(xcn.1)
     assigner: AssignerRef(xcn.9)
   } if trim(xcn.1)
