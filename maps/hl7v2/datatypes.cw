@@ -125,15 +125,17 @@ def HdUri(hd) = UniversalUri(hd.2, hd.3)
 //     IG's sample bundle write a local URI of it).
 // Absent when the HD names nothing. The assigner (hl7v2.parties AssignerRef / HdAssigner) is written too.
 def IsUriType(ty) = ty == "ISO" or ty == "CLIA" or ty == "CLIP" or ty == "UUID" or ty == "GUID"
-def AuthoritySystem(hd) {
-  let uid = trim(hd.2)
-  let ty = upper(trim(hd.3))
+def AuthoritySystem(hd) = AuthorityUri(hd.1, hd.2, hd.3)
+// The same for a namespace id, universal id and its type given apart (EI.2, EI.3, EI.4).
+def AuthorityUri(ns, id, type) {
+  let uid = trim(id)
+  let ty = upper(trim(type))
   let plain = uid and not contains(uid, " ") and not contains(uid, "\t") and not contains(uid, "\u00a0")
-  return if HdUri(hd) then HdUri(hd)
+  return if UniversalUri(id, type) then UniversalUri(id, type)
          else if plain and (ty == "ISO" or ty == "CLIA" or ty == "CLIP") then "urn:oid:${uid}"
          else if plain and (ty == "UUID" or ty == "GUID") then "urn:uuid:${uid}"
-         else if ty and not IsUriType(ty) then "urn:id:${UriText(hd.3)}"
-         else if trim(hd.1) then "urn:id:${UriText(hd.1)}"
+         else if ty and not IsUriType(ty) then "urn:id:${UriText(type)}"
+         else if trim(ns) then "urn:id:${UriText(ns)}"
          else null
 }
 
@@ -169,22 +171,25 @@ def Identifier(cx) {
 // A CX list -> Identifier[], skipping repetitions without an id.
 def Identifiers(cxs) = for cx in cxs where trim(cx.1) => Identifier(cx)
 
-// EI -> Identifier (IG EI[Identifier-System]: "EI.2 or EI.3 to system"): the universal id EI.3 when it is a URI
-// (EI.4 ISO/UUID/...), else the namespace id EI.2 as a local system urn:id:<EI.2> (as FHIR-Converter does with
-// its own prefix); EI.1 the value. A universal id that is no URI with no namespace ("Maven EDSS" typed ISO)
-// is kept as the assigner's display.
+// EI -> Identifier (IG EI[Identifier-System]: "EI.2 or EI.3 to system", EI.4 the type): EI.1 the value, the system
+// from EI.2-4 as AuthoritySystem takes it from an HD (the universal id as a URI, urn:oid:/urn:uuid: for ISO, CLIA,
+// CLIP, UUID and GUID ids, urn:id:<EI.4> for another type, else urn:id:<EI.2>, as FHIR-Converter writes them), the
+// type of the universal id EI.4 (UniversalIdType). A universal id that is no URI with no namespace ("Maven EDSS"
+// typed ISO) is kept as the assigner's display.
 def EntityIdentifier(ei) {
-  let system = UniversalUri(ei.3, ei.4) ?? (if trim(ei.2) then "urn:id:${UriText(ei.2)}" else null)
+  let system = AuthorityUri(ei.2, ei.3, ei.4)
+  type: UniversalIdType(ei.4)
   system: system
   value: trim(ei.1)
   assigner: { display: trim(ei.3) } if not system and trim(ei.3)
 }
 
-// EI with a type (placer/filler order numbers, accession numbers): IG EIP/EI + identifier type PLAC/FILL.
+// EI with a type (placer/filler order numbers, accession numbers): IG EIP/EI + identifier type PLAC/FILL (in place
+// of the universal id's type).
 def TypedIdentifier(ei, typeCode) {
+  ...EntityIdentifier(ei)
   type: { coding[]: { system: V2System("0203"), code: typeCode,
                       display: lookup(typeCode, CS_V2_0203) } }
-  ...EntityIdentifier(ei)
 }
 
 // A universal id type (HD.3, EI.4; HL7 table 0301) -> Identifier.type (IG HD[Organization] ID[CodeableConcept-
@@ -198,14 +203,6 @@ def UniversalIdType(type) = if trim(type) then {
     display: translate_coding(trim(type), CM_0301_FHIR_CONVERTER_DISPLAY).display ?? lookup(trim(type), CS_V2_0301)
   }
 } else null
-
-// EI -> a Device identifier (IG OBX[Observation] OBX-18 -> device(Device.identifier), EI[Identifier-System]):
-// EntityIdentifier with the type of its universal id EI.4 (UniversalIdType), as FHIR-Converter writes it. An
-// equipment id given by its universal id alone is still an identifier (system).
-def DeviceIdentifier(ei) {
-  ...EntityIdentifier(ei)
-  type: UniversalIdType(ei.4)
-}
 
 // ---- names, addresses, telecom -------------------------------------------------------------------------
 

@@ -244,12 +244,12 @@ def RolParticipant(rol) {
 
 // OBX-18 (equipment instance identifiers) -> Device (IG OBX[Observation]: device(Device.identifier)): one
 // Device with an identifier per repetition that has an id or a universal id (Observation.device is 0..1),
-// typed by EI.4 (DeviceIdentifier).
+// typed by EI.4 (EntityIdentifier).
 def IsEquipmentId(ei) = trim(ei.1) or UniversalUri(ei.3, ei.4)
 def HasEquipment(eis) = count(for ei in eis where IsEquipmentId(ei) => 1) > 0
 def EquipmentDevice(eis) = if HasEquipment(eis) then {
   resourceType: "Device"
-  identifier[]: for ei in eis where IsEquipmentId(ei) => DeviceIdentifier(ei)
+  identifier[]: for ei in eis where IsEquipmentId(ei) => EntityIdentifier(ei)
 } else null
 
 // ---- orders -----------------------------------------------------------------------------------------------
