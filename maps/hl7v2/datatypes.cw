@@ -177,8 +177,11 @@ def Identifiers(cxs) = for cx in cxs where trim(cx.1) => Identifier(cx)
 // type of the universal id EI.4 (UniversalIdType). A universal id that is no URI with no namespace ("Maven EDSS"
 // typed ISO) is kept as the assigner's display.
 def EntityIdentifier(ei) {
-  let system = AuthorityUri(ei.2, ei.3, ei.4)
   type: UniversalIdType(ei.4)
+  ...EntityIdentifierSystemValue(ei)
+}
+def EntityIdentifierSystemValue(ei) {
+  let system = AuthorityUri(ei.2, ei.3, ei.4)
   system: system
   value: trim(ei.1)
   assigner: { display: trim(ei.3) } if not system and trim(ei.3)
@@ -187,9 +190,9 @@ def EntityIdentifier(ei) {
 // EI with a type (placer/filler order numbers, accession numbers): IG EIP/EI + identifier type PLAC/FILL (in place
 // of the universal id's type).
 def TypedIdentifier(ei, typeCode) {
-  ...EntityIdentifier(ei)
   type: { coding[]: { system: V2System("0203"), code: typeCode,
                       display: lookup(typeCode, CS_V2_0203) } }
+  ...EntityIdentifierSystemValue(ei)
 }
 
 // A universal id type (HD.3, EI.4; HL7 table 0301) -> Identifier.type (IG HD[Organization] ID[CodeableConcept-
