@@ -117,7 +117,8 @@ def AssignedIdentifiers(cxs) = for cx in cxs where trim(cx.1) => AssignedIdentif
 // ---- XON -> Organization --------------------------------------------------------------------------------
 
 // XON -> Organization (IG XON[Organization]): name XON.1; identifier XON.10, else XON.3, with type XON.7
-// (v2-0203), system XON.6 as a URI and XON.6 as the assigner.
+// (v2-0203), system XON.6 as a URI and XON.6 as the assigner (XON.7 without an id: an identifier with the type
+// only).
 def XonOrganization(xon) = if trim(xon.1) or trim(xon.10) or trim(xon.3) then {
   resourceType: "Organization"
   name: trim(xon.1)
@@ -128,6 +129,10 @@ def XonOrganization(xon) = if trim(xon.1) or trim(xon.10) or trim(xon.3) then {
     value: trim(xon.10 ?? xon.3)
     assigner: AssignerRef(xon.6)
   } if trim(xon.10 ?? xon.3)
+  // an identifier type without an id (XON.7 alone): the type only, as FHIR-Converter writes it (R4 allows an
+  // Identifier without a value; nothing is made up)
+  identifier[]: { type: { coding[]: { system: CS_V2_0203, code: trim(xon.7), display: lookup(trim(xon.7), CS_V2_0203) } } }
+                if trim(xon.7) and not trim(xon.10 ?? xon.3)
 } else null
 
 def XonOrgRef(xon) = PartyRef(XonOrganization(xon))
