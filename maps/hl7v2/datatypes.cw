@@ -40,6 +40,9 @@ const CM_0277_V2_0277 = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70
 const CM_0278_APPOINTMENTSTATUS = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70278-to-appointmentstatus"
 const CM_0322_EVENT_STATUS = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70322-to-event-status"
 const CS_V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
+const CS_V2_0301 = "http://terminology.hl7.org/CodeSystem/v2-0301"
+// HL7 table 0301 codes with the long displays FHIR-Converter writes (maps/terminology/fhir-converter-displays.ndjson).
+const CM_0301_FHIR_CONVERTER_DISPLAY = "https://crosswalk.dev/fhir/ConceptMap/fhir-converter-v2-0301-display"
 
 // ---- code systems ----------------------------------------------------------------------------------------
 
@@ -112,9 +115,32 @@ def Coding(cwe) = CodingOf(cwe.1, cwe.2, cwe.3, cwe.7)
 // HD -> uri (IG HD[uri]): ISO OIDs and UUIDs become urn:oid: / urn:uuid:, DNS/URI/URL types the value itself.
 def HdUri(hd) = UniversalUri(hd.2, hd.3)
 
-// HD -> the system of an Identifier: the universal id as a URI, else the namespace id (IG CX.4 / EI.2-4).
-// Deliberate: a namespace-only authority (e.g. "HOSP") is kept as the assigner's display, not as a system,
-// because a system must be a URI. (hl7v2.parties AssignedIdentifier refers to it as an Organization instead.)
+// An assigning authority (CX.4, XCN.9: an HD) -> Identifier.system (IG HD[uri], as FHIR-Converter writes it):
+//   - a universal id that is a URI (an ISO OID, a UUID, a URL) as HdUri writes it;
+//   - a universal id typed ISO/CLIA/CLIP: urn:oid:<HD.2>, typed UUID/GUID: urn:uuid:<HD.2> (the IG's HD[uri], both
+//     converters), when it holds no whitespace (a uri never does);
+//   - another universal id type (HCD, DNS, L, ...): urn:id:<HD.3>, the namespace of that kind of id, as
+//     FHIR-Converter writes it (ReportStream writes the bare HD.1, which is no absolute URI);
+//   - a namespace id alone: urn:id:<HD.1> (the IG's HD[uri] takes HD.1 as the system; FHIR-Converter and the
+//     IG's sample bundle write a local URI of it).
+// Absent when the HD names nothing. The assigner (hl7v2.parties AssignerRef / HdAssigner) is written too.
+def IsUriType(ty) = ty == "ISO" or ty == "CLIA" or ty == "CLIP" or ty == "UUID" or ty == "GUID"
+def AuthoritySystem(hd) = AuthorityUri(hd.1, hd.2, hd.3)
+// The same for a namespace id, universal id and its type given apart (EI.2, EI.3, EI.4).
+def AuthorityUri(ns, id, type) {
+  let uid = trim(id)
+  let ty = upper(trim(type))
+  let plain = uid and not contains(uid, " ") and not contains(uid, "\t") and not contains(uid, "\u00a0")
+  return if UniversalUri(id, type) then UniversalUri(id, type)
+         else if plain and (ty == "ISO" or ty == "CLIA" or ty == "CLIP") then "urn:oid:${uid}"
+         else if plain and (ty == "UUID" or ty == "GUID") then "urn:uuid:${uid}"
+         else if ty and not IsUriType(ty) then "urn:id:${UriText(type)}"
+         else if trim(ns) then "urn:id:${UriText(ns)}"
+         else null
+}
+
+// HD -> an assigner in place: the namespace id as its display, the universal id as its identifier when it is a
+// URI. (hl7v2.parties AssignedIdentifier refers to an Organization entry instead when the HD has a namespace.)
 def HdAssigner(hd) {
   display: hd.1
   identifier: { system: "urn:ietf:rfc:3986", value: HdUri(hd) } if HdUri(hd)
@@ -128,14 +154,15 @@ def CheckDigit(digit, scheme) = [
 ]
 
 // CX -> Identifier (IG CX[Identifier]). CX.2/CX.3 check digit, CX.5 through table-hl70203-to-v2-0203 with its
-// v2-0203 display, CX.7/CX.8 the period. The assigning authority CX.4 is the assigner in place (HdAssigner);
-// hl7v2.parties AssignedIdentifier makes it a reference to an Organization entry (IG HD[Organization]).
+// v2-0203 display, CX.7/CX.8 the period, CX.4 the system (AuthoritySystem). The assigning authority CX.4 is also
+// the assigner in place (HdAssigner); hl7v2.parties AssignedIdentifier makes it a reference to an Organization
+// entry (IG HD[Organization]).
 def Identifier(cx) {
   let typeCode = translate(cx.5, CM_0203_V2_0203, "keep")
   extension[]: CheckDigit(cx.2, cx.3)
   type: { coding[]: { system: V2System("0203"), code: typeCode,
                       display: lookup(typeCode, CS_V2_0203) } } if trim(cx.5)
-  system: HdUri(cx.4)
+  system: AuthoritySystem(cx.4)
   value: trim(cx.1)
   period: { start: datetime(cx.7), end: datetime(cx.8) }
   assigner: HdAssigner(cx.4)
@@ -144,31 +171,41 @@ def Identifier(cx) {
 // A CX list -> Identifier[], skipping repetitions without an id.
 def Identifiers(cxs) = for cx in cxs where trim(cx.1) => Identifier(cx)
 
-// EI -> Identifier (IG EI[Identifier-System]: "EI.2 or EI.3 to system"): the universal id EI.3 when it is a URI
-// (EI.4 ISO/UUID/...), else the namespace id EI.2 as a local system urn:id:<EI.2> (as FHIR-Converter does with
-// its own prefix); EI.1 the value. A universal id that is no URI with no namespace ("Maven EDSS" typed ISO)
-// is kept as the assigner's display.
+// EI -> Identifier (IG EI[Identifier-System]: "EI.2 or EI.3 to system", EI.4 the type): EI.1 the value, the system
+// from EI.2-4 as AuthoritySystem takes it from an HD (the universal id as a URI, urn:oid:/urn:uuid: for ISO, CLIA,
+// CLIP, UUID and GUID ids, urn:id:<EI.4> for another type, else urn:id:<EI.2>, as FHIR-Converter writes them), the
+// type of the universal id EI.4 (UniversalIdType). A universal id that is no URI with no namespace ("Maven EDSS"
+// typed ISO) is kept as the assigner's display.
 def EntityIdentifier(ei) {
-  let system = UniversalUri(ei.3, ei.4) ?? (if trim(ei.2) then "urn:id:${UriText(ei.2)}" else null)
+  type: UniversalIdType(ei.4)
+  ...EntityIdentifierSystemValue(ei)
+}
+def EntityIdentifierSystemValue(ei) {
+  let system = AuthorityUri(ei.2, ei.3, ei.4)
   system: system
   value: trim(ei.1)
   assigner: { display: trim(ei.3) } if not system and trim(ei.3)
 }
 
-// EI with a type (placer/filler order numbers, accession numbers): IG EIP/EI + identifier type PLAC/FILL.
+// EI with a type (placer/filler order numbers, accession numbers): IG EIP/EI + identifier type PLAC/FILL (in place
+// of the universal id's type).
 def TypedIdentifier(ei, typeCode) {
   type: { coding[]: { system: V2System("0203"), code: typeCode,
                       display: lookup(typeCode, CS_V2_0203) } }
-  ...EntityIdentifier(ei)
+  ...EntityIdentifierSystemValue(ei)
 }
 
-// EI -> a Device identifier (IG OBX[Observation] OBX-18 -> device(Device.identifier), EI[Identifier-System]):
-// EntityIdentifier with the type of its universal id EI.4 (v2-0301, display from the store), as
-// FHIR-Converter writes it. An equipment id given by its universal id alone is still an identifier (system).
-def DeviceIdentifier(ei) {
-  ...EntityIdentifier(ei)
-  type: { coding[]: { system: V2System("0301"), code: trim(ei.4), display: lookup(trim(ei.4), "http://terminology.hl7.org/CodeSystem/v2-0301") } } if trim(ei.4)
-}
+// A universal id type (HD.3, EI.4; HL7 table 0301) -> Identifier.type (IG HD[Organization] ID[CodeableConcept-
+// UniversalID]): the v2-0301 coding with the table's description as its display, as FHIR-Converter writes it
+// ("An International Standards Organization Object Identifier (OID), ..."; ReportStream writes no display), and
+// THO's display for a code FHIR-Converter does not list. Absent for an empty type.
+def UniversalIdType(type) = if trim(type) then {
+  coding[]: {
+    system: CS_V2_0301
+    code: trim(type)
+    display: translate_coding(trim(type), CM_0301_FHIR_CONVERTER_DISPLAY).display ?? lookup(trim(type), CS_V2_0301)
+  }
+} else null
 
 // ---- names, addresses, telecom -------------------------------------------------------------------------
 

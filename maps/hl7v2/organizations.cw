@@ -24,9 +24,12 @@ def ResponsibleRef(msh) = XonOrgRef(msh.22)
 def SenderPartOf(msh) = XonOrgRef(msh.22)
 
 // MSH-6 receiving facility -> Organization (IG HD[Organization]), part of MSH-23, the receiving responsible
-// organization (FHIR-Converter writes this partOf; the IG is silent).
+// organization (FHIR-Converter writes this partOf; the IG is silent), with the message's country MSH-17 as its
+// address country, as FHIR-Converter writes it (MSH-17 is the country the message comes from; the IG puts it on
+// the sender only, which hl7v2.segments does too).
 def ReceivingFacility(msh) = if HdOrganization(msh.6) then {
   ...HdOrganization(msh.6)
+  address[]: { country: trim(msh.17) } if trim(msh.17)
   partOf: XonOrgRef(msh.23)
 } else null
 

@@ -24,7 +24,6 @@ import hl7v2.practitioners
 
 // The UUID v5 namespace of the shipped maps (hl7v2.segments IdOf uses the same one).
 const PARTY_NS = "6ba7b811-9dad-11d1-80b4-00c04fd430c8"
-const CS_V2_0301 = "http://terminology.hl7.org/CodeSystem/v2-0301"
 const CS_V2_0443 = "http://terminology.hl7.org/CodeSystem/v2-0443"
 
 // ---- content-keyed entries ------------------------------------------------------------------------------
@@ -72,7 +71,7 @@ def HdOrganization(hd) = if trim(hd.1) or trim(hd.2) then {
 def HdOrgIdentifiers(hd) = [
   { system: "urn:id:${UriText(hd.1)}", value: trim(hd.1) } if trim(hd.1),
   {
-    type: { coding[]: { system: CS_V2_0301, code: trim(hd.3), display: lookup(trim(hd.3), CS_V2_0301) } } if trim(hd.3)
+    type: UniversalIdType(hd.3)
     system: if HdUri(hd) then "urn:ietf:rfc:3986" else if HasLocalIdType(hd.3) then "urn:id:${UriText(hd.3)}" else null
     value: HdUri(hd) ?? trim(hd.2)
   } if trim(hd.2)
@@ -118,7 +117,8 @@ def AssignedIdentifiers(cxs) = for cx in cxs where trim(cx.1) => AssignedIdentif
 // ---- XON -> Organization --------------------------------------------------------------------------------
 
 // XON -> Organization (IG XON[Organization]): name XON.1; identifier XON.10, else XON.3, with type XON.7
-// (v2-0203), system XON.6 as a URI and XON.6 as the assigner.
+// (v2-0203), system XON.6 as a URI and XON.6 as the assigner (XON.7 without an id: an identifier with the type
+// only).
 def XonOrganization(xon) = if trim(xon.1) or trim(xon.10) or trim(xon.3) then {
   resourceType: "Organization"
   name: trim(xon.1)
@@ -129,6 +129,10 @@ def XonOrganization(xon) = if trim(xon.1) or trim(xon.10) or trim(xon.3) then {
     value: trim(xon.10 ?? xon.3)
     assigner: AssignerRef(xon.6)
   } if trim(xon.10 ?? xon.3)
+  // an identifier type without an id (XON.7 alone): the type only, as FHIR-Converter writes it (R4 allows an
+  // Identifier without a value; nothing is made up)
+  identifier[]: { type: { coding[]: { system: CS_V2_0203, code: trim(xon.7), display: lookup(trim(xon.7), CS_V2_0203) } } }
+                if trim(xon.7) and not trim(xon.10 ?? xon.3)
 } else null
 
 def XonOrgRef(xon) = PartyRef(XonOrganization(xon))
@@ -139,8 +143,8 @@ def XonOrgEntries(xon) = if XonOrganization(xon) then [PartyEntry(XonOrganizatio
 // An XCN that names a person: an id or a name.
 def HasPerson(xcn) = trim(xcn.1) or trim(xcn.2.1) or trim(xcn.3)
 
-// XCN -> Practitioner (IG XCN[Practitioner]): identifier XCN.1 with XCN.9 as system (XcnSystem of
-// hl7v2.practitioners) and assigner (a namespace), XCN.13 type; name: family XCN.2, given XCN.3 + XCN.4, prefix XCN.6, suffix XCN.5, XCN.7
+// XCN -> Practitioner (IG XCN[Practitioner]): identifier XCN.1 with XCN.9 as system (AuthoritySystem of
+// hl7v2.datatypes) and assigner (a namespace), XCN.13 type; name: family XCN.2, given XCN.3 + XCN.4, prefix XCN.6, suffix XCN.5, XCN.7
 // (degree) and XCN.21 (professional suffix), as both references write them; use XCN.10; period XCN.19 /
 // XCN.20, else the validity range XCN.17.
 def Practitioner(xcn) {
@@ -149,7 +153,7 @@ def Practitioner(xcn) {
     let typeCode = translate(xcn.13, CM_0203_V2_0203, "keep")
     extension[]: CheckDigit(xcn.11, xcn.12)
     type: { coding[]: { system: CS_V2_0203, code: typeCode, display: lookup(typeCode, CS_V2_0203) } } if trim(xcn.13)
-    system: XcnSystem(xcn.9)
+    system: AuthoritySystem(xcn.9)
     value: trim(xcn.1)
     assigner: AssignerRef(xcn.9)
   } if trim(xcn.1)
@@ -163,10 +167,14 @@ def Practitioner(xcn) {
     suffix[]: trim(xcn.5)
     suffix[]: trim(xcn.7)
     suffix[]: trim(xcn.21)
-    use: translate(xcn.10, CM_0200_NAME_USE)
+    use: XcnNameUse(xcn.10)
     period: if xcn.19 or xcn.20 then { start: datetime(xcn.19), end: datetime(xcn.20) } else DateRange(xcn.17)
   } if trim(xcn.2.1) or trim(xcn.3)
 }
+
+// XCN.10 name type -> HumanName.use: table 0200 through the IG's ConceptMap; "B" (birth name), which the IG's map
+// leaves without a target, is the person's official name as ReportStream writes it (FHIR-Converter writes no use).
+def XcnNameUse(type) = translate(type, CM_0200_NAME_USE) ?? (if upper(trim(type)) == "B" then "official" else null)
 
 def PractitionerRef(xcn) = if HasPerson(xcn) then PartyRef(Practitioner(xcn)) else null
 def PractitionerEntries(xcn) = if HasPerson(xcn) then [PartyEntry(Practitioner(xcn)), AssignerEntry(xcn.9) if xcn.1] else null
@@ -241,12 +249,12 @@ def RolParticipant(rol) {
 
 // OBX-18 (equipment instance identifiers) -> Device (IG OBX[Observation]: device(Device.identifier)): one
 // Device with an identifier per repetition that has an id or a universal id (Observation.device is 0..1),
-// typed by EI.4 (DeviceIdentifier).
+// typed by EI.4 (EntityIdentifier).
 def IsEquipmentId(ei) = trim(ei.1) or UniversalUri(ei.3, ei.4)
 def HasEquipment(eis) = count(for ei in eis where IsEquipmentId(ei) => 1) > 0
 def EquipmentDevice(eis) = if HasEquipment(eis) then {
   resourceType: "Device"
-  identifier[]: for ei in eis where IsEquipmentId(ei) => DeviceIdentifier(ei)
+  identifier[]: for ei in eis where IsEquipmentId(ei) => EntityIdentifier(ei)
 } else null
 
 // ---- orders -----------------------------------------------------------------------------------------------
