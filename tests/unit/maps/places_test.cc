@@ -1,6 +1,7 @@
 // The shipped HL7 v2 -> FHIR R4 maps: places (maps/hl7v2/places.cw; docs/fidelity.md "Locations (wave 5)").
-// Each rule on a small message: which identifiers a PL level carries, the event facility (EVN-7) and the
-// discharge location (PV1-37).
+// Each rule on a small message: which identifiers a PL level carries, the event facility (EVN-7), the
+// discharge location (PV1-37), AIL locations with their type and notes (SIU), and the administered-at
+// location with its address (VXU RXA-27/28).
 #include <gtest/gtest.h>
 
 #include <map>
@@ -113,6 +114,69 @@ TEST_F(PlacesMapsTest, DischargeLocationIsTypedByDld1) {
   EXPECT_EQ(place["identifier"][0]["value"], "22");
   EXPECT_EQ(place["identifier"][0]["system"], "urn:id:FDK");
   EXPECT_EQ(place["name"], "Homes");
+}
+
+TEST_F(PlacesMapsTest, AppointmentLocationCarriesItsTypeAndNotes) {
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||SIU^S12^SIU_S12|M1|P|2.5.1",
+                    "SCH|1|2|||||||||^^^20240601090000+0100^20240601100000+0100",
+                    kPid, "RGS|1", "AIL|1||055^Room01^^GH Clinic|C^Clinic^HL70305",
+                    "NTE|1||Disinfected before use", "AIL|2||LAB^^^GH Clinic"});
+  auto by_url = ByUrl(b);
+  auto appointments = Resources(b, "Appointment");
+  ASSERT_EQ(appointments.size(), 1u);
+  std::vector<json> places;
+  for (const auto& p : appointments[0]["participant"]) {
+    json r = by_url[p["actor"].value("reference", "")];
+    if (r.value("resourceType", "") == "Location") places.push_back(r);
+  }
+  ASSERT_EQ(places.size(), 2u);
+  // The first AIL's room, and each level above it, has AIL-4 as its type and the group's note as alias.
+  json at = places[0];
+  EXPECT_EQ(at["name"], "Room01");
+  int levels = 0;
+  while (true) {
+    ++levels;
+    EXPECT_EQ(at["type"][0]["coding"][0]["code"], "C") << at.dump();
+    EXPECT_EQ(at["type"][0]["coding"][0]["system"], "http://terminology.hl7.org/CodeSystem/v2-0305");
+    EXPECT_EQ(at["alias"], json::array({"Disinfected before use"}));
+    if (!at.contains("partOf")) break;
+    at = by_url[at["partOf"]["reference"]];
+  }
+  EXPECT_EQ(levels, 3);
+  // The second AIL has neither: its facility is a Location of its own (its own PL text), not the first one's.
+  EXPECT_FALSE(places[1].contains("type"));
+  EXPECT_FALSE(places[1].contains("alias"));
+  EXPECT_NE(places[1]["partOf"], places[0]["partOf"]);
+}
+
+TEST_F(PlacesMapsTest, AdministeredAtLocationHasTheAdministeredAtAddress) {
+  std::string rxa = "RXA|0|1|20210818||49281021588^TENIVAC^NDC|0.5|mL^mL^UCUM" + std::string(20, '|') +
+                    "4E^401^^GHH|100 Main St^^Ann Arbor^MI^99999^USA";
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||VXU^V04^VXU_V04|M1|P|2.5.1", kPid,
+                    "ORC|RE||1", rxa});
+  auto by_url = ByUrl(b);
+  auto immunizations = Resources(b, "Immunization");
+  ASSERT_EQ(immunizations.size(), 1u);
+  // IG RXA[Immunization]: RXA-27 is the location, RXA-28 its address (on every level of it).
+  json at = by_url[immunizations[0]["location"].value("reference", "")];
+  ASSERT_EQ(at.value("resourceType", ""), "Location") << immunizations[0].dump();
+  EXPECT_EQ(at["name"], "401");
+  while (true) {
+    EXPECT_EQ(at["address"]["line"], json::array({"100 Main St"})) << at.dump();
+    EXPECT_EQ(at["address"]["city"], "Ann Arbor");
+    if (!at.contains("partOf")) break;
+    at = by_url[at["partOf"]["reference"]];
+  }
+  EXPECT_EQ(at["name"], "GHH");
+  // Without RXA-27 the address is the one place said: a Location with that address.
+  std::string bare = "RXA|0|1|20210818||49281021588^TENIVAC^NDC|0.5|mL^mL^UCUM" + std::string(21, '|') +
+                     "100 Main St^^Ann Arbor^MI^99999^USA";
+  json c = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||VXU^V04^VXU_V04|M1|P|2.5.1", kPid,
+                    "ORC|RE||1", bare});
+  auto c_by_url = ByUrl(c);
+  json lone = c_by_url[Resources(c, "Immunization")[0]["location"].value("reference", "")];
+  EXPECT_EQ(lone["address"]["postalCode"], "99999");
+  EXPECT_FALSE(lone.contains("partOf"));
 }
 
 }  // namespace
