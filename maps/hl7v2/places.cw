@@ -116,15 +116,16 @@ def LocationEntries(pl) = LocationEntriesAbout(pl, null)
 // from the least specific to the most as its display ("GHH, 6N, 1234, A"), as Google writes it.
 def HdName(hd) = trim(hd.1) ?? trim(hd.2)
 def PlDisplay(pl) = join([HdName(pl.4), HdName(pl.7), HdName(pl.8), HdName(pl.1), HdName(pl.2), HdName(pl.3)], ", ")
-def LocationRefAbout(pl, about) =
-  if last(LocationEntriesAbout(pl, about)).fullUrl then { reference: last(LocationEntriesAbout(pl, about)).fullUrl, display: PlDisplay(pl) }
-  else {}
+def LocationRefAbout(pl, about) {
+  let url = last(LocationEntriesAbout(pl, about)).fullUrl
+  return if url then { reference: url, display: PlDisplay(pl) } else {}
+}
 def LocationRefWith(pl, bedStatus) = LocationRefAbout(pl, { bedStatus: bedStatus })
 def LocationRef(pl) = LocationRefAbout(pl, null)
 
 // HD -> Location (IG HD[Location]; EVN-7 event facility): named by HD.1, identified by HD.2 when it is an ISO
 // or UUID id (and by its URI form, urn:oid:/urn:uuid: in system urn:ietf:rfc:3986, as FHIR-Converter
-// identifies it), a site (with the code's display, as FHIR-Converter writes it).
+// identifies it), a site (with the display of location-physical-type's code; FHIR-Converter writes one too).
 def HdLocation(hd) {
   resourceType: "Location"
   identifier[]: { value: trim(hd.2) } if trim(hd.2) and (upper(trim(hd.3)) == "ISO" or upper(trim(hd.3)) == "UUID")
