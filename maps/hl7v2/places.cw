@@ -54,60 +54,84 @@ def HdUriIdentifier(hd) = if HdUri(hd) and HdUri(hd) != trim(hd.2) then { system
 // level above the most specific, and that one when PL.9 is empty) is described by the whole PL's text, as
 // FHIR-Converter does: so each PL's levels are its own Location resources (content-keyed entries), as in
 // both converters (the facility of PV1-3 and of PV1-6 are two Locations).
-def LocationLevel(hd, code, parent, pl, mostSpecific, bedStatus) {
+// A level is identified by its HD only when the HD has a universal id (HD.2): then HD.1 and HD.2 are its
+// identifiers the IG way, and the URI form FHIR-Converter writes beside them. A level named by a namespace
+// id alone ("ICU", "Bed 3") is that name (Location.name) and has no identifier, as FHIR-Converter writes it
+// (docs/fidelity.md, "Locations (wave 5)").
+def LocationLevel(hd, code, parent, pl, mostSpecific, about) {
   resourceType: "Location"
-  identifier[]: HdIdentifiers(hd, pl.11)
+  identifier[]: HdIdentifiers(hd, pl.11) if trim(hd.2)
   identifier[]: HdUriIdentifier(hd)
   identifier[]: LocationIdentifier(pl) if mostSpecific and trim(pl.10.1)
   status: LocationStatusCode(pl.5) if mostSpecific
-  operationalStatus: { system: V2System("0116"), code: trim(bedStatus) } if mostSpecific and trim(bedStatus)
+  operationalStatus: { system: V2System("0116"), code: trim(about.bedStatus) } if mostSpecific and trim(about.bedStatus)
   name: trim(hd.1) ?? trim(hd.2)
+  alias[]: about.alias
   description: if mostSpecific and trim(pl.9) then trim(pl.9) else PlText(pl)
   mode: "instance"
+  type[]: about.type
+  address: about.address
   physicalType: { coding[]: { system: LOCATION_PHYSICAL_TYPE, code: code } }
   partOf: { reference: parent.fullUrl } if parent
 }
-def LocationLevelEntry(hd, code, parent, pl, mostSpecific, bedStatus) =
-  if HasHd(hd) then PartyEntry(LocationLevel(hd, code, parent, pl, mostSpecific, bedStatus)) else null
+def LocationLevelEntry(hd, code, parent, pl, mostSpecific, about) =
+  if HasHd(hd) then PartyEntry(LocationLevel(hd, code, parent, pl, mostSpecific, about)) else null
 
 // PL -> the entries of its Locations, least specific first: facility (PL.4, si) <- building (PL.7, bu) <-
 // floor (PL.8, lvl) <- point of care (PL.1, lvl) <- room (PL.2, ro) <- bed (PL.3, bd); each is partOf the
 // nearest valued level above it, so a missing component leaves no gap in the chain (as ReportStream does;
 // the IG sheet of 2020 put the floor under the point of care, FHIR-Converter and ReportStream the point of care
 // under the floor). A PL with no place component but a description or identifier is one Location. The last
-// entry is the most specific (LocationRef). bedStatus: PV1-40 for PV1-3, else null.
-def LocationEntriesWith(pl, bedStatus) {
+// entry is the most specific (LocationRef).
+// `about` is what the segment says about the place beside its PL, written on every level (each level is
+// the same place seen at another scale, as FHIR-Converter writes them): bedStatus (PV1-40 for PV1-3, on the
+// most specific level only), type (a CodeableConcept: AIL-4), alias (texts: the AIL's NTE-3), address (an
+// Address: RXA-28). Every call for one PL field must pass the same `about`: it is part of the entries' content.
+def LocationEntriesAbout(pl, about) {
   let most = if HasHd(pl.3) then 3 else if HasHd(pl.2) then 2 else if HasHd(pl.1) then 1 else if HasHd(pl.8) then 8
              else if HasHd(pl.7) then 7 else if HasHd(pl.4) then 4 else 0
-  let si = LocationLevelEntry(pl.4, "si", null, pl, most == 4, bedStatus)
-  let bu = LocationLevelEntry(pl.7, "bu", si, pl, most == 7, bedStatus)
-  let lvl = LocationLevelEntry(pl.8, "lvl", bu ?? si, pl, most == 8, bedStatus)
-  let poc = LocationLevelEntry(pl.1, "lvl", lvl ?? bu ?? si, pl, most == 1, bedStatus)
-  let ro = LocationLevelEntry(pl.2, "ro", poc ?? lvl ?? bu ?? si, pl, most == 2, bedStatus)
-  let bd = LocationLevelEntry(pl.3, "bd", ro ?? poc ?? lvl ?? bu ?? si, pl, most == 3, bedStatus)
-  let lone = if most == 0 and (trim(pl.9) or trim(pl.10.1)) then PartyEntry({
+  let si = LocationLevelEntry(pl.4, "si", null, pl, most == 4, about)
+  let bu = LocationLevelEntry(pl.7, "bu", si, pl, most == 7, about)
+  let lvl = LocationLevelEntry(pl.8, "lvl", bu ?? si, pl, most == 8, about)
+  let poc = LocationLevelEntry(pl.1, "lvl", lvl ?? bu ?? si, pl, most == 1, about)
+  let ro = LocationLevelEntry(pl.2, "ro", poc ?? lvl ?? bu ?? si, pl, most == 2, about)
+  let bd = LocationLevelEntry(pl.3, "bd", ro ?? poc ?? lvl ?? bu ?? si, pl, most == 3, about)
+  let lone = if most == 0 and (trim(pl.9) or trim(pl.10.1) or about.address) then PartyEntry({
     resourceType: "Location"
     identifier[]: LocationIdentifier(pl) if trim(pl.10.1)
     status: LocationStatusCode(pl.5)
+    alias[]: about.alias
     description: trim(pl.9)
     mode: "instance"
+    type[]: about.type
+    address: about.address
   }) else null
   // The PL.11 assigning authority's Organization first: the last entry stays the most specific Location.
   return [HdOrgEntry(pl.11) if most != 0 or lone, si, bu, lvl, poc, ro, bd, lone]
 }
-def LocationEntries(pl) = LocationEntriesWith(pl, null)
+def LocationEntriesWith(pl, bedStatus) = LocationEntriesAbout(pl, { bedStatus: bedStatus })
+def LocationEntries(pl) = LocationEntriesAbout(pl, null)
 
-// The reference to a PL's most specific Location (absent when the PL names no place).
-def LocationRefWith(pl, bedStatus) = { reference: last(LocationEntriesWith(pl, bedStatus)).fullUrl }
-def LocationRef(pl) = LocationRefWith(pl, null)
+// The reference to a PL's most specific Location (absent when the PL names no place), with the place's levels
+// from the least specific to the most as its display ("GHH, 6N, 1234, A"), as Google writes it.
+def HdName(hd) = trim(hd.1) ?? trim(hd.2)
+def PlDisplay(pl) = join([HdName(pl.4), HdName(pl.7), HdName(pl.8), HdName(pl.1), HdName(pl.2), HdName(pl.3)], ", ")
+def LocationRefAbout(pl, about) {
+  let url = last(LocationEntriesAbout(pl, about)).fullUrl
+  return if url then { reference: url, display: PlDisplay(pl) } else {}
+}
+def LocationRefWith(pl, bedStatus) = LocationRefAbout(pl, { bedStatus: bedStatus })
+def LocationRef(pl) = LocationRefAbout(pl, null)
 
 // HD -> Location (IG HD[Location]; EVN-7 event facility): named by HD.1, identified by HD.2 when it is an ISO
-// or UUID id, a site.
+// or UUID id (and by its URI form, urn:oid:/urn:uuid: in system urn:ietf:rfc:3986, as FHIR-Converter
+// identifies it), a site (with the display of location-physical-type's code; FHIR-Converter writes one too).
 def HdLocation(hd) {
   resourceType: "Location"
   identifier[]: { value: trim(hd.2) } if trim(hd.2) and (upper(trim(hd.3)) == "ISO" or upper(trim(hd.3)) == "UUID")
+  identifier[]: HdUriIdentifier(hd) if trim(hd.3)
   name: trim(hd.1) ?? trim(hd.2)
-  physicalType: { coding[]: { system: LOCATION_PHYSICAL_TYPE, code: "si" } }
+  physicalType: { coding[]: { system: LOCATION_PHYSICAL_TYPE, code: "si", display: lookup("si", LOCATION_PHYSICAL_TYPE) } }
 }
 def HdLocationEntry(hd) = if HasHd(hd) then PartyEntry(HdLocation(hd)) else null
 
@@ -118,12 +142,32 @@ def HdDevice(hd) = if HasHd(hd) then {
 } else null
 def HdDeviceEntry(hd) = PartyEntry(HdDevice(hd))
 
-// PV1-37 discharged to location (DLD) -> Location (IG DLD[Location-Discharge]): DLD.1 names the place (its
-// code as identifier, its text as name), a site.
+// PV1-37 discharged to location (DLD) -> Location (IG DLD[Location-Discharge]): DLD.1 is the kind of place
+// (Location.type, CWE[CodeableConcept], as the IG and ReportStream write it). FHIR-Converter also identifies
+// the place by DLD.1's codes (each in a local system named by its coding system, urn:id:NAME) and names it by
+// DLD.1's texts joined by "--"; a site.
+def DldIdentifier(code, system) = if trim(code) then { system: "urn:id:${UriText(system)}" if trim(system), value: trim(code) } else null
 def DischargeLocation(dld) = if dld.1.1 or dld.1.2 then {
   resourceType: "Location"
-  identifier[]: { system: CodingSystem(dld.1.3), value: trim(dld.1.1) } if trim(dld.1.1)
-  name: trim(dld.1.2) ?? trim(dld.1.1)
+  identifier[]: DldIdentifier(dld.1.1, dld.1.3)
+  identifier[]: DldIdentifier(dld.1.4, dld.1.6)
+  identifier[]: DldIdentifier(dld.1.10, dld.1.12)
+  name: join([trim(dld.1.2), trim(dld.1.5), trim(dld.1.11)], "--")
+  type[]: CodeableConcept(dld.1)
   physicalType: { coding[]: { system: LOCATION_PHYSICAL_TYPE, code: "si" } }
 } else null
 def DischargeLocationEntry(dld) = PartyEntry(DischargeLocation(dld))
+
+// AIL (a LOCATION_RESOURCE group of SIU) -> AIL-3's Locations (IG AIL[Appointment] participant.actor PL[Location]),
+// each typed by AIL-4 (location type, table 0305, as a CodeableConcept) and with the group's notes (NTE-3) as
+// aliases, as FHIR-Converter writes them (the IG leaves AIL-4 unmapped).
+def AilAbout(l) = { type: CodeableConcept(l.AIL-4) if l.AIL-4, alias: for n in l.NTE where trim(n.3) => trim(n.3) }
+def AilLocationEntries(l) = LocationEntriesAbout(l.AIL-3, AilAbout(l))
+def AilLocationRef(l) = LocationRefAbout(l.AIL-3, AilAbout(l))
+
+// RXA-27 administered-at (PL) -> the Immunization's Locations with RXA-28 administered-at address as their
+// address (IG RXA[Immunization] location(Location), location(Location.address) XAD[Address]); every level has
+// it, as FHIR-Converter writes it. An RXA-28 without an RXA-27 is one Location with that address.
+def RxaAbout(rxa) = { address: Address(rxa.28) if rxa.28 }
+def RxaLocationEntries(rxa) = LocationEntriesAbout(rxa.27, RxaAbout(rxa))
+def RxaLocationRef(rxa) = LocationRefAbout(rxa.27, RxaAbout(rxa))

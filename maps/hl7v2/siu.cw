@@ -38,7 +38,7 @@ def ScheduledService(g, svc, trigger) {
   subject: PatientRef()
   occurrenceDateTime: datetime(svc.AIS-4)
   performer[]: for p in g.PERSONNEL_RESOURCE where HasPerson(p.AIP-3) => PractitionerRef(p.AIP-3)
-  locationReference[]: for l in g.LOCATION_RESOURCE where LocationRef(l.AIL-3).reference => LocationRef(l.AIL-3)
+  locationReference[]: for l in g.LOCATION_RESOURCE where AilLocationRef(l).reference => AilLocationRef(l)
   note[]: for nte in svc.NTE where HasNoteText(nte) => Annotation(nte)
 }
 def ServiceEntries(trigger) = for g, r in RESOURCES => for svc, s in g.SERVICE where HasServiceCode(svc.AIS) and PID => [
@@ -67,8 +67,8 @@ def Appointment(trigger) {
       status: "accepted"
     }
   }
-  for ail in AIL where LocationRef(ail.3).reference {
-    participant[]: { actor: LocationRef(ail.3), status: "accepted" }
+  for l in LOCATION_RESOURCE where AilLocationRef(l).reference {
+    participant[]: { actor: AilLocationRef(l), status: "accepted" }
   }
   for aig in AIG where aig.3 {
     participant[]: { actor: { display: aig.3.2 ?? aig.3.1 }, type[]: CodeableConcept(aig.4) if aig.4, status: "accepted" }
@@ -82,7 +82,7 @@ def SiuBundle() {
   let valid = AppointmentValid(MSH-9.2)
   entry[]: Entry("Appointment", 1, Appointment(MSH-9.2)) if valid
   entry[]: for aip in AIP where aip.3 => PractitionerEntries(aip.3)
-  entry[]: distinct(for ail in AIL => LocationEntries(ail.3))
+  entry[]: distinct(for l in LOCATION_RESOURCE => AilLocationEntries(l))
   entry[]: ServiceEntries(MSH-9.2)
   entry[]: PatientObservationEntries(false)          // the PATIENT group's OBX (FHIR-Converter)
   entry[]: HeaderEntries([Ref("Appointment", 1) if valid])

@@ -7,6 +7,7 @@ import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.orders
 import hl7v2.parties
+import hl7v2.places
 
 def Immunization(order, key) {
   let rxa = order.RXA
@@ -39,6 +40,7 @@ def Immunization(order, key) {
     actor: PractitionerRefDisplay(order.ORC-12)
   } if HasPerson(order.ORC-12)
   location: { display: rxa.11.4.1 ?? rxa.11.1 } if rxa.11
+  location: RxaLocationRef(rxa) if RxaLocationRef(rxa).reference   // RXA-27 (IG) over the RXA-11 text
 }
 
 map VXU_V04 : hl7v2 "VXU^V04" -> fhir "Bundle" { return Unique(VxuV04()) }
@@ -51,6 +53,7 @@ def VxuV04() {
     entry[]: Entry("Immunization", key, Immunization(order, key))
     entry[]: PractitionerEntries(order.RXA-10)
     entry[]: PractitionerEntries(order.ORC-12)
+    entry[]: RxaLocationEntries(order.RXA)
     for o, i in order.OBSERVATION {
       entry[]: Entry("Observation", ObsKey(key, i), {
         resourceType: "Observation"

@@ -218,19 +218,24 @@ TEST_F(MapsValidityTest, PlaceIsALocationHierarchyPerField) {
 TEST_F(MapsValidityTest, LocationAssigningAuthorityIsAnOrganization) {
   // PL.11 (IG: HD[Organization]) assigns the level identifiers and, as the default assigner, PL.10's.
   json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ADT^A01^ADT_A01|M1|P|2.5.1", "EVN|A01", kPid,
-                    "PV1|1|I|4E^^^^^^^^^LOC-7&NAME&UNI&ISO^AUTH&1.2.840.1&ISO"});
+                    "PV1|1|I|4E&1.2.3.4&ISO^^^^^^^^^LOC-7&NAME&UNI&ISO^AUTH&1.2.840.1&ISO"});
   std::map<std::string, json> by_url;
   for (const auto& e : b["entry"]) by_url[e["fullUrl"]] = e["resource"];
   auto encounter = Resources(b, "Encounter")[0];
   json poc = by_url[encounter["location"][0]["location"]["reference"]];
   ASSERT_EQ(poc["resourceType"], "Location");
-  ASSERT_EQ(poc["identifier"].size(), 2u);
+  // HD.1 and HD.2 (IG HD[Identifier]), HD.2 as a URI (FHIR-Converter, no assigner), PL.10.
+  ASSERT_EQ(poc["identifier"].size(), 4u);
+  int assigned = 0;
   for (const auto& id : poc["identifier"]) {
+    if (!id.contains("assigner")) continue;
+    ++assigned;
     json org = by_url[id["assigner"]["reference"]];
     EXPECT_EQ(org["resourceType"], "Organization");
     EXPECT_EQ(org["identifier"][0]["value"], "AUTH");
   }
-  EXPECT_EQ(poc["identifier"][1]["value"], "LOC-7");
+  EXPECT_EQ(assigned, 3);
+  EXPECT_EQ(poc["identifier"][3]["value"], "LOC-7");
   // A PL with only an assigning authority names no place: no Location, no Organization, no location entry.
   json none = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ADT^A01^ADT_A01|M1|P|2.5.1", "EVN|A01", kPid,
                        "PV1|1|I|^^^^^^^^^^AUTH&1.2.840.1&ISO"});
