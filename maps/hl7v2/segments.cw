@@ -185,7 +185,7 @@ def PatientProvenance(pid) {
 // Patient.extension with these URLs). Codes of HL7 table 0005/0189 (their 2.5.1 values are CDC Race &
 // Ethnicity codes "NNNN-N"), CDCREC or no system are written in the CDC system; table 0189's own H/N/U become the
 // CDC 2135-2 / 2186-5 / UNK; the five OMB race (two ethnicity) categories go to ombCategory, other codes to
-// detailed, the displays to text.
+// detailed, the displays to text (joined with "+", as FHIR-Converter writes them: "White+Asian").
 const US_CORE_RACE = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race"
 const US_CORE_ETHNICITY = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity"
 const CDCREC = "urn:oid:2.16.840.1.113883.6.238"
@@ -202,7 +202,7 @@ def RaceEthnicity(url, cwes, omb) {
     let coding = CdcCoding(c, url)
     extension[]: { url: if contains(omb, coding.code) then "ombCategory" else "detailed", valueCoding: coding }
   }
-  extension[]: { url: "text", valueString: join(for c in cwes where c.1 or c.2 => c.2 ?? c.1, ", ") }
+  extension[]: { url: "text", valueString: join(for c in cwes where c.1 or c.2 => c.2 ?? c.1, "+") }
 }
 
 def Patient(pid, pd1) {
