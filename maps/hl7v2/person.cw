@@ -14,13 +14,20 @@ const FHIR_EXT = "http://hl7.org/fhir/StructureDefinition"
 
 // ---- identifiers -----------------------------------------------------------------------------------------
 
-// The system of an identifier whose assigning authority (CX.4) has no universal id usable as a URI: the
-// authority's namespace id as a local system, urn:id:<HD.1> (FHIR-Converter writes its own
-// ".../Identifier/<HD.1>"; both name the same namespace). Absent when the HD has no namespace id.
-def NamespaceSystem(hd) = if trim(hd.1) and not HdUri(hd) then "urn:id:${UriText(hd.1)}" else null
+// The system of an identifier whose assigning authority (CX.4) has no universal id usable as a URI: a
+// universal id of a type with no URI form (HCD, L, DNS, ...: parties.cw HasLocalIdType) names its system
+// after the type, urn:id:<HD.3>, as FHIR-Converter writes it (".../Identifier/<HD.3>"), as the HD Organization's
+// identifier and practitioners.cw XcnSystem do; an authority with a namespace id only, urn:id:<HD.1>.
+// Absent when the HD has neither.
+def NamespaceSystem(hd) =
+  if HdUri(hd) then null
+  else if trim(hd.2) and HasLocalIdType(hd.3) then "urn:id:${UriText(hd.3)}"
+  else if trim(hd.1) then "urn:id:${UriText(hd.1)}" else null
 
-// CX -> Identifier of a person (PID-2/3/4, NK1, GT1, IN1/IN2): hl7v2.parties AssignedIdentifier (CX[Identifier]
-// with the assigner an Organization reference), with the namespace as the system when there is no URI.
+// CX -> Identifier of a person (PID-2/3/4, NK1, GT1, IN1/IN2) or a visit (PV1-5/19/50/54): hl7v2.parties
+// AssignedIdentifier (CX[Identifier] with the assigner an Organization reference), with the namespace as the
+// system when there is no URI.
+def VisitIdentifier(cx) = PersonIdentifier(cx)
 def PersonIdentifier(cx) {
   let id = AssignedIdentifier(cx)
   extension: id.extension

@@ -21,20 +21,53 @@ def MedicationRequestStatus(orc) {
 }
 
 // A Medication (IG RXO[MedicationRequest] medication(Medication.code) and doseForm; FHIR-Converter's Medication):
-// the drug's code and form, content-keyed (parties.cw PartyEntry) so that one drug is one entry.
+// the drug's code and form and its components (rxcs: RXC segments, Ingredient), content-keyed (parties.cw
+// PartyEntry) so that one drug is one entry.
 def HasCode(cwe) = trim(cwe.1) or trim(cwe.2) or trim(cwe.9)
-def Medication(code, form) {
+def Medication(code, form, rxcs) {
   resourceType: "Medication"
   code: CodeableConcept(code)
   form: CodeableConcept(form) if HasCode(form)
+  ingredient[]: for rxc in rxcs where HasCode(rxc.2) => Ingredient(rxc)
 }
-def MedicationRef(code, form) = if HasCode(code) then PartyRef(Medication(code, form)) else null
-def MedicationEntry(code, form) = if HasCode(code) then PartyEntry(Medication(code, form)) else null
-// The ordered drug: RXE-2 (form RXE-6), else RXO-1 (form RXO-5).
+def MedicationRef(code, form, rxcs) = if HasCode(code) then PartyRef(Medication(code, form, rxcs)) else null
+def MedicationEntry(code, form, rxcs) = if HasCode(code) then [PartyEntry(Medication(code, form, rxcs)), IngredientEntries(rxcs)] else null
+
+// RXC -> Medication.ingredient (FHIR-Converter; the IG has no RXC map): the component RXC-2 is a Medication of
+// its own (its amount RXC-3 in RXC-4 units per one), the ingredient's strength RXC-5 in RXC-6 units per RXC-8 in
+// RXC-9 units (the component drug strength volume), else per one.
+// The units are coded only when the CWE names its coding system (pharmacy units such as "mg/hr" or "BG" are
+// no UCUM codes; the unit text is then CWE.2, else CWE.1).
+def ComponentQuantity(value, units) {
+  value: decimal(value)
+  unit: trim(units.2) ?? trim(units.1)
+  system: CodingSystem(units.3) if trim(units.1) and trim(units.3)
+  code: trim(units.1) if trim(units.3)
+}
+def IngredientMedication(rxc) {
+  resourceType: "Medication"
+  code: CodeableConcept(rxc.2)
+  amount: { numerator: ComponentQuantity(rxc.3, rxc.4), denominator: { value: 1 } } if is_number(rxc.3)
+}
+def Ingredient(rxc) {
+  itemReference: PartyRef(IngredientMedication(rxc))
+  strength: {
+    numerator: ComponentQuantity(rxc.5, rxc.6)
+    denominator: if is_number(rxc.8) then ComponentQuantity(rxc.8, rxc.9) else { value: 1 }
+  } if is_number(rxc.5)
+}
+def IngredientEntries(rxcs) = for rxc in rxcs where HasCode(rxc.2) => PartyEntry(IngredientMedication(rxc))
+
+// The components of the encoded order's drug: in RDE^O11/O25 the RXC that follow RXE in the ORDER group (RDS and
+// RAS put the RXE and its RXC in an ENCODING group, and RDS's own RXC belong to the dispensed drug, RXD).
+def EncodedComponents(order) = if upper(trim(MSH-9.1)) == "RDE" then direct(order.RXC) else []
+// The ordered drug: RXE-2 (form RXE-6, its components), else RXO-1 (form RXO-5).
 def OrderedMedicationRef(order) =
-  if HasCode(order.RXE-2) then MedicationRef(order.RXE-2, order.RXE-6) else MedicationRef(order.RXO-1, order.RXO-5)
+  if HasCode(order.RXE-2) then MedicationRef(order.RXE-2, order.RXE-6, EncodedComponents(order))
+  else MedicationRef(order.RXO-1, order.RXO-5, [])
 def OrderedMedicationEntry(order) =
-  if HasCode(order.RXE-2) then MedicationEntry(order.RXE-2, order.RXE-6) else MedicationEntry(order.RXO-1, order.RXO-5)
+  if HasCode(order.RXE-2) then MedicationEntry(order.RXE-2, order.RXE-6, EncodedComponents(order))
+  else MedicationEntry(order.RXO-1, order.RXO-5, [])
 
 // The dosing period: TQ1-7/8 (IG TQ1[MedicationRequest] timing.repeat.boundsPeriod), else ORC-7.4/7.5 (TQ).
 def DoseTiming(order) {
@@ -105,7 +138,7 @@ def MedicationDispense(order, key, withEncounter) {
   resourceType: "MedicationDispense"
   identifier[]: { value: trim(rxd.7) } if trim(rxd.7)                     // prescription number
   status: "completed"
-  medicationReference: MedicationRef(rxd.2, rxd.6)
+  medicationReference: MedicationRef(rxd.2, rxd.6, direct(order.RXC))
   subject: PatientRef()
   context: Ref("Encounter", 1) if withEncounter
   authorizingPrescription[]: Ref("MedicationRequest", key) if HasMedication(order)
@@ -124,7 +157,7 @@ def RdsO13() {
     entry[]: [Entry("MedicationRequest", "${i + 1}", MedicationRequest(order, withEncounter)), OrderedMedicationEntry(order)] if HasMedication(order)
     entry[]: OrderObservationEntries(order, "${i + 1}", withEncounter)
     entry[]: [Entry("MedicationDispense", "${i + 1}", MedicationDispense(order, "${i + 1}", withEncounter)),
-              MedicationEntry(order.RXD-2, order.RXD-6)] if HasCode(order.RXD-2)
+              MedicationEntry(order.RXD-2, order.RXD-6, direct(order.RXC))] if HasCode(order.RXD-2)
   }
   entry[]: HeaderEntries(for order, i in ORDER where PID and HasCode(order.RXD-2) => Ref("MedicationDispense", "${i + 1}"))
 }
@@ -143,7 +176,7 @@ def MedicationAdministration(order, rxa, route, key, withEncounter) {
   identifier[]: TypedIdentifier(orc.3, "FILL") if orc.3.1
   status: AdministrationStatus(rxa)
   statusReason[]: for c in rxa.18 where HasCode(c) => CodeableConcept(c)
-  medicationReference: MedicationRef(rxa.5, null) if HasCode(rxa.5)
+  medicationReference: MedicationRef(rxa.5, null, []) if HasCode(rxa.5)
   medicationCodeableConcept: AbsentConcept() if not HasCode(rxa.5)
   subject: PatientRef()
   context: Ref("Encounter", 1) if withEncounter
@@ -174,7 +207,7 @@ def RasO17() {
     entry[]: [Entry("MedicationRequest", key, MedicationRequest(order, withEncounter)), OrderedMedicationEntry(order)] if HasMedication(order)
     entry[]: for a, j in order.ADMINISTRATION => for rxa, k in a.RXA => [
       Entry("MedicationAdministration", "${key}/${j + 1}/${k + 1}", MedicationAdministration(order, rxa, a.RXR-1, key, withEncounter)),
-      MedicationEntry(rxa.5, null),
+      MedicationEntry(rxa.5, null, []),
       for x in rxa.10 => PractitionerEntries(x),
       for x in order.ORC-12 => PractitionerEntries(x)
     ]

@@ -9,12 +9,15 @@ import hl7v2.parties
 const CS_V2_0085 = "http://terminology.hl7.org/CodeSystem/v2-0085"
 
 // The OBX-11 result status as written (v2-0085), beside Observation.status: FHIR-Converter's Observation_Status
-// extension (its 0085 -> observation-status map loses I, R, S, N ... to "unknown"). The display is the code
-// system's own (THO v2-0085), not FHIR-Converter's shortened text.
+// extension (the IG's 0085 -> observation-status map loses I, R, S, N ... to "unknown"), under the URL
+// FHIR-Converter writes it with: it is that converter's extension, reproduced, and no definition of ours exists
+// (a URL of our own would claim one). The display is the code system's own (THO v2-0085), not
+// FHIR-Converter's shortened text.
+const FC_OBSERVATION_STATUS = "http://example.com/v2-to-fhir-converter/Observation_Status"
 def ObservationStatusExtension(code) {
   let c = upper(trim(code))
   let display = lookup(c, CS_V2_0085)
-  url: "https://crosswalk.dev/fhir/StructureDefinition/Observation_Status"
+  url: FC_OBSERVATION_STATUS
   valueCodeableConcept: {
     coding[]: { system: CS_V2_0085, code: c, display: display }
     text: display

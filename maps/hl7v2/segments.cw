@@ -152,14 +152,17 @@ def IgMessageMap(msh) = match "${upper(trim(msh.9.1))}^${upper(trim(msh.9.2))}" 
 // The conversion itself (IG MSH[Provenance-Transformation]): recorded is the time of transformation, the run's
 // now() (crosswalk run --now; crosswalk serve gives the time the message was received); without it the
 // resource is left out (no clock is read: the same message gives the same bytes). The assembler is this
-// converter; the policy is the IG message map followed.
+// converter; the policy is the IG message map followed. The activity is the IG's code (with its code system's
+// display) and, without a system, the "v2-FHIR transformation" code ReportStream and IZ Gateway's v2tofhir write
+// for the same activity (a second coding of the same concept: readers of either find it).
 def TransformationProvenance(msh, targets) {
   resourceType: "Provenance"
   target[]: targets
   recorded: instant(now())
   policy[]: "http://hl7.org/fhir/uv/v2mappings/message-${IgMessageMap(msh)}-to-bundle" if IgMessageMap(msh)
   activity: { coding[]: { system: "http://hl7.org/fhir/uv/v2mappings/CodeSystem/provenance-activity-type-v2-to-fhir",
-                          code: "v2-fhir-transformation" } }
+                          code: "v2-fhir-transformation", display: "V2 To FHIR Transformation" }
+              coding[]: { code: "v2-FHIR transformation", display: "HL7 V2 to FHIR transformation" } }
   agent[]: Agent("assembler", { display: "Crosswalk HL7 v2 to FHIR R4 maps" })
 }
 
@@ -182,7 +185,7 @@ def PatientProvenance(pid) {
 // Patient.extension with these URLs). Codes of HL7 table 0005/0189 (their 2.5.1 values are CDC Race &
 // Ethnicity codes "NNNN-N"), CDCREC or no system are written in the CDC system; table 0189's own H/N/U become the
 // CDC 2135-2 / 2186-5 / UNK; the five OMB race (two ethnicity) categories go to ombCategory, other codes to
-// detailed, the displays to text.
+// detailed, the displays to text (joined with "+", as FHIR-Converter writes them: "White+Asian").
 const US_CORE_RACE = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race"
 const US_CORE_ETHNICITY = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity"
 const CDCREC = "urn:oid:2.16.840.1.113883.6.238"
@@ -199,7 +202,7 @@ def RaceEthnicity(url, cwes, omb) {
     let coding = CdcCoding(c, url)
     extension[]: { url: if contains(omb, coding.code) then "ombCategory" else "detailed", valueCoding: coding }
   }
-  extension[]: { url: "text", valueString: join(for c in cwes where c.1 or c.2 => c.2 ?? c.1, ", ") }
+  extension[]: { url: "text", valueString: join(for c in cwes where c.1 or c.2 => c.2 ?? c.1, "+") }
 }
 
 def Patient(pid, pd1) {
@@ -213,6 +216,7 @@ def Patient(pid, pd1) {
   identifier[]: SsnIdentifier(pid.19)
   identifier[]: DriverLicense(pid.20)
   identifier[]: for in2 in IN2 => PersonIdentifiers(in2.61) if count(PID) == 1   // IN2-61 patient member number
+  identifier[]: for gt1 in GT1 where SelfGuarantor(gt1) => SelfGuarantorIdentifiers(pid, gt1)
   name[]: PersonNames(pid.5)
   name[]: PersonNames(pid.9)
   telecom[]: for xtn in pid.13 where xtn.1 or xtn.4 or xtn.7 or xtn.12 => ContactPointWithUse(xtn, "home")
@@ -272,10 +276,10 @@ def VisitKey(base, n) = if n == 1 then base else "${base}-${n}"
 def VisitEncounter(pid, pv1, pv2, fixedStatus, n) {
   resourceType: "Encounter"
   identifier[]: {
-    ...AssignedIdentifier(pv1.19)
+    ...VisitIdentifier(pv1.19)
     type: { coding[]: { system: CS_V2_0203, code: "VN", display: lookup("VN", CS_V2_0203) }, text: "visit number" }
   } if trim(pv1.19.1)
-  identifier[]: AssignedIdentifier(pv1.50) if trim(pv1.50.1)
+  identifier[]: VisitIdentifier(pv1.50) if trim(pv1.50.1)
   status: fixedStatus ?? (if pv1.45 then "finished"
                           else translate(pv1.2, CM_0004_ENCOUNTER_STATUS) ?? "unknown")
   class: translate_coding(pv1.2, CM_0004_V3_ACTCODE)
@@ -306,7 +310,7 @@ def VisitEncounter(pid, pv1, pv2, fixedStatus, n) {
   account[]: Ref("Account", VisitKey("PID-18", n)) if pid and HasAccount(pid)
   episodeOfCare[]: Ref("EpisodeOfCare", VisitKey("PV1-54", n)) if VisitEpisodeOfCare(pid, pv1, n)
   hospitalization: {
-    preAdmissionIdentifier: AssignedIdentifier(pv1.5) if pv1.5.1
+    preAdmissionIdentifier: VisitIdentifier(pv1.5) if pv1.5.1
     admitSource: CodeableConcept(pv1.14) if pv1.14
     reAdmission: { coding[]: translate_coding(pv1.13.1, CM_0092_V2_0092) } if pv1.13
     specialArrangement[]: for cwe in pv1.15 where cwe.1 or cwe.2 => CodeableConcept(cwe)
@@ -349,7 +353,7 @@ def EpisodeOfCare(pv1) = VisitEpisodeOfCare(PID, pv1, 1)
 def VisitEpisodeOfCare(pid, pv1, n) = if trim(pv1.54.1) and pid then {
   resourceType: "EpisodeOfCare"
   extension[]: { url: "http://hl7.org/fhir/StructureDefinition/resource-instance-description", valueString: trim(pv1.53) } if trim(pv1.53)
-  identifier[]: AssignedIdentifier(pv1.54)
+  identifier[]: VisitIdentifier(pv1.54)
   status: if pv1.45 then "finished" else "active"
   patient: Ref("Patient", n)
 } else null
@@ -589,6 +593,16 @@ def Guarantor(gt1) {
   communication[]: { language: Language(gt1.36), preferred: true } if Language(gt1.36)
 }
 
+// A guarantor who is the patient (GT1-11 "SEL", of a message's only patient): GT1-2 guarantor number, GT1-19
+// employee id and GT1-12 SSN (when PID-19 does not give it already) identify the patient, and are written on the
+// Patient, as FHIR-Converter does (the guarantor is no RelatedPerson then: GuarantorIsPerson).
+def SelfGuarantor(gt1) = upper(trim(gt1.11.1)) == "SEL" and count(PID) == 1
+def SelfGuarantorIdentifiers(pid, gt1) = [
+  PersonIdentifiers(gt1.2),
+  PersonIdentifiers(gt1.19),
+  SsnIdentifier(gt1.12) if trim(gt1.12) != trim(pid.19)
+]
+
 // PID-18 patient account number -> Account (IG PID[Account]: identifier, status active), with the
 // guarantors of the message's GT1 segments (party, GT1-13/14 period); n: the key of the PID's Patient (the
 // GT1 segments are the first patient's).
@@ -694,7 +708,8 @@ def Procedure(pr1, withEncounter) {
 
 def PatientEntry(pid, pd1) = [Entry("Patient", 1, Patient(pid, pd1)), PatientParties(pid, pd1),
                               for nk1 in NK1 where IsKin(nk1) => KinOrgEntries(nk1),
-                              for in2 in IN2 => IdentifierEntries(in2.61) if count(PID) == 1]
+                              for in2 in IN2 => IdentifierEntries(in2.61) if count(PID) == 1,
+                              for gt1 in GT1 where SelfGuarantor(gt1) => [IdentifierEntries(gt1.2), IdentifierEntries(gt1.19)]]
 
 // The envelope of every Bundle: the MessageHeader (always: R4 source.endpoint is data-absent when MSH-3 is
 // empty, as the IG says), the sender Organization, and the Provenances of the message (MSH source, EVN

@@ -131,4 +131,29 @@ TEST_F(MapsResultsTest, RdeO01IsRdeO11) {
   EXPECT_EQ(Resolve(b, requests[0]["medicationReference"])["code"]["coding"][0]["display"], "Simvastatin");
 }
 
+// RXC after RXE (RDE^O11): each component is an ingredient of the ordered Medication, a Medication of its own
+// with its amount (RXC-3/4), the strength RXC-5/6 per RXC-8/9, else per one; units without a coding system
+// are text only (not UCUM codes).
+TEST_F(MapsResultsTest, RxcComponentsAreMedicationIngredients) {
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||RDE^O11^RDE_O11|M1|P|2.5.1", kPid, "ORC|NW||F1",
+                    "RXE||0143963401^NICARDIPINE IV^NDC|5||mg/hr", "RXR|IV",
+                    "RXC|A|0143963401^NICARDIPINE 40 MG/200 ML^NDC|3|BG^Bag^L|5|mg/hr^mg/hr||4|mg/hr^mg/hr",
+                    "RXC|B|338-0049^SODIUM CHLORIDE^NDC|1|BG^Bag|0.9|%"});
+  auto request = Resources(b, "MedicationRequest").at(0);
+  json med = Resolve(b, request["medicationReference"]);
+  ASSERT_EQ(med["ingredient"].size(), 2u);
+  const json& first = med["ingredient"][0];
+  EXPECT_EQ(first["strength"]["numerator"]["value"], 5);
+  EXPECT_EQ(first["strength"]["numerator"]["unit"], "mg/hr");
+  EXPECT_FALSE(first["strength"]["numerator"].contains("system"));
+  EXPECT_EQ(first["strength"]["denominator"]["value"], 4);
+  json item = Resolve(b, first["itemReference"]);
+  EXPECT_EQ(item["code"]["coding"][0]["display"], "NICARDIPINE 40 MG/200 ML");
+  EXPECT_EQ(item["amount"]["numerator"]["value"], 3);
+  EXPECT_EQ(item["amount"]["numerator"]["code"], "BG");
+  EXPECT_EQ(item["amount"]["denominator"]["value"], 1);
+  EXPECT_EQ(med["ingredient"][1]["strength"]["denominator"]["value"], 1);
+  EXPECT_EQ(Resolve(b, med["ingredient"][1]["itemReference"])["amount"]["numerator"]["unit"], "Bag");
+}
+
 }  // namespace
