@@ -14,9 +14,10 @@ namespace crosswalk::bytecode {
 namespace {
 
 TEST(FormatTest, VersionAndMagic) {
-  EXPECT_EQ(kFormatVersion, 3);
+  EXPECT_EQ(kFormatVersion, 4);
   EXPECT_EQ(kMinFormatVersion, 1);
-  EXPECT_EQ(kMaxFormatVersion, 3);
+  EXPECT_EQ(kMaxFormatVersion, 4);
+  EXPECT_EQ(kTermBindingsFormat, 4);
   EXPECT_EQ(std::string_view(kMagic, 4), "CWBC");
   EXPECT_EQ(kHeaderSize, 20u);
   EXPECT_EQ(kSectionEntrySize, 12u);
@@ -51,6 +52,8 @@ TEST(FormatTest, SectionIdsAndTagsArePinned) {
   EXPECT_EQ(static_cast<int>(SectionId::kTermRefs), 5);
   EXPECT_EQ(static_cast<int>(SectionId::kFiles), 6);
   EXPECT_EQ(static_cast<int>(SectionId::kLines), 7);
+  EXPECT_EQ(static_cast<int>(SectionId::kTermBindings), 8);
+  EXPECT_EQ(kNumSectionIds, 8u);
   EXPECT_EQ(static_cast<int>(Constant::Tag::kNull), 0);
   EXPECT_EQ(static_cast<int>(Constant::Tag::kString), 4);
   EXPECT_EQ(static_cast<int>(Kind::kHl7v2), 2);
