@@ -73,7 +73,7 @@ TEST(FormatTest, Crc32cKnownAnswers) {
 // The exact bytes of the smallest program: a change here is a format change.
 TEST(FormatTest, MinimalProgramBytesArePinned) {
   std::string b = WriteProgram(testing::MinimalProgram());
-  const unsigned char expected_prefix[] = {'C', 'W', 'B', 'C', 3, 0, 0, 0, 7, 0, 0, 0};
+  const unsigned char expected_prefix[] = {'C', 'W', 'B', 'C', 4, 0, 0, 0, 7, 0, 0, 0};
   ASSERT_GE(b.size(), sizeof(expected_prefix));
   EXPECT_EQ(b.substr(0, sizeof(expected_prefix)),
             std::string(reinterpret_cast<const char*>(expected_prefix), sizeof(expected_prefix)));
@@ -89,7 +89,7 @@ TEST(FormatTest, MinimalProgramBytesArePinned) {
 TEST(FormatTest, EveryOpcodeFileIsPinned) {
   std::string b = WriteProgram(testing::EveryOpcodeProgram());
   EXPECT_EQ(b.size(), 640u);
-  EXPECT_EQ(Crc32c(b), 0xFE0C256Cu);
+  EXPECT_EQ(Crc32c(b), 0xF859AC90u);  // format 4 (only the version field differs from format 3)
 }
 
 }  // namespace
