@@ -276,7 +276,8 @@ TEST(Checkpoint, CopyTakenDuringAnImportIsConsistent) {
   while (!done) {
     std::string out = dir.path() + "/during-" + std::to_string(copies.size());
     Status s = reader->Checkpoint(out);
-    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_TRUE(s.ok()) << s.ToString();  // not ASSERT: the writer thread must be joined
+    if (!s.ok()) break;
     copies.push_back(out);
   }
   writer.join();
