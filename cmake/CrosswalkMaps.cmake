@@ -13,9 +13,10 @@
 # build itself, add_subdirectory/FetchContent of the source tree, or find_package(crosswalk), whose
 # crosswalkConfig.cmake includes this file); else CROSSWALK_EXECUTABLE, found on PATH or in the bin/
 # directory of the prefix this file is installed in (<prefix>/lib/cmake/crosswalk/../../../bin).
-# With TERMINOLOGY (a target made by crosswalk_add_terminology, declared before or after), the build also
-# loads the compiled program against that store (`crosswalk run --check`) and fails, naming what is
-# missing, when the store lacks a concept map, code system or value set the program uses.
+# With TERMINOLOGY (a target made by crosswalk_add_terminology, declared before or after), the program is
+# compiled against that store (`crosswalk compile --term`: it records the version and content hash of each
+# terminology resource it names, and compiling fails, naming what is missing, when the store lacks one),
+# and the build loads it against the store (`crosswalk run --check`).
 # A program is recompiled only when a source, a .cw file under an include dir, or the tool changed; the
 # store is re-imported only when a seed file or the tool changed (a stamp file records it).
 include_guard(GLOBAL)
@@ -70,10 +71,17 @@ function(crosswalk_add_maps)
   list(REMOVE_DUPLICATES deps)
   get_filename_component(out_dir ${CW_OUTPUT} DIRECTORY)
   get_filename_component(out_name ${CW_OUTPUT} NAME)
+  # With TERMINOLOGY the program is bound to the store (`compile --term`: the version and content hash of
+  # each resource it names), so it is recompiled when the store is re-imported.
+  set(term_args)
+  if(CW_TERMINOLOGY)
+    set(term_args --term $<TARGET_PROPERTY:${CW_TERMINOLOGY},CROSSWALK_DB>)
+    list(APPEND deps ${CW_TERMINOLOGY} $<TARGET_PROPERTY:${CW_TERMINOLOGY},CROSSWALK_STAMP>)
+  endif()
   add_custom_command(
     OUTPUT ${CW_OUTPUT}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${out_dir}
-    COMMAND ${tool} compile ${sources} -o ${CW_OUTPUT} ${include_args}
+    COMMAND ${tool} compile ${sources} -o ${CW_OUTPUT} ${include_args} ${term_args}
     DEPENDS ${deps} ${tool_dep}
     COMMENT "Compiling Crosswalk maps into ${out_name}"
     VERBATIM)

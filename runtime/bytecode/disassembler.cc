@@ -125,6 +125,11 @@ class Lister {
         Pad(line, 22);
         line += Quoted(t.url);
         if (!t.version.empty()) line += " version " + Quoted(t.version);
+        if (i < p_.term_bindings.size()) {
+          char hash[17];
+          std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(p_.term_bindings[i].content_hash));
+          line += " bound " + Quoted(p_.term_bindings[i].version) + " hash " + hash;
+        }
         out_ += line + "\n";
       }
     }

@@ -35,8 +35,11 @@ enum class SectionId : uint32_t {
   kTermRefs = 5,
   kFiles = 6,
   kLines = 7,
+  kTermBindings = 8,  // format 4 on
 };
-inline constexpr uint32_t kNumSectionIds = 7;
+inline constexpr uint32_t kNumSectionIds = 8;
+// The first format version that may hold each section (a file of an older version with it is corrupt).
+inline constexpr uint16_t kTermBindingsFormat = 4;
 
 // Decimal constants: digits after the point. An int64 mantissa has at most 19 digits.
 inline constexpr uint16_t kMaxDecimalScale = 18;

@@ -115,9 +115,9 @@ inline constexpr uint32_t kMaxFiles = 1u << 12;
 
 // ---- file ----
 inline constexpr char kMagic[4] = {'C', 'W', 'B', 'C'};
-inline constexpr uint16_t kFormatVersion = 3;
+inline constexpr uint16_t kFormatVersion = 4;
 inline constexpr uint16_t kMinFormatVersion = 1;
-inline constexpr uint16_t kMaxFormatVersion = 3;
+inline constexpr uint16_t kMaxFormatVersion = 4;
 
 // Opcodes a file of each format version may use: format 1 ends before FAILR, format 2 before TRANSLATEX
 // (README.md, version history).

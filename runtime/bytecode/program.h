@@ -50,6 +50,15 @@ struct TermRef {
   bool operator==(const TermRef&) const = default;
 };
 
+// What a term ref resolved to in the store the program was compiled against (`crosswalk compile --term`):
+// the version (the current one, for a ref without a version) and that version's content hash
+// (term::Store::Bind). Loading checks the store against it (docs/terminology.md, "Reproducible binding").
+struct TermBinding {
+  std::string version;
+  uint64_t content_hash = 0;
+  bool operator==(const TermBinding&) const = default;
+};
+
 // pc -> source position. Rows sorted by pc; a row covers pcs up to the next row.
 struct LineEntry {
   uint32_t pc = 0;
@@ -67,6 +76,8 @@ struct Program {
   std::vector<TermRef> term_refs;
   std::vector<std::string> files;
   std::vector<LineEntry> lines;
+  // Empty (compiled without a store) or one per term ref, in the same order.
+  std::vector<TermBinding> term_bindings;
   bool operator==(const Program&) const = default;
 };
 

@@ -210,6 +210,21 @@ Status ReadTermRefs(Cursor& c, const LoadLimits& l, Program& p) {
   return Status::Ok();
 }
 
+// Term bindings: a string version and a u64 content hash (two u32, low half first) per term ref.
+Status ReadTermBindings(Cursor& c, const LoadLimits& l, Program& p) {
+  uint32_t n = 0;
+  CW_RETURN_IF_ERROR(c.Count(&n, "term binding count", "max_term_refs", l.max_term_refs, 9));
+  p.term_bindings.resize(n);
+  for (TermBinding& b : p.term_bindings) {
+    CW_RETURN_IF_ERROR(c.String(&b.version, "term binding version", l));
+    uint32_t lo = 0, hi = 0;
+    CW_RETURN_IF_ERROR(c.U32(&lo, "term binding hash"));
+    CW_RETURN_IF_ERROR(c.U32(&hi, "term binding hash"));
+    b.content_hash = uint64_t{hi} << 32 | lo;
+  }
+  return Status::Ok();
+}
+
 Status ReadFiles(Cursor& c, const LoadLimits& l, Program& p) {
   uint32_t n = 0;
   CW_RETURN_IF_ERROR(c.Count(&n, "file count", "max_files", l.max_files, 1));
@@ -233,10 +248,10 @@ Status ReadLines(Cursor& c, const LoadLimits& l, Program& p) {
 
 using SectionReader = Status (*)(Cursor&, const LoadLimits&, Program&);
 constexpr SectionReader kSectionReaders[kNumSectionIds] = {
-    ReadConstants, ReadFunctions, ReadCode, ReadMaps, ReadTermRefs, ReadFiles, ReadLines,
+    ReadConstants, ReadFunctions, ReadCode, ReadMaps, ReadTermRefs, ReadFiles, ReadLines, ReadTermBindings,
 };
 constexpr const char* kSectionNames[kNumSectionIds] = {
-    "constants", "functions", "code", "maps", "term refs", "files", "lines",
+    "constants", "functions", "code", "maps", "term refs", "files", "lines", "term bindings",
 };
 
 Result<Program> Read(std::string_view bytes, LoadLimits limits) {
@@ -302,6 +317,11 @@ Result<Program> Read(std::string_view bytes, LoadLimits limits) {
     CW_RETURN_IF_ERROR(h.U32(&s.length, "section table"));
     if (s.id == 0 || s.id > kNumSectionIds) return CorruptAt(at, "unknown section id " + std::to_string(s.id));
     if (s.id <= prev_id) return CorruptAt(at, "section id " + std::to_string(s.id) + " duplicated or out of order");
+    if (s.id == static_cast<uint32_t>(SectionId::kTermBindings) && version < kTermBindingsFormat) {
+      return CorruptAt(at, "section id " + std::to_string(s.id) + " (term bindings) in a format " +
+                               std::to_string(version) + " file (format " + std::to_string(kTermBindingsFormat) +
+                               " on)");
+    }
     prev_id = s.id;
     if (s.offset < expected) return CorruptAt(at + 4, "section " + std::to_string(s.id) + " overlaps what precedes it");
     if (s.offset > expected) return CorruptAt(at + 4, "gap before section " + std::to_string(s.id));

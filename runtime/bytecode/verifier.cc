@@ -287,6 +287,17 @@ Status VerifyProgram(const Program& p, uint16_t format_version) {
     CW_RETURN_IF_ERROR(CheckString(t.url, what + " url"));
     CW_RETURN_IF_ERROR(CheckString(t.version, what + " version"));
   }
+  if (!p.term_bindings.empty() && p.term_bindings.size() != p.term_refs.size()) {
+    return Bad(std::to_string(p.term_bindings.size()) + " term bindings for " + std::to_string(p.term_refs.size()) +
+               " term refs (must be none or one each)");
+  }
+  for (size_t i = 0; i < p.term_bindings.size(); ++i) {
+    CW_RETURN_IF_ERROR(CheckString(p.term_bindings[i].version, "term binding B" + std::to_string(i) + " version"));
+    if (!p.term_refs[i].version.empty() && p.term_bindings[i].version != p.term_refs[i].version) {
+      return Bad("term binding B" + std::to_string(i) + ": version differs from term ref T" + std::to_string(i) +
+                 "'s pinned version");
+    }
+  }
   for (size_t i = 0; i < p.files.size(); ++i) CW_RETURN_IF_ERROR(CheckString(p.files[i], "file " + std::to_string(i)));
 
   // Functions and their code.

@@ -100,6 +100,17 @@ std::string TermRefs(const Program& p) {
   return std::move(s.bytes());
 }
 
+std::string TermBindings(const Program& p) {
+  Sink s;
+  s.Varint(p.term_bindings.size());
+  for (const TermBinding& b : p.term_bindings) {
+    s.String(b.version);
+    s.U32(static_cast<uint32_t>(b.content_hash));
+    s.U32(static_cast<uint32_t>(b.content_hash >> 32));
+  }
+  return std::move(s.bytes());
+}
+
 std::string Files(const Program& p) {
   Sink s;
   s.Varint(p.files.size());
@@ -130,6 +141,9 @@ std::string WriteProgram(const Program& program) {
   sections.emplace_back(SectionId::kTermRefs, TermRefs(program));
   sections.emplace_back(SectionId::kFiles, Files(program));
   sections.emplace_back(SectionId::kLines, Lines(program));
+  // Only a program bound to a store has term bindings; without them the file has sections 1-7 only, as
+  // files of formats 1-3 do.
+  if (!program.term_bindings.empty()) sections.emplace_back(SectionId::kTermBindings, TermBindings(program));
 
   size_t size = kHeaderSize + sections.size() * kSectionEntrySize;
   for (const auto& [id, body] : sections) size += body.size();

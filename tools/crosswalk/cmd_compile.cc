@@ -1,22 +1,59 @@
-// crosswalk compile FILE.cw... -o OUT.cwb [-I DIR]...
+// crosswalk compile FILE.cw... -o OUT.cwb [-I DIR]... [--term DIR]
 #include <cstdio>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "bytecode/program.h"
+#include "bytecode/reader.h"
+#include "bytecode/writer.h"
 #include "command.h"
 #include "crosswalk/compiler/compiler.h"
+#include "crosswalk/terminology.h"
 #include "options.h"
+#include "safe_text.h"
 
 namespace {
 
+// Records, for each terminology resource the program names, the version it resolves to in the store at
+// `term_dir` and that version's content hash (docs/terminology.md, "Reproducible binding"). Every missing
+// resource is reported; false when any is.
+bool BindTerminology(const std::string& term_dir, std::string* bytes) {
+  auto program = crosswalk::bytecode::ReadProgram(*bytes);
+  if (!program.ok()) {
+    crosswalk::cli::PrintSafe(stderr, "crosswalk compile: " + program.status().ToString());
+    return false;
+  }
+  if (program->term_refs.empty()) return true;
+  auto store = crosswalk::term::Store::Open(term_dir);
+  if (!store.ok()) {
+    crosswalk::cli::PrintSafe(stderr, "crosswalk compile: --term: " + store.status().ToString());
+    return false;
+  }
+  bool ok = true;
+  for (const auto& t : program->term_refs) {
+    auto kind = t.type == crosswalk::bytecode::TermRef::Type::kConceptMap   ? crosswalk::term::ResourceKind::kConceptMap
+                : t.type == crosswalk::bytecode::TermRef::Type::kCodeSystem ? crosswalk::term::ResourceKind::kCodeSystem
+                                                                            : crosswalk::term::ResourceKind::kValueSet;
+    auto b = (*store)->Bind(kind, t.url, t.version);
+    if (!b.ok()) {
+      crosswalk::cli::PrintSafe(stderr, "crosswalk compile: --term " + term_dir + ": " + b.status().ToString());
+      ok = false;
+      continue;
+    }
+    program->term_bindings.push_back({b->version, b->content_hash});
+  }
+  if (ok) *bytes = crosswalk::bytecode::WriteProgram(*program);
+  return ok;
+}
+
 int RunCompile(const std::vector<std::string>& args) {
   std::vector<std::string> inputs;
-  std::string out;
+  std::string out, term_dir;
   crosswalk::compiler::CompileOptions options;
   bool allow_undeclared_z = false;
   auto app = crosswalk::cli::MakeApp(
-      "crosswalk compile", "FILE.cw... -o OUT.cwb [-I DIR]... [--allow-undeclared-z]",
+      "crosswalk compile", "FILE.cw... -o OUT.cwb [-I DIR]... [--term DIR] [--allow-undeclared-z]",
       "Compiles maps (and what they import) into one verified bytecode program.",
       "  Every error is reported as file:line:col with the source line; the exit status is 1 on errors.\n");
   app->add_option("FILE.cw", inputs, "")->required()->type_name("FILE.cw...");
@@ -24,6 +61,10 @@ int RunCompile(const std::vector<std::string>& args) {
   app->add_option("-I", options.include_dirs, "also look for imported modules in DIR (repeatable)")
       ->type_name("DIR")
       ->allow_extra_args(false);
+  app->add_option("--term", term_dir,
+                  "bind to this terminology store: record the version and content hash of every resource the "
+                  "program names (loading against a store whose content differs is then refused)")
+      ->type_name("DIR");
   app->add_flag("--allow-undeclared-z", allow_undeclared_z,
                 "no warning for Z-segments read without a `segment` declaration");
   if (int rc = crosswalk::cli::Parse(*app, args); rc != crosswalk::cli::kParsed) return rc;
@@ -37,10 +78,12 @@ int RunCompile(const std::vector<std::string>& args) {
     std::fprintf(stderr, "crosswalk compile: %zu error%s\n", errors, errors == 1 ? "" : "s");
     return 1;
   }
+  std::string bytes = std::move(*result.bytecode);
+  if (!term_dir.empty() && !BindTerminology(term_dir, &bytes)) return 1;
   std::string tmp = out + ".tmp";
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f.write(result.bytecode->data(), static_cast<std::streamsize>(result.bytecode->size()));
+    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     if (!f) {
       std::fprintf(stderr, "crosswalk compile: cannot write '%s'\n", out.c_str());
       return 1;
@@ -55,4 +98,5 @@ int RunCompile(const std::vector<std::string>& args) {
 
 }  // namespace
 
-CW_REGISTER_COMMAND(compile, "compile", "FILE.cw... -o OUT.cwb [-I DIR]...  compile maps to bytecode", RunCompile);
+CW_REGISTER_COMMAND(compile, "compile", "FILE.cw... -o OUT.cwb [-I DIR]... [--term DIR]  compile maps to bytecode",
+                    RunCompile);

@@ -773,6 +773,7 @@ int RunRun(const std::vector<std::string>& args) {
   namespace cli = crosswalk::cli;
   Settings s;
   std::string program_path, term_dir, from;
+  bool allow_term_drift = false;
   std::vector<std::string> vars;
   bool check_only = false;
   s.threads = std::max(1u, std::thread::hardware_concurrency());
@@ -828,6 +829,8 @@ int RunRun(const std::vector<std::string>& args) {
   app->add_flag("--no-sync", no_sync, "do not fsync outputs and ACKs (faster; a crash may lose acknowledged outputs)");
   app->add_flag("--log-phi", s.options.log_phi, "show the values in fail/warn texts (patient data: off by default)");
   app->add_flag("--quiet", s.quiet, "no summary line");
+  app->add_flag("--allow-term-drift", allow_term_drift,
+                "load a program whose terminology differs from what it was compiled against (a warning, not an error)");
   app->add_flag("--check", check_only,
                 "only load the program (with --term: check that the store holds every concept map,\n"
                 "code system and value set it names), print what it holds, and exit");
@@ -848,7 +851,7 @@ int RunRun(const std::vector<std::string>& args) {
     return 1;
   }
   crosswalk::cli::LoadedProgram loaded;
-  if (!crosswalk::cli::LoadProgram("run", bytes, term_dir, program_path, &loaded)) return 1;
+  if (!crosswalk::cli::LoadProgram("run", bytes, term_dir, program_path, &loaded, allow_term_drift)) return 1;
   const crosswalk::Program& program = *loaded.program;
   if (std::string why = cli::MissingMap(program, s.options.map_name); !why.empty()) return cli::UsageError(*app, why);
 

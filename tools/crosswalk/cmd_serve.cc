@@ -54,6 +54,7 @@ int RunServe(const std::vector<std::string>& args) {
   pthread_sigmask(SIG_BLOCK, &hup, nullptr);
   crosswalk::serve::ServerOptions o;
   std::string program_path, term_dir, mllp, metrics;
+  bool allow_term_drift = false;
   size_t fhir_max_tries = o.fhir.max_tries;
   std::vector<std::string> vars;
   namespace cli = crosswalk::cli;
@@ -77,6 +78,8 @@ int RunServe(const std::vector<std::string>& args) {
       ->required()
       ->type_name("DIR");
   app->add_option("--term", term_dir, "terminology store used by the program")->type_name("DIR");
+  app->add_flag("--allow-term-drift", allow_term_drift,
+                "load a program whose terminology differs from what it was compiled against (a warning)");
   app->add_option("--map", o.run_options.map_name, "run this map on every message instead of choosing by message type")
       ->type_name("NAME");
   app->add_option("-j", o.workers, "worker threads (default 1)")
@@ -180,7 +183,7 @@ int RunServe(const std::vector<std::string>& args) {
     return 1;
   }
   crosswalk::cli::LoadedProgram loaded;
-  if (!crosswalk::cli::LoadProgram("serve", bytes, term_dir, program_path, &loaded)) return 1;
+  if (!crosswalk::cli::LoadProgram("serve", bytes, term_dir, program_path, &loaded, allow_term_drift)) return 1;
   if (std::string why = cli::MissingMap(*loaded.program, o.run_options.map_name); !why.empty()) {
     return cli::UsageError(*app, why);
   }

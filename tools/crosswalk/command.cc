@@ -22,10 +22,11 @@ bool RegisterCommand(const Command& command) {
 const std::vector<Command>& Commands() { return Registry(); }
 
 bool LoadProgram(std::string_view cmd, std::string_view bytes, const std::string& term_dir, const std::string& source,
-                 LoadedProgram* out) {
+                 LoadedProgram* out, bool allow_term_drift) {
   std::string prefix = "crosswalk " + std::string(cmd) + ": ";
   RuntimeOptions options;
   options.terminology_dir = term_dir;
+  options.allow_terminology_drift = allow_term_drift;
   auto runtime = Runtime::Create(options);
   if (!runtime.ok()) {
     PrintSafe(stderr, prefix + runtime.status().ToString());
@@ -36,6 +37,7 @@ bool LoadProgram(std::string_view cmd, std::string_view bytes, const std::string
     PrintSafe(stderr, prefix + (source.empty() ? "" : source + ": ") + program.status().ToString());
     return false;
   }
+  for (const auto& w : (*program)->terminology_warnings()) PrintSafe(stderr, prefix + "warning: " + w);
   out->runtime = std::move(*runtime);
   out->program = std::move(*program);
   return true;

@@ -35,9 +35,10 @@ struct LoadedProgram {
   std::shared_ptr<const Program> program;
 };
 // Opens the runtime and loads `bytes` (the program read from `source`, named in errors when not empty).
-// On failure prints one line, "crosswalk CMD: ...", and returns false.
+// On failure prints one line, "crosswalk CMD: ...", and returns false. `allow_term_drift`
+// (RuntimeOptions::allow_terminology_drift): each drifted resource is a "warning:" line on stderr instead.
 bool LoadProgram(std::string_view cmd, std::string_view bytes, const std::string& term_dir, const std::string& source,
-                 LoadedProgram* out);
+                 LoadedProgram* out, bool allow_term_drift = false);
 
 // "" when `name` is empty or names a map of `program`; else why not, as a usage error says it
 // ("--map: the program has no map named 'X'"). run, test and serve refuse such a --map once, before any

@@ -28,6 +28,13 @@ struct RuntimeOptions {
   // Empty (the default): no store; loading a program that uses terminology fails with
   // kFailedPrecondition.
   std::string terminology_dir;
+  // A program compiled against a store (`crosswalk compile --term`) records the version and content hash
+  // of every terminology resource it names. Loading it against a store whose content for one of them
+  // differs (or lacks that version) is refused with kFailedPrecondition naming the resource (url|version,
+  // expected vs found hash prefix). True turns the refusal into a warning (Program::terminology_warnings;
+  // `crosswalk run/serve --allow-term-drift`); a missing version then falls back to the reference as
+  // written. Default false. Programs compiled without a store are not checked beyond presence.
+  bool allow_terminology_drift = false;
 };
 
 // Limits of one run. Exceeding one ends the run with kLimitExceeded naming the limit and the map line.
@@ -131,6 +138,9 @@ class Program {
   // The terminology the program names (concept maps, code systems, value sets), as "url" or "url|version",
   // each found in the store when the program was loaded.
   std::vector<std::string> terminology() const;
+  // With RuntimeOptions::allow_terminology_drift: one line per resource whose store content differs from
+  // what the program was compiled against (no message content). Empty otherwise.
+  std::vector<std::string> terminology_warnings() const;
 
   class Impl;
   const Impl& impl() const { return *impl_; }
@@ -150,8 +160,11 @@ class Runtime {
   Runtime& operator=(const Runtime&) = delete;
 
   // Verifies `bytes` (a .cwb file) and binds the terminology it uses. `bytes` need only live for the call.
+  // A program compiled against a store runs against the versions it was compiled against (an unversioned
+  // reference included), checked by content hash (RuntimeOptions::allow_terminology_drift).
   // Errors: kCorrupt (bad file, with the byte offset or pc), kLimitExceeded (load limits),
-  // kFailedPrecondition (a concept map, code system or value set missing from the store, or no store).
+  // kFailedPrecondition (a concept map, code system or value set missing from the store, no store, or
+  // terminology drift).
   Result<std::shared_ptr<const Program>> Load(std::string_view bytes) const noexcept;
 
   class Impl;

@@ -329,6 +329,10 @@ struct ResourceInfo {
   std::string title;
   uint64_t entries = 0;
   bool current = false;  // this version is the URL's current version
+  // The content hash kept at import (Store::Bind); has_content_hash false for a version imported by a
+  // build that did not keep hashes.
+  bool has_content_hash = false;
+  uint64_t content_hash = 0;
 };
 
 class Store {
@@ -413,6 +417,24 @@ class Store {
   // Does the store hold this resource (at `version`, or any current version when empty)? Ok or
   // kNotFound with a message naming the kind, URL and version. For binding a compiled program.
   Status CheckHas(ResourceKind kind, std::string_view url, std::string_view version = {});
+
+  // What a compiled program records for a resource it names (docs/terminology.md, "Reproducible binding"):
+  // the version `version` resolves to (empty = the URL's current version) and the content hash of that
+  // version (XXH64 folded over its stored records in key order, computed at import and kept with it; for a
+  // version imported by a build that did not keep hashes it is computed by a scan of its records, once
+  // per Store). kNotFound as CheckHas.
+  struct ResourceBinding {
+    std::string version;
+    uint64_t content_hash = 0;
+  };
+  Result<ResourceBinding> Bind(ResourceKind kind, std::string_view url, std::string_view version = {});
+
+  // Writes a consistent copy of the store into `out_dir` (which must not exist) with RocksDB's Checkpoint:
+  // table files are hard-linked when on the same file system, so the copy is cheap. Safe while another
+  // process imports into the same directory (open this Store read-only): the copy holds the store as of
+  // one commit, each import either wholly in it or not at all. kInvalidArgument when out_dir exists,
+  // kIoError when the copy fails (a partial copy is removed).
+  Status Checkpoint(const std::string& out_dir) const;
 
   // Counts of resources (as of the last open/import) and cache counters.
   Stats stats() const;

@@ -68,6 +68,9 @@ std::string EncodeHeader(const Header& h) {
   e.U64(h.entries);
   e.U64(h.flags);
   e.Str(h.content);
+  // Appended field (older stores end before it): written only when there is one, so headers without it
+  // stay byte-identical (and so do their content hashes).
+  if (!h.version_algorithm.empty()) e.Str(h.version_algorithm);
   return std::move(e.out());
 }
 
@@ -80,6 +83,12 @@ bool DecodeHeader(std::string_view v, Header* h) {
   h->name = name;
   h->title = title;
   h->content = content;
+  h->version_algorithm.clear();
+  if (!d.done()) {
+    std::string_view algorithm;
+    if (!d.Str(&algorithm) || !d.done()) return false;
+    h->version_algorithm = algorithm;
+  }
   return true;
 }
 
@@ -278,6 +287,88 @@ int CompareVersions(std::string_view a, std::string_view b) noexcept {
 
 namespace {
 
+bool AllDigits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// Two digit strings as numbers (leading zeros ignored).
+int CompareNumbers(std::string_view a, std::string_view b) {
+  while (a.size() > 1 && a.front() == '0') a.remove_prefix(1);
+  while (b.size() > 1 && b.front() == '0') b.remove_prefix(1);
+  if (a.size() != b.size()) return a.size() < b.size() ? -1 : 1;
+  int c = a.compare(b);
+  return c < 0 ? -1 : c > 0 ? 1 : 0;
+}
+
+struct SemVer {
+  std::string_view core[3];
+  std::vector<std::string_view> pre;  // dot-separated pre-release identifiers
+};
+
+// MAJOR.MINOR.PATCH[-PRE][+BUILD] (semver.org 2.0.0); the build metadata is ignored.
+bool ParseSemVer(std::string_view v, SemVer* out) {
+  size_t plus = v.find('+');
+  if (plus != std::string_view::npos) v = v.substr(0, plus);
+  size_t dash = v.find('-');
+  std::string_view core = v.substr(0, dash);
+  for (int i = 0; i < 3; ++i) {
+    size_t dot = core.find('.');
+    if ((i < 2) != (dot != std::string_view::npos)) return false;
+    out->core[i] = core.substr(0, dot);
+    if (!AllDigits(out->core[i])) return false;
+    core = i < 2 ? core.substr(dot + 1) : std::string_view();
+  }
+  if (dash != std::string_view::npos) {
+    std::string_view pre = v.substr(dash + 1);
+    while (true) {
+      size_t dot = pre.find('.');
+      std::string_view id = pre.substr(0, dot);
+      if (id.empty()) return false;
+      out->pre.push_back(id);
+      if (dot == std::string_view::npos) break;
+      pre = pre.substr(dot + 1);
+    }
+  }
+  return true;
+}
+
+int CompareSemVer(const SemVer& a, const SemVer& b) {
+  for (int i = 0; i < 3; ++i) {
+    if (int c = CompareNumbers(a.core[i], b.core[i]); c != 0) return c;
+  }
+  if (a.pre.empty() != b.pre.empty()) return a.pre.empty() ? 1 : -1;  // 1.0.0-rc.1 < 1.0.0
+  for (size_t i = 0; i < a.pre.size() && i < b.pre.size(); ++i) {
+    bool na = AllDigits(a.pre[i]), nb = AllDigits(b.pre[i]);
+    int c = na && nb ? CompareNumbers(a.pre[i], b.pre[i]) : na != nb ? (na ? -1 : 1) : a.pre[i].compare(b.pre[i]);
+    if (c != 0) return c < 0 ? -1 : 1;
+  }
+  if (a.pre.size() != b.pre.size()) return a.pre.size() < b.pre.size() ? -1 : 1;
+  return 0;
+}
+
+}  // namespace
+
+int CompareVersionsBy(std::string_view algorithm, std::string_view a, std::string_view b) noexcept {
+  if (algorithm == "semver") {
+    SemVer sa, sb;
+    if (ParseSemVer(a, &sa) && ParseSemVer(b, &sb)) return CompareSemVer(sa, sb);
+  } else if (algorithm == "integer") {
+    if (AllDigits(a) && AllDigits(b)) return CompareNumbers(a, b);
+  } else if (algorithm == "alpha") {
+    int c = a.compare(b);
+    return c < 0 ? -1 : c > 0 ? 1 : 0;
+  }
+  // "natural", "date" (FHIR dates: digit runs compare as numbers, a shorter precision first), a version
+  // that does not follow the declared algorithm, or none declared.
+  return CompareVersions(a, b);
+}
+
+namespace {
+
 void Append(std::string* k, std::string_view part) {
   k->append(part);
   k->push_back('\0');
@@ -296,6 +387,26 @@ std::string HeaderKey(ResourceKind kind, std::string_view url, std::string_view 
   Append(&k, url);
   k.append(version);
   return k;
+}
+
+std::string ContentHashKey(ResourceKind kind, std::string_view url, std::string_view version) {
+  std::string k = {'Z', KindByte(kind)};
+  Append(&k, url);
+  k.append(version);
+  return k;
+}
+
+std::string EncodeContentHash(uint64_t h) {
+  std::string v(8, '\0');
+  for (int i = 0; i < 8; ++i) v[i] = static_cast<char>((h >> (8 * i)) & 0xff);
+  return v;
+}
+
+bool DecodeContentHash(std::string_view v, uint64_t* h) {
+  if (v.size() != 8) return false;
+  *h = 0;
+  for (int i = 7; i >= 0; --i) *h = (*h << 8) | static_cast<uint8_t>(v[i]);
+  return true;
 }
 
 namespace {

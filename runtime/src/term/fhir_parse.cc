@@ -371,11 +371,44 @@ struct Streamed {
   }
 };
 
+// The version ordering a resource declares: R5's versionAlgorithmString / versionAlgorithmCoding.code, or in
+// R4 the extension artifact-versionAlgorithm (or R5's cross-version extension) with valueString /
+// valueCoding. Codes of http://hl7.org/fhir/version-algorithm: semver, integer, alpha, date, natural.
+Status ParseVersionAlgorithm(const Ctx& ctx, const json& r, const std::string& ptr, std::string* out) {
+  auto from = [&](const json& holder, const std::string& at, const char* string_key, const char* coding_key) -> Status {
+    CW_RETURN_IF_ERROR(OptString(ctx, holder, string_key, at, out));
+    if (!out->empty()) return Status::Ok();
+    auto coding = holder.find(coding_key);
+    if (coding == holder.end() || coding->is_null()) return Status::Ok();
+    if (!coding->is_object()) return ctx.Error(at + "/" + coding_key, "expected a Coding");
+    return OptString(ctx, *coding, "code", at + "/" + coding_key, out);
+  };
+  CW_RETURN_IF_ERROR(from(r, ptr, "versionAlgorithmString", "versionAlgorithmCoding"));
+  if (!out->empty()) return Status::Ok();
+  auto ext = r.find("extension");
+  if (ext == r.end() || !ext->is_array()) return Status::Ok();
+  for (size_t i = 0; i < ext->size(); ++i) {
+    const json& e = (*ext)[i];
+    if (!e.is_object()) continue;
+    auto url = e.find("url");
+    if (url == e.end() || !url->is_string()) continue;
+    const std::string& u = url->get_ref<const std::string&>();
+    if (u == "http://hl7.org/fhir/StructureDefinition/artifact-versionAlgorithm" ||
+        (u.rfind("http://hl7.org/fhir/5.0/StructureDefinition/extension-", 0) == 0 &&
+         u.size() >= 17 && u.compare(u.size() - 17, 17, ".versionAlgorithm") == 0)) {
+      CW_RETURN_IF_ERROR(from(e, ptr + "/extension/" + std::to_string(i), "valueString", "valueCoding"));
+      if (!out->empty()) return Status::Ok();
+    }
+  }
+  return Status::Ok();
+}
+
 Status ParseCommon(const Ctx& ctx, const json& r, const std::string& ptr, Resource* res) {
   CW_RETURN_IF_ERROR(ReqString(ctx, r, "url", ptr, &res->url));
   CW_RETURN_IF_ERROR(OptString(ctx, r, "version", ptr, &res->version));
   CW_RETURN_IF_ERROR(OptString(ctx, r, "name", ptr, &res->name));
   CW_RETURN_IF_ERROR(OptString(ctx, r, "title", ptr, &res->title));
+  CW_RETURN_IF_ERROR(ParseVersionAlgorithm(ctx, r, ptr, &res->version_algorithm));
   res->origin = ctx.Origin();
   return Status::Ok();
 }

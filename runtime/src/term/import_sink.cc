@@ -192,7 +192,8 @@ Status ImportSink::Spill() {
   return Status::Ok();
 }
 
-Result<std::vector<std::string>> ImportSink::Finish(const std::function<bool(uint32_t)>& dropped) {
+Result<std::vector<std::string>> ImportSink::Finish(const std::function<bool(uint32_t)>& dropped,
+                                                    ContentHasher* hasher) {
   if (finished_) return Internal("ImportSink: Finish called twice");
   finished_ = true;
   CW_RETURN_IF_ERROR(EnsureDir());
@@ -289,9 +290,12 @@ Result<std::vector<std::string>> ImportSink::Finish(const std::function<bool(uin
     if (!writer) CW_RETURN_IF_ERROR(open_writer());
     if (last_put != nullptr) {
       if (puts.size() > 1 && key[0] == 'H') {
-        CW_RETURN_IF_ERROR(Rocks(writer->Put(key, UniteParents(puts)), "SST file"));
+        std::string united = UniteParents(puts);
+        CW_RETURN_IF_ERROR(Rocks(writer->Put(key, united), "SST file"));
+        if (hasher != nullptr) hasher->Add(key, united);
       } else {
         CW_RETURN_IF_ERROR(Rocks(writer->Put(key, last_put->value), "SST file"));
+        if (hasher != nullptr) hasher->Add(key, last_put->value);
       }
       written_in_file += key.size() + last_put->value.size();
       ++puts_written_;
@@ -300,6 +304,19 @@ Result<std::vector<std::string>> ImportSink::Finish(const std::function<bool(uin
       written_in_file += key.size();
     }
     if (written_in_file >= kSstFileBytes) CW_RETURN_IF_ERROR(close_writer());
+  }
+  if (hasher != nullptr && !hasher->hashes().empty()) {
+    std::vector<std::pair<std::string, std::string>> trailer;
+    for (const auto& [id, h] : hasher->hashes()) {
+      trailer.emplace_back(ContentHashKey(static_cast<ResourceKind>(std::get<0>(id)), std::get<1>(id), std::get<2>(id)),
+                           EncodeContentHash(h));
+    }
+    std::sort(trailer.begin(), trailer.end());
+    if (!writer) CW_RETURN_IF_ERROR(open_writer());
+    for (const auto& [k, v] : trailer) {
+      CW_RETURN_IF_ERROR(Rocks(writer->Put(k, v), "SST file"));
+      ++puts_written_;
+    }
   }
   CW_RETURN_IF_ERROR(close_writer());
   runs.clear();

@@ -17,6 +17,7 @@
 #include <rocksdb/options.h>
 
 #include "crosswalk/status.h"
+#include "term/content_hash.h"
 #include "term/model.h"
 
 namespace crosswalk::term {
@@ -42,8 +43,10 @@ class ImportSink {
   // which dropped(owner) is true are ignored; a put beats a delete (deletes remove the keys of a replaced
   // version that the new one does not write again); of several puts the last added wins, except that the
   // parents records ('H' keys) of one owner are united, so a `child` property read after the concept adds a
-  // parent. Called once.
-  Result<std::vector<std::string>> Finish(const std::function<bool(uint32_t)>& dropped);
+  // parent. With `hasher`, every record written goes through it, and the content hash ('Z') key of every
+  // resource version written follows the last record (the 'Z' family sorts after every other). Called once.
+  Result<std::vector<std::string>> Finish(const std::function<bool(uint32_t)>& dropped,
+                                          ContentHasher* hasher = nullptr);
 
   uint64_t entries() const { return entries_; }
   uint64_t puts_written() const { return puts_written_; }  // after Finish: keys written to the SST files

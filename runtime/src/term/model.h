@@ -15,6 +15,8 @@
 //   'W' url \0 version \0 tsys \0 tcode \0 ssys \0 scode -> equivalence (reverse index)
 //   'S' source_system \0 url                       -> index: maps with a group from source_system
 //   'T' target_system \0 url                       -> index: maps with a group to target_system
+//   'Z' kind url \0 version                        -> content hash (8 bytes, little-endian; content_hash.h),
+//                                                     written at import; sorts after every other family
 #pragma once
 
 #include <cstdint>
@@ -87,6 +89,7 @@ struct MapGroupRec {
 struct Resource {
   ResourceKind kind = ResourceKind::kCodeSystem;
   std::string url, version, name, title;
+  std::string version_algorithm;  // versionAlgorithm[x] (R5) or the R4 artifact-versionAlgorithm extension
   std::string origin;  // "file" or "file:line" or "file#/entry/3/resource", for messages
   // CodeSystem
   std::vector<ConceptRec> concepts;
@@ -144,7 +147,14 @@ struct Header {
   uint64_t entries = 0;
   uint64_t flags = 0;  // see kHeader* below
   std::string content;  // CodeSystem.content ("complete" when absent); "" for other kinds
+  // The version ordering the resource declares (versionAlgorithm: semver, integer, alpha, date, natural);
+  // "" when it declares none.
+  std::string version_algorithm;
 };
+// Compares versions by a declared version algorithm (docs/terminology.md, "Current version"): "semver"
+// (semver.org 2.0.0 precedence), "integer", "alpha" (byte-wise), else (natural, date, none, or a version
+// that does not follow the algorithm) CompareVersions.
+int CompareVersionsBy(std::string_view algorithm, std::string_view a, std::string_view b) noexcept;
 inline constexpr uint64_t kHeaderHasExpansion = 1;     // ValueSet: an explicit expansion is stored
 inline constexpr uint64_t kHeaderCaseInsensitive = 4;  // CodeSystem: caseSensitive false (keys folded)
 inline constexpr uint64_t kHeaderHasHierarchy = 8;     // CodeSystem: some concept has a parent
@@ -168,6 +178,9 @@ std::string FoldCase(std::string_view code);
 
 std::string PointerKey(ResourceKind kind, std::string_view url);
 std::string HeaderKey(ResourceKind kind, std::string_view url, std::string_view version);
+std::string ContentHashKey(ResourceKind kind, std::string_view url, std::string_view version);
+std::string EncodeContentHash(uint64_t h);
+bool DecodeContentHash(std::string_view v, uint64_t* h);
 // Prefixes of every record of one resource version (for deletion on re-import).
 std::vector<std::string> RecordPrefixes(ResourceKind kind, std::string_view url, std::string_view version);
 std::string RecordPrefix(ResourceKind kind, std::string_view url, std::string_view version);

@@ -11,7 +11,9 @@
 #include <atomic>
 #include <cstdarg>
 #include <cstring>
+#include <filesystem>
 #include <optional>
+#include <limits>
 #include <list>
 #include <map>
 #include <memory>
@@ -36,9 +38,11 @@
 #include <rocksdb/options.h>
 #include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
 #include "crosswalk/terminology.h"
+#include "term/content_hash.h"
 #include "term/import_sink.h"
 #include "term/model.h"
 
@@ -52,6 +56,9 @@ constexpr size_t kImportBufferBytes = 64u << 20;
 // left by a killed import is removed by the next import).
 constexpr const char* kImportTmpDir = "import.tmp";
 constexpr int kMaxOtherMapDepth = 4;
+// A read-only Store's checkpoint retries with a newer view this many times when a concurrent import's
+// compaction deletes a file it was linking.
+constexpr int kCheckpointAttempts = 5;
 // Value sets importing value sets (compose.include.valueSet) at most this deep; deeper (or a cycle) is
 // kLimitExceeded.
 constexpr int kMaxValueSetDepth = 8;
@@ -200,6 +207,10 @@ class Store::Impl {
   };
   std::array<std::unordered_map<std::string, std::string, StringHash, std::equal_to<>>, 3> current;
   std::array<std::map<std::string, Header, std::less<>>, 3> headers;  // key: url \0 version
+  std::array<std::map<std::string, uint64_t, std::less<>>, 3> content_hashes;  // key: url \0 version ('Z' keys)
+  // Hashes computed by a scan for versions imported without one (Bind), once per Store.
+  std::mutex scanned_hashes_mu;
+  std::array<std::map<std::string, uint64_t, std::less<>>, 3> scanned_hashes;
 
   std::array<Shard, kShards> shards;
   std::atomic<uint64_t> negative_entries{0};
@@ -299,6 +310,11 @@ class Store::Impl {
   Status LoadState() {
     for (auto& c : current) c.clear();
     for (auto& h : headers) h.clear();
+    for (auto& h : content_hashes) h.clear();
+    {
+      std::lock_guard lock(scanned_hashes_mu);
+      for (auto& h : scanned_hashes) h.clear();
+    }
     auto kind_of = [](char c, ResourceKind* k) {
       switch (c) {
         case 'C': *k = ResourceKind::kCodeSystem; return true;
@@ -328,7 +344,55 @@ class Store::Impl {
       headers[static_cast<size_t>(kind)].emplace(std::string(k.substr(2)), std::move(h));
       return true;
     }));
+    CW_RETURN_IF_ERROR(bad);
+    CW_RETURN_IF_ERROR(Scan("Z", [&](std::string_view k, std::string_view v) {
+      ResourceKind kind;
+      uint64_t h = 0;
+      if (k.size() < 2 || !kind_of(k[1], &kind) || !DecodeContentHash(v, &h)) {
+        bad = Corrupt("terminology store: bad content hash record");
+        return false;
+      }
+      content_hashes[static_cast<size_t>(kind)].emplace(std::string(k.substr(2)), h);
+      return true;
+    }));
     return bad;
+  }
+
+  // The content hash of a stored version: kept at import, else computed by folding its records in key
+  // order, exactly as the import's merge does (content_hash.h).
+  Result<uint64_t> ContentHash(ResourceKind kind, const std::string& url, const std::string& version) {
+    std::string id = VersionKey(url, version);
+    const auto& kept = content_hashes[static_cast<size_t>(kind)];
+    if (auto it = kept.find(id); it != kept.end()) return it->second;
+    {
+      std::lock_guard lock(scanned_hashes_mu);
+      const auto& m = scanned_hashes[static_cast<size_t>(kind)];
+      if (auto it = m.find(id); it != m.end()) return it->second;
+    }
+    std::vector<std::string> prefixes = RecordPrefixes(kind, url, version);
+    std::string header_key = HeaderKey(kind, url, version);
+    prefixes.push_back(header_key);
+    std::sort(prefixes.begin(), prefixes.end());  // the families in byte order, as the merge meets them
+    ContentHasher hasher;
+    for (const auto& prefix : prefixes) {
+      if (prefix == header_key) {
+        std::string v;
+        CW_ASSIGN_OR_RETURN(bool found, Get(header_key, &v));
+        if (found) hasher.Add(header_key, v);
+        continue;
+      }
+      CW_RETURN_IF_ERROR(Scan(prefix, [&](std::string_view k, std::string_view v) {
+        hasher.Add(k, v);
+        return true;
+      }));
+    }
+    uint64_t h = 0;
+    if (auto it = hasher.hashes().find({static_cast<int>(kind), url, version}); it != hasher.hashes().end()) {
+      h = it->second;
+    }
+    std::lock_guard lock(scanned_hashes_mu);
+    scanned_hashes[static_cast<size_t>(kind)][id] = h;
+    return h;
   }
 
   const std::string* Current(ResourceKind kind, std::string_view url) const {
@@ -1482,6 +1546,56 @@ Status Store::CheckHas(ResourceKind kind, std::string_view url, std::string_view
                               url, version, impl_->dir));
 }
 
+Result<Store::ResourceBinding> Store::Bind(ResourceKind kind, std::string_view url, std::string_view version) {
+  CW_RETURN_IF_ERROR(CheckHas(kind, url, version));
+  ResourceBinding b;
+  if (version.empty()) {
+    b.version = *impl_->Current(kind, url);  // CheckHas found it
+  } else {
+    b.version = version;
+  }
+  CW_ASSIGN_OR_RETURN(b.content_hash, impl_->ContentHash(kind, std::string(url), b.version));
+  return b;
+}
+
+Status Store::Checkpoint(const std::string& out_dir) const {
+  std::error_code ec;
+  if (std::filesystem::exists(out_dir, ec)) {
+    return InvalidArgument(fmt::format("checkpoint target '{}' exists; name a new directory", out_dir));
+  }
+  std::string absolute = std::filesystem::absolute(out_dir, ec).string();
+  if (ec) return IoError(fmt::format("checkpoint target '{}': {}", out_dir, ec.message()));
+  auto attempt = [&](rocksdb::DB* db) -> Status {
+    rocksdb::Checkpoint* raw = nullptr;
+    CW_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db, &raw), "checkpoint"));
+    std::unique_ptr<rocksdb::Checkpoint> cp(raw);
+    // No flush: every commit of this store is flushed (or ingested) already, so the memtable holds nothing
+    // committed, and a read-only handle cannot flush.
+    Status s = FromRocks(cp->CreateCheckpoint(absolute, std::numeric_limits<uint64_t>::max()),
+                         fmt::format("cannot write the checkpoint '{}'", out_dir));
+    if (!s.ok()) std::filesystem::remove_all(absolute, ec);
+    return s;
+  };
+  if (!impl_->open_options.read_only) {
+    CW_RETURN_IF_ERROR(impl_->RequireDb());
+    return attempt(impl_->db.get());
+  }
+  // Read-only: another process may be importing. A fresh read-only handle sees the last commit (the
+  // MANIFEST as of its open); the copy links that version's files. If the writer deletes one of them
+  // meanwhile (the compaction after replacing a version), the link fails and a newer view is tried.
+  Status last;
+  for (int i = 0; i < kCheckpointAttempts; ++i) {
+    rocksdb::DB* raw = nullptr;
+    last = FromRocks(rocksdb::DB::OpenForReadOnly(impl_->db_options, impl_->dir, &raw),
+                     fmt::format("cannot open terminology store '{}'", impl_->dir));
+    if (!last.ok()) continue;
+    std::unique_ptr<rocksdb::DB> db(raw);
+    last = attempt(db.get());
+    if (last.ok()) return last;
+  }
+  return last;
+}
+
 Stats Store::stats() const {
   Stats st;
   st.code_systems = impl_->current[0].size();
@@ -1523,6 +1637,11 @@ Result<std::vector<ResourceInfo>> Store::List() const {
       info.entries = h.entries;
       const std::string* cur = impl_->Current(info.kind, info.url);
       info.current = cur != nullptr && *cur == info.version;
+      const auto& hashes = impl_->content_hashes[k];
+      if (auto it = hashes.find(key); it != hashes.end()) {
+        info.has_content_hash = true;
+        info.content_hash = it->second;
+      }
       out.push_back(std::move(info));
     }
   }
@@ -1604,6 +1723,7 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
   auto put = [&](const std::string& k, const std::string& v) { return sink.Put(0, k, v); };
   // (kind, url) -> versions imported now, for the current-version pointers.
   std::map<std::pair<int, std::string>, std::vector<std::string>> imported_versions;
+  std::map<std::pair<int, std::string>, std::string> algorithms;  // declared version orderings
   std::vector<std::string> replaced_prefixes;  // compacted after the commit
   for (size_t i = 0; i < parsed.size(); ++i) {
     Resource& r = parsed[i];
@@ -1625,7 +1745,7 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
         replaced_prefixes.push_back(prefix);
       }
     }
-    Header h{r.name, r.title, r.entries(), 0, ""};
+    Header h{r.name, r.title, r.entries(), 0, "", r.version_algorithm};
     switch (r.kind) {
       case ResourceKind::kCodeSystem: {
         h.content = r.content;
@@ -1669,13 +1789,15 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
     }
     CW_RETURN_IF_ERROR(put(hkey, EncodeHeader(h)));
     imported_versions[{static_cast<int>(r.kind), r.url}].push_back(r.version);
+    if (!r.version_algorithm.empty()) algorithms[{static_cast<int>(r.kind), r.url}] = r.version_algorithm;
     rep.items.push_back(std::move(item));
     // The sink holds this resource's records now; its parsed form can go (peak memory).
     std::vector<ConceptRec>().swap(r.concepts);
     std::vector<MapElementRec>().swap(r.elements);
   }
 
-  // 4. Current-version pointers (ImportOptions::current).
+  // 4. Current-version pointers (ImportOptions::current), by the version ordering the imported resource
+  // declares (else the one the current version declared, else natural order).
   for (const auto& [kind_url, versions] : imported_versions) {
     auto kind = static_cast<ResourceKind>(kind_url.first);
     const std::string& url = kind_url.second;
@@ -1687,9 +1809,13 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
       continue;
     } else {
       // The highest of the stored versions and the imported ones.
+      std::string algorithm = algorithms[kind_url];
+      if (algorithm.empty() && existing != nullptr) {
+        if (const Header* h = FindHeader(kind, url, *existing)) algorithm = h->version_algorithm;
+      }
       bool any = false;
       auto consider = [&](const std::string& v) {
-        if (!any || CompareVersions(v, chosen) > 0) chosen = v;
+        if (!any || CompareVersionsBy(algorithm, v, chosen) > 0) chosen = v;
         any = true;
       };
       for (const auto& v : versions) consider(v);
@@ -1707,7 +1833,8 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
   prog.file = {};
   prog.writing = true;
   if (options.progress) options.progress(prog);
-  CW_ASSIGN_OR_RETURN(std::vector<std::string> sst_files, sink.Finish(nullptr));
+  ContentHasher hasher;
+  CW_ASSIGN_OR_RETURN(std::vector<std::string> sst_files, sink.Finish(nullptr, &hasher));
   rep.keys_written = sink.puts_written();
   if (options.before_commit) CW_RETURN_IF_ERROR(options.before_commit());
   CW_RETURN_IF_ERROR(CommitFiles(sst_files));

@@ -7,6 +7,7 @@
 #include "crosswalk/runtime.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <new>
@@ -56,6 +57,8 @@ class Program::Impl {
   term::Store* store = nullptr;
   // Per term ref: its canonical "url" or "url|version", as the store takes it.
   std::vector<std::string> term_canonical;
+  // Terminology drift allowed at load (RuntimeOptions::allow_terminology_drift), one line per resource.
+  std::vector<std::string> term_warnings;
 
   // The map location of pc (from the debug line table).
   void Locate(uint32_t pc, ErrorContext* ctx) const {
@@ -91,6 +94,7 @@ std::vector<Program::MapInfo> Program::maps() const {
 }
 
 std::vector<std::string> Program::terminology() const { return impl_->term_canonical; }
+std::vector<std::string> Program::terminology_warnings() const { return impl_->term_warnings; }
 
 // ---------------------------------------------------------------------------------------------------
 // Runtime
@@ -98,7 +102,69 @@ std::vector<std::string> Program::terminology() const { return impl_->term_canon
 class Runtime::Impl {
  public:
   std::unique_ptr<term::Store> store;
+  bool allow_terminology_drift = false;
 };
+
+namespace {
+
+std::string HashPrefix(uint64_t h) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return std::string(buf, 12);
+}
+
+// Binds the program's term refs to the store (docs/terminology.md, "Reproducible binding"). Without
+// bindings (compiled without a store), each ref must be in the store. With them, each ref runs against the
+// version it was compiled against (pinned here), whose content must hash as it did then; otherwise the
+// load is refused, or with `allow_drift` a warning is recorded (and a missing version falls back to the
+// ref as written).
+Status BindTerminology(term::Store& store, bool allow_drift, bytecode::Program& code,
+                       std::vector<std::string>* warnings) {
+  for (size_t i = 0; i < code.term_refs.size(); ++i) {
+    bytecode::TermRef& t = code.term_refs[i];
+    term::ResourceKind kind = t.type == bytecode::TermRef::Type::kConceptMap   ? term::ResourceKind::kConceptMap
+                              : t.type == bytecode::TermRef::Type::kCodeSystem ? term::ResourceKind::kCodeSystem
+                                                                               : term::ResourceKind::kValueSet;
+    std::string kind_name(term::ResourceKindName(kind));
+    auto lacks = [&](const Status& s) {
+      return FailedPrecondition("the terminology store lacks " + kind_name + " '" + t.url +
+                                "' that the program uses: " + std::string(s.message()));
+    };
+    if (code.term_bindings.empty()) {
+      Status s = store.CheckHas(kind, t.url, t.version);
+      if (!s.ok()) return lacks(s);
+      continue;
+    }
+    const bytecode::TermBinding& b = code.term_bindings[i];
+    std::string name = kind_name + " '" + t.url + "|" + b.version + "'";
+    auto bound = store.Bind(kind, t.url, b.version);
+    if (!bound.ok()) {
+      if (bound.status().code() != StatusCode::kNotFound) return bound.status();
+      std::string what = "terminology drift: " + name +
+                         ", which the program was compiled against, is not in the terminology store";
+      if (!allow_drift) {
+        return FailedPrecondition(what + " (recompile against this store, or allow drift: --allow-term-drift)");
+      }
+      Status s = store.CheckHas(kind, t.url, t.version);
+      if (!s.ok()) return lacks(s);
+      warnings->push_back(what + "; using " + (t.version.empty() ? "the current version" : "version " + t.version));
+      continue;
+    }
+    if (bound->content_hash != b.content_hash) {
+      std::string what = "terminology drift: " + name + " differs from what the program was compiled against" +
+                         " (content hash expected " + HashPrefix(b.content_hash) + ", found " +
+                         HashPrefix(bound->content_hash) + ")";
+      if (!allow_drift) {
+        return FailedPrecondition(what + "; recompile against this store, or allow drift (--allow-term-drift)");
+      }
+      warnings->push_back(what);
+    }
+    t.version = b.version;  // runs against the version it was compiled against, even if no longer current
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Runtime::~Runtime() = default;
@@ -114,6 +180,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Create(const RuntimeOptions& options) 
       if (!store.ok()) return store.status();
       impl->store = std::move(store).value();
     }
+    impl->allow_terminology_drift = options.allow_terminology_drift;
     return std::unique_ptr<Runtime>(new Runtime(std::move(impl)));
   } catch (const std::bad_alloc&) {
     return LimitExceeded("out of memory creating the runtime");
@@ -149,16 +216,8 @@ Result<std::shared_ptr<const Program>> Runtime::Load(std::string_view bytes) con
         return FailedPrecondition("the program uses terminology (" + t.url +
                                   ") but no terminology store is open (use --term DIR)");
       }
-      for (const auto& t : impl->code.term_refs) {
-        term::ResourceKind kind = t.type == bytecode::TermRef::Type::kConceptMap ? term::ResourceKind::kConceptMap
-                                  : t.type == bytecode::TermRef::Type::kCodeSystem ? term::ResourceKind::kCodeSystem
-                                                                                   : term::ResourceKind::kValueSet;
-        Status s = impl_->store->CheckHas(kind, t.url, t.version);
-        if (!s.ok()) {
-          return FailedPrecondition("the terminology store lacks " + std::string(term::ResourceKindName(kind)) +
-                                    " '" + t.url + "' that the program uses: " + std::string(s.message()));
-        }
-      }
+      Status bound = BindTerminology(*impl_->store, impl_->allow_terminology_drift, impl->code, &impl->term_warnings);
+      if (!bound.ok()) return bound;
       impl->store = impl_->store.get();
       for (const auto& t : impl->code.term_refs) {
         impl->term_canonical.push_back(t.version.empty() ? t.url : t.url + "|" + t.version);

@@ -11,7 +11,7 @@
 namespace crosswalk::bytecode {
 namespace {
 
-constexpr std::string_view kEveryOpcodeListing = R"(; crosswalk bytecode format 3
+constexpr std::string_view kEveryOpcodeListing = R"(; crosswalk bytecode format 4
 files:
   0  "maps/adt_a01.cw"
 constants:

@@ -14,9 +14,10 @@ namespace crosswalk::bytecode {
 namespace {
 
 TEST(FormatTest, VersionAndMagic) {
-  EXPECT_EQ(kFormatVersion, 3);
+  EXPECT_EQ(kFormatVersion, 4);
   EXPECT_EQ(kMinFormatVersion, 1);
-  EXPECT_EQ(kMaxFormatVersion, 3);
+  EXPECT_EQ(kMaxFormatVersion, 4);
+  EXPECT_EQ(kTermBindingsFormat, 4);
   EXPECT_EQ(std::string_view(kMagic, 4), "CWBC");
   EXPECT_EQ(kHeaderSize, 20u);
   EXPECT_EQ(kSectionEntrySize, 12u);
@@ -51,6 +52,8 @@ TEST(FormatTest, SectionIdsAndTagsArePinned) {
   EXPECT_EQ(static_cast<int>(SectionId::kTermRefs), 5);
   EXPECT_EQ(static_cast<int>(SectionId::kFiles), 6);
   EXPECT_EQ(static_cast<int>(SectionId::kLines), 7);
+  EXPECT_EQ(static_cast<int>(SectionId::kTermBindings), 8);
+  EXPECT_EQ(kNumSectionIds, 8u);
   EXPECT_EQ(static_cast<int>(Constant::Tag::kNull), 0);
   EXPECT_EQ(static_cast<int>(Constant::Tag::kString), 4);
   EXPECT_EQ(static_cast<int>(Kind::kHl7v2), 2);
@@ -70,7 +73,7 @@ TEST(FormatTest, Crc32cKnownAnswers) {
 // The exact bytes of the smallest program: a change here is a format change.
 TEST(FormatTest, MinimalProgramBytesArePinned) {
   std::string b = WriteProgram(testing::MinimalProgram());
-  const unsigned char expected_prefix[] = {'C', 'W', 'B', 'C', 3, 0, 0, 0, 7, 0, 0, 0};
+  const unsigned char expected_prefix[] = {'C', 'W', 'B', 'C', 4, 0, 0, 0, 7, 0, 0, 0};
   ASSERT_GE(b.size(), sizeof(expected_prefix));
   EXPECT_EQ(b.substr(0, sizeof(expected_prefix)),
             std::string(reinterpret_cast<const char*>(expected_prefix), sizeof(expected_prefix)));
@@ -86,7 +89,7 @@ TEST(FormatTest, MinimalProgramBytesArePinned) {
 TEST(FormatTest, EveryOpcodeFileIsPinned) {
   std::string b = WriteProgram(testing::EveryOpcodeProgram());
   EXPECT_EQ(b.size(), 640u);
-  EXPECT_EQ(Crc32c(b), 0xFE0C256Cu);
+  EXPECT_EQ(Crc32c(b), 0xF859AC90u);  // format 4 (only the version field differs from format 3)
 }
 
 }  // namespace

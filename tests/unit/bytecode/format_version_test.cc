@@ -79,10 +79,10 @@ TEST(FormatVersionTest, FormatRangeIsChecked) {
   std::string b = WriteProgram(testing::MinimalProgram());
   EXPECT_EQ(b[kVersionOffset], static_cast<char>(kFormatVersion));
   EXPECT_TRUE(ReadProgram(AsFormat1(b)).ok()) << "a format-1 file without format-2 opcodes loads";
-  std::string v4 = b;
-  v4[kVersionOffset] = 4;
-  testing::Reseal(v4);
-  Result<Program> r = ReadProgram(v4);
+  std::string next = b;
+  next[kVersionOffset] = static_cast<char>(kMaxFormatVersion + 1);
+  testing::Reseal(next);
+  Result<Program> r = ReadProgram(next);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnimplemented) << r.status().ToString();
 }
@@ -128,6 +128,62 @@ TEST(FormatVersionTest, ShownTextMustBeAStringConstant) {
   EXPECT_TRUE(VerifyProgram(p).ok()) << VerifyProgram(p).ToString();
   p.code[1] = 1;  // out of the pool
   EXPECT_FALSE(VerifyProgram(p).ok());
+}
+
+}  // namespace
+}  // namespace crosswalk::bytecode
+
+namespace crosswalk::bytecode {
+namespace {
+
+Program BoundProgram() {
+  Program p = testing::MinimalProgram();
+  p.term_refs.push_back({TermRef::Type::kConceptMap, "urn:map", ""});
+  p.term_refs.push_back({TermRef::Type::kCodeSystem, "urn:cs", "2"});
+  p.term_bindings.push_back({"1.0", 0x0123456789ABCDEFull});
+  p.term_bindings.push_back({"2", 0xFEDCBA9876543210ull});
+  return p;
+}
+
+// Format 4 added section 8, the term bindings (version and content hash per term ref), written only for a
+// program compiled against a store.
+TEST(FormatVersionTest, TermBindingsRoundTripInFormat4) {
+  Program p = BoundProgram();
+  std::string bytes = WriteProgram(p);
+  Result<Program> r = ReadProgram(bytes);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, p);
+  // An unbound program has no section 8, so it reads as it did in format 3.
+  Program unbound = p;
+  unbound.term_bindings.clear();
+  std::string plain = WriteProgram(unbound);
+  EXPECT_EQ(static_cast<uint8_t>(plain[kSectionCountOffset]), 7);
+  std::string as3 = plain;
+  as3[kVersionOffset] = 3;
+  testing::Reseal(as3);
+  EXPECT_TRUE(ReadProgram(as3).ok());
+  // Section 8 in a file that says format 3 is corrupt.
+  std::string bound3 = bytes;
+  bound3[kVersionOffset] = 3;
+  testing::Reseal(bound3);
+  Result<Program> old = ReadProgram(bound3);
+  ASSERT_FALSE(old.ok());
+  EXPECT_EQ(old.status().code(), StatusCode::kCorrupt);
+  EXPECT_NE(old.status().message().find("(term bindings) in a format 3 file"), std::string::npos)
+      << old.status().ToString();
+}
+
+TEST(FormatVersionTest, TermBindingsMustMatchTheTermRefs) {
+  Program p = BoundProgram();
+  p.term_bindings.pop_back();
+  Status s = VerifyProgram(p);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("1 term bindings for 2 term refs"), std::string::npos) << s.ToString();
+  p = BoundProgram();
+  p.term_bindings[1].version = "3";  // the ref pins "2"
+  s = VerifyProgram(p);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("term binding B1: version differs"), std::string::npos) << s.ToString();
 }
 
 }  // namespace
