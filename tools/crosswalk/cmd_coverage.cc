@@ -232,7 +232,9 @@ int RunCoverage(const std::vector<std::string>& args) {
       "The used share is (field, message) pairs used / pairs with data. Exit status: 0; 1 when the used\n"
       "share is under --min-used, when no message converted, or on a failure; 2 on a usage error.");
   app->add_option("PROGRAM.cwb", program_path, "")->required();
-  app->add_option("INPUT", inputs, "HL7 v2 files (batches, MLLP) or JSON documents, or folders of them")->required();
+  app->add_option("INPUT", inputs, "HL7 v2 files (batches, MLLP) or JSON documents, or folders of them")
+      ->required()
+      ->type_name("DIR|FILE");
   app->add_option("--term", term_dir, "the terminology store")->type_name("DIR");
   app->add_option("--map", options.map_name, "run this map instead of choosing by message type")->type_name("NAME");
   app->add_option("--min-used", min_used, "fail (exit 1) when under this percentage of field data is used")
