@@ -203,25 +203,34 @@ uint32_t Lineage::JsonSource(const std::string& path) {
   return id;
 }
 
-std::string Lineage::JsonChildPath(const std::string& parent, std::string_view key) const {
+void Lineage::AppendJsonKey(std::string* path, std::string_view key) {
   bool plain = !key.empty() && !(key[0] >= '0' && key[0] <= '9');
   for (char c : key) {
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) plain = false;
   }
-  if (plain) return parent + "." + std::string(key);
-  std::string out = parent + "[\"";
+  if (plain) {
+    path->append(".").append(key);
+    return;
+  }
+  path->append("[\"");
   for (char c : key) {
-    if (c == '"' || c == '\\') out += '\\';
+    if (c == '"' || c == '\\') *path += '\\';
     if (static_cast<unsigned char>(c) < 0x20) {
       static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\u00";
-      out += kHex[(c >> 4) & 0xF];
-      out += kHex[c & 0xF];
+      path->append("\\u00");
+      *path += kHex[(c >> 4) & 0xF];
+      *path += kHex[c & 0xF];
       continue;
     }
-    out += c;
+    *path += c;
   }
-  return out + "\"]";
+  path->append("\"]");
+}
+
+std::string Lineage::JsonChildPath(const std::string& parent, std::string_view key) const {
+  std::string out = parent;
+  AppendJsonKey(&out, key);
+  return out;
 }
 
 const std::string* Lineage::InputPath(const void* container) const {
@@ -279,7 +288,7 @@ Lineage::SetId Lineage::Deep(const Value& v, SetId s, int levels) {
 }
 
 const Lineage::Record* Lineage::ObjRecord(const void* obj, std::string_view key) const {
-  auto it = obj_records_.find({obj, std::string(key)});
+  auto it = obj_records_.find(MemberKeyView(obj, key));
   return it == obj_records_.end() ? nullptr : &it->second;
 }
 
@@ -664,14 +673,15 @@ void Lineage::Emit(const std::string& path, Record rec, RunOutput* out) {
   LineageRecord r;
   r.output_path = path;
   Locate(rec.pc, &r.map_file, &r.line, &r.col);
-  std::unordered_map<uint32_t, uint32_t> index;  // source id -> position in r.inputs
+  std::vector<uint32_t>& ids = emit_ids_;  // source id of each of r.inputs (a value has few)
+  ids.clear();
   auto add_input = [&](uint32_t src, bool condition) -> uint32_t {
-    auto it = index.find(src);
-    if (it != index.end()) return it->second;
+    auto it = std::find(ids.begin(), ids.end(), src);
+    if (it != ids.end()) return static_cast<uint32_t>(it - ids.begin());
     uint32_t at = static_cast<uint32_t>(r.inputs.size());
     r.inputs.push_back(sources_[src].input);
     (condition ? r.condition_inputs : r.data_inputs).push_back(at);
-    index.emplace(src, at);
+    ids.push_back(src);
     return at;
   };
   std::vector<uint32_t> seen_decisions;
@@ -749,7 +759,7 @@ bool Lineage::Walk(const Value& v, std::string* path, Record rec, int depth, Run
     if (is_array) {
       path->append("[").append(std::to_string(written)).append("]");
     } else {
-      path->assign(JsonChildPath(*path, key));
+      AppendJsonKey(path, key);
     }
     Record child = rec;
     if (const Record* r = is_array ? ArrRecord(container, i) : ObjRecord(container, key)) child = *r;

@@ -94,9 +94,21 @@ class Lineage {
       return std::hash<const void*>()(k.first) * 31 + std::hash<uint64_t>()(k.second);
     }
   };
+  // Object members are keyed by (object, key); looked up by string_view, without making a string.
+  using MemberKey = std::pair<const void*, std::string>;
+  using MemberKeyView = std::pair<const void*, std::string_view>;
   struct KeyHash {
-    size_t operator()(const std::pair<const void*, std::string>& k) const {
-      return std::hash<const void*>()(k.first) * 31 + std::hash<std::string>()(k.second);
+    using is_transparent = void;
+    size_t operator()(const MemberKeyView& k) const {
+      return std::hash<const void*>()(k.first) * 31 + std::hash<std::string_view>()(k.second);
+    }
+    size_t operator()(const MemberKey& k) const { return (*this)(MemberKeyView(k.first, k.second)); }
+  };
+  struct KeyEqual {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return a.first == b.first && std::string_view(a.second) == std::string_view(b.second);
     }
   };
 
@@ -113,6 +125,7 @@ class Lineage {
   uint32_t V2Source(const V2Ref& r);
   uint32_t JsonSource(const std::string& path);
   std::string JsonChildPath(const std::string& parent, std::string_view key) const;
+  static void AppendJsonKey(std::string* path, std::string_view key);
   const std::string* InputPath(const void* container) const;
   void IndexInput(const Value& v, const std::string& path, int depth);
   void FinishPendingTerm(const Value* regs);
@@ -143,13 +156,14 @@ class Lineage {
   std::vector<SetId> shadow_;
   std::vector<CtrlEntry> ctrl_;
   std::unordered_map<std::pair<const void*, uint64_t>, Record, PairHash> arr_records_;
-  std::unordered_map<std::pair<const void*, std::string>, Record, KeyHash> obj_records_;
+  std::unordered_map<MemberKey, Record, KeyHash, KeyEqual> obj_records_;
   std::unordered_map<const void*, std::string> input_paths_;
   std::vector<uint32_t> segment_ordinal_;  // per segment index: its ordinal among segments of its id
   std::unordered_map<std::string, uint32_t> segment_counts_;
   std::vector<uint8_t> ran_;  // per code word: did an instruction start there run
   PendingTerm pending_;
   std::vector<uint32_t> drop_;
+  std::vector<uint32_t> emit_ids_;
   const std::string* leaf_input_ = nullptr;
 };
 
