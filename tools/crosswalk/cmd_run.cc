@@ -48,6 +48,7 @@
 #include "crosswalk/hl7v2.h"
 #include "hl7v2/message.h"
 #include "hl7v2/writer.h"
+#include "lineage_json.h"
 #include "safe_text.h"
 #include "serve/durable_file.h"
 
@@ -142,6 +143,7 @@ struct Result {
   std::string output;
   std::vector<crosswalk::RunWarning> warnings;
   std::vector<std::string> trace;
+  std::vector<crosswalk::LineageRecord> lineage;
 };
 
 // A window of messages: mapped together on the pool, then written in order. Its first `size` Jobs and
@@ -170,6 +172,7 @@ struct Window {
       r.output.clear();
       r.warnings.clear();
       r.trace.clear();
+      r.lineage.clear();
     }
   }
   void clear() {
@@ -311,7 +314,7 @@ std::string MakeAck(std::string_view text, const char* code, const std::string& 
 }
 
 struct Settings {
-  std::string in = "-", out = "-", out_dir, ack_dir;
+  std::string in = "-", out = "-", out_dir, ack_dir, lineage;
   crosswalk::RunOptions options;
   bool trace = false, quiet = false, sync = true;
   unsigned threads = 1;
@@ -341,6 +344,10 @@ class Runner {
       struct stat st {};
       sink_regular_ = ::fstat(sink_fd_, &st) == 0 && S_ISREG(st.st_mode);
       if (sink_regular_) sink_offset_ = static_cast<uint64_t>(::lseek(sink_fd_, 0, SEEK_CUR));
+    }
+    if (!s_.lineage.empty()) {
+      lineage_ = s_.lineage == "-" ? stdout : std::fopen(s_.lineage.c_str(), "wb");
+      if (lineage_ == nullptr) return "cannot write '" + s_.lineage + "': " + ErrnoText(errno);
     }
     if (!s_.ack_dir.empty()) {
       fs::create_directories(s_.ack_dir, ec);
@@ -385,7 +392,14 @@ class Runner {
       // Every window was synced already: a close error concerns nothing that was counted.
       crosswalk::cli::PrintSafe(stderr, "crosswalk run: closing '" + s_.out + "': " + ErrnoText(errno));
     }
+    if (lineage_ != nullptr && (std::fflush(lineage_) != 0 || (lineage_ != stdout && std::fclose(lineage_) != 0))) {
+      lineage_failed_ = true;
+    }
     size_t total = converted_ + rejected_;
+    if (lineage_failed_) {
+      crosswalk::cli::PrintSafe(stderr, "crosswalk run: cannot write the lineage to '" + s_.lineage + "'");
+      return 1;
+    }
     if (!s_.quiet && (total > 1 || files_ > 1 || rejected_ > 0)) {
       std::fprintf(stderr, "crosswalk run: %zu message%s: %zu converted, %zu rejected\n", total,
                    total == 1 ? "" : "s", converted_, rejected_);
@@ -584,6 +598,7 @@ class Runner {
     }
     r.warnings.swap(output.warnings);
     r.trace.swap(output.trace);
+    r.lineage.swap(output.lineage);
   }
 
   // Writes the window's outputs to the sink (stdout or --out FILE) in order, with as few writev() calls
@@ -647,6 +662,13 @@ class Runner {
       }
       if (s_.trace) {
         for (const auto& t : r.trace) crosswalk::cli::PrintSafe(stderr, j.label + ": trace: " + t);
+      }
+      if (lineage_ != nullptr) {
+        for (const auto& record : r.lineage) {
+          std::string line = crosswalk::cli::LineageJsonLine(j.label, record);
+          line += '\n';
+          if (std::fwrite(line.data(), 1, line.size(), lineage_) != line.size()) lineage_failed_ = true;
+        }
       }
       if (!j.refused.empty() || !r.status.ok() || sink_fd_ >= 0) continue;
       {
@@ -765,6 +787,8 @@ class Runner {
   Pool pool_;
   int sink_fd_ = -1;
   bool owns_sink_ = false, sink_regular_ = false, progress_ = false;
+  std::FILE* lineage_ = nullptr;  // --lineage
+  bool lineage_failed_ = false;
   uint64_t sink_offset_ = 0;
   size_t files_ = 0, done_ = 0, converted_ = 0, rejected_ = 0;
 };
@@ -808,7 +832,12 @@ int RunRun(const std::vector<std::string>& args) {
       ->allow_extra_args(false)
       ->check(cli::NameValue());
   app->add_flag("--pretty", s.options.pretty, "indented JSON");
-  app->add_flag("--trace", s.trace, "print, for each output field, the map line that wrote it (stderr)");
+  app->add_flag("--trace", s.trace,
+                "print the lineage of each output value (stderr): its JSON path, the map line that\n"
+                "set it, the input paths it came from and the terminology decisions on the way");
+  app->add_option("--lineage", s.lineage,
+                  "write the lineage of every output value to FILE as JSON lines (- for stdout)")
+      ->type_name("FILE");
   app->add_option("-j", s.threads, "worker threads for directories and batches (default: all cores)")
       ->type_name("N")
       ->check(cli::Number(1, 1024, "a number of threads"));
@@ -841,7 +870,7 @@ int RunRun(const std::vector<std::string>& args) {
     size_t eq = v.find('=');
     s.options.variables.emplace_back(v.substr(0, eq), v.substr(eq + 1));
   }
-  s.options.trace = s.trace;
+  s.options.trace = s.trace || !s.lineage.empty();
   s.sync = !no_sync;
   if (!s.out_dir.empty() && s.out != "-") return cli::UsageError(*app, "--out and --out-dir exclude each other");
 

@@ -152,8 +152,9 @@ typedef enum cw_input_kind { CW_INPUT_AUTO = 0, CW_INPUT_HL7V2 = 1, CW_INPUT_JSO
 CW_API cw_status cw_run_options_set_input_kind(cw_run_options* options, cw_input_kind kind);
 /* Non-zero: pretty-print JSON output (2-space indent). Default 0. */
 CW_API cw_status cw_run_options_set_pretty(cw_run_options* options, int pretty);
-/* Non-zero: record, for every output value, the map location that wrote it (cw_context_trace_line).
- * Default 0 (no cost when off). */
+/* Non-zero: record the lineage of every output value: its JSON path, the map location that set it, the
+ * input paths it came from and the terminology decisions on its way (cw_context_trace_line). Default 0
+ * (no cost when off). */
 CW_API cw_status cw_run_options_set_trace(cw_run_options* options, int trace);
 /* Non-zero: show input values in `fail`/`warn` texts (the error message, cw_context_warning). Default 0:
  * a text that interpolates input values is given as the map wrote it, so no patient data reaches logs or
@@ -204,8 +205,10 @@ CW_API cw_status cw_context_warning(const cw_context* context, size_t index, con
                                     size_t* message_len, const char** map_file, size_t* map_file_len,
                                     uint32_t* line, uint32_t* col);
 
-/* With cw_run_options_set_trace: one line per output member set, naming the output path, the map location
- * that wrote it and the input path it read ("name[0].family <- adt.cw:12:5 from PID-5[1].1"); no values.
+/* With cw_run_options_set_trace: one line per output value, in output order, naming its JSON path, the map
+ * location that set it, the input paths its data came from and those that decided it, and terminology
+ * decisions ("$.name[0].family <- adt.cw:12:5 from PID-5[1].1", "$.gender <- adt.cw:9:3 from PID-8
+ * [translate via URL: mapped at adt.cw:9:11]"); no values (docs/language.md, "Lineage").
  * Errors: CW_INVALID_ARGUMENT (index out of range). */
 CW_API size_t cw_context_trace_count(const cw_context* context);
 CW_API cw_status cw_context_trace_line(const cw_context* context, size_t index, const char** line, size_t* len);

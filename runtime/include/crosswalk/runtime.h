@@ -82,7 +82,11 @@ struct RunOptions {
   InvalidUtf8 invalid_utf8 = InvalidUtf8::kReject;
   // Pretty-print the JSON output (2-space indent) instead of compact JSON.
   bool pretty = false;
-  // Record, for every output value, the map location that wrote it (RunOutput::trace). Off by default.
+  // Record the lineage of every output value (RunOutput::lineage, RunOutput::trace, RunOutput::lines_run):
+  // its JSON path, the map location that wrote it, the input paths it came from (through lets, functions,
+  // built-ins, templates, `??`, conditions) and the terminology decisions on the way. Off by default; when
+  // off it costs nothing (the run takes an interpreter loop without the recording). When on, a run is
+  // several times slower: for audits, debugging and `crosswalk coverage`, not for the hot path.
   bool trace = false;
   // Show the values in `fail`/`warn` messages (the error text, RunWarning::message). Off by default: a
   // message that interpolates input values (`fail "bad name ${PID-5.1}"`) is shown as the map wrote it,
@@ -100,20 +104,75 @@ struct RunWarning {
 
 enum class OutputKind : uint8_t { kJson, kHl7v2 };
 
+// One input place an output value came from (RunOptions::trace). Paths, never values.
+struct LineageInput {
+  // "PID-5[1].1", "OBX[2]-5" (the segment's ordinal is shown when the message has more than one such
+  // segment; the repetition when one is chosen, or [1] when a component of the first is read), or a JSON
+  // path of a JSON/FHIR input ("$.name[0].family").
+  std::string path;
+  // HL7 v2 inputs: the segment id and its ordinal among segments of that id (1-based), field, repetition,
+  // component, subcomponent (0 = the whole field / no repetition chosen / whole). Empty segment for JSON.
+  std::string segment;
+  uint32_t segment_ordinal = 0;
+  uint32_t field = 0, rep = 0, comp = 0, sub = 0;
+};
+
+// A terminology call whose answer reached an output value.
+struct LineageDecision {
+  std::string op;      // "translate", "lookup", "member", "subsumes"
+  std::string url;     // the concept map, code system or value set
+  std::string result;  // translate: "mapped" (or "mapped as EQUIVALENCE"), "unmapped"; lookup: "found",
+                       // "not found"; member: "member", "not member"; subsumes: its answer or "not found"
+  std::vector<uint32_t> inputs;  // the code's input places (indexes into LineageRecord::inputs)
+  std::string map_file;          // the call's map location
+  uint32_t line = 0, col = 0;
+  // The code asked about and the code answered, only with RunOptions::log_phi (codes can carry content).
+  std::string source_code, target_code;
+};
+
+// The lineage of one output value (a leaf: text, number or boolean), in output order.
+struct LineageRecord {
+  std::string output_path;  // "$.entry[3].resource.name[0].family" (JSON paths of what was written)
+  std::string map_file;     // the statement that set it
+  uint32_t line = 0, col = 0;
+  std::vector<LineageInput> inputs;       // every input place the value was computed from
+  std::vector<uint32_t> data_inputs;      // indexes into inputs: the value's data came from these
+  std::vector<uint32_t> condition_inputs; // indexes into inputs: these decided whether / which value
+  std::vector<LineageDecision> decisions; // terminology answers the value depends on
+};
+
+// A map source line, for coverage of the map (RunOutput::lines_run, Program::source_lines).
+struct SourceLine {
+  std::string file;
+  uint32_t line = 0;
+  friend bool operator==(const SourceLine& a, const SourceLine& b) { return a.line == b.line && a.file == b.file; }
+  friend bool operator<(const SourceLine& a, const SourceLine& b) {
+    return a.file != b.file ? a.file < b.file : a.line < b.line;
+  }
+};
+
 struct RunOutput {
   // The output document: JSON, or ER7 text (segments ended by \r) for maps whose target is `hl7v2`.
   std::string json;
   OutputKind kind = OutputKind::kJson;
   std::string map_name;                // the map that ran
   std::vector<RunWarning> warnings;
-  // With RunOptions::trace: one line per output member set, "$.entry[0].resource.gender <- file:line:col".
+  // With RunOptions::trace, the readable view of `lineage`: one line per output value,
+  // "$.entry[0].resource.gender <- map.cw:12:3 from PID-8 [translate via URL: mapped]" (paths and map
+  // locations, never values).
   std::vector<std::string> trace;
+  // With RunOptions::trace: the lineage of every value written to the output, in output order.
+  std::vector<LineageRecord> lineage;
+  // With RunOptions::trace: the map source lines (Program::source_lines) whose code ran, sorted.
+  std::vector<SourceLine> lines_run;
   void Clear() {
     json.clear();
     kind = OutputKind::kJson;
     map_name.clear();
     warnings.clear();
     trace.clear();
+    lineage.clear();
+    lines_run.clear();
   }
 };
 
@@ -141,6 +200,9 @@ class Program {
   // With RuntimeOptions::allow_terminology_drift: one line per resource whose store content differs from
   // what the program was compiled against (no message content). Empty otherwise.
   std::vector<std::string> terminology_warnings() const;
+  // Every map source line that has code (from the debug line table), sorted: with RunOutput::lines_run,
+  // which lines of the maps never ran over a set of messages.
+  std::vector<SourceLine> source_lines() const;
 
   class Impl;
   const Impl& impl() const { return *impl_; }

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <mutex>
 #include <new>
 
 #include "bytecode/builtin_table.h"
@@ -28,6 +29,7 @@
 #include "value/value.h"
 #include "vm/builtins.h"
 #include "vm/er7_output.h"
+#include "vm/lineage.h"
 
 #ifndef CW_USE_COMPUTED_GOTO
 #if defined(__GNUC__) || defined(__clang__)
@@ -59,6 +61,13 @@ class Program::Impl {
   std::vector<std::string> term_canonical;
   // Terminology drift allowed at load (RuntimeOptions::allow_terminology_drift), one line per resource.
   std::vector<std::string> term_warnings;
+  // Lineage (RunOptions::trace) needs each branch's join point: computed by the first traced run.
+  mutable std::once_flag joins_once;
+  mutable std::vector<uint32_t> branch_joins;
+  const std::vector<uint32_t>& BranchJoins() const {
+    std::call_once(joins_once, [this] { branch_joins = vm::BranchJoins(code); });
+    return branch_joins;
+  }
 
   // The map location of pc (from the debug line table).
   void Locate(uint32_t pc, ErrorContext* ctx) const {
@@ -95,6 +104,16 @@ std::vector<Program::MapInfo> Program::maps() const {
 
 std::vector<std::string> Program::terminology() const { return impl_->term_canonical; }
 std::vector<std::string> Program::terminology_warnings() const { return impl_->term_warnings; }
+
+std::vector<SourceLine> Program::source_lines() const {
+  std::vector<SourceLine> out;
+  for (const auto& e : impl_->code.lines) {
+    if (e.file < impl_->code.files.size()) out.push_back({impl_->code.files[e.file], e.line});
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Runtime
@@ -267,7 +286,8 @@ class RunContext::Impl {
   };
 
   // *budget_left: what is left of the instruction budget when the map returns (the output writer's
-  // work comes out of it).
+  // work comes out of it). kTrace: record lineage (RunOptions::trace) through lineage_.
+  template <bool kTrace>
   Status Execute(const Program::Impl& p, uint32_t entry, Value input, const RunOptions& options, RunOutput* out,
                  Value* result, uint64_t* budget_left);
   Status Fail(const Program::Impl& p, uint32_t pc, StatusCode code, std::string text) {
@@ -285,7 +305,6 @@ class RunContext::Impl {
     }
     return tree.root();
   }
-  std::string TraceLine(const Program::Impl& p, uint32_t pc, std::string_view key, const Value& source);
   bool Translate(const Program::Impl& p, uint32_t ref_index, uint32_t mode, const Value& arg, const vm::ValueEnv& env,
                  const RunOptions& options, uint32_t pc, RunOutput* out, Value* result, StatusCode* code);
   // TRANSLATEX: translate with an options object (equivalence filter, dependsOn values, systems).
@@ -304,6 +323,7 @@ class RunContext::Impl {
   Value ItemsOf(const Value& v);
 
   std::vector<Frame> frames_;
+  vm::Lineage lineage_;  // used by traced runs only
   std::string_view concat_parts_[256];  // CONCAT's pieces (C is 8 bits: at most 255)
 };
 
@@ -461,7 +481,12 @@ Status RunContext::Impl::Run(const Program& program, std::string_view input, con
 
   Value result;
   uint64_t budget_left = 0;
-  CW_RETURN_IF_ERROR(Execute(p, chosen->function, root, options, out, &result, &budget_left));
+  if (options.trace) {
+    CW_RETURN_IF_ERROR(Execute<true>(p, chosen->function, root, options, out, &result, &budget_left));
+    lineage_.Finish(regs.data(), result, out);
+  } else {
+    CW_RETURN_IF_ERROR(Execute<false>(p, chosen->function, root, options, out, &result, &budget_left));
+  }
 
   vm::ValueEnv env{&arena, hl7 ? &message : nullptr, &scratch, &read_cache};
   if (chosen->target == bytecode::Kind::kHl7v2) {
@@ -494,23 +519,6 @@ Status RunContext::Impl::Run(const Program& program, std::string_view input, con
   return Status::Ok();
 }
 
-// One lineage line: "family <- map.cw:12:3 from PID-5[1].1". Paths and locations only, never values.
-std::string RunContext::Impl::TraceLine(const Program::Impl& p, uint32_t pc, std::string_view key,
-                                        const Value& source) {
-  ErrorContext where;
-  p.Locate(pc, &where);
-  std::string line = std::string(key) + " <- " + where.map_file + ":" + std::to_string(where.map_line) + ":" +
-                     std::to_string(where.map_col);
-  if (source.kind == ValueKind::kV2) {
-    const vm::V2Ref& r = source.v2;
-    line += " from " + std::string(message.segment_id(r.segment));
-    if (r.field) line += "-" + std::to_string(r.field) + "[" + std::to_string(r.rep ? r.rep : 1) + "]";
-    if (r.comp) line += "." + std::to_string(r.comp);
-    if (r.sub) line += "." + std::to_string(r.sub);
-  }
-  return line;
-}
-
 // TRANSLATE's work, out of the dispatch loop (no object with a destructor may live across a computed goto).
 // Returns false with error_text and *code set when the run must stop.
 bool RunContext::Impl::Translate(const Program::Impl& p, uint32_t ref_index, uint32_t mode, const Value& arg,
@@ -529,10 +537,8 @@ bool RunContext::Impl::Translate(const Program::Impl& p, uint32_t ref_index, uin
     return false;
   }
   if (options.trace) {
-    ErrorContext where;
-    p.Locate(pc, &where);
-    out->trace.push_back("translate via " + ref.url + ": " + (tr->found ? "mapped" : "unmapped") + " at " +
-                         where.map_file + ":" + std::to_string(where.map_line) + ":" + std::to_string(where.map_col));
+    lineage_.Translated(static_cast<uint32_t>(result - regs.data()), ref.url, tr->found ? "mapped" : "unmapped", pc,
+                        text, tr->found ? std::string_view(tr->target_code) : std::string_view());
   }
   if (tr->found) {
     if (want_coding) {
@@ -679,11 +685,9 @@ bool RunContext::Impl::TranslateWith(const Program::Impl& p, uint32_t ref_index,
     return false;
   }
   if (options.trace) {
-    ErrorContext where;
-    p.Locate(pc, &where);
-    out->trace.push_back("translate via " + ref.url + ": " + (all->empty() ? "unmapped" : "mapped as " + (*all)[0].equivalence) +
-                         " at " + where.map_file + ":" + std::to_string(where.map_line) + ":" +
-                         std::to_string(where.map_col));
+    lineage_.Translated(static_cast<uint32_t>(result - regs.data()), ref.url,
+                        all->empty() ? "unmapped" : "mapped as " + (*all)[0].equivalence, pc, text,
+                        all->empty() ? std::string_view() : std::string_view((*all)[0].code));
   }
   if (all->empty()) return Unmapped(p, ref_index, mode, text, pc, out, result, code);
   const term::Match& best = all->front();
@@ -800,6 +804,12 @@ Value RunContext::Impl::ItemsOf(const Value& v) {
   return Value::MakeArray(a);
 }
 
+// CW_TRACE_STEP: in the traced loop only (Execute<true>), the lineage hook before each instruction.
+#define CW_TRACE_STEP()                                                                              \
+  if constexpr (kTrace) {                                                                            \
+    lineage_.Step(cur, regs.data(), base, static_cast<uint32_t>(frames_.size()), frames_.back().function, \
+                  frames_.back().ret_reg);                                                           \
+  }
 #if CW_USE_COMPUTED_GOTO
 #define CW_DISPATCH() goto* kLabels[static_cast<uint8_t>(insn)];
 #define CW_CASE(name) L_##name:
@@ -809,6 +819,7 @@ Value RunContext::Impl::ItemsOf(const Value& v) {
     cur = pc;                                             \
     insn = code[pc++];                                    \
     CW_DCHECK((insn & 0xFF) < bytecode::kOpCount);        \
+    CW_TRACE_STEP();                                      \
     goto* kLabels[insn & 0xFF];                           \
   } while (0)
 #else
@@ -817,6 +828,7 @@ Value RunContext::Impl::ItemsOf(const Value& v) {
 #define CW_NEXT() continue
 #endif
 
+template <bool kTrace>
 Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value input, const RunOptions& options,
                                  RunOutput* out, Value* result, uint64_t* budget_left) {
   using namespace bytecode;  // NOLINT: opcode helpers
@@ -847,6 +859,7 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
   for (uint32_t i = 0; i < functions[entry].num_registers; ++i) R[i] = Value();
   frames_.push_back({entry, 0, 0, 0});
   uint32_t pc = functions[entry].code_begin;
+  if constexpr (kTrace) lineage_.Begin(p.code, p.BranchJoins(), env, input, options.log_phi);
   // The instruction budget: `budget` counts down in the loop; with a CPU-time limit it is handed out in
   // chunks of kCpuCheckInstructions from `reserve`, and the clock is read as each chunk runs out (so the
   // hot path has one decrement either way). Work charged by instructions that visit collections comes
@@ -904,6 +917,7 @@ next_insn:
     if (--budget == 0) goto budget_exhausted;
     cur = pc;
     insn = code[pc++];
+    CW_TRACE_STEP();
 #endif
     CW_DISPATCH() {
 #if !CW_USE_COMPUTED_GOTO
@@ -949,12 +963,10 @@ next_insn:
         Value& obj = R[A_];
         Value v = R[B_];
         if (obj.kind != ValueKind::kObject) FAIL_WITH(StatusCode::kCorrupt, "SETK on a non-object (a hand-made or damaged program)");
-        Value source = v;
         if (v.kind == ValueKind::kV2) v = vm::Deref(env, v);
         if (!vm::IsEmpty(env, v)) {
           std::string_view key = K[AUX_].string();  // in p.quoted: written with one memcpy
           vm::ObjectSet(arena, obj.obj, key, v);
-          if (options.trace) out->trace.push_back(TraceLine(p, cur, key, source));
         }
         CHECK_ARENA();
         CW_NEXT();

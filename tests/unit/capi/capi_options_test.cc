@@ -151,7 +151,7 @@ TEST(CApiOptionsTest, WarningsAndTraceLines) {
   const char* t = nullptr;
   size_t t_len = 0;
   ASSERT_EQ(cw_context_trace_line(h.ctx, 0, &t, &t_len), CW_OK);
-  EXPECT_EQ(Str(t, t_len), "family <- opts.cw:2:3 from PID-5[1].1");  // output path, map location, input path
+  EXPECT_EQ(Str(t, t_len), "$.family <- opts.cw:2:3 from PID-5[1].1");  // output path, map location, input path
   EXPECT_EQ(cw_context_trace_line(h.ctx, 1, &t, &t_len), CW_INVALID_ARGUMENT);
   EXPECT_STREQ(cw_last_error(), "index out of range");
 }

@@ -49,7 +49,7 @@ TEST_F(CliTest, TraceNamesMapLocationsAndInputPathsButNoValues) {
   std::string msg = Write("adt.hl7", kAdt);
   Proc p = Tool("run " + cwb + " --in " + msg + " --trace");
   EXPECT_EQ(p.status, 0) << p.err;
-  EXPECT_NE(p.err.find("trace: id <- "), std::string::npos) << p.err;
+  EXPECT_NE(p.err.find("trace: $.id <- "), std::string::npos) << p.err;
   EXPECT_NE(p.err.find("good.cw:3:3 from PID-3[1].1"), std::string::npos) << p.err;
   EXPECT_NE(p.err.find("from PID-5[1].1"), std::string::npos) << p.err;
   EXPECT_EQ(p.err.find("DOE"), std::string::npos) << p.err;
