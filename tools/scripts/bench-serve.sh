@@ -7,9 +7,9 @@
 #   1. throughput: N small ADT^A01 messages (distinct patients) sent by 4 connections with 50 in flight
 #      each; messages/s until every ACK is back (stored), and until every output is durable in the output
 #      directory (end to end);
-#   2. ACK latency at a fixed offered load: RATE messages/s for SECONDS on one connection, sent on a clock
+#   2. ACK latency at a fixed offered load: RATE messages/s for DURATION seconds on one connection, sent on a clock
 #      (not waiting for ACKs), p50/p99/max from the send to the ACK.
-# Knobs (environment): N (default 5000), RATE (1000), SECONDS (5), SYNC (1; 0 adds --no-sync).
+# Knobs (environment): N (default 5000), RATE (1000), DURATION (seconds, 5), SYNC (1; 0 adds --no-sync).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
@@ -18,7 +18,7 @@ CWB=$BUILD/maps/hl7v2-to-fhir.cwb
 TERM_DIR=$BUILD/terminology
 N=${N:-5000}
 RATE=${RATE:-1000}
-SECONDS_=${SECONDS:-5}
+DURATION=${DURATION:-5}
 SYNC=${SYNC:-1}
 for f in "$TOOL" "$CWB" "$TERM_DIR"; do
   [[ -e $f ]] || { echo "bench-serve: $f is missing (build the tool and the maps first)" >&2; exit 1; }
@@ -149,6 +149,6 @@ for j in 1 2; do
   rm -rf "$dir"
   mkdir -p "$dir"
   start_server "$j" "$dir"
-  echo "-j $j latency:    $(python3 "$WORK/load.py" rate "$PORT" "$RATE" "$SECONDS_")"
+  echo "-j $j latency:    $(python3 "$WORK/load.py" rate "$PORT" "$RATE" "$DURATION")"
   stop_server
 done
