@@ -1,8 +1,10 @@
 // crosswalk serve PROGRAM.cwb --mllp HOST:PORT --inbox DIR --out-dir DIR [--term DIR] [-j N] [options]
+// crosswalk serve --config FILE
 //
 // A live feed: MLLP in, each message stored in a durable inbox before its ACK leaves, workers run the
 // program and write one output per message, every step in the audit trail (<inbox>/audit.jsonl). The work is
-// done by crosswalk::serve::Server (runtime/src/serve/); this file parses flags and handles signals.
+// done by crosswalk::serve::Server (runtime/src/serve/); this file reads the flags or the configuration file
+// (serve/config.h), starts one Server per listener and turns signals into stops and reloads.
 // docs/serve.md is the reference.
 #include <pthread.h>
 
@@ -12,6 +14,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,29 +24,51 @@
 #include "options.h"
 #include "crosswalk/runtime.h"
 #include "safe_text.h"
+#include "serve/config.h"
 #include "serve/durable_file.h"
+#include "serve/log.h"
 #include "serve/server.h"
 
 namespace {
 
-crosswalk::serve::Server* g_server = nullptr;
+namespace serve = crosswalk::serve;
+
+std::vector<serve::Server*> g_servers;  // set before the signal handlers are installed, cleared after Run
 
 extern "C" void OnStopSignal(int) {
-  if (g_server != nullptr) g_server->RequestStop();
+  for (serve::Server* s : g_servers) s->RequestStop();
 }
 
-bool ParseCount(const std::string& v, size_t min, size_t max, size_t* out) {
-  char* end = nullptr;
-  unsigned long long n = std::strtoull(v.c_str(), &end, 10);
-  if (v.empty() || v[0] == '-' || *end != '\0' || n < min || n > max) return false;
-  *out = static_cast<size_t>(n);
-  return true;
-}
-
-// Reads the whole program file; "" on success, else the reason.
-std::string ReadProgram(const std::string& path, std::string* out) {
-  std::string error = crosswalk::serve::ReadWholeFile(path, out);
+// Reads the whole file; "" on success, else the reason.
+std::string ReadFile(const std::string& path, std::string* out) {
+  std::string error = serve::ReadWholeFile(path, out);
   return error.empty() ? error : "cannot read '" + path + "': " + error;
+}
+
+// A listener's program on a runtime of its own (its terminology store opened anew): "" or the reason.
+struct Loaded {
+  std::shared_ptr<const crosswalk::Runtime> runtime;
+  std::shared_ptr<const crosswalk::Program> program;
+};
+std::string LoadListener(const serve::ListenerConfig& l, Loaded* out) {
+  std::string bytes;
+  if (std::string error = ReadFile(l.program_path, &bytes); !error.empty()) return error;
+  crosswalk::RuntimeOptions options;
+  options.terminology_dir = l.term_dir;
+  options.allow_terminology_drift = l.allow_term_drift;
+  auto runtime = crosswalk::Runtime::Create(options);
+  if (!runtime.ok()) return runtime.status().ToString();
+  auto program = (*runtime)->Load(bytes);
+  if (!program.ok()) return l.program_path + ": " + program.status().ToString();
+  if (std::string why = crosswalk::cli::MissingMap(**program, l.options.run_options.map_name); !why.empty()) {
+    return why;
+  }
+  for (const auto& w : (*program)->terminology_warnings()) {
+    crosswalk::cli::PrintSafe(stderr, "crosswalk serve: " + l.program_path + ": warning: " + w);
+  }
+  out->runtime = std::move(*runtime);
+  out->program = std::move(*program);
+  return {};
 }
 
 int RunServe(const std::vector<std::string>& args) {
@@ -52,33 +78,55 @@ int RunServe(const std::vector<std::string>& args) {
   sigemptyset(&hup);
   sigaddset(&hup, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &hup, nullptr);
-  crosswalk::serve::ServerOptions o;
-  std::string program_path, term_dir, mllp, metrics;
-  bool allow_term_drift = false;
+  serve::ListenerConfig flags;
+  serve::ServerOptions& o = flags.options;
+  std::string mllp, metrics, config_path, log_level, log_format;
   size_t fhir_max_tries = o.fhir.max_tries;
   std::vector<std::string> vars;
   namespace cli = crosswalk::cli;
   auto app = cli::MakeApp(
-      "crosswalk serve", "PROGRAM.cwb --mllp HOST:PORT --inbox DIR --out-dir DIR [--term DIR] [-j N] [options]",
+      "crosswalk serve",
+      "PROGRAM.cwb --mllp HOST:PORT --inbox DIR --out-dir DIR [--term DIR] [-j N] [options]\n"
+      "--config FILE [--log-level L] [--log-format F]",
       "Receives HL7 v2 over MLLP, stores each message durably, ACKs it, runs the program on it and writes\n"
-      "OUT-DIR/<seq>.json (or .hl7, or .rejected with the reason). Stops on SIGTERM or SIGINT.",
-      "SIGHUP reloads PROGRAM.cwb from its path (same --term store) without dropping a connection or a stored\n"
-      "message; a program that does not load is refused and the running one kept.\n"
+      "OUT-DIR/<seq>.json (or .hl7, or .rejected with the reason). Stops on SIGTERM or SIGINT.\n"
+      "With --config, the listeners of a configuration file (docs/serve.md), each with its own program,\n"
+      "terminology store, inbox, workers and outputs.",
+      "SIGHUP reloads each listener's PROGRAM.cwb from its path and reopens its --term store, without\n"
+      "dropping a connection or a stored message; a program that does not load (or names terminology the\n"
+      "store lacks) is refused and the running program and store are kept.\n"
       "Exit status: 0 after a clean stop; 1 on a failure (one line on stderr); 2 on a usage error.\n");
-  app->add_option("PROGRAM.cwb", program_path, "")->required();
+  app->add_option("PROGRAM.cwb", flags.program_path, "");
+  app->add_option("--config", config_path,
+                  "a JSON file of one or more listeners (docs/serve.md); not with PROGRAM.cwb or\n"
+                  "the listener options")
+      ->type_name("FILE");
+  app->add_option("--log-level", log_level, "debug, info (default), warn or error; over the file's log.level")
+      ->type_name("L")
+      ->check(cli::OneOf({"debug", "info", "warn", "error"}));
+  app->add_option("--log-format", log_format,
+                  "text (default: 'crosswalk serve: ...' lines) or json (one object a line);\n"
+                  "over the file's log.format")
+      ->type_name("F")
+      ->check(cli::OneOf({"text", "json"}));
   app->add_option("--mllp", mllp,
                   "IPv4 address and port to listen on (port 0: any free port; the line\n"
                   "'crosswalk serve: listening on HOST:PORT' on stdout names it)")
-      ->required()
       ->type_name("HOST:PORT");
   app->add_option("--inbox", o.inbox_dir, "durable inbox (RocksDB) and audit trail (DIR/audit.jsonl)")
-      ->required()
       ->type_name("DIR");
   app->add_option("--out-dir", o.out_dir, "one output file per message, named by its inbox sequence number")
-      ->required()
       ->type_name("DIR");
-  app->add_option("--term", term_dir, "terminology store used by the program")->type_name("DIR");
-  app->add_flag("--allow-term-drift", allow_term_drift,
+  app->add_option("--ndjson", o.ndjson_path,
+                  "also append each JSON output as one line to FILE (durable before the message\n"
+                  "is done; cut back to what was committed at start, so no line is lost or repeated)")
+      ->type_name("FILE");
+  bool to_stdout = false;
+  app->add_flag("--stdout", to_stdout,
+                "also write each JSON output as one line on stdout (at least once; the start\n"
+                "lines then go to stderr)");
+  app->add_option("--term", flags.term_dir, "terminology store used by the program")->type_name("DIR");
+  app->add_flag("--allow-term-drift", flags.allow_term_drift,
                 "load a program whose terminology differs from what it was compiled against (a warning)");
   app->add_option("--map", o.run_options.map_name, "run this map on every message instead of choosing by message type")
       ->type_name("NAME");
@@ -153,106 +201,165 @@ int RunServe(const std::vector<std::string>& args) {
       ->type_name("KID");
   app->add_option("--fhir-scope", o.fhir.oauth.scope, "scopes asked for (default system/*.write)")->type_name("SCOPE");
   if (int rc = cli::Parse(*app, args); rc != cli::kParsed) return rc;
-  if (no_sync) o.sync = false;
-  o.fhir.max_tries = static_cast<uint32_t>(std::min<size_t>(fhir_max_tries, UINT32_MAX));
-  for (const auto& v : vars) {
-    size_t eq = v.find('=');
-    o.run_options.variables.emplace_back(v.substr(0, eq), v.substr(eq + 1));
-  }
-  size_t colon = mllp.rfind(':');
-  size_t port = 0;
-  if (colon == std::string::npos || colon == 0 || !ParseCount(mllp.substr(colon + 1), 0, 65535, &port)) {
-    return cli::UsageError(*app, "--mllp takes HOST:PORT, not '" + mllp + "'");
-  }
-  o.host = mllp.substr(0, colon);
-  o.port = static_cast<uint16_t>(port);
-  if (!metrics.empty()) {
-    size_t mcolon = metrics.rfind(':');
-    size_t mport = 0;
-    if (mcolon == std::string::npos || mcolon == 0 || !ParseCount(metrics.substr(mcolon + 1), 0, 65535, &mport)) {
-      return cli::UsageError(*app, "--metrics takes HOST:PORT, not '" + metrics + "'");
-    }
-    o.metrics = true;
-    o.metrics_host = metrics.substr(0, mcolon);
-    o.metrics_port = static_cast<uint16_t>(mport);
-  }
 
-  std::string bytes;
-  if (std::string error = ReadProgram(program_path, &bytes); !error.empty()) {
-    crosswalk::cli::PrintSafe(stderr, "crosswalk serve: " + error);
-    return 1;
+  serve::ServeConfig config;
+  if (!config_path.empty()) {
+    std::vector<std::string> given;
+    for (const CLI::Option* opt : app->get_options()) {
+      std::string name = opt->get_name();
+      if (opt->count() > 0 && name != "--config" && name != "--log-level" && name != "--log-format" &&
+          name != "--help") {
+        given.push_back(name);
+      }
+    }
+    if (!given.empty()) {
+      return cli::UsageError(*app, "--config cannot be combined with " + given.front() +
+                                       " (the file describes every listener)");
+    }
+    std::string text;
+    if (std::string error = ReadFile(config_path, &text); !error.empty()) {
+      cli::PrintSafe(stderr, "crosswalk serve: " + error);
+      return 1;
+    }
+    std::string base = std::filesystem::path(config_path).parent_path().string();
+    auto parsed = serve::ParseServeConfig(text, base.empty() ? "." : base);
+    if (!parsed.ok()) {
+      cli::PrintSafe(stderr, "crosswalk serve: " + config_path + ": " + std::string(parsed.status().message()));
+      return 1;
+    }
+    config = std::move(*parsed);
+  } else {
+    if (flags.program_path.empty()) return cli::UsageError(*app, "PROGRAM.cwb (or --config FILE) is required");
+    for (const char* name : {"--mllp", "--inbox", "--out-dir"}) {
+      if (app->get_option(name)->count() == 0) return cli::UsageError(*app, std::string(name) + " is required");
+    }
+    if (no_sync) o.sync = false;
+    o.stdout_output = to_stdout;
+    o.fhir.max_tries = static_cast<uint32_t>(std::min<size_t>(fhir_max_tries, UINT32_MAX));
+    for (const auto& v : vars) {
+      size_t eq = v.find('=');
+      o.run_options.variables.emplace_back(v.substr(0, eq), v.substr(eq + 1));
+    }
+    if (!serve::ParseHostPort(mllp, &o.host, &o.port)) {
+      return cli::UsageError(*app, "--mllp takes HOST:PORT, not '" + mllp + "'");
+    }
+    if (!metrics.empty()) {
+      if (!serve::ParseHostPort(metrics, &o.metrics_host, &o.metrics_port)) {
+        return cli::UsageError(*app, "--metrics takes HOST:PORT, not '" + metrics + "'");
+      }
+      o.metrics = true;
+    }
+    config.listeners.push_back(std::move(flags));
   }
-  crosswalk::cli::LoadedProgram loaded;
-  if (!crosswalk::cli::LoadProgram("serve", bytes, term_dir, program_path, &loaded, allow_term_drift)) return 1;
-  if (std::string why = cli::MissingMap(*loaded.program, o.run_options.map_name); !why.empty()) {
-    return cli::UsageError(*app, why);
+  if (!log_level.empty()) (void)serve::ParseLogLevel(log_level, &config.log_level);
+  if (!log_format.empty()) (void)serve::ParseLogFormat(log_format, &config.log_format);
+  const serve::Logger logger(config.log_level, config.log_format);
+  const bool named = !config_path.empty();  // lines name the listener when a file defines them
+  auto suffix = [&](const serve::ListenerConfig& l) { return named ? " (" + l.name + ")" : std::string(); };
+
+  std::vector<std::unique_ptr<serve::Server>> servers;
+  bool stdout_taken = false;
+  for (serve::ListenerConfig& l : config.listeners) {
+    Loaded loaded;
+    if (std::string error = LoadListener(l, &loaded); !error.empty()) {
+      if (!named && error.rfind("--map:", 0) == 0) return cli::UsageError(*app, error);
+      logger.Say(serve::LogLevel::kError, "failed", error + suffix(l));
+      return 1;
+    }
+    l.options.logger = &logger;
+    stdout_taken = stdout_taken || l.options.stdout_output;
+    auto server = serve::Server::Create(l.options, loaded.runtime, loaded.program);
+    if (!server.ok()) {
+      logger.Say(serve::LogLevel::kError, "failed", server.status().ToString() + suffix(l));
+      return 1;
+    }
+    servers.push_back(std::move(*server));
   }
-  auto server = crosswalk::serve::Server::Create(o, *loaded.runtime, loaded.program);
-  if (!server.ok()) {
-    crosswalk::cli::PrintSafe(stderr, "crosswalk serve: " + server.status().ToString());
-    return 1;
-  }
-  g_server = server->get();
+  g_servers.clear();
+  for (auto& s : servers) g_servers.push_back(s.get());
   struct sigaction sa {};
   sa.sa_handler = OnStopSignal;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
-  std::printf("crosswalk serve: listening on %s:%u\n", o.host.c_str(), static_cast<unsigned>((*server)->port()));
-  if (o.metrics) {
-    std::printf("crosswalk serve: metrics on http://%s:%u/metrics\n", o.metrics_host.c_str(),
-                static_cast<unsigned>((*server)->metrics_port()));
+  // The start lines go to stdout (scripts read the port there), unless stdout carries outputs.
+  FILE* start_out = stdout_taken ? stderr : stdout;
+  for (size_t i = 0; i < servers.size(); ++i) {
+    const serve::ListenerConfig& l = config.listeners[i];
+    std::fprintf(start_out, "crosswalk serve: listening on %s:%u%s\n", l.options.host.c_str(),
+                 static_cast<unsigned>(servers[i]->port()), suffix(l).c_str());
+    if (l.options.metrics) {
+      std::fprintf(start_out, "crosswalk serve: metrics on http://%s:%u/metrics%s\n", l.options.metrics_host.c_str(),
+                   static_cast<unsigned>(servers[i]->metrics_port()), suffix(l).c_str());
+    }
+    logger.Say(serve::LogLevel::kDebug, "listening",
+               "listening on " + l.options.host + ":" + std::to_string(servers[i]->port()) + suffix(l), l.name);
   }
-  std::fflush(stdout);
-  // The reloader: on SIGHUP, load the program file again with the same runtime (and store) and swap it in.
+  std::fflush(start_out);
+  // The reloader: on SIGHUP, each listener's program file is loaded again on a runtime with its terminology
+  // store reopened, and swapped in; a listener whose program or store does not load keeps what it runs.
   std::atomic<bool> done{false};
-  crosswalk::serve::Server* srv = server->get();
-  const crosswalk::Runtime* rt = loaded.runtime.get();
   std::thread reloader([&] {
     for (;;) {
       int sig = 0;
       if (sigwait(&hup, &sig) != 0) continue;
       if (done) return;
-      std::string next;
-      std::string error = ReadProgram(program_path, &next);
-      if (error.empty()) {
-        auto fresh = rt->Load(next);
-        if (!fresh.ok()) {
-          error = fresh.status().ToString();
-        } else if (error = cli::MissingMap(**fresh, o.run_options.map_name); error.empty()) {
-          srv->Reload(*fresh);
-          crosswalk::cli::PrintSafe(stderr, "crosswalk serve: reloaded " + program_path + " (" +
-                                                std::to_string((*fresh)->maps().size()) + " maps)");
+      for (size_t i = 0; i < servers.size(); ++i) {
+        const serve::ListenerConfig& l = config.listeners[i];
+        Loaded fresh;
+        if (std::string error = LoadListener(l, &fresh); !error.empty()) {
+          logger.Say(serve::LogLevel::kError, "reload-refused",
+                     "reload refused, the running program is kept: " + error + suffix(l), l.name);
           continue;
         }
+        size_t maps = fresh.program->maps().size();
+        servers[i]->Reload(std::move(fresh.runtime), std::move(fresh.program));
+        logger.Say(serve::LogLevel::kInfo, "reloaded",
+                   "reloaded " + l.program_path + " (" + std::to_string(maps) + " maps)" + suffix(l), l.name);
       }
-      crosswalk::cli::PrintSafe(stderr, "crosswalk serve: reload refused, the running program is kept: " + error);
     }
   });
-  crosswalk::Status st = (*server)->Run();
+  // One thread per listener; the first to fail stops the others.
+  std::vector<crosswalk::Status> results(servers.size());
+  std::vector<std::thread> runners;
+  for (size_t i = 1; i < servers.size(); ++i) {
+    runners.emplace_back([&, i] {
+      results[i] = servers[i]->Run();
+      if (!results[i].ok()) OnStopSignal(SIGTERM);
+    });
+  }
+  results[0] = servers[0]->Run();
+  if (!results[0].ok()) OnStopSignal(SIGTERM);
+  for (auto& t : runners) t.join();
   done = true;
   pthread_kill(reloader.native_handle(), SIGHUP);
   reloader.join();
-  const auto& s = (*server)->stats();
-  std::fprintf(stderr,
-               "crosswalk serve: stopped: %llu frames received, %llu stored, %llu duplicates, %llu refused, "
-               "%llu written, %llu rejected, %llu delivered, %llu retries, %llu dead letters\n",
-               static_cast<unsigned long long>(s.received), static_cast<unsigned long long>(s.stored),
-               static_cast<unsigned long long>(s.duplicates), static_cast<unsigned long long>(s.malformed),
-               static_cast<unsigned long long>(s.written), static_cast<unsigned long long>(s.rejected),
-               static_cast<unsigned long long>(s.delivered), static_cast<unsigned long long>(s.retries),
-               static_cast<unsigned long long>(s.dead_letters));
-  g_server = nullptr;
-  if (!st.ok()) {
-    crosswalk::cli::PrintSafe(stderr, "crosswalk serve: " + st.ToString());
-    return 1;
+  g_servers.clear();
+  int rc = 0;
+  for (size_t i = 0; i < servers.size(); ++i) {
+    const auto& s = servers[i]->stats();
+    char line[512];
+    std::snprintf(line, sizeof line,
+                  "stopped: %llu frames received, %llu stored, %llu duplicates, %llu refused, %llu written, "
+                  "%llu rejected, %llu delivered, %llu retries, %llu dead letters",
+                  static_cast<unsigned long long>(s.received), static_cast<unsigned long long>(s.stored),
+                  static_cast<unsigned long long>(s.duplicates), static_cast<unsigned long long>(s.malformed),
+                  static_cast<unsigned long long>(s.written), static_cast<unsigned long long>(s.rejected),
+                  static_cast<unsigned long long>(s.delivered), static_cast<unsigned long long>(s.retries),
+                  static_cast<unsigned long long>(s.dead_letters));
+    const serve::ListenerConfig& l = config.listeners[i];
+    logger.Say(serve::LogLevel::kInfo, "stopped", line + suffix(l), l.name);
+    if (!results[i].ok()) {
+      logger.Say(serve::LogLevel::kError, "failed", results[i].ToString() + suffix(l), l.name);
+      rc = 1;
+    }
   }
-  return 0;
+  return rc;
 }
 
 }  // namespace
 
 CW_REGISTER_COMMAND(serve, "serve",
-                    "PROGRAM.cwb --mllp HOST:PORT --inbox DIR --out-dir DIR  receive MLLP, store, ACK, convert",
+                    "PROGRAM.cwb --mllp HOST:PORT --inbox DIR --out-dir DIR | --config FILE  receive MLLP, store, ACK, convert",
                     RunServe);

@@ -11,6 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "serve/log.h"
+#include "serve/log_json.h"
+
 namespace crosswalk::serve {
 namespace {
 
@@ -56,20 +59,40 @@ Status AuditLog::Open(const std::string& dir) {
   return Status::Ok();
 }
 
+std::vector<AuditField> AuditFields(const AuditEvent& e) {
+  std::vector<AuditField> f;
+  auto text = [&](std::string_view key, std::string_view v) {
+    if (!v.empty()) f.push_back({key, std::string(v), false});
+  };
+  text("listener", e.listener);
+  text("peer", e.peer);
+  if (e.seq != 0) f.push_back({"seq", std::to_string(e.seq), true});
+  // The sender's control id is an identifier, not content; bounded so a hostile value cannot bloat the trail.
+  text("control_id", e.control_id.substr(0, 64));
+  if (LooksLikeMessageType(e.type)) text("type", e.type);
+  text("sha256", e.sha256);
+  if (e.bytes >= 0) f.push_back({"bytes", std::to_string(e.bytes), true});
+  text("outcome", e.outcome);
+  text("detail", e.detail);
+  return f;
+}
+
+void AppendAuditFields(const AuditEvent& e, nlohmann::ordered_json* j) {
+  for (AuditField& f : AuditFields(e)) {
+    if (f.number) {
+      (*j)[std::string(f.key)] = std::stoull(f.value);
+    } else {
+      (*j)[std::string(f.key)] = std::move(f.value);
+    }
+  }
+}
+
 void AuditLog::Write(const AuditEvent& e) {
+  if (logger_ != nullptr) logger_->Write(LevelOfAuditEvent(e), e);
   nlohmann::ordered_json j;
   j["time"] = NowInstant();
   j["event"] = e.event;
-  if (!e.listener.empty()) j["listener"] = e.listener;
-  if (!e.peer.empty()) j["peer"] = e.peer;
-  if (e.seq != 0) j["seq"] = e.seq;
-  // The sender's control id is an identifier, not content; bounded so a hostile value cannot bloat the trail.
-  if (!e.control_id.empty()) j["control_id"] = e.control_id.substr(0, 64);
-  if (LooksLikeMessageType(e.type)) j["type"] = e.type;
-  if (!e.sha256.empty()) j["sha256"] = e.sha256;
-  if (e.bytes >= 0) j["bytes"] = e.bytes;
-  if (!e.outcome.empty()) j["outcome"] = e.outcome;
-  if (!e.detail.empty()) j["detail"] = e.detail;
+  AppendAuditFields(e, &j);
   std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   line += '\n';
   std::lock_guard<std::mutex> lock(mu_);

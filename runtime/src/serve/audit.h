@@ -18,10 +18,13 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "crosswalk/status.h"
 
 namespace crosswalk::serve {
+
+class Logger;
 
 struct AuditEvent {
   std::string_view event{};
@@ -40,6 +43,16 @@ struct AuditEvent {
 // components of letters, digits and '_' (at most 7 each).
 bool LooksLikeMessageType(std::string_view type);
 
+// One field of an audit or log line after "event".
+struct AuditField {
+  std::string_view key;
+  std::string value;
+  bool number = false;  // written without quotes in JSON
+};
+// The fields of `e` that are set (listener, peer, seq, control_id, type, sha256, bytes, outcome, detail), with
+// the rules above: the one place that decides what an audit or log line may hold.
+std::vector<AuditField> AuditFields(const AuditEvent& e);
+
 class AuditLog {
  public:
   AuditLog() = default;
@@ -55,8 +68,11 @@ class AuditLog {
   uint64_t write_errors() const { return write_errors_; }
   // Makes the lines durable (fdatasync), e.g. at shutdown.
   void Sync();
+  // Also sends each event to `logger` (not owned; must outlive this log) at LevelOfAuditEvent. Null: none.
+  void set_logger(const Logger* logger) { logger_ = logger; }
 
  private:
+  const Logger* logger_ = nullptr;
   std::mutex mu_;
   int fd_ = -1;
   uint64_t write_errors_ = 0;

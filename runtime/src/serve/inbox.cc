@@ -19,6 +19,7 @@ constexpr char kRejectedPrefix = 'r';
 constexpr char kDedupPrefix = 'd';
 constexpr char kDeliveryPrefix = 'f';
 constexpr char kDeadPrefix = 'x';
+constexpr char kCursorPrefix = 'c';
 
 void PutU64(uint64_t v, std::string* out) {
   for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
@@ -113,6 +114,12 @@ std::string Inbox::DedupId(std::string_view sender, std::string_view control_id,
   return std::string(reinterpret_cast<const char*>(d), 32);
 }
 
+struct Inbox::Impl {
+  std::unique_ptr<rocksdb::DB> db;
+  bool sync = true;
+  uint64_t next_seq = 1;  // only Store() uses it; Store() is called by one thread (the listener)
+};
+
 Result<std::unique_ptr<Inbox>> Inbox::Open(const std::string& dir, bool sync) {
   rocksdb::Options options;
   options.create_if_missing = true;
@@ -129,20 +136,23 @@ Result<std::unique_ptr<Inbox>> Inbox::Open(const std::string& dir, bool sync) {
   } else if (!s.IsNotFound()) {
     return s.ok() ? Corrupt("inbox: the sequence counter is damaged") : FromRocks(s, "cannot read the counter");
   }
-  return std::unique_ptr<Inbox>(new Inbox(std::move(db), sync, next_seq));
+  auto impl = std::make_unique<Impl>();
+  impl->db = std::move(db);
+  impl->sync = sync;
+  impl->next_seq = next_seq;
+  return std::unique_ptr<Inbox>(new Inbox(std::move(impl)));
 }
 
-Inbox::Inbox(std::unique_ptr<rocksdb::DB> db, bool sync, uint64_t next_seq)
-    : db_(std::move(db)), sync_(sync), next_seq_(next_seq) {}
+Inbox::Inbox(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Inbox::~Inbox() {
-  if (db_) db_->Close().PermitUncheckedError();
+  if (impl_ && impl_->db) impl_->db->Close().PermitUncheckedError();
 }
 
 Status Inbox::Store(std::vector<InboxItem>* items) {
   rocksdb::WriteBatch batch;
   std::unordered_map<std::string, uint64_t> in_group;  // a resend inside the same group
-  uint64_t next = next_seq_;
+  uint64_t next = impl_->next_seq;
   for (InboxItem& item : *items) {
     std::string id = DedupId(item.sender, item.record.control_id, item.record.sha256);
     std::string key(1, kDedupPrefix);
@@ -154,7 +164,7 @@ Status Inbox::Store(std::vector<InboxItem>* items) {
       continue;
     }
     std::string existing;
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), key, &existing);
+    rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), key, &existing);
     if (s.ok() && existing.size() == 8) {
       item.seq = GetU64(existing);
       item.duplicate = true;
@@ -168,21 +178,21 @@ Status Inbox::Store(std::vector<InboxItem>* items) {
     batch.Put(SeqKey(kPendingPrefix, item.seq), Encode(item.record));
     in_group.emplace(std::move(key), item.seq);
   }
-  if (next == next_seq_) return Status::Ok();  // only duplicates: nothing new to make durable
+  if (next == impl_->next_seq) return Status::Ok();  // only duplicates: nothing new to make durable
   std::string counter;
   PutU64(next, &counter);
   batch.Put(kNextKey, counter);
   rocksdb::WriteOptions wo;
-  wo.sync = sync_;
-  rocksdb::Status s = db_->Write(wo, &batch);
+  wo.sync = impl_->sync;
+  rocksdb::Status s = impl_->db->Write(wo, &batch);
   if (!s.ok()) return FromRocks(s, "cannot store the messages");
-  next_seq_ = next;
+  impl_->next_seq = next;
   return Status::Ok();
 }
 
 Status Inbox::Load(uint64_t seq, InboxRecord* out) {
   std::string v;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), SeqKey(kPendingPrefix, seq), &v);
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), SeqKey(kPendingPrefix, seq), &v);
   if (s.IsNotFound()) return NotFound("inbox: message " + std::to_string(seq) + " is not pending");
   if (!s.ok()) return FromRocks(s, "cannot read a message");
   if (!Decode(v, out)) return Corrupt("inbox: the record of message " + std::to_string(seq) + " is damaged");
@@ -191,7 +201,7 @@ Status Inbox::Load(uint64_t seq, InboxRecord* out) {
 
 Status Inbox::Pending(std::vector<uint64_t>* seqs) {
   seqs->clear();
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
   std::string prefix(1, kPendingPrefix);
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     if (it->key().size() != 9) return Corrupt("inbox: a pending key is damaged");
@@ -202,13 +212,13 @@ Status Inbox::Pending(std::vector<uint64_t>* seqs) {
 }
 
 Status Inbox::MarkDone(uint64_t seq) {
-  rocksdb::Status s = db_->Delete(rocksdb::WriteOptions(), SeqKey(kPendingPrefix, seq));
+  rocksdb::Status s = impl_->db->Delete(rocksdb::WriteOptions(), SeqKey(kPendingPrefix, seq));
   return s.ok() ? Status::Ok() : FromRocks(s, "cannot mark a message done");
 }
 
 Status Inbox::MarkRejected(uint64_t seq, std::string_view reason) {
   std::string v;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), SeqKey(kPendingPrefix, seq), &v);
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), SeqKey(kPendingPrefix, seq), &v);
   if (s.IsNotFound()) return NotFound("inbox: message " + std::to_string(seq) + " is not pending");
   if (!s.ok()) return FromRocks(s, "cannot read a message");
   std::string rec;
@@ -218,14 +228,68 @@ Status Inbox::MarkRejected(uint64_t seq, std::string_view reason) {
   batch.Put(SeqKey(kRejectedPrefix, seq), rec);
   batch.Delete(SeqKey(kPendingPrefix, seq));
   rocksdb::WriteOptions wo;
-  wo.sync = sync_;  // the rejected record holds the only copy of the message from now on
-  s = db_->Write(wo, &batch);
+  wo.sync = impl_->sync;  // the rejected record holds the only copy of the message from now on
+  s = impl_->db->Write(wo, &batch);
   return s.ok() ? Status::Ok() : FromRocks(s, "cannot record a rejection");
+}
+
+Status Inbox::Finish(const std::vector<FinishedItem>& items, std::string_view cursor, uint64_t cursor_value) {
+  rocksdb::WriteBatch batch;
+  bool sync = false;
+  for (const FinishedItem& item : items) {
+    std::string key = SeqKey(kPendingPrefix, item.seq);
+    switch (item.kind) {
+      case FinishedItem::kDone:
+        break;
+      case FinishedItem::kRejected: {
+        std::string v;
+        rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), key, &v);
+        if (s.IsNotFound()) return NotFound("inbox: message " + std::to_string(item.seq) + " is not pending");
+        if (!s.ok()) return FromRocks(s, "cannot read a message");
+        std::string rec;
+        PutField(item.reason, &rec);
+        rec += v;
+        batch.Put(SeqKey(kRejectedPrefix, item.seq), rec);
+        sync = impl_->sync;
+        break;
+      }
+      case FinishedItem::kConverted:
+        batch.Put(SeqKey(kDeliveryPrefix, item.seq), EncodeDelivery(item.delivery));
+        break;
+    }
+    batch.Delete(key);
+  }
+  if (!cursor.empty()) {
+    std::string key(1, kCursorPrefix);
+    key.append(cursor.data(), cursor.size());
+    std::string v;
+    PutU64(cursor_value, &v);
+    batch.Put(key, v);
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  rocksdb::Status s = impl_->db->Write(wo, &batch);
+  return s.ok() ? Status::Ok() : FromRocks(s, "cannot mark a batch done");
+}
+
+Status Inbox::Cursor(std::string_view cursor, uint64_t* value, bool* found) {
+  std::string key(1, kCursorPrefix);
+  key.append(cursor.data(), cursor.size());
+  std::string v;
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), key, &v);
+  *value = 0;
+  *found = false;
+  if (s.IsNotFound()) return Status::Ok();
+  if (!s.ok()) return FromRocks(s, "cannot read a cursor");
+  if (v.size() != 8) return Corrupt("inbox: a cursor is damaged");
+  *value = GetU64(v);
+  *found = true;
+  return Status::Ok();
 }
 
 Status Inbox::Rejected(std::vector<std::pair<uint64_t, std::string>>* out) {
   out->clear();
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
   std::string prefix(1, kRejectedPrefix);
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     std::string_view v(it->value().data(), it->value().size());
@@ -241,7 +305,7 @@ Status Inbox::MarkConverted(const DeliveryRecord& delivery) {
   rocksdb::WriteBatch batch;
   batch.Delete(SeqKey(kPendingPrefix, delivery.seq));
   batch.Put(SeqKey(kDeliveryPrefix, delivery.seq), EncodeDelivery(delivery));
-  rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
+  rocksdb::Status s = impl_->db->Write(rocksdb::WriteOptions(), &batch);
   return s.ok() ? Status::Ok() : FromRocks(s, "cannot queue a message for delivery");
 }
 
@@ -264,23 +328,23 @@ Status ListDeliveries(rocksdb::DB* db, char prefix_char, std::vector<DeliveryRec
 }
 }  // namespace
 
-Status Inbox::Deliveries(std::vector<DeliveryRecord>* out) { return ListDeliveries(db_.get(), kDeliveryPrefix, out); }
+Status Inbox::Deliveries(std::vector<DeliveryRecord>* out) { return ListDeliveries(impl_->db.get(), kDeliveryPrefix, out); }
 
-Status Inbox::DeadLetters(std::vector<DeliveryRecord>* out) { return ListDeliveries(db_.get(), kDeadPrefix, out); }
+Status Inbox::DeadLetters(std::vector<DeliveryRecord>* out) { return ListDeliveries(impl_->db.get(), kDeadPrefix, out); }
 
 Status Inbox::UpdateDelivery(const DeliveryRecord& delivery) {
-  rocksdb::Status s = db_->Put(rocksdb::WriteOptions(), SeqKey(kDeliveryPrefix, delivery.seq), EncodeDelivery(delivery));
+  rocksdb::Status s = impl_->db->Put(rocksdb::WriteOptions(), SeqKey(kDeliveryPrefix, delivery.seq), EncodeDelivery(delivery));
   return s.ok() ? Status::Ok() : FromRocks(s, "cannot record a delivery attempt");
 }
 
 Status Inbox::MarkDelivered(uint64_t seq) {
-  rocksdb::Status s = db_->Delete(rocksdb::WriteOptions(), SeqKey(kDeliveryPrefix, seq));
+  rocksdb::Status s = impl_->db->Delete(rocksdb::WriteOptions(), SeqKey(kDeliveryPrefix, seq));
   return s.ok() ? Status::Ok() : FromRocks(s, "cannot mark a message delivered");
 }
 
 Status Inbox::DeadLetter(const DeliveryRecord& delivery, std::string_view reason) {
   std::string v;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), SeqKey(kDeliveryPrefix, delivery.seq), &v);
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), SeqKey(kDeliveryPrefix, delivery.seq), &v);
   if (s.IsNotFound()) return NotFound("inbox: message " + std::to_string(delivery.seq) + " is not awaiting delivery");
   if (!s.ok()) return FromRocks(s, "cannot read a delivery record");
   DeliveryRecord dead = delivery;
@@ -289,14 +353,14 @@ Status Inbox::DeadLetter(const DeliveryRecord& delivery, std::string_view reason
   batch.Delete(SeqKey(kDeliveryPrefix, delivery.seq));
   batch.Put(SeqKey(kDeadPrefix, delivery.seq), EncodeDelivery(dead));
   rocksdb::WriteOptions wo;
-  wo.sync = sync_;
-  s = db_->Write(wo, &batch);
+  wo.sync = impl_->sync;
+  s = impl_->db->Write(wo, &batch);
   return s.ok() ? Status::Ok() : FromRocks(s, "cannot record a dead letter");
 }
 
 Status Inbox::Replay(uint64_t seq) {
   std::string v;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), SeqKey(kDeadPrefix, seq), &v);
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), SeqKey(kDeadPrefix, seq), &v);
   if (s.IsNotFound()) return NotFound("inbox: message " + std::to_string(seq) + " is not a dead letter");
   if (!s.ok()) return FromRocks(s, "cannot read a dead letter");
   DeliveryRecord d;
@@ -308,8 +372,8 @@ Status Inbox::Replay(uint64_t seq) {
   batch.Delete(SeqKey(kDeadPrefix, seq));
   batch.Put(SeqKey(kDeliveryPrefix, seq), EncodeDelivery(d));
   rocksdb::WriteOptions wo;
-  wo.sync = sync_;
-  s = db_->Write(wo, &batch);
+  wo.sync = impl_->sync;
+  s = impl_->db->Write(wo, &batch);
   return s.ok() ? Status::Ok() : FromRocks(s, "cannot replay a dead letter");
 }
 

@@ -17,19 +17,12 @@
 #include <string>
 #include <string_view>
 
+#include "crosswalk/serve.h"
 #include "crosswalk/status.h"
 
 namespace crosswalk::serve {
 
-struct OAuthOptions {
-  std::string token_url;  // empty: no OAuth
-  std::string client_id;
-  std::string key_file;   // PEM private key: RSA (RS384) or EC P-384 (ES384)
-  std::string kid;        // key id in the JWT header (the key's id in the client's JWKS)
-  std::string scope = "system/*.write";
-  std::string ca_file;    // PEM certificates for the token endpoint; empty = the system's
-  uint64_t timeout_ms = 30000;
-};
+// OAuthOptions is declared in crosswalk/serve.h.
 
 // base64url without padding (RFC 7515 section 2).
 std::string Base64Url(std::string_view bytes);

@@ -39,6 +39,8 @@ constexpr const char kTempPrefix[] = ".cw-tmp-";
 // Messages a worker takes from the queue at once; their outputs are made durable together (one syncfs and one
 // directory fsync per batch instead of two fsyncs per message).
 constexpr size_t kWorkerBatch = 64;
+// Queue entries a worker looks at to fill its batch with messages whose ordering key no other worker holds.
+constexpr size_t kScanWindow = 1024;
 
 std::string ErrnoText(int err) { return std::strerror(err); }
 
@@ -127,7 +129,26 @@ std::string BareAck(std::string_view code, std::string_view ack_id, std::string_
   return out;
 }
 
+std::string OrderingKeyOf(const hl7v2::Message& m) {
+  std::string key(m.Raw(0, 3));
+  key += '^';
+  key += m.Raw(0, 4);
+  if (m.Raw(0, 9, 1, 1) == "ADT") {
+    key += '\0';
+    if (int pid = m.FindSegment("PID"); pid >= 0) key += m.Raw(pid, 3, 1, 1);
+  }
+  return key;
+}
+
+uint64_t KeyHash(std::string_view key) { return std::hash<std::string_view>()(key); }
+
 }  // namespace
+
+std::string Server::OrderingKey(std::string_view message_text) {
+  hl7v2::Message m;
+  if (!m.Parse(message_text).ok()) return {};
+  return OrderingKeyOf(m);
+}
 
 struct Server::Connection {
   int fd = -1;
@@ -150,8 +171,7 @@ struct Server::Frame {
   bool too_large = false;
 };
 
-Server::Server(const ServerOptions& options, const Runtime& runtime, std::shared_ptr<const Program> program)
-    : options_(options), runtime_(runtime), program_(std::move(program)) {}
+Server::Server(const ServerOptions& options, Binding binding) : options_(options), binding_(std::move(binding)) {}
 
 Server::~Server() {
   connections_.clear();  // each Connection closes its socket
@@ -159,9 +179,10 @@ Server::~Server() {
   for (int fd : stop_pipe_) {
     if (fd >= 0) ::close(fd);
   }
+  if (ndjson_fd_ >= 0) ::close(ndjson_fd_);
 }
 
-Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options, const Runtime& runtime,
+Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options, std::shared_ptr<const Runtime> runtime,
                                                std::shared_ptr<const Program> program) {
   if (options.inbox_dir.empty() || options.out_dir.empty()) {
     return InvalidArgument("serve: the inbox and output directories are required");
@@ -170,8 +191,8 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options, con
   if (options.max_connections < 1 || options.max_frame_bytes < 16 || options.max_pending < 1) {
     return InvalidArgument("serve: max_connections and max_pending must be at least 1, max_frame_bytes at least 16");
   }
-  if (!program) return InvalidArgument("serve: no program");
-  std::unique_ptr<Server> s(new Server(options, runtime, std::move(program)));
+  if (!program || !runtime) return InvalidArgument("serve: no program");
+  std::unique_ptr<Server> s(new Server(options, Binding{std::move(runtime), std::move(program)}));
   if (!options.fhir.base_url.empty()) {
     auto client = FhirClient::Create(options.fhir);
     if (!client.ok()) return InvalidArgument("serve: " + std::string(client.status().message()));
@@ -188,6 +209,8 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options, con
   }
   CW_ASSIGN_OR_RETURN(s->inbox_, Inbox::Open(options.inbox_dir + "/db", options.sync));
   CW_RETURN_IF_ERROR(s->audit_.Open(options.inbox_dir));
+  s->audit_.set_logger(options.logger);
+  if (!options.ndjson_path.empty()) CW_RETURN_IF_ERROR(s->OpenNdjson());
   if (::pipe2(s->stop_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) return IoError("serve: pipe: " + ErrnoText(errno));
   CW_RETURN_IF_ERROR(s->Listen());
   if (!options.tls.cert_file.empty() || !options.tls.key_file.empty() || !options.tls.client_ca_file.empty()) {
@@ -202,12 +225,37 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options, con
   return s;
 }
 
-void Server::Reload(std::shared_ptr<const Program> program) {
-  if (!program) return;
+// The NDJSON file is cut back to the length committed with the marks of the messages it holds: lines past
+// it belong to messages still in the inbox, which run again. The first open of a path records its length
+// (a file that exists is kept whole); a file shorter than its cursor was rotated or cut by someone else, and
+// its present length becomes the cursor.
+Status Server::OpenNdjson() {
+  const std::string& path = options_.ndjson_path;
+  ndjson_fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (ndjson_fd_ < 0) return IoError("serve: cannot open the NDJSON output '" + path + "': " + ErrnoText(errno));
+  struct stat st {};
+  if (::fstat(ndjson_fd_, &st) != 0) return IoError("serve: cannot stat '" + path + "': " + ErrnoText(errno));
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  uint64_t committed = 0;
+  bool known = false;
+  CW_RETURN_IF_ERROR(inbox_->Cursor("ndjson:" + path, &committed, &known));
+  if (known && committed < size) {
+    if (::ftruncate(ndjson_fd_, static_cast<off_t>(committed)) != 0) {
+      return IoError("serve: cannot cut '" + path + "' back to its committed length: " + ErrnoText(errno));
+    }
+    size = committed;
+  }
+  ndjson_size_ = size;
+  if (!known || committed != size) CW_RETURN_IF_ERROR(inbox_->Finish({}, "ndjson:" + path, size));
+  return Status::Ok();
+}
+
+void Server::Reload(std::shared_ptr<const Runtime> runtime, std::shared_ptr<const Program> program) {
+  if (!program || !runtime) return;
   size_t maps = program->maps().size();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    program_ = std::move(program);
+    binding_ = Binding{std::move(runtime), std::move(program)};
   }
   std::string detail = std::to_string(maps) + " maps";
   audit_.Write({.event = "reloaded", .listener = listener_name_, .detail = detail});
@@ -365,6 +413,7 @@ void Server::HandleFrames(std::vector<Frame>* frames) {
   std::vector<Parsed> parsed(frames->size());
   std::vector<InboxItem> items;
   items.reserve(frames->size());
+  std::vector<uint64_t> keys;  // per item: its ordering key's hash
   std::string received = NowInstant();
   for (size_t i = 0; i < frames->size(); ++i) {
     Frame& f = (*frames)[i];
@@ -399,6 +448,7 @@ void Server::HandleFrames(std::vector<Frame>* frames) {
     item.record.text = f.text;  // the parsed Message keeps views into f.text, which stays alive
     p.item = static_cast<int>(items.size());
     items.push_back(std::move(item));
+    keys.push_back(KeyHash(OrderingKeyOf(p.msg)));
   }
   Status stored = items.empty() ? Status::Ok() : inbox_->Store(&items);
   size_t added = 0;
@@ -472,8 +522,8 @@ void Server::HandleFrames(std::vector<Frame>* frames) {
   for (size_t i = 0; i < frames->size(); ++i) stats_.ack_seconds.Observe(ack_seconds);
   if (added > 0) {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const InboxItem& item : items) {
-      if (!item.duplicate) queue_.push_back(item.seq);
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (!items[i].duplicate) queue_.push_back({items[i].seq, keys[i]});
     }
     pending_ += added;
     cv_.notify_all();
@@ -511,9 +561,17 @@ Status Server::Run() {
   CW_RETURN_IF_ERROR(inbox_->Pending(&recovered));
   std::vector<DeliveryRecord> undelivered;
   CW_RETURN_IF_ERROR(inbox_->Deliveries(&undelivered));
+  std::vector<Queued> recovered_keys;
+  recovered_keys.reserve(recovered.size());
+  for (uint64_t seq : recovered) {
+    InboxRecord rec;
+    // A record that cannot be read is reported by the worker that takes it.
+    uint64_t key = inbox_->Load(seq, &rec).ok() ? KeyHash(OrderingKey(rec.text)) : 0;
+    recovered_keys.push_back({seq, key});
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
-    queue_.assign(recovered.begin(), recovered.end());
+    queue_.assign(recovered_keys.begin(), recovered_keys.end());
     // Without a FHIR base URL now, what an earlier run queued for delivery stays queued in the inbox.
     if (fhir_) deliveries_.assign(undelivered.begin(), undelivered.end());
     pending_ = recovered.size() + deliveries_.size();
@@ -606,24 +664,56 @@ Status Server::Run() {
   return result;
 }
 
-void Server::WorkerLoop(unsigned /*index*/) {
-  RunContext ctx(runtime_);
+void Server::TakeBatch(unsigned index, std::vector<Queued>* batch) {
+  // A share of the queue (at least one message, at most kWorkerBatch), in arrival order, skipping the
+  // messages whose key another worker holds (they wait for it, so a key's messages stay in order).
+  size_t want = std::min(kWorkerBatch, std::max<size_t>(1, queue_.size() / options_.workers));
+  size_t scan = std::min(queue_.size(), kScanWindow);
+  size_t kept = 0;
+  for (size_t i = 0; i < scan; ++i) {
+    Queued q = queue_[i];
+    bool take = false;
+    if (batch->size() < want) {
+      auto [it, inserted] = held_.try_emplace(q.key, index);
+      take = inserted || it->second == index;
+    }
+    if (take) {
+      batch->push_back(q);
+    } else {
+      queue_[kept++] = q;
+    }
+  }
+  queue_.erase(queue_.begin() + static_cast<long>(kept), queue_.begin() + static_cast<long>(scan));
+}
+
+void Server::WorkerLoop(unsigned index) {
+  std::shared_ptr<const Runtime> ctx_runtime;  // declared before ctx: outlives it
+  std::unique_ptr<RunContext> ctx;
   RunOutput out;
-  std::vector<uint64_t> batch;
+  std::vector<Queued> batch;
   for (;;) {
     batch.clear();
+    Binding binding;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stopping_.load() || !queue_.empty(); });
-      if (stopping_) return;  // what is left stays in the inbox for the next start
-      // A share of the queue (at least one message, at most kWorkerBatch), in arrival order.
-      size_t take = std::min(kWorkerBatch, std::max<size_t>(1, queue_.size() / options_.workers));
-      for (size_t i = 0; i < take; ++i) {
-        batch.push_back(queue_.front());
-        queue_.pop_front();
+      for (;;) {
+        if (stopping_) return;  // what is left stays in the inbox for the next start
+        TakeBatch(index, &batch);
+        if (!batch.empty()) break;
+        cv_.wait(lock);  // new messages, or keys released
       }
+      binding = binding_;
     }
-    ProcessBatch(batch, &ctx, &out);
+    if (binding.runtime != ctx_runtime) {  // the first batch, or a reload onto a reopened store
+      ctx = std::make_unique<RunContext>(*binding.runtime);
+      ctx_runtime = binding.runtime;
+    }
+    ProcessBatch(batch, binding, ctx.get(), &out);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const Queued& q : batch) held_.erase(q.key);
+    }
+    cv_.notify_all();
   }
 }
 
@@ -631,12 +721,9 @@ void Server::WorkerLoop(unsigned /*index*/) {
 //   write every output under a temporary name -> one syncfs -> rename each into place -> one fsync of the
 //   directory -> mark each message done (or rejected) in the inbox.
 // A crash anywhere before the mark leaves the message in the inbox; its redelivery rewrites the same name.
-void Server::ProcessBatch(const std::vector<uint64_t>& seqs, RunContext* ctx, RunOutput* out) {
-  std::shared_ptr<const Program> program;  // the whole batch runs one program, even across a Reload
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    program = program_;
-  }
+void Server::ProcessBatch(const std::vector<Queued>& batch, const Binding& binding, RunContext* ctx,
+                          RunOutput* out) {
+  const Program& program = *binding.program;  // the whole batch runs one program, even across a Reload
   struct Item {
     uint64_t seq = 0;
     InboxRecord rec;
@@ -647,9 +734,10 @@ void Server::ProcessBatch(const std::vector<uint64_t>& seqs, RunContext* ctx, Ru
     std::string error;   // why the output could not be made durable
   };
   std::vector<Item> items;
-  items.reserve(seqs.size());
+  items.reserve(batch.size());
   size_t finished = 0;  // messages that need no more work (done already, or unreadable: reported)
-  for (uint64_t seq : seqs) {
+  for (const Queued& q : batch) {
+    uint64_t seq = q.seq;
     Item it;
     it.seq = seq;
     Status st = inbox_->Load(seq, &it.rec);
@@ -664,7 +752,7 @@ void Server::ProcessBatch(const std::vector<uint64_t>& seqs, RunContext* ctx, Ru
     }
     RunOptions options = options_.run_options;
     options.now = it.rec.received;  // the same now() on every delivery of this message
-    Status run = ctx->Run(*program, it.rec.text, options, out);
+    Status run = ctx->Run(program, it.rec.text, options, out);
     it.name = SeqName(seq);
     if (run.ok()) {
       audit_.Write({.event = "converted", .listener = it.rec.listener, .peer = it.rec.peer, .seq = seq,
@@ -716,32 +804,63 @@ void Server::ProcessBatch(const std::vector<uint64_t>& seqs, RunContext* ctx, Ru
       }
     }
   }
+  // One inbox write marks the batch (and commits the NDJSON file's new length with it).
+  std::vector<FinishedItem> finish;
+  std::vector<std::string_view> lines;  // JSON outputs for the NDJSON file and stdout
+  for (Item& it : items) {
+    if (!it.error.empty()) continue;
+    FinishedItem f;
+    f.seq = it.seq;
+    if (it.rejected) {
+      f.kind = FinishedItem::kRejected;
+      f.reason = it.reason;
+    } else if (fhir_ && it.name.ends_with(".json")) {
+      f.kind = FinishedItem::kConverted;
+      DeliveryRecord& d = f.delivery;
+      d.seq = it.seq;
+      d.file = it.name;
+      d.listener = it.rec.listener;
+      d.peer = it.rec.peer;
+      d.control_id = it.rec.control_id;
+      d.type = it.rec.type;
+      d.sha256 = it.rec.sha256;
+      d.queued_ms = UnixMs();
+    }
+    if (!it.rejected && it.name.ends_with(".json")) lines.push_back(it.data);
+    finish.push_back(std::move(f));
+  }
+  std::string batch_error;
+  if (!finish.empty()) {
+    if (ndjson_fd_ >= 0 || options_.stdout_output) {
+      std::lock_guard<std::mutex> lock(ndjson_mu_);
+      uint64_t committed = ndjson_size_;
+      batch_error = AppendLines(lines, &committed);
+      if (batch_error.empty()) {
+        Status st = ndjson_fd_ >= 0 ? inbox_->Finish(finish, "ndjson:" + options_.ndjson_path, committed)
+                                    : inbox_->Finish(finish);
+        if (st.ok()) {
+          ndjson_size_ = committed;
+        } else {
+          batch_error = st.ToString();
+        }
+      }
+      if (!batch_error.empty() && ndjson_fd_ >= 0 && ::ftruncate(ndjson_fd_, static_cast<off_t>(ndjson_size_)) != 0) {
+        batch_error += "; cannot cut the NDJSON output back: " + ErrnoText(errno);
+      }
+    } else if (Status st = inbox_->Finish(finish); !st.ok()) {
+      batch_error = st.ToString();
+    }
+  }
   std::vector<DeliveryRecord> to_deliver;
+  if (batch_error.empty()) {
+    for (FinishedItem& f : finish) {
+      if (f.kind == FinishedItem::kConverted) to_deliver.push_back(std::move(f.delivery));
+    }
+  }
   for (Item& it : items) {
     AuditEvent e{.listener = it.rec.listener, .peer = it.rec.peer, .seq = it.seq, .control_id = it.rec.control_id,
                  .type = it.rec.type, .sha256 = it.rec.sha256};
-    bool deliver = fhir_ && !it.rejected && it.name.ends_with(".json");
-    if (it.error.empty()) {
-      Status marked;
-      if (it.rejected) {
-        marked = inbox_->MarkRejected(it.seq, it.reason);
-      } else if (deliver) {
-        DeliveryRecord d;
-        d.seq = it.seq;
-        d.file = it.name;
-        d.listener = it.rec.listener;
-        d.peer = it.rec.peer;
-        d.control_id = it.rec.control_id;
-        d.type = it.rec.type;
-        d.sha256 = it.rec.sha256;
-        d.queued_ms = UnixMs();
-        marked = inbox_->MarkConverted(d);
-        if (marked.ok()) to_deliver.push_back(std::move(d));
-      } else {
-        marked = inbox_->MarkDone(it.seq);
-      }
-      if (!marked.ok()) it.error = marked.ToString();
-    }
+    if (it.error.empty() && !batch_error.empty()) it.error = batch_error;
     if (!it.error.empty()) {
       // The message stays in the inbox and is delivered at the next start (retrying at once would spin on a
       // full disk).
@@ -770,6 +889,41 @@ void Server::ProcessBatch(const std::vector<uint64_t>& seqs, RunContext* ctx, Ru
     for (DeliveryRecord& d : to_deliver) deliveries_.push_back(std::move(d));
     delivery_cv_.notify_one();
   }
+}
+
+// Under ndjson_mu_. Appends each line to the NDJSON file (one write, then fdatasync) and to stdout (one
+// write, flushed); *committed becomes the file's length after the lines.
+std::string Server::AppendLines(const std::vector<std::string_view>& lines, uint64_t* committed) {
+  if (lines.empty()) return {};
+  std::string buf;
+  for (std::string_view line : lines) {
+    buf.append(line.data(), line.size());
+    if (buf.empty() || buf.back() != '\n') buf += '\n';
+  }
+  auto write_all = [&](int fd) -> std::string {
+    size_t off = 0;
+    while (off < buf.size()) {
+      ssize_t n = ::write(fd, buf.data() + off, buf.size() - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return ErrnoText(errno);
+      off += static_cast<size_t>(n);
+    }
+    return {};
+  };
+  if (ndjson_fd_ >= 0) {
+    if (std::string error = write_all(ndjson_fd_); !error.empty()) {
+      return "cannot append to '" + options_.ndjson_path + "': " + error;
+    }
+    if (options_.sync && ::fdatasync(ndjson_fd_) != 0) {
+      return "cannot sync '" + options_.ndjson_path + "': " + ErrnoText(errno);
+    }
+    *committed += buf.size();
+  }
+  if (options_.stdout_output) {
+    std::fflush(stdout);  // what stdio holds goes first
+    if (std::string error = write_all(STDOUT_FILENO); !error.empty()) return "cannot write to stdout: " + error;
+  }
+  return {};
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -26,7 +26,9 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "crosswalk/runtime.h"
@@ -34,6 +36,7 @@
 #include "serve/audit.h"
 #include "serve/fhir_client.h"
 #include "serve/inbox.h"
+#include "serve/log.h"
 #include "serve/metrics.h"
 #include "serve/tls.h"
 
@@ -72,6 +75,17 @@ struct ServerOptions {
   // TLS on the MLLP listener (tls.h): on when tls.cert_file is set; client certificates are required when
   // tls.client_ca_file is set.
   TlsOptions tls;
+  // NDJSON output (off when empty): each JSON output is also appended as one line to this file, durable
+  // (fdatasync) before its message leaves the inbox. The file's committed length is kept in the inbox in the
+  // same write that marks the batch done, and a start cuts the file back to it, so a crash between the
+  // append and the mark neither loses nor repeats a line. HL7 v2 outputs are not written here.
+  std::string ndjson_path;
+  // Also write each JSON output as one line on standard output (flushed before its message is done; at least
+  // once: a crash between the write and the mark repeats the line at the next start).
+  bool stdout_output = false;
+  // Structured logs (log.h): every audit event is also logged at its level. Not owned; must outlive the
+  // Server. Null: none.
+  const Logger* logger = nullptr;
   // The health and metrics endpoint (metrics.h): off unless `metrics` is set; port 0 = any free port.
   bool metrics = false;
   std::string metrics_host = "127.0.0.1";
@@ -81,9 +95,10 @@ struct ServerOptions {
 class Server {
  public:
   // Opens the inbox and the audit trail, creates out_dir and binds the listening socket (so port() is known
-  // before Run()). `runtime` must outlive the Server. Errors: kInvalidArgument (options), kIoError (bind,
-  // inbox, directories).
-  [[nodiscard]] static Result<std::unique_ptr<Server>> Create(const ServerOptions& options, const Runtime& runtime,
+  // before Run()). `program` must have been loaded by `runtime`; the Server keeps both alive. Errors:
+  // kInvalidArgument (options), kIoError (bind, inbox, directories).
+  [[nodiscard]] static Result<std::unique_ptr<Server>> Create(const ServerOptions& options,
+                                                              std::shared_ptr<const Runtime> runtime,
                                                               std::shared_ptr<const Program> program);
   ~Server();
   Server(const Server&) = delete;
@@ -106,9 +121,17 @@ class Server {
   void RequestStop() noexcept;
 
   // Runs `program` on every message taken from now on, without dropping a connection or a stored message:
-  // batches already taken finish with the program they started with. The program must have been loaded
-  // by the same Runtime (so it is bound to the same terminology store). Thread-safe; audited (`reloaded`).
-  void Reload(std::shared_ptr<const Program> program);
+  // batches already taken finish with the program (and runtime) they started with. `program` must have been
+  // loaded by `runtime`, which may be a new Runtime on a reopened terminology store: each worker makes a new
+  // RunContext for it at its next batch, and the old runtime is released when no batch uses it any more.
+  // Thread-safe; audited (`reloaded`).
+  void Reload(std::shared_ptr<const Runtime> runtime, std::shared_ptr<const Program> program);
+
+  // The ordering key of a message: messages with the same key are converted and delivered in arrival order,
+  // messages with different keys may run in parallel (-j N). The key is the sender (MSH-3 '^' MSH-4 as
+  // written) and, for ADT messages (MSH-9.1 = ADT), the patient identifier PID-3.1 (first repetition).
+  // Exposed for tests.
+  static std::string OrderingKey(std::string_view message_text);
 
   struct Stats {
     std::atomic<uint64_t> received{0};    // frames taken off the wire
@@ -130,14 +153,27 @@ class Server {
  private:
   struct Connection;
   struct Frame;
-  Server(const ServerOptions& options, const Runtime& runtime, std::shared_ptr<const Program> program);
+  struct Queued {
+    uint64_t seq;
+    uint64_t key;  // hash of OrderingKey (a collision only serialises two keys)
+  };
+  struct Binding {
+    std::shared_ptr<const Runtime> runtime;
+    std::shared_ptr<const Program> program;
+  };
+  Server(const ServerOptions& options, Binding binding);
   Status Listen();
   void Accept();
   void ReadFrom(Connection* c, std::vector<Frame>* frames);
   void HandleFrames(std::vector<Frame>* frames);
   void Flush(Connection* c);
   void WorkerLoop(unsigned index);
-  void ProcessBatch(const std::vector<uint64_t>& seqs, RunContext* ctx, RunOutput* out);
+  // Under mu_: moves to *batch what worker `index` may run now, in arrival order, and marks their keys held.
+  void TakeBatch(unsigned index, std::vector<Queued>* batch);
+  void ProcessBatch(const std::vector<Queued>& batch, const Binding& binding, RunContext* ctx, RunOutput* out);
+  // Appends the JSON outputs of a batch to the NDJSON file and stdout; "" or the reason.
+  std::string AppendLines(const std::vector<std::string_view>& lines, uint64_t* committed);
+  Status OpenNdjson();
   void DeliveryLoop();
   enum class Attempt { kResolved, kRetryLater, kStopped };
   // One attempt for the head of the queue: delivered or dead-lettered (kResolved), failed and rescheduled in
@@ -145,8 +181,7 @@ class Server {
   Attempt Deliver(DeliveryRecord* d, uint64_t random);
 
   ServerOptions options_;
-  const Runtime& runtime_;
-  std::shared_ptr<const Program> program_;  // under mu_ (Reload swaps it)
+  Binding binding_;  // under mu_ (Reload swaps it)
   std::unique_ptr<Inbox> inbox_;
   AuditLog audit_;
   std::string listener_name_;
@@ -158,7 +193,13 @@ class Server {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<uint64_t> queue_;       // stored, not yet taken by a worker
+  std::deque<Queued> queue_;         // stored, not yet taken by a worker
+  // Ordering keys held by a worker (key hash -> worker index): the messages of a held key wait in the queue
+  // until the worker holding it has made its batch durable.
+  std::unordered_map<uint64_t, unsigned> held_;
+  std::mutex ndjson_mu_;    // the NDJSON file and stdout: one batch appends and commits at a time
+  int ndjson_fd_ = -1;
+  uint64_t ndjson_size_ = 0;  // committed length (under ndjson_mu_)
   std::atomic<size_t> pending_{0};   // stored, not yet done (queue + in the workers' hands)
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> workers_;

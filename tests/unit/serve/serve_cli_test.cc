@@ -157,6 +157,85 @@ TEST_F(ServeCliTest, SigtermStopsCleanlyAndAuditPrintsOneControlId) {
   EXPECT_EQ(Tool("audit --inbox " + Path("inbox") + " --format xml").status, 2);
 }
 
+// --config: two listeners in one process, each with its own inbox, outputs (one with NDJSON) and audit
+// trail; JSON log lines on stderr; the file and the listener flags together are a usage error.
+TEST_F(ServeCliTest, ConfigFileRunsTwoListenersEachWithItsOwnInboxAndOutputs) {
+  std::string cwb = CompileGood();
+  std::string config = Write("serve.json", R"({
+    "log": {"level": "info", "format": "json"},
+    "listeners": [
+      {"name": "a", "mllp": "127.0.0.1:0", "program": ")" + cwb + R"(", "inbox": "in-a", "sync": false,
+       "outputs": {"dir": "out-a", "ndjson": "a.ndjson"}},
+      {"name": "b", "mllp": "127.0.0.1:0", "program": ")" + cwb + R"(", "inbox": "in-b", "workers": 2,
+       "outputs": {"dir": "out-b"}}
+    ]})");
+  EXPECT_EQ(Tool("serve --config " + config + " --mllp 127.0.0.1:0").status, 2);
+  std::string log = Path("config.log");
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    std::string cmd = "exec " + ToolPath() + " serve --config " + config;
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  std::map<std::string, uint16_t> ports;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (ports.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::istringstream lines(ReadFile(log));
+    std::string line;
+    while (std::getline(lines, line)) {
+      size_t at = line.find("listening on 127.0.0.1:");
+      if (at == std::string::npos || line.back() != ')') continue;
+      ports[line.substr(line.rfind('(') + 1, 1)] = static_cast<uint16_t>(std::stoi(line.substr(at + 23)));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(ports.size(), 2u) << ReadFile(log);
+  for (const auto& [name, port] : ports) {
+    MllpClient c;
+    ASSERT_TRUE(c.Connect(port));
+    ASSERT_TRUE(c.Send(Message(name == "a" ? 1 : 2)));
+    std::string ack;
+    ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+    EXPECT_EQ(AckCode(ack), "AA") << ack;
+  }
+  auto count = [&](const std::string& dir) {
+    size_t n = 0;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(Path(dir), ec)) n += e.path().extension() == ".json";
+    return n;
+  };
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while ((count("out-a") < 1 || count("out-b") < 1) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(StopServer(pid), 0);
+  EXPECT_EQ(count("out-a"), 1u);
+  EXPECT_EQ(count("out-b"), 1u);
+  std::string ndjson = ReadFile(Path("a.ndjson"));
+  EXPECT_EQ(std::count(ndjson.begin(), ndjson.end(), '\n'), 1) << ndjson;
+  EXPECT_NE(ReadFile(Path("in-a/audit.jsonl")).find("CTL1"), std::string::npos);
+  EXPECT_EQ(ReadFile(Path("in-a/audit.jsonl")).find("CTL2"), std::string::npos);
+  EXPECT_NE(ReadFile(Path("in-b/audit.jsonl")).find("CTL2"), std::string::npos);
+  // The stop lines, one per listener, as JSON log lines.
+  int stopped = 0;
+  std::istringstream lines(ReadFile(log));
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line[0] != '{') continue;
+    auto j = nlohmann::json::parse(line);
+    if (j["event"] == "stopped") {
+      EXPECT_EQ(j["level"], "info");
+      EXPECT_NE(j["detail"].get<std::string>().find("1 stored"), std::string::npos) << line;
+      ++stopped;
+    }
+  }
+  EXPECT_EQ(stopped, 2) << ReadFile(log);
+  EXPECT_EQ(ReadFile(log).find("DOE"), std::string::npos);
+}
+
 // SIGHUP reloads the program from its path: the next messages run the new maps on the same connection; a file
 // that does not load is refused and the running program kept; the server stops cleanly afterwards.
 TEST_F(ServeCliTest, SighupReloadsTheProgramWithoutDroppingTheConnection) {

@@ -55,7 +55,7 @@ class ServerFixture : public testing::Test {
   }
 
   void Start() {
-    auto s = Server::Create(options_, *runtime_, program_);
+    auto s = Server::Create(options_, runtime_, program_);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     server_ = std::move(*s);
     thread_ = std::thread([this] { run_status_ = server_->Run(); });
@@ -80,7 +80,7 @@ class ServerFixture : public testing::Test {
 
   std::string prefix_;
   std::string dir_;
-  std::unique_ptr<Runtime> runtime_;
+  std::shared_ptr<Runtime> runtime_;
   std::shared_ptr<const Program> program_;
   ServerOptions options_;
   std::unique_ptr<Server> server_;

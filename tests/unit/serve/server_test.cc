@@ -374,10 +374,10 @@ TEST_F(ServerTest, BackPressureNeverDrops) {
 TEST_F(ServerTest, OptionsAreChecked) {
   ServerOptions bad = options_;
   bad.max_connections = 0;
-  EXPECT_EQ(Server::Create(bad, *runtime_, program_).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Server::Create(bad, runtime_, program_).status().code(), StatusCode::kInvalidArgument);
   bad = options_;
   bad.host = "not-an-address";
-  EXPECT_EQ(Server::Create(bad, *runtime_, program_).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Server::Create(bad, runtime_, program_).status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

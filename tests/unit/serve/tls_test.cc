@@ -190,12 +190,12 @@ TEST_F(TlsTest, ClientCertificatesAreRequiredWhenAClientCaIsGiven) {
 
 TEST_F(TlsTest, UnusableFilesAreNamedAtStart) {
   options_.tls.key_file = stranger_cert_->key;  // not the certificate's key
-  auto s = Server::Create(options_, *runtime_, program_);
+  auto s = Server::Create(options_, runtime_, program_);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.status().message().find("stranger.test.key"), std::string::npos) << s.status().ToString();
   EXPECT_NE(s.status().message().find("mismatch"), std::string::npos) << s.status().ToString();
   options_.tls.key_file = dir_ + "/missing.key";
-  s = Server::Create(options_, *runtime_, program_);
+  s = Server::Create(options_, runtime_, program_);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.status().message().find("missing.key"), std::string::npos);
 }

@@ -1,0 +1,278 @@
+// Per-sender ordering with -j N, NDJSON and stdout-free outputs, reloading onto a new Runtime, the
+// configuration file and the structured log: Server in-process on loopback with the shipped map.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mllp_client.h"
+#include "serve/config.h"
+#include "serve/log.h"
+#include "serve/server.h"
+#include "server_fixture.h"
+
+namespace crosswalk::serve {
+namespace {
+
+namespace fs = std::filesystem;
+using test::AckCode;
+using test::MllpClient;
+using test::Slurp;
+
+// An ADT^A01 from sender SND<s> about patient P<p>, or an ORU^R01 from that sender when `oru`.
+std::string Message(int sender, int patient, int i, bool oru = false) {
+  std::string msh = "MSH|^~\\&|SND" + std::to_string(sender) + "|FAC|RCV|FAC|20240102030405||" +
+                    (oru ? "ORU^R01^ORU_R01" : "ADT^A01^ADT_A01") + "|C" + std::to_string(i) + "|P|2.5.1\r";
+  return msh + "PID|1||P" + std::to_string(patient) + "^^^MRN^MR||DOE^JOHN||19800101|M\r";
+}
+
+std::vector<nlohmann::json> AuditLines(const std::string& path) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+class OrderingTest : public test::ServerFixture {
+ protected:
+  OrderingTest() : ServerFixture("order") {}
+  size_t Written() {
+    size_t n = 0;
+    for (const auto& j : AuditLines(options_.inbox_dir + "/audit.jsonl")) n += j["event"] == "written";
+    return n;
+  }
+};
+
+TEST(OrderingKeyTest, SenderAndForAdtThePatient) {
+  EXPECT_EQ(Server::OrderingKey(Message(1, 7, 1)), std::string("SND1^FAC\0P7", 11));
+  EXPECT_EQ(Server::OrderingKey(Message(1, 8, 2)), std::string("SND1^FAC\0P8", 11));
+  EXPECT_EQ(Server::OrderingKey(Message(2, 7, 3)), std::string("SND2^FAC\0P7", 11));
+  // ORU: the sender only (results of one sender stay in order whatever the patient).
+  EXPECT_EQ(Server::OrderingKey(Message(1, 7, 4, true)), "SND1^FAC");
+  EXPECT_EQ(Server::OrderingKey(Message(1, 8, 5, true)), "SND1^FAC");
+  // PID-3.1 of the first repetition only; an ADT without PID is keyed by its sender and an empty patient.
+  EXPECT_EQ(Server::OrderingKey("MSH|^~\\&|A|B|||x||ADT^A08|1|P|2.5\rPID|1||X1^^^M~X2^^^N\r"),
+            std::string("A^B\0X1", 6));
+  EXPECT_EQ(Server::OrderingKey("MSH|^~\\&|A|B|||x||ADT^A08|1|P|2.5\r"), std::string("A^B\0", 4));
+}
+
+// 3 senders x 4 patients, interleaved, 480 messages on one connection with 4 workers: for every key, the
+// outputs become durable (audit `written`), and the NDJSON lines are appended, in arrival order.
+TEST_F(OrderingTest, FourWorkersKeepArrivalOrderPerSenderAndPatient) {
+  options_.workers = 4;
+  options_.ndjson_path = dir_ + "/out.ndjson";
+  Start();
+  MllpClient c;
+  ASSERT_TRUE(c.Connect(server_->port()));
+  const int n = 480;
+  std::map<std::string, std::string> key_of;  // control id -> "sender/patient"
+  std::string burst;
+  for (int i = 0; i < n; ++i) {
+    int sender = i % 3, patient = (i / 3) % 4;
+    AppendMllpFrame(Message(sender, patient, i), &burst);
+    key_of["C" + std::to_string(i)] = std::to_string(sender) + "/" + std::to_string(patient);
+  }
+  ASSERT_TRUE(c.SendRaw(burst));
+  for (int i = 0; i < n; ++i) {
+    std::string ack;
+    ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck) << i;
+    ASSERT_EQ(AckCode(ack), "AA");
+  }
+  ASSERT_TRUE(WaitFor([&] { return Written() >= static_cast<size_t>(n); }));
+  Stop();
+  std::map<std::string, uint64_t> last;  // key -> last seq written
+  std::set<std::string> converted_by_map;
+  size_t written = 0;
+  for (const auto& j : AuditLines(options_.inbox_dir + "/audit.jsonl")) {
+    if (j["event"] != "written") continue;
+    ++written;
+    std::string key = key_of.at(j["control_id"].get<std::string>());
+    uint64_t seq = j["seq"].get<uint64_t>();
+    EXPECT_GT(seq, last[key]) << "key " << key << " written out of order";
+    last[key] = seq;
+  }
+  EXPECT_EQ(written, static_cast<size_t>(n));
+  // The NDJSON file: one JSON line per output, in arrival order per key (each Bundle names its message).
+  std::ifstream in(options_.ndjson_path);
+  std::string line;
+  size_t lines = 0;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["resourceType"], "Bundle");
+    ++lines;
+  }
+  EXPECT_EQ(lines, static_cast<size_t>(n));
+}
+
+TEST_F(OrderingTest, NdjsonIsCutBackToWhatTheInboxCommittedAndAnExistingFileIsKept) {
+  options_.ndjson_path = dir_ + "/out.ndjson";
+  std::ofstream(options_.ndjson_path) << "{\"kept\":true}\n";  // a file that was there before: kept whole
+  Start();
+  MllpClient c;
+  ASSERT_TRUE(c.Connect(server_->port()));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(c.Send(Message(1, 1, i)));
+    std::string ack;
+    ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  }
+  ASSERT_TRUE(WaitFor([&] { return Written() >= 3; }));
+  Stop();
+  std::string committed = Slurp(options_.ndjson_path);
+  ASSERT_EQ(std::count(committed.begin(), committed.end(), '\n'), 4) << committed;
+  EXPECT_EQ(committed.rfind("{\"kept\":true}\n", 0), 0u);
+  // A crash after an append and before the inbox's mark leaves bytes past the committed length.
+  std::ofstream(options_.ndjson_path, std::ios::app) << "{\"resourceType\":\"Bundle\",\"half\":";
+  Start();
+  Stop();
+  EXPECT_EQ(Slurp(options_.ndjson_path), committed);
+}
+
+TEST_F(OrderingTest, ReloadOntoANewRuntimeRunsTheNextMessagesWithIt) {
+  Start();
+  MllpClient c;
+  ASSERT_TRUE(c.Connect(server_->port()));
+  ASSERT_TRUE(c.Send(Message(1, 1, 1)));
+  std::string ack;
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  ASSERT_TRUE(WaitFor([&] { return Written() >= 1; }));
+  // A second Runtime on the same store, as SIGHUP makes: the old one is released by the server.
+  auto rt = Runtime::Create({.terminology_dir = std::string(CW_BUILD_DIR) + "/terminology"});
+  ASSERT_TRUE(rt.ok());
+  std::shared_ptr<const Runtime> fresh = std::move(*rt);
+  auto prog = fresh->Load(Slurp(std::string(CW_BUILD_DIR) + "/maps/hl7v2-to-fhir.cwb"));
+  ASSERT_TRUE(prog.ok());
+  std::weak_ptr<const Runtime> old = runtime_;
+  server_->Reload(fresh, *prog);
+  runtime_.reset();
+  program_.reset();
+  ASSERT_TRUE(c.Send(Message(1, 1, 2)));  // same connection
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  EXPECT_EQ(AckCode(ack), "AA");
+  ASSERT_TRUE(WaitFor([&] { return Written() >= 2; }));
+  ASSERT_TRUE(WaitFor([&] { return old.expired(); }));  // the worker dropped its context on the old store
+  Stop();
+  EXPECT_NE(Audit().find("\"event\":\"reloaded\""), std::string::npos);
+}
+
+TEST_F(OrderingTest, AuditEventsAreLoggedAtTheirLevelWithoutContent) {
+  std::string log_path = dir_ + "/log.jsonl";
+  int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  Logger logger(LogLevel::kDebug, LogFormat::kJson, fd);
+  options_.logger = &logger;
+  Start();
+  MllpClient c;
+  ASSERT_TRUE(c.Connect(server_->port()));
+  ASSERT_TRUE(c.Send(Message(1, 1, 1)));
+  ASSERT_TRUE(c.Send("not hl7 at all"));
+  std::string ack;
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  ASSERT_TRUE(WaitFor([&] { return Written() >= 1; }));
+  Stop();
+  ::close(fd);
+  std::map<std::string, std::string> level_of;
+  for (const auto& j : AuditLines(log_path)) {
+    level_of[j["event"].get<std::string>() + "/" + j.value("outcome", "")] = j["level"];
+    EXPECT_TRUE(j.contains("time"));
+  }
+  EXPECT_EQ(level_of["received/stored"], "debug");
+  EXPECT_EQ(level_of["received/malformed"], "warn");
+  EXPECT_EQ(level_of["written/ok"], "debug");
+  std::string text = Slurp(log_path);
+  EXPECT_EQ(text.find("DOE"), std::string::npos);
+  EXPECT_EQ(text.find("19800101"), std::string::npos);
+}
+
+TEST(LoggerTest, TextLinesAndLevels) {
+  char path[] = "/tmp/cw_log_XXXXXX";
+  int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  Logger logger(LogLevel::kWarn, LogFormat::kText, fd);
+  logger.Write(LogLevel::kDebug, {.event = "written", .seq = 1});
+  logger.Write(LogLevel::kWarn, {.event = "retry", .seq = 7, .control_id = "M1", .detail = "HTTP 503; try 1 of 10"});
+  logger.Say(LogLevel::kInfo, "reloaded", "reloaded x.cwb (3 maps)");
+  logger.Say(LogLevel::kError, "failed", "bind failed");
+  ::close(fd);
+  EXPECT_EQ(Slurp(path),
+            "crosswalk serve: warn retry seq=7 control_id=M1 detail=\"HTTP 503; try 1 of 10\"\n"
+            "crosswalk serve: bind failed\n");
+  ::unlink(path);
+}
+
+TEST(ServeConfigTest, ListenersWithPathsFromTheFileFolder) {
+  auto c = ParseServeConfig(R"({
+    "log": {"level": "warn", "format": "json"},
+    "listeners": [
+      {"name": "adt", "mllp": "127.0.0.1:2575", "program": "a.cwb", "term": "/abs/term", "inbox": "in-a",
+       "workers": 4, "map": "ADT_A01", "sync": false, "vars": {"site": "x"},
+       "outputs": {"dir": "out-a", "ndjson": "a.ndjson",
+                   "fhir": {"base": "http://127.0.0.1:8080/fhir", "headers": ["Authorization: Bearer t"],
+                            "max_tries": 3}},
+       "limits": {"max_pending": 7, "max_connections": 2, "max_frame_bytes": 1024},
+       "metrics": "127.0.0.1:0"},
+      {"mllp": "127.0.0.1:0", "program": "b.cwb", "inbox": "in-b", "outputs": {"dir": "out-b", "stdout": true}}
+    ]})", "/etc/cw");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->log_level, LogLevel::kWarn);
+  EXPECT_EQ(c->log_format, LogFormat::kJson);
+  ASSERT_EQ(c->listeners.size(), 2u);
+  const ListenerConfig& a = c->listeners[0];
+  EXPECT_EQ(a.name, "adt");
+  EXPECT_EQ(a.program_path, "/etc/cw/a.cwb");
+  EXPECT_EQ(a.term_dir, "/abs/term");
+  EXPECT_EQ(a.options.port, 2575);
+  EXPECT_EQ(a.options.inbox_dir, "/etc/cw/in-a");
+  EXPECT_EQ(a.options.out_dir, "/etc/cw/out-a");
+  EXPECT_EQ(a.options.ndjson_path, "/etc/cw/a.ndjson");
+  EXPECT_EQ(a.options.workers, 4u);
+  EXPECT_FALSE(a.options.sync);
+  EXPECT_EQ(a.options.run_options.map_name, "ADT_A01");
+  EXPECT_EQ(a.options.fhir.max_tries, 3u);
+  EXPECT_EQ(a.options.fhir.headers.size(), 1u);
+  EXPECT_EQ(a.options.max_pending, 7u);
+  EXPECT_TRUE(a.options.metrics);
+  EXPECT_EQ(c->listeners[1].name, "listeners[1]");
+  EXPECT_TRUE(c->listeners[1].options.stdout_output);
+  EXPECT_TRUE(c->listeners[1].options.sync);
+}
+
+TEST(ServeConfigTest, MistakesNameTheKey) {
+  auto error = [](const std::string& text) {
+    auto c = ParseServeConfig(text, "/d");
+    return c.ok() ? std::string("ok") : std::string(c.status().message());
+  };
+  const std::string ok = R"("mllp": "127.0.0.1:1", "program": "p.cwb", "inbox": "i", "outputs": {"dir": "o"})";
+  EXPECT_EQ(error("{\"listeners\": [{" + ok + "}]}"), "ok");
+  EXPECT_EQ(error("{"), "the configuration is not valid JSON");
+  EXPECT_EQ(error("{\"listeners\": []}"), "listeners: required, an array of at least one listener");
+  EXPECT_EQ(error("{\"listeners\": [{" + ok + ", \"wrokers\": 2}]}"), "listeners[0].wrokers: unknown key");
+  EXPECT_EQ(error("{\"listeners\": [{" + ok + ", \"workers\": 0}]}"),
+            "listeners[0].workers: must be a whole number from 1 to 1024");
+  EXPECT_EQ(error(R"({"listeners": [{"mllp": "x", "program": "p", "inbox": "i", "outputs": {"dir": "o"}}]})"),
+            "listeners[0].mllp: takes HOST:PORT, not 'x'");
+  EXPECT_EQ(error(R"({"listeners": [{"mllp": "127.0.0.1:1", "program": "p", "inbox": "i"}]})"),
+            "listeners[0].outputs: required (at least \"dir\")");
+  EXPECT_EQ(error(R"({"listeners": [{"mllp": "127.0.0.1:1", "program": "p", "inbox": "i", "outputs": {"dir": "o", "fhir": {}}}]})"),
+            "listeners[0].outputs.fhir.base: required");
+  EXPECT_EQ(error("{\"listeners\": [{" + ok + "}, {" + ok + "}]}"),
+            "listeners[1]: the address '127.0.0.1:1' is used by an earlier listener");
+  EXPECT_EQ(error(R"({"listeners": [{"mllp": "127.0.0.1:1", "program": "p", "inbox": "i", "outputs": {"dir": "o"}},
+                                   {"mllp": "127.0.0.1:2", "program": "p", "inbox": "i", "outputs": {"dir": "o2"}}]})"),
+            "listeners[1]: the inbox '/d/i' is used by an earlier listener");
+  EXPECT_EQ(error("{\"log\": {\"level\": \"loud\"}, \"listeners\": [{" + ok + "}]}"),
+            "log.level: must be debug, info, warn or error");
+}
+
+}  // namespace
+}  // namespace crosswalk::serve
