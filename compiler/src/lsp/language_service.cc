@@ -843,7 +843,7 @@ std::vector<CompletionItem> Complete(const std::string& path, const std::string&
           out.push_back({std::string(e.name), CompletionKind::kElement, std::string(e.type) + " " + Cardinality(e),
                          "FHIR R4 " + type + "." + std::string(e.name) + (e.required ? " (required)" : "")});
         }
-        out.push_back({"resourceType", CompletionKind::kElement, "string", "the resource type"});
+        if (IsFhirResource(type)) out.push_back({"resourceType", CompletionKind::kElement, "string", "the resource type"});
       }
       if (!doc.EnclosingBraces(word_begin).empty()) {
         for (std::string_view k : {"let", "if", "for", "warn", "fail", "return"}) {

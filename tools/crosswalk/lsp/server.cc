@@ -264,7 +264,10 @@ class Server {
         HandleNotification(method, params);
       }
     } catch (const json::exception& e) {
-      if (request) Error(id, kInvalidParams, std::string("invalid params for ") + method + ": " + e.what());
+      // nlohmann's text after its "[json.exception.type.N] " tag says which member is missing or wrong.
+      std::string what = e.what();
+      size_t tag = what.find("] ");
+      if (request) Error(id, kInvalidParams, "invalid params for " + method + ": " + (tag == std::string::npos ? what : what.substr(tag + 2)));
     } catch (const std::exception& e) {
       if (request) Error(id, kInternalError, std::string("internal error: ") + e.what());
     }
