@@ -42,7 +42,7 @@ inline constexpr BuiltinDoc kBuiltinDocs[] = {
     {"last", "last(x)", "The last item of an array, or the value itself."},
     {"exists", "exists(x)", "Whether `x` is not empty (a boolean, never absent)."},
     {"is_null", "is_null(x)", "Whether `x` is null or the HL7 v2 explicit null `\"\"`."},
-    {"coalesce", "coalesce(a, b, ...)", "The first argument that is not empty (as `a ?? b ?? ...`)."},
+    {"coalesce", "coalesce(a[, b, ...])", "The first argument that is not empty (as `a ?? b ?? ...`)."},
     {"distinct", "distinct(array)", "The array with duplicates removed (the first of each kept)."},
     {"uuid5", "uuid5(namespace, name)", "A deterministic UUID v5 (RFC 4122, SHA-1) of `name` in `namespace`."},
     {"sha256", "sha256(s)", "The lower-case hex SHA-256 of the string form."},
