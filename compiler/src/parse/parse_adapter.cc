@@ -25,6 +25,57 @@ using crosswalk_grammar::CrosswalkLexer;
 using crosswalk_grammar::CrosswalkParser;
 using P = CrosswalkParser;
 
+// Closers the bracket pass inserts before the token that starts at code point `before` (see CheckBrackets).
+struct BracketRepair {
+  size_t before;
+  std::string closers;
+};
+
+// The lexer's tokens with the repairs' closers inserted. An inserted token takes the line and column of
+// the token it precedes (no real token's position changes) and has no text range in the input.
+class RepairedTokenSource : public antlr4::TokenSource {
+ public:
+  RepairedTokenSource(CrosswalkLexer& lexer, const std::vector<BracketRepair>& repairs)
+      : lexer_(lexer), repairs_(repairs) {}
+
+  std::unique_ptr<antlr4::Token> nextToken() override {
+    if (!pending_.empty()) {
+      std::unique_ptr<antlr4::Token> t = std::move(pending_.front());
+      pending_.erase(pending_.begin());
+      return t;
+    }
+    std::unique_ptr<antlr4::Token> t = lexer_.nextToken();
+    if (next_ < repairs_.size() && t->getStartIndex() == repairs_[next_].before) {
+      const BracketRepair& r = repairs_[next_++];
+      std::vector<std::unique_ptr<antlr4::Token>> out;
+      for (char c : r.closers) {
+        size_t type = c == ')' ? CrosswalkLexer::RPAREN : c == ']' ? CrosswalkLexer::RBRACK : CrosswalkLexer::RBRACE;
+        auto closer = std::make_unique<antlr4::CommonToken>(type, std::string(1, c));
+        closer->setLine(t->getLine());
+        closer->setCharPositionInLine(t->getCharPositionInLine());
+        closer->setStartIndex(INVALID_INDEX);
+        closer->setStopIndex(INVALID_INDEX);
+        out.push_back(std::move(closer));
+      }
+      out.push_back(std::move(t));
+      t = std::move(out.front());
+      for (size_t i = 1; i < out.size(); ++i) pending_.push_back(std::move(out[i]));
+    }
+    return t;
+  }
+  size_t getLine() const override { return lexer_.getLine(); }
+  size_t getCharPositionInLine() override { return lexer_.getCharPositionInLine(); }
+  antlr4::CharStream* getInputStream() override { return lexer_.getInputStream(); }
+  std::string getSourceName() override { return lexer_.getSourceName(); }
+  antlr4::TokenFactory<antlr4::CommonToken>* getTokenFactory() override { return lexer_.getTokenFactory(); }
+
+ private:
+  CrosswalkLexer& lexer_;
+  const std::vector<BracketRepair>& repairs_;
+  size_t next_ = 0;
+  std::vector<std::unique_ptr<antlr4::Token>> pending_;
+};
+
 // Thrown by DepthListener to stop the parse; caught in ParseText.
 struct NestingTooDeep {};
 
@@ -726,13 +777,14 @@ class AstBuilder {
 template <typename Fn>
 bool ParseText(const std::string& text, uint32_t file, uint32_t line_offset, uint32_t col_offset,
                const ParseOptions& options, uint32_t depth, bool* nesting_reported, DiagnosticSink& sink,
-               Fn&& build) {
+               const std::vector<BracketRepair>& repairs, Fn&& build) {
   antlr4::ANTLRInputStream input(text);
   CrosswalkLexer lexer(&input);
   SyntaxErrorListener listener(sink, file, line_offset, col_offset);
   lexer.removeErrorListeners();
   lexer.addErrorListener(&listener);
-  antlr4::CommonTokenStream tokens(&lexer);
+  RepairedTokenSource source(lexer, repairs);
+  antlr4::CommonTokenStream tokens(&source);
   CrosswalkParser parser(&tokens);
   parser.removeErrorListeners();
   parser.addErrorListener(&listener);
@@ -791,7 +843,7 @@ Expr* AstBuilder::StringExpr(antlr4::Token* t, bool interpolate) {
       std::string inner(body.substr(i + 2, close - i - 2));
       uint32_t inner_col = loc.col + static_cast<uint32_t>(1 + i + 2) - 1;  // column before the inner text
       Expr* part = nullptr;
-      ParseText(inner, file_, loc.line - 1, inner_col, options_, depth_, nesting_reported_, sink_,
+      ParseText(inner, file_, loc.line - 1, inner_col, options_, depth_, nesting_reported_, sink_, /*repairs=*/{},
                 [&](CrosswalkParser& parser, SyntaxErrorListener& listener) {
                   P::StandaloneExprContext* ctx = parser.standaloneExpr();
                   if (listener.errors == 0) {
@@ -887,14 +939,21 @@ namespace {
 
 // Brackets before parsing: one missing `}` would otherwise surface wherever the parser first notices (often
 // a later `def`, read as a field named `def`), followed by a cascade of errors about code that is fine.
-// This pass matches ( [ { with their closers on the token stream and reports the first problem once, at the
-// bracket to fix (E0109 an opener never closed, E0110 a closer that closes nothing), then suppresses every
-// later diagnostic of the file after that point.
+// This pass matches ( [ { with their closers on the token stream and reports each problem once, at the
+// bracket to fix (E0109 an opener never closed, E0110 a closer that closes nothing).
 //
 // Which opener is unclosed is not what a stack says: with a `}` missing inside a function, the function's
 // own `}` closes the inner block and the function's `{` is left open at the end of the file. Indentation
 // says better: a closer that starts its line to the left of the line where its opener stands belongs to an
 // outer block, so that opener is the one missing its closer (the first such pair wins).
+//
+// Where the text shows where the open brackets must have ended, the parse is repaired there: a declaration
+// (`def NAME`, `map NAME`, `const NAME`, `import`, `segment NAME {`) that starts its line cannot stand
+// inside brackets, so the closers still missing are inserted before it (as tokens: no position moves).
+// The declarations after it then parse as written, and calls to them (from this file or an importer) are
+// not reported as unknown. The diagnostics between the opener and that declaration are suppressed; the
+// file goes on being checked after it. A stray or wrong closer (E0110), or brackets open at the end of
+// the file, end the check: what follows them is suppressed.
 struct Bracket {
   char c;
   size_t line;  // 1-based
@@ -906,10 +965,47 @@ char CloserOf(char open) { return open == '(' ? ')' : open == '[' ? ']' : '}'; }
 
 std::string At(const Bracket& b) { return std::to_string(b.line) + ":" + std::to_string(b.col); }
 
-}  // namespace
+struct LexedToken {
+  size_t type;
+  size_t line;   // 1-based
+  size_t col;    // 1-based, code points
+  size_t start;  // code point index of its first character
+  bool first_on_line;
+  bool is_segment_word;  // the ID `segment`
+};
 
-// True when the brackets of `text` match; otherwise reports E0109/E0110 and suppresses what follows.
-bool CheckBrackets(uint32_t file, const std::string& text, DiagnosticSink& sink) {
+// Whether tokens[i] starts a module-level declaration (see above).
+bool StartsDeclaration(const std::vector<LexedToken>& tokens, size_t i) {
+  const LexedToken& t = tokens[i];
+  if (!t.first_on_line || i + 1 >= tokens.size()) return false;
+  size_t next = tokens[i + 1].type;
+  switch (t.type) {
+    case CrosswalkLexer::DEF:
+    case CrosswalkLexer::MAP:
+    case CrosswalkLexer::CONST: return next == CrosswalkLexer::ID;
+    case CrosswalkLexer::IMPORT:
+      return next == CrosswalkLexer::ID || next == CrosswalkLexer::HL7V2 || next == CrosswalkLexer::FHIR ||
+             next == CrosswalkLexer::JSON;
+    case CrosswalkLexer::ID:
+      return t.is_segment_word && next == CrosswalkLexer::ID && i + 2 < tokens.size() &&
+             tokens[i + 2].type == CrosswalkLexer::LBRACE;
+    default: return false;
+  }
+}
+
+std::string DeclarationWord(const LexedToken& t) {
+  switch (t.type) {
+    case CrosswalkLexer::DEF: return "def";
+    case CrosswalkLexer::MAP: return "map";
+    case CrosswalkLexer::CONST: return "const";
+    case CrosswalkLexer::IMPORT: return "import";
+    default: return "segment";
+  }
+}
+
+// True when the brackets of `text` match; otherwise reports E0109/E0110, suppresses the cascade, and adds
+// to `repairs` the closers that let the declarations after an unclosed bracket parse.
+bool CheckBrackets(uint32_t file, const std::string& text, DiagnosticSink& sink, std::vector<BracketRepair>* repairs) {
   std::vector<size_t> indent(1, 0);  // indentation of each line (1-based), spaces; a tab counts 2
   {
     size_t cur = 0;
@@ -931,29 +1027,67 @@ bool CheckBrackets(uint32_t file, const std::string& text, DiagnosticSink& sink)
   }
   auto indent_of = [&](size_t line) { return line < indent.size() ? indent[line] : 0; };
 
-  antlr4::ANTLRInputStream input(text);
-  CrosswalkLexer lexer(&input);
-  lexer.removeErrorListeners();
+  std::vector<LexedToken> tokens;
+  {
+    antlr4::ANTLRInputStream input(text);
+    CrosswalkLexer lexer(&input);
+    lexer.removeErrorListeners();
+    size_t last_line = 0;
+    for (auto t = lexer.nextToken(); t->getType() != antlr4::Token::EOF; t = lexer.nextToken()) {
+      size_t line = t->getLine();
+      bool segment_word = t->getType() == CrosswalkLexer::ID && t->getText() == "segment";
+      tokens.push_back({t->getType(), line, t->getCharPositionInLine() + 1, t->getStartIndex(), line != last_line,
+                        segment_word});
+      last_line = line;
+    }
+  }
+
   std::vector<Bracket> stack;
   std::vector<std::pair<Bracket, Bracket>> pairs;  // in the order their closers appear
-  size_t last_line = 0;
-  for (auto t = lexer.nextToken(); t->getType() != antlr4::Token::EOF; t = lexer.nextToken()) {
-    size_t line = t->getLine();
-    bool first = line != last_line;
-    last_line = line;
-    size_t type = t->getType();
+  // The opener to blame for the brackets left open on `stack`, and the reason shown after it: the first
+  // pair inside the innermost open bracket whose closer is indented like an outer block, else that bracket.
+  auto blame = [&](const std::string& before) -> std::pair<Bracket, std::string> {
+    const Bracket& outer = stack.back();
+    for (const auto& [open, close] : pairs) {
+      bool inside = open.line > outer.line || (open.line == outer.line && open.col > outer.col);
+      if (inside && close.first_on_line && close.line > open.line && indent_of(close.line) < indent_of(open.line)) {
+        return {open, std::string("'") + open.c + "' is not closed (the '" + close.c + "' at " + At(close) +
+                          " is indented to close the block around it)"};
+      }
+    }
+    return {outer, std::string("'") + outer.c + "' is not closed before " + before};
+  };
+  auto loc_of = [&](const Bracket& b, size_t extra_col) {
+    return SourceLocation{file, static_cast<uint32_t>(b.line), static_cast<uint32_t>(b.col + extra_col)};
+  };
+  bool ok = true;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const LexedToken& t = tokens[i];
     // An unterminated string swallows the rest of its line, brackets included: its own error (E0102)
     // says what to fix, and bracket errors after it would only hide it.
-    if (type == CrosswalkLexer::UNTERMINATED_STRING) return true;
-    char c = type == CrosswalkLexer::LPAREN ? '(' : type == CrosswalkLexer::LBRACK ? '[' : type == CrosswalkLexer::LBRACE ? '{'
-           : type == CrosswalkLexer::RPAREN ? ')' : type == CrosswalkLexer::RBRACK ? ']' : type == CrosswalkLexer::RBRACE ? '}' : 0;
+    if (t.type == CrosswalkLexer::UNTERMINATED_STRING) return ok;
+    if (!stack.empty() && StartsDeclaration(tokens, i)) {
+      Bracket here{0, t.line, t.col, true};
+      auto [open, message] = blame("'" + DeclarationWord(t) + "' at " + At(here));
+      sink.Error(loc_of(open, 0), DiagCode::E0109, message);
+      // Up to and including the declaration's first character: the inserted closers stand there.
+      sink.SuppressBetween(loc_of(open, 1), loc_of(here, 1));
+      BracketRepair repair{t.start, {}};
+      for (auto it = stack.rbegin(); it != stack.rend(); ++it) repair.closers += CloserOf(it->c);
+      repairs->push_back(std::move(repair));
+      stack.clear();
+      pairs.clear();
+      ok = false;
+      continue;
+    }
+    char c = t.type == CrosswalkLexer::LPAREN ? '(' : t.type == CrosswalkLexer::LBRACK ? '[' : t.type == CrosswalkLexer::LBRACE ? '{'
+           : t.type == CrosswalkLexer::RPAREN ? ')' : t.type == CrosswalkLexer::RBRACK ? ']' : t.type == CrosswalkLexer::RBRACE ? '}' : 0;
     if (c == 0) continue;
-    Bracket b{c, line, t->getCharPositionInLine() + 1, first};
+    Bracket b{c, t.line, t.col, t.first_on_line};
     if (c == '(' || c == '[' || c == '{') {
       stack.push_back(b);
       continue;
     }
-    SourceLocation at{file, static_cast<uint32_t>(b.line), static_cast<uint32_t>(b.col)};
     if (!stack.empty() && CloserOf(stack.back().c) == c) {
       pairs.emplace_back(stack.back(), b);
       stack.pop_back();
@@ -964,37 +1098,26 @@ bool CheckBrackets(uint32_t file, const std::string& text, DiagnosticSink& sink)
     if (deeper) {
       // `f(x }`: the `(` is what is missing its closer.
       const Bracket& open = stack.back();
-      SourceLocation where{file, static_cast<uint32_t>(open.line), static_cast<uint32_t>(open.col)};
-      sink.Error(where, DiagCode::E0109, std::string("'") + open.c + "' is not closed before '" + c + "' at " + At(b));
-      sink.SuppressFrom({file, where.line, where.col + 1});
+      sink.Error(loc_of(open, 0), DiagCode::E0109, std::string("'") + open.c + "' is not closed before '" + c + "' at " + At(b));
+      sink.SuppressFrom(loc_of(open, 1));
     } else if (stack.empty()) {
-      sink.Error(at, DiagCode::E0110, std::string("'") + c + "' closes nothing (no bracket is open here)");
-      sink.SuppressFrom(at);
+      sink.Error(loc_of(b, 0), DiagCode::E0110, std::string("'") + c + "' closes nothing (no bracket is open here)");
+      sink.SuppressFrom(loc_of(b, 0));
     } else {
-      sink.Error(at, DiagCode::E0110, std::string("'") + c + "' does not close the '" + stack.back().c + "' opened at " +
+      sink.Error(loc_of(b, 0), DiagCode::E0110, std::string("'") + c + "' does not close the '" + stack.back().c + "' opened at " +
                                   At(stack.back()) + " (expected '" + CloserOf(stack.back().c) + "')");
-      sink.SuppressFrom(at);
+      sink.SuppressFrom(loc_of(b, 0));
     }
     return false;
   }
-  if (stack.empty()) return true;
-  // Unclosed at the end of the file: blame the first opener whose closer is indented like an outer block.
-  const Bracket& outer = stack.back();
-  for (const auto& [open, close] : pairs) {
-    bool inside = open.line > outer.line || (open.line == outer.line && open.col > outer.col);
-    if (inside && close.first_on_line && close.line > open.line && indent_of(close.line) < indent_of(open.line)) {
-      SourceLocation where{file, static_cast<uint32_t>(open.line), static_cast<uint32_t>(open.col)};
-      sink.Error(where, DiagCode::E0109, std::string("'") + open.c + "' is not closed (the '" + close.c + "' at " + At(close) +
-                                     " is indented to close the block around it)");
-      sink.SuppressFrom({file, where.line, where.col + 1});
-      return false;
-    }
-  }
-  SourceLocation where{file, static_cast<uint32_t>(outer.line), static_cast<uint32_t>(outer.col)};
-  sink.Error(where, DiagCode::E0109, std::string("'") + outer.c + "' is not closed before the end of the file");
-  sink.SuppressFrom({file, where.line, where.col + 1});
+  if (stack.empty()) return ok;
+  auto [open, message] = blame("the end of the file");
+  sink.Error(loc_of(open, 0), DiagCode::E0109, message);
+  sink.SuppressFrom(loc_of(open, 1));
   return false;
 }
+
+}  // namespace
 
 bool LexSource(const std::string& text, std::vector<SourceToken>* out) {
   out->clear();
@@ -1053,8 +1176,9 @@ bool ParseModule(uint32_t file, const std::string& text, const ParseOptions& opt
   try {
     // The file is parsed even when its brackets do not match, so that its declarations before the fault
     // still resolve (an importer's calls into it are not reported as unknown).
-    bool brackets_ok = CheckBrackets(file, text, sink);
-    bool parsed = ParseText(text, file, 0, 0, options, /*depth=*/0, &nesting_reported, sink,
+    std::vector<BracketRepair> repairs;
+    bool brackets_ok = CheckBrackets(file, text, sink, &repairs);
+    bool parsed = ParseText(text, file, 0, 0, options, /*depth=*/0, &nesting_reported, sink, repairs,
                             [&](CrosswalkParser& parser, SyntaxErrorListener&) {
                               P::ModuleContext* tree = parser.module();
                               AstBuilder builder(file, 0, 0, options, arena, sink, /*depth=*/0, &nesting_reported);

@@ -139,7 +139,8 @@ std::string OwnerName(std::string_view owner) { return std::string(owner); }
 
 class FhirChecker {
  public:
-  FhirChecker(const ModuleUnit& unit, DiagnosticSink& sink, bool warn) : unit_(unit), sink_(sink), warn_(warn) {}
+  FhirChecker(const ModuleUnit& unit, DiagnosticSink& sink, bool warn, FhirObjectTypes* types)
+      : unit_(unit), sink_(sink), warn_(warn), types_(types) {}
 
   void Run() {
     for (const MapDecl* m : unit_.module.maps) {
@@ -192,6 +193,7 @@ class FhirChecker {
       WalkBlock(b);
       return;
     }
+    if (types_) (*types_)[b] = std::string(type);
     std::set<std::string_view> set;
     bool open = false;
     CheckFields(b, type, &set, &open);
@@ -470,13 +472,26 @@ class FhirChecker {
   bool fhir_out_ = true;            // objects with a resourceType are FHIR (not in a `-> json` map's body)
   std::string input_type_;          // the map's FHIR source resource type, or empty
   std::set<std::string> shadowed_;  // local names that hide `input` / `msg` / the type name
+  FhirObjectTypes* types_;          // where the type of each checked object is recorded, or null
 };
 
 }  // namespace
 
-void CheckFhir(const std::vector<ModuleUnit>& units, DiagnosticSink& sink) {
+void CheckFhir(const std::vector<ModuleUnit>& units, DiagnosticSink& sink, FhirObjectTypes* types) {
   bool warn = !sink.has_errors();  // errors so far are syntax errors: the tree is a recovery, not the file
-  for (const ModuleUnit& u : units) FhirChecker(u, sink, warn).Run();
+  for (const ModuleUnit& u : units) FhirChecker(u, sink, warn, types).Run();
 }
+
+std::vector<FhirElementInfo> FhirElementsOf(std::string_view owner) {
+  std::vector<FhirElementInfo> out;
+  auto [lo, hi] = ElementsOf(owner);
+  for (auto r = lo; r != hi; ++r) {
+    out.push_back({r->owner, r->name, r->type, (r->flags & kRepeats) != 0, (r->flags & kRequired) != 0,
+                   (r->flags & kPrimitive) != 0});
+  }
+  return out;
+}
+
+bool IsFhirResource(std::string_view name) { return IsResource(name); }
 
 }  // namespace crosswalk::compiler

@@ -17,6 +17,9 @@
 // syntax errors (the tree is then a recovery).
 #pragma once
 
+#include <map>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "diag/sink.h"
@@ -24,6 +27,27 @@
 
 namespace crosswalk::compiler {
 
-void CheckFhir(const std::vector<ModuleUnit>& units, DiagnosticSink& sink);
+// The FHIR type the checker gives each object it checks as FHIR (a map or def body, an object literal),
+// keyed by the object's block: "Patient", "HumanName", "Patient.contact" (a backbone element).
+using FhirObjectTypes = std::map<const Block*, std::string>;
+
+// Runs the checks above; when `types` is given, also records the type of every object checked as FHIR
+// (read-only: editors use it for hover and completion).
+void CheckFhir(const std::vector<ModuleUnit>& units, DiagnosticSink& sink, FhirObjectTypes* types = nullptr);
+
+// Read-only queries of the R4 table, for editors.
+struct FhirElementInfo {
+  std::string_view owner;  // "Patient", "Patient.contact"
+  std::string_view name;   // "birthDate", "valueQuantity" (a choice is one row per allowed type)
+  std::string_view type;   // "date", "HumanName", "Patient.contact" (a backbone), "Resource"
+  bool repeats = false;    // 0..* (an array in FHIR JSON)
+  bool required = false;   // min 1
+  bool primitive = false;  // the type is a FHIR primitive
+};
+// The elements of `owner`, sorted by name; empty when the table does not describe it (a primitive, an
+// unknown name).
+std::vector<FhirElementInfo> FhirElementsOf(std::string_view owner);
+// Whether `name` is an R4 resource type.
+bool IsFhirResource(std::string_view name);
 
 }  // namespace crosswalk::compiler

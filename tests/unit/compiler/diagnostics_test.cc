@@ -251,6 +251,42 @@ TEST(Diagnostics, MissingBraceIsOneErrorAtItsOpener) {
   EXPECT_EQ(Codes(r2), "E0212@1:27 E0109@8:31 ") << FormatDiagnostics(r2);
 }
 
+// A function missing its last `}`, followed by more declarations: the declaration that starts its line
+// shows where the function had to end, so the parse resumes there. One error, naming the opener and the
+// declaration; the calls (before the fault) to functions declared after it resolve.
+TEST(Diagnostics, UnclosedFunctionResumesAtTheNextDeclaration) {
+  const char* src =
+      "map A : hl7v2 \"ADT^A01\" -> fhir \"Patient\" {\n"
+      "  resourceType: \"Patient\"\n"
+      "  identifier[]: MRN(PID-3)\n"
+      "  gender: Gender(PID-8)\n"
+      "}\n"
+      "def Gender(g) {\n"
+      "  let x = { a: [g\n"
+      "  return x\n"
+      "// the identifier\n"
+      "def MRN(cx) = { value: cx.1 }\n"
+      "const C = 1\n";
+  CompileResult r = CompileSource("t.cw", src);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(Codes(r), "E0109@7:16 ") << FormatDiagnostics(r);
+  EXPECT_NE(FormatDiagnostics(r).find("t.cw:7:16: error: '[' is not closed before 'def' at 10:1 [E0109]"), std::string::npos)
+      << FormatDiagnostics(r);
+  // A mistake after the resumption point is a mistake of its own, reported.
+  CompileResult later = CompileSource("t.cw", std::string(src) + "def Other(x) = nope\n");
+  EXPECT_EQ(Codes(later), "E0109@7:16 E0212@12:16 ") << FormatDiagnostics(later);
+  // So is a second unclosed function.
+  CompileResult two = CompileSource("t.cw", std::string(src) + "def Other(x) {\n  a: 1\nmap B : json -> json { a: 1 }\n");
+  EXPECT_EQ(Codes(two), "E0109@7:16 E0109@12:14 ") << FormatDiagnostics(two);
+  // Without a declaration after it, the opener is blamed at the end of the file, as before.
+  CompileResult last = CompileSource("t.cw", "map M : json -> json { a: F(1) }\ndef F(x) {\n  a: x\n");
+  EXPECT_EQ(Codes(last), "E0109@2:10 ") << FormatDiagnostics(last);
+  // `def` as a field name inside a block is not a declaration.
+  CompileResult field = CompileSource("t.cw", "map M : json -> json {\n  a: 1\ndef: 1\n");
+  EXPECT_EQ(Codes(field), "E0109@1:22 ") << FormatDiagnostics(field);
+  EXPECT_NE(FormatDiagnostics(field).find("'{' is not closed before the end of the file"), std::string::npos);
+}
+
 // An unterminated string swallows brackets: its own error is what is reported, not a bracket error.
 TEST(Diagnostics, UnterminatedStringIsNotABracketError) {
   CompileResult r = CompileSource("t.cw", "map M : json -> json {\n  a: { b: \"x }\n}\n");

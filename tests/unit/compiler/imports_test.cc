@@ -52,6 +52,20 @@ class ImportsTest : public testing::Test {
   fs::path dir_;
 };
 
+// A missing `}` in an imported module: one error, in that module, at the opener; the importer's calls to
+// the module's later functions resolve (the module's parse resumes at its next declaration).
+TEST_F(ImportsTest, UnclosedBraceInAModuleIsOneError) {
+  Write("maps/lib/people.cw",
+        "def Id(cx) {\n  value: cx.1\n\ndef Name(xpn) = { family: xpn.1 }\ndef Names(xs) = for x in xs => Name(x)\n");
+  std::string root = Write("maps/main.cw",
+                           "import lib.people\nmap M : hl7v2 \"ADT^A01\" -> json {\n  id: Id(PID-3)\n  name[]: Names(PID-5)\n}\n");
+  CompileResult r = Compile({root});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(Codes(r), "E0109@1:12 ") << FormatDiagnostics(r);
+  ASSERT_EQ(r.diagnostics.size(), 1u);
+  EXPECT_NE(r.files[r.diagnostics[0].loc.file].path.find("people.cw"), std::string::npos);
+}
+
 TEST_F(ImportsTest, ResolvesFromTheFilesFolder) {
   Write("maps/lib/names.cw", "def Greet(x) = \"hi ${x}\"\n");
   std::string root = Write("maps/main.cw", "import lib.names\nmap M : json -> json { a: Greet(\"bob\") }\n");

@@ -1,0 +1,4 @@
+def Bad(x) {
+  a: x
+
+def Good(x) = x
