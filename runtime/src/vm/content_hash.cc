@@ -1,5 +1,6 @@
 #include "vm/content_hash.h"
 
+#include <cstring>
 #include <string>
 
 #include "vm/builtins_impl.h"
@@ -150,7 +151,41 @@ bool ContentHash(BuiltinEnv& env, const Value& v, uint8_t digest[16], bool* writ
   if (encoder.failed()) return false;
   if (!*written) return true;
   if (!Charge(env, kFn, TextUnits(buffer.size()))) return false;
+  // Maps hash the same content many times per message (the shipped maps' PartyId: a party's reference and
+  // its entry, the same organisation named by several fields), so the last encodings are kept per thread
+  // in a direct-mapped table: a hit is a compare of the encoding instead of hashing it. The slot is picked
+  // from the length and three 8-byte samples (cheap; a clash only misses).
+  struct MemoEntry {
+    std::string encoding;
+    uint8_t digest[16];
+    bool used = false;
+  };
+  constexpr size_t kMemoSlots = 64, kMemoMaxBytes = 4096;
+  thread_local MemoEntry memo[kMemoSlots];
+  MemoEntry* slot = nullptr;
+  if (buffer.size() <= kMemoMaxBytes) {
+    uint64_t h = buffer.size() * 0x9E3779B97F4A7C15ULL;
+    if (buffer.size() >= 8) {
+      for (size_t at : {size_t{0}, (buffer.size() - 8) / 2, buffer.size() - 8}) {
+        uint64_t w;
+        std::memcpy(&w, buffer.data() + at, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+      }
+    } else {
+      for (char c : buffer) h = (h ^ static_cast<unsigned char>(c)) * 0xff51afd7ed558ccdULL;
+    }
+    slot = &memo[(h >> 32) % kMemoSlots];
+    if (slot->used && slot->encoding == buffer) {
+      std::memcpy(digest, slot->digest, 16);
+      return true;
+    }
+  }
   SipHash24x128(buffer.data(), buffer.size(), kContentHashKey, digest);
+  if (slot != nullptr) {
+    slot->encoding.assign(buffer);
+    std::memcpy(slot->digest, digest, 16);
+    slot->used = true;
+  }
   return true;
 }
 

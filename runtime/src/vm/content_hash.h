@@ -38,8 +38,9 @@ inline constexpr int kMaxContentHashDepth = 1000;
 // Hashes v as described above into digest. *written is false (and digest untouched) when v encodes to
 // nothing. Work is charged to env (one unit per array or object plus one per item or member, and one per
 // 64 bytes of text); returns false with env.error set (and env.limit_exceeded for a limit) on a group, on
-// nesting beyond kMaxContentHashDepth or when the run's budget is spent. Allocates nothing once its
-// per-thread buffer has grown to the largest value hashed.
+// nesting beyond kMaxContentHashDepth or when the run's budget is spent. The last encodings (up to 4 KiB
+// each) and their digests are kept per thread, so hashing the same content again costs a compare. Allocates
+// nothing once its per-thread buffers have grown.
 bool ContentHash(BuiltinEnv& env, const Value& v, uint8_t digest[16], bool* written);
 
 }  // namespace crosswalk::vm

@@ -111,6 +111,29 @@ TEST_F(ContentHashTest, EncodingIsPinned) {
   EXPECT_EQ(Hash(Arr({S(long_text)})), "00462154bc0637130b29625d3ff5374c");
 }
 
+TEST_F(ContentHashTest, RepeatsAndNearMissesGiveTheirOwnHashes) {
+  // The per-thread memo picks a slot from the length and three samples: contents that differ elsewhere
+  // share a slot and must still get their own hashes, in any order.
+  std::string a(100, 'a'), b = a, c = a;
+  b[20] = 'b';
+  c[70] = 'c';
+  std::string ha = Hash(S(a)), hb = Hash(S(b)), hc = Hash(S(c));
+  EXPECT_NE(ha, hb);
+  EXPECT_NE(ha, hc);
+  EXPECT_NE(hb, hc);
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(Hash(S(c)), hc);
+    EXPECT_EQ(Hash(S(a)), ha);
+    EXPECT_EQ(Hash(S(b)), hb);
+  }
+  // Longer than the memo keeps: hashed every time, same answer.
+  std::string big(5000, 'x');
+  std::string h = Hash(S(big));
+  EXPECT_EQ(Hash(S(big)), h);
+  big[2500] = 'y';
+  EXPECT_NE(Hash(S(big)), h);
+}
+
 TEST_F(ContentHashTest, NothingToWriteIsAbsent) {
   EXPECT_EQ(Hash(Value()), "absent");
   EXPECT_EQ(Hash(Value::Null()), "absent");
