@@ -67,8 +67,11 @@ int RunCompile(const std::vector<std::string>& args) {
       ->type_name("DIR");
   app->add_flag("--allow-undeclared-z", allow_undeclared_z,
                 "no warning for Z-segments read without a `segment` declaration");
+  bool no_peephole = false;
+  app->add_flag("--no-peephole", no_peephole, "emit the bytecode as lowered, without the peephole pass");
   if (int rc = crosswalk::cli::Parse(*app, args); rc != crosswalk::cli::kParsed) return rc;
   if (allow_undeclared_z) options.warn_undeclared_z_segments = false;
+  if (no_peephole) options.peephole = false;
   crosswalk::compiler::CompileResult result = crosswalk::compiler::Compile(inputs, options);
   std::string diags = crosswalk::compiler::FormatDiagnostics(result);
   if (!diags.empty()) std::fputs(diags.c_str(), stderr);

@@ -14,6 +14,7 @@
 #include "bytecode/writer.h"
 #include "diag/sink.h"
 #include "lower/lower.h"
+#include "opt/peephole.h"
 #include "sema/fhir_check.h"
 #include "parse/parse_adapter.h"
 
@@ -84,6 +85,7 @@ class Driver {
       lopts.warn_undeclared_z_segments = options_.warn_undeclared_z_segments;
       CheckFhir(units_, sink_);
       Lower(units_, paths, lopts, sink_, &program);
+      if (options_.peephole && !sink_.has_errors()) (void)Peephole(&program);
     }
     if (!sink_.has_errors()) {
       Status verified = bytecode::VerifyProgram(program);

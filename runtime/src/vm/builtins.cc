@@ -8,6 +8,7 @@
 #include "json/json_writer.h"
 #include "value/arena.h"
 #include "vm/builtins_impl.h"
+#include "vm/content_hash.h"
 #include "vm/hash.h"
 
 namespace crosswalk::vm {
@@ -778,6 +779,20 @@ bool Builtin_kSha256(BuiltinEnv& env, const Value* args, int, Value* out) {
   char* p = AllocChars(env, 64);
   HexLower(d, 32, p);
   *out = Value::String(std::string_view(p, 64));
+  return true;
+}
+
+bool Builtin_kContentHash(BuiltinEnv& env, const Value* args, int, Value* out) {
+  uint8_t digest[16];
+  bool written = false;
+  if (!ContentHash(env, args[0], digest, &written)) return false;
+  if (!written) {
+    *out = Value();
+    return true;
+  }
+  char* p = AllocChars(env, 32);
+  HexLower(digest, 16, p);
+  *out = Value::String(std::string_view(p, 32));
   return true;
 }
 

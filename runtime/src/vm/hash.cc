@@ -146,6 +146,54 @@ constexpr uint32_t kK256[64] = {
 
 }  // namespace
 
+// ---- SipHash-2-4, 128-bit output ----
+
+namespace {
+inline uint64_t Rotl64(uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
+inline uint64_t LoadLe64(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+inline void StoreLe64(uint64_t v, uint8_t* p) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+}  // namespace
+
+void SipHash24x128(const void* data, size_t len, const uint8_t key[16], uint8_t out[16]) {
+  const uint64_t k0 = LoadLe64(key), k1 = LoadLe64(key + 8);
+  uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1;
+  uint64_t v2 = 0x6c7967656e657261ULL ^ k0, v3 = 0x7465646279746573ULL ^ k1;
+  v1 ^= 0xee;  // the 128-bit variant
+  auto round = [&] {
+    v0 += v1; v1 = Rotl64(v1, 13); v1 ^= v0; v0 = Rotl64(v0, 32);
+    v2 += v3; v3 = Rotl64(v3, 16); v3 ^= v2;
+    v0 += v3; v3 = Rotl64(v3, 21); v3 ^= v0;
+    v2 += v1; v1 = Rotl64(v1, 17); v1 ^= v2; v2 = Rotl64(v2, 32);
+  };
+  const auto* p = static_cast<const uint8_t*>(data);
+  const uint8_t* const end = p + (len & ~size_t{7});
+  for (; p != end; p += 8) {
+    const uint64_t m = LoadLe64(p);
+    v3 ^= m;
+    round();
+    round();
+    v0 ^= m;
+  }
+  uint64_t b = uint64_t{len} << 56;
+  for (size_t i = 0; i < (len & 7); ++i) b |= uint64_t{p[i]} << (8 * i);
+  v3 ^= b;
+  round();
+  round();
+  v0 ^= b;
+  v2 ^= 0xee;
+  for (int i = 0; i < 4; ++i) round();
+  StoreLe64(v0 ^ v1 ^ v2 ^ v3, out);
+  v1 ^= 0xdd;
+  for (int i = 0; i < 4; ++i) round();
+  StoreLe64(v0 ^ v1 ^ v2 ^ v3, out + 8);
+}
+
 // ---- SHA-1 (FIPS 180-4) ----
 
 Sha1::Sha1() : h_{0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0} {}

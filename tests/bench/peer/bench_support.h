@@ -167,6 +167,12 @@ inline std::map<std::string, double>& FloorNsPerMsg() {
   return m;
 }
 
+// ns per message of each group's lazy hand-written converter (peer_bench only; for vs_hand).
+inline std::map<std::string, double>& HandNsPerMsg() {
+  static std::map<std::string, double> m;
+  return m;
+}
+
 // Wall time of a benchmark's loop, for ratios between benchmarks of the same process.
 class LoopTimer {
  public:
@@ -287,6 +293,8 @@ inline void BM_Map(benchmark::State& state, size_t gi) {
   state.counters["out_bytes_per_msg"] = static_cast<double>(out_bytes) / static_cast<double>(g.msgs.size());
   auto it = FloorNsPerMsg().find(g.name);
   if (it != FloorNsPerMsg().end() && it->second > 0) state.counters["vs_floor"] = ns / it->second;
+  auto hand = HandNsPerMsg().find(g.name);
+  if (hand != HandNsPerMsg().end() && hand->second > 0) state.counters["vs_hand"] = ns / hand->second;
 }
 
 // Registers <prefix>Floor/<group> then <prefix>/<group> for every group (floor first: vs_floor needs it).
