@@ -30,7 +30,7 @@ const CS_V2_0443 = "http://terminology.hl7.org/CodeSystem/v2-0443"
 
 // The id of a party resource: its kind and its content (not the message: the same content is the same
 // party in every message, so a FHIR server that receives it twice updates one resource).
-def PartyId(resource) = uuid5(PARTY_NS, join(['crosswalk-hl7v2-to-fhir/party', resource.resourceType, string(resource)], '/'))
+def PartyId(resource) = uuid5(PARTY_NS, join(['crosswalk-hl7v2-to-fhir/party', resource.resourceType, content_hash(resource)], '/'))
 def PartyUrl(resource) = "urn:uuid:${PartyId(resource)}"
 
 // A reference to / an entry for a party resource; both absent for an absent resource. The entry is an
