@@ -24,14 +24,13 @@
 #include "command.h"
 #include "crosswalk/hl7v2.h"
 #include "crosswalk/runtime.h"
-#include "hl7v2/message.h"
 #include "options.h"
 #include "safe_text.h"
 
 namespace {
 
 namespace fs = std::filesystem;
-using crosswalk::hl7v2::Message;
+using crosswalk::MessageView;
 
 // A field (comp == 0) or one of its components.
 struct Place {
@@ -77,9 +76,9 @@ void ForEachPiece(std::string_view text, char delim, Fn fn) {
 }
 
 // The fields and components of `m` that hold data (what inspect prints), as places.
-std::set<Place> PlacesWithData(const Message& m, std::vector<std::string>* segment_order) {
+std::set<Place> PlacesWithData(const MessageView& m, std::vector<std::string>* segment_order) {
   std::set<Place> out;
-  const auto& enc = m.encoding();
+  const MessageView::Delimiters enc = m.delimiters();
   for (int seg = 0; seg < m.segment_count(); ++seg) {
     std::string id(m.segment_id(seg));
     if (std::find(segment_order->begin(), segment_order->end(), id) == segment_order->end()) {
@@ -87,7 +86,7 @@ std::set<Place> PlacesWithData(const Message& m, std::vector<std::string>* segme
     }
     for (int f = 1; f <= m.field_count(seg); ++f) {
       if (seg == 0 && f <= 2) continue;  // MSH-1, MSH-2: the delimiters
-      std::string_view field = m.Raw(seg, f);
+      std::string_view field = m.field(seg, f);
       if (field.empty()) continue;
       const uint32_t fu = static_cast<uint32_t>(f);
       ForEachPiece(field, enc.repetition, [&](std::string_view rep, uint32_t) {
@@ -174,7 +173,7 @@ class Coverage {
     ++report_.converted;
     report_.lines_run.insert(out_.lines_run.begin(), out_.lines_run.end());
     if (!hl7) return;
-    if (crosswalk::Status ps = message_.Parse(text); !ps.ok()) return;  // the run parsed it: cannot happen
+    if (crosswalk::Status ps = message_.Parse(text, options_.invalid_utf8); !ps.ok()) return;  // the run parsed it
     std::set<Place> used;
     for (const crosswalk::LineageRecord& r : out_.lineage) {
       for (const crosswalk::LineageInput& in : r.inputs) {
@@ -200,7 +199,7 @@ class Coverage {
   crosswalk::RunOptions options_;
   crosswalk::RunContext ctx_;
   crosswalk::RunOutput out_;
-  Message message_;
+  MessageView message_;
   Report report_;
 };
 
