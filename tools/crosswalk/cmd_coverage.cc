@@ -25,9 +25,12 @@
 #include "crosswalk/hl7v2.h"
 #include "crosswalk/runtime.h"
 #include "options.h"
+#include "pieces.h"
 #include "safe_text.h"
 
 namespace {
+
+using crosswalk::cli::ForEachPiece;
 
 namespace fs = std::filesystem;
 using crosswalk::MessageView;
@@ -58,22 +61,6 @@ struct Report {
   std::vector<std::string> segment_order;  // segment ids in order of first appearance
   std::set<crosswalk::SourceLine> lines_run;
 };
-
-// Calls fn(piece, ordinal) for each piece of `text` split on `delim` (as inspect does).
-template <typename Fn>
-void ForEachPiece(std::string_view text, char delim, Fn fn) {
-  size_t start = 0;
-  uint32_t ordinal = 1;
-  while (true) {
-    size_t end = text.find(delim, start);
-    if (end == std::string_view::npos) {
-      fn(text.substr(start), ordinal);
-      return;
-    }
-    fn(text.substr(start, end - start), ordinal++);
-    start = end + 1;
-  }
-}
 
 // The fields and components of `m` that hold data (what inspect prints), as places.
 std::set<Place> PlacesWithData(const MessageView& m, std::vector<std::string>* segment_order) {

@@ -24,9 +24,12 @@
 #include "command.h"
 #include "crosswalk/hl7v2.h"
 #include "options.h"
+#include "pieces.h"
 #include "safe_text.h"
 
 namespace {
+
+using crosswalk::cli::ForEachPiece;
 
 using crosswalk::MessageView;
 using crosswalk::Status;
@@ -98,22 +101,6 @@ void PrintLeaf(const MessageView& m, std::string_view path, std::string_view raw
   out->append(" = ");
   AppendPrintable(m.Decode(raw, scratch), out);
   out->push_back('\n');
-}
-
-// Calls fn(piece, ordinal) for each piece of `text` split on `delim`, left to right (one pass).
-template <typename Fn>
-void ForEachPiece(std::string_view text, char delim, Fn fn) {
-  size_t start = 0;
-  int ordinal = 1;
-  while (true) {
-    size_t end = text.find(delim, start);
-    if (end == std::string_view::npos) {
-      fn(text.substr(start), ordinal);
-      return;
-    }
-    fn(text.substr(start, end - start), ordinal++);
-    start = end + 1;
-  }
 }
 
 void PrintMessage(const MessageView& m, int index, std::string* out) {
