@@ -27,13 +27,7 @@ class PractitionerMapsTest : public ::testing::Test {
 
   // Segments joined by CR; the bundle, or a failure.
   static json Convert(const std::vector<std::string>& segments) {
-    std::string message;
-    for (const auto& s : segments) message += s + "\r";
-    crosswalk::RunContext ctx(*runtime_);
-    crosswalk::RunOutput out;
-    crosswalk::Status s = ctx.Run(**program_, message, crosswalk::RunOptions(), &out);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    return s.ok() ? json::parse(out.json) : json();
+    return crosswalk::maps_testing::ConvertSegments(*runtime_, **program_, segments);
   }
   // The resource a reference points to inside the Bundle (null when it does not resolve).
   static json Resolve(const json& bundle, const json& ref) {

@@ -25,15 +25,9 @@ class MapsResultsTest : public ::testing::Test {
 
   // Segments joined by CR -> the bundle (times without a zone read as UTC).
   static json Convert(const std::vector<std::string>& segments) {
-    std::string message;
-    for (const auto& s : segments) message += s + "\r";
-    crosswalk::RunContext ctx(*runtime_);
     crosswalk::RunOptions options;
     options.default_zone = "+00:00";
-    crosswalk::RunOutput out;
-    crosswalk::Status s = ctx.Run(**program_, message, options, &out);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    return s.ok() ? json::parse(out.json) : json();
+    return crosswalk::maps_testing::ConvertSegments(*runtime_, **program_, segments, options);
   }
   static std::vector<json> Resources(const json& bundle, const std::string& type) {
     std::vector<json> found;

@@ -8,6 +8,9 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "crosswalk/runtime.h"
 
@@ -36,6 +39,18 @@ inline void ReleaseShippedProgram(Runtime** runtime, std::shared_ptr<const Progr
   *program = nullptr;
   delete *runtime;
   *runtime = nullptr;
+}
+
+// Runs the program on the segments joined by CR: the output Bundle, or null after a test failure naming why.
+inline nlohmann::json ConvertSegments(const Runtime& runtime, const Program& program,
+                                      const std::vector<std::string>& segments, const RunOptions& options = {}) {
+  std::string message;
+  for (const auto& s : segments) message += s + "\r";
+  RunContext ctx(runtime);
+  RunOutput out;
+  Status s = ctx.Run(program, message, options, &out);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return s.ok() ? nlohmann::json::parse(out.json) : nlohmann::json();
 }
 
 }  // namespace crosswalk::maps_testing

@@ -29,16 +29,10 @@ class MapsValidityTest : public ::testing::Test {
 
   // Segments joined by CR; the bundle, or a failure.
   json Convert(const std::vector<std::string>& segments, const std::string& zone = "", const std::string& now = "") {
-    std::string message;
-    for (const auto& s : segments) message += s + "\r";
-    crosswalk::RunContext ctx(*runtime_);
     crosswalk::RunOptions options;
     options.default_zone = zone;
     options.now = now;
-    crosswalk::RunOutput out;
-    crosswalk::Status s = ctx.Run(**program_, message, options, &out);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    return s.ok() ? json::parse(out.json) : json();
+    return crosswalk::maps_testing::ConvertSegments(*runtime_, **program_, segments, options);
   }
 
   // The resource a reference points to inside the Bundle (null when it does not resolve).
