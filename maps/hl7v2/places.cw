@@ -26,6 +26,12 @@ def HdIdentifiers(hd, authority) = [
   { type: { coding[]: { system: V2System("0301"), code: trim(hd.3) } } if trim(hd.3),
     value: trim(hd.2), assigner: HdOrgRef(authority) } if trim(hd.2)
 ]
+// The same for a place, whose HD.2 of a local type is in that type's namespace (HdLocalIdSystem).
+def LevelIdentifiers(hd, authority) = [
+  { value: trim(hd.1), assigner: HdOrgRef(authority) } if trim(hd.1),
+  { type: { coding[]: { system: V2System("0301"), code: trim(hd.3) } } if trim(hd.3),
+    system: HdLocalIdSystem(hd), value: trim(hd.2), assigner: HdOrgRef(authority) } if trim(hd.2)
+]
 
 // PL.10 comprehensive location identifier (IG: EI[Identifier-Organization], EI[Identifier-DefaultAssigner] when
 // PL.11 is valued: the PL.11 Organization is its assigner).
@@ -43,10 +49,18 @@ def PlPartsText(c) = join([trim(c.1), trim(c.2), trim(c.3), trim(c.4)], "--")
 def PlText(pl) = join([PlPartsText(pl.1), PlPartsText(pl.2), PlPartsText(pl.3), PlPartsText(pl.4), trim(pl.5), trim(pl.6),
                        PlPartsText(pl.7), PlPartsText(pl.8), trim(pl.9), PlPartsText(pl.10), PlPartsText(pl.11)], "--")
 
-// An HD's universal id as FHIR-Converter writes a Location identifier: the id as a URI (urn:oid:, urn:uuid:)
-// in system urn:ietf:rfc:3986, beside the IG's HD.2 identifier (whose value is the id as written); written
-// only when the URI differs from HD.2 (a DNS or URI id is already its own value).
-def HdUriIdentifier(hd) = if HdUri(hd) and HdUri(hd) != trim(hd.2) then { system: "urn:ietf:rfc:3986", value: HdUri(hd) } else null
+// An HD's universal id as FHIR-Converter identifies a place (its PL_HDLocation and HDLocation templates): typed
+// ISO, CLIA or CLIP it is urn:oid:<HD.2>, typed UUID or GUID urn:uuid:<HD.2>, whether or not the id is a well-formed
+// OID (the sender typed it so; "9.8" typed ISO is urn:oid:9.8), in system urn:ietf:rfc:3986; an untyped OID or
+// UUID likewise (IG HD[uri]). Absent for an id with whitespace (no URI) and for an id already a URI (a DNS or URI
+// id is its own value). Written beside the IG's HD.2 identifier, whose value is the id as written.
+def HdLocationUri(hd) = if IsUriType(upper(trim(hd.3))) then AuthorityUri(null, hd.2, hd.3) else if not trim(hd.3) then HdUri(hd) else null
+def HdUriIdentifier(hd) = if HdLocationUri(hd) and HdLocationUri(hd) != trim(hd.2) then { system: "urn:ietf:rfc:3986", value: HdLocationUri(hd) } else null
+
+// The system of an HD.2 of another type (HCD, L, DNS, a local code): the namespace of that kind of id,
+// urn:id:<HD.3>, as FHIR-Converter writes it (its example.com/.../Identifier/<HD.3>: fidelity compares both as
+// the same local name). The IG types the id by HD.3 (table 0301) and gives no system.
+def HdLocalIdSystem(hd) = if trim(hd.2) and trim(hd.3) and not IsUriType(upper(trim(hd.3))) then "urn:id:${UriText(hd.3)}" else null
 
 // One level of a PL's hierarchy. The most specific level also carries what the PL says about the place as a
 // whole: PL.9 description, PL.10 comprehensive location identifier (EI[Identifier-Organization]), PL.5
@@ -60,7 +74,7 @@ def HdUriIdentifier(hd) = if HdUri(hd) and HdUri(hd) != trim(hd.2) then { system
 // (docs/fidelity.md, "Locations (wave 5)").
 def LocationLevel(hd, code, parent, pl, mostSpecific, about) {
   resourceType: "Location"
-  identifier[]: HdIdentifiers(hd, pl.11) if trim(hd.2)
+  identifier[]: LevelIdentifiers(hd, pl.11) if trim(hd.2)
   identifier[]: HdUriIdentifier(hd)
   identifier[]: LocationIdentifier(pl) if mostSpecific and trim(pl.10.1)
   status: LocationStatusCode(pl.5) if mostSpecific
@@ -123,12 +137,13 @@ def LocationRefAbout(pl, about) {
 def LocationRefWith(pl, bedStatus) = LocationRefAbout(pl, { bedStatus: bedStatus })
 def LocationRef(pl) = LocationRefAbout(pl, null)
 
-// HD -> Location (IG HD[Location]; EVN-7 event facility): named by HD.1, identified by HD.2 when it is an ISO
-// or UUID id (and by its URI form, urn:oid:/urn:uuid: in system urn:ietf:rfc:3986, as FHIR-Converter
-// identifies it), a site (with the display of location-physical-type's code; FHIR-Converter writes one too).
+// HD -> Location (IG HD[Location]; EVN-7 event facility): named by HD.1, identified by a typed HD.2 (IG: an
+// ISO or UUID id; FHIR-Converter: an id of any type, one of a local type in that type's namespace) and by its
+// URI form (urn:oid:/urn:uuid: in system urn:ietf:rfc:3986, as FHIR-Converter identifies it), a site (with the
+// display of location-physical-type's code; FHIR-Converter writes one too).
 def HdLocation(hd) {
   resourceType: "Location"
-  identifier[]: { value: trim(hd.2) } if trim(hd.2) and (upper(trim(hd.3)) == "ISO" or upper(trim(hd.3)) == "UUID")
+  identifier[]: { system: HdLocalIdSystem(hd), value: trim(hd.2) } if trim(hd.2) and trim(hd.3)
   identifier[]: HdUriIdentifier(hd) if trim(hd.3)
   name: trim(hd.1) ?? trim(hd.2)
   physicalType: { coding[]: { system: LOCATION_PHYSICAL_TYPE, code: "si", display: lookup("si", LOCATION_PHYSICAL_TYPE) } }
