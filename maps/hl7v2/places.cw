@@ -86,6 +86,7 @@ def LocationLevel(hd, code, parent, pl, mostSpecific, about) {
   type[]: about.type
   address: about.address
   physicalType: { coding[]: { system: LOCATION_PHYSICAL_TYPE, code: code } }
+  managingOrganization: about.managingOrganization if mostSpecific
   partOf: { reference: parent.fullUrl } if parent
 }
 def LocationLevelEntry(hd, code, parent, pl, mostSpecific, about) =
@@ -100,7 +101,9 @@ def LocationLevelEntry(hd, code, parent, pl, mostSpecific, about) =
 // `about` is what the segment says about the place beside its PL, written on every level (each level is
 // the same place seen at another scale, as FHIR-Converter writes them): bedStatus (PV1-40 for PV1-3, on the
 // most specific level only), type (a CodeableConcept: AIL-4), alias (texts: the AIL's NTE-3), address (an
-// Address: RXA-28). Every call for one PL field must pass the same `about`: it is part of the entries' content.
+// Address: RXA-28), managingOrganization (a Reference to the Organization that runs the place, on the most
+// specific level: FHIR-Converter writes PRT-8's for PRT-9). Every call for one PL field must pass the same
+// `about`: it is part of the entries' content.
 def LocationEntriesAbout(pl, about) {
   let most = if HasHd(pl.3) then 3 else if HasHd(pl.2) then 2 else if HasHd(pl.1) then 1 else if HasHd(pl.8) then 8
              else if HasHd(pl.7) then 7 else if HasHd(pl.4) then 4 else 0
@@ -119,11 +122,13 @@ def LocationEntriesAbout(pl, about) {
     mode: "instance"
     type[]: about.type
     address: about.address
+    managingOrganization: about.managingOrganization
   }) else null
   // The PL.11 assigning authority's Organization first: the last entry stays the most specific Location.
   return [HdOrgEntry(pl.11) if most != 0 or lone, si, bu, lvl, poc, ro, bd, lone]
 }
 def LocationEntriesWith(pl, bedStatus) = LocationEntriesAbout(pl, { bedStatus: bedStatus })
+def LocationEntriesManagedBy(pl, organization) = LocationEntriesAbout(pl, { managingOrganization: organization })
 def LocationEntries(pl) = LocationEntriesAbout(pl, null)
 
 // The reference to a PL's most specific Location (absent when the PL names no place), with the place's levels
@@ -135,6 +140,8 @@ def LocationRefAbout(pl, about) {
   return if url then { reference: url, display: PlDisplay(pl) } else {}
 }
 def LocationRefWith(pl, bedStatus) = LocationRefAbout(pl, { bedStatus: bedStatus })
+// A PL whose place an Organization runs (`organization`: a Reference, e.g. PRT-9 run by PRT-8's Organization).
+def LocationRefManagedBy(pl, organization) = LocationRefAbout(pl, { managingOrganization: organization })
 def LocationRef(pl) = LocationRefAbout(pl, null)
 
 // HD -> Location (IG HD[Location]; EVN-7 event facility): named by HD.1, identified by a typed HD.2 (IG: an
