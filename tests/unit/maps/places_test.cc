@@ -1,4 +1,5 @@
-// The shipped HL7 v2 -> FHIR R4 maps: places (maps/hl7v2/places.cw; docs/fidelity.md "Locations (wave 5)").
+// The shipped HL7 v2 -> FHIR R4 maps: places (maps/hl7v2/places.cw; docs/fidelity.md "Locations (wave 5)" and
+// "Locations (wave 6)").
 // Each rule on a small message: which identifiers a PL level carries, the event facility (EVN-7), the
 // discharge location (PV1-37), AIL locations with their type and notes (SIU), and the administered-at
 // location with its address (VXU RXA-27/28).
@@ -76,6 +77,30 @@ TEST_F(PlacesMapsTest, NamespaceOnlyLevelIsNamedNotIdentified) {
   EXPECT_EQ(at["identifier"][2]["system"], "urn:ietf:rfc:3986");
 }
 
+// docs/fidelity.md "Locations (wave 6)": a universal id typed ISO is urn:oid: even when it is no well-formed OID
+// (the sender typed it so, FHIR-Converter writes it), an id of a local type sits in that type's namespace, and an
+// id with whitespace is no URI.
+TEST_F(PlacesMapsTest, TypedUniversalIdIdentifiesALevelAsFhirConverterDoes) {
+  auto point_of_care = [&](const std::string& hd) {
+    json b = Convert({kMsh, "EVN|A01", kPid, "PV1|1|I|" + hd + "^401"});
+    auto by_url = ByUrl(b);
+    json room = by_url[Resources(b, "Encounter")[0]["location"][0]["location"]["reference"]];
+    return by_url[room["partOf"]["reference"]];
+  };
+  json iso = point_of_care("HUH&9.8&ISO");
+  EXPECT_EQ(IdentifierValues(iso), (std::vector<std::string>{"HUH", "9.8", "urn:oid:9.8"})) << iso.dump();
+  EXPECT_EQ(iso["identifier"][2]["system"], "urn:ietf:rfc:3986");
+  EXPECT_FALSE(iso["identifier"][1].contains("system"));
+
+  json local = point_of_care("HUH&9.8&lp");
+  EXPECT_EQ(IdentifierValues(local), (std::vector<std::string>{"HUH", "9.8"})) << local.dump();
+  EXPECT_EQ(local["identifier"][1]["system"], "urn:id:lp");
+  EXPECT_EQ(local["identifier"][1]["type"]["coding"][0]["code"], "lp");
+
+  json spaced = point_of_care("HUH&Maven EDSS&ISO");
+  EXPECT_EQ(IdentifierValues(spaced), (std::vector<std::string>{"HUH", "Maven EDSS"})) << spaced.dump();
+}
+
 TEST_F(PlacesMapsTest, EventFacilityIsASiteIdentifiedByItsUniversalId) {
   json b = Convert({kMsh, "EVN|A01|20240501101500+0100||||20240501101500+0100|Cona^1.3.6.1.4^ISO", kPid, "PV1|1|I"});
   auto locations = Resources(b, "Location");
@@ -91,6 +116,12 @@ TEST_F(PlacesMapsTest, EventFacilityIsASiteIdentifiedByItsUniversalId) {
   json local = Convert({kMsh, "EVN|A01|20240501101500+0100||||20240501101500+0100|Cona", kPid, "PV1|1|I"});
   ASSERT_EQ(Resources(local, "Location").size(), 1u);
   EXPECT_FALSE(Resources(local, "Location")[0].contains("identifier"));
+  // An id of a local type is one, in that type's namespace (FHIR-Converter).
+  json typed = Convert({kMsh, "EVN|A01|20240501101500+0100||||20240501101500+0100|Cona^CN-7^L", kPid, "PV1|1|I"});
+  ASSERT_EQ(Resources(typed, "Location").size(), 1u);
+  json typed_site = Resources(typed, "Location")[0];
+  EXPECT_EQ(IdentifierValues(typed_site), (std::vector<std::string>{"CN-7"})) << typed_site.dump();
+  EXPECT_EQ(typed_site["identifier"][0]["system"], "urn:id:L");
 }
 
 TEST_F(PlacesMapsTest, DischargeLocationIsTypedByDld1) {
