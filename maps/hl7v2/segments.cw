@@ -239,6 +239,10 @@ def Patient(pid, pd1) {
   communication[]: { language: Language(pid.15), preferred: true } if Language(pid.15)
   generalPractitioner[]: for x in pd1.3 => XonOrgRef(x)
   generalPractitioner[]: for x in pd1.4 => PractitionerRef(x)
+  // the people taking part in the patient's care (PRT of the PATIENT group; FHIR-Converter)
+  for p in PATIENT where count(PID) == 1 {
+    for prt in direct(p.PRT) where HasPerson(prt.5) and not PrtRemoved(prt) { generalPractitioner[]: PrtRef(prt) }
+  }
 }
 
 // XTN with a default use (PID-13 home, PID-14 work) when XTN.2 does not say (IG PID-13/14: "IF PID-13.2 IS
@@ -703,10 +707,82 @@ def Procedure(pr1, withEncounter) {
   reasonCode[]: CodeableConcept(pr1.15) if pr1.15
 }
 
+// ---- PRT -> participations --------------------------------------------------------------------------------
+// PRT (participation, v2.7+; v2.5.1 feeds send it too) after the segment whose act it takes part in (PID, PV1,
+// ORC, OBR, OBX, RXO/RXE/RXD, FT1, PR1). IG PRT[PractitionerRole] when PRT-5 names a person: a PractitionerRole
+// (PRT-4 role of participation as its code, PRT-6 specialty, PRT-8 organization with PRT-7 as its type, PRT-9
+// locations, PRT-11/12 period, PRT-15 telecom, PRT-24 contact identifiers) of the PRT-5 Practitioner (PRT-14 its
+// address); IG PRT[Device] when PRT-10 / PRT-16 names a device. Without a person, PRT-8 and PRT-9 are the
+// participating organizations and places themselves (FHIR-Converter). An action code D (delete; FHIR-Converter's
+// DE / UN likewise) ends the participation: nothing is written for it.
+// The role code: PRT-4 (table 0912) as written (CWE[CodeableConcept]: v2-0912 for HL70912), and, for a code that
+// is also a v2-0443 provider role (AD, AT, CP, OP, ...), that coding with its display, as FHIR-Converter writes it.
+def ParticipationRole(cwe) = if trim(cwe.1) or trim(cwe.2) then {
+  let display = lookup(trim(cwe.1), CS_V2_0443)
+  let cc = CodeableConcept(cwe)
+  coding[]: { system: CS_V2_0443, code: trim(cwe.1), display: display } if display
+  coding[]: for c in cc.coding where c.system or not display => c
+  text: cc.text
+} else null
+def PrtRemoved(prt) = contains(["D", "DE", "UN"], upper(trim(prt.2)))
+// PLN (PRT-24 contact identifiers) -> Identifier: PLN.1 the id, PLN.2 its type (table 0338), PLN.4 its expiry.
+def PlnIdentifier(pln) = {
+  type: { coding[]: { system: V2System("0338"), code: trim(pln.2) } } if trim(pln.2)
+  value: trim(pln.1)
+  period: { end: date(pln.4) }
+}
+// The first PRT-5 person with the PRT-14 addresses (IG: practitioner(Practitioner.address)).
+def PrtPractitioner(prt) = if HasPerson(prt.5) then { ...Practitioner(prt.5), address[]: Addresses(prt.14) } else null
+// The first PRT-8 organization with PRT-7 (organization unit type, table 0406) as its type.
+def PrtOrganization(prt) = if XonOrganization(prt.8) then { ...XonOrganization(prt.8), type[]: CodeableConcept(prt.7) if prt.7 } else null
+def PrtRole(prt) = if HasPerson(prt.5) and not PrtRemoved(prt) then {
+  resourceType: "PractitionerRole"
+  identifier[]: for pln in prt.24 where trim(pln.1) => PlnIdentifier(pln)
+  practitioner: PartyRef(PrtPractitioner(prt))
+  organization: PartyRef(PrtOrganization(prt))
+  code[]: ParticipationRole(prt.4)
+  specialty[]: CodeableConcept(prt.6) if prt.6
+  location[]: for pl in prt.9 where LocationRef(pl).reference => LocationRef(pl)
+  period: { start: datetime(prt.11), end: datetime(prt.12) }
+  telecom[]: ContactPoints(prt.15)
+} else null
+// PRT -> Device (IG PRT[Device]): PRT-10 identifiers (and PRT-16 as one, as FHIR-Converter writes it), PRT-16 the
+// UDI device identifier with its issuer, PRT-17/18 manufacture / expiry date, PRT-19 lot, PRT-20 serial number,
+// PRT-21 donation id, PRT-22 type; the patient's device when the message has one patient.
+def HasPrtDevice(prt) = (HasEquipment(prt.10) or trim(prt.16.1)) and not PrtRemoved(prt)
+def PrtDevice(prt) = if HasPrtDevice(prt) then {
+  resourceType: "Device"
+  identifier[]: for ei in prt.10 where IsEquipmentId(ei) => EntityIdentifier(ei)
+  identifier[]: EntityIdentifier(prt.16) if trim(prt.16.1)
+  udiCarrier[]: { deviceIdentifier: trim(prt.16.1), issuer: AuthorityUri(prt.16.2, prt.16.3, prt.16.4) } if trim(prt.16.1)
+  distinctIdentifier: trim(prt.21.1)
+  manufactureDate: datetime(prt.17)
+  expirationDate: datetime(prt.18)
+  lotNumber: trim(prt.19)
+  serialNumber: trim(prt.20)
+  type: CodeableConcept(prt.22) if prt.22
+  patient: PatientRef() if count(PID) == 1
+} else null
+// The reference a participation gives the act it belongs to: the PractitionerRole of a person, else the first
+// organization, else the device.
+def PrtRef(prt) = if PrtRemoved(prt) then null else if HasPerson(prt.5) then PartyRef(PrtRole(prt))
+                  else if PrtOrganization(prt) then PartyRef(PrtOrganization(prt)) else null
+// Every entry a PRT refers to.
+def PrtEntries(prt) = if not PrtRemoved(prt) then [
+  PartyEntry(PrtRole(prt)),
+  PartyEntry(PrtPractitioner(prt)), AssignerEntry(prt.5.9) if trim(prt.5.1),
+  for x, i in prt.5 where i > 0 => PractitionerEntries(x),
+  PartyEntry(PrtOrganization(prt)), AssignerEntry(prt.8.6) if trim(prt.8.10 ?? prt.8.3),
+  for x, i in prt.8 where i > 0 => XonOrgEntries(x),
+  for pl in prt.9 => LocationEntries(pl),
+  PartyEntry(PrtDevice(prt))
+] else null
+
 // ---- the common head of every bundle: Patient, MessageHeader, Provenance ------------------------------
 // Each *Entry/*Entries function returns an entry or an array of entries; `entry[]:` appends them.
 
 def PatientEntry(pid, pd1) = [Entry("Patient", 1, Patient(pid, pd1)), PatientParties(pid, pd1),
+                              for prt in PRT => PrtEntries(prt),
                               for nk1 in NK1 where IsKin(nk1) => KinOrgEntries(nk1),
                               for in2 in IN2 => IdentifierEntries(in2.61) if count(PID) == 1,
                               for gt1 in GT1 where SelfGuarantor(gt1) => [IdentifierEntries(gt1.2), IdentifierEntries(gt1.19)]]
