@@ -170,6 +170,15 @@ def Observation(obx, notes, obr, specimenRefs, withEncounter, edRef, basedOn) {
   device: PartyRef(EquipmentDevice(obx.18))
 }
 
+// An Observation of an OBSERVATION / RESULT group with the group's PRT participants (IG PRT[PractitionerRole],
+// PRT[Device]; FHIR-Converter): a person's PractitionerRole or else the organization as a performer, the first
+// PRT device as the device when OBX-18 names none.
+def WithParticipants(obs, g) {
+  ...obs
+  performer: [...(obs.performer ?? []), for prt in direct(g.PRT) where PrtRef(prt) => PrtRef(prt)]
+  device: obs.device ?? first(for prt in direct(g.PRT) where PrtDevice(prt) => PartyRef(PrtDevice(prt)))
+}
+
 // SPM -> Specimen (IG SPM[Specimen]): SPM-2 placer / filler ids (EIP: PLAC, FILL), SPM-31 other ids, SPM-32
 // shipment id (SHIP), SPM-30 accession id; SPM-3 parents as Specimen resources of their own (SpecimenParents).
 def Specimen(spm) {

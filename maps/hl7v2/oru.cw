@@ -19,7 +19,7 @@ def OrderEntries(order, key, withEncounter) {
                                                     [ObrSpecimenRefs(order.OBR, key), specimenRefs], withEncounter,
                                                     PresentedForms(for o in order.OBSERVATION => o.OBX))),
     ObrSpecimenEntries(order.OBR, key),
-    for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), Observation(o.OBX, o.NTE, order.OBR, specimenRefs, withEncounter, EdRef(o.OBX, ObsKey(key, i)), OrderRef(key))),
+    for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), WithParticipants(Observation(o.OBX, o.NTE, order.OBR, specimenRefs, withEncounter, EdRef(o.OBX, ObsKey(key, i)), OrderRef(key)), o)),
     EdEntries(order, key),
     for o in order.OBSERVATION => NoteParties(o.NTE),
     NoteParties(direct(order.NTE)) if PID,

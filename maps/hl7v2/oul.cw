@@ -24,7 +24,7 @@ def OulOrderEntries(order, key, specimenRefs, withEncounter) = [
                                                   PresentedForms(for r in order.RESULT => r.OBX))),
   ObrSpecimenEntries(order.OBR, key),
   for r, i in order.RESULT => Entry("Observation", ObsKey(key, i),
-                                    Observation(r.OBX, r.NTE, order.OBR, specimenRefs, withEncounter, EdRef(r.OBX, ObsKey(key, i)), OrderRef(key))),
+                                    WithParticipants(Observation(r.OBX, r.NTE, order.OBR, specimenRefs, withEncounter, EdRef(r.OBX, ObsKey(key, i)), OrderRef(key)), r)),
   for r, i in order.RESULT where upper(r.OBX-2) == "ED" and EdAttachment(r.OBX-5) =>
     Entry("DocumentReference", ObsKey(key, i), EdDocument(r.OBX))
 ]

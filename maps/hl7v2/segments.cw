@@ -302,6 +302,13 @@ def VisitEncounter(pid, pv1, pv2, fixedStatus, n) {
   participant[]: for x in pv1.52 where HasPerson(x) => EncounterParticipant(x, "PART", "Participation")
   participant[]: for x in pv2.13 where HasPerson(x) => EncounterParticipant(x, "REF", "referrer")
   participant[]: for rol in direct(ROL) where n == 1 and HasPerson(rol.4) => RolParticipant(rol)
+  // the people taking part in the visit (PRT of the VISIT / PATIENT_VISIT group; FHIR-Converter)
+  for v in VISIT where n == 1 {
+    for prt in direct(v.PRT) where HasPerson(prt.5) and not PrtRemoved(prt) { participant[]: { individual: PrtRef(prt) } }
+  }
+  for v in PATIENT_VISIT where n == 1 {
+    for prt in direct(v.PRT) where HasPerson(prt.5) and not PrtRemoved(prt) { participant[]: { individual: PrtRef(prt) } }
+  }
   period: { start: datetime(pv1.44), end: datetime(pv1.45) }
   length: { value: decimal(pv2.11), unit: "d", system: "http://unitsofmeasure.org", code: "d" } if pv2.11
   reasonCode[]: CodeableConcept(pv2.3) if pv2.3
