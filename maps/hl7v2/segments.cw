@@ -301,7 +301,7 @@ def VisitEncounter(pid, pv1, pv2, fixedStatus, n) {
   participant[]: for x in pv1.17 where HasPerson(x) => EncounterParticipant(x, "ADM", "admitter")
   participant[]: for x in pv1.52 where HasPerson(x) => EncounterParticipant(x, "PART", "Participation")
   participant[]: for x in pv2.13 where HasPerson(x) => EncounterParticipant(x, "REF", "referrer")
-  participant[]: for rol in direct(ROL) where n == 1 and HasPerson(rol.4) => RolParticipant(rol)
+  participant[]: for rol in direct(ROL) where n == 1 and HasPerson(rol.4) => RolParticipantAt(rol)
   // the people taking part in the visit (PRT of the VISIT / PATIENT_VISIT group; FHIR-Converter)
   for v in VISIT where n == 1 {
     for prt in direct(v.PRT) where HasPerson(prt.5) and not PrtRemoved(prt) { participant[]: { individual: PrtRef(prt) } }
@@ -393,7 +393,7 @@ def VisitPlacesAndPeople(pid, pv1, pv2, n) = [
   distinct([LocationEntriesWith(pv1.3, pv1.40), LocationEntries(pv1.6), LocationEntries(pv1.11), LocationEntries(pv1.42),
             LocationEntries(pv1.43), LocationEntries(pv2.1)]),
   for x in pv2.13 => PractitionerEntries(x),
-  for rol in direct(ROL) where n == 1 => RolEntries(rol),
+  for rol in direct(ROL) where n == 1 => RolEntriesAt(rol),
   for x in pv1.7 => PractitionerEntries(x),
   for x in pv1.8 => PractitionerEntries(x),
   for x in pv1.9 => PractitionerEntries(x),
@@ -713,6 +713,17 @@ def Procedure(pr1, withEncounter) {
   location: LocationRef(TreatingUnit(pr1)) if TreatingUnit(pr1) and LocationRef(TreatingUnit(pr1)).reference
   reasonCode[]: CodeableConcept(pr1.15) if pr1.15
 }
+
+// ---- ROL with its locations ---------------------------------------------------------------------------------
+// ROL-13 (the person's location, PL) as the PractitionerRole's locations (IG ROL[Encounter-PractitionerRole]
+// ROL-13 -> location(Location), PL[Location]); hl7v2.parties RolRole writes the rest (it cannot refer to places).
+def RolRoleAt(rol) = if RolRole(rol) then {
+  ...RolRole(rol)
+  location[]: for pl in rol.13 where LocationRef(pl).reference => LocationRef(pl)
+} else null
+def RolParticipantAt(rol) = { ...RolParticipant(rol), individual: PartyRef(RolRoleAt(rol)) }
+def RolEntriesAt(rol) = if RolRoleAt(rol) then [PartyEntry(RolRoleAt(rol)), PractitionerEntries(rol.4), XonOrgEntries(rol.14),
+                                                for pl in rol.13 => LocationEntries(pl)] else null
 
 // ---- PRT -> participations --------------------------------------------------------------------------------
 // PRT (participation, v2.7+; v2.5.1 feeds send it too) after the segment whose act it takes part in (PID, PV1,
