@@ -170,6 +170,30 @@ def Observation(obx, notes, obr, specimenRefs, withEncounter, edRef, basedOn) {
   device: PartyRef(EquipmentDevice(obx.18))
 }
 
+// An OBX whose value is a document or a pointer to one (OBX-2 ED / RP) is also a DiagnosticReport of its own,
+// as FHIR-Converter writes it (ORU, OML, OMG, OUL): R4's place for a result that is an attached document is
+// DiagnosticReport.presentedForm. Code OBX-3, status OBX-11 (table 0085 shares the result status codes of table
+// 0123: the IG's 0123 map), OBX-14 effective, OBX-21 identifier, OBX-16/23/25 performers, the value as
+// presentedForm (base64 ED, RP URI), basedOn the order. The Observation stays (IG OBX[Observation]).
+def IsDocumentResult(obx) = upper(trim(obx.2)) == "ED" or upper(trim(obx.2)) == "RP"
+def ObxPresentedForm(obx) =
+  if upper(trim(obx.2)) == "ED" and upper(obx.5.4) == "BASE64" and IsBase64(obx.5.5) then EdAttachment(obx.5)
+  else if upper(trim(obx.2)) == "RP" and contains(trim(obx.5.1), ":") and not contains(trim(obx.5.1), " ") then RpAttachment(obx.5)
+  else null
+def ObxReport(obx, basedOn, withEncounter) {
+  resourceType: "DiagnosticReport"
+  identifier[]: ObservationInstanceIdentifier(obx.21) if obx.21.1
+  basedOn[]: basedOn
+  status: translate(obx.11, CM_0123_DIAGNOSTIC_REPORT_STATUS) ?? "unknown"
+  code: CodeableConcept(obx.3) ?? AbsentConcept()
+  subject: PatientRef()
+  encounter: Ref("Encounter", 1) if withEncounter
+  effectiveDateTime: datetime(obx.14)
+  performer[]: ObservationPerformers(obx)
+  presentedForm[]: ObxPresentedForm(obx)
+}
+def ObxReportKey(obsKey) = "${obsKey}/report"
+
 // An Observation of an OBSERVATION / RESULT group with the group's PRT participants (IG PRT[PractitionerRole],
 // PRT[Device]; FHIR-Converter): a person's PractitionerRole or else the organization as a performer, the first
 // PRT device as the device when OBX-18 names none.

@@ -21,6 +21,8 @@ def OrderRequestEntries(order, key, withEncounter, withReport) = [
   RequesterEntries(order),
   for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), WithParticipants(Observation(o.OBX, o.NTE, null, [], withEncounter, EdRef(o.OBX, ObsKey(key, i)), Ref("ServiceRequest", key)), o)),
   EdEntries(order, key),
+  for o, i in order.OBSERVATION where withReport and PID and IsDocumentResult(o.OBX) =>
+    Entry("DiagnosticReport", ObxReportKey(ObsKey(key, i)), ObxReport(o.OBX, [Ref("ServiceRequest", key)], withEncounter)),
   for o in order.OBSERVATION => NoteParties(o.NTE),
   NoteParties(direct(order.NTE)),
   ObrSpecimenEntries(order.OBR, key),

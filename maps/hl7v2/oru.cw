@@ -21,6 +21,8 @@ def OrderEntries(order, key, withEncounter) {
     ObrSpecimenEntries(order.OBR, key),
     for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), WithParticipants(Observation(o.OBX, o.NTE, order.OBR, specimenRefs, withEncounter, EdRef(o.OBX, ObsKey(key, i)), OrderRef(key)), o)),
     EdEntries(order, key),
+    for o, i in order.OBSERVATION where IsDocumentResult(o.OBX) =>
+      Entry("DiagnosticReport", ObxReportKey(ObsKey(key, i)), ObxReport(o.OBX, [OrderRef(key)], withEncounter)),
     for o in order.OBSERVATION => NoteParties(o.NTE),
     NoteParties(direct(order.NTE)) if PID,
     OrderParties(order),

@@ -25,6 +25,8 @@ def OulOrderEntries(order, key, specimenRefs, withEncounter) = [
   ObrSpecimenEntries(order.OBR, key),
   for r, i in order.RESULT => Entry("Observation", ObsKey(key, i),
                                     WithParticipants(Observation(r.OBX, r.NTE, order.OBR, specimenRefs, withEncounter, EdRef(r.OBX, ObsKey(key, i)), OrderRef(key)), r)),
+  for r, i in order.RESULT where IsDocumentResult(r.OBX) =>
+    Entry("DiagnosticReport", ObxReportKey(ObsKey(key, i)), ObxReport(r.OBX, [OrderRef(key)], withEncounter)),
   for r, i in order.RESULT where upper(r.OBX-2) == "ED" and EdAttachment(r.OBX-5) =>
     Entry("DocumentReference", ObsKey(key, i), EdDocument(r.OBX))
 ]
