@@ -27,6 +27,7 @@ def OrderRequestEntries(order, key, withEncounter, withReport) = [
   NoteParties(direct(order.NTE)),
   ObrSpecimenEntries(order.OBR, key),
   OrderParties(order),
+  LooseSpecimenEntries(order, key),
   for s, i in order.SPECIMEN => [Entry("Specimen", SpmKey(key, i), Specimen(s.SPM)), SpecimenParentEntries(s.SPM),
                                  SpecimenObservationEntries(s, SpmKey(key, i), withEncounter)]
 ]

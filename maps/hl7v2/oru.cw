@@ -14,6 +14,7 @@ def OrderEntries(order, key, withEncounter) {
   let specimenRefs = SpmRefs(order, key)
   return [
     Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, false)) if PID,
+    LooseSpecimenEntries(order, key),
     RequesterEntries(order) if PID,
     Entry("DiagnosticReport", key, DiagnosticReport(order.ORC, order.OBR, key, ObsRefs(order, key),
                                                     [ObrSpecimenRefs(order.OBR, key), specimenRefs], withEncounter,

@@ -15,6 +15,7 @@ def ResultRefs(order, key) = for r, i in order.RESULT => Ref("Observation", ObsK
 
 def OulOrderEntries(order, key, specimenRefs, withEncounter) = [
   Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, false)) if PID,
+  LooseSpecimenEntries(order, key),
   RequesterEntries(order) if PID,
   OrderParties(order),
   for r in order.RESULT => NoteParties(r.NTE),
