@@ -12,6 +12,7 @@ import hl7v2.datatypes
 import hl7v2.places
 import hl7v2.organizations
 import hl7v2.person
+import hl7v2.practitioners
 
 // ---- Bundle plumbing ------------------------------------------------------------------------------------
 
@@ -496,13 +497,21 @@ def Payor(in1) {
   name: in1.4.1
   address[]: Addresses(in1.5)
   telecom[]: ContactPoints(in1.7)
+  // IN1-6 the insurance company's contact person (IG IN1[Coverage]: payor(Organization.contact.name))
+  contact[]: for xpn in in1.6 where trim(xpn.1) or trim(xpn.2) => { name: HumanName(xpn) }
 }
 
 // IN1-10 insured's group employer id / IN1-11 its name -> the policy holder Organization (IG IN1[Coverage]).
-def PolicyHolder(in1) = if in1.10.1 or in1.11.1 then {
+// Its address IN1-44 (insured's employer address), phone IN2-64 (insured employer phone) and contact IN2-49 /
+// IN2-50 (employer contact person and phone), as FHIR-Converter writes them (never of use home: org-2/3).
+def PolicyHolder(in1, in2) = if in1.10.1 or in1.11.1 then {
   resourceType: "Organization"
   identifier[]: Identifiers(in1.10)
   name: trim(in1.11.1)
+  address[]: for a in Addresses(in1.44) => OrgAddress(a)
+  telecom[]: for t in ContactPoints(in2.64) => OrgContactPoint(t)
+  contact[]: { name: HumanName(in2.49) if trim(in2.49.1) or trim(in2.49.2), telecom[]: ContactPoints(in2.50) }
+             if trim(in2.49.1) or trim(in2.49.2) or ContactPoints(in2.50)
 } else null
 
 // IN1-17 is the patient themself ("SEL"): the subscriber is the Patient (IG IN1-16).
@@ -549,7 +558,7 @@ def Coverage(in1, in2, n) {
   identifier[]: PersonIdentifiers(in2.61)   // the patient's member number (FHIR-Converter)
   status: "active"
   type: CoverageType(in1.15)
-  policyHolder: Ref("Organization", "IN1-${n}-holder") if PolicyHolder(in1)
+  policyHolder: Ref("Organization", "IN1-${n}-holder") if PolicyHolder(in1, in2)
   subscriber: if InsuredIsPatient(in1) then Ref("Patient", 1) else if Insured(in1, in2) then Ref("RelatedPerson", "IN1-${n}") else null
   subscriberId: in1.49.1 ?? in1.36
   beneficiary: Ref("Patient", 1)
@@ -576,7 +585,7 @@ def InsuranceEntries(ins, n) = [
   Entry("Coverage", n, Coverage(ins.IN1, ins.IN2, n)),
   IdentifierEntries(ins.IN2.61),
   Entry("Organization", "IN1-${n}", Payor(ins.IN1)),
-  Entry("Organization", "IN1-${n}-holder", PolicyHolder(ins.IN1)) if PolicyHolder(ins.IN1),
+  Entry("Organization", "IN1-${n}-holder", PolicyHolder(ins.IN1, ins.IN2)) if PolicyHolder(ins.IN1, ins.IN2),
   Entry("RelatedPerson", "IN1-${n}", Insured(ins.IN1, ins.IN2)) if Insured(ins.IN1, ins.IN2),
   [IdentifierEntries(ins.IN1.49), IdentifierEntries(ins.IN2.1)] if Insured(ins.IN1, ins.IN2)
 ]
