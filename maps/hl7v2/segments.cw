@@ -723,6 +723,47 @@ def Procedure(pr1, withEncounter) {
   reasonCode[]: CodeableConcept(pr1.15) if pr1.15
 }
 
+// ---- ACC -> the accident as an Observation ---------------------------------------------------------------------
+// The IG has no ACC map; FHIR-Converter writes the accident as an Observation, reproduced: the injury incident
+// (LOINC 11374-6, and FHIR-Converter's local code), ACC-1 when, ACC-8 the description as its value, ACC-13 its
+// identifier, ACC-7 entered by as performer, ACC-5 / ACC-6 / ACC-10 (job related, death, police notified; table
+// 0136) as components, and the place (ACC-3 text, ACC-11 address) as a Location (VRDR Observation-Location).
+const CS_V2_0136 = "http://terminology.hl7.org/CodeSystem/v2-0136"
+def AccidentIndicator(code, display, yn) = if trim(yn) then {
+  code: { coding[]: { system: "urn:id:accident-indicator", code: code, display: display } }
+  valueCodeableConcept: { coding[]: { system: CS_V2_0136, code: upper(trim(yn)), display: lookup(upper(trim(yn)), CS_V2_0136) } }
+} else null
+def AccidentPlace(acc) = if trim(acc.3) or acc.11.1 or acc.11.3 then {
+  resourceType: "Location"
+  name: trim(acc.3)
+  mode: "instance"
+  address: Address(acc.11) if acc.11.1 or acc.11.3
+} else null
+def HasAccident(acc) = acc and (acc.1 or acc.2 or trim(acc.3) or trim(acc.8))
+def AccidentObservation(acc, withEncounter) {
+  resourceType: "Observation"
+  extension[]: { url: "http://hl7.org/fhir/us/vrdr/StructureDefinition/Observation-Location",
+                 valueReference: PartyRef(AccidentPlace(acc)) } if AccidentPlace(acc)
+  identifier[]: for ei in acc.13 where trim(ei.1) => EntityIdentifier(ei)
+  status: "final"
+  code: { coding[]: { system: "http://loinc.org", code: "11374-6", display: "Injury incident description Narrative" }
+          coding[]: { system: "urn:id:observation-code", code: "injury-incident", display: "Injury Incident Description Narrative" } }
+  subject: PatientRef()
+  encounter: Ref("Encounter", 1) if withEncounter
+  effectiveDateTime: datetime(acc.1)
+  performer[]: PractitionerRef(acc.7)
+  valueString: trim(acc.8)
+  valueCodeableConcept: CodeableConcept(acc.2) if acc.2 and not trim(acc.8)
+  component[]: AccidentIndicator("AJRI", "Accident Job Related Indicator", acc.5)
+  component[]: AccidentIndicator("ADI", "Accident Death Indicator", acc.6)
+  component[]: AccidentIndicator("PNI", "Police Notified Indicator", acc.10)
+}
+def AccidentEntries(withEncounter) = if HasAccident(ACC) and PID then [
+  Entry("Observation", "ACC", AccidentObservation(ACC, withEncounter)),
+  PartyEntry(AccidentPlace(ACC)),
+  PractitionerEntries(ACC-7)
+] else null
+
 // ---- ROL with its locations ---------------------------------------------------------------------------------
 // ROL-13 (the person's location, PL) as the PractitionerRole's locations (IG ROL[Encounter-PractitionerRole]
 // ROL-13 -> location(Location), PL[Location]); hl7v2.parties RolRole writes the rest (it cannot refer to places).
@@ -844,6 +885,7 @@ def HeaderEntries(focus) {
 // (An array of arrays appended with `entry[]:` appends the inner items: a Coverage and its payor.)
 def PersonEntries(withEncounter) = [
   KinEntries(),
+  AccidentEntries(withEncounter),
   for gt1, i in GT1 where GuarantorIsPerson(gt1) and PID => [Entry("RelatedPerson", "GT1-${i + 1}", Guarantor(gt1)),
                                                              IdentifierEntries(gt1.2), IdentifierEntries(gt1.19)],
   AccountEntry() if not withEncounter,
