@@ -74,18 +74,23 @@ def ServiceRequest(order, key, withEncounter, supporting) {
           ?? translate(orc.1, CM_0119_REQUEST_STATUS)
           ?? "unknown"
   intent: "order"
-  priority: match upper(obr.5 ?? orc.7.6 ?? "") { "S" => "stat" "A" => "asap" "R" => "routine" _ => null }
+  let tq1 = order.TQ1
+  priority: match upper(obr.5 ?? orc.7.6 ?? "") { "S" => "stat" "A" => "asap" "R" => "routine" _ => Tq1Priority(tq1) }
   code: CodeableConcept(obr.4) if obr.4
   subject: PatientRef()
   encounter: Ref("Encounter", 1) if withEncounter
   occurrenceDateTime: datetime(obr.7) if obr.7 and not obr.8
   occurrencePeriod: { start: datetime(obr.7), end: datetime(obr.8) } if obr.8
+  occurrenceTiming: Tq1Timing(tq1) if not obr.7 and not obr.8
+  quantityQuantity: Quantity(tq1.2.1, tq1.2.2) if is_number(tq1.2.1)
+  asNeededCodeableConcept: { text: trim(tq1.10) } if trim(tq1.10)
   authoredOn: datetime(orc.9) ?? datetime(obr.6)
   requester: RequesterRef(order)
   reasonCode[]: for r in obr.31 where r.1 or r.2 => CodeableConcept(r)
   supportingInfo[]: ObsRefs(order, key) if supporting
   specimen[]: [ObrSpecimenRefs(obr, key), SpmRefs(order, key)]
   note[]: for nte in direct(order.NTE) where HasNoteText(nte) => Annotation(nte)   // the order's own NTE (both converters)
+  note[]: { text: trim(tq1.11) } if trim(tq1.11)   // TQ1-11 text instruction (IG TQ1[ServiceRequest])
 }
 
 def Interpretation(code) {
