@@ -9,6 +9,7 @@ import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.parties
 import hl7v2.orders
+import hl7v2.results
 
 // PID-18 patient account number -> Account (status: active, or inactive when the account is purged).
 def Account(pid, status, patientRef) {
@@ -71,9 +72,23 @@ def ChargeItemEntries(withEncounter) =
                                                          for x in ft1.20 => PractitionerEntries(x), PractitionerEntries(ft1.21)]
 def ChargeItemRefs() = for ft1, i in FT1 where (ft1.7.1 or ft1.7.2) and PID => Ref("ChargeItem", "FT1-${i + 1}")
 
+// DFT COMMON_ORDER / FINANCIAL_COMMON_ORDER (ORC, TQ1, OBR): the order a charge is for, as a ServiceRequest
+// (IG ORC/OBR[ServiceRequest], TQ1[ServiceRequest]; FHIR-Converter writes it for DFT), with its requester and the
+// OBR's specimen. Keys "CO-<n>" and "FCO-<n>". Only with a PID (ServiceRequest.subject is required).
+def DftOrderEntries(order, key, withEncounter) = if (order.ORC or order.OBR) and PID then [
+  Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, false)),
+  RequesterEntries(order),
+  ObrSpecimenEntries(order.OBR, key),
+  LooseSpecimenEntries(order, key)
+] else null
+def DftOrders(withEncounter) = [
+  for order, i in COMMON_ORDER => DftOrderEntries(order, "CO-${i + 1}", withEncounter),
+  for order, i in FINANCIAL_COMMON_ORDER => DftOrderEntries(order, "FCO-${i + 1}", withEncounter)
+]
+
 def DftBundle() {
   let hasVisit = HasVisit(PV1)
-  return VisitBundle(ChargeItemEntries(hasVisit), if ChargeItemRefs() then ChargeItemRefs() else [Ref("Patient", 1)])
+  return VisitBundle([ChargeItemEntries(hasVisit), DftOrders(hasVisit)], if ChargeItemRefs() then ChargeItemRefs() else [Ref("Patient", 1)])
 }
 map DFT_P03 : hl7v2 "DFT^P03" -> fhir "Bundle" { return Unique(DftBundle()) }
 map DFT_P11 : hl7v2 "DFT^P11" -> fhir "Bundle" { return Unique(DftBundle()) }

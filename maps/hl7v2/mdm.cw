@@ -41,7 +41,8 @@ def MdmOrderEntries(order, key) = [
   Entry("ServiceRequest", key, ServiceRequest(order, key, HasVisit(PV1), false)),
   RequesterEntries(order),
   NoteParties(direct(order.NTE)),
-  ObrSpecimenEntries(order.OBR, key)
+  ObrSpecimenEntries(order.OBR, key),
+  LooseSpecimenEntries(order, key)
 ]
 
 def MdmBundle() {

@@ -16,7 +16,12 @@ import hl7v2.results
 def ObsKey(orderKey, i) = "${orderKey}/obx/${i + 1}"
 def SpmKey(orderKey, i) = "${orderKey}/spm/${i + 1}"
 def ObsRefs(order, key) = for o, i in order.OBSERVATION => Ref("Observation", ObsKey(key, i))
-def SpmRefs(order, key) = for s, i in order.SPECIMEN => Ref("Specimen", SpmKey(key, i))
+def SpmRefs(order, key) = if count(order.SPECIMEN) > 0 then (for s, i in order.SPECIMEN => Ref("Specimen", SpmKey(key, i)))
+                          else (for s, i in order.SPM => Ref("Specimen", SpmKey(key, i)))
+// The SPM of an order whose structure has no SPECIMEN group (ORM^O01 in v2.5.1; feeds send SPM there all the
+// same, and FHIR-Converter maps them): each a Specimen, keyed as a SPECIMEN group's would be.
+def LooseSpecimenEntries(order, key) = for s, i in order.SPM where count(order.SPECIMEN) == 0 =>
+  [Entry("Specimen", SpmKey(key, i), Specimen(s)), SpecimenParentEntries(s)]
 
 // OBX-16 (responsible observer) and OBX-25 (performing organisation's medical director) as PractitionerRoles
 // (v2-0443 RO / MDIR, as FHIR-Converter codes them), OBX-23 (performing organisation) as the director's
@@ -69,18 +74,23 @@ def ServiceRequest(order, key, withEncounter, supporting) {
           ?? translate(orc.1, CM_0119_REQUEST_STATUS)
           ?? "unknown"
   intent: "order"
-  priority: match upper(obr.5 ?? orc.7.6 ?? "") { "S" => "stat" "A" => "asap" "R" => "routine" _ => null }
+  let tq1 = order.TQ1
+  priority: match upper(obr.5 ?? orc.7.6 ?? "") { "S" => "stat" "A" => "asap" "R" => "routine" _ => Tq1Priority(tq1) }
   code: CodeableConcept(obr.4) if obr.4
   subject: PatientRef()
   encounter: Ref("Encounter", 1) if withEncounter
   occurrenceDateTime: datetime(obr.7) if obr.7 and not obr.8
   occurrencePeriod: { start: datetime(obr.7), end: datetime(obr.8) } if obr.8
+  occurrenceTiming: Tq1Timing(tq1) if not obr.7 and not obr.8
+  quantityQuantity: Quantity(tq1.2.1, tq1.2.2) if is_number(tq1.2.1)
+  asNeededCodeableConcept: { text: trim(tq1.10) } if trim(tq1.10)
   authoredOn: datetime(orc.9) ?? datetime(obr.6)
   requester: RequesterRef(order)
   reasonCode[]: for r in obr.31 where r.1 or r.2 => CodeableConcept(r)
   supportingInfo[]: ObsRefs(order, key) if supporting
   specimen[]: [ObrSpecimenRefs(obr, key), SpmRefs(order, key)]
   note[]: for nte in direct(order.NTE) where HasNoteText(nte) => Annotation(nte)   // the order's own NTE (both converters)
+  note[]: { text: trim(tq1.11) } if trim(tq1.11)   // TQ1-11 text instruction (IG TQ1[ServiceRequest])
 }
 
 def Interpretation(code) {
@@ -168,6 +178,39 @@ def Observation(obx, notes, obr, specimenRefs, withEncounter, edRef, basedOn) {
   note[]: for nte in notes where HasNoteText(nte) => Annotation(nte)
   specimen: first(specimenRefs)
   device: PartyRef(EquipmentDevice(obx.18))
+}
+
+// An OBX whose value is a document or a pointer to one (OBX-2 ED / RP) is also a DiagnosticReport of its own,
+// as FHIR-Converter writes it (ORU, OML, OMG, OUL): R4's place for a result that is an attached document is
+// DiagnosticReport.presentedForm. Code OBX-3, status OBX-11 (table 0085 shares the result status codes of table
+// 0123: the IG's 0123 map), OBX-14 effective, OBX-21 identifier, OBX-16/23/25 performers, the value as
+// presentedForm (base64 ED, RP URI), basedOn the order. The Observation stays (IG OBX[Observation]).
+def IsDocumentResult(obx) = upper(trim(obx.2)) == "ED" or upper(trim(obx.2)) == "RP"
+def ObxPresentedForm(obx) =
+  if upper(trim(obx.2)) == "ED" and upper(obx.5.4) == "BASE64" and IsBase64(obx.5.5) then EdAttachment(obx.5)
+  else if upper(trim(obx.2)) == "RP" and contains(trim(obx.5.1), ":") and not contains(trim(obx.5.1), " ") then RpAttachment(obx.5)
+  else null
+def ObxReport(obx, basedOn, withEncounter) {
+  resourceType: "DiagnosticReport"
+  identifier[]: ObservationInstanceIdentifier(obx.21) if obx.21.1
+  basedOn[]: basedOn
+  status: translate(obx.11, CM_0123_DIAGNOSTIC_REPORT_STATUS) ?? "unknown"
+  code: CodeableConcept(obx.3) ?? AbsentConcept()
+  subject: PatientRef()
+  encounter: Ref("Encounter", 1) if withEncounter
+  effectiveDateTime: datetime(obx.14)
+  performer[]: ObservationPerformers(obx)
+  presentedForm[]: ObxPresentedForm(obx)
+}
+def ObxReportKey(obsKey) = "${obsKey}/report"
+
+// An Observation of an OBSERVATION / RESULT group with the group's PRT participants (IG PRT[PractitionerRole],
+// PRT[Device]; FHIR-Converter): a person's PractitionerRole or else the organization as a performer, the first
+// PRT device as the device when OBX-18 names none.
+def WithParticipants(obs, g) {
+  ...obs
+  performer: [...(obs.performer ?? []), for prt in direct(g.PRT) where PrtRef(prt) => PrtRef(prt)]
+  device: obs.device ?? first(for prt in direct(g.PRT) where PrtDevice(prt) => PartyRef(PrtDevice(prt)))
 }
 
 // SPM -> Specimen (IG SPM[Specimen]): SPM-2 placer / filler ids (EIP: PLAC, FILL), SPM-31 other ids, SPM-32

@@ -19,12 +19,15 @@ def OrderRequestEntries(order, key, withEncounter, withReport) = [
                                                   [ObrSpecimenRefs(order.OBR, key), SpmRefs(order, key)], withEncounter,
                                                   PresentedForms(for o in order.OBSERVATION => o.OBX))) if withReport and order.OBR and PID,
   RequesterEntries(order),
-  for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), Observation(o.OBX, o.NTE, null, [], withEncounter, EdRef(o.OBX, ObsKey(key, i)), Ref("ServiceRequest", key))),
+  for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), WithParticipants(Observation(o.OBX, o.NTE, null, [], withEncounter, EdRef(o.OBX, ObsKey(key, i)), Ref("ServiceRequest", key)), o)),
   EdEntries(order, key),
+  for o, i in order.OBSERVATION where withReport and PID and IsDocumentResult(o.OBX) =>
+    Entry("DiagnosticReport", ObxReportKey(ObsKey(key, i)), ObxReport(o.OBX, [Ref("ServiceRequest", key)], withEncounter)),
   for o in order.OBSERVATION => NoteParties(o.NTE),
   NoteParties(direct(order.NTE)),
   ObrSpecimenEntries(order.OBR, key),
   OrderParties(order),
+  LooseSpecimenEntries(order, key),
   for s, i in order.SPECIMEN => [Entry("Specimen", SpmKey(key, i), Specimen(s.SPM)), SpecimenParentEntries(s.SPM),
                                  SpecimenObservationEntries(s, SpmKey(key, i), withEncounter)]
 ]

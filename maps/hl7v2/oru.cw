@@ -14,13 +14,16 @@ def OrderEntries(order, key, withEncounter) {
   let specimenRefs = SpmRefs(order, key)
   return [
     Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, false)) if PID,
+    LooseSpecimenEntries(order, key),
     RequesterEntries(order) if PID,
     Entry("DiagnosticReport", key, DiagnosticReport(order.ORC, order.OBR, key, ObsRefs(order, key),
                                                     [ObrSpecimenRefs(order.OBR, key), specimenRefs], withEncounter,
                                                     PresentedForms(for o in order.OBSERVATION => o.OBX))),
     ObrSpecimenEntries(order.OBR, key),
-    for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), Observation(o.OBX, o.NTE, order.OBR, specimenRefs, withEncounter, EdRef(o.OBX, ObsKey(key, i)), OrderRef(key))),
+    for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), WithParticipants(Observation(o.OBX, o.NTE, order.OBR, specimenRefs, withEncounter, EdRef(o.OBX, ObsKey(key, i)), OrderRef(key)), o)),
     EdEntries(order, key),
+    for o, i in order.OBSERVATION where IsDocumentResult(o.OBX) =>
+      Entry("DiagnosticReport", ObxReportKey(ObsKey(key, i)), ObxReport(o.OBX, [OrderRef(key)], withEncounter)),
     for o in order.OBSERVATION => NoteParties(o.NTE),
     NoteParties(direct(order.NTE)) if PID,
     OrderParties(order),

@@ -15,6 +15,7 @@ def ResultRefs(order, key) = for r, i in order.RESULT => Ref("Observation", ObsK
 
 def OulOrderEntries(order, key, specimenRefs, withEncounter) = [
   Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, false)) if PID,
+  LooseSpecimenEntries(order, key),
   RequesterEntries(order) if PID,
   OrderParties(order),
   for r in order.RESULT => NoteParties(r.NTE),
@@ -24,7 +25,9 @@ def OulOrderEntries(order, key, specimenRefs, withEncounter) = [
                                                   PresentedForms(for r in order.RESULT => r.OBX))),
   ObrSpecimenEntries(order.OBR, key),
   for r, i in order.RESULT => Entry("Observation", ObsKey(key, i),
-                                    Observation(r.OBX, r.NTE, order.OBR, specimenRefs, withEncounter, EdRef(r.OBX, ObsKey(key, i)), OrderRef(key))),
+                                    WithParticipants(Observation(r.OBX, r.NTE, order.OBR, specimenRefs, withEncounter, EdRef(r.OBX, ObsKey(key, i)), OrderRef(key)), r)),
+  for r, i in order.RESULT where IsDocumentResult(r.OBX) =>
+    Entry("DiagnosticReport", ObxReportKey(ObsKey(key, i)), ObxReport(r.OBX, [OrderRef(key)], withEncounter)),
   for r, i in order.RESULT where upper(r.OBX-2) == "ED" and EdAttachment(r.OBX-5) =>
     Entry("DocumentReference", ObsKey(key, i), EdDocument(r.OBX))
 ]

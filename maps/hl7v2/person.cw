@@ -136,8 +136,14 @@ def PatientExtensions(pid, pd1, vip) = [
   CodeExtension("${FHIR_EXT}/patient-nationality", pid.28),
   Animal(pid.35, pid.36),
   { url: "${FHIR_EXT}/patient-congregation", valueString: trim(pd1.14.1) } if trim(pd1.14.1),
-  { url: "${FHIR_EXT}/patient-importance", valueCodeableConcept: CodeableConcept(vip) } if vip.1 or vip.2
+  { url: "${FHIR_EXT}/patient-importance", valueCodeableConcept: CodeableConcept(vip) } if vip.1 or vip.2,
+  { url: FC_VETERAN_MILITARY_STATUS, valueCodeableConcept: { ...CodeableConcept(pid.27), text: trim(pid.27.9) ?? trim(pid.27.2) } }
+    if pid.27.1 or pid.27.2
 ]
+// PID-27 veterans military status: the IG maps it nowhere and FHIR has no element for it; FHIR-Converter writes
+// it in an extension of its own, reproduced under that converter's URL (as hl7v2.results' Observation_Status: no
+// definition of ours exists), the CWE with its text.
+const FC_VETERAN_MILITARY_STATUS = "http://example.com/v2-to-fhir-converter/StructureDefinition/VeteranMilitaryStatus"
 
 // PID-7 with a time (longer than a date) -> birthDate's patient-birthTime extension (IG PID-7).
 def PatientBirthTime(dtm) = if length(trim(dtm)) > 8 and datetime(dtm) then {

@@ -41,6 +41,7 @@ def Referral(cancelled) {
 // DiagnosticReport, the OBR's Specimen and an Observation per OBX. Keys "obr/<n>".
 def ReferralResultEntries(g, key, withEncounter) = [
   Entry("ServiceRequest", key, ServiceRequest(g, key, withEncounter, false)),
+  LooseSpecimenEntries(g, key),
   RequesterEntries(g),
   OrderParties(g),
   NoteParties(direct(g.NTE)),

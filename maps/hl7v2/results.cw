@@ -118,3 +118,40 @@ def NoteParties(notes) = for nte in notes where HasNoteText(nte) => Practitioner
 // string (lines), as the IG's ST/TX/FT maps join them.
 def ComponentValueType(vt) = vt == "NM" or vt == "CWE" or vt == "CE" or vt == "CNE" or vt == "CF"
 def HasComponentValues(obx) = ComponentValueType(upper(obx.2)) and count(for v in obx.5 where trim(v.1 ?? v) => v) > 1
+
+// ---- TQ1 -> ServiceRequest timing ------------------------------------------------------------------------------
+// TQ1 (the order's first) -> occurrenceTiming and the request's quantity, priority, condition and instruction (IG
+// TQ1[ServiceRequest], RPT[Timing]; FHIR-Converter where the IG differs: TQ1-14 as repeat.count, the exact number
+// of occurrences, and TQ1-6 as repeat.boundsDuration). Units are FHIR's units of time (s, min, h, d, wk, mo, a);
+// a value in a unit that is none of them is not written (tim-1/tim-2, drt-1).
+const CM_0485_REQUEST_PRIORITY = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70485-to-request-priority"
+// RPT.8 event (table 0335) -> repeat.when when it is one of FHIR's EventTiming codes (AC, PC, HS, ...).
+def EventTiming(code) = if contains(["MORN", "NOON", "AFT", "EVE", "NIGHT", "PHS", "HS", "WAKE", "C", "CM", "CD", "CV",
+                                     "AC", "ACM", "ACD", "ACV", "PC", "PCM", "PCD", "PCV"], upper(trim(code)))
+                        then upper(trim(code)) else null
+def TimeUnit(code) = match lower(trim(code)) {
+  "s" | "sec" => "s" "min" => "min" "h" | "hr" => "h" "d" => "d" "wk" => "wk" "mo" => "mo" "a" | "yr" => "a" _ => null
+}
+def Minutes(n, unit) = if is_number(trim(n)) then (match TimeUnit(unit) {
+  "min" => integer(n) "h" => integer(n) * 60 "d" => integer(n) * 1440 "wk" => integer(n) * 10080 _ => null
+}) else null
+def HasTiming(tq1) = tq1.3 or tq1.4 or tq1.5 or tq1.6 or tq1.7 or tq1.8 or tq1.13 or tq1.14
+def Tq1Timing(tq1) = if HasTiming(tq1) then {
+  let rpt = tq1.3
+  let offset = Minutes(rpt.9, rpt.10.1) ?? Minutes(tq1.5.1, tq1.5.2.1)
+  code: CodeableConcept(rpt.1) if rpt.1
+  repeat: {
+    boundsDuration: { value: decimal(tq1.6.1), unit: trim(tq1.6.2.2) ?? TimeUnit(tq1.6.2.1), system: "http://unitsofmeasure.org",
+                      code: TimeUnit(tq1.6.2.1) } if is_number(tq1.6.1) and TimeUnit(tq1.6.2.1) and not tq1.7 and not tq1.8
+    boundsPeriod: { start: datetime(tq1.7), end: datetime(tq1.8) } if tq1.7 or tq1.8
+    count: integer(tq1.14) if integer(tq1.14) and integer(tq1.14) > 0
+    duration: decimal(tq1.13.1) if is_number(tq1.13.1) and TimeUnit(tq1.13.2.1)
+    durationUnit: TimeUnit(tq1.13.2.1) if is_number(tq1.13.1) and TimeUnit(tq1.13.2.1)
+    period: decimal(rpt.5) if is_number(rpt.5) and TimeUnit(rpt.6.1)
+    periodUnit: TimeUnit(rpt.6.1) if is_number(rpt.5) and TimeUnit(rpt.6.1)
+    timeOfDay[]: for t in tq1.4 where Time(t) => Time(t)
+    when[]: EventTiming(rpt.8)
+    offset: offset if offset != null and offset >= 0
+  }
+} else null
+def Tq1Priority(tq1) = translate(tq1.9.1, CM_0485_REQUEST_PRIORITY)

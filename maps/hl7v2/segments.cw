@@ -12,6 +12,7 @@ import hl7v2.datatypes
 import hl7v2.places
 import hl7v2.organizations
 import hl7v2.person
+import hl7v2.practitioners
 
 // ---- Bundle plumbing ------------------------------------------------------------------------------------
 
@@ -239,6 +240,10 @@ def Patient(pid, pd1) {
   communication[]: { language: Language(pid.15), preferred: true } if Language(pid.15)
   generalPractitioner[]: for x in pd1.3 => XonOrgRef(x)
   generalPractitioner[]: for x in pd1.4 => PractitionerRef(x)
+  // the people taking part in the patient's care (PRT of the PATIENT group; FHIR-Converter)
+  for p in PATIENT where count(PID) == 1 {
+    for prt in direct(p.PRT) where HasPerson(prt.5) and not PrtRemoved(prt) { generalPractitioner[]: PrtRef(prt) }
+  }
 }
 
 // XTN with a default use (PID-13 home, PID-14 work) when XTN.2 does not say (IG PID-13/14: "IF PID-13.2 IS
@@ -297,7 +302,14 @@ def VisitEncounter(pid, pv1, pv2, fixedStatus, n) {
   participant[]: for x in pv1.17 where HasPerson(x) => EncounterParticipant(x, "ADM", "admitter")
   participant[]: for x in pv1.52 where HasPerson(x) => EncounterParticipant(x, "PART", "Participation")
   participant[]: for x in pv2.13 where HasPerson(x) => EncounterParticipant(x, "REF", "referrer")
-  participant[]: for rol in direct(ROL) where n == 1 and HasPerson(rol.4) => RolParticipant(rol)
+  participant[]: for rol in direct(ROL) where n == 1 and HasPerson(rol.4) => RolParticipantAt(rol)
+  // the people taking part in the visit (PRT of the VISIT / PATIENT_VISIT group; FHIR-Converter)
+  for v in VISIT where n == 1 {
+    for prt in direct(v.PRT) where HasPerson(prt.5) and not PrtRemoved(prt) { participant[]: { individual: PrtRef(prt) } }
+  }
+  for v in PATIENT_VISIT where n == 1 {
+    for prt in direct(v.PRT) where HasPerson(prt.5) and not PrtRemoved(prt) { participant[]: { individual: PrtRef(prt) } }
+  }
   period: { start: datetime(pv1.44), end: datetime(pv1.45) }
   length: { value: decimal(pv2.11), unit: "d", system: "http://unitsofmeasure.org", code: "d" } if pv2.11
   reasonCode[]: CodeableConcept(pv2.3) if pv2.3
@@ -382,7 +394,7 @@ def VisitPlacesAndPeople(pid, pv1, pv2, n) = [
   distinct([LocationEntriesWith(pv1.3, pv1.40), LocationEntries(pv1.6), LocationEntries(pv1.11), LocationEntries(pv1.42),
             LocationEntries(pv1.43), LocationEntries(pv2.1)]),
   for x in pv2.13 => PractitionerEntries(x),
-  for rol in direct(ROL) where n == 1 => RolEntries(rol),
+  for rol in direct(ROL) where n == 1 => RolEntriesAt(rol),
   for x in pv1.7 => PractitionerEntries(x),
   for x in pv1.8 => PractitionerEntries(x),
   for x in pv1.9 => PractitionerEntries(x),
@@ -485,13 +497,21 @@ def Payor(in1) {
   name: in1.4.1
   address[]: Addresses(in1.5)
   telecom[]: ContactPoints(in1.7)
+  // IN1-6 the insurance company's contact person (IG IN1[Coverage]: payor(Organization.contact.name))
+  contact[]: for xpn in in1.6 where trim(xpn.1) or trim(xpn.2) => { name: HumanName(xpn) }
 }
 
 // IN1-10 insured's group employer id / IN1-11 its name -> the policy holder Organization (IG IN1[Coverage]).
-def PolicyHolder(in1) = if in1.10.1 or in1.11.1 then {
+// Its address IN1-44 (insured's employer address), phone IN2-64 (insured employer phone) and contact IN2-49 /
+// IN2-50 (employer contact person and phone), as FHIR-Converter writes them (never of use home: org-2/3).
+def PolicyHolder(in1, in2) = if in1.10.1 or in1.11.1 then {
   resourceType: "Organization"
   identifier[]: Identifiers(in1.10)
   name: trim(in1.11.1)
+  address[]: for a in Addresses(in1.44) => OrgAddress(a)
+  telecom[]: for t in ContactPoints(in2.64) => OrgContactPoint(t)
+  contact[]: { name: HumanName(in2.49) if trim(in2.49.1) or trim(in2.49.2), telecom[]: ContactPoints(in2.50) }
+             if trim(in2.49.1) or trim(in2.49.2) or ContactPoints(in2.50)
 } else null
 
 // IN1-17 is the patient themself ("SEL"): the subscriber is the Patient (IG IN1-16).
@@ -538,7 +558,7 @@ def Coverage(in1, in2, n) {
   identifier[]: PersonIdentifiers(in2.61)   // the patient's member number (FHIR-Converter)
   status: "active"
   type: CoverageType(in1.15)
-  policyHolder: Ref("Organization", "IN1-${n}-holder") if PolicyHolder(in1)
+  policyHolder: Ref("Organization", "IN1-${n}-holder") if PolicyHolder(in1, in2)
   subscriber: if InsuredIsPatient(in1) then Ref("Patient", 1) else if Insured(in1, in2) then Ref("RelatedPerson", "IN1-${n}") else null
   subscriberId: in1.49.1 ?? in1.36
   beneficiary: Ref("Patient", 1)
@@ -565,7 +585,7 @@ def InsuranceEntries(ins, n) = [
   Entry("Coverage", n, Coverage(ins.IN1, ins.IN2, n)),
   IdentifierEntries(ins.IN2.61),
   Entry("Organization", "IN1-${n}", Payor(ins.IN1)),
-  Entry("Organization", "IN1-${n}-holder", PolicyHolder(ins.IN1)) if PolicyHolder(ins.IN1),
+  Entry("Organization", "IN1-${n}-holder", PolicyHolder(ins.IN1, ins.IN2)) if PolicyHolder(ins.IN1, ins.IN2),
   Entry("RelatedPerson", "IN1-${n}", Insured(ins.IN1, ins.IN2)) if Insured(ins.IN1, ins.IN2),
   [IdentifierEntries(ins.IN1.49), IdentifierEntries(ins.IN2.1)] if Insured(ins.IN1, ins.IN2)
 ]
@@ -703,10 +723,134 @@ def Procedure(pr1, withEncounter) {
   reasonCode[]: CodeableConcept(pr1.15) if pr1.15
 }
 
+// ---- ACC -> the accident as an Observation ---------------------------------------------------------------------
+// The IG has no ACC map; FHIR-Converter writes the accident as an Observation, reproduced: the injury incident
+// (LOINC 11374-6, and FHIR-Converter's local code), ACC-1 when, ACC-8 the description as its value, ACC-13 its
+// identifier, ACC-7 entered by as performer, ACC-5 / ACC-6 / ACC-10 (job related, death, police notified; table
+// 0136) as components, and the place (ACC-3 text, ACC-11 address) as a Location (VRDR Observation-Location).
+const CS_V2_0136 = "http://terminology.hl7.org/CodeSystem/v2-0136"
+def AccidentIndicator(code, display, yn) = if trim(yn) then {
+  code: { coding[]: { system: "urn:id:accident-indicator", code: code, display: display } }
+  valueCodeableConcept: { coding[]: { system: CS_V2_0136, code: upper(trim(yn)), display: lookup(upper(trim(yn)), CS_V2_0136) } }
+} else null
+def AccidentPlace(acc) = if trim(acc.3) or acc.11.1 or acc.11.3 then {
+  resourceType: "Location"
+  name: trim(acc.3)
+  mode: "instance"
+  address: Address(acc.11) if acc.11.1 or acc.11.3
+} else null
+def HasAccident(acc) = acc and (acc.1 or acc.2 or trim(acc.3) or trim(acc.8))
+def AccidentObservation(acc, withEncounter) {
+  resourceType: "Observation"
+  extension[]: { url: "http://hl7.org/fhir/us/vrdr/StructureDefinition/Observation-Location",
+                 valueReference: PartyRef(AccidentPlace(acc)) } if AccidentPlace(acc)
+  identifier[]: for ei in acc.13 where trim(ei.1) => EntityIdentifier(ei)
+  status: "final"
+  code: { coding[]: { system: "http://loinc.org", code: "11374-6", display: "Injury incident description Narrative" }
+          coding[]: { system: "urn:id:observation-code", code: "injury-incident", display: "Injury Incident Description Narrative" } }
+  subject: PatientRef()
+  encounter: Ref("Encounter", 1) if withEncounter
+  effectiveDateTime: datetime(acc.1)
+  performer[]: PractitionerRef(acc.7)
+  valueString: trim(acc.8)
+  valueCodeableConcept: CodeableConcept(acc.2) if acc.2 and not trim(acc.8)
+  component[]: AccidentIndicator("AJRI", "Accident Job Related Indicator", acc.5)
+  component[]: AccidentIndicator("ADI", "Accident Death Indicator", acc.6)
+  component[]: AccidentIndicator("PNI", "Police Notified Indicator", acc.10)
+}
+def AccidentEntries(withEncounter) = if HasAccident(ACC) and PID then [
+  Entry("Observation", "ACC", AccidentObservation(ACC, withEncounter)),
+  PartyEntry(AccidentPlace(ACC)),
+  PractitionerEntries(ACC-7)
+] else null
+
+// ---- ROL with its locations ---------------------------------------------------------------------------------
+// ROL-13 (the person's location, PL) as the PractitionerRole's locations (IG ROL[Encounter-PractitionerRole]
+// ROL-13 -> location(Location), PL[Location]); hl7v2.parties RolRole writes the rest (it cannot refer to places).
+def RolRoleAt(rol) = if RolRole(rol) then {
+  ...RolRole(rol)
+  location[]: for pl in rol.13 where LocationRef(pl).reference => LocationRef(pl)
+} else null
+def RolParticipantAt(rol) = { ...RolParticipant(rol), individual: PartyRef(RolRoleAt(rol)) }
+def RolEntriesAt(rol) = if RolRoleAt(rol) then [PartyEntry(RolRoleAt(rol)), PractitionerEntries(rol.4), XonOrgEntries(rol.14),
+                                                for pl in rol.13 => LocationEntries(pl)] else null
+
+// ---- PRT -> participations --------------------------------------------------------------------------------
+// PRT (participation, v2.7+; v2.5.1 feeds send it too) after the segment whose act it takes part in (PID, PV1,
+// ORC, OBR, OBX, RXO/RXE/RXD, FT1, PR1). IG PRT[PractitionerRole] when PRT-5 names a person: a PractitionerRole
+// (PRT-4 role of participation as its code, PRT-6 specialty, PRT-8 organization with PRT-7 as its type, PRT-9
+// locations, PRT-11/12 period, PRT-15 telecom, PRT-24 contact identifiers) of the PRT-5 Practitioner (PRT-14 its
+// address); IG PRT[Device] when PRT-10 / PRT-16 names a device. Without a person, PRT-8 and PRT-9 are the
+// participating organizations and places themselves (FHIR-Converter). An action code D (delete; FHIR-Converter's
+// DE / UN likewise) ends the participation: nothing is written for it.
+// The role code: PRT-4 (table 0912) as written (CWE[CodeableConcept]: v2-0912 for HL70912), and, for a code that
+// is also a v2-0443 provider role (AD, AT, CP, OP, ...), that coding with its display, as FHIR-Converter writes it.
+def ParticipationRole(cwe) = if trim(cwe.1) or trim(cwe.2) then {
+  let display = lookup(trim(cwe.1), CS_V2_0443)
+  let cc = CodeableConcept(cwe)
+  coding[]: { system: CS_V2_0443, code: trim(cwe.1), display: display } if display
+  coding[]: for c in cc.coding where c.system or not display => c
+  text: cc.text
+} else null
+def PrtRemoved(prt) = contains(["D", "DE", "UN"], upper(trim(prt.2)))
+// PLN (PRT-24 contact identifiers) -> Identifier: PLN.1 the id, PLN.2 its type (table 0338), PLN.4 its expiry.
+def PlnIdentifier(pln) = {
+  type: { coding[]: { system: V2System("0338"), code: trim(pln.2) } } if trim(pln.2)
+  value: trim(pln.1)
+  period: { end: date(pln.4) }
+}
+// The first PRT-5 person with the PRT-14 addresses (IG: practitioner(Practitioner.address)).
+def PrtPractitioner(prt) = if HasPerson(prt.5) then { ...Practitioner(prt.5), address[]: Addresses(prt.14) } else null
+// The first PRT-8 organization with PRT-7 (organization unit type, table 0406) as its type.
+def PrtOrganization(prt) = if XonOrganization(prt.8) then { ...XonOrganization(prt.8), type[]: CodeableConcept(prt.7) if prt.7 } else null
+def PrtRole(prt) = if HasPerson(prt.5) and not PrtRemoved(prt) then {
+  resourceType: "PractitionerRole"
+  identifier[]: for pln in prt.24 where trim(pln.1) => PlnIdentifier(pln)
+  practitioner: PartyRef(PrtPractitioner(prt))
+  organization: PartyRef(PrtOrganization(prt))
+  code[]: ParticipationRole(prt.4)
+  specialty[]: CodeableConcept(prt.6) if prt.6
+  location[]: for pl in prt.9 where LocationRef(pl).reference => LocationRef(pl)
+  period: { start: datetime(prt.11), end: datetime(prt.12) }
+  telecom[]: ContactPoints(prt.15)
+} else null
+// PRT -> Device (IG PRT[Device]): PRT-10 identifiers (and PRT-16 as one, as FHIR-Converter writes it), PRT-16 the
+// UDI device identifier with its issuer, PRT-17/18 manufacture / expiry date, PRT-19 lot, PRT-20 serial number,
+// PRT-21 donation id, PRT-22 type; the patient's device when the message has one patient.
+def HasPrtDevice(prt) = (HasEquipment(prt.10) or trim(prt.16.1)) and not PrtRemoved(prt)
+def PrtDevice(prt) = if HasPrtDevice(prt) then {
+  resourceType: "Device"
+  identifier[]: for ei in prt.10 where IsEquipmentId(ei) => EntityIdentifier(ei)
+  identifier[]: EntityIdentifier(prt.16) if trim(prt.16.1)
+  udiCarrier[]: { deviceIdentifier: trim(prt.16.1), issuer: AuthorityUri(prt.16.2, prt.16.3, prt.16.4) } if trim(prt.16.1)
+  distinctIdentifier: trim(prt.21.1)
+  manufactureDate: datetime(prt.17)
+  expirationDate: datetime(prt.18)
+  lotNumber: trim(prt.19)
+  serialNumber: trim(prt.20)
+  type: CodeableConcept(prt.22) if prt.22
+  patient: PatientRef() if count(PID) == 1
+} else null
+// The reference a participation gives the act it belongs to: the PractitionerRole of a person, else the first
+// organization, else the device.
+def PrtRef(prt) = if PrtRemoved(prt) then null else if HasPerson(prt.5) then PartyRef(PrtRole(prt))
+                  else if PrtOrganization(prt) then PartyRef(PrtOrganization(prt)) else null
+// Every entry a PRT refers to.
+def PrtEntries(prt) = if not PrtRemoved(prt) then [
+  PartyEntry(PrtRole(prt)),
+  PartyEntry(PrtPractitioner(prt)), AssignerEntry(prt.5.9) if trim(prt.5.1),
+  for x, i in prt.5 where i > 0 => PractitionerEntries(x),
+  PartyEntry(PrtOrganization(prt)), AssignerEntry(prt.8.6) if trim(prt.8.10 ?? prt.8.3),
+  for x, i in prt.8 where i > 0 => XonOrgEntries(x),
+  for pl in prt.9 => LocationEntries(pl),
+  PartyEntry(PrtDevice(prt))
+] else null
+
 // ---- the common head of every bundle: Patient, MessageHeader, Provenance ------------------------------
 // Each *Entry/*Entries function returns an entry or an array of entries; `entry[]:` appends them.
 
 def PatientEntry(pid, pd1) = [Entry("Patient", 1, Patient(pid, pd1)), PatientParties(pid, pd1),
+                              for prt in PRT => PrtEntries(prt),
                               for nk1 in NK1 where IsKin(nk1) => KinOrgEntries(nk1),
                               for in2 in IN2 => IdentifierEntries(in2.61) if count(PID) == 1,
                               for gt1 in GT1 where SelfGuarantor(gt1) => [IdentifierEntries(gt1.2), IdentifierEntries(gt1.19)]]
@@ -741,6 +885,7 @@ def HeaderEntries(focus) {
 // (An array of arrays appended with `entry[]:` appends the inner items: a Coverage and its payor.)
 def PersonEntries(withEncounter) = [
   KinEntries(),
+  AccidentEntries(withEncounter),
   for gt1, i in GT1 where GuarantorIsPerson(gt1) and PID => [Entry("RelatedPerson", "GT1-${i + 1}", Guarantor(gt1)),
                                                              IdentifierEntries(gt1.2), IdentifierEntries(gt1.19)],
   AccountEntry() if not withEncounter,

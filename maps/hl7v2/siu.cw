@@ -64,15 +64,25 @@ def Appointment(trigger) {
     participant[]: {
       type[]: CodeableConcept(aip.4) if aip.4
       actor: PractitionerRef(aip.3)
-      status: "accepted"
+      status: ResourceStatus(aip.12)
     }
   }
   for l in LOCATION_RESOURCE where AilLocationRef(l).reference {
-    participant[]: { actor: AilLocationRef(l), status: "accepted" }
+    participant[]: { actor: AilLocationRef(l), status: ResourceStatus(l.AIL-12) }
   }
   for aig in AIG where aig.3 {
-    participant[]: { actor: { display: aig.3.2 ?? aig.3.1 }, type[]: CodeableConcept(aig.4) if aig.4, status: "accepted" }
+    participant[]: { actor: { display: aig.3.2 ?? aig.3.1 }, type[]: CodeableConcept(aig.4) if aig.4, status: ResourceStatus(aig.14) }
   }
+}
+
+// A scheduled resource's filler status (AIP-12, AIL-12, AIG-14; table 0278) -> Appointment.participant.status
+// (required): booked, started, complete or overbooked -> accepted; cancelled, deleted, discontinued or no-show ->
+// declined; otherwise (pending, waitlist, blocked, or not said) tentative, as FHIR-Converter writes a resource
+// whose acceptance the message does not state.
+def ResourceStatus(cwe) = match lower(trim(cwe.1)) {
+  "booked" | "started" | "complete" | "overbook" => "accepted"
+  "cancelled" | "deleted" | "dc" | "noshow" => "declined"
+  _ => "tentative"
 }
 
 map SIU : hl7v2 "SIU" -> fhir "Bundle" { return Unique(SiuBundle()) }

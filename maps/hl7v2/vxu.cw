@@ -20,6 +20,7 @@ def Immunization(order, key) {
   statusReason: CodeableConcept(rxa.18) if rxa.18
   vaccineCode: CodeableConcept(rxa.5) ?? AbsentConcept()
   patient: PatientRef()
+  encounter: Ref("Encounter", 1) if PID and HasVisit(PV1)   // IG VXU_V04: PV1 -> Encounter, the visit of every dose
   occurrenceDateTime: datetime(rxa.3)
   occurrenceString: trim(rxa.3) if not datetime(rxa.3)   // R4 requires occurrence[x]: the text when it is no date
   recorded: datetime(rxa.22)
@@ -47,7 +48,8 @@ map VXU_V04 : hl7v2 "VXU^V04" -> fhir "Bundle" { return Unique(VxuV04()) }
 def VxuV04() {
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
-  entry[]: PersonEntries(false)
+  entry[]: EncounterEntries(PV1, PV2, null) if PID and HasVisit(PV1)
+  entry[]: PersonEntries(PID and HasVisit(PV1))
   for order, oi in ORDER {
     let key = "${oi + 1}"
     entry[]: Entry("Immunization", key, Immunization(order, key))
