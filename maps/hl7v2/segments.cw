@@ -810,7 +810,7 @@ def PrtRole(prt) = if HasPerson(prt.5) and not PrtRemoved(prt) then {
   organization: PartyRef(PrtOrganization(prt))
   code[]: ParticipationRole(prt.4)
   specialty[]: CodeableConcept(prt.6) if prt.6
-  location[]: for pl in prt.9 where LocationRef(pl).reference => LocationRef(pl)
+  location[]: for pl in prt.9 where LocationRef(pl).reference => LocationRefManagedBy(pl, PartyRef(PrtOrganization(prt)))
   period: { start: datetime(prt.11), end: datetime(prt.12) }
   telecom[]: ContactPoints(prt.15)
 } else null
@@ -842,7 +842,7 @@ def PrtEntries(prt) = if not PrtRemoved(prt) then [
   for x, i in prt.5 where i > 0 => PractitionerEntries(x),
   PartyEntry(PrtOrganization(prt)), AssignerEntry(prt.8.6) if trim(prt.8.10 ?? prt.8.3),
   for x, i in prt.8 where i > 0 => XonOrgEntries(x),
-  for pl in prt.9 => LocationEntries(pl),
+  for pl in prt.9 => LocationEntriesManagedBy(pl, PartyRef(PrtOrganization(prt))),
   PartyEntry(PrtDevice(prt))
 ] else null
 
