@@ -301,6 +301,26 @@ Status Inbox::Rejected(std::vector<std::pair<uint64_t, std::string>>* out) {
   return Status::Ok();
 }
 
+Status Inbox::ReplayRejected(uint64_t seq) {
+  std::string v;
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), SeqKey(kRejectedPrefix, seq), &v);
+  if (s.IsNotFound()) return NotFound("inbox: message " + std::to_string(seq) + " is not a rejected message");
+  if (!s.ok()) return FromRocks(s, "cannot read a rejected message");
+  std::string_view rest = v;
+  std::string reason;
+  InboxRecord record;
+  if (!GetField(&rest, &reason) || !Decode(rest, &record)) {
+    return Corrupt("inbox: the rejected record of message " + std::to_string(seq) + " is damaged");
+  }
+  rocksdb::WriteBatch batch;
+  batch.Delete(SeqKey(kRejectedPrefix, seq));
+  batch.Put(SeqKey(kPendingPrefix, seq), std::string(rest));
+  rocksdb::WriteOptions wo;
+  wo.sync = impl_->sync;
+  s = impl_->db->Write(wo, &batch);
+  return s.ok() ? Status::Ok() : FromRocks(s, "cannot replay a rejected message");
+}
+
 Status Inbox::MarkConverted(const DeliveryRecord& delivery) {
   rocksdb::WriteBatch batch;
   batch.Delete(SeqKey(kPendingPrefix, delivery.seq));
