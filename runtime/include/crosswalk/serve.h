@@ -92,6 +92,8 @@ void AppendMllpFrame(std::string_view message, std::string* out);
 //   "f" + seq (u64 BE)      -> a converted message waiting for delivery to a FHIR server (DeliveryRecord)
 //   "x" + seq (u64 BE)      -> a dead letter: delivery gave up (DeliveryRecord, last_error = the reason)
 //   "c" + name              -> a cursor (u64 BE): the committed length of an append-only output (NDJSON)
+//   "o" + seq (u64 BE)      -> a journaled output: u32 length + file name, then the bytes (Finish); deleted
+//                              once a sync of the output directory made the file itself durable
 // Record: u32-length-prefixed fields: received (FHIR instant), listener, peer, control id, message type,
 // content SHA-256 (hex), message text.
 //
@@ -132,6 +134,17 @@ struct FinishedItem {
   Kind kind = kDone;
   std::string reason;         // kRejected: why (no message content)
   DeliveryRecord delivery;    // kConverted: what to queue for delivery
+  // The output written for the message, journaled in the same write (see Inbox::Journal) when output_name is
+  // not empty: its file need not be synced before the message leaves the inbox.
+  std::string output_name;
+  std::string_view output;    // must stay valid until Finish returns
+};
+
+// An output whose bytes the inbox keeps until its file is known durable (Inbox::Journal).
+struct JournalEntry {
+  uint64_t seq = 0;
+  std::string name;   // the file name in the output directory
+  std::string data;   // its bytes
 };
 
 // A message to store; Store() fills seq and duplicate.
@@ -183,10 +196,17 @@ class Inbox {
   // Ends a batch in ONE write: each item is marked done, rejected or converted (as MarkDone, MarkRejected,
   // MarkConverted), and when `cursor` is not empty the cursor of that name is set to `cursor_value` in the
   // same write, so an append-only output's committed length and the marks of what it holds never disagree
-  // after a crash. Synced when an item is rejected (the rejected record is then the message's only copy).
+  // after a crash. Items with an output_name journal their output ("o" + seq) in the same write. Synced when
+  // an item is rejected (the rejected record is then the message's only copy) or journals an output (the
+  // journal is then what makes the output durable).
   // Errors: kIoError; kNotFound when a rejected item is not pending (nothing is written then).
   [[nodiscard]] Status Finish(const std::vector<FinishedItem>& items, std::string_view cursor = {},
                               uint64_t cursor_value = 0);
+  // The outputs journaled by Finish and not yet forgotten, in sequence order. After a crash, a host rewrites
+  // each file from here (the same bytes under the same name), makes the folder durable, then forgets them.
+  [[nodiscard]] Status Journal(std::vector<JournalEntry>* out);
+  // Deletes journal entries whose files are durable now (not synced: a lost delete costs one rewrite).
+  [[nodiscard]] Status ForgetJournal(const std::vector<uint64_t>& seqs);
   // The value of a cursor set by Finish (*found = true), or 0 when it was never set (*found = false).
   [[nodiscard]] Status Cursor(std::string_view cursor, uint64_t* value, bool* found);
   // The map rejected the message: it moves to the rejected records with the reason (no message content).

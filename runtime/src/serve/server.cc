@@ -41,6 +41,9 @@ constexpr const char kTempPrefix[] = ".cw-tmp-";
 constexpr size_t kWorkerBatch = 64;
 // Queue entries a worker looks at to fill its batch with messages whose ordering key no other worker holds.
 constexpr size_t kScanWindow = 1024;
+// The checkpointer makes the output folder durable (and forgets the journaled outputs) this often, or sooner
+// when this many outputs are journaled.
+constexpr int kCheckpointMs = 1000;
 
 std::string ErrnoText(int err) { return std::strerror(err); }
 
@@ -631,6 +634,10 @@ Status Server::Run() {
     std::string detail = std::to_string(queued) + " converted messages not yet delivered";
     audit_.Write({.event = "recovered", .listener = listener_name_, .detail = detail});
   }
+  if (options_.sync) {
+    CW_RETURN_IF_ERROR(RestoreJournal());
+    checkpointer_ = std::thread([this] { CheckpointLoop(); });
+  }
   for (unsigned i = 0; i < options_.workers; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
   if (fhir_) fhir_outlet_.thread = std::thread([this] { DeliveryLoop(&fhir_outlet_); });
   if (mllp_out_) mllp_outlet_.thread = std::thread([this] { DeliveryLoop(&mllp_outlet_); });
@@ -705,6 +712,14 @@ Status Server::Run() {
   }
   for (auto& t : workers_) t.join();
   workers_.clear();
+  if (checkpointer_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(journal_mu_);
+      journal_cv_.notify_all();
+    }
+    checkpointer_.join();
+    CheckpointOutputs();  // what the last batches wrote
+  }
   for (Outlet* o : {&fhir_outlet_, &mllp_outlet_}) {
     if (o->thread.joinable()) o->thread.join();
   }
@@ -713,6 +728,63 @@ Status Server::Run() {
   audit_.Sync();
   inbox_.reset();  // closes the database
   return result;
+}
+
+// Outputs journaled by a run that ended before its checkpoint (a crash): each file is written again from the
+// inbox (the same bytes under the same name), made durable, and the journal forgotten.
+Status Server::RestoreJournal() {
+  std::vector<JournalEntry> entries;
+  CW_RETURN_IF_ERROR(inbox_->Journal(&entries));
+  if (entries.empty()) return Status::Ok();
+  for (const JournalEntry& e : entries) {
+    if (std::string error = WriteTemp(options_.out_dir, e.name, e.data); !error.empty()) {
+      return IoError("serve: cannot restore a journaled output: " + error);
+    }
+  }
+  if (std::string error = SyncDir(options_.out_dir, /*whole_fs=*/true); !error.empty()) return IoError("serve: " + error);
+  std::vector<uint64_t> seqs;
+  for (const JournalEntry& e : entries) {
+    std::string temp = options_.out_dir + "/" + kTempPrefix + e.name;
+    if (::rename(temp.c_str(), (options_.out_dir + "/" + e.name).c_str()) != 0) {
+      return IoError("serve: cannot rename '" + temp + "' into place: " + ErrnoText(errno));
+    }
+    seqs.push_back(e.seq);
+  }
+  if (std::string error = SyncDir(options_.out_dir, /*whole_fs=*/false); !error.empty()) return IoError("serve: " + error);
+  CW_RETURN_IF_ERROR(inbox_->ForgetJournal(seqs));
+  std::string detail = std::to_string(entries.size()) + " journaled outputs written again";
+  audit_.Write({.event = "recovered", .listener = listener_name_, .detail = detail});
+  return Status::Ok();
+}
+
+void Server::CheckpointLoop() {
+  std::unique_lock<std::mutex> lock(journal_mu_);
+  while (!stopping_) {
+    journal_cv_.wait_for(lock, std::chrono::milliseconds(kCheckpointMs),
+                         [&] { return stopping_.load() || journaled_.size() >= kCheckpointEntries; });
+    if (stopping_) return;  // Run() checkpoints once more after the workers stopped
+    lock.unlock();
+    CheckpointOutputs();
+    lock.lock();
+  }
+}
+
+// One syncfs and one fsync of the folder make every output renamed into place so far durable; then their
+// journal entries are forgotten. On failure they stay journaled (and are restored at the next start).
+void Server::CheckpointOutputs() {
+  std::vector<uint64_t> seqs;
+  {
+    std::lock_guard<std::mutex> lock(journal_mu_);
+    seqs.swap(journaled_);
+  }
+  if (seqs.empty()) return;
+  std::string error = SyncDir(options_.out_dir, /*whole_fs=*/true);
+  if (error.empty()) error = SyncDir(options_.out_dir, /*whole_fs=*/false);
+  Status st = error.empty() ? inbox_->ForgetJournal(seqs) : IoError(error);
+  if (!st.ok()) {
+    std::string detail = st.ToString();
+    audit_.Write({.event = "error", .listener = listener_name_, .detail = detail});
+  }
 }
 
 void Server::TakeBatch(unsigned index, std::vector<Queued>* batch) {
@@ -821,21 +893,9 @@ void Server::ProcessBatch(const std::vector<Queued>& batch, const Binding& bindi
     it.rec.text.clear();  // not needed any more; the batch holds only outputs
     items.push_back(std::move(it));
   }
-  bool any = false;
-  for (Item& it : items) {
-    it.error = WriteTemp(options_.out_dir, it.name, it.data);
-    any = any || it.error.empty();
-  }
-  if (options_.sync && any) {
-    std::string error = SyncDir(options_.out_dir, /*whole_fs=*/true);
-    if (!error.empty()) {
-      // We cannot tell which pages were lost: none of the batch counts as written.
-      for (Item& it : items) {
-        if (it.error.empty()) it.error = error;
-      }
-    }
-  }
-  any = false;
+  // The files are not synced here: their bytes are journaled in the inbox write that ends the batch (one WAL
+  // sync), and the checkpointer makes the folder durable once a second (CheckpointOutputs).
+  for (Item& it : items) it.error = WriteTemp(options_.out_dir, it.name, it.data);
   for (Item& it : items) {
     std::string temp = options_.out_dir + "/" + kTempPrefix + it.name;
     if (!it.error.empty()) {
@@ -844,18 +904,9 @@ void Server::ProcessBatch(const std::vector<Queued>& batch, const Binding& bindi
       it.error = "cannot rename '" + temp + "' into place: " + ErrnoText(errno);
       ::unlink(temp.c_str());
     } else {
-      any = true;
       // A message rejected before and replayed (crosswalk dead-letters --replay-rejected) has its output now:
       // its old .rejected file goes, so each message has one output. (One failed lookup for the others.)
       if (!it.rejected) ::unlink((options_.out_dir + "/" + SeqName(it.seq) + ".rejected").c_str());
-    }
-  }
-  if (options_.sync && any) {
-    std::string error = SyncDir(options_.out_dir, /*whole_fs=*/false);
-    if (!error.empty()) {
-      for (Item& it : items) {
-        if (it.error.empty()) it.error = error;
-      }
     }
   }
   // One inbox write marks the batch (and commits the NDJSON file's new length with it).
@@ -865,6 +916,10 @@ void Server::ProcessBatch(const std::vector<Queued>& batch, const Binding& bindi
     if (!it.error.empty()) continue;
     FinishedItem f;
     f.seq = it.seq;
+    if (options_.sync) {
+      f.output_name = it.name;
+      f.output = it.data;
+    }
     if (it.rejected) {
       f.kind = FinishedItem::kRejected;
       f.reason = it.reason;
@@ -904,6 +959,11 @@ void Server::ProcessBatch(const std::vector<Queued>& batch, const Binding& bindi
     } else if (Status st = inbox_->Finish(finish); !st.ok()) {
       batch_error = st.ToString();
     }
+  }
+  if (batch_error.empty() && options_.sync && !finish.empty()) {
+    std::lock_guard<std::mutex> lock(journal_mu_);
+    for (const FinishedItem& f : finish) journaled_.push_back(f.seq);
+    if (journaled_.size() >= kCheckpointEntries) journal_cv_.notify_one();
   }
   std::vector<DeliveryRecord> to_deliver;
   if (batch_error.empty()) {

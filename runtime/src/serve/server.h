@@ -6,13 +6,15 @@
 //                          workers (-j N) ◄── seq queue (arrival order) ◄┘
 //                              │  RunContext::Run
 //                              ▼
-//              out-dir/<seq>.json|.hl7 or <seq>.rejected (per batch: temps, syncfs, renames, fsync dir)
+//              out-dir/<seq>.json|.hl7 or <seq>.rejected (per batch: temps, renames; not synced)
 //                              │
-//                      Inbox::MarkDone / MarkRejected          every step ──► audit.jsonl
+//                      Inbox::Finish: marks + the outputs' bytes journaled, one synced write
+//                              │                                every step ──► audit.jsonl
+//                      checkpointer (1 s): syncfs of out-dir, then the journal entries are forgotten
 //
 // Guarantees: an ACK AA/CA leaves only after the message is in the inbox with a synced WAL; a message stays
-// in the inbox until its output (or its .rejected file) is durable under its final name, which is derived from
-// its sequence number, so a redelivery after a crash rewrites the same file. Back-pressure: when
+// in the inbox until its output (or its .rejected file) is under its final name and its bytes are journaled
+// in the inbox (synced) until the folder is synced, so a crash rewrites the same file with the same bytes. Back-pressure: when
 // max_pending messages are stored but not done, the listener stops reading sockets (TCP then slows the
 // senders); nothing is dropped.
 //
@@ -47,6 +49,8 @@ namespace crosswalk::serve {
 inline constexpr size_t kDefaultMaxConnections = 64;
 inline constexpr size_t kDefaultMaxFrameBytes = size_t{4} << 20;
 inline constexpr size_t kDefaultMaxPending = 10000;
+// Journaled outputs (sync on) that make the checkpointer sync the output folder before its second is up.
+inline constexpr size_t kCheckpointEntries = 4096;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";  // address to listen on: an IPv4 or IPv6 literal (without brackets)
@@ -183,6 +187,11 @@ class Server {
   void ProcessBatch(const std::vector<Queued>& batch, const Binding& binding, RunContext* ctx, RunOutput* out);
   // Appends the JSON outputs of a batch to the NDJSON file and stdout; "" or the reason.
   std::string AppendLines(const std::vector<std::string_view>& lines, uint64_t* committed);
+  // The output journal (sync on): outputs are renamed into place unsynced, their bytes kept in the inbox
+  // ("o" + seq, in the batch's synced write) until a checkpoint has synced the folder.
+  Status RestoreJournal();
+  void CheckpointLoop();
+  void CheckpointOutputs();
   Status OpenNdjson();
   // A destination of converted messages: the FHIR server (JSON outputs) or the MLLP receiver (HL7 v2
   // outputs). Each has its queue, in the order the outputs became durable, and one delivering thread.
@@ -225,6 +234,10 @@ class Server {
   std::atomic<size_t> pending_{0};   // stored, not yet done (queue + in the workers' hands)
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> workers_;
+  std::mutex journal_mu_;
+  std::condition_variable journal_cv_;
+  std::vector<uint64_t> journaled_;  // under journal_mu_: journaled outputs not yet checkpointed
+  std::thread checkpointer_;
   Stats stats_;
 
   std::atomic<size_t> open_connections_{0};
