@@ -80,8 +80,9 @@ int RunServe(const std::vector<std::string>& args) {
   pthread_sigmask(SIG_BLOCK, &hup, nullptr);
   serve::ListenerConfig flags;
   serve::ServerOptions& o = flags.options;
-  std::string mllp, metrics, config_path, log_level, log_format;
+  std::string mllp, mllp_out, metrics, config_path, log_level, log_format;
   size_t fhir_max_tries = o.fhir.max_tries;
+  size_t mllp_out_max_tries = o.mllp_out.max_tries;
   std::vector<std::string> vars;
   namespace cli = crosswalk::cli;
   auto app = cli::MakeApp(
@@ -110,7 +111,7 @@ int RunServe(const std::vector<std::string>& args) {
       ->type_name("F")
       ->check(cli::OneOf({"text", "json"}));
   app->add_option("--mllp", mllp,
-                  "IPv4 address and port to listen on (port 0: any free port; the line\n"
+                  "address and port to listen on, IPv4 or [IPv6] (port 0: any free port; the line\n"
                   "'crosswalk serve: listening on HOST:PORT' on stdout names it)")
       ->type_name("HOST:PORT");
   app->add_option("--inbox", o.inbox_dir, "durable inbox (RocksDB) and audit trail (DIR/audit.jsonl)")
@@ -178,6 +179,22 @@ int RunServe(const std::vector<std::string>& args) {
                   "first retry delay, doubled per try up to 300000 (default 1000)")
       ->type_name("N")
       ->check(cli::Number(1, size_t{1} << 32));
+  app->add_option("--mllp-out", mllp_out,
+                  "also send each HL7 v2 output to this MLLP receiver, in order, on one kept\n"
+                  "connection, and wait for its ACK: AA/CA delivered, AE/AR/CE/CR a dead letter,\n"
+                  "no ACK (timeout, reset, refused) retried with backoff, then a dead letter")
+      ->type_name("HOST:PORT");
+  app->add_option("--mllp-out-max-tries", mllp_out_max_tries, "attempts before a dead letter (default 10)")
+      ->type_name("N")
+      ->check(cli::Number(1, size_t{1} << 32));
+  app->add_option("--mllp-out-timeout-ms", o.mllp_out.timeout_ms,
+                  "one attempt: connect, send and wait for the ACK (default 30000)")
+      ->type_name("N")
+      ->check(cli::Number(1, size_t{1} << 32));
+  app->add_option("--mllp-out-backoff-ms", o.mllp_out.backoff_initial_ms,
+                  "first retry delay, doubled per try up to 300000 (default 1000)")
+      ->type_name("N")
+      ->check(cli::Number(1, size_t{1} << 32));
   app->add_option("--tls-cert", o.tls.cert_file,
                   "TLS on the MLLP listener: PEM certificate (then its chain); needs --tls-key")
       ->type_name("FILE");
@@ -236,6 +253,16 @@ int RunServe(const std::vector<std::string>& args) {
     if (no_sync) o.sync = false;
     o.stdout_output = to_stdout;
     o.fhir.max_tries = static_cast<uint32_t>(std::min<size_t>(fhir_max_tries, UINT32_MAX));
+    o.mllp_out.max_tries = static_cast<uint32_t>(std::min<size_t>(mllp_out_max_tries, UINT32_MAX));
+    if (!mllp_out.empty() && (!serve::ParseHostPort(mllp_out, &o.mllp_out.host, &o.mllp_out.port) ||
+                              o.mllp_out.port == 0)) {
+      return cli::UsageError(*app, "--mllp-out takes HOST:PORT (a port other than 0), not '" + mllp_out + "'");
+    }
+    for (const char* name : {"--mllp-out-max-tries", "--mllp-out-timeout-ms", "--mllp-out-backoff-ms"}) {
+      if (mllp_out.empty() && app->get_option(name)->count() > 0) {
+        return cli::UsageError(*app, std::string(name) + " needs --mllp-out");
+      }
+    }
     for (const auto& v : vars) {
       size_t eq = v.find('=');
       o.run_options.variables.emplace_back(v.substr(0, eq), v.substr(eq + 1));
@@ -287,14 +314,15 @@ int RunServe(const std::vector<std::string>& args) {
   FILE* start_out = stdout_taken ? stderr : stdout;
   for (size_t i = 0; i < servers.size(); ++i) {
     const serve::ListenerConfig& l = config.listeners[i];
-    std::fprintf(start_out, "crosswalk serve: listening on %s:%u%s\n", l.options.host.c_str(),
-                 static_cast<unsigned>(servers[i]->port()), suffix(l).c_str());
+    // listener_name() is "mllp:" + the address as the audit names it ([ADDR]:PORT for IPv6).
+    std::string address = servers[i]->listener_name().substr(5);
+    std::fprintf(start_out, "crosswalk serve: listening on %s%s\n", address.c_str(), suffix(l).c_str());
     if (l.options.metrics) {
       std::fprintf(start_out, "crosswalk serve: metrics on http://%s:%u/metrics%s\n", l.options.metrics_host.c_str(),
                    static_cast<unsigned>(servers[i]->metrics_port()), suffix(l).c_str());
     }
     logger.Say(serve::LogLevel::kDebug, "listening",
-               "listening on " + l.options.host + ":" + std::to_string(servers[i]->port()) + suffix(l), l.name);
+               "listening on " + address + suffix(l), l.name);
   }
   std::fflush(start_out);
   // The reloader: on SIGHUP, each listener's program file is loaded again on a runtime with its terminology
@@ -339,15 +367,22 @@ int RunServe(const std::vector<std::string>& args) {
   int rc = 0;
   for (size_t i = 0; i < servers.size(); ++i) {
     const auto& s = servers[i]->stats();
-    char line[512];
+    // MLLP delivery's counts follow when the listener has a destination, so the line of the others is as before.
+    std::string mllp_summary;
+    if (!config.listeners[i].options.mllp_out.host.empty()) {
+      mllp_summary = "; MLLP out: " + std::to_string(s.mllp_delivered) + " delivered, " +
+                     std::to_string(s.mllp_retries) + " retries, " + std::to_string(s.mllp_dead_letters) +
+                     " dead letters";
+    }
+    char line[640];
     std::snprintf(line, sizeof line,
                   "stopped: %llu frames received, %llu stored, %llu duplicates, %llu refused, %llu written, "
-                  "%llu rejected, %llu delivered, %llu retries, %llu dead letters",
+                  "%llu rejected, %llu delivered, %llu retries, %llu dead letters%s",
                   static_cast<unsigned long long>(s.received), static_cast<unsigned long long>(s.stored),
                   static_cast<unsigned long long>(s.duplicates), static_cast<unsigned long long>(s.malformed),
                   static_cast<unsigned long long>(s.written), static_cast<unsigned long long>(s.rejected),
                   static_cast<unsigned long long>(s.delivered), static_cast<unsigned long long>(s.retries),
-                  static_cast<unsigned long long>(s.dead_letters));
+                  static_cast<unsigned long long>(s.dead_letters), mllp_summary.c_str());
     const serve::ListenerConfig& l = config.listeners[i];
     logger.Say(serve::LogLevel::kInfo, "stopped", line + suffix(l), l.name);
     if (!results[i].ok()) {

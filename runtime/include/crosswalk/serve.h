@@ -7,12 +7,14 @@
 //   Inbox                           the durable inbox: group commit with a synced WAL, dedup, delivery queue,
 //                                   dead letters, cursors of append-only outputs
 //   FhirClient, Classify, RetryDelayMs   delivery to a FHIR server with its retry policy
+//   MllpSender, ClassifyAck         delivery to an HL7 v2 receiver over MLLP, waiting for its ACK
 //
 // No RocksDB, libcurl, OpenSSL or nlohmann type appears here; nothing here holds or logs message content
 // beyond what a caller passes in (the inbox stores the message text it is given).
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -90,6 +92,8 @@ void AppendMllpFrame(std::string_view message, std::string* out);
 //   "f" + seq (u64 BE)      -> a converted message waiting for delivery to a FHIR server (DeliveryRecord)
 //   "x" + seq (u64 BE)      -> a dead letter: delivery gave up (DeliveryRecord, last_error = the reason)
 //   "c" + name              -> a cursor (u64 BE): the committed length of an append-only output (NDJSON)
+//   "o" + seq (u64 BE)      -> a journaled output: u32 length + file name, then the bytes (Finish); deleted
+//                              once a sync of the output directory made the file itself durable
 // Record: u32-length-prefixed fields: received (FHIR instant), listener, peer, control id, message type,
 // content SHA-256 (hex), message text.
 //
@@ -130,6 +134,17 @@ struct FinishedItem {
   Kind kind = kDone;
   std::string reason;         // kRejected: why (no message content)
   DeliveryRecord delivery;    // kConverted: what to queue for delivery
+  // The output written for the message, journaled in the same write (see Inbox::Journal) when output_name is
+  // not empty: its file need not be synced before the message leaves the inbox.
+  std::string output_name;
+  std::string_view output;    // must stay valid until Finish returns
+};
+
+// An output whose bytes the inbox keeps until its file is known durable (Inbox::Journal).
+struct JournalEntry {
+  uint64_t seq = 0;
+  std::string name;   // the file name in the output directory
+  std::string data;   // its bytes
 };
 
 // A message to store; Store() fills seq and duplicate.
@@ -181,16 +196,28 @@ class Inbox {
   // Ends a batch in ONE write: each item is marked done, rejected or converted (as MarkDone, MarkRejected,
   // MarkConverted), and when `cursor` is not empty the cursor of that name is set to `cursor_value` in the
   // same write, so an append-only output's committed length and the marks of what it holds never disagree
-  // after a crash. Synced when an item is rejected (the rejected record is then the message's only copy).
+  // after a crash. Items with an output_name journal their output ("o" + seq) in the same write. Synced when
+  // an item is rejected (the rejected record is then the message's only copy) or journals an output (the
+  // journal is then what makes the output durable).
   // Errors: kIoError; kNotFound when a rejected item is not pending (nothing is written then).
   [[nodiscard]] Status Finish(const std::vector<FinishedItem>& items, std::string_view cursor = {},
                               uint64_t cursor_value = 0);
+  // The outputs journaled by Finish and not yet forgotten, in sequence order. After a crash, a host rewrites
+  // each file from here (the same bytes under the same name), makes the folder durable, then forgets them.
+  [[nodiscard]] Status Journal(std::vector<JournalEntry>* out);
+  // Deletes journal entries whose files are durable now (not synced: a lost delete costs one rewrite).
+  [[nodiscard]] Status ForgetJournal(const std::vector<uint64_t>& seqs);
   // The value of a cursor set by Finish (*found = true), or 0 when it was never set (*found = false).
   [[nodiscard]] Status Cursor(std::string_view cursor, uint64_t* value, bool* found);
   // The map rejected the message: it moves to the rejected records with the reason (no message content).
   [[nodiscard]] Status MarkRejected(uint64_t seq, std::string_view reason);
   // Rejected messages: seq and reason, in order.
   [[nodiscard]] Status Rejected(std::vector<std::pair<uint64_t, std::string>>* out);
+  // Puts a rejected message back among the stored messages not yet done, with its sequence number, arrival
+  // time and text unchanged (synced), so that the next start of the server runs it again: with a fixed
+  // program it gets its output (the server then removes the <seq>.rejected file), or it is rejected again.
+  // kNotFound when `seq` is not a rejected message.
+  [[nodiscard]] Status ReplayRejected(uint64_t seq);
 
   // The dedup id of a message (32 raw bytes).
   static std::string DedupId(std::string_view sender, std::string_view control_id, std::string_view sha256_hex);
@@ -261,6 +288,8 @@ std::string Describe(const HttpResult& r);
 // backoff_max_ms, scaled by a jitter factor in [0.5, 1.0) from `random` (any 64-bit value), and never less than
 // Retry-After (itself capped at 24 hours).
 uint64_t RetryDelayMs(const FhirOptions& options, uint32_t tries, int64_t retry_after_ms, uint64_t random);
+// The same policy with the backoff given directly (initial_ms * 2^(tries-1), capped at max_ms, jittered).
+uint64_t RetryDelayMs(uint64_t initial_ms, uint64_t max_ms, uint32_t tries, int64_t retry_after_ms, uint64_t random);
 
 // One libcurl handle (connections are kept alive between posts). Not thread-safe: one per delivering thread.
 class FhirClient {
@@ -280,6 +309,70 @@ class FhirClient {
   FhirClient() = default;
   struct Impl;
   std::unique_ptr<Impl> impl_;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Delivery to an HL7 v2 receiver over MLLP
+// Each message is sent in an MLLP envelope on one connection per destination, kept open between messages,
+// and the sender waits for the receiver's ACK of that message (MSA-2 = the message's MSH-10):
+//
+//   ACK AA or CA                         -> delivered
+//   ACK AE, AR, CE or CR                 -> rejected by the receiver: a dead letter (reason: the code, and
+//                                           ERR-3.1 when the ACK has one; never the ACK's text)
+//   no ACK within timeout_ms, connection refused, reset or closed, a frame that is not an ACK
+//                                        -> retried with backoff (RetryDelayMs), then a dead letter
+//
+// After a failed attempt the connection is closed, so an ACK that comes late cannot be taken for the ACK of
+// the next message; ACKs of other control ids (a late one on a kept connection) are skipped. A message is
+// sent again only when no ACK of it came, with the same bytes and so the same MSH-10: a receiver that keeps
+// the control ids it has accepted (as `crosswalk serve`'s own inbox does) accepts it once.
+
+struct MllpOutOptions {
+  std::string host;                  // name or address (IPv4 or IPv6); empty: no MLLP delivery
+  uint16_t port = 0;
+  uint32_t max_tries = 10;           // attempts before a message becomes a dead letter (>= 1)
+  uint64_t timeout_ms = 30000;       // one attempt: connecting, sending and waiting for the ACK
+  uint64_t backoff_initial_ms = 1000;
+  uint64_t backoff_max_ms = 300000;  // 5 minutes
+  size_t max_ack_bytes = size_t{1} << 20;  // an ACK frame larger than this is a protocol error (retried)
+};
+
+struct MllpResult {
+  std::string code;        // MSA-1 of the message's ACK (AA, AE, AR, CA, CE, CR); empty when none came
+  std::string error_code;  // ERR-3.1 of a negative ACK (HL7 table 0357), when present
+  std::string error;       // why no ACK came: connection refused, reset, closed, timeout, not an ACK
+  bool invalid = false;    // the message itself cannot be sent (no MSH-10): not retried
+  bool aborted = false;    // the abort flag was raised during the attempt (not an attempt: no verdict)
+};
+
+// What to do after an attempt (Verdict is shared with FHIR delivery).
+Verdict ClassifyAck(const MllpResult& r);
+// "ACK AE (ERR-3 207)", "ACK AA" or "transport: connection refused".
+std::string DescribeAck(const MllpResult& r);
+
+// One connection to one receiver, opened on first use and after a failure. Not thread-safe: one per
+// delivering thread.
+class MllpSender {
+ public:
+  // kInvalidArgument when host is empty or timeout_ms / max_tries is 0.
+  [[nodiscard]] static Result<std::unique_ptr<MllpSender>> Create(const MllpOutOptions& options);
+  ~MllpSender();
+  MllpSender(const MllpSender&) = delete;
+  MllpSender& operator=(const MllpSender&) = delete;
+
+  // Sends `message` (ER7; segments separated by CR) and waits for its ACK. Returns early with aborted = true
+  // once *abort is set (checked at least every 100 ms).
+  MllpResult Send(std::string_view message, const std::atomic<bool>* abort);
+  // Connections opened so far.
+  uint64_t connections_opened() const { return connections_; }
+
+ private:
+  explicit MllpSender(const MllpOutOptions& options);
+  std::string Connect(std::chrono::steady_clock::time_point deadline, const std::atomic<bool>* abort, bool* aborted);
+  void Close();
+  MllpOutOptions options_;
+  int fd_ = -1;
+  uint64_t connections_ = 0;
 };
 
 }  // namespace crosswalk::serve

@@ -99,6 +99,20 @@ Status ReadFhir(const Json& j, const std::string& path, const std::string& base,
   return r.Done();
 }
 
+Status ReadMllpOut(const Json& j, const std::string& path, MllpOutOptions* o) {
+  Reader r(j, path);
+  CW_RETURN_IF_ERROR(r.Object());
+  std::string address;
+  CW_RETURN_IF_ERROR(r.String("address", &address, /*required=*/true));
+  if (!ParseHostPort(address, &o->host, &o->port) || o->port == 0) {
+    return InvalidArgument(r.Path("address") + ": takes HOST:PORT (a port other than 0), not '" + address + "'");
+  }
+  CW_RETURN_IF_ERROR(r.Number("max_tries", 1, UINT32_MAX, &o->max_tries));
+  CW_RETURN_IF_ERROR(r.Number("timeout_ms", 1, UINT32_MAX, &o->timeout_ms));
+  CW_RETURN_IF_ERROR(r.Number("backoff_ms", 1, UINT32_MAX, &o->backoff_initial_ms));
+  return r.Done();
+}
+
 Status ReadListener(const Json& j, const std::string& path, const std::string& base, ListenerConfig* l) {
   Reader r(j, path);
   CW_RETURN_IF_ERROR(r.Object());
@@ -133,6 +147,7 @@ Status ReadListener(const Json& j, const std::string& path, const std::string& b
   CW_RETURN_IF_ERROR(out.File("ndjson", base, &o.ndjson_path));
   CW_RETURN_IF_ERROR(out.Bool("stdout", &o.stdout_output));
   if (const Json* fhir = out.Find("fhir")) CW_RETURN_IF_ERROR(ReadFhir(*fhir, out.Path("fhir"), base, &o.fhir));
+  if (const Json* mllp_out = out.Find("mllp")) CW_RETURN_IF_ERROR(ReadMllpOut(*mllp_out, out.Path("mllp"), &o.mllp_out));
   CW_RETURN_IF_ERROR(out.Done());
   if (const Json* limits = r.Find("limits")) {
     Reader lim(*limits, r.Path("limits"));
@@ -168,13 +183,21 @@ bool ParseHostPort(std::string_view text, std::string* host, uint16_t* port) {
   if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size() || text.size() - colon > 6) {
     return false;
   }
+  std::string_view name = text.substr(0, colon);
+  if (name.front() == '[') {  // [IPv6]:PORT
+    if (name.size() < 3 || name.back() != ']') return false;
+    name = name.substr(1, name.size() - 2);
+    if (name.find_first_of("[]") != std::string_view::npos) return false;
+  } else if (name.find_first_of(":[]") != std::string_view::npos) {
+    return false;  // an IPv6 address without brackets: the port cannot be told apart
+  }
   uint32_t p = 0;
   for (char c : text.substr(colon + 1)) {
     if (c < '0' || c > '9') return false;
     p = p * 10 + static_cast<uint32_t>(c - '0');
   }
   if (p > 65535) return false;
-  host->assign(text.substr(0, colon));
+  host->assign(name);
   *port = static_cast<uint16_t>(p);
   return true;
 }

@@ -46,7 +46,8 @@ struct ServeConfig {
 // Parses the configuration text; `base_dir` resolves relative paths. kInvalidArgument with the key's path.
 [[nodiscard]] Result<ServeConfig> ParseServeConfig(std::string_view text, const std::string& base_dir);
 
-// "HOST:PORT" -> host, port; false when it has another form.
+// "HOST:PORT" or "[IPv6]:PORT" -> host (without the brackets), port; false when it has another form (an IPv6
+// address needs its brackets).
 bool ParseHostPort(std::string_view text, std::string* host, uint16_t* port);
 
 }  // namespace crosswalk::serve

@@ -82,14 +82,18 @@ std::string Describe(const HttpResult& r) {
   return "transport: " + (r.error.empty() ? std::string("no response") : r.error);
 }
 
-uint64_t RetryDelayMs(const FhirOptions& options, uint32_t tries, int64_t retry_after_ms, uint64_t random) {
-  uint64_t delay = std::max<uint64_t>(options.backoff_initial_ms, 1);
-  for (uint32_t i = 1; i < tries && delay < options.backoff_max_ms; ++i) delay *= 2;
-  delay = std::min(delay, std::max<uint64_t>(options.backoff_max_ms, 1));
+uint64_t RetryDelayMs(uint64_t initial_ms, uint64_t max_ms, uint32_t tries, int64_t retry_after_ms, uint64_t random) {
+  uint64_t delay = std::max<uint64_t>(initial_ms, 1);
+  for (uint32_t i = 1; i < tries && delay < max_ms; ++i) delay *= 2;
+  delay = std::min(delay, std::max<uint64_t>(max_ms, 1));
   // Jitter in [0.5, 1.0): senders that failed together do not retry together.
   delay = delay / 2 + (delay / 2) * (random % 1024) / 1024;
   if (retry_after_ms >= 0) delay = std::max<uint64_t>(delay, static_cast<uint64_t>(std::min(retry_after_ms, kMaxRetryAfterMs)));
   return delay;
+}
+
+uint64_t RetryDelayMs(const FhirOptions& options, uint32_t tries, int64_t retry_after_ms, uint64_t random) {
+  return RetryDelayMs(options.backoff_initial_ms, options.backoff_max_ms, tries, retry_after_ms, random);
 }
 
 struct FhirClient::Impl {

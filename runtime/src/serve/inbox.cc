@@ -20,6 +20,7 @@ constexpr char kDedupPrefix = 'd';
 constexpr char kDeliveryPrefix = 'f';
 constexpr char kDeadPrefix = 'x';
 constexpr char kCursorPrefix = 'c';
+constexpr char kJournalPrefix = 'o';
 
 void PutU64(uint64_t v, std::string* out) {
   for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
@@ -258,6 +259,14 @@ Status Inbox::Finish(const std::vector<FinishedItem>& items, std::string_view cu
         break;
     }
     batch.Delete(key);
+    if (!item.output_name.empty()) {
+      std::string v;
+      v.reserve(item.output_name.size() + item.output.size() + 4);
+      PutField(item.output_name, &v);
+      v.append(item.output.data(), item.output.size());
+      batch.Put(SeqKey(kJournalPrefix, item.seq), v);
+      sync = impl_->sync;
+    }
   }
   if (!cursor.empty()) {
     std::string key(1, kCursorPrefix);
@@ -270,6 +279,32 @@ Status Inbox::Finish(const std::vector<FinishedItem>& items, std::string_view cu
   wo.sync = sync;
   rocksdb::Status s = impl_->db->Write(wo, &batch);
   return s.ok() ? Status::Ok() : FromRocks(s, "cannot mark a batch done");
+}
+
+Status Inbox::Journal(std::vector<JournalEntry>* out) {
+  out->clear();
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
+  std::string prefix(1, kJournalPrefix);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string_view v(it->value().data(), it->value().size());
+    JournalEntry e;
+    if (it->key().size() != 9 || !GetField(&v, &e.name) || e.name.empty() || e.name.find('/') != std::string::npos) {
+      return Corrupt("inbox: a journaled output is damaged");
+    }
+    e.seq = GetU64(std::string_view(it->key().data() + 1, 8));
+    e.data.assign(v.data(), v.size());
+    out->push_back(std::move(e));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "cannot list the journaled outputs");
+  return Status::Ok();
+}
+
+Status Inbox::ForgetJournal(const std::vector<uint64_t>& seqs) {
+  if (seqs.empty()) return Status::Ok();
+  rocksdb::WriteBatch batch;
+  for (uint64_t seq : seqs) batch.Delete(SeqKey(kJournalPrefix, seq));
+  rocksdb::Status s = impl_->db->Write(rocksdb::WriteOptions(), &batch);
+  return s.ok() ? Status::Ok() : FromRocks(s, "cannot forget journaled outputs");
 }
 
 Status Inbox::Cursor(std::string_view cursor, uint64_t* value, bool* found) {
@@ -299,6 +334,26 @@ Status Inbox::Rejected(std::vector<std::pair<uint64_t, std::string>>* out) {
   }
   if (!it->status().ok()) return FromRocks(it->status(), "cannot list the rejected messages");
   return Status::Ok();
+}
+
+Status Inbox::ReplayRejected(uint64_t seq) {
+  std::string v;
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), SeqKey(kRejectedPrefix, seq), &v);
+  if (s.IsNotFound()) return NotFound("inbox: message " + std::to_string(seq) + " is not a rejected message");
+  if (!s.ok()) return FromRocks(s, "cannot read a rejected message");
+  std::string_view rest = v;
+  std::string reason;
+  InboxRecord record;
+  if (!GetField(&rest, &reason) || !Decode(rest, &record)) {
+    return Corrupt("inbox: the rejected record of message " + std::to_string(seq) + " is damaged");
+  }
+  rocksdb::WriteBatch batch;
+  batch.Delete(SeqKey(kRejectedPrefix, seq));
+  batch.Put(SeqKey(kPendingPrefix, seq), std::string(rest));
+  rocksdb::WriteOptions wo;
+  wo.sync = impl_->sync;
+  s = impl_->db->Write(wo, &batch);
+  return s.ok() ? Status::Ok() : FromRocks(s, "cannot replay a rejected message");
 }
 
 Status Inbox::MarkConverted(const DeliveryRecord& delivery) {

@@ -41,6 +41,9 @@ constexpr const char kTempPrefix[] = ".cw-tmp-";
 constexpr size_t kWorkerBatch = 64;
 // Queue entries a worker looks at to fill its batch with messages whose ordering key no other worker holds.
 constexpr size_t kScanWindow = 1024;
+// The checkpointer makes the output folder durable (and forgets the journaled outputs) this often, or sooner
+// when this many outputs are journaled.
+constexpr int kCheckpointMs = 1000;
 
 std::string ErrnoText(int err) { return std::strerror(err); }
 
@@ -140,6 +143,19 @@ std::string OrderingKeyOf(const hl7v2::Message& m) {
   return key;
 }
 
+// "ADDR:PORT" (IPv4) or "[ADDR]:PORT" (IPv6) of an accepted connection.
+std::string PeerName(const sockaddr_storage& addr) {
+  char ip[INET6_ADDRSTRLEN] = "?";
+  if (addr.ss_family == AF_INET6) {
+    const auto& a6 = reinterpret_cast<const sockaddr_in6&>(addr);
+    ::inet_ntop(AF_INET6, &a6.sin6_addr, ip, sizeof ip);
+    return "[" + std::string(ip) + "]:" + std::to_string(ntohs(a6.sin6_port));
+  }
+  const auto& a4 = reinterpret_cast<const sockaddr_in&>(addr);
+  ::inet_ntop(AF_INET, &a4.sin_addr, ip, sizeof ip);
+  return std::string(ip) + ":" + std::to_string(ntohs(a4.sin_port));
+}
+
 uint64_t KeyHash(std::string_view key) { return std::hash<std::string_view>()(key); }
 
 }  // namespace
@@ -197,6 +213,14 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options, std
     auto client = FhirClient::Create(options.fhir);
     if (!client.ok()) return InvalidArgument("serve: " + std::string(client.status().message()));
     s->fhir_ = std::move(*client);
+  }
+  if (!options.mllp_out.host.empty()) {
+    auto sender = MllpSender::Create(options.mllp_out);
+    if (!sender.ok()) return InvalidArgument("serve: " + std::string(sender.status().message()));
+    s->mllp_out_ = std::move(*sender);
+    bool v6 = options.mllp_out.host.find(':') != std::string::npos;
+    s->mllp_out_name_ = "mllp://" + (v6 ? "[" + options.mllp_out.host + "]" : options.mllp_out.host) + ":" +
+                        std::to_string(options.mllp_out.port);
   }
   std::error_code ec;
   for (const std::string& dir : {options.inbox_dir, options.out_dir}) {
@@ -289,6 +313,11 @@ std::string Server::RenderMetrics() const {
   metric("crosswalk_fhir_delivered_total", "counter", "Outputs the FHIR server accepted.", s.delivered);
   metric("crosswalk_fhir_retries_total", "counter", "Failed FHIR delivery attempts that will be retried.", s.retries);
   metric("crosswalk_fhir_dead_letters_total", "counter", "FHIR deliveries given up.", s.dead_letters);
+  metric("crosswalk_mllp_delivered_total", "counter", "HL7 v2 outputs the MLLP receiver acknowledged (AA/CA).",
+         s.mllp_delivered);
+  metric("crosswalk_mllp_retries_total", "counter", "Failed MLLP delivery attempts that will be retried.",
+         s.mllp_retries);
+  metric("crosswalk_mllp_dead_letters_total", "counter", "MLLP deliveries given up.", s.mllp_dead_letters);
   metric("crosswalk_pending_messages", "gauge", "Messages stored and not yet done (delivery included).",
          pending_.load());
   metric("crosswalk_open_connections", "gauge", "Open MLLP connections.", open_connections_.load());
@@ -299,25 +328,42 @@ std::string Server::RenderMetrics() const {
 }
 
 Status Server::Listen() {
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(options_.port);
-  if (::inet_pton(AF_INET, options_.host.c_str(), &addr.sin_addr) != 1) {
-    return InvalidArgument("serve: '" + options_.host + "' is not an IPv4 address");
+  sockaddr_storage addr{};
+  socklen_t addr_len = 0;
+  int family = AF_INET;
+  if (options_.host.find(':') != std::string::npos) {  // an IPv6 literal (given as [ADDR]:PORT)
+    auto* a6 = reinterpret_cast<sockaddr_in6*>(&addr);
+    a6->sin6_family = family = AF_INET6;
+    a6->sin6_port = htons(options_.port);
+    if (::inet_pton(AF_INET6, options_.host.c_str(), &a6->sin6_addr) != 1) {
+      return InvalidArgument("serve: '" + options_.host + "' is not an IPv6 address");
+    }
+    addr_len = sizeof *a6;
+  } else {
+    auto* a4 = reinterpret_cast<sockaddr_in*>(&addr);
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons(options_.port);
+    if (::inet_pton(AF_INET, options_.host.c_str(), &a4->sin_addr) != 1) {
+      return InvalidArgument("serve: '" + options_.host + "' is not an IPv4 address");
+    }
+    addr_len = sizeof *a4;
   }
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  listen_fd_ = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (listen_fd_ < 0) return IoError("serve: socket: " + ErrnoText(errno));
   int one = 1;
   ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    return IoError("serve: cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " +
-                   ErrnoText(errno));
+  // [::] takes IPv6 only; IPv4 senders need a listener of their own (the system's default may differ).
+  if (family == AF_INET6) ::setsockopt(listen_fd_, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  std::string shown = family == AF_INET6 ? "[" + options_.host + "]" : options_.host;
+  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), addr_len) != 0) {
+    return IoError("serve: cannot listen on " + shown + ":" + std::to_string(options_.port) + ": " + ErrnoText(errno));
   }
   if (::listen(listen_fd_, 128) != 0) return IoError("serve: listen: " + ErrnoText(errno));
   socklen_t len = sizeof addr;
   ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
-  listener_name_ = "mllp:" + options_.host + ":" + std::to_string(port_);
+  port_ = ntohs(family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
+                                   : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+  listener_name_ = "mllp:" + shown + ":" + std::to_string(port_);
   return Status::Ok();
 }
 
@@ -329,13 +375,11 @@ void Server::RequestStop() noexcept {
 
 void Server::Accept() {
   for (;;) {
-    sockaddr_in addr{};
+    sockaddr_storage addr{};
     socklen_t len = sizeof addr;
     int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) return;  // EAGAIN, or a connection that went away before we took it
-    char ip[INET_ADDRSTRLEN] = "?";
-    ::inet_ntop(AF_INET, &addr.sin_addr, ip, sizeof ip);
-    std::string peer = std::string(ip) + ":" + std::to_string(ntohs(addr.sin_port));
+    std::string peer = PeerName(addr);
     if (connections_.size() >= options_.max_connections) {
       ::close(fd);
       ++stats_.refused_connections;
@@ -561,6 +605,7 @@ Status Server::Run() {
   CW_RETURN_IF_ERROR(inbox_->Pending(&recovered));
   std::vector<DeliveryRecord> undelivered;
   CW_RETURN_IF_ERROR(inbox_->Deliveries(&undelivered));
+  size_t queued = 0;  // undelivered messages with a destination now
   std::vector<Queued> recovered_keys;
   recovered_keys.reserve(recovered.size());
   for (uint64_t seq : recovered) {
@@ -572,20 +617,30 @@ Status Server::Run() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     queue_.assign(recovered_keys.begin(), recovered_keys.end());
-    // Without a FHIR base URL now, what an earlier run queued for delivery stays queued in the inbox.
-    if (fhir_) deliveries_.assign(undelivered.begin(), undelivered.end());
-    pending_ = recovered.size() + deliveries_.size();
+    // Without a destination for it now, what an earlier run queued for delivery stays queued in the inbox.
+    for (DeliveryRecord& d : undelivered) {
+      if (Outlet* o = OutletFor(d.file)) {
+        o->queue.push_back(std::move(d));
+        ++queued;
+      }
+    }
+    pending_ = recovered.size() + queued;
   }
   if (!recovered.empty()) {
     std::string detail = std::to_string(recovered.size()) + " stored messages not done";
     audit_.Write({.event = "recovered", .listener = listener_name_, .detail = detail});
   }
-  if (fhir_ && !undelivered.empty()) {
-    std::string detail = std::to_string(undelivered.size()) + " converted messages not yet delivered";
+  if (queued > 0) {
+    std::string detail = std::to_string(queued) + " converted messages not yet delivered";
     audit_.Write({.event = "recovered", .listener = listener_name_, .detail = detail});
   }
+  if (options_.sync) {
+    CW_RETURN_IF_ERROR(RestoreJournal());
+    checkpointer_ = std::thread([this] { CheckpointLoop(); });
+  }
   for (unsigned i = 0; i < options_.workers; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
-  if (fhir_) deliverer_ = std::thread([this] { DeliveryLoop(); });
+  if (fhir_) fhir_outlet_.thread = std::thread([this] { DeliveryLoop(&fhir_outlet_); });
+  if (mllp_out_) mllp_outlet_.thread = std::thread([this] { DeliveryLoop(&mllp_outlet_); });
 
   Status result;
   std::vector<pollfd> fds;
@@ -652,16 +707,84 @@ Status Server::Run() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     cv_.notify_all();
-    delivery_cv_.notify_all();
+    fhir_outlet_.cv.notify_all();
+    mllp_outlet_.cv.notify_all();
   }
   for (auto& t : workers_) t.join();
   workers_.clear();
-  if (deliverer_.joinable()) deliverer_.join();
+  if (checkpointer_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(journal_mu_);
+      journal_cv_.notify_all();
+    }
+    checkpointer_.join();
+    CheckpointOutputs();  // what the last batches wrote
+  }
+  for (Outlet* o : {&fhir_outlet_, &mllp_outlet_}) {
+    if (o->thread.joinable()) o->thread.join();
+  }
   audit_.Write({.event = "stopped", .listener = listener_name_,
                 .detail = std::to_string(pending_.load()) + " stored messages left for the next start"});
   audit_.Sync();
   inbox_.reset();  // closes the database
   return result;
+}
+
+// Outputs journaled by a run that ended before its checkpoint (a crash): each file is written again from the
+// inbox (the same bytes under the same name), made durable, and the journal forgotten.
+Status Server::RestoreJournal() {
+  std::vector<JournalEntry> entries;
+  CW_RETURN_IF_ERROR(inbox_->Journal(&entries));
+  if (entries.empty()) return Status::Ok();
+  for (const JournalEntry& e : entries) {
+    if (std::string error = WriteTemp(options_.out_dir, e.name, e.data); !error.empty()) {
+      return IoError("serve: cannot restore a journaled output: " + error);
+    }
+  }
+  if (std::string error = SyncDir(options_.out_dir, /*whole_fs=*/true); !error.empty()) return IoError("serve: " + error);
+  std::vector<uint64_t> seqs;
+  for (const JournalEntry& e : entries) {
+    std::string temp = options_.out_dir + "/" + kTempPrefix + e.name;
+    if (::rename(temp.c_str(), (options_.out_dir + "/" + e.name).c_str()) != 0) {
+      return IoError("serve: cannot rename '" + temp + "' into place: " + ErrnoText(errno));
+    }
+    seqs.push_back(e.seq);
+  }
+  if (std::string error = SyncDir(options_.out_dir, /*whole_fs=*/false); !error.empty()) return IoError("serve: " + error);
+  CW_RETURN_IF_ERROR(inbox_->ForgetJournal(seqs));
+  std::string detail = std::to_string(entries.size()) + " journaled outputs written again";
+  audit_.Write({.event = "recovered", .listener = listener_name_, .detail = detail});
+  return Status::Ok();
+}
+
+void Server::CheckpointLoop() {
+  std::unique_lock<std::mutex> lock(journal_mu_);
+  while (!stopping_) {
+    journal_cv_.wait_for(lock, std::chrono::milliseconds(kCheckpointMs),
+                         [&] { return stopping_.load() || journaled_.size() >= kCheckpointEntries; });
+    if (stopping_) return;  // Run() checkpoints once more after the workers stopped
+    lock.unlock();
+    CheckpointOutputs();
+    lock.lock();
+  }
+}
+
+// One syncfs and one fsync of the folder make every output renamed into place so far durable; then their
+// journal entries are forgotten. On failure they stay journaled (and are restored at the next start).
+void Server::CheckpointOutputs() {
+  std::vector<uint64_t> seqs;
+  {
+    std::lock_guard<std::mutex> lock(journal_mu_);
+    seqs.swap(journaled_);
+  }
+  if (seqs.empty()) return;
+  std::string error = SyncDir(options_.out_dir, /*whole_fs=*/true);
+  if (error.empty()) error = SyncDir(options_.out_dir, /*whole_fs=*/false);
+  Status st = error.empty() ? inbox_->ForgetJournal(seqs) : IoError(error);
+  if (!st.ok()) {
+    std::string detail = st.ToString();
+    audit_.Write({.event = "error", .listener = listener_name_, .detail = detail});
+  }
 }
 
 void Server::TakeBatch(unsigned index, std::vector<Queued>* batch) {
@@ -770,21 +893,9 @@ void Server::ProcessBatch(const std::vector<Queued>& batch, const Binding& bindi
     it.rec.text.clear();  // not needed any more; the batch holds only outputs
     items.push_back(std::move(it));
   }
-  bool any = false;
-  for (Item& it : items) {
-    it.error = WriteTemp(options_.out_dir, it.name, it.data);
-    any = any || it.error.empty();
-  }
-  if (options_.sync && any) {
-    std::string error = SyncDir(options_.out_dir, /*whole_fs=*/true);
-    if (!error.empty()) {
-      // We cannot tell which pages were lost: none of the batch counts as written.
-      for (Item& it : items) {
-        if (it.error.empty()) it.error = error;
-      }
-    }
-  }
-  any = false;
+  // The files are not synced here: their bytes are journaled in the inbox write that ends the batch (one WAL
+  // sync), and the checkpointer makes the folder durable once a second (CheckpointOutputs).
+  for (Item& it : items) it.error = WriteTemp(options_.out_dir, it.name, it.data);
   for (Item& it : items) {
     std::string temp = options_.out_dir + "/" + kTempPrefix + it.name;
     if (!it.error.empty()) {
@@ -793,15 +904,9 @@ void Server::ProcessBatch(const std::vector<Queued>& batch, const Binding& bindi
       it.error = "cannot rename '" + temp + "' into place: " + ErrnoText(errno);
       ::unlink(temp.c_str());
     } else {
-      any = true;
-    }
-  }
-  if (options_.sync && any) {
-    std::string error = SyncDir(options_.out_dir, /*whole_fs=*/false);
-    if (!error.empty()) {
-      for (Item& it : items) {
-        if (it.error.empty()) it.error = error;
-      }
+      // A message rejected before and replayed (crosswalk dead-letters --replay-rejected) has its output now:
+      // its old .rejected file goes, so each message has one output. (One failed lookup for the others.)
+      if (!it.rejected) ::unlink((options_.out_dir + "/" + SeqName(it.seq) + ".rejected").c_str());
     }
   }
   // One inbox write marks the batch (and commits the NDJSON file's new length with it).
@@ -811,10 +916,14 @@ void Server::ProcessBatch(const std::vector<Queued>& batch, const Binding& bindi
     if (!it.error.empty()) continue;
     FinishedItem f;
     f.seq = it.seq;
+    if (options_.sync) {
+      f.output_name = it.name;
+      f.output = it.data;
+    }
     if (it.rejected) {
       f.kind = FinishedItem::kRejected;
       f.reason = it.reason;
-    } else if (fhir_ && it.name.ends_with(".json")) {
+    } else if (OutletFor(it.name) != nullptr) {
       f.kind = FinishedItem::kConverted;
       DeliveryRecord& d = f.delivery;
       d.seq = it.seq;
@@ -851,6 +960,11 @@ void Server::ProcessBatch(const std::vector<Queued>& batch, const Binding& bindi
       batch_error = st.ToString();
     }
   }
+  if (batch_error.empty() && options_.sync && !finish.empty()) {
+    std::lock_guard<std::mutex> lock(journal_mu_);
+    for (const FinishedItem& f : finish) journaled_.push_back(f.seq);
+    if (journaled_.size() >= kCheckpointEntries) journal_cv_.notify_one();
+  }
   std::vector<DeliveryRecord> to_deliver;
   if (batch_error.empty()) {
     for (FinishedItem& f : finish) {
@@ -886,8 +1000,11 @@ void Server::ProcessBatch(const std::vector<Queued>& batch, const Binding& bindi
   pending_ -= finished + items.size() - to_deliver.size();
   if (!to_deliver.empty()) {
     std::lock_guard<std::mutex> lock(mu_);
-    for (DeliveryRecord& d : to_deliver) deliveries_.push_back(std::move(d));
-    delivery_cv_.notify_one();
+    for (DeliveryRecord& d : to_deliver) {
+      Outlet* o = OutletFor(d.file);
+      o->queue.push_back(std::move(d));
+      o->cv.notify_one();
+    }
   }
 }
 
@@ -927,38 +1044,47 @@ std::string Server::AppendLines(const std::vector<std::string_view>& lines, uint
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Delivery to the FHIR server: one thread, the queue in order; the head is retried until it is delivered or
-// becomes a dead letter, so the server sees the messages in the order their outputs became durable.
+// Delivery: JSON outputs to the FHIR server, HL7 v2 outputs to the MLLP receiver. One thread per
+// destination takes its queue in order; the head is retried until it is delivered or becomes a dead letter,
+// so each destination sees the messages in the order their outputs became durable.
 
-void Server::DeliveryLoop() {
+Server::Outlet* Server::OutletFor(std::string_view file_name) {
+  if (fhir_ && file_name.ends_with(".json")) return &fhir_outlet_;
+  if (mllp_out_ && file_name.ends_with(".hl7")) return &mllp_outlet_;
+  return nullptr;
+}
+
+void Server::DeliveryLoop(Outlet* outlet) {
   std::random_device seed;
   std::mt19937_64 random(seed());
+  std::deque<DeliveryRecord>& queue = outlet->queue;
   for (;;) {
     DeliveryRecord head;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      delivery_cv_.wait(lock, [&] { return stopping_.load() || !deliveries_.empty(); });
+      outlet->cv.wait(lock, [&] { return stopping_.load() || !queue.empty(); });
       if (stopping_) return;  // the queue is in the inbox for the next start
       uint64_t now = UnixMs();
-      if (deliveries_.front().next_ms > now) {
-        delivery_cv_.wait_for(lock, std::chrono::milliseconds(deliveries_.front().next_ms - now));
+      if (queue.front().next_ms > now) {
+        outlet->cv.wait_for(lock, std::chrono::milliseconds(queue.front().next_ms - now));
         continue;
       }
-      head = deliveries_.front();
+      head = queue.front();
     }
-    Attempt outcome = Deliver(&head, random());
+    Attempt outcome = Deliver(outlet, &head, random());
     if (outcome == Attempt::kStopped) return;
     std::lock_guard<std::mutex> lock(mu_);
     if (outcome == Attempt::kResolved) {
-      deliveries_.pop_front();
+      queue.pop_front();
       --pending_;
     } else {
-      deliveries_.front() = head;  // tries, next_ms and last_error of the failed attempt
+      queue.front() = head;  // tries, next_ms and last_error of the failed attempt
     }
   }
 }
 
-Server::Attempt Server::Deliver(DeliveryRecord* d, uint64_t random) {
+Server::Attempt Server::Deliver(Outlet* outlet, DeliveryRecord* d, uint64_t random) {
+  const bool mllp = outlet->kind == Outlet::kMllp;
   AuditEvent e{.listener = d->listener, .peer = d->peer, .seq = d->seq, .control_id = d->control_id,
                .type = d->type, .sha256 = d->sha256};
   auto dead = [&](const std::string& reason) {
@@ -968,52 +1094,70 @@ Server::Attempt Server::Deliver(DeliveryRecord* d, uint64_t random) {
     e.detail = detail;
     audit_.Write(e);
     if (!st.ok()) return Attempt::kRetryLater;  // the inbox cannot take it: keep it queued
-    ++stats_.dead_letters;
+    ++(mllp ? stats_.mllp_dead_letters : stats_.dead_letters);
     return Attempt::kResolved;
   };
   std::string body;
   if (std::string error = ReadWholeFile(options_.out_dir + "/" + d->file, &body); !error.empty()) {
     return dead("the output " + d->file + " cannot be read: " + error);
   }
-  HttpResult r = fhir_->Post(body, &stopping_);
-  if (r.aborted) return Attempt::kStopped;
-  std::string what = Describe(r);
-  switch (Classify(r)) {
+  Verdict verdict;
+  std::string what, outcome;
+  int64_t retry_after_ms = -1;
+  if (mllp) {
+    MllpResult r = mllp_out_->Send(body, &stopping_);
+    if (r.aborted) return Attempt::kStopped;
+    verdict = ClassifyAck(r);
+    what = DescribeAck(r);
+    outcome = r.code;
+  } else {
+    HttpResult r = fhir_->Post(body, &stopping_);
+    if (r.aborted) return Attempt::kStopped;
+    verdict = Classify(r);
+    what = Describe(r);
+    outcome = std::to_string(r.status);
+    retry_after_ms = r.retry_after_ms;
+  }
+  const std::string& destination = mllp ? mllp_out_name_ : options_.fhir.base_url;
+  switch (verdict) {
     case Verdict::kDelivered: {
       Status st = inbox_->MarkDelivered(d->seq);
       e.event = "delivered";
-      std::string status = std::to_string(r.status);  // e holds views: the text must outlive Write
-      e.outcome = status;
-      e.detail = options_.fhir.base_url;
+      e.outcome = outcome;  // e holds views: outcome outlives Write
+      e.detail = destination;
       audit_.Write(e);
       if (d->queued_ms != 0) stats_.deliver_seconds.Observe(static_cast<double>(UnixMs() - d->queued_ms) / 1000.0);
       if (!st.ok()) {
-        // The server has it; if the mark is lost the next start sends it again (at least once).
+        // The destination has it; if the mark is lost the next start sends it again (at least once).
         audit_.Write({.event = "error", .listener = listener_name_, .seq = d->seq, .detail = st.ToString()});
       }
-      ++stats_.delivered;
+      ++(mllp ? stats_.mllp_delivered : stats_.delivered);
       return Attempt::kResolved;
     }
     case Verdict::kDead:
-      return dead(what + " (refused by the FHIR server; not retried)");
+      return dead(what + (mllp ? " (rejected by the MLLP receiver; not retried)"
+                               : " (refused by the FHIR server; not retried)"));
     case Verdict::kRetry:
       break;
   }
   ++d->tries;
-  if (d->tries >= options_.fhir.max_tries) {
+  const uint32_t max_tries = mllp ? options_.mllp_out.max_tries : options_.fhir.max_tries;
+  if (d->tries >= max_tries) {
     return dead(what + " (gave up after " + std::to_string(d->tries) + " tries)");
   }
-  uint64_t delay = RetryDelayMs(options_.fhir, d->tries, r.retry_after_ms, random);
+  uint64_t delay = mllp ? RetryDelayMs(options_.mllp_out.backoff_initial_ms, options_.mllp_out.backoff_max_ms, d->tries,
+                                       -1, random)
+                        : RetryDelayMs(options_.fhir, d->tries, retry_after_ms, random);
   d->next_ms = UnixMs() + delay + 1;  // +1: UnixMs truncates, so `delay` whole milliseconds pass (Retry-After)
   d->last_error = what;
   Status st = inbox_->UpdateDelivery(*d);
   e.event = "retry";
-  std::string detail = what + "; try " + std::to_string(d->tries) + " of " + std::to_string(options_.fhir.max_tries) +
+  std::string detail = what + "; try " + std::to_string(d->tries) + " of " + std::to_string(max_tries) +
                        ", next in " + std::to_string(delay) + " ms";
   if (!st.ok()) detail += " (" + st.ToString() + ")";
   e.detail = detail;
   audit_.Write(e);
-  ++stats_.retries;
+  ++(mllp ? stats_.mllp_retries : stats_.retries);
   return Attempt::kRetryLater;
 }
 

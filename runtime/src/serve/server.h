@@ -6,13 +6,15 @@
 //                          workers (-j N) ◄── seq queue (arrival order) ◄┘
 //                              │  RunContext::Run
 //                              ▼
-//              out-dir/<seq>.json|.hl7 or <seq>.rejected (per batch: temps, syncfs, renames, fsync dir)
+//              out-dir/<seq>.json|.hl7 or <seq>.rejected (per batch: temps, renames; not synced)
 //                              │
-//                      Inbox::MarkDone / MarkRejected          every step ──► audit.jsonl
+//                      Inbox::Finish: marks + the outputs' bytes journaled, one synced write
+//                              │                                every step ──► audit.jsonl
+//                      checkpointer (1 s): syncfs of out-dir, then the journal entries are forgotten
 //
 // Guarantees: an ACK AA/CA leaves only after the message is in the inbox with a synced WAL; a message stays
-// in the inbox until its output (or its .rejected file) is durable under its final name, which is derived from
-// its sequence number, so a redelivery after a crash rewrites the same file. Back-pressure: when
+// in the inbox until its output (or its .rejected file) is under its final name and its bytes are journaled
+// in the inbox (synced) until the folder is synced, so a crash rewrites the same file with the same bytes. Back-pressure: when
 // max_pending messages are stored but not done, the listener stops reading sockets (TCP then slows the
 // senders); nothing is dropped.
 //
@@ -47,9 +49,11 @@ namespace crosswalk::serve {
 inline constexpr size_t kDefaultMaxConnections = 64;
 inline constexpr size_t kDefaultMaxFrameBytes = size_t{4} << 20;
 inline constexpr size_t kDefaultMaxPending = 10000;
+// Journaled outputs (sync on) that make the checkpointer sync the output folder before its second is up.
+inline constexpr size_t kCheckpointEntries = 4096;
 
 struct ServerOptions {
-  std::string host = "127.0.0.1";  // address to listen on (IPv4 literal)
+  std::string host = "127.0.0.1";  // address to listen on: an IPv4 or IPv6 literal (without brackets)
   uint16_t port = 0;               // 0: an ephemeral port (see Server::port())
   std::string inbox_dir;           // the RocksDB inbox and audit.jsonl (created if missing)
   std::string out_dir;             // outputs (created if missing)
@@ -72,6 +76,11 @@ struct ServerOptions {
   // counts as pending (max_pending), so a server that is down holds the senders back instead of the disk
   // filling up.
   FhirOptions fhir;
+  // Delivery to an HL7 v2 receiver over MLLP (off when mllp_out.host is empty): each HL7 v2 output (.hl7),
+  // once durable in out_dir, is sent by one delivering thread on one kept connection, in the order the
+  // outputs became durable, and its ACK awaited (AA/CA delivered; AE/AR/CE/CR a dead letter; no ACK retried
+  // with backoff, then a dead letter). Counts as pending until resolved, as FHIR delivery does.
+  MllpOutOptions mllp_out;
   // TLS on the MLLP listener (tls.h): on when tls.cert_file is set; client certificates are required when
   // tls.client_ca_file is set.
   TlsOptions tls;
@@ -106,6 +115,8 @@ class Server {
 
   // The bound port.
   uint16_t port() const { return port_; }
+  // "mllp:HOST:PORT" ("mllp:[ADDR]:PORT" for IPv6): the listener in the audit trail and the logs.
+  const std::string& listener_name() const { return listener_name_; }
   // The metrics endpoint's port (0 without one).
   uint16_t metrics_port() const { return metrics_ ? metrics_->port() : 0; }
   // The Prometheus text the metrics endpoint serves.
@@ -144,6 +155,9 @@ class Server {
     std::atomic<uint64_t> delivered{0};      // outputs the FHIR server accepted
     std::atomic<uint64_t> retries{0};        // failed attempts that will be retried
     std::atomic<uint64_t> dead_letters{0};   // deliveries given up
+    std::atomic<uint64_t> mllp_delivered{0};     // HL7 v2 outputs the MLLP receiver acknowledged (AA/CA)
+    std::atomic<uint64_t> mllp_retries{0};       // failed MLLP attempts that will be retried
+    std::atomic<uint64_t> mllp_dead_letters{0};  // MLLP deliveries given up (AE/AR/CE/CR, too many tries)
     // Frames read -> stored (synced) and their ACKs queued; stored -> output durable; output durable ->
     // accepted by the FHIR server.
     LatencyHistogram ack_seconds, convert_seconds, deliver_seconds;
@@ -173,12 +187,29 @@ class Server {
   void ProcessBatch(const std::vector<Queued>& batch, const Binding& binding, RunContext* ctx, RunOutput* out);
   // Appends the JSON outputs of a batch to the NDJSON file and stdout; "" or the reason.
   std::string AppendLines(const std::vector<std::string_view>& lines, uint64_t* committed);
+  // The output journal (sync on): outputs are renamed into place unsynced, their bytes kept in the inbox
+  // ("o" + seq, in the batch's synced write) until a checkpoint has synced the folder.
+  Status RestoreJournal();
+  void CheckpointLoop();
+  void CheckpointOutputs();
   Status OpenNdjson();
-  void DeliveryLoop();
+  // A destination of converted messages: the FHIR server (JSON outputs) or the MLLP receiver (HL7 v2
+  // outputs). Each has its queue, in the order the outputs became durable, and one delivering thread.
+  struct Outlet {
+    enum Kind { kFhir, kMllp };
+    explicit Outlet(Kind k) : kind(k) {}
+    Kind kind;
+    std::deque<DeliveryRecord> queue;  // under mu_
+    std::condition_variable cv;
+    std::thread thread;
+  };
+  // The outlet an output of this name goes to, or null when it is not delivered beyond the directory.
+  Outlet* OutletFor(std::string_view file_name);
+  void DeliveryLoop(Outlet* outlet);
   enum class Attempt { kResolved, kRetryLater, kStopped };
   // One attempt for the head of the queue: delivered or dead-lettered (kResolved), failed and rescheduled in
   // *d (kRetryLater), or interrupted by RequestStop (kStopped: not counted as a try).
-  Attempt Deliver(DeliveryRecord* d, uint64_t random);
+  Attempt Deliver(Outlet* outlet, DeliveryRecord* d, uint64_t random);
 
   ServerOptions options_;
   Binding binding_;  // under mu_ (Reload swaps it)
@@ -203,14 +234,19 @@ class Server {
   std::atomic<size_t> pending_{0};   // stored, not yet done (queue + in the workers' hands)
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> workers_;
+  std::mutex journal_mu_;
+  std::condition_variable journal_cv_;
+  std::vector<uint64_t> journaled_;  // under journal_mu_: journaled outputs not yet checkpointed
+  std::thread checkpointer_;
   Stats stats_;
 
   std::atomic<size_t> open_connections_{0};
   std::unique_ptr<TlsContext> tls_;        // null: plain TCP
   std::unique_ptr<FhirClient> fhir_;       // null: no FHIR delivery
-  std::deque<DeliveryRecord> deliveries_;  // under mu_: converted, waiting for the FHIR server, in order
-  std::condition_variable delivery_cv_;
-  std::thread deliverer_;
+  std::unique_ptr<MllpSender> mllp_out_;   // null: no MLLP delivery
+  std::string mllp_out_name_;              // "mllp://HOST:PORT" (the audit's detail of a delivery)
+  Outlet fhir_outlet_{Outlet::kFhir};
+  Outlet mllp_outlet_{Outlet::kMllp};
   // Declared last, so destroyed (its thread stopped) before anything it reads.
   std::unique_ptr<MetricsEndpoint> metrics_;
 };

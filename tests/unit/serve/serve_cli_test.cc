@@ -294,10 +294,91 @@ TEST_F(ServeCliTest, SighupReloadsTheProgramWithoutDroppingTheConnection) {
   EXPECT_NE(ReadFile(Path("inbox/audit.jsonl")).find(R"("event":"reloaded")"), std::string::npos);
 }
 
+// A message the program rejects is kept; once the program is fixed, `dead-letters --replay-rejected` puts it
+// back and the next start runs it: its output replaces its .rejected file, and the replay is audited.
+TEST_F(ServeCliTest, RejectedMessagesAreReplayedAfterTheProgramIsFixed) {
+  auto message = [](int i, const char* event) {
+    return "MSH|^~\\&|SND|FAC|RCV|FAC|20240102030405||ADT^" + std::string(event) + "|CTL" + std::to_string(i) +
+           "|P|2.5.1\rPID|1||ID" + std::to_string(i) + "^^^MRN^MR||DOE^JOHN||19800101|M\r";
+  };
+  std::string cwb = Path("p.cwb");
+  ASSERT_EQ(Tool("compile " + Write("v1.cw", R"(map A01 : hl7v2 "ADT^A01" -> json { control: MSH-10 })") + " -o " + cwb)
+                .status, 0);
+  uint16_t port = 0;
+  pid_t pid = StartServer(cwb, &port);
+  ASSERT_GT(port, 0);
+  {
+    MllpClient c;
+    ASSERT_TRUE(c.Connect(port));
+    int i = 0;
+    for (const char* event : {"A01", "A04", "A04"}) {
+      ASSERT_TRUE(c.Send(message(++i, event)));
+      std::string ack;
+      ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+      EXPECT_EQ(AckCode(ack), "AA");
+    }
+  }
+  auto wait_files = [&](const std::vector<std::string>& want) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    for (;;) {
+      auto files = OutputFiles();
+      std::sort(files.begin(), files.end());
+      if (files == want) return true;
+      if (std::chrono::steady_clock::now() > deadline) {
+        ADD_FAILURE() << "outputs: " << ::testing::PrintToString(files);
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  };
+  ASSERT_TRUE(wait_files({"0000000000000001.json", "0000000000000002.rejected", "0000000000000003.rejected"}));
+  EXPECT_EQ(StopServer(pid), 0);
+
+  Proc list = Tool("dead-letters --inbox " + Path("inbox") + " --rejected");
+  ASSERT_EQ(list.status, 0) << list.err;
+  EXPECT_EQ(std::count(list.out.begin(), list.out.end(), '\n'), 2) << list.out;
+  EXPECT_EQ(list.out.rfind("2  no map for HL7 v2 message type ADT^A04\n", 0), 0u) << list.out;
+  EXPECT_NE(list.err.find("2 rejected messages"), std::string::npos) << list.err;
+  EXPECT_EQ(list.out.find("DOE"), std::string::npos);
+  EXPECT_EQ(Tool("dead-letters --inbox " + Path("inbox") + " --replay-rejected 1").status, 1);  // not rejected
+  EXPECT_EQ(Tool("dead-letters --inbox " + Path("inbox") + " --rejected --replay 2").status, 2);
+
+  // The fixed program; message 2 is put back and runs at the next start, message 3 stays rejected.
+  ASSERT_EQ(Tool("compile " + Write("v2.cw", R"(map A01 : hl7v2 "ADT^A01" -> json { control: MSH-10 }
+map A04 : hl7v2 "ADT^A04" -> json { registered: MSH-10 })") + " -o " + cwb)
+                .status, 0);
+  Proc replay = Tool("dead-letters --inbox " + Path("inbox") + " --replay-rejected 2");
+  ASSERT_EQ(replay.status, 0) << replay.err;
+  pid = StartServer(cwb, &port);
+  ASSERT_GT(port, 0);
+  ASSERT_TRUE(wait_files({"0000000000000001.json", "0000000000000002.json", "0000000000000003.rejected"}));
+  EXPECT_EQ(StopServer(pid), 0);
+  EXPECT_EQ(ReadFile(Path("out/0000000000000002.json")), "{\"registered\":\"CTL2\"}\n");
+
+  ASSERT_EQ(Tool("dead-letters --inbox " + Path("inbox") + " --replay-rejected-all").status, 0);
+  pid = StartServer(cwb, &port);
+  ASSERT_GT(port, 0);
+  ASSERT_TRUE(wait_files({"0000000000000001.json", "0000000000000002.json", "0000000000000003.json"}));
+  EXPECT_EQ(StopServer(pid), 0);
+  Proc left = Tool("dead-letters --inbox " + Path("inbox") + " --rejected");
+  EXPECT_EQ(left.out, "");
+  Proc audit = Tool("audit --inbox " + Path("inbox") + " --event replayed");
+  ASSERT_EQ(audit.status, 0) << audit.err;
+  EXPECT_EQ(std::count(audit.out.begin(), audit.out.end(), '\n'), 2) << audit.out;
+  EXPECT_NE(audit.out.find(R"("seq":2,)"), std::string::npos) << audit.out;
+  EXPECT_NE(audit.out.find(R"("outcome":"queued")"), std::string::npos) << audit.out;
+  Proc written = Tool("audit --inbox " + Path("inbox") + " --seq 2 --event written");
+  EXPECT_EQ(std::count(written.out.begin(), written.out.end(), '\n'), 1) << written.out;
+}
+
 TEST_F(ServeCliTest, UsageErrors) {
   EXPECT_EQ(Tool("serve").status, 2);
   EXPECT_EQ(Tool("serve x.cwb --mllp nope --inbox a --out-dir b").status, 2);
   EXPECT_EQ(Tool("serve x.cwb --mllp 127.0.0.1:1 --inbox a --out-dir b --max-frame-bytes 15").status, 2);
+  EXPECT_EQ(Tool("serve x.cwb --mllp 127.0.0.1:1 --inbox a --out-dir b --mllp-out h:0").status, 2);
+  EXPECT_EQ(Tool("serve x.cwb --mllp 127.0.0.1:1 --inbox a --out-dir b --mllp-out ::1:2575").status, 2);
+  EXPECT_EQ(Tool("serve x.cwb --mllp 127.0.0.1:1 --inbox a --out-dir b --mllp-out-timeout-ms 5").status, 2);
+  EXPECT_EQ(Tool("serve x.cwb --mllp ::1:2575 --inbox a --out-dir b").status, 2);  // IPv6 needs its brackets
   Proc p = Tool("serve " + Path("missing.cwb") + " --mllp 127.0.0.1:0 --inbox " + Path("i") + " --out-dir " + Path("o"));
   EXPECT_EQ(p.status, 1);
   EXPECT_NE(p.err.find("cannot read"), std::string::npos) << p.err;
