@@ -4,11 +4,12 @@
 #   P/lib/libcrosswalk.so.X.Y.Z, .so.X.Y, .so     the runtime (crosswalk::runtime)
 #   P/lib/libcrosswalk.a                          the runtime, static (crosswalk::runtime_static)
 #   P/lib/libcrosswalk_compiler.a                 the compiler, for hosts that compile maps (crosswalk::compiler)
+#   P/lib/libcrosswalk_serve.a                    the live-feed parts of `crosswalk serve` (crosswalk::serve)
 #   P/include/crosswalk/*.h                       the public runtime and C API headers
 #   P/include/crosswalk/compiler/*.h              the public compiler headers
 #   P/lib/cmake/crosswalk/                        crosswalkConfig.cmake + version, targets, FindCrosswalkRocksDB.cmake,
 #                                                 CrosswalkMaps.cmake
-#   P/lib/pkgconfig/crosswalk.pc, crosswalk-compiler.pc
+#   P/lib/pkgconfig/crosswalk.pc, crosswalk-compiler.pc, crosswalk-serve.pc
 #   P/share/crosswalk/maps/                       the shipped programs (.cwb) and their sources (.cw)
 #   P/share/crosswalk/terminology/                the terminology seeds and the SEEDS list
 #
@@ -18,7 +19,7 @@ include(CMakePackageConfigHelpers)
 
 set(CW_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/crosswalk)
 
-set(CW_INSTALL_TARGETS crosswalk_runtime_shared crosswalk_runtime_static crosswalk)
+set(CW_INSTALL_TARGETS crosswalk_runtime_shared crosswalk_runtime_static crosswalk_serve crosswalk)
 if(TARGET crosswalk_compiler)
   list(APPEND CW_INSTALL_TARGETS crosswalk_compiler)
 endif()
@@ -52,6 +53,8 @@ file(RELATIVE_PATH CW_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /pr
 set(CW_PC_LIBS_PRIVATE "-lrocksdb -lfmt -lpthread -lstdc++ -lm")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/crosswalk.pc.in ${PROJECT_BINARY_DIR}/pkgconfig/crosswalk.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/pkgconfig/crosswalk.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+configure_file(${PROJECT_SOURCE_DIR}/cmake/crosswalk-serve.pc.in ${PROJECT_BINARY_DIR}/pkgconfig/crosswalk-serve.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/pkgconfig/crosswalk-serve.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 if(TARGET crosswalk_compiler)
   configure_file(${PROJECT_SOURCE_DIR}/cmake/crosswalk-compiler.pc.in
     ${PROJECT_BINARY_DIR}/pkgconfig/crosswalk-compiler.pc @ONLY)

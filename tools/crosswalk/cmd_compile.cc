@@ -4,47 +4,29 @@
 #include <string>
 #include <vector>
 
-#include "bytecode/program.h"
-#include "bytecode/reader.h"
-#include "bytecode/writer.h"
 #include "command.h"
 #include "crosswalk/compiler/compiler.h"
-#include "crosswalk/terminology.h"
+#include "crosswalk/runtime.h"
 #include "options.h"
 #include "safe_text.h"
 
 namespace {
 
 // Records, for each terminology resource the program names, the version it resolves to in the store at
-// `term_dir` and that version's content hash (docs/terminology.md, "Reproducible binding"). Every missing
-// resource is reported; false when any is.
+// `term_dir` and that version's content hash (Runtime::BindTerminology; docs/terminology.md, "Reproducible
+// binding"). Every missing resource is named. False on error.
 bool BindTerminology(const std::string& term_dir, std::string* bytes) {
-  auto program = crosswalk::bytecode::ReadProgram(*bytes);
-  if (!program.ok()) {
-    crosswalk::cli::PrintSafe(stderr, "crosswalk compile: " + program.status().ToString());
+  crosswalk::RuntimeOptions options;
+  options.terminology_dir = term_dir;
+  auto runtime = crosswalk::Runtime::Create(options);
+  crosswalk::Result<std::string> bound =
+      runtime.ok() ? (*runtime)->BindTerminology(*bytes) : crosswalk::Result<std::string>(runtime.status());
+  if (!bound.ok()) {
+    crosswalk::cli::PrintSafe(stderr, "crosswalk compile: --term " + term_dir + ": " + bound.status().ToString());
     return false;
   }
-  if (program->term_refs.empty()) return true;
-  auto store = crosswalk::term::Store::Open(term_dir);
-  if (!store.ok()) {
-    crosswalk::cli::PrintSafe(stderr, "crosswalk compile: --term: " + store.status().ToString());
-    return false;
-  }
-  bool ok = true;
-  for (const auto& t : program->term_refs) {
-    auto kind = t.type == crosswalk::bytecode::TermRef::Type::kConceptMap   ? crosswalk::term::ResourceKind::kConceptMap
-                : t.type == crosswalk::bytecode::TermRef::Type::kCodeSystem ? crosswalk::term::ResourceKind::kCodeSystem
-                                                                            : crosswalk::term::ResourceKind::kValueSet;
-    auto b = (*store)->Bind(kind, t.url, t.version);
-    if (!b.ok()) {
-      crosswalk::cli::PrintSafe(stderr, "crosswalk compile: --term " + term_dir + ": " + b.status().ToString());
-      ok = false;
-      continue;
-    }
-    program->term_bindings.push_back({b->version, b->content_hash});
-  }
-  if (ok) *bytes = crosswalk::bytecode::WriteProgram(*program);
-  return ok;
+  *bytes = std::move(bound).value();
+  return true;
 }
 
 int RunCompile(const std::vector<std::string>& args) {

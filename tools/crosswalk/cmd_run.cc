@@ -46,8 +46,6 @@
 #include "options.h"
 #include "crosswalk/runtime.h"
 #include "crosswalk/hl7v2.h"
-#include "hl7v2/message.h"
-#include "hl7v2/writer.h"
 #include "lineage_json.h"
 #include "safe_text.h"
 #include "serve/durable_file.h"
@@ -291,25 +289,33 @@ std::string DtmFromInstant(const std::string& instant) {
   return out;
 }
 
-// The ACK to one inbound HL7 v2 message: `code` AA, AE or AR with `reason` (which never holds message
-// content) in MSA-3/ERR. Empty for a message that does not parse.
-std::string MakeAck(std::string_view text, const char* code, const std::string& reason, const std::string& now) {
-  crosswalk::hl7v2::Message inbound;
-  crosswalk::hl7v2::ParseOptions lenient;  // a message refused for bad UTF-8 still gets its AE
-  lenient.invalid_utf8 = crosswalk::InvalidUtf8::kReplace;
-  if (!inbound.Parse(text, lenient).ok()) return {};
+// The ACK to one inbound HL7 v2 message (crosswalk/hl7v2.h): `code` AA, AE or AR with `reason` (which never
+// holds message content) in MSA-3/ERR. Empty for a message that does not parse (docs/cli.md): BuildAck alone
+// would answer it from its MSH with AR, but `run` reports such a message instead.
+std::string MakeAck(std::string_view text, crosswalk::AckCode code, const std::string& reason,
+                    const std::string& now) {
+  crosswalk::MessageView inbound;
+  // A message refused for bad UTF-8 still gets its AE.
+  if (!inbound.Parse(text, crosswalk::InvalidUtf8::kReplace).ok()) return {};
   std::string scratch;
-  std::string control(inbound.Value(0, 10, 1, 0, 0, &scratch));
-  std::string timestamp = now.empty() ? std::string(inbound.Value(0, 7, 1, 1, 0, &scratch)) : DtmFromInstant(now);
+  std::string control(inbound.Decode(inbound.field(0, 10), &scratch));
+  std::string timestamp;
+  if (!now.empty()) {
+    timestamp = DtmFromInstant(now);
+  } else {
+    std::string_view msh7 = inbound.field(0, 7);  // its first component (TS.1) of its first repetition
+    const crosswalk::MessageView::Delimiters d = inbound.delimiters();
+    const char ends[] = {d.component, d.repetition};
+    timestamp = inbound.Decode(msh7.substr(0, msh7.find_first_of(std::string_view(ends, 2))), &scratch);
+  }
   if (timestamp.empty()) timestamp = "19700101000000+0000";
-  crosswalk::hl7v2::AckOptions o;
+  crosswalk::AckOptions o;
   o.code = code;
-  std::string ack_id = "ACK" + control;
-  o.control_id = ack_id;
-  o.timestamp = timestamp;
+  o.control_id = "ACK" + control;
+  o.timestamp = std::move(timestamp);
   o.text = reason;
   std::string ack;
-  if (!crosswalk::hl7v2::BuildAck(inbound, o, &ack).ok()) ack.clear();
+  if (!crosswalk::BuildAck(text, o, &ack).ok()) ack.clear();
   return ack;
 }
 
@@ -593,8 +599,8 @@ class Runner {
       r.er7 = output.kind == crosswalk::OutputKind::kHl7v2;
     }
     if (!s.ack_dir.empty() && j.hl7) {
-      r.ack = MakeAck(j.text, r.status.ok() ? "AA" : "AE", r.status.ok() ? std::string() : r.status.ToString(),
-                      s.options.now);
+      r.ack = r.status.ok() ? MakeAck(j.text, crosswalk::AckCode::kAccept, std::string(), s.options.now)
+                            : MakeAck(j.text, crosswalk::AckCode::kError, r.status.ToString(), s.options.now);
     }
     r.warnings.swap(output.warnings);
     r.trace.swap(output.trace);
@@ -753,7 +759,7 @@ class Runner {
       if (!j.hl7 || !j.refused.empty()) continue;
       if (r.status.ok() && !write_error[i].empty()) {
         // Converted, but not delivered: AR asks the sender to send it again.
-        r.ack = MakeAck(j.text, "AR", "the output could not be written", s_.options.now);
+        r.ack = MakeAck(j.text, crosswalk::AckCode::kReject, "the output could not be written", s_.options.now);
       }
       if (r.ack.empty()) continue;  // the message does not parse: no ACK can be addressed
       fs::path final_path = fs::path(s_.ack_dir) / (j.stem + ".ack.hl7");

@@ -18,13 +18,14 @@ command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DC
 echo "== install into $prefix"
 cmake --install "$build" --prefix "$prefix" >"$tmp/install.log"
 libdir=$(cd "$prefix" && ls -d lib* | head -1)
-for f in bin/crosswalk "$libdir/libcrosswalk.a" "$libdir/libcrosswalk_compiler.a" \
+for f in bin/crosswalk "$libdir/libcrosswalk.a" "$libdir/libcrosswalk_compiler.a" "$libdir/libcrosswalk_serve.a" \
          include/crosswalk/crosswalk.h include/crosswalk/runtime.h include/crosswalk/terminology.h \
+         include/crosswalk/hl7v2.h include/crosswalk/serve.h include/crosswalk/status.h \
          include/crosswalk/compiler/compiler.h \
          "$libdir/cmake/crosswalk/crosswalkConfig.cmake" "$libdir/cmake/crosswalk/crosswalkConfigVersion.cmake" \
          "$libdir/cmake/crosswalk/crosswalkTargets.cmake" "$libdir/cmake/crosswalk/CrosswalkMaps.cmake" \
          "$libdir/cmake/crosswalk/FindCrosswalkRocksDB.cmake" \
-         "$libdir/pkgconfig/crosswalk.pc" "$libdir/pkgconfig/crosswalk-compiler.pc" \
+         "$libdir/pkgconfig/crosswalk.pc" "$libdir/pkgconfig/crosswalk-compiler.pc" "$libdir/pkgconfig/crosswalk-serve.pc" \
          share/crosswalk/maps/hl7v2-to-fhir.cwb share/crosswalk/maps/hl7v2/adt.cw share/crosswalk/terminology/SEEDS; do
   [ -e "$prefix/$f" ] || fail "not installed: $f"
 done
@@ -56,6 +57,24 @@ for m in "${messages[@]}"; do
   grep -q '"resourceType":"Bundle"' "$out" || fail "no Bundle in $out"
 done
 grep -q '"gender":' "$tmp/out/ADT-A01-01.json" || fail "no translated gender in ADT-A01-01.json"
+# Each converted message is answered with AA (the ACK's MSA-2 is the inbound MSH-10).
+control=$(head -1 "${messages[0]}" | tr -d '\r' | cut -d'|' -f10)
+tr '\r' '\n' <"$tmp/out/ADT-A01-01.ack.hl7" | grep -qx "MSA|AA|$control" || fail "no AA ACK for ADT-A01-01"
+# A stream of MLLP frames (two messages) and a line that is no message, in one file: each message converted
+# and acknowledged under FILE#N, the bad part counted as a rejection.
+{ for m in "${messages[0]}" "${messages[1]}"; do printf '\x0b'; cat "$m"; printf '\x1c\r'; done; printf 'not hl7\r'; } \
+  >"$tmp/stream.hl7"
+if "$tmp/cpp/batch_convert" -j 1 "$tmp/cpp/adt.cwb" "$tmp/cpp/terminology" "$tmp/out3" "$tmp/stream.hl7" \
+     >"$tmp/stream.out" 2>"$tmp/stream.err"; then
+  fail "batch_convert accepted a stream with a part that is no message"
+fi
+grep -q "converted 2, rejected 1" "$tmp/stream.out" || { cat "$tmp/stream.out" "$tmp/stream.err"; fail "stream counts"; }
+for n in 1 2; do
+  grep -q '"resourceType":"Bundle"' "$tmp/out3/stream#$n.json" || fail "no Bundle for stream#$n"
+  tr '\r' '\n' <"$tmp/out3/stream#$n.ack.hl7" | grep -q "^MSA|AA|" || fail "no AA ACK for stream#$n"
+done
+grep -q "stream.hl7#3: rejected: " "$tmp/stream.err" || { cat "$tmp/stream.err"; fail "the bad part was not reported"; }
+! grep -q "not hl7" "$tmp/stream.err" || fail "the report holds the stream's content"
 # A message the program has no map for is reported, not dropped.
 if "$tmp/cpp/batch_convert" -j 1 "$tmp/cpp/adt.cwb" "$tmp/cpp/terminology" "$tmp/out2" \
      "$src/tests/fixtures/hl7v2/ms-fhir-converter/ORU-R01-01.hl7" >"$tmp/reject.out" 2>"$tmp/reject.err"; then
@@ -63,6 +82,8 @@ if "$tmp/cpp/batch_convert" -j 1 "$tmp/cpp/adt.cwb" "$tmp/cpp/terminology" "$tmp
 fi
 grep -q "converted 0, rejected 1" "$tmp/reject.out" || fail "rejection not counted"
 grep -q "ORU-R01-01.hl7: rejected: " "$tmp/reject.err" || fail "rejection not reported"
+# ... and answered with AE.
+tr '\r' '\n' <"$tmp/out2/ORU-R01-01.ack.hl7" | grep -q "^MSA|AE|" || fail "no AE ACK for the rejected message"
 
 echo "== CrosswalkMaps.cmake: a CSV seed with renamed columns"
 mkdir -p "$tmp/csv"
@@ -178,13 +199,86 @@ PKG_CONFIG_PATH="$prefix/$libdir/pkgconfig" bash -c 'c++ -std=c++17 -o "$1/compi
   >"$tmp/comp-pc.log" 2>&1 || { cat "$tmp/comp-pc.log"; fail "build the compiling host with pkg-config"; }
 "$tmp/comp/compile_host_pc" | cmp -s - "$tmp/comp.out" || fail "the pkg-config compiling host differs"
 
+echo "== a host that reuses the live-feed parts (crosswalk::serve)"
+mkdir -p "$tmp/srv"
+cat >"$tmp/srv/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.25)
+project(serve_host CXX)
+set(CMAKE_CXX_STANDARD 17)
+find_package(crosswalk 0.1 CONFIG REQUIRED COMPONENTS runtime serve)
+add_executable(serve_host main.cc)
+target_link_libraries(serve_host PRIVATE crosswalk::serve)
+CMAKE
+# MLLP frames split at every byte, stored in a durable inbox (RocksDB) and read back after a reopen, and the
+# ACK of each one.
+cat >"$tmp/srv/main.cc" <<'CXX'
+#include <crosswalk/hl7v2.h>
+#include <crosswalk/serve.h>
+#include <iostream>
+#include <string>
+#include <vector>
+int main(int argc, char** argv) {
+  if (argc != 2) return 2;
+  const std::string msgs[] = {"MSH|^~\\&|LAB|H|EHR|H|20240501120000||ADT^A01|c1|P|2.5.1\rPID|1||42\r",
+                              "MSH|^~\\&|LAB|H|EHR|H|20240501120001||ADT^A08|c2|P|2.5.1\rPID|1||43\r"};
+  std::string stream;
+  for (const auto& m : msgs) crosswalk::serve::AppendMllpFrame(m, &stream);
+  crosswalk::serve::MllpDeframer deframer(1 << 20);
+  std::vector<crosswalk::serve::InboxItem> items;
+  std::string frame;
+  for (char c : stream) {
+    deframer.Append(std::string_view(&c, 1));
+    while (deframer.Next(&frame) == crosswalk::serve::MllpDeframer::kFrame) {
+      crosswalk::MessageHeader h;
+      if (!crosswalk::ReadMessageHeader(frame, &h).ok()) return 1;
+      crosswalk::serve::InboxItem item;
+      item.record.control_id = h.control_id;
+      item.record.type = h.message_code + "^" + h.trigger_event;
+      item.record.sha256 = crosswalk::serve::Sha256Hex(frame);
+      item.record.text = frame;
+      item.sender = "LAB^H";
+      items.push_back(item);
+    }
+  }
+  {
+    auto inbox = crosswalk::serve::Inbox::Open(argv[1]);
+    if (!inbox.ok()) { std::cerr << inbox.status().ToString() << "\n"; return 1; }
+    if (!(*inbox)->Store(&items).ok()) return 1;
+  }
+  auto inbox = crosswalk::serve::Inbox::Open(argv[1]);
+  std::vector<uint64_t> pending;
+  if (!inbox.ok() || !(*inbox)->Pending(&pending).ok()) return 1;
+  for (uint64_t seq : pending) {
+    crosswalk::serve::InboxRecord r;
+    if (!(*inbox)->Load(seq, &r).ok()) return 1;
+    crosswalk::AckOptions o;
+    o.control_id = "ACK" + r.control_id;
+    o.timestamp = "20240501120002";
+    std::string ack;
+    if (!crosswalk::BuildAck(r.text, o, &ack).ok()) return 1;
+    std::cout << r.type << " " << ack.substr(ack.find("MSA|")) << "\n";
+  }
+  return 0;
+}
+CXX
+cmake -S "$tmp/srv" -B "$tmp/srv/build" "${gen[@]}" "${launcher[@]}" -DCMAKE_PREFIX_PATH="$prefix" \
+  >"$tmp/srv.log" 2>&1 || { cat "$tmp/srv.log"; fail "configure the serve host"; }
+cmake --build "$tmp/srv/build" >"$tmp/srv-build.log" 2>&1 || { cat "$tmp/srv-build.log"; fail "build the serve host"; }
+"$tmp/srv/build/serve_host" "$tmp/srv/inbox" >"$tmp/srv.out" || { cat "$tmp/srv.out"; fail "the serve host"; }
+[ "$(cat "$tmp/srv.out")" = $'ADT^A01 MSA|AA|c1\r\nADT^A08 MSA|AA|c2\r' ] || { od -c "$tmp/srv.out"; fail "serve host output"; }
+# The same host with pkg-config crosswalk-serve (which requires crosswalk), on a new inbox.
+PKG_CONFIG_PATH="$prefix/$libdir/pkgconfig" bash -c 'c++ -std=c++17 -o "$1/serve_host_pc" "$1/main.cc" \
+  $(pkg-config --cflags --libs crosswalk-serve) -Wl,-rpath,$(pkg-config --variable=libdir crosswalk)' _ "$tmp/srv" \
+  >"$tmp/srv-pc.log" 2>&1 || { cat "$tmp/srv-pc.log"; fail "build the serve host with pkg-config"; }
+"$tmp/srv/serve_host_pc" "$tmp/srv/inbox-pc" | cmp -s - "$tmp/srv.out" || fail "the pkg-config serve host differs"
+
 echo "== add_subdirectory of the source tree"
 mkdir -p "$tmp/sub"
 cat >"$tmp/sub/CMakeLists.txt" <<CMAKE
 cmake_minimum_required(VERSION 3.25)
 project(embedding_host C CXX)
 add_subdirectory("$src" crosswalk)
-foreach(t crosswalk::runtime crosswalk::runtime_static crosswalk::compiler crosswalk::crosswalk)
+foreach(t crosswalk::runtime crosswalk::runtime_static crosswalk::compiler crosswalk::serve crosswalk::crosswalk)
   if(NOT TARGET \${t})
     message(FATAL_ERROR "add_subdirectory(crosswalk) gives no \${t}")
   endif()
@@ -205,7 +299,7 @@ project(fetching_host C CXX)
 include(FetchContent)
 FetchContent_Declare(crosswalk SOURCE_DIR "$src")
 FetchContent_MakeAvailable(crosswalk)
-foreach(t crosswalk::runtime crosswalk::runtime_static crosswalk::compiler crosswalk::crosswalk)
+foreach(t crosswalk::runtime crosswalk::runtime_static crosswalk::compiler crosswalk::serve crosswalk::crosswalk)
   if(NOT TARGET \${t})
     message(FATAL_ERROR "FetchContent of crosswalk gives no \${t}")
   endif()

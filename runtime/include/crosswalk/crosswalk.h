@@ -1,8 +1,9 @@
 /* The Crosswalk C API: load a compiled program, run it on messages.
  *
  * Conventions (as RocksDB's c.h):
- *  - opaque handles: cw_runtime, cw_program, cw_context, cw_run_options, cw_store, cw_concept,
- *    cw_translation; each has a create/load/open and a destroy call (destroy accepts NULL);
+ *  - opaque handles: cw_runtime, cw_runtime_options, cw_program, cw_context, cw_run_options, cw_store,
+ *    cw_concept, cw_translation, cw_splitter, cw_message_header, cw_ack_builder; each has a
+ *    create/load/open/read and a destroy call (destroy accepts NULL);
  *  - strings are passed as pointer plus length and need not be NUL-terminated; strings returned are
  *    pointer plus length too, and are NOT NUL-terminated unless documented;
  *  - string out-parameters come in (const char** ptr, size_t* len) pairs; both may be NULL when the
@@ -100,6 +101,21 @@ CW_API const char* cw_status_name(cw_status status);
 CW_API cw_status cw_runtime_create(const char* terminology_dir, size_t dir_len, cw_runtime** out);
 CW_API void cw_runtime_destroy(cw_runtime* runtime); /* NULL is allowed */
 
+/* Options of a runtime (crosswalk::RuntimeOptions). A new cw_runtime_options holds the defaults: no
+ * terminology store, terminology drift refused. Setters copy their arguments. */
+typedef struct cw_runtime_options cw_runtime_options;
+CW_API cw_status cw_runtime_options_create(cw_runtime_options** out);
+CW_API void cw_runtime_options_destroy(cw_runtime_options* options); /* NULL is allowed */
+/* The RocksDB terminology store, opened read-only; empty (len 0) = no store. */
+CW_API cw_status cw_runtime_options_set_terminology_dir(cw_runtime_options* options, const char* dir, size_t len);
+/* Non-zero: a program compiled against a store (crosswalk compile --term) whose terminology differs in this
+ * runtime's store loads with a warning (cw_program_terminology_warning) instead of failing with
+ * CW_FAILED_PRECONDITION; a version no longer in the store falls back to the reference as written.
+ * Default 0 (crosswalk run --allow-term-drift). */
+CW_API cw_status cw_runtime_options_set_allow_terminology_drift(cw_runtime_options* options, int allow);
+/* cw_runtime_create with options (NULL = the defaults). Errors as cw_runtime_create. */
+CW_API cw_status cw_runtime_create_with_options(const cw_runtime_options* options, cw_runtime** out);
+
 /* Verifies a .cwb program and binds its terminology. bytes need only live for the call.
  * Errors: CW_CORRUPT, CW_LIMIT_EXCEEDED, CW_FAILED_PRECONDITION (terminology missing). */
 CW_API cw_status cw_program_load(cw_runtime* runtime, const void* bytes, size_t len, cw_program** out);
@@ -113,6 +129,17 @@ CW_API size_t cw_program_map_count(const cw_program* program);
 CW_API cw_status cw_program_map(const cw_program* program, size_t index, const char** name, size_t* name_len,
                                 const char** source_kind, size_t* source_kind_len, const char** message_type,
                                 size_t* message_type_len, const char** target_kind, size_t* target_kind_len);
+
+/* The terminology the program names (concept maps, code systems, value sets), as "url" or "url|version",
+ * each found in the store when the program was loaded; and, with cw_runtime_options_set_allow_terminology_drift,
+ * one line per resource whose content in the store differs from what the program was compiled against (no
+ * message content; none otherwise). Strings stay valid while the program lives.
+ * Errors: CW_INVALID_ARGUMENT (index out of range). */
+CW_API size_t cw_program_terminology_count(const cw_program* program);
+CW_API cw_status cw_program_terminology(const cw_program* program, size_t index, const char** ref, size_t* len);
+CW_API size_t cw_program_terminology_warning_count(const cw_program* program);
+CW_API cw_status cw_program_terminology_warning(const cw_program* program, size_t index, const char** text,
+                                                size_t* len);
 
 /* Per-thread run state, reused between messages. */
 CW_API cw_status cw_context_create(cw_runtime* runtime, cw_context** out);
@@ -212,6 +239,125 @@ CW_API cw_status cw_context_warning(const cw_context* context, size_t index, con
  * Errors: CW_INVALID_ARGUMENT (index out of range). */
 CW_API size_t cw_context_trace_count(const cw_context* context);
 CW_API cw_status cw_context_trace_line(const cw_context* context, size_t index, const char** line, size_t* len);
+
+/* With cw_run_options_set_trace, the same lineage as records (crosswalk::LineageRecord), one per output value
+ * in output order (cw_context_lineage_count == cw_context_trace_count). cw_context_lineage fills record
+ * `index`: the JSON path written ("$.entry[3].resource.name[0].family"), the map location that set it, and
+ * how many input places and terminology decisions it has. Paths and locations, never values.
+ * Errors (these three calls): CW_INVALID_ARGUMENT (an index out of range). */
+CW_API size_t cw_context_lineage_count(const cw_context* context);
+CW_API cw_status cw_context_lineage(const cw_context* context, size_t index, const char** output_path,
+                                    size_t* output_path_len, const char** map_file, size_t* map_file_len,
+                                    uint32_t* line, uint32_t* col, size_t* input_count, size_t* decision_count);
+/* How an input place reached the value (bits of *roles): its data came from there, or it decided whether or
+ * which value was written. A place can be both. */
+typedef enum cw_lineage_role { CW_LINEAGE_DATA = 1, CW_LINEAGE_CONDITION = 2 } cw_lineage_role;
+/* Input place `input` (< input_count) of record `index`: its path ("PID-5[1].1", "OBX[2]-5", or a JSON path
+ * "$.name[0].family" for JSON input), and its roles. position (may be NULL) receives 5 numbers for HL7 v2
+ * input: the segment's ordinal among segments of its id (1-based), field, repetition, component,
+ * subcomponent (0 = whole / none chosen); all 0 for JSON input. */
+CW_API cw_status cw_context_lineage_input(const cw_context* context, size_t index, size_t input,
+                                          const char** path, size_t* path_len, uint32_t* roles,
+                                          uint32_t position[5]);
+/* Terminology decision `decision` (< decision_count) of record `index`: the operation ("translate", "lookup",
+ * "member", "subsumes"), the resource URL, the result ("mapped", "unmapped", "found", "not found", "member",
+ * "not member", ...) and the call's map location. */
+CW_API cw_status cw_context_lineage_decision(const cw_context* context, size_t index, size_t decision,
+                                             const char** op, size_t* op_len, const char** url, size_t* url_len,
+                                             const char** result, size_t* result_len, const char** map_file,
+                                             size_t* map_file_len, uint32_t* line, uint32_t* col);
+
+/* ---- HL7 v2 streams, headers and ACKs (crosswalk/hl7v2.h) -------------------------------------------- */
+
+/* Splits a stream of HL7 v2 text into messages, incrementally: MLLP frames (0x0B ... 0x1C [0x0D]) split
+ * across reads, batch files (FHS/BHS ... BTS/FTS), messages simply concatenated, a UTF-8 BOM, CR/LF/CRLF
+ * segment terminators, in any mix (crosswalk::MessageSplitter). One per stream; not thread-safe.
+ *
+ *   cw_splitter* sp; cw_splitter_create(0, &sp);
+ *   while ((n = read(fd, buf, sizeof buf)) > 0) {
+ *     cw_splitter_feed(sp, buf, n);
+ *     while (cw_splitter_next(sp, &has, &kind, &text, &len, NULL, NULL, NULL) == CW_OK && has) handle(...);
+ *   }
+ *   cw_splitter_finish(sp);   ...drain cw_splitter_next once more...; cw_splitter_destroy(sp);
+ *
+ * Every byte of the stream ends in at most one item: a message, a batch envelope segment, or an error item
+ * naming its byte offset and length (never its content). */
+typedef struct cw_splitter cw_splitter;
+typedef enum cw_split_kind {
+  CW_SPLIT_MESSAGE = 0,   /* one message, MSH to its last segment (terminators included) */
+  CW_SPLIT_ENVELOPE = 1,  /* an FHS, BHS, BTS or FTS segment, without its terminator */
+  CW_SPLIT_ERROR = 2      /* a part of the stream that is not a message (see item_status) */
+} cw_split_kind;
+/* max_message_bytes: the longest message (0 = the default, 16 MiB); a longer one becomes one CW_SPLIT_ERROR
+ * item (CW_LIMIT_EXCEEDED) and its bytes are dropped as they arrive, so memory stays bounded. */
+CW_API cw_status cw_splitter_create(size_t max_message_bytes, cw_splitter** out);
+CW_API void cw_splitter_destroy(cw_splitter* splitter); /* NULL is allowed */
+/* Appends bytes of the stream (ignored after cw_splitter_finish until cw_splitter_reset). */
+CW_API cw_status cw_splitter_feed(cw_splitter* splitter, const char* bytes, size_t len);
+/* Marks the end of the stream: cw_splitter_next then also returns the last message and any open bad part. */
+CW_API cw_status cw_splitter_finish(cw_splitter* splitter);
+/* Forgets everything; offsets start again at 0. */
+CW_API cw_status cw_splitter_reset(cw_splitter* splitter);
+/* The next complete item: *has_item is 1 and the item is filled, or 0 when more input (or finish) is needed
+ * or after the last item. text: the bytes of a message or envelope segment (BOM and MLLP bytes removed;
+ * empty for errors), valid until the next call on the splitter. offset and length: where the item lies in
+ * the stream (bytes fed since create or reset). item_status: CW_OK, or for an error item CW_PARSE_ERROR
+ * (data outside a message, an MLLP frame without its end) or CW_LIMIT_EXCEEDED; its text is then given by
+ * cw_splitter_item_error. kind, text, text_len, offset, length and item_status may be NULL. */
+CW_API cw_status cw_splitter_next(cw_splitter* splitter, int* has_item, cw_split_kind* kind, const char** text,
+                                  size_t* text_len, uint64_t* offset, uint64_t* length, cw_status* item_status);
+/* The one-line reason of the last error item cw_splitter_next returned (byte offset and length, no content);
+ * empty after a message or envelope. Valid until the next call on the splitter. */
+CW_API void cw_splitter_item_error(const cw_splitter* splitter, const char** message, size_t* len);
+
+/* The MSH segment of one message (as a splitter item's text, MLLP framing allowed), read without running a
+ * map and without reading the rest, so it works on messages whose body is broken (crosswalk::ReadMessageHeader).
+ * On CW_OK, *out is a new cw_message_header. Values are unescaped; bad UTF-8 reads as U+FFFD.
+ * Errors: CW_PARSE_ERROR (no readable MSH; position given, no content). */
+typedef struct cw_message_header cw_message_header;
+CW_API cw_status cw_message_header_read(const char* message, size_t len, cw_message_header** out);
+CW_API void cw_message_header_destroy(cw_message_header* header); /* NULL is allowed */
+typedef enum cw_header_field {
+  CW_HEADER_MESSAGE_CODE = 0,   /* MSH-9.1, "ADT" */
+  CW_HEADER_TRIGGER_EVENT = 1,  /* MSH-9.2, "A01"; may be empty */
+  CW_HEADER_STRUCTURE = 2,      /* "ADT_A01": MSH-9.3 when known, else the event's structure; may be empty */
+  CW_HEADER_CONTROL_ID = 3,     /* MSH-10 */
+  CW_HEADER_VERSION = 4,        /* MSH-12.1, "2.5.1" */
+  CW_HEADER_PROCESSING_ID = 5   /* MSH-11.1, "P" */
+} cw_header_field;
+/* A field of the header (empty for an unknown field); valid while the header lives. */
+CW_API void cw_message_header_get(const cw_message_header* header, cw_header_field field, const char** value,
+                                  size_t* len);
+
+/* Builds ACKs (crosswalk::BuildAck): MSH with sending and receiving application/facility swapped and the
+ * inbound encoding characters, MSH-9 ACK^<trigger>^ACK, MSA with the inbound MSH-10, and ERR (v2.5+ layout)
+ * unless the code is AA with no error location. Works when only the inbound MSH is readable, so a broken
+ * message can be answered with AR. A builder holds the options (set once, reused) and the last ACK; one per
+ * thread. A new builder has code AA, no control id or timestamp (both required), no text, a text limit of
+ * 250 bytes, no error location, error code 207 when not AA, severity E. */
+typedef struct cw_ack_builder cw_ack_builder;
+typedef enum cw_ack_code { CW_ACK_AA = 0, CW_ACK_AE = 1, CW_ACK_AR = 2 } cw_ack_code;
+CW_API cw_status cw_ack_builder_create(cw_ack_builder** out);
+CW_API void cw_ack_builder_destroy(cw_ack_builder* builder); /* NULL is allowed */
+/* Errors: CW_INVALID_ARGUMENT (a value outside cw_ack_code). */
+CW_API cw_status cw_ack_builder_set_code(cw_ack_builder* builder, cw_ack_code code);
+/* MSH-10 of the ACK. */
+CW_API cw_status cw_ack_builder_set_control_id(cw_ack_builder* builder, const char* id, size_t len);
+/* MSH-7 of the ACK, an HL7 DTM such as "20240501120000+0000". */
+CW_API cw_status cw_ack_builder_set_timestamp(cw_ack_builder* builder, const char* dtm, size_t len);
+/* MSA-3 and ERR-8 (must hold no patient data): escaped, control characters included, and cut to max_bytes
+ * (0 = the default, 250) on a UTF-8 character boundary. */
+CW_API cw_status cw_ack_builder_set_text(cw_ack_builder* builder, const char* text, size_t len, size_t max_bytes);
+/* ERR-2 (segment id, its 1-based sequence among segments with that id, field; segment len 0 = no location),
+ * ERR-3 (HL7 table 0357, len 0 = 207 when not AA) and ERR-4 severity ('E', 'W' or 'I'). */
+CW_API cw_status cw_ack_builder_set_error(cw_ack_builder* builder, const char* segment, size_t segment_len,
+                                          int sequence, int field, const char* code, size_t code_len,
+                                          char severity);
+/* Builds the ACK to `inbound` (one message). On CW_OK, *ack is the ACK (segments ended by \r), valid until the
+ * next build on this builder or its destruction. Errors: CW_INVALID_ARGUMENT (no control id or timestamp, bad
+ * severity), CW_PARSE_ERROR (no readable MSH). */
+CW_API cw_status cw_ack_builder_build(cw_ack_builder* builder, const char* inbound, size_t inbound_len,
+                                      const char** ack, size_t* ack_len);
 
 /* ---- Terminology store (crosswalk::term::Store) ------------------------------------------------------ */
 

@@ -229,6 +229,17 @@ class Runtime {
   // terminology drift).
   Result<std::shared_ptr<const Program>> Load(std::string_view bytes) const noexcept;
 
+  // Binds a compiled program to this runtime's store, as `crosswalk compile --term` does: records, for each
+  // concept map, code system and value set the program names, the version it resolves to in the store now
+  // and that version's content hash (docs/terminology.md, "Reproducible binding"). Returns the new .cwb
+  // bytes; loading them against a store whose content for one of those differs is then refused
+  // (RuntimeOptions::allow_terminology_drift). Earlier bindings are replaced; a program that names no
+  // terminology is returned as it is. For hosts that compile maps in-process (crosswalk/compiler/compiler.h).
+  // Errors: those of Load for a bad file (kCorrupt, kLimitExceeded, kUnimplemented), kFailedPrecondition
+  // (no store, or the store lacks resources the program names: every one is named, separated by "; "),
+  // kIoError / kCorrupt from the store.
+  Result<std::string> BindTerminology(std::string_view cwb_bytes) const noexcept;
+
   class Impl;
   Impl& impl() const { return *impl_; }
 

@@ -1,6 +1,7 @@
 // The C API shim: catches everything, maps Status codes to cw_status.
 #include "crosswalk/crosswalk.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <exception>
 #include <limits>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "bytecode/format.h"
+#include "crosswalk/hl7v2.h"
 #include "crosswalk/runtime.h"
 #include "crosswalk/terminology.h"
 
@@ -24,7 +26,10 @@ struct cw_runtime {
 };
 struct cw_program {
   std::shared_ptr<const crosswalk::Program> program;
-  std::vector<crosswalk::Program::MapInfo> maps;  // cached: Program::maps() returns a copy
+  // cached: Program::maps(), terminology() and terminology_warnings() return copies
+  std::vector<crosswalk::Program::MapInfo> maps;
+  std::vector<std::string> terminology;
+  std::vector<std::string> terminology_warnings;
 };
 struct cw_context {
   std::unique_ptr<crosswalk::RunContext> ctx;
@@ -41,6 +46,20 @@ struct cw_concept {
 };
 struct cw_translation {
   crosswalk::term::Translation translation;  // views into the store's memory
+};
+struct cw_runtime_options {
+  crosswalk::RuntimeOptions options;
+};
+struct cw_splitter {
+  crosswalk::MessageSplitter splitter;
+  std::string item_error;  // the reason of the last error item (ToString of its Status)
+};
+struct cw_message_header {
+  crosswalk::MessageHeader header;
+};
+struct cw_ack_builder {
+  crosswalk::AckOptions options;
+  std::string ack;
 };
 
 namespace {
@@ -153,6 +172,43 @@ cw_status cw_runtime_create(const char* dir, size_t dir_len, cw_runtime** out) {
 
 void cw_runtime_destroy(cw_runtime* runtime) { delete runtime; }
 
+// ---- Runtime options ----
+
+cw_status cw_runtime_options_create(cw_runtime_options** out) {
+  return Guard([&] {
+    if (out == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    *out = new cw_runtime_options{};
+    return Ok();
+  });
+}
+
+void cw_runtime_options_destroy(cw_runtime_options* options) { delete options; }
+
+cw_status cw_runtime_options_set_terminology_dir(cw_runtime_options* options, const char* dir, size_t len) {
+  return Guard([&] {
+    if (options == nullptr || (dir == nullptr && len != 0)) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    options->options.terminology_dir.assign(View(dir, len));
+    return Ok();
+  });
+}
+
+cw_status cw_runtime_options_set_allow_terminology_drift(cw_runtime_options* options, int allow) {
+  if (options == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  options->options.allow_terminology_drift = allow != 0;
+  return Ok();
+}
+
+cw_status cw_runtime_create_with_options(const cw_runtime_options* options, cw_runtime** out) {
+  return Guard([&] {
+    if (out == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    static const crosswalk::RuntimeOptions kDefaults;
+    auto rt = crosswalk::Runtime::Create(options != nullptr ? options->options : kDefaults);
+    if (!rt.ok()) return Fail(rt.status());
+    *out = new cw_runtime{std::move(rt).value()};
+    return Ok();
+  });
+}
+
 cw_status cw_program_load(cw_runtime* runtime, const void* bytes, size_t len, cw_program** out) {
   return Guard([&] {
     if (runtime == nullptr || out == nullptr || (bytes == nullptr && len != 0)) {
@@ -162,7 +218,9 @@ cw_status cw_program_load(cw_runtime* runtime, const void* bytes, size_t len, cw
     if (!p.ok()) return Fail(p.status());
     auto program = std::move(p).value();
     auto maps = program->maps();
-    *out = new cw_program{std::move(program), std::move(maps)};
+    auto terminology = program->terminology();
+    auto warnings = program->terminology_warnings();
+    *out = new cw_program{std::move(program), std::move(maps), std::move(terminology), std::move(warnings)};
     return Ok();
   });
 }
@@ -181,6 +239,28 @@ cw_status cw_program_map(const cw_program* program, size_t index, const char** n
   Out(m.source_kind, source_kind, source_kind_len);
   Out(m.message_type, message_type, message_type_len);
   Out(m.target_kind, target_kind, target_kind_len);
+  return Ok();
+}
+
+size_t cw_program_terminology_count(const cw_program* program) {
+  return program == nullptr ? 0 : program->terminology.size();
+}
+
+cw_status cw_program_terminology(const cw_program* program, size_t index, const char** ref, size_t* len) {
+  if (program == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  if (index >= program->terminology.size()) return OutOfRange();
+  Out(program->terminology[index], ref, len);
+  return Ok();
+}
+
+size_t cw_program_terminology_warning_count(const cw_program* program) {
+  return program == nullptr ? 0 : program->terminology_warnings.size();
+}
+
+cw_status cw_program_terminology_warning(const cw_program* program, size_t index, const char** text, size_t* len) {
+  if (program == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  if (index >= program->terminology_warnings.size()) return OutOfRange();
+  Out(program->terminology_warnings[index], text, len);
   return Ok();
 }
 
@@ -389,6 +469,236 @@ cw_status cw_context_trace_line(const cw_context* context, size_t index, const c
   if (index >= context->out.trace.size()) return OutOfRange();
   Out(context->out.trace[index], line, len);
   return Ok();
+}
+
+size_t cw_context_lineage_count(const cw_context* context) {
+  return context == nullptr ? 0 : context->out.lineage.size();
+}
+
+cw_status cw_context_lineage(const cw_context* context, size_t index, const char** output_path,
+                             size_t* output_path_len, const char** map_file, size_t* map_file_len, uint32_t* line,
+                             uint32_t* col, size_t* input_count, size_t* decision_count) {
+  if (context == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  if (index >= context->out.lineage.size()) return OutOfRange();
+  const crosswalk::LineageRecord& r = context->out.lineage[index];
+  Out(r.output_path, output_path, output_path_len);
+  Out(r.map_file, map_file, map_file_len);
+  if (line != nullptr) *line = r.line;
+  if (col != nullptr) *col = r.col;
+  if (input_count != nullptr) *input_count = r.inputs.size();
+  if (decision_count != nullptr) *decision_count = r.decisions.size();
+  return Ok();
+}
+
+cw_status cw_context_lineage_input(const cw_context* context, size_t index, size_t input, const char** path,
+                                   size_t* path_len, uint32_t* roles, uint32_t position[5]) {
+  if (context == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  if (index >= context->out.lineage.size()) return OutOfRange();
+  const crosswalk::LineageRecord& r = context->out.lineage[index];
+  if (input >= r.inputs.size()) return OutOfRange();
+  const crosswalk::LineageInput& in = r.inputs[input];
+  Out(in.path, path, path_len);
+  if (roles != nullptr) {
+    auto has = [&](const std::vector<uint32_t>& list) {
+      return std::find(list.begin(), list.end(), static_cast<uint32_t>(input)) != list.end();
+    };
+    *roles = (has(r.data_inputs) ? uint32_t{CW_LINEAGE_DATA} : 0u) |
+             (has(r.condition_inputs) ? uint32_t{CW_LINEAGE_CONDITION} : 0u);
+  }
+  if (position != nullptr) {
+    position[0] = in.segment_ordinal;
+    position[1] = in.field;
+    position[2] = in.rep;
+    position[3] = in.comp;
+    position[4] = in.sub;
+  }
+  return Ok();
+}
+
+cw_status cw_context_lineage_decision(const cw_context* context, size_t index, size_t decision, const char** op,
+                                      size_t* op_len, const char** url, size_t* url_len, const char** result,
+                                      size_t* result_len, const char** map_file, size_t* map_file_len,
+                                      uint32_t* line, uint32_t* col) {
+  if (context == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  if (index >= context->out.lineage.size()) return OutOfRange();
+  const crosswalk::LineageRecord& r = context->out.lineage[index];
+  if (decision >= r.decisions.size()) return OutOfRange();
+  const crosswalk::LineageDecision& d = r.decisions[decision];
+  Out(d.op, op, op_len);
+  Out(d.url, url, url_len);
+  Out(d.result, result, result_len);
+  Out(d.map_file, map_file, map_file_len);
+  if (line != nullptr) *line = d.line;
+  if (col != nullptr) *col = d.col;
+  return Ok();
+}
+
+// ---- HL7 v2 streams, headers and ACKs ----
+
+cw_status cw_splitter_create(size_t max_message_bytes, cw_splitter** out) {
+  return Guard([&] {
+    if (out == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    crosswalk::SplitterOptions o;
+    if (max_message_bytes != 0) o.max_message_bytes = max_message_bytes;
+    *out = new cw_splitter{crosswalk::MessageSplitter(o), {}};
+    return Ok();
+  });
+}
+
+void cw_splitter_destroy(cw_splitter* splitter) { delete splitter; }
+
+cw_status cw_splitter_feed(cw_splitter* splitter, const char* bytes, size_t len) {
+  return Guard([&] {
+    if (splitter == nullptr || (bytes == nullptr && len != 0)) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    splitter->splitter.Feed(View(bytes, len));
+    return Ok();
+  });
+}
+
+cw_status cw_splitter_finish(cw_splitter* splitter) {
+  if (splitter == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  splitter->splitter.Finish();
+  return Ok();
+}
+
+cw_status cw_splitter_reset(cw_splitter* splitter) {
+  if (splitter == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  splitter->splitter.Reset();
+  splitter->item_error.clear();
+  return Ok();
+}
+
+cw_status cw_splitter_next(cw_splitter* splitter, int* has_item, cw_split_kind* kind, const char** text,
+                           size_t* text_len, uint64_t* offset, uint64_t* length, cw_status* item_status) {
+  return Guard([&] {
+    if (splitter == nullptr || has_item == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    crosswalk::SplitItem item;
+    *has_item = splitter->splitter.Next(&item) ? 1 : 0;
+    if (*has_item == 0) return Ok();
+    splitter->item_error = item.error.ok() ? std::string() : item.error.ToString();
+    if (kind != nullptr) {
+      *kind = item.kind == crosswalk::SplitItem::Kind::kMessage    ? CW_SPLIT_MESSAGE
+              : item.kind == crosswalk::SplitItem::Kind::kEnvelope ? CW_SPLIT_ENVELOPE
+                                                                   : CW_SPLIT_ERROR;
+    }
+    Out(item.text, text, text_len);
+    if (offset != nullptr) *offset = item.offset;
+    if (length != nullptr) *length = item.length;
+    if (item_status != nullptr) *item_status = static_cast<cw_status>(static_cast<int>(item.error.code()));
+    return Ok();
+  });
+}
+
+void cw_splitter_item_error(const cw_splitter* splitter, const char** message, size_t* len) {
+  Out(splitter != nullptr ? std::string_view(splitter->item_error) : std::string_view(), message, len);
+}
+
+cw_status cw_message_header_read(const char* message, size_t len, cw_message_header** out) {
+  return Guard([&] {
+    if (out == nullptr || (message == nullptr && len != 0)) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    auto h = std::make_unique<cw_message_header>();
+    crosswalk::Status s = crosswalk::ReadMessageHeader(View(message, len), &h->header);
+    if (!s.ok()) return Fail(s);
+    *out = h.release();
+    return Ok();
+  });
+}
+
+void cw_message_header_destroy(cw_message_header* header) { delete header; }
+
+void cw_message_header_get(const cw_message_header* header, cw_header_field field, const char** value,
+                           size_t* len) {
+  std::string_view v;
+  if (header != nullptr) {
+    const crosswalk::MessageHeader& h = header->header;
+    switch (field) {
+      case CW_HEADER_MESSAGE_CODE: v = h.message_code; break;
+      case CW_HEADER_TRIGGER_EVENT: v = h.trigger_event; break;
+      case CW_HEADER_STRUCTURE: v = h.structure; break;
+      case CW_HEADER_CONTROL_ID: v = h.control_id; break;
+      case CW_HEADER_VERSION: v = h.version; break;
+      case CW_HEADER_PROCESSING_ID: v = h.processing_id; break;
+    }
+  }
+  Out(v, value, len);
+}
+
+cw_status cw_ack_builder_create(cw_ack_builder** out) {
+  return Guard([&] {
+    if (out == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    *out = new cw_ack_builder{};
+    return Ok();
+  });
+}
+
+void cw_ack_builder_destroy(cw_ack_builder* builder) { delete builder; }
+
+cw_status cw_ack_builder_set_code(cw_ack_builder* builder, cw_ack_code code) {
+  if (builder == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  switch (code) {
+    case CW_ACK_AA: builder->options.code = crosswalk::AckCode::kAccept; return Ok();
+    case CW_ACK_AE: builder->options.code = crosswalk::AckCode::kError; return Ok();
+    case CW_ACK_AR: builder->options.code = crosswalk::AckCode::kReject; return Ok();
+  }
+  return FailText(CW_INVALID_ARGUMENT, "unknown ACK code");
+}
+
+cw_status cw_ack_builder_set_control_id(cw_ack_builder* builder, const char* id, size_t len) {
+  return Guard([&] {
+    if (builder == nullptr || (id == nullptr && len != 0)) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    builder->options.control_id.assign(View(id, len));
+    return Ok();
+  });
+}
+
+cw_status cw_ack_builder_set_timestamp(cw_ack_builder* builder, const char* dtm, size_t len) {
+  return Guard([&] {
+    if (builder == nullptr || (dtm == nullptr && len != 0)) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    builder->options.timestamp.assign(View(dtm, len));
+    return Ok();
+  });
+}
+
+cw_status cw_ack_builder_set_text(cw_ack_builder* builder, const char* text, size_t len, size_t max_bytes) {
+  return Guard([&] {
+    if (builder == nullptr || (text == nullptr && len != 0)) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    builder->options.text.assign(View(text, len));
+    builder->options.max_text_bytes = max_bytes != 0 ? max_bytes : crosswalk::kDefaultAckTextBytes;
+    return Ok();
+  });
+}
+
+cw_status cw_ack_builder_set_error(cw_ack_builder* builder, const char* segment, size_t segment_len, int sequence,
+                                   int field, const char* code, size_t code_len, char severity) {
+  return Guard([&] {
+    if (builder == nullptr || (segment == nullptr && segment_len != 0) || (code == nullptr && code_len != 0)) {
+      return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    }
+    if (severity != 'E' && severity != 'W' && severity != 'I') {
+      return FailText(CW_INVALID_ARGUMENT, "ERR-4 severity must be E, W or I");
+    }
+    crosswalk::AckOptions& o = builder->options;
+    o.error_segment.assign(View(segment, segment_len));
+    o.error_segment_sequence = sequence;
+    o.error_field = field;
+    o.error_code.assign(View(code, code_len));
+    o.severity = severity;
+    return Ok();
+  });
+}
+
+cw_status cw_ack_builder_build(cw_ack_builder* builder, const char* inbound, size_t inbound_len, const char** ack,
+                               size_t* ack_len) {
+  return Guard([&] {
+    if (builder == nullptr || ack == nullptr || ack_len == nullptr || (inbound == nullptr && inbound_len != 0)) {
+      return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    }
+    crosswalk::Status s = crosswalk::BuildAck(View(inbound, inbound_len), builder->options, &builder->ack);
+    if (!s.ok()) return Fail(s);
+    *ack = builder->ack.data();
+    *ack_len = builder->ack.size();
+    return Ok();
+  });
 }
 
 // ---- Terminology store ----

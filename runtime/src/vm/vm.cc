@@ -17,6 +17,7 @@
 #include "bytecode/format.h"
 #include "bytecode/program.h"
 #include "bytecode/reader.h"
+#include "bytecode/writer.h"
 #include "common/check.h"
 #include "common/cpu_clock.h"
 #include "crosswalk/terminology.h"
@@ -137,7 +138,7 @@ std::string HashPrefix(uint64_t h) {
 // version it was compiled against (pinned here), whose content must hash as it did then; otherwise the
 // load is refused, or with `allow_drift` a warning is recorded (and a missing version falls back to the
 // ref as written).
-Status BindTerminology(term::Store& store, bool allow_drift, bytecode::Program& code,
+Status BindForLoad(term::Store& store, bool allow_drift, bytecode::Program& code,
                        std::vector<std::string>* warnings) {
   for (size_t i = 0; i < code.term_refs.size(); ++i) {
     bytecode::TermRef& t = code.term_refs[i];
@@ -235,7 +236,7 @@ Result<std::shared_ptr<const Program>> Runtime::Load(std::string_view bytes) con
         return FailedPrecondition("the program uses terminology (" + t.url +
                                   ") but no terminology store is open (use --term DIR)");
       }
-      Status bound = BindTerminology(*impl_->store, impl_->allow_terminology_drift, impl->code, &impl->term_warnings);
+      Status bound = BindForLoad(*impl_->store, impl_->allow_terminology_drift, impl->code, &impl->term_warnings);
       if (!bound.ok()) return bound;
       impl->store = impl_->store.get();
       for (const auto& t : impl->code.term_refs) {
@@ -247,6 +248,40 @@ Result<std::shared_ptr<const Program>> Runtime::Load(std::string_view bytes) con
     return LimitExceeded("out of memory loading the program");
   } catch (const std::exception& e) {
     return Internal(std::string("loading the program: ") + e.what());
+  }
+}
+
+Result<std::string> Runtime::BindTerminology(std::string_view bytes) const noexcept {
+  try {
+    auto read = bytecode::ReadProgram(bytes);
+    if (!read.ok()) return read.status();
+    bytecode::Program code = std::move(read).value();
+    if (code.term_refs.empty()) return std::string(bytes);
+    if (!impl_->store) {
+      return FailedPrecondition("the program uses terminology (" + code.term_refs.front().url +
+                                ") but no terminology store is open to bind it to");
+    }
+    // Every missing resource is named, so that one compile reports them all.
+    code.term_bindings.clear();
+    std::string missing;
+    for (const bytecode::TermRef& t : code.term_refs) {
+      term::ResourceKind kind = t.type == bytecode::TermRef::Type::kConceptMap   ? term::ResourceKind::kConceptMap
+                                : t.type == bytecode::TermRef::Type::kCodeSystem ? term::ResourceKind::kCodeSystem
+                                                                                 : term::ResourceKind::kValueSet;
+      auto bound = impl_->store->Bind(kind, t.url, t.version);
+      if (!bound.ok()) {
+        if (bound.status().code() != StatusCode::kNotFound) return bound.status();
+        missing += (missing.empty() ? "" : "; ") + std::string(bound.status().message());
+        continue;
+      }
+      code.term_bindings.push_back({bound->version, bound->content_hash});
+    }
+    if (!missing.empty()) return FailedPrecondition("the terminology store lacks what the program uses: " + missing);
+    return bytecode::WriteProgram(code);
+  } catch (const std::bad_alloc&) {
+    return LimitExceeded("out of memory binding the program");
+  } catch (const std::exception& e) {
+    return Internal(std::string("binding the program: ") + e.what());
   }
 }
 
