@@ -1,6 +1,7 @@
 // The reusable parts of `crosswalk serve`, for a host that builds its own live feed (C++17). They are in the
-// crosswalk_serve library, which a host gets by embedding the source tree (add_subdirectory); it is not
-// installed by `cmake --install` yet. docs/serve.md describes how the server puts the parts together.
+// crosswalk_serve library: `crosswalk::serve` from find_package(crosswalk COMPONENTS serve), `crosswalk-serve`
+// from pkg-config, or the same target from add_subdirectory. docs/serve.md describes how the server puts the
+// parts together; docs/embedding.md how a host links them.
 //
 //   MllpDeframer, AppendMllpFrame   MLLP framing over a byte stream (server or client side)
 //   BuildAck (crosswalk/hl7v2.h)    the ACK of an inbound message (original or enhanced mode, ERR)
