@@ -1,8 +1,8 @@
 // hl7v2.organizations: the organisations and devices of the message envelope (MSH, SFT), written once.
 //
 // IG maps: MSH[MessageHeader] (MSH-4 sender, MSH-6 / MSH-23 destination.receiver, MSH-22 responsible),
-// SFT[Device], XON[Organization], HD[Organization]. The Organizations are content-keyed party entries
-// (hl7v2.parties PartyEntry): the same organisation named twice in a message is one entry.
+// SFT[Device], XON[Organization], HD[Organization]. The Organizations are party entries (hl7v2.parties):
+// the same organisation named twice in a message is one entry.
 //
 // API (for hl7v2.segments MessageHeader / HeaderEntries):
 //   SenderPartOf(msh)          MSH-22 as the sender Organization's partOf (FHIR-Converter)
@@ -13,6 +13,7 @@
 
 import hl7v2.datatypes
 import hl7v2.parties
+import hl7v2.practitioners
 
 // ---- MSH: responsible and receiving organisations ---------------------------------------------------------
 
@@ -27,22 +28,25 @@ def SenderPartOf(msh) = XonOrgRef(msh.22)
 // organization (FHIR-Converter writes this partOf; the IG is silent), with the message's country MSH-17 as its
 // address country, as FHIR-Converter writes it (MSH-17 is the country the message comes from; the IG puts it on
 // the sender only, which hl7v2.segments does too).
-def ReceivingFacility(msh) = if HdOrganization(msh.6) then {
+def ReceivingFacility(msh) = if HasHdOrg(msh.6) then {
   ...HdOrganization(msh.6)
   address[]: { country: trim(msh.17) } if trim(msh.17)
   partOf: XonOrgRef(msh.23)
 } else null
+// Its key (hl7v2.parties SourceId): the HD Organization's, extended by what it reads besides (MSH-17, MSH-23's
+// key), so that with neither it is the plain HD Organization.
+def ReceivingFacilityKey(msh) = { ...HdOrgKey(msh.6), facilityCountry: msh.17, facilityPartOf: XonOrgKey(msh.23) }
 
 // destination.receiver (IG MSH[MessageHeader]: MSH-23 the receiving responsible organization, else MSH-6
 // the receiving facility when MSH-23 is not valued).
-def HasReceiver(msh) = XonOrganization(msh.23) or HdOrganization(msh.6)
-def ReceiverRef(msh) = XonOrgRef(msh.23) ?? PartyRef(ReceivingFacility(msh))
+def HasReceiver(msh) = HasXonOrg(msh.23) or HasHdOrg(msh.6)
+def ReceiverRef(msh) = XonOrgRef(msh.23) ?? (if HasHdOrg(msh.6) then SourceRef("Organization", ReceivingFacilityKey(msh)) else null)
 
 // The entries SenderPartOf, ResponsibleRef and ReceiverRef refer to (with the XON.6 assigners).
 def EnvelopeOrgEntries(msh) = [
   XonOrgEntries(msh.22),
   XonOrgEntries(msh.23),
-  PartyEntry(ReceivingFacility(msh))
+  SourceEntry("Organization", ReceivingFacilityKey(msh), ReceivingFacility(msh))
 ]
 
 // ---- SFT -> Device ----------------------------------------------------------------------------------------
@@ -83,22 +87,21 @@ def VisitAssignerEntries(pv1) = [
 // (address) -> the Patient.contact organization (IG NK1[Patient]: contact.organization(Organization) by
 // XON[Organization], Organization.contact from NK1-30/31/32; FHIR-Converter writes the same). Only when
 // NK1-13 names the organisation: an Organization has a name or an identifier (R4 org-1).
-def KinOrganization(nk1) = if XonOrganization(nk1.13) then {
-  ...XonOrganization(nk1.13)
+def KinContact(nk1) = {
   contact[]: {
     name: first(HumanNames(nk1.30))
     telecom[]: ContactPoints(nk1.31)
     address: first(Addresses(nk1.32))
   } if nk1.30 or nk1.31 or nk1.32
-} else null
-def KinOrgRef(nk1) = PartyRef(KinOrganization(nk1))
-def KinOrgEntries(nk1) = if KinOrganization(nk1) then [PartyEntry(KinOrganization(nk1)), AssignerEntry(nk1.13.6) if trim(nk1.13.10 ?? nk1.13.3)] else null
+}
+def KinOrganization(nk1) = XonOrgWith(nk1.13, KinContact(nk1))
+def KinOrgRef(nk1) = XonOrgWithRef(nk1.13, KinContact(nk1))
+def KinOrgEntries(nk1) = XonOrgWithEntries(nk1.13, KinContact(nk1))
 
 // OBX-23 performing organization with its address OBX-24 (IG OBX[Observation]: performer(Organization) or the
-// medical director's PractitionerRole.organization, Organization.address from OBX-24).
-def PerformingOrganization(obx) = if XonOrganization(obx.23) then {
-  ...XonOrganization(obx.23)
-  address[]: Addresses(obx.24)
-} else null
-def PerformingOrgRef(obx) = PartyRef(PerformingOrganization(obx))
-def PerformingOrgEntries(obx) = if PerformingOrganization(obx) then [PartyEntry(PerformingOrganization(obx)), AssignerEntry(obx.23.6) if trim(obx.23.10 ?? obx.23.3)] else null
+// medical director's PractitionerRole.organization, Organization.address from OBX-24, never of use home:
+// R4 org-2).
+def PerformingOrgAddress(obx) = { address[]: for a in Addresses(obx.24) => OrgAddress(a) }
+def PerformingOrganization(obx) = XonOrgWith(obx.23, PerformingOrgAddress(obx))
+def PerformingOrgRef(obx) = XonOrgWithRef(obx.23, PerformingOrgAddress(obx))
+def PerformingOrgEntries(obx) = XonOrgWithEntries(obx.23, PerformingOrgAddress(obx))

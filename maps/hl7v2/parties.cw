@@ -3,11 +3,23 @@
 // IG maps: XCN[Practitioner], XCN[PractitionerRole], HD[Organization], XON[Organization], CX.4 / XCN.9 /
 // XON.6 assigning authorities as identifier.assigner(Organization).
 //
-// Content-keyed: a party's fullUrl is a UUID v5 of its kind and its whole content (the resource as JSON), so
-// the same person or organisation named in several fields of a message (PV1-7 and ORC-12, two CX.4 of one
-// authority) gets one fullUrl, and a reference is computed from the same content without any lookup. The
-// message maps append a party's entries next to the resource that refers to it (duplicates and all) and
-// pass their Bundle through Unique() once, which keeps the first of identical entries.
+// Written once, found without a lookup: a party's fullUrl is a UUID v5 of its kind and of a key that
+// determines its content, so the same person or organisation named in several fields of a message (PV1-7
+// and PV1-17, two CX.4 of one authority) and in every later message gets one fullUrl, which a reference
+// computes from the same key.
+//   - The parties made from one v2 value (HD, XON, XCN, CNN, and an XCN in a role) are keyed by that value:
+//     the components their builder reads (SourceId). A reference then costs a hash of a few fields instead
+//     of building and hashing the resource, which made a quarter of an ADT message's work (docs/
+//     performance.md). The key functions list exactly the components the builder reads; a test changes each
+//     component in turn and checks that a different resource never shares an id (tests/unit/maps/
+//     practitioners_test.cc). Equal resources from two spellings of one value (trailing blanks) may get two
+//     ids: written twice, never wrong.
+//   - Parties that add other fields to those (the ordering provider with ORC-24, an organisation with its
+//     address or contact person, a ROL or NDL role, the ordering role) are keyed by their whole content
+//     (PartyId); with nothing added they are the plain party and take its key. (The receiving facility,
+//     whose additions are single values, extends the HD's key: hl7v2.organizations.)
+// The message maps append a party's entries next to the resource that refers to it (duplicates and all)
+// and pass their Bundle through Unique() once, which keeps the first of identical entries.
 //
 // API (used by every message map, and by the MSH/IN1 code of hl7v2.segments):
 //   HdOrganization(hd)  / HdOrgRef(hd)  / HdOrgEntry(hd)        HD -> Organization (null for an empty HD)
@@ -26,7 +38,7 @@ import hl7v2.practitioners
 const PARTY_NS = "6ba7b811-9dad-11d1-80b4-00c04fd430c8"
 const CS_V2_0443 = "http://terminology.hl7.org/CodeSystem/v2-0443"
 
-// ---- content-keyed entries ------------------------------------------------------------------------------
+// ---- keyed entries ---------------------------------------------------------------------------------------
 
 // The id of a party resource: its kind and its content (not the message: the same content is the same
 // party in every message, so a FHIR server that receives it twice updates one resource).
@@ -37,6 +49,13 @@ def PartyUrl(resource) = "urn:uuid:${PartyId(resource)}"
 // update (PUT Kind/id), so a delivery repeated after a crash changes nothing on the server.
 def PartyRef(resource) = if resource then { reference: PartyUrl(resource) } else null
 def PartyEntry(resource) = if resource then PutEntry(resource.resourceType, PartyId(resource), resource) else null
+
+// The id of a party made from one v2 value: its kind and the content hash of `key`, an object of the
+// components its builder reads (empty members leave no trace in the hash). A distinct prefix: never equal to
+// a content id.
+def SourceId(kind, key) = uuid5(PARTY_NS, join(['crosswalk-hl7v2-to-fhir/party-source', kind, content_hash(key)], '/'))
+def SourceRef(kind, key) = { reference: "urn:uuid:${SourceId(kind, key)}" }
+def SourceEntry(kind, key, resource) = if resource then PutEntry(kind, SourceId(kind, key), resource) else null
 
 // A transaction entry that creates or updates resource `id` of `kind`: idempotent, so the at-least-once
 // delivery of `crosswalk serve --fhir-base` never makes duplicates.
@@ -58,7 +77,7 @@ def Unique(bundle) {
 // HD -> Organization (IG HD[Organization]): identifier[1] the namespace id, identifier[2] the universal id
 // with its type (v2-0301) and, for ISO and UUID ids, system urn:ietf:rfc:3986 with the id as a URI
 // (urn:oid:..., urn:uuid:...: a value in that system must be a URI). An empty HD gives no Organization.
-def HdOrganization(hd) = if trim(hd.1) or trim(hd.2) then {
+def HdOrganization(hd) = if HasHdOrg(hd) then {
   resourceType: "Organization"
   identifier[]: HdOrgIdentifiers(hd)
 } else null
@@ -78,8 +97,11 @@ def HdOrgIdentifiers(hd) = [
 ]
 def HasLocalIdType(type) = trim(type) and not contains(["ISO", "UUID", "GUID", "URI"], upper(trim(type)))
 
-def HdOrgRef(hd) = PartyRef(HdOrganization(hd))
-def HdOrgEntry(hd) = PartyEntry(HdOrganization(hd))
+// The key of an HD Organization: its three components, all that HdOrganization reads.
+def HasHdOrg(hd) = trim(hd.1) or trim(hd.2)
+def HdOrgKey(hd) = { hdNamespace: hd.1, hdUniversalId: hd.2, hdUniversalIdType: hd.3 }
+def HdOrgRef(hd) = if HasHdOrg(hd) then SourceRef("Organization", HdOrgKey(hd)) else null
+def HdOrgEntry(hd) = if HasHdOrg(hd) then SourceEntry("Organization", HdOrgKey(hd), HdOrganization(hd)) else null
 
 // An assigning authority as identifier.assigner (IG CX.4 / XCN.9 / XON.6 "if organization"): an HD that
 // names an organisation (a namespace id). A universal id alone is the identifier's system (HD[uri]).
@@ -119,7 +141,8 @@ def AssignedIdentifiers(cxs) = for cx in cxs where trim(cx.1) => AssignedIdentif
 // XON -> Organization (IG XON[Organization]): name XON.1; identifier XON.10, else XON.3, with type XON.7
 // (v2-0203), system XON.6 as a URI and XON.6 as the assigner (XON.7 without an id: an identifier with the type
 // only).
-def XonOrganization(xon) = if trim(xon.1) or trim(xon.10) or trim(xon.3) then {
+def HasXonOrg(xon) = trim(xon.1) or trim(xon.10) or trim(xon.3)
+def XonOrganization(xon) = if HasXonOrg(xon) then {
   resourceType: "Organization"
   name: trim(xon.1)
   identifier[]: {
@@ -135,8 +158,22 @@ def XonOrganization(xon) = if trim(xon.1) or trim(xon.10) or trim(xon.3) then {
                 if trim(xon.7) and not trim(xon.10 ?? xon.3)
 } else null
 
-def XonOrgRef(xon) = PartyRef(XonOrganization(xon))
-def XonOrgEntries(xon) = if XonOrganization(xon) then [PartyEntry(XonOrganization(xon)), AssignerEntry(xon.6) if trim(xon.10 ?? xon.3)] else null
+// The key of an XON Organization: the components XonOrganization and XonAssignerEntry read.
+def XonOrgKey(xon) = {
+  xon1: xon.1, xon3: xon.3, xon4: xon.4, xon5: xon.5, xon7: xon.7, xon10: xon.10
+  xon6: HdOrgKey(xon.6)
+}
+def XonOrgRef(xon) = if HasXonOrg(xon) then SourceRef("Organization", XonOrgKey(xon)) else null
+// The assigner entry of an XON Organization's identifier (XON.6), when it has one.
+def XonAssignerEntry(xon) = if trim(xon.10 ?? xon.3) then AssignerEntry(xon.6) else null
+def XonOrgEntries(xon) = if HasXonOrg(xon) then [SourceEntry("Organization", XonOrgKey(xon), XonOrganization(xon)), XonAssignerEntry(xon)] else null
+
+// An Organization made from an XON and `details`, members that add to it (an address, a phone, a contact
+// person; hl7v2.organizations): keyed by content when they add something, else the plain XON Organization.
+def XonOrgWith(xon, details) = if HasXonOrg(xon) then { ...XonOrganization(xon), ...details } else null
+def XonOrgWithRef(xon, details) = if not HasXonOrg(xon) then null else if details then PartyRef(XonOrgWith(xon, details)) else XonOrgRef(xon)
+def XonOrgWithEntries(xon, details) =
+  if not HasXonOrg(xon) then null else if details then [PartyEntry(XonOrgWith(xon, details)), XonAssignerEntry(xon)] else XonOrgEntries(xon)
 
 // ---- XCN -> Practitioner, PractitionerRole --------------------------------------------------------------
 
@@ -176,29 +213,42 @@ def Practitioner(xcn) {
 // leaves without a target, is the person's official name as ReportStream writes it (FHIR-Converter writes no use).
 def XcnNameUse(type) = translate(type, CM_0200_NAME_USE) ?? (if upper(trim(type)) == "B" then "official" else null)
 
-def PractitionerRef(xcn) = if HasPerson(xcn) then PartyRef(Practitioner(xcn)) else null
-def PractitionerEntries(xcn) = if HasPerson(xcn) then [PartyEntry(Practitioner(xcn)), AssignerEntry(xcn.9) if xcn.1] else null
+// The key of an XCN Practitioner: the components Practitioner reads (and AssignerEntry: XCN.9).
+def PractitionerKey(xcn) = {
+  xcn1: xcn.1, xcn3: xcn.3, xcn4: xcn.4, xcn5: xcn.5, xcn6: xcn.6, xcn7: xcn.7, xcn10: xcn.10, xcn11: xcn.11
+  xcn12: xcn.12, xcn13: xcn.13, xcn18: xcn.18, xcn19: xcn.19, xcn20: xcn.20, xcn21: xcn.21
+  xcn2: { fn1: xcn.2.1, fn2: xcn.2.2, fn3: xcn.2.3, fn4: xcn.2.4, fn5: xcn.2.5 }
+  xcn9: HdOrgKey(xcn.9)
+  xcn17: { start: xcn.17.1, end: xcn.17.2 }
+}
+def PractitionerRef(xcn) = if HasPerson(xcn) then SourceRef("Practitioner", PractitionerKey(xcn)) else null
+def PractitionerEntries(xcn) = if HasPerson(xcn) then [SourceEntry("Practitioner", PractitionerKey(xcn), Practitioner(xcn)),
+                                                       AssignerEntry(xcn.9) if xcn.1] else null
 
 // A reference to the Practitioner with its display ("Dr John Smith"), as the references write it.
-def PractitionerRefDisplay(xcn) = if HasPerson(xcn) then { ...PartyRef(Practitioner(xcn)), display: XcnDisplay(xcn) } else null
+def PractitionerRefDisplay(xcn) = if HasPerson(xcn) then { ...PractitionerRef(xcn), display: XcnDisplay(xcn) } else null
 
 // XCN -> PractitionerRole (IG XCN[PractitionerRole]; FHIR-Converter for the role codes): the Practitioner in
 // a role of HL7 table 0443 (provider role), e.g. "RO" responsible observer (OBX-16), "AT" attending.
 def PractitionerRole(xcn, role) = if HasPerson(xcn) then {
   resourceType: "PractitionerRole"
-  practitioner: PartyRef(Practitioner(xcn))
+  practitioner: PractitionerRef(xcn)
   code[]: { coding[]: { system: CS_V2_0443, code: role, display: lookup(role, CS_V2_0443) } } if role
 } else null
-def RoleRef(xcn, role) = PartyRef(PractitionerRole(xcn, role))
+// The key of a role: the person's key and the role code (the ordering provider's role, RequesterRole, extends it).
+def RoleKey(xcn, role) = { rolePerson: PractitionerKey(xcn), roleCode: role }
+def RoleRef(xcn, role) = if HasPerson(xcn) then SourceRef("PractitionerRole", RoleKey(xcn, role)) else null
 // A reference to the XCN's PractitionerRole (without a role code) with its display: a document's author and
 // authenticator (TXA-9/10), as FHIR-Converter writes them (the IG's TXA[DocumentReference] names the
 // Practitioner; R4 allows either, and the role refers to that Practitioner).
 def RoleRefDisplay(xcn) = if HasPerson(xcn) then { ...RoleRef(xcn, null), display: XcnDisplay(xcn) } else null
-def RoleEntries(xcn, role) = if HasPerson(xcn) then [PartyEntry(PractitionerRole(xcn, role)), PractitionerEntries(xcn)] else null
+def RoleEntries(xcn, role) = if HasPerson(xcn) then [SourceEntry("PractitionerRole", RoleKey(xcn, role), PractitionerRole(xcn, role)),
+                                                     PractitionerEntries(xcn)] else null
 
 // CNN (the person of an NDL: OBR-32/33/34/35) -> Practitioner: id & family & given & second given & suffix &
 // prefix & degree & source table & assigning authority (namespace & universal id & type).
-def CnnPractitioner(cnn) = if trim(cnn.1) or trim(cnn.2) or trim(cnn.3) then {
+def HasCnnPerson(cnn) = trim(cnn.1) or trim(cnn.2) or trim(cnn.3)
+def CnnPractitioner(cnn) = if HasCnnPerson(cnn) then {
   resourceType: "Practitioner"
   identifier[]: { system: UniversalUri(cnn.10, cnn.11), value: trim(cnn.1) } if trim(cnn.1)
   name[]: {
@@ -214,16 +264,20 @@ def CnnPractitioner(cnn) = if trim(cnn.1) or trim(cnn.2) or trim(cnn.3) then {
 // NDL (OBR-32/33/34/35) -> PractitionerRole (IG NDL[PractitionerRole]): the CNN's Practitioner, the period
 // NDL.2/NDL.3, and a v2-0443 role code when the field says one (OBR-34 technician "TN", OBR-35 transcriptionist
 // "TR", as FHIR-Converter codes them), and the places NDL.4-11 as its locations (hl7v2.practitioners NdlLocations).
-def NdlRole(ndl, role) = if CnnPractitioner(ndl.1) then {
+// The key of a CNN Practitioner: the subcomponents CnnPractitioner reads.
+def CnnKey(cnn) = { cnn1: cnn.1, cnn2: cnn.2, cnn3: cnn.3, cnn4: cnn.4, cnn5: cnn.5, cnn6: cnn.6, cnn7: cnn.7, cnn10: cnn.10, cnn11: cnn.11 }
+def CnnPractitionerRef(cnn) = if HasCnnPerson(cnn) then SourceRef("Practitioner", CnnKey(cnn)) else null
+def CnnPractitionerEntry(cnn) = if HasCnnPerson(cnn) then SourceEntry("Practitioner", CnnKey(cnn), CnnPractitioner(cnn)) else null
+def NdlRole(ndl, role) = if HasCnnPerson(ndl.1) then {
   resourceType: "PractitionerRole"
-  practitioner: PartyRef(CnnPractitioner(ndl.1))
+  practitioner: CnnPractitionerRef(ndl.1)
   code[]: { coding[]: { system: CS_V2_0443, code: role, display: lookup(role, CS_V2_0443) } } if role
   period: { start: datetime(ndl.2), end: datetime(ndl.3) }
   location[]: for l in NdlLocations(ndl) where l => PartyRef(l)
 } else null
 def NdlRoleRef(ndl, role) = PartyRef(NdlRole(ndl, role))
-def NdlRoleEntries(ndl, role) = if NdlRole(ndl, role) then [PartyEntry(NdlRole(ndl, role)), PartyEntry(CnnPractitioner(ndl.1)),
-                                                            for l in NdlLocations(ndl) where l => PartyEntry(l)] else null
+def NdlRoleEntries(ndl, role) = if HasCnnPerson(ndl.1) then [PartyEntry(NdlRole(ndl, role)), CnnPractitionerEntry(ndl.1),
+                                                             for l in NdlLocations(ndl) where l => PartyEntry(l)] else null
 
 // ROL -> PractitionerRole (IG ROL[Encounter-PractitionerRole]): ROL-1 identifier, ROL-3 the role, ROL-4 the
 // person, ROL-9 provider type as specialty (as FHIR-Converter writes it), ROL-12 telecom, ROL-14 organization.
@@ -238,7 +292,7 @@ def RolRole(rol) = if HasPerson(rol.4) then {
   telecom[]: ContactPoints(rol.12)
 } else null
 def RolRoleRef(rol) = PartyRef(RolRole(rol))
-def RolEntries(rol) = if RolRole(rol) then [PartyEntry(RolRole(rol)), PractitionerEntries(rol.4), XonOrgEntries(rol.14)] else null
+def RolEntries(rol) = if HasPerson(rol.4) then [PartyEntry(RolRole(rol)), PractitionerEntries(rol.4), XonOrgEntries(rol.14)] else null
 
 // ROL -> Encounter.participant (IG ROL[Encounter-PractitionerRole]): the role as the type, the period.
 def RolParticipant(rol) {
@@ -269,38 +323,44 @@ def EquipmentDevice(eis) = if HasEquipment(eis) then {
 def OrderingPerson(order) =
   if HasPerson(order.ORC-12) then order.ORC-12 else if HasPerson(order.OBR-16) then order.OBR-16
   else if HasPerson(order.RXE-13) then order.RXE-13 else if HasPerson(order.RXO-14) then order.RXO-14 else null
-// The ordering person's Practitioner: with ORC-24 (ordering provider address) as its address when the person
+// The ordering person's Practitioner, with ORC-24 (ordering provider address) as its address when the person
 // is ORC-12 (IG ORC[ServiceRequest] ORC-24 -> requester(PractitionerRole.practitioner(Practitioner.address)),
-// as FHIR-Converter writes it too).
-def OrderingPractitioner(order) =
-  if HasPerson(order.ORC-12) then { ...Practitioner(order.ORC-12), address[]: Addresses(order.ORC-24) }
-  else if OrderingPerson(order) then Practitioner(OrderingPerson(order)) else null
+// as FHIR-Converter writes it too): keyed by content then, else the plain XCN Practitioner.
+def OrderingAddresses(order) = if HasPerson(order.ORC-12) then Addresses(order.ORC-24) else null
+def AddressedPractitioner(xcn, addresses) = { ...Practitioner(xcn), address[]: addresses }
+def OrderingPractitionerRef(order) {
+  let addresses = OrderingAddresses(order)
+  return if addresses then PartyRef(AddressedPractitioner(order.ORC-12, addresses)) else PractitionerRef(OrderingPerson(order))
+}
+def OrderingPractitionerEntries(order) {
+  let addresses = OrderingAddresses(order)
+  return if addresses then [PartyEntry(AddressedPractitioner(order.ORC-12, addresses)), AssignerEntry(order.ORC-12.9) if trim(order.ORC-12.1)]
+         else PractitionerEntries(OrderingPerson(order))
+}
 // The ordering facility ORC-21 with ORC-22 (address) and ORC-23 (phone) (IG ORC[ServiceRequest]
 // requester(PractitionerRole.organization(Organization.address / .telecom)), never of use home: org-2/3);
 // absent without an ORC-21 that names an organisation (an Organization needs a name or an identifier: org-1).
-def RequesterOrganization(order) = if XonOrganization(order.ORC-21) then {
-  ...XonOrganization(order.ORC-21)
+def RequesterOrgDetails(order) = {
   address[]: for a in Addresses(order.ORC-22) => OrgAddress(a)
   telecom[]: for t in ContactPoints(order.ORC-23) => OrgContactPoint(t)
-} else null
+}
+def RequesterOrganization(order) = XonOrgWith(order.ORC-21, RequesterOrgDetails(order))
 def RequesterRole(order) = {
   resourceType: "PractitionerRole"
-  practitioner: PartyRef(OrderingPractitioner(order))
-  organization: PartyRef(RequesterOrganization(order))
+  practitioner: OrderingPractitionerRef(order)
+  organization: XonOrgWithRef(order.ORC-21, RequesterOrgDetails(order))
   code[]: { coding[]: { system: CS_V2_0443, code: "OP", display: lookup("OP", CS_V2_0443) } } if OrderingPerson(order)
 }
-def HasRequesterRole(order) = HasPerson(order.ORC-12) or HasPerson(order.RXE-13) or HasPerson(order.RXO-14) or XonOrganization(order.ORC-21)
+def HasRequesterRole(order) = HasPerson(order.ORC-12) or HasPerson(order.RXE-13) or HasPerson(order.RXO-14) or HasXonOrg(order.ORC-21)
 def RequesterRef(order) =
   if HasRequesterRole(order) then { ...PartyRef(RequesterRole(order)), display: XcnDisplay(OrderingPerson(order)) }
   else PractitionerRefDisplay(order.OBR-16)
-// The entries of RequesterRef: the role, its organization (in place of the plain ORC-21 Organization of
-// XonOrgEntries, whose other entries, its assigner, are kept), the Practitioner and its assigner.
+// The entries of RequesterRef: the role, its organization (with its assigner), the Practitioner and its
+// assigner.
 def RequesterEntries(order) = [
   PartyEntry(RequesterRole(order)) if HasRequesterRole(order),
-  PartyEntry(RequesterOrganization(order)) if HasRequesterRole(order),
-  for e in XonOrgEntries(order.ORC-21) where e and e.fullUrl != XonOrgRef(order.ORC-21).reference => e,
-  PartyEntry(OrderingPractitioner(order)),
-  AssignerEntry(OrderingPerson(order).9) if trim(OrderingPerson(order).1)
+  XonOrgWithEntries(order.ORC-21, RequesterOrgDetails(order)) if HasRequesterRole(order),
+  OrderingPractitionerEntries(order)
 ]
 
 // ---- a Patient's parties --------------------------------------------------------------------------------

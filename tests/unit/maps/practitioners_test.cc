@@ -229,4 +229,91 @@ TEST_F(PractitionerMapsTest, DocumentAuthorIsTheAuthorsRole) {
   ExpectReferencesResolve(b, b);
 }
 
+// Party ids are keyed by the components their builder reads (hl7v2.parties SourceId), not by the built
+// resource: a key that missed a component would give two different resources one id. Each component and
+// subcomponent of a full XCN (with its XCN.9 HD Organization), XON and CNN is changed in turn, the original
+// and the changed value are converted in one message, and no two entries of the Bundle may share a fullUrl.
+using Parts = std::vector<std::vector<std::string>>;  // components, each its subcomponents
+std::string Join(const Parts& parts) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i) out += "^";
+    for (size_t j = 0; j < parts[i].size(); ++j) out += (j ? "&" : "") + parts[i][j];
+  }
+  return out;
+}
+// Every value with one part changed (a digit moved on by one, else a letter added).
+std::vector<std::string> Variants(const Parts& parts) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    for (size_t j = 0; j < parts[i].size(); ++j) {
+      Parts v = parts;
+      std::string& s = v[i][j];
+      char& last = s.back();
+      if (last >= '0' && last <= '8') ++last; else s += "Z";
+      out.push_back(Join(v));
+    }
+  }
+  return out;
+}
+void ExpectUniqueFullUrls(const json& bundle, const std::string& what) {
+  std::set<std::string> urls;
+  for (const auto& e : bundle.value("entry", json::array())) {
+    EXPECT_TRUE(urls.insert(e["fullUrl"].get<std::string>()).second) << what << ": " << e.dump();
+  }
+}
+
+TEST_F(PractitionerMapsTest, PartiesOfDifferentValuesNeverShareAnId) {
+  const std::string msh = "MSH|^~\\&|APP|HOSP|||20240501101500+0100||ADT^A01^ADT_A01|M1|P|2.5.1";
+  const Parts xcn = {{"1234"}, {"FAM", "VAN", "OWN", "DE", "PARTNER"}, {"GIVEN"}, {"SECOND"}, {"JR"}, {"DR"},
+                     {"MD"}, {"SRC"}, {"NS", "2.16.840.1.113883.4.6", "ISO"}, {"L"}, {"3"}, {"M10"}, {"NPI"},
+                     {"FAC"}, {"A"}, {"CTX"}, {"20200101", "20300101"}, {"G"}, {"20210101"}, {"20310101"}, {"PHD"}};
+  for (const std::string& v : Variants(xcn)) {
+    json b = Convert({msh, "EVN|A01", kPid, Seg("PV1", {{1, "1"}, {2, "I"}, {7, Join(xcn)}, {8, v}})});
+    ExpectUniqueFullUrls(b, "PV1-8 " + v);
+    ExpectReferencesResolve(b, b);
+  }
+  const Parts xon = {{"GOOD LAB"}, {"L"}, {"55"}, {"3"}, {"M10"}, {"NS", "1.2.3", "ISO"}, {"XX"}, {"FAC"},
+                     {"A"}, {"LAB1"}};
+  const Parts xon_without_10 = {{"GOOD LAB"}, {"L"}, {"55"}, {"3"}, {"M10"}, {"NS", "1.2.3", "ISO"}, {"XX"}};
+  for (const Parts& org : {xon, xon_without_10}) {
+    for (const std::string& v : Variants(org)) {
+      json b = Convert({msh, "EVN|A01", kPid, Seg("PD1", {{3, Join(org) + "~" + v}}), "PV1|1|I"});
+      ExpectUniqueFullUrls(b, "PD1-3 " + v);
+      ExpectReferencesResolve(b, b);
+    }
+  }
+  // CNN: NDL.1's subcomponents (OBR-34 as it is, OBR-35 changed).
+  const Parts cnn = {{"123", "FAM", "GIVEN", "S", "JR", "DR", "MD", "SRC", "NS", "2.1.4.1", "ISO"}};
+  for (const std::string& v : Variants(cnn)) {
+    json b = Convert({"MSH|^~\\&|LAB|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid,
+                      Seg("OBR", {{1, "1"}, {3, "F1"}, {4, "1234-5^Test^LN"}, {34, Join(cnn)}, {35, v}})});
+    ExpectUniqueFullUrls(b, "OBR-35 " + v);
+    ExpectReferencesResolve(b, b);
+  }
+}
+
+// A party that adds to another (the receiving facility MSH-6 with MSH-17 and MSH-23) is that party when it
+// adds nothing: one Organization for MSH-6 and the same HD as an assigning authority; with MSH-17 it is another.
+TEST_F(PractitionerMapsTest, PartyWithNothingAddedIsThePlainParty) {
+  auto orgs = [](const json& b) {
+    int n = 0;
+    for (const auto& e : b["entry"]) {
+      const json& r = e["resource"];
+      n += r["resourceType"] == "Organization" && r.contains("identifier") && r["identifier"][0]["value"] == "RCV";
+    }
+    return n;
+  };
+  const std::string pid = "PID|1||12345^^^RCV&1.2.3&ISO^MR||DOE^JANE";
+  json plain = Convert({"MSH|^~\\&|APP|HOSP|RAPP|RCV^1.2.3^ISO|20240501101500+0100||ADT^A01^ADT_A01|M1|P|2.5.1",
+                        "EVN|A01", pid, "PV1|1|I"});
+  EXPECT_EQ(orgs(plain), 1);
+  ExpectUniqueFullUrls(plain, "MSH-6 as PID-3's authority");
+  json with_country = Convert({"MSH|^~\\&|APP|HOSP|RAPP|RCV^1.2.3^ISO|20240501101500+0100||ADT^A01^ADT_A01|M1|P|2.5.1"
+                               "|||||USA", "EVN|A01", pid, "PV1|1|I"});
+  EXPECT_EQ(orgs(with_country), 2);
+  ExpectUniqueFullUrls(with_country, "MSH-6 with MSH-17");
+  ExpectReferencesResolve(with_country, with_country);
+}
+
 }  // namespace
