@@ -759,7 +759,8 @@ class Lowerer {
       }
       case ExprKind::kFor: {
         // NEWARR dst; xs → src; ITERPREP it src; loop: ITERNEXT it x exit; [f → t; JMPIFNOT t loop;]
-        // body → t; APPEND dst t; JMP loop; exit:
+        // body → t; APPENDP dst t; JMP loop; exit:
+        // (APPENDP: an item that is an HL7 v2 place stays one, as in an array literal)
         uint32_t mark = fn_.next_reg;
         uint32_t it = AllocReg(e->loc);
         AllocReg(e->loc);
@@ -784,7 +785,7 @@ class Lowerer {
         }
         EmitExpr(e->kids[1], t);
         MarkLine(e->loc);
-        EmitABC(Op::APPEND, dst, t);
+        EmitABC(Op::APPENDP, dst, t);
         EmitJumpTo(loop);
         PatchJump(next, Here());
         fn_.locals.pop_back();
@@ -825,12 +826,14 @@ class Lowerer {
         return StaticType::kUnknown;
       }
       case ExprKind::kArray: {
-        // NEWARR dst; item → t; APPEND dst t; ...
+        // NEWARR dst; item → t; APPENDP dst t; ...
+        // APPENDP keeps an HL7 v2 field or component as a place in the message (`[pl.4, pl.1]`: `hd.1` of
+        // an item reads the component), where APPEND (`key[]:`, building output) reads it as text.
         EmitABC(Op::NEWARR, dst);
         uint32_t t = AllocReg(e->loc);
         for (Expr* k : e->kids) {
           EmitExpr(k, t);
-          EmitABC(Op::APPEND, dst, t);
+          EmitABC(Op::APPENDP, dst, t);
         }
         FreeTo(t);
         return StaticType::kArray;
