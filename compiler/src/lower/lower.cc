@@ -1306,11 +1306,13 @@ class Lowerer {
       }
     }
     // args → R[base..base+n-1]; CALL/CALLB dst base n F
+    // An argument a builtin reads as a collection (builtins.def, ITER) is evaluated as a loop source is.
     uint32_t base = fn_.next_reg;
-    bool collection = !fn && (name == "count" || name == "last" || name == "distinct");
-    for (Expr* k : e->kids) {
+    uint32_t iterable_args = fn ? 0 : bytecode::kBuiltinInfo[builtin].iterable_args;
+    for (size_t i = 0; i < n; ++i) {
+      Expr* k = e->kids[i];
       uint32_t r = AllocReg(k->loc);
-      if (collection) {
+      if (i < 32 && ((iterable_args >> i) & 1u) != 0) {
         EmitIterable(k, r);
       } else {
         EmitExpr(k, r);
@@ -1324,17 +1326,17 @@ class Lowerer {
     }
     FreeTo(base);
     if (fn) return functions_[*fn].def->body ? StaticType::kObject : StaticType::kUnknown;
-    return BuiltinType(name);
+    return BuiltinType(bytecode::kBuiltinInfo[builtin].result);
   }
 
-  static StaticType BuiltinType(const std::string& name) {
-    static const std::set<std::string> bools = {"starts_with", "ends_with", "contains", "is_number", "exists",
-                                                "is_null"};
-    static const std::set<std::string> numbers = {"length", "count", "round", "abs"};
-    static const std::set<std::string> arrays = {"split", "distinct"};
-    if (bools.count(name)) return StaticType::kBool;
-    if (numbers.count(name)) return StaticType::kNumber;
-    if (arrays.count(name)) return StaticType::kArray;
+  // What builtins.def declares of a builtin's result, as the checker's static type.
+  static StaticType BuiltinType(bytecode::BuiltinResult result) {
+    switch (result) {
+      case bytecode::BuiltinResult::kBool: return StaticType::kBool;
+      case bytecode::BuiltinResult::kNumber: return StaticType::kNumber;
+      case bytecode::BuiltinResult::kArray: return StaticType::kArray;
+      case bytecode::BuiltinResult::kAny: break;
+    }
     return StaticType::kUnknown;
   }
 

@@ -97,6 +97,9 @@ const std::vector<Case>& Cases() {
       {"NotASegmentDeclaration", "E0104", 1, 1, "segmant ZPI { 1: a }\nmap M : json -> json { a: 1 }\n"},
       {"ArithmeticOnTemplate", "E0301", 2, 20, "map M : json -> json {\n  a: \"x${input.a}\" + 1\n}\n"},
       {"LoopOverNumber", "E0302", 2, 15, "map M : json -> json {\n  a: for x in 5 => x\n}\n"},
+      // Builtin result types come from builtins.def (RESULT).
+      {"LoopOverCount", "E0302", 2, 15, "map M : json -> json {\n  a: for x in count(input.a) => x\n}\n"},
+      {"ArithmeticOnExists", "E0301", 2, 6, "map M : json -> json {\n  a: exists(input.a) + 1\n}\n"},
       {"DivisionByZeroConstant", "E0305", 2, 8, "map M : json -> json {\n  a: 1 / 0\n}\n"},
       {"MemberOfNumber", "E0303", 2, 10, "map M : json -> json {\n  a: (5).x\n}\n"},
       {"MemberOfString", "E0303", 2, 12, "map M : json -> json {\n  a: \"abc\".x\n}\n"},
