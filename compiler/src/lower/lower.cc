@@ -1500,7 +1500,8 @@ class Lowerer {
       }
       if (st->name == "unmapped") {
         if (st->value->kind != ExprKind::kString) {
-          sink_.Error(st->value->loc, DiagCode::E0221, "'unmapped' must be a string literal (absent, keep, warn or error)");
+          sink_.Error(st->value->loc, DiagCode::E0220,
+                      "'unmapped' must be a string literal (absent, keep, warn or error; it is compiled into the call)");
           ok = false;
         } else {
           ParsePolicy(st->value->text, st->value->loc, policy);
@@ -1511,7 +1512,7 @@ class Lowerer {
         if (st->value->kind == ExprKind::kArray) codes = st->value->kids;
         for (Expr* c : codes) {
           if (c->kind == ExprKind::kString && !bytecode::IsEquivalenceCode(c->text)) {
-            sink_.Error(c->loc, DiagCode::E0221,
+            sink_.Error(c->loc, DiagCode::E0226,
                         "unknown ConceptMap equivalence '" + c->text +
                             "' (R4: equal, equivalent, wider, subsumes, narrower, specializes, inexact, relatedto, "
                             "unmapped; or an R5 relationship)");
