@@ -1,5 +1,6 @@
-// Built-in function ids, names and arity ranges generated from builtins.def. Used by the verifier
-// (CALLB's AUX and C operands) and the disassembler. Not installed for integrators.
+// Built-in function ids, names, arity ranges, result types and collection arguments generated from
+// builtins.def. Used by the verifier (CALLB's AUX and C operands), the disassembler and the compiler's
+// checks. Not installed for integrators.
 #pragma once
 
 #include <cstdint>
@@ -8,7 +9,7 @@
 namespace crosswalk::bytecode {
 
 enum class BuiltinId : uint8_t {
-#define CW_BUILTIN(id, name, min, max) id,
+#define CW_BUILTIN(id, name, min, max, result, iterable) id,
 #include "bytecode/builtins.def"
 #undef CW_BUILTIN
   kCount_
@@ -16,14 +17,19 @@ enum class BuiltinId : uint8_t {
 
 inline constexpr uint32_t kBuiltinCount = static_cast<uint32_t>(BuiltinId::kCount_);
 
+// What the compiler may assume of a builtin's result (builtins.def, RESULT).
+enum class BuiltinResult : uint8_t { kAny, kBool, kNumber, kArray };
+
 struct BuiltinInfo {
   std::string_view name;
   uint32_t min_args;
   uint32_t max_args;
+  BuiltinResult result;
+  uint32_t iterable_args;  // bit i: argument i is read as a collection (builtins.def, ITER)
 };
 
 inline constexpr BuiltinInfo kBuiltinInfo[] = {
-#define CW_BUILTIN(id, name, min, max) {name, min, max},
+#define CW_BUILTIN(id, name, min, max, result, iterable) {name, min, max, BuiltinResult::k##result, iterable},
 #include "bytecode/builtins.def"
 #undef CW_BUILTIN
 };

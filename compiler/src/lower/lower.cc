@@ -759,7 +759,8 @@ class Lowerer {
       }
       case ExprKind::kFor: {
         // NEWARR dst; xs → src; ITERPREP it src; loop: ITERNEXT it x exit; [f → t; JMPIFNOT t loop;]
-        // body → t; APPEND dst t; JMP loop; exit:
+        // body → t; APPENDP dst t; JMP loop; exit:
+        // (APPENDP: an item that is an HL7 v2 place stays one, as in an array literal)
         uint32_t mark = fn_.next_reg;
         uint32_t it = AllocReg(e->loc);
         AllocReg(e->loc);
@@ -784,7 +785,7 @@ class Lowerer {
         }
         EmitExpr(e->kids[1], t);
         MarkLine(e->loc);
-        EmitABC(Op::APPEND, dst, t);
+        EmitABC(Op::APPENDP, dst, t);
         EmitJumpTo(loop);
         PatchJump(next, Here());
         fn_.locals.pop_back();
@@ -825,12 +826,14 @@ class Lowerer {
         return StaticType::kUnknown;
       }
       case ExprKind::kArray: {
-        // NEWARR dst; item → t; APPEND dst t; ...
+        // NEWARR dst; item → t; APPENDP dst t; ...
+        // APPENDP keeps an HL7 v2 field or component as a place in the message (`[pl.4, pl.1]`: `hd.1` of
+        // an item reads the component), where APPEND (`key[]:`, building output) reads it as text.
         EmitABC(Op::NEWARR, dst);
         uint32_t t = AllocReg(e->loc);
         for (Expr* k : e->kids) {
           EmitExpr(k, t);
-          EmitABC(Op::APPEND, dst, t);
+          EmitABC(Op::APPENDP, dst, t);
         }
         FreeTo(t);
         return StaticType::kArray;
@@ -1303,11 +1306,13 @@ class Lowerer {
       }
     }
     // args → R[base..base+n-1]; CALL/CALLB dst base n F
+    // An argument a builtin reads as a collection (builtins.def, ITER) is evaluated as a loop source is.
     uint32_t base = fn_.next_reg;
-    bool collection = !fn && (name == "count" || name == "last" || name == "distinct");
-    for (Expr* k : e->kids) {
+    uint32_t iterable_args = fn ? 0 : bytecode::kBuiltinInfo[builtin].iterable_args;
+    for (size_t i = 0; i < n; ++i) {
+      Expr* k = e->kids[i];
       uint32_t r = AllocReg(k->loc);
-      if (collection) {
+      if (i < 32 && ((iterable_args >> i) & 1u) != 0) {
         EmitIterable(k, r);
       } else {
         EmitExpr(k, r);
@@ -1321,17 +1326,17 @@ class Lowerer {
     }
     FreeTo(base);
     if (fn) return functions_[*fn].def->body ? StaticType::kObject : StaticType::kUnknown;
-    return BuiltinType(name);
+    return BuiltinType(bytecode::kBuiltinInfo[builtin].result);
   }
 
-  static StaticType BuiltinType(const std::string& name) {
-    static const std::set<std::string> bools = {"starts_with", "ends_with", "contains", "is_number", "exists",
-                                                "is_null"};
-    static const std::set<std::string> numbers = {"length", "count", "round", "abs"};
-    static const std::set<std::string> arrays = {"split", "distinct"};
-    if (bools.count(name)) return StaticType::kBool;
-    if (numbers.count(name)) return StaticType::kNumber;
-    if (arrays.count(name)) return StaticType::kArray;
+  // What builtins.def declares of a builtin's result, as the checker's static type.
+  static StaticType BuiltinType(bytecode::BuiltinResult result) {
+    switch (result) {
+      case bytecode::BuiltinResult::kBool: return StaticType::kBool;
+      case bytecode::BuiltinResult::kNumber: return StaticType::kNumber;
+      case bytecode::BuiltinResult::kArray: return StaticType::kArray;
+      case bytecode::BuiltinResult::kAny: break;
+    }
     return StaticType::kUnknown;
   }
 
@@ -1495,7 +1500,8 @@ class Lowerer {
       }
       if (st->name == "unmapped") {
         if (st->value->kind != ExprKind::kString) {
-          sink_.Error(st->value->loc, DiagCode::E0221, "'unmapped' must be a string literal (absent, keep, warn or error)");
+          sink_.Error(st->value->loc, DiagCode::E0220,
+                      "'unmapped' must be a string literal (absent, keep, warn or error; it is compiled into the call)");
           ok = false;
         } else {
           ParsePolicy(st->value->text, st->value->loc, policy);
@@ -1506,7 +1512,7 @@ class Lowerer {
         if (st->value->kind == ExprKind::kArray) codes = st->value->kids;
         for (Expr* c : codes) {
           if (c->kind == ExprKind::kString && !bytecode::IsEquivalenceCode(c->text)) {
-            sink_.Error(c->loc, DiagCode::E0221,
+            sink_.Error(c->loc, DiagCode::E0226,
                         "unknown ConceptMap equivalence '" + c->text +
                             "' (R4: equal, equivalent, wider, subsumes, narrower, specializes, inexact, relatedto, "
                             "unmapped; or an R5 relationship)");

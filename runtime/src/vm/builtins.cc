@@ -14,14 +14,14 @@
 namespace crosswalk::vm {
 
 const BuiltinFn kBuiltins[] = {
-#define CW_BUILTIN(id, name, min, max) &builtins::Builtin_##id,
+#define CW_BUILTIN(id, name, min, max, result, iterable) &builtins::Builtin_##id,
 #include "bytecode/builtins.def"
 #undef CW_BUILTIN
 };
 static_assert(sizeof(kBuiltins) / sizeof(kBuiltins[0]) == kBuiltinCount);
 
 const BuiltinInfo kBuiltinTable[] = {
-#define CW_BUILTIN(id, name, min, max) {name, min, max, BuiltinId::id},
+#define CW_BUILTIN(id, name, min, max, result, iterable) {name, min, max, BuiltinId::id},
 #include "bytecode/builtins.def"
 #undef CW_BUILTIN
 };

@@ -8,7 +8,7 @@
 
 namespace crosswalk::vm::builtins {
 
-#define CW_BUILTIN(id, name, min, max) bool Builtin_##id(BuiltinEnv& env, const Value* args, int nargs, Value* out);
+#define CW_BUILTIN(id, name, min, max, result, iterable) bool Builtin_##id(BuiltinEnv& env, const Value* args, int nargs, Value* out);
 #include "bytecode/builtins.def"
 #undef CW_BUILTIN
 

@@ -468,16 +468,19 @@ void Lineage::Step(uint32_t pc, const Value* regs, uint32_t base, uint32_t depth
       obj_records_[{obj.obj, code_->constants[aux].s}] = {Union(Use(regs, b), Ctrl()), pc};
       break;
     }
-    case Op::APPEND: {
+    case Op::APPEND:
+    case Op::APPENDP: {
       const Value& arr = regs[a];
       if (arr.kind != ValueKind::kArray) break;
       uint64_t index = arr.arr->size;
       const Value& v = regs[b];
+      // The items the VM keeps: APPEND drops what reads as empty, APPENDP what is empty as a place.
+      auto kept = [&](const Value& x) { return !IsEmpty(env_, op == Op::APPEND ? deref(x) : x); };
       if (v.kind == ValueKind::kArray) {
         const std::string* input_path = InputPath(v.arr);
         for (uint32_t i = 0; i < v.arr->size; ++i) {
           const Value& item = v.arr->items[i];
-          if (IsEmpty(env_, deref(item))) continue;
+          if (!kept(item)) continue;
           Record rec{shadow_[b], pc};
           if (const Record* r = ArrRecord(v.arr, i)) {
             rec = *r;
@@ -490,7 +493,7 @@ void Lineage::Step(uint32_t pc, const Value* regs, uint32_t base, uint32_t depth
           rec.set = Union(rec.set, Ctrl());
           arr_records_[{arr.arr, index++}] = rec;
         }
-      } else if (!IsEmpty(env_, deref(v))) {
+      } else if (kept(v)) {
         arr_records_[{arr.arr, index}] = {Union(Use(regs, b), Ctrl()), pc};
       }
       break;

@@ -5,9 +5,9 @@
 // for each register, the set of *sources* its value was computed from. A source is an input place (an
 // HL7 v2 path, or a JSON path of a JSON/FHIR input) or a terminology decision. Values carry their
 // sources through moves, calls, returns, built-ins, templates, arithmetic and comparisons (the union of
-// the operands'), and through the containers a map builds: each member set (SETK, APPEND, MERGE) keeps
-// the sources and map location it was set with, keyed by (container, key or index), so that reading it
-// back (GETK, GETI, a loop over it) gives them back.
+// the operands'), and through the containers a map builds: each member set (SETK, APPEND, APPENDP, MERGE)
+// keeps the sources and map location it was set with, keyed by (container, key or index), so that reading
+// it back (GETK, GETI, a loop over it) gives them back.
 //
 // An HL7 v2 reference names its own place, so its path joins the sources where the value is used
 // (stored, computed with, tested), not where it is navigated (PID → PID-5 → PID-5[1].1).

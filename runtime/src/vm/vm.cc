@@ -1026,6 +1026,24 @@ next_insn:
         CHECK_ARENA();
         CW_NEXT();
       }
+      CW_CASE(APPENDP) {
+        // As APPEND, but an HL7 v2 place stays a place: the item is tested (IsEmpty: any part of it has
+        // text), never read, so `hd.1` or `for r in hd` on it read the message as they would on the path.
+        Value& arr = R[A_];
+        Value v = R[B_];
+        if (arr.kind != ValueKind::kArray) FAIL_WITH(StatusCode::kCorrupt, "APPENDP on a non-array (a hand-made or damaged program)");
+        if (v.kind == ValueKind::kArray) {
+          for (uint32_t i = 0; i < v.arr->size; ++i) {
+            const Value item = v.arr->items[i];
+            if (!vm::IsEmpty(env, item)) vm::ArrayPush(arena, arr.arr, item);
+          }
+          CHARGE(v.arr->size);
+        } else if (!vm::IsEmpty(env, v)) {
+          vm::ArrayPush(arena, arr.arr, v);
+        }
+        CHECK_ARENA();
+        CW_NEXT();
+      }
       CW_CASE(GETK) {
         pc += 1;
         const Value& o = R[B_];

@@ -11,7 +11,7 @@
 namespace crosswalk::bytecode {
 namespace {
 
-constexpr std::string_view kEveryOpcodeListing = R"(; crosswalk bytecode format 4
+constexpr std::string_view kEveryOpcodeListing = R"(; crosswalk bytecode format 5
 files:
   0  "maps/adt_a01.cw"
 constants:
@@ -31,7 +31,7 @@ term refs:
   T2      valueset    "http://example.org/vs/x"
 maps:
   map "adt_a01_patient" hl7v2 "ADT^A01" -> fhir F0
-function F0 "main" params 0 registers 10 code [0, 74)
+function F0 "main" params 0 registers 10 code [0, 75)
         ; maps/adt_a01.cw:1:1
      0  NOP
      1  LOADK      R0 K1                        ; "Patient"
@@ -45,56 +45,57 @@ function F0 "main" params 0 registers 10 code [0, 74)
         ; maps/adt_a01.cw:2:5
      9  SETK       R6 R0 K0                     ; "resourceType"
     11  APPEND     R7 R0
-    12  GETK       R1 R5 K0                     ; "resourceType"
-    14  GETI       R1 R7 R3
-    15  LEN        R1 R7
-    16  ADD        R1 R3 R3
-    17  SUB        R1 R3 R3
-    18  MUL        R1 R3 R3
-    19  DIV        R1 R3 R3
-    20  MOD        R1 R3 R3
-    21  NEG        R1 R3
-    22  CONCAT     R1 R2 3
-    23  EQ         R1 R3 R3
-    24  NE         R1 R3 R3
-    25  LT         R1 R3 R3
-    26  LE         R1 R3 R3
-    27  NOT        R1 R2
-    28  TRUTHY     R1 R2
-    29  JMPIF      R2 +0                        ; -> 30
-    30  JMPIFNOT   R2 +0                        ; -> 31
-    31  JMPPRESENT R2 +0                        ; -> 32
-    32  ITERPREP   R8 R7
-    33  ITERINDEX  R1 R8
-    34  MERGE      R6 R6
-    35  ITERNEXT   R8 R1 +1                     ; -> 38
-    37  JMP        -3                           ; -> 35
+    12  APPENDP    R7 R0
+    13  GETK       R1 R5 K0                     ; "resourceType"
+    15  GETI       R1 R7 R3
+    16  LEN        R1 R7
+    17  ADD        R1 R3 R3
+    18  SUB        R1 R3 R3
+    19  MUL        R1 R3 R3
+    20  DIV        R1 R3 R3
+    21  MOD        R1 R3 R3
+    22  NEG        R1 R3
+    23  CONCAT     R1 R2 3
+    24  EQ         R1 R3 R3
+    25  NE         R1 R3 R3
+    26  LT         R1 R3 R3
+    27  LE         R1 R3 R3
+    28  NOT        R1 R2
+    29  TRUTHY     R1 R2
+    30  JMPIF      R2 +0                        ; -> 31
+    31  JMPIFNOT   R2 +0                        ; -> 32
+    32  JMPPRESENT R2 +0                        ; -> 33
+    33  ITERPREP   R8 R7
+    34  ITERINDEX  R1 R8
+    35  MERGE      R6 R6
+    36  ITERNEXT   R8 R1 +1                     ; -> 39
+    38  JMP        -3                           ; -> 36
         ; maps/adt_a01.cw:4:3
-    38  CALL       R1 R2 2 F1                   ; "helper"
-    40  CALLB      R1 R0 1 B0                   ; trim
-    42  WARN       R0
-    43  WARNR      R0 K1                        ; "Patient"
-    45  V2SEG      R1 R5 K6                     ; "PID"
-    47  V2SEGS     R1 R5 K6                     ; "PID"
-    49  V2GROUPS   R1 R5 K6                     ; "PID"
-    51  V2DIRECT   R1 R5 K6                     ; "PID"
-    53  V2FIELD    R1 R1 #3[1].1
-    55  V2COMP     R1 R1 2
-    56  TRANSLATE  R1 R0 6 T0                   ; unmapped=warn coding, "http://example.org/cm/sex"
-    58  LOOKUP     R1 R0 T1                     ; "http://loinc.org"
-    60  MEMBER     R1 R0 R0 T2                  ; "http://example.org/vs/x"
-    62  TRANSLATEX R1 R0 1 T0                   ; unmapped=keep, "http://example.org/cm/sex"
-    64  SUBSUMES   R1 R0 T1                     ; "http://loinc.org"
-    66  LOOKUPP    R1 R0 T1                     ; "http://loinc.org"
-    68  JMPIFNOT   R2 +2                        ; -> 71
-    69  FAILR      R0 K1                        ; "Patient"
-    71  JMPIFNOT   R2 +1                        ; -> 73
-    72  FAIL       R0
+    39  CALL       R1 R2 2 F1                   ; "helper"
+    41  CALLB      R1 R0 1 B0                   ; trim
+    43  WARN       R0
+    44  WARNR      R0 K1                        ; "Patient"
+    46  V2SEG      R1 R5 K6                     ; "PID"
+    48  V2SEGS     R1 R5 K6                     ; "PID"
+    50  V2GROUPS   R1 R5 K6                     ; "PID"
+    52  V2DIRECT   R1 R5 K6                     ; "PID"
+    54  V2FIELD    R1 R1 #3[1].1
+    56  V2COMP     R1 R1 2
+    57  TRANSLATE  R1 R0 6 T0                   ; unmapped=warn coding, "http://example.org/cm/sex"
+    59  LOOKUP     R1 R0 T1                     ; "http://loinc.org"
+    61  MEMBER     R1 R0 R0 T2                  ; "http://example.org/vs/x"
+    63  TRANSLATEX R1 R0 1 T0                   ; unmapped=keep, "http://example.org/cm/sex"
+    65  SUBSUMES   R1 R0 T1                     ; "http://loinc.org"
+    67  LOOKUPP    R1 R0 T1                     ; "http://loinc.org"
+    69  JMPIFNOT   R2 +2                        ; -> 72
+    70  FAILR      R0 K1                        ; "Patient"
+    72  JMPIFNOT   R2 +1                        ; -> 74
+    73  FAIL       R0
         ; maps/adt_a01.cw:9:1
-    73  RET        R6
-function F1 "helper" params 2 registers 3 code [74, 75)
+    74  RET        R6
+function F1 "helper" params 2 registers 3 code [75, 76)
         ; maps/adt_a01.cw:12:3
-    74  RET        R0
+    75  RET        R0
 )";
 
 TEST(DisassemblerTest, EveryOpcodeGolden) {

@@ -186,5 +186,37 @@ TEST(FormatVersionTest, TermBindingsMustMatchTheTermRefs) {
   EXPECT_NE(s.message().find("term binding B1: version differs"), std::string::npos) << s.ToString();
 }
 
+// Format 5 appended APPENDP (arrays a map builds keep HL7 v2 places): a file that says format 4 or older
+// may not use it, and a format-4 file without it still loads.
+TEST(FormatVersionTest, OlderFilesMayNotUseFormat5Opcodes) {
+  Program p;
+  testing::Asm a(p.code);
+  a.ABC(Op::NEWARR, 0);
+  a.ABC(Op::INPUT, 1);
+  a.ABC(Op::APPENDP, 0, 1);
+  a.ABC(Op::RET, 0);
+  p.functions.push_back({"f", 0, 2, 0, a.pc()});
+  EXPECT_TRUE(VerifyProgram(p, 5).ok()) << VerifyProgram(p, 5).ToString();
+  for (uint16_t older : {1, 2, 3, 4}) {
+    SCOPED_TRACE(older);
+    Status s = VerifyProgram(p, older);
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.message().find("opcode APPENDP is not in the file's format version"), std::string::npos)
+        << s.ToString();
+    std::string bytes = WriteProgram(p);
+    bytes[kVersionOffset] = static_cast<char>(older);
+    testing::Reseal(bytes);
+    Result<Program> r = ReadProgram(bytes);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kCorrupt) << r.status().ToString();
+  }
+  // The same program with APPEND is a format-4 program: it loads as one.
+  p.code[2] = EncodeABC(Op::APPEND, 0, 1, 0);
+  std::string as4 = WriteProgram(p);
+  as4[kVersionOffset] = 4;
+  testing::Reseal(as4);
+  EXPECT_TRUE(ReadProgram(as4).ok());
+}
+
 }  // namespace
 }  // namespace crosswalk::bytecode

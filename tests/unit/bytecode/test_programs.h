@@ -72,6 +72,7 @@ inline Program EveryOpcodeProgram() {
   a.ABC(Op::NEWARR, 7);
   uint32_t setk = a.ABCX(Op::SETK, 6, 0, 0, 0);
   a.ABC(Op::APPEND, 7, 0);
+  a.ABC(Op::APPENDP, 7, 0);
   a.ABCX(Op::GETK, 1, 5, 0, 0);
   a.ABC(Op::GETI, 1, 7, 3);
   a.ABC(Op::LEN, 1, 7);

@@ -148,6 +148,26 @@ map A : hl7v2 -> json {
   EXPECT_EQ(m["$.joined"], "8:3 | from PID-3[1].1, PID-4[1].1 | when ");
 }
 
+TEST(LineageTest, PlacesInAnArrayTheMapBuildsKeepTheirSources) {
+  // The items of [PV1-3.4, PV1-11.4] stay places (APPENDP): a component read from an item is the input
+  // place below the item's own.
+  auto p = Build(R"(map A : hl7v2 -> json {
+  ids: for hd in [PV1-3.4, PV1-11.4] => hd.2
+  names: [PV1-3.4, PV1-11]
+})");
+  ASSERT_TRUE(p);
+  auto r = RunOn(*p, Hl7({"MSH|^~\\&|A|B|C|D|20240101||ADT^A01|1|P|2.5.1", "PV1|1|I|W^1^B^HOSP&1.2.3||||||||^^^TMP&9.9"}),
+                 Traced());
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  auto m = Summary(r.out);
+  EXPECT_EQ(r.out.json, R"({"ids":["1.2.3","9.9"],"names":["HOSP"]})");
+  EXPECT_EQ(m["$.ids[0]"], "2:8 | from PV1-3[1].4, PV1-3[1].4.2 | when ");
+  EXPECT_EQ(m["$.ids[1]"], "2:8 | from PV1-11[1].4, PV1-11[1].4.2 | when ");
+  // PV1-11 reads as absent (its first component is empty): kept in the array, never written.
+  EXPECT_EQ(m["$.names[0]"], "3:16 | from PV1-3[1].4 | when ");
+  EXPECT_EQ(m.count("$.names[1]"), 0u);
+}
+
 TEST(LineageTest, JsonInputsAreNamedByJsonPath) {
   auto p = Build(R"(map P : fhir "Patient" -> json {
   family: Patient.name[0].family

@@ -135,7 +135,7 @@ TEST_F(DslTermTest, SourceAndTargetSystemsAndCodings) {
 }
 
 TEST_F(DslTermTest, BadOptionsAreCompileErrorsWhenLiteral) {
-  EXPECT_NE(Eval(R"~(a: translate("x", "urn:map:order", { equivalence: "closest" }))~").find("E0221"), std::string::npos);
+  EXPECT_NE(Eval(R"~(a: translate("x", "urn:map:order", { equivalence: "closest" }))~").find("E0226"), std::string::npos);
   EXPECT_NE(Eval(R"~(a: translate("x", "urn:map:order", { unmapped: "drop" }))~").find("E0221"), std::string::npos);
   EXPECT_NE(Eval(R"~(a: translate("x", "urn:map:order", { source: "urn:s" }))~").find("E0205"), std::string::npos);
   EXPECT_NE(Eval(R"~(a: translate("x", "urn:map:order", { depends_on: "blood" }))~", "{}").find("ERROR: "),

@@ -116,6 +116,53 @@ TEST(VmHl7, ForOverSegmentNameVisitsEverySegment) {
             R"({"o":[{"c":["1","2","3","4","5"],"n":5},{"c":["1","2","3","4","5"],"n":5}]})");
 }
 
+// An HL7 v2 field or component put into an array the map builds stays a place in the message (APPENDP):
+// components, subcomponents, repetitions and count() of an item read the message as they would on the
+// path itself, however the array travels (let, a function argument, nesting, `??`, a comprehension).
+const std::string kPlaces = Hl7({
+    R"(MSH|^~\&|SND|FAC|RCV|FAC|20240102030405||ADT^A01^ADT_A01|MSG1|P|2.5.1)",
+    R"(PID|1||111^^^MRN^MR~222^^^SSA&2.16.840&ISO^SS~333^^^X||DOE^JOHN~ROE^RICHARD||19800101|"")",
+    R"(PV1|1|I|WARD^101^B^HOSP&1.2.3&ISO||||||||^^^TEMP&9.9&DNS)",
+});
+
+TEST(VmHl7, ArrayItemsKeepTheirPlaceInTheMessage) {
+  // The issue's case: hd.1 of a component is its first subcomponent; of a leaf, the leaf itself.
+  EXPECT_EQ(Eval(V2Map(R"(hd: for hd in [PV1-3.4, PV1-3.1] => hd.1,
+                        oid: for hd in [PV1-3.4] => hd.2)"), kPlaces),
+            R"({"hd":["HOSP","WARD"],"oid":["1.2.3"]})");
+  // A repeating field as an item: its repetitions (for, count, [i]) and its components (an array the body
+  // gives is spliced into the result, as an array item always is).
+  EXPECT_EQ(Eval(V2Map(R"(reps: for f in [PID-3, PID-5] => count(f),
+                        fams: for f in [PID-5] => for x in f => x.1,
+                        second: [PID-3][0][2].4.2,
+                        comps: for cx in [PID-3[2], PID-3[3]] => cx.4.1)"), kPlaces),
+            R"({"reps":[3,2],"fams":["DOE","ROE"],"second":"2.16.840","comps":["SSA","X"]})");
+  // A field whose first component is empty reads as absent but is present (as `if PV1-11` is): it stays
+  // in the array and its components are there; PID-8 (explicit null "") and an empty field are dropped.
+  EXPECT_EQ(Eval(V2Map(R"(n: count([PV1-11, PID-8, PID-4]), temp: for pl in [PV1-11] => pl.4.1,
+                        text: [PV1-11, PV1-3, PV1-3.4])"), kPlaces),
+            R"({"n":1,"temp":["TEMP"],"text":["WARD","HOSP"]})");
+}
+
+TEST(VmHl7, ArraysOfPlacesThroughLetsFunctionsNestingAndCoalesce) {
+  EXPECT_EQ(Eval(V2Map(R"(let pls = [PV1-11, PV1-3]
+                        facility: Facilities(pls)
+                        last_ns: last(pls).4.1
+                        nested: for hd in [[PV1-3.4, PV1-11.4], PID-3[2].4] => hd.2
+                        coalesced: for pl in [PV1-6 ?? PV1-11] => pl.4.3
+                        picked: for cx in (for cx in PID-3 where cx.4.1 != "MRN" => cx) => cx.4.1
+                        joined: join([PID-5[1], PID-5[2]], "/")
+                        same: [PID-3[1]] == ["111"])",
+                       "") + "def Facilities(pls) = for pl in pls => pl.4.1",
+                 kPlaces),
+            R"({"facility":["TEMP","HOSP"],"last_ns":"HOSP","nested":["1.2.3","9.9","2.16.840"],)"
+            R"("coalesced":["DNS"],"picked":["SSA","X"],"joined":"DOE/ROE","same":true})");
+  // `key[]:` builds output: it appends the text, as before.
+  EXPECT_EQ(Eval(V2Map(R"(k[]: [PV1-3.4, PV1-11]
+                        k[]: PV1-3)"), kPlaces),
+            R"({"k":["HOSP","WARD"]})");
+}
+
 TEST(VmHl7, MllpFramedInput) {
   std::string framed = "\x0b" + kAdt + "\x1c\r";
   EXPECT_EQ(Eval(V2Map("id: PID-3.1"), framed), R"({"id":"111"})");
