@@ -280,6 +280,33 @@ typedef enum cw_translation_field {
 CW_API void cw_translation_get(const cw_translation* translation, cw_translation_field field, const char** value,
                                size_t* len);
 
+/* ---- Terminology options of a runtime (crosswalk::RuntimeOptions) ------------------------------------- */
+
+/* Options for cw_runtime_create_with_options. A new cw_runtime_options holds the defaults: no store, the
+ * default answer-cache bound (64 MiB), drift refused. Setters are not thread-safe; the options are read
+ * only by cw_runtime_create_with_options and may be destroyed after it. */
+typedef struct cw_runtime_options cw_runtime_options;
+CW_API cw_status cw_runtime_options_create(cw_runtime_options** out);
+CW_API void cw_runtime_options_destroy(cw_runtime_options* options); /* NULL is allowed */
+/* The RocksDB terminology store directory (len 0: none), opened read-only. */
+CW_API cw_status cw_runtime_options_set_terminology_dir(cw_runtime_options* options, const char* dir, size_t len);
+/* Bound of the store's in-process answer cache in bytes (the cache's own accounting of its answers):
+ * 0 = the default (64 MiB); UINT64_MAX = no bound. Past the bound the least recently hit answers are
+ * evicted; a running program keeps copies of what it read, so eviction never changes a run. */
+CW_API cw_status cw_runtime_options_set_terminology_cache_bytes(cw_runtime_options* options, uint64_t bytes);
+/* Non-zero: load a program whose bound terminology differs from the store's (content hash) or is missing
+ * from it with a warning (cw_program_terminology_warning) instead of refusing it. Default 0. */
+CW_API cw_status cw_runtime_options_set_allow_terminology_drift(cw_runtime_options* options, int allow);
+/* cw_runtime_create with options (NULL = the defaults, no store). Errors as cw_runtime_create. */
+CW_API cw_status cw_runtime_create_with_options(const cw_runtime_options* options, cw_runtime** out);
+
+/* With drift allowed: one line per terminology resource whose store content differs from what the
+ * program was compiled against ("terminology drift: ConceptMap 'URL|VERSION' differs ..."). The lines
+ * stay valid while the program lives. Errors: CW_INVALID_ARGUMENT (index out of range). */
+CW_API size_t cw_program_terminology_warning_count(const cw_program* program);
+CW_API cw_status cw_program_terminology_warning(const cw_program* program, size_t index, const char** line,
+                                                size_t* len);
+
 #ifdef __cplusplus
 }
 #endif

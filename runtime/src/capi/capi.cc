@@ -25,6 +25,7 @@ struct cw_runtime {
 struct cw_program {
   std::shared_ptr<const crosswalk::Program> program;
   std::vector<crosswalk::Program::MapInfo> maps;  // cached: Program::maps() returns a copy
+  std::vector<std::string> term_warnings;         // cached: Program::terminology_warnings() returns a copy
 };
 struct cw_context {
   std::unique_ptr<crosswalk::RunContext> ctx;
@@ -41,6 +42,9 @@ struct cw_concept {
 };
 struct cw_translation {
   crosswalk::term::Translation translation;  // views into the store's memory
+};
+struct cw_runtime_options {
+  crosswalk::RuntimeOptions options;
 };
 
 namespace {
@@ -162,7 +166,8 @@ cw_status cw_program_load(cw_runtime* runtime, const void* bytes, size_t len, cw
     if (!p.ok()) return Fail(p.status());
     auto program = std::move(p).value();
     auto maps = program->maps();
-    *out = new cw_program{std::move(program), std::move(maps)};
+    auto term_warnings = program->terminology_warnings();
+    *out = new cw_program{std::move(program), std::move(maps), std::move(term_warnings)};
     return Ok();
   });
 }
@@ -523,6 +528,58 @@ void cw_translation_get(const cw_translation* translation, cw_translation_field 
     }
   }
   Out(v, value, len);
+}
+
+cw_status cw_runtime_options_create(cw_runtime_options** out) {
+  return Guard([&] {
+    if (out == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    *out = new cw_runtime_options{};
+    return Ok();
+  });
+}
+
+void cw_runtime_options_destroy(cw_runtime_options* options) { delete options; }
+
+cw_status cw_runtime_options_set_terminology_dir(cw_runtime_options* options, const char* dir, size_t len) {
+  return Guard([&] {
+    if (options == nullptr || (dir == nullptr && len != 0)) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    options->options.terminology_dir = std::string(View(dir, len));
+    return Ok();
+  });
+}
+
+cw_status cw_runtime_options_set_terminology_cache_bytes(cw_runtime_options* options, uint64_t bytes) {
+  if (options == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  options->options.terminology_cache_bytes =
+      bytes >= std::numeric_limits<size_t>::max() ? std::numeric_limits<size_t>::max() : static_cast<size_t>(bytes);
+  return Ok();
+}
+
+cw_status cw_runtime_options_set_allow_terminology_drift(cw_runtime_options* options, int allow) {
+  if (options == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  options->options.allow_terminology_drift = allow != 0;
+  return Ok();
+}
+
+cw_status cw_runtime_create_with_options(const cw_runtime_options* options, cw_runtime** out) {
+  return Guard([&] {
+    if (out == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    auto rt = crosswalk::Runtime::Create(options != nullptr ? options->options : crosswalk::RuntimeOptions{});
+    if (!rt.ok()) return Fail(rt.status());
+    *out = new cw_runtime{std::move(rt).value()};
+    return Ok();
+  });
+}
+
+size_t cw_program_terminology_warning_count(const cw_program* program) {
+  return program == nullptr ? 0 : program->term_warnings.size();
+}
+
+cw_status cw_program_terminology_warning(const cw_program* program, size_t index, const char** line, size_t* len) {
+  if (program == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  if (index >= program->term_warnings.size()) return OutOfRange();
+  Out(program->term_warnings[index], line, len);
+  return Ok();
 }
 
 }  // extern "C"
