@@ -115,6 +115,20 @@ TEST_F(SupplementTest, DisplayLanguageFollowsRfc4647Lookup) {
   EXPECT_EQ(Display("heart", ""), "Heart|");
 }
 
+TEST_F(SupplementTest, TermLookupLang) {
+  ::testing::internal::CaptureStdout();
+  ASSERT_EQ(RunCommand("term", {"lookup", "--db", dir_.db(), "--lang", "de-AT", "urn:cs:organs", "heart"}), 0);
+  std::string out = ::testing::internal::GetCapturedStdout();
+  EXPECT_NE(out.find("display: Herz\nstatus: active\ndisplay_language: de\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("designation: [fr] Coeur\n"), std::string::npos) << out;  // from the supplement
+  EXPECT_NE(out.find("property: system = cardiovascular\n"), std::string::npos) << out;
+  ::testing::internal::CaptureStdout();
+  ASSERT_EQ(RunCommand("term", {"lookup", "--db", dir_.db(), "--lang", "it", "urn:cs:organs", "heart"}), 0);
+  out = ::testing::internal::GetCapturedStdout();
+  EXPECT_NE(out.find("display: Heart\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("display_language:"), std::string::npos) << out;
+}
+
 TEST_F(SupplementTest, ASupplementOfTheBoundVersionIsPartOfTheBinding) {
   uint64_t before = store_->Bind(ResourceKind::kCodeSystem, "urn:cs:organs")->content_hash;
   uint64_t own = 0;
