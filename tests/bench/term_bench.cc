@@ -118,6 +118,28 @@ void BM_TranslateHit(benchmark::State& state) {
 BENCHMARK(BM_TranslateHit);
 BENCHMARK(BM_TranslateHit)->Threads(2);
 
+// Cache hit with a bounded cache (what a Runtime opens: RuntimeOptions::terminology_cache_bytes, 64 MiB by
+// default): the answer's entry is pinned for the calling thread, one more reference count per hit.
+void BM_TranslateHitBounded(benchmark::State& state) {
+  static Store* store = [] {
+    OpenOptions o;
+    o.max_cache_bytes = size_t{64} << 20;
+    auto s = Store::Open(GetEnv().db, o);
+    if (!s.ok()) std::abort();
+    return s->release();
+  }();
+  const std::string src = kV2 + "0001";
+  const char* codes[] = {"F", "M", "U", "O"};
+  size_t i = 0;
+  for (auto _ : state) {
+    auto r = store->Translate(kMap, src, codes[i++ & 3]);
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_TranslateHitBounded);
+BENCHMARK(BM_TranslateHitBounded)->Threads(2);
+
 // Cold: every code once per fresh Store (RocksDB point read + decode + cache insert).
 void BM_TranslateCold(benchmark::State& state) {
   std::unique_ptr<Store> store = OpenRO();

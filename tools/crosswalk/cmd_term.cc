@@ -2,7 +2,7 @@
 //
 //   crosswalk term import --db DIR [--column CANONICAL=HEADER]... [--header-rows N] [--map-url URL]
 //                         [--map-version V] [--keep-current | --make-current] FILE...
-//   crosswalk term lookup --db DIR [--version V] SYSTEM CODE
+//   crosswalk term lookup --db DIR [--version V] [--lang LANG] SYSTEM CODE
 //   crosswalk term validate --db DIR SYSTEM CODE [--valueset URL] [--display TEXT]
 //   crosswalk term translate --db DIR [--map URL] SYSTEM CODE [--target SYSTEM] [--all] [--reverse]
 //                            [--equivalence LIST] [--depends-on PROPERTY=[SYSTEM|]VALUE]...
@@ -48,6 +48,7 @@ struct Args {
   ImportOptions import;                                     // import --map-url, --map-version, --header-rows
   std::string system, code, code_b;                         // lookup, validate, translate, subsumes
   std::string version, valueset, display;                   // lookup/subsumes --version; validate
+  std::string lang;                                         // lookup --lang
   std::string map, target, equivalence;                     // translate
   std::vector<std::string> depends_on;                      // translate
   bool all = false, reverse = false;                        // translate
@@ -117,7 +118,7 @@ int RunLookup(const Args& args) {
   int rc = 0;
   auto store = OpenReadOnly(args, "lookup", &rc);
   if (!store) return rc;
-  auto r = store->Lookup(args.system, args.code, args.version);
+  auto r = store->Lookup(args.system, args.code, args.version, args.lang);
   if (!r.ok()) return Fail("lookup", r.status());
   if (!r->has_value()) {
     std::fprintf(stderr, "crosswalk term lookup: code '%s' not found in %s\n", args.code.c_str(),
@@ -129,6 +130,9 @@ int RunLookup(const Args& args) {
               static_cast<int>(c.system.size()), c.system.data(), Quote(c.version).c_str(),
               static_cast<int>(c.code.size()), c.code.data(), static_cast<int>(c.display.size()), c.display.data(),
               static_cast<int>(c.status.size()), c.status.data());
+  if (!c.display_language.empty()) {
+    std::printf("display_language: %.*s\n", static_cast<int>(c.display_language.size()), c.display_language.data());
+  }
   for (const auto& d : c.designations) {
     std::printf("designation: [%.*s] %.*s%s%.*s\n", static_cast<int>(d.language.size()), d.language.data(),
                 static_cast<int>(d.value.size()), d.value.data(), d.use_code.empty() ? "" : " use=",
@@ -358,11 +362,15 @@ int RunTerm(const std::vector<std::string>& argv) {
   keep->excludes(make);
   import->add_option("FILE", args.files, "")->required()->type_name("FILE...");
 
-  CLI::App* lookup = cli::AddSubcommand(*app, "lookup", "--db DIR [--version V] SYSTEM CODE",
+  CLI::App* lookup = cli::AddSubcommand(*app, "lookup", "--db DIR [--version V] [--lang LANG] SYSTEM CODE",
                                         "Prints a code's display, status, designations and properties.");
   db(lookup);
   lookup->add_option("--version", args.version, "the code system's version (default: the current one)")
       ->type_name("V");
+  lookup->add_option("--lang", args.lang,
+                     "display in this language ($lookup displayLanguage: a BCP-47 tag or a comma-separated "
+                     "preference list; the concept's own display when no designation matches)")
+      ->type_name("LANG");
   lookup->add_option("SYSTEM", args.system, "")->required();
   lookup->add_option("CODE", args.code, "")->required();
 

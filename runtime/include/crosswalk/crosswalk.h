@@ -113,6 +113,10 @@ CW_API cw_status cw_runtime_options_set_terminology_dir(cw_runtime_options* opti
  * CW_FAILED_PRECONDITION; a version no longer in the store falls back to the reference as written.
  * Default 0 (crosswalk run --allow-term-drift). */
 CW_API cw_status cw_runtime_options_set_allow_terminology_drift(cw_runtime_options* options, int allow);
+/* Bound of the store's in-process answer cache in bytes (the cache's own accounting of its answers):
+ * 0 = the default (64 MiB); UINT64_MAX = no bound. Past the bound the least recently hit answers are
+ * evicted; a running program keeps copies of what it read, so eviction never changes a run. */
+CW_API cw_status cw_runtime_options_set_terminology_cache_bytes(cw_runtime_options* options, uint64_t bytes);
 /* cw_runtime_create with options (NULL = the defaults). Errors as cw_runtime_create. */
 CW_API cw_status cw_runtime_create_with_options(const cw_runtime_options* options, cw_runtime** out);
 

@@ -11,6 +11,7 @@
 // share; a RunContext is used by one thread at a time.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -35,6 +36,13 @@ struct RuntimeOptions {
   // `crosswalk run/serve --allow-term-drift`); a missing version then falls back to the reference as
   // written. Default false. Programs compiled without a store are not checked beyond presence.
   bool allow_terminology_drift = false;
+  // Bound of the terminology store's in-process answer cache (translate, lookup, validate answers), in
+  // bytes of the cache's own accounting (strings, vectors, map nodes; term::OpenOptions::max_cache_bytes).
+  // 0 (the default) = kDefaultTerminologyCacheBytes (64 MiB). Past the bound the least recently hit
+  // answers are evicted (CLOCK) and asked of RocksDB again when needed; answers a running program holds
+  // are copied into the run's arena, so eviction never touches a run. SIZE_MAX = no bound.
+  size_t terminology_cache_bytes = 0;
+  static constexpr size_t kDefaultTerminologyCacheBytes = size_t{64} << 20;
 };
 
 // Limits of one run. Exceeding one ends the run with kLimitExceeded naming the limit and the map line.

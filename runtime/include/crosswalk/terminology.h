@@ -88,8 +88,13 @@ struct Concept {
   std::string_view display;  // may be empty
   // "active" unless the concept says otherwise (property `status`, or `inactive`/`deprecated` = true).
   std::string_view status;
+  // Its own designations and properties, then those of the code system's supplements (docs/terminology.md,
+  // "Supplements").
   Span<Designation> designations;
   Span<Property> properties;
+  // With Lookup's display_language: the language of the designation that became `display`; empty when
+  // no designation matched (display is then the concept's own) or none was asked for.
+  std::string_view display_language;
 };
 
 // A dependsOn condition or a product of a ConceptMap target (R4 ConceptMap.group.element.target.dependsOn
@@ -224,7 +229,8 @@ struct OpenOptions {
   // default) = no bound: entries are never evicted and every result's views stay valid while the Store
   // lives. With a bound, entries are evicted by CLOCK (least recently hit first, roughly) and a result's
   // views stay valid only until the calling thread's next query on any Store: copy what must live
-  // longer. (A Runtime opens its store unbounded: the VM keeps answers' views for the whole run.)
+  // longer. (A Runtime opens its store with RuntimeOptions::terminology_cache_bytes, 64 MiB by default;
+  // the VM copies what it keeps of an answer into the run's arena.)
   size_t max_cache_bytes = 0;
 };
 
@@ -379,8 +385,13 @@ class Store {
   // with caseSensitive false matches the code ignoring ASCII case (Concept::code is the stored
   // spelling). kFailedPrecondition when the answer is unknown: the code system's content is
   // not-present (a stub, e.g. LOINC's), or it is a fragment/example that lacks the code.
+  // The concept's designations and properties include those its code system's supplements give for it
+  // (CodeSystems with content "supplement" whose `supplements` names this system, their current versions).
+  // display_language (R4 $lookup displayLanguage; a BCP-47 tag or a comma-separated preference list):
+  // `display` is the concept's designation in that language (RFC 4647 lookup: de-CH, then de, then any
+  // de-*), and display_language says which; without a match the concept's own display stays.
   Result<std::optional<Concept>> Lookup(std::string_view system, std::string_view code,
-                                        std::string_view version = {});
+                                        std::string_view version = {}, std::string_view display_language = {});
 
   // With no value set: is `code` a concept of `system` (current version)? kNotFound for an unknown
   // system; kFailedPrecondition when the code system cannot tell (see Lookup).

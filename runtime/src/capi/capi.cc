@@ -198,6 +198,13 @@ cw_status cw_runtime_options_set_allow_terminology_drift(cw_runtime_options* opt
   return Ok();
 }
 
+cw_status cw_runtime_options_set_terminology_cache_bytes(cw_runtime_options* options, uint64_t bytes) {
+  if (options == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  options->options.terminology_cache_bytes =
+      bytes >= std::numeric_limits<size_t>::max() ? std::numeric_limits<size_t>::max() : static_cast<size_t>(bytes);
+  return Ok();
+}
+
 cw_status cw_runtime_create_with_options(const cw_runtime_options* options, cw_runtime** out) {
   return Guard([&] {
     if (out == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");

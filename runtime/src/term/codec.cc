@@ -68,9 +68,10 @@ std::string EncodeHeader(const Header& h) {
   e.U64(h.entries);
   e.U64(h.flags);
   e.Str(h.content);
-  // Appended field (older stores end before it): written only when there is one, so headers without it
-  // stay byte-identical (and so do their content hashes).
-  if (!h.version_algorithm.empty()) e.Str(h.version_algorithm);
+  // Appended fields (older stores end before them): written only when there is one, so headers without
+  // them stay byte-identical (and so do their content hashes).
+  if (!h.version_algorithm.empty() || !h.supplements.empty()) e.Str(h.version_algorithm);
+  if (!h.supplements.empty()) e.Str(h.supplements);
   return std::move(e.out());
 }
 
@@ -84,10 +85,16 @@ bool DecodeHeader(std::string_view v, Header* h) {
   h->title = title;
   h->content = content;
   h->version_algorithm.clear();
+  h->supplements.clear();
   if (!d.done()) {
     std::string_view algorithm;
-    if (!d.Str(&algorithm) || !d.done()) return false;
+    if (!d.Str(&algorithm)) return false;
     h->version_algorithm = algorithm;
+  }
+  if (!d.done()) {
+    std::string_view supplements;
+    if (!d.Str(&supplements) || !d.done()) return false;
+    h->supplements = supplements;
   }
   return true;
 }

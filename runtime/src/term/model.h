@@ -150,6 +150,9 @@ struct Header {
   // The version ordering the resource declares (versionAlgorithm: semver, integer, alpha, date, natural);
   // "" when it declares none.
   std::string version_algorithm;
+  // CodeSystem with content "supplement": the canonical of the code system it supplements ("url" or
+  // "url|version"); "" otherwise.
+  std::string supplements;
 };
 // Compares versions by a declared version algorithm (docs/terminology.md, "Current version"): "semver"
 // (semver.org 2.0.0 precedence), "integer", "alpha" (byte-wise), else (natural, date, none, or a version

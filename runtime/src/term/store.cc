@@ -189,6 +189,63 @@ bool StartsWith(const rocksdb::Slice& s, std::string_view p) {
   return s.size() >= p.size() && std::memcmp(s.data(), p.data(), p.size()) == 0;
 }
 
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] + 32) : a[i];
+    char y = b[i] >= 'A' && b[i] <= 'Z' ? static_cast<char>(b[i] + 32) : b[i];
+    if (x != y) return false;
+  }
+  return true;
+}
+
+// The designation that displays a concept in `requested` ($lookup displayLanguage): a comma-separated
+// list of BCP-47 tags in preference order (an Accept-Language `;q=` weight is ignored). For each tag, RFC
+// 4647 lookup: the tag itself, then with its last subtag removed (de-CH-1996, de-CH, de), all ASCII case-
+// insensitive; then any designation whose language has the tag's primary subtag (de asks de-CH). Among the
+// designations of the matched language: one without `use` or with use `display` first, a fully specified
+// name (SNOMED CT 900000000000003001) last, else document order. nullptr when none matches.
+const Designation* DisplayDesignation(const std::vector<Designation>& ds, std::string_view requested) {
+  auto rank = [](const Designation& d) {
+    if (d.use_code.empty() || d.use_code == "display") return 0;
+    return d.use_code == "900000000000003001" ? 2 : 1;
+  };
+  auto best_of = [&](auto&& matches) -> const Designation* {
+    const Designation* best = nullptr;
+    for (const Designation& d : ds) {
+      if (!d.value.empty() && matches(d.language) && (best == nullptr || rank(d) < rank(*best))) best = &d;
+    }
+    return best;
+  };
+  while (!requested.empty()) {
+    size_t comma = requested.find(',');
+    std::string_view tag = requested.substr(0, comma);
+    requested = comma == std::string_view::npos ? std::string_view() : requested.substr(comma + 1);
+    tag = tag.substr(0, tag.find(';'));
+    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t')) tag.remove_prefix(1);
+    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) tag.remove_suffix(1);
+    if (tag.empty() || tag == "*") continue;
+    for (std::string_view range = tag; !range.empty();) {
+      if (const Designation* d = best_of([&](std::string_view lang) { return EqualsIgnoreCase(lang, range); })) return d;
+      size_t dash = range.rfind('-');
+      if (dash == std::string_view::npos) break;
+      range = range.substr(0, dash);
+      // RFC 4647: a single-letter subtag (an extension or private-use singleton) goes with the next one.
+      if (size_t prev = range.rfind('-'); prev != std::string_view::npos && range.size() - prev == 2) {
+        range = range.substr(0, prev);
+      }
+    }
+    std::string_view primary = tag.substr(0, tag.find('-'));
+    if (const Designation* d = best_of([&](std::string_view lang) {
+          return lang.size() > primary.size() && lang[primary.size()] == '-' &&
+                 EqualsIgnoreCase(lang.substr(0, primary.size()), primary);
+        })) {
+      return d;
+    }
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 class Store::Impl {
@@ -211,6 +268,14 @@ class Store::Impl {
   // Hashes computed by a scan for versions imported without one (Bind), once per Store.
   std::mutex scanned_hashes_mu;
   std::array<std::map<std::string, uint64_t, std::less<>>, 3> scanned_hashes;
+
+  // Supplements (CodeSystems with content "supplement", their current versions) by the URL of the code
+  // system they name, built with the headers: a Lookup of the base merges their designations and properties.
+  struct SupplementRef {
+    std::string url, version;  // the supplement
+    std::string base_version;  // the base version it names ("" = any)
+  };
+  std::unordered_map<std::string, std::vector<SupplementRef>, StringHash, std::equal_to<>> supplements_of;
 
   std::array<Shard, kShards> shards;
   std::atomic<uint64_t> negative_entries{0};
@@ -355,7 +420,22 @@ class Store::Impl {
       content_hashes[static_cast<size_t>(kind)].emplace(std::string(k.substr(2)), h);
       return true;
     }));
-    return bad;
+    CW_RETURN_IF_ERROR(bad);
+    supplements_of.clear();
+    for (const auto& [id, h] : headers[static_cast<size_t>(ResourceKind::kCodeSystem)]) {
+      if (h.supplements.empty()) continue;
+      size_t nul = id.find('\0');
+      std::string_view url = std::string_view(id).substr(0, nul), version = std::string_view(id).substr(nul + 1);
+      const std::string* cur = Current(ResourceKind::kCodeSystem, url);
+      if (cur == nullptr || *cur != version) continue;
+      std::string_view base = h.supplements, base_version;
+      if (size_t bar = base.find('|'); bar != std::string_view::npos) {
+        base_version = base.substr(bar + 1);
+        base = base.substr(0, bar);
+      }
+      supplements_of[std::string(base)].push_back({std::string(url), std::string(version), std::string(base_version)});
+    }
+    return Status::Ok();
   }
 
   // The content hash of a stored version: kept at import, else computed by folding its records in key
@@ -425,7 +505,8 @@ class Store::Impl {
     const Entry* e = it->second.get();
     if (bounded()) {
       if (!e->referenced.load(std::memory_order_relaxed)) e->referenced.store(true, std::memory_order_relaxed);
-      t_pinned = it->second;  // may be evicted by another thread once the lock is released
+      // May be evicted by another thread once the lock is released. (A repeated hit skips the two atomics.)
+      if (t_pinned.get() != e) t_pinned = it->second;
     }
     return e;
   }
@@ -1076,6 +1157,101 @@ class Store::Impl {
     return groups_cache.emplace(key, std::move(groups)).first->second;
   }
 
+  // ---- binding ----
+
+  // A resource version one answers from: kind, url, and the version named ("" = the URL's current one).
+  using ResourceId = std::tuple<ResourceKind, std::string, std::string>;
+
+  static ResourceId Canonical(ResourceKind kind, std::string_view canonical) {
+    size_t bar = canonical.find('|');
+    if (bar == std::string_view::npos) return {kind, std::string(canonical), std::string()};
+    return {kind, std::string(canonical.substr(0, bar)), std::string(canonical.substr(bar + 1))};
+  }
+
+  // The resources whose content a version's answers also depend on: a CodeSystem's supplements; a
+  // ValueSet's compose code systems and imported value sets; a ConceptMap's group target code systems
+  // (they fill empty target displays) and other-maps of `unmapped` rules.
+  Status Reaches(ResourceKind kind, const std::string& url, const std::string& version, std::vector<ResourceId>* out) {
+    switch (kind) {
+      case ResourceKind::kCodeSystem:
+        if (auto it = supplements_of.find(url); it != supplements_of.end()) {
+          for (const SupplementRef& sup : it->second) {
+            if (sup.base_version.empty() || sup.base_version == version) out->emplace_back(kind, sup.url, sup.version);
+          }
+        }
+        return Status::Ok();
+      case ResourceKind::kValueSet: {
+        CW_ASSIGN_OR_RETURN(auto def, LoadCompose(url, version));
+        for (const auto* list : {&def->includes, &def->excludes}) {
+          for (const CompiledComponent& c : *list) {
+            if (!c.c.system.empty()) out->emplace_back(ResourceKind::kCodeSystem, c.c.system, c.c.version);
+            for (const std::string& vs : c.c.valuesets) out->push_back(Canonical(ResourceKind::kValueSet, vs));
+          }
+        }
+        return Status::Ok();
+      }
+      case ResourceKind::kConceptMap: {
+        CW_ASSIGN_OR_RETURN(auto groups, LoadGroups(url, version));
+        for (const MapGroupRec& g : *groups) {
+          if (!g.target.empty()) out->emplace_back(ResourceKind::kCodeSystem, g.target, std::string());
+          if (g.unmapped_mode == "other-map" && !g.unmapped_url.empty()) {
+            out->push_back(Canonical(ResourceKind::kConceptMap, g.unmapped_url));
+          }
+        }
+        return Status::Ok();
+      }
+    }
+    return Status::Ok();
+  }
+
+  // What Bind records (docs/terminology.md, "Reproducible binding"): the version's content hash, folded
+  // with the content hash of every resource it reaches, transitively (each as the version it resolves to
+  // now, or marked absent), in (kind, url, version) order. A version that reaches nothing keeps its own
+  // content hash.
+  Result<uint64_t> ClosureHash(ResourceKind kind, const std::string& url, const std::string& version) {
+    CW_ASSIGN_OR_RETURN(uint64_t h, ContentHash(kind, url, version));
+    std::map<ResourceId, std::optional<uint64_t>> reached;  // resolved id -> hash (nullopt: absent)
+    std::vector<ResourceId> todo;
+    CW_RETURN_IF_ERROR(Reaches(kind, url, version, &todo));
+    const ResourceId root{kind, url, version};
+    while (!todo.empty()) {
+      auto [k, u, v] = std::move(todo.back());
+      todo.pop_back();
+      if (v.empty()) {
+        const std::string* cur = Current(k, u);
+        if (cur != nullptr) v = *cur;
+      }
+      ResourceId id{k, u, v};
+      if (id == root || reached.count(id) != 0) continue;
+      if (reached.size() >= kMaxBindingClosure) {
+        return LimitExceeded(fmt::format("{} '{}|{}' reaches more than {} terminology resources",
+                                         ResourceKindName(kind), url, version, kMaxBindingClosure));
+      }
+      if (FindHeader(k, u, v) == nullptr) {
+        reached.emplace(std::move(id), std::nullopt);
+        continue;
+      }
+      CW_ASSIGN_OR_RETURN(uint64_t rh, ContentHash(k, u, v));
+      reached.emplace(id, rh);
+      CW_RETURN_IF_ERROR(Reaches(k, u, v, &todo));
+    }
+    std::string buf;
+    for (const auto& [id, rh] : reached) {
+      const auto& [k, u, v] = id;
+      buf.assign(1, static_cast<char>('0' + static_cast<int>(k)));
+      buf.append(u).push_back('\0');
+      buf.append(v).push_back('\0');
+      if (rh) {
+        for (int i = 0; i < 8; ++i) buf.push_back(static_cast<char>((*rh >> (8 * i)) & 0xff));
+      } else {
+        buf.append("absent");
+      }
+      h = Xxh64(buf, h);
+    }
+    return h;
+  }
+  static constexpr size_t kMaxBindingClosure = 10000;
+
   static bool ConditionsHold(const std::vector<Match::Attribute>& conditions, const TranslateOptions& o) {
     for (const auto& c : conditions) {
       bool held = false;
@@ -1312,10 +1488,10 @@ class Store::Impl {
     return CacheInsert(std::move(e))->translation;
   }
 
-  Result<std::optional<Concept>> Lookup(std::string_view system, std::string_view code,
-                                        std::string_view version) {
-    size_t hash = HashKey(Query::kLookup, system, version, code, {});
-    CacheKey probe{hash, Query::kLookup, system, version, code, {}};
+  Result<std::optional<Concept>> Lookup(std::string_view system, std::string_view code, std::string_view version,
+                                        std::string_view display_language) {
+    size_t hash = HashKey(Query::kLookup, system, version, code, display_language);
+    CacheKey probe{hash, Query::kLookup, system, version, code, display_language};
     if (const Entry* e = CacheFind(probe)) {
       if (!e->present) return std::optional<Concept>();
       return std::optional<Concept>(e->concept_);
@@ -1337,46 +1513,73 @@ class Store::Impl {
     CW_RETURN_IF_ERROR(GetConcept(system, ver, *h, code, &found, &v));
     auto e = std::make_unique<Entry>();
     EntryBuilder b;
-    auto ra = b.Add(system), rb = b.Add(version), rc = b.Add(code);
+    auto ra = b.Add(system), rb = b.Add(version), rc = b.Add(code), rl = b.Add(display_language);
     if (!found) {
       if (h->content != "complete" && h->content != "supplement") return Unknowable(system, *h);
       if (!AdmitNegative()) return std::optional<Concept>();
-      b.Finish(e.get(), Query::kLookup, hash, ra, rb, rc, {});
+      b.Finish(e.get(), Query::kLookup, hash, ra, rb, rc, rl);
       CacheInsert(std::move(e));
       return std::optional<Concept>();
     }
     Decoder d(v);
     std::string_view stored_code, display, status;
-    uint64_t nd = 0, np = 0;
-    if (!d.Str(&stored_code) || !d.Str(&display) || !d.Str(&status) || !d.U64(&nd)) {
-      return Corrupt("terminology store: bad concept");
-    }
+    if (!d.Str(&stored_code) || !d.Str(&display) || !d.Str(&status)) return Corrupt("terminology store: bad concept");
     auto rver = b.Add(ver), rcode = b.Add(stored_code), rdisp = b.Add(display), rstat = b.Add(status);
     std::vector<std::array<EntryBuilder::Ref, 4>> drefs;
-    for (uint64_t i = 0; i < nd; ++i) {
-      std::array<std::string_view, 4> f;
-      for (auto& s : f) {
-        if (!d.Str(&s)) return Corrupt("terminology store: bad concept");
-      }
-      drefs.push_back({b.Add(f[0]), b.Add(f[1]), b.Add(f[2]), b.Add(f[3])});
-    }
-    if (!d.U64(&np)) return Corrupt("terminology store: bad concept");
     std::vector<std::array<EntryBuilder::Ref, 3>> prefs;
-    for (uint64_t i = 0; i < np; ++i) {
-      std::array<std::string_view, 3> f;
-      for (auto& s : f) {
-        if (!d.Str(&s)) return Corrupt("terminology store: bad concept");
+    // Designations and properties of one concept record (after its code, display and status).
+    auto add_lists = [&](Decoder& dec) -> Status {
+      uint64_t nd = 0, np = 0;
+      if (!dec.U64(&nd)) return Corrupt("terminology store: bad concept");
+      for (uint64_t i = 0; i < nd; ++i) {
+        std::array<std::string_view, 4> f;
+        for (auto& x : f) {
+          if (!dec.Str(&x)) return Corrupt("terminology store: bad concept");
+        }
+        drefs.push_back({b.Add(f[0]), b.Add(f[1]), b.Add(f[2]), b.Add(f[3])});
       }
-      prefs.push_back({b.Add(f[0]), b.Add(f[1]), b.Add(f[2])});
+      if (!dec.U64(&np)) return Corrupt("terminology store: bad concept");
+      for (uint64_t i = 0; i < np; ++i) {
+        std::array<std::string_view, 3> f;
+        for (auto& x : f) {
+          if (!dec.Str(&x)) return Corrupt("terminology store: bad concept");
+        }
+        prefs.push_back({b.Add(f[0]), b.Add(f[1]), b.Add(f[2])});
+      }
+      return Status::Ok();
+    };
+    CW_RETURN_IF_ERROR(add_lists(d));
+    // Supplements of this system (and version): their record of the same code adds designations and
+    // properties (R4: a supplement cannot add codes or change the display).
+    if (auto it = supplements_of.find(system); it != supplements_of.end()) {
+      for (const SupplementRef& sup : it->second) {
+        if (!sup.base_version.empty() && sup.base_version != ver) continue;
+        const Header* sh = FindHeader(ResourceKind::kCodeSystem, sup.url, sup.version);
+        if (sh == nullptr) continue;
+        std::string sv;
+        bool sfound = false;
+        CW_RETURN_IF_ERROR(GetConcept(sup.url, sup.version, *sh, stored_code, &sfound, &sv));
+        if (!sfound) continue;
+        Decoder sd(sv);
+        std::string_view skip;
+        if (!sd.Str(&skip) || !sd.Str(&skip) || !sd.Str(&skip)) return Corrupt("terminology store: bad concept");
+        CW_RETURN_IF_ERROR(add_lists(sd));
+      }
     }
-    b.Finish(e.get(), Query::kLookup, hash, ra, rb, rc, {});
+    b.Finish(e.get(), Query::kLookup, hash, ra, rb, rc, rl);
     Entry* p = e.get();
     auto view = [p](EntryBuilder::Ref r) { return EntryBuilder::View(p, r); };
     p->present = true;
     for (const auto& r : drefs) p->designations.push_back({view(r[0]), view(r[1]), view(r[2]), view(r[3])});
     for (const auto& r : prefs) p->properties.push_back({view(r[0]), view(r[1]), view(r[2])});
     p->concept_ = Concept{view(ra), view(rver), view(rcode), view(rdisp), view(rstat), p->designations,
-                          p->properties};
+                          p->properties, {}};
+    if (!display_language.empty()) {
+      if (const Designation* best = DisplayDesignation(p->designations, display_language)) {
+        p->concept_.display = best->value;
+        p->concept_.display_language = best->language;
+      }
+    }
     const Entry* got = CacheInsert(std::move(e));
     return std::optional<Concept>(got->concept_);
   }
@@ -1467,7 +1670,7 @@ Result<CodeValidation> Store::ValidateCode(std::string_view system, std::string_
   }
   out.valid = true;
   if (system.empty()) return out;  // membership in any system of the value set: no one concept to describe
-  auto concept_ = impl_->Lookup(system, code, {});
+  auto concept_ = impl_->Lookup(system, code, {}, {});
   if (!concept_.ok()) {
     // A listed code of a code system the store lacks: valid as listed, nothing more known.
     if (concept_.status().code() == StatusCode::kNotFound) return out;
@@ -1502,7 +1705,7 @@ Result<Subsumption> Store::Subsumes(std::string_view system, std::string_view co
   const Header* h = impl_->FindHeader(ResourceKind::kCodeSystem, system, ver);
   if (h == nullptr) return NotFound(fmt::format("no CodeSystem '{}' version '{}' in the terminology store", system, ver));
   for (auto code : {code_a, code_b}) {
-    CW_ASSIGN_OR_RETURN(std::optional<Concept> known, impl_->Lookup(system, code, version));  // cached
+    CW_ASSIGN_OR_RETURN(std::optional<Concept> known, impl_->Lookup(system, code, version, {}));  // cached
     if (!known) return NotFound(fmt::format("CodeSystem '{}' has no such code (code {} of 2)", system, code == code_a ? 1 : 2));
   }
   if (impl_->CodeKey(*h, code_a) == impl_->CodeKey(*h, code_b)) return Subsumption::kEquivalent;
@@ -1527,8 +1730,8 @@ Result<Expansion> Store::Expand(std::string_view valueset_url, const ExpandOptio
 }
 
 Result<std::optional<Concept>> Store::Lookup(std::string_view system, std::string_view code,
-                                             std::string_view version) {
-  return impl_->Lookup(system, code, version);
+                                             std::string_view version, std::string_view display_language) {
+  return impl_->Lookup(system, code, version, display_language);
 }
 
 Result<bool> Store::Validate(std::string_view system, std::string_view code, std::string_view valueset_url) {
@@ -1554,7 +1757,7 @@ Result<Store::ResourceBinding> Store::Bind(ResourceKind kind, std::string_view u
   } else {
     b.version = version;
   }
-  CW_ASSIGN_OR_RETURN(b.content_hash, impl_->ContentHash(kind, std::string(url), b.version));
+  CW_ASSIGN_OR_RETURN(b.content_hash, impl_->ClosureHash(kind, std::string(url), b.version));
   return b;
 }
 
@@ -1745,10 +1948,11 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
         replaced_prefixes.push_back(prefix);
       }
     }
-    Header h{r.name, r.title, r.entries(), 0, "", r.version_algorithm};
+    Header h{r.name, r.title, r.entries(), 0, "", r.version_algorithm, {}};
     switch (r.kind) {
       case ResourceKind::kCodeSystem: {
         h.content = r.content;
+        if (r.content == "supplement") h.supplements = r.supplements;
         if (!r.case_sensitive) h.flags |= kHeaderCaseInsensitive;
         bool hierarchy = r.streamed_hierarchy;
         for (const auto& c : r.concepts) {

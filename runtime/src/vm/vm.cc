@@ -171,7 +171,8 @@ Status BindForLoad(term::Store& store, bool allow_drift, bytecode::Program& code
       continue;
     }
     if (bound->content_hash != b.content_hash) {
-      std::string what = "terminology drift: " + name + " differs from what the program was compiled against" +
+      std::string what = "terminology drift: " + name +
+                         " (or a resource it reaches) differs from what the program was compiled against" +
                          " (content hash expected " + HashPrefix(b.content_hash) + ", found " +
                          HashPrefix(bound->content_hash) + ")";
       if (!allow_drift) {
@@ -196,6 +197,10 @@ Result<std::unique_ptr<Runtime>> Runtime::Create(const RuntimeOptions& options) 
       term::OpenOptions o;
       o.read_only = true;
       o.create_if_missing = false;
+      // Bounded by default; SIZE_MAX asks for no bound (the VM copies answers into the run's arena either way).
+      size_t bound = options.terminology_cache_bytes == 0 ? RuntimeOptions::kDefaultTerminologyCacheBytes
+                                                          : options.terminology_cache_bytes;
+      o.max_cache_bytes = bound == SIZE_MAX ? 0 : bound;
       auto store = term::Store::Open(options.terminology_dir, o);
       if (!store.ok()) return store.status();
       impl->store = std::move(store).value();
@@ -576,14 +581,16 @@ bool RunContext::Impl::Translate(const Program::Impl& p, uint32_t ref_index, uin
                         text, tr->found ? std::string_view(tr->target_code) : std::string_view());
   }
   if (tr->found) {
+    // The answer's views live in the store's cache, which may evict it at this thread's next query (a
+    // bounded cache): the run keeps copies in its arena.
     if (want_coding) {
       vm::Object* o = vm::NewObject(arena, 3);
-      vm::ObjectSet(arena, o, "system", Value::String(tr->target_system));
-      vm::ObjectSet(arena, o, "code", Value::String(tr->target_code));
-      vm::ObjectSet(arena, o, "display", Value::String(tr->target_display));
+      vm::ObjectSet(arena, o, "system", Value::String(arena.Copy(tr->target_system)));
+      vm::ObjectSet(arena, o, "code", Value::String(arena.Copy(tr->target_code)));
+      vm::ObjectSet(arena, o, "display", Value::String(arena.Copy(tr->target_display)));
       *result = Value::MakeObject(o);
     } else {
-      *result = Value::String(tr->target_code);
+      *result = Value::String(arena.Copy(tr->target_code));
     }
     return true;
   }
@@ -793,6 +800,17 @@ bool RunContext::Impl::LookupProperty(const Program::Impl& p, uint32_t ref_index
           break;
         }
       }
+    }
+    if (found.empty()) {
+      // `name` as a displayLanguage: the designation in the closest language (de-CH falls back to de, de
+      // takes de-CH; docs/terminology.md, $lookup). A second query: `found_concept` is not read after it.
+      auto lang = p.store->Lookup(ref.url, vm::ToString(env, cv), ref.version, name);
+      if (!lang.ok()) {
+        error_text = "terminology store: " + std::string(lang.status().message());
+        *code = lang.status().code();
+        return false;
+      }
+      if (lang->has_value() && !(*lang)->display_language.empty()) found = (*lang)->display;
     }
   }
   if (!found.empty()) *result = Value::String(arena.Copy(found));
@@ -1485,9 +1503,11 @@ next_insn:
             err_code = c.status().code();
             goto fail;
           }
-          if (c->has_value() && !(*c)->display.empty()) r = Value::String((*c)->display);
+          // A copy: the cache may evict the answer at this thread's next query.
+          if (c->has_value() && !(*c)->display.empty()) r = Value::String(arena.Copy((*c)->display));
         }
         R[A_] = r;
+        CHECK_ARENA();
         CW_NEXT();
       }
       CW_CASE(MEMBER) {

@@ -209,7 +209,7 @@ TEST_F(ProgramBinding, ChangedContentIsRefusedOrWarnedAbout) {
   ASSERT_TRUE(ImportInto(db_, {Write(dir_.path() + "/m1b.json", SexMap("1", "F-changed"))}).ok());
   std::string refused = Run(bound_);
   EXPECT_EQ(refused.rfind("LOAD: ", 0), 0u) << refused;
-  EXPECT_NE(refused.find("ConceptMap 'urn:map:sex|1' differs from what the program was compiled against"),
+  EXPECT_NE(refused.find("ConceptMap 'urn:map:sex|1' (or a resource it reaches) differs from what the program was compiled against"),
             std::string::npos)
       << refused;
   EXPECT_NE(refused.find("content hash expected "), std::string::npos) << refused;
@@ -219,7 +219,7 @@ TEST_F(ProgramBinding, ChangedContentIsRefusedOrWarnedAbout) {
 
   std::string warned = Run(bound_, /*allow_drift=*/true);
   EXPECT_EQ(warned.rfind(R"({"sex":"F-changed","color":"Navy"})", 0), 0u) << warned;
-  EXPECT_NE(warned.find("\nwarning: terminology drift: ConceptMap 'urn:map:sex|1' differs"), std::string::npos)
+  EXPECT_NE(warned.find("\nwarning: terminology drift: ConceptMap 'urn:map:sex|1' (or a resource it reaches) differs"), std::string::npos)
       << warned;
   // Without bindings only presence is checked.
   EXPECT_EQ(Run(unbound_), R"({"sex":"F-changed","color":"Navy"})");
