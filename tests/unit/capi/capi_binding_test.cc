@@ -139,8 +139,8 @@ TEST_F(BindingTest, DriftIsRefusedOrAllowedByTheRuntimeOptions) {
             std::string::npos)
       << refused;
   std::string allowed = LoadAndRun(bound, 1);
-  EXPECT_EQ(allowed.rfind("{\"sex\":\"F-changed\"}\nwarning: terminology drift: ConceptMap 'urn:map:sex|1' (or a resource "
-                          "it reaches) differs",
+  EXPECT_EQ(allowed.rfind("{\"sex\":\"F-changed\"}\nwarning: terminology drift: ConceptMap 'urn:map:sex|1' "
+                          "(or a resource it reaches) differs",
                           0),
             0u)
       << allowed;
