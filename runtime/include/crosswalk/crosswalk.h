@@ -144,6 +144,12 @@ CW_API cw_status cw_program_terminology(const cw_program* program, size_t index,
 CW_API size_t cw_program_terminology_warning_count(const cw_program* program);
 CW_API cw_status cw_program_terminology_warning(const cw_program* program, size_t index, const char** text,
                                                 size_t* len);
+/* Coverage of the map: every map source line that has code (from the program's debug line table), sorted by
+ * file then line (crosswalk::Program::source_lines). With cw_context_line_run, which lines of them ran.
+ * Errors: CW_INVALID_ARGUMENT (index out of range). */
+CW_API size_t cw_program_source_line_count(const cw_program* program);
+CW_API cw_status cw_program_source_line(const cw_program* program, size_t index, const char** file,
+                                        size_t* file_len, uint32_t* line);
 
 /* Per-thread run state, reused between messages. */
 CW_API cw_status cw_context_create(cw_runtime* runtime, cw_context** out);
@@ -243,6 +249,12 @@ CW_API cw_status cw_context_warning(const cw_context* context, size_t index, con
  * Errors: CW_INVALID_ARGUMENT (index out of range). */
 CW_API size_t cw_context_trace_count(const cw_context* context);
 CW_API cw_status cw_context_trace_line(const cw_context* context, size_t index, const char** line, size_t* len);
+/* With cw_run_options_set_trace: the map source lines whose code ran in the last run, sorted by file then
+ * line (crosswalk::RunOutput::lines_run; a subset of cw_program_source_line). Errors: CW_INVALID_ARGUMENT
+ * (index out of range). */
+CW_API size_t cw_context_lines_run_count(const cw_context* context);
+CW_API cw_status cw_context_line_run(const cw_context* context, size_t index, const char** file, size_t* file_len,
+                                     uint32_t* line);
 
 /* With cw_run_options_set_trace, the same lineage as records (crosswalk::LineageRecord), one per output value
  * in output order (cw_context_lineage_count == cw_context_trace_count). cw_context_lineage fills record

@@ -26,10 +26,11 @@ struct cw_runtime {
 };
 struct cw_program {
   std::shared_ptr<const crosswalk::Program> program;
-  // cached: Program::maps(), terminology() and terminology_warnings() return copies
+  // cached: Program::maps(), terminology(), terminology_warnings() and source_lines() return copies
   std::vector<crosswalk::Program::MapInfo> maps;
   std::vector<std::string> terminology;
   std::vector<std::string> terminology_warnings;
+  std::vector<crosswalk::SourceLine> source_lines;
 };
 struct cw_context {
   std::unique_ptr<crosswalk::RunContext> ctx;
@@ -126,6 +127,14 @@ void Out(std::string_view v, const char** ptr, size_t* len) {
 }
 
 cw_status OutOfRange() { return FailText(CW_INVALID_ARGUMENT, "index out of range"); }
+
+cw_status OutSourceLine(const std::vector<crosswalk::SourceLine>& lines, size_t index, const char** file,
+                        size_t* file_len, uint32_t* line) {
+  if (index >= lines.size()) return OutOfRange();
+  Out(lines[index].file, file, file_len);
+  if (line != nullptr) *line = lines[index].line;
+  return Ok();
+}
 
 // Runs `set` with a copy of the (s, len) string argument of a cw_run_options setter.
 template <typename Fn>
@@ -227,7 +236,9 @@ cw_status cw_program_load(cw_runtime* runtime, const void* bytes, size_t len, cw
     auto maps = program->maps();
     auto terminology = program->terminology();
     auto warnings = program->terminology_warnings();
-    *out = new cw_program{std::move(program), std::move(maps), std::move(terminology), std::move(warnings)};
+    auto source_lines = program->source_lines();
+    *out = new cw_program{std::move(program), std::move(maps), std::move(terminology), std::move(warnings),
+                          std::move(source_lines)};
     return Ok();
   });
 }
@@ -269,6 +280,16 @@ cw_status cw_program_terminology_warning(const cw_program* program, size_t index
   if (index >= program->terminology_warnings.size()) return OutOfRange();
   Out(program->terminology_warnings[index], text, len);
   return Ok();
+}
+
+size_t cw_program_source_line_count(const cw_program* program) {
+  return program == nullptr ? 0 : program->source_lines.size();
+}
+
+cw_status cw_program_source_line(const cw_program* program, size_t index, const char** file, size_t* file_len,
+                                 uint32_t* line) {
+  if (program == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  return OutSourceLine(program->source_lines, index, file, file_len, line);
 }
 
 cw_status cw_context_create(cw_runtime* runtime, cw_context** out) {
@@ -476,6 +497,16 @@ cw_status cw_context_trace_line(const cw_context* context, size_t index, const c
   if (index >= context->out.trace.size()) return OutOfRange();
   Out(context->out.trace[index], line, len);
   return Ok();
+}
+
+size_t cw_context_lines_run_count(const cw_context* context) {
+  return context == nullptr ? 0 : context->out.lines_run.size();
+}
+
+cw_status cw_context_line_run(const cw_context* context, size_t index, const char** file, size_t* file_len,
+                              uint32_t* line) {
+  if (context == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  return OutSourceLine(context->out.lines_run, index, file, file_len, line);
 }
 
 size_t cw_context_lineage_count(const cw_context* context) {

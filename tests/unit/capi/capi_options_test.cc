@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <thread>
@@ -154,6 +155,43 @@ TEST(CApiOptionsTest, WarningsAndTraceLines) {
   EXPECT_EQ(Str(t, t_len), "$.family <- opts.cw:2:3 from PID-5[1].1");  // output path, map location, input path
   EXPECT_EQ(cw_context_trace_line(h.ctx, 1, &t, &t_len), CW_INVALID_ARGUMENT);
   EXPECT_STREQ(cw_last_error(), "index out of range");
+}
+
+// Coverage through C: the program's lines with code, and with trace on, the lines the last run executed.
+TEST(CApiOptionsTest, SourceLinesAndLinesRun) {
+  Host h(Compile(R"(map A : hl7v2 "ADT^A01" -> json {
+  family: PID-5.1
+  given: PID-5.2 if PID-8 == "F"
+  warn "always"
+})"));
+  std::vector<uint32_t> source;
+  for (size_t i = 0; i < cw_program_source_line_count(h.prog); ++i) {
+    const char* file = nullptr;
+    size_t file_len = 0;
+    uint32_t line = 0;
+    ASSERT_EQ(cw_program_source_line(h.prog, i, &file, &file_len, &line), CW_OK);
+    EXPECT_EQ(Str(file, file_len), "opts.cw");
+    source.push_back(line);
+  }
+  EXPECT_TRUE(std::is_sorted(source.begin(), source.end()));
+  for (uint32_t line : {2u, 3u, 4u}) EXPECT_NE(std::find(source.begin(), source.end(), line), source.end()) << line;
+  EXPECT_EQ(cw_program_source_line(h.prog, source.size(), nullptr, nullptr, nullptr), CW_INVALID_ARGUMENT);
+
+  std::string out;
+  ASSERT_EQ(h.Run(kAdt, &out, nullptr), CW_OK) << cw_last_error();
+  EXPECT_EQ(cw_context_lines_run_count(h.ctx), 0u);  // recorded with trace only
+  ASSERT_EQ(cw_run_options_set_trace(h.opts, 1), CW_OK);
+  ASSERT_EQ(h.Run(kAdt, &out, h.opts), CW_OK) << cw_last_error();
+  std::vector<uint32_t> ran;
+  for (size_t i = 0; i < cw_context_lines_run_count(h.ctx); ++i) {
+    uint32_t line = 0;
+    ASSERT_EQ(cw_context_line_run(h.ctx, i, nullptr, nullptr, &line), CW_OK);
+    EXPECT_NE(std::find(source.begin(), source.end(), line), source.end()) << line;  // a line with code
+    ran.push_back(line);
+  }
+  EXPECT_TRUE(std::is_sorted(ran.begin(), ran.end()));
+  for (uint32_t line : {2u, 4u}) EXPECT_NE(std::find(ran.begin(), ran.end(), line), ran.end()) << line;
+  EXPECT_EQ(cw_context_line_run(h.ctx, ran.size(), nullptr, nullptr, nullptr), CW_INVALID_ARGUMENT);
 }
 
 // Each limit at N (passes) and N+1 work (fails with CW_LIMIT_EXCEEDED) through the C options.
