@@ -133,18 +133,26 @@ std::string HashPrefix(uint64_t h) {
   return std::string(buf, 12);
 }
 
+// The store's kind of resource a term ref names.
+term::ResourceKind KindOf(bytecode::TermRef::Type type) {
+  switch (type) {
+    case bytecode::TermRef::Type::kConceptMap: return term::ResourceKind::kConceptMap;
+    case bytecode::TermRef::Type::kCodeSystem: return term::ResourceKind::kCodeSystem;
+    case bytecode::TermRef::Type::kValueSet: break;
+  }
+  return term::ResourceKind::kValueSet;
+}
+
 // Binds the program's term refs to the store (docs/terminology.md, "Reproducible binding"). Without
 // bindings (compiled without a store), each ref must be in the store. With them, each ref runs against the
 // version it was compiled against (pinned here), whose content must hash as it did then; otherwise the
 // load is refused, or with `allow_drift` a warning is recorded (and a missing version falls back to the
 // ref as written).
 Status BindForLoad(term::Store& store, bool allow_drift, bytecode::Program& code,
-                       std::vector<std::string>* warnings) {
+                   std::vector<std::string>* warnings) {
   for (size_t i = 0; i < code.term_refs.size(); ++i) {
     bytecode::TermRef& t = code.term_refs[i];
-    term::ResourceKind kind = t.type == bytecode::TermRef::Type::kConceptMap   ? term::ResourceKind::kConceptMap
-                              : t.type == bytecode::TermRef::Type::kCodeSystem ? term::ResourceKind::kCodeSystem
-                                                                               : term::ResourceKind::kValueSet;
+    term::ResourceKind kind = KindOf(t.type);
     std::string kind_name(term::ResourceKindName(kind));
     auto lacks = [&](const Status& s) {
       return FailedPrecondition("the terminology store lacks " + kind_name + " '" + t.url +
@@ -270,10 +278,7 @@ Result<std::string> Runtime::BindTerminology(std::string_view bytes) const noexc
     code.term_bindings.clear();
     std::string missing;
     for (const bytecode::TermRef& t : code.term_refs) {
-      term::ResourceKind kind = t.type == bytecode::TermRef::Type::kConceptMap   ? term::ResourceKind::kConceptMap
-                                : t.type == bytecode::TermRef::Type::kCodeSystem ? term::ResourceKind::kCodeSystem
-                                                                                 : term::ResourceKind::kValueSet;
-      auto bound = impl_->store->Bind(kind, t.url, t.version);
+      auto bound = impl_->store->Bind(KindOf(t.type), t.url, t.version);
       if (!bound.ok()) {
         if (bound.status().code() != StatusCode::kNotFound) return bound.status();
         missing += (missing.empty() ? "" : "; ") + std::string(bound.status().message());
@@ -1049,7 +1054,9 @@ next_insn:
         // text), never read, so `hd.1` or `for r in hd` on it read the message as they would on the path.
         Value& arr = R[A_];
         Value v = R[B_];
-        if (arr.kind != ValueKind::kArray) FAIL_WITH(StatusCode::kCorrupt, "APPENDP on a non-array (a hand-made or damaged program)");
+        if (arr.kind != ValueKind::kArray) {
+          FAIL_WITH(StatusCode::kCorrupt, "APPENDP on a non-array (a hand-made or damaged program)");
+        }
         if (v.kind == ValueKind::kArray) {
           for (uint32_t i = 0; i < v.arr->size; ++i) {
             const Value item = v.arr->items[i];
