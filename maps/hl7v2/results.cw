@@ -11,12 +11,14 @@ const CS_V2_0085 = "http://terminology.hl7.org/CodeSystem/v2-0085"
 // The OBX-11 result status as written (v2-0085), beside Observation.status: FHIR-Converter's Observation_Status
 // extension (the IG's 0085 -> observation-status map loses I, R, S, N ... to "unknown"), under the URL
 // FHIR-Converter writes it with: it is that converter's extension, reproduced, and no definition of ours exists
-// (a URL of our own would claim one). The display is the code system's own (THO v2-0085), not
-// FHIR-Converter's shortened text.
+// (a URL of our own would claim one). Its display and text are FHIR-Converter's labels ("Final", "In Process";
+// the seeded ConceptMap fhir-converter-v2-0085-display), as the extension is that converter's alone; a code it
+// does not list keeps THO v2-0085's display.
 const FC_OBSERVATION_STATUS = "http://example.com/v2-to-fhir-converter/Observation_Status"
+const CM_0085_FHIR_CONVERTER_DISPLAY = "https://crosswalk.dev/fhir/ConceptMap/fhir-converter-v2-0085-display"
 def ObservationStatusExtension(code) {
   let c = upper(trim(code))
-  let display = lookup(c, CS_V2_0085)
+  let display = translate_coding(c, CM_0085_FHIR_CONVERTER_DISPLAY).display ?? lookup(c, CS_V2_0085)
   url: FC_OBSERVATION_STATUS
   valueCodeableConcept: {
     coding[]: { system: CS_V2_0085, code: c, display: display }

@@ -10,6 +10,9 @@ whose displays are the table's long descriptions as the v2 standard words them (
 Organization Object Identifier (OID), in accordance with ISO/IEC 8824. ..."), not THO's short displays ("ISO
 Object Identifier"). The maps use them for the type of an HD's universal id (hl7v2.parties HdOrgIdentifiers,
 hl7v2.datatypes DeviceIdentifier); a code the map does not list keeps THO's display (lookup in v2-0301).
+FHIR-Converter's `CodeSystem/ObservationStatus-ext`, HL7 table 0085 (observation result status) with that
+converter's short labels ("Final", "In Process"; THO: "Final results; Can only be changed with a corrected
+result."), for its own Observation_Status extension (hl7v2.results ObservationStatusExtension).
 
 The source is FHIR-Converter's code table as copied, unmodified, into the shared data
 (`terminology/ms-fhir-converter/CodeSystem.json`, upstream `data/Templates/Hl7v2/CodeSystem/CodeSystem.json`,
@@ -23,6 +26,7 @@ BASE = "https://crosswalk.dev/fhir/ConceptMap/"
 # FHIR-Converter table name -> (ConceptMap id, HL7 v2 table number)
 TABLES = {
     "CodeSystem/UniversalIDType": ("fhir-converter-v2-0301-display", "0301"),
+    "CodeSystem/ObservationStatus-ext": ("fhir-converter-v2-0085-display", "0085"),
 }
 
 
