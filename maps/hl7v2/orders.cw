@@ -297,3 +297,45 @@ def GroupObservationEntries(groups, prefix, withEncounter, basedOn) = for g, k i
   ObservationParties(g.OBX),
   NoteParties(g.NTE)
 ]
+
+// ---- ORC -> Provenance (IG ORC[Provenance]) --------------------------------------------------------------------
+// The order transaction of an ORC: target the order's resource (ServiceRequest, MedicationRequest), recorded ORC-9
+// (an instant; else MSH-7, as the EVN Provenance falls back to it), occurred ORC-9, activity ORC-1 (NW CREATE,
+// SC UPDATE, OC/CA CANCEL in v3-DataOperation; other order controls give none), agents per repetition: ORC-10
+// entered by (enterer), ORC-11 verified by (verifier), ORC-12 ordering provider (author; its first repetition is
+// the requester's Practitioner, with ORC-24), ORC-19 action by (performer), each a Practitioner (XCN[Practitioner];
+// ReportStream writes these Practitioners too). Written only when one of those names a person (agent is 1..*)
+// and a time with a zone is known (recorded is required); the Practitioners only with it.
+const CS_V3_DATA_OPERATION = "http://terminology.hl7.org/CodeSystem/v3-DataOperation"
+def OrderActivity(orc) = match upper(trim(orc.1)) { "NW" => "CREATE" "SC" => "UPDATE" "OC" | "CA" => "CANCEL" _ => null }
+def OrderAgents(order) {
+  let orc = order.ORC
+  return [
+    for x in orc.10 where HasPerson(x) => Agent("enterer", PractitionerRef(x)),
+    for x in orc.11 where HasPerson(x) => Agent("verifier", PractitionerRef(x)),
+    Agent("author", OrderingPractitionerRef(order)) if HasPerson(orc.12),
+    for x, i in orc.12 where i > 0 and HasPerson(x) => Agent("author", PractitionerRef(x)),
+    for x in orc.19 where HasPerson(x) => Agent("performer", PractitionerRef(x))
+  ]
+}
+def OrderProvenance(order, target) {
+  let orc = order.ORC
+  let activity = OrderActivity(orc)
+  resourceType: "Provenance"
+  target[]: target
+  recorded: Instant(orc.9) ?? Instant(MSH-7)
+  occurredDateTime: datetime(orc.9)
+  activity: { coding[]: { system: CS_V3_DATA_OPERATION, code: activity, display: lookup(activity, CS_V3_DATA_OPERATION) } } if activity
+  agent[]: OrderAgents(order)
+}
+def OrderProvenanceEntries(order, key, target) {
+  let provenance = OrderProvenance(order, target)
+  return if order.ORC and count(provenance.agent) > 0 and provenance.recorded then [
+    Entry("Provenance", "order/${key}", provenance),
+    for x in order.ORC-10 => PractitionerEntries(x),
+    for x in order.ORC-11 => PractitionerEntries(x),
+    OrderingPractitionerEntries(order) if HasPerson(order.ORC-12),
+    for x, i in order.ORC-12 where i > 0 => PractitionerEntries(x),
+    for x in order.ORC-19 => PractitionerEntries(x)
+  ] else null
+}

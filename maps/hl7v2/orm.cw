@@ -19,6 +19,7 @@ def OrderRequestEntries(order, key, withEncounter, withReport) = [
                                                   [ObrSpecimenRefs(order.OBR, key), SpmRefs(order, key)], withEncounter,
                                                   PresentedForms(for o in order.OBSERVATION => o.OBX))) if withReport and order.OBR and PID,
   RequesterEntries(order),
+  OrderProvenanceEntries(order, key, Ref("ServiceRequest", key)),
   for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), WithParticipants(Observation(o.OBX, o.NTE, null, [], withEncounter, EdRef(o.OBX, ObsKey(key, i)), Ref("ServiceRequest", key)), o)),
   EdEntries(order, key),
   for o, i in order.OBSERVATION where withReport and PID and IsDocumentResult(o.OBX) =>

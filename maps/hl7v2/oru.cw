@@ -16,6 +16,7 @@ def OrderEntries(order, key, withEncounter) {
     Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, false)) if PID,
     LooseSpecimenEntries(order, key),
     RequesterEntries(order) if PID,
+    OrderProvenanceEntries(order, key, Ref("ServiceRequest", key)) if PID,
     Entry("DiagnosticReport", key, DiagnosticReport(order.ORC, order.OBR, key, ObsRefs(order, key),
                                                     [ObrSpecimenRefs(order.OBR, key), specimenRefs], withEncounter,
                                                     PresentedForms(for o in order.OBSERVATION => o.OBX))),

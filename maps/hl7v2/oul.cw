@@ -17,6 +17,7 @@ def OulOrderEntries(order, key, specimenRefs, withEncounter) = [
   Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, false)) if PID,
   LooseSpecimenEntries(order, key),
   RequesterEntries(order) if PID,
+  OrderProvenanceEntries(order, key, Ref("ServiceRequest", key)) if PID,
   OrderParties(order),
   for r in order.RESULT => NoteParties(r.NTE),
   NoteParties(direct(order.NTE)) if PID,

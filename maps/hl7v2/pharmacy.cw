@@ -124,7 +124,8 @@ def RdeBundle() {
   ...BundleHead()
   entry[]: PharmacyHead(withEncounter) if PID
   entry[]: for order, i in ORDER where HasMedication(order) and PID =>
-    [Entry("MedicationRequest", "${i + 1}", MedicationRequest(order, withEncounter)), OrderedMedicationEntry(order)]
+    [Entry("MedicationRequest", "${i + 1}", MedicationRequest(order, withEncounter)), OrderedMedicationEntry(order),
+     OrderProvenanceEntries(order, "${i + 1}", Ref("MedicationRequest", "${i + 1}"))]
   entry[]: for order, i in ORDER => OrderObservationEntries(order, "${i + 1}", withEncounter)
   entry[]: HeaderEntries(for order, i in ORDER where HasMedication(order) and PID => Ref("MedicationRequest", "${i + 1}"))
 }
@@ -154,7 +155,8 @@ def RdsO13() {
   ...BundleHead()
   entry[]: PharmacyHead(withEncounter) if PID
   for order, i in ORDER where PID {
-    entry[]: [Entry("MedicationRequest", "${i + 1}", MedicationRequest(order, withEncounter)), OrderedMedicationEntry(order)] if HasMedication(order)
+    entry[]: [Entry("MedicationRequest", "${i + 1}", MedicationRequest(order, withEncounter)), OrderedMedicationEntry(order),
+              OrderProvenanceEntries(order, "${i + 1}", Ref("MedicationRequest", "${i + 1}"))] if HasMedication(order)
     entry[]: OrderObservationEntries(order, "${i + 1}", withEncounter)
     entry[]: [Entry("MedicationDispense", "${i + 1}", MedicationDispense(order, "${i + 1}", withEncounter)),
               MedicationEntry(order.RXD-2, order.RXD-6, direct(order.RXC))] if HasCode(order.RXD-2)
@@ -204,7 +206,8 @@ def RasO17() {
   entry[]: PharmacyHead(withEncounter) if PID
   for order, i in ORDER where PID {
     let key = "${i + 1}"
-    entry[]: [Entry("MedicationRequest", key, MedicationRequest(order, withEncounter)), OrderedMedicationEntry(order)] if HasMedication(order)
+    entry[]: [Entry("MedicationRequest", key, MedicationRequest(order, withEncounter)), OrderedMedicationEntry(order),
+              OrderProvenanceEntries(order, key, Ref("MedicationRequest", key))] if HasMedication(order)
     entry[]: for a, j in order.ADMINISTRATION => for rxa, k in a.RXA => [
       Entry("MedicationAdministration", "${key}/${j + 1}/${k + 1}", MedicationAdministration(order, rxa, a.RXR-1, key, withEncounter)),
       MedicationEntry(rxa.5, null, []),
