@@ -213,7 +213,7 @@ def WithParticipants(obs, g) {
   device: obs.device ?? first(for prt in direct(g.PRT) where PrtDevice(prt) => PartyRef(PrtDevice(prt)))
 }
 
-// SPM -> Specimen (IG SPM[Specimen]): SPM-2 placer / filler ids (EIP: PLAC, FILL), SPM-31 other ids, SPM-32
+// SPM -> Specimen (IG SPM[Specimen]): SPM-2 placer / filler ids (EIP: PGN, FGN), SPM-31 other ids, SPM-32
 // shipment id (SHIP), SPM-30 accession id; SPM-3 parents as Specimen resources of their own (SpecimenParents).
 def Specimen(spm) {
   resourceType: "Specimen"

@@ -96,11 +96,13 @@ def AlternatePlacerIdentifiers(orc) = for cx in orc.33 where trim(cx.1) => {
 }
 
 // ---- SPM helpers ----------------------------------------------------------------------------------------------------
-// EIP -> identifiers (IG EIP[Identifier-PlacerAssignedIdentifier] / [Identifier-FillerAssignedIdentifier]).
+// EIP -> identifiers (IG EIP[Identifier-PlacerAssignedIdentifier] / [Identifier-FillerAssignedIdentifier]): typed
+// PGN (placer) and FGN (filler) as the IG's EIP sheets assign them, and as FHIR-Converter and ReportStream type
+// SPM-2 and SPM-3.
 def HasEip(eip) = trim(eip.1.1) or trim(eip.2.1)
 def EipIdentifiers(eip) = [
-  TypedIdentifier(eip.1, "PLAC") if trim(eip.1.1),
-  TypedIdentifier(eip.2, "FILL") if trim(eip.2.1)
+  TypedIdentifier(eip.1, "PGN") if trim(eip.1.1),
+  TypedIdentifier(eip.2, "FGN") if trim(eip.2.1)
 ]
 // SPM-3 parent specimen: a Specimen known by its ids alone (IG SPM[Specimen] parent(Specimen.identifier)),
 // content-keyed (parties.cw PartyEntry) so that specimens sharing a parent refer to one entry.
