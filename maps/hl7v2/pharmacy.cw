@@ -69,15 +69,55 @@ def OrderedMedicationEntry(order) =
   if HasCode(order.RXE-2) then MedicationEntry(order.RXE-2, order.RXE-6, EncodedComponents(order))
   else MedicationEntry(order.RXO-1, order.RXO-5, [])
 
-// The dosing period: TQ1-7/8 (IG TQ1[MedicationRequest] timing.repeat.boundsPeriod), else ORC-7.4/7.5 (TQ).
-def DoseTiming(order) {
-  let tq1 = first(for t in order.TIMING_ENCODED => t.TQ1) ?? first(for t in order.TIMING => t.TQ1)
-  let start = datetime(tq1.7) ?? datetime(order.ORC-7.4)
-  let end = datetime(tq1.8) ?? datetime(order.ORC-7.5)
+// The dosing of the encoded order (IG TQ1[MedicationRequest], RXR[MedicationRequest], RXE-19; FHIR-Converter for
+// the choices the IG leaves): one dosageInstruction per TQ1 of the order (TIMING_ENCODED, else the ORC's TIMING;
+// numbered by sequence), with its timing (results.cw Tq1Timing: TQ1-3 code, period and when, TQ1-4 times, TQ1-5
+// offset, TQ1-7/8 bounds, TQ1-13 duration, TQ1-14 count; without a TQ1 timing, ORC-7.4/7.5 as the bounds), the
+// dose RXE-3/5 (else TQ1-2), TQ1-10 condition text as additionalInstruction (IG) and asNeeded text
+// (FHIR-Converter), RXE-7 (else TQ1-11) as text, RXR-1 route, RXR-2 site, RXR-4 method, RXR-5 routing instruction,
+// RXE-19 total daily dose as maxDosePerPeriod per 1 d. Pharmacy units are coded only when the CWE names its
+// coding system (ComponentQuantity).
+def OrderTimings(order) = if count(order.TIMING_ENCODED) > 0 then (for t in order.TIMING_ENCODED => t.TQ1)
+                          else (for t in order.TIMING => t.TQ1)
+def OrcTiming(order) {
+  let start = datetime(order.ORC-7.4)
+  let end = datetime(order.ORC-7.5)
   return if start or end then { repeat: { boundsPeriod: { start: start, end: end } } } else null
 }
+const UCUM = "http://unitsofmeasure.org"
+// The route of the encoded order: in RDE the RXR that follow RXE in the ORDER group (those of ORDER_DETAIL belong to
+// RXO), in RDS and RAS the ENCODING group's.
+def EncodedRoute(order) = if upper(trim(MSH-9.1)) == "RDE" then first(direct(order.RXR))
+                          else first(for e in order.ENCODING => e.RXR)
+def Dosage(order, tq1, sequence) {
+  let rxe = order.RXE
+  let rxr = EncodedRoute(order) ?? order.RXR
+  sequence: sequence
+  text: rxe.7.2 ?? rxe.7.1 ?? trim(tq1.11)
+  additionalInstruction[]: { text: trim(tq1.10) } if trim(tq1.10)
+  additionalInstruction[]: CodeableConcept(rxr.5) if HasCode(rxr.5)
+  timing: Tq1Timing(tq1) ?? OrcTiming(order)
+  asNeededCodeableConcept: { text: trim(tq1.10) } if trim(tq1.10)
+  site: CodeableConcept(rxr.2) if HasCode(rxr.2)
+  route: CodeableConcept(rxr.1) if rxr.1
+  method: CodeableConcept(rxr.4) if HasCode(rxr.4)
+  doseAndRate[]: { doseQuantity: Quantity(rxe.3, rxe.5) } if is_number(rxe.3)
+  doseAndRate[]: { doseQuantity: ComponentQuantity(tq1.2.1, tq1.2.2) } if is_number(tq1.2.1) and not is_number(rxe.3)
+  maxDosePerPeriod: { numerator: ComponentQuantity(rxe.19.1, rxe.19.2),
+                      denominator: { value: 1, unit: "d", system: UCUM, code: "d" } } if is_number(rxe.19.1)
+}
+def Dosages(order) {
+  let timings = OrderTimings(order)
+  return if count(timings) > 0 then (for tq1, k in timings => Dosage(order, tq1, k + 1)) else [Dosage(order, null, null)]
+}
 
-def MedicationRequest(order, withEncounter) {
+// An order with both an RXO (the placer's order) and an RXE (the pharmacy's encoding of it): two MedicationRequests,
+// the RXO one an original-order (IG RXO[MedicationRequest]) that the RXE one (filler-order) is basedOn, each with its
+// own Medication, as FHIR-Converter writes them.
+def HasPlacerAndEncodedOrder(order) = HasCode(order.RXE-2) and HasCode(order.RXO-1)
+def RxoRequestKey(key) = "${key}/rxo"
+
+def MedicationRequest(order, key, withEncounter) {
   let orc = order.ORC
   let rxe = order.RXE
   let rxo = order.RXO
@@ -85,6 +125,7 @@ def MedicationRequest(order, withEncounter) {
   identifier[]: TypedIdentifier(orc.2, "PLAC") if orc.2.1
   identifier[]: TypedIdentifier(orc.3, "FILL") if orc.3.1
   identifier[]: { value: trim(rxe.15) } if trim(rxe.15)                   // prescription number
+  basedOn[]: Ref("MedicationRequest", RxoRequestKey(key)) if HasPlacerAndEncodedOrder(order)
   status: MedicationRequestStatus(orc)
   intent: if HasCode(rxe.2) then "filler-order" else "original-order"
   medicationReference: OrderedMedicationRef(order)
@@ -92,18 +133,46 @@ def MedicationRequest(order, withEncounter) {
   encounter: Ref("Encounter", 1) if withEncounter
   authoredOn: datetime(orc.9)
   requester: RequesterRef(order)
-  dosageInstruction[]: {
-    text: rxe.7.2 ?? rxe.7.1
-    timing: DoseTiming(order)
-    route: CodeableConcept(order.RXR-1) if order.RXR-1
-    doseAndRate[]: { doseQuantity: Quantity(rxe.3, rxe.5) } if is_number(rxe.3)
-  }
+  dosageInstruction[]: Dosages(order)
   dispenseRequest: {
     quantity: Quantity(rxe.10, rxe.11) if is_number(rxe.10)
     numberOfRepeatsAllowed: integer(rxe.12) if is_number(rxe.12)
   }
   substitution: { allowedBoolean: true } if upper(rxe.9) == "G" or upper(rxe.9) == "T"
 }
+
+// RXO -> the placer's MedicationRequest of an order that RXE also encodes (IG RXO[MedicationRequest]): RXO-1/5
+// medication, RXO-2/3 (RXO-4 units) the ordered dose range, RXO-9 substitution (table 0161), RXO-11/12 dispense
+// quantity, RXO-13 refills, RXO-14 requester when ORC-12 names nobody (RequesterRef), the ORC's identifiers,
+// status and time.
+def RxoMedicationRequest(order, withEncounter) {
+  let orc = order.ORC
+  let rxo = order.RXO
+  resourceType: "MedicationRequest"
+  identifier[]: TypedIdentifier(orc.2, "PLAC") if orc.2.1
+  identifier[]: TypedIdentifier(orc.3, "FILL") if orc.3.1
+  status: MedicationRequestStatus(orc)
+  intent: "original-order"
+  medicationReference: MedicationRef(rxo.1, rxo.5, [])
+  subject: PatientRef()
+  encounter: Ref("Encounter", 1) if withEncounter
+  authoredOn: datetime(orc.9)
+  requester: RequesterRef(order)
+  dosageInstruction[]: { doseAndRate[]: {
+    type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/dose-rate-type", code: "ordered" } }
+    doseRange: { low: ComponentQuantity(rxo.2, rxo.4) if is_number(rxo.2), high: ComponentQuantity(rxo.3, rxo.4) if is_number(rxo.3) }
+  } } if is_number(rxo.2) or is_number(rxo.3)
+  dispenseRequest: {
+    quantity: ComponentQuantity(rxo.11, rxo.12) if is_number(rxo.11)
+    numberOfRepeatsAllowed: integer(rxo.13) if is_number(rxo.13)
+  }
+  substitution: { allowedCodeableConcept: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0161", code: upper(trim(rxo.9)),
+                                                        display: lookup(upper(trim(rxo.9)), "http://terminology.hl7.org/CodeSystem/v2-0161") } } } if trim(rxo.9)
+}
+def PlacerRequestEntries(order, key, withEncounter) = if HasPlacerAndEncodedOrder(order) then [
+  Entry("MedicationRequest", RxoRequestKey(key), RxoMedicationRequest(order, withEncounter)),
+  MedicationEntry(order.RXO-1, order.RXO-5, [])
+] else null
 
 def HasMedication(order) = HasCode(order.RXE-2) or HasCode(order.RXO-1)
 
@@ -124,8 +193,8 @@ def RdeBundle() {
   ...BundleHead()
   entry[]: PharmacyHead(withEncounter) if PID
   entry[]: for order, i in ORDER where HasMedication(order) and PID =>
-    [Entry("MedicationRequest", "${i + 1}", MedicationRequest(order, withEncounter)), OrderedMedicationEntry(order),
-     OrderProvenanceEntries(order, "${i + 1}", Ref("MedicationRequest", "${i + 1}"))]
+    [Entry("MedicationRequest", "${i + 1}", MedicationRequest(order, "${i + 1}", withEncounter)), OrderedMedicationEntry(order),
+     PlacerRequestEntries(order, "${i + 1}", withEncounter), OrderProvenanceEntries(order, "${i + 1}", Ref("MedicationRequest", "${i + 1}"))]
   entry[]: for order, i in ORDER => OrderObservationEntries(order, "${i + 1}", withEncounter)
   entry[]: HeaderEntries(for order, i in ORDER where HasMedication(order) and PID => Ref("MedicationRequest", "${i + 1}"))
 }
@@ -155,8 +224,8 @@ def RdsO13() {
   ...BundleHead()
   entry[]: PharmacyHead(withEncounter) if PID
   for order, i in ORDER where PID {
-    entry[]: [Entry("MedicationRequest", "${i + 1}", MedicationRequest(order, withEncounter)), OrderedMedicationEntry(order),
-              OrderProvenanceEntries(order, "${i + 1}", Ref("MedicationRequest", "${i + 1}"))] if HasMedication(order)
+    entry[]: [Entry("MedicationRequest", "${i + 1}", MedicationRequest(order, "${i + 1}", withEncounter)), OrderedMedicationEntry(order),
+              PlacerRequestEntries(order, "${i + 1}", withEncounter), OrderProvenanceEntries(order, "${i + 1}", Ref("MedicationRequest", "${i + 1}"))] if HasMedication(order)
     entry[]: OrderObservationEntries(order, "${i + 1}", withEncounter)
     entry[]: [Entry("MedicationDispense", "${i + 1}", MedicationDispense(order, "${i + 1}", withEncounter)),
               MedicationEntry(order.RXD-2, order.RXD-6, direct(order.RXC))] if HasCode(order.RXD-2)
@@ -206,8 +275,8 @@ def RasO17() {
   entry[]: PharmacyHead(withEncounter) if PID
   for order, i in ORDER where PID {
     let key = "${i + 1}"
-    entry[]: [Entry("MedicationRequest", key, MedicationRequest(order, withEncounter)), OrderedMedicationEntry(order),
-              OrderProvenanceEntries(order, key, Ref("MedicationRequest", key))] if HasMedication(order)
+    entry[]: [Entry("MedicationRequest", key, MedicationRequest(order, key, withEncounter)), OrderedMedicationEntry(order),
+              PlacerRequestEntries(order, key, withEncounter), OrderProvenanceEntries(order, key, Ref("MedicationRequest", key))] if HasMedication(order)
     entry[]: for a, j in order.ADMINISTRATION => for rxa, k in a.RXA => [
       Entry("MedicationAdministration", "${key}/${j + 1}/${k + 1}", MedicationAdministration(order, rxa, a.RXR-1, key, withEncounter)),
       MedicationEntry(rxa.5, null, []),

@@ -127,7 +127,9 @@ def HasComponentValues(obx) = ComponentValueType(upper(obx.2)) and count(for v i
 // TQ1 (the order's first) -> occurrenceTiming and the request's quantity, priority, condition and instruction (IG
 // TQ1[ServiceRequest], RPT[Timing]; FHIR-Converter where the IG differs: TQ1-14 as repeat.count, the exact number
 // of occurrences, and TQ1-6 as repeat.boundsDuration). Units are FHIR's units of time (s, min, h, d, wk, mo, a);
-// a value in a unit that is none of them is not written (tim-1/tim-2, drt-1).
+// a value in a unit that is none of them is not written (tim-1/tim-2, drt-1). timeOfDay and when exclude each other
+// (tim-10): TQ1-4's explicit times win over the RPT.8 event; an offset is relative to that event (tim-9: none
+// without it).
 const CM_0485_REQUEST_PRIORITY = "http://hl7.org/fhir/uv/v2mappings/ConceptMap/table-hl70485-to-request-priority"
 // RPT.8 event (table 0335) -> repeat.when when it is one of FHIR's EventTiming codes (AC, PC, HS, ...).
 def EventTiming(code) = if contains(["MORN", "NOON", "AFT", "EVE", "NIGHT", "PHS", "HS", "WAKE", "C", "CM", "CD", "CV",
@@ -143,6 +145,7 @@ def HasTiming(tq1) = tq1.3 or tq1.4 or tq1.5 or tq1.6 or tq1.7 or tq1.8 or tq1.1
 def Tq1Timing(tq1) = if HasTiming(tq1) then {
   let rpt = tq1.3
   let offset = Minutes(rpt.9, rpt.10.1) ?? Minutes(tq1.5.1, tq1.5.2.1)
+  let when = if count(for t in tq1.4 where Time(t) => t) == 0 then EventTiming(rpt.8) else null
   code: CodeableConcept(rpt.1) if rpt.1
   repeat: {
     boundsDuration: { value: decimal(tq1.6.1), unit: trim(tq1.6.2.2) ?? TimeUnit(tq1.6.2.1), system: "http://unitsofmeasure.org",
@@ -154,8 +157,8 @@ def Tq1Timing(tq1) = if HasTiming(tq1) then {
     period: decimal(rpt.5) if is_number(rpt.5) and TimeUnit(rpt.6.1)
     periodUnit: TimeUnit(rpt.6.1) if is_number(rpt.5) and TimeUnit(rpt.6.1)
     timeOfDay[]: for t in tq1.4 where Time(t) => Time(t)
-    when[]: EventTiming(rpt.8)
-    offset: offset if offset != null and offset >= 0
+    when[]: when
+    offset: offset if when and offset != null and offset >= 0
   }
 } else null
 def Tq1Priority(tq1) = translate(tq1.9.1, CM_0485_REQUEST_PRIORITY)
