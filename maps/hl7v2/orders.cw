@@ -60,6 +60,11 @@ def OrderParties(order) = [
 
 // ORC + OBR (or only one of them) -> ServiceRequest (IG ORC[ServiceRequest], OBR[ServiceRequest]).
 // order: the order group (ORDER_OBSERVATION, ORDER); its OBX are supporting information when supporting.
+// Beside the core: OBR-29 the parent order (logical references by its EIP ids, unless OBR-50 names the parent
+// service), OBR-46/47 orderDetail, ORC-33 (else OBR-53) alternate placer numbers (ORC first, as for ORC-2/3 and as
+// ReportStream does), ORC-16 request-statusReason when ORC-5 gives no status, ORC-29 locationCode, ORC-38 filler
+// group number (FGN). intent stays "order" whatever OBR-11 says (ReportStream; the IG's reflex-order for G is not
+// followed by it).
 def ServiceRequest(order, key, withEncounter, supporting) {
   let orc = order.ORC
   let obr = order.OBR
@@ -69,7 +74,12 @@ def ServiceRequest(order, key, withEncounter, supporting) {
   identifier[]: TypedIdentifier(orc.3, "FILL") if orc.3.1
   identifier[]: TypedIdentifier(obr.3, "FILL") if obr.3.1 and not orc.3.1
   identifier[]: GroupIdentifiers(orc)
-  identifier[]: AlternatePlacerIdentifiers(orc)
+  identifier[]: AlternatePlacerIdentifiers(for cx in orc.33 => cx)
+  identifier[]: AlternatePlacerIdentifiers(for cx in obr.53 => cx) if count(for cx in orc.33 where trim(cx.1) => cx) == 0
+  identifier[]: TypedIdentifier(orc.38, "FGN") if trim(orc.38.1)
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/request-statusReason",
+                 valueCodeableConcept: CodeableConcept(orc.16) } if (orc.16.1 or orc.16.2) and not trim(orc.5)
+  basedOn[]: ParentOrderRefs(obr.29) if not (obr.50.1 or obr.50.2)
   status: translate(orc.5, CM_0038_REQUEST_STATUS)
           ?? translate(orc.1, CM_0119_REQUEST_STATUS)
           ?? "unknown"
@@ -77,6 +87,8 @@ def ServiceRequest(order, key, withEncounter, supporting) {
   let tq1 = order.TQ1
   priority: match upper(obr.5 ?? orc.7.6 ?? "") { "S" => "stat" "A" => "asap" "R" => "routine" _ => Tq1Priority(tq1) }
   code: CodeableConcept(obr.4) if obr.4
+  orderDetail[]: for c in obr.46 where c.1 or c.2 => CodeableConcept(c)
+  orderDetail[]: for c in obr.47 where c.1 or c.2 => CodeableConcept(c)
   subject: PatientRef()
   encounter: Ref("Encounter", 1) if withEncounter
   occurrenceDateTime: datetime(obr.7) if obr.7 and not obr.8
@@ -86,6 +98,7 @@ def ServiceRequest(order, key, withEncounter, supporting) {
   asNeededCodeableConcept: { text: trim(tq1.10) } if trim(tq1.10)
   authoredOn: datetime(orc.9) ?? datetime(obr.6)
   requester: RequesterRef(order)
+  locationCode[]: CodeableConcept(orc.29) if orc.29.1 or orc.29.2
   reasonCode[]: for r in obr.31 where r.1 or r.2 => CodeableConcept(r)
   supportingInfo[]: ObsRefs(order, key) if supporting
   specimen[]: [ObrSpecimenRefs(obr, key), SpmRefs(order, key)]
@@ -339,3 +352,11 @@ def OrderProvenanceEntries(order, key, target) {
     for x in order.ORC-19 => PractitionerEntries(x)
   ] else null
 }
+
+// OBR-29 parent (EIP) -> ServiceRequest.basedOn by identifier (IG OBR[ServiceRequest]: basedOn.identifier with
+// EIP[Identifier-PlacerAssignedIdentifier] / [Identifier-FillerAssignedIdentifier], type "ServiceRequest"; the parent
+// order is not in the message).
+def ParentOrderRefs(eip) = [
+  { type: "ServiceRequest", identifier: TypedIdentifier(eip.1, "PGN") } if trim(eip.1.1),
+  { type: "ServiceRequest", identifier: TypedIdentifier(eip.2, "FGN") } if trim(eip.2.1)
+]

@@ -87,9 +87,10 @@ def PresentedForms(obxs) = [
 ]
 
 // ORC-4 placer group number: typed PGN, and FGN as the IG's ORC[ServiceRequest] also types it (ReportStream
-// writes both). ORC-33 (v2.7+) alternate placer order numbers: PLAC identifiers with the CX check digit.
+// writes both). ORC-33 / OBR-53 (v2.7+) alternate placer order numbers (cxs: the field's repetitions): PLAC
+// identifiers with the CX check digit.
 def GroupIdentifiers(orc) = if orc.4.1 then [TypedIdentifier(orc.4, "PGN"), TypedIdentifier(orc.4, "FGN")] else []
-def AlternatePlacerIdentifiers(orc) = for cx in orc.33 where trim(cx.1) => {
+def AlternatePlacerIdentifiers(cxs) = for cx in cxs where trim(cx.1) => {
   extension[]: { url: "http://hl7.org/fhir/StructureDefinition/identifier-checkDigit", valueString: trim(cx.2) } if trim(cx.2)
   type: { coding[]: { system: V2System("0203"), code: "PLAC", display: lookup("PLAC", CS_V2_0203) } }
   value: trim(cx.1)
