@@ -123,7 +123,8 @@ TEST_F(PractitionerMapsTest, RxOrderingProviderIsTheMedicationRequester) {
   const std::string rxe_seg = Seg("RXE", {{2, "0143963401^Nicardipine^NDC"}, {3, "5"}, {5, "mg"}, {13, "13^ENCODER^EVE"}});
   json rxe = Convert({msh, kPid, Seg("ORC", {{1, "NW"}, {2, "P1"}, {21, "GOOD PHARMACY"}}), rxo, rxe_seg});
   auto mr = Resources(rxe, "MedicationRequest");
-  ASSERT_EQ(mr.size(), 1u);
+  ASSERT_EQ(mr.size(), 2u);  // the RXO's (original-order) and the RXE's (filler-order): the same requester
+  EXPECT_EQ(mr[0]["requester"], mr[1]["requester"]);
   json role = Resolve(rxe, mr[0]["requester"]);
   ASSERT_EQ(role["resourceType"], "PractitionerRole");
   EXPECT_EQ(role["code"][0]["coding"][0]["code"], "OP");

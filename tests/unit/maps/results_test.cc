@@ -53,7 +53,7 @@ const char* kMsh = "MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1
 const char* kPid = "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F";
 
 // IG OBR[Specimen]: every OBR has its Specimen (OBR-7 collection time, OBR-15 SPS), referred to by the report
-// and the order, beside the SPM's (SPM-2 as PLAC/FILL identifiers, SPM-3 parent as a Specimen of its own).
+// and the order, beside the SPM's (SPM-2 as PGN/FGN identifiers, SPM-3 parent as a Specimen of its own).
 TEST_F(MapsResultsTest, EveryObrHasItsSpecimenBesideTheSpm) {
   json b = Convert({kMsh, kPid, "OBR|1|P1|F1|X^Y^LN|||202405010900||||||||BLD&Blood&HL70487^^^LA&Left arm&HL70163",
                     "OBX|1|NM|1-1^T^LN||5|mg||||||F", "SPM|1|S1&&&^S2&&&|PAR1&&&|||||||||||||||||Y||||CLOT^Clotted^HL70493"});
@@ -67,8 +67,8 @@ TEST_F(MapsResultsTest, EveryObrHasItsSpecimenBesideTheSpm) {
   EXPECT_EQ(obr["collection"]["bodySite"]["coding"][0]["code"], "LA");
   json spm = Resolve(b, report["specimen"][1]);
   ASSERT_EQ(spm["identifier"].size(), 2u);
-  EXPECT_EQ(spm["identifier"][0]["type"]["coding"][0]["code"], "PLAC");
-  EXPECT_EQ(spm["identifier"][1]["type"]["coding"][0]["code"], "FILL");
+  EXPECT_EQ(spm["identifier"][0]["type"]["coding"][0]["code"], "PGN");
+  EXPECT_EQ(spm["identifier"][1]["type"]["coding"][0]["code"], "FGN");
   EXPECT_EQ(spm["status"], "available");
   EXPECT_EQ(spm["condition"][0]["coding"][0]["code"], "CLOT");
   EXPECT_EQ(Resolve(b, spm["parent"][0])["identifier"][0]["value"], "PAR1");
@@ -148,6 +148,114 @@ TEST_F(MapsResultsTest, RxcComponentsAreMedicationIngredients) {
   EXPECT_EQ(item["amount"]["denominator"]["value"], 1);
   EXPECT_EQ(med["ingredient"][1]["strength"]["denominator"]["value"], 1);
   EXPECT_EQ(Resolve(b, med["ingredient"][1]["itemReference"])["amount"]["numerator"]["unit"], "Bag");
+}
+
+// RXO and RXE of one order: the placer's MedicationRequest (original-order, RXO-1 drug, RXO-2/3/4 dose range,
+// RXO-11/12/13 dispense) and the pharmacy's (filler-order) basedOn it, each with its Medication. The encoded
+// order's dosing: a dosageInstruction per TQ1 with its timing (TQ1-3 code and period, TQ1-7/8 bounds), the route,
+// site and method of the RXR after RXE (not the RXO's), RXE-19 as maxDosePerPeriod per day; explicit times
+// (TQ1-4) and an RPT.8 event never both (tim-10), and no offset without the event (tim-9).
+TEST_F(MapsResultsTest, PlacerAndEncodedOrdersAndTheirDosing) {
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||RDE^O11^RDE_O11|M1|P|2.5.1", kPid, "ORC|NW|P1",
+                    "RXO|00047040230^Ampicillin^NDC|2|4|caps^capsule^L|||||||10|caps^capsule^L|3", "RXR|PO^Oral",
+                    "RXE||0143963401^Nicardipine^NDC|5||mg||||||||||||||2^mg",
+                    "TQ1|1||BID&twice a day&HL70335^^^^12^h||||20240501080000|20240510080000",
+                    "TQ1|2||Q4H&every 4 hours&HL70335^^^^4^h^^PC^30^min|0800",
+                    "RXR|IV^Intravenous|LA^Left arm||IVP^IV push"});
+  auto requests = Resources(b, "MedicationRequest");
+  ASSERT_EQ(requests.size(), 2u);
+  json filler = requests[0]["intent"] == "filler-order" ? requests[0] : requests[1];
+  json placer = requests[0]["intent"] == "filler-order" ? requests[1] : requests[0];
+  EXPECT_EQ(placer["intent"], "original-order");
+  EXPECT_EQ(Resolve(b, filler["basedOn"][0]), placer);
+  EXPECT_EQ(Resolve(b, placer["medicationReference"])["code"]["coding"][0]["code"], "00047040230");
+  EXPECT_EQ(Resolve(b, filler["medicationReference"])["code"]["coding"][0]["code"], "0143963401");
+  const json& range = placer["dosageInstruction"][0]["doseAndRate"][0];
+  EXPECT_EQ(range["type"]["coding"][0]["code"], "ordered");
+  EXPECT_EQ(range["doseRange"]["low"]["value"], 2);
+  EXPECT_EQ(range["doseRange"]["high"]["value"], 4);
+  EXPECT_EQ(range["doseRange"]["high"]["unit"], "capsule");
+  EXPECT_EQ(placer["dispenseRequest"]["quantity"]["value"], 10);
+  EXPECT_EQ(placer["dispenseRequest"]["numberOfRepeatsAllowed"], 3);
+
+  const json& dosing = filler["dosageInstruction"];
+  ASSERT_EQ(dosing.size(), 2u);
+  EXPECT_EQ(dosing[0]["sequence"], 1);
+  EXPECT_EQ(dosing[0]["timing"]["code"]["coding"][0]["code"], "BID");
+  EXPECT_EQ(dosing[0]["timing"]["repeat"]["period"], 12);
+  EXPECT_EQ(dosing[0]["timing"]["repeat"]["periodUnit"], "h");
+  EXPECT_EQ(dosing[0]["timing"]["repeat"]["boundsPeriod"]["start"], "2024-05-01T08:00:00+00:00");
+  EXPECT_EQ(dosing[0]["route"]["coding"][0]["code"], "IV");
+  EXPECT_EQ(dosing[0]["site"]["coding"][0]["code"], "LA");
+  EXPECT_EQ(dosing[0]["method"]["coding"][0]["code"], "IVP");
+  EXPECT_EQ(dosing[0]["maxDosePerPeriod"]["numerator"]["value"], 2);
+  EXPECT_EQ(dosing[0]["maxDosePerPeriod"]["denominator"]["code"], "d");
+  const json& repeat = dosing[1]["timing"]["repeat"];
+  EXPECT_EQ(repeat["timeOfDay"][0], "08:00:00");
+  EXPECT_FALSE(repeat.contains("when"));
+  EXPECT_FALSE(repeat.contains("offset"));
+
+  // Without explicit times the event and its offset are written.
+  json evt = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||RDE^O11^RDE_O11|M1|P|2.5.1", kPid, "ORC|NW|P1",
+                      "RXE||0143963401^Nicardipine^NDC|5||mg", "TQ1|1||Q4H&every 4 hours&HL70335^^^^4^h^^PC^30^min",
+                      "RXR|IV"});
+  auto only = Resources(evt, "MedicationRequest");
+  ASSERT_EQ(only.size(), 1u);  // no RXO: one request
+  EXPECT_EQ(only[0]["dosageInstruction"][0]["timing"]["repeat"]["when"][0], "PC");
+  EXPECT_EQ(only[0]["dosageInstruction"][0]["timing"]["repeat"]["offset"], 30);
+}
+
+// IG ORC[Provenance]: ORC-10 entered by, ORC-11 verified by, ORC-12 ordering provider and ORC-19 action by are the
+// agents (enterer, verifier, author, performer) of the order's Provenance, each repetition a Practitioner; ORC-1
+// NW is a CREATE, ORC-9 the time. Without any of those people there is no such Provenance.
+TEST_F(MapsResultsTest, OrderTransactionProvenance) {
+  json b = Convert({kMsh, kPid,
+                    "ORC|NW|P1|||||||20240501090000|10^ENTERER^ED~11^SECOND^SAL|20^VERIFIER^VI|30^ORDERER^OLA|||||||"
+                    "40^ACTOR^AL",
+                    "OBR|1|P1||X^Y^LN", "OBX|1|NM|1-1^T^LN||5|mg||||||F"});
+  json provenance;
+  for (const auto& p : Resources(b, "Provenance")) {
+    if (p.contains("activity") && p["activity"]["coding"][0].value("code", "") == "CREATE") provenance = p;
+  }
+  ASSERT_TRUE(provenance.is_object());
+  EXPECT_EQ(provenance["activity"]["coding"][0]["system"], "http://terminology.hl7.org/CodeSystem/v3-DataOperation");
+  EXPECT_EQ(provenance["recorded"], "2024-05-01T09:00:00+00:00");
+  EXPECT_EQ(Resolve(b, provenance["target"][0])["resourceType"], "ServiceRequest");
+  std::vector<std::string> agents;
+  for (const auto& a : provenance["agent"]) {
+    agents.push_back(a["type"]["coding"][0]["code"].get<std::string>() + ":" +
+                     Resolve(b, a["who"])["name"][0]["family"].get<std::string>());
+  }
+  EXPECT_EQ(agents, (std::vector<std::string>{"enterer:ENTERER", "enterer:SECOND", "verifier:VERIFIER",
+                                              "author:ORDERER", "performer:ACTOR"}));
+
+  json none = Convert({kMsh, kPid, "ORC|NW|P1|||||||202405010900", "OBR|1|P1||X^Y^LN"});
+  for (const auto& p : Resources(none, "Provenance")) EXPECT_FALSE(p.contains("agent") && p["agent"].size() > 1);
+  for (const auto& p : Resources(none, "Provenance")) {
+    EXPECT_FALSE(p.contains("activity") && p["activity"]["coding"][0].value("code", "") == "CREATE");
+  }
+}
+
+// IG ORC/OBR[ServiceRequest]: OBR-46/47 order details, ORC-29 order type as locationCode, ORC-33 alternate placer
+// numbers (else OBR-53's) as PLAC identifiers, OBR-29 parent as basedOn identifiers.
+TEST_F(MapsResultsTest, ServiceRequestOrderDetailsAndAlternateNumbers) {
+  json b = Convert({kMsh, kPid, "ORC|NW|P1|||||||||||||||||||||||||||I^Inpatient^HL70482||||ALT1^7~ALT2",
+                    "OBR|1|P1||X^Y^LN|||||||||||||||||||||||||PAR1^PARF|||||||||||||||||"
+                    "PSS^Placer service^L|FSS^Filler service^L||||||OBRALT"});
+  auto sr = Resources(b, "ServiceRequest").at(0);
+  ASSERT_EQ(sr["orderDetail"].size(), 2u);
+  EXPECT_EQ(sr["orderDetail"][0]["coding"][0]["code"], "PSS");
+  EXPECT_EQ(sr["orderDetail"][1]["coding"][0]["code"], "FSS");
+  EXPECT_EQ(sr["locationCode"][0]["coding"][0]["code"], "I");
+  std::vector<std::string> alternates;
+  for (const auto& id : sr["identifier"]) {
+    if (id["type"]["coding"][0]["code"] == "PLAC" && id["value"] != "P1") alternates.push_back(id["value"]);
+  }
+  EXPECT_EQ(alternates, (std::vector<std::string>{"ALT1", "ALT2"}));  // ORC-33 wins over OBR-53
+  ASSERT_EQ(sr["basedOn"].size(), 2u);
+  EXPECT_EQ(sr["basedOn"][0]["type"], "ServiceRequest");
+  EXPECT_EQ(sr["basedOn"][0]["identifier"]["value"], "PAR1");
+  EXPECT_EQ(sr["basedOn"][1]["identifier"]["type"]["coding"][0]["code"], "FGN");
 }
 
 }  // namespace
