@@ -202,20 +202,30 @@ map RDE_O11 : hl7v2 "RDE^O11" -> fhir "Bundle" { return Unique(RdeBundle()) }
 map RDE_O25 : hl7v2 "RDE^O25" -> fhir "Bundle" { return Unique(RdeBundle()) }
 map RDE_O01 : hl7v2 "RDE^O01" -> fhir "Bundle" { return Unique(RdeBundle()) }
 
-// RXD -> MedicationDispense (IG RXD[MedicationDispense]): the dispense is done ("completed").
+// RXD -> MedicationDispense (IG RXD[MedicationDispense]): the dispense is done ("completed"). FHIR-Converter's
+// choices beside it: RXD-9 dispense notes as notes, RXD-33 dispense type (table 0484) as type, and the RXR that
+// follow RXD (the dispensed drug's route, site, method and routing instruction) as its dosage.
 def MedicationDispense(order, key, withEncounter) {
   let rxd = order.RXD
+  let rxr = first(direct(order.RXR))
   resourceType: "MedicationDispense"
   identifier[]: { value: trim(rxd.7) } if trim(rxd.7)                     // prescription number
   status: "completed"
   medicationReference: MedicationRef(rxd.2, rxd.6, direct(order.RXC))
   subject: PatientRef()
   context: Ref("Encounter", 1) if withEncounter
+  type: CodeableConcept(rxd.33) if HasCode(rxd.33)
   authorizingPrescription[]: Ref("MedicationRequest", key) if HasMedication(order)
   quantity: Quantity(rxd.4, rxd.5) if is_number(rxd.4)
   whenHandedOver: datetime(rxd.3)
   performer[]: for x in rxd.10 where HasPerson(x) => { actor: PractitionerRefDisplay(x) }
-  dosageInstruction[]: { route: CodeableConcept(order.RXR-1) } if order.RXR-1
+  note[]: for n in rxd.9 where trim(n) => { text: trim(n) }
+  dosageInstruction[]: {
+    route: CodeableConcept(rxr.1) if HasCode(rxr.1)
+    site: CodeableConcept(rxr.2) if HasCode(rxr.2)
+    method: CodeableConcept(rxr.4) if HasCode(rxr.4)
+    additionalInstruction[]: CodeableConcept(rxr.5) if HasCode(rxr.5)
+  } if HasCode(rxr.1) or HasCode(rxr.2) or HasCode(rxr.4) or HasCode(rxr.5)
 }
 
 map RDS_O13 : hl7v2 "RDS^O13" -> fhir "Bundle" { return Unique(RdsO13()) }
