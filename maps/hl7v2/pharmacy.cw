@@ -114,6 +114,12 @@ def Dosages(order) {
 // An order with both an RXO (the placer's order) and an RXE (the pharmacy's encoding of it): two MedicationRequests,
 // the RXO one an original-order (IG RXO[MedicationRequest]) that the RXE one (filler-order) is basedOn, each with its
 // own Medication, as FHIR-Converter writes them.
+// The person who entered the order (MedicationRequest.recorder): ORC-10, else ORC-19 action by, in a role of
+// their own, as FHIR-Converter writes it (R4 allows a PractitionerRole).
+def Recorder(order) = if HasPerson(order.ORC-10) then order.ORC-10 else if HasPerson(order.ORC-19) then order.ORC-19 else null
+def RecorderRef(order) = if Recorder(order) then RoleRef(Recorder(order), null) else null
+def RecorderEntries(order) = if Recorder(order) then RoleEntries(Recorder(order), null) else null
+
 def HasPlacerAndEncodedOrder(order) = HasCode(order.RXE-2) and HasCode(order.RXO-1)
 def RxoRequestKey(key) = "${key}/rxo"
 
@@ -133,8 +139,10 @@ def MedicationRequest(order, key, withEncounter) {
   encounter: Ref("Encounter", 1) if withEncounter
   authoredOn: datetime(orc.9)
   requester: RequesterRef(order)
+  recorder: RecorderRef(order)
   dosageInstruction[]: Dosages(order)
   dispenseRequest: {
+    initialFill: { quantity: ComponentQuantity(rxe.39, rxe.11) } if is_number(rxe.39)   // RXE-39 (FC)
     quantity: Quantity(rxe.10, rxe.11) if is_number(rxe.10)
     numberOfRepeatsAllowed: integer(rxe.12) if is_number(rxe.12)
   }
@@ -158,6 +166,7 @@ def RxoMedicationRequest(order, withEncounter) {
   encounter: Ref("Encounter", 1) if withEncounter
   authoredOn: datetime(orc.9)
   requester: RequesterRef(order)
+  recorder: RecorderRef(order)
   dosageInstruction[]: { doseAndRate[]: {
     type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/dose-rate-type", code: "ordered" } }
     doseRange: { low: ComponentQuantity(rxo.2, rxo.4) if is_number(rxo.2), high: ComponentQuantity(rxo.3, rxo.4) if is_number(rxo.3) }
@@ -185,7 +194,7 @@ def PharmacyHead(withEncounter) = [
   PatientEntry(PID, PD1),
   EncounterEntries(PV1, PV2, null) if withEncounter,
   PersonEntries(withEncounter),
-  for order in ORDER => [RequesterEntries(order), for x in order.RXD-10 => PractitionerEntries(x)]
+  for order in ORDER => [RequesterEntries(order), RecorderEntries(order), for x in order.RXD-10 => PractitionerEntries(x)]
 ]
 
 def RdeBundle() {
