@@ -10,6 +10,7 @@ import hl7v2.segments
 import hl7v2.orders
 import hl7v2.parties
 import hl7v2.results
+import hl7v2.pharmacy
 
 // withReport: a DiagnosticReport per OBR as well, with the order's OBX as its results (OML, OMG: FHIR-Converter
 // writes one; the IG's OML_O21 map does not, ReportStream neither; an addition, not a conflict).
@@ -33,14 +34,30 @@ def OrderRequestEntries(order, key, withEncounter, withReport) = [
                                  SpecimenObservationEntries(s, SpmKey(key, i), withEncounter)]
 ]
 
+// An ORM order whose detail is a pharmacy order (ORDER_DETAIL RXO, no OBR): a MedicationRequest (IG ORM_O01:
+// ORC/RXO[MedicationRequest]; FHIR-Converter writes it and no ServiceRequest), with its Medication, requester,
+// recorder and the ORC Provenance (hl7v2.pharmacy RxoMedicationRequest).
+def IsMedicationOrder(order) = HasCode(order.RXO-1) and not order.OBR
+def MedicationOrderEntries(order, key, withEncounter) = [
+  Entry("MedicationRequest", key, RxoMedicationRequest(order, withEncounter)),
+  MedicationEntry(order.RXO-1, order.RXO-5, []),
+  RequesterEntries(order),
+  RecorderEntries(order),
+  OrderProvenanceEntries(order, key, Ref("MedicationRequest", key)),
+  for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), WithParticipants(Observation(o.OBX, o.NTE, null, [], withEncounter, EdRef(o.OBX, ObsKey(key, i)), Ref("MedicationRequest", key)), o)),
+  for o in order.OBSERVATION => [ObservationParties(o.OBX), NoteParties(o.NTE)]
+]
+
 def OrderMessageBundle(withReport) {
   let withEncounter = HasVisit(PV1)
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1) if PID
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
   entry[]: PersonEntries(withEncounter)
-  entry[]: for order, i in ORDER => OrderRequestEntries(order, "${i + 1}", withEncounter, withReport)
-  entry[]: HeaderEntries(for order, i in ORDER => Ref("ServiceRequest", "${i + 1}"))
+  entry[]: for order, i in ORDER => if IsMedicationOrder(order) and PID then MedicationOrderEntries(order, "${i + 1}", withEncounter)
+                                     else OrderRequestEntries(order, "${i + 1}", withEncounter, withReport)
+  entry[]: HeaderEntries(for order, i in ORDER => if IsMedicationOrder(order) and PID then Ref("MedicationRequest", "${i + 1}")
+                                                 else Ref("ServiceRequest", "${i + 1}"))
 }
 
 map ORM_O01 : hl7v2 "ORM^O01" -> fhir "Bundle" { return Unique(OrderMessageBundle(false)) }

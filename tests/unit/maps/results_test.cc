@@ -258,4 +258,25 @@ TEST_F(MapsResultsTest, ServiceRequestOrderDetailsAndAlternateNumbers) {
   EXPECT_EQ(sr["basedOn"][1]["identifier"]["type"]["coding"][0]["code"], "FGN");
 }
 
+// ORM^O01 whose order detail is an RXO (IG ORM_O01 ORC/RXO[MedicationRequest]): a MedicationRequest, the
+// message's focus, and no ServiceRequest; an OBR order in the same message stays a ServiceRequest.
+TEST_F(MapsResultsTest, OrmPharmacyOrderIsAMedicationRequest) {
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORM^O01^ORM_O01|M1|P|2.5.1", kPid,
+                    "ORC|NW|P1|||||||20240501090000|10^ENTERER^ED", "RXO|00047040230^Ampicillin^NDC|2||caps^capsule^L",
+                    "ORC|NW|P2", "OBR|1|P2||X^Y^LN"});
+  auto requests = Resources(b, "MedicationRequest");
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0]["intent"], "original-order");
+  EXPECT_EQ(requests[0]["identifier"][0]["value"], "P1");
+  EXPECT_EQ(Resolve(b, requests[0]["medicationReference"])["code"]["coding"][0]["code"], "00047040230");
+  EXPECT_EQ(Resolve(b, Resolve(b, requests[0]["recorder"])["practitioner"])["name"][0]["family"], "ENTERER");
+  auto services = Resources(b, "ServiceRequest");
+  ASSERT_EQ(services.size(), 1u);
+  EXPECT_EQ(services[0]["identifier"][0]["value"], "P2");
+  auto focus = Resources(b, "MessageHeader").at(0)["focus"];
+  ASSERT_EQ(focus.size(), 2u);
+  EXPECT_EQ(Resolve(b, focus[0])["resourceType"], "MedicationRequest");
+  EXPECT_EQ(Resolve(b, focus[1])["resourceType"], "ServiceRequest");
+}
+
 }  // namespace
