@@ -2,7 +2,7 @@
 // FHIR R4 transaction Bundle.
 //
 // Patient (PID), Encounter (PATIENT_VISIT/PV1), Coverage (INSURANCE/IN1), AllergyIntolerance (AL1), per ORDER
-// a ServiceRequest (ORC + OBR), an Observation per OBX of the order (supporting information, linked from
+// a ServiceRequest (ORC + OBR; a MedicationRequest for an ORM pharmacy order, ORC + RXO), an Observation per OBX of the order (supporting information, linked from
 // ServiceRequest.supportingInfo) and, for OML, a Specimen per SPM; MessageHeader and Provenance.
 
 import hl7v2.datatypes
