@@ -35,7 +35,8 @@ def VisitBundle(extra, focus) {
 map BAR_P01 : hl7v2 "BAR^P01" -> fhir "Bundle" { return Unique(VisitBundle([], [Ref("Patient", 1)])) }   // add account
 map BAR_P12 : hl7v2 "BAR^P12" -> fhir "Bundle" { return Unique(VisitBundle([], [Ref("Patient", 1)])) }   // update dx / procedure
 
-// BAR^P02 (purge patient accounts, BAR_P02): per PATIENT group the Patient and its Account, now inactive.
+// BAR^P02 (purge patient accounts, BAR_P02): per PATIENT group the Patient and its Account, now inactive, and the
+// visit (PV1) as an Encounter.
 map BAR_P02 : hl7v2 "BAR^P02" -> fhir "Bundle" { return Unique(BarP02()) }
 def BarP02() {
   ...BundleHead()
@@ -44,9 +45,19 @@ def BarP02() {
     entry[]: PatientParties(p.PID, p.PD1)
     entry[]: Entry("Account", SurvivorKey(i), Account(p.PID, "inactive", Ref("Patient", SurvivorKey(i)))) if p.PID-18.1
     entry[]: IdentifierEntries(p.PID-18) if p.PID-18.1
+    entry[]: PurgedVisitEntries(p, SurvivorKey(i)) if HasVisit(p.PV1)
   }
   entry[]: HeaderEntries(for p, i in PATIENT => Ref("Patient", SurvivorKey(i)))
 }
+
+// The visit of a purged patient (the PATIENT group's PV1; FHIR-Converter writes it): its Encounter, whose account
+// is the purged (inactive) Account above, and the Locations and people it refers to (hl7v2.segments
+// VisitPlacesAndPeople, without its active PID-18 Account: that account is the inactive one).
+def IsAccountEntries(e) = first(e).resource.resourceType == "Account"
+def PurgedVisitEntries(p, n) = [
+  Entry("Encounter", n, { ...VisitEncounter(p.PID, p.PV1, null, null, n), account[]: Ref("Account", n) if p.PID-18.1 }),
+  for e in VisitPlacesAndPeople(p.PID, p.PV1, null, n) where not IsAccountEntries(e) => e
+]
 
 // FT1 -> ChargeItem (FHIR-Converter's choice; R4 requires status, code and subject, so an FT1 without a
 // transaction code FT1-7, or a message without a PID, gives none). Status "billable": the charge is posted.
