@@ -61,6 +61,9 @@ def PurgedVisitEntries(p, n) = [
 
 // FT1 -> ChargeItem (FHIR-Converter's choice; R4 requires status, code and subject, so an FT1 without a
 // transaction code FT1-7, or a message without a PID, gives none). Status "billable": the charge is posted.
+// As FHIR-Converter: performer FT1-20 (performed by), enterer FT1-24 (entered by; FT1-21 "ordered by" has no
+// ChargeItem element and is not written), account the PID-18 Account, supportingInformation the message's DG1
+// Conditions (PersonEntries writes them with the same keys).
 def ChargeItem(ft1, withEncounter) {
   resourceType: "ChargeItem"
   identifier[]: { value: trim(ft1.2.1) } if trim(ft1.2.1)
@@ -74,13 +77,15 @@ def ChargeItem(ft1, withEncounter) {
   enteredDate: datetime(ft1.5)
   quantity: { value: decimal(ft1.10) } if is_number(ft1.10)
   performer[]: for x in ft1.20 where HasPerson(x) => { actor: PractitionerRefDisplay(x) }
-  enterer: PractitionerRefDisplay(ft1.21)
+  enterer: PractitionerRefDisplay(ft1.24)
   reason[]: for c in ft1.19 where c.1 or c.2 => CodeableConcept(c)
+  account[]: Ref("Account", VisitKey("PID-18", 1)) if HasAccount(PID)
+  supportingInformation[]: for dg1, i in DG1 where dg1.3 or dg1.4 => Ref("Condition", i + 1)
 }
 
 def ChargeItemEntries(withEncounter) =
   for ft1, i in FT1 where (ft1.7.1 or ft1.7.2) and PID => [Entry("ChargeItem", "FT1-${i + 1}", ChargeItem(ft1, withEncounter)),
-                                                         for x in ft1.20 => PractitionerEntries(x), PractitionerEntries(ft1.21)]
+                                                         for x in ft1.20 => PractitionerEntries(x), PractitionerEntries(ft1.24)]
 def ChargeItemRefs() = for ft1, i in FT1 where (ft1.7.1 or ft1.7.2) and PID => Ref("ChargeItem", "FT1-${i + 1}")
 
 // DFT COMMON_ORDER / FINANCIAL_COMMON_ORDER (ORC, TQ1, OBR): the order a charge is for, as a ServiceRequest
