@@ -10,6 +10,8 @@ import hl7v2.segments
 import hl7v2.parties
 import hl7v2.orders
 import hl7v2.results
+import hl7v2.adt
+import hl7v2.person
 
 // PID-18 patient account number -> Account (status: active, or inactive when the account is purged).
 def Account(pid, status, patientRef) {
@@ -24,7 +26,7 @@ def Account(pid, status, patientRef) {
 def VisitBundle(extra, focus) {
   let hasVisit = HasVisit(PV1)
   ...BundleHead()
-  entry[]: PatientEntry(PID, PD1)
+  entry[]: PatientEntryWithDisability()
   entry[]: EncounterEntriesWithDiagnoses(PV1, PV2, null) if hasVisit
   entry[]: PersonEntries(hasVisit)
   entry[]: PatientObservationEntries(hasVisit)
@@ -41,8 +43,10 @@ map BAR_P02 : hl7v2 "BAR^P02" -> fhir "Bundle" { return Unique(BarP02()) }
 def BarP02() {
   ...BundleHead()
   for p, i in PATIENT {
-    entry[]: Entry("Patient", SurvivorKey(i), Patient(p.PID, p.PD1))
+    let patient = Patient(p.PID, p.PD1)
+    entry[]: Entry("Patient", SurvivorKey(i), { ...patient, identifier[]: patient.identifier, identifier[]: DisabilityIdentifiers(p.DB1) })
     entry[]: PatientParties(p.PID, p.PD1)
+    entry[]: DisabilityIdentifierEntries(p.DB1)
     entry[]: Entry("Account", SurvivorKey(i), Account(p.PID, "inactive", Ref("Patient", SurvivorKey(i)))) if p.PID-18.1
     entry[]: IdentifierEntries(p.PID-18) if p.PID-18.1
     entry[]: PurgedVisitEntries(p, SurvivorKey(i)) if HasVisit(p.PV1)
