@@ -10,6 +10,7 @@ import hl7v2.segments
 import hl7v2.parties
 import hl7v2.orders
 import hl7v2.person
+import hl7v2.places
 
 // The Bundle of an ADT message with the ADT_A01-like structure (ADT_A01/A02/A03/A05/A06/A09/A15/A16/A21);
 // fixedStatus: the Encounter status the trigger event says, null to read it from PV1 (segments Encounter).
@@ -17,7 +18,7 @@ def AdtBundle(fixedStatus) {
   let hasVisit = HasVisit(PV1)
   ...BundleHead()
   entry[]: PatientEntryWithDisability()
-  entry[]: EncounterEntriesWithDiagnoses(PV1, PV2, fixedStatus) if hasVisit
+  entry[]: AdtEncounterEntries(fixedStatus) if hasVisit
   entry[]: PersonEntries(hasVisit)
   entry[]: PatientObservationEntries(hasVisit)
   entry[]: HeaderEntries([Ref("Patient", 1), Ref("Encounter", 1) if hasVisit])
@@ -57,6 +58,19 @@ def PatientEntryWithDisability() {
     for e in PatientEntry(PID, PD1) where e.fullUrl != FullUrl("Patient", 1) => e,
     DisabilityIdentifierEntries(DB1)
   ] else PatientEntry(PID, PD1)
+}
+
+// The visit (hl7v2.segments EncounterEntriesWithDiagnoses) with the PDA-2 death location as a completed
+// Encounter.location (PL[Location]), as FHIR-Converter writes it (the IG has no PDA map).
+def AdtEncounterEntries(fixedStatus) {
+  let encounter = Encounter(PV1, PV2, fixedStatus)
+  return [
+    Entry("Encounter", 1, { ...encounter, location[]: encounter.location,
+                            location[]: EncounterLocation(LocationRef(PDA-2), "completed", false) if PDA,
+                            diagnosis[]: EncounterDiagnoses() }),
+    EncounterPlacesAndPeople(PV1, PV2),
+    LocationEntries(PDA-2) if PDA
+  ]
 }
 
 // A40 (merge patient, ADT_A39 structure): per PATIENT group the surviving Patient (PID) with a replaces
