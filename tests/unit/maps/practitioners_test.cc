@@ -179,28 +179,41 @@ TEST_F(PractitionerMapsTest, OrderingFacilityAndProviderAddresses) {
 }
 
 // IG NDL[PractitionerRole]: the places of an NDL (OBR-32 .. 35) are the role's locations, one Location per
-// valued place with its physical type and the NDL.8 status, written once when several NDLs share them.
+// valued place read as a PL's levels (partOf the nearest level above, the point of care lvl), named by its HD,
+// described by the NDL's text, with the NDL.8 status: so each NDL (another person) has its own Locations, and
+// the same NDL in two fields (OBR-32 and OBR-33) shares them.
 TEST_F(PractitionerMapsTest, NdlPlacesAreTheRolesLocations) {
   const std::string places = "^20230401^20230501^POC 1^Room 101^Bed A^Hospital A&2.16.840.1.113883.9.11&ISO^active^^Bldg 1^Floor 2";
   json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid,
                     Seg("OBR", {{1, "1"}, {3, "F1"}, {4, "X^Y^LN"}, {7, "20240501"}, {25, "F"},
-                                {32, "123&INTERP&IAN" + places}, {34, "124&TECH&TOM" + places}})});
+                                {32, "123&INTERP&IAN" + places}, {33, "123&INTERP&IAN" + places},
+                                {34, "124&TECH&TOM" + places}})});
   auto report = Resources(b, "DiagnosticReport");
   ASSERT_EQ(report.size(), 1u);
+  ASSERT_EQ(report[0]["resultsInterpreter"].size(), 2u);
   json interpreter = Resolve(b, report[0]["resultsInterpreter"][0]);
+  EXPECT_EQ(Resolve(b, report[0]["resultsInterpreter"][1]), interpreter);
   ASSERT_EQ(interpreter["location"].size(), 6u);
-  std::set<std::string> types;
+  std::multiset<std::string> types;
+  std::map<std::string, std::string> parent_of;  // physical type and name -> the parent's name
   for (const auto& ref : interpreter["location"]) {
     json loc = Resolve(b, ref);
     ASSERT_EQ(loc["resourceType"], "Location");
     EXPECT_EQ(loc["status"], "active");
     EXPECT_EQ(loc["mode"], "instance");
+    EXPECT_EQ(loc["description"], "123--INTERP--IAN--20230401--20230501--POC 1--Room 101--Bed A--Hospital A--"
+                                  "2.16.840.1.113883.9.11--ISO--active--Bldg 1--Floor 2");
     types.insert(loc["physicalType"]["coding"][0]["code"].get<std::string>());
+    if (loc.contains("partOf")) parent_of[loc["name"].get<std::string>()] = Resolve(b, loc["partOf"])["name"];
   }
-  EXPECT_EQ(types, (std::set<std::string>{"si", "bu", "lvl", "wa", "ro", "bd"}));
+  EXPECT_EQ(types, (std::multiset<std::string>{"si", "bu", "lvl", "lvl", "ro", "bd"}));
+  EXPECT_EQ(parent_of, (std::map<std::string, std::string>{{"Bldg 1", "Hospital A"}, {"Floor 2", "Bldg 1"},
+                                                            {"POC 1", "Floor 2"}, {"Room 101", "POC 1"},
+                                                            {"Bed A", "Room 101"}}));
   json technician = Resolve(b, report[0]["performer"][0]);
-  EXPECT_EQ(technician["location"], interpreter["location"]);
-  EXPECT_EQ(Resources(b, "Location").size(), 6u);
+  ASSERT_EQ(technician["location"].size(), 6u);
+  EXPECT_NE(technician["location"], interpreter["location"]);  // another person: its own Locations
+  EXPECT_EQ(Resources(b, "Location").size(), 12u);
   for (const auto& loc : Resources(b, "Location")) {
     if (loc["physicalType"]["coding"][0]["code"] == "si") {
       EXPECT_EQ(loc["identifier"][0]["value"], "Hospital A");
