@@ -70,7 +70,7 @@ def Appointment(trigger) {
   for l in LOCATION_RESOURCE where AilLocationRef(l).reference {
     participant[]: { actor: AilLocationRef(l), status: ResourceStatus(l.AIL-12) }
   }
-  participant[]: SchParticipants(SCH)
+  participant[]: distinct(SchParticipants(SCH))   // one participant per person (the same contact in SCH-12 and SCH-16)
   supportingInformation[]: SchRoleRefs(SCH)
   for aig in AIG where aig.3 {
     participant[]: { actor: { display: aig.3.2 ?? aig.3.1 }, type[]: CodeableConcept(aig.4) if aig.4, status: ResourceStatus(aig.14) }

@@ -329,4 +329,69 @@ TEST_F(PractitionerMapsTest, PartyWithNothingAddedIsThePlainParty) {
   ExpectReferencesResolve(with_country, with_country);
 }
 
+// SCH-12/16/20 (IG SCH[Appointment]; FHIR-Converter): each contact is a participant (the XCN's Practitioner with
+// the contact's phone) and a PractitionerRole in supportingInformation, coded and at the contact's place; the same
+// person as placer and filler contact is one participant with two roles.
+TEST_F(PractitionerMapsTest, ScheduleContactsAreParticipantsAndRoles) {
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||SIU^S12^SIU_S12|M1|P|2.5.1",
+                    Seg("SCH", {{1, "A1"}, {11, "^^^202405021000+0100^202405021030+0100"},
+                                {12, "77^CONTACT^CAROL"}, {13, "^WPN^PH^^^608^2719000"}, {15, "CLINIC^^^HOSP"},
+                                {16, "77^CONTACT^CAROL"}, {17, "^WPN^PH^^^608^2719000"}, {20, "88^CLERK^KIM"},
+                                {25, "Booked"}}),
+                    kPid, "RGS|1"});
+  auto appointment = Resources(b, "Appointment");
+  ASSERT_EQ(appointment.size(), 1u);
+  int contacts = 0, enterers = 0;
+  for (const auto& p : appointment[0]["participant"]) {
+    json who = Resolve(b, p["actor"]);
+    if (who.value("resourceType", "") != "Practitioner") continue;
+    if (p.contains("type")) {
+      EXPECT_EQ(p["type"][0]["coding"][0]["code"], "enterer");
+      EXPECT_EQ(who["name"][0]["family"], "CLERK");
+      ++enterers;
+    } else {
+      EXPECT_EQ(who["name"][0]["family"], "CONTACT");
+      EXPECT_EQ(who["telecom"][0]["system"], "phone");
+      ++contacts;
+    }
+  }
+  EXPECT_EQ(contacts, 1);
+  EXPECT_EQ(enterers, 1);
+  std::set<std::string> codes;
+  for (const auto& ref : appointment[0]["supportingInformation"]) {
+    json role = Resolve(b, ref);
+    ASSERT_EQ(role["resourceType"], "PractitionerRole");
+    std::string code = role["code"][0]["coding"][0]["code"];
+    codes.insert(code);
+    if (code == "placer-contact") EXPECT_EQ(Resolve(b, role["location"][0])["name"], "CLINIC");
+  }
+  EXPECT_EQ(codes, (std::set<std::string>{"placer-contact", "filler-contact", "EP"}));
+  ExpectReferencesResolve(b, b);
+}
+
+// PRD (REF; FHIR-Converter): the referring (RP) and referred-to (RT) providers are PractitionerRoles of
+// Practitioners named by PRD-2, identified by PRD-7, the referral's requester and performer.
+TEST_F(PractitionerMapsTest, ReferralProvidersAreRoles) {
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||REF^I12^REF_I12|M1|P|2.5.1",
+                    "RF1|P^Pending^HL70283|R^Routine^HL70280",
+                    Seg("PRD", {{1, "RP^Referring Provider^HL70286"}, {2, "POWELL^ROBERT^^^DR^MD"},
+                                {4, "^^^GENERAL FACILITY"}, {7, "PLN1001^SL^^20240112"}, {8, "20200112"}}),
+                    Seg("PRD", {{1, "RT^Referred to Provider^HL70286"}, {2, "SMITH^ANN"}}), kPid});
+  auto referral = Resources(b, "ServiceRequest");
+  ASSERT_EQ(referral.size(), 1u);
+  json requester = Resolve(b, referral[0]["requester"]);
+  ASSERT_EQ(requester["resourceType"], "PractitionerRole");
+  EXPECT_EQ(requester["code"][1]["coding"][0]["system"], "http://terminology.hl7.org/CodeSystem/v2-0443");
+  EXPECT_EQ(requester["code"][1]["coding"][0]["code"], "RP");
+  EXPECT_EQ(requester["period"]["start"], "2020-01-12");
+  EXPECT_EQ(Resolve(b, requester["location"][0])["name"], "GENERAL FACILITY");
+  json person = Resolve(b, requester["practitioner"]);
+  EXPECT_EQ(person["name"][0]["family"], "POWELL");
+  EXPECT_EQ(person["identifier"][0]["value"], "PLN1001");
+  EXPECT_EQ(person["identifier"][0]["period"]["end"], "2024-01-12");
+  ASSERT_EQ(referral[0]["performer"].size(), 1u);
+  EXPECT_EQ(Resolve(b, Resolve(b, referral[0]["performer"][0])["practitioner"])["name"][0]["family"], "SMITH");
+  ExpectReferencesResolve(b, b);
+}
+
 }  // namespace
