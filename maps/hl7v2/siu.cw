@@ -1,7 +1,8 @@
 // hl7v2.siu: SIU^S12..S26 (scheduling) -> FHIR R4 transaction Bundle with an Appointment.
 //
 // SCH -> Appointment (IG SCH[Appointment]); the patient (PID), the personnel (AIP -> Practitioner), the
-// locations (AIL -> Location) and general resources (AIG, by display) are its participants.
+// locations (AIL -> Location), general resources (AIG, by display) and the SCH-12/16/20 contacts are its
+// participants. The PATIENT group's visit (PV1/PV2 -> Encounter, DG1 -> Condition) is written as in ADT.
 // Personnel and locations are keyed by position (AIP-1, AIL-2, ...): set ids repeat across resource groups.
 // Appointment.start/end are FHIR instants: an HL7 time without a zone gives none (run with --zone to supply
 // the zone); a time to the minute with a zone is that minute's first second.
