@@ -9,14 +9,16 @@ import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.parties
 import hl7v2.orders
+import hl7v2.person
+import hl7v2.places
 
 // The Bundle of an ADT message with the ADT_A01-like structure (ADT_A01/A02/A03/A05/A06/A09/A15/A16/A21);
 // fixedStatus: the Encounter status the trigger event says, null to read it from PV1 (segments Encounter).
 def AdtBundle(fixedStatus) {
   let hasVisit = HasVisit(PV1)
   ...BundleHead()
-  entry[]: PatientEntry(PID, PD1)
-  entry[]: EncounterEntriesWithDiagnoses(PV1, PV2, fixedStatus) if hasVisit
+  entry[]: PatientEntryWithDisability()
+  entry[]: AdtEncounterEntries(fixedStatus) if hasVisit
   entry[]: PersonEntries(hasVisit)
   entry[]: PatientObservationEntries(hasVisit)
   entry[]: HeaderEntries([Ref("Patient", 1), Ref("Encounter", 1) if hasVisit])
@@ -46,6 +48,30 @@ map ADT_A27 : hl7v2 "ADT^A27" -> fhir "Bundle" { return Unique(AdtBundle("cancel
 map ADT_A28 : hl7v2 "ADT^A28" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // add person information
 map ADT_A29 : hl7v2 "ADT^A29" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // delete person information
 map ADT_A31 : hl7v2 "ADT^A31" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // update person information
+
+// The message's Patient entry and its parties (hl7v2.segments PatientEntry) with the identifiers of the patient's
+// DB1 segments (hl7v2.person DisabilityIdentifiers) added to the Patient.
+def PatientEntryWithDisability() {
+  let patient = Patient(PID, PD1)
+  return if DisabilityIdentifiers(DB1) then [
+    Entry("Patient", 1, { ...patient, identifier[]: patient.identifier, identifier[]: DisabilityIdentifiers(DB1) }),
+    for e in PatientEntry(PID, PD1) where e.fullUrl != FullUrl("Patient", 1) => e,
+    DisabilityIdentifierEntries(DB1)
+  ] else PatientEntry(PID, PD1)
+}
+
+// The visit (hl7v2.segments EncounterEntriesWithDiagnoses) with the PDA-2 death location as a completed
+// Encounter.location (PL[Location]), as FHIR-Converter writes it (the IG has no PDA map).
+def AdtEncounterEntries(fixedStatus) {
+  let encounter = Encounter(PV1, PV2, fixedStatus)
+  return [
+    Entry("Encounter", 1, { ...encounter, location[]: encounter.location,
+                            location[]: EncounterLocation(LocationRef(PDA-2), "completed", false) if PDA,
+                            diagnosis[]: EncounterDiagnoses() }),
+    EncounterPlacesAndPeople(PV1, PV2),
+    LocationEntries(PDA-2) if PDA
+  ]
+}
 
 // A40 (merge patient, ADT_A39 structure): per PATIENT group the surviving Patient (PID) with a replaces
 // link to the merged one (MRG-1), which is written as an inactive Patient with a replaced-by link.

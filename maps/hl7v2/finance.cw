@@ -10,6 +10,8 @@ import hl7v2.segments
 import hl7v2.parties
 import hl7v2.orders
 import hl7v2.results
+import hl7v2.adt
+import hl7v2.person
 
 // PID-18 patient account number -> Account (status: active, or inactive when the account is purged).
 def Account(pid, status, patientRef) {
@@ -24,7 +26,7 @@ def Account(pid, status, patientRef) {
 def VisitBundle(extra, focus) {
   let hasVisit = HasVisit(PV1)
   ...BundleHead()
-  entry[]: PatientEntry(PID, PD1)
+  entry[]: PatientEntryWithDisability()
   entry[]: EncounterEntriesWithDiagnoses(PV1, PV2, null) if hasVisit
   entry[]: PersonEntries(hasVisit)
   entry[]: PatientObservationEntries(hasVisit)
@@ -35,21 +37,37 @@ def VisitBundle(extra, focus) {
 map BAR_P01 : hl7v2 "BAR^P01" -> fhir "Bundle" { return Unique(VisitBundle([], [Ref("Patient", 1)])) }   // add account
 map BAR_P12 : hl7v2 "BAR^P12" -> fhir "Bundle" { return Unique(VisitBundle([], [Ref("Patient", 1)])) }   // update dx / procedure
 
-// BAR^P02 (purge patient accounts, BAR_P02): per PATIENT group the Patient and its Account, now inactive.
+// BAR^P02 (purge patient accounts, BAR_P02): per PATIENT group the Patient and its Account, now inactive, and the
+// visit (PV1) as an Encounter.
 map BAR_P02 : hl7v2 "BAR^P02" -> fhir "Bundle" { return Unique(BarP02()) }
 def BarP02() {
   ...BundleHead()
   for p, i in PATIENT {
-    entry[]: Entry("Patient", SurvivorKey(i), Patient(p.PID, p.PD1))
+    let patient = Patient(p.PID, p.PD1)
+    entry[]: Entry("Patient", SurvivorKey(i), { ...patient, identifier[]: patient.identifier, identifier[]: DisabilityIdentifiers(p.DB1) })
     entry[]: PatientParties(p.PID, p.PD1)
+    entry[]: DisabilityIdentifierEntries(p.DB1)
     entry[]: Entry("Account", SurvivorKey(i), Account(p.PID, "inactive", Ref("Patient", SurvivorKey(i)))) if p.PID-18.1
     entry[]: IdentifierEntries(p.PID-18) if p.PID-18.1
+    entry[]: PurgedVisitEntries(p, SurvivorKey(i)) if HasVisit(p.PV1)
   }
   entry[]: HeaderEntries(for p, i in PATIENT => Ref("Patient", SurvivorKey(i)))
 }
 
+// The visit of a purged patient (the PATIENT group's PV1; FHIR-Converter writes it): its Encounter, whose account
+// is the purged (inactive) Account above, and the Locations and people it refers to (hl7v2.segments
+// VisitPlacesAndPeople, without its active PID-18 Account: that account is the inactive one).
+def IsAccountEntries(e) = first(e).resource.resourceType == "Account"
+def PurgedVisitEntries(p, n) = [
+  Entry("Encounter", n, { ...VisitEncounter(p.PID, p.PV1, null, null, n), account[]: Ref("Account", n) if p.PID-18.1 }),
+  for e in VisitPlacesAndPeople(p.PID, p.PV1, null, n) where not IsAccountEntries(e) => e
+]
+
 // FT1 -> ChargeItem (FHIR-Converter's choice; R4 requires status, code and subject, so an FT1 without a
 // transaction code FT1-7, or a message without a PID, gives none). Status "billable": the charge is posted.
+// As FHIR-Converter: performer FT1-20 (performed by), enterer FT1-24 (entered by; FT1-21 "ordered by" has no
+// ChargeItem element and is not written), account the PID-18 Account, supportingInformation the message's DG1
+// Conditions (PersonEntries writes them with the same keys).
 def ChargeItem(ft1, withEncounter) {
   resourceType: "ChargeItem"
   identifier[]: { value: trim(ft1.2.1) } if trim(ft1.2.1)
@@ -63,13 +81,15 @@ def ChargeItem(ft1, withEncounter) {
   enteredDate: datetime(ft1.5)
   quantity: { value: decimal(ft1.10) } if is_number(ft1.10)
   performer[]: for x in ft1.20 where HasPerson(x) => { actor: PractitionerRefDisplay(x) }
-  enterer: PractitionerRefDisplay(ft1.21)
+  enterer: PractitionerRefDisplay(ft1.24)
   reason[]: for c in ft1.19 where c.1 or c.2 => CodeableConcept(c)
+  account[]: Ref("Account", VisitKey("PID-18", 1)) if HasAccount(PID)
+  supportingInformation[]: for dg1, i in DG1 where dg1.3 or dg1.4 => Ref("Condition", i + 1)
 }
 
 def ChargeItemEntries(withEncounter) =
   for ft1, i in FT1 where (ft1.7.1 or ft1.7.2) and PID => [Entry("ChargeItem", "FT1-${i + 1}", ChargeItem(ft1, withEncounter)),
-                                                         for x in ft1.20 => PractitionerEntries(x), PractitionerEntries(ft1.21)]
+                                                         for x in ft1.20 => PractitionerEntries(x), PractitionerEntries(ft1.24)]
 def ChargeItemRefs() = for ft1, i in FT1 where (ft1.7.1 or ft1.7.2) and PID => Ref("ChargeItem", "FT1-${i + 1}")
 
 // DFT COMMON_ORDER / FINANCIAL_COMMON_ORDER (ORC, TQ1, OBR): the order a charge is for, as a ServiceRequest

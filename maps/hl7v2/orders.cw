@@ -49,11 +49,12 @@ def PerformerFunction(code) = {
   valueCodeableConcept: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", code: code } }
 }
 
-// The parties of an order's results (OBX-16/23/25) and its report (OBR-32 principal result interpreter).
+// The parties of an order's results (OBX-16/23/25) and its report (OBR-32/33 result interpreters, OBR-34/35).
 def OrderParties(order) = [
   for o in order.OBSERVATION => ObservationParties(o.OBX),
   for r in order.RESULT => ObservationParties(r.OBX),
   for x in order.OBR-32 => NdlRoleEntries(x, null),
+  for x in order.OBR-33 => NdlRoleEntries(x, null),
   for x in order.OBR-34 => NdlRoleEntries(x, "TN"),
   for x in order.OBR-35 => NdlRoleEntries(x, "TR")
 ]
@@ -278,6 +279,7 @@ def DiagnosticReport(orc, obr, key, results, specimens, withEncounter, forms) {
   effectivePeriod: { start: datetime(obr.7), end: datetime(obr.8) } if obr.8
   issued: instant(obr.22)
   resultsInterpreter[]: for x in obr.32 => NdlRoleRef(x, null)
+  resultsInterpreter[]: for x in obr.33 => NdlRoleRef(x, null)   // assistant interpreters (the IG is silent; ReportStream writes their roles)
   performer[]: for x in obr.34 where NdlRole(x, "TN") => { ...NdlRoleRef(x, "TN"), extension[]: PerformerFunction("SPRF") }
   performer[]: for x in obr.35 where NdlRole(x, "TR") => { ...NdlRoleRef(x, "TR"), extension[]: PerformerFunction("TRANS") }
   result[]: results

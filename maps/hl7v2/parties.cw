@@ -263,21 +263,36 @@ def CnnPractitioner(cnn) = if HasCnnPerson(cnn) then {
 
 // NDL (OBR-32/33/34/35) -> PractitionerRole (IG NDL[PractitionerRole]): the CNN's Practitioner, the period
 // NDL.2/NDL.3, and a v2-0443 role code when the field says one (OBR-34 technician "TN", OBR-35 transcriptionist
-// "TR", as FHIR-Converter codes them), and the places NDL.4-11 as its locations (hl7v2.practitioners NdlLocations).
+// "TR", as FHIR-Converter codes them), and the places NDL.4-11 as its locations, every level (ReportStream; FHIR-
+// Converter refers to the first valued of the point of care, room, bed, facility, building, floor).
 // The key of a CNN Practitioner: the subcomponents CnnPractitioner reads.
 def CnnKey(cnn) = { cnn1: cnn.1, cnn2: cnn.2, cnn3: cnn.3, cnn4: cnn.4, cnn5: cnn.5, cnn6: cnn.6, cnn7: cnn.7, cnn10: cnn.10, cnn11: cnn.11 }
 def CnnPractitionerRef(cnn) = if HasCnnPerson(cnn) then SourceRef("Practitioner", CnnKey(cnn)) else null
 def CnnPractitionerEntry(cnn) = if HasCnnPerson(cnn) then SourceEntry("Practitioner", CnnKey(cnn), CnnPractitioner(cnn)) else null
+// The entries of an NDL's Locations (hl7v2.practitioners NdlLocation), least specific first, chained by partOf as a
+// PL's levels are (hl7v2.places): facility NDL.7 (si) <- building NDL.10 (bu) <- floor NDL.11 (lvl) <- point of care
+// NDL.4 (lvl, as hl7v2.places types a PL's point of care) <- room NDL.5 (ro) <- bed NDL.6 (bd), each partOf the
+// nearest valued level above it (FHIR-Converter's chain; ReportStream writes no partOf).
+def NdlLocationEntries(ndl) {
+  let text = NdlText(ndl)
+  let si = PartyEntry(NdlLocation(ndl.7, "si", ndl.8, null, text))
+  let bu = PartyEntry(NdlLocation(ndl.10, "bu", ndl.8, si, text))
+  let lvl = PartyEntry(NdlLocation(ndl.11, "lvl", ndl.8, bu ?? si, text))
+  let poc = PartyEntry(NdlLocation(ndl.4, "lvl", ndl.8, lvl ?? bu ?? si, text))
+  let ro = PartyEntry(NdlLocation(ndl.5, "ro", ndl.8, poc ?? lvl ?? bu ?? si, text))
+  let bd = PartyEntry(NdlLocation(ndl.6, "bd", ndl.8, ro ?? poc ?? lvl ?? bu ?? si, text))
+  return [si, bu, lvl, poc, ro, bd]
+}
 def NdlRole(ndl, role) = if HasCnnPerson(ndl.1) then {
   resourceType: "PractitionerRole"
   practitioner: CnnPractitionerRef(ndl.1)
   code[]: { coding[]: { system: CS_V2_0443, code: role, display: lookup(role, CS_V2_0443) } } if role
   period: { start: datetime(ndl.2), end: datetime(ndl.3) }
-  location[]: for l in NdlLocations(ndl) where l => PartyRef(l)
+  location[]: for e in distinct(NdlLocationEntries(ndl)) where e => { reference: e.fullUrl }
 } else null
 def NdlRoleRef(ndl, role) = PartyRef(NdlRole(ndl, role))
 def NdlRoleEntries(ndl, role) = if HasCnnPerson(ndl.1) then [PartyEntry(NdlRole(ndl, role)), CnnPractitionerEntry(ndl.1),
-                                                             for l in NdlLocations(ndl) where l => PartyEntry(l)] else null
+                                                             NdlLocationEntries(ndl)] else null
 
 // ROL -> PractitionerRole (IG ROL[Encounter-PractitionerRole]): ROL-1 identifier, ROL-3 the role, ROL-4 the
 // person, ROL-9 provider type as specialty (as FHIR-Converter writes it), ROL-12 telecom, ROL-14 organization.

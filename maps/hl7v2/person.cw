@@ -174,3 +174,12 @@ def CoverageType(cwe) =
     coding[]: { system: V3_ACTCODE, code: trim(cwe.1), display: trim(cwe.2) ?? lookup(trim(cwe.1), V3_ACTCODE) }
     text: trim(cwe.9)
   } else if cwe.1 or cwe.2 or cwe.9 then CodeableConcept(cwe) else null
+
+// ---- disability -----------------------------------------------------------------------------------------
+
+// DB1 (disability) whose DB1-2 is PT (the patient is the disabled person) -> DB1-3 disabled person identifiers as
+// the Patient's identifiers, with their assigning authorities as Organizations, as FHIR-Converter writes them (the
+// IG has no DB1 map). Another person's DB1 (DB1-2 GT, IN, ...) is not the patient's.
+def IsPatientDisability(db1) = upper(trim(db1.2)) == "PT"
+def DisabilityIdentifiers(db1s) = for db1 in db1s where IsPatientDisability(db1) => PersonIdentifiers(db1.3)
+def DisabilityIdentifierEntries(db1s) = for db1 in db1s where IsPatientDisability(db1) => IdentifierEntries(db1.3)

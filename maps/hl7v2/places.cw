@@ -7,6 +7,7 @@
 
 import hl7v2.datatypes
 import hl7v2.parties
+import hl7v2.practitioners
 
 const LOCATION_PHYSICAL_TYPE = "http://terminology.hl7.org/CodeSystem/location-physical-type"
 
@@ -49,13 +50,7 @@ def PlPartsText(c) = join([trim(c.1), trim(c.2), trim(c.3), trim(c.4)], "--")
 def PlText(pl) = join([PlPartsText(pl.1), PlPartsText(pl.2), PlPartsText(pl.3), PlPartsText(pl.4), trim(pl.5), trim(pl.6),
                        PlPartsText(pl.7), PlPartsText(pl.8), trim(pl.9), PlPartsText(pl.10), PlPartsText(pl.11)], "--")
 
-// An HD's universal id as FHIR-Converter identifies a place (its PL_HDLocation and HDLocation templates): typed
-// ISO, CLIA or CLIP it is urn:oid:<HD.2>, typed UUID or GUID urn:uuid:<HD.2>, whether or not the id is a well-formed
-// OID (the sender typed it so; "9.8" typed ISO is urn:oid:9.8), in system urn:ietf:rfc:3986; an untyped OID or
-// UUID likewise (IG HD[uri]). Absent for an id with whitespace (no URI) and for an id already a URI (a DNS or URI
-// id is its own value). Written beside the IG's HD.2 identifier, whose value is the id as written.
-def HdLocationUri(hd) = if IsUriType(upper(trim(hd.3))) then AuthorityUri(null, hd.2, hd.3) else if not trim(hd.3) then HdUri(hd) else null
-def HdUriIdentifier(hd) = if HdLocationUri(hd) and HdLocationUri(hd) != trim(hd.2) then { system: "urn:ietf:rfc:3986", value: HdLocationUri(hd) } else null
+// HdLocationUri / HdUriIdentifier (an HD's universal id as FHIR-Converter identifies a place): hl7v2.practitioners.
 
 // The system of an HD.2 of another type (HCD, L, DNS, a local code): the namespace of that kind of id,
 // urn:id:<HD.3>, as FHIR-Converter writes it (its example.com/.../Identifier/<HD.3>: fidelity compares both as

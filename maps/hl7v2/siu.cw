@@ -1,7 +1,8 @@
 // hl7v2.siu: SIU^S12..S26 (scheduling) -> FHIR R4 transaction Bundle with an Appointment.
 //
 // SCH -> Appointment (IG SCH[Appointment]); the patient (PID), the personnel (AIP -> Practitioner), the
-// locations (AIL -> Location) and general resources (AIG, by display) are its participants.
+// locations (AIL -> Location), general resources (AIG, by display) and the SCH-12/16/20 contacts are its
+// participants. The PATIENT group's visit (PV1/PV2 -> Encounter, DG1 -> Condition) is written as in ADT.
 // Personnel and locations are keyed by position (AIP-1, AIL-2, ...): set ids repeat across resource groups.
 // Appointment.start/end are FHIR instants: an HL7 time without a zone gives none (run with --zone to supply
 // the zone); a time to the minute with a zone is that minute's first second.
@@ -70,6 +71,8 @@ def Appointment(trigger) {
   for l in LOCATION_RESOURCE where AilLocationRef(l).reference {
     participant[]: { actor: AilLocationRef(l), status: ResourceStatus(l.AIL-12) }
   }
+  participant[]: distinct(SchParticipants(SCH))   // one participant per person (the same contact in SCH-12 and SCH-16)
+  supportingInformation[]: SchRoleRefs(SCH)
   for aig in AIG where aig.3 {
     participant[]: { actor: { display: aig.3.2 ?? aig.3.1 }, type[]: CodeableConcept(aig.4) if aig.4, status: ResourceStatus(aig.14) }
   }
@@ -85,15 +88,72 @@ def ResourceStatus(cwe) = match lower(trim(cwe.1)) {
   _ => "tentative"
 }
 
+// ---- SCH-12/16/20: the placer contact, filler contact and enterer ----------------------------------------
+// IG SCH[Appointment]: each is a participant, actor the XCN[Practitioner] (SCH-20 typed enterer in
+// provenance-participant-type, as the IG writes it; the IG leaves the contacts' type code undecided: none is
+// written). FHIR-Converter also writes each as a PractitionerRole in Appointment.supportingInformation, coded
+// placer-contact / filler-contact (its own code system) or v2-0443 EP, at the contact's location (SCH-15, 19, 22,
+// PL[Location]), the Practitioner with the contact's phone (SCH-13, 17, 21) and address (SCH-14, 18): both are
+// written. Every repetition of the person field is a contact.
+const SCH_CONTACT_ROLE = "urn:id:additional-practitioner-role"
+def PlacerContact() = { system: SCH_CONTACT_ROLE, code: "placer-contact", display: "Placer Contact" }
+def FillerContact() = { system: SCH_CONTACT_ROLE, code: "filler-contact", display: "Filler Contact" }
+def EnteringProvider() = { system: CS_V2_0443, code: "EP", display: lookup("EP", CS_V2_0443) }
+// The contact's Practitioner: the XCN's, with the contact's phones and addresses (keyed by content then, else the
+// plain XCN Practitioner).
+def SchContactDetails(phones, addresses) = { telecom[]: ContactPoints(phones), address[]: Addresses(addresses) }
+def SchContactPerson(xcn, phones, addresses) = { ...Practitioner(xcn), ...SchContactDetails(phones, addresses) }
+def SchContactPersonRef(xcn, phones, addresses) =
+  if SchContactDetails(phones, addresses) then PartyRef(SchContactPerson(xcn, phones, addresses)) else PractitionerRef(xcn)
+def SchContactPersonEntries(xcn, phones, addresses) =
+  if SchContactDetails(phones, addresses) then [PartyEntry(SchContactPerson(xcn, phones, addresses)), AssignerEntry(xcn.9) if trim(xcn.1)]
+  else PractitionerEntries(xcn)
+def SchContactRole(xcn, phones, addresses, place, role) = {
+  resourceType: "PractitionerRole"
+  practitioner: SchContactPersonRef(xcn, phones, addresses)
+  code[]: { coding[]: role }
+  location[]: LocationRef(place) if LocationRef(place).reference
+}
+// One contact person of the appointment: its participant (IG), its role's reference (FHIR-Converter) and the
+// entries both need.
+def SchParticipant(xcn, phones, addresses, enterer) = {
+  type[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/provenance-participant-type", code: "enterer" } } if enterer
+  actor: SchContactPersonRef(xcn, phones, addresses)
+  status: "tentative"
+}
+def SchParticipants(sch) = [
+  ...(for x in sch.12 where HasPerson(x) => SchParticipant(x, sch.13, sch.14, false)),
+  ...(for x in sch.16 where HasPerson(x) => SchParticipant(x, sch.17, sch.18, false)),
+  ...(for x in sch.20 where HasPerson(x) => SchParticipant(x, sch.21, null, true))
+]
+def SchRoleRefs(sch) = [
+  ...(for x in sch.12 where HasPerson(x) => PartyRef(SchContactRole(x, sch.13, sch.14, sch.15, PlacerContact()))),
+  ...(for x in sch.16 where HasPerson(x) => PartyRef(SchContactRole(x, sch.17, sch.18, sch.19, FillerContact()))),
+  ...(for x in sch.20 where HasPerson(x) => PartyRef(SchContactRole(x, sch.21, null, sch.22, EnteringProvider())))
+]
+def SchContactEntries(sch) = [
+  for x in sch.12 where HasPerson(x) => [PartyEntry(SchContactRole(x, sch.13, sch.14, sch.15, PlacerContact())),
+                                         SchContactPersonEntries(x, sch.13, sch.14), LocationEntries(sch.15)],
+  for x in sch.16 where HasPerson(x) => [PartyEntry(SchContactRole(x, sch.17, sch.18, sch.19, FillerContact())),
+                                         SchContactPersonEntries(x, sch.17, sch.18), LocationEntries(sch.19)],
+  for x in sch.20 where HasPerson(x) => [PartyEntry(SchContactRole(x, sch.21, null, sch.22, EnteringProvider())),
+                                         SchContactPersonEntries(x, sch.21, null), LocationEntries(sch.22)]
+]
+
 map SIU : hl7v2 "SIU" -> fhir "Bundle" { return Unique(SiuBundle()) }
 def SiuBundle() {
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1) if PID
   let valid = AppointmentValid(MSH-9.2)
   entry[]: Entry("Appointment", 1, Appointment(MSH-9.2)) if valid
+  entry[]: SchContactEntries(SCH) if valid
   entry[]: for aip in AIP where aip.3 => PractitionerEntries(aip.3)
   entry[]: distinct(for l in LOCATION_RESOURCE => AilLocationEntries(l))
   entry[]: ServiceEntries(MSH-9.2)
-  entry[]: PatientObservationEntries(false)          // the PATIENT group's OBX (FHIR-Converter)
+  // the PATIENT group's visit (IG SIU_S12: PV1/PV2 -> Encounter, DG1 -> Condition) and what hangs on the patient
+  let hasVisit = PID and HasVisit(PV1)
+  entry[]: EncounterEntriesWithDiagnoses(PV1, PV2, null) if hasVisit
+  entry[]: PersonEntries(hasVisit) if PID
+  entry[]: PatientObservationEntries(hasVisit)       // the PATIENT group's OBX (FHIR-Converter)
   entry[]: HeaderEntries([Ref("Appointment", 1) if valid])
 }

@@ -180,28 +180,41 @@ TEST_F(PractitionerMapsTest, OrderingFacilityAndProviderAddresses) {
 }
 
 // IG NDL[PractitionerRole]: the places of an NDL (OBR-32 .. 35) are the role's locations, one Location per
-// valued place with its physical type and the NDL.8 status, written once when several NDLs share them.
+// valued place read as a PL's levels (partOf the nearest level above, the point of care lvl), named by its HD,
+// described by the NDL's text, with the NDL.8 status: so each NDL (another person) has its own Locations, and
+// the same NDL in two fields (OBR-32 and OBR-33) shares them.
 TEST_F(PractitionerMapsTest, NdlPlacesAreTheRolesLocations) {
   const std::string places = "^20230401^20230501^POC 1^Room 101^Bed A^Hospital A&2.16.840.1.113883.9.11&ISO^active^^Bldg 1^Floor 2";
   json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid,
                     Seg("OBR", {{1, "1"}, {3, "F1"}, {4, "X^Y^LN"}, {7, "20240501"}, {25, "F"},
-                                {32, "123&INTERP&IAN" + places}, {34, "124&TECH&TOM" + places}})});
+                                {32, "123&INTERP&IAN" + places}, {33, "123&INTERP&IAN" + places},
+                                {34, "124&TECH&TOM" + places}})});
   auto report = Resources(b, "DiagnosticReport");
   ASSERT_EQ(report.size(), 1u);
+  ASSERT_EQ(report[0]["resultsInterpreter"].size(), 2u);
   json interpreter = Resolve(b, report[0]["resultsInterpreter"][0]);
+  EXPECT_EQ(Resolve(b, report[0]["resultsInterpreter"][1]), interpreter);
   ASSERT_EQ(interpreter["location"].size(), 6u);
-  std::set<std::string> types;
+  std::multiset<std::string> types;
+  std::map<std::string, std::string> parent_of;  // physical type and name -> the parent's name
   for (const auto& ref : interpreter["location"]) {
     json loc = Resolve(b, ref);
     ASSERT_EQ(loc["resourceType"], "Location");
     EXPECT_EQ(loc["status"], "active");
     EXPECT_EQ(loc["mode"], "instance");
+    EXPECT_EQ(loc["description"], "123--INTERP--IAN--20230401--20230501--POC 1--Room 101--Bed A--Hospital A--"
+                                  "2.16.840.1.113883.9.11--ISO--active--Bldg 1--Floor 2");
     types.insert(loc["physicalType"]["coding"][0]["code"].get<std::string>());
+    if (loc.contains("partOf")) parent_of[loc["name"].get<std::string>()] = Resolve(b, loc["partOf"])["name"];
   }
-  EXPECT_EQ(types, (std::set<std::string>{"si", "bu", "lvl", "wa", "ro", "bd"}));
+  EXPECT_EQ(types, (std::multiset<std::string>{"si", "bu", "lvl", "lvl", "ro", "bd"}));
+  EXPECT_EQ(parent_of, (std::map<std::string, std::string>{{"Bldg 1", "Hospital A"}, {"Floor 2", "Bldg 1"},
+                                                            {"POC 1", "Floor 2"}, {"Room 101", "POC 1"},
+                                                            {"Bed A", "Room 101"}}));
   json technician = Resolve(b, report[0]["performer"][0]);
-  EXPECT_EQ(technician["location"], interpreter["location"]);
-  EXPECT_EQ(Resources(b, "Location").size(), 6u);
+  ASSERT_EQ(technician["location"].size(), 6u);
+  EXPECT_NE(technician["location"], interpreter["location"]);  // another person: its own Locations
+  EXPECT_EQ(Resources(b, "Location").size(), 12u);
   for (const auto& loc : Resources(b, "Location")) {
     if (loc["physicalType"]["coding"][0]["code"] == "si") {
       EXPECT_EQ(loc["identifier"][0]["value"], "Hospital A");
@@ -315,6 +328,71 @@ TEST_F(PractitionerMapsTest, PartyWithNothingAddedIsThePlainParty) {
   EXPECT_EQ(orgs(with_country), 2);
   ExpectUniqueFullUrls(with_country, "MSH-6 with MSH-17");
   ExpectReferencesResolve(with_country, with_country);
+}
+
+// SCH-12/16/20 (IG SCH[Appointment]; FHIR-Converter): each contact is a participant (the XCN's Practitioner with
+// the contact's phone) and a PractitionerRole in supportingInformation, coded and at the contact's place; the same
+// person as placer and filler contact is one participant with two roles.
+TEST_F(PractitionerMapsTest, ScheduleContactsAreParticipantsAndRoles) {
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||SIU^S12^SIU_S12|M1|P|2.5.1",
+                    Seg("SCH", {{1, "A1"}, {11, "^^^202405021000+0100^202405021030+0100"},
+                                {12, "77^CONTACT^CAROL"}, {13, "^WPN^PH^^^608^2719000"}, {15, "CLINIC^^^HOSP"},
+                                {16, "77^CONTACT^CAROL"}, {17, "^WPN^PH^^^608^2719000"}, {20, "88^CLERK^KIM"},
+                                {25, "Booked"}}),
+                    kPid, "RGS|1"});
+  auto appointment = Resources(b, "Appointment");
+  ASSERT_EQ(appointment.size(), 1u);
+  int contacts = 0, enterers = 0;
+  for (const auto& p : appointment[0]["participant"]) {
+    json who = Resolve(b, p["actor"]);
+    if (who.value("resourceType", "") != "Practitioner") continue;
+    if (p.contains("type")) {
+      EXPECT_EQ(p["type"][0]["coding"][0]["code"], "enterer");
+      EXPECT_EQ(who["name"][0]["family"], "CLERK");
+      ++enterers;
+    } else {
+      EXPECT_EQ(who["name"][0]["family"], "CONTACT");
+      EXPECT_EQ(who["telecom"][0]["system"], "phone");
+      ++contacts;
+    }
+  }
+  EXPECT_EQ(contacts, 1);
+  EXPECT_EQ(enterers, 1);
+  std::set<std::string> codes;
+  for (const auto& ref : appointment[0]["supportingInformation"]) {
+    json role = Resolve(b, ref);
+    ASSERT_EQ(role["resourceType"], "PractitionerRole");
+    std::string code = role["code"][0]["coding"][0]["code"];
+    codes.insert(code);
+    if (code == "placer-contact") EXPECT_EQ(Resolve(b, role["location"][0])["name"], "CLINIC");
+  }
+  EXPECT_EQ(codes, (std::set<std::string>{"placer-contact", "filler-contact", "EP"}));
+  ExpectReferencesResolve(b, b);
+}
+
+// PRD (REF; FHIR-Converter): the referring (RP) and referred-to (RT) providers are PractitionerRoles of
+// Practitioners named by PRD-2, identified by PRD-7, the referral's requester and performer.
+TEST_F(PractitionerMapsTest, ReferralProvidersAreRoles) {
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||REF^I12^REF_I12|M1|P|2.5.1",
+                    "RF1|P^Pending^HL70283|R^Routine^HL70280",
+                    Seg("PRD", {{1, "RP^Referring Provider^HL70286"}, {2, "POWELL^ROBERT^^^DR^MD"},
+                                {4, "^^^GENERAL FACILITY"}, {7, "PLN1001^SL^^20240112"}, {8, "20200112"}}),
+                    Seg("PRD", {{1, "RT^Referred to Provider^HL70286"}, {2, "SMITH^ANN"}}), kPid});
+  auto referral = Resources(b, "ServiceRequest");
+  ASSERT_EQ(referral.size(), 1u);
+  json requester = Resolve(b, referral[0]["requester"]);
+  ASSERT_EQ(requester["resourceType"], "PractitionerRole");
+  EXPECT_EQ(requester["code"][1]["coding"][0]["system"], "http://terminology.hl7.org/CodeSystem/v2-0443");
+  EXPECT_EQ(requester["code"][1]["coding"][0]["code"], "RP");
+  EXPECT_EQ(requester["period"]["start"], "2020-01-12");
+  EXPECT_EQ(Resolve(b, requester["location"][0])["name"], "GENERAL FACILITY");
+  json person = Resolve(b, requester["practitioner"]);
+  EXPECT_EQ(person["name"][0]["family"], "POWELL");
+  EXPECT_EQ(person["identifier"][0]["value"], "PLN1001");
+  EXPECT_EQ(person["identifier"][0]["period"]["end"], "2024-01-12");
+  ASSERT_EQ(referral[0]["performer"].size(), 1u);
+  EXPECT_EQ(Resolve(b, Resolve(b, referral[0]["performer"][0])["practitioner"])["name"][0]["family"], "SMITH");
+  ExpectReferencesResolve(b, b);
 }
 
 }  // namespace
