@@ -304,6 +304,10 @@ struct ImportReport {
   std::vector<Item> items;
   uint64_t keys_written = 0;
   uint64_t keys_deleted = 0;
+  // The importer's memory accounting: the most concepts, map elements and value-set rules and members that
+  // were held in parsed form at once (the rest went to disk as they were parsed). A streamed code system,
+  // ConceptMap, Bundle entry or NDJSON line holds one entry's worth; see docs/terminology.md, "Scale".
+  uint64_t peak_held_entries = 0;
 };
 
 // Counters of a store.

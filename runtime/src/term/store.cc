@@ -1923,6 +1923,9 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
   }
 
   // 3. Every record into the sink.
+  uint64_t held = 0;
+  for (const auto& r : parsed) held += r.held_entries();
+  sink.NoteHeld(held);
   auto put = [&](const std::string& k, const std::string& v) { return sink.Put(0, k, v); };
   // (kind, url) -> versions imported now, for the current-version pointers.
   std::map<std::pair<int, std::string>, std::vector<std::string>> imported_versions;
@@ -1963,6 +1966,7 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
       }
       case ResourceKind::kValueSet:
         if (r.has_expansion) h.flags |= kHeaderHasExpansion;
+        if (r.owner != 0) break;  // compose and expansion went to the sink while parsing (SpillResource)
         CW_RETURN_IF_ERROR(put(ComposeKey(r.url, r.version), EncodeCompose(r.includes, r.excludes)));
         for (const auto& e : r.expansion) {
           CW_RETURN_IF_ERROR(put(ExpansionKey(r.url, r.version, e.code, e.system), e.display));
@@ -1970,17 +1974,7 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
         break;
       case ResourceKind::kConceptMap: {
         std::map<std::string, bool> sources, targets;
-        for (const auto& el : r.elements) {
-          CW_RETURN_IF_ERROR(put(MapKey(r.url, r.version, el.source_system, el.code), EncodeTargets(el.targets)));
-          for (const auto& t : el.targets) {
-            if (t.code.empty() || IsNegativeEquivalence(t.equivalence)) continue;
-            std::string w = ReversePrefix(r.url, r.version, t.system, t.code);
-            w.append(el.source_system);
-            w.push_back('\0');
-            w.append(el.code);
-            CW_RETURN_IF_ERROR(put(w, t.equivalence));
-          }
-        }
+        for (const auto& el : r.elements) CW_RETURN_IF_ERROR(EmitMapElement(&sink, 0, r.url, r.version, el));
         for (const auto& g : r.groups) {
           sources[g.source] = true;
           if (!g.target.empty()) targets[g.target] = true;
@@ -2040,6 +2034,7 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
   ContentHasher hasher;
   CW_ASSIGN_OR_RETURN(std::vector<std::string> sst_files, sink.Finish(nullptr, &hasher));
   rep.keys_written = sink.puts_written();
+  rep.peak_held_entries = sink.peak_held();
   if (options.before_commit) CW_RETURN_IF_ERROR(options.before_commit());
   CW_RETURN_IF_ERROR(CommitFiles(sst_files));
   // A replaced version's old records are tombstones now: compact their ranges so the store does not keep
