@@ -1968,7 +1968,7 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
     prog.bytes_done = prog.bytes_total = 0;
     if (options.progress) options.progress(prog);
     size_t before = parsed.size();
-    CW_RETURN_IF_ERROR(ParseReleaseFiles(release, &parsed));
+    CW_RETURN_IF_ERROR(ParseReleaseFiles(release, &sink, &parsed));
     count(before);
   }
 
