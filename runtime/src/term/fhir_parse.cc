@@ -77,8 +77,10 @@ class DomBuilder final : public json::json_sax_t {
   enum class Failure { kNone, kSyntax, kNumberRange, kDepth, kDuplicateKey, kElement };
 
   // Where a closing element is: an element of an array member of the root object (/concept/7, /entry/3:
-  // member "concept", index 7, outer null), or an element of an array member of such an element
-  // (/group/2/element/5: member "group", outer the open group object, outer_index 2, sub "element", index 5).
+  // member "concept", index 7, outer null); an element of an array member of such an element
+  // (/group/2/element/5: member "group", outer the open group object, outer_index 2, sub "element", index 5);
+  // or an element of an array member of an object member of the root (/expansion/contains/4: member
+  // "expansion", outer the open expansion object, outer_index 0, sub "contains", index 4).
   struct At {
     const json& root;
     const std::string& member;
@@ -171,6 +173,9 @@ class DomBuilder final : public json::json_sax_t {
     static const std::string kNone;
     if (stack_.size() == 2) {
       return Offer(At{*root_, keys_[0], nullptr, 0, kNone, stack_[1]->size() - 1});
+    }
+    if (stack_.size() == 3 && stack_[1]->is_object()) {
+      return Offer(At{*root_, keys_[0], stack_[1], 0, keys_[1], stack_[2]->size() - 1});
     }
     if (stack_.size() == 4 && stack_[1]->is_array() && stack_[2]->is_object()) {
       return Offer(At{*root_, keys_[0], stack_[2], stack_[1]->size() - 1, keys_[2], stack_[3]->size() - 1});
@@ -385,6 +390,9 @@ struct Streamed {
   MapMode map = MapMode::kUndecided;
   std::vector<std::optional<std::pair<std::string, std::string>>> group_systems;  // per group: (source, target)
   std::set<std::string> elements_seen;  // source \0 code: the stored elements (duplicates across groups merge)
+  // A root ValueSet's expansion.contains entries, likewise (url and version before `expansion`).
+  MapMode vs = MapMode::kUndecided;
+  uint64_t vs_rules = 0;
   std::function<void()> tick;  // progress, called every few thousand concepts
 
   // Writes the concepts converted so far to the sink.
@@ -580,33 +588,45 @@ Status ParseVsComponent(const Ctx& ctx, const json& list, const std::string& ptr
   return Status::Ok();
 }
 
+Status ParseContains(const Ctx& ctx, const json& list, const std::string& ptr, Resource* res);
+
+// One expansion.contains entry at p (and the entries nested in it).
+Status ParseContainsEntry(const Ctx& ctx, const json& c, const std::string& p, Resource* res) {
+  CW_RETURN_IF_ERROR(RequireObject(ctx, c, p));
+  VsRule r;
+  CW_RETURN_IF_ERROR(OptString(ctx, c, "system", p, &r.system));
+  CW_RETURN_IF_ERROR(OptString(ctx, c, "version", p, &r.version));
+  CW_RETURN_IF_ERROR(OptString(ctx, c, "code", p, &r.code));
+  CW_RETURN_IF_ERROR(OptString(ctx, c, "display", p, &r.display));
+  bool is_abstract = false;
+  auto abstract = c.find("abstract");
+  if (abstract != c.end() && !abstract->is_null()) {
+    if (!abstract->is_boolean()) return ctx.Error(p + "/abstract", "expected true or false");
+    is_abstract = abstract->get<bool>();
+  }
+  if (!r.code.empty() && !r.system.empty() && !is_abstract) res->expansion.push_back(std::move(r));
+  const json* nested;
+  CW_RETURN_IF_ERROR(OptArray(ctx, c, "contains", p, &nested));
+  if (nested != nullptr) CW_RETURN_IF_ERROR(ParseContains(ctx, *nested, p + "/contains", res));
+  return Status::Ok();
+}
+
 Status ParseContains(const Ctx& ctx, const json& list, const std::string& ptr, Resource* res) {
   for (size_t i = 0; i < list.size(); ++i) {
-    const json& c = list[i];
-    std::string p = fmt::format("{}/{}", ptr, i);
-    CW_RETURN_IF_ERROR(RequireObject(ctx, c, p));
-    VsRule r;
-    CW_RETURN_IF_ERROR(OptString(ctx, c, "system", p, &r.system));
-    CW_RETURN_IF_ERROR(OptString(ctx, c, "version", p, &r.version));
-    CW_RETURN_IF_ERROR(OptString(ctx, c, "code", p, &r.code));
-    CW_RETURN_IF_ERROR(OptString(ctx, c, "display", p, &r.display));
-    bool is_abstract = false;
-    auto abstract = c.find("abstract");
-    if (abstract != c.end() && !abstract->is_null()) {
-      if (!abstract->is_boolean()) return ctx.Error(p + "/abstract", "expected true or false");
-      is_abstract = abstract->get<bool>();
-    }
-    if (!r.code.empty() && !r.system.empty() && !is_abstract) res->expansion.push_back(std::move(r));
-    const json* nested;
-    CW_RETURN_IF_ERROR(OptArray(ctx, c, "contains", p, &nested));
-    if (nested != nullptr) CW_RETURN_IF_ERROR(ParseContains(ctx, *nested, p + "/contains", res));
+    CW_RETURN_IF_ERROR(ParseContainsEntry(ctx, list[i], fmt::format("{}/{}", ptr, i), res));
   }
   return Status::Ok();
 }
 
-Status ParseValueSet(const Ctx& ctx, const json& r, const std::string& ptr, Resource* res) {
+Status ParseValueSet(const Ctx& ctx, const json& r, const std::string& ptr, Resource* res, Streamed* streamed) {
   res->kind = ResourceKind::kValueSet;
   CW_RETURN_IF_ERROR(ParseCommon(ctx, r, ptr, res));
+  // Direct mode: the expansion's entries went to the sink while parsing (their places are null now).
+  bool direct = streamed != nullptr && streamed->vs == Streamed::MapMode::kDirect;
+  if (direct && (res->url != streamed->url || res->version != streamed->version)) {
+    streamed->reparse = true;  // url or version came after the expansion
+    return Status::Ok();
+  }
   auto compose = r.find("compose");
   if (compose != r.end()) {
     CW_RETURN_IF_ERROR(RequireObject(ctx, *compose, ptr + "/compose"));
@@ -622,9 +642,15 @@ Status ParseValueSet(const Ctx& ctx, const json& r, const std::string& ptr, Reso
     res->has_expansion = true;
     const json* contains;
     CW_RETURN_IF_ERROR(OptArray(ctx, *expansion, "contains", ptr + "/expansion", &contains));
-    if (contains != nullptr) {
+    if (contains != nullptr && !direct) {
       CW_RETURN_IF_ERROR(ParseContains(ctx, *contains, ptr + "/expansion/contains", res));
     }
+  }
+  if (direct) {
+    // The compose goes to the sink beside the streamed entries, under the same owner.
+    res->owner = streamed->owner;
+    res->streamed_entries = streamed->vs_rules;
+    CW_RETURN_IF_ERROR(SpillResource(streamed->sink, res));
   }
   return Status::Ok();
 }
@@ -790,7 +816,7 @@ Status ParseResource(const Ctx& ctx, const json& r, const std::string& ptr, bool
   if (type == "CodeSystem") {
     CW_RETURN_IF_ERROR(ParseCodeSystem(ctx, r, ptr, &res, streamed));
   } else if (type == "ValueSet") {
-    CW_RETURN_IF_ERROR(ParseValueSet(ctx, r, ptr, &res));
+    CW_RETURN_IF_ERROR(ParseValueSet(ctx, r, ptr, &res, streamed));
   } else if (type == "ConceptMap") {
     CW_RETURN_IF_ERROR(ParseConceptMap(ctx, r, ptr, &res, streamed));
   } else {
@@ -850,6 +876,31 @@ Result<bool> StreamMapElement(const Ctx& ctx, Streamed* st, const DomBuilder::At
   return true;
 }
 
+// A root ValueSet's expansion.contains entry (and those nested in it), as it closes: converted and written to
+// the sink. Returns false (keep it in the document) when the value set is held.
+Result<bool> StreamExpansionEntry(const Ctx& ctx, Streamed* st, const DomBuilder::At& at, const json& element) {
+  if (st->vs == Streamed::MapMode::kUndecided) {
+    st->vs = Streamed::MapMode::kHeld;
+    auto url = at.root.find("url"), version = at.root.find("version");
+    if (st->sink != nullptr && url != at.root.end() && url->is_string() &&
+        (version == at.root.end() || version->is_string())) {
+      st->vs = Streamed::MapMode::kDirect;
+      st->owner = st->sink->NewOwner();
+      st->url = url->get<std::string>();
+      if (version != at.root.end()) st->version = version->get<std::string>();
+    }
+  }
+  if (st->vs != Streamed::MapMode::kDirect) return false;
+  Resource entry;
+  CW_RETURN_IF_ERROR(ParseContainsEntry(ctx, element, fmt::format("/expansion/contains/{}", at.index), &entry));
+  for (const auto& e : entry.expansion) {
+    CW_RETURN_IF_ERROR(st->sink->Put(st->owner, ExpansionKey(st->url, st->version, e.code, e.system), e.display));
+  }
+  st->vs_rules += entry.expansion.size();
+  if ((++st->count & 8191) == 0 && st->tick) st->tick();
+  return true;
+}
+
 // The JSON document parser behind ParseFhirJsonText and the file reader. `parse` runs the SAX parse over
 // the input into the builder; `line_col` turns a 0-based byte offset into (line, col) for messages. With a
 // sink (whole documents only), a CodeSystem's top-level concepts go to it as they close (direct mode,
@@ -872,10 +923,17 @@ Status ParseFhirJson(const std::function<bool(DomBuilder*)>& parse,
     const std::string& member = at.member;
     size_t index = at.index;
     if (at.outer != nullptr) {
-      if (at.sub != "element" || member != "group") return false;
-      auto rt = root.find("resourceType");
-      if (rt == root.end() || *rt != "ConceptMap") return false;
-      return StreamMapElement(ctx, &streamed, at, element);
+      if (at.sub == "element" && member == "group") {
+        auto rt = root.find("resourceType");
+        if (rt == root.end() || *rt != "ConceptMap") return false;
+        return StreamMapElement(ctx, &streamed, at, element);
+      }
+      if (at.sub == "contains" && member == "expansion") {
+        auto rt = root.find("resourceType");
+        if (rt == root.end() || *rt != "ValueSet") return false;
+        return StreamExpansionEntry(ctx, &streamed, at, element);
+      }
+      return false;
     }
     auto rt = root.find("resourceType");
     if (rt == root.end() || !rt->is_string() || !element.is_object()) return false;

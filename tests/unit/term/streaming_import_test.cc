@@ -221,6 +221,62 @@ TEST(StreamingImport, ConceptMapStreamedOrHeldStoresTheSameContent) {
   EXPECT_EQ(hashes[0], hashes[2]);
 }
 
+// A ValueSet document with n expansion entries (every tenth with two nested ones, one of them abstract, so
+// not a member). url_last: url and version after the expansion (held).
+std::string ValueSetExpansionJson(int n, bool url_last) {
+  std::string contains;
+  for (int k = 0; k < n; ++k) {
+    if (k > 0) contains += ',';
+    contains += fmt::format(R"({{"system":"urn:test:sys","code":"e{}","display":"Entry {}")", k, k);
+    if (k % 10 == 0) {
+      contains += fmt::format(R"(,"contains":[{{"system":"urn:test:sys","code":"n{}"}},)"
+                              R"({{"system":"urn:test:sys","code":"a{}","abstract":true}}])", k, k);
+    }
+    contains += '}';
+  }
+  std::string head = R"("url":"urn:test:expanded","version":"3")";
+  std::string compose = R"("compose":{"include":[{"system":"urn:test:sys"}]})";
+  std::string expansion = fmt::format(R"("expansion":{{"total":{},"contains":[{}]}})", n, contains);
+  if (url_last) return "{\"resourceType\":\"ValueSet\"," + compose + "," + expansion + "," + head + "}";
+  return "{\"resourceType\":\"ValueSet\"," + head + "," + compose + "," + expansion + "}";
+}
+
+TEST(StreamingImport, ValueSetExpansionEntriesGoToTheSinkAsEachCloses) {
+  TempDir tmp;
+  constexpr int kEntries = 50000;
+  std::vector<uint64_t> hashes;
+  for (bool url_last : {false, true}) {
+    std::string file = fmt::format("{}/vs{}.json", tmp.path(), url_last);
+    Write(file, ValueSetExpansionJson(kEntries, url_last));
+    std::string db = fmt::format("{}/db{}", tmp.path(), url_last);
+    ImportReport rep;
+    ASSERT_TRUE(ImportInto(db, {file}, {}, &rep).ok());
+    ASSERT_EQ(rep.items.size(), 1u);
+    // The entries (nested ones included, abstract ones not) and the compose include.
+    EXPECT_EQ(rep.items[0].entries, static_cast<uint64_t>(kEntries + kEntries / 10 + 1));
+    if (url_last) {
+      EXPECT_GE(rep.peak_held_entries, static_cast<uint64_t>(kEntries));
+    } else {
+      EXPECT_LT(rep.peak_held_entries, 1000u);
+    }
+    auto store = OpenReadOnly(db);
+    ASSERT_TRUE(store);
+    hashes.push_back(Hash(*store, ResourceKind::kValueSet, "urn:test:expanded"));
+    ExpandOptions page;
+    page.count = 1;
+    auto e = store->Expand("urn:test:expanded", page);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    EXPECT_EQ(e->total, static_cast<uint64_t>(kEntries + kEntries / 10));
+    auto in = store->Validate("urn:test:sys", "n49990", "urn:test:expanded");
+    ASSERT_TRUE(in.ok()) << in.status().ToString();
+    EXPECT_TRUE(*in);
+    auto abstract = store->Validate("urn:test:sys", "a10", "urn:test:expanded");
+    ASSERT_TRUE(abstract.ok());
+    EXPECT_FALSE(*abstract);
+  }
+  EXPECT_EQ(hashes[0], hashes[1]);
+}
+
 TEST(StreamingImport, AStreamedConceptMapErrorNamesTheElementAndWritesNothing) {
   TempDir tmp;
   Write(tmp.path() + "/map.json", ConceptMapJson(20000, 0, 15000));
