@@ -6,7 +6,9 @@
 //   crosswalk term validate --db DIR SYSTEM CODE [--valueset URL] [--display TEXT]
 //   crosswalk term translate --db DIR [--map URL] SYSTEM CODE [--target SYSTEM] [--all] [--reverse]
 //                            [--equivalence LIST] [--depends-on PROPERTY=[SYSTEM|]VALUE]...
-//   crosswalk term expand --db DIR VALUESET [--offset N] [--count N]
+//                            [--source-version V]
+//   crosswalk term expand --db DIR VALUESET [--offset N] [--count N] [--lang LANG] [--active-only]
+//                         [--filter TEXT]
 //   crosswalk term subsumes --db DIR SYSTEM CODE_A CODE_B
 //   crosswalk term stats --db DIR [--list] [--memory]
 //
@@ -49,7 +51,7 @@ struct Args {
   std::string system, code, code_b;                         // lookup, validate, translate, subsumes
   std::string version, valueset, display;                   // lookup/subsumes --version; validate
   std::string lang;                                         // lookup --lang
-  std::string map, target, equivalence;                     // translate
+  std::string map, target, equivalence, source_version;     // translate
   std::vector<std::string> depends_on;                      // translate
   bool all = false, reverse = false;                        // translate
   crosswalk::term::ExpandOptions expand;                    // expand --offset, --count
@@ -187,6 +189,7 @@ int RunTranslate(const Args& args) {
   crosswalk::term::TranslateOptions o;
   o.target_system = args.target;
   o.reverse = args.reverse;
+  o.source_version = args.source_version;
   if (!args.equivalence.empty() && !ParseEquivalences(args.equivalence, &o.equivalences)) {
     return UsageError(*args.app, "--equivalence takes a comma-separated list of equal, equivalent, wider, subsumes, narrower, "
                  "specializes, inexact, relatedto, unmapped");
@@ -231,6 +234,7 @@ int RunTranslate(const Args& args) {
                 o.reverse ? "source" : "target", m.system.c_str(), o.reverse ? "source" : "target", m.code.c_str(),
                 o.reverse ? "source" : "target", m.display.c_str(), m.equivalence.c_str(), m.map_url.c_str(),
                 m.map_version.c_str());
+    if (!m.version.empty()) std::printf("target_version: %s\n", m.version.c_str());
     for (const auto& d : m.depends_on) {
       std::printf("depends_on: %s = %s%s%s\n", d.property.c_str(), d.system.c_str(), d.system.empty() ? "" : "|",
                   d.value.c_str());
@@ -250,6 +254,7 @@ int RunExpand(const Args& args) {
   auto r = store->Expand(args.valueset, args.expand);
   if (!r.ok()) return Fail("expand", r.status());
   std::printf("total: %llu\n", static_cast<unsigned long long>(r->total));
+  for (const auto& [name, value] : r->parameters) std::printf("parameter: %s=%s\n", name.c_str(), value.c_str());
   for (const auto& item : r->items) {
     std::printf("%s\t%s\t%s\n", item.system.c_str(), item.code.c_str(), item.display.c_str());
   }
@@ -389,7 +394,7 @@ int RunTerm(const std::vector<std::string>& argv) {
   CLI::App* translate = cli::AddSubcommand(
       *app, "translate",
       "--db DIR [--map URL[|VERSION]] SYSTEM CODE [--target SYSTEM] [--all] [--reverse]\n"
-      "[--equivalence LIST] [--depends-on PROPERTY=[SYSTEM|]VALUE]...",
+      "[--equivalence LIST] [--depends-on PROPERTY=[SYSTEM|]VALUE]... [--source-version V]",
       "Translates a code through the store's concept maps (exit 1 when there is no mapping).");
   db(translate);
   translate->add_option("--map", args.map, "only this concept map (default: every map from SYSTEM)")
@@ -397,6 +402,9 @@ int RunTerm(const std::vector<std::string>& argv) {
   translate->add_option("--target", args.target, "only mappings to this code system")->type_name("SYSTEM");
   translate->add_flag("--all", args.all, "print every mapping, not only the best one");
   translate->add_flag("--reverse", args.reverse, "translate from the maps' targets to their sources");
+  translate->add_option("--source-version", args.source_version,
+                        "the version of SYSTEM the code comes from: groups whose sourceVersion differs do not answer")
+      ->type_name("V");
   translate->add_option("--equivalence", args.equivalence,
                         "only mappings of these equivalences, comma-separated: equal, equivalent, wider,\n"
                         "subsumes, narrower, specializes, inexact, relatedto, unmapped")
@@ -408,7 +416,9 @@ int RunTerm(const std::vector<std::string>& argv) {
   translate->add_option("SYSTEM", args.system, "")->required();
   translate->add_option("CODE", args.code, "")->required();
 
-  CLI::App* expand = cli::AddSubcommand(*app, "expand", "--db DIR VALUESET[|VERSION] [--offset N] [--count N]",
+  CLI::App* expand = cli::AddSubcommand(*app, "expand",
+                                        "--db DIR VALUESET[|VERSION] [--offset N] [--count N] [--lang LANG] "
+                                        "[--active-only] [--filter TEXT]",
                                         "Prints the members of a value set, one per line (system, code, display).");
   db(expand);
   expand->add_option("--offset", args.expand.offset, "members to skip (default 0)")
@@ -417,6 +427,13 @@ int RunTerm(const std::vector<std::string>& argv) {
   expand->add_option("--count", args.expand.count, "most members printed (default 1000)")
       ->type_name("N")
       ->check(cli::Number(0, UINT64_MAX));
+  expand->add_option("--lang", args.expand.display_language,
+                     "displays in this language ($expand displayLanguage; a tag or a preference list)")
+      ->type_name("LANG");
+  expand->add_flag("--active-only", args.expand.active_only, "leave out inactive concepts ($expand activeOnly)");
+  expand->add_option("--filter", args.expand.filter,
+                     "only members whose code or display contains every word of TEXT, ignoring case")
+      ->type_name("TEXT");
   expand->add_option("VALUESET", args.valueset, "")->required()->type_name("VALUESET[|VERSION]");
 
   CLI::App* subsumes = cli::AddSubcommand(*app, "subsumes", "--db DIR [--version V] SYSTEM CODE_A CODE_B",

@@ -164,11 +164,19 @@ struct TranslateOptions {
   // answers are the source codes that map to it (R4 $translate reverse=true). Needs a map URL or a
   // store whose maps name the system as a group target. Unmapped rules do not apply in reverse.
   bool reverse = false;
+  // The version of the source code's system, when the source data gives one (R4 $translate `version`
+  // for the coding's system). Groups whose `sourceVersion` names another version do not answer; groups
+  // without `sourceVersion` answer for any. Empty: every group answers.
+  std::string source_version;
 };
 
 // One answer of TranslateAll (owns its strings).
 struct Match {
   std::string system, code, display;  // the target (reverse: the source)
+  // The version of `system` the map's group names (targetVersion), "" when it names none or in reverse
+  // translation. An empty display is filled from that version of the code system (none when the store lacks
+  // that version), else from the current version.
+  std::string version;
   std::string equivalence;            // as in Translation::equivalence
   std::string map_url, map_version;
   struct Attribute {
@@ -205,10 +213,24 @@ struct ExpandOptions {
   // Most members an expansion may have in total; a larger value set is kLimitExceeded (expand it by
   // paging through a smaller filter instead). Default 100,000.
   uint64_t max_members = 100000;
+  // R4 $expand displayLanguage (a BCP-47 tag or a comma-separated preference list): each member's display
+  // is its concept's designation in that language, chosen as Lookup's display_language does; a member
+  // without one keeps its display. Empty: the concept's own display.
+  std::string display_language;
+  // R4 $expand activeOnly: leave out members whose concept is not active (status other than "active";
+  // see Concept::status). kFailedPrecondition when a member's code system is not in the store or cannot
+  // tell (content not-present), since its status is then unknown.
+  bool active_only = false;
+  // R4 $expand filter (a text filter for pickers): keep the members where every whitespace-separated word
+  // of the filter occurs, ignoring ASCII case, in the code or in the display (after display_language).
+  std::string filter;
 };
 struct Expansion {
-  uint64_t total = 0;  // members in the whole expansion
+  uint64_t total = 0;  // members in the whole expansion (after active_only and filter)
   std::vector<ExpansionItem> items;  // members [offset, offset + count) in (system, code) byte order
+  // R4 ValueSet.expansion.parameter: the parameters that changed this expansion's content, (name, value),
+  // in this order when given: displayLanguage, activeOnly ("true"), filter. (Paging is `offset`/`count`.)
+  std::vector<std::pair<std::string, std::string>> parameters;
 };
 
 // Options of Store::Open. Defaults suit a host that only reads.
@@ -304,6 +326,10 @@ struct ImportReport {
   std::vector<Item> items;
   uint64_t keys_written = 0;
   uint64_t keys_deleted = 0;
+  // The importer's memory accounting: the most concepts, map elements and value-set rules and members that
+  // were held in parsed form at once (the rest went to disk as they were parsed). A streamed code system,
+  // ConceptMap, Bundle entry or NDJSON line holds one entry's worth; see docs/terminology.md, "Scale".
+  uint64_t peak_held_entries = 0;
 };
 
 // Counters of a store.
@@ -422,7 +448,9 @@ class Store {
                                std::string_view version = {});
 
   // R4 $expand of a value set ("url" or "url|version"), paged. From the stored expansion when there is
-  // one, else from compose (as Validate). Errors as Validate; kLimitExceeded past options.max_members.
+  // one, else from compose (as Validate). Errors as Validate; kLimitExceeded past options.max_members
+  // (counted before active_only and filter apply). See ExpandOptions for displayLanguage, activeOnly and
+  // the text filter.
   Result<Expansion> Expand(std::string_view valueset_url, const ExpandOptions& options = {});
 
   // Does the store hold this resource (at `version`, or any current version when empty)? Ok or

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -75,12 +76,23 @@ class DomBuilder final : public json::json_sax_t {
  public:
   enum class Failure { kNone, kSyntax, kNumberRange, kDepth, kDuplicateKey, kElement };
 
-  // Called when an element of an array member of the root object closes (e.g. /concept/7 or /entry/3),
-  // with the root, the member's name, the element and its index. Returning true means the element was
-  // consumed: it is replaced by null, so a large document never exists whole in memory. A non-Ok status
-  // stops the parse (failure() kElement, element_status()).
-  using ElementHook = std::function<Result<bool>(const json& root, const std::string& member, const json& element,
-                                                 size_t index)>;
+  // Where a closing element is: an element of an array member of the root object (/concept/7, /entry/3:
+  // member "concept", index 7, outer null); an element of an array member of such an element
+  // (/group/2/element/5: member "group", outer the open group object, outer_index 2, sub "element", index 5);
+  // or an element of an array member of an object member of the root (/expansion/contains/4: member
+  // "expansion", outer the open expansion object, outer_index 0, sub "contains", index 4).
+  struct At {
+    const json& root;
+    const std::string& member;
+    const json* outer;
+    size_t outer_index;
+    const std::string& sub;
+    size_t index;
+  };
+  // Called when such an element closes. Returning true means the element was consumed: it is replaced by
+  // null, so a large document never exists whole in memory. A non-Ok status stops the parse (failure()
+  // kElement, element_status()).
+  using ElementHook = std::function<Result<bool>(const At& at, const json& element)>;
 
   explicit DomBuilder(json* root, ElementHook hook = nullptr) : root_(root), hook_(std::move(hook)) {}
 
@@ -155,15 +167,31 @@ class DomBuilder final : public json::json_sax_t {
   bool Close() {
     stack_.pop_back();
     keys_.pop_back();
-    if (hook_ && stack_.size() == 2 && stack_[0] == root_ && root_->is_object() && stack_[1]->is_array()) {
-      json& element = stack_[1]->back();
-      Result<bool> consumed = hook_(*root_, keys_[0], element, stack_[1]->size() - 1);
-      if (!consumed.ok()) {
-        element_status_ = consumed.status();
-        return Fail(Failure::kElement, 0);
-      }
-      if (*consumed) element = json();
+    if (!hook_ || stack_.empty() || stack_[0] != root_ || !root_->is_object() || !stack_.back()->is_array()) {
+      return true;
     }
+    static const std::string kNone;
+    if (stack_.size() == 2) {
+      return Offer(At{*root_, keys_[0], nullptr, 0, kNone, stack_[1]->size() - 1});
+    }
+    if (stack_.size() == 3 && stack_[1]->is_object()) {
+      return Offer(At{*root_, keys_[0], stack_[1], 0, keys_[1], stack_[2]->size() - 1});
+    }
+    if (stack_.size() == 4 && stack_[1]->is_array() && stack_[2]->is_object()) {
+      return Offer(At{*root_, keys_[0], stack_[2], stack_[1]->size() - 1, keys_[2], stack_[3]->size() - 1});
+    }
+    return true;
+  }
+
+  // Gives the element that just closed (the last of the innermost open array) to the hook.
+  bool Offer(const At& at) {
+    json& element = stack_.back()->back();
+    Result<bool> consumed = hook_(at, element);
+    if (!consumed.ok()) {
+      element_status_ = consumed.status();
+      return Fail(Failure::kElement, 0);
+    }
+    if (*consumed) element = json();
     return true;
   }
 
@@ -355,6 +383,16 @@ struct Streamed {
   uint64_t count = 0;
   std::set<std::string> folded;  // caseSensitive false: folded codes seen
   bool reparse = false;  // the document contradicted an assumption of direct mode (see ParseCodeSystem)
+  // A root ConceptMap (direct mode needs a sink, and url and version before `group`): each group element goes
+  // to the sink as it closes, under `owner`, assuming the group's source and target seen by then (FHIR JSON
+  // writes them before `element`); ParseConceptMap checks the assumptions and asks for a reparse otherwise.
+  enum class MapMode { kUndecided, kDirect, kHeld };
+  MapMode map = MapMode::kUndecided;
+  std::vector<std::optional<std::pair<std::string, std::string>>> group_systems;  // per group: (source, target)
+  std::set<std::string> elements_seen;  // source \0 code: the stored elements (duplicates across groups merge)
+  // A root ValueSet's expansion.contains entries, likewise (url and version before `expansion`).
+  MapMode vs = MapMode::kUndecided;
+  uint64_t vs_rules = 0;
   std::function<void()> tick;  // progress, called every few thousand concepts
 
   // Writes the concepts converted so far to the sink.
@@ -448,7 +486,7 @@ Status ParseCodeSystem(const Ctx& ctx, const json& r, const std::string& ptr, Re
         return Status::Ok();
       }
       res->owner = streamed->owner;
-      res->streamed_concepts = streamed->count;
+      res->streamed_entries = streamed->count;
       auto key = [&](const std::string& code) { return res->case_sensitive ? code : FoldCase(code); };
       for (auto& [child, parent] : streamed->child_edges) {
         if (streamed->seen.count(child) == 0) continue;  // a child outside this resource (fragment)
@@ -550,33 +588,45 @@ Status ParseVsComponent(const Ctx& ctx, const json& list, const std::string& ptr
   return Status::Ok();
 }
 
+Status ParseContains(const Ctx& ctx, const json& list, const std::string& ptr, Resource* res);
+
+// One expansion.contains entry at p (and the entries nested in it).
+Status ParseContainsEntry(const Ctx& ctx, const json& c, const std::string& p, Resource* res) {
+  CW_RETURN_IF_ERROR(RequireObject(ctx, c, p));
+  VsRule r;
+  CW_RETURN_IF_ERROR(OptString(ctx, c, "system", p, &r.system));
+  CW_RETURN_IF_ERROR(OptString(ctx, c, "version", p, &r.version));
+  CW_RETURN_IF_ERROR(OptString(ctx, c, "code", p, &r.code));
+  CW_RETURN_IF_ERROR(OptString(ctx, c, "display", p, &r.display));
+  bool is_abstract = false;
+  auto abstract = c.find("abstract");
+  if (abstract != c.end() && !abstract->is_null()) {
+    if (!abstract->is_boolean()) return ctx.Error(p + "/abstract", "expected true or false");
+    is_abstract = abstract->get<bool>();
+  }
+  if (!r.code.empty() && !r.system.empty() && !is_abstract) res->expansion.push_back(std::move(r));
+  const json* nested;
+  CW_RETURN_IF_ERROR(OptArray(ctx, c, "contains", p, &nested));
+  if (nested != nullptr) CW_RETURN_IF_ERROR(ParseContains(ctx, *nested, p + "/contains", res));
+  return Status::Ok();
+}
+
 Status ParseContains(const Ctx& ctx, const json& list, const std::string& ptr, Resource* res) {
   for (size_t i = 0; i < list.size(); ++i) {
-    const json& c = list[i];
-    std::string p = fmt::format("{}/{}", ptr, i);
-    CW_RETURN_IF_ERROR(RequireObject(ctx, c, p));
-    VsRule r;
-    CW_RETURN_IF_ERROR(OptString(ctx, c, "system", p, &r.system));
-    CW_RETURN_IF_ERROR(OptString(ctx, c, "version", p, &r.version));
-    CW_RETURN_IF_ERROR(OptString(ctx, c, "code", p, &r.code));
-    CW_RETURN_IF_ERROR(OptString(ctx, c, "display", p, &r.display));
-    bool is_abstract = false;
-    auto abstract = c.find("abstract");
-    if (abstract != c.end() && !abstract->is_null()) {
-      if (!abstract->is_boolean()) return ctx.Error(p + "/abstract", "expected true or false");
-      is_abstract = abstract->get<bool>();
-    }
-    if (!r.code.empty() && !r.system.empty() && !is_abstract) res->expansion.push_back(std::move(r));
-    const json* nested;
-    CW_RETURN_IF_ERROR(OptArray(ctx, c, "contains", p, &nested));
-    if (nested != nullptr) CW_RETURN_IF_ERROR(ParseContains(ctx, *nested, p + "/contains", res));
+    CW_RETURN_IF_ERROR(ParseContainsEntry(ctx, list[i], fmt::format("{}/{}", ptr, i), res));
   }
   return Status::Ok();
 }
 
-Status ParseValueSet(const Ctx& ctx, const json& r, const std::string& ptr, Resource* res) {
+Status ParseValueSet(const Ctx& ctx, const json& r, const std::string& ptr, Resource* res, Streamed* streamed) {
   res->kind = ResourceKind::kValueSet;
   CW_RETURN_IF_ERROR(ParseCommon(ctx, r, ptr, res));
+  // Direct mode: the expansion's entries went to the sink while parsing (their places are null now).
+  bool direct = streamed != nullptr && streamed->vs == Streamed::MapMode::kDirect;
+  if (direct && (res->url != streamed->url || res->version != streamed->version)) {
+    streamed->reparse = true;  // url or version came after the expansion
+    return Status::Ok();
+  }
   auto compose = r.find("compose");
   if (compose != r.end()) {
     CW_RETURN_IF_ERROR(RequireObject(ctx, *compose, ptr + "/compose"));
@@ -592,9 +642,15 @@ Status ParseValueSet(const Ctx& ctx, const json& r, const std::string& ptr, Reso
     res->has_expansion = true;
     const json* contains;
     CW_RETURN_IF_ERROR(OptArray(ctx, *expansion, "contains", ptr + "/expansion", &contains));
-    if (contains != nullptr) {
+    if (contains != nullptr && !direct) {
       CW_RETURN_IF_ERROR(ParseContains(ctx, *contains, ptr + "/expansion/contains", res));
     }
+  }
+  if (direct) {
+    // The compose goes to the sink beside the streamed entries, under the same owner.
+    res->owner = streamed->owner;
+    res->streamed_entries = streamed->vs_rules;
+    CW_RETURN_IF_ERROR(SpillResource(streamed->sink, res));
   }
   return Status::Ok();
 }
@@ -618,12 +674,60 @@ Status ParseAttrs(const Ctx& ctx, const json& tg, const char* name, const std::s
   return Status::Ok();
 }
 
-Status ParseConceptMap(const Ctx& ctx, const json& r, const std::string& ptr, Resource* res) {
+// One group element at ep (group g, target system `target`): its code ("" when absent: R4 element.code is
+// 0..1, and an element without one maps nothing a caller can ask for, e.g. ConceptMap-103 in the R4 core
+// package; it is accepted and not stored) and its targets (one `unmatched` target when it lists none).
+Status ParseMapElement(const Ctx& ctx, const json& el, const std::string& ep, size_t g, const std::string& target,
+                       std::string* code, std::vector<MapTargetRec>* parsed) {
+  CW_RETURN_IF_ERROR(RequireObject(ctx, el, ep));
+  CW_RETURN_IF_ERROR(OptString(ctx, el, "code", ep, code));
+  const json* targets;
+  CW_RETURN_IF_ERROR(OptArray(ctx, el, "target", ep, &targets));
+  for (size_t t = 0; targets != nullptr && t < targets->size(); ++t) {
+    const json& tg = (*targets)[t];
+    std::string tp = fmt::format("{}/target/{}", ep, t);
+    CW_RETURN_IF_ERROR(RequireObject(ctx, tg, tp));
+    MapTargetRec tr;
+    tr.group = g;
+    tr.system = target;
+    CW_RETURN_IF_ERROR(OptString(ctx, tg, "code", tp, &tr.code));
+    CW_RETURN_IF_ERROR(OptString(ctx, tg, "display", tp, &tr.display));
+    CW_RETURN_IF_ERROR(OptString(ctx, tg, "equivalence", tp, &tr.equivalence));
+    if (tr.equivalence.empty()) CW_RETURN_IF_ERROR(OptString(ctx, tg, "relationship", tp, &tr.equivalence));
+    if (tr.equivalence.empty()) tr.equivalence = "equivalent";
+    if (!IsKnownEquivalence(tr.equivalence)) {
+      return ctx.Error(tp + "/equivalence", fmt::format("unknown equivalence{}", QuotedKeyword(tr.equivalence)));
+    }
+    if (tr.code.empty() && !IsNegativeEquivalence(tr.equivalence)) {
+      return ctx.Error(tp, "target without code");
+    }
+    // R4 group.target is 0..1 too: without it the target codes have no system (Match::system empty).
+    CW_RETURN_IF_ERROR(ParseAttrs(ctx, tg, "dependsOn", tp, &tr.depends_on));
+    CW_RETURN_IF_ERROR(ParseAttrs(ctx, tg, "product", tp, &tr.product));
+    parsed->push_back(std::move(tr));
+  }
+  if (parsed->empty()) {
+    MapTargetRec tr;
+    tr.group = g;
+    tr.system = target;
+    tr.equivalence = "unmatched";
+    parsed->push_back(std::move(tr));
+  }
+  return Status::Ok();
+}
+
+Status ParseConceptMap(const Ctx& ctx, const json& r, const std::string& ptr, Resource* res, Streamed* streamed) {
   res->kind = ResourceKind::kConceptMap;
   CW_RETURN_IF_ERROR(ParseCommon(ctx, r, ptr, res));
   const json* groups;
   CW_RETURN_IF_ERROR(OptArray(ctx, r, "group", ptr, &groups));
   if (groups == nullptr) return Status::Ok();
+  // Direct mode: the elements went to the sink while parsing (their places are null now).
+  bool direct = streamed != nullptr && streamed->map == Streamed::MapMode::kDirect;
+  if (direct && (res->url != streamed->url || res->version != streamed->version)) {
+    streamed->reparse = true;  // url or version came after the groups
+    return Status::Ok();
+  }
   // (source system, code) -> index in res->elements, to merge groups that share a source.
   std::map<std::pair<std::string, std::string>, size_t> index;
   for (size_t g = 0; g < groups->size(); ++g) {
@@ -640,51 +744,23 @@ Status ParseConceptMap(const Ctx& ctx, const json& r, const std::string& ptr, Re
     const std::string& target = group.target;
     const json* elements;
     CW_RETURN_IF_ERROR(OptArray(ctx, grp, "element", gp, &elements));
-    for (size_t e = 0; elements != nullptr && e < elements->size(); ++e) {
-      const json& el = (*elements)[e];
-      std::string ep = fmt::format("{}/element/{}", gp, e);
-      CW_RETURN_IF_ERROR(RequireObject(ctx, el, ep));
-      std::string code;
-      CW_RETURN_IF_ERROR(OptString(ctx, el, "code", ep, &code));
-      const json* targets;
-      CW_RETURN_IF_ERROR(OptArray(ctx, el, "target", ep, &targets));
-      std::vector<MapTargetRec> parsed;
-      for (size_t t = 0; targets != nullptr && t < targets->size(); ++t) {
-        const json& tg = (*targets)[t];
-        std::string tp = fmt::format("{}/target/{}", ep, t);
-        CW_RETURN_IF_ERROR(RequireObject(ctx, tg, tp));
-        MapTargetRec tr;
-        tr.group = g;
-        tr.system = target;
-        CW_RETURN_IF_ERROR(OptString(ctx, tg, "code", tp, &tr.code));
-        CW_RETURN_IF_ERROR(OptString(ctx, tg, "display", tp, &tr.display));
-        CW_RETURN_IF_ERROR(OptString(ctx, tg, "equivalence", tp, &tr.equivalence));
-        if (tr.equivalence.empty()) CW_RETURN_IF_ERROR(OptString(ctx, tg, "relationship", tp, &tr.equivalence));
-        if (tr.equivalence.empty()) tr.equivalence = "equivalent";
-        if (!IsKnownEquivalence(tr.equivalence)) {
-          return ctx.Error(tp + "/equivalence", fmt::format("unknown equivalence{}", QuotedKeyword(tr.equivalence)));
-        }
-        if (tr.code.empty() && !IsNegativeEquivalence(tr.equivalence)) {
-          return ctx.Error(tp, "target without code");
-        }
-        // R4 group.target is 0..1 too: without it the target codes have no system (Match::system empty).
-        CW_RETURN_IF_ERROR(ParseAttrs(ctx, tg, "dependsOn", tp, &tr.depends_on));
-        CW_RETURN_IF_ERROR(ParseAttrs(ctx, tg, "product", tp, &tr.product));
-        parsed.push_back(std::move(tr));
+    if (direct) {
+      if (g < streamed->group_systems.size() && streamed->group_systems[g] &&
+          *streamed->group_systems[g] != std::make_pair(source, target)) {
+        streamed->reparse = true;  // source or target came after the group's elements
+        return Status::Ok();
       }
-      // R4 element.code is 0..1: an element without a code maps nothing a caller can ask for (ConceptMap-103
-      // in the R4 core package has one); it is accepted and not stored.
+      elements = nullptr;
+    }
+    for (size_t e = 0; elements != nullptr && e < elements->size(); ++e) {
+      std::string code;
+      std::vector<MapTargetRec> parsed;
+      CW_RETURN_IF_ERROR(ParseMapElement(ctx, (*elements)[e], fmt::format("{}/element/{}", gp, e), g, target, &code,
+                                         &parsed));
       if (code.empty()) continue;
       auto [it, inserted] = index.emplace(std::make_pair(source, code), res->elements.size());
       if (inserted) res->elements.push_back(MapElementRec{source, code, {}});
       MapElementRec& rec = res->elements[it->second];
-      if (parsed.empty()) {
-        MapTargetRec tr;
-        tr.group = g;
-        tr.system = target;
-        tr.equivalence = "unmatched";
-        parsed.push_back(std::move(tr));
-      }
       for (auto& tr : parsed) rec.targets.push_back(std::move(tr));
     }
     auto unmapped = grp.find("unmapped");
@@ -704,6 +780,10 @@ Status ParseConceptMap(const Ctx& ctx, const json& r, const std::string& ptr, Re
       if (mode != "other-map" && target.empty()) return ctx.Error(gp, "unmapped rule needs a 'target' system");
     }
     res->groups.push_back(std::move(group));
+  }
+  if (direct) {
+    res->owner = streamed->owner;
+    res->streamed_entries = streamed->elements_seen.size();
   }
   return Status::Ok();
 }
@@ -736,9 +816,9 @@ Status ParseResource(const Ctx& ctx, const json& r, const std::string& ptr, bool
   if (type == "CodeSystem") {
     CW_RETURN_IF_ERROR(ParseCodeSystem(ctx, r, ptr, &res, streamed));
   } else if (type == "ValueSet") {
-    CW_RETURN_IF_ERROR(ParseValueSet(ctx, r, ptr, &res));
+    CW_RETURN_IF_ERROR(ParseValueSet(ctx, r, ptr, &res, streamed));
   } else if (type == "ConceptMap") {
-    CW_RETURN_IF_ERROR(ParseConceptMap(ctx, r, ptr, &res));
+    CW_RETURN_IF_ERROR(ParseConceptMap(ctx, r, ptr, &res, streamed));
   } else {
     if (in_container) return Status::Ok();  // other resources in a Bundle/NDJSON are skipped
     return ctx.Error(ptr + "/resourceType",
@@ -761,6 +841,66 @@ std::string QuotedKeyword(std::string_view v) {
 
 namespace {
 
+// A root ConceptMap's group element, as it closes (see Streamed::MapMode): converted and written to the sink.
+// Returns false (keep it in the document) when the map is held.
+Result<bool> StreamMapElement(const Ctx& ctx, Streamed* st, const DomBuilder::At& at, const json& element) {
+  if (st->map == Streamed::MapMode::kUndecided) {
+    st->map = Streamed::MapMode::kHeld;
+    auto url = at.root.find("url"), version = at.root.find("version");
+    if (st->sink != nullptr && url != at.root.end() && url->is_string() &&
+        (version == at.root.end() || version->is_string())) {
+      st->map = Streamed::MapMode::kDirect;
+      st->owner = st->sink->NewOwner();
+      st->url = url->get<std::string>();
+      if (version != at.root.end()) st->version = version->get<std::string>();
+    }
+  }
+  if (st->map != Streamed::MapMode::kDirect) return false;
+  std::string gp = fmt::format("/group/{}", at.outer_index);
+  std::string source, target;
+  CW_RETURN_IF_ERROR(OptString(ctx, *at.outer, "source", gp, &source));
+  CW_RETURN_IF_ERROR(OptString(ctx, *at.outer, "target", gp, &target));
+  if (st->group_systems.size() <= at.outer_index) st->group_systems.resize(at.outer_index + 1);
+  if (!st->group_systems[at.outer_index]) st->group_systems[at.outer_index] = std::make_pair(source, target);
+  MapElementRec rec;
+  CW_RETURN_IF_ERROR(ParseMapElement(ctx, element, fmt::format("{}/element/{}", gp, at.index), at.outer_index, target,
+                                     &rec.code, &rec.targets));
+  if (rec.code.empty()) return true;
+  rec.source_system = std::move(source);
+  CW_RETURN_IF_ERROR(EmitMapElement(st->sink, st->owner, st->url, st->version, rec));
+  std::string seen = rec.source_system;
+  seen.push_back('\0');
+  seen.append(rec.code);
+  st->elements_seen.insert(std::move(seen));
+  if ((++st->count & 8191) == 0 && st->tick) st->tick();
+  return true;
+}
+
+// A root ValueSet's expansion.contains entry (and those nested in it), as it closes: converted and written to
+// the sink. Returns false (keep it in the document) when the value set is held.
+Result<bool> StreamExpansionEntry(const Ctx& ctx, Streamed* st, const DomBuilder::At& at, const json& element) {
+  if (st->vs == Streamed::MapMode::kUndecided) {
+    st->vs = Streamed::MapMode::kHeld;
+    auto url = at.root.find("url"), version = at.root.find("version");
+    if (st->sink != nullptr && url != at.root.end() && url->is_string() &&
+        (version == at.root.end() || version->is_string())) {
+      st->vs = Streamed::MapMode::kDirect;
+      st->owner = st->sink->NewOwner();
+      st->url = url->get<std::string>();
+      if (version != at.root.end()) st->version = version->get<std::string>();
+    }
+  }
+  if (st->vs != Streamed::MapMode::kDirect) return false;
+  Resource entry;
+  CW_RETURN_IF_ERROR(ParseContainsEntry(ctx, element, fmt::format("/expansion/contains/{}", at.index), &entry));
+  for (const auto& e : entry.expansion) {
+    CW_RETURN_IF_ERROR(st->sink->Put(st->owner, ExpansionKey(st->url, st->version, e.code, e.system), e.display));
+  }
+  st->vs_rules += entry.expansion.size();
+  if ((++st->count & 8191) == 0 && st->tick) st->tick();
+  return true;
+}
+
 // The JSON document parser behind ParseFhirJsonText and the file reader. `parse` runs the SAX parse over
 // the input into the builder; `line_col` turns a 0-based byte offset into (line, col) for messages. With a
 // sink (whole documents only), a CodeSystem's top-level concepts go to it as they close (direct mode,
@@ -778,7 +918,23 @@ Status ParseFhirJson(const std::function<bool(DomBuilder*)>& parse,
   Streamed streamed;
   streamed.sink = sink;
   streamed.tick = tick;
-  auto hook = [&](const json& root, const std::string& member, const json& element, size_t index) -> Result<bool> {
+  auto hook = [&](const DomBuilder::At& at, const json& element) -> Result<bool> {
+    const json& root = at.root;
+    const std::string& member = at.member;
+    size_t index = at.index;
+    if (at.outer != nullptr) {
+      if (at.sub == "element" && member == "group") {
+        auto rt = root.find("resourceType");
+        if (rt == root.end() || *rt != "ConceptMap") return false;
+        return StreamMapElement(ctx, &streamed, at, element);
+      }
+      if (at.sub == "contains" && member == "expansion") {
+        auto rt = root.find("resourceType");
+        if (rt == root.end() || *rt != "ValueSet") return false;
+        return StreamExpansionEntry(ctx, &streamed, at, element);
+      }
+      return false;
+    }
     auto rt = root.find("resourceType");
     if (rt == root.end() || !rt->is_string() || !element.is_object()) return false;
     if (member == "concept" && *rt == "CodeSystem") {
@@ -806,8 +962,15 @@ Status ParseFhirJson(const std::function<bool(DomBuilder*)>& parse,
       if (!streamed.entries) return false;
       auto res = element.find("resource");
       if (res != element.end()) {
+        size_t before = streamed.resources.size();
         CW_RETURN_IF_ERROR(ParseResource(ctx, *res, fmt::format("/entry/{}/resource", index), true,
                                          &streamed.resources));
+        // The entry's records go to the sink now; only its header fields stay (a Bundle of large resources
+        // costs one entry's memory at a time).
+        for (size_t i = before; sink != nullptr && i < streamed.resources.size(); ++i) {
+          CW_RETURN_IF_ERROR(SpillResource(sink, &streamed.resources[i]));
+        }
+        if (tick) tick();
       }
       return true;
     }
@@ -971,7 +1134,12 @@ Status ParseFile(const std::string& path, const ImportOptions& options, ImportSi
       std::string_view v = l;
       if (!v.empty() && v.back() == '\r') v.remove_suffix(1);
       if (v.find_first_not_of(" \t") != std::string_view::npos) {
+        size_t before = out->size();
         CW_RETURN_IF_ERROR(ParseFhirJsonText(v, path, line, true, out));
+        // The line's records go to the sink now; only header fields stay in memory.
+        for (size_t i = before; sink != nullptr && i < out->size(); ++i) {
+          CW_RETURN_IF_ERROR(SpillResource(sink, &(*out)[i]));
+        }
       }
       if (progress && pos - last_report > (1 << 20)) {
         last_report = pos;

@@ -117,6 +117,23 @@ std::string UniteParents(const std::vector<std::string_view>& values) {
   return EncodeParents(all);
 }
 
+// Concatenates map target lists (EncodeTargets values) in the given order.
+std::string UniteTargets(const std::vector<std::string_view>& values) {
+  uint64_t total = 0;
+  std::string body;
+  for (std::string_view v : values) {
+    Decoder d(v);
+    uint64_t n = 0;
+    if (!d.U64(&n)) continue;
+    total += n;
+    body.append(d.rest());
+  }
+  Encoder e;
+  e.U64(total);
+  e.out().append(body);
+  return std::move(e.out());
+}
+
 }  // namespace
 
 ImportSink::ImportSink(std::string tmp_dir, rocksdb::Options options, size_t buffer_bytes)
@@ -289,8 +306,8 @@ Result<std::vector<std::string>> ImportSink::Finish(const std::function<bool(uin
     if (last_put == nullptr && !any_delete) continue;
     if (!writer) CW_RETURN_IF_ERROR(open_writer());
     if (last_put != nullptr) {
-      if (puts.size() > 1 && key[0] == 'H') {
-        std::string united = UniteParents(puts);
+      if (puts.size() > 1 && (key[0] == 'H' || key[0] == 'M')) {
+        std::string united = key[0] == 'H' ? UniteParents(puts) : UniteTargets(puts);
         CW_RETURN_IF_ERROR(Rocks(writer->Put(key, united), "SST file"));
         if (hasher != nullptr) hasher->Add(key, united);
       } else {
@@ -340,6 +357,49 @@ Status EmitConcept(ImportSink* sink, uint32_t owner, std::string_view url, std::
     d.append(k);
     CW_RETURN_IF_ERROR(sink->Put(owner, d, ""));
   }
+  return Status::Ok();
+}
+
+Status EmitMapElement(ImportSink* sink, uint32_t owner, std::string_view url, std::string_view version,
+                      const MapElementRec& el) {
+  CW_RETURN_IF_ERROR(sink->Put(owner, MapKey(url, version, el.source_system, el.code), EncodeTargets(el.targets)));
+  for (const auto& t : el.targets) {
+    if (t.code.empty() || IsNegativeEquivalence(t.equivalence)) continue;
+    std::string w = ReversePrefix(url, version, t.system, t.code);
+    w.append(el.source_system);
+    w.push_back('\0');
+    w.append(el.code);
+    CW_RETURN_IF_ERROR(sink->Put(owner, w, t.equivalence));
+  }
+  return Status::Ok();
+}
+
+Status SpillResource(ImportSink* sink, Resource* r) {
+  uint64_t held = r->held_entries();
+  sink->NoteHeld(held);
+  if (r->owner == 0) r->owner = sink->NewOwner();
+  switch (r->kind) {
+    case ResourceKind::kCodeSystem:
+      for (const auto& c : r->concepts) {
+        CW_RETURN_IF_ERROR(EmitConcept(sink, r->owner, r->url, r->version, r->case_sensitive, c, &r->streamed_hierarchy));
+      }
+      std::vector<ConceptRec>().swap(r->concepts);
+      break;
+    case ResourceKind::kValueSet:
+      CW_RETURN_IF_ERROR(sink->Put(r->owner, ComposeKey(r->url, r->version), EncodeCompose(r->includes, r->excludes)));
+      for (const auto& e : r->expansion) {
+        CW_RETURN_IF_ERROR(sink->Put(r->owner, ExpansionKey(r->url, r->version, e.code, e.system), e.display));
+      }
+      std::vector<VsComponent>().swap(r->includes);
+      std::vector<VsComponent>().swap(r->excludes);
+      std::vector<VsRule>().swap(r->expansion);
+      break;
+    case ResourceKind::kConceptMap:
+      for (const auto& el : r->elements) CW_RETURN_IF_ERROR(EmitMapElement(sink, r->owner, r->url, r->version, el));
+      std::vector<MapElementRec>().swap(r->elements);
+      break;
+  }
+  r->streamed_entries += held;
   return Status::Ok();
 }
 

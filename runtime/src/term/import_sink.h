@@ -7,6 +7,7 @@
 // dropped at merge time without having been held in memory.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
@@ -42,8 +43,9 @@ class ImportSink {
   // Merges everything into SST files in tmp_dir (none when nothing was added). Per key, entries of owners for
   // which dropped(owner) is true are ignored; a put beats a delete (deletes remove the keys of a replaced
   // version that the new one does not write again); of several puts the last added wins, except that the
-  // parents records ('H' keys) of one owner are united, so a `child` property read after the concept adds a
-  // parent. With `hasher`, every record written goes through it, and the content hash ('Z') key of every
+  // parents records ('H' keys) are united, so a `child` property read after the concept adds a parent, and so
+  // are map targets ('M' keys: a streamed ConceptMap whose groups share a source writes a code once per group;
+  // the targets are concatenated in added order, which is document order). With `hasher`, every record written goes through it, and the content hash ('Z') key of every
   // resource version written follows the last record (the 'Z' family sorts after every other). Called once.
   Result<std::vector<std::string>> Finish(const std::function<bool(uint32_t)>& dropped,
                                           ContentHasher* hasher = nullptr);
@@ -51,6 +53,12 @@ class ImportSink {
   uint64_t entries() const { return entries_; }
   uint64_t puts_written() const { return puts_written_; }  // after Finish: keys written to the SST files
   uint64_t runs() const { return run_files_.size(); }
+
+  // The importer's memory accounting: the most concepts, map elements and value-set rules and members held
+  // in parsed form at once (each resource before its records went to the sink, and what was still held when
+  // the parse ended). NoteHeld records one such count.
+  void NoteHeld(uint64_t entries) { peak_held_ = std::max(peak_held_, entries); }
+  uint64_t peak_held() const { return peak_held_; }
 
  private:
   struct Entry {
@@ -71,6 +79,7 @@ class ImportSink {
   uint32_t last_owner_ = 0;
   uint64_t entries_ = 0;
   uint64_t puts_written_ = 0;
+  uint64_t peak_held_ = 0;
   std::vector<uint32_t> dropped_;
   std::string arena_;
   std::vector<Entry> buf_;
@@ -83,5 +92,15 @@ class ImportSink {
 // when the concept has a parent.
 Status EmitConcept(ImportSink* sink, uint32_t owner, std::string_view url, std::string_view version,
                    bool case_sensitive, const ConceptRec& c, bool* has_hierarchy);
+
+// Adds one map element's records: 'M' (its targets) and a 'W' reverse entry per target with a code.
+Status EmitMapElement(ImportSink* sink, uint32_t owner, std::string_view url, std::string_view version,
+                      const MapElementRec& el);
+
+// Writes the content records a parsed resource holds (concepts, map elements, a value set's compose and
+// expansion; not the header, the map's groups or indexes, which Store::Import writes) to the sink under the
+// resource's owner (a new one when it has none), counts them in streamed_entries and frees them, so that a
+// Bundle entry or an NDJSON line costs memory only while it is converted. Records the held count (NoteHeld).
+Status SpillResource(ImportSink* sink, Resource* r);
 
 }  // namespace crosswalk::term

@@ -103,19 +103,23 @@ struct Resource {
   // ConceptMap
   std::vector<MapElementRec> elements;
   std::vector<MapGroupRec> groups;
-  // Streamed import (ImportSink): the concepts were written to the sink as they were parsed, under this
-  // owner id (0: not streamed; `concepts` holds them).
+  // Streamed import (ImportSink): records written to the sink while parsing (or right after the resource
+  // was parsed, SpillResource), under this owner id; 0: nothing was written, the parsed form holds it all.
+  // Concepts, map elements and value-set rules and members so written are counted in streamed_entries and
+  // no longer held. A ValueSet with an owner has its compose and expansion in the sink.
   uint32_t owner = 0;
-  uint64_t streamed_concepts = 0;
+  uint64_t streamed_entries = 0;
   bool streamed_hierarchy = false;
 
-  uint64_t entries() const {
+  // Entries held in parsed form (what SpillResource moves to the sink).
+  uint64_t held_entries() const {
     uint64_t rules = expansion.size();
     for (const auto* list : {&includes, &excludes}) {
       for (const auto& c : *list) rules += c.concepts.empty() ? 1 : c.concepts.size();
     }
-    return concepts.size() + streamed_concepts + rules + elements.size();
+    return concepts.size() + rules + elements.size();
   }
+  uint64_t entries() const { return held_entries() + streamed_entries; }
 };
 
 // ---- value codec -------------------------------------------------------------------------------
@@ -136,6 +140,7 @@ class Decoder {
   bool Str(std::string_view* s);
   bool U64(uint64_t* v);
   bool done() const { return in_.empty(); }
+  std::string_view rest() const { return in_; }
 
  private:
   std::string_view in_;
@@ -240,9 +245,12 @@ enum class ReleaseFormat {
   kIcd10CmOrder,        // icd10cm_order_*.txt
 };
 ReleaseFormat DetectReleaseFormat(const std::string& path);
+class ImportSink;
 // Loads the release files of one import: the LOINC files make one CodeSystem, the RF2 files one, each
-// ICD-10-CM order file one.
-Status ParseReleaseFiles(const std::vector<std::pair<std::string, ReleaseFormat>>& files, std::vector<Resource>* out);
+// ICD-10-CM order file one. LOINC and ICD-10-CM concepts go to the sink as they are converted (the
+// Resource keeps its header fields and owner); SNOMED CT's are held (docs/terminology.md, "Scale").
+Status ParseReleaseFiles(const std::vector<std::pair<std::string, ReleaseFormat>>& files, ImportSink* sink,
+                         std::vector<Resource>* out);
 
 // The CSV record reader of csv_parse.cc (RFC 4180), for the release loaders.
 Status CsvNextRecord(std::string_view text, size_t* pos, uint64_t* line, const std::string& path,

@@ -19,6 +19,7 @@
 
 #include <fmt/format.h>
 
+#include "term/import_sink.h"
 #include "term/model.h"
 
 namespace crosswalk::term {
@@ -177,7 +178,13 @@ void AddParent(ConceptRec* c, const std::string& parent) {
 
 // ---- LOINC ---------------------------------------------------------------------------------------
 
-Status LoadLoinc(const std::vector<std::pair<std::string, ReleaseFormat>>& files, std::vector<Resource>* out) {
+// Loinc.csv is read twice: a first pass checks every row and finds the codes and the version (the highest
+// VersionLastChanged, part of every key), the hierarchy and part-link files are then read into per-code
+// extras (parents, Coding properties; the hierarchy's own nodes), and a second pass converts each row and
+// writes it to the sink at once, so the table's concepts are never held as parsed records (only its text,
+// the codes and the extras).
+Status LoadLoinc(const std::vector<std::pair<std::string, ReleaseFormat>>& files, ImportSink* sink,
+                 std::vector<Resource>* out) {
   std::string table_path;
   for (const auto& [path, f] : files) {
     if (f == ReleaseFormat::kLoincTable) {
@@ -189,87 +196,109 @@ Status LoadLoinc(const std::vector<std::pair<std::string, ReleaseFormat>>& files
     return InvalidArgument(fmt::format("{}: a LOINC hierarchy or part-link file needs Loinc.csv in the same import",
                                        files.front().first));
   }
-  std::vector<ConceptRec> concepts;
-  std::unordered_map<std::string, size_t> at;
-  std::string version;
-  {
-    CsvTable t;
-    CW_RETURN_IF_ERROR(t.Open(table_path));
-    CW_ASSIGN_OR_RETURN(size_t c_num, t.Col("LOINC_NUM"));
-    CW_ASSIGN_OR_RETURN(size_t c_name, t.Col("LONG_COMMON_NAME"));
-    CW_ASSIGN_OR_RETURN(size_t c_status, t.Col("STATUS"));
-    auto c_version = t.OptCol("VersionLastChanged");
-    auto c_short = t.OptCol("SHORTNAME");
-    auto c_consumer = t.OptCol("CONSUMER_NAME");
-    std::vector<std::pair<std::string, size_t>> props;
-    for (const char* p : {"COMPONENT", "PROPERTY", "TIME_ASPCT", "SYSTEM", "SCALE_TYP", "METHOD_TYP", "CLASS",
-                          "CLASSTYPE", "ORDER_OBS", "STATUS", "VersionFirstReleased", "VersionLastChanged"}) {
-      if (auto c = t.OptCol(p)) props.emplace_back(p, *c);
-    }
-    CW_RETURN_IF_ERROR(t.ForEachRow([&](uint64_t line, const std::vector<std::string>& f) -> Status {
-      ConceptRec c;
-      c.code = f[c_num];
-      if (c.code.empty()) return ParseError(fmt::format("{}:{}: empty LOINC_NUM", table_path, line));
-      if (!at.emplace(c.code, concepts.size()).second) {
-        return ParseError(fmt::format("{}:{}: duplicate LOINC_NUM", table_path, line));
-      }
-      c.display = f[c_name];
-      const std::string& st = f[c_status];
-      c.status = st == "DEPRECATED" ? "deprecated" : "active";
-      for (const auto& [name, col] : props) {
-        if (!f[col].empty()) c.properties.push_back({name, "String", f[col]});
-      }
-      if (c_short && !f[*c_short].empty()) c.designations.push_back({"en-US", "http://loinc.org", "SHORTNAME", f[*c_short]});
-      if (c_consumer && !f[*c_consumer].empty()) {
-        c.designations.push_back({"en-US", "http://loinc.org", "CONSUMER_NAME", f[*c_consumer]});
-      }
-      if (c_version && CompareVersions(f[*c_version], version) > 0) version = f[*c_version];
-      concepts.push_back(std::move(c));
-      return Status::Ok();
-    }));
+  CsvTable t;
+  CW_RETURN_IF_ERROR(t.Open(table_path));
+  CW_ASSIGN_OR_RETURN(size_t c_num, t.Col("LOINC_NUM"));
+  CW_ASSIGN_OR_RETURN(size_t c_name, t.Col("LONG_COMMON_NAME"));
+  CW_ASSIGN_OR_RETURN(size_t c_status, t.Col("STATUS"));
+  auto c_version = t.OptCol("VersionLastChanged");
+  auto c_short = t.OptCol("SHORTNAME");
+  auto c_consumer = t.OptCol("CONSUMER_NAME");
+  std::vector<std::pair<std::string, size_t>> props;
+  for (const char* p : {"COMPONENT", "PROPERTY", "TIME_ASPCT", "SYSTEM", "SCALE_TYP", "METHOD_TYP", "CLASS",
+                        "CLASSTYPE", "ORDER_OBS", "STATUS", "VersionFirstReleased", "VersionLastChanged"}) {
+    if (auto c = t.OptCol(p)) props.emplace_back(p, *c);
   }
+  // Pass 1: codes and version.
+  std::unordered_set<std::string> table_codes;
+  std::string version;
+  CW_RETURN_IF_ERROR(t.ForEachRow([&](uint64_t line, const std::vector<std::string>& f) -> Status {
+    if (f[c_num].empty()) return ParseError(fmt::format("{}:{}: empty LOINC_NUM", table_path, line));
+    if (!table_codes.insert(f[c_num]).second) {
+      return ParseError(fmt::format("{}:{}: duplicate LOINC_NUM", table_path, line));
+    }
+    if (c_version && CompareVersions(f[*c_version], version) > 0) version = f[*c_version];
+    return Status::Ok();
+  }));
+  // Extras per code, in file order: parents and properties from the hierarchy and part-link files; the
+  // hierarchy's nodes that are not in the table (parts, classes) become concepts of their own.
+  std::unordered_map<std::string, ConceptRec> extras;
+  std::vector<std::string> nodes;  // hierarchy-only codes, in order of first appearance
+  auto known = [&](const std::string& code) { return table_codes.count(code) != 0 || extras.count(code) != 0; };
+  std::unordered_set<std::string> node_codes;
   for (const auto& [path, f] : files) {
     if (f == ReleaseFormat::kLoincHierarchy) {
-      CsvTable t;
-      CW_RETURN_IF_ERROR(t.Open(path));
-      CW_ASSIGN_OR_RETURN(size_t c_parent, t.Col("IMMEDIATE_PARENT"));
-      CW_ASSIGN_OR_RETURN(size_t c_code, t.Col("CODE"));
-      CW_ASSIGN_OR_RETURN(size_t c_text, t.Col("CODE_TEXT"));
-      CW_RETURN_IF_ERROR(t.ForEachRow([&](uint64_t line, const std::vector<std::string>& r) -> Status {
-        if (r[c_code].empty()) return ParseError(fmt::format("{}:{}: empty CODE", path, line));
-        auto it = at.find(r[c_code]);
-        if (it == at.end()) {
-          // A part (LP...) or class node of the hierarchy: a concept of its own.
-          ConceptRec c;
-          c.code = r[c_code];
+      CsvTable h;
+      CW_RETURN_IF_ERROR(h.Open(path));
+      CW_ASSIGN_OR_RETURN(size_t c_parent, h.Col("IMMEDIATE_PARENT"));
+      CW_ASSIGN_OR_RETURN(size_t c_code, h.Col("CODE"));
+      CW_ASSIGN_OR_RETURN(size_t c_text, h.Col("CODE_TEXT"));
+      CW_RETURN_IF_ERROR(h.ForEachRow([&](uint64_t line, const std::vector<std::string>& r) -> Status {
+        const std::string& code = r[c_code];
+        if (code.empty()) return ParseError(fmt::format("{}:{}: empty CODE", path, line));
+        if (table_codes.count(code) == 0 && node_codes.insert(code).second) {
+          ConceptRec& c = extras[code];
+          c.code = code;
           c.display = r[c_text];
           c.status = "active";
-          it = at.emplace(c.code, concepts.size()).first;
-          concepts.push_back(std::move(c));
+          nodes.push_back(code);
         }
-        AddParent(&concepts[it->second], r[c_parent]);
+        ConceptRec& e = extras[code];
+        e.code = code;  // AddParent skips a parent equal to the code
+        AddParent(&e, r[c_parent]);
         return Status::Ok();
       }));
     } else if (f == ReleaseFormat::kLoincPartLink) {
-      CsvTable t;
-      CW_RETURN_IF_ERROR(t.Open(path));
-      CW_ASSIGN_OR_RETURN(size_t c_num, t.Col("LoincNumber"));
-      CW_ASSIGN_OR_RETURN(size_t c_part, t.Col("PartNumber"));
-      CW_ASSIGN_OR_RETURN(size_t c_prop, t.Col("Property"));
-      CW_RETURN_IF_ERROR(t.ForEachRow([&](uint64_t, const std::vector<std::string>& r) -> Status {
-        auto it = at.find(r[c_num]);
-        if (it == at.end() || r[c_part].empty()) return Status::Ok();  // a link to a code not in this table
+      CsvTable l;
+      CW_RETURN_IF_ERROR(l.Open(path));
+      CW_ASSIGN_OR_RETURN(size_t c_num2, l.Col("LoincNumber"));
+      CW_ASSIGN_OR_RETURN(size_t c_part, l.Col("PartNumber"));
+      CW_ASSIGN_OR_RETURN(size_t c_prop, l.Col("Property"));
+      CW_RETURN_IF_ERROR(l.ForEachRow([&](uint64_t, const std::vector<std::string>& r) -> Status {
+        if (!known(r[c_num2]) || r[c_part].empty()) return Status::Ok();  // a link to a code not in this table
         std::string prop = r[c_prop];
         size_t slash = prop.find_last_of('/');
         if (slash != std::string::npos) prop.erase(0, slash + 1);
         if (prop.empty()) return Status::Ok();
-        concepts[it->second].properties.push_back({prop, "Coding", std::string(kLoincUrl) + "|" + r[c_part]});
+        extras[r[c_num2]].properties.push_back({prop, "Coding", std::string(kLoincUrl) + "|" + r[c_part]});
         return Status::Ok();
       }));
     }
   }
+  sink->NoteHeld(extras.size());
+  // Pass 2: each row to the sink as it is converted, with its extras.
   Resource r = NewCodeSystem(kLoincUrl, version, "LOINC", "LOINC", table_path);
-  r.concepts = std::move(concepts);
+  r.owner = sink->NewOwner();
+  auto emit = [&](ConceptRec& c) -> Status {
+    if (auto it = extras.find(c.code); it != extras.end()) {
+      for (auto& p : it->second.properties) c.properties.push_back(std::move(p));
+      c.parents = std::move(it->second.parents);
+      extras.erase(it);
+    }
+    ++r.streamed_entries;
+    return EmitConcept(sink, r.owner, r.url, r.version, r.case_sensitive, c, &r.streamed_hierarchy);
+  };
+  CW_RETURN_IF_ERROR(t.ForEachRow([&](uint64_t, const std::vector<std::string>& f) -> Status {
+    ConceptRec c;
+    c.code = f[c_num];
+    c.display = f[c_name];
+    c.status = f[c_status] == "DEPRECATED" ? "deprecated" : "active";
+    for (const auto& [name, col] : props) {
+      if (!f[col].empty()) c.properties.push_back({name, "String", f[col]});
+    }
+    if (c_short && !f[*c_short].empty()) c.designations.push_back({"en-US", "http://loinc.org", "SHORTNAME", f[*c_short]});
+    if (c_consumer && !f[*c_consumer].empty()) {
+      c.designations.push_back({"en-US", "http://loinc.org", "CONSUMER_NAME", f[*c_consumer]});
+    }
+    return emit(c);
+  }));
+  for (const auto& code : nodes) {
+    ConceptRec c = std::move(extras[code]);
+    c.code = code;  // emit() looks its extras up by code: they are in c already
+    extras.erase(code);
+    ++r.streamed_entries;
+    CW_RETURN_IF_ERROR(EmitConcept(sink, r.owner, r.url, r.version, r.case_sensitive, c, &r.streamed_hierarchy));
+  }
   out->push_back(std::move(r));
   return Status::Ok();
 }
@@ -424,15 +453,18 @@ Status LoadSnomed(const std::vector<std::pair<std::string, ReleaseFormat>>& file
 
 // Columns (1-based): 1-5 order number, 7-13 code (no dot), 15 header flag (0 = a header, not valid for
 // HIPAA-covered transactions; 1 = valid), 17-76 short description, 78- long description.
-Status LoadIcd10CmOrder(const std::string& path, std::vector<Resource>* out) {
-  std::vector<ConceptRec> concepts;
+// Two passes: the first checks every line and collects the codes (a parent is the longest shorter code
+// in the file, wherever it is), the second converts each line and writes it to the sink at once.
+Status LoadIcd10CmOrder(const std::string& path, ImportSink* sink, std::vector<Resource>* out) {
   std::unordered_set<std::string> codes;
   auto trim = [](std::string_view s) {
     while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
     while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
     return s;
   };
-  if (Status read = ForEachLine(path, [&](uint64_t line, std::string_view l) -> Status {
+  // Checks one line; *code gets its dotted code (empty for a blank line).
+  auto check = [&](uint64_t line, std::string_view l, std::string* code) -> Status {
+    code->clear();
     if (trim(l).empty()) return Status::Ok();
     auto bad = [&](std::string_view what) {
       return ParseError(fmt::format("{}:{}: not an ICD-10-CM order-file line ({})", path, line, what));
@@ -447,27 +479,41 @@ Status LoadIcd10CmOrder(const std::string& path, std::vector<Resource>* out) {
       return bad("columns 7-13 are not a code");
     }
     if (l[14] != '0' && l[14] != '1') return bad("column 15 is not 0 or 1");
-    ConceptRec c;
-    c.code = std::string(raw.substr(0, 3));
+    code->assign(raw.substr(0, 3));
     if (raw.size() > 3) {
-      c.code.push_back('.');
-      c.code.append(raw.substr(3));
+      code->push_back('.');
+      code->append(raw.substr(3));
     }
-    if (!codes.insert(c.code).second) return bad("the code is given twice");
+    return Status::Ok();
+  };
+  std::string code;
+  auto collect = [&](uint64_t line, std::string_view l) -> Status {
+    CW_RETURN_IF_ERROR(check(line, l, &code));
+    if (!code.empty() && !codes.insert(code).second) {
+      return ParseError(fmt::format("{}:{}: not an ICD-10-CM order-file line (the code is given twice)", path, line));
+    }
+    return Status::Ok();
+  };
+  CW_RETURN_IF_ERROR(ForEachLine(path, collect));
+  // The fiscal year from the name: icd10cm_order_2024.txt -> "2024" (else no version).
+  std::string stem = BaseName(path);
+  stem = stem.substr(0, stem.rfind('.'));
+  std::string version = stem.substr(stem.rfind('_') + 1);
+  bool year = version.size() == 4 && std::all_of(version.begin(), version.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+  Resource r = NewCodeSystem(kIcd10CmUrl, year ? version : "", "ICD10CM", "ICD-10-CM", path);
+  r.owner = sink->NewOwner();
+  auto convert = [&](uint64_t line, std::string_view l) -> Status {
+    CW_RETURN_IF_ERROR(check(line, l, &code));
+    if (code.empty()) return Status::Ok();
+    ConceptRec c;
+    c.code = code;
     std::string_view shortd = trim(l.substr(16, 60));
     std::string_view longd = l.size() > 77 ? trim(l.substr(77)) : shortd;
     c.display = std::string(longd);
     c.status = "active";
     c.designations.push_back({"en", "", "short", std::string(shortd)});
     c.properties.push_back({"header", "Boolean", l[14] == '0' ? "true" : "false"});
-    concepts.push_back(std::move(c));
-    return Status::Ok();
-  });
-        !read.ok()) {
-      return read;
-    }
-  // Parent: the longest shorter code that is in the file (A00.01 -> A00.0 -> A00; a dot is never last).
-  for (auto& c : concepts) {
+    // Parent: the longest shorter code that is in the file (A00.01 -> A00.0 -> A00; a dot is never last).
     std::string p = c.code;
     while (p.size() > 3) {
       p.pop_back();
@@ -477,14 +523,10 @@ Status LoadIcd10CmOrder(const std::string& path, std::vector<Resource>* out) {
         break;
       }
     }
-  }
-  // The fiscal year from the name: icd10cm_order_2024.txt -> "2024" (else no version).
-  std::string stem = BaseName(path);
-  stem = stem.substr(0, stem.rfind('.'));
-  std::string version = stem.substr(stem.rfind('_') + 1);
-  bool year = version.size() == 4 && std::all_of(version.begin(), version.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
-  Resource r = NewCodeSystem(kIcd10CmUrl, year ? version : "", "ICD10CM", "ICD-10-CM", path);
-  r.concepts = std::move(concepts);
+    ++r.streamed_entries;
+    return EmitConcept(sink, r.owner, r.url, r.version, r.case_sensitive, c, &r.streamed_hierarchy);
+  };
+  CW_RETURN_IF_ERROR(ForEachLine(path, convert));
   out->push_back(std::move(r));
   return Status::Ok();
 }
@@ -522,7 +564,8 @@ ReleaseFormat DetectReleaseFormat(const std::string& path) {
   return ReleaseFormat::kNone;
 }
 
-Status ParseReleaseFiles(const std::vector<std::pair<std::string, ReleaseFormat>>& files, std::vector<Resource>* out) {
+Status ParseReleaseFiles(const std::vector<std::pair<std::string, ReleaseFormat>>& files, ImportSink* sink,
+                         std::vector<Resource>* out) {
   std::vector<std::pair<std::string, ReleaseFormat>> loinc, snomed;
   for (const auto& [path, f] : files) {
     switch (f) {
@@ -538,13 +581,13 @@ Status ParseReleaseFiles(const std::vector<std::pair<std::string, ReleaseFormat>
         snomed.emplace_back(path, f);
         break;
       case ReleaseFormat::kIcd10CmOrder:
-        CW_RETURN_IF_ERROR(LoadIcd10CmOrder(path, out));
+        CW_RETURN_IF_ERROR(LoadIcd10CmOrder(path, sink, out));
         break;
       case ReleaseFormat::kNone:
         break;
     }
   }
-  if (!loinc.empty()) CW_RETURN_IF_ERROR(LoadLoinc(loinc, out));
+  if (!loinc.empty()) CW_RETURN_IF_ERROR(LoadLoinc(loinc, sink, out));
   if (!snomed.empty()) CW_RETURN_IF_ERROR(LoadSnomed(snomed, out));
   return Status::Ok();
 }

@@ -1193,7 +1193,7 @@ class Store::Impl {
       case ResourceKind::kConceptMap: {
         CW_ASSIGN_OR_RETURN(auto groups, LoadGroups(url, version));
         for (const MapGroupRec& g : *groups) {
-          if (!g.target.empty()) out->emplace_back(ResourceKind::kCodeSystem, g.target, std::string());
+          if (!g.target.empty()) out->emplace_back(ResourceKind::kCodeSystem, g.target, g.target_version);
           if (g.unmapped_mode == "other-map" && !g.unmapped_url.empty()) {
             out->push_back(Canonical(ResourceKind::kConceptMap, g.unmapped_url));
           }
@@ -1314,6 +1314,8 @@ class Store::Impl {
           CW_RETURN_IF_ERROR(DecodeAttrs(&d, &m.depends_on));
           CW_RETURN_IF_ERROR(DecodeAttrs(&d, &m.product));
           if (group < group_has_element.size()) group_has_element[group] = true;
+          const MapGroupRec* grp = group < groups->size() ? &(*groups)[group] : nullptr;
+          if (grp != nullptr && !SourceVersionMatches(*grp, o)) continue;
           if (!o.target_system.empty() && sys != o.target_system) continue;
           if (IsNegativeEquivalence(eq)) {
             if (negative->empty()) *negative = eq;
@@ -1322,6 +1324,7 @@ class Store::Impl {
           if ((EquivalenceBit(eq) & o.equivalences) == 0) continue;
           if (!ConditionsHold(m.depends_on, o)) continue;
           m.system = sys;
+          if (grp != nullptr) m.version = grp->target_version;
           m.code = c;
           m.display = disp;
           m.equivalence = eq;
@@ -1333,7 +1336,7 @@ class Store::Impl {
       // Unmapped rules of the groups from this source that have no element for the code.
       for (size_t gi = 0; gi < groups->size(); ++gi) {
         const MapGroupRec& g = (*groups)[gi];
-        if (g.source != s || group_has_element[gi] || g.unmapped_mode.empty()) continue;
+        if (g.source != s || group_has_element[gi] || g.unmapped_mode.empty() || !SourceVersionMatches(g, o)) continue;
         if (g.unmapped_mode == "other-map") {
           if (depth >= kMaxOtherMapDepth) {
             return LimitExceeded(fmt::format("ConceptMap {}: unmapped other-map chain deeper than {}", url,
@@ -1350,6 +1353,7 @@ class Store::Impl {
         if ((o.equivalences & kEquivalenceUnmapped) == 0) continue;
         Match m;
         m.system = g.target;
+        m.version = g.target_version;
         m.map_url = url;
         m.map_version = version;
         if (g.unmapped_mode == "provided") {
@@ -1393,9 +1397,16 @@ class Store::Impl {
     return bad;
   }
 
+  // A group with a sourceVersion answers only a caller whose source version is that one (or who gives none).
+  static bool SourceVersionMatches(const MapGroupRec& g, const TranslateOptions& o) {
+    return o.source_version.empty() || g.source_version.empty() || g.source_version == o.source_version;
+  }
+
+  // An empty target display from the code system: the version the group names (targetVersion; none when the
+  // store lacks it, since another version's display may differ), else the current version.
   Status FillDisplay(Match* m) {
     if (!m->display.empty() || m->code.empty()) return Status::Ok();
-    const std::string* ver = Current(ResourceKind::kCodeSystem, m->system);
+    const std::string* ver = m->version.empty() ? Current(ResourceKind::kCodeSystem, m->system) : &m->version;
     if (ver == nullptr) return Status::Ok();
     const Header* h = FindHeader(ResourceKind::kCodeSystem, m->system, *ver);
     if (h == nullptr) return Status::Ok();
@@ -1715,16 +1726,66 @@ Result<Subsumption> Store::Subsumes(std::string_view system, std::string_view co
   return b_above ? Subsumption::kSubsumedBy : Subsumption::kNotSubsumed;
 }
 
+namespace {
+
+// ASCII-case-insensitive: does `text` contain `word` (already lower-cased)?
+bool ContainsFolded(std::string_view text, std::string_view word) {
+  if (word.empty()) return true;
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  auto it = std::search(text.begin(), text.end(), word.begin(), word.end(),
+                        [&](char a, char b) { return lower(a) == b; });
+  return it != text.end();
+}
+
+}  // namespace
+
 Result<Expansion> Store::Expand(std::string_view valueset_url, const ExpandOptions& options) {
   std::map<std::pair<std::string, std::string>, ExpansionItem> all;
   CW_RETURN_IF_ERROR(impl_->Enumerate(valueset_url, 0, options.max_members, &all));
+  std::vector<std::string> words;  // the filter's words, lower-cased
+  {
+    std::string folded = FoldCase(options.filter);
+    size_t i = 0;
+    while (i < folded.size()) {
+      size_t start = folded.find_first_not_of(" \t\r\n", i);
+      if (start == std::string::npos) break;
+      size_t end = folded.find_first_of(" \t\r\n", start);
+      if (end == std::string::npos) end = folded.size();
+      words.push_back(folded.substr(start, end - start));
+      i = end;
+    }
+  }
   Expansion out;
-  out.total = all.size();
-  uint64_t i = 0;
+  if (!options.display_language.empty()) out.parameters.emplace_back("displayLanguage", options.display_language);
+  if (options.active_only) out.parameters.emplace_back("activeOnly", "true");
+  if (!words.empty()) out.parameters.emplace_back("filter", options.filter);
+  bool per_member = options.active_only || !options.display_language.empty();
   for (auto& [key, item] : all) {
-    if (i++ < options.offset) continue;
-    if (out.items.size() >= options.count) break;
-    out.items.push_back(std::move(item));
+    if (per_member) {
+      auto concept_or = impl_->Lookup(item.system, item.code, item.version, options.display_language);
+      if (!concept_or.ok() || !concept_or->has_value()) {
+        if (options.active_only) {
+          std::string why = concept_or.ok() ? "the code system lacks it" : std::string(concept_or.status().message());
+          return FailedPrecondition(fmt::format(
+              "$expand activeOnly: cannot tell whether a member of ValueSet '{}' in '{}' is active ({})",
+              valueset_url, item.system, why));
+        }
+      } else {
+        const Concept& c = **concept_or;
+        if (options.active_only && c.status != "active") continue;
+        if (!c.display_language.empty()) item.display = std::string(c.display);
+      }
+    }
+    bool keep = true;
+    for (const auto& w : words) {
+      if (!ContainsFolded(item.code, w) && !ContainsFolded(item.display, w)) {
+        keep = false;
+        break;
+      }
+    }
+    if (!keep) continue;
+    if (out.total++ < options.offset) continue;
+    if (out.items.size() < options.count) out.items.push_back(std::move(item));
   }
   return out;
 }
@@ -1907,7 +1968,7 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
     prog.bytes_done = prog.bytes_total = 0;
     if (options.progress) options.progress(prog);
     size_t before = parsed.size();
-    CW_RETURN_IF_ERROR(ParseReleaseFiles(release, &parsed));
+    CW_RETURN_IF_ERROR(ParseReleaseFiles(release, &sink, &parsed));
     count(before);
   }
 
@@ -1923,6 +1984,9 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
   }
 
   // 3. Every record into the sink.
+  uint64_t held = 0;
+  for (const auto& r : parsed) held += r.held_entries();
+  sink.NoteHeld(held);
   auto put = [&](const std::string& k, const std::string& v) { return sink.Put(0, k, v); };
   // (kind, url) -> versions imported now, for the current-version pointers.
   std::map<std::pair<int, std::string>, std::vector<std::string>> imported_versions;
@@ -1963,6 +2027,7 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
       }
       case ResourceKind::kValueSet:
         if (r.has_expansion) h.flags |= kHeaderHasExpansion;
+        if (r.owner != 0) break;  // compose and expansion went to the sink while parsing (SpillResource)
         CW_RETURN_IF_ERROR(put(ComposeKey(r.url, r.version), EncodeCompose(r.includes, r.excludes)));
         for (const auto& e : r.expansion) {
           CW_RETURN_IF_ERROR(put(ExpansionKey(r.url, r.version, e.code, e.system), e.display));
@@ -1970,17 +2035,7 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
         break;
       case ResourceKind::kConceptMap: {
         std::map<std::string, bool> sources, targets;
-        for (const auto& el : r.elements) {
-          CW_RETURN_IF_ERROR(put(MapKey(r.url, r.version, el.source_system, el.code), EncodeTargets(el.targets)));
-          for (const auto& t : el.targets) {
-            if (t.code.empty() || IsNegativeEquivalence(t.equivalence)) continue;
-            std::string w = ReversePrefix(r.url, r.version, t.system, t.code);
-            w.append(el.source_system);
-            w.push_back('\0');
-            w.append(el.code);
-            CW_RETURN_IF_ERROR(put(w, t.equivalence));
-          }
-        }
+        for (const auto& el : r.elements) CW_RETURN_IF_ERROR(EmitMapElement(&sink, 0, r.url, r.version, el));
         for (const auto& g : r.groups) {
           sources[g.source] = true;
           if (!g.target.empty()) targets[g.target] = true;
@@ -2040,6 +2095,7 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
   ContentHasher hasher;
   CW_ASSIGN_OR_RETURN(std::vector<std::string> sst_files, sink.Finish(nullptr, &hasher));
   rep.keys_written = sink.puts_written();
+  rep.peak_held_entries = sink.peak_held();
   if (options.before_commit) CW_RETURN_IF_ERROR(options.before_commit());
   CW_RETURN_IF_ERROR(CommitFiles(sst_files));
   // A replaced version's old records are tombstones now: compact their ranges so the store does not keep

@@ -82,6 +82,10 @@ TEST(CmdTerm, OperationsPrintTheirAnswers) {
   };
   EXPECT_EQ(out({"expand", "--db", db, "urn:vs"}, 0), "total: 2\nurn:cs\tb\tB\nurn:cs\tc\tC\n");
   EXPECT_EQ(out({"expand", "--db", db, "urn:vs", "--offset", "1", "--count", "1"}, 0), "total: 2\nurn:cs\tc\tC\n");
+  EXPECT_EQ(out({"expand", "--db", db, "urn:vs", "--active-only"}, 0),
+            "total: 1\nparameter: activeOnly=true\nurn:cs\tb\tB\n");
+  EXPECT_EQ(out({"expand", "--db", db, "urn:vs", "--filter", "c", "--lang", "de"}, 0),
+            "total: 1\nparameter: displayLanguage=de\nparameter: filter=c\nurn:cs\tc\tC\n");
   EXPECT_EQ(out({"subsumes", "--db", db, "urn:cs", "a", "c"}, 0), "subsumes\n");
   EXPECT_EQ(out({"subsumes", "--db", db, "urn:cs", "b", "c"}, 0), "not-subsumed\n");
   EXPECT_EQ(out({"validate", "--db", db, "urn:cs", "b", "--display", "B"}, 0), "valid\ndisplay: B\n");

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
@@ -199,6 +200,59 @@ TEST_F(ReleaseLoaders, Icd10CmBadLine) {
 }
 
 // ---- ImportSink ---------------------------------------------------------------------------------
+
+// Loinc.csv rows and ICD-10-CM order-file lines go to the sink as they are converted: the import holds no
+// parsed concept of them (ImportReport::peak_held_entries, the importer's own accounting), only codes.
+TEST_F(ReleaseLoaders, TableRowsGoToTheSinkAsRead) {
+  constexpr int kRows = 4000;
+  std::string loinc = "\"LOINC_NUM\",\"STATUS\",\"LONG_COMMON_NAME\",\"VersionLastChanged\"\n";
+  for (int i = 0; i < kRows; ++i) {
+    loinc += fmt::format("\"{}-0\",\"{}\",\"Analyte {}\",\"2.{}\"\n", i, i % 7 == 0 ? "DEPRECATED" : "ACTIVE", i,
+                         70 + i % 9);
+  }
+  WriteFile(dir_.path() + "/Loinc.csv", loinc);
+  // Categories A00..A39, each with ten one-digit and 89 two-digit subcodes, written in reverse: every child
+  // comes before its parent (the loader reads the file twice, so the hierarchy does not depend on order).
+  std::vector<std::string> raws;
+  for (int i = 0; i < kRows; ++i) {
+    int cat = i / 100, sub = i % 100;
+    if (sub == 0) {
+      raws.push_back(fmt::format("A{:02}", cat));
+    } else if (sub <= 10) {
+      raws.push_back(fmt::format("A{:02}{}", cat, sub - 1));
+    } else {
+      raws.push_back(fmt::format("A{:02}{}{}", cat, (sub - 11) / 10, (sub - 11) % 10));
+    }
+  }
+  std::string icd;
+  for (int i = 0; i < kRows; ++i) {
+    const std::string& raw = raws[kRows - 1 - i];
+    icd += fmt::format("{:05} {:<7} {} {:<60} Long {}\n", i + 1, raw, raw.size() == 3 ? 0 : 1, "Short", raw);
+  }
+  WriteFile(dir_.path() + "/icd10cm_order_2023.txt", icd);
+  ImportReport rep;
+  Status s = ImportInto(dir_.db(), {dir_.path() + "/Loinc.csv", dir_.path() + "/icd10cm_order_2023.txt"}, {}, &rep);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(rep.peak_held_entries, 0u);
+  ASSERT_EQ(rep.items.size(), 2u);
+  store_ = OpenReadOnly(dir_.db());
+  ASSERT_TRUE(store_);
+  auto c = store_->Lookup(kLoinc, "3999-0");
+  ASSERT_TRUE(c.ok() && c->has_value()) << c.status().ToString();
+  EXPECT_EQ((*c)->version, "2.78");
+  EXPECT_EQ((*c)->display, "Analyte 3999");
+  auto d = store_->Lookup(kLoinc, "7-0");
+  ASSERT_TRUE(d.ok() && d->has_value());
+  EXPECT_EQ((*d)->status, "deprecated");
+  auto sub = store_->Lookup(kIcd, "A39.88");
+  ASSERT_TRUE(sub.ok() && sub->has_value()) << sub.status().ToString();
+  EXPECT_EQ((*sub)->version, "2023");
+  EXPECT_EQ((*sub)->display, "Long A3988");
+  EXPECT_EQ(Subsumes(kIcd, "A39", "A39.88"), Subsumption::kSubsumes);
+  EXPECT_EQ(Subsumes(kIcd, "A39.8", "A39.88"), Subsumption::kSubsumes);
+  EXPECT_EQ(Subsumes(kIcd, "A39.9", "A39.88"), Subsumption::kNotSubsumed);
+  EXPECT_EQ(store_->stats().concepts, static_cast<uint64_t>(2 * kRows));
+}
 
 TEST(ImportSinkTest, MergesRunsDropsOwnersUnitesParents) {
   TempDir dir;

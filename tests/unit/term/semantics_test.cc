@@ -185,6 +185,111 @@ TEST_F(SemanticsTest, ExcludeByFilterAndByValueSetWinsOverInclude) {
   EXPECT_EQ(e->total, 4u);  // body, organ, lung, heart
 }
 
+// $expand displayLanguage, activeOnly and the text filter, with the parameters reported.
+TEST_F(SemanticsTest, ExpandDisplayLanguageActiveOnlyAndTextFilter) {
+  Import({Write("body.json", kBodyCs), Write("vs.json", R"({"resourceType":"Bundle","entry":[
+    {"resource":{"resourceType":"ValueSet","url":"urn:vs:body","compose":{"include":[{"system":"urn:example:body"}]}}},
+    {"resource":{"resourceType":"ValueSet","url":"urn:vs:stored","expansion":{"contains":[
+      {"system":"urn:example:absent","code":"x1","display":"Xylophone"},
+      {"system":"urn:example:absent","code":"x2","display":"Zither"}]}}}]})")});
+  auto codes = [](const Expansion& e) {
+    std::vector<std::string> out;
+    for (const auto& item : e.items) out.push_back(item.code);
+    return out;
+  };
+  auto plain = store_->Expand("urn:vs:body");
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain->total, 8u);
+  EXPECT_TRUE(plain->parameters.empty());
+
+  ExpandOptions de;
+  de.display_language = "de";
+  auto e = store_->Expand("urn:vs:body", de);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  ASSERT_EQ(e->total, 8u);
+  EXPECT_EQ(e->items[0].code, "arm");
+  EXPECT_EQ(e->items[0].display, "Arm-de");  // its German designation
+  EXPECT_EQ(e->items[1].display, "Body");    // no German designation: its own display
+  ASSERT_EQ(e->parameters.size(), 1u);
+  EXPECT_EQ(e->parameters[0], (std::pair<std::string, std::string>{"displayLanguage", "de"}));
+
+  ExpandOptions active;
+  active.active_only = true;
+  e = store_->Expand("urn:vs:body", active);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(e->total, 7u);  // lung is retired
+  EXPECT_EQ(codes(*e), (std::vector<std::string>{"arm", "body", "hand", "heart", "leg", "limb", "organ"}));
+  ASSERT_EQ(e->parameters.size(), 1u);
+  EXPECT_EQ(e->parameters[0].first, "activeOnly");
+  // A paged, filtered expansion counts what the filters keep.
+  active.offset = 2;
+  active.count = 2;
+  e = store_->Expand("urn:vs:body", active);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->total, 7u);
+  EXPECT_EQ(codes(*e), (std::vector<std::string>{"hand", "heart"}));
+
+  // Every word, in the code or the display, ignoring case.
+  ExpandOptions text;
+  text.filter = "AR";
+  e = store_->Expand("urn:vs:body", text);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(codes(*e), (std::vector<std::string>{"arm", "heart"}));
+  text.filter = " ar  HE ";
+  e = store_->Expand("urn:vs:body", text);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(codes(*e), (std::vector<std::string>{"heart"}));
+  EXPECT_EQ(e->parameters[0], (std::pair<std::string, std::string>{"filter", " ar  HE "}));
+  text.filter = "-de";  // matches the display in the asked language only
+  text.display_language = "de";
+  e = store_->Expand("urn:vs:body", text);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(codes(*e), (std::vector<std::string>{"arm"}));
+  ASSERT_EQ(e->parameters.size(), 2u);
+
+  // A stored expansion whose code system is not in the store: the text filter and displayLanguage work on
+  // what the expansion says; activeOnly cannot tell and is refused.
+  ExpandOptions stored;
+  stored.filter = "zith";
+  stored.display_language = "de";
+  e = store_->Expand("urn:vs:stored", stored);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(codes(*e), (std::vector<std::string>{"x2"}));
+  EXPECT_EQ(e->items[0].display, "Zither");
+  ExpandOptions stored_active;
+  stored_active.active_only = true;
+  EXPECT_EQ(store_->Expand("urn:vs:stored", stored_active).status().code(), StatusCode::kFailedPrecondition);
+}
+
+// Group sourceVersion / targetVersion: a caller's source version picks the groups; the target version picks
+// the code system version that fills an empty display (none when the store lacks it).
+TEST_F(SemanticsTest, GroupSourceAndTargetVersions) {
+  Import({Write("body.json", kBodyCs), Write("map.json", R"({"resourceType":"ConceptMap","url":"urn:map:versions",
+    "group":[
+      {"source":"urn:src","sourceVersion":"1","target":"urn:example:body","targetVersion":"1",
+       "element":[{"code":"x","target":[{"code":"arm","equivalence":"equivalent"}]}]},
+      {"source":"urn:src","sourceVersion":"2","target":"urn:example:body","targetVersion":"9",
+       "element":[{"code":"x","target":[{"code":"leg","equivalence":"equivalent"}]}]},
+      {"source":"urn:src","target":"urn:example:body",
+       "element":[{"code":"x","target":[{"code":"hand","equivalence":"narrower"}]}]}]})")});
+  auto codes = [&](const std::string& source_version) {
+    TranslateOptions o;
+    o.source_version = source_version;
+    auto r = store_->TranslateAll("urn:map:versions", "urn:src", "x", o);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    std::vector<std::string> out;
+    if (r.ok()) {
+      for (const auto& m : *r) out.push_back(m.code + "@" + m.version + ":" + m.display);
+    }
+    return out;
+  };
+  // No source version given: every group. Version 9 of the target system is not in the store: no display.
+  EXPECT_EQ(codes(""), (std::vector<std::string>{"arm@1:Arm", "leg@9:", "hand@:Hand"}));
+  EXPECT_EQ(codes("1"), (std::vector<std::string>{"arm@1:Arm", "hand@:Hand"}));
+  EXPECT_EQ(codes("2"), (std::vector<std::string>{"leg@9:", "hand@:Hand"}));
+  EXPECT_EQ(codes("3"), (std::vector<std::string>{"hand@:Hand"}));
+}
+
 TEST_F(SemanticsTest, MemberWithoutSystemAndPinnedValueSetVersion) {
   Import({Write("body.json", kBodyCs), Write("vs.json", R"({"resourceType":"Bundle","entry":[
     {"resource":{"resourceType":"ValueSet","url":"urn:vs:v","version":"1","compose":{"include":[
