@@ -59,7 +59,7 @@ int Post(const std::string& host, uint16_t port, const std::string& target, std:
     *body = "cannot connect to " + host + ":" + std::to_string(port) + " (is the server running with --metrics?)";
     return 0;
   }
-  std::string request = "POST " + target + " HTTP/1.0\r\nHost: " + host + "\r\nContent-Length: 0\r\n\r\n";
+  std::string request = "POST " + target + " HTTP/1.0\r\nHost: " + host + "\r\nX-Crosswalk-Admin: 1\r\nContent-Length: 0\r\n\r\n";
   std::string answer;
   bool sent = ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size());
   char buf[4096];

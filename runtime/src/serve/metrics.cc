@@ -107,9 +107,16 @@ void MetricsEndpoint::Answer(int fd, bool loopback) {
     status = "200 OK";
     body = "ok\n";
   } else if (line.rfind("POST ", 0) == 0 && admin_) {
+    // The header a web page cannot add to a cross-site request without a CORS preflight (which is refused),
+    // so a browser on this machine cannot be made to replay.
+    std::string lower = req;
+    for (char& ch : lower) ch = static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
     if (!loopback) {
       status = "403 Forbidden";
       body = "admin requests are taken from this machine only\n";
+    } else if (lower.find("\nx-crosswalk-admin:") == std::string::npos) {
+      status = "403 Forbidden";
+      body = "admin requests need the header X-Crosswalk-Admin\n";
     } else {
       std::string target = line.substr(5, line.find(' ', 5) == std::string::npos ? std::string::npos
                                                                                   : line.find(' ', 5) - 5);

@@ -3,7 +3,8 @@
 //
 //   GET /metrics  200, Prometheus text format 0.0.4 (the body a callback renders at each request)
 //   GET /health   200 "ok"
-//   POST ...      the admin handler (replays: see Server::Admin), from a loopback peer only (else 403)
+//   POST ...      the admin handler (replays: see Server::Admin), from a loopback peer only and with the
+//                 header X-Crosswalk-Admin (which no browser sends cross-site without a preflight); else 403
 //   anything else 404; a request that does not arrive within a second is dropped
 //
 // One connection at a time, closed after each answer. Bind it to loopback unless the network is trusted:

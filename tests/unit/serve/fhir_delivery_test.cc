@@ -455,7 +455,8 @@ TEST_F(SmartBackendTest, ARefusingTokenEndpointIsRetriedAndNamedByItsErrorCodeOn
 // ---- the metrics endpoint ---------------------------------------------------------------------------------
 
 // `method` `path` on loopback:port; the whole answer (status line, headers, body).
-std::string HttpGet(uint16_t port, const std::string& path, const std::string& method = "GET") {
+std::string HttpGet(uint16_t port, const std::string& path, const std::string& method = "GET",
+                    const std::string& headers = "X-Crosswalk-Admin: 1\r\n") {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -465,7 +466,7 @@ std::string HttpGet(uint16_t port, const std::string& path, const std::string& m
     ::close(fd);
     return "";
   }
-  std::string req = method + " " + path + " HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: x\r\n" + headers + "Content-Length: 0\r\n\r\n";
   ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
   std::string out;
   char buf[4096];
@@ -518,8 +519,10 @@ TEST_F(FhirDeliveryTest, ADeadLetterIsReplayedOnTheRunningServer) {
   }
   EXPECT_EQ(HttpGet(port, "/elsewhere", "POST").rfind("HTTP/1.0 404", 0), 0u);
   EXPECT_EQ(HttpGet(port, "/dead-letters/replay?seq=1", "PUT").rfind("HTTP/1.0 405", 0), 0u);
+  // Without the admin header (what a web page could send cross-site): refused.
+  EXPECT_EQ(HttpGet(port, "/dead-letters/replay?seq=1", "POST", "").rfind("HTTP/1.0 403", 0), 0u);
   EXPECT_EQ(server_->stats().dead_letters, 1u);
-  r = HttpGet(port, "/dead-letters/replay?seq=1", "POST");
+  r = HttpGet(port, "/dead-letters/replay?seq=1", "POST", "x-crosswalk-admin: yes\r\n");
   EXPECT_EQ(r.rfind("HTTP/1.0 200 OK", 0), 0u) << r;
   EXPECT_NE(r.find("\r\n\r\nqueued 1\n"), std::string::npos) << r;
   ASSERT_TRUE(fhir_.WaitRequests(3));
