@@ -1,13 +1,19 @@
 // crosswalk dead-letters --inbox DIR [--replay SEQ]... [--replay-all]
 // crosswalk dead-letters --inbox DIR --rejected [--replay-rejected SEQ]... [--replay-rejected-all]
+// crosswalk dead-letters --server HOST:PORT (--replay SEQ... | --replay-all | --replay-rejected SEQ... |
+//                                            --replay-rejected-all)
 //
 // Lists the messages `crosswalk serve` gave up delivering to its FHIR server or MLLP receiver (one line each:
 // sequence number, tries, output file, control id, reason), or puts them back in the delivery queue; the next
 // start of the server delivers them. With --rejected, the same for the messages the program rejected: put
 // back among the stored messages, the next start runs them again (with the program it then has, e.g. one
-// fixed since). Each replay is audited (`replayed`). The server holds the inbox's lock while it runs, so this
-// is done with the server stopped (the error then says the database is locked). No message content is
-// printed.
+// fixed since). Each replay is audited (`replayed`). The server holds the inbox's lock while it runs, so
+// --inbox works with the server stopped (the error then says the database is locked); a running server takes
+// replays on its metrics endpoint instead (--server: POST /dead-letters/replay or /rejected/replay, from this
+// machine only), and delivers or runs them at once. No message content is printed.
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -20,27 +26,109 @@
 #include "options.h"
 #include "safe_text.h"
 #include "serve/audit.h"
+#include "serve/config.h"
 #include "serve/inbox.h"
 
 namespace {
 
+// POSTs `target` to a running server's metrics endpoint (HTTP/1.0, 10 s at most): the HTTP status and the
+// body's text, or status 0 and the reason in *body when no answer came.
+int Post(const std::string& host, uint16_t port, const std::string& target, std::string* body) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* list = nullptr;
+  if (int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &list); rc != 0) {
+    *body = "cannot resolve '" + host + "': " + ::gai_strerror(rc);
+    return 0;
+  }
+  int fd = -1;
+  for (addrinfo* a = list; a != nullptr && fd < 0; a = a->ai_next) {
+    fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    timeval tv{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+      ::close(fd);
+      fd = -1;
+    }
+  }
+  ::freeaddrinfo(list);
+  if (fd < 0) {
+    *body = "cannot connect to " + host + ":" + std::to_string(port) + " (is the server running with --metrics?)";
+    return 0;
+  }
+  std::string request = "POST " + target + " HTTP/1.0\r\nHost: " + host + "\r\nX-Crosswalk-Admin: 1\r\nContent-Length: 0\r\n\r\n";
+  std::string answer;
+  bool sent = ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size());
+  char buf[4096];
+  ssize_t n = 0;
+  while (sent && (n = ::recv(fd, buf, sizeof buf, 0)) > 0) answer.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  size_t end = answer.find("\r\n\r\n");
+  if (!sent || n < 0 || answer.rfind("HTTP/1.", 0) != 0 || answer.size() < 12 || end == std::string::npos) {
+    *body = "no answer from " + host + ":" + std::to_string(port);
+    return 0;
+  }
+  *body = answer.substr(end + 4);
+  return std::atoi(answer.c_str() + 9);
+}
+
+// The replays asked for, sent to a running server: 0 when every one was queued.
+int ReplayOnServer(const std::string& server, const std::vector<uint64_t>& seqs, bool all, bool rejected) {
+  std::string host;
+  uint16_t port = 0;
+  if (!crosswalk::serve::ParseHostPort(server, &host, &port) || port == 0) {
+    crosswalk::cli::PrintSafe(stderr, "crosswalk dead-letters: --server takes HOST:PORT, not '" + server + "'");
+    return 2;
+  }
+  std::string target = rejected ? "/rejected/replay?" : "/dead-letters/replay?";
+  if (all) {
+    target += "all";
+  } else {
+    for (size_t i = 0; i < seqs.size(); ++i) target += (i ? "&seq=" : "seq=") + std::to_string(seqs[i]);
+  }
+  std::string body;
+  int status = Post(host, port, target, &body);
+  while (!body.empty() && body.back() == '\n') body.pop_back();
+  if (status != 200) {
+    crosswalk::cli::PrintSafe(stderr, "crosswalk dead-letters: " +
+                                          (status == 0 ? body : "the server answered " + std::to_string(status) +
+                                                                    (body.empty() ? "" : ": " + body)));
+    return 1;
+  }
+  size_t queued = 0;
+  for (size_t at = 0; (at = body.find("queued ", at)) != std::string::npos; at += 7) ++queued;
+  std::fprintf(stderr, "%zu %s queued on the running server (%s)\n", queued,
+               rejected ? (queued == 1 ? "rejected message" : "rejected messages")
+                        : (queued == 1 ? "dead letter" : "dead letters"),
+               rejected ? "run again now" : "delivered in turn");
+  return 0;
+}
+
 int RunDeadLetters(const std::vector<std::string>& args) {
-  std::string inbox_dir;
+  std::string inbox_dir, server;
   std::vector<uint64_t> replay, replay_rejected;
   bool replay_all = false, rejected = false, replay_rejected_all = false;
   auto app = crosswalk::cli::MakeApp(
       "crosswalk dead-letters",
       "--inbox DIR [--replay SEQ]... [--replay-all]\n"
-      "--inbox DIR --rejected [--replay-rejected SEQ]... [--replay-rejected-all]",
+      "--inbox DIR --rejected [--replay-rejected SEQ]... [--replay-rejected-all]\n"
+      "--server HOST:PORT (--replay SEQ... | --replay-all | --replay-rejected SEQ... | --replay-rejected-all)",
       "Lists the messages crosswalk serve could not deliver to its FHIR server or MLLP receiver (seq, tries,\n"
       "output file, control id, reason), or queues them for delivery again at the server's next start.\n"
       "With --rejected: lists the messages the program rejected (seq, reason), or puts them back so that\n"
-      "the server's next start runs them again (after the program was fixed).",
+      "the server's next start runs them again (after the program was fixed).\n"
+      "With --server, the replays go to a running server's metrics endpoint, which delivers or runs them now.",
       "Exit status: 0 on success; 1 on a failure; 2 on a usage error.\n");
   app->add_option("--inbox", inbox_dir,
                   "the inbox of crosswalk serve (stop the server first: it holds the inbox's lock)")
-      ->required()
       ->type_name("DIR");
+  app->add_option("--server", server,
+                  "a running crosswalk serve's --metrics address (on this machine): replay there,\n"
+                  "at once, instead of in a stopped server's inbox")
+      ->type_name("HOST:PORT");
   app->add_option("--replay", replay, "queue this dead letter again (repeatable)")
       ->type_name("SEQ")
       ->allow_extra_args(false)
@@ -54,6 +142,19 @@ int RunDeadLetters(const std::vector<std::string>& args) {
       ->check(crosswalk::cli::Number(1, UINT64_MAX, "a sequence number"));
   app->add_flag("--replay-rejected-all", replay_rejected_all, "run every rejected message again at the next start");
   if (int rc = crosswalk::cli::Parse(*app, args); rc != crosswalk::cli::kParsed) return rc;
+  if (server.empty() == inbox_dir.empty()) {
+    return crosswalk::cli::UsageError(*app, "give --inbox DIR (a stopped server) or --server HOST:PORT (a running one)");
+  }
+  if (!server.empty()) {
+    const bool dead = replay_all || !replay.empty();
+    const bool rej = replay_rejected_all || !replay_rejected.empty();
+    if (dead == rej || rejected) {
+      return crosswalk::cli::UsageError(
+          *app, "--server takes one of --replay, --replay-all, --replay-rejected, --replay-rejected-all (listing "
+                "needs --inbox of a stopped server)");
+    }
+    return ReplayOnServer(server, dead ? replay : replay_rejected, dead ? replay_all : replay_rejected_all, rej);
+  }
   if (::access((inbox_dir + "/db/CURRENT").c_str(), F_OK) != 0) {
     crosswalk::cli::PrintSafe(stderr, "crosswalk dead-letters: no inbox of crosswalk serve in '" + inbox_dir + "'");
     return 1;

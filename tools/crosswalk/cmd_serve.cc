@@ -131,7 +131,9 @@ int RunServe(const std::vector<std::string>& args) {
                 "load a program whose terminology differs from what it was compiled against (a warning)");
   app->add_option("--map", o.run_options.map_name, "run this map on every message instead of choosing by message type")
       ->type_name("NAME");
-  app->add_option("-j", o.workers, "worker threads (default 1)")
+  app->add_option("-j", o.workers,
+                  "worker threads of the process (default 1), shared by all its listeners; with\n"
+                  "--config, over the file's top-level workers")
       ->type_name("N")
       ->check(cli::Number(1, 1024, "a number of threads"));
   app->add_option("--max-connections", o.max_connections, "open connections (default 64); more are closed at once")
@@ -195,6 +197,18 @@ int RunServe(const std::vector<std::string>& args) {
                   "first retry delay, doubled per try up to 300000 (default 1000)")
       ->type_name("N")
       ->check(cli::Number(1, size_t{1} << 32));
+  app->add_flag("--mllp-out-tls", o.mllp_out.tls,
+                "TLS toward --mllp-out, the receiver's certificate verified with the system's CAs\n"
+                "(implied by the --mllp-out-ca, -cert, -key and -server-name options)");
+  app->add_option("--mllp-out-ca", o.mllp_out.tls_ca_file, "PEM CAs to verify the MLLP receiver's certificate with")
+      ->type_name("FILE");
+  app->add_option("--mllp-out-cert", o.mllp_out.tls_cert_file,
+                  "PEM client certificate presented to the MLLP receiver (mutual TLS); needs --mllp-out-key")
+      ->type_name("FILE");
+  app->add_option("--mllp-out-key", o.mllp_out.tls_key_file, "PEM private key of --mllp-out-cert")->type_name("FILE");
+  app->add_option("--mllp-out-server-name", o.mllp_out.tls_server_name,
+                  "the name the receiver's certificate must carry (default: the --mllp-out host)")
+      ->type_name("NAME");
   app->add_option("--tls-cert", o.tls.cert_file,
                   "TLS on the MLLP listener: PEM certificate (then its chain); needs --tls-key")
       ->type_name("FILE");
@@ -218,6 +232,8 @@ int RunServe(const std::vector<std::string>& args) {
       ->type_name("KID");
   app->add_option("--fhir-scope", o.fhir.oauth.scope, "scopes asked for (default system/*.write)")->type_name("SCOPE");
   if (int rc = cli::Parse(*app, args); rc != cli::kParsed) return rc;
+  const bool j_given = app->get_option("-j")->count() > 0;
+  const unsigned j = o.workers;
 
   serve::ServeConfig config;
   if (!config_path.empty()) {
@@ -225,7 +241,7 @@ int RunServe(const std::vector<std::string>& args) {
     for (const CLI::Option* opt : app->get_options()) {
       std::string name = opt->get_name();
       if (opt->count() > 0 && name != "--config" && name != "--log-level" && name != "--log-format" &&
-          name != "--help") {
+          name != "-j" && name != "--help") {
         given.push_back(name);
       }
     }
@@ -258,7 +274,16 @@ int RunServe(const std::vector<std::string>& args) {
                               o.mllp_out.port == 0)) {
       return cli::UsageError(*app, "--mllp-out takes HOST:PORT (a port other than 0), not '" + mllp_out + "'");
     }
-    for (const char* name : {"--mllp-out-max-tries", "--mllp-out-timeout-ms", "--mllp-out-backoff-ms"}) {
+    if (!o.mllp_out.tls_ca_file.empty() || !o.mllp_out.tls_cert_file.empty() || !o.mllp_out.tls_key_file.empty() ||
+        !o.mllp_out.tls_server_name.empty()) {
+      o.mllp_out.tls = true;
+    }
+    if (o.mllp_out.tls_cert_file.empty() != o.mllp_out.tls_key_file.empty()) {
+      return cli::UsageError(*app, "--mllp-out-cert and --mllp-out-key go together");
+    }
+    for (const char* name : {"--mllp-out-max-tries", "--mllp-out-timeout-ms", "--mllp-out-backoff-ms",
+                             "--mllp-out-tls", "--mllp-out-ca", "--mllp-out-cert", "--mllp-out-key",
+                             "--mllp-out-server-name"}) {
       if (mllp_out.empty() && app->get_option(name)->count() > 0) {
         return cli::UsageError(*app, std::string(name) + " needs --mllp-out");
       }
@@ -284,9 +309,15 @@ int RunServe(const std::vector<std::string>& args) {
   const bool named = !config_path.empty();  // lines name the listener when a file defines them
   auto suffix = [&](const serve::ListenerConfig& l) { return named ? " (" + l.name + ")" : std::string(); };
 
+  // One pool of worker threads for the whole process: -j, else the file's "workers", else the listeners'
+  // "workers" summed. A listener's own "workers" caps its share; without one it may use the whole pool.
+  const unsigned pool_size = j_given || config_path.empty() ? j : serve::PoolSize(config);
+  auto pool = std::make_shared<serve::WorkerPool>(pool_size);  // outlives the servers (declared before them)
   std::vector<std::unique_ptr<serve::Server>> servers;
   bool stdout_taken = false;
   for (serve::ListenerConfig& l : config.listeners) {
+    l.options.pool = pool;
+    if (!l.workers_given) l.options.workers = pool_size;
     Loaded loaded;
     if (std::string error = LoadListener(l, &loaded); !error.empty()) {
       if (!named && error.rfind("--map:", 0) == 0) return cli::UsageError(*app, error);

@@ -29,6 +29,9 @@
 
 namespace crosswalk::serve {
 
+class TlsContext;  // OpenSSL state of MllpSender's TLS (runtime/src/serve/tls.h); opaque here
+class TlsConn;
+
 // ---------------------------------------------------------------------------------------------------------
 // MLLP framing
 // MLLP framing over a byte stream: 0x0B <message> 0x1C 0x0D, with frames split across reads.
@@ -191,9 +194,10 @@ class Inbox {
   [[nodiscard]] Status DeadLetter(const DeliveryRecord& delivery, std::string_view reason);
   // The dead letters, in order (last_error = the reason).
   [[nodiscard]] Status DeadLetters(std::vector<DeliveryRecord>* out);
-  // Puts a dead letter back in the delivery queue with no tries made (synced). kNotFound when `seq` is not a
-  // dead letter. The next start of the server delivers it.
-  [[nodiscard]] Status Replay(uint64_t seq);
+  // Puts a dead letter back in the delivery queue with no tries made (synced); *replayed (when given) is the
+  // record as queued. kNotFound when `seq` is not a dead letter. A running server delivers it when asked
+  // through its admin endpoint (Server::ReplayDeadLetter); otherwise the next start does.
+  [[nodiscard]] Status Replay(uint64_t seq, DeliveryRecord* replayed = nullptr);
   // Ends a batch in ONE write: each item is marked done, rejected or converted (as MarkDone, MarkRejected,
   // MarkConverted), and when `cursor` is not empty the cursor of that name is set to `cursor_value` in the
   // same write, so an append-only output's committed length and the marks of what it holds never disagree
@@ -217,8 +221,8 @@ class Inbox {
   // Puts a rejected message back among the stored messages not yet done, with its sequence number, arrival
   // time and text unchanged (synced), so that the next start of the server runs it again: with a fixed
   // program it gets its output (the server then removes the <seq>.rejected file), or it is rejected again.
-  // kNotFound when `seq` is not a rejected message.
-  [[nodiscard]] Status ReplayRejected(uint64_t seq);
+  // kNotFound when `seq` is not a rejected message. *replayed (when given) is the message as put back.
+  [[nodiscard]] Status ReplayRejected(uint64_t seq, InboxRecord* replayed = nullptr);
 
   // The dedup id of a message (32 raw bytes).
   static std::string DedupId(std::string_view sender, std::string_view control_id, std::string_view sha256_hex);
@@ -336,6 +340,15 @@ struct MllpOutOptions {
   uint64_t backoff_initial_ms = 1000;
   uint64_t backoff_max_ms = 300000;  // 5 minutes
   size_t max_ack_bytes = size_t{1} << 20;  // an ACK frame larger than this is a protocol error (retried)
+  // TLS toward the receiver (OpenSSL, TLS 1.2 or later), off unless `tls` is set. The receiver's
+  // certificate is always verified: against ca_file (PEM), or the system's CAs when it is empty, and for the
+  // name server_name (default: host; a DNS name or an IP address). cert_file and key_file (PEM) present a
+  // client certificate, for receivers that ask for one (mutual TLS).
+  bool tls = false;
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_server_name;
 };
 
 struct MllpResult {
@@ -374,6 +387,8 @@ class MllpSender {
   MllpOutOptions options_;
   int fd_ = -1;
   uint64_t connections_ = 0;
+  std::unique_ptr<TlsContext> tls_ctx_;  // null: plain TCP
+  std::unique_ptr<TlsConn> tls_;         // the TLS session of fd_ (with tls_ctx_)
 };
 
 }  // namespace crosswalk::serve

@@ -1,5 +1,6 @@
 #include "serve/config.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -99,7 +100,7 @@ Status ReadFhir(const Json& j, const std::string& path, const std::string& base,
   return r.Done();
 }
 
-Status ReadMllpOut(const Json& j, const std::string& path, MllpOutOptions* o) {
+Status ReadMllpOut(const Json& j, const std::string& path, const std::string& base, MllpOutOptions* o) {
   Reader r(j, path);
   CW_RETURN_IF_ERROR(r.Object());
   std::string address;
@@ -110,6 +111,20 @@ Status ReadMllpOut(const Json& j, const std::string& path, MllpOutOptions* o) {
   CW_RETURN_IF_ERROR(r.Number("max_tries", 1, UINT32_MAX, &o->max_tries));
   CW_RETURN_IF_ERROR(r.Number("timeout_ms", 1, UINT32_MAX, &o->timeout_ms));
   CW_RETURN_IF_ERROR(r.Number("backoff_ms", 1, UINT32_MAX, &o->backoff_initial_ms));
+  if (const Json* tls = r.Find("tls")) {  // {} = TLS verified with the system's CAs
+    Reader t(*tls, r.Path("tls"));
+    CW_RETURN_IF_ERROR(t.Object());
+    o->tls = true;
+    CW_RETURN_IF_ERROR(t.File("ca", base, &o->tls_ca_file));
+    CW_RETURN_IF_ERROR(t.File("cert", base, &o->tls_cert_file));
+    CW_RETURN_IF_ERROR(t.File("key", base, &o->tls_key_file));
+    CW_RETURN_IF_ERROR(t.String("server_name", &o->tls_server_name));
+    if (o->tls_cert_file.empty() != o->tls_key_file.empty()) {
+      return InvalidArgument(t.Path(o->tls_cert_file.empty() ? "cert" : "key") +
+                             ": required with " + (o->tls_cert_file.empty() ? "key" : "cert"));
+    }
+    CW_RETURN_IF_ERROR(t.Done());
+  }
   return r.Done();
 }
 
@@ -129,6 +144,7 @@ Status ReadListener(const Json& j, const std::string& path, const std::string& b
   CW_RETURN_IF_ERROR(r.Bool("allow_term_drift", &l->allow_term_drift));
   CW_RETURN_IF_ERROR(r.String("map", &o.run_options.map_name));
   CW_RETURN_IF_ERROR(r.File("inbox", base, &o.inbox_dir, /*required=*/true));
+  l->workers_given = r.Find("workers") != nullptr;
   CW_RETURN_IF_ERROR(r.Number("workers", 1, 1024, &o.workers));
   CW_RETURN_IF_ERROR(r.Bool("sync", &o.sync));
   CW_RETURN_IF_ERROR(r.String("zone", &o.run_options.default_zone));
@@ -147,7 +163,7 @@ Status ReadListener(const Json& j, const std::string& path, const std::string& b
   CW_RETURN_IF_ERROR(out.File("ndjson", base, &o.ndjson_path));
   CW_RETURN_IF_ERROR(out.Bool("stdout", &o.stdout_output));
   if (const Json* fhir = out.Find("fhir")) CW_RETURN_IF_ERROR(ReadFhir(*fhir, out.Path("fhir"), base, &o.fhir));
-  if (const Json* mllp_out = out.Find("mllp")) CW_RETURN_IF_ERROR(ReadMllpOut(*mllp_out, out.Path("mllp"), &o.mllp_out));
+  if (const Json* mllp_out = out.Find("mllp")) CW_RETURN_IF_ERROR(ReadMllpOut(*mllp_out, out.Path("mllp"), base, &o.mllp_out));
   CW_RETURN_IF_ERROR(out.Done());
   if (const Json* limits = r.Find("limits")) {
     Reader lim(*limits, r.Path("limits"));
@@ -223,6 +239,7 @@ Result<ServeConfig> ParseServeConfig(std::string_view text, const std::string& b
     }
     CW_RETURN_IF_ERROR(l.Done());
   }
+  CW_RETURN_IF_ERROR(r.Number("workers", 1, 1024, &config.workers));
   const Json* listeners = r.Find("listeners");
   if (listeners == nullptr || !listeners->is_array() || listeners->empty()) {
     return InvalidArgument("listeners: required, an array of at least one listener");
@@ -255,6 +272,13 @@ Result<ServeConfig> ParseServeConfig(std::string_view text, const std::string& b
     config.listeners.push_back(std::move(l));
   }
   return config;
+}
+
+unsigned PoolSize(const ServeConfig& config) {
+  if (config.workers > 0) return config.workers;
+  unsigned sum = 0;
+  for (const ListenerConfig& l : config.listeners) sum += l.workers_given ? l.options.workers : 1;
+  return std::clamp(sum, 1u, 1024u);
 }
 
 }  // namespace crosswalk::serve

@@ -4,6 +4,7 @@
 //
 //   {
 //     "log": {"level": "info", "format": "json"},
+//     "workers": 4,
 //     "listeners": [
 //       {"name": "adt", "mllp": "0.0.0.0:2575", "program": "hl7v2-to-fhir.cwb", "term": "terminology",
 //        "inbox": "inbox-adt", "workers": 2,
@@ -13,8 +14,8 @@
 //   }
 //
 // Relative paths are taken from the folder of the configuration file. Every listener has its own inbox,
-// workers, outputs and audit trail (ServerOptions); they share the process, the log and the metrics of each
-// one are apart. An unknown key, a value of the wrong type or range, or two listeners on the same address,
+// program, outputs and audit trail (ServerOptions); they share the process, its worker pool ("workers") and
+// the log; the metrics of each one are apart. An unknown key, a value of the wrong type or range, or two listeners on the same address,
 // inbox, output folder or NDJSON file is an error naming the key's path ("listeners[1].outputs.dir: ...").
 #pragma once
 
@@ -34,14 +35,23 @@ struct ListenerConfig {
   std::string term_dir;      // the terminology store ("" = none; reopened on SIGHUP)
   bool allow_term_drift = false;  // load a program whose terminology content changed (a warning)
   ServerOptions options;     // host/port, inbox, outputs, limits, FHIR, TLS, metrics, run options
+  bool workers_given = false;  // the listener has a "workers" key (its cap on the shared pool)
 };
 
 struct ServeConfig {
   LogLevel log_level = LogLevel::kInfo;
   LogFormat log_format = LogFormat::kText;
   bool log_given = false;  // the file has a "log" object
+  // The process's worker threads, shared by every listener (top-level "workers"); 0 when not given, and then
+  // PoolSize() sums the listeners' "workers" (1 for a listener without one).
+  unsigned workers = 0;
   std::vector<ListenerConfig> listeners;
 };
+
+// The size of the process's shared worker pool: `workers` when given, else the sum over the listeners of
+// their "workers" (1 each by default), at most 1024. A listener's "workers" is its cap on the pool (the most
+// threads that run its messages at once); the caller sets the pool's size for a listener that gives none.
+unsigned PoolSize(const ServeConfig& config);
 
 // Parses the configuration text; `base_dir` resolves relative paths. kInvalidArgument with the key's path.
 [[nodiscard]] Result<ServeConfig> ParseServeConfig(std::string_view text, const std::string& base_dir);

@@ -336,7 +336,7 @@ Status Inbox::Rejected(std::vector<std::pair<uint64_t, std::string>>* out) {
   return Status::Ok();
 }
 
-Status Inbox::ReplayRejected(uint64_t seq) {
+Status Inbox::ReplayRejected(uint64_t seq, InboxRecord* replayed) {
   std::string v;
   rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), SeqKey(kRejectedPrefix, seq), &v);
   if (s.IsNotFound()) return NotFound("inbox: message " + std::to_string(seq) + " is not a rejected message");
@@ -353,7 +353,9 @@ Status Inbox::ReplayRejected(uint64_t seq) {
   rocksdb::WriteOptions wo;
   wo.sync = impl_->sync;
   s = impl_->db->Write(wo, &batch);
-  return s.ok() ? Status::Ok() : FromRocks(s, "cannot replay a rejected message");
+  if (!s.ok()) return FromRocks(s, "cannot replay a rejected message");
+  if (replayed != nullptr) *replayed = std::move(record);
+  return Status::Ok();
 }
 
 Status Inbox::MarkConverted(const DeliveryRecord& delivery) {
@@ -413,7 +415,7 @@ Status Inbox::DeadLetter(const DeliveryRecord& delivery, std::string_view reason
   return s.ok() ? Status::Ok() : FromRocks(s, "cannot record a dead letter");
 }
 
-Status Inbox::Replay(uint64_t seq) {
+Status Inbox::Replay(uint64_t seq, DeliveryRecord* replayed) {
   std::string v;
   rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), SeqKey(kDeadPrefix, seq), &v);
   if (s.IsNotFound()) return NotFound("inbox: message " + std::to_string(seq) + " is not a dead letter");
@@ -429,7 +431,9 @@ Status Inbox::Replay(uint64_t seq) {
   rocksdb::WriteOptions wo;
   wo.sync = impl_->sync;
   s = impl_->db->Write(wo, &batch);
-  return s.ok() ? Status::Ok() : FromRocks(s, "cannot replay a dead letter");
+  if (!s.ok()) return FromRocks(s, "cannot replay a dead letter");
+  if (replayed != nullptr) *replayed = std::move(d);
+  return Status::Ok();
 }
 
 }  // namespace crosswalk::serve

@@ -39,7 +39,8 @@ void LatencyHistogram::Render(const char* name, const char* help, std::string* o
 }
 
 Result<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(const std::string& host, uint16_t port,
-                                                                std::function<std::string()> render) {
+                                                                std::function<std::string()> render,
+                                                                AdminHandler admin) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -48,6 +49,7 @@ Result<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(const std::strin
   }
   std::unique_ptr<MetricsEndpoint> m(new MetricsEndpoint());
   m->render_ = std::move(render);
+  m->admin_ = std::move(admin);
   m->fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (m->fd_ < 0) return IoError(std::string("metrics: socket: ") + std::strerror(errno));
   int one = 1;
@@ -72,14 +74,16 @@ void MetricsEndpoint::Loop() {
   while (!stop_) {
     pollfd p{fd_, POLLIN, 0};
     if (::poll(&p, 1, 100) <= 0) continue;
-    int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    sockaddr_in peer{};
+    socklen_t len = sizeof peer;
+    int c = ::accept4(fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
     if (c < 0) continue;
-    Answer(c);
+    Answer(c, peer.sin_family == AF_INET && (ntohl(peer.sin_addr.s_addr) >> 24) == 127);
     ::close(c);
   }
 }
 
-void MetricsEndpoint::Answer(int fd) {
+void MetricsEndpoint::Answer(int fd, bool loopback) {
   // The request line and headers, up to 4 KiB, within a second.
   std::string req;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
@@ -102,9 +106,32 @@ void MetricsEndpoint::Answer(int fd) {
   } else if (line.rfind("GET /health ", 0) == 0 || line == "GET /health") {
     status = "200 OK";
     body = "ok\n";
+  } else if (line.rfind("POST ", 0) == 0 && admin_) {
+    // The header a web page cannot add to a cross-site request without a CORS preflight (which is refused),
+    // so a browser on this machine cannot be made to replay.
+    std::string lower = req;
+    for (char& ch : lower) ch = static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+    if (!loopback) {
+      status = "403 Forbidden";
+      body = "admin requests are taken from this machine only\n";
+    } else if (lower.find("\nx-crosswalk-admin:") == std::string::npos) {
+      status = "403 Forbidden";
+      body = "admin requests need the header X-Crosswalk-Admin\n";
+    } else {
+      std::string target = line.substr(5, line.find(' ', 5) == std::string::npos ? std::string::npos
+                                                                                  : line.find(' ', 5) - 5);
+      int code = admin_(target, &body);
+      switch (code) {
+        case 200: status = "200 OK"; break;
+        case 400: status = "400 Bad Request"; break;
+        case 404: status = "404 Not Found"; break;
+        case 503: status = "503 Service Unavailable"; break;
+        default: status = "500 Internal Server Error"; break;
+      }
+    }
   } else if (line.rfind("GET ", 0) != 0) {
     status = "405 Method Not Allowed";
-    body = "only GET\n";
+    body = admin_ ? "only GET and POST\n" : "only GET\n";
   }
   std::string out = "HTTP/1.0 " + status + "\r\nContent-Type: " + type + "\r\nContent-Length: " +
                     std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;

@@ -3,10 +3,13 @@
 //
 //   GET /metrics  200, Prometheus text format 0.0.4 (the body a callback renders at each request)
 //   GET /health   200 "ok"
+//   POST ...      the admin handler (replays: see Server::Admin), from a loopback peer only and with the
+//                 header X-Crosswalk-Admin (which no browser sends cross-site without a preflight); else 403
 //   anything else 404; a request that does not arrive within a second is dropped
 //
 // One connection at a time, closed after each answer. Bind it to loopback unless the network is trusted:
-// it needs no credentials (it shows counts, never message content).
+// GET needs no credentials (it shows counts, never message content); POST is refused to any peer that is
+// not on this machine, whatever address the endpoint is bound to.
 #pragma once
 
 #include <atomic>
@@ -14,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "crosswalk/status.h"
@@ -36,9 +40,14 @@ class LatencyHistogram {
 
 class MetricsEndpoint {
  public:
+  // Answers a POST from a loopback peer: takes the request target (path and query), returns the HTTP status
+  // (200, 400, 404, 500, 503) and sets the body (plain text).
+  using AdminHandler = std::function<int(std::string_view target, std::string* body)>;
   // Binds HOST:PORT (IPv4; port 0 = any free port) and starts answering. kIoError when it cannot bind.
+  // Without `admin`, every POST is 405.
   [[nodiscard]] static Result<std::unique_ptr<MetricsEndpoint>> Start(const std::string& host, uint16_t port,
-                                                                      std::function<std::string()> render);
+                                                                      std::function<std::string()> render,
+                                                                      AdminHandler admin = nullptr);
   ~MetricsEndpoint();  // stops the thread
   MetricsEndpoint(const MetricsEndpoint&) = delete;
   MetricsEndpoint& operator=(const MetricsEndpoint&) = delete;
@@ -48,11 +57,12 @@ class MetricsEndpoint {
  private:
   MetricsEndpoint() = default;
   void Loop();
-  void Answer(int fd);
+  void Answer(int fd, bool loopback);
 
   int fd_ = -1;
   uint16_t port_ = 0;
   std::function<std::string()> render_;
+  AdminHandler admin_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

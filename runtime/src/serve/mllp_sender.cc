@@ -16,6 +16,7 @@
 
 #include "crosswalk/serve.h"
 #include "hl7v2/message.h"
+#include "serve/tls.h"
 
 namespace crosswalk::serve {
 namespace {
@@ -49,6 +50,64 @@ Wait WaitFor(int fd, short events, Clock::time_point deadline, const std::atomic
   }
 }
 
+// Sends all of `out` on the connection (TLS when `tls`) before the deadline: "" or the reason; *w says
+// whether the deadline passed or the stop flag was raised.
+std::string SendAll(int fd, TlsConn* tls, std::string_view out, Clock::time_point deadline,
+                    const std::atomic<bool>* abort, Wait* w) {
+  while (!out.empty()) {
+    short want = POLLOUT;
+    if (tls != nullptr) {
+      size_t sent = 0;
+      TlsConn::Io io = tls->Write(out.data(), out.size(), &sent);
+      if (io == TlsConn::Io::kDone) {
+        out.remove_prefix(sent);
+        continue;
+      }
+      if (io == TlsConn::Io::kClosed) return "the receiver closed the connection";
+      if (io == TlsConn::Io::kError) return "TLS: " + tls->error();
+      want = io == TlsConn::Io::kWantRead ? POLLIN : POLLOUT;
+    } else {
+      ssize_t n = ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+      if (n > 0) {
+        out.remove_prefix(static_cast<size_t>(n));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) return std::string("send: ") + std::strerror(errno);
+    }
+    *w = WaitFor(fd, want, deadline, abort);
+    if (*w == Wait::kTimeout) return "timed out sending the message";
+    if (*w == Wait::kAborted) return {};
+  }
+  return {};
+}
+
+// Reads what the connection has (waiting for it until the deadline) into buf: *got bytes, 0 when the
+// receiver closed it. "" or the reason; *w as for SendAll.
+std::string RecvSome(int fd, TlsConn* tls, char* buf, size_t cap, size_t* got, Clock::time_point deadline,
+                     const std::atomic<bool>* abort, Wait* w) {
+  *got = 0;
+  for (;;) {
+    short want = POLLIN;
+    if (tls != nullptr) {
+      TlsConn::Io io = tls->Read(buf, cap, got);
+      if (io == TlsConn::Io::kDone || io == TlsConn::Io::kClosed) return {};
+      if (io == TlsConn::Io::kError) return "TLS: " + tls->error();
+      want = io == TlsConn::Io::kWantWrite ? POLLOUT : POLLIN;
+    } else {
+      ssize_t n = ::recv(fd, buf, cap, MSG_DONTWAIT);
+      if (n >= 0) {
+        *got = static_cast<size_t>(n);
+        return {};
+      }
+      if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) return std::string("recv: ") + std::strerror(errno);
+      if (errno == EINTR) continue;
+    }
+    *w = WaitFor(fd, want, deadline, abort);
+    if (*w != Wait::kReady) return {};
+  }
+}
+
 }  // namespace
 
 Verdict ClassifyAck(const MllpResult& r) {
@@ -71,14 +130,25 @@ Result<std::unique_ptr<MllpSender>> MllpSender::Create(const MllpOutOptions& opt
   if (options.timeout_ms == 0 || options.max_tries == 0) {
     return InvalidArgument("mllp out: timeout_ms and max_tries must be at least 1");
   }
-  return std::unique_ptr<MllpSender>(new MllpSender(options));
+  std::unique_ptr<MllpSender> sender(new MllpSender(options));
+  if (options.tls) {
+    auto ctx = TlsContext::CreateClient({options.tls_ca_file, options.tls_cert_file, options.tls_key_file});
+    if (!ctx.ok()) return InvalidArgument("mllp out: " + std::string(ctx.status().message()));
+    sender->tls_ctx_ = std::move(*ctx);
+    if (sender->options_.tls_server_name.empty()) sender->options_.tls_server_name = options.host;
+  }
+  return sender;
 }
 
 MllpSender::MllpSender(const MllpOutOptions& options) : options_(options) {}
 
-MllpSender::~MllpSender() { Close(); }
+MllpSender::~MllpSender() {
+  if (tls_) tls_->Shutdown();  // close_notify on a kept session, best effort
+  Close();
+}
 
 void MllpSender::Close() {
+  tls_.reset();
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }
@@ -128,7 +198,26 @@ std::string MllpSender::Connect(std::chrono::steady_clock::time_point deadline, 
     ++connections_;
   }
   ::freeaddrinfo(list);
-  return fd_ >= 0 ? std::string() : "cannot connect to " + options_.host + ":" + port + ": " + error;
+  if (fd_ < 0) return "cannot connect to " + options_.host + ":" + port + ": " + error;
+  if (!tls_ctx_) return {};
+  // The TLS handshake, within the same deadline; the receiver's certificate is verified for the name.
+  tls_ = std::make_unique<TlsConn>(*tls_ctx_, fd_, options_.tls_server_name);
+  for (;;) {
+    TlsConn::Io io = tls_->Handshake();
+    if (io == TlsConn::Io::kDone) return {};
+    if (io != TlsConn::Io::kWantRead && io != TlsConn::Io::kWantWrite) {
+      error = "TLS handshake with " + options_.host + ":" + port + " failed: " + tls_->error();
+      break;
+    }
+    Wait w = WaitFor(fd_, io == TlsConn::Io::kWantRead ? POLLIN : POLLOUT, deadline, abort);
+    if (w == Wait::kAborted) *aborted = true;
+    if (w != Wait::kReady) {
+      error = "the TLS handshake timed out";
+      break;
+    }
+  }
+  Close();
+  return error;
 }
 
 MllpResult MllpSender::Send(std::string_view message, const std::atomic<bool>* abort) {
@@ -149,8 +238,21 @@ MllpResult MllpSender::Send(std::string_view message, const std::atomic<bool>* a
   if (fd_ >= 0) {
     pollfd p{fd_, POLLIN, 0};
     char byte;
-    if (::poll(&p, 1, 0) > 0 && ((p.revents & (POLLHUP | POLLERR)) || ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT) <= 0)) {
-      Close();
+    if (::poll(&p, 1, 0) > 0) {
+      if (p.revents & (POLLHUP | POLLERR)) {
+        Close();
+      } else if (tls_) {
+        // TLS records came while idle: session tickets (kept), a close_notify (closed), or a late ACK of an
+        // earlier message (dropped: it would be skipped anyway).
+        char scratch[4096];
+        size_t got = 0;
+        TlsConn::Io io;
+        while ((io = tls_->Read(scratch, sizeof scratch, &got)) == TlsConn::Io::kDone) {
+        }
+        if (io == TlsConn::Io::kClosed || io == TlsConn::Io::kError) Close();
+      } else if (::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT) <= 0) {
+        Close();
+      }
     }
   }
   std::string error;
@@ -163,21 +265,7 @@ MllpResult MllpSender::Send(std::string_view message, const std::atomic<bool>* a
   }
 
   // Send the frame.
-  std::string_view out = framed;
-  while (!out.empty() && error.empty()) {
-    ssize_t n = ::send(fd_, out.data(), out.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      out.remove_prefix(static_cast<size_t>(n));
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      w = WaitFor(fd_, POLLOUT, deadline, abort);
-      if (w == Wait::kTimeout) error = "timed out sending the message";
-    } else {
-      error = std::string("send: ") + std::strerror(errno);
-    }
-    if (w == Wait::kAborted) break;
-  }
+  error = SendAll(fd_, tls_.get(), framed, deadline, abort, &w);
 
   // Wait for the ACK of this control id; ACKs of others (late ones) are skipped.
   MllpDeframer deframer(options_.max_ack_bytes);
@@ -209,20 +297,18 @@ MllpResult MllpSender::Send(std::string_view message, const std::atomic<bool>* a
       }
       return r;
     }
-    w = WaitFor(fd_, POLLIN, deadline, abort);
+    size_t got = 0;
+    error = RecvSome(fd_, tls_.get(), buf, sizeof buf, &got, deadline, abort, &w);
     if (w == Wait::kTimeout) {
       error = "no ACK within " + std::to_string(options_.timeout_ms) + " ms";
       break;
     }
-    if (w == Wait::kAborted) break;
-    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n > 0) {
-      deframer.Append(std::string_view(buf, static_cast<size_t>(n)));
-    } else if (n == 0) {
+    if (w == Wait::kAborted || !error.empty()) break;
+    if (got == 0) {
       error = "the receiver closed the connection before its ACK";
-    } else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
-      error = std::string("recv: ") + std::strerror(errno);
+      break;
     }
+    deframer.Append(std::string_view(buf, got));
   }
   // Whatever happened, this connection cannot carry the next message: a late ACK would be misread.
   Close();

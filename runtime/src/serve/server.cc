@@ -219,7 +219,7 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options, std
     if (!sender.ok()) return InvalidArgument("serve: " + std::string(sender.status().message()));
     s->mllp_out_ = std::move(*sender);
     bool v6 = options.mllp_out.host.find(':') != std::string::npos;
-    s->mllp_out_name_ = "mllp://" + (v6 ? "[" + options.mllp_out.host + "]" : options.mllp_out.host) + ":" +
+    s->mllp_out_name_ = std::string(options.mllp_out.tls ? "mllps://" : "mllp://") + (v6 ? "[" + options.mllp_out.host + "]" : options.mllp_out.host) + ":" +
                         std::to_string(options.mllp_out.port);
   }
   std::error_code ec;
@@ -243,8 +243,12 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options, std
     s->tls_ = std::move(*tls);
   }
   if (options.metrics) {
-    CW_ASSIGN_OR_RETURN(s->metrics_, MetricsEndpoint::Start(options.metrics_host, options.metrics_port,
-                                                            [p = s.get()] { return p->RenderMetrics(); }));
+    CW_ASSIGN_OR_RETURN(s->metrics_, MetricsEndpoint::Start(
+                                         options.metrics_host, options.metrics_port,
+                                         [p = s.get()] { return p->RenderMetrics(); },
+                                         [p = s.get()](std::string_view target, std::string* body) {
+                                           return p->Admin(target, body);
+                                         }));
   }
   return s;
 }
@@ -570,8 +574,8 @@ void Server::HandleFrames(std::vector<Frame>* frames) {
       if (!items[i].duplicate) queue_.push_back({items[i].seq, keys[i]});
     }
     pending_ += added;
-    cv_.notify_all();
   }
+  if (added > 0) pool_->Wake();
 }
 
 void Server::Flush(Connection* c) {
@@ -638,7 +642,14 @@ Status Server::Run() {
     CW_RETURN_IF_ERROR(RestoreJournal());
     checkpointer_ = std::thread([this] { CheckpointLoop(); });
   }
-  for (unsigned i = 0; i < options_.workers; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
+  pool_ = options_.pool ? options_.pool : std::make_shared<WorkerPool>(options_.workers);
+  worker_state_ = std::vector<WorkerState>(pool_->size());
+  pool_->Attach(this);
+  {
+    std::lock_guard<std::mutex> admin(admin_mu_);
+    std::lock_guard<std::mutex> lock(mu_);
+    running_ = true;
+  }
   if (fhir_) fhir_outlet_.thread = std::thread([this] { DeliveryLoop(&fhir_outlet_); });
   if (mllp_out_) mllp_outlet_.thread = std::thread([this] { DeliveryLoop(&mllp_outlet_); });
 
@@ -703,15 +714,20 @@ Status Server::Run() {
   for (auto& c : connections_) Flush(c.get());
   connections_.clear();  // closes the sockets
   open_connections_ = 0;
+  {
+    std::lock_guard<std::mutex> admin(admin_mu_);  // a replay in progress ends first; later ones are refused
+    std::lock_guard<std::mutex> lock(mu_);
+    running_ = false;
+  }
   stopping_ = true;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    cv_.notify_all();
     fhir_outlet_.cv.notify_all();
     mllp_outlet_.cv.notify_all();
   }
-  for (auto& t : workers_) t.join();
-  workers_.clear();
+  pool_->Detach(this);  // each worker inside one of this Server's batches finishes it
+  pool_.reset();        // the Server's own pool: its threads are joined here
+  worker_state_.clear();
   if (checkpointer_.joinable()) {
     {
       std::lock_guard<std::mutex> lock(journal_mu_);
@@ -790,7 +806,8 @@ void Server::CheckpointOutputs() {
 void Server::TakeBatch(unsigned index, std::vector<Queued>* batch) {
   // A share of the queue (at least one message, at most kWorkerBatch), in arrival order, skipping the
   // messages whose key another worker holds (they wait for it, so a key's messages stay in order).
-  size_t want = std::min(kWorkerBatch, std::max<size_t>(1, queue_.size() / options_.workers));
+  size_t workers = std::min<size_t>(options_.workers, pool_->size());
+  size_t want = std::min(kWorkerBatch, std::max<size_t>(1, queue_.size() / workers));
   size_t scan = std::min(queue_.size(), kScanWindow);
   size_t kept = 0;
   for (size_t i = 0; i < scan; ++i) {
@@ -809,34 +826,210 @@ void Server::TakeBatch(unsigned index, std::vector<Queued>* batch) {
   queue_.erase(queue_.begin() + static_cast<long>(kept), queue_.begin() + static_cast<long>(scan));
 }
 
-void Server::WorkerLoop(unsigned index) {
-  std::shared_ptr<const Runtime> ctx_runtime;  // declared before ctx: outlives it
-  std::unique_ptr<RunContext> ctx;
-  RunOutput out;
-  std::vector<Queued> batch;
-  for (;;) {
-    batch.clear();
-    Binding binding;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      for (;;) {
-        if (stopping_) return;  // what is left stays in the inbox for the next start
-        TakeBatch(index, &batch);
-        if (!batch.empty()) break;
-        cv_.wait(lock);  // new messages, or keys released
+Status Server::ReplayDeadLetter(uint64_t seq) {
+  std::lock_guard<std::mutex> admin(admin_mu_);
+  return ReplayLocked(/*dead_letter=*/true, seq);
+}
+
+Status Server::ReplayRejected(uint64_t seq) {
+  std::lock_guard<std::mutex> admin(admin_mu_);
+  return ReplayLocked(/*dead_letter=*/false, seq);
+}
+
+Status Server::ReplayLocked(bool dead_letter, uint64_t seq) {
+  if (!running_) {
+    return FailedPrecondition("serve: the server is not running; replay with crosswalk dead-letters --inbox");
+  }
+  if (dead_letter) {
+    DeliveryRecord d;
+    CW_RETURN_IF_ERROR(inbox_->Replay(seq, &d));
+    audit_.Write({.event = "replayed", .listener = listener_name_, .seq = seq, .control_id = d.control_id,
+                  .outcome = "queued", .detail = "dead letter queued for delivery again (running server)"});
+    std::lock_guard<std::mutex> lock(mu_);
+    // Without a destination for it now, it stays queued in the inbox (as at a start).
+    if (Outlet* o = OutletFor(d.file)) {
+      o->queue.push_back(std::move(d));
+      ++pending_;
+      o->cv.notify_all();
+    }
+    return Status::Ok();
+  }
+  InboxRecord rec;
+  CW_RETURN_IF_ERROR(inbox_->ReplayRejected(seq, &rec));
+  audit_.Write({.event = "replayed", .listener = listener_name_, .seq = seq, .outcome = "queued",
+                .detail = "rejected message put back; running it again (running server)"});
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back({seq, KeyHash(OrderingKey(rec.text))});
+    ++pending_;
+  }
+  pool_->Wake();
+  return Status::Ok();
+}
+
+int Server::Admin(std::string_view target, std::string* body) {
+  size_t q = target.find('?');
+  std::string_view path = target.substr(0, q);
+  std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+  const bool dead_letter = path == "/dead-letters/replay";
+  if (!dead_letter && path != "/rejected/replay") {
+    *body = "not found (POST /dead-letters/replay or /rejected/replay, with ?seq=N or ?all)\n";
+    return 404;
+  }
+  std::lock_guard<std::mutex> admin(admin_mu_);
+  if (!running_) {
+    *body = "the server is not running\n";
+    return 503;
+  }
+  std::vector<uint64_t> seqs;
+  if (query == "all") {
+    Status st;
+    if (dead_letter) {
+      std::vector<DeliveryRecord> dead;
+      st = inbox_->DeadLetters(&dead);
+      for (const DeliveryRecord& d : dead) seqs.push_back(d.seq);
+    } else {
+      std::vector<std::pair<uint64_t, std::string>> rejected;
+      st = inbox_->Rejected(&rejected);
+      for (const auto& r : rejected) seqs.push_back(r.first);
+    }
+    if (!st.ok()) {
+      *body = st.ToString() + "\n";
+      return 500;
+    }
+  } else {
+    // seq=N, repeatable: seq=3&seq=7
+    while (!query.empty()) {
+      size_t amp = query.find('&');
+      std::string_view param = query.substr(0, amp);
+      query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+      uint64_t seq = 0;
+      bool ok = param.size() > 4 && param.size() <= 4 + 19 && param.substr(0, 4) == "seq=";
+      for (char c : ok ? param.substr(4) : std::string_view()) {
+        ok = ok && c >= '0' && c <= '9';
+        seq = seq * 10 + static_cast<uint64_t>(c - '0');
       }
-      binding = binding_;
+      if (!ok || seq == 0) {
+        *body = "expected ?seq=N (N >= 1, repeatable as seq=N&seq=M) or ?all\n";
+        return 400;
+      }
+      seqs.push_back(seq);
     }
-    if (binding.runtime != ctx_runtime) {  // the first batch, or a reload onto a reopened store
-      ctx = std::make_unique<RunContext>(*binding.runtime);
-      ctx_runtime = binding.runtime;
+    if (seqs.empty()) {
+      *body = "expected ?seq=N (N >= 1, repeatable as seq=N&seq=M) or ?all\n";
+      return 400;
     }
-    ProcessBatch(batch, binding, ctx.get(), &out);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (const Queued& q : batch) held_.erase(q.key);
+  }
+  body->clear();
+  for (uint64_t seq : seqs) {
+    Status st = ReplayLocked(dead_letter, seq);
+    if (!st.ok()) {
+      *body += st.ToString() + "\n";
+      return st.code() == StatusCode::kNotFound ? 404 : 500;
     }
-    cv_.notify_all();
+    *body += "queued " + std::to_string(seq) + "\n";
+  }
+  return 200;
+}
+
+bool Server::TryRunBatch(unsigned index) {
+  WorkerState& w = worker_state_[index];
+  w.batch.clear();
+  Binding binding;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // When stopping, what is left stays in the inbox for the next start.
+    if (stopping_ || queue_.empty() || active_batches_ >= options_.workers) return false;
+    TakeBatch(index, &w.batch);
+    if (w.batch.empty()) return false;  // every queued key is held by another worker
+    ++active_batches_;
+    binding = binding_;
+  }
+  if (binding.runtime != w.runtime) {  // the first batch here, or a reload onto a reopened store
+    w.ctx = std::make_unique<RunContext>(*binding.runtime);
+    w.runtime = binding.runtime;
+  }
+  ProcessBatch(w.batch, binding, w.ctx.get(), &w.out);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const Queued& q : w.batch) held_.erase(q.key);
+    --active_batches_;
+  }
+  pool_->Wake();  // the keys released may let other workers take the messages waiting behind them
+  return true;
+}
+
+WorkerPool::WorkerPool(unsigned threads) {
+  threads = std::clamp(threads, 1u, 1024u);
+  threads_.reserve(threads);
+  for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this, i] { Loop(i); });
+}
+
+WorkerPool::~WorkerPool() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void WorkerPool::Attach(Server* s) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    members_.push_back({s});
+    ++generation_;
+  }
+  cv_.notify_all();
+}
+
+void WorkerPool::Detach(Server* s) {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto it = std::find_if(members_.begin(), members_.end(), [s](const Member& m) { return m.server == s; });
+  if (it == members_.end()) return;
+  // A worker inside one of its batches holds no pointer into members_ (it finds its member again by server),
+  // so waiting here while the vector stays put is enough.
+  idle_cv_.wait(lock, [&] {
+    auto m = std::find_if(members_.begin(), members_.end(), [s](const Member& x) { return x.server == s; });
+    return m->busy == 0;
+  });
+  members_.erase(std::find_if(members_.begin(), members_.end(), [s](const Member& m) { return m.server == s; }));
+}
+
+void WorkerPool::Wake() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++generation_;
+  }
+  cv_.notify_all();
+}
+
+// Visits the members in turn, starting after the one that last had work for this worker, and runs one batch
+// of the first that has one. A pass that found nothing sleeps until a Wake that came after the pass began.
+void WorkerPool::Loop(unsigned index) {
+  size_t next = index;  // spread the workers' starting points over the members
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    if (stop_) return;
+    uint64_t seen = generation_;
+    bool ran = false;
+    for (size_t tried = 0; tried < members_.size() && !stop_; ++tried) {
+      size_t i = (next + tried) % members_.size();
+      Server* s = members_[i].server;
+      ++members_[i].busy;
+      lock.unlock();
+      bool had = s->TryRunBatch(index);
+      lock.lock();
+      // Members may have been attached or detached meanwhile (never this one: it was busy).
+      auto m = std::find_if(members_.begin(), members_.end(), [s](const Member& x) { return x.server == s; });
+      if (--m->busy == 0) idle_cv_.notify_all();
+      if (had) {
+        next = static_cast<size_t>(m - members_.begin()) + 1;
+        ran = true;
+        break;
+      }
+    }
+    if (!ran) cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
   }
 }
 

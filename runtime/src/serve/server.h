@@ -52,12 +52,55 @@ inline constexpr size_t kDefaultMaxPending = 10000;
 // Journaled outputs (sync on) that make the checkpointer sync the output folder before its second is up.
 inline constexpr size_t kCheckpointEntries = 4096;
 
+class Server;
+
+// The threads that run programs for one or more Servers of a process (`-j N` is the process's total, however
+// many listeners it has). A worker takes a batch from one Server at a time, visiting the attached Servers in
+// turn from where it last found work, so every listener makes progress; each batch runs its own Server's
+// program, store and ordering keys (a Server's keys are held by worker index, which is unique in the pool).
+// Thread-safe. A Server attaches itself in Run() and detaches before Run() returns; the pool must outlive the
+// Servers that use it.
+class WorkerPool {
+ public:
+  explicit WorkerPool(unsigned threads);  // 1..1024 threads, started at once
+  ~WorkerPool();                          // stops and joins them; every Server must have detached
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+  unsigned size() const { return static_cast<unsigned>(threads_.size()); }
+
+  // Workers start taking `s`'s batches.
+  void Attach(Server* s);
+  // Workers stop taking `s`'s batches; returns once no worker is inside one of them.
+  void Detach(Server* s);
+  // There may be new work (messages queued, ordering keys released): idle workers look again.
+  void Wake();
+
+ private:
+  struct Member {
+    Server* server;
+    unsigned busy = 0;  // workers inside this Server's TryRunBatch
+  };
+  void Loop(unsigned index);
+
+  std::mutex mu_;
+  std::condition_variable cv_;       // workers: wake-ups, stop
+  std::condition_variable idle_cv_;  // Detach: a member's busy count fell
+  uint64_t generation_ = 0;          // bumped by Wake and Attach (a worker that saw it unchanged may sleep)
+  bool stop_ = false;
+  std::vector<Member> members_;
+  std::vector<std::thread> threads_;
+};
+
 struct ServerOptions {
   std::string host = "127.0.0.1";  // address to listen on: an IPv4 or IPv6 literal (without brackets)
   uint16_t port = 0;               // 0: an ephemeral port (see Server::port())
   std::string inbox_dir;           // the RocksDB inbox and audit.jsonl (created if missing)
   std::string out_dir;             // outputs (created if missing)
-  unsigned workers = 1;            // -j: threads running the program (1..1024)
+  // Threads running the program (1..1024): without `pool`, the Server's own pool of this many (-j N); with
+  // `pool`, at most this many of the shared pool's threads run this Server's batches at once.
+  unsigned workers = 1;
+  // A pool shared with the other Servers of the process (null: the Server makes its own of `workers`).
+  std::shared_ptr<WorkerPool> pool;
   // Open connections (default 64). A connection beyond it is accepted and closed at once (audit: refused).
   size_t max_connections = kDefaultMaxConnections;
   // Bytes of one MLLP frame (default 4 MiB). A larger frame gets an AR (text names the limit) and its
@@ -138,6 +181,18 @@ class Server {
   // Thread-safe; audited (`reloaded`).
   void Reload(std::shared_ptr<const Runtime> runtime, std::shared_ptr<const Program> program);
 
+  // Replays while the server runs (the inbox is this process's: `crosswalk dead-letters --inbox` cannot open
+  // it now). ReplayDeadLetter puts a dead letter back at the end of its destination's delivery queue, with no
+  // tries made, and the delivering thread takes it in turn; ReplayRejected puts a rejected message back at
+  // the end of the queue of stored messages, and a worker runs it on the program of the moment (its old
+  // <seq>.rejected file is removed once its new output is in place). Each is one synced inbox write and an
+  // audit event `replayed`. kNotFound when `seq` is not a dead letter / rejected message;
+  // kFailedPrecondition when the server is not running (before Run, or stopping: replay offline then).
+  // Thread-safe. Also reachable as POST /dead-letters/replay and POST /rejected/replay on the metrics
+  // endpoint, from loopback only (Admin).
+  [[nodiscard]] Status ReplayDeadLetter(uint64_t seq);
+  [[nodiscard]] Status ReplayRejected(uint64_t seq);
+
   // The ordering key of a message: messages with the same key are converted and delivered in arrival order,
   // messages with different keys may run in parallel (-j N). The key is the sender (MSH-3 '^' MSH-4 as
   // written) and, for ADT messages (MSH-9.1 = ADT), the patient identifier PID-3.1 (first repetition).
@@ -181,7 +236,15 @@ class Server {
   void ReadFrom(Connection* c, std::vector<Frame>* frames);
   void HandleFrames(std::vector<Frame>* frames);
   void Flush(Connection* c);
-  void WorkerLoop(unsigned index);
+  friend class WorkerPool;
+  // Under admin_mu_: the replays above.
+  Status ReplayLocked(bool dead_letter, uint64_t seq);
+  // The metrics endpoint's POST handler: /dead-letters/replay and /rejected/replay, with ?seq=N (repeatable,
+  // as seq=N&seq=M) or ?all. Returns the HTTP status; *body says what was queued, or why not.
+  int Admin(std::string_view target, std::string* body);
+  // Called by pool worker `index`: takes a batch this Server may run now and runs it; false when there was
+  // none (nothing queued, every queued key held, the worker cap reached, or stopping).
+  bool TryRunBatch(unsigned index);
   // Under mu_: moves to *batch what worker `index` may run now, in arrival order, and marks their keys held.
   void TakeBatch(unsigned index, std::vector<Queued>* batch);
   void ProcessBatch(const std::vector<Queued>& batch, const Binding& binding, RunContext* ctx, RunOutput* out);
@@ -223,8 +286,20 @@ class Server {
   std::vector<std::unique_ptr<Connection>> connections_;
 
   std::mutex mu_;
-  std::condition_variable cv_;
+  std::mutex admin_mu_;              // replays, one at a time; taken before mu_; Run's shutdown takes it too
+  bool running_ = false;             // under admin_mu_ and mu_: Run is serving (replays are taken)
   std::deque<Queued> queue_;         // stored, not yet taken by a worker
+  std::shared_ptr<WorkerPool> pool_;  // options_.pool, or the Server's own (made in Run)
+  unsigned active_batches_ = 0;       // under mu_: batches being run (at most options_.workers)
+  // Per pool worker index: the run context on the runtime of the last batch it ran here. Each index is used
+  // by one thread at a time, so no lock.
+  struct WorkerState {
+    std::shared_ptr<const Runtime> runtime;  // declared before ctx: outlives it
+    std::unique_ptr<RunContext> ctx;
+    RunOutput out;
+    std::vector<Queued> batch;
+  };
+  std::vector<WorkerState> worker_state_;
   // Ordering keys held by a worker (key hash -> worker index): the messages of a held key wait in the queue
   // until the worker holding it has made its batch durable.
   std::unordered_map<uint64_t, unsigned> held_;
@@ -233,7 +308,6 @@ class Server {
   uint64_t ndjson_size_ = 0;  // committed length (under ndjson_mu_)
   std::atomic<size_t> pending_{0};   // stored, not yet done (queue + in the workers' hands)
   std::atomic<bool> stopping_{false};
-  std::vector<std::thread> workers_;
   std::mutex journal_mu_;
   std::condition_variable journal_cv_;
   std::vector<uint64_t> journaled_;  // under journal_mu_: journaled outputs not yet checkpointed

@@ -24,10 +24,20 @@ struct TlsOptions {
   std::string client_ca_file;  // PEM CAs whose client certificates are accepted; empty = none asked
 };
 
+// The client side (delivery to an MLLP receiver over TLS): the receiver's certificate is always verified,
+// against ca_file or, when empty, the system's CAs; cert_file and key_file present a client certificate.
+struct TlsClientOptions {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+};
+
 class TlsContext {
  public:
   // kInvalidArgument naming the file that cannot be used (never key material).
   [[nodiscard]] static Result<std::unique_ptr<TlsContext>> Create(const TlsOptions& options);
+  // A client context (TLS 1.2 or later, peer verification on). kInvalidArgument naming the file.
+  [[nodiscard]] static Result<std::unique_ptr<TlsContext>> CreateClient(const TlsClientOptions& options);
   ~TlsContext();
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;
@@ -42,12 +52,19 @@ class TlsContext {
 
 class TlsConn {
  public:
+  // The server side of an accepted connection.
   TlsConn(const TlsContext& ctx, int fd);
+  // The client side of a connected socket: the peer's certificate must name `server_name` (a DNS name, sent
+  // as SNI too, or an IP address literal, matched against the certificate's IP addresses).
+  TlsConn(const TlsContext& ctx, int fd, const std::string& server_name);
   ~TlsConn();
   TlsConn(const TlsConn&) = delete;
   TlsConn& operator=(const TlsConn&) = delete;
 
   enum class Io { kDone, kWantRead, kWantWrite, kClosed, kError };
+  // Performs (or continues) the handshake: kDone once it is complete. A failed certificate check is kError
+  // with error() = "certificate verify failed (hostname mismatch)" and the like.
+  Io Handshake();
   // Decrypts up to `n` bytes into `buf` (*got = how many when kDone).
   Io Read(char* buf, size_t n, size_t* got);
   // Encrypts and sends up to `n` bytes (*sent = how many were taken when kDone).

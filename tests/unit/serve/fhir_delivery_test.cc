@@ -454,8 +454,9 @@ TEST_F(SmartBackendTest, ARefusingTokenEndpointIsRetriedAndNamedByItsErrorCodeOn
 
 // ---- the metrics endpoint ---------------------------------------------------------------------------------
 
-// GET `path` on loopback:port; the whole answer (status line, headers, body).
-std::string HttpGet(uint16_t port, const std::string& path) {
+// `method` `path` on loopback:port; the whole answer (status line, headers, body).
+std::string HttpGet(uint16_t port, const std::string& path, const std::string& method = "GET",
+                    const std::string& headers = "X-Crosswalk-Admin: 1\r\n") {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -465,7 +466,7 @@ std::string HttpGet(uint16_t port, const std::string& path) {
     ::close(fd);
     return "";
   }
-  std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: x\r\n" + headers + "Content-Length: 0\r\n\r\n";
   ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
   std::string out;
   char buf[4096];
@@ -497,6 +498,51 @@ TEST_F(FhirDeliveryTest, MetricsAndHealthEndpoint) {
   EXPECT_NE(HttpGet(server_->metrics_port(), "/health").find("\r\n\r\nok\n"), std::string::npos);
   EXPECT_EQ(HttpGet(server_->metrics_port(), "/other").rfind("HTTP/1.0 404", 0), 0u);
   Stop();
+}
+
+// A dead letter replayed while the server runs, through the metrics endpoint's POST (loopback only): the
+// delivering thread takes it at once, no restart; audited. A seq that is no dead letter is 404, a query
+// that is not seq=N or all is 400, and a replay after the stop is refused.
+TEST_F(FhirDeliveryTest, ADeadLetterIsReplayedOnTheRunningServer) {
+  options_.metrics = true;
+  fhir_.Script({{422, ""}});
+  Start();
+  SendAll({"R1", "R2"});
+  ASSERT_TRUE(WaitFor([&] { return server_->stats().dead_letters == 1 && server_->stats().delivered == 1; }));
+  const uint16_t port = server_->metrics_port();
+  std::string r = HttpGet(port, "/dead-letters/replay?seq=2", "POST");
+  EXPECT_EQ(r.rfind("HTTP/1.0 404", 0), 0u) << r;  // delivered, not dead
+  EXPECT_NE(r.find("not a dead letter"), std::string::npos) << r;
+  for (const char* bad : {"/dead-letters/replay", "/dead-letters/replay?seq=", "/dead-letters/replay?seq=0",
+                          "/dead-letters/replay?seq=1x", "/dead-letters/replay?id=1"}) {
+    EXPECT_EQ(HttpGet(port, bad, "POST").rfind("HTTP/1.0 400", 0), 0u) << bad;
+  }
+  EXPECT_EQ(HttpGet(port, "/elsewhere", "POST").rfind("HTTP/1.0 404", 0), 0u);
+  EXPECT_EQ(HttpGet(port, "/dead-letters/replay?seq=1", "PUT").rfind("HTTP/1.0 405", 0), 0u);
+  // Without the admin header (what a web page could send cross-site): refused.
+  EXPECT_EQ(HttpGet(port, "/dead-letters/replay?seq=1", "POST", "").rfind("HTTP/1.0 403", 0), 0u);
+  EXPECT_EQ(server_->stats().dead_letters, 1u);
+  r = HttpGet(port, "/dead-letters/replay?seq=1", "POST", "x-crosswalk-admin: yes\r\n");
+  EXPECT_EQ(r.rfind("HTTP/1.0 200 OK", 0), 0u) << r;
+  EXPECT_NE(r.find("\r\n\r\nqueued 1\n"), std::string::npos) << r;
+  ASSERT_TRUE(fhir_.WaitRequests(3));
+  ASSERT_TRUE(WaitFor([&] { return server_->stats().delivered == 2; }));
+  EXPECT_EQ(server_->ReplayDeadLetter(1).code(), StatusCode::kNotFound);  // delivered now
+  EXPECT_EQ(HttpGet(port, "/dead-letters/replay?all", "POST").rfind("HTTP/1.0 200", 0), 0u);  // none: fine
+  auto* server = server_.get();
+  server->RequestStop();
+  thread_.join();
+  EXPECT_TRUE(run_status_.ok());
+  EXPECT_EQ(server->ReplayDeadLetter(1).code(), StatusCode::kFailedPrecondition);  // stopped: offline replay
+  server_.reset();
+  auto reqs = fhir_.requests();
+  ASSERT_EQ(reqs.size(), 3u);
+  EXPECT_EQ(nlohmann::json::parse(reqs[2].body)["identifier"]["value"], "R1");
+  EXPECT_TRUE(Queue(false).empty());
+  EXPECT_TRUE(Queue(true).empty());
+  std::string audit = Audit();
+  EXPECT_NE(audit.find(R"("event":"replayed","listener")"), std::string::npos) << audit;
+  EXPECT_NE(audit.find("dead letter queued for delivery again (running server)"), std::string::npos);
 }
 
 }  // namespace

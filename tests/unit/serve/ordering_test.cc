@@ -8,8 +8,10 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -112,6 +114,101 @@ TEST_F(OrderingTest, FourWorkersKeepArrivalOrderPerSenderAndPatient) {
     ++lines;
   }
   EXPECT_EQ(lines, static_cast<size_t>(n));
+}
+
+// Two listeners of one process on one pool of 2 workers (what `-j 2` with two listeners makes): each
+// listener's messages run with its own inbox and outputs, both listeners get all of theirs converted, and
+// within each the outputs of a key are written in arrival order. Both bursts are sent before either is read
+// back, so the two Servers compete for the same two threads.
+TEST_F(OrderingTest, TwoListenersShareOnePoolAndEachKeepsItsOrder) {
+  auto pool = std::make_shared<WorkerPool>(2);
+  EXPECT_EQ(pool->size(), 2u);
+  ServerOptions a = options_, b = options_;
+  a.pool = b.pool = pool;
+  a.workers = b.workers = pool->size();
+  b.inbox_dir = dir_ + "/inbox-b";
+  b.out_dir = dir_ + "/out-b";
+  std::vector<std::unique_ptr<Server>> servers;
+  for (const ServerOptions* o : {&a, &b}) {
+    auto s = Server::Create(*o, runtime_, program_);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    servers.push_back(std::move(*s));
+  }
+  std::vector<Status> results(2);
+  std::vector<std::thread> runs;
+  for (size_t i = 0; i < 2; ++i) runs.emplace_back([&, i] { results[i] = servers[i]->Run(); });
+  const int n = 240;
+  std::vector<MllpClient> clients(2);
+  std::map<std::string, std::string> key_of;  // control id -> "sender/patient"
+  for (size_t l = 0; l < 2; ++l) {
+    ASSERT_TRUE(clients[l].Connect(servers[l]->port()));
+    std::string burst;
+    for (int i = 0; i < n; ++i) {
+      int sender = i % 2, patient = (i / 2) % 3;
+      AppendMllpFrame(Message(sender, patient, i), &burst);
+      key_of["C" + std::to_string(i)] = std::to_string(sender) + "/" + std::to_string(patient);
+    }
+    ASSERT_TRUE(clients[l].SendRaw(burst));
+  }
+  for (size_t l = 0; l < 2; ++l) {
+    for (int i = 0; i < n; ++i) {
+      std::string ack;
+      ASSERT_EQ(clients[l].ReadAck(&ack), MllpClient::kAck) << l << " " << i;
+      ASSERT_EQ(AckCode(ack), "AA");
+    }
+  }
+  auto written = [&](const std::string& inbox) {
+    size_t k = 0;
+    for (const auto& j : AuditLines(inbox + "/audit.jsonl")) k += j["event"] == "written";
+    return k;
+  };
+  EXPECT_TRUE(WaitFor([&] { return written(a.inbox_dir) >= n && written(b.inbox_dir) >= n; }));
+  for (auto& s : servers) s->RequestStop();
+  for (auto& t : runs) t.join();
+  for (const Status& st : results) EXPECT_TRUE(st.ok()) << st.ToString();
+  for (const ServerOptions* o : {&a, &b}) {
+    std::map<std::string, uint64_t> last;  // key -> last seq written
+    size_t count = 0;
+    for (const auto& j : AuditLines(o->inbox_dir + "/audit.jsonl")) {
+      if (j["event"] != "written") continue;
+      ++count;
+      std::string key = key_of.at(j["control_id"].get<std::string>());
+      uint64_t seq = j["seq"].get<uint64_t>();
+      EXPECT_GT(seq, last[key]) << o->inbox_dir << ": key " << key << " written out of order";
+      last[key] = seq;
+    }
+    EXPECT_EQ(count, static_cast<size_t>(n)) << o->inbox_dir;
+    size_t files = 0;
+    for (const auto& e : fs::directory_iterator(o->out_dir)) files += e.path().extension() == ".json";
+    EXPECT_EQ(files, static_cast<size_t>(n)) << o->out_dir;
+  }
+}
+
+// A listener's cap: with a pool of 2 and workers = 1, at most one batch of that listener runs at a time, so
+// its keys still all complete (in order) on the one thread its cap allows.
+TEST_F(OrderingTest, AListenerCappedToOneWorkerOfASharedPoolStillFinishesInOrder) {
+  auto pool = std::make_shared<WorkerPool>(2);
+  options_.pool = pool;
+  options_.workers = 1;
+  Start();
+  MllpClient c;
+  ASSERT_TRUE(c.Connect(server_->port()));
+  std::string burst;
+  const int n = 60;
+  for (int i = 0; i < n; ++i) AppendMllpFrame(Message(1, i % 2, i), &burst);
+  ASSERT_TRUE(c.SendRaw(burst));
+  for (int i = 0; i < n; ++i) {
+    std::string ack;
+    ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck) << i;
+  }
+  ASSERT_TRUE(WaitFor([&] { return Written() >= static_cast<size_t>(n); }));
+  Stop();
+  uint64_t last = 0;
+  for (const auto& j : AuditLines(options_.inbox_dir + "/audit.jsonl")) {
+    if (j["event"] != "written") continue;
+    EXPECT_GT(j["seq"].get<uint64_t>(), last);  // one worker at a time: arrival order overall
+    last = j["seq"].get<uint64_t>();
+  }
 }
 
 TEST_F(OrderingTest, NdjsonIsCutBackToWhatTheInboxCommittedAndAnExistingFileIsKept) {
@@ -245,6 +342,25 @@ TEST(ServeConfigTest, ListenersWithPathsFromTheFileFolder) {
   EXPECT_EQ(c->listeners[1].name, "listeners[1]");
   EXPECT_TRUE(c->listeners[1].options.stdout_output);
   EXPECT_TRUE(c->listeners[1].options.sync);
+  // The process's pool: without a top-level "workers", the listeners' own summed (1 for one without).
+  EXPECT_EQ(c->workers, 0u);
+  EXPECT_TRUE(a.workers_given);
+  EXPECT_FALSE(c->listeners[1].workers_given);
+  EXPECT_EQ(PoolSize(*c), 5u);
+}
+
+TEST(ServeConfigTest, TopLevelWorkersSizesTheSharedPool) {
+  auto c = ParseServeConfig(R"({"workers": 3, "listeners": [
+      {"mllp": "127.0.0.1:1", "program": "p.cwb", "inbox": "i1", "outputs": {"dir": "o1"}, "workers": 1},
+      {"mllp": "127.0.0.1:2", "program": "p.cwb", "inbox": "i2", "outputs": {"dir": "o2"}}]})", "/d");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->workers, 3u);
+  EXPECT_EQ(PoolSize(*c), 3u);
+  EXPECT_EQ(c->listeners[0].options.workers, 1u);  // its cap on the pool
+  auto bad = ParseServeConfig(R"({"workers": 0, "listeners": [
+      {"mllp": "127.0.0.1:1", "program": "p.cwb", "inbox": "i1", "outputs": {"dir": "o1"}}]})", "/d");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "workers: must be a whole number from 1 to 1024");
 }
 
 TEST(ServeConfigTest, MistakesNameTheKey) {

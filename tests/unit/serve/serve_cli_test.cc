@@ -176,7 +176,7 @@ TEST_F(ServeCliTest, ConfigFileRunsTwoListenersEachWithItsOwnInboxAndOutputs) {
     int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
-    std::string cmd = "exec " + ToolPath() + " serve --config " + config;
+    std::string cmd = "exec " + ToolPath() + " serve -j 2 --config " + config;
     ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
@@ -369,6 +369,77 @@ map A04 : hl7v2 "ADT^A04" -> json { registered: MSH-10 })") + " -o " + cwb)
   EXPECT_NE(audit.out.find(R"("outcome":"queued")"), std::string::npos) << audit.out;
   Proc written = Tool("audit --inbox " + Path("inbox") + " --seq 2 --event written");
   EXPECT_EQ(std::count(written.out.begin(), written.out.end(), '\n'), 1) << written.out;
+}
+
+// The same fix without a stop: the server runs with --metrics, the program is fixed and reloaded (SIGHUP),
+// and `dead-letters --server` puts the rejected message back on the running server, which runs it at once.
+TEST_F(ServeCliTest, RejectedMessagesAreReplayedOnTheRunningServerAfterAReload) {
+  auto message = [](int i, const char* event) {
+    return "MSH|^~\\&|SND|FAC|RCV|FAC|20240102030405||ADT^" + std::string(event) + "|CTL" + std::to_string(i) +
+           "|P|2.5.1\rPID|1||ID" + std::to_string(i) + "^^^MRN^MR||DOE^JOHN||19800101|M\r";
+  };
+  std::string cwb = Path("p.cwb");
+  ASSERT_EQ(Tool("compile " + Write("v1.cw", R"(map A01 : hl7v2 "ADT^A01" -> json { control: MSH-10 })") + " -o " + cwb)
+                .status, 0);
+  uint16_t port = 0;
+  pid_t pid = StartServer(cwb, &port, "--metrics 127.0.0.1:0");
+  ASSERT_GT(port, 0);
+  const std::string log = Path("serve-" + std::to_string(starts_ - 1) + ".log");
+  std::string text = ReadFile(log);
+  size_t at = text.find("metrics on http://127.0.0.1:");
+  ASSERT_NE(at, std::string::npos) << text;
+  const std::string admin = "127.0.0.1:" + std::to_string(std::stoi(text.substr(at + 28)));
+  {
+    MllpClient c;
+    ASSERT_TRUE(c.Connect(port));
+    int i = 0;
+    for (const char* event : {"A01", "A04"}) {
+      ASSERT_TRUE(c.Send(message(++i, event)));
+      std::string ack;
+      ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+    }
+  }
+  auto wait_files = [&](const std::vector<std::string>& want) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    for (;;) {
+      auto files = OutputFiles();
+      std::sort(files.begin(), files.end());
+      if (files == want) return true;
+      if (std::chrono::steady_clock::now() > deadline) {
+        ADD_FAILURE() << "outputs: " << ::testing::PrintToString(files);
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  };
+  ASSERT_TRUE(wait_files({"0000000000000001.json", "0000000000000002.rejected"}));
+  Proc not_rejected = Tool("dead-letters --server " + admin + " --replay-rejected 1");
+  EXPECT_EQ(not_rejected.status, 1);
+  EXPECT_NE(not_rejected.err.find("404"), std::string::npos) << not_rejected.err;
+  EXPECT_EQ(Tool("dead-letters --server " + admin).status, 2);  // nothing to replay
+  EXPECT_EQ(Tool("dead-letters --server " + admin + " --inbox " + Path("inbox") + " --replay-all").status, 2);
+  EXPECT_EQ(Tool("dead-letters --server " + admin + " --replay 1 --replay-rejected 2").status, 2);
+  EXPECT_EQ(Tool("dead-letters --server 127.0.0.1:1 --replay-all").status, 1);  // nothing there
+
+  ASSERT_EQ(Tool("compile " + Write("v2.cw", R"(map A01 : hl7v2 "ADT^A01" -> json { control: MSH-10 }
+map A04 : hl7v2 "ADT^A04" -> json { registered: MSH-10 })") + " -o " + cwb)
+                .status, 0);
+  ::kill(pid, SIGHUP);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (ReadFile(log).find("reloaded") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  Proc replay = Tool("dead-letters --server " + admin + " --replay-rejected-all");
+  ASSERT_EQ(replay.status, 0) << replay.err;
+  EXPECT_NE(replay.err.find("1 rejected message queued on the running server"), std::string::npos) << replay.err;
+  ASSERT_TRUE(wait_files({"0000000000000001.json", "0000000000000002.json"}));
+  EXPECT_EQ(StopServer(pid), 0);
+  EXPECT_EQ(ReadFile(Path("out/0000000000000002.json")), "{\"registered\":\"CTL2\"}\n");
+  Proc audit = Tool("audit --inbox " + Path("inbox") + " --event replayed");
+  ASSERT_EQ(audit.status, 0) << audit.err;
+  EXPECT_EQ(std::count(audit.out.begin(), audit.out.end(), '\n'), 1) << audit.out;
+  EXPECT_NE(audit.out.find("(running server)"), std::string::npos) << audit.out;
+  EXPECT_EQ(Tool("dead-letters --inbox " + Path("inbox") + " --rejected").out, "");
 }
 
 TEST_F(ServeCliTest, UsageErrors) {

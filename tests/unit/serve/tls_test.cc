@@ -188,6 +188,87 @@ TEST_F(TlsTest, ClientCertificatesAreRequiredWhenAClientCaIsGiven) {
   EXPECT_NE(audit.find(R"("event":"tls-failed")"), std::string::npos) << audit;
 }
 
+// The MLLP sender (--mllp-out with TLS) against this listener over TLS, with the test's certificates: the
+// receiver's certificate is verified for its CA and its name, and the connection is kept across messages.
+MllpResult SendOverTls(uint16_t port, MllpOutOptions o, const std::string& control_id, MllpSender** keep = nullptr) {
+  o.host = "127.0.0.1";
+  o.port = port;
+  o.timeout_ms = 5000;
+  auto sender = MllpSender::Create(o);
+  if (!sender.ok()) return MllpResult{.error = std::string(sender.status().message())};
+  std::string m = kAdt;
+  m.replace(m.find("TLS1"), 4, control_id);
+  MllpResult r = (*sender)->Send(m, nullptr);
+  if (keep != nullptr) *keep = sender->release();
+  return r;
+}
+
+TEST_F(TlsTest, MllpSenderVerifiesTheReceiverAndDeliversOverTls) {
+  Start();
+  MllpOutOptions o;
+  o.tls = true;
+  o.tls_ca_file = server_cert_->cert;
+  MllpSender* kept = nullptr;
+  MllpResult r = SendOverTls(server_->port(), o, "OUT1", &kept);
+  EXPECT_EQ(r.code, "AA") << r.error;
+  std::unique_ptr<MllpSender> sender(kept);
+  std::string second = kAdt;
+  second.replace(second.find("TLS1"), 4, "OUT2");
+  r = sender->Send(second, nullptr);
+  EXPECT_EQ(r.code, "AA") << r.error;
+  EXPECT_EQ(sender->connections_opened(), 1u);  // one TLS session for both
+  sender.reset();
+  // The certificate's DNS name, while connecting to its address.
+  o.tls_server_name = "mllp.test";
+  r = SendOverTls(server_->port(), o, "OUT3");
+  EXPECT_EQ(r.code, "AA") << r.error;
+  // Another name than the certificate's: refused by the sender before anything is sent.
+  o.tls_server_name = "other.test";
+  r = SendOverTls(server_->port(), o, "BAD1");
+  EXPECT_EQ(r.code, "");
+  EXPECT_NE(r.error.find("certificate verify failed (hostname mismatch)"), std::string::npos) << r.error;
+  EXPECT_EQ(ClassifyAck(r), Verdict::kRetry);
+  // A CA that did not issue the receiver's certificate.
+  o.tls_server_name.clear();
+  o.tls_ca_file = stranger_cert_->cert;
+  r = SendOverTls(server_->port(), o, "BAD2");
+  EXPECT_EQ(r.code, "");
+  EXPECT_NE(r.error.find("certificate verify failed"), std::string::npos) << r.error;
+  // Plain MLLP to a TLS receiver gets no ACK.
+  r = SendOverTls(server_->port(), MllpOutOptions{}, "BAD3");
+  EXPECT_EQ(r.code, "");
+  EXPECT_FALSE(r.error.empty());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (server_->stats().written < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(server_->stats().stored, 3u);  // OUT1..3; none of the refused ones
+  EXPECT_EQ(Audit().find("BAD"), std::string::npos);
+  // Files that cannot be used are named when the sender is made.
+  o.tls_ca_file = dir_ + "/missing-ca.pem";
+  auto bad = MllpSender::Create({.host = "127.0.0.1", .port = 1, .tls = true, .tls_ca_file = o.tls_ca_file});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("missing-ca.pem"), std::string::npos) << bad.status().ToString();
+  bad = MllpSender::Create({.host = "127.0.0.1", .port = 1, .tls = true, .tls_cert_file = client_cert_->cert});
+  ASSERT_FALSE(bad.ok());
+}
+
+TEST_F(TlsTest, MllpSenderPresentsItsClientCertificate) {
+  options_.tls.client_ca_file = client_cert_->cert;
+  Start();
+  MllpOutOptions o;
+  o.tls = true;
+  o.tls_ca_file = server_cert_->cert;
+  MllpResult r = SendOverTls(server_->port(), o, "NOCERT");  // the receiver wants a certificate
+  EXPECT_EQ(r.code, "");
+  EXPECT_FALSE(r.error.empty());
+  o.tls_cert_file = client_cert_->cert;
+  o.tls_key_file = client_cert_->key;
+  r = SendOverTls(server_->port(), o, "MTLS1");
+  EXPECT_EQ(r.code, "AA") << r.error;
+  EXPECT_EQ(server_->stats().stored, 1u);
+}
+
 TEST_F(TlsTest, UnusableFilesAreNamedAtStart) {
   options_.tls.key_file = stranger_cert_->key;  // not the certificate's key
   auto s = Server::Create(options_, runtime_, program_);
