@@ -168,7 +168,8 @@ class Checker {
           sink_.Error(d->loc, DiagCode::E0202, "function '" + d->name + "' is defined twice in this module");
           continue;
         }
-        if (FindBuiltin(d->name) >= 0) {
+        // An intrinsic too: a call by that name compiles to its instruction, so the def could never be called.
+        if (FindBuiltin(d->name) >= 0 || FindIntrinsic(d->name) >= 0) {
           sink_.Error(d->loc, DiagCode::E0224, "'" + d->name + "' is a built-in function and cannot be redefined");
         }
         table[d->name] = static_cast<uint32_t>(out_.functions.size());

@@ -148,6 +148,14 @@ TEST(Sema, IntrinsicArgumentsAreCheckedByTheirKind) {
             "and target_system\n");
 }
 
+TEST(Sema, AFunctionCannotRedefineABuiltinOrAnIntrinsic) {
+  EXPECT_EQ(Diags("def trim(x) = x\nmap M : json -> json { a: trim(1) }"),
+            "E0224@1:5 'trim' is a built-in function and cannot be redefined\n");
+  // A def named like an intrinsic would never be called (the call compiles to the instruction).
+  EXPECT_EQ(Diags("def member(x) = x\nmap M : json -> json { a: 1 }"),
+            "E0224@1:5 'member' is a built-in function and cannot be redefined\n");
+}
+
 TEST(Sema, LoweringRunsOnlyOnAnAcceptedProgram) {
   // 300 lets need more than 255 registers (E0401, met while emitting). With a checker error in the same
   // program, lowering does not run: only the checker's error is reported.
