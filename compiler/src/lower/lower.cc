@@ -755,7 +755,8 @@ class Lowerer {
   //   translate(code, M [, policy])       code → c; TRANSLATE dst c policy T[map]
   //   translate(code, M, { options })     (code, options) → R[p], R[p+1]; TRANSLATEX dst p policy T[map]
   //   lookup(code, C)                     code → c; LOOKUP dst c T[system]
-  //   lookup(code, C, property)           (code, property) → R[p], R[p+1]; LOOKUPP dst p T[system]
+  //   lookup(code, C, property)           (code, property) → R[p], R[p+1]; LOOKUPP dst p 0 T[system]
+  //   lookup(code, C, { language: L })    (code, L) → R[p], R[p+1]; LOOKUPP dst p 1 T[system]
   //   member(code, V [, system])          code → c; system (or nil) → s; MEMBER dst c s T[valueset]
   //   subsumes(a, b, C)                   (a, b) → R[p], R[p+1]; SUBSUMES dst p T[system]
   //   direct(seg)                         [scope → s;] V2DIRECT dst s "NTE"   (no scope: INPUT dst)
@@ -783,12 +784,14 @@ class Lowerer {
       }
       case IntrinsicId::kLookup:
         if (n == 3) {
+          // The property name, or the language of `{ language: L }` with C = 1 (e->imm).
+          const Expr* arg = e->kids[2]->kind == ExprKind::kObject ? LookupLanguage(e->kids[2]) : e->kids[2];
           uint32_t pair = AllocReg(e->loc);
           uint32_t name = AllocReg(e->loc);
           EmitExpr(e->kids[0], pair);
-          EmitExpr(e->kids[2], name);
+          EmitExpr(arg, name);
           MarkLine(e->loc);
-          EmitABCX(Op::LOOKUPP, dst, pair, 0, TermRef(Type::kCodeSystem, e->bound));
+          EmitABCX(Op::LOOKUPP, dst, pair, e->imm, TermRef(Type::kCodeSystem, e->bound));
         } else {
           uint32_t code = ExprToReg(e->kids[0]);
           MarkLine(e->loc);

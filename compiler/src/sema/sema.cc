@@ -914,7 +914,8 @@ class Checker {
   // ---------------------------------------------------------------------------------------------
   // Intrinsics (builtins.def, CW_INTRINSIC): each argument is checked by its kind.
   //   v value; s segment name; M/C/V ConceptMap/CodeSystem/ValueSet URL (a constant string, recorded in
-  //   e->bound); P unmapped-code policy or translate options object (the policy bits in e->imm).
+  //   e->bound); P unmapped-code policy or translate options object (the policy bits in e->imm); L lookup
+  //   property or options object { language } (e->imm = 1).
   StaticType CheckIntrinsic(Expr* e, uint32_t id) {
     const bytecode::IntrinsicInfo& info = bytecode::kIntrinsicInfo[id];
     size_t n = e->kids.size();
@@ -927,7 +928,8 @@ class Checker {
     // Bound arguments first: when one is wrong, the call is not checked further (no follow-on errors).
     std::optional<std::string> url;
     bool ok = true;
-    uint32_t policy = static_cast<uint32_t>(bytecode::UnmappedPolicy::kAbsent);
+    // The instruction's immediate: translate's unmapped policy and flags, lookup's language flag.
+    uint32_t imm = static_cast<uint32_t>(bytecode::UnmappedPolicy::kAbsent);
     for (size_t i = 0; i < n; ++i) {
       char kind = info.args[i];
       if (kind == 'M' || kind == 'C' || kind == 'V') {
@@ -938,10 +940,13 @@ class Checker {
       } else if (kind == 'P') {
         Expr* a = e->kids[i];
         if (a->kind == ExprKind::kObject) {
-          if (!CheckTranslateOptions(a, &policy)) return StaticType::kUnknown;
+          if (!CheckTranslateOptions(a, &imm)) return StaticType::kUnknown;
         } else if (auto p = StringLiteralArg(a, "the unmapped-code policy (or an options object)")) {
-          ParsePolicy(*p, a->loc, &policy);
+          ParsePolicy(*p, a->loc, &imm);
         }
+      } else if (kind == 'L' && e->kids[i]->kind == ExprKind::kObject) {
+        if (!CheckLookupOptions(e->kids[i])) return StaticType::kUnknown;
+        imm = 1;  // LOOKUPP's C: R[B+1] is a display language
       } else if (kind == 's' && !IsSegmentReference(e->kids[i])) {
         sink_.Error(e->loc, DiagCode::E0205, takes);
         return StaticType::kUnknown;
@@ -949,7 +954,7 @@ class Checker {
     }
     if (!ok) return StaticType::kUnknown;
     if (static_cast<bytecode::IntrinsicId>(id) == bytecode::IntrinsicId::kTranslateCoding) {
-      policy |= bytecode::kTranslateWantCoding;
+      imm |= bytecode::kTranslateWantCoding;
     }
     // Then the values, in the order lowering evaluates them.
     for (size_t i = 0; i < n; ++i) {
@@ -963,14 +968,36 @@ class Checker {
         case 'P':
           if (a->kind == ExprKind::kObject) CheckExpr(a);
           break;
+        case 'L':  // options: only the language's value is evaluated (the object is never built)
+          CheckExpr(a->kind == ExprKind::kObject ? LookupLanguage(a) : a);
+          break;
         default: break;  // M, C, V: bound, no code
       }
     }
     if (url) e->bound = *url;
-    e->imm = policy;
+    e->imm = imm;
     e->ref = Ref::kIntrinsic;
     e->slot = id;
     return ResultType(info.result);
+  }
+
+  // The options object of lookup: exactly one plain field, `language: value`.
+  bool CheckLookupOptions(Expr* options) {
+    const std::vector<Stmt*>& stmts = options->block->stmts;
+    for (const Stmt* st : stmts) {
+      if (st->kind != StmtKind::kField || st->append || st->cond || st->name != "language") {
+        sink_.Error(st->loc, DiagCode::E0205, "lookup options take only the field language (lookup(code, system, "
+                                              "{ language: \"de\" }): the display in that language)");
+        return false;
+      }
+    }
+    if (stmts.size() != 1) {
+      sink_.Error(options->loc, DiagCode::E0205,
+                  stmts.empty() ? "lookup options need the field language (lookup(code, system, { language: \"de\" }))"
+                                : "lookup options set language twice");
+      return false;
+    }
+    return true;
   }
 
   std::optional<std::string> StringLiteralArg(Expr* a, const char* what) {

@@ -58,4 +58,8 @@ struct V2PathParts {
 };
 V2PathParts SplitV2Path(Expr* e);
 
+// The language value of a lookup options object `{ language: value }` (sema checked it has exactly that
+// field).
+inline Expr* LookupLanguage(const Expr* options) { return options->block->stmts[0]->value; }
+
 }  // namespace crosswalk::compiler

@@ -102,6 +102,7 @@ TEST(Sema, IntrinsicsRecordTheirBindingAndPolicy) {
             "  b: translate_coding(input.c, \"http://x/cm\", { unmapped: \"keep\", equivalence: \"equal\" })\n"
             "  c: member(input.c, \"http://x/vs\")\n"
             "  d: lookup(input.c, \"http://x/cs\", \"de\")\n"
+            "  e: lookup(input.c, \"http://x/cs\", { language: input.lang })\n"
             "}\n");
   ASSERT_TRUE(c.ok) << c.codes();
   const auto& s = c.body();
@@ -116,6 +117,9 @@ TEST(Sema, IntrinsicsRecordTheirBindingAndPolicy) {
   EXPECT_EQ(s[2]->value->type, StaticType::kBool);
   EXPECT_EQ(s[2]->value->bound, "http://x/vs");
   EXPECT_EQ(s[3]->value->slot, static_cast<uint32_t>(bytecode::IntrinsicId::kLookup));
+  EXPECT_EQ(s[3]->value->imm, 0u);  // a property name
+  EXPECT_EQ(s[4]->value->imm, 1u);  // a display language (LOOKUPP's C)
+  EXPECT_EQ(LookupLanguage(s[4]->value->kids[2])->ref, Ref::kObjectKey);  // input.lang, checked
 }
 
 // "CODE@line:col message" of a whole compilation.
@@ -133,7 +137,7 @@ TEST(Sema, IntrinsicArgumentsAreCheckedByTheirKind) {
   EXPECT_EQ(Diags("map M : json -> json { a: subsumes(1, 2) }"),
             "E0205@1:27 'subsumes' takes 3 arguments (code a, code b, code system URL), not 2\n");
   EXPECT_EQ(Diags("map M : json -> json { a: lookup(1) }"),
-            "E0205@1:27 'lookup' takes 2 or 3 arguments (code, code system URL, [property]), not 1\n");
+            "E0205@1:27 'lookup' takes 2 or 3 arguments (code, code system URL, [property or { language }]), not 1\n");
   // A segment argument (s) must name segments.
   EXPECT_EQ(Diags("map M : hl7v2 -> json { a: direct(input.x) }"),
             "E0205@1:28 'direct' takes one segment name, e.g. direct(NTE) or direct(order.NTE)\n");
