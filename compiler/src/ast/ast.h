@@ -1,5 +1,6 @@
 // The AST of a Crosswalk module. Nodes live in an AstArena (stable addresses) owned by the compilation;
-// the parse adapter builds them, sema annotates them, lower reads them.
+// the parse adapter builds them, sema resolves and checks them and annotates them (Ref, slot, type), lower
+// reads the annotations and emits.
 #pragma once
 
 #include <cstdint>
@@ -59,6 +60,21 @@ enum class StaticType : uint8_t {
   kV2Segments, // an array of segments
 };
 
+// What sema resolved a name, member, path or call to (lower emits from it; see sema/sema.h).
+enum class Ref : uint8_t {
+  kNone,       // not a name, member or call, or not resolved (an error was reported)
+  kLocal,      // a parameter, `let` or loop variable: slot = its binding in the function
+  kConst,      // a module constant: constant = its literal
+  kInput,      // the map's input (`input`, `msg`, the source type's name)
+  kSegment,    // the first segment of id `text` in the scope (V2SEG)
+  kSegments,   // every segment of id `text` in the scope: a segment name read as a collection (V2SEGS)
+  kGroups,     // the instances of group `text` in the scope (V2GROUPS)
+  kObjectKey,  // a member of an object (GETK)
+  kFunction,   // a call of a user function: slot = its function index
+  kBuiltin,    // a call of a built-in: slot = its bytecode::BuiltinId
+  kIntrinsic,  // a call that compiles to its own instruction: slot = its bytecode::IntrinsicId
+};
+
 struct Expr {
   ExprKind kind = ExprKind::kNull;
   SourceLocation loc;
@@ -74,6 +90,14 @@ struct Expr {
   bool recovered = false;
   // Set by sema.
   StaticType type = StaticType::kUnknown;
+  Ref ref = Ref::kNone;
+  uint32_t slot = 0;        // see Ref; kFor: the loop variable's binding
+  uint32_t index_slot = 0;  // kFor with a position variable: its binding
+  const Expr* constant = nullptr;  // Ref::kConst: the constant's literal
+  // Ref::kIntrinsic: the terminology resource bound when the program loads ("url" or "url|version"), and
+  // the instruction's immediate operand (translate: unmapped policy and flags).
+  std::string bound;
+  uint32_t imm = 0;
 };
 
 enum class StmtKind : uint8_t { kField, kLet, kIf, kFor, kWarn, kFail, kReturn, kSpread };
@@ -89,6 +113,9 @@ struct Stmt {
   Block* then_block = nullptr;  // if / for body
   Block* else_block = nullptr;  // else (an `else if` is a block holding one kIf)
   std::string source;      // warn/fail: the message expression as written (shown instead of its value)
+  // Set by sema: the binding of a `let` or loop variable, and of a loop's position variable.
+  uint32_t slot = 0;
+  uint32_t index_slot = 0;
 };
 
 struct Block {
@@ -121,7 +148,7 @@ struct DefDecl {
 struct ConstDecl {
   SourceLocation loc;
   std::string name;
-  Expr* value = nullptr;  // folded to a literal by lowering
+  Expr* value = nullptr;  // folded to a literal by sema
 };
 
 // `segment ZPI { 1: set_id, 2: vip_flag }` at module level: a Z-segment's fields.
@@ -132,7 +159,7 @@ struct SegmentDecl {
     std::string name;
   };
   SourceLocation loc;       // of the segment id
-  std::string word;         // the leading word, which must be `segment` (checked by lowering)
+  std::string word;         // the leading word, which must be `segment` (checked by sema)
   SourceLocation word_loc;
   std::string name;         // "ZPI"
   std::vector<Field> fields;
@@ -151,6 +178,15 @@ struct Module {
   std::vector<DefDecl*> defs;
   std::vector<ConstDecl> consts;
   std::vector<SegmentDecl> segments;
+};
+
+// One source file of a program: its module and its resolved imports (the driver fills it).
+struct ModuleUnit {
+  Module module;
+  std::string path;                  // file path, for messages
+  std::vector<int> imports;          // indices of imported units (resolved by the driver)
+  std::vector<std::string> aliases;  // per import: alias (or last path part) for qualified calls
+  bool root = false;                 // maps of root units become entry points
 };
 
 // Owns every node; addresses are stable.

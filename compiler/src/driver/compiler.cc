@@ -1,4 +1,5 @@
-// The compiler driver: reads files, resolves imports, parses, lowers, verifies and writes the program.
+// The compiler driver: reads files, resolves imports, parses, checks (sema), lowers, verifies and writes the
+// program.
 #include "crosswalk/compiler/compiler.h"
 
 #include <algorithm>
@@ -15,8 +16,9 @@
 #include "diag/sink.h"
 #include "lower/lower.h"
 #include "opt/peephole.h"
-#include "sema/fhir_check.h"
 #include "parse/parse_adapter.h"
+#include "sema/fhir_check.h"
+#include "sema/sema.h"
 
 namespace crosswalk::compiler {
 namespace fs = std::filesystem;
@@ -72,19 +74,25 @@ class Driver {
         sink_.Error({0, 1, 1}, DiagCode::E0200, "no `map` declared: a program needs at least one map as its entry point");
       }
     }
-    // Lower even after syntax errors: ANTLR recovered a tree, and checking it reports the remaining errors
+    // Check even after syntax errors: ANTLR recovered a tree, and checking it reports the remaining errors
     // of the file in the same run.
     bytecode::Program program;
     if (!sink_.full()) {
       std::vector<std::string> paths = ProgramPaths(files_);
-      LowerOptions lopts;
-      lopts.fold_constants = options_.fold_constants;
+      SemaOptions sopts;
+      sopts.fold_constants = options_.fold_constants;
       // A constant cannot be larger than the format allows (the verifier would reject the file).
-      lopts.max_constant_bytes = std::min<uint64_t>(options_.max_constant_bytes, bytecode::kMaxStringBytes);
-      lopts.max_constant_pool_bytes = options_.max_constant_pool_bytes;
-      lopts.warn_undeclared_z_segments = options_.warn_undeclared_z_segments;
+      sopts.max_constant_bytes = std::min<uint64_t>(options_.max_constant_bytes, bytecode::kMaxStringBytes);
+      sopts.max_constant_pool_bytes = options_.max_constant_pool_bytes;
+      sopts.warn_undeclared_z_segments = options_.warn_undeclared_z_segments;
       CheckFhir(units_, sink_);
-      Lower(units_, paths, lopts, sink_, &program);
+      CheckedProgram checked;
+      // Lowering trusts what sema accepted: it runs only on a program without errors.
+      if (Check(units_, sopts, sink_, &checked)) {
+        LowerOptions lopts;
+        lopts.max_constant_pool_bytes = options_.max_constant_pool_bytes;
+        Lower(checked, paths, lopts, sink_, &program);
+      }
       if (options_.peephole && !sink_.has_errors()) (void)Peephole(&program);
     }
     if (!sink_.has_errors()) {

@@ -53,8 +53,9 @@ inline constexpr BuiltinDoc kBuiltinDocs[] = {
      "The target code of `code` in the ConceptMap; unmapped codes follow the policy: \"absent\" (default), \"keep\", \"warn\" or \"error\"."},
     {"translate_coding", "translate_coding(code, \"conceptmap-url\"[, policy | { options }])",
      "As `translate`, giving `{ system, code, display }` of the target."},
-    {"lookup", "lookup(code, \"system-url\"[, name])",
-     "The display of a code in a code system, or the value of its property or designation `name`."},
+    {"lookup", "lookup(code, \"system-url\"[, name | { language }])",
+     "The display of a code in a code system, or the value of its property or designation `name`; with "
+     "`{ language: \"de\" }`, the display in that language (R4 $lookup displayLanguage), else the display."},
     {"member", "member(code, \"valueset-url\"[, system])", "Whether the code is in the value set (a boolean)."},
     {"subsumes", "subsumes(a, b, \"system-url\")",
      "R4 `$subsumes`: \"equivalent\", \"subsumes\", \"subsumed-by\" or \"not-subsumed\"."},

@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "diag/sink.h"
-#include "lower/lower.h"
+#include "ast/ast.h"
 
 namespace crosswalk::compiler {
 

@@ -363,7 +363,7 @@ class RunContext::Impl {
   bool Subsumes(const Program::Impl& p, uint32_t ref_index, const Value& a, const Value& b, const vm::ValueEnv& env,
                 Value* result, StatusCode* code);
   bool LookupProperty(const Program::Impl& p, uint32_t ref_index, const Value& code_arg, const Value& name_arg,
-                      const vm::ValueEnv& env, Value* result, StatusCode* code);
+                      bool display_language, const vm::ValueEnv& env, Value* result, StatusCode* code);
   void AddWarning(const Program::Impl& p, uint32_t pc, std::string_view text, RunOutput* out);
   Value ItemsOf(const Value& v);
 
@@ -771,13 +771,29 @@ bool RunContext::Impl::Subsumes(const Program::Impl& p, uint32_t ref_index, cons
 
 // lookup(code, "system", name): "display", the found_concept's status, the first value of property `name`, or
 // the designation whose language or use code is `name`; absent when there is none.
+// lookup(code, "system", { language: L }) (display_language, LOOKUPP's C = 1): R4 $lookup with
+// displayLanguage L: the display in that language (de-CH falls back to de, de takes de-CH), else the
+// concept's display; without a language (L empty), the concept's display.
 bool RunContext::Impl::LookupProperty(const Program::Impl& p, uint32_t ref_index, const Value& code_arg,
-                                      const Value& name_arg, const vm::ValueEnv& env, Value* result,
-                                      StatusCode* code) {
+                                      const Value& name_arg, bool display_language, const vm::ValueEnv& env,
+                                      Value* result, StatusCode* code) {
   const bytecode::TermRef& ref = p.code.term_refs[ref_index];
   *result = Value();
   Value cv = vm::Deref(env, code_arg), nv = vm::Deref(env, name_arg);
-  if (vm::IsEmpty(env, cv) || vm::IsEmpty(env, nv)) return true;
+  if (vm::IsEmpty(env, cv)) return true;
+  if (display_language) {
+    std::string language(vm::IsEmpty(env, nv) ? std::string_view() : vm::ToString(env, nv));
+    auto c = p.store->Lookup(ref.url, vm::ToString(env, cv), ref.version, language);
+    if (!c.ok()) {
+      error_text = "terminology store: " + std::string(c.status().message());
+      *code = c.status().code();
+      return false;
+    }
+    // A copy: the cache may evict the answer at this thread's next query.
+    if (c->has_value() && !(*c)->display.empty()) *result = Value::String(arena.Copy((*c)->display));
+    return true;
+  }
+  if (vm::IsEmpty(env, nv)) return true;
   std::string name(vm::ToString(env, nv));
   auto c = p.store->Lookup(ref.url, vm::ToString(env, cv), ref.version);
   if (!c.ok()) {
@@ -1490,7 +1506,7 @@ next_insn:
       }
       CW_CASE(LOOKUPP) {
         pc += 1;
-        if (!LookupProperty(p, AUX_, R[B_], R[B_ + 1], env, &R[A_], &err_code)) {
+        if (!LookupProperty(p, AUX_, R[B_], R[B_ + 1], C_ != 0, env, &R[A_], &err_code)) {
           err = error_text.c_str();
           goto fail;
         }

@@ -86,7 +86,7 @@ function F0 "main" params 0 registers 10 code [0, 75)
     61  MEMBER     R1 R0 R0 T2                  ; "http://example.org/vs/x"
     63  TRANSLATEX R1 R0 1 T0                   ; unmapped=keep, "http://example.org/cm/sex"
     65  SUBSUMES   R1 R0 T1                     ; "http://loinc.org"
-    67  LOOKUPP    R1 R0 T1                     ; "http://loinc.org"
+    67  LOOKUPP    R1 R0 0 T1                   ; "http://loinc.org"
     69  JMPIFNOT   R2 +2                        ; -> 72
     70  FAILR      R0 K1                        ; "Patient"
     72  JMPIFNOT   R2 +1                        ; -> 74
