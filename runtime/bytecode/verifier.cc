@@ -175,6 +175,8 @@ class FunctionVerifier {
         if ((op_ == Op::TRANSLATE || op_ == Op::TRANSLATEX) && v > (kTranslateWantCoding | 3)) {
           return at("translate flags " + std::to_string(v) + " unknown");
         }
+        // V2COMP2's component numbers are V2COMP's C operand: 8 bits each.
+        if (op_ == Op::V2COMP2 && v > 255) return at("component " + std::to_string(v) + " > 255");
         return Status::Ok();
       case Operand::kConst:
         if (v >= p_.constants.size()) return at("constant K" + std::to_string(v) + " out of range");
