@@ -1062,13 +1062,15 @@ next_insn:
         Value v = R[B_];
         if (arr.kind != ValueKind::kArray) FAIL_WITH(StatusCode::kCorrupt, "APPEND on a non-array (a hand-made or damaged program)");
         if (v.kind == ValueKind::kArray) {
-          for (uint32_t i = 0; i < v.arr->size; ++i) {
+          // The count is taken first: a damaged program may append an array to itself (APPEND r r).
+          const uint32_t n = v.arr->size;
+          for (uint32_t i = 0; i < n; ++i) {
             Value item = v.arr->items[i];
             if (item.kind == ValueKind::kV2) item = vm::Deref(env, item);
             if (!vm::IsEmpty(env, item)) vm::ArrayPush(arena, arr.arr, item);
           }
           CHECK_ARENA();
-          CHARGE(v.arr->size);
+          CHARGE(n);
           CW_NEXT();
         } else {
           if (v.kind == ValueKind::kV2) v = vm::Deref(env, v);
@@ -1086,11 +1088,12 @@ next_insn:
           FAIL_WITH(StatusCode::kCorrupt, "APPENDP on a non-array (a hand-made or damaged program)");
         }
         if (v.kind == ValueKind::kArray) {
-          for (uint32_t i = 0; i < v.arr->size; ++i) {
+          const uint32_t n = v.arr->size;  // taken first, as in APPEND
+          for (uint32_t i = 0; i < n; ++i) {
             const Value item = v.arr->items[i];
             if (!vm::IsEmpty(env, item)) vm::ArrayPush(arena, arr.arr, item);
           }
-          CHARGE(v.arr->size);
+          CHARGE(n);
         } else if (!vm::IsEmpty(env, v)) {
           vm::ArrayPush(arena, arr.arr, v);
         }
@@ -1323,7 +1326,7 @@ next_insn:
         const Value& src = R[B_];
         if (obj.kind != ValueKind::kObject) FAIL_WITH(StatusCode::kCorrupt, "MERGE into a non-object (a hand-made or damaged program)");
         if (src.kind == ValueKind::kObject) {
-          for (uint32_t i = 0; i < src.obj->size; ++i) {
+          for (uint32_t i = 0, n = src.obj->size; i < n; ++i) {  // MERGE r r adds no member: n taken once anyway
             Value v = src.obj->members[i].value;
             if (v.kind == ValueKind::kV2) v = vm::Deref(env, v);
             if (!vm::IsEmpty(env, v)) vm::ObjectSet(arena, obj.obj, src.obj->members[i].key, v);
