@@ -115,17 +115,19 @@ inline constexpr uint32_t kMaxFiles = 1u << 12;
 
 // ---- file ----
 inline constexpr char kMagic[4] = {'C', 'W', 'B', 'C'};
-inline constexpr uint16_t kFormatVersion = 5;
+inline constexpr uint16_t kFormatVersion = 6;
 inline constexpr uint16_t kMinFormatVersion = 1;
-inline constexpr uint16_t kMaxFormatVersion = 5;
+inline constexpr uint16_t kMaxFormatVersion = 6;
 
 // Opcodes a file of each format version may use: format 1 ends before FAILR, format 2 before TRANSLATEX,
-// formats 3 and 4 before APPENDP (README.md, version history).
+// formats 3 and 4 before APPENDP, format 5 before EQK (README.md, version history).
 inline constexpr int kOpCountFormat1 = static_cast<int>(Op::FAILR);
 inline constexpr int kOpCountFormat2 = static_cast<int>(Op::TRANSLATEX);
 inline constexpr int kOpCountFormat4 = static_cast<int>(Op::APPENDP);
+inline constexpr int kOpCountFormat5 = static_cast<int>(Op::EQK);
 inline constexpr int OpCountOfFormat(uint16_t version) {
-  return version >= 5   ? kOpCount
+  return version >= 6   ? kOpCount
+         : version == 5 ? kOpCountFormat5
          : version >= 3 ? kOpCountFormat4
          : version == 2 ? kOpCountFormat2
                         : kOpCountFormat1;
@@ -133,5 +135,6 @@ inline constexpr int OpCountOfFormat(uint16_t version) {
 static_assert(kOpCountFormat1 == 49, "format 1 has exactly the opcodes NOP..V2DIRECT");
 static_assert(kOpCountFormat2 == 51, "format 2 has exactly the opcodes NOP..WARNR");
 static_assert(kOpCountFormat4 == 54, "formats 3 and 4 have exactly the opcodes NOP..LOOKUPP");
+static_assert(kOpCountFormat5 == 55, "format 5 has exactly the opcodes NOP..APPENDP");
 
 }  // namespace crosswalk::bytecode

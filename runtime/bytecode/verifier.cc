@@ -175,6 +175,14 @@ class FunctionVerifier {
         if ((op_ == Op::TRANSLATE || op_ == Op::TRANSLATEX) && v > (kTranslateWantCoding | 3)) {
           return at("translate flags " + std::to_string(v) + " unknown");
         }
+        // LOOKUPP's C: 0 = property or designation R[B+1], 1 = display in language R[B+1] (format 6 on:
+        // an older runtime would read the language as a property name).
+        if (op_ == Op::LOOKUPP && v > 1) return at("lookup mode " + std::to_string(v) + " unknown");
+        if (op_ == Op::LOOKUPP && v == 1 && op_count_ <= kOpCountFormat5) {
+          return at("lookup by language is not in the file's format version");
+        }
+        // V2COMP2's component numbers are V2COMP's C operand: 8 bits each.
+        if (op_ == Op::V2COMP2 && v > 255) return at("component " + std::to_string(v) + " > 255");
         return Status::Ok();
       case Operand::kConst:
         if (v >= p_.constants.size()) return at("constant K" + std::to_string(v) + " out of range");

@@ -1,16 +1,20 @@
 #include "opt/peephole.h"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <numeric>
 #include <vector>
 
 #include "bytecode/format.h"
+#include "bytecode/registers.h"
 
 namespace crosswalk::compiler {
 namespace {
 
 using bytecode::GetA;
+using bytecode::GetB;
+using bytecode::GetC;
 using bytecode::GetOp;
 using bytecode::Op;
 
@@ -26,16 +30,25 @@ struct Insn {
   uint32_t word = 0;
   uint32_t aux = 0;
   int len = 1;
+  int orig_len = 1;    // words it took in the original code (a fused instruction may be longer)
   int target = kNone;  // for jumps: index of the instruction jumped to
   bool keep = true;
 };
 
-bool IsJump(Op op) {
-  return op == Op::JMP || op == Op::JMPIF || op == Op::JMPIFNOT || op == Op::JMPPRESENT || op == Op::ITERNEXT;
+// Jumps whose offset is the D operand (16 bits), the E operand (JMP, 24 bits) or the AUX word (32 bits).
+bool IsJumpD(Op op) {
+  return op == Op::JMPIF || op == Op::JMPIFNOT || op == Op::JMPPRESENT || op == Op::JMPEQK || op == Op::JMPNEK;
 }
-// Jumps whose only effect is the jump: removable when they go to the next instruction.
-bool IsPureBranch(Op op) { return op == Op::JMP || op == Op::JMPIF || op == Op::JMPIFNOT || op == Op::JMPPRESENT; }
+bool IsJumpAux(Op op) { return op == Op::ITERNEXT || op == Op::JMPEQ || op == Op::JMPNE; }
+bool IsJump(Op op) { return op == Op::JMP || IsJumpD(op) || IsJumpAux(op); }
+// Jumps whose only effect is the jump: removable when they go to the next instruction (the comparing
+// ones only compare: no effect, cannot fail).
+bool IsPureBranch(Op op) { return IsJump(op) && op != Op::ITERNEXT; }
 bool IsTerminator(Op op) { return (bytecode::Info(op).flags & bytecode::kTerminator) != 0; }
+
+using Regs = bytecode::RegSet;
+
+void Effects(const Insn& in, Regs* use, Regs* def) { bytecode::RegisterEffects(in.word, use, def); }
 
 class FunctionPass {
  public:
@@ -47,18 +60,18 @@ class FunctionPass {
       in.pc = pc;
       in.word = code[pc];
       in.op = GetOp(in.word);
-      in.len = bytecode::Length(in.op);
+      in.len = in.orig_len = bytecode::Length(in.op);
       if (in.len == 2) in.aux = code[pc + 1];
       index_of[pc - begin] = static_cast<int>(insns_.size());
       insns_.push_back(in);
-      pc += static_cast<uint32_t>(in.len);
+      pc += static_cast<uint32_t>(in.orig_len);
     }
     for (Insn& in : insns_) {
       if (!IsJump(in.op)) continue;
-      int64_t next = int64_t{in.pc} + in.len;
-      int64_t offset = in.op == Op::JMP        ? bytecode::GetSE(in.word)
-                       : in.op == Op::ITERNEXT ? static_cast<int32_t>(in.aux)
-                                               : bytecode::GetSD(in.word);
+      int64_t next = int64_t{in.pc} + in.orig_len;
+      int64_t offset = in.op == Op::JMP      ? bytecode::GetSE(in.word)
+                       : IsJumpAux(in.op)    ? static_cast<int32_t>(in.aux)
+                                             : bytecode::GetSD(in.word);
       int64_t at = next + offset - begin;
       assert(at >= 0 && at < static_cast<int64_t>(end - begin) && index_of[at] != kNone);
       in.target = index_of[at];
@@ -78,6 +91,7 @@ class FunctionPass {
       JumpsToRet();
       InvertBranches();
       RemoveUnreachable();
+      Fuse();
       if (!changed_) break;
     }
   }
@@ -97,7 +111,7 @@ class FunctionPass {
     for (size_t i = 0; i < insns_.size(); ++i) {
       const Insn& in = insns_[i];
       (*remap)[in.pc] = new_pc[i];
-      if (in.len == 2) (*remap)[in.pc + 1] = new_pc[i];
+      if (in.orig_len == 2) (*remap)[in.pc + 1] = new_pc[i];
       if (!in.keep) continue;
       uint32_t word = in.word, aux = in.aux;
       if (in.target != kNone) {
@@ -105,7 +119,7 @@ class FunctionPass {
         if (in.op == Op::JMP) {
           assert(offset >= bytecode::kMinJumpE && offset <= bytecode::kMaxJumpE);
           word = bytecode::EncodeE(Op::JMP, static_cast<int32_t>(offset));
-        } else if (in.op == Op::ITERNEXT) {
+        } else if (IsJumpAux(in.op)) {
           aux = static_cast<uint32_t>(static_cast<int32_t>(offset));
         } else {
           assert(offset >= bytecode::kMinJumpD && offset <= bytecode::kMaxJumpD);
@@ -133,24 +147,37 @@ class FunctionPass {
     return kNone;
   }
 
-  // Whether jump i can reach instruction t: offsets only shrink when the function is compacted, so a
-  // distance that fits now fits after.
+  // Whether jump i can reach instruction t. Compacting only removes words between two instructions (a
+  // fused instruction never takes more words than the run it replaces), so a distance measured in the
+  // original code, with a few words of slack for where a fused instruction ends, fits after.
   bool Fits(const Insn& in, int t) const {
-    int64_t offset = int64_t{insns_[t].pc} - (int64_t{in.pc} + in.len);
-    if (in.op == Op::JMP) return offset >= bytecode::kMinJumpE && offset <= bytecode::kMaxJumpE;
-    if (in.op == Op::ITERNEXT) return true;
-    return offset >= bytecode::kMinJumpD && offset <= bytecode::kMaxJumpD;
+    constexpr int64_t kSlack = 4;
+    int64_t offset = int64_t{insns_[t].pc} - (int64_t{in.pc} + in.orig_len);
+    if (in.op == Op::JMP) return offset >= bytecode::kMinJumpE + kSlack && offset <= bytecode::kMaxJumpE - kSlack;
+    if (IsJumpAux(in.op)) return true;
+    return offset >= bytecode::kMinJumpD + kSlack && offset <= bytecode::kMaxJumpD - kSlack;
   }
 
   void ThreadJumps() {
     for (size_t i = 0; i < insns_.size(); ++i) {
       Insn& in = insns_[i];
       if (!in.keep || in.target == kNone) continue;
+      const bool tests = in.op == Op::JMPIF || in.op == Op::JMPIFNOT;
       int t = in.target;
       for (int hop = 0; hop < kMaxThreadHops; ++hop) {
         const Insn& j = insns_[t];
-        if (j.op != Op::JMP || t == static_cast<int>(i)) break;
-        int next = Resolve(j.target);
+        if (t == static_cast<int>(i)) break;
+        int next;
+        if (j.op == Op::JMP) {
+          next = Resolve(j.target);
+        } else if (tests && (j.op == Op::JMPIF || j.op == Op::JMPIFNOT) && GetA(j.word) == GetA(in.word)) {
+          // A test of the register this jump just tested (nothing ran in between): it goes the same way
+          // every time, to its target when it jumps on the same outcome, else to the instruction after it.
+          next = j.op == in.op ? Resolve(j.target) : NextKept(t);
+          if (next == kNone) break;
+        } else {
+          break;
+        }
         if (next == t || !Fits(in, next)) break;
         t = next;
       }
@@ -219,6 +246,130 @@ class FunctionPass {
     }
   }
 
+  // live_out_[i]: the registers some path from after kept instruction i reads before it overwrites them
+  // (backward data flow over the kept instructions, to a fixed point).
+  void ComputeLiveness() {
+    const int n = static_cast<int>(insns_.size());
+    std::vector<Regs> use(n), def(n), live_in(n);
+    std::vector<std::array<int, 2>> succ(n, {kNone, kNone});
+    for (int i = 0; i < n; ++i) {
+      const Insn& in = insns_[i];
+      if (!in.keep) continue;
+      Effects(in, &use[i], &def[i]);
+      if (in.target != kNone) succ[i][0] = Resolve(in.target);
+      if (!IsTerminator(in.op)) succ[i][1] = NextKept(i);
+    }
+    live_out_.assign(n, Regs());
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (int i = n - 1; i >= 0; --i) {
+        if (!insns_[i].keep) continue;
+        Regs out;
+        for (int s : succ[i]) {
+          if (s != kNone) out |= live_in[s];
+        }
+        Regs in = use[i] | (out & ~def[i]);
+        if (out != live_out_[i] || in != live_in[i]) {
+          live_out_[i] = out;
+          live_in[i] = in;
+          changed = true;
+        }
+      }
+    }
+  }
+
+  // Two adjacent instructions (nothing jumps to the second) become one when the register the first
+  // writes is read only by the second:
+  //
+  //   TRUTHY t x; JMPIF t L      ->  JMPIF x L        (JMPIF/JMPIFNOT test truthiness themselves;
+  //   NOT t x;    JMPIF t L      ->  JMPIFNOT x L      and the same with JMPIFNOT)
+  //   EQ t a b;   JMPIF t L      ->  JMPEQ a b L      (NE, JMPIFNOT: JMPNE or JMPEQ as they combine)
+  //   LOADK t k;  EQ d a t       ->  EQK d a k        (either operand; NE -> NEK)
+  //   EQK t a k;  JMPIF t L      ->  JMPEQK a k L     (NEK, JMPIFNOT: JMPNEK or JMPEQK)
+  //   V2COMP t s m; V2COMP d t n ->  V2COMP2 d s m n
+  //
+  // The first instruction is removed and the second rewritten in its place (a jump to the first now
+  // lands on the fused instruction, which does the work of both).
+  void Fuse() {
+    ComputeLiveness();
+    std::vector<int> incoming(insns_.size(), 0);
+    for (const Insn& in : insns_) {
+      if (in.keep && in.target != kNone) ++incoming[Resolve(in.target)];
+    }
+    for (size_t i = 0; i < insns_.size(); ++i) {
+      Insn& first = insns_[i];
+      if (!first.keep) continue;
+      const int j = NextKept(static_cast<int>(i));
+      if (j == kNone || incoming[j] != 0) continue;
+      if (FusePair(first, j)) {
+        first.keep = false;
+        incoming[j] += incoming[i];
+        ++stats_.fused;
+        changed_ = true;
+      }
+    }
+  }
+
+  bool FusePair(const Insn& first, int j) {
+    Insn& second = insns_[j];
+    const uint32_t t = GetA(first.word);
+    Regs use, def;
+    Effects(second, &use, &def);
+    // The value `first` leaves in t is read by `second` only.
+    if (live_out_[j][t] && !def[t]) return false;
+    const bool branch = (second.op == Op::JMPIF || second.op == Op::JMPIFNOT) && GetA(second.word) == t;
+    const bool on_true = second.op == Op::JMPIF;
+    switch (first.op) {
+      case Op::TRUTHY:
+      case Op::NOT: {
+        if (!branch) return false;
+        const Op op = (first.op == Op::NOT) == on_true ? Op::JMPIFNOT : Op::JMPIF;
+        second.op = op;
+        second.word = bytecode::EncodeAD(op, GetB(first.word), 0);  // the offset is written by Emit
+        return true;
+      }
+      case Op::EQ:
+      case Op::NE: {
+        if (!branch) return false;
+        const Op op = (first.op == Op::EQ) == on_true ? Op::JMPEQ : Op::JMPNE;
+        Retarget(&second, op, bytecode::EncodeABC(op, GetB(first.word), GetC(first.word), 0), 0);
+        return true;
+      }
+      case Op::EQK:
+      case Op::NEK: {
+        if (!branch || !Fits(second, second.target)) return false;
+        const Op op = (first.op == Op::EQK) == on_true ? Op::JMPEQK : Op::JMPNEK;
+        Retarget(&second, op, bytecode::EncodeAD(op, GetB(first.word), 0), first.aux);
+        return true;
+      }
+      case Op::LOADK: {
+        if (second.op != Op::EQ && second.op != Op::NE) return false;
+        const uint32_t b = GetB(second.word), c = GetC(second.word);
+        if ((b == t) == (c == t)) return false;  // t must be exactly one of the operands
+        const Op op = second.op == Op::EQ ? Op::EQK : Op::NEK;
+        Retarget(&second, op, bytecode::EncodeABC(op, GetA(second.word), b == t ? c : b, 0), bytecode::GetD(first.word));
+        return true;
+      }
+      case Op::V2COMP: {
+        if (second.op != Op::V2COMP || GetB(second.word) != t) return false;
+        const uint32_t n = GetC(second.word);
+        Retarget(&second, Op::V2COMP2,
+                 bytecode::EncodeABC(Op::V2COMP2, GetA(second.word), GetB(first.word), GetC(first.word)), n);
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  // Gives an instruction a new opcode and operands (a jump keeps its target).
+  static void Retarget(Insn* in, Op op, uint32_t word, uint32_t aux) {
+    in->op = op;
+    in->word = word;
+    in->aux = aux;
+    in->len = bytecode::Length(op);
+  }
+
   void RemoveUnreachable() {
     std::vector<char> reached(insns_.size(), 0);
     std::vector<int> work;
@@ -248,6 +399,7 @@ class FunctionPass {
   }
 
   std::vector<Insn> insns_;
+  std::vector<Regs> live_out_;
   PeepholeStats& stats_;
   bool changed_ = false;
 };

@@ -11,12 +11,17 @@
 //                      conditional ones only test a register: no effect, cannot fail)
 //   self move          MOVE r r is removed
 //   unreachable code   instructions no path from the function's entry reaches are removed
+//   same test          a JMPIF/JMPIFNOT to a JMPIF/JMPIFNOT of the same register goes where that one goes
+//   fused pairs        two adjacent instructions become one when the register the first writes is read
+//                      by the second only (register liveness over the function): TRUTHY/NOT + a branch on
+//                      it -> the branch on the operand; EQ/NE + JMPIF/JMPIFNOT -> JMPEQ/JMPNE; LOADK + EQ/NE
+//                      -> EQK/NEK; EQK/NEK + a branch -> JMPEQK/JMPNEK; V2COMP + V2COMP -> V2COMP2
 //
 // Then the function is compacted: jump offsets, every function's code range and the debug line table
 // are rewritten for the new positions (a row whose instruction was removed moves to the next kept
 // instruction, and of several rows that land on one instruction the last is kept). A jump is threaded
-// only when its new offset fits its operand, so no rewrite can fail. The pass never adds an opcode and
-// never changes the format version: its output is ordinary bytecode the same verifier checks.
+// only when its new offset fits its operand, so no rewrite can fail. The fused instructions are format 6
+// opcodes; the output is ordinary bytecode the same verifier checks.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +37,7 @@ struct PeepholeStats {
   uint32_t removed_jumps = 0;   // jumps to the next instruction
   uint32_t removed_moves = 0;   // MOVE r r
   uint32_t removed_unreachable = 0;  // instructions
+  uint32_t fused = 0;                // pairs fused into one instruction
   uint32_t words_before = 0;
   uint32_t words_after = 0;
 };

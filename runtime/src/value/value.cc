@@ -352,18 +352,7 @@ namespace {
 bool V2IsEmptyCached(const ValueEnv& env, const Value& v);
 }  // namespace
 
-bool IsEmpty(const ValueEnv& env, const Value& v) {
-  switch (v.kind) {
-    case ValueKind::kAbsent:
-    case ValueKind::kNull: return true;
-    case ValueKind::kString: return v.len == 0;
-    case ValueKind::kArray: return v.arr == nullptr || v.arr->size == 0;
-    case ValueKind::kObject: return v.obj == nullptr || v.obj->size == 0;
-    case ValueKind::kV2: return V2IsEmptyCached(env, v);
-    case ValueKind::kGroup: return v.group == nullptr;
-    default: return false;
-  }
-}
+bool IsEmptyV2(const ValueEnv& env, const Value& v) { return V2IsEmptyCached(env, v); }
 
 namespace {
 
@@ -423,8 +412,7 @@ bool V2IsEmptyCached(const ValueEnv& env, const Value& v) {
 
 }  // namespace
 
-Value Deref(const ValueEnv& env, const Value& v) {
-  if (v.kind != ValueKind::kV2) return v;
+Value DerefV2(const ValueEnv& env, const Value& v) {
   if (env.message == nullptr) return Value();
   if (env.cache == nullptr) {
     Value r;
@@ -434,10 +422,6 @@ Value Deref(const ValueEnv& env, const Value& v) {
   return CachedRead(env, v.v2).value;
 }
 
-bool Truthy(const ValueEnv& env, const Value& v) {
-  if (v.kind == ValueKind::kBool) return v.b;
-  return !IsEmpty(env, v);
-}
 
 bool Equal(const ValueEnv& env, const Value& a0, const Value& b0) {
   uint64_t work = 0;

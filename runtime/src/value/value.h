@@ -243,18 +243,32 @@ uint64_t HashValueShallow(const ValueEnv& env, const Value& v, int levels, bool*
 
 // ---- FHIR's absent-value rules ----
 // True for absent, null, "", an empty array, an empty object, and a kV2 reference that reads as empty
-// or as HL7's explicit null "". Such values are never written to output.
-bool IsEmpty(const ValueEnv& env, const Value& v);
+// or as HL7's explicit null "". Such values are never written to output. Inline: the interpreter asks for
+// every value it stores; only a kV2 reference leaves the header (it reads the message).
+bool IsEmptyV2(const ValueEnv& env, const Value& v);
+inline bool IsEmpty(const ValueEnv& env, const Value& v) {
+  switch (v.kind) {
+    case ValueKind::kAbsent:
+    case ValueKind::kNull: return true;
+    case ValueKind::kString: return v.len == 0;
+    case ValueKind::kArray: return v.arr == nullptr || v.arr->size == 0;
+    case ValueKind::kObject: return v.obj == nullptr || v.obj->size == 0;
+    case ValueKind::kV2: return IsEmptyV2(env, v);
+    case ValueKind::kGroup: return v.group == nullptr;
+    default: return false;
+  }
+}
 
 // ---- reading ----
 // Resolves a kV2 reference to the value it names: kString (decoded, escapes resolved), kNull for HL7's
 // explicit null "", kAbsent when the node is not present. Other kinds are returned unchanged.
 // Decoded text is copied into the arena only when it had escapes.
-Value Deref(const ValueEnv& env, const Value& v);
+Value DerefV2(const ValueEnv& env, const Value& v);
+inline Value Deref(const ValueEnv& env, const Value& v) { return v.kind == ValueKind::kV2 ? DerefV2(env, v) : v; }
 
 // Truthiness for `if`, `and`, `or`, `not`, filters: false for empty values (IsEmpty) and false;
 // true otherwise (0 is true: it is a present value).
-bool Truthy(const ValueEnv& env, const Value& v);
+inline bool Truthy(const ValueEnv& env, const Value& v) { return v.kind == ValueKind::kBool ? v.b : !IsEmpty(env, v); }
 
 // Equality for `==` and `match`: numbers by value (1 == 1.0), strings bytewise, kV2 by its decoded
 // string, arrays/objects deeply (objects by key, in any order; a member that is absent or null counts as

@@ -11,6 +11,16 @@ namespace crosswalk::vm {
 
 using bytecode::Op;
 
+namespace {
+
+// The conditional jumps: the instructions whose join point (where both ways meet again) ends a condition.
+bool IsBranch(Op op) {
+  return op == Op::JMPIF || op == Op::JMPIFNOT || op == Op::JMPPRESENT || op == Op::JMPEQ || op == Op::JMPNE ||
+         op == Op::JMPEQK || op == Op::JMPNEK;
+}
+
+}  // namespace
+
 // ---------------------------------------------------------------------------------------------------
 // Branch join points: immediate post-dominators (Cooper, Harvey and Kennedy's iterative algorithm on the
 // reversed control-flow graph of each function, over instruction starts).
@@ -41,8 +51,12 @@ std::vector<uint32_t> BranchJoins(const bytecode::Program& code) {
         case Op::JMP: succ[i] = {node(next + bytecode::GetSE(insn))}; break;
         case Op::JMPIF:
         case Op::JMPIFNOT:
-        case Op::JMPPRESENT: succ[i] = {node(next), node(next + bytecode::GetSD(insn))}; break;
+        case Op::JMPPRESENT:
+        case Op::JMPEQK:
+        case Op::JMPNEK: succ[i] = {node(next), node(next + bytecode::GetSD(insn))}; break;
         case Op::ITERNEXT:
+        case Op::JMPEQ:
+        case Op::JMPNE:
           succ[i] = {node(next), node(next + static_cast<int32_t>(code.code[pc + 1]))};
           break;
         default:
@@ -101,7 +115,7 @@ std::vector<uint32_t> BranchJoins(const bytecode::Program& code) {
     }
     for (int i = 0; i < n; ++i) {
       const Op op = bytecode::GetOp(code.code[starts[i]]);
-      if (op != Op::JMPIF && op != Op::JMPIFNOT && op != Op::JMPPRESENT) continue;
+      if (!IsBranch(op)) continue;
       if (ipdom[i] >= 0 && ipdom[i] != exit) joins[starts[i]] = starts[ipdom[i]];
     }
   }
@@ -546,7 +560,12 @@ void Lineage::Step(uint32_t pc, const Value* regs, uint32_t base, uint32_t depth
     case Op::NEG:
     case Op::NOT:
     case Op::TRUTHY:
+    case Op::EQK:
+    case Op::NEK:
       Set(a, Use(regs, b));
+      break;
+    case Op::V2COMP2:
+      Set(a, shadow_[b]);  // navigation, as V2COMP
       break;
     case Op::ADD:
     case Op::SUB:
@@ -567,7 +586,11 @@ void Lineage::Step(uint32_t pc, const Value* regs, uint32_t base, uint32_t depth
     }
     case Op::JMPIF:
     case Op::JMPIFNOT:
-    case Op::JMPPRESENT: {
+    case Op::JMPPRESENT:
+    case Op::JMPEQ:
+    case Op::JMPNE:
+    case Op::JMPEQK:
+    case Op::JMPNEK: {
       // A loop that comes back to this branch before its join closes the earlier entry.
       for (size_t i = ctrl_.size(); i-- > 0 && ctrl_[i].depth == depth;) {
         if (ctrl_[i].branch_pc == pc) {
@@ -575,7 +598,8 @@ void Lineage::Step(uint32_t pc, const Value* regs, uint32_t base, uint32_t depth
           break;
         }
       }
-      SetId cond = AsConditions(Use(regs, a));
+      const bool two = op == Op::JMPEQ || op == Op::JMPNE;  // compares two registers
+      SetId cond = AsConditions(two ? Union(Use(regs, a), Use(regs, b)) : Use(regs, a));
       ctrl_.push_back({depth, pc, (*joins_)[pc], Union(Ctrl(), cond)});
       break;
     }

@@ -17,6 +17,7 @@
 #include "bytecode/format.h"
 #include "bytecode/program.h"
 #include "bytecode/reader.h"
+#include "bytecode/registers.h"
 #include "bytecode/writer.h"
 #include "common/check.h"
 #include "common/cpu_clock.h"
@@ -62,6 +63,9 @@ class Program::Impl {
   std::vector<std::string> term_canonical;
   // Terminology drift allowed at load (RuntimeOptions::allow_terminology_drift), one line per resource.
   std::vector<std::string> term_warnings;
+  // Per function: the registers a CALL clears, [num_params, clear_to) (bytecode::RegistersReadBeforeWritten:
+  // the ones above are written before any read, on every path).
+  std::vector<uint32_t> clear_to;
   // Lineage (RunOptions::trace) needs each branch's join point: computed by the first traced run.
   mutable std::once_flag joins_once;
   mutable std::vector<uint32_t> branch_joins;
@@ -228,6 +232,7 @@ Result<std::shared_ptr<const Program>> Runtime::Load(std::string_view bytes) con
     if (!read.ok()) return read.status();
     auto impl = std::make_unique<Program::Impl>();
     impl->code = std::move(read).value();
+    impl->clear_to = bytecode::RegistersReadBeforeWritten(impl->code);
     std::vector<std::string_view> strings;
     for (const auto& c : impl->code.constants) strings.emplace_back(c.s);
     const std::vector<std::string_view> quoted = vm::QuoteConstants(strings, &impl->quoted);
@@ -878,6 +883,29 @@ Value RunContext::Impl::ItemsOf(const Value& v) {
   return Value::MakeArray(a);
 }
 
+namespace {
+
+// V2COMP: the place one level below HL7 v2 place v (a segment's field, a field's component, a component's
+// subcomponent), numbered n (1-based); absent below a subcomponent, for n = 0 and for anything not a place.
+[[gnu::always_inline]] inline Value V2Child(const Value& v, uint32_t n) {
+  Value r;
+  if (v.kind == ValueKind::kV2 && n >= 1) {
+    r = v;
+    if (v.v2.field == 0) {
+      r.v2.field = static_cast<uint16_t>(n);
+    } else if (v.v2.comp == 0) {
+      r.v2.comp = static_cast<uint8_t>(n);
+    } else if (v.v2.sub == 0) {
+      r.v2.sub = static_cast<uint8_t>(n);
+    } else {
+      r = Value();
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
 // CW_TRACE_STEP: in the traced loop only (Execute<true>), the lineage hook before each instruction.
 #define CW_TRACE_STEP()                                                                              \
   if constexpr (kTrace) {                                                                            \
@@ -1050,13 +1078,15 @@ next_insn:
         Value v = R[B_];
         if (arr.kind != ValueKind::kArray) FAIL_WITH(StatusCode::kCorrupt, "APPEND on a non-array (a hand-made or damaged program)");
         if (v.kind == ValueKind::kArray) {
-          for (uint32_t i = 0; i < v.arr->size; ++i) {
+          // The count is taken first: a damaged program may append an array to itself (APPEND r r).
+          const uint32_t n = v.arr->size;
+          for (uint32_t i = 0; i < n; ++i) {
             Value item = v.arr->items[i];
             if (item.kind == ValueKind::kV2) item = vm::Deref(env, item);
             if (!vm::IsEmpty(env, item)) vm::ArrayPush(arena, arr.arr, item);
           }
           CHECK_ARENA();
-          CHARGE(v.arr->size);
+          CHARGE(n);
           CW_NEXT();
         } else {
           if (v.kind == ValueKind::kV2) v = vm::Deref(env, v);
@@ -1074,11 +1104,12 @@ next_insn:
           FAIL_WITH(StatusCode::kCorrupt, "APPENDP on a non-array (a hand-made or damaged program)");
         }
         if (v.kind == ValueKind::kArray) {
-          for (uint32_t i = 0; i < v.arr->size; ++i) {
+          const uint32_t n = v.arr->size;  // taken first, as in APPEND
+          for (uint32_t i = 0; i < n; ++i) {
             const Value item = v.arr->items[i];
             if (!vm::IsEmpty(env, item)) vm::ArrayPush(arena, arr.arr, item);
           }
-          CHARGE(v.arr->size);
+          CHARGE(n);
         } else if (!vm::IsEmpty(env, v)) {
           vm::ArrayPush(arena, arr.arr, v);
         }
@@ -1214,6 +1245,54 @@ next_insn:
         R[A_] = Value::Bool(c != vm::kUnordered && c <= 0);
         CW_NEXT();
       }
+      // Fused by the peephole pass: a comparison with a constant, and comparisons that branch. K[AUX] is a
+      // scalar constant, so comparing with it visits no collection (no CHARGE).
+      CW_CASE(EQK) {
+        pc += 1;
+        uint64_t work = 0;
+        R[A_] = Value::Bool(FastEqual(env, R[B_], K[AUX_], &work, budget + reserve));
+        CW_NEXT();
+      }
+      CW_CASE(NEK) {
+        pc += 1;
+        uint64_t work = 0;
+        R[A_] = Value::Bool(!FastEqual(env, R[B_], K[AUX_], &work, budget + reserve));
+        CW_NEXT();
+      }
+      CW_CASE(JMPEQ) {
+        pc += 1;
+        uint64_t work = 0;
+        if (FastEqual(env, R[A_], R[B_], &work, budget + reserve)) {
+          pc = static_cast<uint32_t>(static_cast<int32_t>(pc) + static_cast<int32_t>(AUX_));
+        }
+        CHARGE(work);
+        CW_NEXT();
+      }
+      CW_CASE(JMPNE) {
+        pc += 1;
+        uint64_t work = 0;
+        if (!FastEqual(env, R[A_], R[B_], &work, budget + reserve)) {
+          pc = static_cast<uint32_t>(static_cast<int32_t>(pc) + static_cast<int32_t>(AUX_));
+        }
+        CHARGE(work);
+        CW_NEXT();
+      }
+      CW_CASE(JMPEQK) {
+        pc += 1;
+        uint64_t work = 0;
+        if (FastEqual(env, R[A_], K[AUX_], &work, budget + reserve)) {
+          pc = static_cast<uint32_t>(static_cast<int32_t>(pc) + GetSD(insn));
+        }
+        CW_NEXT();
+      }
+      CW_CASE(JMPNEK) {
+        pc += 1;
+        uint64_t work = 0;
+        if (!FastEqual(env, R[A_], K[AUX_], &work, budget + reserve)) {
+          pc = static_cast<uint32_t>(static_cast<int32_t>(pc) + GetSD(insn));
+        }
+        CW_NEXT();
+      }
       CW_CASE(NOT) {
         R[A_] = Value::Bool(!vm::Truthy(env, R[B_]));
         CW_NEXT();
@@ -1263,7 +1342,7 @@ next_insn:
         const Value& src = R[B_];
         if (obj.kind != ValueKind::kObject) FAIL_WITH(StatusCode::kCorrupt, "MERGE into a non-object (a hand-made or damaged program)");
         if (src.kind == ValueKind::kObject) {
-          for (uint32_t i = 0; i < src.obj->size; ++i) {
+          for (uint32_t i = 0, n = src.obj->size; i < n; ++i) {  // MERGE r r adds no member: n taken once anyway
             Value v = src.obj->members[i].value;
             if (v.kind == ValueKind::kV2) v = vm::Deref(env, v);
             if (!vm::IsEmpty(env, v)) vm::ObjectSet(arena, obj.obj, src.obj->members[i].key, v);
@@ -1297,7 +1376,7 @@ next_insn:
         Value* NR = regs.data() + new_base;
         uint32_t b = B_, n = C_;
         for (uint32_t i = 0; i < n; ++i) NR[i] = R[b + i];
-        for (uint32_t i = n; i < f.num_registers; ++i) NR[i] = Value();
+        for (uint32_t i = n, end = p.clear_to[callee]; i < end; ++i) NR[i] = Value();
         frames_.push_back({callee, new_base, pc, base + A_});
         base = new_base;
         R = NR;
@@ -1460,22 +1539,12 @@ next_insn:
         CW_NEXT();
       }
       CW_CASE(V2COMP) {
-        const Value& v = R[B_];
-        uint32_t n = C_;
-        Value r;
-        if (v.kind == ValueKind::kV2 && n >= 1) {
-          r = v;
-          if (v.v2.field == 0) {
-            r.v2.field = static_cast<uint16_t>(n);
-          } else if (v.v2.comp == 0) {
-            r.v2.comp = static_cast<uint8_t>(n);
-          } else if (v.v2.sub == 0) {
-            r.v2.sub = static_cast<uint8_t>(n);
-          } else {
-            r = Value();
-          }
-        }
-        R[A_] = r;
+        R[A_] = V2Child(R[B_], C_);
+        CW_NEXT();
+      }
+      CW_CASE(V2COMP2) {
+        pc += 1;
+        R[A_] = V2Child(V2Child(R[B_], C_), AUX_);
         CW_NEXT();
       }
       CW_CASE(TRANSLATE) {

@@ -11,7 +11,7 @@
 namespace crosswalk::bytecode {
 namespace {
 
-constexpr std::string_view kEveryOpcodeListing = R"(; crosswalk bytecode format 5
+constexpr std::string_view kEveryOpcodeListing = R"(; crosswalk bytecode format 6
 files:
   0  "maps/adt_a01.cw"
 constants:
@@ -31,7 +31,7 @@ term refs:
   T2      valueset    "http://example.org/vs/x"
 maps:
   map "adt_a01_patient" hl7v2 "ADT^A01" -> fhir F0
-function F0 "main" params 0 registers 10 code [0, 75)
+function F0 "main" params 0 registers 10 code [0, 89)
         ; maps/adt_a01.cw:1:1
      0  NOP
      1  LOADK      R0 K1                        ; "Patient"
@@ -87,15 +87,22 @@ function F0 "main" params 0 registers 10 code [0, 75)
     63  TRANSLATEX R1 R0 1 T0                   ; unmapped=keep, "http://example.org/cm/sex"
     65  SUBSUMES   R1 R0 T1                     ; "http://loinc.org"
     67  LOOKUPP    R1 R0 0 T1                   ; "http://loinc.org"
-    69  JMPIFNOT   R2 +2                        ; -> 72
-    70  FAILR      R0 K1                        ; "Patient"
-    72  JMPIFNOT   R2 +1                        ; -> 74
-    73  FAIL       R0
+    69  EQK        R1 R0 K1                     ; "Patient"
+    71  NEK        R1 R0 K2                     ; 42
+    73  JMPEQ      R0 R1 +0                     ; -> 75
+    75  JMPNE      R0 R1 +0                     ; -> 77
+    77  JMPEQK     R0 +0 K1                     ; -> 79, "Patient"
+    79  JMPNEK     R0 +0 K2                     ; -> 81, 42
+    81  V2COMP2    R1 R1 3 1
+    83  JMPIFNOT   R2 +2                        ; -> 86
+    84  FAILR      R0 K1                        ; "Patient"
+    86  JMPIFNOT   R2 +1                        ; -> 88
+    87  FAIL       R0
         ; maps/adt_a01.cw:9:1
-    74  RET        R6
-function F1 "helper" params 2 registers 3 code [75, 76)
+    88  RET        R6
+function F1 "helper" params 2 registers 3 code [89, 90)
         ; maps/adt_a01.cw:12:3
-    75  RET        R0
+    89  RET        R0
 )";
 
 TEST(DisassemblerTest, EveryOpcodeGolden) {

@@ -14,9 +14,9 @@ namespace crosswalk::bytecode {
 namespace {
 
 TEST(FormatTest, VersionAndMagic) {
-  EXPECT_EQ(kFormatVersion, 5);
+  EXPECT_EQ(kFormatVersion, 6);
   EXPECT_EQ(kMinFormatVersion, 1);
-  EXPECT_EQ(kMaxFormatVersion, 5);
+  EXPECT_EQ(kMaxFormatVersion, 6);
   EXPECT_EQ(kTermBindingsFormat, 4);
   EXPECT_EQ(std::string_view(kMagic, 4), "CWBC");
   EXPECT_EQ(kHeaderSize, 20u);
@@ -36,7 +36,9 @@ TEST(FormatTest, OpcodeNumbersArePinned) {
                             // format 3
                             "TRANSLATEX", "SUBSUMES", "LOOKUPP",
                             // format 5
-                            "APPENDP"};
+                            "APPENDP",
+                            // format 6
+                            "EQK", "NEK", "JMPEQ", "JMPNE", "JMPEQK", "JMPNEK", "V2COMP2"};
   ASSERT_EQ(std::size(expected), static_cast<size_t>(kOpCount));
   for (int i = 0; i < kOpCount; ++i) EXPECT_EQ(kOpInfo[i].name, expected[i]) << i;
   static_assert(kOpCount <= 256);
@@ -45,7 +47,8 @@ TEST(FormatTest, OpcodeNumbersArePinned) {
   EXPECT_EQ(OpCountOfFormat(2), 51);
   EXPECT_EQ(OpCountOfFormat(3), 54);
   EXPECT_EQ(OpCountOfFormat(4), 54);
-  EXPECT_EQ(OpCountOfFormat(5), kOpCount);
+  EXPECT_EQ(OpCountOfFormat(5), 55);
+  EXPECT_EQ(OpCountOfFormat(6), kOpCount);
 }
 
 TEST(FormatTest, SectionIdsAndTagsArePinned) {
@@ -78,7 +81,7 @@ TEST(FormatTest, Crc32cKnownAnswers) {
 // The exact bytes of the smallest program: a change here is a format change.
 TEST(FormatTest, MinimalProgramBytesArePinned) {
   std::string b = WriteProgram(testing::MinimalProgram());
-  const unsigned char expected_prefix[] = {'C', 'W', 'B', 'C', 5, 0, 0, 0, 7, 0, 0, 0};
+  const unsigned char expected_prefix[] = {'C', 'W', 'B', 'C', 6, 0, 0, 0, 7, 0, 0, 0};
   ASSERT_GE(b.size(), sizeof(expected_prefix));
   EXPECT_EQ(b.substr(0, sizeof(expected_prefix)),
             std::string(reinterpret_cast<const char*>(expected_prefix), sizeof(expected_prefix)));
@@ -93,8 +96,8 @@ TEST(FormatTest, MinimalProgramBytesArePinned) {
 // purpose, the writer changed the encoding; if the test program changed, update the numbers.
 TEST(FormatTest, EveryOpcodeFileIsPinned) {
   std::string b = WriteProgram(testing::EveryOpcodeProgram());
-  EXPECT_EQ(b.size(), 644u);
-  EXPECT_EQ(Crc32c(b), 0xAEAD67DEu);  // format 5 (APPENDP added to the program)
+  EXPECT_EQ(b.size(), 700u);
+  EXPECT_EQ(Crc32c(b), 0xE009B9CAu);  // format 6 (the fused instructions added to the program)
 }
 
 }  // namespace

@@ -220,3 +220,86 @@ TEST(FormatVersionTest, OlderFilesMayNotUseFormat5Opcodes) {
 
 }  // namespace
 }  // namespace crosswalk::bytecode
+
+namespace crosswalk::bytecode {
+namespace {
+
+// Format 6 appended the fused instructions of the peephole pass (EQK ... V2COMP2): a file that says format 5
+// (or older) may not use them, and V2COMP2's second component number is checked like V2COMP's.
+TEST(FormatVersionTest, OlderFilesMayNotUseFormat6Opcodes) {
+  for (Op op : {Op::EQK, Op::NEK, Op::JMPEQ, Op::JMPNE, Op::JMPEQK, Op::JMPNEK, Op::V2COMP2}) {
+    SCOPED_TRACE(std::string(Info(op).name));
+    Program p;
+    p.constants.push_back(testing::Str("F"));
+    testing::Asm a(p.code);
+    if (Info(op).format == Format::AD) {
+      a.AD(op, 0, 0);
+      a.Put(0);
+    } else {
+      a.ABCX(op, 0, 1, op == Op::V2COMP2 ? 3 : 0, 0);
+    }
+    a.ABC(Op::RET, 0);
+    p.functions.push_back({"f", 0, 2, 0, a.pc()});
+    EXPECT_TRUE(VerifyProgram(p, 6).ok()) << VerifyProgram(p, 6).ToString();
+    EXPECT_FALSE(VerifyProgram(p, 5).ok());
+    EXPECT_FALSE(VerifyProgram(p, 1).ok());
+    std::string b = WriteProgram(p);
+    b[kVersionOffset] = 5;
+    testing::Reseal(b);
+    Result<Program> r = ReadProgram(b);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kCorrupt) << r.status().ToString();
+  }
+}
+
+TEST(FormatVersionTest, FusedInstructionOperandsAreChecked) {
+  Program p;
+  p.constants.push_back(testing::Str("F"));
+  testing::Asm a(p.code);
+  a.ABCX(Op::V2COMP2, 0, 1, 3, 255);
+  a.ABCX(Op::EQK, 0, 1, 0, 0);
+  a.ABC(Op::RET, 0);
+  p.functions.push_back({"f", 0, 2, 0, a.pc()});
+  EXPECT_TRUE(VerifyProgram(p).ok()) << VerifyProgram(p).ToString();
+  p.code[1] = 256;  // a component number V2COMP could not hold
+  EXPECT_FALSE(VerifyProgram(p).ok());
+  p.code[1] = 1;
+  p.code[3] = 1;  // EQK's constant out of the pool
+  EXPECT_FALSE(VerifyProgram(p).ok());
+  p.code[3] = 0;
+  p.code[2] = EncodeABC(Op::JMPEQ, 0, 1, 0);
+  p.code[3] = 7;  // a jump out of the function
+  EXPECT_FALSE(VerifyProgram(p).ok());
+  p.code[3] = 0;
+  EXPECT_TRUE(VerifyProgram(p).ok()) << VerifyProgram(p).ToString();
+}
+
+}  // namespace
+}  // namespace crosswalk::bytecode
+
+namespace crosswalk::bytecode {
+namespace {
+
+// LOOKUPP's C = 1 (the display in the language R[B+1], `lookup(code, SYS, { language: L })`) came with
+// format 6: a runtime of format 5 would read the language as a property name, so a format-5 file may not
+// use it; any other C is refused.
+TEST(FormatVersionTest, LookupByLanguageNeedsFormat6) {
+  Program p;
+  p.term_refs.push_back({TermRef::Type::kCodeSystem, "urn:x", ""});
+  testing::Asm a(p.code);
+  a.ABCX(Op::LOOKUPP, 0, 0, 1, 0);
+  a.ABC(Op::RET, 0);
+  p.functions.push_back({"f", 0, 2, 0, a.pc()});
+  EXPECT_TRUE(VerifyProgram(p, 6).ok()) << VerifyProgram(p, 6).ToString();
+  Status s = VerifyProgram(p, 5);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("lookup by language is not in the file's format version"), std::string::npos)
+      << s.ToString();
+  p.code[0] = EncodeABC(Op::LOOKUPP, 0, 0, 0);  // the property form is a format-3 instruction
+  EXPECT_TRUE(VerifyProgram(p, 5).ok()) << VerifyProgram(p, 5).ToString();
+  p.code[0] = EncodeABC(Op::LOOKUPP, 0, 0, 2);
+  EXPECT_FALSE(VerifyProgram(p, 6).ok());
+}
+
+}  // namespace
+}  // namespace crosswalk::bytecode

@@ -26,12 +26,12 @@ class Asm {
   }
   uint32_t AD(Op op, uint32_t a, int32_t d) { return Put(EncodeAD(op, a, d)); }
   uint32_t E(Op op, int32_t e) { return Put(EncodeE(op, e)); }
-
- private:
   uint32_t Put(uint32_t w) {
     code_.push_back(w);
     return static_cast<uint32_t>(code_.size() - 1);
   }
+
+ private:
   std::vector<uint32_t>& code_;
 };
 
@@ -106,6 +106,15 @@ inline Program EveryOpcodeProgram() {
   a.ABCX(Op::TRANSLATEX, 1, 0, static_cast<uint32_t>(UnmappedPolicy::kKeep), 0);
   a.ABCX(Op::SUBSUMES, 1, 0, 0, 1);
   a.ABCX(Op::LOOKUPP, 1, 0, 0, 1);
+  a.ABCX(Op::EQK, 1, 0, 0, 1);
+  a.ABCX(Op::NEK, 1, 0, 0, 2);
+  a.ABCX(Op::JMPEQ, 0, 1, 0, 0);
+  a.ABCX(Op::JMPNE, 0, 1, 0, 0);
+  a.Put(EncodeAD(Op::JMPEQK, 0, 0));
+  a.Put(1);
+  a.Put(EncodeAD(Op::JMPNEK, 0, 0));
+  a.Put(2);
+  a.ABCX(Op::V2COMP2, 1, 1, 3, 1);
   a.AD(Op::JMPIFNOT, 2, 2);
   a.ABCX(Op::FAILR, 0, 0, 0, 1);
   a.AD(Op::JMPIFNOT, 2, 1);

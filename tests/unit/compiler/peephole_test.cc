@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "../bytecode/test_programs.h"
@@ -200,6 +201,143 @@ TEST(PeepholeTest, DoesNotThreadBeyondTheReachOfAShortJump) {
   EXPECT_EQ(p.code.size(), code.size());
   EXPECT_EQ(p.code[0], EncodeAD(Op::JMPIF, 0, 1));
   EXPECT_EQ(p.code[2], EncodeE(Op::JMP, 40000));
+}
+
+// ---- fused pairs (format 6) ----
+
+TEST(PeepholeTest, TruthyFeedingABranchIsDropped) {
+  // `if a and b`: TRUTHY r2 a; JMPIFNOT r2 end; TRUTHY r2 b; end: JMPIFNOT r2 else; ... else: ...
+  // The first test threads to `else` (r2 is falsy there), and each TRUTHY's result is read by its branch only.
+  std::vector<uint32_t> code;
+  Asm a(code);
+  a.ABC(Op::TRUTHY, 2, 0);    // 0
+  a.AD(Op::JMPIFNOT, 2, 1);   // 1: -> 3
+  a.ABC(Op::TRUTHY, 2, 1);    // 2
+  a.AD(Op::JMPIFNOT, 2, 1);   // 3: -> 5
+  a.ABC(Op::RET, 0);          // 4
+  a.ABC(Op::RET, 1);          // 5
+  Program p = OneFunction(code);
+  PeepholeStats s = RunPass(&p);
+  EXPECT_EQ(s.threaded_jumps, 1u);
+  EXPECT_EQ(s.fused, 2u);
+  EXPECT_EQ(p.code, (std::vector<uint32_t>{EncodeAD(Op::JMPIFNOT, 0, 2), EncodeAD(Op::JMPIFNOT, 1, 1),
+                                           EncodeABC(Op::RET, 0, 0, 0), EncodeABC(Op::RET, 1, 0, 0)}));
+}
+
+TEST(PeepholeTest, NotFeedingABranchInvertsIt) {
+  Program p = OneFunction({
+      EncodeABC(Op::NOT, 2, 0, 0),  // 0
+      EncodeAD(Op::JMPIF, 2, 1),    // 1: -> 3
+      EncodeABC(Op::RET, 0, 0, 0),  // 2
+      EncodeABC(Op::RET, 1, 0, 0),  // 3
+  });
+  PeepholeStats s = RunPass(&p);
+  EXPECT_EQ(s.fused, 1u);
+  EXPECT_EQ(p.code[0], EncodeAD(Op::JMPIFNOT, 0, 1));
+  EXPECT_EQ(p.code.size(), 3u);
+}
+
+TEST(PeepholeTest, ATestWhoseResultIsReadLaterIsKept) {
+  // r2 is returned after the branch: the TRUTHY stays.
+  Program p = OneFunction({
+      EncodeABC(Op::TRUTHY, 2, 0, 0),  // 0
+      EncodeAD(Op::JMPIFNOT, 2, 1),    // 1: -> 3
+      EncodeABC(Op::RET, 0, 0, 0),     // 2
+      EncodeABC(Op::RET, 2, 0, 0),     // 3
+  });
+  Program before = p;
+  PeepholeStats s = RunPass(&p);
+  EXPECT_EQ(s.fused, 0u);
+  EXPECT_EQ(p.code, before.code);
+}
+
+TEST(PeepholeTest, NothingFusesAcrossAJumpTarget) {
+  // Something jumps to the JMPIFNOT: the TRUTHY before it does not run on that way.
+  Program p = OneFunction({
+      EncodeAD(Op::JMPIF, 1, 1),       // 0: -> 2
+      EncodeABC(Op::TRUTHY, 2, 0, 0),  // 1
+      EncodeAD(Op::JMPIFNOT, 2, 1),    // 2: -> 4
+      EncodeABC(Op::RET, 0, 0, 0),     // 3
+      EncodeABC(Op::RET, 1, 0, 0),     // 4
+  });
+  PeepholeStats s = RunPass(&p);
+  EXPECT_EQ(s.fused, 0u);
+  EXPECT_EQ(p.code[1], EncodeABC(Op::TRUTHY, 2, 0, 0));
+}
+
+TEST(PeepholeTest, MatchArmsBecomeCompareWithAConstantAndBranch) {
+  // `match s { "F" => 1, _ => 2 }`: LOADK t K0; EQ t s t; JMPIF t body; ...
+  std::vector<uint32_t> code;
+  Asm a(code);
+  a.AD(Op::LOADK, 2, 0);      // 0
+  a.ABC(Op::EQ, 2, 0, 2);     // 1
+  a.AD(Op::JMPIF, 2, 2);      // 2: -> 5
+  a.AD(Op::LOADI, 1, 2);      // 3
+  a.ABC(Op::RET, 1);          // 4
+  a.AD(Op::LOADI, 1, 1);      // 5
+  a.ABC(Op::RET, 1);          // 6
+  Program p = OneFunction(code);
+  p.constants.push_back(bytecode::testing::Str("F"));
+  PeepholeStats s = RunPass(&p);
+  EXPECT_EQ(s.fused, 2u);  // LOADK + EQ -> EQK, then EQK + JMPIF -> JMPEQK
+  EXPECT_EQ(p.code, (std::vector<uint32_t>{EncodeAD(Op::JMPEQK, 0, 2), 0u, EncodeAD(Op::LOADI, 1, 2),
+                                           EncodeABC(Op::RET, 1, 0, 0), EncodeAD(Op::LOADI, 1, 1),
+                                           EncodeABC(Op::RET, 1, 0, 0)}));
+}
+
+TEST(PeepholeTest, ComparisonsFeedingBranches) {
+  // EQ + JMPIFNOT -> JMPNE (AUX jump); NE + JMPIF -> JMPNE; a constant compare kept as EQK when its
+  // result is returned.
+  std::vector<uint32_t> code;
+  Asm a(code);
+  a.ABC(Op::EQ, 2, 0, 1);     // 0
+  a.AD(Op::JMPIFNOT, 2, 3);   // 1: -> 5
+  a.AD(Op::LOADK, 3, 0);      // 2
+  a.ABC(Op::NE, 2, 3, 0);     // 3
+  a.ABC(Op::RET, 2);          // 4
+  a.ABC(Op::RET, 0);          // 5
+  Program p = OneFunction(code);
+  p.constants.push_back(bytecode::testing::Str("F"));
+  PeepholeStats s = RunPass(&p);
+  EXPECT_EQ(s.fused, 2u);
+  EXPECT_EQ(p.code, (std::vector<uint32_t>{EncodeABC(Op::JMPNE, 0, 1, 0), 3u, EncodeABC(Op::NEK, 2, 0, 0), 0u,
+                                           EncodeABC(Op::RET, 2, 0, 0), EncodeABC(Op::RET, 0, 0, 0)}));
+}
+
+TEST(PeepholeTest, ComponentChainsBecomeOneInstruction) {
+  // obx.3.1 on a segment value: V2COMP t s 3; V2COMP d t 1 -> V2COMP2 d s 3 1, unless t is read again.
+  Program p = OneFunction({
+      EncodeABC(Op::V2COMP, 2, 0, 3),  // 0
+      EncodeABC(Op::V2COMP, 1, 2, 1),  // 1
+      EncodeABC(Op::V2COMP, 3, 0, 5),  // 2
+      EncodeABC(Op::V2COMP, 2, 3, 2),  // 3: t = R3 is read again below
+      EncodeABC(Op::CONCAT, 1, 1, 3),  // 4: R1, R2, R3
+      EncodeABC(Op::RET, 1, 0, 0),     // 5
+  });
+  PeepholeStats s = RunPass(&p);
+  EXPECT_EQ(s.fused, 1u);
+  EXPECT_EQ(p.code, (std::vector<uint32_t>{EncodeABC(Op::V2COMP2, 1, 0, 3), 1u, EncodeABC(Op::V2COMP, 3, 0, 5),
+                                           EncodeABC(Op::V2COMP, 2, 3, 2), EncodeABC(Op::CONCAT, 1, 1, 3),
+                                           EncodeABC(Op::RET, 1, 0, 0)}));
+}
+
+TEST(PeepholeTest, LiveAcrossALoopIsRespected) {
+  // The TRUTHY's result is read on the next turn of the loop (ITERNEXT ... JMP back): not fused.
+  std::vector<uint32_t> code;
+  Asm a(code);
+  a.ABC(Op::LOADB, 2, 0);             // 0
+  a.ABC(Op::ITERPREP, 0, 1);          // 1
+  a.ABCX(Op::ITERNEXT, 0, 3, 0, 5);   // 2: exit -> 9
+  a.ABC(Op::APPEND, 1, 2);            // 4: reads r2 set on the turn before
+  a.ABC(Op::TRUTHY, 2, 3);            // 5
+  a.AD(Op::JMPIFNOT, 2, -5);          // 6: -> 2
+  a.E(Op::JMP, -6);                   // 7: -> 2
+  a.ABC(Op::NOP, 0);                  // 8 (unreachable)
+  a.ABC(Op::RET, 1);                  // 9
+  Program p = OneFunction(code);
+  PeepholeStats s = RunPass(&p);
+  EXPECT_EQ(s.fused, 0u);
+  EXPECT_NE(std::find(p.code.begin(), p.code.end(), EncodeABC(Op::TRUTHY, 2, 3, 0)), p.code.end());
 }
 
 TEST(PeepholeTest, EveryOpcodePassesThrough) {

@@ -40,7 +40,8 @@ struct CompileOptions {
   // Run constant folding (default on).
   bool fold_constants = true;
   // Run the peephole pass over the emitted bytecode (default on): jump threading, inverted branches, jumps
-  // to the next instruction, self moves and unreachable code removed (compiler/src/opt/peephole.h).
+  // to the next instruction, self moves and unreachable code removed, adjacent pairs fused into the format-6
+  // instructions (compiler/src/opt/peephole.h).
   bool peephole = true;
   // Warn (W0002) where a map reads a Z-segment that no `segment` declaration of the program declares
   // (default on): a misspelt segment id reads nothing. Off for maps that use undeclared Z-segments on purpose.
