@@ -240,6 +240,7 @@ def Patient(pid, pd1) {
   communication[]: { language: Language(pid.15), preferred: true } if Language(pid.15)
   generalPractitioner[]: for x in pd1.3 => XonOrgRef(x)
   generalPractitioner[]: for x in pd1.4 => PractitionerRef(x)
+  generalPractitioner[]: distinct(for rol in PrimaryCareRols() => PartyRef(RolRoleAt(rol)))
   // the people taking part in the patient's care (PRT of the PATIENT group; FHIR-Converter)
   for p in PATIENT where count(PID) == 1 {
     for prt in direct(p.PRT) where HasPerson(prt.5) and not PrtRemoved(prt) { generalPractitioner[]: PrtRef(prt) }
@@ -372,9 +373,9 @@ def VisitEpisodeOfCare(pid, pv1, n) = if trim(pv1.54.1) and pid then {
 
 // Whether a PV1 says anything an Encounter maps (a bare "PV1|1" does not): the class, a location, a doctor,
 // the service, the visit number, or the admit/discharge times. ReportStream writes the Encounter for any of
-// them (a PV1 with only a prior location is still a visit).
+// them (a PV1 with only a prior location, or only the discharged-to location PV1-37, is still a visit).
 def HasVisit(pv1) = pv1.2 or pv1.3 or pv1.4 or pv1.6 or pv1.7 or pv1.8 or pv1.9 or pv1.10 or pv1.11 or pv1.17
-                    or pv1.19.1 or pv1.42 or pv1.43 or pv1.44 or pv1.45
+                    or pv1.19.1 or pv1.37 or pv1.42 or pv1.43 or pv1.44 or pv1.45
 
 // Entries for PV1/PV2: the Encounter, its Locations and Practitioners (VisitEntries: of the n-th patient).
 def EncounterEntries(pv1, pv2, fixedStatus) = VisitEntries(PID, pv1, pv2, fixedStatus, 1)
@@ -707,7 +708,12 @@ def ProcedureCode(pr1) {
 // PR1-23 is the treating unit (PL) from v2.7 on; before, the organisation unit type (CE): not a place.
 def TreatingUnit(pr1) = if starts_with(trim(MSH-12.1), "2.7") or starts_with(trim(MSH-12.1), "2.8") or starts_with(trim(MSH-12.1), "2.9")
                         then first(pr1.23) else null
-def Procedure(pr1, withEncounter) {
+// The ROLs of the i-th PR1 (0-based): those of its PROCEDURE (or DFT FINANCIAL_PROCEDURE) group, when every PR1
+// of the message is in such a group (so the i-th group is the i-th PR1's).
+def ProcedureGroups() = if count(PROCEDURE) > 0 then PROCEDURE else FINANCIAL_PROCEDURE
+def ProcedureRols(i) = if count(ProcedureGroups()) == count(PR1) then RolsOf(ProcedureGroups()[i]) else null
+def RolsOf(g) = for rol in g.ROL where RolRoleAt(rol) and not RolRemoved(rol) => rol
+def Procedure(pr1, withEncounter, rols) {
   resourceType: "Procedure"
   identifier[]: EntityIdentifier(pr1.19) if pr1.19.1
   status: "unknown"
@@ -719,6 +725,8 @@ def Procedure(pr1, withEncounter) {
   performer[]: for x in pr1.8 where HasPerson(x) => { function: PerformerFunction("88189002", "Anesthesiologist"), actor: PractitionerRefDisplay(x) }
   performer[]: for x in pr1.11 where HasPerson(x) => { function: PerformerFunction("304292004", "Surgeon"), actor: PractitionerRefDisplay(x) }
   performer[]: for x in pr1.12 where HasPerson(x) => { function: PerformerFunction(null, "Procedure Practitioner"), actor: PractitionerRefDisplay(x) }
+  // the PROCEDURE group's ROLs (FHIR-Converter: their PractitionerRoles as actors), ROL-3 the function
+  performer[]: for rol in rols => { function: CodeableConcept(rol.3) if rol.3, actor: PartyRef(RolRoleAt(rol)) }
   location: LocationRef(TreatingUnit(pr1)) if TreatingUnit(pr1) and LocationRef(TreatingUnit(pr1)).reference
   reasonCode[]: CodeableConcept(pr1.15) if pr1.15
 }
@@ -771,6 +779,14 @@ def RolRoleAt(rol) = if RolRole(rol) then {
   ...RolRole(rol)
   location[]: for pl in rol.13 where LocationRef(pl).reference => LocationRef(pl)
 } else null
+// The patient's primary care providers (IG ROL[Patient-GeneralPractitioner], FHIR-Converter: the ROLs after
+// PID/PD1): the message-level ROLs whose role ROL-3 is PP (table 0443 "Primary Care Provider"), which is what
+// Patient.generalPractitioner holds. The language cannot tell the ROLs after PD1 from those after PV1/PV2 (both
+// are the message's own), so the role code decides; the visit's ROLs stay Encounter participants as well.
+def PrimaryCareRols() = if count(PID) == 1 then (for rol in direct(ROL) where upper(trim(rol.3.1)) == "PP" and RolRoleAt(rol)
+                                                   and not RolRemoved(rol) => rol) else null
+// A ROL whose action code (ROL-2, table 0287) is DE / UN (delete, unlink) ends the role: nothing is written for it.
+def RolRemoved(rol) = contains(["DE", "UN"], upper(trim(rol.2)))
 def RolParticipantAt(rol) = { ...RolParticipant(rol), individual: PartyRef(RolRoleAt(rol)) }
 def RolEntriesAt(rol) = if RolRoleAt(rol) then [PartyEntry(RolRoleAt(rol)), PractitionerEntries(rol.4), XonOrgEntries(rol.14),
                                                 for pl in rol.13 => LocationEntries(pl)] else null
@@ -850,6 +866,7 @@ def PrtEntries(prt) = if not PrtRemoved(prt) then [
 // Each *Entry/*Entries function returns an entry or an array of entries; `entry[]:` appends them.
 
 def PatientEntry(pid, pd1) = [Entry("Patient", 1, Patient(pid, pd1)), PatientParties(pid, pd1),
+                              for rol in PrimaryCareRols() => RolEntriesAt(rol),
                               for prt in PRT => PrtEntries(prt),
                               for nk1 in NK1 where IsKin(nk1) => KinOrgEntries(nk1),
                               for in2 in IN2 => IdentifierEntries(in2.61) if count(PID) == 1,
@@ -891,7 +908,8 @@ def PersonEntries(withEncounter) = [
   AccountEntry() if not withEncounter,
   for al1, i in AL1 where al1.3 => Entry("AllergyIntolerance", i + 1, AllergyIntolerance(al1)),
   for dg1, i in DG1 where dg1.3 or dg1.4 => Entry("Condition", i + 1, Condition(dg1, withEncounter)),
-  for pr1, i in PR1 where (pr1.3 or pr1.4) and PID => Entry("Procedure", i + 1, Procedure(pr1, withEncounter)),
+  for pr1, i in PR1 where (pr1.3 or pr1.4) and PID => Entry("Procedure", i + 1, Procedure(pr1, withEncounter, ProcedureRols(i))),
+  for pr1, i in PR1 where (pr1.3 or pr1.4) and PID => for rol in ProcedureRols(i) => RolEntriesAt(rol),
   for pr1 in PR1 where (pr1.3 or pr1.4) and PID => [for x in pr1.8 => PractitionerEntries(x), for x in pr1.11 => PractitionerEntries(x),
                                                      for x in pr1.12 => PractitionerEntries(x), LocationEntries(TreatingUnit(pr1)) if TreatingUnit(pr1)],
   for dg1 in DG1 where dg1.3 or dg1.4 => PractitionerEntries(dg1.16),
