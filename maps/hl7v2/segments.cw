@@ -186,12 +186,19 @@ def PatientProvenance(pid) {
 // Patient.extension with these URLs). Codes of HL7 table 0005/0189 (their 2.5.1 values are CDC Race &
 // Ethnicity codes "NNNN-N"), CDCREC or no system are written in the CDC system; table 0189's own H/N/U become the
 // CDC 2135-2 / 2186-5 / UNK; the five OMB race (two ethnicity) categories go to ombCategory, other codes to
-// detailed, the displays to text (joined with "+", as FHIR-Converter writes them: "White+Asian").
+// detailed, the displays to text (joined with "+", as FHIR-Converter writes them: "White+Asian"; table 0189's H / N
+// with FHIR-Converter's displays, EthnicityCoding).
 const US_CORE_RACE = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race"
 const US_CORE_ETHNICITY = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity"
 const CDCREC = "urn:oid:2.16.840.1.113883.6.238"
 def CdcCode(code, url) = if url == US_CORE_ETHNICITY then (match upper(code) { "H" => "2135-2" "N" => "2186-5" "U" => "UNK" _ => code }) else code
-def CdcCoding(cwe, url) {
+// Table 0189's H / N (written in HL70189 or without a system) as the CDC codes with FHIR-Converter's displays
+// ("Non Hispanic or Latino"; the seeded ConceptMap fhir-converter-v2-0189-ethnicity, from its Ethnicity table).
+const CM_0189_FHIR_CONVERTER = "https://crosswalk.dev/fhir/ConceptMap/fhir-converter-v2-0189-ethnicity"
+def EthnicityCoding(cwe, url) = if url == US_CORE_ETHNICITY and (not cwe.3 or upper(cwe.3) == "HL70189")
+                                then translate_coding(upper(trim(cwe.1)), CM_0189_FHIR_CONVERTER) else null
+def CdcCoding(cwe, url) = EthnicityCoding(cwe, url) ?? CdcCodingAsWritten(cwe, url)
+def CdcCodingAsWritten(cwe, url) {
   let code = CdcCode(cwe.1, url)
   let cdc = (not cwe.3 or contains(["HL70005", "HL70189", "CDCREC"], upper(cwe.3)))
             and (contains(code, "-") or code == "UNK" or code == "ASKU")
@@ -203,7 +210,7 @@ def RaceEthnicity(url, cwes, omb) {
     let coding = CdcCoding(c, url)
     extension[]: { url: if contains(omb, coding.code) then "ombCategory" else "detailed", valueCoding: coding }
   }
-  extension[]: { url: "text", valueString: join(for c in cwes where c.1 or c.2 => c.2 ?? c.1, "+") }
+  extension[]: { url: "text", valueString: join(for c in cwes where c.1 or c.2 => EthnicityCoding(c, url).display ?? c.2 ?? c.1, "+") }
 }
 
 def Patient(pid, pd1) {
@@ -303,7 +310,7 @@ def VisitEncounter(pid, pv1, pv2, fixedStatus, n) {
   participant[]: for x in pv1.17 where HasPerson(x) => EncounterParticipant(x, "ADM", "admitter")
   participant[]: for x in pv1.52 where HasPerson(x) => EncounterParticipant(x, "PART", "Participation")
   participant[]: for x in pv2.13 where HasPerson(x) => EncounterParticipant(x, "REF", "referrer")
-  participant[]: for rol in direct(ROL) where n == 1 and HasPerson(rol.4) => RolParticipantAt(rol)
+  participant[]: for rol in direct(ROL) where n == 1 and HasPerson(rol.4) and not RolRemoved(rol) => RolParticipantAt(rol)
   // the people taking part in the visit (PRT of the VISIT / PATIENT_VISIT group; FHIR-Converter)
   for v in VISIT where n == 1 {
     for prt in direct(v.PRT) where HasPerson(prt.5) and not PrtRemoved(prt) { participant[]: { individual: PrtRef(prt) } }
@@ -395,7 +402,7 @@ def VisitPlacesAndPeople(pid, pv1, pv2, n) = [
   distinct([LocationEntriesWith(pv1.3, pv1.40), LocationEntries(pv1.6), LocationEntries(pv1.11), LocationEntries(pv1.42),
             LocationEntries(pv1.43), LocationEntries(pv2.1)]),
   for x in pv2.13 => PractitionerEntries(x),
-  for rol in direct(ROL) where n == 1 => RolEntriesAt(rol),
+  for rol in direct(ROL) where n == 1 and not RolRemoved(rol) => RolEntriesAt(rol),
   for x in pv1.7 => PractitionerEntries(x),
   for x in pv1.8 => PractitionerEntries(x),
   for x in pv1.9 => PractitionerEntries(x),
