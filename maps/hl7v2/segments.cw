@@ -786,12 +786,14 @@ def RolRoleAt(rol) = if RolRole(rol) then {
   ...RolRole(rol)
   location[]: for pl in rol.13 where LocationRef(pl).reference => LocationRef(pl)
 } else null
-// The patient's primary care providers (IG ROL[Patient-GeneralPractitioner], FHIR-Converter: the ROLs after
-// PID/PD1): the message-level ROLs whose role ROL-3 is PP (table 0443 "Primary Care Provider"), which is what
-// Patient.generalPractitioner holds. The language cannot tell the ROLs after PD1 from those after PV1/PV2 (both
-// are the message's own), so the role code decides; the visit's ROLs stay Encounter participants as well.
-def PrimaryCareRols() = if count(PID) == 1 then (for rol in direct(ROL) where upper(trim(rol.3.1)) == "PP" and RolRoleAt(rol)
-                                                   and not RolRemoved(rol) => rol) else null
+// The patient's primary care providers (IG ADT_A01 PID.ROL: "IF ROL-3.1 EQUALS PP AND ROL-3.3 EQUALS HL70443" ->
+// ROL[Patient-GeneralPractitioner]; FHIR-Converter: the ROLs after PID/PD1): the message-level ROLs whose role ROL-3
+// is PP of table 0443 (or PP without a system). The language cannot tell the ROLs after PD1 from those after PV1/PV2
+// (both are the message's own), so the IG's condition decides alone; every message-level ROL stays an Encounter
+// participant as well (IG PV1.ROL).
+def PrimaryCareRols() = if count(PID) == 1 then (for rol in direct(ROL) where upper(trim(rol.3.1)) == "PP"
+                                                   and (not trim(rol.3.3) or upper(trim(rol.3.3)) == "HL70443")
+                                                   and RolRoleAt(rol) and not RolRemoved(rol) => rol) else null
 // A ROL whose action code (ROL-2, table 0287) is DE / UN (delete, unlink) ends the role: nothing is written for it.
 def RolRemoved(rol) = contains(["DE", "UN"], upper(trim(rol.2)))
 def RolParticipantAt(rol) = { ...RolParticipant(rol), individual: PartyRef(RolRoleAt(rol)) }
