@@ -705,8 +705,15 @@ def EncounterEntriesWithDiagnoses(pv1, pv2, fixedStatus) = [
 // PR1 -> Procedure (IG PR1[Procedure]). status: the IG leaves it to the message's context, "unknown" when that
 // is not clear, which is the case for ADT/BAR/DFT (FHIR-Converter writes the same). code: PR1-3, its text
 // PR1-4 when PR1-3.9 gives none. The performers' functions: the IG's SNOMED CT codes (PR1-8 anesthesiologist,
-// PR1-11 surgeon) with FHIR-Converter's text; PR1-12 by text. PR1-23 treating unit: location (PL[Location]).
-def PerformerFunction(code, text) = { coding[]: { system: "http://snomed.info/sct", code: code } if code, text: text }
+// PR1-11 surgeon) with FHIR-Converter's text and performer-role code; PR1-12 by those two. PR1-23 treating
+// unit: location (PL[Location]).
+// FHIR-Converter's own performer-role code of each (its code system has no URI: urn:id:, as siu.cw's contact roles)
+// is a second coding of the same function.
+def PerformerFunction(code, local, text) = {
+  coding[]: { system: "http://snomed.info/sct", code: code } if code
+  coding[]: { system: "urn:id:performer-role", code: local, display: text }
+  text: text
+}
 def ProcedureCode(pr1) {
   let cc = CodeableConcept(pr1.3)
   ...cc
@@ -729,9 +736,9 @@ def Procedure(pr1, withEncounter, rols) {
   encounter: Ref("Encounter", 1) if withEncounter
   performedDateTime: datetime(pr1.5)
   category: CodeableConcept(pr1.6) if pr1.6
-  performer[]: for x in pr1.8 where HasPerson(x) => { function: PerformerFunction("88189002", "Anesthesiologist"), actor: PractitionerRefDisplay(x) }
-  performer[]: for x in pr1.11 where HasPerson(x) => { function: PerformerFunction("304292004", "Surgeon"), actor: PractitionerRefDisplay(x) }
-  performer[]: for x in pr1.12 where HasPerson(x) => { function: PerformerFunction(null, "Procedure Practitioner"), actor: PractitionerRefDisplay(x) }
+  performer[]: for x in pr1.8 where HasPerson(x) => { function: PerformerFunction("88189002", "anesthesiologist", "Anesthesiologist"), actor: PractitionerRefDisplay(x) }
+  performer[]: for x in pr1.11 where HasPerson(x) => { function: PerformerFunction("304292004", "surgeon", "Surgeon"), actor: PractitionerRefDisplay(x) }
+  performer[]: for x in pr1.12 where HasPerson(x) => { function: PerformerFunction(null, "procedure-practitioner", "Procedure Practitioner"), actor: PractitionerRefDisplay(x) }
   // the PROCEDURE group's ROLs (FHIR-Converter: their PractitionerRoles as actors), ROL-3 the function
   performer[]: for rol in rols => { function: CodeableConcept(rol.3) if rol.3, actor: PartyRef(RolRoleAt(rol)) }
   location: LocationRef(TreatingUnit(pr1)) if TreatingUnit(pr1) and LocationRef(TreatingUnit(pr1)).reference
