@@ -675,7 +675,8 @@ def Condition(dg1, withEncounter) {
   resourceType: "Condition"
   identifier[]: EntityIdentifier(dg1.20) if dg1.20.1
   category[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/condition-category", code: "encounter-diagnosis" } }
-  code: CodeableConcept(dg1.3) ?? { text: dg1.4 }
+  // DG1-4 description as the text (IG DG1[Condition] code.text; FHIR-Converter and Google write it over DG1-3's)
+  code: { ...CodeableConcept(dg1.3) if dg1.3, text: trim(dg1.4) ?? CodeableConcept(dg1.3).text } if dg1.3 or trim(dg1.4)
   subject: PatientRef()
   encounter: Ref("Encounter", 1) if withEncounter
   onsetDateTime: datetime(dg1.5)
