@@ -681,6 +681,9 @@ def Condition(dg1, withEncounter) {
   encounter: Ref("Encounter", 1) if withEncounter
   onsetDateTime: datetime(dg1.5)
   recordedDate: datetime(dg1.19)
+  // DG1-19 attestation time as the asserted date too (IG DG1[Condition] writes both; FHIR-Converter the extension)
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/condition-assertedDate",
+                 valueDateTime: datetime(dg1.19) } if datetime(dg1.19)
   asserter: PractitionerRef(dg1.16)
   let dueTo = translate_coding(dg1.6, CM_0052_DIAGNOSIS_ROLE)
   extension[]: { url: "http://hl7.org/fhir/StructureDefinition/condition-dueTo",
