@@ -666,6 +666,7 @@ def AllergyIntolerance(al1) {
   reaction[]: {
     manifestation[]: for m in al1.5 where m => { text: m }
     severity: translate(al1.4.1, CM_0128_REACTION_EVENT_SEVERITY)
+    onset: datetime(al1.6)   // as FHIR-Converter and Google write AL1-6 (the IG: onsetDateTime, written above)
   } if al1.5
 }
 
