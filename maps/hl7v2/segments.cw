@@ -702,7 +702,15 @@ def EncounterDiagnoses() = for dg1, i in DG1 where dg1.3 or dg1.4 => {
 }
 def EncounterEntriesWithDiagnoses(pv1, pv2, fixedStatus) = [
   Entry("Encounter", 1, { ...Encounter(pv1, pv2, fixedStatus), diagnosis[]: EncounterDiagnoses() }),
-  EncounterPlacesAndPeople(pv1, pv2)
+  DiagnosedPlacesAndPeople(pv1, pv2)
+]
+// The same diagnoses as the visit's EpisodeOfCare.diagnosis (PV1-54; FHIR-Converter: DG1-6 role, DG1-15 rank):
+// EncounterPlacesAndPeople with that EpisodeOfCare written with them, for the maps that write the Conditions.
+def DiagnosedPlacesAndPeople(pv1, pv2) = [
+  for e in EncounterPlacesAndPeople(pv1, pv2) where e.fullUrl != FullUrl("EpisodeOfCare", "PV1-54") => e,
+  Entry("EpisodeOfCare", "PV1-54", { ...EpisodeOfCare(pv1),
+                                     diagnosis[]: for d in EncounterDiagnoses() => { condition: d.condition, role: d.use,
+                                                                                      rank: d.rank } }) if EpisodeOfCare(pv1)
 ]
 
 // ---- PR1 -> Procedure ------------------------------------------------------------------------------------
