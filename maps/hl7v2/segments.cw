@@ -706,12 +706,12 @@ def EncounterEntriesWithDiagnoses(pv1, pv2, fixedStatus) = [
 ]
 // The same diagnoses as the visit's EpisodeOfCare.diagnosis (PV1-54; FHIR-Converter: DG1-6 role, DG1-15 rank):
 // EncounterPlacesAndPeople with that EpisodeOfCare written with them, for the maps that write the Conditions.
-def DiagnosedPlacesAndPeople(pv1, pv2) = [
-  for e in EncounterPlacesAndPeople(pv1, pv2) where e.fullUrl != FullUrl("EpisodeOfCare", "PV1-54") => e,
-  Entry("EpisodeOfCare", "PV1-54", { ...EpisodeOfCare(pv1),
-                                     diagnosis[]: for d in EncounterDiagnoses() => { condition: d.condition, role: d.use,
-                                                                                      rank: d.rank } }) if EpisodeOfCare(pv1)
-]
+def DiagnosedPlacesAndPeople(pv1, pv2) = for e in EncounterPlacesAndPeople(pv1, pv2) =>
+  if e.fullUrl == FullUrl("EpisodeOfCare", "PV1-54")
+  then Entry("EpisodeOfCare", "PV1-54", { ...EpisodeOfCare(pv1),
+                                          diagnosis[]: for d in EncounterDiagnoses() => { condition: d.condition, role: d.use,
+                                                                                           rank: d.rank } })
+  else e
 
 // ---- PR1 -> Procedure ------------------------------------------------------------------------------------
 
