@@ -296,7 +296,8 @@ def NdlRoleEntries(ndl, role) = if HasCnnPerson(ndl.1) then [PartyEntry(NdlRole(
 
 // ROL -> PractitionerRole (IG ROL[Encounter-PractitionerRole]): ROL-1 identifier (only with a namespace or universal
 // id, EI.2/EI.3: feeds fill a bare ROL-1 with the set id "1", which identifies nothing, and FHIR-Converter writes no
-// identifier), ROL-3 the role, ROL-4 the person, ROL-9 provider type as specialty (as FHIR-Converter writes it), ROL-12 telecom, ROL-14 organization.
+// identifier), ROL-3 the role, ROL-4 the person, ROL-9 provider type as specialty (as FHIR-Converter writes it),
+// ROL-12 telecom, ROL-14 organization.
 // (ROL-13, the person's location, is not written: Locations are hl7v2.segments'.)
 def RolRole(rol) = if HasPerson(rol.4) then {
   resourceType: "PractitionerRole"
