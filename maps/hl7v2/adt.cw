@@ -68,7 +68,7 @@ def AdtEncounterEntries(fixedStatus) {
     Entry("Encounter", 1, { ...encounter, location[]: encounter.location,
                             location[]: EncounterLocation(LocationRef(PDA-2), "completed", false) if PDA,
                             diagnosis[]: EncounterDiagnoses() }),
-    EncounterPlacesAndPeople(PV1, PV2),
+    DiagnosedPlacesAndPeople(PV1, PV2),
     LocationEntries(PDA-2) if PDA
   ]
 }

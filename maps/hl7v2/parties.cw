@@ -294,12 +294,14 @@ def NdlRoleRef(ndl, role) = PartyRef(NdlRole(ndl, role))
 def NdlRoleEntries(ndl, role) = if HasCnnPerson(ndl.1) then [PartyEntry(NdlRole(ndl, role)), CnnPractitionerEntry(ndl.1),
                                                              NdlLocationEntries(ndl)] else null
 
-// ROL -> PractitionerRole (IG ROL[Encounter-PractitionerRole]): ROL-1 identifier, ROL-3 the role, ROL-4 the
-// person, ROL-9 provider type as specialty (as FHIR-Converter writes it), ROL-12 telecom, ROL-14 organization.
+// ROL -> PractitionerRole (IG ROL[Encounter-PractitionerRole]): ROL-1 identifier (only with a namespace or universal
+// id, EI.2/EI.3: feeds fill a bare ROL-1 with the set id "1", which identifies nothing, and FHIR-Converter writes no
+// identifier), ROL-3 the role, ROL-4 the person, ROL-9 provider type as specialty (as FHIR-Converter writes it),
+// ROL-12 telecom, ROL-14 organization.
 // (ROL-13, the person's location, is not written: Locations are hl7v2.segments'.)
 def RolRole(rol) = if HasPerson(rol.4) then {
   resourceType: "PractitionerRole"
-  identifier[]: EntityIdentifier(rol.1) if trim(rol.1.1)
+  identifier[]: EntityIdentifier(rol.1) if trim(rol.1.1) and (trim(rol.1.2) or trim(rol.1.3))
   practitioner: PractitionerRef(rol.4)
   organization: XonOrgRef(rol.14)
   code[]: CodeableConcept(rol.3) if rol.3

@@ -65,10 +65,15 @@ def Referral(cancelled) {
   subject: Ref("Patient", 1)
   authoredOn: datetime(RF1-9) ?? datetime(RF1-7)
   occurrencePeriod: { start: datetime(RF1-7), end: datetime(RF1-8) }
-  reasonCode[]: for r in RF1-10 where r.1 or r.2 => CodeableConcept(r)
+  // RF1-10 reasons, worded by the reason text RF1-14 (v2.7+) when given (FHIR-Converter)
+  reasonCode[]: for r in RF1-10 where r.1 or r.2 => { ...CodeableConcept(r), text: trim(RF1-14) ?? CodeableConcept(r).text }
   // the referring provider (the first PRD with role RP) and every referred-to provider (RT)
   requester: first(for prd in PRD where IsProviderOf(prd, "RP") => ProviderRef(prd))
+  // the authorized provider RF1-19 and health professional RF1-20 (v2.7+) perform the referral (FHIR-Converter)
+  performer[]: XonOrgRef(RF1-19)
   performer[]: for prd in PRD where IsProviderOf(prd, "RT") => ProviderRef(prd)
+  performer[]: PractitionerRef(RF1-20) if HasPerson(RF1-20)
+  note[]: { text: trim(RF1-24) } if trim(RF1-24)   // RF1-24 comment (v2.7+)
 }
 
 // The referral's OBSERVATION groups (OBR with its results, RESULTS_NOTES): as an ORU order (IG OBR[ServiceRequest],
@@ -94,6 +99,7 @@ def ReferralBundle(cancelled) {
   entry[]: PersonEntries(HasVisit(PV1))
   entry[]: Entry("ServiceRequest", "RF1", Referral(cancelled))
   entry[]: ProviderEntries()
+  entry[]: [XonOrgEntries(RF1-19), PractitionerEntries(RF1-20)]
   entry[]: for g, i in OBSERVATION where PID and g.OBR => ReferralResultEntries(g, "obr/${i + 1}", HasVisit(PV1))
   entry[]: HeaderEntries([Ref("ServiceRequest", "RF1")])
 }

@@ -186,12 +186,19 @@ def PatientProvenance(pid) {
 // Patient.extension with these URLs). Codes of HL7 table 0005/0189 (their 2.5.1 values are CDC Race &
 // Ethnicity codes "NNNN-N"), CDCREC or no system are written in the CDC system; table 0189's own H/N/U become the
 // CDC 2135-2 / 2186-5 / UNK; the five OMB race (two ethnicity) categories go to ombCategory, other codes to
-// detailed, the displays to text (joined with "+", as FHIR-Converter writes them: "White+Asian").
+// detailed, the displays to text (joined with "+", as FHIR-Converter writes them: "White+Asian"; table 0189's H / N
+// with FHIR-Converter's displays, EthnicityCoding).
 const US_CORE_RACE = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race"
 const US_CORE_ETHNICITY = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity"
 const CDCREC = "urn:oid:2.16.840.1.113883.6.238"
 def CdcCode(code, url) = if url == US_CORE_ETHNICITY then (match upper(code) { "H" => "2135-2" "N" => "2186-5" "U" => "UNK" _ => code }) else code
-def CdcCoding(cwe, url) {
+// Table 0189's H / N (written in HL70189 or without a system) as the CDC codes with FHIR-Converter's displays
+// ("Non Hispanic or Latino"; the seeded ConceptMap fhir-converter-v2-0189-ethnicity, from its Ethnicity table).
+const CM_0189_FHIR_CONVERTER = "https://crosswalk.dev/fhir/ConceptMap/fhir-converter-v2-0189-ethnicity"
+def EthnicityCoding(cwe, url) = if url == US_CORE_ETHNICITY and (not cwe.3 or upper(cwe.3) == "HL70189")
+                                then translate_coding(upper(trim(cwe.1)), CM_0189_FHIR_CONVERTER) else null
+def CdcCoding(cwe, url) = EthnicityCoding(cwe, url) ?? CdcCodingAsWritten(cwe, url)
+def CdcCodingAsWritten(cwe, url) {
   let code = CdcCode(cwe.1, url)
   let cdc = (not cwe.3 or contains(["HL70005", "HL70189", "CDCREC"], upper(cwe.3)))
             and (contains(code, "-") or code == "UNK" or code == "ASKU")
@@ -203,7 +210,7 @@ def RaceEthnicity(url, cwes, omb) {
     let coding = CdcCoding(c, url)
     extension[]: { url: if contains(omb, coding.code) then "ombCategory" else "detailed", valueCoding: coding }
   }
-  extension[]: { url: "text", valueString: join(for c in cwes where c.1 or c.2 => c.2 ?? c.1, "+") }
+  extension[]: { url: "text", valueString: join(for c in cwes where c.1 or c.2 => EthnicityCoding(c, url).display ?? c.2 ?? c.1, "+") }
 }
 
 def Patient(pid, pd1) {
@@ -240,6 +247,7 @@ def Patient(pid, pd1) {
   communication[]: { language: Language(pid.15), preferred: true } if Language(pid.15)
   generalPractitioner[]: for x in pd1.3 => XonOrgRef(x)
   generalPractitioner[]: for x in pd1.4 => PractitionerRef(x)
+  generalPractitioner[]: distinct(for rol in PrimaryCareRols() => PartyRef(RolRoleAt(rol)))
   // the people taking part in the patient's care (PRT of the PATIENT group; FHIR-Converter)
   for p in PATIENT where count(PID) == 1 {
     for prt in direct(p.PRT) where HasPerson(prt.5) and not PrtRemoved(prt) { generalPractitioner[]: PrtRef(prt) }
@@ -302,7 +310,7 @@ def VisitEncounter(pid, pv1, pv2, fixedStatus, n) {
   participant[]: for x in pv1.17 where HasPerson(x) => EncounterParticipant(x, "ADM", "admitter")
   participant[]: for x in pv1.52 where HasPerson(x) => EncounterParticipant(x, "PART", "Participation")
   participant[]: for x in pv2.13 where HasPerson(x) => EncounterParticipant(x, "REF", "referrer")
-  participant[]: for rol in direct(ROL) where n == 1 and HasPerson(rol.4) => RolParticipantAt(rol)
+  participant[]: for rol in direct(ROL) where n == 1 and HasPerson(rol.4) and not RolRemoved(rol) => RolParticipantAt(rol)
   // the people taking part in the visit (PRT of the VISIT / PATIENT_VISIT group; FHIR-Converter)
   for v in VISIT where n == 1 {
     for prt in direct(v.PRT) where HasPerson(prt.5) and not PrtRemoved(prt) { participant[]: { individual: PrtRef(prt) } }
@@ -372,9 +380,9 @@ def VisitEpisodeOfCare(pid, pv1, n) = if trim(pv1.54.1) and pid then {
 
 // Whether a PV1 says anything an Encounter maps (a bare "PV1|1" does not): the class, a location, a doctor,
 // the service, the visit number, or the admit/discharge times. ReportStream writes the Encounter for any of
-// them (a PV1 with only a prior location is still a visit).
+// them (a PV1 with only a prior location, or only the discharged-to location PV1-37, is still a visit).
 def HasVisit(pv1) = pv1.2 or pv1.3 or pv1.4 or pv1.6 or pv1.7 or pv1.8 or pv1.9 or pv1.10 or pv1.11 or pv1.17
-                    or pv1.19.1 or pv1.42 or pv1.43 or pv1.44 or pv1.45
+                    or pv1.19.1 or pv1.37 or pv1.42 or pv1.43 or pv1.44 or pv1.45
 
 // Entries for PV1/PV2: the Encounter, its Locations and Practitioners (VisitEntries: of the n-th patient).
 def EncounterEntries(pv1, pv2, fixedStatus) = VisitEntries(PID, pv1, pv2, fixedStatus, 1)
@@ -394,7 +402,7 @@ def VisitPlacesAndPeople(pid, pv1, pv2, n) = [
   distinct([LocationEntriesWith(pv1.3, pv1.40), LocationEntries(pv1.6), LocationEntries(pv1.11), LocationEntries(pv1.42),
             LocationEntries(pv1.43), LocationEntries(pv2.1)]),
   for x in pv2.13 => PractitionerEntries(x),
-  for rol in direct(ROL) where n == 1 => RolEntriesAt(rol),
+  for rol in direct(ROL) where n == 1 and not RolRemoved(rol) => RolEntriesAt(rol),
   for x in pv1.7 => PractitionerEntries(x),
   for x in pv1.8 => PractitionerEntries(x),
   for x in pv1.9 => PractitionerEntries(x),
@@ -658,6 +666,7 @@ def AllergyIntolerance(al1) {
   reaction[]: {
     manifestation[]: for m in al1.5 where m => { text: m }
     severity: translate(al1.4.1, CM_0128_REACTION_EVENT_SEVERITY)
+    onset: datetime(al1.6)   // as FHIR-Converter and Google write AL1-6 (the IG: onsetDateTime, written above)
   } if al1.5
 }
 
@@ -667,11 +676,15 @@ def Condition(dg1, withEncounter) {
   resourceType: "Condition"
   identifier[]: EntityIdentifier(dg1.20) if dg1.20.1
   category[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/condition-category", code: "encounter-diagnosis" } }
-  code: CodeableConcept(dg1.3) ?? { text: dg1.4 }
+  // DG1-4 description as the text (IG DG1[Condition] code.text; FHIR-Converter and Google write it over DG1-3's)
+  code: { ...CodeableConcept(dg1.3) if dg1.3, text: trim(dg1.4) ?? CodeableConcept(dg1.3).text } if dg1.3 or trim(dg1.4)
   subject: PatientRef()
   encounter: Ref("Encounter", 1) if withEncounter
   onsetDateTime: datetime(dg1.5)
   recordedDate: datetime(dg1.19)
+  // DG1-19 attestation time as the asserted date too (IG DG1[Condition] writes both; FHIR-Converter the extension)
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/condition-assertedDate",
+                 valueDateTime: datetime(dg1.19) } if datetime(dg1.19)
   asserter: PractitionerRef(dg1.16)
   let dueTo = translate_coding(dg1.6, CM_0052_DIAGNOSIS_ROLE)
   extension[]: { url: "http://hl7.org/fhir/StructureDefinition/condition-dueTo",
@@ -689,16 +702,31 @@ def EncounterDiagnoses() = for dg1, i in DG1 where dg1.3 or dg1.4 => {
 }
 def EncounterEntriesWithDiagnoses(pv1, pv2, fixedStatus) = [
   Entry("Encounter", 1, { ...Encounter(pv1, pv2, fixedStatus), diagnosis[]: EncounterDiagnoses() }),
-  EncounterPlacesAndPeople(pv1, pv2)
+  DiagnosedPlacesAndPeople(pv1, pv2)
 ]
+// The same diagnoses as the visit's EpisodeOfCare.diagnosis (PV1-54; FHIR-Converter: DG1-6 role, DG1-15 rank):
+// EncounterPlacesAndPeople with that EpisodeOfCare written with them, for the maps that write the Conditions.
+def DiagnosedPlacesAndPeople(pv1, pv2) = for e in EncounterPlacesAndPeople(pv1, pv2) =>
+  if e.fullUrl == FullUrl("EpisodeOfCare", "PV1-54")
+  then Entry("EpisodeOfCare", "PV1-54", { ...EpisodeOfCare(pv1),
+                                          diagnosis[]: for d in EncounterDiagnoses() => { condition: d.condition, role: d.use,
+                                                                                           rank: d.rank } })
+  else e
 
 // ---- PR1 -> Procedure ------------------------------------------------------------------------------------
 
 // PR1 -> Procedure (IG PR1[Procedure]). status: the IG leaves it to the message's context, "unknown" when that
 // is not clear, which is the case for ADT/BAR/DFT (FHIR-Converter writes the same). code: PR1-3, its text
 // PR1-4 when PR1-3.9 gives none. The performers' functions: the IG's SNOMED CT codes (PR1-8 anesthesiologist,
-// PR1-11 surgeon) with FHIR-Converter's text; PR1-12 by text. PR1-23 treating unit: location (PL[Location]).
-def PerformerFunction(code, text) = { coding[]: { system: "http://snomed.info/sct", code: code } if code, text: text }
+// PR1-11 surgeon) with FHIR-Converter's text and performer-role code; PR1-12 by those two. PR1-23 treating
+// unit: location (PL[Location]).
+// FHIR-Converter's own performer-role code of each (its code system has no URI: urn:id:, as siu.cw's contact roles)
+// is a second coding of the same function.
+def PerformerFunction(code, local, text) = {
+  coding[]: { system: "http://snomed.info/sct", code: code } if code
+  coding[]: { system: "urn:id:performer-role", code: local, display: text }
+  text: text
+}
 def ProcedureCode(pr1) {
   let cc = CodeableConcept(pr1.3)
   ...cc
@@ -707,7 +735,12 @@ def ProcedureCode(pr1) {
 // PR1-23 is the treating unit (PL) from v2.7 on; before, the organisation unit type (CE): not a place.
 def TreatingUnit(pr1) = if starts_with(trim(MSH-12.1), "2.7") or starts_with(trim(MSH-12.1), "2.8") or starts_with(trim(MSH-12.1), "2.9")
                         then first(pr1.23) else null
-def Procedure(pr1, withEncounter) {
+// The ROLs of the i-th PR1 (0-based): those of its PROCEDURE (or DFT FINANCIAL_PROCEDURE) group, when every PR1
+// of the message is in such a group (so the i-th group is the i-th PR1's).
+def ProcedureGroups() = if count(PROCEDURE) > 0 then PROCEDURE else FINANCIAL_PROCEDURE
+def ProcedureRols(i) = if count(ProcedureGroups()) == count(PR1) then RolsOf(ProcedureGroups()[i]) else null
+def RolsOf(g) = for rol in g.ROL where RolRoleAt(rol) and not RolRemoved(rol) => rol
+def Procedure(pr1, withEncounter, rols) {
   resourceType: "Procedure"
   identifier[]: EntityIdentifier(pr1.19) if pr1.19.1
   status: "unknown"
@@ -716,9 +749,11 @@ def Procedure(pr1, withEncounter) {
   encounter: Ref("Encounter", 1) if withEncounter
   performedDateTime: datetime(pr1.5)
   category: CodeableConcept(pr1.6) if pr1.6
-  performer[]: for x in pr1.8 where HasPerson(x) => { function: PerformerFunction("88189002", "Anesthesiologist"), actor: PractitionerRefDisplay(x) }
-  performer[]: for x in pr1.11 where HasPerson(x) => { function: PerformerFunction("304292004", "Surgeon"), actor: PractitionerRefDisplay(x) }
-  performer[]: for x in pr1.12 where HasPerson(x) => { function: PerformerFunction(null, "Procedure Practitioner"), actor: PractitionerRefDisplay(x) }
+  performer[]: for x in pr1.8 where HasPerson(x) => { function: PerformerFunction("88189002", "anesthesiologist", "Anesthesiologist"), actor: PractitionerRefDisplay(x) }
+  performer[]: for x in pr1.11 where HasPerson(x) => { function: PerformerFunction("304292004", "surgeon", "Surgeon"), actor: PractitionerRefDisplay(x) }
+  performer[]: for x in pr1.12 where HasPerson(x) => { function: PerformerFunction(null, "procedure-practitioner", "Procedure Practitioner"), actor: PractitionerRefDisplay(x) }
+  // the PROCEDURE group's ROLs (FHIR-Converter: their PractitionerRoles as actors), ROL-3 the function
+  performer[]: for rol in rols => { function: CodeableConcept(rol.3) if rol.3, actor: PartyRef(RolRoleAt(rol)) }
   location: LocationRef(TreatingUnit(pr1)) if TreatingUnit(pr1) and LocationRef(TreatingUnit(pr1)).reference
   reasonCode[]: CodeableConcept(pr1.15) if pr1.15
 }
@@ -771,6 +806,16 @@ def RolRoleAt(rol) = if RolRole(rol) then {
   ...RolRole(rol)
   location[]: for pl in rol.13 where LocationRef(pl).reference => LocationRef(pl)
 } else null
+// The patient's primary care providers (IG ADT_A01 PID.ROL: "IF ROL-3.1 EQUALS PP AND ROL-3.3 EQUALS HL70443" ->
+// ROL[Patient-GeneralPractitioner]; FHIR-Converter: the ROLs after PID/PD1): the message-level ROLs whose role ROL-3
+// is PP of table 0443 (or PP without a system). The language cannot tell the ROLs after PD1 from those after PV1/PV2
+// (both are the message's own), so the IG's condition decides alone; every message-level ROL stays an Encounter
+// participant as well (IG PV1.ROL).
+def PrimaryCareRols() = if count(PID) == 1 then (for rol in direct(ROL) where upper(trim(rol.3.1)) == "PP"
+                                                   and (not trim(rol.3.3) or upper(trim(rol.3.3)) == "HL70443")
+                                                   and RolRoleAt(rol) and not RolRemoved(rol) => rol) else null
+// A ROL whose action code (ROL-2, table 0287) is DE / UN (delete, unlink) ends the role: nothing is written for it.
+def RolRemoved(rol) = contains(["DE", "UN"], upper(trim(rol.2)))
 def RolParticipantAt(rol) = { ...RolParticipant(rol), individual: PartyRef(RolRoleAt(rol)) }
 def RolEntriesAt(rol) = if RolRoleAt(rol) then [PartyEntry(RolRoleAt(rol)), PractitionerEntries(rol.4), XonOrgEntries(rol.14),
                                                 for pl in rol.13 => LocationEntries(pl)] else null
@@ -850,6 +895,7 @@ def PrtEntries(prt) = if not PrtRemoved(prt) then [
 // Each *Entry/*Entries function returns an entry or an array of entries; `entry[]:` appends them.
 
 def PatientEntry(pid, pd1) = [Entry("Patient", 1, Patient(pid, pd1)), PatientParties(pid, pd1),
+                              for rol in PrimaryCareRols() => RolEntriesAt(rol),
                               for prt in PRT => PrtEntries(prt),
                               for nk1 in NK1 where IsKin(nk1) => KinOrgEntries(nk1),
                               for in2 in IN2 => IdentifierEntries(in2.61) if count(PID) == 1,
@@ -891,7 +937,8 @@ def PersonEntries(withEncounter) = [
   AccountEntry() if not withEncounter,
   for al1, i in AL1 where al1.3 => Entry("AllergyIntolerance", i + 1, AllergyIntolerance(al1)),
   for dg1, i in DG1 where dg1.3 or dg1.4 => Entry("Condition", i + 1, Condition(dg1, withEncounter)),
-  for pr1, i in PR1 where (pr1.3 or pr1.4) and PID => Entry("Procedure", i + 1, Procedure(pr1, withEncounter)),
+  for pr1, i in PR1 where (pr1.3 or pr1.4) and PID => Entry("Procedure", i + 1, Procedure(pr1, withEncounter, ProcedureRols(i))),
+  for pr1, i in PR1 where (pr1.3 or pr1.4) and PID => for rol in ProcedureRols(i) => RolEntriesAt(rol),
   for pr1 in PR1 where (pr1.3 or pr1.4) and PID => [for x in pr1.8 => PractitionerEntries(x), for x in pr1.11 => PractitionerEntries(x),
                                                      for x in pr1.12 => PractitionerEntries(x), LocationEntries(TreatingUnit(pr1)) if TreatingUnit(pr1)],
   for dg1 in DG1 where dg1.3 or dg1.4 => PractitionerEntries(dg1.16),

@@ -13,6 +13,10 @@ hl7v2.datatypes DeviceIdentifier); a code the map does not list keeps THO's disp
 FHIR-Converter's `CodeSystem/ObservationStatus-ext`, HL7 table 0085 (observation result status) with that
 converter's short labels ("Final", "In Process"; THO: "Final results; Can only be changed with a corrected
 result."), for its own Observation_Status extension (hl7v2.results ObservationStatusExtension).
+FHIR-Converter's `CodeSystem/Ethnicity`, HL7 table 0189 (ethnic group) codes H / N to the CDC Race & Ethnicity codes
+2135-2 / 2186-5 with that converter's displays ("Non Hispanic or Latino"; CDC: "Not Hispanic or Latino"), for the
+US Core ethnicity extension's ombCategory and text (hl7v2.segments RaceEthnicity): a ConceptMap from table 0189 to
+the CDC system (CROSS_TABLES below).
 
 The source is FHIR-Converter's code table as copied, unmodified, into the shared data
 (`terminology/ms-fhir-converter/CodeSystem.json`, upstream `data/Templates/Hl7v2/CodeSystem/CodeSystem.json`,
@@ -27,6 +31,13 @@ BASE = "https://crosswalk.dev/fhir/ConceptMap/"
 TABLES = {
     "CodeSystem/UniversalIDType": ("fhir-converter-v2-0301-display", "0301"),
     "CodeSystem/ObservationStatus-ext": ("fhir-converter-v2-0085-display", "0085"),
+}
+
+CDCREC = "urn:oid:2.16.840.1.113883.6.238"
+# FHIR-Converter table name -> (ConceptMap id, HL7 v2 table number, target system): its rows map a v2 code to a
+# code of another system.
+CROSS_TABLES = {
+    "CodeSystem/Ethnicity": ("fhir-converter-v2-0189-ethnicity", "0189", CDCREC),
 }
 
 
@@ -52,6 +63,21 @@ def main(argv):
             "sourceUri": "http://terminology.hl7.org/ValueSet/v2-" + table,
             "targetUri": "http://terminology.hl7.org/ValueSet/v2-" + table,
             "group": [{"source": system, "target": system, "element": elements}],
+        })
+    for name, (cm_id, table, target) in sorted(CROSS_TABLES.items(), key=lambda kv: kv[1][0]):
+        elements = []
+        for code, row in sorted(mapping[name].items()):
+            if row.get("system") == target and row.get("code", "").strip() and row.get("display", "").strip():
+                elements.append({"code": code, "target": [{"code": row["code"].strip(), "display": row["display"].strip(),
+                                                           "equivalence": "equivalent"}]})
+        maps.append({
+            "resourceType": "ConceptMap", "id": cm_id, "url": BASE + cm_id,
+            "name": "FhirConverterV2_%sTo%s" % (table, "Cdcrec"),
+            "title": "HL7 table %s codes to the codes and displays Microsoft FHIR-Converter writes" % table,
+            "status": "active",
+            "sourceUri": "http://terminology.hl7.org/ValueSet/v2-" + table,
+            "targetUri": "http://hl7.org/fhir/us/core/ValueSet/omb-ethnicity-category",
+            "group": [{"source": "http://terminology.hl7.org/CodeSystem/v2-" + table, "target": target, "element": elements}],
         })
     out = os.path.join(here, "fhir-converter-displays.ndjson")
     with open(out, "w", encoding="utf-8") as f:
