@@ -280,12 +280,13 @@ def ContactPoints(xtns) = for xtn in xtns where xtn.1 or xtn.4 or xtn.7 or xtn.1
 // TS / DTM -> dateTime (TS.1 is the time; a TS's degree of precision TS.2 is ignored as in the IG).
 def DateTime(ts) = datetime(ts.1 ?? ts)
 
-// DTM -> FHIR instant (R4 instant: seconds and zone required). A DTM to the minute with a zone
-// ("202108181130+0215") is that minute's first second; without a zone there is no instant (run --zone).
+// DTM -> FHIR instant (R4 instant: seconds and zone required). A DTM to the minute ("202108181130", with or
+// without "+0215") is that minute's first second; without a zone in the DTM or the run's --zone there is no
+// instant.
 def Instant(ts) {
   let t = trim(ts)
-  let minuteWithZone = length(t) == 17 and (substring(t, 12, 1) == "+" or substring(t, 12, 1) == "-")
-  return instant(t) ?? (if minuteWithZone then instant("${substring(t, 0, 12)}00${substring(t, 12)}") else null)
+  let toTheMinute = length(t) == 12 or (length(t) == 17 and (substring(t, 12, 1) == "+" or substring(t, 12, 1) == "-"))
+  return instant(t) ?? (if toTheMinute then instant("${substring(t, 0, 12)}00${substring(t, 12)}") else null)
 }
 
 // TM -> FHIR time (IG TM[time]): HH[MM[SS[.S]]][+/-ZZZZ] -> HH:MM:SS[.S]; FHIR time has no zone (dropped).

@@ -119,6 +119,13 @@ TEST_F(MapsValidityTest, ProvenanceRecordsAnInstantOrIsLeftOut) {
   ASSERT_EQ(Resources(given_zone, "Provenance").size(), 1u);
   ASSERT_EQ(Resources(given_zone, "Provenance")[0]["target"].size(), 1u);
   EXPECT_EQ(Resources(given_zone, "Provenance")[0]["target"][0]["reference"], FullUrl(given_zone, "MessageHeader"));
+  // A minute without a zone, with the run's zone: that minute's first second in the run's zone.
+  json minute_given_zone = Convert({"MSH|^~\\&|LAB|HOSP|||202405011015||ORU^R01^ORU_R01|M1|P|2.5.1", kPid}, "+02:00");
+  ASSERT_EQ(Resources(minute_given_zone, "Provenance").size(), 1u);
+  EXPECT_EQ(Resources(minute_given_zone, "Provenance")[0]["recorded"], "2024-05-01T10:15:00+02:00");
+  EXPECT_TRUE(Resources(Convert({"MSH|^~\\&|LAB|HOSP|||202405011015||ORU^R01^ORU_R01|M1|P|2.5.1", kPid}),
+                        "Provenance")
+                  .empty());
   // The run's time (now) is the time of transformation: the IG's transformation and patient Provenances, even
   // when the message's own times have no zone.
   json now = Convert({"MSH|^~\\&|LAB|HOSP|||20240501101500||ORU^R01^ORU_R01|M1|P|2.5.1", kPid}, "", "2024-06-01T08:00:00Z");
