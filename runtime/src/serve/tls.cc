@@ -19,6 +19,23 @@ std::string LastSslError() {
   return out;
 }
 
+// The certificate chain and private key a context presents (the server's, or a client's for mutual TLS).
+Status UseCertificate(SSL_CTX* ctx, const std::string& cert_file, const std::string& key_file) {
+  if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1) {
+    std::string why = LastSslError();
+    return InvalidArgument("TLS: cannot use the certificate file '" + cert_file + "': " + why);
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    std::string why = LastSslError();
+    return InvalidArgument("TLS: cannot use the key file '" + key_file + "': " + why);
+  }
+  if (SSL_CTX_check_private_key(ctx) != 1) {
+    LastSslError();
+    return InvalidArgument("TLS: the key in '" + key_file + "' does not match the certificate");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<TlsContext>> TlsContext::Create(const TlsOptions& options) {
@@ -30,18 +47,7 @@ Result<std::unique_ptr<TlsContext>> TlsContext::Create(const TlsOptions& options
   if (t->ctx_ == nullptr) return Internal("OpenSSL could not create a TLS context");
   SSL_CTX_set_min_proto_version(t->ctx_, TLS1_2_VERSION);
   SSL_CTX_set_mode(t->ctx_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-  if (SSL_CTX_use_certificate_chain_file(t->ctx_, options.cert_file.c_str()) != 1) {
-    std::string why = LastSslError();
-    return InvalidArgument("TLS: cannot use the certificate file '" + options.cert_file + "': " + why);
-  }
-  if (SSL_CTX_use_PrivateKey_file(t->ctx_, options.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    std::string why = LastSslError();
-    return InvalidArgument("TLS: cannot use the key file '" + options.key_file + "': " + why);
-  }
-  if (SSL_CTX_check_private_key(t->ctx_) != 1) {
-    LastSslError();
-    return InvalidArgument("TLS: the key in '" + options.key_file + "' does not match the certificate");
-  }
+  CW_RETURN_IF_ERROR(UseCertificate(t->ctx_, options.cert_file, options.key_file));
   if (!options.client_ca_file.empty()) {
     if (SSL_CTX_load_verify_locations(t->ctx_, options.client_ca_file.c_str(), nullptr) != 1) {
       std::string why = LastSslError();
@@ -71,18 +77,7 @@ Result<std::unique_ptr<TlsContext>> TlsContext::CreateClient(const TlsClientOpti
   }
   SSL_CTX_set_verify(t->ctx_, SSL_VERIFY_PEER, nullptr);
   if (!options.cert_file.empty()) {
-    if (SSL_CTX_use_certificate_chain_file(t->ctx_, options.cert_file.c_str()) != 1) {
-      std::string why = LastSslError();
-      return InvalidArgument("TLS: cannot use the certificate file '" + options.cert_file + "': " + why);
-    }
-    if (SSL_CTX_use_PrivateKey_file(t->ctx_, options.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-      std::string why = LastSslError();
-      return InvalidArgument("TLS: cannot use the key file '" + options.key_file + "': " + why);
-    }
-    if (SSL_CTX_check_private_key(t->ctx_) != 1) {
-      LastSslError();
-      return InvalidArgument("TLS: the key in '" + options.key_file + "' does not match the certificate");
-    }
+    CW_RETURN_IF_ERROR(UseCertificate(t->ctx_, options.cert_file, options.key_file));
   }
   return t;
 }
