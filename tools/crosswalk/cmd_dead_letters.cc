@@ -246,5 +246,5 @@ int RunDeadLetters(const std::vector<std::string>& args) {
 }  // namespace
 
 CW_REGISTER_COMMAND(dead_letters, "dead-letters",
-                    "--inbox DIR [--rejected] [--replay[-rejected] SEQ|--replay[-rejected]-all]  undelivered or rejected messages",
+                    "--inbox DIR|--server HOST:PORT [--rejected] [--replay[-rejected] SEQ|--replay[-rejected]-all]  undelivered or rejected messages",
                     RunDeadLetters);
