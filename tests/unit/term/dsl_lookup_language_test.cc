@@ -11,6 +11,7 @@
 #include "crosswalk/compiler/compiler.h"
 #include "crosswalk/runtime.h"
 #include "crosswalk/terminology.h"
+#include "dsl_eval.h"
 #include "term_test_util.h"
 
 namespace crosswalk {
@@ -52,17 +53,8 @@ class DslLookupLanguageTest : public ::testing::Test {
     delete dir_;
   }
 
-  // Runs `map M : json -> json { body }` on `input`; the JSON output or "COMPILE: ..." / "ERROR: ...".
   static std::string Eval(const std::string& body, const std::string& input = "{}") {
-    auto c = compiler::CompileSource("t.cw", "map M : json -> json {\n" + body + "\n}\n");
-    if (!c.ok()) return "COMPILE: " + compiler::FormatDiagnostics(c);
-    auto p = runtime_->Load(*c.bytecode);
-    if (!p.ok()) return "LOAD: " + p.status().ToString();
-    RunContext ctx(*runtime_);
-    RunOutput out;
-    Status s = ctx.Run(**p, input, {}, &out);
-    if (!s.ok()) return "ERROR: " + s.ToString();
-    return out.json;
+    return term::testing::EvalJsonMap(*runtime_, body, input);
   }
   // The store's own answer: Lookup's display with that display language.
   static std::string StoreDisplay(const std::string& code, const std::string& language) {
