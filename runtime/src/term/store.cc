@@ -1211,12 +1211,12 @@ class Store::Impl {
   Result<uint64_t> ClosureHash(ResourceKind kind, const std::string& url, const std::string& version) {
     CW_ASSIGN_OR_RETURN(uint64_t h, ContentHash(kind, url, version));
     std::map<ResourceId, std::optional<uint64_t>> reached;  // resolved id -> hash (nullopt: absent)
-    std::vector<ResourceId> todo;
-    CW_RETURN_IF_ERROR(Reaches(kind, url, version, &todo));
+    std::vector<ResourceId> pending;
+    CW_RETURN_IF_ERROR(Reaches(kind, url, version, &pending));
     const ResourceId root{kind, url, version};
-    while (!todo.empty()) {
-      auto [k, u, v] = std::move(todo.back());
-      todo.pop_back();
+    while (!pending.empty()) {
+      auto [k, u, v] = std::move(pending.back());
+      pending.pop_back();
       if (v.empty()) {
         const std::string* cur = Current(k, u);
         if (cur != nullptr) v = *cur;
@@ -1233,7 +1233,7 @@ class Store::Impl {
       }
       CW_ASSIGN_OR_RETURN(uint64_t rh, ContentHash(k, u, v));
       reached.emplace(id, rh);
-      CW_RETURN_IF_ERROR(Reaches(k, u, v, &todo));
+      CW_RETURN_IF_ERROR(Reaches(k, u, v, &pending));
     }
     std::string buf;
     for (const auto& [id, rh] : reached) {

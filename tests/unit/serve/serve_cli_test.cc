@@ -86,6 +86,20 @@ class ServeCliTest : public CliTest {
     }
     return out;
   }
+  // Waits (at most 20 s) until the output folder holds exactly `want` (sorted names).
+  bool WaitForOutputFiles(const std::vector<std::string>& want) const {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    for (;;) {
+      auto files = OutputFiles();
+      std::sort(files.begin(), files.end());
+      if (files == want) return true;
+      if (std::chrono::steady_clock::now() > deadline) {
+        ADD_FAILURE() << "outputs: " << ::testing::PrintToString(files);
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
   int starts_ = 0;
 };
 
@@ -318,20 +332,7 @@ TEST_F(ServeCliTest, RejectedMessagesAreReplayedAfterTheProgramIsFixed) {
       EXPECT_EQ(AckCode(ack), "AA");
     }
   }
-  auto wait_files = [&](const std::vector<std::string>& want) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    for (;;) {
-      auto files = OutputFiles();
-      std::sort(files.begin(), files.end());
-      if (files == want) return true;
-      if (std::chrono::steady_clock::now() > deadline) {
-        ADD_FAILURE() << "outputs: " << ::testing::PrintToString(files);
-        return false;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  };
-  ASSERT_TRUE(wait_files({"0000000000000001.json", "0000000000000002.rejected", "0000000000000003.rejected"}));
+  ASSERT_TRUE(WaitForOutputFiles({"0000000000000001.json", "0000000000000002.rejected", "0000000000000003.rejected"}));
   EXPECT_EQ(StopServer(pid), 0);
 
   Proc list = Tool("dead-letters --inbox " + Path("inbox") + " --rejected");
@@ -351,14 +352,14 @@ map A04 : hl7v2 "ADT^A04" -> json { registered: MSH-10 })") + " -o " + cwb)
   ASSERT_EQ(replay.status, 0) << replay.err;
   pid = StartServer(cwb, &port);
   ASSERT_GT(port, 0);
-  ASSERT_TRUE(wait_files({"0000000000000001.json", "0000000000000002.json", "0000000000000003.rejected"}));
+  ASSERT_TRUE(WaitForOutputFiles({"0000000000000001.json", "0000000000000002.json", "0000000000000003.rejected"}));
   EXPECT_EQ(StopServer(pid), 0);
   EXPECT_EQ(ReadFile(Path("out/0000000000000002.json")), "{\"registered\":\"CTL2\"}\n");
 
   ASSERT_EQ(Tool("dead-letters --inbox " + Path("inbox") + " --replay-rejected-all").status, 0);
   pid = StartServer(cwb, &port);
   ASSERT_GT(port, 0);
-  ASSERT_TRUE(wait_files({"0000000000000001.json", "0000000000000002.json", "0000000000000003.json"}));
+  ASSERT_TRUE(WaitForOutputFiles({"0000000000000001.json", "0000000000000002.json", "0000000000000003.json"}));
   EXPECT_EQ(StopServer(pid), 0);
   Proc left = Tool("dead-letters --inbox " + Path("inbox") + " --rejected");
   EXPECT_EQ(left.out, "");
@@ -399,20 +400,7 @@ TEST_F(ServeCliTest, RejectedMessagesAreReplayedOnTheRunningServerAfterAReload) 
       ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
     }
   }
-  auto wait_files = [&](const std::vector<std::string>& want) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    for (;;) {
-      auto files = OutputFiles();
-      std::sort(files.begin(), files.end());
-      if (files == want) return true;
-      if (std::chrono::steady_clock::now() > deadline) {
-        ADD_FAILURE() << "outputs: " << ::testing::PrintToString(files);
-        return false;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  };
-  ASSERT_TRUE(wait_files({"0000000000000001.json", "0000000000000002.rejected"}));
+  ASSERT_TRUE(WaitForOutputFiles({"0000000000000001.json", "0000000000000002.rejected"}));
   Proc not_rejected = Tool("dead-letters --server " + admin + " --replay-rejected 1");
   EXPECT_EQ(not_rejected.status, 1);
   EXPECT_NE(not_rejected.err.find("404"), std::string::npos) << not_rejected.err;
@@ -432,7 +420,7 @@ map A04 : hl7v2 "ADT^A04" -> json { registered: MSH-10 })") + " -o " + cwb)
   Proc replay = Tool("dead-letters --server " + admin + " --replay-rejected-all");
   ASSERT_EQ(replay.status, 0) << replay.err;
   EXPECT_NE(replay.err.find("1 rejected message queued on the running server"), std::string::npos) << replay.err;
-  ASSERT_TRUE(wait_files({"0000000000000001.json", "0000000000000002.json"}));
+  ASSERT_TRUE(WaitForOutputFiles({"0000000000000001.json", "0000000000000002.json"}));
   EXPECT_EQ(StopServer(pid), 0);
   EXPECT_EQ(ReadFile(Path("out/0000000000000002.json")), "{\"registered\":\"CTL2\"}\n");
   Proc audit = Tool("audit --inbox " + Path("inbox") + " --event replayed");

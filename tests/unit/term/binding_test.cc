@@ -12,31 +12,20 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
-#include "command.h"
 #include "crosswalk/runtime.h"
 #include "crosswalk/terminology.h"
 #include "term/content_hash.h"
+#include "cli_test_util.h"
 #include "term_test_util.h"
 
 namespace crosswalk::term {
 namespace {
 
 using testing::ImportInto;
+using testing::RunCommand;
+using testing::Write;
 using testing::OpenReadOnly;
 using testing::TempDir;
-
-int RunCommand(const std::string& name, std::vector<std::string> args) {
-  for (const auto& c : cli::Commands()) {
-    if (c.name == name) return c.run(args);
-  }
-  ADD_FAILURE() << name << " command not registered";
-  return -1;
-}
-
-std::string Write(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-  return path;
-}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream f(path, std::ios::binary);

@@ -1,10 +1,12 @@
 // `crosswalk term` through the command registry (the same code path as the binary).
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "cli_test_util.h"
 #include "command.h"
 #include "term_test_util.h"
 
@@ -14,13 +16,7 @@ namespace {
 using testing::Fixture;
 using testing::TempDir;
 
-int RunTerm(std::vector<std::string> args) {
-  for (const auto& c : cli::Commands()) {
-    if (c.name == "term") return c.run(args);
-  }
-  ADD_FAILURE() << "term command not registered";
-  return -1;
-}
+int RunTerm(std::vector<std::string> args) { return testing::RunCommand("term", std::move(args)); }
 
 TEST(CmdTerm, ImportQueryAndExitCodes) {
   TempDir dir;

@@ -10,31 +10,20 @@
 
 #include <gtest/gtest.h>
 
-#include "command.h"
 #include "crosswalk/compiler/compiler.h"
 #include "crosswalk/runtime.h"
 #include "crosswalk/terminology.h"
+#include "cli_test_util.h"
 #include "term_test_util.h"
 
 namespace crosswalk::term {
 namespace {
 
 using testing::ImportInto;
+using testing::RunCommand;
+using testing::Write;
 using testing::OpenReadOnly;
 using testing::TempDir;
-
-int RunCommand(const std::string& name, std::vector<std::string> args) {
-  for (const auto& c : cli::Commands()) {
-    if (c.name == name) return c.run(args);
-  }
-  ADD_FAILURE() << name << " command not registered";
-  return -1;
-}
-
-std::string Write(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-  return path;
-}
 
 // Base: "heart" with a German designation and an English (use = FSN) one; "lung" with none.
 constexpr const char* kBase = R"~({"resourceType":"CodeSystem","url":"urn:cs:organs","version":"2",
