@@ -496,24 +496,29 @@ TEST_F(ServeCliTest, MedplumHl7ClientGetsAaForRealSampleMessages) {
   EXPECT_EQ(OutputFiles().size(), files.size());
 }
 
-// The crash test. Rounds: start the server, a killer thread SIGKILLs it after a random delay while the client
-// sends messages one by one (resending whatever was not ACKed, as a real sender does), restart. At the end
-// the server runs to completion; every message must have exactly one output.
+// The crash test. Rounds: start the server, a killer thread SIGKILLs it at a random point (after a random
+// number of ACKs in this round plus a random delay, so that kills land before, during and after stores and
+// conversions) while the client sends messages one by one (resending whatever was not ACKed, as a real
+// sender does), restart. At the end the server runs to completion; every message must have exactly one output.
+// The kill point is counted in ACKs, not wall time, so that a fast machine still sees many kills.
 TEST_F(ServeCliTest, KilledAtRandomPointsLosesAndDuplicatesNothingThatWasAcked) {
   std::string cwb = CompileGood();
   const int n = 200;
   std::mt19937 rng(0x5eed + static_cast<unsigned>(::getpid()));
   std::vector<bool> acked(n, false);
-  int next = 0, kills = 0;
-  for (int round = 0; round < 80 && next < n; ++round) {
+  std::atomic<int> next{0};
+  int kills = 0;
+  for (int round = 0; round < 120 && next < n; ++round) {
     uint16_t port = 0;
     pid_t pid = StartServer(cwb, &port, "-j 2");
     ASSERT_GT(port, 0);
     std::atomic<bool> done{false};
-    int delay_ms = static_cast<int>(rng() % 120);
+    const int kill_after = next + 1 + static_cast<int>(rng() % 12);
+    const int delay_us = static_cast<int>(rng() % 4000);
     std::thread killer([&] {
-      auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms);
-      while (!done && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::microseconds(200));
+      while (!done && next < kill_after) std::this_thread::sleep_for(std::chrono::microseconds(100));
+      auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(delay_us);
+      while (!done && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::microseconds(100));
       if (!done) {
         ::kill(pid, SIGKILL);
         ++kills;
@@ -526,7 +531,8 @@ TEST_F(ServeCliTest, KilledAtRandomPointsLosesAndDuplicatesNothingThatWasAcked) 
         std::string ack;
         if (c.ReadAck(&ack, 5000) != MllpClient::kAck) break;
         ASSERT_NE(ack.find("\rMSA|AA|CTL" + std::to_string(next) + "\r"), std::string::npos) << ack;
-        acked[next++] = true;
+        acked[next] = true;
+        ++next;
       }
     }
     done = true;
@@ -545,7 +551,7 @@ TEST_F(ServeCliTest, KilledAtRandomPointsLosesAndDuplicatesNothingThatWasAcked) 
       ::waitpid(pid, &st, 0);
     }
   }
-  ASSERT_EQ(next, n) << "the client could not send every message";
+  ASSERT_EQ(next.load(), n) << "the client could not send every message";
   EXPECT_GE(kills, 3) << "too few kills to test anything";
   // A last start without a kill: recovery finishes whatever a kill interrupted.
   uint16_t port = 0;
