@@ -59,6 +59,15 @@ def OrderParties(order) = [
   for x in order.OBR-35 => NdlRoleEntries(x, "TR")
 ]
 
+// The order's own notes: the NTE that follow its OBR (or RXO), whether the structure puts them in the order group
+// itself (ORU_R01, OMG_O19) or in the group of the order's detail (OML_O21 OBSERVATION_REQUEST, ORM_O01
+// ORDER_DETAIL); never the notes of its results (OBSERVATION). IG OML_O21 / ORM_O01: NTE[ServiceRequest.note].
+def OrderNotes(order) = [
+  ...direct(order.NTE),
+  for g in order.OBSERVATION_REQUEST => direct(g.NTE),
+  for g in order.ORDER_DETAIL => direct(g.NTE)
+]
+
 // ORC + OBR (or only one of them) -> ServiceRequest (IG ORC[ServiceRequest], OBR[ServiceRequest]).
 // order: the order group (ORDER_OBSERVATION, ORDER); its OBX are supporting information when supporting.
 // Beside the core: OBR-29 the parent order (logical references by its EIP ids, unless OBR-50 names the parent
@@ -103,7 +112,7 @@ def ServiceRequest(order, key, withEncounter, supporting) {
   reasonCode[]: for r in obr.31 where r.1 or r.2 => CodeableConcept(r)
   supportingInfo[]: ObsRefs(order, key) if supporting
   specimen[]: [ObrSpecimenRefs(obr, key), SpmRefs(order, key)]
-  note[]: for nte in direct(order.NTE) where HasNoteText(nte) => Annotation(nte)   // the order's own NTE (both converters)
+  note[]: for nte in OrderNotes(order) where HasNoteText(nte) => Annotation(nte)   // the order's own NTE (both converters)
   note[]: { text: trim(tq1.11) } if trim(tq1.11)   // TQ1-11 text instruction (IG TQ1[ServiceRequest])
 }
 

@@ -13,6 +13,7 @@ import hl7v2.segments
 import hl7v2.parties
 import hl7v2.orders
 import hl7v2.results
+import hl7v2.finance
 
 // ORC-5 order status (table 0038) -> MedicationRequest.status (its value set has no "revoked": cancelled).
 def MedicationRequestStatus(orc) {
@@ -115,10 +116,12 @@ def Dosages(order) {
 // the RXO one an original-order (IG RXO[MedicationRequest]) that the RXE one (filler-order) is basedOn, each with its
 // own Medication, as FHIR-Converter writes them.
 // The person who entered the order (MedicationRequest.recorder): ORC-10, else ORC-19 action by, in a role of
-// their own, as FHIR-Converter writes it (R4 allows a PractitionerRole).
+// their own, as FHIR-Converter writes it (R4 allows a PractitionerRole), coded in v2-0443 by the field it comes
+// from: EP entering provider (ORC-10), IP initiating provider "as in action by" (ORC-19; FHIR-Converter's code).
 def Recorder(order) = if HasPerson(order.ORC-10) then order.ORC-10 else if HasPerson(order.ORC-19) then order.ORC-19 else null
-def RecorderRef(order) = if Recorder(order) then RoleRef(Recorder(order), null) else null
-def RecorderEntries(order) = if Recorder(order) then RoleEntries(Recorder(order), null) else null
+def RecorderRole(order) = if HasPerson(order.ORC-10) then "EP" else "IP"
+def RecorderRef(order) = if Recorder(order) then RoleRef(Recorder(order), RecorderRole(order)) else null
+def RecorderEntries(order) = if Recorder(order) then RoleEntries(Recorder(order), RecorderRole(order)) else null
 
 def HasPlacerAndEncodedOrder(order) = HasCode(order.RXE-2) and HasCode(order.RXO-1)
 def RxoRequestKey(key) = "${key}/rxo"
@@ -194,7 +197,8 @@ def PharmacyHead(withEncounter) = [
   PatientEntry(PID, PD1),
   EncounterEntries(PV1, PV2, null) if withEncounter,
   PersonEntries(withEncounter),
-  for order in ORDER => [RequesterEntries(order), RecorderEntries(order), for x in order.RXD-10 => PractitionerEntries(x)]
+  for order in ORDER => [RequesterEntries(order), RecorderEntries(order), for x in order.RXD-10 => PractitionerEntries(x)],
+  ChargeItemEntries(withEncounter)   // FT1 of the orders (FHIR-Converter; hl7v2.finance)
 ]
 
 def RdeBundle() {
