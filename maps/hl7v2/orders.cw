@@ -101,9 +101,12 @@ def ServiceRequest(order, key, withEncounter, supporting) {
   orderDetail[]: for c in obr.47 where c.1 or c.2 => CodeableConcept(c)
   subject: PatientRef()
   encounter: Ref("Encounter", 1) if withEncounter
-  occurrenceDateTime: datetime(obr.7) if obr.7 and not obr.8
-  occurrencePeriod: { start: datetime(obr.7), end: datetime(obr.8) } if obr.8
-  occurrenceTiming: Tq1Timing(tq1) if not obr.7 and not obr.8
+  // occurrence[x] is one choice: the order's requested timing (TQ1) when it has one, else the OBR-7/8 time, as
+  // FHIR-Converter chooses (the IG maps both fields to occurrence[x]; ReportStream writes neither).
+  let timing = Tq1Timing(tq1)
+  occurrenceTiming: timing if timing
+  occurrenceDateTime: datetime(obr.7) if obr.7 and not obr.8 and not timing
+  occurrencePeriod: { start: datetime(obr.7), end: datetime(obr.8) } if obr.8 and not timing
   quantityQuantity: Quantity(tq1.2.1, tq1.2.2) if is_number(tq1.2.1)
   asNeededCodeableConcept: { text: trim(tq1.10) } if trim(tq1.10)
   authoredOn: datetime(orc.9) ?? datetime(obr.6)
