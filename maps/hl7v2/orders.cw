@@ -68,6 +68,13 @@ def OrderNotes(order) = [
   for g in order.ORDER_DETAIL => direct(g.NTE)
 ]
 
+// The order's own participations: the PRT after its ORC and after its OBR (OML_O21 OBSERVATION_REQUEST), not
+// those of its results (OBSERVATION PRT: the Observations' performers, WithParticipants).
+def OrderPrts(order) = [
+  ...direct(order.PRT),
+  for g in order.OBSERVATION_REQUEST => direct(g.PRT)
+]
+
 // ORC + OBR (or only one of them) -> ServiceRequest (IG ORC[ServiceRequest], OBR[ServiceRequest]).
 // order: the order group (ORDER_OBSERVATION, ORDER); its OBX are supporting information when supporting.
 // Beside the core: OBR-29 the parent order (logical references by its EIP ids, unless OBR-50 names the parent
@@ -114,6 +121,11 @@ def ServiceRequest(order, key, withEncounter, supporting) {
   locationCode[]: CodeableConcept(orc.29) if orc.29.1 or orc.29.2
   reasonCode[]: for r in obr.31 where r.1 or r.2 => CodeableConcept(r)
   supportingInfo[]: ObsRefs(order, key) if supporting
+  // The order's PRT (the person's PractitionerRole, else the organization; the device) as supporting
+  // information, as FHIR-Converter writes them: R4 ServiceRequest has no participant element but performer,
+  // which a PRT of the order (admitting, consulting, ...) is not. PatientEntry writes every PRT's entries.
+  supportingInfo[]: for prt in OrderPrts(order) where PID and PrtRef(prt) => PrtRef(prt)
+  supportingInfo[]: for prt in OrderPrts(order) where PID and PrtDevice(prt) => PartyRef(PrtDevice(prt))
   specimen[]: [ObrSpecimenRefs(obr, key), SpmRefs(order, key)]
   note[]: for nte in OrderNotes(order) where HasNoteText(nte) => Annotation(nte)   // the order's own NTE (both converters)
   note[]: { text: trim(tq1.11) } if trim(tq1.11)   // TQ1-11 text instruction (IG TQ1[ServiceRequest])

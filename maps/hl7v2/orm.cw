@@ -67,6 +67,7 @@ def MedicationOrderEntries(order, key, withEncounter) = [
   MedicationEntry(order.RXO-1, order.RXO-5, []),
   RequesterEntries(order),
   RecorderEntries(order),
+  RxoDispensingPharmacyEntry(order),
   OrderProvenanceEntries(order, key, Ref("MedicationRequest", key)),
   for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), WithParticipants(Observation(o.OBX, o.NTE, null, [], withEncounter, EdRef(o.OBX, ObsKey(key, i)), Ref("MedicationRequest", key)), o)),
   for o in order.OBSERVATION => [ObservationParties(o.OBX), NoteParties(o.NTE)]

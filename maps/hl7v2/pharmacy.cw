@@ -14,6 +14,7 @@ import hl7v2.parties
 import hl7v2.orders
 import hl7v2.results
 import hl7v2.finance
+import hl7v2.practitioners
 
 // ORC-5 order status (table 0038) -> MedicationRequest.status (its value set has no "revoked": cancelled).
 def MedicationRequestStatus(orc) {
@@ -123,6 +124,23 @@ def RecorderRole(order) = if HasPerson(order.ORC-10) then "EP" else "IP"
 def RecorderRef(order) = if Recorder(order) then RoleRef(Recorder(order), RecorderRole(order)) else null
 def RecorderEntries(order) = if Recorder(order) then RoleEntries(Recorder(order), RecorderRole(order)) else null
 
+// The dispensing pharmacy (RXE-40 with its address RXE-41 and phones RXE-45; RXO-32/33/36 on the placer's order;
+// v2.7+ fields) -> an Organization, MedicationRequest.dispenseRequest.performer, as FHIR-Converter writes it: the
+// CWE's code as identifier (in the namespace its coding system names), its text (else the code) as name, never of
+// use home (org-2/3). The IG has no RXE sheet and leaves RXO-32..36 unmapped. Content-keyed (PartyEntry).
+def DispensingPharmacy(cwe, address, phones) = if trim(cwe.1) or trim(cwe.2) then {
+  resourceType: "Organization"
+  identifier[]: { system: "urn:id:${UriText(cwe.3)}" if trim(cwe.3), value: trim(cwe.1) } if trim(cwe.1)
+  name: trim(cwe.2) ?? trim(cwe.1)
+  telecom[]: for t in ContactPoints(phones) => OrgContactPoint(t)
+  address[]: for a in Addresses(address) => OrgAddress(a)
+} else null
+def RxoDispensingPharmacyEntry(order) = PartyEntry(DispensingPharmacy(order.RXO-32, order.RXO-33, order.RXO-36))
+def DispensingPharmacyEntries(order) = [
+  PartyEntry(DispensingPharmacy(order.RXE-40, order.RXE-41, order.RXE-45)) if HasMedication(order),
+  RxoDispensingPharmacyEntry(order) if HasPlacerAndEncodedOrder(order)
+]
+
 def HasPlacerAndEncodedOrder(order) = HasCode(order.RXE-2) and HasCode(order.RXO-1)
 def RxoRequestKey(key) = "${key}/rxo"
 
@@ -148,6 +166,7 @@ def MedicationRequest(order, key, withEncounter) {
     initialFill: { quantity: ComponentQuantity(rxe.39, rxe.11) } if is_number(rxe.39)   // RXE-39 (FC)
     quantity: Quantity(rxe.10, rxe.11) if is_number(rxe.10)
     numberOfRepeatsAllowed: integer(rxe.12) if is_number(rxe.12)
+    performer: PartyRef(DispensingPharmacy(rxe.40, rxe.41, rxe.45))
   }
   substitution: { allowedBoolean: true } if upper(rxe.9) == "G" or upper(rxe.9) == "T"
 }
@@ -177,6 +196,9 @@ def RxoMedicationRequest(order, withEncounter) {
   dispenseRequest: {
     quantity: ComponentQuantity(rxo.11, rxo.12) if is_number(rxo.11)
     numberOfRepeatsAllowed: integer(rxo.13) if is_number(rxo.13)
+    // RXO-28 dispensing interval: HL7 gives it in days (FHIR-Converter writes it so)
+    dispenseInterval: { value: decimal(rxo.28), unit: "days", system: "http://unitsofmeasure.org", code: "d" } if is_number(rxo.28)
+    performer: PartyRef(DispensingPharmacy(rxo.32, rxo.33, rxo.36))
   }
   substitution: { allowedCodeableConcept: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0161", code: upper(trim(rxo.9)),
                                                         display: lookup(upper(trim(rxo.9)), "http://terminology.hl7.org/CodeSystem/v2-0161") } } } if trim(rxo.9)
@@ -197,7 +219,8 @@ def PharmacyHead(withEncounter) = [
   PatientEntry(PID, PD1),
   EncounterEntries(PV1, PV2, null) if withEncounter,
   PersonEntries(withEncounter),
-  for order in ORDER => [RequesterEntries(order), RecorderEntries(order), for x in order.RXD-10 => PractitionerEntries(x)],
+  for order in ORDER => [RequesterEntries(order), RecorderEntries(order), for x in order.RXD-10 => PractitionerEntries(x),
+                         DispensingPharmacyEntries(order)],
   ChargeItemEntries(withEncounter)   // FT1 of the orders (FHIR-Converter; hl7v2.finance)
 ]
 
