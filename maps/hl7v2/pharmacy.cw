@@ -159,6 +159,7 @@ def MedicationRequest(order, key, withEncounter) {
   subject: PatientRef()
   encounter: Ref("Encounter", 1) if withEncounter
   authoredOn: datetime(orc.9)
+  priority: Tq1Priority(first(OrderTimings(order)))   // TQ1-9 (IG TQ1[MedicationRequest]; FHIR-Converter)
   requester: RequesterRef(order)
   recorder: RecorderRef(order)
   dosageInstruction[]: Dosages(order)
@@ -187,12 +188,21 @@ def RxoMedicationRequest(order, withEncounter) {
   subject: PatientRef()
   encounter: Ref("Encounter", 1) if withEncounter
   authoredOn: datetime(orc.9)
+  priority: Tq1Priority(first(for t in order.TIMING => t.TQ1))   // the placer's TQ1-9 (IG TQ1[MedicationRequest])
   requester: RequesterRef(order)
   recorder: RecorderRef(order)
-  dosageInstruction[]: { doseAndRate[]: {
-    type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/dose-rate-type", code: "ordered" } }
-    doseRange: { low: ComponentQuantity(rxo.2, rxo.4) if is_number(rxo.2), high: ComponentQuantity(rxo.3, rxo.4) if is_number(rxo.3) }
-  } } if is_number(rxo.2) or is_number(rxo.3)
+  // The placer's dosage: RXO-2/3 dose range, the order's TIMING TQ1 (IG TQ1[MedicationRequest]) and RXO-7
+  // administration instructions as the patient instruction (FHIR-Converter; the IG's RXO sheet leaves RXO-7 open).
+  let placerTiming = Tq1Timing(first(for t in order.TIMING => t.TQ1))
+  let instruction = trim(rxo.7.2 ?? rxo.7.1)
+  dosageInstruction[]: {
+    patientInstruction: instruction
+    timing: placerTiming
+    doseAndRate[]: {
+      type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/dose-rate-type", code: "ordered" } }
+      doseRange: { low: ComponentQuantity(rxo.2, rxo.4) if is_number(rxo.2), high: ComponentQuantity(rxo.3, rxo.4) if is_number(rxo.3) }
+    } if is_number(rxo.2) or is_number(rxo.3)
+  } if is_number(rxo.2) or is_number(rxo.3) or placerTiming or instruction
   dispenseRequest: {
     quantity: ComponentQuantity(rxo.11, rxo.12) if is_number(rxo.11)
     numberOfRepeatsAllowed: integer(rxo.13) if is_number(rxo.13)
