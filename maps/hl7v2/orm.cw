@@ -25,7 +25,7 @@ def OrderDg1s(order) = for d in order.DG1 => d
 def OrderConditionRefs(i) {
   let before = count(for o, j in ORDER where j < i => OrderDg1s(o))
   let inOrders = count(for o in ORDER => OrderDg1s(o))
-  return if inOrders == count(DG1) then (for dg1, k in OrderDg1s(ORDER[i + 1]) where dg1.3 or dg1.4 => Ref("Condition", before + k + 1))
+  return if inOrders == count(DG1) then (for dg1, k in OrderDg1s(ORDER[i]) where dg1.3 or dg1.4 => Ref("Condition", before + k + 1))
          else []
 }
 

@@ -141,6 +141,16 @@ def DispensingPharmacyEntries(order) = [
   RxoDispensingPharmacyEntry(order) if HasPlacerAndEncodedOrder(order)
 ]
 
+// The order's PRT participations as MedicationRequest.supportingInformation (the person's PractitionerRole, else
+// the organization; the device), as FHIR-Converter writes them and as ServiceRequest.supportingInfo reads an
+// order's PRT (orders.cw): the encoded order takes the ORDER group's own PRT (those after ORC and after RXE: the
+// structure puts both directly in ORDER, so they cannot be told apart), the placer's order those and the RXO's
+// (ORDER_DETAIL). PatientEntry writes every PRT's entries.
+def PrtSupport(prts) = [
+  for prt in prts where PrtRef(prt) => PrtRef(prt),
+  for prt in prts where PrtDevice(prt) => PartyRef(PrtDevice(prt))
+]
+
 def HasPlacerAndEncodedOrder(order) = HasCode(order.RXE-2) and HasCode(order.RXO-1)
 def RxoRequestKey(key) = "${key}/rxo"
 
@@ -160,6 +170,7 @@ def MedicationRequest(order, key, withEncounter) {
   encounter: Ref("Encounter", 1) if withEncounter
   authoredOn: datetime(orc.9)
   priority: Tq1Priority(first(OrderTimings(order)))   // TQ1-9 (IG TQ1[MedicationRequest]; FHIR-Converter)
+  supportingInformation[]: PrtSupport(direct(order.PRT)) if PID
   requester: RequesterRef(order)
   recorder: RecorderRef(order)
   dosageInstruction[]: Dosages(order)
@@ -189,6 +200,7 @@ def RxoMedicationRequest(order, withEncounter) {
   encounter: Ref("Encounter", 1) if withEncounter
   authoredOn: datetime(orc.9)
   priority: Tq1Priority(first(for t in order.TIMING => t.TQ1))   // the placer's TQ1-9 (IG TQ1[MedicationRequest])
+  supportingInformation[]: PrtSupport([...direct(order.PRT), for g in order.ORDER_DETAIL => direct(g.PRT)]) if PID
   requester: RequesterRef(order)
   recorder: RecorderRef(order)
   // The placer's dosage: RXO-2/3 dose range, the order's TIMING TQ1 (IG TQ1[MedicationRequest]) and RXO-7
