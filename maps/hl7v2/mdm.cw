@@ -40,7 +40,7 @@ def DocumentReference() {
 def MdmOrderEntries(order, key) = [
   Entry("ServiceRequest", key, ServiceRequest(order, key, HasVisit(PV1), false)),
   RequesterEntries(order),
-  NoteParties(direct(order.NTE)),
+  NoteParties(OrderNotes(order)),
   ObrSpecimenEntries(order.OBR, key),
   LooseSpecimenEntries(order, key)
 ]

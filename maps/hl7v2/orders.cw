@@ -59,6 +59,22 @@ def OrderParties(order) = [
   for x in order.OBR-35 => NdlRoleEntries(x, "TR")
 ]
 
+// The order's own notes: the NTE that follow its OBR (or RXO), whether the structure puts them in the order group
+// itself (ORU_R01, OMG_O19) or in the group of the order's detail (OML_O21 OBSERVATION_REQUEST, ORM_O01
+// ORDER_DETAIL); never the notes of its results (OBSERVATION). IG OML_O21 / ORM_O01: NTE[ServiceRequest.note].
+def OrderNotes(order) = [
+  ...direct(order.NTE),
+  for g in order.OBSERVATION_REQUEST => direct(g.NTE),
+  for g in order.ORDER_DETAIL => direct(g.NTE)
+]
+
+// The order's own participations: the PRT after its ORC and after its OBR (OML_O21 OBSERVATION_REQUEST), not
+// those of its results (OBSERVATION PRT: the Observations' performers, WithParticipants).
+def OrderPrts(order) = [
+  ...direct(order.PRT),
+  for g in order.OBSERVATION_REQUEST => direct(g.PRT)
+]
+
 // ORC + OBR (or only one of them) -> ServiceRequest (IG ORC[ServiceRequest], OBR[ServiceRequest]).
 // order: the order group (ORDER_OBSERVATION, ORDER); its OBX are supporting information when supporting.
 // Beside the core: OBR-29 the parent order (logical references by its EIP ids, unless OBR-50 names the parent
@@ -92,9 +108,12 @@ def ServiceRequest(order, key, withEncounter, supporting) {
   orderDetail[]: for c in obr.47 where c.1 or c.2 => CodeableConcept(c)
   subject: PatientRef()
   encounter: Ref("Encounter", 1) if withEncounter
-  occurrenceDateTime: datetime(obr.7) if obr.7 and not obr.8
-  occurrencePeriod: { start: datetime(obr.7), end: datetime(obr.8) } if obr.8
-  occurrenceTiming: Tq1Timing(tq1) if not obr.7 and not obr.8
+  // occurrence[x] is one choice: the order's requested timing (TQ1) when it has one, else the OBR-7/8 time, as
+  // FHIR-Converter chooses (the IG maps both fields to occurrence[x]; ReportStream writes neither).
+  let timing = Tq1Timing(tq1)
+  occurrenceTiming: timing if timing
+  occurrenceDateTime: datetime(obr.7) if obr.7 and not obr.8 and not timing
+  occurrencePeriod: { start: datetime(obr.7), end: datetime(obr.8) } if obr.8 and not timing
   quantityQuantity: Quantity(tq1.2.1, tq1.2.2) if is_number(tq1.2.1)
   asNeededCodeableConcept: { text: trim(tq1.10) } if trim(tq1.10)
   authoredOn: datetime(orc.9) ?? datetime(obr.6)
@@ -102,8 +121,13 @@ def ServiceRequest(order, key, withEncounter, supporting) {
   locationCode[]: CodeableConcept(orc.29) if orc.29.1 or orc.29.2
   reasonCode[]: for r in obr.31 where r.1 or r.2 => CodeableConcept(r)
   supportingInfo[]: ObsRefs(order, key) if supporting
+  // The order's PRT (the person's PractitionerRole, else the organization; the device) as supporting
+  // information, as FHIR-Converter writes them: R4 ServiceRequest has no participant element but performer,
+  // which a PRT of the order (admitting, consulting, ...) is not. PatientEntry writes every PRT's entries.
+  supportingInfo[]: for prt in OrderPrts(order) where PID and PrtRef(prt) => PrtRef(prt)
+  supportingInfo[]: for prt in OrderPrts(order) where PID and PrtDevice(prt) => PartyRef(PrtDevice(prt))
   specimen[]: [ObrSpecimenRefs(obr, key), SpmRefs(order, key)]
-  note[]: for nte in direct(order.NTE) where HasNoteText(nte) => Annotation(nte)   // the order's own NTE (both converters)
+  note[]: for nte in OrderNotes(order) where HasNoteText(nte) => Annotation(nte)   // the order's own NTE (both converters)
   note[]: { text: trim(tq1.11) } if trim(tq1.11)   // TQ1-11 text instruction (IG TQ1[ServiceRequest])
 }
 

@@ -9,6 +9,7 @@ import hl7v2.segments
 import hl7v2.orders
 import hl7v2.parties
 import hl7v2.results
+import hl7v2.finance
 
 def OrderEntries(order, key, withEncounter) {
   let specimenRefs = SpmRefs(order, key)
@@ -26,7 +27,7 @@ def OrderEntries(order, key, withEncounter) {
     for o, i in order.OBSERVATION where IsDocumentResult(o.OBX) =>
       Entry("DiagnosticReport", ObxReportKey(ObsKey(key, i)), ObxReport(o.OBX, [OrderRef(key)], withEncounter)),
     for o in order.OBSERVATION => NoteParties(o.NTE),
-    NoteParties(direct(order.NTE)) if PID,
+    NoteParties(OrderNotes(order)) if PID,
     OrderParties(order),
     for s, i in order.SPECIMEN => [Entry("Specimen", SpmKey(key, i), Specimen(s.SPM)), SpecimenParentEntries(s.SPM)]
   ]
@@ -40,5 +41,7 @@ def OruR01() {
   entry[]: KinEntries() if PID
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
   entry[]: for order, i in ORDER_OBSERVATION => OrderEntries(order, "${i + 1}", withEncounter)
+  entry[]: ChargeItemEntries(withEncounter)   // FT1 of the orders (FHIR-Converter; hl7v2.finance)
+  entry[]: AccountEntry() if ChargeItemRefs() and not withEncounter   // the charges' PID-18 account (with a visit, the visit writes it)
   entry[]: HeaderEntries(for order, i in ORDER_OBSERVATION => Ref("DiagnosticReport", "${i + 1}"))
 }

@@ -20,7 +20,7 @@ def OulOrderEntries(order, key, specimenRefs, withEncounter) = [
   OrderProvenanceEntries(order, key, Ref("ServiceRequest", key)) if PID,
   OrderParties(order),
   for r in order.RESULT => NoteParties(r.NTE),
-  NoteParties(direct(order.NTE)) if PID,
+  NoteParties(OrderNotes(order)) if PID,
   Entry("DiagnosticReport", key, DiagnosticReport(order.ORC, order.OBR, key, ResultRefs(order, key),
                                                   [ObrSpecimenRefs(order.OBR, key), specimenRefs], withEncounter,
                                                   PresentedForms(for r in order.RESULT => r.OBX))),

@@ -13,6 +13,8 @@ import hl7v2.segments
 import hl7v2.parties
 import hl7v2.orders
 import hl7v2.results
+import hl7v2.finance
+import hl7v2.practitioners
 
 // ORC-5 order status (table 0038) -> MedicationRequest.status (its value set has no "revoked": cancelled).
 def MedicationRequestStatus(orc) {
@@ -115,10 +117,39 @@ def Dosages(order) {
 // the RXO one an original-order (IG RXO[MedicationRequest]) that the RXE one (filler-order) is basedOn, each with its
 // own Medication, as FHIR-Converter writes them.
 // The person who entered the order (MedicationRequest.recorder): ORC-10, else ORC-19 action by, in a role of
-// their own, as FHIR-Converter writes it (R4 allows a PractitionerRole).
+// their own, as FHIR-Converter writes it (R4 allows a PractitionerRole), coded in v2-0443 by the field it comes
+// from: EP entering provider (ORC-10), IP initiating provider "as in action by" (ORC-19; FHIR-Converter's code).
 def Recorder(order) = if HasPerson(order.ORC-10) then order.ORC-10 else if HasPerson(order.ORC-19) then order.ORC-19 else null
-def RecorderRef(order) = if Recorder(order) then RoleRef(Recorder(order), null) else null
-def RecorderEntries(order) = if Recorder(order) then RoleEntries(Recorder(order), null) else null
+def RecorderRole(order) = if HasPerson(order.ORC-10) then "EP" else "IP"
+def RecorderRef(order) = if Recorder(order) then RoleRef(Recorder(order), RecorderRole(order)) else null
+def RecorderEntries(order) = if Recorder(order) then RoleEntries(Recorder(order), RecorderRole(order)) else null
+
+// The dispensing pharmacy (RXE-40 with its address RXE-41 and phones RXE-45; RXO-32/33/36 on the placer's order;
+// v2.7+ fields) -> an Organization, MedicationRequest.dispenseRequest.performer, as FHIR-Converter writes it: the
+// CWE's code as identifier (in the namespace its coding system names), its text (else the code) as name, never of
+// use home (org-2/3). The IG has no RXE sheet and leaves RXO-32..36 unmapped. Content-keyed (PartyEntry).
+def DispensingPharmacy(cwe, address, phones) = if trim(cwe.1) or trim(cwe.2) then {
+  resourceType: "Organization"
+  identifier[]: { system: "urn:id:${UriText(cwe.3)}" if trim(cwe.3), value: trim(cwe.1) } if trim(cwe.1)
+  name: trim(cwe.2) ?? trim(cwe.1)
+  telecom[]: for t in ContactPoints(phones) => OrgContactPoint(t)
+  address[]: for a in Addresses(address) => OrgAddress(a)
+} else null
+def RxoDispensingPharmacyEntry(order) = PartyEntry(DispensingPharmacy(order.RXO-32, order.RXO-33, order.RXO-36))
+def DispensingPharmacyEntries(order) = [
+  PartyEntry(DispensingPharmacy(order.RXE-40, order.RXE-41, order.RXE-45)) if HasMedication(order),
+  RxoDispensingPharmacyEntry(order) if HasPlacerAndEncodedOrder(order)
+]
+
+// The order's PRT participations as MedicationRequest.supportingInformation (the person's PractitionerRole, else
+// the organization; the device), as FHIR-Converter writes them and as ServiceRequest.supportingInfo reads an
+// order's PRT (orders.cw): the encoded order takes the ORDER group's own PRT (those after ORC and after RXE: the
+// structure puts both directly in ORDER, so they cannot be told apart), the placer's order those and the RXO's
+// (ORDER_DETAIL). PatientEntry writes every PRT's entries.
+def PrtSupport(prts) = [
+  for prt in prts where PrtRef(prt) => PrtRef(prt),
+  for prt in prts where PrtDevice(prt) => PartyRef(PrtDevice(prt))
+]
 
 def HasPlacerAndEncodedOrder(order) = HasCode(order.RXE-2) and HasCode(order.RXO-1)
 def RxoRequestKey(key) = "${key}/rxo"
@@ -138,6 +169,8 @@ def MedicationRequest(order, key, withEncounter) {
   subject: PatientRef()
   encounter: Ref("Encounter", 1) if withEncounter
   authoredOn: datetime(orc.9)
+  priority: Tq1Priority(first(OrderTimings(order)))   // TQ1-9 (IG TQ1[MedicationRequest]; FHIR-Converter)
+  supportingInformation[]: PrtSupport(direct(order.PRT)) if PID
   requester: RequesterRef(order)
   recorder: RecorderRef(order)
   dosageInstruction[]: Dosages(order)
@@ -145,6 +178,7 @@ def MedicationRequest(order, key, withEncounter) {
     initialFill: { quantity: ComponentQuantity(rxe.39, rxe.11) } if is_number(rxe.39)   // RXE-39 (FC)
     quantity: Quantity(rxe.10, rxe.11) if is_number(rxe.10)
     numberOfRepeatsAllowed: integer(rxe.12) if is_number(rxe.12)
+    performer: PartyRef(DispensingPharmacy(rxe.40, rxe.41, rxe.45))
   }
   substitution: { allowedBoolean: true } if upper(rxe.9) == "G" or upper(rxe.9) == "T"
 }
@@ -165,15 +199,28 @@ def RxoMedicationRequest(order, withEncounter) {
   subject: PatientRef()
   encounter: Ref("Encounter", 1) if withEncounter
   authoredOn: datetime(orc.9)
+  priority: Tq1Priority(first(for t in order.TIMING => t.TQ1))   // the placer's TQ1-9 (IG TQ1[MedicationRequest])
+  supportingInformation[]: PrtSupport([...direct(order.PRT), for g in order.ORDER_DETAIL => direct(g.PRT)]) if PID
   requester: RequesterRef(order)
   recorder: RecorderRef(order)
-  dosageInstruction[]: { doseAndRate[]: {
-    type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/dose-rate-type", code: "ordered" } }
-    doseRange: { low: ComponentQuantity(rxo.2, rxo.4) if is_number(rxo.2), high: ComponentQuantity(rxo.3, rxo.4) if is_number(rxo.3) }
-  } } if is_number(rxo.2) or is_number(rxo.3)
+  // The placer's dosage: RXO-2/3 dose range, the order's TIMING TQ1 (IG TQ1[MedicationRequest]) and RXO-7
+  // administration instructions as the patient instruction (FHIR-Converter; the IG's RXO sheet leaves RXO-7 open).
+  let placerTiming = Tq1Timing(first(for t in order.TIMING => t.TQ1))
+  let instruction = trim(rxo.7.2 ?? rxo.7.1)
+  dosageInstruction[]: {
+    patientInstruction: instruction
+    timing: placerTiming
+    doseAndRate[]: {
+      type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/dose-rate-type", code: "ordered" } }
+      doseRange: { low: ComponentQuantity(rxo.2, rxo.4) if is_number(rxo.2), high: ComponentQuantity(rxo.3, rxo.4) if is_number(rxo.3) }
+    } if is_number(rxo.2) or is_number(rxo.3)
+  } if is_number(rxo.2) or is_number(rxo.3) or placerTiming or instruction
   dispenseRequest: {
     quantity: ComponentQuantity(rxo.11, rxo.12) if is_number(rxo.11)
     numberOfRepeatsAllowed: integer(rxo.13) if is_number(rxo.13)
+    // RXO-28 dispensing interval: HL7 gives it in days (FHIR-Converter writes it so)
+    dispenseInterval: { value: decimal(rxo.28), unit: "days", system: "http://unitsofmeasure.org", code: "d" } if is_number(rxo.28)
+    performer: PartyRef(DispensingPharmacy(rxo.32, rxo.33, rxo.36))
   }
   substitution: { allowedCodeableConcept: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0161", code: upper(trim(rxo.9)),
                                                         display: lookup(upper(trim(rxo.9)), "http://terminology.hl7.org/CodeSystem/v2-0161") } } } if trim(rxo.9)
@@ -194,7 +241,9 @@ def PharmacyHead(withEncounter) = [
   PatientEntry(PID, PD1),
   EncounterEntries(PV1, PV2, null) if withEncounter,
   PersonEntries(withEncounter),
-  for order in ORDER => [RequesterEntries(order), RecorderEntries(order), for x in order.RXD-10 => PractitionerEntries(x)]
+  for order in ORDER => [RequesterEntries(order), RecorderEntries(order), for x in order.RXD-10 => PractitionerEntries(x),
+                         DispensingPharmacyEntries(order)],
+  ChargeItemEntries(withEncounter)   // FT1 of the orders (FHIR-Converter; hl7v2.finance)
 ]
 
 def RdeBundle() {

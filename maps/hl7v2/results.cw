@@ -143,11 +143,23 @@ def Minutes(n, unit) = if is_number(trim(n)) then (match TimeUnit(unit) {
   "min" => integer(n) "h" => integer(n) * 60 "d" => integer(n) * 1440 "wk" => integer(n) * 10080 _ => null
 }) else null
 def HasTiming(tq1) = tq1.3 or tq1.4 or tq1.5 or tq1.6 or tq1.7 or tq1.8 or tq1.13 or tq1.14
+// RPT.1 repeat pattern code (CWE of table 0335): a code sent without its coding system is read in table 0335 when
+// the table has it (the field's binding; FHIR-Converter writes it so), with the table's display; otherwise as
+// any CWE.
+const CS_V2_0335 = "http://terminology.hl7.org/CodeSystem/v2-0335"
+def RepeatPattern(cwe) {
+  let inTable = not trim(cwe.3) and trim(cwe.1) and lookup(trim(cwe.1), CS_V2_0335)
+  coding[]: (if inTable then CodingOf(cwe.1, cwe.2 ?? lookup(trim(cwe.1), CS_V2_0335), "HL70335", cwe.7)
+             else CodingOf(cwe.1, cwe.2, cwe.3, cwe.7)) if cwe.1
+  coding[]: CodingOf(cwe.4, cwe.5, cwe.6, cwe.8) if cwe.4
+  coding[]: CodingOf(cwe.10, cwe.11, cwe.12, cwe.13) if cwe.10
+  text: trim(cwe.9 ?? (if not cwe.1 then cwe.2 else null))
+}
 def Tq1Timing(tq1) = if HasTiming(tq1) then {
   let rpt = tq1.3
   let offset = Minutes(rpt.9, rpt.10.1) ?? Minutes(tq1.5.1, tq1.5.2.1)
   let when = if count(for t in tq1.4 where Time(t) => t) == 0 then EventTiming(rpt.8) else null
-  code: CodeableConcept(rpt.1) if rpt.1
+  code: RepeatPattern(rpt.1) if rpt.1
   repeat: {
     boundsDuration: { value: decimal(tq1.6.1), unit: trim(tq1.6.2.2) ?? TimeUnit(tq1.6.2.1), system: "http://unitsofmeasure.org",
                       code: TimeUnit(tq1.6.2.1) } if is_number(tq1.6.1) and TimeUnit(tq1.6.2.1) and not tq1.7 and not tq1.8

@@ -1,11 +1,13 @@
 // hl7v2.vxu: VXU^V04 (vaccination record update) -> FHIR R4 transaction Bundle.
 //
 // Patient (PID), RelatedPerson (NK1), per ORDER an Immunization (RXA + RXR, IG RXA[Immunization]) with its
-// administering Practitioner (RXA-10) and the order's OBX as Observations (partOf the Immunization).
+// administering Practitioner (RXA-10) and the order's OBX as Observations (partOf the Immunization); the ORC
+// as a ServiceRequest.
 
 import hl7v2.datatypes
 import hl7v2.segments
 import hl7v2.orders
+import hl7v2.results
 import hl7v2.parties
 import hl7v2.places
 
@@ -56,19 +58,20 @@ def VxuV04() {
     entry[]: PractitionerEntries(order.RXA-10)
     entry[]: PractitionerEntries(order.ORC-12)
     entry[]: RxaLocationEntries(order.RXA)
+    // The ORC (with its TQ1) as the order of the dose: a ServiceRequest (ORC-2/3 identifiers, ORC-12 requester,
+    // TQ1 timing, quantity, priority and instructions; hl7v2.orders ServiceRequest), as FHIR-Converter writes it.
+    // The IG's VXU_V04 map reads the ORC into the Immunization only; R4 Immunization has no basedOn to link them.
+    entry[]: [Entry("ServiceRequest", key, ServiceRequest(order, key, PID and HasVisit(PV1), false)),
+              RequesterEntries(order)] if order.ORC and PID
+    // The order's OBX: Observations partOf the Immunization (IG VXU_V04 OBX[Observation]), read as every other
+    // result (hl7v2.orders Observation: value by OBX-2, status extension, interpretation, method, performers,
+    // PRT participants), basedOn the order's ServiceRequest (FHIR-Converter).
     for o, i in order.OBSERVATION {
-      entry[]: Entry("Observation", ObsKey(key, i), {
-        resourceType: "Observation"
-        partOf[]: Ref("Immunization", key)
-        status: translate(o.OBX-11, CM_0085_OBSERVATION_STATUS) ?? "unknown"
-        code: CodeableConcept(o.OBX-3)
-        subject: PatientRef()
-        effectiveDateTime: datetime(o.OBX-14)
-        valueCodeableConcept: CodeableConcept(o.OBX-5) if o.OBX-2 == "CE" or o.OBX-2 == "CWE"
-        valueQuantity: Quantity(o.OBX-5, o.OBX-6) if o.OBX-2 == "NM"
-        valueDateTime: datetime(o.OBX-5) if o.OBX-2 == "TS" or o.OBX-2 == "DT" or o.OBX-2 == "DTM"
-        valueString: o.OBX-5 if o.OBX-2 == "ST" or o.OBX-2 == "TX" or o.OBX-2 == "FT"
-      })
+      entry[]: Entry("Observation", ObsKey(key, i),
+                     WithParticipants({ ...Observation(o.OBX, o.NTE, null, [], PID and HasVisit(PV1), null,
+                                                       if order.ORC and PID then Ref("ServiceRequest", key) else null),
+                                        partOf[]: Ref("Immunization", key) }, o))
+      entry[]: [ObservationParties(o.OBX), NoteParties(o.NTE)]
     }
   }
   entry[]: HeaderEntries(for order, oi in ORDER => Ref("Immunization", "${oi + 1}"))

@@ -279,4 +279,51 @@ TEST_F(MapsResultsTest, OrmPharmacyOrderIsAMedicationRequest) {
   EXPECT_EQ(Resolve(b, focus[1])["resourceType"], "ServiceRequest");
 }
 
+// OML^O21 (docs/fidelity.md "Orders, results and parties (wave 8)"): the NTE and DG1 of each order's
+// OBSERVATION_REQUEST are its ServiceRequest's notes and reasons (each order its own diagnosis, not the
+// message's first), its FT1 a ChargeItem, its TQ1 timing the occurrence over OBR-7.
+TEST_F(MapsResultsTest, OrderNotesReasonsChargesAndTiming) {
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||OML^O21^OML_O21|M1|P|2.5.1", kPid,
+                    "ORC|NW|P1", "TQ1|1||BID", "OBR|1|P1||X^Y^LN|||20240501090000", "NTE|1||First order note",
+                    "DG1|1||A01^First^I10", "FT1|1|T1||20240501||CG|71045^Xray^C4",
+                    "ORC|NW|P2", "OBR|1|P2||X^Y^LN|||20240501090000", "DG1|1||B02^Second^I10",
+                    "ORC|NW|P3", "OBR|1|P3||X^Y^LN|||20240501090000"});
+  auto services = Resources(b, "ServiceRequest");
+  ASSERT_EQ(services.size(), 3u);
+  ASSERT_EQ(services[0]["note"].size(), 1u);
+  EXPECT_EQ(services[0]["note"][0]["text"], "First order note");
+  EXPECT_FALSE(services[1].contains("note"));
+  ASSERT_EQ(services[0]["reasonReference"].size(), 1u);
+  EXPECT_EQ(Resolve(b, services[0]["reasonReference"][0])["code"]["coding"][0]["code"], "A01");
+  ASSERT_EQ(services[1]["reasonReference"].size(), 1u);
+  EXPECT_EQ(Resolve(b, services[1]["reasonReference"][0])["code"]["coding"][0]["code"], "B02");
+  EXPECT_FALSE(services[2].contains("reasonReference"));
+  EXPECT_EQ(services[0]["occurrenceTiming"]["code"]["coding"][0]["code"], "BID");
+  EXPECT_EQ(services[0]["occurrenceTiming"]["code"]["coding"][0]["system"],
+            "http://terminology.hl7.org/CodeSystem/v2-0335");
+  EXPECT_FALSE(services[0].contains("occurrenceDateTime"));
+  EXPECT_TRUE(services[1].contains("occurrenceDateTime"));  // no TQ1: OBR-7
+  auto charges = Resources(b, "ChargeItem");
+  ASSERT_EQ(charges.size(), 1u);
+  EXPECT_EQ(charges[0]["code"]["coding"][0]["code"], "71045");
+}
+
+// The recorder of an encoded order is coded by its field: ORC-10 entered by EP, ORC-19 action by IP; the
+// dispensing pharmacy RXE-40/41 is the dispense request's performer.
+TEST_F(MapsResultsTest, RecorderRoleAndDispensingPharmacy) {
+  auto recorderCode = [&](const std::string& orc) {
+    json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||RDE^O11^RDE_O11|M1|P|2.5.1", kPid, orc,
+                      "RXE||0143963401^NICARDIPINE^NDC|5||mg|||||||||||||||||||||||||||||||||||LF^CAROUSEL PHARMACY^L|"
+                      "1 Main St^^Oaks", "TQ1|1", "RXR|IV"});
+    auto request = Resources(b, "MedicationRequest").at(0);
+    auto pharmacy = Resolve(b, request["dispenseRequest"]["performer"]);
+    EXPECT_EQ(pharmacy["name"], "CAROUSEL PHARMACY");
+    EXPECT_EQ(pharmacy["identifier"][0]["value"], "LF");
+    EXPECT_EQ(pharmacy["address"][0]["line"][0], "1 Main St");
+    return Resolve(b, request["recorder"])["code"][0]["coding"][0]["code"];
+  };
+  EXPECT_EQ(recorderCode("ORC|NW|P1|||||||20240501090000|10^ENTERER^ED"), "EP");
+  EXPECT_EQ(recorderCode("ORC|NW|P1|||||||20240501090000||||||||||19^ACTOR^AL"), "IP");
+}
+
 }  // namespace
