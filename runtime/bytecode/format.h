@@ -17,8 +17,23 @@ enum class Operand : uint8_t {
 
 enum OpFlags : uint8_t { kTerminator = 1, kMayFail = 2 };
 
+// What an instruction does to registers: the REGS column of opcodes.def (meanings there).
+enum RegRoles : uint16_t {
+  kDefA = 1 << 0,
+  kDefA2 = 1 << 1,
+  kResultA = 1 << 2,
+  kUseA = 1 << 3,
+  kUseA2 = 1 << 4,
+  kUseB = 1 << 5,
+  kUseB2 = 1 << 6,
+  kUseBN = 1 << 7,
+  kUseC = 1 << 8,
+  kSomeB = 1 << 9,
+  kPlace = 1 << 10,
+};
+
 enum class Op : uint8_t {
-#define CW_OP(name, fmt, a, b, c, aux, flags) name,
+#define CW_OP(name, fmt, a, b, c, aux, flags, regs) name,
 #include "bytecode/opcodes.def"
 #undef CW_OP
   kCount_
@@ -31,17 +46,43 @@ struct OpInfo {
   Format format;
   Operand a, b, c, aux;  // for AD, b is the D operand; for E, a is the E operand
   uint8_t flags;
+  uint16_t regs;  // RegRoles
 };
 
 inline constexpr OpInfo kOpInfo[] = {
-#define CW_OP(name, fmt, a, b, c, aux, flags) \
-  {#name, Format::fmt, Operand::a, Operand::b, Operand::c, Operand::aux, static_cast<uint8_t>(flags)},
+#define CW_OP(name, fmt, a, b, c, aux, flags, regs)                                                          \
+  {#name, Format::fmt, Operand::a, Operand::b, Operand::c, Operand::aux, static_cast<uint8_t>(flags), \
+   static_cast<uint16_t>(regs)},
 #include "bytecode/opcodes.def"
 #undef CW_OP
 };
 static_assert(sizeof(kOpInfo) / sizeof(kOpInfo[0]) == kOpCount);
 
 inline constexpr const OpInfo& Info(Op op) { return kOpInfo[static_cast<int>(op)]; }
+
+// The REGS column names exactly the register operands of each opcode, in roles their kinds allow.
+inline constexpr bool RegRolesMatchOperands(const OpInfo& op) {
+  const uint16_t r = op.regs;
+  const bool a_reg = op.format != Format::E && (op.a == Operand::kReg || op.a == Operand::kReg2);
+  const bool a_pair = (r & (kDefA2 | kUseA2)) != 0;
+  const bool a_role = (r & (kDefA | kDefA2 | kResultA | kUseA | kUseA2)) != 0;
+  const bool b_reg = op.format == Format::ABC;  // an AD instruction's b is its D operand: never a register
+  const bool b_ok = !b_reg ? (r & (kUseB | kUseB2 | kUseBN | kSomeB | kPlace)) == 0
+                    : op.b == Operand::kReg    ? (r & (kUseB | kSomeB)) != 0 && (r & (kUseB2 | kUseBN)) == 0
+                    : op.b == Operand::kReg2   ? (r & (kUseB | kUseB2 | kUseBN | kSomeB)) == kUseB2
+                    : op.b == Operand::kRegN   ? (r & (kUseB | kUseB2 | kUseBN | kSomeB)) == kUseBN
+                                               : (r & (kUseB | kUseB2 | kUseBN | kSomeB)) == 0;
+  const bool c_ok = ((r & kUseC) != 0) == (op.format == Format::ABC && op.c == Operand::kReg);
+  const bool place_ok = (r & kPlace) == 0 || ((r & kDefA) != 0 && (r & kUseB) != 0);
+  return a_role == a_reg && a_pair == (a_reg && op.a == Operand::kReg2) && b_ok && c_ok && place_ok;
+}
+inline constexpr bool AllRegRolesMatchOperands() {
+  for (const OpInfo& op : kOpInfo) {
+    if (!RegRolesMatchOperands(op)) return false;
+  }
+  return true;
+}
+static_assert(AllRegRolesMatchOperands(), "opcodes.def: an opcode's REGS do not match its register operands");
 inline constexpr bool HasAux(Op op) { return Info(op).aux != Operand::kNone; }
 inline constexpr int Length(Op op) { return HasAux(op) ? 2 : 1; }  // words
 

@@ -7,120 +7,25 @@
 namespace crosswalk::bytecode {
 
 void RegisterEffects(uint32_t word, RegSet* use, RegSet* def) {
-  const uint32_t a = GetA(word), b = GetB(word), c = GetC(word);
   use->reset();
   def->reset();
   if ((word & 0xFF) >= static_cast<uint32_t>(kOpCount)) {
     use->set();
     return;
   }
-  auto use_run = [&](uint32_t first, uint32_t n) {
-    for (uint32_t r = first; r < first + n && r < 256; ++r) use->set(r);
+  const uint16_t roles = Info(GetOp(word)).regs;  // the REGS column of opcodes.def
+  const uint32_t a = GetA(word), b = GetB(word), c = GetC(word);
+  auto set_run = [](RegSet* s, uint32_t first, uint32_t n) {
+    for (uint32_t r = first; r < first + n && r < 256; ++r) s->set(r);
   };
-  switch (GetOp(word)) {
-    case Op::NOP:
-    case Op::JMP:
-      break;
-    case Op::LOADK:
-    case Op::LOADNIL:
-    case Op::LOADB:
-    case Op::LOADI:
-    case Op::INPUT:
-    case Op::NEWOBJ:
-    case Op::NEWARR:
-      def->set(a);
-      break;
-    case Op::MOVE:
-    case Op::GETK:
-    case Op::LEN:
-    case Op::NOT:
-    case Op::TRUTHY:
-    case Op::V2SEG:
-    case Op::V2SEGS:
-    case Op::V2GROUPS:
-    case Op::V2DIRECT:
-    case Op::V2FIELD:
-    case Op::V2COMP:
-    case Op::V2COMP2:
-    case Op::TRANSLATE:
-    case Op::LOOKUP:
-    case Op::EQK:
-    case Op::NEK:
-      use->set(b);
-      def->set(a);
-      break;
-    case Op::NEG:  // arithmetic: R[A] is written on the paths that do not fail, not proven for each
-      use->set(b);
-      use->set(a);
-      break;
-    case Op::SETK:
-    case Op::APPEND:
-    case Op::APPENDP:
-    case Op::MERGE:
-    case Op::JMPEQ:
-    case Op::JMPNE:
-      use->set(a);
-      use->set(b);
-      break;
-    case Op::GETI:
-    case Op::EQ:
-    case Op::NE:
-    case Op::LT:
-    case Op::LE:
-    case Op::MEMBER:
-      use->set(b);
-      use->set(c);
-      def->set(a);
-      break;
-    case Op::ADD:
-    case Op::SUB:
-    case Op::MUL:
-    case Op::DIV:
-    case Op::MOD:
-      use->set(a);
-      use->set(b);
-      use->set(c);
-      break;
-    case Op::CONCAT:
-    case Op::CALL:
-    case Op::CALLB:
-      use_run(b, c);
-      def->set(a);
-      break;
-    case Op::TRANSLATEX:
-    case Op::SUBSUMES:
-    case Op::LOOKUPP:
-      use_run(b, 2);
-      def->set(a);
-      break;
-    case Op::ITERPREP:
-      use->set(b);
-      def->set(a);
-      if (a + 1 < 256) def->set(a + 1);
-      break;
-    case Op::ITERNEXT:
-      use_run(a, 2);  // R[B] is written only while items remain: not a def
-      break;
-    case Op::ITERINDEX:
-      use_run(b, 2);
-      def->set(a);
-      break;
-    case Op::JMPIF:
-    case Op::JMPIFNOT:
-    case Op::JMPPRESENT:
-    case Op::JMPEQK:
-    case Op::JMPNEK:
-    case Op::RET:
-    case Op::FAIL:
-    case Op::WARN:
-    case Op::FAILR:
-    case Op::WARNR:
-      use->set(a);
-      break;
-    case Op::kCount_:
-      use->set();
-      break;
-  }
+  if (roles & (kUseA | kResultA)) use->set(a);  // a result written only when the run goes on: not proven
+  if (roles & kUseA2) set_run(use, a, 2);
+  if (roles & kUseB) use->set(b);
+  if (roles & kUseB2) set_run(use, b, 2);
+  if (roles & kUseBN) set_run(use, b, c);
+  if (roles & kUseC) use->set(c);
+  if (roles & kDefA) def->set(a);
+  if (roles & kDefA2) set_run(def, a, 2);
 }
 
 int64_t JumpTarget(uint32_t word, uint32_t aux, uint32_t pc) {

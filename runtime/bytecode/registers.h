@@ -15,11 +15,11 @@ namespace crosswalk::bytecode {
 using RegSet = std::bitset<256>;
 
 // The registers instruction `word` reads (*use), and the ones it always overwrites when it completes
-// (*def: every way it can continue wrote the register, without reading it first unless it is in *use too).
-// Conservative where the two differ: a register written on some paths only (ITERNEXT's loop variable, the
-// result of arithmetic), or changed in place (SETK, APPEND, MERGE on R[A]), is in neither *def nor
-// missing from *use, so liveness built on it keeps more registers live, never fewer. An opcode outside the
-// table reads every register.
+// (*def: every way it can continue wrote the register, without reading it first unless it is in *use too),
+// from the REGS column of opcodes.def. Conservative where the two differ: a register written on some paths
+// only (ITERNEXT's loop variable, the result of arithmetic), or changed in place (SETK, APPEND, MERGE on
+// R[A]), is never in *def, so liveness built on it keeps more registers live, never fewer. An opcode
+// outside the table reads every register.
 void RegisterEffects(uint32_t word, RegSet* use, RegSet* def);
 
 // The target of jump instruction `word` at `pc` (its AUX word `aux`), or -1 for an instruction that does

@@ -285,6 +285,7 @@ class FunctionPass {
   //   NOT t x;    JMPIF t L      ->  JMPIFNOT x L      and the same with JMPIFNOT)
   //   EQ t a b;   JMPIF t L      ->  JMPEQ a b L      (NE, JMPIFNOT: JMPNE or JMPEQ as they combine)
   //   LOADK t k;  EQ d a t       ->  EQK d a k        (either operand; NE -> NEK)
+  //   LOADK t k;  SETK o t "key" ->  SETKK o k "key"  (a constant member: `system: "http://loinc.org"`)
   //   EQK t a k;  JMPIF t L      ->  JMPEQK a k L     (NEK, JMPIFNOT: JMPNEK or JMPEQK)
   //   V2COMP t s m; V2COMP d t n ->  V2COMP2 d s m n
   //
@@ -343,6 +344,14 @@ class FunctionPass {
         return true;
       }
       case Op::LOADK: {
+        if (second.op == Op::SETK) {
+          // The object register is not t: SETK would write into the constant (a hand-made program).
+          if (GetB(second.word) != t || GetA(second.word) == t) return false;
+          Retarget(&second, Op::SETKK,
+                   bytecode::EncodeAD(Op::SETKK, GetA(second.word), static_cast<int32_t>(bytecode::GetD(first.word))),
+                   second.aux);
+          return true;
+        }
         if (second.op != Op::EQ && second.op != Op::NE) return false;
         const uint32_t b = GetB(second.word), c = GetC(second.word);
         if ((b == t) == (c == t)) return false;  // t must be exactly one of the operands

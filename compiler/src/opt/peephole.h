@@ -15,7 +15,8 @@
 //   fused pairs        two adjacent instructions become one when the register the first writes is read
 //                      by the second only (register liveness over the function): TRUTHY/NOT + a branch on
 //                      it -> the branch on the operand; EQ/NE + JMPIF/JMPIFNOT -> JMPEQ/JMPNE; LOADK + EQ/NE
-//                      -> EQK/NEK; EQK/NEK + a branch -> JMPEQK/JMPNEK; V2COMP + V2COMP -> V2COMP2
+//                      -> EQK/NEK; EQK/NEK + a branch -> JMPEQK/JMPNEK; V2COMP + V2COMP -> V2COMP2; LOADK + SETK
+//                      -> SETKK
 //
 // Then the function is compacted: jump offsets, every function's code range and the debug line table
 // are rewritten for the new positions (a row whose instruction was removed moves to the next kept

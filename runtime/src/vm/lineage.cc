@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "bytecode/format.h"
+#include "bytecode/registers.h"
 #include "hl7v2/message.h"
 #include "json/json_writer.h"
 
@@ -14,9 +15,14 @@ using bytecode::Op;
 namespace {
 
 // The conditional jumps: the instructions whose join point (where both ways meet again) ends a condition.
+// From the opcode table: a jump operand, control may fall through, and no register written (not ITERNEXT).
 bool IsBranch(Op op) {
-  return op == Op::JMPIF || op == Op::JMPIFNOT || op == Op::JMPPRESENT || op == Op::JMPEQ || op == Op::JMPNE ||
-         op == Op::JMPEQK || op == Op::JMPNEK;
+  const bytecode::OpInfo& i = bytecode::Info(op);
+  const bool jumps = (i.format == bytecode::Format::E && i.a == bytecode::Operand::kJump) ||
+                     (i.format == bytecode::Format::AD && i.b == bytecode::Operand::kJump) ||
+                     i.aux == bytecode::Operand::kJump;
+  return jumps && !(i.flags & bytecode::kTerminator) &&
+         !(i.regs & (bytecode::kDefA | bytecode::kDefA2 | bytecode::kResultA | bytecode::kSomeB));
 }
 
 }  // namespace
@@ -47,25 +53,10 @@ std::vector<uint32_t> BranchJoins(const bytecode::Program& code) {
       const uint32_t insn = code.code[pc];
       const Op op = bytecode::GetOp(insn);
       const int64_t next = pc + bytecode::Length(op);
-      switch (op) {
-        case Op::JMP: succ[i] = {node(next + bytecode::GetSE(insn))}; break;
-        case Op::JMPIF:
-        case Op::JMPIFNOT:
-        case Op::JMPPRESENT:
-        case Op::JMPEQK:
-        case Op::JMPNEK: succ[i] = {node(next), node(next + bytecode::GetSD(insn))}; break;
-        case Op::ITERNEXT:
-        case Op::JMPEQ:
-        case Op::JMPNE:
-          succ[i] = {node(next), node(next + static_cast<int32_t>(code.code[pc + 1]))};
-          break;
-        default:
-          if (bytecode::Info(op).flags & bytecode::kTerminator) {
-            succ[i] = {exit};
-          } else {
-            succ[i] = {node(next)};
-          }
-      }
+      const int64_t target = bytecode::JumpTarget(insn, bytecode::HasAux(op) ? code.code[pc + 1] : 0, pc);
+      if (!(bytecode::Info(op).flags & bytecode::kTerminator)) succ[i].push_back(node(next));
+      if (target >= 0) succ[i].push_back(node(target));
+      if (succ[i].empty()) succ[i].push_back(exit);  // RET, FAIL, FAILR: the function ends
       for (int s : succ[i]) pred[s].push_back(i);
     }
     // Post-order of the reversed graph from the exit (iterative DFS over predecessors).
@@ -449,31 +440,8 @@ void Lineage::Step(uint32_t pc, const Value* regs, uint32_t base, uint32_t depth
     }
   };
   switch (op) {
-    case Op::NOP:
-    case Op::JMP:
-    case Op::FAIL:
-    case Op::FAILR:
-    case Op::WARN:
-    case Op::WARNR:
-      break;
-    case Op::LOADK:
-    case Op::LOADNIL:
-    case Op::LOADB:
-    case Op::LOADI:
-    case Op::INPUT:
-    case Op::NEWOBJ:
-    case Op::NEWARR:
     case Op::ITERINDEX:
-      Set(a, 0);
-      break;
-    case Op::MOVE:
-    case Op::V2SEG:
-    case Op::V2SEGS:
-    case Op::V2GROUPS:
-    case Op::V2DIRECT:
-    case Op::V2FIELD:
-    case Op::V2COMP:
-      Set(a, shadow_[b]);  // navigation: the value names its own place
+      Set(a, 0);  // a position: it depends on no value
       break;
     case Op::SETK: {
       const Value& obj = regs[a];
@@ -556,53 +524,6 @@ void Lineage::Step(uint32_t pc, const Value* regs, uint32_t base, uint32_t depth
       Set(a, s);
       break;
     }
-    case Op::LEN:
-    case Op::NEG:
-    case Op::NOT:
-    case Op::TRUTHY:
-    case Op::EQK:
-    case Op::NEK:
-      Set(a, Use(regs, b));
-      break;
-    case Op::V2COMP2:
-      Set(a, shadow_[b]);  // navigation, as V2COMP
-      break;
-    case Op::ADD:
-    case Op::SUB:
-    case Op::MUL:
-    case Op::DIV:
-    case Op::MOD:
-    case Op::EQ:
-    case Op::NE:
-    case Op::LT:
-    case Op::LE:
-      Set(a, Union(Use(regs, b), Use(regs, c)));
-      break;
-    case Op::CONCAT: {
-      SetId s = 0;
-      for (uint32_t i = 0; i < GetC(insn); ++i) s = Union(s, Use(regs, b + i));
-      Set(a, s);
-      break;
-    }
-    case Op::JMPIF:
-    case Op::JMPIFNOT:
-    case Op::JMPPRESENT:
-    case Op::JMPEQ:
-    case Op::JMPNE:
-    case Op::JMPEQK:
-    case Op::JMPNEK: {
-      // A loop that comes back to this branch before its join closes the earlier entry.
-      for (size_t i = ctrl_.size(); i-- > 0 && ctrl_[i].depth == depth;) {
-        if (ctrl_[i].branch_pc == pc) {
-          ctrl_.resize(i);
-          break;
-        }
-      }
-      const bool two = op == Op::JMPEQ || op == Op::JMPNE;  // compares two registers
-      SetId cond = AsConditions(two ? Union(Use(regs, a), Use(regs, b)) : Use(regs, a));
-      ctrl_.push_back({depth, pc, (*joins_)[pc], Union(Ctrl(), cond)});
-      break;
-    }
     case Op::ITERPREP:
       Set(a, shadow_[b]);
       Set(a + 1, 0);
@@ -643,14 +564,12 @@ void Lineage::Step(uint32_t pc, const Value* regs, uint32_t base, uint32_t depth
       break;
     }
     case Op::CALL: {
+      // The callee's frame starts at the argument run R[B] (as the VM's).
       const bytecode::Function& callee = functions[aux];
-      const uint32_t new_base = static_cast<uint32_t>(frame_end);
-      if (shadow_.size() < size_t{new_base} + callee.num_registers) {
-        shadow_.resize((size_t{new_base} + callee.num_registers) * 2);
-      }
+      if (shadow_.size() < size_t{b} + callee.num_registers) shadow_.resize((size_t{b} + callee.num_registers) * 2);
       const uint32_t n = GetC(insn);
       for (uint32_t i = 0; i < callee.num_registers; ++i) {
-        shadow_[new_base + i] = i < n ? Union(shadow_[b + i], Ctrl()) : 0;
+        shadow_[b + i] = i < n ? Union(shadow_[b + i], Ctrl()) : 0;
       }
       break;
     }
@@ -662,9 +581,6 @@ void Lineage::Step(uint32_t pc, const Value* regs, uint32_t base, uint32_t depth
     }
     case Op::RET:
       if (depth > 1) shadow_[ret_reg] = Union(shadow_[a], Ctrl());
-      break;
-    case Op::TRANSLATE:
-      Set(a, Use(regs, b));
       break;
     case Op::TRANSLATEX:
       Set(a, Union(Use(regs, b), Deep(regs[b + 1], Use(regs, b + 1), 3)));
@@ -688,8 +604,44 @@ void Lineage::Step(uint32_t pc, const Value* regs, uint32_t base, uint32_t depth
       Set(a, code_set);
       break;
     }
-    case Op::kCount_:
+    case Op::SETKK: {  // SETK of constant K[D]: its lineage is the control's alone
+      const Value& obj = regs[a];
+      const bytecode::Constant& k = code_->constants[bytecode::GetD(insn)];
+      if (obj.kind != ValueKind::kObject) break;
+      if (k.tag == bytecode::Constant::Tag::kNull || (k.tag == bytecode::Constant::Tag::kString && k.s.empty())) break;
+      obj_records_[{obj.obj, code_->constants[aux].s}] = {Ctrl(), pc};
       break;
+    }
+    default: {
+      // The rest by the opcode table (REGS): a branch adds the registers it tests to the control; a result
+      // depends on the registers read (or is the place R[B] names: a move, a step into the input).
+      const uint16_t roles = bytecode::Info(op).regs;
+      if (IsBranch(op)) {
+        // A loop that comes back to this branch before its join closes the earlier entry.
+        for (size_t i = ctrl_.size(); i-- > 0 && ctrl_[i].depth == depth;) {
+          if (ctrl_[i].branch_pc == pc) {
+            ctrl_.resize(i);
+            break;
+          }
+        }
+        const bool two = roles & bytecode::kUseB;  // compares two registers
+        SetId cond = AsConditions(two ? Union(Use(regs, a), Use(regs, b)) : Use(regs, a));
+        ctrl_.push_back({depth, pc, (*joins_)[pc], Union(Ctrl(), cond)});
+      } else if (roles & (bytecode::kDefA | bytecode::kResultA)) {
+        SetId s = 0;
+        if (roles & bytecode::kPlace) {
+          s = shadow_[b];
+        } else if (roles & bytecode::kUseBN) {
+          for (uint32_t i = 0; i < GetC(insn); ++i) s = Union(s, Use(regs, b + i));
+        } else if ((roles & bytecode::kUseB) && (roles & bytecode::kUseC)) {
+          s = Union(Use(regs, b), Use(regs, c));
+        } else if (roles & bytecode::kUseB) {
+          s = Use(regs, b);
+        }
+        Set(a, s);
+      }
+      break;
+    }
   }
 }
 

@@ -980,7 +980,7 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
 
 #if CW_USE_COMPUTED_GOTO
   static const void* const kLabels[] = {
-#define CW_OP(name, fmt, a, b, c, aux, flags) &&L_##name,
+#define CW_OP(name, fmt, a, b, c, aux, flags, regs) &&L_##name,
 #include "bytecode/opcodes.def"
 #undef CW_OP
   };
@@ -1070,6 +1070,15 @@ next_insn:
           std::string_view key = K[AUX_].string();  // in p.quoted: written with one memcpy
           vm::ObjectSet(arena, obj.obj, key, v);
         }
+        CHECK_ARENA();
+        CW_NEXT();
+      }
+      CW_CASE(SETKK) {  // SETK of a constant: no register, no Deref (a constant is never a reference)
+        pc += 1;
+        Value& obj = R[A_];
+        const Value& v = K[GetD(insn)];
+        if (obj.kind != ValueKind::kObject) FAIL_WITH(StatusCode::kCorrupt, "SETKK on a non-object (a hand-made or damaged program)");
+        if (!vm::IsEmpty(env, v)) vm::ObjectSet(arena, obj.obj, K[AUX_].string(), v);
         CHECK_ARENA();
         CW_NEXT();
       }
@@ -1367,16 +1376,16 @@ next_insn:
         if (frames_.size() >= options.limits.max_call_depth) {
           FAIL_WITH(StatusCode::kLimitExceeded, "call depth limit exceeded (RunLimits::max_call_depth)");
         }
-        uint32_t caller_regs = functions[frames_.back().function].num_registers;
-        uint32_t new_base = base + caller_regs;
-        if (regs.size() < new_base + f.num_registers) {
-          regs.resize((new_base + f.num_registers) * 2);
+        // The callee's frame starts at the argument run: its parameters are the arguments where the caller
+        // wrote them (nothing is copied), and the caller's registers from R[B] up are the callee's until it
+        // returns (CALL in opcodes.def; lowering keeps nothing there: registers are allocated LIFO).
+        uint32_t new_base = base + B_;
+        if (regs.size() < size_t{new_base} + f.num_registers) {
+          regs.resize((size_t{new_base} + f.num_registers) * 2);
           R = regs.data() + base;
         }
         Value* NR = regs.data() + new_base;
-        uint32_t b = B_, n = C_;
-        for (uint32_t i = 0; i < n; ++i) NR[i] = R[b + i];
-        for (uint32_t i = n, end = p.clear_to[callee]; i < end; ++i) NR[i] = Value();
+        for (uint32_t i = C_, end = p.clear_to[callee]; i < end; ++i) NR[i] = Value();
         frames_.push_back({callee, new_base, pc, base + A_});
         base = new_base;
         R = NR;

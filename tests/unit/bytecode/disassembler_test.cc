@@ -94,15 +94,16 @@ function F0 "main" params 0 registers 10 code [0, 89)
     77  JMPEQK     R0 +0 K1                     ; -> 79, "Patient"
     79  JMPNEK     R0 +0 K2                     ; -> 81, 42
     81  V2COMP2    R1 R1 3 1
-    83  JMPIFNOT   R2 +2                        ; -> 86
-    84  FAILR      R0 K1                        ; "Patient"
-    86  JMPIFNOT   R2 +1                        ; -> 88
-    87  FAIL       R0
+    83  SETKK      R6 K1 K0                     ; "Patient", "resourceType"
+    85  JMPIFNOT   R2 +2                        ; -> 88
+    86  FAILR      R0 K1                        ; "Patient"
+    88  JMPIFNOT   R2 +1                        ; -> 90
+    89  FAIL       R0
         ; maps/adt_a01.cw:9:1
-    88  RET        R6
-function F1 "helper" params 2 registers 3 code [89, 90)
+    90  RET        R6
+function F1 "helper" params 2 registers 3 code [91, 92)
         ; maps/adt_a01.cw:12:3
-    89  RET        R0
+    91  RET        R0
 )";
 
 TEST(DisassemblerTest, EveryOpcodeGolden) {

@@ -38,7 +38,7 @@ TEST(FormatTest, OpcodeNumbersArePinned) {
                             // format 5
                             "APPENDP",
                             // format 6
-                            "EQK", "NEK", "JMPEQ", "JMPNE", "JMPEQK", "JMPNEK", "V2COMP2"};
+                            "EQK", "NEK", "JMPEQ", "JMPNE", "JMPEQK", "JMPNEK", "V2COMP2", "SETKK"};
   ASSERT_EQ(std::size(expected), static_cast<size_t>(kOpCount));
   for (int i = 0; i < kOpCount; ++i) EXPECT_EQ(kOpInfo[i].name, expected[i]) << i;
   static_assert(kOpCount <= 256);

@@ -224,10 +224,10 @@ TEST(FormatVersionTest, OlderFilesMayNotUseFormat5Opcodes) {
 namespace crosswalk::bytecode {
 namespace {
 
-// Format 6 appended the fused instructions of the peephole pass (EQK ... V2COMP2): a file that says format 5
+// Format 6 appended the fused instructions of the peephole pass (EQK ... SETKK): a file that says format 5
 // (or older) may not use them, and V2COMP2's second component number is checked like V2COMP's.
 TEST(FormatVersionTest, OlderFilesMayNotUseFormat6Opcodes) {
-  for (Op op : {Op::EQK, Op::NEK, Op::JMPEQ, Op::JMPNE, Op::JMPEQK, Op::JMPNEK, Op::V2COMP2}) {
+  for (Op op : {Op::EQK, Op::NEK, Op::JMPEQ, Op::JMPNE, Op::JMPEQK, Op::JMPNEK, Op::V2COMP2, Op::SETKK}) {
     SCOPED_TRACE(std::string(Info(op).name));
     Program p;
     p.constants.push_back(testing::Str("F"));
@@ -272,6 +272,14 @@ TEST(FormatVersionTest, FusedInstructionOperandsAreChecked) {
   EXPECT_FALSE(VerifyProgram(p).ok());
   p.code[3] = 0;
   EXPECT_TRUE(VerifyProgram(p).ok()) << VerifyProgram(p).ToString();
+  p.constants.push_back(Constant{Constant::Tag::kInt, 7, 0, {}});
+  p.code[2] = EncodeAD(Op::SETKK, 0, 1);  // R0."F" := 7
+  EXPECT_TRUE(VerifyProgram(p).ok()) << VerifyProgram(p).ToString();
+  p.code[3] = 1;  // the key must be a string constant
+  EXPECT_FALSE(VerifyProgram(p).ok());
+  p.code[3] = 0;
+  p.code[2] = EncodeAD(Op::SETKK, 0, 2);  // the value's constant out of the pool
+  EXPECT_FALSE(VerifyProgram(p).ok());
 }
 
 }  // namespace

@@ -115,6 +115,8 @@ inline Program EveryOpcodeProgram() {
   a.Put(EncodeAD(Op::JMPNEK, 0, 0));
   a.Put(2);
   a.ABCX(Op::V2COMP2, 1, 1, 3, 1);
+  a.Put(EncodeAD(Op::SETKK, 6, 1));
+  a.Put(0);
   a.AD(Op::JMPIFNOT, 2, 2);
   a.ABCX(Op::FAILR, 0, 0, 0, 1);
   a.AD(Op::JMPIFNOT, 2, 1);

@@ -321,6 +321,32 @@ TEST(PeepholeTest, ComponentChainsBecomeOneInstruction) {
                                            EncodeABC(Op::RET, 1, 0, 0)}));
 }
 
+TEST(PeepholeTest, ConstantMembersBecomeOneInstruction) {
+  // `key: "const"`: LOADK t k; SETK o t key -> SETKK o k key, unless t is read again or is the object.
+  Program p = OneFunction({
+      EncodeABC(Op::NEWOBJ, 0, 0, 0),  // 0
+      EncodeAD(Op::LOADK, 1, 1),       // 1
+      EncodeABC(Op::SETK, 0, 1, 0),    // 2: R0."K" := "V"
+      0u,
+      EncodeAD(Op::LOADK, 2, 1),       // 4
+      EncodeABC(Op::SETK, 0, 2, 0),    // 5: t = R2 is read again below
+      0u,
+      EncodeAD(Op::LOADK, 0, 1),       // 7
+      EncodeABC(Op::SETK, 0, 0, 0),    // 8: t is the object (a hand-made program)
+      0u,
+      EncodeABC(Op::CONCAT, 1, 2, 1),  // 10
+      EncodeABC(Op::RET, 1, 0, 0),     // 11
+  });
+  p.constants.push_back(bytecode::testing::Str("K"));
+  p.constants.push_back(bytecode::testing::Str("V"));
+  PeepholeStats s = RunPass(&p);
+  EXPECT_EQ(s.fused, 1u);
+  EXPECT_EQ(p.code, (std::vector<uint32_t>{EncodeABC(Op::NEWOBJ, 0, 0, 0), EncodeAD(Op::SETKK, 0, 1), 0u,
+                                           EncodeAD(Op::LOADK, 2, 1), EncodeABC(Op::SETK, 0, 2, 0), 0u,
+                                           EncodeAD(Op::LOADK, 0, 1), EncodeABC(Op::SETK, 0, 0, 0), 0u,
+                                           EncodeABC(Op::CONCAT, 1, 2, 1), EncodeABC(Op::RET, 1, 0, 0)}));
+}
+
 TEST(PeepholeTest, LiveAcrossALoopIsRespected) {
   // The TRUTHY's result is read on the next turn of the loop (ITERNEXT ... JMP back): not fused.
   std::vector<uint32_t> code;

@@ -8,6 +8,7 @@
 
 #include "bytecode/format.h"
 #include "bytecode/program.h"
+#include "bytecode/reader.h"
 #include "bytecode/writer.h"
 #include "vm_test_util.h"
 
@@ -69,6 +70,37 @@ map Adt : hl7v2 "ADT^A01" -> json {
   EXPECT_EQ(RunCompiled(src, msg, true),
             R"({"ids":[{"value":"123","system":"HOSP","sub":"1.2.3"},{"value":"456","system":"OTHER"}],)"
             R"("names":["JOHN"],"kind":"M"})");
+}
+
+// LOADK + SETK -> SETKK: a constant member is stored from the pool; an empty one ("" or null) is not.
+TEST(VmFused, ConstantMembersGiveTheSameOutputWithAndWithoutThePass) {
+  const std::string src = JsonMap(R"(
+  system: "http://loinc.org"
+  big: 3000000000
+  d: 1.50
+  none: ""
+  nil: null
+  guarded: "yes" if input.a
+  coding: { system: "http://snomed.info/sct", code: "12345", display: input.d }
+  list[]: "first"
+  list[]: input.d
+)");
+  compiler::CompileResult r = compiler::CompileSource("t.cw", src, compiler::CompileOptions{});
+  ASSERT_TRUE(r.ok()) << compiler::FormatDiagnostics(r);
+  auto program = bytecode::ReadProgram(*r.bytecode);
+  ASSERT_TRUE(program.ok()) << program.status().ToString();
+  int setkk = 0;
+  for (uint32_t pc = 0; pc < program->code.size(); pc += bytecode::Length(bytecode::GetOp(program->code[pc]))) {
+    setkk += bytecode::GetOp(program->code[pc]) == bytecode::Op::SETKK;
+  }
+  EXPECT_EQ(setkk, 8);  // every constant member (top level and in `coding`); `list`'s items go by APPEND
+  for (const std::string in : {R"({})", R"({"a":true,"d":"x"})"}) {
+    SCOPED_TRACE(in);
+    EXPECT_EQ(RunCompiled(src, in, true), RunCompiled(src, in, false));
+  }
+  EXPECT_EQ(RunCompiled(src, R"({"a":true,"d":"x"})", true),
+            R"({"system":"http://loinc.org","big":3000000000,"d":1.50,"guarded":"yes",)"
+            R"("coding":{"system":"http://snomed.info/sct","code":"12345","display":"x"},"list":["first","x"]})");
 }
 
 TEST(VmFused, AppendingAnArrayToItselfEnds) {

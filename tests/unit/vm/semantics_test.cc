@@ -210,6 +210,27 @@ TEST(VmFunctions, ExpressionBlockAndRecursion) {
             R"({"f":2432902008176640000,"c":{"system":"http://s","code":"M"},"r":"early"})");
 }
 
+// A callee's frame starts at its caller's argument run (CALL): the caller's locals, and the arguments
+// already evaluated for an outer call, lie below it and survive calls that use more registers than the
+// caller has left.
+TEST(VmFunctions, CallsInArgumentsKeepTheCallersValues) {
+  EXPECT_EQ(Eval(JsonMap(R"(
+  let k = input.n
+  let m = k + 1
+  r: Pair(k, Pair(Wide(m, k), Pair(m, Wide(k, m))))
+  k: k
+  m: m)",
+                         R"(def Wide(a, b) {
+                              let x = a + 1
+                              let y = b * 10
+                              s: x + y
+                              p: [a, b, x, y]
+                            }
+                            def Pair(a, b) { l: a, r: b })"),
+                 R"({"n":2})"),
+            R"({"r":{"l":2,"r":{"l":{"s":24,"p":[3,2,4,20]},"r":{"l":3,"r":{"s":33,"p":[2,3,3,30]}}}},"k":2,"m":3})");
+}
+
 TEST(VmFunctions, BlockWithoutReturnGivesObject) {
   EXPECT_EQ(Eval(JsonMap(R"(o: Obj(1), e: Obj(input.missing))", R"(def Obj(v) { value: v })")), R"({"o":{"value":1}})");
 }
