@@ -279,8 +279,18 @@ def EncounterParticipant(xcn, typeCode, label) {
 
 // fixedStatus: the status the trigger event says (A03 "finished", A11/A27 "cancelled", A14 "planned"), or
 // null to take it from PV1 (PV1-45 discharged -> finished, else PV1-2 through table 0004).
+// The assigned location's status (PV1-3) also follows the event, as FHIR-Converter writes it: the patient is at
+// it after an admit, transfer, registration, arrival or departure and their pending forms and cancellations
+// (A01/A02/A04/A09/A10/A13/A15/A16/A25/A26: active), is to be there after a pre-admit or pending admit
+// (A05/A14: planned), ADT trigger codes being the only A-codes; otherwise a pre-admission's (PV1-2 P) location is planned, any other active.
+def IsPreadmit(pv1) = upper(trim(pv1.2.1)) == "P"
 def LocationStatus(pv1, fixedStatus) = match fixedStatus { "planned" => "planned" "finished" | "cancelled" => "completed"
-                                                          _ => if pv1.45 then "completed" else "active" }
+                                                          _ => if pv1.45 then "completed" else EventLocationStatus(pv1) }
+def EventLocationStatus(pv1) = match upper(trim(MSH-9.2)) {
+  "A01" | "A02" | "A04" | "A09" | "A10" | "A13" | "A15" | "A16" | "A25" | "A26" => "active"
+  "A05" | "A14" => "planned"
+  _ => if IsPreadmit(pv1) then "planned" else "active"
+}
 // The message's visit: the Encounter of its (first) PID. VisitEncounter writes the visit of the n-th patient of a
 // message with several (ADT_A17 swaps two): subject Patient n, its own Account (PID-18) and EpisodeOfCare
 // (PV1-54) entries; the message-level ROL participants go with the first patient only.
@@ -300,9 +310,13 @@ def VisitEncounter(pid, pv1, pv2, fixedStatus, n) {
   class: { system: "http://terminology.hl7.org/CodeSystem/v3-NullFlavor", code: "UNK" } if not pv1.2
   type[]: { coding[]: translate_coding(pv1.4.1, CM_0007_V2_0007, "keep") } if pv1.4
   serviceType: { coding[]: translate_coding(pv1.10.1, CM_0069_SERVICE_TYPE, "keep") } if pv1.10
-  // PV2-25 (CWE in v2.7+): each triplet's code through the IG's 0217 ConceptMap (FHIR-Converter writes both)
+  // PV2-25 (CWE in v2.7+): each triplet's code through the IG's 0217 ConceptMap (FHIR-Converter writes both),
+  // then the triplets as written (PriorityCoding: with their versions CWE.7/CWE.8)
   priority: { coding[]: translate_coding(pv2.25.1, CM_0217_V3_ACTPRIORITY)
-              coding[]: translate_coding(pv2.25.4, CM_0217_V3_ACTPRIORITY) if trim(pv2.25.4) } if pv2.25
+              coding[]: translate_coding(pv2.25.4, CM_0217_V3_ACTPRIORITY) if trim(pv2.25.4)
+              coding[]: PriorityCoding(pv2.25.1, pv2.25.2, pv2.25.3, pv2.25.7) if trim(pv2.25.1)
+              coding[]: PriorityCoding(pv2.25.4, pv2.25.5, pv2.25.6, pv2.25.8) if trim(pv2.25.4)
+              text: trim(pv2.25.9) } if pv2.25
   subject: if n == 1 then PatientRef() else Ref("Patient", n)
   participant[]: for x in pv1.7 where HasPerson(x) => EncounterParticipant(x, "ATND", "attender")
   participant[]: for x in pv1.8 where HasPerson(x) => EncounterParticipant(x, "REF", "referrer")
@@ -339,13 +353,23 @@ def VisitEncounter(pid, pv1, pv2, fixedStatus, n) {
     destination: { reference: DischargeLocationEntry(pv1.37).fullUrl } if DischargeLocation(pv1.37)
     dietPreference[]: CodeableConcept(pv1.38) if pv1.38
   }
-  location[]: EncounterLocation(LocationRefWith(pv1.3, pv1.40), LocationStatus(pv1, fixedStatus), false)
-  location[]: EncounterLocation(LocationRef(pv1.6), "completed", false)
-  location[]: EncounterLocation(LocationRef(pv1.11), if upper(pv1.2.1) == "P" then "planned" else "active", true)
-  location[]: EncounterLocation(LocationRef(pv1.42), "planned", false)
-  location[]: EncounterLocation(LocationRef(pv1.43), "completed", true)
-  location[]: EncounterLocation(LocationRef(pv2.1), "planned", false)
+  location[]: EncounterLocations(pv1.3, { bedStatus: pv1.40 }, LocationStatus(pv1, fixedStatus), false)
+  location[]: EncounterLocations(pv1.6, null, "completed", false)
+  location[]: EncounterLocations(pv1.11, null, if IsPreadmit(pv1) then "planned" else "active", true)
+  location[]: EncounterLocations(pv1.42, null, "planned", false)
+  location[]: EncounterLocations(pv1.43, null, "completed", true)
+  location[]: EncounterLocations(pv2.1, null, "planned", false)
 }
+
+// A PV2-25 visit priority triplet as written: a code without a coding system (CWE.3/CWE.6) is table 0217's when
+// the table has it (in v2-0217, with its display from the store), else as Coding writes it. Its version
+// (CWE.7/CWE.8) is the version of that v2 coding system, so it stays on this coding: FHIR-Converter puts it on
+// the v3-ActPriority coding, whose version it is not.
+const CS_V2_0217 = "http://terminology.hl7.org/CodeSystem/v2-0217"
+def PriorityCoding(code, display, system, version) =
+  if not trim(system) and lookup(trim(code), CS_V2_0217)
+  then { system: CS_V2_0217, version: trim(version), code: trim(code), display: trim(display) ?? lookup(trim(code), CS_V2_0217) }
+  else CodingOf(code, display, system, version)
 
 // PV2-38 mode of arrival (table 0430) -> Coding: a code of the table given without a system (CWE.3) is written
 // in v2-0430 with its display from the store (as FHIR-Converter writes "C" as v2-0430 "Car"); else as
@@ -359,12 +383,19 @@ def ArrivalModeCoding(cwe) = if not trim(cwe.3) and lookup(trim(cwe.1), CS_V2_04
 // pre-admit), PV1-6 prior (completed), PV1-11 temporary (active; flagged temporary as FHIR-Converter and
 // ReportStream do), PV1-42 pending (planned: the IG's "reserved" is written beside the PV1-42 row, both
 // converters say planned), PV1-43 prior temporary (completed, temporary), PV2-1 prior pending (planned).
-// Nothing when the PL names no place.
+// Nothing when the PL names no place. One entry per valued level of the PL (places.cw LocationLevelsAbout), the
+// most specific first, each with its physicalType: the IG's and ReportStream's reference to the most specific
+// level and FHIR-Converter's to the point of care are both there, and a reader of either finds its level.
 def EncounterLocation(ref, status, temporary) = if ref.reference then {
   extension[]: { url: "http://hl7.org/fhir/uv/v2mappings/StructureDefinition/temporary-location", valueBoolean: true } if temporary
   location: ref
   status: status
 } else null
+def EncounterLocations(pl, about, status, temporary) = for level in LocationLevelsAbout(pl, about) => {
+  ...EncounterLocation(level.ref, status, temporary)
+  physicalType: { coding[]: { system: LOCATION_PHYSICAL_TYPE, code: level.physicalType,
+                              display: lookup(level.physicalType, LOCATION_PHYSICAL_TYPE) } } if level.physicalType
+}
 
 // PV1-54 service episode identifier (+ PV1-53 its description) -> EpisodeOfCare (IG PV1[Encounter]:
 // episodeOfCare(EpisodeOfCare.identifier)); status active, finished once PV1-45 says the visit ended. Only

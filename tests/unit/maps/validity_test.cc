@@ -181,9 +181,16 @@ TEST_F(MapsValidityTest, PlaceIsALocationHierarchyPerField) {
   // 6 levels for PV1-3, 3 for PV1-6 (point of care, building, facility).
   ASSERT_EQ(locations.size(), 9u);
   auto encounter = Resources(b, "Encounter")[0];
-  ASSERT_EQ(encounter["location"].size(), 2u);
-  EXPECT_EQ(encounter["location"][0]["status"], "active");
-  EXPECT_EQ(encounter["location"][1]["status"], "completed");
+  // Encounter.location: every level of each PL, the most specific first, typed as its Location (PV1-3 active,
+  // PV1-6 completed).
+  ASSERT_EQ(encounter["location"].size(), 9u);
+  for (size_t i = 0; i < 9; ++i) {
+    const json& l = encounter["location"][i];
+    EXPECT_EQ(l["status"], i < 6 ? "active" : "completed");
+    const json& level = by_url[l["location"]["reference"]];
+    EXPECT_EQ(l["physicalType"]["coding"][0]["code"], level["physicalType"]["coding"][0]["code"]) << i;
+  }
+  EXPECT_EQ(encounter["location"][2]["location"]["display"], "GHH, Main, Fl4, 4E");
   // Walk up from the assigned bed: bd -> ro -> lvl (point of care) -> lvl -> bu -> si. The bed has PL.9 as
   // its description, the levels above it the PL's text.
   std::vector<std::string> codes, names;
@@ -208,7 +215,7 @@ TEST_F(MapsValidityTest, PlaceIsALocationHierarchyPerField) {
   EXPECT_EQ(at["identifier"][2]["system"], "urn:ietf:rfc:3986");
   EXPECT_EQ(at["identifier"][2]["value"], "urn:oid:1.2.3");
   // The prior location's point of care skips the missing floor: partOf its building.
-  json prior = by_url[encounter["location"][1]["location"]["reference"]];
+  json prior = by_url[encounter["location"][6]["location"]["reference"]];
   EXPECT_EQ(prior["name"], "4W");
   EXPECT_EQ(prior["description"], "4W--GHH--1.2.3--ISO--Main");
   json building = by_url[prior["partOf"]["reference"]];
