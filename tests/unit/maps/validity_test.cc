@@ -436,4 +436,46 @@ TEST_F(MapsValidityTest, SamePersonInSeveralFieldsIsOnePractitioner) {
   EXPECT_EQ(Resolve(b, people[0]["identifier"][0]["assigner"]), orgs[0]);
 }
 
+TEST_F(MapsValidityTest, ChargeItemNamesItsOrdersPriceDepartmentAndProcedure) {
+  // DFT^P03: a message-level order (COMMON_ORDER), then two FINANCIAL groups, the first with an order of its own.
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||DFT^P03^DFT_P03|M1|P|2.5.1", "EVN|P03", kPid,
+                    "ORC|NW|PLACER|FILLER", "OBR|1|PLACER|FILLER|71045^Xray^C4",
+                    "FT1|1|T1||20240501|20240501|CG|71045^Xray exam^C4|||2|100&usd|50&USD|RAD-1^Radiology^L||||||||||||"
+                    "71045^Xray exam chest^C4",
+                    "ORC|NW|PLACER-2|FILLER-2", "OBR|1|PLACER-2|FILLER-2|99011^Visit^C4",
+                    "FT1|2|||20240501|20240501|CG|626.2|||1|120&EURO|"});
+  auto charges = Resources(b, "ChargeItem");
+  ASSERT_EQ(charges.size(), 2u);
+  // FT1-2 typed TID; FT1-11 as the price (currency upper-cased), FT1-13 the cost centre Organization.
+  EXPECT_EQ(charges[0]["identifier"][0]["value"], "T1");
+  EXPECT_EQ(charges[0]["identifier"][0]["type"]["coding"][0]["code"], "TID");
+  EXPECT_EQ(charges[0]["priceOverride"], json({{"value", 100}, {"currency", "USD"}}));
+  json dept = Resolve(b, charges[0]["costCenter"]);
+  EXPECT_EQ(dept["identifier"][0], json({{"system", "urn:id:L"}, {"value", "RAD-1"}}));
+  EXPECT_EQ(dept["name"], "Radiology");
+  // FT1-25: the charged Procedure as the service.
+  ASSERT_EQ(charges[0]["service"].size(), 1u);
+  EXPECT_EQ(charges[0]["service"][0]["type"], "Procedure");
+  json proc = Resolve(b, charges[0]["service"][0]);
+  EXPECT_EQ(proc["code"]["coding"][0]["code"], "71045");
+  EXPECT_EQ(proc["status"], "unknown");
+  // A currency that is no ISO 4217 code is left out, not the amount; no FT1-13, no FT1-25: neither is written.
+  EXPECT_EQ(charges[1]["priceOverride"], json({{"value", 120}}));
+  EXPECT_FALSE(charges[1].contains("costCenter"));
+  EXPECT_FALSE(charges[1].contains("service"));
+  // The message-level order is every charge's; the first group's own order is the first charge's only.
+  auto orders = [&](const json& charge) {
+    std::set<std::string> ids;
+    for (const auto& ref : charge["supportingInformation"]) {
+      json r = Resolve(b, ref);
+      EXPECT_FALSE(r.is_null()) << ref.dump();
+      if (r.is_null() || r["resourceType"] != "ServiceRequest") continue;
+      for (const auto& id : r["identifier"]) ids.insert(id["value"].get<std::string>());
+    }
+    return ids;
+  };
+  EXPECT_EQ(orders(charges[0]), (std::set<std::string>{"FILLER", "FILLER-2", "PLACER", "PLACER-2"}));
+  EXPECT_EQ(orders(charges[1]), (std::set<std::string>{"FILLER", "PLACER"}));
+}
+
 }  // namespace
