@@ -21,8 +21,36 @@ def AdtBundle(fixedStatus) {
   entry[]: AdtEncounterEntries(fixedStatus) if hasVisit
   entry[]: PersonEntries(hasVisit)
   entry[]: PatientObservationEntries(hasVisit)
+  entry[]: DeathProcedureEntries()
   entry[]: HeaderEntries([Ref("Patient", 1), Ref("Encounter", 1) if hasVisit])
 }
+
+// PDA (patient death and autopsy) -> the death certification (PDA-3 certified indicator, PDA-4 date, PDA-5 by
+// whom) and the autopsy (PDA-6 indicator, PDA-7 period, PDA-8 by whom) as Procedures, as FHIR-Converter writes
+// them (the IG has no PDA map): coded in that converter's procedure-code system (urn:id:procedure-code, as
+// siu.cw's contact roles), status from the indicator (Y completed, N not-done, else unknown), the performer's
+// function as text. Only with a PID (Procedure.subject is required).
+def PdaProcedure(code, display, indicator, performer, function) {
+  resourceType: "Procedure"
+  status: match upper(trim(indicator)) { "Y" => "completed" "N" => "not-done" _ => "unknown" }
+  code: { coding[]: { system: "urn:id:procedure-code", code: code, display: display } }
+  subject: PatientRef()
+  performer[]: { function: { text: function }, actor: PractitionerRefDisplay(performer) } if HasPerson(performer)
+}
+def DeathCertification(pda) = if PID and (trim(pda.3) or trim(pda.4) or HasPerson(pda.5)) then {
+  ...PdaProcedure("death-certification", "Death Certification", pda.3, pda.5, "Death Certified By")
+  performedDateTime: datetime(pda.4)
+} else null
+def Autopsy(pda) = if PID and (trim(pda.6) or pda.7 or HasPerson(pda.8)) then {
+  ...PdaProcedure("autopsy-performed", "Autopsy Performed", pda.6, pda.8, "Autopsy Performed By")
+  performedPeriod: { start: datetime(pda.7.1), end: datetime(pda.7.2) } if pda.7
+} else null
+def DeathProcedureEntries() = if PDA then [
+  Entry("Procedure", "PDA-death-certification", DeathCertification(PDA)) if DeathCertification(PDA),
+  Entry("Procedure", "PDA-autopsy", Autopsy(PDA)) if Autopsy(PDA),
+  PractitionerEntries(PDA-5) if DeathCertification(PDA),
+  PractitionerEntries(PDA-8) if Autopsy(PDA)
+] else null
 
 map ADT_A01 : hl7v2 "ADT^A01" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // admit
 map ADT_A02 : hl7v2 "ADT^A02" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // transfer
@@ -66,7 +94,7 @@ def AdtEncounterEntries(fixedStatus) {
   let encounter = Encounter(PV1, PV2, fixedStatus)
   return [
     Entry("Encounter", 1, { ...encounter, location[]: encounter.location,
-                            location[]: EncounterLocation(LocationRef(PDA-2), "completed", false) if PDA,
+                            location[]: EncounterLocations(PDA-2, null, "completed", false) if PDA,
                             diagnosis[]: EncounterDiagnoses() }),
     DiagnosedPlacesAndPeople(PV1, PV2),
     LocationEntries(PDA-2) if PDA

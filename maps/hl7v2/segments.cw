@@ -787,7 +787,17 @@ def Procedure(pr1, withEncounter, rols) {
   performer[]: for rol in rols => { function: CodeableConcept(rol.3) if rol.3, actor: PartyRef(RolRoleAt(rol)) }
   location: LocationRef(TreatingUnit(pr1)) if TreatingUnit(pr1) and LocationRef(TreatingUnit(pr1)).reference
   reasonCode[]: CodeableConcept(pr1.15) if pr1.15
+  partOf[]: PartyRef(ParentProcedure(pr1))
 }
+// PR1-25 parent procedure id (v2.7+; EI) -> partOf: the procedure this one is part of, a Procedure the message
+// names only by that identifier (status unknown, the patient), as FHIR-Converter writes it. Content-keyed: PR1s
+// with the same parent share it.
+def ParentProcedure(pr1) = if trim(pr1.25.1) and PID then {
+  resourceType: "Procedure"
+  identifier[]: EntityIdentifier(pr1.25)
+  status: "unknown"
+  subject: PatientRef()
+} else null
 
 // ---- ACC -> the accident as an Observation ---------------------------------------------------------------------
 // The IG has no ACC map; FHIR-Converter writes the accident as an Observation, reproduced: the injury incident
@@ -971,7 +981,8 @@ def PersonEntries(withEncounter) = [
   for pr1, i in PR1 where (pr1.3 or pr1.4) and PID => Entry("Procedure", i + 1, Procedure(pr1, withEncounter, ProcedureRols(i))),
   for pr1, i in PR1 where (pr1.3 or pr1.4) and PID => for rol in ProcedureRols(i) => RolEntriesAt(rol),
   for pr1 in PR1 where (pr1.3 or pr1.4) and PID => [for x in pr1.8 => PractitionerEntries(x), for x in pr1.11 => PractitionerEntries(x),
-                                                     for x in pr1.12 => PractitionerEntries(x), LocationEntries(TreatingUnit(pr1)) if TreatingUnit(pr1)],
+                                                     for x in pr1.12 => PractitionerEntries(x), LocationEntries(TreatingUnit(pr1)) if TreatingUnit(pr1),
+                                                     PartyEntry(ParentProcedure(pr1))],
   for dg1 in DG1 where dg1.3 or dg1.4 => PractitionerEntries(dg1.16),
   for ins, i in INSURANCE => InsuranceEntries(ins, i + 1)
 ]

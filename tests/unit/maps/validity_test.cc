@@ -478,4 +478,32 @@ TEST_F(MapsValidityTest, ChargeItemNamesItsOrdersPriceDepartmentAndProcedure) {
   EXPECT_EQ(orders(charges[1]), (std::set<std::string>{"FILLER", "PLACER"}));
 }
 
+TEST_F(MapsValidityTest, DeathAndAutopsyAndParentProcedureAreProcedures) {
+  // PDA-3..5 death certification (Y: completed), PDA-6..8 autopsy (N: not-done); PR1-25 parent procedure id.
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ADT^A03^ADT_A03|M1|P|2.8", "EVN|A03", kPid,
+                    "PV1|1|I|4E", "PR1|1||76164006^Biopsy^SCT||20240501||||||||||||||||||||P-1",
+                    "PR1|2||76164007^Biopsy 2^SCT||20240501||||||||||||||||||||P-1",
+                    "PDA||||20240501103000+0100|5454^CERT^ROBIN|N|20240501110000+0100^20240501120000+0100|2324^AUT^JOHN"});
+  std::map<std::string, json> by_code;
+  std::vector<json> parents;
+  for (const auto& p : Resources(b, "Procedure")) {
+    if (p.contains("code")) by_code[p["code"]["coding"][0]["code"]] = p;
+    else parents.push_back(p);
+  }
+  json cert = by_code["death-certification"];
+  EXPECT_EQ(cert["status"], "unknown");  // PDA-3 empty
+  EXPECT_EQ(cert["code"]["coding"][0]["system"], "urn:id:procedure-code");
+  EXPECT_EQ(cert["performedDateTime"], "2024-05-01T10:30:00+01:00");
+  EXPECT_EQ(cert["performer"][0]["function"]["text"], "Death Certified By");
+  EXPECT_EQ(Resolve(b, cert["performer"][0]["actor"])["name"][0]["family"], "CERT");
+  json autopsy = by_code["autopsy-performed"];
+  EXPECT_EQ(autopsy["status"], "not-done");
+  EXPECT_EQ(autopsy["performedPeriod"]["end"], "2024-05-01T12:00:00+01:00");
+  // Both PR1s are part of the one parent Procedure, named by its identifier.
+  ASSERT_EQ(parents.size(), 1u);
+  EXPECT_EQ(parents[0]["identifier"][0]["value"], "P-1");
+  EXPECT_EQ(Resolve(b, by_code["76164006"]["partOf"][0]), parents[0]);
+  EXPECT_EQ(by_code["76164006"]["partOf"], by_code["76164007"]["partOf"]);
+}
+
 }  // namespace
