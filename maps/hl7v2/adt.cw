@@ -13,7 +13,10 @@ import hl7v2.person
 import hl7v2.places
 
 // The Bundle of an ADT message with the ADT_A01-like structure (ADT_A01/A02/A03/A05/A06/A09/A15/A16/A21);
-// fixedStatus: the Encounter status the trigger event says, null to read it from PV1 (segments Encounter).
+// fixedStatus: the Encounter status the trigger event says, null to read it from PV1 (segments Encounter):
+// in-progress once the patient is admitted, transferred, registered, or a discharge or transfer is pending or
+// cancelled (A01/A02/A04/A13/A15/A16/A25/A26), planned before admission (A05/A14), finished (A03), cancelled
+// (A11/A27), as FHIR-Converter writes them.
 def AdtBundle(fixedStatus) {
   let hasVisit = HasVisit(PV1)
   ...BundleHead()
@@ -52,11 +55,11 @@ def DeathProcedureEntries() = if PDA then [
   PractitionerEntries(PDA-8) if Autopsy(PDA)
 ] else null
 
-map ADT_A01 : hl7v2 "ADT^A01" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // admit
-map ADT_A02 : hl7v2 "ADT^A02" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // transfer
+map ADT_A01 : hl7v2 "ADT^A01" -> fhir "Bundle" { return Unique(AdtBundle("in-progress")) }          // admit
+map ADT_A02 : hl7v2 "ADT^A02" -> fhir "Bundle" { return Unique(AdtBundle("in-progress")) }          // transfer
 map ADT_A03 : hl7v2 "ADT^A03" -> fhir "Bundle" { return Unique(AdtBundle("finished")) }    // discharge
-map ADT_A04 : hl7v2 "ADT^A04" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // register
-map ADT_A05 : hl7v2 "ADT^A05" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // pre-admit
+map ADT_A04 : hl7v2 "ADT^A04" -> fhir "Bundle" { return Unique(AdtBundle("in-progress")) }          // register
+map ADT_A05 : hl7v2 "ADT^A05" -> fhir "Bundle" { return Unique(AdtBundle("planned")) }          // pre-admit
 map ADT_A06 : hl7v2 "ADT^A06" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // outpatient -> inpatient
 map ADT_A07 : hl7v2 "ADT^A07" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // inpatient -> outpatient
 map ADT_A08 : hl7v2 "ADT^A08" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // update patient information
@@ -66,12 +69,12 @@ map ADT_A11 : hl7v2 "ADT^A11" -> fhir "Bundle" { return Unique(AdtBundle("cancel
 // cancel transfer (ADT_A12, read as ADT_A09): as A02, PV1-3 is where the patient is again (active), PV1-6 the
 // location of the cancelled transfer (completed).
 map ADT_A12 : hl7v2 "ADT^A12" -> fhir "Bundle" { return Unique(AdtBundle(null)) }
-map ADT_A13 : hl7v2 "ADT^A13" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // cancel discharge
+map ADT_A13 : hl7v2 "ADT^A13" -> fhir "Bundle" { return Unique(AdtBundle("in-progress")) }          // cancel discharge
 map ADT_A14 : hl7v2 "ADT^A14" -> fhir "Bundle" { return Unique(AdtBundle("planned")) }     // pending admit
-map ADT_A15 : hl7v2 "ADT^A15" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // pending transfer
-map ADT_A16 : hl7v2 "ADT^A16" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // pending discharge
-map ADT_A25 : hl7v2 "ADT^A25" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // cancel pending discharge
-map ADT_A26 : hl7v2 "ADT^A26" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // cancel pending transfer
+map ADT_A15 : hl7v2 "ADT^A15" -> fhir "Bundle" { return Unique(AdtBundle("in-progress")) }          // pending transfer
+map ADT_A16 : hl7v2 "ADT^A16" -> fhir "Bundle" { return Unique(AdtBundle("in-progress")) }          // pending discharge
+map ADT_A25 : hl7v2 "ADT^A25" -> fhir "Bundle" { return Unique(AdtBundle("in-progress")) }          // cancel pending discharge
+map ADT_A26 : hl7v2 "ADT^A26" -> fhir "Bundle" { return Unique(AdtBundle("in-progress")) }          // cancel pending transfer
 map ADT_A27 : hl7v2 "ADT^A27" -> fhir "Bundle" { return Unique(AdtBundle("cancelled")) }   // cancel pending admit
 map ADT_A28 : hl7v2 "ADT^A28" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // add person information
 map ADT_A29 : hl7v2 "ADT^A29" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // delete person information

@@ -303,8 +303,9 @@ def VisitEncounter(pid, pv1, pv2, fixedStatus, n) {
     type: { coding[]: { system: CS_V2_0203, code: "VN", display: lookup("VN", CS_V2_0203) }, text: "visit number" }
   } if trim(pv1.19.1)
   identifier[]: VisitIdentifier(pv1.50) if trim(pv1.50.1)
-  status: fixedStatus ?? (if pv1.45 then "finished"
-                          else translate(pv1.2, CM_0004_ENCOUNTER_STATUS) ?? "unknown")
+  // a discharge date/time (PV1-45) says the visit ended, whatever the event (unless it cancels the visit)
+  status: if pv1.45 and fixedStatus != "cancelled" then "finished"
+          else fixedStatus ?? translate(pv1.2, CM_0004_ENCOUNTER_STATUS) ?? "unknown"
   class: translate_coding(pv1.2, CM_0004_V3_ACTCODE)
          ?? { system: "http://terminology.hl7.org/CodeSystem/v3-ActCode", code: "AMB" } if pv1.2
   class: { system: "http://terminology.hl7.org/CodeSystem/v3-NullFlavor", code: "UNK" } if not pv1.2
@@ -684,10 +685,11 @@ def AccountEntryOf(pid, n) = if pid and HasAccount(pid) then [Entry("Account", V
 
 // ---- AL1 -> AllergyIntolerance ---------------------------------------------------------------------------
 
+const ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
 def AllergyIntolerance(al1) {
   resourceType: "AllergyIntolerance"
   identifier[]: { value: al1.3.1 } if al1.3.1
-  clinicalStatus: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", code: "active" } }
+  clinicalStatus: { coding[]: { system: ALLERGY_CLINICAL, code: "active", display: lookup("active", ALLERGY_CLINICAL) } }
   type: translate(al1.2.1, CM_0127_ALLERGY_INTOLERANCE_TYPE)
   category[]: translate(al1.2.1, CM_0127_ALLERGY_INTOLERANCE_CATEGORY)
   criticality: translate(al1.4.1, CM_0128_ALLERGY_INTOLERANCE_CRITICALITY)
