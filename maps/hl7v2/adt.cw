@@ -81,11 +81,12 @@ map ADT_A29 : hl7v2 "ADT^A29" -> fhir "Bundle" { return Unique(AdtBundle(null)) 
 map ADT_A31 : hl7v2 "ADT^A31" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // update person information
 
 // The message's Patient entry and its parties (hl7v2.segments PatientEntry) with the identifiers of the patient's
-// DB1 segments (hl7v2.person DisabilityIdentifiers) added to the Patient.
+// DB1 segments (hl7v2.person DisabilityIdentifiers) and their disability extensions added to the Patient.
 def PatientEntryWithDisability() {
   let patient = Patient(PID, PD1)
-  return if DisabilityIdentifiers(DB1) then [
-    Entry("Patient", 1, { ...patient, identifier[]: patient.identifier, identifier[]: DisabilityIdentifiers(DB1) }),
+  return if DisabilityIdentifiers(DB1) or DisabilityExtensions(DB1) then [
+    Entry("Patient", 1, { ...patient, identifier[]: patient.identifier, identifier[]: DisabilityIdentifiers(DB1),
+                          extension[]: patient.extension, extension[]: DisabilityExtensions(DB1) }),
     for e in PatientEntry(PID, PD1) where e.fullUrl != FullUrl("Patient", 1) => e,
     DisabilityIdentifierEntries(DB1)
   ] else PatientEntry(PID, PD1)

@@ -44,7 +44,8 @@ def BarP02() {
   ...BundleHead()
   for p, i in PATIENT {
     let patient = Patient(p.PID, p.PD1)
-    entry[]: Entry("Patient", SurvivorKey(i), { ...patient, identifier[]: patient.identifier, identifier[]: DisabilityIdentifiers(p.DB1) })
+    entry[]: Entry("Patient", SurvivorKey(i), { ...patient, identifier[]: patient.identifier, identifier[]: DisabilityIdentifiers(p.DB1),
+                                                extension[]: patient.extension, extension[]: DisabilityExtensions(p.DB1) })
     entry[]: PatientParties(p.PID, p.PD1)
     entry[]: DisabilityIdentifierEntries(p.DB1)
     entry[]: Entry("Account", SurvivorKey(i), Account(p.PID, "inactive", Ref("Patient", SurvivorKey(i)))) if p.PID-18.1
