@@ -664,24 +664,30 @@ def SelfGuarantorIdentifiers(pid, gt1) = [
 ]
 
 // PID-18 patient account number -> Account (IG PID[Account]: identifier, status active), with the
-// guarantors of the message's GT1 segments (party, GT1-13/14 period); n: the key of the PID's Patient (the
-// GT1 segments are the first patient's).
+// guarantors of the message's GT1 segments (party, GT1-13/14 period) and its insurance (the INSURANCE groups'
+// Coverages, which PersonEntries writes); n: the key of the PID's Patient (the GT1 and IN1 segments are the
+// first patient's). A guarantor is the GT1 person (a RelatedPerson), the patient (GT1-11 SEL), and the GT1-21
+// guarantor organisation, as FHIR-Converter writes them.
 def PatientAccount(pid, n) {
   resourceType: "Account"
   identifier[]: AssignedIdentifiers(pid.18)
   status: "active"
   subject[]: Ref("Patient", n)
-  for gt1, i in GT1 where n == 1 and GuarantorIsPerson(gt1) {
-    guarantor[]: { party: Ref("RelatedPerson", "GT1-${i + 1}"), onHold: false,
-                   period: { start: date(gt1.13), end: date(gt1.14) } }
+  coverage[]: for ins, i in INSURANCE where n == 1 => { coverage: Ref("Coverage", i + 1) }
+  for gt1, i in GT1 where n == 1 {
+    guarantor[]: { party: Ref("RelatedPerson", "GT1-${i + 1}"), onHold: false, period: GuarantorPeriod(gt1) } if GuarantorIsPerson(gt1)
+    guarantor[]: { party: Ref("Patient", 1), onHold: false, period: GuarantorPeriod(gt1) } if SelfGuarantor(gt1)
+    guarantor[]: { party: XonOrgRef(gt1.21), onHold: false, period: GuarantorPeriod(gt1) } if XonOrgRef(gt1.21)
   }
 }
+def GuarantorPeriod(gt1) = { start: date(gt1.13), end: date(gt1.14) }
 def HasAccount(pid) = pid.18.1
 // The Account entry: written with the Encounter (whose account it is) when there is one, else with the
 // message's people (PersonEntries(withEncounter) is called with whether EncounterEntries was).
 def AccountEntry() = AccountEntryOf(PID, 1)
 def AccountEntryOf(pid, n) = if pid and HasAccount(pid) then [Entry("Account", VisitKey("PID-18", n), PatientAccount(pid, n)),
-                                                               IdentifierEntries(pid.18)] else null
+                                                               IdentifierEntries(pid.18),
+                                                               for gt1 in GT1 where n == 1 => XonOrgEntries(gt1.21)] else null
 
 // ---- AL1 -> AllergyIntolerance ---------------------------------------------------------------------------
 
