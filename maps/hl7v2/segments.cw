@@ -269,10 +269,10 @@ def ContactPointWithUse(xtn, use) {
 // ---- PV1 / PV2 -> Encounter ------------------------------------------------------------------------------
 
 // PV1-7/8/9/17/52 -> Encounter.participant (IG PV1[Encounter]): the v3-ParticipationType code with the
-// IG's wording, as a display for ATND and as the type's text for the others (as both references write it).
+// IG's wording, which is the code's display in v3-ParticipationType (as Google writes it), and as the type's
+// text for the codes other than ATND (as FHIR-Converter and ReportStream write it).
 def EncounterParticipant(xcn, typeCode, label) {
-  type[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", code: typeCode,
-                        display: label if typeCode == "ATND" },
+  type[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", code: typeCode, display: label },
             text: label if typeCode != "ATND" }
   individual: PractitionerRef(xcn)
 }
