@@ -591,7 +591,10 @@ def Coverage(in1, in2, n) {
   resourceType: "Coverage"
   extension[]: for cx in in1.49 where cx.1 => { url: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Coverage.subscriberId",
                                                 valueIdentifier: Identifier(cx) }
-  identifier[]: { value: trim(in1.36) } if trim(in1.36)   // the policy number (v2-0203 has no code for it)
+  // the policy number: v2-0203 has no code for it; typed PLN "Policy Number" in FHIR-Converter's own
+  // additional-identifier code system (a name without a URI: urn:id:, as the other local systems)
+  identifier[]: { type: { coding[]: { system: "urn:id:additional-identifier", code: "PLN", display: "Policy Number" } },
+                  value: trim(in1.36) } if trim(in1.36)
   identifier[]: { type: { coding[]: { system: CS_V2_0203, code: "MC", display: lookup("MC", CS_V2_0203) } },
                   system: "http://hl7.org/fhir/sid/us-medicare", value: trim(in2.6) } if trim(in2.6)
   identifier[]: { type: { coding[]: { system: CS_V2_0203, code: "MA", display: lookup("MA", CS_V2_0203) } }, value: trim(in2.8) } if trim(in2.8)
