@@ -13,7 +13,10 @@ import hl7v2.person
 import hl7v2.places
 
 // The Bundle of an ADT message with the ADT_A01-like structure (ADT_A01/A02/A03/A05/A06/A09/A15/A16/A21);
-// fixedStatus: the Encounter status the trigger event says, null to read it from PV1 (segments Encounter).
+// fixedStatus: the Encounter status the trigger event says, null to read it from PV1 (segments Encounter):
+// in-progress once the patient is admitted, transferred, registered, or a discharge or transfer is pending or
+// cancelled (A01/A02/A04/A13/A15/A16/A25/A26), planned before admission (A05/A14), finished (A03), cancelled
+// (A11/A27), as FHIR-Converter writes them.
 def AdtBundle(fixedStatus) {
   let hasVisit = HasVisit(PV1)
   ...BundleHead()
@@ -21,14 +24,42 @@ def AdtBundle(fixedStatus) {
   entry[]: AdtEncounterEntries(fixedStatus) if hasVisit
   entry[]: PersonEntries(hasVisit)
   entry[]: PatientObservationEntries(hasVisit)
+  entry[]: DeathProcedureEntries()
   entry[]: HeaderEntries([Ref("Patient", 1), Ref("Encounter", 1) if hasVisit])
 }
 
-map ADT_A01 : hl7v2 "ADT^A01" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // admit
-map ADT_A02 : hl7v2 "ADT^A02" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // transfer
+// PDA (patient death and autopsy) -> the death certification (PDA-3 certified indicator, PDA-4 date, PDA-5 by
+// whom) and the autopsy (PDA-6 indicator, PDA-7 period, PDA-8 by whom) as Procedures, as FHIR-Converter writes
+// them (the IG has no PDA map): coded in that converter's procedure-code system (urn:id:procedure-code, as
+// siu.cw's contact roles), status from the indicator (Y completed, N not-done, else unknown), the performer's
+// function as text. Only with a PID (Procedure.subject is required).
+def PdaProcedure(code, display, indicator, performer, function) {
+  resourceType: "Procedure"
+  status: match upper(trim(indicator)) { "Y" => "completed" "N" => "not-done" _ => "unknown" }
+  code: { coding[]: { system: "urn:id:procedure-code", code: code, display: display } }
+  subject: PatientRef()
+  performer[]: { function: { text: function }, actor: PractitionerRefDisplay(performer) } if HasPerson(performer)
+}
+def DeathCertification(pda) = if PID and (trim(pda.3) or trim(pda.4) or HasPerson(pda.5)) then {
+  ...PdaProcedure("death-certification", "Death Certification", pda.3, pda.5, "Death Certified By")
+  performedDateTime: datetime(pda.4)
+} else null
+def Autopsy(pda) = if PID and (trim(pda.6) or pda.7 or HasPerson(pda.8)) then {
+  ...PdaProcedure("autopsy-performed", "Autopsy Performed", pda.6, pda.8, "Autopsy Performed By")
+  performedPeriod: { start: datetime(pda.7.1), end: datetime(pda.7.2) } if pda.7
+} else null
+def DeathProcedureEntries() = if PDA then [
+  Entry("Procedure", "PDA-death-certification", DeathCertification(PDA)) if DeathCertification(PDA),
+  Entry("Procedure", "PDA-autopsy", Autopsy(PDA)) if Autopsy(PDA),
+  PractitionerEntries(PDA-5) if DeathCertification(PDA),
+  PractitionerEntries(PDA-8) if Autopsy(PDA)
+] else null
+
+map ADT_A01 : hl7v2 "ADT^A01" -> fhir "Bundle" { return Unique(AdtBundle("in-progress")) }          // admit
+map ADT_A02 : hl7v2 "ADT^A02" -> fhir "Bundle" { return Unique(AdtBundle("in-progress")) }          // transfer
 map ADT_A03 : hl7v2 "ADT^A03" -> fhir "Bundle" { return Unique(AdtBundle("finished")) }    // discharge
-map ADT_A04 : hl7v2 "ADT^A04" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // register
-map ADT_A05 : hl7v2 "ADT^A05" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // pre-admit
+map ADT_A04 : hl7v2 "ADT^A04" -> fhir "Bundle" { return Unique(AdtBundle("in-progress")) }          // register
+map ADT_A05 : hl7v2 "ADT^A05" -> fhir "Bundle" { return Unique(AdtBundle("planned")) }          // pre-admit
 map ADT_A06 : hl7v2 "ADT^A06" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // outpatient -> inpatient
 map ADT_A07 : hl7v2 "ADT^A07" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // inpatient -> outpatient
 map ADT_A08 : hl7v2 "ADT^A08" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // update patient information
@@ -38,23 +69,24 @@ map ADT_A11 : hl7v2 "ADT^A11" -> fhir "Bundle" { return Unique(AdtBundle("cancel
 // cancel transfer (ADT_A12, read as ADT_A09): as A02, PV1-3 is where the patient is again (active), PV1-6 the
 // location of the cancelled transfer (completed).
 map ADT_A12 : hl7v2 "ADT^A12" -> fhir "Bundle" { return Unique(AdtBundle(null)) }
-map ADT_A13 : hl7v2 "ADT^A13" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // cancel discharge
+map ADT_A13 : hl7v2 "ADT^A13" -> fhir "Bundle" { return Unique(AdtBundle("in-progress")) }          // cancel discharge
 map ADT_A14 : hl7v2 "ADT^A14" -> fhir "Bundle" { return Unique(AdtBundle("planned")) }     // pending admit
-map ADT_A15 : hl7v2 "ADT^A15" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // pending transfer
-map ADT_A16 : hl7v2 "ADT^A16" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // pending discharge
-map ADT_A25 : hl7v2 "ADT^A25" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // cancel pending discharge
-map ADT_A26 : hl7v2 "ADT^A26" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // cancel pending transfer
+map ADT_A15 : hl7v2 "ADT^A15" -> fhir "Bundle" { return Unique(AdtBundle("in-progress")) }          // pending transfer
+map ADT_A16 : hl7v2 "ADT^A16" -> fhir "Bundle" { return Unique(AdtBundle("in-progress")) }          // pending discharge
+map ADT_A25 : hl7v2 "ADT^A25" -> fhir "Bundle" { return Unique(AdtBundle("in-progress")) }          // cancel pending discharge
+map ADT_A26 : hl7v2 "ADT^A26" -> fhir "Bundle" { return Unique(AdtBundle("in-progress")) }          // cancel pending transfer
 map ADT_A27 : hl7v2 "ADT^A27" -> fhir "Bundle" { return Unique(AdtBundle("cancelled")) }   // cancel pending admit
 map ADT_A28 : hl7v2 "ADT^A28" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // add person information
 map ADT_A29 : hl7v2 "ADT^A29" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // delete person information
 map ADT_A31 : hl7v2 "ADT^A31" -> fhir "Bundle" { return Unique(AdtBundle(null)) }          // update person information
 
 // The message's Patient entry and its parties (hl7v2.segments PatientEntry) with the identifiers of the patient's
-// DB1 segments (hl7v2.person DisabilityIdentifiers) added to the Patient.
+// DB1 segments (hl7v2.person DisabilityIdentifiers) and their disability extensions added to the Patient.
 def PatientEntryWithDisability() {
   let patient = Patient(PID, PD1)
-  return if DisabilityIdentifiers(DB1) then [
-    Entry("Patient", 1, { ...patient, identifier[]: patient.identifier, identifier[]: DisabilityIdentifiers(DB1) }),
+  return if DisabilityIdentifiers(DB1) or DisabilityExtensions(DB1) then [
+    Entry("Patient", 1, { ...patient, identifier[]: patient.identifier, identifier[]: DisabilityIdentifiers(DB1),
+                          extension[]: patient.extension, extension[]: DisabilityExtensions(DB1) }),
     for e in PatientEntry(PID, PD1) where e.fullUrl != FullUrl("Patient", 1) => e,
     DisabilityIdentifierEntries(DB1)
   ] else PatientEntry(PID, PD1)
@@ -66,7 +98,7 @@ def AdtEncounterEntries(fixedStatus) {
   let encounter = Encounter(PV1, PV2, fixedStatus)
   return [
     Entry("Encounter", 1, { ...encounter, location[]: encounter.location,
-                            location[]: EncounterLocation(LocationRef(PDA-2), "completed", false) if PDA,
+                            location[]: EncounterLocations(PDA-2, null, "completed", false) if PDA,
                             diagnosis[]: EncounterDiagnoses() }),
     DiagnosedPlacesAndPeople(PV1, PV2),
     LocationEntries(PDA-2) if PDA

@@ -44,7 +44,8 @@ def BarP02() {
   ...BundleHead()
   for p, i in PATIENT {
     let patient = Patient(p.PID, p.PD1)
-    entry[]: Entry("Patient", SurvivorKey(i), { ...patient, identifier[]: patient.identifier, identifier[]: DisabilityIdentifiers(p.DB1) })
+    entry[]: Entry("Patient", SurvivorKey(i), { ...patient, identifier[]: patient.identifier, identifier[]: DisabilityIdentifiers(p.DB1),
+                                                extension[]: patient.extension, extension[]: DisabilityExtensions(p.DB1) })
     entry[]: PatientParties(p.PID, p.PD1)
     entry[]: DisabilityIdentifierEntries(p.DB1)
     entry[]: Entry("Account", SurvivorKey(i), Account(p.PID, "inactive", Ref("Patient", SurvivorKey(i)))) if p.PID-18.1
@@ -65,12 +66,16 @@ def PurgedVisitEntries(p, n) = [
 
 // FT1 -> ChargeItem (FHIR-Converter's choice; R4 requires status, code and subject, so an FT1 without a
 // transaction code FT1-7, or a message without a PID, gives none). Status "billable": the charge is posted.
-// As FHIR-Converter: performer FT1-20 (performed by), enterer FT1-24 (entered by; FT1-21 "ordered by" has no
-// ChargeItem element and is not written), account the PID-18 Account, supportingInformation the message's DG1
-// Conditions (PersonEntries writes them with the same keys).
-def ChargeItem(ft1, withEncounter) {
+// As FHIR-Converter: identifier FT1-2 (typed TID "ChargeItem Transaction ID" in that converter's
+// identifier-type-code system, urn:id: as siu.cw's contact roles), priceOverride FT1-11 extended amount (else
+// FT1-12 unit amount), costCenter the FT1-13 department (CWE -> Organization), performer FT1-20 (performed by),
+// enterer FT1-24 (entered by; FT1-21 "ordered by" has no ChargeItem element and is not written), service the
+// FT1-25 procedure (a Procedure), account the PID-18 Account, supportingInformation the orders the charge is
+// for (ChargeOrderRefs) and the message's DG1 Conditions (PersonEntries writes them with the same keys).
+def ChargeItem(ft1, n, withEncounter) {
   resourceType: "ChargeItem"
-  identifier[]: { value: trim(ft1.2.1) } if trim(ft1.2.1)
+  identifier[]: { type: { coding[]: { system: "urn:id:identifier-type-code", code: "TID", display: "ChargeItem Transaction ID" } },
+                  value: trim(ft1.2.1) } if trim(ft1.2.1)
   identifier[]: { value: trim(ft1.3.1) } if trim(ft1.3.1)
   status: "billable"
   code: CodeableConcept(ft1.7)
@@ -80,22 +85,65 @@ def ChargeItem(ft1, withEncounter) {
   occurrenceDateTime: datetime(ft1.4.1) if not ft1.4.2
   enteredDate: datetime(ft1.5)
   quantity: { value: decimal(ft1.10) } if is_number(ft1.10)
+  priceOverride: Money(ft1.11) ?? Money(ft1.12)
+  costCenter: PartyRef(DepartmentOrganization(ft1.13))
   performer[]: for x in ft1.20 where HasPerson(x) => { actor: PractitionerRefDisplay(x) }
   enterer: PractitionerRefDisplay(ft1.24)
   reason[]: for c in ft1.19 where c.1 or c.2 => CodeableConcept(c)
+  service[]: { ...Ref("Procedure", "FT1-${n}"), type: "Procedure" } if ChargedProcedure(ft1)
   account[]: Ref("Account", VisitKey("PID-18", 1)) if HasAccount(PID)
+  supportingInformation[]: ChargeOrderRefs(n)
   supportingInformation[]: for dg1, i in DG1 where dg1.3 or dg1.4 => Ref("Condition", i + 1)
 }
 
+// The orders the n-th FT1's charge is for (1-based): the message-level COMMON_ORDER ServiceRequests (they apply
+// to every charge) and those of the FT1's own FINANCIAL group, as FHIR-Converter links them. FT1 opens each
+// FINANCIAL group, so the n-th FT1 is the n-th group's.
+def HasDftOrder(order) = (order.ORC or order.OBR) and PID
+def ChargeOrderRefs(n) = [
+  for order, i in COMMON_ORDER where HasDftOrder(order) => Ref("ServiceRequest", "CO-${i + 1}"),
+  for order, j in FINANCIAL[n - 1].FINANCIAL_COMMON_ORDER where count(FINANCIAL) == count(FT1) and HasDftOrder(order)
+    => Ref("ServiceRequest", "FCO-${n}-${j + 1}")
+]
+
+// CP -> Money: CP.1 (MO) amount and its ISO 4217 currency (MO.2, when three letters: R4 binds Money.currency to
+// the currency codes).
+def Money(cp) = if is_number(cp.1.1) then {
+  value: decimal(cp.1.1)
+  currency: upper(trim(cp.1.2)) if length(trim(cp.1.2)) == 3
+} else null
+
+// FT1-13 department code (CWE) -> the department as an Organization (FHIR-Converter's CWE[Organization]): each
+// triplet's code an identifier in its coding system's namespace (urn:id:<CWE.3>), named by the texts joined by
+// "--". Content-keyed: one per department.
+def CodedIdentifier(code, system) = if trim(code) then { system: "urn:id:${UriText(system)}" if trim(system), value: trim(code) } else null
+def DepartmentOrganization(cwe) = if trim(cwe.1) or trim(cwe.4) then {
+  resourceType: "Organization"
+  identifier[]: CodedIdentifier(cwe.1, cwe.3)
+  identifier[]: CodedIdentifier(cwe.4, cwe.6)
+  name: join([trim(cwe.2), trim(cwe.5), trim(cwe.9)], "--")
+} else null
+
+// FT1-25 procedure code -> the charged Procedure (FHIR-Converter: code, status unknown, the patient), the
+// ChargeItem's service.
+def ChargedProcedure(ft1) = if (ft1.25.1 or ft1.25.2) and PID then {
+  resourceType: "Procedure"
+  status: "unknown"
+  code: CodeableConcept(ft1.25)
+  subject: PatientRef()
+} else null
+
 def ChargeItemEntries(withEncounter) =
-  for ft1, i in FT1 where (ft1.7.1 or ft1.7.2) and PID => [Entry("ChargeItem", "FT1-${i + 1}", ChargeItem(ft1, withEncounter)),
-                                                         for x in ft1.20 => PractitionerEntries(x), PractitionerEntries(ft1.24)]
+  for ft1, i in FT1 where (ft1.7.1 or ft1.7.2) and PID => [Entry("ChargeItem", "FT1-${i + 1}", ChargeItem(ft1, i + 1, withEncounter)),
+                                                         for x in ft1.20 => PractitionerEntries(x), PractitionerEntries(ft1.24),
+                                                         PartyEntry(DepartmentOrganization(ft1.13)),
+                                                         Entry("Procedure", "FT1-${i + 1}", ChargedProcedure(ft1)) if ChargedProcedure(ft1)]
 def ChargeItemRefs() = for ft1, i in FT1 where (ft1.7.1 or ft1.7.2) and PID => Ref("ChargeItem", "FT1-${i + 1}")
 
 // DFT COMMON_ORDER / FINANCIAL_COMMON_ORDER (ORC, TQ1, OBR): the order a charge is for, as a ServiceRequest
 // (IG ORC/OBR[ServiceRequest], TQ1[ServiceRequest]; FHIR-Converter writes it for DFT), with its requester and the
-// OBR's specimen. Keys "CO-<n>" and "FCO-<n>". Only with a PID (ServiceRequest.subject is required).
-def DftOrderEntries(order, key, withEncounter) = if (order.ORC or order.OBR) and PID then [
+// OBR's specimen. Keys "CO-<n>" and "FCO-<group>-<n>". Only with a PID (ServiceRequest.subject is required).
+def DftOrderEntries(order, key, withEncounter) = if HasDftOrder(order) then [
   Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, false)),
   RequesterEntries(order),
   ObrSpecimenEntries(order.OBR, key),
@@ -103,7 +151,7 @@ def DftOrderEntries(order, key, withEncounter) = if (order.ORC or order.OBR) and
 ] else null
 def DftOrders(withEncounter) = [
   for order, i in COMMON_ORDER => DftOrderEntries(order, "CO-${i + 1}", withEncounter),
-  for order, i in FINANCIAL_COMMON_ORDER => DftOrderEntries(order, "FCO-${i + 1}", withEncounter)
+  for g, gi in FINANCIAL => for order, j in g.FINANCIAL_COMMON_ORDER => DftOrderEntries(order, "FCO-${gi + 1}-${j + 1}", withEncounter)
 ]
 
 def DftBundle() {

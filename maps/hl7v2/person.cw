@@ -183,3 +183,12 @@ def CoverageType(cwe) =
 def IsPatientDisability(db1) = upper(trim(db1.2)) == "PT"
 def DisabilityIdentifiers(db1s) = for db1 in db1s where IsPatientDisability(db1) => PersonIdentifiers(db1.3)
 def DisabilityIdentifierEntries(db1s) = for db1 in db1s where IsPatientDisability(db1) => IdentifierEntries(db1.3)
+// The patient's DB1-4 disability indicator (Y/N) and DB1-5/6 disability start/end dates, in FHIR-Converter's own
+// extensions (reproduced under that converter's URLs, as its VeteranMilitaryStatus: FHIR has no element for them).
+const FC_EXTENSION = "http://example.com/v2-to-fhir-converter/StructureDefinition"
+def YesNo(id) = match upper(trim(id)) { "Y" => true "N" => false _ => null }
+def DisabilityExtensions(db1s) = for db1 in db1s where IsPatientDisability(db1) => [
+  { url: "${FC_EXTENSION}/patient-disabilityIndicator", valueBoolean: YesNo(db1.4) } if YesNo(db1.4) != null,
+  { url: "${FC_EXTENSION}/DisabilityPeriod", valuePeriod: { start: datetime(db1.5), end: datetime(db1.6) } }
+    if datetime(db1.5) or datetime(db1.6)
+]

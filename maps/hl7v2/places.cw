@@ -100,6 +100,13 @@ def LocationLevelEntry(hd, code, parent, pl, mostSpecific, about) =
 // specific level: FHIR-Converter writes PRT-8's for PRT-9). Every call for one PL field must pass the same
 // `about`: it is part of the entries' content.
 def LocationEntriesAbout(pl, about) {
+  let l = PlLevels(pl, about)
+  // The PL.11 assigning authority's Organization first: the last entry stays the most specific Location.
+  return [HdOrgEntry(pl.11) if l.most != 0 or l.lone, l.si, l.bu, l.lvl, l.poc, l.ro, l.bd, l.lone]
+}
+// The entries of a PL's levels by name (si, bu, lvl, poc, ro, bd; lone for a PL without place components) and
+// `most`, the component number of the most specific valued level (0: none).
+def PlLevels(pl, about) {
   let most = if HasHd(pl.3) then 3 else if HasHd(pl.2) then 2 else if HasHd(pl.1) then 1 else if HasHd(pl.8) then 8
              else if HasHd(pl.7) then 7 else if HasHd(pl.4) then 4 else 0
   let si = LocationLevelEntry(pl.4, "si", null, pl, most == 4, about)
@@ -119,8 +126,7 @@ def LocationEntriesAbout(pl, about) {
     address: about.address
     managingOrganization: about.managingOrganization
   }) else null
-  // The PL.11 assigning authority's Organization first: the last entry stays the most specific Location.
-  return [HdOrgEntry(pl.11) if most != 0 or lone, si, bu, lvl, poc, ro, bd, lone]
+  return { most: most, si: si, bu: bu, lvl: lvl, poc: poc, ro: ro, bd: bd, lone: lone }
 }
 def LocationEntriesWith(pl, bedStatus) = LocationEntriesAbout(pl, { bedStatus: bedStatus })
 def LocationEntriesManagedBy(pl, organization) = LocationEntriesAbout(pl, { managingOrganization: organization })
@@ -138,6 +144,23 @@ def LocationRefWith(pl, bedStatus) = LocationRefAbout(pl, { bedStatus: bedStatus
 // A PL whose place an Organization runs (`organization`: a Reference, e.g. PRT-9 run by PRT-8's Organization).
 def LocationRefManagedBy(pl, organization) = LocationRefAbout(pl, { managingOrganization: organization })
 def LocationRef(pl) = LocationRefAbout(pl, null)
+
+// Every valued level of a PL as a place the resource was at, the most specific first: { ref (a Reference with
+// the levels' names down to that level as display), physicalType (the level's location-physical-type code) }.
+// R4's Encounter.location lists the levels of the hierarchy a visit is at, each with its physicalType (its
+// comment: "there may be many levels in the hierarchy"); FHIR-Converter's visit names the point of care (the
+// first valued of PL.1/.2/.3/.4/.7/.8), the IG and ReportStream the most specific level.
+def LevelAt(entry, code, names) = if entry then { ref: { reference: entry.fullUrl, display: join(names, ", ") }, physicalType: code } else null
+def LocationLevelsAbout(pl, about) = LevelsOf(pl, PlLevels(pl, about))
+def LevelsOf(pl, l) = [
+  LevelAt(l.lone, null, []) if l.lone,
+  LevelAt(l.bd, "bd", [HdName(pl.4), HdName(pl.7), HdName(pl.8), HdName(pl.1), HdName(pl.2), HdName(pl.3)]),
+  LevelAt(l.ro, "ro", [HdName(pl.4), HdName(pl.7), HdName(pl.8), HdName(pl.1), HdName(pl.2)]),
+  LevelAt(l.poc, "lvl", [HdName(pl.4), HdName(pl.7), HdName(pl.8), HdName(pl.1)]),
+  LevelAt(l.lvl, "lvl", [HdName(pl.4), HdName(pl.7), HdName(pl.8)]),
+  LevelAt(l.bu, "bu", [HdName(pl.4), HdName(pl.7)]),
+  LevelAt(l.si, "si", [HdName(pl.4)])
+]
 
 // HD -> Location (IG HD[Location]; EVN-7 event facility): named by HD.1, identified by a typed HD.2 (IG: an
 // ISO or UUID id; FHIR-Converter: an id of any type, one of a local type in that type's namespace) and by its

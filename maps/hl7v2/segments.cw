@@ -269,18 +269,28 @@ def ContactPointWithUse(xtn, use) {
 // ---- PV1 / PV2 -> Encounter ------------------------------------------------------------------------------
 
 // PV1-7/8/9/17/52 -> Encounter.participant (IG PV1[Encounter]): the v3-ParticipationType code with the
-// IG's wording, as a display for ATND and as the type's text for the others (as both references write it).
+// IG's wording, which is the code's display in v3-ParticipationType (as Google writes it), and as the type's
+// text for the codes other than ATND (as FHIR-Converter and ReportStream write it).
 def EncounterParticipant(xcn, typeCode, label) {
-  type[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", code: typeCode,
-                        display: label if typeCode == "ATND" },
+  type[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", code: typeCode, display: label },
             text: label if typeCode != "ATND" }
   individual: PractitionerRef(xcn)
 }
 
 // fixedStatus: the status the trigger event says (A03 "finished", A11/A27 "cancelled", A14 "planned"), or
 // null to take it from PV1 (PV1-45 discharged -> finished, else PV1-2 through table 0004).
+// The assigned location's status (PV1-3) also follows the event, as FHIR-Converter writes it: the patient is at
+// it after an admit, transfer, registration, arrival or departure and their pending forms and cancellations
+// (A01/A02/A04/A09/A10/A13/A15/A16/A25/A26: active), is to be there after a pre-admit or pending admit
+// (A05/A14: planned), ADT trigger codes being the only A-codes; otherwise a pre-admission's (PV1-2 P) location is planned, any other active.
+def IsPreadmit(pv1) = upper(trim(pv1.2.1)) == "P"
 def LocationStatus(pv1, fixedStatus) = match fixedStatus { "planned" => "planned" "finished" | "cancelled" => "completed"
-                                                          _ => if pv1.45 then "completed" else "active" }
+                                                          _ => if pv1.45 then "completed" else EventLocationStatus(pv1) }
+def EventLocationStatus(pv1) = match upper(trim(MSH-9.2)) {
+  "A01" | "A02" | "A04" | "A09" | "A10" | "A13" | "A15" | "A16" | "A25" | "A26" => "active"
+  "A05" | "A14" => "planned"
+  _ => if IsPreadmit(pv1) then "planned" else "active"
+}
 // The message's visit: the Encounter of its (first) PID. VisitEncounter writes the visit of the n-th patient of a
 // message with several (ADT_A17 swaps two): subject Patient n, its own Account (PID-18) and EpisodeOfCare
 // (PV1-54) entries; the message-level ROL participants go with the first patient only.
@@ -293,16 +303,21 @@ def VisitEncounter(pid, pv1, pv2, fixedStatus, n) {
     type: { coding[]: { system: CS_V2_0203, code: "VN", display: lookup("VN", CS_V2_0203) }, text: "visit number" }
   } if trim(pv1.19.1)
   identifier[]: VisitIdentifier(pv1.50) if trim(pv1.50.1)
-  status: fixedStatus ?? (if pv1.45 then "finished"
-                          else translate(pv1.2, CM_0004_ENCOUNTER_STATUS) ?? "unknown")
+  // a discharge date/time (PV1-45) says the visit ended, whatever the event (unless it cancels the visit)
+  status: if pv1.45 and fixedStatus != "cancelled" then "finished"
+          else fixedStatus ?? translate(pv1.2, CM_0004_ENCOUNTER_STATUS) ?? "unknown"
   class: translate_coding(pv1.2, CM_0004_V3_ACTCODE)
          ?? { system: "http://terminology.hl7.org/CodeSystem/v3-ActCode", code: "AMB" } if pv1.2
   class: { system: "http://terminology.hl7.org/CodeSystem/v3-NullFlavor", code: "UNK" } if not pv1.2
   type[]: { coding[]: translate_coding(pv1.4.1, CM_0007_V2_0007, "keep") } if pv1.4
   serviceType: { coding[]: translate_coding(pv1.10.1, CM_0069_SERVICE_TYPE, "keep") } if pv1.10
-  // PV2-25 (CWE in v2.7+): each triplet's code through the IG's 0217 ConceptMap (FHIR-Converter writes both)
+  // PV2-25 (CWE in v2.7+): each triplet's code through the IG's 0217 ConceptMap (FHIR-Converter writes both),
+  // then the triplets as written (PriorityCoding: with their versions CWE.7/CWE.8)
   priority: { coding[]: translate_coding(pv2.25.1, CM_0217_V3_ACTPRIORITY)
-              coding[]: translate_coding(pv2.25.4, CM_0217_V3_ACTPRIORITY) if trim(pv2.25.4) } if pv2.25
+              coding[]: translate_coding(pv2.25.4, CM_0217_V3_ACTPRIORITY) if trim(pv2.25.4)
+              coding[]: PriorityCoding(pv2.25.1, pv2.25.2, pv2.25.3, pv2.25.7) if trim(pv2.25.1)
+              coding[]: PriorityCoding(pv2.25.4, pv2.25.5, pv2.25.6, pv2.25.8) if trim(pv2.25.4)
+              text: trim(pv2.25.9) } if pv2.25
   subject: if n == 1 then PatientRef() else Ref("Patient", n)
   participant[]: for x in pv1.7 where HasPerson(x) => EncounterParticipant(x, "ATND", "attender")
   participant[]: for x in pv1.8 where HasPerson(x) => EncounterParticipant(x, "REF", "referrer")
@@ -339,13 +354,23 @@ def VisitEncounter(pid, pv1, pv2, fixedStatus, n) {
     destination: { reference: DischargeLocationEntry(pv1.37).fullUrl } if DischargeLocation(pv1.37)
     dietPreference[]: CodeableConcept(pv1.38) if pv1.38
   }
-  location[]: EncounterLocation(LocationRefWith(pv1.3, pv1.40), LocationStatus(pv1, fixedStatus), false)
-  location[]: EncounterLocation(LocationRef(pv1.6), "completed", false)
-  location[]: EncounterLocation(LocationRef(pv1.11), if upper(pv1.2.1) == "P" then "planned" else "active", true)
-  location[]: EncounterLocation(LocationRef(pv1.42), "planned", false)
-  location[]: EncounterLocation(LocationRef(pv1.43), "completed", true)
-  location[]: EncounterLocation(LocationRef(pv2.1), "planned", false)
+  location[]: EncounterLocations(pv1.3, { bedStatus: pv1.40 }, LocationStatus(pv1, fixedStatus), false)
+  location[]: EncounterLocations(pv1.6, null, "completed", false)
+  location[]: EncounterLocations(pv1.11, null, if IsPreadmit(pv1) then "planned" else "active", true)
+  location[]: EncounterLocations(pv1.42, null, "planned", false)
+  location[]: EncounterLocations(pv1.43, null, "completed", true)
+  location[]: EncounterLocations(pv2.1, null, "planned", false)
 }
+
+// A PV2-25 visit priority triplet as written: a code without a coding system (CWE.3/CWE.6) is table 0217's when
+// the table has it (in v2-0217, with its display from the store), else as Coding writes it. Its version
+// (CWE.7/CWE.8) is the version of that v2 coding system, so it stays on this coding: FHIR-Converter puts it on
+// the v3-ActPriority coding, whose version it is not.
+const CS_V2_0217 = "http://terminology.hl7.org/CodeSystem/v2-0217"
+def PriorityCoding(code, display, system, version) =
+  if not trim(system) and lookup(trim(code), CS_V2_0217)
+  then { system: CS_V2_0217, version: trim(version), code: trim(code), display: trim(display) ?? lookup(trim(code), CS_V2_0217) }
+  else CodingOf(code, display, system, version)
 
 // PV2-38 mode of arrival (table 0430) -> Coding: a code of the table given without a system (CWE.3) is written
 // in v2-0430 with its display from the store (as FHIR-Converter writes "C" as v2-0430 "Car"); else as
@@ -359,12 +384,19 @@ def ArrivalModeCoding(cwe) = if not trim(cwe.3) and lookup(trim(cwe.1), CS_V2_04
 // pre-admit), PV1-6 prior (completed), PV1-11 temporary (active; flagged temporary as FHIR-Converter and
 // ReportStream do), PV1-42 pending (planned: the IG's "reserved" is written beside the PV1-42 row, both
 // converters say planned), PV1-43 prior temporary (completed, temporary), PV2-1 prior pending (planned).
-// Nothing when the PL names no place.
+// Nothing when the PL names no place. One entry per valued level of the PL (places.cw LocationLevelsAbout), the
+// most specific first, each with its physicalType: the IG's and ReportStream's reference to the most specific
+// level and FHIR-Converter's to the point of care are both there, and a reader of either finds its level.
 def EncounterLocation(ref, status, temporary) = if ref.reference then {
   extension[]: { url: "http://hl7.org/fhir/uv/v2mappings/StructureDefinition/temporary-location", valueBoolean: true } if temporary
   location: ref
   status: status
 } else null
+def EncounterLocations(pl, about, status, temporary) = for level in LocationLevelsAbout(pl, about) => {
+  ...EncounterLocation(level.ref, status, temporary)
+  physicalType: { coding[]: { system: LOCATION_PHYSICAL_TYPE, code: level.physicalType,
+                              display: lookup(level.physicalType, LOCATION_PHYSICAL_TYPE) } } if level.physicalType
+}
 
 // PV1-54 service episode identifier (+ PV1-53 its description) -> EpisodeOfCare (IG PV1[Encounter]:
 // episodeOfCare(EpisodeOfCare.identifier)); status active, finished once PV1-45 says the visit ended. Only
@@ -559,7 +591,10 @@ def Coverage(in1, in2, n) {
   resourceType: "Coverage"
   extension[]: for cx in in1.49 where cx.1 => { url: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Coverage.subscriberId",
                                                 valueIdentifier: Identifier(cx) }
-  identifier[]: { value: trim(in1.36) } if trim(in1.36)   // the policy number (v2-0203 has no code for it)
+  // the policy number: v2-0203 has no code for it; typed PLN "Policy Number" in FHIR-Converter's own
+  // additional-identifier code system (a name without a URI: urn:id:, as the other local systems)
+  identifier[]: { type: { coding[]: { system: "urn:id:additional-identifier", code: "PLN", display: "Policy Number" } },
+                  value: trim(in1.36) } if trim(in1.36)
   identifier[]: { type: { coding[]: { system: CS_V2_0203, code: "MC", display: lookup("MC", CS_V2_0203) } },
                   system: "http://hl7.org/fhir/sid/us-medicare", value: trim(in2.6) } if trim(in2.6)
   identifier[]: { type: { coding[]: { system: CS_V2_0203, code: "MA", display: lookup("MA", CS_V2_0203) } }, value: trim(in2.8) } if trim(in2.8)
@@ -632,31 +667,38 @@ def SelfGuarantorIdentifiers(pid, gt1) = [
 ]
 
 // PID-18 patient account number -> Account (IG PID[Account]: identifier, status active), with the
-// guarantors of the message's GT1 segments (party, GT1-13/14 period); n: the key of the PID's Patient (the
-// GT1 segments are the first patient's).
+// guarantors of the message's GT1 segments (party, GT1-13/14 period) and its insurance (the INSURANCE groups'
+// Coverages, which PersonEntries writes); n: the key of the PID's Patient (the GT1 and IN1 segments are the
+// first patient's). A guarantor is the GT1 person (a RelatedPerson), the patient (GT1-11 SEL), and the GT1-21
+// guarantor organisation, as FHIR-Converter writes them.
 def PatientAccount(pid, n) {
   resourceType: "Account"
   identifier[]: AssignedIdentifiers(pid.18)
   status: "active"
   subject[]: Ref("Patient", n)
-  for gt1, i in GT1 where n == 1 and GuarantorIsPerson(gt1) {
-    guarantor[]: { party: Ref("RelatedPerson", "GT1-${i + 1}"), onHold: false,
-                   period: { start: date(gt1.13), end: date(gt1.14) } }
+  coverage[]: for ins, i in INSURANCE where n == 1 => { coverage: Ref("Coverage", i + 1) }
+  for gt1, i in GT1 where n == 1 {
+    guarantor[]: { party: Ref("RelatedPerson", "GT1-${i + 1}"), onHold: false, period: GuarantorPeriod(gt1) } if GuarantorIsPerson(gt1)
+    guarantor[]: { party: Ref("Patient", 1), onHold: false, period: GuarantorPeriod(gt1) } if SelfGuarantor(gt1)
+    guarantor[]: { party: XonOrgRef(gt1.21), onHold: false, period: GuarantorPeriod(gt1) } if XonOrgRef(gt1.21)
   }
 }
+def GuarantorPeriod(gt1) = { start: date(gt1.13), end: date(gt1.14) }
 def HasAccount(pid) = pid.18.1
 // The Account entry: written with the Encounter (whose account it is) when there is one, else with the
 // message's people (PersonEntries(withEncounter) is called with whether EncounterEntries was).
 def AccountEntry() = AccountEntryOf(PID, 1)
 def AccountEntryOf(pid, n) = if pid and HasAccount(pid) then [Entry("Account", VisitKey("PID-18", n), PatientAccount(pid, n)),
-                                                               IdentifierEntries(pid.18)] else null
+                                                               IdentifierEntries(pid.18),
+                                                               for gt1 in GT1 where n == 1 => XonOrgEntries(gt1.21)] else null
 
 // ---- AL1 -> AllergyIntolerance ---------------------------------------------------------------------------
 
+const ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
 def AllergyIntolerance(al1) {
   resourceType: "AllergyIntolerance"
   identifier[]: { value: al1.3.1 } if al1.3.1
-  clinicalStatus: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", code: "active" } }
+  clinicalStatus: { coding[]: { system: ALLERGY_CLINICAL, code: "active", display: lookup("active", ALLERGY_CLINICAL) } }
   type: translate(al1.2.1, CM_0127_ALLERGY_INTOLERANCE_TYPE)
   category[]: translate(al1.2.1, CM_0127_ALLERGY_INTOLERANCE_CATEGORY)
   criticality: translate(al1.4.1, CM_0128_ALLERGY_INTOLERANCE_CRITICALITY)
@@ -756,7 +798,17 @@ def Procedure(pr1, withEncounter, rols) {
   performer[]: for rol in rols => { function: CodeableConcept(rol.3) if rol.3, actor: PartyRef(RolRoleAt(rol)) }
   location: LocationRef(TreatingUnit(pr1)) if TreatingUnit(pr1) and LocationRef(TreatingUnit(pr1)).reference
   reasonCode[]: CodeableConcept(pr1.15) if pr1.15
+  partOf[]: PartyRef(ParentProcedure(pr1))
 }
+// PR1-25 parent procedure id (v2.7+; EI) -> partOf: the procedure this one is part of, a Procedure the message
+// names only by that identifier (status unknown, the patient), as FHIR-Converter writes it. Content-keyed: PR1s
+// with the same parent share it.
+def ParentProcedure(pr1) = if trim(pr1.25.1) and PID then {
+  resourceType: "Procedure"
+  identifier[]: EntityIdentifier(pr1.25)
+  status: "unknown"
+  subject: PatientRef()
+} else null
 
 // ---- ACC -> the accident as an Observation ---------------------------------------------------------------------
 // The IG has no ACC map; FHIR-Converter writes the accident as an Observation, reproduced: the injury incident
@@ -940,7 +992,8 @@ def PersonEntries(withEncounter) = [
   for pr1, i in PR1 where (pr1.3 or pr1.4) and PID => Entry("Procedure", i + 1, Procedure(pr1, withEncounter, ProcedureRols(i))),
   for pr1, i in PR1 where (pr1.3 or pr1.4) and PID => for rol in ProcedureRols(i) => RolEntriesAt(rol),
   for pr1 in PR1 where (pr1.3 or pr1.4) and PID => [for x in pr1.8 => PractitionerEntries(x), for x in pr1.11 => PractitionerEntries(x),
-                                                     for x in pr1.12 => PractitionerEntries(x), LocationEntries(TreatingUnit(pr1)) if TreatingUnit(pr1)],
+                                                     for x in pr1.12 => PractitionerEntries(x), LocationEntries(TreatingUnit(pr1)) if TreatingUnit(pr1),
+                                                     PartyEntry(ParentProcedure(pr1))],
   for dg1 in DG1 where dg1.3 or dg1.4 => PractitionerEntries(dg1.16),
   for ins, i in INSURANCE => InsuranceEntries(ins, i + 1)
 ]

@@ -181,9 +181,16 @@ TEST_F(MapsValidityTest, PlaceIsALocationHierarchyPerField) {
   // 6 levels for PV1-3, 3 for PV1-6 (point of care, building, facility).
   ASSERT_EQ(locations.size(), 9u);
   auto encounter = Resources(b, "Encounter")[0];
-  ASSERT_EQ(encounter["location"].size(), 2u);
-  EXPECT_EQ(encounter["location"][0]["status"], "active");
-  EXPECT_EQ(encounter["location"][1]["status"], "completed");
+  // Encounter.location: every level of each PL, the most specific first, typed as its Location (PV1-3 active,
+  // PV1-6 completed).
+  ASSERT_EQ(encounter["location"].size(), 9u);
+  for (size_t i = 0; i < 9; ++i) {
+    const json& l = encounter["location"][i];
+    EXPECT_EQ(l["status"], i < 6 ? "active" : "completed");
+    const json& level = by_url[l["location"]["reference"]];
+    EXPECT_EQ(l["physicalType"]["coding"][0]["code"], level["physicalType"]["coding"][0]["code"]) << i;
+  }
+  EXPECT_EQ(encounter["location"][2]["location"]["display"], "GHH, Main, Fl4, 4E");
   // Walk up from the assigned bed: bd -> ro -> lvl (point of care) -> lvl -> bu -> si. The bed has PL.9 as
   // its description, the levels above it the PL's text.
   std::vector<std::string> codes, names;
@@ -208,7 +215,7 @@ TEST_F(MapsValidityTest, PlaceIsALocationHierarchyPerField) {
   EXPECT_EQ(at["identifier"][2]["system"], "urn:ietf:rfc:3986");
   EXPECT_EQ(at["identifier"][2]["value"], "urn:oid:1.2.3");
   // The prior location's point of care skips the missing floor: partOf its building.
-  json prior = by_url[encounter["location"][1]["location"]["reference"]];
+  json prior = by_url[encounter["location"][6]["location"]["reference"]];
   EXPECT_EQ(prior["name"], "4W");
   EXPECT_EQ(prior["description"], "4W--GHH--1.2.3--ISO--Main");
   json building = by_url[prior["partOf"]["reference"]];
@@ -427,6 +434,76 @@ TEST_F(MapsValidityTest, SamePersonInSeveralFieldsIsOnePractitioner) {
   EXPECT_EQ(enc["participant"][0]["individual"], enc["participant"][1]["individual"]);
   EXPECT_EQ(Resolve(b, Resources(b, "Patient")[0]["identifier"][0]["assigner"]), orgs[0]);
   EXPECT_EQ(Resolve(b, people[0]["identifier"][0]["assigner"]), orgs[0]);
+}
+
+TEST_F(MapsValidityTest, ChargeItemNamesItsOrdersPriceDepartmentAndProcedure) {
+  // DFT^P03: a message-level order (COMMON_ORDER), then two FINANCIAL groups, the first with an order of its own.
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||DFT^P03^DFT_P03|M1|P|2.5.1", "EVN|P03", kPid,
+                    "ORC|NW|PLACER|FILLER", "OBR|1|PLACER|FILLER|71045^Xray^C4",
+                    "FT1|1|T1||20240501|20240501|CG|71045^Xray exam^C4|||2|100&usd|50&USD|RAD-1^Radiology^L||||||||||||"
+                    "71045^Xray exam chest^C4",
+                    "ORC|NW|PLACER-2|FILLER-2", "OBR|1|PLACER-2|FILLER-2|99011^Visit^C4",
+                    "FT1|2|||20240501|20240501|CG|626.2|||1|120&EURO|"});
+  auto charges = Resources(b, "ChargeItem");
+  ASSERT_EQ(charges.size(), 2u);
+  // FT1-2 typed TID; FT1-11 as the price (currency upper-cased), FT1-13 the cost centre Organization.
+  EXPECT_EQ(charges[0]["identifier"][0]["value"], "T1");
+  EXPECT_EQ(charges[0]["identifier"][0]["type"]["coding"][0]["code"], "TID");
+  EXPECT_EQ(charges[0]["priceOverride"], json({{"value", 100}, {"currency", "USD"}}));
+  json dept = Resolve(b, charges[0]["costCenter"]);
+  EXPECT_EQ(dept["identifier"][0], json({{"system", "urn:id:L"}, {"value", "RAD-1"}}));
+  EXPECT_EQ(dept["name"], "Radiology");
+  // FT1-25: the charged Procedure as the service.
+  ASSERT_EQ(charges[0]["service"].size(), 1u);
+  EXPECT_EQ(charges[0]["service"][0]["type"], "Procedure");
+  json proc = Resolve(b, charges[0]["service"][0]);
+  EXPECT_EQ(proc["code"]["coding"][0]["code"], "71045");
+  EXPECT_EQ(proc["status"], "unknown");
+  // A currency that is no ISO 4217 code is left out, not the amount; no FT1-13, no FT1-25: neither is written.
+  EXPECT_EQ(charges[1]["priceOverride"], json({{"value", 120}}));
+  EXPECT_FALSE(charges[1].contains("costCenter"));
+  EXPECT_FALSE(charges[1].contains("service"));
+  // The message-level order is every charge's; the first group's own order is the first charge's only.
+  auto orders = [&](const json& charge) {
+    std::set<std::string> ids;
+    for (const auto& ref : charge["supportingInformation"]) {
+      json r = Resolve(b, ref);
+      EXPECT_FALSE(r.is_null()) << ref.dump();
+      if (r.is_null() || r["resourceType"] != "ServiceRequest") continue;
+      for (const auto& id : r["identifier"]) ids.insert(id["value"].get<std::string>());
+    }
+    return ids;
+  };
+  EXPECT_EQ(orders(charges[0]), (std::set<std::string>{"FILLER", "FILLER-2", "PLACER", "PLACER-2"}));
+  EXPECT_EQ(orders(charges[1]), (std::set<std::string>{"FILLER", "PLACER"}));
+}
+
+TEST_F(MapsValidityTest, DeathAndAutopsyAndParentProcedureAreProcedures) {
+  // PDA-3..5 death certification (Y: completed), PDA-6..8 autopsy (N: not-done); PR1-25 parent procedure id.
+  json b = Convert({"MSH|^~\\&|APP|HOSP|||20240501101500+0100||ADT^A03^ADT_A03|M1|P|2.8", "EVN|A03", kPid,
+                    "PV1|1|I|4E", "PR1|1||76164006^Biopsy^SCT||20240501||||||||||||||||||||P-1",
+                    "PR1|2||76164007^Biopsy 2^SCT||20240501||||||||||||||||||||P-1",
+                    "PDA||||20240501103000+0100|5454^CERT^ROBIN|N|20240501110000+0100^20240501120000+0100|2324^AUT^JOHN"});
+  std::map<std::string, json> by_code;
+  std::vector<json> parents;
+  for (const auto& p : Resources(b, "Procedure")) {
+    if (p.contains("code")) by_code[p["code"]["coding"][0]["code"]] = p;
+    else parents.push_back(p);
+  }
+  json cert = by_code["death-certification"];
+  EXPECT_EQ(cert["status"], "unknown");  // PDA-3 empty
+  EXPECT_EQ(cert["code"]["coding"][0]["system"], "urn:id:procedure-code");
+  EXPECT_EQ(cert["performedDateTime"], "2024-05-01T10:30:00+01:00");
+  EXPECT_EQ(cert["performer"][0]["function"]["text"], "Death Certified By");
+  EXPECT_EQ(Resolve(b, cert["performer"][0]["actor"])["name"][0]["family"], "CERT");
+  json autopsy = by_code["autopsy-performed"];
+  EXPECT_EQ(autopsy["status"], "not-done");
+  EXPECT_EQ(autopsy["performedPeriod"]["end"], "2024-05-01T12:00:00+01:00");
+  // Both PR1s are part of the one parent Procedure, named by its identifier.
+  ASSERT_EQ(parents.size(), 1u);
+  EXPECT_EQ(parents[0]["identifier"][0]["value"], "P-1");
+  EXPECT_EQ(Resolve(b, by_code["76164006"]["partOf"][0]), parents[0]);
+  EXPECT_EQ(by_code["76164006"]["partOf"], by_code["76164007"]["partOf"]);
 }
 
 }  // namespace
