@@ -59,7 +59,7 @@ TEST_F(CliTest, FailedWritesInAnOutputDirectoryLeaveNothingAndCountAsRejected) {
   fs::create_directories(Path("in"));
   for (int i = 0; i < 5; ++i) Write("in/m" + std::to_string(i) + ".hl7", kAdt);
   // stderr goes through a pipe: the size limit would otherwise stop the tool's own report too.
-  std::string cmd = "bash -c '( ulimit -f 0; exec timeout 20 " + ToolPath() + " run " + cwb + " --in " + Path("in") +
+  std::string cmd = "bash -c '( ulimit -f 0; exec timeout 120 " + ToolPath() + " run " + cwb + " --in " + Path("in") +
                     " --out-dir " + Path("out") + " --ack-dir " + Path("acks") +
                     " -j 2 ) 2>&1 | cat >" + Path("e.txt") + "; exit ${PIPESTATUS[0]}'";
   int raw = std::system(cmd.c_str());
@@ -85,7 +85,7 @@ TEST_F(CliTest, AnOutputFileThatFillsUpHoldsExactlyTheConvertedOutputs) {
   ASSERT_EQ(static_cast<size_t>(std::count(all.begin(), all.end(), '\n')), 3000u);
   // Room for about half of the outputs (ulimit -f counts 1024-byte blocks).
   size_t blocks = all.size() / 2 / 1024;
-  std::string cmd = "bash -c '( ulimit -f " + std::to_string(blocks) + "; exec timeout 20 " + ToolPath() + " run " +
+  std::string cmd = "bash -c '( ulimit -f " + std::to_string(blocks) + "; exec timeout 120 " + ToolPath() + " run " +
                     cwb + " --in " + in + " --out " + Path("part.ndjson") + " -j 2 ) 2>&1 | cat >" + Path("e.txt") +
                     "; exit ${PIPESTATUS[0]}'";
   int raw = std::system(cmd.c_str());
