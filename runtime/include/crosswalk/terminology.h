@@ -307,6 +307,11 @@ struct ImportOptions {
   // it joined with '/' (an upper cell carries over the empty cells right of it, like a merged cell), e.g.
   // "HL7 FHIR/Code"; a last-row name that is unique also selects the column. Default 1.
   size_t csv_header_rows = 1;
+  // Memory for the joins of the release loaders (LOINC's files, SNOMED CT RF2's): the external sort that
+  // joins them by code holds at most this many bytes of rows before it writes a sorted run to a file in the
+  // store's import folder (ImportReport::peak_sort_bytes says how much it held). Default 32 MiB; values
+  // below 64 KiB count as 64 KiB.
+  size_t sort_buffer_bytes = size_t{32} << 20;
   // Called now and then while parsing and writing (e.g. to draw a progress line). May be empty.
   std::function<void(const ImportProgress&)> progress;
   // Test hook: called after everything is parsed and the write batch is built, just before the single
@@ -330,6 +335,9 @@ struct ImportReport {
   // were held in parsed form at once (the rest went to disk as they were parsed). A streamed code system,
   // ConceptMap, Bundle entry or NDJSON line holds one entry's worth; see docs/terminology.md, "Scale".
   uint64_t peak_held_entries = 0;
+  // The most bytes the release loaders' external sort held at once (at most
+  // ImportOptions::sort_buffer_bytes plus one row); 0 when no release files were imported.
+  uint64_t peak_sort_bytes = 0;
 };
 
 // Counters of a store.

@@ -59,6 +59,16 @@ class ImportSink {
   // the parse ended). NoteHeld records one such count.
   void NoteHeld(uint64_t entries) { peak_held_ = std::max(peak_held_, entries); }
   uint64_t peak_held() const { return peak_held_; }
+  // The most bytes an external sort of the release loaders buffered (ExternalSorter::peak_bytes).
+  void NoteSortBytes(uint64_t bytes) { peak_sort_bytes_ = std::max(peak_sort_bytes_, bytes); }
+  uint64_t peak_sort_bytes() const { return peak_sort_bytes_; }
+
+  // The sink's folder (created now if needed), for other scratch files of the import (the release loaders'
+  // sort runs); it is removed with everything in it by the destructor.
+  Result<std::string> ScratchDir() {
+    CW_RETURN_IF_ERROR(EnsureDir());
+    return dir_;
+  }
 
  private:
   struct Entry {
@@ -80,6 +90,7 @@ class ImportSink {
   uint64_t entries_ = 0;
   uint64_t puts_written_ = 0;
   uint64_t peak_held_ = 0;
+  uint64_t peak_sort_bytes_ = 0;
   std::vector<uint32_t> dropped_;
   std::string arena_;
   std::vector<Entry> buf_;

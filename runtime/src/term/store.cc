@@ -1968,7 +1968,7 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
     prog.bytes_done = prog.bytes_total = 0;
     if (options.progress) options.progress(prog);
     size_t before = parsed.size();
-    CW_RETURN_IF_ERROR(ParseReleaseFiles(release, &sink, &parsed));
+    CW_RETURN_IF_ERROR(ParseReleaseFiles(release, &sink, options.sort_buffer_bytes, &parsed));
     count(before);
   }
 
@@ -2096,6 +2096,7 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
   CW_ASSIGN_OR_RETURN(std::vector<std::string> sst_files, sink.Finish(nullptr, &hasher));
   rep.keys_written = sink.puts_written();
   rep.peak_held_entries = sink.peak_held();
+  rep.peak_sort_bytes = sink.peak_sort_bytes();
   if (options.before_commit) CW_RETURN_IF_ERROR(options.before_commit());
   CW_RETURN_IF_ERROR(CommitFiles(sst_files));
   // A replaced version's old records are tombstones now: compact their ranges so the store does not keep
