@@ -330,6 +330,8 @@ struct ImportReport {
   };
   std::vector<Item> items;
   uint64_t keys_written = 0;
+  // Entries (concepts, map elements, value-set rules and members) of the versions this import replaced;
+  // their records go by one range deletion per record family, not key by key.
   uint64_t keys_deleted = 0;
   // The importer's memory accounting: the most concepts, map elements and value-set rules and members that
   // were held in parsed form at once (the rest went to disk as they were parsed). A streamed code system,

@@ -2000,15 +2000,13 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
     CW_ASSIGN_OR_RETURN(bool exists, Get(hkey, nullptr));
     item.replaced = exists;
     if (exists) {
-      // Remove every record of this version; the new version's records win over these deletions.
-      Status added;
+      // Remove every record of this version: one range deletion per record family (no scan of the old
+      // keys); the new version's records, in the same SST file, are newer than the tombstone.
+      if (const Header* old = FindHeader(r.kind, r.url, r.version)) rep.keys_deleted += old->entries;
       for (const auto& prefix : RecordPrefixes(r.kind, r.url, r.version)) {
-        CW_RETURN_IF_ERROR(Scan(prefix, [&](std::string_view k, std::string_view) {
-          added = sink.Delete(0, k);
-          ++rep.keys_deleted;
-          return added.ok();
-        }));
-        CW_RETURN_IF_ERROR(added);
+        std::string upper = prefix;
+        upper.back() = static_cast<char>(static_cast<uint8_t>(upper.back()) + 1);  // prefixes end in '\0'
+        sink.DeleteRange(prefix, upper);
         replaced_prefixes.push_back(prefix);
       }
     }
