@@ -166,16 +166,17 @@ struct TranslateOptions {
   bool reverse = false;
   // The version of the source code's system, when the source data gives one (R4 $translate `version`
   // for the coding's system). Groups whose `sourceVersion` names another version do not answer; groups
-  // without `sourceVersion` answer for any. Empty: every group answers.
+  // without `sourceVersion` answer for any. Empty: every group answers. In reverse translation it is the
+  // version of the given (target) code's system, compared with the groups' `targetVersion`.
   std::string source_version;
 };
 
 // One answer of TranslateAll (owns its strings).
 struct Match {
   std::string system, code, display;  // the target (reverse: the source)
-  // The version of `system` the map's group names (targetVersion), "" when it names none or in reverse
-  // translation. An empty display is filled from that version of the code system (none when the store lacks
-  // that version), else from the current version.
+  // The version of `system` the map's group names (targetVersion; in reverse translation sourceVersion),
+  // "" when it names none. An empty display is filled from that version of the code system (none when the
+  // store lacks that version), else from the current version.
   std::string version;
   std::string equivalence;            // as in Translation::equivalence
   std::string map_url, map_version;

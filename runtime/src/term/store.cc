@@ -1370,10 +1370,16 @@ class Store::Impl {
     return Status::Ok();
   }
 
-  // Reverse: the sources that map to (target system `tsys`, `code`) in one map version.
+  // Reverse: the sources that map to (target system `tsys`, `code`) in one map version. The reverse index
+  // names the source elements; each one's record says which group each target came from, so group versions
+  // apply as forward: o.source_version is the version of `tsys` (the code's system) and a group whose
+  // targetVersion names another version does not answer; the match carries the group's sourceVersion and
+  // the equivalence of the element's first answering target.
   Status CollectReverse(const std::string& url, const std::string& version, std::string_view tsys,
                         std::string_view code, const TranslateOptions& o, std::vector<Match>* out) {
+    CW_ASSIGN_OR_RETURN(auto groups, LoadGroups(url, version));
     std::string prefix = ReversePrefix(url, version, tsys, code);
+    std::vector<Match> found;
     Status bad;
     CW_RETURN_IF_ERROR(Scan(prefix, [&](std::string_view k, std::string_view v) {
       std::string_view rest = k.substr(prefix.size());
@@ -1388,13 +1394,43 @@ class Store::Impl {
       m.equivalence = v;
       m.map_url = url;
       m.map_version = version;
-      if ((!o.target_system.empty() && m.system != o.target_system) || (EquivalenceBit(v) & o.equivalences) == 0) {
-        return true;
-      }
-      out->push_back(std::move(m));
+      if (!o.target_system.empty() && m.system != o.target_system) return true;
+      found.push_back(std::move(m));
       return true;
     }));
-    return bad;
+    CW_RETURN_IF_ERROR(bad);
+    for (auto& m : found) {
+      std::string rec;
+      CW_ASSIGN_OR_RETURN(bool has_element, Get(MapKey(url, version, m.system, m.code), &rec));
+      if (!has_element) return Corrupt("terminology store: reverse index names a missing map element");
+      Decoder d(rec);
+      uint64_t n = 0;
+      if (!d.U64(&n)) return Corrupt("terminology store: bad map record");
+      bool answers = false;
+      for (uint64_t i = 0; i < n && !answers; ++i) {
+        uint64_t group = 0;
+        std::string_view sys, c, disp, eq;
+        if (!d.U64(&group) || !d.Str(&sys) || !d.Str(&c) || !d.Str(&disp) || !d.Str(&eq)) {
+          return Corrupt("terminology store: bad map record");
+        }
+        std::vector<Match::Attribute> skip;
+        CW_RETURN_IF_ERROR(DecodeAttrs(&d, &skip));
+        CW_RETURN_IF_ERROR(DecodeAttrs(&d, &skip));
+        if (sys != tsys || c != code || IsNegativeEquivalence(eq) || (EquivalenceBit(eq) & o.equivalences) == 0) {
+          continue;
+        }
+        const MapGroupRec* grp = group < groups->size() ? &(*groups)[group] : nullptr;
+        if (grp != nullptr && !o.source_version.empty() && !grp->target_version.empty() &&
+            grp->target_version != o.source_version) {
+          continue;
+        }
+        answers = true;  // the first answering target of the element (document order) gives the match
+        m.equivalence = eq;
+        if (grp != nullptr) m.version = grp->source_version;
+      }
+      if (answers) out->push_back(std::move(m));
+    }
+    return Status::Ok();
   }
 
   // A group with a sourceVersion answers only a caller whose source version is that one (or who gives none).
