@@ -234,7 +234,7 @@ int RunTranslate(const Args& args) {
                 o.reverse ? "source" : "target", m.system.c_str(), o.reverse ? "source" : "target", m.code.c_str(),
                 o.reverse ? "source" : "target", m.display.c_str(), m.equivalence.c_str(), m.map_url.c_str(),
                 m.map_version.c_str());
-    if (!m.version.empty()) std::printf("target_version: %s\n", m.version.c_str());
+    if (!m.version.empty()) std::printf("%s_version: %s\n", o.reverse ? "source" : "target", m.version.c_str());
     for (const auto& d : m.depends_on) {
       std::printf("depends_on: %s = %s%s%s\n", d.property.c_str(), d.system.c_str(), d.system.empty() ? "" : "|",
                   d.value.c_str());

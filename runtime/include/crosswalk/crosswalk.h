@@ -2,7 +2,8 @@
  *
  * Conventions (as RocksDB's c.h):
  *  - opaque handles: cw_runtime, cw_runtime_options, cw_program, cw_context, cw_run_options, cw_store,
- *    cw_concept, cw_translation, cw_splitter, cw_message_header, cw_ack_builder; each has a
+ *    cw_concept, cw_translation, cw_expand_options, cw_expansion, cw_translate_options, cw_matches,
+ *    cw_splitter, cw_message_header, cw_ack_builder; each has a
  *    create/load/open/read and a destroy call (destroy accepts NULL);
  *  - strings are passed as pointer plus length and need not be NUL-terminated; strings returned are
  *    pointer plus length too, and are NOT NUL-terminated unless documented;
@@ -441,6 +442,128 @@ typedef enum cw_translation_field {
 /* A field of a translation (empty for an unknown field). */
 CW_API void cw_translation_get(const cw_translation* translation, cw_translation_field field, const char** value,
                                size_t* len);
+
+/* ---- $expand and all matches of a translation (Store::Expand, Store::TranslateAll) ------------------- */
+
+typedef struct cw_expand_options cw_expand_options;
+typedef struct cw_expansion cw_expansion;
+typedef struct cw_translate_options cw_translate_options;
+typedef struct cw_matches cw_matches;
+
+/* Options of cw_store_expand (crosswalk::term::ExpandOptions), with its defaults: offset 0, count 1000,
+ * max_members 100000, no display language, not active-only, no filter. The setters are not thread-safe; a
+ * set-up options object may be read by several threads. Errors of the string setters: CW_INVALID_ARGUMENT
+ * (NULL with a non-zero length). */
+CW_API cw_status cw_expand_options_create(cw_expand_options** out);
+CW_API void cw_expand_options_destroy(cw_expand_options* options); /* NULL is allowed */
+/* Paging: skip `offset` members, return at most `count`. */
+CW_API void cw_expand_options_set_page(cw_expand_options* options, uint64_t offset, uint64_t count);
+/* The most members the whole expansion may have (else CW_LIMIT_EXCEEDED). */
+CW_API void cw_expand_options_set_max_members(cw_expand_options* options, uint64_t max_members);
+/* R4 displayLanguage: a BCP-47 tag or a comma-separated preference list (len 0: the concepts' displays). */
+CW_API cw_status cw_expand_options_set_display_language(cw_expand_options* options, const char* language,
+                                                        size_t language_len);
+/* R4 activeOnly (1) or not (0). */
+CW_API void cw_expand_options_set_active_only(cw_expand_options* options, int active_only);
+/* R4 filter: every whitespace-separated word must occur, ignoring ASCII case, in the code or display. */
+CW_API cw_status cw_expand_options_set_filter(cw_expand_options* options, const char* filter, size_t filter_len);
+
+/* R4 $expand of the value set `valueset` ("url" or "url|version"), paged; options NULL = the defaults. On
+ * CW_OK, *out is a new cw_expansion that owns its strings (it stays readable after the store is destroyed).
+ * Errors: CW_NOT_FOUND (unknown value set, or one it imports), CW_LIMIT_EXCEEDED (more members than
+ * max_members), CW_FAILED_PRECONDITION (a code system it needs is not in the store or cannot tell),
+ * CW_UNIMPLEMENTED (a filter the store cannot evaluate). */
+CW_API cw_status cw_store_expand(cw_store* store, const char* valueset, size_t valueset_len,
+                                 const cw_expand_options* options, cw_expansion** out);
+CW_API void cw_expansion_destroy(cw_expansion* expansion); /* NULL is allowed */
+/* Members in the whole expansion (after activeOnly and filter), whatever the page. */
+CW_API uint64_t cw_expansion_total(const cw_expansion* expansion);
+/* Members of the page, in (system, code) byte order. */
+CW_API size_t cw_expansion_count(const cw_expansion* expansion);
+/* Member `index` of the page: system, version (may be empty), code, display (may be empty).
+ * Errors: CW_INVALID_ARGUMENT (index out of range). */
+CW_API cw_status cw_expansion_member(const cw_expansion* expansion, size_t index, const char** system,
+                                     size_t* system_len, const char** version, size_t* version_len,
+                                     const char** code, size_t* code_len, const char** display,
+                                     size_t* display_len);
+/* The parameters that changed the content (R4 expansion.parameter): displayLanguage, activeOnly, filter.
+ * Errors: CW_INVALID_ARGUMENT (index out of range). */
+CW_API size_t cw_expansion_parameter_count(const cw_expansion* expansion);
+CW_API cw_status cw_expansion_parameter(const cw_expansion* expansion, size_t index, const char** name,
+                                        size_t* name_len, const char** value, size_t* value_len);
+
+/* R4 ConceptMapEquivalence as bits, for cw_translate_options_set_equivalences (R5 relationship codes count
+ * as their R4 meaning). */
+typedef enum cw_equivalence_bit {
+  CW_EQUIVALENCE_EQUAL = 1 << 0,
+  CW_EQUIVALENCE_EQUIVALENT = 1 << 1,
+  CW_EQUIVALENCE_WIDER = 1 << 2,
+  CW_EQUIVALENCE_SUBSUMES = 1 << 3,
+  CW_EQUIVALENCE_NARROWER = 1 << 4,
+  CW_EQUIVALENCE_SPECIALIZES = 1 << 5,
+  CW_EQUIVALENCE_INEXACT = 1 << 6,
+  CW_EQUIVALENCE_RELATEDTO = 1 << 7,
+  CW_EQUIVALENCE_UNMAPPED = 1 << 8, /* answers of a group's `unmapped` rule (provided, fixed) */
+  CW_EQUIVALENCE_ANY = (1 << 9) - 1
+} cw_equivalence_bit;
+
+/* Options of cw_store_translate_all (crosswalk::term::TranslateOptions), with its defaults: any target
+ * system, every equivalence, no dependsOn values, forward, any source version. Thread-safety as
+ * cw_expand_options. Errors of the string setters: CW_INVALID_ARGUMENT (NULL with a non-zero length). */
+CW_API cw_status cw_translate_options_create(cw_translate_options** out);
+CW_API void cw_translate_options_destroy(cw_translate_options* options); /* NULL is allowed */
+/* Only targets in this system (len 0: any). */
+CW_API cw_status cw_translate_options_set_target_system(cw_translate_options* options, const char* system,
+                                                        size_t system_len);
+/* Which equivalences may answer: an OR of cw_equivalence_bit values. */
+CW_API void cw_translate_options_set_equivalences(cw_translate_options* options, uint32_t bits);
+/* A value for a dependsOn condition (property as the map writes it; system len 0 = any system). A target
+ * with conditions answers only when every condition has a value; call once per value. */
+CW_API cw_status cw_translate_options_add_depends_on(cw_translate_options* options, const char* property,
+                                                     size_t property_len, const char* system, size_t system_len,
+                                                     const char* value, size_t value_len);
+/* Reverse translation (1): the code is a target code and the answers are its sources. */
+CW_API void cw_translate_options_set_reverse(cw_translate_options* options, int reverse);
+/* The version of the source code's system (len 0: every group answers; otherwise a group whose
+ * sourceVersion names another version does not). */
+CW_API cw_status cw_translate_options_set_source_version(cw_translate_options* options, const char* version,
+                                                         size_t version_len);
+
+/* Every match of `code` of `source_system` through the map `map_url` ("url", "url|version", len 0: every
+ * map from source_system), best first (equal, equivalent, wider, ..., then unmapped-rule answers; ties in
+ * document order); options NULL = the defaults. On CW_OK, *out is a new cw_matches (possibly empty) that
+ * owns its strings. Errors: CW_NOT_FOUND (map_url names no map in the store). */
+CW_API cw_status cw_store_translate_all(cw_store* store, const char* map_url, size_t map_url_len,
+                                        const char* source_system, size_t source_system_len, const char* code,
+                                        size_t code_len, const cw_translate_options* options, cw_matches** out);
+CW_API void cw_matches_destroy(cw_matches* matches); /* NULL is allowed */
+CW_API size_t cw_matches_count(const cw_matches* matches);
+
+typedef enum cw_match_field {
+  CW_MATCH_SYSTEM = 0,       /* the target system (reverse: the source system) */
+  CW_MATCH_CODE = 1,
+  CW_MATCH_DISPLAY = 2,      /* may be empty */
+  CW_MATCH_VERSION = 3,      /* the group's targetVersion; empty when it names none, and in reverse */
+  CW_MATCH_EQUIVALENCE = 4,  /* as CW_TRANSLATION_EQUIVALENCE */
+  CW_MATCH_MAP_URL = 5,
+  CW_MATCH_MAP_VERSION = 6
+} cw_match_field;
+/* A field of match `index` (empty for an unknown field). Errors: CW_INVALID_ARGUMENT (index out of range). */
+CW_API cw_status cw_matches_get(const cw_matches* matches, size_t index, cw_match_field field, const char** value,
+                                size_t* len);
+
+typedef enum cw_match_attribute_kind {
+  CW_MATCH_DEPENDS_ON = 0, /* the conditions the target needed (all held) */
+  CW_MATCH_PRODUCT = 1     /* other concepts the mapping also yields */
+} cw_match_attribute_kind;
+/* Attributes of match `index` (0 when index is out of range). */
+CW_API size_t cw_matches_attribute_count(const cw_matches* matches, size_t index, cw_match_attribute_kind kind);
+/* Attribute `attribute` of match `index`: property, system (may be empty), value, display (may be empty).
+ * Errors: CW_INVALID_ARGUMENT (an index out of range). */
+CW_API cw_status cw_matches_attribute(const cw_matches* matches, size_t index, cw_match_attribute_kind kind,
+                                      size_t attribute, const char** property, size_t* property_len,
+                                      const char** system, size_t* system_len, const char** value,
+                                      size_t* value_len, const char** display, size_t* display_len);
 
 #ifdef __cplusplus
 }

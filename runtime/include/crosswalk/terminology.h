@@ -166,16 +166,17 @@ struct TranslateOptions {
   bool reverse = false;
   // The version of the source code's system, when the source data gives one (R4 $translate `version`
   // for the coding's system). Groups whose `sourceVersion` names another version do not answer; groups
-  // without `sourceVersion` answer for any. Empty: every group answers.
+  // without `sourceVersion` answer for any. Empty: every group answers. In reverse translation it is the
+  // version of the given (target) code's system, compared with the groups' `targetVersion`.
   std::string source_version;
 };
 
 // One answer of TranslateAll (owns its strings).
 struct Match {
   std::string system, code, display;  // the target (reverse: the source)
-  // The version of `system` the map's group names (targetVersion), "" when it names none or in reverse
-  // translation. An empty display is filled from that version of the code system (none when the store lacks
-  // that version), else from the current version.
+  // The version of `system` the map's group names (targetVersion; in reverse translation sourceVersion),
+  // "" when it names none. An empty display is filled from that version of the code system (none when the
+  // store lacks that version), else from the current version.
   std::string version;
   std::string equivalence;            // as in Translation::equivalence
   std::string map_url, map_version;
@@ -307,6 +308,11 @@ struct ImportOptions {
   // it joined with '/' (an upper cell carries over the empty cells right of it, like a merged cell), e.g.
   // "HL7 FHIR/Code"; a last-row name that is unique also selects the column. Default 1.
   size_t csv_header_rows = 1;
+  // Memory for the joins of the release loaders (LOINC's files, SNOMED CT RF2's): the external sort that
+  // joins them by code holds at most this many bytes of rows before it writes a sorted run to a file in the
+  // store's import folder (ImportReport::peak_sort_bytes says how much it held). Default 32 MiB; values
+  // below 64 KiB count as 64 KiB.
+  size_t sort_buffer_bytes = size_t{32} << 20;
   // Called now and then while parsing and writing (e.g. to draw a progress line). May be empty.
   std::function<void(const ImportProgress&)> progress;
   // Test hook: called after everything is parsed and the write batch is built, just before the single
@@ -325,11 +331,16 @@ struct ImportReport {
   };
   std::vector<Item> items;
   uint64_t keys_written = 0;
+  // Entries (concepts, map elements, value-set rules and members) of the versions this import replaced;
+  // their records go by one range deletion per record family, not key by key.
   uint64_t keys_deleted = 0;
   // The importer's memory accounting: the most concepts, map elements and value-set rules and members that
   // were held in parsed form at once (the rest went to disk as they were parsed). A streamed code system,
   // ConceptMap, Bundle entry or NDJSON line holds one entry's worth; see docs/terminology.md, "Scale".
   uint64_t peak_held_entries = 0;
+  // The most bytes the release loaders' external sort held at once (at most
+  // ImportOptions::sort_buffer_bytes plus one row); 0 when no release files were imported.
+  uint64_t peak_sort_bytes = 0;
 };
 
 // Counters of a store.

@@ -48,6 +48,18 @@ struct cw_concept {
 struct cw_translation {
   crosswalk::term::Translation translation;  // views into the store's memory
 };
+struct cw_expand_options {
+  crosswalk::term::ExpandOptions options;
+};
+struct cw_expansion {
+  crosswalk::term::Expansion expansion;  // owns its strings
+};
+struct cw_translate_options {
+  crosswalk::term::TranslateOptions options;
+};
+struct cw_matches {
+  std::vector<crosswalk::term::Match> matches;  // owns its strings
+};
 struct cw_runtime_options {
   crosswalk::RuntimeOptions options;
 };
@@ -144,6 +156,30 @@ cw_status SetOption(cw_run_options* options, const char* s, size_t len, Fn&& set
     set(std::string(View(s, len)));
     return Ok();
   });
+}
+
+}  // namespace
+
+namespace {
+
+// Sets a string option from a (s, len) argument.
+cw_status SetString(std::string* dst, const char* s, size_t len) {
+  return Guard([&] {
+    if (dst == nullptr || (s == nullptr && len != 0)) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    dst->assign(View(s, len));
+    return Ok();
+  });
+}
+
+const std::vector<crosswalk::term::Match::Attribute>* Attributes(const cw_matches* matches, size_t index,
+                                                                  cw_match_attribute_kind kind) {
+  if (matches == nullptr || index >= matches->matches.size()) return nullptr;
+  const crosswalk::term::Match& m = matches->matches[index];
+  switch (kind) {
+    case CW_MATCH_DEPENDS_ON: return &m.depends_on;
+    case CW_MATCH_PRODUCT: return &m.product;
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -871,6 +907,194 @@ void cw_translation_get(const cw_translation* translation, cw_translation_field 
     }
   }
   Out(v, value, len);
+}
+
+// ---- $expand and all matches ----
+
+
+cw_status cw_expand_options_create(cw_expand_options** out) {
+  return Guard([&] {
+    if (out == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    *out = new cw_expand_options{};
+    return Ok();
+  });
+}
+
+void cw_expand_options_destroy(cw_expand_options* options) { delete options; }
+
+void cw_expand_options_set_page(cw_expand_options* options, uint64_t offset, uint64_t count) {
+  if (options == nullptr) return;
+  options->options.offset = offset;
+  options->options.count = count;
+}
+
+void cw_expand_options_set_max_members(cw_expand_options* options, uint64_t max_members) {
+  if (options != nullptr) options->options.max_members = max_members;
+}
+
+cw_status cw_expand_options_set_display_language(cw_expand_options* options, const char* language,
+                                                 size_t language_len) {
+  return SetString(options == nullptr ? nullptr : &options->options.display_language, language, language_len);
+}
+
+void cw_expand_options_set_active_only(cw_expand_options* options, int active_only) {
+  if (options != nullptr) options->options.active_only = active_only != 0;
+}
+
+cw_status cw_expand_options_set_filter(cw_expand_options* options, const char* filter, size_t filter_len) {
+  return SetString(options == nullptr ? nullptr : &options->options.filter, filter, filter_len);
+}
+
+cw_status cw_store_expand(cw_store* store, const char* valueset, size_t valueset_len, const cw_expand_options* options,
+                          cw_expansion** out) {
+  return Guard([&] {
+    if (store == nullptr || out == nullptr || (valueset == nullptr && valueset_len != 0)) {
+      return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    }
+    static const crosswalk::term::ExpandOptions kDefaults;
+    auto r = store->store->Expand(View(valueset, valueset_len), options != nullptr ? options->options : kDefaults);
+    if (!r.ok()) return Fail(r.status());
+    *out = new cw_expansion{std::move(r).value()};
+    return Ok();
+  });
+}
+
+void cw_expansion_destroy(cw_expansion* expansion) { delete expansion; }
+
+uint64_t cw_expansion_total(const cw_expansion* expansion) {
+  return expansion == nullptr ? 0 : expansion->expansion.total;
+}
+
+size_t cw_expansion_count(const cw_expansion* expansion) {
+  return expansion == nullptr ? 0 : expansion->expansion.items.size();
+}
+
+cw_status cw_expansion_member(const cw_expansion* expansion, size_t index, const char** system, size_t* system_len,
+                              const char** version, size_t* version_len, const char** code, size_t* code_len,
+                              const char** display, size_t* display_len) {
+  if (expansion == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  if (index >= expansion->expansion.items.size()) return OutOfRange();
+  const crosswalk::term::ExpansionItem& m = expansion->expansion.items[index];
+  Out(m.system, system, system_len);
+  Out(m.version, version, version_len);
+  Out(m.code, code, code_len);
+  Out(m.display, display, display_len);
+  return Ok();
+}
+
+size_t cw_expansion_parameter_count(const cw_expansion* expansion) {
+  return expansion == nullptr ? 0 : expansion->expansion.parameters.size();
+}
+
+cw_status cw_expansion_parameter(const cw_expansion* expansion, size_t index, const char** name, size_t* name_len,
+                                 const char** value, size_t* value_len) {
+  if (expansion == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  if (index >= expansion->expansion.parameters.size()) return OutOfRange();
+  Out(expansion->expansion.parameters[index].first, name, name_len);
+  Out(expansion->expansion.parameters[index].second, value, value_len);
+  return Ok();
+}
+
+cw_status cw_translate_options_create(cw_translate_options** out) {
+  return Guard([&] {
+    if (out == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    *out = new cw_translate_options{};
+    return Ok();
+  });
+}
+
+void cw_translate_options_destroy(cw_translate_options* options) { delete options; }
+
+cw_status cw_translate_options_set_target_system(cw_translate_options* options, const char* system,
+                                                 size_t system_len) {
+  return SetString(options == nullptr ? nullptr : &options->options.target_system, system, system_len);
+}
+
+void cw_translate_options_set_equivalences(cw_translate_options* options, uint32_t bits) {
+  if (options != nullptr) options->options.equivalences = bits & crosswalk::term::kEquivalenceAny;
+}
+
+cw_status cw_translate_options_add_depends_on(cw_translate_options* options, const char* property,
+                                              size_t property_len, const char* system, size_t system_len,
+                                              const char* value, size_t value_len) {
+  return Guard([&] {
+    if (options == nullptr || (property == nullptr && property_len != 0) || (system == nullptr && system_len != 0) ||
+        (value == nullptr && value_len != 0)) {
+      return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    }
+    options->options.depends_on.push_back({std::string(View(property, property_len)),
+                                           std::string(View(system, system_len)), std::string(View(value, value_len))});
+    return Ok();
+  });
+}
+
+void cw_translate_options_set_reverse(cw_translate_options* options, int reverse) {
+  if (options != nullptr) options->options.reverse = reverse != 0;
+}
+
+cw_status cw_translate_options_set_source_version(cw_translate_options* options, const char* version,
+                                                  size_t version_len) {
+  return SetString(options == nullptr ? nullptr : &options->options.source_version, version, version_len);
+}
+
+cw_status cw_store_translate_all(cw_store* store, const char* map_url, size_t map_url_len, const char* source_system,
+                                 size_t source_system_len, const char* code, size_t code_len,
+                                 const cw_translate_options* options, cw_matches** out) {
+  return Guard([&] {
+    if (store == nullptr || out == nullptr || (map_url == nullptr && map_url_len != 0) ||
+        (source_system == nullptr && source_system_len != 0) || (code == nullptr && code_len != 0)) {
+      return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+    }
+    static const crosswalk::term::TranslateOptions kDefaults;
+    auto r = store->store->TranslateAll(View(map_url, map_url_len), View(source_system, source_system_len),
+                                        View(code, code_len), options != nullptr ? options->options : kDefaults);
+    if (!r.ok()) return Fail(r.status());
+    *out = new cw_matches{std::move(r).value()};
+    return Ok();
+  });
+}
+
+void cw_matches_destroy(cw_matches* matches) { delete matches; }
+
+size_t cw_matches_count(const cw_matches* matches) { return matches == nullptr ? 0 : matches->matches.size(); }
+
+cw_status cw_matches_get(const cw_matches* matches, size_t index, cw_match_field field, const char** value,
+                         size_t* len) {
+  if (matches == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  if (index >= matches->matches.size()) return OutOfRange();
+  const crosswalk::term::Match& m = matches->matches[index];
+  std::string_view v;
+  switch (field) {
+    case CW_MATCH_SYSTEM: v = m.system; break;
+    case CW_MATCH_CODE: v = m.code; break;
+    case CW_MATCH_DISPLAY: v = m.display; break;
+    case CW_MATCH_VERSION: v = m.version; break;
+    case CW_MATCH_EQUIVALENCE: v = m.equivalence; break;
+    case CW_MATCH_MAP_URL: v = m.map_url; break;
+    case CW_MATCH_MAP_VERSION: v = m.map_version; break;
+  }
+  Out(v, value, len);
+  return Ok();
+}
+
+
+size_t cw_matches_attribute_count(const cw_matches* matches, size_t index, cw_match_attribute_kind kind) {
+  const auto* a = Attributes(matches, index, kind);
+  return a == nullptr ? 0 : a->size();
+}
+
+cw_status cw_matches_attribute(const cw_matches* matches, size_t index, cw_match_attribute_kind kind, size_t attribute,
+                               const char** property, size_t* property_len, const char** system, size_t* system_len,
+                               const char** value, size_t* value_len, const char** display, size_t* display_len) {
+  if (matches == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  const auto* a = Attributes(matches, index, kind);
+  if (a == nullptr || attribute >= a->size()) return OutOfRange();
+  const crosswalk::term::Match::Attribute& at = (*a)[attribute];
+  Out(at.property, property, property_len);
+  Out(at.system, system, system_len);
+  Out(at.value, value, value_len);
+  Out(at.display, display, display_len);
+  return Ok();
 }
 
 }  // extern "C"

@@ -17,8 +17,6 @@
 namespace crosswalk::term {
 namespace {
 
-// Largest SST file Finish writes before starting the next one.
-constexpr uint64_t kSstFileBytes = 256ull << 20;
 constexpr size_t kIoBuffer = 1 << 20;
 
 Status Rocks(const rocksdb::Status& s, std::string_view what) {
@@ -136,8 +134,11 @@ std::string UniteTargets(const std::vector<std::string_view>& values) {
 
 }  // namespace
 
-ImportSink::ImportSink(std::string tmp_dir, rocksdb::Options options, size_t buffer_bytes)
-    : dir_(std::move(tmp_dir)), options_(std::move(options)), budget_(std::max<size_t>(buffer_bytes, 1024)) {}
+ImportSink::ImportSink(std::string tmp_dir, rocksdb::Options options, size_t buffer_bytes, uint64_t sst_file_bytes)
+    : dir_(std::move(tmp_dir)),
+      options_(std::move(options)),
+      budget_(std::max<size_t>(buffer_bytes, 1024)),
+      sst_file_bytes_(sst_file_bytes) {}
 
 ImportSink::~ImportSink() {
   if (!dir_made_) return;
@@ -256,6 +257,23 @@ Result<std::vector<std::string>> ImportSink::Finish(const std::function<bool(uin
     return s;
   };
 
+  // Range tombstones, by begin: each goes into the file open when the merge reaches its begin, and that
+  // file is not closed before the merge has passed its end, so the range's new keys share its file (and
+  // no two files overlap, as one ingestion needs).
+  std::sort(ranges_.begin(), ranges_.end());
+  size_t next_range = 0;
+  std::string hold_until;  // no new file while the merge is inside a written range
+  auto write_ranges_upto = [&](std::string_view key) -> Status {
+    while (next_range < ranges_.size() && (key.data() == nullptr || ranges_[next_range].first <= key)) {
+      if (!writer) CW_RETURN_IF_ERROR(open_writer());
+      const auto& [begin, end] = ranges_[next_range++];
+      CW_RETURN_IF_ERROR(Rocks(writer->DeleteRange(begin, end), "SST file"));
+      ++ranges_written_;
+      if (end > hold_until) hold_until = end;
+    }
+    return Status::Ok();
+  };
+
   struct Item {
     std::string value;
     uint32_t owner;
@@ -266,6 +284,7 @@ Result<std::vector<std::string>> ImportSink::Finish(const std::function<bool(uin
   while (!heap.empty()) {
     size_t first = heap.top();
     key.assign(key_of(first));
+    CW_RETURN_IF_ERROR(write_ranges_upto(key));
     items.clear();
     // Every entry with this key, cursor by cursor in index order (each cursor's entries are in added order).
     std::vector<size_t> cursors;
@@ -320,8 +339,9 @@ Result<std::vector<std::string>> ImportSink::Finish(const std::function<bool(uin
       CW_RETURN_IF_ERROR(Rocks(writer->Delete(key), "SST file"));
       written_in_file += key.size();
     }
-    if (written_in_file >= kSstFileBytes) CW_RETURN_IF_ERROR(close_writer());
+    if (written_in_file >= sst_file_bytes_ && key >= hold_until) CW_RETURN_IF_ERROR(close_writer());
   }
+  CW_RETURN_IF_ERROR(write_ranges_upto(std::string_view()));  // ranges after the last key
   if (hasher != nullptr && !hasher->hashes().empty()) {
     std::vector<std::pair<std::string, std::string>> trailer;
     for (const auto& [id, h] : hasher->hashes()) {

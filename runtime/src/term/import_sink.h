@@ -13,6 +13,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <rocksdb/options.h>
@@ -27,8 +28,10 @@ class ImportSink {
  public:
   // tmp_dir is created (it must not exist or be empty); it and every file in it are removed by the destructor
   // unless Finish handed them out (the caller then moves them into the store). buffer_bytes bounds the
-  // buffered keys and values (plus a small per-entry overhead).
-  ImportSink(std::string tmp_dir, rocksdb::Options options, size_t buffer_bytes);
+  // buffered keys and values (plus a small per-entry overhead). Finish starts a new SST file after one
+  // reaches sst_file_bytes (tests set it small).
+  ImportSink(std::string tmp_dir, rocksdb::Options options, size_t buffer_bytes,
+             uint64_t sst_file_bytes = uint64_t{256} << 20);
   ~ImportSink();
   ImportSink(const ImportSink&) = delete;
   ImportSink& operator=(const ImportSink&) = delete;
@@ -39,6 +42,11 @@ class ImportSink {
 
   Status Put(uint32_t owner, std::string_view key, std::string_view value);
   Status Delete(uint32_t owner, std::string_view key);
+  // Deletes every stored key in [begin, end) (a replaced version's record families): Finish writes one
+  // range tombstone into the SST file that also holds every key added in that range, so the tombstone
+  // removes the old keys and not the new ones (an ingested file's keys share one sequence number, and a
+  // tombstone only covers older ones). Costs no scan of the old keys.
+  void DeleteRange(std::string begin, std::string end) { ranges_.emplace_back(std::move(begin), std::move(end)); }
 
   // Merges everything into SST files in tmp_dir (none when nothing was added). Per key, entries of owners for
   // which dropped(owner) is true are ignored; a put beats a delete (deletes remove the keys of a replaced
@@ -52,6 +60,7 @@ class ImportSink {
 
   uint64_t entries() const { return entries_; }
   uint64_t puts_written() const { return puts_written_; }  // after Finish: keys written to the SST files
+  uint64_t ranges_written() const { return ranges_written_; }  // after Finish: range tombstones written
   uint64_t runs() const { return run_files_.size(); }
 
   // The importer's memory accounting: the most concepts, map elements and value-set rules and members held
@@ -59,6 +68,16 @@ class ImportSink {
   // the parse ended). NoteHeld records one such count.
   void NoteHeld(uint64_t entries) { peak_held_ = std::max(peak_held_, entries); }
   uint64_t peak_held() const { return peak_held_; }
+  // The most bytes an external sort of the release loaders buffered (ExternalSorter::peak_bytes).
+  void NoteSortBytes(uint64_t bytes) { peak_sort_bytes_ = std::max(peak_sort_bytes_, bytes); }
+  uint64_t peak_sort_bytes() const { return peak_sort_bytes_; }
+
+  // The sink's folder (created now if needed), for other scratch files of the import (the release loaders'
+  // sort runs); it is removed with everything in it by the destructor.
+  Result<std::string> ScratchDir() {
+    CW_RETURN_IF_ERROR(EnsureDir());
+    return dir_;
+  }
 
  private:
   struct Entry {
@@ -74,13 +93,17 @@ class ImportSink {
   std::string dir_;
   rocksdb::Options options_;
   size_t budget_;
+  uint64_t sst_file_bytes_;
   bool dir_made_ = false;
   bool finished_ = false;
   uint32_t last_owner_ = 0;
   uint64_t entries_ = 0;
   uint64_t puts_written_ = 0;
   uint64_t peak_held_ = 0;
+  uint64_t peak_sort_bytes_ = 0;
+  uint64_t ranges_written_ = 0;
   std::vector<uint32_t> dropped_;
+  std::vector<std::pair<std::string, std::string>> ranges_;  // DeleteRange's [begin, end)
   std::string arena_;
   std::vector<Entry> buf_;
   std::vector<std::string> run_files_;

@@ -247,10 +247,11 @@ enum class ReleaseFormat {
 ReleaseFormat DetectReleaseFormat(const std::string& path);
 class ImportSink;
 // Loads the release files of one import: the LOINC files make one CodeSystem, the RF2 files one, each
-// ICD-10-CM order file one. LOINC and ICD-10-CM concepts go to the sink as they are converted (the
-// Resource keeps its header fields and owner); SNOMED CT's are held (docs/terminology.md, "Scale").
+// ICD-10-CM order file one. Every concept goes to the sink as it is converted (the Resource keeps its
+// header fields and owner); LOINC's and SNOMED CT's files are joined by an external sort whose buffer holds
+// at most sort_bytes (docs/terminology.md, "Scale").
 Status ParseReleaseFiles(const std::vector<std::pair<std::string, ReleaseFormat>>& files, ImportSink* sink,
-                         std::vector<Resource>* out);
+                         size_t sort_bytes, std::vector<Resource>* out);
 
 // The CSV record reader of csv_parse.cc (RFC 4180), for the release loaders.
 Status CsvNextRecord(std::string_view text, size_t* pos, uint64_t* line, const std::string& path,

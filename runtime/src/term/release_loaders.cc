@@ -9,6 +9,7 @@
 #include <cctype>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -19,6 +20,7 @@
 
 #include <fmt/format.h>
 
+#include "term/external_sort.h"
 #include "term/import_sink.h"
 #include "term/model.h"
 
@@ -88,73 +90,123 @@ Status ForEachLine(const std::string& path, Fn fn) {
   return Status::Ok();
 }
 
-Status ReadWhole(const std::string& path, std::string* text) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound(fmt::format("{}: cannot open file", path));
-  in.seekg(0, std::ios::end);
-  text->resize(static_cast<size_t>(std::max<std::streamoff>(in.tellg(), 0)));
-  in.seekg(0);
-  in.read(text->data(), static_cast<std::streamsize>(text->size()));
-  if (in.bad()) return IoError(fmt::format("{}: read error", path));
-  if (text->compare(0, 3, "\xEF\xBB\xBF") == 0) text->erase(0, 3);
-  if (text->find('\0') != std::string::npos) return ParseError(fmt::format("{}: NUL byte in the file", path));
-  size_t bad = CsvInvalidUtf8At(*text);
-  if (bad != std::string::npos) {
-    uint64_t line = 1 + static_cast<uint64_t>(std::count(text->begin(), text->begin() + static_cast<long>(bad), '\n'));
-    return ParseError(fmt::format("{}:{}: invalid UTF-8", path, line));
-  }
-  return Status::Ok();
-}
-
-// A CSV table with a header row; fn(line, fields) per data row, with `col(name)` giving a column index.
-struct CsvTable {
-  std::string path, text;
-  std::vector<std::string> header;
-  std::map<std::string, size_t> index;
+// A CSV table with a header row, read in chunks: only the records not yet handed out and one chunk are in
+// memory, whatever the file's size. Records may span chunks (quoted line breaks): a chunk is parsed up to
+// its last record boundary (a line break outside quotes), tracked with the quote parity. UTF-8 and NUL
+// bytes are checked over each region as it becomes complete (a boundary is never inside a character).
+class CsvTable {
+ public:
+  std::string path;
 
   Status Open(const std::string& p) {
     path = p;
-    CW_RETURN_IF_ERROR(ReadWhole(path, &text));
-    size_t pos = 0;
-    uint64_t line = 1, rec_line = 0;
+    in_.open(path, std::ios::binary);
+    if (!in_) return NotFound(fmt::format("{}: cannot open file", path));
+    std::vector<std::string> header;
+    uint64_t rec_line = 0;
     bool got = false;
-    CW_RETURN_IF_ERROR(CsvNextRecord(text, &pos, &line, path, &header, &rec_line, &got));
+    CW_RETURN_IF_ERROR(Next(&header, &rec_line, &got));
     if (!got) return ParseError(fmt::format("{}:1: empty file (expected a header row)", path));
-    for (size_t i = 0; i < header.size(); ++i) index.emplace(header[i], i);
-    body_pos = pos;
-    body_line = line;
+    header_size_ = header.size();
+    for (size_t i = 0; i < header.size(); ++i) index_.emplace(header[i], i);
     return Status::Ok();
   }
   Result<size_t> Col(std::string_view name) const {
-    auto it = index.find(std::string(name));
-    if (it == index.end()) return ParseError(fmt::format("{}:1: the header has no column {}", path, name));
+    auto it = index_.find(std::string(name));
+    if (it == index_.end()) return ParseError(fmt::format("{}:1: the header has no column {}", path, name));
     return it->second;
   }
   std::optional<size_t> OptCol(std::string_view name) const {
-    auto it = index.find(std::string(name));
-    if (it == index.end()) return std::nullopt;
+    auto it = index_.find(std::string(name));
+    if (it == index_.end()) return std::nullopt;
     return it->second;
   }
+  // fn(line, fields) per data row, once (the rows are read as they are handed out).
   template <typename Fn>
   Status ForEachRow(Fn fn) {
-    size_t pos = body_pos;
-    uint64_t line = body_line, rec_line = 0;
     std::vector<std::string> fields;
     while (true) {
+      uint64_t rec_line = 0;
       bool got = false;
-      CW_RETURN_IF_ERROR(CsvNextRecord(text, &pos, &line, path, &fields, &rec_line, &got));
+      CW_RETURN_IF_ERROR(Next(&fields, &rec_line, &got));
       if (!got) break;
       if (fields.size() == 1 && fields[0].empty()) continue;  // blank line
-      if (fields.size() != header.size()) {
+      if (fields.size() != header_size_) {
         return ParseError(fmt::format("{}:{}: {} fields, the header has {}", path, rec_line, fields.size(),
-                                      header.size()));
+                                      header_size_));
       }
       CW_RETURN_IF_ERROR(fn(rec_line, fields));
     }
     return Status::Ok();
   }
-  size_t body_pos = 0;
-  uint64_t body_line = 1;
+
+ private:
+  static constexpr size_t kChunk = 1 << 20;
+
+  Status Next(std::vector<std::string>* fields, uint64_t* rec_line, bool* got) {
+    while (pos_ >= complete_ && !eof_) CW_RETURN_IF_ERROR(Fill());
+    return CsvNextRecord(std::string_view(buf_.data(), complete_), &pos_, &line_, path, fields, rec_line, got);
+  }
+
+  // Drops what was handed out, reads a chunk and moves `complete_` to the last record boundary.
+  Status Fill() {
+    buf_.erase(0, pos_);
+    complete_ -= pos_;
+    scanned_ -= pos_;
+    pos_ = 0;
+    size_t old = buf_.size();
+    buf_.resize(old + kChunk);
+    in_.read(buf_.data() + old, static_cast<std::streamsize>(kChunk));
+    buf_.resize(old + static_cast<size_t>(in_.gcount()));
+    if (in_.bad()) return IoError(fmt::format("{}: read error", path));
+    if (buf_.size() == old) eof_ = true;
+    if (first_chunk_ && buf_.compare(0, 3, "\xEF\xBB\xBF") == 0) buf_.erase(0, 3);
+    first_chunk_ = false;
+    size_t boundary = complete_;
+    for (size_t i = scanned_; i < buf_.size(); ++i) {
+      char c = buf_[i];
+      if (c == '"') {
+        quoted_ = !quoted_;
+      } else if (!quoted_ && c == '\n') {
+        boundary = i + 1;
+      } else if (!quoted_ && c == '\r' && i + 1 < buf_.size() && buf_[i + 1] != '\n') {
+        boundary = i + 1;
+      }
+    }
+    // A '\r' last in the buffer is left for the next chunk (it may be the first half of "\r\n").
+    scanned_ = buf_.size();
+    if (!buf_.empty() && buf_.back() == '\r' && !quoted_ && !eof_) scanned_ = buf_.size() - 1;
+    if (eof_) boundary = buf_.size();
+    CW_RETURN_IF_ERROR(Check(complete_, boundary));
+    complete_ = boundary;
+    return Status::Ok();
+  }
+
+  Status Check(size_t from, size_t to) {
+    std::string_view region(buf_.data() + from, to - from);
+    size_t nul = region.find('\0');
+    size_t bad = CsvInvalidUtf8At(region);
+    size_t at = std::min(nul, bad);
+    if (at != std::string_view::npos) {
+      uint64_t line = checked_lines_ + static_cast<uint64_t>(std::count(region.begin(), region.begin() + static_cast<long>(at), '\n'));
+      return ParseError(fmt::format("{}:{}: {}", path, line, at == nul ? "NUL byte" : "invalid UTF-8"));
+    }
+    checked_lines_ += static_cast<uint64_t>(std::count(region.begin(), region.end(), '\n'));
+    return Status::Ok();
+  }
+
+  std::ifstream in_;
+  std::string buf_;
+  size_t pos_ = 0;       // next record to parse
+  size_t complete_ = 0;  // end of the last complete record in buf_
+  size_t scanned_ = 0;   // quote parity known up to here
+  bool quoted_ = false;  // parity at scanned_
+  bool eof_ = false;
+  bool first_chunk_ = true;
+  uint64_t line_ = 1;
+  uint64_t checked_lines_ = 1;
+  size_t header_size_ = 0;
+  std::map<std::string, size_t> index_;
 };
 
 Resource NewCodeSystem(std::string_view url, std::string version, std::string name, std::string title,
@@ -176,15 +228,86 @@ void AddParent(ConceptRec* c, const std::string& parent) {
   c->properties.push_back({"parent", "Code", parent});
 }
 
+// ---- Joins in bounded memory -------------------------------------------------------------------
+
+// A release's files are joined by code through an external sort (ExternalSorter): each row becomes a
+// record keyed by its code and a tag, so that the merge hands out one code's rows together, the table
+// row first and the other files' rows in file order; the joined concept goes to the sink at once.
+Result<std::unique_ptr<ExternalSorter>> NewSorter(ImportSink* sink, std::string name, size_t budget) {
+  CW_ASSIGN_OR_RETURN(std::string dir, sink->ScratchDir());
+  return std::make_unique<ExternalSorter>(std::move(dir), std::move(name), budget);
+}
+
+// Calls fn(code key, records) once per key prefix, where a record's key is `prefix + tag` (tag: one byte).
+template <typename Fn>
+Status ForEachGroup(ExternalSorter* sorter, Fn fn) {
+  CW_RETURN_IF_ERROR(sorter->Sort());
+  std::string group;
+  std::vector<std::pair<char, std::string>> rows;  // (tag, value) of the current group
+  bool got = false;
+  std::string_view key, value;
+  while (true) {
+    CW_RETURN_IF_ERROR(sorter->Next(&got, &key, &value));
+    std::string_view prefix = got ? key.substr(0, key.size() - 1) : std::string_view();
+    if (!rows.empty() && (!got || prefix != group)) {
+      CW_RETURN_IF_ERROR(fn(std::string_view(group), rows));
+      rows.clear();
+    }
+    if (!got) break;
+    if (rows.empty()) group.assign(prefix);
+    rows.emplace_back(key.back(), std::string(value));
+  }
+  return Status::Ok();
+}
+
+// A ConceptRec's fields other than the code (the join key), for a sort record.
+void EncodeRec(const ConceptRec& c, Encoder* e) {
+  e->Str(c.display);
+  e->Str(c.status);
+  e->U64(c.designations.size());
+  for (const auto& d : c.designations) {
+    e->Str(d.language);
+    e->Str(d.use_system);
+    e->Str(d.use_code);
+    e->Str(d.value);
+  }
+  e->U64(c.properties.size());
+  for (const auto& p : c.properties) {
+    e->Str(p.code);
+    e->Str(p.type);
+    e->Str(p.value);
+  }
+}
+
+bool DecodeRec(Decoder* d, ConceptRec* c) {
+  std::string_view a, b, x, y;
+  uint64_t n = 0;
+  if (!d->Str(&a) || !d->Str(&b) || !d->U64(&n)) return false;
+  c->display.assign(a);
+  c->status.assign(b);
+  for (uint64_t i = 0; i < n; ++i) {
+    if (!d->Str(&a) || !d->Str(&b) || !d->Str(&x) || !d->Str(&y)) return false;
+    c->designations.push_back({std::string(a), std::string(b), std::string(x), std::string(y)});
+  }
+  if (!d->U64(&n)) return false;
+  for (uint64_t i = 0; i < n; ++i) {
+    if (!d->Str(&a) || !d->Str(&b) || !d->Str(&x)) return false;
+    c->properties.push_back({std::string(a), std::string(b), std::string(x)});
+  }
+  return true;
+}
+
+Status Corrupt() { return Internal("release import: a sort record does not decode"); }
+
 // ---- LOINC ---------------------------------------------------------------------------------------
 
-// Loinc.csv is read twice: a first pass checks every row and finds the codes and the version (the highest
-// VersionLastChanged, part of every key), the hierarchy and part-link files are then read into per-code
-// extras (parents, Coding properties; the hierarchy's own nodes), and a second pass converts each row and
-// writes it to the sink at once, so the table's concepts are never held as parsed records (only its text,
-// the codes and the extras).
+// Loinc.csv, the hierarchy files and the part-link files are each read once, in chunks; every row becomes
+// a sort record keyed by its code ('a': a Loinc.csv row, 'b': a hierarchy row or a part link, in file
+// order). The merge joins them per code and writes each concept to the sink: a table row with its parents
+// and part links, or a hierarchy node that is not in the table (a part or a class). The version (the
+// highest VersionLastChanged, part of every key) is known once the table is read, before the merge.
 Status LoadLoinc(const std::vector<std::pair<std::string, ReleaseFormat>>& files, ImportSink* sink,
-                 std::vector<Resource>* out) {
+                 size_t sort_bytes, std::vector<Resource>* out) {
   std::string table_path;
   for (const auto& [path, f] : files) {
     if (f == ReleaseFormat::kLoincTable) {
@@ -209,78 +332,19 @@ Status LoadLoinc(const std::vector<std::pair<std::string, ReleaseFormat>>& files
                         "CLASSTYPE", "ORDER_OBS", "STATUS", "VersionFirstReleased", "VersionLastChanged"}) {
     if (auto c = t.OptCol(p)) props.emplace_back(p, *c);
   }
-  // Pass 1: codes and version.
-  std::unordered_set<std::string> table_codes;
+  CW_ASSIGN_OR_RETURN(auto sorter, NewSorter(sink, "loinc", sort_bytes));
+  std::string key;
+  auto add = [&](const std::string& code, char tag, const std::string& value) {
+    key.assign(code);
+    key.push_back('\0');  // codes hold no NUL (checked): one code's records sort together
+    key.push_back(tag);
+    return sorter->Add(key, value);
+  };
   std::string version;
   CW_RETURN_IF_ERROR(t.ForEachRow([&](uint64_t line, const std::vector<std::string>& f) -> Status {
     if (f[c_num].empty()) return ParseError(fmt::format("{}:{}: empty LOINC_NUM", table_path, line));
-    if (!table_codes.insert(f[c_num]).second) {
-      return ParseError(fmt::format("{}:{}: duplicate LOINC_NUM", table_path, line));
-    }
     if (c_version && CompareVersions(f[*c_version], version) > 0) version = f[*c_version];
-    return Status::Ok();
-  }));
-  // Extras per code, in file order: parents and properties from the hierarchy and part-link files; the
-  // hierarchy's nodes that are not in the table (parts, classes) become concepts of their own.
-  std::unordered_map<std::string, ConceptRec> extras;
-  std::vector<std::string> nodes;  // hierarchy-only codes, in order of first appearance
-  auto known = [&](const std::string& code) { return table_codes.count(code) != 0 || extras.count(code) != 0; };
-  std::unordered_set<std::string> node_codes;
-  for (const auto& [path, f] : files) {
-    if (f == ReleaseFormat::kLoincHierarchy) {
-      CsvTable h;
-      CW_RETURN_IF_ERROR(h.Open(path));
-      CW_ASSIGN_OR_RETURN(size_t c_parent, h.Col("IMMEDIATE_PARENT"));
-      CW_ASSIGN_OR_RETURN(size_t c_code, h.Col("CODE"));
-      CW_ASSIGN_OR_RETURN(size_t c_text, h.Col("CODE_TEXT"));
-      CW_RETURN_IF_ERROR(h.ForEachRow([&](uint64_t line, const std::vector<std::string>& r) -> Status {
-        const std::string& code = r[c_code];
-        if (code.empty()) return ParseError(fmt::format("{}:{}: empty CODE", path, line));
-        if (table_codes.count(code) == 0 && node_codes.insert(code).second) {
-          ConceptRec& c = extras[code];
-          c.code = code;
-          c.display = r[c_text];
-          c.status = "active";
-          nodes.push_back(code);
-        }
-        ConceptRec& e = extras[code];
-        e.code = code;  // AddParent skips a parent equal to the code
-        AddParent(&e, r[c_parent]);
-        return Status::Ok();
-      }));
-    } else if (f == ReleaseFormat::kLoincPartLink) {
-      CsvTable l;
-      CW_RETURN_IF_ERROR(l.Open(path));
-      CW_ASSIGN_OR_RETURN(size_t c_num2, l.Col("LoincNumber"));
-      CW_ASSIGN_OR_RETURN(size_t c_part, l.Col("PartNumber"));
-      CW_ASSIGN_OR_RETURN(size_t c_prop, l.Col("Property"));
-      CW_RETURN_IF_ERROR(l.ForEachRow([&](uint64_t, const std::vector<std::string>& r) -> Status {
-        if (!known(r[c_num2]) || r[c_part].empty()) return Status::Ok();  // a link to a code not in this table
-        std::string prop = r[c_prop];
-        size_t slash = prop.find_last_of('/');
-        if (slash != std::string::npos) prop.erase(0, slash + 1);
-        if (prop.empty()) return Status::Ok();
-        extras[r[c_num2]].properties.push_back({prop, "Coding", std::string(kLoincUrl) + "|" + r[c_part]});
-        return Status::Ok();
-      }));
-    }
-  }
-  sink->NoteHeld(extras.size());
-  // Pass 2: each row to the sink as it is converted, with its extras.
-  Resource r = NewCodeSystem(kLoincUrl, version, "LOINC", "LOINC", table_path);
-  r.owner = sink->NewOwner();
-  auto emit = [&](ConceptRec& c) -> Status {
-    if (auto it = extras.find(c.code); it != extras.end()) {
-      for (auto& p : it->second.properties) c.properties.push_back(std::move(p));
-      c.parents = std::move(it->second.parents);
-      extras.erase(it);
-    }
-    ++r.streamed_entries;
-    return EmitConcept(sink, r.owner, r.url, r.version, r.case_sensitive, c, &r.streamed_hierarchy);
-  };
-  CW_RETURN_IF_ERROR(t.ForEachRow([&](uint64_t, const std::vector<std::string>& f) -> Status {
     ConceptRec c;
-    c.code = f[c_num];
     c.display = f[c_name];
     c.status = f[c_status] == "DEPRECATED" ? "deprecated" : "active";
     for (const auto& [name, col] : props) {
@@ -290,15 +354,80 @@ Status LoadLoinc(const std::vector<std::pair<std::string, ReleaseFormat>>& files
     if (c_consumer && !f[*c_consumer].empty()) {
       c.designations.push_back({"en-US", "http://loinc.org", "CONSUMER_NAME", f[*c_consumer]});
     }
-    return emit(c);
+    Encoder e;
+    e.U64(line);
+    EncodeRec(c, &e);
+    return add(f[c_num], 'a', e.out());
   }));
-  for (const auto& code : nodes) {
-    ConceptRec c = std::move(extras[code]);
-    c.code = code;  // emit() looks its extras up by code: they are in c already
-    extras.erase(code);
-    ++r.streamed_entries;
-    CW_RETURN_IF_ERROR(EmitConcept(sink, r.owner, r.url, r.version, r.case_sensitive, c, &r.streamed_hierarchy));
+  for (const auto& [path, f] : files) {
+    if (f == ReleaseFormat::kLoincHierarchy) {
+      CsvTable h;
+      CW_RETURN_IF_ERROR(h.Open(path));
+      CW_ASSIGN_OR_RETURN(size_t c_parent, h.Col("IMMEDIATE_PARENT"));
+      CW_ASSIGN_OR_RETURN(size_t c_code, h.Col("CODE"));
+      CW_ASSIGN_OR_RETURN(size_t c_text, h.Col("CODE_TEXT"));
+      CW_RETURN_IF_ERROR(h.ForEachRow([&](uint64_t line, const std::vector<std::string>& r) -> Status {
+        if (r[c_code].empty()) return ParseError(fmt::format("{}:{}: empty CODE", path, line));
+        Encoder e;
+        e.Str("h");
+        e.Str(r[c_parent]);
+        e.Str(r[c_text]);
+        return add(r[c_code], 'b', e.out());
+      }));
+    } else if (f == ReleaseFormat::kLoincPartLink) {
+      CsvTable l;
+      CW_RETURN_IF_ERROR(l.Open(path));
+      CW_ASSIGN_OR_RETURN(size_t c_num2, l.Col("LoincNumber"));
+      CW_ASSIGN_OR_RETURN(size_t c_part, l.Col("PartNumber"));
+      CW_ASSIGN_OR_RETURN(size_t c_prop, l.Col("Property"));
+      CW_RETURN_IF_ERROR(l.ForEachRow([&](uint64_t, const std::vector<std::string>& r) -> Status {
+        if (r[c_num2].empty() || r[c_part].empty()) return Status::Ok();
+        std::string prop = r[c_prop];
+        size_t slash = prop.find_last_of('/');
+        if (slash != std::string::npos) prop.erase(0, slash + 1);
+        if (prop.empty()) return Status::Ok();
+        Encoder e;
+        e.Str("p");
+        e.Str(prop);
+        e.Str(std::string(kLoincUrl) + "|" + r[c_part]);
+        return add(r[c_num2], 'b', e.out());
+      }));
+    }
   }
+  Resource r = NewCodeSystem(kLoincUrl, version, "LOINC", "LOINC", table_path);
+  r.owner = sink->NewOwner();
+  CW_RETURN_IF_ERROR(ForEachGroup(sorter.get(), [&](std::string_view code, const auto& rows) -> Status {
+    ConceptRec c;
+    c.code = std::string(code.substr(0, code.size() - 1));  // without the NUL that ends it in the key
+    bool table = false, node = false;
+    for (const auto& [tag, value] : rows) {
+      Decoder d(value);
+      if (tag == 'a') {
+        uint64_t line = 0;
+        if (!d.U64(&line)) return Corrupt();
+        if (table) return ParseError(fmt::format("{}:{}: duplicate LOINC_NUM", table_path, line));
+        if (!DecodeRec(&d, &c)) return Corrupt();
+        table = true;
+        continue;
+      }
+      std::string_view kind, a, b;
+      if (!d.Str(&kind) || !d.Str(&a) || !d.Str(&b)) return Corrupt();
+      if (kind == "h") {
+        if (!table && !node) {  // a hierarchy node of its own: its first row names it
+          node = true;
+          c.display.assign(b);
+          c.status = "active";
+        }
+        AddParent(&c, std::string(a));
+      } else {
+        c.properties.push_back({std::string(a), "Coding", std::string(b)});
+      }
+    }
+    if (!table && !node) return Status::Ok();  // part links of a code that is in neither file
+    ++r.streamed_entries;
+    return EmitConcept(sink, r.owner, r.url, r.version, r.case_sensitive, c, &r.streamed_hierarchy);
+  }));
+  sink->NoteSortBytes(sorter->peak_bytes());
   out->push_back(std::move(r));
   return Status::Ok();
 }
@@ -318,7 +447,34 @@ std::string ReleaseDate(const std::string& path) {
   return date;
 }
 
-Status LoadSnomed(const std::vector<std::pair<std::string, ReleaseFormat>>& files, std::vector<Resource>* out) {
+// An SCTID: 1 to 18 digits without a leading zero (so the number gives back the same text).
+std::optional<uint64_t> ParseSctId(std::string_view s) {
+  if (s.empty() || s.size() > 18 || s[0] == '0') return std::nullopt;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return v;
+}
+
+// Sort key of a concept's record: the id big-endian (numeric order), then the tag.
+std::string SctKey(uint64_t id, char tag) {
+  std::string k(9, '\0');
+  for (int i = 0; i < 8; ++i) k[static_cast<size_t>(i)] = static_cast<char>(id >> (56 - 8 * i));
+  k[8] = tag;
+  return k;
+}
+
+// The files are read once each, in this order: the language reference sets (the preferred descriptions:
+// id, rank and row number, 16 bytes each), the concept file (the active ids, 8 bytes each, and a sort
+// record per concept), the description file and the relationship file (a sort record per active FSN or
+// synonym and per active is-a between active concepts). The merge joins them per concept id (tag 0 the
+// concept, 1 its descriptions, 2 its parents, each in file order) and writes each concept to the sink.
+// The display is the preferred synonym of the highest-ranked language reference set (US English first,
+// then the first file's row), else the first FSN.
+Status LoadSnomed(const std::vector<std::pair<std::string, ReleaseFormat>>& files, ImportSink* sink,
+                  size_t sort_bytes, std::vector<Resource>* out) {
   auto the = [&](ReleaseFormat want, std::string* path) -> Status {
     for (const auto& [p, f] : files) {
       if (f != want) continue;
@@ -343,111 +499,165 @@ Status LoadSnomed(const std::vector<std::pair<std::string, ReleaseFormat>>& file
     }
     return Status::Ok();
   };
-
-  std::vector<ConceptRec> concepts;
-  std::unordered_map<std::string, size_t> at;
-  std::string latest;
   std::vector<std::string_view> f;
-  if (Status read = ForEachLine(concept_path, [&](uint64_t line, std::string_view l) -> Status {
+
+  // Preferred descriptions: rank 2 = US English, 1 = another language reference set; the first row wins
+  // among equal ranks.
+  struct Preferred {
+    uint64_t id;
+    uint64_t row;
+    uint8_t rank;
+  };
+  std::vector<Preferred> preferred;
+  uint64_t row = 0;
+  for (const auto& [path, fm] : files) {
+    if (fm != ReleaseFormat::kSnomedLanguage) continue;
+    auto language_row = [&](uint64_t line, std::string_view l) -> Status {
+      if (line == 1 || l.empty()) return Status::Ok();
+      // id effectiveTime active moduleId refsetId referencedComponentId acceptabilityId
+      CW_RETURN_IF_ERROR(fields(path, line, l, 7, &f));
+      ++row;
+      if (f[2] != "1" || f[6] != kSctPreferred) return Status::Ok();
+      auto id = ParseSctId(f[5]);
+      if (!id) return Status::Ok();  // not a description id: refers to nothing of this release
+      preferred.push_back({*id, row, static_cast<uint8_t>(f[4] == kSctUsEnglish ? 2 : 1)});
+      return Status::Ok();
+    };
+    CW_RETURN_IF_ERROR(ForEachLine(path, language_row));
+  }
+  std::sort(preferred.begin(), preferred.end(), [](const Preferred& a, const Preferred& b) {
+    if (a.id != b.id) return a.id < b.id;
+    return a.rank != b.rank ? a.rank > b.rank : a.row < b.row;
+  });
+  preferred.erase(std::unique(preferred.begin(), preferred.end(),
+                              [](const Preferred& a, const Preferred& b) { return a.id == b.id; }),
+                  preferred.end());
+  preferred.shrink_to_fit();
+
+  CW_ASSIGN_OR_RETURN(auto sorter, NewSorter(sink, "rf2", sort_bytes));
+  std::vector<std::pair<uint64_t, uint64_t>> seen;  // (id, line) of the active concepts
+  std::string latest;
+  auto concept_row = [&](uint64_t line, std::string_view l) -> Status {
     if (line == 1 || l.empty()) return Status::Ok();
     CW_RETURN_IF_ERROR(fields(concept_path, line, l, 5, &f));  // id effectiveTime active moduleId definitionStatusId
     if (f[2] != "1") return Status::Ok();
-    ConceptRec c;
-    c.code = std::string(f[0]);
-    if (c.code.empty()) return ParseError(fmt::format("{}:{}: empty concept id", concept_path, line));
-    if (!at.emplace(c.code, concepts.size()).second) {
-      return ParseError(fmt::format("{}:{}: concept id given twice in a snapshot", concept_path, line));
+    if (f[0].empty()) return ParseError(fmt::format("{}:{}: empty concept id", concept_path, line));
+    auto id = ParseSctId(f[0]);
+    if (!id) {
+      return ParseError(fmt::format("{}:{}: the concept id is not an SCTID (1 to 18 digits, no leading zero)",
+                                    concept_path, line));
     }
-    c.status = "active";
-    c.properties.push_back({"moduleId", "Code", std::string(f[3])});
-    c.properties.push_back({"sufficientlyDefined", "Boolean", f[4] == kSctDefined ? "true" : "false"});
-    if (std::string(f[1]) > latest) latest = std::string(f[1]);
-    concepts.push_back(std::move(c));
-    return Status::Ok();
-  });
-        !read.ok()) {
-      return read;
-    }
-
-  // Descriptions: FSN and synonyms as designations; the display is the preferred synonym of the language
-  // reference set when one is given (US English first), else the FSN.
-  struct DescRef {
-    size_t concept_index;
-    size_t designation;
+    seen.emplace_back(*id, line);
+    if (f[1] > latest) latest = std::string(f[1]);
+    Encoder e;
+    e.Str(f[3]);
+    e.Str(f[4] == kSctDefined ? "true" : "false");
+    return sorter->Add(SctKey(*id, 0), e.out());
   };
-  std::vector<std::string> language_paths;
-  for (const auto& [p, fm] : files) {
-    if (fm == ReleaseFormat::kSnomedLanguage) language_paths.push_back(p);
+  CW_RETURN_IF_ERROR(ForEachLine(concept_path, concept_row));
+  std::sort(seen.begin(), seen.end());
+  uint64_t dup_line = 0;
+  for (size_t i = 1; i < seen.size(); ++i) {
+    if (seen[i].first == seen[i - 1].first && (dup_line == 0 || seen[i].second < dup_line)) dup_line = seen[i].second;
   }
-  std::unordered_map<std::string, DescRef> desc_at;  // only with a language reference set
+  if (dup_line != 0) {
+    return ParseError(fmt::format("{}:{}: concept id given twice in a snapshot", concept_path, dup_line));
+  }
+  std::vector<uint64_t> active(seen.size());
+  for (size_t i = 0; i < seen.size(); ++i) active[i] = seen[i].first;
+  std::vector<std::pair<uint64_t, uint64_t>>().swap(seen);
+  auto is_active = [&](std::string_view s) -> std::optional<uint64_t> {
+    auto id = ParseSctId(s);
+    if (!id || !std::binary_search(active.begin(), active.end(), *id)) return std::nullopt;
+    return id;
+  };
+
+  // Descriptions: FSN and synonyms as designations (of active concepts; definitions and other types are
+  // left out).
   if (!desc_path.empty()) {
-    if (Status read = ForEachLine(desc_path, [&](uint64_t line, std::string_view l) -> Status {
+    auto description_row = [&](uint64_t line, std::string_view l) -> Status {
       if (line == 1 || l.empty()) return Status::Ok();
       // id effectiveTime active moduleId conceptId languageCode typeId term caseSignificanceId
       CW_RETURN_IF_ERROR(fields(desc_path, line, l, 9, &f));
       if (f[2] != "1") return Status::Ok();
-      auto it = at.find(std::string(f[4]));
-      if (it == at.end()) return Status::Ok();  // a description of an inactive concept
-      ConceptRec& c = concepts[it->second];
-      bool fsn = f[6] == kSctFsn;
-      if (!fsn && f[6] != kSctSynonym) return Status::Ok();  // definitions and other types
-      if (!language_paths.empty()) desc_at.emplace(std::string(f[0]), DescRef{it->second, c.designations.size()});
-      c.designations.push_back({std::string(f[5]), std::string(kSnomedUrl), std::string(f[6]), std::string(f[7])});
-      if (fsn && c.display.empty()) c.display = std::string(f[7]);
-      return Status::Ok();
-    });
-        !read.ok()) {
-      return read;
-    }
-  }
-  if (!language_paths.empty()) {
-    // refset rank of the display chosen so far per concept: 2 = US English preferred, 1 = other preferred.
-    std::vector<uint8_t> rank(concepts.size(), 0);
-    for (const auto& path : language_paths) {
-      if (Status read = ForEachLine(path, [&](uint64_t line, std::string_view l) -> Status {
-        if (line == 1 || l.empty()) return Status::Ok();
-        // id effectiveTime active moduleId refsetId referencedComponentId acceptabilityId
-        CW_RETURN_IF_ERROR(fields(path, line, l, 7, &f));
-        if (f[2] != "1" || f[6] != kSctPreferred) return Status::Ok();
-        auto it = desc_at.find(std::string(f[5]));
-        if (it == desc_at.end()) return Status::Ok();
-        ConceptRec& c = concepts[it->second.concept_index];
-        const DesignationRec& d = c.designations[it->second.designation];
-        if (d.use_code != kSctSynonym) return Status::Ok();
-        uint8_t r = f[4] == kSctUsEnglish ? 2 : 1;
-        if (r > rank[it->second.concept_index]) {
-          rank[it->second.concept_index] = r;
-          c.display = d.value;
+      auto concept_id = is_active(f[4]);
+      if (!concept_id) return Status::Ok();  // a description of an inactive concept
+      if (f[6] != kSctFsn && f[6] != kSctSynonym) return Status::Ok();
+      uint8_t rank = 0;
+      uint64_t pref_row = 0;
+      if (auto id = ParseSctId(f[0]); id && f[6] == kSctSynonym) {
+        auto it = std::lower_bound(preferred.begin(), preferred.end(), *id,
+                                   [](const Preferred& p, uint64_t v) { return p.id < v; });
+        if (it != preferred.end() && it->id == *id) {
+          rank = it->rank;
+          pref_row = it->row;
         }
-        return Status::Ok();
-      });
-        !read.ok()) {
-      return read;
-    }
-    }
+      }
+      Encoder e;
+      e.Str(f[5]);
+      e.Str(f[6]);
+      e.Str(f[7]);
+      e.U64(rank);
+      e.U64(pref_row);
+      return sorter->Add(SctKey(*concept_id, 1), e.out());
+    };
+    CW_RETURN_IF_ERROR(ForEachLine(desc_path, description_row));
   }
   if (!rel_path.empty()) {
-    if (Status read = ForEachLine(rel_path, [&](uint64_t line, std::string_view l) -> Status {
+    auto relationship_row = [&](uint64_t line, std::string_view l) -> Status {
       if (line == 1 || l.empty()) return Status::Ok();
       // id effectiveTime active moduleId sourceId destinationId relationshipGroup typeId characteristicTypeId modifierId
       CW_RETURN_IF_ERROR(fields(rel_path, line, l, 10, &f));
       if (f[2] != "1" || f[7] != kSctIsA) return Status::Ok();
-      auto child = at.find(std::string(f[4]));
-      if (child == at.end() || at.find(std::string(f[5])) == at.end()) return Status::Ok();  // inactive end
-      AddParent(&concepts[child->second], std::string(f[5]));
-      return Status::Ok();
-    });
-        !read.ok()) {
-      return read;
-    }
+      auto child = is_active(f[4]);
+      if (!child || !is_active(f[5])) return Status::Ok();  // an inactive end
+      return sorter->Add(SctKey(*child, 2), f[5]);
+    };
+    CW_RETURN_IF_ERROR(ForEachLine(rel_path, relationship_row));
   }
+  std::vector<Preferred>().swap(preferred);
+  std::vector<uint64_t>().swap(active);
+
   std::string date = ReleaseDate(concept_path);
-  std::string version = date.empty() ? latest : date;
-  Resource r = NewCodeSystem(kSnomedUrl, version, "SNOMED_CT", "SNOMED CT", concept_path);
-  r.concepts = std::move(concepts);
+  Resource r = NewCodeSystem(kSnomedUrl, date.empty() ? latest : date, "SNOMED_CT", "SNOMED CT", concept_path);
+  r.owner = sink->NewOwner();
+  CW_RETURN_IF_ERROR(ForEachGroup(sorter.get(), [&](std::string_view key, const auto& rows) -> Status {
+    uint64_t id = 0;
+    for (char ch : key) id = (id << 8) | static_cast<uint8_t>(ch);
+    ConceptRec c;
+    c.code = std::to_string(id);
+    c.status = "active";
+    uint64_t best_rank = 0, best_row = 0;
+    for (const auto& [tag, value] : rows) {
+      Decoder d(value);
+      std::string_view a, b, term;
+      if (tag == 0) {
+        if (!d.Str(&a) || !d.Str(&b)) return Corrupt();
+        c.properties.push_back({"moduleId", "Code", std::string(a)});
+        c.properties.push_back({"sufficientlyDefined", "Boolean", std::string(b)});
+      } else if (tag == 1) {
+        uint64_t rank = 0, pref_row = 0;
+        if (!d.Str(&a) || !d.Str(&b) || !d.Str(&term) || !d.U64(&rank) || !d.U64(&pref_row)) return Corrupt();
+        c.designations.push_back({std::string(a), std::string(kSnomedUrl), std::string(b), std::string(term)});
+        if (rank > best_rank || (rank != 0 && rank == best_rank && pref_row < best_row)) {
+          best_rank = rank;
+          best_row = pref_row;
+          c.display.assign(term);
+        } else if (best_rank == 0 && b == kSctFsn && c.display.empty()) {
+          c.display.assign(term);
+        }
+      } else {
+        AddParent(&c, std::string(value));
+      }
+    }
+    ++r.streamed_entries;
+    return EmitConcept(sink, r.owner, r.url, r.version, r.case_sensitive, c, &r.streamed_hierarchy);
+  }));
+  sink->NoteSortBytes(sorter->peak_bytes());
   out->push_back(std::move(r));
   return Status::Ok();
 }
+
 
 // ---- ICD-10-CM order file ------------------------------------------------------------------------
 
@@ -565,7 +775,7 @@ ReleaseFormat DetectReleaseFormat(const std::string& path) {
 }
 
 Status ParseReleaseFiles(const std::vector<std::pair<std::string, ReleaseFormat>>& files, ImportSink* sink,
-                         std::vector<Resource>* out) {
+                         size_t sort_bytes, std::vector<Resource>* out) {
   std::vector<std::pair<std::string, ReleaseFormat>> loinc, snomed;
   for (const auto& [path, f] : files) {
     switch (f) {
@@ -587,8 +797,8 @@ Status ParseReleaseFiles(const std::vector<std::pair<std::string, ReleaseFormat>
         break;
     }
   }
-  if (!loinc.empty()) CW_RETURN_IF_ERROR(LoadLoinc(loinc, sink, out));
-  if (!snomed.empty()) CW_RETURN_IF_ERROR(LoadSnomed(snomed, out));
+  if (!loinc.empty()) CW_RETURN_IF_ERROR(LoadLoinc(loinc, sink, sort_bytes, out));
+  if (!snomed.empty()) CW_RETURN_IF_ERROR(LoadSnomed(snomed, sink, sort_bytes, out));
   return Status::Ok();
 }
 

@@ -1370,10 +1370,16 @@ class Store::Impl {
     return Status::Ok();
   }
 
-  // Reverse: the sources that map to (target system `tsys`, `code`) in one map version.
+  // Reverse: the sources that map to (target system `tsys`, `code`) in one map version. The reverse index
+  // names the source elements; each one's record says which group each target came from, so group versions
+  // apply as forward: o.source_version is the version of `tsys` (the code's system) and a group whose
+  // targetVersion names another version does not answer; the match carries the group's sourceVersion and
+  // the equivalence of the element's first answering target.
   Status CollectReverse(const std::string& url, const std::string& version, std::string_view tsys,
                         std::string_view code, const TranslateOptions& o, std::vector<Match>* out) {
+    CW_ASSIGN_OR_RETURN(auto groups, LoadGroups(url, version));
     std::string prefix = ReversePrefix(url, version, tsys, code);
+    std::vector<Match> found;
     Status bad;
     CW_RETURN_IF_ERROR(Scan(prefix, [&](std::string_view k, std::string_view v) {
       std::string_view rest = k.substr(prefix.size());
@@ -1388,13 +1394,43 @@ class Store::Impl {
       m.equivalence = v;
       m.map_url = url;
       m.map_version = version;
-      if ((!o.target_system.empty() && m.system != o.target_system) || (EquivalenceBit(v) & o.equivalences) == 0) {
-        return true;
-      }
-      out->push_back(std::move(m));
+      if (!o.target_system.empty() && m.system != o.target_system) return true;
+      found.push_back(std::move(m));
       return true;
     }));
-    return bad;
+    CW_RETURN_IF_ERROR(bad);
+    for (auto& m : found) {
+      std::string rec;
+      CW_ASSIGN_OR_RETURN(bool has_element, Get(MapKey(url, version, m.system, m.code), &rec));
+      if (!has_element) return Corrupt("terminology store: reverse index names a missing map element");
+      Decoder d(rec);
+      uint64_t n = 0;
+      if (!d.U64(&n)) return Corrupt("terminology store: bad map record");
+      bool answers = false;
+      for (uint64_t i = 0; i < n && !answers; ++i) {
+        uint64_t group = 0;
+        std::string_view sys, c, disp, eq;
+        if (!d.U64(&group) || !d.Str(&sys) || !d.Str(&c) || !d.Str(&disp) || !d.Str(&eq)) {
+          return Corrupt("terminology store: bad map record");
+        }
+        std::vector<Match::Attribute> skip;
+        CW_RETURN_IF_ERROR(DecodeAttrs(&d, &skip));
+        CW_RETURN_IF_ERROR(DecodeAttrs(&d, &skip));
+        if (sys != tsys || c != code || IsNegativeEquivalence(eq) || (EquivalenceBit(eq) & o.equivalences) == 0) {
+          continue;
+        }
+        const MapGroupRec* grp = group < groups->size() ? &(*groups)[group] : nullptr;
+        if (grp != nullptr && !o.source_version.empty() && !grp->target_version.empty() &&
+            grp->target_version != o.source_version) {
+          continue;
+        }
+        answers = true;  // the first answering target of the element (document order) gives the match
+        m.equivalence = eq;
+        if (grp != nullptr) m.version = grp->source_version;
+      }
+      if (answers) out->push_back(std::move(m));
+    }
+    return Status::Ok();
   }
 
   // A group with a sourceVersion answers only a caller whose source version is that one (or who gives none).
@@ -1968,7 +2004,7 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
     prog.bytes_done = prog.bytes_total = 0;
     if (options.progress) options.progress(prog);
     size_t before = parsed.size();
-    CW_RETURN_IF_ERROR(ParseReleaseFiles(release, &sink, &parsed));
+    CW_RETURN_IF_ERROR(ParseReleaseFiles(release, &sink, options.sort_buffer_bytes, &parsed));
     count(before);
   }
 
@@ -2000,15 +2036,13 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
     CW_ASSIGN_OR_RETURN(bool exists, Get(hkey, nullptr));
     item.replaced = exists;
     if (exists) {
-      // Remove every record of this version; the new version's records win over these deletions.
-      Status added;
+      // Remove every record of this version: one range deletion per record family (no scan of the old
+      // keys); the new version's records, in the same SST file, are newer than the tombstone.
+      if (const Header* old = FindHeader(r.kind, r.url, r.version)) rep.keys_deleted += old->entries;
       for (const auto& prefix : RecordPrefixes(r.kind, r.url, r.version)) {
-        CW_RETURN_IF_ERROR(Scan(prefix, [&](std::string_view k, std::string_view) {
-          added = sink.Delete(0, k);
-          ++rep.keys_deleted;
-          return added.ok();
-        }));
-        CW_RETURN_IF_ERROR(added);
+        std::string upper = prefix;
+        upper.back() = static_cast<char>(static_cast<uint8_t>(upper.back()) + 1);  // prefixes end in '\0'
+        sink.DeleteRange(prefix, upper);
         replaced_prefixes.push_back(prefix);
       }
     }
@@ -2096,6 +2130,7 @@ Status Store::Impl::Import(const std::vector<std::string>& files, const ImportOp
   CW_ASSIGN_OR_RETURN(std::vector<std::string> sst_files, sink.Finish(nullptr, &hasher));
   rep.keys_written = sink.puts_written();
   rep.peak_held_entries = sink.peak_held();
+  rep.peak_sort_bytes = sink.peak_sort_bytes();
   if (options.before_commit) CW_RETURN_IF_ERROR(options.before_commit());
   CW_RETURN_IF_ERROR(CommitFiles(sst_files));
   // A replaced version's old records are tombstones now: compact their ranges so the store does not keep

@@ -288,6 +288,26 @@ TEST_F(SemanticsTest, GroupSourceAndTargetVersions) {
   EXPECT_EQ(codes("1"), (std::vector<std::string>{"arm@1:Arm", "hand@:Hand"}));
   EXPECT_EQ(codes("2"), (std::vector<std::string>{"leg@9:", "hand@:Hand"}));
   EXPECT_EQ(codes("3"), (std::vector<std::string>{"hand@:Hand"}));
+  // Reverse: the given code is of the target system, so its version is compared with targetVersion, and
+  // the source match carries the group's sourceVersion.
+  auto sources = [&](const char* target, const std::string& target_version) {
+    TranslateOptions o;
+    o.reverse = true;
+    o.source_version = target_version;
+    auto r = store_->TranslateAll("urn:map:versions", "urn:example:body", target, o);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    std::vector<std::string> out;
+    if (r.ok()) {
+      for (const auto& m : *r) out.push_back(m.system + "|" + m.code + "@" + m.version + ":" + m.equivalence);
+    }
+    return out;
+  };
+  EXPECT_EQ(sources("arm", ""), (std::vector<std::string>{"urn:src|x@1:equivalent"}));
+  EXPECT_EQ(sources("arm", "1"), (std::vector<std::string>{"urn:src|x@1:equivalent"}));
+  EXPECT_EQ(sources("arm", "9"), (std::vector<std::string>{}));
+  EXPECT_EQ(sources("leg", "9"), (std::vector<std::string>{"urn:src|x@2:equivalent"}));
+  EXPECT_EQ(sources("leg", "1"), (std::vector<std::string>{}));
+  EXPECT_EQ(sources("hand", "5"), (std::vector<std::string>{"urn:src|x@:narrower"}));
 }
 
 TEST_F(SemanticsTest, MemberWithoutSystemAndPinnedValueSetVersion) {

@@ -1,0 +1,197 @@
+#include "term/external_sort.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+namespace crosswalk::term {
+namespace {
+
+constexpr size_t kMinBudget = 64 << 10;
+constexpr size_t kRunIoBuffer = 256 << 10;
+
+Status Errno(std::string_view what, const std::string& path) {
+  return IoError(fmt::format("cannot write the terminology store: {} '{}': {}", what, path, std::strerror(errno)));
+}
+
+void PutVarint(std::string* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+}  // namespace
+
+// Sequential reader of one run file: varint key length, key, varint value length, value; repeated.
+class ExternalSorter::Run {
+ public:
+  explicit Run(std::string path) : path_(std::move(path)) {}
+  ~Run() {
+    if (f_ != nullptr) std::fclose(f_);
+  }
+  Status Open() {
+    f_ = std::fopen(path_.c_str(), "rb");
+    if (f_ == nullptr) return Errno("cannot read sort run", path_);
+    io_ = std::make_unique<char[]>(kRunIoBuffer);
+    std::setvbuf(f_, io_.get(), _IOFBF, kRunIoBuffer);
+    return Advance();
+  }
+  bool valid() const { return valid_; }
+  std::string_view key() const { return key_; }
+  std::string_view value() const { return value_; }
+
+  Status Advance() {
+    int c = std::getc(f_);
+    if (c == EOF) {
+      valid_ = false;
+      return std::ferror(f_) ? Errno("cannot read sort run", path_) : Status::Ok();
+    }
+    std::ungetc(c, f_);
+    uint64_t klen = 0, vlen = 0;
+    if (!Varint(&klen) || !Bytes(klen, &key_) || !Varint(&vlen) || !Bytes(vlen, &value_)) {
+      return IoError(fmt::format("sort run '{}' is truncated", path_));
+    }
+    valid_ = true;
+    return Status::Ok();
+  }
+
+ private:
+  bool Varint(uint64_t* v) {
+    *v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      int c = std::getc(f_);
+      if (c == EOF) return false;
+      *v |= static_cast<uint64_t>(c & 0x7f) << shift;
+      if ((c & 0x80) == 0) return true;
+    }
+    return false;
+  }
+  bool Bytes(uint64_t n, std::string* out) {
+    out->resize(n);
+    return n == 0 || std::fread(out->data(), 1, n, f_) == n;
+  }
+
+  std::string path_;
+  FILE* f_ = nullptr;
+  std::unique_ptr<char[]> io_;
+  bool valid_ = false;
+  std::string key_, value_;
+};
+
+ExternalSorter::ExternalSorter(std::string dir, std::string name, size_t budget_bytes)
+    : dir_(std::move(dir)), name_(std::move(name)), budget_(std::max(budget_bytes, kMinBudget)) {}
+
+ExternalSorter::~ExternalSorter() {
+  runs_.clear();
+  std::error_code ec;
+  for (const auto& path : run_paths_) std::filesystem::remove(path, ec);
+}
+
+Status ExternalSorter::Add(std::string_view key, std::string_view value) {
+  if (sorted_) return Internal("ExternalSorter: Add after Sort");
+  if (key.size() > UINT32_MAX || value.size() > UINT32_MAX) return InvalidArgument("sort record too large");
+  size_t add = key.size() + value.size() + sizeof(Entry);
+  if (!buf_.empty() && held_bytes() + add > budget_) CW_RETURN_IF_ERROR(Spill());
+  if (buf_.empty()) {
+    // Reserved once per run so that growth never doubles past the budget; pages are touched only as used.
+    arena_.reserve(budget_ - budget_ / 8);
+    buf_.reserve(budget_ / 8 / sizeof(Entry));
+  }
+  buf_.push_back({arena_.size(), static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size())});
+  arena_.append(key);
+  arena_.append(value);
+  ++records_;
+  peak_bytes_ = std::max<uint64_t>(peak_bytes_, held_bytes());
+  return Status::Ok();
+}
+
+Status ExternalSorter::Spill() {
+  const char* base = arena_.data();
+  std::stable_sort(buf_.begin(), buf_.end(), [base](const Entry& a, const Entry& b) {
+    return std::string_view(base + a.off, a.klen) < std::string_view(base + b.off, b.klen);
+  });
+  if (!sorted_ || !run_paths_.empty()) {
+    std::string path = fmt::format("{}/{}-{:06}", dir_, name_, run_paths_.size());
+    FILE* f = std::fopen(path.c_str(), "wb");
+    if (f == nullptr) return Errno("cannot create sort run", path);
+    run_paths_.push_back(path);
+    std::string chunk;
+    bool ok = true;
+    for (const Entry& e : buf_) {
+      PutVarint(&chunk, e.klen);
+      chunk.append(arena_, e.off, e.klen);
+      PutVarint(&chunk, e.vlen);
+      chunk.append(arena_, e.off + e.klen, e.vlen);
+      if (chunk.size() >= kRunIoBuffer) {
+        ok = ok && std::fwrite(chunk.data(), 1, chunk.size(), f) == chunk.size();
+        chunk.clear();
+      }
+    }
+    ok = ok && std::fwrite(chunk.data(), 1, chunk.size(), f) == chunk.size();
+    ok = std::fclose(f) == 0 && ok;
+    if (!ok) return Errno("cannot write sort run", path);
+    std::string().swap(arena_);
+    std::vector<Entry>().swap(buf_);
+  }
+  return Status::Ok();
+}
+
+Status ExternalSorter::Sort() {
+  if (sorted_) return Internal("ExternalSorter: Sort called twice");
+  sorted_ = true;
+  // With no run written, the buffer is sorted in place and handed out from memory; otherwise it becomes the
+  // last run (freeing the buffer before the merge).
+  CW_RETURN_IF_ERROR(Spill());
+  for (const auto& path : run_paths_) {
+    runs_.push_back(std::make_unique<Run>(path));
+    CW_RETURN_IF_ERROR(runs_.back()->Open());
+    if (runs_.back()->valid()) heap_.push_back(runs_.size() - 1);
+  }
+  auto later = [this](size_t a, size_t b) {
+    int c = runs_[a]->key().compare(runs_[b]->key());
+    return c != 0 ? c > 0 : a > b;
+  };
+  std::make_heap(heap_.begin(), heap_.end(), later);
+  return Status::Ok();
+}
+
+Status ExternalSorter::Next(bool* got, std::string_view* key, std::string_view* value) {
+  *got = false;
+  if (!sorted_) return Internal("ExternalSorter: Next before Sort");
+  if (run_paths_.empty()) {
+    if (mem_pos_ >= buf_.size()) return Status::Ok();
+    const Entry& e = buf_[mem_pos_++];
+    *key = std::string_view(arena_.data() + e.off, e.klen);
+    *value = std::string_view(arena_.data() + e.off + e.klen, e.vlen);
+    *got = true;
+    return Status::Ok();
+  }
+  // Equal keys: the lower run index first (runs were written in added order), so the merge is stable.
+  auto later = [this](size_t a, size_t b) {
+    int c = runs_[a]->key().compare(runs_[b]->key());
+    return c != 0 ? c > 0 : a > b;
+  };
+  if (current_ != SIZE_MAX) {
+    CW_RETURN_IF_ERROR(runs_[current_]->Advance());
+    if (runs_[current_]->valid()) {
+      heap_.push_back(current_);
+      std::push_heap(heap_.begin(), heap_.end(), later);
+    }
+    current_ = SIZE_MAX;
+  }
+  if (heap_.empty()) return Status::Ok();
+  std::pop_heap(heap_.begin(), heap_.end(), later);
+  current_ = heap_.back();
+  heap_.pop_back();
+  *key = runs_[current_]->key();
+  *value = runs_[current_]->value();
+  *got = true;
+  return Status::Ok();
+}
+
+}  // namespace crosswalk::term
