@@ -46,9 +46,9 @@
 #include "options.h"
 #include "crosswalk/runtime.h"
 #include "crosswalk/hl7v2.h"
+#include "crosswalk/serve.h"
 #include "lineage_json.h"
 #include "safe_text.h"
-#include "serve/durable_file.h"
 
 namespace fs = std::filesystem;
 
@@ -99,7 +99,7 @@ using crosswalk::serve::SyncPath;
 
 // A file written under a temporary name in its final directory, renamed into place by CommitFiles().
 // Durability comes from one syncfs() per window (before the renames) and an fsync of each directory
-// (after them), not from an fsync per file (serve/durable_file.h).
+// (after them), not from an fsync per file (crosswalk/serve.h, "Durable files").
 struct PendingFile {
   fs::path final_path;
   fs::path temp_path;

@@ -3,8 +3,9 @@
 //
 // A live feed: MLLP in, each message stored in a durable inbox before its ACK leaves, workers run the
 // program and write one output per message, every step in the audit trail (<inbox>/audit.jsonl). The work is
-// done by crosswalk::serve::Server (runtime/src/serve/); this file reads the flags or the configuration file
-// (serve/config.h), starts one Server per listener and turns signals into stops and reloads.
+// done by crosswalk::serve::Server (crosswalk/serve.h, the public API: this file uses nothing else of the
+// serve library); this file reads the flags or the configuration file (ParseServeConfig), starts one Server
+// per listener and turns signals into stops and reloads.
 // docs/serve.md is the reference.
 #include <pthread.h>
 
@@ -23,11 +24,8 @@
 #include "command.h"
 #include "options.h"
 #include "crosswalk/runtime.h"
+#include "crosswalk/serve.h"
 #include "safe_text.h"
-#include "serve/config.h"
-#include "serve/durable_file.h"
-#include "serve/log.h"
-#include "serve/server.h"
 
 namespace {
 

@@ -9,6 +9,11 @@
 //                                   dead letters, cursors of append-only outputs
 //   FhirClient, Classify, RetryDelayMs   delivery to a FHIR server with its retry policy
 //   MllpSender, ClassifyAck         delivery to an HL7 v2 receiver over MLLP, waiting for its ACK
+//   AuditLog, AuditEvent            the audit trail (<inbox>/audit.jsonl): one JSON line per step, no content
+//   Logger                          structured logs (JSON or text lines) filtered by level
+//   WriteFileAt, SyncPath, ...      files that never show partly written under their final name
+//   Server, ServerOptions, WorkerPool    the whole live feed: listener, inbox, workers, outputs, delivery
+//   ParseServeConfig, ServeConfig   the configuration file of `crosswalk serve --config`
 //
 // No RocksDB, libcurl, OpenSSL or nlohmann type appears here; nothing here holds or logs message content
 // beyond what a caller passes in (the inbox stores the message text it is given).
@@ -16,6 +21,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -25,12 +31,15 @@
 #include <vector>
 
 #include "crosswalk/hl7v2.h"
+#include "crosswalk/runtime.h"
 #include "crosswalk/status.h"
 
 namespace crosswalk::serve {
 
 class TlsContext;  // OpenSSL state of MllpSender's TLS (runtime/src/serve/tls.h); opaque here
 class TlsConn;
+class ServerCore;      // the Server's poll loop, workers and outlets (runtime/src/serve/server.h); opaque here
+class WorkerPoolCore;  // the threads of a WorkerPool (runtime/src/serve/server.h); opaque here
 
 // ---------------------------------------------------------------------------------------------------------
 // MLLP framing
@@ -151,6 +160,15 @@ struct JournalEntry {
   std::string data;   // its bytes
 };
 
+// A message the map rejected, as Inbox::Rejected lists it (no content).
+struct RejectedMessage {
+  uint64_t seq = 0;
+  std::string reason;      // why (a Status text: positions and limits, never values)
+  std::string received;    // FHIR instant of arrival
+  std::string control_id;  // MSH-10 as received
+  std::string type;        // MSH-9 as received
+};
+
 // A message to store; Store() fills seq and duplicate.
 struct InboxItem {
   InboxRecord record;
@@ -216,8 +234,8 @@ class Inbox {
   [[nodiscard]] Status Cursor(std::string_view cursor, uint64_t* value, bool* found);
   // The map rejected the message: it moves to the rejected records with the reason (no message content).
   [[nodiscard]] Status MarkRejected(uint64_t seq, std::string_view reason);
-  // Rejected messages: seq and reason, in order.
-  [[nodiscard]] Status Rejected(std::vector<std::pair<uint64_t, std::string>>* out);
+  // Rejected messages, in order (reason, and from the stored record its arrival time, control id and type).
+  [[nodiscard]] Status Rejected(std::vector<RejectedMessage>* out);
   // Puts a rejected message back among the stored messages not yet done, with its sequence number, arrival
   // time and text unchanged (synced), so that the next start of the server runs it again: with a fixed
   // program it gets its output (the server then removes the <seq>.rejected file), or it is rejected again.
@@ -390,5 +408,337 @@ class MllpSender {
   std::unique_ptr<TlsContext> tls_ctx_;  // null: plain TCP
   std::unique_ptr<TlsConn> tls_;         // the TLS session of fd_ (with tls_ctx_)
 };
+
+// ---------------------------------------------------------------------------------------------------------
+// The audit trail
+// One JSON object per line in <dir>/audit.jsonl:
+//
+//   {"time":"2026-11-30T06:10:00.123Z","event":"received","listener":"mllp:127.0.0.1:2575",
+//    "peer":"127.0.0.1:50112","seq":7,"control_id":"MSG00001","type":"ADT^A01^ADT_A01",
+//    "sha256":"9f2c…","bytes":812,"outcome":"stored"}
+//
+// Never message content: the control id is the sender's message identifier (cut to 64 bytes), the type is
+// written only when it has the shape of a message type code (ADT^A01^ADT_A01), reasons are Status texts
+// (positions and limits, never values), the content is its SHA-256. docs/serve.md lists the events.
+
+// One step of a message or a connection. Fields left at their defaults are not written.
+struct AuditEvent {
+  std::string_view event{};
+  std::string_view listener{};
+  std::string_view peer{};
+  uint64_t seq = 0;              // 0: none
+  std::string_view control_id{};
+  std::string_view type{};       // dropped unless it looks like a message type code
+  std::string_view sha256{};
+  int64_t bytes = -1;            // -1: none
+  std::string_view outcome{};
+  std::string_view detail{};     // a reason (Status text) or a file name
+};
+
+class Logger;
+
+// Lines are appended with one write() each (O_APPEND), so they survive a crash of the process; they are not
+// fsynced per line (the inbox, not the audit, is what an ACK promises). Thread-safe.
+class AuditLog {
+ public:
+  AuditLog() = default;
+  ~AuditLog();
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  // Opens <dir>/audit.jsonl for appending (created if missing). kIoError when it cannot.
+  [[nodiscard]] Status Open(const std::string& dir);
+  // Appends one line (with the current UTC time). Errors are counted, not returned: a full disk must not stop
+  // the ACKs of messages the inbox holds.
+  void Write(const AuditEvent& e);
+  uint64_t write_errors() const { return write_errors_; }
+  // Makes the lines durable (fdatasync), e.g. at shutdown.
+  void Sync();
+  // Also sends each event to `logger` (not owned; must outlive this log) at its level (see Logger). Null: none.
+  void set_logger(const Logger* logger) { logger_ = logger; }
+
+ private:
+  const Logger* logger_ = nullptr;
+  std::mutex mu_;
+  int fd_ = -1;
+  uint64_t write_errors_ = 0;
+};
+
+// The current time as a FHIR instant in UTC with milliseconds ("2026-11-30T06:10:00.123Z").
+std::string NowInstant();
+
+// ---------------------------------------------------------------------------------------------------------
+// Structured logs
+// One line per event on a descriptor (stderr by default), JSON or text, filtered by level:
+//
+//   {"time":"2026-11-30T06:10:00.123Z","level":"warn","event":"retry","listener":"mllp:127.0.0.1:2575",
+//    "seq":7,"control_id":"MSG00001","detail":"HTTP 503; try 1 of 10, next in 734 ms"}
+//   crosswalk serve: warn retry listener=mllp:127.0.0.1:2575 seq=7 control_id=MSG00001 detail="HTTP 503; ..."
+//
+// A line carries what an audit line may carry, never message content. The levels of the audit events:
+// error for failures that need someone (error, dead-lettered, received/store-failed), warn for refusals and
+// retries (refused, tls-failed, rejected, retry, received/malformed or too-large), debug for the rest.
+enum class LogLevel { kDebug, kInfo, kWarn, kError };
+enum class LogFormat { kJson, kText };
+
+// "debug", "info", "warn", "error" -> *out; false (and *out untouched) for another word.
+bool ParseLogLevel(std::string_view text, LogLevel* out);
+// "json", "text" -> *out; false (and *out untouched) for another word.
+bool ParseLogFormat(std::string_view text, LogFormat* out);
+std::string_view LogLevelName(LogLevel level);
+
+// Thread-safe: each line is one write() to the descriptor.
+class Logger {
+ public:
+  // Lines at `level` or above go to `fd` (not owned; must stay open while the Logger is used) in `format`;
+  // text lines start with `prefix`.
+  Logger(LogLevel level, LogFormat format, int fd = 2, std::string prefix = "crosswalk serve: ")
+      : level_(level), format_(format), fd_(fd), prefix_(std::move(prefix)) {}
+
+  bool enabled(LogLevel level) const { return level >= level_; }
+  LogFormat format() const { return format_; }
+  // Writes `e` as one line when `level` is enabled: JSON {"time","level","event",fields...}, or text
+  // "PREFIX LEVEL EVENT key=value ...".
+  void Write(LogLevel level, const AuditEvent& e) const;
+  // A line of the host's own (start, reload, stop): JSON {"time","level","event","listener","detail":
+  // message}, or text "PREFIX message".
+  void Say(LogLevel level, std::string_view event, std::string_view message, std::string_view listener = {}) const;
+
+ private:
+  void Emit(std::string line) const;
+  LogLevel level_;
+  LogFormat format_;
+  int fd_;
+  std::string prefix_;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Durable files
+// Files written so that a crash never shows a partial one under its final name: write under a temporary
+// name, make it durable (one syncfs for a whole batch), rename into place, fsync the folder. Every function
+// returns "" on success or the reason (the step and the OS error text; paths, never content).
+
+// Writes all of `data` to `fd`, retrying on EINTR and short writes.
+std::string WriteAll(int fd, std::string_view data);
+// Creates (or truncates) `path` and writes `data` to it, not synced; on failure the file is removed and the
+// reason says which step failed ("cannot create: ..." or "cannot write: ...").
+std::string WriteFileAt(const std::string& path, std::string_view data);
+// Reads the whole file at `path` into *out.
+std::string ReadWholeFile(const std::string& path, std::string* out);
+// syncfs() of the file system holding `dir` (`whole_fs`: every dirty page there, reporting a write-back error
+// of any of them), or fsync() of the folder itself (so that renames in it survive a crash).
+std::string SyncPath(const std::string& dir, bool whole_fs);
+
+// ---------------------------------------------------------------------------------------------------------
+// The server
+// The live feed of `crosswalk serve`, one listener per Server:
+//
+//   peer ──MLLP──► listener (poll) ──frames of one read round──► Inbox::Store (one synced WAL write) ──► ACKs
+//                                                                        │
+//                  workers (a WorkerPool) ◄── sequence numbers in arrival order (per ordering key)
+//                      │  RunContext::Run (now() = the message's arrival time)
+//                      ▼
+//      out_dir/<seq>.json | .hl7 | .rejected  ──► NDJSON, stdout, FHIR server, MLLP receiver (retries, dead
+//                                                  letters)                 every step ──► <inbox>/audit.jsonl
+//
+// Guarantees: an AA/CA leaves only after the message is in the inbox with a synced WAL; a message stays in
+// the inbox until its output (or .rejected file) is durable under its final name; a restart after a crash
+// redelivers without duplicating (outputs are named by sequence number). docs/serve.md is the reference.
+
+// Limits, each with its default; exceeding one is reported in the audit trail (and the ACK when one can be
+// addressed), never by dropping a stored message.
+inline constexpr size_t kDefaultMaxConnections = 64;
+inline constexpr size_t kDefaultMaxFrameBytes = size_t{4} << 20;
+inline constexpr size_t kDefaultMaxPending = 10000;
+
+// TLS on the MLLP listener (OpenSSL; TLS 1.2 at least).
+struct TlsOptions {
+  std::string cert_file;       // PEM: the server certificate, then its chain; empty = plain TCP
+  std::string key_file;        // PEM private key of the certificate
+  std::string client_ca_file;  // PEM CAs whose client certificates are accepted; empty = none asked
+};
+
+// The threads that run programs for one or more Servers of a process (`-j N` is the process's total, however
+// many listeners it has). A worker takes a batch from one Server at a time, visiting the attached Servers in
+// turn from where it last found work, so every listener makes progress. Thread-safe. It must outlive the
+// Servers that use it (hold it in ServerOptions::pool, declared before them).
+class WorkerPool {
+ public:
+  explicit WorkerPool(unsigned threads);  // 1..1024 threads, started at once
+  ~WorkerPool();                          // stops and joins them; every Server using it must have stopped
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+  unsigned size() const;
+
+ private:
+  friend class ServerCore;
+  std::unique_ptr<WorkerPoolCore> core_;
+};
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";  // address to listen on: an IPv4 or IPv6 literal (without brackets)
+  uint16_t port = 0;               // 0: an ephemeral port (see Server::port())
+  std::string inbox_dir;           // the RocksDB inbox and audit.jsonl (created if missing)
+  std::string out_dir;             // outputs (created if missing)
+  // Threads running the program (1..1024): without `pool`, the Server's own pool of this many (-j N); with
+  // `pool`, at most this many of the shared pool's threads run this Server's batches at once.
+  unsigned workers = 1;
+  // A pool shared with the other Servers of the process (null: the Server makes its own of `workers`).
+  std::shared_ptr<WorkerPool> pool;
+  // Open connections (default 64). A connection beyond it is accepted and closed at once (audit: refused).
+  size_t max_connections = kDefaultMaxConnections;
+  // Bytes of one MLLP frame (default 4 MiB). A larger frame gets an AR (text names the limit) and its
+  // connection is closed, since the stream cannot be resynchronised reliably.
+  size_t max_frame_bytes = kDefaultMaxFrameBytes;
+  // Stored messages not yet done (default 10000). At the limit the listener stops reading sockets until the
+  // workers catch up (back-pressure).
+  size_t max_pending = kDefaultMaxPending;
+  // fsync the inbox WAL and the outputs (default on). Off: tests and benchmarks only.
+  bool sync = true;
+  // How each message is run. `now` is set per message to its arrival time (so redelivery is identical).
+  RunOptions run_options;
+  // Delivery to a FHIR server (off when fhir.base_url is empty): each JSON output, once durable in out_dir,
+  // is POSTed to the base URL by one delivering thread, in the order the outputs became durable; failures
+  // are retried (Classify, RetryDelayMs) and give up into the inbox's dead letters. A message waiting for
+  // delivery counts as pending (max_pending), so a server that is down holds the senders back instead of the
+  // disk filling up.
+  FhirOptions fhir;
+  // Delivery to an HL7 v2 receiver over MLLP (off when mllp_out.host is empty): each HL7 v2 output (.hl7),
+  // once durable in out_dir, is sent by one delivering thread on one kept connection, in the order the
+  // outputs became durable, and its ACK awaited (AA/CA delivered; AE/AR/CE/CR a dead letter; no ACK retried
+  // with backoff, then a dead letter). Counts as pending until resolved, as FHIR delivery does.
+  MllpOutOptions mllp_out;
+  // TLS on the MLLP listener: on when tls.cert_file is set; client certificates are required when
+  // tls.client_ca_file is set.
+  TlsOptions tls;
+  // NDJSON output (off when empty): each JSON output is also appended as one line to this file, durable
+  // (fdatasync) before its message leaves the inbox; a start cuts the file back to its committed length, so
+  // a crash neither loses nor repeats a line. HL7 v2 outputs are not written here.
+  std::string ndjson_path;
+  // Also write each JSON output as one line on standard output (flushed before its message is done; at least
+  // once: a crash between the write and the mark repeats the line at the next start).
+  bool stdout_output = false;
+  // Every audit event is also logged at its level. Not owned; must outlive the Server. Null: none.
+  const Logger* logger = nullptr;
+  // The health, metrics and admin endpoint (GET /health, /metrics, /dead-letters, /rejected; POST replays):
+  // off unless `metrics` is set; port 0 = any free port. Admin requests are taken from loopback peers only.
+  bool metrics = false;
+  std::string metrics_host = "127.0.0.1";
+  uint16_t metrics_port = 0;
+};
+
+// Counts of a Server since its start (relaxed atomics: read them from any thread).
+struct ServerStats {
+  std::atomic<uint64_t> received{0};    // frames taken off the wire
+  std::atomic<uint64_t> stored{0};      // new messages stored
+  std::atomic<uint64_t> duplicates{0};  // resends recognised by the dedup rule
+  std::atomic<uint64_t> malformed{0};   // frames answered AR/CR without storage
+  std::atomic<uint64_t> written{0};     // outputs made durable
+  std::atomic<uint64_t> rejected{0};    // messages the program rejected (.rejected written)
+  std::atomic<uint64_t> refused_connections{0};
+  std::atomic<uint64_t> delivered{0};          // outputs the FHIR server accepted
+  std::atomic<uint64_t> retries{0};            // failed FHIR attempts that will be retried
+  std::atomic<uint64_t> dead_letters{0};       // FHIR deliveries given up
+  std::atomic<uint64_t> mllp_delivered{0};     // HL7 v2 outputs the MLLP receiver acknowledged (AA/CA)
+  std::atomic<uint64_t> mllp_retries{0};       // failed MLLP attempts that will be retried
+  std::atomic<uint64_t> mllp_dead_letters{0};  // MLLP deliveries given up (AE/AR/CE/CR, too many tries)
+};
+
+// Thread-safety: Create and Run from one thread; RequestStop from anywhere, a signal handler included; the
+// rest from any thread.
+class Server {
+ public:
+  // Opens the inbox and the audit trail, creates out_dir and binds the listening socket (so port() is known
+  // before Run()). `program` must have been loaded by `runtime`; the Server keeps both alive. Errors:
+  // kInvalidArgument (options), kIoError (bind, inbox, directories, TLS files, NDJSON file).
+  [[nodiscard]] static Result<std::unique_ptr<Server>> Create(const ServerOptions& options,
+                                                              std::shared_ptr<const Runtime> runtime,
+                                                              std::shared_ptr<const Program> program);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // The bound port.
+  uint16_t port() const;
+  // "mllp:HOST:PORT" ("mllp:[ADDR]:PORT" for IPv6): the listener in the audit trail and the logs.
+  const std::string& listener_name() const;
+  // The metrics endpoint's port (0 without one).
+  uint16_t metrics_port() const;
+  // The Prometheus text the metrics endpoint serves.
+  std::string RenderMetrics() const;
+  const ServerStats& stats() const;
+
+  // Recovers the messages stored but not done (they are processed first, in order), starts the workers and
+  // serves until RequestStop(). Then: stops accepting and reading, sends the ACKs already built, lets each
+  // worker finish the batch it holds (the others stay in the inbox for the next start), closes the inbox.
+  // Errors: kIoError when the poll loop fails.
+  [[nodiscard]] Status Run();
+  // Asks Run() to return. Async-signal-safe (writes one byte to a pipe).
+  void RequestStop() noexcept;
+
+  // Runs `program` on every message taken from now on, without dropping a connection or a stored message:
+  // batches already taken finish with the program (and runtime) they started with. `program` must have been
+  // loaded by `runtime`, which may be a new Runtime on a reopened terminology store. Audited (`reloaded`).
+  void Reload(std::shared_ptr<const Runtime> runtime, std::shared_ptr<const Program> program);
+
+  // Replays while the server runs. ReplayDeadLetter puts a dead letter back at the end of its destination's
+  // delivery queue, with no tries made; ReplayRejected puts a rejected message back at the end of the queue
+  // of stored messages, and a worker runs it on the program of the moment. Each is one synced inbox write and
+  // an audit event `replayed`. kNotFound when `seq` is not a dead letter / rejected message;
+  // kFailedPrecondition when the server is not running (before Run, or stopping).
+  [[nodiscard]] Status ReplayDeadLetter(uint64_t seq);
+  [[nodiscard]] Status ReplayRejected(uint64_t seq);
+
+  // The ordering key of a message: messages with the same key are converted and delivered in arrival order,
+  // messages with different keys may run in parallel. The key is the sender (MSH-3 '^' MSH-4 as written)
+  // and, for ADT messages (MSH-9.1 = ADT), the patient identifier PID-3.1 (first repetition).
+  static std::string OrderingKey(std::string_view message_text);
+
+ private:
+  explicit Server(std::unique_ptr<ServerCore> core);
+  std::unique_ptr<ServerCore> core_;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// The configuration file of `crosswalk serve --config FILE` (JSON): one or more listeners, each bound to its
+// program, terminology store, map, inbox, outputs and limits (docs/serve.md, "Configuration file"):
+//
+//   {"log": {"level": "info", "format": "json"}, "workers": 4,
+//    "listeners": [{"name": "adt", "mllp": "0.0.0.0:2575", "program": "hl7v2-to-fhir.cwb",
+//                   "term": "terminology", "inbox": "inbox-adt", "workers": 2,
+//                   "outputs": {"dir": "out-adt", "fhir": {"base": "https://fhir.example.org/r4"}}}]}
+
+struct ListenerConfig {
+  std::string name;               // "listeners[i]" when not given; names the listener in logs
+  std::string program_path;       // the .cwb (reloaded from this path on SIGHUP)
+  std::string term_dir;           // the terminology store ("" = none; reopened on SIGHUP)
+  bool allow_term_drift = false;  // load a program whose terminology content changed (a warning)
+  ServerOptions options;          // host/port, inbox, outputs, limits, FHIR, TLS, metrics, run options
+  bool workers_given = false;     // the listener has a "workers" key (its cap on the shared pool)
+};
+
+struct ServeConfig {
+  LogLevel log_level = LogLevel::kInfo;
+  LogFormat log_format = LogFormat::kText;
+  bool log_given = false;  // the file has a "log" object
+  // The process's worker threads, shared by every listener (top-level "workers"); 0 when not given, and then
+  // PoolSize() sums the listeners' "workers" (1 for a listener without one).
+  unsigned workers = 0;
+  std::vector<ListenerConfig> listeners;
+};
+
+// The size of the process's shared worker pool: `workers` when given, else the sum over the listeners of
+// their "workers" (1 each by default), at most 1024.
+unsigned PoolSize(const ServeConfig& config);
+
+// Parses the configuration text; `base_dir` resolves relative paths. Every value is checked: an unknown
+// key, a value of the wrong type or range, or two listeners sharing an address, name, inbox, output folder
+// or NDJSON file (or both on stdout) is kInvalidArgument naming the key's path
+// ("listeners[1].outputs.dir: ...").
+[[nodiscard]] Result<ServeConfig> ParseServeConfig(std::string_view text, const std::string& base_dir);
+
+// "HOST:PORT" or "[IPv6]:PORT" -> host (without the brackets), port; false when it has another form (an IPv6
+// address needs its brackets).
+bool ParseHostPort(std::string_view text, std::string* host, uint16_t* port);
 
 }  // namespace crosswalk::serve

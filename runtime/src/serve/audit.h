@@ -1,4 +1,5 @@
-// The audit trail of `crosswalk serve`: one JSON object per line in <inbox>/audit.jsonl.
+// The audit trail of `crosswalk serve`: one JSON object per line in <inbox>/audit.jsonl. AuditEvent and
+// AuditLog are public (crosswalk/serve.h); this header holds the rule of what a line may hold (AuditFields).
 //
 //   {"time":"2026-11-30T06:10:00.123Z","event":"received","listener":"mllp:127.0.0.1:2575",
 //    "peer":"127.0.0.1:50112","seq":7,"control_id":"MSG00001","type":"ADT^A01^ADT_A01",
@@ -15,29 +16,14 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "crosswalk/serve.h"
 #include "crosswalk/status.h"
 
 namespace crosswalk::serve {
-
-class Logger;
-
-struct AuditEvent {
-  std::string_view event{};
-  std::string_view listener{};
-  std::string_view peer{};
-  uint64_t seq = 0;              // 0: none
-  std::string_view control_id{};
-  std::string_view type{};       // dropped unless it looks like a message type code
-  std::string_view sha256{};
-  int64_t bytes = -1;            // -1: none
-  std::string_view outcome{};
-  std::string_view detail{};     // a reason (Status text) or a file name
-};
 
 // True when `type` has the shape of an HL7 message type: 3 letters/digits, then up to two ^-separated
 // components of letters, digits and '_' (at most 7 each).
@@ -52,33 +38,5 @@ struct AuditField {
 // The fields of `e` that are set (listener, peer, seq, control_id, type, sha256, bytes, outcome, detail), with
 // the rules above: the one place that decides what an audit or log line may hold.
 std::vector<AuditField> AuditFields(const AuditEvent& e);
-
-class AuditLog {
- public:
-  AuditLog() = default;
-  ~AuditLog();
-  AuditLog(const AuditLog&) = delete;
-  AuditLog& operator=(const AuditLog&) = delete;
-
-  // Opens <dir>/audit.jsonl for appending. kIoError when it cannot.
-  [[nodiscard]] Status Open(const std::string& dir);
-  // Appends one line (with the current UTC time). Errors are counted, not returned: a full disk must not stop
-  // the ACKs of messages the inbox holds.
-  void Write(const AuditEvent& e);
-  uint64_t write_errors() const { return write_errors_; }
-  // Makes the lines durable (fdatasync), e.g. at shutdown.
-  void Sync();
-  // Also sends each event to `logger` (not owned; must outlive this log) at LevelOfAuditEvent. Null: none.
-  void set_logger(const Logger* logger) { logger_ = logger; }
-
- private:
-  const Logger* logger_ = nullptr;
-  std::mutex mu_;
-  int fd_ = -1;
-  uint64_t write_errors_ = 0;
-};
-
-// The current time as a FHIR instant in UTC with milliseconds.
-std::string NowInstant();
 
 }  // namespace crosswalk::serve

@@ -1,4 +1,4 @@
-#include "serve/config.h"
+#include "crosswalk/serve.h"
 
 #include <algorithm>
 #include <filesystem>

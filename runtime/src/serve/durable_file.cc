@@ -1,4 +1,4 @@
-#include "serve/durable_file.h"
+#include "crosswalk/serve.h"
 
 #include <fcntl.h>
 #include <unistd.h>

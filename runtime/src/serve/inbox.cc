@@ -322,15 +322,22 @@ Status Inbox::Cursor(std::string_view cursor, uint64_t* value, bool* found) {
   return Status::Ok();
 }
 
-Status Inbox::Rejected(std::vector<std::pair<uint64_t, std::string>>* out) {
+Status Inbox::Rejected(std::vector<RejectedMessage>* out) {
   out->clear();
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
   std::string prefix(1, kRejectedPrefix);
+  InboxRecord record;
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     std::string_view v(it->value().data(), it->value().size());
-    std::string reason;
-    if (it->key().size() != 9 || !GetField(&v, &reason)) return Corrupt("inbox: a rejected record is damaged");
-    out->emplace_back(GetU64(std::string_view(it->key().data() + 1, 8)), std::move(reason));
+    RejectedMessage r;
+    if (it->key().size() != 9 || !GetField(&v, &r.reason) || !Decode(v, &record)) {
+      return Corrupt("inbox: a rejected record is damaged");
+    }
+    r.seq = GetU64(std::string_view(it->key().data() + 1, 8));
+    r.received = std::move(record.received);
+    r.control_id = std::move(record.control_id);
+    r.type = std::move(record.type);
+    out->push_back(std::move(r));
   }
   if (!it->status().ok()) return FromRocks(it->status(), "cannot list the rejected messages");
   return Status::Ok();

@@ -78,12 +78,30 @@ void MetricsEndpoint::Loop() {
     socklen_t len = sizeof peer;
     int c = ::accept4(fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
     if (c < 0) continue;
-    Answer(c, peer.sin_family == AF_INET && (ntohl(peer.sin_addr.s_addr) >> 24) == 127);
+    char addr[INET_ADDRSTRLEN] = "?";
+    ::inet_ntop(AF_INET, &peer.sin_addr, addr, sizeof addr);
+    Answer(c, peer.sin_family == AF_INET && (ntohl(peer.sin_addr.s_addr) >> 24) == 127,
+           std::string(addr) + ":" + std::to_string(ntohs(peer.sin_port)));
     ::close(c);
   }
 }
 
-void MetricsEndpoint::Answer(int fd, bool loopback) {
+namespace {
+
+// GET /dead-letters and GET /rejected (with or without a query) are the admin handler's listings.
+bool IsAdminGet(std::string_view line) {
+  for (std::string_view path : {"GET /dead-letters", "GET /rejected"}) {
+    if (line.substr(0, path.size()) == path &&
+        (line.size() == path.size() || line[path.size()] == ' ' || line[path.size()] == '?')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+void MetricsEndpoint::Answer(int fd, bool loopback, const std::string& peer) {
   // The request line and headers, up to 4 KiB, within a second.
   std::string req;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
@@ -106,7 +124,7 @@ void MetricsEndpoint::Answer(int fd, bool loopback) {
   } else if (line.rfind("GET /health ", 0) == 0 || line == "GET /health") {
     status = "200 OK";
     body = "ok\n";
-  } else if (line.rfind("POST ", 0) == 0 && admin_) {
+  } else if (admin_ && (line.rfind("POST ", 0) == 0 || IsAdminGet(line))) {
     // The header a web page cannot add to a cross-site request without a CORS preflight (which is refused),
     // so a browser on this machine cannot be made to replay.
     std::string lower = req;
@@ -118,9 +136,12 @@ void MetricsEndpoint::Answer(int fd, bool loopback) {
       status = "403 Forbidden";
       body = "admin requests need the header X-Crosswalk-Admin\n";
     } else {
-      std::string target = line.substr(5, line.find(' ', 5) == std::string::npos ? std::string::npos
-                                                                                  : line.find(' ', 5) - 5);
-      int code = admin_(target, &body);
+      size_t from = line.find(' ') + 1;
+      size_t to = line.find(' ', from);
+      std::string method = line.substr(0, from - 1);
+      std::string target = line.substr(from, to == std::string::npos ? std::string::npos : to - from);
+      int code = admin_(method, target, peer, &body);
+      if (code == 200 && method == "GET") type = "application/x-ndjson; charset=utf-8";
       switch (code) {
         case 200: status = "200 OK"; break;
         case 400: status = "400 Bad Request"; break;

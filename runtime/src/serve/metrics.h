@@ -3,8 +3,9 @@
 //
 //   GET /metrics  200, Prometheus text format 0.0.4 (the body a callback renders at each request)
 //   GET /health   200 "ok"
-//   POST ...      the admin handler (replays: see Server::Admin), from a loopback peer only and with the
-//                 header X-Crosswalk-Admin (which no browser sends cross-site without a preflight); else 403
+//   POST ...,     the admin handler (replays and listings: see ServerCore::Admin), from a loopback peer only
+//   GET /dead-letters, GET /rejected    and with the header X-Crosswalk-Admin (which no browser sends
+//                 cross-site without a preflight); else 403
 //   anything else 404; a request that does not arrive within a second is dropped
 //
 // One connection at a time, closed after each answer. Bind it to loopback unless the network is trusted:
@@ -40,9 +41,11 @@ class LatencyHistogram {
 
 class MetricsEndpoint {
  public:
-  // Answers a POST from a loopback peer: takes the request target (path and query), returns the HTTP status
-  // (200, 400, 404, 500, 503) and sets the body (plain text).
-  using AdminHandler = std::function<int(std::string_view target, std::string* body)>;
+  // Answers an admin request from a loopback peer: takes the method (POST, or GET for a listing), the request
+  // target (path and query) and the peer's address, returns the HTTP status (200, 400, 404, 500, 503) and
+  // sets the body (plain text; NDJSON for a GET answered 200).
+  using AdminHandler = std::function<int(std::string_view method, std::string_view target, std::string_view peer,
+                                         std::string* body)>;
   // Binds HOST:PORT (IPv4; port 0 = any free port) and starts answering. kIoError when it cannot bind.
   // Without `admin`, every POST is 405.
   [[nodiscard]] static Result<std::unique_ptr<MetricsEndpoint>> Start(const std::string& host, uint16_t port,
@@ -57,7 +60,7 @@ class MetricsEndpoint {
  private:
   MetricsEndpoint() = default;
   void Loop();
-  void Answer(int fd, bool loopback);
+  void Answer(int fd, bool loopback, const std::string& peer);
 
   int fd_ = -1;
   uint16_t port_ = 0;

@@ -20,7 +20,7 @@
 
 #include "hl7v2/message.h"
 #include "hl7v2/writer.h"
-#include "serve/durable_file.h"
+#include "serve/log_json.h"
 #include "serve/mllp.h"
 
 namespace crosswalk::serve {
@@ -160,13 +160,13 @@ uint64_t KeyHash(std::string_view key) { return std::hash<std::string_view>()(ke
 
 }  // namespace
 
-std::string Server::OrderingKey(std::string_view message_text) {
+std::string ServerCore::OrderingKey(std::string_view message_text) {
   hl7v2::Message m;
   if (!m.Parse(message_text).ok()) return {};
   return OrderingKeyOf(m);
 }
 
-struct Server::Connection {
+struct ServerCore::Connection {
   int fd = -1;
   std::string peer;
   MllpDeframer deframer;
@@ -181,15 +181,16 @@ struct Server::Connection {
   }
 };
 
-struct Server::Frame {
+struct ServerCore::Frame {
   Connection* conn;
   std::string text;
   bool too_large = false;
 };
 
-Server::Server(const ServerOptions& options, Binding binding) : options_(options), binding_(std::move(binding)) {}
+ServerCore::ServerCore(const ServerOptions& options, Binding binding)
+    : options_(options), binding_(std::move(binding)) {}
 
-Server::~Server() {
+ServerCore::~ServerCore() {
   connections_.clear();  // each Connection closes its socket
   if (listen_fd_ >= 0) ::close(listen_fd_);
   for (int fd : stop_pipe_) {
@@ -198,8 +199,9 @@ Server::~Server() {
   if (ndjson_fd_ >= 0) ::close(ndjson_fd_);
 }
 
-Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options, std::shared_ptr<const Runtime> runtime,
-                                               std::shared_ptr<const Program> program) {
+Result<std::unique_ptr<ServerCore>> ServerCore::Create(const ServerOptions& options,
+                                                       std::shared_ptr<const Runtime> runtime,
+                                                       std::shared_ptr<const Program> program) {
   if (options.inbox_dir.empty() || options.out_dir.empty()) {
     return InvalidArgument("serve: the inbox and output directories are required");
   }
@@ -208,7 +210,7 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options, std
     return InvalidArgument("serve: max_connections and max_pending must be at least 1, max_frame_bytes at least 16");
   }
   if (!program || !runtime) return InvalidArgument("serve: no program");
-  std::unique_ptr<Server> s(new Server(options, Binding{std::move(runtime), std::move(program)}));
+  std::unique_ptr<ServerCore> s(new ServerCore(options, Binding{std::move(runtime), std::move(program)}));
   if (!options.fhir.base_url.empty()) {
     auto client = FhirClient::Create(options.fhir);
     if (!client.ok()) return InvalidArgument("serve: " + std::string(client.status().message()));
@@ -246,8 +248,9 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options, std
     CW_ASSIGN_OR_RETURN(s->metrics_, MetricsEndpoint::Start(
                                          options.metrics_host, options.metrics_port,
                                          [p = s.get()] { return p->RenderMetrics(); },
-                                         [p = s.get()](std::string_view target, std::string* body) {
-                                           return p->Admin(target, body);
+                                         [p = s.get()](std::string_view method, std::string_view target,
+                                                       std::string_view peer, std::string* body) {
+                                           return p->Admin(method, target, peer, body);
                                          }));
   }
   return s;
@@ -257,7 +260,7 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options, std
 // it belong to messages still in the inbox, which run again. The first open of a path records its length
 // (a file that exists is kept whole); a file shorter than its cursor was rotated or cut by someone else, and
 // its present length becomes the cursor.
-Status Server::OpenNdjson() {
+Status ServerCore::OpenNdjson() {
   const std::string& path = options_.ndjson_path;
   ndjson_fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (ndjson_fd_ < 0) return IoError("serve: cannot open the NDJSON output '" + path + "': " + ErrnoText(errno));
@@ -278,7 +281,7 @@ Status Server::OpenNdjson() {
   return Status::Ok();
 }
 
-void Server::Reload(std::shared_ptr<const Runtime> runtime, std::shared_ptr<const Program> program) {
+void ServerCore::Reload(std::shared_ptr<const Runtime> runtime, std::shared_ptr<const Program> program) {
   if (!program || !runtime) return;
   size_t maps = program->maps().size();
   {
@@ -289,7 +292,7 @@ void Server::Reload(std::shared_ptr<const Runtime> runtime, std::shared_ptr<cons
   audit_.Write({.event = "reloaded", .listener = listener_name_, .detail = detail});
 }
 
-std::string Server::RenderMetrics() const {
+std::string ServerCore::RenderMetrics() const {
   std::string out;
   auto metric = [&](const char* name, const char* type, const char* help, uint64_t value) {
     out += "# HELP ";
@@ -331,7 +334,7 @@ std::string Server::RenderMetrics() const {
   return out;
 }
 
-Status Server::Listen() {
+Status ServerCore::Listen() {
   sockaddr_storage addr{};
   socklen_t addr_len = 0;
   int family = AF_INET;
@@ -371,13 +374,13 @@ Status Server::Listen() {
   return Status::Ok();
 }
 
-void Server::RequestStop() noexcept {
+void ServerCore::RequestStop() noexcept {
   char b = 1;
   ssize_t n = ::write(stop_pipe_[1], &b, 1);
   (void)n;  // a full pipe already holds a stop request
 }
 
-void Server::Accept() {
+void ServerCore::Accept() {
   for (;;) {
     sockaddr_storage addr{};
     socklen_t len = sizeof addr;
@@ -403,7 +406,7 @@ void Server::Accept() {
   }
 }
 
-void Server::ReadFrom(Connection* c, std::vector<Frame>* frames) {
+void ServerCore::ReadFrom(Connection* c, std::vector<Frame>* frames) {
   char buf[64 << 10];
   size_t total = 0;
   c->tls_read_wants_write = false;
@@ -450,7 +453,7 @@ void Server::ReadFrom(Connection* c, std::vector<Frame>* frames) {
 }
 
 // Parses each frame, stores the good ones in one synced write, then queues their ACKs (group commit).
-void Server::HandleFrames(std::vector<Frame>* frames) {
+void ServerCore::HandleFrames(std::vector<Frame>* frames) {
   const auto started = std::chrono::steady_clock::now();
   struct Parsed {
     hl7v2::Message msg;
@@ -575,10 +578,10 @@ void Server::HandleFrames(std::vector<Frame>* frames) {
     }
     pending_ += added;
   }
-  if (added > 0) pool_->Wake();
+  if (added > 0) pool().Wake();
 }
 
-void Server::Flush(Connection* c) {
+void ServerCore::Flush(Connection* c) {
   while (!c->out.empty()) {
     if (c->tls) {
       size_t sent = 0;
@@ -604,7 +607,7 @@ void Server::Flush(Connection* c) {
   }
 }
 
-Status Server::Run() {
+Status ServerCore::Run() {
   std::vector<uint64_t> recovered;
   CW_RETURN_IF_ERROR(inbox_->Pending(&recovered));
   std::vector<DeliveryRecord> undelivered;
@@ -644,7 +647,7 @@ Status Server::Run() {
   }
   pool_ = options_.pool ? options_.pool : std::make_shared<WorkerPool>(options_.workers);
   worker_state_ = std::vector<WorkerState>(pool_->size());
-  pool_->Attach(this);
+  pool().Attach(this);
   {
     std::lock_guard<std::mutex> admin(admin_mu_);
     std::lock_guard<std::mutex> lock(mu_);
@@ -725,7 +728,7 @@ Status Server::Run() {
     fhir_outlet_.cv.notify_all();
     mllp_outlet_.cv.notify_all();
   }
-  pool_->Detach(this);  // each worker inside one of this Server's batches finishes it
+  pool().Detach(this);  // each worker inside one of this Server's batches finishes it
   pool_.reset();        // the Server's own pool: its threads are joined here
   worker_state_.clear();
   if (checkpointer_.joinable()) {
@@ -748,7 +751,7 @@ Status Server::Run() {
 
 // Outputs journaled by a run that ended before its checkpoint (a crash): each file is written again from the
 // inbox (the same bytes under the same name), made durable, and the journal forgotten.
-Status Server::RestoreJournal() {
+Status ServerCore::RestoreJournal() {
   std::vector<JournalEntry> entries;
   CW_RETURN_IF_ERROR(inbox_->Journal(&entries));
   if (entries.empty()) return Status::Ok();
@@ -773,7 +776,7 @@ Status Server::RestoreJournal() {
   return Status::Ok();
 }
 
-void Server::CheckpointLoop() {
+void ServerCore::CheckpointLoop() {
   std::unique_lock<std::mutex> lock(journal_mu_);
   while (!stopping_) {
     journal_cv_.wait_for(lock, std::chrono::milliseconds(kCheckpointMs),
@@ -787,7 +790,7 @@ void Server::CheckpointLoop() {
 
 // One syncfs and one fsync of the folder make every output renamed into place so far durable; then their
 // journal entries are forgotten. On failure they stay journaled (and are restored at the next start).
-void Server::CheckpointOutputs() {
+void ServerCore::CheckpointOutputs() {
   std::vector<uint64_t> seqs;
   {
     std::lock_guard<std::mutex> lock(journal_mu_);
@@ -803,7 +806,7 @@ void Server::CheckpointOutputs() {
   }
 }
 
-void Server::TakeBatch(unsigned index, std::vector<Queued>* batch) {
+void ServerCore::TakeBatch(unsigned index, std::vector<Queued>* batch) {
   // A share of the queue (at least one message, at most kWorkerBatch), in arrival order, skipping the
   // messages whose key another worker holds (they wait for it, so a key's messages stay in order).
   size_t workers = std::min<size_t>(options_.workers, pool_->size());
@@ -826,17 +829,17 @@ void Server::TakeBatch(unsigned index, std::vector<Queued>* batch) {
   queue_.erase(queue_.begin() + static_cast<long>(kept), queue_.begin() + static_cast<long>(scan));
 }
 
-Status Server::ReplayDeadLetter(uint64_t seq) {
+Status ServerCore::ReplayDeadLetter(uint64_t seq) {
   std::lock_guard<std::mutex> admin(admin_mu_);
   return ReplayLocked(/*dead_letter=*/true, seq);
 }
 
-Status Server::ReplayRejected(uint64_t seq) {
+Status ServerCore::ReplayRejected(uint64_t seq) {
   std::lock_guard<std::mutex> admin(admin_mu_);
   return ReplayLocked(/*dead_letter=*/false, seq);
 }
 
-Status Server::ReplayLocked(bool dead_letter, uint64_t seq) {
+Status ServerCore::ReplayLocked(bool dead_letter, uint64_t seq) {
   if (!running_) {
     return FailedPrecondition("serve: the server is not running; replay with crosswalk dead-letters --inbox");
   }
@@ -863,14 +866,72 @@ Status Server::ReplayLocked(bool dead_letter, uint64_t seq) {
     queue_.push_back({seq, KeyHash(OrderingKey(rec.text))});
     ++pending_;
   }
-  pool_->Wake();
+  pool().Wake();
   return Status::Ok();
 }
 
-int Server::Admin(std::string_view target, std::string* body) {
+// One line of a listing: what an audit line may hold of the message (seq, control id cut to 64 bytes, type
+// only when it has the shape of a code: AuditFields decides), then the listing's own fields.
+static std::string ListingLine(const AuditEvent& e,
+                               std::initializer_list<std::pair<const char*, nlohmann::ordered_json>> more) {
+  nlohmann::ordered_json j;
+  AppendAuditFields(e, &j);
+  for (const auto& [key, value] : more) j[key] = value;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+int ServerCore::List(std::string_view path, std::string_view peer, std::string* body) {
+  const bool dead_letter = path == "/dead-letters";
+  body->clear();
+  size_t count = 0;
+  Status st;
+  if (dead_letter) {
+    std::vector<DeliveryRecord> dead;
+    st = inbox_->DeadLetters(&dead);
+    for (const DeliveryRecord& d : dead) {
+      *body += ListingLine({.seq = d.seq, .control_id = d.control_id, .type = d.type},
+                           {{"tries", d.tries}, {"file", d.file}, {"reason", d.last_error}});
+    }
+    count = dead.size();
+  } else {
+    std::vector<RejectedMessage> rejected;
+    st = inbox_->Rejected(&rejected);
+    for (const RejectedMessage& r : rejected) {
+      *body += ListingLine({.seq = r.seq, .control_id = r.control_id, .type = r.type},
+                           {{"received", r.received}, {"reason", r.reason}});
+    }
+    count = rejected.size();
+  }
+  if (!st.ok()) {
+    *body = st.ToString() + "\n";
+    return 500;
+  }
+  // Who looked, and how many they saw (the listing itself holds no content, but reading the inbox is a step).
+  std::string detail = std::to_string(count) + (dead_letter ? " dead letters" : " rejected messages");
+  audit_.Write({.event = "listed", .listener = listener_name_, .peer = peer, .outcome = "ok", .detail = detail});
+  return 200;
+}
+
+int ServerCore::Admin(std::string_view method, std::string_view target, std::string_view peer, std::string* body) {
   size_t q = target.find('?');
   std::string_view path = target.substr(0, q);
   std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+  if (method == "GET") {
+    if (path != "/dead-letters" && path != "/rejected") {
+      *body = "not found (GET /dead-letters or /rejected)\n";
+      return 404;
+    }
+    if (!query.empty()) {
+      *body = "GET " + std::string(path) + " takes no query\n";
+      return 400;
+    }
+    std::lock_guard<std::mutex> admin(admin_mu_);
+    if (!running_) {
+      *body = "the server is not running\n";
+      return 503;
+    }
+    return List(path, peer, body);
+  }
   const bool dead_letter = path == "/dead-letters/replay";
   if (!dead_letter && path != "/rejected/replay") {
     *body = "not found (POST /dead-letters/replay or /rejected/replay, with ?seq=N or ?all)\n";
@@ -889,9 +950,9 @@ int Server::Admin(std::string_view target, std::string* body) {
       st = inbox_->DeadLetters(&dead);
       for (const DeliveryRecord& d : dead) seqs.push_back(d.seq);
     } else {
-      std::vector<std::pair<uint64_t, std::string>> rejected;
+      std::vector<RejectedMessage> rejected;
       st = inbox_->Rejected(&rejected);
-      for (const auto& r : rejected) seqs.push_back(r.first);
+      for (const RejectedMessage& r : rejected) seqs.push_back(r.seq);
     }
     if (!st.ok()) {
       *body = st.ToString() + "\n";
@@ -932,7 +993,7 @@ int Server::Admin(std::string_view target, std::string* body) {
   return 200;
 }
 
-bool Server::TryRunBatch(unsigned index) {
+bool ServerCore::TryRunBatch(unsigned index) {
   WorkerState& w = worker_state_[index];
   w.batch.clear();
   Binding binding;
@@ -955,17 +1016,17 @@ bool Server::TryRunBatch(unsigned index) {
     for (const Queued& q : w.batch) held_.erase(q.key);
     --active_batches_;
   }
-  pool_->Wake();  // the keys released may let other workers take the messages waiting behind them
+  pool().Wake();  // the keys released may let other workers take the messages waiting behind them
   return true;
 }
 
-WorkerPool::WorkerPool(unsigned threads) {
+WorkerPoolCore::WorkerPoolCore(unsigned threads) {
   threads = std::clamp(threads, 1u, 1024u);
   threads_.reserve(threads);
   for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this, i] { Loop(i); });
 }
 
-WorkerPool::~WorkerPool() {
+WorkerPoolCore::~WorkerPoolCore() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
@@ -974,7 +1035,7 @@ WorkerPool::~WorkerPool() {
   for (auto& t : threads_) t.join();
 }
 
-void WorkerPool::Attach(Server* s) {
+void WorkerPoolCore::Attach(ServerCore* s) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     members_.push_back({s});
@@ -983,7 +1044,7 @@ void WorkerPool::Attach(Server* s) {
   cv_.notify_all();
 }
 
-void WorkerPool::Detach(Server* s) {
+void WorkerPoolCore::Detach(ServerCore* s) {
   std::unique_lock<std::mutex> lock(mu_);
   auto it = std::find_if(members_.begin(), members_.end(), [s](const Member& m) { return m.server == s; });
   if (it == members_.end()) return;
@@ -996,7 +1057,7 @@ void WorkerPool::Detach(Server* s) {
   members_.erase(std::find_if(members_.begin(), members_.end(), [s](const Member& m) { return m.server == s; }));
 }
 
-void WorkerPool::Wake() {
+void WorkerPoolCore::Wake() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++generation_;
@@ -1006,7 +1067,7 @@ void WorkerPool::Wake() {
 
 // Visits the members in turn, starting after the one that last had work for this worker, and runs one batch
 // of the first that has one. A pass that found nothing sleeps until a Wake that came after the pass began.
-void WorkerPool::Loop(unsigned index) {
+void WorkerPoolCore::Loop(unsigned index) {
   size_t next = index;  // spread the workers' starting points over the members
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
@@ -1015,7 +1076,7 @@ void WorkerPool::Loop(unsigned index) {
     bool ran = false;
     for (size_t tried = 0; tried < members_.size() && !stop_; ++tried) {
       size_t i = (next + tried) % members_.size();
-      Server* s = members_[i].server;
+      ServerCore* s = members_[i].server;
       ++members_[i].busy;
       lock.unlock();
       bool had = s->TryRunBatch(index);
@@ -1037,7 +1098,7 @@ void WorkerPool::Loop(unsigned index) {
 //   write every output under a temporary name -> one syncfs -> rename each into place -> one fsync of the
 //   directory -> mark each message done (or rejected) in the inbox.
 // A crash anywhere before the mark leaves the message in the inbox; its redelivery rewrites the same name.
-void Server::ProcessBatch(const std::vector<Queued>& batch, const Binding& binding, RunContext* ctx,
+void ServerCore::ProcessBatch(const std::vector<Queued>& batch, const Binding& binding, RunContext* ctx,
                           RunOutput* out) {
   const Program& program = *binding.program;  // the whole batch runs one program, even across a Reload
   struct Item {
@@ -1203,7 +1264,7 @@ void Server::ProcessBatch(const std::vector<Queued>& batch, const Binding& bindi
 
 // Under ndjson_mu_. Appends each line to the NDJSON file (one write, then fdatasync) and to stdout (one
 // write, flushed); *committed becomes the file's length after the lines.
-std::string Server::AppendLines(const std::vector<std::string_view>& lines, uint64_t* committed) {
+std::string ServerCore::AppendLines(const std::vector<std::string_view>& lines, uint64_t* committed) {
   if (lines.empty()) return {};
   std::string buf;
   for (std::string_view line : lines) {
@@ -1241,13 +1302,13 @@ std::string Server::AppendLines(const std::vector<std::string_view>& lines, uint
 // destination takes its queue in order; the head is retried until it is delivered or becomes a dead letter,
 // so each destination sees the messages in the order their outputs became durable.
 
-Server::Outlet* Server::OutletFor(std::string_view file_name) {
+ServerCore::Outlet* ServerCore::OutletFor(std::string_view file_name) {
   if (fhir_ && file_name.ends_with(".json")) return &fhir_outlet_;
   if (mllp_out_ && file_name.ends_with(".hl7")) return &mllp_outlet_;
   return nullptr;
 }
 
-void Server::DeliveryLoop(Outlet* outlet) {
+void ServerCore::DeliveryLoop(Outlet* outlet) {
   std::random_device seed;
   std::mt19937_64 random(seed());
   std::deque<DeliveryRecord>& queue = outlet->queue;
@@ -1276,7 +1337,7 @@ void Server::DeliveryLoop(Outlet* outlet) {
   }
 }
 
-Server::Attempt Server::Deliver(Outlet* outlet, DeliveryRecord* d, uint64_t random) {
+ServerCore::Attempt ServerCore::Deliver(Outlet* outlet, DeliveryRecord* d, uint64_t random) {
   const bool mllp = outlet->kind == Outlet::kMllp;
   AuditEvent e{.listener = d->listener, .peer = d->peer, .seq = d->seq, .control_id = d->control_id,
                .type = d->type, .sha256 = d->sha256};
@@ -1328,6 +1389,7 @@ Server::Attempt Server::Deliver(Outlet* outlet, DeliveryRecord* d, uint64_t rand
       return Attempt::kResolved;
     }
     case Verdict::kDead:
+      ++d->tries;  // the refused attempt counts: a dead letter's tries are the attempts made (listings show them)
       return dead(what + (mllp ? " (rejected by the MLLP receiver; not retried)"
                                : " (refused by the FHIR server; not retried)"));
     case Verdict::kRetry:
@@ -1353,5 +1415,33 @@ Server::Attempt Server::Deliver(Outlet* outlet, DeliveryRecord* d, uint64_t rand
   ++(mllp ? stats_.mllp_retries : stats_.retries);
   return Attempt::kRetryLater;
 }
+
+// The public faces (crosswalk/serve.h): WorkerPool and Server forward to their cores.
+
+WorkerPool::WorkerPool(unsigned threads) : core_(std::make_unique<WorkerPoolCore>(threads)) {}
+WorkerPool::~WorkerPool() = default;
+unsigned WorkerPool::size() const { return core_->size(); }
+
+Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options, std::shared_ptr<const Runtime> runtime,
+                                               std::shared_ptr<const Program> program) {
+  CW_ASSIGN_OR_RETURN(std::unique_ptr<ServerCore> core,
+                      ServerCore::Create(options, std::move(runtime), std::move(program)));
+  return std::unique_ptr<Server>(new Server(std::move(core)));
+}
+Server::Server(std::unique_ptr<ServerCore> core) : core_(std::move(core)) {}
+Server::~Server() = default;
+uint16_t Server::port() const { return core_->port(); }
+const std::string& Server::listener_name() const { return core_->listener_name(); }
+uint16_t Server::metrics_port() const { return core_->metrics_port(); }
+std::string Server::RenderMetrics() const { return core_->RenderMetrics(); }
+const ServerStats& Server::stats() const { return core_->stats(); }
+Status Server::Run() { return core_->Run(); }
+void Server::RequestStop() noexcept { core_->RequestStop(); }
+void Server::Reload(std::shared_ptr<const Runtime> runtime, std::shared_ptr<const Program> program) {
+  core_->Reload(std::move(runtime), std::move(program));
+}
+Status Server::ReplayDeadLetter(uint64_t seq) { return core_->ReplayDeadLetter(seq); }
+Status Server::ReplayRejected(uint64_t seq) { return core_->ReplayRejected(seq); }
+std::string Server::OrderingKey(std::string_view message_text) { return ServerCore::OrderingKey(message_text); }
 
 }  // namespace crosswalk::serve

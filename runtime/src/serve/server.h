@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "crosswalk/runtime.h"
+#include "crosswalk/serve.h"
 #include "crosswalk/status.h"
 #include "serve/audit.h"
 #include "serve/fhir_client.h"
@@ -44,40 +45,35 @@
 
 namespace crosswalk::serve {
 
-// Limits, each with its default; exceeding one is reported in the audit trail (and the ACK when one can be
-// addressed), never by dropping a stored message.
-inline constexpr size_t kDefaultMaxConnections = 64;
-inline constexpr size_t kDefaultMaxFrameBytes = size_t{4} << 20;
-inline constexpr size_t kDefaultMaxPending = 10000;
 // Journaled outputs (sync on) that make the checkpointer sync the output folder before its second is up.
 inline constexpr size_t kCheckpointEntries = 4096;
 
-class Server;
+class ServerCore;
 
-// The threads that run programs for one or more Servers of a process (`-j N` is the process's total, however
+// The threads of a WorkerPool (crosswalk/serve.h): they run programs for one or more Servers of a process (`-j N` is the process's total, however
 // many listeners it has). A worker takes a batch from one Server at a time, visiting the attached Servers in
 // turn from where it last found work, so every listener makes progress; each batch runs its own Server's
 // program, store and ordering keys (a Server's keys are held by worker index, which is unique in the pool).
 // Thread-safe. A Server attaches itself in Run() and detaches before Run() returns; the pool must outlive the
 // Servers that use it.
-class WorkerPool {
+class WorkerPoolCore {
  public:
-  explicit WorkerPool(unsigned threads);  // 1..1024 threads, started at once
-  ~WorkerPool();                          // stops and joins them; every Server must have detached
-  WorkerPool(const WorkerPool&) = delete;
-  WorkerPool& operator=(const WorkerPool&) = delete;
+  explicit WorkerPoolCore(unsigned threads);  // 1..1024 threads, started at once
+  ~WorkerPoolCore();                          // stops and joins them; every Server must have detached
+  WorkerPoolCore(const WorkerPoolCore&) = delete;
+  WorkerPoolCore& operator=(const WorkerPoolCore&) = delete;
   unsigned size() const { return static_cast<unsigned>(threads_.size()); }
 
   // Workers start taking `s`'s batches.
-  void Attach(Server* s);
+  void Attach(ServerCore* s);
   // Workers stop taking `s`'s batches; returns once no worker is inside one of them.
-  void Detach(Server* s);
+  void Detach(ServerCore* s);
   // There may be new work (messages queued, ordering keys released): idle workers look again.
   void Wake();
 
  private:
   struct Member {
-    Server* server;
+    ServerCore* server;
     unsigned busy = 0;  // workers inside this Server's TryRunBatch
   };
   void Loop(unsigned index);
@@ -91,70 +87,18 @@ class WorkerPool {
   std::vector<std::thread> threads_;
 };
 
-struct ServerOptions {
-  std::string host = "127.0.0.1";  // address to listen on: an IPv4 or IPv6 literal (without brackets)
-  uint16_t port = 0;               // 0: an ephemeral port (see Server::port())
-  std::string inbox_dir;           // the RocksDB inbox and audit.jsonl (created if missing)
-  std::string out_dir;             // outputs (created if missing)
-  // Threads running the program (1..1024): without `pool`, the Server's own pool of this many (-j N); with
-  // `pool`, at most this many of the shared pool's threads run this Server's batches at once.
-  unsigned workers = 1;
-  // A pool shared with the other Servers of the process (null: the Server makes its own of `workers`).
-  std::shared_ptr<WorkerPool> pool;
-  // Open connections (default 64). A connection beyond it is accepted and closed at once (audit: refused).
-  size_t max_connections = kDefaultMaxConnections;
-  // Bytes of one MLLP frame (default 4 MiB). A larger frame gets an AR (text names the limit) and its
-  // connection is closed, since the stream cannot be resynchronised reliably.
-  size_t max_frame_bytes = kDefaultMaxFrameBytes;
-  // Stored messages not yet done (default 10000). At the limit the listener stops reading sockets until the
-  // workers catch up (back-pressure).
-  size_t max_pending = kDefaultMaxPending;
-  // fsync the inbox WAL and the outputs (default on). Off: tests and benchmarks only.
-  bool sync = true;
-  // How each message is run. `now` is set per message to its arrival time (so redelivery is identical).
-  RunOptions run_options;
-  // Delivery to a FHIR server (off when fhir.base_url is empty): each JSON output, once durable in out_dir,
-  // is POSTed to the base URL by one delivering thread, in the order the outputs became durable; failures
-  // are retried (fhir_client.h) and give up into the inbox's dead letters. A message waiting for delivery
-  // counts as pending (max_pending), so a server that is down holds the senders back instead of the disk
-  // filling up.
-  FhirOptions fhir;
-  // Delivery to an HL7 v2 receiver over MLLP (off when mllp_out.host is empty): each HL7 v2 output (.hl7),
-  // once durable in out_dir, is sent by one delivering thread on one kept connection, in the order the
-  // outputs became durable, and its ACK awaited (AA/CA delivered; AE/AR/CE/CR a dead letter; no ACK retried
-  // with backoff, then a dead letter). Counts as pending until resolved, as FHIR delivery does.
-  MllpOutOptions mllp_out;
-  // TLS on the MLLP listener (tls.h): on when tls.cert_file is set; client certificates are required when
-  // tls.client_ca_file is set.
-  TlsOptions tls;
-  // NDJSON output (off when empty): each JSON output is also appended as one line to this file, durable
-  // (fdatasync) before its message leaves the inbox. The file's committed length is kept in the inbox in the
-  // same write that marks the batch done, and a start cuts the file back to it, so a crash between the
-  // append and the mark neither loses nor repeats a line. HL7 v2 outputs are not written here.
-  std::string ndjson_path;
-  // Also write each JSON output as one line on standard output (flushed before its message is done; at least
-  // once: a crash between the write and the mark repeats the line at the next start).
-  bool stdout_output = false;
-  // Structured logs (log.h): every audit event is also logged at its level. Not owned; must outlive the
-  // Server. Null: none.
-  const Logger* logger = nullptr;
-  // The health and metrics endpoint (metrics.h): off unless `metrics` is set; port 0 = any free port.
-  bool metrics = false;
-  std::string metrics_host = "127.0.0.1";
-  uint16_t metrics_port = 0;
-};
-
-class Server {
+// The engine behind crosswalk::serve::Server (crosswalk/serve.h), which forwards to it.
+class ServerCore {
  public:
   // Opens the inbox and the audit trail, creates out_dir and binds the listening socket (so port() is known
   // before Run()). `program` must have been loaded by `runtime`; the Server keeps both alive. Errors:
   // kInvalidArgument (options), kIoError (bind, inbox, directories).
-  [[nodiscard]] static Result<std::unique_ptr<Server>> Create(const ServerOptions& options,
+  [[nodiscard]] static Result<std::unique_ptr<ServerCore>> Create(const ServerOptions& options,
                                                               std::shared_ptr<const Runtime> runtime,
                                                               std::shared_ptr<const Program> program);
-  ~Server();
-  Server(const Server&) = delete;
-  Server& operator=(const Server&) = delete;
+  ~ServerCore();
+  ServerCore(const ServerCore&) = delete;
+  ServerCore& operator=(const ServerCore&) = delete;
 
   // The bound port.
   uint16_t port() const { return port_; }
@@ -199,22 +143,9 @@ class Server {
   // Exposed for tests.
   static std::string OrderingKey(std::string_view message_text);
 
-  struct Stats {
-    std::atomic<uint64_t> received{0};    // frames taken off the wire
-    std::atomic<uint64_t> stored{0};      // new messages stored
-    std::atomic<uint64_t> duplicates{0};  // resends recognised by the dedup rule
-    std::atomic<uint64_t> malformed{0};   // frames answered AR/CR without storage
-    std::atomic<uint64_t> written{0};     // outputs made durable
-    std::atomic<uint64_t> rejected{0};    // messages the program rejected (.rejected written)
-    std::atomic<uint64_t> refused_connections{0};
-    std::atomic<uint64_t> delivered{0};      // outputs the FHIR server accepted
-    std::atomic<uint64_t> retries{0};        // failed attempts that will be retried
-    std::atomic<uint64_t> dead_letters{0};   // deliveries given up
-    std::atomic<uint64_t> mllp_delivered{0};     // HL7 v2 outputs the MLLP receiver acknowledged (AA/CA)
-    std::atomic<uint64_t> mllp_retries{0};       // failed MLLP attempts that will be retried
-    std::atomic<uint64_t> mllp_dead_letters{0};  // MLLP deliveries given up (AE/AR/CE/CR, too many tries)
-    // Frames read -> stored (synced) and their ACKs queued; stored -> output durable; output durable ->
-    // accepted by the FHIR server.
+  // The public counts, and the latency histograms of the metrics endpoint: frames read -> stored (synced)
+  // and their ACKs queued; stored -> output durable; output durable -> accepted by the FHIR server.
+  struct Stats : ServerStats {
     LatencyHistogram ack_seconds, convert_seconds, deliver_seconds;
   };
   const Stats& stats() const { return stats_; }
@@ -230,18 +161,24 @@ class Server {
     std::shared_ptr<const Runtime> runtime;
     std::shared_ptr<const Program> program;
   };
-  Server(const ServerOptions& options, Binding binding);
+  ServerCore(const ServerOptions& options, Binding binding);
   Status Listen();
   void Accept();
   void ReadFrom(Connection* c, std::vector<Frame>* frames);
   void HandleFrames(std::vector<Frame>* frames);
   void Flush(Connection* c);
-  friend class WorkerPool;
+  friend class WorkerPoolCore;
   // Under admin_mu_: the replays above.
   Status ReplayLocked(bool dead_letter, uint64_t seq);
-  // The metrics endpoint's POST handler: /dead-letters/replay and /rejected/replay, with ?seq=N (repeatable,
-  // as seq=N&seq=M) or ?all. Returns the HTTP status; *body says what was queued, or why not.
-  int Admin(std::string_view target, std::string* body);
+  // The metrics endpoint's admin handler (loopback peers only): POST /dead-letters/replay and
+  // /rejected/replay, with ?seq=N (repeatable, as seq=N&seq=M) or ?all; GET /dead-letters and /rejected, the
+  // listings (List). Returns the HTTP status; *body says what was queued, or why not, or holds the listing.
+  int Admin(std::string_view method, std::string_view target, std::string_view peer, std::string* body);
+  // Under admin_mu_: the dead letters (path "/dead-letters") or the rejected messages ("/rejected") as NDJSON,
+  // one line each with what an audit line may hold (seq, control id, type) and the reason; audited (`listed`,
+  // with the peer and the count).
+  int List(std::string_view path, std::string_view peer, std::string* body);
+  WorkerPoolCore& pool() { return *pool_->core_; }
   // Called by pool worker `index`: takes a batch this Server may run now and runs it; false when there was
   // none (nothing queued, every queued key held, the worker cap reached, or stopping).
   bool TryRunBatch(unsigned index);

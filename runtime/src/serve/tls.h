@@ -11,18 +11,13 @@
 #include <memory>
 #include <string>
 
+#include "crosswalk/serve.h"
 #include "crosswalk/status.h"
 
 typedef struct ssl_ctx_st SSL_CTX;
 typedef struct ssl_st SSL;
 
 namespace crosswalk::serve {
-
-struct TlsOptions {
-  std::string cert_file;       // PEM: the server certificate, then its chain; empty = plain TCP
-  std::string key_file;        // PEM private key of the certificate
-  std::string client_ca_file;  // PEM CAs whose client certificates are accepted; empty = none asked
-};
 
 // The client side (delivery to an MLLP receiver over TLS): the receiver's certificate is always verified,
 // against ca_file or, when empty, the system's CAs; cert_file and key_file present a client certificate.

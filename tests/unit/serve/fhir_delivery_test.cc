@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -510,7 +511,25 @@ TEST_F(FhirDeliveryTest, ADeadLetterIsReplayedOnTheRunningServer) {
   SendAll({"R1", "R2"});
   ASSERT_TRUE(WaitFor([&] { return server_->stats().dead_letters == 1 && server_->stats().delivered == 1; }));
   const uint16_t port = server_->metrics_port();
-  std::string r = HttpGet(port, "/dead-letters/replay?seq=2", "POST");
+  // The listing of the running server: one NDJSON line per dead letter, ids and the reason, no content.
+  std::string r = HttpGet(port, "/dead-letters");
+  ASSERT_EQ(r.rfind("HTTP/1.0 200 OK", 0), 0u) << r;
+  EXPECT_NE(r.find("Content-Type: application/x-ndjson"), std::string::npos) << r;
+  std::string listing = r.substr(r.find("\r\n\r\n") + 4);
+  ASSERT_EQ(std::count(listing.begin(), listing.end(), '\n'), 1) << listing;
+  nlohmann::json entry = nlohmann::json::parse(listing);
+  EXPECT_EQ(entry["seq"], 1);
+  EXPECT_EQ(entry["control_id"], "R1");
+  EXPECT_EQ(entry["tries"], 1);
+  EXPECT_EQ(entry["file"], "0000000000000001.json");
+  EXPECT_NE(entry["reason"].get<std::string>().find("422"), std::string::npos) << listing;
+  r = HttpGet(port, "/rejected");
+  EXPECT_EQ(r.rfind("HTTP/1.0 200 OK", 0), 0u) << r;
+  EXPECT_EQ(r.substr(r.find("\r\n\r\n") + 4), "");  // none rejected
+  EXPECT_EQ(HttpGet(port, "/dead-letters", "GET", "").rfind("HTTP/1.0 403", 0), 0u);  // no admin header
+  EXPECT_EQ(HttpGet(port, "/dead-letters?all").rfind("HTTP/1.0 400", 0), 0u);
+  EXPECT_EQ(HttpGet(port, "/dead-lettersX").rfind("HTTP/1.0 404", 0), 0u);
+  r = HttpGet(port, "/dead-letters/replay?seq=2", "POST");
   EXPECT_EQ(r.rfind("HTTP/1.0 404", 0), 0u) << r;  // delivered, not dead
   EXPECT_NE(r.find("not a dead letter"), std::string::npos) << r;
   for (const char* bad : {"/dead-letters/replay", "/dead-letters/replay?seq=", "/dead-letters/replay?seq=0",
@@ -529,6 +548,8 @@ TEST_F(FhirDeliveryTest, ADeadLetterIsReplayedOnTheRunningServer) {
   ASSERT_TRUE(WaitFor([&] { return server_->stats().delivered == 2; }));
   EXPECT_EQ(server_->ReplayDeadLetter(1).code(), StatusCode::kNotFound);  // delivered now
   EXPECT_EQ(HttpGet(port, "/dead-letters/replay?all", "POST").rfind("HTTP/1.0 200", 0), 0u);  // none: fine
+  r = HttpGet(port, "/dead-letters");
+  EXPECT_EQ(r.substr(r.find("\r\n\r\n") + 4), "") << r;  // delivered: no dead letter left
   auto* server = server_.get();
   server->RequestStop();
   thread_.join();
@@ -543,6 +564,11 @@ TEST_F(FhirDeliveryTest, ADeadLetterIsReplayedOnTheRunningServer) {
   std::string audit = Audit();
   EXPECT_NE(audit.find(R"("event":"replayed","listener")"), std::string::npos) << audit;
   EXPECT_NE(audit.find("dead letter queued for delivery again (running server)"), std::string::npos);
+  // Each listing is audited with who asked and how many it showed.
+  EXPECT_NE(audit.find(R"("event":"listed","listener")"), std::string::npos) << audit;
+  EXPECT_NE(audit.find(R"("peer":"127.0.0.1:)"), std::string::npos) << audit;
+  EXPECT_NE(audit.find(R"("outcome":"ok","detail":"1 dead letters")"), std::string::npos) << audit;
+  EXPECT_NE(audit.find(R"("detail":"0 rejected messages")"), std::string::npos) << audit;
 }
 
 }  // namespace

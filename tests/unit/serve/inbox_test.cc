@@ -94,11 +94,13 @@ TEST_F(InboxTest, DoneAndRejectedLeaveThePendingListAndSeqsAreNeverReused) {
   std::vector<uint64_t> pending;
   ASSERT_TRUE((*inbox)->Pending(&pending).ok());
   EXPECT_TRUE(pending.empty());
-  std::vector<std::pair<uint64_t, std::string>> rejected;
+  std::vector<RejectedMessage> rejected;
   ASSERT_TRUE((*inbox)->Rejected(&rejected).ok());
   ASSERT_EQ(rejected.size(), 1u);
-  EXPECT_EQ(rejected[0].first, 2u);
-  EXPECT_EQ(rejected[0].second, "no map for HL7 v2 message type ZZZ^Z01");
+  EXPECT_EQ(rejected[0].seq, 2u);
+  EXPECT_EQ(rejected[0].reason, "no map for HL7 v2 message type ZZZ^Z01");
+  EXPECT_EQ(rejected[0].control_id, "2");  // from the stored record, for listings
+  EXPECT_FALSE(rejected[0].received.empty());
   std::vector<InboxItem> more = {Item("A^F", "3", "MSH|three"), Item("A^F", "1", "MSH|one")};
   ASSERT_TRUE((*inbox)->Store(&more).ok());
   EXPECT_EQ(more[0].seq, 3u);

@@ -17,7 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mllp_client.h"
-#include "serve/config.h"
+#include "crosswalk/serve.h"
 #include "serve/log.h"
 #include "serve/server.h"
 #include "server_fixture.h"

@@ -404,7 +404,17 @@ TEST_F(ServeCliTest, RejectedMessagesAreReplayedOnTheRunningServerAfterAReload) 
   Proc not_rejected = Tool("dead-letters --server " + admin + " --replay-rejected 1");
   EXPECT_EQ(not_rejected.status, 1);
   EXPECT_NE(not_rejected.err.find("404"), std::string::npos) << not_rejected.err;
-  EXPECT_EQ(Tool("dead-letters --server " + admin).status, 2);  // nothing to replay
+  // The running server's listings, in the lines of the offline listing (no content: the seq and the reason).
+  Proc listed = Tool("dead-letters --server " + admin + " --rejected");
+  ASSERT_EQ(listed.status, 0) << listed.err;
+  EXPECT_EQ(listed.out, "2  no map for HL7 v2 message type ADT^A04\n");
+  EXPECT_NE(listed.err.find("1 rejected message"), std::string::npos) << listed.err;
+  Proc dead = Tool("dead-letters list --server " + admin);
+  ASSERT_EQ(dead.status, 0) << dead.err;
+  EXPECT_EQ(dead.out, "");
+  EXPECT_NE(dead.err.find("0 dead letters"), std::string::npos) << dead.err;
+  EXPECT_EQ(Tool("dead-letters list --server " + admin + " --replay-all").status, 2);
+  EXPECT_EQ(Tool("dead-letters lists --server " + admin).status, 2);
   EXPECT_EQ(Tool("dead-letters --server " + admin + " --inbox " + Path("inbox") + " --replay-all").status, 2);
   EXPECT_EQ(Tool("dead-letters --server " + admin + " --replay 1 --replay-rejected 2").status, 2);
   EXPECT_EQ(Tool("dead-letters --server 127.0.0.1:1 --replay-all").status, 1);  // nothing there

@@ -265,10 +265,10 @@ TEST_F(ServerTest, MessagesTheMapRejectsAreAcknowledgedThenRecordedWithTheReason
   EXPECT_EQ(reason.find("SECRETNAME"), std::string::npos) << reason;
   auto inbox = Inbox::Open(options_.inbox_dir + "/db");
   ASSERT_TRUE(inbox.ok());
-  std::vector<std::pair<uint64_t, std::string>> rejected;
+  std::vector<RejectedMessage> rejected;
   ASSERT_TRUE((*inbox)->Rejected(&rejected).ok());
   ASSERT_EQ(rejected.size(), 1u);
-  EXPECT_EQ(rejected[0].first, 1u);
+  EXPECT_EQ(rejected[0].seq, 1u);
   EXPECT_EQ(Audit().find("SECRETNAME"), std::string::npos);
 }
 
