@@ -65,6 +65,16 @@ inline bool NeedsEscape8(const char* p) {
   return (((w - k01 * 0x20) & ~w) | ((q - k01) & ~q) | ((b - k01) & ~b) | w) & k80;
 }
 
+#if defined(__SSE2__)
+// One bit per byte of the 16 at p that needs a look: < 0x20 (unsigned), '"', '\\' or >= 0x80.
+inline unsigned Needs16(const char* p) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v);
+  const __m128i q = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(ctl, q), v)));
+}
+#endif
+
 // The output buffer: a std::string used as raw storage. It is grown ahead of each write (Reserve) and
 // written through a pointer, so the hot path has no per-byte capacity check; Finish() trims it to length.
 class Sink {
@@ -72,17 +82,27 @@ class Sink {
   explicit Sink(std::string* out) : out_(*out), len_(out->size()) {}
   size_t size() const { return len_; }
   void Truncate(size_t n) { len_ = n; }
-  void Reserve(size_t n) {
-    if (out_.size() - len_ < n) out_.resize(std::max(out_.size() * 2, len_ + n + 64));
+  [[gnu::always_inline]] void Reserve(size_t n) {
+    if (out_.size() - len_ < n) Grow(n);
   }
-  void Put(char c) {
+  [[gnu::always_inline]] void Put(char c) {
     Reserve(1);
     out_[len_++] = c;
   }
-  void Put(const char* p, size_t n) {
+  [[gnu::always_inline]] void Put(const char* p, size_t n) {
     Reserve(n);
     std::memcpy(&out_[len_], p, n);
     len_ += n;
+  }
+  // `,` (when comma) then `"key":` where quoted_key is the key with its quotes already around it.
+  [[gnu::always_inline]] void PutQuotedKey(bool comma, const char* quoted_key, size_t n) {
+    Reserve(n + 2);
+    char* o = &out_[len_];
+    *o = ',';
+    o += comma;
+    std::memcpy(o, quoted_key, n);
+    o[n] = ':';
+    len_ = static_cast<size_t>(o + n + 1 - out_.data());
   }
   void Finish() { out_.resize(len_); }
 
@@ -97,22 +117,31 @@ class Sink {
     const char* run = p;
     while (p < end) {
 #if defined(__SSE2__)
-      // 16 bytes at a time: a byte needs a look when it is < 0x20 (unsigned), '"', '\\' or >= 0x80.
-      if (end - p >= 16) {
-        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-        const __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v);
-        const __m128i q =
-            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
-        const unsigned bits = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(ctl, q), v)));
+      // 16 bytes at a time: a byte needs a look when it is < 0x20 (unsigned), '"', '\\' or >= 0x80. The last
+      // block of a string of 16 bytes or more is the string's last 16 bytes, overlapping what was looked at;
+      // the bits of the bytes before p are dropped.
+      if (s.size() >= 16) {
+        const char* block = end - p >= 16 ? p : end - 16;
+        const unsigned bits = Needs16(block) >> (p - block);
         if (bits == 0) {
-          p += 16;
+          p = block + 16;
           continue;
         }
         p += __builtin_ctz(bits);
       } else
 #endif
-      if (end - p >= 8 && !NeedsEscape8(p)) {
-        p += 8;
+      if (end - p >= 8) {
+        if (!NeedsEscape8(p)) {
+          p += 8;
+          continue;
+        }
+        if (!kEscape.needs[static_cast<unsigned char>(*p)]) {
+          ++p;
+          continue;
+        }
+      } else if (s.size() >= 8 && !NeedsEscape8(end - 8)) {
+        // The tail of a string of 8 bytes or more, checked with the (overlapping) last 8 bytes: clean.
+        p = end;
         continue;
       } else if (!kEscape.needs[static_cast<unsigned char>(*p)]) {
         ++p;
@@ -162,6 +191,8 @@ class Sink {
   }
 
  private:
+  [[gnu::noinline]] void Grow(size_t n) { out_.resize(std::max(out_.size() * 2, len_ + n + 64)); }
+
   std::string& out_;
   size_t len_;
 };
@@ -219,13 +250,16 @@ class Writer {
  private:
   // A string of options_.quoted (see there) is copied with its quotes; any other is escaped.
   void PutString(std::string_view s) {
-    const char* d = s.data();
-    const std::string_view q = options_.quoted;
-    if (d > q.data() && d + s.size() < q.data() + q.size() && d[-1] == '"' && d[s.size()] == '"') {
-      out_.Put(d - 1, s.size() + 2);
+    if (IsQuoted(s.data(), s.size())) {
+      out_.Put(s.data() - 1, s.size() + 2);
     } else {
       out_.String(s);
     }
+  }
+  // Whether the n bytes at d are one text of options_.quoted, between its quotes.
+  bool IsQuoted(const char* d, size_t n) const {
+    const std::string_view q = options_.quoted;
+    return d > q.data() && d + n < q.data() + q.size() && d[-1] == '"' && d[n] == '"';
   }
 
   void Newline(int level) {
@@ -304,13 +338,18 @@ class Writer {
       const Member& m = o->members[i];
       if (m.value.kind == ValueKind::kAbsent) continue;
       size_t mark = out_.size();
-      if (any) out_.Put(',');
-      if (options_.pretty) Newline(level + 1);
-      PutString(m.key);
-      if (options_.pretty) {
-        out_.Put(": ", 2);
+      const char* k = m.key.data();
+      if (!options_.pretty && IsQuoted(k, m.key.size())) {
+        out_.PutQuotedKey(any, k - 1, m.key.size() + 2);  // the usual case: a key of the program
       } else {
-        out_.Put(':');
+        if (any) out_.Put(',');
+        if (options_.pretty) Newline(level + 1);
+        PutString(m.key);
+        if (options_.pretty) {
+          out_.Put(": ", 2);
+        } else {
+          out_.Put(':');
+        }
       }
       if (!Write(m.value, level + 1)) {
         if (failed()) return false;
