@@ -107,6 +107,8 @@ void CopyBytes(char* dst, std::string_view src) {
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 
 std::string_view TrimView(std::string_view s) {
+  // Every space of IsSpace is at most ' ': text that starts and ends above it is returned whole.
+  if (!s.empty() && static_cast<unsigned char>(s.front()) > ' ' && static_cast<unsigned char>(s.back()) > ' ') return s;
   size_t b = 0, e = s.size();
   while (b < e && IsSpace(s[b])) ++b;
   while (e > b && IsSpace(s[e - 1])) --e;
