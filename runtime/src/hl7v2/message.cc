@@ -212,6 +212,7 @@ void Message::Clear() {
   replace_utf8_ = false;
   segments_.clear();
   bounds_.clear();
+  last_comp_ = ComponentMemo();
 }
 
 Status Message::Parse(std::string_view bytes, const ParseOptions& options) {
@@ -537,15 +538,35 @@ bool Message::FieldSpan(int seg, int field, uint32_t* begin, uint32_t* end) cons
 }
 
 std::string_view Message::Raw(int seg, int field, int rep, int comp, int sub) const {
-  uint32_t b, e;
-  if (!FieldSpan(seg, field, &b, &e)) return {};
-  std::string_view f = text_.substr(b, e - b);
-  if (IsMsh(seg) && field <= 2) return (rep <= 1 && comp <= 1 && sub <= 1) ? f : std::string_view();
-  if (rep == 0) return f;
   const char* safe_end = text_.data() + text_.size();
-  f = Nth(f, encoding_.repetition, rep, safe_end);
-  if (comp == 0) return f;
-  f = Nth(f, encoding_.component, comp, safe_end);
+  std::string_view f;
+  if (comp > 0 && comp >= last_comp_.comp && seg == last_comp_.seg && field == last_comp_.field &&
+      rep == last_comp_.rep) {
+    // The same repetition as the last component read (never MSH-1/MSH-2: those are not memoised).
+    const char* p = text_.data() + last_comp_.begin;
+    const char* end = text_.data() + last_comp_.end;
+    for (int k = last_comp_.comp; k < comp; ++k) {
+      p = FindDelim(p, end, safe_end, encoding_.component);
+      if (p == end) return {};
+      ++p;
+    }
+    f = std::string_view(p, static_cast<size_t>(FindDelim(p, end, safe_end, encoding_.component) - p));
+    last_comp_.comp = comp;
+    last_comp_.begin = static_cast<uint32_t>(p - text_.data());
+  } else {
+    uint32_t b, e;
+    if (!FieldSpan(seg, field, &b, &e)) return {};
+    f = text_.substr(b, e - b);
+    if (IsMsh(seg) && field <= 2) return (rep <= 1 && comp <= 1 && sub <= 1) ? f : std::string_view();
+    if (rep == 0) return f;
+    f = Nth(f, encoding_.repetition, rep, safe_end);
+    if (comp == 0) return f;
+    std::string_view r = f;
+    f = Nth(r, encoding_.component, comp, safe_end);
+    if (f.data() == nullptr) return f;  // fewer components (or repetitions)
+    last_comp_ = ComponentMemo{seg, field, rep, comp, static_cast<uint32_t>(f.data() - text_.data()),
+                               static_cast<uint32_t>(r.data() + r.size() - text_.data())};
+  }
   if (sub == 0) return f;
   return Nth(f, encoding_.subcomponent, sub, safe_end);
 }

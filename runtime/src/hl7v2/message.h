@@ -171,6 +171,18 @@ class Message {
   mutable std::vector<Segment> segments_;
   // For each split segment: offsets of its field separators, then the segment end.
   mutable std::vector<uint32_t> bounds_;
+  // The last component Raw() found (a read with rep and comp): maps read a field's components in order
+  // (XPN.1, XPN.2, ... or CWE.1-3), so a read of the same or a later component of the same repetition
+  // scans on from there instead of finding the field, the repetition and every earlier component again.
+  struct ComponentMemo {
+    int seg = -1;  // -1: none
+    int field = 0;
+    int rep = 0;
+    int comp = 0;
+    uint32_t begin = 0;  // offset of component `comp` in text_
+    uint32_t end = 0;    // offset of the end of repetition `rep` in text_
+  };
+  mutable ComponentMemo last_comp_;
 };
 
 }  // namespace crosswalk::hl7v2

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -65,54 +66,110 @@ inline bool NeedsEscape8(const char* p) {
   return (((w - k01 * 0x20) & ~w) | ((q - k01) & ~q) | ((b - k01) & ~b) | w) & k80;
 }
 
-// The output buffer: a std::string used as raw storage. It is grown ahead of each write (Reserve) and
-// written through a pointer, so the hot path has no per-byte capacity check; Finish() trims it to length.
+#if defined(__SSE2__)
+// One bit per byte of the 16 at p that needs a look: < 0x20 (unsigned), '"', '\\' or >= 0x80.
+inline unsigned Needs16(const char* p) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v);
+  const __m128i q = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(ctl, q), v)));
+}
+#endif
+
+// Raw storage for the document being written: grown by doubling, never zero-filled, kept by the thread
+// between documents (so the steady state allocates nothing). A std::string grown with resize() zero-fills
+// what it adds, and a caller that clears its string between messages made every document pay for that
+// again (about 8 resizes and 2x the document in memset per shipped-router message).
+struct RawBuffer {
+  std::unique_ptr<char[]> data;
+  size_t capacity = 0;
+  bool in_use = false;
+};
+thread_local RawBuffer t_raw;
+// A thread keeps at most this much between documents; a larger one is freed after its document.
+constexpr size_t kKeepBytes = size_t{4} << 20;
+
+// The output sink: writes through a pointer into a RawBuffer, grown ahead of each write (Reserve), so the
+// hot path has no per-byte capacity check; Finish() appends the document to the caller's string in one
+// copy. Positions (size(), Truncate()) count from the start of the caller's string.
 class Sink {
  public:
-  explicit Sink(std::string* out) : out_(*out), len_(out->size()) {}
-  size_t size() const { return len_; }
-  void Truncate(size_t n) { len_ = n; }
-  void Reserve(size_t n) {
-    if (out_.size() - len_ < n) out_.resize(std::max(out_.size() * 2, len_ + n + 64));
+  explicit Sink(std::string* out) : out_(*out), base_(out->size()) {
+    raw_ = t_raw.in_use ? &own_ : &t_raw;  // own_: a writer started while another runs on this thread
+    raw_->in_use = true;
+    buf_ = raw_->data.get();
+    cap_ = raw_->capacity;
   }
-  void Put(char c) {
+  ~Sink() {
+    raw_->in_use = false;
+    if (raw_->capacity > kKeepBytes) *raw_ = RawBuffer();
+  }
+  Sink(const Sink&) = delete;
+  Sink& operator=(const Sink&) = delete;
+
+  size_t size() const { return base_ + len_; }
+  void Truncate(size_t n) { len_ = n - base_; }
+  [[gnu::always_inline]] void Reserve(size_t n) {
+    if (cap_ - len_ < n) Grow(n);
+  }
+  [[gnu::always_inline]] void Put(char c) {
     Reserve(1);
-    out_[len_++] = c;
+    buf_[len_++] = c;
   }
-  void Put(const char* p, size_t n) {
+  [[gnu::always_inline]] void Put(const char* p, size_t n) {
     Reserve(n);
-    std::memcpy(&out_[len_], p, n);
+    std::memcpy(buf_ + len_, p, n);
     len_ += n;
   }
-  void Finish() { out_.resize(len_); }
+  // `,` (when comma) then `"key":` where quoted_key is the key with its quotes already around it.
+  [[gnu::always_inline]] void PutQuotedKey(bool comma, const char* quoted_key, size_t n) {
+    Reserve(n + 2);
+    char* o = buf_ + len_;
+    *o = ',';
+    o += comma;
+    std::memcpy(o, quoted_key, n);
+    o[n] = ':';
+    len_ = static_cast<size_t>(o + n + 1 - buf_);
+  }
+  // Appends what was written to the caller's string.
+  void Finish() { out_.append(buf_, len_); }
 
   // Appends s as a JSON string literal (quotes included); bytes that are not UTF-8 become U+FFFD.
   void String(std::string_view s) {
     static constexpr char kHex[] = "0123456789abcdef";
     Reserve(s.size() * 6 + 2);  // the worst case: every byte \u00XX
-    char* o = &out_[len_];
+    char* o = buf_ + len_;
     *o++ = '"';
     const char* p = s.data();
     const char* end = p + s.size();
     const char* run = p;
     while (p < end) {
 #if defined(__SSE2__)
-      // 16 bytes at a time: a byte needs a look when it is < 0x20 (unsigned), '"', '\\' or >= 0x80.
-      if (end - p >= 16) {
-        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-        const __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v);
-        const __m128i q =
-            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
-        const unsigned bits = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(ctl, q), v)));
+      // 16 bytes at a time: a byte needs a look when it is < 0x20 (unsigned), '"', '\\' or >= 0x80. The last
+      // block of a string of 16 bytes or more is the string's last 16 bytes, overlapping what was looked at;
+      // the bits of the bytes before p are dropped.
+      if (s.size() >= 16) {
+        const char* block = end - p >= 16 ? p : end - 16;
+        const unsigned bits = Needs16(block) >> (p - block);
         if (bits == 0) {
-          p += 16;
+          p = block + 16;
           continue;
         }
         p += __builtin_ctz(bits);
       } else
 #endif
-      if (end - p >= 8 && !NeedsEscape8(p)) {
-        p += 8;
+      if (end - p >= 8) {
+        if (!NeedsEscape8(p)) {
+          p += 8;
+          continue;
+        }
+        if (!kEscape.needs[static_cast<unsigned char>(*p)]) {
+          ++p;
+          continue;
+        }
+      } else if (s.size() >= 8 && !NeedsEscape8(end - 8)) {
+        // The tail of a string of 8 bytes or more, checked with the (overlapping) last 8 bytes: clean.
+        p = end;
         continue;
       } else if (!kEscape.needs[static_cast<unsigned char>(*p)]) {
         ++p;
@@ -158,12 +215,27 @@ class Sink {
     std::memcpy(o, run, static_cast<size_t>(end - run));
     o += end - run;
     *o++ = '"';
-    len_ = static_cast<size_t>(o - out_.data());
+    len_ = static_cast<size_t>(o - buf_);
   }
 
  private:
+  [[gnu::noinline]] void Grow(size_t n) {
+    const size_t cap = std::max({cap_ * 2, len_ + n + 64, size_t{4096}});
+    std::unique_ptr<char[]> data(new char[cap]);
+    if (len_ != 0) std::memcpy(data.get(), buf_, len_);
+    raw_->data = std::move(data);
+    raw_->capacity = cap;
+    buf_ = raw_->data.get();
+    cap_ = cap;
+  }
+
   std::string& out_;
-  size_t len_;
+  const size_t base_;  // out_'s size at entry
+  RawBuffer* raw_;
+  RawBuffer own_;
+  char* buf_;
+  size_t cap_;
+  size_t len_ = 0;
 };
 
 class Writer {
@@ -219,13 +291,16 @@ class Writer {
  private:
   // A string of options_.quoted (see there) is copied with its quotes; any other is escaped.
   void PutString(std::string_view s) {
-    const char* d = s.data();
-    const std::string_view q = options_.quoted;
-    if (d > q.data() && d + s.size() < q.data() + q.size() && d[-1] == '"' && d[s.size()] == '"') {
-      out_.Put(d - 1, s.size() + 2);
+    if (IsQuoted(s.data(), s.size())) {
+      out_.Put(s.data() - 1, s.size() + 2);
     } else {
       out_.String(s);
     }
+  }
+  // Whether the n bytes at d are one text of options_.quoted, between its quotes.
+  bool IsQuoted(const char* d, size_t n) const {
+    const std::string_view q = options_.quoted;
+    return d > q.data() && d + n < q.data() + q.size() && d[-1] == '"' && d[n] == '"';
   }
 
   void Newline(int level) {
@@ -304,13 +379,18 @@ class Writer {
       const Member& m = o->members[i];
       if (m.value.kind == ValueKind::kAbsent) continue;
       size_t mark = out_.size();
-      if (any) out_.Put(',');
-      if (options_.pretty) Newline(level + 1);
-      PutString(m.key);
-      if (options_.pretty) {
-        out_.Put(": ", 2);
+      const char* k = m.key.data();
+      if (!options_.pretty && IsQuoted(k, m.key.size())) {
+        out_.PutQuotedKey(any, k - 1, m.key.size() + 2);  // the usual case: a key of the program
       } else {
-        out_.Put(':');
+        if (any) out_.Put(',');
+        if (options_.pretty) Newline(level + 1);
+        PutString(m.key);
+        if (options_.pretty) {
+          out_.Put(": ", 2);
+        } else {
+          out_.Put(':');
+        }
       }
       if (!Write(m.value, level + 1)) {
         if (failed()) return false;
@@ -352,17 +432,15 @@ Status WriteJson(const ValueEnv& env, const Value& v, std::string* out, const Js
   Sink sink(out);
   Writer w(env, &sink, options, base);
   bool wrote = w.Write(v, 0);
-  sink.Finish();
-  if (w.failed()) {
-    out->resize(base);
+  if (w.failed()) {  // *out was not touched
     if (written) *written = false;
     return w.status();
   }
-  if (out->size() - base > options.max_output_bytes) {
-    out->resize(base);
+  if (sink.size() - base > options.max_output_bytes) {
     if (written) *written = false;
     return LimitExceeded("output too large (max_output_bytes)");
   }
+  sink.Finish();
   if (written) *written = wrote;
   return Status::Ok();
 }

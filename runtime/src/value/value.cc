@@ -292,8 +292,14 @@ void ObjectSet(Arena& arena, Object* o, std::string_view key, Value v) {
       return;
     }
   } else {
+    // Keys are mostly constants of the program: the same key is the same pointer, and different keys
+    // mostly differ in length or first byte, so memcmp runs only for a likely match.
+    const char first = key.empty() ? '\0' : key[0];
     for (uint32_t i = 0; i < o->size; ++i) {
-      if (o->members[i].key == key) {
+      const std::string_view k = o->members[i].key;
+      if (k.size() == key.size() &&
+          (k.data() == key.data() || key.empty() ||
+           (k[0] == first && std::memcmp(k.data(), key.data(), key.size()) == 0))) {
         o->members[i].value = v;
         return;
       }

@@ -67,7 +67,7 @@ size_t FindText(std::string_view s, std::string_view x, size_t from) {
   return hit ? static_cast<size_t>(static_cast<const char*>(hit) - s.data()) : std::string_view::npos;
 }
 
-bool StringArg(BuiltinEnv& env, std::string_view fn, const Value& v, std::string_view* s) {
+bool StringArgSlow(BuiltinEnv& env, std::string_view fn, const Value& v, std::string_view* s) {
   switch (v.kind) {
     case ValueKind::kArray:
     case ValueKind::kObject:
@@ -80,7 +80,7 @@ bool StringArg(BuiltinEnv& env, std::string_view fn, const Value& v, std::string
   }
 }
 
-bool IntArg(BuiltinEnv& env, std::string_view fn, std::string_view what, const Value& v, int64_t* i) {
+bool IntArgSlow(BuiltinEnv& env, std::string_view fn, std::string_view what, const Value& v, int64_t* i) {
   if (v.kind == ValueKind::kInt) {
     *i = v.i;
     return true;
@@ -107,6 +107,8 @@ void CopyBytes(char* dst, std::string_view src) {
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 
 std::string_view TrimView(std::string_view s) {
+  // Every space of IsSpace is at most ' ': text that starts and ends above it is returned whole.
+  if (!s.empty() && static_cast<unsigned char>(s.front()) > ' ' && static_cast<unsigned char>(s.back()) > ' ') return s;
   size_t b = 0, e = s.size();
   while (b < e && IsSpace(s[b])) ++b;
   while (e > b && IsSpace(s[e - 1])) --e;
@@ -116,8 +118,13 @@ std::string_view TrimView(std::string_view s) {
 Value StrOrAbsent(std::string_view s) { return s.empty() ? Value() : Value::String(s); }
 
 // Reads the main string argument; *done is set (with *out = absent) when it is empty.
-bool MainString(BuiltinEnv& env, std::string_view fn, const Value* args, std::string_view* s, Value* out,
-                bool* done) {
+inline bool MainString(BuiltinEnv& env, std::string_view fn, const Value* args, std::string_view* s, Value* out,
+                       bool* done) {
+  if (args[0].kind == ValueKind::kString && args[0].len != 0) {  // the usual case, without Deref
+    *done = false;
+    *s = args[0].string();
+    return true;
+  }
   Value v = Arg(env, args, 0);
   *done = false;
   if (EmptyValue(env, v)) {
@@ -129,7 +136,11 @@ bool MainString(BuiltinEnv& env, std::string_view fn, const Value* args, std::st
 }
 
 // An optional string argument: empty values give "".
-bool OtherString(BuiltinEnv& env, std::string_view fn, const Value* args, int i, std::string_view* s) {
+inline bool OtherString(BuiltinEnv& env, std::string_view fn, const Value* args, int i, std::string_view* s) {
+  if (args[i].kind == ValueKind::kString) {
+    *s = args[i].string();
+    return true;
+  }
   Value v = Arg(env, args, i);
   if (EmptyValue(env, v)) {
     *s = {};

@@ -22,10 +22,25 @@ inline Value Arg(const BuiltinEnv& env, const Value* args, int i) { return Deref
 inline bool EmptyValue(const BuiltinEnv& env, const Value& v) { return IsEmpty(env.value, v); }
 
 // The string form of a scalar argument (already dereferenced). Arrays, objects and groups are an error.
-bool StringArg(BuiltinEnv& env, std::string_view fn, const Value& v, std::string_view* s);
+// A string (the usual case) is answered inline; the rest goes through StringArgSlow.
+bool StringArgSlow(BuiltinEnv& env, std::string_view fn, const Value& v, std::string_view* s);
+inline bool StringArg(BuiltinEnv& env, std::string_view fn, const Value& v, std::string_view* s) {
+  if (v.kind == ValueKind::kString) {
+    *s = v.string();
+    return true;
+  }
+  return StringArgSlow(env, fn, v, s);
+}
 
-// An integer argument (kInt, or a decimal with a zero fraction). Error otherwise.
-bool IntArg(BuiltinEnv& env, std::string_view fn, std::string_view what, const Value& v, int64_t* i);
+// An integer argument (kInt, or a decimal with a zero fraction). Error otherwise. kInt is answered inline.
+bool IntArgSlow(BuiltinEnv& env, std::string_view fn, std::string_view what, const Value& v, int64_t* i);
+inline bool IntArg(BuiltinEnv& env, std::string_view fn, std::string_view what, const Value& v, int64_t* i) {
+  if (v.kind == ValueKind::kInt) {
+    *i = v.i;
+    return true;
+  }
+  return IntArgSlow(env, fn, what, v, i);
+}
 
 // Charges `units` of work to the run (see BuiltinEnv::work_left). False, with env.error and
 // env.limit_exceeded set, when the instruction budget or the CPU-time limit is exhausted.

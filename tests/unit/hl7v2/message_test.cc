@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -358,6 +359,62 @@ TEST(Hl7v2Message, LazyIndexReadsLikeAPlainSplit) {
   }
   EXPECT_EQ(m.Raw(2, 2, 2), "r2");
   EXPECT_EQ(m.Raw(2, 2, 1, 2), "c");
+}
+
+// The n-th (1-based) piece of s split at c, or "" (and *found false) when there are fewer.
+std::string PlainPiece(const std::string& s, char c, int n, bool* found) {
+  size_t b = 0;
+  for (int k = 1; k < n; ++k) {
+    size_t e = s.find(c, b);
+    if (e == std::string::npos) {
+      *found = false;
+      return "";
+    }
+    b = e + 1;
+  }
+  size_t e = s.find(c, b);
+  return s.substr(b, e == std::string::npos ? std::string::npos : e - b);
+}
+
+// Raw() remembers the last component it found and scans on from there for a later component of the same
+// repetition: reads in every order (forwards, backwards, the same one twice, past the last component,
+// interleaved with other fields, repetitions and a new message) must give what a plain split gives.
+TEST(Hl7v2Message, ComponentReadsInAnyOrderReadLikeAPlainSplit) {
+  const std::vector<std::string> fields = {"a1^b1&s2^^d1~a2^b2^c2",
+                                           "x^y^z",
+                                           "",
+                                           "^^^^e5&f&g~~h1",
+                                           "only",
+                                           "p^q^r^s^t^u^v^w^x^y^z^0^1^2^3^4^5^6^7^8^9^10^11^12^13^14^15^16^17^18"};
+  std::string text = "MSH|^~\\&|A|B^C^D|||20240101||ADT^A01|X|P|2.5.1\rPID";
+  for (const std::string& f : fields) text += "|" + f;
+  text += "\r";
+  Message m;
+  ASSERT_TRUE(m.Parse(text).ok());
+  uint32_t state = 12345;
+  auto next = [&state](uint32_t n) {
+    state = state * 1103515245u + 12345u;
+    return (state >> 16) % n;
+  };
+  for (int round = 0; round < 20000; ++round) {
+    if (round == 10000) ASSERT_TRUE(m.Parse(text).ok());  // a new parse forgets what was read
+    const int f = 1 + static_cast<int>(next(static_cast<uint32_t>(fields.size()) + 1));
+    const int r = 1 + static_cast<int>(next(4));
+    const int c = 1 + static_cast<int>(next(32));
+    const int sub = static_cast<int>(next(4));
+    bool found = true;
+    std::string expected;
+    if (static_cast<size_t>(f) <= fields.size()) {
+      std::string rep = PlainPiece(fields[static_cast<size_t>(f - 1)], '~', r, &found);
+      std::string comp = found ? PlainPiece(rep, '^', c, &found) : "";
+      expected = found && sub > 0 ? PlainPiece(comp, '&', sub, &found) : comp;
+    }
+    ASSERT_EQ(m.Raw(1, f, r, c, sub), found ? expected : "") << "PID-" << f << "." << r << "." << c << "." << sub;
+    // MSH-4 components between the PID reads: a different segment and field.
+    if (round % 7 == 0) {
+      ASSERT_EQ(m.Raw(0, 4, 1, 2), "C");
+    }
+  }
 }
 
 // Errors found in a segment after many unread ones name the same position as an eager index would.

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -117,6 +118,81 @@ TEST_F(JsonTest, StringEscapes) {
   ASSERT_TRUE(Read(text, &v).ok());
   EXPECT_EQ(v.arr->items[0].str, text.data() + 2);
   EXPECT_EQ(RoundTrip(R"(["\u0000"])"), R"(["\u0000"])");
+}
+
+// The escaper byte at a time, as RFC 8259 and the writer's contract say (bad UTF-8 becomes U+FFFD).
+std::string ReferenceJsonString(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      size_t len = c >= 0xC2 && c <= 0xDF ? 2 : (c & 0xF0) == 0xE0 ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+      bool ok = len != 0 && i + len <= s.size();
+      uint32_t cp = len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
+      for (size_t k = 1; ok && k < len; ++k) {
+        ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+        cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+      }
+      ok = ok && !(len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) &&
+           !(len == 4 && (cp < 0x10000 || cp > 0x10FFFF));
+      if (ok) {
+        out.append(s.substr(i, len));
+        i += len - 1;
+      } else {
+        out.append("\xEF\xBF\xBD");
+      }
+    } else if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(c));
+    } else if (c < 0x20) {
+      const char* shortform = c == '\b' ? "b" : c == '\f' ? "f" : c == '\n' ? "n" : c == '\r' ? "r" : c == '\t' ? "t" : nullptr;
+      out.push_back('\\');
+      if (shortform) {
+        out.append(shortform);
+      } else {
+        out.append("u00");
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 15]);
+      }
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+// The writer scans 16 bytes, then 8, then one at a time, and checks a string's tail with an overlapping last
+// block: every length from 0 to 48 with one or two bytes that need a look at every position (each
+// escape class, valid and broken UTF-8) must write what the byte-at-a-time reference writes.
+TEST_F(JsonTest, StringEscapesAtEveryPositionAndLength) {
+  const std::vector<std::string> specials = {"\"", "\\", "\x01", "\n", "\x1f", "\x7f", "\xC3\xA9", "\xE2\x82\xAC",
+                                             "\xF0\x9F\x98\x80", "\xFF", "\xC3", "\xE2\x82", "\xED\xA0\x80"};
+  size_t checked = 0;
+  for (size_t len = 0; len <= 48; ++len) {
+    std::string plain(len, 'a');
+    for (size_t i = 0; i < len; ++i) plain[i] = static_cast<char>('a' + i % 26);
+    std::string out;
+    AppendJsonString(plain, &out);
+    ASSERT_EQ(out, ReferenceJsonString(plain)) << len;
+    for (size_t at = 0; at <= len; ++at) {
+      for (const std::string& x : specials) {
+        std::string s = plain.substr(0, at) + x + plain.substr(at);
+        out.clear();
+        AppendJsonString(s, &out);
+        ASSERT_EQ(out, ReferenceJsonString(s)) << "length " << len << ", at " << at;
+        for (size_t at2 = at + x.size(); at2 <= s.size(); at2 += 3) {  // a second one after it
+          std::string t = s.substr(0, at2) + specials[(at + at2) % specials.size()] + s.substr(at2);
+          out.clear();
+          AppendJsonString(t, &out);
+          ASSERT_EQ(out, ReferenceJsonString(t)) << "length " << len << ", at " << at << " and " << at2;
+          ++checked;
+        }
+      }
+    }
+  }
+  EXPECT_GT(checked, 90000u);  // 95,693 strings with two specials
 }
 
 TEST_F(JsonTest, InvalidStringsAndUtf8) {
