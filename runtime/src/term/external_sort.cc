@@ -1,5 +1,7 @@
 #include "term/external_sort.h"
 
+#include "term/run_file.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -15,14 +17,6 @@ constexpr size_t kRunIoBuffer = 256 << 10;
 
 Status Errno(std::string_view what, const std::string& path) {
   return IoError(fmt::format("cannot write the terminology store: {} '{}': {}", what, path, std::strerror(errno)));
-}
-
-void PutVarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
 }
 
 }  // namespace
@@ -53,7 +47,7 @@ class ExternalSorter::Run {
     }
     std::ungetc(c, f_);
     uint64_t klen = 0, vlen = 0;
-    if (!Varint(&klen) || !Bytes(klen, &key_) || !Varint(&vlen) || !Bytes(vlen, &value_)) {
+    if (!ReadVarint(f_, &klen) || !ReadBytes(f_, klen, &key_) || !ReadVarint(f_, &vlen) || !ReadBytes(f_, vlen, &value_)) {
       return IoError(fmt::format("sort run '{}' is truncated", path_));
     }
     valid_ = true;
@@ -61,20 +55,6 @@ class ExternalSorter::Run {
   }
 
  private:
-  bool Varint(uint64_t* v) {
-    *v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      int c = std::getc(f_);
-      if (c == EOF) return false;
-      *v |= static_cast<uint64_t>(c & 0x7f) << shift;
-      if ((c & 0x80) == 0) return true;
-    }
-    return false;
-  }
-  bool Bytes(uint64_t n, std::string* out) {
-    out->resize(n);
-    return n == 0 || std::fread(out->data(), 1, n, f_) == n;
-  }
 
   std::string path_;
   FILE* f_ = nullptr;

@@ -13,6 +13,7 @@
 #include <rocksdb/sst_file_writer.h>
 
 #include "term/model.h"
+#include "term/run_file.h"
 
 namespace crosswalk::term {
 namespace {
@@ -26,14 +27,6 @@ Status Rocks(const rocksdb::Status& s, std::string_view what) {
 
 Status Errno(std::string_view what, const std::string& path) {
   return IoError(fmt::format("cannot write the terminology store: {} '{}': {}", what, path, std::strerror(errno)));
-}
-
-void PutVarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
 }
 
 // Sequential reader of one run file (written by Spill).
@@ -64,9 +57,9 @@ class RunReader {
     }
     std::ungetc(c, f_);
     uint64_t klen, vlen, owner;
-    if (!Varint(&klen) || !Bytes(klen, &key_) || !Varint(&vlen) || !Bytes(vlen, &value_)) return Truncated();
+    if (!ReadVarint(f_, &klen) || !ReadBytes(f_, klen, &key_) || !ReadVarint(f_, &vlen) || !ReadBytes(f_, vlen, &value_)) return Truncated();
     int d = std::getc(f_);
-    if (d == EOF || !Varint(&owner)) return Truncated();
+    if (d == EOF || !ReadVarint(f_, &owner)) return Truncated();
     del_ = d != 0;
     owner_ = static_cast<uint32_t>(owner);
     valid_ = true;
@@ -74,20 +67,6 @@ class RunReader {
   }
 
  private:
-  bool Varint(uint64_t* v) {
-    *v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      int c = std::getc(f_);
-      if (c == EOF) return false;
-      *v |= static_cast<uint64_t>(c & 0x7f) << shift;
-      if ((c & 0x80) == 0) return true;
-    }
-    return false;
-  }
-  bool Bytes(uint64_t n, std::string* out) {
-    out->resize(n);
-    return n == 0 || std::fread(out->data(), 1, n, f_) == n;
-  }
   Status Truncated() { return IoError(fmt::format("run file '{}' is truncated", path_)); }
 
   std::string path_;
