@@ -87,7 +87,7 @@ TEST_F(OrderingTest, FourWorkersKeepArrivalOrderPerSenderAndPatient) {
   ASSERT_TRUE(c.SendRaw(burst));
   for (int i = 0; i < n; ++i) {
     std::string ack;
-    ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck) << i;
+    ASSERT_EQ(c.ReadAck(&ack, 30000), MllpClient::kAck) << i;
     ASSERT_EQ(AckCode(ack), "AA");
   }
   ASSERT_TRUE(WaitFor([&] { return Written() >= static_cast<size_t>(n); }));
@@ -199,7 +199,7 @@ TEST_F(OrderingTest, AListenerCappedToOneWorkerOfASharedPoolStillFinishesInOrder
   ASSERT_TRUE(c.SendRaw(burst));
   for (int i = 0; i < n; ++i) {
     std::string ack;
-    ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck) << i;
+    ASSERT_EQ(c.ReadAck(&ack, 30000), MllpClient::kAck) << i;
   }
   ASSERT_TRUE(WaitFor([&] { return Written() >= static_cast<size_t>(n); }));
   Stop();
