@@ -331,6 +331,8 @@ TEST_F(MapsResultsTest, OrderNotesReasonsChargesAndTiming) {
             "http://terminology.hl7.org/CodeSystem/v2-0335");
   EXPECT_FALSE(services[0].contains("occurrenceDateTime"));
   EXPECT_TRUE(services[1].contains("occurrenceDateTime"));  // no TQ1: OBR-7
+  EXPECT_EQ(services[0]["quantityQuantity"]["value"], 1);     // a TQ1 without TQ1-2: its default, one
+  EXPECT_FALSE(services[1].contains("quantityQuantity"));     // no TQ1, no quantity
   auto charges = Resources(b, "ChargeItem");
   ASSERT_EQ(charges.size(), 1u);
   EXPECT_EQ(charges[0]["code"]["coding"][0]["code"], "71045");
