@@ -41,7 +41,7 @@ def MdmOrderEntries(order, key) = [
   Entry("ServiceRequest", key, ServiceRequest(order, key, HasVisit(PV1), false)),
   RequesterEntries(order),
   NoteParties(OrderNotes(order)),
-  ObrSpecimenEntries(order.OBR, key),
+  ObrSpecimenEntriesWith(order.OBR, key, true),
   LooseSpecimenEntries(order, key)
 ]
 

@@ -114,7 +114,10 @@ def ServiceRequest(order, key, withEncounter, supporting) {
   occurrenceTiming: timing if timing
   occurrenceDateTime: datetime(obr.7) if obr.7 and not obr.8 and not timing
   occurrencePeriod: { start: datetime(obr.7), end: datetime(obr.8) } if obr.8 and not timing
-  quantityQuantity: Quantity(tq1.2.1, tq1.2.2) if is_number(tq1.2.1)
+  // TQ1-2 quantity (IG TQ1[ServiceRequest]); a TQ1 without it asks for one, the field's default in HL7 v2, as
+  // FHIR-Converter writes it. A TQ1-2 that is no number gives none.
+  quantityQuantity: if is_number(tq1.2.1) then Quantity(tq1.2.1, tq1.2.2)
+                    else if tq1 and not trim(tq1.2.1) then { value: 1 } else null
   asNeededCodeableConcept: { text: trim(tq1.10) } if trim(tq1.10)
   authoredOn: datetime(orc.9) ?? datetime(obr.6)
   requester: RequesterRef(order)

@@ -16,6 +16,8 @@ import hl7v2.finance
 
 // withReport: a DiagnosticReport per OBR as well, with the order's OBX as its results (OML, OMG: FHIR-Converter
 // writes one; the IG's OML_O21 map does not, ReportStream neither; an addition, not a conflict).
+// specimenOrderIds: the OBR's Specimen is identified by the order numbers (hl7v2.results ObrSpecimen): ORM and OMG,
+// whose IG message maps have no OBR[Specimen]; not OML, whose map has.
 // The order's diagnoses (DG1 of ORM ORDER_DETAIL, OML OBSERVATION_REQUEST, OMG ORDER) -> reasonReference to their
 // Conditions (IG ORM_O01 / OML_O21: DG1[Condition], ServiceRequest.reasonReference; FHIR-Converter too).
 // PersonEntries writes a Condition per DG1 of the message keyed by its position among all of them; in these
@@ -29,7 +31,7 @@ def OrderConditionRefs(i) {
          else []
 }
 
-def OrderRequestEntries(order, key, withEncounter, withReport, reasons) = [
+def OrderRequestEntries(order, key, withEncounter, withReport, reasons, specimenOrderIds) = [
   Entry("ServiceRequest", key, { ...ServiceRequest(order, key, withEncounter, true), reasonReference[]: reasons }),
   Entry("DiagnosticReport", key, DiagnosticReport(order.ORC, order.OBR, key, ObsRefs(order, key),
                                                   [ObrSpecimenRefs(order.OBR, key), SpmRefs(order, key)], withEncounter,
@@ -42,7 +44,7 @@ def OrderRequestEntries(order, key, withEncounter, withReport, reasons) = [
     Entry("DiagnosticReport", ObxReportKey(ObsKey(key, i)), ObxReport(o.OBX, [Ref("ServiceRequest", key)], withEncounter)),
   for o in order.OBSERVATION => NoteParties(o.NTE),
   NoteParties(OrderNotes(order)),
-  ObrSpecimenEntries(order.OBR, key),
+  ObrSpecimenEntriesWith(order.OBR, key, specimenOrderIds),
   OrderParties(order),
   LooseSpecimenEntries(order, key),
   for s, i in order.SPECIMEN => [Entry("Specimen", SpmKey(key, i), Specimen(s.SPM)), SpecimenParentEntries(s.SPM),
@@ -73,21 +75,21 @@ def MedicationOrderEntries(order, key, withEncounter) = [
   for o in order.OBSERVATION => [ObservationParties(o.OBX), NoteParties(o.NTE)]
 ]
 
-def OrderMessageBundle(withReport) {
+def OrderMessageBundle(withReport, specimenOrderIds) {
   let withEncounter = HasVisit(PV1)
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1) if PID
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
   entry[]: PersonEntries(withEncounter)
   entry[]: for order, i in ORDER => if IsMedicationOrder(order) and PID then MedicationOrderEntries(order, "${i + 1}", withEncounter)
-                                     else OrderRequestEntries(order, "${i + 1}", withEncounter, withReport, OrderConditionRefs(i))
+                                     else OrderRequestEntries(order, "${i + 1}", withEncounter, withReport, OrderConditionRefs(i), specimenOrderIds)
   entry[]: ChargeItemEntries(withEncounter)
   entry[]: HeaderEntries(for order, i in ORDER => if IsMedicationOrder(order) and PID then Ref("MedicationRequest", "${i + 1}")
                                                  else Ref("ServiceRequest", "${i + 1}"))
 }
 
-map ORM_O01 : hl7v2 "ORM^O01" -> fhir "Bundle" { return Unique(OrderMessageBundle(false)) }
-map OML_O21 : hl7v2 "OML^O21" -> fhir "Bundle" { return Unique(OrderMessageBundle(true)) }
+map ORM_O01 : hl7v2 "ORM^O01" -> fhir "Bundle" { return Unique(OrderMessageBundle(false, true)) }
+map OML_O21 : hl7v2 "OML^O21" -> fhir "Bundle" { return Unique(OrderMessageBundle(true, false)) }
 // OMG^O19 (general clinical order, OMG_O19): the same resources as OML (FHIR-Converter's choice too); the
 // order's prior results (PRIOR_RESULT) are not written (docs/fidelity.md).
-map OMG_O19 : hl7v2 "OMG^O19" -> fhir "Bundle" { return Unique(OrderMessageBundle(true)) }
+map OMG_O19 : hl7v2 "OMG^O19" -> fhir "Bundle" { return Unique(OrderMessageBundle(true, true)) }

@@ -24,7 +24,7 @@ def OulOrderEntries(order, key, specimenRefs, withEncounter) = [
   Entry("DiagnosticReport", key, DiagnosticReport(order.ORC, order.OBR, key, ResultRefs(order, key),
                                                   [ObrSpecimenRefs(order.OBR, key), specimenRefs], withEncounter,
                                                   PresentedForms(for r in order.RESULT => r.OBX))),
-  ObrSpecimenEntries(order.OBR, key),
+  ObrSpecimenEntriesWith(order.OBR, key, true),
   for r, i in order.RESULT => Entry("Observation", ObsKey(key, i),
                                     WithParticipants(Observation(r.OBX, r.NTE, order.OBR, specimenRefs, withEncounter, EdRef(r.OBX, ObsKey(key, i)), OrderRef(key)), r)),
   for r, i in order.RESULT where IsDocumentResult(r.OBX) =>

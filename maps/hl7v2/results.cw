@@ -49,12 +49,20 @@ def OrderRef(key) = if PID then Ref("ServiceRequest", key) else null
 // The specimen an OBR is about (v2.5 OBR-7..15, 39), as ReportStream writes it for every OBR beside any SPM
 // (the IG's ORU_R01 map lists OBR[Specimen] unconditionally): the report and the order refer to it. An OBR
 // that says nothing of it still has one (of the patient, with no details).
+// With orderIds, it is also identified by the order numbers it was taken for: OBR-2 (PLAC), OBR-3 (FILL) and the
+// OBR-53 alternate placer numbers (PLAC), as FHIR-Converter writes them. The maps ask for them where the IG's
+// message map has no OBR[Specimen] and the Specimen is FHIR-Converter's alone (ORM, OMG, OUL, MDM); in ORU and OML
+// the IG's OBR[Specimen] decides (OBR-2 is its accessionIdentifier only when the placer number is the accession
+// number, which a message does not say) and ReportStream writes none, so there the Specimen has no identifier.
 def HasObrSpecimen(obr) = obr and PID
 def ObrSpecimenKey(key) = "${key}/obr"
 def ObrSpecimenRefs(obr, key) = if HasObrSpecimen(obr) then [Ref("Specimen", ObrSpecimenKey(key))] else []
-def ObrSpecimen(obr) {
+def ObrSpecimen(obr, orderIds) {
   let sps = obr.15
   resourceType: "Specimen"
+  identifier[]: TypedIdentifier(obr.2, "PLAC") if orderIds and trim(obr.2.1)
+  identifier[]: TypedIdentifier(obr.3, "FILL") if orderIds and trim(obr.3.1)
+  identifier[]: AlternatePlacerIdentifiers(for cx in obr.53 => cx) if orderIds
   type: CodeableConcept(sps.1) if sps.1.1 or sps.1.2    // SPS.1 specimen source name or code
   subject: PatientRef() if PID
   receivedTime: datetime(obr.14)
@@ -70,8 +78,9 @@ def ObrSpecimen(obr) {
   note[]: { text: trim(sps.3) } if trim(sps.3)                     // SPS.3 specimen collection method (text)
   note[]: for c in obr.39 where c.1 or c.2 => { text: trim(join([c.1, c.2], ", ")) }
 }
-def ObrSpecimenEntries(obr, key) = [
-  Entry("Specimen", ObrSpecimenKey(key), ObrSpecimen(obr)) if HasObrSpecimen(obr),
+def ObrSpecimenEntries(obr, key) = ObrSpecimenEntriesWith(obr, key, false)
+def ObrSpecimenEntriesWith(obr, key, orderIds) = [
+  Entry("Specimen", ObrSpecimenKey(key), ObrSpecimen(obr, orderIds)) if HasObrSpecimen(obr),
   PractitionerEntries(first(obr.10)) if HasObrSpecimen(obr)
 ]
 

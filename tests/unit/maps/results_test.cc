@@ -76,6 +76,34 @@ TEST_F(MapsResultsTest, EveryObrHasItsSpecimenBesideTheSpm) {
   // The report's identifiers: OBR-2 placer, OBR-3 filler.
   EXPECT_EQ(report["identifier"][0]["type"]["coding"][0]["code"], "PLAC");
   EXPECT_EQ(report["identifier"][1]["type"]["coding"][0]["code"], "FILL");
+  EXPECT_FALSE(obr.contains("identifier"));  // ORU: the IG's OBR[Specimen] gives it none
+}
+
+// Where the IG's message map has no OBR[Specimen] (ORM, OMG, OUL, MDM), the OBR's Specimen is FHIR-Converter's and
+// carries the order numbers: OBR-2 PLAC, OBR-3 FILL, OBR-53 alternate placer numbers PLAC. OML (IG OBR[Specimen])
+// keeps none; an OBR without numbers gives none.
+TEST_F(MapsResultsTest, ObrSpecimenOrderNumbersOutsideOruAndOml) {
+  auto obr_specimen = [&](const std::string& type, const std::string& obr) {
+    std::string msh = "MSH|^~\\&|APP|HOSP|||20240501101500+0100||" + type + "|M1|P|2.7";
+    json b = Convert({msh, kPid, "ORC|NW", obr});
+    json order = Resources(b, "ServiceRequest").at(0);
+    json specimen = Resolve(b, order["specimen"][0]);
+    EXPECT_EQ(specimen.value("resourceType", ""), "Specimen") << type;
+    return specimen;
+  };
+  const std::string obr = "OBR|1|P1^LAB|F1|X^Y^LN" + std::string(49, '|') + "ALT1~ALT2";
+  json orm = obr_specimen("ORM^O01^ORM_O01", obr);
+  ASSERT_EQ(orm["identifier"].size(), 4u);
+  EXPECT_EQ(orm["identifier"][0]["value"], "P1");
+  EXPECT_EQ(orm["identifier"][0]["system"], "urn:id:LAB");
+  EXPECT_EQ(orm["identifier"][0]["type"]["coding"][0]["code"], "PLAC");
+  EXPECT_EQ(orm["identifier"][1]["value"], "F1");
+  EXPECT_EQ(orm["identifier"][1]["type"]["coding"][0]["code"], "FILL");
+  EXPECT_EQ(orm["identifier"][2]["value"], "ALT1");
+  EXPECT_EQ(orm["identifier"][3]["value"], "ALT2");
+  EXPECT_EQ(orm["identifier"][3]["type"]["coding"][0]["code"], "PLAC");
+  EXPECT_FALSE(obr_specimen("OML^O21^OML_O21", obr).contains("identifier"));
+  EXPECT_FALSE(obr_specimen("ORM^O01^ORM_O01", "OBR|1|||X^Y^LN").contains("identifier"));
 }
 
 // OBX-11 as the Observation_Status extension beside status; a repeating NM value as components; NTE-5/6 as
@@ -303,6 +331,8 @@ TEST_F(MapsResultsTest, OrderNotesReasonsChargesAndTiming) {
             "http://terminology.hl7.org/CodeSystem/v2-0335");
   EXPECT_FALSE(services[0].contains("occurrenceDateTime"));
   EXPECT_TRUE(services[1].contains("occurrenceDateTime"));  // no TQ1: OBR-7
+  EXPECT_EQ(services[0]["quantityQuantity"]["value"], 1);     // a TQ1 without TQ1-2: its default, one
+  EXPECT_FALSE(services[1].contains("quantityQuantity"));     // no TQ1, no quantity
   auto charges = Resources(b, "ChargeItem");
   ASSERT_EQ(charges.size(), 1u);
   EXPECT_EQ(charges[0]["code"]["coding"][0]["code"], "71045");
