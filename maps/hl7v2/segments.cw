@@ -559,7 +559,8 @@ def InsuredIsPatient(in1) = upper(trim(in1.17.1)) == "SEL"
 
 // IN1-16..19 (+ IN2) -> the insured person when it is not the patient (IG IN1-16 subscriber(RelatedPerson)):
 // name IN1-16, relationship IN1-17, birth date IN1-18, address IN1-19, gender IN1-43; identifiers IN1-49,
-// IN2-1 and the SSN IN2-2.
+// IN2-1 and the SSN IN2-2; telecom IN2-63 (insured's home phone or e-mail, as FHIR-Converter writes it; the IG's
+// IN1 sheet has no IN2 map).
 def Insured(in1, in2) = if in1.16 and not InsuredIsPatient(in1) and PID then {   // RelatedPerson.patient is required
   resourceType: "RelatedPerson"
   identifier[]: PersonIdentifiers(in1.49)
@@ -570,6 +571,7 @@ def Insured(in1, in2) = if in1.16 and not InsuredIsPatient(in1) and PID then {  
   name[]: PersonNames(in1.16)
   gender: translate(in1.43, CM_0001_ADMINISTRATIVE_GENDER)
   birthDate: date(in1.18)
+  telecom[]: ContactPoints(in2.63)
   address[]: Addresses(in1.19)
   communication[]: { language: Language(in2.34), preferred: true } if Language(in2.34)
 } else null
