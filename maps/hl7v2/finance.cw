@@ -38,14 +38,16 @@ map BAR_P01 : hl7v2 "BAR^P01" -> fhir "Bundle" { return Unique(VisitBundle([], [
 map BAR_P12 : hl7v2 "BAR^P12" -> fhir "Bundle" { return Unique(VisitBundle([], [Ref("Patient", 1)])) }   // update dx / procedure
 
 // BAR^P02 (purge patient accounts, BAR_P02): per PATIENT group the Patient and its Account, now inactive, and the
-// visit (PV1) as an Encounter.
+// visit (PV1) as an Encounter. With several patients, each one's importance is its own group's PV1-16 (Patient
+// takes the message's PV1-16 only for a message's only patient).
 map BAR_P02 : hl7v2 "BAR^P02" -> fhir "Bundle" { return Unique(BarP02()) }
 def BarP02() {
   ...BundleHead()
   for p, i in PATIENT {
     let patient = Patient(p.PID, p.PD1)
     entry[]: Entry("Patient", SurvivorKey(i), { ...patient, identifier[]: patient.identifier, identifier[]: DisabilityIdentifiers(p.DB1),
-                                                extension[]: patient.extension, extension[]: DisabilityExtensions(p.DB1) })
+                                                extension[]: patient.extension, extension[]: DisabilityExtensions(p.DB1),
+                                                extension[]: Importance(p.PV1-16) if count(PID) != 1 })
     entry[]: PatientParties(p.PID, p.PD1)
     entry[]: DisabilityIdentifierEntries(p.DB1)
     entry[]: Entry("Account", SurvivorKey(i), Account(p.PID, "inactive", Ref("Patient", SurvivorKey(i)))) if p.PID-18.1
