@@ -34,7 +34,19 @@ def VisitBundle(extra, focus) {
   entry[]: HeaderEntries(focus)
 }
 
-map BAR_P01 : hl7v2 "BAR^P01" -> fhir "Bundle" { return Unique(VisitBundle([], [Ref("Patient", 1)])) }   // add account
+map BAR_P01 : hl7v2 "BAR^P01" -> fhir "Bundle" { return Unique(VisitBundle(LaterVisitEntries(), [Ref("Patient", 1)])) }   // add account
+
+// BAR^P01 has one VISIT group per visit of the patient: VisitBundle writes the first; each later group's PV1/PV2
+// is an Encounter of its own (as FHIR-Converter writes them), with its places and people, the same Account, and
+// its own PV1-54 EpisodeOfCare (keyed by the group, so that two visits' episodes never share an entry). The
+// message's DG1/PR1/AL1 stay with the first visit (PersonEntries).
+def LaterVisitKey(i) = "VISIT-${i + 1}"
+def LaterVisitEntries() = for v, i in VISIT where i > 0 and HasVisit(v.PV1) => [
+  Entry("Encounter", LaterVisitKey(i), { ...VisitEncounter(PID, v.PV1, v.PV2, null, 1),
+                                         episodeOfCare: [Ref("EpisodeOfCare", LaterVisitKey(i))] if VisitEpisodeOfCare(PID, v.PV1, 1) }),
+  for e in VisitPlacesAndPeople(PID, v.PV1, v.PV2, 1) =>
+    if e.fullUrl == FullUrl("EpisodeOfCare", "PV1-54") then Entry("EpisodeOfCare", LaterVisitKey(i), e.resource) else e
+]
 map BAR_P12 : hl7v2 "BAR^P12" -> fhir "Bundle" { return Unique(VisitBundle([], [Ref("Patient", 1)])) }   // update dx / procedure
 
 // BAR^P02 (purge patient accounts, BAR_P02): per PATIENT group the Patient and its Account, now inactive, and the
