@@ -168,9 +168,16 @@ def DftOrders(withEncounter) = [
   for g, gi in FINANCIAL => for order, j in g.FINANCIAL_COMMON_ORDER => DftOrderEntries(order, "FCO-${gi + 1}-${j + 1}", withEncounter)
 ]
 
+// DFT^P11 FINANCIAL_INSURANCE (the insurance of one charge): a Coverage per IN1 with its payor, policy holder and
+// insured, as the message-level INSURANCE groups (IG IN1[Coverage]; FHIR-Converter writes them). Keys
+// "F<group>-<n>"; the PID-18 Account lists the message-level Coverages only.
+def FinancialInsuranceEntries() =
+  for g, gi in FINANCIAL => for ins, j in g.FINANCIAL_INSURANCE => InsuranceEntries(ins, "F${gi + 1}-${j + 1}")
+
 def DftBundle() {
   let hasVisit = HasVisit(PV1)
-  return VisitBundle([ChargeItemEntries(hasVisit), DftOrders(hasVisit)], if ChargeItemRefs() then ChargeItemRefs() else [Ref("Patient", 1)])
+  return VisitBundle([ChargeItemEntries(hasVisit), DftOrders(hasVisit), FinancialInsuranceEntries()],
+                     if ChargeItemRefs() then ChargeItemRefs() else [Ref("Patient", 1)])
 }
 map DFT_P03 : hl7v2 "DFT^P03" -> fhir "Bundle" { return Unique(DftBundle()) }
 map DFT_P11 : hl7v2 "DFT^P11" -> fhir "Bundle" { return Unique(DftBundle()) }
