@@ -613,7 +613,7 @@ def Coverage(in1, in2, n) {
     coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0063", code: trim(in1.17.1) } if not SubscriberRelationship(in1.17)
   } if in1.17.1
   period: { start: date(in1.12), end: date(in1.13) }
-  payor[]: Ref("Organization", "IN1-${n}")
+  payor[]: PartyRef(Payor(in1))   // content-keyed: one insurer written once however many IN1 name it
   class[]: { type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/coverage-class", code: "group", display: "Group" } },
              value: in1.8, name: in1.9.1 } if in1.8
   class[]: { type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/coverage-class", code: "plan", display: "Plan" } },
@@ -629,7 +629,7 @@ def Coverage(in1, in2, n) {
 def InsuranceEntries(ins, n) = [
   Entry("Coverage", n, Coverage(ins.IN1, ins.IN2, n)),
   IdentifierEntries(ins.IN2.61),
-  Entry("Organization", "IN1-${n}", Payor(ins.IN1)),
+  PartyEntry(Payor(ins.IN1)),
   Entry("Organization", "IN1-${n}-holder", PolicyHolder(ins.IN1, ins.IN2)) if PolicyHolder(ins.IN1, ins.IN2),
   Entry("RelatedPerson", "IN1-${n}", Insured(ins.IN1, ins.IN2)) if Insured(ins.IN1, ins.IN2),
   [IdentifierEntries(ins.IN1.49), IdentifierEntries(ins.IN2.1)] if Insured(ins.IN1, ins.IN2)
