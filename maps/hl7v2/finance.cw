@@ -61,6 +61,9 @@ def BarP02() {
                                                 extension[]: patient.extension, extension[]: DisabilityExtensions(p.DB1),
                                                 extension[]: Importance(p.PV1-16) if count(PID) != 1 })
     entry[]: PatientParties(p.PID, p.PD1)
+    // the patient's mother (PID-21; IG CX[RelatedPerson-Mother]), as hl7v2.segments KinEntries writes her for one patient
+    entry[]: [Entry("RelatedPerson", VisitKey("PID-21", SurvivorKey(i)), MotherRelatedPerson(p.PID, Ref("Patient", SurvivorKey(i)))),
+              IdentifierEntries(p.PID-21)] if MotherRelatedPerson(p.PID, Ref("Patient", SurvivorKey(i)))
     entry[]: DisabilityIdentifierEntries(p.DB1)
     entry[]: Entry("Account", SurvivorKey(i), Account(p.PID, "inactive", Ref("Patient", SurvivorKey(i)))) if p.PID-18.1
     entry[]: IdentifierEntries(p.PID-18) if p.PID-18.1
