@@ -34,19 +34,36 @@ def VisitBundle(extra, focus) {
   entry[]: HeaderEntries(focus)
 }
 
-map BAR_P01 : hl7v2 "BAR^P01" -> fhir "Bundle" { return Unique(VisitBundle([], [Ref("Patient", 1)])) }   // add account
+map BAR_P01 : hl7v2 "BAR^P01" -> fhir "Bundle" { return Unique(VisitBundle(LaterVisitEntries(), [Ref("Patient", 1)])) }   // add account
+
+// BAR^P01 has one VISIT group per visit of the patient: VisitBundle writes the first; each later group's PV1/PV2
+// is an Encounter of its own (as FHIR-Converter writes them), with its places and people, the same Account, and
+// its own PV1-54 EpisodeOfCare (keyed by the group, so that two visits' episodes never share an entry). The
+// message's DG1/PR1/AL1 stay with the first visit (PersonEntries).
+def LaterVisitKey(i) = "VISIT-${i + 1}"
+def LaterVisitEntries() = for v, i in VISIT where i > 0 and HasVisit(v.PV1) => [
+  Entry("Encounter", LaterVisitKey(i), { ...VisitEncounter(PID, v.PV1, v.PV2, null, 1),
+                                         episodeOfCare: [Ref("EpisodeOfCare", LaterVisitKey(i))] if VisitEpisodeOfCare(PID, v.PV1, 1) }),
+  for e in VisitPlacesAndPeople(PID, v.PV1, v.PV2, 1) =>
+    if e.fullUrl == FullUrl("EpisodeOfCare", "PV1-54") then Entry("EpisodeOfCare", LaterVisitKey(i), e.resource) else e
+]
 map BAR_P12 : hl7v2 "BAR^P12" -> fhir "Bundle" { return Unique(VisitBundle([], [Ref("Patient", 1)])) }   // update dx / procedure
 
 // BAR^P02 (purge patient accounts, BAR_P02): per PATIENT group the Patient and its Account, now inactive, and the
-// visit (PV1) as an Encounter.
+// visit (PV1) as an Encounter. With several patients, each one's importance is its own group's PV1-16 (Patient
+// takes the message's PV1-16 only for a message's only patient).
 map BAR_P02 : hl7v2 "BAR^P02" -> fhir "Bundle" { return Unique(BarP02()) }
 def BarP02() {
   ...BundleHead()
   for p, i in PATIENT {
     let patient = Patient(p.PID, p.PD1)
     entry[]: Entry("Patient", SurvivorKey(i), { ...patient, identifier[]: patient.identifier, identifier[]: DisabilityIdentifiers(p.DB1),
-                                                extension[]: patient.extension, extension[]: DisabilityExtensions(p.DB1) })
+                                                extension[]: patient.extension, extension[]: DisabilityExtensions(p.DB1),
+                                                extension[]: Importance(p.PV1-16) if count(PID) != 1 })
     entry[]: PatientParties(p.PID, p.PD1)
+    // the patient's mother (PID-21; IG CX[RelatedPerson-Mother]), as hl7v2.segments KinEntries writes her for one patient
+    entry[]: [Entry("RelatedPerson", VisitKey("PID-21", SurvivorKey(i)), MotherRelatedPerson(p.PID, Ref("Patient", SurvivorKey(i)))),
+              IdentifierEntries(p.PID-21)] if MotherRelatedPerson(p.PID, Ref("Patient", SurvivorKey(i)))
     entry[]: DisabilityIdentifierEntries(p.DB1)
     entry[]: Entry("Account", SurvivorKey(i), Account(p.PID, "inactive", Ref("Patient", SurvivorKey(i)))) if p.PID-18.1
     entry[]: IdentifierEntries(p.PID-18) if p.PID-18.1
@@ -154,9 +171,16 @@ def DftOrders(withEncounter) = [
   for g, gi in FINANCIAL => for order, j in g.FINANCIAL_COMMON_ORDER => DftOrderEntries(order, "FCO-${gi + 1}-${j + 1}", withEncounter)
 ]
 
+// DFT^P11 FINANCIAL_INSURANCE (the insurance of one charge): a Coverage per IN1 with its payor, policy holder and
+// insured, as the message-level INSURANCE groups (IG IN1[Coverage]; FHIR-Converter writes them). Keys
+// "F<group>-<n>"; the PID-18 Account lists the message-level Coverages only.
+def FinancialInsuranceEntries() =
+  for g, gi in FINANCIAL => for ins, j in g.FINANCIAL_INSURANCE => InsuranceEntries(ins, "F${gi + 1}-${j + 1}")
+
 def DftBundle() {
   let hasVisit = HasVisit(PV1)
-  return VisitBundle([ChargeItemEntries(hasVisit), DftOrders(hasVisit)], if ChargeItemRefs() then ChargeItemRefs() else [Ref("Patient", 1)])
+  return VisitBundle([ChargeItemEntries(hasVisit), DftOrders(hasVisit), FinancialInsuranceEntries()],
+                     if ChargeItemRefs() then ChargeItemRefs() else [Ref("Patient", 1)])
 }
 map DFT_P03 : hl7v2 "DFT^P03" -> fhir "Bundle" { return Unique(DftBundle()) }
 map DFT_P11 : hl7v2 "DFT^P11" -> fhir "Bundle" { return Unique(DftBundle()) }

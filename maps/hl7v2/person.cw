@@ -136,10 +136,13 @@ def PatientExtensions(pid, pd1, vip) = [
   CodeExtension("${FHIR_EXT}/patient-nationality", pid.28),
   Animal(pid.35, pid.36),
   { url: "${FHIR_EXT}/patient-congregation", valueString: trim(pd1.14.1) } if trim(pd1.14.1),
-  { url: "${FHIR_EXT}/patient-importance", valueCodeableConcept: CodeableConcept(vip) } if vip.1 or vip.2,
+  Importance(vip),
   { url: FC_VETERAN_MILITARY_STATUS, valueCodeableConcept: { ...CodeableConcept(pid.27), text: trim(pid.27.9) ?? trim(pid.27.2) } }
     if pid.27.1 or pid.27.2
 ]
+// PV1-16 VIP indicator -> the patient-importance extension (FHIR-Converter; no IG map).
+def Importance(vip) = if vip.1 or vip.2 then { url: "${FHIR_EXT}/patient-importance", valueCodeableConcept: CodeableConcept(vip) } else null
+
 // PID-27 veterans military status: the IG maps it nowhere and FHIR has no element for it; FHIR-Converter writes
 // it in an extension of its own, reproduced under that converter's URL (as hl7v2.results' Observation_Status: no
 // definition of ours exists), the CWE with its text.

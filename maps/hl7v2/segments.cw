@@ -559,7 +559,8 @@ def InsuredIsPatient(in1) = upper(trim(in1.17.1)) == "SEL"
 
 // IN1-16..19 (+ IN2) -> the insured person when it is not the patient (IG IN1-16 subscriber(RelatedPerson)):
 // name IN1-16, relationship IN1-17, birth date IN1-18, address IN1-19, gender IN1-43; identifiers IN1-49,
-// IN2-1 and the SSN IN2-2.
+// IN2-1 and the SSN IN2-2; telecom IN2-63 (insured's home phone or e-mail, as FHIR-Converter writes it; the IG's
+// IN1 sheet has no IN2 map).
 def Insured(in1, in2) = if in1.16 and not InsuredIsPatient(in1) and PID then {   // RelatedPerson.patient is required
   resourceType: "RelatedPerson"
   identifier[]: PersonIdentifiers(in1.49)
@@ -570,6 +571,7 @@ def Insured(in1, in2) = if in1.16 and not InsuredIsPatient(in1) and PID then {  
   name[]: PersonNames(in1.16)
   gender: translate(in1.43, CM_0001_ADMINISTRATIVE_GENDER)
   birthDate: date(in1.18)
+  telecom[]: ContactPoints(in2.63)
   address[]: Addresses(in1.19)
   communication[]: { language: Language(in2.34), preferred: true } if Language(in2.34)
 } else null
@@ -611,7 +613,7 @@ def Coverage(in1, in2, n) {
     coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0063", code: trim(in1.17.1) } if not SubscriberRelationship(in1.17)
   } if in1.17.1
   period: { start: date(in1.12), end: date(in1.13) }
-  payor[]: Ref("Organization", "IN1-${n}")
+  payor[]: PartyRef(Payor(in1))   // content-keyed: one insurer written once however many IN1 name it
   class[]: { type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/coverage-class", code: "group", display: "Group" } },
              value: in1.8, name: in1.9.1 } if in1.8
   class[]: { type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/coverage-class", code: "plan", display: "Plan" } },
@@ -627,7 +629,7 @@ def Coverage(in1, in2, n) {
 def InsuranceEntries(ins, n) = [
   Entry("Coverage", n, Coverage(ins.IN1, ins.IN2, n)),
   IdentifierEntries(ins.IN2.61),
-  Entry("Organization", "IN1-${n}", Payor(ins.IN1)),
+  PartyEntry(Payor(ins.IN1)),
   Entry("Organization", "IN1-${n}-holder", PolicyHolder(ins.IN1, ins.IN2)) if PolicyHolder(ins.IN1, ins.IN2),
   Entry("RelatedPerson", "IN1-${n}", Insured(ins.IN1, ins.IN2)) if Insured(ins.IN1, ins.IN2),
   [IdentifierEntries(ins.IN1.49), IdentifierEntries(ins.IN2.1)] if Insured(ins.IN1, ins.IN2)
