@@ -21,48 +21,6 @@ Status Errno(std::string_view what, const std::string& path) {
 
 }  // namespace
 
-// Sequential reader of one run file: varint key length, key, varint value length, value; repeated.
-class ExternalSorter::Run {
- public:
-  explicit Run(std::string path) : path_(std::move(path)) {}
-  ~Run() {
-    if (f_ != nullptr) std::fclose(f_);
-  }
-  Status Open() {
-    f_ = std::fopen(path_.c_str(), "rb");
-    if (f_ == nullptr) return Errno("cannot read sort run", path_);
-    io_ = std::make_unique<char[]>(kRunIoBuffer);
-    std::setvbuf(f_, io_.get(), _IOFBF, kRunIoBuffer);
-    return Advance();
-  }
-  bool valid() const { return valid_; }
-  std::string_view key() const { return key_; }
-  std::string_view value() const { return value_; }
-
-  Status Advance() {
-    int c = std::getc(f_);
-    if (c == EOF) {
-      valid_ = false;
-      return std::ferror(f_) ? Errno("cannot read sort run", path_) : Status::Ok();
-    }
-    std::ungetc(c, f_);
-    uint64_t klen = 0, vlen = 0;
-    if (!ReadVarint(f_, &klen) || !ReadBytes(f_, klen, &key_) || !ReadVarint(f_, &vlen) || !ReadBytes(f_, vlen, &value_)) {
-      return IoError(fmt::format("sort run '{}' is truncated", path_));
-    }
-    valid_ = true;
-    return Status::Ok();
-  }
-
- private:
-
-  std::string path_;
-  FILE* f_ = nullptr;
-  std::unique_ptr<char[]> io_;
-  bool valid_ = false;
-  std::string key_, value_;
-};
-
 ExternalSorter::ExternalSorter(std::string dir, std::string name, size_t budget_bytes)
     : dir_(std::move(dir)), name_(std::move(name)), budget_(std::max(budget_bytes, kMinBudget)) {}
 
@@ -128,7 +86,7 @@ Status ExternalSorter::Sort() {
   // last run (freeing the buffer before the merge).
   CW_RETURN_IF_ERROR(Spill());
   for (const auto& path : run_paths_) {
-    runs_.push_back(std::make_unique<Run>(path));
+    runs_.push_back(std::make_unique<RunFileReader>(path, "sort run", kRunIoBuffer));
     CW_RETURN_IF_ERROR(runs_.back()->Open());
     if (runs_.back()->valid()) heap_.push_back(runs_.size() - 1);
   }
@@ -157,7 +115,7 @@ Status ExternalSorter::Next(bool* got, std::string_view* key, std::string_view* 
     return c != 0 ? c > 0 : a > b;
   };
   if (current_ != SIZE_MAX) {
-    CW_RETURN_IF_ERROR(runs_[current_]->Advance());
+    CW_RETURN_IF_ERROR(runs_[current_]->Next());
     if (runs_[current_]->valid()) {
       heap_.push_back(current_);
       std::push_heap(heap_.begin(), heap_.end(), later);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "crosswalk/status.h"
+#include "term/run_file.h"
 
 namespace crosswalk::term {
 
@@ -42,7 +43,6 @@ class ExternalSorter {
     uint64_t off;
     uint32_t klen, vlen;
   };
-  class Run;
   size_t held_bytes() const { return arena_.size() + buf_.size() * sizeof(Entry); }
   Status Spill();
 
@@ -55,7 +55,7 @@ class ExternalSorter {
   std::vector<Entry> buf_;
   size_t mem_pos_ = 0;  // next buffered entry to hand out when nothing was spilled
   std::vector<std::string> run_paths_;
-  std::vector<std::unique_ptr<Run>> runs_;
+  std::vector<std::unique_ptr<RunFileReader>> runs_;
   std::vector<size_t> heap_;  // indexes into runs_, a min-heap by (key, index)
   size_t current_ = SIZE_MAX;  // the run whose record Next handed out last (advanced on the next call)
 };

@@ -29,51 +29,37 @@ Status Errno(std::string_view what, const std::string& path) {
   return IoError(fmt::format("cannot write the terminology store: {} '{}': {}", what, path, std::strerror(errno)));
 }
 
-// Sequential reader of one run file (written by Spill).
+// Sequential reader of one run file (written by Spill): each record's tail is its delete flag (one byte) and
+// owner (a varint).
 class RunReader {
  public:
-  RunReader(std::string path) : path_(std::move(path)) {}
-  ~RunReader() {
-    if (f_ != nullptr) std::fclose(f_);
-  }
+  explicit RunReader(std::string path) : file_(std::move(path), "run file", kIoBuffer) {}
   Status Open() {
-    f_ = std::fopen(path_.c_str(), "rb");
-    if (f_ == nullptr) return Errno("cannot read run file", path_);
-    buffer_ = std::make_unique<char[]>(kIoBuffer);
-    std::setvbuf(f_, buffer_.get(), _IOFBF, kIoBuffer);
-    return Next();
+    CW_RETURN_IF_ERROR(file_.Open());
+    return ReadTail();
   }
-  bool valid() const { return valid_; }
-  std::string_view key() const { return key_; }
-  std::string_view value() const { return value_; }
+  Status Next() {
+    CW_RETURN_IF_ERROR(file_.Next());
+    return ReadTail();
+  }
+  bool valid() const { return file_.valid(); }
+  std::string_view key() const { return file_.key(); }
+  std::string_view value() const { return file_.value(); }
   uint32_t owner() const { return owner_; }
   bool del() const { return del_; }
 
-  Status Next() {
-    int c = std::getc(f_);
-    if (c == EOF) {
-      valid_ = false;
-      return std::ferror(f_) ? Errno("cannot read run file", path_) : Status::Ok();
-    }
-    std::ungetc(c, f_);
-    uint64_t klen, vlen, owner;
-    if (!ReadVarint(f_, &klen) || !ReadBytes(f_, klen, &key_) || !ReadVarint(f_, &vlen) || !ReadBytes(f_, vlen, &value_)) return Truncated();
-    int d = std::getc(f_);
-    if (d == EOF || !ReadVarint(f_, &owner)) return Truncated();
+ private:
+  Status ReadTail() {
+    if (!file_.valid()) return Status::Ok();
+    int d = std::getc(file_.file());
+    uint64_t owner = 0;
+    if (d == EOF || !ReadVarint(file_.file(), &owner)) return file_.Truncated();
     del_ = d != 0;
     owner_ = static_cast<uint32_t>(owner);
-    valid_ = true;
     return Status::Ok();
   }
 
- private:
-  Status Truncated() { return IoError(fmt::format("run file '{}' is truncated", path_)); }
-
-  std::string path_;
-  FILE* f_ = nullptr;
-  std::unique_ptr<char[]> buffer_;
-  bool valid_ = false;
-  std::string key_, value_;
+  RunFileReader file_;
   uint32_t owner_ = 0;
   bool del_ = false;
 };

@@ -1,11 +1,15 @@
 // The record format of the importer's temporary run files (term/import_sink.cc's spilled entries and
 // term/external_sort.cc's sorted runs): lengths as LEB128 varints, then the bytes. Files written and read back
-// by the same process; a short read is a truncated file, reported by the caller with its path.
+// by the same process; a short read is a truncated file.
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
+#include <string_view>
+
+#include "crosswalk/status.h"
 
 namespace crosswalk::term {
 
@@ -34,5 +38,36 @@ inline bool ReadBytes(FILE* f, uint64_t n, std::string* out) {
   out->resize(n);
   return n == 0 || std::fread(out->data(), 1, n, f) == n;
 }
+
+// Sequential reader of one run file: records that start with a varint key length, the key, a varint value
+// length and the value; a writer may add a tail of its own to each record, which the caller reads from file()
+// after each Next() (Truncated() is its error). Errors name the file, never its content.
+class RunFileReader {
+ public:
+  // `kind` names the file in errors ("sort run", "run file"); `io_buffer` is the stdio buffer's size.
+  RunFileReader(std::string path, std::string_view kind, size_t io_buffer);
+  ~RunFileReader();
+  RunFileReader(const RunFileReader&) = delete;
+  RunFileReader& operator=(const RunFileReader&) = delete;
+
+  // Opens the file and reads its first record.
+  Status Open();
+  // Reads the next record; at the end of the file valid() turns false.
+  Status Next();
+  bool valid() const { return valid_; }
+  std::string_view key() const { return key_; }
+  std::string_view value() const { return value_; }
+  FILE* file() const { return f_; }
+  Status Truncated() const;
+
+ private:
+  std::string path_;
+  std::string_view kind_;
+  size_t io_buffer_;
+  FILE* f_ = nullptr;
+  std::unique_ptr<char[]> buffer_;
+  bool valid_ = false;
+  std::string key_, value_;
+};
 
 }  // namespace crosswalk::term
