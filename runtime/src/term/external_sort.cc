@@ -3,8 +3,6 @@
 #include "term/run_file.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -14,10 +12,6 @@ namespace {
 
 constexpr size_t kMinBudget = 64 << 10;
 constexpr size_t kRunIoBuffer = 256 << 10;
-
-Status Errno(std::string_view what, const std::string& path) {
-  return IoError(fmt::format("cannot write the terminology store: {} '{}': {}", what, path, std::strerror(errno)));
-}
 
 }  // namespace
 
@@ -55,24 +49,13 @@ Status ExternalSorter::Spill() {
   });
   if (!sorted_ || !run_paths_.empty()) {
     std::string path = fmt::format("{}/{}-{:06}", dir_, name_, run_paths_.size());
-    FILE* f = std::fopen(path.c_str(), "wb");
-    if (f == nullptr) return Errno("cannot create sort run", path);
+    RunFileWriter run(path, "sort run", kRunIoBuffer);
+    CW_RETURN_IF_ERROR(run.Open());
     run_paths_.push_back(path);
-    std::string chunk;
-    bool ok = true;
     for (const Entry& e : buf_) {
-      PutVarint(&chunk, e.klen);
-      chunk.append(arena_, e.off, e.klen);
-      PutVarint(&chunk, e.vlen);
-      chunk.append(arena_, e.off + e.klen, e.vlen);
-      if (chunk.size() >= kRunIoBuffer) {
-        ok = ok && std::fwrite(chunk.data(), 1, chunk.size(), f) == chunk.size();
-        chunk.clear();
-      }
+      run.Add(std::string_view(arena_).substr(e.off, e.klen), std::string_view(arena_).substr(e.off + e.klen, e.vlen));
     }
-    ok = ok && std::fwrite(chunk.data(), 1, chunk.size(), f) == chunk.size();
-    ok = std::fclose(f) == 0 && ok;
-    if (!ok) return Errno("cannot write sort run", path);
+    CW_RETURN_IF_ERROR(run.Close());
     std::string().swap(arena_);
     std::vector<Entry>().swap(buf_);
   }

@@ -1,8 +1,6 @@
 #include "term/import_sink.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <queue>
@@ -23,10 +21,6 @@ constexpr size_t kIoBuffer = 1 << 20;
 Status Rocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::Ok();
   return IoError(fmt::format("cannot write the terminology store: {}: {}", what, s.ToString()));
-}
-
-Status Errno(std::string_view what, const std::string& path) {
-  return IoError(fmt::format("cannot write the terminology store: {} '{}': {}", what, path, std::strerror(errno)));
 }
 
 // Sequential reader of one run file (written by Spill): each record's tail is its delete flag (one byte) and
@@ -149,26 +143,15 @@ Status ImportSink::Spill() {
   CW_RETURN_IF_ERROR(EnsureDir());
   SortBuffer();
   std::string path = fmt::format("{}/run-{:06}", dir_, run_files_.size());
-  FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) return Errno("cannot create run file", path);
+  RunFileWriter run(path, "run file", kIoBuffer);
+  CW_RETURN_IF_ERROR(run.Open());
   run_files_.push_back(path);
-  std::string chunk;
-  bool ok = true;
   for (const Entry& e : buf_) {
-    PutVarint(&chunk, e.klen);
-    chunk.append(arena_, e.off, e.klen);
-    PutVarint(&chunk, e.vlen);
-    chunk.append(arena_, e.off + e.klen, e.vlen);
-    chunk.push_back(e.del ? 1 : 0);
-    PutVarint(&chunk, e.owner);
-    if (chunk.size() >= kIoBuffer) {
-      ok = ok && std::fwrite(chunk.data(), 1, chunk.size(), f) == chunk.size();
-      chunk.clear();
-    }
+    run.Add(std::string_view(arena_).substr(e.off, e.klen), std::string_view(arena_).substr(e.off + e.klen, e.vlen));
+    run.tail()->push_back(e.del ? 1 : 0);
+    PutVarint(run.tail(), e.owner);
   }
-  ok = ok && std::fwrite(chunk.data(), 1, chunk.size(), f) == chunk.size();
-  ok = std::fclose(f) == 0 && ok;
-  if (!ok) return Errno("cannot write run file", path);
+  CW_RETURN_IF_ERROR(run.Close());
   buf_.clear();
   std::string().swap(arena_);
   std::vector<Entry>().swap(buf_);

@@ -39,6 +39,34 @@ inline bool ReadBytes(FILE* f, uint64_t n, std::string* out) {
   return n == 0 || std::fread(out->data(), 1, n, f) == n;
 }
 
+// Writes one run file in the format RunFileReader reads, in chunks of about `chunk_bytes`.
+class RunFileWriter {
+ public:
+  // `kind` names the file in errors ("sort run", "run file").
+  RunFileWriter(std::string path, std::string_view kind, size_t chunk_bytes);
+  ~RunFileWriter();  // closes a file Close() was not called for
+  RunFileWriter(const RunFileWriter&) = delete;
+  RunFileWriter& operator=(const RunFileWriter&) = delete;
+
+  Status Open();
+  // Appends a record (key, value); the caller may append its own tail to *tail() before the next Add.
+  void Add(std::string_view key, std::string_view value);
+  std::string* tail() { return &chunk_; }
+  // Writes what is buffered and closes the file: the first write error of the file, if any.
+  Status Close();
+
+ private:
+  void Flush();
+  Status Errno(std::string_view what) const;
+
+  std::string path_;
+  std::string_view kind_;
+  size_t chunk_bytes_;
+  FILE* f_ = nullptr;
+  std::string chunk_;
+  bool ok_ = true;
+};
+
 // Sequential reader of one run file: records that start with a varint key length, the key, a varint value
 // length and the value; a writer may add a tail of its own to each record, which the caller reads from file()
 // after each Next() (Truncated() is its error). Errors name the file, never its content.

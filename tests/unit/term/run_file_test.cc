@@ -1,5 +1,5 @@
-// The importer's temporary run files (term/run_file.h): RunFileReader reads back what PutVarint wrote, with
-// a writer's own tail after each record, and reports a missing or truncated file by its path; the external
+// The importer's temporary run files (term/run_file.h): RunFileReader reads back what RunFileWriter (or
+// PutVarint) wrote, with a writer's own tail after each record, and reports a missing or truncated file by its path; the external
 // sorter, which reads its spilled runs through it, fails the same way on a damaged run.
 #include <filesystem>
 #include <fstream>
@@ -49,6 +49,40 @@ TEST(RunFileReader, ReadsRecordsAndTheWritersTail) {
   EXPECT_EQ(std::getc(r.file()), 'y');
   ASSERT_TRUE(r.Next().ok());
   EXPECT_FALSE(r.valid());
+}
+
+TEST(RunFileWriter, WritesWhatTheReaderReadsAcrossChunks) {
+  TempDir dir;
+  std::string path = dir.path() + "/run";
+  RunFileWriter w(path, "run file", 16);  // small chunks: most records cross one
+  ASSERT_TRUE(w.Open().ok());
+  for (int i = 0; i < 1000; ++i) {
+    w.Add(fmt::format("k{}", i), std::string(static_cast<size_t>(i % 200), 'v'));
+    PutVarint(w.tail(), static_cast<uint64_t>(i) * 1000);
+  }
+  ASSERT_TRUE(w.Close().ok());
+  RunFileReader r(path, "run file", 16);
+  ASSERT_TRUE(r.Open().ok());
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(r.valid()) << i;
+    EXPECT_EQ(r.key(), fmt::format("k{}", i));
+    EXPECT_EQ(r.value().size(), static_cast<size_t>(i % 200));
+    uint64_t tail = 0;
+    ASSERT_TRUE(ReadVarint(r.file(), &tail));
+    EXPECT_EQ(tail, static_cast<uint64_t>(i) * 1000);
+    ASSERT_TRUE(r.Next().ok());
+  }
+  EXPECT_FALSE(r.valid());
+}
+
+TEST(RunFileWriter, AFolderThatIsNotThereIsAnIoErrorNamingTheFile) {
+  TempDir dir;
+  std::string path = dir.path() + "/missing/run";
+  RunFileWriter w(path, "sort run", 16);
+  Status s = w.Open();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kIoError);
+  EXPECT_NE(s.message().find("cannot create sort run '" + path + "'"), std::string::npos) << s.message();
 }
 
 TEST(RunFileReader, EmptyFileHasNoRecords) {
