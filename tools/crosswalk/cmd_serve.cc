@@ -397,12 +397,13 @@ int RunServe(const std::vector<std::string>& args) {
   for (size_t i = 0; i < servers.size(); ++i) {
     const auto& s = servers[i]->stats();
     // MLLP delivery's counts follow when the listener has a destination, so the line of the others is as before.
-    std::string mllp_summary;
+    std::string tail;
     if (!config.listeners[i].options.mllp_out.host.empty()) {
-      mllp_summary = "; MLLP out: " + std::to_string(s.mllp_delivered) + " delivered, " +
-                     std::to_string(s.mllp_retries) + " retries, " + std::to_string(s.mllp_dead_letters) +
-                     " dead letters";
+      tail = "; MLLP out: " + std::to_string(s.mllp_delivered) + " delivered, " + std::to_string(s.mllp_retries) +
+             " retries, " + std::to_string(s.mllp_dead_letters) + " dead letters";
     }
+    // Outputs that could not be written (tried again while the server ran; what is left is in the inbox).
+    if (s.output_errors > 0) tail += "; " + std::to_string(s.output_errors) + " output errors";
     char line[640];
     std::snprintf(line, sizeof line,
                   "stopped: %llu frames received, %llu stored, %llu duplicates, %llu refused, %llu written, "
@@ -411,7 +412,7 @@ int RunServe(const std::vector<std::string>& args) {
                   static_cast<unsigned long long>(s.duplicates), static_cast<unsigned long long>(s.malformed),
                   static_cast<unsigned long long>(s.written), static_cast<unsigned long long>(s.rejected),
                   static_cast<unsigned long long>(s.delivered), static_cast<unsigned long long>(s.retries),
-                  static_cast<unsigned long long>(s.dead_letters), mllp_summary.c_str());
+                  static_cast<unsigned long long>(s.dead_letters), tail.c_str());
     const serve::ListenerConfig& l = config.listeners[i];
     logger.Say(serve::LogLevel::kInfo, "stopped", line + suffix(l), l.name);
     if (!results[i].ok()) {

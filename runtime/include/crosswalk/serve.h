@@ -595,6 +595,11 @@ struct ServerOptions {
   size_t max_pending = kDefaultMaxPending;
   // fsync the inbox WAL and the outputs (default on). Off: tests and benchmarks only.
   bool sync = true;
+  // An output that cannot be written (disk full, I/O error) leaves its message in the inbox, at the head of
+  // the queue; it is tried again after this many milliseconds (default 1000), doubled after each failed try
+  // in a row up to 60 s. The later messages of its ordering key wait behind it; other keys go on. The
+  // message stays pending (max_pending), so a full disk ends in back-pressure, never in a lost message.
+  uint32_t output_retry_ms = 1000;
   // How each message is run. `now` is set per message to its arrival time (so redelivery is identical).
   RunOptions run_options;
   // Delivery to a FHIR server (off when fhir.base_url is empty): each JSON output, once durable in out_dir,
@@ -642,6 +647,7 @@ struct ServerStats {
   std::atomic<uint64_t> mllp_delivered{0};     // HL7 v2 outputs the MLLP receiver acknowledged (AA/CA)
   std::atomic<uint64_t> mllp_retries{0};       // failed MLLP attempts that will be retried
   std::atomic<uint64_t> mllp_dead_letters{0};  // MLLP deliveries given up (AE/AR/CE/CR, too many tries)
+  std::atomic<uint64_t> output_errors{0};      // outputs that could not be written (tried again later)
 };
 
 // Thread-safety: Create and Run from one thread; RequestStop from anywhere, a signal handler included; the

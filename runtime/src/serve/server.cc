@@ -46,6 +46,8 @@ constexpr size_t kScanWindow = 1024;
 // disk (the inbox WAL, so each ACK) waits behind it. At 1,000 ADT^A01/s a checkpoint once a second put the
 // ACK p99 at 11-16 ms, once per 100 ms at 4-7 ms, end-to-end throughput unchanged (docs/serve.md).
 constexpr int kCheckpointMs = 100;
+// The longest wait before an output that could not be written is tried again.
+constexpr uint64_t kMaxOutputRetryMs = 60'000;
 
 std::string ErrnoText(int err) { return std::strerror(err); }
 
@@ -318,6 +320,8 @@ std::string ServerCore::RenderMetrics() const {
   metric("crosswalk_frames_refused_total", "counter", "Frames answered AR/CR without storage.", s.malformed);
   metric("crosswalk_outputs_written_total", "counter", "Outputs made durable.", s.written);
   metric("crosswalk_messages_rejected_total", "counter", "Messages the program rejected.", s.rejected);
+  metric("crosswalk_output_errors_total", "counter", "Outputs that could not be written (tried again later).",
+         s.output_errors);
   metric("crosswalk_connections_refused_total", "counter", "Connections over the limit.", s.refused_connections);
   metric("crosswalk_fhir_delivered_total", "counter", "Outputs the FHIR server accepted.", s.delivered);
   metric("crosswalk_fhir_retries_total", "counter", "Failed FHIR delivery attempts that will be retried.", s.retries);
@@ -808,9 +812,17 @@ void ServerCore::CheckpointOutputs() {
   }
 }
 
-void ServerCore::TakeBatch(unsigned index, std::vector<Queued>* batch) {
+std::chrono::steady_clock::time_point ServerCore::TakeBatch(unsigned index, std::vector<Queued>* batch) {
   // A share of the queue (at least one message, at most kWorkerBatch), in arrival order, skipping the
-  // messages whose key another worker holds (they wait for it, so a key's messages stay in order).
+  // messages whose key another worker holds (they wait for it, so a key's messages stay in order) and those
+  // whose key is held back for a retry.
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point next_retry = Clock::time_point::max();
+  if (!retry_at_.empty()) {
+    Clock::time_point now = Clock::now();
+    std::erase_if(retry_at_, [&](const auto& kv) { return kv.second <= now; });
+    for (const auto& [key, at] : retry_at_) next_retry = std::min(next_retry, at);
+  }
   size_t workers = std::min<size_t>(options_.workers, pool_->size());
   size_t want = std::min(kWorkerBatch, std::max<size_t>(1, queue_.size() / workers));
   size_t scan = std::min(queue_.size(), kScanWindow);
@@ -818,7 +830,7 @@ void ServerCore::TakeBatch(unsigned index, std::vector<Queued>* batch) {
   for (size_t i = 0; i < scan; ++i) {
     Queued q = queue_[i];
     bool take = false;
-    if (batch->size() < want) {
+    if (batch->size() < want && (retry_at_.empty() || !retry_at_.contains(q.key))) {
       auto [it, inserted] = held_.try_emplace(q.key, index);
       take = inserted || it->second == index;
     }
@@ -829,6 +841,13 @@ void ServerCore::TakeBatch(unsigned index, std::vector<Queued>* batch) {
     }
   }
   queue_.erase(queue_.begin() + static_cast<long>(kept), queue_.begin() + static_cast<long>(scan));
+  return next_retry;
+}
+
+uint64_t ServerCore::OutputRetryMs(unsigned failures) const {
+  uint64_t ms = std::max<uint64_t>(1, options_.output_retry_ms);
+  for (unsigned i = 1; i < failures && ms < kMaxOutputRetryMs; ++i) ms *= 2;
+  return std::min(ms, kMaxOutputRetryMs);
 }
 
 Status ServerCore::ReplayDeadLetter(uint64_t seq) {
@@ -997,14 +1016,21 @@ int ServerCore::Admin(std::string_view method, std::string_view target, std::str
 
 bool ServerCore::TryRunBatch(unsigned index) {
   WorkerState& w = worker_state_[index];
+  using Clock = std::chrono::steady_clock;
   w.batch.clear();
+  w.failed.clear();
   Binding binding;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     // When stopping, what is left stays in the inbox for the next start.
     if (stopping_ || queue_.empty() || active_batches_ >= options_.workers) return false;
-    TakeBatch(index, &w.batch);
-    if (w.batch.empty()) return false;  // every queued key is held by another worker
+    Clock::time_point next_retry = TakeBatch(index, &w.batch);
+    if (next_retry != Clock::time_point::max()) {
+      lock.unlock();
+      pool().WakeAt(next_retry);  // keys held back for a retry: someone looks again then
+      lock.lock();
+    }
+    if (w.batch.empty()) return false;  // every queued key is held by another worker or held back
     ++active_batches_;
     binding = binding_;
   }
@@ -1012,13 +1038,24 @@ bool ServerCore::TryRunBatch(unsigned index) {
     w.ctx = std::make_unique<RunContext>(*binding.runtime);
     w.runtime = binding.runtime;
   }
-  ProcessBatch(w.batch, binding, w.ctx.get(), &w.out);
+  ProcessBatch(w.batch, binding, w.ctx.get(), &w.out, &w.failed);
+  Clock::time_point retry = Clock::time_point::max();
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (!w.failed.empty()) {
+      // Back to the head of the queue (before the later messages of their keys, which stay behind them), the
+      // keys held back until the retry time.
+      retry = Clock::now() + std::chrono::milliseconds(OutputRetryMs(++output_failures_));
+      queue_.insert(queue_.begin(), w.failed.begin(), w.failed.end());
+      for (const Queued& q : w.failed) retry_at_[q.key] = retry;
+    } else {
+      output_failures_ = 0;
+    }
     for (const Queued& q : w.batch) held_.erase(q.key);
     --active_batches_;
   }
   pool().Wake();  // the keys released may let other workers take the messages waiting behind them
+  if (retry != Clock::time_point::max()) pool().WakeAt(retry);
   return true;
 }
 
@@ -1067,6 +1104,15 @@ void WorkerPoolCore::Wake() {
   cv_.notify_all();
 }
 
+void WorkerPoolCore::WakeAt(std::chrono::steady_clock::time_point when) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (when >= wake_at_) return;
+    wake_at_ = when;
+  }
+  cv_.notify_all();  // sleeping workers take the earlier time
+}
+
 // Visits the members in turn, starting after the one that last had work for this worker, and runs one batch
 // of the first that has one. A pass that found nothing sleeps until a Wake that came after the pass began.
 void WorkerPoolCore::Loop(unsigned index) {
@@ -1092,7 +1138,17 @@ void WorkerPoolCore::Loop(unsigned index) {
         break;
       }
     }
-    if (!ran) cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
+    // Nothing to run: sleep until a Wake, a stop, or the earliest WakeAt time (one worker takes that turn).
+    while (!ran && !stop_ && generation_ == seen) {
+      if (wake_at_ == std::chrono::steady_clock::time_point::max()) {
+        cv_.wait(lock);
+      } else if (std::chrono::steady_clock::now() >= wake_at_) {
+        wake_at_ = std::chrono::steady_clock::time_point::max();
+        break;
+      } else {
+        cv_.wait_until(lock, wake_at_);
+      }
+    }
   }
 }
 
@@ -1100,11 +1156,13 @@ void WorkerPoolCore::Loop(unsigned index) {
 //   write every output under a temporary name -> one syncfs -> rename each into place -> one fsync of the
 //   directory -> mark each message done (or rejected) in the inbox.
 // A crash anywhere before the mark leaves the message in the inbox; its redelivery rewrites the same name.
+// An output that cannot be written leaves its message in the inbox too, handed back in *failed.
 void ServerCore::ProcessBatch(const std::vector<Queued>& batch, const Binding& binding, RunContext* ctx,
-                          RunOutput* out) {
+                              RunOutput* out, std::vector<Queued>* failed) {
   const Program& program = *binding.program;  // the whole batch runs one program, even across a Reload
   struct Item {
     uint64_t seq = 0;
+    uint64_t key = 0;  // ordering key
     InboxRecord rec;
     bool rejected = false;
     std::string reason;  // why the program rejected it (Status text: positions, never values)
@@ -1119,6 +1177,7 @@ void ServerCore::ProcessBatch(const std::vector<Queued>& batch, const Binding& b
     uint64_t seq = q.seq;
     Item it;
     it.seq = seq;
+    it.key = q.key;
     Status st = inbox_->Load(seq, &it.rec);
     if (!st.ok()) {
       // kNotFound: done already. Anything else: the record cannot be read; it stays and is reported.
@@ -1152,12 +1211,18 @@ void ServerCore::ProcessBatch(const std::vector<Queued>& batch, const Binding& b
   // The files are not synced here: their bytes are journaled in the inbox write that ends the batch (one WAL
   // sync), and the checkpointer makes the folder durable every 100 ms (CheckpointOutputs).
   for (Item& it : items) it.error = WriteTemp(options_.out_dir, it.name, it.data);
+  std::vector<uint64_t> failed_keys;  // a message not written holds back the later ones of its key
   for (Item& it : items) {
     std::string temp = options_.out_dir + "/" + kTempPrefix + it.name;
+    if (it.error.empty() && std::find(failed_keys.begin(), failed_keys.end(), it.key) != failed_keys.end()) {
+      it.error = "an earlier message of its ordering key could not be written";
+    }
     if (!it.error.empty()) {
+      failed_keys.push_back(it.key);
       ::unlink(temp.c_str());
     } else if (::rename(temp.c_str(), (options_.out_dir + "/" + it.name).c_str()) != 0) {
       it.error = "cannot rename '" + temp + "' into place: " + ErrnoText(errno);
+      failed_keys.push_back(it.key);
       ::unlink(temp.c_str());
     } else {
       // A message rejected before and replayed (crosswalk dead-letters --replay-rejected) has its output now:
@@ -1232,8 +1297,11 @@ void ServerCore::ProcessBatch(const std::vector<Queued>& batch, const Binding& b
                  .type = it.rec.type, .sha256 = it.rec.sha256};
     if (it.error.empty() && !batch_error.empty()) it.error = batch_error;
     if (!it.error.empty()) {
-      // The message stays in the inbox and is delivered at the next start (retrying at once would spin on a
-      // full disk).
+      // The message stays in the inbox, back at the head of the queue; its key waits for the retry time
+      // (retrying at once would spin on a full disk).
+      ++stats_.output_errors;
+      failed->push_back({it.seq, it.key});
+      it.error += "; kept in the inbox, tried again later";
       e.event = "error";
       e.detail = it.error;
     } else if (it.rejected) {
@@ -1253,7 +1321,7 @@ void ServerCore::ProcessBatch(const std::vector<Queued>& batch, const Binding& b
     audit_.Write(e);
   }
   // Messages queued for delivery stay pending until the FHIR server has them (or they are dead letters).
-  pending_ -= finished + items.size() - to_deliver.size();
+  pending_ -= finished + items.size() - to_deliver.size() - failed->size();
   if (!to_deliver.empty()) {
     std::lock_guard<std::mutex> lock(mu_);
     for (DeliveryRecord& d : to_deliver) {

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -70,6 +71,9 @@ class WorkerPoolCore {
   void Detach(ServerCore* s);
   // There may be new work (messages queued, ordering keys released): idle workers look again.
   void Wake();
+  // Idle workers look again at `when` at the latest (a held-back message's retry time). Only the earliest
+  // time asked for is kept; a Server whose later times remain asks again when a worker visits it.
+  void WakeAt(std::chrono::steady_clock::time_point when);
 
  private:
   struct Member {
@@ -82,6 +86,7 @@ class WorkerPoolCore {
   std::condition_variable cv_;       // workers: wake-ups, stop
   std::condition_variable idle_cv_;  // Detach: a member's busy count fell
   uint64_t generation_ = 0;          // bumped by Wake and Attach (a worker that saw it unchanged may sleep)
+  std::chrono::steady_clock::time_point wake_at_ = std::chrono::steady_clock::time_point::max();  // WakeAt
   bool stop_ = false;
   std::vector<Member> members_;
   std::vector<std::thread> threads_;
@@ -183,8 +188,16 @@ class ServerCore {
   // none (nothing queued, every queued key held, the worker cap reached, or stopping).
   bool TryRunBatch(unsigned index);
   // Under mu_: moves to *batch what worker `index` may run now, in arrival order, and marks their keys held.
-  void TakeBatch(unsigned index, std::vector<Queued>* batch);
-  void ProcessBatch(const std::vector<Queued>& batch, const Binding& binding, RunContext* ctx, RunOutput* out);
+  // Skips the keys held back for a retry (retry_at_); returns the earliest retry time still ahead (max: none).
+  std::chrono::steady_clock::time_point TakeBatch(unsigned index, std::vector<Queued>* batch);
+  // Runs the batch and ends it with one inbox write. The messages whose output could not be made durable
+  // (and the later messages of their keys in the batch) stay in the inbox and are appended to *failed, in
+  // arrival order.
+  void ProcessBatch(const std::vector<Queued>& batch, const Binding& binding, RunContext* ctx, RunOutput* out,
+                    std::vector<Queued>* failed);
+  // The delay before the next try of outputs that could not be written after `failures` failed batches in a
+  // row: options_.output_retry_ms doubled per failure, at most kMaxOutputRetryMs.
+  uint64_t OutputRetryMs(unsigned failures) const;
   // Appends the JSON outputs of a batch to the NDJSON file and stdout; "" or the reason.
   std::string AppendLines(const std::vector<std::string_view>& lines, uint64_t* committed);
   // The output journal (sync on): outputs are renamed into place unsynced, their bytes kept in the inbox
@@ -235,11 +248,17 @@ class ServerCore {
     std::unique_ptr<RunContext> ctx;
     RunOutput out;
     std::vector<Queued> batch;
+    std::vector<Queued> failed;  // of the last batch: outputs not written, to be tried again
   };
   std::vector<WorkerState> worker_state_;
   // Ordering keys held by a worker (key hash -> worker index): the messages of a held key wait in the queue
   // until the worker holding it has made its batch durable.
   std::unordered_map<uint64_t, unsigned> held_;
+  // Under mu_: ordering keys held back until a time, after an output of theirs could not be written (disk
+  // full, I/O error): the failed message went back to the head of the queue, the key's later messages wait
+  // behind it, other keys go on. output_failures_: failed batches in a row (the retry delay doubles).
+  std::unordered_map<uint64_t, std::chrono::steady_clock::time_point> retry_at_;
+  unsigned output_failures_ = 0;
   std::mutex ndjson_mu_;    // the NDJSON file and stdout: one batch appends and commits at a time
   int ndjson_fd_ = -1;
   uint64_t ndjson_size_ = 0;  // committed length (under ndjson_mu_)

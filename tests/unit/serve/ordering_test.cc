@@ -116,6 +116,67 @@ TEST_F(OrderingTest, FourWorkersKeepArrivalOrderPerSenderAndPatient) {
   EXPECT_EQ(lines, static_cast<size_t>(n));
 }
 
+// An output that cannot be written (here: its final name is taken by a folder that is not empty, so the
+// rename fails, as a full disk or an I/O error would fail the write) leaves its message in the inbox at the
+// head of the queue: it is tried again after output_retry_ms, the later messages of its key wait behind it
+// (nothing of that key is written out of order), another key's messages go on, and once the cause is gone
+// every message is written, in order, without a restart.
+TEST_F(OrderingTest, AnOutputThatCannotBeWrittenIsTriedAgainAndHoldsBackItsKey) {
+  options_.workers = 2;
+  options_.output_retry_ms = 20;
+  fs::create_directories(options_.out_dir + "/0000000000000001.json/blocker");
+  Start();
+  MllpClient c;
+  ASSERT_TRUE(c.Connect(server_->port()));
+  // Seq 1..3: sender 1, patient 1; seq 4..5: sender 2, patient 2.
+  std::string burst;
+  for (int i = 0; i < 3; ++i) AppendMllpFrame(Message(1, 1, i), &burst);
+  for (int i = 3; i < 5; ++i) AppendMllpFrame(Message(2, 2, i), &burst);
+  ASSERT_TRUE(c.SendRaw(burst));
+  for (int i = 0; i < 5; ++i) {
+    std::string ack;
+    ASSERT_EQ(c.ReadAck(&ack, 30000), MllpClient::kAck) << i;
+    ASSERT_EQ(AckCode(ack), "AA");
+  }
+  auto errors_for_seq1 = [&] {
+    size_t n = 0;
+    for (const auto& j : AuditLines(options_.inbox_dir + "/audit.jsonl")) {
+      n += j["event"] == "error" && j.value("seq", uint64_t{0}) == 1;
+    }
+    return n;
+  };
+  // The other key is written; seq 1 fails more than once (it is tried again, not parked until a restart).
+  ASSERT_TRUE(WaitFor([&] {
+    return fs::exists(options_.out_dir + "/0000000000000004.json") &&
+           fs::exists(options_.out_dir + "/0000000000000005.json") && errors_for_seq1() >= 3;
+  }));
+  EXPECT_FALSE(fs::exists(options_.out_dir + "/0000000000000002.json"));
+  EXPECT_FALSE(fs::exists(options_.out_dir + "/0000000000000003.json"));
+  EXPECT_GE(server_->stats().output_errors.load(), 3u);
+  fs::remove_all(options_.out_dir + "/0000000000000001.json");
+  ASSERT_TRUE(WaitFor([&] { return Written() >= 5; }));
+  Stop();
+  std::vector<uint64_t> written;  // seqs in the order their outputs were written
+  for (const auto& j : AuditLines(options_.inbox_dir + "/audit.jsonl")) {
+    if (j["event"] == "written") written.push_back(j["seq"].get<uint64_t>());
+    if (j["event"] == "error") {
+      // Says why (the rename, and the folder's path), never the message's content.
+      std::string detail = j["detail"];
+      EXPECT_NE(detail.find("tried again"), std::string::npos) << detail;
+      EXPECT_EQ(detail.find("DOE"), std::string::npos) << detail;
+    }
+  }
+  ASSERT_EQ(written.size(), 5u);
+  std::vector<uint64_t> key1;
+  for (uint64_t seq : written) {
+    if (seq <= 3) key1.push_back(seq);
+  }
+  EXPECT_EQ(key1, (std::vector<uint64_t>{1, 2, 3}));
+  for (int seq = 1; seq <= 5; ++seq) {
+    EXPECT_TRUE(fs::is_regular_file(options_.out_dir + "/000000000000000" + std::to_string(seq) + ".json")) << seq;
+  }
+}
+
 // Two listeners of one process on one pool of 2 workers (what `-j 2` with two listeners makes): each
 // listener's messages run with its own inbox and outputs, both listeners get all of theirs converted, and
 // within each the outputs of a key are written in arrival order. Both bursts are sent before either is read
