@@ -85,8 +85,8 @@ map ADT_A31 : hl7v2 "ADT^A31" -> fhir "Bundle" { return Unique(AdtBundle(null)) 
 def PatientEntryWithDisability() {
   let patient = Patient(PID, PD1)
   return if DisabilityIdentifiers(DB1) or DisabilityExtensions(DB1) then [
-    Entry("Patient", 1, { ...patient, identifier[]: patient.identifier, identifier[]: DisabilityIdentifiers(DB1),
-                          extension[]: patient.extension, extension[]: DisabilityExtensions(DB1) }),
+    PatientEntryFor(1, { ...patient, identifier[]: patient.identifier, identifier[]: DisabilityIdentifiers(DB1),
+                        extension[]: patient.extension, extension[]: DisabilityExtensions(DB1) }),
     for e in PatientEntry(PID, PD1) where e.fullUrl != FullUrl("Patient", 1) => e,
     DisabilityIdentifierEntries(DB1)
   ] else PatientEntry(PID, PD1)
@@ -113,7 +113,7 @@ map ADT_A40 : hl7v2 "ADT^A40" -> fhir "Bundle" { return Unique(AdtA40()) }
 def AdtA40() {
   ...BundleHead()
   for p, i in PATIENT {
-    entry[]: Entry("Patient", SurvivorKey(i), MergedPatient(p.PID, p.PD1, Ref("Patient", "MRG-${i + 1}")))
+    entry[]: PatientEntryFor(SurvivorKey(i), MergedPatient(p.PID, p.PD1, Ref("Patient", "MRG-${i + 1}")))
     entry[]: Entry("Patient", "MRG-${i + 1}", MergedRecord(p.MRG, Ref("Patient", SurvivorKey(i))))
     entry[]: PatientParties(p.PID, p.PD1)
   }
@@ -138,7 +138,7 @@ map ADT_A18 : hl7v2 "ADT^A18" -> fhir "Bundle" { return Unique(AdtA18()) }
 def AdtA18() {
   let merged = MRG and (MRG-1.1 or MRG-2.1)
   ...BundleHead()
-  entry[]: Entry("Patient", 1, if merged then MergedPatient(PID, PD1, Ref("Patient", "MRG-1")) else Patient(PID, PD1))
+  entry[]: PatientEntryFor(1, if merged then MergedPatient(PID, PD1, Ref("Patient", "MRG-1")) else Patient(PID, PD1))
   entry[]: Entry("Patient", "MRG-1", MergedRecord(MRG, Ref("Patient", 1))) if merged
   entry[]: PatientParties(PID, PD1)
   entry[]: HeaderEntries([Ref("Patient", 1)])
@@ -157,7 +157,7 @@ def AdtA17() {
     let n = SurvivorKey(i)
     let pd1 = if pd1s then PD1[i + 1] else null
     let pv1 = PV1[i + 1]
-    entry[]: Entry("Patient", n, Patient(pid, pd1))
+    entry[]: PatientEntryFor(n, Patient(pid, pd1))
     entry[]: PatientParties(pid, pd1)
     entry[]: VisitEntries(pid, pv1, if pv2s then PV2[i + 1] else null, null, n) if HasVisit(pv1)
     entry[]: AccountEntryOf(pid, n) if not HasVisit(pv1)
@@ -187,7 +187,7 @@ map ADT_A41 : hl7v2 "ADT^A41" -> fhir "Bundle" { return Unique(AdtA41()) }
 def AdtA41() {
   ...BundleHead()
   for p, i in PATIENT {
-    entry[]: Entry("Patient", SurvivorKey(i), Patient(p.PID, p.PD1))
+    entry[]: PatientEntryFor(SurvivorKey(i), Patient(p.PID, p.PD1))
     entry[]: PatientParties(p.PID, p.PD1)
     entry[]: Entry("Linkage", i + 1, {
       resourceType: "Linkage"

@@ -57,9 +57,9 @@ def BarP02() {
   ...BundleHead()
   for p, i in PATIENT {
     let patient = Patient(p.PID, p.PD1)
-    entry[]: Entry("Patient", SurvivorKey(i), { ...patient, identifier[]: patient.identifier, identifier[]: DisabilityIdentifiers(p.DB1),
-                                                extension[]: patient.extension, extension[]: DisabilityExtensions(p.DB1),
-                                                extension[]: Importance(p.PV1-16) if count(PID) != 1 })
+    entry[]: PatientEntryFor(SurvivorKey(i), { ...patient, identifier[]: patient.identifier, identifier[]: DisabilityIdentifiers(p.DB1),
+                                             extension[]: patient.extension, extension[]: DisabilityExtensions(p.DB1),
+                                             extension[]: Importance(p.PV1-16) if count(PID) != 1 })
     entry[]: PatientParties(p.PID, p.PD1)
     // the patient's mother (PID-21; IG CX[RelatedPerson-Mother]), as hl7v2.segments KinEntries writes her for one patient
     entry[]: [Entry("RelatedPerson", VisitKey("PID-21", SurvivorKey(i)), MotherRelatedPerson(p.PID, Ref("Patient", SurvivorKey(i)))),

@@ -35,6 +35,37 @@ def BundleHead() {
 // updates the same resources instead of creating copies.
 def Entry(kind, n, resource) = PutEntry(kind, IdOf(kind, n), resource)
 
+// The entry of the message's patient (PID): conditional on the patient's business identifier when it has one,
+// so a FHIR server keeps one Patient per identifier and finds the patient it already holds. An ADT message
+// (the patient administration feed, the source of truth for demographics) updates it: PUT
+// Patient?identifier=system|value. Any other message (results, orders, billing, ...) creates it only when the
+// server has no Patient with that identifier (POST with ifNoneExist) and never overwrites what ADT wrote.
+// Both are idempotent, so a repeated delivery changes nothing. The resource has no id (the server's is kept);
+// references to it use its fullUrl, which the server resolves to the Patient it matched. Without such an
+// identifier: an update of the message-keyed id, like every other entry.
+def PatientEntryFor(n, resource) {
+  let search = PatientSearch(resource.identifier)
+  return if search then {
+    fullUrl: FullUrl("Patient", n)
+    resource: resource
+    request: if upper(trim(MSH-9.1)) == "ADT" then { method: "PUT", url: "Patient?${search}" }
+             else { method: "POST", url: "Patient", ifNoneExist: search }
+  } else Entry("Patient", n, resource)
+}
+
+// The search that finds a patient by identifier: `identifier=system|value` of the first identifier with a
+// system and a value typed MR (medical record number), else of the first with a system and a value that is
+// not a social security or driver's licence number (those do not key a record); null when there is none.
+// System and value are escaped as FHIR search asks (a backslash before \, |, comma and $), then percent-encoded.
+def PatientSearch(identifiers) {
+  let keyed = for id in identifiers where id.system and id.value and not IsPersonalNumber(id) => id
+  let chosen = first(for id in keyed where IdTypeCode(id) == "MR" => id) ?? first(keyed)
+  return if chosen then "identifier=${SearchToken(chosen.system)}|${SearchToken(chosen.value)}" else null
+}
+def IdTypeCode(id) = first(id.type.coding).code
+def IsPersonalNumber(id) = id.system == "http://hl7.org/fhir/sid/us-ssn" or contains(["SS", "SB", "DL"], IdTypeCode(id))
+def SearchToken(s) = url_encode(replace(replace(replace(replace(s, "\\", "\\\\"), "|", "\\|"), ",", "\\,"), "$", "\\$"))
+
 // ---- MSH / EVN -------------------------------------------------------------------------------------------
 
 // MSH-4 sending facility -> the sender Organization (IG MSH[MessageHeader]: MSH-4 sender(Organization) by
@@ -948,7 +979,7 @@ def PrtEntries(prt) = if not PrtRemoved(prt) then [
 // ---- the common head of every bundle: Patient, MessageHeader, Provenance ------------------------------
 // Each *Entry/*Entries function returns an entry or an array of entries; `entry[]:` appends them.
 
-def PatientEntry(pid, pd1) = [Entry("Patient", 1, Patient(pid, pd1)), PatientParties(pid, pd1),
+def PatientEntry(pid, pd1) = [PatientEntryFor(1, Patient(pid, pd1)), PatientParties(pid, pd1),
                               for rol in PrimaryCareRols() => RolEntriesAt(rol),
                               for prt in PRT => PrtEntries(prt),
                               for nk1 in NK1 where IsKin(nk1) => KinOrgEntries(nk1),

@@ -837,6 +837,38 @@ bool Builtin_kBase64(BuiltinEnv& env, const Value* args, int, Value* out) {
   return true;
 }
 
+bool Builtin_kUrlEncode(BuiltinEnv& env, const Value* args, int, Value* out) {
+  std::string_view s;
+  bool done;
+  if (!MainString(env, "url_encode", args, &s, out, &done)) return false;
+  if (done) return true;
+  auto unreserved = [](unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+           c == '_' || c == '~';
+  };
+  size_t n = 0;
+  for (unsigned char c : s) n += unreserved(c) ? 1 : 3;
+  if (n == s.size()) {  // nothing to encode: the argument itself
+    *out = Value::String(s);
+    return true;
+  }
+  if (!Charge(env, "url_encode", TextUnits(n))) return false;
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  char* p = AllocChars(env, n);
+  size_t o = 0;
+  for (unsigned char c : s) {
+    if (unreserved(c)) {
+      p[o++] = static_cast<char>(c);
+    } else {
+      p[o++] = '%';
+      p[o++] = kHex[c >> 4];
+      p[o++] = kHex[c & 15];
+    }
+  }
+  *out = Value::String(std::string_view(p, n));
+  return true;
+}
+
 // ---- the run's context ----
 
 bool Builtin_kNow(BuiltinEnv& env, const Value*, int, Value* out) {

@@ -417,6 +417,14 @@ TEST_F(BuiltinsTest, Uuid5RepeatedNamesAndNearCollisions) {
 }
 
 // RFC 4648 section 10 test vectors.
+TEST_F(BuiltinsTest, UrlEncode) {
+  EXPECT_EQ(Call("url_encode", {S("AZaz09-._~")}), "AZaz09-._~");  // unreserved: kept
+  EXPECT_EQ(Call("url_encode", {S("urn:oid:1.2.3|MR 12&x=#5+%")}), "urn%3Aoid%3A1.2.3%7CMR%2012%26x%3D%235%2B%25");
+  EXPECT_EQ(Call("url_encode", {S("a/b?c")}), "a%2Fb%3Fc");
+  EXPECT_EQ(Call("url_encode", {S("\xC3\xA9\xFF")}), "%C3%A9%FF");  // each UTF-8 byte, upper-case hex
+  EXPECT_EQ(Call("url_encode", {S("")}), "absent");
+}
+
 TEST_F(BuiltinsTest, Base64) {
   EXPECT_EQ(Call("base64", {S("f")}), "Zg==");
   EXPECT_EQ(Call("base64", {S("fo")}), "Zm8=");

@@ -66,15 +66,20 @@ std::shared_ptr<const crosswalk::Program>* MapsValidityTest::program_ = nullptr;
 
 const char* kPid = "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F";
 
-// Every entry is an idempotent update: PUT Kind/id with the resource's id equal to its urn:uuid fullUrl, so
-// a Bundle delivered twice (crosswalk serve delivers at least once) changes nothing the second time. Party
-// resources keep their id across messages (content-keyed); message resources keep it across redeliveries.
-TEST_F(MapsValidityTest, EntriesArePutsOfTheirOwnIds) {
+// Every entry is idempotent, so a Bundle delivered twice (crosswalk serve delivers at least once) changes
+// nothing the second time: the message's Patient is conditional on its identifier (below), every other entry
+// is PUT Kind/id with the resource's id equal to its urn:uuid fullUrl. Party resources keep their id across
+// messages (content-keyed); message resources keep it across redeliveries.
+TEST_F(MapsValidityTest, EntriesAreIdempotent) {
   std::vector<std::string> adt = {"MSH|^~\\&|APP|HOSP|RCV|FAC|20240501101500+0100||ADT^A01^ADT_A01|M1|P|2.5.1",
                                   "EVN|A01", kPid, "PV1|1|I|W1^R1^B1^HOSP||||1234^SMITH^ANN"};
   json first = Convert(adt, "", "2024-06-01T08:00:00Z");
   ASSERT_GT(first["entry"].size(), 3u);
   for (const json& e : first["entry"]) {
+    if (e["resource"]["resourceType"] == "Patient") {
+      EXPECT_EQ(e["request"]["url"], "Patient?identifier=urn%3Aid%3AHOSP|12345");
+      continue;
+    }
     std::string id = e["resource"]["id"];
     EXPECT_EQ(e["fullUrl"], "urn:uuid:" + id);
     EXPECT_EQ(e["request"]["method"], "PUT");
@@ -93,6 +98,48 @@ TEST_F(MapsValidityTest, EntriesArePutsOfTheirOwnIds) {
   EXPECT_EQ(ids(first, "Practitioner"), ids(second, "Practitioner"));
   EXPECT_EQ(ids(first, "Location"), ids(second, "Location"));
   EXPECT_NE(ids(first, "Encounter"), ids(second, "Encounter"));
+}
+
+// The message's Patient is found on the FHIR server by its identifier, so one patient is one Patient however
+// many messages name it: ADT updates it (PUT Patient?identifier=...), other messages create it only when the
+// server has none (POST, ifNoneExist) and never overwrite it. No id in the resource (the server keeps its own);
+// references use the entry's fullUrl, which the server resolves to the Patient it matched. The identifier
+// typed MR wins, a social security or driver's licence number never keys; without a keyed identifier the
+// entry is an update of the message-keyed id as before.
+TEST_F(MapsValidityTest, ThePatientIsConditionalOnItsIdentifier) {
+  auto patient_entry = [](const json& bundle) {
+    for (const json& e : bundle["entry"]) {
+      if (e["resource"]["resourceType"] == "Patient") return e;
+    }
+    return json();
+  };
+  const std::string msh_adt = "MSH|^~\\&|APP|HOSP|RCV|FAC|20240501101500+0100||ADT^A08^ADT_A01|M1|P|2.5.1";
+  const std::string msh_oru = "MSH|^~\\&|LAB|HOSP|RCV|FAC|20240501101500+0100||ORU^R01^ORU_R01|M2|P|2.5.1";
+  // ADT: a conditional update; the Encounter's subject points at the Patient entry.
+  json adt = Convert({msh_adt, "EVN|A08",
+                      "PID|1||777^^^SSA^SS~12345^^^HOSP^MR~999^^^OTHER^PI||DOE^JANE||19800101|F",
+                      "PV1|1|I|W1^R1^B1^HOSP"});
+  json e = patient_entry(adt);
+  EXPECT_EQ(e["request"], json::parse(R"({"method":"PUT","url":"Patient?identifier=urn%3Aid%3AHOSP|12345"})"));
+  EXPECT_FALSE(e["resource"].contains("id"));
+  ASSERT_EQ(Resources(adt, "Encounter").size(), 1u);
+  EXPECT_EQ(Resources(adt, "Encounter")[0]["subject"]["reference"], e["fullUrl"]);
+  // A result about the same patient: created only if the server has no Patient with that identifier.
+  json oru = Convert({msh_oru, "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F", "OBR|1||F1|1234-5^Test^LN"});
+  e = patient_entry(oru);
+  EXPECT_EQ(e["request"],
+            json::parse(R"({"method":"POST","url":"Patient","ifNoneExist":"identifier=urn%3Aid%3AHOSP|12345"})"));
+  EXPECT_FALSE(e["resource"].contains("id"));
+  // No MR: the first keyed identifier (the SSN is skipped); search syntax escaped, then percent-encoded.
+  e = patient_entry(Convert({msh_adt, "PID|1||777^^^SSA^SS~A\\F\\1,2 3$^^^HOSP^PI||DOE^JANE"}));
+  EXPECT_EQ(e["request"]["url"], "Patient?identifier=urn%3Aid%3AHOSP|A%5C%7C1%5C%2C2%203%5C%24");
+  // Only an identifier without a system, or only an SSN: the message-keyed update.
+  for (const char* pid : {"PID|1||12345||DOE^JANE", "PID|1||||DOE^JANE|||||||||||||123-45-6789"}) {
+    e = patient_entry(Convert({msh_adt, pid}));
+    ASSERT_TRUE(e["resource"].contains("id")) << pid;
+    EXPECT_EQ(e["request"]["method"], "PUT");
+    EXPECT_EQ(e["request"]["url"], "Patient/" + e["resource"]["id"].get<std::string>());
+  }
 }
 
 TEST_F(MapsValidityTest, ProvenanceRecordsAnInstantOrIsLeftOut) {
