@@ -97,9 +97,9 @@ def PatientEntryWithDisability() {
 def AdtEncounterEntries(fixedStatus) {
   let encounter = Encounter(PV1, PV2, fixedStatus)
   return [
-    Entry("Encounter", 1, { ...encounter, location[]: encounter.location,
-                            location[]: EncounterLocations(PDA-2, null, "completed", false) if PDA,
-                            diagnosis[]: EncounterDiagnoses() }),
+    EncounterEntryFor(1, { ...encounter, location[]: encounter.location,
+                           location[]: EncounterLocations(PDA-2, null, "completed", false) if PDA,
+                           diagnosis[]: EncounterDiagnoses() }),
     DiagnosedPlacesAndPeople(PV1, PV2),
     LocationEntries(PDA-2) if PDA
   ]
@@ -222,7 +222,7 @@ def AdtA45() {
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
   let encounter = Encounter(g.PV1, null, null)
-  entry[]: Entry("Encounter", 1, {
+  entry[]: EncounterEntryFor(1, {
     ...encounter
     identifier[]: encounter.identifier   // (a spread field set again with [] starts a new array)
     identifier[]: { value: g.MRG-5.1, use: "old", system: HdUri(g.MRG-5.4) } if trim(g.MRG-5.1)

@@ -42,8 +42,8 @@ map BAR_P01 : hl7v2 "BAR^P01" -> fhir "Bundle" { return Unique(VisitBundle(Later
 // message's DG1/PR1/AL1 stay with the first visit (PersonEntries).
 def LaterVisitKey(i) = "VISIT-${i + 1}"
 def LaterVisitEntries() = for v, i in VISIT where i > 0 and HasVisit(v.PV1) => [
-  Entry("Encounter", LaterVisitKey(i), { ...VisitEncounter(PID, v.PV1, v.PV2, null, 1),
-                                         episodeOfCare: [Ref("EpisodeOfCare", LaterVisitKey(i))] if VisitEpisodeOfCare(PID, v.PV1, 1) }),
+  EncounterEntryFor(LaterVisitKey(i), { ...VisitEncounter(PID, v.PV1, v.PV2, null, 1),
+                                        episodeOfCare: [Ref("EpisodeOfCare", LaterVisitKey(i))] if VisitEpisodeOfCare(PID, v.PV1, 1) }),
   for e in VisitPlacesAndPeople(PID, v.PV1, v.PV2, 1) =>
     if e.fullUrl == FullUrl("EpisodeOfCare", "PV1-54") then Entry("EpisodeOfCare", LaterVisitKey(i), e.resource) else e
 ]
@@ -77,7 +77,7 @@ def BarP02() {
 // VisitPlacesAndPeople, without its active PID-18 Account: that account is the inactive one).
 def IsAccountEntries(e) = first(e).resource.resourceType == "Account"
 def PurgedVisitEntries(p, n) = [
-  Entry("Encounter", n, { ...VisitEncounter(p.PID, p.PV1, null, null, n), account[]: Ref("Account", n) if p.PID-18.1 }),
+  EncounterEntryFor(n, { ...VisitEncounter(p.PID, p.PV1, null, null, n), account[]: Ref("Account", n) if p.PID-18.1 }),
   for e in VisitPlacesAndPeople(p.PID, p.PV1, null, n) where not IsAccountEntries(e) => e
 ]
 

@@ -35,33 +35,35 @@ def BundleHead() {
 // updates the same resources instead of creating copies.
 def Entry(kind, n, resource) = PutEntry(kind, IdOf(kind, n), resource)
 
-// The entry of the message's patient (PID): conditional on the patient's business identifier when it has one,
-// so a FHIR server keeps one Patient per identifier and finds the patient it already holds. An ADT message
-// (the patient administration feed, the source of truth for demographics) updates it: PUT
-// Patient?identifier=system|value. Any other message (results, orders, billing, ...) creates it only when the
-// server has no Patient with that identifier (POST with ifNoneExist) and never overwrites what ADT wrote.
-// Both are idempotent, so a repeated delivery changes nothing. The resource has no id (the server's is kept);
-// references to it use its fullUrl, which the server resolves to the Patient it matched. Without such an
-// identifier: an update of the message-keyed id, like every other entry.
-def PatientEntryFor(n, resource) {
-  let search = PatientSearch(resource.identifier)
-  return if search then {
-    fullUrl: FullUrl("Patient", n)
-    resource: resource
-    request: if upper(trim(MSH-9.1)) == "ADT" then { method: "PUT", url: "Patient?${search}" }
-             else { method: "POST", url: "Patient", ifNoneExist: search }
-  } else Entry("Patient", n, resource)
-}
+// The entries of the message's patient (PID) and visit (PV1): conditional on the business identifier when
+// there is one with a system, so a FHIR server keeps one Patient per patient and one Encounter per visit, and
+// finds those it already holds. An ADT message (the patient administration feed, the source of truth for
+// demographics and visits) updates them: PUT Patient?identifier=system|value. Any other message (results,
+// orders, billing, ...) creates them only when the server has none with that identifier (POST with
+// ifNoneExist) and never overwrites what ADT wrote. Both are idempotent, so a repeated delivery changes
+// nothing. The resource has no id (the server's is kept); references to it use its fullUrl, which the server
+// resolves to the resource it matched. Without such an identifier: an update of the message-keyed id, like
+// every other entry.
+def PatientEntryFor(n, resource) = KeyedEntry("Patient", n, resource, PatientSearch(resource.identifier))
+def EncounterEntryFor(n, resource) = KeyedEntry("Encounter", n, resource, VisitSearch(resource.identifier))
+def KeyedEntry(kind, n, resource, search) = if search then {
+  fullUrl: FullUrl(kind, n)
+  resource: resource
+  request: if upper(trim(MSH-9.1)) == "ADT" then { method: "PUT", url: "${kind}?${search}" }
+           else { method: "POST", url: kind, ifNoneExist: search }
+} else Entry(kind, n, resource)
 
 // The search that finds a patient by identifier: `identifier=system|value` of the first identifier with a
 // system and a value typed MR (medical record number), else of the first with a system and a value that is
 // not a social security or driver's licence number (those do not key a record); null when there is none.
-// System and value are escaped as FHIR search asks (a backslash before \, |, comma and $), then percent-encoded.
 def PatientSearch(identifiers) {
   let keyed = for id in identifiers where id.system and id.value and not IsPersonalNumber(id) => id
-  let chosen = first(for id in keyed where IdTypeCode(id) == "MR" => id) ?? first(keyed)
-  return if chosen then "identifier=${SearchToken(chosen.system)}|${SearchToken(chosen.value)}" else null
+  return IdentifierSearch(first(for id in keyed where IdTypeCode(id) == "MR" => id) ?? first(keyed))
 }
+// The visit's: its visit number (PV1-19, typed VN) when it has a system.
+def VisitSearch(identifiers) = IdentifierSearch(first(for id in identifiers where id.system and id.value and IdTypeCode(id) == "VN" => id))
+// System and value are escaped as FHIR search asks (a backslash before \, |, comma and $), then percent-encoded.
+def IdentifierSearch(id) = if id then "identifier=${SearchToken(id.system)}|${SearchToken(id.value)}" else null
 def IdTypeCode(id) = first(id.type.coding).code
 def IsPersonalNumber(id) = id.system == "http://hl7.org/fhir/sid/us-ssn" or contains(["SS", "SB", "DL"], IdTypeCode(id))
 def SearchToken(s) = url_encode(replace(replace(replace(replace(s, "\\", "\\\\"), "|", "\\|"), ",", "\\,"), "$", "\\$"))
@@ -450,7 +452,7 @@ def HasVisit(pv1) = pv1.2 or pv1.3 or pv1.4 or pv1.6 or pv1.7 or pv1.8 or pv1.9 
 // Entries for PV1/PV2: the Encounter, its Locations and Practitioners (VisitEntries: of the n-th patient).
 def EncounterEntries(pv1, pv2, fixedStatus) = VisitEntries(PID, pv1, pv2, fixedStatus, 1)
 def VisitEntries(pid, pv1, pv2, fixedStatus, n) = [
-  Entry("Encounter", n, VisitEncounter(pid, pv1, pv2, fixedStatus, n)),
+  EncounterEntryFor(n, VisitEncounter(pid, pv1, pv2, fixedStatus, n)),
   VisitPlacesAndPeople(pid, pv1, pv2, n)
 ]
 // The Account, Locations, Practitioners and roles an Encounter made from this PV1 (and PV2) refers to.
@@ -776,7 +778,7 @@ def EncounterDiagnoses() = for dg1, i in DG1 where dg1.3 or dg1.4 => {
   rank: integer(dg1.15) if integer(dg1.15) and integer(dg1.15) > 0
 }
 def EncounterEntriesWithDiagnoses(pv1, pv2, fixedStatus) = [
-  Entry("Encounter", 1, { ...Encounter(pv1, pv2, fixedStatus), diagnosis[]: EncounterDiagnoses() }),
+  EncounterEntryFor(1, { ...Encounter(pv1, pv2, fixedStatus), diagnosis[]: EncounterDiagnoses() }),
   DiagnosedPlacesAndPeople(pv1, pv2)
 ]
 // The same diagnoses as the visit's EpisodeOfCare.diagnosis (PV1-54; FHIR-Converter: DG1-6 role, DG1-15 rank):

@@ -100,13 +100,13 @@ TEST_F(MapsValidityTest, EntriesAreIdempotent) {
   EXPECT_NE(ids(first, "Encounter"), ids(second, "Encounter"));
 }
 
-// The message's Patient is found on the FHIR server by its identifier, so one patient is one Patient however
-// many messages name it: ADT updates it (PUT Patient?identifier=...), other messages create it only when the
+// The message's Patient (and visit) is found on the FHIR server by its identifier, so one patient is one
+// Patient however many messages name it: ADT updates it (PUT Patient?identifier=...), other messages create it only when the
 // server has none (POST, ifNoneExist) and never overwrite it. No id in the resource (the server keeps its own);
 // references use the entry's fullUrl, which the server resolves to the Patient it matched. The identifier
 // typed MR wins, a social security or driver's licence number never keys; without a keyed identifier the
 // entry is an update of the message-keyed id as before.
-TEST_F(MapsValidityTest, ThePatientIsConditionalOnItsIdentifier) {
+TEST_F(MapsValidityTest, ThePatientAndTheVisitAreConditionalOnTheirIdentifiers) {
   auto patient_entry = [](const json& bundle) {
     for (const json& e : bundle["entry"]) {
       if (e["resource"]["resourceType"] == "Patient") return e;
@@ -133,6 +133,23 @@ TEST_F(MapsValidityTest, ThePatientIsConditionalOnItsIdentifier) {
   // No MR: the first keyed identifier (the SSN is skipped); search syntax escaped, then percent-encoded.
   e = patient_entry(Convert({msh_adt, "PID|1||777^^^SSA^SS~A\\F\\1,2 3$^^^HOSP^PI||DOE^JANE"}));
   EXPECT_EQ(e["request"]["url"], "Patient?identifier=urn%3Aid%3AHOSP|A%5C%7C1%5C%2C2%203%5C%24");
+  // The visit likewise, by its visit number (PV1-19) when it has a system: updated by ADT, created if absent
+  // by other messages; without an assigning authority, the message-keyed update.
+  auto encounter_entry = [](const json& bundle) {
+    for (const json& e : bundle["entry"]) {
+      if (e["resource"]["resourceType"] == "Encounter") return e;
+    }
+    return json();
+  };
+  const std::string pid = "PID|1||12345^^^HOSP^MR||DOE^JANE";
+  e = encounter_entry(Convert({msh_adt, pid, "PV1|1|I|W1^R1^B1^HOSP||||||||||||||||V100^^^HOSP"}));
+  EXPECT_EQ(e["request"], json::parse(R"({"method":"PUT","url":"Encounter?identifier=urn%3Aid%3AHOSP|V100"})"));
+  EXPECT_FALSE(e["resource"].contains("id"));
+  e = encounter_entry(Convert({msh_oru, pid, "PV1|1|I|W1^R1^B1^HOSP||||||||||||||||V100^^^HOSP", "OBR|1||F1|1234-5^Test^LN"}));
+  EXPECT_EQ(e["request"],
+            json::parse(R"({"method":"POST","url":"Encounter","ifNoneExist":"identifier=urn%3Aid%3AHOSP|V100"})"));
+  e = encounter_entry(Convert({msh_adt, pid, "PV1|1|I|W1^R1^B1^HOSP||||||||||||||||V100"}));
+  EXPECT_EQ(e["request"]["url"], "Encounter/" + e["resource"]["id"].get<std::string>());
   // Only an identifier without a system, or only an SSN: the message-keyed update.
   for (const char* pid : {"PID|1||12345||DOE^JANE", "PID|1||||DOE^JANE|||||||||||||123-45-6789"}) {
     e = patient_entry(Convert({msh_adt, pid}));
