@@ -93,7 +93,8 @@ int RunServe(const std::vector<std::string>& args) {
       "terminology store, inbox, workers and outputs.",
       "SIGHUP reloads each listener's PROGRAM.cwb from its path and reopens its --term store, without\n"
       "dropping a connection or a stored message; a program that does not load (or names terminology the\n"
-      "store lacks) is refused and the running program and store are kept.\n"
+      "store lacks) is refused and the running program and store are kept. It also reads the TLS\n"
+      "certificate, key and CA files again (renewed certificates), for connections opened from then on.\n"
       "Exit status: 0 after a clean stop; 1 on a failure (one line on stderr); 2 on a usage error.\n");
   app->add_option("PROGRAM.cwb", flags.program_path, "");
   app->add_option("--config", config_path,
@@ -374,6 +375,17 @@ int RunServe(const std::vector<std::string>& args) {
         servers[i]->Reload(std::move(fresh.runtime), std::move(fresh.program));
         logger.Say(serve::LogLevel::kInfo, "reloaded",
                    "reloaded " + l.program_path + " (" + std::to_string(maps) + " maps)" + suffix(l), l.name);
+      }
+      // Renewed certificates: each listener's TLS files (and its MLLP destination's) are read again.
+      for (size_t i = 0; i < servers.size(); ++i) {
+        const serve::ListenerConfig& l = config.listeners[i];
+        if (l.options.tls.cert_file.empty() && !l.options.mllp_out.tls) continue;
+        if (crosswalk::Status st = servers[i]->ReloadTls(); !st.ok()) {
+          logger.Say(serve::LogLevel::kError, "reload-refused",
+                     "TLS reload refused, the certificates in use are kept: " + st.ToString() + suffix(l), l.name);
+        } else {
+          logger.Say(serve::LogLevel::kInfo, "reloaded", "reloaded the TLS certificates" + suffix(l), l.name);
+        }
       }
     }
   });

@@ -397,6 +397,10 @@ class MllpSender {
   MllpResult Send(std::string_view message, const std::atomic<bool>* abort);
   // Connections opened so far.
   uint64_t connections_opened() const { return connections_; }
+  // Reads the TLS files again (CA, client certificate and key) for the connections opened from now on; the
+  // kept connection goes on with its session. Ok and nothing done without TLS. kInvalidArgument naming the
+  // file that cannot be used (the previous files stay in use). Thread-safe against Send.
+  [[nodiscard]] Status ReloadTls();
 
  private:
   explicit MllpSender(const MllpOutOptions& options);
@@ -405,7 +409,8 @@ class MllpSender {
   MllpOutOptions options_;
   int fd_ = -1;
   uint64_t connections_ = 0;
-  std::unique_ptr<TlsContext> tls_ctx_;  // null: plain TCP
+  std::mutex tls_mu_;
+  std::shared_ptr<TlsContext> tls_ctx_;  // null: plain TCP (under tls_mu_: ReloadTls swaps it)
   std::unique_ptr<TlsConn> tls_;         // the TLS session of fd_ (with tls_ctx_)
 };
 
@@ -686,6 +691,13 @@ class Server {
   // batches already taken finish with the program (and runtime) they started with. `program` must have been
   // loaded by `runtime`, which may be a new Runtime on a reopened terminology store. Audited (`reloaded`).
   void Reload(std::shared_ptr<const Runtime> runtime, std::shared_ptr<const Program> program);
+  // Reads the TLS files again without dropping a connection: the listener's certificate chain, key and client
+  // CA (options.tls) for the connections accepted from now on, and the MLLP destination's CA and client
+  // certificate (options.mllp_out) for its next connection; open sessions go on with what they started with.
+  // For certificate renewal (the CLI calls it on SIGHUP). Ok and nothing done without TLS. kInvalidArgument
+  // naming the file that cannot be used: then nothing is swapped and the files in use stay. Audited
+  // (`reloaded`, detail "TLS").
+  [[nodiscard]] Status ReloadTls();
 
   // Replays while the server runs. ReplayDeadLetter puts a dead letter back at the end of its destination's
   // delivery queue, with no tries made; ReplayRejected puts a rejected message back at the end of the queue

@@ -140,6 +140,15 @@ Result<std::unique_ptr<MllpSender>> MllpSender::Create(const MllpOutOptions& opt
   return sender;
 }
 
+Status MllpSender::ReloadTls() {
+  if (!options_.tls) return Status::Ok();
+  auto ctx = TlsContext::CreateClient({options_.tls_ca_file, options_.tls_cert_file, options_.tls_key_file});
+  if (!ctx.ok()) return InvalidArgument("mllp out: " + std::string(ctx.status().message()));
+  std::lock_guard<std::mutex> lock(tls_mu_);
+  tls_ctx_ = std::move(*ctx);
+  return Status::Ok();
+}
+
 MllpSender::MllpSender(const MllpOutOptions& options) : options_(options) {}
 
 MllpSender::~MllpSender() {
@@ -199,9 +208,15 @@ std::string MllpSender::Connect(std::chrono::steady_clock::time_point deadline, 
   }
   ::freeaddrinfo(list);
   if (fd_ < 0) return "cannot connect to " + options_.host + ":" + port + ": " + error;
-  if (!tls_ctx_) return {};
-  // The TLS handshake, within the same deadline; the receiver's certificate is verified for the name.
-  tls_ = std::make_unique<TlsConn>(*tls_ctx_, fd_, options_.tls_server_name);
+  std::shared_ptr<TlsContext> ctx;
+  {
+    std::lock_guard<std::mutex> lock(tls_mu_);
+    ctx = tls_ctx_;
+  }
+  if (!ctx) return {};
+  // The TLS handshake, within the same deadline; the receiver's certificate is verified for the name. (The
+  // session holds its own reference to the OpenSSL context: a ReloadTls meanwhile does not end it.)
+  tls_ = std::make_unique<TlsConn>(*ctx, fd_, options_.tls_server_name);
   for (;;) {
     TlsConn::Io io = tls_->Handshake();
     if (io == TlsConn::Io::kDone) return {};

@@ -296,6 +296,24 @@ void ServerCore::Reload(std::shared_ptr<const Runtime> runtime, std::shared_ptr<
   audit_.Write({.event = "reloaded", .listener = listener_name_, .detail = detail});
 }
 
+Status ServerCore::ReloadTls() {
+  const TlsOptions& o = options_.tls;
+  std::unique_ptr<TlsContext> fresh;
+  if (!o.cert_file.empty() || !o.key_file.empty() || !o.client_ca_file.empty()) {
+    auto tls = TlsContext::Create(o);
+    if (!tls.ok()) return InvalidArgument("serve: " + std::string(tls.status().message()));
+    fresh = std::move(*tls);
+  }
+  if (mllp_out_) CW_RETURN_IF_ERROR(mllp_out_->ReloadTls());
+  if (!fresh && !(mllp_out_ && options_.mllp_out.tls)) return Status::Ok();
+  if (fresh) {
+    std::lock_guard<std::mutex> lock(tls_mu_);
+    tls_ = std::move(fresh);
+  }
+  audit_.Write({.event = "reloaded", .listener = listener_name_, .detail = "TLS"});
+  return Status::Ok();
+}
+
 std::string ServerCore::RenderMetrics() const {
   std::string out;
   auto metric = [&](const char* name, const char* type, const char* help, uint64_t value) {
@@ -405,7 +423,13 @@ void ServerCore::Accept() {
     auto c = std::make_unique<Connection>(options_.max_frame_bytes);
     c->fd = fd;
     c->peer = peer;
-    if (tls_) c->tls = std::make_unique<TlsConn>(*tls_, fd);
+    std::shared_ptr<TlsContext> tls;
+    {
+      std::lock_guard<std::mutex> lock(tls_mu_);
+      tls = tls_;
+    }
+    // The session holds its own reference to the OpenSSL context: a ReloadTls meanwhile does not end it.
+    if (tls) c->tls = std::make_unique<TlsConn>(*tls, fd);
     audit_.Write({.event = "connected", .listener = listener_name_, .peer = peer});
     connections_.push_back(std::move(c));
     open_connections_ = connections_.size();
@@ -1510,6 +1534,8 @@ void Server::RequestStop() noexcept { core_->RequestStop(); }
 void Server::Reload(std::shared_ptr<const Runtime> runtime, std::shared_ptr<const Program> program) {
   core_->Reload(std::move(runtime), std::move(program));
 }
+
+Status Server::ReloadTls() { return core_->ReloadTls(); }
 Status Server::ReplayDeadLetter(uint64_t seq) { return core_->ReplayDeadLetter(seq); }
 Status Server::ReplayRejected(uint64_t seq) { return core_->ReplayRejected(seq); }
 std::string Server::OrderingKey(std::string_view message_text) { return ServerCore::OrderingKey(message_text); }

@@ -129,6 +129,8 @@ class ServerCore {
   // RunContext for it at its next batch, and the old runtime is released when no batch uses it any more.
   // Thread-safe; audited (`reloaded`).
   void Reload(std::shared_ptr<const Runtime> runtime, std::shared_ptr<const Program> program);
+  // Reads the TLS files again (crosswalk/serve.h Server::ReloadTls). Thread-safe.
+  [[nodiscard]] Status ReloadTls();
 
   // Replays while the server runs (the inbox is this process's: `crosswalk dead-letters --inbox` cannot open
   // it now). ReplayDeadLetter puts a dead letter back at the end of its destination's delivery queue, with no
@@ -271,7 +273,8 @@ class ServerCore {
   Stats stats_;
 
   std::atomic<size_t> open_connections_{0};
-  std::unique_ptr<TlsContext> tls_;        // null: plain TCP
+  std::mutex tls_mu_;
+  std::shared_ptr<TlsContext> tls_;        // null: plain TCP (under tls_mu_: ReloadTls swaps it)
   std::unique_ptr<FhirClient> fhir_;       // null: no FHIR delivery
   std::unique_ptr<MllpSender> mllp_out_;   // null: no MLLP delivery
   std::string mllp_out_name_;              // "mllp://HOST:PORT" (the audit's detail of a delivery)

@@ -269,6 +269,89 @@ TEST_F(TlsTest, MllpSenderPresentsItsClientCertificate) {
   EXPECT_EQ(server_->stats().stored, 1u);
 }
 
+// A renewed certificate is taken without a restart (ReloadTls; the CLI on SIGHUP): connections accepted from
+// then on present the new certificate, an open session goes on, and files that cannot be used are refused
+// with their name while the certificate in use stays.
+TEST_F(TlsTest, ARenewedListenerCertificateIsTakenWithoutDroppingAConnection) {
+  Start();
+  TlsClient open(server_->port(), server_cert_->cert, nullptr);
+  ASSERT_TRUE(open.connected());
+  EXPECT_EQ(test::AckCode(open.Exchange(kAdt)), "AA");
+  // Renewal: a new key and certificate for the same name, written over the files in use.
+  fs::create_directories(dir_ + "/renewed");
+  Cert renewed(dir_ + "/renewed", "mllp.test");
+  fs::copy_file(server_cert_->cert, dir_ + "/old.crt");
+  fs::copy_file(renewed.cert, server_cert_->cert, fs::copy_options::overwrite_existing);
+  fs::copy_file(renewed.key, server_cert_->key, fs::copy_options::overwrite_existing);
+  ASSERT_TRUE(server_->ReloadTls().ok());
+  {
+    // A client that trusts only the old certificate: the server presents the renewed one.
+    TlsClient old_trust(server_->port(), dir_ + "/old.crt", nullptr);
+    EXPECT_FALSE(old_trust.connected());
+  }
+  {
+    // A client that trusts only the renewed certificate connects; the old one is not presented any more.
+    TlsClient fresh(server_->port(), renewed.cert, nullptr);
+    ASSERT_TRUE(fresh.connected());
+    std::string m = kAdt;
+    m.replace(m.find("TLS1"), 4, "TLS2");
+    EXPECT_EQ(test::AckCode(fresh.Exchange(m)), "AA");
+  }
+  // The session opened before the renewal goes on.
+  std::string m = kAdt;
+  m.replace(m.find("TLS1"), 4, "TLS3");
+  EXPECT_EQ(test::AckCode(open.Exchange(m)), "AA");
+  // A damaged certificate file: refused, named; the renewed certificate stays in use.
+  { std::ofstream(server_cert_->cert, std::ios::trunc) << "not a certificate\n"; }
+  Status st = server_->ReloadTls();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("mllp.test.crt"), std::string::npos) << st.ToString();
+  {
+    TlsClient still(server_->port(), renewed.cert, nullptr);
+    ASSERT_TRUE(still.connected());
+    m.replace(m.find("TLS3"), 4, "TLS4");
+    EXPECT_EQ(test::AckCode(still.Exchange(m)), "AA");
+  }
+  EXPECT_EQ(server_->stats().stored, 4u);
+  EXPECT_NE(Audit().find(R"("event":"reloaded")"), std::string::npos);
+}
+
+// The MLLP sender's client certificate is read again by ReloadTls for its next connection.
+TEST_F(TlsTest, MllpSenderTakesARenewedClientCertificateAtItsNextConnection) {
+  options_.tls.client_ca_file = client_cert_->cert;
+  Start();
+  fs::create_directories(dir_ + "/sender");
+  MllpOutOptions o;
+  o.host = "127.0.0.1";
+  o.port = server_->port();
+  o.timeout_ms = 5000;
+  o.tls = true;
+  o.tls_ca_file = server_cert_->cert;
+  o.tls_cert_file = dir_ + "/sender/client.crt";
+  o.tls_key_file = dir_ + "/sender/client.key";
+  auto install = [&](const Cert& c) {
+    fs::copy_file(c.cert, o.tls_cert_file, fs::copy_options::overwrite_existing);
+    fs::copy_file(c.key, o.tls_key_file, fs::copy_options::overwrite_existing);
+  };
+  install(*stranger_cert_);  // a certificate the receiver does not accept
+  auto sender = MllpSender::Create(o);
+  ASSERT_TRUE(sender.ok()) << sender.status().ToString();
+  std::string m = kAdt;
+  m.replace(m.find("TLS1"), 4, "SND1");
+  EXPECT_EQ((*sender)->Send(m, nullptr).code, "");  // refused
+  install(*client_cert_);  // renewed: now one the receiver accepts
+  ASSERT_TRUE((*sender)->ReloadTls().ok());
+  m.replace(m.find("SND1"), 4, "SND2");
+  MllpResult r = (*sender)->Send(m, nullptr);
+  EXPECT_EQ(r.code, "AA") << r.error;
+  // Files that cannot be used: refused with the name, the certificate in use stays.
+  fs::remove(o.tls_key_file);
+  Status st = (*sender)->ReloadTls();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("client.key"), std::string::npos) << st.ToString();
+  EXPECT_EQ(server_->stats().stored, 1u);
+}
+
 TEST_F(TlsTest, UnusableFilesAreNamedAtStart) {
   options_.tls.key_file = stranger_cert_->key;  // not the certificate's key
   auto s = Server::Create(options_, runtime_, program_);
