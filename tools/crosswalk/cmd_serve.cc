@@ -148,6 +148,12 @@ int RunServe(const std::vector<std::string>& args) {
                   "stops reading sockets until the workers catch up")
       ->type_name("N")
       ->check(cli::Number(1, size_t{1} << 32, "a number of messages"));
+  size_t dedup_days = 30;
+  app->add_option("--dedup-days", dedup_days,
+                  "days a message's dedup id is kept (default 30; 0 = for ever): within them a resend\n"
+                  "is a duplicate (AA, stored once), after them a new message")
+      ->type_name("N")
+      ->check(cli::Number(0, 36500, "a number of days"));
   app->add_option("--zone", o.run_options.default_zone, "zone for HL7 times that carry none (+HH:MM, -HH:MM or Z)")
       ->type_name("ZONE");
   app->add_option("--var", vars, "a host variable returned by var(\"K\") (repeatable)")
@@ -266,6 +272,7 @@ int RunServe(const std::vector<std::string>& args) {
       if (app->get_option(name)->count() == 0) return cli::UsageError(*app, std::string(name) + " is required");
     }
     if (no_sync) o.sync = false;
+    o.dedup_seconds = dedup_days * 86400;
     o.stdout_output = to_stdout;
     o.fhir.max_tries = static_cast<uint32_t>(std::min<size_t>(fhir_max_tries, UINT32_MAX));
     o.mllp_out.max_tries = static_cast<uint32_t>(std::min<size_t>(mllp_out_max_tries, UINT32_MAX));

@@ -242,6 +242,11 @@ class Inbox {
   // kNotFound when `seq` is not a rejected message. *replayed (when given) is the message as put back.
   [[nodiscard]] Status ReplayRejected(uint64_t seq, InboxRecord* replayed = nullptr);
 
+  // Forgets the dedup ids of messages stored before `stored_before_ms` (ms since the epoch), oldest first, at
+  // most `max` of them, except those of messages still to be converted or delivered; *pruned says how many.
+  // A resend of a forgotten message is stored as a new one. Not synced (a lost prune is done again).
+  [[nodiscard]] Status PruneDedup(uint64_t stored_before_ms, size_t max, size_t* pruned);
+
   // The dedup id of a message (32 raw bytes).
   static std::string DedupId(std::string_view sender, std::string_view control_id, std::string_view sha256_hex);
 
@@ -605,6 +610,11 @@ struct ServerOptions {
   // in a row up to 60 s. The later messages of its ordering key wait behind it; other keys go on. The
   // message stays pending (max_pending), so a full disk ends in back-pressure, never in a lost message.
   uint32_t output_retry_ms = 1000;
+  // How long a message's dedup id is kept (default 30 days; 0 = for ever). Within it, a resend of the same
+  // bytes from the same sender with the same control id is a duplicate (AA again, stored once); after it, the
+  // id is forgotten (a pass a minute, and one at start) and such a resend is a new message. The ids of
+  // messages still to be converted or delivered are kept whatever their age. Each id costs about 90 bytes.
+  uint64_t dedup_seconds = 30ull * 24 * 3600;
   // How each message is run. `now` is set per message to its arrival time (so redelivery is identical).
   RunOptions run_options;
   // Delivery to a FHIR server (off when fhir.base_url is empty): each JSON output, once durable in out_dir,
@@ -653,6 +663,7 @@ struct ServerStats {
   std::atomic<uint64_t> mllp_retries{0};       // failed MLLP attempts that will be retried
   std::atomic<uint64_t> mllp_dead_letters{0};  // MLLP deliveries given up (AE/AR/CE/CR, too many tries)
   std::atomic<uint64_t> output_errors{0};      // outputs that could not be written (tried again later)
+  std::atomic<uint64_t> dedup_pruned{0};       // dedup ids forgotten after options.dedup_seconds
 };
 
 // Thread-safety: Create and Run from one thread; RequestStop from anywhere, a signal handler included; the

@@ -171,6 +171,9 @@ Status ReadListener(const Json& j, const std::string& path, const std::string& b
     CW_RETURN_IF_ERROR(lim.Number("max_connections", 1, 100000, &o.max_connections));
     CW_RETURN_IF_ERROR(lim.Number("max_frame_bytes", 16, size_t{1} << 30, &o.max_frame_bytes));
     CW_RETURN_IF_ERROR(lim.Number("max_pending", 1, size_t{1} << 32, &o.max_pending));
+    uint64_t dedup_days = o.dedup_seconds / 86400;
+    CW_RETURN_IF_ERROR(lim.Number("dedup_days", 0, 36500, &dedup_days));
+    o.dedup_seconds = dedup_days * 86400;
     CW_RETURN_IF_ERROR(lim.Done());
   }
   if (const Json* tls = r.Find("tls")) {

@@ -5,6 +5,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include <chrono>
 #include <cstdint>
 #include <unordered_map>
 
@@ -21,6 +22,8 @@ constexpr char kDeliveryPrefix = 'f';
 constexpr char kDeadPrefix = 'x';
 constexpr char kCursorPrefix = 'c';
 constexpr char kJournalPrefix = 'o';
+constexpr char kDedupAgePrefix = 'e';
+constexpr char kDedupAgeMarker[] = "E";  // set once every dedup entry has its "e" entry
 
 void PutU64(uint64_t v, std::string* out) {
   for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
@@ -90,6 +93,40 @@ bool DecodeDelivery(uint64_t seq, std::string_view v, DeliveryRecord* d) {
 Status FromRocks(const rocksdb::Status& s, const char* what) {
   return IoError(std::string("inbox: ") + what + ": " + s.ToString());
 }
+uint64_t NowMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+// The age entry of a dedup id: "e" + seq -> the 32-byte id, then the store time (u64 ms since the epoch).
+std::string DedupAge(std::string_view id, uint64_t stored_ms) {
+  std::string v(id);
+  PutU64(stored_ms, &v);
+  return v;
+}
+// Gives every dedup entry of an inbox written before the age index its age entry, dated now (so it is pruned
+// one window after the upgrade), then sets the marker. Once per inbox.
+Status IndexDedupAges(rocksdb::DB* db) {
+  std::string marker;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), kDedupAgeMarker, &marker);
+  if (s.ok()) return Status::Ok();
+  if (!s.IsNotFound()) return FromRocks(s, "cannot read the dedup age marker");
+  rocksdb::WriteBatch batch;
+  uint64_t now = NowMs();
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  std::string prefix(1, kDedupPrefix);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (it->key().size() != 33 || it->value().size() != 8) return Corrupt("inbox: a dedup entry is damaged");
+    batch.Put(SeqKey(kDedupAgePrefix, GetU64(it->value().ToStringView())),
+              DedupAge(std::string_view(it->key().data() + 1, 32), now));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "cannot list the dedup index");
+  batch.Put(kDedupAgeMarker, "");
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  s = db->Write(wo, &batch);
+  return s.ok() ? Status::Ok() : FromRocks(s, "cannot index the dedup entries' ages");
+}
 
 }  // namespace
 
@@ -137,6 +174,7 @@ Result<std::unique_ptr<Inbox>> Inbox::Open(const std::string& dir, bool sync) {
   } else if (!s.IsNotFound()) {
     return s.ok() ? Corrupt("inbox: the sequence counter is damaged") : FromRocks(s, "cannot read the counter");
   }
+  CW_RETURN_IF_ERROR(IndexDedupAges(db.get()));
   auto impl = std::make_unique<Impl>();
   impl->db = std::move(db);
   impl->sync = sync;
@@ -154,6 +192,7 @@ Status Inbox::Store(std::vector<InboxItem>* items) {
   rocksdb::WriteBatch batch;
   std::unordered_map<std::string, uint64_t> in_group;  // a resend inside the same group
   uint64_t next = impl_->next_seq;
+  uint64_t now = NowMs();
   for (InboxItem& item : *items) {
     std::string id = DedupId(item.sender, item.record.control_id, item.record.sha256);
     std::string key(1, kDedupPrefix);
@@ -176,6 +215,7 @@ Status Inbox::Store(std::vector<InboxItem>* items) {
     std::string seq;
     PutU64(item.seq, &seq);
     batch.Put(key, seq);
+    batch.Put(SeqKey(kDedupAgePrefix, item.seq), DedupAge(id, now));
     batch.Put(SeqKey(kPendingPrefix, item.seq), Encode(item.record));
     in_group.emplace(std::move(key), item.seq);
   }
@@ -209,6 +249,42 @@ Status Inbox::Pending(std::vector<uint64_t>* seqs) {
     seqs->push_back(GetU64(std::string_view(it->key().data() + 1, 8)));
   }
   if (!it->status().ok()) return FromRocks(it->status(), "cannot list the pending messages");
+  return Status::Ok();
+}
+
+Status Inbox::PruneDedup(uint64_t stored_before_ms, size_t max, size_t* pruned) {
+  *pruned = 0;
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
+  std::string prefix(1, kDedupAgePrefix);
+  std::string ignored;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix) && *pruned < max; it->Next()) {
+    std::string_view v = it->value().ToStringView();
+    if (it->key().size() != 9 || v.size() != 40) return Corrupt("inbox: a dedup age entry is damaged");
+    if (GetU64(v.substr(32)) >= stored_before_ms) break;  // entries are in arrival order
+    uint64_t seq = GetU64(std::string_view(it->key().data() + 1, 8));
+    // Still to be converted or delivered: kept (a resend must stay a duplicate while the message is here).
+    bool here = false;
+    for (char p : {kPendingPrefix, kDeliveryPrefix}) {
+      rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), SeqKey(p, seq), &ignored);
+      if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "cannot read a message");
+      here = here || s.ok();
+    }
+    if (here) continue;
+    std::string key(1, kDedupPrefix);
+    key.append(v.data(), 32);
+    batch.Delete(key);
+    batch.Delete(it->key());
+    ++*pruned;
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "cannot list the dedup ages");
+  if (*pruned == 0) return Status::Ok();
+  // Not synced: a lost prune is done again by the next pass.
+  rocksdb::Status s = impl_->db->Write(rocksdb::WriteOptions(), &batch);
+  if (!s.ok()) {
+    *pruned = 0;
+    return FromRocks(s, "cannot prune the dedup index");
+  }
   return Status::Ok();
 }
 

@@ -5,7 +5,10 @@
 //   "n"                     -> next sequence number (u64 big-endian); written in every Store batch
 //   "q" + seq (u64 BE)      -> a stored message not yet done (record below); keys sort in arrival order
 //   "r" + seq (u64 BE)      -> a message the map rejected: u32 length + reason, then the record
-//   "d" + id (32 bytes)     -> seq: the dedup index, kept after the message is done
+//   "d" + id (32 bytes)     -> seq: the dedup index, kept after the message is done, until pruned
+//   "e" + seq (u64 BE)      -> the id, then the time it was stored (u64 ms): the dedup index by age
+//   "E"                     -> set once every "d" entry has its "e" entry (inboxes older than it get theirs
+//                              at Open, dated then)
 //   "f" + seq (u64 BE)      -> a converted message waiting for delivery to a FHIR server (DeliveryRecord)
 //   "x" + seq (u64 BE)      -> a dead letter: delivery gave up (DeliveryRecord, last_error = the reason)
 //   "c" + name              -> a cursor (u64 BE): the committed length of an append-only output (NDJSON)

@@ -340,6 +340,7 @@ std::string ServerCore::RenderMetrics() const {
   metric("crosswalk_messages_rejected_total", "counter", "Messages the program rejected.", s.rejected);
   metric("crosswalk_output_errors_total", "counter", "Outputs that could not be written (tried again later).",
          s.output_errors);
+  metric("crosswalk_dedup_pruned_total", "counter", "Dedup ids forgotten after the dedup window.", s.dedup_pruned);
   metric("crosswalk_connections_refused_total", "counter", "Connections over the limit.", s.refused_connections);
   metric("crosswalk_fhir_delivered_total", "counter", "Outputs the FHIR server accepted.", s.delivered);
   metric("crosswalk_fhir_retries_total", "counter", "Failed FHIR delivery attempts that will be retried.", s.retries);
@@ -675,6 +676,7 @@ Status ServerCore::Run() {
     CW_RETURN_IF_ERROR(RestoreJournal());
     checkpointer_ = std::thread([this] { CheckpointLoop(); });
   }
+  if (options_.dedup_seconds > 0) pruner_ = std::thread([this] { PruneLoop(); });
   pool_ = options_.pool ? options_.pool : std::make_shared<WorkerPool>(options_.workers);
   worker_state_ = std::vector<WorkerState>(pool_->size());
   pool().Attach(this);
@@ -772,6 +774,13 @@ Status ServerCore::Run() {
   for (Outlet* o : {&fhir_outlet_, &mllp_outlet_}) {
     if (o->thread.joinable()) o->thread.join();
   }
+  if (pruner_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(prune_mu_);
+      prune_cv_.notify_all();
+    }
+    pruner_.join();
+  }
   audit_.Write({.event = "stopped", .listener = listener_name_,
                 .detail = std::to_string(pending_.load()) + " stored messages left for the next start"});
   audit_.Sync();
@@ -804,6 +813,35 @@ Status ServerCore::RestoreJournal() {
   std::string detail = std::to_string(entries.size()) + " journaled outputs written again";
   audit_.Write({.event = "recovered", .listener = listener_name_, .detail = detail});
   return Status::Ok();
+}
+
+void ServerCore::PruneLoop() {
+  const uint64_t window_ms = options_.dedup_seconds * 1000;
+  const auto interval = std::chrono::milliseconds(std::clamp<uint64_t>(window_ms / 4, 100, 60'000));
+  constexpr size_t kChunk = 10'000;  // per write, so a long backlog never holds the database in one batch
+  std::unique_lock<std::mutex> lock(prune_mu_);
+  while (!stopping_) {
+    lock.unlock();
+    uint64_t now = static_cast<uint64_t>(UnixMs());
+    uint64_t cutoff = now > window_ms ? now - window_ms : 0;
+    size_t total = 0, pruned = 0;
+    do {
+      if (Status st = inbox_->PruneDedup(cutoff, kChunk, &pruned); !st.ok()) {
+        std::string detail = st.ToString();
+        audit_.Write({.event = "error", .listener = listener_name_, .detail = detail});
+        break;
+      }
+      total += pruned;
+    } while (pruned == kChunk && !stopping_);
+    if (total > 0) {
+      stats_.dedup_pruned += total;
+      std::string detail = std::to_string(total) + " dedup ids older than " +
+                           std::to_string(options_.dedup_seconds) + " s forgotten";
+      audit_.Write({.event = "pruned", .listener = listener_name_, .detail = detail});
+    }
+    lock.lock();
+    prune_cv_.wait_for(lock, interval, [&] { return stopping_.load(); });
+  }
 }
 
 void ServerCore::CheckpointLoop() {

@@ -206,6 +206,9 @@ class ServerCore {
   // ("o" + seq, in the batch's synced write) until a checkpoint has synced the folder.
   Status RestoreJournal();
   void CheckpointLoop();
+  // Forgets the dedup ids older than options_.dedup_seconds: at start, then every window / 4 (at least
+  // 100 ms, at most a minute), until stopping.
+  void PruneLoop();
   void CheckpointOutputs();
   Status OpenNdjson();
   // A destination of converted messages: the FHIR server (JSON outputs) or the MLLP receiver (HL7 v2
@@ -270,6 +273,9 @@ class ServerCore {
   std::condition_variable journal_cv_;
   std::vector<uint64_t> journaled_;  // under journal_mu_: journaled outputs not yet checkpointed
   std::thread checkpointer_;
+  std::mutex prune_mu_;
+  std::condition_variable prune_cv_;  // wakes PruneLoop at stop
+  std::thread pruner_;
   Stats stats_;
 
   std::atomic<size_t> open_connections_{0};

@@ -5,9 +5,15 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include <rocksdb/db.h>
+#include <rocksdb/iterator.h>
+#include <rocksdb/write_batch.h>
 
 #include "serve/audit.h"
 
@@ -127,6 +133,89 @@ TEST(AuditTest, MessageTypeShape) {
   EXPECT_FALSE(LooksLikeMessageType("ADT^A01^ADT_A01^X")); // four components
   EXPECT_FALSE(LooksLikeMessageType("ADTX^A01"));
   EXPECT_FALSE(LooksLikeMessageType("ADT^A01 DOE"));
+}
+
+uint64_t NowMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+// Dedup ids are forgotten by age (PruneDedup), oldest first and at most `max` a call, except those of messages
+// still to be converted or delivered; a resend of a forgotten message is then a new message.
+TEST_F(InboxTest, PruneDedupForgetsOldIdsOfMessagesThatAreDone) {
+  auto inbox = Inbox::Open(dir_);
+  ASSERT_TRUE(inbox.ok());
+  std::vector<InboxItem> items;
+  for (int i = 1; i <= 6; ++i) items.push_back(Item("A^F", std::to_string(i), "MSH|" + std::to_string(i)));
+  ASSERT_TRUE((*inbox)->Store(&items).ok());
+  for (uint64_t seq : {1u, 3u, 4u, 5u}) ASSERT_TRUE((*inbox)->MarkDone(seq).ok());
+  DeliveryRecord d;
+  d.seq = 6;
+  d.file = "0000000000000006.json";
+  ASSERT_TRUE((*inbox)->MarkConverted(d).ok());  // 6 waits for delivery; 2 is still pending
+  size_t pruned = 0;
+  // Nothing is older than a time before the messages were stored.
+  ASSERT_TRUE((*inbox)->PruneDedup(NowMs() - 60'000, 100, &pruned).ok());
+  EXPECT_EQ(pruned, 0u);
+  // Everything is older than a time after: the done ones go, two at a time.
+  uint64_t later = NowMs() + 1000;
+  ASSERT_TRUE((*inbox)->PruneDedup(later, 2, &pruned).ok());
+  EXPECT_EQ(pruned, 2u);
+  ASSERT_TRUE((*inbox)->PruneDedup(later, 100, &pruned).ok());
+  EXPECT_EQ(pruned, 2u);
+  ASSERT_TRUE((*inbox)->PruneDedup(later, 100, &pruned).ok());
+  EXPECT_EQ(pruned, 0u);
+  // Resends: the forgotten ones are new messages (new seqs), the pending and the undelivered are duplicates.
+  std::vector<InboxItem> again;
+  for (int i = 1; i <= 6; ++i) again.push_back(Item("A^F", std::to_string(i), "MSH|" + std::to_string(i)));
+  ASSERT_TRUE((*inbox)->Store(&again).ok());
+  for (int i : {0, 2, 3, 4}) EXPECT_FALSE(again[i].duplicate) << i;
+  EXPECT_GT(again[0].seq, 6u);
+  EXPECT_TRUE(again[1].duplicate);
+  EXPECT_EQ(again[1].seq, 2u);
+  EXPECT_TRUE(again[5].duplicate);
+  EXPECT_EQ(again[5].seq, 6u);
+}
+
+// An inbox written before the age index (no "e" entries, no "E" marker): Open dates its dedup ids then, so
+// they are kept for a window from the upgrade and pruned after it.
+TEST_F(InboxTest, AnInboxFromBeforeTheAgeIndexGetsItsIdsDatedAtOpen) {
+  {
+    auto inbox = Inbox::Open(dir_);
+    ASSERT_TRUE(inbox.ok());
+    std::vector<InboxItem> items = {Item("A^F", "1", "MSH|1"), Item("A^F", "2", "MSH|2")};
+    ASSERT_TRUE((*inbox)->Store(&items).ok());
+    ASSERT_TRUE((*inbox)->MarkDone(1).ok());
+    ASSERT_TRUE((*inbox)->MarkDone(2).ok());
+  }
+  {
+    // Make it an old inbox: remove the age entries and the marker.
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    rocksdb::WriteBatch batch;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+    int ages = 0;
+    for (it->Seek("e"); it->Valid() && it->key().starts_with("e"); it->Next()) {
+      batch.Delete(it->key());
+      ++ages;
+    }
+    EXPECT_EQ(ages, 2);
+    batch.Delete("E");
+    ASSERT_TRUE(db->Write(rocksdb::WriteOptions(), &batch).ok());
+  }
+  uint64_t before_open = NowMs();
+  auto inbox = Inbox::Open(dir_);
+  ASSERT_TRUE(inbox.ok()) << inbox.status().ToString();
+  size_t pruned = 0;
+  ASSERT_TRUE((*inbox)->PruneDedup(before_open - 1, 100, &pruned).ok());
+  EXPECT_EQ(pruned, 0u);  // dated at the open, not before
+  ASSERT_TRUE((*inbox)->PruneDedup(NowMs() + 1000, 100, &pruned).ok());
+  EXPECT_EQ(pruned, 2u);
+  std::vector<InboxItem> again = {Item("A^F", "1", "MSH|1")};
+  ASSERT_TRUE((*inbox)->Store(&again).ok());
+  EXPECT_FALSE(again[0].duplicate);
 }
 
 }  // namespace

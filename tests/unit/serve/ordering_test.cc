@@ -377,7 +377,7 @@ TEST(ServeConfigTest, ListenersWithPathsFromTheFileFolder) {
        "outputs": {"dir": "out-a", "ndjson": "a.ndjson",
                    "fhir": {"base": "http://127.0.0.1:8080/fhir", "headers": ["Authorization: Bearer t"],
                             "max_tries": 3}},
-       "limits": {"max_pending": 7, "max_connections": 2, "max_frame_bytes": 1024},
+       "limits": {"max_pending": 7, "max_connections": 2, "max_frame_bytes": 1024, "dedup_days": 2},
        "metrics": "127.0.0.1:0"},
       {"mllp": "127.0.0.1:0", "program": "b.cwb", "inbox": "in-b", "outputs": {"dir": "out-b", "stdout": true}}
     ]})", "/etc/cw");
@@ -399,6 +399,8 @@ TEST(ServeConfigTest, ListenersWithPathsFromTheFileFolder) {
   EXPECT_EQ(a.options.fhir.max_tries, 3u);
   EXPECT_EQ(a.options.fhir.headers.size(), 1u);
   EXPECT_EQ(a.options.max_pending, 7u);
+  EXPECT_EQ(a.options.dedup_seconds, 2u * 86400);
+  EXPECT_EQ(c->listeners[1].options.dedup_seconds, 30u * 86400);  // the default
   EXPECT_TRUE(a.options.metrics);
   EXPECT_EQ(c->listeners[1].name, "listeners[1]");
   EXPECT_TRUE(c->listeners[1].options.stdout_output);

@@ -248,6 +248,33 @@ TEST_F(ServerTest, AResendAfterALostAckIsStoredOnceAndAChangedMessageIsNew) {
   EXPECT_NE(Audit().find("\"outcome\":\"duplicate\""), std::string::npos);
 }
 
+// The dedup window (options.dedup_seconds): within it a resend is a duplicate; after it the id is forgotten
+// by the server's pruning pass (audit `pruned`, the metric) and the same bytes are a new message.
+TEST_F(ServerTest, AResendAfterTheDedupWindowIsANewMessage) {
+  options_.dedup_seconds = 1;
+  Start();
+  std::string ack;
+  MllpClient c;
+  ASSERT_TRUE(c.Connect(server_->port()));
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(c.Send(Adt("P1")));
+    ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+    EXPECT_EQ(AckCode(ack), "AA");
+  }
+  EXPECT_EQ(server_->stats().duplicates.load(), 1u);
+  ASSERT_TRUE(WaitOutputs(1));
+  ASSERT_TRUE(WaitFor([&] { return server_->stats().dedup_pruned.load() >= 1; }));
+  ASSERT_TRUE(c.Send(Adt("P1")));
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  EXPECT_EQ(AckCode(ack), "AA");
+  ASSERT_TRUE(WaitOutputs(2));
+  EXPECT_EQ(server_->stats().stored.load(), 2u);
+  EXPECT_EQ(server_->stats().duplicates.load(), 1u);
+  Stop();
+  EXPECT_NE(Audit().find("\"event\":\"pruned\""), std::string::npos);
+  EXPECT_EQ(Outputs(options_.out_dir).size(), 2u);
+}
+
 TEST_F(ServerTest, MessagesTheMapRejectsAreAcknowledgedThenRecordedWithTheReason) {
   Start();
   MllpClient c;
