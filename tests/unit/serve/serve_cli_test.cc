@@ -24,6 +24,7 @@
 #include "hl7v2/framing.h"
 #include "hl7v2/message.h"
 #include "mllp_client.h"
+#include "test_cert.h"
 
 namespace crosswalk::clitest {
 namespace {
@@ -31,6 +32,7 @@ namespace {
 namespace fs = std::filesystem;
 using serve::test::AckCode;
 using serve::test::MllpClient;
+using serve::test::Cert;
 
 std::string Message(int i) {
   return "MSH|^~\\&|SND|FAC|RCV|FAC|20240102030405||ADT^A01^ADT_A01|CTL" + std::to_string(i) +
@@ -306,6 +308,37 @@ TEST_F(ServeCliTest, SighupReloadsTheProgramWithoutDroppingTheConnection) {
   EXPECT_EQ(ReadFile(Path("out/" + outputs[1])), "{\"version\":2,\"control\":\"CTL2\"}\n");
   EXPECT_EQ(ReadFile(Path("out/" + outputs[2])), "{\"version\":2,\"control\":\"CTL3\"}\n");  // kept
   EXPECT_NE(ReadFile(Path("inbox/audit.jsonl")).find(R"("event":"reloaded")"), std::string::npos);
+}
+
+// SIGHUP also reads the listener's TLS files again: a damaged certificate is refused with its file named and
+// the running one kept; a renewed one is taken (logged and audited).
+TEST_F(ServeCliTest, SighupReloadsRenewedCertificates) {
+  std::string cwb = CompileGood();
+  fs::create_directories(Path("tls"));
+  Cert cert(Path("tls"), "mllp.test");
+  uint16_t port = 0;
+  pid_t pid = StartServer(cwb, &port, "--tls-cert " + cert.cert + " --tls-key " + cert.key);
+  ASSERT_GT(port, 0);
+  auto wait_log = [&](const std::string& text) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (ReadFile(Path("serve-0.log")).find(text) == std::string::npos) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  };
+  Write("tls/mllp.test.crt", "not a certificate\n");
+  ::kill(pid, SIGHUP);
+  ASSERT_TRUE(wait_log("TLS reload refused")) << ReadFile(Path("serve-0.log"));
+  EXPECT_NE(ReadFile(Path("serve-0.log")).find("mllp.test.crt"), std::string::npos);
+  fs::create_directories(Path("tls/renewed"));
+  Cert renewed(Path("tls/renewed"), "mllp.test");
+  fs::copy_file(renewed.cert, cert.cert, fs::copy_options::overwrite_existing);
+  fs::copy_file(renewed.key, cert.key, fs::copy_options::overwrite_existing);
+  ::kill(pid, SIGHUP);
+  ASSERT_TRUE(wait_log("reloaded the TLS certificates")) << ReadFile(Path("serve-0.log"));
+  EXPECT_EQ(StopServer(pid), 0) << ReadFile(Path("serve-0.log"));
+  EXPECT_NE(ReadFile(Path("inbox/audit.jsonl")).find(R"("detail":"TLS")"), std::string::npos);
 }
 
 // A message the program rejects is kept; once the program is fixed, `dead-letters --replay-rejected` puts it
