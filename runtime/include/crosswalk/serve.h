@@ -710,10 +710,11 @@ class Server {
   // (`reloaded`, detail "TLS").
   [[nodiscard]] Status ReloadTls();
 
-  // Replays while the server runs. ReplayDeadLetter puts a dead letter back at the end of its destination's
-  // delivery queue, with no tries made; ReplayRejected puts a rejected message back at the end of the queue
-  // of stored messages, and a worker runs it on the program of the moment. Each is one synced inbox write and
-  // an audit event `replayed`. kNotFound when `seq` is not a dead letter / rejected message;
+  // Replays while the server runs (the inbox is this process's: `crosswalk dead-letters --inbox` cannot open
+  // it now). ReplayDeadLetter puts a dead letter back at the end of its destination's delivery queue, with no
+  // tries made; ReplayRejected puts a rejected message back at the end of the queue of stored messages, and a
+  // worker runs it on the program of the moment (its old <seq>.rejected file is removed once its new output
+  // is in place). Each is one synced inbox write and an audit event `replayed`. kNotFound when `seq` is not a dead letter / rejected message;
   // kFailedPrecondition when the server is not running (before Run, or stopping).
   [[nodiscard]] Status ReplayDeadLetter(uint64_t seq);
   [[nodiscard]] Status ReplayRejected(uint64_t seq);

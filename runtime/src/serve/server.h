@@ -93,11 +93,10 @@ class WorkerPoolCore {
 };
 
 // The engine behind crosswalk::serve::Server (crosswalk/serve.h), which forwards to it.
+// The public methods are those of crosswalk::serve::Server, documented there once; only what the engine adds
+// is said here.
 class ServerCore {
  public:
-  // Opens the inbox and the audit trail, creates out_dir and binds the listening socket (so port() is known
-  // before Run()). `program` must have been loaded by `runtime`; the Server keeps both alive. Errors:
-  // kInvalidArgument (options), kIoError (bind, inbox, directories).
   [[nodiscard]] static Result<std::unique_ptr<ServerCore>> Create(const ServerOptions& options,
                                                               std::shared_ptr<const Runtime> runtime,
                                                               std::shared_ptr<const Program> program);
@@ -105,49 +104,24 @@ class ServerCore {
   ServerCore(const ServerCore&) = delete;
   ServerCore& operator=(const ServerCore&) = delete;
 
-  // The bound port.
   uint16_t port() const { return port_; }
   // "mllp:HOST:PORT" ("mllp:[ADDR]:PORT" for IPv6): the listener in the audit trail and the logs.
   const std::string& listener_name() const { return listener_name_; }
-  // The metrics endpoint's port (0 without one).
   uint16_t metrics_port() const { return metrics_ ? metrics_->port() : 0; }
   // The Prometheus text the metrics endpoint serves.
   std::string RenderMetrics() const;
 
-  // Recovers the messages stored but not done (they are processed first, in order), starts the workers and
-  // serves until RequestStop(). Then: stops accepting and reading, sends the ACKs already built, lets each
-  // worker finish the batch it holds (the others stay in the inbox for the next start), closes the inbox.
-  // Errors: kIoError when the poll loop fails.
   [[nodiscard]] Status Run();
-
-  // Asks Run() to return. Async-signal-safe (writes one byte to a pipe).
-  void RequestStop() noexcept;
-
-  // Runs `program` on every message taken from now on, without dropping a connection or a stored message:
-  // batches already taken finish with the program (and runtime) they started with. `program` must have been
-  // loaded by `runtime`, which may be a new Runtime on a reopened terminology store: each worker makes a new
-  // RunContext for it at its next batch, and the old runtime is released when no batch uses it any more.
-  // Thread-safe; audited (`reloaded`).
+  void RequestStop() noexcept;  // async-signal-safe: writes one byte to a pipe
+  // Each worker makes a new RunContext for a new runtime at its next batch; the old runtime is released when
+  // no batch uses it any more.
   void Reload(std::shared_ptr<const Runtime> runtime, std::shared_ptr<const Program> program);
-  // Reads the TLS files again (crosswalk/serve.h Server::ReloadTls). Thread-safe.
   [[nodiscard]] Status ReloadTls();
-
-  // Replays while the server runs (the inbox is this process's: `crosswalk dead-letters --inbox` cannot open
-  // it now). ReplayDeadLetter puts a dead letter back at the end of its destination's delivery queue, with no
-  // tries made, and the delivering thread takes it in turn; ReplayRejected puts a rejected message back at
-  // the end of the queue of stored messages, and a worker runs it on the program of the moment (its old
-  // <seq>.rejected file is removed once its new output is in place). Each is one synced inbox write and an
-  // audit event `replayed`. kNotFound when `seq` is not a dead letter / rejected message;
-  // kFailedPrecondition when the server is not running (before Run, or stopping: replay offline then).
-  // Thread-safe. Also reachable as POST /dead-letters/replay and POST /rejected/replay on the metrics
-  // endpoint, from loopback only (Admin).
+  // Also reachable as POST /dead-letters/replay and POST /rejected/replay on the metrics endpoint, from
+  // loopback only (Admin).
   [[nodiscard]] Status ReplayDeadLetter(uint64_t seq);
   [[nodiscard]] Status ReplayRejected(uint64_t seq);
 
-  // The ordering key of a message: messages with the same key are converted and delivered in arrival order,
-  // messages with different keys may run in parallel (-j N). The key is the sender (MSH-3 '^' MSH-4 as
-  // written) and, for ADT messages (MSH-9.1 = ADT), the patient identifier PID-3.1 (first repetition).
-  // Exposed for tests.
   static std::string OrderingKey(std::string_view message_text);
 
   // The public counts, and the latency histograms of the metrics endpoint: frames read -> stored (synced)
