@@ -7,7 +7,8 @@
 //
 // Events: connected, refused (a connection over the limit), received (outcome stored | duplicate |
 // malformed | too-large | store-failed), acknowledged (outcome = the ACK code), converted (map),
-// written (file), rejected (reason), error (a delivery that will be retried). Never message content: the
+// written (file), rejected (reason), error (an output write tried again later, a record that cannot be read),
+// and the others in docs/serve.md ("The audit trail"). Never message content: the
 // control id is the sender's message identifier, the type is written only when it has the shape of a code
 // (ADT^A01^ADT_A01), reasons are Status texts (positions, never values), the content is a SHA-256.
 //

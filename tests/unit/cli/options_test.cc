@@ -96,6 +96,7 @@ TEST_F(CliTest, UsageErrorsNameTheirCauseOnOneLine) {
       {"audit --inbox x --format xml", "--format: takes jsonl or auditevent, not 'xml'"},
       {"dead-letters --inbox x --replay 0", "--replay: takes a sequence number"},
       {"serve " + cwb + " --mllp 127.0.0.1:0 --inbox i --out-dir o -j 2000", "-j: takes a number of threads"},
+      {"serve " + cwb + " --mllp 127.0.0.1:0 --inbox i --out-dir o --dedup-days 40000", "--dedup-days: takes a number of days"},
       {"test --program " + cwb, "no CASES given"},
   };
   for (const auto& c : cases) {

@@ -79,6 +79,15 @@ class ServeCliTest : public CliTest {
     ::waitpid(pid, &st, 0);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
   }
+  // Polls the first server's log for `text` (at most 20 s).
+  bool WaitLog(const std::string& text) const {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (ReadFile(Path("serve-0.log")).find(text) == std::string::npos) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  }
   std::vector<std::string> OutputFiles() const {
     std::vector<std::string> out;
     std::error_code ec;
@@ -274,14 +283,6 @@ TEST_F(ServeCliTest, SighupReloadsTheProgramWithoutDroppingTheConnection) {
     }
     return OutputFiles().size() >= n;
   };
-  auto wait_log = [&](const std::string& text) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (ReadFile(Path("serve-0.log")).find(text) == std::string::npos) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return true;
-  };
   send(1);
   ASSERT_TRUE(wait_outputs(1));
 
@@ -289,14 +290,14 @@ TEST_F(ServeCliTest, SighupReloadsTheProgramWithoutDroppingTheConnection) {
   Proc compiled = Tool("compile " + v2 + " -o " + cwb);  // the same path the server was started with
   ASSERT_EQ(compiled.status, 0) << compiled.err;
   ::kill(pid, SIGHUP);
-  ASSERT_TRUE(wait_log("reloaded")) << ReadFile(Path("serve-0.log"));
+  ASSERT_TRUE(WaitLog("reloaded")) << ReadFile(Path("serve-0.log"));
   send(2);
   ASSERT_TRUE(wait_outputs(2));
 
   Write("good.cwb.broken", "not a program");
   fs::copy_file(Path("good.cwb.broken"), cwb, fs::copy_options::overwrite_existing);
   ::kill(pid, SIGHUP);
-  ASSERT_TRUE(wait_log("reload refused")) << ReadFile(Path("serve-0.log"));
+  ASSERT_TRUE(WaitLog("reload refused")) << ReadFile(Path("serve-0.log"));
   send(3);
   ASSERT_TRUE(wait_outputs(3));
   EXPECT_EQ(StopServer(pid), 0) << ReadFile(Path("serve-0.log"));
@@ -319,24 +320,16 @@ TEST_F(ServeCliTest, SighupReloadsRenewedCertificates) {
   uint16_t port = 0;
   pid_t pid = StartServer(cwb, &port, "--tls-cert " + cert.cert + " --tls-key " + cert.key);
   ASSERT_GT(port, 0);
-  auto wait_log = [&](const std::string& text) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (ReadFile(Path("serve-0.log")).find(text) == std::string::npos) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return true;
-  };
   Write("tls/mllp.test.crt", "not a certificate\n");
   ::kill(pid, SIGHUP);
-  ASSERT_TRUE(wait_log("TLS reload refused")) << ReadFile(Path("serve-0.log"));
+  ASSERT_TRUE(WaitLog("TLS reload refused")) << ReadFile(Path("serve-0.log"));
   EXPECT_NE(ReadFile(Path("serve-0.log")).find("mllp.test.crt"), std::string::npos);
   fs::create_directories(Path("tls/renewed"));
   Cert renewed(Path("tls/renewed"), "mllp.test");
   fs::copy_file(renewed.cert, cert.cert, fs::copy_options::overwrite_existing);
   fs::copy_file(renewed.key, cert.key, fs::copy_options::overwrite_existing);
   ::kill(pid, SIGHUP);
-  ASSERT_TRUE(wait_log("reloaded the TLS certificates")) << ReadFile(Path("serve-0.log"));
+  ASSERT_TRUE(WaitLog("reloaded the TLS certificates")) << ReadFile(Path("serve-0.log"));
   EXPECT_EQ(StopServer(pid), 0) << ReadFile(Path("serve-0.log"));
   EXPECT_NE(ReadFile(Path("inbox/audit.jsonl")).find(R"("detail":"TLS")"), std::string::npos);
 }
