@@ -115,7 +115,9 @@ int RunServe(const std::vector<std::string>& args) {
       ->type_name("HOST:PORT");
   app->add_option("--inbox", o.inbox_dir, "durable inbox (RocksDB) and audit trail (DIR/audit.jsonl)")
       ->type_name("DIR");
-  app->add_option("--out-dir", o.out_dir, "one output file per message, named by its inbox sequence number")
+  app->add_option("--out-dir", o.out_dir,
+                  "one output file per message, named by its inbox sequence number (may be left out\n"
+                  "with --ndjson and without --fhir-base / --mllp-out: then the NDJSON file is the output)")
       ->type_name("DIR");
   app->add_option("--ndjson", o.ndjson_path,
                   "also append each JSON output as one line to FILE (durable before the message\n"
@@ -268,8 +270,14 @@ int RunServe(const std::vector<std::string>& args) {
     config = std::move(*parsed);
   } else {
     if (flags.program_path.empty()) return cli::UsageError(*app, "PROGRAM.cwb (or --config FILE) is required");
-    for (const char* name : {"--mllp", "--inbox", "--out-dir"}) {
+    for (const char* name : {"--mllp", "--inbox"}) {
       if (app->get_option(name)->count() == 0) return cli::UsageError(*app, std::string(name) + " is required");
+    }
+    if (o.out_dir.empty()) {
+      if (o.ndjson_path.empty()) return cli::UsageError(*app, "--out-dir (or --ndjson) is required");
+      if (!o.fhir.base_url.empty() || !mllp_out.empty()) {
+        return cli::UsageError(*app, "--fhir-base and --mllp-out send the files of --out-dir: give --out-dir");
+      }
     }
     if (no_sync) o.sync = false;
     o.dedup_seconds = dedup_days * 86400;
@@ -379,7 +387,11 @@ int RunServe(const std::vector<std::string>& args) {
           continue;
         }
         size_t maps = fresh.program->maps().size();
-        servers[i]->Reload(std::move(fresh.runtime), std::move(fresh.program));
+        if (crosswalk::Status st = servers[i]->Reload(std::move(fresh.runtime), std::move(fresh.program)); !st.ok()) {
+          logger.Say(serve::LogLevel::kError, "reload-refused",
+                     "reload refused, the running program is kept: " + std::string(st.message()) + suffix(l), l.name);
+          continue;
+        }
         logger.Say(serve::LogLevel::kInfo, "reloaded",
                    "reloaded " + l.program_path + " (" + std::to_string(maps) + " maps)" + suffix(l), l.name);
       }

@@ -9,7 +9,8 @@
 #      directory (end to end);
 #   2. ACK latency at a fixed offered load: RATE messages/s for DURATION seconds on one connection, sent on a clock
 #      (not waiting for ACKs), p50/p99/max from the send to the ACK.
-# Knobs (environment): N (default 5000), RATE (1000), DURATION (seconds, 5), SYNC (1; 0 adds --no-sync).
+# Knobs (environment): N (default 5000), RATE (1000), DURATION (seconds, 5), SYNC (1; 0 adds --no-sync),
+# OUTPUT (dir: --out-dir, a file per message; ndjson: --ndjson only, no output folder).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
@@ -20,6 +21,8 @@ N=${N:-5000}
 RATE=${RATE:-1000}
 DURATION=${DURATION:-5}
 SYNC=${SYNC:-1}
+OUTPUT=${OUTPUT:-dir}
+[[ $OUTPUT == dir || $OUTPUT == ndjson ]] || { echo "bench-serve: OUTPUT is dir or ndjson" >&2; exit 2; }
 for f in "$TOOL" "$CWB" "$TERM_DIR"; do
   [[ -e $f ]] || { echo "bench-serve: $f is missing (build the tool and the maps first)" >&2; exit 1; }
 done
@@ -107,10 +110,20 @@ def rate(port, rate_, seconds, base):
 
 mode, port = sys.argv[1], int(sys.argv[2])
 if mode == "burst":
-    out_dir, n = sys.argv[3], int(sys.argv[4])
+    out, n = sys.argv[3], int(sys.argv[4])
     count, acked, start = burst(port, n)
-    while len([f for f in os.listdir(out_dir) if f.endswith(".json")]) < count:
-        time.sleep(0.01)
+    if os.path.isdir(out):  # a file per output
+        while len([f for f in os.listdir(out) if f.endswith(".json")]) < count:
+            time.sleep(0.01)
+    else:  # one NDJSON line per output, read as it grows
+        lines = 0
+        with open(out, "rb") as f:
+            while lines < count:
+                chunk = f.read(1 << 20)
+                if chunk:
+                    lines += chunk.count(b"\n")
+                else:
+                    time.sleep(0.01)
     done = time.perf_counter() - start
     print("%d messages: ACKed in %.2f s (%.0f/s), outputs durable in %.2f s (%.0f/s end to end)"
           % (count, acked, count / acked, done, count / done))
@@ -122,7 +135,8 @@ PY
 start_server() {  # $1 = -j, $2 = folder
   local extra=()
   [[ $SYNC == 1 ]] || extra+=(--no-sync)
-  "$TOOL" serve "$CWB" --term "$TERM_DIR" --mllp 127.0.0.1:0 --inbox "$2/inbox" --out-dir "$2/out" \
+  if [[ $OUTPUT == dir ]]; then extra+=(--out-dir "$2/out"); else extra+=(--ndjson "$2/out.ndjson"); fi
+  "$TOOL" serve "$CWB" --term "$TERM_DIR" --mllp 127.0.0.1:0 --inbox "$2/inbox" \
     -j "$1" --max-pending 1000000 --log-level error "${extra[@]}" > "$2/stdout" 2> "$2/stderr" &
   SERVER_PID=$!
   for _ in $(seq 1 500); do
@@ -139,12 +153,14 @@ stop_server() {
   SERVER_PID=
 }
 
-echo "crosswalk serve benchmark: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), sync=$SYNC"
+echo "crosswalk serve benchmark: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), sync=$SYNC, output=$OUTPUT"
 for j in 1 2; do
   dir=$WORK/j$j
   mkdir -p "$dir"
   start_server "$j" "$dir"
-  echo "-j $j throughput: $(python3 "$WORK/load.py" burst "$PORT" "$dir/out" "$N")"
+  out=$dir/out
+  [[ $OUTPUT == dir ]] || out=$dir/out.ndjson
+  echo "-j $j throughput: $(python3 "$WORK/load.py" burst "$PORT" "$out" "$N")"
   stop_server
   rm -rf "$dir"
   mkdir -p "$dir"

@@ -552,7 +552,8 @@ std::string SyncPath(const std::string& dir, bool whole_fs);
 //                                                  letters)                 every step ──► <inbox>/audit.jsonl
 //
 // Guarantees: an AA/CA leaves only after the message is in the inbox with a synced WAL; a message stays in
-// the inbox until its output (or .rejected file) is durable under its final name; a restart after a crash
+// the inbox until its output (or .rejected file) is durable under its final name (without out_dir: until its
+// line is appended to the NDJSON file and synced); a restart after a crash
 // redelivers without duplicating (outputs are named by sequence number). docs/serve.md is the reference.
 
 // Limits, each with its default; exceeding one is reported in the audit trail (and the ACK when one can be
@@ -589,7 +590,10 @@ struct ServerOptions {
   std::string host = "127.0.0.1";  // address to listen on: an IPv4 or IPv6 literal (without brackets)
   uint16_t port = 0;               // 0: an ephemeral port (see Server::port())
   std::string inbox_dir;           // the RocksDB inbox and audit.jsonl (created if missing)
-  std::string out_dir;             // outputs (created if missing)
+  // Outputs, one file per message (created if missing). May be empty when ndjson_path is set and there is no
+  // FHIR or MLLP delivery (they send the folder's files): then the NDJSON file is the only output, rejected
+  // messages are kept in the inbox only, and a program with a map to HL7 v2 is refused.
+  std::string out_dir;
   // Threads running the program (1..1024): without `pool`, the Server's own pool of this many (-j N); with
   // `pool`, at most this many of the shared pool's threads run this Server's batches at once.
   unsigned workers = 1;
@@ -701,7 +705,9 @@ class Server {
   // Runs `program` on every message taken from now on, without dropping a connection or a stored message:
   // batches already taken finish with the program (and runtime) they started with. `program` must have been
   // loaded by `runtime`, which may be a new Runtime on a reopened terminology store. Audited (`reloaded`).
-  void Reload(std::shared_ptr<const Runtime> runtime, std::shared_ptr<const Program> program);
+  // kInvalidArgument, and the running program kept, for a program whose outputs this server cannot write (a
+  // map to HL7 v2 without out_dir).
+  [[nodiscard]] Status Reload(std::shared_ptr<const Runtime> runtime, std::shared_ptr<const Program> program);
   // Reads the TLS files again without dropping a connection: the listener's certificate chain, key and client
   // CA (options.tls) for the connections accepted from now on, and the MLLP destination's CA and client
   // certificate (options.mllp_out) for its next connection; open sessions go on with what they started with.

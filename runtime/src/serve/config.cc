@@ -156,15 +156,19 @@ Status ReadListener(const Json& j, const std::string& path, const std::string& b
     }
   }
   const Json* outputs = r.Find("outputs");
-  if (outputs == nullptr) return InvalidArgument(r.Path("outputs") + ": required (at least \"dir\")");
+  if (outputs == nullptr) return InvalidArgument(r.Path("outputs") + ": required (\"dir\" or \"ndjson\")");
   Reader out(*outputs, r.Path("outputs"));
   CW_RETURN_IF_ERROR(out.Object());
-  CW_RETURN_IF_ERROR(out.File("dir", base, &o.out_dir, /*required=*/true));
+  CW_RETURN_IF_ERROR(out.File("dir", base, &o.out_dir));
   CW_RETURN_IF_ERROR(out.File("ndjson", base, &o.ndjson_path));
+  if (o.out_dir.empty() && o.ndjson_path.empty()) return InvalidArgument(out.Path("dir") + ": required without \"ndjson\"");
   CW_RETURN_IF_ERROR(out.Bool("stdout", &o.stdout_output));
   if (const Json* fhir = out.Find("fhir")) CW_RETURN_IF_ERROR(ReadFhir(*fhir, out.Path("fhir"), base, &o.fhir));
   if (const Json* mllp_out = out.Find("mllp")) CW_RETURN_IF_ERROR(ReadMllpOut(*mllp_out, out.Path("mllp"), base, &o.mllp_out));
   CW_RETURN_IF_ERROR(out.Done());
+  if (o.out_dir.empty() && (!o.fhir.base_url.empty() || !o.mllp_out.host.empty())) {
+    return InvalidArgument(out.Path("dir") + ": required with \"fhir\" or \"mllp\" (they send its files)");
+  }
   if (const Json* limits = r.Find("limits")) {
     Reader lim(*limits, r.Path("limits"));
     CW_RETURN_IF_ERROR(lim.Object());
@@ -263,7 +267,9 @@ Result<ServeConfig> ParseServeConfig(std::string_view text, const std::string& b
     if (o.port != 0) CW_RETURN_IF_ERROR(clash(&addresses, address, "the address"));
     CW_RETURN_IF_ERROR(clash(&names, l.name, "the name"));
     CW_RETURN_IF_ERROR(clash(&inboxes, std::filesystem::weakly_canonical(o.inbox_dir).string(), "the inbox"));
-    CW_RETURN_IF_ERROR(clash(&outs, std::filesystem::weakly_canonical(o.out_dir).string(), "the output folder"));
+    if (!o.out_dir.empty()) {
+      CW_RETURN_IF_ERROR(clash(&outs, std::filesystem::weakly_canonical(o.out_dir).string(), "the output folder"));
+    }
     if (!o.ndjson_path.empty()) {
       CW_RETURN_IF_ERROR(clash(&outs, std::filesystem::weakly_canonical(o.ndjson_path).string(), "the NDJSON file"));
     }

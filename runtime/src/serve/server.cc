@@ -206,14 +206,20 @@ ServerCore::~ServerCore() {
 Result<std::unique_ptr<ServerCore>> ServerCore::Create(const ServerOptions& options,
                                                        std::shared_ptr<const Runtime> runtime,
                                                        std::shared_ptr<const Program> program) {
-  if (options.inbox_dir.empty() || options.out_dir.empty()) {
-    return InvalidArgument("serve: the inbox and output directories are required");
+  if (options.inbox_dir.empty()) return InvalidArgument("serve: the inbox directory is required");
+  if (options.out_dir.empty()) {
+    // Without a folder the NDJSON file is the only durable output; deliveries are sent from the folder's files.
+    if (options.ndjson_path.empty()) return InvalidArgument("serve: an output directory or an NDJSON file is required");
+    if (!options.fhir.base_url.empty() || !options.mllp_out.host.empty()) {
+      return InvalidArgument("serve: delivery to a FHIR server or an MLLP receiver needs an output directory");
+    }
   }
   if (options.workers < 1 || options.workers > 1024) return InvalidArgument("serve: workers must be 1 to 1024");
   if (options.max_connections < 1 || options.max_frame_bytes < 16 || options.max_pending < 1) {
     return InvalidArgument("serve: max_connections and max_pending must be at least 1, max_frame_bytes at least 16");
   }
   if (!program || !runtime) return InvalidArgument("serve: no program");
+  CW_RETURN_IF_ERROR(CheckOutputs(options, *program));
   std::unique_ptr<ServerCore> s(new ServerCore(options, Binding{std::move(runtime), std::move(program)}));
   if (!options.fhir.base_url.empty()) {
     auto client = FhirClient::Create(options.fhir);
@@ -230,12 +236,15 @@ Result<std::unique_ptr<ServerCore>> ServerCore::Create(const ServerOptions& opti
   }
   std::error_code ec;
   for (const std::string& dir : {options.inbox_dir, options.out_dir}) {
+    if (dir.empty()) continue;
     fs::create_directories(dir, ec);
     if (!fs::is_directory(dir)) return IoError("serve: cannot create the directory '" + dir + "'");
   }
   // Outputs half-written by a crash: their messages are still in the inbox and will be written again.
-  for (const auto& e : fs::directory_iterator(options.out_dir, ec)) {
-    if (e.path().filename().string().rfind(kTempPrefix, 0) == 0) fs::remove(e.path(), ec);
+  if (!options.out_dir.empty()) {
+    for (const auto& e : fs::directory_iterator(options.out_dir, ec)) {
+      if (e.path().filename().string().rfind(kTempPrefix, 0) == 0) fs::remove(e.path(), ec);
+    }
   }
   CW_ASSIGN_OR_RETURN(s->inbox_, Inbox::Open(options.inbox_dir + "/db", options.sync));
   CW_RETURN_IF_ERROR(s->audit_.Open(options.inbox_dir));
@@ -285,8 +294,21 @@ Status ServerCore::OpenNdjson() {
   return Status::Ok();
 }
 
-void ServerCore::Reload(std::shared_ptr<const Runtime> runtime, std::shared_ptr<const Program> program) {
-  if (!program || !runtime) return;
+// HL7 v2 outputs are written only to the output folder (the NDJSON file takes JSON lines): a program with a
+// map to HL7 v2 needs one, or its outputs would have nowhere to go.
+Status ServerCore::CheckOutputs(const ServerOptions& options, const Program& program) {
+  if (!options.out_dir.empty()) return Status::Ok();
+  for (const Program::MapInfo& m : program.maps()) {
+    if (m.target_kind == "hl7v2") {
+      return InvalidArgument("serve: map '" + m.name + "' writes HL7 v2, which needs an output directory (the NDJSON file takes JSON only)");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ServerCore::Reload(std::shared_ptr<const Runtime> runtime, std::shared_ptr<const Program> program) {
+  if (!program || !runtime) return InvalidArgument("serve: no program");
+  CW_RETURN_IF_ERROR(CheckOutputs(options_, *program));
   size_t maps = program->maps().size();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -294,6 +316,7 @@ void ServerCore::Reload(std::shared_ptr<const Runtime> runtime, std::shared_ptr<
   }
   std::string detail = std::to_string(maps) + " maps";
   audit_.Write({.event = "reloaded", .listener = listener_name_, .detail = detail});
+  return Status::Ok();
 }
 
 Status ServerCore::ReloadTls() {
@@ -674,7 +697,7 @@ Status ServerCore::Run() {
   }
   if (options_.sync) {
     CW_RETURN_IF_ERROR(RestoreJournal());
-    checkpointer_ = std::thread([this] { CheckpointLoop(); });
+    if (!options_.out_dir.empty()) checkpointer_ = std::thread([this] { CheckpointLoop(); });
   }
   if (options_.dedup_seconds > 0) pruner_ = std::thread([this] { PruneLoop(); });
   pool_ = options_.pool ? options_.pool : std::make_shared<WorkerPool>(options_.workers);
@@ -794,6 +817,11 @@ Status ServerCore::RestoreJournal() {
   std::vector<JournalEntry> entries;
   CW_RETURN_IF_ERROR(inbox_->Journal(&entries));
   if (entries.empty()) return Status::Ok();
+  if (options_.out_dir.empty()) {
+    return FailedPrecondition("serve: the inbox holds " + std::to_string(entries.size()) +
+                              " outputs an earlier run wrote to an output directory and did not make durable; "
+                              "start once with that --out-dir");
+  }
   for (const JournalEntry& e : entries) {
     if (std::string error = WriteTemp(options_.out_dir, e.name, e.data); !error.empty()) {
       return IoError("serve: cannot restore a journaled output: " + error);
@@ -1272,13 +1300,24 @@ void ServerCore::ProcessBatch(const std::vector<Queued>& batch, const Binding& b
   }
   // The files are not synced here: their bytes are journaled in the inbox write that ends the batch (one WAL
   // sync), and the checkpointer makes the folder durable every 100 ms (CheckpointOutputs).
-  for (Item& it : items) it.error = WriteTemp(options_.out_dir, it.name, it.data);
+  const bool folder = !options_.out_dir.empty();
+  for (Item& it : items) {
+    if (folder) {
+      it.error = WriteTemp(options_.out_dir, it.name, it.data);
+    } else if (!it.rejected && !it.name.ends_with(".json")) {
+      it.error = "an HL7 v2 output needs an output directory";  // CheckOutputs refuses such programs
+    }
+  }
   std::vector<uint64_t> failed_keys;  // a message not written holds back the later ones of its key
   for (Item& it : items) {
-    std::string temp = options_.out_dir + "/" + kTempPrefix + it.name;
     if (it.error.empty() && std::find(failed_keys.begin(), failed_keys.end(), it.key) != failed_keys.end()) {
       it.error = "an earlier message of its ordering key could not be written";
     }
+    if (!folder) {
+      if (!it.error.empty()) failed_keys.push_back(it.key);
+      continue;  // the NDJSON append below is its write
+    }
+    std::string temp = options_.out_dir + "/" + kTempPrefix + it.name;
     if (!it.error.empty()) {
       failed_keys.push_back(it.key);
       ::unlink(temp.c_str());
@@ -1299,7 +1338,7 @@ void ServerCore::ProcessBatch(const std::vector<Queued>& batch, const Binding& b
     if (!it.error.empty()) continue;
     FinishedItem f;
     f.seq = it.seq;
-    if (options_.sync) {
+    if (options_.sync && folder) {
       f.output_name = it.name;
       f.output = it.data;
     }
@@ -1343,7 +1382,7 @@ void ServerCore::ProcessBatch(const std::vector<Queued>& batch, const Binding& b
       batch_error = st.ToString();
     }
   }
-  if (batch_error.empty() && options_.sync && !finish.empty()) {
+  if (batch_error.empty() && options_.sync && folder && !finish.empty()) {
     std::lock_guard<std::mutex> lock(journal_mu_);
     for (const FinishedItem& f : finish) journaled_.push_back(f.seq);
     if (journaled_.size() >= kCheckpointEntries) journal_cv_.notify_one();
@@ -1569,8 +1608,8 @@ std::string Server::RenderMetrics() const { return core_->RenderMetrics(); }
 const ServerStats& Server::stats() const { return core_->stats(); }
 Status Server::Run() { return core_->Run(); }
 void Server::RequestStop() noexcept { core_->RequestStop(); }
-void Server::Reload(std::shared_ptr<const Runtime> runtime, std::shared_ptr<const Program> program) {
-  core_->Reload(std::move(runtime), std::move(program));
+Status Server::Reload(std::shared_ptr<const Runtime> runtime, std::shared_ptr<const Program> program) {
+  return core_->Reload(std::move(runtime), std::move(program));
 }
 
 Status Server::ReloadTls() { return core_->ReloadTls(); }

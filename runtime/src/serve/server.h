@@ -115,7 +115,7 @@ class ServerCore {
   void RequestStop() noexcept;  // async-signal-safe: writes one byte to a pipe
   // Each worker makes a new RunContext for a new runtime at its next batch; the old runtime is released when
   // no batch uses it any more.
-  void Reload(std::shared_ptr<const Runtime> runtime, std::shared_ptr<const Program> program);
+  Status Reload(std::shared_ptr<const Runtime> runtime, std::shared_ptr<const Program> program);
   [[nodiscard]] Status ReloadTls();
   // Also reachable as POST /dead-letters/replay and POST /rejected/replay on the metrics endpoint, from
   // loopback only (Admin).
@@ -179,6 +179,7 @@ class ServerCore {
   // The output journal (sync on): outputs are renamed into place unsynced, their bytes kept in the inbox
   // ("o" + seq, in the batch's synced write) until a checkpoint has synced the folder.
   Status RestoreJournal();
+  static Status CheckOutputs(const ServerOptions& options, const Program& program);
   void CheckpointLoop();
   // Forgets the dedup ids older than options_.dedup_seconds: at start, then every window / 4 (at least
   // 100 ms, at most a minute), until stopping.

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -295,6 +296,73 @@ TEST_F(OrderingTest, NdjsonIsCutBackToWhatTheInboxCommittedAndAnExistingFileIsKe
   EXPECT_EQ(Slurp(options_.ndjson_path), committed);
 }
 
+// No output folder (an NDJSON file only, no file per message): the lines are the outputs, committed with the
+// inbox's marks; a rejected message is kept in the inbox; a program that writes HL7 v2 is refused at start and
+// at reload, since its outputs would have nowhere to go.
+TEST_F(OrderingTest, WithoutAnOutputFolderTheNdjsonFileIsTheOutput) {
+  options_.out_dir.clear();
+  options_.ndjson_path = dir_ + "/out.ndjson";
+  options_.sync = true;
+  auto v2 = runtime_->Load(Slurp(std::string(CW_BUILD_DIR) + "/maps/fhir-to-hl7v2.cwb"));
+  ASSERT_TRUE(v2.ok()) << v2.status().ToString();
+  auto refused = Server::Create(options_, runtime_, *v2);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().ToString().find("HL7 v2"), std::string::npos) << refused.status().ToString();
+  {
+    ServerOptions none = options_;
+    none.ndjson_path.clear();
+    EXPECT_EQ(Server::Create(none, runtime_, program_).status().code(), StatusCode::kInvalidArgument);
+    ServerOptions fhir = options_;
+    fhir.fhir.base_url = "http://127.0.0.1:9/fhir";
+    EXPECT_EQ(Server::Create(fhir, runtime_, program_).status().code(), StatusCode::kInvalidArgument);
+  }
+
+  Start();
+  EXPECT_EQ(server_->Reload(runtime_, *v2).code(), StatusCode::kInvalidArgument);
+  MllpClient c;
+  ASSERT_TRUE(c.Connect(server_->port()));
+  std::string ack;
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(c.Send(Message(1, i % 2, i)));
+    ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+    EXPECT_EQ(AckCode(ack), "AA");
+  }
+  ASSERT_TRUE(c.Send("MSH|^~\\&|SND1|FAC|RCV|FAC|20240102030405||ZZZ^Z01|Z1|P|2.5.1\r"));
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  auto rejected = [&] {
+    size_t n = 0;
+    for (const auto& j : AuditLines(options_.inbox_dir + "/audit.jsonl")) n += j["event"] == "rejected";
+    return n;
+  };
+  ASSERT_TRUE(WaitFor([&] { return Written() >= 4 && rejected() >= 1; }));
+  EXPECT_EQ(server_->stats().written.load(), 4u);
+  EXPECT_EQ(server_->stats().rejected.load(), 1u);
+  Stop();
+  EXPECT_FALSE(fs::exists(dir_ + "/out"));
+  std::string lines = Slurp(options_.ndjson_path);
+  ASSERT_EQ(std::count(lines.begin(), lines.end(), '\n'), 4) << lines;
+  std::istringstream in(lines);
+  std::string line;
+  std::vector<std::string> ids;
+  while (std::getline(in, line)) {
+    nlohmann::json b = nlohmann::json::parse(line);
+    EXPECT_EQ(b["resourceType"], "Bundle");
+    ids.push_back(b["identifier"]["value"].get<std::string>());
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"C0", "C1", "C2", "C3"})) << "one worker, arrival order";
+  // Nothing is pending: a restart appends nothing; the rejected message is listed from the inbox.
+  Start();
+  Stop();
+  EXPECT_EQ(Slurp(options_.ndjson_path), lines);
+  auto inbox = Inbox::Open(options_.inbox_dir + "/db", false);
+  ASSERT_TRUE(inbox.ok()) << inbox.status().ToString();
+  std::vector<RejectedMessage> listed;
+  ASSERT_TRUE((*inbox)->Rejected(&listed).ok());
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].control_id, "Z1");
+}
+
 TEST_F(OrderingTest, ReloadOntoANewRuntimeRunsTheNextMessagesWithIt) {
   Start();
   MllpClient c;
@@ -310,7 +378,7 @@ TEST_F(OrderingTest, ReloadOntoANewRuntimeRunsTheNextMessagesWithIt) {
   auto prog = fresh->Load(Slurp(std::string(CW_BUILD_DIR) + "/maps/hl7v2-to-fhir.cwb"));
   ASSERT_TRUE(prog.ok());
   std::weak_ptr<const Runtime> old = runtime_;
-  server_->Reload(fresh, *prog);
+  ASSERT_TRUE(server_->Reload(fresh, *prog).ok());
   runtime_.reset();
   program_.reset();
   ASSERT_TRUE(c.Send(Message(1, 1, 2)));  // same connection
@@ -441,7 +509,12 @@ TEST(ServeConfigTest, MistakesNameTheKey) {
   EXPECT_EQ(error(R"({"listeners": [{"mllp": "x", "program": "p", "inbox": "i", "outputs": {"dir": "o"}}]})"),
             "listeners[0].mllp: takes HOST:PORT, not 'x'");
   EXPECT_EQ(error(R"({"listeners": [{"mllp": "127.0.0.1:1", "program": "p", "inbox": "i"}]})"),
-            "listeners[0].outputs: required (at least \"dir\")");
+            "listeners[0].outputs: required (\"dir\" or \"ndjson\")");
+  const std::string head = R"({"listeners": [{"mllp": "127.0.0.1:1", "program": "p", "inbox": "i", "outputs": )";
+  EXPECT_EQ(error(head + R"({"ndjson": "o.ndjson"}}]})"), "ok");
+  EXPECT_EQ(error(head + R"({"stdout": true}}]})"), "listeners[0].outputs.dir: required without \"ndjson\"");
+  EXPECT_EQ(error(head + R"({"ndjson": "o.ndjson", "fhir": {"base": "http://h/fhir"}}}]})"),
+            "listeners[0].outputs.dir: required with \"fhir\" or \"mllp\" (they send its files)");
   EXPECT_EQ(error(R"({"listeners": [{"mllp": "127.0.0.1:1", "program": "p", "inbox": "i", "outputs": {"dir": "o", "fhir": {}}}]})"),
             "listeners[0].outputs.fhir.base: required");
   EXPECT_EQ(error("{\"listeners\": [{" + ok + "}, {" + ok + "}]}"),

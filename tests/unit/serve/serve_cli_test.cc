@@ -474,6 +474,12 @@ TEST_F(ServeCliTest, UsageErrors) {
   EXPECT_EQ(Tool("serve x.cwb --mllp 127.0.0.1:1 --inbox a --out-dir b --mllp-out ::1:2575").status, 2);
   EXPECT_EQ(Tool("serve x.cwb --mllp 127.0.0.1:1 --inbox a --out-dir b --mllp-out-timeout-ms 5").status, 2);
   EXPECT_EQ(Tool("serve x.cwb --mllp ::1:2575 --inbox a --out-dir b").status, 2);  // IPv6 needs its brackets
+  // Without --out-dir the NDJSON file is the output; deliveries need the folder's files.
+  Proc none = Tool("serve x.cwb --mllp 127.0.0.1:1 --inbox a");
+  EXPECT_EQ(none.status, 2);
+  EXPECT_NE(none.err.find("--out-dir (or --ndjson) is required"), std::string::npos) << none.err;
+  EXPECT_EQ(Tool("serve x.cwb --mllp 127.0.0.1:1 --inbox a --ndjson n --fhir-base http://127.0.0.1:1/f").status, 2);
+  EXPECT_EQ(Tool("serve x.cwb --mllp 127.0.0.1:1 --inbox a --ndjson n --mllp-out 127.0.0.1:2").status, 2);
   Proc p = Tool("serve " + Path("missing.cwb") + " --mllp 127.0.0.1:0 --inbox " + Path("i") + " --out-dir " + Path("o"));
   EXPECT_EQ(p.status, 1);
   EXPECT_NE(p.err.find("cannot read"), std::string::npos) << p.err;
