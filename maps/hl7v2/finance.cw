@@ -161,7 +161,7 @@ def ChargeItemRefs() = for ft1, i in FT1 where (ft1.7.1 or ft1.7.2) and PID => R
 // (IG ORC/OBR[ServiceRequest], TQ1[ServiceRequest]; FHIR-Converter writes it for DFT), with its requester and the
 // OBR's specimen. Keys "CO-<n>" and "FCO-<group>-<n>". Only with a PID (ServiceRequest.subject is required).
 def DftOrderEntries(order, key, withEncounter) = if HasDftOrder(order) then [
-  Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, false)),
+  ServiceRequestEntryFor(key, ServiceRequest(order, key, withEncounter, false)),
   RequesterEntries(order),
   ObrSpecimenEntries(order.OBR, key),
   LooseSpecimenEntries(order, key)

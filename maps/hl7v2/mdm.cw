@@ -38,7 +38,7 @@ def DocumentReference() {
 // COMMON_ORDER (ORC, OBR) -> the ServiceRequest the document answers (IG MDM_T02: ORC/OBR[ServiceRequest];
 // FHIR-Converter writes it too), with its OBR specimen and parties.
 def MdmOrderEntries(order, key) = [
-  Entry("ServiceRequest", key, ServiceRequest(order, key, HasVisit(PV1), false)),
+  ServiceRequestEntryFor(key, ServiceRequest(order, key, HasVisit(PV1), false)),
   RequesterEntries(order),
   NoteParties(OrderNotes(order)),
   ObrSpecimenEntriesWith(order.OBR, key, true),

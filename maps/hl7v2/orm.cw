@@ -32,8 +32,8 @@ def OrderConditionRefs(i) {
 }
 
 def OrderRequestEntries(order, key, withEncounter, withReport, reasons, specimenOrderIds) = [
-  Entry("ServiceRequest", key, { ...ServiceRequest(order, key, withEncounter, true), reasonReference[]: reasons }),
-  Entry("DiagnosticReport", key, DiagnosticReport(order.ORC, order.OBR, key, ObsRefs(order, key),
+  ServiceRequestEntryFor(key, { ...ServiceRequest(order, key, withEncounter, true), reasonReference[]: reasons }),
+  DiagnosticReportEntryFor(key, DiagnosticReport(order.ORC, order.OBR, key, ObsRefs(order, key),
                                                   [ObrSpecimenRefs(order.OBR, key), SpmRefs(order, key)], withEncounter,
                                                   PresentedForms(for o in order.OBSERVATION => o.OBX))) if withReport and order.OBR and PID,
   RequesterEntries(order),

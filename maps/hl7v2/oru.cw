@@ -14,11 +14,11 @@ import hl7v2.finance
 def OrderEntries(order, key, withEncounter) {
   let specimenRefs = SpmRefs(order, key)
   return [
-    Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, false)) if PID,
+    ServiceRequestEntryFor(key, ServiceRequest(order, key, withEncounter, false)) if PID,
     LooseSpecimenEntries(order, key),
     RequesterEntries(order) if PID,
     OrderProvenanceEntries(order, key, Ref("ServiceRequest", key)) if PID,
-    Entry("DiagnosticReport", key, DiagnosticReport(order.ORC, order.OBR, key, ObsRefs(order, key),
+    DiagnosticReportEntryFor(key, DiagnosticReport(order.ORC, order.OBR, key, ObsRefs(order, key),
                                                     [ObrSpecimenRefs(order.OBR, key), specimenRefs], withEncounter,
                                                     PresentedForms(for o in order.OBSERVATION => o.OBX))),
     ObrSpecimenEntries(order.OBR, key),

@@ -14,14 +14,14 @@ import hl7v2.results
 def ResultRefs(order, key) = for r, i in order.RESULT => Ref("Observation", ObsKey(key, i))
 
 def OulOrderEntries(order, key, specimenRefs, withEncounter) = [
-  Entry("ServiceRequest", key, ServiceRequest(order, key, withEncounter, false)) if PID,
+  ServiceRequestEntryFor(key, ServiceRequest(order, key, withEncounter, false)) if PID,
   LooseSpecimenEntries(order, key),
   RequesterEntries(order) if PID,
   OrderProvenanceEntries(order, key, Ref("ServiceRequest", key)) if PID,
   OrderParties(order),
   for r in order.RESULT => NoteParties(r.NTE),
   NoteParties(OrderNotes(order)) if PID,
-  Entry("DiagnosticReport", key, DiagnosticReport(order.ORC, order.OBR, key, ResultRefs(order, key),
+  DiagnosticReportEntryFor(key, DiagnosticReport(order.ORC, order.OBR, key, ResultRefs(order, key),
                                                   [ObrSpecimenRefs(order.OBR, key), specimenRefs], withEncounter,
                                                   PresentedForms(for r in order.RESULT => r.OBX))),
   ObrSpecimenEntriesWith(order.OBR, key, true),

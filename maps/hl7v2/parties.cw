@@ -69,8 +69,20 @@ def PutEntry(kind, id, resource) {
 // entries that are identical have identical fullUrls, and no other two entries are identical).
 def Unique(bundle) {
   ...bundle
-  entry: distinct(bundle.entry)
+  entry: OneEntryPerSearch(distinct(bundle.entry))
 }
+
+// Two conditional entries with the same search in one transaction would be one resource written twice (a FHIR
+// server refuses such a Bundle: two orders of a message with the same number, two PIDs with one MRN): each of
+// them falls back to the update of its message-keyed id, as entries without a business identifier do.
+def OneEntryPerSearch(entries) {
+  let searches = for e in entries where ConditionalOn(e) => ConditionalOn(e)
+  return if count(searches) == count(distinct(searches)) then entries
+         else for e in entries => if ConditionalOn(e) and count(for x in searches where x == ConditionalOn(e) => x) > 1
+                                  then PutEntry(e.resource.resourceType, substring(e.fullUrl, 9), e.resource) else e
+}
+def ConditionalOn(e) = if e.request.ifNoneExist then "${e.request.url}?${e.request.ifNoneExist}"
+                       else if contains(e.request.url, "?") then e.request.url else null
 
 // ---- HD -> Organization ---------------------------------------------------------------------------------
 

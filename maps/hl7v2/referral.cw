@@ -80,12 +80,12 @@ def Referral(cancelled) {
 // OBR[DiagnosticReport], OBX[Observation]; FHIR-Converter writes these for REF): a ServiceRequest, its
 // DiagnosticReport, the OBR's Specimen and an Observation per OBX. Keys "obr/<n>".
 def ReferralResultEntries(g, key, withEncounter) = [
-  Entry("ServiceRequest", key, ServiceRequest(g, key, withEncounter, false)),
+  ServiceRequestEntryFor(key, ServiceRequest(g, key, withEncounter, false)),
   LooseSpecimenEntries(g, key),
   RequesterEntries(g),
   OrderParties(g),
   NoteParties(direct(g.NTE)),
-  Entry("DiagnosticReport", key, DiagnosticReport(null, g.OBR, key, GroupObservationRefs(g.RESULTS_NOTES, key),
+  DiagnosticReportEntryFor(key, DiagnosticReport(null, g.OBR, key, GroupObservationRefs(g.RESULTS_NOTES, key),
                                                   ObrSpecimenRefs(g.OBR, key), withEncounter,
                                                   PresentedForms(for r in g.RESULTS_NOTES => r.OBX))),
   ObrSpecimenEntries(g.OBR, key),

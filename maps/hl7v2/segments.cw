@@ -44,12 +44,22 @@ def Entry(kind, n, resource) = PutEntry(kind, IdOf(kind, n), resource)
 // nothing. The resource has no id (the server's is kept); references to it use its fullUrl, which the server
 // resolves to the resource it matched. Without such an identifier: an update of the message-keyed id, like
 // every other entry.
-def PatientEntryFor(n, resource) = KeyedEntry("Patient", n, resource, PatientSearch(resource.identifier))
-def EncounterEntryFor(n, resource) = KeyedEntry("Encounter", n, resource, VisitSearch(resource.identifier))
-def KeyedEntry(kind, n, resource, search) = if search then {
+def PatientEntryFor(n, resource) = KeyedEntry("Patient", n, resource, PatientSearch(resource.identifier), MessageKindIs(["ADT"]))
+def EncounterEntryFor(n, resource) = KeyedEntry("Encounter", n, resource, VisitSearch(resource.identifier), MessageKindIs(["ADT"]))
+// Orders and their reports the same way, by the order numbers (with a system): the order by its placer number
+// (else its filler number), updated by order messages (ORM, OML, ...) and created when absent by any other; the
+// report by its filler number (else the placer number), updated by result messages (ORU, OUL), so a final
+// result replaces the preliminary report of the same order instead of adding a second one.
+def ServiceRequestEntryFor(n, resource) =
+  KeyedEntry("ServiceRequest", n, resource, OrderSearch(resource.identifier, "PLAC", "FILL"), MessageKindIs(OrderMessageKinds()))
+def DiagnosticReportEntryFor(n, resource) =
+  KeyedEntry("DiagnosticReport", n, resource, OrderSearch(resource.identifier, "FILL", "PLAC"), MessageKindIs(["ORU", "OUL"]))
+def OrderMessageKinds() = ["ORM", "OML", "OMG", "OMI", "OMB", "OMD", "OMN", "OMS", "OMP", "OMQ"]
+def MessageKindIs(kinds) = contains(kinds, upper(trim(MSH-9.1)))
+def KeyedEntry(kind, n, resource, search, owner) = if search then {
   fullUrl: FullUrl(kind, n)
   resource: resource
-  request: if upper(trim(MSH-9.1)) == "ADT" then { method: "PUT", url: "${kind}?${search}" }
+  request: if owner then { method: "PUT", url: "${kind}?${search}" }
            else { method: "POST", url: kind, ifNoneExist: search }
 } else Entry(kind, n, resource)
 
@@ -59,6 +69,11 @@ def KeyedEntry(kind, n, resource, search) = if search then {
 def PatientSearch(identifiers) {
   let keyed = for id in identifiers where id.system and id.value and not IsPersonalNumber(id) => id
   return IdentifierSearch(first(for id in keyed where IdTypeCode(id) == "MR" => id) ?? first(keyed))
+}
+// An order's or a report's: the identifier typed `preferred` with a system, else the one typed `other`.
+def OrderSearch(identifiers, preferred, other) {
+  let keyed = for id in identifiers where id.system and id.value => id
+  return IdentifierSearch(first(for id in keyed where IdTypeCode(id) == preferred => id) ?? first(for id in keyed where IdTypeCode(id) == other => id))
 }
 // The visit's: its visit number (PV1-19, typed VN) when it has a system.
 def VisitSearch(identifiers) = IdentifierSearch(first(for id in identifiers where id.system and id.value and IdTypeCode(id) == "VN" => id))

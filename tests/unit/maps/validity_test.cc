@@ -159,6 +159,59 @@ TEST_F(MapsValidityTest, ThePatientAndTheVisitAreConditionalOnTheirIdentifiers) 
   }
 }
 
+// Orders and reports are conditional on their order numbers (with a system): the order on its placer number,
+// updated by order messages and created if absent by results; the report on its filler number, updated by
+// results (so a final result replaces the preliminary report). Two entries of one message with the same search
+// fall back to the message-keyed update (a transaction may not write one resource twice).
+TEST_F(MapsValidityTest, OrdersAndReportsAreConditionalOnTheirOrderNumbers) {
+  auto entries = [](const json& bundle, const char* kind) {
+    std::vector<json> out;
+    for (const json& e : bundle["entry"]) {
+      if (e["resource"]["resourceType"] == kind) out.push_back(e);
+    }
+    return out;
+  };
+  const std::string pid = "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F";
+  const std::string msh_oru = "MSH|^~\\&|LAB|HOSP|RCV|FAC|20240501101500+0100||ORU^R01^ORU_R01|M2|P|2.5.1";
+  const std::string msh_orm = "MSH|^~\\&|CPOE|HOSP|LAB|HOSP|20240501101500+0100||ORM^O01^ORM_O01|M3|P|2.5.1";
+  json oru = Convert({msh_oru, pid, "ORC|RE|P1^CPOE|F1^LAB", "OBR|1|P1^CPOE|F1^LAB|1234-5^Test^LN|||||||||||||||||||F",
+                      "OBX|1|NM|1234-5^Test^LN||7|mg|||||F"});
+  auto sr = entries(oru, "ServiceRequest");
+  ASSERT_EQ(sr.size(), 1u);
+  EXPECT_EQ(sr[0]["request"],
+            json::parse(R"({"method":"POST","url":"ServiceRequest","ifNoneExist":"identifier=urn%3Aid%3ACPOE|P1"})"));
+  EXPECT_FALSE(sr[0]["resource"].contains("id"));
+  auto dr = entries(oru, "DiagnosticReport");
+  ASSERT_EQ(dr.size(), 1u);
+  EXPECT_EQ(dr[0]["request"], json::parse(R"({"method":"PUT","url":"DiagnosticReport?identifier=urn%3Aid%3ALAB|F1"})"));
+  EXPECT_FALSE(dr[0]["resource"].contains("id"));
+  EXPECT_EQ(dr[0]["resource"]["basedOn"][0]["reference"], sr[0]["fullUrl"]);
+  // The order message updates the order.
+  json orm = Convert({msh_orm, pid, "ORC|NW|P1^CPOE", "OBR|1|P1^CPOE||1234-5^Test^LN"});
+  sr = entries(orm, "ServiceRequest");
+  ASSERT_EQ(sr.size(), 1u);
+  EXPECT_EQ(sr[0]["request"], json::parse(R"({"method":"PUT","url":"ServiceRequest?identifier=urn%3Aid%3ACPOE|P1"})"));
+  // Numbers without a system: the message-keyed update.
+  json bare = Convert({msh_oru, pid, "ORC|RE|P1|F1", "OBR|1|P1|F1|1234-5^Test^LN"});
+  for (const char* kind : {"ServiceRequest", "DiagnosticReport"}) {
+    auto e = entries(bare, kind);
+    ASSERT_EQ(e.size(), 1u) << kind;
+    EXPECT_EQ(e[0]["request"]["url"], std::string(kind) + "/" + e[0]["resource"]["id"].get<std::string>());
+  }
+  // Two orders of one message with the same numbers: both fall back, and stay two resources.
+  json twice = Convert({msh_oru, pid, "ORC|RE|P1^CPOE|F1^LAB", "OBR|1|P1^CPOE|F1^LAB|1234-5^Test^LN",
+                        "ORC|RE|P1^CPOE|F1^LAB", "OBR|2|P1^CPOE|F1^LAB|2345-7^Other^LN"});
+  for (const char* kind : {"ServiceRequest", "DiagnosticReport"}) {
+    auto e = entries(twice, kind);
+    ASSERT_EQ(e.size(), 2u) << kind;
+    for (const json& x : e) {
+      EXPECT_EQ(x["request"]["method"], "PUT") << kind;
+      EXPECT_EQ(x["request"]["url"], std::string(kind) + "/" + x["resource"]["id"].get<std::string>());
+    }
+    EXPECT_NE(e[0]["fullUrl"], e[1]["fullUrl"]);
+  }
+}
+
 TEST_F(MapsValidityTest, ProvenanceRecordsAnInstantOrIsLeftOut) {
   // MSH-7 with seconds and zone: the message's Provenance, targeting the MessageHeader and the focus.
   json with_zone = Convert({"MSH|^~\\&|LAB|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid,
