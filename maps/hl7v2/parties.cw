@@ -76,7 +76,7 @@ def Unique(bundle) {
 // server refuses such a Bundle: two orders of a message with the same number, two PIDs with one MRN): each of
 // them falls back to the update of its message-keyed id, as entries without a business identifier do.
 def OneEntryPerSearch(entries) {
-  let searches = for e in entries where ConditionalOn(e) => ConditionalOn(e)
+  let searches = for x in (for e in entries => ConditionalOn(e)) where x => x
   return if count(searches) == count(distinct(searches)) then entries
          else for e in entries => if ConditionalOn(e) and count(for x in searches where x == ConditionalOn(e) => x) > 1
                                   then PutEntry(e.resource.resourceType, substring(e.fullUrl, 9), e.resource) else e
