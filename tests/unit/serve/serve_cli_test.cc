@@ -49,8 +49,9 @@ class ServeCliTest : public CliTest {
       int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       ::dup2(fd, 1);
       ::dup2(fd, 2);
-      std::string cmd = ToolPath() + " serve " + cwb + " --mllp 127.0.0.1:0 --inbox " + Path("inbox") +
-                        " --out-dir " + Path("out") + " " + extra;
+      std::string outputs = ndjson_only_ ? " --ndjson " + Path("out.ndjson") : " --out-dir " + Path("out");
+      std::string cmd = ToolPath() + " serve " + cwb + " --mllp 127.0.0.1:0 --inbox " + Path("inbox") + outputs +
+                        " " + extra;
       ::execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
@@ -88,6 +89,17 @@ class ServeCliTest : public CliTest {
     }
     return true;
   }
+  // The outputs' texts: the output folder's files, or the NDJSON file's lines (ndjson_only_).
+  std::vector<std::string> Outputs() const {
+    std::vector<std::string> out;
+    if (ndjson_only_) {
+      std::istringstream in(ReadFile(Path("out.ndjson")));
+      for (std::string line; std::getline(in, line);) out.push_back(line);
+    } else {
+      for (const std::string& f : OutputFiles()) out.push_back(ReadFile(Path("out/" + f)));
+    }
+    return out;
+  }
   std::vector<std::string> OutputFiles() const {
     std::vector<std::string> out;
     std::error_code ec;
@@ -111,7 +123,10 @@ class ServeCliTest : public CliTest {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }
+  // The crash test's rounds (below), over the output folder or, with ndjson_only_, the NDJSON file alone.
+  void CrashRounds();
   int starts_ = 0;
+  bool ndjson_only_ = false;  // StartServer gives --ndjson out.ndjson and no --out-dir
 };
 
 TEST_F(ServeCliTest, SigtermStopsCleanlyAndAuditPrintsOneControlId) {
@@ -543,7 +558,7 @@ TEST_F(ServeCliTest, MedplumHl7ClientGetsAaForRealSampleMessages) {
 // conversions) while the client sends messages one by one (resending whatever was not ACKed, as a real
 // sender does), restart. At the end the server runs to completion; every message must have exactly one output.
 // The kill point is counted in ACKs, not wall time, so that a fast machine still sees many kills.
-TEST_F(ServeCliTest, KilledAtRandomPointsLosesAndDuplicatesNothingThatWasAcked) {
+void ServeCliTest::CrashRounds() {
   std::string cwb = CompileGood();
   const int n = 200;
   std::mt19937 rng(0x5eed + static_cast<unsigned>(::getpid()));
@@ -585,7 +600,7 @@ TEST_F(ServeCliTest, KilledAtRandomPointsLosesAndDuplicatesNothingThatWasAcked) 
       if (next < n) ::kill(pid, SIGKILL);
       if (next >= n) {
         auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-        while (OutputFiles().size() < static_cast<size_t>(n) && std::chrono::steady_clock::now() < deadline) {
+        while (Outputs().size() < static_cast<size_t>(n) && std::chrono::steady_clock::now() < deadline) {
           std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
         ::kill(pid, SIGTERM);
@@ -600,17 +615,19 @@ TEST_F(ServeCliTest, KilledAtRandomPointsLosesAndDuplicatesNothingThatWasAcked) 
   pid_t pid = StartServer(cwb, &port);
   ASSERT_GT(port, 0);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (OutputFiles().size() < static_cast<size_t>(n) && std::chrono::steady_clock::now() < deadline) {
+  while (Outputs().size() < static_cast<size_t>(n) && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_EQ(StopServer(pid), 0);
 
   std::map<std::string, int> seen;  // patient id -> outputs holding it
-  std::vector<std::string> files = OutputFiles();
-  for (const std::string& f : files) {
-    ASSERT_TRUE(f.ends_with(".json")) << f;
-    auto j = nlohmann::json::parse(ReadFile(Path("out/" + f)), nullptr, false);
-    ASSERT_FALSE(j.is_discarded()) << f;
+  if (!ndjson_only_) {
+    for (const std::string& f : OutputFiles()) EXPECT_TRUE(f.ends_with(".json")) << f;
+  }
+  std::vector<std::string> files = Outputs();
+  for (const std::string& text : files) {
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << text.substr(0, 80);
     seen[j.value("id", "")]++;
   }
   for (int i = 0; i < n; ++i) {
@@ -618,6 +635,16 @@ TEST_F(ServeCliTest, KilledAtRandomPointsLosesAndDuplicatesNothingThatWasAcked) 
     EXPECT_EQ(seen["ID" + std::to_string(i)], 1) << "message " << i << " after " << kills << " kills";
   }
   EXPECT_EQ(files.size(), static_cast<size_t>(n));
+}
+
+TEST_F(ServeCliTest, KilledAtRandomPointsLosesAndDuplicatesNothingThatWasAcked) { CrashRounds(); }
+
+// The same without an output folder: the NDJSON file is the only output, cut back at each start to what the
+// inbox committed, so after the kills it holds each message's line exactly once.
+TEST_F(ServeCliTest, KilledAtRandomPointsWithoutAnOutputFolderTheNdjsonLinesAreExactlyOnce) {
+  ndjson_only_ = true;
+  CrashRounds();
+  EXPECT_FALSE(fs::exists(Path("out")));
 }
 
 }  // namespace
