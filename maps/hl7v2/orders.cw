@@ -5,7 +5,8 @@
 //
 // Keys: an order is keyed by its position in the message ("1", "2", ...), an observation by
 // "<order>/obx/<n>" and a specimen by "<order>/spm/<n>" (positions, not set ids: set ids repeat in real
-// feeds). The fullUrls derive from these keys and MSH-10/MSH-7 (hl7v2.segments IdOf).
+// feeds). The fullUrls derive from these keys and MSH-10/MSH-7 (hl7v2.segments IdOf), except the results of an
+// order with a known number in ORU and OUL, keyed by that number (ResultsKey, below).
 
 import hl7v2.datatypes
 import hl7v2.segments
@@ -14,8 +15,31 @@ import hl7v2.organizations
 import hl7v2.results
 
 def ObsKey(orderKey, i) = "${orderKey}/obx/${i + 1}"
+
+// Results across messages. A result message is often followed by another about the same order (preliminary,
+// final, corrected). When the order has a number known outside the message (its filler number, else its placer
+// number, with a system: what its report is conditional on, segments.cw DiagnosticReportEntryFor), its results
+// are keyed by that number, their position in the order, their code (OBX-3) and sub-id (OBX-4), not by the
+// message: the final result of a test updates the Observation the preliminary one wrote (a PUT of the same
+// id), and the report's result list names the same resources. A result that moved or changed its code is a new
+// Observation (never another test's overwritten). When no number is known, or two orders of the message share
+// one (unique: false), the results are keyed by the message as before.
+def OrderNumberKey(orc, obr) = NumberKey(if obr.3.1 then obr.3 else orc.3) ?? NumberKey(if obr.2.1 then obr.2 else orc.2)
+def NumberKey(ei) {
+  let id = EntityIdentifierSystemValue(ei)
+  return if id.system and id.value then "${id.system}|${id.value}" else null
+}
+// numbers: the order numbers of the message's orders (OrderNumberKey; absent ones are left out).
+def NumbersUnique(numbers) = count(numbers) == count(distinct(numbers))
+def OrderNumbers(orders) = for x in (for o in orders => OrderNumberKey(o.ORC, o.OBR)) where x => x
+// The results key of an order: "@" and its number (segments.cw IdOf: not keyed by the message) when it has one
+// and no other order of the message shares it (unique), else its message key.
+def ResultsKey(number, key, unique) = if unique and number then "@${number}" else key
+// The key of the i-th result (obx) of an order whose results key is rkey (ResultsKey).
+def ResultKey(rkey, i, obx) = if starts_with(rkey, "@") then "${rkey}/obx/${i + 1}/${trim(obx.3.3)}|${trim(obx.3.1)}/${trim(obx.4)}"
+                              else ObsKey(rkey, i)
 def SpmKey(orderKey, i) = "${orderKey}/spm/${i + 1}"
-def ObsRefs(order, key) = for o, i in order.OBSERVATION => Ref("Observation", ObsKey(key, i))
+def ObsRefs(order, rkey) = for o, i in order.OBSERVATION => Ref("Observation", ResultKey(rkey, i, o.OBX))
 def SpmRefs(order, key) = if count(order.SPECIMEN) > 0 then (for s, i in order.SPECIMEN => Ref("Specimen", SpmKey(key, i)))
                           else (for s, i in order.SPM => Ref("Specimen", SpmKey(key, i)))
 // The SPM of an order whose structure has no SPECIMEN group (ORM^O01 in v2.5.1; feeds send SPM there all the
@@ -173,8 +197,8 @@ def EdDocument(obx) {
   date: Instant(obx.14)
   content[]: { attachment: EdAttachment(obx.5) }
 }
-def EdEntries(order, key) = for o, i in order.OBSERVATION where upper(o.OBX-2) == "ED" and EdAttachment(o.OBX-5) =>
-  Entry("DocumentReference", ObsKey(key, i), EdDocument(o.OBX))
+def EdEntries(order, rkey) = for o, i in order.OBSERVATION where upper(o.OBX-2) == "ED" and EdAttachment(o.OBX-5) =>
+  Entry("DocumentReference", ResultKey(rkey, i, o.OBX), EdDocument(o.OBX))
 
 def Observation(obx, notes, obr, specimenRefs, withEncounter, edRef, basedOn) {
   let vt = upper(obx.2)
@@ -244,6 +268,9 @@ def ObxReport(obx, basedOn, withEncounter) {
   presentedForm[]: ObxPresentedForm(obx)
 }
 def ObxReportKey(obsKey) = "${obsKey}/report"
+// The Observation of an OBSERVATION / RESULT group g, keyed okey (ResultKey).
+def ObservationEntry(g, okey, obr, specimenRefs, withEncounter, basedOn) =
+  Entry("Observation", okey, WithParticipants(Observation(g.OBX, g.NTE, obr, specimenRefs, withEncounter, EdRef(g.OBX, okey), basedOn), g))
 
 // An Observation of an OBSERVATION / RESULT group with the group's PRT participants (IG PRT[PractitionerRole],
 // PRT[Device]; FHIR-Converter): a person's PractitionerRole or else the organization as a performer, the first

@@ -11,21 +11,22 @@ import hl7v2.parties
 import hl7v2.results
 import hl7v2.finance
 
-def OrderEntries(order, key, withEncounter) {
+// rkey: the key of the order's results (orders.cw ResultsKey).
+def OrderEntries(order, key, withEncounter, rkey) {
   let specimenRefs = SpmRefs(order, key)
   return [
     ServiceRequestEntryFor(key, ServiceRequest(order, key, withEncounter, false)) if PID,
     LooseSpecimenEntries(order, key),
     RequesterEntries(order) if PID,
     OrderProvenanceEntries(order, key, Ref("ServiceRequest", key)) if PID,
-    DiagnosticReportEntryFor(key, DiagnosticReport(order.ORC, order.OBR, key, ObsRefs(order, key),
+    DiagnosticReportEntryFor(key, DiagnosticReport(order.ORC, order.OBR, key, ObsRefs(order, rkey),
                                                     [ObrSpecimenRefs(order.OBR, key), specimenRefs], withEncounter,
                                                     PresentedForms(for o in order.OBSERVATION => o.OBX))),
     ObrSpecimenEntries(order.OBR, key),
-    for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), WithParticipants(Observation(o.OBX, o.NTE, order.OBR, specimenRefs, withEncounter, EdRef(o.OBX, ObsKey(key, i)), OrderRef(key)), o)),
-    EdEntries(order, key),
+    for o, i in order.OBSERVATION => ObservationEntry(o, ResultKey(rkey, i, o.OBX), order.OBR, specimenRefs, withEncounter, OrderRef(key)),
+    EdEntries(order, rkey),
     for o, i in order.OBSERVATION where IsDocumentResult(o.OBX) =>
-      Entry("DiagnosticReport", ObxReportKey(ObsKey(key, i)), ObxReport(o.OBX, [OrderRef(key)], withEncounter)),
+      Entry("DiagnosticReport", ObxReportKey(ResultKey(rkey, i, o.OBX)), ObxReport(o.OBX, [OrderRef(key)], withEncounter)),
     for o in order.OBSERVATION => NoteParties(o.NTE),
     NoteParties(OrderNotes(order)) if PID,
     OrderParties(order),
@@ -40,7 +41,9 @@ def OruR01() {
   entry[]: PatientEntry(PID, PD1) if PID
   entry[]: KinEntries() if PID
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
-  entry[]: for order, i in ORDER_OBSERVATION => OrderEntries(order, "${i + 1}", withEncounter)
+  let numbers = for o in ORDER_OBSERVATION => OrderNumberKey(o.ORC, o.OBR)
+  let unique = NumbersUnique(for n in numbers where n => n)
+  entry[]: for order, i in ORDER_OBSERVATION => OrderEntries(order, "${i + 1}", withEncounter, ResultsKey(numbers[i], "${i + 1}", unique))
   entry[]: ChargeItemEntries(withEncounter)   // FT1 of the orders (FHIR-Converter; hl7v2.finance)
   entry[]: AccountEntry() if ChargeItemRefs() and not withEncounter   // the charges' PID-18 account (with a visit, the visit writes it)
   entry[]: HeaderEntries(for order, i in ORDER_OBSERVATION => Ref("DiagnosticReport", "${i + 1}"))

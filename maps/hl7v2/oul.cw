@@ -11,9 +11,12 @@ import hl7v2.orders
 import hl7v2.parties
 import hl7v2.results
 
-def ResultRefs(order, key) = for r, i in order.RESULT => Ref("Observation", ObsKey(key, i))
+def ResultRefs(order, rkey) = for r, i in order.RESULT => Ref("Observation", ResultKey(rkey, i, r.OBX))
 
-def OulOrderEntries(order, key, specimenRefs, withEncounter) = [
+// unique: no two orders of the message share an order number (orders.cw ResultsKey).
+def OulOrderEntries(order, key, specimenRefs, withEncounter, unique) =
+  OulOrderEntriesWith(order, key, specimenRefs, withEncounter, ResultsKey(if unique then OrderNumberKey(order.ORC, order.OBR) else null, key, unique))
+def OulOrderEntriesWith(order, key, specimenRefs, withEncounter, rkey) = [
   ServiceRequestEntryFor(key, ServiceRequest(order, key, withEncounter, false)) if PID,
   LooseSpecimenEntries(order, key),
   RequesterEntries(order) if PID,
@@ -21,28 +24,33 @@ def OulOrderEntries(order, key, specimenRefs, withEncounter) = [
   OrderParties(order),
   for r in order.RESULT => NoteParties(r.NTE),
   NoteParties(OrderNotes(order)) if PID,
-  DiagnosticReportEntryFor(key, DiagnosticReport(order.ORC, order.OBR, key, ResultRefs(order, key),
+  DiagnosticReportEntryFor(key, DiagnosticReport(order.ORC, order.OBR, key, ResultRefs(order, rkey),
                                                   [ObrSpecimenRefs(order.OBR, key), specimenRefs], withEncounter,
                                                   PresentedForms(for r in order.RESULT => r.OBX))),
   ObrSpecimenEntriesWith(order.OBR, key, true),
-  for r, i in order.RESULT => Entry("Observation", ObsKey(key, i),
-                                    WithParticipants(Observation(r.OBX, r.NTE, order.OBR, specimenRefs, withEncounter, EdRef(r.OBX, ObsKey(key, i)), OrderRef(key)), r)),
+  for r, i in order.RESULT => ObservationEntry(r, ResultKey(rkey, i, r.OBX), order.OBR, specimenRefs, withEncounter, OrderRef(key)),
   for r, i in order.RESULT where IsDocumentResult(r.OBX) =>
-    Entry("DiagnosticReport", ObxReportKey(ObsKey(key, i)), ObxReport(r.OBX, [OrderRef(key)], withEncounter)),
+    Entry("DiagnosticReport", ObxReportKey(ResultKey(rkey, i, r.OBX)), ObxReport(r.OBX, [OrderRef(key)], withEncounter)),
   for r, i in order.RESULT where upper(r.OBX-2) == "ED" and EdAttachment(r.OBX-5) =>
-    Entry("DocumentReference", ObsKey(key, i), EdDocument(r.OBX))
+    Entry("DocumentReference", ResultKey(rkey, i, r.OBX), EdDocument(r.OBX))
 ]
 
 // R22 and R23: every ORDER belongs to a SPECIMEN (in R23 through a CONTAINER).
+// The order numbers of every order under every specimen (absent ones left out; one order may repeat under
+// several specimens, and then its results are keyed by the message).
+def SpecimenOrderNumbers() {
+  for s in SPECIMEN { numbers[]: OrderNumbers(s.ORDER) }
+}
 def SpecimenOrientedBundle() {
   let withEncounter = HasVisit(PV1)
+  let unique = NumbersUnique(SpecimenOrderNumbers().numbers ?? [])
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1) if PID
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
   for s, si in SPECIMEN {
     entry[]: [Entry("Specimen", "spm/${si + 1}", Specimen(s.SPM)), SpecimenParentEntries(s.SPM)]
     entry[]: SpecimenObservationEntries(s, "spm/${si + 1}", withEncounter)
-    entry[]: for order, oi in s.ORDER => OulOrderEntries(order, "${si + 1}/${oi + 1}", [Ref("Specimen", "spm/${si + 1}")], withEncounter)
+    entry[]: for order, oi in s.ORDER => OulOrderEntries(order, "${si + 1}/${oi + 1}", [Ref("Specimen", "spm/${si + 1}")], withEncounter, unique)
   }
   entry[]: HeaderEntries(for s, si in SPECIMEN => for order, oi in s.ORDER => Ref("DiagnosticReport", "${si + 1}/${oi + 1}"))
 }
@@ -54,6 +62,7 @@ map OUL_R23 : hl7v2 "OUL^R23" -> fhir "Bundle" { return Unique(SpecimenOrientedB
 map OUL_R24 : hl7v2 "OUL^R24" -> fhir "Bundle" { return Unique(OulR24()) }
 def OulR24() {
   let withEncounter = HasVisit(PV1)
+  let unique = NumbersUnique(OrderNumbers(ORDER))
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1) if PID
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
@@ -61,7 +70,7 @@ def OulR24() {
     let key = "${oi + 1}"
     entry[]: for s, si in order.SPECIMEN => [Entry("Specimen", SpmKey(key, si), Specimen(s.SPM)), SpecimenParentEntries(s.SPM),
                                              SpecimenObservationEntries(s, SpmKey(key, si), withEncounter)]
-    entry[]: OulOrderEntries(order, key, SpmRefs(order, key), withEncounter)
+    entry[]: OulOrderEntries(order, key, SpmRefs(order, key), withEncounter, unique)
   }
   entry[]: HeaderEntries(for order, oi in ORDER => Ref("DiagnosticReport", "${oi + 1}"))
 }

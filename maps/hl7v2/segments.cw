@@ -18,7 +18,14 @@ import hl7v2.practitioners
 
 // The UUID v5 namespace of Crosswalk's shipped HL7 v2 -> FHIR maps (uuid5 of the URL namespace and
 // "https://crosswalk.dev/maps/hl7v2-to-fhir"; fixed forever, ids in stored bundles depend on it).
-def IdOf(kind, n) = uuid5("6ba7b811-9dad-11d1-80b4-00c04fd430c8", join(["crosswalk-hl7v2-to-fhir", MSH-10, MSH-7, kind, string(n)], "/"))
+// A key that starts with "@" names its resource across messages (the results of an order with a known number,
+// orders.cw ResultsKey): its id does not depend on the message, so a later message about the same thing writes
+// the same resource again (an update) instead of a second one beside it.
+def IdOf(kind, n) {
+  let k = string(n)
+  return if starts_with(k, "@") then uuid5("6ba7b811-9dad-11d1-80b4-00c04fd430c8", join(["crosswalk-hl7v2-to-fhir", kind, k], "/"))
+         else uuid5("6ba7b811-9dad-11d1-80b4-00c04fd430c8", join(["crosswalk-hl7v2-to-fhir", MSH-10, MSH-7, kind, k], "/"))
+}
 def FullUrl(kind, n) = "urn:uuid:${IdOf(kind, n)}"
 def Ref(kind, n) = { reference: FullUrl(kind, n) }
 

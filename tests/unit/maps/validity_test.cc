@@ -212,6 +212,78 @@ TEST_F(MapsValidityTest, OrdersAndReportsAreConditionalOnTheirOrderNumbers) {
   }
 }
 
+// The results of an order with a known number (filler, else placer, with a system) are keyed by that number,
+// their position, code and sub-id, not by the message: the final result message updates the Observations the
+// preliminary one wrote (the same ids, PUT), and its report names them. Without a known number, or with two
+// orders of the message sharing one, they are keyed by the message.
+TEST_F(MapsValidityTest, ResultsOfAnOrderWithANumberAreTheSameObservationsInLaterMessages) {
+  auto urls = [](const json& bundle, const char* kind) {
+    std::vector<std::string> out;
+    for (const json& e : bundle["entry"]) {
+      if (e["resource"]["resourceType"] != kind) continue;
+      out.push_back(e["fullUrl"].get<std::string>());
+      EXPECT_EQ(e["request"]["method"], "PUT");
+      EXPECT_EQ(e["request"]["url"], std::string(kind) + "/" + e["resource"]["id"].get<std::string>());
+    }
+    return out;
+  };
+  auto report_results = [](const json& bundle) {
+    std::vector<std::string> out;
+    for (const json& e : bundle["entry"]) {
+      if (e["resource"]["resourceType"] != "DiagnosticReport") continue;
+      for (const json& r : e["resource"]["result"]) out.push_back(r["reference"].get<std::string>());
+    }
+    return out;
+  };
+  const std::string pid = "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F";
+  auto oru = [&](const std::string& control_id, const std::string& filler, const std::string& status,
+                 const std::vector<std::string>& extra, const std::string& placer = "P1^CPOE") {
+    std::vector<std::string> segments = {
+        "MSH|^~\\&|LAB|HOSP|RCV|FAC|20240501101500+0100||ORU^R01^ORU_R01|" + control_id + "|P|2.5.1", pid,
+        "ORC|RE|" + placer + "|" + filler, "OBR|1|" + placer + "|" + filler + "|24317-0^Hemogram^LN|||||||||||||||||||" + status,
+        "OBX|1|NM|718-7^Hemoglobin^LN||13.1|g/dL|||||" + status, "OBX|2|NM|718-7^Hemoglobin^LN|2|13.4|g/dL|||||" + status,
+        "OBX|3|NM|4544-3^Hematocrit^LN||39|%|||||" + status};
+    segments.insert(segments.end(), extra.begin(), extra.end());
+    return Convert(segments);
+  };
+  json preliminary = oru("M1", "F1^LAB", "P", {});
+  json final_ = oru("M2", "F1^LAB", "F", {});
+  auto first = urls(preliminary, "Observation");
+  ASSERT_EQ(first.size(), 3u);
+  EXPECT_EQ(std::set<std::string>(first.begin(), first.end()).size(), 3u);   // same code, other sub-id: two
+  EXPECT_EQ(urls(final_, "Observation"), first);
+  EXPECT_EQ(report_results(final_), first);
+  // The same number with another system, or another number: other Observations.
+  auto other = urls(oru("M2", "F2^LAB", "F", {}), "Observation");
+  ASSERT_EQ(other.size(), 3u);
+  for (const auto& u : other) EXPECT_EQ(std::count(first.begin(), first.end(), u), 0) << u;
+  // No filler number with a system: the placer number's; neither: keyed by the message.
+  auto placer1 = urls(oru("M1", "F1", "P", {}), "Observation");
+  EXPECT_EQ(urls(oru("M2", "F1", "F", {}), "Observation"), placer1);
+  for (const auto& u : placer1) EXPECT_EQ(std::count(first.begin(), first.end(), u), 0) << u;
+  auto bare1 = urls(oru("M1", "F1", "P", {}, "P1"), "Observation");
+  auto bare2 = urls(oru("M2", "F1", "F", {}, "P1"), "Observation");
+  ASSERT_EQ(bare1.size(), 3u);
+  for (const auto& u : bare2) EXPECT_EQ(std::count(bare1.begin(), bare1.end(), u), 0) << u;
+  // Two orders of the message with the same number: keyed by the message, and all distinct in the message.
+  const std::vector<std::string> again = {"ORC|RE|P1^CPOE|F1^LAB", "OBR|2|P1^CPOE|F1^LAB|24317-0^Hemogram^LN",
+                                          "OBX|1|NM|718-7^Hemoglobin^LN||13.2|g/dL|||||F"};
+  auto twice1 = urls(oru("M1", "F1^LAB", "P", again), "Observation");
+  auto twice2 = urls(oru("M2", "F1^LAB", "F", again), "Observation");
+  ASSERT_EQ(twice1.size(), 4u);
+  EXPECT_EQ(std::set<std::string>(twice1.begin(), twice1.end()).size(), 4u);
+  for (const auto& u : twice2) EXPECT_EQ(std::count(twice1.begin(), twice1.end(), u), 0) << u;
+  // OUL^R24 (order oriented) likewise.
+  auto oul = [&](const std::string& control_id) {
+    return Convert({"MSH|^~\\&|LAB|HOSP|RCV|FAC|20240501101500+0100||OUL^R24^OUL_R24|" + control_id + "|P|2.5.1", pid,
+                    "OBR|1|P1^CPOE|F1^LAB|24317-0^Hemogram^LN", "ORC|RE|P1^CPOE|F1^LAB",
+                    "OBX|1|NM|718-7^Hemoglobin^LN||13.1|g/dL|||||F"});
+  };
+  auto oul1 = urls(oul("M1"), "Observation");
+  ASSERT_EQ(oul1.size(), 1u);
+  EXPECT_EQ(urls(oul("M2"), "Observation"), oul1);
+}
+
 TEST_F(MapsValidityTest, ProvenanceRecordsAnInstantOrIsLeftOut) {
   // MSH-7 with seconds and zone: the message's Provenance, targeting the MessageHeader and the focus.
   json with_zone = Convert({"MSH|^~\\&|LAB|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid,
