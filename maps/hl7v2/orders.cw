@@ -45,7 +45,7 @@ def SpmRefs(order, key) = if count(order.SPECIMEN) > 0 then (for s, i in order.S
 // The SPM of an order whose structure has no SPECIMEN group (ORM^O01 in v2.5.1; feeds send SPM there all the
 // same, and FHIR-Converter maps them): each a Specimen, keyed as a SPECIMEN group's would be.
 def LooseSpecimenEntries(order, key) = for s, i in order.SPM where count(order.SPECIMEN) == 0 =>
-  [Entry("Specimen", SpmKey(key, i), Specimen(s)), SpecimenParentEntries(s)]
+  [SpecimenEntryFor(SpmKey(key, i), Specimen(s)), SpecimenParentEntries(s)]
 
 // OBX-16 (responsible observer) and OBX-25 (performing organisation's medical director) as PractitionerRoles
 // (v2-0443 RO / MDIR, as FHIR-Converter codes them), OBX-23 (performing organisation) as the director's

@@ -30,7 +30,7 @@ def OrderEntries(order, key, withEncounter, rkey) {
     for o in order.OBSERVATION => NoteParties(o.NTE),
     NoteParties(OrderNotes(order)) if PID,
     OrderParties(order),
-    for s, i in order.SPECIMEN => [Entry("Specimen", SpmKey(key, i), Specimen(s.SPM)), SpecimenParentEntries(s.SPM)]
+    for s, i in order.SPECIMEN => [SpecimenEntryFor(SpmKey(key, i), Specimen(s.SPM)), SpecimenParentEntries(s.SPM)]
   ]
 }
 

@@ -48,7 +48,7 @@ def SpecimenOrientedBundle() {
   entry[]: PatientEntry(PID, PD1) if PID
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
   for s, si in SPECIMEN {
-    entry[]: [Entry("Specimen", "spm/${si + 1}", Specimen(s.SPM)), SpecimenParentEntries(s.SPM)]
+    entry[]: [SpecimenEntryFor("spm/${si + 1}", Specimen(s.SPM)), SpecimenParentEntries(s.SPM)]
     entry[]: SpecimenObservationEntries(s, "spm/${si + 1}", withEncounter)
     entry[]: for order, oi in s.ORDER => OulOrderEntries(order, "${si + 1}/${oi + 1}", [Ref("Specimen", "spm/${si + 1}")], withEncounter, unique)
   }
@@ -68,7 +68,7 @@ def OulR24() {
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
   for order, oi in ORDER {
     let key = "${oi + 1}"
-    entry[]: for s, si in order.SPECIMEN => [Entry("Specimen", SpmKey(key, si), Specimen(s.SPM)), SpecimenParentEntries(s.SPM),
+    entry[]: for s, si in order.SPECIMEN => [SpecimenEntryFor(SpmKey(key, si), Specimen(s.SPM)), SpecimenParentEntries(s.SPM),
                                              SpecimenObservationEntries(s, SpmKey(key, si), withEncounter)]
     entry[]: OulOrderEntries(order, key, SpmRefs(order, key), withEncounter, unique)
   }

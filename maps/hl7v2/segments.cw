@@ -61,6 +61,12 @@ def ServiceRequestEntryFor(n, resource) =
   KeyedEntry("ServiceRequest", n, resource, OrderSearch(resource.identifier, "PLAC", "FILL"), MessageKindIs(OrderMessageKinds()))
 def DiagnosticReportEntryFor(n, resource) =
   KeyedEntry("DiagnosticReport", n, resource, OrderSearch(resource.identifier, "FILL", "PLAC"), MessageKindIs(["ORU", "OUL"]))
+// A specimen (SPM) the same way, by its specimen id (SPM-2, with a system): the placer-assigned id (the label
+// put on the tube at collection, known to the order and the result messages alike), else the filler-assigned
+// one; updated by result messages (ORU, OUL: the laboratory holds the specimen), created when absent by order
+// messages, so the specimen an order announced and its results name is one Specimen.
+def SpecimenEntryFor(n, resource) =
+  KeyedEntry("Specimen", n, resource, OrderSearch(resource.identifier, "PGN", "FGN"), MessageKindIs(["ORU", "OUL"]))
 def OrderMessageKinds() = ["ORM", "OML", "OMG", "OMI", "OMB", "OMD", "OMN", "OMS", "OMP", "OMQ"]
 def MessageKindIs(kinds) = contains(kinds, upper(trim(MSH-9.1)))
 def KeyedEntry(kind, n, resource, search, owner) = if search then {

@@ -284,6 +284,46 @@ TEST_F(MapsValidityTest, ResultsOfAnOrderWithANumberAreTheSameObservationsInLate
   EXPECT_EQ(urls(oul("M2"), "Observation"), oul1);
 }
 
+// A specimen is conditional on its specimen id (SPM-2 with a system; the placer-assigned one first): updated
+// by result messages, created if absent by order messages; without a system, the message-keyed update.
+TEST_F(MapsValidityTest, SpecimensAreConditionalOnTheirSpecimenIds) {
+  auto specimen_requests = [](const json& bundle) {
+    std::vector<json> out;
+    for (const json& e : bundle["entry"]) {
+      if (e["resource"]["resourceType"] == "Specimen" && e["resource"].contains("type")) out.push_back(e);
+    }
+    return out;
+  };
+  const std::string pid = "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F";
+  const std::string spm = "SPM|1|S1&CPOE^S9&LAB||119297000^Blood^SCT";
+  json oru = Convert({"MSH|^~\\&|LAB|HOSP|RCV|FAC|20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", pid,
+                      "OBR|1|P1^CPOE|F1^LAB|24317-0^Hemogram^LN", "OBX|1|NM|718-7^Hemoglobin^LN||13.1|g/dL|||||F", spm});
+  auto e = specimen_requests(oru);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0]["request"], json::parse(R"({"method":"PUT","url":"Specimen?identifier=urn%3Aid%3ACPOE|S1"})"));
+  EXPECT_FALSE(e[0]["resource"].contains("id"));
+  for (const json& x : oru["entry"]) {
+    if (x["resource"]["resourceType"] == "Observation") EXPECT_EQ(x["resource"]["specimen"]["reference"], e[0]["fullUrl"]);
+  }
+  json oml = Convert({"MSH|^~\\&|CPOE|HOSP|LAB|HOSP|20240501101500+0100||OML^O21^OML_O21|M2|P|2.5.1", pid,
+                      "ORC|NW|P1^CPOE", "OBR|1|P1^CPOE||24317-0^Hemogram^LN", spm});
+  e = specimen_requests(oml);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0]["request"],
+            json::parse(R"({"method":"POST","url":"Specimen","ifNoneExist":"identifier=urn%3Aid%3ACPOE|S1"})"));
+  // Only a filler-assigned id with a system: that one. No system at all: the message-keyed update.
+  json filler = Convert({"MSH|^~\\&|LAB|HOSP|RCV|FAC|20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", pid,
+                         "OBR|1|P1|F1|24317-0^Hemogram^LN", "SPM|1|S1^S9&LAB||119297000^Blood^SCT"});
+  e = specimen_requests(filler);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0]["request"]["url"], "Specimen?identifier=urn%3Aid%3ALAB|S9");
+  json bare = Convert({"MSH|^~\\&|LAB|HOSP|RCV|FAC|20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", pid,
+                       "OBR|1|P1|F1|24317-0^Hemogram^LN", "SPM|1|S1^S9||119297000^Blood^SCT"});
+  e = specimen_requests(bare);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0]["request"]["url"], "Specimen/" + e[0]["resource"]["id"].get<std::string>());
+}
+
 TEST_F(MapsValidityTest, ProvenanceRecordsAnInstantOrIsLeftOut) {
   // MSH-7 with seconds and zone: the message's Provenance, targeting the MessageHeader and the focus.
   json with_zone = Convert({"MSH|^~\\&|LAB|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid,
