@@ -67,6 +67,11 @@ def DiagnosticReportEntryFor(n, resource) =
 // messages, so the specimen an order announced and its results name is one Specimen.
 def SpecimenEntryFor(n, resource) =
   KeyedEntry("Specimen", n, resource, OrderSearch(resource.identifier, "PGN", "FGN"), MessageKindIs(["ORU", "OUL"]))
+// An immunization by its order numbers (ORC-3 filler, else ORC-2 placer, with a system; IG RXA[Immunization]
+// identifiers), updated by VXU: a registry or an EHR that sends a patient's whole history again in each VXU
+// updates the same Immunizations instead of adding copies.
+def ImmunizationEntryFor(n, resource) =
+  KeyedEntry("Immunization", n, resource, OrderSearch(resource.identifier, "FILL", "PLAC"), MessageKindIs(["VXU"]))
 def OrderMessageKinds() = ["ORM", "OML", "OMG", "OMI", "OMB", "OMD", "OMN", "OMS", "OMP", "OMQ"]
 def MessageKindIs(kinds) = contains(kinds, upper(trim(MSH-9.1)))
 def KeyedEntry(kind, n, resource, search, owner) = if search then {

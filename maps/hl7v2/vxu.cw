@@ -52,22 +52,25 @@ def VxuV04() {
   entry[]: PatientEntry(PID, PD1)
   entry[]: EncounterEntries(PV1, PV2, null) if PID and HasVisit(PV1)
   entry[]: PersonEntries(PID and HasVisit(PV1))
+  let numbers = for order in ORDER => OrderNumberKey(order.ORC, null)
+  let unique = NumbersUnique(for n in numbers where n => n)
   for order, oi in ORDER {
     let key = "${oi + 1}"
-    entry[]: Entry("Immunization", key, Immunization(order, key))
+    let rkey = ResultsKey(numbers[oi], key, unique)   // the order's Observations: across messages (orders.cw)
+    entry[]: ImmunizationEntryFor(key, Immunization(order, key))
     entry[]: PractitionerEntries(order.RXA-10)
     entry[]: PractitionerEntries(order.ORC-12)
     entry[]: RxaLocationEntries(order.RXA)
     // The ORC (with its TQ1) as the order of the dose: a ServiceRequest (ORC-2/3 identifiers, ORC-12 requester,
     // TQ1 timing, quantity, priority and instructions; hl7v2.orders ServiceRequest), as FHIR-Converter writes it.
     // The IG's VXU_V04 map reads the ORC into the Immunization only; R4 Immunization has no basedOn to link them.
-    entry[]: [Entry("ServiceRequest", key, ServiceRequest(order, key, PID and HasVisit(PV1), false)),
+    entry[]: [ServiceRequestEntryFor(key, ServiceRequest(order, key, PID and HasVisit(PV1), false)),
               RequesterEntries(order)] if order.ORC and PID
     // The order's OBX: Observations partOf the Immunization (IG VXU_V04 OBX[Observation]), read as every other
     // result (hl7v2.orders Observation: value by OBX-2, status extension, interpretation, method, performers,
     // PRT participants), basedOn the order's ServiceRequest (FHIR-Converter).
     for o, i in order.OBSERVATION {
-      entry[]: Entry("Observation", ObsKey(key, i),
+      entry[]: Entry("Observation", ResultKey(rkey, i, o.OBX),
                      WithParticipants({ ...Observation(o.OBX, o.NTE, null, [], PID and HasVisit(PV1), null,
                                                        if order.ORC and PID then Ref("ServiceRequest", key) else null),
                                         partOf[]: Ref("Immunization", key) }, o))

@@ -324,6 +324,37 @@ TEST_F(MapsValidityTest, SpecimensAreConditionalOnTheirSpecimenIds) {
   EXPECT_EQ(e[0]["request"]["url"], "Specimen/" + e[0]["resource"]["id"].get<std::string>());
 }
 
+// A VXU's immunization is conditional on its order number (ORC-3, else ORC-2, with a system) and its OBX are
+// keyed by that number: a second VXU with the same history (registries resend it) writes the same resources.
+TEST_F(MapsValidityTest, ImmunizationsAreConditionalOnTheirOrderNumbers) {
+  auto vxu = [&](const std::string& control_id) {
+    return Convert({"MSH|^~\\&|EHR|HOSP|IIS|STATE|20240501101500+0100||VXU^V04^VXU_V04|" + control_id + "|P|2.5.1",
+                    "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F", "ORC|RE|4422^EHR|13696^IIS",
+                    "RXA|0|1|20210818||49281021588^TENIVAC^NDC|0.5|mL^mL^UCUM",
+                    "OBX|1|CE|30963-3^Vaccine Funding Source^LN|1|PHC70^Private^CDCPHINVS||||||F"});
+  };
+  auto find = [](const json& bundle, const char* kind) {
+    for (const json& e : bundle["entry"]) {
+      if (e["resource"]["resourceType"] == kind) return e;
+    }
+    return json();
+  };
+  json first = vxu("M1");
+  json second = vxu("M2");
+  json imm = find(first, "Immunization");
+  ASSERT_TRUE(imm.is_object());
+  EXPECT_EQ(imm["request"], json::parse(R"({"method":"PUT","url":"Immunization?identifier=urn%3Aid%3AIIS|13696"})"));
+  EXPECT_FALSE(imm["resource"].contains("id"));
+  EXPECT_EQ(find(first, "ServiceRequest")["request"],
+            json::parse(R"({"method":"POST","url":"ServiceRequest","ifNoneExist":"identifier=urn%3Aid%3AEHR|4422"})"));
+  json obs1 = find(first, "Observation");
+  json obs2 = find(second, "Observation");
+  ASSERT_TRUE(obs1.is_object() && obs2.is_object());
+  EXPECT_EQ(obs1["fullUrl"], obs2["fullUrl"]);
+  EXPECT_EQ(obs1["resource"]["partOf"][0]["reference"], imm["fullUrl"]);
+  EXPECT_EQ(obs2["request"]["url"], "Observation/" + obs2["resource"]["id"].get<std::string>());
+}
+
 TEST_F(MapsValidityTest, ProvenanceRecordsAnInstantOrIsLeftOut) {
   // MSH-7 with seconds and zone: the message's Provenance, targeting the MessageHeader and the focus.
   json with_zone = Convert({"MSH|^~\\&|LAB|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid,
