@@ -72,6 +72,11 @@ def SpecimenEntryFor(n, resource) =
 // updates the same Immunizations instead of adding copies.
 def ImmunizationEntryFor(n, resource) =
   KeyedEntry("Immunization", n, resource, OrderSearch(resource.identifier, "FILL", "PLAC"), MessageKindIs(["VXU"]))
+// An appointment by its ids (SCH-2 filler appointment id, else SCH-1 placer, with a system), updated by every
+// SIU: the reschedule (S13), modification (S14), cancellation (S15) and the rest update the Appointment the
+// booking (S12) wrote.
+def AppointmentEntryFor(n, resource) =
+  KeyedEntry("Appointment", n, resource, OrderSearch(resource.identifier, "FILL", "PLAC"), MessageKindIs(["SIU"]))
 def OrderMessageKinds() = ["ORM", "OML", "OMG", "OMI", "OMB", "OMD", "OMN", "OMS", "OMP", "OMQ"]
 def MessageKindIs(kinds) = contains(kinds, upper(trim(MSH-9.1)))
 def KeyedEntry(kind, n, resource, search, owner) = if search then {

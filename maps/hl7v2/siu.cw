@@ -145,7 +145,7 @@ def SiuBundle() {
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1) if PID
   let valid = AppointmentValid(MSH-9.2)
-  entry[]: Entry("Appointment", 1, Appointment(MSH-9.2)) if valid
+  entry[]: AppointmentEntryFor(1, Appointment(MSH-9.2)) if valid
   entry[]: SchContactEntries(SCH) if valid
   entry[]: for aip in AIP where aip.3 => PractitionerEntries(aip.3)
   entry[]: distinct(for l in LOCATION_RESOURCE => AilLocationEntries(l))

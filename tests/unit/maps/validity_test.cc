@@ -355,6 +355,36 @@ TEST_F(MapsValidityTest, ImmunizationsAreConditionalOnTheirOrderNumbers) {
   EXPECT_EQ(obs2["request"]["url"], "Observation/" + obs2["resource"]["id"].get<std::string>());
 }
 
+// An appointment is conditional on its ids (SCH-2, else SCH-1, with a system): the booking and its
+// cancellation update one Appointment; without a system, the message-keyed update.
+TEST_F(MapsValidityTest, AppointmentsAreConditionalOnTheirIds) {
+  auto siu = [&](const std::string& trigger, const std::string& sch1, const std::string& sch2,
+                 const std::string& status) {
+    return Convert({"MSH|^~\\&|SCHED|HOSP|EHR|HOSP|20240501101500+0100||SIU^" + trigger + "^SIU_S12|M-" + trigger +
+                        "|P|2.5.1",
+                    "SCH|" + sch1 + "|" + sch2 +
+                        "||||Checkup|||60|min|^^60^20240601090000+0100^20240601100000+0100|||||||||||||||" + status,
+                    "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F"});
+  };
+  auto appointment = [](const json& bundle) {
+    for (const json& e : bundle["entry"]) {
+      if (e["resource"]["resourceType"] == "Appointment") return e;
+    }
+    return json();
+  };
+  json booked = appointment(siu("S12", "A1^EHR", "B7^SCHED", "Booked"));
+  json cancelled = appointment(siu("S15", "A1^EHR", "B7^SCHED", "Cancelled"));
+  ASSERT_TRUE(booked.is_object() && cancelled.is_object());
+  const json expected = json::parse(R"({"method":"PUT","url":"Appointment?identifier=urn%3Aid%3ASCHED|B7"})");
+  EXPECT_EQ(booked["request"], expected);
+  EXPECT_EQ(cancelled["request"], expected);
+  EXPECT_EQ(cancelled["resource"]["status"], "cancelled");
+  EXPECT_FALSE(booked["resource"].contains("id"));
+  json bare = appointment(siu("S12", "A1", "B7", "Booked"));
+  ASSERT_TRUE(bare.is_object());
+  EXPECT_EQ(bare["request"]["url"], "Appointment/" + bare["resource"]["id"].get<std::string>());
+}
+
 TEST_F(MapsValidityTest, ProvenanceRecordsAnInstantOrIsLeftOut) {
   // MSH-7 with seconds and zone: the message's Provenance, targeting the MessageHeader and the focus.
   json with_zone = Convert({"MSH|^~\\&|LAB|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid,
