@@ -94,7 +94,9 @@ int RunServe(const std::vector<std::string>& args) {
       "SIGHUP reloads each listener's PROGRAM.cwb from its path and reopens its --term store, without\n"
       "dropping a connection or a stored message; a program that does not load (or names terminology the\n"
       "store lacks) is refused and the running program and store are kept. It also reads the TLS\n"
-      "certificate, key and CA files again (renewed certificates), for connections opened from then on.\n"
+      "certificate, key and CA files again (renewed certificates): the listener's, --mllp-out's and the\n"
+      "FHIR client's (--fhir-ca, --fhir-cert, --fhir-cert-key, --fhir-key), for connections opened from\n"
+      "then on.\n"
       "Exit status: 0 after a clean stop; 1 on a failure (one line on stderr); 2 on a usage error.\n");
   app->add_option("PROGRAM.cwb", flags.program_path, "");
   app->add_option("--config", config_path,
@@ -177,6 +179,12 @@ int RunServe(const std::vector<std::string>& args) {
       ->type_name("H")
       ->allow_extra_args(false);
   app->add_option("--fhir-ca", o.fhir.ca_file, "PEM certificates to verify the FHIR server with (default: the system's)")
+      ->type_name("FILE");
+  app->add_option("--fhir-cert", o.fhir.client_cert_file,
+                  "PEM client certificate (then its chain) presented to the FHIR server and the token\n"
+                  "endpoint (mutual TLS); needs --fhir-cert-key")
+      ->type_name("FILE");
+  app->add_option("--fhir-cert-key", o.fhir.client_key_file, "PEM private key of --fhir-cert (unencrypted)")
       ->type_name("FILE");
   app->add_option("--fhir-max-tries", fhir_max_tries, "attempts before a dead letter (default 10)")
       ->type_name("N")
@@ -295,6 +303,14 @@ int RunServe(const std::vector<std::string>& args) {
     if (o.mllp_out.tls_cert_file.empty() != o.mllp_out.tls_key_file.empty()) {
       return cli::UsageError(*app, "--mllp-out-cert and --mllp-out-key go together");
     }
+    if (o.fhir.client_cert_file.empty() != o.fhir.client_key_file.empty()) {
+      return cli::UsageError(*app, "--fhir-cert and --fhir-cert-key go together");
+    }
+    for (const char* name : {"--fhir-cert", "--fhir-cert-key"}) {
+      if (o.fhir.base_url.empty() && app->get_option(name)->count() > 0) {
+        return cli::UsageError(*app, std::string(name) + " needs --fhir-base");
+      }
+    }
     for (const char* name : {"--mllp-out-max-tries", "--mllp-out-timeout-ms", "--mllp-out-backoff-ms",
                              "--mllp-out-tls", "--mllp-out-ca", "--mllp-out-cert", "--mllp-out-key",
                              "--mllp-out-server-name"}) {
@@ -395,10 +411,13 @@ int RunServe(const std::vector<std::string>& args) {
         logger.Say(serve::LogLevel::kInfo, "reloaded",
                    "reloaded " + l.program_path + " (" + std::to_string(maps) + " maps)" + suffix(l), l.name);
       }
-      // Renewed certificates: each listener's TLS files (and its MLLP destination's) are read again.
+      // Renewed certificates: each listener's TLS files (and its MLLP and FHIR destinations') are read again.
       for (size_t i = 0; i < servers.size(); ++i) {
         const serve::ListenerConfig& l = config.listeners[i];
-        if (l.options.tls.cert_file.empty() && !l.options.mllp_out.tls) continue;
+        const serve::FhirOptions& f = l.options.fhir;
+        const bool fhir_tls = !f.base_url.empty() && (f.base_url.rfind("https:", 0) == 0 || !f.ca_file.empty() ||
+                                                      !f.client_cert_file.empty() || !f.oauth.token_url.empty());
+        if (l.options.tls.cert_file.empty() && !l.options.mllp_out.tls && !fhir_tls) continue;
         if (crosswalk::Status st = servers[i]->ReloadTls(); !st.ok()) {
           logger.Say(serve::LogLevel::kError, "reload-refused",
                      "TLS reload refused, the certificates in use are kept: " + st.ToString() + suffix(l), l.name);

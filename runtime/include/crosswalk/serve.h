@@ -282,12 +282,20 @@ struct OAuthOptions {
   std::string scope = "system/*.write";
   std::string ca_file;    // PEM certificates for the token endpoint; empty = the system's
   uint64_t timeout_ms = 30000;
+  // Mutual TLS toward the token endpoint (PEM certificate chain and its private key); FhirClient fills them
+  // with FhirOptions' client certificate when both are empty (the authorisation server is usually the same).
+  std::string client_cert_file;
+  std::string client_key_file;
 };
 
 struct FhirOptions {
   std::string base_url;              // http:// or https:// ... ; the transaction endpoint (POST [base])
   std::vector<std::string> headers;  // "Name: value" sent with every request (e.g. an Authorization header)
   std::string ca_file;               // PEM bundle to verify the server with; empty = the system's CAs
+  // Mutual TLS: a client certificate chain and its private key (PEM, the key unencrypted), presented to the
+  // FHIR server (and to the token endpoint, see OAuthOptions). Both or neither.
+  std::string client_cert_file;
+  std::string client_key_file;
   uint32_t max_tries = 10;           // attempts before a message becomes a dead letter (>= 1)
   uint64_t timeout_ms = 30000;       // one attempt, connection included
   uint64_t backoff_initial_ms = 1000;
@@ -322,7 +330,8 @@ uint64_t RetryDelayMs(uint64_t initial_ms, uint64_t max_ms, uint32_t tries, int6
 // One libcurl handle (connections are kept alive between posts). Not thread-safe: one per delivering thread.
 class FhirClient {
  public:
-  // kInvalidArgument when the URL is not http(s) or a header has no ':'.
+  // kInvalidArgument when the URL is not http(s), a header has no ':', or a TLS file (CA, client certificate
+  // and key, which must match) or the SMART key cannot be used: checked with OpenSSL here, naming the file.
   [[nodiscard]] static Result<std::unique_ptr<FhirClient>> Create(const FhirOptions& options);
   ~FhirClient();
   FhirClient(const FhirClient&) = delete;
@@ -332,6 +341,13 @@ class FhirClient {
   HttpResult Post(std::string_view body, const std::atomic<bool>* abort);
   // Access tokens fetched so far (0 without OAuth).
   uint64_t tokens_fetched() const;
+  // Reads the CA, the client certificate and key, and the SMART key again (renewed files at the same paths).
+  // They are checked now; the next Post starts from a new libcurl handle (a new connection and TLS session,
+  // the files read again; the token endpoint's too). The cached access token is dropped when the SMART key
+  // or the client certificate changed (a token may be bound to either), else kept until it expires. Ok and
+  // *reloaded = false when there is nothing to reload (plain http, no files, no OAuth). kInvalidArgument
+  // naming the file that cannot be used: the files in use stay. Thread-safe against Post.
+  [[nodiscard]] Status ReloadTls(bool* reloaded = nullptr);
 
  private:
   FhirClient() = default;
@@ -709,11 +725,12 @@ class Server {
   // map to HL7 v2 without out_dir).
   [[nodiscard]] Status Reload(std::shared_ptr<const Runtime> runtime, std::shared_ptr<const Program> program);
   // Reads the TLS files again without dropping a connection: the listener's certificate chain, key and client
-  // CA (options.tls) for the connections accepted from now on, and the MLLP destination's CA and client
-  // certificate (options.mllp_out) for its next connection; open sessions go on with what they started with.
-  // For certificate renewal (the CLI calls it on SIGHUP). Ok and nothing done without TLS. kInvalidArgument
-  // naming the file that cannot be used: then nothing is swapped and the files in use stay. Audited
-  // (`reloaded`, detail "TLS").
+  // CA (options.tls) for the connections accepted from now on, the MLLP destination's CA and client
+  // certificate (options.mllp_out) for its next connection, and the FHIR client's CA, client certificate and
+  // SMART key (options.fhir, FhirClient::ReloadTls) for its next attempt; open sessions go on with what they
+  // started with. For certificate renewal (the CLI calls it on SIGHUP). Ok and nothing done without TLS.
+  // kInvalidArgument naming the file that cannot be used: then nothing is swapped and the files in use stay.
+  // Audited (`reloaded`, detail "TLS", or "TLS (listener, MLLP out, FHIR)" naming what took new files).
   [[nodiscard]] Status ReloadTls();
 
   // Replays while the server runs (the inbox is this process's: `crosswalk dead-letters --inbox` cannot open

@@ -89,6 +89,13 @@ Status ReadFhir(const Json& j, const std::string& path, const std::string& base,
     }
   }
   CW_RETURN_IF_ERROR(r.File("ca", base, &o->ca_file));
+  // The client certificate of mutual TLS: "cert_key", since "key" is the SMART signing key.
+  CW_RETURN_IF_ERROR(r.File("cert", base, &o->client_cert_file));
+  CW_RETURN_IF_ERROR(r.File("cert_key", base, &o->client_key_file));
+  if (o->client_cert_file.empty() != o->client_key_file.empty()) {
+    return InvalidArgument(r.Path(o->client_cert_file.empty() ? "cert" : "cert_key") + ": required with " +
+                           (o->client_cert_file.empty() ? "cert_key" : "cert"));
+  }
   CW_RETURN_IF_ERROR(r.Number("max_tries", 1, UINT32_MAX, &o->max_tries));
   CW_RETURN_IF_ERROR(r.Number("timeout_ms", 1, UINT32_MAX, &o->timeout_ms));
   CW_RETURN_IF_ERROR(r.Number("backoff_ms", 1, UINT32_MAX, &o->backoff_initial_ms));

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <ctime>
+#include <mutex>
 
 namespace crosswalk::serve {
 namespace {
@@ -96,16 +97,76 @@ uint64_t RetryDelayMs(const FhirOptions& options, uint32_t tries, int64_t retry_
   return RetryDelayMs(options.backoff_initial_ms, options.backoff_max_ms, tries, retry_after_ms, random);
 }
 
+namespace {
+
+// The token endpoint takes the FHIR server's CA and client certificate unless it has its own.
+OAuthOptions TokenOptions(const FhirOptions& options) {
+  OAuthOptions o = options.oauth;
+  if (o.ca_file.empty()) o.ca_file = options.ca_file;
+  if (o.client_cert_file.empty() && o.client_key_file.empty()) {
+    o.client_cert_file = options.client_cert_file;
+    o.client_key_file = options.client_key_file;
+  }
+  return o;
+}
+
+}  // namespace
+
+Status CheckFhirTls(const FhirOptions& options) {
+  auto tls = LoadCurlTls({options.ca_file, options.client_cert_file, options.client_key_file});
+  if (!tls.ok()) return InvalidArgument("FHIR " + std::string(tls.status().message()));
+  if (options.oauth.token_url.empty()) return Status::Ok();
+  OAuthOptions o = TokenOptions(options);
+  auto token_tls = LoadCurlTls(TlsFiles(o));
+  if (!token_tls.ok()) return InvalidArgument("FHIR token endpoint " + std::string(token_tls.status().message()));
+  auto signer = JwtSigner::FromPemFile(o.key_file);
+  if (!signer.ok()) return InvalidArgument("FHIR SMART key: " + std::string(signer.status().message()));
+  return Status::Ok();
+}
+
+// What a ReloadTls hands to the delivering thread: the next Post applies it before its request.
+struct FhirReload {
+  CurlTls tls;                        // the FHIR server's CA and client certificate, read again
+  CurlTls token_tls;                  // the token endpoint's (without OAuth: empty)
+  std::unique_ptr<JwtSigner> signer;  // the SMART key read again (null without OAuth)
+  bool drop_token = false;            // the SMART key or a client certificate changed
+};
+
 struct FhirClient::Impl {
+  FhirOptions options;                     // ca/cert/key paths, read again by a reload
   CURL* curl = nullptr;
   curl_slist* headers = nullptr;
   std::vector<std::string> header_lines;   // with OAuth, the list is rebuilt per request with the token
   std::unique_ptr<TokenSource> tokens;
   std::string url;
   char error[CURL_ERROR_SIZE] = {};
+  std::mutex reload_mu;                    // ReloadTls (any thread) against Post (the delivering thread)
+  std::unique_ptr<FhirReload> reload;      // under reload_mu: taken by the next Post
+  std::string fingerprint;                 // under reload_mu: SHA-256 of the SMART key and client certificates
   ~Impl() {
     if (headers != nullptr) curl_slist_free_all(headers);
     if (curl != nullptr) curl_easy_cleanup(curl);
+  }
+  CurlTlsFiles files() const { return {options.ca_file, options.client_cert_file, options.client_key_file}; }
+  // Plain http without files or OAuth has nothing to reload.
+  bool has_tls() const {
+    return StartsWithNoCase(url, "https://") || tokens != nullptr || !options.ca_file.empty() ||
+           !options.client_cert_file.empty();
+  }
+  CURL* NewHandle(const CurlTls& with) {
+    CURL* c = NewCurlHandle(url, options.timeout_ms, with, error);
+    if (c == nullptr) return nullptr;
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, DropBody);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, OnHeader);
+    return c;
+  }
+  // Whether a cached token may have been bound to what changed (the SMART key, a client certificate):
+  // their bytes, hashed, never logged.
+  std::string Fingerprint(const CurlTls& fhir_tls, const CurlTls& token_tls) const {
+    std::string key;
+    if (!options.oauth.key_file.empty() && !ReadWholeFile(options.oauth.key_file, &key).empty()) key.clear();
+    return Sha256Hex(Sha256Hex(key) + Sha256Hex(fhir_tls.cert_pem) + Sha256Hex(token_tls.cert_pem));
   }
 };
 
@@ -120,8 +181,12 @@ Result<std::unique_ptr<FhirClient>> FhirClient::Create(const FhirOptions& option
   client->impl_ = std::make_unique<Impl>();
   Impl& im = *client->impl_;
   im.url = std::move(url);
-  im.curl = NewCurlHandle(im.url, options.timeout_ms, options.ca_file, im.error);
-  if (im.curl == nullptr) return Internal("libcurl could not create a handle");
+  im.options = options;
+  im.options.oauth = TokenOptions(options);
+  // Checked here, with OpenSSL, so that a file that cannot be used stops the start naming it, instead of
+  // every attempt failing in libcurl.
+  auto tls = LoadCurlTls(im.files());
+  if (!tls.ok()) return InvalidArgument("FHIR " + std::string(tls.status().message()));
   im.headers = curl_slist_append(im.headers, "Content-Type: application/fhir+json");
   im.headers = curl_slist_append(im.headers, "Accept: application/fhir+json");
   im.headers = curl_slist_append(im.headers, "Expect:");  // no 100-continue round trip before the body
@@ -134,13 +199,15 @@ Result<std::unique_ptr<FhirClient>> FhirClient::Create(const FhirOptions& option
     im.header_lines.push_back(h);
   }
   if (!options.oauth.token_url.empty()) {
-    OAuthOptions oauth = options.oauth;
-    if (oauth.ca_file.empty()) oauth.ca_file = options.ca_file;
-    CW_ASSIGN_OR_RETURN(im.tokens, TokenSource::Create(oauth));
+    CW_ASSIGN_OR_RETURN(im.tokens, TokenSource::Create(im.options.oauth));
   }
-  curl_easy_setopt(im.curl, CURLOPT_HTTPHEADER, im.headers);
-  curl_easy_setopt(im.curl, CURLOPT_WRITEFUNCTION, DropBody);
-  curl_easy_setopt(im.curl, CURLOPT_HEADERFUNCTION, OnHeader);
+  im.curl = im.NewHandle(*tls);  // libcurl copies the bytes
+  if (im.curl == nullptr) return Internal("libcurl could not create a handle");
+  im.fingerprint = im.Fingerprint(*tls, CurlTls{});
+  if (im.tokens) {
+    auto token_tls = LoadCurlTls(TlsFiles(im.options.oauth));  // read once more only for the fingerprint
+    if (token_tls.ok()) im.fingerprint = im.Fingerprint(*tls, *token_tls);
+  }
   return client;
 }
 
@@ -148,8 +215,52 @@ FhirClient::~FhirClient() = default;
 
 uint64_t FhirClient::tokens_fetched() const { return impl_->tokens ? impl_->tokens->tokens_fetched() : 0; }
 
+Status FhirClient::ReloadTls(bool* reloaded) {
+  if (reloaded != nullptr) *reloaded = false;
+  Impl& im = *impl_;
+  if (!im.has_tls()) return Status::Ok();
+  // Everything is checked before anything is handed over: a damaged file leaves the files in use in use.
+  auto next = std::make_unique<FhirReload>();
+  auto tls = LoadCurlTls(im.files());
+  if (!tls.ok()) return InvalidArgument("FHIR " + std::string(tls.status().message()));
+  next->tls = std::move(*tls);
+  if (im.tokens) {
+    auto token_tls = LoadCurlTls(TlsFiles(im.options.oauth));
+    if (!token_tls.ok()) return InvalidArgument("FHIR token endpoint " + std::string(token_tls.status().message()));
+    next->token_tls = std::move(*token_tls);
+    auto signer = JwtSigner::FromPemFile(im.options.oauth.key_file);
+    if (!signer.ok()) return InvalidArgument("FHIR SMART key: " + std::string(signer.status().message()));
+    next->signer = std::move(*signer);
+  }
+  std::string fingerprint = im.Fingerprint(next->tls, next->token_tls);
+  std::lock_guard<std::mutex> lock(im.reload_mu);
+  // Two reloads before the next Post: the token is dropped if either changed something.
+  next->drop_token = fingerprint != im.fingerprint || (im.reload != nullptr && im.reload->drop_token);
+  im.fingerprint = std::move(fingerprint);
+  im.reload = std::move(next);
+  if (reloaded != nullptr) *reloaded = true;
+  return Status::Ok();
+}
+
 HttpResult FhirClient::Post(std::string_view body, const std::atomic<bool>* abort) {
   HttpResult r;
+  std::unique_ptr<FhirReload> reload;
+  {
+    std::lock_guard<std::mutex> lock(impl_->reload_mu);
+    reload = std::move(impl_->reload);
+  }
+  if (reload) {
+    // A new handle with the new bytes: no kept connection, no cached CA store or TLS session. If libcurl
+    // cannot make one (out of memory), the old handle goes on with what it has.
+    if (CURL* fresh = impl_->NewHandle(reload->tls); fresh != nullptr) {
+      curl_easy_cleanup(impl_->curl);
+      impl_->curl = fresh;
+    }
+    if (impl_->tokens) {
+      // Fails only when libcurl cannot make a handle; then nothing changed and the old key and handle go on.
+      (void)impl_->tokens->Renew(std::move(reload->signer), reload->token_tls, reload->drop_token);
+    }
+  }
   CURL* c = impl_->curl;
   impl_->error[0] = '\0';
   curl_slist* with_token = nullptr;

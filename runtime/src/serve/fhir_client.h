@@ -14,4 +14,14 @@
 #pragma once
 
 #include "crosswalk/serve.h"
+#include "crosswalk/status.h"
+
+namespace crosswalk::serve {
+
+// Checks what FhirClient::ReloadTls would take (the CA, the client certificate and key, the token
+// endpoint's, the SMART key) without handing anything over: Server::ReloadTls checks every destination's
+// files before any of them takes its own. The same errors as ReloadTls.
+[[nodiscard]] Status CheckFhirTls(const FhirOptions& options);
+
+}  // namespace crosswalk::serve
 #include "serve/oauth.h"

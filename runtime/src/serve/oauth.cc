@@ -48,6 +48,8 @@ std::string FormEscape(CURL* c, std::string_view v) {
 
 }  // namespace
 
+CurlTlsFiles TlsFiles(const OAuthOptions& o) { return {o.ca_file, o.client_cert_file, o.client_key_file}; }
+
 std::string Base64Url(std::string_view bytes) {
   static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string out;
@@ -155,6 +157,11 @@ struct TokenSource::Impl {
   ~Impl() {
     if (curl != nullptr) curl_easy_cleanup(curl);
   }
+  CURL* NewHandle(const CurlTls& with) {
+    CURL* c = NewCurlHandle(options.token_url, options.timeout_ms, with, error);
+    if (c != nullptr) curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, KeepBody);
+    return c;
+  }
 };
 
 TokenSource::~TokenSource() = default;
@@ -168,10 +175,21 @@ Result<std::unique_ptr<TokenSource>> TokenSource::Create(const OAuthOptions& opt
   t->impl_ = std::make_unique<Impl>();
   t->impl_->options = options;
   CW_ASSIGN_OR_RETURN(t->impl_->signer, JwtSigner::FromPemFile(options.key_file));
-  CURL* c = t->impl_->curl = NewCurlHandle(options.token_url, options.timeout_ms, options.ca_file, t->impl_->error);
+  auto tls = LoadCurlTls(TlsFiles(options));
+  if (!tls.ok()) return InvalidArgument("token endpoint " + std::string(tls.status().message()));
+  CURL* c = t->impl_->curl = t->impl_->NewHandle(*tls);  // libcurl copies the bytes
   if (c == nullptr) return Internal("libcurl could not create a handle");
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, KeepBody);
   return t;
+}
+
+Status TokenSource::Renew(std::unique_ptr<JwtSigner> signer, const CurlTls& tls, bool drop_token) {
+  CURL* c = impl_->NewHandle(tls);
+  if (c == nullptr) return Internal("libcurl could not create a handle");
+  curl_easy_cleanup(impl_->curl);
+  impl_->curl = c;
+  if (signer) impl_->signer = std::move(signer);
+  if (drop_token) Invalidate();
+  return Status::Ok();
 }
 
 void TokenSource::Invalidate() {

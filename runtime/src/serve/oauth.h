@@ -19,10 +19,14 @@
 
 #include "crosswalk/serve.h"
 #include "crosswalk/status.h"
+#include "serve/curl_handle.h"
 
 namespace crosswalk::serve {
 
 // OAuthOptions is declared in crosswalk/serve.h.
+
+// The token endpoint's TLS files.
+CurlTlsFiles TlsFiles(const OAuthOptions& options);
 
 // base64url without padding (RFC 7515 section 2).
 std::string Base64Url(std::string_view bytes);
@@ -61,6 +65,11 @@ class TokenSource {
   [[nodiscard]] Result<std::string> Token(const std::atomic<bool>* abort);
   // Forget the cached token (the FHIR server answered 401).
   void Invalidate();
+  // After a reload (FhirClient::ReloadTls): signs with `signer` from now on (the SMART key read again) and
+  // starts from a new libcurl handle with `tls` (the CA and client certificate read again): a new connection
+  // and TLS session. Drops the cached token when `drop_token`. kInternal, and nothing changed, when libcurl
+  // cannot make a handle.
+  [[nodiscard]] Status Renew(std::unique_ptr<JwtSigner> signer, const CurlTls& tls, bool drop_token);
   uint64_t tokens_fetched() const { return fetched_; }
 
  private:

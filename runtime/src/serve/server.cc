@@ -327,13 +327,30 @@ Status ServerCore::ReloadTls() {
     if (!tls.ok()) return InvalidArgument("serve: " + std::string(tls.status().message()));
     fresh = std::move(*tls);
   }
+  // The FHIR client's files are checked before the MLLP sender swaps its own, so that a damaged FHIR file
+  // leaves every file in use in use; FhirClient::ReloadTls checks them again as it takes them (a file
+  // rewritten between the two checks is refused there, after the MLLP sender took its files).
+  if (fhir_) CW_RETURN_IF_ERROR(CheckFhirTls(options_.fhir));
   if (mllp_out_) CW_RETURN_IF_ERROR(mllp_out_->ReloadTls());
-  if (!fresh && !(mllp_out_ && options_.mllp_out.tls)) return Status::Ok();
+  bool fhir_reloaded = false;
+  if (fhir_) CW_RETURN_IF_ERROR(fhir_->ReloadTls(&fhir_reloaded));
+  const bool mllp_reloaded = mllp_out_ && options_.mllp_out.tls;
+  if (!fresh && !mllp_reloaded && !fhir_reloaded) return Status::Ok();
   if (fresh) {
     std::lock_guard<std::mutex> lock(tls_mu_);
     tls_ = std::move(fresh);
   }
-  audit_.Write({.event = "reloaded", .listener = listener_name_, .detail = "TLS"});
+  // Which destinations took their files, never a path or a byte of them.
+  std::string detail = "TLS";
+  if (mllp_reloaded || fhir_reloaded) {
+    detail += " (";
+    if (fresh) detail += "listener, ";
+    if (mllp_reloaded) detail += "MLLP out, ";
+    if (fhir_reloaded) detail += "FHIR, ";
+    detail.resize(detail.size() - 2);
+    detail += ")";
+  }
+  audit_.Write({.event = "reloaded", .listener = listener_name_, .detail = detail});
   return Status::Ok();
 }
 

@@ -1,10 +1,15 @@
 // A scripted FHIR server on loopback for the serve tests: records every request, answers from a script or
-// a handler (a status, extra headers, a body, or a reset of the connection).
+// a handler (a status, extra headers, a body, or a reset of the connection). With FakeTls it speaks HTTPS
+// (OpenSSL) and, with a client CA, requires a client certificate issued by it (mutual TLS); each request
+// records the CN of the certificate the client presented.
 #pragma once
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -26,7 +31,12 @@ using Clock = std::chrono::steady_clock;
 
 struct Request {
   std::string method, path, headers, body;
+  std::string client_cn;  // HTTPS: the CN of the client's certificate ("" without one)
   Clock::time_point at;
+};
+struct FakeTls {
+  std::string cert, key;  // the server's certificate and key (PEM)
+  std::string client_ca;  // PEM CAs whose client certificates are required; empty: none asked
 };
 struct Response {
   int status = 200;
@@ -37,7 +47,16 @@ struct Response {
 
 class FakeFhirServer {
  public:
-  FakeFhirServer() {
+  explicit FakeFhirServer(const FakeTls* tls = nullptr) {
+    if (tls != nullptr) {
+      ctx_ = SSL_CTX_new(TLS_server_method());
+      EXPECT_EQ(SSL_CTX_use_certificate_chain_file(ctx_, tls->cert.c_str()), 1);
+      EXPECT_EQ(SSL_CTX_use_PrivateKey_file(ctx_, tls->key.c_str(), SSL_FILETYPE_PEM), 1);
+      if (!tls->client_ca.empty()) {
+        EXPECT_EQ(SSL_CTX_load_verify_locations(ctx_, tls->client_ca.c_str(), nullptr), 1);
+        SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+      }
+    }
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -55,9 +74,16 @@ class FakeFhirServer {
     stop_ = true;
     thread_.join();
     ::close(fd_);
+    if (ctx_ != nullptr) SSL_CTX_free(ctx_);
   }
   uint16_t port() const { return port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/fhir/"; }
+  std::string url() const {
+    return (ctx_ != nullptr ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_) + "/fhir/";
+  }
+  // HTTPS: handshakes that failed (no client certificate, an unknown one, a client that refused ours).
+  int handshake_failures() const { return handshake_failures_; }
+  // HTTPS: handshakes that succeeded (one per connection).
+  int accepted() const { return accepted_; }
   // Responses given in order; once they run out, 200.
   void Script(std::vector<Response> r) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -90,19 +116,49 @@ class FakeFhirServer {
       if (c < 0) continue;
       // A thread per connection: clients keep connections alive (the token endpoint's and the FHIR base's).
       connections_.emplace_back([this, c] {
-        Serve(c);
+        Conn conn{c, nullptr, ""};
+        if (ctx_ == nullptr || Accept(&conn)) Serve(conn);
+        if (conn.ssl != nullptr) SSL_free(conn.ssl);
         ::close(c);
+        ERR_clear_error();
       });
     }
     for (auto& t : connections_) t.join();
   }
+  struct Conn {
+    int fd;
+    SSL* ssl;
+    std::string client_cn;
+  };
+  // The server side of the handshake, blocking but bounded (5 s), so a client that never finishes it holds
+  // nothing up for long.
+  bool Accept(Conn* conn) {
+    timeval tv{5, 0};
+    ::setsockopt(conn->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(conn->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    conn->ssl = SSL_new(ctx_);
+    SSL_set_fd(conn->ssl, conn->fd);
+    if (SSL_accept(conn->ssl) != 1) {
+      ++handshake_failures_;
+      return false;
+    }
+    if (X509* peer = SSL_get1_peer_certificate(conn->ssl)) {
+      char cn[256] = {};
+      X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof cn);
+      conn->client_cn = cn;
+      X509_free(peer);
+    }
+    ++accepted_;
+    return true;
+  }
   // One connection, keep-alive: requests until the client closes or we stop.
-  void Serve(int c) {
+  void Serve(Conn& conn) {
+    const int c = conn.fd;
     std::string buf;
     while (!stop_) {
       size_t end = buf.find("\r\n\r\n");
       if (end == std::string::npos) {
-        if (!Read(c, &buf)) return;
+        if (!Read(conn, &buf)) return;
         continue;
       }
       std::string head = buf.substr(0, end + 2);
@@ -110,10 +166,11 @@ class FakeFhirServer {
       size_t cl = head.find("Content-Length: ");
       if (cl != std::string::npos) length = std::stoul(head.substr(cl + 16));
       while (buf.size() < end + 4 + length) {
-        if (!Read(c, &buf)) return;
+        if (!Read(conn, &buf)) return;
       }
       Request r;
       r.at = Clock::now();
+      r.client_cn = conn.client_cn;
       std::istringstream first(head.substr(0, head.find("\r\n")));
       first >> r.method >> r.path;
       r.headers = head;
@@ -140,18 +197,25 @@ class FakeFhirServer {
                                              : R"({"resourceType":"OperationOutcome"})";
       std::string out = "HTTP/1.1 " + std::to_string(resp.status) + " X\r\nContent-Type: application/fhir+json\r\n" +
                         resp.headers + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-      if (::send(c, out.data(), out.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(out.size())) return;
+      if (conn.ssl != nullptr) {
+        if (SSL_write(conn.ssl, out.data(), static_cast<int>(out.size())) != static_cast<int>(out.size())) return;
+      } else if (::send(c, out.data(), out.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(out.size())) {
+        return;
+      }
     }
   }
-  bool Read(int c, std::string* buf) {
+  bool Read(Conn& conn, std::string* buf) {
+    const int c = conn.fd;
     for (;;) {
       if (stop_) return false;
-      pollfd p{c, POLLIN, 0};
-      int n = ::poll(&p, 1, 20);
-      if (n == 0) continue;
-      if (n < 0) return false;
       char tmp[65536];
-      ssize_t got = ::recv(c, tmp, sizeof tmp, 0);
+      if (conn.ssl == nullptr || SSL_pending(conn.ssl) == 0) {
+        pollfd p{c, POLLIN, 0};
+        int n = ::poll(&p, 1, 20);
+        if (n == 0) continue;
+        if (n < 0) return false;
+      }
+      ssize_t got = conn.ssl != nullptr ? SSL_read(conn.ssl, tmp, sizeof tmp) : ::recv(c, tmp, sizeof tmp, 0);
       if (got <= 0) return false;
       buf->append(tmp, static_cast<size_t>(got));
       return true;
@@ -159,6 +223,9 @@ class FakeFhirServer {
   }
 
   int fd_ = -1;
+  SSL_CTX* ctx_ = nullptr;  // HTTPS when set
+  std::atomic<int> handshake_failures_{0};
+  std::atomic<int> accepted_{0};
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
   std::thread thread_;

@@ -34,6 +34,7 @@
 #include "fake_fhir_server.h"
 #include "mllp_client.h"
 #include "server_fixture.h"
+#include "test_cert.h"
 #include "serve/oauth.h"
 #include "serve/fhir_client.h"
 #include "serve/inbox.h"
@@ -450,6 +451,233 @@ TEST_F(SmartBackendTest, ARefusingTokenEndpointIsRetriedAndNamedByItsErrorCodeOn
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(dead[0].last_error, "token endpoint: HTTP 400 (invalid_client) (gave up after 2 tries)");
   EXPECT_EQ(Audit().find("12345"), std::string::npos);
+}
+
+
+// A renewed SMART key is read by ReloadTls: the cached token stays while the key is the same, and is dropped
+// when it changed, so the next token is bought with an assertion signed by the new key.
+TEST_F(SmartBackendTest, AReloadedKeyDropsTheCachedTokenOnlyWhenItChanged) {
+  std::atomic<int> tokens{0};
+  fhir_.Handle([&](const Request& r) -> Response {
+    if (r.path == "/token") {
+      return {200, "", R"({"access_token":"tok-)" + std::to_string(++tokens) + R"(","expires_in":300})"};
+    }
+    return {200, ""};
+  });
+  auto client = FhirClient::Create(options_.fhir);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  FhirClient& c = **client;
+  EXPECT_EQ(c.Post("{}", nullptr).status, 200);
+  bool reloaded = false;
+  ASSERT_TRUE(c.ReloadTls(&reloaded).ok());
+  EXPECT_TRUE(reloaded);
+  EXPECT_EQ(c.Post("{}", nullptr).status, 200);
+  EXPECT_EQ(c.tokens_fetched(), 1u);  // the same key: the token is kept
+  fs::create_directories(dir_ + "/renewed");
+  TestKey renewed(dir_ + "/renewed", "EC", 0);
+  fs::copy_file(renewed.path, key_->path, fs::copy_options::overwrite_existing);
+  ASSERT_TRUE(c.ReloadTls().ok());
+  EXPECT_EQ(c.Post("{}", nullptr).status, 200);
+  EXPECT_EQ(c.tokens_fetched(), 2u);
+  std::vector<Request> token_reqs;
+  for (const Request& r : fhir_.requests()) {
+    if (r.path == "/token") token_reqs.push_back(r);
+  }
+  ASSERT_EQ(token_reqs.size(), 2u);
+  EXPECT_TRUE(VerifyJwt(FormField(token_reqs[0].body, "client_assertion"), key_->pkey));
+  EXPECT_TRUE(VerifyJwt(FormField(token_reqs[1].body, "client_assertion"), renewed.pkey));
+  EXPECT_FALSE(VerifyJwt(FormField(token_reqs[1].body, "client_assertion"), key_->pkey));
+  // A damaged key is refused, named, and the key in use stays.
+  std::ofstream(key_->path) << "not a key\n";
+  Status st = c.ReloadTls();
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find(key_->path), std::string::npos) << st.ToString();
+  EXPECT_EQ(c.Post("{}", nullptr).status, 200);
+}
+
+// ---- mutual TLS toward the FHIR server --------------------------------------------------------------------
+
+// An HTTPS FHIR server on loopback that requires a client certificate issued by the test's CA (the client
+// certificate is self-signed and is that CA).
+class FhirTlsTest : public test::ServerFixture {
+ protected:
+  FhirTlsTest() : ServerFixture("fhirtls") {}
+  void SetUp() override {
+    ServerFixture::SetUp();
+    server_cert_ = std::make_unique<test::Cert>(dir_, "fhir.test");
+    client_cert_ = std::make_unique<test::Cert>(dir_, "crosswalk.test");
+    stranger_ = std::make_unique<test::Cert>(dir_, "stranger.test");
+    test::FakeTls tls{server_cert_->cert, server_cert_->key, client_cert_->cert};
+    fhir_ = std::make_unique<FakeFhirServer>(&tls);
+    options_.fhir.base_url = fhir_->url();
+    options_.fhir.ca_file = server_cert_->cert;
+    options_.fhir.backoff_initial_ms = 5;
+    options_.fhir.backoff_max_ms = 50;
+    options_.fhir.timeout_ms = 5000;
+    options_.fhir.max_tries = 100000;  // retried for as long as the test waits
+  }
+  void TearDown() override {
+    Stop();
+    fhir_.reset();
+    ServerFixture::TearDown();
+  }
+  void Send(const std::string& control) {
+    test::MllpClient c;
+    ASSERT_TRUE(c.Connect(server_->port()));
+    ASSERT_TRUE(c.Send(Adt(control)));
+    std::string ack;
+    ASSERT_EQ(c.ReadAck(&ack), test::MllpClient::kAck);
+    ASSERT_EQ(test::AckCode(ack), "AA");
+  }
+  // `from` copied over `to` (a renewed file written in place).
+  static void CopyOver(const std::string& from, const std::string& to) {
+    fs::copy_file(from, to, fs::copy_options::overwrite_existing);
+  }
+
+  std::unique_ptr<test::Cert> server_cert_, client_cert_, stranger_;
+  std::unique_ptr<FakeFhirServer> fhir_;
+};
+
+TEST_F(FhirTlsTest, ADeliveryNeedsTheClientCertificateTheServerAsksFor) {
+  // No client certificate: every handshake is refused, the message waits at the head of the queue.
+  Start();
+  Send("T1");
+  ASSERT_TRUE(WaitFor([&] { return server_->stats().retries >= 2 && fhir_->handshake_failures() >= 2; }));
+  EXPECT_EQ(server_->stats().delivered, 0u);
+  Stop();
+  // A certificate the server does not know: refused too.
+  options_.fhir.client_cert_file = stranger_->cert;
+  options_.fhir.client_key_file = stranger_->key;
+  int failures = fhir_->handshake_failures();
+  Start();
+  ASSERT_TRUE(WaitFor([&] { return server_->stats().retries >= 2 && fhir_->handshake_failures() >= failures + 2; }));
+  EXPECT_EQ(server_->stats().delivered, 0u);
+  Stop();
+  EXPECT_TRUE(fhir_->requests().empty());
+  // The certificate of the test's CA: delivered, the server saw it.
+  options_.fhir.client_cert_file = client_cert_->cert;
+  options_.fhir.client_key_file = client_cert_->key;
+  Start();
+  ASSERT_TRUE(WaitFor([&] { return server_->stats().delivered == 1; }));
+  Stop();
+  auto reqs = fhir_->requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].client_cn, "crosswalk.test");
+  EXPECT_NE(reqs[0].body.find(R"("resourceType":"Bundle")"), std::string::npos);
+  std::string audit = Audit();
+  EXPECT_NE(audit.find(R"("event":"retry")"), std::string::npos);
+  EXPECT_NE(audit.find("transport: "), std::string::npos);
+  EXPECT_EQ(audit.find("PRIVATE KEY"), std::string::npos);
+}
+
+TEST_F(FhirTlsTest, TheTokenEndpointGetsTheClientCertificateToo) {
+  TestKey key(dir_, "EC", 0);
+  options_.fhir.client_cert_file = client_cert_->cert;
+  options_.fhir.client_key_file = client_cert_->key;
+  options_.fhir.oauth.token_url = "https://127.0.0.1:" + std::to_string(fhir_->port()) + "/token";
+  options_.fhir.oauth.client_id = "crosswalk-test-client";
+  options_.fhir.oauth.key_file = key.path;
+  fhir_->Handle([&](const Request& r) -> Response {
+    if (r.path == "/token") return {200, "", R"({"access_token":"tok-1","expires_in":300})"};
+    return {r.headers.find("Authorization: Bearer tok-1") != std::string::npos ? 200 : 403, ""};
+  });
+  Start();
+  Send("T2");
+  ASSERT_TRUE(WaitFor([&] { return server_->stats().delivered == 1; }));
+  Stop();
+  auto reqs = fhir_->requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_EQ(reqs[0].path, "/token");
+  EXPECT_EQ(reqs[0].client_cn, "crosswalk.test");
+  EXPECT_EQ(reqs[1].client_cn, "crosswalk.test");
+}
+
+TEST_F(FhirTlsTest, UnusableFilesAreRefusedAtStartNamingTheFile) {
+  auto error = [&](FhirOptions o) {
+    auto c = FhirClient::Create(o);
+    return c.ok() ? std::string("ok") : std::string(c.status().message());
+  };
+  FhirOptions o = options_.fhir;
+  o.client_cert_file = client_cert_->cert;
+  o.client_key_file = client_cert_->key;
+  EXPECT_EQ(error(o), "ok");
+  FhirOptions mismatch = o;
+  mismatch.client_key_file = stranger_->key;
+  EXPECT_EQ(error(mismatch), "FHIR TLS: the key in '" + stranger_->key + "' does not match the certificate");
+  FhirOptions half = o;
+  half.client_key_file.clear();
+  EXPECT_EQ(error(half), "FHIR TLS: a client certificate needs both its certificate file and its key file");
+  FhirOptions missing = o;
+  missing.ca_file = dir_ + "/missing-ca.pem";
+  EXPECT_EQ(error(missing).rfind("FHIR TLS: cannot read the CA file '" + missing.ca_file + "'", 0), 0u) << error(missing);
+  std::string damaged = dir_ + "/damaged.crt";
+  std::ofstream(damaged) << "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n";
+  FhirOptions bad_cert = o;
+  bad_cert.client_cert_file = damaged;
+  std::string e = error(bad_cert);
+  EXPECT_EQ(e.rfind("FHIR TLS: cannot use the certificate file '" + damaged + "': ", 0), 0u) << e;
+  EXPECT_EQ(e.find("not base64"), std::string::npos);  // the file's content is never in the message
+  FhirOptions bad_ca = o;
+  bad_ca.ca_file = damaged;
+  EXPECT_EQ(error(bad_ca).rfind("FHIR TLS: cannot use the CA file '" + damaged + "': ", 0), 0u) << error(bad_ca);
+  // The Server refuses to start with them.
+  options_.fhir = mismatch;
+  auto s = Server::Create(options_, runtime_, program_);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find(stranger_->key), std::string::npos) << s.status().ToString();
+}
+
+// SIGHUP's Server::ReloadTls: a CA that does not verify the server is replaced in place and the queued
+// message is delivered; a damaged CA, a client certificate whose key does not match, are refused, named, and
+// the files in use stay in use (for new connections too: libcurl got their bytes, not their paths).
+TEST_F(FhirTlsTest, ReloadTlsTakesRenewedFilesAndKeepsThoseInUseWhenOneIsDamaged) {
+  const std::string ca = dir_ + "/fhir-ca.pem", cert = dir_ + "/us.crt", key = dir_ + "/us.key";
+  CopyOver(stranger_->cert, ca);  // verifies nothing the server presents
+  CopyOver(stranger_->cert, cert);  // a client certificate the server does not know
+  CopyOver(stranger_->key, key);
+  options_.fhir.ca_file = ca;
+  options_.fhir.client_cert_file = cert;
+  options_.fhir.client_key_file = key;
+  Start();
+  Send("U1");
+  ASSERT_TRUE(WaitFor([&] { return server_->stats().retries >= 2; }));
+  EXPECT_EQ(server_->stats().delivered, 0u);
+
+  std::ofstream(ca) << "not a certificate\n";
+  Status st = server_->ReloadTls();
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("'" + ca + "'"), std::string::npos) << st.ToString();
+  EXPECT_EQ(st.message().find("not a certificate"), std::string::npos);
+
+  // The renewed CA, but a client certificate written without its key: refused, naming the key.
+  CopyOver(server_cert_->cert, ca);
+  CopyOver(client_cert_->cert, cert);
+  st = server_->ReloadTls();
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("'" + key + "' does not match"), std::string::npos) << st.ToString();
+  uint64_t retries = server_->stats().retries;
+  ASSERT_TRUE(WaitFor([&] { return server_->stats().retries >= retries + 2; }));  // still the old files
+  EXPECT_EQ(server_->stats().delivered, 0u);
+
+  CopyOver(client_cert_->key, key);
+  ASSERT_TRUE(server_->ReloadTls().ok());
+  ASSERT_TRUE(WaitFor([&] { return server_->stats().delivered == 1; }));
+  EXPECT_NE(Audit().find(R"("event":"reloaded","listener")"), std::string::npos);
+  EXPECT_NE(Audit().find(R"x("detail":"TLS (FHIR)")x"), std::string::npos) << Audit();
+
+  // The CA damaged on disk after the reload: refused; a new connection (the server resets the kept one)
+  // still verifies with the CA in use.
+  std::ofstream(ca) << "not a certificate\n";
+  EXPECT_EQ(server_->ReloadTls().code(), StatusCode::kInvalidArgument);
+  fhir_->Script({{.reset = true}});
+  Send("U2");
+  ASSERT_TRUE(WaitFor([&] { return server_->stats().delivered == 2; }));
+  Stop();
+  auto reqs = fhir_->requests();
+  ASSERT_GE(reqs.size(), 3u);  // U1, U2 reset, U2 again
+  EXPECT_EQ(reqs.back().client_cn, "crosswalk.test");
+  EXPECT_GE(fhir_->accepted(), 2);  // the connection after the reset was a new TLS session
+  EXPECT_EQ(Audit().find("PRIVATE KEY"), std::string::npos);
 }
 
 

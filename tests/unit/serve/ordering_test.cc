@@ -517,6 +517,12 @@ TEST(ServeConfigTest, MistakesNameTheKey) {
             "listeners[0].outputs.dir: required with \"fhir\" or \"mllp\" (they send its files)");
   EXPECT_EQ(error(R"({"listeners": [{"mllp": "127.0.0.1:1", "program": "p", "inbox": "i", "outputs": {"dir": "o", "fhir": {}}}]})"),
             "listeners[0].outputs.fhir.base: required");
+  // Mutual TLS toward the FHIR server: "cert" and "cert_key" together ("key" is the SMART signing key).
+  const std::string fhir = head + R"({"dir": "o", "fhir": {"base": "https://h/fhir", )";
+  EXPECT_EQ(error(fhir + R"("cert": "us.crt", "cert_key": "us.key"}}}]})"), "ok");
+  EXPECT_EQ(error(fhir + R"("cert": "us.crt"}}}]})"), "listeners[0].outputs.fhir.cert_key: required with cert");
+  EXPECT_EQ(error(fhir + R"("cert_key": "us.key"}}}]})"), "listeners[0].outputs.fhir.cert: required with cert_key");
+  EXPECT_EQ(error(fhir + R"("cert": 7, "cert_key": "us.key"}}}]})").rfind("listeners[0].outputs.fhir.cert: ", 0), 0u);
   EXPECT_EQ(error("{\"listeners\": [{" + ok + "}, {" + ok + "}]}"),
             "listeners[1]: the address '127.0.0.1:1' is used by an earlier listener");
   EXPECT_EQ(error(R"({"listeners": [{"mllp": "127.0.0.1:1", "program": "p", "inbox": "i", "outputs": {"dir": "o"}},

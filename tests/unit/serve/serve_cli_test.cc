@@ -349,6 +349,38 @@ TEST_F(ServeCliTest, SighupReloadsRenewedCertificates) {
   EXPECT_NE(ReadFile(Path("inbox/audit.jsonl")).find(R"("detail":"TLS")"), std::string::npos);
 }
 
+// SIGHUP reads the FHIR client's files too (--fhir-ca, --fhir-cert, --fhir-cert-key): a start with a key
+// that does not match is refused naming it; a damaged CA at a reload is refused naming it and the files in use
+// kept; renewed ones are taken, logged and audited. (Delivery with them: fhir_delivery_test.cc, FhirTlsTest.)
+TEST_F(ServeCliTest, SighupReloadsTheFhirClientCertificates) {
+  std::string cwb = CompileGood();
+  fs::create_directories(Path("tls/other"));
+  Cert ca(Path("tls"), "fhir.test"), us(Path("tls"), "crosswalk.test"), other(Path("tls/other"), "crosswalk.test");
+  const std::string fhir = "--fhir-base https://127.0.0.1:1/fhir --fhir-ca " + ca.cert + " --fhir-cert " + us.cert;
+  Proc refused = Tool("serve " + cwb + " --mllp 127.0.0.1:0 --inbox " + Path("inbox") + " --out-dir " +
+                      Path("out") + " " + fhir + " --fhir-cert-key " + other.key);
+  EXPECT_EQ(refused.status, 1);
+  EXPECT_NE(refused.err.find("the key in '" + other.key + "' does not match the certificate"), std::string::npos)
+      << refused.err;
+  uint16_t port = 0;
+  pid_t pid = StartServer(cwb, &port, fhir + " --fhir-cert-key " + us.key);
+  ASSERT_GT(port, 0);
+  Write("tls/fhir.test.crt", "not a certificate\n");
+  ::kill(pid, SIGHUP);
+  ASSERT_TRUE(WaitLog("TLS reload refused")) << ReadFile(Path("serve-0.log"));
+  EXPECT_NE(ReadFile(Path("serve-0.log")).find("fhir.test.crt"), std::string::npos);
+  fs::copy_file(other.cert, us.cert, fs::copy_options::overwrite_existing);  // renewed in place
+  fs::copy_file(other.key, us.key, fs::copy_options::overwrite_existing);
+  Cert renewed_ca(Path("tls/other"), "fhir.test");
+  fs::copy_file(renewed_ca.cert, ca.cert, fs::copy_options::overwrite_existing);
+  ::kill(pid, SIGHUP);
+  ASSERT_TRUE(WaitLog("reloaded the TLS certificates")) << ReadFile(Path("serve-0.log"));
+  EXPECT_EQ(StopServer(pid), 0) << ReadFile(Path("serve-0.log"));
+  std::string audit = ReadFile(Path("inbox/audit.jsonl"));
+  EXPECT_NE(audit.find(R"x("detail":"TLS (FHIR)")x"), std::string::npos) << audit;
+  EXPECT_EQ(audit.find("PRIVATE KEY"), std::string::npos);
+}
+
 // A message the program rejects is kept; once the program is fixed, `dead-letters --replay-rejected` puts it
 // back and the next start runs it: its output replaces its .rejected file, and the replay is audited.
 TEST_F(ServeCliTest, RejectedMessagesAreReplayedAfterTheProgramIsFixed) {
@@ -489,6 +521,15 @@ TEST_F(ServeCliTest, UsageErrors) {
   EXPECT_EQ(Tool("serve x.cwb --mllp 127.0.0.1:1 --inbox a --out-dir b --mllp-out ::1:2575").status, 2);
   EXPECT_EQ(Tool("serve x.cwb --mllp 127.0.0.1:1 --inbox a --out-dir b --mllp-out-timeout-ms 5").status, 2);
   EXPECT_EQ(Tool("serve x.cwb --mllp ::1:2575 --inbox a --out-dir b").status, 2);  // IPv6 needs its brackets
+  // The FHIR client certificate: both files or neither, and only with --fhir-base.
+  const std::string fhir = "serve x.cwb --mllp 127.0.0.1:1 --inbox a --out-dir b --fhir-base https://127.0.0.1:1/f";
+  Proc half = Tool(fhir + " --fhir-cert us.crt");
+  EXPECT_EQ(half.status, 2);
+  EXPECT_NE(half.err.find("--fhir-cert and --fhir-cert-key go together"), std::string::npos) << half.err;
+  EXPECT_EQ(Tool(fhir + " --fhir-cert-key us.key").status, 2);
+  Proc alone = Tool("serve x.cwb --mllp 127.0.0.1:1 --inbox a --out-dir b --fhir-cert us.crt --fhir-cert-key us.key");
+  EXPECT_EQ(alone.status, 2);
+  EXPECT_NE(alone.err.find("--fhir-cert needs --fhir-base"), std::string::npos) << alone.err;
   // Without --out-dir the NDJSON file is the output; deliveries need the folder's files.
   Proc none = Tool("serve x.cwb --mllp 127.0.0.1:1 --inbox a");
   EXPECT_EQ(none.status, 2);
