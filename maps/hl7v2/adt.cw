@@ -260,6 +260,6 @@ def AdtA60() {
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
-  entry[]: for iam, i in IAM where iam.3 => Entry("AllergyIntolerance", "IAM-${i + 1}", AllergyFromIam(iam, withEncounter))
+  entry[]: for iam, i in IAM where iam.3 => IdentifiedEntry("AllergyIntolerance", "IAM-${i + 1}", AllergyFromIam(iam, withEncounter), AdministrationOwns())
   entry[]: HeaderEntries([Ref("Patient", 1)])
 }

@@ -40,7 +40,7 @@ def ProblemBundle(trigger) {
   entry[]: PatientEntry(PID, PD1)
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
   entry[]: for prb, i in PRB where prb.3.1 or prb.3.2 =>
-    Entry("Condition", "PRB-${i + 1}", ProblemCondition(prb, trigger == "PC3" or upper(prb.1) == "DE", withEncounter))
+    IdentifiedEntry("Condition", "PRB-${i + 1}", ProblemCondition(prb, trigger == "PC3" or upper(prb.1) == "DE", withEncounter), MessageKindIs(["PPR"]))
   entry[]: HeaderEntries(for prb, i in PRB where prb.3.1 or prb.3.2 => Ref("Condition", "PRB-${i + 1}"))
 }
 

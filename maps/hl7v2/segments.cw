@@ -77,6 +77,12 @@ def ImmunizationEntryFor(n, resource) =
 // booking (S12) wrote.
 def AppointmentEntryFor(n, resource) =
   KeyedEntry("Appointment", n, resource, OrderSearch(resource.identifier, "FILL", "PLAC"), MessageKindIs(["SIU"]))
+// A diagnosis, procedure, allergy or problem by its own identifier (DG1-20, PR1-19, IAM-7, PRB-4, with a
+// system): updated by the messages that own it (owner: patient administration and billing for the first
+// three, problem messages for problems), created when absent by the others.
+def IdentifiedEntry(kind, n, resource, owner) =
+  KeyedEntry(kind, n, resource, IdentifierSearch(first(for id in resource.identifier where id.system and id.value => id)), owner)
+def AdministrationOwns() = MessageKindIs(["ADT", "BAR"])
 def OrderMessageKinds() = ["ORM", "OML", "OMG", "OMI", "OMB", "OMD", "OMN", "OMS", "OMP", "OMQ"]
 def MessageKindIs(kinds) = contains(kinds, upper(trim(MSH-9.1)))
 def KeyedEntry(kind, n, resource, search, owner) = if search then {
@@ -1060,9 +1066,9 @@ def PersonEntries(withEncounter) = [
   for gt1, i in GT1 where GuarantorIsPerson(gt1) and PID => [Entry("RelatedPerson", "GT1-${i + 1}", Guarantor(gt1)),
                                                              IdentifierEntries(gt1.2), IdentifierEntries(gt1.19)],
   AccountEntry() if not withEncounter,
-  for al1, i in AL1 where al1.3 => Entry("AllergyIntolerance", i + 1, AllergyIntolerance(al1)),
-  for dg1, i in DG1 where dg1.3 or dg1.4 => Entry("Condition", i + 1, Condition(dg1, withEncounter)),
-  for pr1, i in PR1 where (pr1.3 or pr1.4) and PID => Entry("Procedure", i + 1, Procedure(pr1, withEncounter, ProcedureRols(i))),
+  for al1, i in AL1 where al1.3 => IdentifiedEntry("AllergyIntolerance", i + 1, AllergyIntolerance(al1), AdministrationOwns()),
+  for dg1, i in DG1 where dg1.3 or dg1.4 => IdentifiedEntry("Condition", i + 1, Condition(dg1, withEncounter), AdministrationOwns()),
+  for pr1, i in PR1 where (pr1.3 or pr1.4) and PID => IdentifiedEntry("Procedure", i + 1, Procedure(pr1, withEncounter, ProcedureRols(i)), AdministrationOwns()),
   for pr1, i in PR1 where (pr1.3 or pr1.4) and PID => for rol in ProcedureRols(i) => RolEntriesAt(rol),
   for pr1 in PR1 where (pr1.3 or pr1.4) and PID => [for x in pr1.8 => PractitionerEntries(x), for x in pr1.11 => PractitionerEntries(x),
                                                      for x in pr1.12 => PractitionerEntries(x), LocationEntries(TreatingUnit(pr1)) if TreatingUnit(pr1),

@@ -385,6 +385,31 @@ TEST_F(MapsValidityTest, AppointmentsAreConditionalOnTheirIds) {
   EXPECT_EQ(bare["request"]["url"], "Appointment/" + bare["resource"]["id"].get<std::string>());
 }
 
+// A diagnosis (DG1-20), procedure (PR1-19), allergy (IAM-7) or problem (PRB-4) with an identifier that has a
+// system is conditional on it: updated by the messages that own it (ADT/BAR; PPR for problems), created if
+// absent by the others; without one, the message-keyed update.
+TEST_F(MapsValidityTest, DiagnosesAreConditionalOnTheirIdentifiers) {
+  auto condition = [&](const std::string& type, const std::string& dg1_20) {
+    json bundle = Convert({"MSH|^~\\&|EHR|HOSP|RCV|FAC|20240501101500+0100||" + type + "|M1|P|2.5.1",
+                           "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F", "PV1|1|I",
+                           "DG1|1||I10^Essential hypertension^I10C|||W||||||||||||||" + dg1_20});
+    for (const json& e : bundle["entry"]) {
+      if (e["resource"]["resourceType"] == "Condition") return e;
+    }
+    return json();
+  };
+  json adt = condition("ADT^A08^ADT_A01", "D1^EHR");
+  ASSERT_TRUE(adt.is_object());
+  EXPECT_EQ(adt["request"], json::parse(R"({"method":"PUT","url":"Condition?identifier=urn%3Aid%3AEHR|D1"})"));
+  EXPECT_FALSE(adt["resource"].contains("id"));
+  json dft = condition("DFT^P03^DFT_P03", "D1^EHR");
+  ASSERT_TRUE(dft.is_object());
+  EXPECT_EQ(dft["request"], json::parse(R"({"method":"POST","url":"Condition","ifNoneExist":"identifier=urn%3Aid%3AEHR|D1"})"));
+  json bare = condition("ADT^A08^ADT_A01", "D1");
+  ASSERT_TRUE(bare.is_object());
+  EXPECT_EQ(bare["request"]["url"], "Condition/" + bare["resource"]["id"].get<std::string>());
+}
+
 TEST_F(MapsValidityTest, ProvenanceRecordsAnInstantOrIsLeftOut) {
   // MSH-7 with seconds and zone: the message's Provenance, targeting the MessageHeader and the focus.
   json with_zone = Convert({"MSH|^~\\&|LAB|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid,
