@@ -32,9 +32,11 @@ def NumberKey(ei) {
 // numbers: the order numbers of the message's orders (OrderNumberKey; absent ones are left out).
 def NumbersUnique(numbers) = count(numbers) == count(distinct(numbers))
 def OrderNumbers(orders) = for x in (for o in orders => OrderNumberKey(o.ORC, o.OBR)) where x => x
-// The results key of an order: "@" and its number (segments.cw IdOf: not keyed by the message) when it has one
-// and no other order of the message shares it (unique), else its message key.
-def ResultsKey(number, key, unique) = if unique and number then "@${number}" else key
+// The results key of an order: "@", its number and the patient's first identifier (segments.cw IdOf: not keyed
+// by the message) when it has a number and no other order of the message shares it (unique), else its message
+// key. The patient is part of the key so that a filler that reuses its numbers (HL7 says they are unique; some
+// laboratories recycle accession numbers) writes new Observations for another patient, never over theirs.
+def ResultsKey(number, key, unique) = if unique and number then "@${number}/${trim(PID-3.4.1)}|${trim(PID-3.1)}" else key
 // The key of the i-th result (obx) of an order whose results key is rkey (ResultsKey).
 def ResultKey(rkey, i, obx) = if starts_with(rkey, "@") then "${rkey}/obx/${i + 1}/${trim(obx.3.3)}|${trim(obx.3.1)}/${trim(obx.4)}"
                               else ObsKey(rkey, i)

@@ -237,9 +237,10 @@ TEST_F(MapsValidityTest, ResultsOfAnOrderWithANumberAreTheSameObservationsInLate
   };
   const std::string pid = "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F";
   auto oru = [&](const std::string& control_id, const std::string& filler, const std::string& status,
-                 const std::vector<std::string>& extra, const std::string& placer = "P1^CPOE") {
+                 const std::vector<std::string>& extra, const std::string& placer = "P1^CPOE",
+                 const std::string& patient = "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F") {
     std::vector<std::string> segments = {
-        "MSH|^~\\&|LAB|HOSP|RCV|FAC|20240501101500+0100||ORU^R01^ORU_R01|" + control_id + "|P|2.5.1", pid,
+        "MSH|^~\\&|LAB|HOSP|RCV|FAC|20240501101500+0100||ORU^R01^ORU_R01|" + control_id + "|P|2.5.1", patient,
         "ORC|RE|" + placer + "|" + filler, "OBR|1|" + placer + "|" + filler + "|24317-0^Hemogram^LN|||||||||||||||||||" + status,
         "OBX|1|NM|718-7^Hemoglobin^LN||13.1|g/dL|||||" + status, "OBX|2|NM|718-7^Hemoglobin^LN|2|13.4|g/dL|||||" + status,
         "OBX|3|NM|4544-3^Hematocrit^LN||39|%|||||" + status};
@@ -257,6 +258,11 @@ TEST_F(MapsValidityTest, ResultsOfAnOrderWithANumberAreTheSameObservationsInLate
   auto other = urls(oru("M2", "F2^LAB", "F", {}), "Observation");
   ASSERT_EQ(other.size(), 3u);
   for (const auto& u : other) EXPECT_EQ(std::count(first.begin(), first.end(), u), 0) << u;
+  // The same number for another patient (a laboratory that recycles accession numbers): other Observations.
+  auto recycled = urls(oru("M3", "F1^LAB", "F", {}, "P1^CPOE", "PID|1||67890^^^HOSP^MR||ROE^RICHARD||19700101|M"),
+                       "Observation");
+  ASSERT_EQ(recycled.size(), 3u);
+  for (const auto& u : recycled) EXPECT_EQ(std::count(first.begin(), first.end(), u), 0) << u;
   // No filler number with a system: the placer number's; neither: keyed by the message.
   auto placer1 = urls(oru("M1", "F1", "P", {}), "Observation");
   EXPECT_EQ(urls(oru("M2", "F1", "F", {}), "Observation"), placer1);
