@@ -6,7 +6,7 @@
 // Keys: an order is keyed by its position in the message ("1", "2", ...), an observation by
 // "<order>/obx/<n>" and a specimen by "<order>/spm/<n>" (positions, not set ids: set ids repeat in real
 // feeds). The fullUrls derive from these keys and MSH-10/MSH-7 (hl7v2.segments IdOf), except the results of an
-// order with a known number in ORU and OUL, keyed by that number (ResultsKey, below).
+// order with a known number in ORU, OUL and VXU, keyed by that number (ResultsKey, below).
 
 import hl7v2.datatypes
 import hl7v2.segments
@@ -19,8 +19,8 @@ def ObsKey(orderKey, i) = "${orderKey}/obx/${i + 1}"
 // Results across messages. A result message is often followed by another about the same order (preliminary,
 // final, corrected). When the order has a number known outside the message (its filler number, else its placer
 // number, with a system: what its report is conditional on, segments.cw DiagnosticReportEntryFor), its results
-// are keyed by that number, their position in the order, their code (OBX-3) and sub-id (OBX-4), not by the
-// message: the final result of a test updates the Observation the preliminary one wrote (a PUT of the same
+// are keyed by that number, the patient, their position in the order, their code (OBX-3) and sub-id (OBX-4),
+// not by the message: the final result of a test updates the Observation the preliminary one wrote (a PUT of the same
 // id), and the report's result list names the same resources. A result that moved or changed its code is a new
 // Observation (never another test's overwritten). When no number is known, or two orders of the message share
 // one (unique: false), the results are keyed by the message as before.
@@ -29,9 +29,13 @@ def NumberKey(ei) {
   let id = EntityIdentifierSystemValue(ei)
   return if id.system and id.value then "${id.system}|${id.value}" else null
 }
-// numbers: the order numbers of the message's orders (OrderNumberKey; absent ones are left out).
-def NumbersUnique(numbers) = count(numbers) == count(distinct(numbers))
-def OrderNumbers(orders) = for x in (for o in orders => OrderNumberKey(o.ORC, o.OBR)) where x => x
+// The order number of each order (OrderNumberKey; null for an order without one), and whether no two orders
+// share a number.
+def OrderNumbers(orders) = for o in orders => OrderNumberKey(o.ORC, o.OBR)
+def NumbersUnique(numbers) {
+  let known = for n in numbers where n => n
+  return count(known) == count(distinct(known))
+}
 // The results key of an order: "@", its number and the patient's first identifier (segments.cw IdOf: not keyed
 // by the message) when it has a number and no other order of the message shares it (unique), else its message
 // key. The patient is part of the key so that a filler that reuses its numbers (HL7 says they are unique; some

@@ -41,8 +41,8 @@ def OruR01() {
   entry[]: PatientEntry(PID, PD1) if PID
   entry[]: KinEntries() if PID
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
-  let numbers = for o in ORDER_OBSERVATION => OrderNumberKey(o.ORC, o.OBR)
-  let unique = NumbersUnique(for n in numbers where n => n)
+  let numbers = OrderNumbers(ORDER_OBSERVATION)
+  let unique = NumbersUnique(numbers)
   entry[]: for order, i in ORDER_OBSERVATION => OrderEntries(order, "${i + 1}", withEncounter, ResultsKey(numbers[i], "${i + 1}", unique))
   entry[]: ChargeItemEntries(withEncounter)   // FT1 of the orders (FHIR-Converter; hl7v2.finance)
   entry[]: AccountEntry() if ChargeItemRefs() and not withEncounter   // the charges' PID-18 account (with a visit, the visit writes it)

@@ -36,8 +36,8 @@ def OulOrderEntriesWith(order, key, specimenRefs, withEncounter, rkey) = [
 ]
 
 // R22 and R23: every ORDER belongs to a SPECIMEN (in R23 through a CONTAINER).
-// The order numbers of every order under every specimen (absent ones left out; one order may repeat under
-// several specimens, and then its results are keyed by the message).
+// The order numbers of every order under every specimen (one order may repeat under several specimens, and
+// then its results are keyed by the message).
 def SpecimenOrderNumbers() {
   for s in SPECIMEN { numbers[]: OrderNumbers(s.ORDER) }
 }

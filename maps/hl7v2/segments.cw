@@ -81,7 +81,7 @@ def AppointmentEntryFor(n, resource) =
 // system): updated by the messages that own it (owner: patient administration and billing for the first
 // three, problem messages for problems), created when absent by the others.
 def IdentifiedEntry(kind, n, resource, owner) =
-  KeyedEntry(kind, n, resource, IdentifierSearch(first(for id in resource.identifier where id.system and id.value => id)), owner)
+  KeyedEntry(kind, n, resource, IdentifierSearch(first(Searchable(resource.identifier))), owner)
 def AdministrationOwns() = MessageKindIs(["ADT", "BAR"])
 def OrderMessageKinds() = ["ORM", "OML", "OMG", "OMI", "OMB", "OMD", "OMN", "OMS", "OMP", "OMQ"]
 def MessageKindIs(kinds) = contains(kinds, upper(trim(MSH-9.1)))
@@ -101,12 +101,14 @@ def PatientSearch(identifiers) {
 }
 // An order's or a report's: the identifier typed `preferred` with a system, else the one typed `other`.
 def OrderSearch(identifiers, preferred, other) {
-  let keyed = for id in identifiers where id.system and id.value => id
+  let keyed = Searchable(identifiers)
   return IdentifierSearch(first(for id in keyed where IdTypeCode(id) == preferred => id) ?? first(for id in keyed where IdTypeCode(id) == other => id))
 }
 // The visit's: its visit number (PV1-19, typed VN) when it has a system.
 def VisitSearch(identifiers) = IdentifierSearch(first(for id in identifiers where id.system and id.value and IdTypeCode(id) == "VN" => id))
 // System and value are escaped as FHIR search asks (a backslash before \, |, comma and $), then percent-encoded.
+// The identifiers a search can find (a system and a value).
+def Searchable(identifiers) = for id in identifiers where id.system and id.value => id
 def IdentifierSearch(id) = if id then "identifier=${SearchToken(id.system)}|${SearchToken(id.value)}" else null
 def IdTypeCode(id) = first(id.type.coding).code
 def IsPersonalNumber(id) = id.system == "http://hl7.org/fhir/sid/us-ssn" or contains(["SS", "SB", "DL"], IdTypeCode(id))

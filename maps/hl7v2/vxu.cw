@@ -52,8 +52,8 @@ def VxuV04() {
   entry[]: PatientEntry(PID, PD1)
   entry[]: EncounterEntries(PV1, PV2, null) if PID and HasVisit(PV1)
   entry[]: PersonEntries(PID and HasVisit(PV1))
-  let numbers = for order in ORDER => OrderNumberKey(order.ORC, null)
-  let unique = NumbersUnique(for n in numbers where n => n)
+  let numbers = OrderNumbers(ORDER)   // ORC-3, else ORC-2 (a VXU order has no OBR)
+  let unique = NumbersUnique(numbers)
   for order, oi in ORDER {
     let key = "${oi + 1}"
     let rkey = ResultsKey(numbers[oi], key, unique)   // the order's Observations: across messages (orders.cw)
