@@ -414,6 +414,25 @@ TEST_F(MapsValidityTest, DiagnosesAreConditionalOnTheirIdentifiers) {
   json bare = condition("ADT^A08^ADT_A01", "D1");
   ASSERT_TRUE(bare.is_object());
   EXPECT_EQ(bare["request"]["url"], "Condition/" + bare["resource"]["id"].get<std::string>());
+  // A procedure by PR1-19, a problem by PRB-4 (updated by PPR).
+  auto first_of = [](const json& bundle, const char* kind) {
+    for (const json& e : bundle["entry"]) {
+      if (e["resource"]["resourceType"] == kind) return e;
+    }
+    return json();
+  };
+  json procedure = first_of(Convert({"MSH|^~\\&|EHR|HOSP|RCV|FAC|20240501101500+0100||ADT^A08^ADT_A01|M1|P|2.5.1",
+                                     "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F", "PV1|1|I",
+                                     "PR1|1||76164006^Biopsy of colon^SCT||20240501||||||||||||||P7^EHR"}),
+                            "Procedure");
+  ASSERT_TRUE(procedure.is_object());
+  EXPECT_EQ(procedure["request"], json::parse(R"({"method":"PUT","url":"Procedure?identifier=urn%3Aid%3AEHR|P7"})"));
+  json problem = first_of(Convert({"MSH|^~\\&|EHR|HOSP|RCV|FAC|20240501101500+0100||PPR^PC1^PPR_PC1|M1|P|2.5.1",
+                                   "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F",
+                                   "PRB|AD|20240501|596.5^BLADDER DYSFUNCTION^I9|26744^EHR"}),
+                          "Condition");
+  ASSERT_TRUE(problem.is_object());
+  EXPECT_EQ(problem["request"], json::parse(R"({"method":"PUT","url":"Condition?identifier=urn%3Aid%3AEHR|26744"})"));
 }
 
 TEST_F(MapsValidityTest, ProvenanceRecordsAnInstantOrIsLeftOut) {
