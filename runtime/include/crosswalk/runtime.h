@@ -100,6 +100,11 @@ struct RunOptions {
   // message that interpolates input values (`fail "bad name ${PID-5.1}"`) is shown as the map wrote it,
   // `bad name ${PID-5.1}`, so no message content (PHI) reaches logs or ACKs unless the host asks.
   bool log_phi = false;
+  // Remember the calls of pure functions for the message: a `def` that warns of nothing and translates
+  // nothing, called again with the same arguments, returns the first call's value without running again
+  // (the output is the same either way; a message costs fewer instructions against max_instructions).
+  // Off in traced runs, which record each call's lineage. For comparisons and tests.
+  bool reuse_calls = true;
 };
 
 // A warning recorded by a `warn` statement or the "warn" unmapped-code policy.

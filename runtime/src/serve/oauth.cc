@@ -96,18 +96,18 @@ Result<std::unique_ptr<JwtSigner>> JwtSigner::FromPemFile(const std::string& pat
   s->key_ = std::make_unique<Key>();
   s->key_->pkey = pkey;
   if (EVP_PKEY_is_a(pkey, "RSA")) {
-    if (EVP_PKEY_get_bits(pkey) < 2048) return InvalidArgument("the RSA key is shorter than 2048 bits");
+    if (EVP_PKEY_get_bits(pkey) < 2048) return InvalidArgument("the RSA key in '" + path + "' is shorter than 2048 bits");
     s->alg_ = "RS384";
   } else if (EVP_PKEY_is_a(pkey, "EC")) {
     char group[64] = {};
     size_t len = 0;
     if (EVP_PKEY_get_utf8_string_param(pkey, "group", group, sizeof group, &len) != 1 ||
         std::string_view(group) != "secp384r1") {
-      return InvalidArgument("the EC key is not on P-384 (ES384 needs secp384r1)");
+      return InvalidArgument("the EC key in '" + path + "' is not on P-384 (ES384 needs secp384r1)");
     }
     s->alg_ = "ES384";
   } else {
-    return InvalidArgument("the private key is neither RSA nor EC P-384");
+    return InvalidArgument("the private key in '" + path + "' is neither RSA nor EC P-384");
   }
   return s;
 }

@@ -30,6 +30,7 @@
 #include "value/arena.h"
 #include "value/value.h"
 #include "vm/builtins.h"
+#include "vm/call_memo.h"
 #include "vm/er7_output.h"
 #include "vm/lineage.h"
 
@@ -66,6 +67,8 @@ class Program::Impl {
   // Per function: the registers a CALL clears, [num_params, clear_to) (bytecode::RegistersReadBeforeWritten:
   // the ones above are written before any read, on every path).
   std::vector<uint32_t> clear_to;
+  // Per function: are its calls remembered for the message (vm::ReusableFunctions)?
+  std::vector<uint8_t> reusable;
   // Lineage (RunOptions::trace) needs each branch's join point: computed by the first traced run.
   mutable std::once_flag joins_once;
   mutable std::vector<uint32_t> branch_joins;
@@ -233,6 +236,7 @@ Result<std::shared_ptr<const Program>> Runtime::Load(std::string_view bytes) con
     auto impl = std::make_unique<Program::Impl>();
     impl->code = std::move(read).value();
     impl->clear_to = bytecode::RegistersReadBeforeWritten(impl->code);
+    impl->reusable = vm::ReusableFunctions(impl->code);
     std::vector<std::string_view> strings;
     for (const auto& c : impl->code.constants) strings.emplace_back(c.s);
     const std::vector<std::string_view> quoted = vm::QuoteConstants(strings, &impl->quoted);
@@ -333,6 +337,7 @@ class RunContext::Impl {
     uint32_t base;     // register window start
     uint32_t ret_pc;   // caller's pc to resume at
     uint32_t ret_reg;  // absolute register for the result
+    uint32_t memo;     // where RET leaves the result in memo_, or CallMemo::kNone
   };
 
   // *budget_left: what is left of the instruction budget when the map returns (the output writer's
@@ -373,6 +378,7 @@ class RunContext::Impl {
   Value ItemsOf(const Value& v);
 
   std::vector<Frame> frames_;
+  vm::CallMemo memo_;
   vm::Lineage lineage_;  // used by traced runs only
   std::string_view concat_parts_[256];  // CONCAT's pieces (C is 8 bits: at most 255)
 };
@@ -466,6 +472,7 @@ Status RunContext::Impl::Run(const Program& program, std::string_view input, con
   }
   arena.Reset();
   read_cache.Reset();
+  memo_.Reset();
   const Program::Impl& p = program.impl();
   InputKind kind = options.input_kind;
   if (kind == InputKind::kAuto) kind = LooksLikeHl7(input) ? InputKind::kHl7v2 : InputKind::kJson;
@@ -959,7 +966,8 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
   uint32_t base = 0;
   Value* R = regs.data();
   for (uint32_t i = 0; i < functions[entry].num_registers; ++i) R[i] = Value();
-  frames_.push_back({entry, 0, 0, 0});
+  frames_.push_back({entry, 0, 0, 0, vm::CallMemo::kNone});
+  const bool reuse_calls = options.reuse_calls && !kTrace;
   uint32_t pc = functions[entry].code_begin;
   if constexpr (kTrace) lineage_.Begin(p.code, p.BranchJoins(), env, input, options.log_phi);
   // The instruction budget: `budget` counts down in the loop; with a CPU-time limit it is handed out in
@@ -1385,8 +1393,10 @@ next_insn:
           R = regs.data() + base;
         }
         Value* NR = regs.data() + new_base;
+        uint32_t memo = vm::CallMemo::kNone;
+        if (reuse_calls && p.reusable[callee] && memo_.Find(callee, NR, C_, &R[A_], &memo)) CW_NEXT();
         for (uint32_t i = C_, end = p.clear_to[callee]; i < end; ++i) NR[i] = Value();
-        frames_.push_back({callee, new_base, pc, base + A_});
+        frames_.push_back({callee, new_base, pc, base + A_, memo});
         base = new_base;
         R = NR;
         pc = f.code_begin;
@@ -1426,6 +1436,7 @@ next_insn:
         base = frames_.back().base;
         R = regs.data() + base;
         regs[done.ret_reg] = v;
+        if (done.memo != vm::CallMemo::kNone) memo_.Fill(done.memo, v);
         pc = done.ret_pc;
         CW_NEXT();
       }

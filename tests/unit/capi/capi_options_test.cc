@@ -238,8 +238,8 @@ map A : json -> json { d: Deep(input.n) }
 // A runaway loop stops on CPU time when only the CPU limit is tight; the limit reads back.
 TEST(CApiOptionsTest, CpuTimeLimit) {
   Host h(Compile(R"(
-def Spin(n) = if n <= 0 then 0 else Spin(n - 1) + Spin(n - 1)
-map A : json -> json { d: Spin(input.n) }
+def Spin(n, k) = if n <= 0 then 0 else Spin(n - 1, 2 * k) + Spin(n - 1, 2 * k + 1)
+map A : json -> json { d: Spin(input.n, 1) }
 )"));
   uint64_t v = 1;
   ASSERT_EQ(cw_run_options_get_limit(h.opts, CW_LIMIT_CPU_TIME_MS, &v), CW_OK);

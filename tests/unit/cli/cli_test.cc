@@ -91,8 +91,10 @@ TEST_F(CliTest, RunawayRecursionStopsWithNamedLimit) {
 }
 
 TEST_F(CliTest, RunawayLoopStopsWithInstructionLimit) {
-  // Fans out: each call makes two, so the depth stays small and only the instruction budget stops it.
-  std::string src = Write("fan.cw", "map M : json -> json {\n  a: Fan(40)\n}\ndef Fan(n) = if n == 0 then 1 else Fan(n - 1) + Fan(n - 1)\n");
+  // Fans out: each call makes two, so the depth stays small and only the instruction budget stops it (each
+  // call with its own arguments: a call made again with the same ones would be reused, RunOptions::reuse_calls).
+  std::string src = Write("fan.cw", "map M : json -> json {\n  a: Fan(40, 1)\n}\n"
+                                    "def Fan(n, k) = if n == 0 then 1 else Fan(n - 1, 2 * k) + Fan(n - 1, 2 * k + 1)\n");
   ASSERT_EQ(Tool("compile " + src + " -o " + Path("fan.cwb")).status, 0);
   std::string in = Write("in.json", "{}");
   // A budget of 5 M instead of the default 50 M: the same stop, quick enough under the sanitizers.

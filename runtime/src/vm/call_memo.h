@@ -1,0 +1,81 @@
+// Calls of pure functions, remembered for one run.
+//
+// A `def` reads its arguments, the input, the message, the run's options and the terminology store, all
+// fixed while a message is mapped, and values are never changed once built (object and array literals are
+// filled before anything else can see them). So a call of a function that warns of nothing (no `warn`, no
+// translation under the "warn" unmapped policy, which records a warning in the run's output) returns the
+// same value every time it is made with the same arguments, and the second call may take the first one's
+// result. The shipped maps call the same helpers on the same fields from several resources (a PL's Locations
+// for their entries, for references to them and for Encounter.location): this is where those repeats go.
+//
+// Arguments are compared as values: strings by their bytes, HL7 v2 references by the place they name, small
+// objects (up to 8 members) by their members, arrays, bigger objects and groups by identity (the same
+// pointer is the same value; equal contents built twice are simply not found: a miss costs a call, never a
+// wrong answer). Storage is kept between runs: no allocation per message once it has grown.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "bytecode/program.h"
+#include "value/value.h"
+
+namespace crosswalk::vm {
+
+// Per function of a verified program: may its calls be remembered? False for a function that runs WARN,
+// WARNR, or TRANSLATE or TRANSLATEX with the "warn" unmapped policy, or calls a function that may
+// (transitively).
+std::vector<uint8_t> PureFunctions(const bytecode::Program& p);
+
+// The functions whose calls the VM remembers: pure, and whose calls may run at least kMinReusableWords
+// words of code (their callees' included).
+inline constexpr uint64_t kMinReusableWords = 32;
+std::vector<uint8_t> ReusableFunctions(const bytecode::Program& p);
+
+class CallMemo {
+ public:
+  static constexpr uint32_t kNone = UINT32_MAX;
+  // Calls remembered per run at most (a few MiB): a map that makes more (a runaway recursion with new
+  // arguments each time) runs the rest without being remembered, so the memo never grows past this bound
+  // whatever RunLimits allow. The shipped router makes about a thousand per message.
+  static constexpr uint32_t kMaxEntries = 1u << 16;
+  static constexpr uint32_t kMaxArgs = 1u << 18;
+
+  // Forgets every call (the start of a run).
+  void Reset();
+
+  // The call of `fn` with args[0, n): true with *result when it was made before and has returned.
+  // Otherwise false, and *entry is where Fill puts its result when it returns (kNone: not remembered,
+  // e.g. while the same call is still running, in a recursion).
+  bool Find(uint32_t fn, const Value* args, uint32_t n, Value* result, uint32_t* entry);
+  void Fill(uint32_t entry, const Value& result) {
+    entries_[entry].result = result;
+    entries_[entry].done = true;
+  }
+
+  uint64_t hits() const { return hits_; }
+
+ private:
+  struct Entry {
+    uint64_t hash;
+    uint32_t fn;
+    uint32_t args;  // first argument in args_
+    uint32_t n;
+    bool done;
+    Value result;
+  };
+  struct Slot {
+    uint32_t gen = 0;  // the slot is empty unless gen == gen_
+    uint32_t entry = 0;
+  };
+  bool Matches(const Entry& e, uint64_t hash, uint32_t fn, const Value* args, uint32_t n) const;
+  void Grow();
+
+  std::vector<Entry> entries_;
+  std::vector<Value> args_;
+  std::vector<Slot> slots_;
+  uint32_t gen_ = 1;  // slots start at 0: empty
+  uint64_t hits_ = 0;
+};
+
+}  // namespace crosswalk::vm
