@@ -152,15 +152,23 @@ def LocationRef(pl) = LocationRefAbout(pl, null)
 // first valued of PL.1/.2/.3/.4/.7/.8), the IG and ReportStream the most specific level.
 def LevelAt(entry, code, names) = if entry then { ref: { reference: entry.fullUrl, display: join(names, ", ") }, physicalType: code } else null
 def LocationLevelsAbout(pl, about) = LevelsOf(pl, PlLevels(pl, about))
-def LevelsOf(pl, l) = [
-  LevelAt(l.lone, null, []) if l.lone,
-  LevelAt(l.bd, "bd", [HdName(pl.4), HdName(pl.7), HdName(pl.8), HdName(pl.1), HdName(pl.2), HdName(pl.3)]),
-  LevelAt(l.ro, "ro", [HdName(pl.4), HdName(pl.7), HdName(pl.8), HdName(pl.1), HdName(pl.2)]),
-  LevelAt(l.poc, "lvl", [HdName(pl.4), HdName(pl.7), HdName(pl.8), HdName(pl.1)]),
-  LevelAt(l.lvl, "lvl", [HdName(pl.4), HdName(pl.7), HdName(pl.8)]),
-  LevelAt(l.bu, "bu", [HdName(pl.4), HdName(pl.7)]),
-  LevelAt(l.si, "si", [HdName(pl.4)])
-]
+def LevelsOf(pl, l) {
+  // Each name read once; a level's names list is built only when the level is there.
+  let si = HdName(pl.4)
+  let bu = HdName(pl.7)
+  let lvl = HdName(pl.8)
+  let poc = HdName(pl.1)
+  let ro = HdName(pl.2)
+  return [
+    LevelAt(l.lone, null, []) if l.lone,
+    LevelAt(l.bd, "bd", [si, bu, lvl, poc, ro, HdName(pl.3)]) if l.bd,
+    LevelAt(l.ro, "ro", [si, bu, lvl, poc, ro]) if l.ro,
+    LevelAt(l.poc, "lvl", [si, bu, lvl, poc]) if l.poc,
+    LevelAt(l.lvl, "lvl", [si, bu, lvl]) if l.lvl,
+    LevelAt(l.bu, "bu", [si, bu]) if l.bu,
+    LevelAt(l.si, "si", [si]) if l.si
+  ]
+}
 
 // HD -> Location (IG HD[Location]; EVN-7 event facility): named by HD.1, identified by a typed HD.2 (IG: an
 // ISO or UUID id; FHIR-Converter: an id of any type, one of a local type in that type's namespace) and by its
