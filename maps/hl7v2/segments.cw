@@ -706,7 +706,7 @@ def Coverage(in1, in2, n) {
 
 // The entries of one INSURANCE group: the Coverage, its payor, policy holder and insured person.
 def InsuranceEntries(ins, n) = [
-  Entry("Coverage", n, Coverage(ins.IN1, ins.IN2, n)),
+  IdentifiedEntry("Coverage", n, Coverage(ins.IN1, ins.IN2, n), AdministrationOwns()),
   IdentifierEntries(ins.IN2.61),
   PartyEntry(Payor(ins.IN1)),
   Entry("Organization", "IN1-${n}-holder", PolicyHolder(ins.IN1, ins.IN2)) if PolicyHolder(ins.IN1, ins.IN2),
@@ -769,7 +769,7 @@ def HasAccount(pid) = pid.18.1
 // The Account entry: written with the Encounter (whose account it is) when there is one, else with the
 // message's people (PersonEntries(withEncounter) is called with whether EncounterEntries was).
 def AccountEntry() = AccountEntryOf(PID, 1)
-def AccountEntryOf(pid, n) = if pid and HasAccount(pid) then [Entry("Account", VisitKey("PID-18", n), PatientAccount(pid, n)),
+def AccountEntryOf(pid, n) = if pid and HasAccount(pid) then [IdentifiedEntry("Account", VisitKey("PID-18", n), PatientAccount(pid, n), AdministrationOwns()),
                                                                IdentifierEntries(pid.18),
                                                                for gt1 in GT1 where n == 1 => XonOrgEntries(gt1.21)] else null
 

@@ -435,6 +435,39 @@ TEST_F(MapsValidityTest, DiagnosesAreConditionalOnTheirIdentifiers) {
   EXPECT_EQ(problem["request"], json::parse(R"({"method":"PUT","url":"Condition?identifier=urn%3Aid%3AEHR|26744"})"));
 }
 
+// The account (PID-18) and a coverage with an identifier that has a system (here IN2-6, the Medicare number)
+// are the same resources in later messages: updated by ADT and BAR, created if absent by the others; a
+// coverage known only by its policy number (IN1-36, no system) stays message-keyed.
+TEST_F(MapsValidityTest, AccountsAndCoveragesAreConditionalOnTheirIdentifiers) {
+  auto entries = [&](const std::string& type, const std::string& in2) {
+    json bundle = Convert({"MSH|^~\\&|EHR|HOSP|RCV|FAC|20240501101500+0100||" + type + "|M1|P|2.5.1",
+                           "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F" + std::string(10, '|') + "ACC1^^^HOSP",
+                           "PV1|1|I", "IN1|1|PLAN1^Plan One|INS1^^^NAIC|Acme Insurance" + std::string(32, '|') + "POL-9",
+                           in2});
+    std::map<std::string, json> by_kind;
+    for (const json& e : bundle["entry"]) {
+      std::string kind = e["resource"]["resourceType"];
+      if (kind == "Account" || kind == "Coverage") by_kind[kind] = e;
+    }
+    return by_kind;
+  };
+  auto adt = entries("ADT^A08^ADT_A01", "IN2||||||MC-77");
+  ASSERT_EQ(adt.size(), 2u);
+  EXPECT_EQ(adt["Account"]["request"], json::parse(R"({"method":"PUT","url":"Account?identifier=urn%3Aid%3AHOSP|ACC1"})"));
+  EXPECT_FALSE(adt["Account"]["resource"].contains("id"));
+  EXPECT_EQ(adt["Coverage"]["request"],
+            json::parse(R"({"method":"PUT","url":"Coverage?identifier=http%3A%2F%2Fhl7.org%2Ffhir%2Fsid%2Fus-medicare|MC-77"})"));
+  auto orm = entries("ORM^O01^ORM_O01", "IN2||||||MC-77");
+  ASSERT_EQ(orm.size(), 2u);
+  EXPECT_EQ(orm["Account"]["request"],
+            json::parse(R"({"method":"POST","url":"Account","ifNoneExist":"identifier=urn%3Aid%3AHOSP|ACC1"})"));
+  EXPECT_EQ(orm["Coverage"]["request"]["ifNoneExist"], "identifier=http%3A%2F%2Fhl7.org%2Ffhir%2Fsid%2Fus-medicare|MC-77");
+  auto policy_only = entries("ADT^A08^ADT_A01", "IN2|");
+  ASSERT_EQ(policy_only.size(), 2u);
+  EXPECT_EQ(policy_only["Coverage"]["resource"]["identifier"][0]["value"], "POL-9");
+  EXPECT_EQ(policy_only["Coverage"]["request"]["url"], "Coverage/" + policy_only["Coverage"]["resource"]["id"].get<std::string>());
+}
+
 TEST_F(MapsValidityTest, ProvenanceRecordsAnInstantOrIsLeftOut) {
   // MSH-7 with seconds and zone: the message's Provenance, targeting the MessageHeader and the focus.
   json with_zone = Convert({"MSH|^~\\&|LAB|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid,
