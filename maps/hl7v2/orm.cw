@@ -65,7 +65,7 @@ def SpecimenReportEntries(specimenGroup, specimenKey, key, withEncounter) =
 // recorder and the ORC Provenance (hl7v2.pharmacy RxoMedicationRequest).
 def IsMedicationOrder(order) = HasCode(order.RXO-1) and not order.OBR
 def MedicationOrderEntries(order, key, withEncounter) = [
-  Entry("MedicationRequest", key, RxoMedicationRequest(order, withEncounter)),
+  MedicationRequestEntryFor(key, RxoMedicationRequest(order, withEncounter)),
   MedicationEntry(order.RXO-1, order.RXO-5, []),
   RequesterEntries(order),
   RecorderEntries(order),

@@ -225,6 +225,13 @@ def RxoMedicationRequest(order, withEncounter) {
   substitution: { allowedCodeableConcept: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0161", code: upper(trim(rxo.9)),
                                                         display: lookup(upper(trim(rxo.9)), "http://terminology.hl7.org/CodeSystem/v2-0161") } } } if trim(rxo.9)
 }
+// A medication order by its order numbers (ORC-2 placer, else ORC-3 filler, with a system), like a
+// ServiceRequest: updated by pharmacy order messages (RDE, OMP, ORM), created if absent by dispenses and
+// administrations (RDS, RAS), so a pharmacy's encoded order, its changes and what is given under it name one
+// MedicationRequest on a FHIR server. (The prescriber's RXO request beside an RXE one, PlacerRequestEntries,
+// has the same numbers and stays message-keyed: one transaction may not write one resource twice.)
+def MedicationRequestEntryFor(n, resource) =
+  KeyedEntry("MedicationRequest", n, resource, OrderSearch(resource.identifier, "PLAC", "FILL"), MessageKindIs(["RDE", "OMP", "ORM"]))
 def PlacerRequestEntries(order, key, withEncounter) = if HasPlacerAndEncodedOrder(order) then [
   Entry("MedicationRequest", RxoRequestKey(key), RxoMedicationRequest(order, withEncounter)),
   MedicationEntry(order.RXO-1, order.RXO-5, [])
@@ -251,7 +258,7 @@ def RdeBundle() {
   ...BundleHead()
   entry[]: PharmacyHead(withEncounter) if PID
   entry[]: for order, i in ORDER where HasMedication(order) and PID =>
-    [Entry("MedicationRequest", "${i + 1}", MedicationRequest(order, "${i + 1}", withEncounter)), OrderedMedicationEntry(order),
+    [MedicationRequestEntryFor("${i + 1}", MedicationRequest(order, "${i + 1}", withEncounter)), OrderedMedicationEntry(order),
      PlacerRequestEntries(order, "${i + 1}", withEncounter), OrderProvenanceEntries(order, "${i + 1}", Ref("MedicationRequest", "${i + 1}"))]
   entry[]: for order, i in ORDER => OrderObservationEntries(order, "${i + 1}", withEncounter)
   entry[]: HeaderEntries(for order, i in ORDER where HasMedication(order) and PID => Ref("MedicationRequest", "${i + 1}"))
@@ -292,7 +299,7 @@ def RdsO13() {
   ...BundleHead()
   entry[]: PharmacyHead(withEncounter) if PID
   for order, i in ORDER where PID {
-    entry[]: [Entry("MedicationRequest", "${i + 1}", MedicationRequest(order, "${i + 1}", withEncounter)), OrderedMedicationEntry(order),
+    entry[]: [MedicationRequestEntryFor("${i + 1}", MedicationRequest(order, "${i + 1}", withEncounter)), OrderedMedicationEntry(order),
               PlacerRequestEntries(order, "${i + 1}", withEncounter), OrderProvenanceEntries(order, "${i + 1}", Ref("MedicationRequest", "${i + 1}"))] if HasMedication(order)
     entry[]: OrderObservationEntries(order, "${i + 1}", withEncounter)
     entry[]: [Entry("MedicationDispense", "${i + 1}", MedicationDispense(order, "${i + 1}", withEncounter)),
@@ -343,7 +350,7 @@ def RasO17() {
   entry[]: PharmacyHead(withEncounter) if PID
   for order, i in ORDER where PID {
     let key = "${i + 1}"
-    entry[]: [Entry("MedicationRequest", key, MedicationRequest(order, key, withEncounter)), OrderedMedicationEntry(order),
+    entry[]: [MedicationRequestEntryFor(key, MedicationRequest(order, key, withEncounter)), OrderedMedicationEntry(order),
               PlacerRequestEntries(order, key, withEncounter), OrderProvenanceEntries(order, key, Ref("MedicationRequest", key))] if HasMedication(order)
     entry[]: for a, j in order.ADMINISTRATION => for rxa, k in a.RXA => [
       Entry("MedicationAdministration", "${key}/${j + 1}/${k + 1}", MedicationAdministration(order, rxa, a.RXR-1, key, withEncounter)),

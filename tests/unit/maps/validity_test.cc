@@ -468,6 +468,31 @@ TEST_F(MapsValidityTest, AccountsAndCoveragesAreConditionalOnTheirIdentifiers) {
   EXPECT_EQ(policy_only["Coverage"]["request"]["url"], "Coverage/" + policy_only["Coverage"]["resource"]["id"].get<std::string>());
 }
 
+// A medication order is the same MedicationRequest in the pharmacy's later messages: updated by RDE (and
+// OMP, ORM), created if absent by a dispense (RDS); its order number with a system is the key.
+TEST_F(MapsValidityTest, MedicationRequestsAreConditionalOnTheirOrderNumbers) {
+  auto request = [&](const std::string& type, const std::string& placer) {
+    json bundle = Convert({"MSH|^~\\&|PHARM|HOSP|RCV|FAC|20240501101500+0100||" + type + "|M1|P|2.5.1",
+                           "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F", "ORC|NW|" + placer,
+                           "RXE|1^^^20240501|01151327^Doxycycline^NDC|1||TAB^Tablet^SCT"});
+    for (const json& e : bundle["entry"]) {
+      if (e["resource"]["resourceType"] == "MedicationRequest") return e;
+    }
+    return json();
+  };
+  json rde = request("RDE^O11^RDE_O11", "RX-5^EHR");
+  ASSERT_TRUE(rde.is_object());
+  EXPECT_EQ(rde["request"], json::parse(R"({"method":"PUT","url":"MedicationRequest?identifier=urn%3Aid%3AEHR|RX-5"})"));
+  EXPECT_FALSE(rde["resource"].contains("id"));
+  json rds = request("RDS^O13^RDS_O13", "RX-5^EHR");
+  ASSERT_TRUE(rds.is_object());
+  EXPECT_EQ(rds["request"],
+            json::parse(R"({"method":"POST","url":"MedicationRequest","ifNoneExist":"identifier=urn%3Aid%3AEHR|RX-5"})"));
+  json bare = request("RDE^O11^RDE_O11", "RX-5");
+  ASSERT_TRUE(bare.is_object());
+  EXPECT_EQ(bare["request"]["url"], "MedicationRequest/" + bare["resource"]["id"].get<std::string>());
+}
+
 TEST_F(MapsValidityTest, ProvenanceRecordsAnInstantOrIsLeftOut) {
   // MSH-7 with seconds and zone: the message's Provenance, targeting the MessageHeader and the focus.
   json with_zone = Convert({"MSH|^~\\&|LAB|HOSP|||20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid,
