@@ -116,7 +116,7 @@ constexpr uint32_t kContentMembers = 8;
 bool ByContent(const Value& v) { return v.kind == ValueKind::kObject && v.obj->size <= kContentMembers; }
 
 inline uint64_t HashScalar(const Value& v, uint64_t h) {
-  h = Mix(h, static_cast<uint64_t>(v.kind) | uint64_t{v.aux} << 8);
+  h = Mix(h, static_cast<uint64_t>(v.kind) | uint64_t{v.flags} << 8 | uint64_t{v.aux} << 16);
   switch (v.kind) {
     case ValueKind::kAbsent:
     case ValueKind::kNull: return h;
@@ -126,15 +126,15 @@ inline uint64_t HashScalar(const Value& v, uint64_t h) {
   }
 }
 
+// The flags are part of a value (a number's text kept as a string is written unquoted; -0 keeps its sign).
 inline bool SameScalar(const Value& a, const Value& b) {
-  if (a.kind != b.kind) return false;
+  if (a.kind != b.kind || a.flags != b.flags) return false;
   switch (a.kind) {
     case ValueKind::kAbsent:
     case ValueKind::kNull: return true;
     case ValueKind::kBool: return a.b == b.b;
     case ValueKind::kString: return a.len == b.len && (a.len == 0 || std::memcmp(a.str, b.str, a.len) == 0);
-    case ValueKind::kDecimal: return a.i == b.i && a.aux == b.aux;
-    default: return a.i == b.i;
+    default: return a.i == b.i && a.aux == b.aux && a.len == b.len;  // int, decimal, v2, or a pointer
   }
 }
 

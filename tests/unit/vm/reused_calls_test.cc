@@ -77,6 +77,22 @@ def Both(l, r) = "${l.x}/${r.x}")");
   EXPECT_EQ(Output(*p, in, false), want);
 }
 
+TEST(ReusedCalls, AValuesFlagsArePartOfIt) {
+  // -0.0 and 0.0 are the same number but not the same output; nor is a number kept as text and a string.
+  std::string body;
+  for (char c = 'a'; c <= 't'; ++c) body += std::string(body.empty() ? "" : ", ") + c + ": x";
+  auto p = Build(JsonMap("  a: Wide(input.neg)\n  b: Wide(input.pos)\n  c: Wide(input.big)\n  d: Wide(input.text)",
+                         "def Wide(x) { " + body + " }"));
+  ASSERT_TRUE(p);
+  const std::string in = R"({"neg":-0.0,"pos":0.0,"big":1.000000000000000000E-245,"text":"1.000000000000000000E-245"})";
+  const std::string out = Output(*p, in, true);
+  EXPECT_EQ(out, Output(*p, in, false));
+  EXPECT_NE(out.find(R"("a":{"a":-0.0,)"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("b":{"a":0.0,)"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("c":{"a":1.000000000000000000E-245,)"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("d":{"a":"1.000000000000000000E-245",)"), std::string::npos) << out;
+}
+
 TEST(ReusedCalls, AFunctionThatWarnsRunsEveryTime) {
   auto p = Build(JsonMap("  a: Check(input.n)\n  b: Check(input.n)\n  c: Outer(input.n)\n  d: Outer(input.n)",
                          "def Check(n) {\n  warn \"large\" if n > 2\n  return n\n}\n"
