@@ -84,8 +84,8 @@ def LocationLevel(hd, code, parent, pl, mostSpecific, about) {
   managingOrganization: about.managingOrganization if mostSpecific
   partOf: { reference: parent.fullUrl } if parent
 }
-def LocationLevelEntry(hd, code, parent, pl, mostSpecific, about) =
-  if HasHd(hd) then PartyEntry(LocationLevel(hd, code, parent, pl, mostSpecific, about)) else null
+def LocationLevelEntry(valued, hd, code, parent, pl, mostSpecific, about) =
+  if valued then PartyEntry(LocationLevel(hd, code, parent, pl, mostSpecific, about)) else null
 
 // PL -> the entries of its Locations, least specific first: facility (PL.4, si) <- building (PL.7, bu) <-
 // floor (PL.8, lvl) <- point of care (PL.1, lvl) <- room (PL.2, ro) <- bed (PL.3, bd); each is partOf the
@@ -107,14 +107,20 @@ def LocationEntriesAbout(pl, about) {
 // The entries of a PL's levels by name (si, bu, lvl, poc, ro, bd; lone for a PL without place components) and
 // `most`, the component number of the most specific valued level (0: none).
 def PlLevels(pl, about) {
-  let most = if HasHd(pl.3) then 3 else if HasHd(pl.2) then 2 else if HasHd(pl.1) then 1 else if HasHd(pl.8) then 8
-             else if HasHd(pl.7) then 7 else if HasHd(pl.4) then 4 else 0
-  let si = LocationLevelEntry(pl.4, "si", null, pl, most == 4, about)
-  let bu = LocationLevelEntry(pl.7, "bu", si, pl, most == 7, about)
-  let lvl = LocationLevelEntry(pl.8, "lvl", bu ?? si, pl, most == 8, about)
-  let poc = LocationLevelEntry(pl.1, "lvl", lvl ?? bu ?? si, pl, most == 1, about)
-  let ro = LocationLevelEntry(pl.2, "ro", poc ?? lvl ?? bu ?? si, pl, most == 2, about)
-  let bd = LocationLevelEntry(pl.3, "bd", ro ?? poc ?? lvl ?? bu ?? si, pl, most == 3, about)
+  // Which levels are valued, each HD looked at once.
+  let v4 = HasHd(pl.4)
+  let v7 = HasHd(pl.7)
+  let v8 = HasHd(pl.8)
+  let v1 = HasHd(pl.1)
+  let v2 = HasHd(pl.2)
+  let v3 = HasHd(pl.3)
+  let most = if v3 then 3 else if v2 then 2 else if v1 then 1 else if v8 then 8 else if v7 then 7 else if v4 then 4 else 0
+  let si = LocationLevelEntry(v4, pl.4, "si", null, pl, most == 4, about)
+  let bu = LocationLevelEntry(v7, pl.7, "bu", si, pl, most == 7, about)
+  let lvl = LocationLevelEntry(v8, pl.8, "lvl", bu ?? si, pl, most == 8, about)
+  let poc = LocationLevelEntry(v1, pl.1, "lvl", lvl ?? bu ?? si, pl, most == 1, about)
+  let ro = LocationLevelEntry(v2, pl.2, "ro", poc ?? lvl ?? bu ?? si, pl, most == 2, about)
+  let bd = LocationLevelEntry(v3, pl.3, "bd", ro ?? poc ?? lvl ?? bu ?? si, pl, most == 3, about)
   let lone = if most == 0 and (trim(pl.9) or trim(pl.10.1) or about.address) then PartyEntry({
     resourceType: "Location"
     identifier[]: LocationIdentifier(pl) if trim(pl.10.1)
