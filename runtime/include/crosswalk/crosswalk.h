@@ -198,6 +198,10 @@ CW_API cw_status cw_run_options_set_trace(cw_run_options* options, int trace);
  * a text that interpolates input values is given as the map wrote it, so no patient data reaches logs or
  * ACKs unless the host asks for it. */
 CW_API cw_status cw_run_options_set_log_phi(cw_run_options* options, int log_phi);
+/* Non-zero (the default): a pure function of the map called again with the same arguments in one message
+ * takes the first call's value without running (crosswalk::RunOptions::reuse_calls). The output is the same
+ * either way; 0 runs every call (for comparisons). Traced runs never reuse calls. */
+CW_API cw_status cw_run_options_set_reuse_calls(cw_run_options* options, int reuse_calls);
 /* HL7 v2 input whose MSH-18 says UTF-8 (or nothing) but holds bytes that are not UTF-8: rejected with
  * CW_PARSE_ERROR naming segment, field and byte offset (the default), or read with U+FFFD in their place. */
 typedef enum cw_invalid_utf8 { CW_INVALID_UTF8_REJECT = 0, CW_INVALID_UTF8_REPLACE = 1 } cw_invalid_utf8;

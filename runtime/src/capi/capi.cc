@@ -435,6 +435,12 @@ cw_status cw_run_options_set_log_phi(cw_run_options* options, int log_phi) {
   return Ok();
 }
 
+cw_status cw_run_options_set_reuse_calls(cw_run_options* options, int reuse_calls) {
+  if (options == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  options->options.reuse_calls = reuse_calls != 0;
+  return Ok();
+}
+
 cw_status cw_run_options_set_invalid_utf8(cw_run_options* options, cw_invalid_utf8 policy) {
   if (options == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
   switch (policy) {

@@ -254,6 +254,33 @@ map A : json -> json { d: Spin(input.n, 1) }
   EXPECT_NE(std::string(cw_last_error()).find("CPU"), std::string::npos) << cw_last_error();
 }
 
+// Reused calls are on by default and can be turned off: the same output, more instructions.
+TEST(CApiOptionsTest, ReuseCallsCanBeTurnedOff) {
+  Host h(Compile(R"(
+def Sum(n) = if n <= 0 then 0 else n + Sum(n - 1)
+map A : json -> json { a: Sum(input.n), b: Sum(input.n), c: Sum(input.n), d: Sum(input.n) }
+)"));
+  const std::string in = R"({"n":60})";
+  std::string reused, run;
+  ASSERT_EQ(h.Run(in, &reused, h.opts), CW_OK) << cw_last_error();
+  EXPECT_EQ(reused, R"({"a":1830,"b":1830,"c":1830,"d":1830})");
+  // The smallest budget that maps it with reused calls is too small without them.
+  uint64_t lo = 1, hi = 1'000'000;
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    ASSERT_EQ(cw_run_options_set_limit(h.opts, CW_LIMIT_INSTRUCTIONS, mid), CW_OK);
+    if (h.Run(in, &run, h.opts) == CW_OK) hi = mid;
+    else lo = mid + 1;
+  }
+  ASSERT_EQ(cw_run_options_set_limit(h.opts, CW_LIMIT_INSTRUCTIONS, lo), CW_OK);
+  ASSERT_EQ(cw_run_options_set_reuse_calls(h.opts, 0), CW_OK);
+  EXPECT_EQ(h.Run(in, &run, h.opts), CW_LIMIT_EXCEEDED);
+  ASSERT_EQ(cw_run_options_set_limit(h.opts, CW_LIMIT_INSTRUCTIONS, 4 * lo), CW_OK);
+  ASSERT_EQ(h.Run(in, &run, h.opts), CW_OK) << cw_last_error();
+  EXPECT_EQ(run, reused);
+  EXPECT_EQ(cw_run_options_set_reuse_calls(nullptr, 0), CW_INVALID_ARGUMENT);
+}
+
 // fail/warn texts that interpolate input values show them only with log_phi.
 TEST(CApiOptionsTest, LogPhiShowsValuesInFailAndWarnTexts) {
   Host h(Compile(R"(map A : hl7v2 "ADT^A01" -> json {
