@@ -1,7 +1,6 @@
 #include "vm/call_memo.h"
 
 #include <cstring>
-#include <functional>
 
 #include "bytecode/format.h"
 #include "value/value.h"
@@ -49,26 +48,49 @@ std::vector<uint8_t> ReusableFunctions(const bytecode::Program& p) {
   using bytecode::Op;
   std::vector<uint8_t> reusable = PureFunctions(p);
   const size_t n = p.functions.size();
-  // Words of code a call may run, its callees' counted once per call site (a recursion counts as big):
-  // below kMinReusableWords, comparing the arguments costs about what running the body does.
+  // Words of code a call may run, its callees' counted once per call site (a recursion counts as big),
+  // counted until kMinReusableWords: below that, comparing the arguments costs about what running the body
+  // does. Depth first with a stack of our own (a program may chain many functions).
   std::vector<uint64_t> words(n, 0);
   std::vector<uint8_t> state(n, 0);  // 0 new, 1 on the stack, 2 done
-  std::function<uint64_t(uint32_t)> weigh = [&](uint32_t f) -> uint64_t {
-    if (state[f] == 2) return words[f];
-    if (state[f] == 1) return kMinReusableWords;  // recursive
-    state[f] = 1;
-    const bytecode::Function& fn = p.functions[f];
-    uint64_t w = fn.code_end - fn.code_begin;
-    for (uint32_t pc = fn.code_begin; pc < fn.code_end && w < kMinReusableWords;) {
-      const Op op = static_cast<Op>(p.code[pc] & 0xFF);
-      if (op == Op::CALL && pc + 1 < fn.code_end && p.code[pc + 1] < n) w += weigh(p.code[pc + 1]);
-      pc += bytecode::Length(op);
-    }
-    state[f] = 2;
-    return words[f] = w;
+  struct Visit {
+    uint32_t f;
+    uint32_t pc;  // the next word to look at
+    uint64_t w;   // words so far
   };
+  std::vector<Visit> stack;
+  for (uint32_t root = 0; root < n; ++root) {
+    if (state[root] != 0) continue;
+    state[root] = 1;
+    stack.push_back({root, p.functions[root].code_begin, p.functions[root].code_end - p.functions[root].code_begin});
+    while (!stack.empty()) {
+      Visit& v = stack.back();
+      const uint32_t end = p.functions[v.f].code_end;
+      uint32_t callee = UINT32_MAX;
+      while (v.pc < end && v.w < kMinReusableWords && callee == UINT32_MAX) {
+        const Op op = static_cast<Op>(p.code[v.pc] & 0xFF);
+        if (op == Op::CALL && v.pc + 1 < end && p.code[v.pc + 1] < n) callee = p.code[v.pc + 1];
+        v.pc += bytecode::Length(op);
+      }
+      if (callee == UINT32_MAX) {  // done: its weight goes to its caller
+        words[v.f] = v.w;
+        state[v.f] = 2;
+        const uint64_t w = v.w;
+        stack.pop_back();
+        if (!stack.empty()) stack.back().w += w;
+      } else if (state[callee] == 2) {
+        v.w += words[callee];
+      } else if (state[callee] == 1) {
+        v.w += kMinReusableWords;  // a recursion
+      } else {
+        state[callee] = 1;
+        const bytecode::Function& fn = p.functions[callee];
+        stack.push_back({callee, fn.code_begin, fn.code_end - fn.code_begin});  // `v` is not used after this
+      }
+    }
+  }
   for (uint32_t f = 0; f < n; ++f) {
-    if (reusable[f] && weigh(f) < kMinReusableWords) reusable[f] = 0;
+    if (reusable[f] && words[f] < kMinReusableWords) reusable[f] = 0;
   }
   return reusable;
 }

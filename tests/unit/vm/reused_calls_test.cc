@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 
+#include "bytecode/format.h"
 #include "bytecode/program.h"
 #include "bytecode/reader.h"
 #include "vm/call_memo.h"
@@ -142,6 +143,33 @@ def G(n) = if n > 0 then G(n - 1) else 0
   EXPECT_TRUE(is_pure("H"));
   EXPECT_TRUE(is_pure("K"));
   EXPECT_TRUE(is_pure("G"));
+}
+
+TEST(ReusedCalls, ALongChainOfCallsIsWeighedWithoutDeepRecursion) {
+  // F0 calls F1 ... calls F199999, each `CALL; RET` (3 words): a program may chain many functions, and the
+  // loader's weighing must not recurse once per link. Every link weighs more than a body worth remembering.
+  bytecode::Program prog;
+  const uint32_t n = 200'000;
+  for (uint32_t f = 0; f < n; ++f) {
+    bytecode::Function fn;
+    fn.name = "F" + std::to_string(f);
+    fn.num_params = 1;
+    fn.num_registers = 2;
+    fn.code_begin = static_cast<uint32_t>(prog.code.size());
+    if (f + 1 < n) {
+      prog.code.push_back(bytecode::EncodeABC(bytecode::Op::CALL, 1, 0, 1));
+      prog.code.push_back(f + 1);
+    }
+    prog.code.push_back(bytecode::EncodeABC(bytecode::Op::RET, 0, 0, 0));
+    fn.code_end = static_cast<uint32_t>(prog.code.size());
+    prog.functions.push_back(fn);
+  }
+  std::vector<uint8_t> reusable = vm::ReusableFunctions(prog);
+  ASSERT_EQ(reusable.size(), n);
+  EXPECT_TRUE(reusable[0]);
+  EXPECT_TRUE(reusable[n - 20]);  // 19 links below it: 58 words
+  EXPECT_FALSE(reusable[n - 2]);  // 4 words
+  EXPECT_FALSE(reusable[n - 1]);  // 1 word
 }
 
 TEST(ReusedCalls, ARecursionWithTheSameArgumentsStillMeetsTheBudget) {
