@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json/json_writer.h"
 #include "serve/log.h"
 #include "serve/log_json.h"
 
@@ -87,13 +88,33 @@ void AppendAuditFields(const AuditEvent& e, nlohmann::ordered_json* j) {
   }
 }
 
+void AppendAuditJson(std::string_view time, std::string_view level, const AuditEvent& e, std::string* out) {
+  out->append("{\"time\":");
+  vm::AppendJsonString(time, out);
+  if (!level.empty()) {
+    out->append(",\"level\":");
+    vm::AppendJsonString(level, out);
+  }
+  out->append(",\"event\":");
+  vm::AppendJsonString(e.event, out);
+  for (const AuditField& f : AuditFields(e)) {
+    out->append(",\"");
+    out->append(f.key);  // a key of AuditFields: plain ASCII
+    out->append("\":");
+    if (f.number) {
+      out->append(f.value);  // decimal digits (std::to_string of an integer)
+    } else {
+      vm::AppendJsonString(f.value, out);
+    }
+  }
+  out->push_back('}');
+}
+
 void AuditLog::Write(const AuditEvent& e) {
   if (logger_ != nullptr) logger_->Write(LevelOfAuditEvent(e), e);
-  nlohmann::ordered_json j;
-  j["time"] = NowInstant();
-  j["event"] = e.event;
-  AppendAuditFields(e, &j);
-  std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string line;
+  line.reserve(256);
+  AppendAuditJson(NowInstant(), {}, e, &line);
   line += '\n';
   std::lock_guard<std::mutex> lock(mu_);
   if (fd_ < 0) return;

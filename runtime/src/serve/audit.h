@@ -40,4 +40,9 @@ struct AuditField {
 // the rules above: the one place that decides what an audit or log line may hold.
 std::vector<AuditField> AuditFields(const AuditEvent& e);
 
+// Appends one JSON line (without its newline): {"time":..., "level":... (when not empty), "event":..., then
+// AuditFields(e)}. Written directly, not through a JSON library: it runs several times per message. Text is
+// escaped as the output writer escapes it (bytes that are not UTF-8 become U+FFFD).
+void AppendAuditJson(std::string_view time, std::string_view level, const AuditEvent& e, std::string* out);
+
 }  // namespace crosswalk::serve

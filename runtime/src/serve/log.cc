@@ -4,6 +4,7 @@
 
 #include <cerrno>
 
+#include "serve/audit.h"
 #include "serve/log_json.h"
 
 namespace crosswalk::serve {
@@ -69,12 +70,7 @@ void Logger::Write(LogLevel level, const AuditEvent& e) const {
   if (!enabled(level)) return;
   std::string line;
   if (format_ == LogFormat::kJson) {
-    nlohmann::ordered_json j;
-    j["time"] = NowInstant();
-    j["level"] = LogLevelName(level);
-    j["event"] = e.event;
-    AppendAuditFields(e, &j);
-    line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    AppendAuditJson(NowInstant(), LogLevelName(level), e, &line);
   } else {
     line = prefix_;
     line += LogLevelName(level);

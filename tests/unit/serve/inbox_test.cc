@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <rocksdb/db.h>
 #include <rocksdb/iterator.h>
 #include <rocksdb/write_batch.h>
@@ -133,6 +134,35 @@ TEST(AuditTest, MessageTypeShape) {
   EXPECT_FALSE(LooksLikeMessageType("ADT^A01^ADT_A01^X")); // four components
   EXPECT_FALSE(LooksLikeMessageType("ADTX^A01"));
   EXPECT_FALSE(LooksLikeMessageType("ADT^A01 DOE"));
+}
+
+// An audit line is one JSON object whatever a sender puts in its control id (quotes, backslashes, control
+// characters, bytes that are not UTF-8: U+FFFD), with the fields in AuditFields' order and numbers unquoted.
+TEST(AuditTest, ALineIsJsonWhateverTheControlIdHolds) {
+  AuditEvent e;
+  e.event = "received";
+  e.listener = "mllp:127.0.0.1:2575";
+  e.seq = 7;
+  const std::string hostile = std::string("a\"b\\c\x01") + "d\xff\n";
+  e.control_id = hostile;
+  e.type = "ADT^A01^ADT_A01";
+  e.bytes = 812;
+  e.outcome = "stored";
+  std::string line;
+  AppendAuditJson("2026-12-02T05:00:00.000Z", "info", e, &line);
+  EXPECT_EQ(line.find('\n'), std::string::npos) << line;  // one line
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(line);
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : j.items()) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"time", "level", "event", "listener", "seq", "control_id", "type", "bytes",
+                                            "outcome"}));
+  EXPECT_EQ(j["control_id"], std::string("a\"b\\c\x01") + "d\xEF\xBF\xBD\n");
+  EXPECT_EQ(j["seq"], 7);
+  EXPECT_EQ(j["bytes"], 812);
+  EXPECT_EQ(j["level"], "info");
+  std::string plain;
+  AppendAuditJson("t", "", e, &plain);
+  EXPECT_EQ(plain.rfind(R"({"time":"t","event":"received",)", 0), 0u) << plain;
 }
 
 uint64_t NowMs() {
