@@ -98,8 +98,8 @@ std::vector<uint8_t> ReusableFunctions(const bytecode::Program& p) {
 namespace {
 
 inline uint64_t Mix(uint64_t h, uint64_t v) {
-  h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
-  return h * 0xFF51AFD7ED558CCDull;
+  h = (h ^ v) * 0x9E3779B97F4A7C15ull;
+  return h ^ (h >> 29);
 }
 
 inline uint64_t Load8(const char* s) {
@@ -215,10 +215,8 @@ bool CallMemo::Find(uint32_t fn, const Value* args, uint32_t n, Value* result, u
       s.gen = gen_;
       s.entry = static_cast<uint32_t>(entries_.size());
       *entry = s.entry;
-      const size_t at = args_.size();
-      entries_.push_back({h, fn, static_cast<uint32_t>(at), n, false, Value()});
-      args_.resize(at + n);
-      for (uint32_t k = 0; k < n; ++k) args_[at + k] = args[k];
+      entries_.push_back({h, fn, static_cast<uint32_t>(args_.size()), n, false, Value()});
+      args_.insert(args_.end(), args, args + n);
       return false;
     }
     const Entry& e = entries_[s.entry];
