@@ -29,7 +29,7 @@ std::vector<uint8_t> PureFunctions(const bytecode::Program& p);
 
 // The functions whose calls the VM remembers: pure, and whose calls may run at least kMinReusableWords
 // words of code (their callees' included).
-inline constexpr uint64_t kMinReusableWords = 32;
+inline constexpr uint64_t kMinReusableWords = 16;
 std::vector<uint8_t> ReusableFunctions(const bytecode::Program& p);
 
 class CallMemo {
