@@ -4,8 +4,8 @@
 
 #include <cerrno>
 
+#include "json/json_writer.h"
 #include "serve/audit.h"
-#include "serve/log_json.h"
 
 namespace crosswalk::serve {
 namespace {
@@ -22,7 +22,7 @@ void AppendTextValue(std::string_view v, std::string* out) {
   if (bare) {
     out->append(v.data(), v.size());
   } else {
-    *out += nlohmann::json(std::string(v)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    vm::AppendJsonString(v, out);
   }
 }
 
@@ -90,13 +90,8 @@ void Logger::Say(LogLevel level, std::string_view event, std::string_view messag
   if (!enabled(level)) return;
   std::string line;
   if (format_ == LogFormat::kJson) {
-    nlohmann::ordered_json j;
-    j["time"] = NowInstant();
-    j["level"] = LogLevelName(level);
-    j["event"] = event;
-    if (!listener.empty()) j["listener"] = listener;
-    j["detail"] = message;
-    line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    AppendAuditJson(NowInstant(), LogLevelName(level), {.event = event, .listener = listener, .detail = message},
+                    &line);
   } else {
     line = prefix_;
     line.append(message.data(), message.size());

@@ -6,6 +6,16 @@
 #include "value/value.h"
 
 namespace crosswalk::vm {
+namespace {
+
+// The function a CALL at `pc` of `fn` names, or UINT32_MAX for another instruction (or a callee out of range).
+uint32_t CalleeAt(const bytecode::Program& p, const bytecode::Function& fn, uint32_t pc) {
+  const bool call = static_cast<bytecode::Op>(p.code[pc] & 0xFF) == bytecode::Op::CALL && pc + 1 < fn.code_end &&
+                    p.code[pc + 1] < p.functions.size();
+  return call ? p.code[pc + 1] : UINT32_MAX;
+}
+
+}  // namespace
 
 std::vector<uint8_t> PureFunctions(const bytecode::Program& p) {
   using bytecode::Op;
@@ -25,8 +35,8 @@ std::vector<uint8_t> PureFunctions(const bytecode::Program& p) {
       if (warns) {
         if (pure[f]) work.push_back(f);
         pure[f] = 0;
-      } else if (op == Op::CALL && pc + 1 < fn.code_end && p.code[pc + 1] < n) {
-        callers[p.code[pc + 1]].push_back(f);
+      } else if (uint32_t callee = CalleeAt(p, fn, pc); callee != UINT32_MAX) {
+        callers[callee].push_back(f);
       }
       pc += bytecode::Length(op);
     }
@@ -65,12 +75,11 @@ std::vector<uint8_t> ReusableFunctions(const bytecode::Program& p) {
     stack.push_back({root, p.functions[root].code_begin, p.functions[root].code_end - p.functions[root].code_begin});
     while (!stack.empty()) {
       Visit& v = stack.back();
-      const uint32_t end = p.functions[v.f].code_end;
+      const bytecode::Function& vf = p.functions[v.f];
       uint32_t callee = UINT32_MAX;
-      while (v.pc < end && v.w < kMinReusableWords && callee == UINT32_MAX) {
-        const Op op = static_cast<Op>(p.code[v.pc] & 0xFF);
-        if (op == Op::CALL && v.pc + 1 < end && p.code[v.pc + 1] < n) callee = p.code[v.pc + 1];
-        v.pc += bytecode::Length(op);
+      while (v.pc < vf.code_end && v.w < kMinReusableWords && callee == UINT32_MAX) {
+        callee = CalleeAt(p, vf, v.pc);
+        v.pc += bytecode::Length(static_cast<Op>(p.code[v.pc] & 0xFF));
       }
       if (callee == UINT32_MAX) {  // done: its weight goes to its caller
         words[v.f] = v.w;
@@ -226,7 +235,6 @@ bool CallMemo::Find(uint32_t fn, const Value* args, uint32_t n, Value* result, u
         return false;
       }
       *result = e.result;
-      ++hits_;
       return true;
     }
   }

@@ -8,8 +8,9 @@
 // result. The shipped maps call the same helpers on the same fields from several resources (a PL's Locations
 // for their entries, for references to them and for Encounter.location): this is where those repeats go.
 //
-// Arguments are compared as values: strings by their bytes, HL7 v2 references by the place they name, small
-// objects (up to 8 members) by their members, arrays, bigger objects and groups by identity (the same
+// Arguments are compared as values (their flags included): strings by their bytes, HL7 v2 references by the
+// place they name, small objects (up to 8 members) by their members, arrays, bigger objects and groups by
+// identity (the same
 // pointer is the same value; equal contents built twice are simply not found: a miss costs a call, never a
 // wrong answer). Storage is kept between runs: no allocation per message once it has grown.
 #pragma once
@@ -53,8 +54,6 @@ class CallMemo {
     entries_[entry].done = true;
   }
 
-  uint64_t hits() const { return hits_; }
-
  private:
   struct Entry {
     uint64_t hash;
@@ -75,7 +74,6 @@ class CallMemo {
   std::vector<Value> args_;
   std::vector<Slot> slots_;
   uint32_t gen_ = 1;  // slots start at 0: empty
-  uint64_t hits_ = 0;
 };
 
 }  // namespace crosswalk::vm

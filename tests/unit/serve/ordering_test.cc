@@ -436,6 +436,27 @@ TEST(LoggerTest, TextLinesAndLevels) {
   ::unlink(path);
 }
 
+TEST(LoggerTest, JsonLinesOfSay) {
+  char path[] = "/tmp/cw_log_XXXXXX";
+  int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  Logger logger(LogLevel::kInfo, LogFormat::kJson, fd);
+  logger.Say(LogLevel::kInfo, "reloaded", "reloaded \"x.cwb\" (3 maps)", "mllp:127.0.0.1:2575");
+  logger.Say(LogLevel::kError, "failed", "bind failed");
+  logger.Say(LogLevel::kDebug, "quiet", "not shown");
+  ::close(fd);
+  std::vector<nlohmann::ordered_json> lines;
+  std::istringstream in(Slurp(path));
+  for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::ordered_json::parse(line));
+  ASSERT_EQ(lines.size(), 2u);
+  lines[0].erase("time");
+  EXPECT_EQ(lines[0].dump(), R"({"level":"info","event":"reloaded","listener":"mllp:127.0.0.1:2575",)"
+                             R"j("detail":"reloaded \"x.cwb\" (3 maps)"})j");
+  lines[1].erase("time");
+  EXPECT_EQ(lines[1].dump(), R"({"level":"error","event":"failed","detail":"bind failed"})");
+  ::unlink(path);
+}
+
 TEST(ServeConfigTest, ListenersWithPathsFromTheFileFolder) {
   auto c = ParseServeConfig(R"({
     "log": {"level": "warn", "format": "json"},
