@@ -1338,14 +1338,20 @@ void ServerCore::ProcessBatch(const std::vector<Queued>& batch, const Binding& b
     if (!it.error.empty()) {
       failed_keys.push_back(it.key);
       ::unlink(temp.c_str());
-    } else if (::rename(temp.c_str(), (options_.out_dir + "/" + it.name).c_str()) != 0) {
+      continue;
+    }
+    if (::rename(temp.c_str(), (options_.out_dir + "/" + it.name).c_str()) != 0) {
       it.error = "cannot rename '" + temp + "' into place: " + ErrnoText(errno);
       failed_keys.push_back(it.key);
       ::unlink(temp.c_str());
-    } else {
-      // A message rejected before and replayed (crosswalk dead-letters --replay-rejected) has its output now:
-      // its old .rejected file goes, so each message has one output. (One failed lookup for the others.)
-      if (!it.rejected) ::unlink((options_.out_dir + "/" + SeqName(it.seq) + ".rejected").c_str());
+      continue;
+    }
+    // A message rejected before and replayed (crosswalk dead-letters --replay-rejected) has its output now:
+    // its old .rejected file goes, so each message has one output. Looked up first: unlink() takes the
+    // folder's lock for writing even when there is nothing to remove, and the other workers' creates wait.
+    if (!it.rejected) {
+      std::string old = options_.out_dir + "/" + SeqName(it.seq) + ".rejected";
+      if (::access(old.c_str(), F_OK) == 0) ::unlink(old.c_str());
     }
   }
   // One inbox write marks the batch (and commits the NDJSON file's new length with it).

@@ -38,11 +38,16 @@ std::string Message(int sender, int patient, int i, bool oru = false) {
   return msh + "PID|1||P" + std::to_string(patient) + "^^^MRN^MR||DOE^JOHN||19800101|M\r";
 }
 
+// The audit file's whole lines. The server appends while tests poll: a read can end inside a line being
+// written (one write() per line is atomic for appenders, not for a reader), so a last line without its
+// newline is not yet a line.
 std::vector<nlohmann::json> AuditLines(const std::string& path) {
   std::vector<nlohmann::json> out;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) out.push_back(nlohmann::json::parse(line));
+  std::string text = Slurp(path);
+  size_t start = 0;
+  for (size_t end; (end = text.find('\n', start)) != std::string::npos; start = end + 1) {
+    out.push_back(nlohmann::json::parse(text.substr(start, end - start)));
+  }
   return out;
 }
 

@@ -378,6 +378,25 @@ TEST_F(ServerTest, AnOutputThatCannotBeWrittenLeavesTheMessageInTheInboxForTheNe
   EXPECT_EQ(Outputs(options_.out_dir), std::vector<std::string>{"0000000000000001.json"});
 }
 
+// A message converted again (after a crash before its mark) finds its output's name taken by the earlier
+// run's file: the new output replaces it whole.
+TEST_F(ServerTest, AnOutputReplacesAnEarlierRunsFileOfTheSameName) {
+  fs::create_directories(options_.out_dir);
+  std::ofstream(options_.out_dir + "/0000000000000001.json") << "an earlier run's output";
+  Start();
+  MllpClient c;
+  ASSERT_TRUE(c.Connect(server_->port()));
+  ASSERT_TRUE(c.Send(Adt("R1")));
+  std::string ack;
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  ASSERT_TRUE(WaitFor([&] { return Audit().find("\"event\":\"written\"") != std::string::npos; }));
+  Stop();
+  EXPECT_EQ(Outputs(options_.out_dir), std::vector<std::string>{"0000000000000001.json"});
+  std::string out = Slurp(options_.out_dir + "/0000000000000001.json");
+  EXPECT_EQ(out.rfind("{", 0), 0u) << out;
+  EXPECT_NE(out.find("\"resourceType\":\"Bundle\""), std::string::npos);
+}
+
 TEST_F(ServerTest, BackPressureNeverDrops) {
   options_.max_pending = 1;
   options_.workers = 2;
