@@ -22,6 +22,9 @@ std::string V(const Message& m, int seg, int f, int r, int c, int s) {
   return std::string(m.Value(seg, f, r, c, s, &scratch));
 }
 
+// The first piece of s split at c (all of s when there is no c).
+std::string PlainPieceOrAll(const std::string& s, char c) { return s.substr(0, s.find(c)); }
+
 TEST(Hl7v2Message, FieldNumberingFollowsHl7) {
   Message m;
   ASSERT_TRUE(m.Parse(kAdt).ok());
@@ -359,6 +362,35 @@ TEST(Hl7v2Message, LazyIndexReadsLikeAPlainSplit) {
   }
   EXPECT_EQ(m.Raw(2, 2, 2), "r2");
   EXPECT_EQ(m.Raw(2, 2, 1, 2), "c");
+}
+
+// Counts of repetitions, components and subcomponents (16 bytes at a time, the last block masked) match a
+// plain count for fields of every length from 0 to 40 with delimiters at every position mod 16, both inside
+// the message and as its very last bytes (no block may be read past the text).
+TEST(Hl7v2Message, PieceCountsMatchAPlainCount) {
+  auto plain = [](const std::string& s, char c) {
+    if (s.empty()) return 0;
+    int n = 1;
+    for (char x : s) n += x == c;
+    return n;
+  };
+  for (int len = 0; len <= 40; ++len) {
+    for (int step = 1; step <= 17; step += 4) {
+      std::string field;
+      for (int i = 0; i < len; ++i) field += i % step == step - 1 ? (i % 3 == 0 ? '~' : i % 3 == 1 ? '^' : '&') : 'x';
+      for (bool last : {false, true}) {
+        std::string text = "MSH|^~\\&|A|B|C|D|20240101||ADT^A01|1|P|2.5\rZZZ|" + field;
+        if (!last) text += "|y~^&\rZZY|1~2^3&4\r";  // delimiters just past the field
+        Message m;
+        ASSERT_TRUE(m.Parse(text).ok()) << len << " " << step;
+        const std::string rep1 = PlainPieceOrAll(field, '~');
+        const std::string comp1 = PlainPieceOrAll(rep1, '^');
+        EXPECT_EQ(m.repetition_count(1, 1), plain(field, '~')) << len << " " << step << " " << last;
+        EXPECT_EQ(m.component_count(1, 1, 1), plain(rep1, '^')) << len << " " << step << " " << last;
+        EXPECT_EQ(m.subcomponent_count(1, 1, 1, 1), plain(comp1, '&')) << len << " " << step << " " << last;
+      }
+    }
+  }
 }
 
 // The n-th (1-based) piece of s split at c, or "" (and *found false) when there are fewer.
