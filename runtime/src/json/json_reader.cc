@@ -217,9 +217,7 @@ struct JsonReader::Parser {
       o = NewObjectFrom(arena, r.members_.data() + base, n, &dup);
       if (o == nullptr) return Fail("duplicate key in an object", r.key_at_[base + dup]);
     } else {
-      o = NewObject(arena, n);
-      std::memcpy(static_cast<void*>(o->members), r.members_.data() + base, sizeof(Member) * n);
-      o->size = n;
+      o = NewObjectOfDistinct(arena, r.members_.data() + base, n);  // duplicates were refused while reading
     }
     r.members_.resize(base);
     r.key_at_.resize(base);

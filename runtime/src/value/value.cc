@@ -234,6 +234,7 @@ Object* NewObject(Arena& arena, uint32_t capacity) {
   o->members = capacity ? arena.AllocateArray<Member>(capacity) : nullptr;
   o->index = nullptr;
   o->index_mask = 0;
+  o->key_bits = 0;
   return o;
 }
 
@@ -283,7 +284,7 @@ bool BuildIndex(Arena& arena, Object* o, uint32_t* duplicate) {
 
 }  // namespace
 
-void ObjectSet(Arena& arena, Object* o, std::string_view key, Value v) {
+void ObjectSetSlow(Arena& arena, Object* o, std::string_view key, Value v, uint32_t bit) {
   uint32_t slot = 0;
   if (o->index != nullptr) {
     slot = IndexSlot(o, key, HashKey(key));
@@ -291,7 +292,7 @@ void ObjectSet(Arena& arena, Object* o, std::string_view key, Value v) {
       o->members[o->index[slot] - 1].value = v;
       return;
     }
-  } else {
+  } else if (o->key_bits & bit) {
     // Keys are mostly constants of the program: the same key is the same pointer, and different keys
     // mostly differ in length or first byte, so memcmp runs only for a likely match.
     const char first = key.empty() ? '\0' : key[0];
@@ -317,6 +318,7 @@ void ObjectSet(Arena& arena, Object* o, std::string_view key, Value v) {
   o->members[o->size].key = key;
   o->members[o->size].value = v;
   ++o->size;
+  o->key_bits |= bit;
   if (o->index != nullptr && !grew) {
     o->index[slot] = o->size;
   } else if (o->size > kObjectIndexMin) {
@@ -330,16 +332,23 @@ Value ObjectGet(const Object* o, std::string_view key) {
     uint32_t at = o->index[IndexSlot(o, key, HashKey(key))];
     return at ? o->members[at - 1].value : Value();
   }
+  if (!(o->key_bits & ObjectKeyBit(key))) return Value();
   for (uint32_t i = 0; i < o->size; ++i) {
     if (o->members[i].key == key) return o->members[i].value;
   }
   return Value();
 }
 
-Object* NewObjectFrom(Arena& arena, const Member* members, uint32_t n, uint32_t* duplicate) {
+Object* NewObjectOfDistinct(Arena& arena, const Member* members, uint32_t n) {
   Object* o = NewObject(arena, n);
   if (n) std::memcpy(static_cast<void*>(o->members), members, sizeof(Member) * n);
   o->size = n;
+  for (uint32_t i = 0; i < n; ++i) o->key_bits |= ObjectKeyBit(members[i].key);
+  return o;
+}
+
+Object* NewObjectFrom(Arena& arena, const Member* members, uint32_t n, uint32_t* duplicate) {
+  Object* o = NewObjectOfDistinct(arena, members, n);  // dropped below when two keys are the same
   if (n > kObjectIndexMin) return BuildIndex(arena, o, duplicate) ? o : nullptr;
   for (uint32_t i = 1; i < n; ++i) {
     for (uint32_t j = 0; j < i; ++j) {

@@ -166,7 +166,21 @@ struct Object {
   // holding a member position + 1, 0 for a free slot. Null while the object is small.
   uint32_t* index = nullptr;
   uint32_t index_mask = 0;
+  // One bit per member key, chosen by its length and first and last bytes (ObjectKeyBit): a key whose bit is
+  // clear is not a member, so ObjectSet appends it without searching (most keys a map sets are new).
+  uint32_t key_bits = 0;
 };
+
+// Object::key_bits' bit for `key`: by content (the same text from anywhere has the same bit), cheap (length,
+// first and last byte), and spread so that the few keys of one object mostly have bits of their own.
+inline uint32_t ObjectKeyBit(std::string_view key) {
+  uint32_t h = static_cast<uint32_t>(key.size()) * 0x9E3779B1u;
+  if (!key.empty()) {
+    h ^= static_cast<uint32_t>(static_cast<unsigned char>(key.front())) * 0x85EBCA6Bu;
+    h += static_cast<uint32_t>(static_cast<unsigned char>(key.back())) * 0xC2B2AE35u;
+  }
+  return 1u << (h >> 27);
+}
 
 // Objects with more members than this get a hash index (a linear search of up to 32 short keys is as fast
 // as hashing one key).
@@ -218,13 +232,27 @@ Array* NewArray(Arena& arena, uint32_t capacity = 4);
 Object* NewObject(Arena& arena, uint32_t capacity = 4);
 void ArrayPush(Arena& arena, Array* a, Value v);
 // Sets key to v, replacing an existing member of the same key (keeps its position).
-void ObjectSet(Arena& arena, Object* o, std::string_view key, Value v);
+void ObjectSetSlow(Arena& arena, Object* o, std::string_view key, Value v, uint32_t key_bit);
+inline void ObjectSet(Arena& arena, Object* o, std::string_view key, Value v) {
+  const uint32_t bit = ObjectKeyBit(key);
+  // Inline: a key that is surely new, in an object with room and no index (the usual member of a literal).
+  if ((o->key_bits & bit) == 0 && o->index == nullptr && o->size < o->capacity && o->size < kObjectIndexMin) {
+    o->members[o->size].key = key;
+    o->members[o->size].value = v;
+    ++o->size;
+    o->key_bits |= bit;
+    return;
+  }
+  ObjectSetSlow(arena, o, key, v, bit);
+}
 // Member lookup; Absent when missing.
 Value ObjectGet(const Object* o, std::string_view key);
 // An object of exactly `members` (copied) with its index built when it is large: for readers that
 // collect the members first. When two members have the same key, returns null and sets *duplicate to the
 // position of the later one (keys are compared bytewise).
 Object* NewObjectFrom(Arena& arena, const Member* members, uint32_t n, uint32_t* duplicate);
+// An object of `members` (copied) that the caller knows to have distinct keys, at most kObjectIndexMin.
+Object* NewObjectOfDistinct(Arena& arena, const Member* members, uint32_t n);
 
 // A hash of v consistent with Equal (Equal values hash alike): numbers by value (1, 1.0 and 1.00 alike),
 // kV2 by its decoded text, arrays by their items in order, objects by their members in any order
