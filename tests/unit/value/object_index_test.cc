@@ -34,6 +34,32 @@ TEST_F(ObjectIndexTest, SmallObjectsHaveNoIndexAndLargeOnesDo) {
   EXPECT_EQ(o->size, kObjectIndexMin + 1);
 }
 
+// Small objects find a key by its summary bit first (Object::key_bits): keys that share a bit (same length,
+// first and last byte), keys given from other buffers, the empty key, and objects the JSON reader made must
+// all replace in place and never add a second member of one key.
+TEST_F(ObjectIndexTest, SmallObjectsReplaceWhateverTheKeysSummary) {
+  Object* o = NewObject(arena_);
+  const std::vector<std::string> keys = {"axb", "ayb", "azb", "a", "b", "", "code", "coda", "system", "status"};
+  for (size_t i = 0; i < keys.size(); ++i) ObjectSet(arena_, o, arena_.Copy(keys[i]), Value::Int(static_cast<int64_t>(i)));
+  ASSERT_EQ(o->size, keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    std::string other = keys[i];  // the same text in another buffer
+    ObjectSet(arena_, o, arena_.Copy(other), Value::Int(100 + static_cast<int64_t>(i)));
+    EXPECT_EQ(ObjectGet(o, other).i, 100 + static_cast<int64_t>(i)) << keys[i];
+  }
+  EXPECT_EQ(o->size, keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) EXPECT_EQ(o->members[i].key, keys[i]);
+  EXPECT_TRUE(ObjectGet(o, "awb").is_absent());
+  EXPECT_TRUE(ObjectGet(o, "cod").is_absent());
+
+  Member members[2] = {{arena_.Copy("given"), Value::Int(1)}, {arena_.Copy("family"), Value::Int(2)}};
+  Object* read = NewObjectOfDistinct(arena_, members, 2);
+  ObjectSet(arena_, read, "family", Value::Int(3));
+  EXPECT_EQ(read->size, 2u);
+  EXPECT_EQ(ObjectGet(read, "family").i, 3);
+  EXPECT_EQ(ObjectGet(read, "given").i, 1);
+}
+
 TEST_F(ObjectIndexTest, GetSetAndReplaceThroughGrowth) {
   Object* o = NewObject(arena_);
   const int n = 5000;
