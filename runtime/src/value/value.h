@@ -243,6 +243,14 @@ inline void ObjectSet(Arena& arena, Object* o, std::string_view key, Value v) {
     o->key_bits |= bit;
     return;
   }
+  // The last member again (an array member set after each of its appends): the same constant key.
+  if (o->size != 0) {
+    Member& last = o->members[o->size - 1];
+    if (last.key.data() == key.data() && last.key.size() == key.size()) {
+      last.value = v;
+      return;
+    }
+  }
   ObjectSetSlow(arena, o, key, v, bit);
 }
 // Member lookup; Absent when missing.
