@@ -77,16 +77,25 @@ class Program::Impl {
     return branch_joins;
   }
 
-  // The map location of pc (from the debug line table).
-  void Locate(uint32_t pc, ErrorContext* ctx) const {
+  // The debug line table's entry for pc, or null.
+  const bytecode::LineEntry* LineOf(uint32_t pc) const {
     const auto& lines = code.lines;
     auto it = std::upper_bound(lines.begin(), lines.end(), pc,
                                [](uint32_t p, const bytecode::LineEntry& e) { return p < e.pc; });
-    if (it == lines.begin()) return;
-    --it;
-    if (it->file < code.files.size()) ctx->map_file = code.files[it->file];
-    ctx->map_line = it->line;
-    ctx->map_col = it->col;
+    return it == lines.begin() ? nullptr : &*(it - 1);
+  }
+  // The map file of a line entry ("" when the table does not name one).
+  std::string_view FileOf(const bytecode::LineEntry& e) const {
+    return e.file < code.files.size() ? std::string_view(code.files[e.file]) : std::string_view();
+  }
+
+  // The map location of pc (from the debug line table).
+  void Locate(uint32_t pc, ErrorContext* ctx) const {
+    const bytecode::LineEntry* e = LineOf(pc);
+    if (e == nullptr) return;
+    if (e->file < code.files.size()) ctx->map_file = code.files[e->file];
+    ctx->map_line = e->line;
+    ctx->map_col = e->col;
     ctx->pc = pc;
     for (const auto& f : code.functions) {
       if (pc >= f.code_begin && pc < f.code_end) ctx->function = f.name;
@@ -378,6 +387,9 @@ class RunContext::Impl {
   Value ItemsOf(const Value& v);
 
   std::vector<Frame> frames_;
+  static constexpr size_t kWarningPool = 64;
+  static constexpr size_t kWarningPoolText = 1024;
+  std::vector<RunWarning> warning_pool_;  // RunWarnings of earlier runs, reused by AddWarning
   vm::CallMemo memo_;
   vm::Lineage lineage_;  // used by traced runs only
   std::string_view concat_parts_[256];  // CONCAT's pieces (C is 8 bits: at most 255)
@@ -464,6 +476,12 @@ int MatchScore(std::string_view pattern, std::string_view code, std::string_view
 
 Status RunContext::Impl::Run(const Program& program, std::string_view input, const RunOptions& options,
                              RunOutput* out) {
+  // The last run's warnings go back to the pool before the output is cleared: a stream of messages with
+  // warnings then allocates nothing for them (at most kWarningPool are kept, none holding a long text).
+  for (RunWarning& w : out->warnings) {
+    if (warning_pool_.size() >= kWarningPool) break;
+    if (w.message.capacity() <= kWarningPoolText) warning_pool_.push_back(std::move(w));
+  }
   out->Clear();
   cpu_deadline_ns = 0;
   if (options.limits.max_cpu_time_ms != 0) {
@@ -851,9 +869,21 @@ bool RunContext::Impl::LookupProperty(const Program::Impl& p, uint32_t ref_index
 }
 
 void RunContext::Impl::AddWarning(const Program::Impl& p, uint32_t pc, std::string_view text, RunOutput* out) {
-  ErrorContext where;
-  p.Locate(pc, &where);
-  out->warnings.push_back({std::string(text), where.map_file, where.map_line, where.map_col});
+  RunWarning w;
+  if (!warning_pool_.empty()) {  // an earlier run's warning: its strings keep their buffers
+    w = std::move(warning_pool_.back());
+    warning_pool_.pop_back();
+  }
+  w.message.assign(text.data(), text.size());
+  w.map_file.clear();
+  w.line = w.col = 0;
+  if (const bytecode::LineEntry* e = p.LineOf(pc)) {
+    std::string_view file = p.FileOf(*e);
+    w.map_file.assign(file.data(), file.size());
+    w.line = e->line;
+    w.col = e->col;
+  }
+  out->warnings.push_back(std::move(w));
 }
 
 uint64_t RunContext::Impl::CollectGroups(int inst, std::string_view name, vm::Array* out) {

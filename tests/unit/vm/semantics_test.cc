@@ -266,6 +266,29 @@ TEST(VmWarn, RecordsWarningsWithLocationAndContinues) {
   EXPECT_EQ(r.out.map_name, "M");
 }
 
+// One context and one output for many runs (how a server runs): each run's warnings are exactly its own,
+// whatever the runs before left (the context reuses the storage of earlier warnings).
+TEST(VmWarn, EachRunHasItsOwnWarningsWhenTheOutputIsReused) {
+  auto p = Build(JsonMap("  a: 1\n  warn \"a long warning that does not fit in a short string\" if input.long\n"
+                         "  warn \"short\" if input.short\n  b: 2"));
+  ASSERT_TRUE(p);
+  RunContext ctx(TheRuntime());
+  RunOutput out;
+  for (int i = 0; i < 200; ++i) {
+    const bool lng = i % 3 == 0, shrt = i % 2 == 0;
+    std::string in = std::string("{\"long\":") + (lng ? "true" : "false") + ",\"short\":" + (shrt ? "true" : "false") + "}";
+    ASSERT_TRUE(ctx.Run(*p, in, {}, &out).ok()) << i;
+    std::vector<std::string> got;
+    for (const RunWarning& w : out.warnings) {
+      got.push_back(w.message + "@" + w.map_file + ":" + std::to_string(w.line) + ":" + std::to_string(w.col));
+    }
+    std::vector<std::string> want;
+    if (lng) want.push_back("a long warning that does not fit in a short string@t.cw:3:3");
+    if (shrt) want.push_back("short@t.cw:4:3");
+    EXPECT_EQ(got, want) << i;
+  }
+}
+
 TEST(VmFail, StopsWithFailedPreconditionAndLocation) {
   auto p = Build(JsonMap("  a: 1\n\n    fail \"missing id\" if not input.id\n  b: 2"));
   ASSERT_TRUE(p);
