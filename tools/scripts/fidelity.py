@@ -60,7 +60,11 @@ not document shape. What is normalised, because it is not a real difference betw
     still matches the other side's value when the wall-clock time is the same (a converter may put its own
     machine's zone on a time the message gave without one). Such matches are counted as agreeing and
     reported separately as `zone-only`.
-Agreement of a pair = reference facts reproduced / reference facts (recall). `ours` = facts we write, and
+Agreement of a pair = reference facts reproduced / reference facts (recall), facts counted with their
+repeats: a reference that writes one Practitioner per reference to it (ReportStream writes the ordering
+provider of each OBR again) has each of that person's facts once per copy, and a converter that writes the
+person once reproduces one copy. `% distinct` counts each (resource type, path, value) of a pair once on
+both sides, so the difference between the two columns is what such copies weigh. `ours` = facts we write, and
 `extra` = ours not matched (for information: a reference that is silent on an element is not a judge of it).
 A message we reject counts every reference fact as missing (and is listed under `rejected`). The largest gaps
 are element paths counted over the messages we convert: MISSING in a pair when we write no fact at that path,
@@ -706,6 +710,8 @@ def self_test():
           ([2, 1, 0], [1, 1, 1]))
     check('unmatched', sorted(unmatched), [('Patient', 'gender', 'female'), ('Patient', 'name.given', 'A')])
     check('extras', extras, [('Patient', 'gender', 'male')])
+    dstats, _, _ = compare(distinct_facts(ref), distinct_facts(ours))
+    check('distinct', dstats[('Patient', 'name.given')], [1, 1, 0])
     er7 = hdh_to_er7({'ORU_R01': {'PATIENT_RESULT': [{'ORDER_OBSERVATION': [{'OBR': {'0': 'OBR', '1': '1'},
                       'OBSERVATION': [{'NTE': [{'0': 'NTE', '3': ['a|b']}], 'OBX': {'0': 'OBX', '3': {'1': 'C',
                       '3': 'LN'}, '5': ['x^y']}}]}], 'PATIENT': {'PID': {'0': 'PID', '5': [{'1': {'1': 'Doe'},
@@ -731,12 +737,23 @@ def pct(a, b):
     return round(100.0 * a / b, 1) if b else 0.0
 
 
+def distinct_facts(facts):
+    """Each (resource type, path, value) once: a converter that writes the same resource several times (one
+    copy per reference) and one that writes it once then state the same distinct facts."""
+    seen, out = set(), []
+    for f in facts:
+        if f[:3] not in seen:
+            seen.add(f[:3])
+            out.append(f)
+    return out
+
+
 class Tally:
-    __slots__ = ('pairs', 'converted', 'ref', 'conv_ref', 'matched', 'zone', 'ours', 'extra')
+    __slots__ = ('pairs', 'converted', 'ref', 'conv_ref', 'matched', 'zone', 'ours', 'extra', 'dref', 'dmatched')
 
     def __init__(self):
         self.pairs = self.converted = self.ref = self.conv_ref = self.matched = self.zone = self.ours = 0
-        self.extra = 0
+        self.extra = self.dref = self.dmatched = 0
 
     def add(self, r):
         self.pairs += 1
@@ -747,12 +764,16 @@ class Tally:
         self.zone += r['zone_only']
         self.ours += r['ours']
         self.extra += r['extra']
+        self.dref += r['distinct_ref']
+        self.dmatched += r['distinct_matched']
 
     def row(self):
         return {'pairs': self.pairs, 'converted': self.converted, 'reference_facts': self.ref,
                 'reproduced': self.matched, 'agreement_pct': pct(self.matched, self.ref),
                 'converted_agreement_pct': pct(self.matched, self.conv_ref),
-                'zone_only': self.zone, 'our_facts': self.ours, 'extra': self.extra}
+                'zone_only': self.zone, 'our_facts': self.ours, 'extra': self.extra,
+                'distinct_reference_facts': self.dref, 'distinct_reproduced': self.dmatched,
+                'distinct_agreement_pct': pct(self.dmatched, self.dref)}
 
 
 def evaluate(pairs):
@@ -763,9 +784,12 @@ def evaluate(pairs):
             our_facts.extend(facts_of(doc))
         our_paths = {(rt, p) for rt, p, _, _ in our_facts}
         stats, pair.unmatched, pair.extras = compare(ref_facts, our_facts)
+        distinct_ref = distinct_facts(ref_facts)
+        dstats, _, _ = compare(distinct_ref, distinct_facts(our_facts))
         pair.result = {'converted': bool(pair.outputs), 'ref': len(ref_facts), 'ours': len(our_facts),
                        'extra': len(pair.extras), 'matched': sum(s[1] for s in stats.values()),
-                       'zone_only': sum(s[2] for s in stats.values())}
+                       'zone_only': sum(s[2] for s in stats.values()),
+                       'distinct_ref': len(distinct_ref), 'distinct_matched': sum(s[1] for s in dstats.values())}
         pair.elements = {key: (n, m, key in our_paths) for key, (n, m, _) in stats.items()}
 
 
@@ -838,12 +862,13 @@ def table(headers, rows):
 
 
 def print_text(rep, show_elements):
-    H = ['pairs', 'converted', 'ref facts', 'reproduced', '%', '% conv', 'zone-only', 'our facts', 'extra']
+    H = ['pairs', 'converted', 'ref facts', 'reproduced', '%', '% conv', 'zone-only', 'our facts', 'extra',
+         '% distinct']
 
     def cols(r):
         return [r['pairs'], r['converted'], r['reference_facts'], r['reproduced'], r['agreement_pct'],
                 r['converted_agreement_pct'],
-                r['zone_only'], r['our_facts'], r['extra']]
+                r['zone_only'], r['our_facts'], r['extra'], r['distinct_agreement_pct']]
     print('== per converter')
     rows = [[k] + cols(v) for k, v in rep['converters'].items()] + [['TOTAL'] + cols(rep['total'])]
     print(table(['converter'] + H, rows))
