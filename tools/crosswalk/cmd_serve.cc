@@ -164,6 +164,10 @@ int RunServe(const std::vector<std::string>& args) {
       ->type_name("K=V")
       ->allow_extra_args(false)
       ->check(cli::NameValue());
+  app->add_flag("--app-acks", o.app_acks,
+                "also send application ACKs (enhanced mode: MSH-15 valued, MSH-16 AL, SU or ER): AA\n"
+                "once the output is durable, AE when the program rejects the message, on the\n"
+                "connection it came on (for senders that match ACKs by MSA-2)");
   bool no_sync = false;
   app->add_flag("--no-sync", no_sync,
                 "no fsync of the inbox and outputs (tests only: an ACK then survives a crash\n"

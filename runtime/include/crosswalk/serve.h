@@ -625,6 +625,12 @@ struct ServerOptions {
   size_t max_pending = kDefaultMaxPending;
   // fsync the inbox WAL and the outputs (default on). Off: tests and benchmarks only.
   bool sync = true;
+  // Application acknowledgments (HL7 enhanced mode, MSH-16): a message whose MSH-15 is valued and whose MSH-16
+  // is AL, SU or ER gets, after its commit ACK (CA), a second ACK on the same connection once it is done: AA
+  // when its output is durable, AE when the program rejected it (as MSH-16 asks: AL both, SU the first, ER the
+  // second). Its MSH-10 is "CWA" + the message's inbox sequence number. Off by default: a sender must match
+  // ACKs by MSA-2 to take them, and one that does not would read an application ACK as the next commit ACK.
+  bool app_acks = false;
   // An output that cannot be written (disk full, I/O error) leaves its message in the inbox, at the head of
   // the queue; it is tried again after this many milliseconds (default 1000), doubled after each failed try
   // in a row up to 60 s. The later messages of its ordering key wait behind it; other keys go on. The

@@ -154,6 +154,7 @@ Status ReadListener(const Json& j, const std::string& path, const std::string& b
   l->workers_given = r.Find("workers") != nullptr;
   CW_RETURN_IF_ERROR(r.Number("workers", 1, 1024, &o.workers));
   CW_RETURN_IF_ERROR(r.Bool("sync", &o.sync));
+  CW_RETURN_IF_ERROR(r.Bool("app_acks", &o.app_acks));
   CW_RETURN_IF_ERROR(r.String("zone", &o.run_options.default_zone));
   if (const Json* vars = r.Find("vars")) {
     if (!vars->is_object()) return InvalidArgument(r.Path("vars") + ": must be an object of strings");

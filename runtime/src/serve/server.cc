@@ -109,6 +109,23 @@ struct AckMode {
   bool on_error = true;
 };
 
+// The application acknowledgment an enhanced-mode message asks for (MSH-16, HL7 table 0155): AL always, SU on
+// success, ER on error, NE or empty none. Original mode (MSH-15 empty) has none: its AA was the answer.
+struct AppAckMode {
+  bool on_success = false;
+  bool on_error = false;
+  bool any() const { return on_success || on_error; }
+};
+
+AppAckMode AppAckModeOf(const hl7v2::Message& m) {
+  AppAckMode mode;
+  if (m.Raw(0, 15).empty()) return mode;
+  std::string_view app = m.Raw(0, 16);
+  mode.on_success = app == "AL" || app == "SU";
+  mode.on_error = app == "AL" || app == "ER";
+  return mode;
+}
+
 AckMode ModeOf(const hl7v2::Message& m) {
   AckMode mode;
   std::string_view accept = m.Raw(0, 15);
@@ -172,6 +189,7 @@ std::string ServerCore::OrderingKey(std::string_view message_text) {
 
 struct ServerCore::Connection {
   int fd = -1;
+  uint64_t serial = 0;  // application ACKs find their connection by it (never reused, unlike a peer address)
   std::string peer;
   MllpDeframer deframer;
   std::string out;        // ACK bytes not yet sent
@@ -197,7 +215,7 @@ ServerCore::ServerCore(const ServerOptions& options, Binding binding)
 ServerCore::~ServerCore() {
   connections_.clear();  // each Connection closes its socket
   if (listen_fd_ >= 0) ::close(listen_fd_);
-  for (int fd : stop_pipe_) {
+  for (int fd : {stop_pipe_[0], stop_pipe_[1], wake_pipe_[0], wake_pipe_[1]}) {
     if (fd >= 0) ::close(fd);
   }
   if (ndjson_fd_ >= 0) ::close(ndjson_fd_);
@@ -251,6 +269,7 @@ Result<std::unique_ptr<ServerCore>> ServerCore::Create(const ServerOptions& opti
   s->audit_.set_logger(options.logger);
   if (!options.ndjson_path.empty()) CW_RETURN_IF_ERROR(s->OpenNdjson());
   if (::pipe2(s->stop_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) return IoError("serve: pipe: " + ErrnoText(errno));
+  if (::pipe2(s->wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) return IoError("serve: pipe: " + ErrnoText(errno));
   CW_RETURN_IF_ERROR(s->Listen());
   if (!options.tls.cert_file.empty() || !options.tls.key_file.empty() || !options.tls.client_ca_file.empty()) {
     auto tls = TlsContext::Create(options.tls);
@@ -463,6 +482,7 @@ void ServerCore::Accept() {
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     auto c = std::make_unique<Connection>(options_.max_frame_bytes);
     c->fd = fd;
+    c->serial = ++connection_serial_;
     c->peer = peer;
     std::shared_ptr<TlsContext> tls;
     {
@@ -523,6 +543,33 @@ void ServerCore::ReadFrom(Connection* c, std::vector<Frame>* frames) {
   }
 }
 
+// The application ACKs workers made, onto the connections their messages came on (listener thread). A
+// connection closed meanwhile cannot take its ACK: audited as `app-ack-undelivered` (HL7 has no way to send it
+// later; the sender's own timeout and resend find the message a duplicate and get its commit ACK again).
+void ServerCore::SendAppAcks() {
+  std::vector<AppAck> acks;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    acks.swap(app_acks_);
+  }
+  for (const AppAck& a : acks) {
+    Connection* conn = nullptr;
+    for (auto& c : connections_) {
+      if (c->serial == a.connection && !c->closing) conn = c.get();
+    }
+    AuditEvent e{.event = "app-acknowledged", .listener = listener_name_, .seq = a.seq, .control_id = a.control_id,
+                 .type = a.type, .outcome = a.code};
+    if (conn == nullptr) {
+      e.event = "app-ack-undelivered";
+      e.detail = "the connection the message came on is closed";
+    } else {
+      e.peer = conn->peer;
+      AppendMllpFrame(a.frame, &conn->out);
+    }
+    audit_.Write(e);
+  }
+}
+
 // Parses each frame, stores the good ones in one synced write, then queues their ACKs (group commit).
 void ServerCore::HandleFrames(std::vector<Frame>* frames) {
   const auto started = std::chrono::steady_clock::now();
@@ -574,6 +621,7 @@ void ServerCore::HandleFrames(std::vector<Frame>* frames) {
   }
   Status stored = items.empty() ? Status::Ok() : inbox_->Store(&items);
   size_t added = 0;
+  std::vector<std::pair<uint64_t, uint64_t>> app_ack_waits;  // (seq, connection serial)
   for (size_t i = 0; i < frames->size(); ++i) {
     Frame& f = (*frames)[i];
     Parsed& p = parsed[i];
@@ -622,6 +670,7 @@ void ServerCore::HandleFrames(std::vector<Frame>* frames) {
         } else {
           ++stats_.stored;
           ++added;
+          if (options_.app_acks && AppAckModeOf(p.msg).any()) app_ack_waits.emplace_back(item.seq, f.conn->serial);
         }
       }
       audit_.Write(received_event);
@@ -647,6 +696,8 @@ void ServerCore::HandleFrames(std::vector<Frame>* frames) {
     for (size_t i = 0; i < items.size(); ++i) {
       if (!items[i].duplicate) queue_.push_back({items[i].seq, keys[i]});
     }
+    for (const auto& [seq, connection] : app_ack_waits) app_ack_connection_[seq] = connection;
+    app_acks_waiting_ = app_ack_connection_.size();
     pending_ += added;
   }
   if (added > 0) pool().Wake();
@@ -746,6 +797,8 @@ Status ServerCore::Run() {
       buffered = buffered || (readable && c->tls && c->tls->has_buffered());
       fds.push_back({c->fd, ev, 0});
     }
+    const size_t wake = fds.size();  // after the connections: their positions stay i + 2
+    fds.push_back({wake_pipe_[0], POLLIN, 0});
     int n = ::poll(fds.data(), fds.size(), buffered ? 0 : paused ? kPausedPollMs : 1000);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -768,6 +821,12 @@ Status ServerCore::Run() {
       }
     }
     if (!frames.empty()) HandleFrames(&frames);  // also on stop: these frames were received whole
+    if (fds[wake].revents & POLLIN) {
+      char drain[64];
+      while (::read(wake_pipe_[0], drain, sizeof drain) > 0) {
+      }
+      SendAppAcks();
+    }
     for (auto& c : connections_) Flush(c.get());
     // Close the connections that are done (peer closed, or an unrecoverable frame) once their ACKs are out.
     for (size_t i = 0; i < connections_.size();) {
@@ -1276,6 +1335,8 @@ void ServerCore::ProcessBatch(const std::vector<Queued>& batch, const Binding& b
     std::string name;    // output file name
     std::string data;
     std::string error;   // why the output could not be made durable
+    uint64_t app_ack_connection = 0;  // options_.app_acks: the connection to send its application ACK on
+    std::string app_ack_msh;          // its MSH segment, to address that ACK
   };
   std::vector<Item> items;
   items.reserve(batch.size());
@@ -1311,6 +1372,14 @@ void ServerCore::ProcessBatch(const std::vector<Queued>& batch, const Binding& b
       it.reason = run.ToString();
       it.name += ".rejected";
       it.data = it.reason + "\n";
+    }
+    if (options_.app_acks && app_acks_waiting_.load(std::memory_order_relaxed) > 0) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto found = app_ack_connection_.find(seq);
+        if (found != app_ack_connection_.end()) it.app_ack_connection = found->second;
+      }
+      if (it.app_ack_connection != 0) it.app_ack_msh = it.rec.text.substr(0, it.rec.text.find_first_of("\r\n"));
     }
     it.rec.text.clear();  // not needed any more; the batch holds only outputs
     items.push_back(std::move(it));
@@ -1443,6 +1512,44 @@ void ServerCore::ProcessBatch(const std::vector<Queued>& batch, const Binding& b
       e.detail = it.name;
     }
     audit_.Write(e);
+  }
+  if (options_.app_acks) {
+    // Application ACKs of the messages now done (an output not yet written gets its ACK when it is): AA for
+    // a durable output, AE for a message the program rejected, as each message's MSH-16 asks.
+    std::vector<AppAck> acks;
+    std::vector<uint64_t> done;
+    for (const Item& it : items) {
+      if (it.app_ack_connection == 0 || !it.error.empty()) continue;
+      done.push_back(it.seq);
+      hl7v2::Message msh;
+      if (!msh.Parse(it.app_ack_msh).ok()) continue;
+      AppAckMode mode = AppAckModeOf(msh);
+      if (!(it.rejected ? mode.on_error : mode.on_success)) continue;
+      AppAck a{.connection = it.app_ack_connection, .seq = it.seq, .control_id = it.rec.control_id,
+               .type = it.rec.type, .code = it.rejected ? "AE" : "AA", .frame = {}};
+      std::string id = "CWA" + std::to_string(it.seq);
+      std::string ts = NowDtm();
+      std::string text = it.rejected ? "the program rejected the message: " + it.reason : std::string();
+      hl7v2::AckOptions o;
+      o.code = a.code;
+      o.control_id = id;
+      o.timestamp = ts;
+      o.text = text;
+      if (hl7v2::BuildAck(msh, o, &a.frame).ok()) acks.push_back(std::move(a));
+    }
+    if (!done.empty()) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (uint64_t seq : done) app_ack_connection_.erase(seq);
+        app_acks_waiting_ = app_ack_connection_.size();
+        for (AppAck& a : acks) app_acks_.push_back(std::move(a));
+      }
+      if (!acks.empty()) {
+        char b = 1;
+        ssize_t n = ::write(wake_pipe_[1], &b, 1);
+        (void)n;  // a full pipe already holds a wake-up
+      }
+    }
   }
   // Messages queued for delivery stay pending until the FHIR server has them (or they are dead letters).
   pending_ -= finished + items.size() - to_deliver.size() - failed->size();

@@ -214,6 +214,21 @@ class ServerCore {
   uint16_t port_ = 0;
   uint64_t ack_counter_ = 0;
   std::vector<std::unique_ptr<Connection>> connections_;
+  uint64_t connection_serial_ = 0;  // the listener thread's: numbers its connections
+
+  // Application ACKs (options_.app_acks). Under mu_: the connection (serial) each message that asked for one
+  // came on, by inbox seq, until its ACK is made; the ACKs workers made, for the listener thread to send.
+  // wake_pipe_ wakes the listener's poll when there are some.
+  std::unordered_map<uint64_t, uint64_t> app_ack_connection_;
+  std::atomic<size_t> app_acks_waiting_{0};  // app_ack_connection_.size(), read without the lock
+  struct AppAck {
+    uint64_t connection;
+    uint64_t seq;
+    std::string control_id, type, code, frame;
+  };
+  std::vector<AppAck> app_acks_;
+  int wake_pipe_[2] = {-1, -1};
+  void SendAppAcks();
 
   std::mutex mu_;
   std::mutex admin_mu_;              // replays, one at a time; taken before mu_; Run's shutdown takes it too

@@ -467,7 +467,7 @@ TEST(ServeConfigTest, ListenersWithPathsFromTheFileFolder) {
     "log": {"level": "warn", "format": "json"},
     "listeners": [
       {"name": "adt", "mllp": "127.0.0.1:2575", "program": "a.cwb", "term": "/abs/term", "inbox": "in-a",
-       "workers": 4, "map": "ADT_A01", "sync": false, "vars": {"site": "x"},
+       "workers": 4, "map": "ADT_A01", "sync": false, "app_acks": true, "vars": {"site": "x"},
        "outputs": {"dir": "out-a", "ndjson": "a.ndjson",
                    "fhir": {"base": "http://127.0.0.1:8080/fhir", "headers": ["Authorization: Bearer t"],
                             "max_tries": 3}},
@@ -489,6 +489,8 @@ TEST(ServeConfigTest, ListenersWithPathsFromTheFileFolder) {
   EXPECT_EQ(a.options.ndjson_path, "/etc/cw/a.ndjson");
   EXPECT_EQ(a.options.workers, 4u);
   EXPECT_FALSE(a.options.sync);
+  EXPECT_TRUE(a.options.app_acks);
+  EXPECT_FALSE(c->listeners[1].options.app_acks);  // off unless asked
   EXPECT_EQ(a.options.run_options.map_name, "ADT_A01");
   EXPECT_EQ(a.options.fhir.max_tries, 3u);
   EXPECT_EQ(a.options.fhir.headers.size(), 1u);

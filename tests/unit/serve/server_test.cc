@@ -397,6 +397,95 @@ TEST_F(ServerTest, AnOutputReplacesAnEarlierRunsFileOfTheSameName) {
   EXPECT_NE(out.find("\"resourceType\":\"Bundle\""), std::string::npos);
 }
 
+// Application ACKs (--app-acks): an enhanced-mode message whose MSH-16 asks for one gets, after its CA, an AA
+// once its output is durable or an AE when the program rejects it, on its connection, MSH-10 "CWA" + seq.
+TEST_F(ServerTest, ApplicationAcksFollowTheCommitAckAsMsh16Asks) {
+  options_.app_acks = true;
+  Start();
+  MllpClient c;
+  ASSERT_TRUE(c.Connect(server_->port()));
+  auto next = [&](const std::string& want) {
+    std::string ack;
+    if (c.ReadAck(&ack, 20000) != MllpClient::kAck) return std::string("no ACK (wanted " + want + ")");
+    size_t at = ack.find("\rMSA|" + want);
+    size_t end = at + 5 + want.size();
+    return at != std::string::npos && end < ack.size() && (ack[end] == '|' || ack[end] == '\r') ? std::string() : ack;
+  };
+  const std::string rejected = "MSH|^~\\&|SND|FAC|RCV|FAC|20240102030405||ZZZ^Z01|";
+  ASSERT_TRUE(c.Send(Adt("E1", "|||AL|AL")));
+  EXPECT_EQ(next("CA|E1"), "");
+  std::string aa;
+  ASSERT_EQ(c.ReadAck(&aa, 20000), MllpClient::kAck);
+  EXPECT_NE(aa.find("\rMSA|AA|E1"), std::string::npos) << aa;
+  EXPECT_NE(aa.find("|CWA1|"), std::string::npos) << aa;               // MSH-10: CWA + the inbox seq
+  EXPECT_NE(aa.find("MSH|^~\\&|RCV|FAC|SND|FAC|"), std::string::npos) << aa;  // addressed back to the sender
+  ASSERT_TRUE(c.Send(rejected + "E2|P|2.5.1|||AL|AL\rPID|1||1\r"));  // no map for ZZZ: rejected
+  EXPECT_EQ(next("CA|E2"), "");
+  std::string ae;
+  ASSERT_EQ(c.ReadAck(&ae, 20000), MllpClient::kAck);
+  EXPECT_NE(ae.find("\rMSA|AE|E2|the program rejected the message"), std::string::npos) << ae;
+  EXPECT_NE(ae.find("\rERR|"), std::string::npos) << ae;
+  // ER: only on error; SU: only on success; NE and original mode: never. The AL message sent last is the
+  // proof: its AA is the next frame after its CA, so none of those came before it.
+  ASSERT_TRUE(c.Send(Adt("E3", "|||AL|ER")));
+  EXPECT_EQ(next("CA|E3"), "");
+  ASSERT_TRUE(c.Send(rejected + "E4|P|2.5.1|||AL|SU\rPID|1||1\r"));
+  EXPECT_EQ(next("CA|E4"), "");
+  ASSERT_TRUE(c.Send(Adt("E5", "|||AL|NE")));
+  EXPECT_EQ(next("CA|E5"), "");
+  ASSERT_TRUE(c.Send(Adt("O1")));
+  EXPECT_EQ(next("AA|O1"), "");
+  auto count = [](const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = 0; (at = text.find(what, at)) != std::string::npos; ++at) ++n;
+    return n;
+  };
+  // E1, E3, E5 and O1 written, E2 and E4 rejected: everything before E6 is done.
+  ASSERT_TRUE(WaitFor([&] {
+    std::string a = Audit();
+    return count(a, "\"event\":\"written\"") >= 4 && count(a, "\"event\":\"rejected\"") >= 2;
+  }));
+  ASSERT_TRUE(c.Send(Adt("E6", "|||AL|AL")));
+  EXPECT_EQ(next("CA|E6"), "");
+  EXPECT_EQ(next("AA|E6"), "");
+  // A message whose connection is gone when it is done: its ACK cannot be sent, and that is audited.
+  MllpClient gone;
+  ASSERT_TRUE(gone.Connect(server_->port()));
+  ASSERT_TRUE(gone.Send(Adt("E7", "|||AL|AL")));
+  std::string ca;
+  ASSERT_EQ(gone.ReadAck(&ca), MllpClient::kAck);
+  gone.Close();
+  ASSERT_TRUE(WaitFor([&] {
+    std::string a = Audit();
+    return count(a, "\"event\":\"app-acknowledged\"") + count(a, "\"event\":\"app-ack-undelivered\"") >= 4;
+  }));
+  Stop();
+  std::string audit = Audit();
+  EXPECT_EQ(count(audit, "\"event\":\"app-acknowledged\"") + count(audit, "\"event\":\"app-ack-undelivered\""), 4u)
+      << audit;
+  EXPECT_NE(audit.find("\"seq\":1,\"control_id\":\"E1\",\"type\":\"ADT^A01^ADT_A01\",\"outcome\":\"AA\""),
+            std::string::npos) << audit;
+  EXPECT_NE(audit.find("\"seq\":2,\"control_id\":\"E2\",\"type\":\"ZZZ^Z01\",\"outcome\":\"AE\""), std::string::npos)
+      << audit;  // E1, E2, E6 and E7 (sent before the close was seen, or not)
+}
+
+// Off by default: an enhanced-mode message asking for an application ACK gets its CA only.
+TEST_F(ServerTest, ApplicationAcksAreOffByDefault) {
+  Start();
+  MllpClient c;
+  ASSERT_TRUE(c.Connect(server_->port()));
+  ASSERT_TRUE(c.Send(Adt("E1", "|||AL|AL")));
+  std::string ack;
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  EXPECT_NE(ack.find("\rMSA|CA|E1"), std::string::npos) << ack;
+  ASSERT_TRUE(WaitFor([&] { return Audit().find("\"event\":\"written\"") != std::string::npos; }));
+  ASSERT_TRUE(c.Send(Adt("O1")));
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  EXPECT_NE(ack.find("\rMSA|AA|O1"), std::string::npos) << ack;  // the next frame: no application ACK of E1
+  Stop();
+  EXPECT_EQ(Audit().find("app-ack"), std::string::npos);
+}
+
 TEST_F(ServerTest, BackPressureNeverDrops) {
   options_.max_pending = 1;
   options_.workers = 2;
