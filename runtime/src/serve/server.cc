@@ -845,6 +845,7 @@ Status ServerCore::Run() {
   // Shutdown: no new connections or frames; ACKs already built get one last chance to leave.
   ::close(listen_fd_);
   listen_fd_ = -1;
+  SendAppAcks();
   for (auto& c : connections_) Flush(c.get());
   connections_.clear();  // closes the sockets
   open_connections_ = 0;
