@@ -244,7 +244,12 @@ MllpResult MllpSender::Send(std::string_view message, const std::atomic<bool>* a
     return r;
   }
   const std::string control_id(m.Raw(0, 10));
-  const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(options_.timeout_ms);
+  // Enhanced mode asking for an application ACK always (MSH-15 valued, MSH-16 AL): the commit ACK (CA) is
+  // followed by the receiver's application ACK, which is the answer (AA delivered, AE/AR refused). SU and ER
+  // answer only one outcome, so waiting would stall on the other: their CA is the answer.
+  const bool app_ack = !m.Raw(0, 15).empty() && m.Raw(0, 16) == "AL";
+  Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(options_.timeout_ms);
+  bool committed = false;  // the CA of an app_ack message came: waiting for its application ACK
   std::string framed;
   AppendMllpFrame(message, &framed);
 
@@ -305,6 +310,11 @@ MllpResult MllpSender::Send(std::string_view message, const std::atomic<bool>* a
         error = "the ACK has an unknown acknowledgment code (MSA-1)";
         break;
       }
+      if (app_ack && code == "CA") {  // committed: the application ACK follows, within a new timeout
+        committed = true;
+        deadline = Clock::now() + std::chrono::milliseconds(options_.timeout_ms);
+        continue;
+      }
       r.code = std::move(code);
       if (int err = ack.FindSegment("ERR"); err >= 0) {
         r.error_code = SafeCode(ack.Raw(err, 3, 1, 1));
@@ -315,12 +325,15 @@ MllpResult MllpSender::Send(std::string_view message, const std::atomic<bool>* a
     size_t got = 0;
     error = RecvSome(fd_, tls_.get(), buf, sizeof buf, &got, deadline, abort, &w);
     if (w == Wait::kTimeout) {
-      error = "no ACK within " + std::to_string(options_.timeout_ms) + " ms";
+      error = committed ? "no application ACK (MSH-16 AL) within " + std::to_string(options_.timeout_ms) +
+                              " ms of the commit ACK (CA)"
+                        : "no ACK within " + std::to_string(options_.timeout_ms) + " ms";
       break;
     }
     if (w == Wait::kAborted || !error.empty()) break;
     if (got == 0) {
-      error = "the receiver closed the connection before its ACK";
+      error = committed ? "the receiver closed the connection before its application ACK"
+                        : "the receiver closed the connection before its ACK";
       break;
     }
     deframer.Append(std::string_view(buf, got));

@@ -25,7 +25,8 @@ namespace crosswalk::serve::test {
 
 class FakeMllpReceiver {
  public:
-  enum class Answer { kAA, kAE, kAR, kOtherAckThenAA, kSilent, kReset, kAAThenClose };
+  // kCAThenAA / kCAThenAE: a commit ACK, then an application ACK; kCAOnly: a commit ACK, then silence.
+  enum class Answer { kAA, kAE, kAR, kOtherAckThenAA, kSilent, kReset, kAAThenClose, kCAThenAA, kCAThenAE, kCAOnly };
   struct Received {
     std::string control_id;
     std::string bytes;
@@ -76,7 +77,7 @@ class FakeMllpReceiver {
   static std::string Ack(const std::string& code, const std::string& control_id) {
     std::string ack = "MSH|^~\\&|RECEIVER|SITE|CROSSWALK||20261130061000||ACK|R" + control_id + "|P|2.5\rMSA|" + code +
                       "|" + control_id + "|some text about the message\r";
-    if (code != "AA") ack += "ERR|||207^Application internal error^HL70357|E\r";
+    if (code != "AA" && code != "CA") ack += "ERR|||207^Application internal error^HL70357|E\r";
     return ack;
   }
 
@@ -140,6 +141,14 @@ class FakeMllpReceiver {
         break;
       case Answer::kAR:
         AppendMllpFrame(Ack("AR", control_id), &out);
+        break;
+      case Answer::kCAThenAA:
+      case Answer::kCAThenAE:
+        AppendMllpFrame(Ack("CA", control_id), &out);
+        AppendMllpFrame(Ack(a == Answer::kCAThenAA ? "AA" : "AE", control_id), &out);
+        break;
+      case Answer::kCAOnly:
+        AppendMllpFrame(Ack("CA", control_id), &out);
         break;
       case Answer::kOtherAckThenAA:
         AppendMllpFrame(Ack("AE", "SOMETHING-ELSE"), &out);

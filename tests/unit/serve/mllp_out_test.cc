@@ -104,6 +104,38 @@ TEST_F(MllpSenderTest, AnswersOfTheReceiverOnOneKeptConnection) {
   EXPECT_EQ(got[0].bytes, Adt("A1"));
 }
 
+// A message in enhanced mode asking for an application ACK always (MSH-15/16 AL): the commit ACK is not the
+// answer, the application ACK that follows is; one asking for it on error only (ER) is answered by its CA.
+TEST_F(MllpSenderTest, AnEnhancedModeMessageWaitsForItsApplicationAck) {
+  auto enhanced = [](const std::string& id, const std::string& msh16) {
+    return "MSH|^~\\&|SND|FAC|RCV|FAC|20240102030405||ADT^A01^ADT_A01|" + id + "|P|2.5.1|||AL|" + msh16 +
+           "\rPID|1||12345^^^MRN^MR||DOE^JOHN||19800101|M\r";
+  };
+  std::map<std::string, std::vector<Answer>> script = {
+      {"C1", {Answer::kCAThenAA}}, {"C2", {Answer::kCAThenAE}}, {"C3", {Answer::kCAOnly, Answer::kCAThenAA}},
+      {"C4", {Answer::kCAOnly}}};
+  test::FakeMllpReceiver rx([&](const std::string& id, int attempt) { return script.at(id).at(attempt - 1); });
+  ASSERT_TRUE(rx.Start());
+  auto s = Sender(rx.port(), 300);
+  MllpResult r = s->Send(enhanced("C1", "AL"), &abort_);
+  EXPECT_EQ(r.code, "AA");
+  EXPECT_EQ(ClassifyAck(r), Verdict::kDelivered);
+  r = s->Send(enhanced("C2", "AL"), &abort_);
+  EXPECT_EQ(r.code, "AE");
+  EXPECT_EQ(r.error_code, "207");
+  EXPECT_EQ(ClassifyAck(r), Verdict::kDead);
+  r = s->Send(enhanced("C3", "AL"), &abort_);  // committed, then silence: tried again
+  EXPECT_EQ(r.code, "");
+  EXPECT_NE(r.error.find("no application ACK (MSH-16 AL) within 300 ms of the commit ACK (CA)"), std::string::npos)
+      << r.error;
+  EXPECT_EQ(ClassifyAck(r), Verdict::kRetry);
+  r = s->Send(enhanced("C3", "AL"), &abort_);
+  EXPECT_EQ(r.code, "AA");
+  r = s->Send(enhanced("C4", "ER"), &abort_);  // ER: no news is good news, the CA answers
+  EXPECT_EQ(r.code, "CA");
+  EXPECT_EQ(ClassifyAck(r), Verdict::kDelivered);
+}
+
 TEST_F(MllpSenderTest, SilenceAResetAndAClosedIdleConnection) {
   std::map<std::string, std::vector<Answer>> script = {
       {"S1", {Answer::kSilent, Answer::kAA}},
