@@ -690,6 +690,8 @@ struct ServerStats {
   std::atomic<uint64_t> mllp_dead_letters{0};  // MLLP deliveries given up (AE/AR/CE/CR, too many tries)
   std::atomic<uint64_t> output_errors{0};      // outputs that could not be written (tried again later)
   std::atomic<uint64_t> dedup_pruned{0};       // dedup ids forgotten after options.dedup_seconds
+  std::atomic<uint64_t> app_acks{0};            // application ACKs sent (options.app_acks)
+  std::atomic<uint64_t> app_acks_undelivered{0};  // application ACKs whose connection was gone
 };
 
 // Thread-safety: Create and Run from one thread; RequestStop from anywhere, a signal handler included; the

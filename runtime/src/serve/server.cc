@@ -409,6 +409,9 @@ std::string ServerCore::RenderMetrics() const {
   metric("crosswalk_mllp_retries_total", "counter", "Failed MLLP delivery attempts that will be retried.",
          s.mllp_retries);
   metric("crosswalk_mllp_dead_letters_total", "counter", "MLLP deliveries given up.", s.mllp_dead_letters);
+  metric("crosswalk_app_acks_total", "counter", "Application ACKs sent (--app-acks).", s.app_acks);
+  metric("crosswalk_app_acks_undelivered_total", "counter",
+         "Application ACKs not sent: the connection their message came on was closed.", s.app_acks_undelivered);
   metric("crosswalk_pending_messages", "gauge", "Messages stored and not yet done (delivery included).",
          pending_.load());
   metric("crosswalk_open_connections", "gauge", "Open MLLP connections.", open_connections_.load());
@@ -560,9 +563,11 @@ void ServerCore::SendAppAcks() {
     AuditEvent e{.event = "app-acknowledged", .listener = listener_name_, .seq = a.seq, .control_id = a.control_id,
                  .type = a.type, .outcome = a.code};
     if (conn == nullptr) {
+      ++stats_.app_acks_undelivered;
       e.event = "app-ack-undelivered";
       e.detail = "the connection the message came on is closed";
     } else {
+      ++stats_.app_acks;
       e.peer = conn->peer;
       AppendMllpFrame(a.frame, &conn->out);
     }

@@ -459,10 +459,12 @@ TEST_F(ServerTest, ApplicationAcksFollowTheCommitAckAsMsh16Asks) {
     std::string a = Audit();
     return count(a, "\"event\":\"app-acknowledged\"") + count(a, "\"event\":\"app-ack-undelivered\"") >= 4;
   }));
+  const uint64_t sent = server_->stats().app_acks.load(), undelivered = server_->stats().app_acks_undelivered.load();
   Stop();
   std::string audit = Audit();
   EXPECT_EQ(count(audit, "\"event\":\"app-acknowledged\"") + count(audit, "\"event\":\"app-ack-undelivered\""), 4u)
       << audit;
+  EXPECT_EQ(sent + undelivered, 4u);  // crosswalk_app_acks_total, crosswalk_app_acks_undelivered_total
   EXPECT_NE(audit.find("\"seq\":1,\"control_id\":\"E1\",\"type\":\"ADT^A01^ADT_A01\",\"outcome\":\"AA\""),
             std::string::npos) << audit;
   EXPECT_NE(audit.find("\"seq\":2,\"control_id\":\"E2\",\"type\":\"ZZZ^Z01\",\"outcome\":\"AE\""), std::string::npos)
