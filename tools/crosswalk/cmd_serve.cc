@@ -216,6 +216,9 @@ int RunServe(const std::vector<std::string>& args) {
                   "first retry delay, doubled per try up to 300000 (default 1000)")
       ->type_name("N")
       ->check(cli::Number(1, size_t{1} << 32));
+  app->add_flag("--mllp-out-app-acks", o.mllp_out.app_acks,
+                "for a message in enhanced mode with MSH-16 AL, wait for the receiver's application ACK\n"
+                "after its CA (AA delivered, AE/AR a dead letter, none in time a retry)");
   app->add_flag("--mllp-out-tls", o.mllp_out.tls,
                 "TLS toward --mllp-out, the receiver's certificate verified with the system's CAs\n"
                 "(implied by the --mllp-out-ca, -cert, -key and -server-name options)");
@@ -316,7 +319,7 @@ int RunServe(const std::vector<std::string>& args) {
       }
     }
     for (const char* name : {"--mllp-out-max-tries", "--mllp-out-timeout-ms", "--mllp-out-backoff-ms",
-                             "--mllp-out-tls", "--mllp-out-ca", "--mllp-out-cert", "--mllp-out-key",
+                             "--mllp-out-app-acks", "--mllp-out-tls", "--mllp-out-ca", "--mllp-out-cert", "--mllp-out-key",
                              "--mllp-out-server-name"}) {
       if (mllp_out.empty() && app->get_option(name)->count() > 0) {
         return cli::UsageError(*app, std::string(name) + " needs --mllp-out");

@@ -379,6 +379,11 @@ struct MllpOutOptions {
   uint64_t backoff_initial_ms = 1000;
   uint64_t backoff_max_ms = 300000;  // 5 minutes
   size_t max_ack_bytes = size_t{1} << 20;  // an ACK frame larger than this is a protocol error (retried)
+  // Wait for the application ACK of a message in enhanced mode asking for one always (MSH-15 valued, MSH-16
+  // AL): its CA is then not the answer, the application ACK that follows on the connection is (within
+  // timeout_ms of the CA). Off by default: a receiver may send application ACKs on a connection of its own,
+  // and then every such message would end as a dead letter.
+  bool app_acks = false;
   // TLS toward the receiver (OpenSSL, TLS 1.2 or later), off unless `tls` is set. The receiver's
   // certificate is always verified: against ca_file (PEM), or the system's CAs when it is empty, and for the
   // name server_name (default: host; a DNS name or an IP address). cert_file and key_file (PEM) present a

@@ -118,6 +118,7 @@ Status ReadMllpOut(const Json& j, const std::string& path, const std::string& ba
   CW_RETURN_IF_ERROR(r.Number("max_tries", 1, UINT32_MAX, &o->max_tries));
   CW_RETURN_IF_ERROR(r.Number("timeout_ms", 1, UINT32_MAX, &o->timeout_ms));
   CW_RETURN_IF_ERROR(r.Number("backoff_ms", 1, UINT32_MAX, &o->backoff_initial_ms));
+  CW_RETURN_IF_ERROR(r.Bool("app_acks", &o->app_acks));
   if (const Json* tls = r.Find("tls")) {  // {} = TLS verified with the system's CAs
     Reader t(*tls, r.Path("tls"));
     CW_RETURN_IF_ERROR(t.Object());

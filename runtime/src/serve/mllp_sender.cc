@@ -244,10 +244,11 @@ MllpResult MllpSender::Send(std::string_view message, const std::atomic<bool>* a
     return r;
   }
   const std::string control_id(m.Raw(0, 10));
-  // Enhanced mode asking for an application ACK always (MSH-15 valued, MSH-16 AL): the commit ACK (CA) is
-  // followed by the receiver's application ACK, which is the answer (AA delivered, AE/AR refused). SU and ER
-  // answer only one outcome, so waiting would stall on the other: their CA is the answer.
-  const bool app_ack = !m.Raw(0, 15).empty() && m.Raw(0, 16) == "AL";
+  // With options_.app_acks, a message in enhanced mode asking for an application ACK always (MSH-15 valued,
+  // MSH-16 AL): its commit ACK (CA) is followed by the receiver's application ACK, which is the answer (AA
+  // delivered, AE/AR refused). SU and ER answer only one outcome, so waiting would stall on the other: their
+  // CA is the answer.
+  const bool app_ack = options_.app_acks && !m.Raw(0, 15).empty() && m.Raw(0, 16) == "AL";
   Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(options_.timeout_ms);
   bool committed = false;  // the CA of an app_ack message came: waiting for its application ACK
   std::string framed;

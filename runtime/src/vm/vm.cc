@@ -93,7 +93,7 @@ class Program::Impl {
   void Locate(uint32_t pc, ErrorContext* ctx) const {
     const bytecode::LineEntry* e = LineOf(pc);
     if (e == nullptr) return;
-    if (e->file < code.files.size()) ctx->map_file = code.files[e->file];
+    ctx->map_file = FileOf(*e);
     ctx->map_line = e->line;
     ctx->map_col = e->col;
     ctx->pc = pc;

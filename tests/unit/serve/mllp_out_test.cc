@@ -104,8 +104,9 @@ TEST_F(MllpSenderTest, AnswersOfTheReceiverOnOneKeptConnection) {
   EXPECT_EQ(got[0].bytes, Adt("A1"));
 }
 
-// A message in enhanced mode asking for an application ACK always (MSH-15/16 AL): the commit ACK is not the
-// answer, the application ACK that follows is; one asking for it on error only (ER) is answered by its CA.
+// With app_acks, a message in enhanced mode asking for an application ACK always (MSH-15/16 AL): the commit ACK
+// is not the answer, the application ACK that follows is; one asking for it on error only (ER) is answered by
+// its CA. Without app_acks, the CA answers.
 TEST_F(MllpSenderTest, AnEnhancedModeMessageWaitsForItsApplicationAck) {
   auto enhanced = [](const std::string& id, const std::string& msh16) {
     return "MSH|^~\\&|SND|FAC|RCV|FAC|20240102030405||ADT^A01^ADT_A01|" + id + "|P|2.5.1|||AL|" + msh16 +
@@ -113,10 +114,12 @@ TEST_F(MllpSenderTest, AnEnhancedModeMessageWaitsForItsApplicationAck) {
   };
   std::map<std::string, std::vector<Answer>> script = {
       {"C1", {Answer::kCAThenAA}}, {"C2", {Answer::kCAThenAE}}, {"C3", {Answer::kCAOnly, Answer::kCAThenAA}},
-      {"C4", {Answer::kCAOnly}}};
+      {"C4", {Answer::kCAOnly}}, {"C5", {Answer::kCAThenAA}}};
   test::FakeMllpReceiver rx([&](const std::string& id, int attempt) { return script.at(id).at(attempt - 1); });
   ASSERT_TRUE(rx.Start());
-  auto s = Sender(rx.port(), 300);
+  auto created = MllpSender::Create({.host = "127.0.0.1", .port = rx.port(), .timeout_ms = 300, .app_acks = true});
+  ASSERT_TRUE(created.ok());
+  auto& s = *created;
   MllpResult r = s->Send(enhanced("C1", "AL"), &abort_);
   EXPECT_EQ(r.code, "AA");
   EXPECT_EQ(ClassifyAck(r), Verdict::kDelivered);
@@ -132,6 +135,11 @@ TEST_F(MllpSenderTest, AnEnhancedModeMessageWaitsForItsApplicationAck) {
   r = s->Send(enhanced("C3", "AL"), &abort_);
   EXPECT_EQ(r.code, "AA");
   r = s->Send(enhanced("C4", "ER"), &abort_);  // ER: no news is good news, the CA answers
+  EXPECT_EQ(r.code, "CA");
+  EXPECT_EQ(ClassifyAck(r), Verdict::kDelivered);
+  // Without app_acks (the default) the CA of an AL message is the answer, as before.
+  auto plain = Sender(rx.port(), 300);
+  r = plain->Send(enhanced("C5", "AL"), &abort_);
   EXPECT_EQ(r.code, "CA");
   EXPECT_EQ(ClassifyAck(r), Verdict::kDelivered);
 }
@@ -427,7 +435,8 @@ TEST(ServeAddressTest, HostPortFormsAndTheMllpOutputOfTheConfigurationFile) {
 
   auto c = ParseServeConfig(R"({"listeners": [
       {"mllp": "[::1]:2575", "program": "p.cwb", "inbox": "i", "outputs": {"dir": "o",
-       "mllp": {"address": "lab.example.org:6661", "max_tries": 4, "timeout_ms": 2000, "backoff_ms": 100}}}]})",
+       "mllp": {"address": "lab.example.org:6661", "max_tries": 4, "timeout_ms": 2000, "backoff_ms": 100,
+                "app_acks": true}}}]})",
                             "/d");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   const ServerOptions& o = c->listeners[0].options;
@@ -437,6 +446,7 @@ TEST(ServeAddressTest, HostPortFormsAndTheMllpOutputOfTheConfigurationFile) {
   EXPECT_EQ(o.mllp_out.max_tries, 4u);
   EXPECT_EQ(o.mllp_out.timeout_ms, 2000u);
   EXPECT_EQ(o.mllp_out.backoff_initial_ms, 100u);
+  EXPECT_TRUE(o.mllp_out.app_acks);
   auto error = [](const std::string& mllp) {
     auto r = ParseServeConfig(R"({"listeners": [{"mllp": "127.0.0.1:1", "program": "p", "inbox": "i",
                                  "outputs": {"dir": "o", "mllp": )" + mllp + "}}]}",
@@ -447,6 +457,8 @@ TEST(ServeAddressTest, HostPortFormsAndTheMllpOutputOfTheConfigurationFile) {
   EXPECT_EQ(error(R"({"address": "h:0"})"),
             "listeners[0].outputs.mllp.address: takes HOST:PORT (a port other than 0), not 'h:0'");
   EXPECT_EQ(error(R"({"address": "h:1", "tries": 2})"), "listeners[0].outputs.mllp.tries: unknown key");
+  EXPECT_NE(error(R"({"address": "h:1", "app_acks": "yes"})").find("listeners[0].outputs.mllp.app_acks"),
+            std::string::npos);
 }
 
 }  // namespace

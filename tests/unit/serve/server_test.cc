@@ -462,13 +462,14 @@ TEST_F(ServerTest, ApplicationAcksFollowTheCommitAckAsMsh16Asks) {
   const uint64_t sent = server_->stats().app_acks.load(), undelivered = server_->stats().app_acks_undelivered.load();
   Stop();
   std::string audit = Audit();
+  // E1, E2, E6 and E7 (E7's sent before the close was seen, or not).
   EXPECT_EQ(count(audit, "\"event\":\"app-acknowledged\"") + count(audit, "\"event\":\"app-ack-undelivered\""), 4u)
       << audit;
   EXPECT_EQ(sent + undelivered, 4u);  // crosswalk_app_acks_total, crosswalk_app_acks_undelivered_total
   EXPECT_NE(audit.find("\"seq\":1,\"control_id\":\"E1\",\"type\":\"ADT^A01^ADT_A01\",\"outcome\":\"AA\""),
             std::string::npos) << audit;
   EXPECT_NE(audit.find("\"seq\":2,\"control_id\":\"E2\",\"type\":\"ZZZ^Z01\",\"outcome\":\"AE\""), std::string::npos)
-      << audit;  // E1, E2, E6 and E7 (sent before the close was seen, or not)
+      << audit;
 }
 
 // Off by default: an enhanced-mode message asking for an application ACK gets its CA only.
