@@ -228,6 +228,7 @@ void Message::Clear() {
   encoding_ = Encoding();
   charset_ = Charset::kUtf8;
   replace_utf8_ = false;
+  plain_ = false;
   segments_.clear();
   bounds_.clear();
   last_comp_ = ComponentMemo();
@@ -369,6 +370,17 @@ Status Message::Parse(std::string_view bytes, const ParseOptions& options) {
       Clear();
       return st;
     }
+  }
+  // Decode() is the identity for a value after MSH-2 that holds no escape character, in a message with
+  // nothing to repair and nothing to convert from a single-byte set (the usual message). A message's
+  // escapes are mostly in a few notes: values before the first one and after the last one skip the scans.
+  if (!replace_utf8_ && (charset == Charset::kUtf8 || IsAscii(t))) {
+    const size_t first = encoding_.escape == '\0' ? std::string_view::npos : t.find(encoding_.escape, msh2_end);
+    plain_from_ = static_cast<uint32_t>(msh2_end);
+    escapes_begin_ = first == std::string_view::npos ? static_cast<uint32_t>(t.size()) : static_cast<uint32_t>(first);
+    escapes_end_ = first == std::string_view::npos ? escapes_begin_ : static_cast<uint32_t>(
+        static_cast<const char*>(memrchr(t.data() + first, encoding_.escape, t.size() - first)) - t.data() + 1);
+    plain_ = true;
   }
   return Status::Ok();
 }
@@ -616,7 +628,7 @@ std::string_view Message::Value(int seg, int field, int rep, int comp, int sub, 
   return Decode(raw, scratch);
 }
 
-std::string_view Message::Decode(std::string_view raw, std::string* scratch) const {
+std::string_view Message::DecodeSlow(std::string_view raw, std::string* scratch) const {
   if (raw.empty()) return raw;
   bool decode = raw.find(encoding_.escape) != std::string_view::npos;
   if (!decode && IsSingleByte(charset_)) {

@@ -118,7 +118,14 @@ class Message {
   // Decode(Raw(seg, f, r, c, s), scratch) == Value(seg, f, r, c, s, scratch) for every position except
   // MSH-1 and MSH-2. Lets a caller that walks a field's pieces itself (the inspect tool) decode each
   // piece without finding it again.
-  std::string_view Decode(std::string_view raw, std::string* scratch) const;
+  std::string_view Decode(std::string_view raw, std::string* scratch) const {
+    if (plain_) {  // most values: a view of the message (see Parse)
+      const uintptr_t b = reinterpret_cast<uintptr_t>(raw.data()) - reinterpret_cast<uintptr_t>(text_.data());
+      const uintptr_t e = b + raw.size();
+      if (b >= plain_from_ && e <= text_.size() && (e <= escapes_begin_ || b >= escapes_end_)) return raw;
+    }
+    return DecodeSlow(raw, scratch);
+  }
 
   // True when Parse found bytes that are not UTF-8 and replaced them (InvalidUtf8::kReplace).
   bool replaced_invalid_utf8() const { return replace_utf8_; }
@@ -160,6 +167,7 @@ class Message {
   void Clear();
   // Segment index and HL7 field number holding byte `offset` of text_ (field 0: the segment id).
   void Locate(size_t offset, int* seg, int* field) const;
+  std::string_view DecodeSlow(std::string_view raw, std::string* scratch) const;
   // Checks a UTF-8 message's bytes and \X..\ escapes; sets replace_utf8_ or returns the error.
   Status CheckUtf8(const ParseOptions& options);
 
@@ -167,6 +175,9 @@ class Message {
   Encoding encoding_;
   Charset charset_ = Charset::kUtf8;
   bool replace_utf8_ = false;  // values may hold bad UTF-8: Value() repairs them
+  // Values in [plain_from_, escapes_begin_) and [escapes_end_, end) need no decoding when plain_ (see Parse).
+  bool plain_ = false;
+  uint32_t plain_from_ = 0, escapes_begin_ = 0, escapes_end_ = 0;
   // Mutable: reads split segments on first use (see Split).
   mutable std::vector<Segment> segments_;
   // For each split segment: offsets of its field separators, then the segment end.

@@ -1,6 +1,7 @@
 #include "json/json_writer.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #if defined(__SSE2__)
@@ -67,14 +68,40 @@ inline bool NeedsEscape8(const char* p) {
 }
 
 #if defined(__SSE2__)
-// One bit per byte of the 16 at p that needs a look: < 0x20 (unsigned), '"', '\\' or >= 0x80.
-inline unsigned Needs16(const char* p) {
-  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+// One bit per byte of the 16 in v that needs a look: < 0x20 (unsigned), '"', '\\' or >= 0x80.
+inline unsigned Needs16(__m128i v) {
   const __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v);
   const __m128i q = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
   return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(ctl, q), v)));
 }
+inline unsigned Needs16(const char* p) { return Needs16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+
+// A string shorter than 16 bytes is checked with one 16-byte load that may read past its end (never past
+// its page). Address sanitizers see that as an overflow, so their builds take the byte loop.
+#if defined(__SANITIZE_ADDRESS__)
+#elif defined(__has_feature)
+#if !__has_feature(address_sanitizer) && !__has_feature(memory_sanitizer)
+#define CW_JSON_SHORT_STRINGS 1
 #endif
+#else
+#define CW_JSON_SHORT_STRINGS 1
+#endif
+#endif
+
+// Copies n bytes to dst, which has room for n + kShortCopy bytes (the callers reserve it): a copy of 1 to 32
+// bytes whose first byte is not near the end of its page is two 16-byte loads and stores within that page
+// (what lands past n is overwritten by the next write or never counted).
+constexpr size_t kShortCopy = 32;
+[[gnu::always_inline]] inline void CopyShort(char* dst, const char* src, size_t n) {
+#if defined(CW_JSON_SHORT_STRINGS)
+  if (n - 1 < kShortCopy && (reinterpret_cast<uintptr_t>(src) & 4095) <= 4096 - kShortCopy) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm_loadu_si128(reinterpret_cast<const __m128i*>(src)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 16), _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 16)));
+    return;
+  }
+#endif
+  std::memcpy(dst, src, n);
+}
 
 // Raw storage for the document being written: grown by doubling, never zero-filled, kept by the thread
 // between documents (so the steady state allocates nothing). A std::string grown with resize() zero-fills
@@ -121,13 +148,19 @@ class Sink {
     std::memcpy(buf_ + len_, p, n);
     len_ += n;
   }
+  // Put for text of any length from anywhere (quoted strings of the program, number text).
+  [[gnu::always_inline]] void PutText(const char* p, size_t n) {
+    Reserve(n + kShortCopy);
+    CopyShort(buf_ + len_, p, n);
+    len_ += n;
+  }
   // `,` (when comma) then `"key":` where quoted_key is the key with its quotes already around it.
   [[gnu::always_inline]] void PutQuotedKey(bool comma, const char* quoted_key, size_t n) {
-    Reserve(n + 2);
+    Reserve(n + 2 + kShortCopy);
     char* o = buf_ + len_;
     *o = ',';
     o += comma;
-    std::memcpy(o, quoted_key, n);
+    CopyShort(o, quoted_key, n);
     o[n] = ':';
     len_ = static_cast<size_t>(o + n + 1 - buf_);
   }
@@ -136,6 +169,23 @@ class Sink {
 
   // Appends s as a JSON string literal (quotes included); bytes that are not UTF-8 become U+FFFD.
   void String(std::string_view s) {
+#if defined(CW_JSON_SHORT_STRINGS)
+    // Most strings are short and clean: one 16-byte load (within the page that holds the string's first
+    // byte, so it cannot fault; an empty string may point anywhere), one test, one 16-byte store of which
+    // the string's bytes are kept.
+    if (s.size() - 1 < 15 && (reinterpret_cast<uintptr_t>(s.data()) & 4095) <= 4096 - 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data()));
+      if ((Needs16(v) & ((1u << s.size()) - 1)) == 0) {
+        Reserve(16 + 2);
+        char* o = buf_ + len_;
+        *o = '"';
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(o + 1), v);
+        o[1 + s.size()] = '"';
+        len_ += s.size() + 2;
+        return;
+      }
+    }
+#endif
     static constexpr char kHex[] = "0123456789abcdef";
     Reserve(s.size() * 6 + 2);  // the worst case: every byte \u00XX
     char* o = buf_ + len_;
@@ -290,17 +340,20 @@ class Writer {
 
  private:
   // A string of options_.quoted (see there) is copied with its quotes; any other is escaped.
-  void PutString(std::string_view s) {
-    if (IsQuoted(s.data(), s.size())) {
-      out_.Put(s.data() - 1, s.size() + 2);
+  void PutString(std::string_view s) { PutString(s, quoted_begin_, quoted_end_); }
+  [[gnu::always_inline]] void PutString(std::string_view s, const char* quoted_begin, const char* quoted_end) {
+    if (IsQuoted(s.data(), s.size(), quoted_begin, quoted_end)) {
+      out_.PutText(s.data() - 1, s.size() + 2);
     } else {
       out_.String(s);
     }
   }
   // Whether the n bytes at d are one text of options_.quoted, between its quotes.
-  bool IsQuoted(const char* d, size_t n) const {
-    const std::string_view q = options_.quoted;
-    return d > q.data() && d + n < q.data() + q.size() && d[-1] == '"' && d[n] == '"';
+  bool IsQuoted(const char* d, size_t n) const { return IsQuoted(d, n, quoted_begin_, quoted_end_); }
+  // The same with the bounds in hand (the loops keep them in registers: a byte written through char* could
+  // alias the writer's members, so the compiler reloads those after every write).
+  static bool IsQuoted(const char* d, size_t n, const char* begin, const char* end) {
+    return d > begin && d + n < end && d[-1] == '"' && d[n] == '"';
   }
 
   void Newline(int level) {
@@ -341,26 +394,77 @@ class Writer {
     return true;
   }
 
+  // A container's items and members: a scalar is decided before anything of it is written (an absent value,
+  // a null or an empty string under options_.fhir_absent_rules writes nothing, key included), so only arrays
+  // and objects, which may turn out empty, are written speculatively and rolled back. An HL7 v2 reference
+  // is read first and then treated as what it reads.
+  enum class Leaf { kSkip, kScalar, kContainer };
+  [[gnu::always_inline]] Leaf Classify(const Value*& v, Value* read, bool fhir) {
+    if (v->kind == ValueKind::kV2) {
+      *read = Deref(env_, *v);
+      if (read->kind == ValueKind::kV2) return Leaf::kSkip;
+      v = read;
+    }
+    switch (v->kind) {
+      case ValueKind::kAbsent: return Leaf::kSkip;
+      case ValueKind::kNull: return fhir ? Leaf::kSkip : Leaf::kScalar;
+      case ValueKind::kString: return v->len == 0 && fhir ? Leaf::kSkip : Leaf::kScalar;
+      case ValueKind::kBool:
+      case ValueKind::kInt:
+      case ValueKind::kDecimal: return Leaf::kScalar;
+      default: return Leaf::kContainer;
+    }
+  }
+  // Writes a scalar that Classify accepted.
+  [[gnu::always_inline]] void WriteScalar(const Value& v, const char* quoted_begin, const char* quoted_end) {
+    switch (v.kind) {
+      case ValueKind::kString:
+        if (v.flags & kFlagNumberText) {
+          out_.PutText(v.str, v.len);
+        } else {
+          PutString(v.string(), quoted_begin, quoted_end);
+        }
+        return;
+      case ValueKind::kNull: out_.Put("null", 4); return;
+      case ValueKind::kBool:
+        if (v.b) {
+          out_.Put("true", 4);
+        } else {
+          out_.Put("false", 5);
+        }
+        return;
+      default: {
+        char buf[kMaxNumberChars];
+        out_.Put(buf, FormatNumber(v, buf));
+      }
+    }
+  }
+
   bool WriteArray(const Array* a, int level) {
     uint32_t n = a ? a->size : 0;
     if (!Enter(level, n)) return false;
     size_t start = out_.size();
     out_.Put('[');
     bool any = false;
+    const bool pretty = options_.pretty, fhir = options_.fhir_absent_rules;
     for (uint32_t i = 0; i < n; ++i) {
-      const Value& item = a->items[i];
-      if (item.kind == ValueKind::kAbsent) continue;
+      const Value* item = &a->items[i];
+      Value read;
+      const Leaf leaf = Classify(item, &read, fhir);
+      if (leaf == Leaf::kSkip) continue;
       size_t mark = out_.size();
       if (any) out_.Put(',');
-      if (options_.pretty) Newline(level + 1);
-      if (!Write(item, level + 1)) {
+      if (pretty) Newline(level + 1);
+      if (leaf == Leaf::kScalar) {
+        WriteScalar(*item, quoted_begin_, quoted_end_);
+      } else if (!Write(*item, level + 1)) {
         if (failed()) return false;
         out_.Truncate(mark);
         continue;
       }
       any = true;
     }
-    if (!any && options_.fhir_absent_rules) {
+    if (!any && fhir) {
       out_.Truncate(start);
       return false;
     }
@@ -375,35 +479,43 @@ class Writer {
     size_t start = out_.size();
     out_.Put('{');
     bool any = false;
+    const bool pretty = options_.pretty, fhir = options_.fhir_absent_rules;
+    const char* const quoted_begin = quoted_begin_;
+    const char* const quoted_end = quoted_end_;
     for (uint32_t i = 0; i < n; ++i) {
       const Member& m = o->members[i];
-      if (m.value.kind == ValueKind::kAbsent) continue;
+      const Value* value = &m.value;
+      Value read;
+      const Leaf leaf = Classify(value, &read, fhir);
+      if (leaf == Leaf::kSkip) continue;
       size_t mark = out_.size();
       const char* k = m.key.data();
-      if (!options_.pretty && IsQuoted(k, m.key.size())) {
+      if (!pretty && IsQuoted(k, m.key.size(), quoted_begin, quoted_end)) {
         out_.PutQuotedKey(any, k - 1, m.key.size() + 2);  // the usual case: a key of the program
       } else {
         if (any) out_.Put(',');
-        if (options_.pretty) Newline(level + 1);
+        if (pretty) Newline(level + 1);
         PutString(m.key);
-        if (options_.pretty) {
+        if (pretty) {
           out_.Put(": ", 2);
         } else {
           out_.Put(':');
         }
       }
-      if (!Write(m.value, level + 1)) {
+      if (leaf == Leaf::kScalar) {
+        WriteScalar(*value, quoted_begin, quoted_end);
+      } else if (!Write(*value, level + 1)) {
         if (failed()) return false;
         out_.Truncate(mark);
         continue;
       }
       any = true;
     }
-    if (!any && options_.fhir_absent_rules) {
+    if (!any && fhir) {
       out_.Truncate(start);
       return false;
     }
-    if (any && options_.pretty) Newline(level);
+    if (any && pretty) Newline(level);
     out_.Put('}');
     return CheckSize();
   }
@@ -411,6 +523,8 @@ class Writer {
   const ValueEnv& env_;
   Sink& out_;
   const JsonWriteOptions& options_;
+  const char* const quoted_begin_ = options_.quoted.data();
+  const char* const quoted_end_ = options_.quoted.data() + options_.quoted.size();
   size_t base_;
   Status status_;
   static constexpr uint64_t kClockUnits = 65536;

@@ -159,6 +159,42 @@ TEST(Hl7v2Message, EscapeSequences) {
   EXPECT_LT(v.data(), m.text().data() + m.text().size());
 }
 
+// Values that lie before a message's first escape character or after its last one are returned as views
+// without a scan; everything between, and text from elsewhere, is decoded as before.
+TEST(Hl7v2Message, EscapesAmongPlainSegments) {
+  Message m;
+  ASSERT_TRUE(m.Parse("MSH|^~\\&|A\rOBX|1|ST|a^b||x\\T\\y|u\rNTE|1|L|p\\S\\q\rOBX|2|ST|c||plain|v\r"
+                      "NTE|2|L|r\\F\\s|after\rOBX|3|ST|d||z\\E\\|w\rPID|1||tail^\\T\\")
+                  .ok());
+  std::string scratch;
+  auto in_text = [&](std::string_view v) { return v.data() >= m.text().data() && v.data() < m.text().data() + m.text().size(); };
+  std::string_view before = m.Value(1, 3, 1, 2, 1, &scratch);
+  EXPECT_EQ(before, "b");
+  EXPECT_TRUE(in_text(before));
+  EXPECT_EQ(V(m, 1, 5, 1, 1, 1), "x&y");
+  EXPECT_EQ(V(m, 1, 6, 1, 1, 1), "u");
+  EXPECT_EQ(V(m, 2, 3, 1, 1, 1), "p^q");
+  EXPECT_EQ(V(m, 3, 5, 1, 1, 1), "plain");
+  EXPECT_EQ(V(m, 4, 3, 1, 1, 1), "r|s");
+  EXPECT_EQ(V(m, 4, 4, 1, 1, 1), "after");
+  EXPECT_EQ(V(m, 5, 5, 1, 1, 1), "z\\");
+  EXPECT_EQ(V(m, 6, 3, 1, 1, 1), "tail");
+  EXPECT_EQ(V(m, 6, 3, 1, 2, 1), "&");
+  // Text that is not the message's is decoded whatever the message holds.
+  const std::string outside = "o\\T\\k";
+  EXPECT_EQ(m.Decode(outside, &scratch), "o&k");
+  // The same object parsed again: a message whose only escapes are in MSH-2 reads every value as a view;
+  // the next one has an escape in its first value.
+  ASSERT_TRUE(m.Parse("MSH|^~\\&|A\rOBX|1|ST|a||text").ok());
+  std::string_view text = m.Value(1, 5, 1, 1, 1, &scratch);
+  EXPECT_EQ(text, "text");
+  EXPECT_TRUE(in_text(text));
+  EXPECT_EQ(m.Decode(outside, &scratch), "o&k");
+  ASSERT_TRUE(m.Parse("MSH|^~\\&|\\T\\A\rOBX|1|ST|a||text").ok());
+  EXPECT_EQ(V(m, 0, 3, 1, 1, 1), "&A");
+  EXPECT_EQ(V(m, 1, 5, 1, 1, 1), "text");
+}
+
 TEST(Hl7v2Message, EmptyVersusExplicitNull) {
   Message m;
   ASSERT_TRUE(m.Parse("MSH|^~\\&|A\rPID|1||\"\"|^\"\"").ok());

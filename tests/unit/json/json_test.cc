@@ -1,12 +1,16 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "json/json_reader.h"
 #include "json/json_writer.h"
@@ -193,6 +197,43 @@ TEST_F(JsonTest, StringEscapesAtEveryPositionAndLength) {
     }
   }
   EXPECT_GT(checked, 90000u);  // 95,693 strings with two specials
+}
+
+// Short strings and keys are checked and copied 16 or 32 bytes at a time when those bytes lie in the string's
+// page. Strings that end right before an unreadable page, at every length and with a special byte at every
+// position, must write what the byte-at-a-time reference writes (and not fault); so must objects and arrays
+// holding them as keys and values.
+TEST_F(JsonTest, ShortStringsEndingAtAnUnreadablePage) {
+  const long page = sysconf(_SC_PAGESIZE);
+  ASSERT_GT(page, 0);
+  void* map = mmap(nullptr, 2 * static_cast<size_t>(page), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(map, MAP_FAILED);
+  char* const wall = static_cast<char*>(map) + page;
+  ASSERT_EQ(mprotect(wall, static_cast<size_t>(page), PROT_NONE), 0);
+  const std::vector<std::string> specials = {"", "\"", "\\", "\x01", "\n", "\xC3\xA9", "\xFF", "\xE2\x82"};
+  for (size_t len = 0; len <= 40; ++len) {
+    for (const std::string& x : specials) {
+      for (size_t at = 0; at + x.size() <= len; at += (x.empty() ? len + 1 : 1)) {
+        std::string s(len, 'k');
+        s.replace(at, x.size(), x);
+        char* text = wall - len;  // the string's last byte is the last readable one
+        std::memcpy(text, s.data(), len);
+        const std::string_view view(text, len);
+        std::string out;
+        AppendJsonString(view, &out);
+        ASSERT_EQ(out, ReferenceJsonString(s)) << "length " << len << ", at " << at;
+        if (len == 0) continue;
+        Object* o = NewObject(arena_);
+        ObjectSet(arena_, o, view, Value::String(view));
+        Array* a = NewArray(arena_);
+        ArrayPush(arena_, a, Value::String(view));
+        ObjectSet(arena_, o, "a", Value::MakeArray(a));
+        const std::string q = ReferenceJsonString(s);
+        ASSERT_EQ(Write(Value::MakeObject(o)), "{" + q + ":" + q + ",\"a\":[" + q + "]}") << "length " << len;
+      }
+    }
+  }
+  munmap(map, 2 * static_cast<size_t>(page));
 }
 
 TEST_F(JsonTest, InvalidStringsAndUtf8) {
