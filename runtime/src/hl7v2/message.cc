@@ -112,6 +112,21 @@ std::string_view Nth(std::string_view text, char delim, int n, const char* safe_
 // The number of pieces of `text` split on `delim` (0 for an empty text). Counts 16 bytes at a time (SSE2);
 // the last partial block is read whole when it lies inside [text, safe_end) (the message text), its bytes
 // past the end masked off.
+#if defined(__SSE2__)
+// Bits set in a 16-bit mask. Without -mpopcnt, __builtin_popcount is a call into libgcc; this is a dozen
+// register operations.
+inline int Popcount16(unsigned x) {
+#if defined(__POPCNT__)
+  return __builtin_popcount(x);
+#else
+  x -= (x >> 1) & 0x5555u;
+  x = (x & 0x3333u) + ((x >> 2) & 0x3333u);
+  x = (x + (x >> 4)) & 0x0F0Fu;
+  return static_cast<int>((x + (x >> 8)) & 0x1Fu);
+#endif
+}
+#endif
+
 int CountPieces(std::string_view text, char delim, const char* safe_end) {
   if (text.empty()) return 0;
   int count = 1;
@@ -123,9 +138,9 @@ int CountPieces(std::string_view text, char delim, const char* safe_end) {
     return static_cast<unsigned>(
         _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(at)), d)));
   };
-  for (; end - p >= 16; p += 16) count += __builtin_popcount(matches(p));
+  for (; end - p >= 16; p += 16) count += Popcount16(matches(p));
   if (p < end && p + 16 <= safe_end) {
-    return count + __builtin_popcount(matches(p) & ((1u << (end - p)) - 1));
+    return count + Popcount16(matches(p) & ((1u << (end - p)) - 1));
   }
 #else
   (void)safe_end;
@@ -364,8 +379,10 @@ Status Message::Parse(std::string_view bytes, const ParseOptions& options) {
   // Pure ASCII text keeps its label, so that its \X..\ escapes keep their Latin-1 (Latin-9) meaning.
   if (IsSingleByte(charset) && IsValidUtf8(t) && !IsAscii(t)) charset = Charset::kUtf8;
   charset_ = charset;
+  // The first escape character after MSH-2 (where \X..\ escapes and every other escape begin).
+  const size_t first_escape = encoding_.escape == '\0' ? std::string_view::npos : t.find(encoding_.escape, msh2_end);
   if (charset == Charset::kUtf8) {
-    Status st = CheckUtf8(options);
+    Status st = CheckUtf8(options, first_escape);
     if (!st.ok()) {
       Clear();
       return st;
@@ -375,7 +392,7 @@ Status Message::Parse(std::string_view bytes, const ParseOptions& options) {
   // nothing to repair and nothing to convert from a single-byte set (the usual message). A message's
   // escapes are mostly in a few notes: values before the first one and after the last one skip the scans.
   if (!replace_utf8_ && (charset == Charset::kUtf8 || IsAscii(t))) {
-    const size_t first = encoding_.escape == '\0' ? std::string_view::npos : t.find(encoding_.escape, msh2_end);
+    const size_t first = first_escape;
     plain_from_ = static_cast<uint32_t>(msh2_end);
     escapes_begin_ = first == std::string_view::npos ? static_cast<uint32_t>(t.size()) : static_cast<uint32_t>(first);
     escapes_end_ = first == std::string_view::npos ? escapes_begin_ : static_cast<uint32_t>(
@@ -487,7 +504,7 @@ void Message::Locate(size_t offset, int* seg, int* field) const {
   }
 }
 
-Status Message::CheckUtf8(const ParseOptions& options) {
+Status Message::CheckUtf8(const ParseOptions& options, size_t first_escape) {
   const bool replace = options.invalid_utf8 == InvalidUtf8::kReplace;
   auto reject = [&](size_t offset, const char* what) {
     int seg = 0, field = 0;
@@ -503,9 +520,10 @@ Status Message::CheckUtf8(const ParseOptions& options) {
     return Status::Ok();
   }
   // Hex escapes can spell bytes that are not UTF-8 either; only fields that hold "<escape>X" are decoded.
+  if (first_escape == std::string_view::npos) return Status::Ok();
   const char pattern[2] = {encoding_.escape, 'X'};
   std::string_view needle(pattern, 2);
-  size_t at = text_.find(needle);
+  size_t at = text_.find(needle, first_escape);
   if (at == std::string_view::npos) return Status::Ok();
   std::string decoded;
   while (at != std::string_view::npos) {

@@ -168,8 +168,9 @@ class Message {
   // Segment index and HL7 field number holding byte `offset` of text_ (field 0: the segment id).
   void Locate(size_t offset, int* seg, int* field) const;
   std::string_view DecodeSlow(std::string_view raw, std::string* scratch) const;
-  // Checks a UTF-8 message's bytes and \X..\ escapes; sets replace_utf8_ or returns the error.
-  Status CheckUtf8(const ParseOptions& options);
+  // Checks a UTF-8 message's bytes and its \X..\ escapes, which start at or after first_escape (the first
+  // escape character after MSH-2, npos for none); sets replace_utf8_ or returns the error.
+  Status CheckUtf8(const ParseOptions& options, size_t first_escape);
 
   std::string_view text_;
   Encoding encoding_;

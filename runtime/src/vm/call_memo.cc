@@ -209,6 +209,10 @@ bool CallMemo::Matches(const Entry& e, uint64_t hash, uint32_t fn, const Value* 
 }
 
 bool CallMemo::Find(uint32_t fn, const Value* args, uint32_t n, Value* result, uint32_t* entry) {
+  if (fn < stats_.size() && ++stats_[fn].lookups == (1u << 24)) {  // keep the recent rate, and no overflow
+    stats_[fn].lookups /= 2;
+    stats_[fn].hits /= 2;
+  }
   uint64_t h = Mix(0x5BD1E995ull, fn);
   for (uint32_t i = 0; i < n; ++i) h = HashValue(args[i], h);
   h ^= h >> 32;  // the slot is taken from the low bits, which a product mixes least
@@ -235,6 +239,7 @@ bool CallMemo::Find(uint32_t fn, const Value* args, uint32_t n, Value* result, u
         return false;
       }
       *result = e.result;
+      if (fn < stats_.size()) ++stats_[fn].hits;
       return true;
     }
   }

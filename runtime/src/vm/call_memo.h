@@ -42,8 +42,31 @@ class CallMemo {
   static constexpr uint32_t kMaxEntries = 1u << 16;
   static constexpr uint32_t kMaxArgs = 1u << 18;
 
-  // Forgets every call (the start of a run).
+  // Forgets every call (the start of a run). What Worth() learnt is kept: it is per program, and Bind()
+  // starts it over when the context runs another program.
   void Reset();
+
+  // The program whose calls follow (any identity; its function count), before a run.
+  void Bind(const void* program, uint32_t functions) {
+    if (program == bound_ && stats_.size() == functions) return;
+    bound_ = program;
+    stats_.assign(functions, Stat());
+  }
+  // Whether looking up this call of `fn` is worth its cost. A function whose calls are never repeated with
+  // the same arguments (an Observation per OBX) pays a hash, a probe and an insert for every call and gets
+  // nothing back: after kProbeCalls lookups without a single hit, it is called without a lookup, and looked
+  // at again for kProbeCalls lookups after every kRetryAfter calls made without. A function that is found
+  // now and then keeps its lookups (one hit may save a whole recursion). A lookup never changes a result,
+  // only what a call costs.
+  static constexpr uint32_t kProbeCalls = 256;
+  static constexpr uint32_t kRetryAfter = 4096;
+  bool Worth(uint32_t fn) {
+    Stat& s = stats_[fn];
+    if (s.hits != 0 || s.lookups < kProbeCalls) return true;
+    if (++s.skipped < kRetryAfter) return false;
+    s = Stat();
+    return true;
+  }
 
   // The call of `fn` with args[0, n): true with *result when it was made before and has returned.
   // Otherwise false, and *entry is where Fill puts its result when it returns (kNone: not remembered,
@@ -70,6 +93,14 @@ class CallMemo {
   bool Matches(const Entry& e, uint64_t hash, uint32_t fn, const Value* args, uint32_t n) const;
   void Grow();
 
+  struct Stat {
+    uint32_t lookups = 0;
+    uint32_t hits = 0;
+    uint32_t skipped = 0;
+  };
+
+  std::vector<Stat> stats_;  // per function of bound_
+  const void* bound_ = nullptr;
   std::vector<Entry> entries_;
   std::vector<Value> args_;
   std::vector<Slot> slots_;

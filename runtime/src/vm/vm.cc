@@ -492,6 +492,7 @@ Status RunContext::Impl::Run(const Program& program, std::string_view input, con
   read_cache.Reset();
   memo_.Reset();
   const Program::Impl& p = program.impl();
+  memo_.Bind(&p, static_cast<uint32_t>(p.reusable.size()));
   InputKind kind = options.input_kind;
   if (kind == InputKind::kAuto) kind = LooksLikeHl7(input) ? InputKind::kHl7v2 : InputKind::kJson;
 
@@ -1424,7 +1425,9 @@ next_insn:
         }
         Value* NR = regs.data() + new_base;
         uint32_t memo = vm::CallMemo::kNone;
-        if (reuse_calls && p.reusable[callee] && memo_.Find(callee, NR, C_, &R[A_], &memo)) CW_NEXT();
+        if (reuse_calls && p.reusable[callee] && memo_.Worth(callee) && memo_.Find(callee, NR, C_, &R[A_], &memo)) {
+          CW_NEXT();
+        }
         for (uint32_t i = C_, end = p.clear_to[callee]; i < end; ++i) NR[i] = Value();
         frames_.push_back({callee, new_base, pc, base + A_, memo});
         base = new_base;

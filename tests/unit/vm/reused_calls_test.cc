@@ -194,5 +194,38 @@ TEST(ReusedCalls, EachMessageStartsAfresh) {
   }
 }
 
+// A function never called twice with the same arguments stops being looked up after CallMemo::kProbeCalls
+// lookups, and is looked at again after kRetryAfter calls without; one that is found now and then keeps
+// its lookups; another program starts over.
+TEST(ReusedCalls, LookupsStopForAFunctionThatIsNeverFoundAndComeBack) {
+  vm::CallMemo memo;
+  int program_a = 0, program_b = 0;
+  memo.Bind(&program_a, 2);
+  auto call = [&](uint32_t fn, int64_t arg) {  // one lookup and, on a miss, the call's result
+    const vm::Value v = vm::Value::Int(arg);
+    vm::Value result;
+    uint32_t entry = vm::CallMemo::kNone;
+    if (memo.Find(fn, &v, 1, &result, &entry)) return true;
+    if (entry != vm::CallMemo::kNone) memo.Fill(entry, v);
+    return false;
+  };
+  memo.Reset();
+  for (uint32_t i = 0; i < vm::CallMemo::kProbeCalls; ++i) {
+    ASSERT_TRUE(memo.Worth(0));
+    EXPECT_FALSE(call(0, i));  // function 0: a new argument every time
+    ASSERT_TRUE(memo.Worth(1));
+    EXPECT_EQ(call(1, i % 4 == 3 ? 0 : i), i % 4 == 3 && i > 0);  // function 1: found every so often
+  }
+  EXPECT_FALSE(memo.Worth(0));
+  EXPECT_TRUE(memo.Worth(1));
+  memo.Reset();  // a new message: what was learnt stays
+  for (uint32_t i = 2; i < vm::CallMemo::kRetryAfter; ++i) ASSERT_FALSE(memo.Worth(0)) << i;
+  EXPECT_TRUE(memo.Worth(0));  // looked at again
+  EXPECT_FALSE(call(0, -1));
+  EXPECT_TRUE(memo.Worth(0));
+  memo.Bind(&program_b, 2);
+  EXPECT_TRUE(memo.Worth(0));
+}
+
 }  // namespace
 }  // namespace crosswalk::vmtest
