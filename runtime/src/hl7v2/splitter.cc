@@ -287,15 +287,17 @@ class MessageSplitter::Impl {
     }
     scan_ = 0;
     std::string_view line = View(k, e - k);
-    if (StartsSegment(line, "MSH")) {
+    // Only MSH, FHS, BHS, BTS and FTS start or end a message: most lines are none of them.
+    const bool maybe_boundary = c == 'M' || c == 'F' || c == 'B';
+    if (maybe_boundary && StartsSegment(line, "MSH")) {
       CloseMessage(k);
       CloseBad();
       CloseSkip();
       in_msg_ = true;
       msg_start_ = k;
       last_line_end_ = e;
-    } else if (StartsSegment(line, "FHS") || StartsSegment(line, "BHS") || StartsSegment(line, "BTS") ||
-               StartsSegment(line, "FTS")) {
+    } else if (maybe_boundary && (StartsSegment(line, "FHS") || StartsSegment(line, "BHS") ||
+                                  StartsSegment(line, "BTS") || StartsSegment(line, "FTS"))) {
       CloseMessage(k);
       CloseBad();
       CloseSkip();
@@ -309,6 +311,11 @@ class MessageSplitter::Impl {
     }
     if (in_msg_ && e - msg_start_ > options_.max_message_bytes) StartSkip(e);
     pos_ = e;
+    // The line's terminators, here rather than one Step each (a message being dropped takes them one Step
+    // each: they extend its span).
+    if (!skipping_) {
+      while (pos_ < end && (At(pos_) == '\r' || At(pos_) == '\n')) ++pos_;
+    }
     return true;
   }
 
