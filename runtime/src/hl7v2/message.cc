@@ -109,9 +109,6 @@ std::string_view Nth(std::string_view text, char delim, int n, const char* safe_
   return std::string_view(p, static_cast<size_t>(q - p));
 }
 
-// The number of pieces of `text` split on `delim` (0 for an empty text). Counts 16 bytes at a time (SSE2);
-// the last partial block is read whole when it lies inside [text, safe_end) (the message text), its bytes
-// past the end masked off.
 #if defined(__SSE2__)
 // Bits set in a 16-bit mask. Without -mpopcnt, __builtin_popcount is a call into libgcc; this is a dozen
 // register operations.
@@ -127,6 +124,9 @@ inline int Popcount16(unsigned x) {
 }
 #endif
 
+// The number of pieces of `text` split on `delim` (0 for an empty text). Counts 16 bytes at a time (SSE2);
+// the last partial block is read whole when it lies inside [text, safe_end) (the message text), its bytes
+// past the end masked off.
 int CountPieces(std::string_view text, char delim, const char* safe_end) {
   if (text.empty()) return 0;
   int count = 1;
@@ -392,11 +392,14 @@ Status Message::Parse(std::string_view bytes, const ParseOptions& options) {
   // nothing to repair and nothing to convert from a single-byte set (the usual message). A message's
   // escapes are mostly in a few notes: values before the first one and after the last one skip the scans.
   if (!replace_utf8_ && (charset == Charset::kUtf8 || IsAscii(t))) {
-    const size_t first = first_escape;
     plain_from_ = static_cast<uint32_t>(msh2_end);
-    escapes_begin_ = first == std::string_view::npos ? static_cast<uint32_t>(t.size()) : static_cast<uint32_t>(first);
-    escapes_end_ = first == std::string_view::npos ? escapes_begin_ : static_cast<uint32_t>(
-        static_cast<const char*>(memrchr(t.data() + first, encoding_.escape, t.size() - first)) - t.data() + 1);
+    if (first_escape == std::string_view::npos) {
+      escapes_begin_ = escapes_end_ = static_cast<uint32_t>(t.size());
+    } else {
+      const void* last = memrchr(t.data() + first_escape, encoding_.escape, t.size() - first_escape);
+      escapes_begin_ = static_cast<uint32_t>(first_escape);
+      escapes_end_ = static_cast<uint32_t>(static_cast<const char*>(last) - t.data() + 1);
+    }
     plain_ = true;
   }
   return Status::Ok();

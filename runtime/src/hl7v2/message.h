@@ -121,8 +121,10 @@ class Message {
   std::string_view Decode(std::string_view raw, std::string* scratch) const {
     if (plain_) {  // most values: a view of the message (see Parse)
       const uintptr_t b = reinterpret_cast<uintptr_t>(raw.data()) - reinterpret_cast<uintptr_t>(text_.data());
-      const uintptr_t e = b + raw.size();
-      if (b >= plain_from_ && e <= text_.size() && (e <= escapes_begin_ || b >= escapes_end_)) return raw;
+      if (b >= plain_from_ && b <= text_.size() && raw.size() <= text_.size() - b &&
+          (b + raw.size() <= escapes_begin_ || b >= escapes_end_)) {
+        return raw;
+      }
     }
     return DecodeSlow(raw, scratch);
   }

@@ -193,6 +193,11 @@ TEST(Hl7v2Message, EscapesAmongPlainSegments) {
   ASSERT_TRUE(m.Parse("MSH|^~\\&|\\T\\A\rOBX|1|ST|a||text").ok());
   EXPECT_EQ(V(m, 0, 3, 1, 1, 1), "&A");
   EXPECT_EQ(V(m, 1, 5, 1, 1, 1), "text");
+  // Text right before the message, and overlapping its start, in the same buffer: decoded.
+  const std::string buffer = "o\\T\\kMSH|^~\\&|A\rOBX|1|ST|a||text";
+  ASSERT_TRUE(m.Parse(std::string_view(buffer).substr(5)).ok());
+  EXPECT_EQ(m.Decode(std::string_view(buffer).substr(0, 5), &scratch), "o&k");
+  EXPECT_EQ(m.Decode(std::string_view(buffer).substr(0, 8), &scratch), "o&kMSH");
 }
 
 TEST(Hl7v2Message, EmptyVersusExplicitNull) {
