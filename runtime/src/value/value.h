@@ -284,7 +284,7 @@ uint64_t HashValueShallow(const ValueEnv& env, const Value& v, int levels, bool*
 // or as HL7's explicit null "". Such values are never written to output. Inline: the interpreter asks for
 // every value it stores; only a kV2 reference leaves the header (it reads the message).
 bool IsEmptyV2(const ValueEnv& env, const Value& v);
-inline bool IsEmpty(const ValueEnv& env, const Value& v) {
+[[gnu::always_inline]] inline bool IsEmpty(const ValueEnv& env, const Value& v) {
   switch (v.kind) {
     case ValueKind::kAbsent:
     case ValueKind::kNull: return true;
