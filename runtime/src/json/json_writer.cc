@@ -295,43 +295,17 @@ class Writer {
 
   // Appends v; returns true when something was written. On failure status_ is set and false returned.
   bool Write(const Value& v, int level) {
-    switch (v.kind) {
-      case ValueKind::kAbsent: return false;
-      case ValueKind::kNull:
-        if (options_.fhir_absent_rules) return false;
-        out_.Put("null", 4);
-        return true;
-      case ValueKind::kBool:
-        if (v.b) {
-          out_.Put("true", 4);
-        } else {
-          out_.Put("false", 5);
-        }
-        return true;
-      case ValueKind::kInt:
-      case ValueKind::kDecimal: {
-        char buf[kMaxNumberChars];
-        out_.Put(buf, FormatNumber(v, buf));
-        return true;
-      }
-      case ValueKind::kString:
-        if (v.len == 0 && options_.fhir_absent_rules) return false;
-        if (v.flags & kFlagNumberText) {
-          out_.Put(v.str, v.len);
-          return true;
-        }
-        PutString(v.string());
-        return true;
-      case ValueKind::kV2: {
-        Value d = Deref(env_, v);
-        return d.kind == ValueKind::kV2 ? false : Write(d, level);
-      }
-      case ValueKind::kArray: return WriteArray(v.arr, level);
-      case ValueKind::kObject: return WriteObject(v.obj, level);
-      case ValueKind::kGroup:
-        status_ = InvalidArgument("cannot write an HL7 v2 group as JSON");
-        return false;
+    // Containers first: the loops below call Write for nothing else.
+    if (v.kind == ValueKind::kObject) return WriteObject(v.obj, level);
+    if (v.kind == ValueKind::kArray) return WriteArray(v.arr, level);
+    const Value* value = &v;
+    Value read;
+    switch (Classify(value, &read, options_.fhir_absent_rules)) {
+      case Leaf::kSkip: return false;
+      case Leaf::kScalar: WriteScalar(*value, quoted_begin_, quoted_end_); return true;
+      case Leaf::kContainer: break;  // what is left: a group (a reference reads text, never a container)
     }
+    status_ = InvalidArgument("cannot write an HL7 v2 group as JSON");
     return false;
   }
 
@@ -349,9 +323,8 @@ class Writer {
     }
   }
   // Whether the n bytes at d are one text of options_.quoted, between its quotes.
-  bool IsQuoted(const char* d, size_t n) const { return IsQuoted(d, n, quoted_begin_, quoted_end_); }
-  // The same with the bounds in hand (the loops keep them in registers: a byte written through char* could
-  // alias the writer's members, so the compiler reloads those after every write).
+  // The bounds are passed in: the loops keep them in registers (a byte written through char* could alias
+  // the writer's members, so the compiler reloads those after every write).
   static bool IsQuoted(const char* d, size_t n, const char* begin, const char* end) {
     return d > begin && d + n < end && d[-1] == '"' && d[n] == '"';
   }

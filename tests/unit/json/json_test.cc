@@ -375,6 +375,13 @@ TEST_F(JsonTest, WriterLimitsAndGroups) {
   EXPECT_EQ(out, "keep");  // restored
   Value g = Value::Group(nullptr);
   EXPECT_EQ(WriteJson(env_, g, &out).code(), StatusCode::kInvalidArgument);
+  Object* holder = NewObject(arena_);  // a group as a member or an item, too
+  ObjectSet(arena_, holder, "g", g);
+  EXPECT_EQ(WriteJson(env_, Value::MakeObject(holder), &out).code(), StatusCode::kInvalidArgument);
+  Array* items = NewArray(arena_);
+  ArrayPush(arena_, items, g);
+  EXPECT_EQ(WriteJson(env_, Value::MakeArray(items), &out).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(out, "keep");
 }
 
 // Real FHIR R4 examples: read -> write gives the same JSON value (compared with nlohmann), the same number
