@@ -90,17 +90,18 @@ def V2System(table) = "http://terminology.hl7.org/CodeSystem/v2-${table}"
 def CodingOf(code, display, system, version) {
   system: CodingSystem(system)
   version: trim(version)
-  code: trim(code)
+  code: fhir_code(code)
   display: trim(display)
 }
 
 // CWE / CE / CNE / CF -> CodeableConcept (IG CWE[CodeableConcept]): three codings and the original text.
-// A triplet with neither code nor text gives no coding.
+// A triplet without a code gives no coding. An identifier that is prose, not a FHIR code (runs of spaces, blank
+// lines: a CWE-typed OBX-5 holding a report's text), is no coding either: it is the concept's text.
 def CodeableConcept(cwe) {
-  coding[]: CodingOf(cwe.1, cwe.2, cwe.3, cwe.7) if cwe.1
-  coding[]: CodingOf(cwe.4, cwe.5, cwe.6, cwe.8) if cwe.4
-  coding[]: CodingOf(cwe.10, cwe.11, cwe.12, cwe.13) if cwe.10
-  text: trim(cwe.9 ?? (if not cwe.1 then cwe.2 else null))
+  coding[]: CodingOf(cwe.1, cwe.2, cwe.3, cwe.7) if fhir_code(cwe.1)
+  coding[]: CodingOf(cwe.4, cwe.5, cwe.6, cwe.8) if fhir_code(cwe.4)
+  coding[]: CodingOf(cwe.10, cwe.11, cwe.12, cwe.13) if fhir_code(cwe.10)
+  text: trim(cwe.9 ?? (if not cwe.1 then cwe.2 else if not fhir_code(cwe.1) then cwe.1 else null))
 }
 
 // A required CodeableConcept the message does not give (no OBX-3, OBR-4, RXA-5): FHIR's data-absent-reason
@@ -160,7 +161,7 @@ def CheckDigit(digit, scheme) = [
 def Identifier(cx) {
   let typeCode = translate(cx.5, CM_0203_V2_0203, "keep")
   extension[]: CheckDigit(cx.2, cx.3)
-  type: { coding[]: { system: V2System("0203"), code: typeCode,
+  type: { coding[]: { system: V2System("0203"), code: fhir_code(typeCode),
                       display: lookup(typeCode, CS_V2_0203) } } if trim(cx.5)
   system: AuthoritySystem(cx.4)
   value: trim(cx.1)
@@ -190,7 +191,7 @@ def EntityIdentifierSystemValue(ei) {
 // EI with a type (placer/filler order numbers, accession numbers): IG EIP/EI + identifier type PLAC/FILL (in place
 // of the universal id's type).
 def TypedIdentifier(ei, typeCode) {
-  type: { coding[]: { system: V2System("0203"), code: typeCode,
+  type: { coding[]: { system: V2System("0203"), code: fhir_code(typeCode),
                       display: lookup(typeCode, CS_V2_0203) } }
   ...EntityIdentifierSystemValue(ei)
 }
@@ -202,7 +203,7 @@ def TypedIdentifier(ei, typeCode) {
 def UniversalIdType(type) = if trim(type) then {
   coding[]: {
     system: CS_V2_0301
-    code: trim(type)
+    code: fhir_code(type)
     display: translate_coding(trim(type), CM_0301_FHIR_CONVERTER_DISPLAY).display ?? lookup(trim(type), CS_V2_0301)
   }
 } else null
@@ -312,7 +313,7 @@ def Quantity(value, units) {
   unit: units.2 ?? units.1
   system: if units.1 and (upper(units.3) == "UCUM" or not units.3) then "http://unitsofmeasure.org"
           else CodingSystem(units.3) if units.1
-  code: units.1
+  code: fhir_code(units.1)
 }
 
 // SN -> Quantity / Range / Ratio (IG SN[Quantity], SN[Range], SN[Ratio]). Returns { kind, value }:
@@ -335,7 +336,7 @@ def StructuredNumeric(sn, units) {
       comparator: match sn.1 { "<" => "<" "<=" => "<=" ">" => ">" ">=" => ">=" _ => null }
       unit: units.2 ?? units.1
       system: "http://unitsofmeasure.org" if units.1 and (upper(units.3) == "UCUM" or not units.3)
-      code: units.1
+      code: fhir_code(units.1)
     }
   }
 }

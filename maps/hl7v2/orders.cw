@@ -133,7 +133,10 @@ def ServiceRequest(order, key, withEncounter, supporting) {
   intent: "order"
   let tq1 = order.TQ1
   priority: match upper(obr.5 ?? orc.7.6 ?? "") { "S" => "stat" "A" => "asap" "R" => "routine" _ => Tq1Priority(tq1) }
-  code: CodeableConcept(obr.4) if obr.4
+  // prr-1: orderDetail only with a code; details of an order without OBR-4 keep a data-absent code
+  code: if obr.4 then CodeableConcept(obr.4)
+        else if count(for c in obr.46 where c.1 or c.2 => c) + count(for c in obr.47 where c.1 or c.2 => c) > 0
+        then AbsentConcept() else null
   orderDetail[]: for c in obr.46 where c.1 or c.2 => CodeableConcept(c)
   orderDetail[]: for c in obr.47 where c.1 or c.2 => CodeableConcept(c)
   subject: PatientRef()
@@ -226,7 +229,7 @@ def Observation(obx, notes, obr, specimenRefs, withEncounter, edRef, basedOn) {
   valueString: obx.5 if vt == "NM" and not is_number(obx.5) and trim(obx.5) and not multi
   valueString: join(for v in obx.5 => v, "\n") if (vt == "ST" or vt == "TX" or vt == "FT") and trim(join(for v in obx.5 => v, ""))
   valueCodeableConcept: CodeableConcept(obx.5) if (vt == "CWE" or vt == "CE" or vt == "CNE" or vt == "CF") and not multi
-  valueCodeableConcept: { coding[]: { code: obx.5 } } if vt == "IS" or vt == "ID"
+  valueCodeableConcept: { coding[]: { code: fhir_code(obx.5) } } if vt == "IS" or vt == "ID"
   if vt == "SN" {
     let sn = StructuredNumeric(obx.5, obx.6)
     valueQuantity: sn.value if sn.kind == "Quantity"

@@ -159,14 +159,14 @@ def XonOrganization(xon) = if HasXonOrg(xon) then {
   name: trim(xon.1)
   identifier[]: {
     extension[]: CheckDigit(xon.4, xon.5)
-    type: { coding[]: { system: CS_V2_0203, code: trim(xon.7), display: lookup(trim(xon.7), CS_V2_0203) } } if trim(xon.7)
+    type: { coding[]: { system: CS_V2_0203, code: fhir_code(xon.7), display: lookup(trim(xon.7), CS_V2_0203) } } if trim(xon.7)
     system: HdUri(xon.6)
     value: trim(xon.10 ?? xon.3)
     assigner: AssignerRef(xon.6)
   } if trim(xon.10 ?? xon.3)
   // an identifier type without an id (XON.7 alone): the type only, as FHIR-Converter writes it (R4 allows an
   // Identifier without a value; nothing is made up)
-  identifier[]: { type: { coding[]: { system: CS_V2_0203, code: trim(xon.7), display: lookup(trim(xon.7), CS_V2_0203) } } }
+  identifier[]: { type: { coding[]: { system: CS_V2_0203, code: fhir_code(xon.7), display: lookup(trim(xon.7), CS_V2_0203) } } }
                 if trim(xon.7) and not trim(xon.10 ?? xon.3)
 } else null
 

@@ -174,7 +174,7 @@ const V3_ACTCODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 // FHIR-Converter writes it; any other is CWE[CodeableConcept].
 def CoverageType(cwe) =
   if trim(cwe.1) and not trim(cwe.3) and lookup(trim(cwe.1), V3_ACTCODE) then {
-    coding[]: { system: V3_ACTCODE, code: trim(cwe.1), display: trim(cwe.2) ?? lookup(trim(cwe.1), V3_ACTCODE) }
+    coding[]: { system: V3_ACTCODE, code: fhir_code(cwe.1), display: trim(cwe.2) ?? lookup(trim(cwe.1), V3_ACTCODE) }
     text: trim(cwe.9)
   } else if cwe.1 or cwe.2 or cwe.9 then CodeableConcept(cwe) else null
 

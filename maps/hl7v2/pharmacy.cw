@@ -44,7 +44,7 @@ def ComponentQuantity(value, units) {
   value: decimal(value)
   unit: trim(units.2) ?? trim(units.1)
   system: CodingSystem(units.3) if trim(units.1) and trim(units.3)
-  code: trim(units.1) if trim(units.3)
+  code: fhir_code(units.1) if trim(units.3)
 }
 def IngredientMedication(rxc) {
   resourceType: "Medication"
@@ -222,7 +222,7 @@ def RxoMedicationRequest(order, withEncounter) {
     dispenseInterval: { value: decimal(rxo.28), unit: "days", system: "http://unitsofmeasure.org", code: "d" } if is_number(rxo.28)
     performer: PartyRef(DispensingPharmacy(rxo.32, rxo.33, rxo.36))
   }
-  substitution: { allowedCodeableConcept: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0161", code: upper(trim(rxo.9)),
+  substitution: { allowedCodeableConcept: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0161", code: fhir_code(upper(rxo.9)),
                                                         display: lookup(upper(trim(rxo.9)), "http://terminology.hl7.org/CodeSystem/v2-0161") } } } if trim(rxo.9)
 }
 // A medication order by its order numbers (ORC-2 placer, else ORC-3 filler, with a system), like a

@@ -24,13 +24,13 @@ const LOCATION_PHYSICAL_TYPE = "http://terminology.hl7.org/CodeSystem/location-p
 // PL.11; the entry: LocationEntriesWith).
 def HdIdentifiers(hd, authority) = [
   { value: trim(hd.1), assigner: HdOrgRef(authority) } if trim(hd.1),
-  { type: { coding[]: { system: V2System("0301"), code: trim(hd.3) } } if trim(hd.3),
+  { type: { coding[]: { system: V2System("0301"), code: fhir_code(hd.3) } } if trim(hd.3),
     value: trim(hd.2), assigner: HdOrgRef(authority) } if trim(hd.2)
 ]
 // The same for a place, whose HD.2 of a local type is in that type's namespace (HdLocalIdSystem).
 def LevelIdentifiers(hd, authority) = [
   { value: trim(hd.1), assigner: HdOrgRef(authority) } if trim(hd.1),
-  { type: { coding[]: { system: V2System("0301"), code: trim(hd.3) } } if trim(hd.3),
+  { type: { coding[]: { system: V2System("0301"), code: fhir_code(hd.3) } } if trim(hd.3),
     system: HdLocalIdSystem(hd), value: trim(hd.2), assigner: HdOrgRef(authority) } if trim(hd.2)
 ]
 
@@ -73,7 +73,7 @@ def LocationLevel(hd, code, parent, pl, mostSpecific, about) {
   identifier[]: HdUriIdentifier(hd)
   identifier[]: LocationIdentifier(pl) if mostSpecific and trim(pl.10.1)
   status: LocationStatusCode(pl.5) if mostSpecific
-  operationalStatus: { system: V2System("0116"), code: trim(about.bedStatus) } if mostSpecific and trim(about.bedStatus)
+  operationalStatus: { system: V2System("0116"), code: fhir_code(about.bedStatus) } if mostSpecific and trim(about.bedStatus)
   name: trim(hd.1) ?? trim(hd.2)
   alias[]: about.alias
   description: if mostSpecific and trim(pl.9) then trim(pl.9) else PlText(pl)

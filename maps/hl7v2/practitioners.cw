@@ -39,7 +39,7 @@ def NdlLocation(hd, code, status, parent, text) = if trim(hd.1) or trim(hd.2) th
   resourceType: "Location"
   identifier[]: { value: trim(hd.1) } if trim(hd.1)
   identifier[]: {
-    type: { coding[]: { system: V2System("0301"), code: trim(hd.3) } } if trim(hd.3)
+    type: { coding[]: { system: V2System("0301"), code: fhir_code(hd.3) } } if trim(hd.3)
     value: trim(hd.2)
   } if trim(hd.2)
   identifier[]: HdUriIdentifier(hd) if trim(hd.3)

@@ -25,8 +25,8 @@ def ProviderDisplay(prd) = trim(join([prd.2.5, prd.2.2, prd.2.1], " "))
 def HasProvider(prd) = prd.2.1 or prd.2.2 or prd.7.1
 def ProviderIdentifier(pln) = {
   type: {
-    coding[]: { system: V2System("0338"), code: trim(pln.2) } if trim(pln.2)
-    coding[]: { system: CS_V2_0203, code: trim(pln.2), display: lookup(trim(pln.2), CS_V2_0203) } if lookup(trim(pln.2), CS_V2_0203)
+    coding[]: { system: V2System("0338"), code: fhir_code(pln.2) } if trim(pln.2)
+    coding[]: { system: CS_V2_0203, code: fhir_code(pln.2), display: lookup(trim(pln.2), CS_V2_0203) } if lookup(trim(pln.2), CS_V2_0203)
   } if trim(pln.2)
   value: trim(pln.1)
   period: { end: date(pln.4) }
@@ -42,7 +42,7 @@ def ProviderRole(prd) = if HasProvider(prd) then {
   resourceType: "PractitionerRole"
   practitioner: PartyRef(ProviderPractitioner(prd))
   code[]: CodeableConcept(prd.1) if prd.1
-  code[]: { coding[]: { system: CS_V2_0443, code: trim(prd.1.1), display: lookup(trim(prd.1.1), CS_V2_0443) } }
+  code[]: { coding[]: { system: CS_V2_0443, code: fhir_code(prd.1.1), display: lookup(trim(prd.1.1), CS_V2_0443) } }
           if lookup(trim(prd.1.1), CS_V2_0443)
   period: { start: datetime(prd.8), end: datetime(prd.9) }
   location[]: LocationRef(prd.4) if LocationRef(prd.4).reference

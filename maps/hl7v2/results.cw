@@ -21,7 +21,7 @@ def ObservationStatusExtension(code) {
   let display = translate_coding(c, CM_0085_FHIR_CONVERTER_DISPLAY).display ?? lookup(c, CS_V2_0085)
   url: FC_OBSERVATION_STATUS
   valueCodeableConcept: {
-    coding[]: { system: CS_V2_0085, code: c, display: display }
+    coding[]: { system: CS_V2_0085, code: fhir_code(c), display: display }
     text: display
   }
 }

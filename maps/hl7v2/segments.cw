@@ -147,7 +147,7 @@ def DataAbsentUnknown() = { extension[]: { url: "http://hl7.org/fhir/StructureDe
 // data-absent likewise), MSH-19 language, MSH-11 processing id as a meta tag.
 def MessageHeader(msh, focus) {
   resourceType: "MessageHeader"
-  eventCoding: { system: "http://terminology.hl7.org/CodeSystem/v2-0003", code: trim(msh.9.2), display: MessageTypeText(msh) }
+  eventCoding: { system: "http://terminology.hl7.org/CodeSystem/v2-0003", code: fhir_code(msh.9.2), display: MessageTypeText(msh) }
   let receiving = if msh.25 then msh.25 else msh.5
   destination[]: {
     name: receiving.1
@@ -167,7 +167,7 @@ def MessageHeader(msh, focus) {
   }
   focus[]: focus
   language: trim(msh.19.1)
-  meta: { tag[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0103", code: msh.11.1 } if msh.11.1 }
+  meta: { tag[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0103", code: fhir_code(msh.11.1) } if fhir_code(msh.11.1) }
 }
 
 const PARTICIPANT_TYPE = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
@@ -203,7 +203,7 @@ def EventProvenance(msh, evn, targets) {
   target[]: targets
   recorded: Instant(evn.2) ?? Instant(msh.7)
   occurredDateTime: datetime(evn.6)
-  activity: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0003", code: trim(evn.1) ?? trim(msh.9.2) },
+  activity: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0003", code: fhir_code(evn.1) ?? trim(msh.9.2) },
               text: MessageTypeText(msh) }
   reason[]: { coding[]: translate_coding(evn.4.1, CM_0062_V3_ACTREASON)
               coding[]: CodingOf(evn.4.1, evn.4.2, evn.4.3 ?? "HL70062", evn.4.7) } if evn.4.1
@@ -448,7 +448,7 @@ def VisitEncounter(pid, pv1, pv2, fixedStatus, n) {
 const CS_V2_0217 = "http://terminology.hl7.org/CodeSystem/v2-0217"
 def PriorityCoding(code, display, system, version) =
   if not trim(system) and lookup(trim(code), CS_V2_0217)
-  then { system: CS_V2_0217, version: trim(version), code: trim(code), display: trim(display) ?? lookup(trim(code), CS_V2_0217) }
+  then { system: CS_V2_0217, version: trim(version), code: fhir_code(code), display: trim(display) ?? lookup(trim(code), CS_V2_0217) }
   else CodingOf(code, display, system, version)
 
 // PV2-38 mode of arrival (table 0430) -> Coding: a code of the table given without a system (CWE.3) is written
@@ -456,7 +456,7 @@ def PriorityCoding(code, display, system, version) =
 // Coding(cwe) writes it.
 const CS_V2_0430 = "http://terminology.hl7.org/CodeSystem/v2-0430"
 def ArrivalModeCoding(cwe) = if not trim(cwe.3) and lookup(trim(cwe.1), CS_V2_0430)
-                             then { system: CS_V2_0430, code: trim(cwe.1), display: trim(cwe.2) ?? lookup(trim(cwe.1), CS_V2_0430) }
+                             then { system: CS_V2_0430, code: fhir_code(cwe.1), display: trim(cwe.2) ?? lookup(trim(cwe.1), CS_V2_0430) }
                              else Coding(cwe)
 
 // One Encounter.location (IG PV1[Encounter], PV2[Encounter]): PV1-3 assigned (active, planned for a
@@ -663,7 +663,7 @@ def SubscriberRelationship(cwe) = match upper(trim(cwe.1)) {
 
 // IN1-37/38/40/41 (CP) -> costToBeneficiary: the amount (CP.1 MO) and the price type (CP.2, table 0205).
 def CostToBeneficiary(cp) = if cp.1.1 and decimal(cp.1.1) then {
-  type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0205", code: trim(cp.2) } } if trim(cp.2)
+  type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0205", code: fhir_code(cp.2) } } if trim(cp.2)
   valueMoney: { value: decimal(cp.1.1), currency: upper(trim(cp.1.2)) }
 } else null
 
@@ -689,7 +689,7 @@ def Coverage(in1, in2, n) {
   relationship: {
     coding[]: { system: "http://terminology.hl7.org/CodeSystem/subscriber-relationship", code: SubscriberRelationship(in1.17),
                 display: lookup(SubscriberRelationship(in1.17), "http://terminology.hl7.org/CodeSystem/subscriber-relationship") } if SubscriberRelationship(in1.17)
-    coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0063", code: trim(in1.17.1) } if not SubscriberRelationship(in1.17)
+    coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0063", code: fhir_code(in1.17.1) } if not SubscriberRelationship(in1.17)
   } if in1.17.1
   period: { start: date(in1.12), end: date(in1.13) }
   payor[]: PartyRef(Payor(in1))   // content-keyed: one insurer written once however many IN1 name it
@@ -899,7 +899,7 @@ def ParentProcedure(pr1) = if trim(pr1.25.1) and PID then {
 const CS_V2_0136 = "http://terminology.hl7.org/CodeSystem/v2-0136"
 def AccidentIndicator(code, display, yn) = if trim(yn) then {
   code: { coding[]: { system: "urn:id:accident-indicator", code: code, display: display } }
-  valueCodeableConcept: { coding[]: { system: CS_V2_0136, code: upper(trim(yn)), display: lookup(upper(trim(yn)), CS_V2_0136) } }
+  valueCodeableConcept: { coding[]: { system: CS_V2_0136, code: fhir_code(upper(yn)), display: lookup(upper(trim(yn)), CS_V2_0136) } }
 } else null
 def AccidentPlace(acc) = if trim(acc.3) or acc.11.1 or acc.11.3 then {
   resourceType: "Location"
@@ -966,14 +966,14 @@ def RolEntriesAt(rol) = if RolRoleAt(rol) then [PartyEntry(RolRoleAt(rol)), Prac
 def ParticipationRole(cwe) = if trim(cwe.1) or trim(cwe.2) then {
   let display = lookup(trim(cwe.1), CS_V2_0443)
   let cc = CodeableConcept(cwe)
-  coding[]: { system: CS_V2_0443, code: trim(cwe.1), display: display } if display
+  coding[]: { system: CS_V2_0443, code: fhir_code(cwe.1), display: display } if display
   coding[]: for c in cc.coding where c.system or not display => c
   text: cc.text
 } else null
 def PrtRemoved(prt) = contains(["D", "DE", "UN"], upper(trim(prt.2)))
 // PLN (PRT-24 contact identifiers) -> Identifier: PLN.1 the id, PLN.2 its type (table 0338), PLN.4 its expiry.
 def PlnIdentifier(pln) = {
-  type: { coding[]: { system: V2System("0338"), code: trim(pln.2) } } if trim(pln.2)
+  type: { coding[]: { system: V2System("0338"), code: fhir_code(pln.2) } } if trim(pln.2)
   value: trim(pln.1)
   period: { end: date(pln.4) }
 }

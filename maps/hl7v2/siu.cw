@@ -59,7 +59,7 @@ def Appointment(trigger) {
   start: AppointmentStart()
   end: AppointmentEnd()
   minutesDuration: integer(SCH-9) if SCH-9 and (upper(SCH-10.1) == "MIN" or upper(SCH-10.1) == "M")
-  comment: join(for nte in direct(NTE) where nte.3 => nte.3, "\n")  // the appointment's own notes, not its resources'
+  comment: trim(join(for nte in direct(NTE) where trim(nte.3) => nte.3, "\n"))  // the appointment's own notes, not its resources'
   participant[]: { actor: Ref("Patient", 1), status: "accepted" } if PID
   for aip, i in AIP where aip.3 {
     participant[]: {

@@ -25,6 +25,7 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 bool ParseCharset(std::string_view v, Charset* charset) {
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
   while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  if (v == "\"\"") v = {};  // the HL7 null: no character set named, as when MSH-18 is empty
   static constexpr std::string_view kUtf8Names[] = {"", "ASCII", "UNICODE UTF-8", "UTF-8", "UTF8",
                                                     "UNICODE"};
   static constexpr std::string_view kLatin1Names[] = {"8859/1", "ISO-8859-1", "ISO_8859-1", "ISO8859-1",

@@ -90,10 +90,22 @@ std::string_view V2Raw(const hl7v2::Message& msg, const V2Ref& r) {
   return msg.Raw(r.segment, r.field, r.rep == 0 ? 1 : r.rep, r.comp, r.sub);
 }
 
-// True when raw text holds nothing but separators ("^^", "&"): no content.
+bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+// True when raw text holds nothing but separators and white space ("^^", "&", "  ^ "): no content. A value
+// of blanks says nothing (and would be an invalid FHIR string): it is empty, as an empty one.
 bool OnlySeparators(std::string_view raw, const hl7v2::Encoding& enc) {
   for (char c : raw) {
-    if (c != enc.component && c != enc.subcomponent && c != enc.repetition) return false;
+    if (c != enc.component && c != enc.subcomponent && c != enc.repetition && !IsBlank(c)) return false;
+  }
+  return true;
+}
+
+// True when decoded text is white space only (`\.br\` alone, blanks around an escape).
+bool AllBlank(std::string_view text) {
+  if (static_cast<unsigned char>(text[0]) > ' ') return false;  // the usual value: decided by its first byte
+  for (char c : text) {
+    if (!IsBlank(c)) return false;
   }
   return true;
 }
@@ -396,7 +408,7 @@ bool ReadV2(const ValueEnv& env, const V2Ref& r, Value* value) {
   if (r.sub == 0) leaf = leaf.substr(0, leaf.find(enc.subcomponent));
   std::string* scratch = env.scratch ? env.scratch : &ThreadScratch();
   std::string_view text = msg.Decode(leaf, scratch);
-  if (text.empty()) {
+  if (text.empty() || AllBlank(text)) {
     *value = Value();
     return false;
   }

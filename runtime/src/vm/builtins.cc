@@ -837,6 +837,19 @@ bool Builtin_kBase64(BuiltinEnv& env, const Value* args, int, Value* out) {
   return true;
 }
 
+bool Builtin_kFhirCode(BuiltinEnv& env, const Value* args, int, Value* out) {
+  std::string_view s;
+  bool done;
+  if (!MainString(env, "fhir_code", args, &s, out, &done)) return false;
+  if (done) return true;
+  s = TrimView(s);
+  for (size_t i = 1; i < s.size(); ++i) {
+    if (IsSpace(s[i]) && IsSpace(s[i - 1])) return true;  // absent
+  }
+  *out = StrOrAbsent(s);
+  return true;
+}
+
 bool Builtin_kUrlEncode(BuiltinEnv& env, const Value* args, int, Value* out) {
   std::string_view s;
   bool done;

@@ -236,6 +236,20 @@ TEST(Hl7v2Message, Latin1ConvertedWhenRead) {
   ASSERT_TRUE(m.Parse("MSH|^~\\&|A||||||ADT^A01|1|P|2.5||||||UNICODE UTF-8\rPID|1").ok());
 }
 
+// MSH-18 as the HL7 null `""` (engines that fill every empty field with it) names no character set: read
+// as an empty MSH-18 is, not refused as an unknown set.
+TEST(Hl7v2Message, NullCharsetIsNoCharset) {
+  Message m;
+  for (const char* msh18 : {"\"\"", "\"\"~\"\"", " \"\" "}) {
+    SCOPED_TRACE(msh18);
+    ASSERT_TRUE(m.Parse(std::string("MSH|^~\\&|A||||||ADT^A01|1|P|2.5||||||") + msh18 + "\rPID|1||M\xC3\xBCller").ok());
+    EXPECT_EQ(m.charset(), Charset::kUtf8);
+    EXPECT_EQ(V(m, 1, 3, 1, 1, 1), "M\xC3\xBCller");
+  }
+  // Quotes around a name are no alias of it.
+  EXPECT_EQ(m.Parse("MSH|^~\\&|A||||||ADT^A01|1|P|2.5||||||\"UTF-8\"\rPID|1").code(), StatusCode::kUnimplemented);
+}
+
 // 8859/15 (Latin-9, HL7 table 0211): Latin-1 but for eight positions, e.g. 0xA4 is the euro sign, not the
 // currency sign; the other bytes >= 0x80 read as in Latin-1, in the text and in \X..\ escapes.
 TEST(Hl7v2Message, Latin9ConvertedWhenRead) {

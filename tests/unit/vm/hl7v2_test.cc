@@ -66,6 +66,20 @@ TEST(VmHl7, ExplicitNullVersusEmpty) {
             R"({"null8":true,"null9":false,"exists8":false,"g":"unknown"})");
 }
 
+// A value of white space only says nothing (and is no valid FHIR string): it reads empty, as an empty one,
+// and `if`/`??`/`where` take it as absent. Text with content keeps its spaces.
+TEST(VmHl7, BlankValuesReadEmpty) {
+  const std::string msg = Hl7({
+      R"(MSH|^~\&|SND|FAC|RCV|FAC|20240102030405||ADT^A01^ADT_A01|MSG1|P|2.5.1)",
+      "PID|1||  ^ ^^\t||  ^JO  HN^ \\.br\\ ~ROE|| |\\.br\\|   ~ ~F|",
+  });
+  EXPECT_EQ(Eval(V2Map(R"(family: PID-5.1, given: PID-5.2, middle: PID-5.3, id: PID-3, has_id: exists(PID-3),
+                        id_if: if PID-3 then "yes" else "no", dob: PID-7 ?? "none", sex: PID-8,
+                        marital: for r in PID-9 where r => r, n9: count(PID-9), fam2: PID-5[2].1)"),
+                 msg),
+            R"({"given":"JO  HN","has_id":false,"id_if":"no","dob":"none","marital":["F"],"n9":3,"fam2":"ROE"})");
+}
+
 TEST(VmHl7, ZSegments) {
   EXPECT_EQ(Eval(V2Map(R"(z1: ZPI-2.2, z5: ZPI-5, zs: for z in ZPI => z.1)"), kAdt), R"({"z1":"value","z5":"z5","zs":["1"]})");
 }

@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""Validity of the shipped maps on messages no one has written yet: mutated copies of real messages.
+
+  tools/scripts/validity_sweep.py [--build DIR] [--seed N] [--variants K] [--keep DIR] INPUT_DIR...
+
+Standard library only. Reads every HL7 v2 message under INPUT_DIR (ER7, `.hl7`), writes K variants of each
+(deterministic for a seed), runs `crosswalk run` over them once and `tests/validator/validate.js` over every
+Bundle written. A variant is its message with a few fields changed the way real feeds differ from samples:
+  - crossover: a field replaced by the same field (segment id and position) of another message in the pool;
+  - first component only, a component emptied, a repetition repeated, a field blanked or set to `""`;
+  - a date/time field re-spelled at another precision (year, month, day, minutes, seconds, fractions,
+    with and without a zone);
+  - white space around or inside a component, a component set to an odd value (N/A, >10, 1,5, an
+    impossible date, 300 characters, escapes, a bare `&`);
+  - a segment dropped or repeated (the message's groups change).
+MSH-1, MSH-2, MSH-9 and MSH-18 are never changed (the message type picks the map; an unknown character set is
+refused on purpose).
+
+Exit status: 0 when every Bundle is valid and no variant failed for a reason other than the listed
+deliberate ones (no map for the type, malformed message); 1 otherwise (the report says which variant, the
+mutation and the validator's message; `--keep DIR` keeps the variants and outputs to look at).
+"""
+import argparse
+import collections
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+KINDS = ['cross', 'cross', 'cross', 'first', 'empty-comp', 'repeat', 'blank', 'null', 'time', 'spaces', 'odd',
+         'drop-seg', 'dup-seg']
+# Values real feeds put where a sample had something well formed.
+ODD = ['N/A', 'UNK', '0', '-1', '1,5', '>10', '<0.5', '.5', '1e3', '20231301', '2023022930', '99999999',
+       '2023', '202302', '2023-02-01', 'x' * 300, 'a\\T\\b', '\\F\\', '\\X0D\\\\X0A\\', '&', '&&&', 'http://x y',
+       'urn:oid:', '1.2.3', 'ISO', 'LN', 'L', 'HL70001', '~']
+TS = re.compile(r'^\d{8}(\d{2,6}(\.\d{1,4})?)?([+-]\d{4})?$')
+
+
+def read_messages(dirs):
+    """Yields (path, [segments as lists of fields]) for messages with the standard delimiters."""
+    for d in dirs:
+        for base, _, files in os.walk(d):
+            for name in sorted(files):
+                if not name.endswith('.hl7'):
+                    continue
+                path = os.path.join(base, name)
+                with open(path, 'rb') as f:
+                    text = f.read().decode('utf-8', 'replace')
+                lines = [l for l in re.split(r'\r\n|\r|\n', text) if l.strip()]
+                if not lines or not lines[0].startswith('MSH|^~\\&'):
+                    continue
+                # one message per file: batches (FHS/BHS, several MSH) are left as they are
+                if sum(1 for l in lines if l.startswith('MSH')) != 1:
+                    continue
+                yield path, [l.split('|') for l in lines]
+
+
+def field_pool(messages):
+    pool = collections.defaultdict(list)
+    for _, segs in messages:
+        for seg in segs:
+            for i, value in enumerate(seg[1:], 1):
+                if value:
+                    pool[(seg[0], i)].append(value)
+    return pool
+
+
+def respell_time(value, rng):
+    """The same instant at another precision / with or without a zone."""
+    m = re.match(r'^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\.\d+)?([+-]\d{4})?$', value)
+    if not m:
+        return value
+    y, mo, d, h, mi, s, frac, zone = m.groups()
+    mo, d, h, mi, s = mo or '01', d or '01', h or '00', mi or '00', s or '00'
+    zone = zone or rng.choice(['', '-0500', '+0000', '+0530'])
+    return rng.choice([
+        y, y + mo, y + mo + d, y + mo + d + h + mi, y + mo + d + h + mi + s,
+        y + mo + d + h + mi + s + zone, y + mo + d + h + mi + s + '.1234' + zone, y + mo + d + h + mi + zone,
+        y + mo + d + h + zone,
+    ])
+
+
+def mutate(segs, pool, rng, count):
+    segs = [list(s) for s in segs]
+    done = []
+    for _ in range(count):
+        si = rng.randrange(len(segs))
+        seg = segs[si]
+        if len(seg) < 2:
+            continue
+        fi = rng.randrange(1, len(seg))
+        if seg[0] == 'MSH' and fi in (1, 8, 17):   # seg[1] is MSH-2, seg[8] MSH-9, seg[17] MSH-18
+            continue
+        value = seg[fi]
+        kind = rng.choice(KINDS)
+        if kind in ('drop-seg', 'dup-seg'):
+            if seg[0] == 'MSH':
+                continue
+            if kind == 'drop-seg':
+                del segs[si]
+            else:
+                segs.insert(si + 1, list(seg))
+            done.append('%s %s' % (seg[0], kind))
+            continue
+        if kind == 'cross':
+            cands = pool.get((seg[0], fi))
+            if not cands:
+                continue
+            new = rng.choice(cands)
+        elif kind == 'first':
+            new = value.split('~')[0].split('^')[0]
+        elif kind == 'empty-comp':
+            comps = value.split('^')
+            comps[rng.randrange(len(comps))] = ''
+            new = '^'.join(comps)
+        elif kind == 'repeat':
+            new = value + '~' + value if value else value
+        elif kind == 'spaces':
+            comps = value.split('^')
+            i = rng.randrange(len(comps))
+            comps[i] = rng.choice(['  ', ' %s ' % comps[i], comps[i].replace(' ', '   ') + '  x', '\\.br\\ '])
+            new = '^'.join(comps)
+        elif kind == 'odd':
+            comps = value.split('^')
+            comps[rng.randrange(len(comps))] = rng.choice(ODD)
+            new = '^'.join(comps)
+        elif kind == 'blank':
+            new = ''
+        elif kind == 'null':
+            new = '""'
+        else:
+            comps = value.split('^')
+            hit = [i for i, c in enumerate(comps) if TS.match(c)]
+            if not hit:
+                continue
+            i = rng.choice(hit)
+            comps[i] = respell_time(comps[i], rng)
+            new = '^'.join(comps)
+        if new == value:
+            continue
+        seg[fi] = new
+        label = 'MSH-%d' % (fi + 1) if seg[0] == 'MSH' else '%s-%d' % (seg[0], fi)
+        done.append('%s %s' % (label, kind))
+    return segs, done
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('inputs', nargs='+')
+    ap.add_argument('--build', default=os.path.join(ROOT, 'build'))
+    ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--variants', type=int, default=3)
+    ap.add_argument('--mutations', type=int, default=4, help='fields changed per variant (default 4)')
+    ap.add_argument('--keep', help='keep variants and outputs in this folder')
+    ap.add_argument('--zone', help='crosswalk run --zone (times without a zone get this one)')
+    args = ap.parse_args()
+
+    messages = list(read_messages(args.inputs))
+    pool = field_pool(messages)
+    rng = random.Random(args.seed)
+    work = args.keep or tempfile.mkdtemp(prefix='cw-sweep-')
+    if args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    ins, outs = os.path.join(work, 'in'), os.path.join(work, 'out')
+    os.makedirs(ins)
+    os.makedirs(outs)
+    what = {}
+    for path, segs in messages:
+        stem = os.path.splitext(os.path.basename(path))[0]
+        for k in range(args.variants):
+            variant, done = mutate(segs, pool, rng, args.mutations)
+            name = '%s~v%d' % (stem, k)
+            n = 2
+            while name in what:
+                name = '%s~v%d-%d' % (stem, k, n)
+                n += 1
+            what[name] = (path, done)
+            with open(os.path.join(ins, name + '.hl7'), 'w', encoding='utf-8') as f:
+                f.write('\r'.join('|'.join(s) for s in variant) + '\r')
+    log = os.path.join(work, 'run.log')
+    with open(log, 'w') as lf:
+        rc = subprocess.call([os.path.join(args.build, 'tools', 'crosswalk'), 'run',
+                              os.path.join(args.build, 'maps', 'hl7v2-to-fhir.cwb'),
+                              '--term', os.path.join(args.build, 'terminology'), '--in', ins, '--out-dir', outs,
+                              '--now', '2024-01-01T00:00:00Z', '-j', '2'] + (['--zone', args.zone] if args.zone else []), stdout=lf, stderr=lf)
+    failures = 0
+    with open(log) as lf:
+        for line in lf:
+            if 'no map for' in line or 'not converted' in line.lower() and 'no map' in line:
+                continue
+            if re.search(r'error|rejected|failed', line, re.I):
+                failures += 1
+                print('run:', line.rstrip())
+    val = subprocess.run(['node', os.path.join(ROOT, 'tests', 'validator', 'validate.js'), outs],
+                         capture_output=True, text=True)
+    bad = 0
+    for line in val.stdout.splitlines() + val.stderr.splitlines():
+        m = re.search(r'([^/\s]+~v\d+(?:-\d+)?)', line)
+        if m and m.group(1) in what:
+            src, done = what[m.group(1)]
+            print('invalid: %s [%s] from %s' % (line.strip(), ', '.join(done), os.path.relpath(src, ROOT)))
+            bad += 1
+        elif line.strip():
+            print(line)
+    print('variants %d, crosswalk run exit %d, run problems %d, validator lines naming a variant %d'
+          % (len(what), rc, failures, bad))
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 1 if failures or bad or val.returncode else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
