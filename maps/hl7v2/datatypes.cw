@@ -104,9 +104,19 @@ def CodeableConcept(cwe) {
   text: trim(cwe.9 ?? (if not cwe.1 then cwe.2 else if not fhir_code(cwe.1) then cwe.1 else null))
 }
 
+// { url, valueCodeableConcept } of a CWE, or nothing when the concept has no content (ext-1: an extension has a
+// value or extensions; a CWE with only blanks or escapes that read as blanks has neither).
+def ConceptExtension(url, cwe) {
+  let concept = CodeableConcept(cwe)
+  return if concept then { url: url, valueCodeableConcept: concept } else null
+}
+
 // A required CodeableConcept the message does not give (no OBX-3, OBR-4, RXA-5): FHIR's data-absent-reason
 // extension, not a made-up text.
-def AbsentConcept() = { extension[]: { url: "http://hl7.org/fhir/StructureDefinition/data-absent-reason", valueCode: "unknown" } }
+def AbsentConcept() = DataAbsent()
+// Any required element (a CodeableConcept, a Reference, an Attachment) the message does not give: only FHIR's
+// data-absent-reason extension, `unknown`.
+def DataAbsent() = { extension[]: { url: "http://hl7.org/fhir/StructureDefinition/data-absent-reason", valueCode: "unknown" } }
 
 // CWE -> Coding (IG CWE[Coding]): the first triplet.
 def Coding(cwe) = CodingOf(cwe.1, cwe.2, cwe.3, cwe.7)
@@ -159,7 +169,7 @@ def CheckDigit(digit, scheme) = [
 // the assigner in place (HdAssigner); hl7v2.parties AssignedIdentifier makes it a reference to an Organization
 // entry (IG HD[Organization]).
 def Identifier(cx) {
-  let typeCode = translate(cx.5, CM_0203_V2_0203, "keep")
+  let typeCode = translate(fhir_code(cx.5), CM_0203_V2_0203, "keep")
   extension[]: CheckDigit(cx.2, cx.3)
   type: { coding[]: { system: V2System("0203"), code: fhir_code(typeCode),
                       display: lookup(typeCode, CS_V2_0203) } } if trim(cx.5)
@@ -270,7 +280,7 @@ def ContactPoint(xtn) {
   value: (if eq.code == "email" or (xtn.4 and not xtn.7 and not xtn.1) then xtn.4 else null) ?? xtn.12 ?? built ?? xtn.1
   use: translate(xtn.2, CM_0201_CONTACT_POINT_USE)
        ?? (if xtn.3 == "CP" then "mobile" else null)
-  rank: integer(xtn.18)
+  rank: integer(xtn.18) if integer(xtn.18) and integer(xtn.18) > 0   // positiveInt
   period: { start: datetime(xtn.13), end: datetime(xtn.14) }
 }
 
@@ -356,7 +366,7 @@ def MimeType(type, subtype) {
   let major = match upper(trim(type)) { "IM" | "NS" | "SI" | "IMAGE" => "image" "AP" | "SD" | "APPLICATION" => "application"
                                         "TX" | "FT" | "TEXT" => "text" "AU" | "AUDIO" => "audio" "VIDEO" => "video"
                                         "MULTIPART" => "multipart" _ => null }
-  return if major and trim(subtype) then lower("${major}/${trim(subtype)}") else null
+  return if major and fhir_code(subtype) then lower("${major}/${fhir_code(subtype)}") else null
 }
 def EdAttachment(ed) {
   contentType: EdContentType(ed)

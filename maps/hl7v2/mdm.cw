@@ -19,16 +19,17 @@ def DocumentReference() {
   identifier[]: TypedIdentifier(TXA-15, "FILL") if TXA-15.1
   status: match TXA-19 { "OB" => "superseded" "RE" => "superseded" "UN" => "current" _ => "current" }
   docStatus: match TXA-17 { "AU" => "final" "LA" => "final" "DI" => "preliminary" "DO" => "preliminary" "IP" => "preliminary" "PA" => "preliminary" _ => null }
-  type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0270", code: TXA-2.1 ?? TXA-2 } } if TXA-2
+  type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0270", code: fhir_code(TXA-2.1 ?? TXA-2) } } if TXA-2
   subject: Ref("Patient", 1)
   date: instant(TXA-4) ?? instant(TXA-6) ?? instant(MSH-7)
   author[]: for a in TXA-9 where HasPerson(a) => RoleRefDisplay(a)
   authenticator: RoleRefDisplay(TXA-10)
-  securityLabel[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0272", code: TXA-18 } } if TXA-18
+  securityLabel[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0272", code: fhir_code(TXA-18) } } if fhir_code(TXA-18)
   let text = join(for o in OBSERVATION where o.OBX-2 != "ED" => join(for v in o.OBX-5 => v, "\n"), "\n")
   content[]: for o in OBSERVATION where o.OBX-2 == "ED" and EdAttachment(o.OBX-5) => { attachment: EdAttachment(o.OBX-5) }
+  // content is required (1..*): a notification with no body, title or time has a data-absent attachment
   content[]: { attachment: { contentType: "text/plain" if text, data: base64(text), title: TXA-2.2 ?? TXA-2.1 ?? TXA-2,
-                             creation: datetime(TXA-4) } } if text or not (for o in OBSERVATION where o.OBX-2 == "ED" and EdAttachment(o.OBX-5) => 1)
+                             creation: datetime(TXA-4) } ?? DataAbsent() } if text or not (for o in OBSERVATION where o.OBX-2 == "ED" and EdAttachment(o.OBX-5) => 1)
   context: {
     encounter[]: Ref("Encounter", 1) if HasVisit(PV1)
     period: { start: datetime(TXA-4) }

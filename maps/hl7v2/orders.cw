@@ -124,8 +124,7 @@ def ServiceRequest(order, key, withEncounter, supporting) {
   identifier[]: AlternatePlacerIdentifiers(for cx in orc.33 => cx)
   identifier[]: AlternatePlacerIdentifiers(for cx in obr.53 => cx) if count(for cx in orc.33 where trim(cx.1) => cx) == 0
   identifier[]: TypedIdentifier(orc.38, "FGN") if trim(orc.38.1)
-  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/request-statusReason",
-                 valueCodeableConcept: CodeableConcept(orc.16) } if (orc.16.1 or orc.16.2) and not trim(orc.5)
+  extension[]: ConceptExtension("http://hl7.org/fhir/StructureDefinition/request-statusReason", orc.16) if not trim(orc.5)
   basedOn[]: ParentOrderRefs(obr.29) if not (obr.50.1 or obr.50.2)
   status: translate(orc.5, CM_0038_REQUEST_STATUS)
           ?? translate(orc.1, CM_0119_REQUEST_STATUS)
@@ -169,7 +168,7 @@ def ServiceRequest(order, key, withEncounter, supporting) {
 
 def Interpretation(code) {
   coding[]: translate_coding(code, CM_0078_V3_OBSERVATIONINTERPRETATION)
-            ?? { system: "http://terminology.hl7.org/CodeSystem/v2-0078", code: code }
+            ?? { system: "http://terminology.hl7.org/CodeSystem/v2-0078", code: fhir_code(code) } if fhir_code(code)
 }
 
 // OBX-7 "low-high" / "<x" / ">x" / text -> ReferenceRange (IG: referenceRange.text; low/high when numeric).
@@ -304,10 +303,7 @@ def Specimen(spm) {
   receivedTime: datetime(spm.18)
   parent[]: for eip in spm.3 where HasEip(eip) => PartyRef(SpecimenParent(eip))
   collection: {
-    extension[]: for c in spm.15 where c.1 or c.2 => {
-      url: "http://hl7.org/fhir/StructureDefinition/specimen-specialHandling"
-      valueCodeableConcept: CodeableConcept(c)
-    }
+    extension[]: for c in spm.15 => ConceptExtension("http://hl7.org/fhir/StructureDefinition/specimen-specialHandling", c)
     collectedDateTime: datetime(spm.17.1) if not spm.17.2
     collectedPeriod: { start: datetime(spm.17.1), end: datetime(spm.17.2) } if spm.17.2
     method: CodeableConcept(spm.7) if spm.7
@@ -334,7 +330,7 @@ def DiagnosticReport(orc, obr, key, results, specimens, withEncounter, forms) {
   identifier[]: GroupIdentifiers(orc)
   basedOn[]: Ref("ServiceRequest", key) if PID   // the ServiceRequest is written only with a subject
   status: translate(obr.25, CM_0123_DIAGNOSTIC_REPORT_STATUS) ?? "unknown"
-  category[]: { coding[]: translate_coding(obr.24, CM_0074_V2_0074, "keep") } if obr.24
+  category[]: { coding[]: translate_coding(fhir_code(obr.24), CM_0074_V2_0074, "keep") } if obr.24
   code: CodeableConcept(obr.4) ?? AbsentConcept()
   subject: PatientRef()
   encounter: Ref("Encounter", 1) if withEncounter

@@ -199,7 +199,7 @@ def HasPerson(xcn) = trim(xcn.1) or trim(xcn.2.1) or trim(xcn.3)
 def Practitioner(xcn) {
   resourceType: "Practitioner"
   identifier[]: {
-    let typeCode = translate(xcn.13, CM_0203_V2_0203, "keep")
+    let typeCode = translate(fhir_code(xcn.13), CM_0203_V2_0203, "keep")
     extension[]: CheckDigit(xcn.11, xcn.12)
     type: { coding[]: { system: CS_V2_0203, code: typeCode, display: lookup(typeCode, CS_V2_0203) } } if trim(xcn.13)
     system: AuthoritySystem(xcn.9)

@@ -69,7 +69,7 @@ def PersonNames(xpns) = for xpn in xpns where xpn.1 or xpn.2 or xpn.15 => [
   {
     ...HumanName(xpn)
     extension[]: { url: "http://hl7.org/fhir/StructureDefinition/humanname-assembly-order",
-                   valueCode: translate(trim(xpn.11), CM_0444_V2_0444, "keep") } if trim(xpn.11)
+                   valueCode: translate(fhir_code(xpn.11), CM_0444_V2_0444, "keep") } if trim(xpn.11)
     "_family": { extension[]: FamilyParts(xpn.1) } if trim(xpn.1.1)
   } if xpn.1 or xpn.2,
   { use: "nickname", given[]: trim(xpn.15) } if trim(xpn.15)
@@ -141,7 +141,7 @@ def PatientExtensions(pid, pd1, vip) = [
     if pid.27.1 or pid.27.2
 ]
 // PV1-16 VIP indicator -> the patient-importance extension (FHIR-Converter; no IG map).
-def Importance(vip) = if vip.1 or vip.2 then { url: "${FHIR_EXT}/patient-importance", valueCodeableConcept: CodeableConcept(vip) } else null
+def Importance(vip) = ConceptExtension("${FHIR_EXT}/patient-importance", vip)
 
 // PID-27 veterans military status: the IG maps it nowhere and FHIR has no element for it; FHIR-Converter writes
 // it in an extension of its own, reproduced under that converter's URL (as hl7v2.results' Observation_Status: no

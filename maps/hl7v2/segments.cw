@@ -166,7 +166,7 @@ def MessageHeader(msh, focus) {
     "_endpoint": DataAbsentUnknown() if not HdEndpoint(sending)
   }
   focus[]: focus
-  language: trim(msh.19.1)
+  language: fhir_code(msh.19.1)
   meta: { tag[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0103", code: fhir_code(msh.11.1) } if fhir_code(msh.11.1) }
 }
 
@@ -270,7 +270,7 @@ def PatientProvenance(pid) {
 const US_CORE_RACE = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race"
 const US_CORE_ETHNICITY = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity"
 const CDCREC = "urn:oid:2.16.840.1.113883.6.238"
-def CdcCode(code, url) = if url == US_CORE_ETHNICITY then (match upper(code) { "H" => "2135-2" "N" => "2186-5" "U" => "UNK" _ => code }) else code
+def CdcCode(code, url) = if url == US_CORE_ETHNICITY then (match upper(code) { "H" => "2135-2" "N" => "2186-5" "U" => "UNK" _ => fhir_code(code) }) else fhir_code(code)
 // Table 0189's H / N (written in HL70189 or without a system) as the CDC codes with FHIR-Converter's displays
 // ("Non Hispanic or Latino"; the seeded ConceptMap fhir-converter-v2-0189-ethnicity, from its Ethnicity table).
 const CM_0189_FHIR_CONVERTER = "https://crosswalk.dev/fhir/ConceptMap/fhir-converter-v2-0189-ethnicity"
@@ -287,7 +287,7 @@ def RaceEthnicity(url, cwes, omb) {
   url: url
   for c in cwes where c.1 {
     let coding = CdcCoding(c, url)
-    extension[]: { url: if contains(omb, coding.code) then "ombCategory" else "detailed", valueCoding: coding }
+    extension[]: { url: if contains(omb, coding.code) then "ombCategory" else "detailed", valueCoding: coding } if coding.code
   }
   extension[]: { url: "text", valueString: join(for c in cwes where c.1 or c.2 => EthnicityCoding(c, url).display ?? c.2 ?? c.1, "+") }
 }
@@ -388,8 +388,8 @@ def VisitEncounter(pid, pv1, pv2, fixedStatus, n) {
   class: translate_coding(pv1.2, CM_0004_V3_ACTCODE)
          ?? { system: "http://terminology.hl7.org/CodeSystem/v3-ActCode", code: "AMB" } if pv1.2
   class: { system: "http://terminology.hl7.org/CodeSystem/v3-NullFlavor", code: "UNK" } if not pv1.2
-  type[]: { coding[]: translate_coding(pv1.4.1, CM_0007_V2_0007, "keep") } if pv1.4
-  serviceType: { coding[]: translate_coding(pv1.10.1, CM_0069_SERVICE_TYPE, "keep") } if pv1.10
+  type[]: { coding[]: translate_coding(fhir_code(pv1.4.1), CM_0007_V2_0007, "keep") } if pv1.4
+  serviceType: { coding[]: translate_coding(fhir_code(pv1.10.1), CM_0069_SERVICE_TYPE, "keep") } if pv1.10
   // PV2-25 (CWE in v2.7+): each triplet's code through the IG's 0217 ConceptMap (FHIR-Converter writes both),
   // then the triplets as written (PriorityCoding: with their versions CWE.7/CWE.8)
   priority: { coding[]: translate_coding(pv2.25.1, CM_0217_V3_ACTPRIORITY)
@@ -420,7 +420,8 @@ def VisitEncounter(pid, pv1, pv2, fixedStatus, n) {
                  valueDateTime: datetime(pv2.8) } if datetime(pv2.8)
   extension[]: { url: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Encounter.plannedEndDate",
                  valueDateTime: datetime(pv2.9) } if datetime(pv2.9)
-  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/encounter-modeOfArrival", valueCoding: ArrivalModeCoding(pv2.38) } if pv2.38.1
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/encounter-modeOfArrival", valueCoding: ArrivalModeCoding(pv2.38) }
+               if ArrivalModeCoding(pv2.38).code
   account[]: Ref("Account", VisitKey("PID-18", n)) if pid and HasAccount(pid)
   episodeOfCare[]: Ref("EpisodeOfCare", VisitKey("PV1-54", n)) if VisitEpisodeOfCare(pid, pv1, n)
   hospitalization: {
@@ -538,7 +539,7 @@ def Relationship(cwe) = if cwe.1 or cwe.2 or cwe.4 then {
 
 // NK1-7 contact role (table 0131).
 def ContactRole(cwe) = if cwe.1 or cwe.2 then {
-  coding[]: translate_coding(cwe.1, CM_0131_V2_0131, "keep")
+  coding[]: translate_coding(fhir_code(cwe.1), CM_0131_V2_0131, "keep")
   text: cwe.2
 } else null
 
@@ -664,7 +665,7 @@ def SubscriberRelationship(cwe) = match upper(trim(cwe.1)) {
 // IN1-37/38/40/41 (CP) -> costToBeneficiary: the amount (CP.1 MO) and the price type (CP.2, table 0205).
 def CostToBeneficiary(cp) = if cp.1.1 and decimal(cp.1.1) then {
   type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0205", code: fhir_code(cp.2) } } if trim(cp.2)
-  valueMoney: { value: decimal(cp.1.1), currency: upper(trim(cp.1.2)) }
+  valueMoney: { value: decimal(cp.1.1), currency: fhir_code(upper(cp.1.2)) if length(trim(cp.1.2)) == 3 }
 } else null
 
 // IN1 (+ IN2) -> Coverage (IG IN1[Coverage]; FHIR-Converter for IN1-36 and IN2).
@@ -1084,4 +1085,8 @@ def PersonEntries(withEncounter) = [
 def SurvivorKey(i) = if i == 0 then 1 else i + 1
 
 // The reference to the message's Patient entry, absent when the message has no PID (a few ORU feeds).
-def PatientRef() = if PID then Ref("Patient", 1) else null
+// A message without a PID (an order or a result may have no PATIENT group; a malformed ADT) names no patient:
+// the reference is data-absent (unknown), never left out, as R4 requires the subject of a Condition,
+// AllergyIntolerance, ServiceRequest, Procedure, MedicationRequest, ... Where the subject may be left out
+// (Observation, DiagnosticReport) the maps write it only with a PID.
+def PatientRef() = if PID then Ref("Patient", 1) else DataAbsent()

@@ -53,8 +53,10 @@ def Appointment(trigger) {
   identifier[]: TypedIdentifier(SCH-1, "PLAC") if SCH-1.1
   identifier[]: TypedIdentifier(SCH-2, "FILL") if SCH-2.1
   status: AppointmentStatus(trigger)
+  // app-4: a reason only on a cancelled or no-show appointment (an S15 whose SCH-25 still says Booked has none)
   cancelationReason: CodeableConcept(SCH-6) if trigger == "S15" and SCH-6
-  appointmentType: { coding[]: translate_coding(SCH-8.1, CM_0277_V2_0277, "keep"), text: SCH-8.2 } if SCH-8
+                     and contains(["cancelled", "noshow"], AppointmentStatus(trigger))
+  appointmentType: { coding[]: translate_coding(fhir_code(SCH-8.1), CM_0277_V2_0277, "keep"), text: SCH-8.2 } if SCH-8
   reasonCode[]: CodeableConcept(SCH-7) if SCH-7
   start: AppointmentStart()
   end: AppointmentEnd()

@@ -110,13 +110,6 @@ bool AllBlank(std::string_view text) {
   return true;
 }
 
-// A node is empty when it holds no content at all (or only delimiters, or HL7's explicit null): a field
-// `^Culture` is present (its second component has text) though it reads as text as absent (first leaf).
-bool V2IsEmpty(const ValueEnv& env, const Value& v) {
-  if (env.message == nullptr) return true;
-  std::string_view raw = V2Raw(*env.message, v.v2);
-  return raw.empty() || hl7v2::Message::IsExplicitNull(raw) || OnlySeparators(raw, env.message->encoding());
-}
 
 Value DecimalOrInt(i128 m, int scale, bool* ok) {
   *ok = FitsInt64(m) && scale <= kMaxDecimalScale;
@@ -410,7 +403,7 @@ bool ReadV2(const ValueEnv& env, const V2Ref& r, Value* value) {
   std::string_view text = msg.Decode(leaf, scratch);
   if (text.empty() || AllBlank(text)) {
     *value = Value();
-    return false;
+    return leaf.size() == raw.size();  // empty unless other parts hold something (`^Culture` is present)
   }
   if (text.data() != leaf.data()) text = env.arena->Copy(text);  // decoded into the scratch buffer
   *value = Value::String(text);
@@ -431,9 +424,15 @@ const V2ReadCache::Entry& CachedRead(const ValueEnv& env, const V2Ref& r) {
   return e;
 }
 
+// A node is empty when it holds no content at all (only delimiters and blanks, HL7's explicit null, or text
+// that decodes to blanks and nothing beside it): a field `^Culture` is present (its second component has
+// text) though it reads as text as absent (first leaf).
 bool V2IsEmptyCached(const ValueEnv& env, const Value& v) {
   if (env.message == nullptr) return true;
-  if (env.cache == nullptr) return V2IsEmpty(env, v);
+  if (env.cache == nullptr) {
+    Value read;
+    return ReadV2(env, v.v2, &read);
+  }
   return CachedRead(env, v.v2).empty;
 }
 
