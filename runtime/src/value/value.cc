@@ -96,7 +96,8 @@ bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
 // of blanks says nothing (and would be an invalid FHIR string): it is empty, as an empty one.
 bool OnlySeparators(std::string_view raw, const hl7v2::Encoding& enc) {
   for (char c : raw) {
-    if (c != enc.component && c != enc.subcomponent && c != enc.repetition && !IsBlank(c)) return false;
+    if (c == enc.component || c == enc.subcomponent || c == enc.repetition) continue;
+    if (static_cast<unsigned char>(c) > ' ' || !IsBlank(c)) return false;  // the usual value: its first byte
   }
   return true;
 }
