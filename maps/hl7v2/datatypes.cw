@@ -239,7 +239,7 @@ def HumanNames(xpns) = for xpn in xpns where xpn.1 or xpn.2 => HumanName(xpn)
 // XAD.9 county as district (IG CWE[string]: original text, else text; a v2.5 IS county is its code); XAD.10
 // census tract as the iso21090-ADXP-censusTract extension.
 def Address(xad) {
-  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/iso21090-ADXP-censusTract", valueCode: trim(xad.10.1) } if trim(xad.10.1)
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/iso21090-ADXP-censusTract", valueCode: fhir_code(xad.10.1) } if fhir_code(xad.10.1)
   line[]: trim(xad.1.1)
   line[]: trim(xad.1.2)
   line[]: trim(xad.1.3)

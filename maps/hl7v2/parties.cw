@@ -207,7 +207,7 @@ def Practitioner(xcn) {
     assigner: AssignerRef(xcn.9)
   } if trim(xcn.1)
   name[]: {
-    extension[]: { url: "http://hl7.org/fhir/StructureDefinition/humanname-assembly-order", valueCode: trim(xcn.18) } if trim(xcn.18)
+    extension[]: { url: "http://hl7.org/fhir/StructureDefinition/humanname-assembly-order", valueCode: fhir_code(xcn.18) } if fhir_code(xcn.18)
     family: trim(xcn.2.1)
     "_family": { extension[]: FamilyParts(xcn.2) }
     given[]: trim(xcn.3)

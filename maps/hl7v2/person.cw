@@ -69,7 +69,7 @@ def PersonNames(xpns) = for xpn in xpns where xpn.1 or xpn.2 or xpn.15 => [
   {
     ...HumanName(xpn)
     extension[]: { url: "http://hl7.org/fhir/StructureDefinition/humanname-assembly-order",
-                   valueCode: translate(fhir_code(xpn.11), CM_0444_V2_0444, "keep") } if trim(xpn.11)
+                   valueCode: translate(fhir_code(xpn.11), CM_0444_V2_0444, "keep") } if fhir_code(xpn.11)
     "_family": { extension[]: FamilyParts(xpn.1) } if trim(xpn.1.1)
   } if xpn.1 or xpn.2,
   { use: "nickname", given[]: trim(xpn.15) } if trim(xpn.15)
