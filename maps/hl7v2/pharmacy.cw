@@ -326,9 +326,11 @@ def MedicationAdministration(order, rxa, route, key, withEncounter) {
   medicationCodeableConcept: AbsentConcept() if not HasCode(rxa.5)
   subject: PatientRef()
   context: Ref("Encounter", 1) if withEncounter
-  effectiveDateTime: datetime(rxa.3) if not rxa.4
-  effectivePeriod: { start: datetime(rxa.3), end: datetime(rxa.4) } if rxa.4
-  "_effectiveDateTime": DataAbsentUnknown() if not rxa.3 and not rxa.4
+  let start = datetime(rxa.3)
+  let end = datetime(rxa.4)
+  effectiveDateTime: start if not end
+  effectivePeriod: { start: start, end: end } if end
+  "_effectiveDateTime": DataAbsent() if not start and not end   // times that are no times count as none
   performer[]: for x in rxa.10 where HasPerson(x) => { actor: PractitionerRef(x) }
   performer[]: for x in orc.12 where HasPerson(x) => {
     function: { coding[]: { system: CS_V2_0443, code: "OP", display: lookup("OP", CS_V2_0443) } }

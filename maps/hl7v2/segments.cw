@@ -137,8 +137,8 @@ def HdEndpoint(hd) = HdUri(hd) ?? (if hd.1 then "urn:id:${UriText(hd.1)}" else n
 def MessageTypeText(msh) = join([trim(msh.9.1), trim(msh.9.2), trim(msh.9.3)], "^")
 
 // A required element the message does not give (IG: MSH-3/MSH-24 or MSH-5/MSH-25 not valued): FHIR's
-// data-absent-reason extension on the primitive ("_endpoint"), never a made-up endpoint.
-def DataAbsentUnknown() = { extension[]: { url: "http://hl7.org/fhir/StructureDefinition/data-absent-reason", valueCode: "unknown" } }
+// data-absent-reason extension on the primitive ("_endpoint": DataAbsent(), datatypes.cw), never a made-up
+// endpoint.
 
 // MSH -> MessageHeader (IG MSH[MessageHeader]): eventCoding MSG[Coding] (v2-0003 trigger, the whole type as
 // display), source the sending network address MSH-24, else the sending application MSH-3 (name, endpoint; a
@@ -152,7 +152,7 @@ def MessageHeader(msh, focus) {
   destination[]: {
     name: receiving.1
     endpoint: HdEndpoint(receiving) ?? HdEndpoint(msh.6)
-    "_endpoint": DataAbsentUnknown() if not (HdEndpoint(receiving) ?? HdEndpoint(msh.6))
+    "_endpoint": DataAbsent() if not (HdEndpoint(receiving) ?? HdEndpoint(msh.6))
     receiver: ReceiverRef(msh)
   } if msh.5 or msh.6 or msh.25 or HasReceiver(msh)
   sender: Ref("Organization", "sender") if HasSender(msh)
@@ -163,7 +163,7 @@ def MessageHeader(msh, focus) {
     software: first(SFT-3)
     version: first(SFT-2)
     endpoint: HdEndpoint(sending)
-    "_endpoint": DataAbsentUnknown() if not HdEndpoint(sending)
+    "_endpoint": DataAbsent() if not HdEndpoint(sending)
   }
   focus[]: focus
   language: fhir_code(msh.19.1)
@@ -176,7 +176,7 @@ const PARTICIPANT_TYPE = "http://terminology.hl7.org/CodeSystem/provenance-parti
 // Organization (MSH-4); a message that names neither (no MSH-22, MSH-4, MSH-17) has an author all the same,
 // unknown: R4 requires agent.who, and the IG's rule for a required element the message does not give is the
 // data-absent-reason extension (as for source.endpoint), not a made-up party.
-def SenderRef(msh) = ResponsibleRef(msh) ?? (if HasSender(msh) then Ref("Organization", "sender") else DataAbsentUnknown())
+def SenderRef(msh) = ResponsibleRef(msh) ?? (if HasSender(msh) then Ref("Organization", "sender") else DataAbsent())
 def Agent(type, who) = { type: { coding[]: { system: PARTICIPANT_TYPE, code: type } }, who: who }
 
 // MSH -> Provenance (IG MSH[Provenance-Source]): the message as the source of what the Bundle holds.

@@ -12,7 +12,9 @@ Bundle written. A variant is its message with a few fields changed the way real 
     with and without a zone);
   - white space around or inside a component, a component set to an odd value (N/A, >10, 1,5, an
     impossible date, 300 characters, escapes, a bare `&`);
-  - a segment dropped or repeated (the message's groups change).
+  - a segment dropped, repeated, moved out of order, or one of another message inserted (the groups change).
+The run's log (warnings, rejections) must hold no patient content of any variant (PID/NK1/GT1/IN1 names,
+identifiers, addresses, phone numbers, birth dates).
 MSH-1, MSH-2, MSH-9 and MSH-18 are never changed (the message type picks the map; an unknown character set is
 refused on purpose).
 
@@ -31,7 +33,22 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KINDS = ['cross', 'cross', 'cross', 'first', 'empty-comp', 'repeat', 'blank', 'null', 'time', 'spaces', 'odd',
-         'drop-seg', 'dup-seg']
+         'drop-seg', 'dup-seg', 'move-seg', 'foreign-seg']
+# Patient content that must never reach the log (names, identifiers, addresses, phone numbers, birth dates).
+PATIENT_FIELDS = {'PID': (3, 5, 6, 7, 11, 13, 14, 19, 20), 'NK1': (2, 4, 5), 'GT1': (3, 5, 6), 'IN1': (16, 19)}
+
+
+def PatientValues(segs):
+    out = set()
+    for seg in segs:
+        for f in PATIENT_FIELDS.get(seg[0], ()):
+            if f < len(seg):
+                for part in re.split(r'[~^&]', seg[f]):
+                    part = part.strip()
+                    # long enough to be someone's data, not a code or a word a message of the map could say
+                    if len(part) >= 6 and not re.fullmatch(r'[A-Z]{1,6}|\d{1,6}|""', part):
+                        out.add(part)
+    return out
 # Values real feeds put where a sample had something well formed.
 ODD = ['N/A', 'UNK', '0', '-1', '1,5', '>10', '<0.5', '.5', '1e3', '20231301', '2023022930', '99999999',
        '2023', '202302', '2023-02-01', 'x' * 300, 'a\\T\\b', '\\F\\', '\\X0D\\\\X0A\\', '&', '&&&', 'http://x y',
@@ -83,7 +100,7 @@ def respell_time(value, rng):
     ])
 
 
-def mutate(segs, pool, rng, count):
+def mutate(segs, pool, segments, rng, count):
     segs = [list(s) for s in segs]
     done = []
     for _ in range(count):
@@ -96,13 +113,22 @@ def mutate(segs, pool, rng, count):
             continue
         value = seg[fi]
         kind = rng.choice(KINDS)
-        if kind in ('drop-seg', 'dup-seg'):
+        if kind in ('drop-seg', 'dup-seg', 'move-seg', 'foreign-seg'):
             if seg[0] == 'MSH':
                 continue
             if kind == 'drop-seg':
                 del segs[si]
-            else:
+            elif kind == 'dup-seg':
                 segs.insert(si + 1, list(seg))
+            elif kind == 'move-seg':   # out of the order the structure expects
+                del segs[si]
+                segs.insert(rng.randrange(1, len(segs) + 1), seg)
+            else:                      # a segment of another message (of another type, or a Z-segment)
+                donor = rng.choice(segments)
+                if donor[0] == 'MSH' or donor[0] in ('FHS', 'BHS', 'BTS', 'FTS'):
+                    continue
+                segs.insert(rng.randrange(1, len(segs) + 1), list(donor))
+                seg = donor
             done.append('%s %s' % (seg[0], kind))
             continue
         if kind == 'cross':
@@ -160,6 +186,8 @@ def main():
 
     messages = list(read_messages(args.inputs))
     pool = field_pool(messages)
+    segments = [seg for _, segs in messages for seg in segs if re.fullmatch(r'[A-Z][A-Z0-9]{2}', seg[0])]
+    phi = set()
     rng = random.Random(args.seed)
     work = args.keep or tempfile.mkdtemp(prefix='cw-sweep-')
     if args.keep:
@@ -171,7 +199,8 @@ def main():
     for path, segs in messages:
         stem = os.path.splitext(os.path.basename(path))[0]
         for k in range(args.variants):
-            variant, done = mutate(segs, pool, rng, args.mutations)
+            variant, done = mutate(segs, pool, segments, rng, args.mutations)
+            phi.update(PatientValues(variant))
             name = '%s~v%d' % (stem, k)
             n = 2
             while name in what:
@@ -210,6 +239,13 @@ def main():
                 continue
             failures += 1
             print('run:', line.rstrip())
+    # No patient content in what the run says (warnings and rejections name map locations and positions).
+    with open(log, encoding='utf-8', errors='replace') as lf:
+        text = '\n'.join(line.split('.hl7: ', 1)[-1] for line in lf)   # without the file names
+    leaked = sorted(v for v in phi if v in text)
+    for v in leaked[:20]:
+        print('patient content in the log: %r' % v)
+    failures += len(leaked)
     val = subprocess.run(['node', os.path.join(ROOT, 'tests', 'validator', 'validate.js'), outs],
                          capture_output=True, text=True)
     bad = 0
