@@ -87,10 +87,12 @@ def V2System(table) = "http://terminology.hl7.org/CodeSystem/v2-${table}"
 // ---- coded values ----------------------------------------------------------------------------------------
 
 // One Coding from (code, display, coding-system name, version).
-def CodingOf(code, display, system, version) {
+def CodingOf(code, display, system, version) = CodingOfCode(fhir_code(code), display, system, version)
+// The same with a code already checked by fhir_code.
+def CodingOfCode(code, display, system, version) {
   system: CodingSystem(system)
   version: trim(version)
-  code: fhir_code(code)
+  code: code
   display: trim(display)
 }
 
@@ -98,10 +100,13 @@ def CodingOf(code, display, system, version) {
 // A triplet without a code gives no coding. An identifier that is prose, not a FHIR code (runs of spaces, blank
 // lines: a CWE-typed OBX-5 holding a report's text), is no coding either: it is the concept's text.
 def CodeableConcept(cwe) {
-  coding[]: CodingOf(cwe.1, cwe.2, cwe.3, cwe.7) if fhir_code(cwe.1)
-  coding[]: CodingOf(cwe.4, cwe.5, cwe.6, cwe.8) if fhir_code(cwe.4)
-  coding[]: CodingOf(cwe.10, cwe.11, cwe.12, cwe.13) if fhir_code(cwe.10)
-  text: trim(cwe.9 ?? (if not cwe.1 then cwe.2 else if not fhir_code(cwe.1) then cwe.1 else null))
+  let first = fhir_code(cwe.1)
+  let second = fhir_code(cwe.4)
+  let third = fhir_code(cwe.10)
+  coding[]: CodingOfCode(first, cwe.2, cwe.3, cwe.7) if first
+  coding[]: CodingOfCode(second, cwe.5, cwe.6, cwe.8) if second
+  coding[]: CodingOfCode(third, cwe.11, cwe.12, cwe.13) if third
+  text: trim(cwe.9 ?? (if not cwe.1 then cwe.2 else if not first then cwe.1 else null))
 }
 
 // { url, valueCodeableConcept } of a CWE, or nothing when the concept has no content (ext-1: an extension has a
