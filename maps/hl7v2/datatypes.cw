@@ -323,13 +323,14 @@ def Time(tm) {
 def DateRange(dr) = { start: datetime(dr.1), end: datetime(dr.2) }
 
 // CQ / NM + CWE units -> Quantity (IG CQ[Quantity], NM[Quantity]); UCUM units get system and code.
-def Quantity(value, units) {
+// A Quantity is its number: units alone (an SN, NR, CQ or SPM-12 with no number) make none.
+def Quantity(value, units) = if is_number(value) then {
   value: decimal(value)
   unit: units.2 ?? units.1
   system: if units.1 and (upper(units.3) == "UCUM" or not units.3) then "http://unitsofmeasure.org"
           else CodingSystem(units.3) if units.1
   code: fhir_code(units.1)
-}
+} else null
 
 // SN -> Quantity / Range / Ratio (IG SN[Quantity], SN[Range], SN[Ratio]). Returns { kind, value }:
 // kind is "Quantity" (plain number or comparator), "Range" (n1 - n2, or + n2 with "-"), "Ratio" (":" or "/").
@@ -346,13 +347,13 @@ def StructuredNumeric(sn, units) {
     value: Quantity(sn.2, units)
   } else {
     kind: "Quantity"
-    value: {
+    value: if is_number(sn.2) then {
       value: decimal(sn.2)
       comparator: match sn.1 { "<" => "<" "<=" => "<=" ">" => ">" ">=" => ">=" _ => null }
       unit: units.2 ?? units.1
       system: "http://unitsofmeasure.org" if units.1 and (upper(units.3) == "UCUM" or not units.3)
       code: fhir_code(units.1)
-    }
+    } else null
   }
 }
 

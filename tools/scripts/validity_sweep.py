@@ -13,12 +13,14 @@ Bundle written. A variant is its message with a few fields changed the way real 
   - white space around or inside a component, a component set to an odd value (N/A, >10, 1,5, an
     impossible date, 300 characters, escapes, a bare `&`);
   - a segment dropped, repeated, moved out of order, or one of another message inserted (the groups change).
-The run's log (warnings, rejections) must hold no patient content of any variant (PID/NK1/GT1/IN1 names,
+The outputs must be the same bytes in a traced run (calls not reused), and the run's log (warnings,
+rejections) must hold no patient content of any variant (PID/NK1/GT1/IN1 names,
 identifiers, addresses, phone numbers, birth dates).
 MSH-1, MSH-2, MSH-9 and MSH-18 are never changed (the message type picks the map; an unknown character set is
 refused on purpose).
 
-Exit status: 0 when every Bundle is valid and no variant of a message that converts is refused; 1 otherwise (the report says which variant, the
+Exit status: 0 when every Bundle is valid, no variant of a message that converts is refused, the traced run
+writes the same bytes and the log holds no patient content; 1 otherwise (the report says which variant, the
 mutation and the validator's message; `--keep DIR` keeps the variants and outputs to look at).
 """
 import argparse
@@ -239,6 +241,21 @@ def main():
                 continue
             failures += 1
             print('run:', line.rstrip())
+    # Reused calls never change a result: a traced run (reuse off) writes the same bytes.
+    traced = os.path.join(work, 'traced')
+    os.makedirs(traced)
+    subprocess.call([os.path.join(args.build, 'tools', 'crosswalk'), 'run',
+                     os.path.join(args.build, 'maps', 'hl7v2-to-fhir.cwb'),
+                     '--term', os.path.join(args.build, 'terminology'), '--in', ins, '--out-dir', traced,
+                     '--now', '2024-01-01T00:00:00Z', '-j', '2', '--trace'] + (['--zone', args.zone] if args.zone else []),
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    differ = 0
+    for name in sorted(set(os.listdir(outs)) | set(os.listdir(traced))):
+        a, b = os.path.join(outs, name), os.path.join(traced, name)
+        if not (os.path.exists(a) and os.path.exists(b)) or open(a, 'rb').read() != open(b, 'rb').read():
+            print('differs with calls not reused (a traced run): %s [%s]' % (name, ', '.join(what.get(name.split('.hl7')[0], ('', []))[1])))
+            differ += 1
+    failures += differ
     # No patient content in what the run says (warnings and rejections name map locations and positions).
     with open(log, encoding='utf-8', errors='replace') as lf:
         text = '\n'.join(line.split('.hl7: ', 1)[-1] for line in lf)   # without the file names
@@ -257,8 +274,8 @@ def main():
             bad += 1
         elif line.strip():
             print(line)
-    print('variants %d, crosswalk run exit %d, run problems %d, validator lines naming a variant %d'
-          % (len(what), rc, failures, bad))
+    print('variants %d, crosswalk run exit %d, refused %d, differing when traced %d, patient content in the log %d, '
+          'validator lines naming a variant %d' % (len(what), rc, failures - differ - len(leaked), differ, len(leaked), bad))
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 1 if failures or bad or val.returncode else 0
