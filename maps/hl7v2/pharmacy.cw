@@ -177,7 +177,7 @@ def MedicationRequest(order, key, withEncounter) {
   dispenseRequest: {
     initialFill: { quantity: ComponentQuantity(rxe.39, rxe.11) } if is_number(rxe.39)   // RXE-39 (FC)
     quantity: Quantity(rxe.10, rxe.11) if is_number(rxe.10)
-    numberOfRepeatsAllowed: integer(rxe.12) if is_number(rxe.12)
+    numberOfRepeatsAllowed: integer(rxe.12) if integer(rxe.12) >= 0   // unsignedInt
     performer: PartyRef(DispensingPharmacy(rxe.40, rxe.41, rxe.45))
   }
   substitution: { allowedBoolean: true } if upper(rxe.9) == "G" or upper(rxe.9) == "T"
@@ -217,7 +217,7 @@ def RxoMedicationRequest(order, withEncounter) {
   } if is_number(rxo.2) or is_number(rxo.3) or placerTiming or instruction
   dispenseRequest: {
     quantity: ComponentQuantity(rxo.11, rxo.12) if is_number(rxo.11)
-    numberOfRepeatsAllowed: integer(rxo.13) if is_number(rxo.13)
+    numberOfRepeatsAllowed: integer(rxo.13) if integer(rxo.13) >= 0
     // RXO-28 dispensing interval: HL7 gives it in days (FHIR-Converter writes it so)
     dispenseInterval: { value: decimal(rxo.28), unit: "days", system: "http://unitsofmeasure.org", code: "d" } if is_number(rxo.28)
     performer: PartyRef(DispensingPharmacy(rxo.32, rxo.33, rxo.36))

@@ -174,10 +174,11 @@ def Tq1Timing(tq1) = if HasTiming(tq1) then {
                       code: TimeUnit(tq1.6.2.1) } if is_number(tq1.6.1) and TimeUnit(tq1.6.2.1) and not tq1.7 and not tq1.8
     boundsPeriod: { start: datetime(tq1.7), end: datetime(tq1.8) } if tq1.7 or tq1.8
     count: integer(tq1.14) if integer(tq1.14) and integer(tq1.14) > 0
-    duration: decimal(tq1.13.1) if is_number(tq1.13.1) and TimeUnit(tq1.13.2.1)
-    durationUnit: TimeUnit(tq1.13.2.1) if is_number(tq1.13.1) and TimeUnit(tq1.13.2.1)
-    period: decimal(rpt.5) if is_number(rpt.5) and TimeUnit(rpt.6.1)
-    periodUnit: TimeUnit(rpt.6.1) if is_number(rpt.5) and TimeUnit(rpt.6.1)
+    // tim-4, tim-5: duration and period are not negative
+    duration: decimal(tq1.13.1) if decimal(tq1.13.1) >= 0 and TimeUnit(tq1.13.2.1)
+    durationUnit: TimeUnit(tq1.13.2.1) if decimal(tq1.13.1) >= 0 and TimeUnit(tq1.13.2.1)
+    period: decimal(rpt.5) if decimal(rpt.5) >= 0 and TimeUnit(rpt.6.1)
+    periodUnit: TimeUnit(rpt.6.1) if decimal(rpt.5) >= 0 and TimeUnit(rpt.6.1)
     timeOfDay[]: for t in tq1.4 where Time(t) => Time(t)
     when[]: when
     offset: offset if when and offset != null and offset >= 0

@@ -60,7 +60,7 @@ def Appointment(trigger) {
   reasonCode[]: CodeableConcept(SCH-7) if SCH-7
   start: AppointmentStart()
   end: AppointmentEnd()
-  minutesDuration: integer(SCH-9) if SCH-9 and (upper(SCH-10.1) == "MIN" or upper(SCH-10.1) == "M")
+  minutesDuration: integer(SCH-9) if integer(SCH-9) > 0 and (upper(SCH-10.1) == "MIN" or upper(SCH-10.1) == "M")
   comment: trim(join(for nte in direct(NTE) where trim(nte.3) => nte.3, "\n"))  // the appointment's own notes, not its resources'
   participant[]: { actor: Ref("Patient", 1), status: "accepted" } if PID
   for aip, i in AIP where aip.3 {

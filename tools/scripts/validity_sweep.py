@@ -13,7 +13,8 @@ Bundle written. A variant is its message with a few fields changed the way real 
   - white space around or inside a component, a component set to an odd value (N/A, >10, 1,5, an
     impossible date, 300 characters, escapes, a bare `&`);
   - a segment dropped, repeated, moved out of order, or one of another message inserted (the groups change).
-The outputs must be the same bytes in a traced run (calls not reused), and the run's log (warnings,
+The outputs must be the same bytes in a traced run (calls not reused); each message with every field padded
+with trailing blanks must give the same bytes as the message itself; and the run's log (warnings,
 rejections) must hold no patient content of any variant (PID/NK1/GT1/IN1 names,
 identifiers, addresses, phone numbers, birth dates).
 MSH-1, MSH-2, MSH-9 and MSH-18 are never changed (the message type picks the map; an unknown character set is
@@ -227,6 +228,28 @@ def main():
         m = re.match(r'(.*?\.hl7): rejected:', line)
         if m:
             refused.add(os.path.splitext(os.path.basename(m.group(1)))[0])
+    # Padding is no content: every field of every segment padded with blanks (as fixed-width senders write
+    # them; MSH-1 and MSH-2 excepted) must give the same bytes as the message itself.
+    padded_in, padded_out = os.path.join(work, 'padded-in'), os.path.join(work, 'padded-out')
+    os.makedirs(padded_in)
+    os.makedirs(padded_out)
+    for path, segs in messages:
+        with open(os.path.join(padded_in, os.path.basename(path)), 'w', encoding='utf-8') as f:
+            f.write('\r'.join('|'.join(v if (seg[0] == 'MSH' and i <= 1) or i == 0 else v + ' ' * (3 + i % 4)
+                                        for i, v in enumerate(seg)) for seg in segs) + '\r')
+    subprocess.call([os.path.join(args.build, 'tools', 'crosswalk'), 'run',
+                     os.path.join(args.build, 'maps', 'hl7v2-to-fhir.cwb'),
+                     '--term', os.path.join(args.build, 'terminology'), '--in', padded_in, '--out-dir', padded_out,
+                     '--now', '2024-01-01T00:00:00Z', '-j', '2'] + (['--zone', args.zone] if args.zone else []),
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    padding = 0
+    for name in sorted(os.listdir(orig_out)):
+        if not name.endswith('.json'):
+            continue
+        a, b = os.path.join(orig_out, name), os.path.join(padded_out, name)
+        if not os.path.exists(b) or open(a, 'rb').read() != open(b, 'rb').read():
+            print('differs when its fields are padded with blanks: %s' % name)
+            padding += 1
     log = os.path.join(work, 'run.log')
     with open(log, 'w') as lf:
         rc = subprocess.call([os.path.join(args.build, 'tools', 'crosswalk'), 'run',
@@ -262,7 +285,7 @@ def main():
     leaked = sorted(v for v in phi if v in text)
     for v in leaked[:20]:
         print('patient content in the log: %r' % v)
-    failures += len(leaked)
+    failures += len(leaked) + padding
     val = subprocess.run(['node', os.path.join(ROOT, 'tests', 'validator', 'validate.js'), outs],
                          capture_output=True, text=True)
     bad = 0
@@ -274,8 +297,9 @@ def main():
             bad += 1
         elif line.strip():
             print(line)
-    print('variants %d, crosswalk run exit %d, refused %d, differing when traced %d, patient content in the log %d, '
-          'validator lines naming a variant %d' % (len(what), rc, failures - differ - len(leaked), differ, len(leaked), bad))
+    print('variants %d, crosswalk run exit %d, refused %d, differing when traced %d, differing when padded %d, '
+          'patient content in the log %d, validator lines naming a variant %d'
+          % (len(what), rc, failures - differ - len(leaked) - padding, differ, padding, len(leaked), bad))
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 1 if failures or bad or val.returncode else 0

@@ -71,6 +71,14 @@ enum class Charset : uint8_t {
 // True for the one-byte character sets (ISO-8859-1, -15) whose bytes >= 0x80 Value() converts to UTF-8.
 inline bool IsSingleByte(Charset charset) { return charset == Charset::kLatin1 || charset == Charset::kLatin9; }
 
+// `v` without the spaces and tabs around it: blanks around a code or an id are padding (fixed-width senders
+// write `ADT^A01   `, `AL   `), never part of it.
+inline std::string_view TrimBlanks(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
 class Message {
  public:
   Message() = default;

@@ -515,9 +515,10 @@ std::string_view StructureForEvent(std::string_view code, std::string_view trigg
 
 const StructureDef* StructureForMessage(const Message& message) {
   if (message.segment_count() == 0) return nullptr;
-  std::string_view structure = message.Raw(0, 9, 1, 3);
+  auto code = [&](int component) { return TrimBlanks(message.Raw(0, 9, 1, component)); };
+  std::string_view structure = code(3);
   if (const StructureDef* def = FindStructure(structure); def != nullptr && !structure.empty()) return def;
-  std::string_view name = StructureForEvent(message.Raw(0, 9, 1, 1), message.Raw(0, 9, 1, 2));
+  std::string_view name = StructureForEvent(code(1), code(2));
   return name.empty() ? nullptr : FindStructure(name);
 }
 

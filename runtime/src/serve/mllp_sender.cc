@@ -248,7 +248,7 @@ MllpResult MllpSender::Send(std::string_view message, const std::atomic<bool>* a
   // MSH-16 AL): its commit ACK (CA) is followed by the receiver's application ACK, which is the answer (AA
   // delivered, AE/AR refused). SU and ER answer only one outcome, so waiting would stall on the other: their
   // CA is the answer.
-  const bool app_ack = options_.app_acks && !m.Raw(0, 15).empty() && m.Raw(0, 16) == "AL";
+  const bool app_ack = options_.app_acks && !hl7v2::TrimBlanks(m.Raw(0, 15)).empty() && hl7v2::TrimBlanks(m.Raw(0, 16)) == "AL";
   Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(options_.timeout_ms);
   bool committed = false;  // the CA of an app_ack message came: waiting for its application ACK
   std::string framed;

@@ -119,8 +119,8 @@ struct AppAckMode {
 
 AppAckMode AppAckModeOf(const hl7v2::Message& m) {
   AppAckMode mode;
-  if (m.Raw(0, 15).empty()) return mode;
-  std::string_view app = m.Raw(0, 16);
+  if (hl7v2::TrimBlanks(m.Raw(0, 15)).empty()) return mode;
+  std::string_view app = hl7v2::TrimBlanks(m.Raw(0, 16));
   mode.on_success = app == "AL" || app == "SU";
   mode.on_error = app == "AL" || app == "ER";
   return mode;
@@ -128,7 +128,7 @@ AppAckMode AppAckModeOf(const hl7v2::Message& m) {
 
 AckMode ModeOf(const hl7v2::Message& m) {
   AckMode mode;
-  std::string_view accept = m.Raw(0, 15);
+  std::string_view accept = hl7v2::TrimBlanks(m.Raw(0, 15));
   if (accept.empty()) return mode;
   mode.enhanced = true;
   if (accept == "NE") mode.on_success = mode.on_error = false;
@@ -154,12 +154,12 @@ std::string BareAck(std::string_view code, std::string_view ack_id, std::string_
 }
 
 std::string OrderingKeyOf(const hl7v2::Message& m) {
-  std::string key(m.Raw(0, 3));
+  std::string key(hl7v2::TrimBlanks(m.Raw(0, 3)));
   key += '^';
-  key += m.Raw(0, 4);
-  if (m.Raw(0, 9, 1, 1) == "ADT") {
+  key += hl7v2::TrimBlanks(m.Raw(0, 4));
+  if (hl7v2::TrimBlanks(m.Raw(0, 9, 1, 1)) == "ADT") {
     key += '\0';
-    if (int pid = m.FindSegment("PID"); pid >= 0) key += m.Raw(pid, 3, 1, 1);
+    if (int pid = m.FindSegment("PID"); pid >= 0) key += hl7v2::TrimBlanks(m.Raw(pid, 3, 1, 1));
   }
   return key;
 }

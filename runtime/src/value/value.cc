@@ -383,6 +383,9 @@ bool ReadV2(const ValueEnv& env, const V2Ref& r, Value* value) {
   const hl7v2::Message& msg = *env.message;
   const hl7v2::Encoding& enc = msg.encoding();
   std::string_view raw = V2Raw(msg, r);
+  while (!raw.empty() && static_cast<unsigned char>(raw.back()) <= ' ' && IsBlank(raw.back())) {
+    raw.remove_suffix(1);  // padding: `""   ` is the explicit null, `SMITH   ` is SMITH
+  }
   if (raw.empty() || OnlySeparators(raw, enc)) {
     *value = Value();
     return true;
@@ -406,6 +409,9 @@ bool ReadV2(const ValueEnv& env, const V2Ref& r, Value* value) {
     *value = Value();
     return leaf.size() == raw.size();  // empty unless other parts hold something (`^Culture` is present)
   }
+  // Trailing blanks are padding (fixed-width senders pad `SMITH     `; a segment padded before its
+  // terminator): they never belong to a name, code or identifier. Leading ones stay (text indentation).
+  while (static_cast<unsigned char>(text.back()) <= ' ' && IsBlank(text.back())) text.remove_suffix(1);
   if (text.data() != leaf.data()) text = env.arena->Copy(text);  // decoded into the scratch buffer
   *value = Value::String(text);
   return false;

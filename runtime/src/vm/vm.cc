@@ -510,8 +510,11 @@ Status RunContext::Impl::Run(const Program& program, std::string_view input, con
     whole.end = message.segment_count();
     tree_built = false;
     root = Value::Group(&whole);
-    message_code = std::string(message.Value(0, 9, 1, 1, 0, &scratch));
-    trigger = std::string(message.Value(0, 9, 1, 2, 0, &scratch));
+    auto code_part = [&](int component) {
+      return std::string(hl7v2::TrimBlanks(message.Value(0, 9, 1, component, 0, &scratch)));
+    };
+    message_code = code_part(1);
+    trigger = code_part(2);
   } else {
     std::string_view json = input;
     if (json.size() >= 3 && json.substr(0, 3) == "\xEF\xBB\xBF") json.remove_prefix(3);  // UTF-8 BOM

@@ -166,6 +166,11 @@ TEST(Hl7v2Groups, AdtA01FamilyAndUnknownStructure) {
   EXPECT_EQ(t.structure()->name, "ADT_A01");
   EXPECT_EQ(Build("MSH|^~\\&|A||||||ADT^A31^ADT_A05\rEVN|A31\rPID|1\rPV1|1", &m, &t), "MSH EVN PID PV1");
   EXPECT_EQ(t.structure()->name, "ADT_A05");
+  // Padded codes (fixed-width senders) name the same structure.
+  EXPECT_EQ(Build("MSH|^~\\&|A||||||ADT^ A31 ^ADT_A05   \rEVN|A31\rPID|1\rPV1|1", &m, &t), "MSH EVN PID PV1");
+  EXPECT_EQ(t.structure()->name, "ADT_A05");
+  EXPECT_EQ(Build("MSH|^~\\&|A||||||ADT^A03   \rEVN|A03\rPID|1\rPV1|1\rPR1|1", &m, &t), "MSH EVN PID PV1 PR1@PROCEDURE");
+  EXPECT_EQ(t.structure()->name, "ADT_A03");
   EXPECT_EQ(Build("MSH|^~\\&|A||||||ADT^A03\rEVN|A03\rPID|1\rPV1|1\rDG1|1\rPR1|1\rOBX|1", &m, &t),
             "MSH EVN PID PV1 DG1 PR1@PROCEDURE OBX");
   EXPECT_EQ(Build("MSH|^~\\&|A||||||ADT^A02\rEVN|A02\rPID|1\rPV1|1\rPV1|2", &m, &t), "MSH EVN PID PV1 PV1!");

@@ -317,6 +317,22 @@ TEST_F(ServerTest, EnhancedModeAnswersCommitAcks) {
   ASSERT_TRUE(WaitOutputs(3));
 }
 
+// Fixed-width senders pad their codes: MSH-15/16 `AL   ` ask for what `AL` asks for.
+TEST_F(ServerTest, PaddedAcknowledgmentCodesAreRead) {
+  Start();
+  MllpClient c;
+  ASSERT_TRUE(c.Connect(server_->port()));
+  ASSERT_TRUE(c.Send(Adt("P1", "|||AL   |NE  ")));
+  std::string ack;
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  EXPECT_EQ(AckCode(ack), "CA") << ack;
+  ASSERT_TRUE(c.Send(Adt("P2", "||| NE |NE   ")));  // no accept ACK asked for
+  ASSERT_TRUE(c.Send(Adt("P3")));
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  EXPECT_NE(ack.find("\rMSA|AA|P3"), std::string::npos) << ack;
+  ASSERT_TRUE(WaitOutputs(3));
+}
+
 TEST_F(ServerTest, StoredMessagesNotDoneAreProcessedAtStart) {
   {
     fs::create_directories(options_.inbox_dir);

@@ -67,17 +67,29 @@ TEST(VmHl7, ExplicitNullVersusEmpty) {
 }
 
 // A value of white space only says nothing (and is no valid FHIR string): it reads empty, as an empty one,
-// and `if`/`??`/`where` take it as absent. Text with content keeps its spaces.
+// and `if`/`??`/`where` take it as absent. Trailing blanks are padding and go (`ROE   `); text keeps its
+// inner and leading spaces.
 TEST(VmHl7, BlankValuesReadEmpty) {
   const std::string msg = Hl7({
       R"(MSH|^~\&|SND|FAC|RCV|FAC|20240102030405||ADT^A01^ADT_A01|MSG1|P|2.5.1)",
-      "PID|1||  ^ ^^\t||  ^JO  HN^ \\.br\\ ~ROE|| |\\.br\\|   ~ ~F|",
+      "PID|1||  ^ ^^\t||  ^JO  HN^ \\.br\\ ~ROE   |  SMITH \t| |\\.br\\|   ~ ~F|",
   });
   EXPECT_EQ(Eval(V2Map(R"(family: PID-5.1, given: PID-5.2, middle: PID-5.3, id: PID-3, has_id: exists(PID-3),
                         id_if: if PID-3 then "yes" else "no", dob: PID-7 ?? "none", sex: PID-8,
-                        marital: for r in PID-9 where r => r, n9: count(PID-9), fam2: PID-5[2].1)"),
+                        marital: for r in PID-9 where r => r, n9: count(PID-9), fam2: PID-5[2].1, mother: PID-6)"),
                  msg),
-            R"({"given":"JO  HN","has_id":false,"id_if":"no","dob":"none","marital":["F"],"n9":3,"fam2":"ROE"})");
+            R"({"given":"JO  HN","has_id":false,"id_if":"no","dob":"none","marital":["F"],"n9":3,"fam2":"ROE",)"
+            R"("mother":"  SMITH"})");
+}
+
+// Fixed-width senders pad fields: MSH-9 `ADT^A01   ` selects the ADT^A01 map, `""   ` is the explicit null.
+TEST(VmHl7, PaddedCodesAndNulls) {
+  const std::string msg = Hl7({
+      R"(MSH|^~\&|SND|FAC|RCV|FAC|20240102030405||ADT^A01   |MSG1|P|2.5.1)",
+      R"(PID|1||123   ||DOE   ^JOHN||19800101|""   )",
+  });
+  EXPECT_EQ(Eval(V2Map(R"(id: PID-3, family: PID-5.1, null8: is_null(PID-8), trig: MSH-9.2)"), msg),
+            R"({"id":"123","family":"DOE","null8":true,"trig":"A01"})");
 }
 
 TEST(VmHl7, ZSegments) {
