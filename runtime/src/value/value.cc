@@ -102,15 +102,19 @@ bool OnlySeparators(std::string_view raw, const hl7v2::Encoding& enc) {
   return true;
 }
 
-// True when decoded text is white space only (`\.br\` alone, blanks around an escape).
-bool AllBlank(std::string_view text) {
-  if (static_cast<unsigned char>(text[0]) > ' ') return false;  // the usual value: decided by its first byte
-  for (char c : text) {
+// `""` with only blanks after it: HL7's explicit null, padded or not.
+[[gnu::noinline]] bool IsPaddedNull(std::string_view raw) {
+  if (raw.size() < 2 || raw[0] != '"' || raw[1] != '"') return false;
+  for (char c : raw.substr(2)) {
     if (!IsBlank(c)) return false;
   }
   return true;
 }
 
+[[gnu::noinline]] std::string_view WithoutTrailingBlanks(std::string_view text) {
+  while (!text.empty() && IsBlank(text.back())) text.remove_suffix(1);
+  return text;
+}
 
 Value DecimalOrInt(i128 m, int scale, bool* ok) {
   *ok = FitsInt64(m) && scale <= kMaxDecimalScale;
@@ -383,14 +387,11 @@ bool ReadV2(const ValueEnv& env, const V2Ref& r, Value* value) {
   const hl7v2::Message& msg = *env.message;
   const hl7v2::Encoding& enc = msg.encoding();
   std::string_view raw = V2Raw(msg, r);
-  while (!raw.empty() && static_cast<unsigned char>(raw.back()) <= ' ' && IsBlank(raw.back())) {
-    raw.remove_suffix(1);  // padding: `""   ` is the explicit null, `SMITH   ` is SMITH
-  }
   if (raw.empty() || OnlySeparators(raw, enc)) {
     *value = Value();
     return true;
   }
-  if (hl7v2::Message::IsExplicitNull(raw)) {
+  if (raw[0] == '"' && IsPaddedNull(raw)) {  // `""`, padded or not
     *value = Value::Null();
     return true;
   }
@@ -405,13 +406,14 @@ bool ReadV2(const ValueEnv& env, const V2Ref& r, Value* value) {
   if (r.sub == 0) leaf = leaf.substr(0, leaf.find(enc.subcomponent));
   std::string* scratch = env.scratch ? env.scratch : &ThreadScratch();
   std::string_view text = msg.Decode(leaf, scratch);
-  if (text.empty() || AllBlank(text)) {
+  // Trailing blanks are padding (fixed-width senders pad `SMITH     `; a segment padded before its
+  // terminator): they never belong to a name, code or identifier. Leading ones stay (text indentation).
+  // Text of blanks only (`\.br\` alone) is so read as empty.
+  if (!text.empty() && static_cast<unsigned char>(text.back()) <= ' ') text = WithoutTrailingBlanks(text);
+  if (text.empty()) {
     *value = Value();
     return leaf.size() == raw.size();  // empty unless other parts hold something (`^Culture` is present)
   }
-  // Trailing blanks are padding (fixed-width senders pad `SMITH     `; a segment padded before its
-  // terminator): they never belong to a name, code or identifier. Leading ones stay (text indentation).
-  while (static_cast<unsigned char>(text.back()) <= ' ' && IsBlank(text.back())) text.remove_suffix(1);
   if (text.data() != leaf.data()) text = env.arena->Copy(text);  // decoded into the scratch buffer
   *value = Value::String(text);
   return false;
