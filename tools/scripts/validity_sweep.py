@@ -13,7 +13,8 @@ Bundle written. A variant is its message with a few fields changed the way real 
   - white space around or inside a component, a component set to an odd value (N/A, >10, 1,5, an
     impossible date, 300 characters, escapes, a bare `&`);
   - a segment dropped, repeated, moved out of order, or one of another message inserted (the groups change).
-The outputs must be the same bytes in a traced run (calls not reused); each message with every field padded
+The outputs must be the same bytes in a traced run (calls not reused) and when all variants come as one FHS/BHS
+batch; each message with every field padded
 with trailing blanks must give the same bytes as the message itself; and the run's log (warnings,
 rejections) must hold no patient content of any variant (PID/NK1/GT1/IN1 names,
 identifiers, addresses, phone numbers, birth dates).
@@ -264,6 +265,28 @@ def main():
                 continue
             failures += 1
             print('run:', line.rstrip())
+    # A batch is its messages: every variant in one FHS/BHS batch file gives the same bytes, message by message.
+    names = sorted(what)
+    batch_dir = os.path.join(work, 'batch')
+    os.makedirs(batch_dir)
+    with open(os.path.join(batch_dir, 'batch.hl7'), 'w', encoding='utf-8') as f:
+        f.write('FHS|^~\\&|SWEEP\rBHS|^~\\&|SWEEP\r')
+        for name in names:
+            with open(os.path.join(ins, name + '.hl7'), encoding='utf-8') as v:
+                f.write(v.read())
+        f.write('BTS|%d\rFTS|1\r' % len(names))
+    subprocess.call([os.path.join(args.build, 'tools', 'crosswalk'), 'run',
+                     os.path.join(args.build, 'maps', 'hl7v2-to-fhir.cwb'),
+                     '--term', os.path.join(args.build, 'terminology'), '--in', os.path.join(batch_dir, 'batch.hl7'),
+                     '--out-dir', batch_dir, '--now', '2024-01-01T00:00:00Z', '-j', '2']
+                    + (['--zone', args.zone] if args.zone else []),
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    batched = 0
+    for k, name in enumerate(names, 1):
+        a, b = os.path.join(outs, name + '.hl7.json'), os.path.join(batch_dir, 'batch.hl7#%d.json' % k)
+        if os.path.exists(a) != os.path.exists(b) or (os.path.exists(a) and open(a, 'rb').read() != open(b, 'rb').read()):
+            print('differs inside a batch: %s [%s]' % (name, ', '.join(what[name][1])))
+            batched += 1
     # Reused calls never change a result: a traced run (reuse off) writes the same bytes.
     traced = os.path.join(work, 'traced')
     os.makedirs(traced)
@@ -285,7 +308,7 @@ def main():
     leaked = sorted(v for v in phi if v in text)
     for v in leaked[:20]:
         print('patient content in the log: %r' % v)
-    failures += len(leaked) + padding
+    failures += len(leaked) + padding + batched
     val = subprocess.run(['node', os.path.join(ROOT, 'tests', 'validator', 'validate.js'), outs],
                          capture_output=True, text=True)
     bad = 0
@@ -297,9 +320,10 @@ def main():
             bad += 1
         elif line.strip():
             print(line)
-    print('variants %d, crosswalk run exit %d, refused %d, differing when traced %d, differing when padded %d, '
+    print('variants %d, crosswalk run exit %d, refused %d, differing when traced %d, when padded %d, in a batch %d, '
           'patient content in the log %d, validator lines naming a variant %d'
-          % (len(what), rc, failures - differ - len(leaked) - padding, differ, padding, len(leaked), bad))
+          % (len(what), rc, failures - differ - len(leaked) - padding - batched, differ, padding, batched, len(leaked),
+             bad))
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 1 if failures or bad or val.returncode else 0

@@ -843,8 +843,8 @@ bool Builtin_kFhirCode(BuiltinEnv& env, const Value* args, int, Value* out) {
   if (!MainString(env, "fhir_code", args, &s, out, &done)) return false;
   if (done) return true;
   s = TrimView(s);
-  for (size_t i = 1; i < s.size(); ++i) {
-    if (IsSpace(s[i]) && IsSpace(s[i - 1])) return true;  // absent
+  for (size_t i = 1; i < s.size(); ++i) {  // [^\s]+( [^\s]+)*: single spaces between parts, no other white space
+    if (IsSpace(s[i]) && (s[i] != ' ' || IsSpace(s[i - 1]))) return true;  // absent
   }
   *out = StrOrAbsent(s);
   return true;

@@ -425,11 +425,13 @@ TEST_F(BuiltinsTest, UrlEncode) {
   EXPECT_EQ(Call("url_encode", {S("")}), "absent");
 }
 
-// FHIR R4 `code`: [^\s]+(\s[^\s]+)* (no leading, trailing or doubled white space).
+// FHIR R4 `code`: [^\s]+( [^\s]+)* (single spaces between parts; no tab, line break or doubled space).
 TEST_F(BuiltinsTest, FhirCode) {
   EXPECT_EQ(Call("fhir_code", {S("M")}), "M");
   EXPECT_EQ(Call("fhir_code", {S("  10828004 ")}), "10828004");  // trimmed, as trim()
-  EXPECT_EQ(Call("fhir_code", {S("a b\tc\nd")}), "a b\tc\nd");    // single white spaces between parts
+  EXPECT_EQ(Call("fhir_code", {S("a b c")}), "a b c");          // single spaces between parts
+  EXPECT_EQ(Call("fhir_code", {S("a b\tc")}), "absent");
+  EXPECT_EQ(Call("fhir_code", {S("one.\nTwo")}), "absent");      // a report's lines
   EXPECT_EQ(Call("fhir_code", {S("Staph   Strep")}), "absent");     // prose, not a code
   EXPECT_EQ(Call("fhir_code", {S("ACTION\n\nNBS")}), "absent");
   EXPECT_EQ(Call("fhir_code", {S("a \tb")}), "absent");
