@@ -78,7 +78,14 @@ def Appointment(trigger) {
   for aig in AIG where aig.3 {
     participant[]: { actor: { display: aig.3.2 ?? aig.3.1 }, type[]: CodeableConcept(aig.4) if aig.4, status: ResourceStatus(aig.14) }
   }
+  // R4 requires a participant (1..*): an appointment whose message names no one has an unknown one
+  participant[]: { actor: DataAbsent(), status: "needs-action" } if not NamesAParticipant()
 }
+
+// Whether the message names anyone the Appointment's participants above are made of.
+def NamesAParticipant() = PID or count(for aip in AIP where aip.3 => 1) > 0
+                          or count(for l in LOCATION_RESOURCE where AilLocationRef(l).reference => 1) > 0
+                          or count(SchParticipants(SCH)) > 0 or count(for aig in AIG where aig.3 => 1) > 0
 
 // A scheduled resource's filler status (AIP-12, AIL-12, AIG-14; table 0278) -> Appointment.participant.status
 // (required): booked, started, complete or overbooked -> accepted; cancelled, deleted, discontinued or no-show ->
