@@ -4,7 +4,7 @@
 //  - Bundle (type collection, the shape most senders use and the FHIR examples Bundle-lipids/-report use):
 //    each DiagnosticReport gives an OBR, the Observations its `result` references (resolved by fullUrl, by
 //    "Type/id" or by a fullUrl ending in "/Type/id") give one OBX each, in `result` order; a Bundle without a
-//    DiagnosticReport gives one OBR per Observation. The Patient the first report's subject points at gives
+//    DiagnosticReport gives one OBR per Observation, and so does each Observation no report lists. The Patient the first report's subject points at gives
 //    PID. Transaction Bundles (what hl7v2-to-fhir writes) work the same way.
 //  - DiagnosticReport with contained Observations (result "#id") and optionally a contained Patient.
 //  - a single Observation: OBR from the Observation's own code, one OBX.
@@ -184,7 +184,16 @@ map BundleToOru : fhir "Bundle" -> hl7v2 "ORU^R01" {
     Results(for r in report.result => InBundle(Bundle, r))
   ]
   segments[]: for o, i in all => [Obr(o, i + 1), Obx(o, 1), Ntes(o.note)] if not reports
+  // An Observation no report lists (an observation of a specimen, a lone result) gets an OBR of its own, as in a
+  // Bundle without reports: no Observation of the Bundle is left out.
+  let listed = for report in reports => for r in report.result => r.reference
+  segments[]: for o, i in (for e in Bundle.entry where e.resource.resourceType == "Observation" and not Listed(e, listed)
+                           => e.resource)
+              => [Obr(o, count(reports) + i + 1), Obx(o, 1), Ntes(o.note)] if reports
 }
+
+// Whether a report's `result` lists this entry's Observation: by its fullUrl or as "Observation/<id>".
+def Listed(entry, listed) = contains(listed, entry.fullUrl) or contains(listed, "Observation/${entry.resource.id}")
 
 map DiagnosticReportToOru : fhir "DiagnosticReport" -> hl7v2 "ORU^R01" {
   segments[]: Msh(DiagnosticReport.id)

@@ -201,7 +201,7 @@ def EdDocument(obx) {
   resourceType: "DocumentReference"
   status: "current"
   type: CodeableConcept(obx.3) if obx.3
-  subject: PatientRef()
+  subject: PatientRef() if PID   // optional: none rather than unknown
   date: Instant(obx.14)
   content[]: { attachment: EdAttachment(obx.5) }
 }
@@ -217,7 +217,7 @@ def Observation(obx, notes, obr, specimenRefs, withEncounter, edRef, basedOn) {
   status: translate(obx.11, CM_0085_OBSERVATION_STATUS) ?? "unknown"
   category[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/observation-category", code: "laboratory" } } if obr
   code: CodeableConcept(obx.3) ?? AbsentConcept()
-  subject: PatientRef()
+  subject: PatientRef() if PID   // optional: none rather than unknown
   encounter: Ref("Encounter", 1) if withEncounter
   effectiveDateTime: datetime(obx.14) ?? datetime(obr.7)
   issued: instant(obx.19) ?? instant(obr.22)
@@ -269,7 +269,7 @@ def ObxReport(obx, basedOn, withEncounter) {
   basedOn[]: basedOn
   status: translate(obx.11, CM_0123_DIAGNOSTIC_REPORT_STATUS) ?? "unknown"
   code: CodeableConcept(obx.3) ?? AbsentConcept()
-  subject: PatientRef()
+  subject: PatientRef() if PID   // optional: none rather than unknown
   encounter: Ref("Encounter", 1) if withEncounter
   effectiveDateTime: datetime(obx.14)
   performer[]: ObservationPerformers(obx)
@@ -299,7 +299,7 @@ def Specimen(spm) {
   accessionIdentifier: Identifier(spm.30) if trim(spm.30.1)
   status: match upper(trim(spm.20)) { "Y" => "available" "N" => "unavailable" _ => null }
   type: CodeableConcept(spm.4) if spm.4
-  subject: PatientRef()
+  subject: PatientRef() if PID   // optional: none rather than unknown
   receivedTime: datetime(spm.18)
   parent[]: for eip in spm.3 where HasEip(eip) => PartyRef(SpecimenParent(eip))
   collection: {
@@ -332,7 +332,7 @@ def DiagnosticReport(orc, obr, key, results, specimens, withEncounter, forms) {
   status: translate(obr.25, CM_0123_DIAGNOSTIC_REPORT_STATUS) ?? "unknown"
   category[]: { coding[]: translate_coding(fhir_code(obr.24), CM_0074_V2_0074, "keep") } if obr.24
   code: CodeableConcept(obr.4) ?? AbsentConcept()
-  subject: PatientRef()
+  subject: PatientRef() if PID   // optional: none rather than unknown
   encounter: Ref("Encounter", 1) if withEncounter
   effectiveDateTime: datetime(obr.7) if not obr.8
   effectivePeriod: { start: datetime(obr.7), end: datetime(obr.8) } if obr.8
@@ -354,10 +354,11 @@ def PatientObservationEntries(withEncounter) = for obx, i in OBX where PID => [
   ObservationParties(obx)
 ]
 
-// The OBX of a SPECIMEN group (OUL, OML, OMG: observations about the specimen) -> Observations of the specimen
-// (FHIR-Converter; IG OBX[Observation] with Observation.specimen). Keys "<specimen key>/obx/<n>".
+// The OBX of a SPECIMEN group (ORU, OUL, OML, OMG: observations about the specimen) -> Observations of the
+// specimen (FHIR-Converter; IG OBX[Observation] with Observation.specimen). Keys "<specimen key>/obx/<n>".
+// Written with or without a PID, as an order's results are (Observation.subject is optional).
 def SpecimenObservationEntries(specimenGroup, specimenKey, withEncounter) =
-  for o, k in specimenGroup.OBX where PID => [
+  for o, k in specimenGroup.OBX => [
     Entry("Observation", "${specimenKey}/obx/${k + 1}",
           Observation(o, [], null, [Ref("Specimen", specimenKey)], withEncounter, null, null)),
     ObservationParties(o)

@@ -2,7 +2,8 @@
 //
 // Per PATIENT_RESULT: Patient (PID), Encounter (PV1, when present); per ORDER_OBSERVATION: ServiceRequest
 // (ORC/OBR; R4 requires its subject, so only with a PID), DiagnosticReport (OBR) with its results, one Observation per OBX (value by OBX-2), NTE as
-// Observation.note, Specimen per SPM; MessageHeader and Provenance.
+// Observation.note, Specimen per SPM and an Observation of the specimen per OBX of its SPECIMEN group;
+// MessageHeader and Provenance.
 
 import hl7v2.datatypes
 import hl7v2.segments
@@ -30,7 +31,8 @@ def OrderEntries(order, key, withEncounter, rkey) {
     for o in order.OBSERVATION => NoteParties(o.NTE),
     NoteParties(OrderNotes(order)) if PID,
     OrderParties(order),
-    for s, i in order.SPECIMEN => [SpecimenEntryFor(SpmKey(key, i), Specimen(s.SPM)), SpecimenParentEntries(s.SPM)]
+    for s, i in order.SPECIMEN => [SpecimenEntryFor(SpmKey(key, i), Specimen(s.SPM)), SpecimenParentEntries(s.SPM),
+                                   SpecimenObservationEntries(s, SpmKey(key, i), withEncounter)]
   ]
 }
 

@@ -277,7 +277,7 @@ def MedicationDispense(order, key, withEncounter) {
   identifier[]: { value: trim(rxd.7) } if trim(rxd.7)                     // prescription number
   status: "completed"
   medicationReference: MedicationRef(rxd.2, rxd.6, direct(order.RXC))
-  subject: PatientRef()
+  subject: PatientRef() if PID   // optional: none rather than unknown
   context: Ref("Encounter", 1) if withEncounter
   type: CodeableConcept(rxd.33) if HasCode(rxd.33)
   authorizingPrescription[]: Ref("MedicationRequest", key) if HasMedication(order)

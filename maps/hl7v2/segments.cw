@@ -397,7 +397,7 @@ def VisitEncounter(pid, pv1, pv2, fixedStatus, n) {
               coding[]: PriorityCoding(pv2.25.1, pv2.25.2, pv2.25.3, pv2.25.7) if trim(pv2.25.1)
               coding[]: PriorityCoding(pv2.25.4, pv2.25.5, pv2.25.6, pv2.25.8) if trim(pv2.25.4)
               text: trim(pv2.25.9) } if pv2.25
-  subject: if n == 1 then PatientRef() else Ref("Patient", n)
+  subject: if n > 1 then Ref("Patient", n) else if PID then Ref("Patient", 1) else null
   participant[]: for x in pv1.7 where HasPerson(x) => EncounterParticipant(x, "ATND", "attender")
   participant[]: for x in pv1.8 where HasPerson(x) => EncounterParticipant(x, "REF", "referrer")
   participant[]: for x in pv1.9 where HasPerson(x) => EncounterParticipant(x, "CON", "consultant")
@@ -917,7 +917,7 @@ def AccidentObservation(acc, withEncounter) {
   status: "final"
   code: { coding[]: { system: "http://loinc.org", code: "11374-6", display: "Injury incident description Narrative" }
           coding[]: { system: "urn:id:observation-code", code: "injury-incident", display: "Injury Incident Description Narrative" } }
-  subject: PatientRef()
+  subject: PatientRef() if PID   // optional: none rather than unknown
   encounter: Ref("Encounter", 1) if withEncounter
   effectiveDateTime: datetime(acc.1)
   performer[]: PractitionerRef(acc.7)

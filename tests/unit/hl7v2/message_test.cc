@@ -242,7 +242,9 @@ TEST(Hl7v2Message, NullCharsetIsNoCharset) {
   Message m;
   for (const char* msh18 : {"\"\"", "\"\"~\"\"", " \"\" "}) {
     SCOPED_TRACE(msh18);
-    ASSERT_TRUE(m.Parse(std::string("MSH|^~\\&|A||||||ADT^A01|1|P|2.5||||||") + msh18 + "\rPID|1||M\xC3\xBCller").ok());
+    // The message reads its text in place: the text lives as long as the reads.
+    const std::string text = std::string("MSH|^~\\&|A||||||ADT^A01|1|P|2.5||||||") + msh18 + "\rPID|1||M\xC3\xBCller";
+    ASSERT_TRUE(m.Parse(text).ok());
     EXPECT_EQ(m.charset(), Charset::kUtf8);
     EXPECT_EQ(V(m, 1, 3, 1, 1, 1), "M\xC3\xBCller");
   }

@@ -292,6 +292,36 @@ TEST_F(MapsValidityTest, ResultsOfAnOrderWithANumberAreTheSameObservationsInLate
 
 // A specimen is conditional on its specimen id (SPM-2 with a system; the placer-assigned one first): updated
 // by result messages, created if absent by order messages; without a system, the message-keyed update.
+// An ORU's SPECIMEN group (SPM, OBX*): each OBX is an Observation of that specimen (it was silently left out),
+// with or without a PID; the order's own results stay the report's.
+TEST_F(MapsValidityTest, ObservationsOfAResultSpecimenAreWritten) {
+  for (bool with_pid : {true, false}) {
+    SCOPED_TRACE(with_pid);
+    std::vector<std::string> lines = {"MSH|^~\\&|LAB|HOSP|RCV|FAC|20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1"};
+    if (with_pid) lines.push_back("PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F");
+    for (const char* l : {"OBR|1|P1^CPOE|F1^LAB|24317-0^Hemogram^LN", "OBX|1|NM|718-7^Hemoglobin^LN||13.1|g/dL|||||F",
+                          "SPM|1|S1&CPOE||119297000^Blood^SCT", "OBX|1|CWE|35659-2^Age at specimen collection^LN||Y^Yes^HL70136",
+                          "OBX|2|NM|8339-4^Birth weight^LN||3200|g"}) {
+      lines.push_back(l);
+    }
+    json b = Convert(lines);
+    std::string specimen;
+    std::map<std::string, json> observations;
+    for (const json& e : b["entry"]) {
+      if (e["resource"]["resourceType"] == "Specimen" && e["resource"].contains("type")) specimen = e["fullUrl"];
+      if (e["resource"]["resourceType"] == "Observation") observations[e["resource"]["code"]["coding"][0]["code"]] = e["resource"];
+    }
+    ASSERT_EQ(observations.size(), 3u);
+    for (const char* code : {"35659-2", "8339-4"}) {
+      SCOPED_TRACE(code);
+      ASSERT_TRUE(observations.count(code));
+      EXPECT_EQ(observations[code]["specimen"]["reference"], specimen);
+      EXPECT_EQ(observations[code].contains("subject"), with_pid);
+    }
+    EXPECT_EQ(observations["8339-4"]["valueQuantity"]["value"], 3200);
+  }
+}
+
 TEST_F(MapsValidityTest, SpecimensAreConditionalOnTheirSpecimenIds) {
   auto specimen_requests = [](const json& bundle) {
     std::vector<json> out;
