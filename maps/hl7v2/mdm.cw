@@ -1,6 +1,7 @@
 // hl7v2.mdm: MDM^T01/T02/T05/T06/T09/T10 -> FHIR R4 transaction Bundle with a DocumentReference (IG
 // TXA[DocumentReference]); the document body is the message's OBX (none in a notification, MDM_T01: then
-// the attachment has only its title and creation time, as FHIR-Converter writes it).
+// the attachment has only its title and creation time, as FHIR-Converter writes it), and each OBX is also an
+// Observation (MdmObservationEntries).
 //
 // The body: text OBX (TX/FT/ST; repetitions and OBX joined by line breaks) becomes one text/plain
 // attachment, base64-encoded into content.attachment.data; each ED OBX already in Base64 (ED.4) becomes an
@@ -46,11 +47,23 @@ def MdmOrderEntries(order, key) = [
   LooseSpecimenEntries(order, key)
 ]
 
+// The OBX of the document (OBSERVATION: OBX with its NTE) -> an Observation each, beside the body they make
+// (FHIR-Converter's MDM_T02 template and the IG's MDM_T02 sample bundle both write them; IG OBX[Observation],
+// NTE[Annotation]); an ED value derives from the DocumentReference that holds it. Keys "doc/obx/<n>".
+def MdmObservationEntries(withEncounter) = for g, k in OBSERVATION where PID => [
+  Entry("Observation", "doc/obx/${k + 1}",
+        Observation(g.OBX, g.NTE, null, [], withEncounter, Ref("DocumentReference", 1), null)),
+  ObservationParties(g.OBX),
+  NoteParties(g.NTE)
+]
+
 def MdmBundle() {
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
   entry[]: EncounterEntries(PV1, PV2, null) if HasVisit(PV1)
+  entry[]: AccountEntry() if not HasVisit(PV1)   // the PID-18 account (with a visit, the visit writes it)
   entry[]: Entry("DocumentReference", 1, DocumentReference())
+  entry[]: MdmObservationEntries(HasVisit(PV1))
   entry[]: for a in TXA-9 => RoleEntries(a, null)
   entry[]: RoleEntries(TXA-10, null)
   entry[]: for order, i in COMMON_ORDER where PID and (order.ORC or order.OBR) => MdmOrderEntries(order, "${i + 1}")

@@ -47,6 +47,6 @@ def OruR01() {
   let unique = NumbersUnique(numbers)
   entry[]: for order, i in ORDER_OBSERVATION => OrderEntries(order, "${i + 1}", withEncounter, ResultsKey(numbers[i], "${i + 1}", unique))
   entry[]: ChargeItemEntries(withEncounter)   // FT1 of the orders (FHIR-Converter; hl7v2.finance)
-  entry[]: AccountEntry() if ChargeItemRefs() and not withEncounter   // the charges' PID-18 account (with a visit, the visit writes it)
+  entry[]: AccountEntry() if not withEncounter   // the PID-18 account (IG PID[Account]; with a visit, the visit writes it)
   entry[]: HeaderEntries(for order, i in ORDER_OBSERVATION => Ref("DiagnosticReport", "${i + 1}"))
 }

@@ -47,6 +47,7 @@ def SpecimenOrientedBundle() {
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1) if PID
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
+  entry[]: AccountEntry() if not withEncounter   // the PID-18 account (with a visit, the visit writes it)
   for s, si in SPECIMEN {
     entry[]: [SpecimenEntryFor("spm/${si + 1}", Specimen(s.SPM)), SpecimenParentEntries(s.SPM)]
     entry[]: SpecimenObservationEntries(s, "spm/${si + 1}", withEncounter)
@@ -66,6 +67,7 @@ def OulR24() {
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1) if PID
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
+  entry[]: AccountEntry() if not withEncounter   // the PID-18 account (with a visit, the visit writes it)
   for order, oi in ORDER {
     let key = "${oi + 1}"
     entry[]: for s, si in order.SPECIMEN => [SpecimenEntryFor(SpmKey(key, si), Specimen(s.SPM)), SpecimenParentEntries(s.SPM),

@@ -37,6 +37,7 @@ import hl7v2.practitioners
 // The UUID v5 namespace of the shipped maps (hl7v2.segments IdOf uses the same one).
 const PARTY_NS = "6ba7b811-9dad-11d1-80b4-00c04fd430c8"
 const CS_V2_0443 = "http://terminology.hl7.org/CodeSystem/v2-0443"
+const CS_V2_0912 = "http://terminology.hl7.org/CodeSystem/v2-0912"   // participation (PRT-4)
 
 // ---- keyed entries ---------------------------------------------------------------------------------------
 

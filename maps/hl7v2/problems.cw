@@ -39,6 +39,7 @@ def ProblemBundle(trigger) {
   ...BundleHead()
   entry[]: PatientEntry(PID, PD1)
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
+  entry[]: AccountEntry() if not withEncounter   // the PID-18 account (with a visit, the visit writes it)
   entry[]: for prb, i in PRB where prb.3.1 or prb.3.2 =>
     IdentifiedEntry("Condition", "PRB-${i + 1}", ProblemCondition(prb, trigger == "PC3" or upper(prb.1) == "DE", withEncounter), MessageKindIs(["PPR"]))
   entry[]: HeaderEntries(for prb, i in PRB where prb.3.1 or prb.3.2 => Ref("Condition", "PRB-${i + 1}"))

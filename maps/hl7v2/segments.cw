@@ -963,12 +963,16 @@ def RolEntriesAt(rol) = if RolRoleAt(rol) then [PartyEntry(RolRoleAt(rol)), Prac
 // participating organizations and places themselves (FHIR-Converter). An action code D (delete; FHIR-Converter's
 // DE / UN likewise) ends the participation: nothing is written for it.
 // The role code: PRT-4 (table 0912) as written (CWE[CodeableConcept]: v2-0912 for HL70912), and, for a code that
-// is also a v2-0443 provider role (AD, AT, CP, OP, ...), that coding with its display, as FHIR-Converter writes it.
+// is also a v2-0443 provider role (AD, AT, CP, OP, ...), that coding with its display, as FHIR-Converter writes it;
+// another code of table 0912 sent without its coding system (RCT, results copies to) is that table's, with its
+// display (FHIR-Converter labels RCT v2-0443, which has no such code).
 def ParticipationRole(cwe) = if trim(cwe.1) or trim(cwe.2) then {
   let display = lookup(trim(cwe.1), CS_V2_0443)
+  let role = if not display and not trim(cwe.3) then lookup(trim(cwe.1), CS_V2_0912) else null
   let cc = CodeableConcept(cwe)
   coding[]: { system: CS_V2_0443, code: fhir_code(cwe.1), display: display } if display
-  coding[]: for c in cc.coding where c.system or not display => c
+  coding[]: { system: CS_V2_0912, code: fhir_code(cwe.1), display: trim(cwe.2) ?? role } if role
+  coding[]: for c in cc.coding where c.system or not (display or role) => c
   text: cc.text
 } else null
 def PrtRemoved(prt) = contains(["D", "DE", "UN"], upper(trim(prt.2)))
