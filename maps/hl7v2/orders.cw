@@ -46,6 +46,16 @@ def ResultKey(rkey, i, obx) = if starts_with(rkey, "@") then "${rkey}/obx/${i + 
                               else ObsKey(rkey, i)
 def SpmKey(orderKey, i) = "${orderKey}/spm/${i + 1}"
 def ObsRefs(order, rkey) = for o, i in order.OBSERVATION => Ref("Observation", ResultKey(rkey, i, o.OBX))
+// PRIOR_RESULT (OML, OMG: earlier results sent with an order as its context; also where a sender's second OBR
+// without an ORC lands, as the grammar reads it) -> an Observation per OBSERVATION_PRIOR OBX, the order's
+// supporting information. No IG message map writes them; FHIR-Converter does. Keys "<order key>/prior/<n>".
+def PriorKey(key, i) = "${key}/prior/${i + 1}"
+def PriorObsRefs(order, key) = for p, i in order.OBSERVATION_PRIOR => Ref("Observation", PriorKey(key, i))
+def PriorObservationEntries(order, key, withEncounter) = for p, i in order.OBSERVATION_PRIOR => [
+  Entry("Observation", PriorKey(key, i), Observation(p.OBX, p.NTE, null, [], withEncounter, null, null)),
+  ObservationParties(p.OBX),
+  NoteParties(p.NTE)
+]
 def SpmRefs(order, key) = if count(order.SPECIMEN) > 0 then (for s, i in order.SPECIMEN => Ref("Specimen", SpmKey(key, i)))
                           else (for s, i in order.SPM => Ref("Specimen", SpmKey(key, i)))
 // The SPM of an order whose structure has no SPECIMEN group (ORM^O01 in v2.5.1; feeds send SPM there all the
@@ -156,6 +166,7 @@ def ServiceRequest(order, key, withEncounter, supporting) {
   locationCode[]: CodeableConcept(orc.29) if orc.29.1 or orc.29.2
   reasonCode[]: for r in obr.31 where r.1 or r.2 => CodeableConcept(r)
   supportingInfo[]: ObsRefs(order, key) if supporting
+  supportingInfo[]: PriorObsRefs(order, key) if supporting
   // The order's PRT (the person's PractitionerRole, else the organization; the device) as supporting
   // information, as FHIR-Converter writes them: R4 ServiceRequest has no participant element but performer,
   // which a PRT of the order (admitting, consulting, ...) is not. PatientEntry writes every PRT's entries.

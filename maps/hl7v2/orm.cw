@@ -43,6 +43,7 @@ def OrderRequestEntries(order, key, withEncounter, withReport, reasons, specimen
   for o, i in order.OBSERVATION where withReport and PID and IsDocumentResult(o.OBX) =>
     Entry("DiagnosticReport", ObxReportKey(ObsKey(key, i)), ObxReport(o.OBX, [Ref("ServiceRequest", key)], withEncounter)),
   for o in order.OBSERVATION => NoteParties(o.NTE),
+  PriorObservationEntries(order, key, withEncounter),
   NoteParties(OrderNotes(order)),
   ObrSpecimenEntriesWith(order.OBR, key, specimenOrderIds),
   OrderParties(order),
@@ -91,5 +92,5 @@ def OrderMessageBundle(withReport, specimenOrderIds) {
 map ORM_O01 : hl7v2 "ORM^O01" -> fhir "Bundle" { return Unique(OrderMessageBundle(false, true)) }
 map OML_O21 : hl7v2 "OML^O21" -> fhir "Bundle" { return Unique(OrderMessageBundle(true, false)) }
 // OMG^O19 (general clinical order, OMG_O19): the same resources as OML (FHIR-Converter's choice too); the
-// order's prior results (PRIOR_RESULT) are not written (docs/fidelity.md).
+// order's prior results (PRIOR_RESULT) are Observations, its supporting information (PriorObservationEntries).
 map OMG_O19 : hl7v2 "OMG^O19" -> fhir "Bundle" { return Unique(OrderMessageBundle(true, true)) }

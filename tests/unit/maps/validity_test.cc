@@ -322,6 +322,38 @@ TEST_F(MapsValidityTest, ObservationsOfAResultSpecimenAreWritten) {
   }
 }
 
+// An order's prior results (OML PRIOR_RESULT; also where a second OBR sent without its ORC lands, as the OML_O21
+// grammar reads it) are Observations the ServiceRequest lists as supporting information, not dropped; an MDM's
+// OBX are Observations beside the document that holds them.
+TEST_F(MapsValidityTest, PriorResultsAndDocumentLinesAreObservations) {
+  json oml = Convert({"MSH|^~\\&|LAB|HOSP|RCV|FAC|20240501101500+0100||OML^O21^OML_O21|M1|P|2.5.1",
+                      "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F", "ORC|NW|P1^CPOE", "OBR|1|P1^CPOE||1320^HIV Ag/Ab^L",
+                      "OBR|2|P1^CPOE||1680^Syphilis^L", "NTE|1||prior note", "OBX|1|ST|AOE25^Pregnancy^L||NO||||||O"});
+  std::string prior;
+  json request;
+  for (const json& e : oml["entry"]) {
+    const json& r = e["resource"];
+    if (r["resourceType"] == "Observation" && r["code"]["coding"][0]["code"] == "AOE25") {
+      prior = e["fullUrl"];
+      EXPECT_EQ(r["valueString"], "NO");
+    }
+    if (r["resourceType"] == "ServiceRequest") request = r;
+  }
+  ASSERT_FALSE(prior.empty());
+  ASSERT_TRUE(request.contains("supportingInfo"));
+  EXPECT_EQ(request["supportingInfo"][0]["reference"], prior);
+
+  json mdm = Convert({"MSH|^~\\&|DOC|HOSP|RCV|FAC|20240501101500+0100||MDM^T02^MDM_T02|M2|P|2.5.1",
+                      "EVN|T02|20240501101500+0100", "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F",
+                      "TXA|1|DS|TX|20240501101500+0100", "OBX|1|TX|note^Note^L||first line||||||F",
+                      "OBX|2|TX|note^Note^L||second line||||||F"});
+  std::vector<std::string> values;
+  for (const json& e : mdm["entry"]) {
+    if (e["resource"]["resourceType"] == "Observation") values.push_back(e["resource"]["valueString"]);
+  }
+  EXPECT_EQ(values, (std::vector<std::string>{"first line", "second line"}));
+}
+
 TEST_F(MapsValidityTest, SpecimensAreConditionalOnTheirSpecimenIds) {
   auto specimen_requests = [](const json& bundle) {
     std::vector<json> out;
