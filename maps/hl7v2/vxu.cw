@@ -11,6 +11,14 @@ import hl7v2.results
 import hl7v2.parties
 import hl7v2.places
 
+// RXA-17 (substance manufacturer, CWE; table 0227, MVX) -> Organization (IG RXA[Immunization]:
+// manufacturer(Organization)): the code as its identifier in the coding system's URI, the name as its name.
+def ManufacturerOrganization(cwe) = if trim(cwe.1) or trim(cwe.2) then {
+  resourceType: "Organization"
+  identifier[]: { system: CodingSystem(cwe.3), value: trim(cwe.1) } if trim(cwe.1)
+  name: trim(cwe.2)
+} else null
+
 def Immunization(order, key) {
   let rxa = order.RXA
   let rxr = order.RXR
@@ -30,7 +38,7 @@ def Immunization(order, key) {
   reportOrigin: CodeableConcept(rxa.9) if rxa.9.1 and rxa.9.1 != "00"
   lotNumber: rxa.15
   expirationDate: date(rxa.16)
-  manufacturer: { display: rxa.17.2 ?? rxa.17.1 } if rxa.17
+  manufacturer: { ...PartyRef(ManufacturerOrganization(rxa.17)), display: trim(rxa.17.2) ?? trim(rxa.17.1) } if ManufacturerOrganization(rxa.17)
   doseQuantity: Quantity(rxa.6, rxa.7) if rxa.6 and rxa.6 != "999"
   route: CodeableConcept(rxr.1) if rxr.1
   site: CodeableConcept(rxr.2) if rxr.2
@@ -59,6 +67,7 @@ def VxuV04() {
     let rkey = ResultsKey(numbers[oi], key, unique)   // the order's Observations: across messages (orders.cw)
     entry[]: ImmunizationEntryFor(key, Immunization(order, key))
     entry[]: PractitionerEntries(order.RXA-10)
+    entry[]: PartyEntry(ManufacturerOrganization(order.RXA-17))
     entry[]: PractitionerEntries(order.ORC-12)
     entry[]: RxaLocationEntries(order.RXA)
     // The ORC (with its TQ1) as the order of the dose: a ServiceRequest (ORC-2/3 identifiers, ORC-12 requester,
