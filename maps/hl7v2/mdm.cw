@@ -47,6 +47,31 @@ def MdmOrderEntries(order, key) = [
   LooseSpecimenEntries(order, key)
 ]
 
+// CON (consent, after TXA) -> Consent (FHIR R4's CON mapping; FHIR-Converter writes one per CON): status CON-11
+// (table 0498 by the IG's HL70498 map: A/L active, P proposed, R rejected, X rescinded = inactive; B, bypassed,
+// and other codes have no state: data-absent), scope patient-privacy (R4 requires one; a document's consent is
+// about the use of the patient's information), category CON-2 (table 0496), patient, dateTime CON-13 (the
+// decision), period CON-14/15 (effective, end), identifier CON-4 (form number), policyRule the consent text
+// CON-5 / CON-6, else the form id CON-3 (ppc-1: a policy or a rule; data-absent without any), performer the
+// patient (the consenter CON-24 is a name only).
+const CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
+def ConsentState(code) = match upper(trim(code)) { "A" | "L" => "active" "P" => "proposed" "R" => "rejected" "X" => "inactive" _ => null }
+def Consent(con) {
+  let rule = join(for t in [con.5, con.6] where trim(t) => trim(t), " + ") ?? trim(con.3)
+  resourceType: "Consent"
+  identifier[]: EntityIdentifier(con.4) if trim(con.4.1)
+  status: ConsentState(con.11.1)
+  "_status": DataAbsent() if not ConsentState(con.11.1)
+  scope: { coding[]: { system: CONSENT_SCOPE, code: "patient-privacy", display: "Privacy Consent" } }
+  category[]: CodeableConcept(con.2) ?? DataAbsent()
+  patient: PatientRef()
+  dateTime: datetime(con.13)
+  performer[]: PatientRef() if PID
+  policyRule: { text: rule } ?? DataAbsent()
+  provision: { period: { start: datetime(con.14), end: datetime(con.15) } } if datetime(con.14) or datetime(con.15)
+}
+def ConsentEntries() = for con, i in CON where PID => Entry("Consent", "CON-${i + 1}", Consent(con))
+
 // The OBX of the document (OBSERVATION: OBX with its NTE) -> an Observation each, beside the body they make
 // (FHIR-Converter's MDM_T02 template and the IG's MDM_T02 sample bundle both write them; IG OBX[Observation],
 // NTE[Annotation]); an ED value derives from the DocumentReference that holds it. Keys "doc/obx/<n>".
@@ -64,6 +89,7 @@ def MdmBundle() {
   entry[]: AccountEntry() if not HasVisit(PV1)   // the PID-18 account (with a visit, the visit writes it)
   entry[]: Entry("DocumentReference", 1, DocumentReference())
   entry[]: MdmObservationEntries(HasVisit(PV1))
+  entry[]: ConsentEntries()
   entry[]: for a in TXA-9 => RoleEntries(a, null)
   entry[]: RoleEntries(TXA-10, null)
   entry[]: for order, i in COMMON_ORDER where PID and (order.ORC or order.OBR) => MdmOrderEntries(order, "${i + 1}")

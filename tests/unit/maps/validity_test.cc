@@ -354,6 +354,28 @@ TEST_F(MapsValidityTest, PriorResultsAndDocumentLinesAreObservations) {
   EXPECT_EQ(values, (std::vector<std::string>{"first line", "second line"}));
 }
 
+// CON after an MDM's TXA -> Consent: status by table 0498 (data-absent for B, bypassed, and unknown codes:
+// R4 requires one), category CON-2, decision time CON-13, the consent text as the policy rule (ppc-1).
+TEST_F(MapsValidityTest, ConsentsOfADocument) {
+  json mdm = Convert({"MSH|^~\\&|DOC|HOSP|RCV|FAC|20240501101500+0100||MDM^T02^MDM_T02|M2|P|2.6",
+                      "EVN|T02|20240501101500+0100", "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F", "PV1|1|O",
+                      "TXA|1|DS|TX|20240501101500+0100", "CON|1||||||||||B",
+                      "CON|2|001^Privacy^HL70496|F-1||We may share||||||R|20240501|20240502",
+                      "OBX|1|TX|note^Note^L||first line||||||F"});
+  std::vector<json> consents;
+  for (const json& e : mdm["entry"]) {
+    if (e["resource"]["resourceType"] == "Consent") consents.push_back(e["resource"]);
+  }
+  ASSERT_EQ(consents.size(), 2u);
+  EXPECT_FALSE(consents[0].contains("status"));
+  EXPECT_EQ(consents[0]["_status"]["extension"][0]["valueCode"], "unknown");
+  EXPECT_EQ(consents[0]["policyRule"]["extension"][0]["valueCode"], "unknown");
+  EXPECT_EQ(consents[1]["status"], "rejected");
+  EXPECT_EQ(consents[1]["category"][0]["coding"][0]["code"], "001");
+  EXPECT_EQ(consents[1]["dateTime"], "2024-05-02");
+  EXPECT_EQ(consents[1]["policyRule"]["text"], "We may share");
+}
+
 TEST_F(MapsValidityTest, SpecimensAreConditionalOnTheirSpecimenIds) {
   auto specimen_requests = [](const json& bundle) {
     std::vector<json> out;
