@@ -300,6 +300,19 @@ def WithParticipants(obs, g) {
   device: obs.device ?? first(for prt in direct(g.PRT) where PrtDevice(prt) => PartyRef(PrtDevice(prt)))
 }
 
+// A SPECIMEN group -> its Specimen: the SPM (Specimen below) with the containers of its CONTAINER groups (SAC-3
+// container identifier as Specimen.container.identifier; the first SAC-2 accession identifier as the
+// accessionIdentifier when SPM-30 gives none), as FHIR-Converter writes them; no map read SAC before.
+def SpecimenOf(s) {
+  let specimen = Specimen(s.SPM)
+  let sacs = for sac in s.SAC => sac
+  let accession = first(for sac in sacs where trim(sac.2.1) => sac.2)
+  ...specimen
+  accessionIdentifier: specimen.accessionIdentifier ?? (if accession then EntityIdentifier(accession) else null)
+  container[]: specimen.container
+  container[]: for sac in sacs where trim(sac.3.1) => { identifier[]: EntityIdentifier(sac.3) }
+}
+
 // SPM -> Specimen (IG SPM[Specimen]): SPM-2 placer / filler ids (EIP: PGN, FGN), SPM-31 other ids, SPM-32
 // shipment id (SHIP), SPM-30 accession id; SPM-3 parents as Specimen resources of their own (SpecimenParents).
 def Specimen(spm) {

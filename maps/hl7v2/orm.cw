@@ -48,7 +48,7 @@ def OrderRequestEntries(order, key, withEncounter, withReport, reasons, specimen
   ObrSpecimenEntriesWith(order.OBR, key, specimenOrderIds),
   OrderParties(order),
   LooseSpecimenEntries(order, key),
-  for s, i in order.SPECIMEN => [SpecimenEntryFor(SpmKey(key, i), Specimen(s.SPM)), SpecimenParentEntries(s.SPM),
+  for s, i in order.SPECIMEN => [SpecimenEntryFor(SpmKey(key, i), SpecimenOf(s)), SpecimenParentEntries(s.SPM),
                                  SpecimenObservationEntries(s, SpmKey(key, i), withEncounter),
                                  SpecimenReportEntries(s, SpmKey(key, i), key, withEncounter) if withReport and PID]
 ]

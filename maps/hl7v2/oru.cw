@@ -31,7 +31,7 @@ def OrderEntries(order, key, withEncounter, rkey) {
     for o in order.OBSERVATION => NoteParties(o.NTE),
     NoteParties(OrderNotes(order)) if PID,
     OrderParties(order),
-    for s, i in order.SPECIMEN => [SpecimenEntryFor(SpmKey(key, i), Specimen(s.SPM)), SpecimenParentEntries(s.SPM),
+    for s, i in order.SPECIMEN => [SpecimenEntryFor(SpmKey(key, i), SpecimenOf(s)), SpecimenParentEntries(s.SPM),
                                    SpecimenObservationEntries(s, SpmKey(key, i), withEncounter)]
   ]
 }

@@ -49,7 +49,7 @@ def SpecimenOrientedBundle() {
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
   entry[]: AccountEntry() if not withEncounter   // the PID-18 account (with a visit, the visit writes it)
   for s, si in SPECIMEN {
-    entry[]: [SpecimenEntryFor("spm/${si + 1}", Specimen(s.SPM)), SpecimenParentEntries(s.SPM)]
+    entry[]: [SpecimenEntryFor("spm/${si + 1}", SpecimenOf(s)), SpecimenParentEntries(s.SPM)]
     entry[]: SpecimenObservationEntries(s, "spm/${si + 1}", withEncounter)
     entry[]: for order, oi in s.ORDER => OulOrderEntries(order, "${si + 1}/${oi + 1}", [Ref("Specimen", "spm/${si + 1}")], withEncounter, unique)
   }
@@ -70,7 +70,7 @@ def OulR24() {
   entry[]: AccountEntry() if not withEncounter   // the PID-18 account (with a visit, the visit writes it)
   for order, oi in ORDER {
     let key = "${oi + 1}"
-    entry[]: for s, si in order.SPECIMEN => [SpecimenEntryFor(SpmKey(key, si), Specimen(s.SPM)), SpecimenParentEntries(s.SPM),
+    entry[]: for s, si in order.SPECIMEN => [SpecimenEntryFor(SpmKey(key, si), SpecimenOf(s)), SpecimenParentEntries(s.SPM),
                                              SpecimenObservationEntries(s, SpmKey(key, si), withEncounter)]
     entry[]: OulOrderEntries(order, key, SpmRefs(order, key), withEncounter, unique)
   }
