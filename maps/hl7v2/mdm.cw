@@ -22,7 +22,7 @@ def DocumentReference() {
   docStatus: match TXA-17 { "AU" => "final" "LA" => "final" "DI" => "preliminary" "DO" => "preliminary" "IP" => "preliminary" "PA" => "preliminary" _ => null }
   type: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0270", code: fhir_code(TXA-2.1 ?? TXA-2) } } if TXA-2
   subject: Ref("Patient", 1)
-  date: instant(TXA-4) ?? instant(TXA-6) ?? instant(MSH-7)
+  date: Instant(TXA-4) ?? Instant(TXA-6) ?? Instant(MSH-7)
   author[]: for a in TXA-9 where HasPerson(a) => RoleRefDisplay(a)
   authenticator: RoleRefDisplay(TXA-10)
   securityLabel[]: { coding[]: { system: "http://terminology.hl7.org/CodeSystem/v2-0272", code: fhir_code(TXA-18) } } if fhir_code(TXA-18)

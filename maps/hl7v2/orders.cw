@@ -231,7 +231,7 @@ def Observation(obx, notes, obr, specimenRefs, withEncounter, edRef, basedOn) {
   subject: PatientRef() if PID   // optional: none rather than unknown
   encounter: Ref("Encounter", 1) if withEncounter
   effectiveDateTime: datetime(obx.14) ?? datetime(obr.7)
-  issued: instant(obx.19) ?? instant(obr.22)
+  issued: Instant(obx.19) ?? Instant(obr.22)
   performer[]: ObservationPerformers(obx)
   let multi = HasComponentValues(obx)
   component[]: ObservationComponents(obx) if multi
@@ -360,7 +360,7 @@ def DiagnosticReport(orc, obr, key, results, specimens, withEncounter, forms) {
   encounter: Ref("Encounter", 1) if withEncounter
   effectiveDateTime: datetime(obr.7) if not obr.8
   effectivePeriod: { start: datetime(obr.7), end: datetime(obr.8) } if obr.8
-  issued: instant(obr.22)
+  issued: Instant(obr.22)
   resultsInterpreter[]: for x in obr.32 => NdlRoleRef(x, null)
   resultsInterpreter[]: for x in obr.33 => NdlRoleRef(x, null)   // assistant interpreters (the IG is silent; ReportStream writes their roles)
   performer[]: for x in obr.34 where NdlRole(x, "TN") => { ...NdlRoleRef(x, "TN"), extension[]: PerformerFunction("SPRF") }
