@@ -129,9 +129,10 @@ def SenderOrganization(msh) {
 }
 def HasSender(msh) = msh.4 or trim(msh.17)
 
-// An HD as an endpoint url (IG HD[MessageHeader.source/destination]): its universal id as a URI, else
-// "urn:id:" + its namespace id (spaces percent-encoded); absent when the HD is empty.
-def HdEndpoint(hd) = HdUri(hd) ?? (if hd.1 then "urn:id:${UriText(hd.1)}" else null)
+// An HD as an endpoint url (IG HD[MessageHeader.source/destination]): its universal id as a URI; absent for a
+// namespace id alone (then the endpoint is data-absent, as FHIR-Converter, ReportStream and Google's converter
+// all write it: a name is no address, and "urn:id:<name>" named no endpoint anyone could reach).
+def HdEndpoint(hd) = HdUri(hd)
 
 // MSH-9 as the IG's MSG[Coding] display: "ORU^R01^ORU_R01" (code, trigger, structure as written).
 def MessageTypeText(msh) = join([trim(msh.9.1), trim(msh.9.2), trim(msh.9.3)], "^")

@@ -626,10 +626,17 @@ TEST_F(MapsValidityTest, MessageHeaderEndpointsAreUrisAndNeverPlaceholders) {
                         "EVN|A08", kPid, "PV1|1|I"});
   auto header = Resources(named, "MessageHeader");
   ASSERT_EQ(header.size(), 1u);
-  EXPECT_EQ(header[0]["source"]["endpoint"], "urn:id:Sending%20App");
+  // A namespace id alone names the application, it gives no address: the endpoint is data-absent (as the three
+  // reference converters write it), the name is kept.
+  EXPECT_EQ(header[0]["source"]["name"], "Sending App");
+  EXPECT_FALSE(header[0]["source"].contains("endpoint"));
+  EXPECT_EQ(header[0]["source"]["_endpoint"]["extension"][0]["valueCode"], "unknown");
   EXPECT_EQ(header[0]["eventCoding"]["display"], "ADT^A08^ADT_A01");
-  // "1.Edu" typed ISO is no OID: the namespace id is the endpoint.
-  EXPECT_EQ(header[0]["destination"][0]["endpoint"], "urn:id:Recv%20App");
+  // "1.Edu" typed ISO is no OID (and no URI): no endpoint either.
+  EXPECT_EQ(header[0]["destination"][0]["name"], "Recv App");
+  EXPECT_FALSE(header[0]["destination"][0].contains("endpoint"));
+  EXPECT_EQ(header[0]["destination"][0]["_endpoint"]["extension"][0]["valueCode"], "unknown");
+  EXPECT_EQ(named.dump().find("urn:id:Sending"), std::string::npos);
   json oid = Convert({"MSH|^~\\&|APP^2.16.840.1.113883.3.72^ISO|HOSP|||20240501101500+0100||ADT^A08^ADT_A01|M1|P|2.5.1",
                       "EVN|A08", kPid, "PV1|1|I"});
   EXPECT_EQ(Resources(oid, "MessageHeader")[0]["source"]["endpoint"], "urn:oid:2.16.840.1.113883.3.72");
