@@ -771,8 +771,13 @@ def HasAccount(pid) = pid.18.1
 // The Account entry: written with the Encounter (whose account it is) when there is one, else with the
 // message's people (PersonEntries(withEncounter) is called with whether EncounterEntries was).
 def AccountEntry() = AccountEntryOf(PID, 1)
+// The Account and every resource it refers to (its guarantors: a RelatedPerson per person GT1, as PersonEntries
+// writes them, the GT1-21 organizations), so that no message kind writes an Account whose guarantor is missing.
 def AccountEntryOf(pid, n) = if pid and HasAccount(pid) then [IdentifiedEntry("Account", VisitKey("PID-18", n), PatientAccount(pid, n), AdministrationOwns()),
                                                                IdentifierEntries(pid.18),
+                                                               for gt1, i in GT1 where n == 1 and GuarantorIsPerson(gt1) =>
+                                                                 [Entry("RelatedPerson", "GT1-${i + 1}", Guarantor(gt1)),
+                                                                  IdentifierEntries(gt1.2), IdentifierEntries(gt1.19)],
                                                                for gt1 in GT1 where n == 1 => XonOrgEntries(gt1.21)] else null
 
 // ---- AL1 -> AllergyIntolerance ---------------------------------------------------------------------------
@@ -1035,10 +1040,8 @@ def PrtEntries(prt) = if not PrtRemoved(prt) then [
 
 def PatientEntry(pid, pd1) = [PatientEntryFor(1, Patient(pid, pd1)), PatientParties(pid, pd1),
                               for rol in PrimaryCareRols() => RolEntriesAt(rol),
-                              for prt in PRT => PrtEntries(prt),
                               for nk1 in NK1 where IsKin(nk1) => KinOrgEntries(nk1),
-                              for in2 in IN2 => IdentifierEntries(in2.61) if count(PID) == 1,
-                              for gt1 in GT1 where SelfGuarantor(gt1) => [IdentifierEntries(gt1.2), IdentifierEntries(gt1.19)]]
+                              for in2 in IN2 => IdentifierEntries(in2.61) if count(PID) == 1]
 
 // The envelope of every Bundle: the MessageHeader (always: R4 source.endpoint is data-absent when MSH-3 is
 // empty, as the IG says), the sender Organization, and the Provenances of the message (MSH source, EVN
@@ -1053,6 +1056,11 @@ def HeaderEntries(focus) {
   warn "Provenance of the message left out: MSH-7 has no time zone (run with --zone)" if MSH-7 and not source.recorded
   return [
     Entry("MessageHeader", 1, MessageHeader(MSH, focus)),
+    // the parties of every PRT, wherever it stands: with or without a PID, an Observation or an order may
+    // refer to them (they were written with the Patient, so a message without a PID referred to nothing)
+    for prt in PRT => PrtEntries(prt),
+    // the assigners of a self-guarantor's identifiers, which every Patient built from the PID carries
+    for gt1 in GT1 where SelfGuarantor(gt1) => [IdentifierEntries(gt1.2), IdentifierEntries(gt1.19)],
     Entry("Organization", "sender", SenderOrganization(MSH)) if HasSender(MSH),
     EnvelopeOrgEntries(MSH),
     SoftwareDeviceEntries(),

@@ -17,16 +17,19 @@ The outputs must be the same bytes in a traced run (calls not reused) and when a
 batch; each message with every field padded
 with trailing blanks must give the same bytes as the message itself; and the run's log (warnings,
 rejections) must hold no patient content of any variant (PID/NK1/GT1/IN1 names,
-identifiers, addresses, phone numbers, birth dates).
+identifiers, addresses, phone numbers, birth dates); and every urn:uuid reference of a Bundle must name one of
+its entries (a transaction whose reference resolves to nothing fails on the server; the validator does not
+report it).
 MSH-1, MSH-2, MSH-9 and MSH-18 are never changed (the message type picks the map; an unknown character set is
 refused on purpose).
 
-Exit status: 0 when every Bundle is valid, no variant of a message that converts is refused, the traced run
-writes the same bytes and the log holds no patient content; 1 otherwise (the report says which variant, the
+Exit status: 0 when every Bundle is valid and resolves its references, no variant of a message that converts is
+refused, the traced run writes the same bytes and the log holds no patient content; 1 otherwise (the report says which variant, the
 mutation and the validator's message; `--keep DIR` keeps the variants and outputs to look at).
 """
 import argparse
 import collections
+import json
 import os
 import random
 import re
@@ -40,6 +43,19 @@ KINDS = ['cross', 'cross', 'cross', 'first', 'empty-comp', 'repeat', 'blank', 'n
          'drop-seg', 'dup-seg', 'move-seg', 'foreign-seg']
 # Patient content that must never reach the log (names, identifiers, addresses, phone numbers, birth dates).
 PATIENT_FIELDS = {'PID': (3, 5, 6, 7, 11, 13, 14, 19, 20), 'NK1': (2, 4, 5), 'GT1': (3, 5, 6), 'IN1': (16, 19)}
+
+
+def References(value):
+    """Every Reference.reference string in a JSON value."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k == 'reference' and isinstance(v, str):
+                yield v
+            else:
+                yield from References(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from References(v)
 
 
 def PatientValues(segs):
@@ -320,10 +336,23 @@ def main():
             bad += 1
         elif line.strip():
             print(line)
+    # A transaction Bundle resolves its own references: every urn:uuid reference names an entry's fullUrl (the
+    # validator drops its reports on urn:uuid references, so this is checked here).
+    dangling = 0
+    for name in sorted(os.listdir(outs)):
+        with open(os.path.join(outs, name), encoding='utf-8') as f:
+            bundle = json.load(f)
+        urls = {e.get('fullUrl') for e in bundle.get('entry', [])}
+        missing = sorted(set(v for v in References(bundle) if v.startswith('urn:uuid:')) - urls)
+        if missing:
+            base = name.split('.hl7')[0]
+            print('reference to no entry: %s (%d) [%s]' % (name, len(missing), ', '.join(what.get(base, ('', []))[1])))
+            dangling += 1
+    failures += dangling
     print('variants %d, crosswalk run exit %d, refused %d, differing when traced %d, when padded %d, in a batch %d, '
-          'patient content in the log %d, validator lines naming a variant %d'
-          % (len(what), rc, failures - differ - len(leaked) - padding - batched, differ, padding, batched, len(leaked),
-             bad))
+          'patient content in the log %d, validator lines naming a variant %d, references to no entry %d'
+          % (len(what), rc, failures - differ - len(leaked) - padding - batched - dangling, differ, padding, batched,
+             len(leaked), bad, dangling))
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 1 if failures or bad or val.returncode else 0

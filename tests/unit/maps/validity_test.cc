@@ -8,6 +8,7 @@
 #include <set>
 
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <string>
@@ -374,6 +375,51 @@ TEST_F(MapsValidityTest, ConsentsOfADocument) {
   EXPECT_EQ(consents[1]["category"][0]["coding"][0]["code"], "001");
   EXPECT_EQ(consents[1]["dateTime"], "2024-05-02");
   EXPECT_EQ(consents[1]["policyRule"]["text"], "We may share");
+}
+
+// A transaction Bundle resolves its own references: every urn:uuid reference names one of its entries. Found by
+// the sweep (tools/scripts/validity_sweep.py checks it for every variant): a PRT's parties were written only with
+// a PID, an Account's person guarantor only by the maps that write the message's people, and the authors of a
+// SIU service's second note not at all.
+TEST_F(MapsValidityTest, EveryReferenceNamesAnEntry) {
+  auto dangling = [](const json& bundle) {
+    std::set<std::string> urls;
+    for (const json& e : bundle["entry"]) urls.insert(e["fullUrl"].get<std::string>());
+    std::vector<std::string> missing;
+    std::function<void(const json&)> walk = [&](const json& v) {
+      if (v.is_object()) {
+        for (auto it = v.begin(); it != v.end(); ++it) {
+          if (it.key() == "reference" && it->is_string() && it->get<std::string>().rfind("urn:uuid:", 0) == 0 &&
+              !urls.count(it->get<std::string>())) {
+            missing.push_back(it->get<std::string>());
+          } else {
+            walk(*it);
+          }
+        }
+      } else if (v.is_array()) {
+        for (const json& x : v) walk(x);
+      }
+    };
+    walk(bundle);
+    return missing;
+  };
+  json no_pid = Convert({"MSH|^~\\&|LAB|HOSP|RCV|FAC|20240501101500+0100||OUL^R22^OUL_R22|M1|P|2.5.1",
+                         "SPM|1|S1||BLD^Blood^L", "OBR|1|P1^CPOE|F1^LAB|24317-0^Hemogram^LN",
+                         "OBX|1|NM|718-7^Hemoglobin^LN||13.1|g/dL|||||F", "PRT||AD||RO|77^Author^Ann"});
+  EXPECT_EQ(dangling(no_pid), std::vector<std::string>{});
+  EXPECT_EQ(Resources(no_pid, "PractitionerRole").size(), 1u);
+  json guarantor = Convert({"MSH|^~\\&|LAB|HOSP|RCV|FAC|20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1",
+                            "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F||||||||||ACC1^^^HOSP^AN",
+                            "GT1|1||DOE^JOHN||1 Main St^^Town^ST^12345", "OBR|1|P1^CPOE|F1^LAB|24317-0^Hemogram^LN",
+                            "OBX|1|NM|718-7^Hemoglobin^LN||13.1|g/dL|||||F"});
+  EXPECT_EQ(dangling(guarantor), std::vector<std::string>{});
+  EXPECT_EQ(Resources(guarantor, "Account").size(), 1u);
+  json notes = Convert({"MSH|^~\\&|S|H|R|F|20240501101500+0100||SIU^S12^SIU_S12|M1|P|2.5.1",
+                        "SCH|1|1||||||||30|min|^^30^20240502100000+0100|||||||||||||||Booked",
+                        "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F", "RGS|1",
+                        "AIS|1||CT^CT scan^L|20240502100000+0100", "NTE|1||first||11^One^Ann", "NTE|2||second||22^Two^Bob"});
+  EXPECT_EQ(dangling(notes), std::vector<std::string>{});
+  EXPECT_EQ(Resources(notes, "Practitioner").size(), 2u);
 }
 
 TEST_F(MapsValidityTest, SpecimensAreConditionalOnTheirSpecimenIds) {
