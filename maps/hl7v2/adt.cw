@@ -84,11 +84,11 @@ map ADT_A31 : hl7v2 "ADT^A31" -> fhir "Bundle" { return Unique(AdtBundle(null)) 
 // DB1 segments (hl7v2.person DisabilityIdentifiers) and their disability extensions added to the Patient.
 def PatientEntryWithDisability() {
   let patient = Patient(PID, PD1)
-  return if DisabilityIdentifiers(DB1) or DisabilityExtensions(DB1) then [
-    PatientEntryFor(1, { ...patient, identifier[]: patient.identifier, identifier[]: DisabilityIdentifiers(DB1),
-                        extension[]: patient.extension, extension[]: DisabilityExtensions(DB1) }),
+  return if DisabilityIdentifiers(for d in DB1 => d) or DisabilityExtensions(for d in DB1 => d) then [
+    PatientEntryFor(1, { ...patient, identifier[]: patient.identifier, identifier[]: DisabilityIdentifiers(for d in DB1 => d),
+                        extension[]: patient.extension, extension[]: DisabilityExtensions(for d in DB1 => d) }),
     for e in PatientEntry(PID, PD1) where e.fullUrl != FullUrl("Patient", 1) => e,
-    DisabilityIdentifierEntries(DB1)
+    DisabilityIdentifierEntries(for d in DB1 => d)
   ] else PatientEntry(PID, PD1)
 }
 

@@ -77,9 +77,9 @@ def ConsentEntries() = for con, i in CON where PID => Entry("Consent", "CON-${i 
 // NTE[Annotation]); an ED value derives from the DocumentReference that holds it. Keys "doc/obx/<n>".
 def MdmObservationEntries(withEncounter) = for g, k in OBSERVATION where PID => [
   Entry("Observation", "doc/obx/${k + 1}",
-        Observation(g.OBX, g.NTE, null, [], withEncounter, Ref("DocumentReference", 1), null)),
+        Observation(g.OBX, direct(g.NTE), null, [], withEncounter, Ref("DocumentReference", 1), null)),
   ObservationParties(g.OBX),
-  NoteParties(g.NTE)
+  NoteParties(direct(g.NTE))
 ]
 
 def MdmBundle() {

@@ -52,9 +52,9 @@ def ObsRefs(order, rkey) = for o, i in order.OBSERVATION => Ref("Observation", R
 def PriorKey(key, i) = "${key}/prior/${i + 1}"
 def PriorObsRefs(order, key) = for p, i in order.OBSERVATION_PRIOR => Ref("Observation", PriorKey(key, i))
 def PriorObservationEntries(order, key, withEncounter) = for p, i in order.OBSERVATION_PRIOR => [
-  Entry("Observation", PriorKey(key, i), Observation(p.OBX, p.NTE, null, [], withEncounter, null, null)),
+  Entry("Observation", PriorKey(key, i), Observation(p.OBX, direct(p.NTE), null, [], withEncounter, null, null)),
   ObservationParties(p.OBX),
-  NoteParties(p.NTE)
+  NoteParties(direct(p.NTE))
 ]
 def SpmRefs(order, key) = if count(order.SPECIMEN) > 0 then (for s, i in order.SPECIMEN => Ref("Specimen", SpmKey(key, i)))
                           else (for s, i in order.SPM => Ref("Specimen", SpmKey(key, i)))
@@ -289,7 +289,7 @@ def ObxReport(obx, basedOn, withEncounter) {
 def ObxReportKey(obsKey) = "${obsKey}/report"
 // The Observation of an OBSERVATION / RESULT group g, keyed okey (ResultKey).
 def ObservationEntry(g, okey, obr, specimenRefs, withEncounter, basedOn) =
-  Entry("Observation", okey, WithParticipants(Observation(g.OBX, g.NTE, obr, specimenRefs, withEncounter, EdRef(g.OBX, okey), basedOn), g))
+  Entry("Observation", okey, WithParticipants(Observation(g.OBX, direct(g.NTE), obr, specimenRefs, withEncounter, EdRef(g.OBX, okey), basedOn), g))
 
 // An Observation of an OBSERVATION / RESULT group with the group's PRT participants (IG PRT[PractitionerRole],
 // PRT[Device]; FHIR-Converter): a person's PractitionerRole or else the organization as a performer, the first
@@ -392,9 +392,9 @@ def SpecimenObservationEntries(specimenGroup, specimenKey, withEncounter) =
 // RESULTS_NOTES -> Observations (IG OBX[Observation], NTE[Annotation]). Keys "<prefix>/obx/<n>".
 def GroupObservationRefs(groups, prefix) = for g, k in groups where PID => Ref("Observation", "${prefix}/obx/${k + 1}")
 def GroupObservationEntries(groups, prefix, withEncounter, basedOn) = for g, k in groups where PID => [
-  Entry("Observation", "${prefix}/obx/${k + 1}", Observation(g.OBX, g.NTE, null, [], withEncounter, null, basedOn)),
+  Entry("Observation", "${prefix}/obx/${k + 1}", Observation(g.OBX, direct(g.NTE), null, [], withEncounter, null, basedOn)),
   ObservationParties(g.OBX),
-  NoteParties(g.NTE)
+  NoteParties(direct(g.NTE))
 ]
 
 // ---- ORC -> Provenance (IG ORC[Provenance]) --------------------------------------------------------------------

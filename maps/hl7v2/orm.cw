@@ -38,11 +38,11 @@ def OrderRequestEntries(order, key, withEncounter, withReport, reasons, specimen
                                                   PresentedForms(for o in order.OBSERVATION => o.OBX))) if withReport and order.OBR and PID,
   RequesterEntries(order),
   OrderProvenanceEntries(order, key, Ref("ServiceRequest", key)),
-  for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), WithParticipants(Observation(o.OBX, o.NTE, null, [], withEncounter, EdRef(o.OBX, ObsKey(key, i)), Ref("ServiceRequest", key)), o)),
+  for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), WithParticipants(Observation(o.OBX, direct(o.NTE), null, [], withEncounter, EdRef(o.OBX, ObsKey(key, i)), Ref("ServiceRequest", key)), o)),
   EdEntries(order, key),
   for o, i in order.OBSERVATION where withReport and PID and IsDocumentResult(o.OBX) =>
     Entry("DiagnosticReport", ObxReportKey(ObsKey(key, i)), ObxReport(o.OBX, [Ref("ServiceRequest", key)], withEncounter)),
-  for o in order.OBSERVATION => NoteParties(o.NTE),
+  for o in order.OBSERVATION => NoteParties(direct(o.NTE)),
   PriorObservationEntries(order, key, withEncounter),
   NoteParties(OrderNotes(order)),
   ObrSpecimenEntriesWith(order.OBR, key, specimenOrderIds),
@@ -72,8 +72,8 @@ def MedicationOrderEntries(order, key, withEncounter) = [
   RecorderEntries(order),
   RxoDispensingPharmacyEntry(order),
   OrderProvenanceEntries(order, key, Ref("MedicationRequest", key)),
-  for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), WithParticipants(Observation(o.OBX, o.NTE, null, [], withEncounter, EdRef(o.OBX, ObsKey(key, i)), Ref("MedicationRequest", key)), o)),
-  for o in order.OBSERVATION => [ObservationParties(o.OBX), NoteParties(o.NTE)]
+  for o, i in order.OBSERVATION => Entry("Observation", ObsKey(key, i), WithParticipants(Observation(o.OBX, direct(o.NTE), null, [], withEncounter, EdRef(o.OBX, ObsKey(key, i)), Ref("MedicationRequest", key)), o)),
+  for o in order.OBSERVATION => [ObservationParties(o.OBX), NoteParties(direct(o.NTE))]
 ]
 
 def OrderMessageBundle(withReport, specimenOrderIds) {

@@ -28,7 +28,7 @@ def OrderEntries(order, key, withEncounter, rkey) {
     EdEntries(order, rkey),
     for o, i in order.OBSERVATION where IsDocumentResult(o.OBX) =>
       Entry("DiagnosticReport", ObxReportKey(ResultKey(rkey, i, o.OBX)), ObxReport(o.OBX, [OrderRef(key)], withEncounter)),
-    for o in order.OBSERVATION => NoteParties(o.NTE),
+    for o in order.OBSERVATION => NoteParties(direct(o.NTE)),
     NoteParties(OrderNotes(order)) if PID,
     OrderParties(order),
     for s, i in order.SPECIMEN => [SpecimenEntryFor(SpmKey(key, i), SpecimenOf(s)), SpecimenParentEntries(s.SPM),

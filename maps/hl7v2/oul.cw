@@ -22,7 +22,7 @@ def OulOrderEntriesWith(order, key, specimenRefs, withEncounter, rkey) = [
   RequesterEntries(order) if PID,
   OrderProvenanceEntries(order, key, Ref("ServiceRequest", key)) if PID,
   OrderParties(order),
-  for r in order.RESULT => NoteParties(r.NTE),
+  for r in order.RESULT => NoteParties(direct(r.NTE)),
   NoteParties(OrderNotes(order)) if PID,
   DiagnosticReportEntryFor(key, DiagnosticReport(order.ORC, order.OBR, key, ResultRefs(order, rkey),
                                                   [ObrSpecimenRefs(order.OBR, key), specimenRefs], withEncounter,

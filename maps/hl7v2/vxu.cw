@@ -80,10 +80,10 @@ def VxuV04() {
     // PRT participants), basedOn the order's ServiceRequest (FHIR-Converter).
     for o, i in order.OBSERVATION {
       entry[]: Entry("Observation", ResultKey(rkey, i, o.OBX),
-                     WithParticipants({ ...Observation(o.OBX, o.NTE, null, [], PID and HasVisit(PV1), null,
+                     WithParticipants({ ...Observation(o.OBX, direct(o.NTE), null, [], PID and HasVisit(PV1), null,
                                                        if order.ORC and PID then Ref("ServiceRequest", key) else null),
                                         partOf[]: Ref("Immunization", key) }, o))
-      entry[]: [ObservationParties(o.OBX), NoteParties(o.NTE)]
+      entry[]: [ObservationParties(o.OBX), NoteParties(direct(o.NTE))]
     }
   }
   entry[]: HeaderEntries(for order, oi in ORDER => Ref("Immunization", "${oi + 1}"))

@@ -422,6 +422,19 @@ TEST_F(MapsValidityTest, EveryReferenceNamesAnEntry) {
   EXPECT_EQ(Resources(notes, "Practitioner").size(), 2u);
 }
 
+// A segment path given to a function is its first segment (docs/language.md); the maps pass a group's notes as
+// direct(g.NTE), every NTE of the group. They passed g.NTE: every note after a result's first was dropped.
+TEST_F(MapsValidityTest, EveryNoteOfAResultIsKept) {
+  json oru = Convert({"MSH|^~\\&|LAB|HOSP|RCV|FAC|20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1",
+                      "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F", "OBR|1|P1^CPOE|F1^LAB|24317-0^Hemogram^LN",
+                      "OBX|1|NM|718-7^Hemoglobin^LN||13.1|g/dL|||||F", "NTE|1||first note", "NTE|2||second note||22^Two^Bob"});
+  auto observations = Resources(oru, "Observation");
+  ASSERT_EQ(observations.size(), 1u);
+  ASSERT_EQ(observations[0]["note"].size(), 2u);
+  EXPECT_EQ(observations[0]["note"][1]["text"], "second note");
+  EXPECT_EQ(Resources(oru, "Practitioner").size(), 1u);   // the second note's author
+}
+
 TEST_F(MapsValidityTest, SpecimensAreConditionalOnTheirSpecimenIds) {
   auto specimen_requests = [](const json& bundle) {
     std::vector<json> out;
