@@ -84,11 +84,12 @@ map ADT_A31 : hl7v2 "ADT^A31" -> fhir "Bundle" { return Unique(AdtBundle(null)) 
 // DB1 segments (hl7v2.person DisabilityIdentifiers) and their disability extensions added to the Patient.
 def PatientEntryWithDisability() {
   let patient = Patient(PID, PD1)
-  return if DisabilityIdentifiers(for d in DB1 => d) or DisabilityExtensions(for d in DB1 => d) then [
-    PatientEntryFor(1, { ...patient, identifier[]: patient.identifier, identifier[]: DisabilityIdentifiers(for d in DB1 => d),
-                        extension[]: patient.extension, extension[]: DisabilityExtensions(for d in DB1 => d) }),
+  let db1s = for d in DB1 => d   // every DB1 (a bare DB1 given to a function is the first)
+  return if DisabilityIdentifiers(db1s) or DisabilityExtensions(db1s) then [
+    PatientEntryFor(1, { ...patient, identifier[]: patient.identifier, identifier[]: DisabilityIdentifiers(db1s),
+                        extension[]: patient.extension, extension[]: DisabilityExtensions(db1s) }),
     for e in PatientEntry(PID, PD1) where e.fullUrl != FullUrl("Patient", 1) => e,
-    DisabilityIdentifierEntries(for d in DB1 => d)
+    DisabilityIdentifierEntries(db1s)
   ] else PatientEntry(PID, PD1)
 }
 

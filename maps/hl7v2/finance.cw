@@ -57,14 +57,15 @@ def BarP02() {
   ...BundleHead()
   for p, i in PATIENT {
     let patient = Patient(p.PID, p.PD1)
-    entry[]: PatientEntryFor(SurvivorKey(i), { ...patient, identifier[]: patient.identifier, identifier[]: DisabilityIdentifiers(for d in p.DB1 => d),
-                                             extension[]: patient.extension, extension[]: DisabilityExtensions(for d in p.DB1 => d),
+    let db1s = for d in p.DB1 => d   // every DB1 of the group (a bare p.DB1 given to a function is the first)
+    entry[]: PatientEntryFor(SurvivorKey(i), { ...patient, identifier[]: patient.identifier, identifier[]: DisabilityIdentifiers(db1s),
+                                             extension[]: patient.extension, extension[]: DisabilityExtensions(db1s),
                                              extension[]: Importance(p.PV1-16) if count(PID) != 1 })
     entry[]: PatientParties(p.PID, p.PD1)
     // the patient's mother (PID-21; IG CX[RelatedPerson-Mother]), as hl7v2.segments KinEntries writes her for one patient
     entry[]: [Entry("RelatedPerson", VisitKey("PID-21", SurvivorKey(i)), MotherRelatedPerson(p.PID, Ref("Patient", SurvivorKey(i)))),
               IdentifierEntries(p.PID-21)] if MotherRelatedPerson(p.PID, Ref("Patient", SurvivorKey(i)))
-    entry[]: DisabilityIdentifierEntries(for d in p.DB1 => d)
+    entry[]: DisabilityIdentifierEntries(db1s)
     entry[]: Entry("Account", SurvivorKey(i), Account(p.PID, "inactive", Ref("Patient", SurvivorKey(i)))) if p.PID-18.1
     entry[]: IdentifierEntries(p.PID-18) if p.PID-18.1
     entry[]: PurgedVisitEntries(p, SurvivorKey(i)) if HasVisit(p.PV1)

@@ -66,7 +66,7 @@ def Consent(con) {
   category[]: CodeableConcept(con.2) ?? DataAbsent()
   patient: PatientRef()
   dateTime: datetime(con.13)
-  performer[]: PatientRef() if PID
+  performer[]: PatientRef()
   policyRule: { text: rule } ?? DataAbsent()
   provision: { period: { start: datetime(con.14), end: datetime(con.15) } } if datetime(con.14) or datetime(con.15)
 }

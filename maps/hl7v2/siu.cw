@@ -44,7 +44,7 @@ def ScheduledService(g, svc, trigger) {
 }
 def ServiceEntries(trigger) = for g, r in RESOURCES => for svc, s in g.SERVICE where HasServiceCode(svc.AIS) and PID => [
   Entry("ServiceRequest", ServiceKey(r, s), ScheduledService(g, svc, trigger)),
-  for nte in svc.NTE where HasNoteText(nte) => PractitionerEntries(nte.5)
+  NoteParties(direct(svc.NTE))
 ]
 
 def Appointment(trigger) {

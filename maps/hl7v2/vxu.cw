@@ -38,7 +38,8 @@ def Immunization(order, key) {
   reportOrigin: CodeableConcept(rxa.9) if rxa.9.1 and rxa.9.1 != "00"
   lotNumber: rxa.15
   expirationDate: date(rxa.16)
-  manufacturer: { ...PartyRef(ManufacturerOrganization(rxa.17)), display: trim(rxa.17.2) ?? trim(rxa.17.1) } if ManufacturerOrganization(rxa.17)
+  let manufacturer = ManufacturerOrganization(rxa.17)
+  manufacturer: { ...PartyRef(manufacturer), display: trim(rxa.17.2) ?? trim(rxa.17.1) } if manufacturer
   doseQuantity: Quantity(rxa.6, rxa.7) if rxa.6 and rxa.6 != "999"
   route: CodeableConcept(rxr.1) if rxr.1
   site: CodeableConcept(rxr.2) if rxr.2

@@ -435,6 +435,24 @@ TEST_F(MapsValidityTest, EveryNoteOfAResultIsKept) {
   EXPECT_EQ(Resources(oru, "Practitioner").size(), 1u);   // the second note's author
 }
 
+// PRT-4 sent without a coding system: a code of table 0912 that is no v2-0443 role (RCT, results copies to) is
+// table 0912's, with its display from the store; a v2-0443 role (OP) keeps its v2-0443 coding.
+TEST_F(MapsValidityTest, ParticipationCodesWithoutSystemAreTable0912) {
+  json b = Convert({"MSH|^~\\&|LAB|HOSP|RCV|FAC|20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1",
+                    "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F", "OBR|1|P1^CPOE|F1^LAB|24317-0^Hemogram^LN",
+                    "PRT|1|AD||RCT|77^Copy^Ann", "PRT|2|AD||OP|88^Order^Bob",
+                    "OBX|1|NM|718-7^Hemoglobin^LN||13.1|g/dL|||||F"});
+  std::map<std::string, json> codings;
+  for (const json& role : Resources(b, "PractitionerRole")) {
+    for (const json& c : role["code"][0]["coding"]) codings[c["code"].get<std::string>()] = c;
+  }
+  ASSERT_TRUE(codings.count("RCT"));
+  EXPECT_EQ(codings["RCT"]["system"], "http://terminology.hl7.org/CodeSystem/v2-0912");
+  EXPECT_TRUE(codings["RCT"].contains("display"));
+  ASSERT_TRUE(codings.count("OP"));
+  EXPECT_EQ(codings["OP"]["system"], "http://terminology.hl7.org/CodeSystem/v2-0443");
+}
+
 TEST_F(MapsValidityTest, SpecimensAreConditionalOnTheirSpecimenIds) {
   auto specimen_requests = [](const json& bundle) {
     std::vector<json> out;
