@@ -189,6 +189,7 @@ class Checker {
       if (sink_.full()) break;
       CheckFunction(f);
     }
+    if (!sink_.has_errors()) WarnFirstSegmentArguments();
     return !sink_.has_errors();
   }
 
@@ -204,6 +205,117 @@ class Checker {
     int unit = 0;
     bool in_def_block = false;
   };
+
+  // ---------------------------------------------------------------------------------------------
+  // W0004. A segment path given as an argument is the first segment of that id (Ref::kSegment): only a
+  // loop source, an ITER argument of a builtin and direct() read every one. A function that loops over
+  // that parameter (for, count/last/distinct, or by passing it on to a function that loops over it) then
+  // sees one segment, and the later segments are left out without a word: the pitfall behind the lost
+  // notes of docs/language.md. Runs on the annotated tree, after every function is checked.
+  using ExprVisit = std::function<void(const Expr*)>;
+
+  // Every expression of a block, and each loop source: `on_source` gets the value of a `for` (statement
+  // or comprehension) before it is visited like any expression.
+  static void VisitBlock(const Block* b, const ExprVisit& on_expr, const ExprVisit& on_source) {
+    if (b == nullptr) return;
+    for (const Stmt* s : b->stmts) {
+      if (s->kind == StmtKind::kFor && s->value) on_source(s->value);
+      VisitExpr(s->value, on_expr, on_source);
+      VisitExpr(s->cond, on_expr, on_source);
+      VisitBlock(s->then_block, on_expr, on_source);
+      VisitBlock(s->else_block, on_expr, on_source);
+    }
+  }
+  static void VisitExpr(const Expr* e, const ExprVisit& on_expr, const ExprVisit& on_source) {
+    if (e == nullptr) return;
+    on_expr(e);
+    if (e->kind == ExprKind::kFor && !e->kids.empty()) on_source(e->kids[0]);
+    for (const Expr* k : e->kids) VisitExpr(k, on_expr, on_source);
+    for (const MatchArm& arm : e->arms) {
+      for (const Expr* p : arm.patterns) VisitExpr(p, on_expr, on_source);
+      VisitExpr(arm.value, on_expr, on_source);
+    }
+    VisitBlock(e->block, on_expr, on_source);
+  }
+  static void VisitFunction(const CheckedFunction& f, const ExprVisit& on_expr, const ExprVisit& on_source) {
+    if (f.def) {
+      VisitExpr(f.def->expr, on_expr, on_source);
+      VisitBlock(f.def->body, on_expr, on_source);
+    } else {
+      VisitBlock(f.map->body, on_expr, on_source);
+    }
+  }
+
+  // The arguments of call `e` that the callee reads as a collection: a builtin's ITER bits, or the
+  // parameters a user function loops over (`iterated`, one bit per parameter).
+  static uint64_t CollectionArgs(const Expr* e, const std::vector<uint64_t>& iterated) {
+    if (e->kind != ExprKind::kCall) return 0;
+    if (e->ref == Ref::kBuiltin) return bytecode::kBuiltinInfo[e->slot].iterable_args;
+    if (e->ref == Ref::kFunction) return iterated[e->slot];
+    return 0;
+  }
+
+  static std::string PathText(const Expr* e) {
+    if (e->kind == ExprKind::kName) return e->text;
+    if (e->kind == ExprKind::kMember) {
+      const Expr* base = e->kids[0];
+      std::string b = base->kind == ExprKind::kName || base->kind == ExprKind::kMember ? PathText(base) : "";
+      return b.empty() ? "" : b + "." + e->text;
+    }
+    return "";
+  }
+
+  void WarnFirstSegmentArguments() {
+    const size_t n = out_.functions.size();
+    // 1. Which parameters each def loops over, to a fixed point (a parameter passed on to a parameter that
+    //    is looped over is looped over). A parameter is binding i < its count (sema binds them first).
+    std::vector<uint64_t> iterated(n, 0);
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (size_t f = 0; f < n; ++f) {
+        const DefDecl* d = out_.functions[f].def;
+        if (d == nullptr) continue;
+        uint64_t bits = iterated[f];
+        auto mark = [&](const Expr* src) {
+          if (src->kind == ExprKind::kName && src->ref == Ref::kLocal && src->slot < d->params.size() &&
+              src->slot < 64) {
+            bits |= uint64_t{1} << src->slot;
+          }
+        };
+        auto on_expr = [&](const Expr* e) {
+          uint64_t args = CollectionArgs(e, iterated);
+          for (size_t i = 0; i < e->kids.size() && i < 64; ++i) {
+            if ((args >> i) & 1u) mark(e->kids[i]);
+          }
+        };
+        VisitFunction(out_.functions[f], on_expr, mark);
+        if (bits != iterated[f]) {
+          iterated[f] = bits;
+          changed = true;
+        }
+      }
+    }
+    // 2. Every call that gives such a parameter a segment path read as its first segment.
+    for (const CheckedFunction& f : out_.functions) {
+      auto on_expr = [&](const Expr* e) {
+        if (e->kind != ExprKind::kCall || e->ref != Ref::kFunction) return;
+        const DefDecl* callee = out_.functions[e->slot].def;
+        for (size_t i = 0; i < e->kids.size() && i < 64; ++i) {
+          const Expr* a = e->kids[i];
+          if (a->ref != Ref::kSegment || ((iterated[e->slot] >> i) & 1u) == 0) continue;
+          std::string path = PathText(a);
+          std::string fix = path.empty() ? "pass `direct(...)` of the same path (the segments held there) or "
+                                           "`for s in ... => s` (every one)"
+                                         : "pass `direct(" + path + ")` (the segments held there) or `for s in " +
+                                               path + " => s` (every one)";
+          sink_.Warning(a->loc, DiagCode::W0004,
+                        "this argument is the first " + a->text + " segment only, but '" + callee->name +
+                            "' loops over its parameter '" + callee->params[i] + "': " + fix);
+        }
+      };
+      VisitFunction(f, on_expr, [](const Expr*) {});
+    }
+  }
 
   // ---------------------------------------------------------------------------------------------
   // Module constants: folded to literals, visible like functions (own module, then imports). Imported

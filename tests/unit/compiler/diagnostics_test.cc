@@ -149,6 +149,7 @@ TEST(Diagnostics, EveryCatalogueCodeIsCovered) {
                                    "E0001", "E0002", "E0003", "E0201", "E0207", "E0211", "E0219", "E0223",
                                    "E0401", "E0402", "E0403", "E0104", "E0216", "W0001", "W0002",
                                    "W0003",  // fhir_check_test.cc
+                                   "W0004",
                                    "E0405"};  // tests/unit/limits/compile_chain_limits_test.cc
   for (const Case& c : Cases()) covered.insert(c.code);
   std::set<std::string> seen;
@@ -198,6 +199,37 @@ TEST(Diagnostics, HL7ValuesReadAsNumbersCompile) {
                                   "  b: integer(MSH-10) + 1\n  c: -decimal(OBX-5)\n  d: for o in OBX => decimal(o.5) / 2\n}\n");
   EXPECT_TRUE(r.ok()) << FormatDiagnostics(r);
   EXPECT_TRUE(r.diagnostics.empty()) << FormatDiagnostics(r);
+}
+
+// A segment path given as an argument is its first segment. When the function loops over that parameter
+// (a for, an ITER builtin, or through another function), the later segments would be left out silently: a
+// warning at the argument. Looping over direct(...) or a comprehension, or reading one segment, is silent.
+TEST(Diagnostics, FirstSegmentGivenToALoopIsAWarning) {
+  const char* src =
+      "map M : hl7v2 \"ORU^R01\" -> json {\n"
+      "  a: Notes(NTE)\n"
+      "  b: Notes(direct(NTE))\n"
+      "  c: Outer(ORDER_OBSERVATION[0].OBR)\n"
+      "  d: for g in ORDER_OBSERVATION => Notes(g.NTE)\n"
+      "  e: Text(NTE)\n"
+      "  f: Notes(for n in NTE => n)\n"
+      "  g: for g in ORDER_OBSERVATION => Counted(g.OBX, g.NTE)\n"
+      "}\n"
+      "def Notes(ns) = for n in ns => n.3\n"
+      "def Outer(x) = Inner(x)\n"
+      "def Inner(y) = count(y)\n"
+      "def Text(s) = s.3\n"
+      "def Counted(one, many) {\n  let ns = 1\n  first: one.2\n  for n in many { text[]: n.3 }\n}\n";
+  CompileResult r = CompileSource("t.cw", src);
+  EXPECT_TRUE(r.ok()) << FormatDiagnostics(r);
+  EXPECT_EQ(Codes(r), "W0004@2:12 W0004@4:33 W0004@5:44 W0004@8:53 ") << FormatDiagnostics(r);
+  std::string text = FormatDiagnostics(r);
+  EXPECT_NE(text.find("t.cw:5:44: warning: this argument is the first NTE segment only, but 'Notes' loops over its "
+                      "parameter 'ns': pass `direct(g.NTE)`"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("'Outer' loops over its parameter 'x': pass `direct(...)` of the same path"), std::string::npos)
+      << text;
 }
 
 // A Z-segment read without a declaration is a warning, once per segment, unless turned off; declared ones
