@@ -56,6 +56,54 @@ def PriorObservationEntries(order, key, withEncounter) = for p, i in order.OBSER
   ObservationParties(p.OBX),
   NoteParties(direct(p.NTE))
 ]
+// CTI (clinical trial identification) of an order -> ResearchStudy, the order's supporting information, as
+// FHIR-Converter writes it (no IG map reads CTI): CTI-1 the sponsor's study id, CTI-2 the phase, status active (an
+// order placed under a study). CTI-3 (the time point within the study) has no element in R4's ResearchStudy and
+// is not written. A study with an id that has a system is created only when the server has none with that id
+// (segments.cw IdentifiedEntry: no order message owns it); keys "<order key>/cti/<n>".
+def OrderStudies(order) = for c in direct(order.CTI) where HasContent(c.1) or HasContent(c.2) => c
+def HasContent(cwe) = trim(cwe.1) or trim(cwe.2)
+def StudyKey(key, i) = "${key}/cti/${i + 1}"
+def ResearchStudy(cti) {
+  resourceType: "ResearchStudy"
+  identifier[]: EntityIdentifier(cti.1) if trim(cti.1.1)
+  status: "active"
+  phase: CodeableConcept(cti.2) if HasContent(cti.2)
+}
+def ResearchStudyRefs(order, key) = for c, i in OrderStudies(order) => Ref("ResearchStudy", StudyKey(key, i))
+def ResearchStudyEntries(order, key) =
+  for c, i in OrderStudies(order) => IdentifiedEntry("ResearchStudy", StudyKey(key, i), ResearchStudy(c), false)
+
+// INV (the inventory detail of a specimen container: a reagent, a calibrator, a control) -> Substance, the
+// additive of that container (Specimen.container.additiveReference), as FHIR-Converter writes it (OUL; no IG map
+// reads INV): INV-1 code, INV-2 status (table 0383: OK and the warnings active, the errors inactive), INV-3
+// category, INV-4 the container's identifier, its quantity (INV-8 current, else INV-9 available, else INV-7
+// initial, INV-11 units) and INV-12 expiry as the instance, INV-16 lot number, INV-17 manufacturer and INV-18
+// supplier identifiers. Keys "<specimen key>/inv/<n>" (the n-th container).
+def SubstanceStatus(cwe) {
+  let code = upper(trim(cwe.1))
+  return if code == "OK" or ends_with(code, "W") then "active" else if ends_with(code, "E") then "inactive" else null
+}
+def CweIdentifier(cwe) = if trim(cwe.1) then { system: CodingSystem(cwe.3) if trim(cwe.3), value: trim(cwe.1) } else null
+def Substance(inv) {
+  let quantity = if is_number(inv.8) then inv.8 else if is_number(inv.9) then inv.9 else inv.7
+  resourceType: "Substance"
+  identifier[]: { value: trim(inv.16) } if trim(inv.16)
+  identifier[]: CweIdentifier(inv.17)
+  identifier[]: CweIdentifier(inv.18)
+  status: SubstanceStatus(first(inv.2))
+  category[]: CodeableConcept(inv.3) if HasContent(inv.3)
+  code: if HasContent(inv.1) then CodeableConcept(inv.1) else AbsentConcept()
+  instance[]: {
+    identifier: CweIdentifier(inv.4)
+    expiry: datetime(inv.12)
+    quantity: Quantity(quantity, inv.11)
+  }
+}
+def ContainerInv(c) = first(for inv in direct(c.INV) where HasContent(inv.1) or HasContent(inv.4) => inv)
+def SubstanceEntries(s, specimenKey) = for c, ci in s.CONTAINER where ContainerInv(c) =>
+  Entry("Substance", "${specimenKey}/inv/${ci + 1}", Substance(ContainerInv(c)))
+
 def SpmRefs(order, key) = if count(order.SPECIMEN) > 0 then (for s, i in order.SPECIMEN => Ref("Specimen", SpmKey(key, i)))
                           else (for s, i in order.SPM => Ref("Specimen", SpmKey(key, i)))
 // The SPM of an order whose structure has no SPECIMEN group (ORM^O01 in v2.5.1; feeds send SPM there all the
@@ -167,6 +215,7 @@ def ServiceRequest(order, key, withEncounter, supporting) {
   reasonCode[]: for r in obr.31 where r.1 or r.2 => CodeableConcept(r)
   supportingInfo[]: ObsRefs(order, key) if supporting
   supportingInfo[]: PriorObsRefs(order, key) if supporting
+  supportingInfo[]: ResearchStudyRefs(order, key)
   // The order's PRT (the person's PractitionerRole, else the organization; the device) as supporting
   // information, as FHIR-Converter writes them: R4 ServiceRequest has no participant element but performer,
   // which a PRT of the order (admitting, consulting, ...) is not. PatientEntry writes every PRT's entries.
@@ -303,14 +352,17 @@ def WithParticipants(obs, g) {
 // A SPECIMEN group -> its Specimen: the SPM (Specimen below) with the containers of its CONTAINER groups (SAC-3
 // container identifier as Specimen.container.identifier; the first SAC-2 accession identifier as the
 // accessionIdentifier when SPM-30 gives none), as FHIR-Converter writes them; no map read SAC before.
-def SpecimenOf(s) {
+def SpecimenOf(s, key) {
   let specimen = Specimen(s.SPM)
   let sacs = for sac in s.SAC => sac
   let accession = first(for sac in sacs where trim(sac.2.1) => sac.2)
   ...specimen
   accessionIdentifier: specimen.accessionIdentifier ?? (if accession then EntityIdentifier(accession) else null)
   container[]: specimen.container
-  container[]: for sac in sacs where trim(sac.3.1) => { identifier[]: EntityIdentifier(sac.3) }
+  container[]: for c, ci in s.CONTAINER where trim(c.SAC-3.1) or ContainerInv(c) => {
+    identifier[]: EntityIdentifier(c.SAC-3) if trim(c.SAC-3.1)
+    additiveReference: Ref("Substance", "${key}/inv/${ci + 1}") if ContainerInv(c)
+  }
 }
 
 // SPM -> Specimen (IG SPM[Specimen]): SPM-2 placer / filler ids (EIP: PGN, FGN), SPM-31 other ids, SPM-32

@@ -17,6 +17,7 @@ def OrderEntries(order, key, withEncounter, rkey) {
   let specimenRefs = SpmRefs(order, key)
   return [
     ServiceRequestEntryFor(key, ServiceRequest(order, key, withEncounter, false)) if PID,
+    ResearchStudyEntries(order, key) if PID,
     LooseSpecimenEntries(order, key),
     RequesterEntries(order) if PID,
     OrderProvenanceEntries(order, key, Ref("ServiceRequest", key)) if PID,
@@ -31,7 +32,7 @@ def OrderEntries(order, key, withEncounter, rkey) {
     for o in order.OBSERVATION => NoteParties(direct(o.NTE)),
     NoteParties(OrderNotes(order)) if PID,
     OrderParties(order),
-    for s, i in order.SPECIMEN => [SpecimenEntryFor(SpmKey(key, i), SpecimenOf(s)), SpecimenParentEntries(s.SPM),
+    for s, i in order.SPECIMEN => [SpecimenEntryFor(SpmKey(key, i), SpecimenOf(s, SpmKey(key, i))), SubstanceEntries(s, SpmKey(key, i)), SpecimenParentEntries(s.SPM),
                                    SpecimenObservationEntries(s, SpmKey(key, i), withEncounter)]
   ]
 }

@@ -18,6 +18,7 @@ def OulOrderEntries(order, key, specimenRefs, withEncounter, unique) =
   OulOrderEntriesWith(order, key, specimenRefs, withEncounter, ResultsKey(if unique then OrderNumberKey(order.ORC, order.OBR) else null, key, unique))
 def OulOrderEntriesWith(order, key, specimenRefs, withEncounter, rkey) = [
   ServiceRequestEntryFor(key, ServiceRequest(order, key, withEncounter, false)) if PID,
+  ResearchStudyEntries(order, key) if PID,
   LooseSpecimenEntries(order, key),
   RequesterEntries(order) if PID,
   OrderProvenanceEntries(order, key, Ref("ServiceRequest", key)) if PID,
@@ -49,7 +50,7 @@ def SpecimenOrientedBundle() {
   entry[]: EncounterEntries(PV1, PV2, null) if withEncounter
   entry[]: AccountEntry() if not withEncounter   // the PID-18 account (with a visit, the visit writes it)
   for s, si in SPECIMEN {
-    entry[]: [SpecimenEntryFor("spm/${si + 1}", SpecimenOf(s)), SpecimenParentEntries(s.SPM)]
+    entry[]: [SpecimenEntryFor("spm/${si + 1}", SpecimenOf(s, "spm/${si + 1}")), SubstanceEntries(s, "spm/${si + 1}"), SpecimenParentEntries(s.SPM)]
     entry[]: SpecimenObservationEntries(s, "spm/${si + 1}", withEncounter)
     entry[]: for order, oi in s.ORDER => OulOrderEntries(order, "${si + 1}/${oi + 1}", [Ref("Specimen", "spm/${si + 1}")], withEncounter, unique)
   }
@@ -70,7 +71,7 @@ def OulR24() {
   entry[]: AccountEntry() if not withEncounter   // the PID-18 account (with a visit, the visit writes it)
   for order, oi in ORDER {
     let key = "${oi + 1}"
-    entry[]: for s, si in order.SPECIMEN => [SpecimenEntryFor(SpmKey(key, si), SpecimenOf(s)), SpecimenParentEntries(s.SPM),
+    entry[]: for s, si in order.SPECIMEN => [SpecimenEntryFor(SpmKey(key, si), SpecimenOf(s, SpmKey(key, si))), SubstanceEntries(s, SpmKey(key, si)), SpecimenParentEntries(s.SPM),
                                              SpecimenObservationEntries(s, SpmKey(key, si), withEncounter)]
     entry[]: OulOrderEntries(order, key, SpmRefs(order, key), withEncounter, unique)
   }

@@ -171,6 +171,7 @@ def MedicationRequest(order, key, withEncounter) {
   authoredOn: datetime(orc.9)
   priority: Tq1Priority(first(OrderTimings(order)))   // TQ1-9 (IG TQ1[MedicationRequest]; FHIR-Converter)
   supportingInformation[]: PrtSupport(direct(order.PRT)) if PID
+  supportingInformation[]: ResearchStudyRefs(order, key)   // CTI (orders.cw ResearchStudy)
   requester: RequesterRef(order)
   recorder: RecorderRef(order)
   dosageInstruction[]: Dosages(order)
@@ -187,7 +188,7 @@ def MedicationRequest(order, key, withEncounter) {
 // medication, RXO-2/3 (RXO-4 units) the ordered dose range, RXO-9 substitution (table 0161), RXO-11/12 dispense
 // quantity, RXO-13 refills, RXO-14 requester when ORC-12 names nobody (RequesterRef), the ORC's identifiers,
 // status and time.
-def RxoMedicationRequest(order, withEncounter) {
+def RxoMedicationRequest(order, withEncounter, studies) {
   let orc = order.ORC
   let rxo = order.RXO
   resourceType: "MedicationRequest"
@@ -201,6 +202,7 @@ def RxoMedicationRequest(order, withEncounter) {
   authoredOn: datetime(orc.9)
   priority: Tq1Priority(first(for t in order.TIMING => t.TQ1))   // the placer's TQ1-9 (IG TQ1[MedicationRequest])
   supportingInformation[]: PrtSupport([...direct(order.PRT), for g in order.ORDER_DETAIL => direct(g.PRT)]) if PID
+  supportingInformation[]: studies
   requester: RequesterRef(order)
   recorder: RecorderRef(order)
   // The placer's dosage: RXO-2/3 dose range, the order's TIMING TQ1 (IG TQ1[MedicationRequest]) and RXO-7
@@ -233,7 +235,7 @@ def RxoMedicationRequest(order, withEncounter) {
 def MedicationRequestEntryFor(n, resource) =
   KeyedEntry("MedicationRequest", n, resource, OrderSearch(resource.identifier, "PLAC", "FILL"), MessageKindIs(["RDE", "OMP", "ORM"]))
 def PlacerRequestEntries(order, key, withEncounter) = if HasPlacerAndEncodedOrder(order) then [
-  Entry("MedicationRequest", RxoRequestKey(key), RxoMedicationRequest(order, withEncounter)),
+  Entry("MedicationRequest", RxoRequestKey(key), RxoMedicationRequest(order, withEncounter, [])),
   MedicationEntry(order.RXO-1, order.RXO-5, [])
 ] else null
 
@@ -259,7 +261,7 @@ def RdeBundle() {
   entry[]: PharmacyHead(withEncounter) if PID
   entry[]: for order, i in ORDER where HasMedication(order) and PID =>
     [MedicationRequestEntryFor("${i + 1}", MedicationRequest(order, "${i + 1}", withEncounter)), OrderedMedicationEntry(order),
-     PlacerRequestEntries(order, "${i + 1}", withEncounter), OrderProvenanceEntries(order, "${i + 1}", Ref("MedicationRequest", "${i + 1}"))]
+     PlacerRequestEntries(order, "${i + 1}", withEncounter), ResearchStudyEntries(order, "${i + 1}"), OrderProvenanceEntries(order, "${i + 1}", Ref("MedicationRequest", "${i + 1}"))]
   entry[]: for order, i in ORDER => OrderObservationEntries(order, "${i + 1}", withEncounter)
   entry[]: HeaderEntries(for order, i in ORDER where HasMedication(order) and PID => Ref("MedicationRequest", "${i + 1}"))
 }
@@ -300,7 +302,7 @@ def RdsO13() {
   entry[]: PharmacyHead(withEncounter) if PID
   for order, i in ORDER where PID {
     entry[]: [MedicationRequestEntryFor("${i + 1}", MedicationRequest(order, "${i + 1}", withEncounter)), OrderedMedicationEntry(order),
-              PlacerRequestEntries(order, "${i + 1}", withEncounter), OrderProvenanceEntries(order, "${i + 1}", Ref("MedicationRequest", "${i + 1}"))] if HasMedication(order)
+              PlacerRequestEntries(order, "${i + 1}", withEncounter), ResearchStudyEntries(order, "${i + 1}"), OrderProvenanceEntries(order, "${i + 1}", Ref("MedicationRequest", "${i + 1}"))] if HasMedication(order)
     entry[]: OrderObservationEntries(order, "${i + 1}", withEncounter)
     entry[]: [Entry("MedicationDispense", "${i + 1}", MedicationDispense(order, "${i + 1}", withEncounter)),
               MedicationEntry(order.RXD-2, order.RXD-6, direct(order.RXC))] if HasCode(order.RXD-2)
@@ -353,7 +355,7 @@ def RasO17() {
   for order, i in ORDER where PID {
     let key = "${i + 1}"
     entry[]: [MedicationRequestEntryFor(key, MedicationRequest(order, key, withEncounter)), OrderedMedicationEntry(order),
-              PlacerRequestEntries(order, key, withEncounter), OrderProvenanceEntries(order, key, Ref("MedicationRequest", key))] if HasMedication(order)
+              PlacerRequestEntries(order, key, withEncounter), ResearchStudyEntries(order, key), OrderProvenanceEntries(order, key, Ref("MedicationRequest", key))] if HasMedication(order)
     entry[]: for a, j in order.ADMINISTRATION => for rxa, k in a.RXA => [
       Entry("MedicationAdministration", "${key}/${j + 1}/${k + 1}", MedicationAdministration(order, rxa, a.RXR-1, key, withEncounter)),
       MedicationEntry(rxa.5, null, []),

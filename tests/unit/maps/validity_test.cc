@@ -377,6 +377,61 @@ TEST_F(MapsValidityTest, ConsentsOfADocument) {
   EXPECT_EQ(consents[1]["policyRule"]["text"], "We may share");
 }
 
+// CTI -> ResearchStudy, the order's supporting information (a ServiceRequest's in ORU, a MedicationRequest's in
+// RDE); INV -> Substance, the additive of its specimen container (OUL). No map read either segment before. A
+// study with a system in its id is created only when absent (no order message owns it); a container without
+// inventory detail gets no additive.
+TEST_F(MapsValidityTest, ClinicalTrialsAndContainerInventoryAreWritten) {
+  json oru = Convert({"MSH|^~\\&|LAB|HOSP|RCV|FAC|20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid,
+                      "OBR|1|P1^CPOE|F1^LAB|1320^HIV Ag/Ab^L", "OBX|1|ST|1320^HIV Ag/Ab^L||NEG||||||F",
+                      "CTI|NCT01^Study^2.16.840.1.113883.3.1077^ISO|2^Phase 2^HL70396", "CTI|NCT02"});
+  std::vector<json> studies = Resources(oru, "ResearchStudy");
+  ASSERT_EQ(studies.size(), 2u);
+  EXPECT_EQ(studies[0]["status"], "active");
+  EXPECT_EQ(studies[0]["identifier"][0]["value"], "NCT01");
+  EXPECT_EQ(studies[0]["identifier"][0]["system"], "urn:oid:2.16.840.1.113883.3.1077");
+  EXPECT_EQ(studies[0]["phase"]["coding"][0]["code"], "2");
+  EXPECT_FALSE(studies[1].contains("phase"));
+  json request = Resources(oru, "ServiceRequest").at(0);
+  ASSERT_EQ(request["supportingInfo"].size(), 2u);
+  EXPECT_EQ(Resolve(oru, request["supportingInfo"][0]), studies[0]);
+  for (const json& e : oru["entry"]) {
+    if (e["resource"]["resourceType"] != "ResearchStudy") continue;
+    if (e["resource"]["identifier"][0]["value"] == "NCT01") {
+      EXPECT_EQ(e["request"]["method"], "POST");
+      EXPECT_EQ(e["request"]["ifNoneExist"], "identifier=urn%3Aoid%3A2.16.840.1.113883.3.1077|NCT01");
+    } else {
+      EXPECT_EQ(e["request"]["method"], "PUT");  // no system: message-keyed
+    }
+  }
+
+  json rde = Convert({"MSH|^~\\&|RX|HOSP|RCV|FAC|20240501101500+0100||RDE^O11^RDE_O11|M2|P|2.5.1", kPid,
+                      "ORC|NW|P1^CPOE", "RXE|^^^20240501|00069-3150^Atorvastatin^NDC|10||mg",
+                      "TQ1|1||||||20240501", "RXR|PO", "CTI|NCT03"});
+  json med = Resources(rde, "MedicationRequest").at(0);
+  ASSERT_TRUE(med.contains("supportingInformation")) << med.dump();
+  EXPECT_EQ(Resolve(rde, med["supportingInformation"].back())["identifier"][0]["value"], "NCT03");
+
+  json oul = Convert({"MSH|^~\\&|LAB|HOSP|RCV|FAC|20240501101500+0100||OUL^R22^OUL_R22|M3|P|2.5.1", kPid,
+                      "SPM|1|S1^LAB||BLD^Blood^HL70487", "SAC|||C1^LAB",
+                      "INV|SI1^Reagent^HL70451|OK^OK Status^HL70383~CW|RC^Calibrator^HL70384|CONT1^^LabID|||20|18|||mL^^UCUM|20261231||||LOT7",
+                      "SAC|||C2^LAB", "INV|SI2|QE", "SAC|||C3^LAB", "OBR|1|P1^CPOE|F1^LAB|1320^HIV Ag/Ab^L",
+                      "OBX|1|ST|1320^HIV Ag/Ab^L||NEG||||||F"});
+  json specimen = Resources(oul, "Specimen").at(0);
+  ASSERT_EQ(specimen["container"].size(), 3u) << specimen.dump();
+  json first = Resolve(oul, specimen["container"][0]["additiveReference"]);
+  EXPECT_EQ(first["resourceType"], "Substance");
+  EXPECT_EQ(first["code"]["coding"][0]["code"], "SI1");
+  EXPECT_EQ(first["status"], "active");
+  EXPECT_EQ(first["category"][0]["coding"][0]["code"], "RC");
+  EXPECT_EQ(first["identifier"][0]["value"], "LOT7");
+  EXPECT_EQ(first["instance"][0]["identifier"]["value"], "CONT1");
+  EXPECT_EQ(first["instance"][0]["quantity"]["value"], 18);  // INV-8 current quantity before INV-7 initial
+  EXPECT_EQ(first["instance"][0]["expiry"], "2026-12-31");
+  EXPECT_EQ(Resolve(oul, specimen["container"][1]["additiveReference"])["status"], "inactive");
+  EXPECT_FALSE(specimen["container"][2].contains("additiveReference"));
+}
+
 // A transaction Bundle resolves its own references: every urn:uuid reference names one of its entries. Found by
 // the sweep (tools/scripts/validity_sweep.py checks it for every variant): a PRT's parties were written only with
 // a PID, an Account's person guarantor only by the maps that write the message's people, and the authors of a
