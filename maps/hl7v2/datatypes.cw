@@ -51,6 +51,10 @@ const CM_0301_FHIR_CONVERTER_DISPLAY = "https://crosswalk.dev/fhir/ConceptMap/fh
 // HL7nnnn tables become terminology.hl7.org v2-nnnn URIs; any other name becomes urn:id:<name> (a deliberate,
 // visible marker of a local system, as ReportStream does).
 const CM_0396_SYSTEM_URI = "https://crosswalk.dev/fhir/ConceptMap/v2-0396-to-system-uri"
+// HL7 tables 0717 (access restriction value) and 0719 (reason) -> FHIR security labels (v3-ActCode,
+// v3-Confidentiality): maps/terminology/make_security_labels.py, which says why each target.
+const CM_0717_SECURITY_LABEL = "https://crosswalk.dev/fhir/ConceptMap/v2-0717-to-security-label"
+const CM_0719_SECURITY_LABEL = "https://crosswalk.dev/fhir/ConceptMap/v2-0719-to-security-label"
 def CodingSystem(name) =
   translate(upper(trim(name)), CM_0396_SYSTEM_URI)
   ?? (if starts_with(upper(trim(name)), "HL7") and length(trim(name)) == 7

@@ -293,8 +293,39 @@ def RaceEthnicity(url, cwes, omb) {
   extension[]: { url: "text", valueString: join(for c in cwes where c.1 or c.2 => EthnicityCoding(c, url).display ?? c.2 ?? c.1, "+") }
 }
 
+// ARV (access restrictions, v2.6+) -> meta.security of the Patient and the Encounter it restricts. An ARV
+// restricts the PID or PV1 that comes last before it (segment_index: v2.6+ structures put the patient's ARVs after
+// PID/PD1 and the visit's after PV1; FHIR-Converter reads them the same way; no IG map reads ARV). ARV-3 (table
+// 0717, what is restricted) and each ARV-4 (table 0719, why) become security labels through the ConceptMaps of
+// maps/terminology/make_security_labels.py, else their v2 coding. An ARV whose action code (ARV-2, table 0206) is
+// D deletes its restriction: it gives no label, so the resource written without it replaces the labelled one.
+// ARV-5 (instructions, text) and ARV-6 (date range) have no place in a security Coding: not written.
+def ArvAnchor(arv) {
+  let i = segment_index(arv)
+  let pid = last(for p in PID where segment_index(p) < i => segment_index(p)) ?? 0
+  let pv1 = last(for v in PV1 where segment_index(v) < i => segment_index(v)) ?? 0
+  return if pv1 > pid then pv1 else pid
+}
+def SecurityLabel(cwe, table) {
+  let code = fhir_code(cwe.1)
+  let label = if table == "0717" then translate_coding(code, CM_0717_SECURITY_LABEL) else translate_coding(code, CM_0719_SECURITY_LABEL)
+  return if code then label ?? { system: V2System(table), code: code, display: trim(cwe.2) } else null
+}
+def SecurityLabelsOf(seg) {
+  let at = segment_index(seg)
+  for a in ARV where at and ArvAnchor(a) == at and upper(trim(a.2.1)) != "D" {
+    labels[]: SecurityLabel(a.3, "0717")
+    for r in a.4 { labels[]: SecurityLabel(r, "0719") }
+  }
+}
+def SecurityMeta(seg) {
+  let labels = SecurityLabelsOf(seg).labels
+  return if labels then { security: distinct(labels) } else null
+}
+
 def Patient(pid, pd1) {
   resourceType: "Patient"
+  meta: SecurityMeta(pid)
   extension[]: RaceEthnicity(US_CORE_RACE, pid.10, ["1002-5", "2028-9", "2054-5", "2076-8", "2106-3", "UNK", "ASKU"]) if pid.10
   extension[]: RaceEthnicity(US_CORE_ETHNICITY, pid.22, ["2135-2", "2186-5", "UNK", "ASKU"]) if pid.22
   extension[]: PatientExtensions(pid, pd1, if count(PID) == 1 then PV1-16 else null)
@@ -378,6 +409,7 @@ def Encounter(pv1, pv2, fixedStatus) = VisitEncounter(PID, pv1, pv2, fixedStatus
 def VisitKey(base, n) = if n == 1 then base else "${base}-${n}"
 def VisitEncounter(pid, pv1, pv2, fixedStatus, n) {
   resourceType: "Encounter"
+  meta: SecurityMeta(pv1)
   identifier[]: {
     ...VisitIdentifier(pv1.19)
     type: { coding[]: { system: CS_V2_0203, code: "VN", display: lookup("VN", CS_V2_0203) }, text: "visit number" }

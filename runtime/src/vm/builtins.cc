@@ -850,6 +850,14 @@ bool Builtin_kFhirCode(BuiltinEnv& env, const Value* args, int, Value* out) {
   return true;
 }
 
+// A reference's segment index is its position among the message's segments (0 = MSH), whatever group the
+// structure gives it; an absent segment (V2SEG of an id the scope lacks) is no reference.
+bool Builtin_kSegmentIndex(BuiltinEnv&, const Value* args, int, Value* out) {
+  const Value& v = args[0];
+  *out = v.kind == ValueKind::kV2 && v.v2.segment >= 0 ? Value::Int(int64_t{v.v2.segment} + 1) : Value();
+  return true;
+}
+
 bool Builtin_kUrlEncode(BuiltinEnv& env, const Value* args, int, Value* out) {
   std::string_view s;
   bool done;

@@ -65,13 +65,14 @@ TEST(FormatTest, SectionIdsAndTagsArePinned) {
   EXPECT_EQ(static_cast<int>(Constant::Tag::kString), 4);
   EXPECT_EQ(static_cast<int>(Kind::kHl7v2), 2);
   EXPECT_EQ(static_cast<int>(TermRef::Type::kValueSet), 2);
-  EXPECT_EQ(kBuiltinCount, 37u);
+  EXPECT_EQ(kBuiltinCount, 38u);
   EXPECT_EQ(kBuiltinInfo[0].name, "trim");
   EXPECT_EQ(kBuiltinInfo[32].name, "var");  // builtins are appended, never renumbered
   EXPECT_EQ(kBuiltinInfo[33].name, "base64");
   EXPECT_EQ(kBuiltinInfo[34].name, "content_hash");
   EXPECT_EQ(kBuiltinInfo[35].name, "url_encode");
-  EXPECT_EQ(kBuiltinInfo[kBuiltinCount - 1].name, "fhir_code");
+  EXPECT_EQ(kBuiltinInfo[36].name, "fhir_code");
+  EXPECT_EQ(kBuiltinInfo[kBuiltinCount - 1].name, "segment_index");
 }
 
 TEST(FormatTest, Crc32cKnownAnswers) {

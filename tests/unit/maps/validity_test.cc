@@ -432,6 +432,32 @@ TEST_F(MapsValidityTest, ClinicalTrialsAndContainerInventoryAreWritten) {
   EXPECT_FALSE(specimen["container"][2].contains("additiveReference"));
 }
 
+// ARV (access restrictions) -> meta.security: the ARVs after PID restrict the Patient, those after PV1 the
+// Encounter (segment_index). Values and reasons through the security-label ConceptMaps; a code they lack keeps
+// its v2 coding; an ARV that deletes its restriction (ARV-2 D) gives no label. Read by no map before: a
+// restricted patient's record reached the FHIR server without its restriction.
+TEST_F(MapsValidityTest, AccessRestrictionsAreSecurityLabels) {
+  json adt = Convert({"MSH|^~\\&|ADT|HOSP|RCV|FAC|20240501101500+0100||ADT^A01^ADT_A01|M1|P|2.6",
+                      "EVN|A01|20240501101500+0100", kPid, "ARV|1|A|DEM|PAT~VIP|Only the consultant",
+                      "ARV|2|A|OO", "PV1|1|I|W^1^1", "ARV|3|A|LOC|PHY", "ARV|4|D|HIV|PAT"});
+  json patient = Resources(adt, "Patient").at(0);
+  json encounter = Resources(adt, "Encounter").at(0);
+  std::vector<std::string> labels;
+  for (const json& c : patient["meta"]["security"]) labels.push_back(c["system"].get<std::string>() + "|" + c["code"].get<std::string>());
+  EXPECT_EQ(labels, (std::vector<std::string>{"http://terminology.hl7.org/CodeSystem/v3-ActCode|DEMO",
+                                                "http://terminology.hl7.org/CodeSystem/v3-ActCode|PRS",
+                                                "http://terminology.hl7.org/CodeSystem/v3-ActCode|CEL",
+                                                "http://terminology.hl7.org/CodeSystem/v2-0717|OO"}));
+  labels.clear();
+  for (const json& c : encounter["meta"]["security"]) labels.push_back(c["code"]);
+  EXPECT_EQ(labels, (std::vector<std::string>{"LOCIS", "PHY"}));  // not HIV: its ARV deletes the restriction
+
+  json plain = Convert({"MSH|^~\\&|ADT|HOSP|RCV|FAC|20240501101500+0100||ADT^A01^ADT_A01|M2|P|2.6",
+                        "EVN|A01|20240501101500+0100", kPid, "PV1|1|I|W^1^1"});
+  EXPECT_FALSE(Resources(plain, "Patient").at(0).contains("meta"));
+  EXPECT_FALSE(Resources(plain, "Encounter").at(0).contains("meta"));
+}
+
 // A transaction Bundle resolves its own references: every urn:uuid reference names one of its entries. Found by
 // the sweep (tools/scripts/validity_sweep.py checks it for every variant): a PRT's parties were written only with
 // a PID, an Account's person guarantor only by the maps that write the message's people, and the authors of a

@@ -55,6 +55,27 @@ TEST(VmFeatures, IndexingAndCountingSegments) {
             R"({"first":"ONE","second":"TWO","n":3,"last":"THREE","rel":["TWO","THREE"]})");
 }
 
+// segment_index(x): the 1-based position in the message of the segment a reference is in (a segment, a field
+// or a component of one), so segments the structure places alike can be told apart by order (ARV after PID or
+// after PV1: both are the message's own in ADT_A01); absent for an absent segment and for other values.
+TEST(VmFeatures, SegmentIndexTellsSegmentsApartByPosition) {
+  std::string adt = Hl7({
+      R"(MSH|^~\&|S|F|R|F|20240102030405||ADT^A01|M1|P|2.6)",
+      R"(EVN|A01)",
+      R"(PID|1||111||DOE^J)",
+      R"(ARV|1|A|DEM)",
+      R"(PV1|1|I)",
+      R"(ARV|2|A|LOC)",
+  });
+  EXPECT_EQ(Eval(R"(map M : hl7v2 "ADT^A01" -> json {
+  msh: segment_index(MSH), field: segment_index(PID-5.1), all: for a in ARV => segment_index(a)
+  visit: for a in ARV where segment_index(a) > segment_index(PV1) => a.3
+  none: segment_index(DB1) ?? "absent", text: segment_index("PID") ?? "absent"
+})",
+                 adt),
+            R"({"msh":1,"field":3,"all":[4,6],"visit":["LOC"],"none":"absent","text":"absent"})");
+}
+
 // direct(NTE): the segments the message (or a group) holds itself, not those inside its child groups. SIU_S12:
 // the appointment's NTE follows SCH; each resource group (RESOURCES/SERVICE) may have NTEs of its own.
 TEST(VmFeatures, DirectSegmentsOfAGroup) {
