@@ -163,7 +163,7 @@ def ChargeItemRefs() = for ft1, i in FT1 where (ft1.7.1 or ft1.7.2) and PID => R
 // OBR's specimen. Keys "CO-<n>" and "FCO-<group>-<n>". Only with a PID (ServiceRequest.subject is required).
 def DftOrderEntries(order, key, withEncounter) = if HasDftOrder(order) then [
   ServiceRequestEntryFor(key, ServiceRequest(order, key, withEncounter, false)),
-  ResearchStudyEntries(order, key),
+  OrderContextEntries(order, key),
   RequesterEntries(order),
   NoteParties(OrderNotes(order)),   // the authors of the order's notes (ServiceRequest.note)
   ObrSpecimenEntries(order.OBR, key),

@@ -41,7 +41,7 @@ def DocumentReference() {
 // FHIR-Converter writes it too), with its OBR specimen and parties.
 def MdmOrderEntries(order, key) = [
   ServiceRequestEntryFor(key, ServiceRequest(order, key, HasVisit(PV1), false)),
-  ResearchStudyEntries(order, key),
+  OrderContextEntries(order, key),
   RequesterEntries(order),
   NoteParties(OrderNotes(order)),
   ObrSpecimenEntriesWith(order.OBR, key, true),

@@ -70,9 +70,40 @@ def ResearchStudy(cti) {
   status: "active"
   phase: CodeableConcept(cti.2) if HasContent(cti.2)
 }
-def ResearchStudyRefs(order, key) = for c, i in OrderStudies(order) => Ref("ResearchStudy", StudyKey(key, i))
-def ResearchStudyEntries(order, key) =
+def StudyRefs(order, key) = for c, i in OrderStudies(order) => Ref("ResearchStudy", StudyKey(key, i))
+def StudyEntries(order, key) =
   for c, i in OrderStudies(order) => IdentifiedEntry("ResearchStudy", StudyKey(key, i), ResearchStudy(c), false)
+
+// BLG (billing of an order: ORM, OML, OMG, RDE) -> the Account it is charged to, BLG-3 (CX) its identifier, the
+// order's supporting information, as FHIR-Converter writes it (no IG map reads BLG). The patient's PID-18 account
+// when BLG-3 names it (same id and assigning authority: one Account, already written with the patient), else an
+// Account of its own, created only when the server has none with that identifier (no order message owns an
+// account); keyed by that identifier ("BLG/<assigner>|<id>"), so orders billed to one account name one entry. BLG-1 (when to charge) and BLG-2/4 (charge type and reason) describe the
+// charge, not the account, and have no element in Account: not written.
+def OrderBilling(order) = first(for b in direct(order.BLG) where trim(b.3.1) => b)
+def IsPatientAccount(cx) = PID and HasAccount(PID) and trim(cx.1) == trim(PID-18.1) and trim(cx.4.1) == trim(PID-18.4.1)
+                           and trim(cx.4.2) == trim(PID-18.4.2)
+def BillingKey(cx) = "BLG/${trim(cx.4.1)}^${trim(cx.4.2)}|${trim(cx.1)}"
+def BillingAccount(blg) {
+  resourceType: "Account"
+  identifier[]: AssignedIdentifiers([blg.3])
+  status: "active"
+  subject[]: PatientRef() if PID
+}
+def BillingRef(order, key) {
+  let blg = OrderBilling(order)
+  return if not blg then null else if IsPatientAccount(blg.3) then Ref("Account", "PID-18") else Ref("Account", BillingKey(blg.3))
+}
+def BillingEntries(order, key) {
+  let blg = OrderBilling(order)
+  return if blg and not IsPatientAccount(blg.3) then [IdentifiedEntry("Account", BillingKey(blg.3), BillingAccount(blg), false),
+                                                      IdentifierEntries([blg.3])] else null
+}
+
+// What an order's request names as its context (supportingInfo / supportingInformation): its studies (CTI) and
+// the account it is billed to (BLG); OrderContextEntries writes their entries.
+def OrderContextRefs(order, key) = [StudyRefs(order, key), BillingRef(order, key)]
+def OrderContextEntries(order, key) = [StudyEntries(order, key), BillingEntries(order, key)]
 
 // INV (the inventory detail of a specimen container: a reagent, a calibrator, a control) -> Substance, the
 // additive of that container (Specimen.container.additiveReference), as FHIR-Converter writes it (OUL; no IG map
@@ -215,7 +246,7 @@ def ServiceRequest(order, key, withEncounter, supporting) {
   reasonCode[]: for r in obr.31 where r.1 or r.2 => CodeableConcept(r)
   supportingInfo[]: ObsRefs(order, key) if supporting
   supportingInfo[]: PriorObsRefs(order, key) if supporting
-  supportingInfo[]: ResearchStudyRefs(order, key)
+  supportingInfo[]: OrderContextRefs(order, key)
   // The order's PRT (the person's PractitionerRole, else the organization; the device) as supporting
   // information, as FHIR-Converter writes them: R4 ServiceRequest has no participant element but performer,
   // which a PRT of the order (admitting, consulting, ...) is not. PatientEntry writes every PRT's entries.

@@ -48,7 +48,7 @@ def OrderRequestEntries(order, key, withEncounter, withReport, reasons, specimen
   ObrSpecimenEntriesWith(order.OBR, key, specimenOrderIds),
   OrderParties(order),
   LooseSpecimenEntries(order, key),
-  ResearchStudyEntries(order, key),
+  OrderContextEntries(order, key),
   for s, i in order.SPECIMEN => [SpecimenEntryFor(SpmKey(key, i), SpecimenOf(s, SpmKey(key, i))), SubstanceEntries(s, SpmKey(key, i)), SpecimenParentEntries(s.SPM),
                                  SpecimenObservationEntries(s, SpmKey(key, i), withEncounter),
                                  SpecimenReportEntries(s, SpmKey(key, i), key, withEncounter) if withReport and PID]
@@ -67,8 +67,8 @@ def SpecimenReportEntries(specimenGroup, specimenKey, key, withEncounter) =
 // recorder and the ORC Provenance (hl7v2.pharmacy RxoMedicationRequest).
 def IsMedicationOrder(order) = HasCode(order.RXO-1) and not order.OBR
 def MedicationOrderEntries(order, key, withEncounter) = [
-  MedicationRequestEntryFor(key, RxoMedicationRequest(order, withEncounter, ResearchStudyRefs(order, key))),
-  ResearchStudyEntries(order, key),
+  MedicationRequestEntryFor(key, RxoMedicationRequest(order, withEncounter, OrderContextRefs(order, key))),
+  OrderContextEntries(order, key),
   MedicationEntry(order.RXO-1, order.RXO-5, []),
   RequesterEntries(order),
   RecorderEntries(order),

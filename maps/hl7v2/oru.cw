@@ -17,7 +17,7 @@ def OrderEntries(order, key, withEncounter, rkey) {
   let specimenRefs = SpmRefs(order, key)
   return [
     ServiceRequestEntryFor(key, ServiceRequest(order, key, withEncounter, false)) if PID,
-    ResearchStudyEntries(order, key) if PID,
+    OrderContextEntries(order, key) if PID,
     LooseSpecimenEntries(order, key),
     RequesterEntries(order) if PID,
     OrderProvenanceEntries(order, key, Ref("ServiceRequest", key)) if PID,

@@ -18,7 +18,7 @@ def OulOrderEntries(order, key, specimenRefs, withEncounter, unique) =
   OulOrderEntriesWith(order, key, specimenRefs, withEncounter, ResultsKey(if unique then OrderNumberKey(order.ORC, order.OBR) else null, key, unique))
 def OulOrderEntriesWith(order, key, specimenRefs, withEncounter, rkey) = [
   ServiceRequestEntryFor(key, ServiceRequest(order, key, withEncounter, false)) if PID,
-  ResearchStudyEntries(order, key) if PID,
+  OrderContextEntries(order, key) if PID,
   LooseSpecimenEntries(order, key),
   RequesterEntries(order) if PID,
   OrderProvenanceEntries(order, key, Ref("ServiceRequest", key)) if PID,

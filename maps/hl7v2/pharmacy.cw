@@ -171,7 +171,7 @@ def MedicationRequest(order, key, withEncounter) {
   authoredOn: datetime(orc.9)
   priority: Tq1Priority(first(OrderTimings(order)))   // TQ1-9 (IG TQ1[MedicationRequest]; FHIR-Converter)
   supportingInformation[]: PrtSupport(direct(order.PRT)) if PID
-  supportingInformation[]: ResearchStudyRefs(order, key)   // CTI (orders.cw ResearchStudy)
+  supportingInformation[]: OrderContextRefs(order, key)   // CTI (orders.cw ResearchStudy)
   requester: RequesterRef(order)
   recorder: RecorderRef(order)
   dosageInstruction[]: Dosages(order)
@@ -261,7 +261,7 @@ def RdeBundle() {
   entry[]: PharmacyHead(withEncounter) if PID
   entry[]: for order, i in ORDER where HasMedication(order) and PID =>
     [MedicationRequestEntryFor("${i + 1}", MedicationRequest(order, "${i + 1}", withEncounter)), OrderedMedicationEntry(order),
-     PlacerRequestEntries(order, "${i + 1}", withEncounter), ResearchStudyEntries(order, "${i + 1}"), OrderProvenanceEntries(order, "${i + 1}", Ref("MedicationRequest", "${i + 1}"))]
+     PlacerRequestEntries(order, "${i + 1}", withEncounter), OrderContextEntries(order, "${i + 1}"), OrderProvenanceEntries(order, "${i + 1}", Ref("MedicationRequest", "${i + 1}"))]
   entry[]: for order, i in ORDER => OrderObservationEntries(order, "${i + 1}", withEncounter)
   entry[]: HeaderEntries(for order, i in ORDER where HasMedication(order) and PID => Ref("MedicationRequest", "${i + 1}"))
 }
@@ -302,7 +302,7 @@ def RdsO13() {
   entry[]: PharmacyHead(withEncounter) if PID
   for order, i in ORDER where PID {
     entry[]: [MedicationRequestEntryFor("${i + 1}", MedicationRequest(order, "${i + 1}", withEncounter)), OrderedMedicationEntry(order),
-              PlacerRequestEntries(order, "${i + 1}", withEncounter), ResearchStudyEntries(order, "${i + 1}"), OrderProvenanceEntries(order, "${i + 1}", Ref("MedicationRequest", "${i + 1}"))] if HasMedication(order)
+              PlacerRequestEntries(order, "${i + 1}", withEncounter), OrderContextEntries(order, "${i + 1}"), OrderProvenanceEntries(order, "${i + 1}", Ref("MedicationRequest", "${i + 1}"))] if HasMedication(order)
     entry[]: OrderObservationEntries(order, "${i + 1}", withEncounter)
     entry[]: [Entry("MedicationDispense", "${i + 1}", MedicationDispense(order, "${i + 1}", withEncounter)),
               MedicationEntry(order.RXD-2, order.RXD-6, direct(order.RXC))] if HasCode(order.RXD-2)
@@ -355,7 +355,7 @@ def RasO17() {
   for order, i in ORDER where PID {
     let key = "${i + 1}"
     entry[]: [MedicationRequestEntryFor(key, MedicationRequest(order, key, withEncounter)), OrderedMedicationEntry(order),
-              PlacerRequestEntries(order, key, withEncounter), ResearchStudyEntries(order, key), OrderProvenanceEntries(order, key, Ref("MedicationRequest", key))] if HasMedication(order)
+              PlacerRequestEntries(order, key, withEncounter), OrderContextEntries(order, key), OrderProvenanceEntries(order, key, Ref("MedicationRequest", key))] if HasMedication(order)
     entry[]: for a, j in order.ADMINISTRATION => for rxa, k in a.RXA => [
       Entry("MedicationAdministration", "${key}/${j + 1}/${k + 1}", MedicationAdministration(order, rxa, a.RXR-1, key, withEncounter)),
       MedicationEntry(rxa.5, null, []),

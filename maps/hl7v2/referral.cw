@@ -81,7 +81,7 @@ def Referral(cancelled) {
 // DiagnosticReport, the OBR's Specimen and an Observation per OBX. Keys "obr/<n>".
 def ReferralResultEntries(g, key, withEncounter) = [
   ServiceRequestEntryFor(key, ServiceRequest(g, key, withEncounter, false)),
-  ResearchStudyEntries(g, key),
+  OrderContextEntries(g, key),
   LooseSpecimenEntries(g, key),
   RequesterEntries(g),
   OrderParties(g),

@@ -74,7 +74,7 @@ def VxuV04() {
     // The ORC (with its TQ1) as the order of the dose: a ServiceRequest (ORC-2/3 identifiers, ORC-12 requester,
     // TQ1 timing, quantity, priority and instructions; hl7v2.orders ServiceRequest), as FHIR-Converter writes it.
     // The IG's VXU_V04 map reads the ORC into the Immunization only; R4 Immunization has no basedOn to link them.
-    entry[]: [ServiceRequestEntryFor(key, ServiceRequest(order, key, PID and HasVisit(PV1), false)), ResearchStudyEntries(order, key),
+    entry[]: [ServiceRequestEntryFor(key, ServiceRequest(order, key, PID and HasVisit(PV1), false)), OrderContextEntries(order, key),
               RequesterEntries(order)] if order.ORC and PID
     // The order's OBX: Observations partOf the Immunization (IG VXU_V04 OBX[Observation]), read as every other
     // result (hl7v2.orders Observation: value by OBX-2, status extension, interpretation, method, performers,

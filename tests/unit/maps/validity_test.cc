@@ -432,6 +432,37 @@ TEST_F(MapsValidityTest, ClinicalTrialsAndContainerInventoryAreWritten) {
   EXPECT_FALSE(specimen["container"][2].contains("additiveReference"));
 }
 
+// BLG -> the Account an order is billed to, in the order's supportingInfo: one entry for orders billed to one
+// account, created only when absent; the patient's own PID-18 account when BLG-3 names it (no second Account with
+// the same identifier in the transaction).
+TEST_F(MapsValidityTest, AnOrdersBillingAccountIsItsSupportingInformation) {
+  json orm = Convert({"MSH|^~\\&|CPOE|HOSP|LAB|FAC|20240501101500+0100||ORM^O01^ORM_O01|M1|P|2.5.1",
+                      "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F|||||||||||ACC9^^^HOSP",
+                      "ORC|NW|P1^CPOE", "OBR|1|P1^CPOE||1320^HIV^L", "BLG||CR|AC1^^^BILL^AN",
+                      "ORC|NW|P2^CPOE", "OBR|1|P2^CPOE||1680^Syphilis^L", "BLG||CR|AC1^^^BILL^AN",
+                      "ORC|NW|P3^CPOE", "OBR|1|P3^CPOE||1681^HCV^L", "BLG||CH|ACC9^^^HOSP"});
+  std::vector<json> accounts;
+  for (const json& e : orm["entry"]) {
+    if (e["resource"]["resourceType"] == "Account") accounts.push_back(e);
+  }
+  ASSERT_EQ(accounts.size(), 2u);  // AC1 once, and the PID-18 account
+  std::vector<std::string> billed;
+  for (const json& r : Resources(orm, "ServiceRequest")) {
+    for (const json& ref : r["supportingInfo"]) {
+      json target = Resolve(orm, ref);
+      ASSERT_FALSE(target.is_null()) << ref.dump();
+      if (target["resourceType"] == "Account") billed.push_back(target["identifier"][0]["value"]);
+    }
+  }
+  EXPECT_EQ(billed, (std::vector<std::string>{"AC1", "AC1", "ACC9"}));
+  for (const json& e : accounts) {
+    if (e["resource"]["identifier"][0]["value"] == "AC1") {
+      EXPECT_EQ(e["request"]["method"], "POST");
+      EXPECT_EQ(e["resource"]["status"], "active");
+    }
+  }
+}
+
 // ARV (access restrictions) -> meta.security: the ARVs after PID restrict the Patient, those after PV1 the
 // Encounter (segment_index). Values and reasons through the security-label ConceptMaps; a code they lack keeps
 // its v2 coding; an ARV that deletes its restriction (ARV-2 D) gives no label. Read by no map before: a
