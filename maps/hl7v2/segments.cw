@@ -348,6 +348,7 @@ def Patient(pid, pd1) {
   deceasedBoolean: (pid.30 == "Y") if pid.30 and not pid.29
   address[]: Addresses(pid.11)
   contact[]: for nk1 in NK1 where IsKin(nk1) => PatientContact(nk1)
+  contact[]: for ctd in CTD => CtdContact(ctd)
   maritalStatus: {
     coding[]: translate_coding(pid.16.1, CM_0002_V3_MARITALSTATUS)
     coding[]: Coding(pid.16) if pid.16.3
@@ -625,6 +626,21 @@ def PatientContact(nk1) {
   }
   // R4 pat-1: a contact has a name, telecom, address or organisation (a bare relationship is no contact).
   return if contact.name or contact.telecom or contact.address or contact.organization then contact else null
+}
+
+// CTD (contact data: ORU and order messages, the person to contact about the order or results) -> Patient.contact,
+// as FHIR-Converter writes it (no IG map reads CTD): CTD-1 contact roles (table 0131, as NK1-7), the first CTD-2
+// name and CTD-3 address, every CTD-5 telecom. CTD-4 (location), CTD-6 (preferred method) and CTD-7 (licence
+// numbers) have no element in Patient.contact. Like an NK1's, a CTD with no name, telecom or address is no contact
+// (pat-1).
+def CtdContact(ctd) {
+  let contact = {
+    relationship[]: for r in ctd.1 where r.1 or r.2 => ContactRole(r)
+    name: first(HumanNames(ctd.2))
+    telecom[]: for xtn in ctd.5 where HasXtn(xtn) => ContactPoint(xtn)
+    address: first(Addresses(ctd.3))
+  }
+  return if contact.name or contact.telecom or contact.address then contact else null
 }
 
 // The NK1 that describe someone: a name, a relationship, a contact person, or only their identifiers, address

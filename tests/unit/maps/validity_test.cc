@@ -463,6 +463,22 @@ TEST_F(MapsValidityTest, AnOrdersBillingAccountIsItsSupportingInformation) {
   }
 }
 
+// CTD (contact data) -> Patient.contact: roles (table 0131), name, address, telecom; a CTD with only a role is no
+// contact (pat-1). Read by no map before.
+TEST_F(MapsValidityTest, ContactDataIsAPatientContact) {
+  json oru = Convert({"MSH|^~\\&|LAB|HOSP|RCV|FAC|20240501101500+0100||ORU^R01^ORU_R01|M1|P|2.5.1", kPid,
+                      "OBR|1|P1^CPOE|F1^LAB|1320^HIV Ag/Ab^L",
+                      "CTD|C^Emergency Contact^HL70131|Doe^Ross|1 Main St^^Town^KY^42010||^WPN^PH^^^^^^^^^(608)271-9001",
+                      "CTD|E^Employer^HL70131", "OBX|1|ST|1320^HIV Ag/Ab^L||NEG||||||F"});
+  json patient = Resources(oru, "Patient").at(0);
+  ASSERT_EQ(patient["contact"].size(), 1u) << patient.dump();
+  const json& c = patient["contact"][0];
+  EXPECT_EQ(c["relationship"][0]["coding"][0]["code"], "C");
+  EXPECT_EQ(c["name"]["family"], "Doe");
+  EXPECT_EQ(c["address"]["city"], "Town");
+  EXPECT_EQ(c["telecom"][0]["value"], "(608)271-9001");
+}
+
 // ARV (access restrictions) -> meta.security: the ARVs after PID restrict the Patient, those after PV1 the
 // Encounter (segment_index). Values and reasons through the security-label ConceptMaps; a code they lack keeps
 // its v2 coding; an ARV that deletes its restriction (ARV-2 D) gives no label. Read by no map before: a
