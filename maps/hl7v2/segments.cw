@@ -348,7 +348,7 @@ def Patient(pid, pd1) {
   deceasedBoolean: (pid.30 == "Y") if pid.30 and not pid.29
   address[]: Addresses(pid.11)
   contact[]: for nk1 in NK1 where IsKin(nk1) => PatientContact(nk1)
-  contact[]: for ctd in CTD => CtdContact(ctd)
+  contact[]: distinct(for ctd in CTD => CtdContact(ctd))   // each order may repeat the same contact
   maritalStatus: {
     coding[]: translate_coding(pid.16.1, CM_0002_V3_MARITALSTATUS)
     coding[]: Coding(pid.16) if pid.16.3
