@@ -295,14 +295,36 @@ class Checker {
         }
       }
     }
-    // 2. Every call that gives such a parameter a segment path read as its first segment.
+    // 2. Every call that gives such a parameter a segment path read as its first segment, and every loop over a
+    //    `let` bound to one (`let ns = g.NTE` then `for n in ns`, `count(ns)` or a call that loops over it).
     for (const CheckedFunction& f : out_.functions) {
+      std::map<uint32_t, const Stmt*> segment_lets;  // binding -> its let (bindings are unique in a function)
+      auto collect = [&](const Block* b) { CollectSegmentLets(b, &segment_lets); };
+      if (f.def) collect(f.def->body);
+      if (f.map) collect(f.map->body);
+      VisitFunction(f, [&](const Expr* e) { if (e->kind == ExprKind::kObject) collect(e->block); }, [](const Expr*) {});
+      auto looped_let = [&](const Expr* src) {
+        if (src->kind != ExprKind::kName || src->ref != Ref::kLocal) return;
+        auto it = segment_lets.find(src->slot);
+        if (it == segment_lets.end()) return;
+        const Stmt* let = it->second;
+        std::string path = PathText(let->value);
+        std::string fix = path.empty() ? "bind `direct(...)` of the same path or `for s in ... => s`"
+                                       : "bind `direct(" + path + ")` (the segments held there) or `for s in " + path +
+                                             " => s` (every one)";
+        sink_.Warning(src->loc, DiagCode::W0004,
+                      "'" + src->text + "' is the first " + let->value->text + " segment only (bound on line " +
+                          std::to_string(let->loc.line) + "), but is looped over here: " + fix);
+      };
       auto on_expr = [&](const Expr* e) {
-        if (e->kind != ExprKind::kCall || e->ref != Ref::kFunction) return;
-        const DefDecl* callee = out_.functions[e->slot].def;
+        if (e->kind != ExprKind::kCall) return;
+        uint64_t args = CollectionArgs(e, iterated);
         for (size_t i = 0; i < e->kids.size() && i < 64; ++i) {
+          if (((args >> i) & 1u) == 0) continue;
           const Expr* a = e->kids[i];
-          if (a->ref != Ref::kSegment || ((iterated[e->slot] >> i) & 1u) == 0) continue;
+          looped_let(a);
+          if (e->ref != Ref::kFunction || a->ref != Ref::kSegment) continue;
+          const DefDecl* callee = out_.functions[e->slot].def;
           std::string path = PathText(a);
           std::string fix = path.empty() ? "pass `direct(...)` of the same path (the segments held there) or "
                                            "`for s in ... => s` (every one)"
@@ -313,7 +335,17 @@ class Checker {
                             "' loops over its parameter '" + callee->params[i] + "': " + fix);
         }
       };
-      VisitFunction(f, on_expr, [](const Expr*) {});
+      VisitFunction(f, on_expr, looped_let);
+    }
+  }
+
+  // The `let`s of a block (and its nested blocks) whose value is a segment path read as its first segment.
+  static void CollectSegmentLets(const Block* b, std::map<uint32_t, const Stmt*>* out) {
+    if (b == nullptr) return;
+    for (const Stmt* s : b->stmts) {
+      if (s->kind == StmtKind::kLet && s->value != nullptr && s->value->ref == Ref::kSegment) (*out)[s->slot] = s;
+      CollectSegmentLets(s->then_block, out);
+      CollectSegmentLets(s->else_block, out);
     }
   }
 

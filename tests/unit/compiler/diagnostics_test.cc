@@ -232,6 +232,31 @@ TEST(Diagnostics, FirstSegmentGivenToALoopIsAWarning) {
       << text;
 }
 
+// The same pitfall through a `let`: `let ns = NTE` binds the first NTE; looping over it (for, an ITER builtin, a
+// function that loops over its parameter) warns where it is looped over. A let of direct(...) or of a
+// comprehension, and a let of one segment that is only read, are silent.
+TEST(Diagnostics, LoopOverALetOfTheFirstSegmentIsAWarning) {
+  const char* src =
+      "map M : hl7v2 \"ORU^R01\" -> json {\n"
+      "  let ns = NTE\n"
+      "  a: for n in ns => n.3\n"
+      "  b: count(ns)\n"
+      "  c: Notes(ns)\n"
+      "  let all = direct(NTE)\n"
+      "  d: for n in all => n.3\n"
+      "  let obr = OBR\n"
+      "  e: obr.4.1\n"
+      "}\n"
+      "def Notes(xs) = for x in xs => x.3\n";
+  CompileResult r = CompileSource("t.cw", src);
+  EXPECT_TRUE(r.ok()) << FormatDiagnostics(r);
+  EXPECT_EQ(Codes(r), "W0004@3:15 W0004@4:12 W0004@5:12 ") << FormatDiagnostics(r);
+  EXPECT_NE(FormatDiagnostics(r).find("'ns' is the first NTE segment only (bound on line 2), but is looped over here: "
+                                      "bind `direct(NTE)`"),
+            std::string::npos)
+      << FormatDiagnostics(r);
+}
+
 // A Z-segment read without a declaration is a warning, once per segment, unless turned off; declared ones
 // compile cleanly up to their last declared field, from any module of the program.
 TEST(Diagnostics, UndeclaredZSegmentIsAWarning) {
