@@ -127,6 +127,13 @@ def AbsentConcept() = DataAbsent()
 // data-absent-reason extension, `unknown`.
 def DataAbsent() = { extension[]: { url: "http://hl7.org/fhir/StructureDefinition/data-absent-reason", valueCode: "unknown" } }
 
+// A CWE that says something: a code, a text or an original text.
+def HasCode(cwe) = trim(cwe.1) or trim(cwe.2) or trim(cwe.9)
+
+// A code (CWE.1 / CWE.4) as an identifier in its coding system's namespace (urn:id:<CWE.3>): a department, a
+// manufacturer or supplier id, an inventory container; null without a code.
+def CodedIdentifier(code, system) = if trim(code) then { system: "urn:id:${UriText(system)}" if trim(system), value: trim(code) } else null
+
 // CWE -> Coding (IG CWE[Coding]): the first triplet.
 def Coding(cwe) = CodingOf(cwe.1, cwe.2, cwe.3, cwe.7)
 

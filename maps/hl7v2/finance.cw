@@ -133,8 +133,7 @@ def Money(cp) = if is_number(cp.1.1) then {
 
 // FT1-13 department code (CWE) -> the department as an Organization (FHIR-Converter's CWE[Organization]): each
 // triplet's code an identifier in its coding system's namespace (urn:id:<CWE.3>), named by the texts joined by
-// "--". Content-keyed: one per department.
-def CodedIdentifier(code, system) = if trim(code) then { system: "urn:id:${UriText(system)}" if trim(system), value: trim(code) } else null
+// "--" (datatypes.cw CodedIdentifier). Content-keyed: one per department.
 def DepartmentOrganization(cwe) = if trim(cwe.1) or trim(cwe.4) then {
   resourceType: "Organization"
   identifier[]: CodedIdentifier(cwe.1, cwe.3)

@@ -61,14 +61,13 @@ def PriorObservationEntries(order, key, withEncounter) = for p, i in order.OBSER
 // order placed under a study). CTI-3 (the time point within the study) has no element in R4's ResearchStudy and
 // is not written. A study with an id that has a system is created only when the server has none with that id
 // (segments.cw IdentifiedEntry: no order message owns it); keys "<order key>/cti/<n>".
-def OrderStudies(order) = for c in direct(order.CTI) where HasContent(c.1) or HasContent(c.2) => c
-def HasContent(cwe) = trim(cwe.1) or trim(cwe.2)
+def OrderStudies(order) = for c in direct(order.CTI) where HasCode(c.1) or HasCode(c.2) => c
 def StudyKey(key, i) = "${key}/cti/${i + 1}"
 def ResearchStudy(cti) {
   resourceType: "ResearchStudy"
   identifier[]: EntityIdentifier(cti.1) if trim(cti.1.1)
   status: "active"
-  phase: CodeableConcept(cti.2) if HasContent(cti.2)
+  phase: CodeableConcept(cti.2) if HasCode(cti.2)
 }
 def StudyRefs(order, key) = for c, i in OrderStudies(order) => Ref("ResearchStudy", StudyKey(key, i))
 def StudyEntries(order, key) =
@@ -78,8 +77,9 @@ def StudyEntries(order, key) =
 // order's supporting information, as FHIR-Converter writes it (no IG map reads BLG). The patient's PID-18 account
 // when BLG-3 names it (same id and assigning authority: one Account, already written with the patient), else an
 // Account of its own, created only when the server has none with that identifier (no order message owns an
-// account); keyed by that identifier ("BLG/<assigner>|<id>"), so orders billed to one account name one entry. BLG-1 (when to charge) and BLG-2/4 (charge type and reason) describe the
-// charge, not the account, and have no element in Account: not written.
+// account); keyed by that identifier ("BLG/<assigner>|<id>"), so orders billed to one account name one entry.
+// BLG-1 (when to charge) and BLG-2/4 (charge type and reason) describe the charge, not the account, and have no
+// element in Account: not written.
 def OrderBilling(order) = first(for b in direct(order.BLG) where trim(b.3.1) => b)
 def IsPatientAccount(cx) = PID and HasAccount(PID) and trim(cx.1) == trim(PID-18.1) and trim(cx.4.1) == trim(PID-18.4.1)
                            and trim(cx.4.2) == trim(PID-18.4.2)
@@ -90,11 +90,11 @@ def BillingAccount(blg) {
   status: "active"
   subject[]: PatientRef() if PID
 }
-def BillingRef(order, key) {
+def BillingRef(order) {
   let blg = OrderBilling(order)
-  return if not blg then null else if IsPatientAccount(blg.3) then Ref("Account", "PID-18") else Ref("Account", BillingKey(blg.3))
+  return if not blg then null else if IsPatientAccount(blg.3) then Ref("Account", VisitKey("PID-18", 1)) else Ref("Account", BillingKey(blg.3))
 }
-def BillingEntries(order, key) {
+def BillingEntries(order) {
   let blg = OrderBilling(order)
   return if blg and not IsPatientAccount(blg.3) then [IdentifiedEntry("Account", BillingKey(blg.3), BillingAccount(blg), false),
                                                       IdentifierEntries([blg.3])] else null
@@ -102,8 +102,8 @@ def BillingEntries(order, key) {
 
 // What an order's request names as its context (supportingInfo / supportingInformation): its studies (CTI) and
 // the account it is billed to (BLG); OrderContextEntries writes their entries.
-def OrderContextRefs(order, key) = [StudyRefs(order, key), BillingRef(order, key)]
-def OrderContextEntries(order, key) = [StudyEntries(order, key), BillingEntries(order, key)]
+def OrderContextRefs(order, key) = [StudyRefs(order, key), BillingRef(order)]
+def OrderContextEntries(order, key) = [StudyEntries(order, key), BillingEntries(order)]
 
 // INV (the inventory detail of a specimen container: a reagent, a calibrator, a control) -> Substance, the
 // additive of that container (Specimen.container.additiveReference), as FHIR-Converter writes it (OUL; no IG map
@@ -115,25 +115,25 @@ def SubstanceStatus(cwe) {
   let code = upper(trim(cwe.1))
   return if code == "OK" or ends_with(code, "W") then "active" else if ends_with(code, "E") then "inactive" else null
 }
-def CweIdentifier(cwe) = if trim(cwe.1) then { system: CodingSystem(cwe.3) if trim(cwe.3), value: trim(cwe.1) } else null
 def Substance(inv) {
   let quantity = if is_number(inv.8) then inv.8 else if is_number(inv.9) then inv.9 else inv.7
   resourceType: "Substance"
   identifier[]: { value: trim(inv.16) } if trim(inv.16)
-  identifier[]: CweIdentifier(inv.17)
-  identifier[]: CweIdentifier(inv.18)
+  identifier[]: CodedIdentifier(inv.17.1, inv.17.3)
+  identifier[]: CodedIdentifier(inv.18.1, inv.18.3)
   status: SubstanceStatus(first(inv.2))
-  category[]: CodeableConcept(inv.3) if HasContent(inv.3)
-  code: if HasContent(inv.1) then CodeableConcept(inv.1) else AbsentConcept()
+  category[]: CodeableConcept(inv.3) if HasCode(inv.3)
+  code: if HasCode(inv.1) then CodeableConcept(inv.1) else AbsentConcept()
   instance[]: {
-    identifier: CweIdentifier(inv.4)
+    identifier: CodedIdentifier(inv.4.1, inv.4.3)
     expiry: datetime(inv.12)
     quantity: Quantity(quantity, inv.11)
   }
 }
-def ContainerInv(c) = first(for inv in direct(c.INV) where HasContent(inv.1) or HasContent(inv.4) => inv)
+def ContainerInv(c) = first(for inv in direct(c.INV) where HasCode(inv.1) or HasCode(inv.4) => inv)
+def SubstanceKey(specimenKey, ci) = "${specimenKey}/inv/${ci + 1}"
 def SubstanceEntries(s, specimenKey) = for c, ci in s.CONTAINER where ContainerInv(c) =>
-  Entry("Substance", "${specimenKey}/inv/${ci + 1}", Substance(ContainerInv(c)))
+  Entry("Substance", SubstanceKey(specimenKey, ci), Substance(ContainerInv(c)))
 
 def SpmRefs(order, key) = if count(order.SPECIMEN) > 0 then (for s, i in order.SPECIMEN => Ref("Specimen", SpmKey(key, i)))
                           else (for s, i in order.SPM => Ref("Specimen", SpmKey(key, i)))
@@ -392,7 +392,7 @@ def SpecimenOf(s, key) {
   container[]: specimen.container
   container[]: for c, ci in s.CONTAINER where trim(c.SAC-3.1) or ContainerInv(c) => {
     identifier[]: EntityIdentifier(c.SAC-3) if trim(c.SAC-3.1)
-    additiveReference: Ref("Substance", "${key}/inv/${ci + 1}") if ContainerInv(c)
+    additiveReference: Ref("Substance", SubstanceKey(key, ci)) if ContainerInv(c)
   }
 }
 

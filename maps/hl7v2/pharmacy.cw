@@ -25,7 +25,6 @@ def MedicationRequestStatus(orc) {
 // A Medication (IG RXO[MedicationRequest] medication(Medication.code) and doseForm; FHIR-Converter's Medication):
 // the drug's code and form and its components (rxcs: RXC segments, Ingredient), content-keyed (parties.cw
 // PartyEntry) so that one drug is one entry.
-def HasCode(cwe) = trim(cwe.1) or trim(cwe.2) or trim(cwe.9)
 def Medication(code, form, rxcs) {
   resourceType: "Medication"
   code: CodeableConcept(code)

@@ -265,6 +265,15 @@ class Checker {
     return "";
   }
 
+  // The fix W0004 proposes for a segment path (`verb` "pass" or "bind"), in the path's own words when it has them.
+  static std::string EverySegmentFix(const std::string& verb, const Expr* segment_path) {
+    std::string path = PathText(segment_path);
+    if (path.empty()) {
+      return verb + " `direct(...)` of the same path (the segments held there) or `for s in ... => s` (every one)";
+    }
+    return verb + " `direct(" + path + ")` (the segments held there) or `for s in " + path + " => s` (every one)";
+  }
+
   void WarnFirstSegmentArguments() {
     const size_t n = out_.functions.size();
     // 1. Which parameters each def loops over, to a fixed point (a parameter passed on to a parameter that
@@ -302,19 +311,19 @@ class Checker {
       auto collect = [&](const Block* b) { CollectSegmentLets(b, &segment_lets); };
       if (f.def) collect(f.def->body);
       if (f.map) collect(f.map->body);
-      VisitFunction(f, [&](const Expr* e) { if (e->kind == ExprKind::kObject) collect(e->block); }, [](const Expr*) {});
+      auto objects = [&](const Expr* e) {
+        if (e->kind == ExprKind::kObject) collect(e->block);
+      };
+      VisitFunction(f, objects, [](const Expr*) {});
       auto looped_let = [&](const Expr* src) {
         if (src->kind != ExprKind::kName || src->ref != Ref::kLocal) return;
         auto it = segment_lets.find(src->slot);
         if (it == segment_lets.end()) return;
         const Stmt* let = it->second;
-        std::string path = PathText(let->value);
-        std::string fix = path.empty() ? "bind `direct(...)` of the same path or `for s in ... => s`"
-                                       : "bind `direct(" + path + ")` (the segments held there) or `for s in " + path +
-                                             " => s` (every one)";
         sink_.Warning(src->loc, DiagCode::W0004,
                       "'" + src->text + "' is the first " + let->value->text + " segment only (bound on line " +
-                          std::to_string(let->loc.line) + "), but is looped over here: " + fix);
+                          std::to_string(let->loc.line) + "), but is looped over here: " +
+                          EverySegmentFix("bind", let->value));
       };
       auto on_expr = [&](const Expr* e) {
         if (e->kind != ExprKind::kCall) return;
@@ -325,14 +334,9 @@ class Checker {
           looped_let(a);
           if (e->ref != Ref::kFunction || a->ref != Ref::kSegment) continue;
           const DefDecl* callee = out_.functions[e->slot].def;
-          std::string path = PathText(a);
-          std::string fix = path.empty() ? "pass `direct(...)` of the same path (the segments held there) or "
-                                           "`for s in ... => s` (every one)"
-                                         : "pass `direct(" + path + ")` (the segments held there) or `for s in " +
-                                               path + " => s` (every one)";
           sink_.Warning(a->loc, DiagCode::W0004,
                         "this argument is the first " + a->text + " segment only, but '" + callee->name +
-                            "' loops over its parameter '" + callee->params[i] + "': " + fix);
+                            "' loops over its parameter '" + callee->params[i] + "': " + EverySegmentFix("pass", a));
         }
       };
       VisitFunction(f, on_expr, looped_let);
