@@ -210,18 +210,33 @@ class Pool {
     std::unique_lock<std::mutex> lock(mu_);
     done_.wait(lock, [&] { return pending_ == 0; });
   }
+  // The sum of the threads' profiles (RunOptions::profile). Call between windows (after Wait): the threads
+  // are idle then.
+  crosswalk::RunProfile Profile() {
+    std::lock_guard<std::mutex> lock(mu_);
+    crosswalk::RunProfile sum;
+    for (const crosswalk::RunContext* ctx : contexts_) sum.Add(ctx->Profile());
+    return sum;
+  }
 
  private:
   void Loop(const crosswalk::Runtime& runtime) {
     crosswalk::RunContext ctx(runtime);
     crosswalk::RunOutput output;
     uint64_t seen = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      contexts_.push_back(&ctx);
+    }
     for (;;) {
       size_t count;
       {
         std::unique_lock<std::mutex> lock(mu_);
         start_.wait(lock, [&] { return stop_ || generation_ != seen; });
-        if (stop_) return;
+        if (stop_) {
+          contexts_.erase(std::find(contexts_.begin(), contexts_.end(), &ctx));
+          return;
+        }
         seen = generation_;
         count = count_;
       }
@@ -238,6 +253,7 @@ class Pool {
   Fn fn_;
   void* self_;
   std::vector<std::thread> threads_;
+  std::vector<const crosswalk::RunContext*> contexts_;  // one per thread (under mu_)
   std::mutex mu_;
   std::condition_variable start_, done_;
   bool stop_ = false;
@@ -320,12 +336,65 @@ std::string MakeAck(std::string_view text, crosswalk::AckCode code, const std::s
 }
 
 struct Settings {
-  std::string in = "-", out = "-", out_dir, ack_dir, lineage;
+  std::string in = "-", out = "-", out_dir, ack_dir, lineage, profile;
   crosswalk::RunOptions options;
   bool trace = false, quiet = false, sync = true;
   unsigned threads = 1;
   uint64_t max_file_size = 1ull << 30;
 };
+
+// The --profile report: map functions by the bytecode instructions of their bodies, built-ins by calls,
+// opcodes by instructions; each count per run (message that reached a map), sorted, zero rows left out.
+std::string FormatProfile(const crosswalk::RunProfile& p) {
+  std::string out;
+  char line[512];
+  const double runs = p.runs == 0 ? 1.0 : static_cast<double>(p.runs);
+  uint64_t total = 0, builtin_calls = 0, calls = 0, reused = 0;
+  for (const auto& f : p.functions) {
+    total += f.instructions;
+    calls += f.calls;
+    reused += f.reused;
+  }
+  for (const auto& b : p.builtins) builtin_calls += b.count;
+  std::snprintf(line, sizeof line,
+                "# crosswalk run --profile: %llu runs; per run: %.1f bytecode instructions, %.1f calls of map "
+                "functions (%.1f more reused), %.1f built-in calls\n",
+                static_cast<unsigned long long>(p.runs), static_cast<double>(total) / runs,
+                static_cast<double>(calls) / runs, static_cast<double>(reused) / runs,
+                static_cast<double>(builtin_calls) / runs);
+  out += line;
+  std::vector<const crosswalk::RunProfile::Function*> fns;
+  for (const auto& f : p.functions) {
+    if (f.calls != 0 || f.reused != 0) fns.push_back(&f);
+  }
+  std::stable_sort(fns.begin(), fns.end(), [](auto* a, auto* b) { return a->instructions > b->instructions; });
+  std::snprintf(line, sizeof line, "\n%-40s %12s %12s %14s %7s\n", "function", "calls/run", "reused/run",
+                "instr/run", "share");
+  out += line;
+  for (const auto* f : fns) {
+    std::snprintf(line, sizeof line, "%-40s %12.2f %12.2f %14.1f %6.1f%%\n", f->name.c_str(),
+                  static_cast<double>(f->calls) / runs, static_cast<double>(f->reused) / runs,
+                  static_cast<double>(f->instructions) / runs,
+                  total == 0 ? 0.0 : 100.0 * static_cast<double>(f->instructions) / static_cast<double>(total));
+    out += line;
+  }
+  auto counts = [&](const std::vector<crosswalk::RunProfile::Count>& v, const char* head, const char* unit) {
+    std::vector<const crosswalk::RunProfile::Count*> rows;
+    for (const auto& c : v) {
+      if (c.count != 0) rows.push_back(&c);
+    }
+    std::stable_sort(rows.begin(), rows.end(), [](auto* a, auto* b) { return a->count > b->count; });
+    std::snprintf(line, sizeof line, "\n%-40s %12s\n", head, unit);
+    out += line;
+    for (const auto* c : rows) {
+      std::snprintf(line, sizeof line, "%-40s %12.2f\n", c->name.c_str(), static_cast<double>(c->count) / runs);
+      out += line;
+    }
+  };
+  counts(p.builtins, "built-in", "calls/run");
+  counts(p.opcodes, "opcode", "count/run");
+  return out;
+}
 
 class Runner {
  public:
@@ -410,10 +479,24 @@ class Runner {
       std::fprintf(stderr, "crosswalk run: %zu message%s: %zu converted, %zu rejected\n", total,
                    total == 1 ? "" : "s", converted_, rejected_);
     }
+    if (!s_.profile.empty() && !WriteProfile()) {
+      crosswalk::cli::PrintSafe(stderr, "crosswalk run: cannot write the profile to '" + s_.profile + "'");
+      return 1;
+    }
     return rejected_ > 0 ? 3 : 0;
   }
 
   void set_progress(bool on) { progress_ = on; }
+
+  // --profile: the counts of every thread's runs, per run (docs/cli.md).
+  bool WriteProfile() {
+    std::string text = FormatProfile(pool_.Profile());
+    if (s_.profile == "-") return std::fwrite(text.data(), 1, text.size(), stdout) == text.size() && std::fflush(stdout) == 0;
+    FILE* f = std::fopen(s_.profile.c_str(), "w");
+    if (f == nullptr) return false;
+    bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+    return std::fclose(f) == 0 && ok;
+  }
 
  private:
   static constexpr size_t kReadBytes = 1u << 20;
@@ -844,6 +927,11 @@ int RunRun(const std::vector<std::string>& args) {
   app->add_option("--lineage", s.lineage,
                   "write the lineage of every output value to FILE as JSON lines (- for stdout)")
       ->type_name("FILE");
+  app->add_option("--profile", s.profile,
+                  "count what the map executes and write the report to FILE (- for stdout) after the run:\n"
+                  "bytecode instructions and calls per map function, calls per built-in, instructions\n"
+                  "per opcode, each per message (counts, not times; no message content)")
+      ->type_name("FILE");
   app->add_option("-j", s.threads, "worker threads for directories and batches (default: all cores)")
       ->type_name("N")
       ->check(cli::Number(1, 1024, "a number of threads"));
@@ -877,6 +965,8 @@ int RunRun(const std::vector<std::string>& args) {
     s.options.variables.emplace_back(v.substr(0, eq), v.substr(eq + 1));
   }
   s.options.trace = s.trace || !s.lineage.empty();
+  s.options.profile = !s.profile.empty();
+  if (s.options.trace && s.options.profile) return cli::UsageError(*app, "--profile excludes --trace and --lineage");
   s.sync = !no_sync;
   if (!s.out_dir.empty() && s.out != "-") return cli::UsageError(*app, "--out and --out-dir exclude each other");
 

@@ -105,6 +105,32 @@ struct RunOptions {
   // (the output is the same either way; a message costs fewer instructions against max_instructions).
   // Off in traced runs, which record each call's lineage. For comparisons and tests.
   bool reuse_calls = true;
+  // Count what the map executes (RunContext::Profile): bytecode instructions and calls per map function,
+  // calls per built-in, instructions per opcode. Off by default; when off it costs nothing (the run takes
+  // an interpreter loop without the counters). Counts, not times: the same program on the same messages
+  // gives the same profile on any machine. Ignored in traced runs.
+  bool profile = false;
+};
+
+// What the runs of one RunContext with RunOptions::profile executed, summed over those runs (of the program
+// last run with profile on: a run of another program starts the counts afresh).
+struct RunProfile {
+  struct Function {
+    std::string name;
+    uint64_t calls = 0;         // calls that ran its body (the map's entry function: once per run)
+    uint64_t reused = 0;        // calls answered with an earlier call's value (RunOptions::reuse_calls)
+    uint64_t instructions = 0;  // bytecode instructions executed in its body, not in its callees
+  };
+  struct Count {
+    std::string name;
+    uint64_t count = 0;
+  };
+  uint64_t runs = 0;                // runs that reached the map (a message with no map is not counted)
+  std::vector<Function> functions;  // every function of the program, in program order
+  std::vector<Count> builtins;      // calls per built-in function, in builtins.def order
+  std::vector<Count> opcodes;       // instructions executed per opcode, in opcodes.def order
+  // Adds `other` (a profile of the same program, e.g. from another thread's context).
+  void Add(const RunProfile& other);
 };
 
 // A warning recorded by a `warn` statement or the "warn" unmapped-code policy.
@@ -279,6 +305,10 @@ class RunContext {
   //   kInvalidArgument    a runtime type error in the map (e.g. arithmetic on text)
   // Every error carries the map location (file:line:col) when it arose in the map.
   Status Run(const Program& program, std::string_view input, const RunOptions& options, RunOutput* out) noexcept;
+
+  // The counts of the runs made with RunOptions::profile (empty when there were none), and a fresh start.
+  RunProfile Profile() const;
+  void ClearProfile();
 
   // Heap blocks obtained by the arena since construction (for allocation benchmarks).
   size_t arena_blocks() const;

@@ -349,9 +349,12 @@ class RunContext::Impl {
     uint32_t memo;     // where RET leaves the result in memo_, or CallMemo::kNone
   };
 
+  // The interpreter loop's three instantiations: plain; kTrace records lineage (RunOptions::trace) through
+  // lineage_; kProfile counts into profile_ (RunOptions::profile).
+  enum class Loop { kPlain, kTrace, kProfile };
   // *budget_left: what is left of the instruction budget when the map returns (the output writer's
-  // work comes out of it). kTrace: record lineage (RunOptions::trace) through lineage_.
-  template <bool kTrace>
+  // work comes out of it).
+  template <Loop kLoop>
   Status Execute(const Program::Impl& p, uint32_t entry, Value input, const RunOptions& options, RunOutput* out,
                  Value* result, uint64_t* budget_left);
   Status Fail(const Program::Impl& p, uint32_t pc, StatusCode code, std::string text) {
@@ -392,12 +395,74 @@ class RunContext::Impl {
   std::vector<RunWarning> warning_pool_;  // RunWarnings of earlier runs, reused by AddWarning
   vm::CallMemo memo_;
   vm::Lineage lineage_;  // used by traced runs only
+
+ public:
+  // RunOptions::profile: the counts of the program last run with it (names are copied when it changes).
+  struct ProfileCounts {
+    const Program::Impl* program = nullptr;
+    uint64_t runs = 0;
+    std::vector<uint64_t> calls, reused, instructions;  // by function index
+    uint64_t builtins[bytecode::kBuiltinCount] = {};
+    uint64_t opcodes[256] = {};
+    std::vector<std::string> names;
+    void Start(const Program::Impl& p);
+  };
+  ProfileCounts profile_;
+
+ private:
   std::string_view concat_parts_[256];  // CONCAT's pieces (C is 8 bits: at most 255)
 };
 
 RunContext::RunContext(const Runtime& runtime) : impl_(std::make_unique<Impl>(runtime)) {}
 RunContext::~RunContext() = default;
 size_t RunContext::arena_blocks() const { return impl_->arena.blocks_allocated(); }
+
+void RunContext::Impl::ProfileCounts::Start(const Program::Impl& p) {
+  if (program == &p && names.size() == p.code.functions.size()) return;
+  *this = ProfileCounts();
+  program = &p;
+  size_t n = p.code.functions.size();
+  calls.assign(n, 0);
+  reused.assign(n, 0);
+  instructions.assign(n, 0);
+  names.reserve(n);
+  for (const auto& f : p.code.functions) names.push_back(f.name);
+}
+
+RunProfile RunContext::Profile() const {
+  const Impl::ProfileCounts& c = impl_->profile_;
+  RunProfile r;
+  if (c.program == nullptr) return r;
+  r.runs = c.runs;
+  r.functions.resize(c.names.size());
+  for (size_t i = 0; i < c.names.size(); ++i) {
+    r.functions[i] = {c.names[i], c.calls[i], c.reused[i], c.instructions[i]};
+  }
+  for (uint32_t i = 0; i < bytecode::kBuiltinCount; ++i) {
+    r.builtins.push_back({std::string(bytecode::kBuiltinInfo[i].name), c.builtins[i]});
+  }
+  for (int i = 0; i < bytecode::kOpCount; ++i) {
+    r.opcodes.push_back({std::string(bytecode::kOpInfo[i].name), c.opcodes[i]});
+  }
+  return r;
+}
+
+void RunContext::ClearProfile() { impl_->profile_ = Impl::ProfileCounts(); }
+
+void RunProfile::Add(const RunProfile& other) {
+  if (functions.empty() && builtins.empty()) {
+    *this = other;
+    return;
+  }
+  runs += other.runs;
+  for (size_t i = 0; i < functions.size() && i < other.functions.size(); ++i) {
+    functions[i].calls += other.functions[i].calls;
+    functions[i].reused += other.functions[i].reused;
+    functions[i].instructions += other.functions[i].instructions;
+  }
+  for (size_t i = 0; i < builtins.size() && i < other.builtins.size(); ++i) builtins[i].count += other.builtins[i].count;
+  for (size_t i = 0; i < opcodes.size() && i < other.opcodes.size(); ++i) opcodes[i].count += other.opcodes[i].count;
+}
 
 Status RunContext::Run(const Program& program, std::string_view input, const RunOptions& options,
                        RunOutput* out) noexcept {
@@ -561,10 +626,14 @@ Status RunContext::Impl::Run(const Program& program, std::string_view input, con
   Value result;
   uint64_t budget_left = 0;
   if (options.trace) {
-    CW_RETURN_IF_ERROR(Execute<true>(p, chosen->function, root, options, out, &result, &budget_left));
+    CW_RETURN_IF_ERROR(Execute<Loop::kTrace>(p, chosen->function, root, options, out, &result, &budget_left));
     lineage_.Finish(regs.data(), result, out);
+  } else if (options.profile) {
+    profile_.Start(p);
+    ++profile_.runs;
+    CW_RETURN_IF_ERROR(Execute<Loop::kProfile>(p, chosen->function, root, options, out, &result, &budget_left));
   } else {
-    CW_RETURN_IF_ERROR(Execute<false>(p, chosen->function, root, options, out, &result, &budget_left));
+    CW_RETURN_IF_ERROR(Execute<Loop::kPlain>(p, chosen->function, root, options, out, &result, &budget_left));
   }
 
   vm::ValueEnv env{&arena, hl7 ? &message : nullptr, &scratch, &read_cache};
@@ -947,11 +1016,16 @@ namespace {
 
 }  // namespace
 
-// CW_TRACE_STEP: in the traced loop only (Execute<true>), the lineage hook before each instruction.
+// CW_TRACE_STEP: the lineage hook before each instruction in the traced loop (Execute<Loop::kTrace>), the
+// counters in the profiling one.
 #define CW_TRACE_STEP()                                                                              \
   if constexpr (kTrace) {                                                                            \
     lineage_.Step(cur, regs.data(), base, static_cast<uint32_t>(frames_.size()), frames_.back().function, \
                   frames_.back().ret_reg);                                                           \
+  }                                                                                                  \
+  if constexpr (kProfile) {                                                                          \
+    ++profile_.instructions[frames_.back().function];                                                \
+    ++profile_.opcodes[insn & 0xFF];                                                                 \
   }
 #if CW_USE_COMPUTED_GOTO
 #define CW_DISPATCH() goto* kLabels[static_cast<uint8_t>(insn)];
@@ -971,10 +1045,12 @@ namespace {
 #define CW_NEXT() continue
 #endif
 
-template <bool kTrace>
+template <RunContext::Impl::Loop kLoop>
 Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value input, const RunOptions& options,
                                  RunOutput* out, Value* result, uint64_t* budget_left) {
   using namespace bytecode;  // NOLINT: opcode helpers
+  constexpr bool kTrace = kLoop == Loop::kTrace;
+  constexpr bool kProfile = kLoop == Loop::kProfile;
   const uint32_t* code = p.code.code.data();
   const Value* K = p.constants.data();
   const auto& functions = p.code.functions;
@@ -1001,6 +1077,7 @@ Status RunContext::Impl::Execute(const Program::Impl& p, uint32_t entry, Value i
   Value* R = regs.data();
   for (uint32_t i = 0; i < functions[entry].num_registers; ++i) R[i] = Value();
   frames_.push_back({entry, 0, 0, 0, vm::CallMemo::kNone});
+  if constexpr (kProfile) ++profile_.calls[entry];
   const bool reuse_calls = options.reuse_calls && !kTrace;
   uint32_t pc = functions[entry].code_begin;
   if constexpr (kTrace) lineage_.Begin(p.code, p.BranchJoins(), env, input, options.log_phi);
@@ -1429,9 +1506,11 @@ next_insn:
         Value* NR = regs.data() + new_base;
         uint32_t memo = vm::CallMemo::kNone;
         if (reuse_calls && p.reusable[callee] && memo_.Worth(callee) && memo_.Find(callee, NR, C_, &R[A_], &memo)) {
+          if constexpr (kProfile) ++profile_.reused[callee];
           CW_NEXT();
         }
         for (uint32_t i = C_, end = p.clear_to[callee]; i < end; ++i) NR[i] = Value();
+        if constexpr (kProfile) ++profile_.calls[callee];
         frames_.push_back({callee, new_base, pc, base + A_, memo});
         base = new_base;
         R = NR;
@@ -1441,6 +1520,7 @@ next_insn:
       CW_CASE(CALLB) {
         pc += 1;
         uint32_t id = AUX_;
+        if constexpr (kProfile) ++profile_.builtins[id];
         Value r;
         benv.error.clear();
         const uint64_t work_before = budget + reserve;

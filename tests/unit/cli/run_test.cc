@@ -117,4 +117,40 @@ TEST_F(CliTest, RunCheckLoadsTheProgramAgainstTheStore) {
   EXPECT_NE(lacks.err.find("lacks ConceptMap 'urn:example:not-seeded'"), std::string::npos) << lacks.err;
 }
 
+// `run --profile FILE`: the counts of every thread's runs, per message, with the map's functions by name,
+// the built-ins and the opcodes; never message content. It excludes tracing.
+TEST_F(CliTest, ProfileCountsEveryThreadsRunsPerMessage) {
+  std::string src = Write("prof.cw", R"(map Adt : hl7v2 "ADT^*" -> json {
+  id: Ident(PID-3)
+  family: Family(PID-5)
+  again: Family(PID-5)
+}
+def Ident(cx) = trim(cx.1)
+def Family(xpn) = if xpn.1 then upper(join([xpn.1, xpn.2, xpn.3, xpn.4, xpn.5, xpn.6], " ")) else null
+)");
+  Proc compiled = Tool("compile " + src + " -o " + Path("prof.cwb"));
+  ASSERT_EQ(compiled.status, 0) << compiled.err;
+  std::string batch;
+  for (int i = 0; i < 5; ++i) batch += kAdt;
+  std::string in = Write("five.hl7", batch);
+  std::string report = Path("profile.txt");
+  Proc p = Tool("run " + Path("prof.cwb") + " --in " + in + " --out " + Path("out.ndjson") + " -j 2 --profile " + report);
+  ASSERT_EQ(p.status, 0) << p.err;
+  std::string text = Slurp(report);
+  EXPECT_EQ(text.rfind("# crosswalk run --profile: 5 runs; per run: ", 0), 0u) << text;
+  // Per message: Ident runs once; Family once, and its second call with the same field is reused.
+  EXPECT_NE(text.find("\nIdent                                            1.00         0.00 "), std::string::npos) << text;
+  EXPECT_NE(text.find("\nFamily                                           1.00         1.00 "), std::string::npos) << text;
+  EXPECT_NE(text.find("\ntrim                                             1.00\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nupper                                            1.00\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nopcode "), std::string::npos) << text;
+  EXPECT_NE(text.find("\nCALLB                                            3.00\n"), std::string::npos) << text;
+  for (const char* phi : {"DOE", "12345", "19800101"}) EXPECT_EQ(text.find(phi), std::string::npos) << text;
+  EXPECT_EQ(Slurp(Path("out.ndjson")).find(R"({"id":"12345","family":"DOE JOHN","again":"DOE JOHN"})"), 0u);
+
+  Proc traced = Tool("run " + Path("prof.cwb") + " --in " + in + " --trace --profile " + report);
+  EXPECT_EQ(traced.status, 2);
+  EXPECT_NE(traced.err.find("--profile excludes --trace"), std::string::npos) << traced.err;
+}
+
 }  // namespace crosswalk::clitest
