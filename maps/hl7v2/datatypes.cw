@@ -281,14 +281,19 @@ def Addresses(xads) = for xad in xads where xad.1 or xad.3 or xad.5 => Address(x
 // only for a telephone, not for an Internet or X.400 address).
 def ContactPoint(xtn) {
   let eq = translate_coding(xtn.3, CM_0202_CONTACT_POINT_SYSTEM)
-  let phone = upper(trim(xtn.3)) != "INTERNET" and upper(trim(xtn.3)) != "X.400"
-  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/contactpoint-country", valueString: trim(xtn.5) } if trim(xtn.5)
-  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/contactpoint-area", valueString: trim(xtn.6) } if trim(xtn.6)
-  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/contactpoint-local", valueString: trim(xtn.7) } if trim(xtn.7) and phone
-  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/contactpoint-extension", valueString: trim(xtn.8) } if trim(xtn.8)
+  let kind = upper(trim(xtn.3))
+  let phone = kind != "INTERNET" and kind != "X.400"
+  let country = trim(xtn.5)
+  let area = trim(xtn.6)
+  let local = trim(xtn.7)
+  let ext = trim(xtn.8)
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/contactpoint-country", valueString: country } if country
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/contactpoint-area", valueString: area } if area
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/contactpoint-local", valueString: local } if local and phone
+  extension[]: { url: "http://hl7.org/fhir/StructureDefinition/contactpoint-extension", valueString: ext } if ext
   // The IG's spelling: "+" country, area and local number separated by spaces, " X" extension.
-  let number = join([if trim(xtn.5) then "+${trim(xtn.5)}" else null, trim(xtn.6), trim(xtn.7)], " ")
-  let built = if trim(xtn.7) then "${number}${if trim(xtn.8) then ' X' else ''}${trim(xtn.8)}" else null
+  let number = join([if country then "+${country}" else null, area, local], " ")
+  let built = if local then "${number}${if ext then ' X' else ''}${ext}" else null
   system: if eq.system == "http://hl7.org/fhir/contact-point-system" then eq.code
           else if xtn.3 == "CP" then "phone"
           else if xtn.4 and not xtn.7 then "email"

@@ -106,7 +106,11 @@ def LocationEntriesAbout(pl, about) {
 }
 // The entries of a PL's levels by name (si, bu, lvl, poc, ro, bd; lone for a PL without place components) and
 // `most`, the component number of the most specific valued level (0: none).
-def PlLevels(pl, about) {
+// A PL with nothing in it (most of PV1's six location fields) names no place: none of its levels is looked at.
+def PlLevels(pl, about) = if pl or about.address then ValuedPlLevels(pl, about) else {
+  most: 0, si: null, bu: null, lvl: null, poc: null, ro: null, bd: null, lone: null
+}
+def ValuedPlLevels(pl, about) {
   // Which levels are valued, each HD looked at once.
   let v4 = HasHd(pl.4)
   let v7 = HasHd(pl.7)
@@ -157,7 +161,7 @@ def LocationRef(pl) = LocationRefAbout(pl, null)
 // comment: "there may be many levels in the hierarchy"); FHIR-Converter's visit names the point of care (the
 // first valued of PL.1/.2/.3/.4/.7/.8), the IG and ReportStream the most specific level.
 def LevelAt(entry, code, names) = if entry then { ref: { reference: entry.fullUrl, display: join(names, ", ") }, physicalType: code } else null
-def LocationLevelsAbout(pl, about) = LevelsOf(pl, PlLevels(pl, about))
+def LocationLevelsAbout(pl, about) = if pl or about.address then LevelsOf(pl, PlLevels(pl, about)) else []
 def LevelsOf(pl, l) {
   // Each name read once; a level's names list is built only when the level is there.
   let si = HdName(pl.4)
