@@ -202,6 +202,9 @@ CW_API cw_status cw_run_options_set_log_phi(cw_run_options* options, int log_phi
  * takes the first call's value without running (crosswalk::RunOptions::reuse_calls). The output is the same
  * either way; 0 runs every call (for comparisons). Traced runs never reuse calls. */
 CW_API cw_status cw_run_options_set_reuse_calls(cw_run_options* options, int reuse_calls);
+/* Non-zero: count what the map executes (crosswalk::RunOptions::profile), summed over the context's runs
+ * with it on: read with cw_context_profile_*. Counts, not times. Default 0; ignored in traced runs. */
+CW_API cw_status cw_run_options_set_profile(cw_run_options* options, int profile);
 /* HL7 v2 input whose MSH-18 says UTF-8 (or nothing) but holds bytes that are not UTF-8: rejected with
  * CW_PARSE_ERROR naming segment, field and byte offset (the default), or read with U+FFFD in their place. */
 typedef enum cw_invalid_utf8 { CW_INVALID_UTF8_REJECT = 0, CW_INVALID_UTF8_REPLACE = 1 } cw_invalid_utf8;
@@ -260,6 +263,25 @@ CW_API cw_status cw_context_trace_line(const cw_context* context, size_t index, 
 CW_API size_t cw_context_lines_run_count(const cw_context* context);
 CW_API cw_status cw_context_line_run(const cw_context* context, size_t index, const char** file, size_t* file_len,
                                      uint32_t* line);
+
+/* With cw_run_options_set_profile: the counts of the context's runs with it (crosswalk::RunProfile; of the
+ * program last run with it), as of the last cw_run: how many runs they sum; per map function in program
+ * order, the calls that ran its body, the calls answered with an earlier call's value and the bytecode
+ * instructions run in its body (not its callees); calls per built-in and instructions per opcode, each with
+ * its name. Names stay valid until the next cw_run on the context or cw_context_profile_clear, which
+ * starts the counts afresh. Errors: CW_INVALID_ARGUMENT (NULL context, an index out of range). */
+CW_API uint64_t cw_context_profile_runs(const cw_context* context);
+CW_API size_t cw_context_profile_function_count(const cw_context* context);
+CW_API cw_status cw_context_profile_function(const cw_context* context, size_t index, const char** name,
+                                             size_t* name_len, uint64_t* calls, uint64_t* reused,
+                                             uint64_t* instructions);
+CW_API size_t cw_context_profile_builtin_count(const cw_context* context);
+CW_API cw_status cw_context_profile_builtin(const cw_context* context, size_t index, const char** name,
+                                            size_t* name_len, uint64_t* calls);
+CW_API size_t cw_context_profile_opcode_count(const cw_context* context);
+CW_API cw_status cw_context_profile_opcode(const cw_context* context, size_t index, const char** name,
+                                           size_t* name_len, uint64_t* count);
+CW_API void cw_context_profile_clear(cw_context* context); /* NULL is allowed */
 
 /* With cw_run_options_set_trace, the same lineage as records (crosswalk::LineageRecord), one per output value
  * in output order (cw_context_lineage_count == cw_context_trace_count). cw_context_lineage fills record

@@ -35,6 +35,7 @@ struct cw_program {
 struct cw_context {
   std::unique_ptr<crosswalk::RunContext> ctx;
   crosswalk::RunOutput out;
+  crosswalk::RunProfile profile;  // as of the last run with RunOptions::profile (names for the C caller)
 };
 struct cw_run_options {
   crosswalk::RunOptions options;
@@ -331,7 +332,7 @@ cw_status cw_program_source_line(const cw_program* program, size_t index, const 
 cw_status cw_context_create(cw_runtime* runtime, cw_context** out) {
   return Guard([&] {
     if (runtime == nullptr || out == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
-    *out = new cw_context{std::make_unique<crosswalk::RunContext>(*runtime->rt), {}};
+    *out = new cw_context{std::make_unique<crosswalk::RunContext>(*runtime->rt), {}, {}};
     return Ok();
   });
 }
@@ -353,6 +354,7 @@ cw_status cw_run_with_options(cw_context* context, const cw_program* program, co
     static const crosswalk::RunOptions kDefaults;
     const crosswalk::RunOptions& o = options != nullptr ? options->options : kDefaults;
     crosswalk::Status s = context->ctx->Run(*program->program, View(input, input_len), o, &context->out);
+    if (o.profile && !o.trace) context->profile = context->ctx->Profile();
     if (!s.ok()) return Fail(s);
     *output = context->out.json.data();
     *output_len = context->out.json.size();
@@ -438,6 +440,12 @@ cw_status cw_run_options_set_log_phi(cw_run_options* options, int log_phi) {
 cw_status cw_run_options_set_reuse_calls(cw_run_options* options, int reuse_calls) {
   if (options == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
   options->options.reuse_calls = reuse_calls != 0;
+  return Ok();
+}
+
+cw_status cw_run_options_set_profile(cw_run_options* options, int profile) {
+  if (options == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  options->options.profile = profile != 0;
   return Ok();
 }
 
@@ -539,6 +547,59 @@ cw_status cw_context_trace_line(const cw_context* context, size_t index, const c
   if (index >= context->out.trace.size()) return OutOfRange();
   Out(context->out.trace[index], line, len);
   return Ok();
+}
+
+uint64_t cw_context_profile_runs(const cw_context* context) { return context == nullptr ? 0 : context->profile.runs; }
+
+size_t cw_context_profile_function_count(const cw_context* context) {
+  return context == nullptr ? 0 : context->profile.functions.size();
+}
+
+cw_status cw_context_profile_function(const cw_context* context, size_t index, const char** name, size_t* name_len,
+                                      uint64_t* calls, uint64_t* reused, uint64_t* instructions) {
+  if (context == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  if (index >= context->profile.functions.size()) return OutOfRange();
+  const crosswalk::RunProfile::Function& f = context->profile.functions[index];
+  Out(f.name, name, name_len);
+  if (calls != nullptr) *calls = f.calls;
+  if (reused != nullptr) *reused = f.reused;
+  if (instructions != nullptr) *instructions = f.instructions;
+  return Ok();
+}
+
+namespace {
+cw_status ProfileCount(const cw_context* context, const std::vector<crosswalk::RunProfile::Count>* counts,
+                       size_t index, const char** name, size_t* name_len, uint64_t* count) {
+  if (context == nullptr) return FailText(CW_INVALID_ARGUMENT, "NULL argument");
+  if (index >= counts->size()) return OutOfRange();
+  Out((*counts)[index].name, name, name_len);
+  if (count != nullptr) *count = (*counts)[index].count;
+  return Ok();
+}
+}  // namespace
+
+size_t cw_context_profile_builtin_count(const cw_context* context) {
+  return context == nullptr ? 0 : context->profile.builtins.size();
+}
+
+cw_status cw_context_profile_builtin(const cw_context* context, size_t index, const char** name, size_t* name_len,
+                                     uint64_t* calls) {
+  return ProfileCount(context, context ? &context->profile.builtins : nullptr, index, name, name_len, calls);
+}
+
+size_t cw_context_profile_opcode_count(const cw_context* context) {
+  return context == nullptr ? 0 : context->profile.opcodes.size();
+}
+
+cw_status cw_context_profile_opcode(const cw_context* context, size_t index, const char** name, size_t* name_len,
+                                    uint64_t* count) {
+  return ProfileCount(context, context ? &context->profile.opcodes : nullptr, index, name, name_len, count);
+}
+
+void cw_context_profile_clear(cw_context* context) {
+  if (context == nullptr) return;
+  context->ctx->ClearProfile();
+  context->profile = crosswalk::RunProfile();
 }
 
 size_t cw_context_lines_run_count(const cw_context* context) {

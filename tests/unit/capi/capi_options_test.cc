@@ -194,6 +194,64 @@ TEST(CApiOptionsTest, SourceLinesAndLinesRun) {
   EXPECT_EQ(cw_context_line_run(h.ctx, ran.size(), nullptr, nullptr, nullptr), CW_INVALID_ARGUMENT);
 }
 
+// cw_run_options_set_profile: the counts of the context's runs, by name, as the C++ RunProfile has them.
+TEST(CApiOptionsTest, ProfileCountsFunctionsBuiltinsAndOpcodes) {
+  Host h(Compile(R"(
+map M : hl7v2 "ADT^A01" -> json {
+  family: Up(PID-5.1)
+  given: Up(PID-5.2)
+}
+def Up(s) = upper(trim(s))
+)"));
+  std::string out;
+  ASSERT_EQ(h.Run(kAdt, &out, nullptr), CW_OK) << cw_last_error();
+  EXPECT_EQ(cw_context_profile_runs(h.ctx), 0u);  // counted with profile only
+  EXPECT_EQ(cw_context_profile_function_count(h.ctx), 0u);
+  ASSERT_EQ(cw_run_options_set_profile(h.opts, 1), CW_OK);
+  ASSERT_EQ(h.Run(kAdt, &out, h.opts), CW_OK) << cw_last_error();
+  ASSERT_EQ(h.Run(kAdt, &out, h.opts), CW_OK) << cw_last_error();
+  EXPECT_EQ(out, R"({"family":"DOE","given":"JANE"})");
+  EXPECT_EQ(cw_context_profile_runs(h.ctx), 2u);
+  bool found = false;
+  for (size_t i = 0; i < cw_context_profile_function_count(h.ctx); ++i) {
+    const char* name = nullptr;
+    size_t len = 0;
+    uint64_t calls = 0, reused = 0, instructions = 0;
+    ASSERT_EQ(cw_context_profile_function(h.ctx, i, &name, &len, &calls, &reused, &instructions), CW_OK);
+    if (Str(name, len) != "Up") continue;
+    found = true;
+    EXPECT_EQ(calls + reused, 4u);  // two calls per run
+    EXPECT_GT(instructions, 0u);
+  }
+  EXPECT_TRUE(found);
+  auto count_of = [&](auto count_fn, auto get_fn, const std::string& want) {
+    for (size_t i = 0; i < count_fn(h.ctx); ++i) {
+      const char* name = nullptr;
+      size_t len = 0;
+      uint64_t n = 0;
+      EXPECT_EQ(get_fn(h.ctx, i, &name, &len, &n), CW_OK);
+      if (Str(name, len) == want) return n;
+    }
+    ADD_FAILURE() << "no " << want;
+    return uint64_t{0};
+  };
+  EXPECT_EQ(count_of(cw_context_profile_builtin_count, cw_context_profile_builtin, "trim"), 4u);
+  EXPECT_EQ(count_of(cw_context_profile_builtin_count, cw_context_profile_builtin, "upper"), 4u);
+  EXPECT_EQ(count_of(cw_context_profile_opcode_count, cw_context_profile_opcode, "CALLB"), 8u);
+  EXPECT_EQ(cw_context_profile_function(h.ctx, cw_context_profile_function_count(h.ctx), nullptr, nullptr, nullptr,
+                                        nullptr, nullptr),
+            CW_INVALID_ARGUMENT);
+  EXPECT_EQ(cw_context_profile_builtin(h.ctx, cw_context_profile_builtin_count(h.ctx), nullptr, nullptr, nullptr),
+            CW_INVALID_ARGUMENT);
+  EXPECT_EQ(cw_context_profile_opcode(nullptr, 0, nullptr, nullptr, nullptr), CW_INVALID_ARGUMENT);
+  cw_context_profile_clear(h.ctx);
+  cw_context_profile_clear(nullptr);
+  EXPECT_EQ(cw_context_profile_runs(h.ctx), 0u);
+  EXPECT_EQ(cw_context_profile_function_count(h.ctx), 0u);
+  ASSERT_EQ(h.Run(kAdt, &out, h.opts), CW_OK) << cw_last_error();
+  EXPECT_EQ(cw_context_profile_runs(h.ctx), 1u);
+}
+
 // Each limit at N (passes) and N+1 work (fails with CW_LIMIT_EXCEEDED) through the C options.
 TEST(CApiOptionsTest, LimitsAtTheEdge) {
   Host h(Compile(R"(
