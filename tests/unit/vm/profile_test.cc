@@ -25,22 +25,6 @@ uint64_t CountNamed(const std::vector<RunProfile::Count>& v, const std::string& 
   return 0;
 }
 
-// Smallest instruction budget with which `program` maps `input`.
-uint64_t InstructionsFor(const Program& program, std::string_view input) {
-  auto ok = [&](uint64_t budget) {
-    RunOptions options;
-    options.limits.max_instructions = budget;
-    return RunOn(program, input, options).status.ok();
-  };
-  uint64_t lo = 1, hi = 10'000'000;
-  while (lo < hi) {
-    uint64_t mid = lo + (hi - lo) / 2;
-    if (ok(mid)) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
-
 constexpr const char* kDefs =
     "def Sum(n) = if n <= 0 then 0 else n + Sum(n - 1)\n"
     "def Name(s) = upper(trim(s))\n";
@@ -73,7 +57,7 @@ TEST(RunProfile, CountsCallsReusedCallsBuiltinsAndInstructions) {
   for (const auto& f : prof.functions) by_function += f.instructions;
   for (const auto& o : prof.opcodes) by_opcode += o.count;
   EXPECT_EQ(by_function, by_opcode);
-  const uint64_t budget = InstructionsFor(*p, in);
+  const uint64_t budget = SmallestBudget(*p, in);
   EXPECT_LT(by_function, budget);
   EXPECT_GT(by_function + 16, budget);
   EXPECT_EQ(CountNamed(prof.opcodes, "CALLB"), CountNamed(prof.builtins, "trim") + CountNamed(prof.builtins, "upper"));

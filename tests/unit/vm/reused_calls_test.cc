@@ -15,21 +15,10 @@
 namespace crosswalk::vmtest {
 namespace {
 
-// Smallest instruction budget with which `program` maps `input` (the count is exact and reproducible).
 uint64_t InstructionsFor(const Program& program, std::string_view input, bool reuse_calls) {
-  auto ok = [&](uint64_t budget) {
-    RunOptions options;
-    options.reuse_calls = reuse_calls;
-    options.limits.max_instructions = budget;
-    return RunOn(program, input, options).status.ok();
-  };
-  uint64_t lo = 1, hi = 10'000'000;
-  while (lo < hi) {
-    uint64_t mid = lo + (hi - lo) / 2;
-    if (ok(mid)) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
+  RunOptions options;
+  options.reuse_calls = reuse_calls;
+  return SmallestBudget(program, input, options);
 }
 
 std::string Output(const Program& program, std::string_view input, bool reuse_calls) {

@@ -43,6 +43,22 @@ inline Ran RunOn(const Program& program, std::string_view input, const RunOption
   return r;
 }
 
+// Smallest instruction budget (RunLimits::max_instructions) with which `program` maps `input` under
+// `options`: exact and reproducible (the instructions run, plus the work charged by built-ins and the writer).
+inline uint64_t SmallestBudget(const Program& program, std::string_view input, RunOptions options = {}) {
+  auto ok = [&](uint64_t budget) {
+    options.limits.max_instructions = budget;
+    return RunOn(program, input, options).status.ok();
+  };
+  uint64_t lo = 1, hi = 10'000'000;
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    if (ok(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
 // Compiles and runs; returns the JSON output, or "ERROR: <status>" when the run failed.
 inline std::string Eval(const std::string& src, std::string_view input = "{}", const RunOptions& options = {}) {
   auto p = Build(src);
