@@ -119,6 +119,34 @@ TEST_F(BuiltinsWorkTest, DistinctTellsApartItemsThatDifferOnlyDeepDown) {
   ExpectExactBudget("distinct", {Value::MakeArray(a)});
 }
 
+// Items that share their top level are compared whole with the first such item kept, and hashed whole when
+// that compare fails: a duplicate costs one compare, and many items with one top level and different
+// contents cost work linear in their number (each meets at most one failing compare).
+TEST_F(BuiltinsWorkTest, DistinctOfItemsSharingTheirTopLevelIsLinearInWork) {
+  auto entries = [&](int n, int copies) {
+    Array* a = NewArray(arena_, static_cast<uint32_t>(n * copies));
+    for (int c = 0; c < copies; ++c) {
+      for (int i = 0; i < n; ++i) {
+        Object* resource = NewObject(arena_);
+        ObjectSet(arena_, resource, "id", Value::String(arena_.Copy("r" + std::to_string(i))));
+        Object* e = NewObject(arena_);
+        ObjectSet(arena_, e, "fullUrl", Value::String("urn:uuid:same"));
+        ObjectSet(arena_, e, "resource", Value::MakeObject(resource));
+        ArrayPush(arena_, a, Value::MakeObject(e));
+      }
+    }
+    return Value::MakeArray(a);
+  };
+  Value out;
+  ASSERT_TRUE(Call("distinct", {entries(1000, 2)}, UINT64_MAX, &out)) << env_.error;
+  ASSERT_EQ(out.arr->size, 1000u);
+  EXPECT_EQ(out.arr->items[999].obj->members[1].value.obj->members[0].value.string(), "r999");
+  const uint64_t one = UnitsOf("distinct", {entries(1000, 1)});
+  const uint64_t two = UnitsOf("distinct", {entries(2000, 1)});
+  EXPECT_LT(two, one * 21 / 10) << one << " then " << two;
+  ExpectExactBudget("distinct", {entries(300, 3)});
+}
+
 TEST_F(BuiltinsWorkTest, DistinctKeepsFirstOccurrencesInOrder) {
   Value out;
   ASSERT_TRUE(Call("distinct", {Items(10, 3)}, UINT64_MAX, &out));
