@@ -250,8 +250,11 @@ Status BuildAck(const Message& in, const AckOptions& o, std::string* out) {
   if (!trigger.empty()) CW_RETURN_IF_ERROR(w.SetRaw(9, 1, 2, 0, trigger));
   CW_RETURN_IF_ERROR(w.Set(9, 1, 3, 1, "ACK"));
   CW_RETURN_IF_ERROR(w.Set(10, 1, 1, 1, o.control_id));
-  CW_RETURN_IF_ERROR(w.SetRaw(11, 0, 0, 0, in.Raw(0, 11)));
-  CW_RETURN_IF_ERROR(w.SetRaw(12, 0, 0, 0, in.Raw(0, 12)));
+  // Processing id and version as the sender gave them; both are required, so an inbound MSH without them
+  // (a sender's mistake) gets production and 2.5.1 rather than an ACK that is itself invalid.
+  std::string_view processing = in.Raw(0, 11), version = in.Raw(0, 12);
+  CW_RETURN_IF_ERROR(processing.empty() ? w.Set(11, 1, 1, 1, "P") : w.SetRaw(11, 0, 0, 0, processing));
+  CW_RETURN_IF_ERROR(version.empty() ? w.Set(12, 1, 1, 1, "2.5.1") : w.SetRaw(12, 0, 0, 0, version));
   if (!in.Raw(0, 18).empty()) CW_RETURN_IF_ERROR(w.SetRaw(18, 0, 0, 0, in.Raw(0, 18)));
 
   CW_RETURN_IF_ERROR(w.BeginSegment("MSA"));

@@ -46,6 +46,8 @@ constexpr size_t kScanWindow = 1024;
 // disk (the inbox WAL, so each ACK) waits behind it. At 1,000 ADT^A01/s a checkpoint once a second put the
 // ACK p99 at 11-16 ms, once per 100 ms at 4-7 ms, end-to-end throughput unchanged (docs/serve.md).
 constexpr int kCheckpointMs = 100;
+// At shutdown, how long a delivery in flight (a POST, an MLLP send) may take to finish before it is aborted.
+constexpr int kDeliveryGraceMs = 3000;
 // The longest wait before an output that could not be written is tried again.
 constexpr uint64_t kMaxOutputRetryMs = 60'000;
 
@@ -135,6 +137,17 @@ AckMode ModeOf(const hl7v2::Message& m) {
   if (accept == "ER") mode.on_success = false;
   if (accept == "SU") mode.on_error = false;
   return mode;
+}
+
+// The header of a frame whose message does not parse (an invalid segment further down, a byte that is not
+// UTF-8): its first segment alone, so that the refusal still goes back to the sender with its control id
+// (MSA-2) and follows its MSH-15. False when even that is not an MSH that parses.
+bool ParseHeaderOnly(std::string_view text, hl7v2::Message* msg) {
+  while (!text.empty() && (text.front() == '\r' || text.front() == '\n')) text.remove_prefix(1);
+  text = text.substr(0, text.find_first_of("\r\n"));
+  hl7v2::ParseOptions options;
+  options.invalid_utf8 = InvalidUtf8::kReplace;
+  return msg->Parse(text, options).ok() && msg->segment_count() == 1;
 }
 
 // An ACK for a frame that is not an HL7 v2 message we can address (no MSH, too large): minimal MSH, MSA with
@@ -600,6 +613,11 @@ void ServerCore::HandleFrames(std::vector<Frame>* frames) {
     Status st = p.msg.Parse(f.text);
     if (!st.ok()) {
       p.error = "the message cannot be parsed: " + st.ToString();
+      if (ParseHeaderOnly(f.text, &p.msg)) {
+        p.mode = ModeOf(p.msg);
+      } else {
+        p.msg = hl7v2::Message();
+      }
       continue;
     }
     p.mode = ModeOf(p.msg);
@@ -781,6 +799,8 @@ Status ServerCore::Run() {
     std::lock_guard<std::mutex> lock(mu_);
     running_ = true;
   }
+  for (Outlet* o : {&fhir_outlet_, &mllp_outlet_}) o->done = false;
+  abort_delivery_ = false;
   if (fhir_) fhir_outlet_.thread = std::thread([this] { DeliveryLoop(&fhir_outlet_); });
   if (mllp_out_) mllp_outlet_.thread = std::thread([this] { DeliveryLoop(&mllp_outlet_); });
 
@@ -876,6 +896,16 @@ Status ServerCore::Run() {
     checkpointer_.join();
     CheckpointOutputs();  // what the last batches wrote
   }
+  // A delivery in flight gets a grace period to finish and be marked delivered: aborting a POST the FHIR
+  // server has already taken would send it again at the next start (harmless with idempotent Bundles, but a
+  // clean stop should not cause it). Then it is aborted, and stays queued for the next start.
+  const auto grace_end = std::chrono::steady_clock::now() + std::chrono::milliseconds(kDeliveryGraceMs);
+  for (Outlet* o : {&fhir_outlet_, &mllp_outlet_}) {
+    while (o->thread.joinable() && !o->done && std::chrono::steady_clock::now() < grace_end) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  abort_delivery_ = true;
   for (Outlet* o : {&fhir_outlet_, &mllp_outlet_}) {
     if (o->thread.joinable()) o->thread.join();
   }
@@ -1616,6 +1646,10 @@ ServerCore::Outlet* ServerCore::OutletFor(std::string_view file_name) {
 }
 
 void ServerCore::DeliveryLoop(Outlet* outlet) {
+  struct Done {
+    Outlet* o;
+    ~Done() { o->done = true; }
+  } done{outlet};
   std::random_device seed;
   std::mt19937_64 random(seed());
   std::deque<DeliveryRecord>& queue = outlet->queue;
@@ -1666,13 +1700,13 @@ ServerCore::Attempt ServerCore::Deliver(Outlet* outlet, DeliveryRecord* d, uint6
   std::string what, outcome;
   int64_t retry_after_ms = -1;
   if (mllp) {
-    MllpResult r = mllp_out_->Send(body, &stopping_);
+    MllpResult r = mllp_out_->Send(body, &abort_delivery_);
     if (r.aborted) return Attempt::kStopped;
     verdict = ClassifyAck(r);
     what = DescribeAck(r);
     outcome = r.code;
   } else {
-    HttpResult r = fhir_->Post(body, &stopping_);
+    HttpResult r = fhir_->Post(body, &abort_delivery_);
     if (r.aborted) return Attempt::kStopped;
     verdict = Classify(r);
     what = Describe(r);

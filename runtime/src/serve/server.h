@@ -195,6 +195,7 @@ class ServerCore {
     std::deque<DeliveryRecord> queue;  // under mu_
     std::condition_variable cv;
     std::thread thread;
+    std::atomic<bool> done{false};  // the thread has returned (shutdown waits for it, then aborts)
   };
   // The outlet an output of this name goes to, or null when it is not delivered beyond the directory.
   Outlet* OutletFor(std::string_view file_name);
@@ -259,6 +260,9 @@ class ServerCore {
   uint64_t ndjson_size_ = 0;  // committed length (under ndjson_mu_)
   std::atomic<size_t> pending_{0};   // stored, not yet done (queue + in the workers' hands)
   std::atomic<bool> stopping_{false};
+  // Set at shutdown when a delivery still in flight has had kDeliveryGraceMs to finish: aborts it (it stays
+  // queued in the inbox and is sent again at the next start).
+  std::atomic<bool> abort_delivery_{false};
   std::mutex journal_mu_;
   std::condition_variable journal_cv_;
   std::vector<uint64_t> journaled_;  // under journal_mu_: journaled outputs not yet checkpointed

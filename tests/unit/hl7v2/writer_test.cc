@@ -121,6 +121,18 @@ TEST(Hl7v2Ack, AcceptSwapsEndpoints) {
   EXPECT_EQ(parsed.Raw(1, 2), "MSG00001");
 }
 
+// An inbound MSH without processing id or version (both required) still gets an ACK that has them.
+TEST(Hl7v2Ack, ProcessingIdAndVersionAreNeverLeftEmpty) {
+  Message in;
+  ASSERT_TRUE(in.Parse("MSH|^~\\&|A|B|C|D|20240101120000||ORU^R01|M1\rPID|1\r").ok());
+  std::string ack;
+  AckOptions o;
+  o.control_id = "ACK1";
+  o.timestamp = "20240101120001";
+  ASSERT_TRUE(BuildAck(in, o, &ack).ok());
+  EXPECT_EQ(ack, "MSH|^~\\&|C|D|A|B|20240101120001||ACK^R01^ACK|ACK1|P|2.5.1\rMSA|AA|M1\r");
+}
+
 TEST(Hl7v2Ack, ErrorWithLocation) {
   Message in;
   ASSERT_TRUE(in.Parse(kInbound).ok());

@@ -211,6 +211,28 @@ TEST_F(FhirDeliveryTest, APermanentRefusalIsADeadLetterThatCanBeReplayed) {
   EXPECT_TRUE(Queue(true).empty());
 }
 
+// A stop while a POST is in flight lets it finish (within a grace period) and records it delivered: the next
+// start does not send it again.
+TEST_F(FhirDeliveryTest, AStopLetsTheDeliveryInFlightFinish) {
+  std::atomic<bool> entered{false};
+  fhir_.Handle([&](const Request&) -> Response {
+    entered = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));  // a slow server
+    return {.status = 200};
+  });
+  Start();
+  SendAll({"G1"});
+  ASSERT_TRUE(WaitFor([&] { return entered.load(); }));
+  Stop();
+  EXPECT_EQ(fhir_.requests().size(), 1u);
+  EXPECT_TRUE(Queue(false).empty()) << "the delivery in flight was aborted";
+  EXPECT_NE(Audit().find(R"("event":"delivered")"), std::string::npos);
+  Start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  Stop();
+  EXPECT_EQ(fhir_.requests().size(), 1u) << "sent again after a clean stop";
+}
+
 TEST_F(FhirDeliveryTest, TooManyTriesIsADeadLetter) {
   options_.fhir.max_tries = 3;
   fhir_.Script({{500, ""}, {502, ""}, {504, ""}});

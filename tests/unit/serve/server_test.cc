@@ -167,6 +167,19 @@ TEST_F(ServerTest, MalformedFrameGetsArAndTheConnectionContinues) {
   EXPECT_EQ(AckCode(ack), "AR") << ack;
   EXPECT_NE(ack.find("MSH-10 (message control id) is empty"), std::string::npos) << ack;
   EXPECT_NE(ack.find("|RCV|FAC|SND|FAC|"), std::string::npos) << ack;
+  // A message whose MSH reads but whose body does not (an invalid segment id further down): AR addressed to
+  // the sender and naming its control id, so a sender that resends until acknowledged stops.
+  ASSERT_TRUE(c.Send("MSH|^~\\&|SND|FAC|RCV|FAC|20240102030405||ADT^A01|BAD1|P|2.5.1\rPIDX|1||1||DOE^JOHN\r"));
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  EXPECT_EQ(AckCode(ack), "AR") << ack;
+  EXPECT_NE(ack.find("\rMSA|AR|BAD1|"), std::string::npos) << ack;
+  EXPECT_NE(ack.find("|RCV|FAC|SND|FAC|"), std::string::npos) << ack;
+  EXPECT_NE(ack.find("invalid segment id"), std::string::npos) << ack;
+  // Its MSH-15 is followed: enhanced mode gets CR; NE gets nothing (the next ACK is the next message's).
+  ASSERT_TRUE(c.Send("MSH|^~\\&|SND|FAC|RCV|FAC|20240102030405||ADT^A01|BAD2|P|2.5.1|||AL\rPIDX|1\r"));
+  ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
+  EXPECT_NE(ack.find("\rMSA|CR|BAD2|"), std::string::npos) << ack;
+  ASSERT_TRUE(c.Send("MSH|^~\\&|SND|FAC|RCV|FAC|20240102030405||ADT^A01|BAD3|P|2.5.1|||NE\rPIDX|1\r"));
   ASSERT_TRUE(c.Send(Adt("OK1")));
   ASSERT_EQ(c.ReadAck(&ack), MllpClient::kAck);
   EXPECT_NE(ack.find("\rMSA|AA|OK1"), std::string::npos) << ack;
@@ -175,6 +188,7 @@ TEST_F(ServerTest, MalformedFrameGetsArAndTheConnectionContinues) {
   EXPECT_EQ(Outputs(options_.out_dir).size(), 1u);  // refused frames are not stored
   std::string audit = Audit();
   EXPECT_NE(audit.find("\"outcome\":\"malformed\""), std::string::npos);
+  EXPECT_NE(audit.find("\"control_id\":\"BAD1\""), std::string::npos) << audit;
   EXPECT_EQ(audit.find("DOE"), std::string::npos);
 }
 
