@@ -389,7 +389,32 @@ class RunContext::Impl {
   void AddWarning(const Program::Impl& p, uint32_t pc, std::string_view text, RunOutput* out);
   Value ItemsOf(const Value& v);
 
-  std::vector<Frame> frames_;
+  // The call stack: a push is a store and an increment (std::vector's push_back was an out-of-line call
+  // per CALL); it grows by doubling, out of line, and keeps its storage between runs.
+  class FrameStack {
+   public:
+    size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    Frame& back() { return data_[size_ - 1]; }
+    void clear() { size_ = 0; }
+    void pop_back() { --size_; }
+    void push_back(const Frame& f) {
+      if (size_ == capacity_) [[unlikely]] Grow();
+      data_[size_++] = f;
+    }
+
+   private:
+    [[gnu::noinline]] void Grow() {
+      size_t capacity = capacity_ == 0 ? 64 : capacity_ * 2;
+      auto data = std::make_unique<Frame[]>(capacity);
+      std::copy(data_.get(), data_.get() + size_, data.get());
+      data_ = std::move(data);
+      capacity_ = capacity;
+    }
+    std::unique_ptr<Frame[]> data_;
+    size_t size_ = 0, capacity_ = 0;
+  };
+  FrameStack frames_;
   static constexpr size_t kWarningPool = 64;
   static constexpr size_t kWarningPoolText = 1024;
   std::vector<RunWarning> warning_pool_;  // RunWarnings of earlier runs, reused by AddWarning
