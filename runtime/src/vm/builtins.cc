@@ -671,6 +671,11 @@ bool Builtin_kDistinct(BuiltinEnv& env, const Value* args, int, Value* out) {
     *h = HashValue(env.value, x, &work, env.work_left);
     return Charge(env, "distinct", work);
   };
+  auto equal_to = [&](const Value& x, const Value& y, bool* equal) {
+    uint64_t work = 0;
+    *equal = Equal(env.value, x, y, &work, env.work_left);
+    return Charge(env, "distinct", work);
+  };
   for (uint32_t i = 0; i < n; ++i) {
     const Value& item = v.arr->items[i];
     uint64_t work = 0;
@@ -684,18 +689,18 @@ bool Builtin_kDistinct(BuiltinEnv& env, const Value* args, int, Value* out) {
     for (uint32_t at; (at = table[slot]) != 0; slot = (slot + 1) & mask) {
       Kept& k = kept[at - 1];
       if (k.shallow != h) continue;
+      bool equal;
       if (!whole_known) {
         // The first kept item with this top level (in insertion order, so the work charged does not
-        // depend on the hash key): a compare first.
-        uint64_t eq_work = 0;
-        bool equal = Equal(env.value, a->items[at - 1], item, &eq_work, env.work_left);
-        if (!Charge(env, "distinct", eq_work)) return false;
+        // depend on the hash key): a compare first; when it fails, hashes from then on.
+        if (!equal_to(a->items[at - 1], item, &equal)) return false;
         if (equal) {
           seen = true;
           break;
         }
         if (!whole_hash(item, &whole)) return false;
         whole_known = true;
+        continue;
       }
       if (!k.whole_known) {
         if (!whole_hash(a->items[at - 1], &k.whole)) return false;
@@ -703,9 +708,7 @@ bool Builtin_kDistinct(BuiltinEnv& env, const Value* args, int, Value* out) {
       }
       if (k.whole != whole) continue;
       // Equal hashes: in practice only equal values, so this runs once per duplicate (deterministic).
-      uint64_t eq_work = 0;
-      bool equal = Equal(env.value, a->items[at - 1], item, &eq_work, env.work_left);
-      if (!Charge(env, "distinct", eq_work)) return false;
+      if (!equal_to(a->items[at - 1], item, &equal)) return false;
       if (equal) {
         seen = true;
         break;
