@@ -2,7 +2,7 @@
 # Configures and builds Crosswalk (and its tests, benchmarks, compiled maps and seeded terminology store)
 # into ./build. Usage: tools/scripts/build.sh [extra cmake -D options...]
 #
-# With GCC the build is profile-guided (docs/performance.md, "Profile-guided build"): an instrumented tree in
+# With GCC the build is profile-guided (docs/performance.md, "The peers again, and a profile-guided build"): an instrumented tree in
 # BUILD/pgo/gen (the tool and the maps only) converts the repository's messages (tools/scripts/pgo-train.sh),
 # and BUILD is then compiled with that profile. CW_PGO=0 builds without it (one tree, about half the time).
 # The training runs once per build folder (a clean clone, CI); later builds keep its profile, and a function
