@@ -163,6 +163,8 @@ class EntryBuilder {
   struct Ref {
     size_t off = 0, len = 0;
   };
+  // One allocation for the strings about to be added (their total size, or an upper bound).
+  void Reserve(size_t n) { data_.reserve(n); }
   Ref Add(std::string_view s) {
     Ref r{data_.size(), s.size()};
     data_.append(s);
@@ -182,7 +184,7 @@ class EntryBuilder {
 struct Shard {
   mutable std::shared_mutex mu;
   std::unordered_map<CacheKey, std::shared_ptr<const Entry>, CacheKeyHash> map;
-  // Entries in insertion order; the CLOCK hand is the front: a referenced entry gets a second chance
+  // Entries of a bounded cache in insertion order; the CLOCK hand is the front: a referenced entry gets a second chance
   // (moved to the back, bit cleared), an unreferenced one is evicted.
   std::list<std::shared_ptr<const Entry>> clock;
   size_t bytes = 0;
@@ -322,12 +324,19 @@ class Store::Impl {
   }
 
   Result<bool> Get(const std::string& key, std::string* value) const {
-    CW_RETURN_IF_ERROR(RequireDb());
     rocksdb::PinnableSlice v;
-    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), db->DefaultColumnFamily(), key, &v);
+    CW_ASSIGN_OR_RETURN(bool found, GetPinned(key, &v));
+    if (found && value != nullptr) value->assign(v.data(), v.size());
+    return found;
+  }
+
+  // A point read whose value stays where RocksDB has it (the block cache) while `value` lives: no copy.
+  Result<bool> GetPinned(const rocksdb::Slice& key, rocksdb::PinnableSlice* value) const {
+    CW_RETURN_IF_ERROR(RequireDb());
+    static const rocksdb::ReadOptions kRead;
+    rocksdb::Status s = db->Get(kRead, db->DefaultColumnFamily(), key, value);
     if (s.IsNotFound()) return false;
     if (!s.ok()) return FromRocks(s, "terminology store read");
-    if (value != nullptr) value->assign(v.data(), v.size());
     return true;
   }
 
@@ -513,7 +522,11 @@ class Store::Impl {
 
   const Header* FindHeader(ResourceKind kind, std::string_view url, std::string_view version) const {
     const auto& m = headers[static_cast<size_t>(kind)];
-    auto it = m.find(VersionKey(url, version));
+    thread_local std::string key;  // url \0 version, built without an allocation once it has grown
+    key.assign(url);
+    key.push_back('\0');
+    key.append(version);
+    auto it = m.find(key);
     return it == m.end() ? nullptr : &it->second;
   }
 
@@ -543,20 +556,20 @@ class Store::Impl {
 
   // Inserts (or finds the equal entry another thread inserted first). With a bound, evicts by CLOCK
   // until the shard is within its share of max_cache_bytes.
-  const Entry* CacheInsert(std::unique_ptr<Entry> owned) {
+  // `owned` comes from make_shared: the entry and its reference count in one allocation.
+  const Entry* CacheInsert(std::shared_ptr<Entry> owned) {
+    owned->bytes = EntryBytes(*owned);
     std::shared_ptr<const Entry> e(std::move(owned));
-    const_cast<Entry&>(*e).bytes = EntryBytes(*e);
     Shard& s = ShardFor(e->key.hash);
     std::unique_lock lock(s.mu);
-    auto it = s.map.find(e->key);
-    if (it != s.map.end()) {
+    auto [it, inserted] = s.map.try_emplace(e->key, e);
+    if (!inserted) {
       if (bounded()) t_pinned = it->second;
       return it->second.get();
     }
-    s.map.emplace(e->key, e);
-    s.clock.push_back(e);
     s.bytes += e->bytes;
-    if (bounded()) {
+    if (bounded()) {  // (an unbounded cache keeps no CLOCK: nothing is evicted)
+      s.clock.push_back(e);
       t_pinned = e;
       size_t limit = std::max<size_t>(open_options.max_cache_bytes / kShards, 1);
       while (s.bytes > limit && !s.clock.empty()) {
@@ -584,11 +597,11 @@ class Store::Impl {
   void RetireCache() {
     for (auto& s : shards) {
       std::unique_lock lock(s.mu);
-      s.map.clear();
       // Unbounded: the entries stay owned, so views handed out remain valid while the Store lives.
       if (!bounded()) {
-        for (auto& e : s.clock) retired.push_back(std::move(e));
+        for (auto& [key, e] : s.map) retired.push_back(std::move(e));
       }
+      s.map.clear();
       s.clock.clear();
       s.bytes = 0;
     }
@@ -636,6 +649,11 @@ class Store::Impl {
   Status GetConcept(std::string_view system, const std::string& version, const Header& h, std::string_view code,
                     bool* found, std::string* value) const {
     CW_ASSIGN_OR_RETURN(*found, Get(ConceptKey(system, version, CodeKey(h, code)), value));
+    return Status::Ok();
+  }
+  Status GetConcept(std::string_view system, std::string_view version, const Header& h, std::string_view code,
+                    bool* found, rocksdb::PinnableSlice* value) const {
+    CW_ASSIGN_OR_RETURN(*found, GetPinned(ConceptKey(system, version, CodeKey(h, code)), value));
     return Status::Ok();
   }
 
@@ -1058,7 +1076,7 @@ class Store::Impl {
     if (const Entry* e = CacheFind(probe)) return e->present;
     CW_ASSIGN_OR_RETURN(bool member, ValidateUncached(system, code, vs));
     if (!member && !AdmitNegative()) return false;
-    auto e = std::make_unique<Entry>();
+    auto e = std::make_shared<Entry>();
     EntryBuilder b;
     auto ra = b.Add(vs), rb = b.Add(system), rc = b.Add(code);
     b.Finish(e.get(), Query::kValidate, hash, ra, rb, rc, {});
@@ -1314,24 +1332,24 @@ class Store::Impl {
                       std::string* negative) {
     CW_ASSIGN_OR_RETURN(auto groups, LoadGroups(url, version));
     // The sources to read: the caller's (then groups without a source), or every group's.
-    std::vector<std::string> sources;
-    auto add_source = [&](const std::string& s) {
+    std::vector<std::string_view> sources;  // views of `src` and of the groups (held by `groups`)
+    auto add_source = [&](std::string_view s) {
       if (std::find(sources.begin(), sources.end(), s) == sources.end()) sources.push_back(s);
     };
     if (!src.empty()) {
-      add_source(std::string(src));
+      add_source(src);
       for (const auto& g : *groups) {
         if (g.source.empty()) add_source("");
       }
     } else {
       for (const auto& g : *groups) add_source(g.source);
     }
-    for (const auto& s : sources) {
-      std::string v;
-      CW_ASSIGN_OR_RETURN(bool has_element, Get(MapKey(url, version, s, code), &v));
+    for (std::string_view s : sources) {
+      rocksdb::PinnableSlice v;
+      CW_ASSIGN_OR_RETURN(bool has_element, GetPinned(MapKey(url, version, s, code), &v));
       std::vector<bool> group_has_element(groups->size(), false);
       if (has_element) {
-        Decoder d(v);
+        Decoder d(std::string_view(v.data(), v.size()));
         uint64_t n = 0;
         if (!d.U64(&n)) return Corrupt("terminology store: bad map record");
         for (uint64_t i = 0; i < n; ++i) {
@@ -1524,9 +1542,11 @@ class Store::Impl {
       }
     }
     // Best first: the rank of the equivalence (bit order), then document order.
-    std::stable_sort(out.begin(), out.end(), [](const Match& a, const Match& b) {
-      return EquivalenceBit(a.equivalence) < EquivalenceBit(b.equivalence);
-    });
+    if (out.size() > 1) {  // (stable_sort allocates a buffer even for one element)
+      std::stable_sort(out.begin(), out.end(), [](const Match& a, const Match& b) {
+        return EquivalenceBit(a.equivalence) < EquivalenceBit(b.equivalence);
+      });
+    }
     for (auto& m : out) CW_RETURN_IF_ERROR(FillDisplay(&m));
     return out;
   }
@@ -1540,7 +1560,7 @@ class Store::Impl {
     o.target_system = tgt;
     std::string negative;
     CW_ASSIGN_OR_RETURN(std::vector<Match> all, TranslateAll(map_url, src, code, o, &negative));
-    auto e = std::make_unique<Entry>();
+    auto e = std::make_shared<Entry>();
     EntryBuilder b;
     auto ra = b.Add(map_url), rb = b.Add(src), rc = b.Add(code), rd = b.Add(tgt);
     if (all.empty()) {
@@ -1552,6 +1572,10 @@ class Store::Impl {
       return CacheInsert(std::move(e))->translation;
     }
     const Match& m = all.front();
+    size_t bytes = map_url.size() + src.size() + code.size() + tgt.size() + m.system.size() + m.code.size() +
+                   m.display.size() + m.equivalence.size() + m.map_url.size() + m.map_version.size();
+    for (const auto& p : m.product) bytes += p.property.size() + p.system.size() + p.value.size() + p.display.size();
+    b.Reserve(bytes);
     auto r1 = b.Add(m.system), r2 = b.Add(m.code), r3 = b.Add(m.display), r4 = b.Add(m.equivalence),
          r5 = b.Add(m.map_url), r6 = b.Add(m.map_version);
     std::vector<std::array<EntryBuilder::Ref, 4>> prefs;
@@ -1573,23 +1597,23 @@ class Store::Impl {
       if (!e->present) return std::optional<Concept>();
       return std::optional<Concept>(e->concept_);
     }
-    std::string ver;
+    std::string_view ver = version;  // the current version's string lives while the store is not re-imported
     if (version.empty()) {
       const std::string* cur = Current(ResourceKind::kCodeSystem, system);
       if (cur == nullptr) return NotFound(fmt::format("no CodeSystem '{}' in the terminology store", system));
       ver = *cur;
-    } else {
-      ver = version;
     }
     const Header* h = FindHeader(ResourceKind::kCodeSystem, system, ver);
     if (h == nullptr) {
       return NotFound(fmt::format("no CodeSystem '{}' version '{}' in the terminology store", system, ver));
     }
-    std::string v;
+    rocksdb::PinnableSlice v;
     bool found = false;
     CW_RETURN_IF_ERROR(GetConcept(system, ver, *h, code, &found, &v));
-    auto e = std::make_unique<Entry>();
+    auto e = std::make_shared<Entry>();
     EntryBuilder b;
+    // Every string the entry keeps: the key's four, the version, and at most the record's bytes.
+    b.Reserve(system.size() + version.size() + code.size() + display_language.size() + ver.size() + v.size());
     auto ra = b.Add(system), rb = b.Add(version), rc = b.Add(code), rl = b.Add(display_language);
     if (!found) {
       if (h->content != "complete" && h->content != "supplement") return Unknowable(system, *h);
@@ -1598,7 +1622,7 @@ class Store::Impl {
       CacheInsert(std::move(e));
       return std::optional<Concept>();
     }
-    Decoder d(v);
+    Decoder d(std::string_view(v.data(), v.size()));
     std::string_view stored_code, display, status;
     if (!d.Str(&stored_code) || !d.Str(&display) || !d.Str(&status)) return Corrupt("terminology store: bad concept");
     auto rver = b.Add(ver), rcode = b.Add(stored_code), rdisp = b.Add(display), rstat = b.Add(status);
@@ -1681,6 +1705,10 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const OpenOpt
     table.block_cache = impl->block_cache;
   }
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  // Point reads find their key in a data block through a hash index instead of a binary search and a
+  // scan (files written from now on; older files keep the binary index, which this build still reads).
+  table.data_block_index_type = rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
+  table.data_block_hash_table_util_ratio = 0.75;
   opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   // Every write is flushed by Commit; a memtable left at close holds only a failed commit's batch.
   opts.avoid_flush_during_shutdown = true;
