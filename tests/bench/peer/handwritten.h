@@ -129,11 +129,14 @@ class Converter {
     }
     return b;
   }
-  // Component c (1-based) of a repetition, as its first subcomponent, decoded; "" (HL7 null) reads empty.
+  // Component c (1-based) of a repetition, as its first subcomponent, decoded, without trailing blanks
+  // (padding, as Crosswalk reads HL7 v2 values); "" (HL7 null) reads empty.
   std::string_view Comp(std::string_view rep, int c) {
     std::string_view v = Piece(Piece(rep, seps_.comp, c - 1), seps_.sub, 0);
     if (v == "\"\"") return {};
-    return Text(v);
+    v = Text(v);
+    while (!v.empty() && IsSpace(v.back())) v.remove_suffix(1);
+    return v;
   }
   // `,"key":"value"` when value is not empty; `first` tracks the comma.
   void Member(bool* first, std::string_view key, std::string_view value) {
